@@ -1,0 +1,29 @@
+/* Kernel tables exported by ember's C code to the Cython core. */
+#ifndef EMBER_KERNELS_H
+#define EMBER_KERNELS_H
+
+#include "ember/dtype.h"
+#include "ember/strided.h"
+
+/* One elementwise op: a loop per compute dtype (NULL where the op has none). */
+typedef struct {
+    const char *name;
+    int arity;
+    int promote_float;   /* integer and bool inputs compute in the default float dtype */
+    int out_rule;        /* EM_OUT_SAME, EM_OUT_BOOL or EM_OUT_REAL */
+    em_loop_fn loops[EM_NTYPES];
+} em_ew_op;
+
+enum { EM_OUT_SAME = 0, EM_OUT_BOOL = 1, EM_OUT_REAL = 2 };
+
+extern const em_ew_op em_unary_ops[];
+extern const int em_n_unary_ops;
+extern const em_ew_op em_binary_ops[];
+extern const int em_n_binary_ops;
+extern const em_ew_op em_ternary_ops[];
+extern const int em_n_ternary_ops;
+
+/* em_cast_loops[from][to]: 2-operand loops (out, in) converting dtypes. */
+extern const em_loop_fn em_cast_loops[EM_NTYPES][EM_NTYPES];
+
+#endif

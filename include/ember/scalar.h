@@ -1,0 +1,113 @@
+/* Scalar helpers used by the expressions of the elementwise op table. */
+#ifndef EMBER_SCALAR_H
+#define EMBER_SCALAR_H
+
+#include <stdint.h>
+#include <tgmath.h>
+#include "ember/dtype.h"
+
+/* Per-call context handed to every elementwise loop; loops report errors here
+ * (only integer division by zero today) instead of crashing. */
+typedef struct {
+    int error;
+} em_ew_ctx;
+
+#define EM_ERR_ZERO_DIVISION 1
+
+static inline int64_t em_ifloordiv(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    if (b == -1) {
+        return (int64_t)(0 - (uint64_t)a); /* INT64_MIN / -1 wraps instead of trapping */
+    }
+    int64_t q = a / b, r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) {
+        q -= 1;
+    }
+    return q;
+}
+
+static inline int64_t em_iremainder(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    if (b == -1) {
+        return 0;
+    }
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) {
+        r += b;
+    }
+    return r;
+}
+
+#define EM_UFLOORDIV(a, b, ctx) ((b) == 0 ? ((ctx)->error = EM_ERR_ZERO_DIVISION, (T)0) : (T)((a) / (b)))
+#define EM_UREM(a, b, ctx) ((b) == 0 ? ((ctx)->error = EM_ERR_ZERO_DIVISION, (T)0) : (T)((a) % (b)))
+
+/* Python's float floor division (Objects/floatobject.c), as PyTorch does. */
+#define EM_DEFINE_FFLOORDIV(T, SUF)                                         \
+static inline T em_ffloordiv##SUF(T a, T b)                                 \
+{                                                                           \
+    if (b == 0) {                                                           \
+        return a / b;                                                       \
+    }                                                                       \
+    T mod = fmod(a, b);                                                     \
+    T div = (a - mod) / b;                                                  \
+    if (mod != 0 && ((b < 0) != (mod < 0))) {                              \
+        div -= 1;                                                           \
+    }                                                                       \
+    T floordiv;                                                             \
+    if (div != 0) {                                                         \
+        floordiv = floor(div);                                              \
+        if (div - floordiv > (T)0.5) {                                      \
+            floordiv += 1;                                                  \
+        }                                                                   \
+    } else {                                                                \
+        floordiv = copysign((T)0, a / b);                                   \
+    }                                                                       \
+    return floordiv;                                                        \
+}                                                                           \
+static inline T em_fremainder##SUF(T a, T b)                                \
+{                                                                           \
+    T mod = fmod(a, b);                                                     \
+    if (mod != 0 && ((b < 0) != (mod < 0))) {                               \
+        mod += b;                                                           \
+    }                                                                       \
+    return mod;                                                             \
+}
+
+EM_DEFINE_FFLOORDIV(float, f)
+EM_DEFINE_FFLOORDIV(double, d)
+
+#define EM_FFLOORDIV(a, b) _Generic((a), float: em_ffloordivf, double: em_ffloordivd)((a), (b))
+#define EM_FREMAINDER(a, b) _Generic((a), float: em_fremainderf, double: em_fremainderd)((a), (b))
+
+/* Integer power by squaring; negative exponents give 0 except for bases 1 and -1. */
+static inline int64_t em_ipow(int64_t base, int64_t exp)
+{
+    if (exp < 0) {
+        if (base == 1) {
+            return 1;
+        }
+        if (base == -1) {
+            return (exp & 1) ? -1 : 1;
+        }
+        return 0;
+    }
+    uint64_t result = 1, b = (uint64_t)base;
+    while (exp) {
+        if (exp & 1) {
+            result *= b;
+        }
+        b *= b;
+        exp >>= 1;
+    }
+    return (int64_t)result;
+}
+
+#endif

@@ -1,0 +1,48 @@
+/* The strided-loop engine: one iterator drives every elementwise kernel.
+ *
+ * A kernel is a 1-D loop over `n` elements of `nop` operands (operand 0 is the
+ * output), each with a byte stride; the iterator broadcasts, drops size-1
+ * dimensions, orders dimensions by the output's strides, coalesces what is
+ * contiguous and splits the work across OpenMP threads above a grain size.
+ */
+#ifndef EMBER_STRIDED_H
+#define EMBER_STRIDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EM_MAX_DIMS 64
+#define EM_MAX_OPERANDS 8
+/* Elements below which a loop runs on one thread (PyTorch's GRAIN_SIZE). */
+#define EM_GRAIN_SIZE 32768
+
+typedef void (*em_loop_fn)(char **data, const intptr_t *strides, intptr_t n, void *ctx);
+
+typedef struct {
+    int nop;
+    int ndim;
+    intptr_t shape[EM_MAX_DIMS];
+    intptr_t strides[EM_MAX_OPERANDS][EM_MAX_DIMS]; /* bytes */
+    char *data[EM_MAX_OPERANDS];
+} em_iter;
+
+/* Drop size-1 dims, order dims by operand 0's strides, make operand 0's strides
+ * positive (flipping that dim for all operands: only for order-free loops) and
+ * coalesce contiguous runs.  Returns the element count. */
+intptr_t em_iter_prepare(em_iter *it, int allow_flip);
+
+/* Run `fn` over the iteration space; `parallel` allows OpenMP threads. */
+void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel);
+
+/* Threads used by ember's OpenMP kernels. */
+void em_set_num_threads(int n);
+int em_get_num_threads(void);
+
+/* Caching allocator: 64-byte aligned blocks, reused by size class. */
+void *em_alloc(size_t nbytes);
+void em_free(void *ptr, size_t nbytes);
+void em_allocator_empty_cache(void);
+size_t em_allocator_cached_bytes(void);
+void em_allocator_set_limit(size_t nbytes);
+
+#endif

@@ -1,0 +1,59 @@
+"""ember: strided tensors, automatic differentiation and neural networks for Python.
+
+A PyTorch user should feel at home: the same names, semantics and defaults,
+built as a Cython-accelerated library in the SciPy mould.
+"""
+from ember._core._dtype import (
+    dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
+    float64, complex64, complex128, promote_types, can_cast, get_default_dtype,
+    set_default_dtype,
+)
+from ember._core._dtype import float16 as half, float32 as float, float64 as double
+from ember._core._dtype import int16 as short, int32 as int, int64 as long
+from ember._core._dtype import complex64 as cfloat, complex128 as cdouble
+from ember._core._tensor import (
+    Tensor, Size, Storage, device, result_type, broadcast_shapes,
+    set_num_threads, get_num_threads,
+    empty, zeros, ones, full, empty_like, zeros_like, ones_like, full_like, empty_strided,
+    arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,
+    clone, view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
+    narrow, select, split, chunk, unbind, diagonal, as_strided, movedim,
+)
+from ember._formatting import set_printoptions
+from ember.ops.elementwise import functions as _elementwise_functions
+
+globals().update(_elementwise_functions)
+del _elementwise_functions
+
+__version__ = "0.1.0.dev0"
+
+
+def reshape(input, shape):
+    """``input`` with a new shape: a view when the strides allow, else a copy."""
+    return _reshape(input, tuple(shape))
+
+
+def swapaxes(input, axis0, axis1):
+    """Swap two dimensions (alias of :func:`transpose`)."""
+    return transpose(input, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def is_tensor(obj):
+    """Whether ``obj`` is an ember Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()

@@ -1,0 +1,391 @@
+# Creation functions.  Included by _tensor.pyx.
+
+cdef int _dtype_num_or(object dt, int default) except -1:
+    if dt is None:
+        return default
+    return as_dtype(dt).num
+
+
+cdef Tensor _finish(Tensor t, bint requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+cdef tuple _size_args(tuple size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    try:
+        return tuple([operator.index(s) for s in size])
+    except TypeError:
+        raise TypeError(f"expected a sequence of integers for a size, got {size!r}") from None
+
+
+cdef Tensor _new_from_size(tuple size, object dtype, object device):
+    cdef Py_ssize_t shape[64]
+    cdef int nd = len(size), d
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for d in range(nd):
+        shape[d] = size[d]
+    return new_tensor(nd, shape, _dtype_num_or(dtype, default_float()), as_device(device))
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False, memory_format=None):
+    """A tensor of the given size with uninitialised memory.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.empty(2, 3).shape
+    ember.Size([2, 3])
+    """
+    return _finish(_new_from_size(_size_args(size), dtype, device), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False):
+    """A tensor of the given size filled with zeros.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.zeros(2)
+    tensor([0., 0.])
+    """
+    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    if t._storage.device.type_num == DEV_CPU:
+        memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
+    else:
+        fill(t, 0)
+    return _finish(t, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+         pin_memory=False):
+    """A tensor of the given size filled with ones.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.ones(2, dtype=ember.int64)
+    tensor([1, 1])
+    """
+    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    fill(t, 1)
+    return _finish(t, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None, pin_memory=False):
+    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it when not given).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.full((2,), 7)
+    tensor([7, 7])
+    """
+    if dtype is None:
+        if isinstance(fill_value, Tensor):
+            dtype = (<Tensor>fill_value).get_dtype()
+        else:
+            sd = scalar_dtype(fill_value)
+            if sd < 0:
+                raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
+            dtype = dtype_of(sd)
+    cdef Tensor t = _new_from_size(_size_args((size,)), dtype, device)
+    fill(t, fill_value)
+    return _finish(t, requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
+                  layout=None, pin_memory=False):
+    """An uninitialised tensor with the given sizes and strides (in elements)."""
+    cdef tuple sz = _size_args((size,)), st = tuple([operator.index(s) for s in stride])
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef Py_ssize_t extent = 1
+    cdef int nd = len(sz), d
+    cdef int dt = _dtype_num_or(dtype, default_float())
+    if len(st) != nd:
+        raise RuntimeError(f"mismatch in length of strides and shape: {nd} sizes, {len(st)} strides")
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for d in range(nd):
+        shape[d] = sz[d]
+        strides[d] = st[d]
+        if st[d] < 0:
+            raise RuntimeError(f"empty_strided: negative strides are not supported, got {st[d]}")
+    if _checked_numel(nd, shape) > 0:
+        for d in range(nd):
+            extent += strides[d] * (shape[d] - 1)
+    else:
+        extent = 0
+    cdef Tensor t = Tensor.__new__(Tensor)
+    set_dims(t, nd, shape, strides)
+    t._storage = new_storage(extent * em_itemsize[dt], as_device(device))
+    t._dtype = dt
+    return _finish(t, requires_grad)
+
+
+cdef object _like(Tensor t, object dtype, object device):
+    return (t.get_dtype() if dtype is None else dtype,
+            t._storage.device if device is None else device)
+
+
+def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
+    """An uninitialised tensor shaped like ``input`` (same dtype and device unless given)."""
+    dtype, device = _like(input, dtype, device)
+    return empty(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
+    """Zeros shaped like ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None):
+    """Ones shaped like ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, memory_format=None):
+    """``fill_value`` in the shape of ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
+           layout=None, pin_memory=False):
+    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
+
+    The dtype is int64 when every argument is an integer, else the default float dtype.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.arange(5)
+    tensor([0, 1, 2, 3, 4])
+    >>> ember.arange(1, 2.5, 0.5)
+    tensor([1.0000, 1.5000, 2.0000])
+    """
+    if end is None:
+        start, end = 0, start
+    for v in (start, end, step):
+        if isinstance(v, Tensor):
+            pass
+        elif scalar_dtype(v) < 0 or isinstance(v, complex):
+            raise TypeError(f"arange(): expected real numbers, got {v!r}")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    step = step.item() if isinstance(step, Tensor) else step
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    all_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+    if dtype is None:
+        dtype = dtype_of(EM_INT64) if all_int else dtype_of(default_float())
+    dt = as_dtype(dtype)
+    import math
+    if all_int:
+        n = max(0, -((start - end) // step))
+    else:
+        n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+    if em_category[dt.num] <= 1 and not all_int:
+        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
+    elif all_int:
+        vals = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
+    else:
+        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
+    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None, pin_memory=False):
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    cdef Py_ssize_t n = operator.index(steps)
+    if n < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if dtype is None:
+        is_c = isinstance(start, complex) or isinstance(end, complex)
+        dtype = dtype_of(complex_of(default_float()) if is_c else default_float())
+    dt = as_dtype(dtype)
+    # PyTorch fills the first half from start and the second half from end
+    idx = np.arange(n, dtype=np.float64)
+    step = (end - start) / (n - 1) if n > 1 else 0
+    half = n // 2
+    vals = np.where(idx < half, start + step * idx, end - step * (n - 1 - idx)) if n > 1 else \
+        np.full(n, start, dtype=np.complex128 if isinstance(start, complex) else np.float64)
+    if em_category[dt.num] <= 1:
+        vals = np.trunc(np.real(vals)) if not np.iscomplexobj(vals) else vals
+    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+        pin_memory=False):
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    cdef Py_ssize_t rows = operator.index(n), cols = rows if m is None else operator.index(m)
+    if rows < 0 or cols < 0:
+        raise RuntimeError(f"n and m must be non-negative, got {rows} and {cols}")
+    cdef Tensor t = zeros(rows, cols, dtype=dtype, device=device)
+    fill(diagonal(t, 0, 0, 1), 1)
+    return _finish(t, requires_grad)
+
+
+cdef Tensor tensor_from_numpy_values(object arr, int dt, device dev):
+    """A new tensor of dtype `dt` holding a copy of NumPy array `arr`'s values."""
+    cdef Tensor src = from_numpy_any(np.ascontiguousarray(arr))
+    cdef Tensor out = new_tensor(src._ndim, src._shape, dt, CPU)
+    copy_into(out, src)
+    if dev.type_num != DEV_CPU:
+        return to_dtype_device(out, None, dev, False)
+    return out
+
+
+cdef int _infer_list_dtype(object arr) except -1:
+    kind = arr.dtype.kind
+    if kind == "b":
+        return EM_BOOL
+    if kind in "iu":
+        return EM_INT64
+    if kind == "f":
+        return default_float()
+    if kind == "c":
+        return complex_of(default_float())
+    raise TypeError(f"Could not infer dtype of {arr.dtype}")
+
+
+cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
+    """A new tensor holding a copy of `data` (tensor, array, scalar or nested sequence)."""
+    cdef device dev = as_device(device_arg) if device_arg is not None else None
+    cdef int target
+    if isinstance(data, Tensor):
+        t = <Tensor>data
+        return to_dtype_device(clone(t) if dt is None or dt.num == t._dtype else t, dt, dev, False)
+    if isinstance(data, np.ndarray):
+        src = from_numpy_any(data)
+        out = clone(src) if dt is None or dt.num == src._dtype else to_dtype_device(src, dt, None, False)
+        if out._storage is src._storage:
+            out = clone(src)
+        return to_dtype_device(out, None, dev, False) if dev is not None else out
+    sd = scalar_dtype(data)
+    if sd >= 0:
+        target = sd if dt is None else dt.num
+        if type(data) in (float, int, bool, complex):
+            return scalar_tensor(data, target, CPU if dev is None else dev)
+        return scalar_tensor(data.item() if hasattr(data, "item") else data, target,
+                             CPU if dev is None else dev)
+    if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
+        from ember._core._dlpack import from_dlpack
+        return tensor_from_data(from_dlpack(data), dt, device_arg)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    try:
+        arr = np.array(_unwrap_tensors(data))
+    except ValueError as e:
+        raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
+    if arr.dtype == object or arr.dtype.kind in "USVO":
+        raise TypeError(f"could not convert {type(data).__name__} of {arr.dtype} elements to a tensor")
+    target = _infer_list_dtype(arr) if dt is None else dt.num
+    return tensor_from_numpy_values(arr, target, CPU if dev is None else dev)
+
+
+cdef object _unwrap_tensors(object data):
+    if isinstance(data, Tensor):
+        return (<Tensor>data).tolist()
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_tensors(x) for x in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data``.
+
+    ``data`` may be a Python number, a nested sequence, a NumPy array or a tensor.
+    The dtype is inferred as PyTorch does: bool, int64, the default float dtype or
+    the default complex dtype, unless ``dtype`` is given.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.tensor([[1., 2.]], dtype=ember.float64)
+    tensor([[1., 2.]], dtype=ember.float64)
+    """
+    dt = None if dtype is None else as_dtype(dtype)
+    return _finish(tensor_from_data(data, dt, device), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory when it already is one (or a NumPy array) of the right dtype and device."""
+    dt = None if dtype is None else as_dtype(dtype)
+    dev = None if device is None else as_device(device)
+    if isinstance(data, Tensor):
+        return to_dtype_device(<Tensor>data, dt, dev, False)
+    if isinstance(data, np.ndarray) and data.dtype in _NP_SUPPORTED:
+        return to_dtype_device(from_numpy_any(data), dt, dev, False)
+    return tensor_from_data(data, dt, device)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory where possible (unless ``copy=True``).
+
+    Accepts tensors, NumPy arrays, objects with ``__dlpack__`` or the buffer
+    protocol, Python numbers and nested sequences.  ``copy=False`` raises when a
+    copy cannot be avoided.
+    """
+    dt = None if dtype is None else as_dtype(dtype)
+    dev = None if device is None else as_device(device)
+    shared = None
+    if isinstance(obj, Tensor):
+        shared = <Tensor>obj
+    elif isinstance(obj, np.ndarray) and obj.dtype in _NP_SUPPORTED:
+        shared = from_numpy_any(obj)
+    elif hasattr(obj, "__dlpack__"):
+        from ember._core._dlpack import from_dlpack
+        shared = from_dlpack(obj)
+    elif not isinstance(obj, (list, tuple, str, bytes)) and scalar_dtype(obj) < 0:
+        try:
+            view = memoryview(obj)
+        except TypeError:
+            view = None
+        if view is not None:
+            shared = from_numpy_any(np.asarray(view))
+    if shared is not None:
+        if copy:
+            out = tensor_from_data(shared, dt, dev)
+        else:
+            out = to_dtype_device(shared, dt, dev, False)
+            if copy is False and out._storage is not shared._storage:
+                raise ValueError("asarray(copy=False): a copy is needed to convert to the "
+                                 "requested dtype or device")
+    else:
+        if copy is False:
+            raise ValueError(f"asarray(copy=False): cannot share memory with a {type(obj).__name__}")
+        out = tensor_from_data(obj, dt, dev)
+    return _finish(out, requires_grad)

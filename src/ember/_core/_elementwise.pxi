@@ -1,0 +1,769 @@
+# The elementwise engine: operand conversion, PyTorch type promotion,
+# broadcasting, output allocation, and dispatch of the generated loops through
+# the strided iterator.  Also copies and casts.  Included by _tensor.pyx.
+
+cdef extern from "ember/kernels.h":
+    ctypedef struct em_ew_op:
+        const char *name
+        int arity
+        int promote_float
+        int out_rule
+        em_loop_fn loops[12]
+    const em_ew_op em_unary_ops[]
+    const int em_n_unary_ops
+    const em_ew_op em_binary_ops[]
+    const int em_n_binary_ops
+    const em_ew_op em_ternary_ops[]
+    const int em_n_ternary_ops
+    const em_loop_fn em_cast_loops[12][12]
+    enum:
+        EM_OUT_SAME
+        EM_OUT_BOOL
+        EM_OUT_REAL
+
+cdef extern from "ember/scalar.h":
+    ctypedef struct em_ew_ctx:
+        int error
+    enum:
+        EM_ERR_ZERO_DIVISION
+
+
+# ---------------------------------------------------------------- the op registry
+
+cdef const em_ew_op *EW_OPS[256]
+cdef int N_EW = 0
+cdef dict EW_INDEX = {}
+
+
+cdef _register_table(const em_ew_op *table, int n):
+    global N_EW
+    cdef int i
+    for i in range(n):
+        EW_OPS[N_EW] = &table[i]
+        EW_INDEX[table[i].name.decode()] = N_EW
+        N_EW += 1
+
+
+_register_table(em_unary_ops, em_n_unary_ops)
+_register_table(em_binary_ops, em_n_binary_ops)
+_register_table(em_ternary_ops, em_n_ternary_ops)
+
+cdef int OP_NEG = EW_INDEX["neg"]
+cdef int OP_ABS = EW_INDEX["abs"]
+cdef int OP_BITWISE_NOT = EW_INDEX["bitwise_not"]
+cdef int OP_ADD = EW_INDEX["add"]
+cdef int OP_SUB = EW_INDEX["sub"]
+cdef int OP_MUL = EW_INDEX["mul"]
+cdef int OP_DIV = EW_INDEX["div"]
+cdef int OP_FLOOR_DIVIDE = EW_INDEX["floor_divide"]
+cdef int OP_REMAINDER = EW_INDEX["remainder"]
+cdef int OP_POW = EW_INDEX["pow"]
+cdef int OP_EQ = EW_INDEX["eq"]
+cdef int OP_NE = EW_INDEX["ne"]
+cdef int OP_LT = EW_INDEX["lt"]
+cdef int OP_LE = EW_INDEX["le"]
+cdef int OP_GT = EW_INDEX["gt"]
+cdef int OP_GE = EW_INDEX["ge"]
+cdef int OP_BITWISE_AND = EW_INDEX["bitwise_and"]
+cdef int OP_BITWISE_OR = EW_INDEX["bitwise_or"]
+cdef int OP_BITWISE_XOR = EW_INDEX["bitwise_xor"]
+cdef int OP_WHERE = EW_INDEX["where"]
+
+
+def elementwise_ops():
+    """Names of the elementwise ops that have compiled loops, with their arity and dtypes."""
+    cdef int i, d
+    out = {}
+    for i in range(N_EW):
+        out[EW_OPS[i].name.decode()] = (EW_OPS[i].arity,
+                                        tuple(dtype_of(d) for d in range(12) if EW_OPS[i].loops[d] != NULL))
+    return out
+
+
+def op_id(str name):
+    """Index of elementwise op ``name`` in the compiled table."""
+    return EW_INDEX[name]
+
+
+# ---------------------------------------------------------------- scalars and operands
+
+cdef inline int scalar_dtype(object v) noexcept:
+    """The dtype a Python scalar takes part in promotion with, or -1 for a non-scalar."""
+    cdef type tp = type(v)
+    if tp is float:
+        return default_float()
+    if tp is int:
+        return EM_INT64
+    if tp is bool:
+        return EM_BOOL
+    if tp is complex:
+        return complex_of(default_float())
+    if isinstance(v, (np.generic, float, int, complex)):
+        if isinstance(v, (bool, np.bool_)):
+            return EM_BOOL
+        if isinstance(v, (int, np.integer)):
+            return EM_INT64
+        if isinstance(v, (float, np.floating)):
+            return default_float()
+        if isinstance(v, (complex, np.complexfloating)):
+            return complex_of(default_float())
+    return -1
+
+
+cdef int write_scalar(char *p, int dt, object v) except -1:
+    """Store Python number `v` as one element of dtype `dt` at `p`."""
+    cdef double re, im
+    cdef int64_t iv
+    if dt == EM_BOOL:
+        (<uint8_t *>p)[0] = 1 if v else 0
+        return 0
+    if em_category[dt] == 3:
+        c = complex(v)
+        if dt == EM_COMPLEX64:
+            (<float *>p)[0] = c.real
+            (<float *>p)[1] = c.imag
+        else:
+            (<double *>p)[0] = c.real
+            (<double *>p)[1] = c.imag
+        return 0
+    if isinstance(v, (complex, np.complexfloating)):
+        v = v.real
+    if em_category[dt] == 2:
+        re = v
+        if dt == EM_FLOAT32:
+            (<float *>p)[0] = <float>re
+        elif dt == EM_FLOAT64:
+            (<double *>p)[0] = re
+        elif dt == EM_FLOAT16:
+            (<uint16_t *>p)[0] = em_float_to_half(<float>re)
+        else:
+            (<uint16_t *>p)[0] = em_float_to_bfloat16(<float>re)
+        return 0
+    if isinstance(v, (float, np.floating)):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise RuntimeError(f"value cannot be converted to type {dtype_of(dt)} without overflow: {v}")
+        v = int(v)
+    try:
+        iv = v
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {dtype_of(dt)} without overflow: {v}") from None
+    if dt == EM_UINT8:
+        (<uint8_t *>p)[0] = <uint8_t>iv
+    elif dt == EM_INT8:
+        (<int8_t *>p)[0] = <int8_t>iv
+    elif dt == EM_INT16:
+        (<int16_t *>p)[0] = <int16_t>iv
+    elif dt == EM_INT32:
+        (<int32_t *>p)[0] = <int32_t>iv
+    else:
+        (<int64_t *>p)[0] = iv
+    return 0
+
+
+cdef Tensor scalar_tensor(object v, int dt, device dev):
+    cdef Tensor t = new_tensor(0, NULL, dt, CPU)
+    write_scalar(t.ptr(), dt, v)
+    if dev.type_num != DEV_CPU:
+        return to_dtype_device(t, None, dev, False)
+    return t
+
+
+cdef object as_operand(object v):
+    """A Tensor, a Python scalar, or None when `v` cannot take part in an op."""
+    if isinstance(v, Tensor):
+        return v
+    if scalar_dtype(v) >= 0:
+        return v
+    if isinstance(v, np.ndarray):
+        return from_numpy_any(v)
+    return None
+
+
+# ---------------------------------------------------------------- type promotion
+
+cdef inline int _promote_opt(int a, int b) except -2:
+    if a < 0:
+        return b
+    if b < 0:
+        return a
+    return promote_nums(a, b)
+
+
+cdef int _combine_categories(int higher, int lower) except -2:
+    """PyTorch's combine_categories: a higher-priority class wins unless the lower one has a higher category."""
+    if higher < 0:
+        return lower
+    if em_category[higher] == 3:
+        return higher
+    if lower >= 0 and em_category[lower] == 3:
+        if em_category[higher] == 2:
+            return complex_of(higher)
+        return lower
+    if em_category[higher] == 2:
+        return higher
+    if lower >= 0 and (higher == EM_BOOL or em_category[lower] == 2):
+        return promote_nums(higher, lower)
+    return higher
+
+
+cdef int result_type_of(list args, int skip) except -2:
+    """PyTorch's result type of tensors (by dimensionality class) and Python scalars."""
+    cdef int dim_res = -1, zero_res = -1, wrapped = -1, i = 0
+    for a in args:
+        if i != skip:
+            if isinstance(a, Tensor):
+                if (<Tensor>a)._ndim > 0:
+                    dim_res = _promote_opt(dim_res, (<Tensor>a)._dtype)
+                else:
+                    zero_res = _promote_opt(zero_res, (<Tensor>a)._dtype)
+            else:
+                wrapped = _promote_opt(wrapped, scalar_dtype(a))
+        i += 1
+    return _combine_categories(dim_res, _combine_categories(zero_res, wrapped))
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an arithmetic op on ``tensor1`` and ``tensor2`` produces (PyTorch rules).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.result_type(ember.tensor([1, 2]), 1.0)
+    ember.float32
+    """
+    args = [as_operand(tensor1), as_operand(tensor2)]
+    if args[0] is None or args[1] is None:
+        raise TypeError("result_type() expects tensors or Python numbers")
+    return dtype_of(result_type_of(args, -1))
+
+
+# ---------------------------------------------------------------- broadcasting
+
+cdef int broadcast_shapes_into(list tensors, Py_ssize_t *shape) except -1:
+    """Broadcast the shapes of `tensors`; returns the result's ndim."""
+    cdef int nd = 0, d, k
+    cdef Tensor t
+    cdef Py_ssize_t s
+    for x in tensors:
+        t = <Tensor>x
+        if t._ndim > nd:
+            for d in range(t._ndim - nd):
+                pass
+            nd = t._ndim
+    for d in range(nd):
+        shape[d] = 1
+    for x in tensors:
+        t = <Tensor>x
+        for k in range(t._ndim):
+            d = nd - t._ndim + k
+            s = t._shape[k]
+            if s == shape[d] or s == 1:
+                continue
+            if shape[d] == 1:
+                shape[d] = s
+            else:
+                raise RuntimeError(
+                    f"The size of tensor a ({shape[d]}) must match the size of tensor b ({s}) "
+                    f"at non-singleton dimension {k}")
+    return nd
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to."""
+    cdef Py_ssize_t shape[64]
+    ts = [new_view_of_shape(_shape_arg((s,)) if not isinstance(s, int) else (s,)) for s in shapes]
+    cdef int nd = broadcast_shapes_into(ts, shape)
+    return Size(_int_list(shape, nd))
+
+
+cdef Tensor new_view_of_shape(tuple shape):
+    # a zero-stride tensor over one element: only its shape is used
+    cdef Tensor base = new_tensor(0, NULL, EM_BOOL, CPU)
+    cdef Py_ssize_t s[64]
+    cdef Py_ssize_t st[64]
+    cdef int i
+    for i in range(len(shape)):
+        s[i] = shape[i]
+        st[i] = 0
+    return make_view(base, len(shape), s, st, 0)
+
+
+cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ssize_t *shape) noexcept:
+    """Operand k's byte strides, right-aligned and zero where it broadcasts."""
+    cdef int d, src
+    cdef Py_ssize_t isz = em_itemsize[t._dtype]
+    for d in range(nd):
+        src = d - (nd - t._ndim)
+        if src < 0 or t._shape[src] != shape[d]:
+            it.strides[k][d] = 0
+        else:
+            it.strides[k][d] = t._strides[src] * isz
+    it.data[k] = t.ptr()
+
+
+cdef bint _overlaps(Tensor a, Tensor b) noexcept:
+    """Whether `a` and `b` share memory without being the identical view."""
+    cdef char *a_lo
+    cdef char *a_hi
+    cdef char *b_lo
+    cdef char *b_hi
+    cdef int d
+    if a._storage is not b._storage or a._numel == 0 or b._numel == 0:
+        return False
+    if (a._offset == b._offset and a._ndim == b._ndim and a._dtype == b._dtype
+            and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
+            and memcmp(a._strides, b._strides, a._ndim * sizeof(Py_ssize_t)) == 0):
+        return False
+    _extent(a, &a_lo, &a_hi)
+    _extent(b, &b_lo, &b_hi)
+    return a_lo < b_hi and b_lo < a_hi
+
+
+cdef void _extent(Tensor t, char **lo, char **hi) noexcept:
+    cdef Py_ssize_t isz = em_itemsize[t._dtype]
+    cdef char *l = t.ptr()
+    cdef char *h = t.ptr()
+    cdef int d
+    for d in range(t._ndim):
+        if t._strides[d] > 0:
+            h += t._strides[d] * (t._shape[d] - 1) * isz
+        else:
+            l += t._strides[d] * (t._shape[d] - 1) * isz
+    lo[0] = l
+    hi[0] = h + isz
+
+
+cdef extern from "string.h":
+    int memcmp(const void *a, const void *b, size_t n) nogil
+
+
+# ---------------------------------------------------------------- running a loop
+
+cdef inline int _check_ctx(em_ew_ctx *ctx) except -1:
+    if ctx.error == EM_ERR_ZERO_DIVISION:
+        raise RuntimeError("ZeroDivisionError")
+    return 0
+
+
+cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
+                  const Py_ssize_t *shape, bint allow_flip) except -1:
+    """Run a loop over `out` and `inputs` (already of the loop's dtypes) broadcast to `shape`."""
+    cdef em_iter it
+    cdef em_ew_ctx ctx
+    cdef int k
+    cdef Py_ssize_t total
+    ctx.error = 0
+    it.nop = nop
+    it.ndim = nd
+    for k in range(nd):
+        it.shape[k] = shape[k]
+    _fill_strides(&it, 0, out, nd, shape)
+    for k in range(1, nop):
+        _fill_strides(&it, k, <Tensor>inputs[k - 1], nd, shape)
+    total = em_iter_prepare(&it, allow_flip)
+    if total == 0:
+        return 0
+    if total >= EM_GRAIN_SIZE:
+        with nogil:
+            em_iter_run(&it, fn, &ctx, 1)
+    else:
+        em_iter_run(&it, fn, &ctx, 0)
+    return _check_ctx(&ctx)
+
+
+cdef inline int out_dtype_of(const em_ew_op *info, int ct) noexcept:
+    if info.out_rule == EM_OUT_BOOL:
+        return EM_BOOL
+    if info.out_rule == EM_OUT_REAL:
+        return real_of(ct)
+    return ct
+
+
+cdef str _op_name(int op):
+    return EW_OPS[op].name.decode()
+
+
+cdef int _unsupported(int op, int ct) except -1:
+    name = _op_name(op)
+    if ct == EM_BOOL and name == "sub":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    if ct == EM_BOOL and name == "neg":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    raise RuntimeError(f'"{name}" not implemented for \'{dtype_of(ct)}\'')
+
+
+cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
+    """Any elementwise op: promotion, broadcasting, casts, out=/in-place, then the loop."""
+    cdef const em_ew_op *info = EW_OPS[op]
+    cdef int arity = info.arity, k, ct, odt, nd
+    cdef Py_ssize_t shape[64]
+    cdef Tensor t, result, target
+    cdef device dev = None
+    cdef list tensors = [], operands = []
+    cdef bint is_where = op == OP_WHERE
+
+    for k in range(arity):
+        a = as_operand(args[k])
+        if a is None:
+            raise TypeError(f"{_op_name(op)}(): argument {k} must be a Tensor or a number, "
+                            f"not {type(args[k]).__name__}")
+        args[k] = a
+        if isinstance(a, Tensor):
+            t = <Tensor>a
+            if dev is None:
+                dev = t._storage.device
+            elif t._storage.device != dev and t._ndim > 0:
+                raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {dev} and {t._storage.device}!")
+    if dev is None:
+        dev = CPU
+    if is_where:
+        if not isinstance(args[0], Tensor):
+            args[0] = scalar_tensor(args[0], EM_BOOL, dev)
+        elif (<Tensor>args[0])._dtype != EM_BOOL:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {(<Tensor>args[0]).get_dtype()}")
+    ct = result_type_of(args, 0 if is_where else -1)
+    if info.promote_float and em_category[ct] < 2:
+        ct = default_float()
+    if info.loops[ct] == NULL:
+        _unsupported(op, ct)
+    odt = out_dtype_of(info, ct)
+
+    if inplace:
+        out = <Tensor>args[0]
+    if out is not None:
+        check_writable(out)
+        if out._storage.device != dev:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {dev} and {out._storage.device}!")
+        if not (em_category[odt] <= em_category[out._dtype]):
+            raise RuntimeError(f"result type {_torch_name(odt)} can't be cast to the desired "
+                               f"output type {_torch_name(out._dtype)}")
+
+    for k in range(arity):
+        a = args[k]
+        if isinstance(a, Tensor):
+            t = <Tensor>a
+            if (is_where and k == 0) or t._dtype == ct:
+                operands.append(t)
+            else:
+                operands.append(to_dtype_device(t, dtype_of(ct), None, False))
+        else:
+            operands.append(scalar_tensor(a, ct, dev))
+    nd = broadcast_shapes_into(operands, shape)
+
+    if dev.type_num != DEV_CPU:
+        return backend_for(dev).elementwise(_op_name(op), operands, out, odt, _int_list(shape, nd))
+
+    if out is not None:
+        if inplace:
+            if out._ndim != nd or memcmp(out._shape, shape, nd * sizeof(Py_ssize_t)) != 0:
+                raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
+                                   f"broadcast shape {_int_list(shape, nd)}")
+        elif out._ndim != nd or memcmp(out._shape, shape, nd * sizeof(Py_ssize_t)) != 0:
+            resize_out(out, nd, shape)
+        for k in range(arity):
+            if _overlaps(out, <Tensor>operands[k]):
+                operands[k] = clone(<Tensor>operands[k])
+        if out._dtype == odt:
+            run_loop(info.loops[ct], arity + 1, out, operands, nd, shape, True)
+            bump_version(out)
+            return out
+        target = new_tensor(nd, shape, odt, dev)
+        run_loop(info.loops[ct], arity + 1, target, operands, nd, shape, True)
+        copy_into(out, target)
+        bump_version(out)
+        return out
+
+    result = None
+    for k in range(arity):
+        t = <Tensor>operands[k]
+        if t._ndim == nd and memcmp(t._shape, shape, nd * sizeof(Py_ssize_t)) == 0 and not (is_where and k == 0):
+            result = new_like_layout(t, odt)
+            break
+    if result is None:
+        result = new_tensor(nd, shape, odt, dev)
+    run_loop(info.loops[ct], arity + 1, result, operands, nd, shape, True)
+    return result
+
+
+cdef str _torch_name(int dt):
+    return ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double",
+            "ComplexFloat", "ComplexDouble")[dt]
+
+
+cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:
+    """Give an out= tensor the result's shape (PyTorch resizes mismatched outputs)."""
+    cdef Py_ssize_t n = _checked_numel(nd, shape)
+    if out._numel != 0 and n != out._numel:
+        raise RuntimeError(f"out= tensor of shape {list(_shape_tuple(out))} cannot hold a result "
+                           f"of shape {_int_list(shape, nd)}")
+    if out._numel == n and out.is_contig():
+        set_dims(out, nd, shape, NULL)
+        return 0
+    cdef Tensor fresh = new_tensor(nd, shape, out._dtype, out._storage.device)
+    _init_from(out, fresh)
+    return 0
+
+
+# ---------------------------------------------------------------- fast paths
+
+cdef inline bint _same_shape(Tensor a, Tensor b) noexcept:
+    return a._ndim == b._ndim and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
+
+
+cdef inline int _run_contiguous(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,
+                                Py_ssize_t n) except -1:
+    cdef em_ew_ctx ctx
+    cdef em_iter it
+    cdef int k
+    ctx.error = 0
+    if n < EM_GRAIN_SIZE:
+        fn(data, strides, n, &ctx)
+    else:
+        it.nop = nop
+        it.ndim = 1
+        it.shape[0] = n
+        for k in range(nop):
+            it.data[k] = data[k]
+            it.strides[k][0] = strides[k]
+        with nogil:
+            em_iter_run(&it, fn, &ctx, 1)
+    if ctx.error:
+        return _check_ctx(&ctx)
+    return 0
+
+
+cdef object binary_operator(int op, object a, object b):
+    """Tensor operator slots: fast paths first, NotImplemented for foreign operands."""
+    cdef Tensor ta, tb, out
+    cdef const em_ew_op *info = EW_OPS[op]
+    cdef em_loop_fn fn
+    cdef char *data[3]
+    cdef Py_ssize_t strides[3]
+    cdef char scalar_buf[16]
+    cdef int dt, sdt
+    if type(a) is Tensor:
+        ta = <Tensor>a
+        dt = ta._dtype
+        if (not ta._requires_grad and ta._storage.device.type_num == DEV_CPU and ta.is_contig()
+                and not (info.promote_float and em_category[dt] < 2)):
+            fn = info.loops[dt]
+            if fn != NULL:
+                if type(b) is Tensor:
+                    tb = <Tensor>b
+                    if (tb._dtype == dt and not tb._requires_grad and _same_shape(ta, tb)
+                            and tb._storage.device.type_num == DEV_CPU and tb.is_contig()):
+                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                        data[0] = out.ptr()
+                        data[1] = ta.ptr()
+                        data[2] = tb.ptr()
+                        strides[0] = em_itemsize[out._dtype]
+                        strides[1] = em_itemsize[dt]
+                        strides[2] = em_itemsize[dt]
+                        _run_contiguous(fn, 3, data, strides, ta._numel)
+                        return out
+                else:
+                    sdt = scalar_dtype(b)
+                    if sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0:
+                        write_scalar(scalar_buf, dt, b)
+                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                        data[0] = out.ptr()
+                        data[1] = ta.ptr()
+                        data[2] = scalar_buf
+                        strides[0] = em_itemsize[out._dtype]
+                        strides[1] = em_itemsize[dt]
+                        strides[2] = 0
+                        _run_contiguous(fn, 3, data, strides, ta._numel)
+                        return out
+    elif type(b) is Tensor:
+        tb = <Tensor>b
+        dt = tb._dtype
+        sdt = scalar_dtype(a)
+        if (sdt >= 0 and em_category[sdt] <= em_category[dt] and tb._ndim > 0
+                and not tb._requires_grad and tb._storage.device.type_num == DEV_CPU
+                and tb.is_contig() and not (info.promote_float and em_category[dt] < 2)):
+            fn = info.loops[dt]
+            if fn != NULL:
+                write_scalar(scalar_buf, dt, a)
+                out = new_tensor(tb._ndim, tb._shape, out_dtype_of(info, dt), CPU)
+                data[0] = out.ptr()
+                data[1] = scalar_buf
+                data[2] = tb.ptr()
+                strides[0] = em_itemsize[out._dtype]
+                strides[1] = 0
+                strides[2] = em_itemsize[dt]
+                _run_contiguous(fn, 3, data, strides, tb._numel)
+                return out
+    if as_operand(a) is None or as_operand(b) is None:
+        return NotImplemented
+    return dispatch_ew(op, [a, b], None, False)
+
+
+cdef object unary_operator(int op, Tensor a):
+    cdef const em_ew_op *info = EW_OPS[op]
+    cdef em_loop_fn fn = info.loops[a._dtype]
+    cdef char *data[2]
+    cdef Py_ssize_t strides[2]
+    cdef Tensor out
+    if (fn != NULL and not a._requires_grad and a._storage.device.type_num == DEV_CPU
+            and a.is_contig() and not (info.promote_float and em_category[a._dtype] < 2)):
+        out = new_tensor(a._ndim, a._shape, out_dtype_of(info, a._dtype), CPU)
+        data[0] = out.ptr()
+        data[1] = a.ptr()
+        strides[0] = em_itemsize[out._dtype]
+        strides[1] = em_itemsize[a._dtype]
+        _run_contiguous(fn, 2, data, strides, a._numel)
+        return out
+    return dispatch_ew(op, [a], None, False)
+
+
+cdef object ew_inplace(int op, Tensor self, object other):
+    if as_operand(other) is None:
+        return NotImplemented
+    return dispatch_ew(op, [self, other], None, True)
+
+
+# Autograd installs a hook here: called instead of the plain kernel when grad
+# mode is on and an input requires grad.
+cdef object _autograd_dispatch = None
+
+
+def _set_autograd_dispatch(fn):
+    global _autograd_dispatch
+    _autograd_dispatch = fn
+
+
+cdef object dispatch_ew(int op, list args, Tensor out, bint inplace):
+    if _autograd_dispatch is not None:
+        for a in args:
+            if isinstance(a, Tensor) and (<Tensor>a)._requires_grad:
+                return _autograd_dispatch(_op_name(op), args, out, inplace)
+    return ew_generic(op, args, out, inplace)
+
+
+def ew(int op, *args, out=None):
+    """Run elementwise op number ``op`` (see :func:`op_id`) on ``args``, optionally into ``out``."""
+    if out is not None and not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if len(args) != EW_OPS[op].arity:
+        raise TypeError(f"{_op_name(op)}() takes {EW_OPS[op].arity} tensor arguments "
+                        f"({len(args)} given)")
+    return dispatch_ew(op, list(args), out, False)
+
+
+def ew_(int op, Tensor self, *args):
+    """Run elementwise op number ``op`` in place on ``self``."""
+    if len(args) + 1 != EW_OPS[op].arity:
+        raise TypeError(f"{_op_name(op)}_() takes {EW_OPS[op].arity - 1} arguments "
+                        f"({len(args)} given)")
+    return dispatch_ew(op, [self] + list(args), None, True)
+
+
+def ew_raw(str name, list args, out, bint inplace):
+    """The kernel-only form of an elementwise op, used by autograd under its own recording."""
+    return ew_generic(EW_INDEX[name], list(args), out, inplace)
+
+
+# ---------------------------------------------------------------- copies and casts
+
+cdef int copy_into(Tensor dst, Tensor src) except -1:
+    """Copy `src` into `dst` (same shape, or broadcastable to it), converting the dtype."""
+    cdef Py_ssize_t shape[64]
+    cdef int nd = dst._ndim
+    if dst._storage.device.type_num != DEV_CPU or src._storage.device.type_num != DEV_CPU:
+        backend = backend_for(dst._storage.device if dst._storage.device.type_num != DEV_CPU
+                              else src._storage.device)
+        backend.copy_(dst, src)
+        return 0
+    if _overlaps(dst, src):
+        src = contiguous_copy(src)
+    memcpy(shape, dst._shape, nd * sizeof(Py_ssize_t))
+    run_loop(em_cast_loops[src._dtype][dst._dtype], 2, dst, [src], nd, shape, True)
+    return 0
+
+
+cdef int copy_broadcast(Tensor dst, object value) except -1:
+    cdef Py_ssize_t shape[64]
+    check_writable(dst)
+    if not isinstance(value, Tensor):
+        if scalar_dtype(value) >= 0:
+            return fill(dst, value)
+        value = tensor_from_data(value, None, dst._storage.device)
+    cdef Tensor src = <Tensor>value
+    if src._ndim > dst._ndim:
+        # leading size-1 dims of the source may be dropped (PyTorch allows x[0] = y[None])
+        src = squeeze_leading(src, dst._ndim)
+    broadcast_shapes_into([dst, src], shape)
+    if not _same_shape(dst, src):
+        src = expand(src, _shape_tuple(dst))
+    copy_into(dst, src)
+    bump_version(dst)
+    return 0
+
+
+cdef Tensor squeeze_leading(Tensor t, int nd):
+    cdef int extra = t._ndim - nd, d
+    for d in range(extra):
+        if t._shape[d] != 1:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(_shape_tuple(t))} "
+                               f"cannot be broadcast to indexing result of {nd} dimensions")
+    return make_view(t, nd, t._shape + extra, t._strides + extra, t._offset)
+
+
+cdef int fill(Tensor dst, object value) except -1:
+    cdef char buf[16]
+    cdef Tensor src
+    check_writable(dst)
+    if isinstance(value, Tensor):
+        if (<Tensor>value)._ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{(<Tensor>value)._ndim} dimensions.")
+        value = (<Tensor>value).item()
+    if scalar_dtype(value) < 0:
+        raise TypeError(f"fill value must be a number, got {type(value).__name__}")
+    if dst._storage.device.type_num != DEV_CPU:
+        backend_for(dst._storage.device).fill_(dst, value)
+        bump_version(dst)
+        return 0
+    src = new_tensor(0, NULL, dst._dtype, CPU)
+    write_scalar(src.ptr(), dst._dtype, value)
+    copy_into(dst, src)
+    bump_version(dst)
+    return 0
+
+
+cdef Tensor contiguous_copy(Tensor t):
+    cdef Tensor out = new_tensor(t._ndim, t._shape, t._dtype, t._storage.device)
+    copy_into(out, t)
+    return out
+
+
+cpdef Tensor clone(Tensor t):
+    cdef Tensor out = new_like_layout(t, t._dtype)
+    copy_into(out, t)
+    return out
+
+
+cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
+    """`t` converted to dtype `dt` and/or moved to `dev` (itself when nothing changes)."""
+    cdef int target = t._dtype if dt is None else dt.num
+    cdef Tensor out
+    if dev is not None and dev != t._storage.device:
+        if dev.type_num == DEV_CPU:
+            out = <Tensor>backend_for(t._storage.device).to_cpu(t)
+        else:
+            out = <Tensor>backend_for(dev).from_cpu(t.cpu_tensor(), dev)
+        if out._dtype != target:
+            return to_dtype_device(out, dt, None, False)
+        return out
+    if target == t._dtype:
+        return clone(t) if copy else t
+    out = new_like_layout(t, target)
+    copy_into(out, t)
+    return out

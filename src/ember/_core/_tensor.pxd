@@ -1,0 +1,81 @@
+from ember._core._dtype cimport dtype
+
+cdef extern from "ember/dtype.h":
+    int em_itemsize_of "em_itemsize_fn"(int num) noexcept nogil
+
+cdef extern from "ember/strided.h":
+    enum:
+        EM_MAX_DIMS
+        EM_MAX_OPERANDS
+        EM_GRAIN_SIZE
+    ctypedef void (*em_loop_fn)(char **data, const Py_ssize_t *strides, Py_ssize_t n, void *ctx) noexcept nogil
+    ctypedef struct em_iter:
+        int nop
+        int ndim
+        Py_ssize_t shape[64]
+        Py_ssize_t strides[8][64]
+        char *data[8]
+    Py_ssize_t em_iter_prepare(em_iter *it, int allow_flip) noexcept nogil
+    void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel) noexcept nogil
+    void em_set_num_threads(int n) noexcept nogil
+    int em_get_num_threads() noexcept nogil
+    void *em_alloc(size_t nbytes) noexcept nogil
+    void em_free(void *ptr, size_t nbytes) noexcept nogil
+    void em_allocator_empty_cache() noexcept nogil
+    size_t em_allocator_cached_bytes() noexcept nogil
+    void em_allocator_set_limit(size_t nbytes) noexcept nogil
+
+# device types, as DLPack numbers them
+cdef enum:
+    DEV_CPU = 1
+    DEV_CUDA = 2
+
+# shape and strides live inline for tensors of up to this many dims
+cdef enum:
+    INLINE_DIMS = 6
+
+
+cdef class device:
+    cdef readonly str type
+    cdef readonly object index
+    cdef int type_num
+
+
+cdef class Storage:
+    cdef char *data
+    cdef Py_ssize_t nbytes
+    cdef bint owns_data          # allocated by ember's allocator, freed on dealloc
+    cdef object owner            # keeps borrowed memory alive
+    cdef readonly device device
+    cdef bint readonly_mem
+    cdef Py_ssize_t version
+
+
+cdef class Tensor:
+    cdef Storage _storage
+    cdef Py_ssize_t _offset       # in elements
+    cdef int _ndim
+    cdef int _dtype               # em_dtype number
+    cdef Py_ssize_t _numel
+    cdef Py_ssize_t *_shape
+    cdef Py_ssize_t *_strides     # in elements
+    cdef Py_ssize_t _inline[12]   # 2 * INLINE_DIMS
+    # autograd state, owned by ember.autograd
+    cdef bint _requires_grad
+    cdef object _grad
+    cdef object _grad_fn
+    cdef object _autograd_meta
+    cdef object __weakref__
+
+    cdef inline char *ptr(self) noexcept:
+        return self._storage.data + self._offset * em_itemsize_of(self._dtype)
+    cdef bint is_contig(self) noexcept
+    cdef dtype get_dtype(self)
+    cdef Tensor cpu_tensor(self)
+
+cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev)
+cdef Tensor new_like_layout(Tensor like, int dtype_num)
+cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
+                      Py_ssize_t offset)
+cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1
+cdef int copy_into(Tensor dst, Tensor src) except -1

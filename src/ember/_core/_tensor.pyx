@@ -1,0 +1,1204 @@
+# cython: embedsignature=False
+"""ember's strided tensor: Storage, Tensor and the hot paths from Python to the kernels.
+
+Everything a small op does between the Python call and the C loop lives here,
+typed, so that a call costs tens of nanoseconds.  The module is split into
+include files by concern: views and basic indexing (``_views.pxi``), the
+elementwise engine (``_elementwise.pxi``), creation (``_creation.pxi``) and
+NumPy / buffer interop (``_interop.pxi``).
+"""
+cimport cython
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.object cimport PyObject
+from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
+from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
+from libc.string cimport memcpy, memset
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t
+
+import numpy as np
+import operator
+
+from ember._core._dtype cimport (
+    dtype, dtype_of, default_float, promote_nums, complex_of, real_of, as_dtype,
+    em_itemsize, em_category, em_float_to_half, em_float_to_bfloat16,
+    em_half_to_float, em_bfloat16_to_float,
+    EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
+    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
+)
+
+cdef extern from "Python.h":
+    Py_ssize_t PY_SSIZE_T_MAX
+
+
+# ---------------------------------------------------------------- devices
+
+cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA}
+
+
+cdef class device:
+    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``.
+
+    Parameters
+    ----------
+    type : str or device
+        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+    index : int, optional
+        Device ordinal for ``'cuda'``.
+    """
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            if index is not None:
+                raise ValueError("device(): an index cannot be given with a device object")
+            self.type = (<device>type).type
+            self.index = (<device>type).index
+            self.type_num = (<device>type).type_num
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device(): expected a string or device, got {type!r}")
+        name = type
+        if ":" in name:
+            if index is not None:
+                raise ValueError(f"device(): type {name!r} already names an index")
+            name, _, idx = name.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = int(idx)
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if index is not None:
+            index = operator.index(index)
+            if index < 0:
+                raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type = name
+        self.index = index
+        self.type_num = _DEVICE_TYPES[name]
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == (<device>other).type and self.index == (<device>other).index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+cdef device CPU = device("cpu")
+
+
+cdef device as_device(object obj):
+    if obj is None:
+        return CPU
+    if type(obj) is device:
+        return <device>obj
+    d = device(obj)
+    if d.type == "cpu":
+        return CPU
+    return d
+
+
+# Backends for devices other than the CPU register here (the CUDA backend, later).
+cdef dict _backends = {}
+
+
+def register_backend(str device_type, backend):
+    """Register the object implementing ops for ``device_type`` (used by ember.cuda)."""
+    _backends[device_type] = backend
+
+
+cdef object backend_for(device dev):
+    b = _backends.get(dev.type)
+    if b is None:
+        raise RuntimeError(
+            f"ember has no backend for device '{dev}': the {dev.type} backend is not available "
+            f"in this build")
+    return b
+
+
+# ---------------------------------------------------------------- storage
+
+@cython.final
+cdef class Storage:
+    """A block of memory on a device, shared by every tensor viewing it.
+
+    Owns memory from ember's caching allocator, or borrows memory from a
+    foreign object (a NumPy array, a DLPack producer) and keeps it alive.
+    Carries the version counter that in-place operations bump.
+    """
+
+    def __dealloc__(self):
+        if self.owns_data and self.data != NULL:
+            em_free(self.data, <size_t>self.nbytes)
+            self.data = NULL
+
+    @property
+    def nbytes(self):
+        return self.nbytes
+
+    def data_ptr(self):
+        return <size_t>self.data
+
+    def __len__(self):
+        return self.nbytes
+
+
+cdef Storage new_storage(Py_ssize_t nbytes, device dev):
+    if dev.type_num != DEV_CPU:
+        return backend_for(dev).new_storage(nbytes, dev)
+    cdef Storage s = Storage.__new__(Storage)
+    cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
+    s.data = <char *>em_alloc(<size_t>alloc)
+    if s.data == NULL:
+        raise MemoryError(f"ember: failed to allocate {nbytes} bytes on the CPU")
+    s.nbytes = alloc
+    s.owns_data = True
+    s.device = dev
+    return s
+
+
+cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
+    cdef Storage s = Storage.__new__(Storage)
+    s.data = data
+    s.nbytes = nbytes
+    s.owns_data = False
+    s.owner = owner
+    s.readonly_mem = readonly
+    s.device = dev
+    return s
+
+
+def empty_cache():
+    """Release the CPU memory held by ember's caching allocator."""
+    em_allocator_empty_cache()
+
+
+def cached_bytes():
+    """Bytes currently held in ember's CPU allocator cache."""
+    return em_allocator_cached_bytes()
+
+
+def set_cache_limit(Py_ssize_t nbytes):
+    """Cap the bytes ember's CPU allocator keeps cached for reuse."""
+    if nbytes < 0:
+        raise ValueError(f"cache limit must be non-negative, got {nbytes}")
+    em_allocator_set_limit(<size_t>nbytes)
+
+
+def set_num_threads(int n):
+    """Set the number of threads used by ember's CPU kernels and by BLAS."""
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
+    em_set_num_threads(n)
+    _set_blas_threads(n)
+
+
+def get_num_threads():
+    """The number of threads used by ember's CPU kernels."""
+    return em_get_num_threads()
+
+
+cdef object _blas_limiter = None
+
+
+cdef _set_blas_threads(int n):
+    global _blas_limiter
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return
+    _blas_limiter = threadpool_limits(limits=n, user_api="blas")
+
+
+# ---------------------------------------------------------------- tensor helpers
+
+cdef inline Py_ssize_t _checked_numel(int ndim, const Py_ssize_t *shape) except -1:
+    cdef Py_ssize_t n = 1
+    cdef int d
+    cdef bint zero = False
+    for d in range(ndim):
+        if shape[d] < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {shape[d]}: "
+                               f"{[shape[i] for i in range(ndim)]}")
+        if shape[d] == 0:
+            zero = True
+    if zero:
+        return 0
+    for d in range(ndim):
+        if n > PY_SSIZE_T_MAX // shape[d]:
+            raise RuntimeError(f"tensor of shape {[shape[i] for i in range(ndim)]} has too many "
+                               f"elements to address")
+        n *= shape[d]
+    return n
+
+
+cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1:
+    """Give `t` a shape and strides (contiguous strides when `strides` is NULL)."""
+    cdef Py_ssize_t *buf
+    cdef int d
+    cdef Py_ssize_t acc
+    if ndim > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
+    if t._shape != t._inline:
+        PyMem_Free(t._shape)
+        t._shape = t._inline
+        t._strides = t._inline + INLINE_DIMS
+    if ndim > INLINE_DIMS:
+        buf = <Py_ssize_t *>PyMem_Malloc(2 * ndim * sizeof(Py_ssize_t))
+        if buf == NULL:
+            raise MemoryError()
+        t._shape = buf
+        t._strides = buf + ndim
+    t._numel = _checked_numel(ndim, shape)
+    t._ndim = ndim
+    if ndim:
+        memcpy(t._shape, shape, ndim * sizeof(Py_ssize_t))
+    if strides != NULL:
+        if ndim:
+            memcpy(t._strides, strides, ndim * sizeof(Py_ssize_t))
+    else:
+        acc = 1
+        for d in range(ndim - 1, -1, -1):
+            t._strides[d] = acc
+            acc *= shape[d] if shape[d] > 0 else 1
+    return 0
+
+
+cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev):
+    """A new contiguous tensor with uninitialised memory."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    set_dims(t, ndim, shape, NULL)
+    cdef Py_ssize_t isz = em_itemsize[dtype_num]
+    if t._numel > PY_SSIZE_T_MAX // isz:
+        raise RuntimeError(f"tensor of {t._numel} elements of {dtype_of(dtype_num)} is too large")
+    t._storage = new_storage(t._numel * isz, dev)
+    t._dtype = dtype_num
+    return t
+
+
+cdef Tensor new_like_layout(Tensor like, int dtype_num):
+    """A new tensor shaped like `like`, with its dimension order when `like` is dense."""
+    cdef Py_ssize_t perm[64]
+    cdef Py_ssize_t strides[64]
+    cdef int nd = like._ndim, i, j
+    cdef Py_ssize_t acc, p
+    if like.is_contig() or not _dense_permutation(like, perm):
+        return new_tensor(nd, like._shape, dtype_num, like._storage.device)
+    # perm lists dims from innermost to outermost
+    acc = 1
+    for i in range(nd):
+        p = perm[i]
+        strides[p] = acc
+        acc *= like._shape[p]
+    cdef Tensor t = Tensor.__new__(Tensor)
+    set_dims(t, nd, like._shape, strides)
+    t._storage = new_storage(t._numel * em_itemsize[dtype_num], like._storage.device)
+    t._dtype = dtype_num
+    return t
+
+
+cdef bint _dense_permutation(Tensor t, Py_ssize_t *perm) noexcept:
+    """Whether `t` is a permutation of a contiguous layout; fills `perm`, innermost first."""
+    cdef int nd = t._ndim, i, j
+    cdef Py_ssize_t key, expected
+    if t._numel == 0:
+        return False
+    for i in range(nd):
+        if t._strides[i] < 0:
+            return False
+        perm[i] = i
+    # insertion sort by stride, ties (size-1 dims) keep the later dim inside
+    for i in range(1, nd):
+        key = perm[i]
+        j = i - 1
+        while j >= 0 and (t._strides[perm[j]] > t._strides[key] or
+                          (t._strides[perm[j]] == t._strides[key] and perm[j] < key)):
+            perm[j + 1] = perm[j]
+            j -= 1
+        perm[j + 1] = key
+    expected = 1
+    for i in range(nd):
+        if t._shape[perm[i]] == 1:
+            continue
+        if t._strides[perm[i]] != expected:
+            return False
+        expected *= t._shape[perm[i]]
+    return True
+
+
+cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
+                      Py_ssize_t offset):
+    cdef Tensor t = Tensor.__new__(Tensor)
+    set_dims(t, ndim, shape, strides)
+    t._storage = base._storage
+    t._offset = offset
+    t._dtype = base._dtype
+    return t
+
+
+cdef inline tuple _shape_tuple(Tensor t):
+    cdef int d
+    return tuple([t._shape[d] for d in range(t._ndim)])
+
+
+cdef inline void bump_version(Tensor t) noexcept:
+    t._storage.version += 1
+
+
+cdef inline int check_writable(Tensor t) except -1:
+    if t._storage.readonly_mem:
+        raise RuntimeError("cannot write to a tensor that views read-only memory")
+    return 0
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints, as ``torch.Size``."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        """Product of the sizes."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+# ---------------------------------------------------------------- the Tensor
+
+cdef extern from "Python.h":
+    ctypedef struct PyTypeObjectDict "PyTypeObject":
+        PyObject *tp_dict
+    void PyType_Modified(PyObject *tp)
+
+
+cdef class Tensor:
+    """A strided, typed, n-dimensional array on a device.
+
+    Tensors are created by factory functions such as :func:`ember.tensor`,
+    :func:`ember.zeros` or :func:`ember.from_numpy`.  ``ember.Tensor(data)``
+    builds a tensor of the default float dtype from nested sequences, as
+    ``torch.Tensor`` does; ``ember.Tensor(*sizes)`` an uninitialised one.
+    """
+
+    __array_priority__ = 1000
+
+    def __cinit__(self):
+        self._shape = self._inline
+        self._strides = self._inline + INLINE_DIMS
+
+    def __dealloc__(self):
+        if self._shape != self._inline:
+            PyMem_Free(self._shape)
+
+    def __init__(self, *args, **kwargs):
+        if not args and not kwargs:
+            if self._storage is None:
+                _init_from(self, new_tensor(1, [0], default_float(), CPU))
+            return
+        if kwargs:
+            raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) == 1 and not isinstance(args[0], int):
+            src = tensor_from_data(args[0], dtype_of(default_float()), None)
+        else:
+            src = empty(*args)
+        _init_from(self, src)
+
+    # ------------------------------------------------------------ metadata
+    @property
+    def shape(self):
+        """The size of each dimension, as an :class:`ember.Size`."""
+        return Size(_shape_tuple(self))
+
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
+        if dim is None:
+            return Size(_shape_tuple(self))
+        return self._shape[wrap_dim(dim, self._ndim)]
+
+    def stride(self, dim=None):
+        """Strides in elements (zero and negative allowed), or the stride of ``dim``."""
+        cdef int d
+        if dim is None:
+            return tuple([self._strides[d] for d in range(self._ndim)])
+        return self._strides[wrap_dim(dim, self._ndim)]
+
+    def storage_offset(self):
+        """Offset of the first element from the start of the storage, in elements."""
+        return self._offset
+
+    def dim(self):
+        """Number of dimensions."""
+        return self._ndim
+
+    def ndimension(self):
+        """Number of dimensions (alias of :meth:`dim`)."""
+        return self._ndim
+
+    @property
+    def ndim(self):
+        """Number of dimensions."""
+        return self._ndim
+
+    def numel(self):
+        """Number of elements."""
+        return self._numel
+
+    def nelement(self):
+        """Number of elements (alias of :meth:`numel`)."""
+        return self._numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return em_itemsize[self._dtype]
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return em_itemsize[self._dtype]
+
+    @property
+    def nbytes(self):
+        """Bytes spanned by the elements (``numel() * element_size()``)."""
+        return self._numel * em_itemsize[self._dtype]
+
+    @property
+    def dtype(self):
+        """The element type."""
+        return dtype_of(self._dtype)
+
+    cdef dtype get_dtype(self):
+        return dtype_of(self._dtype)
+
+    @property
+    def device(self):
+        """The device holding the tensor's memory."""
+        return self._storage.device
+
+    @property
+    def is_cuda(self):
+        return self._storage.device.type_num == DEV_CUDA
+
+    @property
+    def is_cpu(self):
+        return self._storage.device.type_num == DEV_CPU
+
+    def is_floating_point(self):
+        """Whether the dtype is a floating-point type."""
+        return em_category[self._dtype] == 2
+
+    def is_complex(self):
+        """Whether the dtype is a complex type."""
+        return em_category[self._dtype] == 3
+
+    def is_signed(self):
+        return self._dtype != EM_BOOL and self._dtype != EM_UINT8
+
+    def data_ptr(self):
+        """Address of the first element."""
+        return <size_t>self.ptr()
+
+    def untyped_storage(self):
+        """The :class:`Storage` behind this tensor."""
+        return self._storage
+
+    @property
+    def _version(self):
+        """The storage's version counter, bumped by every in-place operation."""
+        return self._storage.version
+
+    cdef bint is_contig(self) noexcept:
+        cdef Py_ssize_t expected = 1
+        cdef int d
+        for d in range(self._ndim - 1, -1, -1):
+            if self._shape[d] != 1:
+                if self._strides[d] != expected:
+                    return self._numel == 0
+                expected *= self._shape[d]
+        return True
+
+    def is_contiguous(self, memory_format=None):
+        """Whether the elements are laid out in row-major order without gaps."""
+        return self.is_contig()
+
+    def is_non_overlapping_and_dense(self):
+        cdef Py_ssize_t perm[64]
+        return self.is_contig() or _dense_permutation(self, perm)
+
+    # ------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self):
+        """Whether gradients are recorded for operations on this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set :attr:`requires_grad` in place and return ``self``."""
+        if requires_grad and em_category[self._dtype] < 2:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               f"gradients, got {dtype_of(self._dtype)}")
+        if not requires_grad and self._grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient (None until a backward pass writes one)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def grad_fn(self):
+        """The graph node that created this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        """Whether the tensor was created by the user rather than by a recorded op."""
+        return self._grad_fn is None
+
+    def _set_grad_fn(self, node):
+        self._grad_fn = node
+        self._requires_grad = node is not None or self._requires_grad
+
+    def detach(self):
+        """A view of the same data that is outside any autograd graph."""
+        return make_view(self, self._ndim, self._shape, self._strides, self._offset)
+
+    def detach_(self):
+        """Remove this tensor from the autograd graph, in place."""
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ------------------------------------------------------------ Python protocols
+    def __len__(self):
+        if self._ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if self._ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        cdef Py_ssize_t i
+        return iter([select(self, 0, i) for i in range(self._shape[0])])
+
+    def __bool__(self):
+        if self._numel != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'no' if self._numel == 0 else 'more than one'} "
+                               "value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self._scalar_value("float"))
+
+    def __int__(self):
+        return int(self._scalar_value("int").real) if em_category[self._dtype] == 3 else int(self._scalar_value("int"))
+
+    def __complex__(self):
+        return complex(self._scalar_value("complex"))
+
+    def __index__(self):
+        if self._numel != 1 or em_category[self._dtype] > 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def _scalar_value(self, what):
+        if self._numel != 1:
+            raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar"
+                               f" ({what})")
+        return self.item()
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._numel != 1:
+            raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar")
+        return read_scalar(self.cpu_tensor().ptr(), self._dtype)
+
+    def tolist(self):
+        """The elements as (nested) Python lists of Python numbers."""
+        if self._ndim == 0:
+            return self.item()
+        arr = _to_numpy_copy(self)
+        if self._dtype == EM_BFLOAT16 or self._dtype == EM_FLOAT16:
+            arr = arr.astype(np.float32)
+        return arr.tolist()
+
+    def __repr__(self):
+        from ember._formatting import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        arr = np.ascontiguousarray(_to_numpy_copy(self))
+        return (_rebuild_tensor, (arr, self.get_dtype().name, str(self._storage.device),
+                                  self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        c = clone(self)
+        (<Tensor>c)._requires_grad = self._requires_grad
+        if self._grad is not None:
+            (<Tensor>c)._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor:
+            c = type(self).__new__(type(self))
+            _init_from(<Tensor>c, clone(self))
+            (<Tensor>c)._requires_grad = self._requires_grad
+            if hasattr(self, "__dict__"):
+                import copy
+                c.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = c
+        return c
+
+    def __copy__(self):
+        return self
+
+    # ------------------------------------------------------------ buffer and array protocols
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        fill_buffer(self, buffer, flags)
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        PyMem_Free(buffer.internal)
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        arr = _to_numpy_copy(self) if (copy or self._storage.device.type_num != DEV_CPU) \
+            else to_numpy_view(self)
+        if dtype is not None and arr.dtype != np.dtype(dtype):
+            if copy is False:
+                raise ValueError("converting the tensor to the requested dtype needs a copy")
+            arr = arr.astype(dtype)
+        return arr
+
+    @property
+    def __array_interface__(self):
+        return array_interface(self)
+
+    # ------------------------------------------------------------ conversions
+    cdef Tensor cpu_tensor(self):
+        if self._storage.device.type_num == DEV_CPU:
+            return self
+        return <Tensor>backend_for(self._storage.device).to_cpu(self)
+
+    def numpy(self, *, force=False):
+        """A NumPy array sharing this tensor's memory (CPU tensors only)."""
+        if self._storage.device.type_num != DEV_CPU:
+            if not force:
+                raise TypeError(f"can't convert {self._storage.device} device type tensor to numpy. "
+                                "Use Tensor.cpu() to copy the tensor to host memory first.")
+            return _to_numpy_copy(self)
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return to_numpy_view(self)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """Convert to another dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = (<Tensor>a).get_dtype() if dtype is None else dtype
+                device = (<Tensor>a)._storage.device if device is None else device
+            elif isinstance(a, (device_cls, str, int)) and not isinstance(a, bool):
+                if device is not None:
+                    raise TypeError("to() received two devices")
+                device = a
+            elif a is not None:
+                if dtype is not None:
+                    raise TypeError("to() received two dtypes")
+                dtype = a
+        return to_dtype_device(self, None if dtype is None else as_dtype(dtype),
+                               None if device is None else as_device(device), copy)
+
+    def type(self, dtype=None):
+        """The dtype's name, or a copy converted to ``dtype``."""
+        if dtype is None:
+            return "ember." + {0: "Bool", 1: "Byte", 2: "Char", 3: "Short", 4: "Int", 5: "Long",
+                               6: "Half", 7: "BFloat16", 8: "Float", 9: "Double",
+                               10: "ComplexFloat", 11: "ComplexDouble"}[self._dtype] + "Tensor"
+        return self.to(dtype)
+
+    def cpu(self):
+        """This tensor on the CPU (itself when it already is)."""
+        return to_dtype_device(self, None, CPU, False)
+
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on a CUDA device."""
+        return to_dtype_device(self, None, as_device("cuda" if device is None else
+                                                     (f"cuda:{device}" if isinstance(device, int) else device)),
+                               False)
+
+    def float(self):
+        """Convert to ``ember.float32``."""
+        return to_dtype_device(self, dtype_of(EM_FLOAT32), None, False)
+
+    def double(self):
+        """Convert to ``ember.float64``."""
+        return to_dtype_device(self, dtype_of(EM_FLOAT64), None, False)
+
+    def half(self):
+        """Convert to ``ember.float16``."""
+        return to_dtype_device(self, dtype_of(EM_FLOAT16), None, False)
+
+    def bfloat16(self):
+        """Convert to ``ember.bfloat16``."""
+        return to_dtype_device(self, dtype_of(EM_BFLOAT16), None, False)
+
+    def int(self):
+        """Convert to ``ember.int32``."""
+        return to_dtype_device(self, dtype_of(EM_INT32), None, False)
+
+    def long(self):
+        """Convert to ``ember.int64``."""
+        return to_dtype_device(self, dtype_of(EM_INT64), None, False)
+
+    def short(self):
+        """Convert to ``ember.int16``."""
+        return to_dtype_device(self, dtype_of(EM_INT16), None, False)
+
+    def char(self):
+        """Convert to ``ember.int8``."""
+        return to_dtype_device(self, dtype_of(EM_INT8), None, False)
+
+    def byte(self):
+        """Convert to ``ember.uint8``."""
+        return to_dtype_device(self, dtype_of(EM_UINT8), None, False)
+
+    def bool(self):
+        """Convert to ``ember.bool``."""
+        return to_dtype_device(self, dtype_of(EM_BOOL), None, False)
+
+    def cfloat(self):
+        """Convert to ``ember.complex64``."""
+        return to_dtype_device(self, dtype_of(EM_COMPLEX64), None, False)
+
+    def cdouble(self):
+        """Convert to ``ember.complex128``."""
+        return to_dtype_device(self, dtype_of(EM_COMPLEX128), None, False)
+
+    def type_as(self, other):
+        """Convert to the dtype of ``other``."""
+        return to_dtype_device(self, (<Tensor?>other).get_dtype(), None, False)
+
+    # ------------------------------------------------------------ copies
+    def contiguous(self, memory_format=None):
+        """This tensor if it is contiguous, else a contiguous copy."""
+        if self.is_contig():
+            return self
+        return contiguous_copy(self)
+
+    def clone(self, *, memory_format=None):
+        """A copy with its own memory (same layout when the tensor is dense)."""
+        return clone(self)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast to this shape, converted to this dtype) into ``self``."""
+        copy_broadcast(self, src)
+        return self
+
+    def fill_(self, value):
+        """Fill with ``value``, in place."""
+        fill(self, value)
+        return self
+
+    def zero_(self):
+        """Fill with zeros, in place."""
+        fill(self, 0)
+        return self
+
+    # ------------------------------------------------------------ views
+    @property
+    def T(self):
+        """The tensor with its dimensions reversed (for 2-D, the transpose)."""
+        return reverse_dims(self)
+
+    @property
+    def mT(self):
+        """The tensor with its last two dimensions swapped."""
+        if self._ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._ndim}-D tensor.")
+        return transpose(self, -2, -1)
+
+    @property
+    def H(self):
+        """Conjugate transpose of a 2-D tensor."""
+        if self._ndim > 2:
+            raise RuntimeError("tensor.H is only supported on matrices (2-D tensors)")
+        t = reverse_dims(self)
+        return t.conj() if em_category[self._dtype] == 3 else t
+
+    @property
+    def mH(self):
+        """Conjugate transpose of the last two dimensions."""
+        t = self.mT
+        return t.conj() if em_category[self._dtype] == 3 else t
+
+    def view(self, *shape):
+        """A view with a new shape (or a reinterpretation as another dtype of the same size)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Size)) \
+                and not hasattr(shape[0], "__index__"):
+            return view_dtype(self, as_dtype(shape[0]))
+        return view(self, _shape_arg(shape))
+
+    def view_as(self, other):
+        return view(self, (<Tensor?>other).shape)
+
+    def reshape(self, *shape):
+        """The tensor with a new shape: a view when the strides allow, else a copy."""
+        return reshape(self, _shape_arg(shape))
+
+    def reshape_as(self, other):
+        return reshape(self, (<Tensor?>other).shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dimensions ``start_dim..end_dim`` into one."""
+        return flatten(self, start_dim, end_dim)
+
+    def ravel(self):
+        return reshape(self, (-1,))
+
+    def squeeze(self, dim=None):
+        """Remove size-1 dimensions (all, or those in ``dim``)."""
+        return squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        """Insert a size-1 dimension at ``dim``."""
+        return unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions."""
+        return transpose(self, dim0, dim1)
+
+    def swapdims(self, dim0, dim1):
+        return transpose(self, dim0, dim1)
+
+    def t(self):
+        """Transpose a tensor of at most 2 dimensions."""
+        if self._ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._ndim}D")
+        return reverse_dims(self)
+
+    def permute(self, *dims):
+        """Reorder the dimensions."""
+        return permute(self, _shape_arg(dims))
+
+    def expand(self, *sizes):
+        """Broadcast to a larger shape without copying (-1 keeps a size)."""
+        return expand(self, _shape_arg(sizes))
+
+    def expand_as(self, other):
+        return expand(self, (<Tensor?>other).shape)
+
+    def broadcast_to(self, shape):
+        return expand(self, _shape_arg((shape,)))
+
+    def narrow(self, dim, start, length):
+        """Elements ``start .. start + length`` along ``dim``, as a view."""
+        return narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        """Index ``dim`` at ``index``, removing that dimension (a view)."""
+        return select(self, dim, index)
+
+    def split(self, split_size, dim=0):
+        """Split into views of ``split_size`` (an int or a list of sizes) along ``dim``."""
+        return split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        """Split into ``chunks`` views of near-equal size along ``dim``."""
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        """All slices along ``dim``, each with that dimension removed."""
+        return unbind(self, dim)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """A view of the diagonal of ``dim1`` and ``dim2``, appended as the last dimension."""
+        return diagonal(self, offset, dim1, dim2)
+
+    def as_strided(self, size, stride, storage_offset=None):
+        """A view with the given sizes, strides and offset over the same storage."""
+        return as_strided(self, size, stride, storage_offset)
+
+    def unfold(self, dimension, size, step):
+        """All slices of length ``size`` along ``dimension``, ``step`` apart, as a new last dim."""
+        return unfold(self, dimension, size, step)
+
+    def movedim(self, source, destination):
+        return movedim(self, source, destination)
+
+    # ------------------------------------------------------------ indexing
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    def __setitem__(self, index, value):
+        setitem(self, index, value)
+
+    # ------------------------------------------------------------ arithmetic operators
+    def __add__(self, other):
+        return binary_operator(OP_ADD, self, other)
+
+    def __radd__(self, other):
+        return binary_operator(OP_ADD, other, self)
+
+    def __iadd__(self, other):
+        return ew_inplace(OP_ADD, self, other)
+
+    def __sub__(self, other):
+        return binary_operator(OP_SUB, self, other)
+
+    def __rsub__(self, other):
+        return binary_operator(OP_SUB, other, self)
+
+    def __isub__(self, other):
+        return ew_inplace(OP_SUB, self, other)
+
+    def __mul__(self, other):
+        return binary_operator(OP_MUL, self, other)
+
+    def __rmul__(self, other):
+        return binary_operator(OP_MUL, other, self)
+
+    def __imul__(self, other):
+        return ew_inplace(OP_MUL, self, other)
+
+    def __truediv__(self, other):
+        return binary_operator(OP_DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return binary_operator(OP_DIV, other, self)
+
+    def __itruediv__(self, other):
+        return ew_inplace(OP_DIV, self, other)
+
+    def __floordiv__(self, other):
+        return binary_operator(OP_FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other):
+        return binary_operator(OP_FLOOR_DIVIDE, other, self)
+
+    def __ifloordiv__(self, other):
+        return ew_inplace(OP_FLOOR_DIVIDE, self, other)
+
+    def __mod__(self, other):
+        return binary_operator(OP_REMAINDER, self, other)
+
+    def __rmod__(self, other):
+        return binary_operator(OP_REMAINDER, other, self)
+
+    def __imod__(self, other):
+        return ew_inplace(OP_REMAINDER, self, other)
+
+    def __pow__(self, other, mod):
+        if mod is not None:
+            return NotImplemented
+        return binary_operator(OP_POW, self, other)
+
+    def __rpow__(self, other, mod):
+        if mod is not None:
+            return NotImplemented
+        return binary_operator(OP_POW, other, self)
+
+    def __ipow__(self, other):
+        return ew_inplace(OP_POW, self, other)
+
+    def __matmul__(self, other):
+        if not isinstance(other, (Tensor, np.ndarray)):
+            return NotImplemented
+        from ember.ops.linalg import matmul
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if not isinstance(other, np.ndarray):
+            return NotImplemented
+        from ember.ops.linalg import matmul
+        return matmul(other, self)
+
+    def __and__(self, other):
+        return binary_operator(OP_BITWISE_AND, self, other)
+
+    def __rand__(self, other):
+        return binary_operator(OP_BITWISE_AND, other, self)
+
+    def __iand__(self, other):
+        return ew_inplace(OP_BITWISE_AND, self, other)
+
+    def __or__(self, other):
+        return binary_operator(OP_BITWISE_OR, self, other)
+
+    def __ror__(self, other):
+        return binary_operator(OP_BITWISE_OR, other, self)
+
+    def __ior__(self, other):
+        return ew_inplace(OP_BITWISE_OR, self, other)
+
+    def __xor__(self, other):
+        return binary_operator(OP_BITWISE_XOR, self, other)
+
+    def __rxor__(self, other):
+        return binary_operator(OP_BITWISE_XOR, other, self)
+
+    def __ixor__(self, other):
+        return ew_inplace(OP_BITWISE_XOR, self, other)
+
+    def __neg__(self):
+        return unary_operator(OP_NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return unary_operator(OP_ABS, self)
+
+    def __invert__(self):
+        return unary_operator(OP_BITWISE_NOT, self)
+
+    def __eq__(self, other):
+        return binary_operator(OP_EQ, self, other)
+
+    def __ne__(self, other):
+        return binary_operator(OP_NE, self, other)
+
+    def __lt__(self, other):
+        return binary_operator(OP_LT, self, other)
+
+    def __le__(self, other):
+        return binary_operator(OP_LE, self, other)
+
+    def __gt__(self, other):
+        return binary_operator(OP_GT, self, other)
+
+    def __ge__(self, other):
+        return binary_operator(OP_GE, self, other)
+
+    __hash__ = object.__hash__
+
+
+device_cls = device
+
+
+def _add_method(str name, fn):
+    """Attach ``fn`` as method ``name`` of :class:`Tensor` (used by the op tables)."""
+    (<dict>(<PyTypeObjectDict *>Tensor).tp_dict)[name] = fn
+    PyType_Modified(<PyObject *>Tensor)
+
+
+cdef _init_from(Tensor self, Tensor src):
+    set_dims(self, src._ndim, src._shape, src._strides)
+    self._storage = src._storage
+    self._offset = src._offset
+    self._dtype = src._dtype
+
+
+def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
+    t = tensor_from_data(arr, as_dtype(dtype_name), None)
+    if device_str != "cpu":
+        t = t.to(device_str)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+cdef int wrap_dim(object dim, int ndim) except -1:
+    cdef Py_ssize_t d
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"dimension must be an integer, got {type(dim).__name__}") from None
+    cdef int n = ndim if ndim > 0 else 1
+    if d < -n or d >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {d})")
+    return <int>(d + n if d < 0 else d)
+
+
+cdef tuple _shape_arg(tuple args):
+    """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
+    if len(args) == 1 and not isinstance(args[0], int) and not (
+            hasattr(args[0], "__index__") and not hasattr(args[0], "__len__")):
+        args = tuple(args[0])
+    try:
+        return tuple([operator.index(a) for a in args])
+    except TypeError:
+        raise TypeError(f"expected a sequence of integers for a shape, got {args!r}") from None
+
+
+cdef object read_scalar(char *p, int dt):
+    if dt == EM_BOOL:
+        return (<uint8_t *>p)[0] != 0
+    if dt == EM_UINT8:
+        return (<uint8_t *>p)[0]
+    if dt == EM_INT8:
+        return (<int8_t *>p)[0]
+    if dt == EM_INT16:
+        return (<int16_t *>p)[0]
+    if dt == EM_INT32:
+        return (<int32_t *>p)[0]
+    if dt == EM_INT64:
+        return (<int64_t *>p)[0]
+    if dt == EM_FLOAT16:
+        return <double>em_half_to_float((<uint16_t *>p)[0])
+    if dt == EM_BFLOAT16:
+        return <double>em_bfloat16_to_float((<uint16_t *>p)[0])
+    if dt == EM_FLOAT32:
+        return <double>(<float *>p)[0]
+    if dt == EM_FLOAT64:
+        return (<double *>p)[0]
+    if dt == EM_COMPLEX64:
+        return complex((<float *>p)[0], (<float *>p)[1])
+    return complex((<double *>p)[0], (<double *>p)[1])
+
+
+include "_views.pxi"
+include "_elementwise.pxi"
+include "_creation.pxi"
+include "_interop.pxi"

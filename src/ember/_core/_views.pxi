@@ -1,0 +1,557 @@
+# Views that share storage, and basic indexing (ints, slices, None, Ellipsis).
+# Included by _tensor.pyx.
+
+cdef list _int_list(const Py_ssize_t *a, int n):
+    cdef int i
+    return [a[i] for i in range(n)]
+
+
+cdef bint _compute_view_strides(Tensor t, int nd, const Py_ssize_t *newshape,
+                                Py_ssize_t *newstride) noexcept:
+    """Strides that let `t` be viewed with `newshape` without copying (PyTorch's computeStride)."""
+    cdef int i, view_d, tensor_d
+    cdef Py_ssize_t chunk_base_stride, tensor_numel, view_numel, acc
+    if t._numel == 0 or t._ndim == 0:
+        acc = 1
+        for i in range(nd - 1, -1, -1):
+            newstride[i] = acc
+            acc *= newshape[i] if newshape[i] > 0 else 1
+        return True
+    view_d = nd - 1
+    chunk_base_stride = t._strides[t._ndim - 1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(t._ndim - 1, -1, -1):
+        tensor_numel *= t._shape[tensor_d]
+        if tensor_d == 0 or (t._shape[tensor_d - 1] != 1 and
+                             t._strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return False
+            if tensor_d > 0:
+                chunk_base_stride = t._strides[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    return view_d == -1
+
+
+cdef int _infer_shape(Tensor t, tuple shape, Py_ssize_t *out) except -1:
+    cdef int nd = len(shape), i, infer = -1
+    cdef Py_ssize_t known = 1, s
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for i in range(nd):
+        s = shape[i]
+        if s == -1:
+            if infer >= 0:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        else:
+            known *= s
+        out[i] = s
+    if infer >= 0:
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of {t._numel} elements into shape "
+                               f"{list(shape)} because the unspecified dimension size -1 can be "
+                               f"any value and is ambiguous")
+        if t._numel % known != 0:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t._numel}")
+        out[infer] = t._numel // known
+    elif known != t._numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t._numel}")
+    return nd
+
+
+cpdef Tensor view(Tensor t, tuple shape):
+    cdef Py_ssize_t newshape[64]
+    cdef Py_ssize_t newstride[64]
+    cdef int nd = _infer_shape(t, shape, newshape)
+    if not _compute_view_strides(t, nd, newshape, newstride):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return make_view(t, nd, newshape, newstride, t._offset)
+
+
+cpdef Tensor reshape(Tensor t, tuple shape):
+    cdef Py_ssize_t newshape[64]
+    cdef Py_ssize_t newstride[64]
+    cdef int nd = _infer_shape(t, shape, newshape)
+    if _compute_view_strides(t, nd, newshape, newstride):
+        return make_view(t, nd, newshape, newstride, t._offset)
+    cdef Tensor c = contiguous_copy(t)
+    return make_view(c, nd, newshape, NULL, 0)
+
+
+cpdef Tensor view_dtype(Tensor t, dtype dt):
+    cdef int old = em_itemsize[t._dtype], new = em_itemsize[dt.num], d
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    if old == new:
+        v = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+        v._dtype = dt.num
+        return v
+    if t._ndim == 0 or t._strides[t._ndim - 1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 to view {t.get_dtype()} as {dt} "
+                           "(different element sizes)")
+    for d in range(t._ndim - 1):
+        if (t._strides[d] * old) % new:
+            raise RuntimeError(f"self.stride({d}) must be divisible by {new // old if new > old else 1} "
+                               f"to view {t.get_dtype()} as {dt}")
+        strides[d] = t._strides[d] * old // new
+        shape[d] = t._shape[d]
+    if (t._shape[t._ndim - 1] * old) % new or (t._offset * old) % new:
+        raise RuntimeError(f"the last dimension size and storage offset must fit whole {dt} "
+                           f"elements to view {t.get_dtype()} as {dt}")
+    shape[t._ndim - 1] = t._shape[t._ndim - 1] * old // new
+    strides[t._ndim - 1] = 1
+    v = make_view(t, t._ndim, shape, strides, t._offset * old // new)
+    v._dtype = dt.num
+    return v
+
+
+cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
+    cdef int s, e, d
+    if t._ndim == 0:
+        return reshape(t, (1,))
+    s = wrap_dim(start_dim, t._ndim)
+    e = wrap_dim(end_dim, t._ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return t
+    shape = _shape_tuple(t)
+    cdef Py_ssize_t merged = 1
+    for d in range(s, e + 1):
+        merged *= t._shape[d]
+    return reshape(t, shape[:s] + (merged,) + shape[e + 1:])
+
+
+cpdef Tensor squeeze(Tensor t, dim=None):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d, nd = 0
+    cdef set dims
+    if dim is None:
+        dims = None
+    elif isinstance(dim, (tuple, list)):
+        dims = {wrap_dim(x, t._ndim) for x in dim}
+    else:
+        dims = {wrap_dim(dim, t._ndim)}
+    for d in range(t._ndim):
+        if t._shape[d] == 1 and (dims is None or d in dims):
+            continue
+        shape[nd] = t._shape[d]
+        strides[nd] = t._strides[d]
+        nd += 1
+    return make_view(t, nd, shape, strides, t._offset)
+
+
+cpdef Tensor unsqueeze(Tensor t, dim):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
+    for i in range(t._ndim + 1):
+        if i == d:
+            shape[i] = 1
+            strides[i] = t._strides[d] * t._shape[d] if d < t._ndim else 1
+        else:
+            shape[i] = t._shape[j]
+            strides[i] = t._strides[j]
+            j += 1
+    return make_view(t, t._ndim + 1, shape, strides, t._offset)
+
+
+cpdef Tensor transpose(Tensor t, dim0, dim1):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int a, b
+    if t._ndim == 0:
+        wrap_dim(dim0, 0)
+        wrap_dim(dim1, 0)
+        return make_view(t, 0, shape, strides, t._offset)
+    a = wrap_dim(dim0, t._ndim)
+    b = wrap_dim(dim1, t._ndim)
+    memcpy(shape, t._shape, t._ndim * sizeof(Py_ssize_t))
+    memcpy(strides, t._strides, t._ndim * sizeof(Py_ssize_t))
+    shape[a], shape[b] = shape[b], shape[a]
+    strides[a], strides[b] = strides[b], strides[a]
+    return make_view(t, t._ndim, shape, strides, t._offset)
+
+
+cdef Tensor reverse_dims(Tensor t):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d, nd = t._ndim
+    for d in range(nd):
+        shape[d] = t._shape[nd - 1 - d]
+        strides[d] = t._strides[nd - 1 - d]
+    return make_view(t, nd, shape, strides, t._offset)
+
+
+cpdef Tensor permute(Tensor t, tuple dims):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d, p
+    cdef bint seen[64]
+    if len(dims) != t._ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {t._ndim} is not equal to len(dims) = {len(dims)}"
+                           .replace("(sparse_coo)", ""))
+    memset(seen, 0, sizeof(seen))
+    for d in range(t._ndim):
+        p = wrap_dim(dims[d], t._ndim)
+        if seen[p]:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        seen[p] = True
+        shape[d] = t._shape[p]
+        strides[d] = t._strides[p]
+    return make_view(t, t._ndim, shape, strides, t._offset)
+
+
+cpdef Tensor expand(Tensor t, tuple sizes):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int nd = len(sizes), d, src
+    cdef Py_ssize_t want
+    if nd < t._ndim:
+        raise RuntimeError(f"expand({t.get_dtype()}{{{list(_shape_tuple(t))}}}, size={list(sizes)}): "
+                           f"the number of sizes provided ({nd}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({t._ndim})")
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for d in range(nd - 1, -1, -1):
+        src = d - (nd - t._ndim)
+        want = sizes[d]
+        if src >= 0:
+            if want == -1:
+                want = t._shape[src]
+            if t._shape[src] == want:
+                shape[d] = want
+                strides[d] = t._strides[src]
+            elif t._shape[src] == 1:
+                if want < 0:
+                    raise RuntimeError(f"expand: invalid size {want} at dimension {d}")
+                shape[d] = want
+                strides[d] = 0
+            else:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({want}) must match the existing size "
+                    f"({t._shape[src]}) at non-singleton dimension {d}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(_shape_tuple(t))}")
+        else:
+            if want < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed in a "
+                                   f"leading, non-existing dimension {d}")
+            shape[d] = want
+            strides[d] = 0
+    return make_view(t, nd, shape, strides, t._offset)
+
+
+cpdef Tensor narrow(Tensor t, dim, start, length):
+    cdef int d
+    if t._ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, t._ndim)
+    cdef Py_ssize_t size = t._shape[d]
+    cdef Py_ssize_t s = operator.index(start), n = operator.index(length)
+    if s < -size or s > size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {s})")
+    if s < 0:
+        s += size
+    if n < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if s + n > size:
+        raise RuntimeError(f"start ({s}) + length ({n}) exceeds dimension size ({size}).")
+    return _slice_dim(t, d, s, n, 1)
+
+
+cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_ssize_t step):
+    cdef Tensor v = make_view(t, t._ndim, t._shape, t._strides, t._offset + start * t._strides[d])
+    v._shape[d] = length
+    v._strides[d] = t._strides[d] * step
+    v._numel = _checked_numel(v._ndim, v._shape)
+    return v
+
+
+cpdef Tensor select(Tensor t, dim, index):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d, i, j = 0
+    if t._ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, t._ndim)
+    cdef Py_ssize_t idx = operator.index(index), size = t._shape[d]
+    if idx < -size or idx >= size:
+        raise IndexError(f"select(): index {idx} out of range for tensor of size "
+                         f"{list(_shape_tuple(t))} at dimension {d}")
+    if idx < 0:
+        idx += size
+    for i in range(t._ndim):
+        if i != d:
+            shape[j] = t._shape[i]
+            strides[j] = t._strides[i]
+            j += 1
+    return make_view(t, t._ndim - 1, shape, strides, t._offset + idx * t._strides[d])
+
+
+def split(Tensor t, split_size_or_sections, dim=0):
+    """Split ``t`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
+    cdef int d = wrap_dim(dim, t._ndim)
+    cdef Py_ssize_t size = t._shape[d], start = 0, s, step
+    out = []
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sections = [operator.index(s) for s in split_size_or_sections]
+        if sum(sections) != size or any(s < 0 for s in sections):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {d}), but got split_sizes={sections}")
+        for s in sections:
+            out.append(_slice_dim(t, d, start, s, 1))
+            start += s
+        return tuple(out)
+    step = operator.index(split_size_or_sections)
+    if step < 0 or (step == 0 and size != 0):
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {size}" if step == 0 else f"split expects split_size be non-negative, but got split_size={step}")
+    if size == 0:
+        return (t,) if step == 0 else (_slice_dim(t, d, 0, 0, 1),)
+    while start < size:
+        s = min(step, size - start)
+        out.append(_slice_dim(t, d, start, s, 1))
+        start += s
+    return tuple(out)
+
+
+def chunk(Tensor t, chunks, dim=0):
+    """Split ``t`` into ``chunks`` views of near-equal size along ``dim`` (the last may be smaller)."""
+    cdef Py_ssize_t n = operator.index(chunks)
+    if n <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {n}")
+    cdef int d = wrap_dim(dim, t._ndim)
+    cdef Py_ssize_t size = t._shape[d]
+    cdef Py_ssize_t step = (size + n - 1) // n
+    if step == 0:
+        return tuple(_slice_dim(t, d, 0, 0, 1) for _ in range(n))
+    return split(t, step, d)
+
+
+def unbind(Tensor t, dim=0):
+    """All slices of ``t`` along ``dim``, each without that dimension."""
+    cdef int d = wrap_dim(dim, t._ndim)
+    cdef Py_ssize_t i
+    return tuple([select(t, d, i) for i in range(t._shape[d])])
+
+
+cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int a = wrap_dim(dim1, t._ndim), b = wrap_dim(dim2, t._ndim), d, j = 0
+    cdef Py_ssize_t off = operator.index(offset), n, start = t._offset
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if off >= 0:
+        n = min(t._shape[a], t._shape[b] - off)
+        if n > 0:
+            start += off * t._strides[b]
+    else:
+        n = min(t._shape[a] + off, t._shape[b])
+        if n > 0:
+            start -= off * t._strides[a]
+    if n <= 0:
+        n = 0
+        start = t._offset
+    for d in range(t._ndim):
+        if d != a and d != b:
+            shape[j] = t._shape[d]
+            strides[j] = t._strides[d]
+            j += 1
+    shape[j] = n
+    strides[j] = t._strides[a] + t._strides[b]
+    return make_view(t, t._ndim - 1, shape, strides, start)
+
+
+cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
+    cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int nd = len(sz), d
+    cdef Py_ssize_t off = t._offset if storage_offset is None else operator.index(storage_offset)
+    cdef Py_ssize_t lo = off, hi = off, isz = em_itemsize[t._dtype]
+    if len(st) != nd:
+        raise RuntimeError(f"mismatch in length of strides and shape: {nd} sizes, {len(st)} strides")
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    if off < 0:
+        raise RuntimeError(f"as_strided: Negative storage offset is not supported, got {off}")
+    for d in range(nd):
+        shape[d] = sz[d]
+        strides[d] = st[d]
+        if sz[d] < 0:
+            raise RuntimeError(f"as_strided: negative size {sz[d]} at dimension {d}")
+    if _checked_numel(nd, shape) > 0:
+        for d in range(nd):
+            if strides[d] > 0:
+                hi += strides[d] * (shape[d] - 1)
+            else:
+                lo += strides[d] * (shape[d] - 1)
+        if lo < 0 or (hi + 1) * isz > t._storage.nbytes:
+            raise RuntimeError(
+                f"setStorage: sizes {list(sz)}, strides {list(st)}, storage offset {off}, and "
+                f"itemsize {isz} requiring a storage size of {(hi + 1) * isz} are out of bounds "
+                f"for storage of size {t._storage.nbytes}")
+    return make_view(t, nd, shape, strides, off)
+
+
+cpdef Tensor unfold(Tensor t, dimension, size, step):
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d = wrap_dim(dimension, t._ndim)
+    cdef Py_ssize_t n = operator.index(size), s = operator.index(step)
+    cdef Py_ssize_t dsize = t._shape[d] if t._ndim else 1
+    cdef Py_ssize_t dstride = t._strides[d] if t._ndim else 1
+    if s <= 0:
+        raise RuntimeError(f"step is {s} but must be > 0")
+    if n < 0 or n > dsize:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {dsize} but size is {n}")
+    if t._ndim:
+        memcpy(shape, t._shape, t._ndim * sizeof(Py_ssize_t))
+        memcpy(strides, t._strides, t._ndim * sizeof(Py_ssize_t))
+        shape[d] = (dsize - n) // s + 1
+        strides[d] = dstride * s
+    shape[t._ndim] = n
+    strides[t._ndim] = dstride
+    return make_view(t, t._ndim + 1, shape, strides, t._offset)
+
+
+def movedim(Tensor t, source, destination):
+    """Move dimension(s) ``source`` to position(s) ``destination``."""
+    src = [source] if not isinstance(source, (tuple, list)) else list(source)
+    dst = [destination] if not isinstance(destination, (tuple, list)) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    src = [wrap_dim(s, t._ndim) for s in src]
+    dst = [wrap_dim(s, t._ndim) for s in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError("movedim: repeated dim in source or destination")
+    order = [None] * t._ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter([d for d in range(t._ndim) if d not in src])
+    order = [o if o is not None else next(rest) for o in order]
+    return permute(t, tuple(order))
+
+
+# ---------------------------------------------------------------- basic indexing
+
+_advanced_index_hooks = {}
+
+
+cdef inline bint _is_basic(object item):
+    return (item is None or item is Ellipsis or type(item) is slice
+            or (type(item) is int))
+
+
+cdef Tensor _basic_index(Tensor t, tuple index):
+    """Apply ints, slices, None and Ellipsis; every item of `index` is basic."""
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef Py_ssize_t offset = t._offset, start, stop, step, length, i_val, size
+    cdef int nd = 0, src = 0, consumed = 0, n_items = len(index), k, fill
+    cdef bint seen_ellipsis = False
+    for item in index:
+        if item is not None and item is not Ellipsis:
+            consumed += 1
+    if consumed > t._ndim:
+        raise IndexError(f"too many indices for tensor of dimension {t._ndim}")
+    for item in index:
+        if item is None:
+            if nd >= EM_MAX_DIMS:
+                raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
+            shape[nd] = 1
+            strides[nd] = 1
+            nd += 1
+        elif item is Ellipsis:
+            if seen_ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            seen_ellipsis = True
+            fill = t._ndim - consumed
+            for k in range(fill):
+                if nd >= EM_MAX_DIMS:
+                    raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
+                shape[nd] = t._shape[src]
+                strides[nd] = t._strides[src]
+                nd += 1
+                src += 1
+        elif type(item) is slice:
+            size = t._shape[src]
+            if PySlice_Unpack(item, &start, &stop, &step) < 0:
+                raise
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            length = PySlice_AdjustIndices(size, &start, &stop, step)
+            if nd >= EM_MAX_DIMS:
+                raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
+            shape[nd] = length
+            strides[nd] = t._strides[src] * step
+            if length > 0:
+                offset += start * t._strides[src]
+            nd += 1
+            src += 1
+        else:
+            size = t._shape[src]
+            i_val = item
+            if i_val < -size or i_val >= size:
+                raise IndexError(f"index {i_val} is out of bounds for dimension {src} with size {size}")
+            if i_val < 0:
+                i_val += size
+            offset += i_val * t._strides[src]
+            src += 1
+    while src < t._ndim:
+        if nd >= EM_MAX_DIMS:
+            raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
+        shape[nd] = t._shape[src]
+        strides[nd] = t._strides[src]
+        nd += 1
+        src += 1
+    return make_view(t, nd, shape, strides, offset)
+
+
+cdef object getitem(Tensor t, object index):
+    cdef Py_ssize_t i, size
+    if type(index) is int and t._ndim == 0:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
+                         "0-dim tensor to a number")
+    if type(index) is not tuple:
+        index = (index,)
+    for item in <tuple>index:
+        if not _is_basic(item):
+            break
+    else:
+        return _basic_index(t, <tuple>index)
+    hook = _advanced_index_hooks.get("getitem")
+    if hook is None:
+        raise IndexError(f"unsupported index {index!r}")
+    return hook(t, index)
+
+
+cdef object setitem(Tensor t, object index, object value):
+    if type(index) is not tuple:
+        index = (index,)
+    for item in <tuple>index:
+        if not _is_basic(item):
+            break
+    else:
+        copy_broadcast(_basic_index(t, <tuple>index), value)
+        return None
+    hook = _advanced_index_hooks.get("setitem")
+    if hook is None:
+        raise IndexError(f"unsupported index {index!r}")
+    hook(t, index, value)

@@ -1,0 +1,225 @@
+/* The one strided-iteration engine behind every elementwise kernel. */
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "ember/strided.h"
+
+static int em_num_threads = 0; /* 0: not set yet, use OpenMP's default */
+
+void em_set_num_threads(int n)
+{
+    em_num_threads = n > 0 ? n : 1;
+}
+
+int em_get_num_threads(void)
+{
+    if (em_num_threads > 0) {
+        return em_num_threads;
+    }
+#ifdef _OPENMP
+    em_num_threads = omp_get_max_threads();
+#else
+    em_num_threads = 1;
+#endif
+    return em_num_threads;
+}
+
+static intptr_t abs_intp(intptr_t v) { return v < 0 ? -v : v; }
+
+intptr_t em_iter_prepare(em_iter *it, int allow_flip)
+{
+    int nop = it->nop, nd = 0;
+    intptr_t total = 1;
+
+    /* drop size-1 dims; a zero-size dim makes the space empty */
+    for (int d = 0; d < it->ndim; d++) {
+        intptr_t n = it->shape[d];
+        total *= n;
+        if (n == 1) {
+            continue;
+        }
+        it->shape[nd] = n;
+        for (int k = 0; k < nop; k++) {
+            it->strides[k][nd] = it->strides[k][d];
+        }
+        nd++;
+    }
+    it->ndim = nd;
+    if (total == 0 || nd == 0) {
+        return total;
+    }
+
+    if (allow_flip) {
+        /* walk the output forwards: flip dims where its stride is negative */
+        for (int d = 0; d < nd; d++) {
+            if (it->strides[0][d] < 0) {
+                for (int k = 0; k < nop; k++) {
+                    it->data[k] += it->strides[k][d] * (it->shape[d] - 1);
+                    it->strides[k][d] = -it->strides[k][d];
+                }
+            }
+        }
+    }
+
+    /* stable insertion sort: outermost = largest |stride| of the output,
+       ties broken by the inputs so broadcast dims stay outside */
+    for (int i = 1; i < nd; i++) {
+        int j = i;
+        while (j > 0) {
+            int swap = 0;
+            for (int k = 0; k < nop; k++) {
+                intptr_t a = abs_intp(it->strides[k][j - 1]), b = abs_intp(it->strides[k][j]);
+                if (a == 0 || b == 0) {
+                    continue;
+                }
+                if (a < b) { swap = 1; }
+                break;
+            }
+            if (!swap) {
+                break;
+            }
+            intptr_t t = it->shape[j]; it->shape[j] = it->shape[j - 1]; it->shape[j - 1] = t;
+            for (int k = 0; k < nop; k++) {
+                t = it->strides[k][j]; it->strides[k][j] = it->strides[k][j - 1]; it->strides[k][j - 1] = t;
+            }
+            j--;
+        }
+    }
+
+    /* coalesce: merge dim d into d+1 when every operand steps evenly across */
+    int out = 0;
+    for (int d = 1; d < nd; d++) {
+        int mergeable = 1;
+        for (int k = 0; k < nop; k++) {
+            if (it->strides[k][out] != it->strides[k][d] * it->shape[d]) {
+                mergeable = 0;
+                break;
+            }
+        }
+        if (mergeable) {
+            it->shape[out] *= it->shape[d];
+            for (int k = 0; k < nop; k++) {
+                it->strides[k][out] = it->strides[k][d];
+            }
+        } else {
+            out++;
+            it->shape[out] = it->shape[d];
+            for (int k = 0; k < nop; k++) {
+                it->strides[k][out] = it->strides[k][d];
+            }
+        }
+    }
+    it->ndim = out + 1;
+    return total;
+}
+
+/* Run elements [begin, end) of the (prepared) iteration space. */
+static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begin, intptr_t end)
+{
+    int nop = it->nop, nd = it->ndim;
+    intptr_t idx[EM_MAX_DIMS];
+    char *ptr[EM_MAX_OPERANDS];
+    intptr_t inner_strides[EM_MAX_OPERANDS];
+    intptr_t inner = it->shape[nd - 1];
+
+    intptr_t rem = begin;
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = rem % it->shape[d];
+        rem /= it->shape[d];
+    }
+    for (int k = 0; k < nop; k++) {
+        char *p = it->data[k];
+        for (int d = 0; d < nd; d++) {
+            p += idx[d] * it->strides[k][d];
+        }
+        ptr[k] = p;
+        inner_strides[k] = it->strides[k][nd - 1];
+    }
+
+    intptr_t pos = begin;
+    while (pos < end) {
+        intptr_t count = inner - idx[nd - 1];
+        if (count > end - pos) {
+            count = end - pos;
+        }
+        fn(ptr, inner_strides, count, ctx);
+        pos += count;
+        if (pos >= end) {
+            break;
+        }
+        /* advance to the start of the next row, carrying into outer dims */
+        for (int k = 0; k < nop; k++) {
+            ptr[k] += (inner - idx[nd - 1]) * inner_strides[k];
+        }
+        idx[nd - 1] = 0;
+        for (int d = nd - 1; d > 0; d--) {
+            for (int k = 0; k < nop; k++) {
+                ptr[k] -= it->shape[d] * it->strides[k][d];
+                ptr[k] += it->strides[k][d - 1];
+            }
+            if (++idx[d - 1] < it->shape[d - 1]) {
+                break;
+            }
+            idx[d - 1] = 0;
+        }
+    }
+}
+
+void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
+{
+    intptr_t total = 1;
+    for (int d = 0; d < it->ndim; d++) {
+        total *= it->shape[d];
+    }
+    if (total == 0) {
+        return;
+    }
+    if (it->ndim == 0) {
+        intptr_t zero[EM_MAX_OPERANDS] = {0};
+        char *ptr[EM_MAX_OPERANDS];
+        memcpy(ptr, it->data, sizeof(char *) * (size_t)it->nop);
+        fn(ptr, zero, 1, ctx);
+        return;
+    }
+    int nthreads = parallel ? em_get_num_threads() : 1;
+    if (nthreads > 1 && total >= EM_GRAIN_SIZE) {
+        intptr_t max_chunks = total / (EM_GRAIN_SIZE / 2);
+        if (nthreads > max_chunks) {
+            nthreads = (int)max_chunks;
+        }
+    } else {
+        nthreads = 1;
+    }
+    if (nthreads <= 1) {
+        if (it->ndim == 1) {
+            char *ptr[EM_MAX_OPERANDS];
+            intptr_t strides[EM_MAX_OPERANDS];
+            for (int k = 0; k < it->nop; k++) {
+                ptr[k] = it->data[k];
+                strides[k] = it->strides[k][0];
+            }
+            fn(ptr, strides, total, ctx);
+        } else {
+            run_range(it, fn, ctx, 0, total);
+        }
+        return;
+    }
+#ifdef _OPENMP
+    #pragma omp parallel num_threads(nthreads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        /* chunk boundaries on multiples of 16 elements keep vector loops aligned */
+        intptr_t per = ((total + nt - 1) / nt + 15) & ~(intptr_t)15;
+        intptr_t b = per * t, e = b + per;
+        if (e > total) {
+            e = total;
+        }
+        if (b < e) {
+            run_range(it, fn, ctx, b, e);
+        }
+    }
+#else
+    run_range(it, fn, ctx, 0, total);
+#endif
+}

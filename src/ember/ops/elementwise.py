@@ -1,0 +1,306 @@
+"""Elementwise ops, built from the op table ``elementwise.toml``.
+
+The table lists every elementwise op once.  The C loops are generated from it
+at build time; this module builds, from the same table, the public functions
+(``ember.exp``), the Tensor methods (``t.exp()``), their in-place forms
+(``t.exp_()``) and ``out=`` support.  Ops whose Python signature differs from
+"inputs in, tensor out" (``add`` with ``alpha``, ``clamp``, ``where``, ``gelu``)
+are written out below the generated ones.
+"""
+import tomllib
+from importlib.resources import files
+
+from ember._core import _tensor
+from ember._core._tensor import Tensor, ew, ew_, op_id
+
+TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
+
+# extra public names for table ops, as in PyTorch
+ALIASES = {
+    "sub": ["subtract"], "mul": ["multiply"], "div": ["divide", "true_divide"],
+    "neg": ["negative"], "abs": ["absolute"], "eq": [], "ne": ["not_equal"],
+    "lt": ["less"], "le": ["less_equal"], "gt": ["greater"], "ge": ["greater_equal"],
+    "clamp": ["clip"], "pow": [],
+}
+# ops whose public function is written by hand below
+CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow"}
+
+_NUMPYDOC = """{doc}
+
+Parameters
+----------
+{params}
+out : Tensor, optional
+    Tensor to write the result into.
+
+Returns
+-------
+Tensor
+"""
+
+
+def _docstring(name, spec):
+    names = ["input", "other", "third"][:spec["arity"]]
+    params = "\n".join(f"{n} : Tensor or number" for n in names)
+    return _NUMPYDOC.format(doc=spec["doc"], params=params)
+
+
+def _make_function(name, spec):
+    op = op_id(name)
+    arity = spec["arity"]
+    if arity == 1:
+        def fn(input, *, out=None):
+            return ew(op, input, out=out)
+    elif arity == 2:
+        def fn(input, other, *, out=None):
+            return ew(op, input, other, out=out)
+    else:
+        def fn(input, second, third, *, out=None):
+            return ew(op, input, second, third, out=out)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = "ember"
+    fn.__doc__ = _docstring(name, spec)
+    return fn
+
+
+def _make_method(name, op, arity, doc):
+    if arity == 1:
+        def method(self):
+            return ew(op, self)
+    else:
+        def method(self, *others):
+            return ew(op, self, *others)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"See :func:`ember.{name}`."
+    return method
+
+
+def _make_inplace(name, op):
+    def method(self, *others):
+        return ew_(op, self, *others)
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    return method
+
+
+functions = {}
+
+
+def _build():
+    for name, spec in TABLE.items():
+        op = op_id(name)
+        if name not in CUSTOM:
+            functions[name] = _make_function(name, spec)
+            if spec.get("method", True):
+                _tensor._add_method(name, _make_method(name, op, spec["arity"], spec["doc"]))
+        if spec.get("inplace", spec.get("out", "same") == "same") and spec.get("method", True):
+            _tensor._add_method(name + "_", _make_inplace(name, op))
+        for alias in ALIASES.get(name, []):
+            if name not in CUSTOM:
+                functions[alias] = functions[name]
+                if spec.get("method", True):
+                    _tensor._add_method(alias, _make_method(alias, op, spec["arity"], spec["doc"]))
+                    _tensor._add_method(alias + "_", _make_inplace(name, op))
+
+
+_build()
+
+# ---------------------------------------------------------------- hand-written signatures
+
+_ADD, _SUB, _MUL, _DIV = op_id("add"), op_id("sub"), op_id("mul"), op_id("div")
+_FLOOR_DIVIDE, _TRUNC = op_id("floor_divide"), op_id("trunc")
+_WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), op_id("maximum")
+_GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
+
+
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    return ew(_MUL, other, alpha)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """Sum ``input + alpha * other``, elementwise, with broadcasting.
+
+    Parameters
+    ----------
+    input, other : Tensor or number
+    alpha : number, optional
+        Multiplier for ``other``.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.add(ember.tensor([1, 2]), ember.tensor([10, 20]), alpha=2)
+    tensor([21, 42])
+    """
+    return ew(_ADD, input, _scaled(other, alpha), out=out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """Difference ``input - alpha * other``, elementwise, with broadcasting.
+
+    Parameters
+    ----------
+    input, other : Tensor or number
+    alpha : number, optional
+        Multiplier for ``other``.
+    out : Tensor, optional
+        Tensor to write the result into.
+    """
+    return ew(_SUB, input, _scaled(other, alpha), out=out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """Division ``input / other``: true division, or rounded with ``rounding_mode``.
+
+    Parameters
+    ----------
+    input, other : Tensor or number
+    rounding_mode : {None, 'trunc', 'floor'}
+        None for true division; ``'trunc'`` rounds toward zero, ``'floor'`` toward
+        negative infinity (integer inputs then stay integers).
+    out : Tensor, optional
+        Tensor to write the result into.
+    """
+    if rounding_mode is None:
+        return ew(_DIV, input, other, out=out)
+    if rounding_mode == "floor":
+        return ew(_FLOOR_DIVIDE, input, other, out=out)
+    if rounding_mode == "trunc":
+        q = ew(_DIV, input, other)
+        ints = [a for a in (input, other) if isinstance(a, Tensor)]
+        if all(not t.is_floating_point() and not t.is_complex() for t in ints) and \
+                not any(isinstance(a, float) for a in (input, other)):
+            from ember._core._tensor import result_type
+            q = ew(_TRUNC, q).to(result_type(input, other))
+            if out is not None:
+                return out.copy_(q)
+            return q
+        return ew(_TRUNC, q, out=out)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+def pow(input, exponent, *, out=None):
+    """``input`` raised to ``exponent``, elementwise, with broadcasting.
+
+    Parameters
+    ----------
+    input, exponent : Tensor or number
+    out : Tensor, optional
+        Tensor to write the result into.
+    """
+    return ew(_POW, input, exponent, out=out)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` is True, of ``other`` elsewhere.
+
+    Parameters
+    ----------
+    condition : Tensor of bool
+    input, other : Tensor or number
+        Broadcast together with ``condition``.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Examples
+    --------
+    >>> import ember
+    >>> x = ember.tensor([-1.0, 2.0])
+    >>> ember.where(x > 0, x, 0.0)
+    tensor([0., 2.])
+    """
+    if input is None and other is None:
+        from ember.ops.index import nonzero
+        return nonzero(condition, as_tuple=True)
+    return ew(_WHERE, condition, input, other, out=out)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Clamp each element of ``input`` into ``[min, max]`` (either bound may be None).
+
+    Parameters
+    ----------
+    input : Tensor
+    min, max : Tensor or number, optional
+        Bounds, broadcast with ``input``.  If ``min > max`` the result is ``max``.
+    out : Tensor, optional
+        Tensor to write the result into.
+    """
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
+                           .replace("torch", "ember"))
+    if max is None:
+        return ew(_MAX, input, min, out=out)
+    if min is None:
+        return ew(_MIN, input, max, out=out)
+    return ew(_CLAMP, input, min, max, out=out)
+
+
+def clamp_(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    if max is None:
+        return ew_(_MAX, input, min)
+    if min is None:
+        return ew_(_MIN, input, max)
+    return ew_(_CLAMP, input, min, max)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit: ``x * Phi(x)``, exact or with the tanh approximation.
+
+    Parameters
+    ----------
+    input : Tensor
+    approximate : {'none', 'tanh'}
+    """
+    if approximate == "none":
+        return ew(_GELU, input)
+    if approximate == "tanh":
+        return ew(_GELU_TANH, input)
+    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``."""
+    if inplace:
+        return ew_(_SILU, input)
+    return ew(_SILU, input)
+
+
+def _method(fn, name):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"See :func:`ember.{fn.__name__}`."
+    return method
+
+
+for _fn in (add, sub, div, pow, clamp):
+    functions[_fn.__name__] = _fn
+    _tensor._add_method(_fn.__name__, _method(_fn, _fn.__name__))
+for _alias, _fn in (("subtract", sub), ("divide", div), ("true_divide", div), ("clip", clamp)):
+    functions[_alias] = _fn
+    _tensor._add_method(_alias, _method(_fn, _alias))
+functions.update(where=where, gelu=gelu, silu=silu)
+_tensor._add_method("clamp_", clamp_)
+_tensor._add_method("clip_", clamp_)
+_tensor._add_method("where", lambda self, condition, other: where(condition, self, other))
+
+
+def _add_inplace_alpha(name, op):
+    def method(self, other, *, alpha=1):
+        return ew_(op, self, _scaled(other, alpha))
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
+    return method
+
+
+_tensor._add_method("add_", _add_inplace_alpha("add_", _ADD))
+_tensor._add_method("sub_", _add_inplace_alpha("sub_", _SUB))
+_tensor._add_method("subtract_", _add_inplace_alpha("subtract_", _SUB))

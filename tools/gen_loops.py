@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Generate ember's elementwise and cast loops from the op table.
+
+Usage: gen_loops.py TABLE.toml TEMPLATE.c.in {unary,binary,ternary,cast} -o OUT.c
+
+The table (src/ember/ops/elementwise.toml) lists each op once; the template
+stamps one strided loop per op and compute dtype, plus the lookup table the
+Cython core reads.
+"""
+import argparse
+import tomllib
+
+from Cython import Tempita
+
+# name, storage type, compute type, kind, load/store conversions for 16-bit floats
+DTYPES = [
+    ("bool", "bool", "bool", "b"),
+    ("uint8", "uint8_t", "uint8_t", "u"),
+    ("int8", "int8_t", "int8_t", "i"),
+    ("int16", "int16_t", "int16_t", "i"),
+    ("int32", "int32_t", "int32_t", "i"),
+    ("int64", "int64_t", "int64_t", "i"),
+    ("float16", "em_half", "float", "f"),
+    ("bfloat16", "em_bfloat16", "float", "f"),
+    ("float32", "float", "float", "f"),
+    ("float64", "double", "double", "f"),
+    ("complex64", "em_complex64", "em_complex64", "c"),
+    ("complex128", "em_complex128", "em_complex128", "c"),
+]
+REAL_OF = {"complex64": ("float", "float32"), "complex128": ("double", "float64")}
+LOAD = {"float16": "em_half_to_float(%s)", "bfloat16": "em_bfloat16_to_float(%s)"}
+STORE = {"float16": "em_float_to_half(%s)", "bfloat16": "em_float_to_bfloat16(%s)"}
+TABLE_OF_ARITY = {1: "unary", 2: "binary", 3: "ternary"}
+
+
+def dtype_dicts():
+    return [dict(name=n, storage=st, T=t, kind=k) for n, st, t, k in DTYPES]
+
+
+def expr_for(op, kind):
+    for keys, expr in op["expr"].items():
+        if kind in keys:
+            return expr
+    raise SystemExit(f"op {op['name']!r}: no expression for kind {kind!r}")
+
+
+def build_op(name, spec):
+    op = dict(spec, name=name)
+    op.setdefault("out", "same")
+    op["condition"] = name == "where"
+    op["table"] = TABLE_OF_ARITY[op["arity"]]
+    op["promote_flag"] = int(op.get("promote", "none") == "float")
+    op["out_flag"] = {"same": "EM_OUT_SAME", "bool": "EM_OUT_BOOL", "real": "EM_OUT_REAL"}[op["out"]]
+    op["dtypes"] = []
+    op["loop_names"] = {}
+    for d in dtype_dicts():
+        if d["kind"] not in op["kinds"]:
+            op["loop_names"][d["name"]] = "NULL"
+            continue
+        if op["out"] == "bool":
+            out, store = "bool", "(bool)(%s)"
+        elif op["out"] == "real" and d["name"] in REAL_OF:
+            out, store = REAL_OF[d["name"]][0], "(OT)(%s)"
+        else:
+            out, store = d["storage"], STORE.get(d["name"], "(OT)(%s)")
+        op["dtypes"].append(dict(
+            name=d["name"], T=d["T"], out=out, load=LOAD.get(d["name"], "%s"),
+            store=store, expr=expr_for(op, d["kind"]),
+            **{"in": d["storage"]},
+        ))
+        op["loop_names"][d["name"]] = f"em_{name}_{d['name']}"
+    return op
+
+
+def convert(src, dst, value):
+    """C expression converting one `src` element to `dst`."""
+    v = LOAD.get(src["name"], "%s") % value
+    if dst["kind"] == "b":
+        if src["kind"] == "c":
+            return f"(bool)(creal({v}) != 0 || cimag({v}) != 0)"
+        return f"(bool)({v} != 0)"
+    if src["kind"] == "c" and dst["kind"] != "c":
+        v = f"creal({v})"
+    if src["kind"] in "fc" and dst["kind"] in "ui":
+        # through int64 so narrow integers wrap like PyTorch instead of hitting UB
+        v = f"(int64_t)({v})"
+    if dst["name"] in STORE:
+        return STORE[dst["name"]] % f"(float)({v})"
+    return f"(D)({v})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("table")
+    parser.add_argument("template")
+    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast"])
+    parser.add_argument("-o", "--outfile", required=True)
+    args = parser.parse_args()
+
+    with open(args.template) as f:
+        template = Tempita.Template(f.read(), name=args.template)
+    if args.which == "cast":
+        text = template.substitute(dtypes=dtype_dicts(), convert=convert)
+    else:
+        with open(args.table, "rb") as f:
+            table = tomllib.load(f)
+        ops = [build_op(name, spec) for name, spec in table.items()]
+        ops = [op for op in ops if op["table"] == args.which]
+        text = template.substitute(ops=ops, tables=[(None, args.which)],
+                                   all_dtypes=[d[0] for d in DTYPES])
+    with open(args.outfile, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
