@@ -20,6 +20,11 @@ from ember._core._tensor import (
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim,
 )
 from ember._formatting import set_printoptions
+# reductions, scans and softmax
+from ember._core._reduce import (
+    sum, mean, prod, amax, amin, argmax, argmin, max, min, var, std, norm, logsumexp, all, any,
+    cumsum, softmax, log_softmax,
+)
 from ember.ops.elementwise import functions as _elementwise_functions
 
 globals().update(_elementwise_functions)

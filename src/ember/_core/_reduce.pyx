@@ -1,0 +1,976 @@
+# cython: embedsignature=False
+"""Reductions, scans and fused softmax: ``ember.sum``, ``mean``, ``max``, ``var``,
+``norm``, ``cumsum``, ``softmax`` and friends, and their Tensor methods.
+
+Argument handling is typed Cython that goes straight to the C engine in
+``reduce.c`` and the kernels generated from ``reduce.c.in``; complex sums,
+means, variances and cumulative sums run the real kernels on a real view of
+the data (a trailing dimension of size 2).
+"""
+cimport cython
+from libc.stdint cimport uint64_t, int64_t
+from libc.math cimport INFINITY, NAN
+
+import operator
+import warnings
+from collections import namedtuple
+
+from ember._core._dtype cimport (
+    dtype as DType, dtype_of, as_dtype, default_float, real_of, em_category, em_itemsize,
+    EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
+)
+from ember._core._tensor cimport (
+    Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, DEV_CPU,
+    EM_MAX_DIMS, EM_GRAIN_SIZE,
+)
+from ember._core._tensor import _add_method, ew, op_id
+
+cdef extern from "ember/reduce.h" nogil:
+    enum:
+        EM_REDUCE_TILE
+    ctypedef struct em_reduce_params:
+        double scale
+        double p
+        double inv_p
+        double correction
+        int take_sqrt
+    ctypedef void (*em_init_fn)(void *acc, Py_ssize_t K) noexcept nogil
+    ctypedef void (*em_fold_fn)(void *acc, Py_ssize_t K, Py_ssize_t s_k, const char *inp,
+                                Py_ssize_t N, Py_ssize_t s_n, int64_t idx0, int row_mode,
+                                const em_reduce_params *prm) noexcept nogil
+    ctypedef void (*em_finalize_fn)(char *out, Py_ssize_t s_out, char *out_idx, Py_ssize_t s_idx,
+                                    const void *acc, Py_ssize_t K,
+                                    const em_reduce_params *prm) noexcept nogil
+    ctypedef struct em_reduce_kernel:
+        size_t acc_size
+        em_init_fn init
+        em_fold_fn fold
+        em_finalize_fn finalize
+    enum:
+        EM_RED_SUM
+        EM_RED_PROD
+        EM_RED_MAX
+        EM_RED_MIN
+        EM_RED_MAX_ABS
+        EM_RED_MIN_ABS
+        EM_RED_ABS_SUM
+        EM_RED_SQ_SUM
+        EM_RED_POW_SUM
+        EM_RED_NONZERO
+        EM_RED_ALL
+        EM_RED_ANY
+        EM_RED_ARGMAX
+        EM_RED_ARGMIN
+        EM_RED_VAR
+    const em_reduce_kernel em_reduce_kernels[15][12]
+    ctypedef struct em_reduce_problem:
+        int ndim
+        Py_ssize_t shape[64]
+        Py_ssize_t in_strides[64]
+        Py_ssize_t out_strides[64]
+        Py_ssize_t idx_strides[64]
+        uint64_t reduced
+        int keep_order
+        const char *inp "in"
+        char *out
+        char *out_idx
+    int em_reduce_run(const em_reduce_kernel *kernel, em_reduce_problem *pb,
+                      const em_reduce_params *prm)
+    ctypedef void (*em_lanes_fn)(char *out, Py_ssize_t os_l, Py_ssize_t os_k, const char *inp,
+                                 Py_ssize_t is_l, Py_ssize_t is_k, Py_ssize_t L, Py_ssize_t K,
+                                 int col_mode) noexcept nogil
+    const em_lanes_fn em_cumsum_lanes[12]
+    const em_lanes_fn em_softmax_lanes[12]
+    const em_lanes_fn em_log_softmax_lanes[12]
+    void em_lanes_run(em_lanes_fn fn, int ndim, const Py_ssize_t *shape,
+                      const Py_ssize_t *in_strides, const Py_ssize_t *out_strides, int dim,
+                      const char *inp, char *out)
+
+cdef tuple _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
+                           "Float", "Double", "ComplexFloat", "ComplexDouble")
+
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
+max_result.__module__ = min_result.__module__ = "ember.return_types"
+
+_OP_SQRT = op_id("sqrt")
+_OP_ADD = op_id("add")
+_OP_SUB = op_id("sub")
+_OP_EXP = op_id("exp")
+_OP_LOG = op_id("log")
+_OP_MAXIMUM = op_id("maximum")
+_OP_MINIMUM = op_id("minimum")
+_OP_ABS = op_id("abs")
+_OP_LT = op_id("lt")
+_OP_WHERE = op_id("where")
+
+
+# ---------------------------------------------------------------- arguments
+
+cdef inline Tensor _tensor_arg(object x, str fname):
+    if isinstance(x, Tensor):
+        if (<Tensor>x)._storage.device.type_num != DEV_CPU:
+            raise RuntimeError(f"{fname}(): ember reductions run on CPU tensors; got a tensor on "
+                               f"{(<Tensor>x)._storage.device}")
+        return <Tensor>x
+    raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
+                    f"{type(x).__name__}")
+
+
+cdef int _wrap_dim(object dim, int ndim) except -1:
+    cdef Py_ssize_t d
+    if type(dim) is int:
+        d = <Py_ssize_t>dim
+    else:
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+        d = operator.index(dim)
+    cdef int n = ndim if ndim > 0 else 1
+    if d < -n or d >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {d})")
+    return <int>(d + n if d < 0 else d)
+
+
+cdef inline uint64_t _all_dims(int ndim) noexcept:
+    return (<uint64_t>0 - 1) if ndim >= 64 else ((<uint64_t>1 << ndim) - 1)
+
+
+cdef uint64_t _dims_mask(object dim, int ndim, bint allow_tuple, str fname) except? 0xFFFFFFFFFFFFFFFF:
+    """Bit d set for each reduced dim; None and () reduce every dim."""
+    cdef uint64_t mask = 0, bit
+    cdef int d
+    if dim is None:
+        return _all_dims(ndim)
+    if isinstance(dim, (tuple, list)):
+        if not allow_tuple:
+            raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
+        if len(dim) == 0:
+            return _all_dims(ndim)
+        for item in dim:
+            d = _wrap_dim(item, ndim)
+            bit = (<uint64_t>1 << d) if ndim > 0 else 0
+            if mask & bit:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            mask |= bit
+        return mask
+    if isinstance(dim, Tensor) or not hasattr(dim, "__index__") or isinstance(dim, bool):
+        kind = "int or tuple of ints" if allow_tuple else "int"
+        raise TypeError(f"{fname}(): argument 'dim' must be {kind}, not {type(dim).__name__}")
+    d = _wrap_dim(dim, ndim)
+    return (<uint64_t>1 << d) if ndim > 0 else 0
+
+
+cdef inline int _dtype_arg(object dt) except -2:
+    return -1 if dt is None else (<DType>as_dtype(dt)).num
+
+
+cdef Py_ssize_t _reduced_count(Tensor x, uint64_t mask) noexcept:
+    cdef Py_ssize_t n = 1
+    cdef int d
+    for d in range(x._ndim):
+        if (mask >> d) & 1:
+            n *= x._shape[d]
+    return n
+
+
+cdef str _name(int dt):
+    return _TORCH_NAMES[dt]
+
+
+cdef int _check_nonempty(Tensor x, uint64_t mask, object dim, str fname) except -1:
+    """max-like reductions have no identity: empty reduced dims are an error, as in PyTorch."""
+    cdef int d
+    if x._numel != 0:
+        return 0
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        raise RuntimeError(f"{fname}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0. Specify the reduction dim with the 'dim' argument.")
+    for d in range(x._ndim):
+        if (mask >> d) & 1 and x._shape[d] == 0:
+            raise IndexError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
+    return 0
+
+
+# ---------------------------------------------------------------- engine glue
+
+cdef Tensor _new_output(Tensor x, uint64_t mask, bint keepdim, int dt):
+    """A contiguous tensor of the reduced shape (size 1 at reduced dims with keepdim)."""
+    cdef Py_ssize_t shape[64]
+    cdef int d, nd = 0
+    for d in range(x._ndim):
+        if (mask >> d) & 1:
+            if keepdim:
+                shape[nd] = 1
+                nd += 1
+        else:
+            shape[nd] = x._shape[d]
+            nd += 1
+    return new_tensor(nd, shape, dt, x._storage.device)
+
+
+cdef int _run(int op, Tensor x, uint64_t mask, char *out, Py_ssize_t out_itemsize, char *out_idx,
+              em_reduce_params *prm, bint keep_order) except -1:
+    """Reduce `x` over `mask` into contiguous outputs laid out over the kept dims."""
+    cdef const em_reduce_kernel *k = &em_reduce_kernels[op][x._dtype]
+    cdef em_reduce_problem pb
+    cdef Py_ssize_t isz = em_itemsize[x._dtype], n_out = 1
+    cdef int d, rc
+    pb.ndim = x._ndim
+    pb.reduced = mask
+    pb.keep_order = keep_order
+    for d in range(x._ndim - 1, -1, -1):
+        pb.shape[d] = x._shape[d]
+        pb.in_strides[d] = x._strides[d] * isz
+        if (mask >> d) & 1:
+            pb.out_strides[d] = 0
+            pb.idx_strides[d] = 0
+        else:
+            pb.out_strides[d] = n_out * out_itemsize
+            pb.idx_strides[d] = n_out * 8
+            n_out *= x._shape[d]
+    pb.inp = x.ptr()
+    pb.out = out
+    pb.out_idx = out_idx
+    if x._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            rc = em_reduce_run(k, &pb, prm)
+    else:
+        rc = em_reduce_run(k, &pb, prm)
+    if rc != 0:
+        raise MemoryError("reduction: out of memory for per-thread partial results")
+    return 0
+
+
+cdef inline bint _has_kernel(int op, int dt) noexcept:
+    return em_reduce_kernels[op][dt].acc_size != 0
+
+
+cdef Tensor _reduce(int op, Tensor x, uint64_t mask, bint keepdim, int out_dt,
+                    em_reduce_params *prm):
+    """One reduction of a real tensor into a new tensor of dtype `out_dt`."""
+    cdef Tensor out = _new_output(x, mask, keepdim, out_dt)
+    cdef char acc[64]
+    cdef const em_reduce_kernel *k
+    if out._numel == 1 and x._numel < EM_GRAIN_SIZE and x.is_contig():
+        # one output from a small contiguous block: skip the engine's planning
+        k = &em_reduce_kernels[op][x._dtype]
+        k.init(acc, 1)
+        k.fold(acc, 1, 0, x.ptr(), x._numel, em_itemsize[x._dtype], 0, 0, prm)
+        k.finalize(out.ptr(), 0, NULL, 0, acc, 1, prm)
+        return out
+    _run(op, x, mask, out.ptr(), em_itemsize[out_dt], NULL, prm, False)
+    return out
+
+
+cdef Tensor _as_real(Tensor t):
+    """A complex tensor viewed as its real dtype with a trailing dim of 2 (re, im)."""
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t strides[64]
+    cdef int d, nd = t._ndim
+    if nd + 1 > EM_MAX_DIMS:
+        raise RuntimeError(f"complex reductions support at most {EM_MAX_DIMS - 1} dimensions")
+    for d in range(nd):
+        shape[d] = t._shape[d]
+        strides[d] = t._strides[d] * 2
+    shape[nd] = 2
+    strides[nd] = 1
+    cdef Tensor v = make_view(t, nd + 1, shape, strides, t._offset * 2)
+    v._dtype = real_of(t._dtype)
+    return v
+
+
+cdef Tensor _reduce_complex_parts(int op, Tensor x, uint64_t mask, bint keepdim,
+                                  em_reduce_params *prm):
+    """Reduce the real and imaginary parts of a complex tensor separately (sum, mean)."""
+    cdef Tensor out = _new_output(x, mask, keepdim, x._dtype)
+    cdef Tensor xr = _as_real(x)
+    _run(op, xr, mask, out.ptr(), em_itemsize[xr._dtype], NULL, prm, False)
+    return out
+
+
+cdef Tensor _cast(Tensor x, int dt):
+    if x._dtype == dt:
+        return x
+    cdef Tensor out = new_like_layout(x, dt)
+    copy_into(out, x)
+    return out
+
+
+cdef Tensor _contiguous(Tensor x):
+    if x.is_contig():
+        return x
+    cdef Tensor out = new_tensor(x._ndim, x._shape, x._dtype, x._storage.device)
+    copy_into(out, x)
+    return out
+
+
+cdef inline void _params(em_reduce_params *prm) noexcept:
+    prm.scale = 1.0
+    prm.p = 2.0
+    prm.inv_p = 0.5
+    prm.correction = 1.0
+    prm.take_sqrt = 0
+
+
+# ---------------------------------------------------------------- sum, mean, prod
+
+cdef Tensor _sum_impl(Tensor x, uint64_t mask, bint keepdim, int dt, bint mean):
+    cdef em_reduce_params prm
+    cdef Py_ssize_t n
+    _params(&prm)
+    if mean:
+        n = _reduced_count(x, mask)
+        prm.scale = 1.0 / n if n > 0 else NAN
+    if em_category[x._dtype] == 3:
+        return _reduce_complex_parts(EM_RED_SUM, x, mask, keepdim, &prm)
+    return _reduce(EM_RED_SUM, x, mask, keepdim, EM_INT64 if em_category[x._dtype] < 2 else x._dtype,
+                   &prm)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum of the elements, over all dims or over ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+        Dimensions to reduce; all of them by default.
+    keepdim : bool, default False
+        Keep reduced dims with size 1.
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.  Bool and integer inputs
+        otherwise sum to ``int64``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.tensor([[1, 2], [3, 4]]).sum(0)
+    tensor([4, 6])
+    """
+    cdef Tensor x = _tensor_arg(input, "sum")
+    cdef int dt = _dtype_arg(dtype), natural
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "sum")
+    if dt < 0:
+        return _sum_impl(x, mask, keepdim, -1, False)
+    natural = EM_INT64 if em_category[dt] < 2 else dt
+    if not (em_category[x._dtype] < 2 and natural == EM_INT64):
+        x = _cast(x, dt)
+    out = _sum_impl(x, mask, keepdim, dt, False)
+    return _cast(out, dt)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Arithmetic mean of the elements, over all dims or over ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating-point or complex tensor (integer inputs need ``dtype=``).
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+    dtype : ember.dtype, optional
+        Convert the input to this floating-point or complex dtype first.
+
+    Returns
+    -------
+    Tensor
+        NaN where the reduction is empty.
+    """
+    cdef Tensor x = _tensor_arg(input, "mean")
+    cdef int dt = _dtype_arg(dtype)
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "mean")
+    if dt >= 0:
+        if em_category[dt] < 2:
+            raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
+                               f"either a floating point or complex dtype. Got: {_name(dt)}")
+        x = _cast(x, dt)
+    elif em_category[x._dtype] < 2:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_name(x._dtype)}")
+    return _sum_impl(x, mask, keepdim, -1, True)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of the elements, over all dims or over one ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, default False
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.  Bool and integer inputs
+        otherwise multiply to ``int64``.
+
+    Returns
+    -------
+    Tensor
+    """
+    cdef Tensor x = _tensor_arg(input, "prod")
+    cdef int dt = _dtype_arg(dtype)
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, False, "prod")
+    cdef em_reduce_params prm
+    _params(&prm)
+    if dt >= 0:
+        x = _cast(x, dt)
+    out = _reduce(EM_RED_PROD, x, mask, keepdim,
+                  EM_INT64 if em_category[x._dtype] < 2 else x._dtype, &prm)
+    return out if dt < 0 else _cast(out, dt)
+
+
+# ---------------------------------------------------------------- max, min, argmax, argmin
+
+cdef Tensor _extreme(int op, Tensor x, object dim, bint keepdim, str fname):
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, fname)
+    cdef em_reduce_params prm
+    _params(&prm)
+    if not _has_kernel(op, x._dtype):
+        raise NotImplementedError(f'"{fname}" not implemented for \'{_name(x._dtype)}\'')
+    _check_nonempty(x, mask, dim, fname)
+    return _reduce(op, x, mask, keepdim, x._dtype, &prm)
+
+
+def amax(input, dim=(), keepdim=False):
+    """Largest element over ``dim`` (all dims by default); NaN if any element is NaN.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
+    return _extreme(EM_RED_MAX, _tensor_arg(input, "amax"), dim, keepdim, "amax")
+
+
+def amin(input, dim=(), keepdim=False):
+    """Smallest element over ``dim`` (all dims by default); NaN if any element is NaN.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
+    return _extreme(EM_RED_MIN, _tensor_arg(input, "amin"), dim, keepdim, "amin")
+
+
+cdef object _arg_along(int op, Tensor x, object dim, bint keepdim, bint with_values, str fname):
+    """Values and first indices of the extreme along one dim (NaN counts as the extreme)."""
+    cdef int d = _wrap_dim(dim, x._ndim)
+    cdef uint64_t mask = (<uint64_t>1 << d) if x._ndim > 0 else 0
+    cdef em_reduce_params prm
+    cdef Tensor values = None, indices
+    _params(&prm)
+    if x._ndim > 0 and x._shape[d] == 0:
+        raise IndexError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
+    indices = _new_output(x, mask, keepdim, EM_INT64)
+    if with_values:
+        values = _new_output(x, mask, keepdim, x._dtype)
+    _run(op, x, mask, values.ptr() if with_values else NULL, em_itemsize[x._dtype],
+         indices.ptr(), &prm, True)
+    if with_values:
+        return values, indices
+    return indices
+
+
+cdef Tensor _arg_extreme(int op, object input, object dim, bint keepdim, str fname):
+    cdef Tensor x = _tensor_arg(input, fname), flat
+    cdef Py_ssize_t one = 1, n
+    if x._dtype == EM_BOOL:
+        raise RuntimeError(f"{fname}(): does not support bool input")
+    if em_category[x._dtype] == 3:
+        raise RuntimeError(f"{fname}(): does not support complex input")
+    if dim is not None:
+        return _arg_along(op, x, dim, keepdim, False, fname)
+    if x._numel == 0:
+        raise IndexError(f"{fname}(): Expected reduction dim to be specified for input.numel() "
+                         f"== 0.")
+    x = _contiguous(x)
+    n = x._numel
+    flat = make_view(x, 1, &n, &one, x._offset)
+    cdef Tensor indices = _arg_along(op, flat, 0, False, False, fname)
+    if keepdim:
+        shape = [1] * x._ndim
+        return indices.reshape(shape)
+    return indices
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the first largest element (of the flattened tensor when ``dim`` is None).
+
+    NaN counts as larger than every number, as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+        ``int64`` indices.
+    """
+    return _arg_extreme(EM_RED_ARGMAX, input, dim, keepdim, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the first smallest element (of the flattened tensor when ``dim`` is None).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+        ``int64`` indices.
+    """
+    return _arg_extreme(EM_RED_ARGMIN, input, dim, keepdim, "argmin")
+
+
+cdef object _max_min(bint is_max, object input, object dim, bint keepdim, object other):
+    cdef str fname = "max" if is_max else "min"
+    cdef Tensor x = _tensor_arg(input, fname)
+    if other is not None:
+        if dim is not None:
+            raise TypeError(f"{fname}(): pass either dim or other, not both")
+        dim = other
+    if isinstance(dim, Tensor):
+        return ew(_OP_MAXIMUM if is_max else _OP_MINIMUM, x, dim)
+    if dim is None:
+        if em_category[x._dtype] == 3:
+            raise NotImplementedError(f'"{fname}_all" not implemented for \'{_name(x._dtype)}\'')
+        return _extreme(EM_RED_MAX if is_max else EM_RED_MIN, x, None, keepdim, fname)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if em_category[x._dtype] == 3:
+        raise RuntimeError(f"{fname}(): does not support complex input")
+    values, indices = _arg_along(EM_RED_ARGMAX if is_max else EM_RED_ARGMIN, x, dim, keepdim,
+                                 True, fname)
+    return (max_result if is_max else min_result)(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """The largest element; along ``dim``, ``(values, indices)``; with a tensor, ``maximum``.
+
+    ``max(t)`` returns a 0-d tensor, ``max(t, dim, keepdim=False)`` a named
+    tuple with ``.values`` and ``.indices`` (first occurrence; NaN wins), and
+    ``max(t, other)`` the elementwise :func:`ember.maximum`.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or Tensor, optional
+    keepdim : bool, default False
+    other : Tensor, optional
+        Same as passing a tensor as ``dim``.
+
+    Returns
+    -------
+    Tensor or (Tensor, Tensor)
+    """
+    return _max_min(True, input, dim, keepdim, other)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """The smallest element; along ``dim``, ``(values, indices)``; with a tensor, ``minimum``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or Tensor, optional
+    keepdim : bool, default False
+    other : Tensor, optional
+        Same as passing a tensor as ``dim``.
+
+    Returns
+    -------
+    Tensor or (Tensor, Tensor)
+    """
+    return _max_min(False, input, dim, keepdim, other)
+
+
+# ---------------------------------------------------------------- var, std
+
+cdef double _correction_arg(object unbiased, object correction) except? -1.0:
+    if unbiased is not None and correction is not None:
+        raise TypeError("var()/std(): pass either unbiased or correction, not both")
+    if correction is not None:
+        if not isinstance(correction, (int, float)):
+            raise TypeError(f"correction must be a number, not {type(correction).__name__}")
+        return float(correction)
+    if unbiased is None:
+        return 1.0
+    return 1.0 if unbiased else 0.0
+
+
+cdef Tensor _var_impl(object input, object dim, object unbiased, bint keepdim, object correction,
+                      bint take_sqrt, str fname):
+    cdef Tensor x = _tensor_arg(input, fname), out, xr, parts
+    cdef em_reduce_params prm
+    cdef uint64_t mask
+    cdef Py_ssize_t n, nout
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError(f"{fname}(): unbiased was given twice")
+        dim, unbiased = None, dim
+    _params(&prm)
+    prm.correction = _correction_arg(unbiased, correction)
+    mask = _dims_mask(dim, x._ndim, True, fname)
+    if em_category[x._dtype] < 2:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    n = _reduced_count(x, mask)
+    if n - prm.correction <= 0:
+        warnings.warn(f"{fname}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      f"than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    if em_category[x._dtype] == 3:
+        # the variance of a complex tensor is that of its real part plus that of its imaginary part
+        xr = _as_real(x)
+        parts = _new_output(xr, mask, keepdim, xr._dtype)
+        _run(EM_RED_VAR, xr, mask, parts.ptr(), em_itemsize[xr._dtype], NULL, &prm, False)
+        out = ew(_OP_ADD, parts.select(-1, 0), parts.select(-1, 1))
+        return ew(_OP_SQRT, out) if take_sqrt else out
+    prm.take_sqrt = take_sqrt
+    return _reduce(EM_RED_VAR, x, mask, keepdim, x._dtype, &prm)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` (all dims by default), divided by ``N - correction``.
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating-point or complex tensor (complex gives a real result).
+    dim : int or tuple of ints, optional
+    unbiased : bool, optional
+        Legacy form of ``correction``: True is 1, False is 0.
+    keepdim : bool, default False
+    correction : int or float, default 1
+        Bessel's correction; the divisor is ``max(N - correction, 0)``.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _var_impl(input, dim, unbiased, keepdim, correction, False, "var")
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim``: the square root of :func:`var`.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+    unbiased : bool, optional
+    keepdim : bool, default False
+    correction : int or float, default 1
+
+    Returns
+    -------
+    Tensor
+    """
+    return _var_impl(input, dim, unbiased, keepdim, correction, True, "std")
+
+
+# ---------------------------------------------------------------- norm
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector norm of the elements over ``dim`` (all dims by default).
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating-point or complex tensor.
+    p : {'fro', float, inf, -inf}, default 'fro'
+        ``'fro'`` and 2: Euclidean; 1: sum of magnitudes; ``inf`` / ``-inf``:
+        largest / smallest magnitude; 0: count of non-zeros; other p:
+        ``sum(|x|**p) ** (1/p)``.
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.
+
+    Returns
+    -------
+    Tensor
+        Real-valued, also for complex input.
+    """
+    cdef Tensor x = _tensor_arg(input, "norm")
+    cdef int dt = _dtype_arg(dtype), op
+    cdef em_reduce_params prm
+    cdef uint64_t mask
+    cdef double order
+    _params(&prm)
+    if em_category[x._dtype] < 2:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_name(x._dtype)}")
+    if p is None or (isinstance(p, str) and p == "fro"):
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(str(d) for d in dim)}")
+        order = 2.0
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): order {p!r} is not supported (use 'fro' or a number)")
+    elif isinstance(p, (int, float)):
+        order = float(p)
+    else:
+        raise TypeError(f"norm(): argument 'p' must be a number or 'fro', not {type(p).__name__}")
+    if dt >= 0:
+        if em_category[dt] < 2:
+            raise RuntimeError(f"norm(): dtype must be a floating point or complex dtype, got "
+                               f"{_name(dt)}")
+        x = _cast(x, dt)
+    mask = _dims_mask(dim, x._ndim, True, "norm")
+    if order == 2.0:
+        if em_category[x._dtype] == 3:
+            xr = _as_real(x)
+            out = _new_output(x, mask, keepdim, real_of(x._dtype))
+            _run(EM_RED_SQ_SUM, xr, mask | (<uint64_t>1 << x._ndim), out.ptr(),
+                 em_itemsize[xr._dtype], NULL, &prm, False)
+            return out
+        return _reduce(EM_RED_SQ_SUM, x, mask, keepdim, x._dtype, &prm)
+    if order == INFINITY or order == -INFINITY:
+        op = EM_RED_MAX_ABS if order > 0 else EM_RED_MIN_ABS
+        if _reduced_count(x, mask) == 0:
+            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                               "because the operation does not have an identity")
+    elif order == 1.0:
+        op = EM_RED_ABS_SUM
+    elif order == 0.0:
+        op = EM_RED_NONZERO
+    else:
+        op = EM_RED_POW_SUM
+        prm.p = order
+        prm.inv_p = 1.0 / order
+    return _reduce(op, x, mask, keepdim, real_of(x._dtype), &prm)
+
+
+# ---------------------------------------------------------------- logsumexp
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum).
+
+    Parameters
+    ----------
+    input : Tensor
+        Integer and bool inputs are converted to the default float dtype.
+    dim : int or tuple of ints
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+    """
+    cdef Tensor x = _tensor_arg(input, "logsumexp"), shift, total
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "logsumexp")
+    cdef em_reduce_params prm
+    _params(&prm)
+    if em_category[x._dtype] < 2:
+        x = _cast(x, default_float())
+    if em_category[x._dtype] == 3:
+        raise NotImplementedError(f'"logsumexp" not implemented for \'{_name(x._dtype)}\'')
+    if _reduced_count(x, mask) == 0:
+        out = _new_output(x, mask, keepdim, x._dtype)
+        out.fill_(-INFINITY)
+        return out
+    shift = _reduce(EM_RED_MAX, x, mask, True, x._dtype, &prm)
+    # an infinite maximum would turn exp(x - max) into NaN: shift by 0 there
+    shift = ew(_OP_WHERE, ew(_OP_LT, ew(_OP_ABS, shift), INFINITY), shift, 0.0)
+    total = _sum_impl(ew(_OP_EXP, ew(_OP_SUB, x, shift)), mask, keepdim, -1, False)
+    if not keepdim:
+        shift = _drop_reduced_dims(shift, x, mask)
+    return ew(_OP_ADD, ew(_OP_LOG, total), shift)
+
+
+cdef Tensor _drop_reduced_dims(Tensor kept, Tensor x, uint64_t mask):
+    """`kept` (size 1 at the reduced dims of `x`) viewed without those dims."""
+    cdef Py_ssize_t shape[64]
+    cdef int d, nd = 0
+    cdef Tensor c = _contiguous(kept)
+    for d in range(x._ndim):
+        if not (mask >> d) & 1:
+            shape[nd] = x._shape[d]
+            nd += 1
+    return make_view(c, nd, shape, NULL, c._offset)
+
+
+# ---------------------------------------------------------------- all, any
+
+cdef Tensor _all_any(int op, object input, object dim, bint keepdim, str fname):
+    cdef Tensor x = _tensor_arg(input, fname)
+    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, fname)
+    cdef em_reduce_params prm
+    _params(&prm)
+    return _reduce(op, x, mask, keepdim, EM_UINT8 if x._dtype == EM_UINT8 else EM_BOOL, &prm)
+
+
+def all(input, dim=None, keepdim=False):
+    """Whether every element is non-zero, over all dims or over ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+        ``bool`` (``uint8`` for ``uint8`` input, as in PyTorch).
+    """
+    return _all_any(EM_RED_ALL, input, dim, keepdim, "all")
+
+
+def any(input, dim=None, keepdim=False):
+    """Whether any element is non-zero, over all dims or over ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int or tuple of ints, optional
+    keepdim : bool, default False
+
+    Returns
+    -------
+    Tensor
+        ``bool`` (``uint8`` for ``uint8`` input, as in PyTorch).
+    """
+    return _all_any(EM_RED_ANY, input, dim, keepdim, "any")
+
+
+# ---------------------------------------------------------------- lanes: cumsum, softmax
+
+cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint real_parts):
+    """Run a lane kernel along dim `d` into a new tensor laid out like `x`."""
+    cdef Tensor out = new_like_layout(x, out_dt)
+    cdef Tensor src = x, dst = out
+    cdef Py_ssize_t in_strides[64]
+    cdef Py_ssize_t out_strides[64]
+    cdef Py_ssize_t one = 1
+    cdef int k
+    if x._numel == 0:
+        return out
+    if real_parts:
+        src = _as_real(x)
+        dst = _as_real(out)
+    elif x._ndim == 0:
+        src = make_view(x, 1, &one, &one, x._offset)
+        dst = make_view(out, 1, &one, &one, out._offset)
+    for k in range(src._ndim):
+        in_strides[k] = src._strides[k] * em_itemsize[src._dtype]
+        out_strides[k] = dst._strides[k] * em_itemsize[dst._dtype]
+    cdef em_lanes_fn fn = table[src._dtype]
+    cdef const char *src_ptr = src.ptr()
+    cdef char *dst_ptr = dst.ptr()
+    if x._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            em_lanes_run(fn, src._ndim, src._shape, in_strides, out_strides, d, src_ptr, dst_ptr)
+    else:
+        em_lanes_run(fn, src._ndim, src._shape, in_strides, out_strides, d, src_ptr, dst_ptr)
+    return out
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.  Bool and integer inputs
+        otherwise accumulate in ``int64``.
+
+    Returns
+    -------
+    Tensor
+    """
+    cdef Tensor x = _tensor_arg(input, "cumsum")
+    cdef int dt = _dtype_arg(dtype)
+    if isinstance(dim, (tuple, list)) or dim is None:
+        raise TypeError(f"cumsum(): argument 'dim' must be int, not {type(dim).__name__}")
+    cdef int d = _wrap_dim(dim, x._ndim)
+    if dt >= 0:
+        x = _cast(x, dt)
+    cdef int cat = em_category[x._dtype]
+    out = _lanes(em_cumsum_lanes, x, d, EM_INT64 if cat < 2 else x._dtype, cat == 3)
+    return out if dt < 0 else _cast(out, dt)
+
+
+cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, object dtype,
+                          str fname):
+    cdef Tensor x = _tensor_arg(input, fname)
+    cdef int dt = _dtype_arg(dtype)
+    if dim is None or isinstance(dim, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
+    cdef int d = _wrap_dim(dim, x._ndim)
+    if dt >= 0:
+        x = _cast(x, dt)
+    if em_category[x._dtype] != 2:
+        raise NotImplementedError(f'"{fname}_lastdim_kernel_impl" not implemented for '
+                                  f'\'{_name(x._dtype)}\'')
+    return _lanes(table, x, d, x._dtype, False)
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x - max) / sum(exp(x - max))`` along ``dim``, fused into three passes per lane.
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating-point tensor.
+    dim : int
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _softmax_impl(em_softmax_lanes, input, dim, dtype, "softmax")
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - max - log(sum(exp(x - max)))`` along ``dim``, fused into three passes per lane.
+
+    Parameters
+    ----------
+    input : Tensor
+        A floating-point tensor.
+    dim : int
+    dtype : ember.dtype, optional
+        Convert the input to this dtype first.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _softmax_impl(em_log_softmax_lanes, input, dim, dtype, "log_softmax")
+
+
+# ---------------------------------------------------------------- Tensor methods
+
+PUBLIC = ("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "var", "std",
+          "norm", "logsumexp", "all", "any", "cumsum", "softmax", "log_softmax")
+
+for _name_ in PUBLIC:
+    _add_method(_name_, globals()[_name_])
+del _name_

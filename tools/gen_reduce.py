@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Generate ember's reduction, scan and softmax kernels from reduce.c.in.
+
+Usage: gen_reduce.py TEMPLATE.c.in -o OUT.c
+
+The dtype list comes from gen_loops.py (one list for every generated kernel);
+this script adds, per reduction and dtype, the C snippets the template stamps:
+lane type, accumulator type, identity, combine, map and finalize expressions.
+"""
+import argparse
+
+from Cython import Tempita
+
+from gen_loops import DTYPES, LOAD, STORE
+
+REAL = {"complex64": "float", "complex128": "double"}
+SIZEOF = {"bool": 1, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8,
+          "float": 4, "double": 8, "double _Complex": 16}
+TYPE_MIN = {"bool": "0", "uint8": "0", "int8": "INT8_MIN", "int16": "INT16_MIN",
+            "int32": "INT32_MIN", "int64": "INT64_MIN"}
+TYPE_MAX = {"bool": "1", "uint8": "UINT8_MAX", "int8": "INT8_MAX", "int16": "INT16_MAX",
+            "int32": "INT32_MAX", "int64": "INT64_MAX"}
+
+# combine expressions over accumulators a and b (b folded after a)
+ADD, MUL = "a + b", "a * b"
+IMAX, IMIN = "(b > a ? b : a)", "(b < a ? b : a)"
+FMAX = "((b > a || b != b) ? b : a)"   # NaN propagates
+FMIN = "((b < a || b != b) ? b : a)"
+
+
+def dtype_dicts():
+    out = []
+    for name, storage, compute, kind in DTYPES:
+        real = REAL.get(name, compute)
+        out.append(dict(
+            name=name, enum="EM_" + name.upper(), IT=storage, T=compute, kind=kind,
+            load=LOAD.get(name, "%s"), store=STORE.get(name, f"({storage})(%s)"),
+            R=real, RS=REAL.get(name, storage),
+            rstore=STORE.get(name, f"({REAL.get(name, storage)})(%s)"),
+            suf="f" if real == "float" else "",
+        ))
+    return out
+
+
+def lanes_of(ctype):
+    """Independent accumulators per loop: 256 bytes of them, at most 64."""
+    return min(64, 256 // SIZEOF[ctype])
+
+
+def lane_family(dtypes):
+    """Reductions that fold mapped elements with one associative combine."""
+    ops = []
+    for d in dtypes:
+        kind, T = d["kind"], d["T"]
+        same = dict(OT=d["IT"], store=d["store"])
+        real = dict(OT=d["RS"], store=d["rstore"])
+
+        def add(op, L, ACC, ident, comb, map_, fin, OT, store):
+            ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, L=L, ACC=ACC,
+                            ident=ident, comb=comb, map=map_, fin=fin, OT=OT, store=store,
+                            lanes=lanes_of(L)))
+
+        if kind in "bui":
+            as_long = dict(OT="int64_t", store="(int64_t)(%s)")
+            add("SUM", "int64_t", "int64_t", "0", ADD, "(int64_t)x", "a", **as_long)
+            add("PROD", "int64_t", "int64_t", "1", MUL, "(int64_t)x", "a", **as_long)
+            add("MAX", T, T, TYPE_MIN[d["name"]], IMAX, "x", "a", **same)
+            add("MIN", T, T, TYPE_MAX[d["name"]], IMIN, "x", "a", **same)
+        if kind == "f":
+            add("SUM", T, "double", "0", ADD, "x", "a * prm->scale", **same)
+            add("PROD", "double", "double", "1", MUL, "(double)x", "a", **same)
+            add("MAX", T, T, "-INFINITY", FMAX, "x", "a", **same)
+            add("MIN", T, T, "INFINITY", FMIN, "x", "a", **same)
+            add("SQ_SUM", T, "double", "0", ADD, "x * x", "sqrt(a)", **same)
+        if kind == "c":
+            add("PROD", "double _Complex", "double _Complex", "1", MUL, "(double _Complex)x",
+                "a", **same)
+        if kind in "fc":
+            R, suf = d["R"], d["suf"]
+            absx = f"fabs{suf}(x)" if kind == "f" else f"cabs{suf}(x)"
+            add("MAX_ABS", R, R, "0", FMAX, absx, "a", **real)
+            add("MIN_ABS", R, R, "INFINITY", FMIN, absx, "a", **real)
+            add("ABS_SUM", R, "double", "0", ADD, absx, "a", **real)
+            add("POW_SUM", R, "double", "0", ADD, f"pow{suf}({absx}, ({R})prm->p)",
+                "pow(a, prm->inv_p)", **real)
+            add("NONZERO", R, "double", "0", ADD, f"({R})(x != 0)", "a", **real)
+        as_bool = dict(OT="uint8_t", store="(uint8_t)(%s)")
+        add("ALL", "uint8_t", "uint8_t", "1", "a & b", "(uint8_t)(x != 0)", "a", **as_bool)
+        add("ANY", "uint8_t", "uint8_t", "0", "a | b", "(uint8_t)(x != 0)", "a", **as_bool)
+    return ops
+
+
+def arg_family(dtypes):
+    ops = []
+    for d in dtypes:
+        if d["kind"] not in "buif":
+            continue
+        for op, cmp, ident in (("ARGMAX", ">", ("-INFINITY", TYPE_MIN)),
+                               ("ARGMIN", "<", ("INFINITY", TYPE_MAX))):
+            if d["kind"] == "f":
+                better = f"(x {cmp} v || (x != x && v == v))"
+                block = f"((x {cmp} v || x != x) ? x : v)"
+                match = "(x == v || (x != x && v != v))"
+                start = ident[0]
+            else:
+                better = f"(x {cmp} v)"
+                block = f"(x {cmp} v ? x : v)"
+                match = "(x == v)"
+                start = ident[1][d["name"]]
+            ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, better=better,
+                            block=block, match=match, ident=start, lanes=lanes_of(d["T"])))
+    return ops
+
+
+def scan_family(dtypes):
+    ops = []
+    for d in dtypes:
+        if d["kind"] in "bui":
+            ops.append(dict(d=d, ACC="int64_t", OT="int64_t", store="(int64_t)(%s)"))
+        elif d["kind"] == "f":
+            acc = "double" if d["name"] in ("float32", "float64") else "float"
+            ops.append(dict(d=d, ACC=acc, OT=d["IT"], store=d["store"]))
+    return ops
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("template")
+    parser.add_argument("-o", "--outfile", required=True)
+    args = parser.parse_args()
+    dtypes = dtype_dicts()
+    floats = [d for d in dtypes if d["kind"] == "f"]
+    with open(args.template) as f:
+        template = Tempita.Template(f.read(), name=args.template)
+    text = template.substitute(
+        lane_ops=lane_family(dtypes), arg_ops=arg_family(dtypes), var_dtypes=floats,
+        scan_ops=scan_family(dtypes), softmax_dtypes=floats,
+        float_lanes=lanes_of("float"), double_lanes=lanes_of("double"),
+    )
+    with open(args.outfile, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
