@@ -18,7 +18,7 @@
 #include "ember/strided.h"
 
 /* Most outputs (or lanes) one kernel call handles: bounds the kernels' stack buffers. */
-#define EM_REDUCE_TILE 1024
+#define EM_REDUCE_TILE 2048
 
 typedef struct {
     double scale;       /* sum: result multiplier (1/N for mean) */

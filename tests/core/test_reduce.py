@@ -195,7 +195,8 @@ def test_float32_sum_is_accurate_on_1e7_elements():
 
 
 @pytest.mark.parametrize("shape,dim", [((512, 2048), 0), ((512, 2048), 1), ((4096, 3), 0),
-                                       ((3, 40000), 1), ((40, 50, 60), (0, 2)), ((2, 300, 90), 1)])
+                                       ((3, 40000), 1), ((40, 50, 60), (0, 2)), ((2, 300, 90), 1),
+                                       ((200, 3, 500), (0, 2)), ((100, 800, 3), (0, 1))])
 def test_large_sums_match_numpy_in_every_engine_mode(shape, dim):
     rng = np.random.default_rng(2)
     a = rng.standard_normal(shape).astype(np.float32)

@@ -150,7 +150,7 @@ static void run_tasks(const reduce_plan *p, intptr_t tb, intptr_t te)
 /* Few outputs and a large reduction: the reduced space is cut into chunks fixed
  * by the shape alone, each folded into its own accumulators (by any thread)
  * and combined in chunk order, so results do not depend on the thread count. */
-#define SPLIT_CHUNK 32768      /* elements per chunk, at least */
+#define SPLIT_CHUNK 65536      /* elements per chunk, at least */
 #define SPLIT_MAX_CHUNKS 64
 #define SPLIT_MAX_BYTES (1 << 20)
 
@@ -175,14 +175,13 @@ static void chunk_range(const reduce_plan *p, const split_plan *sp, intptr_t c,
     }
 }
 
-static int run_split(const reduce_plan *p, int nt)
+static int run_split(const reduce_plan *p, intptr_t work, int nt)
 {
     split_plan sp;
-    intptr_t total = p->outer_red_count * p->N;
     size_t per_task = (size_t)p->tile * p->kern->acc_size;
     intptr_t most = SPLIT_MAX_BYTES / (intptr_t)(per_task * (size_t)p->ntasks);
     most = most < 2 ? 2 : (most > SPLIT_MAX_CHUNKS ? SPLIT_MAX_CHUNKS : most);
-    sp.nchunks = (total + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
+    sp.nchunks = (work + SPLIT_CHUNK - 1) / SPLIT_CHUNK;
     sp.nchunks = sp.nchunks > most ? most : sp.nchunks;
     sp.over_outer = p->outer_red_count >= sp.nchunks;
     if (!sp.over_outer) {
@@ -309,13 +308,13 @@ int em_reduce_run(const em_reduce_kernel *kern, em_reduce_problem *pb, const em_
     int nt = pick_threads(work);
     /* few outputs and a long reduction: chunk the reduction (decided by the shape alone,
        so that results do not depend on the thread count) */
-    intptr_t outputs_work = p.row_mode ? n_outer * ((p.K + EM_REDUCE_TILE - 1) / EM_REDUCE_TILE)
-                                       : n_outer * p.K;
-    if (outputs_work < 8 && work >= EM_GRAIN_SIZE && p.outer_red_count * p.N >= 2 * SPLIT_CHUNK) {
+    intptr_t groups = p.row_mode ? n_outer * ((p.K + EM_REDUCE_TILE - 1) / EM_REDUCE_TILE)
+                                 : n_outer * p.K;
+    if (groups < 4 && work >= 2 * SPLIT_CHUNK && p.outer_red_count * p.N >= 128) {
         p.tile = EM_REDUCE_TILE;
         p.ntile = (p.K + p.tile - 1) / p.tile;
         p.ntasks = n_outer * p.ntile;
-        return run_split(&p, nt);
+        return run_split(&p, work, nt);
     }
     /* row tiles stay wide to keep the row loops long; run tiles feed the threads */
     p.tile = p.row_mode || nt <= 1 ? EM_REDUCE_TILE : clamp_tile((p.K + 4 * nt - 1) / (4 * nt));
