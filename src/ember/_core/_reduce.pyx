@@ -280,6 +280,17 @@ cdef Tensor _as_real(Tensor t):
     return v
 
 
+cdef Tensor _real_part(Tensor t):
+    """The real parts of a complex tensor, as a strided view of its real dtype."""
+    cdef Py_ssize_t strides[64]
+    cdef int d
+    for d in range(t._ndim):
+        strides[d] = t._strides[d] * 2
+    cdef Tensor v = make_view(t, t._ndim, t._shape, strides, t._offset * 2)
+    v._dtype = real_of(t._dtype)
+    return v
+
+
 cdef Tensor _reduce_complex_parts(int op, Tensor x, uint64_t mask, bint keepdim,
                                   em_reduce_params *prm):
     """Reduce the real and imaginary parts of a complex tensor separately (sum, mean)."""
@@ -429,9 +440,11 @@ cdef Tensor _extreme(int op, Tensor x, object dim, bint keepdim, str fname):
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, fname)
     cdef em_reduce_params prm
     _params(&prm)
-    if not _has_kernel(op, x._dtype):
-        raise NotImplementedError(f'"{fname}" not implemented for \'{_name(x._dtype)}\'')
     _check_nonempty(x, mask, dim, fname)
+    if not _has_kernel(op, x._dtype):
+        if _reduced_count(x, mask) != 0 and x._numel == 0:
+            return _new_output(x, mask, keepdim, x._dtype)    # nothing to compute, as PyTorch
+        raise NotImplementedError(f'"{fname}" not implemented for \'{_name(x._dtype)}\'')
     return _reduce(op, x, mask, keepdim, x._dtype, &prm)
 
 
@@ -779,19 +792,19 @@ def logsumexp(input, dim, keepdim=False):
     -------
     Tensor
     """
-    cdef Tensor x = _tensor_arg(input, "logsumexp"), shift, total
+    cdef Tensor x = _tensor_arg(input, "logsumexp"), re, shift, total
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "logsumexp")
     cdef em_reduce_params prm
     _params(&prm)
     if em_category[x._dtype] < 2:
         x = _cast(x, default_float())
-    if em_category[x._dtype] == 3:
-        raise NotImplementedError(f'"logsumexp" not implemented for \'{_name(x._dtype)}\'')
     if _reduced_count(x, mask) == 0:
         out = _new_output(x, mask, keepdim, x._dtype)
         out.fill_(-INFINITY)
         return out
-    shift = _reduce(EM_RED_MAX, x, mask, True, x._dtype, &prm)
+    # complex input: shift by the largest real part
+    re = _real_part(x) if em_category[x._dtype] == 3 else x
+    shift = _reduce(EM_RED_MAX, re, mask, True, re._dtype, &prm)
     # an infinite maximum would turn exp(x - max) into NaN: shift by 0 there
     shift = ew(_OP_WHERE, ew(_OP_LT, ew(_OP_ABS, shift), INFINITY), shift, 0.0)
     total = _sum_impl(ew(_OP_EXP, ew(_OP_SUB, x, shift)), mask, keepdim, -1, False)
@@ -868,16 +881,18 @@ cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint r
     cdef int k
     if x._numel == 0:
         return out
-    if real_parts:
-        src = _as_real(x)
-        dst = _as_real(out)
-    elif x._ndim == 0:
+    if x._ndim == 0:
         src = make_view(x, 1, &one, &one, x._offset)
         dst = make_view(out, 1, &one, &one, out._offset)
+    if real_parts:
+        src = _as_real(src)
+        dst = _as_real(dst)
     for k in range(src._ndim):
         in_strides[k] = src._strides[k] * em_itemsize[src._dtype]
         out_strides[k] = dst._strides[k] * em_itemsize[dst._dtype]
     cdef em_lanes_fn fn = table[src._dtype]
+    if fn == NULL:
+        raise NotImplementedError(f"no lane kernel for {_name(src._dtype)}")
     cdef const char *src_ptr = src.ptr()
     cdef char *dst_ptr = dst.ptr()
     if x._numel >= EM_GRAIN_SIZE:
@@ -924,7 +939,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     cdef int d = _wrap_dim(dim, x._ndim)
     if dt >= 0:
         x = _cast(x, dt)
-    if em_category[x._dtype] != 2:
+    if em_category[x._dtype] != 2 and x._numel != 0:
         raise NotImplementedError(f'"{fname}_lastdim_kernel_impl" not implemented for '
                                   f'\'{_name(x._dtype)}\'')
     return _lanes(table, x, d, x._dtype, False)
