@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generate ember's reduction, scan and softmax kernels from reduce.c.in.
+"""Generate ember's reduction, scan and softmax kernels from their templates.
 
-Usage: gen_reduce.py TEMPLATE.c.in -o OUT.c
+Usage: gen_reduce.py TEMPLATE.c.in -o OUT.c   (reduce.c.in or scan.c.in)
 
 The dtype list comes from gen_loops.py (one list for every generated kernel);
 this script adds, per reduction and dtype, the C snippets the template stamps:

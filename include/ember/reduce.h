@@ -20,6 +20,13 @@
 /* Most outputs (or lanes) one kernel call handles: bounds the kernels' stack buffers. */
 #define EM_REDUCE_TILE 2048
 
+/* Hot kernels are compiled for AVX-512, AVX2 and baseline x86-64, picked at load time. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define EM_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EM_HOT
+#endif
+
 typedef struct {
     double scale;       /* sum: result multiplier (1/N for mean) */
     double p, inv_p;    /* pow-sum norm order and its inverse */
