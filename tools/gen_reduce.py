@@ -28,13 +28,17 @@ FMAX = "((b > a || b != b) ? b : a)"   # NaN propagates
 FMIN = "((b < a || b != b) ? b : a)"
 
 
+# float16 loads through bit arithmetic, which vectorises (see ember/reduce.h)
+KERNEL_LOAD = dict(LOAD, float16="em_half_bits_to_float(%s)")
+
+
 def dtype_dicts():
     out = []
     for name, storage, compute, kind in DTYPES:
         real = REAL.get(name, compute)
         out.append(dict(
             name=name, enum="EM_" + name.upper(), IT=storage, T=compute, kind=kind,
-            load=LOAD.get(name, "%s"), store=STORE.get(name, f"({storage})(%s)"),
+            load=KERNEL_LOAD.get(name, "%s"), store=STORE.get(name, f"({storage})(%s)"),
             R=real, RS=REAL.get(name, storage),
             rstore=STORE.get(name, f"({REAL.get(name, storage)})(%s)"),
             suf="f" if real == "float" else "",

@@ -17,15 +17,36 @@
 #include "ember/dtype.h"
 #include "ember/strided.h"
 
-/* Most outputs (or lanes) one kernel call handles: bounds the kernels' stack buffers. */
-#define EM_REDUCE_TILE 2048
-
-/* Hot kernels are compiled for AVX-512, AVX2 and baseline x86-64, picked at load time. */
+/* Hot kernels are compiled for AVX-512, AVX2 and baseline x86-64, picked at load
+ * time; the helpers they call must be inlined to be compiled for the same target. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define EM_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define EM_HOT
 #endif
+#if defined(__GNUC__)
+#define EM_INLINE static inline __attribute__((always_inline))
+#else
+#define EM_INLINE static inline
+#endif
+
+/* float16 -> float32 from the bits, branch-free so that loops using it vectorise
+ * (GCC does not vectorise _Float16 conversions without AVX512-FP16). */
+EM_INLINE float em_half_bits_to_float(em_half h)
+{
+    union { uint32_t u; float f; } v, denormal;
+    uint32_t bits = (uint32_t)(h & 0x7fff) << 13;       /* exponent and mantissa, float-aligned */
+    uint32_t exponent = bits & 0x0f800000;
+    denormal.u = bits + (113u << 23);                     /* 2^-14 * (1 + m), then drop the 1 */
+    denormal.f -= 6.103515625e-05f;
+    v.u = bits + (exponent == 0x0f800000 ? 224u << 23 : 112u << 23);   /* inf/nan : normal */
+    v.u = exponent == 0 ? denormal.u : v.u;
+    v.u |= (uint32_t)(h & 0x8000) << 16;
+    return v.f;
+}
+
+/* Most outputs (or lanes) one kernel call handles: bounds the kernels' stack buffers. */
+#define EM_REDUCE_TILE 2048
 
 typedef struct {
     double scale;       /* sum: result multiplier (1/N for mean) */
