@@ -60,9 +60,11 @@ def lane_family(dtypes):
         real = dict(OT=d["RS"], store=d["rstore"])
 
         def add(op, L, ACC, ident, comb, map_, fin, OT, store):
+            # compiled per instruction set only where speed matters (build time triples)
+            hot = op in ("SUM", "ALL", "ANY") or (kind == "f" and op in ("MAX", "MIN", "SQ_SUM"))
             ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, L=L, ACC=ACC,
                             ident=ident, comb=comb, map=map_, fin=fin, OT=OT, store=store,
-                            lanes=lanes_of(L)))
+                            lanes=lanes_of(L) if hot else 8, hot=hot))
 
         if kind in "bui":
             as_long = dict(OT="int64_t", store="(int64_t)(%s)")
@@ -112,7 +114,8 @@ def arg_family(dtypes):
                 match = "(x == v)"
                 start = ident[1][d["name"]]
             ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, better=better,
-                            block=block, match=match, ident=start, lanes=lanes_of(d["T"])))
+                            block=block, match=match, ident=start, lanes=lanes_of(d["T"]),
+                            hot=d["kind"] == "f"))
     return ops
 
 

@@ -310,7 +310,7 @@ int em_reduce_run(const em_reduce_kernel *kern, em_reduce_problem *pb, const em_
        so that results do not depend on the thread count) */
     intptr_t groups = p.row_mode ? n_outer * ((p.K + EM_REDUCE_TILE - 1) / EM_REDUCE_TILE)
                                  : n_outer * p.K;
-    if (groups < 4 && work >= 2 * SPLIT_CHUNK && p.outer_red_count * p.N >= 128) {
+    if (groups < 8 && work >= 2 * SPLIT_CHUNK && p.outer_red_count * p.N >= 128) {
         p.tile = EM_REDUCE_TILE;
         p.ntile = (p.K + p.tile - 1) / p.tile;
         p.ntasks = n_outer * p.ntile;
