@@ -1,8 +1,7 @@
 /* The reduction and lane engines: dimension sorting and coalescing, the choice
  * between run and row kernels, tiling of the outputs and OpenMP threads.  The
- * per-dtype kernels they drive are generated from reduce.c.in. */
+ * per-dtype kernels they drive are generated from reduce.c.in and scan.c.in. */
 #include <stdlib.h>
-#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
