@@ -133,9 +133,16 @@ static void fold_range(const reduce_plan *p, void *acc, intptr_t width, const ch
     }
 }
 
-static void run_tasks(const reduce_plan *p, intptr_t tb, intptr_t te)
+/* Tasks [tb, te) one after the other; returns -1 when scratch memory is short. */
+static int run_tasks(const reduce_plan *p, intptr_t tb, intptr_t te)
 {
-    _Alignas(64) char acc[EM_REDUCE_TILE * MAX_ACC_SIZE];
+    /* small tiles keep their accumulators on the stack, wide ones on the heap */
+    _Alignas(64) char small[256 * MAX_ACC_SIZE];
+    size_t need = (size_t)p->tile * p->kern->acc_size;
+    char *acc = need <= sizeof(small) ? small : malloc(need);
+    if (acc == NULL) {
+        return -1;
+    }
     for (intptr_t t = tb; t < te; t++) {
         const char *in;
         char *out, *out_idx;
@@ -144,6 +151,10 @@ static void run_tasks(const reduce_plan *p, intptr_t tb, intptr_t te)
         fold_range(p, acc, width, in, 0, p->outer_red_count, 0, p->N);
         p->kern->finalize(out, p->so_k, out_idx, p->si_k, acc, width, p->prm);
     }
+    if (acc != small) {
+        free(acc);
+    }
+    return 0;
 }
 
 /* Few outputs and a large reduction: the reduced space is cut into chunks fixed
@@ -310,32 +321,32 @@ int em_reduce_run(const em_reduce_kernel *kern, em_reduce_problem *pb, const em_
     intptr_t groups = p.row_mode ? n_outer * ((p.K + EM_REDUCE_TILE - 1) / EM_REDUCE_TILE)
                                  : n_outer * p.K;
     if (groups < 8 && work >= 2 * SPLIT_CHUNK && p.outer_red_count * p.N >= 128) {
-        p.tile = EM_REDUCE_TILE;
+        p.tile = clamp_tile(p.K);
         p.ntile = (p.K + p.tile - 1) / p.tile;
         p.ntasks = n_outer * p.ntile;
         return run_split(&p, work, nt);
     }
     /* row tiles stay wide to keep the row loops long; run tiles feed the threads */
-    p.tile = p.row_mode || nt <= 1 ? EM_REDUCE_TILE : clamp_tile((p.K + 4 * nt - 1) / (4 * nt));
+    p.tile = clamp_tile(p.row_mode || nt <= 1 ? p.K : (p.K + 4 * nt - 1) / (4 * nt));
     p.ntile = (p.K + p.tile - 1) / p.tile;
     p.ntasks = n_outer * p.ntile;
-    if (nt <= 1) {
-        run_tasks(&p, 0, p.ntasks);
-        return 0;
-    }
     if (p.ntasks < nt) {
         nt = (int)p.ntasks;
     }
+    if (nt <= 1) {
+        return run_tasks(&p, 0, p.ntasks);
+    }
+    int failed = 0;
 #ifdef _OPENMP
-    #pragma omp parallel num_threads(nt)
+    #pragma omp parallel num_threads(nt) reduction(|:failed)
     {
         int tid = omp_get_thread_num(), n = omp_get_num_threads();
-        run_tasks(&p, p.ntasks * tid / n, p.ntasks * (tid + 1) / n);
+        failed |= run_tasks(&p, p.ntasks * tid / n, p.ntasks * (tid + 1) / n) != 0;
     }
 #else
-    run_tasks(&p, 0, p.ntasks);
+    failed = run_tasks(&p, 0, p.ntasks) != 0;
 #endif
-    return 0;
+    return failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ lanes */
