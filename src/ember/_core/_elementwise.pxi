@@ -445,6 +445,9 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
     if op == OP_SUB:
         _check_sub_operands(args)
     ct = result_type_of(args, 0 if is_where else -1)
+    if (op == OP_POW and em_category[ct] <= 1 and not isinstance(args[1], Tensor)
+            and args[1] < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     if info.promote_float and em_category[ct] < 2:
         ct = default_float()
     if info.loops[ct] == NULL:
@@ -588,7 +591,8 @@ cdef object binary_operator(int op, object a, object b):
                 else:
                     sdt = scalar_dtype(b)
                     if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
-                            and not (sdt == EM_BOOL and op == OP_SUB)):
+                            and not (sdt == EM_BOOL and op == OP_SUB)
+                            and not (op == OP_POW and em_category[dt] <= 1)):
                         write_scalar(scalar_buf, dt, b)
                         out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                         data[0] = out.ptr()
