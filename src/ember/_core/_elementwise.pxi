@@ -456,6 +456,8 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
 
     if inplace:
         out = <Tensor>args[0]
+        if info.out_rule == EM_OUT_REAL and em_category[out._dtype] == 3:
+            raise RuntimeError(f"In-place {_op_name(op)} is not supported for complex tensors.")
     if out is not None:
         check_writable(out)
         if out._storage.device != dev:
