@@ -450,8 +450,6 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if info.promote_float and em_category[ct] < 2:
         ct = default_float()
-    if info.loops[ct] == NULL:
-        _unsupported(op, ct)
     odt = out_dtype_of(info, ct)
 
     if inplace:
@@ -466,6 +464,9 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         if not (em_category[odt] <= em_category[out._dtype]):
             raise RuntimeError(f"result type {_torch_name(odt)} can't be cast to the desired "
                                f"output type {_torch_name(out._dtype)}")
+    # after the output checks, so that errors come in PyTorch's order
+    if info.loops[ct] == NULL:
+        _unsupported(op, ct)
 
     for k in range(arity):
         a = args[k]
