@@ -458,6 +458,7 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
             raise RuntimeError(f"In-place {_op_name(op)} is not supported for complex tensors.")
     if out is not None:
         check_writable(out)
+        check_no_internal_overlap(out)
         if out._storage.device != dev:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {dev} and {out._storage.device}!")
@@ -713,9 +714,21 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
     return 0
 
 
+cdef int check_no_internal_overlap(Tensor t) except -1:
+    """Refuse to write into a tensor whose elements share memory (an expanded view)."""
+    cdef int d
+    for d in range(t._ndim):
+        if t._strides[d] == 0 and t._shape[d] > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+    return 0
+
+
 cdef int copy_broadcast(Tensor dst, object value) except -1:
     cdef Py_ssize_t shape[64]
     check_writable(dst)
+    check_no_internal_overlap(dst)
     if not isinstance(value, Tensor):
         if scalar_dtype(value) >= 0:
             return fill(dst, value)
