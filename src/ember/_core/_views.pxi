@@ -476,7 +476,8 @@ cdef Tensor _basic_index(Tensor t, tuple index):
             if nd >= EM_MAX_DIMS:
                 raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
             shape[nd] = 1
-            strides[nd] = 1
+            # PyTorch's unsqueeze stride: the span of the next source dimension
+            strides[nd] = t._shape[src] * t._strides[src] if src < t._ndim else 1
             nd += 1
         elif item is Ellipsis:
             if seen_ellipsis:
