@@ -297,6 +297,8 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     sd = scalar_dtype(data)
     if sd >= 0:
         target = sd if dt is None else dt.num
+        if em_category[target] == 1:
+            check_scalar_fits(target, data)
         if type(data) in (float, int, bool, complex):
             return scalar_tensor(data, target, CPU if dev is None else dev)
         return scalar_tensor(data.item() if hasattr(data, "item") else data, target,
@@ -313,7 +315,29 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     if arr.dtype == object or arr.dtype.kind in "USVO":
         raise TypeError(f"could not convert {type(data).__name__} of {arr.dtype} elements to a tensor")
     target = _infer_list_dtype(arr) if dt is None else dt.num
+    if em_category[target] == 1:
+        _check_list_fits(arr, target)
     return tensor_from_numpy_values(arr, target, CPU if dev is None else dev)
+
+
+cdef int _check_list_fits(object arr, int target) except -1:
+    """PyTorch refuses Python numbers that overflow an integer dtype in tensor(data)."""
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return 0
+    if arr.dtype.kind == "c":
+        raise TypeError("'complex' object cannot be interpreted as an integer")
+    lo, hi = INT_LIMITS[target]
+    if arr.dtype.kind in "iu" and target == EM_UINT8:
+        lo = -255  # negative values wrap, as in PyTorch
+    vmin, vmax = arr.min(), arr.max()
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        vmin = vmax = float("nan")
+    for v in (vmin, vmax):
+        v = v.item() if isinstance(v, np.generic) else v
+        if not (lo <= v <= hi):  # NaN fails too
+            raise RuntimeError(f"value cannot be converted to type {dtype_of(target)} without "
+                               f"overflow: {v}")
+    return 0
 
 
 cdef object _unwrap_tensors(object data):
