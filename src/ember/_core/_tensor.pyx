@@ -890,14 +890,14 @@ cdef class Tensor:
         return view(self, _shape_arg(shape))
 
     def view_as(self, other):
-        return view(self, (<Tensor?>other).shape)
+        return view(self, _shape_tuple(<Tensor?>other))
 
     def reshape(self, *shape):
         """The tensor with a new shape: a view when the strides allow, else a copy."""
         return reshape(self, _shape_arg(shape))
 
     def reshape_as(self, other):
-        return reshape(self, (<Tensor?>other).shape)
+        return reshape(self, _shape_tuple(<Tensor?>other))
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -936,7 +936,7 @@ cdef class Tensor:
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
-        return expand(self, (<Tensor?>other).shape)
+        return expand(self, _shape_tuple(<Tensor?>other))
 
     def broadcast_to(self, shape):
         return expand(self, _shape_arg((shape,)))
