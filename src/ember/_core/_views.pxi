@@ -441,6 +441,8 @@ def movedim(Tensor t, source, destination):
     dst = [wrap_dim(s, t._ndim) for s in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in source or destination")
+    if t._ndim == 0:
+        return permute(t, ())
     order = [None] * t._ndim
     for s, d in zip(src, dst):
         order[d] = s
