@@ -921,6 +921,10 @@ cdef class Tensor:
     def swapdims(self, dim0, dim1):
         return transpose(self, dim0, dim1)
 
+    def swapaxes(self, axis0, axis1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
+        return transpose(self, axis0, axis1)
+
     def t(self):
         """Transpose a tensor of at most 2 dimensions."""
         if self._ndim > 2:
