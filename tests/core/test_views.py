@@ -379,7 +379,12 @@ def test_random_basic_indexing_matches_numpy(data, shape):
     a = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
     e = ember.tensor(a)
     index = data.draw(_basic_index(shape))
-    want = a[index]
+    try:
+        want = a[index]
+    except IndexError:  # an int after an Ellipsis may land on a shorter dim
+        with pytest.raises(IndexError):
+            e[index]
+        return
     got = e[index]
     assert tuple(got.shape) == want.shape
     np.testing.assert_array_equal(np.asarray(got), want)
