@@ -163,6 +163,10 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
     return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+# Ranges are built through NumPy: refuse sizes that no memory could hold before asking it.
+_MAX_RANGE = 2**48
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
            layout=None, pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
@@ -187,24 +191,37 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     step = step.item() if isinstance(step, Tensor) else step
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    all_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+    import math
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    # bools count as integers, as in PyTorch
+    all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     if dtype is None:
         dtype = dtype_of(EM_INT64) if all_int else dtype_of(default_float())
     dt = as_dtype(dtype)
-    import math
-    if all_int:
-        n = max(0, -((start - end) // step))
+    n = None
+    if em_category[dt.num] == 1 and not all_int:
+        # PyTorch steps integer ranges with the bounds and step cast to integers; it counts
+        # the elements from those for int64 and from the original values otherwise
+        if dt.num != EM_INT64 and step != 0:
+            n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if isinstance(start, int) and isinstance(end, int) and isinstance(step, int):
+        if n is None:
+            n = max(0, -((start - end) // step))
+        if n > _MAX_RANGE:
+            raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
+                               f"would have {n} elements")
+        vals = start + np.arange(n, dtype=np.int64) * step
     else:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
-    if em_category[dt.num] <= 1 and not all_int:
-        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
-    elif all_int:
-        vals = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
-    else:
+        if n > _MAX_RANGE:
+            raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
+                               f"would have {n} elements")
         vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
     return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
 
