@@ -314,6 +314,9 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     sd = scalar_dtype(data)
     if sd >= 0:
         target = sd if dt is None else dt.num
+        if dt is None and isinstance(data, np.generic):
+            # a NumPy scalar keeps its dtype, as in PyTorch
+            target = _NP_SUPPORTED.get(data.dtype, sd)
         if em_category[target] == 1:
             check_scalar_fits(target, data)
         if type(data) in (float, int, bool, complex):
