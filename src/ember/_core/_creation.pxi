@@ -130,37 +130,44 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     return _finish(t, requires_grad)
 
 
-cdef object _like(Tensor t, object dtype, object device):
-    return (t.get_dtype() if dtype is None else dtype,
-            t._storage.device if device is None else device)
+cdef Tensor _like(Tensor t, object dtype, object device_arg):
+    """An uninitialised tensor shaped like `t`, with `t`'s dimension order when `t` is dense
+    (PyTorch's preserve_format), of `t`'s dtype and device unless given."""
+    cdef int dt = _dtype_num_or(dtype, t._dtype)
+    cdef device dev = t._storage.device if device_arg is None else as_device(device_arg)
+    if dev == t._storage.device:
+        return new_like_layout(t, dt)
+    return new_tensor(t._ndim, t._shape, dt, dev)
 
 
 def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    """An uninitialised tensor shaped like ``input`` (same dtype and device unless given)."""
-    dtype, device = _like(input, dtype, device)
-    return empty(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
+    return _finish(_like(input, dtype, device), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """Zeros shaped like ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, 0)
+    return _finish(t, requires_grad)
 
 
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     """Ones shaped like ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, 1)
+    return _finish(t, requires_grad)
 
 
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
     """``fill_value`` in the shape of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, fill_value)
+    return _finish(t, requires_grad)
 
 
 # Ranges are built through NumPy: refuse sizes that no memory could hold before asking it.
