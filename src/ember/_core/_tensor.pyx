@@ -168,7 +168,9 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
     s.data = <char *>em_alloc(<size_t>alloc)
     if s.data == NULL:
-        raise MemoryError(f"ember: failed to allocate {nbytes} bytes on the CPU")
+        # RuntimeError, as PyTorch's allocator raises for a request that cannot be met
+        raise RuntimeError(f"CPU allocator: can't allocate memory: you tried to allocate "
+                           f"{nbytes} bytes")
     s.nbytes = alloc
     s.owns_data = True
     s.device = dev
