@@ -340,7 +340,12 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     except ValueError as e:
         raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
     if arr.dtype == object or arr.dtype.kind in "USVO":
-        raise TypeError(f"could not convert {type(data).__name__} of {arr.dtype} elements to a tensor")
+        leaf = _first_non_number(data)
+        if leaf is _ALL_NUMBERS:  # integers beyond 64 bits
+            raise RuntimeError("value cannot be converted to type int64 without overflow")
+        if isinstance(leaf, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
     target = _infer_list_dtype(arr) if dt is None else dt.num
     if em_category[target] == 1:
         _check_list_fits(arr, target)
@@ -365,6 +370,22 @@ cdef int _check_list_fits(object arr, int target) except -1:
             raise RuntimeError(f"value cannot be converted to type {dtype_of(target)} without "
                                f"overflow: {v}")
     return 0
+
+
+cdef object _ALL_NUMBERS = object()
+
+
+cdef object _first_non_number(object data):
+    """The first element of nested sequences `data` that is neither a number nor a tensor."""
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            leaf = _first_non_number(x)
+            if leaf is not _ALL_NUMBERS:
+                return leaf
+        return _ALL_NUMBERS
+    if isinstance(data, Tensor) or scalar_dtype(data) >= 0:
+        return _ALL_NUMBERS
+    return data
 
 
 cdef object _unwrap_tensors(object data):
