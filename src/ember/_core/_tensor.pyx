@@ -445,14 +445,14 @@ cdef class Tensor:
         """The shape, or the size of dimension ``dim``."""
         if dim is None:
             return Size(_shape_tuple(self))
-        return self._shape[wrap_dim(dim, self._ndim)]
+        return self._shape[_existing_dim(dim, self._ndim)]
 
     def stride(self, dim=None):
         """Strides in elements (zero and negative allowed), or the stride of ``dim``."""
         cdef int d
         if dim is None:
             return tuple([self._strides[d] for d in range(self._ndim)])
-        return self._strides[wrap_dim(dim, self._ndim)]
+        return self._strides[_existing_dim(dim, self._ndim)]
 
     def storage_offset(self):
         """Offset of the first element from the start of the storage, in elements."""
@@ -1170,6 +1170,13 @@ cdef int wrap_dim(object dim, int ndim) except -1:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {d})")
     return <int>(d + n if d < 0 else d)
+
+
+cdef int _existing_dim(object dim, int ndim) except -1:
+    """`wrap_dim` for reading a dimension: a 0-d tensor has none (wrap_dim accepts 0 and -1)."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return wrap_dim(dim, ndim)
 
 
 cdef tuple _shape_arg(tuple args):
