@@ -634,24 +634,31 @@ cdef class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self._scalar_value("float"))
+        return float(self._real_value("float64"))
 
     def __int__(self):
-        return int(self._scalar_value("int").real) if em_category[self._dtype] == 3 else int(self._scalar_value("int"))
+        return int(self._real_value("int64"))
 
     def __complex__(self):
-        return complex(self._scalar_value("complex"))
+        return complex(self._scalar_value())
 
     def __index__(self):
         if self._numel != 1 or em_category[self._dtype] > 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def _scalar_value(self, what):
+    def _scalar_value(self):
         if self._numel != 1:
-            raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar"
-                               f" ({what})")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
+
+    def _real_value(self, what):
+        v = self._scalar_value()
+        if isinstance(v, complex):
+            if v.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {what} without overflow")
+            v = v.real
+        return v
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
