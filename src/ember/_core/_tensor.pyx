@@ -1138,7 +1138,9 @@ cdef class Tensor:
     def __ge__(self, other):
         return binary_operator(OP_GE, self, other)
 
-    __hash__ = object.__hash__
+    def __hash__(self):
+        # identity hash, as in PyTorch: tensors are dict keys and set members by object
+        return object.__hash__(self)
 
 
 device_cls = device
