@@ -9,6 +9,7 @@ NumPy / buffer interop (``_interop.pxi``).
 """
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
@@ -160,6 +161,11 @@ cdef class Storage:
     def __len__(self):
         return self.nbytes
 
+    def __reduce__(self):
+        if self.device.type_num != DEV_CPU:
+            raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
+        return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.nbytes),))
+
 
 cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     if dev.type_num != DEV_CPU:
@@ -175,6 +181,13 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     s.owns_data = True
     s.device = dev
     return s
+
+
+cdef Storage copy_storage(Storage s):
+    """A new CPU storage holding a copy of `s`'s bytes."""
+    cdef Storage c = new_storage(s.nbytes, s.device)
+    memcpy(c.data, s.data, s.nbytes)
+    return c
 
 
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
@@ -685,25 +698,37 @@ cdef class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        arr = np.ascontiguousarray(_to_numpy_copy(self))
-        return (_rebuild_tensor, (arr, self.get_dtype().name, str(self._storage.device),
-                                  self._requires_grad))
+        cdef int d
+        if self._storage.device.type_num != DEV_CPU:
+            return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
+                                      str(self._storage.device), self._requires_grad))
+        # the storage, shape, strides and offset, as PyTorch pickles tensors: views keep
+        # their layout, and views pickled together share one storage again
+        return (_rebuild_tensor_view, (self._storage, self.get_dtype().name, _shape_tuple(self),
+                                       tuple([self._strides[d] for d in range(self._ndim)]),
+                                       self._offset, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        c = clone(self)
-        (<Tensor>c)._requires_grad = self._requires_grad
-        if self._grad is not None:
-            (<Tensor>c)._grad = self._grad.__deepcopy__(memo)
-        if type(self) is not Tensor:
-            c = type(self).__new__(type(self))
-            _init_from(<Tensor>c, clone(self))
-            (<Tensor>c)._requires_grad = self._requires_grad
-            if hasattr(self, "__dict__"):
-                import copy
-                c.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        cdef Tensor c = <Tensor>type(self).__new__(type(self))
+        if self._storage.device.type_num == DEV_CPU:
+            # same layout over a copied storage, shared by views deep-copied together
+            _init_from(c, self)
+            storage = memo.get(id(self._storage))
+            if storage is None:
+                storage = copy_storage(self._storage)
+                memo[id(self._storage)] = storage
+            c._storage = <Storage>storage
+        else:
+            _init_from(c, clone(self))
+        c._requires_grad = self._requires_grad
         memo[id(self)] = c
+        if self._grad is not None:
+            c._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor and hasattr(self, "__dict__"):
+            import copy
+            c.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return c
 
     def __copy__(self):
@@ -1157,6 +1182,23 @@ cdef _init_from(Tensor self, Tensor src):
     self._storage = src._storage
     self._offset = src._offset
     self._dtype = src._dtype
+
+
+def _rebuild_storage(bytes data):
+    cdef Storage s = new_storage(len(data), CPU)
+    memcpy(s.data, <char *>data, len(data))
+    return s
+
+
+def _rebuild_tensor_view(Storage storage, dtype_name, shape, strides, offset, requires_grad):
+    # as_strided checks that the layout stays inside the storage
+    cdef Tensor base = Tensor.__new__(Tensor)
+    base._storage = storage
+    base._dtype = as_dtype(dtype_name).num
+    t = as_strided(base, shape, strides, offset)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
