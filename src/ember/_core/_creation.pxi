@@ -453,7 +453,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
             out = tensor_from_data(shared, dt, dev)
         else:
             out = to_dtype_device(shared, dt, dev, False)
-            if copy is False and out._storage is not shared._storage:
+            if copy is False and (<Tensor>out)._storage is not (<Tensor>shared)._storage:
                 raise ValueError("asarray(copy=False): a copy is needed to convert to the "
                                  "requested dtype or device")
     else:
