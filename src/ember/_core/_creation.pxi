@@ -119,8 +119,12 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
         if st[d] < 0:
             raise RuntimeError(f"empty_strided: negative strides are not supported, got {st[d]}")
     if _checked_numel(nd, shape) > 0:
-        for d in range(nd):
-            extent += strides[d] * (shape[d] - 1)
+        # Python integers, so that huge strides cannot wrap around
+        span = 1 + sum([st[d] * (sz[d] - 1) for d in range(nd)])
+        if span * em_itemsize[dt] > PY_SSIZE_T_MAX:
+            raise RuntimeError(f"empty_strided: sizes {list(sz)} and strides {list(st)} need "
+                               f"{span} elements, more than can be addressed")
+        extent = span
     else:
         extent = 0
     cdef Tensor t = Tensor.__new__(Tensor)

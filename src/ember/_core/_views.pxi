@@ -268,7 +268,7 @@ cpdef Tensor narrow(Tensor t, dim, start, length):
         s += size
     if n < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
-    if s + n > size:
+    if n > size - s:  # not s + n: that can overflow
         raise RuntimeError(f"start ({s}) + length ({n}) exceeds dimension size ({size}).")
     return _slice_dim(t, d, s, n, 1)
 
@@ -383,7 +383,7 @@ cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sz), d
     cdef Py_ssize_t off = t._offset if storage_offset is None else operator.index(storage_offset)
-    cdef Py_ssize_t lo = off, hi = off, isz = em_itemsize[t._dtype]
+    cdef Py_ssize_t isz = em_itemsize[t._dtype]
     if len(st) != nd:
         raise RuntimeError(f"mismatch in length of strides and shape: {nd} sizes, {len(st)} strides")
     if nd > EM_MAX_DIMS:
@@ -396,11 +396,14 @@ cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
         if sz[d] < 0:
             raise RuntimeError(f"as_strided: negative size {sz[d]} at dimension {d}")
     if _checked_numel(nd, shape) > 0:
+        # Python integers: huge strides must not wrap around and pass the bounds check
+        lo = hi = off
         for d in range(nd):
-            if strides[d] > 0:
-                hi += strides[d] * (shape[d] - 1)
+            span = st[d] * (sz[d] - 1)
+            if span > 0:
+                hi += span
             else:
-                lo += strides[d] * (shape[d] - 1)
+                lo += span
         if lo < 0 or (hi + 1) * isz > t._storage.nbytes:
             raise RuntimeError(
                 f"setStorage: sizes {list(sz)}, strides {list(st)}, storage offset {off}, and "
