@@ -178,6 +178,14 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
 _MAX_RANGE = 2**48
 
 
+cdef object _numpy_range(Py_ssize_t n, object np_dtype):
+    """np.arange(n), with a failed allocation reported as RuntimeError like ember's own."""
+    try:
+        return np.arange(n, dtype=np_dtype)
+    except MemoryError:
+        raise RuntimeError(f"can't allocate memory for a range of {n} elements") from None
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
            layout=None, pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
@@ -227,13 +235,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         if n > _MAX_RANGE:
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
-        vals = start + np.arange(n, dtype=np.int64) * step
+        vals = start + _numpy_range(n, np.int64) * step
     else:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
         if n > _MAX_RANGE:
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
-        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
+        vals = _numpy_range(n, np.float64) * float(step) + float(start)
     return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
 
 
@@ -250,6 +258,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     cdef Py_ssize_t n = operator.index(steps)
     if n < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if n > _MAX_RANGE:
+        raise RuntimeError(f"linspace: {n} steps is more than can be held in memory")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if dtype is None:
@@ -257,7 +267,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         dtype = dtype_of(complex_of(default_float()) if is_c else default_float())
     dt = as_dtype(dtype)
     # PyTorch fills the first half from start and the second half from end
-    idx = np.arange(n, dtype=np.float64)
+    idx = _numpy_range(n, np.float64)
     step = (end - start) / (n - 1) if n > 1 else 0
     half = n // 2
     vals = np.where(idx < half, start + step * idx, end - step * (n - 1 - idx)) if n > 1 else \
