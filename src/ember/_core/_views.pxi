@@ -304,6 +304,8 @@ cpdef Tensor select(Tensor t, dim, index):
 
 def split(Tensor t, split_size_or_sections, dim=0):
     """Split ``t`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
+    if t._ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t size = t._shape[d], start = 0, s, step
     out = []
@@ -331,19 +333,29 @@ def split(Tensor t, split_size_or_sections, dim=0):
 
 def chunk(Tensor t, chunks, dim=0):
     """Split ``t`` into ``chunks`` views of near-equal size along ``dim`` (the last may be smaller)."""
+    if t._ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     cdef Py_ssize_t n = operator.index(chunks)
     if n <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {n}")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t size = t._shape[d]
-    cdef Py_ssize_t step = (size + n - 1) // n
+    cdef Py_ssize_t step = size // n + (size % n != 0)  # ceil without overflowing size + n
     if step == 0:
+        # PyTorch returns `chunks` empty views of an empty dimension
+        if n > _MAX_EMPTY_CHUNKS:
+            raise RuntimeError(f"chunk: {n} empty chunks is more than can be returned")
         return tuple(_slice_dim(t, d, 0, 0, 1) for _ in range(n))
     return split(t, step, d)
 
 
+_MAX_EMPTY_CHUNKS = 2**24
+
+
 def unbind(Tensor t, dim=0):
     """All slices of ``t`` along ``dim``, each without that dimension."""
+    if t._ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t i
     return tuple([select(t, d, i) for i in range(t._shape[d])])
