@@ -61,7 +61,8 @@ class _Formatter:
                     # decided before the widths are measured, as in PyTorch
                     self.sci_mode = PRINT_OPTS.sci_mode
                 else:
-                    self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+                    with np.errstate(over="ignore"):  # max / tiny subnormal is inf: sci mode
+                        self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
                 for v in finite.tolist():
                     if self.sci_mode:
                         s = f"{v:.{p}e}"
