@@ -752,3 +752,17 @@ def test_inplace_with_own_transpose_matches_numpy():
     e += e.T
     x += x.T
     np.testing.assert_array_equal(e.numpy(), x)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_reduced_precision_times_scalar_keeps_the_scalar_in_float32_like_torch(name):
+    vals = [60000.0, 1000.0, 3.0, -2.5] if name == "float16" else [3e38, 256.0, 3.0, -2.5]
+    t = torch.tensor(vals, dtype=getattr(torch, name))
+    e = ember.tensor(vals, dtype=getattr(ember, name))
+    cases = [lambda x: x * 1e-8, lambda x: 1e-8 * x, lambda x: x / 1e5, lambda x: x * 1.003,
+             lambda x: x.flip(0) * 1e-5 if isinstance(x, torch.Tensor) else x[::-1] * 1e-5,
+             lambda x: x * (torch.tensor(1e-8) if isinstance(x, torch.Tensor) else ember.tensor(1e-8)),
+             lambda x: x.clone().mul_(1e-7), lambda x: x.clone().div_(3e4), lambda x: x + 2049.0]
+    for case in cases:
+        assert case(e).float().tolist() == case(t).float().tolist()
+        assert case(e).dtype.name == name
