@@ -326,6 +326,8 @@ cdef Tensor new_view_of_shape(tuple shape):
     cdef Py_ssize_t s[64]
     cdef Py_ssize_t st[64]
     cdef int i
+    if len(shape) > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {len(shape)}")
     for i in range(len(shape)):
         s[i] = shape[i]
         st[i] = 0

@@ -156,6 +156,8 @@ cpdef Tensor unsqueeze(Tensor t, dim):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
+    if t._ndim >= EM_MAX_DIMS:  # before writing t._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {t._ndim + 1}")
     for i in range(t._ndim + 1):
         if i == d:
             shape[i] = 1
@@ -429,6 +431,8 @@ cpdef Tensor unfold(Tensor t, dimension, size, step):
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dimension, t._ndim)
     cdef Py_ssize_t n = operator.index(size), s = operator.index(step)
+    if t._ndim >= EM_MAX_DIMS:  # before writing t._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {t._ndim + 1}")
     cdef Py_ssize_t dsize = t._shape[d] if t._ndim else 1
     cdef Py_ssize_t dstride = t._strides[d] if t._ndim else 1
     if s <= 0:
