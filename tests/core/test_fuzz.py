@@ -59,10 +59,15 @@ class Fuzzer:
     def tensor(self):
         dt = self.choice(DTYPES)
         shape = self.shape()
+        if self.rng.random() < 0.05:  # at or near the 64-dimension limit
+            shape = (1,) * self.rng.choice([62, 63, 64]) + shape[:1]
+            shape = shape[-64:]
         base = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) - 3.0
         t = ember.tensor(base).to(dt)
         # a random layout over the same values
         kind = self.rng.randrange(8)
+        if t.dim() >= 63:
+            return t
         if kind == 1 and t.dim() >= 2:
             t = t.transpose(0, -1)
         elif kind == 2 and t.dim() >= 1:
@@ -148,6 +153,10 @@ def _calls(f):
         args = tuple(f.int_() if rng.random() < 0.8 else f.choice([1.5, None, "a", [0, 1], (0,)])
                      for _ in range(rng.randint(0, nargs)))
         return f"t.{name}{args} on {t.shape} {t.stride()}", lambda: getattr(t, name)(*args)
+    if kind == 3 and rng.random() < 0.2:
+        shapes = [f.choice([f.shape(), f.bad_shape(), (1,) * rng.choice([63, 64, 65, 200]), f.int_()])
+                  for _ in range(rng.randint(0, 3))]
+        return f"ember.broadcast_shapes{tuple(shapes)}", lambda: ember.broadcast_shapes(*shapes)
     if kind == 3:
         size = (f.bad_shape() if rng.random() < 0.3 else f.shape())
         stride = tuple(f.int_() for _ in range(len(size) + rng.choice([0, 0, 0, 1])))
