@@ -766,3 +766,16 @@ def test_reduced_precision_times_scalar_keeps_the_scalar_in_float32_like_torch(n
     for case in cases:
         assert case(e).float().tolist() == case(t).float().tolist()
         assert case(e).dtype.name == name
+
+
+def test_overlap_is_detected_between_tensors_borrowing_the_same_numpy_memory():
+    a = np.arange(8.0)
+    ember.add(ember.from_numpy(a[::-1]), 0, out=ember.from_numpy(a))
+    assert a.tolist() == list(np.arange(8.0)[::-1])
+    a = np.arange(8.0)
+    ember.from_numpy(a).copy_(ember.from_numpy(a[::-1]))
+    assert a.tolist() == list(np.arange(8.0)[::-1])
+    a, b = np.arange(8.0), np.arange(8.0)
+    ember.from_numpy(a[1:]).add_(ember.from_numpy(a[:-1]))
+    b[1:] += b[:-1]
+    assert a.tolist() == b.tolist()

@@ -348,15 +348,19 @@ cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ss
 
 
 cdef bint _overlaps(Tensor a, Tensor b) noexcept:
-    """Whether `a` and `b` share memory without being the identical view."""
+    """Whether `a` and `b` share memory without being the identical view.
+
+    Compared by address, not by Storage object: two tensors made from the same
+    NumPy array have different Storage objects over the same memory.
+    """
     cdef char *a_lo
     cdef char *a_hi
     cdef char *b_lo
     cdef char *b_hi
     cdef int d
-    if a._storage is not b._storage or a._numel == 0 or b._numel == 0:
+    if a._numel == 0 or b._numel == 0:
         return False
-    if (a._offset == b._offset and a._ndim == b._ndim and a._dtype == b._dtype
+    if (a.ptr() == b.ptr() and a._ndim == b._ndim and a._dtype == b._dtype
             and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
             and memcmp(a._strides, b._strides, a._ndim * sizeof(Py_ssize_t)) == 0):
         return False
