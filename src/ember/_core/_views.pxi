@@ -476,8 +476,14 @@ _advanced_index_hooks = {}
 
 
 cdef inline bint _is_basic(object item):
-    return (item is None or item is Ellipsis or type(item) is slice
-            or (type(item) is int))
+    if item is None or item is Ellipsis or type(item) is slice or type(item) is int:
+        return True
+    # NumPy integers and 0-d integer tensors index like ints, as in PyTorch (which takes
+    # uint8 tensors for masks)
+    if isinstance(item, Tensor):
+        return ((<Tensor>item)._ndim == 0 and em_category[(<Tensor>item)._dtype] == 1
+                and (<Tensor>item)._dtype != EM_UINT8)
+    return isinstance(item, np.integer)
 
 
 cdef Tensor _basic_index(Tensor t, tuple index):
