@@ -467,3 +467,20 @@ def test_tensors_beyond_the_inline_dims_match_numpy():
     assert e.unsqueeze(5).shape == (2,) * 5 + (1,) + (2,) * 4
     assert ember.broadcast_shapes((2, 1, 1, 1, 1, 1, 1, 3), (4, 1, 1, 1, 1, 1, 1)) == \
         (2, 4, 1, 1, 1, 1, 1, 3)
+
+
+@pytest.mark.parametrize("index", ["np.int64(1)", "(np.int32(1), np.int8(-1))", "np.uint8(2)",
+                                   "slice(np.intp(1), np.int64(3))", "lib.tensor(1)",
+                                   "(lib.tensor(-1), Ellipsis, lib.tensor(2, dtype=lib.int32))",
+                                   "np.int64(5)"])
+def test_numpy_integers_and_0d_integer_tensors_index_like_ints(index):
+    results = []
+    for lib in (torch, ember):
+        x = _base(lib)
+        try:
+            r = x[eval(index, {"np": np, "lib": lib})]
+        except IndexError:
+            results.append(IndexError)
+            continue
+        results.append((_layout(r), _shares(r, x)))
+    assert results[0] == results[1]
