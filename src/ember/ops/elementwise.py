@@ -109,6 +109,8 @@ _build()
 
 _ADD, _SUB, _MUL, _DIV = op_id("add"), op_id("sub"), op_id("mul"), op_id("div")
 _FLOOR_DIVIDE, _TRUNC = op_id("floor_divide"), op_id("trunc")
+_REMAINDER, _NE, _LT, _LOGICAL_AND = (op_id("remainder"), op_id("ne"), op_id("lt"),
+                                      op_id("logical_and"))
 _WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), op_id("maximum")
 _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
 
@@ -170,18 +172,23 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
         return ew(_FLOOR_DIVIDE, input, other, out=out)
     if rounding_mode == "trunc":
-        q = ew(_DIV, input, other)
         ints = [a for a in (input, other) if isinstance(a, Tensor)]
         if all(not t.is_floating_point() and not t.is_complex() for t in ints) and \
-                not any(isinstance(a, float) for a in (input, other)):
-            from ember._core._tensor import result_type
-            q = ew(_TRUNC, q).to(result_type(input, other))
-            if out is not None:
-                return out.copy_(q)
-            return q
-        return ew(_TRUNC, q, out=out)
+                not any(isinstance(a, (float, complex)) for a in (input, other)):
+            # exact integer division toward zero (through floats it loses digits past 2**24
+            # and turns a zero divisor into garbage): the floor quotient, plus one where the
+            # division is inexact and the signs differ
+            q = ew(_FLOOR_DIVIDE, input, other)
+            inexact = ew(_NE, ew(_REMAINDER, input, other), 0)
+            signs_differ = ew(_NE, _is_negative(input), _is_negative(other))
+            return ew(_ADD, q, ew(_LOGICAL_AND, inexact, signs_differ), out=out)
+        return ew(_TRUNC, ew(_DIV, input, other), out=out)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
+
+
+def _is_negative(value):
+    return ew(_LT, value, 0) if isinstance(value, Tensor) else value < 0
 
 
 def pow(input, exponent, *, out=None):
