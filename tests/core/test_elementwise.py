@@ -640,6 +640,7 @@ def test_integer_division_by_zero_raises(name):
     cases = [lambda: x // 0, lambda: x % 0, lambda: x // zero, lambda: x % zero,
              lambda: ember.floor_divide(x, zero), lambda: ember.remainder(x.T, zero[::-1]),
              lambda: ember.div(x, zero, rounding_mode="floor"), lambda: 7 // zero,
+             lambda: ember.div(x, zero, rounding_mode="trunc"),
              lambda: x.floor_divide_(zero), lambda: x.remainder_(0),
              lambda: ember.ones(50000, dtype=dt) // ember.zeros(50000, dtype=dt)]
     for case in cases:
@@ -666,6 +667,21 @@ def test_div_rounding_modes_match_torch(mode, name):
                           name)
     with pytest.raises(ValueError):
         ember.div(ember.tensor(a), 2, rounding_mode="round")
+    out = ember.empty(0, dtype=e.dtype)
+    assert ember.div(ember.tensor(a, dtype=getattr(ember, name)), ember.tensor(b, dtype=getattr(ember, name)),
+                     rounding_mode=mode, out=out) is out
+    _compare_outcomes(out, t, name)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_integer_div_rounding_is_exact_for_large_values(mode):
+    a = [2**40 + 1, -(2**62) - 3, 2**53 + 1, -7, 7]
+    b = [1, 3, -2, 2, -2]
+    got = ember.div(ember.tensor(a), ember.tensor(b), rounding_mode=mode)
+    want = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+    assert got.dtype is ember.int64 and got.tolist() == want.tolist()
+    got32 = ember.div(ember.tensor([16777217, -16777217], dtype=ember.int32), 1, rounding_mode=mode)
+    assert got32.tolist() == [16777217, -16777217]
 
 
 def test_add_and_sub_alpha_match_torch():
