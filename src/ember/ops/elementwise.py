@@ -10,8 +10,11 @@ are written out below the generated ones.
 import tomllib
 from importlib.resources import files
 
+import numpy as np
+
 from ember._core import _tensor
-from ember._core._tensor import Tensor, ew, ew_, op_id
+from ember._core._dtype import bool_ as _BOOL
+from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
 
 TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
 
@@ -115,10 +118,27 @@ _WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), o
 _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
 
 
-def _scaled(other, alpha):
-    if alpha == 1:
+def _scaled(input, other, alpha):
+    """``alpha * other`` for ``input + alpha * other``: alpha is checked and converted as
+    PyTorch does, and takes no part in type promotion."""
+    if type(alpha) is int and alpha == 1:
         return other
-    return ew(_MUL, other, alpha)
+    rt = result_type(input, other)
+    if isinstance(alpha, (bool, np.bool_)) and rt is not _BOOL:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if not (rt.is_floating_point or rt.is_complex) and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if not rt.is_complex and isinstance(alpha, (complex, np.complexfloating)):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if rt is _BOOL:
+        alpha = bool(alpha)
+    if isinstance(other, Tensor):
+        return ew(_MUL, other.to(rt), alpha)
+    # a Python number stays a Python number of its own kind (True * True is not an int)
+    return type(other)(other * alpha) if isinstance(other, (bool, int, float, complex)) \
+        else other * alpha
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -138,7 +158,7 @@ def add(input, other, *, alpha=1, out=None):
     >>> ember.add(ember.tensor([1, 2]), ember.tensor([10, 20]), alpha=2)
     tensor([21, 42])
     """
-    return ew(_ADD, input, _scaled(other, alpha), out=out)
+    return ew(_ADD, input, _scaled(input, other, alpha), out=out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -152,7 +172,7 @@ def sub(input, other, *, alpha=1, out=None):
     out : Tensor, optional
         Tensor to write the result into.
     """
-    return ew(_SUB, input, _scaled(other, alpha), out=out)
+    return ew(_SUB, input, _scaled(input, other, alpha), out=out)
 
 
 def div(input, other, *, rounding_mode=None, out=None):
@@ -302,7 +322,7 @@ _tensor._add_method("where", lambda self, condition, other: where(condition, sel
 
 def _add_inplace_alpha(name, op):
     def method(self, other, *, alpha=1):
-        return ew_(op, self, _scaled(other, alpha))
+        return ew_(op, self, _scaled(self, other, alpha))
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
     return method
