@@ -684,6 +684,30 @@ def test_integer_div_rounding_is_exact_for_large_values(mode):
     assert got32.tolist() == [16777217, -16777217]
 
 
+ALPHA_CASES = [
+    ("int64", "int64", 1.5), ("int64", "scalar", 1.5), ("float32", "int64", 1.5), ("int64", "int64", True),
+    ("bool", "bool", True), ("bool", "bool", 2), ("bool", "scalar", 2), ("float32", "float32", 1j),
+    ("complex64", "float32", 1j), ("int64", "float32", 2), ("int64", "int64", 1.0), ("int32", "int64", 3),
+    ("float16", "float16", 1e-8), ("int64", "zero_dim", 2),
+]
+
+
+@pytest.mark.parametrize("fn", ["add", "sub"])
+@pytest.mark.parametrize("left, right, alpha", ALPHA_CASES)
+def test_alpha_is_checked_and_does_not_promote_like_torch(fn, left, right, alpha):
+    def make(lib, name, vals):
+        if name == "scalar":
+            return True if left == "bool" else 2
+        if name == "zero_dim":
+            return lib.tensor(1.5)
+        return lib.tensor(vals, dtype=getattr(lib, name))
+    outcomes = []
+    for lib in (torch, ember):
+        a, b = make(lib, left, [1, 0, 3]), make(lib, right, [1, 1, 0])
+        outcomes.append(_outcome(lib, lambda x, y: getattr(lib, fn)(x, y, alpha=alpha), (a, b)))
+    _compare_outcomes(outcomes[1], outcomes[0], left)
+
+
 def test_add_and_sub_alpha_match_torch():
     a, b = [1.0, 2.0, 3.0], [0.5, 0.25, 2.0]
     for fn in ("add", "sub"):
