@@ -12,6 +12,7 @@ import zlib
 import numpy as np
 import pytest
 import scipy.special
+from hypothesis import given, settings, strategies as st
 
 import ember
 from ember._core._tensor import ew, op_id
@@ -819,3 +820,43 @@ def test_overlap_is_detected_between_tensors_borrowing_the_same_numpy_memory():
     ember.from_numpy(a[1:]).add_(ember.from_numpy(a[:-1]))
     b[1:] += b[:-1]
     assert a.tolist() == b.tolist()
+
+
+# ---------------------------------------------------------------- property tests
+
+@st.composite
+def _broadcastable_views(draw):
+    """Two NumPy arrays (of random layouts) whose shapes broadcast, and their ember twins."""
+    ndim = draw(st.integers(0, 4))
+    out_shape = [draw(st.integers(0, 4)) for _ in range(ndim)]
+    arrays, tensors = [], []
+    for _ in range(2):
+        rank = draw(st.integers(0, ndim))
+        shape = [s if draw(st.booleans()) else 1 for s in out_shape[ndim - rank:]]
+        steps = [draw(st.sampled_from([1, 2, -1])) for _ in shape]
+        base = np.arange(1, 1 + int(np.prod([max(s * abs(k), 1) for s, k in zip(shape, steps)]))
+                         ).reshape([max(s * abs(k), 1) for s, k in zip(shape, steps)]) % 7 - 3.0
+        index = tuple(slice(None, None, k) if k > 0 else slice(None, None, k) for k in steps)
+        view = base[index][tuple(slice(0, s) for s in shape)]
+        t = ember.tensor(base)[index][tuple(slice(0, s) for s in shape)]
+        if len(shape) >= 2 and draw(st.booleans()):
+            # same shape, memory laid out transposed
+            swapped = np.ascontiguousarray(np.swapaxes(view, 0, -1))
+            view, t = np.swapaxes(swapped, 0, -1), ember.tensor(swapped).transpose(0, -1)
+        arrays.append(view)
+        tensors.append(t)
+    return arrays, tensors
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_broadcastable_views(), op=st.sampled_from(["add", "mul", "sub", "maximum", "lt", "where"]))
+def test_random_broadcast_layouts_match_numpy(data, op):
+    (a, b), (ta, tb) = data
+    if op == "where":
+        want = np.where(a > 0, a, b)
+        got = ember.where(ta > 0, ta, tb)
+    else:
+        want = NUMPY_REF[op](a, b)
+        got = ember_fn(op)(ta, tb)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_array_equal(got.numpy(), want)
