@@ -1,5 +1,11 @@
 """Shared fixtures for the core tests."""
+import sys
+from pathlib import Path
+
 import pytest
+
+# the test modules import their shared comparison helpers from core_oracle.py
+sys.path.insert(0, str(Path(__file__).parent))
 
 import ember
 
