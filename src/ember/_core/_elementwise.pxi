@@ -848,10 +848,11 @@ cdef int fill(Tensor dst, object value) except -1:
         if (<Tensor>value)._ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{(<Tensor>value)._ndim} dimensions.")
-        value = (<Tensor>value).item()
+        value = (<Tensor>value).item()  # a tensor value is cast, not checked, as in PyTorch
+    elif scalar_dtype(value) >= 0:
+        check_scalar_fits(dst._dtype, value)
     if scalar_dtype(value) < 0:
         raise TypeError(f"fill value must be a number, got {type(value).__name__}")
-    check_scalar_fits(dst._dtype, value)
     if dst._storage.device.type_num != DEV_CPU:
         backend_for(dst._storage.device).fill_(dst, value)
         bump_version(dst)
