@@ -218,6 +218,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dtype is None:
         dtype = dtype_of(EM_INT64) if all_int else dtype_of(default_float())
     dt = as_dtype(dtype)
+    if dt.num == EM_BOOL or em_category[dt.num] == 3:
+        raise NotImplementedError(f'"arange" not implemented for \'{dt}\'')
     n = None
     if em_category[dt.num] == 1 and not all_int:
         # PyTorch steps integer ranges with the bounds and step cast to integers; it counts
@@ -266,6 +268,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         is_c = isinstance(start, complex) or isinstance(end, complex)
         dtype = dtype_of(complex_of(default_float()) if is_c else default_float())
     dt = as_dtype(dtype)
+    if dt.num == EM_BOOL:
+        raise NotImplementedError(f'"linspace" not implemented for \'{dt}\'')
     # PyTorch fills the first half from start and the second half from end
     idx = _numpy_range(n, np.float64)
     step = (end - start) / (n - 1) if n > 1 else 0
