@@ -508,6 +508,23 @@ def test_multithreaded_results_equal_single_thread_path(op):
         np.testing.assert_array_equal(np_of(big), small)
 
 
+def test_results_do_not_depend_on_the_thread_count():
+    x = ember.tensor(np.linspace(-3, 3, 300 * 200).reshape(300, 200).astype(np.float32))
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+        single = [(x.T * 2 + 1).numpy(), ember.tanh(x[::-1]).numpy(), (x // 0.7).numpy()]
+        ember.set_num_threads(max(before, 2))
+        multi = [(x.T * 2 + 1).numpy(), ember.tanh(x[::-1]).numpy(), (x // 0.7).numpy()]
+    finally:
+        ember.set_num_threads(before)
+    for a, b in zip(single, multi):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError):
+        ember.set_num_threads(0)
+
+
 def test_big_broadcast_with_a_scalar_and_a_row():
     x = np.linspace(-5, 5, 400 * 120).reshape(400, 120).astype(np.float32)
     row = np.linspace(0, 1, 120).astype(np.float32)
