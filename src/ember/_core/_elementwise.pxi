@@ -551,14 +551,14 @@ cdef object binary_operator(int op, object a, object b):
     if type(a) is Tensor:
         ta = <Tensor>a
         dt = ta._dtype
-        if (not ta._requires_grad and ta._storage.device.type_num == DEV_CPU and ta.is_contig()
+        fn = info.loops[dt]
+        if (fn != NULL and not ta._requires_grad and ta._storage.device.type_num == DEV_CPU
                 and not (info.promote_float and em_category[dt] < 2)):
-            fn = info.loops[dt]
-            if fn != NULL:
-                if type(b) is Tensor:
-                    tb = <Tensor>b
-                    if (tb._dtype == dt and not tb._requires_grad and _same_shape(ta, tb)
-                            and tb._storage.device.type_num == DEV_CPU and tb.is_contig()):
+            if type(b) is Tensor:
+                tb = <Tensor>b
+                if (tb._dtype == dt and not tb._requires_grad
+                        and tb._storage.device.type_num == DEV_CPU):
+                    if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
                         out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                         data[0] = out.ptr()
                         data[1] = ta.ptr()
@@ -568,19 +568,20 @@ cdef object binary_operator(int op, object a, object b):
                         strides[2] = em_itemsize[dt]
                         _run_contiguous(fn, 3, data, strides, ta._numel)
                         return out
-                else:
-                    sdt = scalar_dtype(b)
-                    if sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0:
-                        write_scalar(scalar_buf, dt, b)
-                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
-                        data[0] = out.ptr()
-                        data[1] = ta.ptr()
-                        data[2] = scalar_buf
-                        strides[0] = em_itemsize[out._dtype]
-                        strides[1] = em_itemsize[dt]
-                        strides[2] = 0
-                        _run_contiguous(fn, 3, data, strides, ta._numel)
-                        return out
+                    return _strided_binary(fn, out_dtype_of(info, dt), ta, tb)
+            else:
+                sdt = scalar_dtype(b)
+                if sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0 and ta.is_contig():
+                    write_scalar(scalar_buf, dt, b)
+                    out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                    data[0] = out.ptr()
+                    data[1] = ta.ptr()
+                    data[2] = scalar_buf
+                    strides[0] = em_itemsize[out._dtype]
+                    strides[1] = em_itemsize[dt]
+                    strides[2] = 0
+                    _run_contiguous(fn, 3, data, strides, ta._numel)
+                    return out
     elif type(b) is Tensor:
         tb = <Tensor>b
         dt = tb._dtype
@@ -603,6 +604,52 @@ cdef object binary_operator(int op, object a, object b):
     if as_operand(a) is None or as_operand(b) is None:
         return NotImplemented
     return dispatch_ew(op, [a, b], None, False)
+
+
+cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
+    """Same-dtype binary op on any layouts: broadcast in C, output laid out like an input."""
+    cdef em_iter it
+    cdef em_ew_ctx ctx
+    cdef Py_ssize_t shape[64]
+    cdef int nd = a._ndim if a._ndim > b._ndim else b._ndim, d, da, db
+    cdef Py_ssize_t sa, sb
+    cdef Tensor out
+    for d in range(nd):
+        da = d - (nd - a._ndim)
+        db = d - (nd - b._ndim)
+        sa = a._shape[da] if da >= 0 else 1
+        sb = b._shape[db] if db >= 0 else 1
+        if sa == sb or sb == 1:
+            shape[d] = sa
+        elif sa == 1:
+            shape[d] = sb
+        else:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
+                               f"at non-singleton dimension {d}")
+    if a._ndim == nd and memcmp(a._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(a, odt)
+    elif b._ndim == nd and memcmp(b._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(b, odt)
+    else:
+        out = new_tensor(nd, shape, odt, CPU)
+    ctx.error = 0
+    it.nop = 3
+    it.ndim = nd
+    for d in range(nd):
+        it.shape[d] = shape[d]
+    _fill_strides(&it, 0, out, nd, shape)
+    _fill_strides(&it, 1, a, nd, shape)
+    _fill_strides(&it, 2, b, nd, shape)
+    if em_iter_prepare(&it, True) == 0:
+        return out
+    if out._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            em_iter_run(&it, fn, &ctx, 1)
+    else:
+        em_iter_run(&it, fn, &ctx, 0)
+    if ctx.error:
+        _check_ctx(&ctx)
+    return out
 
 
 cdef object unary_operator(int op, Tensor a):
