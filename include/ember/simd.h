@@ -14,6 +14,15 @@
 #define EM_MULTIVERSION
 #endif
 
+/* Elementwise loops read element i before writing element i and never touch
+ * other elements; the engine copies inputs that partially overlap the output,
+ * so the vectoriser may skip its runtime alias checks. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EM_IVDEP _Pragma("GCC ivdep")
+#else
+#define EM_IVDEP
+#endif
+
 #if defined(EM_HAVE_LIBMVEC) && defined(_OPENMP)
 #define EM_DECLARE_SIMD(name) \
     _Pragma("omp declare simd notinbranch") float name##f(float); \

@@ -137,6 +137,7 @@ cdef object backend_for(device dev):
 # ---------------------------------------------------------------- storage
 
 @cython.final
+@cython.freelist(256)
 cdef class Storage:
     """A block of memory on a device, shared by every tensor viewing it.
 
@@ -401,6 +402,7 @@ cdef extern from "Python.h":
     void PyType_Modified(PyObject *tp)
 
 
+@cython.freelist(256)
 cdef class Tensor:
     """A strided, typed, n-dimensional array on a device.
 
@@ -1163,9 +1165,21 @@ cdef int wrap_dim(object dim, int ndim) except -1:
 
 cdef tuple _shape_arg(tuple args):
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
+    cdef bint plain = True
+    for a in args:
+        if type(a) is not int:
+            plain = False
+            break
+    if plain:
+        return args
     if len(args) == 1 and not isinstance(args[0], int) and not (
             hasattr(args[0], "__index__") and not hasattr(args[0], "__len__")):
         args = tuple(args[0])
+        for a in args:
+            if type(a) is not int:
+                break
+        else:
+            return args
     try:
         return tuple([operator.index(a) for a in args])
     except TypeError:
