@@ -514,7 +514,13 @@ cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:
 # ---------------------------------------------------------------- fast paths
 
 cdef inline bint _same_shape(Tensor a, Tensor b) noexcept:
-    return a._ndim == b._ndim and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
+    cdef int d
+    if a._ndim != b._ndim:
+        return False
+    for d in range(a._ndim):
+        if a._shape[d] != b._shape[d]:
+            return False
+    return True
 
 
 cdef inline int _run_contiguous(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,

@@ -60,6 +60,7 @@ cdef class Tensor:
     cdef Py_ssize_t *_shape
     cdef Py_ssize_t *_strides     # in elements
     cdef Py_ssize_t _inline[12]   # 2 * INLINE_DIMS
+    cdef object _dims_owner       # holds shape and strides past INLINE_DIMS
     # autograd state, owned by ember.autograd
     cdef bint _requires_grad
     cdef object _grad

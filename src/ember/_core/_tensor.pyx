@@ -9,6 +9,7 @@ NumPy / buffer interop (``_interop.pxi``).
 """
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
@@ -253,28 +254,38 @@ cdef inline Py_ssize_t _checked_numel(int ndim, const Py_ssize_t *shape) except 
 
 cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1:
     """Give `t` a shape and strides (contiguous strides when `strides` is NULL)."""
-    cdef Py_ssize_t *buf
     cdef int d
-    cdef Py_ssize_t acc
-    if ndim > EM_MAX_DIMS:
-        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
-    if t._shape != t._inline:
-        PyMem_Free(t._shape)
+    cdef Py_ssize_t acc, n = 1, s
+    cdef bint zero = False
+    if ndim > INLINE_DIMS:
+        if ndim > EM_MAX_DIMS:
+            raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
+        # a bytearray owns the dims of high-rank tensors, so Tensor needs no __dealloc__
+        t._dims_owner = bytearray(2 * ndim * sizeof(Py_ssize_t))
+        t._shape = <Py_ssize_t *>PyByteArray_AS_STRING(t._dims_owner)
+        t._strides = t._shape + ndim
+    elif t._dims_owner is not None:
+        t._dims_owner = None
         t._shape = t._inline
         t._strides = t._inline + INLINE_DIMS
-    if ndim > INLINE_DIMS:
-        buf = <Py_ssize_t *>PyMem_Malloc(2 * ndim * sizeof(Py_ssize_t))
-        if buf == NULL:
-            raise MemoryError()
-        t._shape = buf
-        t._strides = buf + ndim
-    t._numel = _checked_numel(ndim, shape)
+    for d in range(ndim):
+        s = shape[d]
+        if s <= 0:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                                   f"{[shape[i] for i in range(ndim)]}")
+            zero = True
+        elif not zero:
+            if n > PY_SSIZE_T_MAX // s:
+                raise RuntimeError(f"tensor of shape {[shape[i] for i in range(ndim)]} has too "
+                                   f"many elements to address")
+            n *= s
+        t._shape[d] = s
+    t._numel = 0 if zero else n
     t._ndim = ndim
-    if ndim:
-        memcpy(t._shape, shape, ndim * sizeof(Py_ssize_t))
     if strides != NULL:
-        if ndim:
-            memcpy(t._strides, strides, ndim * sizeof(Py_ssize_t))
+        for d in range(ndim):
+            t._strides[d] = strides[d]
     else:
         acc = 1
         for d in range(ndim - 1, -1, -1):
@@ -417,10 +428,6 @@ cdef class Tensor:
     def __cinit__(self):
         self._shape = self._inline
         self._strides = self._inline + INLINE_DIMS
-
-    def __dealloc__(self):
-        if self._shape != self._inline:
-            PyMem_Free(self._shape)
 
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
