@@ -385,15 +385,30 @@ cdef str _op_name(int op):
 
 cdef int _unsupported(int op, int ct) except -1:
     name = _op_name(op)
-    if ct == EM_BOOL and name == "sub":
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
     if ct == EM_BOOL and name == "neg":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                            "are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    raise RuntimeError(f'"{name}" not implemented for \'{dtype_of(ct)}\'')
+    # PyTorch raises NotImplementedError (a RuntimeError) for a dtype without a kernel
+    raise NotImplementedError(f'"{name}" not implemented for \'{dtype_of(ct)}\'')
+
+
+cdef int _check_sub_operands(list args) except -1:
+    """PyTorch refuses subtraction when any operand (Python bools included) is bool."""
+    cdef int n_bool = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            n_bool += (<Tensor>a)._dtype == EM_BOOL
+        else:
+            n_bool += scalar_dtype(a) == EM_BOOL
+    if n_bool == 2:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if n_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return 0
 
 
 cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
@@ -427,15 +442,20 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         elif (<Tensor>args[0])._dtype != EM_BOOL:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {(<Tensor>args[0]).get_dtype()}")
+    if op == OP_SUB:
+        _check_sub_operands(args)
     ct = result_type_of(args, 0 if is_where else -1)
+    if (op == OP_POW and em_category[ct] <= 1 and not isinstance(args[1], Tensor)
+            and args[1] < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     if info.promote_float and em_category[ct] < 2:
         ct = default_float()
-    if info.loops[ct] == NULL:
-        _unsupported(op, ct)
     odt = out_dtype_of(info, ct)
 
     if inplace:
         out = <Tensor>args[0]
+        if info.out_rule == EM_OUT_REAL and em_category[out._dtype] == 3:
+            raise RuntimeError(f"In-place {_op_name(op)} is not supported for complex tensors.")
     if out is not None:
         check_writable(out)
         if out._storage.device != dev:
@@ -444,6 +464,9 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         if not (em_category[odt] <= em_category[out._dtype]):
             raise RuntimeError(f"result type {_torch_name(odt)} can't be cast to the desired "
                                f"output type {_torch_name(out._dtype)}")
+    # after the output checks, so that errors come in PyTorch's order
+    if info.loops[ct] == NULL:
+        _unsupported(op, ct)
 
     for k in range(arity):
         a = args[k]
@@ -577,7 +600,10 @@ cdef object binary_operator(int op, object a, object b):
                     return _strided_binary(fn, out_dtype_of(info, dt), ta, tb)
             else:
                 sdt = scalar_dtype(b)
-                if sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0 and ta.is_contig():
+                if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
+                        and ta.is_contig()
+                        and not (sdt == EM_BOOL and op == OP_SUB)
+                        and not (op == OP_POW and em_category[dt] <= 1)):
                     write_scalar(scalar_buf, dt, b)
                     out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                     data[0] = out.ptr()
@@ -593,7 +619,7 @@ cdef object binary_operator(int op, object a, object b):
         dt = tb._dtype
         sdt = scalar_dtype(a)
         if (sdt >= 0 and em_category[sdt] <= em_category[dt] and tb._ndim > 0
-                and not tb._requires_grad and tb._storage.device.type_num == DEV_CPU
+                and not (sdt == EM_BOOL and op == OP_SUB) and not tb._requires_grad and tb._storage.device.type_num == DEV_CPU
                 and tb.is_contig() and not (info.promote_float and em_category[dt] < 2)):
             fn = info.loops[dt]
             if fn != NULL:

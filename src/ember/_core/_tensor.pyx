@@ -1103,12 +1103,17 @@ cdef class Tensor:
         return unary_operator(OP_NEG, self)
 
     def __pos__(self):
+        if self._dtype == EM_BOOL:
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def __abs__(self):
         return unary_operator(OP_ABS, self)
 
     def __invert__(self):
+        if em_category[self._dtype] > 1:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            "tensors")
         return unary_operator(OP_BITWISE_NOT, self)
 
     def __eq__(self, other):
