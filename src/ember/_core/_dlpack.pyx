@@ -7,6 +7,9 @@ reference to the exported ember tensor, so its storage lives until the consumer
 calls the deleter.  Import renames the capsule to ``"used_dltensor[_versioned]"``,
 takes ownership, and calls the producer's deleter exactly once, when the ember
 storage viewing the memory dies.
+
+Views with negative strides are exported as copies unless the consumer asks
+for ``copy=False`` (PyTorch cannot hold them; see ``__dlpack__``).
 """
 cimport cython
 from cpython.object cimport PyObject
@@ -20,11 +23,7 @@ from libc.stdlib cimport malloc, free
 
 import operator
 
-from ember._core._dtype cimport (
-    dtype_of, em_itemsize,
-    EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
-    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
-)
+from ember._core._dtype cimport em_itemsize
 from ember._core._tensor cimport (
     Tensor, new_tensor, copy_into, set_dims, borrow_storage, EM_MAX_DIMS, DEV_CPU,
 )
@@ -44,9 +43,7 @@ cdef extern from "ember/dlpack.h":
 
     ctypedef enum DLDeviceType:
         kDLCPU
-        kDLCUDA
         kDLCUDAHost
-        kDLROCM
         kDLROCMHost
         kDLCUDAManaged
     ctypedef enum DLDataTypeCode:
@@ -164,7 +161,7 @@ cdef object _make_capsule(Tensor t, bint versioned, uint64_t flags):
     cdef int nd = t._ndim, d
     cdef size_t head = sizeof(DLManagedTensorVersioned) if versioned else sizeof(DLManagedTensor)
     # the header, then shape and strides, in one block that the deleter frees
-    cdef char *block = <char *>malloc(head + (2 * nd + 1) * sizeof(int64_t))
+    cdef char *block = <char *>malloc(head + 2 * nd * sizeof(int64_t))
     cdef DLManagedTensorVersioned *managed_v = <DLManagedTensorVersioned *>block
     cdef DLManagedTensor *managed = <DLManagedTensor *>block
     cdef DLTensor *dl
@@ -261,16 +258,20 @@ def __dlpack__(Tensor self, *, stream=None, max_version=None, dl_device=None, co
     BufferError
         For an unsupported ``dl_device``, for a tensor that requires grad,
         or when a copy is needed and ``copy=False``.
+    ValueError
+        For a ``stream`` other than None on the CPU.
+    TypeError
+        For a malformed ``max_version`` or ``dl_device``.
 
     Notes
     -----
     Strides are exported in elements, zero strides (expanded views) included,
     and the data pointer addresses the first element (``byte_offset`` is 0).
 
-    With ``copy=None`` a view with negative strides (``t.flip``-like slicing
-    such as ``t[::-1]``) is exported as a contiguous copy, flagged
-    ``IS_COPIED``: DLPack can express negative strides, but PyTorch 2.13
-    aborts the whole process on them (for NumPy's arrays too).  Pass
+    With ``copy=None`` a view with negative strides, such as ``t[::-1]``, is
+    exported as a contiguous copy, flagged ``IS_COPIED``: DLPack can express
+    negative strides, but PyTorch 2.13 aborts the whole process on them (for
+    NumPy's arrays too).  Pass
     ``copy=False`` to share such a view with a consumer that supports
     negative strides, as NumPy does, or use ``numpy.asarray(t)``, which never
     copies.
