@@ -683,3 +683,14 @@ def test_lifetime_across_libraries():
     a = np.from_dlpack(ember.from_dlpack(np.arange(3.) + 1))
     collect()
     assert a.tolist() == [1., 2., 3.]
+
+
+def test_many_dimensions():
+    a = np.arange(2 ** 8, dtype=np.float32).reshape((2,) * 8).transpose(7, 6, 5, 4, 3, 2, 1, 0)
+    t = ember.from_dlpack(a)
+    assert t.stride() == tuple(s // 4 for s in a.strides)
+    back = np.from_dlpack(t)
+    assert np.shares_memory(back, a) and back.strides == a.strides
+    np.testing.assert_array_equal(back, a)
+    deep = ember.from_dlpack(np.zeros((1,) * 64))
+    assert deep.dim() == 64 and np.from_dlpack(deep).ndim == 64
