@@ -20,6 +20,9 @@ from ember._core._tensor import (
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim,
 )
 from ember._formatting import set_printoptions
+
+# DLPack interchange (also attaches Tensor.__dlpack__ and Tensor.__dlpack_device__)
+from ember._core._dlpack import from_dlpack
 from ember.ops.elementwise import functions as _elementwise_functions
 
 globals().update(_elementwise_functions)

@@ -36,12 +36,13 @@ cdef Tensor from_numpy_any(object arr):
                 hi += s * (shape[d] - 1)
             else:
                 lo += s * (shape[d] - 1)
+    cdef Py_ssize_t nbytes = hi - lo + isz
     if arr.size == 0:
-        lo = hi = 0
+        lo = nbytes = 0  # an empty array owns no element to view
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, shape, strides)
     t._dtype = <int>dt
-    t._storage = borrow_storage(<char *>(addr + lo), hi - lo + isz, arr, readonly, CPU)
+    t._storage = borrow_storage(<char *>(addr + lo), nbytes, arr, readonly, CPU)
     t._offset = (-lo) // isz
     return t
 
