@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from libc.stdint cimport int64_t, uint64_t, uint8_t, uint32_t
+from libc.math cimport nextafter, nextafterf, INFINITY
 from libc.string cimport memcpy
 
 from ember._core._dtype cimport (
@@ -450,10 +451,10 @@ cdef Tensor _uniform_into(Tensor target, double lo, double hi, Generator gen):
     if span == 0:
         below = lo
     elif kernel_dt == EM_FLOAT64:
-        below = math.nextafter(hi, -math.inf)
+        below = nextafter(hi, -INFINITY)
     else:
-        below = float(np.nextafter(np.float32(hi), np.float32(-np.inf)))
-        span = float(np.float32(hi) - np.float32(lo))
+        below = nextafterf(<float>hi, -INFINITY)
+        span = <float>hi - <float>lo
     # float16 and bfloat16 are sampled in float32 and rounded; complex as pairs of reals
     cdef Tensor buf = _work_buffer(target, dt if cat == 3 else kernel_dt)
     cdef int64_t n = buf._numel * (2 if cat == 3 else 1)
