@@ -466,6 +466,18 @@ def test_shapes(fn):
     assert ember.randint(5, [3]).shape == (3,)
 
 
+def test_inplace_on_empty_and_zero_dim():
+    g = ember.Generator().manual_seed(3)
+    for t in (ember.empty(0), ember.empty(3, 0), ember.empty(())):
+        for fill in (t.uniform_, t.normal_, t.bernoulli_, t.exponential_):
+            assert fill(generator=g).shape == t.shape
+        assert t.random_(0, 5, generator=g).shape == t.shape
+    # empty requests use no counters; a 0-d one uses one block
+    assert g.get_offset() == 5
+    x = ember.tensor(0.0).uniform_(2, 3)
+    assert x.ndim == 0 and 2 <= x.item() < 3
+
+
 def test_noncontiguous_inplace_follows_logical_order():
     def logical(fill, shape):
         g = ember.Generator().manual_seed(21)
@@ -525,8 +537,8 @@ def test_like_functions():
     assert arr(r).min() >= 2
     g = ember.Generator().manual_seed(1)
     a = ember.rand_like(src, generator=g)
-    np.testing.assert_array_equal(arr(a), arr(ember.rand(3, 4, dtype=ember.float64,
-                                                         generator=ember.Generator().manual_seed(1))))
+    b = ember.rand(3, 4, dtype=ember.float64, generator=ember.Generator().manual_seed(1))
+    np.testing.assert_array_equal(arr(a), arr(b))
     with pytest.raises(NotImplementedError):
         ember.rand_like(ember.zeros(2, dtype=ember.int32))
 
@@ -605,7 +617,8 @@ ERROR_CASES = [
 @pytest.mark.parametrize("expr,exc,msg", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
 def test_errors_match_torch(expr, exc, msg):
     for lib in (ember, torch):
-        names = {name: getattr(lib, name) for name in ("rand", "randn", "randint", "randperm", "zeros")}
+        names = {name: getattr(lib, name)
+                 for name in ("rand", "randn", "randint", "randperm", "zeros")}
         with pytest.raises(exc) as einfo:
             eval(expr.replace("LIB", "lib"), {"lib": lib, **names})
         if lib is ember:

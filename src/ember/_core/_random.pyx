@@ -75,7 +75,8 @@ cdef dict _MANTISSA_BITS = {EM_FLOAT16: 11, EM_BFLOAT16: 8, EM_FLOAT32: 24, EM_F
                             EM_COMPLEX64: 24, EM_COMPLEX128: 53}
 # largest finite value of each float dtype
 cdef dict _FLOAT_MAX = {EM_FLOAT16: 65504.0, EM_BFLOAT16: (2 - 2.0 ** -7) * 2.0 ** 127,
-                        EM_FLOAT32: float(np.finfo(np.float32).max), EM_FLOAT64: float(np.finfo(np.float64).max)}
+                        EM_FLOAT32: (2 - 2.0 ** -23) * 2.0 ** 127,
+                        EM_FLOAT64: float(np.finfo(np.float64).max)}
 
 
 def _philox4x32_10(counter, key):
@@ -458,7 +459,8 @@ cdef Tensor _uniform_into(Tensor target, double lo, double hi, Generator gen):
     # float16 and bfloat16 are sampled in float32 and rounded; complex as pairs of reals
     cdef Tensor buf = _work_buffer(target, dt if cat == 3 else kernel_dt)
     cdef int64_t n = buf._numel * (2 if cat == 3 else 1)
-    cdef int per = EM_RNG_PER_BLOCK_UNIFORM64 if kernel_dt == EM_FLOAT64 else EM_RNG_PER_BLOCK_UNIFORM32
+    cdef int per = (EM_RNG_PER_BLOCK_UNIFORM64 if kernel_dt == EM_FLOAT64
+                    else EM_RNG_PER_BLOCK_UNIFORM32)
     cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
     cdef uint64_t seed = gen._seed
     cdef void *ptr = buf.ptr()
@@ -480,7 +482,8 @@ cdef Tensor _normal_into(Tensor target, double mean, double std, Generator gen):
         std = std / math.sqrt(2.0)
     cdef Tensor buf = _work_buffer(target, dt if cat == 3 else kernel_dt)
     cdef int64_t n = buf._numel * (2 if cat == 3 else 1)
-    cdef int per = EM_RNG_PER_BLOCK_NORMAL64 if kernel_dt == EM_FLOAT64 else EM_RNG_PER_BLOCK_NORMAL32
+    cdef int per = (EM_RNG_PER_BLOCK_NORMAL64 if kernel_dt == EM_FLOAT64
+                    else EM_RNG_PER_BLOCK_NORMAL32)
     cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
     cdef uint64_t seed = gen._seed
     cdef void *ptr = buf.ptr()
@@ -527,7 +530,8 @@ cdef Tensor _bernoulli_tensor_into(Tensor target, Tensor p, Generator gen):
     if em_category[target._dtype] == 3:
         raise NotImplementedError(f"\"bernoulli_\" not implemented for '{_name(target._dtype)}'")
     if em_category[p._dtype] != 2:
-        raise NotImplementedError(f"\"bernoulli_\" not implemented for p of dtype '{_name(p._dtype)}'")
+        raise NotImplementedError(f"\"bernoulli_\" not implemented for p of dtype "
+                                  f"'{_name(p._dtype)}'")
     probs = np.asarray(p.cpu()).astype(np.float64)
     if not ((probs >= 0) & (probs <= 1)).all():
         raise RuntimeError("bernoulli_ expects all elements of p to be in [0, 1]")
@@ -540,7 +544,8 @@ cdef Tensor _bernoulli_tensor_into(Tensor target, Tensor p, Generator gen):
 
 # random_ / randint: C type names as PyTorch prints them in its bounds errors
 cdef dict _INT_BOUNDS = {EM_BOOL: (0, 1), EM_UINT8: (0, 255), EM_INT8: (-128, 127),
-                         EM_INT16: (-(1 << 15), (1 << 15) - 1), EM_INT32: (-(1 << 31), (1 << 31) - 1),
+                         EM_INT16: (-(1 << 15), (1 << 15) - 1),
+                         EM_INT32: (-(1 << 31), (1 << 31) - 1),
                          EM_INT64: (-(1 << 63), (1 << 63) - 1)}
 
 
@@ -552,7 +557,7 @@ cdef object _default_to(int dt):
 
 
 cdef int _check_random_bounds(int dt, object lo, object hi, str fname) except -1:
-    """PyTorch's check: `lo` and `hi - 1` must fit the dtype (floats: warn beyond exact integers)."""
+    """PyTorch's check: `lo` and `hi - 1` must fit the dtype (floats warn past exact integers)."""
     if em_category[dt] == 3:
         raise NotImplementedError(f"\"{fname}\" not implemented for '{_name(dt)}'")
     if lo >= hi:
@@ -586,7 +591,8 @@ cdef Tensor _randint_into(Tensor target, object lo, object hi, Generator gen):
     cdef int64_t low = lo
     cdef Tensor buf = _work_buffer(target, EM_INT64)
     cdef int64_t n = buf._numel
-    cdef int per = EM_RNG_PER_BLOCK_INT_LARGE if em_rng_range_is_large(range_) else EM_RNG_PER_BLOCK_INT_SMALL
+    cdef int per = (EM_RNG_PER_BLOCK_INT_LARGE if em_rng_range_is_large(range_)
+                    else EM_RNG_PER_BLOCK_INT_SMALL)
     cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
     cdef uint64_t seed = gen._seed
     cdef int64_t *ptr = <int64_t *>buf.ptr()

@@ -143,7 +143,11 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     """
     given = {"low": low, "high": high, "size": size}
     n_kw = sum(v is not None for v in given.values())
-    names = ("low", "high", "size") if low is not None or len(args) + n_kw >= 3 else ("high", "size")
+    # torch's two overloads: (high, size) and (low, high, size)
+    if low is not None or len(args) + n_kw >= 3:
+        names = ("low", "high", "size")
+    else:
+        names = ("high", "size")
     if len(args) > len(names):
         raise TypeError(f"randint() takes at most 3 positional arguments ({len(args)} given)")
     for name, v in zip(names, args):
@@ -299,9 +303,13 @@ def randint_like(Tensor input, *args, low=None, high=None, generator=None, dtype
     Tensor
     """
     given = {"low": low, "high": high}
-    names = ("low", "high") if len(args) == 2 or (len(args) == 1 and high is not None) else ("high",)
+    if len(args) == 2 or (len(args) == 1 and high is not None):
+        names = ("low", "high")
+    else:
+        names = ("high",)
     if len(args) > len(names):
-        raise TypeError(f"randint_like() takes at most 3 positional arguments ({len(args) + 1} given)")
+        raise TypeError(f"randint_like() takes at most 3 positional arguments "
+                        f"({len(args) + 1} given)")
     for name, v in zip(names, args):
         if given[name] is not None:
             raise TypeError(f"randint_like() got multiple values for argument '{name}'")

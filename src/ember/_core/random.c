@@ -75,7 +75,8 @@ static void uniform_f32_chunk(const rng_job *job, int64_t first, int64_t end)
         em_u32x4 r = em_rng_block(job->seed, job->offset, (uint64_t)b);
         int count = block_count(job, b);
         for (int k = 0; k < count; k++) {
-            out[b * 4 + k] = em_rng_scale_f32(em_rng_unit_f32(r.w[k], job->bits), from, span, below);
+            float x = em_rng_unit_f32(r.w[k], job->bits);
+            out[b * 4 + k] = em_rng_scale_f32(x, from, span, below);
         }
     }
 }
