@@ -23,6 +23,11 @@ from ember._formatting import set_printoptions
 
 # DLPack interchange (also attaches Tensor.__dlpack__ and Tensor.__dlpack_device__)
 from ember._core._dlpack import from_dlpack
+# random number generation
+from ember._core._random import (
+    Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
+    rand, randn, randint, randperm, rand_like, randn_like, randint_like, bernoulli, normal,
+)
 from ember.ops.elementwise import functions as _elementwise_functions
 
 globals().update(_elementwise_functions)
