@@ -99,7 +99,7 @@ def test_to_real_and_to_complex():
 
 
 @pytest.mark.parametrize("obj, name", [
-    (float, "float32"), (int, "int64"), (bool, "bool"), (complex, "complex64"),
+    (float, "float64"), (int, "int64"), (bool, "bool"), (complex, "complex128"),
     ("float64", "float64"), ("int", "int32"), (np.float16, "float16"), (np.dtype("int8"), "int8"),
     (np.complex128, "complex128"), (np.bool_, "bool"),
 ])

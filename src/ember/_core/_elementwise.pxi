@@ -160,6 +160,50 @@ cdef int write_scalar(char *p, int dt, object v) except -1:
     return 0
 
 
+# Ranges that PyTorch's checked scalar conversion allows (c10::overflows): integer
+# types by value (uint8 also takes -255..-1, wrapping), floating types by their
+# largest finite value (infinities and NaN pass).
+INT_LIMITS = {EM_UINT8: (0, 255), EM_INT8: (-2**7, 2**7 - 1), EM_INT16: (-2**15, 2**15 - 1),
+              EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1)}
+FLOAT_MAX = {EM_FLOAT16: 65504.0, EM_BFLOAT16: 3.3895313892515355e38,
+             EM_FLOAT32: 3.4028234663852886e38, EM_FLOAT64: 1.7976931348623157e308,
+             EM_COMPLEX64: 3.4028234663852886e38, EM_COMPLEX128: 1.7976931348623157e308}
+
+
+cdef int check_scalar_fits(int dt, object v) except -1:
+    """Raise as PyTorch does when Python number `v` does not fit dtype `dt` (fill_, full, setitem)."""
+    cdef int cat = em_category[dt]
+    if dt == EM_BOOL or isinstance(v, (bool, np.bool_)):
+        return 0
+    if isinstance(v, (complex, np.complexfloating)):
+        if cat == 3:
+            if _float_overflows(dt, v.real) or _float_overflows(dt, v.imag):
+                _overflow(dt, v)
+            return 0
+        if v.imag != 0:
+            _overflow(dt, v)
+        v = v.real
+    if cat >= 2:
+        if _float_overflows(dt, v):
+            _overflow(dt, v)
+        return 0
+    lo, hi = INT_LIMITS[dt]
+    if isinstance(v, (float, np.floating)):
+        if not (lo <= v <= hi):  # NaN fails too
+            _overflow(dt, v)
+    elif not (lo <= v <= hi) and not (dt == EM_UINT8 and -255 <= v < 0):
+        _overflow(dt, v)
+    return 0
+
+
+cdef bint _float_overflows(int dt, object v):
+    return v == v and abs(v) != float("inf") and abs(v) > FLOAT_MAX[dt]
+
+
+cdef int _overflow(int dt, object v) except -1:
+    raise RuntimeError(f"value cannot be converted to type {dtype_of(dt)} without overflow: {v}")
+
+
 cdef Tensor scalar_tensor(object v, int dt, device dev):
     cdef Tensor t = new_tensor(0, NULL, dt, CPU)
     write_scalar(t.ptr(), dt, v)
@@ -458,6 +502,7 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
             raise RuntimeError(f"In-place {_op_name(op)} is not supported for complex tensors.")
     if out is not None:
         check_writable(out)
+        check_no_internal_overlap(out)
         if out._storage.device != dev:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {dev} and {out._storage.device}!")
@@ -767,9 +812,21 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
     return 0
 
 
+cdef int check_no_internal_overlap(Tensor t) except -1:
+    """Refuse to write into a tensor whose elements share memory (an expanded view)."""
+    cdef int d
+    for d in range(t._ndim):
+        if t._strides[d] == 0 and t._shape[d] > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+    return 0
+
+
 cdef int copy_broadcast(Tensor dst, object value) except -1:
     cdef Py_ssize_t shape[64]
     check_writable(dst)
+    check_no_internal_overlap(dst)
     if not isinstance(value, Tensor):
         if scalar_dtype(value) >= 0:
             return fill(dst, value)
@@ -806,6 +863,7 @@ cdef int fill(Tensor dst, object value) except -1:
         value = (<Tensor>value).item()
     if scalar_dtype(value) < 0:
         raise TypeError(f"fill value must be a number, got {type(value).__name__}")
+    check_scalar_fits(dst._dtype, value)
     if dst._storage.device.type_num != DEV_CPU:
         backend_for(dst._storage.device).fill_(dst, value)
         bump_version(dst)

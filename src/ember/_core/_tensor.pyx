@@ -10,6 +10,7 @@ NumPy / buffer interop (``_interop.pxi``).
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
@@ -162,6 +163,11 @@ cdef class Storage:
     def __len__(self):
         return self.nbytes
 
+    def __reduce__(self):
+        if self.device.type_num != DEV_CPU:
+            raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
+        return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.nbytes),))
+
 
 cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     if dev.type_num != DEV_CPU:
@@ -170,11 +176,20 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
     s.data = <char *>em_alloc(<size_t>alloc)
     if s.data == NULL:
-        raise MemoryError(f"ember: failed to allocate {nbytes} bytes on the CPU")
+        # RuntimeError, as PyTorch's allocator raises for a request that cannot be met
+        raise RuntimeError(f"CPU allocator: can't allocate memory: you tried to allocate "
+                           f"{nbytes} bytes")
     s.nbytes = alloc
     s.owns_data = True
     s.device = dev
     return s
+
+
+cdef Storage copy_storage(Storage s):
+    """A new CPU storage holding a copy of `s`'s bytes."""
+    cdef Storage c = new_storage(s.nbytes, s.device)
+    memcpy(c.data, s.data, s.nbytes)
+    return c
 
 
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
@@ -452,14 +467,14 @@ cdef class Tensor:
         """The shape, or the size of dimension ``dim``."""
         if dim is None:
             return Size(_shape_tuple(self))
-        return self._shape[wrap_dim(dim, self._ndim)]
+        return self._shape[_existing_dim(dim, self._ndim)]
 
     def stride(self, dim=None):
         """Strides in elements (zero and negative allowed), or the stride of ``dim``."""
         cdef int d
         if dim is None:
             return tuple([self._strides[d] for d in range(self._ndim)])
-        return self._strides[wrap_dim(dim, self._ndim)]
+        return self._strides[_existing_dim(dim, self._ndim)]
 
     def storage_offset(self):
         """Offset of the first element from the start of the storage, in elements."""
@@ -641,24 +656,31 @@ cdef class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self._scalar_value("float"))
+        return float(self._real_value("float64"))
 
     def __int__(self):
-        return int(self._scalar_value("int").real) if em_category[self._dtype] == 3 else int(self._scalar_value("int"))
+        return int(self._real_value("int64"))
 
     def __complex__(self):
-        return complex(self._scalar_value("complex"))
+        return complex(self._scalar_value())
 
     def __index__(self):
         if self._numel != 1 or em_category[self._dtype] > 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def _scalar_value(self, what):
+    def _scalar_value(self):
         if self._numel != 1:
-            raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar"
-                               f" ({what})")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
+
+    def _real_value(self, what):
+        v = self._scalar_value()
+        if isinstance(v, complex):
+            if v.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {what} without overflow")
+            v = v.real
+        return v
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -685,25 +707,37 @@ cdef class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        arr = np.ascontiguousarray(_to_numpy_copy(self))
-        return (_rebuild_tensor, (arr, self.get_dtype().name, str(self._storage.device),
-                                  self._requires_grad))
+        cdef int d
+        if self._storage.device.type_num != DEV_CPU:
+            return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
+                                      str(self._storage.device), self._requires_grad))
+        # the storage, shape, strides and offset, as PyTorch pickles tensors: views keep
+        # their layout, and views pickled together share one storage again
+        return (_rebuild_tensor_view, (self._storage, self.get_dtype().name, _shape_tuple(self),
+                                       tuple([self._strides[d] for d in range(self._ndim)]),
+                                       self._offset, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        c = clone(self)
-        (<Tensor>c)._requires_grad = self._requires_grad
-        if self._grad is not None:
-            (<Tensor>c)._grad = self._grad.__deepcopy__(memo)
-        if type(self) is not Tensor:
-            c = type(self).__new__(type(self))
-            _init_from(<Tensor>c, clone(self))
-            (<Tensor>c)._requires_grad = self._requires_grad
-            if hasattr(self, "__dict__"):
-                import copy
-                c.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        cdef Tensor c = <Tensor>type(self).__new__(type(self))
+        if self._storage.device.type_num == DEV_CPU:
+            # same layout over a copied storage, shared by views deep-copied together
+            _init_from(c, self)
+            storage = memo.get(id(self._storage))
+            if storage is None:
+                storage = copy_storage(self._storage)
+                memo[id(self._storage)] = storage
+            c._storage = <Storage>storage
+        else:
+            _init_from(c, clone(self))
+        c._requires_grad = self._requires_grad
         memo[id(self)] = c
+        if self._grad is not None:
+            c._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor and hasattr(self, "__dict__"):
+            import copy
+            c.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return c
 
     def __copy__(self):
@@ -899,14 +933,14 @@ cdef class Tensor:
         return view(self, _shape_arg(shape))
 
     def view_as(self, other):
-        return view(self, (<Tensor?>other).shape)
+        return view(self, _shape_tuple(<Tensor?>other))
 
     def reshape(self, *shape):
         """The tensor with a new shape: a view when the strides allow, else a copy."""
         return reshape(self, _shape_arg(shape))
 
     def reshape_as(self, other):
-        return reshape(self, (<Tensor?>other).shape)
+        return reshape(self, _shape_tuple(<Tensor?>other))
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions ``start_dim..end_dim`` into one."""
@@ -930,6 +964,10 @@ cdef class Tensor:
     def swapdims(self, dim0, dim1):
         return transpose(self, dim0, dim1)
 
+    def swapaxes(self, axis0, axis1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
+        return transpose(self, axis0, axis1)
+
     def t(self):
         """Transpose a tensor of at most 2 dimensions."""
         if self._ndim > 2:
@@ -945,7 +983,7 @@ cdef class Tensor:
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
-        return expand(self, (<Tensor?>other).shape)
+        return expand(self, _shape_tuple(<Tensor?>other))
 
     def broadcast_to(self, shape):
         return expand(self, _shape_arg((shape,)))
@@ -1134,7 +1172,9 @@ cdef class Tensor:
     def __ge__(self, other):
         return binary_operator(OP_GE, self, other)
 
-    __hash__ = object.__hash__
+    def __hash__(self):
+        # identity hash, as in PyTorch: tensors are dict keys and set members by object
+        return object.__hash__(self)
 
 
 device_cls = device
@@ -1151,6 +1191,23 @@ cdef _init_from(Tensor self, Tensor src):
     self._storage = src._storage
     self._offset = src._offset
     self._dtype = src._dtype
+
+
+def _rebuild_storage(bytes data):
+    cdef Storage s = new_storage(len(data), CPU)
+    memcpy(s.data, <char *>data, len(data))
+    return s
+
+
+def _rebuild_tensor_view(Storage storage, dtype_name, shape, strides, offset, requires_grad):
+    # as_strided checks that the layout stays inside the storage
+    cdef Tensor base = Tensor.__new__(Tensor)
+    base._storage = storage
+    base._dtype = as_dtype(dtype_name).num
+    t = as_strided(base, shape, strides, offset)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
@@ -1173,6 +1230,13 @@ cdef int wrap_dim(object dim, int ndim) except -1:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {d})")
     return <int>(d + n if d < 0 else d)
+
+
+cdef int _existing_dim(object dim, int ndim) except -1:
+    """`wrap_dim` for reading a dimension: a 0-d tensor has none (wrap_dim accepts 0 and -1)."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return wrap_dim(dim, ndim)
 
 
 cdef tuple _shape_arg(tuple args):

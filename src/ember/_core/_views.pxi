@@ -441,6 +441,8 @@ def movedim(Tensor t, source, destination):
     dst = [wrap_dim(s, t._ndim) for s in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in source or destination")
+    if t._ndim == 0:
+        return permute(t, ())
     order = [None] * t._ndim
     for s, d in zip(src, dst):
         order[d] = s
@@ -476,7 +478,8 @@ cdef Tensor _basic_index(Tensor t, tuple index):
             if nd >= EM_MAX_DIMS:
                 raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
             shape[nd] = 1
-            strides[nd] = 1
+            # PyTorch's unsqueeze stride: the span of the next source dimension
+            strides[nd] = t._shape[src] * t._strides[src] if src < t._ndim else 1
             nd += 1
         elif item is Ellipsis:
             if seen_ellipsis:
