@@ -1,5 +1,6 @@
 """The documentation builds with warnings as errors, its examples run, and the
 API reference lists every public name of the installed package."""
+import doctest
 import importlib.util
 import inspect
 import re
@@ -12,7 +13,8 @@ import pytest
 
 import ember
 
-DOC = Path(__file__).resolve().parents[1] / "doc"
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "doc"
 SPHINX_TIMEOUT_S = 900
 
 
@@ -112,3 +114,14 @@ def test_public_callables_have_docstrings():
     undocumented += [f"ember.Tensor.{n}" for n in _public(ember.Tensor)
                      if not (getattr(ember.Tensor, n).__doc__ or "").strip()]
     assert not undocumented, f"public names without a docstring: {undocumented}"
+
+
+def test_readme_example_runs():
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```pycon\n(.*?)```", text, re.DOTALL)
+    assert blocks, "README.md has no ```pycon example"
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(verbose=False)
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README.md example {i}", "README.md", 0))
+    result = runner.summarize(verbose=False)
+    assert result.attempted > 0 and result.failed == 0, f"{result.failed} README example lines failed"
