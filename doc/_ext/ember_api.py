@@ -66,6 +66,8 @@ _CORE_KIND_OF = {name: kind for kind, names in CORE_KINDS.items() for name in na
 
 # Subpackages that only implement what the top-level namespace re-exports.
 IMPLEMENTATION_MODULES = {"ember.ops", "ember._core"}
+# Kind of a function defined in ``ember._core.<module>`` and not in CORE_KINDS.
+CORE_MODULE_KINDS = {"_tensor": "utilities", "_dtype": "dtypes", "_creation": "creation"}
 
 OUT_DIR = Path("reference") / "generated"
 
@@ -104,9 +106,32 @@ def _kind(name, obj, op_kinds):
     if id(obj) in op_kinds:
         return op_kinds[id(obj)]
     parts = _defining_module(obj).split(".")
-    if len(parts) > 1 and parts[0] == "ember" and parts[1] not in ("ops", "_core"):
+    if len(parts) > 2 and parts[:2] == ["ember", "_core"]:
+        return CORE_MODULE_KINDS.get(parts[2], parts[2].lstrip("_"))
+    if len(parts) > 1 and parts[0] == "ember" and parts[1] != "ops":
         return parts[1].lstrip("_")
     return "utilities"
+
+
+def public_namespace(module):
+    """``{name: object}`` that ``module`` makes public.
+
+    ``__all__`` when defined; otherwise every name without a leading
+    underscore, except submodules and classes or functions imported from
+    outside ember (``typing.Optional`` and the like).
+    """
+    if hasattr(module, "__all__"):
+        return {n: getattr(module, n) for n in module.__all__}
+    namespace = {}
+    for name in dir(module):
+        obj = getattr(module, name)
+        if name.startswith("_") or isinstance(obj, types.ModuleType):
+            continue
+        if (inspect.isclass(obj) or callable(obj)) and \
+                not _defining_module(obj).startswith("ember"):
+            continue
+        namespace[name] = obj
+    return namespace
 
 
 def _public_names(module):
@@ -240,7 +265,8 @@ def _tensor_page(names, namespace):
     lines += _title("Methods", "-").splitlines() + [""]
     lines += _summary_table("ember.Tensor", methods, members, role="meth")
     lines += [_title("Details", "-")]
-    lines += [f".. autoattribute:: ember.Tensor.{n}\n" for n in attributes]
+    lines += [f".. auto{'property' if isinstance(members[n], property) else 'attribute'}"
+              f":: ember.Tensor.{n}\n" for n in attributes]
     lines += [f".. automethod:: ember.Tensor.{n}\n" for n in methods]
     others = [n for n in names if n != "Tensor"]
     if others:
@@ -280,7 +306,7 @@ def _dtypes_page(names, dtype_names, namespace):
         obj = namespace[name]
         primary = repr(obj).removeprefix("ember.")
         text = (f"Alias of :data:`ember.{primary}`." if primary != name else
-                f"The ``{name}`` dtype: {obj.itemsize} byte(s) per element.")
+                f"The ``{name}`` dtype: {obj.itemsize} byte{'s' if obj.itemsize > 1 else ''} per element.")
         lines += [f".. py:data:: {name}", "   :module: ember", "", f"   {text}", ""]
     lines += _title("Functions and classes", "-").splitlines() + [""]
     lines += _entries("ember", names, namespace)
@@ -300,14 +326,12 @@ def _module_page(module):
 def build_pages():
     """``{relative file name: text}`` of every reference page, from the live package."""
     ember = importlib.import_module("ember")
-    namespace = {n: getattr(ember, n) for n in dir(ember) if not n.startswith("_")}
+    namespace = public_namespace(ember)
     dtype_type = namespace["dtype"]
     op_kinds = _op_kinds()
 
     by_kind, dtype_names = {}, []
     for name, obj in sorted(namespace.items()):
-        if isinstance(obj, types.ModuleType):
-            continue
         if isinstance(obj, dtype_type):
             dtype_names.append(name)
             continue
