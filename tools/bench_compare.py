@@ -16,9 +16,10 @@ plain C SIMD loop over contiguous memory: the reference for memory bandwidth
 (no C is compiled at run time).  Cases whose ember op does not exist yet
 (``ember.sum``, ``ember.matmul``) are listed as skipped.
 
-OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment
-before NumPy or PyTorch load (the script re-executes itself without them):
-they pin OpenBLAS to an older, slower kernel.
+Run as a script, it removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the
+environment before NumPy or PyTorch load (it re-executes itself without
+them): they pin OpenBLAS to an older, slower kernel.  Imported as a module
+(``main(argv)``), it leaves the environment alone.
 
 Usage::
 
@@ -28,7 +29,7 @@ import os
 import sys
 
 _PINNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if any(var in os.environ for var in _PINNING_VARS):
+if __name__ == "__main__" and any(var in os.environ for var in _PINNING_VARS):
     _env = {k: v for k, v in os.environ.items() if k not in _PINNING_VARS}
     print("bench_compare: re-running without " + ", ".join(
         f"{k}={os.environ[k]}" for k in _PINNING_VARS if k in os.environ), file=sys.stderr)
@@ -276,7 +277,8 @@ def main(argv=None):
     print()
     print(HEADER)
     print("-" * len(HEADER))
-    saved_threads = ember.get_num_threads()
+    saved_threads = ember.get_num_threads(), torch.get_num_threads()
+    blas_limits = threadpoolctl.threadpool_limits(limits=None)  # to restore BLAS threads
     try:
         for case in cases:
             if case.needs and not hasattr(ember, case.needs):
@@ -288,7 +290,9 @@ def main(argv=None):
                 t = _measure(case, args.threads, repeats, "wall")
                 print(_row(case, args.threads, "wall", t), flush=True)
     finally:
-        _set_threads(saved_threads)
+        ember.set_num_threads(saved_threads[0])
+        torch.set_num_threads(saved_threads[1])
+        blas_limits.restore_original_limits()
     return 0
 
 
