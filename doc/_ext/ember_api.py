@@ -13,7 +13,7 @@ How a function finds its page:
    in that module's ``functions`` dict, as the generated elementwise ops are)
    goes to ``<kind>``.
 2. Core functions (from ``ember._core`` and ``ember/__init__.py``) are placed
-   by the ``CORE_KINDS`` table.
+   by the ``CORE_KINDS`` table, or else by ``CORE_MODULE_KINDS``.
 3. Anything else goes to the kind named by its defining module
    (``ember.autograd.grad_mode`` -> ``autograd``), and failing that to
    "Utilities".
@@ -134,8 +134,13 @@ def public_namespace(module):
     return namespace
 
 
-def _public_names(module):
-    """Public names of ``module``: ``__all__``, else what the ember package defines there."""
+def _submodule_names(module):
+    """Public names of a submodule: ``__all__``, else what is defined in it or below it.
+
+    Stricter than :func:`public_namespace`: a submodule such as ``ember.nn``
+    often imports ``Tensor`` or other top-level names, which it should not list
+    again.  Op functions (from ``ember.ops``) count as its own.
+    """
     if hasattr(module, "__all__"):
         return sorted(module.__all__)
     names = []
@@ -160,7 +165,7 @@ def _public_submodules(module):
         if not full.startswith(module.__name__ + ".") or full in IMPLEMENTATION_MODULES:
             continue
         if module.__name__ != "ember" and all(
-                id(getattr(obj, n)) in exported for n in _public_names(obj)):
+                id(getattr(obj, n)) in exported for n in _submodule_names(obj)):
             continue
         found.append(obj)
     return found
@@ -314,7 +319,7 @@ def _dtypes_page(names, dtype_names, namespace):
 
 
 def _module_page(module):
-    names = _public_names(module)
+    names = _submodule_names(module)
     namespace = {n: getattr(module, n) for n in names}
     lines = [_title(f"``{module.__name__}``"), f".. automodule:: {module.__name__}",
              "   :no-members:", ""]
