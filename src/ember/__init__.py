@@ -60,8 +60,10 @@ def numel(input):
 
 
 def is_floating_point(input):
+    """Whether the dtype of ``input`` is a floating-point type."""
     return input.is_floating_point()
 
 
 def is_complex(input):
+    """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()

@@ -882,6 +882,7 @@ cdef Tensor contiguous_copy(Tensor t):
 
 
 cpdef Tensor clone(Tensor t):
+    """A copy of ``t`` in new memory, with the same dtype and device."""
     cdef Tensor out = new_like_layout(t, t._dtype)
     copy_into(out, t)
     return out

@@ -530,10 +530,12 @@ cdef class Tensor:
 
     @property
     def is_cuda(self):
+        """Whether the tensor is stored on a CUDA device."""
         return self._storage.device.type_num == DEV_CUDA
 
     @property
     def is_cpu(self):
+        """Whether the tensor is stored on the CPU."""
         return self._storage.device.type_num == DEV_CPU
 
     def is_floating_point(self):
@@ -545,6 +547,7 @@ cdef class Tensor:
         return em_category[self._dtype] == 3
 
     def is_signed(self):
+        """Whether the dtype is signed (every dtype but bool and uint8)."""
         return self._dtype != EM_BOOL and self._dtype != EM_UINT8
 
     def data_ptr(self):
@@ -575,6 +578,7 @@ cdef class Tensor:
         return self.is_contig()
 
     def is_non_overlapping_and_dense(self):
+        """Whether the elements fill a gap-free block without overlap, in some dim order."""
         cdef Py_ssize_t perm[64]
         return self.is_contig() or _dense_permutation(self, perm)
 
@@ -933,6 +937,7 @@ cdef class Tensor:
         return view(self, _shape_arg(shape))
 
     def view_as(self, other):
+        """A view with the shape of ``other`` (see :meth:`view`)."""
         return view(self, _shape_tuple(<Tensor?>other))
 
     def reshape(self, *shape):
@@ -940,6 +945,7 @@ cdef class Tensor:
         return reshape(self, _shape_arg(shape))
 
     def reshape_as(self, other):
+        """The tensor with the shape of ``other`` (see :meth:`reshape`)."""
         return reshape(self, _shape_tuple(<Tensor?>other))
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -947,6 +953,7 @@ cdef class Tensor:
         return flatten(self, start_dim, end_dim)
 
     def ravel(self):
+        """The elements as a 1-D tensor: a view when the strides allow, else a copy."""
         return reshape(self, (-1,))
 
     def squeeze(self, dim=None):
@@ -962,6 +969,7 @@ cdef class Tensor:
         return transpose(self, dim0, dim1)
 
     def swapdims(self, dim0, dim1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
         return transpose(self, dim0, dim1)
 
     def swapaxes(self, axis0, axis1):
@@ -983,13 +991,15 @@ cdef class Tensor:
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
+        """A view expanded to the shape of ``other`` (see :meth:`expand`)."""
         return expand(self, _shape_tuple(<Tensor?>other))
 
     def broadcast_to(self, shape):
+        """A view broadcast to ``shape`` (see :meth:`expand`)."""
         return expand(self, _shape_arg((shape,)))
 
     def narrow(self, dim, start, length):
-        """Elements ``start .. start + length`` along ``dim``, as a view."""
+        """The slice ``start:start + length`` of dimension ``dim``, as a view."""
         return narrow(self, dim, start, length)
 
     def select(self, dim, index):
@@ -1021,6 +1031,7 @@ cdef class Tensor:
         return unfold(self, dimension, size, step)
 
     def movedim(self, source, destination):
+        """Move dimensions ``source`` to positions ``destination``, as a view."""
         return movedim(self, source, destination)
 
     # ------------------------------------------------------------ indexing

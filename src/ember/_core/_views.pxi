@@ -116,6 +116,7 @@ cpdef Tensor view_dtype(Tensor t, dtype dt):
 
 
 cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one: a view when the strides allow."""
     cdef int s, e, d
     if t._ndim == 0:
         return reshape(t, (1,))
@@ -133,6 +134,7 @@ cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
 
 
 cpdef Tensor squeeze(Tensor t, dim=None):
+    """Remove dimensions of size one (all of them, or those in ``dim``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = 0
@@ -153,6 +155,7 @@ cpdef Tensor squeeze(Tensor t, dim=None):
 
 
 cpdef Tensor unsqueeze(Tensor t, dim):
+    """Insert a dimension of size one at position ``dim``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
@@ -168,6 +171,7 @@ cpdef Tensor unsqueeze(Tensor t, dim):
 
 
 cpdef Tensor transpose(Tensor t, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a, b
@@ -195,6 +199,7 @@ cdef Tensor reverse_dims(Tensor t):
 
 
 cpdef Tensor permute(Tensor t, tuple dims):
+    """Reorder the dimensions as ``dims`` lists them, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, p
@@ -255,6 +260,7 @@ cpdef Tensor expand(Tensor t, tuple sizes):
 
 
 cpdef Tensor narrow(Tensor t, dim, start, length):
+    """The slice ``start:start + length`` of dimension ``dim``, as a view."""
     cdef int d
     if t._ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -282,6 +288,7 @@ cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_
 
 
 cpdef Tensor select(Tensor t, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, i, j = 0
@@ -350,6 +357,7 @@ def unbind(Tensor t, dim=0):
 
 
 cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
+    """The diagonal of dimensions ``dim1`` and ``dim2`` (shifted by ``offset``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a = wrap_dim(dim1, t._ndim), b = wrap_dim(dim2, t._ndim), d, j = 0
@@ -378,6 +386,7 @@ cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
 
 
 cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
+    """A view with the given sizes, strides and offset over the same storage."""
     cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
