@@ -141,6 +141,42 @@ def test_matmul_every_layout(dt, sa, sb):
         assert_close(ember.matmul(ta, tb), ref, dt, sa[-1])
 
 
+def random_view(shape, dt, rng):
+    """Values of `shape` in a random strided layout: dims permuted, spaced out and flipped."""
+    x = values(shape, dt)
+    nd = len(shape)
+    perm = list(range(nd))
+    if nd >= 2 and rng.random() < 0.5:
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+    steps = [int(rng.choice([1, 2, -1])) for _ in range(nd)]
+    base = np.zeros([shape[p] * abs(steps[p]) for p in perm], x.dtype)
+    index = tuple(slice(None, None, s) for s in steps)
+    inverse = list(np.argsort(perm))
+    np.transpose(base, inverse)[index] = x
+    t = ember.from_numpy(base).permute(*inverse)[index]
+    assert np.array_equal(np.asarray(t), x)
+    return t, x
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "complex64", "int32", "uint8"])
+def test_matmul_random_layouts_and_broadcasts(dt):
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        m, k, n = rng.integers(0, 5, 3) if rng.random() < 0.1 else rng.integers(1, 7, 3)
+        batch = [int(b) for b in rng.integers(1, 4, rng.integers(0, 3))]
+        sa = [b if rng.random() < 0.7 else 1 for b in batch][rng.integers(0, len(batch) + 1):]
+        sb = [b if rng.random() < 0.7 else 1 for b in batch][rng.integers(0, len(batch) + 1):]
+        sa = (k,) if rng.random() < 0.15 else tuple(sa) + (m, k)
+        sb = (k,) if rng.random() < 0.15 else tuple(sb) + (k, n)
+        (ta, a), (tb, b) = random_view(sa, dt, rng), random_view(sb, dt, rng)
+        ref = reference(np.matmul, a, b, dt=dt)
+        assert_close(ember.matmul(ta, tb), ref, dt, k)
+        if ref.ndim and rng.random() < 0.5:       # a strided destination
+            out, _ = random_view(ref.shape, dt, rng)
+            assert ember.matmul(ta, tb, out=out) is out
+            assert_close(out, ref, dt, k)
+
+
 @pytest.mark.parametrize("dt", ["float64", "int64"])
 def test_matmul_expanded_operands(dt):
     row = values((1, 4), dt)

@@ -1,4 +1,4 @@
-# cython: embedsignature=True
+# cython: embedsignature=False
 """Matrix products on the CPU: the matmul family.
 
 float32, float64, complex64 and complex128 go to BLAS through
@@ -133,6 +133,19 @@ cdef int layout_of(Py_ssize_t r, Py_ssize_t c, Py_ssize_t rs, Py_ssize_t cs, int
 
 cdef inline bint is_blas_dtype(int dt) noexcept nogil:
     return dt == EM_FLOAT32 or dt == EM_FLOAT64 or dt == EM_COMPLEX64 or dt == EM_COMPLEX128
+
+
+cdef bint needs_copy(Plan *p, int which) noexcept:
+    """Whether operand `which` (0: A, 1: B, 2: C) must be copied for the kernel to use it."""
+    cdef Operand *o = &p.op[which]
+    cdef int ld
+    if p.k == 0:
+        return False
+    if is_blas_dtype(p.dtype):
+        return layout_of(p.k if which == 1 else p.m, p.k if which == 0 else p.n,
+                         o.rs, o.cs, &ld) == NO_LAYOUT
+    # the integer kernel reads any strides, but vectorises only unit-stride rows of B and C
+    return which != 0 and p.m > 1 and p.n > 1 and o.cs != 1
 
 
 cdef int load_operand(Plan *p, int which, Tensor t, int mat_dims, bint is_row) except -1:
@@ -488,20 +501,17 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
         a = cast_copy(a, cdt)
         b = cast_copy(b, cdt)
     load_operand(&p, 0, a, 1 if a_vec else 2, True)
+    if needs_copy(&p, 0):
+        a = cast_copy(a, cdt)
+        load_operand(&p, 0, a, 1 if a_vec else 2, True)
     load_operand(&p, 1, b, 1 if b_vec else 2, False)
-    if is_blas_dtype(cdt) and p.k > 0:
-        if layout_of(p.m, p.k, p.op[0].rs, p.op[0].cs, &p.op[0].ld) == NO_LAYOUT:
-            a = cast_copy(a, cdt)
-            load_operand(&p, 0, a, 1 if a_vec else 2, True)
-        if layout_of(p.k, p.n, p.op[1].rs, p.op[1].cs, &p.op[1].ld) == NO_LAYOUT:
-            b = cast_copy(b, cdt)
-            load_operand(&p, 1, b, 1 if b_vec else 2, False)
+    if needs_copy(&p, 1):
+        b = cast_copy(b, cdt)
+        load_operand(&p, 1, b, 1 if b_vec else 2, False)
 
-    # write C in place unless it has another dtype, aliases an input or BLAS cannot read it
+    # write C in place unless it has another dtype, aliases an input or the kernel cannot use it
     load_operand(&p, 2, c, (not a_vec) + (not b_vec), a_vec)
-    if (c._dtype != cdt or overlaps(c, a) or overlaps(c, b)
-            or (is_blas_dtype(cdt) and p.k > 0 and
-                layout_of(p.m, p.n, p.op[2].rs, p.op[2].cs, &p.op[2].ld) == NO_LAYOUT)):
+    if c._dtype != cdt or overlaps(c, a) or overlaps(c, b) or needs_copy(&p, 2):
         target = new_tensor(c._ndim, c._shape, cdt, c._storage.device)
         load_operand(&p, 2, target, (not a_vec) + (not b_vec), a_vec)
     if not beta_zero and input is not target:

@@ -31,8 +31,20 @@ cdef list dims_list(int nd, const Py_ssize_t *shape):
     return [shape[d] for d in range(nd)]
 
 
+cdef inline bint same_shape(Tensor t, int nd, const Py_ssize_t *shape) noexcept:
+    cdef int d
+    if t._ndim != nd:
+        return False
+    for d in range(nd):
+        if t._shape[d] != shape[d]:
+            return False
+    return True
+
+
 cdef int check_devices(str fname, Tensor a, Tensor b, Tensor c=None) except -1:
     cdef device da = a._storage.device
+    if da.type_num == DEV_CPU and b._storage.device is da and (c is None or c._storage.device is da):
+        return 0
     for t in (b, c):
         if t is not None and (<Tensor>t)._storage.device != da:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
@@ -115,7 +127,7 @@ cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tenso
                            f"two devices, {like._storage.device} and {o._storage.device}!")
     if o._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
-    if o._ndim != nd or any([o._shape[d] != shape[d] for d in range(nd)]):
+    if not same_shape(o, nd, shape):
         for d in range(nd):
             n *= shape[d]
         if o._numel != 0 and o._numel != n:
@@ -128,7 +140,7 @@ cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tenso
             set_dims(o, nd, shape, NULL)
             o._storage = fresh._storage
             o._offset = 0
-    for d in range(nd):
+    for d in range(nd if o._numel else 0):
         if o._shape[d] > 1 and o._strides[d] == 0:
             raise RuntimeError("unsupported operation: more than one element of the written-to "
                                "tensor refers to a single memory location. Please clone() the "
@@ -191,7 +203,7 @@ cdef Tensor add_product(str fname, Tensor t, Tensor a, bint a_vec, Tensor b, bin
     scalar_arg(alpha, fname, "alpha", a._dtype, &ca, &ia)
     check_expandable(t, nd, shape)
     if inplace:
-        if t._ndim != nd or any([t._shape[d] != shape[d] for d in range(nd)]):
+        if not same_shape(t, nd, shape):
             raise RuntimeError(f"Bad in-place call: input tensor size {dims_list(t._ndim, t._shape)}"
                                f" and output tensor size {dims_list(nd, shape)} should match")
         out = t
