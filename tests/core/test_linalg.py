@@ -554,19 +554,51 @@ def test_blas_int_limit_raises_before_allocating():
         ember.matmul(h, ember.zeros(1, 1, dtype=ember.float16).expand(big, 2))
 
 
-def test_set_num_threads_governs_scipy_blas():
-    from threadpoolctl import threadpool_info
-
-    def scipy_blas_threads():
-        return {i["num_threads"] for i in threadpool_info()
-                if i["user_api"] == "blas" and "scipy" in i["filepath"]}
-
+@pytest.fixture
+def two_threads():
     before = ember.get_num_threads()
-    try:
-        ember.set_num_threads(1)
-        assert scipy_blas_threads() == {1}
-        a = values((64, 64), "float64")
-        np.testing.assert_allclose((ember.from_numpy(a) @ ember.from_numpy(a)).numpy(), a @ a)
-    finally:
-        ember.set_num_threads(before)
-    assert scipy_blas_threads() == {before}
+    ember.set_num_threads(2)
+    yield
+    ember.set_num_threads(before)
+
+
+def scipy_blas_threads():
+    import os
+
+    import scipy
+    from threadpoolctl import threadpool_info
+    root = os.path.dirname(scipy.__file__)
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas" and
+            i["filepath"].startswith((root + os.sep, root + ".libs" + os.sep))}
+
+
+def test_blas_runs_on_embers_threads(two_threads):
+    # set_num_threads sets every BLAS to n through threadpoolctl; SciPy's BLAS then goes
+    # back to one thread at the next product, which ember's own threads share out
+    assert ember.get_num_threads() == 2
+    a = values((160, 160), "float64")
+    np.testing.assert_allclose((ember.from_numpy(a) @ ember.from_numpy(a)).numpy(), a @ a)
+    assert scipy_blas_threads() == {1}
+    ember.set_num_threads(1)
+    ember.set_num_threads(2)
+    ember.from_numpy(a) @ ember.from_numpy(a)
+    assert scipy_blas_threads() == {1}
+
+
+@pytest.mark.parametrize("dt", ["float32", "complex128", "int32"])
+def test_products_shared_out_across_threads(two_threads, dt):
+    cases = [
+        ((300, 64), (64, 200)),          # rows of C per thread
+        ((40, 64), (64, 900)),           # columns of C per thread
+        ((3000, 64), (64,)),             # rows of a matrix-vector product
+        ((64,), (64, 3000)),             # columns of a vector-matrix product
+        ((8, 64, 64), (8, 64, 64)),      # whole matrices per thread
+        ((3, 90, 64), (3, 64, 90)),      # an odd batch: each product split instead
+    ]
+    for sa, sb in cases:
+        a, b = values(sa, dt), values(sb, dt)
+        ta = layout(a, "transposed", dt)
+        assert_close(ta @ as_ember(b, dt), reference(np.matmul, a, b, dt=dt), dt, 64)
+    x, y, z = values((3, 90, 64), dt), values((3, 64, 90), dt), values((90, 90), dt)
+    r = ember.addbmm(as_ember(z, dt), as_ember(x, dt), as_ember(y, dt), beta=2)
+    assert_close(r, reference(lambda z, x, y: 2 * z + (x @ y).sum(0), z, x, y, dt=dt), dt, 200)

@@ -14,10 +14,13 @@ transposed operand (row stride 1) is passed with ``'T'`` instead of being
 copied, and only layouts BLAS cannot describe (neither stride 1, zero or
 negative strides, overlapping rows, leading dimensions past the 32-bit BLAS
 int) are copied.  A batch whose right operand is shared and whose rows lie
-evenly in memory is folded into one large GEMM.
+evenly in memory is folded into one large GEMM.  BLAS runs single-threaded
+inside ember's OpenMP threads, which share out the matrices of a batch or the
+rows or columns of one large product (``run_plan``).
 
 The public functions (``matmul``, ``mm``, ``bmm``, ...) are in ``_matmul.pxi``.
 """
+from cython.parallel cimport prange
 from libc.limits cimport INT_MAX
 from libc.stdint cimport uint8_t, int8_t, int16_t, int32_t, int64_t
 
@@ -41,6 +44,13 @@ from ember._core._tensor import from_numpy
 cdef extern from "ember/strided.h":
     enum:
         EM_MAX_DIMS
+    int em_get_num_threads() noexcept nogil
+
+# Multiply-adds below which a product runs on one thread.
+cdef double BLAS_GRAIN = 1 << 17
+# Rows or columns of C given to each thread come in multiples of this.
+cdef enum:
+    SPLIT_ALIGN = 32
 
 cdef extern from "ember/gemm.h" nogil:
     void em_gemm_uint8(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
@@ -302,28 +312,32 @@ cdef void scale(blas_t *c, Py_ssize_t m, Py_ssize_t n, Py_ssize_t rs, Py_ssize_t
                 c[i * rs + j * cs] = beta * c[i * rs + j * cs]
 
 
-cdef void blas_one(const Plan *p, blas_t *a, blas_t *b, blas_t *c,
-                   double complex beta_value) noexcept nogil:
-    """One matrix of the batch through BLAS."""
+cdef void blas_one(const Plan *p, blas_t *a, blas_t *b, blas_t *c, Py_ssize_t rows,
+                   Py_ssize_t cols, double complex beta_value) noexcept nogil:
+    """One matrix of the batch through BLAS: the first `rows` rows and `cols` columns of C.
+
+    A part of C is the product of the same BLAS call on fewer rows of A or
+    fewer columns of B; the leading-dimension rules hold for the part too.
+    """
     cdef blas_t alpha = as_blas(p.alpha, a), beta = as_blas(beta_value, a), s
     cdef const Operand *A = &p.op[0]
     cdef const Operand *B = &p.op[1]
     cdef const Operand *C = &p.op[2]
-    cdef int m = <int>p.m, n = <int>p.n, k = <int>p.k
+    cdef int m = <int>rows, n = <int>cols, k = <int>p.k
     cdef int lda = A.ld, ldb = B.ld, ldc = C.ld
     cdef int inca = 1 if k == 1 else <int>A.cs
     cdef int incb = 1 if k == 1 else <int>B.rs
     cdef int incc
     cdef char N = b'N', T = b'T'
     if p.kind == K_SCALE:
-        scale(c, p.m, p.n, C.rs, C.cs, beta)
+        scale(c, rows, cols, C.rs, C.cs, beta)
     elif p.kind == K_DOT:
         s = blas_dot(&k, a, &inca, b, &incb, p.conj_a)
         c[0] = alpha * s if beta == 0 else alpha * s + beta * c[0]
     elif p.kind == K_GEMV_COL:
         incc = <int>C.rs
         if beta == 0:
-            scale(c, p.m, 1, C.rs, 0, beta)     # BLAS may scale old NaNs by zero
+            scale(c, rows, 1, C.rs, 0, beta)    # BLAS may scale old NaNs by zero
         if A.layout == ROW_MAJOR:
             blas_gemv(&T, &k, &m, &alpha, a, &lda, b, &incb, &beta, c, &incc)
         else:
@@ -331,7 +345,7 @@ cdef void blas_one(const Plan *p, blas_t *a, blas_t *b, blas_t *c,
     elif p.kind == K_GEMV_ROW:
         incc = <int>C.cs
         if beta == 0:
-            scale(c, 1, p.n, 0, C.cs, beta)
+            scale(c, 1, cols, 0, C.cs, beta)
         if B.layout == ROW_MAJOR:
             blas_gemv(&N, &n, &k, &alpha, b, &ldb, a, &inca, &beta, c, &incc)
         else:
@@ -368,46 +382,152 @@ cdef void int_one(const Plan *p, char *a, char *b, char *c, int64_t beta) noexce
                       <uint8_t *>c, C.rs, C.cs, <uint8_t>p.ialpha, <uint8_t>beta)
 
 
-cdef void run_plan(const Plan *p) noexcept nogil:
-    """Run every matrix of the batch, stepping the operands with an odometer."""
-    cdef Py_ssize_t idx[EM_MAX_DIMS]
+cdef void one_matrix(const Plan *p, char *a, char *b, char *c, Py_ssize_t rows,
+                     Py_ssize_t cols, double complex beta, int64_t ibeta) noexcept nogil:
+    """One matrix of the batch (or its first rows x cols part), by dtype."""
+    cdef int dt = p.dtype
+    if dt == EM_FLOAT32:
+        blas_one(p, <float *>a, <float *>b, <float *>c, rows, cols, beta)
+    elif dt == EM_FLOAT64:
+        blas_one(p, <double *>a, <double *>b, <double *>c, rows, cols, beta)
+    elif dt == EM_COMPLEX64:
+        blas_one(p, <cfloat_t *>a, <cfloat_t *>b, <cfloat_t *>c, rows, cols, beta)
+    elif dt == EM_COMPLEX128:
+        blas_one(p, <cdouble_t *>a, <cdouble_t *>b, <cdouble_t *>c, rows, cols, beta)
+    else:
+        int_one(p, a, b, c, ibeta)
+
+
+cdef void split_matrix(const Plan *p, char *a, char *b, char *c, double complex beta,
+                       int nthreads) noexcept nogil:
+    """One matrix with its rows (or columns) of C shared out across OpenMP threads."""
+    cdef Py_ssize_t isz = em_itemsize[p.dtype]
+    cdef bint by_rows = p.kind == K_GEMV_COL or (p.kind == K_GEMM and p.m >= p.n)
+    cdef Py_ssize_t extent = p.m if by_rows else p.n
+    cdef Py_ssize_t chunk = (extent + nthreads - 1) // nthreads
+    cdef Py_ssize_t t, lo, n_chunks
+    if chunk > SPLIT_ALIGN:            # whole register tiles of the BLAS kernel per thread
+        chunk = (chunk + SPLIT_ALIGN - 1) // SPLIT_ALIGN * SPLIT_ALIGN
+    n_chunks = (extent + chunk - 1) // chunk
+    for t in prange(n_chunks, num_threads=nthreads, schedule="static"):
+        lo = t * chunk
+        if by_rows:
+            one_matrix(p, a + lo * p.op[0].rs * isz, b, c + lo * p.op[2].rs * isz,
+                       min(chunk, extent - lo), p.n, beta, p.ibeta)
+        else:
+            one_matrix(p, a, b + lo * p.op[1].cs * isz, c + lo * p.op[2].cs * isz,
+                       p.m, min(chunk, extent - lo), beta, p.ibeta)
+
+
+cdef void batch_offsets(const Plan *p, Py_ssize_t t, Py_ssize_t *off) noexcept nogil:
+    """Byte offsets of matrix `t` of the batch in A, B and C."""
+    cdef int d
+    cdef Py_ssize_t i
+    off[0] = off[1] = off[2] = 0
+    for d in range(p.nbd - 1, -1, -1):
+        i = t % p.bshape[d]
+        t = t // p.bshape[d]
+        off[0] += i * p.op[0].bs[d]
+        off[1] += i * p.op[1].bs[d]
+        off[2] += i * p.op[2].bs[d]
+
+
+cdef void run_plan(const Plan *p, int nthreads) noexcept nogil:
+    """Run every matrix of the batch on up to `nthreads` OpenMP threads.
+
+    BLAS itself runs single-threaded (see `single_threaded_blas`): ember's
+    threads share out the matrices of a batch, or the rows or columns of one
+    large product, so that BLAS and ember's elementwise kernels use one pool of
+    threads instead of two that spin against each other.
+    """
     cdef Py_ssize_t total = 1, t
-    cdef int d, dt = p.dtype
-    cdef char *pa = p.op[0].data
-    cdef char *pb = p.op[1].data
-    cdef char *pc = p.op[2].data
+    cdef Py_ssize_t off[3]
+    cdef int d
+    cdef double work = <double>p.m * <double>p.n * <double>(p.k if p.k > 0 else 1)
     cdef double complex beta = p.beta
     cdef int64_t ibeta = p.ibeta
+    cdef bint blas = is_blas_dtype(p.dtype)
     for d in range(p.nbd):
         total *= p.bshape[d]
-        idx[d] = 0
+    if nthreads > 1 and total * work < BLAS_GRAIN:
+        nthreads = 1
+    if nthreads > 1 and not p.accumulate and total > 1 and (
+            total >= 4 * nthreads or total % nthreads == 0 or not blas
+            or work < BLAS_GRAIN or p.kind == K_DOT):
+        # whole matrices per thread (the integer kernel then runs serially inside)
+        for t in prange(total, num_threads=nthreads, schedule="static"):
+            batch_offsets(p, t, off)
+            one_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1],
+                       p.op[2].data + off[2], p.m, p.n, beta, ibeta)
+        return
     for t in range(total):
-        if dt == EM_FLOAT32:
-            blas_one(p, <float *>pa, <float *>pb, <float *>pc, beta)
-        elif dt == EM_FLOAT64:
-            blas_one(p, <double *>pa, <double *>pb, <double *>pc, beta)
-        elif dt == EM_COMPLEX64:
-            blas_one(p, <cfloat_t *>pa, <cfloat_t *>pb, <cfloat_t *>pc, beta)
-        elif dt == EM_COMPLEX128:
-            blas_one(p, <cdouble_t *>pa, <cdouble_t *>pb, <cdouble_t *>pc, beta)
+        batch_offsets(p, t, off)
+        if (nthreads > 1 and blas and work >= BLAS_GRAIN
+                and (p.kind == K_GEMM or p.kind == K_GEMV_COL or p.kind == K_GEMV_ROW)):
+            split_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1], p.op[2].data + off[2],
+                         beta, nthreads)
         else:
-            int_one(p, pa, pb, pc, ibeta)
+            one_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1], p.op[2].data + off[2],
+                       p.m, p.n, beta, ibeta)
         if p.accumulate:
             beta = 1
             ibeta = 1
-        d = p.nbd - 1
-        while d >= 0:
-            idx[d] += 1
-            pa += p.op[0].bs[d]
-            pb += p.op[1].bs[d]
-            pc += p.op[2].bs[d]
-            if idx[d] < p.bshape[d]:
-                break
-            pa -= p.op[0].bs[d] * p.bshape[d]
-            pb -= p.op[1].bs[d] * p.bshape[d]
-            pc -= p.op[2].bs[d] * p.bshape[d]
-            idx[d] = 0
-            d -= 1
+
+
+# ---------------------------------------------------------------- one pool of threads
+
+ctypedef int (*get_threads_fn)() noexcept nogil
+ctypedef void (*set_threads_fn)(int) noexcept nogil
+
+cdef get_threads_fn blas_get_threads = NULL
+cdef set_threads_fn blas_set_threads = NULL
+cdef bint blas_looked_up = False
+
+
+cdef int single_threaded_blas() except -1:
+    """Keep SciPy's BLAS on one thread: ember's OpenMP threads call it in parallel.
+
+    Two thread pools on the same cores (OpenBLAS's pthreads and ember's OpenMP,
+    each busy-waiting after its work) slow alternating BLAS and elementwise
+    calls down by orders of magnitude, so BLAS joins ember's pool instead, as
+    in PyTorch.  The thread count is checked on every call because
+    ``ember.set_num_threads`` (through threadpoolctl) sets every BLAS to n.
+    """
+    if not blas_looked_up:
+        _find_scipy_blas()
+    if blas_get_threads != NULL and blas_get_threads() != 1:
+        blas_set_threads(1)
+    return 0
+
+
+def _find_scipy_blas():
+    """Find the BLAS library behind ``scipy.linalg.cython_blas`` and pin it to one thread.
+
+    With SciPy's wheels it is the OpenBLAS in SciPy's own folder; elsewhere
+    (a shared system BLAS) every BLAS library loaded is pinned.
+    """
+    global blas_get_threads, blas_set_threads, blas_looked_up
+    import ctypes
+    import os
+
+    import scipy
+    from threadpoolctl import ThreadpoolController
+
+    blas_looked_up = True
+    root = os.path.dirname(scipy.__file__)
+    libs = ThreadpoolController().select(user_api="blas").lib_controllers
+    own = [lib for lib in libs if lib.filepath.startswith((root + os.sep, root + ".libs" + os.sep))]
+    for lib in own or libs:
+        if lib.internal_api == "openblas":
+            dll = ctypes.CDLL(lib.filepath)
+            for prefix in ("scipy_", ""):
+                for suffix in ("", "64_", "_64"):
+                    getter = getattr(dll, f"{prefix}openblas_get_num_threads{suffix}", None)
+                    setter = getattr(dll, f"{prefix}openblas_set_num_threads{suffix}", None)
+                    if getter is not None and setter is not None and blas_get_threads == NULL:
+                        blas_get_threads = <get_threads_fn><size_t>ctypes.cast(getter, ctypes.c_void_p).value
+                        blas_set_threads = <set_threads_fn><size_t>ctypes.cast(setter, ctypes.c_void_p).value
+        lib.set_num_threads(1)
 
 
 # ---------------------------------------------------------------- planning from tensors
@@ -469,7 +589,7 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
     caller has checked shapes and dtypes; `c` may alias the inputs.
     """
     cdef Plan p
-    cdef int dt = a._dtype, cdt, d
+    cdef int dt = a._dtype, cdt, d, nthreads
     cdef Py_ssize_t total = 1
     cdef Tensor target = c
     cdef bint beta_zero
@@ -519,8 +639,11 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
 
     fold_batch(&p)
     choose_kind(&p)
+    nthreads = em_get_num_threads()
+    if nthreads > 1 and is_blas_dtype(cdt):
+        single_threaded_blas()
     with nogil:
-        run_plan(&p)
+        run_plan(&p, nthreads)
     if target is not c:
         copy_into(c, target)
     return c
