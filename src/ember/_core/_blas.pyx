@@ -419,17 +419,14 @@ cdef void split_matrix(const Plan *p, char *a, char *b, char *c, double complex 
                        p.m, min(chunk, extent - lo), beta, p.ibeta)
 
 
-cdef void batch_offsets(const Plan *p, Py_ssize_t t, Py_ssize_t *off) noexcept nogil:
-    """Byte offsets of matrix `t` of the batch in A, B and C."""
+cdef Py_ssize_t batch_offset(const Plan *p, int which, Py_ssize_t t) noexcept nogil:
+    """Byte offset of matrix `t` of the batch in operand `which`."""
     cdef int d
-    cdef Py_ssize_t i
-    off[0] = off[1] = off[2] = 0
+    cdef Py_ssize_t off = 0
     for d in range(p.nbd - 1, -1, -1):
-        i = t % p.bshape[d]
+        off += (t % p.bshape[d]) * p.op[which].bs[d]
         t = t // p.bshape[d]
-        off[0] += i * p.op[0].bs[d]
-        off[1] += i * p.op[1].bs[d]
-        off[2] += i * p.op[2].bs[d]
+    return off
 
 
 cdef void run_plan(const Plan *p, int nthreads) noexcept nogil:
@@ -441,7 +438,9 @@ cdef void run_plan(const Plan *p, int nthreads) noexcept nogil:
     threads instead of two that spin against each other.
     """
     cdef Py_ssize_t total = 1, t
-    cdef Py_ssize_t off[3]
+    cdef char *a
+    cdef char *b
+    cdef char *c
     cdef int d
     cdef double work = <double>p.m * <double>p.n * <double>(p.k if p.k > 0 else 1)
     cdef double complex beta = p.beta
@@ -456,19 +455,18 @@ cdef void run_plan(const Plan *p, int nthreads) noexcept nogil:
             or work < BLAS_GRAIN or p.kind == K_DOT):
         # whole matrices per thread (the integer kernel then runs serially inside)
         for t in prange(total, num_threads=nthreads, schedule="static"):
-            batch_offsets(p, t, off)
-            one_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1],
-                       p.op[2].data + off[2], p.m, p.n, beta, ibeta)
+            one_matrix(p, p.op[0].data + batch_offset(p, 0, t), p.op[1].data + batch_offset(p, 1, t),
+                       p.op[2].data + batch_offset(p, 2, t), p.m, p.n, beta, ibeta)
         return
     for t in range(total):
-        batch_offsets(p, t, off)
+        a = p.op[0].data + batch_offset(p, 0, t)
+        b = p.op[1].data + batch_offset(p, 1, t)
+        c = p.op[2].data + batch_offset(p, 2, t)
         if (nthreads > 1 and blas and work >= BLAS_GRAIN
                 and (p.kind == K_GEMM or p.kind == K_GEMV_COL or p.kind == K_GEMV_ROW)):
-            split_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1], p.op[2].data + off[2],
-                         beta, nthreads)
+            split_matrix(p, a, b, c, beta, nthreads)
         else:
-            one_matrix(p, p.op[0].data + off[0], p.op[1].data + off[1], p.op[2].data + off[2],
-                       p.m, p.n, beta, ibeta)
+            one_matrix(p, a, b, c, p.m, p.n, beta, ibeta)
         if p.accumulate:
             beta = 1
             ibeta = 1
