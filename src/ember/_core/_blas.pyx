@@ -638,7 +638,7 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
     fold_batch(&p)
     choose_kind(&p)
     nthreads = em_get_num_threads()
-    if nthreads > 1 and is_blas_dtype(cdt):
+    if is_blas_dtype(cdt):
         single_threaded_blas()
     with nogil:
         run_plan(&p, nthreads)
