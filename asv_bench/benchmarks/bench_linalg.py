@@ -126,3 +126,19 @@ class AddMM:
 
     def time_addbmm(self, n, dtype):
         ember.addbmm(self.a, self.batch_a, self.batch_b)
+
+
+class MatmulThenElementwise:
+    """A product followed by elementwise kernels, as in a linear layer: BLAS and ember's
+    OpenMP kernels share one pool of threads instead of spinning against each other."""
+
+    params = ([256, 512], ["float32"])
+    param_names = ["n", "dtype"]
+
+    def setup(self, n, dtype):
+        self.x = _random((n, n), dtype, 0)
+        self.w = _random((n, n), dtype, 1)
+        self.bias = _random((n,), dtype, 2)
+
+    def time_linear(self, n, dtype):
+        ember.exp(self.x @ self.w + self.bias)
