@@ -50,7 +50,7 @@ cdef extern from "ember/strided.h":
 cdef double BLAS_GRAIN = 1 << 17
 # Rows or columns of C given to each thread come in multiples of this.
 cdef enum:
-    SPLIT_ALIGN = 32
+    SPLIT_ALIGN = 8
 
 cdef extern from "ember/gemm.h" nogil:
     void em_gemm_uint8(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
