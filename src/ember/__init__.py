@@ -33,6 +33,9 @@ from ember.ops.elementwise import functions as _elementwise_functions
 globals().update(_elementwise_functions)
 del _elementwise_functions
 
+# ---- linalg: the matmul family
+from ember.ops.linalg import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm, addbmm)
+
 __version__ = "0.1.0.dev0"
 
 
