@@ -33,6 +33,12 @@ from ember.ops.elementwise import functions as _elementwise_functions
 globals().update(_elementwise_functions)
 del _elementwise_functions
 
+# index ops: advanced indexing hooks, gather/scatter, masked fill, nonzero, joining
+from ember.ops.index import (
+    cat, concat, concatenate, stack, index_select, gather, scatter, scatter_add, index_put,
+    masked_fill, nonzero,
+)
+
 __version__ = "0.1.0.dev0"
 
 
