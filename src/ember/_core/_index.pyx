@@ -129,7 +129,10 @@ cdef int _wrap_dim(object dim, int ndim) except -1:
 
 
 cdef inline bint _is_number(object v):
-    return isinstance(v, (int, float, complex, np.number, np.bool_))
+    if isinstance(v, (int, float, complex, np.number, np.bool_)):
+        return True
+    # NumPy scalars of extension dtypes (ml_dtypes.bfloat16) hold a Python number
+    return isinstance(v, np.generic) and isinstance(v.item(), (int, float, complex))
 
 
 cdef Tensor _tensor_arg(object obj, str op, str name):
