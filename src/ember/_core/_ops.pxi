@@ -474,26 +474,19 @@ def masked_fill_(Tensor self, Tensor mask, value):
     """
     cdef em_fill_ctx ctx
     cdef Py_ssize_t strides[64]
+    cdef Py_ssize_t shape[64]
     cdef em_iter it
-    cdef int k, src
+    cdef int k, nd
     _check_cpu(self, "masked_fill_")
     _check_same_device(self, mask, "masked_fill_")
     if mask._dtype != EM_BOOL:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{_META_NAMES[mask._dtype]}")
     value = _scalar_of(value, "masked_fill_")
-    if mask._ndim > self._ndim:
-        shape = _core.broadcast_shapes(tuple(_sizes(self)), tuple(_sizes(mask)))
+    nd = _broadcast_pair(self, mask, shape)
+    if nd != self._ndim or any(shape[k] != self._shape[k] for k in range(nd)):
         raise RuntimeError(f"output with shape {_sizes(self)} doesn't match the broadcast shape "
-                           f"{list(shape)}")
-    for k in range(mask._ndim):
-        src = self._ndim - mask._ndim + k
-        if mask._shape[k] != 1 and mask._shape[k] != self._shape[src]:
-            if self._shape[src] == 1:
-                raise RuntimeError(f"output with shape {_sizes(self)} doesn't match the broadcast "
-                                   f"shape {list(_core.broadcast_shapes(tuple(_sizes(self)), tuple(_sizes(mask))))}")
-            raise RuntimeError(f"The size of tensor a ({self._shape[src]}) must match the size of "
-                               f"tensor b ({mask._shape[k]}) at non-singleton dimension {src}")
+                           f"{_ints(shape, nd)}")
     _check_writable(self)
     memset(ctx.value, 0, sizeof(ctx.value))
     _write_value(<char *>ctx.value, self._dtype, value)
@@ -521,12 +514,27 @@ def masked_fill(Tensor input, Tensor mask, value):
     >>> ember.masked_fill(x, x < 0, 0.0)
     tensor([1., 0., 3.])
     """
+    cdef Py_ssize_t shape[64]
     if mask._dtype != EM_BOOL:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{_META_NAMES[mask._dtype]}")
-    shape = _core.broadcast_shapes(tuple(_sizes(input)), tuple(_sizes(mask)))
-    cdef Tensor out = _copy_of(_core.expand(input, tuple(shape)), input._dtype)
+    cdef int nd = _broadcast_pair(mask, input, shape)
+    cdef Tensor out = _copy_of(_core.expand(input, tuple(_ints(shape, nd))), input._dtype)
     return masked_fill_(out, mask, value)
+
+
+cdef int _broadcast_pair(Tensor a, Tensor b, Py_ssize_t *shape) except -1:
+    """The broadcast shape of `a` and `b` (returns its ndim), with PyTorch's error message."""
+    cdef int nd = max(a._ndim, b._ndim), d
+    cdef Py_ssize_t sa, sb
+    for d in range(nd):
+        sa = a._shape[d - (nd - a._ndim)] if d >= nd - a._ndim else 1
+        sb = b._shape[d - (nd - b._ndim)] if d >= nd - b._ndim else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b "
+                               f"({sb}) at non-singleton dimension {d}")
+        shape[d] = sb if sa == 1 else sa
+    return nd
 
 
 # ---------------------------------------------------------------- nonzero
