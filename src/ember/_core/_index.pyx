@@ -3,9 +3,10 @@
 
 The C loops live in ``index.c.in`` (see ``ember/index.h``); this module checks
 arguments as PyTorch does, lays out the strided iteration and runs the loops.
-Advanced indexing (``_indexing.pxi``) turns an index into a view plus a list of
-index tensors, then into one gather or scatter over the result's shape; joining
-(``_join.pxi``) copies each input into a slice of the output.
+Advanced indexing (``_advanced_indexing.pxi``) turns an index into a view plus
+index tensors, then into one gather or scatter over the result's shape; the
+named ops are in ``_gather_scatter.pxi``; joining (``_join.pxi``) copies each
+input into a slice of the output.
 """
 cimport cython
 from libc.string cimport memcpy, memset
@@ -333,6 +334,6 @@ cdef int _check_indices(Tensor index, Py_ssize_t size, bint wrap, em_index_ctx *
     return 0
 
 
-include "_indexing.pxi"
-include "_ops.pxi"
+include "_advanced_indexing.pxi"
+include "_gather_scatter.pxi"
 include "_join.pxi"

@@ -137,12 +137,34 @@ def cat(tensors, dim=0, *, out=None):
 
 
 def concat(tensors, dim=0, *, out=None):
-    """Alias of :func:`cat`."""
+    """Concatenate ``tensors`` along ``dim`` (alias of :func:`cat`).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+    dim : int, optional
+    out : Tensor, optional
+
+    Returns
+    -------
+    Tensor
+    """
     return cat(tensors, dim, out=out)
 
 
 def concatenate(tensors, axis=0, out=None):
-    """Alias of :func:`cat` with NumPy's argument name ``axis``."""
+    """Concatenate ``tensors`` along ``axis`` (alias of :func:`cat`, NumPy's argument name).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+    axis : int, optional
+    out : Tensor, optional
+
+    Returns
+    -------
+    Tensor
+    """
     return cat(tensors, axis, out=out)
 
 

@@ -22,14 +22,17 @@ _advanced_index_hooks["setitem"] = advanced_setitem
 
 
 def _nonzero_method(self, *, as_tuple=False):
+    """Indices of the nonzero elements (see :func:`ember.nonzero`)."""
     return nonzero(self, as_tuple=as_tuple)
 
 
 def _index_select_method(self, dim, index):
+    """Entries at positions ``index`` along ``dim`` (see :func:`ember.index_select`)."""
     return index_select(self, dim, index)
 
 
 def _gather_method(self, dim, index, *, sparse_grad=False):
+    """Values along ``dim`` at positions ``index`` (see :func:`ember.gather`)."""
     return gather(self, dim, index, sparse_grad=sparse_grad)
 
 

@@ -1,4 +1,4 @@
-# The index ops' entry points: advanced getitem/setitem, index_put, index_select,
+# The index ops: advanced getitem/setitem entry points, index_put, index_select,
 # gather, scatter, scatter_add, masked_fill and nonzero.  Included by _index.pyx.
 
 # ---------------------------------------------------------------- advanced indexing
@@ -6,8 +6,22 @@
 def advanced_getitem(Tensor self, index):
     """``self[index]`` for an index holding advanced items (the Tensor getitem hook).
 
-    Basic items make a view; integer tensors, lists, arrays and boolean masks
-    then select a copy, placed as PyTorch places them.
+    Basic items (ints, slices, None, Ellipsis, integer scalars and 0-dim integer
+    tensors) make a view; integer tensors, lists, arrays, boolean masks and
+    True/False then select a copy.  The broadcast shape of the index tensors
+    replaces the indexed dimensions where they are adjacent, else it goes first.
+
+    Parameters
+    ----------
+    self : Tensor
+    index : object
+        The index as written: a tuple, or one item (a short list holding
+        sequences, slices, None or Ellipsis reads as a tuple, as in PyTorch).
+
+    Returns
+    -------
+    Tensor
+        A view when the index holds no advanced item, else a new tensor.
     """
     _check_cpu(self, "index")
     cdef _Parsed parsed = _parse(self, _index_tuple(index))
@@ -19,10 +33,18 @@ def advanced_getitem(Tensor self, index):
 def advanced_setitem(Tensor self, index, value, accumulate=False):
     """``self[index] = value`` for an index holding advanced items (the Tensor setitem hook).
 
-    ``value`` (a tensor, array, list or number) is converted to ``self``'s dtype
-    and broadcast to the indexing result; with repeated indices the last write
-    wins.  With ``accumulate=True`` values are added instead, repeated indices
-    summing (the backward of indexing uses this).
+    Parameters
+    ----------
+    self : Tensor
+    index : object
+        As for :func:`advanced_getitem`.
+    value : Tensor, array, list or number
+        Converted to ``self``'s dtype and broadcast to the indexing result
+        (leading size-1 dimensions may be dropped).  With repeated indices the
+        last write wins.
+    accumulate : bool, optional
+        Add ``value`` instead of writing it; repeated indices then sum (the
+        backward of indexing uses this).
     """
     _check_cpu(self, "index_put_")
     _check_writable(self)
@@ -108,7 +130,19 @@ def index_put_(Tensor self, indices, values, accumulate=False):
 
 
 def index_put(Tensor input, indices, values, accumulate=False):
-    """Out-of-place :func:`index_put_`: a copy of ``input`` with ``values`` put at ``indices``."""
+    """A copy of ``input`` with ``values`` put at ``indices`` (out-of-place :func:`index_put_`).
+
+    Parameters
+    ----------
+    input : Tensor
+    indices : tuple of Tensor
+    values : Tensor
+    accumulate : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
     return index_put_(_copy_of(input, input._dtype), indices, values, accumulate)
 
 
@@ -402,7 +436,20 @@ def scatter_(Tensor self, dim, Tensor index, src=None, *, value=None, reduce=Non
 
 
 def scatter(Tensor input, dim, Tensor index, src=None, *, value=None, reduce=None):
-    """Out-of-place :func:`scatter_`: a copy of ``input`` with ``src`` scattered into it.
+    """A copy of ``input`` with ``src`` scattered into it (out-of-place :func:`scatter_`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+    index : Tensor
+    src : Tensor or number
+    value : number, optional
+    reduce : {'add', 'multiply'}, optional
+
+    Returns
+    -------
+    Tensor
 
     Examples
     --------
@@ -441,7 +488,18 @@ def scatter_add_(Tensor self, dim, Tensor index, Tensor src):
 
 
 def scatter_add(Tensor input, dim, Tensor index, Tensor src):
-    """Out-of-place :func:`scatter_add_`.
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (see :func:`scatter_add_`).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int
+    index : Tensor
+    src : Tensor
+
+    Returns
+    -------
+    Tensor
 
     Examples
     --------
@@ -506,6 +564,17 @@ def masked_fill_(Tensor self, Tensor mask, value):
 
 def masked_fill(Tensor input, Tensor mask, value):
     """``input`` with ``value`` where ``mask`` is True; ``input`` and ``mask`` broadcast together.
+
+    Parameters
+    ----------
+    input : Tensor
+    mask : Tensor
+        A bool tensor.
+    value : number or 0-dim Tensor
+
+    Returns
+    -------
+    Tensor
 
     Examples
     --------
