@@ -190,6 +190,10 @@ def test_scatter_add_repeated_indices_sum():
     y = ember.ones(2, 2, dtype=ember.int32)
     y.scatter_(1, ember.tensor([[1, 1], [0, 0]]), 3, reduce="multiply")
     assert y.tolist() == [[1, 9], [9, 1]]
+    z = ember.zeros(2, 3, dtype=ember.complex64)
+    z.scatter_add_(1, ember.tensor([[2, 2], [0, 2]], dtype=ember.int32),
+                   ember.tensor([[1j, 2.0], [3.0, 4j]], dtype=ember.complex64))
+    assert z.tolist() == [[0, 0, 2 + 1j], [3, 0, 4j]]
 
 
 def test_scatter_errors_match_torch():
@@ -236,8 +240,9 @@ def test_index_put_values(dtype):
     a = values((4, 3), dtype)
     v = values((5, 3), dtype, seed=4)
     idx = np.array([3, 0, 3, 3, 1])
-    for name, t, ref in views(a)[:3]:
-        acc = ember.index_put(t, (ember.from_numpy(idx),), ember.from_numpy(v), accumulate=True)
+    for k, (name, t, ref) in enumerate(views(a)[:3]):
+        index = ember.from_numpy(idx.astype(np.int32 if k % 2 else np.int64))
+        acc = ember.index_put(t, (index,), ember.from_numpy(v), accumulate=True)
         want = ref.copy()
         if want.dtype == bool:
             for k, r in enumerate(idx):

@@ -215,3 +215,36 @@ def test_setitem_matches_numpy(case, form):
     target = view[..., ::-1] if base.ndim else view
     target[tuple(_ember_item(i, form) for i in items)] = value
     np.testing.assert_array_equal(target.numpy(), expected)
+
+
+@SETTINGS
+@given(index_cases(negative_steps=True))
+def test_basic_index_is_a_view(case):
+    shape, items = case
+    # advanced items replaced by the basic items spanning the same dims
+    basic = []
+    for it in items:
+        if it[0] == "array":
+            basic.append(slice(None))
+        elif it[0] == "mask":
+            basic.extend([slice(None)] * it[1].ndim)
+        elif it[0] == "bool":
+            basic.append(None)
+        else:
+            basic.append(_plain_item(it))
+    basic = tuple(basic)
+    base = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
+    # a negative-stride holder of the same values
+    holder = base[::-1].copy()[::-1] if base.ndim else base.copy()
+    t = ember.from_numpy(holder)
+    view = t[basic]
+    expected = base.copy()
+    sub = expected[basic]
+    assert tuple(view.shape) == sub.shape
+    np.testing.assert_array_equal(view.numpy(), sub)
+    view.fill_(-1)                        # writes through the view reach the base
+    if isinstance(sub, np.ndarray):
+        sub[...] = -1
+    else:
+        expected[basic] = -1
+    np.testing.assert_array_equal(t.numpy(), expected)
