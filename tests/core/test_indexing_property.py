@@ -88,7 +88,9 @@ def _ember_item(item, form):
         return [ember.tensor(item[1]), ember.tensor(item[1], dtype=ember.int32), item[1],
                 item[1].tolist()][form % 4]
     if kind == "mask":
-        return [ember.tensor(item[1]), item[1], ember.tensor(item[1])][form % 3]
+        # a list of bools (empty lists would read as integer indices)
+        as_list = item[1].tolist() if item[1].size else item[1]
+        return [ember.tensor(item[1]), item[1], as_list][form % 3]
     return _plain_item(item)
 
 

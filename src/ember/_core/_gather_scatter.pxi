@@ -534,7 +534,7 @@ def masked_fill_(Tensor self, Tensor mask, value):
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t shape[64]
     cdef em_iter it
-    cdef int k, nd
+    cdef int nd
     _check_cpu(self, "masked_fill_")
     _check_same_device(self, mask, "masked_fill_")
     if mask._dtype != EM_BOOL:
@@ -542,7 +542,7 @@ def masked_fill_(Tensor self, Tensor mask, value):
                            f"{_META_NAMES[mask._dtype]}")
     value = _scalar_of(value, "masked_fill_")
     nd = _broadcast_pair(self, mask, shape)
-    if nd != self._ndim or any(shape[k] != self._shape[k] for k in range(nd)):
+    if nd != self._ndim or memcmp(shape, self._shape, nd * sizeof(Py_ssize_t)) != 0:
         raise RuntimeError(f"output with shape {_sizes(self)} doesn't match the broadcast shape "
                            f"{_ints(shape, nd)}")
     _check_writable(self)

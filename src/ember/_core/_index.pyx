@@ -8,8 +8,7 @@ index tensors, then into one gather or scatter over the result's shape; the
 named ops are in ``_gather_scatter.pxi``; joining (``_join.pxi``) copies each
 input into a slice of the output.
 """
-cimport cython
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t
 
 import operator
@@ -18,11 +17,11 @@ import warnings
 import numpy as np
 
 from ember._core._tensor cimport (
-    Tensor, Storage, device, new_tensor, new_like_layout, make_view, set_dims, copy_into,
+    Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_run, EM_MAX_DIMS, EM_GRAIN_SIZE, DEV_CPU,
 )
 from ember._core._dtype cimport (
-    dtype, dtype_of, promote_nums, em_itemsize, em_category, em_float_to_half,
+    dtype_of, promote_nums, em_itemsize, em_category, em_float_to_half,
     em_float_to_bfloat16,
     EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
@@ -153,7 +152,6 @@ cdef int _write_value(char *p, int dt, object v) except -1:
     """Store number `v` as dtype `dt` at `p`, refusing values the dtype cannot hold (as PyTorch)."""
     cdef double re, im, limit
     cdef int64_t iv
-    cdef float f
     if isinstance(v, np.generic):
         v = v.item()
     if not isinstance(v, (int, float, complex)):

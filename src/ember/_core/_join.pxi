@@ -207,7 +207,7 @@ def stack(tensors, dim=0, *, out=None):
     d = _wrap_dim(dim, nd + 1)
     for i in range(1, len(ts)):
         t = <Tensor>ts[i]
-        if t._ndim != nd or any(t._shape[k] != ref._shape[k] for k in range(nd)):
+        if t._ndim != nd or memcmp(t._shape, ref._shape, nd * sizeof(Py_ssize_t)) != 0:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{_sizes(ref)} at entry 0 and {_sizes(t)} at entry {i}")
     dt = _joined_dtype(ts, "stack")
