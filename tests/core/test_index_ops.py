@@ -384,3 +384,15 @@ def test_nonzero_edge_cases_match_torch():
     out = ember.empty(0, dtype=ember.int64)
     ember.nonzero(ember.tensor([0, 1, 1]), out=out)
     assert out.tolist() == [[1], [2]]
+
+
+def test_none_and_wrong_types_raise_type_error():
+    x, i = ember.zeros(3), ember.tensor([0])
+    calls = [lambda: ember.gather(None, 0, i), lambda: ember.gather(x, 0, None),
+             lambda: ember.index_select(x, 0, [0]), lambda: ember.scatter_add(x, 0, i, None),
+             lambda: ember.masked_fill(x, None, 1.0), lambda: ember.nonzero(None),
+             lambda: ember.index_put(None, (i,), x), lambda: ember.scatter(x, 0, i, "a"),
+             lambda: ember.gather(x, "0", i), lambda: ember.stack([x, None])]
+    for call in calls:
+        with pytest.raises(TypeError):
+            call()

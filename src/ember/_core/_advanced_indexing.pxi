@@ -116,7 +116,7 @@ cdef _Parsed _parse(Tensor t, tuple items):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t offset = t._offset, start, stop, step, size, i_val
-    cdef int nd = 0, src = 0, specified = 0, k, fill
+    cdef int nd = 0, src = 0, specified = 0, added = 0, removed = 0, k, fill
     cdef bint seen_ellipsis = False
     cdef Tensor idx
     cdef _Parsed parsed = _Parsed.__new__(_Parsed)
@@ -125,13 +125,16 @@ cdef _Parsed _parse(Tensor t, tuple items):
     for item in items:
         if isinstance(item, Tensor):
             specified += (<Tensor>item)._ndim if (<Tensor>item)._dtype == EM_BOOL else 1
-        elif item is not None and item is not Ellipsis and type(item) is not bool:
+        elif item is None or type(item) is bool:
+            added += 1
+        elif item is not Ellipsis:
             specified += 1
+            removed += type(item) is int
     if specified > t._ndim:
         raise IndexError(f"too many indices for tensor of dimension {t._ndim}")
+    if t._ndim + added - removed > EM_MAX_DIMS:
+        raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
     for item in items:
-        if nd >= EM_MAX_DIMS - 1 or (isinstance(item, Tensor) and nd + (<Tensor>item)._ndim > EM_MAX_DIMS):
-            raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
         if item is None:
             shape[nd] = 1
             strides[nd] = 0
@@ -177,14 +180,13 @@ cdef _Parsed _parse(Tensor t, tuple items):
             size = t._shape[src]
             i_val = item
             if i_val < -size or i_val >= size:
-                raise IndexError(f"index {i_val} is out of bounds for dimension {src} with size {size}")
+                raise IndexError(f"index {i_val} is out of bounds for dimension {src} with "
+                                 f"size {size}")
             if i_val < 0:
                 i_val += size
             offset += i_val * t._strides[src]
             src += 1
     while src < t._ndim:
-        if nd >= EM_MAX_DIMS:
-            raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
         shape[nd] = t._shape[src]
         strides[nd] = t._strides[src]
         nd += 1

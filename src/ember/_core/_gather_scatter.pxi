@@ -3,7 +3,7 @@
 
 # ---------------------------------------------------------------- advanced indexing
 
-def advanced_getitem(Tensor self, index):
+def advanced_getitem(Tensor self not None, index):
     """``self[index]`` for an index holding advanced items (the Tensor getitem hook).
 
     Basic items (ints, slices, None, Ellipsis, integer scalars and 0-dim integer
@@ -30,7 +30,7 @@ def advanced_getitem(Tensor self, index):
     return _gather_plan(_plan(parsed.view, parsed.dims, parsed.indices))
 
 
-def advanced_setitem(Tensor self, index, value, accumulate=False):
+def advanced_setitem(Tensor self not None, index, value, accumulate=False):
     """``self[index] = value`` for an index holding advanced items (the Tensor setitem hook).
 
     Parameters
@@ -61,7 +61,7 @@ def advanced_setitem(Tensor self, index, value, accumulate=False):
     _bump_version(self)
 
 
-def index_put_(Tensor self, indices, values, accumulate=False):
+def index_put_(Tensor self not None, indices, values, accumulate=False):
     """Put ``values`` into ``self`` at ``indices``, in place.
 
     Parameters
@@ -129,7 +129,7 @@ def index_put_(Tensor self, indices, values, accumulate=False):
     return self
 
 
-def index_put(Tensor input, indices, values, accumulate=False):
+def index_put(Tensor input not None, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` put at ``indices`` (out-of-place :func:`index_put_`).
 
     Parameters
@@ -154,7 +154,7 @@ cdef int _check_index_dtype(Tensor index, str op, str expected) except -1:
     return 0
 
 
-def index_select(Tensor input, dim, Tensor index, *, out=None):
+def index_select(Tensor input not None, dim, Tensor index not None, *, out=None):
     """The entries of ``input`` at positions ``index`` along ``dim``.
 
     Parameters
@@ -267,7 +267,10 @@ cdef int _index_iter(em_iter *it, Tensor self, int d, Tensor index, em_index_ctx
     it.ndim = index._ndim
     memcpy(it.shape, index._shape, index._ndim * sizeof(Py_ssize_t))
     for k in range(index._ndim):
-        strides[k] = 0 if (k == d or self._ndim == 0) else self._strides[k] * em_itemsize[self._dtype]
+        if k == d or self._ndim == 0:
+            strides[k] = 0
+        else:
+            strides[k] = self._strides[k] * em_itemsize[self._dtype]
     _set_operand(it, 0, self.ptr(), strides)
     _tensor_strides(index, strides)
     _set_operand(it, 2, index.ptr(), strides)
@@ -276,7 +279,7 @@ cdef int _index_iter(em_iter *it, Tensor self, int d, Tensor index, em_index_ctx
     return 0
 
 
-def gather(Tensor input, dim, Tensor index, *, sparse_grad=False, out=None):
+def gather(Tensor input not None, dim, Tensor index not None, *, sparse_grad=False, out=None):
     """Values of ``input`` along ``dim`` at positions ``index``.
 
     ``out[i][j][k] = input[index[i][j][k]][j][k]`` for ``dim=0`` (and so on).
@@ -406,7 +409,8 @@ cdef object _scatter_source(object src, object value):
     return src
 
 
-def scatter_(Tensor self, dim, Tensor index, src=None, *, value=None, reduce=None):
+def scatter_(Tensor self not None, dim, Tensor index not None, src=None, *, value=None,
+             reduce=None):
     """Write ``src`` (a tensor, or the number ``value``) into ``self`` at ``index`` along ``dim``.
 
     ``self[index[i][j]][j] = src[i][j]`` for ``dim=0`` (and so on).  ``reduce='add'``
@@ -435,7 +439,8 @@ def scatter_(Tensor self, dim, Tensor index, src=None, *, value=None, reduce=Non
     return self
 
 
-def scatter(Tensor input, dim, Tensor index, src=None, *, value=None, reduce=None):
+def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, value=None,
+            reduce=None):
     """A copy of ``input`` with ``src`` scattered into it (out-of-place :func:`scatter_`).
 
     Parameters
@@ -466,7 +471,7 @@ def scatter(Tensor input, dim, Tensor index, src=None, *, value=None, reduce=Non
     return out
 
 
-def scatter_add_(Tensor self, dim, Tensor index, Tensor src):
+def scatter_add_(Tensor self not None, dim, Tensor index not None, Tensor src not None):
     """Add ``src`` into ``self`` at ``index`` along ``dim``; repeated indices sum.
 
     Parameters
@@ -487,7 +492,7 @@ def scatter_add_(Tensor self, dim, Tensor index, Tensor src):
     return self
 
 
-def scatter_add(Tensor input, dim, Tensor index, Tensor src):
+def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src not None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (see :func:`scatter_add_`).
 
     Parameters
@@ -515,7 +520,7 @@ def scatter_add(Tensor input, dim, Tensor index, Tensor src):
 
 # ---------------------------------------------------------------- masked_fill
 
-def masked_fill_(Tensor self, Tensor mask, value):
+def masked_fill_(Tensor self not None, Tensor mask not None, value):
     """Fill ``self`` with ``value`` where the boolean ``mask`` (broadcast to ``self``) is True.
 
     Parameters
@@ -562,7 +567,7 @@ def masked_fill_(Tensor self, Tensor mask, value):
     return self
 
 
-def masked_fill(Tensor input, Tensor mask, value):
+def masked_fill(Tensor input not None, Tensor mask not None, value):
     """``input`` with ``value`` where ``mask`` is True; ``input`` and ``mask`` broadcast together.
 
     Parameters
@@ -608,7 +613,7 @@ cdef int _broadcast_pair(Tensor a, Tensor b, Py_ssize_t *shape) except -1:
 
 # ---------------------------------------------------------------- nonzero
 
-def nonzero(Tensor input, *, out=None, as_tuple=False):
+def nonzero(Tensor input not None, *, out=None, as_tuple=False):
     """Indices of the nonzero elements of ``input``.
 
     Parameters

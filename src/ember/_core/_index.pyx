@@ -264,7 +264,8 @@ cdef int _resize_out(Tensor out, int nd, const Py_ssize_t *shape, int dt, str op
 
 # ---------------------------------------------------------------- running loops
 
-cdef inline void _set_operand(em_iter *it, int k, char *data, const Py_ssize_t *byte_strides) noexcept:
+cdef inline void _set_operand(em_iter *it, int k, char *data,
+                              const Py_ssize_t *byte_strides) noexcept:
     cdef int d
     it.data[k] = data
     for d in range(it.ndim):
@@ -279,7 +280,8 @@ cdef inline void _tensor_strides(Tensor t, Py_ssize_t *out) noexcept:
         out[d] = t._strides[d] * isz
 
 
-cdef inline void _aligned_strides(Tensor t, int nd, const Py_ssize_t *shape, Py_ssize_t *out) noexcept:
+cdef inline void _aligned_strides(Tensor t, int nd, const Py_ssize_t *shape,
+                                  Py_ssize_t *out) noexcept:
     """`t`'s byte strides right-aligned to `shape`, zero where it broadcasts."""
     cdef int d, src
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
@@ -310,7 +312,8 @@ cdef inline int _index_type(Tensor index) noexcept:
     return 1 if index._dtype == EM_INT64 else 0
 
 
-cdef inline void _init_ctx(em_index_ctx *ctx, Py_ssize_t size, Py_ssize_t stride, bint wrap) noexcept:
+cdef inline void _init_ctx(em_index_ctx *ctx, Py_ssize_t size, Py_ssize_t stride,
+                           bint wrap) noexcept:
     ctx.size = size
     ctx.stride = stride
     ctx.wrap = wrap
