@@ -396,3 +396,25 @@ def test_none_and_wrong_types_raise_type_error():
     for call in calls:
         with pytest.raises(TypeError):
             call()
+
+
+def test_writes_into_expanded_tensors_follow_torch():
+    def expanded():
+        return ember.zeros(3).expand(2, 3)
+    with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors is deprecated"):
+        expanded()[[0]] = 1.0
+    with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors is deprecated"):
+        expanded().index_put_((ember.tensor([0]),), ember.tensor(1.0), accumulate=True)
+    with pytest.warns(UserWarning, match="Use of masked_fill_ on expanded tensors is deprecated"):
+        expanded().masked_fill_(ember.ones(2, 3, dtype=ember.bool), 1.0)
+    message = "more than one element of the written-to tensor refers to a single memory location"
+    with pytest.raises(RuntimeError, match=message):
+        expanded().scatter_(0, ember.zeros(1, 3, dtype=ember.int64), 1.0)
+    with pytest.raises(RuntimeError, match=message):
+        expanded().scatter_add_(0, ember.zeros(1, 3, dtype=ember.int64), ember.ones(1, 3))
+    with pytest.raises(RuntimeError, match=message):
+        ember.index_select(ember.zeros(3), 0, ember.tensor([0, 1]), out=ember.zeros(1).expand(2))
+    # an out= of another shape is resized, which gives it memory of its own
+    with pytest.warns(UserWarning, match="resized"):
+        out = ember.cat([ember.ones(3), ember.ones(3)], out=expanded())
+    assert out.shape == (6,) and out.tolist() == [1.0] * 6

@@ -151,6 +151,10 @@ def test_zero_dim_integer_index_is_a_view():
     assert x[ember.tensor(1), :, [0, 1]].shape == (3, 2)
     with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 2"):
         x[ember.tensor(5)]
+    tx = torch.arange(24).reshape(2, 3, 4)
+    for index in [(np.int64(1), None), (None, ember.tensor(0), None, slice(1, 3), np.int32(2))]:
+        tindex = tuple(torch.tensor(0) if isinstance(i, ember.Tensor) else i for i in index)
+        assert x[index].stride() == tx[tindex].stride()
 
 
 def test_repeated_and_negative_indices():

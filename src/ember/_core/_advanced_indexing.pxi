@@ -137,7 +137,8 @@ cdef _Parsed _parse(Tensor t, tuple items):
     for item in items:
         if item is None:
             shape[nd] = 1
-            strides[nd] = 0
+            # PyTorch's unsqueeze stride: the span of the next source dimension
+            strides[nd] = t._shape[src] * t._strides[src] if src < t._ndim else 1
             nd += 1
         elif item is Ellipsis:
             if seen_ellipsis:

@@ -49,6 +49,8 @@ def advanced_setitem(Tensor self not None, index, value, accumulate=False):
     _check_cpu(self, "index_put_")
     _check_writable(self)
     cdef _Parsed parsed = _parse(self, _index_tuple(index))
+    if parsed.indices:
+        _warn_expanded(self, "index_put_", "tensor[indices] = tensor")
     cdef _Plan plan
     if not parsed.indices:
         if accumulate:
@@ -123,6 +125,7 @@ def index_put_(Tensor self not None, indices, values, accumulate=False):
         raise IndexError(f"too many indices for tensor of dimension {self._ndim} (got {pos})")
     if not items:
         raise RuntimeError("index_put_(): expected at least one index tensor")
+    _warn_expanded(self, "index_put_", "tensor[indices] = tensor")
     plan = _plan(self, dims, items)
     _scatter_plan(plan, _values_for(self, v, plan.nd, plan.shape), bool(accumulate))
     _bump_version(self)
@@ -352,6 +355,7 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_gather_shapes(self, d, index, s, "scatter")
     _check_writable(self)
+    _check_no_internal_overlap(self)
     if index._numel == 0:
         return 0
     _check_indices(index, self._shape[d] if self._ndim else 1, False, &ctx)
@@ -551,6 +555,7 @@ def masked_fill_(Tensor self not None, Tensor mask not None, value):
         raise RuntimeError(f"output with shape {_sizes(self)} doesn't match the broadcast shape "
                            f"{_ints(shape, nd)}")
     _check_writable(self)
+    _warn_expanded(self, "masked_fill_", "tensor[mask] = scalar")
     memset(ctx.value, 0, sizeof(ctx.value))
     _write_value(<char *>ctx.value, self._dtype, value)
     if _shares_memory(mask, self):

@@ -112,6 +112,34 @@ cdef int _check_writable(Tensor t) except -1:
     return 0
 
 
+cdef bint _has_internal_overlap(Tensor t) noexcept:
+    """Whether several elements of `t` share memory (a zero stride: an expanded view)."""
+    cdef int d
+    if t._numel == 0:
+        return False
+    for d in range(t._ndim):
+        if t._strides[d] == 0 and t._shape[d] > 1:
+            return True
+    return False
+
+
+cdef int _check_no_internal_overlap(Tensor t) except -1:
+    if _has_internal_overlap(t):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+    return 0
+
+
+cdef int _warn_expanded(Tensor t, str op, str example) except -1:
+    """PyTorch still writes into expanded tensors for these ops, with a deprecation warning."""
+    if _has_internal_overlap(t):
+        warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                      f"before performing this operation. This also applies to advanced indexing "
+                      f"e.g. {example}", UserWarning)
+    return 0
+
+
 cdef inline void _bump_version(Tensor t) noexcept:
     t._storage.version += 1
 
@@ -250,7 +278,7 @@ cdef int _resize_out(Tensor out, int nd, const Py_ssize_t *shape, int dt, str op
         if same and out._shape[d] != shape[d]:
             same = False
     if same:
-        return 0
+        return _check_no_internal_overlap(out)
     if out._numel != 0:
         warnings.warn(f"An output with one or more elements was resized since it had shape "
                       f"{_sizes(out)}, which does not match the required output shape "
