@@ -127,6 +127,22 @@ def _with_out(name, shape):
     return build
 
 
+def _indexing(fn, shape):
+    """Builders for ``fn(x, idx, mask)``: ``x`` float32 of ``shape``, ``idx`` int64 positions
+    along the first dimension, ``mask`` the boolean ``x > 0``."""
+    def build(library):
+        def make():
+            x, _ = _operands(shape, library)
+            idx = np.random.default_rng(1).integers(0, shape[0], size=shape[0])
+            if library != "numpy":
+                idx = LIBRARIES[library].from_numpy(idx)
+            mask = x > 0
+            f = _op(fn, library)
+            return lambda: f(x, idx, mask)
+        return make
+    return build
+
+
 def _cases():
     add = lambda a, b: a + b  # noqa: E731
     mul = lambda a, b: a * b  # noqa: E731
@@ -153,6 +169,14 @@ def _cases():
     case("x.sum() (64,64)", _unary(lambda x: x.sum(), (64, 64)), needs="sum")
     case("x.sum(0) (64,64)", _unary(lambda x: x.sum(0), (64, 64)), needs="sum")
     case("a @ b (64,64)", _binary(lambda a, b: a @ b, (64, 64)), needs="matmul")
+    # indexing and joining
+    cat = {"ember": lambda a, b: ember.cat([a, b]), "torch": lambda a, b: torch.cat([a, b]),
+           "numpy": lambda a, b: np.concatenate([a, b])}
+    case("x[idx] (64,64)", _indexing(lambda x, i, m: x[i], (64, 64)))
+    case("x[:, idx] (64,64)", _indexing(lambda x, i, m: x[:, i], (64, 64)))
+    case("x[mask] (64,64)", _indexing(lambda x, i, m: x[m], (64, 64)))
+    case("x[idx] = 0 (64,64)", _indexing(lambda x, i, m: x.__setitem__(i, 0.0), (64, 64)))
+    case("cat([a, b]) (64,64)", _binary(cat, (64, 64)))
 
     # large: memory bandwidth (bytes read + written per call)
     nbytes = 4 * LARGE
@@ -168,6 +192,10 @@ def _cases():
          needs="sum")
     case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,
          needs="matmul")
+    case("x[idx] (2500x4000)", _indexing(lambda x, i, m: x[i], (2500, 4000)), large=True,
+         bytes_moved=2 * nbytes)
+    case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
+    case("cat([a, b]) 1e7", _binary(cat, (LARGE // 2,)), large=True, bytes_moved=2 * nbytes)
     return cases
 
 

@@ -28,6 +28,11 @@ from ember._core._random import (
     Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
     rand, randn, randint, randperm, rand_like, randn_like, randint_like, bernoulli, normal,
 )
+# index ops: advanced indexing hooks, gather/scatter, masked fill, nonzero, joining
+from ember.ops.index import (
+    cat, concat, concatenate, stack, index_select, gather, scatter, scatter_add, index_put,
+    masked_fill, nonzero,
+)
 from ember.ops.elementwise import functions as _elementwise_functions
 
 globals().update(_elementwise_functions)

@@ -815,6 +815,8 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
 cdef int check_no_internal_overlap(Tensor t) except -1:
     """Refuse to write into a tensor whose elements share memory (an expanded view)."""
     cdef int d
+    if t._numel == 0:  # nothing is written
+        return 0
     for d in range(t._ndim):
         if t._strides[d] == 0 and t._shape[d] > 1:
             raise RuntimeError("unsupported operation: more than one element of the written-to "

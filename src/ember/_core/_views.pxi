@@ -538,6 +538,7 @@ cdef Tensor _basic_index(Tensor t, tuple index):
 
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
+    cdef object key = index  # the hook gets the index as written: a list may mean a tuple
     if type(index) is int and t._ndim == 0:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
@@ -551,10 +552,11 @@ cdef object getitem(Tensor t, object index):
     hook = _advanced_index_hooks.get("getitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    return hook(t, index)
+    return hook(t, key)
 
 
 cdef object setitem(Tensor t, object index, object value):
+    cdef object key = index
     if type(index) is not tuple:
         index = (index,)
     for item in <tuple>index:
@@ -566,4 +568,4 @@ cdef object setitem(Tensor t, object index, object value):
     hook = _advanced_index_hooks.get("setitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    hook(t, index, value)
+    hook(t, key, value)
