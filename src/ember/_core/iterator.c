@@ -5,24 +5,24 @@
 #endif
 #include "ember/strided.h"
 
-static int em_num_threads = 0; /* 0: not set yet, use OpenMP's default */
-
+/* The thread count lives in OpenMP's own state (one libgomp per process), so
+ * every extension module that links these kernels sees the same setting. */
 void em_set_num_threads(int n)
 {
-    em_num_threads = n > 0 ? n : 1;
+#ifdef _OPENMP
+    omp_set_num_threads(n > 0 ? n : 1);
+#else
+    (void)n;
+#endif
 }
 
 int em_get_num_threads(void)
 {
-    if (em_num_threads > 0) {
-        return em_num_threads;
-    }
 #ifdef _OPENMP
-    em_num_threads = omp_get_max_threads();
+    return omp_get_max_threads();
 #else
-    em_num_threads = 1;
+    return 1;
 #endif
-    return em_num_threads;
 }
 
 static intptr_t abs_intp(intptr_t v) { return v < 0 ? -v : v; }
