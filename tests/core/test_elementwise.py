@@ -12,6 +12,7 @@ import zlib
 import numpy as np
 import pytest
 import scipy.special
+from hypothesis import given, settings, strategies as st
 
 import ember
 from ember._core._tensor import ew, op_id
@@ -640,6 +641,7 @@ def test_integer_division_by_zero_raises(name):
     cases = [lambda: x // 0, lambda: x % 0, lambda: x // zero, lambda: x % zero,
              lambda: ember.floor_divide(x, zero), lambda: ember.remainder(x.T, zero[::-1]),
              lambda: ember.div(x, zero, rounding_mode="floor"), lambda: 7 // zero,
+             lambda: ember.div(x, zero, rounding_mode="trunc"),
              lambda: x.floor_divide_(zero), lambda: x.remainder_(0),
              lambda: ember.ones(50000, dtype=dt) // ember.zeros(50000, dtype=dt)]
     for case in cases:
@@ -666,6 +668,45 @@ def test_div_rounding_modes_match_torch(mode, name):
                           name)
     with pytest.raises(ValueError):
         ember.div(ember.tensor(a), 2, rounding_mode="round")
+    out = ember.empty(0, dtype=e.dtype)
+    assert ember.div(ember.tensor(a, dtype=getattr(ember, name)), ember.tensor(b, dtype=getattr(ember, name)),
+                     rounding_mode=mode, out=out) is out
+    _compare_outcomes(out, t, name)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_integer_div_rounding_is_exact_for_large_values(mode):
+    a = [2**40 + 1, -(2**62) - 3, 2**53 + 1, -7, 7]
+    b = [1, 3, -2, 2, -2]
+    got = ember.div(ember.tensor(a), ember.tensor(b), rounding_mode=mode)
+    want = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+    assert got.dtype is ember.int64 and got.tolist() == want.tolist()
+    got32 = ember.div(ember.tensor([16777217, -16777217], dtype=ember.int32), 1, rounding_mode=mode)
+    assert got32.tolist() == [16777217, -16777217]
+
+
+ALPHA_CASES = [
+    ("int64", "int64", 1.5), ("int64", "scalar", 1.5), ("float32", "int64", 1.5), ("int64", "int64", True),
+    ("bool", "bool", True), ("bool", "bool", 2), ("bool", "scalar", 2), ("float32", "float32", 1j),
+    ("complex64", "float32", 1j), ("int64", "float32", 2), ("int64", "int64", 1.0), ("int32", "int64", 3),
+    ("float16", "float16", 1e-8), ("int64", "zero_dim", 2),
+]
+
+
+@pytest.mark.parametrize("fn", ["add", "sub"])
+@pytest.mark.parametrize("left, right, alpha", ALPHA_CASES)
+def test_alpha_is_checked_and_does_not_promote_like_torch(fn, left, right, alpha):
+    def make(lib, name, vals):
+        if name == "scalar":
+            return True if left == "bool" else 2
+        if name == "zero_dim":
+            return lib.tensor(1.5)
+        return lib.tensor(vals, dtype=getattr(lib, name))
+    outcomes = []
+    for lib in (torch, ember):
+        a, b = make(lib, left, [1, 0, 3]), make(lib, right, [1, 1, 0])
+        outcomes.append(_outcome(lib, lambda x, y: getattr(lib, fn)(x, y, alpha=alpha), (a, b)))
+    _compare_outcomes(outcomes[1], outcomes[0], left)
 
 
 def test_add_and_sub_alpha_match_torch():
@@ -756,3 +797,70 @@ def test_inplace_with_own_transpose_matches_numpy():
     e += e.T
     x += x.T
     np.testing.assert_array_equal(e.numpy(), x)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_reduced_precision_times_scalar_keeps_the_scalar_in_float32_like_torch(name):
+    vals = [60000.0, 1000.0, 3.0, -2.5] if name == "float16" else [3e38, 256.0, 3.0, -2.5]
+    t = torch.tensor(vals, dtype=getattr(torch, name))
+    e = ember.tensor(vals, dtype=getattr(ember, name))
+    cases = [lambda x: x * 1e-8, lambda x: 1e-8 * x, lambda x: x / 1e5, lambda x: x * 1.003,
+             lambda x: x.flip(0) * 1e-5 if isinstance(x, torch.Tensor) else x[::-1] * 1e-5,
+             lambda x: x * (torch.tensor(1e-8) if isinstance(x, torch.Tensor) else ember.tensor(1e-8)),
+             lambda x: x.clone().mul_(1e-7), lambda x: x.clone().div_(3e4), lambda x: x + 2049.0]
+    for case in cases:
+        assert case(e).float().tolist() == case(t).float().tolist()
+        assert case(e).dtype.name == name
+
+
+def test_overlap_is_detected_between_tensors_borrowing_the_same_numpy_memory():
+    a = np.arange(8.0)
+    ember.add(ember.from_numpy(a[::-1]), 0, out=ember.from_numpy(a))
+    assert a.tolist() == list(np.arange(8.0)[::-1])
+    a = np.arange(8.0)
+    ember.from_numpy(a).copy_(ember.from_numpy(a[::-1]))
+    assert a.tolist() == list(np.arange(8.0)[::-1])
+    a, b = np.arange(8.0), np.arange(8.0)
+    ember.from_numpy(a[1:]).add_(ember.from_numpy(a[:-1]))
+    b[1:] += b[:-1]
+    assert a.tolist() == b.tolist()
+
+
+# ---------------------------------------------------------------- property tests
+
+@st.composite
+def _broadcastable_views(draw):
+    """Two NumPy arrays (of random layouts) whose shapes broadcast, and their ember twins."""
+    ndim = draw(st.integers(0, 4))
+    out_shape = [draw(st.integers(0, 4)) for _ in range(ndim)]
+    arrays, tensors = [], []
+    for _ in range(2):
+        rank = draw(st.integers(0, ndim))
+        shape = [s if draw(st.booleans()) else 1 for s in out_shape[ndim - rank:]]
+        steps = [draw(st.sampled_from([1, 2, -1])) for _ in shape]
+        base = np.arange(1, 1 + int(np.prod([max(s * abs(k), 1) for s, k in zip(shape, steps)]))
+                         ).reshape([max(s * abs(k), 1) for s, k in zip(shape, steps)]) % 7 - 3.0
+        index = tuple(slice(None, None, k) if k > 0 else slice(None, None, k) for k in steps)
+        view = base[index][tuple(slice(0, s) for s in shape)]
+        t = ember.tensor(base)[index][tuple(slice(0, s) for s in shape)]
+        if len(shape) >= 2 and draw(st.booleans()):
+            # same shape, memory laid out transposed
+            swapped = np.ascontiguousarray(np.swapaxes(view, 0, -1))
+            view, t = np.swapaxes(swapped, 0, -1), ember.tensor(swapped).transpose(0, -1)
+        arrays.append(view)
+        tensors.append(t)
+    return arrays, tensors
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_broadcastable_views(), op=st.sampled_from(["add", "mul", "sub", "maximum", "lt", "where"]))
+def test_random_broadcast_layouts_match_numpy(data, op):
+    (a, b), (ta, tb) = data
+    if op == "where":
+        want = np.where(a > 0, a, b)
+        got = ember.where(ta > 0, ta, tb)
+    else:
+        want = NUMPY_REF[op](a, b)
+        got = ember_fn(op)(ta, tb)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_array_equal(got.numpy(), want)

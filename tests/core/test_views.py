@@ -438,3 +438,49 @@ def test_random_transpose_expand_squeeze_match_torch(data, shape):
                lambda x: x.expand(3, *x.shape) if len(shape) < 4 else x):
         want, got = fn(t), fn(e)
         assert _layout(got)[:2] + _layout(got)[3:] == _layout(want)[:2] + _layout(want)[3:]
+
+
+def test_dimension_limit_is_enforced_everywhere():
+    b = ember.ones((1,) * 64)
+    assert (b + b.transpose(0, 63)).dim() == 64
+    assert b.permute(*range(63, -1, -1)).contiguous().dim() == 64
+    too_many = [lambda: ember.ones((1,) * 65), lambda: b[None], lambda: b[..., None],
+                lambda: b.unsqueeze(0), lambda: b.unsqueeze(-1), lambda: b.unfold(0, 1, 1),
+                lambda: b.view((1,) * 65), lambda: b.reshape((1,) * 65),
+                lambda: b.expand((1,) * 65), lambda: b.as_strided((1,) * 65, (1,) * 65),
+                lambda: ember.empty_strided((1,) * 65, (1,) * 65),
+                lambda: ember.broadcast_shapes((1,) * 200, (2,)),
+                lambda: ember.ones(2, 3).expand((1,) * 63 + (2, 3))]
+    for call in too_many:
+        with pytest.raises((RuntimeError, IndexError), match="at most 64 dimensions"):
+            call()
+
+
+def test_tensors_beyond_the_inline_dims_match_numpy():
+    a = np.arange(2**9, dtype=np.float64).reshape((2,) * 9)
+    e = ember.tensor(a)
+    perm = [8, 0, 7, 1, 6, 2, 5, 3, 4]
+    np.testing.assert_array_equal((e.permute(*perm) * 2 + 1).numpy(), a.transpose(perm) * 2 + 1)
+    np.testing.assert_array_equal(e[1, ..., ::-1, 0].numpy(), a[1, ..., ::-1, 0])
+    np.testing.assert_array_equal(e.permute(*perm).reshape(16, 32).numpy(),
+                                  a.transpose(perm).reshape(16, 32))
+    assert e.unsqueeze(5).shape == (2,) * 5 + (1,) + (2,) * 4
+    assert ember.broadcast_shapes((2, 1, 1, 1, 1, 1, 1, 3), (4, 1, 1, 1, 1, 1, 1)) == \
+        (2, 4, 1, 1, 1, 1, 1, 3)
+
+
+@pytest.mark.parametrize("index", ["np.int64(1)", "(np.int32(1), np.int8(-1))", "np.uint8(2)",
+                                   "slice(np.intp(1), np.int64(3))", "lib.tensor(1)",
+                                   "(lib.tensor(-1), Ellipsis, lib.tensor(2, dtype=lib.int32))",
+                                   "np.int64(5)"])
+def test_numpy_integers_and_0d_integer_tensors_index_like_ints(index):
+    results = []
+    for lib in (torch, ember):
+        x = _base(lib)
+        try:
+            r = x[eval(index, {"np": np, "lib": lib})]
+        except IndexError:
+            results.append(IndexError)
+            continue
+        results.append((_layout(r), _shares(r, x)))
+    assert results[0] == results[1]

@@ -119,8 +119,12 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
         if st[d] < 0:
             raise RuntimeError(f"empty_strided: negative strides are not supported, got {st[d]}")
     if _checked_numel(nd, shape) > 0:
-        for d in range(nd):
-            extent += strides[d] * (shape[d] - 1)
+        # Python integers, so that huge strides cannot wrap around
+        span = 1 + sum([st[d] * (sz[d] - 1) for d in range(nd)])
+        if span * em_itemsize[dt] > PY_SSIZE_T_MAX:
+            raise RuntimeError(f"empty_strided: sizes {list(sz)} and strides {list(st)} need "
+                               f"{span} elements, more than can be addressed")
+        extent = span
     else:
         extent = 0
     cdef Tensor t = Tensor.__new__(Tensor)
@@ -174,6 +178,14 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
 _MAX_RANGE = 2**48
 
 
+cdef object _numpy_range(Py_ssize_t n, object np_dtype):
+    """np.arange(n), with a failed allocation reported as RuntimeError like ember's own."""
+    try:
+        return np.arange(n, dtype=np_dtype)
+    except MemoryError:
+        raise RuntimeError(f"can't allocate memory for a range of {n} elements") from None
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
            layout=None, pin_memory=False):
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
@@ -223,13 +235,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         if n > _MAX_RANGE:
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
-        vals = start + np.arange(n, dtype=np.int64) * step
+        vals = start + _numpy_range(n, np.int64) * step
     else:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
         if n > _MAX_RANGE:
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
-        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
+        vals = _numpy_range(n, np.float64) * float(step) + float(start)
     return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
 
 
@@ -246,6 +258,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     cdef Py_ssize_t n = operator.index(steps)
     if n < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if n > _MAX_RANGE:
+        raise RuntimeError(f"linspace: {n} steps is more than can be held in memory")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if dtype is None:
@@ -253,7 +267,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         dtype = dtype_of(complex_of(default_float()) if is_c else default_float())
     dt = as_dtype(dtype)
     # PyTorch fills the first half from start and the second half from end
-    idx = np.arange(n, dtype=np.float64)
+    idx = _numpy_range(n, np.float64)
     step = (end - start) / (n - 1) if n > 1 else 0
     half = n // 2
     vals = np.where(idx < half, start + step * idx, end - step * (n - 1 - idx)) if n > 1 else \
@@ -453,7 +467,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
             out = tensor_from_data(shared, dt, dev)
         else:
             out = to_dtype_device(shared, dt, dev, False)
-            if copy is False and out._storage is not shared._storage:
+            if copy is False and (<Tensor>out)._storage is not (<Tensor>shared)._storage:
                 raise ValueError("asarray(copy=False): a copy is needed to convert to the "
                                  "requested dtype or device")
     else:

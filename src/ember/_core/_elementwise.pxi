@@ -326,6 +326,8 @@ cdef Tensor new_view_of_shape(tuple shape):
     cdef Py_ssize_t s[64]
     cdef Py_ssize_t st[64]
     cdef int i
+    if len(shape) > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {len(shape)}")
     for i in range(len(shape)):
         s[i] = shape[i]
         st[i] = 0
@@ -346,15 +348,19 @@ cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ss
 
 
 cdef bint _overlaps(Tensor a, Tensor b) noexcept:
-    """Whether `a` and `b` share memory without being the identical view."""
+    """Whether `a` and `b` share memory without being the identical view.
+
+    Compared by address, not by Storage object: two tensors made from the same
+    NumPy array have different Storage objects over the same memory.
+    """
     cdef char *a_lo
     cdef char *a_hi
     cdef char *b_lo
     cdef char *b_hi
     cdef int d
-    if a._storage is not b._storage or a._numel == 0 or b._numel == 0:
+    if a._numel == 0 or b._numel == 0:
         return False
-    if (a._offset == b._offset and a._ndim == b._ndim and a._dtype == b._dtype
+    if (a.ptr() == b.ptr() and a._ndim == b._ndim and a._dtype == b._dtype
             and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
             and memcmp(a._strides, b._strides, a._ndim * sizeof(Py_ssize_t)) == 0):
         return False
@@ -512,6 +518,9 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
     # after the output checks, so that errors come in PyTorch's order
     if info.loops[ct] == NULL:
         _unsupported(op, ct)
+    if ((op == OP_MUL or op == OP_DIV) and (ct == EM_FLOAT16 or ct == EM_BFLOAT16)
+            and _has_other_scalar(args, ct)):
+        return _reduced_float_by_scalar(op, args, ct, out, inplace)
 
     for k in range(arity):
         a = args[k]
@@ -558,6 +567,36 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         result = new_tensor(nd, shape, odt, dev)
     run_loop(info.loops[ct], arity + 1, result, operands, nd, shape, True)
     return result
+
+
+cdef bint _has_other_scalar(list args, int ct):
+    """Whether an operand is a Python number or a 0-d tensor of a dtype other than `ct`."""
+    for a in args:
+        if not isinstance(a, Tensor) or ((<Tensor>a)._ndim == 0 and (<Tensor>a)._dtype != ct):
+            return True
+    return False
+
+
+cdef Tensor _reduced_float_by_scalar(int op, list args, int ct, Tensor out, bint inplace):
+    """float16/bfloat16 times or over a scalar: PyTorch keeps the scalar in float32 and
+    rounds once, so x * 1e-8 is not x * 0 and x / 1e5 is not x / inf."""
+    # every tensor that would compute in `ct` (integers promoted to it too) goes to float32,
+    # so that the recursive call computes in float32 and cannot come back here
+    cdef list wide = [to_dtype_device(<Tensor>a, dtype_of(EM_FLOAT32), None, False)
+                      if isinstance(a, Tensor) and ((<Tensor>a)._dtype == ct
+                                                    or em_category[(<Tensor>a)._dtype] < 2)
+                      else a for a in args]
+    cdef Tensor tmp = ew_generic(op, wide, None, False)
+    if out is None:
+        return to_dtype_device(tmp, dtype_of(ct), None, False)
+    if not _same_shape(out, tmp):
+        if inplace:
+            raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
+                               f"broadcast shape {list(_shape_tuple(tmp))}")
+        resize_out(out, tmp._ndim, tmp._shape)
+    copy_into(out, tmp)
+    bump_version(out)
+    return out
 
 
 cdef str _torch_name(int dt):
@@ -648,7 +687,9 @@ cdef object binary_operator(int op, object a, object b):
                 if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
                         and ta.is_contig()
                         and not (sdt == EM_BOOL and op == OP_SUB)
-                        and not (op == OP_POW and em_category[dt] <= 1)):
+                        and not (op == OP_POW and em_category[dt] <= 1)
+                        and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
+                                 and (op == OP_MUL or op == OP_DIV))):
                     write_scalar(scalar_buf, dt, b)
                     out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                     data[0] = out.ptr()
@@ -664,7 +705,8 @@ cdef object binary_operator(int op, object a, object b):
         dt = tb._dtype
         sdt = scalar_dtype(a)
         if (sdt >= 0 and em_category[sdt] <= em_category[dt] and tb._ndim > 0
-                and not (sdt == EM_BOOL and op == OP_SUB) and not tb._requires_grad and tb._storage.device.type_num == DEV_CPU
+                and not (sdt == EM_BOOL and op == OP_SUB) and not tb._requires_grad
+                and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16) and (op == OP_MUL or op == OP_DIV)) and tb._storage.device.type_num == DEV_CPU
                 and tb.is_contig() and not (info.promote_float and em_category[dt] < 2)):
             fn = info.loops[dt]
             if fn != NULL:

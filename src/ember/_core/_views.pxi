@@ -159,6 +159,8 @@ cpdef Tensor unsqueeze(Tensor t, dim):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
+    if t._ndim >= EM_MAX_DIMS:  # before writing t._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {t._ndim + 1}")
     for i in range(t._ndim + 1):
         if i == d:
             shape[i] = 1
@@ -274,7 +276,7 @@ cpdef Tensor narrow(Tensor t, dim, start, length):
         s += size
     if n < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
-    if s + n > size:
+    if n > size - s:  # not s + n: that can overflow
         raise RuntimeError(f"start ({s}) + length ({n}) exceeds dimension size ({size}).")
     return _slice_dim(t, d, s, n, 1)
 
@@ -311,6 +313,8 @@ cpdef Tensor select(Tensor t, dim, index):
 
 def split(Tensor t, split_size_or_sections, dim=0):
     """Split ``t`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
+    if t._ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t size = t._shape[d], start = 0, s, step
     out = []
@@ -338,19 +342,29 @@ def split(Tensor t, split_size_or_sections, dim=0):
 
 def chunk(Tensor t, chunks, dim=0):
     """Split ``t`` into ``chunks`` views of near-equal size along ``dim`` (the last may be smaller)."""
+    if t._ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     cdef Py_ssize_t n = operator.index(chunks)
     if n <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {n}")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t size = t._shape[d]
-    cdef Py_ssize_t step = (size + n - 1) // n
+    cdef Py_ssize_t step = size // n + (size % n != 0)  # ceil without overflowing size + n
     if step == 0:
+        # PyTorch returns `chunks` empty views of an empty dimension
+        if n > _MAX_EMPTY_CHUNKS:
+            raise RuntimeError(f"chunk: {n} empty chunks is more than can be returned")
         return tuple(_slice_dim(t, d, 0, 0, 1) for _ in range(n))
     return split(t, step, d)
 
 
+_MAX_EMPTY_CHUNKS = 2**24
+
+
 def unbind(Tensor t, dim=0):
     """All slices of ``t`` along ``dim``, each without that dimension."""
+    if t._ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     cdef int d = wrap_dim(dim, t._ndim)
     cdef Py_ssize_t i
     return tuple([select(t, d, i) for i in range(t._shape[d])])
@@ -392,7 +406,7 @@ cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sz), d
     cdef Py_ssize_t off = t._offset if storage_offset is None else operator.index(storage_offset)
-    cdef Py_ssize_t lo = off, hi = off, isz = em_itemsize[t._dtype]
+    cdef Py_ssize_t isz = em_itemsize[t._dtype]
     if len(st) != nd:
         raise RuntimeError(f"mismatch in length of strides and shape: {nd} sizes, {len(st)} strides")
     if nd > EM_MAX_DIMS:
@@ -405,11 +419,14 @@ cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
         if sz[d] < 0:
             raise RuntimeError(f"as_strided: negative size {sz[d]} at dimension {d}")
     if _checked_numel(nd, shape) > 0:
+        # Python integers: huge strides must not wrap around and pass the bounds check
+        lo = hi = off
         for d in range(nd):
-            if strides[d] > 0:
-                hi += strides[d] * (shape[d] - 1)
+            span = st[d] * (sz[d] - 1)
+            if span > 0:
+                hi += span
             else:
-                lo += strides[d] * (shape[d] - 1)
+                lo += span
         if lo < 0 or (hi + 1) * isz > t._storage.nbytes:
             raise RuntimeError(
                 f"setStorage: sizes {list(sz)}, strides {list(st)}, storage offset {off}, and "
@@ -423,6 +440,8 @@ cpdef Tensor unfold(Tensor t, dimension, size, step):
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dimension, t._ndim)
     cdef Py_ssize_t n = operator.index(size), s = operator.index(step)
+    if t._ndim >= EM_MAX_DIMS:  # before writing t._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {t._ndim + 1}")
     cdef Py_ssize_t dsize = t._shape[d] if t._ndim else 1
     cdef Py_ssize_t dstride = t._strides[d] if t._ndim else 1
     if s <= 0:
@@ -466,8 +485,14 @@ _advanced_index_hooks = {}
 
 
 cdef inline bint _is_basic(object item):
-    return (item is None or item is Ellipsis or type(item) is slice
-            or (type(item) is int))
+    if item is None or item is Ellipsis or type(item) is slice or type(item) is int:
+        return True
+    # NumPy integers and 0-d integer tensors index like ints, as in PyTorch (which takes
+    # uint8 tensors for masks)
+    if isinstance(item, Tensor):
+        return ((<Tensor>item)._ndim == 0 and em_category[(<Tensor>item)._dtype] == 1
+                and (<Tensor>item)._dtype != EM_UINT8)
+    return isinstance(item, np.integer)
 
 
 cdef Tensor _basic_index(Tensor t, tuple index):
