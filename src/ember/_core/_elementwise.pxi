@@ -621,7 +621,13 @@ cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:
 # ---------------------------------------------------------------- fast paths
 
 cdef inline bint _same_shape(Tensor a, Tensor b) noexcept:
-    return a._ndim == b._ndim and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
+    cdef int d
+    if a._ndim != b._ndim:
+        return False
+    for d in range(a._ndim):
+        if a._shape[d] != b._shape[d]:
+            return False
+    return True
 
 
 cdef inline int _run_contiguous(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,
@@ -658,14 +664,14 @@ cdef object binary_operator(int op, object a, object b):
     if type(a) is Tensor:
         ta = <Tensor>a
         dt = ta._dtype
-        if (not ta._requires_grad and ta._storage.device.type_num == DEV_CPU and ta.is_contig()
+        fn = info.loops[dt]
+        if (fn != NULL and not ta._requires_grad and ta._storage.device.type_num == DEV_CPU
                 and not (info.promote_float and em_category[dt] < 2)):
-            fn = info.loops[dt]
-            if fn != NULL:
-                if type(b) is Tensor:
-                    tb = <Tensor>b
-                    if (tb._dtype == dt and not tb._requires_grad and _same_shape(ta, tb)
-                            and tb._storage.device.type_num == DEV_CPU and tb.is_contig()):
+            if type(b) is Tensor:
+                tb = <Tensor>b
+                if (tb._dtype == dt and not tb._requires_grad
+                        and tb._storage.device.type_num == DEV_CPU):
+                    if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
                         out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                         data[0] = out.ptr()
                         data[1] = ta.ptr()
@@ -675,23 +681,25 @@ cdef object binary_operator(int op, object a, object b):
                         strides[2] = em_itemsize[dt]
                         _run_contiguous(fn, 3, data, strides, ta._numel)
                         return out
-                else:
-                    sdt = scalar_dtype(b)
-                    if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
-                            and not (sdt == EM_BOOL and op == OP_SUB)
-                            and not (op == OP_POW and em_category[dt] <= 1)
-                            and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
-                                     and (op == OP_MUL or op == OP_DIV))):
-                        write_scalar(scalar_buf, dt, b)
-                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
-                        data[0] = out.ptr()
-                        data[1] = ta.ptr()
-                        data[2] = scalar_buf
-                        strides[0] = em_itemsize[out._dtype]
-                        strides[1] = em_itemsize[dt]
-                        strides[2] = 0
-                        _run_contiguous(fn, 3, data, strides, ta._numel)
-                        return out
+                    return _strided_binary(fn, out_dtype_of(info, dt), ta, tb)
+            else:
+                sdt = scalar_dtype(b)
+                if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
+                        and ta.is_contig()
+                        and not (sdt == EM_BOOL and op == OP_SUB)
+                        and not (op == OP_POW and em_category[dt] <= 1)
+                        and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
+                                 and (op == OP_MUL or op == OP_DIV))):
+                    write_scalar(scalar_buf, dt, b)
+                    out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                    data[0] = out.ptr()
+                    data[1] = ta.ptr()
+                    data[2] = scalar_buf
+                    strides[0] = em_itemsize[out._dtype]
+                    strides[1] = em_itemsize[dt]
+                    strides[2] = 0
+                    _run_contiguous(fn, 3, data, strides, ta._numel)
+                    return out
     elif type(b) is Tensor:
         tb = <Tensor>b
         dt = tb._dtype
@@ -715,6 +723,52 @@ cdef object binary_operator(int op, object a, object b):
     if as_operand(a) is None or as_operand(b) is None:
         return NotImplemented
     return dispatch_ew(op, [a, b], None, False)
+
+
+cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
+    """Same-dtype binary op on any layouts: broadcast in C, output laid out like an input."""
+    cdef em_iter it
+    cdef em_ew_ctx ctx
+    cdef Py_ssize_t shape[64]
+    cdef int nd = a._ndim if a._ndim > b._ndim else b._ndim, d, da, db
+    cdef Py_ssize_t sa, sb
+    cdef Tensor out
+    for d in range(nd):
+        da = d - (nd - a._ndim)
+        db = d - (nd - b._ndim)
+        sa = a._shape[da] if da >= 0 else 1
+        sb = b._shape[db] if db >= 0 else 1
+        if sa == sb or sb == 1:
+            shape[d] = sa
+        elif sa == 1:
+            shape[d] = sb
+        else:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
+                               f"at non-singleton dimension {d}")
+    if a._ndim == nd and memcmp(a._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(a, odt)
+    elif b._ndim == nd and memcmp(b._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(b, odt)
+    else:
+        out = new_tensor(nd, shape, odt, CPU)
+    ctx.error = 0
+    it.nop = 3
+    it.ndim = nd
+    for d in range(nd):
+        it.shape[d] = shape[d]
+    _fill_strides(&it, 0, out, nd, shape)
+    _fill_strides(&it, 1, a, nd, shape)
+    _fill_strides(&it, 2, b, nd, shape)
+    if em_iter_prepare(&it, True) == 0:
+        return out
+    if out._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            em_iter_run(&it, fn, &ctx, 1)
+    else:
+        em_iter_run(&it, fn, &ctx, 0)
+    if ctx.error:
+        _check_ctx(&ctx)
+    return out
 
 
 cdef object unary_operator(int op, Tensor a):
@@ -803,6 +857,8 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
 cdef int check_no_internal_overlap(Tensor t) except -1:
     """Refuse to write into a tensor whose elements share memory (an expanded view)."""
     cdef int d
+    if t._numel == 0:  # nothing is written
+        return 0
     for d in range(t._ndim):
         if t._strides[d] == 0 and t._shape[d] > 1:
             raise RuntimeError("unsupported operation: more than one element of the written-to "
@@ -871,6 +927,7 @@ cdef Tensor contiguous_copy(Tensor t):
 
 
 cpdef Tensor clone(Tensor t):
+    """A copy of ``t`` in new memory, with the same dtype and device."""
     cdef Tensor out = new_like_layout(t, t._dtype)
     copy_into(out, t)
     return out

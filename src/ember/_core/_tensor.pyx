@@ -9,6 +9,7 @@ NumPy / buffer interop (``_interop.pxi``).
 """
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
@@ -138,6 +139,7 @@ cdef object backend_for(device dev):
 # ---------------------------------------------------------------- storage
 
 @cython.final
+@cython.freelist(256)
 cdef class Storage:
     """A block of memory on a device, shared by every tensor viewing it.
 
@@ -267,28 +269,38 @@ cdef inline Py_ssize_t _checked_numel(int ndim, const Py_ssize_t *shape) except 
 
 cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1:
     """Give `t` a shape and strides (contiguous strides when `strides` is NULL)."""
-    cdef Py_ssize_t *buf
     cdef int d
-    cdef Py_ssize_t acc
-    if ndim > EM_MAX_DIMS:
-        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
-    if t._shape != t._inline:
-        PyMem_Free(t._shape)
+    cdef Py_ssize_t acc, n = 1, s
+    cdef bint zero = False
+    if ndim > INLINE_DIMS:
+        if ndim > EM_MAX_DIMS:
+            raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
+        # a bytearray owns the dims of high-rank tensors, so Tensor needs no __dealloc__
+        t._dims_owner = bytearray(2 * ndim * sizeof(Py_ssize_t))
+        t._shape = <Py_ssize_t *>PyByteArray_AS_STRING(t._dims_owner)
+        t._strides = t._shape + ndim
+    elif t._dims_owner is not None:
+        t._dims_owner = None
         t._shape = t._inline
         t._strides = t._inline + INLINE_DIMS
-    if ndim > INLINE_DIMS:
-        buf = <Py_ssize_t *>PyMem_Malloc(2 * ndim * sizeof(Py_ssize_t))
-        if buf == NULL:
-            raise MemoryError()
-        t._shape = buf
-        t._strides = buf + ndim
-    t._numel = _checked_numel(ndim, shape)
+    for d in range(ndim):
+        s = shape[d]
+        if s <= 0:
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                                   f"{[shape[i] for i in range(ndim)]}")
+            zero = True
+        elif not zero:
+            if n > PY_SSIZE_T_MAX // s:
+                raise RuntimeError(f"tensor of shape {[shape[i] for i in range(ndim)]} has too "
+                                   f"many elements to address")
+            n *= s
+        t._shape[d] = s
+    t._numel = 0 if zero else n
     t._ndim = ndim
-    if ndim:
-        memcpy(t._shape, shape, ndim * sizeof(Py_ssize_t))
     if strides != NULL:
-        if ndim:
-            memcpy(t._strides, strides, ndim * sizeof(Py_ssize_t))
+        for d in range(ndim):
+            t._strides[d] = strides[d]
     else:
         acc = 1
         for d in range(ndim - 1, -1, -1):
@@ -416,6 +428,7 @@ cdef extern from "Python.h":
     void PyType_Modified(PyObject *tp)
 
 
+@cython.freelist(256)
 cdef class Tensor:
     """A strided, typed, n-dimensional array on a device.
 
@@ -430,10 +443,6 @@ cdef class Tensor:
     def __cinit__(self):
         self._shape = self._inline
         self._strides = self._inline + INLINE_DIMS
-
-    def __dealloc__(self):
-        if self._shape != self._inline:
-            PyMem_Free(self._shape)
 
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
@@ -521,10 +530,12 @@ cdef class Tensor:
 
     @property
     def is_cuda(self):
+        """Whether the tensor is stored on a CUDA device."""
         return self._storage.device.type_num == DEV_CUDA
 
     @property
     def is_cpu(self):
+        """Whether the tensor is stored on the CPU."""
         return self._storage.device.type_num == DEV_CPU
 
     def is_floating_point(self):
@@ -536,6 +547,7 @@ cdef class Tensor:
         return em_category[self._dtype] == 3
 
     def is_signed(self):
+        """Whether the dtype is signed (every dtype but bool and uint8)."""
         return self._dtype != EM_BOOL and self._dtype != EM_UINT8
 
     def data_ptr(self):
@@ -566,6 +578,7 @@ cdef class Tensor:
         return self.is_contig()
 
     def is_non_overlapping_and_dense(self):
+        """Whether the elements fill a gap-free block without overlap, in some dim order."""
         cdef Py_ssize_t perm[64]
         return self.is_contig() or _dense_permutation(self, perm)
 
@@ -924,6 +937,7 @@ cdef class Tensor:
         return view(self, _shape_arg(shape))
 
     def view_as(self, other):
+        """A view with the shape of ``other`` (see :meth:`view`)."""
         return view(self, _shape_tuple(<Tensor?>other))
 
     def reshape(self, *shape):
@@ -931,6 +945,7 @@ cdef class Tensor:
         return reshape(self, _shape_arg(shape))
 
     def reshape_as(self, other):
+        """The tensor with the shape of ``other`` (see :meth:`reshape`)."""
         return reshape(self, _shape_tuple(<Tensor?>other))
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -938,6 +953,7 @@ cdef class Tensor:
         return flatten(self, start_dim, end_dim)
 
     def ravel(self):
+        """The elements as a 1-D tensor: a view when the strides allow, else a copy."""
         return reshape(self, (-1,))
 
     def squeeze(self, dim=None):
@@ -953,6 +969,7 @@ cdef class Tensor:
         return transpose(self, dim0, dim1)
 
     def swapdims(self, dim0, dim1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
         return transpose(self, dim0, dim1)
 
     def swapaxes(self, axis0, axis1):
@@ -974,13 +991,15 @@ cdef class Tensor:
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
+        """A view expanded to the shape of ``other`` (see :meth:`expand`)."""
         return expand(self, _shape_tuple(<Tensor?>other))
 
     def broadcast_to(self, shape):
+        """A view broadcast to ``shape`` (see :meth:`expand`)."""
         return expand(self, _shape_arg((shape,)))
 
     def narrow(self, dim, start, length):
-        """Elements ``start .. start + length`` along ``dim``, as a view."""
+        """The slice ``start:start + length`` of dimension ``dim``, as a view."""
         return narrow(self, dim, start, length)
 
     def select(self, dim, index):
@@ -1012,6 +1031,7 @@ cdef class Tensor:
         return unfold(self, dimension, size, step)
 
     def movedim(self, source, destination):
+        """Move dimensions ``source`` to positions ``destination``, as a view."""
         return movedim(self, source, destination)
 
     # ------------------------------------------------------------ indexing
@@ -1232,9 +1252,21 @@ cdef int _existing_dim(object dim, int ndim) except -1:
 
 cdef tuple _shape_arg(tuple args):
     """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
+    cdef bint plain = True
+    for a in args:
+        if type(a) is not int:
+            plain = False
+            break
+    if plain:
+        return args
     if len(args) == 1 and not isinstance(args[0], int) and not (
             hasattr(args[0], "__index__") and not hasattr(args[0], "__len__")):
         args = tuple(args[0])
+        for a in args:
+            if type(a) is not int:
+                break
+        else:
+            return args
     try:
         return tuple([operator.index(a) for a in args])
     except TypeError:

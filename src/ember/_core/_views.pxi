@@ -116,6 +116,7 @@ cpdef Tensor view_dtype(Tensor t, dtype dt):
 
 
 cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one: a view when the strides allow."""
     cdef int s, e, d
     if t._ndim == 0:
         return reshape(t, (1,))
@@ -133,6 +134,7 @@ cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
 
 
 cpdef Tensor squeeze(Tensor t, dim=None):
+    """Remove dimensions of size one (all of them, or those in ``dim``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = 0
@@ -153,6 +155,7 @@ cpdef Tensor squeeze(Tensor t, dim=None):
 
 
 cpdef Tensor unsqueeze(Tensor t, dim):
+    """Insert a dimension of size one at position ``dim``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
@@ -170,6 +173,7 @@ cpdef Tensor unsqueeze(Tensor t, dim):
 
 
 cpdef Tensor transpose(Tensor t, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a, b
@@ -197,6 +201,7 @@ cdef Tensor reverse_dims(Tensor t):
 
 
 cpdef Tensor permute(Tensor t, tuple dims):
+    """Reorder the dimensions as ``dims`` lists them, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, p
@@ -257,6 +262,7 @@ cpdef Tensor expand(Tensor t, tuple sizes):
 
 
 cpdef Tensor narrow(Tensor t, dim, start, length):
+    """The slice ``start:start + length`` of dimension ``dim``, as a view."""
     cdef int d
     if t._ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -284,6 +290,7 @@ cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_
 
 
 cpdef Tensor select(Tensor t, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, i, j = 0
@@ -364,6 +371,7 @@ def unbind(Tensor t, dim=0):
 
 
 cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
+    """The diagonal of dimensions ``dim1`` and ``dim2`` (shifted by ``offset``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a = wrap_dim(dim1, t._ndim), b = wrap_dim(dim2, t._ndim), d, j = 0
@@ -392,6 +400,7 @@ cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
 
 
 cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
+    """A view with the given sizes, strides and offset over the same storage."""
     cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
@@ -554,6 +563,7 @@ cdef Tensor _basic_index(Tensor t, tuple index):
 
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
+    cdef object key = index  # the hook gets the index as written: a list may mean a tuple
     if type(index) is int and t._ndim == 0:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
@@ -567,10 +577,11 @@ cdef object getitem(Tensor t, object index):
     hook = _advanced_index_hooks.get("getitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    return hook(t, index)
+    return hook(t, key)
 
 
 cdef object setitem(Tensor t, object index, object value):
+    cdef object key = index
     if type(index) is not tuple:
         index = (index,)
     for item in <tuple>index:
@@ -582,4 +593,4 @@ cdef object setitem(Tensor t, object index, object value):
     hook = _advanced_index_hooks.get("setitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    hook(t, index, value)
+    hook(t, key, value)

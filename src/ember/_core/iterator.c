@@ -5,24 +5,24 @@
 #endif
 #include "ember/strided.h"
 
-static int em_num_threads = 0; /* 0: not set yet, use OpenMP's default */
-
+/* The thread count lives in OpenMP's own state (one libgomp per process), so
+ * every extension module that links these kernels sees the same setting. */
 void em_set_num_threads(int n)
 {
-    em_num_threads = n > 0 ? n : 1;
+#ifdef _OPENMP
+    omp_set_num_threads(n > 0 ? n : 1);
+#else
+    (void)n;
+#endif
 }
 
 int em_get_num_threads(void)
 {
-    if (em_num_threads > 0) {
-        return em_num_threads;
-    }
 #ifdef _OPENMP
-    em_num_threads = omp_get_max_threads();
+    return omp_get_max_threads();
 #else
-    em_num_threads = 1;
+    return 1;
 #endif
-    return em_num_threads;
 }
 
 static intptr_t abs_intp(intptr_t v) { return v < 0 ? -v : v; }
@@ -122,6 +122,28 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
     char *ptr[EM_MAX_OPERANDS];
     intptr_t inner_strides[EM_MAX_OPERANDS];
     intptr_t inner = it->shape[nd - 1];
+
+    if (nd == 2) {
+        /* the common broadcast case: rows of a 2-D space, no carry bookkeeping */
+        intptr_t row = begin / inner, col = begin % inner, pos = begin;
+        for (int k = 0; k < nop; k++) {
+            inner_strides[k] = it->strides[k][1];
+        }
+        while (pos < end) {
+            intptr_t count = inner - col;
+            if (count > end - pos) {
+                count = end - pos;
+            }
+            for (int k = 0; k < nop; k++) {
+                ptr[k] = it->data[k] + row * it->strides[k][0] + col * inner_strides[k];
+            }
+            fn(ptr, inner_strides, count, ctx);
+            pos += count;
+            row++;
+            col = 0;
+        }
+        return;
+    }
 
     intptr_t rem = begin;
     for (int d = nd - 1; d >= 0; d--) {

@@ -269,6 +269,7 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 def clamp_(input, min=None, max=None):
+    """In-place version of :meth:`Tensor.clamp`."""
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
     if max is None:
@@ -300,6 +301,11 @@ def silu(input, inplace=False):
     return ew(_SILU, input)
 
 
+def _where_method(self, condition, other):
+    """Elements of ``self`` where ``condition`` is True, of ``other`` elsewhere."""
+    return where(condition, self, other)
+
+
 def _method(fn, name):
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -317,7 +323,7 @@ for _alias, _fn in (("subtract", sub), ("divide", div), ("true_divide", div), ("
 functions.update(where=where, gelu=gelu, silu=silu)
 _tensor._add_method("clamp_", clamp_)
 _tensor._add_method("clip_", clamp_)
-_tensor._add_method("where", lambda self, condition, other: where(condition, self, other))
+_tensor._add_method("where", _where_method)
 
 
 def _add_inplace_alpha(name, op):
