@@ -182,9 +182,15 @@ def _calls(f):
         def call():
             result = fn(*args, **kwargs)
             if not kwargs and all(isinstance(a, ember.Tensor) for a in args):
-                # the strided paths give what the contiguous path gives
+                # the strided paths give what the contiguous path gives (to an ulp: vector
+                # math and the scalar loops may round transcendental functions differently)
                 again = fn(*[a.contiguous() for a in args])
-                np.testing.assert_array_equal(_values(result), _values(again))
+                got, want = _values(result), _values(again)
+                if got.dtype.kind in "fc":
+                    tol = {ember.float16: 2e-3, ember.bfloat16: 1.6e-2}.get(result.dtype, 1e-6)
+                    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
+                else:
+                    np.testing.assert_array_equal(got, want)
             return result
         return f"ember.{op}({args}, {kwargs})", call
     if kind == 8:
