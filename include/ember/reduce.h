@@ -17,13 +17,8 @@
 #include "ember/dtype.h"
 #include "ember/strided.h"
 
-/* Hot kernels are compiled for AVX-512, AVX2 and baseline x86-64, picked at load
- * time; the helpers they call must be inlined to be compiled for the same target. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define EM_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define EM_HOT
-#endif
+/* Hot kernels are multiversioned (EM_MULTIVERSION, ember/simd.h); the helpers
+ * they call must be inlined to be compiled for the same instruction set. */
 #if defined(__GNUC__)
 #define EM_INLINE static inline __attribute__((always_inline))
 #else

@@ -20,6 +20,19 @@ from ember._core._tensor import (
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim,
 )
 from ember._formatting import set_printoptions
+
+# DLPack interchange (also attaches Tensor.__dlpack__ and Tensor.__dlpack_device__)
+from ember._core._dlpack import from_dlpack
+# random number generation
+from ember._core._random import (
+    Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
+    rand, randn, randint, randperm, rand_like, randn_like, randint_like, bernoulli, normal,
+)
+# index ops: advanced indexing hooks, gather/scatter, masked fill, nonzero, joining
+from ember.ops.index import (
+    cat, concat, concatenate, stack, index_select, gather, scatter, scatter_add, index_put,
+    masked_fill, nonzero,
+)
 # reductions, scans and softmax
 from ember._core._reduce import (
     sum, mean, prod, amax, amin, argmax, argmin, max, min, var, std, norm, logsumexp, all, any,
@@ -29,6 +42,9 @@ from ember.ops.elementwise import functions as _elementwise_functions
 
 globals().update(_elementwise_functions)
 del _elementwise_functions
+
+# ---- linalg: the matmul family
+from ember.ops.linalg import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm, addbmm)
 
 __version__ = "0.1.0.dev0"
 
@@ -57,8 +73,10 @@ def numel(input):
 
 
 def is_floating_point(input):
+    """Whether the dtype of ``input`` is a floating-point type."""
     return input.is_floating_point()
 
 
 def is_complex(input):
+    """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()

@@ -57,11 +57,12 @@ class _Formatter:
                 absval = np.abs(finite)
                 lo, hi = absval.min(), absval.max()
                 self.int_mode = bool(np.all(finite == np.ceil(finite)))
-                ratio_big = hi / lo > 1000.0 or hi > 1.0e8
-                if self.int_mode:
-                    self.sci_mode = ratio_big
+                if PRINT_OPTS.sci_mode is not None:
+                    # decided before the widths are measured, as in PyTorch
+                    self.sci_mode = PRINT_OPTS.sci_mode
                 else:
-                    self.sci_mode = ratio_big or lo < 1.0e-4
+                    with np.errstate(over="ignore"):  # max / tiny subnormal is inf: sci mode
+                        self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
                 for v in finite.tolist():
                     if self.sci_mode:
                         s = f"{v:.{p}e}"
@@ -70,8 +71,6 @@ class _Formatter:
                     else:
                         s = f"{v:.{p}f}"
                     self.max_width = max(self.max_width, len(s))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def width(self):
         return self.max_width

@@ -119,8 +119,12 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
         if st[d] < 0:
             raise RuntimeError(f"empty_strided: negative strides are not supported, got {st[d]}")
     if _checked_numel(nd, shape) > 0:
-        for d in range(nd):
-            extent += strides[d] * (shape[d] - 1)
+        # Python integers, so that huge strides cannot wrap around
+        span = 1 + sum([st[d] * (sz[d] - 1) for d in range(nd)])
+        if span * em_itemsize[dt] > PY_SSIZE_T_MAX:
+            raise RuntimeError(f"empty_strided: sizes {list(sz)} and strides {list(st)} need "
+                               f"{span} elements, more than can be addressed")
+        extent = span
     else:
         extent = 0
     cdef Tensor t = Tensor.__new__(Tensor)
@@ -130,37 +134,56 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     return _finish(t, requires_grad)
 
 
-cdef object _like(Tensor t, object dtype, object device):
-    return (t.get_dtype() if dtype is None else dtype,
-            t._storage.device if device is None else device)
+cdef Tensor _like(Tensor t, object dtype, object device_arg):
+    """An uninitialised tensor shaped like `t`, with `t`'s dimension order when `t` is dense
+    (PyTorch's preserve_format), of `t`'s dtype and device unless given."""
+    cdef int dt = _dtype_num_or(dtype, t._dtype)
+    cdef device dev = t._storage.device if device_arg is None else as_device(device_arg)
+    if dev == t._storage.device:
+        return new_like_layout(t, dt)
+    return new_tensor(t._ndim, t._shape, dt, dev)
 
 
 def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
-    """An uninitialised tensor shaped like ``input`` (same dtype and device unless given)."""
-    dtype, device = _like(input, dtype, device)
-    return empty(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
+    return _finish(_like(input, dtype, device), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """Zeros shaped like ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return zeros(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, 0)
+    return _finish(t, requires_grad)
 
 
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     """Ones shaped like ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, 1)
+    return _finish(t, requires_grad)
 
 
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
     """``fill_value`` in the shape of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    cdef Tensor t = _like(input, dtype, device)
+    fill(t, fill_value)
+    return _finish(t, requires_grad)
+
+
+# Ranges are built through NumPy: refuse sizes that no memory could hold before asking it.
+_MAX_RANGE = 2**48
+
+
+cdef object _numpy_range(Py_ssize_t n, object np_dtype):
+    """np.arange(n), with a failed allocation reported as RuntimeError like ember's own."""
+    try:
+        return np.arange(n, dtype=np_dtype)
+    except MemoryError:
+        raise RuntimeError(f"can't allocate memory for a range of {n} elements") from None
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None,
@@ -187,25 +210,40 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     step = step.item() if isinstance(step, Tensor) else step
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    all_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+    import math
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    # bools count as integers, as in PyTorch
+    all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     if dtype is None:
         dtype = dtype_of(EM_INT64) if all_int else dtype_of(default_float())
     dt = as_dtype(dtype)
-    import math
-    if all_int:
-        n = max(0, -((start - end) // step))
+    if dt.num == EM_BOOL or em_category[dt.num] == 3:
+        raise NotImplementedError(f'"arange" not implemented for \'{dt}\'')
+    n = None
+    if em_category[dt.num] == 1 and not all_int:
+        # PyTorch steps integer ranges with the bounds and step cast to integers; it counts
+        # the elements from those for int64 and from the original values otherwise
+        if dt.num != EM_INT64 and step != 0:
+            n = max(0, math.ceil((float(end) - float(start)) / float(step)))
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and start > end) or (step < 0 and start < end):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if isinstance(start, int) and isinstance(end, int) and isinstance(step, int):
+        if n is None:
+            n = max(0, -((start - end) // step))
+        if n > _MAX_RANGE:
+            raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
+                               f"would have {n} elements")
+        vals = start + _numpy_range(n, np.int64) * step
     else:
         n = max(0, math.ceil((float(end) - float(start)) / float(step)))
-    if em_category[dt.num] <= 1 and not all_int:
-        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
-    elif all_int:
-        vals = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
-    else:
-        vals = np.arange(n, dtype=np.float64) * float(step) + float(start)
+        if n > _MAX_RANGE:
+            raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
+                               f"would have {n} elements")
+        vals = _numpy_range(n, np.float64) * float(step) + float(start)
     return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
 
 
@@ -222,14 +260,18 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     cdef Py_ssize_t n = operator.index(steps)
     if n < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if n > _MAX_RANGE:
+        raise RuntimeError(f"linspace: {n} steps is more than can be held in memory")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if dtype is None:
         is_c = isinstance(start, complex) or isinstance(end, complex)
         dtype = dtype_of(complex_of(default_float()) if is_c else default_float())
     dt = as_dtype(dtype)
+    if dt.num == EM_BOOL:
+        raise NotImplementedError(f'"linspace" not implemented for \'{dt}\'')
     # PyTorch fills the first half from start and the second half from end
-    idx = np.arange(n, dtype=np.float64)
+    idx = _numpy_range(n, np.float64)
     step = (end - start) / (n - 1) if n > 1 else 0
     half = n // 2
     vals = np.where(idx < half, start + step * idx, end - step * (n - 1 - idx)) if n > 1 else \
@@ -297,6 +339,11 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     sd = scalar_dtype(data)
     if sd >= 0:
         target = sd if dt is None else dt.num
+        if dt is None and isinstance(data, np.generic):
+            # a NumPy scalar keeps its dtype, as in PyTorch
+            target = _NP_SUPPORTED.get(data.dtype, sd)
+        if em_category[target] == 1:
+            check_scalar_fits(target, data)
         if type(data) in (float, int, bool, complex):
             return scalar_tensor(data, target, CPU if dev is None else dev)
         return scalar_tensor(data.item() if hasattr(data, "item") else data, target,
@@ -311,9 +358,52 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     except ValueError as e:
         raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
     if arr.dtype == object or arr.dtype.kind in "USVO":
-        raise TypeError(f"could not convert {type(data).__name__} of {arr.dtype} elements to a tensor")
+        leaf = _first_non_number(data)
+        if leaf is _ALL_NUMBERS:  # integers beyond 64 bits
+            raise RuntimeError("value cannot be converted to type int64 without overflow")
+        if isinstance(leaf, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
     target = _infer_list_dtype(arr) if dt is None else dt.num
+    if em_category[target] == 1:
+        _check_list_fits(arr, target)
     return tensor_from_numpy_values(arr, target, CPU if dev is None else dev)
+
+
+cdef int _check_list_fits(object arr, int target) except -1:
+    """PyTorch refuses Python numbers that overflow an integer dtype in tensor(data)."""
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return 0
+    if arr.dtype.kind == "c":
+        raise TypeError("'complex' object cannot be interpreted as an integer")
+    lo, hi = INT_LIMITS[target]
+    if arr.dtype.kind in "iu" and target == EM_UINT8:
+        lo = -255  # negative values wrap, as in PyTorch
+    vmin, vmax = arr.min(), arr.max()
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        vmin = vmax = float("nan")
+    for v in (vmin, vmax):
+        v = v.item() if isinstance(v, np.generic) else v
+        if not (lo <= v <= hi):  # NaN fails too
+            raise RuntimeError(f"value cannot be converted to type {dtype_of(target)} without "
+                               f"overflow: {v}")
+    return 0
+
+
+cdef object _ALL_NUMBERS = object()
+
+
+cdef object _first_non_number(object data):
+    """The first element of nested sequences `data` that is neither a number nor a tensor."""
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            leaf = _first_non_number(x)
+            if leaf is not _ALL_NUMBERS:
+                return leaf
+        return _ALL_NUMBERS
+    if isinstance(data, Tensor) or scalar_dtype(data) >= 0:
+        return _ALL_NUMBERS
+    return data
 
 
 cdef object _unwrap_tensors(object data):
@@ -381,7 +471,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
             out = tensor_from_data(shared, dt, dev)
         else:
             out = to_dtype_device(shared, dt, dev, False)
-            if copy is False and out._storage is not shared._storage:
+            if copy is False and (<Tensor>out)._storage is not (<Tensor>shared)._storage:
                 raise ValueError("asarray(copy=False): a copy is needed to convert to the "
                                  "requested dtype or device")
     else:

@@ -101,14 +101,15 @@ cdef dtype as_dtype(object obj):
     """Convert an ember dtype, NumPy dtype, Python type or name to an ember dtype."""
     if isinstance(obj, dtype):
         return <dtype>obj
+    # Python's types name fixed dtypes, as in PyTorch (float is float64 whatever the default)
     if obj is float:
-        return DTYPES[default_float_num]
+        return DTYPES[EM_FLOAT64]
     if obj is int:
         return DTYPES[EM_INT64]
     if obj is bool:
         return DTYPES[EM_BOOL]
     if obj is complex:
-        return DTYPES[complex_of(default_float_num)]
+        return DTYPES[EM_COMPLEX128]
     if isinstance(obj, str) and obj in _BY_NAME:
         return _BY_NAME[obj]
     try:

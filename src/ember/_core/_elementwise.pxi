@@ -160,6 +160,50 @@ cdef int write_scalar(char *p, int dt, object v) except -1:
     return 0
 
 
+# Ranges that PyTorch's checked scalar conversion allows (c10::overflows): integer
+# types by value (uint8 also takes -255..-1, wrapping), floating types by their
+# largest finite value (infinities and NaN pass).
+INT_LIMITS = {EM_UINT8: (0, 255), EM_INT8: (-2**7, 2**7 - 1), EM_INT16: (-2**15, 2**15 - 1),
+              EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1)}
+FLOAT_MAX = {EM_FLOAT16: 65504.0, EM_BFLOAT16: 3.3895313892515355e38,
+             EM_FLOAT32: 3.4028234663852886e38, EM_FLOAT64: 1.7976931348623157e308,
+             EM_COMPLEX64: 3.4028234663852886e38, EM_COMPLEX128: 1.7976931348623157e308}
+
+
+cdef int check_scalar_fits(int dt, object v) except -1:
+    """Raise as PyTorch does when Python number `v` does not fit dtype `dt` (fill_, full, setitem)."""
+    cdef int cat = em_category[dt]
+    if dt == EM_BOOL or isinstance(v, (bool, np.bool_)):
+        return 0
+    if isinstance(v, (complex, np.complexfloating)):
+        if cat == 3:
+            if _float_overflows(dt, v.real) or _float_overflows(dt, v.imag):
+                _overflow(dt, v)
+            return 0
+        if v.imag != 0:
+            _overflow(dt, v)
+        v = v.real
+    if cat >= 2:
+        if _float_overflows(dt, v):
+            _overflow(dt, v)
+        return 0
+    lo, hi = INT_LIMITS[dt]
+    if isinstance(v, (float, np.floating)):
+        if not (lo <= v <= hi):  # NaN fails too
+            _overflow(dt, v)
+    elif not (lo <= v <= hi) and not (dt == EM_UINT8 and -255 <= v < 0):
+        _overflow(dt, v)
+    return 0
+
+
+cdef bint _float_overflows(int dt, object v):
+    return v == v and abs(v) != float("inf") and abs(v) > FLOAT_MAX[dt]
+
+
+cdef int _overflow(int dt, object v) except -1:
+    raise RuntimeError(f"value cannot be converted to type {dtype_of(dt)} without overflow: {v}")
+
+
 cdef Tensor scalar_tensor(object v, int dt, device dev):
     cdef Tensor t = new_tensor(0, NULL, dt, CPU)
     write_scalar(t.ptr(), dt, v)
@@ -282,6 +326,8 @@ cdef Tensor new_view_of_shape(tuple shape):
     cdef Py_ssize_t s[64]
     cdef Py_ssize_t st[64]
     cdef int i
+    if len(shape) > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {len(shape)}")
     for i in range(len(shape)):
         s[i] = shape[i]
         st[i] = 0
@@ -302,15 +348,19 @@ cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ss
 
 
 cdef bint _overlaps(Tensor a, Tensor b) noexcept:
-    """Whether `a` and `b` share memory without being the identical view."""
+    """Whether `a` and `b` share memory without being the identical view.
+
+    Compared by address, not by Storage object: two tensors made from the same
+    NumPy array have different Storage objects over the same memory.
+    """
     cdef char *a_lo
     cdef char *a_hi
     cdef char *b_lo
     cdef char *b_hi
     cdef int d
-    if a._storage is not b._storage or a._numel == 0 or b._numel == 0:
+    if a._numel == 0 or b._numel == 0:
         return False
-    if (a._offset == b._offset and a._ndim == b._ndim and a._dtype == b._dtype
+    if (a.ptr() == b.ptr() and a._ndim == b._ndim and a._dtype == b._dtype
             and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
             and memcmp(a._strides, b._strides, a._ndim * sizeof(Py_ssize_t)) == 0):
         return False
@@ -385,15 +435,30 @@ cdef str _op_name(int op):
 
 cdef int _unsupported(int op, int ct) except -1:
     name = _op_name(op)
-    if ct == EM_BOOL and name == "sub":
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
     if ct == EM_BOOL and name == "neg":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                            "are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    raise RuntimeError(f'"{name}" not implemented for \'{dtype_of(ct)}\'')
+    # PyTorch raises NotImplementedError (a RuntimeError) for a dtype without a kernel
+    raise NotImplementedError(f'"{name}" not implemented for \'{dtype_of(ct)}\'')
+
+
+cdef int _check_sub_operands(list args) except -1:
+    """PyTorch refuses subtraction when any operand (Python bools included) is bool."""
+    cdef int n_bool = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            n_bool += (<Tensor>a)._dtype == EM_BOOL
+        else:
+            n_bool += scalar_dtype(a) == EM_BOOL
+    if n_bool == 2:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if n_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return 0
 
 
 cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
@@ -427,23 +492,35 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         elif (<Tensor>args[0])._dtype != EM_BOOL:
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {(<Tensor>args[0]).get_dtype()}")
+    if op == OP_SUB:
+        _check_sub_operands(args)
     ct = result_type_of(args, 0 if is_where else -1)
+    if (op == OP_POW and em_category[ct] <= 1 and not isinstance(args[1], Tensor)
+            and args[1] < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     if info.promote_float and em_category[ct] < 2:
         ct = default_float()
-    if info.loops[ct] == NULL:
-        _unsupported(op, ct)
     odt = out_dtype_of(info, ct)
 
     if inplace:
         out = <Tensor>args[0]
+        if info.out_rule == EM_OUT_REAL and em_category[out._dtype] == 3:
+            raise RuntimeError(f"In-place {_op_name(op)} is not supported for complex tensors.")
     if out is not None:
         check_writable(out)
+        check_no_internal_overlap(out)
         if out._storage.device != dev:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {dev} and {out._storage.device}!")
         if not (em_category[odt] <= em_category[out._dtype]):
             raise RuntimeError(f"result type {_torch_name(odt)} can't be cast to the desired "
                                f"output type {_torch_name(out._dtype)}")
+    # after the output checks, so that errors come in PyTorch's order
+    if info.loops[ct] == NULL:
+        _unsupported(op, ct)
+    if ((op == OP_MUL or op == OP_DIV) and (ct == EM_FLOAT16 or ct == EM_BFLOAT16)
+            and _has_other_scalar(args, ct)):
+        return _reduced_float_by_scalar(op, args, ct, out, inplace)
 
     for k in range(arity):
         a = args[k]
@@ -492,6 +569,36 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
     return result
 
 
+cdef bint _has_other_scalar(list args, int ct):
+    """Whether an operand is a Python number or a 0-d tensor of a dtype other than `ct`."""
+    for a in args:
+        if not isinstance(a, Tensor) or ((<Tensor>a)._ndim == 0 and (<Tensor>a)._dtype != ct):
+            return True
+    return False
+
+
+cdef Tensor _reduced_float_by_scalar(int op, list args, int ct, Tensor out, bint inplace):
+    """float16/bfloat16 times or over a scalar: PyTorch keeps the scalar in float32 and
+    rounds once, so x * 1e-8 is not x * 0 and x / 1e5 is not x / inf."""
+    # every tensor that would compute in `ct` (integers promoted to it too) goes to float32,
+    # so that the recursive call computes in float32 and cannot come back here
+    cdef list wide = [to_dtype_device(<Tensor>a, dtype_of(EM_FLOAT32), None, False)
+                      if isinstance(a, Tensor) and ((<Tensor>a)._dtype == ct
+                                                    or em_category[(<Tensor>a)._dtype] < 2)
+                      else a for a in args]
+    cdef Tensor tmp = ew_generic(op, wide, None, False)
+    if out is None:
+        return to_dtype_device(tmp, dtype_of(ct), None, False)
+    if not _same_shape(out, tmp):
+        if inplace:
+            raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
+                               f"broadcast shape {list(_shape_tuple(tmp))}")
+        resize_out(out, tmp._ndim, tmp._shape)
+    copy_into(out, tmp)
+    bump_version(out)
+    return out
+
+
 cdef str _torch_name(int dt):
     return ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double",
             "ComplexFloat", "ComplexDouble")[dt]
@@ -514,7 +621,13 @@ cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:
 # ---------------------------------------------------------------- fast paths
 
 cdef inline bint _same_shape(Tensor a, Tensor b) noexcept:
-    return a._ndim == b._ndim and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
+    cdef int d
+    if a._ndim != b._ndim:
+        return False
+    for d in range(a._ndim):
+        if a._shape[d] != b._shape[d]:
+            return False
+    return True
 
 
 cdef inline int _run_contiguous(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,
@@ -551,14 +664,14 @@ cdef object binary_operator(int op, object a, object b):
     if type(a) is Tensor:
         ta = <Tensor>a
         dt = ta._dtype
-        if (not ta._requires_grad and ta._storage.device.type_num == DEV_CPU and ta.is_contig()
+        fn = info.loops[dt]
+        if (fn != NULL and not ta._requires_grad and ta._storage.device.type_num == DEV_CPU
                 and not (info.promote_float and em_category[dt] < 2)):
-            fn = info.loops[dt]
-            if fn != NULL:
-                if type(b) is Tensor:
-                    tb = <Tensor>b
-                    if (tb._dtype == dt and not tb._requires_grad and _same_shape(ta, tb)
-                            and tb._storage.device.type_num == DEV_CPU and tb.is_contig()):
+            if type(b) is Tensor:
+                tb = <Tensor>b
+                if (tb._dtype == dt and not tb._requires_grad
+                        and tb._storage.device.type_num == DEV_CPU):
+                    if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
                         out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
                         data[0] = out.ptr()
                         data[1] = ta.ptr()
@@ -568,25 +681,32 @@ cdef object binary_operator(int op, object a, object b):
                         strides[2] = em_itemsize[dt]
                         _run_contiguous(fn, 3, data, strides, ta._numel)
                         return out
-                else:
-                    sdt = scalar_dtype(b)
-                    if sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0:
-                        write_scalar(scalar_buf, dt, b)
-                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
-                        data[0] = out.ptr()
-                        data[1] = ta.ptr()
-                        data[2] = scalar_buf
-                        strides[0] = em_itemsize[out._dtype]
-                        strides[1] = em_itemsize[dt]
-                        strides[2] = 0
-                        _run_contiguous(fn, 3, data, strides, ta._numel)
-                        return out
+                    return _strided_binary(fn, out_dtype_of(info, dt), ta, tb)
+            else:
+                sdt = scalar_dtype(b)
+                if (sdt >= 0 and em_category[sdt] <= em_category[dt] and ta._ndim > 0
+                        and ta.is_contig()
+                        and not (sdt == EM_BOOL and op == OP_SUB)
+                        and not (op == OP_POW and em_category[dt] <= 1)
+                        and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
+                                 and (op == OP_MUL or op == OP_DIV))):
+                    write_scalar(scalar_buf, dt, b)
+                    out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                    data[0] = out.ptr()
+                    data[1] = ta.ptr()
+                    data[2] = scalar_buf
+                    strides[0] = em_itemsize[out._dtype]
+                    strides[1] = em_itemsize[dt]
+                    strides[2] = 0
+                    _run_contiguous(fn, 3, data, strides, ta._numel)
+                    return out
     elif type(b) is Tensor:
         tb = <Tensor>b
         dt = tb._dtype
         sdt = scalar_dtype(a)
         if (sdt >= 0 and em_category[sdt] <= em_category[dt] and tb._ndim > 0
-                and not tb._requires_grad and tb._storage.device.type_num == DEV_CPU
+                and not (sdt == EM_BOOL and op == OP_SUB) and not tb._requires_grad
+                and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16) and (op == OP_MUL or op == OP_DIV)) and tb._storage.device.type_num == DEV_CPU
                 and tb.is_contig() and not (info.promote_float and em_category[dt] < 2)):
             fn = info.loops[dt]
             if fn != NULL:
@@ -603,6 +723,52 @@ cdef object binary_operator(int op, object a, object b):
     if as_operand(a) is None or as_operand(b) is None:
         return NotImplemented
     return dispatch_ew(op, [a, b], None, False)
+
+
+cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
+    """Same-dtype binary op on any layouts: broadcast in C, output laid out like an input."""
+    cdef em_iter it
+    cdef em_ew_ctx ctx
+    cdef Py_ssize_t shape[64]
+    cdef int nd = a._ndim if a._ndim > b._ndim else b._ndim, d, da, db
+    cdef Py_ssize_t sa, sb
+    cdef Tensor out
+    for d in range(nd):
+        da = d - (nd - a._ndim)
+        db = d - (nd - b._ndim)
+        sa = a._shape[da] if da >= 0 else 1
+        sb = b._shape[db] if db >= 0 else 1
+        if sa == sb or sb == 1:
+            shape[d] = sa
+        elif sa == 1:
+            shape[d] = sb
+        else:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
+                               f"at non-singleton dimension {d}")
+    if a._ndim == nd and memcmp(a._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(a, odt)
+    elif b._ndim == nd and memcmp(b._shape, shape, nd * sizeof(Py_ssize_t)) == 0:
+        out = new_like_layout(b, odt)
+    else:
+        out = new_tensor(nd, shape, odt, CPU)
+    ctx.error = 0
+    it.nop = 3
+    it.ndim = nd
+    for d in range(nd):
+        it.shape[d] = shape[d]
+    _fill_strides(&it, 0, out, nd, shape)
+    _fill_strides(&it, 1, a, nd, shape)
+    _fill_strides(&it, 2, b, nd, shape)
+    if em_iter_prepare(&it, True) == 0:
+        return out
+    if out._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            em_iter_run(&it, fn, &ctx, 1)
+    else:
+        em_iter_run(&it, fn, &ctx, 0)
+    if ctx.error:
+        _check_ctx(&ctx)
+    return out
 
 
 cdef object unary_operator(int op, Tensor a):
@@ -668,102 +834,3 @@ def ew_(int op, Tensor self, *args):
 def ew_raw(str name, list args, out, bint inplace):
     """The kernel-only form of an elementwise op, used by autograd under its own recording."""
     return ew_generic(EW_INDEX[name], list(args), out, inplace)
-
-
-# ---------------------------------------------------------------- copies and casts
-
-cdef int copy_into(Tensor dst, Tensor src) except -1:
-    """Copy `src` into `dst` (same shape, or broadcastable to it), converting the dtype."""
-    cdef Py_ssize_t shape[64]
-    cdef int nd = dst._ndim
-    if dst._storage.device.type_num != DEV_CPU or src._storage.device.type_num != DEV_CPU:
-        backend = backend_for(dst._storage.device if dst._storage.device.type_num != DEV_CPU
-                              else src._storage.device)
-        backend.copy_(dst, src)
-        return 0
-    if _overlaps(dst, src):
-        src = contiguous_copy(src)
-    memcpy(shape, dst._shape, nd * sizeof(Py_ssize_t))
-    run_loop(em_cast_loops[src._dtype][dst._dtype], 2, dst, [src], nd, shape, True)
-    return 0
-
-
-cdef int copy_broadcast(Tensor dst, object value) except -1:
-    cdef Py_ssize_t shape[64]
-    check_writable(dst)
-    if not isinstance(value, Tensor):
-        if scalar_dtype(value) >= 0:
-            return fill(dst, value)
-        value = tensor_from_data(value, None, dst._storage.device)
-    cdef Tensor src = <Tensor>value
-    if src._ndim > dst._ndim:
-        # leading size-1 dims of the source may be dropped (PyTorch allows x[0] = y[None])
-        src = squeeze_leading(src, dst._ndim)
-    broadcast_shapes_into([dst, src], shape)
-    if not _same_shape(dst, src):
-        src = expand(src, _shape_tuple(dst))
-    copy_into(dst, src)
-    bump_version(dst)
-    return 0
-
-
-cdef Tensor squeeze_leading(Tensor t, int nd):
-    cdef int extra = t._ndim - nd, d
-    for d in range(extra):
-        if t._shape[d] != 1:
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(_shape_tuple(t))} "
-                               f"cannot be broadcast to indexing result of {nd} dimensions")
-    return make_view(t, nd, t._shape + extra, t._strides + extra, t._offset)
-
-
-cdef int fill(Tensor dst, object value) except -1:
-    cdef char buf[16]
-    cdef Tensor src
-    check_writable(dst)
-    if isinstance(value, Tensor):
-        if (<Tensor>value)._ndim != 0:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
-                               f"{(<Tensor>value)._ndim} dimensions.")
-        value = (<Tensor>value).item()
-    if scalar_dtype(value) < 0:
-        raise TypeError(f"fill value must be a number, got {type(value).__name__}")
-    if dst._storage.device.type_num != DEV_CPU:
-        backend_for(dst._storage.device).fill_(dst, value)
-        bump_version(dst)
-        return 0
-    src = new_tensor(0, NULL, dst._dtype, CPU)
-    write_scalar(src.ptr(), dst._dtype, value)
-    copy_into(dst, src)
-    bump_version(dst)
-    return 0
-
-
-cdef Tensor contiguous_copy(Tensor t):
-    cdef Tensor out = new_tensor(t._ndim, t._shape, t._dtype, t._storage.device)
-    copy_into(out, t)
-    return out
-
-
-cpdef Tensor clone(Tensor t):
-    cdef Tensor out = new_like_layout(t, t._dtype)
-    copy_into(out, t)
-    return out
-
-
-cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
-    """`t` converted to dtype `dt` and/or moved to `dev` (itself when nothing changes)."""
-    cdef int target = t._dtype if dt is None else dt.num
-    cdef Tensor out
-    if dev is not None and dev != t._storage.device:
-        if dev.type_num == DEV_CPU:
-            out = <Tensor>backend_for(t._storage.device).to_cpu(t)
-        else:
-            out = <Tensor>backend_for(dev).from_cpu(t.cpu_tensor(), dev)
-        if out._dtype != target:
-            return to_dtype_device(out, dt, None, False)
-        return out
-    if target == t._dtype:
-        return clone(t) if copy else t
-    out = new_like_layout(t, target)
-    copy_into(out, t)
-    return out

@@ -36,12 +36,13 @@ cdef Tensor from_numpy_any(object arr):
                 hi += s * (shape[d] - 1)
             else:
                 lo += s * (shape[d] - 1)
+    cdef Py_ssize_t nbytes = hi - lo + isz
     if arr.size == 0:
-        lo = hi = 0
+        lo = nbytes = 0  # an empty array owns no element to view
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, shape, strides)
     t._dtype = <int>dt
-    t._storage = borrow_storage(<char *>(addr + lo), hi - lo + isz, arr, readonly, CPU)
+    t._storage = borrow_storage(<char *>(addr + lo), nbytes, arr, readonly, CPU)
     t._offset = (-lo) // isz
     return t
 
@@ -67,6 +68,8 @@ def from_numpy(ndarray):
 
 
 cdef object to_numpy_view(Tensor t):
+    if t._requires_grad:
+        t = make_view(t, t._ndim, t._shape, t._strides, t._offset)  # detached: the buffer refuses grad
     if t._dtype == EM_BFLOAT16:
         return np.asarray(view_dtype(t, dtype_of(EM_INT16))).view(dtype_of(EM_BFLOAT16).numpy_dtype)
     return np.asarray(t)
@@ -85,6 +88,9 @@ cdef int fill_buffer(Tensor t, Py_buffer *buf, int flags) except -1:
     if t._dtype == EM_BFLOAT16:
         raise BufferError("bfloat16 has no buffer-protocol format; Tensor.numpy() returns an "
                           "ml_dtypes.bfloat16 array")
+    if t._requires_grad:
+        raise BufferError("Can't export the buffer of a Tensor that requires grad. "
+                          "Use tensor.detach() first.")
     if (flags & PyBUF_WRITABLE) and t._storage.readonly_mem:
         raise BufferError("the tensor views read-only memory")
     meta = <Py_ssize_t *>PyMem_Malloc((2 * t._ndim + 1) * sizeof(Py_ssize_t))
@@ -116,6 +122,8 @@ cdef object array_interface(Tensor t):
         raise AttributeError("__array_interface__ is only available for CPU tensors")
     if t._dtype == EM_BFLOAT16:
         raise AttributeError("bfloat16 has no array-interface typestr")
+    if t._requires_grad:
+        raise AttributeError("a Tensor that requires grad has no array interface; use detach()")
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
     cdef int d
     return {

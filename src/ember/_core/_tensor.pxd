@@ -60,6 +60,7 @@ cdef class Tensor:
     cdef Py_ssize_t *_shape
     cdef Py_ssize_t *_strides     # in elements
     cdef Py_ssize_t _inline[12]   # 2 * INLINE_DIMS
+    cdef object _dims_owner       # holds shape and strides past INLINE_DIMS
     # autograd state, owned by ember.autograd
     cdef bint _requires_grad
     cdef object _grad
@@ -79,3 +80,4 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_s
                       Py_ssize_t offset)
 cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1
 cdef int copy_into(Tensor dst, Tensor src) except -1
+cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev)

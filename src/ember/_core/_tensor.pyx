@@ -3,12 +3,16 @@
 
 Everything a small op does between the Python call and the C loop lives here,
 typed, so that a call costs tens of nanoseconds.  The module is split into
-include files by concern: views and basic indexing (``_views.pxi``), the
-elementwise engine (``_elementwise.pxi``), creation (``_creation.pxi``) and
-NumPy / buffer interop (``_interop.pxi``).
+include files by concern: devices and storage (``_storage.pxi``), shapes,
+strides and allocation (``_layout.pxi``), views and basic indexing
+(``_views.pxi``), the elementwise engine (``_elementwise.pxi``), copies and
+casts (``_copy.pxi``), creation
+(``_creation.pxi``) and NumPy / buffer interop (``_interop.pxi``).
 """
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
@@ -30,367 +34,8 @@ cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
 
 
-# ---------------------------------------------------------------- devices
-
-cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA}
-
-
-cdef class device:
-    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``.
-
-    Parameters
-    ----------
-    type : str or device
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
-    index : int, optional
-        Device ordinal for ``'cuda'``.
-    """
-
-    def __init__(self, type, index=None):
-        if isinstance(type, device):
-            if index is not None:
-                raise ValueError("device(): an index cannot be given with a device object")
-            self.type = (<device>type).type
-            self.index = (<device>type).index
-            self.type_num = (<device>type).type_num
-            return
-        if isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type
-        if not isinstance(type, str):
-            raise TypeError(f"device(): expected a string or device, got {type!r}")
-        name = type
-        if ":" in name:
-            if index is not None:
-                raise ValueError(f"device(): type {name!r} already names an index")
-            name, _, idx = name.partition(":")
-            if not idx.isdigit():
-                raise RuntimeError(f"Invalid device string: {type!r}")
-            index = int(idx)
-        if name not in _DEVICE_TYPES:
-            raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {type}")
-        if index is not None:
-            index = operator.index(index)
-            if index < 0:
-                raise RuntimeError(f"Device index must not be negative, got {index}")
-        self.type = name
-        self.index = index
-        self.type_num = _DEVICE_TYPES[name]
-
-    def __repr__(self):
-        if self.index is None:
-            return f"device(type='{self.type}')"
-        return f"device(type='{self.type}', index={self.index})"
-
-    def __str__(self):
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except (RuntimeError, ValueError):
-                return False
-        if not isinstance(other, device):
-            return NotImplemented
-        return self.type == (<device>other).type and self.index == (<device>other).index
-
-    def __hash__(self):
-        return hash((self.type, self.index))
-
-    def __reduce__(self):
-        return (device, (self.type, self.index))
-
-
-cdef device CPU = device("cpu")
-
-
-cdef device as_device(object obj):
-    if obj is None:
-        return CPU
-    if type(obj) is device:
-        return <device>obj
-    d = device(obj)
-    if d.type == "cpu":
-        return CPU
-    return d
-
-
-# Backends for devices other than the CPU register here (the CUDA backend, later).
-cdef dict _backends = {}
-
-
-def register_backend(str device_type, backend):
-    """Register the object implementing ops for ``device_type`` (used by ember.cuda)."""
-    _backends[device_type] = backend
-
-
-cdef object backend_for(device dev):
-    b = _backends.get(dev.type)
-    if b is None:
-        raise RuntimeError(
-            f"ember has no backend for device '{dev}': the {dev.type} backend is not available "
-            f"in this build")
-    return b
-
-
-# ---------------------------------------------------------------- storage
-
-@cython.final
-cdef class Storage:
-    """A block of memory on a device, shared by every tensor viewing it.
-
-    Owns memory from ember's caching allocator, or borrows memory from a
-    foreign object (a NumPy array, a DLPack producer) and keeps it alive.
-    Carries the version counter that in-place operations bump.
-    """
-
-    def __dealloc__(self):
-        if self.owns_data and self.data != NULL:
-            em_free(self.data, <size_t>self.nbytes)
-            self.data = NULL
-
-    @property
-    def nbytes(self):
-        return self.nbytes
-
-    def data_ptr(self):
-        return <size_t>self.data
-
-    def __len__(self):
-        return self.nbytes
-
-
-cdef Storage new_storage(Py_ssize_t nbytes, device dev):
-    if dev.type_num != DEV_CPU:
-        return backend_for(dev).new_storage(nbytes, dev)
-    cdef Storage s = Storage.__new__(Storage)
-    cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
-    s.data = <char *>em_alloc(<size_t>alloc)
-    if s.data == NULL:
-        raise MemoryError(f"ember: failed to allocate {nbytes} bytes on the CPU")
-    s.nbytes = alloc
-    s.owns_data = True
-    s.device = dev
-    return s
-
-
-cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
-    cdef Storage s = Storage.__new__(Storage)
-    s.data = data
-    s.nbytes = nbytes
-    s.owns_data = False
-    s.owner = owner
-    s.readonly_mem = readonly
-    s.device = dev
-    return s
-
-
-def empty_cache():
-    """Release the CPU memory held by ember's caching allocator."""
-    em_allocator_empty_cache()
-
-
-def cached_bytes():
-    """Bytes currently held in ember's CPU allocator cache."""
-    return em_allocator_cached_bytes()
-
-
-def set_cache_limit(Py_ssize_t nbytes):
-    """Cap the bytes ember's CPU allocator keeps cached for reuse."""
-    if nbytes < 0:
-        raise ValueError(f"cache limit must be non-negative, got {nbytes}")
-    em_allocator_set_limit(<size_t>nbytes)
-
-
-def set_num_threads(int n):
-    """Set the number of threads used by ember's CPU kernels and by BLAS."""
-    if n < 1:
-        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
-    em_set_num_threads(n)
-    _set_blas_threads(n)
-
-
-def get_num_threads():
-    """The number of threads used by ember's CPU kernels."""
-    return em_get_num_threads()
-
-
-cdef object _blas_limiter = None
-
-
-cdef _set_blas_threads(int n):
-    global _blas_limiter
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return
-    _blas_limiter = threadpool_limits(limits=n, user_api="blas")
-
-
-# ---------------------------------------------------------------- tensor helpers
-
-cdef inline Py_ssize_t _checked_numel(int ndim, const Py_ssize_t *shape) except -1:
-    cdef Py_ssize_t n = 1
-    cdef int d
-    cdef bint zero = False
-    for d in range(ndim):
-        if shape[d] < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {shape[d]}: "
-                               f"{[shape[i] for i in range(ndim)]}")
-        if shape[d] == 0:
-            zero = True
-    if zero:
-        return 0
-    for d in range(ndim):
-        if n > PY_SSIZE_T_MAX // shape[d]:
-            raise RuntimeError(f"tensor of shape {[shape[i] for i in range(ndim)]} has too many "
-                               f"elements to address")
-        n *= shape[d]
-    return n
-
-
-cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1:
-    """Give `t` a shape and strides (contiguous strides when `strides` is NULL)."""
-    cdef Py_ssize_t *buf
-    cdef int d
-    cdef Py_ssize_t acc
-    if ndim > EM_MAX_DIMS:
-        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {ndim}")
-    if t._shape != t._inline:
-        PyMem_Free(t._shape)
-        t._shape = t._inline
-        t._strides = t._inline + INLINE_DIMS
-    if ndim > INLINE_DIMS:
-        buf = <Py_ssize_t *>PyMem_Malloc(2 * ndim * sizeof(Py_ssize_t))
-        if buf == NULL:
-            raise MemoryError()
-        t._shape = buf
-        t._strides = buf + ndim
-    t._numel = _checked_numel(ndim, shape)
-    t._ndim = ndim
-    if ndim:
-        memcpy(t._shape, shape, ndim * sizeof(Py_ssize_t))
-    if strides != NULL:
-        if ndim:
-            memcpy(t._strides, strides, ndim * sizeof(Py_ssize_t))
-    else:
-        acc = 1
-        for d in range(ndim - 1, -1, -1):
-            t._strides[d] = acc
-            acc *= shape[d] if shape[d] > 0 else 1
-    return 0
-
-
-cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev):
-    """A new contiguous tensor with uninitialised memory."""
-    cdef Tensor t = Tensor.__new__(Tensor)
-    set_dims(t, ndim, shape, NULL)
-    cdef Py_ssize_t isz = em_itemsize[dtype_num]
-    if t._numel > PY_SSIZE_T_MAX // isz:
-        raise RuntimeError(f"tensor of {t._numel} elements of {dtype_of(dtype_num)} is too large")
-    t._storage = new_storage(t._numel * isz, dev)
-    t._dtype = dtype_num
-    return t
-
-
-cdef Tensor new_like_layout(Tensor like, int dtype_num):
-    """A new tensor shaped like `like`, with its dimension order when `like` is dense."""
-    cdef Py_ssize_t perm[64]
-    cdef Py_ssize_t strides[64]
-    cdef int nd = like._ndim, i, j
-    cdef Py_ssize_t acc, p
-    if like.is_contig() or not _dense_permutation(like, perm):
-        return new_tensor(nd, like._shape, dtype_num, like._storage.device)
-    # perm lists dims from innermost to outermost
-    acc = 1
-    for i in range(nd):
-        p = perm[i]
-        strides[p] = acc
-        acc *= like._shape[p]
-    cdef Tensor t = Tensor.__new__(Tensor)
-    set_dims(t, nd, like._shape, strides)
-    t._storage = new_storage(t._numel * em_itemsize[dtype_num], like._storage.device)
-    t._dtype = dtype_num
-    return t
-
-
-cdef bint _dense_permutation(Tensor t, Py_ssize_t *perm) noexcept:
-    """Whether `t` is a permutation of a contiguous layout; fills `perm`, innermost first."""
-    cdef int nd = t._ndim, i, j
-    cdef Py_ssize_t key, expected
-    if t._numel == 0:
-        return False
-    for i in range(nd):
-        if t._strides[i] < 0:
-            return False
-        perm[i] = i
-    # insertion sort by stride, ties (size-1 dims) keep the later dim inside
-    for i in range(1, nd):
-        key = perm[i]
-        j = i - 1
-        while j >= 0 and (t._strides[perm[j]] > t._strides[key] or
-                          (t._strides[perm[j]] == t._strides[key] and perm[j] < key)):
-            perm[j + 1] = perm[j]
-            j -= 1
-        perm[j + 1] = key
-    expected = 1
-    for i in range(nd):
-        if t._shape[perm[i]] == 1:
-            continue
-        if t._strides[perm[i]] != expected:
-            return False
-        expected *= t._shape[perm[i]]
-    return True
-
-
-cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
-                      Py_ssize_t offset):
-    cdef Tensor t = Tensor.__new__(Tensor)
-    set_dims(t, ndim, shape, strides)
-    t._storage = base._storage
-    t._offset = offset
-    t._dtype = base._dtype
-    return t
-
-
-cdef inline tuple _shape_tuple(Tensor t):
-    cdef int d
-    return tuple([t._shape[d] for d in range(t._ndim)])
-
-
-cdef inline void bump_version(Tensor t) noexcept:
-    t._storage.version += 1
-
-
-cdef inline int check_writable(Tensor t) except -1:
-    if t._storage.readonly_mem:
-        raise RuntimeError("cannot write to a tensor that views read-only memory")
-    return 0
-
-
-class Size(tuple):
-    """The shape of a tensor: a tuple of ints, as ``torch.Size``."""
-
-    def __repr__(self):
-        return f"ember.Size({list(self)})"
-
-    def numel(self):
-        """Product of the sizes."""
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __getitem__(self, item):
-        r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
-
-    def __add__(self, other):
-        return Size(tuple(self) + tuple(other))
-
-    def __reduce__(self):
-        return (Size, (tuple(self),))
+include "_storage.pxi"
+include "_layout.pxi"
 
 
 # ---------------------------------------------------------------- the Tensor
@@ -401,6 +46,7 @@ cdef extern from "Python.h":
     void PyType_Modified(PyObject *tp)
 
 
+@cython.freelist(256)
 cdef class Tensor:
     """A strided, typed, n-dimensional array on a device.
 
@@ -415,10 +61,6 @@ cdef class Tensor:
     def __cinit__(self):
         self._shape = self._inline
         self._strides = self._inline + INLINE_DIMS
-
-    def __dealloc__(self):
-        if self._shape != self._inline:
-            PyMem_Free(self._shape)
 
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
@@ -443,14 +85,14 @@ cdef class Tensor:
         """The shape, or the size of dimension ``dim``."""
         if dim is None:
             return Size(_shape_tuple(self))
-        return self._shape[wrap_dim(dim, self._ndim)]
+        return self._shape[_existing_dim(dim, self._ndim)]
 
     def stride(self, dim=None):
         """Strides in elements (zero and negative allowed), or the stride of ``dim``."""
         cdef int d
         if dim is None:
             return tuple([self._strides[d] for d in range(self._ndim)])
-        return self._strides[wrap_dim(dim, self._ndim)]
+        return self._strides[_existing_dim(dim, self._ndim)]
 
     def storage_offset(self):
         """Offset of the first element from the start of the storage, in elements."""
@@ -506,10 +148,12 @@ cdef class Tensor:
 
     @property
     def is_cuda(self):
+        """Whether the tensor is stored on a CUDA device."""
         return self._storage.device.type_num == DEV_CUDA
 
     @property
     def is_cpu(self):
+        """Whether the tensor is stored on the CPU."""
         return self._storage.device.type_num == DEV_CPU
 
     def is_floating_point(self):
@@ -521,6 +165,7 @@ cdef class Tensor:
         return em_category[self._dtype] == 3
 
     def is_signed(self):
+        """Whether the dtype is signed (every dtype but bool and uint8)."""
         return self._dtype != EM_BOOL and self._dtype != EM_UINT8
 
     def data_ptr(self):
@@ -551,6 +196,7 @@ cdef class Tensor:
         return self.is_contig()
 
     def is_non_overlapping_and_dense(self):
+        """Whether the elements fill a gap-free block without overlap, in some dim order."""
         cdef Py_ssize_t perm[64]
         return self.is_contig() or _dense_permutation(self, perm)
 
@@ -632,24 +278,31 @@ cdef class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self._scalar_value("float"))
+        return float(self._real_value("float64"))
 
     def __int__(self):
-        return int(self._scalar_value("int").real) if em_category[self._dtype] == 3 else int(self._scalar_value("int"))
+        return int(self._real_value("int64"))
 
     def __complex__(self):
-        return complex(self._scalar_value("complex"))
+        return complex(self._scalar_value())
 
     def __index__(self):
         if self._numel != 1 or em_category[self._dtype] > 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def _scalar_value(self, what):
+    def _scalar_value(self):
         if self._numel != 1:
-            raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar"
-                               f" ({what})")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
+
+    def _real_value(self, what):
+        v = self._scalar_value()
+        if isinstance(v, complex):
+            if v.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {what} without overflow")
+            v = v.real
+        return v
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -676,25 +329,37 @@ cdef class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
-        arr = np.ascontiguousarray(_to_numpy_copy(self))
-        return (_rebuild_tensor, (arr, self.get_dtype().name, str(self._storage.device),
-                                  self._requires_grad))
+        cdef int d
+        if self._storage.device.type_num != DEV_CPU:
+            return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
+                                      str(self._storage.device), self._requires_grad))
+        # the storage, shape, strides and offset, as PyTorch pickles tensors: views keep
+        # their layout, and views pickled together share one storage again
+        return (_rebuild_tensor_view, (self._storage, self.get_dtype().name, _shape_tuple(self),
+                                       tuple([self._strides[d] for d in range(self._ndim)]),
+                                       self._offset, self._requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        c = clone(self)
-        (<Tensor>c)._requires_grad = self._requires_grad
-        if self._grad is not None:
-            (<Tensor>c)._grad = self._grad.__deepcopy__(memo)
-        if type(self) is not Tensor:
-            c = type(self).__new__(type(self))
-            _init_from(<Tensor>c, clone(self))
-            (<Tensor>c)._requires_grad = self._requires_grad
-            if hasattr(self, "__dict__"):
-                import copy
-                c.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        cdef Tensor c = <Tensor>type(self).__new__(type(self))
+        if self._storage.device.type_num == DEV_CPU:
+            # same layout over a copied storage, shared by views deep-copied together
+            _init_from(c, self)
+            storage = memo.get(id(self._storage))
+            if storage is None:
+                storage = copy_storage(self._storage)
+                memo[id(self._storage)] = storage
+            c._storage = <Storage>storage
+        else:
+            _init_from(c, clone(self))
+        c._requires_grad = self._requires_grad
         memo[id(self)] = c
+        if self._grad is not None:
+            c._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor and hasattr(self, "__dict__"):
+            import copy
+            c.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return c
 
     def __copy__(self):
@@ -890,20 +555,23 @@ cdef class Tensor:
         return view(self, _shape_arg(shape))
 
     def view_as(self, other):
-        return view(self, (<Tensor?>other).shape)
+        """A view with the shape of ``other`` (see :meth:`view`)."""
+        return view(self, _shape_tuple(<Tensor?>other))
 
     def reshape(self, *shape):
         """The tensor with a new shape: a view when the strides allow, else a copy."""
         return reshape(self, _shape_arg(shape))
 
     def reshape_as(self, other):
-        return reshape(self, (<Tensor?>other).shape)
+        """The tensor with the shape of ``other`` (see :meth:`reshape`)."""
+        return reshape(self, _shape_tuple(<Tensor?>other))
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dimensions ``start_dim..end_dim`` into one."""
         return flatten(self, start_dim, end_dim)
 
     def ravel(self):
+        """The elements as a 1-D tensor: a view when the strides allow, else a copy."""
         return reshape(self, (-1,))
 
     def squeeze(self, dim=None):
@@ -919,7 +587,12 @@ cdef class Tensor:
         return transpose(self, dim0, dim1)
 
     def swapdims(self, dim0, dim1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
         return transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        """Swap two dimensions (alias of :meth:`transpose`)."""
+        return transpose(self, axis0, axis1)
 
     def t(self):
         """Transpose a tensor of at most 2 dimensions."""
@@ -936,13 +609,15 @@ cdef class Tensor:
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
-        return expand(self, (<Tensor?>other).shape)
+        """A view expanded to the shape of ``other`` (see :meth:`expand`)."""
+        return expand(self, _shape_tuple(<Tensor?>other))
 
     def broadcast_to(self, shape):
+        """A view broadcast to ``shape`` (see :meth:`expand`)."""
         return expand(self, _shape_arg((shape,)))
 
     def narrow(self, dim, start, length):
-        """Elements ``start .. start + length`` along ``dim``, as a view."""
+        """The slice ``start:start + length`` of dimension ``dim``, as a view."""
         return narrow(self, dim, start, length)
 
     def select(self, dim, index):
@@ -974,6 +649,7 @@ cdef class Tensor:
         return unfold(self, dimension, size, step)
 
     def movedim(self, source, destination):
+        """Move dimensions ``source`` to positions ``destination``, as a view."""
         return movedim(self, source, destination)
 
     # ------------------------------------------------------------ indexing
@@ -1094,12 +770,17 @@ cdef class Tensor:
         return unary_operator(OP_NEG, self)
 
     def __pos__(self):
+        if self._dtype == EM_BOOL:
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def __abs__(self):
         return unary_operator(OP_ABS, self)
 
     def __invert__(self):
+        if em_category[self._dtype] > 1:
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            "tensors")
         return unary_operator(OP_BITWISE_NOT, self)
 
     def __eq__(self, other):
@@ -1120,7 +801,9 @@ cdef class Tensor:
     def __ge__(self, other):
         return binary_operator(OP_GE, self, other)
 
-    __hash__ = object.__hash__
+    def __hash__(self):
+        # identity hash, as in PyTorch: tensors are dict keys and set members by object
+        return object.__hash__(self)
 
 
 device_cls = device
@@ -1132,73 +815,8 @@ def _add_method(str name, fn):
     PyType_Modified(<PyObject *>Tensor)
 
 
-cdef _init_from(Tensor self, Tensor src):
-    set_dims(self, src._ndim, src._shape, src._strides)
-    self._storage = src._storage
-    self._offset = src._offset
-    self._dtype = src._dtype
-
-
-def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
-    t = tensor_from_data(arr, as_dtype(dtype_name), None)
-    if device_str != "cpu":
-        t = t.to(device_str)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
-
-
-cdef int wrap_dim(object dim, int ndim) except -1:
-    cdef Py_ssize_t d
-    try:
-        d = operator.index(dim)
-    except TypeError:
-        raise TypeError(f"dimension must be an integer, got {type(dim).__name__}") from None
-    cdef int n = ndim if ndim > 0 else 1
-    if d < -n or d >= n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    return <int>(d + n if d < 0 else d)
-
-
-cdef tuple _shape_arg(tuple args):
-    """Accept f(2, 3), f((2, 3)) and f([2, 3]) alike."""
-    if len(args) == 1 and not isinstance(args[0], int) and not (
-            hasattr(args[0], "__index__") and not hasattr(args[0], "__len__")):
-        args = tuple(args[0])
-    try:
-        return tuple([operator.index(a) for a in args])
-    except TypeError:
-        raise TypeError(f"expected a sequence of integers for a shape, got {args!r}") from None
-
-
-cdef object read_scalar(char *p, int dt):
-    if dt == EM_BOOL:
-        return (<uint8_t *>p)[0] != 0
-    if dt == EM_UINT8:
-        return (<uint8_t *>p)[0]
-    if dt == EM_INT8:
-        return (<int8_t *>p)[0]
-    if dt == EM_INT16:
-        return (<int16_t *>p)[0]
-    if dt == EM_INT32:
-        return (<int32_t *>p)[0]
-    if dt == EM_INT64:
-        return (<int64_t *>p)[0]
-    if dt == EM_FLOAT16:
-        return <double>em_half_to_float((<uint16_t *>p)[0])
-    if dt == EM_BFLOAT16:
-        return <double>em_bfloat16_to_float((<uint16_t *>p)[0])
-    if dt == EM_FLOAT32:
-        return <double>(<float *>p)[0]
-    if dt == EM_FLOAT64:
-        return (<double *>p)[0]
-    if dt == EM_COMPLEX64:
-        return complex((<float *>p)[0], (<float *>p)[1])
-    return complex((<double *>p)[0], (<double *>p)[1])
-
-
 include "_views.pxi"
 include "_elementwise.pxi"
+include "_copy.pxi"
 include "_creation.pxi"
 include "_interop.pxi"

@@ -67,72 +67,74 @@ cdef int _infer_shape(Tensor t, tuple shape, Py_ssize_t *out) except -1:
     return nd
 
 
-cpdef Tensor view(Tensor t, tuple shape):
+cpdef Tensor view(Tensor input, tuple shape):
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
-    cdef int nd = _infer_shape(t, shape, newshape)
-    if not _compute_view_strides(t, nd, newshape, newstride):
+    cdef int nd = _infer_shape(input, shape, newshape)
+    if not _compute_view_strides(input, nd, newshape, newstride):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
-    return make_view(t, nd, newshape, newstride, t._offset)
+    return make_view(input, nd, newshape, newstride, input._offset)
 
 
-cpdef Tensor reshape(Tensor t, tuple shape):
+cpdef Tensor reshape(Tensor input, tuple shape):
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
-    cdef int nd = _infer_shape(t, shape, newshape)
-    if _compute_view_strides(t, nd, newshape, newstride):
-        return make_view(t, nd, newshape, newstride, t._offset)
-    cdef Tensor c = contiguous_copy(t)
+    cdef int nd = _infer_shape(input, shape, newshape)
+    if _compute_view_strides(input, nd, newshape, newstride):
+        return make_view(input, nd, newshape, newstride, input._offset)
+    cdef Tensor c = contiguous_copy(input)
     return make_view(c, nd, newshape, NULL, 0)
 
 
-cpdef Tensor view_dtype(Tensor t, dtype dt):
-    cdef int old = em_itemsize[t._dtype], new = em_itemsize[dt.num], d
+cpdef Tensor view_dtype(Tensor input, dtype dt):
+    cdef int old = em_itemsize[input._dtype], new = em_itemsize[dt.num], d
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     if old == new:
-        v = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+        v = make_view(input, input._ndim, input._shape, input._strides, input._offset)
         v._dtype = dt.num
         return v
-    if t._ndim == 0 or t._strides[t._ndim - 1] != 1:
-        raise RuntimeError(f"self.stride(-1) must be 1 to view {t.get_dtype()} as {dt} "
+    if input._ndim == 0 or input._strides[input._ndim - 1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 to view {input.get_dtype()} as {dt} "
                            "(different element sizes)")
-    for d in range(t._ndim - 1):
-        if (t._strides[d] * old) % new:
+    for d in range(input._ndim - 1):
+        if (input._strides[d] * old) % new:
             raise RuntimeError(f"self.stride({d}) must be divisible by {new // old if new > old else 1} "
-                               f"to view {t.get_dtype()} as {dt}")
-        strides[d] = t._strides[d] * old // new
-        shape[d] = t._shape[d]
-    if (t._shape[t._ndim - 1] * old) % new or (t._offset * old) % new:
+                               f"to view {input.get_dtype()} as {dt}")
+        strides[d] = input._strides[d] * old // new
+        shape[d] = input._shape[d]
+    if (input._shape[input._ndim - 1] * old) % new or (input._offset * old) % new:
         raise RuntimeError(f"the last dimension size and storage offset must fit whole {dt} "
-                           f"elements to view {t.get_dtype()} as {dt}")
-    shape[t._ndim - 1] = t._shape[t._ndim - 1] * old // new
-    strides[t._ndim - 1] = 1
-    v = make_view(t, t._ndim, shape, strides, t._offset * old // new)
+                           f"elements to view {input.get_dtype()} as {dt}")
+    shape[input._ndim - 1] = input._shape[input._ndim - 1] * old // new
+    strides[input._ndim - 1] = 1
+    v = make_view(input, input._ndim, shape, strides, input._offset * old // new)
     v._dtype = dt.num
     return v
 
 
-cpdef Tensor flatten(Tensor t, start_dim=0, end_dim=-1):
+cpdef Tensor flatten(Tensor input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one: a view when the strides allow."""
     cdef int s, e, d
-    if t._ndim == 0:
-        return reshape(t, (1,))
-    s = wrap_dim(start_dim, t._ndim)
-    e = wrap_dim(end_dim, t._ndim)
+    if input._ndim == 0:
+        return reshape(input, (1,))
+    s = wrap_dim(start_dim, input._ndim)
+    e = wrap_dim(end_dim, input._ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
-        return t
-    shape = _shape_tuple(t)
+        return input
+    shape = _shape_tuple(input)
     cdef Py_ssize_t merged = 1
     for d in range(s, e + 1):
-        merged *= t._shape[d]
-    return reshape(t, shape[:s] + (merged,) + shape[e + 1:])
+        merged *= input._shape[d]
+    return reshape(input, shape[:s] + (merged,) + shape[e + 1:])
 
 
-cpdef Tensor squeeze(Tensor t, dim=None):
+cpdef Tensor squeeze(Tensor input, dim=None):
+    """Remove dimensions of size one (all of them, or those in ``dim``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = 0
@@ -140,48 +142,52 @@ cpdef Tensor squeeze(Tensor t, dim=None):
     if dim is None:
         dims = None
     elif isinstance(dim, (tuple, list)):
-        dims = {wrap_dim(x, t._ndim) for x in dim}
+        dims = {wrap_dim(x, input._ndim) for x in dim}
     else:
-        dims = {wrap_dim(dim, t._ndim)}
-    for d in range(t._ndim):
-        if t._shape[d] == 1 and (dims is None or d in dims):
+        dims = {wrap_dim(dim, input._ndim)}
+    for d in range(input._ndim):
+        if input._shape[d] == 1 and (dims is None or d in dims):
             continue
-        shape[nd] = t._shape[d]
-        strides[nd] = t._strides[d]
+        shape[nd] = input._shape[d]
+        strides[nd] = input._strides[d]
         nd += 1
-    return make_view(t, nd, shape, strides, t._offset)
+    return make_view(input, nd, shape, strides, input._offset)
 
 
-cpdef Tensor unsqueeze(Tensor t, dim):
+cpdef Tensor unsqueeze(Tensor input, dim):
+    """Insert a dimension of size one at position ``dim``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
-    cdef int d = wrap_dim(dim, t._ndim + 1), i, j = 0
-    for i in range(t._ndim + 1):
+    cdef int d = wrap_dim(dim, input._ndim + 1), i, j = 0
+    if input._ndim >= EM_MAX_DIMS:  # before writing input._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {input._ndim + 1}")
+    for i in range(input._ndim + 1):
         if i == d:
             shape[i] = 1
-            strides[i] = t._strides[d] * t._shape[d] if d < t._ndim else 1
+            strides[i] = input._strides[d] * input._shape[d] if d < input._ndim else 1
         else:
-            shape[i] = t._shape[j]
-            strides[i] = t._strides[j]
+            shape[i] = input._shape[j]
+            strides[i] = input._strides[j]
             j += 1
-    return make_view(t, t._ndim + 1, shape, strides, t._offset)
+    return make_view(input, input._ndim + 1, shape, strides, input._offset)
 
 
-cpdef Tensor transpose(Tensor t, dim0, dim1):
+cpdef Tensor transpose(Tensor input, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1``, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a, b
-    if t._ndim == 0:
+    if input._ndim == 0:
         wrap_dim(dim0, 0)
         wrap_dim(dim1, 0)
-        return make_view(t, 0, shape, strides, t._offset)
-    a = wrap_dim(dim0, t._ndim)
-    b = wrap_dim(dim1, t._ndim)
-    memcpy(shape, t._shape, t._ndim * sizeof(Py_ssize_t))
-    memcpy(strides, t._strides, t._ndim * sizeof(Py_ssize_t))
+        return make_view(input, 0, shape, strides, input._offset)
+    a = wrap_dim(dim0, input._ndim)
+    b = wrap_dim(dim1, input._ndim)
+    memcpy(shape, input._shape, input._ndim * sizeof(Py_ssize_t))
+    memcpy(strides, input._strides, input._ndim * sizeof(Py_ssize_t))
     shape[a], shape[b] = shape[b], shape[a]
     strides[a], strides[b] = strides[b], strides[a]
-    return make_view(t, t._ndim, shape, strides, t._offset)
+    return make_view(input, input._ndim, shape, strides, input._offset)
 
 
 cdef Tensor reverse_dims(Tensor t):
@@ -194,48 +200,49 @@ cdef Tensor reverse_dims(Tensor t):
     return make_view(t, nd, shape, strides, t._offset)
 
 
-cpdef Tensor permute(Tensor t, tuple dims):
+cpdef Tensor permute(Tensor input, tuple dims):
+    """Reorder the dimensions as ``dims`` lists them, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, p
     cdef bint seen[64]
-    if len(dims) != t._ndim:
+    if len(dims) != input._ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
-                           f"input.dim() = {t._ndim} is not equal to len(dims) = {len(dims)}"
+                           f"input.dim() = {input._ndim} is not equal to len(dims) = {len(dims)}"
                            .replace("(sparse_coo)", ""))
     memset(seen, 0, sizeof(seen))
-    for d in range(t._ndim):
-        p = wrap_dim(dims[d], t._ndim)
+    for d in range(input._ndim):
+        p = wrap_dim(dims[d], input._ndim)
         if seen[p]:
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         seen[p] = True
-        shape[d] = t._shape[p]
-        strides[d] = t._strides[p]
-    return make_view(t, t._ndim, shape, strides, t._offset)
+        shape[d] = input._shape[p]
+        strides[d] = input._strides[p]
+    return make_view(input, input._ndim, shape, strides, input._offset)
 
 
-cpdef Tensor expand(Tensor t, tuple sizes):
+cpdef Tensor expand(Tensor input, tuple sizes):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sizes), d, src
     cdef Py_ssize_t want
-    if nd < t._ndim:
-        raise RuntimeError(f"expand({t.get_dtype()}{{{list(_shape_tuple(t))}}}, size={list(sizes)}): "
+    if nd < input._ndim:
+        raise RuntimeError(f"expand({input.get_dtype()}{{{list(_shape_tuple(input))}}}, size={list(sizes)}): "
                            f"the number of sizes provided ({nd}) must be greater or equal to the "
-                           f"number of dimensions in the tensor ({t._ndim})")
+                           f"number of dimensions in the tensor ({input._ndim})")
     if nd > EM_MAX_DIMS:
         raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
     for d in range(nd - 1, -1, -1):
-        src = d - (nd - t._ndim)
+        src = d - (nd - input._ndim)
         want = sizes[d]
         if src >= 0:
             if want == -1:
-                want = t._shape[src]
-            if t._shape[src] == want:
+                want = input._shape[src]
+            if input._shape[src] == want:
                 shape[d] = want
-                strides[d] = t._strides[src]
-            elif t._shape[src] == 1:
+                strides[d] = input._strides[src]
+            elif input._shape[src] == 1:
                 if want < 0:
                     raise RuntimeError(f"expand: invalid size {want} at dimension {d}")
                 shape[d] = want
@@ -243,23 +250,24 @@ cpdef Tensor expand(Tensor t, tuple sizes):
             else:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({want}) must match the existing size "
-                    f"({t._shape[src]}) at non-singleton dimension {d}.  Target sizes: "
-                    f"{list(sizes)}.  Tensor sizes: {list(_shape_tuple(t))}")
+                    f"({input._shape[src]}) at non-singleton dimension {d}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(_shape_tuple(input))}")
         else:
             if want < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({want}) isn't allowed in a "
                                    f"leading, non-existing dimension {d}")
             shape[d] = want
             strides[d] = 0
-    return make_view(t, nd, shape, strides, t._offset)
+    return make_view(input, nd, shape, strides, input._offset)
 
 
-cpdef Tensor narrow(Tensor t, dim, start, length):
+cpdef Tensor narrow(Tensor input, dim, start, length):
+    """The slice ``start:start + length`` of dimension ``dim``, as a view."""
     cdef int d
-    if t._ndim == 0:
+    if input._ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, t._ndim)
-    cdef Py_ssize_t size = t._shape[d]
+    d = wrap_dim(dim, input._ndim)
+    cdef Py_ssize_t size = input._shape[d]
     cdef Py_ssize_t s = operator.index(start), n = operator.index(length)
     if s < -size or s > size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
@@ -268,9 +276,9 @@ cpdef Tensor narrow(Tensor t, dim, start, length):
         s += size
     if n < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
-    if s + n > size:
+    if n > size - s:  # not s + n: that can overflow
         raise RuntimeError(f"start ({s}) + length ({n}) exceeds dimension size ({size}).")
-    return _slice_dim(t, d, s, n, 1)
+    return _slice_dim(input, d, s, n, 1)
 
 
 cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_ssize_t step):
@@ -281,31 +289,34 @@ cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_
     return v
 
 
-cpdef Tensor select(Tensor t, dim, index):
+cpdef Tensor select(Tensor input, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed, as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, i, j = 0
-    if t._ndim == 0:
+    if input._ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, t._ndim)
-    cdef Py_ssize_t idx = operator.index(index), size = t._shape[d]
+    d = wrap_dim(dim, input._ndim)
+    cdef Py_ssize_t idx = operator.index(index), size = input._shape[d]
     if idx < -size or idx >= size:
         raise IndexError(f"select(): index {idx} out of range for tensor of size "
-                         f"{list(_shape_tuple(t))} at dimension {d}")
+                         f"{list(_shape_tuple(input))} at dimension {d}")
     if idx < 0:
         idx += size
-    for i in range(t._ndim):
+    for i in range(input._ndim):
         if i != d:
-            shape[j] = t._shape[i]
-            strides[j] = t._strides[i]
+            shape[j] = input._shape[i]
+            strides[j] = input._strides[i]
             j += 1
-    return make_view(t, t._ndim - 1, shape, strides, t._offset + idx * t._strides[d])
+    return make_view(input, input._ndim - 1, shape, strides, input._offset + idx * input._strides[d])
 
 
-def split(Tensor t, split_size_or_sections, dim=0):
-    """Split ``t`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
-    cdef int d = wrap_dim(dim, t._ndim)
-    cdef Py_ssize_t size = t._shape[d], start = 0, s, step
+def split(Tensor input, split_size_or_sections, dim=0):
+    """Split ``input`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
+    if input._ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    cdef int d = wrap_dim(dim, input._ndim)
+    cdef Py_ssize_t size = input._shape[d], start = 0, s, step
     out = []
     if isinstance(split_size_or_sections, (list, tuple)):
         sections = [operator.index(s) for s in split_size_or_sections]
@@ -313,7 +324,7 @@ def split(Tensor t, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
                                f"(input tensor's size at dimension {d}), but got split_sizes={sections}")
         for s in sections:
-            out.append(_slice_dim(t, d, start, s, 1))
+            out.append(_slice_dim(input, d, start, s, 1))
             start += s
         return tuple(out)
     step = operator.index(split_size_or_sections)
@@ -321,69 +332,81 @@ def split(Tensor t, split_size_or_sections, dim=0):
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
                            f"size of {size}" if step == 0 else f"split expects split_size be non-negative, but got split_size={step}")
     if size == 0:
-        return (t,) if step == 0 else (_slice_dim(t, d, 0, 0, 1),)
+        return (input,) if step == 0 else (_slice_dim(input, d, 0, 0, 1),)
     while start < size:
         s = min(step, size - start)
-        out.append(_slice_dim(t, d, start, s, 1))
+        out.append(_slice_dim(input, d, start, s, 1))
         start += s
     return tuple(out)
 
 
-def chunk(Tensor t, chunks, dim=0):
-    """Split ``t`` into ``chunks`` views of near-equal size along ``dim`` (the last may be smaller)."""
+def chunk(Tensor input, chunks, dim=0):
+    """Split ``input`` into ``chunks`` views of near-equal size along ``dim`` (the last may be smaller)."""
+    if input._ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     cdef Py_ssize_t n = operator.index(chunks)
     if n <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {n}")
-    cdef int d = wrap_dim(dim, t._ndim)
-    cdef Py_ssize_t size = t._shape[d]
-    cdef Py_ssize_t step = (size + n - 1) // n
+    cdef int d = wrap_dim(dim, input._ndim)
+    cdef Py_ssize_t size = input._shape[d]
+    cdef Py_ssize_t step = size // n + (size % n != 0)  # ceil without overflowing size + n
     if step == 0:
-        return tuple(_slice_dim(t, d, 0, 0, 1) for _ in range(n))
-    return split(t, step, d)
+        # PyTorch returns `chunks` empty views of an empty dimension
+        if n > _MAX_EMPTY_CHUNKS:
+            raise RuntimeError(f"chunk: {n} empty chunks is more than can be returned")
+        return tuple(_slice_dim(input, d, 0, 0, 1) for _ in range(n))
+    return split(input, step, d)
 
 
-def unbind(Tensor t, dim=0):
-    """All slices of ``t`` along ``dim``, each without that dimension."""
-    cdef int d = wrap_dim(dim, t._ndim)
+_MAX_EMPTY_CHUNKS = 2**24
+
+
+def unbind(Tensor input, dim=0):
+    """All slices of ``input`` along ``dim``, each without that dimension."""
+    if input._ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    cdef int d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t i
-    return tuple([select(t, d, i) for i in range(t._shape[d])])
+    return tuple([select(input, d, i) for i in range(input._shape[d])])
 
 
-cpdef Tensor diagonal(Tensor t, offset=0, dim1=0, dim2=1):
+cpdef Tensor diagonal(Tensor input, offset=0, dim1=0, dim2=1):
+    """The diagonal of dimensions ``dim1`` and ``dim2`` (shifted by ``offset``), as a view."""
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
-    cdef int a = wrap_dim(dim1, t._ndim), b = wrap_dim(dim2, t._ndim), d, j = 0
-    cdef Py_ssize_t off = operator.index(offset), n, start = t._offset
+    cdef int a = wrap_dim(dim1, input._ndim), b = wrap_dim(dim2, input._ndim), d, j = 0
+    cdef Py_ssize_t off = operator.index(offset), n, start = input._offset
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if off >= 0:
-        n = min(t._shape[a], t._shape[b] - off)
+        n = min(input._shape[a], input._shape[b] - off)
         if n > 0:
-            start += off * t._strides[b]
+            start += off * input._strides[b]
     else:
-        n = min(t._shape[a] + off, t._shape[b])
+        n = min(input._shape[a] + off, input._shape[b])
         if n > 0:
-            start -= off * t._strides[a]
+            start -= off * input._strides[a]
     if n <= 0:
         n = 0
-        start = t._offset
-    for d in range(t._ndim):
+        start = input._offset
+    for d in range(input._ndim):
         if d != a and d != b:
-            shape[j] = t._shape[d]
-            strides[j] = t._strides[d]
+            shape[j] = input._shape[d]
+            strides[j] = input._strides[d]
             j += 1
     shape[j] = n
-    strides[j] = t._strides[a] + t._strides[b]
-    return make_view(t, t._ndim - 1, shape, strides, start)
+    strides[j] = input._strides[a] + input._strides[b]
+    return make_view(input, input._ndim - 1, shape, strides, start)
 
 
-cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
+cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
+    """A view with the given sizes, strides and offset over the same storage."""
     cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sz), d
-    cdef Py_ssize_t off = t._offset if storage_offset is None else operator.index(storage_offset)
-    cdef Py_ssize_t lo = off, hi = off, isz = em_itemsize[t._dtype]
+    cdef Py_ssize_t off = input._offset if storage_offset is None else operator.index(storage_offset)
+    cdef Py_ssize_t isz = em_itemsize[input._dtype]
     if len(st) != nd:
         raise RuntimeError(f"mismatch in length of strides and shape: {nd} sizes, {len(st)} strides")
     if nd > EM_MAX_DIMS:
@@ -396,57 +419,64 @@ cpdef Tensor as_strided(Tensor t, size, stride, storage_offset=None):
         if sz[d] < 0:
             raise RuntimeError(f"as_strided: negative size {sz[d]} at dimension {d}")
     if _checked_numel(nd, shape) > 0:
+        # Python integers: huge strides must not wrap around and pass the bounds check
+        lo = hi = off
         for d in range(nd):
-            if strides[d] > 0:
-                hi += strides[d] * (shape[d] - 1)
+            span = st[d] * (sz[d] - 1)
+            if span > 0:
+                hi += span
             else:
-                lo += strides[d] * (shape[d] - 1)
-        if lo < 0 or (hi + 1) * isz > t._storage.nbytes:
+                lo += span
+        if lo < 0 or (hi + 1) * isz > input._storage.nbytes:
             raise RuntimeError(
                 f"setStorage: sizes {list(sz)}, strides {list(st)}, storage offset {off}, and "
                 f"itemsize {isz} requiring a storage size of {(hi + 1) * isz} are out of bounds "
-                f"for storage of size {t._storage.nbytes}")
-    return make_view(t, nd, shape, strides, off)
+                f"for storage of size {input._storage.nbytes}")
+    return make_view(input, nd, shape, strides, off)
 
 
-cpdef Tensor unfold(Tensor t, dimension, size, step):
+cpdef Tensor unfold(Tensor input, dimension, size, step):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
-    cdef int d = wrap_dim(dimension, t._ndim)
+    cdef int d = wrap_dim(dimension, input._ndim)
     cdef Py_ssize_t n = operator.index(size), s = operator.index(step)
-    cdef Py_ssize_t dsize = t._shape[d] if t._ndim else 1
-    cdef Py_ssize_t dstride = t._strides[d] if t._ndim else 1
+    if input._ndim >= EM_MAX_DIMS:  # before writing input._ndim + 1 entries into the arrays
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {input._ndim + 1}")
+    cdef Py_ssize_t dsize = input._shape[d] if input._ndim else 1
+    cdef Py_ssize_t dstride = input._strides[d] if input._ndim else 1
     if s <= 0:
         raise RuntimeError(f"step is {s} but must be > 0")
     if n < 0 or n > dsize:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {dsize} but size is {n}")
-    if t._ndim:
-        memcpy(shape, t._shape, t._ndim * sizeof(Py_ssize_t))
-        memcpy(strides, t._strides, t._ndim * sizeof(Py_ssize_t))
+    if input._ndim:
+        memcpy(shape, input._shape, input._ndim * sizeof(Py_ssize_t))
+        memcpy(strides, input._strides, input._ndim * sizeof(Py_ssize_t))
         shape[d] = (dsize - n) // s + 1
         strides[d] = dstride * s
-    shape[t._ndim] = n
-    strides[t._ndim] = dstride
-    return make_view(t, t._ndim + 1, shape, strides, t._offset)
+    shape[input._ndim] = n
+    strides[input._ndim] = dstride
+    return make_view(input, input._ndim + 1, shape, strides, input._offset)
 
 
-def movedim(Tensor t, source, destination):
+def movedim(Tensor input, source, destination):
     """Move dimension(s) ``source`` to position(s) ``destination``."""
     src = [source] if not isinstance(source, (tuple, list)) else list(source)
     dst = [destination] if not isinstance(destination, (tuple, list)) else list(destination)
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
                            f"should contain the same number of dims as destination ({dst} dims)")
-    src = [wrap_dim(s, t._ndim) for s in src]
-    dst = [wrap_dim(s, t._ndim) for s in dst]
+    src = [wrap_dim(s, input._ndim) for s in src]
+    dst = [wrap_dim(s, input._ndim) for s in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError("movedim: repeated dim in source or destination")
-    order = [None] * t._ndim
+    if input._ndim == 0:
+        return permute(input, ())
+    order = [None] * input._ndim
     for s, d in zip(src, dst):
         order[d] = s
-    rest = iter([d for d in range(t._ndim) if d not in src])
+    rest = iter([d for d in range(input._ndim) if d not in src])
     order = [o if o is not None else next(rest) for o in order]
-    return permute(t, tuple(order))
+    return permute(input, tuple(order))
 
 
 # ---------------------------------------------------------------- basic indexing
@@ -455,8 +485,14 @@ _advanced_index_hooks = {}
 
 
 cdef inline bint _is_basic(object item):
-    return (item is None or item is Ellipsis or type(item) is slice
-            or (type(item) is int))
+    if item is None or item is Ellipsis or type(item) is slice or type(item) is int:
+        return True
+    # NumPy integers and 0-d integer tensors index like ints, as in PyTorch (which takes
+    # uint8 tensors for masks)
+    if isinstance(item, Tensor):
+        return ((<Tensor>item)._ndim == 0 and em_category[(<Tensor>item)._dtype] == 1
+                and (<Tensor>item)._dtype != EM_UINT8)
+    return isinstance(item, np.integer)
 
 
 cdef Tensor _basic_index(Tensor t, tuple index):
@@ -476,7 +512,8 @@ cdef Tensor _basic_index(Tensor t, tuple index):
             if nd >= EM_MAX_DIMS:
                 raise IndexError(f"ember supports at most {EM_MAX_DIMS} dimensions")
             shape[nd] = 1
-            strides[nd] = 1
+            # PyTorch's unsqueeze stride: the span of the next source dimension
+            strides[nd] = t._shape[src] * t._strides[src] if src < t._ndim else 1
             nd += 1
         elif item is Ellipsis:
             if seen_ellipsis:
@@ -526,6 +563,7 @@ cdef Tensor _basic_index(Tensor t, tuple index):
 
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
+    cdef object key = index  # the hook gets the index as written: a list may mean a tuple
     if type(index) is int and t._ndim == 0:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
                          "0-dim tensor to a number")
@@ -539,10 +577,11 @@ cdef object getitem(Tensor t, object index):
     hook = _advanced_index_hooks.get("getitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    return hook(t, index)
+    return hook(t, key)
 
 
 cdef object setitem(Tensor t, object index, object value):
+    cdef object key = index
     if type(index) is not tuple:
         index = (index,)
     for item in <tuple>index:
@@ -554,4 +593,4 @@ cdef object setitem(Tensor t, object index, object value):
     hook = _advanced_index_hooks.get("setitem")
     if hook is None:
         raise IndexError(f"unsupported index {index!r}")
-    hook(t, index, value)
+    hook(t, key, value)

@@ -5,8 +5,8 @@
 #endif
 #include "ember/strided.h"
 
-/* Every extension module links its own copy of this file: keep the thread
- * count in OpenMP's runtime (one shared libgomp) so all of them see it. */
+/* The thread count lives in OpenMP's own state (one libgomp per process), so
+ * every extension module that links these kernels sees the same setting. */
 void em_set_num_threads(int n)
 {
 #ifdef _OPENMP
@@ -122,6 +122,28 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
     char *ptr[EM_MAX_OPERANDS];
     intptr_t inner_strides[EM_MAX_OPERANDS];
     intptr_t inner = it->shape[nd - 1];
+
+    if (nd == 2) {
+        /* the common broadcast case: rows of a 2-D space, no carry bookkeeping */
+        intptr_t row = begin / inner, col = begin % inner, pos = begin;
+        for (int k = 0; k < nop; k++) {
+            inner_strides[k] = it->strides[k][1];
+        }
+        while (pos < end) {
+            intptr_t count = inner - col;
+            if (count > end - pos) {
+                count = end - pos;
+            }
+            for (int k = 0; k < nop; k++) {
+                ptr[k] = it->data[k] + row * it->strides[k][0] + col * inner_strides[k];
+            }
+            fn(ptr, inner_strides, count, ctx);
+            pos += count;
+            row++;
+            col = 0;
+        }
+        return;
+    }
 
     intptr_t rem = begin;
     for (int d = nd - 1; d >= 0; d--) {

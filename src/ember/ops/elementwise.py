@@ -10,8 +10,11 @@ are written out below the generated ones.
 import tomllib
 from importlib.resources import files
 
+import numpy as np
+
 from ember._core import _tensor
-from ember._core._tensor import Tensor, ew, ew_, op_id
+from ember._core._dtype import bool_ as _BOOL
+from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
 
 TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
 
@@ -109,14 +112,33 @@ _build()
 
 _ADD, _SUB, _MUL, _DIV = op_id("add"), op_id("sub"), op_id("mul"), op_id("div")
 _FLOOR_DIVIDE, _TRUNC = op_id("floor_divide"), op_id("trunc")
+_REMAINDER, _NE, _LT, _LOGICAL_AND = (op_id("remainder"), op_id("ne"), op_id("lt"),
+                                      op_id("logical_and"))
 _WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), op_id("maximum")
 _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
 
 
-def _scaled(other, alpha):
-    if alpha == 1:
+def _scaled(input, other, alpha):
+    """``alpha * other`` for ``input + alpha * other``: alpha is checked and converted as
+    PyTorch does, and takes no part in type promotion."""
+    if type(alpha) is int and alpha == 1:
         return other
-    return ew(_MUL, other, alpha)
+    rt = result_type(input, other)
+    if isinstance(alpha, (bool, np.bool_)) and rt is not _BOOL:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if not (rt.is_floating_point or rt.is_complex) and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if not rt.is_complex and isinstance(alpha, (complex, np.complexfloating)):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if rt is _BOOL:
+        alpha = bool(alpha)
+    if isinstance(other, Tensor):
+        return ew(_MUL, other.to(rt), alpha)
+    # a Python number stays a Python number of its own kind (True * True is not an int)
+    return type(other)(other * alpha) if isinstance(other, (bool, int, float, complex)) \
+        else other * alpha
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -136,7 +158,7 @@ def add(input, other, *, alpha=1, out=None):
     >>> ember.add(ember.tensor([1, 2]), ember.tensor([10, 20]), alpha=2)
     tensor([21, 42])
     """
-    return ew(_ADD, input, _scaled(other, alpha), out=out)
+    return ew(_ADD, input, _scaled(input, other, alpha), out=out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -150,7 +172,7 @@ def sub(input, other, *, alpha=1, out=None):
     out : Tensor, optional
         Tensor to write the result into.
     """
-    return ew(_SUB, input, _scaled(other, alpha), out=out)
+    return ew(_SUB, input, _scaled(input, other, alpha), out=out)
 
 
 def div(input, other, *, rounding_mode=None, out=None):
@@ -170,18 +192,23 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
         return ew(_FLOOR_DIVIDE, input, other, out=out)
     if rounding_mode == "trunc":
-        q = ew(_DIV, input, other)
         ints = [a for a in (input, other) if isinstance(a, Tensor)]
         if all(not t.is_floating_point() and not t.is_complex() for t in ints) and \
-                not any(isinstance(a, float) for a in (input, other)):
-            from ember._core._tensor import result_type
-            q = ew(_TRUNC, q).to(result_type(input, other))
-            if out is not None:
-                return out.copy_(q)
-            return q
-        return ew(_TRUNC, q, out=out)
+                not any(isinstance(a, (float, complex)) for a in (input, other)):
+            # exact integer division toward zero (through floats it loses digits past 2**24
+            # and turns a zero divisor into garbage): the floor quotient, plus one where the
+            # division is inexact and the signs differ
+            q = ew(_FLOOR_DIVIDE, input, other)
+            inexact = ew(_NE, ew(_REMAINDER, input, other), 0)
+            signs_differ = ew(_NE, _is_negative(input), _is_negative(other))
+            return ew(_ADD, q, ew(_LOGICAL_AND, inexact, signs_differ), out=out)
+        return ew(_TRUNC, ew(_DIV, input, other), out=out)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
+
+
+def _is_negative(value):
+    return ew(_LT, value, 0) if isinstance(value, Tensor) else value < 0
 
 
 def pow(input, exponent, *, out=None):
@@ -242,6 +269,7 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 def clamp_(input, min=None, max=None):
+    """In-place version of :meth:`Tensor.clamp`."""
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
     if max is None:
@@ -273,6 +301,11 @@ def silu(input, inplace=False):
     return ew(_SILU, input)
 
 
+def _where_method(self, condition, other):
+    """Elements of ``self`` where ``condition`` is True, of ``other`` elsewhere."""
+    return where(condition, self, other)
+
+
 def _method(fn, name):
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -290,12 +323,12 @@ for _alias, _fn in (("subtract", sub), ("divide", div), ("true_divide", div), ("
 functions.update(where=where, gelu=gelu, silu=silu)
 _tensor._add_method("clamp_", clamp_)
 _tensor._add_method("clip_", clamp_)
-_tensor._add_method("where", lambda self, condition, other: where(condition, self, other))
+_tensor._add_method("where", _where_method)
 
 
 def _add_inplace_alpha(name, op):
     def method(self, other, *, alpha=1):
-        return ew_(op, self, _scaled(other, alpha))
+        return ew_(op, self, _scaled(self, other, alpha))
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
     return method

@@ -1,0 +1,117 @@
+# Copies, casts and fills between tensors of any layout and dtype.
+# Included by _tensor.pyx.
+
+# ---------------------------------------------------------------- copies and casts
+
+cdef int copy_into(Tensor dst, Tensor src) except -1:
+    """Copy `src` into `dst` (same shape, or broadcastable to it), converting the dtype."""
+    cdef Py_ssize_t shape[64]
+    cdef int nd = dst._ndim
+    if dst._storage.device.type_num != DEV_CPU or src._storage.device.type_num != DEV_CPU:
+        backend = backend_for(dst._storage.device if dst._storage.device.type_num != DEV_CPU
+                              else src._storage.device)
+        backend.copy_(dst, src)
+        return 0
+    if _overlaps(dst, src):
+        src = contiguous_copy(src)
+    memcpy(shape, dst._shape, nd * sizeof(Py_ssize_t))
+    run_loop(em_cast_loops[src._dtype][dst._dtype], 2, dst, [src], nd, shape, True)
+    return 0
+
+
+cdef int check_no_internal_overlap(Tensor t) except -1:
+    """Refuse to write into a tensor whose elements share memory (an expanded view)."""
+    cdef int d
+    if t._numel == 0:  # nothing is written
+        return 0
+    for d in range(t._ndim):
+        if t._strides[d] == 0 and t._shape[d] > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+    return 0
+
+
+cdef int copy_broadcast(Tensor dst, object value) except -1:
+    cdef Py_ssize_t shape[64]
+    check_writable(dst)
+    check_no_internal_overlap(dst)
+    if not isinstance(value, Tensor):
+        if scalar_dtype(value) >= 0:
+            return fill(dst, value)
+        value = tensor_from_data(value, None, dst._storage.device)
+    cdef Tensor src = <Tensor>value
+    if src._ndim > dst._ndim:
+        # leading size-1 dims of the source may be dropped (PyTorch allows x[0] = y[None])
+        src = squeeze_leading(src, dst._ndim)
+    broadcast_shapes_into([dst, src], shape)
+    if not _same_shape(dst, src):
+        src = expand(src, _shape_tuple(dst))
+    copy_into(dst, src)
+    bump_version(dst)
+    return 0
+
+
+cdef Tensor squeeze_leading(Tensor t, int nd):
+    cdef int extra = t._ndim - nd, d
+    for d in range(extra):
+        if t._shape[d] != 1:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(_shape_tuple(t))} "
+                               f"cannot be broadcast to indexing result of {nd} dimensions")
+    return make_view(t, nd, t._shape + extra, t._strides + extra, t._offset)
+
+
+cdef int fill(Tensor dst, object value) except -1:
+    cdef char buf[16]
+    cdef Tensor src
+    check_writable(dst)
+    if isinstance(value, Tensor):
+        if (<Tensor>value)._ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{(<Tensor>value)._ndim} dimensions.")
+        value = (<Tensor>value).item()  # a tensor value is cast, not checked, as in PyTorch
+    elif scalar_dtype(value) >= 0:
+        check_scalar_fits(dst._dtype, value)
+    if scalar_dtype(value) < 0:
+        raise TypeError(f"fill value must be a number, got {type(value).__name__}")
+    if dst._storage.device.type_num != DEV_CPU:
+        backend_for(dst._storage.device).fill_(dst, value)
+        bump_version(dst)
+        return 0
+    src = new_tensor(0, NULL, dst._dtype, CPU)
+    write_scalar(src.ptr(), dst._dtype, value)
+    copy_into(dst, src)
+    bump_version(dst)
+    return 0
+
+
+cdef Tensor contiguous_copy(Tensor t):
+    cdef Tensor out = new_tensor(t._ndim, t._shape, t._dtype, t._storage.device)
+    copy_into(out, t)
+    return out
+
+
+cpdef Tensor clone(Tensor input):
+    """A copy of ``input`` in new memory, with the same dtype and device."""
+    cdef Tensor out = new_like_layout(input, input._dtype)
+    copy_into(out, input)
+    return out
+
+
+cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
+    """`t` converted to dtype `dt` and/or moved to `dev` (itself when nothing changes)."""
+    cdef int target = t._dtype if dt is None else dt.num
+    cdef Tensor out
+    if dev is not None and dev != t._storage.device:
+        if dev.type_num == DEV_CPU:
+            out = <Tensor>backend_for(t._storage.device).to_cpu(t)
+        else:
+            out = <Tensor>backend_for(dev).from_cpu(t.cpu_tensor(), dev)
+        if out._dtype != target:
+            return to_dtype_device(out, dt, None, False)
+        return out
+    if target == t._dtype:
+        return clone(t) if copy else t
+    out = new_like_layout(t, target)
+    copy_into(out, t)
+    return out

@@ -1,0 +1,214 @@
+# Devices, the backend registry, Storage and the allocator/thread controls.
+# Included by _tensor.pyx.
+
+# ---------------------------------------------------------------- devices
+
+cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA}
+
+
+cdef class device:
+    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``.
+
+    Parameters
+    ----------
+    type : str or device
+        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+    index : int, optional
+        Device ordinal for ``'cuda'``.
+    """
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            if index is not None:
+                raise ValueError("device(): an index cannot be given with a device object")
+            self.type = (<device>type).type
+            self.index = (<device>type).index
+            self.type_num = (<device>type).type_num
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device(): expected a string or device, got {type!r}")
+        name = type
+        if ":" in name:
+            if index is not None:
+                raise ValueError(f"device(): type {name!r} already names an index")
+            name, _, idx = name.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = int(idx)
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}")
+        if index is not None:
+            index = operator.index(index)
+            if index < 0:
+                raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type = name
+        self.index = index
+        self.type_num = _DEVICE_TYPES[name]
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == (<device>other).type and self.index == (<device>other).index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+cdef device CPU = device("cpu")
+
+
+cdef device as_device(object obj):
+    if obj is None:
+        return CPU
+    if type(obj) is device:
+        return <device>obj
+    d = device(obj)
+    if d.type == "cpu":
+        return CPU
+    return d
+
+
+# Backends for devices other than the CPU register here (the CUDA backend, later).
+cdef dict _backends = {}
+
+
+def register_backend(str device_type, backend):
+    """Register the object implementing ops for ``device_type`` (used by ember.cuda)."""
+    _backends[device_type] = backend
+
+
+cdef object backend_for(device dev):
+    b = _backends.get(dev.type)
+    if b is None:
+        raise RuntimeError(
+            f"ember has no backend for device '{dev}': the {dev.type} backend is not available "
+            f"in this build")
+    return b
+
+
+# ---------------------------------------------------------------- storage
+
+@cython.final
+@cython.freelist(256)
+cdef class Storage:
+    """A block of memory on a device, shared by every tensor viewing it.
+
+    Owns memory from ember's caching allocator, or borrows memory from a
+    foreign object (a NumPy array, a DLPack producer) and keeps it alive.
+    Carries the version counter that in-place operations bump.
+    """
+
+    def __dealloc__(self):
+        if self.owns_data and self.data != NULL:
+            em_free(self.data, <size_t>self.nbytes)
+            self.data = NULL
+
+    @property
+    def nbytes(self):
+        return self.nbytes
+
+    def data_ptr(self):
+        return <size_t>self.data
+
+    def __len__(self):
+        return self.nbytes
+
+    def __reduce__(self):
+        if self.device.type_num != DEV_CPU:
+            raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
+        return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.nbytes),))
+
+
+cdef Storage new_storage(Py_ssize_t nbytes, device dev):
+    if dev.type_num != DEV_CPU:
+        return backend_for(dev).new_storage(nbytes, dev)
+    cdef Storage s = Storage.__new__(Storage)
+    cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
+    s.data = <char *>em_alloc(<size_t>alloc)
+    if s.data == NULL:
+        # RuntimeError, as PyTorch's allocator raises for a request that cannot be met
+        raise RuntimeError(f"CPU allocator: can't allocate memory: you tried to allocate "
+                           f"{nbytes} bytes")
+    s.nbytes = alloc
+    s.owns_data = True
+    s.device = dev
+    return s
+
+
+cdef Storage copy_storage(Storage s):
+    """A new CPU storage holding a copy of `s`'s bytes."""
+    cdef Storage c = new_storage(s.nbytes, s.device)
+    memcpy(c.data, s.data, s.nbytes)
+    return c
+
+
+cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
+    cdef Storage s = Storage.__new__(Storage)
+    s.data = data
+    s.nbytes = nbytes
+    s.owns_data = False
+    s.owner = owner
+    s.readonly_mem = readonly
+    s.device = dev
+    return s
+
+
+def empty_cache():
+    """Release the CPU memory held by ember's caching allocator."""
+    em_allocator_empty_cache()
+
+
+def cached_bytes():
+    """Bytes currently held in ember's CPU allocator cache."""
+    return em_allocator_cached_bytes()
+
+
+def set_cache_limit(Py_ssize_t nbytes):
+    """Cap the bytes ember's CPU allocator keeps cached for reuse."""
+    if nbytes < 0:
+        raise ValueError(f"cache limit must be non-negative, got {nbytes}")
+    em_allocator_set_limit(<size_t>nbytes)
+
+
+def set_num_threads(int n):
+    """Set the number of threads used by ember's CPU kernels and by BLAS."""
+    if n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n}")
+    em_set_num_threads(n)
+    _set_blas_threads(n)
+
+
+def get_num_threads():
+    """The number of threads used by ember's CPU kernels."""
+    return em_get_num_threads()
+
+
+cdef object _blas_limiter = None
+
+
+cdef _set_blas_threads(int n):
+    global _blas_limiter
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return
+    _blas_limiter = threadpool_limits(limits=n, user_api="blas")

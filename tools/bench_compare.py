@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Time ember, NumPy and PyTorch side by side, in one process, and print ratios.
+
+Every figure printed is a median over many repeats, never a single time:
+
+* small ops run on one thread; each repeat times a batch of calls with
+  ``time.thread_time_ns`` (CPU time of this thread, so time spent descheduled
+  on a busy machine does not count) and the median per-call time is reported;
+* large ops (1e7 float32 elements) are timed on one thread the same way, and
+  on ``--threads`` threads (default 2) by wall-clock medians, since the work
+  then runs on other threads too.
+
+Ratios are ``numpy/ember`` and ``torch/ember``: above 1 means ember is faster.
+For ``out=`` on large inputs the NumPy column, ``np.add(a, b, out=c)``, is a
+plain C SIMD loop over contiguous memory: the reference for memory bandwidth
+(no C is compiled at run time).  Cases whose ember op does not exist yet
+(``ember.sum``, ``ember.matmul``) are listed as skipped.
+
+Run as a script, it removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the
+environment before NumPy or PyTorch load (it re-executes itself without
+them): they pin OpenBLAS to an older, slower kernel.  Imported as a module
+(``main(argv)``), it leaves the environment alone.
+
+Usage::
+
+    python tools/bench_compare.py [--quick] [--filter NAME] [--threads N]
+"""
+import os
+import sys
+
+_PINNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if __name__ == "__main__" and any(var in os.environ for var in _PINNING_VARS):
+    _env = {k: v for k, v in os.environ.items() if k not in _PINNING_VARS}
+    print("bench_compare: re-running without " + ", ".join(
+        f"{k}={os.environ[k]}" for k in _PINNING_VARS if k in os.environ), file=sys.stderr)
+    os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], _env)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Callable, Optional  # noqa: E402
+
+import numpy as np  # noqa: E402
+import threadpoolctl  # noqa: E402
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+
+LARGE = 10_000_000
+SMALL_BATCH_NS = 200_000  # a timed batch of small calls lasts at least this long
+
+
+@dataclass
+class Case:
+    """One operation, with a builder per library returning a zero-argument callable."""
+
+    name: str
+    ember: Callable[[], Callable[[], object]]
+    numpy: Callable[[], Callable[[], object]]
+    torch: Callable[[], Callable[[], object]]
+    large: bool = False
+    bytes_moved: int = 0  # bytes read and written per call, for GB/s
+    needs: Optional[str] = None  # ember attribute that must exist
+
+
+LIBRARIES = {"ember": ember, "numpy": np, "torch": torch}
+
+
+def _operands(shape, library):
+    """Two float32 operands of ``shape`` in the library's own (aligned) memory."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape, dtype=np.float32)
+    b = rng.standard_normal(shape, dtype=np.float32)
+    if library == "numpy":
+        return a, b
+    module = LIBRARIES[library]
+    return module.from_numpy(a).clone(), module.from_numpy(b).clone()
+
+
+def _op(fn, library):
+    """``fn`` itself, or its entry for ``library`` when given one per library."""
+    return fn[library] if isinstance(fn, dict) else fn
+
+
+def _binary(fn, shape, other_shape=None):
+    """Builders for ``fn(a, b)``; ``b`` of ``other_shape`` if given (broadcasting)."""
+    def build(library):
+        def make():
+            a, _ = _operands(shape, library)
+            _, b = _operands(other_shape or shape, library)
+            f = _op(fn, library)
+            return lambda: f(a, b)
+        return make
+    return build
+
+
+def _unary(fn, shape):
+    def build(library):
+        def make():
+            a, _ = _operands(shape, library)
+            f = _op(fn, library)
+            return lambda: f(a)
+        return make
+    return build
+
+
+def _nullary(fn):
+    def build(library):
+        return lambda: _op(fn, library)
+    return build
+
+
+def _with_out(name, shape):
+    """Builders for ``name(a, b, out=c)``, or ``name(a, out=c)`` for ``exp``."""
+    def build(library):
+        def make():
+            a, b = _operands(shape, library)
+            module = LIBRARIES[library]
+            fn = getattr(module, {"mul": "multiply"}.get(name, name) if library == "numpy" else name)
+            out = module.empty_like(a)
+            if name == "exp":
+                return lambda: fn(a, out=out)
+            return lambda: fn(a, b, out=out)
+        return make
+    return build
+
+
+def _indexing(fn, shape):
+    """Builders for ``fn(x, idx, mask)``: ``x`` float32 of ``shape``, ``idx`` int64 positions
+    along the first dimension, ``mask`` the boolean ``x > 0``."""
+    def build(library):
+        def make():
+            x, _ = _operands(shape, library)
+            idx = np.random.default_rng(1).integers(0, shape[0], size=shape[0])
+            if library != "numpy":
+                idx = LIBRARIES[library].from_numpy(idx)
+            mask = x > 0
+            f = _op(fn, library)
+            return lambda: f(x, idx, mask)
+        return make
+    return build
+
+
+def _cases():
+    add = lambda a, b: a + b  # noqa: E731
+    mul = lambda a, b: a * b  # noqa: E731
+    exp = {"ember": ember.exp, "numpy": np.exp, "torch": torch.exp}
+    zeros = {"ember": lambda: ember.zeros((4,)), "torch": lambda: torch.zeros((4,)),
+             "numpy": lambda: np.zeros((4,), dtype=np.float32)}
+    cases = []
+
+    def case(name, build, **kw):
+        cases.append(Case(name, build("ember"), build("numpy"), build("torch"), **kw))
+
+    # small elementwise: call overhead
+    case("a + b (4,)", _binary(add, (4,)))
+    case("a + b (64,64)", _binary(add, (64, 64)))
+    case("a + b (64,64)+(64,) broadcast", _binary(add, (64, 64), (64,)))
+    case("a * b (64,64)", _binary(mul, (64, 64)))
+    case("exp(a) (64,64)", _unary(exp, (64, 64)))
+    # views and creation
+    case("x[1:3] (64,64)", _unary(lambda x: x[1:3], (64, 64)))
+    case("x.T (64,64)", _unary(lambda x: x.T, (64, 64)))
+    case("x.reshape(-1) (64,64)", _unary(lambda x: x.reshape(-1), (64, 64)))
+    case("zeros((4,))", _nullary(zeros))
+    # reductions and matmul, once ember has them
+    case("x.sum() (64,64)", _unary(lambda x: x.sum(), (64, 64)), needs="sum")
+    case("x.sum(0) (64,64)", _unary(lambda x: x.sum(0), (64, 64)), needs="sum")
+    case("a @ b (64,64)", _binary(lambda a, b: a @ b, (64, 64)), needs="matmul")
+    # indexing and joining
+    cat = {"ember": lambda a, b: ember.cat([a, b]), "torch": lambda a, b: torch.cat([a, b]),
+           "numpy": lambda a, b: np.concatenate([a, b])}
+    case("x[idx] (64,64)", _indexing(lambda x, i, m: x[i], (64, 64)))
+    case("x[:, idx] (64,64)", _indexing(lambda x, i, m: x[:, i], (64, 64)))
+    case("x[mask] (64,64)", _indexing(lambda x, i, m: x[m], (64, 64)))
+    case("x[idx] = 0 (64,64)", _indexing(lambda x, i, m: x.__setitem__(i, 0.0), (64, 64)))
+    case("cat([a, b]) (64,64)", _binary(cat, (64, 64)))
+
+    # large: memory bandwidth (bytes read + written per call)
+    nbytes = 4 * LARGE
+    case("a + b 1e7", _binary(add, (LARGE,)), large=True, bytes_moved=3 * nbytes)
+    case("add(a, b, out=) 1e7", _with_out("add", (LARGE,)), large=True, bytes_moved=3 * nbytes)
+    case("a * b 1e7", _binary(mul, (LARGE,)), large=True, bytes_moved=3 * nbytes)
+    case("mul(a, b, out=) 1e7", _with_out("mul", (LARGE,)), large=True, bytes_moved=3 * nbytes)
+    case("exp(a) 1e7", _unary(exp, (LARGE,)), large=True, bytes_moved=2 * nbytes)
+    case("exp(a, out=) 1e7", _with_out("exp", (LARGE,)), large=True, bytes_moved=2 * nbytes)
+    case("x.T + y (2500x4000)", _binary(lambda a, b: a.T + b, (4000, 2500), (2500, 4000)),
+         large=True, bytes_moved=3 * nbytes)
+    case("x.sum() 1e7", _unary(lambda x: x.sum(), (LARGE,)), large=True, bytes_moved=nbytes,
+         needs="sum")
+    case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,
+         needs="matmul")
+    case("x[idx] (2500x4000)", _indexing(lambda x, i, m: x[i], (2500, 4000)), large=True,
+         bytes_moved=2 * nbytes)
+    case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
+    case("cat([a, b]) 1e7", _binary(cat, (LARGE // 2,)), large=True, bytes_moved=2 * nbytes)
+    return cases
+
+
+def _set_threads(n):
+    ember.set_num_threads(n)
+    torch.set_num_threads(n)
+    threadpoolctl.threadpool_limits(n)
+
+
+def _cpu_median_ns(fn, repeats):
+    """Median CPU time per call of this thread, over ``repeats`` batches."""
+    fn()
+    batch = 1
+    while True:  # grow the batch until it is long enough to time
+        start = time.thread_time_ns()
+        for _ in range(batch):
+            fn()
+        elapsed = time.thread_time_ns() - start
+        if elapsed >= SMALL_BATCH_NS or batch >= 1 << 20:
+            break
+        batch *= 4
+    samples = []
+    for _ in range(repeats):
+        start = time.thread_time_ns()
+        for _ in range(batch):
+            fn()
+        samples.append((time.thread_time_ns() - start) / batch)
+    return statistics.median(samples)
+
+
+def _wall_median_ns(fn, repeats):
+    fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples)
+
+
+def _measure(case, threads, repeats, clock):
+    """``{library: median ns}`` for one case at one thread count."""
+    _set_threads(threads)
+    timer = _cpu_median_ns if clock == "cpu" else _wall_median_ns
+    result = {}
+    for library in ("ember", "numpy", "torch"):
+        fn = getattr(case, library)()
+        gc.collect()
+        gc.disable()
+        try:
+            result[library] = timer(fn, repeats)
+        finally:
+            gc.enable()
+        del fn
+    return result
+
+
+def _fmt_time(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def _fmt_ratio(numerator, denominator):
+    return f"{numerator / denominator:.2f}x"
+
+
+HEADER = (f"{'case':<32}{'threads':>8}{'clock':>7}{'ember':>11}{'numpy':>11}{'torch':>11}"
+          f"{'numpy/ember':>13}{'torch/ember':>13}{'ember GB/s':>12}")
+
+
+def _row(case, threads, clock, t):
+    bandwidth = f"{case.bytes_moved / t['ember']:.1f}" if case.bytes_moved else ""
+    return (f"{case.name:<32}{threads:>8}{clock:>7}{_fmt_time(t['ember']):>11}"
+            f"{_fmt_time(t['numpy']):>11}{_fmt_time(t['torch']):>11}"
+            f"{_fmt_ratio(t['numpy'], t['ember']):>13}{_fmt_ratio(t['torch'], t['ember']):>13}"
+            f"{bandwidth:>12}")
+
+
+def _environment():
+    blas = [f"{m['internal_api']} {m.get('version')} ({m.get('architecture')})"
+            for m in threadpoolctl.threadpool_info() if m["user_api"] == "blas"]
+    return (f"ember {ember.__version__}, numpy {np.__version__}, torch {torch.__version__}, "
+            f"{os.cpu_count()} CPUs; BLAS: {'; '.join(blas) or 'none loaded'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier medians)")
+    parser.add_argument("--filter", metavar="NAME", default="",
+                        help="only cases whose name contains NAME (case-insensitive)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="thread count of the multi-threaded runs of large ops (default 2)")
+    args = parser.parse_args(argv)
+
+    small_repeats, large_repeats = (7, 3) if args.quick else (31, 11)
+    cases = [c for c in _cases() if args.filter.lower() in c.name.lower()]
+    if not cases:
+        parser.error(f"no case matches {args.filter!r}")
+
+    print(_environment())
+    print(f"medians of {small_repeats} (small) / {large_repeats} (large) repeats; "
+          "clock 'cpu' = time.thread_time_ns per call on 1 thread, 'wall' = perf_counter_ns")
+    print("ratios above 1: ember faster.  numpy's out= rows are a plain C loop "
+          "(np.add(a, b, out=c)): the bandwidth reference")
+    print()
+    print(HEADER)
+    print("-" * len(HEADER))
+    saved_threads = ember.get_num_threads(), torch.get_num_threads()
+    blas_limits = threadpoolctl.threadpool_limits(limits=None)  # to restore BLAS threads
+    try:
+        for case in cases:
+            if case.needs and not hasattr(ember, case.needs):
+                print(f"{case.name:<32}  skipped: ember.{case.needs} does not exist yet")
+                continue
+            repeats = large_repeats if case.large else small_repeats
+            print(_row(case, 1, "cpu", _measure(case, 1, repeats, "cpu")), flush=True)
+            if case.large and args.threads > 1:
+                t = _measure(case, args.threads, repeats, "wall")
+                print(_row(case, args.threads, "wall", t), flush=True)
+    finally:
+        ember.set_num_threads(saved_threads[0])
+        torch.set_num_threads(saved_threads[1])
+        blas_limits.restore_original_limits()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
