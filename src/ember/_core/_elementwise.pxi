@@ -820,6 +820,14 @@ def ew(int op, *args, out=None):
     if len(args) != EW_OPS[op].arity:
         raise TypeError(f"{_op_name(op)}() takes {EW_OPS[op].arity} tensor arguments "
                         f"({len(args)} given)")
+    if out is None:
+        # the operator slots' fast paths serve the named functions too
+        if len(args) == 1 and type(args[0]) is Tensor:
+            return unary_operator(op, <Tensor>args[0])
+        if len(args) == 2:
+            result = binary_operator(op, args[0], args[1])
+            if result is not NotImplemented:
+                return result
     return dispatch_ew(op, list(args), out, False)
 
 
