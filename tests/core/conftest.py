@@ -13,7 +13,7 @@ import ember
 @pytest.fixture
 def restore_default_dtype():
     """Run a test that changes the default dtype, then put ember's (and torch's) back."""
-    torch = pytest.importorskip("torch")
+    import torch
     ember_default, torch_default = ember.get_default_dtype(), torch.get_default_dtype()
     yield
     ember.set_default_dtype(ember_default)
