@@ -633,23 +633,29 @@ cdef inline bint _same_shape(Tensor a, Tensor b) noexcept:
 cdef inline int _run_contiguous(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,
                                 Py_ssize_t n) except -1:
     cdef em_ew_ctx ctx
-    cdef em_iter it
-    cdef int k
     ctx.error = 0
     if n < EM_GRAIN_SIZE:
         fn(data, strides, n, &ctx)
     else:
-        it.nop = nop
-        it.ndim = 1
-        it.shape[0] = n
-        for k in range(nop):
-            it.data[k] = data[k]
-            it.strides[k][0] = strides[k]
-        with nogil:
-            em_iter_run(&it, fn, &ctx, 1)
+        _run_contiguous_parallel(fn, nop, data, strides, n, &ctx)
     if ctx.error:
         return _check_ctx(&ctx)
     return 0
+
+
+cdef void _run_contiguous_parallel(em_loop_fn fn, int nop, char **data, Py_ssize_t *strides,
+                                   Py_ssize_t n, em_ew_ctx *ctx) noexcept:
+    # kept out of line: the iterator struct is large and small calls need not pay for its stack
+    cdef em_iter it
+    cdef int k
+    it.nop = nop
+    it.ndim = 1
+    it.shape[0] = n
+    for k in range(nop):
+        it.data[k] = data[k]
+        it.strides[k][0] = strides[k]
+    with nogil:
+        em_iter_run(&it, fn, ctx, 1)
 
 
 cdef object binary_operator(int op, object a, object b):
@@ -672,7 +678,7 @@ cdef object binary_operator(int op, object a, object b):
                 if (tb._dtype == dt and not tb._requires_grad
                         and tb._storage.device.type_num == DEV_CPU):
                     if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
-                        out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                        out = new_contiguous_like(ta, out_dtype_of(info, dt))
                         data[0] = out.ptr()
                         data[1] = ta.ptr()
                         data[2] = tb.ptr()
@@ -691,7 +697,7 @@ cdef object binary_operator(int op, object a, object b):
                         and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
                                  and (op == OP_MUL or op == OP_DIV))):
                     write_scalar(scalar_buf, dt, b)
-                    out = new_tensor(ta._ndim, ta._shape, out_dtype_of(info, dt), CPU)
+                    out = new_contiguous_like(ta, out_dtype_of(info, dt))
                     data[0] = out.ptr()
                     data[1] = ta.ptr()
                     data[2] = scalar_buf
@@ -711,7 +717,7 @@ cdef object binary_operator(int op, object a, object b):
             fn = info.loops[dt]
             if fn != NULL:
                 write_scalar(scalar_buf, dt, a)
-                out = new_tensor(tb._ndim, tb._shape, out_dtype_of(info, dt), CPU)
+                out = new_contiguous_like(tb, out_dtype_of(info, dt))
                 data[0] = out.ptr()
                 data[1] = scalar_buf
                 data[2] = tb.ptr()
@@ -779,7 +785,7 @@ cdef object unary_operator(int op, Tensor a):
     cdef Tensor out
     if (fn != NULL and not a._requires_grad and a._storage.device.type_num == DEV_CPU
             and a.is_contig() and not (info.promote_float and em_category[a._dtype] < 2)):
-        out = new_tensor(a._ndim, a._shape, out_dtype_of(info, a._dtype), CPU)
+        out = new_contiguous_like(a, out_dtype_of(info, a._dtype))
         data[0] = out.ptr()
         data[1] = a.ptr()
         strides[0] = em_itemsize[out._dtype]

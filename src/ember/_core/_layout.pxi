@@ -77,6 +77,25 @@ cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device 
     return t
 
 
+cdef Tensor new_contiguous_like(Tensor src, int dtype_num):
+    """A new contiguous CPU tensor of `src`'s shape: the small-op fast path (the shape is known valid)."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    cdef int nd = src._ndim, d
+    cdef Py_ssize_t acc = 1
+    if nd > INLINE_DIMS:
+        set_dims(t, nd, src._shape, NULL)
+    else:
+        for d in range(nd - 1, -1, -1):
+            t._shape[d] = src._shape[d]
+            t._strides[d] = acc
+            acc *= src._shape[d] if src._shape[d] > 0 else 1
+        t._ndim = nd
+        t._numel = src._numel
+    t._storage = new_storage(t._numel * em_itemsize[dtype_num], CPU)
+    t._dtype = dtype_num
+    return t
+
+
 cdef Tensor new_like_layout(Tensor like, int dtype_num):
     """A new tensor shaped like `like`, with its dimension order when `like` is dense."""
     cdef Py_ssize_t perm[64]
