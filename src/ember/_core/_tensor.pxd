@@ -70,7 +70,16 @@ cdef class Tensor:
 
     cdef inline char *ptr(self) noexcept:
         return self._storage.data + self._offset * em_itemsize_of(self._dtype)
-    cdef bint is_contig(self) noexcept
+    cdef inline bint is_contig(self) noexcept:
+        # row-major without gaps; size-1 dims may have any stride (as in PyTorch)
+        cdef Py_ssize_t expected = 1
+        cdef int d
+        for d in range(self._ndim - 1, -1, -1):
+            if self._shape[d] != 1:
+                if self._strides[d] != expected:
+                    return self._numel == 0
+                expected *= self._shape[d]
+        return True
     cdef dtype get_dtype(self)
     cdef Tensor cpu_tensor(self)
 

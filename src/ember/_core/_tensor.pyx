@@ -181,16 +181,6 @@ cdef class Tensor:
         """The storage's version counter, bumped by every in-place operation."""
         return self._storage.version
 
-    cdef bint is_contig(self) noexcept:
-        cdef Py_ssize_t expected = 1
-        cdef int d
-        for d in range(self._ndim - 1, -1, -1):
-            if self._shape[d] != 1:
-                if self._strides[d] != expected:
-                    return self._numel == 0
-                expected *= self._shape[d]
-        return True
-
     def is_contiguous(self, memory_format=None):
         """Whether the elements are laid out in row-major order without gaps."""
         return self.is_contig()
