@@ -71,6 +71,8 @@ cpdef Tensor view(Tensor input, tuple shape):
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
+    if input.is_contig():
+        return make_view(input, nd, newshape, NULL, input._offset)
     if not _compute_view_strides(input, nd, newshape, newstride):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
@@ -82,6 +84,9 @@ cpdef Tensor reshape(Tensor input, tuple shape):
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
+    if input.is_contig():
+        # a contiguous tensor views any shape with contiguous strides
+        return make_view(input, nd, newshape, NULL, input._offset)
     if _compute_view_strides(input, nd, newshape, newstride):
         return make_view(input, nd, newshape, newstride, input._offset)
     cdef Tensor c = contiguous_copy(input)
