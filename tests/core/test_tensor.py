@@ -674,3 +674,21 @@ def test_from_numpy_keeps_strides_and_readonly():
         ember.from_numpy([1, 2])
     with pytest.raises(TypeError):
         ember.from_numpy(np.zeros(2, dtype=np.uint16))
+
+
+def test_bare_tensor_new_is_a_valid_empty_tensor():
+    # Tensor.__new__ without a creator must never leave a kernel a NULL storage
+    t = ember.Tensor.__new__(ember.Tensor)
+    assert t.shape == (0,) and t.dtype is ember.float32
+    assert (t + 1).shape == (0,)
+    assert t.sum().item() == 0.0
+    assert ember.Tensor().add_(1).shape == (0,)
+
+
+def test_storage_is_not_constructed_directly():
+    with pytest.raises(TypeError):
+        ember.Storage()
+    from ember._core import _tensor
+    with pytest.raises(TypeError):
+        _tensor._rebuild_tensor_view(ember.Storage.__new__(ember.Storage), "float32", (0,), (1,), 0,
+                                     False)

@@ -210,6 +210,8 @@ def _rebuild_storage(bytes data):
 
 def _rebuild_tensor_view(Storage storage, dtype_name, shape, strides, offset, requires_grad):
     # as_strided checks that the layout stays inside the storage
+    if storage.device is None:
+        raise TypeError("_rebuild_tensor_view expects a Storage made by ember")
     cdef Tensor base = Tensor.__new__(Tensor)
     base._storage = storage
     base._dtype = as_dtype(dtype_name).num

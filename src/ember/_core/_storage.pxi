@@ -117,6 +117,9 @@ cdef class Storage:
     Carries the version counter that in-place operations bump.
     """
 
+    def __init__(self, *args, **kwargs):
+        raise TypeError("ember.Storage objects are created by ember's tensors, not directly")
+
     def __dealloc__(self):
         if self.owns_data and self.data != NULL:
             em_free(self.data, <size_t>self.nbytes)
@@ -170,6 +173,10 @@ cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint re
     s.readonly_mem = readonly
     s.device = dev
     return s
+
+
+cdef char _EMPTY_BYTES[16]
+cdef Storage _EMPTY_STORAGE = borrow_storage(_EMPTY_BYTES, 0, None, True, CPU)
 
 
 def empty_cache():

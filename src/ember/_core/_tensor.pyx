@@ -59,12 +59,19 @@ cdef class Tensor:
     __array_priority__ = 1000
 
     def __cinit__(self):
+        # a valid empty float32 tensor until a creator gives it a layout and storage, so
+        # that a bare Tensor.__new__(Tensor) can never lead a kernel to a NULL storage
         self._shape = self._inline
         self._strides = self._inline + INLINE_DIMS
+        self._storage = _EMPTY_STORAGE
+        self._ndim = 1
+        self._shape[0] = 0
+        self._strides[0] = 1
+        self._dtype = EM_FLOAT32
 
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
-            if self._storage is None:
+            if self._storage is _EMPTY_STORAGE:
                 _init_from(self, new_tensor(1, [0], default_float(), CPU))
             return
         if kwargs:
