@@ -639,3 +639,9 @@ def test_readonly_target_raises():
     t = ember.asarray(a)
     with pytest.raises(RuntimeError, match="read-only"):
         t.uniform_()
+
+
+def test_bare_generator_new_is_a_cpu_generator():
+    g = ember.Generator.__new__(ember.Generator)
+    assert g.device == ember.device("cpu")
+    assert ember.rand(3, generator=g).shape == (3,)

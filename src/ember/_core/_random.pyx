@@ -129,6 +129,11 @@ cdef class Generator:
     cdef uint64_t _offset
     cdef readonly em_device device
 
+    def __cinit__(self):
+        # valid before __init__ runs, so a bare Generator.__new__ is a CPU generator
+        self.device = CPU
+        self._seed = DEFAULT_SEED
+
     def __init__(self, device="cpu"):
         self.device = _device_arg(device)
         self._seed = DEFAULT_SEED
