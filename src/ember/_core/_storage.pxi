@@ -107,8 +107,11 @@ cdef object backend_for(device dev):
 
 # ---------------------------------------------------------------- storage
 
+# Not tracked by the cycle collector: a storage refers only to its device and to
+# the foreign owner of borrowed memory, never back to the tensors that view it.
 @cython.final
 @cython.freelist(256)
+@cython.no_gc
 cdef class Storage:
     """A block of memory on a device, shared by every tensor viewing it.
 
