@@ -340,7 +340,12 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
         plan.index_strides[d] = 0
 
     n_entries = len(tensors)
-    if n_entries == 1:
+    cdef Py_ssize_t out_numel = 1
+    for d in range(r):
+        out_numel *= plan.shape[d]
+    # one index tensor read once per output element: check it inside the gather loop.
+    # Read many times (x[:, idx]): check it once, below, into byte offsets the loop reuses.
+    if n_entries == 1 and out_numel <= 2 * (<Tensor>tensors[0])._numel:
         t = <Tensor>tensors[0]
         plan.index = t
         plan.offsets = is_offsets[0]
@@ -349,7 +354,8 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
         _init_ctx(&plan.ctx, view._shape[first], view._strides[first] * isz, True)
         return plan
 
-    # several index tensors: combine them into byte offsets, checking each against its dim
+    # several index tensors, or one read many times: combine them into byte offsets,
+    # checking each against its dim
     combined = new_tensor(nb, bshape, EM_INT64, _CPU)
     for e in range(n_entries):
         t = <Tensor>tensors[e]
