@@ -75,9 +75,5 @@ typedef int64_t (*em_nonzero_fn)(const char *data, int ndim, const intptr_t *sha
                                  int64_t *out, int64_t capacity);
 extern const em_nonzero_fn em_nonzero_fill[EM_NTYPES];
 
-/* Prepare `it` for loops whose result depends on the visiting order (scatters,
- * where the last write wins): drop size-1 dimensions and merge neighbours that
- * step evenly, keeping row-major order.  Returns the element count. */
-intptr_t em_iter_prepare_ordered(em_iter *it);
 
 #endif

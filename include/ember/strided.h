@@ -31,6 +31,10 @@ typedef struct {
  * coalesce contiguous runs.  Returns the element count. */
 intptr_t em_iter_prepare(em_iter *it, int allow_flip);
 
+/* Prepare for loops whose result depends on the visiting order (scatters, where
+ * the last write wins): drop size-1 dims and coalesce, keeping row-major order. */
+intptr_t em_iter_prepare_ordered(em_iter *it);
+
 /* Run `fn` over the iteration space; `parallel` allows OpenMP threads. */
 void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel);
 

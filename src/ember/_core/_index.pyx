@@ -18,7 +18,8 @@ import numpy as np
 
 from ember._core._tensor cimport (
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into,
-    em_iter, em_loop_fn, em_iter_prepare, em_iter_run, EM_MAX_DIMS, EM_GRAIN_SIZE, DEV_CPU,
+    em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
+    EM_GRAIN_SIZE, DEV_CPU,
 )
 from ember._core._dtype cimport (
     dtype_of, promote_nums, em_itemsize, em_category, em_float_to_half,
@@ -56,7 +57,6 @@ cdef extern from "ember/index.h":
     const em_loop_fn em_masked_fill_loops[5]
     const em_loop_fn em_count_nonzero_loops[12]
     const em_nonzero_fn em_nonzero_fill[12]
-    Py_ssize_t em_iter_prepare_ordered(em_iter *it) noexcept nogil
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX

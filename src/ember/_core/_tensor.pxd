@@ -16,6 +16,7 @@ cdef extern from "ember/strided.h":
         Py_ssize_t strides[8][64]
         char *data[8]
     Py_ssize_t em_iter_prepare(em_iter *it, int allow_flip) noexcept nogil
+    Py_ssize_t em_iter_prepare_ordered(em_iter *it) noexcept nogil
     void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel) noexcept nogil
     void em_set_num_threads(int n) noexcept nogil
     int em_get_num_threads() noexcept nogil

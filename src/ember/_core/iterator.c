@@ -27,12 +27,11 @@ int em_get_num_threads(void)
 
 static intptr_t abs_intp(intptr_t v) { return v < 0 ? -v : v; }
 
-intptr_t em_iter_prepare(em_iter *it, int allow_flip)
+/* Drop size-1 dims; returns the element count (0 when a dim is empty). */
+static intptr_t drop_unit_dims(em_iter *it)
 {
     int nop = it->nop, nd = 0;
     intptr_t total = 1;
-
-    /* drop size-1 dims; a zero-size dim makes the space empty */
     for (int d = 0; d < it->ndim; d++) {
         intptr_t n = it->shape[d];
         total *= n;
@@ -46,6 +45,39 @@ intptr_t em_iter_prepare(em_iter *it, int allow_flip)
         nd++;
     }
     it->ndim = nd;
+    return total;
+}
+
+/* Merge dim d into its outer neighbour when every operand steps evenly across. */
+static void coalesce(em_iter *it)
+{
+    int nop = it->nop, nd = it->ndim, out = 0;
+    for (int d = 1; d < nd; d++) {
+        int mergeable = 1;
+        for (int k = 0; k < nop; k++) {
+            if (it->strides[k][out] != it->strides[k][d] * it->shape[d]) {
+                mergeable = 0;
+                break;
+            }
+        }
+        if (mergeable) {
+            it->shape[out] *= it->shape[d];
+        } else {
+            out++;
+            it->shape[out] = it->shape[d];
+        }
+        for (int k = 0; k < nop; k++) {
+            it->strides[k][out] = it->strides[k][d];
+        }
+    }
+    it->ndim = out + 1;
+}
+
+intptr_t em_iter_prepare(em_iter *it, int allow_flip)
+{
+    int nop = it->nop;
+    intptr_t total = drop_unit_dims(it);
+    int nd = it->ndim;
     if (total == 0 || nd == 0) {
         return total;
     }
@@ -87,30 +119,16 @@ intptr_t em_iter_prepare(em_iter *it, int allow_flip)
         }
     }
 
-    /* coalesce: merge dim d into d+1 when every operand steps evenly across */
-    int out = 0;
-    for (int d = 1; d < nd; d++) {
-        int mergeable = 1;
-        for (int k = 0; k < nop; k++) {
-            if (it->strides[k][out] != it->strides[k][d] * it->shape[d]) {
-                mergeable = 0;
-                break;
-            }
-        }
-        if (mergeable) {
-            it->shape[out] *= it->shape[d];
-            for (int k = 0; k < nop; k++) {
-                it->strides[k][out] = it->strides[k][d];
-            }
-        } else {
-            out++;
-            it->shape[out] = it->shape[d];
-            for (int k = 0; k < nop; k++) {
-                it->strides[k][out] = it->strides[k][d];
-            }
-        }
+    coalesce(it);
+    return total;
+}
+
+intptr_t em_iter_prepare_ordered(em_iter *it)
+{
+    intptr_t total = drop_unit_dims(it);
+    if (total != 0 && it->ndim != 0) {
+        coalesce(it);
     }
-    it->ndim = out + 1;
     return total;
 }
 
