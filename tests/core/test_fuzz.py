@@ -257,12 +257,13 @@ def _mentions_huge(desc):
     return any(str(v) in desc for v in INTS if abs(v) >= HUGE)
 
 
-def test_random_malformed_calls_fail_cleanly():
-    f = Fuzzer(SEED)
+def run_fuzz(make_call, seed, n_calls):
+    """Make and run `n_calls` random calls; every one must fail cleanly or give a good result."""
+    f = Fuzzer(seed)
     failures = []
     outcomes = {"ok": 0, "clean": 0}
-    for _ in range(N_CALLS):
-        desc, call = _calls(f)
+    for _ in range(n_calls):
+        desc, call = make_call(f)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -287,7 +288,11 @@ def test_random_malformed_calls_fail_cleanly():
         outcomes["ok"] += 1
     assert not failures, "\n".join(f"{d}\n    -> {e}" for d, e in failures[:25])
     # the mix must exercise both paths
-    assert outcomes["ok"] > N_CALLS // 10 and outcomes["clean"] > N_CALLS // 10, outcomes
+    assert outcomes["ok"] > n_calls // 10 and outcomes["clean"] > n_calls // 10, outcomes
+
+
+def test_random_malformed_calls_fail_cleanly():
+    run_fuzz(_calls, SEED, N_CALLS)
 
 
 @pytest.mark.parametrize("call", [

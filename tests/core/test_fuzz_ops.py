@@ -3,10 +3,8 @@
 Same contract as test_fuzz.py: every call raises a clean exception of PyTorch's
 classes or returns a well-formed tensor; a crash kills the run.  Seeded.
 """
-import warnings
-
 import ember
-from test_fuzz import CLEAN, Fuzzer, _check_result
+from test_fuzz import run_fuzz
 
 SEED = 20261126
 N_CALLS = 3000
@@ -114,28 +112,4 @@ def _calls(f):
 
 
 def test_random_malformed_op_calls_fail_cleanly():
-    f = Fuzzer(SEED)
-    failures = []
-    outcomes = {"ok": 0, "clean": 0}
-    for _ in range(N_CALLS):
-        desc, call = _calls(f)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = call()
-        except CLEAN:
-            outcomes["clean"] += 1
-            continue
-        except Exception as ex:  # anything else is a bug in ember
-            failures.append((desc, f"{type(ex).__name__}: {ex}"))
-            continue
-        try:
-            _check_result(result)
-        except CLEAN + (MemoryError,):
-            pass
-        except Exception as ex:
-            failures.append((desc, f"bad result: {type(ex).__name__}: {ex}"))
-            continue
-        outcomes["ok"] += 1
-    assert not failures, "\n".join(f"{d}\n    -> {e}" for d, e in failures[:25])
-    assert outcomes["ok"] > N_CALLS // 10 and outcomes["clean"] > N_CALLS // 10, outcomes
+    run_fuzz(_calls, SEED, N_CALLS)
