@@ -181,7 +181,7 @@ def index_select(Tensor input not None, dim, Tensor index not None, *, out=None)
     tensor([[2, 0],
             [5, 3]])
     """
-    cdef int d = _wrap_dim(dim, input._ndim)
+    cdef int d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t n = index._numel
@@ -311,7 +311,7 @@ def gather(Tensor input not None, dim, Tensor index not None, *, sparse_grad=Fal
     tensor([[1, 1],
             [4, 3]])
     """
-    cdef int d = _wrap_dim(dim, input._ndim)
+    cdef int d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t strides[64]
     cdef em_iter it
     cdef em_index_ctx ctx
@@ -439,7 +439,7 @@ def scatter_(Tensor self not None, dim, Tensor index not None, src=None, *, valu
     """
     src = _scatter_source(src, value)
     cdef str how = _check_reduce(reduce, src)
-    _scatter_into(self, _wrap_dim(dim, self._ndim), index, src, how, "scatter_")
+    _scatter_into(self, wrap_dim(dim, self._ndim), index, src, how, "scatter_")
     return self
 
 
@@ -469,7 +469,7 @@ def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, valu
     """
     src = _scatter_source(src, value)
     cdef str how = _check_reduce(reduce, src)
-    cdef int d = _wrap_dim(dim, input._ndim)
+    cdef int d = wrap_dim(dim, input._ndim)
     cdef Tensor out = _copy_of(input, input._dtype)
     _scatter_into(out, d, index, src, how, "scatter")
     return out
@@ -492,7 +492,7 @@ def scatter_add_(Tensor self not None, dim, Tensor index not None, Tensor src no
     Tensor
         ``self``.
     """
-    _scatter_into(self, _wrap_dim(dim, self._ndim), index, src, "add", "scatter_add_")
+    _scatter_into(self, wrap_dim(dim, self._ndim), index, src, "add", "scatter_add_")
     return self
 
 
@@ -516,7 +516,7 @@ def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src no
     >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 0, 2]), ember.ones(3))
     tensor([2., 0., 1.])
     """
-    cdef int d = _wrap_dim(dim, input._ndim)
+    cdef int d = wrap_dim(dim, input._ndim)
     cdef Tensor out = _copy_of(input, input._dtype)
     _scatter_into(out, d, index, src, "add", "scatter_add")
     return out

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ember._core._tensor cimport (
-    Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into,
+    Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
     EM_GRAIN_SIZE, DEV_CPU,
 )
@@ -142,18 +142,6 @@ cdef int _warn_expanded(Tensor t, str op, str example) except -1:
 
 cdef inline void _bump_version(Tensor t) noexcept:
     t._storage.version += 1
-
-
-cdef int _wrap_dim(object dim, int ndim) except -1:
-    cdef Py_ssize_t d
-    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
-        raise TypeError(f"dim must be int, not {type(dim).__name__}")
-    d = operator.index(dim)
-    cdef int n = ndim if ndim > 0 else 1
-    if d < -n or d >= n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    return <int>(d + n if d < 0 else d)
 
 
 cdef inline bint _is_number(object v):

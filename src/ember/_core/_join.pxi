@@ -109,7 +109,7 @@ def cat(tensors, dim=0, *, out=None):
             break
     if ref is None:
         return _join_output(1, &zero, dt, out, "cat")
-    d = _wrap_dim(dim, ref._ndim)
+    d = wrap_dim(dim, ref._ndim)
     for i, x in enumerate(ts):
         t = <Tensor>x
         if t._ndim == 1 and t._shape[0] == 0:
@@ -204,7 +204,7 @@ def stack(tensors, dim=0, *, out=None):
     nd = ref._ndim
     if nd + 1 > EM_MAX_DIMS:
         raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions")
-    d = _wrap_dim(dim, nd + 1)
+    d = wrap_dim(dim, nd + 1)
     for i in range(1, len(ts)):
         t = <Tensor>ts[i]
         if t._ndim != nd or memcmp(t._shape, ref._shape, nd * sizeof(Py_ssize_t)) != 0:

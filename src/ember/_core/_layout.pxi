@@ -231,11 +231,14 @@ def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
 
 
 cdef int wrap_dim(object dim, int ndim) except -1:
+    """`dim` as an index into `ndim` dims, negative values counted from the end (bools refused)."""
     cdef Py_ssize_t d
-    try:
+    if type(dim) is int:
+        d = <Py_ssize_t>dim
+    else:
+        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+            raise TypeError(f"dim must be an int, not {type(dim).__name__}")
         d = operator.index(dim)
-    except TypeError:
-        raise TypeError(f"dimension must be an integer, got {type(dim).__name__}") from None
     cdef int n = ndim if ndim > 0 else 1
     if d < -n or d >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "

@@ -21,7 +21,7 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
 from ember._core._tensor cimport (
-    Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, DEV_CPU,
+    Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
 from ember._core._tensor import _add_method, ew, op_id
@@ -118,21 +118,6 @@ cdef inline Tensor _tensor_arg(object x, str fname):
                     f"{type(x).__name__}")
 
 
-cdef int _wrap_dim(object dim, int ndim) except -1:
-    cdef Py_ssize_t d
-    if type(dim) is int:
-        d = <Py_ssize_t>dim
-    else:
-        if isinstance(dim, bool) or not hasattr(dim, "__index__"):
-            raise TypeError(f"dim must be an int, not {type(dim).__name__}")
-        d = operator.index(dim)
-    cdef int n = ndim if ndim > 0 else 1
-    if d < -n or d >= n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {d})")
-    return <int>(d + n if d < 0 else d)
-
-
 cdef inline uint64_t _all_dims(int ndim) noexcept:
     return (<uint64_t>0 - 1) if ndim >= 64 else ((<uint64_t>1 << ndim) - 1)
 
@@ -149,7 +134,7 @@ cdef uint64_t _dims_mask(object dim, int ndim, bint allow_tuple, str fname) exce
         if len(dim) == 0:
             return _all_dims(ndim)
         for item in dim:
-            d = _wrap_dim(item, ndim)
+            d = wrap_dim(item, ndim)
             bit = (<uint64_t>1 << d) if ndim > 0 else 0
             if mask & bit:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
@@ -158,7 +143,7 @@ cdef uint64_t _dims_mask(object dim, int ndim, bint allow_tuple, str fname) exce
     if isinstance(dim, Tensor) or not hasattr(dim, "__index__") or isinstance(dim, bool):
         kind = "int or tuple of ints" if allow_tuple else "int"
         raise TypeError(f"{fname}(): argument 'dim' must be {kind}, not {type(dim).__name__}")
-    d = _wrap_dim(dim, ndim)
+    d = wrap_dim(dim, ndim)
     return (<uint64_t>1 << d) if ndim > 0 else 0
 
 
@@ -483,7 +468,7 @@ def amin(input, dim=(), keepdim=False):
 
 cdef object _arg_along(int op, Tensor x, object dim, bint keepdim, bint with_values, str fname):
     """Values and first indices of the extreme along one dim (NaN counts as the extreme)."""
-    cdef int d = _wrap_dim(dim, x._ndim)
+    cdef int d = wrap_dim(dim, x._ndim)
     cdef uint64_t mask = (<uint64_t>1 << d) if x._ndim > 0 else 0
     cdef em_reduce_params prm
     cdef Tensor values = None, indices

@@ -54,7 +54,7 @@ def cumsum(input, dim, *, dtype=None):
     cdef int dt = _dtype_arg(dtype)
     if isinstance(dim, (tuple, list)) or dim is None:
         raise TypeError(f"cumsum(): argument 'dim' must be int, not {type(dim).__name__}")
-    cdef int d = _wrap_dim(dim, x._ndim)
+    cdef int d = wrap_dim(dim, x._ndim)
     if dt >= 0:
         x = _cast(x, dt)
     cdef int cat = em_category[x._dtype]
@@ -68,7 +68,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     cdef int dt = _dtype_arg(dtype)
     if dim is None or isinstance(dim, (tuple, list)):
         raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
-    cdef int d = _wrap_dim(dim, x._ndim)
+    cdef int d = wrap_dim(dim, x._ndim)
     if dt >= 0:
         x = _cast(x, dt)
     if em_category[x._dtype] != 2 and x._numel != 0:
