@@ -52,7 +52,7 @@ CORE_KINDS = {
     "views": [
         "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "narrow",
         "select", "split", "chunk", "unbind", "diagonal", "as_strided", "movedim",
-        "swapaxes", "swapdims", "broadcast_shapes", "broadcast_to",
+        "swapaxes", "swapdims", "broadcast_shapes", "broadcast_to", "real", "imag",
     ],
     "dtypes": [
         "dtype", "promote_types", "can_cast", "result_type", "get_default_dtype",
@@ -198,20 +198,22 @@ def _canonical(names, namespace):
     return {name: first[id(namespace[name])] for name in names}
 
 
-def _entries(prefix, names, namespace):
-    """autodoc directives for ``names``; aliases get a one-line entry."""
+def _entries(prefix, names, namespace, elsewhere=None):
+    """autodoc directives for ``names``; aliases get a one-line entry, as do names
+    documented elsewhere (``elsewhere``: name -> full name of their documentation)."""
     canonical = _canonical(names, namespace)
+    elsewhere = elsewhere or {}
     lines = []
     for name in names:
         obj = namespace[name]
         full = f"{prefix}.{name}"
         target = canonical[name]
-        if target != name:
+        if target != name or name in elsewhere:
             role = _role(obj)
             kind = {"class": "class", "func": "function", "data": "data"}[role]
             sig = _signature(obj) if kind == "function" else ""
             lines += [f".. py:{kind}:: {name}{sig}", f"   :module: {prefix}", "",
-                      f"   Alias of :{role}:`{prefix}.{target}`.", ""]
+                      f"   Alias of :{role}:`{elsewhere.get(name, f'{prefix}.{target}')}`.", ""]
         elif inspect.isclass(obj):
             lines += [f".. autoclass:: {full}", "   :members:", ""]
         elif callable(obj):
@@ -318,13 +320,17 @@ def _dtypes_page(names, dtype_names, namespace):
     return "\n".join(lines)
 
 
-def _module_page(module):
-    names = _submodule_names(module)
+def _module_page(module, top_level):
+    """A submodule's page; what the top level also exports is documented there."""
+    names = [n for n in _submodule_names(module)
+             if not isinstance(getattr(module, n), types.ModuleType)]
     namespace = {n: getattr(module, n) for n in names}
+    top_ids = {id(obj): f"ember.{n}" for n, obj in top_level.items()}
+    elsewhere = {n: top_ids[id(obj)] for n, obj in namespace.items() if id(obj) in top_ids}
     lines = [_title(f"``{module.__name__}``"), f".. automodule:: {module.__name__}",
              "   :no-members:", ""]
     lines += _summary_table(module.__name__, names, namespace)
-    lines += _entries(module.__name__, names, namespace)
+    lines += _entries(module.__name__, names, namespace, elsewhere)
     return "\n".join(lines)
 
 
@@ -360,7 +366,7 @@ def build_pages():
     stack = _public_submodules(ember)
     while stack:
         module = stack.pop(0)
-        pages[f"{module.__name__}.rst"] = _module_page(module)
+        pages[f"{module.__name__}.rst"] = _module_page(module, namespace)
         toc.append(module.__name__)
         stack = _public_submodules(module) + stack
 

@@ -17,7 +17,7 @@ from ember._core._tensor import (
     empty, zeros, ones, full, empty_like, zeros_like, ones_like, full_like, empty_strided,
     arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,
     clone, view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
-    narrow, select, split, chunk, unbind, diagonal, as_strided, movedim,
+    narrow, select, split, chunk, unbind, diagonal, as_strided, movedim, real, imag,
 )
 from ember._formatting import set_printoptions
 
@@ -45,6 +45,15 @@ del _elementwise_functions
 
 # ---- linalg: the matmul family
 from ember.ops.linalg import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm, addmv, baddbmm, addbmm)
+
+# ---- autograd: the graph, the engine and the grad modes (the derivative formulas live
+# beside their ops, in ember.ops)
+from ember.ops import views as _views, reduce as _reduce_derivatives  # noqa: F401
+from ember import autograd
+from ember.autograd.grad_mode import (
+    no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+    is_inference_mode_enabled,
+)
 
 __version__ = "0.1.0.dev0"
 

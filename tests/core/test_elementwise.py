@@ -116,7 +116,7 @@ def reference(op, arrays, out_name):
             r = torch_fn(op)(*[_torch_of(a) for a in arrays])
         if r.dtype in (torch.float16, torch.bfloat16):
             r = r.double()
-        return r.numpy()
+        return r.resolve_conj().numpy()
     if _category(out_name) >= 2 or (out_name == "bool" and any(a.dtype.kind == "f" or a.dtype ==
                                                                NP_TYPES["bfloat16"] for a in arrays)):
         wide = [a if a.dtype == np.bool_ and op == "where" and i == 0 else

@@ -91,8 +91,14 @@ cdef Tensor contiguous_copy(Tensor t):
     return out
 
 
+def _to_dtype_device(Tensor t, dt, dev, bint copy):
+    return to_dtype_device(t, dt, dev, copy)
+
+
 cpdef Tensor clone(Tensor input):
     """A copy of ``input`` in new memory, with the same dtype and device."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("clone", clone, (input,), None)
     cdef Tensor out = new_like_layout(input, input._dtype)
     copy_into(out, input)
     return out
@@ -102,6 +108,9 @@ cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
     """`t` converted to dtype `dt` and/or moved to `dev` (itself when nothing changes)."""
     cdef int target = t._dtype if dt is None else dt.num
     cdef Tensor out
+    if (em_grad_mode and t._requires_grad and (target != t._dtype or copy
+                                                or (dev is not None and dev != t._storage.device))):
+        return <Tensor>record_op("to", _to_dtype_device, (t, dt, dev, copy), None)
     if dev is not None and dev != t._storage.device:
         if dev.type_num == DEV_CPU:
             out = <Tensor>backend_for(t._storage.device).to_cpu(t)

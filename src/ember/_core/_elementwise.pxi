@@ -658,8 +658,25 @@ cdef void _run_contiguous_parallel(em_loop_fn fn, int nop, char **data, Py_ssize
         em_iter_run(&it, fn, ctx, 1)
 
 
+cdef inline bint _records(object x) noexcept:
+    return isinstance(x, Tensor) and (<Tensor>x)._requires_grad
+
+
 cdef object binary_operator(int op, object a, object b):
     """Tensor operator slots: fast paths first, NotImplemented for foreign operands."""
+    cdef object result
+    if not (em_grad_mode and (_records(a) or _records(b))):
+        result = _binary_fast(op, a, b)
+        if result is not None:
+            return result
+    if as_operand(a) is None or as_operand(b) is None:
+        return NotImplemented
+    return dispatch_ew(op, [a, b], None, False)
+
+
+cdef object _binary_fast(int op, object a, object b):
+    """Same-dtype contiguous operands (or a tensor and a scalar of no higher kind) straight
+    to one kernel call; None when no fast path applies."""
     cdef Tensor ta, tb, out
     cdef const em_ew_op *info = EW_OPS[op]
     cdef em_loop_fn fn
@@ -671,12 +688,11 @@ cdef object binary_operator(int op, object a, object b):
         ta = <Tensor>a
         dt = ta._dtype
         fn = info.loops[dt]
-        if (fn != NULL and not ta._requires_grad and ta._storage.device.type_num == DEV_CPU
+        if (fn != NULL and ta._storage.device.type_num == DEV_CPU
                 and not (info.promote_float and em_category[dt] < 2)):
             if type(b) is Tensor:
                 tb = <Tensor>b
-                if (tb._dtype == dt and not tb._requires_grad
-                        and tb._storage.device.type_num == DEV_CPU):
+                if (tb._dtype == dt and tb._storage.device.type_num == DEV_CPU):
                     if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
                         out = new_contiguous_like(ta, out_dtype_of(info, dt))
                         data[0] = out.ptr()
@@ -711,7 +727,7 @@ cdef object binary_operator(int op, object a, object b):
         dt = tb._dtype
         sdt = scalar_dtype(a)
         if (sdt >= 0 and em_category[sdt] <= em_category[dt] and tb._ndim > 0
-                and not (sdt == EM_BOOL and op == OP_SUB) and not tb._requires_grad
+                and not (sdt == EM_BOOL and op == OP_SUB)
                 and not ((dt == EM_FLOAT16 or dt == EM_BFLOAT16) and (op == OP_MUL or op == OP_DIV)) and tb._storage.device.type_num == DEV_CPU
                 and tb.is_contig() and not (info.promote_float and em_category[dt] < 2)):
             fn = info.loops[dt]
@@ -726,9 +742,7 @@ cdef object binary_operator(int op, object a, object b):
                 strides[2] = em_itemsize[dt]
                 _run_contiguous(fn, 3, data, strides, tb._numel)
                 return out
-    if as_operand(a) is None or as_operand(b) is None:
-        return NotImplemented
-    return dispatch_ew(op, [a, b], None, False)
+    return None
 
 
 cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
@@ -783,8 +797,8 @@ cdef object unary_operator(int op, Tensor a):
     cdef char *data[2]
     cdef Py_ssize_t strides[2]
     cdef Tensor out
-    if (fn != NULL and not a._requires_grad and a._storage.device.type_num == DEV_CPU
-            and a.is_contig() and not (info.promote_float and em_category[a._dtype] < 2)):
+    if (fn != NULL and not (a._requires_grad and em_grad_mode)
+            and a._storage.device.type_num == DEV_CPU and a.is_contig() and not (info.promote_float and em_category[a._dtype] < 2)):
         out = new_contiguous_like(a, out_dtype_of(info, a._dtype))
         data[0] = out.ptr()
         data[1] = a.ptr()
@@ -801,21 +815,11 @@ cdef object ew_inplace(int op, Tensor self, object other):
     return dispatch_ew(op, [self, other], None, True)
 
 
-# Autograd installs a hook here: called instead of the plain kernel when grad
-# mode is on and an input requires grad.
-cdef object _autograd_dispatch = None
-
-
-def _set_autograd_dispatch(fn):
-    global _autograd_dispatch
-    _autograd_dispatch = fn
-
-
 cdef object dispatch_ew(int op, list args, Tensor out, bint inplace):
-    if _autograd_dispatch is not None:
+    if em_grad_mode and _ew_recorder is not None:
         for a in args:
             if isinstance(a, Tensor) and (<Tensor>a)._requires_grad:
-                return _autograd_dispatch(_op_name(op), args, out, inplace)
+                return _ew_recorder(op, args, out, inplace)
     return ew_generic(op, args, out, inplace)
 
 
@@ -845,6 +849,11 @@ def ew_(int op, Tensor self, *args):
     return dispatch_ew(op, [self] + list(args), None, True)
 
 
-def ew_raw(str name, list args, out, bint inplace):
-    """The kernel-only form of an elementwise op, used by autograd under its own recording."""
-    return ew_generic(EW_INDEX[name], list(args), out, inplace)
+cdef object ew_forward(int op, list args, object out, bint inplace):
+    """The kernel-only form of an elementwise op, run by autograd under its own recording."""
+    cdef object result
+    if out is None and not inplace and len(args) == 2:
+        result = _binary_fast(op, args[0], args[1])
+        if result is not None:
+            return result
+    return ew_generic(op, args, out, inplace)

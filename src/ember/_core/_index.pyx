@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ember._core._tensor cimport (
+    grad_enabled, record_op,
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
     EM_GRAIN_SIZE, DEV_CPU,
@@ -28,6 +29,19 @@ from ember._core._dtype cimport (
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
 )
 from ember._core import _tensor as _core
+
+
+cdef inline bint _records(object x) noexcept:
+    return isinstance(x, Tensor) and (<Tensor>x)._requires_grad
+
+
+cdef bint _records_any(object xs):
+    if not grad_enabled():
+        return False
+    for x in xs:
+        if _records(x):
+            return True
+    return False
 
 cdef extern from "ember/index.h":
     ctypedef struct em_index_ctx:

@@ -87,6 +87,8 @@ def cat(tensors, dim=0, *, out=None):
             [1., 1.],
             [1., 1.]])
     """
+    if isinstance(tensors, (list, tuple)) and _records_any(tensors):
+        return record_op("cat", cat, (tuple(tensors), dim), {"out": out})
     cdef list ts = _tensor_list(tensors, "cat")
     cdef Tensor t, ref = None, result
     cdef Py_ssize_t shape[64]
@@ -190,6 +192,8 @@ def stack(tensors, dim=0, *, out=None):
     tensor([[1, 3],
             [2, 4]])
     """
+    if isinstance(tensors, (list, tuple)) and _records_any(tensors):
+        return record_op("stack", stack, (tuple(tensors), dim), {"out": out})
     cdef list ts = _tensor_list(tensors, "stack")
     cdef Tensor t, ref, result, slot
     cdef Py_ssize_t shape[64]

@@ -246,6 +246,8 @@ def matmul(input, other, *, out=None):
     >>> (ember.ones(3) @ ember.ones(3)).item()
     3.0
     """
+    if _records_any((input, other,)):
+        return record_op("matmul", matmul, (input, other), {"out": out})
     cdef Tensor a = tensor_arg(input, "matmul", "input", 1)
     cdef Tensor b = tensor_arg(other, "matmul", "other", 2)
     if a._ndim == 0 or b._ndim == 0:
@@ -275,6 +277,8 @@ def mm(input, mat2, *, out=None):
     -------
     Tensor
     """
+    if _records_any((input, mat2,)):
+        return record_op("mm", mm, (input, mat2), {"out": out})
     cdef Tensor a = tensor_arg(input, "mm", "input", 1)
     cdef Tensor b = tensor_arg(mat2, "mm", "mat2", 2)
     if a._ndim != 2:
@@ -315,6 +319,8 @@ def bmm(input, mat2, *, out=None):
     -------
     Tensor
     """
+    if _records_any((input, mat2,)):
+        return record_op("bmm", bmm, (input, mat2), {"out": out})
     cdef Tensor a = tensor_arg(input, "bmm", "input", 1)
     cdef Tensor b = tensor_arg(mat2, "bmm", "mat2", 2)
     check_bmm_shapes(a, b)
@@ -340,6 +346,8 @@ def mv(input, vec, *, out=None):
     -------
     Tensor
     """
+    if _records_any((input, vec,)):
+        return record_op("mv", mv, (input, vec), {"out": out})
     cdef Tensor a = tensor_arg(input, "mv", "input", 1)
     cdef Tensor b = tensor_arg(vec, "mv", "vec", 2)
     if a._ndim != 2 or b._ndim != 1:
@@ -381,6 +389,8 @@ def dot(input, tensor, *, out=None):
     >>> ember.dot(ember.tensor([2., 3.]), ember.tensor([2., 1.]))
     tensor(7.)
     """
+    if _records_any((input, tensor,)):
+        return record_op("dot", dot, (input, tensor), {"out": out})
     cdef Tensor a = tensor_arg(input, "dot", "input", 1)
     cdef Tensor b = tensor_arg(tensor, "dot", "tensor", 2)
     check_devices("dot", a, b)
@@ -402,6 +412,8 @@ def vdot(input, other, *, out=None):
     Tensor
         A 0-d tensor: ``sum(conj(input) * other)``.
     """
+    if _records_any((input, other,)):
+        return record_op("vdot", vdot, (input, other), {"out": out})
     cdef Tensor a = tensor_arg(input, "vdot", "input", 1)
     cdef Tensor b = tensor_arg(other, "vdot", "other", 2)
     check_devices("vdot", a, b)
@@ -463,11 +475,15 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     tensor([[5., 2.],
             [2., 5.]])
     """
+    if _records_any((input, mat1, mat2,)):
+        return record_op("addmm", addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha, "out": out})
     return addmm_impl(input, mat1, mat2, beta, alpha, out, False)
 
 
 def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
     """In-place :func:`addmm`: ``self = beta * self + alpha * (mat1 @ mat2)``."""
+    if _records_any((self, mat1, mat2,)):
+        return record_op("addmm_", addmm_, (self, mat1, mat2), {"beta": beta, "alpha": alpha})
     return addmm_impl(self, mat1, mat2, beta, alpha, None, True)
 
 
@@ -513,11 +529,15 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if _records_any((input, mat, vec,)):
+        return record_op("addmv", addmv, (input, mat, vec), {"beta": beta, "alpha": alpha, "out": out})
     return addmv_impl(input, mat, vec, beta, alpha, out, False)
 
 
 def addmv_(self, mat, vec, *, beta=1, alpha=1):
     """In-place :func:`addmv`."""
+    if _records_any((self, mat, vec,)):
+        return record_op("addmv_", addmv_, (self, mat, vec), {"beta": beta, "alpha": alpha})
     return addmv_impl(self, mat, vec, beta, alpha, None, True)
 
 
@@ -580,11 +600,15 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if _records_any((input, batch1, batch2,)):
+        return record_op("baddbmm", baddbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha, "out": out})
     return baddbmm_impl(input, batch1, batch2, beta, alpha, out, False, False)
 
 
 def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
     """In-place :func:`baddbmm`."""
+    if _records_any((self, batch1, batch2,)):
+        return record_op("baddbmm_", baddbmm_, (self, batch1, batch2), {"beta": beta, "alpha": alpha})
     return baddbmm_impl(self, batch1, batch2, beta, alpha, None, True, False)
 
 
@@ -608,9 +632,13 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if _records_any((input, batch1, batch2,)):
+        return record_op("addbmm", addbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha, "out": out})
     return baddbmm_impl(input, batch1, batch2, beta, alpha, out, False, True)
 
 
 def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
     """In-place :func:`addbmm`."""
+    if _records_any((self, batch1, batch2,)):
+        return record_op("addbmm_", addbmm_, (self, batch1, batch2), {"beta": beta, "alpha": alpha})
     return baddbmm_impl(self, batch1, batch2, beta, alpha, None, True, True)

@@ -21,7 +21,7 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
 from ember._core._tensor cimport (
-    Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim, DEV_CPU,
+    grad_enabled, record_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
 from ember._core._tensor import _add_method, ew, op_id
@@ -349,6 +349,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     >>> ember.tensor([[1, 2], [3, 4]]).sum(0)
     tensor([4, 6])
     """
+    if grad_enabled() and _records(input):
+        return record_op("sum", sum, (input, dim, keepdim), {"dtype": dtype})
     cdef Tensor x = _tensor_arg(input, "sum")
     cdef int dt = _dtype_arg(dtype), natural
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "sum")
@@ -378,6 +380,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     Tensor
         NaN where the reduction is empty.
     """
+    if grad_enabled() and _records(input):
+        return record_op("mean", mean, (input, dim, keepdim), {"dtype": dtype})
     cdef Tensor x = _tensor_arg(input, "mean")
     cdef int dt = _dtype_arg(dtype)
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "mean")
@@ -408,6 +412,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("prod", prod, (input, dim, keepdim), {"dtype": dtype})
     cdef Tensor x = _tensor_arg(input, "prod")
     cdef int dt = _dtype_arg(dtype)
     cdef uint64_t mask = _dims_mask(dim, x._ndim, False, "prod")
@@ -418,6 +424,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     out = _reduce(EM_RED_PROD, x, mask, keepdim,
                   EM_INT64 if em_category[x._dtype] < 2 else x._dtype, &prm)
     return out if dt < 0 else _cast(out, dt)
+
+
+cdef inline bint _records(object x) noexcept:
+    return isinstance(x, Tensor) and (<Tensor>x)._requires_grad
 
 
 # ---------------------------------------------------------------- max, min, argmax, argmin
@@ -447,6 +457,8 @@ def amax(input, dim=(), keepdim=False):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("amax", amax, (input, dim, keepdim), None)
     return _extreme(EM_RED_MAX, _tensor_arg(input, "amax"), dim, keepdim, "amax")
 
 
@@ -463,6 +475,8 @@ def amin(input, dim=(), keepdim=False):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("amin", amin, (input, dim, keepdim), None)
     return _extreme(EM_RED_MIN, _tensor_arg(input, "amin"), dim, keepdim, "amin")
 
 
@@ -584,6 +598,8 @@ def max(input, dim=None, keepdim=False, *, other=None):
     -------
     Tensor or (Tensor, Tensor)
     """
+    if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
+        return record_op("max", max, (input, dim, keepdim), None)
     return _max_min(True, input, dim, keepdim, other)
 
 
@@ -602,6 +618,8 @@ def min(input, dim=None, keepdim=False, *, other=None):
     -------
     Tensor or (Tensor, Tensor)
     """
+    if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
+        return record_op("min", min, (input, dim, keepdim), None)
     return _max_min(False, input, dim, keepdim, other)
 
 

@@ -50,6 +50,8 @@ def cumsum(input, dim, *, dtype=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("cumsum", cumsum, (input, dim), {"dtype": dtype})
     cdef Tensor x = _tensor_arg(input, "cumsum")
     cdef int dt = _dtype_arg(dtype)
     if isinstance(dim, (tuple, list)) or dim is None:
@@ -92,6 +94,8 @@ def softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("softmax", softmax, (input, dim, dtype), None)
     return _softmax_impl(em_softmax_lanes, input, dim, dtype, "softmax")
 
 
@@ -110,4 +114,6 @@ def log_softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("log_softmax", log_softmax, (input, dim, dtype), None)
     return _softmax_impl(em_log_softmax_lanes, input, dim, dtype, "log_softmax")

@@ -63,6 +63,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("var", var, (input, dim, unbiased, keepdim), {"correction": correction})
     return _var_impl(input, dim, unbiased, keepdim, correction, False, "var")
 
 
@@ -81,6 +83,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("std", std, (input, dim, unbiased, keepdim), {"correction": correction})
     return _var_impl(input, dim, unbiased, keepdim, correction, True, "std")
 
 
@@ -107,6 +111,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     Tensor
         Real-valued, also for complex input.
     """
+    if grad_enabled() and _records(input):
+        return record_op("norm", norm, (input, p, dim, keepdim, dtype), None)
     cdef Tensor x = _tensor_arg(input, "norm")
     cdef int dt = _dtype_arg(dtype), op
     cdef em_reduce_params prm
@@ -173,6 +179,8 @@ def logsumexp(input, dim, keepdim=False):
     -------
     Tensor
     """
+    if grad_enabled() and _records(input):
+        return record_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     cdef Tensor x = _tensor_arg(input, "logsumexp"), re, shift, total
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "logsumexp")
     cdef em_reduce_params prm

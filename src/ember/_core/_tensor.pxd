@@ -92,3 +92,8 @@ cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t 
 cdef int copy_into(Tensor dst, Tensor src) except -1
 cdef int wrap_dim(object dim, int ndim) except -1
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev)
+
+# autograd plumbing (see _autograd_hooks.pxi)
+cdef bint grad_enabled() noexcept
+cdef object record_op(str name, object fn, tuple args, dict kwargs)
+cdef object ew_forward(int op, list args, object out, bint inplace)

@@ -36,6 +36,7 @@ cdef extern from "Python.h":
 
 include "_storage.pxi"
 include "_layout.pxi"
+include "_autograd_hooks.pxi"
 
 
 # ---------------------------------------------------------------- the Tensor
@@ -495,6 +496,8 @@ cdef class Tensor:
         """This tensor if it is contiguous, else a contiguous copy."""
         if self.is_contig():
             return self
+        if em_grad_mode and self._requires_grad:
+            return record_op("clone", clone, (self,), None)
         return contiguous_copy(self)
 
     def clone(self, *, memory_format=None):
@@ -503,20 +506,38 @@ cdef class Tensor:
 
     def copy_(self, src, non_blocking=False):
         """Copy ``src`` (broadcast to this shape, converted to this dtype) into ``self``."""
+        if em_grad_mode and (self._requires_grad or (isinstance(src, Tensor)
+                                                     and (<Tensor>src)._requires_grad)):
+            return record_op("copy_", Tensor.copy_, (self, src), None)
         copy_broadcast(self, src)
         return self
 
     def fill_(self, value):
         """Fill with ``value``, in place."""
+        if em_grad_mode and (self._requires_grad or (isinstance(value, Tensor)
+                                                     and (<Tensor>value)._requires_grad)):
+            return record_op("fill_", Tensor.fill_, (self, value), None)
         fill(self, value)
         return self
 
     def zero_(self):
         """Fill with zeros, in place."""
+        if em_grad_mode and self._requires_grad:
+            return record_op("fill_", Tensor.fill_, (self, 0), None)
         fill(self, 0)
         return self
 
     # ------------------------------------------------------------ views
+    @property
+    def real(self):
+        """The real part (a view; the tensor itself when it is real)."""
+        return real(self)
+
+    @property
+    def imag(self):
+        """The imaginary part of a complex tensor (a view)."""
+        return imag(self)
+
     @property
     def T(self):
         """The tensor with its dimensions reversed (for 2-D, the transpose)."""

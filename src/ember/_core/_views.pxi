@@ -68,6 +68,8 @@ cdef int _infer_shape(Tensor t, tuple shape, Py_ssize_t *out) except -1:
 
 
 cpdef Tensor view(Tensor input, tuple shape):
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("view", view, (input, shape), None)
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
@@ -81,6 +83,8 @@ cpdef Tensor view(Tensor input, tuple shape):
 
 
 cpdef Tensor reshape(Tensor input, tuple shape):
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("reshape", reshape, (input, shape), None)
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
@@ -91,6 +95,34 @@ cpdef Tensor reshape(Tensor input, tuple shape):
         return make_view(input, nd, newshape, newstride, input._offset)
     cdef Tensor c = contiguous_copy(input)
     return make_view(c, nd, newshape, NULL, 0)
+
+
+cpdef Tensor real(Tensor input):
+    """The real part of a complex tensor, as a view (a real tensor itself)."""
+    if em_category[input._dtype] != 3:
+        return input
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("real", real, (input,), None)
+    return _complex_part(input, 0)
+
+
+cpdef Tensor imag(Tensor input):
+    """The imaginary part of a complex tensor, as a view."""
+    if em_category[input._dtype] != 3:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("imag", imag, (input,), None)
+    return _complex_part(input, 1)
+
+
+cdef Tensor _complex_part(Tensor t, int part):
+    cdef Py_ssize_t strides[64]
+    cdef int d
+    for d in range(t._ndim):
+        strides[d] = 2 * t._strides[d]
+    cdef Tensor v = make_view(t, t._ndim, t._shape, strides, 2 * t._offset + part)
+    v._dtype = real_of(t._dtype)
+    return v
 
 
 cpdef Tensor view_dtype(Tensor input, dtype dt):
@@ -140,6 +172,8 @@ cpdef Tensor flatten(Tensor input, start_dim=0, end_dim=-1):
 
 cpdef Tensor squeeze(Tensor input, dim=None):
     """Remove dimensions of size one (all of them, or those in ``dim``), as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("squeeze", squeeze, (input, dim), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = 0
@@ -161,6 +195,8 @@ cpdef Tensor squeeze(Tensor input, dim=None):
 
 cpdef Tensor unsqueeze(Tensor input, dim):
     """Insert a dimension of size one at position ``dim``, as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("unsqueeze", unsqueeze, (input, dim), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, input._ndim + 1), i, j = 0
@@ -179,6 +215,8 @@ cpdef Tensor unsqueeze(Tensor input, dim):
 
 cpdef Tensor transpose(Tensor input, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1``, as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("transpose", transpose, (input, dim0, dim1), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a, b
@@ -196,6 +234,8 @@ cpdef Tensor transpose(Tensor input, dim0, dim1):
 
 
 cdef Tensor reverse_dims(Tensor t):
+    if em_grad_mode and t._requires_grad:
+        return <Tensor>record_op("permute", permute, (t, tuple(range(t._ndim - 1, -1, -1))), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = t._ndim
@@ -207,6 +247,8 @@ cdef Tensor reverse_dims(Tensor t):
 
 cpdef Tensor permute(Tensor input, tuple dims):
     """Reorder the dimensions as ``dims`` lists them, as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("permute", permute, (input, dims), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, p
@@ -228,6 +270,8 @@ cpdef Tensor permute(Tensor input, tuple dims):
 
 
 cpdef Tensor expand(Tensor input, tuple sizes):
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("expand", expand, (input, sizes), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sizes), d, src
@@ -268,6 +312,8 @@ cpdef Tensor expand(Tensor input, tuple sizes):
 
 cpdef Tensor narrow(Tensor input, dim, start, length):
     """The slice ``start:start + length`` of dimension ``dim``, as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("narrow", narrow, (input, dim, start, length), None)
     cdef int d
     if input._ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -296,6 +342,8 @@ cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_
 
 cpdef Tensor select(Tensor input, dim, index):
     """The slice at ``index`` along ``dim``, with that dimension removed, as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("select", select, (input, dim, index), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, i, j = 0
@@ -318,6 +366,8 @@ cpdef Tensor select(Tensor input, dim, index):
 
 def split(Tensor input, split_size_or_sections, dim=0):
     """Split ``input`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
+    if em_grad_mode and input._requires_grad:
+        return record_op("split", split, (input, split_size_or_sections, dim), None)
     if input._ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     cdef int d = wrap_dim(dim, input._ndim)
@@ -368,6 +418,8 @@ _MAX_EMPTY_CHUNKS = 2**24
 
 def unbind(Tensor input, dim=0):
     """All slices of ``input`` along ``dim``, each without that dimension."""
+    if em_grad_mode and input._requires_grad:
+        return record_op("unbind", unbind, (input, dim), None)
     if input._ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     cdef int d = wrap_dim(dim, input._ndim)
@@ -377,6 +429,8 @@ def unbind(Tensor input, dim=0):
 
 cpdef Tensor diagonal(Tensor input, offset=0, dim1=0, dim2=1):
     """The diagonal of dimensions ``dim1`` and ``dim2`` (shifted by ``offset``), as a view."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("diagonal", diagonal, (input, offset, dim1, dim2), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a = wrap_dim(dim1, input._ndim), b = wrap_dim(dim2, input._ndim), d, j = 0
@@ -406,6 +460,8 @@ cpdef Tensor diagonal(Tensor input, offset=0, dim1=0, dim2=1):
 
 cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
     """A view with the given sizes, strides and offset over the same storage."""
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("as_strided", as_strided, (input, size, stride, storage_offset), None)
     cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
@@ -441,6 +497,8 @@ cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
 
 
 cpdef Tensor unfold(Tensor input, dimension, size, step):
+    if em_grad_mode and input._requires_grad:
+        return <Tensor>record_op("unfold", unfold, (input, dimension, size, step), None)
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dimension, input._ndim)
@@ -568,6 +626,8 @@ cdef Tensor _basic_index(Tensor t, tuple index):
 
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
+    if em_grad_mode and t._requires_grad:
+        return record_op("getitem", Tensor.__getitem__, (t, index), None)
     cdef object key = index  # the hook gets the index as written: a list may mean a tuple
     if type(index) is int and t._ndim == 0:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "
@@ -587,6 +647,10 @@ cdef object getitem(Tensor t, object index):
 
 cdef object setitem(Tensor t, object index, object value):
     cdef object key = index
+    if em_grad_mode and (t._requires_grad or (isinstance(value, Tensor)
+                                              and (<Tensor>value)._requires_grad)):
+        record_op("setitem", Tensor.__setitem__, (t, index, value), None)
+        return None
     if type(index) is not tuple:
         index = (index,)
     for item in <tuple>index:

@@ -7,6 +7,8 @@ at build time; this module builds, from the same table, the public functions
 "inputs in, tensor out" (``add`` with ``alpha``, ``clamp``, ``where``, ``gelu``)
 are written out below the generated ones.
 """
+import math
+import re
 import tomllib
 from importlib.resources import files
 
@@ -14,7 +16,8 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
-from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
+from ember._core._tensor import Tensor, ew, ew_, op_id, result_type, zeros_like
+from ember.ops import derivatives
 
 TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
 
@@ -26,7 +29,7 @@ ALIASES = {
     "clamp": ["clip"], "pow": [],
 }
 # ops whose public function is written by hand below
-CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow"}
+CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj"}
 
 _NUMPYDOC = """{doc}
 
@@ -337,3 +340,122 @@ def _add_inplace_alpha(name, op):
 _tensor._add_method("add_", _add_inplace_alpha("add_", _ADD))
 _tensor._add_method("sub_", _add_inplace_alpha("sub_", _SUB))
 _tensor._add_method("subtract_", _add_inplace_alpha("subtract_", _SUB))
+
+
+def conj(input):
+    """Complex conjugate, elementwise; a real tensor is returned as it is.
+
+    Parameters
+    ----------
+    input : Tensor
+    """
+    if isinstance(input, Tensor) and input.is_complex():
+        return ew(_CONJ, input)
+    return input
+
+
+_CONJ = op_id("conj")
+functions["conj"] = conj
+functions["conj_physical"] = conj
+_tensor._add_method("conj", _method(conj, "conj"))
+_tensor._add_method("conj_physical", _method(conj, "conj_physical"))
+
+
+# ---------------------------------------------------------------- derivatives
+# The grad formulas of elementwise.toml are Python expressions over the names
+# below: the ember functions, and helpers for formulas too long for one line.
+
+def sgn(x):
+    """``x / |x|`` (0 at 0): the sign for real tensors, the phase for complex ones."""
+    if x.is_complex():
+        a = ew(_ABS, x)
+        return ew(_WHERE, ew(_EQ, a, 0), 0, ew(_DIV, x, a))
+    return ew(_SIGN, x)
+
+
+def gelu_backward(grad, x):
+    cdf = 0.5 * (1 + ew(_ERF, x * 0.7071067811865476))
+    pdf = ew(_EXP, -0.5 * x * x) * 0.3989422804014327
+    return grad * (cdf + x * pdf)
+
+
+def gelu_tanh_backward(grad, x):
+    k, kappa = 0.7978845608028654, 0.044715
+    t = ew(_TANH, k * (x + kappa * x * x * x))
+    return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * kappa * x * x))
+
+
+def silu_backward(grad, x):
+    s = ew(_SIGMOID, x)
+    return grad * s * (1 + x * (1 - s))
+
+
+def pow_backward_self(grad, self, exponent):
+    """``grad * conj(exponent * self ** (exponent - 1))``, 0 where the exponent is 0."""
+    if not isinstance(exponent, Tensor):
+        if exponent == 0:
+            return zeros_like(grad)
+        return grad * conj(exponent * ew(_POW, self, exponent - 1))
+    d = grad * conj(exponent * ew(_POW, self, exponent - 1))
+    return ew(_WHERE, ew(_EQ, exponent, 0), 0, d)
+
+
+def pow_backward_exponent(grad, self, exponent, result):
+    """``grad * conj(result * log(self))``, 0 where the base is 0 and the exponent >= 0."""
+    if not isinstance(self, Tensor):
+        if self == 0:
+            return ew(_WHERE, ew(_GE, exponent, 0), 0, grad * (result * -math.inf))
+        if isinstance(self, complex):
+            log_base = complex(np.log(self))
+        else:
+            log_base = math.log(self) if self > 0 else math.nan
+        return grad * conj(result * log_base)
+    d = grad * conj(result * ew(_LOG, self))
+    if self.is_complex():
+        return ew(_WHERE, ew(_EQ, self, 0), 0, d)
+    return ew(_WHERE, ew(_LOGICAL_AND, ew(_EQ, self, 0), ew(_GE, exponent, 0)), 0, d)
+
+
+def minmax_backward(grad, self, other, is_min):
+    """The gradient of ``minimum``/``maximum`` for ``self``: all of it where self wins,
+    half where the two tie (PyTorch's rule)."""
+    loses = ew(_GT, self, other) if is_min else ew(_LT, self, other)
+    half = ew(_WHERE, ew(_EQ, self, other), grad * 0.5, grad)
+    return ew(_WHERE, loses, 0, half)
+
+
+_ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID = (
+    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid"))
+
+_FORMULA_NAMES = dict(functions, sgn=sgn, conj=conj, zeros_like=zeros_like,
+                      gelu_backward=gelu_backward, gelu_tanh_backward=gelu_tanh_backward,
+                      silu_backward=silu_backward, pow_backward_self=pow_backward_self,
+                      pow_backward_exponent=pow_backward_exponent,
+                      minmax_backward=minmax_backward, logical_and=functions["logical_and"])
+
+
+def _not_implemented(name):
+    def formula(*args):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+    return formula
+
+
+def _register_derivatives():
+    for name, spec in TABLE.items():
+        if spec.get("out") == "bool" or not set(spec["kinds"]) & set("fc"):
+            continue
+        args = spec.get("args", ["self", "other", "third"][:spec["arity"]])
+        params = ", ".join(["grad", *args, "result"])
+        if "grad" not in spec:
+            formulas = [_not_implemented(name)] * spec["arity"]
+            used = set()
+        else:
+            formulas = [None if expr == "None" else
+                        eval(f"lambda {params}: {expr}", _FORMULA_NAMES)
+                        for expr in spec["grad"]]
+            used = set(re.findall(r"[A-Za-z_]\w*", " ".join(spec["grad"])))
+        derivatives.ELEMENTWISE[op_id(name)] = (
+            derivatives.node_name(name), formulas, [a in used for a in args], "result" in used)
+
+
+_register_derivatives()

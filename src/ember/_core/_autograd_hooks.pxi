@@ -1,0 +1,53 @@
+# Where ember.autograd plugs into the core.  The core knows nothing of graphs: an
+# op entry whose tensor inputs require grad, while grad mode is on, hands the call
+# to the recorder that ember.autograd installed, which runs the op with grad mode
+# off (so the entry takes its plain path) and records a graph node.
+
+cdef extern from *:
+    """
+    /* grad mode is per thread, as PyTorch's: every new thread starts with it on */
+    static __thread int em_grad_mode = 1;
+    """
+    int em_grad_mode
+
+# recorder(op_number, args, out, inplace) for elementwise ops, and
+# recorder(name, fn, args, kwargs) for every other differentiable op
+cdef object _ew_recorder = None
+cdef object _op_recorder = None
+
+
+cdef bint grad_enabled() noexcept:
+    return em_grad_mode
+
+
+cdef object record_op(str name, object fn, tuple args, dict kwargs):
+    if _op_recorder is None:
+        raise RuntimeError("ember.autograd is not loaded")
+    return _op_recorder(name, fn, args, kwargs)
+
+
+def is_grad_enabled():
+    """Whether gradients are recorded by operations run on this thread."""
+    return bool(em_grad_mode)
+
+
+def _set_grad_enabled(bint mode):
+    """Set this thread's grad mode and return the previous one."""
+    global em_grad_mode
+    cdef bint previous = em_grad_mode
+    em_grad_mode = mode
+    return previous
+
+
+def _set_recorders(ew_recorder, op_recorder):
+    global _ew_recorder, _op_recorder
+    _ew_recorder = ew_recorder
+    _op_recorder = op_recorder
+
+
+def record(str name, fn, tuple args, dict kwargs=None):
+    """Run ``fn(*args, **kwargs)`` and record it as op ``name`` (whose derivative is
+    registered in ``ember.ops.derivatives``): for ops written in Python."""
+    if em_grad_mode:
+        return record_op(name, fn, args, kwargs)
+    return fn(*args, **kwargs) if kwargs else fn(*args)

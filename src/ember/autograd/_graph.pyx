@@ -1,0 +1,1229 @@
+# cython: embedsignature=False
+"""The autograd graph: nodes, saved tensors, the recorders and the backward engine.
+
+Typed Cython, because every recorded op creates a node and every backward walks
+them: a node costs tens of nanoseconds here against microseconds in PyTorch.
+The backward formulas themselves are Python written with ember ops (see
+``ember.ops``), so that gradients of gradients come for free.
+"""
+cimport cython
+from cpython.ref cimport Py_REFCNT
+
+from ember._core._tensor cimport Tensor, grad_enabled, make_view, ew_forward
+from ember._core._tensor import _set_grad_enabled, _set_recorders
+from ember._core._dtype cimport em_category
+
+import weakref
+
+from ember.ops.derivatives import ELEMENTWISE, OPS
+
+# ---------------------------------------------------------------- node bookkeeping
+
+cdef Py_ssize_t _sequence = 0      # creation order; the engine runs later nodes first
+cdef object _anomaly = None        # anomaly mode's stack recorder (set by anomaly_mode)
+cdef bint _anomaly_check_nan = False
+
+
+def _set_anomaly_recorder(fn, bint check_nan):
+    global _anomaly, _anomaly_check_nan
+    _anomaly = fn
+    _anomaly_check_nan = check_nan
+
+
+cdef class AutogradMeta:
+    """Per-tensor autograd state that most tensors never need."""
+    cdef public int output_nr          # which output of its grad_fn the tensor is
+    cdef public list hooks             # tensor hooks of a leaf
+    cdef public object accumulator     # weakref to the leaf's AccumulateGrad
+    cdef public Tensor base            # for differentiable views: the tensor viewed
+    cdef public bint retains_grad
+
+    def __cinit__(self):
+        self.output_nr = 0
+
+
+cdef inline AutogradMeta meta_of(Tensor t, bint create):
+    cdef AutogradMeta m = <AutogradMeta?>t._autograd_meta if t._autograd_meta is not None else None
+    if m is None and create:
+        m = AutogradMeta()
+        t._autograd_meta = m
+    return m
+
+
+cdef inline int output_nr_of(Tensor t):
+    return 0 if t._autograd_meta is None else (<AutogradMeta>t._autograd_meta).output_nr
+
+
+cdef class RemovableHandle:
+    """Returned by ``register_hook``: ``remove()`` unregisters the hook."""
+    cdef object _list
+    cdef object _fn
+
+    def __init__(self, hooks, fn):
+        self._list = hooks
+        self._fn = fn
+
+    def remove(self):
+        try:
+            self._list.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+cdef class Node:
+    """A recorded operation of the graph: maps gradients of its outputs to gradients of
+    its inputs.  ``next_functions`` holds, per input, the node that produced it and
+    which of that node's outputs it was."""
+    cdef readonly tuple next_functions
+    cdef public object metadata
+    cdef Py_ssize_t _seq
+    cdef int _num_outputs
+    cdef tuple _conform           # per edge: None, or (shape, dtype) the gradient must take
+    cdef list _pre_hooks
+    cdef list _hooks
+    cdef dict _tensor_pre_hooks   # output_nr -> hooks registered on the non-leaf tensor
+    cdef dict _retained           # output_nr -> weakref of a tensor that retains its grad
+    cdef public object _forward_trace
+    cdef bint _released
+    cdef object __weakref__
+
+    def __cinit__(self):
+        global _sequence
+        self._seq = _sequence
+        _sequence += 1
+        self._num_outputs = 1
+        self.next_functions = ()
+        if _anomaly is not None:
+            self._forward_trace = _anomaly()
+
+    cdef tuple apply(self, tuple grads):
+        raise NotImplementedError
+
+    cdef void release(self):
+        self._released = True
+
+    cdef int check_alive(self) except -1:
+        if self._released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+        return 0
+
+    def name(self):
+        """The node's name, e.g. ``'MulBackward0'``."""
+        return type(self).__name__
+
+    def __call__(self, *grads):
+        return self.apply(grads)
+
+    def register_hook(self, fn):
+        """Call ``fn(grad_inputs, grad_outputs)`` after the node ran; it may return new
+        grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """Call ``fn(grad_outputs)`` before the node runs; it may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def _register_tensor_hook(self, int output_nr, fn):
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def _retain_grad(self, int output_nr, Tensor t):
+        if self._retained is None:
+            self._retained = {}
+        self._retained[output_nr] = weakref.ref(t)
+
+    @property
+    def _sequence_nr(self):
+        return self._seq
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+@cython.final
+cdef class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the gradient that reaches it into ``.grad``."""
+    cdef readonly Tensor variable
+
+    def __cinit__(self):
+        self._seq = 1 << 62     # run as soon as ready, as PyTorch does
+
+    cdef tuple apply(self, tuple grads):
+        accumulate_grad(self.variable, <Tensor>grads[0], grad_enabled(), None)
+        return ()
+
+
+cdef AccumulateGrad accumulator_of(Tensor leaf):
+    cdef AutogradMeta m = meta_of(leaf, True)
+    cdef AccumulateGrad acc = None
+    if m.accumulator is not None:
+        acc = m.accumulator()
+    if acc is None:
+        acc = AccumulateGrad.__new__(AccumulateGrad)
+        acc.variable = leaf
+        m.accumulator = weakref.ref(acc)
+    return acc
+
+
+cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_storages) except -1:
+    """PyTorch's rule: the first gradient is stolen when nothing else can see it (else
+    cloned); later ones are added in place, or out of place when building a graph."""
+    cdef Tensor old = var._grad
+    if old is None:
+        if (not create_graph and Py_REFCNT(g._storage) == 1
+                and not (root_storages and g._storage in root_storages)
+                and g.is_contig() and not g._requires_grad):
+            var._grad = g if g._autograd_meta is None else g.detach()
+        else:
+            var._grad = g.clone()
+    elif create_graph:
+        var._grad = old + g
+    else:
+        old.add_(g)
+    return 0
+
+
+cdef inline tuple gradient_edge(Tensor t):
+    if t._grad_fn is not None:
+        return (t._grad_fn, output_nr_of(t))
+    if t._requires_grad:
+        return (accumulator_of(t), 0)
+    return (None, 0)
+
+
+# ---------------------------------------------------------------- saved tensors
+
+@cython.final
+cdef class SavedTensor:
+    """A tensor kept for backward, with the version it had when saved."""
+    cdef Tensor data
+    cdef Py_ssize_t version
+    cdef bint is_output
+    cdef int output_nr
+
+    cdef object unpack(self, Node node):
+        cdef Tensor t
+        node.check_alive()
+        if self.data._storage.version != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{_type_str(self.data)}], which is "
+                f"{'output' if self.is_output else 'an input'} {self.output_nr} of {node.name()}, "
+                f"is at version {self.data._storage.version}; expected version {self.version} "
+                "instead. Hint: the backtrace further above can show the operation that failed "
+                "to compute its gradient. Use ember.autograd.set_detect_anomaly(True) to find it.")
+        if not self.is_output:
+            return self.data
+        # an output is stored without its grad_fn (that would be a cycle): rebuild the link
+        t = make_view(self.data, self.data._ndim, self.data._shape, self.data._strides,
+                      self.data._offset)
+        t._grad_fn = node
+        t._requires_grad = True
+        if self.output_nr:
+            meta_of(t, True).output_nr = self.output_nr
+        return t
+
+
+cdef str _type_str(Tensor t):
+    return f"ember.{t.dtype} {list(t.shape)}"
+
+
+cdef inline SavedTensor save_input(Tensor t):
+    cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
+    s.data = t
+    s.version = t._storage.version
+    return s
+
+
+cdef SavedTensor save_output(Tensor t, int output_nr):
+    cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
+    s.data = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+    s.version = t._storage.version
+    s.is_output = True
+    s.output_nr = output_nr
+    return s
+
+
+cdef inline object unpack(object v, Node node):
+    return (<SavedTensor>v).unpack(node) if type(v) is SavedTensor else v
+
+
+def save_tensor(Tensor t, int output_nr):
+    """Save ``t`` for a custom Function's backward (``output_nr`` >= 0 for its outputs)."""
+    return save_input(t) if output_nr < 0 else save_output(t, output_nr)
+
+
+def unpack_saved(SavedTensor saved, Node node):
+    if node is None:
+        raise RuntimeError("the graph node of these saved tensors no longer exists")
+    return saved.unpack(node)
+
+
+# ---------------------------------------------------------------- conforming gradients
+
+cdef tuple shape_of(Tensor t):
+    cdef int d
+    return tuple([t._shape[d] for d in range(t._ndim)])
+
+
+cdef inline object conform_spec(Tensor t, Tensor like):
+    """What the engine must do to a gradient shaped like `like` to fit input `t`: None
+    when nothing (the common case, checked in C)."""
+    cdef int d
+    if t._dtype == like._dtype and t._ndim == like._ndim:
+        for d in range(t._ndim):
+            if t._shape[d] != like._shape[d]:
+                break
+        else:
+            return None
+    return (shape_of(t), t._dtype, t.dtype)
+
+
+cdef object conform(object g, object spec):
+    """Sum a broadcast gradient back to its input's shape and give it the input's dtype."""
+    cdef Tensor t = <Tensor>g
+    cdef tuple shape = spec[0]
+    cdef int nd = len(shape), lead = t._ndim - nd, d
+    if lead < 0 or any([t._shape[lead + d] != shape[d] for d in range(nd)]):
+        if lead < 0:
+            raise RuntimeError(f"Function returned a gradient of shape {list(t.shape)} for an "
+                               f"input of shape {list(shape)}")
+        dims = list(range(lead)) + [lead + d for d in range(nd)
+                                    if shape[d] == 1 and t._shape[lead + d] != 1]
+        for d in range(nd):
+            if shape[d] != 1 and t._shape[lead + d] != shape[d]:
+                raise RuntimeError(f"Function returned a gradient of shape {list(t.shape)} "
+                                   f"that cannot be summed to its input's shape {list(shape)}")
+        if dims:
+            g = t.sum(dims, keepdim=True)
+            if lead:
+                g = g.reshape(shape)
+        t = <Tensor>g
+    if t._dtype != <int>spec[1]:
+        if em_category[t._dtype] == 3 and em_category[<int>spec[1]] != 3:
+            g = g.real
+        g = g.to(spec[2])
+    return g
+
+
+# ---------------------------------------------------------------- elementwise nodes
+
+cdef dict _EW_SPECS = {}    # op number -> EwSpec, or None for ops without a gradient
+
+
+@cython.final
+cdef class EwSpec:
+    """The derivative of one elementwise op: one formula per input."""
+    cdef str node_name
+    cdef tuple formulas     # per input: callable(grad, *inputs, result) or None
+    cdef tuple uses_input   # per input position: whether any formula reads it
+    cdef bint uses_result
+
+
+cdef EwSpec ew_spec(int op):
+    cdef EwSpec spec
+    try:
+        return _EW_SPECS[op]
+    except KeyError:
+        pass
+    entry = ELEMENTWISE.get(op)
+    spec = None
+    if entry is not None:
+        spec = EwSpec.__new__(EwSpec)
+        spec.node_name, formulas, uses_input, spec.uses_result = entry
+        spec.formulas = tuple(formulas)
+        spec.uses_input = tuple(uses_input)
+    _EW_SPECS[op] = spec
+    return spec
+
+
+@cython.final
+cdef class EwBackward(Node):
+    cdef EwSpec spec
+    cdef list args           # inputs: SavedTensor, a number, or None when not needed
+    cdef object result       # SavedTensor or None
+    cdef tuple edge_of_arg   # per input position: edge index or -1
+
+    def name(self):
+        return self.spec.node_name
+
+    cdef tuple apply(self, tuple grads):
+        cdef object g = grads[0]
+        cdef int k, n = len(self.args)
+        cdef list call = [g]
+        cdef list out = [None] * len(self.next_functions)
+        self.check_alive()
+        for k in range(n):
+            call.append(unpack(self.args[k], self))
+        call.append(unpack(self.result, self) if self.result is not None else None)
+        for k in range(n):
+            e = self.edge_of_arg[k]
+            if e >= 0:
+                out[e] = self.spec.formulas[k](*call)
+        return tuple(out)
+
+    cdef void release(self):
+        self._released = True
+        self.args = None
+        self.result = None
+
+    @property
+    def _saved_self(self):
+        return unpack(self.args[0], self)
+
+
+cdef object _check_out_and_leaf(str name, object out, bint inplace, object target):
+    if out is not None:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if inplace:
+        check_inplace(<Tensor>target)
+
+
+cdef int check_inplace(Tensor t) except -1:
+    cdef AutogradMeta m
+    if t._grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    m = meta_of(t, False)
+    if m is not None and m.base is not None and m.base._grad_fn is None and m.base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    return 0
+
+
+def record_elementwise(int op, list args, out, bint inplace):
+    """The elementwise recorder: run the kernel, then link a node when grads can flow."""
+    cdef EwSpec spec = ew_spec(op)
+    cdef Tensor t, result, target = None
+    cdef EwBackward node
+    cdef int k, n = len(args), nedges = 0
+    cdef list saved, edges, conforms, edge_of
+    cdef bint any_conform = False
+    if spec is None:
+        # not differentiable (comparisons, integer ops): plain kernel, no graph
+        return _run_ew_plain(op, args, out, inplace)
+    if inplace:
+        target = <Tensor>args[0]
+    _check_out_and_leaf(spec.node_name[:-9].lower(), out, inplace, target)
+    # save inputs before the kernel runs: an in-place op bumps its target's version
+    saved = [None] * n
+    edges = []
+    edge_of = [-1] * n
+    for k in range(n):
+        a = args[k]
+        if isinstance(a, Tensor):
+            t = <Tensor>a
+            if spec.uses_input[k]:
+                saved[k] = save_input(t)
+            if t._requires_grad and spec.formulas[k] is not None:
+                edge_of[k] = nedges
+                nedges += 1
+                edges.append(gradient_edge(t))
+        elif spec.uses_input[k]:
+            saved[k] = a
+    previous = _set_grad_enabled(False)
+    try:
+        result = <Tensor>ew_forward(op, args, out, inplace)
+    finally:
+        _set_grad_enabled(previous)
+    if em_category[result._dtype] < 2 or nedges == 0:
+        return result
+    node = EwBackward.__new__(EwBackward)
+    node.spec = spec
+    node.args = saved
+    node.edge_of_arg = tuple(edge_of)
+    node.next_functions = tuple(edges)
+    conforms = [None] * nedges
+    for k in range(n):
+        if edge_of[k] >= 0:
+            c = conform_spec(<Tensor>args[k], result)
+            if c is not None:
+                conforms[edge_of[k]] = c
+                any_conform = True
+    node._conform = tuple(conforms) if any_conform else None
+    if spec.uses_result:
+        node.result = save_output(result, 0)
+    set_history(result, node, 0, inplace)
+    return result
+
+
+cdef object _run_ew_plain(int op, list args, out, bint inplace):
+    previous = _set_grad_enabled(False)
+    try:
+        return ew_forward(op, args, out, inplace)
+    finally:
+        _set_grad_enabled(previous)
+
+
+cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1:
+    cdef AutogradMeta m = meta_of(t, False)
+    if inplace and m is not None and m.base is not None:
+        rebase_view(t, m, node)
+        return 0
+    t._grad_fn = node
+    t._requires_grad = True
+    if m is not None:
+        m.output_nr = output_nr
+    elif output_nr:
+        meta_of(t, True).output_nr = output_nr
+    return 0
+
+
+# ---------------------------------------------------------------- other ops
+
+cdef dict _OP_SPECS = {}
+
+
+@cython.final
+cdef class OpSpec:
+    """The derivative of a non-elementwise op (see ``ember.ops.derivatives``)."""
+    cdef str name
+    cdef str node_name
+    cdef object formula
+    cdef bint save_inputs
+    cdef bint save_result
+    cdef bint is_view
+    cdef bint inplace
+
+
+cdef OpSpec op_spec(str name):
+    cdef OpSpec spec = _OP_SPECS.get(name)
+    if spec is not None:
+        return spec
+    entry = OPS.get(name)
+    spec = OpSpec.__new__(OpSpec)
+    spec.name = name
+    if entry is None:
+        spec.node_name = "NotImplemented"
+        spec.formula = _missing_derivative(name)
+        spec.save_inputs = False
+        spec.inplace = name.endswith("_")
+        return spec
+    spec.node_name = entry["node_name"]
+    spec.formula = entry["formula"]
+    spec.save_inputs = entry["save_inputs"]
+    spec.save_result = entry["save_result"]
+    spec.is_view = entry["view"]
+    spec.inplace = entry["inplace"]
+    _OP_SPECS[name] = spec
+    return spec
+
+
+def _missing_derivative(name):
+    def formula(*args, **kwargs):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented.")
+    return formula
+
+
+@cython.final
+cdef class TensorMeta:
+    """What a formula may ask of a tensor that was not saved: its shape, dtype, device and
+    layout (``shares_storage``: an output that views its op's first input)."""
+    cdef readonly object shape
+    cdef readonly object dtype
+    cdef readonly object device
+    cdef readonly tuple strides
+    cdef readonly Py_ssize_t offset
+    cdef readonly bint shares_storage
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def stride(self, dim=None):
+        return self.strides if dim is None else self.strides[dim]
+
+    def storage_offset(self):
+        return self.offset
+
+    def dim(self):
+        return len(self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def numel(self):
+        cdef Py_ssize_t n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def is_complex(self):
+        return self.dtype.is_complex
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def __repr__(self):
+        return f"TensorMeta(shape={tuple(self.shape)}, dtype={self.dtype})"
+
+
+cdef TensorMeta meta_record(Tensor t):
+    cdef TensorMeta m = TensorMeta.__new__(TensorMeta)
+    m.shape = t.shape
+    m.dtype = t.dtype
+    m.device = t.device
+    m.strides = tuple([t._strides[d] for d in range(t._ndim)])
+    m.offset = t._offset
+    return m
+
+
+@cython.final
+cdef class BackwardContext:
+    """What an op's formula sees besides the gradient: the saved result, the outputs'
+    metadata and which tensor arguments need a gradient."""
+    cdef readonly object result
+    cdef readonly tuple outputs
+    cdef readonly tuple needs_input_grad
+
+
+@cython.final
+cdef class OpBackward(Node):
+    cdef OpSpec spec
+    cdef tuple args
+    cdef dict kwargs
+    cdef object result           # SavedTensor, tuple of them / None, or None
+    cdef tuple out_meta          # per output: TensorMeta of a differentiable output, else None
+    cdef bint single_output
+    cdef tuple needs             # per tensor argument (lists flattened): needs a gradient
+
+    def name(self):
+        return self.spec.node_name
+
+    cdef tuple apply(self, tuple grads):
+        cdef BackwardContext ctx = BackwardContext.__new__(BackwardContext)
+        cdef int k
+        self.check_alive()
+        args = [_unpack_arg(a, self) for a in self.args]
+        kwargs = {key: _unpack_arg(v, self) for key, v in self.kwargs.items()} if self.kwargs else {}
+        if type(self.result) is tuple:
+            ctx.result = tuple([unpack(r, self) for r in <tuple>self.result])
+        else:
+            ctx.result = unpack(self.result, self)
+        ctx.outputs = self.out_meta
+        ctx.needs_input_grad = self.needs
+        if self.single_output:
+            g = grads[0]
+        else:
+            g = tuple([_zeros_for(grads[k], self.out_meta[k]) for k in range(len(grads))])
+        out = self.spec.formula(ctx, g, *args, **kwargs)
+        if not isinstance(out, tuple):
+            out = (out,)
+        # the formula answers per argument (a sequence for a list of tensors): flatten it
+        # to one gradient per tensor, then keep those that need one
+        cdef list flat = []
+        for k in range(len(self.args)):
+            a = self.args[k]
+            r = out[k] if k < len(out) else None
+            if type(a) is SavedTensor or type(a) is TensorMeta:
+                flat.append(r)
+            elif type(a) is list or type(a) is tuple:
+                for j in range(len(<object>a)):
+                    x = (<object>a)[j]
+                    if type(x) is SavedTensor or type(x) is TensorMeta:
+                        flat.append(r[j] if r is not None else None)
+        cdef list picked = []
+        for k in range(len(self.needs)):
+            if self.needs[k]:
+                picked.append(flat[k] if k < len(flat) else None)
+        return tuple(picked)
+
+    cdef void release(self):
+        self._released = True
+        self.args = None
+        self.kwargs = None
+        self.result = None
+
+
+cdef object _zeros_for(object g, object meta):
+    if g is not None or meta is None:
+        return g
+    from ember import zeros
+    return zeros((<TensorMeta>meta).shape, dtype=(<TensorMeta>meta).dtype)
+
+
+cdef object _unpack_arg(object a, Node node):
+    if type(a) is SavedTensor:
+        return (<SavedTensor>a).unpack(node)
+    if type(a) is list or type(a) is tuple:
+        return type(a)([unpack(x, node) for x in a])
+    return a
+
+
+cdef object _save_tensor(Tensor t, bint save):
+    # tensors that need no gradient (indices, masks) are always kept: formulas read them
+    if save or not t._requires_grad:
+        return save_input(t)
+    return meta_record(t)
+
+
+cdef object _save_arg(object a, bint save, list tensors):
+    cdef list items
+    if isinstance(a, Tensor):
+        tensors.append(a)
+        return _save_tensor(<Tensor>a, save)
+    if type(a) is list or type(a) is tuple:
+        items = []
+        for x in a:
+            if isinstance(x, Tensor):
+                tensors.append(x)
+                items.append(_save_tensor(<Tensor>x, save))
+            else:
+                items.append(x)
+        return type(a)(items)
+    return a
+
+
+def record_op(str name, fn, tuple args, dict kwargs):
+    """The recorder of every non-elementwise op: run ``fn(*args, **kwargs)`` with grad
+    mode off, then link a node whose formula is the op's registered derivative."""
+    cdef OpSpec spec = op_spec(name)
+    cdef OpBackward node
+    cdef list tensors = [], edges = [], needs = [], conforms = [], outs
+    cdef Tensor t, o
+    cdef int k
+    if kwargs and kwargs.get("out") is not None:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if spec.inplace:
+        check_inplace(<Tensor>args[0])
+    saved_args = tuple([_save_arg(a, spec.save_inputs, tensors) for a in args])
+    saved_kwargs = {key: _save_arg(v, spec.save_inputs, tensors) for key, v in kwargs.items()} \
+        if kwargs else None
+    previous = _set_grad_enabled(False)
+    try:
+        result = fn(*args, **kwargs) if kwargs else fn(*args)
+    finally:
+        _set_grad_enabled(previous)
+    if isinstance(result, Tensor):
+        outs = [result]
+    elif isinstance(result, (tuple, list)):
+        outs = list(result)
+    else:
+        return result
+    for k in range(len(tensors)):
+        t = <Tensor>tensors[k]
+        needs.append(bool(t._requires_grad))
+        if t._requires_grad:
+            edges.append(gradient_edge(t))
+    differentiable = [isinstance(o2, Tensor) and em_category[(<Tensor>o2)._dtype] >= 2
+                      for o2 in outs]
+    if not any(differentiable) or not edges:
+        return result
+    if not spec.inplace:
+        for k in range(len(outs)):
+            if differentiable[k] and any([outs[k] is x for x in tensors]):
+                return result          # the op gave an input back unchanged (contiguous())
+    node = OpBackward.__new__(OpBackward)
+    node.spec = spec
+    node.args = saved_args
+    node.kwargs = saved_kwargs
+    node.needs = tuple(needs)
+    node.next_functions = tuple(edges)
+    node._num_outputs = len(outs)
+    node.single_output = isinstance(result, Tensor)
+    metas = []
+    for k in range(len(outs)):
+        if differentiable[k]:
+            m = meta_record(<Tensor>outs[k])
+            m.shares_storage = (<Tensor>outs[k])._storage is (<Tensor>tensors[0])._storage
+            metas.append(m)
+        else:
+            metas.append(None)
+    node.out_meta = tuple(metas)
+    for k in range(len(tensors)):
+        t = <Tensor>tensors[k]
+        if t._requires_grad:
+            conforms.append((shape_of(t), t._dtype, t.dtype))
+    node._conform = tuple(conforms)
+    if spec.save_result:
+        if isinstance(result, Tensor):
+            node.result = save_output(result, 0)
+        else:
+            node.result = tuple([save_output(<Tensor>outs[k], k) if differentiable[k] else outs[k]
+                                 for k in range(len(outs))])
+    for k in range(len(outs)):
+        if differentiable[k]:
+            o = <Tensor>outs[k]
+            set_history(o, node, k, spec.inplace)
+            if spec.is_view and o._storage is (<Tensor>tensors[0])._storage:
+                base = <Tensor>tensors[0]
+                bm = meta_of(base, False)
+                meta_of(o, True).base = bm.base if bm is not None and bm.base is not None \
+                    else base
+    return result
+
+
+# ---------------------------------------------------------------- in-place ops on views
+
+@cython.final
+cdef class CopySlices(Node):
+    """The base of a view that an in-place op changed: the gradient of the base is the
+    incoming one, with the view's region replaced by what the op's node makes of it."""
+    cdef tuple base_geometry    # (shape, strides, offset) of the base
+    cdef tuple view_geometry    # (shape, strides, offset) of the view, in the base's storage
+    cdef Node fn
+
+    def name(self):
+        return "CopySlices"
+
+    cdef tuple apply(self, tuple grads):
+        from ember import empty_strided
+        g = grads[0]
+        shape, strides, offset = self.base_geometry
+        result = empty_strided(shape, strides, dtype=g.dtype)
+        result.copy_(g)
+        vshape, vstrides, voffset = self.view_geometry
+        region = result.as_strided(vshape, vstrides, voffset - offset)
+        res = self.fn.apply((region.clone(),))
+        if res and res[0] is not None:
+            region.copy_(conform_if(res[0], self.fn._conform, 0))
+        else:
+            region.zero_()
+        return (result,) + tuple(res[1:])
+
+    cdef void release(self):
+        self._released = True
+        self.fn.release()
+
+
+cdef object conform_if(object g, tuple conforms, int k):
+    if conforms is not None and conforms[k] is not None:
+        return conform(g, conforms[k])
+    return g
+
+
+@cython.final
+cdef class AsStridedViewBackward(Node):
+    """The grad_fn a view gets after an in-place op on it: its gradient lands in its
+    region of the base."""
+    cdef tuple base_geometry
+    cdef tuple view_geometry
+
+    def name(self):
+        return "AsStridedBackward0"
+
+    cdef tuple apply(self, tuple grads):
+        from ember import zeros
+        g = grads[0]
+        shape, strides, offset = self.base_geometry
+        vshape, vstrides, voffset = self.view_geometry
+        from ember.autograd._formulas import as_strided_scatter
+        return (as_strided_scatter(g, shape, strides, offset, vshape, vstrides, voffset),)
+
+
+cdef tuple geometry(Tensor t):
+    return (shape_of(t), tuple([t._strides[d] for d in range(t._ndim)]), t._offset)
+
+
+cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
+    """An in-place op on a view changes its base: the base's history becomes CopySlices
+    of the op's node, and the view's history a view of the new base."""
+    cdef Tensor base = m.base
+    cdef CopySlices cs = CopySlices.__new__(CopySlices)
+    cdef AsStridedViewBackward vb
+    cs.base_geometry = geometry(base)
+    cs.view_geometry = geometry(view)
+    cs.fn = node
+    # the node's first edge is the view's old history, itself leading to the base's: the
+    # base's own edge replaces it
+    cs.next_functions = (gradient_edge(base),) + node.next_functions[1:]
+    cs._conform = (None,) + (node._conform[1:] if node._conform is not None
+                             else (None,) * (len(node.next_functions) - 1))
+    base._grad_fn = cs
+    base._requires_grad = True
+    bm = meta_of(base, False)
+    if bm is not None:
+        bm.output_nr = 0
+    vb = AsStridedViewBackward.__new__(AsStridedViewBackward)
+    vb.base_geometry = cs.base_geometry
+    vb.view_geometry = cs.view_geometry
+    vb.next_functions = ((cs, 0),)
+    view._grad_fn = vb
+    view._requires_grad = True
+    m.output_nr = 0
+    return 0
+
+
+# ---------------------------------------------------------------- custom Functions
+
+@cython.final
+cdef class PyFunctionNode(Node):
+    """The node of an ``ember.autograd.Function``: its ``backward`` is the formula."""
+    cdef public object ctx
+    cdef public object fn_class
+    cdef public tuple needs
+
+    def name(self):
+        return self.fn_class.__name__ + "Backward"
+
+    cdef tuple apply(self, tuple grads):
+        self.check_alive()
+        out = self.fn_class._run_backward(self.ctx, grads)
+        cdef list picked = []
+        cdef int k
+        for k in range(len(self.needs)):
+            if self.needs[k]:
+                picked.append(out[k] if k < len(out) else None)
+        return tuple(picked)
+
+    cdef void release(self):
+        self._released = True
+        if self.ctx is not None:
+            self.ctx._release()
+
+
+def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differentiable,
+                        set dirty):
+    """Link the outputs of a custom Function's forward into the graph."""
+    cdef PyFunctionNode node = PyFunctionNode.__new__(PyFunctionNode)
+    cdef list edges = [], needs = [], conforms = []
+    cdef Tensor t
+    cdef int k
+    for x in inputs:
+        if isinstance(x, Tensor):
+            t = <Tensor>x
+            needs.append(bool(t._requires_grad))
+            if t._requires_grad:
+                edges.append(gradient_edge(t))
+                conforms.append((shape_of(t), t._dtype, t.dtype))
+    node.ctx = ctx
+    node.fn_class = fn_class
+    node.needs = tuple(needs)
+    node.next_functions = tuple(edges)
+    node._conform = tuple(conforms)
+    node._num_outputs = len(outputs)
+    for k in range(len(outputs)):
+        o = outputs[k]
+        if not isinstance(o, Tensor):
+            continue
+        t = <Tensor>o
+        if id(t) in dirty:
+            check_inplace(t)
+        if id(t) in non_differentiable or em_category[t._dtype] < 2:
+            continue
+        set_history(t, node, k, id(t) in dirty)
+    return node
+
+
+def _needs_any_grad(list inputs):
+    cdef object x
+    if not grad_enabled():
+        return False
+    for x in inputs:
+        if isinstance(x, Tensor) and (<Tensor>x)._requires_grad:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- tensor-side API
+
+def tensor_output_nr(Tensor t):
+    return output_nr_of(t)
+
+
+def tensor_register_hook(Tensor t, fn):
+    """``Tensor.register_hook``: ``fn(grad)`` runs when the gradient of ``t`` is computed
+    and may return a replacement."""
+    cdef AutogradMeta m
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._grad_fn is not None:
+        return (<Node>t._grad_fn)._register_tensor_hook(output_nr_of(t), fn)
+    m = meta_of(t, True)
+    if m.hooks is None:
+        m.hooks = []
+    m.hooks.append(fn)
+    return RemovableHandle(m.hooks, fn)
+
+
+def tensor_retain_grad(Tensor t):
+    """``Tensor.retain_grad``: keep the gradient of a non-leaf in ``.grad``."""
+    if not t._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t._grad_fn is None:
+        return
+    meta_of(t, True).retains_grad = True
+    (<Node>t._grad_fn)._retain_grad(output_nr_of(t), t)
+
+
+def tensor_retains_grad(Tensor t):
+    cdef AutogradMeta m = meta_of(t, False)
+    return t._grad_fn is not None and m is not None and m.retains_grad
+
+
+def tensor_gradient_edge(Tensor t):
+    return gradient_edge(t)
+
+
+# ---------------------------------------------------------------- the engine
+
+cdef object _run_hooks(list hooks, object g):
+    for h in list(hooks):
+        r = h(g)
+        if r is not None:
+            g = r
+    return g
+
+
+cdef object _check_nan(Node node, tuple outs):
+    from ember.autograd.anomaly_mode import _report_nan
+    for k in range(len(outs)):
+        g = outs[k]
+        if g is not None and bool((g != g).any()):
+            _report_nan(node, k)
+
+
+def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create_graph,
+                 tuple inputs, bint accumulate, bint allow_unused):
+    """Run the graph behind ``outputs`` backward from ``grad_outputs``.
+
+    ``accumulate``: add into the ``.grad`` of leaves (``Tensor.backward``), restricted to
+    ``inputs`` when given; else return the gradients of ``inputs`` (``autograd.grad``).
+    """
+    cdef dict deps = {}, buffers = {}, capture = {}
+    cdef set needed = None, root_storages = set()
+    cdef list stack = [], ready = [], captured
+    cdef Node node, nxt
+    cdef Tensor t
+    cdef tuple edge, grads, outs, conforms
+    cdef int k, nr, n_out
+    cdef object g
+    cdef bint check_nan = _anomaly_check_nan
+    previous = _set_grad_enabled(create_graph)
+    try:
+        # roots: each output's edge gets its gradient
+        roots = []
+        for k in range(len(outputs)):
+            t = <Tensor>outputs[k]
+            edge = gradient_edge(t)
+            if edge[0] is None:
+                raise RuntimeError(f"element {k} of tensors does not require grad and does not "
+                                   "have a grad_fn")
+            roots.append(edge)
+            if grad_outputs[k] is not None:
+                root_storages.add((<Tensor>grad_outputs[k])._storage)
+        # what to capture: gradients reaching the inputs' edges
+        captured = [None] * len(inputs)
+        for k in range(len(inputs)):
+            t = <Tensor>inputs[k]
+            if not t._requires_grad:
+                raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            edge = gradient_edge(t)
+            capture.setdefault(edge[0], []).append((edge[1], k, t))
+        # count each node's dependents (edges from nodes reachable from the roots)
+        seen = set()
+        for edge in roots:
+            if edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+        while stack:
+            node = <Node>stack.pop()
+            for edge in node.next_functions:
+                nxt_obj = edge[0]
+                if nxt_obj is None:
+                    continue
+                deps[nxt_obj] = deps.get(nxt_obj, 0) + 1
+                if nxt_obj not in seen:
+                    seen.add(nxt_obj)
+                    stack.append(nxt_obj)
+        if inputs:
+            needed = _needed_nodes(roots, capture)
+        # seed the buffers with the root gradients
+        for k in range(len(roots)):
+            node = <Node>roots[k][0]
+            nr = roots[k][1]
+            buf = buffers.get(node)
+            if buf is None:
+                buf = [None] * node._num_outputs
+                buffers[node] = buf
+            buf[nr] = grad_outputs[k] if buf[nr] is None else buf[nr] + grad_outputs[k]
+        for edge in roots:
+            if deps.get(edge[0], 0) == 0 and edge[0] not in ready:
+                ready.append(edge[0])
+        while ready:
+            node = <Node>_pop_latest(ready)
+            grads = tuple(buffers.pop(node))
+            grads = _pre_hooks(node, grads, accumulate)
+            if node in capture:
+                for nr, k, t in capture[node]:
+                    g = grads[nr]
+                    captured[k] = g
+                    if accumulate and t._grad_fn is not None and g is not None:
+                        # backward(inputs=[non-leaf]) accumulates into its .grad
+                        accumulate_grad(t, <Tensor>g, create_graph, root_storages)
+                if not accumulate and type(node) is AccumulateGrad:
+                    continue
+            if needed is not None and node not in needed:
+                continue
+            if type(node) is AccumulateGrad:
+                if grads[0] is not None and (accumulate and (not inputs or node in capture)):
+                    accumulate_grad((<AccumulateGrad>node).variable, <Tensor>grads[0],
+                                    create_graph, root_storages)
+                continue
+            if all([x is None for x in grads]):
+                outs = (None,) * len(node.next_functions)
+            else:
+                node.check_alive()
+                outs = node.apply(grads)
+                if len(outs) != len(node.next_functions):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                                       f"gradients (expected {len(node.next_functions)}, got "
+                                       f"{len(outs)})")
+                if check_nan:
+                    _check_nan(node, outs)
+                if node._hooks is not None:
+                    for h in list(node._hooks):
+                        r = h(outs, grads)
+                        if r is not None:
+                            outs = tuple(r)
+            if not keep_graph:
+                node.release()
+            conforms = node._conform
+            for k in range(len(node.next_functions)):
+                edge = <tuple>node.next_functions[k]
+                nxt_obj = edge[0]
+                if nxt_obj is None:
+                    continue
+                g = outs[k]
+                if g is not None and (needed is None or nxt_obj in needed):
+                    if conforms is not None and conforms[k] is not None:
+                        g = conform(g, conforms[k])
+                    buf = buffers.get(nxt_obj)
+                    if buf is None:
+                        buf = [None] * (<Node>nxt_obj)._num_outputs
+                        buffers[nxt_obj] = buf
+                    nr = edge[1]
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                remaining = deps[nxt_obj] - 1
+                deps[nxt_obj] = remaining
+                if remaining == 0:
+                    if nxt_obj in buffers:
+                        ready.append(nxt_obj)
+                    else:
+                        _skip_subgraph(nxt_obj, deps, buffers, ready)
+        if not accumulate:
+            for k in range(len(inputs)):
+                if captured[k] is None and not allow_unused:
+                    raise RuntimeError("One of the differentiated Tensors appears to not have "
+                                       "been used in the graph. Set allow_unused=True if this "
+                                       "is the desired behavior.")
+        return captured
+    finally:
+        _set_grad_enabled(previous)
+
+
+cdef object _pop_latest(list ready):
+    """The ready node created last (PyTorch's order on the CPU)."""
+    cdef Py_ssize_t i, best = 0, n = len(ready)
+    if n > 1:
+        for i in range(1, n):
+            if (<Node>ready[i])._seq > (<Node>ready[best])._seq:
+                best = i
+    return ready.pop(best)
+
+
+cdef void _skip_subgraph(object start, dict deps, dict buffers, list ready):
+    """A node that received no gradient at all: its inputs get none from it either."""
+    cdef list stack = [start]
+    cdef Node node
+    while stack:
+        node = <Node>stack.pop()
+        for edge in node.next_functions:
+            nxt = edge[0]
+            if nxt is None:
+                continue
+            remaining = deps[nxt] - 1
+            deps[nxt] = remaining
+            if remaining == 0:
+                if nxt in buffers:
+                    ready.append(nxt)
+                else:
+                    stack.append(nxt)
+
+
+cdef tuple _pre_hooks(Node node, tuple grads, bint accumulate):
+    cdef list gl
+    cdef Tensor var
+    if type(node) is AccumulateGrad:
+        var = (<AccumulateGrad>node).variable
+        m = meta_of(var, False)
+        if m is not None and m.hooks and grads[0] is not None:
+            grads = (_run_hooks(m.hooks, grads[0]),)
+    elif node._tensor_pre_hooks is not None or node._retained is not None:
+        gl = list(grads)
+        if node._tensor_pre_hooks is not None:
+            for nr, hooks in node._tensor_pre_hooks.items():
+                if gl[nr] is not None and hooks:
+                    gl[nr] = _run_hooks(hooks, gl[nr])
+        if node._retained is not None:
+            for nr, ref in node._retained.items():
+                t = ref()
+                if t is not None and gl[nr] is not None:
+                    _retain(<Tensor>t, gl[nr])
+        grads = tuple(gl)
+    if node._pre_hooks is not None:
+        for h in list(node._pre_hooks):
+            r = h(grads)
+            if r is not None:
+                grads = tuple(r)
+    return grads
+
+
+cdef void _retain(Tensor t, object g):
+    if t._grad is None:
+        t._grad = g.detach().clone() if not grad_enabled() else g.clone()
+    else:
+        t._grad = t._grad + g
+
+
+cdef set _needed_nodes(list roots, dict capture):
+    """Nodes from which a captured edge can be reached: the only ones grad() must run."""
+    cdef dict memo = {}
+    cdef list stack
+    cdef Node node
+    cdef set needed = set()
+    for edge in roots:
+        stack = [(edge[0], False)]
+        while stack:
+            obj, expanded = stack.pop()
+            if obj is None or (obj in memo and not expanded):
+                continue
+            node = <Node>obj
+            if not expanded:
+                memo[obj] = False
+                stack.append((obj, True))
+                for e in node.next_functions:
+                    if e[0] is not None and e[0] not in memo:
+                        stack.append((e[0], False))
+            else:
+                hit = obj in capture or any([memo.get(e[0], False) for e in node.next_functions
+                                             if e[0] is not None])
+                memo[obj] = hit
+                if hit:
+                    needed.add(obj)
+    return needed
+
+
+_set_recorders(record_elementwise, record_op)

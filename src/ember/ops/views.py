@@ -1,0 +1,257 @@
+"""Derivatives of the views, copies and conversions.
+
+The ops themselves are the core's (``ember._core``: views are a few lines of
+stride arithmetic in Cython); their backward formulas live here.  A view's
+gradient is the incoming gradient moved from the view's elements back to the
+input's: a reshape or a permutation for the views that keep every element, and
+for the slicing views (``select``, ``narrow``, ``diagonal``, basic indexing,
+``unfold``, ``as_strided``) :func:`restride`, which writes the gradient into the
+places of the input's storage the view reads and is its own adjoint.
+"""
+from ember._core import _tensor as _core
+from ember._core._index import advanced_setitem
+from ember._core._tensor import Tensor, is_grad_enabled, record
+from ember.ops.derivatives import derivative
+
+
+def _no_overlap(shape, strides):
+    """Whether distinct indices of this geometry always land on distinct elements."""
+    span = 1
+    for stride, n in sorted((abs(st), n) for n, st in zip(shape, strides) if n > 1):
+        if stride < span:
+            return False
+        span += stride * (n - 1)
+    return True
+
+
+def _geometry(t):
+    """``(shape, strides, storage_offset)`` of a tensor or of a formula's TensorMeta."""
+    return tuple(t.shape), tuple(t.stride()), t.storage_offset()
+
+
+def _lowest(geometry):
+    shape, strides, offset = geometry
+    return offset + sum(min(0, (n - 1) * st) for n, st in zip(shape, strides) if n > 0)
+
+
+def _highest(geometry):
+    shape, strides, offset = geometry
+    return offset + sum(max(0, (n - 1) * st) for n, st in zip(shape, strides) if n > 0)
+
+
+def _restride_raw(grad, source, target):
+    src_shape, src_strides, src_offset = source
+    dst_shape, dst_strides, dst_offset = target
+    numel = 1
+    for n in dst_shape:
+        numel *= n
+    if (_is_contiguous(dst_shape, dst_strides) and _no_overlap(src_shape, src_strides)
+            and _lowest(source) >= dst_offset and _highest(source) < dst_offset + numel):
+        # the target is one contiguous block: the source is a view into a zeroed copy of it
+        out = _core.zeros(dst_shape, dtype=grad.dtype)
+        out.as_strided(src_shape, src_strides, src_offset - dst_offset).copy_(grad)
+        return out
+    # any geometry: through the positions of the storage the two share
+    lo = min(_lowest(source), _lowest(target))
+    hi = max(_highest(source), _highest(target))
+    positions = _core.arange(hi - lo + 1)
+    src_pos = positions.as_strided(src_shape, src_strides, src_offset - lo).reshape(-1)
+    dst_pos = positions.as_strided(dst_shape, dst_strides, dst_offset - lo)
+    storage = _core.zeros(hi - lo + 1, dtype=grad.dtype)
+    storage.index_put_((src_pos,), grad.reshape(-1), accumulate=True)
+    return storage[dst_pos]
+
+
+def _is_contiguous(shape, strides):
+    expected = 1
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n == 0:
+            return True
+        if n != 1:
+            if st != expected:
+                return False
+            expected *= n
+    return True
+
+
+def restride(grad, source, target):
+    """Move a gradient from the elements of geometry ``source`` to those of ``target``.
+
+    Geometries are ``(shape, strides, storage_offset)`` triples over one storage; each
+    target element receives the sum of the source elements at its storage position.
+    This is the backward of every view (``source`` the view's geometry, ``target`` the
+    input's), and it is differentiable: its adjoint is the move back.
+    """
+    if is_grad_enabled() and grad.requires_grad:
+        return record("restride", _restride_raw, (grad, source, target))
+    return _restride_raw(grad, source, target)
+
+
+@derivative("restride", node="AsStridedScatterBackward0", save_inputs=False)
+def _restride_backward(ctx, grad, g, source, target):
+    return restride(grad, target, source)
+
+
+def _view_backward_of(ctx, grad, input):
+    """The gradient of a slicing view: its elements go back to their places in the input."""
+    return restride(grad, _geometry(ctx.outputs[0]), _geometry(input))
+
+
+# ---------------------------------------------------------------- views that keep every element
+
+@derivative("view", node="ViewBackward0", save_inputs=False, view=True)
+def _view_backward(ctx, grad, input, shape):
+    return grad.reshape(tuple(input.shape))
+
+
+@derivative("reshape", node="ViewBackward0", save_inputs=False, view=True)
+def _reshape_backward(ctx, grad, input, shape):
+    return grad.reshape(tuple(input.shape))
+
+
+@derivative("squeeze", save_inputs=False, view=True)
+def _squeeze_backward(ctx, grad, input, dim=None):
+    return grad.reshape(tuple(input.shape))
+
+
+@derivative("unsqueeze", save_inputs=False, view=True)
+def _unsqueeze_backward(ctx, grad, input, dim):
+    return grad.reshape(tuple(input.shape))
+
+
+@derivative("transpose", save_inputs=False, view=True)
+def _transpose_backward(ctx, grad, input, dim0, dim1):
+    return grad.transpose(dim0, dim1)
+
+
+@derivative("permute", save_inputs=False, view=True)
+def _permute_backward(ctx, grad, input, dims):
+    nd = len(dims)
+    inverse = [0] * nd
+    for i, d in enumerate(dims):
+        inverse[d % nd if nd else 0] = i
+    return grad.permute(*inverse)
+
+
+@derivative("expand", save_inputs=False, view=True)
+def _expand_backward(ctx, grad, input, sizes):
+    return sum_to(grad, tuple(input.shape))
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` over the dimensions that broadcasting added to reach its shape."""
+    lead = grad.dim() - len(shape)
+    dims = list(range(lead)) + [lead + d for d, n in enumerate(shape)
+                                if n == 1 and grad.shape[lead + d] != 1]
+    if not dims:
+        return grad
+    out = grad.sum(dims, keepdim=True)
+    return out.reshape(shape) if lead else out
+
+
+# ---------------------------------------------------------------- slicing views
+
+@derivative("narrow", node="SliceBackward0", save_inputs=False, view=True)
+def _narrow_backward(ctx, grad, input, dim, start, length):
+    return _view_backward_of(ctx, grad, input)
+
+
+@derivative("select", save_inputs=False, view=True)
+def _select_backward(ctx, grad, input, dim, index):
+    return _view_backward_of(ctx, grad, input)
+
+
+@derivative("diagonal", save_inputs=False, view=True)
+def _diagonal_backward(ctx, grad, input, offset=0, dim1=0, dim2=1):
+    return _view_backward_of(ctx, grad, input)
+
+
+@derivative("as_strided", save_inputs=False, view=True)
+def _as_strided_backward(ctx, grad, input, size, stride, storage_offset=None):
+    return _view_backward_of(ctx, grad, input)
+
+
+@derivative("unfold", save_inputs=False, view=True)
+def _unfold_backward(ctx, grad, input, dimension, size, step):
+    return _view_backward_of(ctx, grad, input)
+
+
+@derivative("split", node="SplitBackward0", save_inputs=False, view=True)
+def _split_backward(ctx, grads, input, split_size_or_sections, dim=0):
+    from ember.ops.index import cat
+    return cat(list(grads), dim)
+
+
+@derivative("unbind", save_inputs=False, view=True)
+def _unbind_backward(ctx, grads, input, dim=0):
+    from ember.ops.index import stack
+    return stack(list(grads), dim)
+
+
+@derivative("real", save_inputs=False, view=True)
+def _real_backward(ctx, grad, input):
+    return grad
+
+
+@derivative("imag", save_inputs=False, view=True)
+def _imag_backward(ctx, grad, input):
+    return grad * 1j
+
+
+# ---------------------------------------------------------------- indexing
+
+@derivative("getitem", node="IndexBackward0", save_inputs=False, view=True)
+def _getitem_backward(ctx, grad, input, index):
+    if ctx.outputs[0].shares_storage:       # basic indexing: a view
+        return _view_backward_of(ctx, grad, input)
+    return index_backward(grad, tuple(input.shape), index)
+
+
+def _index_backward_raw(grad, shape, index):
+    out = _core.zeros(shape, dtype=grad.dtype)
+    advanced_setitem(out, index, grad, True)
+    return out
+
+
+def index_backward(grad, shape, index):
+    """``zeros(shape)`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
+    if is_grad_enabled() and grad.requires_grad:
+        return record("index_backward", _index_backward_raw, (grad, shape, index))
+    return _index_backward_raw(grad, shape, index)
+
+
+@derivative("index_backward", save_inputs=False)
+def _index_backward_backward(ctx, grad, g, shape, index):
+    return grad[index]
+
+
+@derivative("setitem", node="IndexPutBackward0", save_inputs=False)
+def _setitem_backward(ctx, grad, self, index, value):
+    grad_self = None
+    if ctx.needs_input_grad[0]:
+        grad_self = grad.clone()
+        grad_self[index] = 0
+    grad_value = grad[index] if ctx.needs_input_grad[-1] else None
+    return grad_self, None, grad_value
+
+
+# ---------------------------------------------------------------- copies and conversions
+
+@derivative("clone", save_inputs=False)
+def _clone_backward(ctx, grad, input):
+    return grad
+
+
+@derivative("to", node="ToCopyBackward0", save_inputs=False)
+def _to_backward(ctx, grad, input, dtype, device, copy):
+    return grad
+
+
+@derivative("copy_", node="CopyBackwards", save_inputs=False)
+def _copy_backward(ctx, grad, self, src):
+    return _core.zeros_like(grad), grad
+
+
+@derivative("fill_", save_inputs=False)
+def _fill_backward(ctx, grad, self, value):
+    return _core.zeros_like(grad), grad.sum()
