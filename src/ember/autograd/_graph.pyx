@@ -304,7 +304,7 @@ cdef object conform(object g, object spec):
     cdef Tensor t = <Tensor>g
     cdef tuple shape = spec[0]
     cdef int nd = len(shape), lead = t._ndim - nd, d
-    if lead < 0 or any([t._shape[lead + d] != shape[d] for d in range(nd)]):
+    if lead != 0 or any([t._shape[lead + d] != shape[d] for d in range(nd)]):
         if lead < 0:
             raise RuntimeError(f"Function returned a gradient of shape {list(t.shape)} for an "
                                f"input of shape {list(shape)}")
