@@ -105,8 +105,9 @@ cdef class Node:
     cdef tuple apply(self, tuple grads):
         raise NotImplementedError
 
-    cdef void release(self):
-        self._released = True
+    cdef int release(self) except -1:
+        """Free what was saved for backward (retain_graph=False); using it again raises."""
+        return 0
 
     cdef int check_alive(self) except -1:
         if self._released:
@@ -336,8 +337,8 @@ cdef class EwSpec:
     """The derivative of one elementwise op: one formula per input."""
     cdef str node_name
     cdef tuple formulas     # per input: callable(grad, *inputs, result) or None
-    cdef tuple uses_input   # per input position: whether any formula reads it
-    cdef bint uses_result
+    cdef tuple reads        # per formula: per input, whether the formula reads it
+    cdef tuple reads_result # per formula: whether it reads the op's result
 
 
 cdef EwSpec ew_spec(int op):
@@ -350,9 +351,10 @@ cdef EwSpec ew_spec(int op):
     spec = None
     if entry is not None:
         spec = EwSpec.__new__(EwSpec)
-        spec.node_name, formulas, uses_input, spec.uses_result = entry
-        spec.formulas = tuple(formulas)
-        spec.uses_input = tuple(uses_input)
+        spec.node_name = entry[0]
+        spec.formulas = tuple(entry[1])
+        spec.reads = tuple([tuple(r) for r in entry[2]])
+        spec.reads_result = tuple(entry[3])
     _EW_SPECS[op] = spec
     return spec
 
@@ -382,14 +384,17 @@ cdef class EwBackward(Node):
                 out[e] = self.spec.formulas[k](*call)
         return tuple(out)
 
-    cdef void release(self):
-        self._released = True
-        self.args = None
-        self.result = None
-
-    @property
-    def _saved_self(self):
-        return unpack(self.args[0], self)
+    cdef int release(self) except -1:
+        # drop the saved tensors (numbers stay: the formulas need them again)
+        cdef int k
+        for k in range(len(self.args)):
+            if type(self.args[k]) is SavedTensor:
+                self.args[k] = None
+                self._released = True
+        if self.result is not None:
+            self.result = None
+            self._released = True
+        return 0
 
 
 cdef object _check_out_and_leaf(str name, object out, bint inplace, object target):
@@ -419,29 +424,38 @@ def record_elementwise(int op, list args, out, bint inplace):
     cdef EwBackward node
     cdef int k, n = len(args), nedges = 0
     cdef list saved, edges, conforms, edge_of
-    cdef bint any_conform = False
+    cdef bint any_conform = False, need_result = False
     if spec is None:
         # not differentiable (comparisons, integer ops): plain kernel, no graph
         return _run_ew_plain(op, args, out, inplace)
     if inplace:
         target = <Tensor>args[0]
     _check_out_and_leaf(spec.node_name[:-9].lower(), out, inplace, target)
-    # save inputs before the kernel runs: an in-place op bumps its target's version
-    saved = [None] * n
     edges = []
     edge_of = [-1] * n
     for k in range(n):
         a = args[k]
-        if isinstance(a, Tensor):
-            t = <Tensor>a
-            if spec.uses_input[k]:
-                saved[k] = save_input(t)
-            if t._requires_grad and spec.formulas[k] is not None:
-                edge_of[k] = nedges
-                nedges += 1
-                edges.append(gradient_edge(t))
-        elif spec.uses_input[k]:
-            saved[k] = a
+        if isinstance(a, Tensor) and (<Tensor>a)._requires_grad and spec.formulas[k] is not None:
+            edge_of[k] = nedges
+            nedges += 1
+            edges.append(gradient_edge(<Tensor>a))
+    # save what the formulas of the inputs that need a gradient read, before the kernel
+    # runs (an in-place op changes its target: its old value is kept as a copy, as PyTorch)
+    saved = [None] * n
+    for k in range(n):
+        if edge_of[k] < 0:
+            continue
+        reads = <tuple>spec.reads[k]
+        for j in range(n):
+            if reads[j] and saved[j] is None:
+                a = args[j]
+                if isinstance(a, Tensor):
+                    t = <Tensor>a
+                    saved[j] = save_input(t.detach().clone() if inplace and j == 0 else t)
+                else:
+                    saved[j] = a
+        if spec.reads_result[k]:
+            need_result = True
     previous = _set_grad_enabled(False)
     try:
         result = <Tensor>ew_forward(op, args, out, inplace)
@@ -462,7 +476,7 @@ def record_elementwise(int op, list args, out, bint inplace):
                 conforms[edge_of[k]] = c
                 any_conform = True
     node._conform = tuple(conforms) if any_conform else None
-    if spec.uses_result:
+    if need_result:
         node.result = save_output(result, 0)
     set_history(result, node, 0, inplace)
     return result
@@ -649,11 +663,23 @@ cdef class OpBackward(Node):
                 picked.append(flat[k] if k < len(flat) else None)
         return tuple(picked)
 
-    cdef void release(self):
-        self._released = True
-        self.args = None
-        self.kwargs = None
-        self.result = None
+    cdef int release(self) except -1:
+        self.args = tuple([_drop_saved(a, self) for a in self.args])
+        if self.kwargs:
+            self.kwargs = {key: _drop_saved(v, self) for key, v in self.kwargs.items()}
+        if self.result is not None:
+            self.result = None
+            self._released = True
+        return 0
+
+
+cdef object _drop_saved(object a, Node node):
+    if type(a) is SavedTensor:
+        node._released = True
+        return None
+    if type(a) is list or type(a) is tuple:
+        return type(a)([_drop_saved(x, node) for x in a])
+    return a
 
 
 cdef object _zeros_for(object g, object meta):
@@ -709,6 +735,9 @@ def record_op(str name, fn, tuple args, dict kwargs):
     if spec.inplace:
         check_inplace(<Tensor>args[0])
     saved_args = tuple([_save_arg(a, spec.save_inputs, tensors) for a in args])
+    if spec.inplace and spec.save_inputs:
+        # the formula may read the target's old value: keep a copy (the op overwrites it)
+        saved_args = (save_input((<Tensor>args[0]).detach().clone()),) + saved_args[1:]
     saved_kwargs = {key: _save_arg(v, spec.save_inputs, tensors) for key, v in kwargs.items()} \
         if kwargs else None
     previous = _set_grad_enabled(False)
@@ -803,9 +832,10 @@ cdef class CopySlices(Node):
             region.zero_()
         return (result,) + tuple(res[1:])
 
-    cdef void release(self):
-        self._released = True
+    cdef int release(self) except -1:
         self.fn.release()
+        self._released = self.fn._released
+        return 0
 
 
 cdef object conform_if(object g, tuple conforms, int k):
@@ -888,10 +918,10 @@ cdef class PyFunctionNode(Node):
                 picked.append(out[k] if k < len(out) else None)
         return tuple(picked)
 
-    cdef void release(self):
-        self._released = True
-        if self.ctx is not None:
-            self.ctx._release()
+    cdef int release(self) except -1:
+        if self.ctx is not None and self.ctx._release():
+            self._released = True
+        return 0
 
 
 def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differentiable,
