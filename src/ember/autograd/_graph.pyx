@@ -37,6 +37,7 @@ cdef class AutogradMeta:
     cdef public int output_nr          # which output of its grad_fn the tensor is
     cdef public list hooks             # tensor hooks of a leaf
     cdef public object accumulator     # the leaf's AccumulateGrad
+    cdef tuple edge                    # (accumulator, 0)
     cdef public Tensor base            # for differentiable views: the tensor viewed
     cdef public bint retains_grad
 
@@ -195,13 +196,19 @@ cdef class AccumulateGrad(Node):
 
 
 cdef AccumulateGrad accumulator_of(Tensor leaf):
+    return <AccumulateGrad>leaf_edge(leaf)[0]
+
+
+cdef tuple leaf_edge(Tensor leaf):
+    """The edge ``(AccumulateGrad, 0)`` of a leaf, made once and kept by the leaf."""
     cdef AutogradMeta m = meta_of(leaf, True)
-    cdef AccumulateGrad acc = <AccumulateGrad>m.accumulator
-    if acc is None:
+    cdef AccumulateGrad acc
+    if m.edge is None:
         acc = AccumulateGrad.__new__(AccumulateGrad)
         acc._variable_ref = PyWeakref_NewRef(leaf, None)
         m.accumulator = acc
-    return acc
+        m.edge = (acc, 0)
+    return m.edge
 
 
 cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_storages) except -1:
@@ -226,7 +233,7 @@ cdef inline tuple gradient_edge(Tensor t):
     if t._grad_fn is not None:
         return (t._grad_fn, output_nr_of(t))
     if t._requires_grad:
-        return (accumulator_of(t), 0)
+        return leaf_edge(t)
     return (None, 0)
 
 
@@ -384,6 +391,7 @@ cdef EwSpec _load_ew_spec(int op):
 
 
 @cython.final
+@cython.freelist(256)
 cdef class EwBackward(Node):
     cdef EwSpec spec
     cdef list args           # inputs: SavedTensor, a number, or None when not read; None if none
