@@ -563,3 +563,49 @@ def test_the_no_grad_path_records_nothing_even_for_grad_tensors():
     with ember.no_grad():
         for y in (x + 1, x.sum(), x.T, x[0], x @ x, x.reshape(-1), x.exp(), x.softmax(0)):
             assert y.grad_fn is None and not y.requires_grad
+
+
+# ---------------------------------------------------------------- .data, .grad, random fills
+
+def test_data_is_outside_the_graph_and_assignable():
+    x, _ = f64(3)
+    d = x.data
+    assert not d.requires_grad and d.data_ptr() == x.data_ptr()
+    x.data = ember.zeros(2, dtype=ember.float64)
+    assert x.shape == (2,) and x.requires_grad and x.is_leaf
+
+
+def test_grad_assignment_is_checked_like_torch():
+    x, _ = f64(3)
+    with pytest.raises(RuntimeError, match="different size"):
+        x.grad = ember.ones(4, dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="different type"):
+        x.grad = ember.ones(3, dtype=ember.float32)
+    with pytest.raises(TypeError):
+        x.grad = [1.0, 2.0, 3.0]
+    x.grad = ember.ones(3, dtype=ember.float64)
+    del x.grad
+    assert x.grad is None
+
+
+def test_random_fills_follow_the_in_place_rules():
+    x, _ = f64(3)
+    for fill in (lambda t: t.uniform_(), lambda t: t.normal_(), lambda t: t.bernoulli_(0.5),
+                 lambda t: t.exponential_(), lambda t: t.random_(0, 5)):
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            fill(x)
+        with ember.no_grad():
+            fill(x)
+        h = x * 2
+        fill(h)
+        (h * x).sum().backward()   # the filled tensor no longer depends on x through h
+        np.testing.assert_allclose(np.asarray(x.grad), np.asarray(h.detach()))
+        x.grad = None
+
+
+def test_backward_through_integer_results_is_refused():
+    x, _ = f64(3)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        x.long().sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x > 0).sum().backward()

@@ -84,7 +84,7 @@ cdef class Node:
     its inputs.  ``next_functions`` holds, per input, the node that produced it and
     which of that node's outputs it was."""
     cdef readonly tuple next_functions
-    cdef public object metadata
+    cdef dict _metadata
     cdef Py_ssize_t _seq
     cdef int _num_outputs
     cdef tuple _conform           # per edge: None, or (shape, dtype) the gradient must take
@@ -129,6 +129,13 @@ cdef class Node:
     def name(self):
         """The node's name, e.g. ``'MulBackward0'``."""
         return type(self).__name__
+
+    @property
+    def metadata(self):
+        """A dict for the user's own annotations of this node."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def __call__(self, *grads):
         return self.apply(grads)
