@@ -609,3 +609,18 @@ def test_backward_through_integer_results_is_refused():
         x.long().sum().backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         (x > 0).sum().backward()
+
+
+def test_leaf_gradients_never_alias_but_are_taken_without_copy_when_private():
+    x = ember.ones(3, requires_grad=True)
+    y = ember.ones(3, requires_grad=True)
+    (x + y).exp().backward(ember.ones(3))       # AddBackward hands one tensor to both leaves
+    assert x.grad.data_ptr() != y.grad.data_ptr()
+    x.grad.add_(1)
+    np.testing.assert_allclose(np.asarray(y.grad), np.exp(2.0) * np.ones(3), rtol=1e-6)
+    # a gradient nothing else holds becomes .grad as it is (PyTorch steals it too)
+    z = ember.ones(3, requires_grad=True)
+    seen = []
+    z.register_hook(lambda g: seen.append(g.data_ptr()))
+    (z * 2).exp().backward(ember.ones(3))
+    assert z.grad.data_ptr() == seen[0]

@@ -10,7 +10,7 @@ cimport cython
 from cpython.ref cimport Py_REFCNT
 from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
 
-from ember._core._tensor cimport Tensor, grad_enabled, set_grad_mode, make_view, ew_forward
+from ember._core._tensor cimport Tensor, Storage, grad_enabled, set_grad_mode, make_view, ew_forward
 from ember._core._tensor import _set_recorders
 from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category
@@ -222,9 +222,13 @@ cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_stora
     """PyTorch's rule: the first gradient is stolen when nothing else can see it (else
     cloned); later ones are added in place, or out of place when building a graph."""
     cdef Tensor old = var._grad
+    cdef Storage storage = g._storage
     if old is None:
-        if (not create_graph and Py_REFCNT(g._storage) == 1
-                and not (root_storages and g._storage in root_storages)
+        # stealable: referenced only by the engine's gradient tuple and this call's argument,
+        # the only tensor on its storage (besides the local above), not the caller's own
+        # gradient, and dense
+        if (not create_graph and Py_REFCNT(g) <= 2 and Py_REFCNT(storage) <= 2
+                and not (root_storages and storage in root_storages)
                 and g.is_contig() and not g._requires_grad):
             var._grad = g if g._autograd_meta is None else g.detach()
         else:
@@ -1297,6 +1301,11 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                         ready.append(nxt)
                     else:
                         _skip_subgraph(nxt, run, ready)
+            # drop this node's references to the gradients it passed on: a leaf may then
+            # take its gradient without a copy (see accumulate_grad)
+            outs = None
+            g = None
+            grads = None
         if not accumulate:
             for k in range(len(inputs)):
                 if captured[k] is None and not allow_unused:
