@@ -624,3 +624,35 @@ def test_leaf_gradients_never_alias_but_are_taken_without_copy_when_private():
     z.register_hook(lambda g: seen.append(g.data_ptr()))
     (z * 2).exp().backward(ember.ones(3))
     assert z.grad.data_ptr() == seen[0]
+
+
+def _through_modified_view(lib, x, w):
+    a = x.sin()
+    v = a[1]
+    v.mul_(w)
+    (v.sin().sum() + (a * 2).sum()).backward()
+
+
+def _view_of_view(lib, x, w):
+    a = x * 1
+    v = a[:, 1:][0]
+    v.add_(w[:3] * 3)
+    v.exp_()
+    (a * a).sum().backward()
+
+
+@pytest.mark.parametrize("program", [_through_modified_view, _view_of_view])
+def test_gradient_through_a_view_changed_in_place(program):
+    assert _same_outcome_as_torch(program, (3, 4), (4,))
+
+
+def test_in_place_on_views_is_differentiable_twice():
+    def f(x, w):
+        a = x * 1
+        a[1].mul_(w)
+        a.narrow(1, 0, 2).sin_()
+        return a * a
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(f, (x, w))
+    assert ember.autograd.gradgradcheck(f, (x, w))

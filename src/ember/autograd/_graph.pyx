@@ -504,7 +504,9 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
                 if saved[j] is None:
                     a = args[j]
                     if isinstance(a, Tensor):
-                        saved[j] = save_input((<Tensor>a).detach().clone() if inplace and j == 0
+                        # the copy is recorded (clone is differentiable): the old value
+                        # stays linked to the graph for double backward
+                        saved[j] = save_input((<Tensor>a).clone() if inplace and j == 0
                                               else <Tensor>a)
                     else:
                         saved[j] = a
@@ -805,7 +807,7 @@ def record_op(str name, fn, tuple args, dict kwargs):
     saved_args = tuple([_save_arg(a, spec.save_inputs, tensors) for a in args])
     if spec.inplace and spec.save_inputs:
         # the formula may read the target's old value: keep a copy (the op overwrites it)
-        saved_args = (save_input((<Tensor>args[0]).detach().clone()),) + saved_args[1:]
+        saved_args = (save_input((<Tensor>args[0]).clone()),) + saved_args[1:]
     saved_kwargs = {key: _save_arg(v, spec.save_inputs, tensors) for key, v in kwargs.items()} \
         if kwargs else None
     previous = set_grad_mode(False)
@@ -886,18 +888,16 @@ cdef class CopySlices(Node):
         return "CopySlices"
 
     cdef tuple apply(self, tuple grads):
-        from ember import empty_strided
+        # the base's gradient, with the view's region replaced by the gradient the op's
+        # node gives the view's old value (written with differentiable ops)
+        from ember.ops.views import restride
         g = grads[0]
-        shape, strides, offset = self.base_geometry
-        result = empty_strided(shape, strides, dtype=g.dtype)
-        result.copy_(g)
-        vshape, vstrides, voffset = self.view_geometry
-        region = result.as_strided(vshape, vstrides, voffset - offset)
-        res = self.fn.apply((region.clone(),))
+        region = restride(g, self.base_geometry, self.view_geometry)
+        res = self.fn.apply((region,))
+        result = g - restride(region, self.view_geometry, self.base_geometry)
         if res and res[0] is not None:
-            region.copy_(conform_if(res[0], self.fn._conform, 0))
-        else:
-            region.zero_()
+            result = result + restride(conform_if(res[0], self.fn._conform, 0),
+                                       self.view_geometry, self.base_geometry)
         return (result,) + tuple(res[1:])
 
     cdef int release(self) except -1:
@@ -923,12 +923,8 @@ cdef class AsStridedViewBackward(Node):
         return "AsStridedBackward0"
 
     cdef tuple apply(self, tuple grads):
-        from ember import zeros
-        g = grads[0]
-        shape, strides, offset = self.base_geometry
-        vshape, vstrides, voffset = self.view_geometry
-        from ember.autograd._formulas import as_strided_scatter
-        return (as_strided_scatter(g, shape, strides, offset, vshape, vstrides, voffset),)
+        from ember.ops.views import restride
+        return (restride(grads[0], self.view_geometry, self.base_geometry),)
 
 
 cdef tuple geometry(Tensor t):
