@@ -194,7 +194,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if grad_outputs is None:
         gen = ember.Generator().manual_seed(0)
         grad_outputs = tuple(
-            ember.randn(*o.shape, dtype=o.dtype, generator=gen).requires_grad_(True)
+            ember.randn(tuple(o.shape), dtype=o.dtype, generator=gen).requires_grad_(True)
             for o in outputs if o.requires_grad)
     else:
         grad_outputs = _as_tuple(grad_outputs)
