@@ -584,6 +584,8 @@ cdef class OpSpec:
     """The derivative of a non-elementwise op (see ``ember.ops.derivatives``)."""
     cdef str name
     cdef str node_name
+    cdef object name_of_call     # callable(*args, **kwargs) -> node name, or None
+    cdef object save_of_call     # callable(*args, **kwargs) -> save_inputs, or None
     cdef object formula
     cdef bint save_inputs
     cdef bint save_result
@@ -604,9 +606,13 @@ cdef OpSpec op_spec(str name):
         spec.save_inputs = False
         spec.inplace = name.endswith("_")
         return spec
-    spec.node_name = entry["node_name"]
+    spec.node_name = entry["node_name"] if isinstance(entry["node_name"], str) else None
+    spec.name_of_call = None if isinstance(entry["node_name"], str) else entry["node_name"]
     spec.formula = entry["formula"]
-    spec.save_inputs = entry["save_inputs"]
+    if callable(entry["save_inputs"]):
+        spec.save_of_call = entry["save_inputs"]
+    else:
+        spec.save_inputs = entry["save_inputs"]
     spec.save_result = entry["save_result"]
     spec.is_view = entry["view"]
     spec.inplace = entry["inplace"]
@@ -691,9 +697,10 @@ cdef class OpBackward(Node):
     cdef tuple out_meta          # per output: TensorMeta of a differentiable output, else None
     cdef bint single_output
     cdef tuple needs             # per tensor argument (lists flattened): needs a gradient
+    cdef str _name               # when the op's node name depends on the call
 
     def name(self):
-        return self.spec.node_name
+        return self._name if self._name is not None else self.spec.node_name
 
     cdef tuple apply(self, tuple grads):
         cdef BackwardContext ctx = BackwardContext.__new__(BackwardContext)
@@ -804,11 +811,14 @@ def record_op(str name, fn, tuple args, dict kwargs):
                            "differentiation, but one of the arguments requires grad.")
     if spec.inplace:
         check_inplace(<Tensor>args[0])
-    saved_args = tuple([_save_arg(a, spec.save_inputs, tensors) for a in args])
-    if spec.inplace and spec.save_inputs:
+    cdef bint save = spec.save_inputs
+    if spec.save_of_call is not None:
+        save = spec.save_of_call(*args, **kwargs) if kwargs else spec.save_of_call(*args)
+    saved_args = tuple([_save_arg(a, save, tensors) for a in args])
+    if spec.inplace and save:
         # the formula may read the target's old value: keep a copy (the op overwrites it)
         saved_args = (save_input((<Tensor>args[0]).clone()),) + saved_args[1:]
-    saved_kwargs = {key: _save_arg(v, spec.save_inputs, tensors) for key, v in kwargs.items()} \
+    saved_kwargs = {key: _save_arg(v, save, tensors) for key, v in kwargs.items()} \
         if kwargs else None
     previous = set_grad_mode(False)
     try:
@@ -836,6 +846,8 @@ def record_op(str name, fn, tuple args, dict kwargs):
                 return result          # the op gave an input back unchanged (contiguous())
     node = OpBackward.__new__(OpBackward)
     node.spec = spec
+    if spec.name_of_call is not None:
+        node._name = spec.name_of_call(*args, **kwargs) if kwargs else spec.name_of_call(*args)
     node.args = saved_args
     node.kwargs = saved_kwargs
     node.needs = tuple(needs)

@@ -36,11 +36,14 @@ def derivative(name, *, node=None, save_inputs=True, save_result=False, view=Fal
     ----------
     name : str
         The name the op's entry point records under.
-    node : str, optional
-        The graph node's name (default: PyTorch's, derived from ``name``).
-    save_inputs : bool
+    node : str or callable, optional
+        The graph node's name (default: PyTorch's, derived from ``name``); a callable
+        receives the op's arguments and returns the name, for ops whose PyTorch node
+        name depends on the call (``SumBackward0`` / ``SumBackward1``).
+    save_inputs : bool or callable
         Keep the tensor arguments for backward; when False the formula sees only
-        their shape, dtype and device (and they may change in place afterwards).
+        their shape, dtype and device (and they may change in place afterwards).  A
+        callable receives the op's arguments and decides per call.
     save_result : bool
         Keep the output for backward, as ``ctx.result``.
     view : bool

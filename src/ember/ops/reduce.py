@@ -55,12 +55,14 @@ def _along(n, d, ndim):
 
 # ---------------------------------------------------------------- sum, mean
 
-@derivative("sum", save_inputs=False)
+@derivative("sum", node=lambda input, dim=None, *a, **k: "SumBackward0" if dim is None else "SumBackward1",
+            save_inputs=False)
 def _sum_backward(ctx, grad, input, dim=None, keepdim=False, *, dtype=None):
     return expand_reduced(grad, tuple(input.shape), dim, keepdim)
 
 
-@derivative("mean", save_inputs=False)
+@derivative("mean", node=lambda input, dim=None, *a, **k: "MeanBackward0" if dim is None else "MeanBackward1",
+            save_inputs=False)
 def _mean_backward(ctx, grad, input, dim=None, keepdim=False, *, dtype=None):
     shape = tuple(input.shape)
     count = 1
@@ -100,7 +102,8 @@ def _products_of_others(x, d):
     return _exclusive_products(x, d, False) * _exclusive_products(x, d, True)
 
 
-@derivative("prod", save_result=True)
+@derivative("prod", node=lambda input, dim=None, *a, **k: "ProdBackward0" if dim is None else "ProdBackward1",
+            save_result=True)
 def _prod_backward(ctx, grad, input, dim=None, keepdim=False, *, dtype=None):
     if input.dim() == 0:
         return grad
@@ -160,18 +163,26 @@ def _to_index(grad, shape, dim, indices, keepdim):
     return where(_along(shape[d], d, len(shape)) == indices, grad, 0)
 
 
+def _all_elements(input, dim=None, *args, **kwargs):
+    """max/min over all elements keep their input (to find ties); along a dim they need
+    only its shape (the indices say where the gradient goes), as in PyTorch."""
+    return dim is None
+
+
 def _max_min_backward(ctx, grad, input, dim, keepdim):
     if dim is None:
         return _evenly_distribute(grad, input, ctx.result)
     return _to_index(grad[0], tuple(input.shape), dim, ctx.result[1], keepdim)
 
 
-@derivative("max", save_result=True)
+@derivative("max", node=lambda input, dim=None, *a, **k: "MaxBackward1" if dim is None else "MaxBackward0",
+            save_inputs=_all_elements, save_result=True)
 def _max_backward(ctx, grad, input, dim=None, keepdim=False):
     return _max_min_backward(ctx, grad, input, dim, keepdim)
 
 
-@derivative("min", save_result=True)
+@derivative("min", node=lambda input, dim=None, *a, **k: "MinBackward1" if dim is None else "MinBackward0",
+            save_inputs=_all_elements, save_result=True)
 def _min_backward(ctx, grad, input, dim=None, keepdim=False):
     return _max_min_backward(ctx, grad, input, dim, keepdim)
 
