@@ -15,8 +15,9 @@ cdef extern from *:
 # the elementwise recorder is a C function (every recorded a + b goes through it); the
 # recorder of every other op is a Python callable: recorder(name, fn, args, kwargs)
 ctypedef object (*ew_recorder_fn)(int op, list args, object out, bint inplace)
+ctypedef object (*op_recorder_fn)(str name, object fn, tuple args, dict kwargs)
 cdef ew_recorder_fn _ew_recorder = NULL
-cdef object _op_recorder = None
+cdef op_recorder_fn _op_recorder = NULL
 
 
 cdef bint grad_enabled() noexcept:
@@ -32,7 +33,7 @@ cdef bint set_grad_mode(bint mode) noexcept:
 
 
 cdef object record_op(str name, object fn, tuple args, dict kwargs):
-    if _op_recorder is None:
+    if _op_recorder == NULL:
         raise RuntimeError("ember.autograd is not loaded")
     return _op_recorder(name, fn, args, kwargs)
 
@@ -50,11 +51,12 @@ def _set_grad_enabled(bint mode):
     return previous
 
 
-def _set_recorders(ew_recorder_capsule, op_recorder):
-    """Install autograd's recorders (the elementwise one as a PyCapsule of a C function)."""
+def _set_recorders(ew_recorder, op_recorder):
+    """Install autograd's recorders: PyCapsules of C functions (they run on every
+    recorded op)."""
     global _ew_recorder, _op_recorder
-    _ew_recorder = <ew_recorder_fn>PyCapsule_GetPointer(ew_recorder_capsule, NULL)
-    _op_recorder = op_recorder
+    _ew_recorder = <ew_recorder_fn>PyCapsule_GetPointer(ew_recorder, NULL)
+    _op_recorder = <op_recorder_fn>PyCapsule_GetPointer(op_recorder, NULL)
 
 
 def record(str name, fn, tuple args, dict kwargs=None):

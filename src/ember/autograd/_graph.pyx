@@ -282,7 +282,7 @@ cdef class SavedTensor:
 
 
 cdef str _type_str(Tensor t):
-    return f"ember.{t.dtype} {list(t.shape)}"
+    return f"{t.dtype} {list(t.shape)}"
 
 
 cdef inline SavedTensor save_input(Tensor t):
@@ -341,6 +341,12 @@ cdef object conform(object g, object spec):
     cdef Tensor t = <Tensor>g
     cdef tuple shape = spec[0]
     cdef int nd = len(shape), lead = t._ndim - nd, d
+    if lead == 0 and t._dtype == <int>spec[1]:
+        for d in range(nd):
+            if t._shape[d] != <Py_ssize_t>shape[d]:
+                break
+        else:
+            return g
     if lead != 0 or any([t._shape[lead + d] != shape[d] for d in range(nd)]):
         if lead < 0:
             raise RuntimeError(f"Function returned a gradient of shape {list(t.shape)} for an "
@@ -671,9 +677,9 @@ cdef class TensorMeta:
 
 cdef TensorMeta meta_record(Tensor t):
     cdef TensorMeta m = TensorMeta.__new__(TensorMeta)
-    m.shape = t.shape
-    m.dtype = t.dtype
-    m.device = t.device
+    m.shape = shape_of(t)
+    m.dtype = t.get_dtype()
+    m.device = t._storage.device
     m.strides = tuple([t._strides[d] for d in range(t._ndim)])
     m.offset = t._offset
     return m
@@ -798,26 +804,30 @@ cdef object _save_arg(object a, bint save, list tensors):
     return a
 
 
-def record_op(str name, fn, tuple args, dict kwargs):
+cdef object record_op(str name, object fn, tuple args, dict kwargs):
     """The recorder of every non-elementwise op: run ``fn(*args, **kwargs)`` with grad
     mode off, then link a node whose formula is the op's registered derivative."""
     cdef OpSpec spec = op_spec(name)
     cdef OpBackward node
-    cdef list tensors = [], edges = [], needs = [], conforms = [], outs
-    cdef Tensor t, o
-    cdef int k
+    cdef list tensors = [], edges = [], needs = [], conforms = [], outs, metas
+    cdef Tensor t, o, first
+    cdef Py_ssize_t k, n_out
+    cdef bint save, single, any_differentiable = False, previous
+    cdef object result
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if spec.inplace:
         check_inplace(<Tensor>args[0])
-    cdef bint save = spec.save_inputs
+    save = spec.save_inputs
     if spec.save_of_call is not None:
         save = spec.save_of_call(*args, **kwargs) if kwargs else spec.save_of_call(*args)
     saved_args = tuple([_save_arg(a, save, tensors) for a in args])
-    if spec.inplace and save:
-        # the formula may read the target's old value: keep a copy (the op overwrites it)
-        saved_args = (save_input((<Tensor>args[0]).clone()),) + saved_args[1:]
+    if spec.inplace:
+        # the op overwrites its target: a formula that reads its old value gets a copy,
+        # others only its metadata (keeping the target itself would fail the version check)
+        t = <Tensor>args[0]
+        saved_args = (save_input(t.clone()) if save else meta_record(t),) + saved_args[1:]
     saved_kwargs = {key: _save_arg(v, save, tensors) for key, v in kwargs.items()} \
         if kwargs else None
     previous = set_grad_mode(False)
@@ -825,25 +835,32 @@ def record_op(str name, fn, tuple args, dict kwargs):
         result = fn(*args, **kwargs) if kwargs else fn(*args)
     finally:
         set_grad_mode(previous)
-    if isinstance(result, Tensor):
+    single = isinstance(result, Tensor)
+    if single:
         outs = [result]
     elif isinstance(result, (tuple, list)):
         outs = list(result)
     else:
         return result
-    for k in range(len(tensors)):
-        t = <Tensor>tensors[k]
-        needs.append(bool(t._requires_grad))
+    n_out = len(outs)
+    for k in range(n_out):
+        if _differentiable(outs[k]):
+            any_differentiable = True
+            if not spec.inplace:
+                for x in tensors:
+                    if outs[k] is x:
+                        return result      # the op gave an input back unchanged (contiguous())
+    if not any_differentiable:
+        return result
+    for x in tensors:
+        t = <Tensor>x
+        needs.append(t._requires_grad)
         if t._requires_grad:
             edges.append(gradient_edge(t))
-    differentiable = [isinstance(o2, Tensor) and em_category[(<Tensor>o2)._dtype] >= 2
-                      for o2 in outs]
-    if not any(differentiable) or not edges:
+            conforms.append((shape_of(t), t._dtype, t.get_dtype()))
+    if not edges:
         return result
-    if not spec.inplace:
-        for k in range(len(outs)):
-            if differentiable[k] and any([outs[k] is x for x in tensors]):
-                return result          # the op gave an input back unchanged (contiguous())
+    first = <Tensor>tensors[0]
     node = OpBackward.__new__(OpBackward)
     node.spec = spec
     if spec.name_of_call is not None:
@@ -852,38 +869,40 @@ def record_op(str name, fn, tuple args, dict kwargs):
     node.kwargs = saved_kwargs
     node.needs = tuple(needs)
     node.next_functions = tuple(edges)
-    node._num_outputs = len(outs)
-    node.single_output = isinstance(result, Tensor)
-    metas = []
-    for k in range(len(outs)):
-        if differentiable[k]:
-            m = meta_record(<Tensor>outs[k])
-            m.shares_storage = (<Tensor>outs[k])._storage is (<Tensor>tensors[0])._storage
-            metas.append(m)
-        else:
-            metas.append(None)
-    node.out_meta = tuple(metas)
-    for k in range(len(tensors)):
-        t = <Tensor>tensors[k]
-        if t._requires_grad:
-            conforms.append((shape_of(t), t._dtype, t.dtype))
+    node._num_outputs = n_out
+    node.single_output = single
     node._conform = tuple(conforms)
+    if spec.is_view or not single:
+        # the outputs' layouts: views go back through them, and outputs that get no
+        # gradient are given zeros of their shape
+        metas = []
+        for k in range(n_out):
+            if _differentiable(outs[k]):
+                m = meta_record(<Tensor>outs[k])
+                m.shares_storage = (<Tensor>outs[k])._storage is first._storage
+                metas.append(m)
+            else:
+                metas.append(None)
+        node.out_meta = tuple(metas)
     if spec.save_result:
-        if isinstance(result, Tensor):
-            node.result = save_output(result, 0)
+        if single:
+            node.result = save_output(<Tensor>result, 0)
         else:
-            node.result = tuple([save_output(<Tensor>outs[k], k) if differentiable[k] else outs[k]
-                                 for k in range(len(outs))])
-    for k in range(len(outs)):
-        if differentiable[k]:
+            node.result = tuple([save_output(<Tensor>outs[k], k) if _differentiable(outs[k])
+                                 else outs[k] for k in range(n_out)])
+    for k in range(n_out):
+        if _differentiable(outs[k]):
             o = <Tensor>outs[k]
             set_history(o, node, k, spec.inplace)
-            if spec.is_view and o._storage is (<Tensor>tensors[0])._storage:
-                base = <Tensor>tensors[0]
-                bm = meta_of(base, False)
+            if spec.is_view and o._storage is first._storage:
+                bm = meta_of(first, False)
                 meta_of(o, True).base = bm.base if bm is not None and bm.base is not None \
-                    else base
+                    else first
     return result
+
+
+cdef inline bint _differentiable(object o):
+    return isinstance(o, Tensor) and em_category[(<Tensor>o)._dtype] >= 2
 
 
 # ---------------------------------------------------------------- in-place ops on views
@@ -1416,4 +1435,5 @@ cdef set _needed_nodes(list roots, dict capture):
     return needed
 
 
-_set_recorders(PyCapsule_New(<void *>record_elementwise, NULL, NULL), record_op)
+_set_recorders(PyCapsule_New(<void *>record_elementwise, NULL, NULL),
+               PyCapsule_New(<void *>record_op, NULL, NULL))
