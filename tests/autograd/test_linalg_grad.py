@@ -173,6 +173,15 @@ def test_float32_values_and_gradients():
                              data(4, dtype=f), rtol=1e-5, atol=1e-5)
 
 
+def test_output_gradient_of_another_dtype_is_cast():
+    # PyTorch casts a gradient given for an output to that output's dtype
+    for lib in (torch, ember):
+        a = lib.tensor(data(3, 2, dtype=np.float32), requires_grad=True)
+        v = lib.tensor(data(2, dtype=np.float32))
+        lib.mv(a, v).backward(lib.tensor(data(3)))
+        assert a.grad.dtype == lib.float32
+
+
 # ---------------------------------------------------------------- finite differences
 
 GRADCHECK_CASES = {
@@ -248,9 +257,11 @@ def test_gradcheck_negative_strides(name):
                                       ("vdot", "VdotBackward0"), ("addmm", "AddmmBackward0"),
                                       ("addmv", "AddmvBackward0"),
                                       ("baddbmm", "BaddbmmBackward0"),
-                                      ("addbmm", "AddbmmBackward0")])
+                                      ("addbmm", "AddbmmBackward0"),
+                                      ("outer", "MulBackward0")])
 def test_node_names_match_torch(op, name):
     shapes = {"mm": [(2, 2), (2, 2)], "bmm": [(1, 2, 2), (1, 2, 2)], "mv": [(2, 2), (2,)],
+              "outer": [(2,), (3,)],
               "dot": [(2,), (2,)], "vdot": [(2,), (2,)], "addmm": [(2, 2), (2, 2), (2, 2)],
               "addmv": [(2,), (2, 2), (2,)], "baddbmm": [(1, 2, 2), (1, 2, 2), (1, 2, 2)],
               "addbmm": [(2, 2), (1, 2, 2), (1, 2, 2)]}[op]
