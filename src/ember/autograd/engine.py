@@ -55,6 +55,8 @@ def _make_grads(outputs, grad_outputs):
                                    f"required to have the same dtype. Mismatch in dtype: "
                                    f"grad_output[{i}] has a dtype of {g.dtype} and output[{i}] "
                                    f"has a dtype of {out.dtype}.")
+            if g.dtype != out.dtype:
+                g = g.to(out.dtype)     # as in PyTorch: formulas see their output's dtype
         else:
             raise TypeError(f"gradients can be either Tensors or None, but got "
                             f"{type(g).__name__}")

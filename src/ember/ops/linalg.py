@@ -3,13 +3,15 @@
 
 The products themselves live in the Cython module ``ember._core._blas`` (BLAS
 through SciPy for floating and complex dtypes, a C kernel for integers); this
-module is their public face: the ``ember.*`` functions and the Tensor methods.
+module is their public face: the ``ember.*`` functions and the Tensor methods,
+and their derivatives.
 """
 from ember._core._blas import (
     matmul, mm, bmm, mv, dot, vdot,
     addmm, addmm_, addmv, addmv_, baddbmm, baddbmm_, addbmm, addbmm_,
 )
 from ember._core._tensor import Tensor, _add_method, ew, op_id
+from ember.ops.derivatives import derivative
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
            "addmm", "addmv", "baddbmm", "addbmm"]
@@ -64,3 +66,153 @@ for _name, _fn in {
 }.items():
     _add_method(_name, _fn)
 del _name, _fn
+
+
+# ---------------------------------------------------------------- derivatives
+# PyTorch's convention for complex tensors: for ``c = a @ b`` the gradients are
+# ``grad @ b^H`` and ``a^H @ grad``.  ``mT`` is a view that BLAS reads as a
+# transposed operand, so a backward costs its two products and no copies (``mH``
+# of a complex tensor conjugates into a copy).  Products nobody needs are skipped.
+
+def _times_conj(t, number):
+    """``t * conj(number)``: the adjoint of scaling by ``number`` (``t`` itself for 1)."""
+    z = complex(number)
+    factor = z.conjugate() if z.imag else z.real
+    return t if factor == 1 else t * factor
+
+
+def _dot_grads(ctx, grad, a, b, conj_a):
+    """``dot(a, b) = sum(a * b)``; ``vdot`` conjugates ``a``."""
+    need_a, need_b = ctx.needs_input_grad
+    if conj_a:
+        return (grad.conj() * b if need_a else None,
+                grad * a if need_b else None)
+    return (grad * b.conj() if need_a else None,
+            grad * a.conj() if need_b else None)
+
+
+@derivative("dot")
+def _dot_backward(ctx, grad, input, tensor, *, out=None):
+    return _dot_grads(ctx, grad, input, tensor, False)
+
+
+@derivative("vdot")
+def _vdot_backward(ctx, grad, input, other, *, out=None):
+    return _dot_grads(ctx, grad, input, other, True)
+
+
+def _product_grads(ctx, grad, a, b, product):
+    need_a, need_b = ctx.needs_input_grad[-2:]
+    return (product(grad, b.mH) if need_a else None,
+            product(a.mH, grad) if need_b else None)
+
+
+def _mm_grads(ctx, grad, a, b):
+    return _product_grads(ctx, grad, a, b, mm)
+
+
+def _bmm_grads(ctx, grad, a, b):
+    return _product_grads(ctx, grad, a, b, bmm)
+
+
+def _batched_grads(ctx, grad, a, b):
+    return _product_grads(ctx, grad, a, b, matmul)
+
+
+@derivative("mm")
+def _mm_backward(ctx, grad, input, mat2, *, out=None):
+    return _mm_grads(ctx, grad, input, mat2)
+
+
+@derivative("bmm")
+def _bmm_backward(ctx, grad, input, mat2, *, out=None):
+    return _bmm_grads(ctx, grad, input, mat2)
+
+
+def _mv_grads(ctx, grad, mat, vec):
+    need_mat, need_vec = ctx.needs_input_grad[-2:]
+    return (grad.unsqueeze(-1) * vec.conj() if need_mat else None,
+            mv(mat.mH, grad) if need_vec else None)
+
+
+@derivative("mv")
+def _mv_backward(ctx, grad, input, vec, *, out=None):
+    return _mv_grads(ctx, grad, input, vec)
+
+
+def _rows(t):
+    """``t`` as one matrix: its leading dimensions folded into rows."""
+    rows = 1
+    for size in t.shape[:-1]:
+        rows *= size
+    return t.reshape(rows, t.shape[-1])
+
+
+@derivative("matmul")
+def _matmul_backward(ctx, grad, input, other, *, out=None):
+    """Every rank combination; the engine sums broadcast batch dimensions back."""
+    need_a, need_b = ctx.needs_input_grad
+    da, db = input.dim(), other.dim()
+    if da == 1 and db == 1:
+        return _dot_grads(ctx, grad, input, other, False)
+    if da == 2 and db == 1:
+        return _mv_grads(ctx, grad, input, other)
+    grad_a = grad_b = None
+    if da == 1:                     # (k) @ (..., k, n) -> (..., n)
+        if need_a:
+            grad_a = matmul(other.conj(), grad.unsqueeze(-1)).squeeze(-1)
+        if need_b:
+            grad_b = input.conj().unsqueeze(-1) * grad.unsqueeze(-2)
+        return grad_a, grad_b
+    if db == 1:                     # (..., m, k) @ (k) -> (..., m)
+        if need_a:
+            grad_a = grad.unsqueeze(-1) * other.conj()
+        if need_b:
+            # one product over the batch folded into rows (PyTorch folds it too)
+            grad_b = mv(_rows(input).mH, grad.reshape(-1))
+        return grad_a, grad_b
+    if need_a:
+        grad_a = matmul(grad, other.mH)
+    if need_b:
+        if db == 2 and da > 2:      # a 2-D right operand: fold the batch into rows
+            grad_b = mm(_rows(input).mH, _rows(grad))
+        else:
+            grad_b = matmul(input.mH, grad)
+    return grad_a, grad_b
+
+
+def _added_product_grads(ctx, grad, beta, alpha, product_grads, mat1, mat2):
+    """``beta * input + alpha * product(mat1, mat2)``: the input's gradient and the
+    product's, scaled."""
+    need = ctx.needs_input_grad
+    grad_input = _times_conj(grad, beta) if need[0] else None
+    grad_mats = (None, None)
+    if need[1] or need[2]:
+        grad_mats = product_grads(ctx, _times_conj(grad, alpha), mat1, mat2)
+    return (grad_input,) + grad_mats
+
+
+def _addmm_backward(ctx, grad, input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return _added_product_grads(ctx, grad, beta, alpha, _mm_grads, mat1, mat2)
+
+
+def _addmv_backward(ctx, grad, input, mat, vec, *, beta=1, alpha=1, out=None):
+    return _added_product_grads(ctx, grad, beta, alpha, _mv_grads, mat, vec)
+
+
+def _baddbmm_backward(ctx, grad, input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return _added_product_grads(ctx, grad, beta, alpha, _bmm_grads, batch1, batch2)
+
+
+def _addbmm_backward(ctx, grad, input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    # a sum over the batch: every product sees the same (broadcast) gradient
+    return _added_product_grads(ctx, grad, beta, alpha, _batched_grads, batch1, batch2)
+
+
+for _name, _formula in {
+    "addmm": _addmm_backward, "addmv": _addmv_backward,
+    "baddbmm": _baddbmm_backward, "addbmm": _addbmm_backward,
+}.items():
+    derivative(_name)(_formula)
+    derivative(_name + "_")(_formula)
+del _name, _formula
