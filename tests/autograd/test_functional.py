@@ -365,3 +365,39 @@ def test_negative_strides():
     np.testing.assert_allclose(np.asarray(jac), expected)
     _, hv = ember.autograd.functional.hvp(lambda t: t.pow(3).sum(), x, x)
     np.testing.assert_allclose(np.asarray(hv), 6 * A[::-1] ** 2)
+
+
+POSITIVE = np.abs(A) + 0.5
+Z3 = X3 + 1j * Y3
+PRODUCT_OPS = {
+    "log_div": (lambda lib: lambda x, y: x.log() / (y * y + 1), (POSITIVE, B)),
+    "pow_tensor": (lambda lib: lambda x, y: x.pow(y.sigmoid()), (POSITIVE, B)),
+    "mean_keepdim": (lambda lib: lambda x: (x * x.sin()).mean(1, keepdim=True), A),
+    "advanced_index": (lambda lib: lambda x: x.tanh()[lib.tensor([2, 0, 2])] * x[0], A),
+    "identity": (lambda lib: lambda x: x, A),
+    "complex": (lambda lib: lambda z: (z * z).exp() * z.conj(), Z3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCT_OPS))
+def test_products_over_ops(name):
+    """jvp, vjp, hvp and vhp (of the squared norm of the output) agree with torch."""
+    fn, inputs = PRODUCT_OPS[name]
+    tangents = tuple(a[::-1].copy() for a in inputs) if isinstance(inputs, tuple) \
+        else inputs[::-1].copy()
+
+    def squared_norm(lib):
+        return lambda *a: (fn(lib)(*a).abs() ** 2).sum()
+
+    e, t = both("jvp", fn, inputs, tangents)
+    assert_same(e, t)
+    e, t = both("vjp", fn, inputs, e[0].numpy())
+    assert_same(e, t)
+    for name in ("hvp", "vhp"):
+        e, t = both(name, squared_norm, inputs, tangents)
+        assert_same(e, t)
+
+
+def test_complex_outputs_need_v():
+    same_error("jacobian", lambda lib: lambda z: z * z, Z3)
+    same_error("vjp", lambda lib: lambda z: (z * z).sum(), Z3)
