@@ -58,7 +58,7 @@ class Case:
 
     name: str
     ember: Callable[[], Callable[[], object]]
-    numpy: Callable[[], Callable[[], object]]
+    numpy: Optional[Callable[[], Callable[[], object]]]  # None: NumPy has no such op
     torch: Callable[[], Callable[[], object]]
     large: bool = False
     bytes_moved: int = 0  # bytes read and written per call, for GB/s
@@ -196,7 +196,70 @@ def _cases():
          bytes_moved=2 * nbytes)
     case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
     case("cat([a, b]) 1e7", _binary(cat, (LARGE // 2,)), large=True, bytes_moved=2 * nbytes)
+    # autograd: recording, the engine, and the no-grad path with grad-requiring tensors
+    def autograd_case(name, build, **kw):
+        cases.append(Case(name, build(ember), None, build(torch), **kw))
+
+    autograd_case("grad: chain of 100 ops fwd+bwd", _chain)
+    autograd_case("grad: record a + b (4,)", _record_add)
+    autograd_case("grad: a + b (4,) under no_grad", _no_grad_add)
+    autograd_case("grad: a @ b (1024,1024) fwd", _matmul_grad(False), large=True)
+    autograd_case("grad: a @ b (1024,1024) fwd+bwd", _matmul_grad(True), large=True)
     return cases
+
+
+def _chain(lib):
+    """``x = x * 1.0001 + 0.0001`` 100 times on shape (8,), then backward."""
+    def make():
+        x0 = lib.ones(8, requires_grad=True)
+
+        def run():
+            x = x0
+            for _ in range(100):
+                x = x * 1.0001 + 0.0001
+            x.sum().backward()
+        return run
+    return make
+
+
+def _record_add(lib):
+    def make():
+        a = lib.ones(4, requires_grad=True)
+        b = lib.ones(4, requires_grad=True)
+        return lambda: a + b
+    return make
+
+
+def _no_grad_add(lib):
+    def make():
+        a = lib.ones(4, requires_grad=True)
+        b = lib.ones(4, requires_grad=True)
+
+        def run():
+            with lib.no_grad():
+                return a + b
+        return run
+    return make
+
+
+def _matmul_grad(backward):
+    def build(lib):
+        def make():
+            gen = np.random.default_rng(0)
+            a = lib.tensor(gen.standard_normal((1024, 1024), dtype=np.float32),
+                           requires_grad=True)
+            b = lib.tensor(gen.standard_normal((1024, 1024), dtype=np.float32),
+                           requires_grad=True)
+            g = lib.ones(1024, 1024)
+
+            def run():
+                c = a @ b
+                if backward:
+                    c.backward(g)
+                    a.grad = b.grad = None
+            return run
+        return make
+    return build
 
 
 def _set_threads(n):
@@ -242,6 +305,9 @@ def _measure(case, threads, repeats, clock):
     timer = _cpu_median_ns if clock == "cpu" else _wall_median_ns
     result = {}
     for library in ("ember", "numpy", "torch"):
+        if getattr(case, library) is None:
+            result[library] = None
+            continue
         fn = getattr(case, library)()
         gc.collect()
         gc.disable()
@@ -254,6 +320,8 @@ def _measure(case, threads, repeats, clock):
 
 
 def _fmt_time(ns):
+    if ns is None:
+        return "--"
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
         if ns >= scale:
             return f"{ns / scale:.3g} {unit}"
@@ -261,7 +329,7 @@ def _fmt_time(ns):
 
 
 def _fmt_ratio(numerator, denominator):
-    return f"{numerator / denominator:.2f}x"
+    return "--" if numerator is None else f"{numerator / denominator:.2f}x"
 
 
 HEADER = (f"{'case':<32}{'threads':>8}{'clock':>7}{'ember':>11}{'numpy':>11}{'torch':>11}"

@@ -3,6 +3,8 @@
 # to the recorder that ember.autograd installed, which runs the op with grad mode
 # off (so the entry takes its plain path) and records a graph node.
 
+from cpython.pycapsule cimport PyCapsule_GetPointer
+
 cdef extern from *:
     """
     /* grad mode is per thread, as PyTorch's: every new thread starts with it on */
@@ -10,14 +12,23 @@ cdef extern from *:
     """
     int em_grad_mode
 
-# recorder(op_number, args, out, inplace) for elementwise ops, and
-# recorder(name, fn, args, kwargs) for every other differentiable op
-cdef object _ew_recorder = None
+# the elementwise recorder is a C function (every recorded a + b goes through it); the
+# recorder of every other op is a Python callable: recorder(name, fn, args, kwargs)
+ctypedef object (*ew_recorder_fn)(int op, list args, object out, bint inplace)
+cdef ew_recorder_fn _ew_recorder = NULL
 cdef object _op_recorder = None
 
 
 cdef bint grad_enabled() noexcept:
     return em_grad_mode
+
+
+cdef bint set_grad_mode(bint mode) noexcept:
+    """Set this thread's grad mode; return the previous one (for C callers)."""
+    global em_grad_mode
+    cdef bint previous = em_grad_mode
+    em_grad_mode = mode
+    return previous
 
 
 cdef object record_op(str name, object fn, tuple args, dict kwargs):
@@ -39,9 +50,10 @@ def _set_grad_enabled(bint mode):
     return previous
 
 
-def _set_recorders(ew_recorder, op_recorder):
+def _set_recorders(ew_recorder_capsule, op_recorder):
+    """Install autograd's recorders (the elementwise one as a PyCapsule of a C function)."""
     global _ew_recorder, _op_recorder
-    _ew_recorder = ew_recorder
+    _ew_recorder = <ew_recorder_fn>PyCapsule_GetPointer(ew_recorder_capsule, NULL)
     _op_recorder = op_recorder
 
 

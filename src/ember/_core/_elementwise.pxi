@@ -816,7 +816,7 @@ cdef object ew_inplace(int op, Tensor self, object other):
 
 
 cdef object dispatch_ew(int op, list args, Tensor out, bint inplace):
-    if em_grad_mode and _ew_recorder is not None:
+    if em_grad_mode and _ew_recorder != NULL:
         for a in args:
             if isinstance(a, Tensor) and (<Tensor>a)._requires_grad:
                 return _ew_recorder(op, args, out, inplace)

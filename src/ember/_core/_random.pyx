@@ -27,6 +27,7 @@ from ember._core._dtype cimport (
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
 )
 from ember._core._tensor cimport (
+    grad_enabled, record_op,
     Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU,
 )
 from ember._core._dtype import promote_types

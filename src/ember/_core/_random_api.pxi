@@ -432,6 +432,8 @@ def uniform_(Tensor self, *args, generator=None, **kwargs):
     Tensor
         ``self``.
     """
+    if grad_enabled() and self._requires_grad:
+        return record_op("uniform_", uniform_, (self,) + args, dict(kwargs, generator=generator))
     lo, hi = _bind("uniform_", args, kwargs, ("from", "to"), [0.0, 1.0])
     _check_writable_target(self)
     return _uniform_into(self, _real(lo, "from"), _real(hi, "to"),
@@ -454,6 +456,8 @@ def normal_(Tensor self, *args, generator=None, **kwargs):
     Tensor
         ``self``.
     """
+    if grad_enabled() and self._requires_grad:
+        return record_op("normal_", normal_, (self,) + args, dict(kwargs, generator=generator))
     mean, std = _bind("normal_", args, kwargs, ("mean", "std"), [0.0, 1.0])
     _check_writable_target(self)
     return _normal_into(self, _real(mean, "mean"), _real(std, "std"),
@@ -478,6 +482,8 @@ def random_(Tensor self, *args, generator=None, **kwargs):
     Tensor
         ``self``.
     """
+    if grad_enabled() and self._requires_grad:
+        return record_op("random_", random_, (self,) + args, dict(kwargs, generator=generator))
     if len(args) == 1 and not kwargs:
         args = (0, args[0])
     lo, hi = _bind("random_", args, kwargs, ("from", "to"), [0, None])
@@ -505,6 +511,8 @@ def bernoulli_(Tensor self, p=0.5, *, generator=None):
     Tensor
         ``self``.
     """
+    if grad_enabled() and self._requires_grad:
+        return record_op("bernoulli_", bernoulli_, (self, p), {"generator": generator})
     _check_writable_target(self)
     gen = _generator_for(generator, self._storage.device)
     if isinstance(p, Tensor) and (<Tensor>p)._ndim > 0:
@@ -526,6 +534,8 @@ def exponential_(Tensor self, lambd=1.0, *, generator=None):
     Tensor
         ``self``.
     """
+    if grad_enabled() and self._requires_grad:
+        return record_op("exponential_", exponential_, (self, lambd), {"generator": generator})
     _check_writable_target(self)
     return _exponential_into(self, _real(lambd, "lambd"),
                              _generator_for(generator, self._storage.device))

@@ -95,5 +95,6 @@ cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint re
 
 # autograd plumbing (see _autograd_hooks.pxi)
 cdef bint grad_enabled() noexcept
+cdef bint set_grad_mode(bint mode) noexcept
 cdef object record_op(str name, object fn, tuple args, dict kwargs)
 cdef object ew_forward(int op, list args, object out, bint inplace)

@@ -225,13 +225,36 @@ cdef class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if value is not None and not isinstance(value, Tensor):
-            raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+        cdef Tensor g
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            g = <Tensor>value
+            if g is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            if g._dtype != self._dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if g._storage.device != self._storage.device:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if _shape_tuple(g) != _shape_tuple(self):
+                raise RuntimeError("assigned grad has data of a different size")
         self._grad = value
 
     @grad.deleter
     def grad(self):
         self._grad = None
+
+    @property
+    def data(self):
+        """The same data outside the autograd graph (what :meth:`detach` returns);
+        assigning a tensor replaces this tensor's data, keeping its autograd identity."""
+        return make_view(self, self._ndim, self._shape, self._strides, self._offset)
+
+    @data.setter
+    def data(self, value):
+        cdef Tensor src = <Tensor?>value
+        _init_from(self, src)
 
     @property
     def grad_fn(self):

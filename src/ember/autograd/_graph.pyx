@@ -8,9 +8,11 @@ The backward formulas themselves are Python written with ember ops (see
 """
 cimport cython
 from cpython.ref cimport Py_REFCNT
+from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
 
-from ember._core._tensor cimport Tensor, grad_enabled, make_view, ew_forward
-from ember._core._tensor import _set_grad_enabled, _set_recorders
+from ember._core._tensor cimport Tensor, Storage, grad_enabled, set_grad_mode, make_view, ew_forward
+from ember._core._tensor import _set_recorders
+from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category
 
 import weakref
@@ -34,7 +36,8 @@ cdef class AutogradMeta:
     """Per-tensor autograd state that most tensors never need."""
     cdef public int output_nr          # which output of its grad_fn the tensor is
     cdef public list hooks             # tensor hooks of a leaf
-    cdef public object accumulator     # weakref to the leaf's AccumulateGrad
+    cdef public object accumulator     # the leaf's AccumulateGrad
+    cdef tuple edge                    # (accumulator, 0)
     cdef public Tensor base            # for differentiable views: the tensor viewed
     cdef public bint retains_grad
 
@@ -81,7 +84,7 @@ cdef class Node:
     its inputs.  ``next_functions`` holds, per input, the node that produced it and
     which of that node's outputs it was."""
     cdef readonly tuple next_functions
-    cdef public object metadata
+    cdef dict _metadata
     cdef Py_ssize_t _seq
     cdef int _num_outputs
     cdef tuple _conform           # per edge: None, or (shape, dtype) the gradient must take
@@ -92,6 +95,10 @@ cdef class Node:
     cdef public object _forward_trace
     cdef bint _released
     cdef object __weakref__
+    # the engine's bookkeeping while a backward run owns the node
+    cdef Py_ssize_t _run
+    cdef Py_ssize_t _deps
+    cdef list _buffer
 
     def __cinit__(self):
         global _sequence
@@ -105,8 +112,9 @@ cdef class Node:
     cdef tuple apply(self, tuple grads):
         raise NotImplementedError
 
-    cdef void release(self):
-        self._released = True
+    cdef int release(self) except -1:
+        """Free what was saved for backward (retain_graph=False); using it again raises."""
+        return 0
 
     cdef int check_alive(self) except -1:
         if self._released:
@@ -121,6 +129,13 @@ cdef class Node:
     def name(self):
         """The node's name, e.g. ``'MulBackward0'``."""
         return type(self).__name__
+
+    @property
+    def metadata(self):
+        """A dict for the user's own annotations of this node."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def __call__(self, *grads):
         return self.apply(grads)
@@ -162,36 +177,58 @@ cdef class Node:
 
 @cython.final
 cdef class AccumulateGrad(Node):
-    """The sink of a leaf tensor: adds the gradient that reaches it into ``.grad``."""
-    cdef readonly Tensor variable
+    """The sink of a leaf tensor: adds the gradient that reaches it into ``.grad``.
+
+    The leaf owns its AccumulateGrad (so recording an op on a leaf allocates nothing for
+    it); the node refers back to the leaf weakly, so that the two form no cycle."""
+    cdef object _variable_ref
 
     def __cinit__(self):
         self._seq = 1 << 62     # run as soon as ready, as PyTorch does
 
+    cdef inline Tensor leaf(self):
+        obj = <object>PyWeakref_GetObject(self._variable_ref)
+        return None if obj is None else <Tensor>obj
+
+    @property
+    def variable(self):
+        """The leaf tensor (None once it no longer exists)."""
+        return self.leaf()
+
     cdef tuple apply(self, tuple grads):
-        accumulate_grad(self.variable, <Tensor>grads[0], grad_enabled(), None)
+        cdef Tensor var = self.leaf()
+        if var is not None:
+            accumulate_grad(var, <Tensor>grads[0], grad_enabled(), None)
         return ()
 
 
 cdef AccumulateGrad accumulator_of(Tensor leaf):
+    return <AccumulateGrad>leaf_edge(leaf)[0]
+
+
+cdef tuple leaf_edge(Tensor leaf):
+    """The edge ``(AccumulateGrad, 0)`` of a leaf, made once and kept by the leaf."""
     cdef AutogradMeta m = meta_of(leaf, True)
-    cdef AccumulateGrad acc = None
-    if m.accumulator is not None:
-        acc = m.accumulator()
-    if acc is None:
+    cdef AccumulateGrad acc
+    if m.edge is None:
         acc = AccumulateGrad.__new__(AccumulateGrad)
-        acc.variable = leaf
-        m.accumulator = weakref.ref(acc)
-    return acc
+        acc._variable_ref = PyWeakref_NewRef(leaf, None)
+        m.accumulator = acc
+        m.edge = (acc, 0)
+    return m.edge
 
 
 cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_storages) except -1:
     """PyTorch's rule: the first gradient is stolen when nothing else can see it (else
     cloned); later ones are added in place, or out of place when building a graph."""
     cdef Tensor old = var._grad
+    cdef Storage storage = g._storage
     if old is None:
-        if (not create_graph and Py_REFCNT(g._storage) == 1
-                and not (root_storages and g._storage in root_storages)
+        # stealable: referenced only by the engine's gradient tuple and this call's argument,
+        # the only tensor on its storage (besides the local above), not the caller's own
+        # gradient, and dense
+        if (not create_graph and Py_REFCNT(g) <= 2 and Py_REFCNT(storage) <= 2
+                and not (root_storages and storage in root_storages)
                 and g.is_contig() and not g._requires_grad):
             var._grad = g if g._autograd_meta is None else g.detach()
         else:
@@ -207,7 +244,7 @@ cdef inline tuple gradient_edge(Tensor t):
     if t._grad_fn is not None:
         return (t._grad_fn, output_nr_of(t))
     if t._requires_grad:
-        return (accumulator_of(t), 0)
+        return leaf_edge(t)
     return (None, 0)
 
 
@@ -328,7 +365,8 @@ cdef object conform(object g, object spec):
 
 # ---------------------------------------------------------------- elementwise nodes
 
-cdef dict _EW_SPECS = {}    # op number -> EwSpec, or None for ops without a gradient
+cdef list _EW_SPECS = []     # per op number: EwSpec, None (no gradient) or _UNLOADED
+cdef object _UNLOADED = object()
 
 
 @cython.final
@@ -336,68 +374,83 @@ cdef class EwSpec:
     """The derivative of one elementwise op: one formula per input."""
     cdef str node_name
     cdef tuple formulas     # per input: callable(grad, *inputs, result) or None
-    cdef tuple uses_input   # per input position: whether any formula reads it
-    cdef bint uses_result
+    cdef tuple reads        # per formula: per input, whether the formula reads it
+    cdef tuple reads_result # per formula: whether it reads the op's result
 
 
-cdef EwSpec ew_spec(int op):
-    cdef EwSpec spec
-    try:
-        return _EW_SPECS[op]
-    except KeyError:
-        pass
+cdef inline EwSpec ew_spec(int op):
+    if op < len(_EW_SPECS):
+        spec = _EW_SPECS[op]
+        if spec is not _UNLOADED:
+            return <EwSpec>spec
+    return _load_ew_spec(op)
+
+
+cdef EwSpec _load_ew_spec(int op):
+    cdef EwSpec spec = None
     entry = ELEMENTWISE.get(op)
-    spec = None
     if entry is not None:
         spec = EwSpec.__new__(EwSpec)
-        spec.node_name, formulas, uses_input, spec.uses_result = entry
-        spec.formulas = tuple(formulas)
-        spec.uses_input = tuple(uses_input)
+        spec.node_name = entry[0]
+        spec.formulas = tuple(entry[1])
+        spec.reads = tuple([tuple(r) for r in entry[2]])
+        spec.reads_result = tuple(entry[3])
+    while len(_EW_SPECS) <= op:
+        _EW_SPECS.append(_UNLOADED)
     _EW_SPECS[op] = spec
     return spec
 
 
 @cython.final
+@cython.freelist(256)
 cdef class EwBackward(Node):
     cdef EwSpec spec
-    cdef list args           # inputs: SavedTensor, a number, or None when not needed
+    cdef list args           # inputs: SavedTensor, a number, or None when not read; None if none
     cdef object result       # SavedTensor or None
-    cdef tuple edge_of_arg   # per input position: edge index or -1
+    cdef int nargs
+    cdef int edge_of[3]      # per input position: edge index or -1
 
     def name(self):
         return self.spec.node_name
 
     cdef tuple apply(self, tuple grads):
-        cdef object g = grads[0]
-        cdef int k, n = len(self.args)
-        cdef list call = [g]
-        cdef list out = [None] * len(self.next_functions)
+        cdef object g = grads[0], x0 = None, x1 = None, x2 = None, r = None
+        cdef int k, e
+        cdef list out
         self.check_alive()
-        for k in range(n):
-            call.append(unpack(self.args[k], self))
-        call.append(unpack(self.result, self) if self.result is not None else None)
-        for k in range(n):
-            e = self.edge_of_arg[k]
+        if self.args is not None:
+            x0 = unpack(self.args[0], self)
+            if self.nargs > 1:
+                x1 = unpack(self.args[1], self)
+            if self.nargs > 2:
+                x2 = unpack(self.args[2], self)
+        if self.result is not None:
+            r = unpack(self.result, self)
+        out = [None] * len(self.next_functions)
+        for k in range(self.nargs):
+            e = self.edge_of[k]
             if e >= 0:
-                out[e] = self.spec.formulas[k](*call)
+                f = self.spec.formulas[k]
+                if self.nargs == 1:
+                    out[e] = f(g, x0, r)
+                elif self.nargs == 2:
+                    out[e] = f(g, x0, x1, r)
+                else:
+                    out[e] = f(g, x0, x1, x2, r)
         return tuple(out)
 
-    cdef void release(self):
-        self._released = True
-        self.args = None
-        self.result = None
-
-    @property
-    def _saved_self(self):
-        return unpack(self.args[0], self)
-
-
-cdef object _check_out_and_leaf(str name, object out, bint inplace, object target):
-    if out is not None:
-        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-    if inplace:
-        check_inplace(<Tensor>target)
+    cdef int release(self) except -1:
+        # drop the saved tensors (numbers stay: the formulas need them again)
+        cdef int k
+        if self.args is not None:
+            for k in range(self.nargs):
+                if type(self.args[k]) is SavedTensor:
+                    self.args[k] = None
+                    self._released = True
+        if self.result is not None:
+            self.result = None
+            self._released = True
+        return 0
 
 
 cdef int check_inplace(Tensor t) except -1:
@@ -412,68 +465,99 @@ cdef int check_inplace(Tensor t) except -1:
     return 0
 
 
-def record_elementwise(int op, list args, out, bint inplace):
+cdef object record_elementwise(int op, list args, object out, bint inplace):
     """The elementwise recorder: run the kernel, then link a node when grads can flow."""
     cdef EwSpec spec = ew_spec(op)
-    cdef Tensor t, result, target = None
+    cdef Tensor t, result
     cdef EwBackward node
-    cdef int k, n = len(args), nedges = 0
-    cdef list saved, edges, conforms, edge_of
-    cdef bint any_conform = False
+    cdef int k, j, n = len(args), nedges = 0
+    cdef int edge_of[3]
+    cdef list saved = None
+    cdef tuple reads
+    cdef object a, c, conforms = None
+    cdef bint need_result = False, previous
     if spec is None:
         # not differentiable (comparisons, integer ops): plain kernel, no graph
         return _run_ew_plain(op, args, out, inplace)
+    if out is not None:
+        _refuse_out(spec.node_name)
     if inplace:
-        target = <Tensor>args[0]
-    _check_out_and_leaf(spec.node_name[:-9].lower(), out, inplace, target)
-    # save inputs before the kernel runs: an in-place op bumps its target's version
-    saved = [None] * n
-    edges = []
-    edge_of = [-1] * n
+        check_inplace(<Tensor>args[0])
     for k in range(n):
         a = args[k]
-        if isinstance(a, Tensor):
-            t = <Tensor>a
-            if spec.uses_input[k]:
-                saved[k] = save_input(t)
-            if t._requires_grad and spec.formulas[k] is not None:
-                edge_of[k] = nedges
-                nedges += 1
-                edges.append(gradient_edge(t))
-        elif spec.uses_input[k]:
-            saved[k] = a
-    previous = _set_grad_enabled(False)
+        edge_of[k] = -1
+        if isinstance(a, Tensor) and (<Tensor>a)._requires_grad and spec.formulas[k] is not None:
+            edge_of[k] = nedges
+            nedges += 1
+    if nedges == 0:
+        return _run_ew_plain(op, args, out, inplace)
+    # save what the formulas of the inputs that need a gradient read, before the kernel
+    # runs (an in-place op changes its target: its old value is kept as a copy, as PyTorch)
+    for k in range(n):
+        if edge_of[k] < 0:
+            continue
+        reads = <tuple>spec.reads[k]
+        for j in range(n):
+            if reads[j]:
+                if saved is None:
+                    saved = [None] * n
+                if saved[j] is None:
+                    a = args[j]
+                    if isinstance(a, Tensor):
+                        # the copy is recorded (clone is differentiable): the old value
+                        # stays linked to the graph for double backward
+                        saved[j] = save_input((<Tensor>a).clone() if inplace and j == 0
+                                              else <Tensor>a)
+                    else:
+                        saved[j] = a
+        if spec.reads_result[k]:
+            need_result = True
+    node = EwBackward.__new__(EwBackward)
+    if nedges == 1:
+        for k in range(n):
+            if edge_of[k] >= 0:
+                node.next_functions = (gradient_edge(<Tensor>args[k]),)
+    else:
+        node.next_functions = tuple([gradient_edge(<Tensor>args[k]) for k in range(n)
+                                     if edge_of[k] >= 0])
+    previous = set_grad_mode(False)
     try:
         result = <Tensor>ew_forward(op, args, out, inplace)
     finally:
-        _set_grad_enabled(previous)
-    if em_category[result._dtype] < 2 or nedges == 0:
+        set_grad_mode(previous)
+    if em_category[result._dtype] < 2:
         return result
-    node = EwBackward.__new__(EwBackward)
     node.spec = spec
     node.args = saved
-    node.edge_of_arg = tuple(edge_of)
-    node.next_functions = tuple(edges)
-    conforms = [None] * nedges
+    node.nargs = n
+    for k in range(n):
+        node.edge_of[k] = edge_of[k]
     for k in range(n):
         if edge_of[k] >= 0:
             c = conform_spec(<Tensor>args[k], result)
             if c is not None:
+                if conforms is None:
+                    conforms = [None] * nedges
                 conforms[edge_of[k]] = c
-                any_conform = True
-    node._conform = tuple(conforms) if any_conform else None
-    if spec.uses_result:
+    node._conform = tuple(conforms) if conforms is not None else None
+    if need_result:
         node.result = save_output(result, 0)
     set_history(result, node, 0, inplace)
     return result
 
 
+cdef int _refuse_out(str node_name) except -1:
+    name = node_name[:-len("Backward0")].lower() if node_name.endswith("Backward0") else node_name
+    raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                       "differentiation, but one of the arguments requires grad.")
+
+
 cdef object _run_ew_plain(int op, list args, out, bint inplace):
-    previous = _set_grad_enabled(False)
+    previous = set_grad_mode(False)
     try:
         return ew_forward(op, args, out, inplace)
     finally:
-        _set_grad_enabled(previous)
+        set_grad_mode(previous)
 
 
 cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1:
@@ -649,11 +733,23 @@ cdef class OpBackward(Node):
                 picked.append(flat[k] if k < len(flat) else None)
         return tuple(picked)
 
-    cdef void release(self):
-        self._released = True
-        self.args = None
-        self.kwargs = None
-        self.result = None
+    cdef int release(self) except -1:
+        self.args = tuple([_drop_saved(a, self) for a in self.args])
+        if self.kwargs:
+            self.kwargs = {key: _drop_saved(v, self) for key, v in self.kwargs.items()}
+        if self.result is not None:
+            self.result = None
+            self._released = True
+        return 0
+
+
+cdef object _drop_saved(object a, Node node):
+    if type(a) is SavedTensor:
+        node._released = True
+        return None
+    if type(a) is list or type(a) is tuple:
+        return type(a)([_drop_saved(x, node) for x in a])
+    return a
 
 
 cdef object _zeros_for(object g, object meta):
@@ -709,13 +805,16 @@ def record_op(str name, fn, tuple args, dict kwargs):
     if spec.inplace:
         check_inplace(<Tensor>args[0])
     saved_args = tuple([_save_arg(a, spec.save_inputs, tensors) for a in args])
+    if spec.inplace and spec.save_inputs:
+        # the formula may read the target's old value: keep a copy (the op overwrites it)
+        saved_args = (save_input((<Tensor>args[0]).clone()),) + saved_args[1:]
     saved_kwargs = {key: _save_arg(v, spec.save_inputs, tensors) for key, v in kwargs.items()} \
         if kwargs else None
-    previous = _set_grad_enabled(False)
+    previous = set_grad_mode(False)
     try:
         result = fn(*args, **kwargs) if kwargs else fn(*args)
     finally:
-        _set_grad_enabled(previous)
+        set_grad_mode(previous)
     if isinstance(result, Tensor):
         outs = [result]
     elif isinstance(result, (tuple, list)):
@@ -789,23 +888,22 @@ cdef class CopySlices(Node):
         return "CopySlices"
 
     cdef tuple apply(self, tuple grads):
-        from ember import empty_strided
+        # the base's gradient, with the view's region replaced by the gradient the op's
+        # node gives the view's old value (written with differentiable ops)
+        from ember.ops.views import restride
         g = grads[0]
-        shape, strides, offset = self.base_geometry
-        result = empty_strided(shape, strides, dtype=g.dtype)
-        result.copy_(g)
-        vshape, vstrides, voffset = self.view_geometry
-        region = result.as_strided(vshape, vstrides, voffset - offset)
-        res = self.fn.apply((region.clone(),))
+        region = restride(g, self.base_geometry, self.view_geometry)
+        res = self.fn.apply((region,))
+        result = g - restride(region, self.view_geometry, self.base_geometry)
         if res and res[0] is not None:
-            region.copy_(conform_if(res[0], self.fn._conform, 0))
-        else:
-            region.zero_()
+            result = result + restride(conform_if(res[0], self.fn._conform, 0),
+                                       self.view_geometry, self.base_geometry)
         return (result,) + tuple(res[1:])
 
-    cdef void release(self):
-        self._released = True
+    cdef int release(self) except -1:
         self.fn.release()
+        self._released = self.fn._released
+        return 0
 
 
 cdef object conform_if(object g, tuple conforms, int k):
@@ -825,12 +923,8 @@ cdef class AsStridedViewBackward(Node):
         return "AsStridedBackward0"
 
     cdef tuple apply(self, tuple grads):
-        from ember import zeros
-        g = grads[0]
-        shape, strides, offset = self.base_geometry
-        vshape, vstrides, voffset = self.view_geometry
-        from ember.autograd._formulas import as_strided_scatter
-        return (as_strided_scatter(g, shape, strides, offset, vshape, vstrides, voffset),)
+        from ember.ops.views import restride
+        return (restride(grads[0], self.view_geometry, self.base_geometry),)
 
 
 cdef tuple geometry(Tensor t):
@@ -888,10 +982,10 @@ cdef class PyFunctionNode(Node):
                 picked.append(out[k] if k < len(out) else None)
         return tuple(picked)
 
-    cdef void release(self):
-        self._released = True
-        if self.ctx is not None:
-            self.ctx._release()
+    cdef int release(self) except -1:
+        if self.ctx is not None and self.ctx._release():
+            self._released = True
+        return 0
 
 
 def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differentiable,
@@ -995,6 +1089,81 @@ cdef object _check_nan(Node node, tuple outs):
             _report_nan(node, k)
 
 
+# The engine keeps its per-run bookkeeping (dependency count, gradient buffer) in the
+# nodes themselves, claimed for the run: dictionaries cost more than the nodes' own work.
+# A node that another run (another thread's backward through a shared leaf) has claimed
+# keeps its state for this run in a dictionary instead.
+cdef Py_ssize_t _run_counter = 0
+cdef set _active_runs = set()
+
+
+@cython.final
+cdef class _Run:
+    cdef Py_ssize_t id
+    cdef list claimed
+    cdef dict foreign        # node -> [dependency count, buffer]
+
+    cdef bint visit(self, Node node):
+        """Claim ``node`` for this run; False when it was already visited."""
+        if node._run == self.id:
+            return False
+        if node._run != 0 and node._run in _active_runs:
+            if self.foreign is None:
+                self.foreign = {}
+            if node in self.foreign:
+                return False
+            self.foreign[node] = [0, None]
+            return True
+        node._run = self.id
+        node._deps = 0
+        node._buffer = None
+        self.claimed.append(node)
+        return True
+
+    cdef inline Py_ssize_t add_deps(self, Node node, Py_ssize_t delta):
+        cdef list state
+        if node._run == self.id:
+            node._deps += delta
+            return node._deps
+        state = <list>self.foreign[node]
+        state[0] = <Py_ssize_t>state[0] + delta
+        return state[0]
+
+    cdef inline list buffer(self, Node node, bint create):
+        cdef list state
+        if node._run == self.id:
+            if node._buffer is None and create:
+                node._buffer = [None] * node._num_outputs
+            return node._buffer
+        state = <list>self.foreign[node]
+        if state[1] is None and create:
+            state[1] = [None] * node._num_outputs
+        return state[1]
+
+    cdef inline list take_buffer(self, Node node):
+        cdef list buf, state
+        if node._run == self.id:
+            buf = node._buffer
+            node._buffer = None
+            return buf
+        state = <list>self.foreign[node]
+        buf = state[1]
+        state[1] = None
+        return buf
+
+    cdef void finish(self) noexcept:
+        cdef Node node
+        for obj in self.claimed:
+            node = <Node>obj
+            node._run = 0
+            node._buffer = None
+        _active_runs.discard(self.id)
+
+
+cdef inline void _add_to_buffer(list buf, int nr, object g):
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
 def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create_graph,
                  tuple inputs, bint accumulate, bint allow_unused):
     """Run the graph behind ``outputs`` backward from ``grad_outputs``.
@@ -1002,19 +1171,24 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
     ``accumulate``: add into the ``.grad`` of leaves (``Tensor.backward``), restricted to
     ``inputs`` when given; else return the gradients of ``inputs`` (``autograd.grad``).
     """
-    cdef dict deps = {}, buffers = {}, capture = {}
-    cdef set needed = None, root_storages = set()
-    cdef list stack = [], ready = [], captured
+    global _run_counter
+    cdef dict capture = None
+    cdef set needed = None, root_storages = None
+    cdef list stack = [], ready = [], captured, roots = [], buf
     cdef Node node, nxt
     cdef Tensor t
-    cdef tuple edge, grads, outs, conforms
-    cdef int k, nr, n_out
-    cdef object g
-    cdef bint check_nan = _anomaly_check_nan
-    previous = _set_grad_enabled(create_graph)
+    cdef tuple edge, grads, outs, conforms, nexts
+    cdef Py_ssize_t k, nr, n_next
+    cdef object g, nxt_obj
+    cdef bint check_nan = _anomaly_check_nan, all_none
+    cdef _Run run = _Run.__new__(_Run)
+    _run_counter += 1
+    run.id = _run_counter
+    run.claimed = []
+    _active_runs.add(run.id)
+    previous = set_grad_mode(create_graph)
     try:
         # roots: each output's edge gets its gradient
-        roots = []
         for k in range(len(outputs)):
             t = <Tensor>outputs[k]
             edge = gradient_edge(t)
@@ -1023,20 +1197,22 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                                    "have a grad_fn")
             roots.append(edge)
             if grad_outputs[k] is not None:
+                if root_storages is None:
+                    root_storages = set()
                 root_storages.add((<Tensor>grad_outputs[k])._storage)
         # what to capture: gradients reaching the inputs' edges
         captured = [None] * len(inputs)
+        if inputs:
+            capture = {}
         for k in range(len(inputs)):
             t = <Tensor>inputs[k]
             if not t._requires_grad:
-                raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
             edge = gradient_edge(t)
             capture.setdefault(edge[0], []).append((edge[1], k, t))
         # count each node's dependents (edges from nodes reachable from the roots)
-        seen = set()
         for edge in roots:
-            if edge[0] not in seen:
-                seen.add(edge[0])
+            if run.visit(<Node>edge[0]):
                 stack.append(edge[0])
         while stack:
             node = <Node>stack.pop()
@@ -1044,29 +1220,26 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                 nxt_obj = edge[0]
                 if nxt_obj is None:
                     continue
-                deps[nxt_obj] = deps.get(nxt_obj, 0) + 1
-                if nxt_obj not in seen:
-                    seen.add(nxt_obj)
-                    stack.append(nxt_obj)
+                nxt = <Node>nxt_obj
+                if run.visit(nxt):
+                    stack.append(nxt)
+                run.add_deps(nxt, 1)
         if inputs:
             needed = _needed_nodes(roots, capture)
         # seed the buffers with the root gradients
         for k in range(len(roots)):
             node = <Node>roots[k][0]
-            nr = roots[k][1]
-            buf = buffers.get(node)
-            if buf is None:
-                buf = [None] * node._num_outputs
-                buffers[node] = buf
-            buf[nr] = grad_outputs[k] if buf[nr] is None else buf[nr] + grad_outputs[k]
+            _add_to_buffer(run.buffer(node, True), roots[k][1], grad_outputs[k])
         for edge in roots:
-            if deps.get(edge[0], 0) == 0 and edge[0] not in ready:
+            if run.add_deps(<Node>edge[0], 0) == 0 and edge[0] not in ready:
                 ready.append(edge[0])
         while ready:
             node = <Node>_pop_latest(ready)
-            grads = tuple(buffers.pop(node))
-            grads = _pre_hooks(node, grads, accumulate)
-            if node in capture:
+            grads = tuple(run.take_buffer(node))
+            if (type(node) is AccumulateGrad or node._tensor_pre_hooks is not None
+                    or node._retained is not None or node._pre_hooks is not None):
+                grads = _pre_hooks(node, grads)
+            if capture is not None and node in capture:
                 for nr, k, t in capture[node]:
                     g = grads[nr]
                     captured[k] = g
@@ -1078,19 +1251,26 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
             if needed is not None and node not in needed:
                 continue
             if type(node) is AccumulateGrad:
-                if grads[0] is not None and (accumulate and (not inputs or node in capture)):
-                    accumulate_grad((<AccumulateGrad>node).variable, <Tensor>grads[0],
-                                    create_graph, root_storages)
+                t = (<AccumulateGrad>node).leaf()
+                if (grads[0] is not None and t is not None and accumulate
+                        and (not inputs or node in capture)):
+                    accumulate_grad(t, <Tensor>grads[0], create_graph, root_storages)
                 continue
-            if all([x is None for x in grads]):
-                outs = (None,) * len(node.next_functions)
+            nexts = node.next_functions
+            n_next = len(nexts)
+            all_none = True
+            for g in grads:
+                if g is not None:
+                    all_none = False
+                    break
+            if all_none:
+                outs = (None,) * n_next
             else:
                 node.check_alive()
                 outs = node.apply(grads)
-                if len(outs) != len(node.next_functions):
+                if len(outs) != n_next:
                     raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                                       f"gradients (expected {len(node.next_functions)}, got "
-                                       f"{len(outs)})")
+                                       f"gradients (expected {n_next}, got {len(outs)})")
                 if check_nan:
                     _check_nan(node, outs)
                 if node._hooks is not None:
@@ -1101,28 +1281,27 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
             if not keep_graph:
                 node.release()
             conforms = node._conform
-            for k in range(len(node.next_functions)):
-                edge = <tuple>node.next_functions[k]
+            for k in range(n_next):
+                edge = <tuple>nexts[k]
                 nxt_obj = edge[0]
                 if nxt_obj is None:
                     continue
+                nxt = <Node>nxt_obj
                 g = outs[k]
-                if g is not None and (needed is None or nxt_obj in needed):
+                if g is not None and (needed is None or nxt in needed):
                     if conforms is not None and conforms[k] is not None:
                         g = conform(g, conforms[k])
-                    buf = buffers.get(nxt_obj)
-                    if buf is None:
-                        buf = [None] * (<Node>nxt_obj)._num_outputs
-                        buffers[nxt_obj] = buf
-                    nr = edge[1]
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                remaining = deps[nxt_obj] - 1
-                deps[nxt_obj] = remaining
-                if remaining == 0:
-                    if nxt_obj in buffers:
-                        ready.append(nxt_obj)
+                    _add_to_buffer(run.buffer(nxt, True), edge[1], g)
+                if run.add_deps(nxt, -1) == 0:
+                    if run.buffer(nxt, False) is not None:
+                        ready.append(nxt)
                     else:
-                        _skip_subgraph(nxt_obj, deps, buffers, ready)
+                        _skip_subgraph(nxt, run, ready)
+            # drop this node's references to the gradients it passed on: a leaf may then
+            # take its gradient without a copy (see accumulate_grad)
+            outs = None
+            g = None
+            grads = None
         if not accumulate:
             for k in range(len(inputs)):
                 if captured[k] is None and not allow_unused:
@@ -1131,7 +1310,8 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                                        "is the desired behavior.")
         return captured
     finally:
-        _set_grad_enabled(previous)
+        set_grad_mode(previous)
+        run.finish()
 
 
 cdef object _pop_latest(list ready):
@@ -1144,31 +1324,29 @@ cdef object _pop_latest(list ready):
     return ready.pop(best)
 
 
-cdef void _skip_subgraph(object start, dict deps, dict buffers, list ready):
+cdef void _skip_subgraph(Node start, _Run run, list ready):
     """A node that received no gradient at all: its inputs get none from it either."""
     cdef list stack = [start]
-    cdef Node node
+    cdef Node node, nxt
     while stack:
         node = <Node>stack.pop()
         for edge in node.next_functions:
-            nxt = edge[0]
-            if nxt is None:
+            if edge[0] is None:
                 continue
-            remaining = deps[nxt] - 1
-            deps[nxt] = remaining
-            if remaining == 0:
-                if nxt in buffers:
+            nxt = <Node>edge[0]
+            if run.add_deps(nxt, -1) == 0:
+                if run.buffer(nxt, False) is not None:
                     ready.append(nxt)
                 else:
                     stack.append(nxt)
 
 
-cdef tuple _pre_hooks(Node node, tuple grads, bint accumulate):
+cdef tuple _pre_hooks(Node node, tuple grads):
     cdef list gl
     cdef Tensor var
     if type(node) is AccumulateGrad:
-        var = (<AccumulateGrad>node).variable
-        m = meta_of(var, False)
+        var = (<AccumulateGrad>node).leaf()
+        m = meta_of(var, False) if var is not None else None
         if m is not None and m.hooks and grads[0] is not None:
             grads = (_run_hooks(m.hooks, grads[0]),)
     elif node._tensor_pre_hooks is not None or node._retained is not None:
@@ -1226,4 +1404,4 @@ cdef set _needed_nodes(list roots, dict capture):
     return needed
 
 
-_set_recorders(record_elementwise, record_op)
+_set_recorders(PyCapsule_New(<void *>record_elementwise, NULL, NULL), record_op)

@@ -67,8 +67,12 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def _release(self):
-        self._released = True
-        self._saved = None
+        """Free the saved tensors; whether there were any."""
+        had = bool(self._saved)
+        if had:
+            self._released = True
+            self._saved = None
+        return had
 
 
 class _FunctionMeta(type):

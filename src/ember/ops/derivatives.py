@@ -17,7 +17,9 @@ the op's output (when ``save_result=True``) and ``ctx.needs_input_grad`` tells
 which tensor arguments need a gradient.
 """
 
-ELEMENTWISE = {}   # op number -> (node name, formulas per input, uses_input, uses_result)
+# op number -> (node name, formula per input, per formula: which inputs it reads,
+#              per formula: whether it reads the result)
+ELEMENTWISE = {}
 OPS = {}           # op name -> dict(formula, node_name, save_inputs, save_result, view, inplace)
 
 

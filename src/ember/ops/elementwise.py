@@ -448,14 +448,16 @@ def _register_derivatives():
         params = ", ".join(["grad", *args, "result"])
         if "grad" not in spec:
             formulas = [_not_implemented(name)] * spec["arity"]
-            used = set()
+            exprs = [""] * spec["arity"]
         else:
+            exprs = spec["grad"]
             formulas = [None if expr == "None" else
-                        eval(f"lambda {params}: {expr}", _FORMULA_NAMES)
-                        for expr in spec["grad"]]
-            used = set(re.findall(r"[A-Za-z_]\w*", " ".join(spec["grad"])))
+                        eval(f"lambda {params}: {expr}", _FORMULA_NAMES) for expr in exprs]
+        # what each formula reads: the recorder saves only what the needed formulas use
+        used = [set(re.findall(r"[A-Za-z_]\w*", expr)) for expr in exprs]
         derivatives.ELEMENTWISE[op_id(name)] = (
-            derivatives.node_name(name), formulas, [a in used for a in args], "result" in used)
+            derivatives.node_name(name), formulas,
+            [tuple(a in u for a in args) for u in used], ["result" in u for u in used])
 
 
 _register_derivatives()

@@ -225,7 +225,7 @@ def _index_backward_backward(ctx, grad, g, shape, index):
     return grad[index]
 
 
-@derivative("setitem", node="IndexPutBackward0", save_inputs=False)
+@derivative("setitem", node="IndexPutBackward0", save_inputs=False, inplace=True)
 def _setitem_backward(ctx, grad, self, index, value):
     grad_self = None
     if ctx.needs_input_grad[0]:
