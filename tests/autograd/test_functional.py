@@ -401,3 +401,17 @@ def test_products_over_ops(name):
 def test_complex_outputs_need_v():
     same_error("jacobian", lambda lib: lambda z: z * z, Z3)
     same_error("vjp", lambda lib: lambda z: (z * z).sum(), Z3)
+
+
+@pytest.mark.parametrize("name", ["jvp", "vjp", "hvp", "vhp"])
+def test_create_graph_differentiates_through_inputs_and_v(name):
+    """With create_graph=True the product is a function of the caller's inputs and v."""
+    scalar = name in ("hvp", "vhp")
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(X3.copy(), requires_grad=True)
+        v = lib.tensor(Y3.copy(), requires_grad=True)
+        fn = (lambda t: t.pow(3).sum().sin()) if scalar else (lambda t: t.exp() * t)
+        _, product = getattr(lib.autograd.functional, name)(fn, x, v, create_graph=True)
+        grads.append(tuple(g.detach() for g in lib.autograd.grad(product.sum(), (x, v))))
+    assert_same(*grads)
