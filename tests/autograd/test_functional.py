@@ -373,6 +373,7 @@ PRODUCT_OPS = {
     "log_div": (lambda lib: lambda x, y: x.log() / (y * y + 1), (POSITIVE, B)),
     "pow_tensor": (lambda lib: lambda x, y: x.pow(y.sigmoid()), (POSITIVE, B)),
     "mean_keepdim": (lambda lib: lambda x: (x * x.sin()).mean(1, keepdim=True), A),
+    "softmax": (lambda lib: lambda x, y: x.softmax(1) * y.log_softmax(0), (A, B)),
     "advanced_index": (lambda lib: lambda x: x.tanh()[lib.tensor([2, 0, 2])] * x[0], A),
     "identity": (lambda lib: lambda x: x, A),
     "complex": (lambda lib: lambda z: (z * z).exp() * z.conj(), Z3),

@@ -201,6 +201,8 @@ OPS = {
     "sum": (lambda lib, x: (x * x).sum(1), [M34]),
     "sum_all": (lambda lib, x: (x * x).sum(), [M34]),
     "mean": (lambda lib, x: (x * x).mean(0, keepdim=True), [M34]),
+    "softmax": (lambda lib, x: x.softmax(1), [M34]),
+    "log_softmax": (lambda lib, x: x.log_softmax(0), [M34]),
     "reshape": (lambda lib, x: (x * x).reshape(2, 6), [M34]),
     "transpose": (lambda lib, x: (x * x).transpose(0, 1), [M34]),
     "select": (lambda lib, x: (x * x).select(1, 2), [M34]),
