@@ -2,16 +2,25 @@
 
 The convention is PyTorch's for complex numbers: for a real loss
 ``L = Re(sum(conj(v) * y))`` the gradient of an input ``x`` is
-``dL/dRe(x) + 1j * dL/dIm(x)``, and ``y.backward(v)`` computes it.
+``dL/dRe(x) + 1j * dL/dIm(x)``, and ``y.backward(v)`` computes it.  Seen as a
+real map from ``(Re x, Im x)`` to ``(Re y, Im y)`` with real Jacobian ``J``,
+that gradient is ``J^T (Re v, Im v)``; every check below compares such
+products with central differences of ``func``.
 """
 import warnings
 
 import numpy as np
 
-from ember._core._tensor import Tensor, zeros_like
+from ember._core._tensor import Tensor, tensor, zeros_like
 from ember.autograd.engine import grad as _grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+_NONDET_MSG = ("Backward is not reentrant, i.e., running backward with same input and "
+               "grad_output multiple times gives different values, although analytical "
+               "gradient matches numerical gradient. The tolerance for nondeterminism was "
+               "{tol}. If the backward relies on non-deterministic operations, pass "
+               "nondet_tol=<tol>.")
 
 
 class GradcheckError(RuntimeError):
@@ -31,37 +40,200 @@ def _outputs(func, inputs):
     return [o for o in out if _differentiable(o)]
 
 
-def _numerical_jacobians(func, inputs, wrt, outputs, eps):
-    """Per differentiable input, a list over its elements of the central-difference change
-    of every output (complex arrays), for the real and, if complex, imaginary direction."""
+def _as_complex(t):
+    return np.array(t.detach(), dtype=np.complex128)
+
+
+def _check_inputs(inputs):
+    """The indices of the inputs to check; warn about low precision, refuse overlap."""
+    wrt = []
+    for idx, inp in enumerate(inputs):
+        if not (isinstance(inp, Tensor) and inp.requires_grad):
+            continue
+        if inp.dtype.itemsize < (16 if inp.is_complex() else 8):
+            warnings.warn(f"Input #{idx} requires gradient and is not a double precision "
+                          "floating point or complex. This check will likely fail if all the "
+                          "inputs are not of double precision floating point or complex. ",
+                          stacklevel=3)
+        if not all(st != 0 or sz <= 1 for st, sz in zip(inp.stride(), inp.shape)):
+            raise RuntimeError(f"The {idx}th input has a dimension with stride 0. gradcheck "
+                               "only supports inputs that are non-overlapping to be able to "
+                               "compute the numerical gradients correctly. You should call "
+                               ".contiguous on the input before passing it to gradcheck.")
+        wrt.append(idx)
+    if not wrt:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")
+    return wrt
+
+
+def _central_difference(func, inputs, x, index, direction, eps):
+    """``(f(x + eps d) - f(x - eps d)) / (2 eps)`` for every output (complex arrays), where
+    ``d`` is ``direction`` at ``index`` of ``x`` (an element, or ``...`` with an array)."""
+    flat = np.asarray(x.detach())                    # shares memory: perturb in place
+    original = flat[index].copy()
+    flat[index] = original + eps * direction
+    plus = [_as_complex(o) for o in _outputs(func, inputs)]
+    flat[index] = original - eps * direction
+    minus = [_as_complex(o) for o in _outputs(func, inputs)]
+    flat[index] = original
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+
+
+def _numerical_jacobians(func, inputs, wrt, eps):
+    """Per checked input, per output, the central-difference Jacobian as a complex array
+    of shape (directions, input elements, output elements): the real direction and, for
+    a complex input, the imaginary one."""
     result = []
     for i in wrt:
         x = inputs[i]
-        flat = np.asarray(x.detach())                # shares memory: perturb in place
-        directions = (1.0, 1j) if x.is_complex() else (1.0,)
-        columns = []
-        for index in np.ndindex(*flat.shape):
-            per_direction = []
-            for d in directions:
-                original = flat[index]
-                flat[index] = original + eps * d
-                plus = [np.array(o.detach(), dtype=np.complex128) for o in _outputs(func, inputs)]
-                flat[index] = original - eps * d
-                minus = [np.array(o.detach(), dtype=np.complex128) for o in _outputs(func, inputs)]
-                flat[index] = original
-                per_direction.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-            columns.append(per_direction)
-        result.append(columns)
+        columns = [[_central_difference(func, inputs, x, index, d, eps)
+                    for d in ((1.0, 1j) if x.is_complex() else (1.0,))]
+                   for index in np.ndindex(*x.shape)]
+        n_dirs = 2 if x.is_complex() else 1
+        per_output = []
+        for k, out in enumerate(_outputs(func, inputs)):
+            jac = np.zeros((n_dirs, x.numel(), out.numel()), np.complex128)
+            for j, column in enumerate(columns):
+                for d, changes in enumerate(column):
+                    jac[d, j] = changes[k].ravel()
+            per_output.append(jac)
+        result.append(per_output)
     return result
 
 
-def _analytical_rows(outputs, inputs, wrt, k, index, component):
-    """The gradient of ``Re(conj(component) * outputs[k][index])`` for each input in wrt."""
-    v = zeros_like(outputs[k])
-    np.asarray(v)[index] = component
-    grads = _grad([outputs[k]], [inputs[i] for i in wrt], grad_outputs=[v],
+def _vjp(output, wrt_inputs, v, nondet_tol, check_grad_dtypes):
+    """The gradient of ``Re(sum(conj(v) * output))`` for each input (None where unused),
+    computed twice to check that backward is deterministic."""
+    grads = [_grad([output], wrt_inputs, grad_outputs=[v], retain_graph=True,
+                   allow_unused=True) for _ in range(2)]
+    for g1, g2, x in zip(grads[0], grads[1], wrt_inputs):
+        if g1 is None:
+            continue
+        if tuple(g1.shape) != tuple(x.shape):
+            raise GradcheckError("Analytical gradient has incorrect size")
+        if check_grad_dtypes and g1.dtype != x.dtype:
+            raise GradcheckError("Gradient has dtype mismatch")
+        a1, a2 = _as_complex(g1), _as_complex(g2)
+        if a1.size and np.max(np.abs(a1 - a2)) > nondet_tol:
+            raise GradcheckError(_NONDET_MSG.format(tol=nondet_tol))
+    return [None if g is None else _as_complex(g) for g in grads[0]]
+
+
+def _mismatch(k, i, numerical, analytical, where=""):
+    return GradcheckError(f"Jacobian mismatch for output {k} with respect to input {i},\n"
+                          f"{where}numerical:{numerical}\nanalytical:{analytical}\n")
+
+
+def _slow_check(func, inputs, wrt, outputs, eps, atol, rtol, nondet_tol, check_grad_dtypes):
+    """Every element of every Jacobian, each output element's row by one backward."""
+    numerical = _numerical_jacobians(func, inputs, wrt, eps)
+    wrt_inputs = [inputs[i] for i in wrt]
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:
+            continue
+        for e, index in enumerate(np.ndindex(*out.shape)):
+            for c in ((1.0, 1j) if out.is_complex() else (1.0,)):
+                v = zeros_like(out)
+                np.asarray(v)[index] = c
+                rows = _vjp(out, wrt_inputs, v, nondet_tol, check_grad_dtypes)
+                for n, i in enumerate(wrt):
+                    jac = numerical[n][k]
+                    # the real-Jacobian entries that the gradient's real (imaginary) part
+                    # holds: d Re(conj(c) y) / d Re(x) (and / d Im(x))
+                    expected = np.real(np.conj(c) * jac[0, :, e])
+                    if len(jac) == 2:
+                        expected = expected + 1j * np.real(np.conj(c) * jac[1, :, e])
+                    got = np.zeros_like(expected) if rows[n] is None else rows[n].ravel()
+                    if not inputs[i].is_complex():
+                        expected, got = expected.real, got.real
+                    bad = np.flatnonzero(~(np.abs(got - expected) <=
+                                           atol + rtol * np.abs(expected)))
+                    if bad.size:
+                        elem = np.unravel_index(bad[0], tuple(inputs[i].shape))
+                        part = " (imaginary part)" if c == 1j else ""
+                        raise _mismatch(k, i, expected[bad[0]], got[bad[0]],
+                                        f"at output element {index}{part} and input element "
+                                        f"{tuple(int(t) for t in elem)}:\n")
+
+
+def _unit_random(rng, shape, is_complex):
+    """A random non-negative vector of unit norm (real and imaginary parts each)."""
+    def part():
+        r = rng.random(shape)
+        norm = np.linalg.norm(r)
+        return r / norm if norm else r
+    return part() + 1j * part() if is_complex else part()
+
+
+def _fast_check(func, inputs, wrt, outputs, eps, atol, rtol, nondet_tol, check_grad_dtypes):
+    """PyTorch's fast mode: for random ``u`` (per input) and ``v`` (per output), compare
+    ``v^T J u`` from one backward (``(J^T v) . u``) with one central difference along
+    ``u``; the absolute tolerance grows with ``sum(u) * sum(v)``, as an element-wise
+    tolerance would after the projection."""
+    rng = np.random.default_rng(0)                   # own generator: the user's is untouched
+    us = [_unit_random(rng, tuple(inputs[i].shape), inputs[i].is_complex()) for i in wrt]
+    diff = [k for k, o in enumerate(outputs) if o.requires_grad]
+    vs = {k: _unit_random(rng, tuple(outputs[k].shape), outputs[k].is_complex()) for k in diff}
+    wrt_inputs = [inputs[i] for i in wrt]
+    analytical = {k: _vjp(outputs[k], wrt_inputs, tensor(vs[k], dtype=outputs[k].dtype),
+                          nondet_tol, check_grad_dtypes) for k in diff}
+    for n, (i, u) in enumerate(zip(wrt, us)):
+        if not u.size:
+            continue
+        changes = _central_difference(func, inputs, inputs[i], ..., u, eps)     # J u
+        u_sum = np.sum(u.real) + np.sum(u.imag)
+        for k in diff:
+            numerical = np.real(np.sum(np.conj(vs[k]) * changes[k]))
+            g = analytical[k][n]
+            got = 0.0 if g is None else np.real(np.sum(np.conj(g) * u))
+            tol = atol * u_sum * (np.sum(vs[k].real) + np.sum(vs[k].imag))
+            if not abs(got - numerical) <= tol + rtol * abs(numerical):
+                raise _mismatch(k, i, numerical, got,
+                                "in fast mode (v^T J u for random vectors u, v; rerun with "
+                                "fast_mode=False for the element-wise comparison):\n")
+
+
+def _check_no_differentiable_outputs(func, inputs, wrt, eps, nondet_tol):
+    for per_input in _numerical_jacobians(func, inputs, wrt, eps):
+        if any(jac.size and np.max(np.abs(jac)) > nondet_tol for jac in per_input):
+            raise GradcheckError("Numerical gradient for function expected to be zero")
+
+
+def _check_backward_mul_by_grad_output(outputs, wrt_inputs):
+    """Zero output gradients must give zero input gradients."""
+    diff_outs = [o for o in outputs if o.requires_grad]
+    grads = _grad(diff_outs, wrt_inputs, grad_outputs=[zeros_like(o) for o in diff_outs],
                   retain_graph=True, allow_unused=True)
-    return [None if g is None else np.array(g.detach(), dtype=np.complex128) for g in grads]
+    for g, x in zip(grads, wrt_inputs):
+        if g is None:
+            continue
+        if tuple(g.shape) != tuple(x.shape):
+            raise GradcheckError("grad is incorrect size")
+        if g.numel() and np.any(_as_complex(g) != 0):
+            raise GradcheckError("backward not multiplied by grad_output")
+
+
+def _check_undefined_grad(outputs, wrt_inputs):
+    """Backward through one output at a time: the others' gradients are undefined (the
+    engine gives their nodes zeros) and must be accepted."""
+    diff_outs = [o for o in outputs if o.requires_grad]
+    if len(diff_outs) < 2:
+        return
+    for o in diff_outs:
+        try:
+            _grad([o], wrt_inputs, grad_outputs=[zeros_like(o)], retain_graph=True,
+                  allow_unused=True)
+        except RuntimeError as exc:
+            raise GradcheckError("Expected backward function to handle undefined output grads "
+                                 f"(outputs that receive no gradient), but it raised: {exc}")
+
+
+def _refuse_unsupported(**flags):
+    for name, value in flags.items():
+        if value:
+            raise NotImplementedError(f"{name}=True is not supported by ember (it needs forward-"
+                                      "mode AD or vmap, which ember does not have)")
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -81,19 +253,35 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         Takes the inputs, returns a Tensor or a tuple of Tensors.
     inputs : Tensor or tuple of Tensor
         The point to check at; the tensors with ``requires_grad=True`` are checked.
+        They must not overlap in memory (no stride-0 dimension, as from ``expand``).
     eps : float, default 1e-6
         Finite-difference step.
     atol, rtol : float
         An analytical value ``a`` passes when ``|a - n| <= atol + rtol * |n|``.
     raise_exception : bool, default True
         Raise :class:`GradcheckError` on a mismatch (else return False).
+    nondet_tol : float, default 0.0
+        Every gradient is computed twice; the two may differ by at most this.
     check_undefined_grad : bool, default True
-        Also check that backward accepts an output gradient of zeros.
+        Also check that backward accepts outputs that receive no gradient.
+    check_grad_dtypes : bool, default False
+        Also check that each gradient has its input's dtype.
+    fast_mode : bool, default False
+        Compare ``v^T J u`` for random vectors ``u``, ``v`` (one backward per output
+        and one finite difference per input) instead of every Jacobian entry.
+    check_batched_grad, check_batched_forward_grad, check_forward_ad : bool
+        Not supported (ember has no forward-mode AD or vmap): True raises
+        NotImplementedError.
+    check_backward_ad : bool, default True
+        Must be True (it is the only kind of check ember can make).
+    masked : bool, optional
+        Accepted for compatibility (ember has no sparse tensors).
 
     Returns
     -------
     bool
-        True when every gradient matches.
+        True when every gradient matches (False on a mismatch when
+        ``raise_exception=False``).
 
     Examples
     --------
@@ -101,60 +289,46 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
     >>> ember.autograd.gradcheck(lambda t: (t * t).sin(), (x,))
     True
+    >>> ember.autograd.gradcheck(lambda t: (t * t).sin(), (x,), fast_mode=True)
+    True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
+                             "to be True")
+    _refuse_unsupported(check_batched_grad=check_batched_grad,
+                        check_batched_forward_grad=check_batched_forward_grad,
+                        check_forward_ad=check_forward_ad)
     inputs = _as_tuple(inputs)
-    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not wrt:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
-                         "but none of the them have requires_grad=True.")
-    for i in wrt:
-        if inputs[i].dtype.itemsize < 8 and not inputs[i].is_complex() or \
-                (inputs[i].is_complex() and inputs[i].dtype.itemsize < 16):
-            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
-                          "point or complex. This check will likely fail if all the inputs are "
-                          "not of double precision floating point or complex.", stacklevel=2)
-    outputs = _outputs(func, inputs)
-    numerical = _numerical_jacobians(func, inputs, wrt, outputs, eps)
-
-    def fail(message):
+    wrt = _check_inputs(inputs)
+    wrt_inputs = [inputs[i] for i in wrt]
+    try:
+        outputs = _outputs(func, inputs)
+        if not any(o.requires_grad for o in outputs):
+            _check_no_differentiable_outputs(func, inputs, wrt, eps, nondet_tol)
+            return True
+        check = _fast_check if fast_mode else _slow_check
+        check(func, inputs, wrt, outputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        _check_backward_mul_by_grad_output(outputs, wrt_inputs)
+        if check_undefined_grad:
+            _check_undefined_grad(outputs, wrt_inputs)
+    except GradcheckError:
         if raise_exception:
-            raise GradcheckError(message)
+            raise
         return False
-
-    for k, out in enumerate(outputs):
-        components = (1.0, 1j) if out.is_complex() else (1.0,)
-        if not out.requires_grad:
-            for n, i in enumerate(wrt):
-                if any(np.any(col[d][k] != 0) for col in numerical[n] for d in range(len(col))):
-                    return fail(f"Jacobian mismatch for output {k} with respect to input {i}: "
-                                "the output does not require grad but depends on the input")
-            continue
-        for index in np.ndindex(*out.shape):
-            for c in components:
-                rows = _analytical_rows(outputs, inputs, wrt, k, index, c)
-                for n, i in enumerate(wrt):
-                    x = inputs[i]
-                    for j, elem in enumerate(np.ndindex(*x.shape)):
-                        column = numerical[n][j]
-                        expected = np.real(np.conj(c) * column[0][k][index])
-                        if x.is_complex():
-                            expected = expected + 1j * np.real(np.conj(c) * column[1][k][index])
-                        got = 0.0 if rows[n] is None else rows[n][elem]
-                        if not abs(got - expected) <= atol + rtol * abs(expected):
-                            return fail(
-                                f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                                f"at output element {index}{' (imaginary part)' if c == 1j else ''}"
-                                f" and input element {elem}:\n"
-                                f"numerical:{expected}\nanalytical:{got}\n")
-    if check_undefined_grad:
-        diff_outs = [o for o in outputs if o.requires_grad]
-        if diff_outs:
-            try:
-                _grad(diff_outs, [inputs[i] for i in wrt],
-                      grad_outputs=[zeros_like(o) for o in diff_outs], allow_unused=True)
-            except RuntimeError as exc:
-                return fail(f"Backwards with zero output gradients failed: {exc}")
     return True
+
+
+def _random_grad_output(out, rng, non_contiguous):
+    """Uniform in [-1, 1) like the output, requiring grad; every other element of a
+    larger buffer when ``non_contiguous``."""
+    shape = tuple(out.shape) + ((2,) if non_contiguous else ())
+    values = rng.uniform(-1, 1, shape)
+    if out.is_complex():
+        values = values + 1j * rng.uniform(-1, 1, shape)
+    g = tensor(values, dtype=out.dtype)
+    if non_contiguous:
+        g = g[..., 0]
+    return g.requires_grad_(True)
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -173,9 +347,17 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     func : callable
     inputs : Tensor or tuple of Tensor
     grad_outputs : Tensor or tuple of Tensor, optional
-        Gradients of the outputs; random (and requiring grad) by default.
-    eps, atol, rtol, raise_exception
+        Gradients of the outputs; random in [-1, 1) (and requiring grad) by default.
+    gen_non_contig_grad_outputs : bool, default False
+        Make the random ``grad_outputs`` non-contiguous.
+    eps, atol, rtol, raise_exception, nondet_tol, fast_mode
         As for :func:`gradcheck`.
+    check_undefined_grad, check_grad_dtypes, masked
+        As for :func:`gradcheck`.
+    check_batched_grad, check_fwd_over_rev : bool
+        Not supported: True raises NotImplementedError.
+    check_rev_over_rev : bool, default True
+        Must be True.
 
     Returns
     -------
@@ -188,14 +370,16 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     >>> ember.autograd.gradgradcheck(lambda t: t.exp() * t, (x,))
     True
     """
-    import ember
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or "
+                             "check_rev_over_rev to be True")
+    _refuse_unsupported(check_batched_grad=check_batched_grad,
+                        check_fwd_over_rev=check_fwd_over_rev)
     inputs = _as_tuple(inputs)
-    outputs = _outputs(func, inputs)
     if grad_outputs is None:
-        gen = ember.Generator().manual_seed(0)
-        grad_outputs = tuple(
-            ember.randn(tuple(o.shape), dtype=o.dtype, generator=gen).requires_grad_(True)
-            for o in outputs if o.requires_grad)
+        rng = np.random.default_rng(0)               # own generator: the user's is untouched
+        grad_outputs = tuple(_random_grad_output(o, rng, gen_non_contig_grad_outputs)
+                             for o in _outputs(func, inputs) if o.requires_grad)
     else:
         grad_outputs = _as_tuple(grad_outputs)
     n_in = len(inputs)
@@ -209,5 +393,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,
-                     rtol=rtol, raise_exception=raise_exception,
-                     check_undefined_grad=check_undefined_grad)
+                     rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode, masked=masked)
