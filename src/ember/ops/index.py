@@ -13,7 +13,7 @@ from ember._core._index import (
     index_put_, index_select, masked_fill, masked_fill_, nonzero, scatter, scatter_,
     scatter_add, scatter_add_, stack,
 )
-from ember._core._tensor import _add_method, _advanced_index_hooks, zeros
+from ember._core._tensor import Tensor, _add_method, _advanced_index_hooks, zeros
 from ember.ops.derivatives import derivative
 
 __all__ = [
@@ -128,14 +128,29 @@ def _masked_fill_backward(ctx, grad, input, mask, value):
     return grad_input, None, grad_value
 
 
-for _name, _formula in {
-    "scatter": _scatter_backward, "scatter_": _scatter_backward,
-    "scatter_add": _scatter_add_backward, "scatter_add_": _scatter_add_backward,
-    "index_put": _index_put_backward, "index_put_": _index_put_backward,
-    "masked_fill": _masked_fill_backward, "masked_fill_": _masked_fill_backward,
-}.items():
-    derivative(_name, save_inputs=False)(_formula)
-del _name, _formula
+def _scatter_node_name(input, dim, index, src=None, **kwargs):
+    return "ScatterBackward0" if src is not None and not _is_number(src) else "ScatterBackward1"
+
+
+def _masked_fill_node_name(input, mask, value):
+    return "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+
+
+def _is_number(x):
+    return isinstance(x, (bool, int, float, complex))
+
+
+for _name, _formula, _node in (
+        ("scatter", _scatter_backward, _scatter_node_name),
+        ("scatter_", _scatter_backward, _scatter_node_name),
+        ("scatter_add", _scatter_add_backward, None),
+        ("scatter_add_", _scatter_add_backward, None),
+        ("index_put", _index_put_backward, None),
+        ("index_put_", _index_put_backward, None),
+        ("masked_fill", _masked_fill_backward, _masked_fill_node_name),
+        ("masked_fill_", _masked_fill_backward, _masked_fill_node_name)):
+    derivative(_name, node=_node, save_inputs=False)(_formula)
+del _name, _formula, _node
 
 
 @derivative("index_select", save_inputs=False)

@@ -148,7 +148,13 @@ def _rows(t):
     return t.reshape(rows, t.shape[-1])
 
 
-@derivative("matmul")
+def _matmul_node_name(input, other, **kwargs):
+    """PyTorch's node for a matmul depends on the ranks (it dispatches to mm, mv, ...)."""
+    return {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
+            (1, 2): "SqueezeBackward4"}.get((input.dim(), other.dim()), "UnsafeViewBackward0")
+
+
+@derivative("matmul", node=_matmul_node_name)
 def _matmul_backward(ctx, grad, input, other, *, out=None):
     """Every rank combination; the engine sums broadcast batch dimensions back."""
     need_a, need_b = ctx.needs_input_grad
