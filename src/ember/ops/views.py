@@ -188,12 +188,12 @@ def _unbind_backward(ctx, grads, input, dim=0):
     return stack(list(grads), dim)
 
 
-@derivative("real", save_inputs=False, view=True)
+@derivative("real", node="SelectBackward0", save_inputs=False, view=True)
 def _real_backward(ctx, grad, input):
     return grad
 
 
-@derivative("imag", save_inputs=False, view=True)
+@derivative("imag", node="SelectBackward0", save_inputs=False, view=True)
 def _imag_backward(ctx, grad, input):
     return grad * 1j
 
@@ -225,7 +225,7 @@ def _index_backward_backward(ctx, grad, g, shape, index):
     return grad[index]
 
 
-@derivative("setitem", node="IndexPutBackward0", save_inputs=False)
+@derivative("setitem", node="IndexPutBackward0", save_inputs=False, inplace=True)
 def _setitem_backward(ctx, grad, self, index, value):
     grad_self = None
     if ctx.needs_input_grad[0]:
@@ -252,6 +252,6 @@ def _copy_backward(ctx, grad, self, src):
     return _core.zeros_like(grad), grad
 
 
-@derivative("fill_", save_inputs=False)
+@derivative("fill_", node="FillBackward2", save_inputs=False)
 def _fill_backward(ctx, grad, self, value):
     return _core.zeros_like(grad), grad.sum()
