@@ -337,6 +337,20 @@ def test_non_differentiable_ops_do_not_require_grad():
         assert getattr(x, fn)().requires_grad and getattr(t, fn)().requires_grad
 
 
+def test_out_refused_when_recording():
+    for lib in (ember, torch):
+        x = lib.tensor(_normal(3), requires_grad=True)
+        out = lib.empty(3, dtype=lib.float64)
+        for fn in (lambda: lib.exp(x, out=out), lambda: lib.mul(x, 2, out=out),
+                   lambda: lib.clamp(x, min=0.0, out=out),
+                   lambda: lib.div(x, 2, rounding_mode="floor", out=out)):
+            with pytest.raises(RuntimeError, match="out=... arguments don't support automatic"):
+                fn()
+        with lib.no_grad():
+            lib.div(x, 2, rounding_mode="floor", out=out)
+        np.testing.assert_array_equal(np.asarray(out), np.floor(np.asarray(x.detach()) / 2))
+
+
 def test_no_grad_and_detach():
     x = ember.tensor(_normal(3), requires_grad=True)
     with ember.no_grad():

@@ -198,7 +198,10 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in ("floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
-    if out is None and is_grad_enabled() and (_requires_grad(input) or _requires_grad(other)):
+    if is_grad_enabled() and (_requires_grad(input) or _requires_grad(other)):
+        if out is not None:
+            raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
         return record("div_rounding", _rounded_div, (input, other, rounding_mode))
     return _rounded_div(input, other, rounding_mode, out)
 
