@@ -645,8 +645,8 @@ cdef object getitem(Tensor t, object index):
     return hook(t, key)
 
 
-def _setitem_into(Tensor t, index, value):
-    """``t[index] = value``, returning ``t`` (the form autograd records)."""
+def _assign(Tensor t, object index, object value):
+    """``t[index] = value`` returning ``t``: the in-place op autograd records."""
     setitem(t, index, value)
     return t
 
@@ -655,7 +655,7 @@ cdef object setitem(Tensor t, object index, object value):
     cdef object key = index
     if em_grad_mode and (t._requires_grad or (isinstance(value, Tensor)
                                               and (<Tensor>value)._requires_grad)):
-        record_op("setitem", _setitem_into, (t, index, value), None)
+        record_op("setitem", _assign, (t, index, value), None)
         return None
     if type(index) is not tuple:
         index = (index,)

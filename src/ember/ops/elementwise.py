@@ -7,6 +7,7 @@ at build time; this module builds, from the same table, the public functions
 "inputs in, tensor out" (``add`` with ``alpha``, ``clamp``, ``where``, ``gelu``)
 are written out below the generated ones.
 """
+import cmath
 import math
 import re
 import tomllib
@@ -16,8 +17,10 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
-from ember._core._tensor import Tensor, ew, ew_, op_id, result_type, zeros_like
+from ember._core._tensor import (Tensor, ew, ew_, is_grad_enabled, op_id, record,
+                                 result_type, zeros_like)
 from ember.ops import derivatives
+from ember.ops.derivatives import derivative
 
 TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
 
@@ -192,6 +195,18 @@ def div(input, other, *, rounding_mode=None, out=None):
     """
     if rounding_mode is None:
         return ew(_DIV, input, other, out=out)
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    if is_grad_enabled() and (_requires_grad(input) or _requires_grad(other)):
+        if out is not None:
+            raise RuntimeError("div(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
+        return record("div_rounding", _rounded_div, (input, other, rounding_mode))
+    return _rounded_div(input, other, rounding_mode, out)
+
+
+def _rounded_div(input, other, rounding_mode, out=None):
     if rounding_mode == "floor":
         return ew(_FLOOR_DIVIDE, input, other, out=out)
     if rounding_mode == "trunc":
@@ -205,9 +220,17 @@ def div(input, other, *, rounding_mode=None, out=None):
             inexact = ew(_NE, ew(_REMAINDER, input, other), 0)
             signs_differ = ew(_NE, _is_negative(input), _is_negative(other))
             return ew(_ADD, q, ew(_LOGICAL_AND, inexact, signs_differ), out=out)
-        return ew(_TRUNC, ew(_DIV, input, other), out=out)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                     f"found '{rounding_mode}'")
+    return ew(_TRUNC, ew(_DIV, input, other), out=out)
+
+
+@derivative("div_rounding", node="DivBackward2", save_inputs=False)
+def _rounded_div_backward(ctx, grad, input, other, rounding_mode):
+    # a step function: zero almost everywhere, as in PyTorch
+    return zeros_like(grad), zeros_like(grad)
+
+
+def _requires_grad(value):
+    return isinstance(value, Tensor) and value.requires_grad
 
 
 def _is_negative(value):
@@ -262,12 +285,11 @@ def clamp(input, min=None, max=None, *, out=None):
         Tensor to write the result into.
     """
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None"
-                           .replace("torch", "ember"))
-    if max is None:
-        return ew(_MAX, input, min, out=out)
-    if min is None:
-        return ew(_MIN, input, max, out=out)
+        raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    if max is None or min is None:
+        if _one_sided_gradient(input, min, max):
+            return ew(_CLAMP, *_open_bounds(input, min, max), out=out)
+        return ew(_MAX, input, min, out=out) if max is None else ew(_MIN, input, max, out=out)
     return ew(_CLAMP, input, min, max, out=out)
 
 
@@ -275,11 +297,24 @@ def clamp_(input, min=None, max=None):
     """In-place version of :meth:`Tensor.clamp`."""
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
-    if max is None:
-        return ew_(_MAX, input, min)
-    if min is None:
-        return ew_(_MIN, input, max)
+    if max is None or min is None:
+        if _one_sided_gradient(input, min, max):
+            return ew_(_CLAMP, *_open_bounds(input, min, max))
+        return ew_(_MAX, input, min) if max is None else ew_(_MIN, input, max)
     return ew_(_CLAMP, input, min, max)
+
+
+def _one_sided_gradient(input, min, max):
+    """Whether a clamp with one bound is recorded: it then runs as ``clamp`` with the other
+    bound infinite, since its gradient is clamp's (the input keeps all of it at the bound),
+    not that of ``maximum``/``minimum`` (which split it at ties)."""
+    bound = max if min is None else min
+    return (is_grad_enabled() and (_requires_grad(input) or _requires_grad(bound))
+            and result_type(input, bound).is_floating_point)
+
+
+def _open_bounds(input, min, max):
+    return (input, -math.inf, max) if min is None else (input, min, math.inf)
 
 
 def gelu(input, approximate="none"):
@@ -364,6 +399,15 @@ _tensor._add_method("conj_physical", _method(conj, "conj_physical"))
 # ---------------------------------------------------------------- derivatives
 # The grad formulas of elementwise.toml are Python expressions over the names
 # below: the ember functions, and helpers for formulas too long for one line.
+# They follow PyTorch's derivatives.yaml, including its conventions at the points
+# where a function is not differentiable (relu at 0, clamp at its bounds, pow at 0).
+
+def conj_any(x):
+    """The complex conjugate of a tensor or of a Python number (formulas see both)."""
+    if isinstance(x, Tensor):
+        return conj(x)
+    return x.conjugate() if isinstance(x, complex) else x
+
 
 def sgn(x):
     """``x / |x|`` (0 at 0): the sign for real tensors, the phase for complex ones."""
@@ -387,7 +431,7 @@ def gelu_tanh_backward(grad, x):
 
 def silu_backward(grad, x):
     s = ew(_SIGMOID, x)
-    return grad * s * (1 + x * (1 - s))
+    return grad * conj_any(s * (1 + x * (1 - s)))
 
 
 def pow_backward_self(grad, self, exponent):
@@ -395,25 +439,33 @@ def pow_backward_self(grad, self, exponent):
     if not isinstance(exponent, Tensor):
         if exponent == 0:
             return zeros_like(grad)
-        return grad * conj(exponent * ew(_POW, self, exponent - 1))
-    d = grad * conj(exponent * ew(_POW, self, exponent - 1))
+        return grad * conj_any(exponent * ew(_POW, self, exponent - 1))
+    d = grad * conj_any(exponent * ew(_POW, self, exponent - 1))
     return ew(_WHERE, ew(_EQ, exponent, 0), 0, d)
 
 
+def _real_nonnegative(exponent):
+    """Where ``0 ** exponent`` is flat: a real exponent >= 0 (complex: imaginary part 0)."""
+    if exponent.is_complex():
+        return ew(_LOGICAL_AND, ew(_EQ, exponent.imag, 0), ew(_GE, exponent.real, 0))
+    return ew(_GE, exponent, 0)
+
+
 def pow_backward_exponent(grad, self, exponent, result):
-    """``grad * conj(result * log(self))``, 0 where the base is 0 and the exponent >= 0."""
+    """``grad * conj(result * log(self))``, 0 where the base is 0 and the exponent a real
+    number >= 0; a real base of a complex power takes the complex logarithm."""
     if not isinstance(self, Tensor):
-        if self == 0:
-            return ew(_WHERE, ew(_GE, exponent, 0), 0, grad * (result * -math.inf))
-        if isinstance(self, complex):
-            log_base = complex(np.log(self))
+        base = complex(self) if result.is_complex() else self
+        if base == 0:
+            return ew(_WHERE, _real_nonnegative(exponent), 0, grad * conj_any(result * -math.inf))
+        if isinstance(base, complex):
+            log_base = cmath.log(base)
         else:
-            log_base = math.log(self) if self > 0 else math.nan
-        return grad * conj(result * log_base)
-    d = grad * conj(result * ew(_LOG, self))
-    if self.is_complex():
-        return ew(_WHERE, ew(_EQ, self, 0), 0, d)
-    return ew(_WHERE, ew(_LOGICAL_AND, ew(_EQ, self, 0), ew(_GE, exponent, 0)), 0, d)
+            log_base = math.log(base) if base > 0 else math.nan
+        return grad * conj_any(result * log_base)
+    base = self.to(result.dtype) if result.is_complex() and not self.is_complex() else self
+    d = grad * conj_any(result * ew(_LOG, base))
+    return ew(_WHERE, ew(_LOGICAL_AND, ew(_EQ, self, 0), _real_nonnegative(exponent)), 0, d)
 
 
 def minmax_backward(grad, self, other, is_min):
@@ -424,14 +476,31 @@ def minmax_backward(grad, self, other, is_min):
     return ew(_WHERE, loses, 0, half)
 
 
-_ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID = (
-    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid"))
+def clamp_backward_min(grad, self, min, max):
+    """The gradient of ``clamp``'s lower bound: where it clamps and is below the upper."""
+    return ew(_WHERE, ew(_LOGICAL_AND, ew(_LT, self, min), ew(_LT, min, max)), grad, 0)
 
-_FORMULA_NAMES = dict(functions, sgn=sgn, conj=conj, zeros_like=zeros_like,
+
+def clamp_backward_max(grad, self, min, max):
+    """The gradient of ``clamp``'s upper bound: where it clamps, or everywhere when it is
+    below the lower bound (the result is then the upper bound)."""
+    return ew(_WHERE, ew(_LOGICAL_OR, ew(_GT, self, max), ew(_LT, max, min)), grad, 0)
+
+
+_ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR = (
+    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid",
+                       "logical_or"))
+
+_FORMULA_NAMES = dict(functions, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
                       gelu_backward=gelu_backward, gelu_tanh_backward=gelu_tanh_backward,
                       silu_backward=silu_backward, pow_backward_self=pow_backward_self,
                       pow_backward_exponent=pow_backward_exponent,
-                      minmax_backward=minmax_backward, logical_and=functions["logical_and"])
+                      minmax_backward=minmax_backward, clamp_backward_min=clamp_backward_min,
+                      clamp_backward_max=clamp_backward_max)
+
+# graph node names where PyTorch's differ from the one derived from the op's name
+NODE_NAMES = {"log1p": "Log1PBackward0", "gelu_tanh": "GeluBackward0",
+              "clamp": "ClampBackward1"}
 
 
 def _not_implemented(name):
@@ -456,7 +525,7 @@ def _register_derivatives():
         # what each formula reads: the recorder saves only what the needed formulas use
         used = [set(re.findall(r"[A-Za-z_]\w*", expr)) for expr in exprs]
         derivatives.ELEMENTWISE[op_id(name)] = (
-            derivatives.node_name(name), formulas,
+            NODE_NAMES.get(name, derivatives.node_name(name)), formulas,
             [tuple(a in u for a in args) for u in used], ["result" in u for u in used])
 
 

@@ -45,14 +45,16 @@ def _restride_raw(grad, source, target):
     numel = 1
     for n in dst_shape:
         numel *= n
-    if (_is_contiguous(dst_shape, dst_strides) and _no_overlap(src_shape, src_strides)
-            and _lowest(source) >= dst_offset and _highest(source) < dst_offset + numel):
-        # the target is one contiguous block: the source is a view into a zeroed copy of it
-        out = _core.zeros(dst_shape, dtype=grad.dtype)
-        out.as_strided(src_shape, src_strides, src_offset - dst_offset).copy_(grad)
-        return out
+    lo = _lowest(target)
+    if (numel > 0 and _highest(target) - lo + 1 == numel and _no_overlap(dst_shape, dst_strides)
+            and _lowest(source) >= lo and _highest(source) < lo + numel):
+        # the target fills a block of the storage (contiguous, transposed, flipped...) that
+        # holds the source: a zeroed block receives the source where the view reads it
+        block = _core.zeros(numel, dtype=grad.dtype)
+        _scatter_into_block(block, grad, (src_shape, src_strides, src_offset - lo))
+        return block.as_strided(dst_shape, dst_strides, dst_offset - lo)
     # any geometry: through the positions of the storage the two share
-    lo = min(_lowest(source), _lowest(target))
+    lo = min(_lowest(source), lo)
     hi = max(_highest(source), _highest(target))
     positions = _core.arange(hi - lo + 1)
     src_pos = positions.as_strided(src_shape, src_strides, src_offset - lo).reshape(-1)
@@ -62,16 +64,28 @@ def _restride_raw(grad, source, target):
     return storage[dst_pos]
 
 
-def _is_contiguous(shape, strides):
-    expected = 1
-    for n, st in zip(reversed(shape), reversed(strides)):
-        if n == 0:
-            return True
-        if n != 1:
-            if st != expected:
-                return False
-            expected *= n
-    return True
+def _scatter_into_block(block, grad, source):
+    """Add ``grad`` into ``block`` at the places of geometry ``source``."""
+    shape, strides, offset = source
+    if _no_overlap(shape, strides):
+        block.as_strided(shape, strides, offset).copy_(grad)
+        return
+    # windows that share elements (unfold, as_strided) add up: one strided add per index
+    # of a dimension without which nothing overlaps (unfold's window), else one scatter
+    split = [d for d, n in enumerate(shape) if 1 < n <= _MAX_SPLIT and
+             _no_overlap(shape[:d] + shape[d + 1:], strides[:d] + strides[d + 1:])]
+    if split:
+        d = min(split, key=lambda d: shape[d])
+        rest_shape, rest_strides = shape[:d] + shape[d + 1:], strides[:d] + strides[d + 1:]
+        for i in range(shape[d]):
+            block.as_strided(rest_shape, rest_strides, offset + i * strides[d]).add_(
+                grad.select(d, i))
+        return
+    positions = _core.arange(block.numel()).as_strided(shape, strides, offset)
+    block.index_put_((positions.reshape(-1),), grad.reshape(-1), accumulate=True)
+
+
+_MAX_SPLIT = 64     # past this many strided adds, one scatter is faster
 
 
 def restride(grad, source, target):
@@ -188,12 +202,12 @@ def _unbind_backward(ctx, grads, input, dim=0):
     return stack(list(grads), dim)
 
 
-@derivative("real", save_inputs=False, view=True)
+@derivative("real", node="SelectBackward0", save_inputs=False, view=True)
 def _real_backward(ctx, grad, input):
     return grad
 
 
-@derivative("imag", save_inputs=False, view=True)
+@derivative("imag", node="SelectBackward0", save_inputs=False, view=True)
 def _imag_backward(ctx, grad, input):
     return grad * 1j
 
@@ -252,6 +266,6 @@ def _copy_backward(ctx, grad, self, src):
     return _core.zeros_like(grad), grad
 
 
-@derivative("fill_", save_inputs=False)
+@derivative("fill_", node="FillBackward2", save_inputs=False)
 def _fill_backward(ctx, grad, self, value):
     return _core.zeros_like(grad), grad.sum()
