@@ -382,6 +382,7 @@ cdef class EwSpec:
     cdef tuple formulas     # per input: callable(grad, *inputs, result) or None
     cdef tuple reads        # per formula: per input, whether the formula reads it
     cdef tuple reads_result # per formula: whether it reads the op's result
+    cdef object name_rule   # None, or callable(is_tensor tuple) -> node name
 
 
 cdef inline EwSpec ew_spec(int op):
@@ -401,6 +402,7 @@ cdef EwSpec _load_ew_spec(int op):
         spec.formulas = tuple(entry[1])
         spec.reads = tuple([tuple(r) for r in entry[2]])
         spec.reads_result = tuple(entry[3])
+        spec.name_rule = entry[4]
     while len(_EW_SPECS) <= op:
         _EW_SPECS.append(_UNLOADED)
     _EW_SPECS[op] = spec
@@ -415,8 +417,12 @@ cdef class EwBackward(Node):
     cdef object result       # SavedTensor or None
     cdef int nargs
     cdef int edge_of[3]      # per input position: edge index or -1
+    cdef int tensor_args     # bit k: input k was a tensor (some node names depend on it)
 
     def name(self):
+        if self.spec.name_rule is not None:
+            return self.spec.name_rule(tuple([bool(self.tensor_args & (1 << k))
+                                              for k in range(self.nargs)]))
         return self.spec.node_name
 
     cdef tuple apply(self, tuple grads):
@@ -538,6 +544,8 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     node.nargs = n
     for k in range(n):
         node.edge_of[k] = edge_of[k]
+        if isinstance(args[k], Tensor):
+            node.tensor_args |= 1 << k
     for k in range(n):
         if edge_of[k] >= 0:
             c = conform_spec(<Tensor>args[k], result)

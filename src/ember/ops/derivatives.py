@@ -18,7 +18,8 @@ which tensor arguments need a gradient.
 """
 
 # op number -> (node name, formula per input, per formula: which inputs it reads,
-#              per formula: whether it reads the result)
+#              per formula: whether it reads the result, None or a function of which
+#              inputs are tensors giving the node name)
 ELEMENTWISE = {}
 OPS = {}           # op name -> dict(formula, node_name, save_inputs, save_result, view, inplace)
 

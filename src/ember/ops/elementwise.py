@@ -502,6 +502,17 @@ _FORMULA_NAMES = dict(functions, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
 NODE_NAMES = {"log1p": "Log1PBackward0", "gelu_tanh": "GeluBackward0",
               "clamp": "ClampBackward1"}
 
+# PyTorch names some nodes by which operands are tensors (is_tensor: one bool per input)
+NAME_RULES = {
+    "sub": lambda is_tensor: "SubBackward0" if is_tensor[0] else "RsubBackward1",
+    "div": lambda is_tensor: "DivBackward0" if is_tensor[0] else "MulBackward0",
+    "pow": lambda is_tensor: ("PowBackward1" if is_tensor[1] else "PowBackward0")
+                             if is_tensor[0] else "PowBackward2",
+    "remainder": lambda is_tensor: "RemainderBackward1" if is_tensor[1] else "RemainderBackward0",
+    "clamp": lambda is_tensor: "ClampBackward0" if is_tensor[1] or is_tensor[2]
+                               else "ClampBackward1",
+}
+
 
 def _not_implemented(name):
     def formula(*args):
@@ -526,7 +537,8 @@ def _register_derivatives():
         used = [set(re.findall(r"[A-Za-z_]\w*", expr)) for expr in exprs]
         derivatives.ELEMENTWISE[op_id(name)] = (
             NODE_NAMES.get(name, derivatives.node_name(name)), formulas,
-            [tuple(a in u for a in args) for u in used], ["result" in u for u in used])
+            [tuple(a in u for a in args) for u in used], ["result" in u for u in used],
+            NAME_RULES.get(name))
 
 
 _register_derivatives()
