@@ -484,3 +484,19 @@ def test_node_names(expr, expected):
         x = lib.tensor(X2, requires_grad=True)
         out = eval(expr, dict(lib=lib, x=x))
         assert out.grad_fn.name() == expected, (lib.__name__, expr)
+
+
+@pytest.mark.parametrize("view", [
+    lambda t: t[1], lambda t: t.select(0, 0), lambda t: t.diagonal(), lambda t: t.narrow(0, 1, 2),
+    lambda t: t.unfold(1, 2, 1), lambda t: t[1:, ::2],
+])
+def test_slicing_an_expanded_tensor(view):
+    # the input's elements share memory: the gradient goes to element indices, not storage
+    data = np.array([1.0, 2.0, 3.0])
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = view(x.unsqueeze(0).expand(4, 3))
+        (y * y).sum().backward()
+        grads.append(np.asarray(x.grad) if lib is ember else x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1])

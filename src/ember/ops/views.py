@@ -106,8 +106,15 @@ def _restride_backward(ctx, grad, g, source, target):
     return restride(grad, target, source)
 
 
-def _view_backward_of(ctx, grad, input):
-    """The gradient of a slicing view: its elements go back to their places in the input."""
+def _view_backward_of(ctx, grad, input, replay=None):
+    """The gradient of a slicing view: its elements go back to their places in the input.
+
+    By storage position, unless the input's own elements overlap (an expanded tensor):
+    then ``replay`` (the view op as a function of a tensor) is applied to a contiguous
+    stand-in of the input, whose positions are the input's element indices."""
+    if replay is not None and not _no_overlap(tuple(input.shape), tuple(input.stride())):
+        stand_in = _core.empty(tuple(input.shape), dtype=grad.dtype)
+        return restride(grad, _geometry(replay(stand_in)), _geometry(stand_in))
     return restride(grad, _geometry(ctx.outputs[0]), _geometry(input))
 
 
@@ -167,17 +174,17 @@ def sum_to(grad, shape):
 
 @derivative("narrow", node="SliceBackward0", save_inputs=False, view=True)
 def _narrow_backward(ctx, grad, input, dim, start, length):
-    return _view_backward_of(ctx, grad, input)
+    return _view_backward_of(ctx, grad, input, lambda t: t.narrow(dim, start, length))
 
 
 @derivative("select", save_inputs=False, view=True)
 def _select_backward(ctx, grad, input, dim, index):
-    return _view_backward_of(ctx, grad, input)
+    return _view_backward_of(ctx, grad, input, lambda t: t.select(dim, index))
 
 
 @derivative("diagonal", save_inputs=False, view=True)
 def _diagonal_backward(ctx, grad, input, offset=0, dim1=0, dim2=1):
-    return _view_backward_of(ctx, grad, input)
+    return _view_backward_of(ctx, grad, input, lambda t: t.diagonal(offset, dim1, dim2))
 
 
 @derivative("as_strided", save_inputs=False, view=True)
@@ -187,7 +194,7 @@ def _as_strided_backward(ctx, grad, input, size, stride, storage_offset=None):
 
 @derivative("unfold", save_inputs=False, view=True)
 def _unfold_backward(ctx, grad, input, dimension, size, step):
-    return _view_backward_of(ctx, grad, input)
+    return _view_backward_of(ctx, grad, input, lambda t: t.unfold(dimension, size, step))
 
 
 @derivative("split", node="SplitBackward0", save_inputs=False, view=True)
@@ -217,7 +224,7 @@ def _imag_backward(ctx, grad, input):
 @derivative("getitem", node="IndexBackward0", save_inputs=False, view=True)
 def _getitem_backward(ctx, grad, input, index):
     if ctx.outputs[0].shares_storage:       # basic indexing: a view
-        return _view_backward_of(ctx, grad, input)
+        return _view_backward_of(ctx, grad, input, lambda t: t[index])
     return index_backward(grad, tuple(input.shape), index)
 
 
