@@ -656,3 +656,25 @@ def test_in_place_on_views_is_differentiable_twice():
     w = ember.randn(4, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(f, (x, w))
     assert ember.autograd.gradgradcheck(f, (x, w))
+
+
+def _view_before_base_changed(lib, x, w):
+    a = x * 1
+    b = a[:2]
+    c = a[1:]
+    a.mul_(2)
+    c.mul_(w)
+    (b * b).sum().backward()
+
+
+def _transposed_view_of_leaf_after_no_grad_update(lib, x, w):
+    t = x.T
+    with lib.no_grad():
+        x.mul_(2)
+    (t * w.unsqueeze(1)).sum().backward()
+
+
+@pytest.mark.parametrize("program", [_view_before_base_changed,
+                                     _transposed_view_of_leaf_after_no_grad_update])
+def test_views_follow_in_place_changes_of_their_base(program):
+    assert _same_outcome_as_torch(program, (3, 4), (4,))

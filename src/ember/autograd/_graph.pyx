@@ -39,6 +39,7 @@ cdef class AutogradMeta:
     cdef public object accumulator     # the leaf's AccumulateGrad
     cdef tuple edge                    # (accumulator, 0)
     cdef public Tensor base            # for differentiable views: the tensor viewed
+    cdef public Py_ssize_t version     # of the storage when the view's history was set
     cdef public bint retains_grad
 
     def __cinit__(self):
@@ -241,11 +242,30 @@ cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_stora
 
 
 cdef inline tuple gradient_edge(Tensor t):
+    cdef AutogradMeta m
     if t._grad_fn is not None:
-        return (t._grad_fn, output_nr_of(t))
+        if t._autograd_meta is None:
+            return (t._grad_fn, 0)
+        m = <AutogradMeta>t._autograd_meta
+        if m.base is not None and m.version != t._storage.version:
+            refresh_view(t, m)
+        return (t._grad_fn, m.output_nr)
     if t._requires_grad:
         return leaf_edge(t)
     return (None, 0)
+
+
+cdef int refresh_view(Tensor view, AutogradMeta m) except -1:
+    """The base (or another view of it) changed in place since this view's history was
+    recorded: the view now reads the base's current history, as in PyTorch."""
+    cdef AsStridedViewBackward vb = AsStridedViewBackward.__new__(AsStridedViewBackward)
+    vb.base_geometry = geometry(m.base)
+    vb.view_geometry = geometry(view)
+    vb.next_functions = (gradient_edge(m.base),)
+    view._grad_fn = vb
+    m.output_nr = 0
+    m.version = view._storage.version
+    return 0
 
 
 # ---------------------------------------------------------------- saved tensors
@@ -904,8 +924,9 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
             set_history(o, node, k, spec.inplace)
             if spec.is_view and o._storage is first._storage:
                 bm = meta_of(first, False)
-                meta_of(o, True).base = bm.base if bm is not None and bm.base is not None \
-                    else first
+                om = meta_of(o, True)
+                om.base = bm.base if bm is not None and bm.base is not None else first
+                om.version = o._storage.version
     return result
 
 
@@ -996,6 +1017,7 @@ cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
     view._grad_fn = vb
     view._requires_grad = True
     m.output_nr = 0
+    m.version = view._storage.version
     return 0
 
 
