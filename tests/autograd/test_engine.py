@@ -678,3 +678,19 @@ def _transposed_view_of_leaf_after_no_grad_update(lib, x, w):
                                      _transposed_view_of_leaf_after_no_grad_update])
 def test_views_follow_in_place_changes_of_their_base(program):
     assert _same_outcome_as_torch(program, (3, 4), (4,))
+
+
+def _fill_a_buffer_through_views(lib, x, w):
+    out = lib.zeros(3, 4, dtype=lib.float64)
+    out[0].copy_(x[0] * 2)
+    out.narrow(0, 1, 2).add_(w)
+    out[:, 1:3].mul_(x[1:, :2].sum())
+    (out * out).sum().backward()
+
+
+def test_in_place_on_views_of_a_tensor_without_grad():
+    assert _same_outcome_as_torch(_fill_a_buffer_through_views, (3, 4), (4,))
+    x = ember.ones(3, requires_grad=True)
+    z = ember.zeros(2, 3)
+    z[0].copy_(x * 2)
+    assert z.grad_fn.name() == "CopySlices" and z.requires_grad

@@ -73,6 +73,7 @@ cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device 
     if t._numel > PY_SSIZE_T_MAX // isz:
         raise RuntimeError(f"tensor of {t._numel} elements of {dtype_of(dtype_num)} is too large")
     t._storage = new_storage(t._numel * isz, dev)
+    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -92,6 +93,7 @@ cdef Tensor new_contiguous_like(Tensor src, int dtype_num):
         t._ndim = nd
         t._numel = src._numel
     t._storage = new_storage(t._numel * em_itemsize[dtype_num], CPU)
+    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -113,6 +115,7 @@ cdef Tensor new_like_layout(Tensor like, int dtype_num):
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, like._shape, strides)
     t._storage = new_storage(t._numel * em_itemsize[dtype_num], like._storage.device)
+    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -144,6 +147,15 @@ cdef bint _dense_permutation(Tensor t, Py_ssize_t *perm) noexcept:
             return False
         expected *= t._shape[perm[i]]
     return True
+
+
+cdef Tensor storage_base(Tensor t):
+    """The tensor ``t``'s storage was made for, if it still exists and still uses it."""
+    cdef Storage s = t._storage
+    if s.base_tensor == NULL:
+        return None
+    cdef Tensor base = <Tensor>s.base_tensor
+    return base if base._storage is s else None
 
 
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,

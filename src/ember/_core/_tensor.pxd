@@ -50,6 +50,9 @@ cdef class Storage:
     cdef readonly device device
     cdef bint readonly_mem
     cdef Py_ssize_t version
+    # the tensor the storage was made for (not a reference: cleared when that tensor
+    # dies); autograd finds the base of a view through it
+    cdef void *base_tensor
 
 
 cdef class Tensor:
@@ -91,6 +94,7 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_s
 cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1
 cdef int copy_into(Tensor dst, Tensor src) except -1
 cdef int wrap_dim(object dim, int ndim) except -1
+cdef Tensor storage_base(Tensor t)
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev)
 
 # autograd plumbing (see _autograd_hooks.pxi)

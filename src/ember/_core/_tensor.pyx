@@ -70,6 +70,11 @@ cdef class Tensor:
         self._strides[0] = 1
         self._dtype = EM_FLOAT32
 
+    def __dealloc__(self):
+        # a storage outliving the tensor it was made for must not point to it
+        if self._storage is not None and self._storage.base_tensor == <void *>self:
+            self._storage.base_tensor = NULL
+
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
             if self._storage is _EMPTY_STORAGE:

@@ -10,7 +10,7 @@ cimport cython
 from cpython.ref cimport Py_REFCNT
 from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
 
-from ember._core._tensor cimport Tensor, Storage, grad_enabled, set_grad_mode, make_view, ew_forward
+from ember._core._tensor cimport Tensor, Storage, storage_base, grad_enabled, set_grad_mode, make_view, ew_forward
 from ember._core._tensor import _set_recorders
 from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category
@@ -100,6 +100,8 @@ cdef class Node:
     cdef Py_ssize_t _run
     cdef Py_ssize_t _deps
     cdef list _buffer
+    # an in-place op's node: whether its first edge is the modified tensor's old history
+    cdef bint _target_edge
 
     def __cinit__(self):
         global _sequence
@@ -487,11 +489,13 @@ cdef class EwBackward(Node):
 
 cdef int check_inplace(Tensor t) except -1:
     cdef AutogradMeta m
+    cdef Tensor base
     if t._grad_fn is None and t._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     m = meta_of(t, False)
-    if m is not None and m.base is not None and m.base._grad_fn is None and m.base._requires_grad:
+    base = m.base if m is not None and m.base is not None else storage_base(t)
+    if base is not None and base is not t and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     return 0
@@ -576,6 +580,7 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     node._conform = tuple(conforms) if conforms is not None else None
     if need_result:
         node.result = save_output(result, 0)
+    node._target_edge = edge_of[0] >= 0
     set_history(result, node, 0, inplace)
     return result
 
@@ -596,9 +601,18 @@ cdef object _run_ew_plain(int op, list args, out, bint inplace):
 
 cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1:
     cdef AutogradMeta m = meta_of(t, False)
-    if inplace and m is not None and m.base is not None:
-        rebase_view(t, m, node)
-        return 0
+    cdef Tensor base
+    if inplace:
+        if m is None or m.base is None:
+            # a view made while nothing required grad: its base is the tensor its
+            # storage was made for, which now gets the op's history too (CopySlices)
+            base = storage_base(t)
+            if base is not None and base is not t:
+                m = meta_of(t, True)
+                m.base = base
+        if m is not None and m.base is not None:
+            rebase_view(t, m, node)
+            return 0
     t._grad_fn = node
     t._requires_grad = True
     if m is not None:
@@ -897,6 +911,7 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     node.kwargs = saved_kwargs
     node.needs = tuple(needs)
     node.next_functions = tuple(edges)
+    node._target_edge = needs[0]
     node._num_outputs = n_out
     node.single_output = single
     node._conform = tuple(conforms)
@@ -955,7 +970,10 @@ cdef class CopySlices(Node):
         region = restride(g, self.base_geometry, self.view_geometry)
         res = self.fn.apply((region,))
         result = g - restride(region, self.view_geometry, self.base_geometry)
-        if res and res[0] is not None:
+        if not self.fn._target_edge:
+            # the view's old value had no history: its region's gradient stops here
+            return (result,) + tuple(res)
+        if res[0] is not None:
             result = result + restride(conform_if(res[0], self.fn._conform, 0),
                                        self.view_geometry, self.base_geometry)
         return (result,) + tuple(res[1:])
@@ -1002,9 +1020,10 @@ cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
     cs.fn = node
     # the node's first edge is the view's old history, itself leading to the base's: the
     # base's own edge replaces it
-    cs.next_functions = (gradient_edge(base),) + node.next_functions[1:]
-    cs._conform = (None,) + (node._conform[1:] if node._conform is not None
-                             else (None,) * (len(node.next_functions) - 1))
+    cdef int skip = 1 if node._target_edge else 0
+    cs.next_functions = (gradient_edge(base),) + node.next_functions[skip:]
+    cs._conform = (None,) + (node._conform[skip:] if node._conform is not None
+                             else (None,) * (len(node.next_functions) - skip))
     base._grad_fn = cs
     base._requires_grad = True
     bm = meta_of(base, False)
