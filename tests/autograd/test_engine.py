@@ -694,3 +694,11 @@ def test_in_place_on_views_of_a_tensor_without_grad():
     z = ember.zeros(2, 3)
     z[0].copy_(x * 2)
     assert z.grad_fn.name() == "CopySlices" and z.requires_grad
+
+
+def test_views_know_their_base_like_torch():
+    for lib in (torch, ember):
+        x = lib.ones(3, 4)
+        assert x.T._base is x and x[0]._base is x and x[0][1:]._base is x
+        assert x._base is None and x.detach()._base is None and (x + 1)._base is None
+        assert x.reshape(12)._base is x and x.T.contiguous()._base is None

@@ -130,7 +130,6 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, shape, strides)
     t._storage = new_storage(extent * em_itemsize[dt], as_device(device))
-    t._storage.base_tensor = <void *>t
     t._dtype = dt
     return _finish(t, requires_grad)
 

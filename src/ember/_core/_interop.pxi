@@ -43,7 +43,6 @@ cdef Tensor from_numpy_any(object arr):
     set_dims(t, nd, shape, strides)
     t._dtype = <int>dt
     t._storage = borrow_storage(<char *>(addr + lo), nbytes, arr, readonly, CPU)
-    t._storage.base_tensor = <void *>t
     t._offset = (-lo) // isz
     return t
 

@@ -73,7 +73,6 @@ cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device 
     if t._numel > PY_SSIZE_T_MAX // isz:
         raise RuntimeError(f"tensor of {t._numel} elements of {dtype_of(dtype_num)} is too large")
     t._storage = new_storage(t._numel * isz, dev)
-    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -93,7 +92,6 @@ cdef Tensor new_contiguous_like(Tensor src, int dtype_num):
         t._ndim = nd
         t._numel = src._numel
     t._storage = new_storage(t._numel * em_itemsize[dtype_num], CPU)
-    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -115,7 +113,6 @@ cdef Tensor new_like_layout(Tensor like, int dtype_num):
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, like._shape, strides)
     t._storage = new_storage(t._numel * em_itemsize[dtype_num], like._storage.device)
-    t._storage.base_tensor = <void *>t
     t._dtype = dtype_num
     return t
 
@@ -150,12 +147,8 @@ cdef bint _dense_permutation(Tensor t, Py_ssize_t *perm) noexcept:
 
 
 cdef Tensor storage_base(Tensor t):
-    """The tensor ``t``'s storage was made for, if it still exists and still uses it."""
-    cdef Storage s = t._storage
-    if s.base_tensor == NULL:
-        return None
-    cdef Tensor base = <Tensor>s.base_tensor
-    return base if base._storage is s else None
+    """The tensor that ``t`` is a view of (None for a tensor that is not a view)."""
+    return t._view_base
 
 
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
@@ -165,6 +158,7 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_s
     t._storage = base._storage
     t._offset = offset
     t._dtype = base._dtype
+    t._view_base = base if base._view_base is None else base._view_base
     return t
 
 
@@ -212,6 +206,7 @@ cdef _init_from(Tensor self, Tensor src):
     self._storage = src._storage
     self._offset = src._offset
     self._dtype = src._dtype
+    self._view_base = None
 
 
 def _rebuild_storage(bytes data):

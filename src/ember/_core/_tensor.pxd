@@ -50,9 +50,6 @@ cdef class Storage:
     cdef readonly device device
     cdef bint readonly_mem
     cdef Py_ssize_t version
-    # the tensor the storage was made for (not a reference: cleared when that tensor
-    # dies); autograd finds the base of a view through it
-    cdef void *base_tensor
 
 
 cdef class Tensor:
@@ -65,6 +62,7 @@ cdef class Tensor:
     cdef Py_ssize_t *_strides     # in elements
     cdef Py_ssize_t _inline[12]   # 2 * INLINE_DIMS
     cdef object _dims_owner       # holds shape and strides past INLINE_DIMS
+    cdef Tensor _view_base        # for a view: the tensor it views (never itself a view)
     # autograd state, owned by ember.autograd
     cdef bint _requires_grad
     cdef object _grad

@@ -70,11 +70,6 @@ cdef class Tensor:
         self._strides[0] = 1
         self._dtype = EM_FLOAT32
 
-    def __dealloc__(self):
-        # a storage outliving the tensor it was made for must not point to it
-        if self._storage is not None and self._storage.base_tensor == <void *>self:
-            self._storage.base_tensor = NULL
-
     def __init__(self, *args, **kwargs):
         if not args and not kwargs:
             if self._storage is _EMPTY_STORAGE:
@@ -254,7 +249,7 @@ cdef class Tensor:
     def data(self):
         """The same data outside the autograd graph (what :meth:`detach` returns);
         assigning a tensor replaces this tensor's data, keeping its autograd identity."""
-        return make_view(self, self._ndim, self._shape, self._strides, self._offset)
+        return self.detach()
 
     @data.setter
     def data(self, value):
@@ -277,7 +272,14 @@ cdef class Tensor:
 
     def detach(self):
         """A view of the same data that is outside any autograd graph."""
-        return make_view(self, self._ndim, self._shape, self._strides, self._offset)
+        cdef Tensor t = make_view(self, self._ndim, self._shape, self._strides, self._offset)
+        t._view_base = None     # not a view for autograd: in-place changes stay its own
+        return t
+
+    @property
+    def _base(self):
+        """The tensor this one is a view of (None when it is not a view)."""
+        return self._view_base
 
     def detach_(self):
         """Remove this tensor from the autograd graph, in place."""

@@ -495,7 +495,7 @@ cdef int check_inplace(Tensor t) except -1:
                            "operation.")
     m = meta_of(t, False)
     base = m.base if m is not None and m.base is not None else storage_base(t)
-    if base is not None and base is not t and base._grad_fn is None and base._requires_grad:
+    if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     return 0
@@ -604,10 +604,10 @@ cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1
     cdef Tensor base
     if inplace:
         if m is None or m.base is None:
-            # a view made while nothing required grad: its base is the tensor its
-            # storage was made for, which now gets the op's history too (CopySlices)
+            # a view made while nothing required grad: its base now gets the op's
+            # history too (CopySlices)
             base = storage_base(t)
-            if base is not None and base is not t:
+            if base is not None and base._storage is t._storage:
                 m = meta_of(t, True)
                 m.base = base
         if m is not None and m.base is not None:
