@@ -9,6 +9,9 @@ The backward formulas themselves are Python written with ember ops (see
 cimport cython
 from cpython.ref cimport Py_REFCNT
 from cpython.weakref cimport PyWeakref_NewRef, PyWeakref_GetObject
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.long cimport PyLong_FromSsize_t
+from cpython.ref cimport Py_INCREF
 
 from ember._core._tensor cimport Tensor, Storage, storage_base, grad_enabled, set_grad_mode, make_view, ew_forward
 from ember._core._tensor import _set_recorders
@@ -341,8 +344,17 @@ def unpack_saved(SavedTensor saved, Node node):
 # ---------------------------------------------------------------- conforming gradients
 
 cdef tuple shape_of(Tensor t):
+    return _int_tuple(t._shape, t._ndim)
+
+
+cdef tuple _int_tuple(const Py_ssize_t *values, int n):
+    cdef tuple out = PyTuple_New(n)
     cdef int d
-    return tuple([t._shape[d] for d in range(t._ndim)])
+    for d in range(n):
+        v = PyLong_FromSsize_t(values[d])
+        Py_INCREF(v)
+        PyTuple_SET_ITEM(out, d, v)
+    return out
 
 
 cdef inline object conform_spec(Tensor t, Tensor like):
@@ -722,7 +734,7 @@ cdef TensorMeta meta_record(Tensor t):
     m.shape = shape_of(t)
     m.dtype = t.get_dtype()
     m.device = t._storage.device
-    m.strides = tuple([t._strides[d] for d in range(t._ndim)])
+    m.strides = _int_tuple(t._strides, t._ndim)
     m.offset = t._offset
     return m
 
@@ -851,11 +863,12 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     mode off, then link a node whose formula is the op's registered derivative."""
     cdef OpSpec spec = op_spec(name)
     cdef OpBackward node
-    cdef list tensors = [], edges = [], needs = [], conforms = [], outs, metas
+    cdef list tensors = [], edges, conforms, outs
+    cdef tuple saved_args, needs
     cdef Tensor t, o, first
-    cdef Py_ssize_t k, n_out
+    cdef Py_ssize_t k, n_out, n_args = len(args)
     cdef bint save, single, any_differentiable = False, previous
-    cdef object result
+    cdef object result, a
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
@@ -864,12 +877,18 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     save = spec.save_inputs
     if spec.save_of_call is not None:
         save = spec.save_of_call(*args, **kwargs) if kwargs else spec.save_of_call(*args)
-    saved_args = tuple([_save_arg(a, save, tensors) for a in args])
-    if spec.inplace:
-        # the op overwrites its target: a formula that reads its old value gets a copy,
-        # others only its metadata (keeping the target itself would fail the version check)
-        t = <Tensor>args[0]
-        saved_args = (save_input(t.clone()) if save else meta_record(t),) + saved_args[1:]
+    saved_args = PyTuple_New(n_args)
+    for k in range(n_args):
+        if spec.inplace and k == 0:
+            # the op overwrites its target: a formula that reads its old value gets a
+            # copy, others its metadata (the target itself would fail the version check)
+            t = <Tensor>args[0]
+            tensors.append(t)
+            a = save_input(t.clone()) if save else meta_record(t)
+        else:
+            a = _save_arg(args[k], save, tensors)
+        Py_INCREF(a)
+        PyTuple_SET_ITEM(saved_args, k, a)
     saved_kwargs = {key: _save_arg(v, save, tensors) for key, v in kwargs.items()} \
         if kwargs else None
     previous = set_grad_mode(False)
@@ -879,24 +898,31 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
         set_grad_mode(previous)
     single = isinstance(result, Tensor)
     if single:
-        outs = [result]
+        outs = None
+        n_out = 1
+        if not _differentiable(result) or (not spec.inplace and _is_one_of(result, tensors)):
+            return result               # not differentiable, or an input given back unchanged
     elif isinstance(result, (tuple, list)):
         outs = list(result)
+        n_out = len(outs)
+        for k in range(n_out):
+            if _differentiable(outs[k]):
+                any_differentiable = True
+                if not spec.inplace and _is_one_of(outs[k], tensors):
+                    return result
+        if not any_differentiable:
+            return result
     else:
         return result
-    n_out = len(outs)
-    for k in range(n_out):
-        if _differentiable(outs[k]):
-            any_differentiable = True
-            if not spec.inplace:
-                for x in tensors:
-                    if outs[k] is x:
-                        return result      # the op gave an input back unchanged (contiguous())
-    if not any_differentiable:
-        return result
-    for x in tensors:
-        t = <Tensor>x
-        needs.append(t._requires_grad)
+    # edges and the layouts gradients must take, per tensor argument that requires grad
+    edges = []
+    conforms = []
+    needs = PyTuple_New(len(tensors))
+    for k in range(len(tensors)):
+        t = <Tensor>tensors[k]
+        a = True if t._requires_grad else False
+        Py_INCREF(a)
+        PyTuple_SET_ITEM(needs, k, a)
         if t._requires_grad:
             edges.append(gradient_edge(t))
             conforms.append((shape_of(t), t._dtype, t.get_dtype()))
@@ -909,40 +935,54 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
         node._name = spec.name_of_call(*args, **kwargs) if kwargs else spec.name_of_call(*args)
     node.args = saved_args
     node.kwargs = saved_kwargs
-    node.needs = tuple(needs)
+    node.needs = needs
     node.next_functions = tuple(edges)
-    node._target_edge = needs[0]
+    node._target_edge = (<Tensor>tensors[0])._requires_grad
     node._num_outputs = n_out
     node.single_output = single
     node._conform = tuple(conforms)
-    if spec.is_view or not single:
-        # the outputs' layouts: views go back through them, and outputs that get no
-        # gradient are given zeros of their shape
-        metas = []
-        for k in range(n_out):
-            if _differentiable(outs[k]):
-                m = meta_record(<Tensor>outs[k])
-                m.shares_storage = (<Tensor>outs[k])._storage is first._storage
-                metas.append(m)
-            else:
-                metas.append(None)
-        node.out_meta = tuple(metas)
-    if spec.save_result:
-        if single:
+    if single:
+        if spec.is_view:
+            node.out_meta = (_output_meta(<Tensor>result, first),)
+        if spec.save_result:
             node.result = save_output(<Tensor>result, 0)
-        else:
-            node.result = tuple([save_output(<Tensor>outs[k], k) if _differentiable(outs[k])
-                                 else outs[k] for k in range(n_out)])
+        _link_output(<Tensor>result, node, 0, spec, first)
+        return result
+    # several outputs: the layouts (views go back through them, and outputs that get no
+    # gradient are given zeros of their shape)
+    node.out_meta = tuple([_output_meta(<Tensor>outs[k], first) if _differentiable(outs[k])
+                           else None for k in range(n_out)])
+    if spec.save_result:
+        node.result = tuple([save_output(<Tensor>outs[k], k) if _differentiable(outs[k])
+                             else outs[k] for k in range(n_out)])
     for k in range(n_out):
         if _differentiable(outs[k]):
-            o = <Tensor>outs[k]
-            set_history(o, node, k, spec.inplace)
-            if spec.is_view and o._storage is first._storage:
-                bm = meta_of(first, False)
-                om = meta_of(o, True)
-                om.base = bm.base if bm is not None and bm.base is not None else first
-                om.version = o._storage.version
+            _link_output(<Tensor>outs[k], node, k, spec, first)
     return result
+
+
+cdef inline bint _is_one_of(object x, list tensors):
+    for y in tensors:
+        if x is y:
+            return True
+    return False
+
+
+cdef TensorMeta _output_meta(Tensor o, Tensor first):
+    cdef TensorMeta m = meta_record(o)
+    m.shares_storage = o._storage is first._storage
+    return m
+
+
+cdef int _link_output(Tensor o, OpBackward node, int k, OpSpec spec, Tensor first) except -1:
+    cdef AutogradMeta bm, om
+    set_history(o, node, k, spec.inplace)
+    if spec.is_view and o._storage is first._storage:
+        bm = meta_of(first, False)
+        om = meta_of(o, True)
+        om.base = bm.base if bm is not None and bm.base is not None else first
+        om.version = o._storage.version
+    return 0
 
 
 cdef inline bint _differentiable(object o):
@@ -1006,7 +1046,7 @@ cdef class AsStridedViewBackward(Node):
 
 
 cdef tuple geometry(Tensor t):
-    return (shape_of(t), tuple([t._strides[d] for d in range(t._ndim)]), t._offset)
+    return (shape_of(t), _int_tuple(t._strides, t._ndim), t._offset)
 
 
 cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
