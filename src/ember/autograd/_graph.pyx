@@ -760,7 +760,19 @@ cdef class OpBackward(Node):
     cdef str _name               # when the op's node name depends on the call
 
     def name(self):
+        if self._name is None and self.spec.name_of_call is not None and self.args is not None:
+            self._name = self._name_of_call()
         return self._name if self._name is not None else self.spec.node_name
+
+    cdef str _name_of_call(self):
+        # names that depend on the call are worked out when asked for (or before the saved
+        # arguments are freed), from the arguments as saved
+        args = [(<SavedTensor>a).data if type(a) is SavedTensor else
+                type(a)([(<SavedTensor>x).data if type(x) is SavedTensor else x for x in a])
+                if type(a) is list or type(a) is tuple else a for a in self.args]
+        kwargs = {key: (<SavedTensor>v).data if type(v) is SavedTensor else v
+                  for key, v in self.kwargs.items()} if self.kwargs else {}
+        return self.spec.name_of_call(*args, **kwargs)
 
     cdef tuple apply(self, tuple grads):
         cdef BackwardContext ctx = BackwardContext.__new__(BackwardContext)
@@ -801,6 +813,8 @@ cdef class OpBackward(Node):
         return tuple(picked)
 
     cdef int release(self) except -1:
+        if self._name is None and self.spec.name_of_call is not None:
+            self._name = self._name_of_call()
         self.args = tuple([_drop_saved(a, self) for a in self.args])
         if self.kwargs:
             self.kwargs = {key: _drop_saved(v, self) for key, v in self.kwargs.items()}
@@ -847,6 +861,11 @@ cdef object _save_arg(object a, bint save, list tensors):
         tensors.append(a)
         return _save_tensor(<Tensor>a, save)
     if type(a) is list or type(a) is tuple:
+        for x in a:
+            if isinstance(x, Tensor):
+                break
+        else:
+            return a                    # shapes, dims: kept as they are
         items = []
         for x in a:
             if isinstance(x, Tensor):
@@ -931,8 +950,6 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     first = <Tensor>tensors[0]
     node = OpBackward.__new__(OpBackward)
     node.spec = spec
-    if spec.name_of_call is not None:
-        node._name = spec.name_of_call(*args, **kwargs) if kwargs else spec.name_of_call(*args)
     node.args = saved_args
     node.kwargs = saved_kwargs
     node.needs = needs
