@@ -399,6 +399,23 @@ def test_no_reference_cycles_keep_the_graph_alive():
         gc.enable()
 
 
+@pytest.mark.parametrize("program", [
+    lambda x: x.exp(), lambda x: x.relu().sqrt(), lambda x: x.exp()[0], lambda x: x.T.tanh(),
+    lambda x: x.softmax(0), lambda x: (x * 1).exp_(), lambda x: x.sum(0).sigmoid(),
+])
+def test_graphs_never_backpropagated_are_freed_without_the_gc(program):
+    gc.collect()
+    gc.disable()
+    try:
+        x, _ = f64(3, 3)
+        y = program(x)
+        refs = [weakref.ref(y), weakref.ref(y.grad_fn)]
+        del y
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
+
+
 def test_memory_stays_flat_over_training_like_iterations():
     import tracemalloc
     w = ember.randn(16, 16, dtype=ember.float64, requires_grad=True)

@@ -299,6 +299,7 @@ cdef class SavedTensor:
         # an output is stored without its grad_fn (that would be a cycle): rebuild the link
         t = make_view(self.data, self.data._ndim, self.data._shape, self.data._strides,
                       self.data._offset)
+        t._view_base = None
         t._grad_fn = node
         t._requires_grad = True
         if self.output_nr:
@@ -320,6 +321,7 @@ cdef inline SavedTensor save_input(Tensor t):
 cdef SavedTensor save_output(Tensor t, int output_nr):
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
     s.data = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+    s.data._view_base = None        # an alias, not a view: referring to t would be a cycle
     s.version = t._storage.version
     s.is_output = True
     s.output_nr = output_nr
@@ -367,20 +369,23 @@ cdef inline object conform_spec(Tensor t, Tensor like):
                 break
         else:
             return None
-    return (shape_of(t), t._dtype, t.dtype)
+    return meta_record(t)
 
 
 cdef object conform(object g, object spec):
-    """Sum a broadcast gradient back to its input's shape and give it the input's dtype."""
+    """Sum a broadcast gradient back to its input's shape (``spec``: the input's
+    TensorMeta) and give it the input's dtype."""
     cdef Tensor t = <Tensor>g
-    cdef tuple shape = spec[0]
-    cdef int nd = len(shape), lead = t._ndim - nd, d
-    if lead == 0 and t._dtype == <int>spec[1]:
+    cdef TensorMeta m = <TensorMeta>spec
+    cdef int nd = m.ndim_c, lead = t._ndim - nd, d
+    cdef tuple shape
+    if lead == 0 and t._dtype == m.dtype_num and nd <= META_DIMS:
         for d in range(nd):
-            if t._shape[d] != <Py_ssize_t>shape[d]:
+            if t._shape[d] != m.shape_c[d]:
                 break
         else:
             return g
+    shape = m.shape
     if lead != 0 or any([t._shape[lead + d] != shape[d] for d in range(nd)]):
         if lead < 0:
             raise RuntimeError(f"Function returned a gradient of shape {list(t.shape)} for an "
@@ -396,10 +401,10 @@ cdef object conform(object g, object spec):
             if lead:
                 g = g.reshape(shape)
         t = <Tensor>g
-    if t._dtype != <int>spec[1]:
-        if em_category[t._dtype] == 3 and em_category[<int>spec[1]] != 3:
+    if t._dtype != m.dtype_num:
+        if em_category[t._dtype] == 3 and em_category[m.dtype_num] != 3:
             g = g.real
-        g = g.to(spec[2])
+        g = g.to(m.dtype)
     return g
 
 
@@ -686,16 +691,36 @@ def _missing_derivative(name):
     return formula
 
 
+cdef enum:
+    META_DIMS = 12         # dims kept inline by TensorMeta (more: in tuples)
+
+
 @cython.final
 cdef class TensorMeta:
     """What a formula may ask of a tensor that was not saved: its shape, dtype, device and
-    layout (``shares_storage``: an output that views its op's first input)."""
-    cdef readonly object shape
+    layout (``shares_storage``: an output that views its op's first input).  Kept in C
+    arrays: most are never read."""
     cdef readonly object dtype
     cdef readonly object device
-    cdef readonly tuple strides
     cdef readonly Py_ssize_t offset
     cdef readonly bint shares_storage
+    cdef int ndim_c
+    cdef int dtype_num
+    cdef Py_ssize_t shape_c[META_DIMS]
+    cdef Py_ssize_t strides_c[META_DIMS]
+    cdef tuple _shape, _strides      # built on first use (always, past META_DIMS dims)
+
+    @property
+    def shape(self):
+        if self._shape is None:
+            self._shape = _int_tuple(self.shape_c, self.ndim_c)
+        return self._shape
+
+    @property
+    def strides(self):
+        if self._strides is None:
+            self._strides = _int_tuple(self.strides_c, self.ndim_c)
+        return self._strides
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -707,11 +732,11 @@ cdef class TensorMeta:
         return self.offset
 
     def dim(self):
-        return len(self.shape)
+        return self.ndim_c
 
     @property
     def ndim(self):
-        return len(self.shape)
+        return self.ndim_c
 
     def numel(self):
         cdef Py_ssize_t n = 1
@@ -731,11 +756,19 @@ cdef class TensorMeta:
 
 cdef TensorMeta meta_record(Tensor t):
     cdef TensorMeta m = TensorMeta.__new__(TensorMeta)
-    m.shape = shape_of(t)
+    cdef int d
     m.dtype = t.get_dtype()
+    m.dtype_num = t._dtype
     m.device = t._storage.device
-    m.strides = _int_tuple(t._strides, t._ndim)
     m.offset = t._offset
+    m.ndim_c = t._ndim
+    if t._ndim <= META_DIMS:
+        for d in range(t._ndim):
+            m.shape_c[d] = t._shape[d]
+            m.strides_c[d] = t._strides[d]
+    else:
+        m._shape = _int_tuple(t._shape, t._ndim)
+        m._strides = _int_tuple(t._strides, t._ndim)
     return m
 
 
@@ -944,7 +977,7 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
         PyTuple_SET_ITEM(needs, k, a)
         if t._requires_grad:
             edges.append(gradient_edge(t))
-            conforms.append((shape_of(t), t._dtype, t.get_dtype()))
+            conforms.append(meta_record(t))
     if not edges:
         return result
     first = <Tensor>tensors[0]
@@ -1138,7 +1171,7 @@ def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differ
             needs.append(bool(t._requires_grad))
             if t._requires_grad:
                 edges.append(gradient_edge(t))
-                conforms.append((shape_of(t), t._dtype, t.dtype))
+                conforms.append(meta_record(t))
     node.ctx = ctx
     node.fn_class = fn_class
     node.needs = tuple(needs)
