@@ -841,6 +841,41 @@ def ew(int op, *args, out=None):
     return dispatch_ew(op, list(args), out, False)
 
 
+def _ew_callables(int op, int arity):
+    """``(function, method)`` for elementwise op number ``op``: compiled closures, so that
+    ``t.exp()`` and ``ember.exp(t)`` reach the kernel without a Python frame."""
+    if arity == 1:
+        def function(input, *, out=None):
+            if out is None and type(input) is Tensor:
+                return unary_operator(op, <Tensor>input)
+            return ew(op, input, out=out)
+
+        def method(self):
+            if type(self) is Tensor:
+                return unary_operator(op, <Tensor>self)
+            return ew(op, self)
+    elif arity == 2:
+        def function(input, other, *, out=None):
+            if out is None:
+                result = binary_operator(op, input, other)
+                if result is not NotImplemented:
+                    return result
+            return ew(op, input, other, out=out)
+
+        def method(self, other):
+            result = binary_operator(op, self, other)
+            if result is not NotImplemented:
+                return result
+            return ew(op, self, other)
+    else:
+        def function(input, second, third, *, out=None):
+            return ew(op, input, second, third, out=out)
+
+        def method(self, second, third):
+            return ew(op, self, second, third)
+    return function, method
+
+
 def ew_(int op, Tensor self, *args):
     """Run elementwise op number ``op`` in place on ``self``."""
     if len(args) + 1 != EW_OPS[op].arity:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
-from ember._core._tensor import (Tensor, ew, ew_, is_grad_enabled, op_id, record,
+from ember._core._tensor import (Tensor, _ew_callables, ew, ew_, is_grad_enabled, op_id, record,
                                  result_type, zeros_like)
 from ember.ops import derivatives
 from ember.ops.derivatives import derivative
@@ -55,17 +55,7 @@ def _docstring(name, spec):
 
 
 def _make_function(name, spec):
-    op = op_id(name)
-    arity = spec["arity"]
-    if arity == 1:
-        def fn(input, *, out=None):
-            return ew(op, input, out=out)
-    elif arity == 2:
-        def fn(input, other, *, out=None):
-            return ew(op, input, other, out=out)
-    else:
-        def fn(input, second, third, *, out=None):
-            return ew(op, input, second, third, out=out)
+    fn = _ew_callables(op_id(name), spec["arity"])[0]
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = "ember"
     fn.__doc__ = _docstring(name, spec)
@@ -73,12 +63,7 @@ def _make_function(name, spec):
 
 
 def _make_method(name, op, arity, doc):
-    if arity == 1:
-        def method(self):
-            return ew(op, self)
-    else:
-        def method(self, *others):
-            return ew(op, self, *others)
+    method = _ew_callables(op, arity)[1]
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"See :func:`ember.{name}`."
     return method
