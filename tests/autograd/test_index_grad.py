@@ -21,25 +21,6 @@ def index(*rows):
     return np.array(rows, dtype=np.int64)
 
 
-def _engine_keeps_inplace_self():
-    """Whether the engine saves the first argument of an in-place op by value: its
-    backward then fails the version check when that argument needs no gradient."""
-    target = ember.zeros(2, dtype=ember.float64)
-    src = ember.ones(2, dtype=ember.float64, requires_grad=True)
-    target.copy_(src)
-    try:
-        target.sum().backward()
-    except RuntimeError:
-        return True
-    return False
-
-
-# an in-place op into a tensor that needs no gradient (a fresh buffer) fails in backward
-# until the engine records that argument's metadata only; see record_op in _graph.pyx
-ENGINE_INPLACE_BUG = pytest.mark.xfail(
-    _engine_keeps_inplace_self(), strict=True, raises=RuntimeError,
-    reason="engine saves the overwritten first argument of in-place ops")
-
 LAYOUT_NAMES = list(LAYOUTS)
 
 
@@ -274,7 +255,6 @@ def test_inplace_on_view_of_non_leaf(name):
     assert_grads_match_torch(fn, data(4, 2), idx, data(*src_shape))
 
 
-@ENGINE_INPLACE_BUG
 @pytest.mark.parametrize("name", list(INPLACE_CASES))
 def test_inplace_into_buffer_without_grad(name):
     op, idx, src_shape = INPLACE_CASES[name]
