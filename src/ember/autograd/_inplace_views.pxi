@@ -1,0 +1,92 @@
+# In-place ops on views: the base gets CopySlices, the view a view of the new base.
+# Included by _graph.pyx.
+
+# ---------------------------------------------------------------- in-place ops on views
+
+@cython.final
+cdef class CopySlices(Node):
+    """The base of a view that an in-place op changed: the gradient of the base is the
+    incoming one, with the view's region replaced by what the op's node makes of it."""
+    cdef tuple base_geometry    # (shape, strides, offset) of the base
+    cdef tuple view_geometry    # (shape, strides, offset) of the view, in the base's storage
+    cdef Node fn
+
+    def name(self):
+        return "CopySlices"
+
+    cdef tuple apply(self, tuple grads):
+        # the base's gradient, with the view's region replaced by the gradient the op's
+        # node gives the view's old value (written with differentiable ops)
+        from ember.ops.views import restride
+        g = grads[0]
+        region = restride(g, self.base_geometry, self.view_geometry)
+        res = self.fn.apply((region,))
+        result = g - restride(region, self.view_geometry, self.base_geometry)
+        if not self.fn._target_edge:
+            # the view's old value had no history: its region's gradient stops here
+            return (result,) + tuple(res)
+        if res[0] is not None:
+            result = result + restride(conform_if(res[0], self.fn._conform, 0),
+                                       self.view_geometry, self.base_geometry)
+        return (result,) + tuple(res[1:])
+
+    cdef int release(self) except -1:
+        self.fn.release()
+        self._released = self.fn._released
+        return 0
+
+
+cdef object conform_if(object g, tuple conforms, int k):
+    if conforms is not None and conforms[k] is not None:
+        return conform(g, conforms[k])
+    return g
+
+
+@cython.final
+cdef class AsStridedViewBackward(Node):
+    """The grad_fn a view gets after an in-place op on it: its gradient lands in its
+    region of the base."""
+    cdef tuple base_geometry
+    cdef tuple view_geometry
+
+    def name(self):
+        return "AsStridedBackward0"
+
+    cdef tuple apply(self, tuple grads):
+        from ember.ops.views import restride
+        return (restride(grads[0], self.view_geometry, self.base_geometry),)
+
+
+cdef tuple geometry(Tensor t):
+    return (shape_of(t), _int_tuple(t._strides, t._ndim), t._offset)
+
+
+cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
+    """An in-place op on a view changes its base: the base's history becomes CopySlices
+    of the op's node, and the view's history a view of the new base."""
+    cdef Tensor base = m.base
+    cdef CopySlices cs = CopySlices.__new__(CopySlices)
+    cdef AsStridedViewBackward vb
+    cs.base_geometry = geometry(base)
+    cs.view_geometry = geometry(view)
+    cs.fn = node
+    # the node's first edge is the view's old history, itself leading to the base's: the
+    # base's own edge replaces it
+    cdef int skip = 1 if node._target_edge else 0
+    cs.next_functions = (gradient_edge(base),) + node.next_functions[skip:]
+    cs._conform = (None,) + (node._conform[skip:] if node._conform is not None
+                             else (None,) * (len(node.next_functions) - skip))
+    base._grad_fn = cs
+    base._requires_grad = True
+    bm = meta_of(base, False)
+    if bm is not None:
+        bm.output_nr = 0
+    vb = AsStridedViewBackward.__new__(AsStridedViewBackward)
+    vb.base_geometry = cs.base_geometry
+    vb.view_geometry = cs.view_geometry
+    vb.next_functions = ((cs, 0),)
+    view._grad_fn = vb
+    view._requires_grad = True
+    m.output_nr = 0
+    m.version = view._storage.version
+    return 0
