@@ -459,6 +459,12 @@ def test_inplace_on_leaf_views_allowed_without_grad():
 
 NODE_NAMES = [
     ("x.view(4, 3)", "ViewBackward0"), ("x.reshape(4, 3)", "ViewBackward0"),
+    ("x.t().reshape(12)", "UnsafeViewBackward0"), ("x.t()", "TBackward0"),
+    ("x[:1].squeeze(0)", "SqueezeBackward1"), ("x[:1].squeeze((0,))", "SqueezeBackward2"),
+    ("x.split([1, 2])[0]", "SplitWithSizesBackward0"), ("x[1]", "SelectBackward0"),
+    ("x[1:]", "SliceBackward0"), ("x[1, :]", "SelectBackward0"), ("x[:, ::2]", "SliceBackward0"),
+    ("x[None]", "UnsqueezeBackward0"), ("x[...]", "AliasBackward0"),
+    ("x[0, [1, 2]]", "IndexBackward0"),
     ("x.flatten()", "ViewBackward0"), ("x[None].squeeze()", "SqueezeBackward0"),
     ("x.unsqueeze(1)", "UnsqueezeBackward0"), ("x.transpose(0, 1)", "TransposeBackward0"),
     ("x.mT", "TransposeBackward0"), ("x.T", "PermuteBackward0"),

@@ -646,6 +646,8 @@ cdef class Tensor:
         """Transpose a tensor of at most 2 dimensions."""
         if self._ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._ndim}D")
+        if em_grad_mode and self._requires_grad:
+            return record_op("t", Tensor.t, (self,), None)
         return reverse_dims(self)
 
     def permute(self, *dims):

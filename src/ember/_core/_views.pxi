@@ -83,18 +83,23 @@ cpdef Tensor view(Tensor input, tuple shape):
 
 
 cpdef Tensor reshape(Tensor input, tuple shape):
-    if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("reshape", reshape, (input, shape), None)
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
+    if em_grad_mode and input._requires_grad:
+        # recorded as a view, or as the copy PyTorch calls an unsafe view
+        return <Tensor>record_op(
+            "reshape" if input.is_contig() or _compute_view_strides(input, nd, newshape,
+                                                                    newstride)
+            else "reshape_copy", reshape, (input, shape), None)
     if input.is_contig():
         # a contiguous tensor views any shape with contiguous strides
         return make_view(input, nd, newshape, NULL, input._offset)
     if _compute_view_strides(input, nd, newshape, newstride):
         return make_view(input, nd, newshape, newstride, input._offset)
-    cdef Tensor c = contiguous_copy(input)
-    return make_view(c, nd, newshape, NULL, 0)
+    cdef Tensor c = make_view(contiguous_copy(input), nd, newshape, NULL, 0)
+    c._view_base = None     # a copy, not a view
+    return c
 
 
 cpdef Tensor real(Tensor input):

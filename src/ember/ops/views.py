@@ -130,7 +130,18 @@ def _reshape_backward(ctx, grad, input, shape):
     return grad.reshape(tuple(input.shape))
 
 
-@derivative("squeeze", save_inputs=False, view=True)
+@derivative("reshape_copy", node="UnsafeViewBackward0", save_inputs=False)
+def _reshape_copy_backward(ctx, grad, input, shape):
+    return grad.reshape(tuple(input.shape))
+
+
+def _squeeze_node(input, dim=None):
+    if dim is None:
+        return "SqueezeBackward0"
+    return "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1"
+
+
+@derivative("squeeze", node=_squeeze_node, save_inputs=False, view=True)
 def _squeeze_backward(ctx, grad, input, dim=None):
     return grad.reshape(tuple(input.shape))
 
@@ -143,6 +154,11 @@ def _unsqueeze_backward(ctx, grad, input, dim):
 @derivative("transpose", save_inputs=False, view=True)
 def _transpose_backward(ctx, grad, input, dim0, dim1):
     return grad.transpose(dim0, dim1)
+
+
+@derivative("t", node="TBackward0", save_inputs=False, view=True)
+def _t_backward(ctx, grad, input):
+    return grad.t()
 
 
 @derivative("permute", save_inputs=False, view=True)
@@ -197,7 +213,8 @@ def _unfold_backward(ctx, grad, input, dimension, size, step):
     return _view_backward_of(ctx, grad, input, lambda t: t.unfold(dimension, size, step))
 
 
-@derivative("split", node="SplitBackward0", save_inputs=False, view=True)
+@derivative("split", node=lambda input, sizes, dim=0: "SplitWithSizesBackward0"
+            if isinstance(sizes, (tuple, list)) else "SplitBackward0", save_inputs=False, view=True)
 def _split_backward(ctx, grads, input, split_size_or_sections, dim=0):
     from ember.ops.index import cat
     return cat(list(grads), dim)
@@ -221,7 +238,30 @@ def _imag_backward(ctx, grad, input):
 
 # ---------------------------------------------------------------- indexing
 
-@derivative("getitem", node="IndexBackward0", save_inputs=False, view=True)
+def _getitem_node(input, index):
+    """PyTorch applies an index item by item: the node is that of the last item that did
+    something (a full ``:`` does nothing), IndexBackward0 for advanced indexing."""
+    items = index if type(index) is tuple else (index,)
+    name = "AliasBackward0"
+    for item in items:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif type(item) is slice:
+            if item != slice(None):
+                name = "SliceBackward0"
+        elif item is Ellipsis:
+            continue
+        elif isinstance(item, Tensor) and (item.dim() != 0 or item.is_floating_point()
+                                           or item.dtype.itemsize == 1):
+            return "IndexBackward0"
+        elif isinstance(item, (list, bool)) or hasattr(item, "__array__"):
+            return "IndexBackward0"
+        else:
+            name = "SelectBackward0"
+    return name
+
+
+@derivative("getitem", node=_getitem_node, save_inputs=False, view=True)
 def _getitem_backward(ctx, grad, input, index):
     if ctx.outputs[0].shares_storage:       # basic indexing: a view
         return _view_backward_of(ctx, grad, input, lambda t: t[index])
