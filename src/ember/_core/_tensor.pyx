@@ -553,7 +553,7 @@ cdef class Tensor:
     def zero_(self):
         """Fill with zeros, in place."""
         if em_grad_mode and self._requires_grad:
-            return record_op("fill_", Tensor.fill_, (self, 0), None)
+            return record_op("zero_", Tensor.zero_, (self,), None)
         fill(self, 0)
         return self
 

@@ -286,7 +286,13 @@ def _index_backward_backward(ctx, grad, g, shape, index):
     return grad[index]
 
 
-@derivative("setitem", node="IndexPutBackward0", save_inputs=False, inplace=True)
+def _setitem_node(self, index, value):
+    # PyTorch writes through a view for basic indexing (its node is CopySlices)
+    return "IndexPutBackward0" if _getitem_node(self, index) == "IndexBackward0" \
+        else "CopySlices"
+
+
+@derivative("setitem", node=_setitem_node, save_inputs=False, inplace=True)
 def _setitem_backward(ctx, grad, self, index, value):
     grad_self = None
     if ctx.needs_input_grad[0]:
@@ -313,6 +319,12 @@ def _copy_backward(ctx, grad, self, src):
     return _core.zeros_like(grad), grad
 
 
-@derivative("fill_", node="FillBackward2", save_inputs=False)
+@derivative("fill_", node=lambda self, value: "FillBackward3" if isinstance(value, Tensor)
+            else "FillBackward2", save_inputs=False)
 def _fill_backward(ctx, grad, self, value):
     return _core.zeros_like(grad), grad.sum()
+
+
+@derivative("zero_", node="ZeroBackward0", save_inputs=False)
+def _zero_backward(ctx, grad, self):
+    return _core.zeros_like(grad)
