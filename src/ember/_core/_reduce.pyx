@@ -21,7 +21,8 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
 from ember._core._tensor cimport (
-    grad_enabled, record_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim, DEV_CPU,
+    grad_enabled, record_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into,
+    wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
 from ember._core._tensor import _add_method, ew, op_id
@@ -350,7 +351,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     tensor([4, 6])
     """
     if grad_enabled() and _records(input):
-        return record_op("sum", sum, (input, dim, keepdim), {"dtype": dtype})
+        return record_op("sum", sum, (input, dim, keepdim),
+                         {"dtype": dtype} if dtype is not None else None)
     cdef Tensor x = _tensor_arg(input, "sum")
     cdef int dt = _dtype_arg(dtype), natural
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "sum")
@@ -381,7 +383,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         NaN where the reduction is empty.
     """
     if grad_enabled() and _records(input):
-        return record_op("mean", mean, (input, dim, keepdim), {"dtype": dtype})
+        return record_op("mean", mean, (input, dim, keepdim),
+                         {"dtype": dtype} if dtype is not None else None)
     cdef Tensor x = _tensor_arg(input, "mean")
     cdef int dt = _dtype_arg(dtype)
     cdef uint64_t mask = _dims_mask(dim, x._ndim, True, "mean")
@@ -413,7 +416,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     Tensor
     """
     if grad_enabled() and _records(input):
-        return record_op("prod", prod, (input, dim, keepdim), {"dtype": dtype})
+        return record_op("prod", prod, (input, dim, keepdim),
+                         {"dtype": dtype} if dtype is not None else None)
     cdef Tensor x = _tensor_arg(input, "prod")
     cdef int dt = _dtype_arg(dtype)
     cdef uint64_t mask = _dims_mask(dim, x._ndim, False, "prod")

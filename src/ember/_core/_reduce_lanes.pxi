@@ -51,7 +51,8 @@ def cumsum(input, dim, *, dtype=None):
     Tensor
     """
     if grad_enabled() and _records(input):
-        return record_op("cumsum", cumsum, (input, dim), {"dtype": dtype})
+        return record_op("cumsum", cumsum, (input, dim),
+                         {"dtype": dtype} if dtype is not None else None)
     cdef Tensor x = _tensor_arg(input, "cumsum")
     cdef int dt = _dtype_arg(dtype)
     if isinstance(dim, (tuple, list)) or dim is None:

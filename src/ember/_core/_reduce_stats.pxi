@@ -64,7 +64,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Tensor
     """
     if grad_enabled() and _records(input):
-        return record_op("var", var, (input, dim, unbiased, keepdim), {"correction": correction})
+        return record_op("var", var, (input, dim, unbiased, keepdim),
+                         {"correction": correction} if correction is not None else None)
     return _var_impl(input, dim, unbiased, keepdim, correction, False, "var")
 
 
@@ -84,7 +85,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     Tensor
     """
     if grad_enabled() and _records(input):
-        return record_op("std", std, (input, dim, unbiased, keepdim), {"correction": correction})
+        return record_op("std", std, (input, dim, unbiased, keepdim),
+                         {"correction": correction} if correction is not None else None)
     return _var_impl(input, dim, unbiased, keepdim, correction, True, "std")
 
 

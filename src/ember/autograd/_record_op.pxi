@@ -339,7 +339,10 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
         PyTuple_SET_ITEM(needs, k, a)
         if t._requires_grad:
             edges.append(gradient_edge(t))
-            conforms.append(meta_record(t))
+            # the argument's saved metadata serves the engine too, when it is one
+            a = saved_args[k] if k < n_args else None
+            conforms.append(a if type(a) is TensorMeta and <object>args[k] is t
+                            else meta_record(t))
     if not edges:
         return result
     first = <Tensor>tensors[0]
