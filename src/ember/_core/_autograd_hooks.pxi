@@ -16,12 +16,32 @@ cdef extern from *:
 # recorder of every other op is a Python callable: recorder(name, fn, args, kwargs)
 ctypedef object (*ew_recorder_fn)(int op, list args, object out, bint inplace)
 ctypedef object (*op_recorder_fn)(str name, object fn, tuple args, dict kwargs)
+ctypedef object (*view_recorder_fn)(str name, Tensor input, Tensor output, tuple args)
 cdef ew_recorder_fn _ew_recorder = NULL
 cdef op_recorder_fn _op_recorder = NULL
+cdef view_recorder_fn _view_recorder = NULL
 
 
 cdef bint grad_enabled() noexcept:
     return em_grad_mode
+
+
+cdef inline void grad_mode_off() noexcept:
+    global em_grad_mode
+    em_grad_mode = 0
+
+
+cdef inline void grad_mode_on() noexcept:
+    global em_grad_mode
+    em_grad_mode = 1
+
+
+cdef Tensor record_view(str name, Tensor input, object output, tuple args):
+    """Link the output of a one-input view-like op, computed with grad mode off, into the
+    graph (no second call of the op, unlike record_op)."""
+    if _view_recorder == NULL:
+        raise RuntimeError("ember.autograd is not loaded")
+    return <Tensor>_view_recorder(name, input, <Tensor>output, args)
 
 
 cdef bint set_grad_mode(bint mode) noexcept:
@@ -51,12 +71,13 @@ def _set_grad_enabled(bint mode):
     return previous
 
 
-def _set_recorders(ew_recorder, op_recorder):
+def _set_recorders(ew_recorder, op_recorder, view_recorder):
     """Install autograd's recorders: PyCapsules of C functions (they run on every
     recorded op)."""
-    global _ew_recorder, _op_recorder
+    global _ew_recorder, _op_recorder, _view_recorder
     _ew_recorder = <ew_recorder_fn>PyCapsule_GetPointer(ew_recorder, NULL)
     _op_recorder = <op_recorder_fn>PyCapsule_GetPointer(op_recorder, NULL)
+    _view_recorder = <view_recorder_fn>PyCapsule_GetPointer(view_recorder, NULL)
 
 
 def record(str name, fn, tuple args, dict kwargs=None):

@@ -69,7 +69,12 @@ cdef int _infer_shape(Tensor t, tuple shape, Py_ssize_t *out) except -1:
 
 cpdef Tensor view(Tensor input, tuple shape):
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("view", view, (input, shape), None)
+        grad_mode_off()
+        try:
+            recorded = view(input, shape)
+        finally:
+            grad_mode_on()
+        return record_view("view", input, recorded, (input, shape))
     cdef Py_ssize_t newshape[64]
     cdef Py_ssize_t newstride[64]
     cdef int nd = _infer_shape(input, shape, newshape)
@@ -88,10 +93,14 @@ cpdef Tensor reshape(Tensor input, tuple shape):
     cdef int nd = _infer_shape(input, shape, newshape)
     if em_grad_mode and input._requires_grad:
         # recorded as a view, or as the copy PyTorch calls an unsafe view
-        return <Tensor>record_op(
-            "reshape" if input.is_contig() or _compute_view_strides(input, nd, newshape,
-                                                                    newstride)
-            else "reshape_copy", reshape, (input, shape), None)
+        grad_mode_off()
+        try:
+            recorded = reshape(input, shape)
+        finally:
+            grad_mode_on()
+        return record_view("reshape" if (<Tensor>recorded)._storage is input._storage
+                           else "reshape_copy",
+                           input, recorded, (input, shape))
     if input.is_contig():
         # a contiguous tensor views any shape with contiguous strides
         return make_view(input, nd, newshape, NULL, input._offset)
@@ -107,7 +116,12 @@ cpdef Tensor real(Tensor input):
     if em_category[input._dtype] != 3:
         return input
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("real", real, (input,), None)
+        grad_mode_off()
+        try:
+            recorded = real(input)
+        finally:
+            grad_mode_on()
+        return record_view("real", input, recorded, (input,))
     return _complex_part(input, 0)
 
 
@@ -116,7 +130,12 @@ cpdef Tensor imag(Tensor input):
     if em_category[input._dtype] != 3:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("imag", imag, (input,), None)
+        grad_mode_off()
+        try:
+            recorded = imag(input)
+        finally:
+            grad_mode_on()
+        return record_view("imag", input, recorded, (input,))
     return _complex_part(input, 1)
 
 
@@ -178,7 +197,12 @@ cpdef Tensor flatten(Tensor input, start_dim=0, end_dim=-1):
 cpdef Tensor squeeze(Tensor input, dim=None):
     """Remove dimensions of size one (all of them, or those in ``dim``), as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("squeeze", squeeze, (input, dim), None)
+        grad_mode_off()
+        try:
+            recorded = squeeze(input, dim)
+        finally:
+            grad_mode_on()
+        return record_view("squeeze", input, recorded, (input, dim))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = 0
@@ -201,7 +225,12 @@ cpdef Tensor squeeze(Tensor input, dim=None):
 cpdef Tensor unsqueeze(Tensor input, dim):
     """Insert a dimension of size one at position ``dim``, as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("unsqueeze", unsqueeze, (input, dim), None)
+        grad_mode_off()
+        try:
+            recorded = unsqueeze(input, dim)
+        finally:
+            grad_mode_on()
+        return record_view("unsqueeze", input, recorded, (input, dim))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dim, input._ndim + 1), i, j = 0
@@ -221,7 +250,12 @@ cpdef Tensor unsqueeze(Tensor input, dim):
 cpdef Tensor transpose(Tensor input, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1``, as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("transpose", transpose, (input, dim0, dim1), None)
+        grad_mode_off()
+        try:
+            recorded = transpose(input, dim0, dim1)
+        finally:
+            grad_mode_on()
+        return record_view("transpose", input, recorded, (input, dim0, dim1))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a, b
@@ -240,7 +274,12 @@ cpdef Tensor transpose(Tensor input, dim0, dim1):
 
 cdef Tensor reverse_dims(Tensor t):
     if em_grad_mode and t._requires_grad:
-        return <Tensor>record_op("permute", permute, (t, tuple(range(t._ndim - 1, -1, -1))), None)
+        grad_mode_off()
+        try:
+            recorded = reverse_dims(t)
+        finally:
+            grad_mode_on()
+        return record_view("permute", t, recorded, (t, tuple(range(t._ndim - 1, -1, -1))))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, nd = t._ndim
@@ -253,7 +292,12 @@ cdef Tensor reverse_dims(Tensor t):
 cpdef Tensor permute(Tensor input, tuple dims):
     """Reorder the dimensions as ``dims`` lists them, as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("permute", permute, (input, dims), None)
+        grad_mode_off()
+        try:
+            recorded = permute(input, dims)
+        finally:
+            grad_mode_on()
+        return record_view("permute", input, recorded, (input, dims))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, p
@@ -276,7 +320,12 @@ cpdef Tensor permute(Tensor input, tuple dims):
 
 cpdef Tensor expand(Tensor input, tuple sizes):
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("expand", expand, (input, sizes), None)
+        grad_mode_off()
+        try:
+            recorded = expand(input, sizes)
+        finally:
+            grad_mode_on()
+        return record_view("expand", input, recorded, (input, sizes))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int nd = len(sizes), d, src
@@ -318,7 +367,12 @@ cpdef Tensor expand(Tensor input, tuple sizes):
 cpdef Tensor narrow(Tensor input, dim, start, length):
     """The slice ``start:start + length`` of dimension ``dim``, as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("narrow", narrow, (input, dim, start, length), None)
+        grad_mode_off()
+        try:
+            recorded = narrow(input, dim, start, length)
+        finally:
+            grad_mode_on()
+        return record_view("narrow", input, recorded, (input, dim, start, length))
     cdef int d
     if input._ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -348,7 +402,12 @@ cdef Tensor _slice_dim(Tensor t, int d, Py_ssize_t start, Py_ssize_t length, Py_
 cpdef Tensor select(Tensor input, dim, index):
     """The slice at ``index`` along ``dim``, with that dimension removed, as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("select", select, (input, dim, index), None)
+        grad_mode_off()
+        try:
+            recorded = select(input, dim, index)
+        finally:
+            grad_mode_on()
+        return record_view("select", input, recorded, (input, dim, index))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d, i, j = 0
@@ -435,7 +494,12 @@ def unbind(Tensor input, dim=0):
 cpdef Tensor diagonal(Tensor input, offset=0, dim1=0, dim2=1):
     """The diagonal of dimensions ``dim1`` and ``dim2`` (shifted by ``offset``), as a view."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("diagonal", diagonal, (input, offset, dim1, dim2), None)
+        grad_mode_off()
+        try:
+            recorded = diagonal(input, offset, dim1, dim2)
+        finally:
+            grad_mode_on()
+        return record_view("diagonal", input, recorded, (input, offset, dim1, dim2))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int a = wrap_dim(dim1, input._ndim), b = wrap_dim(dim2, input._ndim), d, j = 0
@@ -466,7 +530,12 @@ cpdef Tensor diagonal(Tensor input, offset=0, dim1=0, dim2=1):
 cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
     """A view with the given sizes, strides and offset over the same storage."""
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("as_strided", as_strided, (input, size, stride, storage_offset), None)
+        grad_mode_off()
+        try:
+            recorded = as_strided(input, size, stride, storage_offset)
+        finally:
+            grad_mode_on()
+        return record_view("as_strided", input, recorded, (input, size, stride, storage_offset))
     cdef tuple sz = _shape_arg((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
@@ -503,7 +572,12 @@ cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
 
 cpdef Tensor unfold(Tensor input, dimension, size, step):
     if em_grad_mode and input._requires_grad:
-        return <Tensor>record_op("unfold", unfold, (input, dimension, size, step), None)
+        grad_mode_off()
+        try:
+            recorded = unfold(input, dimension, size, step)
+        finally:
+            grad_mode_on()
+        return record_view("unfold", input, recorded, (input, dimension, size, step))
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef int d = wrap_dim(dimension, input._ndim)
@@ -629,10 +703,27 @@ cdef Tensor _basic_index(Tensor t, tuple index):
     return make_view(t, nd, shape, strides, offset)
 
 
+cdef bint _all_basic(object index):
+    if type(index) is not tuple:
+        return _is_basic(index)
+    for item in <tuple>index:
+        if not _is_basic(item):
+            return False
+    return True
+
+
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
     if em_grad_mode and t._requires_grad:
-        return record_op("getitem", Tensor.__getitem__, (t, index), None)
+        if not _all_basic(index):
+            # advanced indexing: the recorder keeps the index tensors, version-checked
+            return record_op("getitem", Tensor.__getitem__, (t, index), None)
+        grad_mode_off()
+        try:
+            recorded = getitem(t, index)
+        finally:
+            grad_mode_on()
+        return record_view("getitem", t, recorded, (t, index))
     cdef object key = index  # the hook gets the index as written: a list may mean a tuple
     if type(index) is int and t._ndim == 0:
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` to convert a "

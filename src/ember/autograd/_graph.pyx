@@ -415,4 +415,5 @@ include "_engine.pxi"
 
 
 _set_recorders(PyCapsule_New(<void *>record_elementwise, NULL, NULL),
-               PyCapsule_New(<void *>record_op, NULL, NULL))
+               PyCapsule_New(<void *>record_op, NULL, NULL),
+               PyCapsule_New(<void *>record_view, NULL, NULL))

@@ -376,6 +376,30 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     return result
 
 
+cdef object record_view(str name, Tensor input, Tensor output, tuple args):
+    """The recorder of one-input view-like ops (views, basic indexing, reshape): the core
+    has already computed ``output`` with grad mode off; only the node is made here.
+    The op's other arguments are shapes, dims and basic index items."""
+    cdef OpSpec spec = op_spec(name)
+    cdef OpBackward node
+    cdef TensorMeta meta
+    if output is input or em_category[output._dtype] < 2:
+        return output
+    meta = meta_record(input)
+    node = OpBackward.__new__(OpBackward)
+    node.spec = spec
+    node.args = (meta,) + args[1:]
+    node.needs = (True,)
+    node.next_functions = (gradient_edge(input),)
+    node._target_edge = True
+    node._num_outputs = 1
+    node.single_output = True
+    node._conform = (meta,)
+    node.out_meta = (_output_meta(output, input),)
+    _link_output(output, node, 0, spec, input)
+    return output
+
+
 cdef inline bint _is_one_of(object x, list tensors):
     for y in tensors:
         if x is y:
