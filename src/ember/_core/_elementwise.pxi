@@ -684,13 +684,13 @@ cdef object _binary_fast(int op, object a, object b):
     cdef Py_ssize_t strides[3]
     cdef char scalar_buf[16]
     cdef int dt, sdt
-    if type(a) is Tensor:
+    if isinstance(a, Tensor):
         ta = <Tensor>a
         dt = ta._dtype
         fn = info.loops[dt]
         if (fn != NULL and ta._storage.device.type_num == DEV_CPU
                 and not (info.promote_float and em_category[dt] < 2)):
-            if type(b) is Tensor:
+            if isinstance(b, Tensor):
                 tb = <Tensor>b
                 if (tb._dtype == dt and tb._storage.device.type_num == DEV_CPU):
                     if _same_shape(ta, tb) and ta.is_contig() and tb.is_contig():
@@ -722,7 +722,7 @@ cdef object _binary_fast(int op, object a, object b):
                     strides[2] = 0
                     _run_contiguous(fn, 3, data, strides, ta._numel)
                     return out
-    elif type(b) is Tensor:
+    elif isinstance(b, Tensor):
         tb = <Tensor>b
         dt = tb._dtype
         sdt = scalar_dtype(a)
@@ -832,7 +832,7 @@ def ew(int op, *args, out=None):
                         f"({len(args)} given)")
     if out is None:
         # the operator slots' fast paths serve the named functions too
-        if len(args) == 1 and type(args[0]) is Tensor:
+        if len(args) == 1 and isinstance(args[0], Tensor):
             return unary_operator(op, <Tensor>args[0])
         if len(args) == 2:
             result = binary_operator(op, args[0], args[1])
@@ -846,12 +846,12 @@ def _ew_callables(int op, int arity):
     ``t.exp()`` and ``ember.exp(t)`` reach the kernel without a Python frame."""
     if arity == 1:
         def function(input, *, out=None):
-            if out is None and type(input) is Tensor:
+            if out is None and isinstance(input, Tensor):
                 return unary_operator(op, <Tensor>input)
             return ew(op, input, out=out)
 
         def method(self):
-            if type(self) is Tensor:
+            if isinstance(self, Tensor):
                 return unary_operator(op, <Tensor>self)
             return ew(op, self)
     elif arity == 2:
