@@ -1,0 +1,148 @@
+"""Hook handles and the autograd plumbing behind a module's full backward hooks."""
+import itertools
+import weakref
+
+from ember._core._tensor import Tensor, is_grad_enabled
+from ember.autograd.function import Function
+
+__all__ = ["RemovableHandle"]
+
+
+class RemovableHandle:
+    """A handle that removes a registered hook; also a context manager.
+
+    Parameters
+    ----------
+    hooks_dict : dict
+        The dictionary the hook was added to (under ``handle.id``).
+    extra_dict : dict or list of dict, optional
+        Other dictionaries keyed by the same id (e.g. the "with kwargs" flags).
+    """
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._next_id)
+        if extra_dict is None:
+            extra_dict = []
+        elif isinstance(extra_dict, dict):
+            extra_dict = [extra_dict]
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
+
+    def remove(self):
+        """Unregister the hook (doing nothing when it already was)."""
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _BackwardHookFunction(Function):
+    """Identity on tensors whose backward hands the gradients to ``on_grad``."""
+
+    @staticmethod
+    def forward(ctx, on_grad, *tensors):
+        ctx.on_grad = on_grad
+        ctx.set_materialize_grads(False)
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.on_grad(grads))
+
+
+def _pack_with_none(indices, values, size):
+    res = [None] * size
+    for i, v in zip(indices, values):
+        res[i] = v
+    return tuple(res)
+
+
+class BackwardHook:
+    """Calls a module's full backward (pre-)hooks with the gradients of its
+    positional tensor inputs and of its tensor outputs, as PyTorch does: the inputs
+    and outputs are passed through identity autograd functions whose backward sees
+    all of those gradients at once."""
+
+    def __init__(self, module, user_hooks, user_pre_hooks):
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs = None
+        self.n_outputs = -1
+        self.output_index = None
+        self.n_inputs = -1
+        self.input_index = None
+
+    @staticmethod
+    def _wrap(values, on_grad):
+        """Pass the tensors of ``values`` that require grad through the identity;
+        the wrapped values and the indices of those tensors (None if none)."""
+        single = isinstance(values, Tensor)
+        items = [values] if single else list(values)
+        index = [i for i, v in enumerate(items) if isinstance(v, Tensor) and v.requires_grad]
+        if not index or not is_grad_enabled():
+            return values, None
+        wrapped = _BackwardHookFunction.apply(on_grad, *[items[i] for i in index])
+        for i, w in zip(index, wrapped):
+            items[i] = w
+        return (items[0] if single else type(values)(items)), index
+
+    def setup_input_hook(self, args):
+        """Wrap the positional arguments so that their gradients reach the hooks."""
+        self.n_inputs = len(args)
+        args, self.input_index = self._wrap(args, self._on_grad_inputs)
+        return args
+
+    def setup_output_hook(self, result):
+        """Wrap the forward result so that its gradients reach the pre-hooks."""
+        self.n_outputs = 1 if isinstance(result, Tensor) else len(result)
+        result, self.output_index = self._wrap(result, self._on_grad_outputs)
+        return result
+
+    def _on_grad_outputs(self, grads):
+        self.grad_outputs = _pack_with_none(self.output_index, grads, self.n_outputs)
+        for hook in self.user_pre_hooks:
+            new = hook(self.module, self.grad_outputs)
+            if new is None:
+                continue
+            if len(new) != len(self.grad_outputs):
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(new)}, but expected {len(self.grad_outputs)}")
+            self.grad_outputs = tuple(new)
+        local_grad_outputs = self.grad_outputs
+        if self.input_index is None:
+            # no input requires grad: the hooks run now, with None for every grad_input
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.user_hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple)
+                                            and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return tuple(local_grad_outputs[i] for i in self.output_index)
+
+    def _on_grad_inputs(self, grads):
+        if self.grad_outputs is None:
+            # the backward pass did not go through this module's outputs
+            return grads
+        res = _pack_with_none(self.input_index, grads, self.n_inputs)
+        for hook in self.user_hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(res):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(out)}, but expected {len(res)}")
+            res = tuple(out)
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_index)

@@ -1,0 +1,176 @@
+"""Affine layers: ``Identity``, ``Linear``, ``Bilinear``."""
+import math
+
+import ember
+from ember.nn import init
+from ember.nn.parameter import Parameter
+from ember.nn.modules.module import Module
+
+__all__ = ["Identity", "Linear", "Bilinear"]
+
+
+class Identity(Module):
+    """Returns its input unchanged; any constructor arguments are ignored.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> x = ember.ones(2)
+    >>> nn.Identity(54, unused="argument")(x) is x
+    True
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        """Return ``input``."""
+        return input
+
+
+class Linear(Module):
+    """Affine map of the last dimension: ``y = x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input's last dimension.
+    out_features : int
+        Size of each output's last dimension.
+    bias : bool, default True
+        Whether to learn an additive bias.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_features, in_features)``, initialised from
+        ``U(-1/sqrt(in_features), 1/sqrt(in_features))`` (kaiming uniform with
+        ``a=sqrt(5)``).
+    bias : Parameter or None
+        Shape ``(out_features,)``, initialised from the same distribution.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.Linear(20, 30)
+    >>> m(ember.randn(128, 20)).shape
+    ember.Size([128, 30])
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(ember.empty((out_features, in_features), device=device,
+                                            dtype=dtype))
+        if bias:
+            self.bias = Parameter(ember.empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Re-initialise the weight and bias as the constructor does."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        """Apply the affine map to the last dimension of ``input``."""
+        if input.dim() == 0 or input.shape[-1] != self.in_features:
+            shape = tuple(input.shape)
+            rows = math.prod(shape[:-1]) if shape else 1
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                               f"{shape[-1] if shape else 1} and {self.in_features}x"
+                               f"{self.out_features})")
+        output = ember.matmul(input, self.weight.t())
+        if self.bias is not None:
+            output = output + self.bias
+        return output
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Bilinear(Module):
+    """Bilinear map ``y_k = x1^T A_k x2 + b_k`` of the last dimensions of two inputs.
+
+    Parameters
+    ----------
+    in1_features, in2_features : int
+        Sizes of the last dimensions of the two inputs.
+    out_features : int
+        Size of the output's last dimension.
+    bias : bool, default True
+        Whether to learn an additive bias.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_features, in1_features, in2_features)``, initialised from
+        ``U(-1/sqrt(in1_features), 1/sqrt(in1_features))``.
+    bias : Parameter or None
+        Shape ``(out_features,)``, same distribution.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.Bilinear(20, 30, 40)
+    >>> m(ember.randn(128, 20), ember.randn(128, 30)).shape
+    ember.Size([128, 40])
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(ember.empty((out_features, in1_features, in2_features),
+                                            device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(ember.empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Re-initialise the weight and bias as the constructor does."""
+        bound = 1 / math.sqrt(self.weight.size(1))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        """Apply the bilinear map to the last dimensions of ``input1`` and ``input2``."""
+        if input1.shape[-1] != self.in1_features:
+            raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                               f"{input1.shape[-1]} but expected {self.in1_features}")
+        if input2.shape[-1] != self.in2_features:
+            raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                               f"{input2.shape[-1]} but expected {self.in2_features}")
+        if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+            raise RuntimeError("bilinear(): input batch dimensions do not match: got "
+                               f"{tuple(input1.shape[:-1])} and {tuple(input2.shape[:-1])}")
+        out, in1, in2 = self.weight.shape
+        # x1 @ W viewed as (in1, out * in2), then contract in2 with x2
+        mixed = ember.matmul(input1, self.weight.permute(1, 0, 2).reshape(in1, out * in2))
+        mixed = mixed.reshape(*input1.shape[:-1], out, in2)
+        output = (mixed * input2.unsqueeze(-2)).sum(-1)
+        if self.bias is not None:
+            output = output + self.bias
+        return output
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

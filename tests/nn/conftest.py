@@ -1,0 +1,5 @@
+"""The nn tests import their shared helpers from nn_helpers.py."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
