@@ -1,5 +1,6 @@
 """Hook handles and the autograd plumbing behind a module's full backward hooks."""
 import itertools
+import warnings
 import weakref
 
 from ember._core._tensor import Tensor, is_grad_enabled
@@ -121,6 +122,10 @@ class BackwardHook:
         if self.input_index is None:
             # no input requires grad: the hooks run now, with None for every grad_input
             grad_inputs = (None,) * self.n_inputs
+            if self.user_hooks:
+                warnings.warn("Full backward hook is firing when gradients are computed with "
+                              "respect to module outputs since no inputs require gradients.",
+                              stacklevel=2)
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, self.grad_outputs)
                 if res is not None and not (isinstance(res, tuple)
