@@ -159,6 +159,8 @@ def test_full_backward_hook_when_no_input_requires_grad():
         results[lib.__name__] = seen
         assert m.weight.grad is not None
     assert results["ember"] == [((None,), (3, 2))] and results["torch"] == [((None,), (3, 2))]
+    m = nn.Linear(2, 2)
+    m.register_full_backward_hook(lambda mod, gi, go: None)
     with pytest.warns(UserWarning, match="Full backward hook is firing when gradients are "
                                          "computed with respect to module outputs"):
         m(ember.ones(3, 2)).sum().backward()
