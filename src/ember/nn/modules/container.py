@@ -462,8 +462,9 @@ class ParameterDict(Module):
         return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key, value):
+        attr = self._key_to_attr(key)
         self._keys[key] = None
-        setattr(self, self._key_to_attr(key), _as_parameter(value))
+        setattr(self, attr, _as_parameter(value))
 
     def __delitem__(self, key):
         del self._keys[key]
