@@ -31,6 +31,7 @@ def test_linear_matches_torch(bias, shape):
     xe, xt = _pair(shape)
     ye, yt = e(xe), t(xt)
     assert tuple(ye.shape) == tuple(yt.shape)
+    assert ye.grad_fn.name() == yt.grad_fn.name()
     assert_close(ye, yt)
     g = RNG.standard_normal(tuple(yt.shape))
     ye.backward(ember.from_numpy(g.copy()))

@@ -89,10 +89,13 @@ class Linear(Module):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
                                f"{shape[-1] if shape else 1} and {self.in_features}x"
                                f"{self.out_features})")
-        output = ember.matmul(input, self.weight.t())
-        if self.bias is not None:
-            output = output + self.bias
-        return output
+        if self.bias is None:
+            return ember.matmul(input, self.weight.t())
+        # as PyTorch: one fused addmm on the input viewed as a matrix
+        if input.dim() == 2:
+            return ember.addmm(self.bias, input, self.weight.t())
+        output = ember.addmm(self.bias, input.reshape(-1, self.in_features), self.weight.t())
+        return output.view(tuple(input.shape[:-1]) + (self.out_features,))
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
