@@ -220,3 +220,29 @@ def test_non_tensor_output_warns():
     m.register_full_backward_hook(lambda *a: None)
     with pytest.warns(UserWarning, match="module output should be a Tensor or a tuple"):
         m(ember.ones(1, requires_grad=True))
+
+
+def _global_trace(lib):
+    mod = lib.nn.modules.module
+    log = []
+    handles = [
+        mod.register_module_forward_pre_hook(lambda m, a: log.append(("gpre", type(m).__name__))),
+        mod.register_module_forward_hook(lambda m, a, o: log.append(("gpost", type(m).__name__))),
+        mod.register_module_full_backward_pre_hook(
+            lambda m, go: log.append(("gbpre", type(m).__name__))),
+        mod.register_module_full_backward_hook(
+            lambda m, gi, go: log.append(("gbwd", type(m).__name__))),
+    ]
+    try:
+        seq = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Identity())
+        seq[0].register_forward_pre_hook(lambda m, a: log.append(("own_pre", "Linear")))
+        seq(lib.ones(1, 2, requires_grad=True)).sum().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    seq(lib.ones(1, 2))
+    return log
+
+
+def test_global_module_hooks_match_torch():
+    assert _global_trace(ember) == _global_trace(torch)

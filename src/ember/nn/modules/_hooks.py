@@ -1,12 +1,14 @@
 """Hook handles and the autograd plumbing behind a module's full backward hooks."""
 import itertools
+from collections import OrderedDict
 import warnings
 import weakref
 
 from ember._core._tensor import Tensor, is_grad_enabled
 from ember.autograd.function import Function
 
-__all__ = ["RemovableHandle"]
+__all__ = ["RemovableHandle", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
 
 
 class RemovableHandle:
@@ -151,3 +153,135 @@ class BackwardHook:
             res = tuple(out)
         self.grad_outputs = None
         return tuple(res[i] for i in self.input_index)
+
+
+# hooks common to all modules; they run before each module's own hooks
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+
+
+def any_global_hooks():
+    """Whether a hook common to all modules is registered."""
+    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
+                or _global_backward_hooks)
+
+
+def register_module_forward_pre_hook(hook):
+    """Register ``hook(module, args)`` to run before the forward of every module.
+
+    Returns
+    -------
+    RemovableHandle
+    """
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """Register ``hook(module, args, output)`` to run after the forward of every module
+    (``hook(module, args, kwargs, output)`` with ``with_kwargs``).
+
+    Returns
+    -------
+    RemovableHandle
+    """
+    handle = RemovableHandle(_global_forward_hooks,
+                             extra_dict=[_global_forward_hooks_with_kwargs,
+                                         _global_forward_hooks_always_called])
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook):
+    """Register ``hook(module, grad_output)`` as a full backward pre-hook of every module.
+
+    Returns
+    -------
+    RemovableHandle
+    """
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook):
+    """Register ``hook(module, grad_input, grad_output)`` as a full backward hook of
+    every module.
+
+    Returns
+    -------
+    RemovableHandle
+    """
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def _run_forward_hooks(module, hooks, args, kwargs, result, called):
+    for hook_id, hook in hooks:
+        called.add(hook_id)
+        if hook_id in module._forward_hooks_with_kwargs or \
+                hook_id in _global_forward_hooks_with_kwargs:
+            res = hook(module, args, kwargs, result)
+        else:
+            res = hook(module, args, result)
+        if res is not None:
+            result = res
+    return result
+
+
+def call_with_hooks(module, args, kwargs):
+    """Run ``module.forward(*args, **kwargs)`` with the global and the module's hooks,
+    in PyTorch's order: forward pre-hooks, backward-hook wrapping of the inputs,
+    forward, forward hooks, backward-hook wrapping of the outputs."""
+    pre_hooks = [*_global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()]
+    for hook_id, hook in pre_hooks:
+        if hook_id in module._forward_pre_hooks_with_kwargs:
+            res = hook(module, args, kwargs)
+            if res is not None:
+                if isinstance(res, tuple) and len(res) == 2:
+                    args, kwargs = res
+                else:
+                    raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {res}.")
+        else:
+            res = hook(module, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+    bw_hook = None
+    backward_hooks = [*_global_backward_hooks.values(), *module._backward_hooks.values()]
+    backward_pre_hooks = [*_global_backward_pre_hooks.values(),
+                          *module._backward_pre_hooks.values()]
+    if backward_hooks or backward_pre_hooks:
+        bw_hook = BackwardHook(module, backward_hooks, backward_pre_hooks)
+        args = bw_hook.setup_input_hook(args)
+    forward_hooks = [*_global_forward_hooks.items(), *module._forward_hooks.items()]
+    called = set()
+    try:
+        result = module.forward(*args, **kwargs)
+        result = _run_forward_hooks(module, forward_hooks, args, kwargs, result, called)
+    except Exception:
+        always = [(i, h) for i, h in forward_hooks if i not in called and (
+            i in module._forward_hooks_always_called or i in _global_forward_hooks_always_called)]
+        try:
+            _run_forward_hooks(module, always, args, kwargs, None, called)
+        except Exception as e:
+            warnings.warn("forward hook with ``always_call=True`` raised an exception that was "
+                          f"silenced as another error was raised in forward: {e}")
+        raise
+    if bw_hook is not None:
+        if not isinstance(result, (Tensor, tuple)):
+            warnings.warn("For backward hooks to be called, module output should be a Tensor "
+                          f"or a tuple of Tensors but received {type(result)}")
+        else:
+            result = bw_hook.setup_output_hook(result)
+    return result

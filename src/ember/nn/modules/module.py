@@ -1,14 +1,18 @@
 """``Module``: the base class of every layer and model, as ``torch.nn.Module``."""
-import warnings
 from collections import OrderedDict, namedtuple
 
 from ember._core._dtype import to_dtype
 from ember._core._tensor import Tensor, device as device_cls
 from ember.autograd.grad_mode import no_grad
 from ember.nn.parameter import Parameter
-from ember.nn.modules._hooks import BackwardHook, RemovableHandle
+from ember.nn.modules import _hooks
+from ember.nn.modules._hooks import (
+    RemovableHandle, register_module_forward_pre_hook, register_module_forward_hook,
+    register_module_full_backward_pre_hook, register_module_full_backward_hook,
+)
 
-__all__ = ["Module"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -745,57 +749,9 @@ class Module:
 
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or _hooks.any_global_hooks()):
             return self.forward(*args, **kwargs)
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if isinstance(res, tuple) and len(res) == 2:
-                        args, kwargs = res
-                    else:
-                        raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                           f"(new_args, new_kwargs), but got {res}.")
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        bw_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            bw_hook = BackwardHook(self, list(self._backward_hooks.values()),
-                                   list(self._backward_pre_hooks.values()))
-            args = bw_hook.setup_input_hook(args)
-        called = set()
-        try:
-            result = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
-                called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
-        except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called and hook_id not in called:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception as e:
-                        warnings.warn("global module forward hook with ``always_call=True`` "
-                                      f"raised an exception that was silenced as another error "
-                                      f"was raised in forward: {e}")
-            raise
-        if bw_hook is not None:
-            if not isinstance(result, (Tensor, tuple)):
-                warnings.warn("For backward hooks to be called, module output should be a "
-                              f"Tensor or a tuple of Tensors but received {type(result)}")
-            else:
-                result = bw_hook.setup_output_hook(result)
-        return result
+        return _hooks.call_with_hooks(self, args, kwargs)
 
     __call__ = _call_impl
 
