@@ -152,3 +152,66 @@ def test_non_persistent_and_none_entries_skipped():
     assert list(m.state_dict()) == ["keep"]
     m.register_buffer("drop", ember.ones(1), persistent=True)
     assert list(m.state_dict()) == ["keep", "drop"]
+
+
+def _with_extra_state(lib):
+    class Counter(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(1, 1)
+            self.calls = 3
+
+        def get_extra_state(self):
+            return {"calls": self.calls}
+
+        def set_extra_state(self, state):
+            self.calls = state["calls"]
+
+    return lib.nn.Sequential(Counter())
+
+
+def test_extra_state_matches_torch():
+    e, t = _with_extra_state(ember), _with_extra_state(torch)
+    assert list(e.state_dict()) == list(t.state_dict()) == ["0._extra_state", "0.fc.weight",
+                                                            "0.fc.bias"]
+    state = e.state_dict()
+    state["0._extra_state"] = {"calls": 9}
+    e.load_state_dict(state)
+    assert e[0].calls == 9
+    del state["0._extra_state"]
+    t_state = {k: torch.zeros(1, 1) if k.endswith("weight") else torch.zeros(1) for k in state}
+    assert _error(ember, e, state) == _error(torch, t, t_state)
+    plain = nn.Linear(1, 1)
+    bad = dict(plain.state_dict(), _extra_state=1)
+    t_plain = torch.nn.Linear(1, 1)
+    t_bad = dict(t_plain.state_dict(), _extra_state=1)
+    assert _error(ember, plain, bad) == _error(torch, t_plain, t_bad)
+
+
+def _hook_trace(lib):
+    log = []
+    model = lib.nn.Sequential(lib.nn.Linear(1, 1), lib.nn.Linear(1, 1))
+    model.register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix)))
+    model[1].register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre1", prefix)))
+    model[1].register_state_dict_post_hook(
+        lambda m, sd, prefix, meta: log.append(("post1", sorted(sd))))
+    model.register_load_state_dict_pre_hook(
+        lambda m, sd, prefix, meta, strict, missing, unexpected, errors:
+        log.append(("lpre", prefix, sorted(sd))))
+
+    def post(m, keys):
+        log.append(("lpost", list(keys.missing_keys), list(keys.unexpected_keys)))
+        keys.unexpected_keys.clear()            # the hook may forgive keys in place
+    model.register_load_state_dict_post_hook(post)
+    state = model.state_dict()
+    state["junk"] = state["0.bias"]
+    model.load_state_dict(state)
+    return log
+
+
+def test_state_dict_hooks_match_torch():
+    assert _hook_trace(ember) == _hook_trace(torch)
+    m = nn.Linear(1, 1)
+    m.register_state_dict_post_hook(lambda *a: {})
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        m.state_dict()
