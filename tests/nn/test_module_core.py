@@ -256,3 +256,42 @@ def test_forward_unimplemented():
     with pytest.raises(NotImplementedError, match=r'Module \[Module\] is missing the required '
                                                   '"forward" function'):
         nn.Module()(ember.ones(1))
+
+
+def test_module_pickle_roundtrip():
+    e = nn.Sequential(nn.Linear(3, 4), nn.ModuleDict({"a": nn.Linear(4, 2)})["a"])
+    e.register_buffer("steps", ember.tensor(3))
+    r = pickle.loads(pickle.dumps(e))
+    assert [n for n, _ in r.named_parameters()] == [n for n, _ in e.named_parameters()]
+    assert [n for n, _ in r.named_buffers()] == ["steps"]
+    assert type(r[0].weight) is nn.Parameter and r[0].weight.requires_grad
+    x = ember.randn(2, 3)
+    assert same(r(x), e(x))
+
+
+def test_zero_grad_detaches_graph_grads():
+    m = nn.Linear(2, 1)
+    x = ember.ones(1, 2)
+    (m(x) ** 2).sum().backward(create_graph=True)
+    assert m.weight.grad.grad_fn is not None
+    g = m.weight.grad
+    m.zero_grad(set_to_none=False)
+    assert m.weight.grad is g and g.grad_fn is None and not g.requires_grad
+    assert same(g, ember.zeros(1, 2))
+
+
+def test_cpu_type_and_dir():
+    m = nn.Linear(2, 2)
+    w = m.weight
+    assert m.cpu() is m and m.weight is w
+    m.type(ember.float64)
+    assert w.dtype == ember.float64
+    names = dir(m)
+    assert {"weight", "bias", "forward", "in_features", "training"} <= set(names)
+    assert names == sorted(names)
+    assert not any(n[0].isdigit() for n in dir(nn.Sequential(nn.Identity())))
+
+
+def test_module_init_rejects_arguments():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        nn.Module(foo=1)
