@@ -295,3 +295,26 @@ def test_cpu_type_and_dir():
 def test_module_init_rejects_arguments():
     with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
         nn.Module(foo=1)
+
+
+def test_buffer_assignment_registers_like_torch():
+    results = {}
+    for lib in (ember, torch):
+        m = lib.nn.Module()
+        m.mean = lib.nn.Buffer(lib.zeros(2))
+        m.scratch = lib.nn.Buffer(lib.ones(1), persistent=False)
+        m.scratch = lib.ones(3)                # stays non-persistent
+        m.plain = lib.ones(1)                  # a plain tensor attribute is no buffer
+        m.register_buffer("empty", None)
+        with pytest.raises(TypeError, match="cannot assign 'int' as buffer 'empty'"):
+            m.empty = 3
+        results[lib.__name__] = ([n for n, _ in m.named_buffers()], list(m.state_dict()),
+                                 tuple(m.scratch.shape))
+    assert results["ember"] == results["torch"]
+    data = ember.ones(2)
+    b = nn.Buffer(data)
+    data[0] = 4
+    assert b[0].item() == 4 and isinstance(b, ember.Tensor) and not b.requires_grad
+    assert type(b + 1) is ember.Tensor
+    r = pickle.loads(pickle.dumps(nn.Buffer(ember.ones(1), persistent=False)))
+    assert type(r) is nn.Buffer and r.persistent is False

@@ -3,7 +3,7 @@ import copy
 
 from ember._core._tensor import Tensor, empty
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer"]
 
 
 class Parameter(Tensor):
@@ -64,3 +64,49 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """A tensor that is module state but not a parameter (e.g. running statistics).
+
+    Assigning a ``Buffer`` as an attribute of a :class:`~ember.nn.Module`
+    registers it as a buffer, as :meth:`~ember.nn.Module.register_buffer` does.
+    The buffer shares the storage of ``data``.
+
+    Parameters
+    ----------
+    data : Tensor, optional
+        The buffer's data (an empty float tensor when omitted).
+    persistent : bool, default True
+        Whether the buffer is part of the module's state dict.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.Module()
+    >>> m.mean = nn.Buffer(ember.zeros(2))
+    >>> list(m.state_dict())
+    ['mean']
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): data must be a Tensor, got {type(data).__name__}")
+        buf = Tensor.__new__(cls)
+        buf.data = data
+        buf.requires_grad_(data.requires_grad)
+        buf.persistent = persistent
+        return buf
+
+    def __init__(self, data=None, *, persistent=True):
+        pass
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_buffer, (self.data, self.requires_grad, self.persistent))
+
+
+def _rebuild_buffer(data, requires_grad, persistent):
+    return Buffer(data.requires_grad_(requires_grad), persistent=persistent)

@@ -4,7 +4,7 @@ from collections import OrderedDict
 from ember._core._dtype import to_dtype
 from ember._core._tensor import Tensor, device as device_cls
 from ember.autograd.grad_mode import no_grad
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Buffer, Parameter
 from ember.nn.modules import _hooks, _state_dict
 from ember.nn.modules._hooks import (
     RemovableHandle, register_module_forward_pre_hook, register_module_forward_hook,
@@ -277,11 +277,15 @@ class Module:
             modules[name] = value
             return
         buffers = self.__dict__.get("_buffers")
-        if buffers is not None and name in buffers:
+        if isinstance(value, Buffer) or buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                                "(ember.Tensor or None expected)")
-            buffers[name] = value
+                                "(ember.nn.Buffer, ember.Tensor or None expected)")
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
             return
         object.__setattr__(self, name, value)
 
