@@ -246,3 +246,24 @@ def _global_trace(lib):
 
 def test_global_module_hooks_match_torch():
     assert _global_trace(ember) == _global_trace(torch)
+
+
+def test_backward_hooks_with_namedtuple_output_and_repeated_input():
+    from collections import namedtuple
+    Pair = namedtuple("Pair", ["first", "second"])
+
+    class Split(nn.Module):
+        def forward(self, a, b):
+            return Pair(a * 2, a * b)
+
+    m = Split()
+    seen = []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(
+        ([np.asarray(g).tolist() for g in gi], [np.asarray(g).tolist() for g in go])))
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    out = m(x, x)
+    assert type(out) is Pair
+    (out.first.sum() + out.second.sum()).backward()
+    # d/da = 2 + b, d/db = a, both reaching x
+    assert seen == [([[3.0, 4.0], [1.0, 2.0]], [[1.0, 1.0], [1.0, 1.0]])]
+    assert np.asarray(x.grad).tolist() == [4.0, 6.0]

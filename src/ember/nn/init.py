@@ -233,6 +233,5 @@ def orthogonal_(tensor, gain=1, generator=None):
         q = q * np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        tensor.view_as(tensor).copy_(ember.from_numpy(np.ascontiguousarray(q * gain))
-                                     .reshape(tuple(tensor.shape)))
+        tensor.copy_(ember.from_numpy(np.ascontiguousarray(q * gain)).reshape(tuple(tensor.shape)))
     return tensor

@@ -96,7 +96,11 @@ class BackwardHook:
         wrapped = _BackwardHookFunction.apply(on_grad, *[items[i] for i in index])
         for i, w in zip(index, wrapped):
             items[i] = w
-        return (items[0] if single else type(values)(items)), index
+        if single:
+            return items[0], index
+        if hasattr(values, "_fields"):     # a namedtuple takes its fields positionally
+            return type(values)(*items), index
+        return type(values)(items), index
 
     def setup_input_hook(self, args):
         """Wrap the positional arguments so that their gradients reach the hooks."""
