@@ -51,11 +51,26 @@ def test_linear_non_contiguous_input_and_float32():
     assert e(xe).dtype == ember.float32
 
 
-def test_linear_shape_error():
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(2, 5), (2, 3, 5), (5,), ()])
+def test_linear_shape_errors_match_torch(shape, bias):
+    with pytest.raises(RuntimeError) as t_info:
+        torch.nn.Linear(4, 3, bias=bias)(torch.zeros(shape))
+    with pytest.raises(RuntimeError) as e_info:
+        nn.Linear(4, 3, bias=bias)(ember.zeros(shape))
+    assert str(e_info.value) == str(t_info.value)
+
+
+@pytest.mark.parametrize("dtype", [ember.float16, ember.bfloat16])
+def test_linear_low_precision(dtype):
+    t = torch.nn.Linear(4, 3)
     e = nn.Linear(4, 3)
-    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x5 "
-                                           r"and 4x3\)"):
-        e(ember.zeros(2, 5))
+    copy_weights(t, e)
+    x = RNG.standard_normal((2, 4)).astype(np.float32)
+    out = e.to(dtype)(ember.from_numpy(x).to(dtype))
+    assert out.dtype == dtype
+    np.testing.assert_allclose(np.asarray(out.detach().float()), t(torch.from_numpy(x)).detach().numpy(),
+                               atol=0.05, rtol=0.05)
 
 
 def test_linear_default_init_bounds():

@@ -83,11 +83,13 @@ class Linear(Module):
 
     def forward(self, input):
         """Apply the affine map to the last dimension of ``input``."""
-        if input.dim() == 0 or input.shape[-1] != self.in_features:
+        if input.dim() == 0:
+            raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                               "0D and 2D")
+        if input.shape[-1] != self.in_features:
             shape = tuple(input.shape)
-            rows = math.prod(shape[:-1]) if shape else 1
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
-                               f"{shape[-1] if shape else 1} and {self.in_features}x"
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({math.prod(shape[:-1])}x{shape[-1]} and {self.in_features}x"
                                f"{self.out_features})")
         if self.bias is None:
             return ember.matmul(input, self.weight.t())
