@@ -1,6 +1,5 @@
 """Shared helpers of the nn tests: copy torch weights into ember modules and compare."""
 import numpy as np
-import torch
 
 import ember
 

@@ -1,7 +1,6 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict against torch.nn."""
 from collections import OrderedDict
 
-import numpy as np
 import pytest
 import torch
 

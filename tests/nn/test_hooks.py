@@ -1,6 +1,5 @@
 """Forward (pre-)hooks and full backward (pre-)hooks: order, arguments, replacement
 and removal, compared with torch.nn on the same programs."""
-import warnings
 
 import numpy as np
 import pytest
@@ -8,7 +7,7 @@ import torch
 
 import ember
 from ember import nn
-from nn_helpers import to_ember, copy_weights, assert_close
+from nn_helpers import copy_weights, assert_close
 
 
 def _record_forward(lib):

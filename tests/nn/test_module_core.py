@@ -1,7 +1,6 @@
 """Module registration, traversal, modes, conversions and repr, against torch.nn."""
 import copy
 import pickle
-from collections import OrderedDict
 
 import pytest
 import torch
