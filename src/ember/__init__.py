@@ -91,3 +91,4 @@ def is_complex(input):
     """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()
 from ember import utils  # noqa: E402
+from ember.serialization import save, load  # noqa: E402
