@@ -258,3 +258,37 @@ def test_float32_parameters_stay_float32():
             opt.step()
     assert w.dtype == ember.float32
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(lr=0.5, max_iter=7, history_size=3),
+                                    dict(line_search_fn="strong_wolfe"),
+                                    dict(line_search_fn="strong_wolfe", max_iter=4,
+                                         history_size=2, tolerance_change=1e-12)])
+def test_lbfgs_matches_torch(kwargs):
+    trajectories, losses = [], []
+    for lib in (ember, torch):
+        params = _leaves(lib, W0, B0)
+        opt = lib.optim.LBFGS(params, **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = _loss(lib, *params)
+            loss.backward()
+            return loss
+
+        trajectory, seen = [], []
+        for _ in range(5):
+            seen.append(opt.step(closure).item())
+            trajectory.append(_values(params))
+        trajectories.append(trajectory)
+        losses.append(seen)
+        evals = opt.state[params[0]]["func_evals"]
+        losses[-1].append(evals)
+    _assert_same_trajectory(*trajectories)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=RTOL)
+
+
+def test_lbfgs_rejects_param_groups():
+    w, b = _leaves(ember, W0, B0)
+    with pytest.raises(ValueError, match="per-parameter options"):
+        optim.LBFGS([{"params": [w]}, {"params": [b]}])
