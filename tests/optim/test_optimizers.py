@@ -292,3 +292,41 @@ def test_lbfgs_rejects_param_groups():
     w, b = _leaves(ember, W0, B0)
     with pytest.raises(ValueError, match="per-parameter options"):
         optim.LBFGS([{"params": [w]}, {"params": [b]}])
+
+
+Z0 = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+C0 = np.array([[1 + 1j, 2 - 1j], [0.5j, 1], [1, -1 + 0.2j]])
+
+
+def _complex_loss(lib, z):
+    w = z * lib.tensor(C0, dtype=lib.complex128)
+    return ((w * w.conj()).real.sum() + (z * z).real.sum() * 0.3
+            + (z * z * z * z.conj()).imag.sum() * 0.05)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", dict(lr=0.02, momentum=0.9, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adadelta", dict(lr=0.5)),
+])
+def test_complex_parameters_match_torch(name, kwargs):
+    """Complex parameters: real and imaginary parts are separate coordinates, as in torch;
+    a transposed (non-contiguous) parameter checks the real view's strides."""
+    trajectories = []
+    for lib in (ember, torch):
+        z = lib.tensor(Z0.T.copy(), dtype=lib.complex128).t().detach().requires_grad_(True)
+        opt = getattr(lib.optim, name)([z], **kwargs)
+        trajectory = []
+        for _ in range(30):
+            opt.zero_grad()
+            _complex_loss(lib, z).backward()
+            opt.step()
+            trajectory.append([np.array(z.detach().numpy(), copy=True)])
+        trajectories.append(trajectory)
+    _assert_same_trajectory(*trajectories)

@@ -4,7 +4,7 @@ import math
 import ember
 
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _params_with_grad,
-                                   _run_closure, _scalar_step)
+                                   _real_views, _run_closure, _scalar_step)
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -63,7 +63,7 @@ class _AdamFamily(Optimizer):
         loss = _run_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                params, grads = _params_with_grad(group, type(self).__name__)
+                params, grads = _params_with_grad(group)
                 for p, grad in zip(params, grads):
                     self._update(p, grad, self.state[p], group)
         return loss
@@ -125,12 +125,14 @@ class Adam(_AdamFamily):
         step = state["step"].add_(1).item()
         grad = _decayed_grad(p, grad, group, group["decoupled_weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        max_sq = state["max_exp_avg_sq"] if amsgrad else exp_avg_sq
+        if p.is_complex():
+            p, grad, exp_avg, exp_avg_sq, max_sq = _real_views(p, grad, exp_avg, exp_avg_sq, max_sq)
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
         exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
         step_size = group["lr"] / (1 - beta1 ** step)
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if amsgrad:
-            max_sq = state["max_exp_avg_sq"]
             ember.maximum(max_sq, exp_avg_sq, out=max_sq)
             denom = max_sq.sqrt()
         else:
@@ -215,6 +217,8 @@ class Adamax(_AdamFamily):
         step = state["step"].add_(1).item()
         grad = _decayed_grad(p, grad, group, False)
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        if p.is_complex():
+            p, grad, exp_avg, exp_inf = _real_views(p, grad, exp_avg, exp_inf)
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
         ember.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"]), out=exp_inf)
         clr = group["lr"] / (1 - beta1 ** step)
@@ -278,6 +282,8 @@ class NAdam(_AdamFamily):
         mu_product = state["mu_product"].mul_(mu).item()
         mu_product_next = mu_product * mu_next
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if p.is_complex():
+            p, grad, exp_avg, exp_avg_sq = _real_views(p, grad, exp_avg, exp_avg_sq)
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
         exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
         denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(group["eps"])
@@ -328,6 +334,8 @@ class RAdam(_AdamFamily):
         step = state["step"].add_(1).item()
         grad = _decayed_grad(p, grad, group, group["decoupled_weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if p.is_complex():
+            p, grad, exp_avg, exp_avg_sq = _real_views(p, grad, exp_avg, exp_avg_sq)
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
         exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
         bias_correction1 = 1 - beta1 ** step

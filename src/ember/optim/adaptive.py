@@ -2,7 +2,7 @@
 import ember
 
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _params_with_grad,
-                                   _run_closure, _scalar_step)
+                                   _real_views, _run_closure, _scalar_step)
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
@@ -34,7 +34,7 @@ class _Adaptive(Optimizer):
         loss = _run_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                params, grads = _params_with_grad(group, type(self).__name__)
+                params, grads = _params_with_grad(group)
                 for p, grad in zip(params, grads):
                     if group["maximize"]:
                         grad = -grad
@@ -93,16 +93,18 @@ class RMSprop(_Adaptive):
                 state["grad_avg"] = ember.zeros_like(p)
         state["step"].add_(1)
         square_avg = state["square_avg"]
+        grad_avg = state.get("grad_avg", square_avg)
+        buf = state.get("momentum_buffer", square_avg)
+        if p.is_complex():
+            p, grad, square_avg, grad_avg, buf = _real_views(p, grad, square_avg, grad_avg, buf)
         square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
         if centered:
-            grad_avg = state["grad_avg"]
             grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)
             avg = (square_avg - grad_avg * grad_avg).sqrt_()
         else:
             avg = square_avg.sqrt()
         avg.add_(group["eps"])
         if momentum > 0:
-            buf = state["momentum_buffer"]
             buf.mul_(momentum).add_(grad / avg)
             p.add_(buf, alpha=-group["lr"])
         else:
@@ -157,6 +159,8 @@ class Adagrad(_Adaptive):
         step = state["step"].add_(1).item()
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]
+        if p.is_complex():
+            p, grad, state_sum = _real_views(p, grad, state_sum)
         state_sum.add_(grad * grad)
         std = state_sum.sqrt().add_(group["eps"])
         p.add_(grad / std, alpha=-clr)
@@ -208,6 +212,8 @@ class Adadelta(_Adaptive):
         rho, eps = group["rho"], group["eps"]
         state["step"].add_(1)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        if p.is_complex():
+            p, grad, square_avg, acc_delta = _real_views(p, grad, square_avg, acc_delta)
         square_avg.mul_(rho).add_(grad * grad, alpha=1 - rho)
         std = square_avg.add(eps).sqrt_()
         delta = acc_delta.add(eps).sqrt_()

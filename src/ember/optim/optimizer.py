@@ -342,18 +342,27 @@ def _check_differentiable(differentiable):
         raise RuntimeError("differentiable=True is not supported by ember optimizers yet")
 
 
-def _params_with_grad(group, name):
+def _params_with_grad(group):
     """The group's parameters that have a gradient, with their gradients."""
     params, grads = [], []
     for p in group["params"]:
         grad = p.grad
         if grad is not None:
-            if grad.is_complex() or p.is_complex():
-                if name != "SGD":
-                    raise RuntimeError(f"{name} does not support complex parameters yet")
             params.append(p)
             grads.append(grad)
     return params, grads
+
+
+def _real_views(*tensors):
+    """Real views of complex tensors, with a trailing dimension of 2 (``view_as_real``):
+    elementwise optimizers treat real and imaginary parts as separate coordinates."""
+    views = []
+    for t in tensors:
+        real = t.real
+        views.append(real.as_strided(tuple(t.shape) + (2,),
+                                     tuple(2 * s for s in t.stride()) + (1,),
+                                     real.storage_offset()))
+    return views
 
 
 def _run_closure(closure):

@@ -85,7 +85,7 @@ class SGD(Optimizer):
         return loss
 
     def _update_group(self, group):
-        params, grads = _params_with_grad(group, "SGD")
+        params, grads = _params_with_grad(group)
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         for p, grad in zip(params, grads):
