@@ -119,7 +119,7 @@ class Adam(_AdamFamily):
 
     def _update(self, p, grad, state, group):
         amsgrad = group["amsgrad"]
-        names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
         state = _moments(state, p, names)
         beta1, beta2 = group["betas"]
         step = state["step"].add_(1).item()

@@ -50,7 +50,8 @@ class LambdaLR(_LambdaState, LRScheduler):
     def get_lr(self):
         """Return ``initial_lr * lr_lambda(last_epoch)`` per group."""
         self._warn_if_outside_step()
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [base_lr * fn(self.last_epoch)
+                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaState, LRScheduler):
@@ -181,7 +182,7 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """Change the lr factor linearly from ``start_factor`` to ``end_factor`` over ``total_iters`` epochs.
+    """Ramp the lr factor linearly from ``start_factor`` to ``end_factor`` in ``total_iters`` steps.
 
     Parameters
     ----------
@@ -317,8 +318,9 @@ class CosineAnnealingLR(LRScheduler):
         if (epoch - 1 - t_max) % (2 * t_max) == 0:
             return [group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
                     for base_lr, group in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max))
-                * (group["lr"] - eta_min) + eta_min for group in groups]
+        ratio = ((1 + math.cos(math.pi * epoch / t_max))
+                 / (1 + math.cos(math.pi * (epoch - 1) / t_max)))
+        return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
 
     def _get_closed_form_lr(self):
         return [self.eta_min + (base_lr - self.eta_min)

@@ -38,7 +38,9 @@ def _typename(obj):
     if isinstance(obj, ember.Tensor):
         return "ember.Tensor"
     cls = type(obj)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _with_step_hooks(step):
@@ -67,7 +69,7 @@ def _with_step_hooks(step):
 
 
 def _scalar_step():
-    """A fresh ``step`` counter: a zero-dim tensor of the default float dtype, as PyTorch keeps it."""
+    """A fresh ``step`` counter: a zero-dim tensor of the default float dtype, as in PyTorch."""
     dtype = ember.float64 if ember.get_default_dtype() == ember.float64 else ember.float32
     return ember.tensor(0.0, dtype=dtype)
 
@@ -332,8 +334,8 @@ class Optimizer:
                 new_group["param_names"] = group["param_names"]
             return new_group
 
-        self.__setstate__({"state": state,
-                           "param_groups": [update_group(g, ng) for g, ng in zip(groups, saved_groups)]})
+        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.__setstate__({"state": state, "param_groups": param_groups})
 
 
 def _check_differentiable(differentiable):

@@ -87,7 +87,8 @@ class SGD(Optimizer):
     def _update_group(self, group):
         params, grads = _params_with_grad(group)
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        maximize = group["maximize"]
         for p, grad in zip(params, grads):
             if maximize:
                 grad = -grad
