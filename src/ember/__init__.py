@@ -92,3 +92,4 @@ def is_complex(input):
     return input.is_complex()
 from ember import utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
+from ember import optim  # noqa: E402
