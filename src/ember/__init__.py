@@ -90,3 +90,4 @@ def is_floating_point(input):
 def is_complex(input):
     """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()
+from ember import nn  # noqa: E402
