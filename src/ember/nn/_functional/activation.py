@@ -485,3 +485,45 @@ def hardshrink(input, lambd=0.5):
     Tensor
     """
     return ember.where((input >= -lambd) & (input <= lambd), 0.0, input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: negative inputs scaled by a slope drawn from ``U(lower, upper)``
+    per element when ``training``, else by ``(lower + upper) / 2``.
+
+    Parameters
+    ----------
+    input : Tensor
+    lower, upper : float, optional
+        Range of the slope.
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if training:
+        slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(lower, upper)
+    else:
+        slope = (lower + upper) / 2
+    return _inplace_result(input, ember.where(input > 0, input, input * slope), inplace)
+
+
+def _inplace_variant(function, name):
+    def variant(input, *args, **kwargs):
+        return function(input, *args, inplace=True, **kwargs)
+
+    variant.__name__ = variant.__qualname__ = name
+    variant.__doc__ = f"In-place version of :func:`ember.nn.functional.{function.__name__}`."
+    return variant
+
+
+relu_ = _inplace_variant(relu, "relu_")
+elu_ = _inplace_variant(elu, "elu_")
+selu_ = _inplace_variant(selu, "selu_")
+celu_ = _inplace_variant(celu, "celu_")
+leaky_relu_ = _inplace_variant(leaky_relu, "leaky_relu_")
+hardtanh_ = _inplace_variant(hardtanh, "hardtanh_")
+threshold_ = _inplace_variant(threshold, "threshold_")
+rrelu_ = _inplace_variant(rrelu, "rrelu_")

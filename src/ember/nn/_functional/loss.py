@@ -5,7 +5,6 @@ import warnings
 
 import ember
 from ember.nn._functional.activation import logsigmoid
-from ember.nn._functional.misc import pairwise_distance
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -518,115 +517,6 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     loss = (ember.log(var) + diff * diff / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    return _reduce(loss, reduction)
-
-
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
-    """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1.
-
-    Parameters
-    ----------
-    input1, input2 : Tensor
-        ``(N, D)`` or ``(D,)``.
-    target : Tensor
-        ``(N,)`` or ``()`` of 1 and -1.
-    margin : float, optional
-    size_average, reduce : bool, optional
-        Deprecated; see ``reduction``.
-    reduction : {'mean', 'sum', 'none'}, optional
-
-    Returns
-    -------
-    Tensor
-    """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
-    if target.dim() > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if target.dim() == 1 and not (input1.dim() == 2 and input2.dim() == 2):
-        raise RuntimeError("1D target tensor expects 2D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    if target.dim() == 0 and not (input1.dim() == 1 and input2.dim() == 1):
-        raise RuntimeError("0D target tensor expects 1D input tensors, but found inputs with sizes "
-                           f"{list(input1.shape)} and {list(input2.shape)}.")
-    dim = target.dim()
-    eps = 1e-12
-    dot = (input1 * input2).sum(dim)
-    squared1 = (input1 * input1).sum(dim) + eps
-    squared2 = (input2 * input2).sum(dim) + eps
-    cos = dot / ember.sqrt(squared1 * squared2)
-    positive = ember.where(target == 1, 1 - cos, 0.0)
-    negative = ember.where(target == -1, ember.clamp(cos - margin, min=0.0), 0.0)
-    return _reduce(positive + negative, reduction)
-
-
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
-    """``max(0, -target * (input1 - input2) + margin)``.
-
-    Parameters
-    ----------
-    input1, input2, target : Tensor
-        Same number of dimensions; ``target`` holds 1 or -1.
-    margin : float, optional
-    size_average, reduce : bool, optional
-        Deprecated; see ``reduction``.
-    reduction : {'mean', 'sum', 'none'}, optional
-
-    Returns
-    -------
-    Tensor
-    """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
-    if not input1.dim() == input2.dim() == target.dim():
-        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got "
-                           f"sizes: input1: {input1.shape}, input2: {input2.shape}, "
-                           f"target: {target.shape} ")
-    loss = ember.clamp(-target * (input1 - input2) + margin, min=0.0)
-    return _reduce(loss, reduction)
-
-
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with the ``p``-norm pairwise distance ``d``.
-
-    Parameters
-    ----------
-    anchor, positive, negative : Tensor
-        ``(N, D)`` or ``(D,)``, all with the same number of dimensions.
-    margin : float, optional
-        Positive.
-    p : float, optional
-        Norm degree of the distance.
-    eps : float, optional
-        Added to the differences before the norm.
-    swap : bool, optional
-        Use ``min(d(a, n), d(p, n))`` as the negative distance.
-    size_average, reduce : bool, optional
-        Deprecated; see ``reduction``.
-    reduction : {'mean', 'sum', 'none'}, optional
-
-    Returns
-    -------
-    Tensor
-    """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    dims = (anchor.dim(), positive.dim(), negative.dim())
-    if len(set(dims)) != 1:
-        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same "
-                           f"number of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, "
-                           f"and negative {dims[2]}D inputs")
-    positive_distance = pairwise_distance(anchor, positive, p, eps)
-    negative_distance = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        negative_distance = ember.minimum(negative_distance,
-                                          pairwise_distance(positive, negative, p, eps))
-    loss = ember.clamp(positive_distance - negative_distance + margin, min=0.0)
     return _reduce(loss, reduction)
 
 

@@ -1,8 +1,36 @@
 """Dropout, embeddings, linear maps, distances, padding and attention of
 :mod:`ember.nn.functional`, written as compositions of differentiable ember ops."""
 import math
+import warnings
 
 import ember
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take
+
+
+def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
+    """Dropout as PyTorch's ``_dropout_impl``: a Bernoulli(1 - p) mask (one draw per channel when
+    ``feature_dims`` leading dimensions index the channels), rescaled."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        zeros = ember.zeros((), dtype=input.dtype)
+        return input.mul_(zeros) if inplace else input * zeros
+    if feature_dims is None:
+        mask_shape = tuple(input.shape)
+    else:
+        mask_shape = tuple(input.shape[:feature_dims]) + (1,) * (input.dim() - feature_dims)
+    mask = ember.empty(mask_shape, dtype=input.dtype).bernoulli_(1 - p)
+    if not alpha:
+        mask.div_(1 - p)
+        return input.mul_(mask) if inplace else input * mask
+    scale = 1.0 / math.sqrt((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    shift = (mask - 1) * (_SELU_ALPHA_PRIME * scale) + _SELU_ALPHA_PRIME * scale * p
+    mask = mask * scale
+    return input.mul_(mask).add_(shift) if inplace else input * mask + shift
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -23,15 +51,116 @@ def dropout(input, p=0.5, training=True, inplace=False):
     -------
     Tensor
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        mask = ember.zeros_like(input)
-    else:
-        mask = ember.empty_like(input).bernoulli_(1 - p).div_(1 - p)
-    return input.mul_(mask) if inplace else input * mask
+    return _dropout(input, p, training, inplace)
+
+
+def _feature_dropout(name, input, p, training, inplace, batched_dims, alpha=False):
+    if input.dim() not in (batched_dims - 1, batched_dims):
+        raise RuntimeError(f"{name}: Expected {batched_dims - 1}D or {batched_dims}D input, but "
+                           f"received a {input.dim()}D input. Note that dropout{batched_dims - 2}d "
+                           f"exists to provide channel-wise dropout on inputs with "
+                           f"{batched_dims - 2} spatial dimension(s)")
+    return _dropout(input, p, training, inplace, 2 if input.dim() == batched_dims else 1, alpha)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, L)`` or ``(C, L)`` input with probability ``p``.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _feature_dropout("dropout1d", input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, H, W)`` input with probability ``p``.
+
+    A 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"dropout2d: Expected 3D or 4D input, but received a {input.dim()}D "
+                           "input.")
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                      "dropout behavior is desired - input is interpreted as shape (N, C, L), where "
+                      "C is the channel dim. This behavior will change in a future release to "
+                      "interpret the input as one without a batch dimension, i.e. shape (C, H, W). "
+                      "To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    return _dropout(input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input with probability ``p``.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _feature_dropout("dropout3d", input, p, training, inplace, 5)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps the mean and variance of SELU activations (dropped units take SELU's
+    negative saturation value, then an affine correction).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _dropout(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """:func:`alpha_dropout` of whole channels (dimension 1 of a batched input).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout(input, p, training, inplace, 2, alpha=True)
 
 
 def one_hot(tensor, num_classes=-1):
