@@ -127,6 +127,16 @@ def test_margin_loss_errors():
         F.multi_margin_loss(x, ember.tensor([0, 1]))
     with pytest.raises(RuntimeError, match="inconsistent target size"):
         F.multilabel_margin_loss(x, ember.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match="target out of range"):
+        F.multi_margin_loss(x, ember.tensor([0, 1, 4]))
+    with pytest.raises(RuntimeError, match="'target' is out of range"):
+        F.multilabel_margin_loss(x, ember.tensor([[0, 5, -1, 0]] * 3))
+    with pytest.raises(RuntimeError, match="alpha cannot be 0"):
+        F.celu(x, 0.0)
+    with pytest.raises(ValueError, match="min_val cannot be greater"):
+        F.hardtanh(x, 2.0, 1.0)
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        F.l1_loss(x, x, reduce=False)
     with pytest.raises(ValueError, match="margin to be greater than 0"):
         F.triplet_margin_with_distance_loss(x, x, x, margin=0.0)
     with pytest.raises(RuntimeError):
@@ -191,3 +201,56 @@ def test_rrelu_and_inplace_variants():
         assert getattr(F, name)(e, *args) is e
         getattr(TF, name)(t, *args)
         np.testing.assert_allclose(np.asarray(e), t.numpy(), rtol=1e-12, err_msg=name)
+
+
+def _reversed(lib, x):
+    return x.flip(0) if lib is torch else x[::-1]
+
+
+LAYOUT_CASES = {
+    "cross_entropy_transposed": (lambda F, lib, x, t: F.cross_entropy(x.t(), t, label_smoothing=0.1),
+                                 lambda: (randn(5, 6), rng.integers(0, 5, 6))),
+    "nll_reversed": (lambda F, lib, x, t: F.nll_loss(_reversed(lib, x), t),
+                     lambda: (randn(6, 5), rng.integers(0, 5, 6))),
+    "mse_expanded_target": (lambda F, lib, x, y: F.mse_loss(x, y.expand(4, 3)),
+                            lambda: (randn(4, 3), randn(1, 3))),
+    "bce_logits_reversed": (lambda F, lib, x, y: F.binary_cross_entropy_with_logits(
+        _reversed(lib, x), y), lambda: (randn(4, 3), Const(rng.random((4, 3))))),
+    "layer_norm_transposed": (lambda F, lib, x: F.layer_norm(x.transpose(0, 1), (4,)),
+                              lambda: (randn(4, 3),)),
+    "batch_norm_permuted": (lambda F, lib, x: F.batch_norm(x.permute(2, 1, 0), None, None,
+                                                           training=True),
+                            lambda: (randn(2, 3, 4),)),
+    "softmax_expanded": (lambda F, lib, x: F.softmax(x.expand(3, 4), 1), lambda: (randn(1, 4),)),
+    "embedding_transposed_weight": (lambda F, lib, w, i: F.embedding(i, w.t()),
+                                    lambda: (randn(3, 10), rng.integers(0, 10, (2, 4)))),
+    "pad_reflect_transposed": (lambda F, lib, x: F.pad(x.transpose(1, 2), (2, 1), mode="reflect"),
+                               lambda: (randn(2, 5, 3),)),
+    "linear_transposed_weight": (lambda F, lib, x, w: F.linear(x, w.t()),
+                                 lambda: (randn(4, 3), randn(3, 5))),
+    "attention_transposed_key": (lambda F, lib, q, k: F.scaled_dot_product_attention(
+        q, k.transpose(-2, -1), k.transpose(-2, -1)), lambda: (randn(2, 4, 3), randn(2, 3, 5))),
+    "group_norm_sliced": (lambda F, lib, x: F.group_norm(x[:, ::2], 2), lambda: (randn(2, 8, 3),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_CASES))
+def test_strided_layouts(name):
+    fn, arrays = LAYOUT_CASES[name]
+    compare(fn, *arrays())
+
+
+def test_zero_dim_and_empty_inputs():
+    compare(lambda F, lib, x, y: F.huber_loss(x, y), np.array(0.3), np.array(2.0))
+    compare(lambda F, lib, x, y: F.binary_cross_entropy_with_logits(x, y), np.array(0.3),
+            Const(np.array(1.0)))
+    for reduction in REDUCTIONS:
+        compare(lambda F, lib, x, y: F.l1_loss(x, y, reduction=reduction), np.zeros((0, 2)),
+                np.zeros((0, 2)))
+        compare(lambda F, lib, x, y: F.binary_cross_entropy_with_logits(x, y,
+                                                                         reduction=reduction),
+                np.zeros((0, 2)), Const(np.zeros((0, 2))))
+        compare(lambda F, lib, x, y: F.nll_loss(x, y, reduction=reduction), np.zeros((0, 4, 2)),
+                np.zeros((0, 2), dtype=np.int64))
+    compare(lambda F, lib, x: F.layer_norm(x, (3,)), np.zeros((0, 3)))
+    compare(lambda F, lib, x: F.pad(x, (1, 1)), np.zeros((0, 3)))

@@ -147,7 +147,7 @@ def celu(input, alpha=1.0, inplace=False):
     Tensor
     """
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     negative = ember.expm1(ember.clamp(input, max=0.0) / alpha) * alpha
     return _inplace_result(input, ember.where(input > 0, input, negative), inplace)
 

@@ -13,13 +13,12 @@ def _legacy_reduction(size_average, reduce, reduction):
     """The reduction named by the deprecated ``size_average`` / ``reduce`` pair, as PyTorch."""
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction="
-                  f"'{'sum' if size_average is False else 'mean'}' instead.", stacklevel=3)
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    legacy = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' "
+                  "instead.", stacklevel=3)
+    return legacy
 
 
 def _check_reduction(reduction):

@@ -240,7 +240,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     labels = target.reshape(-1, 1)
     classes = scores.shape[1]
     if labels.numel() and ((labels < 0) | (labels >= classes)).any():
-        raise IndexError(f"target out of range: classes are 0 to {classes - 1}")
+        raise RuntimeError(f"target out of range: classes are 0 to {classes - 1}")
     hinge = ember.clamp(scores - scores.gather(1, labels) + margin, min=0.0)
     if p == 2:
         hinge = hinge * hinge
@@ -282,7 +282,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     listed = ember.cumsum((labels == -1).to(ember.int64), 1) == 0
     safe_labels = ember.where(listed, labels, 0)
     if labels.numel() and ((safe_labels < 0) | (safe_labels >= classes)).any():
-        raise IndexError(f"target out of range: classes are 0 to {classes - 1}")
+        raise RuntimeError(f"argument #2 'target' is out of range: classes are 0 to {classes - 1}")
     hits = ember.zeros(scores.shape, dtype=ember.int64).scatter_add(1, safe_labels,
                                                                     listed.to(ember.int64))
     is_target = hits > 0

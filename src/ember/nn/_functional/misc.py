@@ -475,8 +475,7 @@ def pad(input, pad, mode="constant", value=None):
             dim = input.dim() - 1 - k
             start = max(pad[2 * k], 0)
             region[dim] = slice(start, start + cropped.shape[dim])
-        if cropped.numel():
-            result[tuple(region)] = cropped
+        result[tuple(region)] = cropped
         return result
     if dims > 3 or input.dim() not in (dims + 1, dims + 2):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.dim()}D "
