@@ -254,3 +254,25 @@ def test_zero_dim_and_empty_inputs():
                 np.zeros((0, 2), dtype=np.int64))
     compare(lambda F, lib, x: F.layer_norm(x, (3,)), np.zeros((0, 3)))
     compare(lambda F, lib, x: F.pad(x, (1, 1)), np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("case", [
+    lambda F, x: F.layer_norm(x, (4,)),
+    lambda F, x: F.batch_norm(x, None, None, training=True),
+    lambda F, x: F.group_norm(x.reshape(1, 4, 4), 2),
+    lambda F, x: F.rms_norm(x, (4,)),
+    lambda F, x: F.multi_margin_loss(x, ember.tensor([0, 3, 1, 2]), p=2),
+    lambda F, x: F.multilabel_margin_loss(x, ember.tensor([[0, 2, -1, 0]] * 4)),
+    lambda F, x: F.bilinear(x, x * 2, x.reshape(1, 4, 4).expand(2, 4, 4)),
+    lambda F, x: F.pad(x.reshape(1, 4, 4), (2, 1), mode="reflect"),
+    lambda F, x: F.embedding(ember.tensor([[0, 3], [3, 1]]), x) * x[:2].unsqueeze(0),
+], ids=["layer_norm", "batch_norm", "group_norm", "rms_norm", "multi_margin", "multilabel_margin",
+        "bilinear", "pad_reflect", "embedding"])
+def test_double_backward(case):
+    x = ember.tensor(randn(4, 4), requires_grad=True)
+
+    def fn(x):
+        return case(F, x)
+
+    assert ember.autograd.gradcheck(fn, (x,))
+    assert ember.autograd.gradgradcheck(fn, (x,))
