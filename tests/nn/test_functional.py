@@ -593,6 +593,9 @@ def test_scaled_dot_product_attention(dtype):
             dtype=dtype)
     compare(lambda F, lib, q, k, v, m: getattr(F, sdpa)(q, k, v, attn_mask=m), q, k, v,
             Const(float_mask), dtype=dtype)
+    bool_mask[1] = False  # a row that attends to nothing gives zeros, as torch
+    compare(lambda F, lib, q, k, v, m: getattr(F, sdpa)(q, k, v, attn_mask=m), q, k, v, bool_mask,
+            dtype=dtype)
     compare(lambda F, lib, q, k, v: getattr(F, sdpa)(q, k, v, enable_gqa=True),
             randn(1, 4, 3, 8), randn(1, 2, 5, 8), randn(1, 2, 5, 3), dtype=dtype)
 

@@ -544,6 +544,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             scores = scores + attn_mask
     weights = ember.softmax(scores, -1)
+    # a fully masked row attends to nothing: zeros, not nan (PyTorch's _safe_softmax)
+    fully_masked = (scores == float("-inf")).all(-1, keepdim=True)
+    weights = ember.where(fully_masked, 0.0, weights)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return ember.matmul(weights, value)
