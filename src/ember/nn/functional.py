@@ -10,6 +10,9 @@ from ember.nn._functional.activation import (
     rrelu_, selu, selu_, sigmoid, silu, softmax, softmin, softplus, softshrink, softsign, tanh,
     tanhshrink, threshold, threshold_,
 )
+from ember.nn._functional.conv import (
+    avg_pool1d, avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool1d, max_pool2d, max_pool3d,
+)
 from ember.nn._functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss,
     huber_loss, kl_div, l1_loss, mse_loss, multilabel_soft_margin_loss, nll_loss,
@@ -45,6 +48,9 @@ __all__ = [
     "triplet_margin_with_distance_loss",
     # normalisation
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
+    # convolution
+    "conv1d", "conv2d", "conv3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d",
+    "max_pool2d", "max_pool3d",
     # others
     "alpha_dropout", "bilinear", "cosine_similarity", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
