@@ -82,13 +82,18 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
         positions *= s
     for k in kernel:
         patch *= k
-    # (N, G, C/G, *out, *kernel) -> (N, G, positions, C/G * prod(kernel))
+    # (N, G, C/G, *out, *kernel) -> (G, N * positions, C/G * prod(kernel)): one matrix per
+    # group, so neither product nor its backward broadcasts over the batch
     windows = windows.reshape((batch, groups, group_channels) + out_shape + kernel)
-    order = (0, 1) + tuple(range(3, 3 + spatial)) + (2,) + tuple(range(3 + spatial, 3 + 2 * spatial))
-    columns = windows.permute(order).reshape(batch, groups, positions, patch)
+    order = (1, 0) + tuple(range(3, 3 + spatial)) + (2,) + tuple(range(3 + spatial, 3 + 2 * spatial))
+    columns = windows.permute(order).reshape(groups, batch * positions, patch)
     kernels = weight.reshape(groups, out_channels // groups, patch).transpose(1, 2)
-    result = ember.matmul(columns, kernels)  # (N, G, positions, O/G)
-    result = result.permute(0, 1, 3, 2).reshape((batch, out_channels) + out_shape)
+    if groups == 1:
+        result = ember.mm(columns[0], kernels[0]).unsqueeze(0)
+    else:
+        result = ember.matmul(columns, kernels)  # (G, N * positions, O/G)
+    result = result.reshape(groups, batch, positions, out_channels // groups)
+    result = result.permute(1, 0, 3, 2).reshape((batch, out_channels) + out_shape)
     if bias is not None:
         result = result + bias.reshape((out_channels,) + (1,) * spatial)
     return result.squeeze(0) if unbatched else result
