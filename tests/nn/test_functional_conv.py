@@ -79,6 +79,19 @@ def test_pooling_matches_torch(spatial, dtype):
                 dtype=dtype)
 
 
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_max_pool_return_indices(spatial):
+    x = randn(2, 3, *{1: (9,), 2: (7, 8), 3: (5, 6, 7)}[spatial])
+    for options in POOL_OPTIONS + [{"kernel_size": 2, "dilation": 2}]:
+        e_values, e_indices = getattr(F, f"max_pool{spatial}d")(ember.tensor(x), return_indices=True,
+                                                                **options)
+        t_values, t_indices = getattr(TF, f"max_pool{spatial}d")(torch.tensor(x),
+                                                                 return_indices=True, **options)
+        np.testing.assert_array_equal(np.asarray(e_values), t_values.numpy())
+        np.testing.assert_array_equal(np.asarray(e_indices), t_indices.numpy())
+        assert e_indices.dtype == ember.int64
+
+
 def test_pooling_errors():
     with pytest.raises(RuntimeError, match="pad should be at most half"):
         F.max_pool2d(ember.ones(1, 1, 5, 5), 2, padding=2)

@@ -207,16 +207,30 @@ def _pad_pairs(padding, extra):
 
 def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     name = f"max_pool{spatial}d"
-    if return_indices:
-        raise NotImplementedError(f"{name}: return_indices=True is not supported by ember yet")
     kernel, stride, padding, dilation, extra = _pool_geometry(
         input, spatial, kernel_size, stride, padding, dilation, ceil_mode, name)
-    padded = _pad(input, _pad_pairs(padding, extra), value=float("-inf"))
-    windows = _windows(padded.reshape((-1, 1) + tuple(padded.shape[-spatial:])), spatial, kernel,
-                       stride, dilation)
-    flat = windows.reshape(tuple(windows.shape[:2 + spatial]) + (-1,))
-    pooled = ember.max(flat, -1).values
-    return pooled.reshape(tuple(input.shape[:-spatial]) + tuple(pooled.shape[2:]))
+    pads = _pad_pairs(padding, extra)
+
+    def window_rows(x):
+        windows = _windows(x.reshape((-1, 1) + tuple(x.shape[-spatial:])), spatial, kernel,
+                           stride, dilation)
+        return windows.reshape(tuple(windows.shape[:2 + spatial]) + (-1,))
+
+    pooled, argmax = ember.max(window_rows(_pad(input, pads, value=float("-inf"))), -1)
+    out_shape = tuple(input.shape[:-spatial]) + tuple(pooled.shape[2:])
+    pooled = pooled.reshape(out_shape)
+    if not return_indices:
+        return pooled
+    # the flat input position of each window element, found the same way as the values
+    spatial_shape = tuple(input.shape[-spatial:])
+    count = 1
+    for s in spatial_shape:
+        count *= s
+    positions = ember.arange(count, dtype=ember.int64).reshape((1, 1) + spatial_shape)
+    position_rows = window_rows(_pad(positions, pads, value=-1))
+    position_rows = position_rows.expand(tuple(argmax.shape) + (position_rows.shape[-1],))
+    indices = position_rows.gather(-1, argmax.unsqueeze(-1)).squeeze(-1)
+    return pooled, indices.reshape(out_shape)
 
 
 def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -262,7 +276,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     ceil_mode : bool, optional
         Round the output size up (a last, partial window).
     return_indices : bool, optional
-        Not supported yet (only False).
+        Also return the flat (per-channel) input position of each maximum.
 
     Returns
     -------
@@ -286,7 +300,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     dilation : int or tuple, optional
     ceil_mode : bool, optional
     return_indices : bool, optional
-        Not supported yet (only False).
+        Also return the flat (per-channel) input position of each maximum.
 
     Returns
     -------
@@ -309,7 +323,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     dilation : int or tuple, optional
     ceil_mode : bool, optional
     return_indices : bool, optional
-        Not supported yet (only False).
+        Also return the flat (per-channel) input position of each maximum.
 
     Returns
     -------
