@@ -116,3 +116,22 @@ def test_double_backward(case):
 
     assert ember.autograd.gradcheck(fn, (x,))
     assert ember.autograd.gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_adaptive_pooling_matches_torch(spatial, dtype):
+    x = randn(2, 3, *{1: (10,), 2: (7, 9), 3: (5, 6, 7)}[spatial])
+    sizes = {1: [1, 3, 4, 10], 2: [1, (3, 4), (7, None), (5, 2)], 3: [1, (2, 4, 3), (None, 5, 2)]}
+    for size in sizes[spatial]:
+        for kind in ("avg", "max"):
+            name = f"adaptive_{kind}_pool{spatial}d"
+            compare(lambda F, lib, x: getattr(F, name)(x, size), x, dtype=dtype)
+    compare(lambda F, lib, x: getattr(F, f"adaptive_avg_pool{spatial}d")(x, 2), x[0], dtype=dtype)
+
+
+def test_adaptive_pooling_errors():
+    with pytest.raises(RuntimeError, match="Expected 3D or 4D"):
+        F.adaptive_avg_pool2d(ember.ones(4), 2)
+    with pytest.raises(ValueError, match="output_size must be 2 values"):
+        F.adaptive_max_pool2d(ember.ones(1, 4, 4), (2, 2, 2))

@@ -28,6 +28,10 @@ from ember.nn._functional.misc import (
     embedding, feature_alpha_dropout, linear, normalize, one_hot, pad, pairwise_distance,
     scaled_dot_product_attention,
 )
+from ember.nn._functional.pooling import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+    adaptive_max_pool2d, adaptive_max_pool3d,
+)
 from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
 )
@@ -50,7 +54,8 @@ __all__ = [
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
     # convolution
     "conv1d", "conv2d", "conv3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d",
-    "max_pool2d", "max_pool3d",
+    "max_pool2d", "max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
     # others
     "alpha_dropout", "bilinear", "cosine_similarity", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
