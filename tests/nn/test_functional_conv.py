@@ -135,3 +135,34 @@ def test_adaptive_pooling_errors():
         F.adaptive_avg_pool2d(ember.ones(4), 2)
     with pytest.raises(ValueError, match="output_size must be 2 values"):
         F.adaptive_max_pool2d(ember.ones(1, 4, 4), (2, 2, 2))
+
+
+INTERPOLATIONS = [
+    ({"size": 13}, 1), ({"scale_factor": 2.5}, 1), ({"size": 4, "mode": "nearest-exact"}, 1),
+    ({"size": 13, "mode": "linear"}, 1), ({"size": 4, "mode": "linear", "align_corners": True}, 1),
+    ({"scale_factor": 1.7, "mode": "linear"}, 1),
+    ({"scale_factor": 1.7, "mode": "linear", "recompute_scale_factor": True}, 1),
+    ({"size": (9, 4), "mode": "bilinear"}, 2), ({"size": (3, 11), "mode": "bilinear",
+                                                 "align_corners": True}, 2),
+    ({"scale_factor": (2, 0.5)}, 2), ({"size": (3, 4), "mode": "area"}, 2),
+    ({"size": (3, 5, 4), "mode": "trilinear"}, 3), ({"scale_factor": 2, "mode": "nearest"}, 3),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options, spatial", INTERPOLATIONS)
+def test_interpolate_matches_torch(options, spatial, dtype):
+    x = randn(2, 3, *{1: (6,), 2: (5, 7), 3: (3, 4, 5)}[spatial])
+    compare(lambda F, lib, x: F.interpolate(x, **options), x, dtype=dtype)
+
+
+def test_interpolate_errors():
+    x = ember.ones(1, 1, 4, 4)
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="align_corners option"):
+        F.interpolate(x, size=3, align_corners=True)
+    with pytest.raises(NotImplementedError, match="needs 3D input"):
+        F.interpolate(x, size=3, mode="linear")
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(x, size=3, mode="bicubic")

@@ -30,7 +30,7 @@ from ember.nn._functional.misc import (
 )
 from ember.nn._functional.pooling import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
-    adaptive_max_pool2d, adaptive_max_pool3d,
+    adaptive_max_pool2d, adaptive_max_pool3d, interpolate,
 )
 from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
@@ -59,5 +59,5 @@ __all__ = [
     # others
     "alpha_dropout", "bilinear", "cosine_similarity", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
-    "pairwise_distance", "scaled_dot_product_attention",
+    "pairwise_distance", "scaled_dot_product_attention", "interpolate",
 ]

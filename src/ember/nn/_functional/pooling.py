@@ -1,6 +1,13 @@
-"""Adaptive pooling of :mod:`ember.nn.functional`: PyTorch's bins
-``[floor(i * L / out), ceil((i + 1) * L / out))`` along each pooled dimension, one
-dimension at a time (mean and max over a box are both separable)."""
+"""Adaptive pooling and interpolation of :mod:`ember.nn.functional`.
+
+Adaptive pooling uses PyTorch's bins ``[floor(i * L / out), ceil((i + 1) * L / out))``
+along each pooled dimension, one dimension at a time (mean and max over a box are both
+separable); linear interpolation is one weight matrix per dimension.
+"""
+import math
+
+import numpy as np
+
 import ember
 
 
@@ -168,3 +175,106 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     Tensor
     """
     return _adaptive_max(input, output_size, 3, "adaptive_max_pool3d", return_indices)
+
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _source_scale(in_size, out_size, scale_factor, align_corners):
+    """PyTorch's ``area_pixel_compute_scale``: input pixels per output pixel."""
+    if align_corners:
+        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    return 1.0 / scale_factor if scale_factor else in_size / out_size
+
+
+def _linear_matrix(in_size, out_size, scale, align_corners):
+    """``(out, in)`` matrix of linear-interpolation weights along one dimension."""
+    weights = np.zeros((out_size, in_size))
+    for dst in range(out_size):
+        src = dst * scale if align_corners else max((dst + 0.5) * scale - 0.5, 0.0)
+        low = min(int(math.floor(src)), in_size - 1)
+        high = min(low + 1, in_size - 1)
+        fraction = src - low
+        weights[dst, low] += 1.0 - fraction
+        weights[dst, high] += fraction
+    return weights
+
+
+def _nearest_index(in_size, out_size, scale, exact):
+    offset = 0.5 if exact else 0.0
+    return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dimensions (all after the first two) of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, *spatial)`` with 1 to 3 spatial dimensions.
+    size : int or tuple, optional
+        Output spatial size (exactly one of ``size`` and ``scale_factor``).
+    scale_factor : float or tuple, optional
+        Multiplier of the spatial size (the output size is rounded down).
+    mode : {'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear', 'area'}, optional
+        ``'bicubic'`` is not supported yet.
+    align_corners : bool, optional
+        Linear modes only: map the corner pixels' centres onto each other.
+    recompute_scale_factor : bool, optional
+        Use the computed output size, not ``scale_factor``, to map coordinates.
+    antialias : bool, optional
+        Not supported (only False).
+
+    Returns
+    -------
+    Tensor
+    """
+    spatial = input.dim() - 2
+    if spatial not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                  f"{_LINEAR_MODES[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_LINEAR_MODES):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by ember")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        scales = (None,) * spatial
+    else:
+        scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) \
+            else tuple(scale_factor)
+        out_sizes = tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if len(out_sizes) != spatial or len(scales) != spatial:
+        raise ValueError(f"Input and output must have the same number of spatial dimensions, but "
+                         f"got input with spatial dimensions of {list(in_sizes)} and output size of "
+                         f"{list(out_sizes)}.")
+    if mode == "area":
+        return _adaptive_avg(input, out_sizes, spatial, "interpolate")
+    result = input
+    for k in range(spatial):
+        dim = 2 + k
+        in_size, out_size = in_sizes[k], out_sizes[k]
+        if mode in _LINEAR_MODES:
+            scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
+            weights = ember.tensor(_linear_matrix(in_size, out_size, scale, bool(align_corners)),
+                                   dtype=input.dtype)
+            result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+        else:
+            scale = 1.0 / scales[k] if scales[k] else in_size / out_size
+            index = ember.tensor(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"),
+                                 dtype=ember.int64)
+            result = result.index_select(dim, index)
+    return result
