@@ -166,3 +166,29 @@ def test_interpolate_errors():
         F.interpolate(x, size=3, mode="linear")
     with pytest.raises(NotImplementedError, match="bicubic"):
         F.interpolate(x, size=3, mode="bicubic")
+
+
+TRANSPOSED_OPTIONS = [{}, {"stride": 2}, {"stride": 2, "padding": 1, "output_padding": 1},
+                      {"dilation": 2, "padding": 1}, {"groups": 2, "stride": 3},
+                      {"padding": 2, "stride": 2}]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_conv_transpose_matches_torch(spatial, dtype):
+    sizes = {1: (6,), 2: (4, 5), 3: (3, 4, 3)}[spatial]
+    kernel = {1: (3,), 2: (3, 2), 3: (2, 3, 2)}[spatial]
+    name = f"conv_transpose{spatial}d"
+    x, b = randn(2, 4, *sizes), randn(6)
+    for options in TRANSPOSED_OPTIONS:
+        w = randn(4, 6 // options.get("groups", 1), *kernel)
+        compare(lambda F, lib, x, w, b: getattr(F, name)(x, w, b, **options), x, w, b, dtype=dtype)
+    compare(lambda F, lib, x, w: getattr(F, name)(x, w, stride=2), x[0], randn(4, 3, *kernel),
+            dtype=dtype)
+
+
+def test_conv_transpose_errors():
+    with pytest.raises(RuntimeError, match="output padding must be smaller"):
+        F.conv_transpose2d(ember.ones(1, 2, 3, 3), ember.ones(2, 1, 3, 3), output_padding=1)
+    with pytest.raises(RuntimeError, match="to have 3 channels, but got 2"):
+        F.conv_transpose2d(ember.ones(1, 2, 3, 3), ember.ones(3, 1, 3, 3))

@@ -400,3 +400,119 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """
     return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                    spatial):
+    """The gradient of a convolution with respect to its input, as a convolution: spread the
+    input by ``stride`` (zeros between), pad, and correlate with the flipped, transposed kernel."""
+    name = f"conv_transpose{spatial}d"
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input "
+                           f"to {name}, but got input of size: {list(input.shape)}")
+    unbatched = input.dim() == spatial + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if weight.dim() != spatial + 2:
+        raise RuntimeError(f"weight should have {spatial + 2} dimensions for {name}, got "
+                           f"{weight.dim()}")
+    stride = _tuple(stride, spatial, "stride")
+    padding = _tuple(padding, spatial, "padding")
+    output_padding = _tuple(output_padding, spatial, "output_padding")
+    dilation = _tuple(dilation, spatial, "dilation")
+    in_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
+    if groups <= 0 or in_channels % groups or input.shape[1] != in_channels:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {in_channels} channels, but got "
+                           f"{input.shape[1]} channels instead")
+    for k in range(spatial):
+        if output_padding[k] >= max(stride[k], dilation[k]):
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                               f"got output_padding_height: {output_padding[k]} stride: "
+                               f"{stride[k]} dilation: {dilation[k]}")
+    if any(s > 1 for s in stride):
+        spread_shape = tuple(input.shape[:2]) + tuple(
+            (size - 1) * s + 1 for size, s in zip(input.shape[2:], stride))
+        spread = ember.zeros(spread_shape, dtype=input.dtype)
+        spread[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)] = input
+        input = spread
+    pads = []
+    for k in reversed(range(spatial)):
+        edge = dilation[k] * (kernel[k] - 1) - padding[k]
+        pads += [edge, edge + output_padding[k]]
+    input = _pad(input, pads)
+    out_channels = weight.shape[1] * groups
+    # (C_in, C_out/G, *k) -> (C_out, C_in/G, *k), kernel flipped along every spatial dimension
+    regrouped = weight.reshape((groups, in_channels // groups, weight.shape[1]) + kernel)
+    regrouped = regrouped.transpose(1, 2).reshape((out_channels, in_channels // groups) + kernel)
+    for k in range(spatial):
+        reverse = ember.arange(kernel[k] - 1, -1, -1, dtype=ember.int64)
+        regrouped = regrouped.index_select(2 + k, reverse)
+    result = _conv(input, regrouped, bias, 1, 0, dilation, groups, spatial)
+    return result.squeeze(0) if unbatched else result
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution (the gradient of :func:`ember.nn.functional.conv1d`).
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C_in, L)`` or ``(C_in, L)``.
+    weight : Tensor
+        ``(C_in, C_out / groups, k)``.
+    bias : Tensor, optional
+        ``(C_out,)``.
+    stride, padding, output_padding, dilation : int or tuple, optional
+        ``padding`` trims the output on both sides; ``output_padding`` extends it
+        on one side (to pick among the input sizes a strided convolution maps alike).
+    groups : int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution (the gradient of :func:`ember.nn.functional.conv2d`).
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C_in, H, W)`` or ``(C_in, H, W)``.
+    weight : Tensor
+        ``(C_in, C_out / groups, kH, kW)``.
+    bias : Tensor, optional
+    stride, padding, output_padding, dilation : int or tuple, optional
+    groups : int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution (the gradient of :func:`ember.nn.functional.conv3d`).
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``.
+    weight : Tensor
+        ``(C_in, C_out / groups, kD, kH, kW)``.
+    bias : Tensor, optional
+    stride, padding, output_padding, dilation : int or tuple, optional
+    groups : int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
