@@ -93,3 +93,4 @@ def is_complex(input):
 from ember import utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
+from ember import nn  # noqa: E402
