@@ -1,4 +1,5 @@
-"""Neural network building blocks (``ember.nn``), as ``torch.nn``."""
+"""Neural-network building blocks (PyTorch's ``torch.nn``)."""
+from ember.nn import functional  # noqa: F401
 # core: parameters, modules, containers, init, utils
 from ember.nn.parameter import Parameter, Buffer
 from ember.nn.modules import (

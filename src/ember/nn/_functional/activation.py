@@ -1,0 +1,529 @@
+"""Activation functions of :mod:`ember.nn.functional`, written as compositions of
+differentiable ember ops so that gradients (and double backward) come from autograd."""
+import warnings
+
+import ember
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _log1p_exp(z):
+    """``log(1 + exp(z))`` without overflow: ``max(z, 0) + log1p(exp(-|z|))``.
+
+    Both halves are written with ``where`` on ``z > 0`` so the derivative at 0 is
+    ``sigmoid(0) = 0.5`` and no branch ever evaluates ``exp`` of a large number.
+    """
+    positive = z > 0
+    return ember.where(positive, z, 0.0) + ember.log1p(ember.exp(ember.where(positive, -z, z)))
+
+
+def _inplace_result(input, result, inplace):
+    """Copy ``result`` into ``input`` for the ``inplace=True`` variants."""
+    if not inplace:
+        return result
+    return input.copy_(result)
+
+
+def relu(input, inplace=False):
+    """Rectified linear unit, ``max(input, 0)`` elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+        Write the result into ``input``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.relu(ember.tensor([-1.0, 0.5]))
+    tensor([0.0000, 0.5000])
+    """
+    return input.relu_() if inplace else ember.relu(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clamp ``input`` to ``[min_val, max_val]``; the gradient is zero at and beyond the bounds.
+
+    Parameters
+    ----------
+    input : Tensor
+    min_val, max_val : float, optional
+        Bounds of the linear region.
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    result = ember.where(input <= min_val, min_val, ember.where(input >= max_val, max_val, input))
+    return _inplace_result(input, result, inplace)
+
+
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)`` elementwise (``hardtanh(input, 0, 6)``).
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where positive, ``negative_slope * input`` elsewhere.
+
+    Parameters
+    ----------
+    input : Tensor
+    negative_slope : float, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    result = ember.where(input > 0, input, input * negative_slope)
+    return _inplace_result(input, result, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Exponential linear unit: ``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere.
+
+    Parameters
+    ----------
+    input : Tensor
+    alpha : float, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    # clamping before expm1 keeps the unselected branch finite (no 0 * inf in backward)
+    negative = ember.expm1(ember.clamp(input, max=0.0)) * alpha
+    return _inplace_result(input, ember.where(input > 0, input, negative), inplace)
+
+
+def selu(input, inplace=False):
+    """Scaled ELU with the self-normalising constants of Klambauer et al. (2017).
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _inplace_result(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+    alpha : float, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    negative = ember.expm1(ember.clamp(input, max=0.0) / alpha) * alpha
+    return _inplace_result(input, ember.where(input > 0, input, negative), inplace)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit, exact (``'none'``) or with the ``'tanh'`` approximation.
+
+    Parameters
+    ----------
+    input : Tensor
+    approximate : {'none', 'tanh'}, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return ember.gelu(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    """``input * sigmoid(input)`` elementwise (swish).
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _inplace_result(input, ember.silu(input), inplace)
+
+
+def mish(input, inplace=False):
+    """``input * tanh(softplus(input))`` elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _inplace_result(input, input * ember.tanh(_log1p_exp(input)), inplace)
+
+
+def sigmoid(input):
+    """Logistic sigmoid ``1 / (1 + exp(-input))``.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return ember.sigmoid(input)
+
+
+def tanh(input):
+    """Hyperbolic tangent.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return ember.tanh(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * input)) / beta``, linear where ``beta * input > threshold``.
+
+    Parameters
+    ----------
+    input : Tensor
+    beta : float, optional
+    threshold : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    scaled = input * beta
+    return ember.where(scaled > threshold, input, _log1p_exp(scaled) / beta)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(input))``, computed as ``-softplus(-input)`` without overflow.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return -_log1p_exp(-input)
+
+
+def softsign(input):
+    """``input / (1 + |input|)`` elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return input / (ember.abs(input) + 1)
+
+
+def hardsigmoid(input, inplace=False):
+    """Piecewise linear sigmoid ``relu6(input + 3) / 6``.
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _inplace_result(input, hardtanh(input + 3, 0.0, 6.0) / 6, inplace)
+
+
+def hardswish(input, inplace=False):
+    """``input * relu6(input + 3) / 6`` (Howard et al., 2019).
+
+    Parameters
+    ----------
+    input : Tensor
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    # written piecewise so the derivative at -3 and 3 matches PyTorch's (0 and 1)
+    middle = input * (input + 3) / 6
+    result = ember.where(input <= -3, 0.0, ember.where(input < 3, middle, input))
+    return _inplace_result(input, result, inplace)
+
+
+def _softmax_dim(name, ndim):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Softmax along ``dim``: ``exp(x) / exp(x).sum(dim)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+        Without it, the deprecated implicit choice of PyTorch (0 for 0-, 1- and
+        3-D input, else 1) is used with a warning.
+    dtype : ember.dtype, optional
+        Cast ``input`` to this dtype first.
+
+    Returns
+    -------
+    Tensor
+    """
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim())
+    return ember.softmax(input, dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-input)`` along ``dim``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    dtype : ember.dtype, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    return ember.softmax(-input, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Logarithm of :func:`softmax`, computed stably as ``x - logsumexp(x, dim)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    dtype : ember.dtype, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim())
+    return ember.log_softmax(input, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: halves ``a, b`` of ``input`` along ``dim`` give ``a * sigmoid(b)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        wrapped = dim % input.dim()
+        raise RuntimeError(f"Halving dimension must be even, but dimension {wrapped} is size {size}")
+    first, second = input.split(size // 2, dim)
+    return first * ember.sigmoid(second)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``input`` where ``input > threshold``, else ``value``.
+
+    Parameters
+    ----------
+    input : Tensor
+    threshold : float
+    value : float
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _inplace_result(input, ember.where(input > threshold, input, value), inplace)
+
+
+def prelu(input, weight):
+    """Leaky ReLU with a learned slope per channel (dimension 1) or one shared slope.
+
+    Parameters
+    ----------
+    input : Tensor
+    weight : Tensor
+        One slope, or one per channel.
+
+    Returns
+    -------
+    Tensor
+    """
+    count = weight.numel()
+    if count != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() >= 2 else input.shape[0]
+        if count != channels:
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {count} and channel size = {channels}.")
+        if input.dim() >= 2:
+            weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
+    elif weight.dim() > 0 and input.dim() > 0:
+        weight = weight.reshape(())
+    return ember.where(input > 0, input, weight * input)
+
+
+def tanhshrink(input):
+    """``input - tanh(input)`` elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return input - ember.tanh(input)
+
+
+def _check_lambda(lambd):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+
+
+def softshrink(input, lambd=0.5):
+    """Shrink toward zero by ``lambd``: ``x - lambd`` above, ``x + lambd`` below ``-lambd``, else 0.
+
+    Parameters
+    ----------
+    input : Tensor
+    lambd : float, optional
+        Non-negative.
+
+    Returns
+    -------
+    Tensor
+    """
+    _check_lambda(lambd)
+    return ember.where(input > lambd, input - lambd,
+                       ember.where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """``input`` where ``|input| > lambd``, else 0.
+
+    Parameters
+    ----------
+    input : Tensor
+    lambd : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return ember.where((input >= -lambd) & (input <= lambd), 0.0, input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: negative inputs scaled by a slope drawn from ``U(lower, upper)``
+    per element when ``training``, else by ``(lower + upper) / 2``.
+
+    Parameters
+    ----------
+    input : Tensor
+    lower, upper : float, optional
+        Range of the slope.
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if training:
+        slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(lower, upper)
+    else:
+        slope = (lower + upper) / 2
+    return _inplace_result(input, ember.where(input > 0, input, input * slope), inplace)
+
+
+def _inplace_variant(function, name):
+    def variant(input, *args, **kwargs):
+        return function(input, *args, inplace=True, **kwargs)
+
+    variant.__name__ = variant.__qualname__ = name
+    variant.__doc__ = f"In-place version of :func:`ember.nn.functional.{function.__name__}`."
+    return variant
+
+
+relu_ = _inplace_variant(relu, "relu_")
+elu_ = _inplace_variant(elu, "elu_")
+selu_ = _inplace_variant(selu, "selu_")
+celu_ = _inplace_variant(celu, "celu_")
+leaky_relu_ = _inplace_variant(leaky_relu, "leaky_relu_")
+hardtanh_ = _inplace_variant(hardtanh, "hardtanh_")
+threshold_ = _inplace_variant(threshold, "threshold_")
+rrelu_ = _inplace_variant(rrelu, "rrelu_")

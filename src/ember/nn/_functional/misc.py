@@ -1,0 +1,552 @@
+"""Dropout, embeddings, linear maps, distances, padding and attention of
+:mod:`ember.nn.functional`, written as compositions of differentiable ember ops."""
+import math
+import warnings
+
+import ember
+
+
+_SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take
+
+
+def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
+    """Dropout as PyTorch's ``_dropout_impl``: a Bernoulli(1 - p) mask (one draw per channel when
+    ``feature_dims`` leading dimensions index the channels), rescaled."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        zeros = ember.zeros((), dtype=input.dtype)
+        return input.mul_(zeros) if inplace else input * zeros
+    if feature_dims is None:
+        mask_shape = tuple(input.shape)
+    else:
+        mask_shape = tuple(input.shape[:feature_dims]) + (1,) * (input.dim() - feature_dims)
+    mask = ember.empty(mask_shape, dtype=input.dtype).bernoulli_(1 - p)
+    if not alpha:
+        mask.div_(1 - p)
+        return input.mul_(mask) if inplace else input * mask
+    scale = 1.0 / math.sqrt((_SELU_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    shift = (mask - 1) * (_SELU_ALPHA_PRIME * scale) + _SELU_ALPHA_PRIME * scale * p
+    mask = mask * scale
+    return input.mul_(mask).add_(shift) if inplace else input * mask + shift
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    Draws from ember's default generator (see :func:`ember.manual_seed`).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+        In ``[0, 1]``.
+    training : bool, optional
+        When false, ``input`` is returned unchanged.
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _dropout(input, p, training, inplace)
+
+
+def _feature_dropout(name, input, p, training, inplace, batched_dims, alpha=False):
+    if input.dim() not in (batched_dims - 1, batched_dims):
+        raise RuntimeError(f"{name}: Expected {batched_dims - 1}D or {batched_dims}D input, but "
+                           f"received a {input.dim()}D input. Note that dropout{batched_dims - 2}d "
+                           f"exists to provide channel-wise dropout on inputs with "
+                           f"{batched_dims - 2} spatial dimension(s)")
+    return _dropout(input, p, training, inplace, 2 if input.dim() == batched_dims else 1, alpha)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, L)`` or ``(C, L)`` input with probability ``p``.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _feature_dropout("dropout1d", input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, H, W)`` input with probability ``p``.
+
+    A 3-D input is taken as ``(N, C, L)`` (channel-wise 1-D dropout), as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"dropout2d: Expected 3D or 4D input, but received a {input.dim()}D "
+                           "input.")
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                      "dropout behavior is desired - input is interpreted as shape (N, C, L), where "
+                      "C is the channel dim. This behavior will change in a future release to "
+                      "interpret the input as one without a batch dimension, i.e. shape (C, H, W). "
+                      "To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    return _dropout(input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input with probability ``p``.
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _feature_dropout("dropout3d", input, p, training, inplace, 5)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps the mean and variance of SELU activations (dropped units take SELU's
+    negative saturation value, then an affine correction).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _dropout(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """:func:`alpha_dropout` of whole channels (dimension 1 of a batched input).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    training : bool, optional
+    inplace : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout(input, p, training, inplace, 2, alpha=True)
+
+
+def one_hot(tensor, num_classes=-1):
+    """One-hot encoding of int64 class indices: a new last dimension of size ``num_classes``.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        Non-negative class indices (int64).
+    num_classes : int, optional
+        -1 means ``tensor.max() + 1``.
+
+    Returns
+    -------
+    Tensor
+        int64, shape ``tensor.shape + (num_classes,)``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.one_hot(ember.tensor([0, 2]))
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    if tensor.dtype != ember.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel():
+        if (tensor < 0).any():
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = tensor.max().item() + 1
+        elif (tensor >= num_classes).any():
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    classes = ember.arange(num_classes, dtype=ember.int64)
+    return (tensor.unsqueeze(-1) == classes).to(ember.int64)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """Divide ``input`` by its ``p``-norm along ``dim`` (at least ``eps``).
+
+    Parameters
+    ----------
+    input : Tensor
+    p : float, optional
+    dim : int or tuple of int, optional
+    eps : float, optional
+    out : Tensor, optional
+        Written with the result (no gradient is recorded through it).
+
+    Returns
+    -------
+    Tensor
+    """
+    norm = ember.clamp(ember.norm(input, p, dim, keepdim=True), min=eps)
+    result = input / norm
+    if out is None:
+        return result
+    with ember.no_grad():
+        out.copy_(result)
+    return out
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast together).
+
+    Each norm is clamped to ``>= eps``; the clamp lets the gradient through, as in PyTorch.
+
+    Parameters
+    ----------
+    x1, x2 : Tensor
+    dim : int, optional
+    eps : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    shape = ember.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+
+    def clamped_norm(x):
+        norm = ember.norm(x, 2, dim, keepdim=True)
+        return norm + (ember.clamp(norm, min=eps) - norm).detach()
+
+    return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``p``-norm of ``x1 - x2 + eps`` along the last dimension.
+
+    Parameters
+    ----------
+    x1, x2 : Tensor
+    p : float, optional
+    eps : float, optional
+    keepdim : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    dim = max(x1.dim(), x2.dim()) - 1
+    return ember.norm(x1 - x2 + eps, p, dim, keepdim=keepdim)
+
+
+def _embedding_renorm(weight, indices, max_norm, norm_type):
+    """Scale the rows of ``weight`` used by ``indices`` down to norm ``max_norm`` (in place)."""
+    with ember.no_grad():
+        used = ember.zeros(weight.shape[0], dtype=ember.bool)
+        used[indices.reshape(-1)] = True
+        rows = used.nonzero().reshape(-1)
+        selected = weight.index_select(0, rows)
+        norms = ember.norm(selected, norm_type, 1, keepdim=True)
+        scale = ember.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = selected * scale
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the indices in ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Indices (int64 or int32) of any shape.
+    weight : Tensor
+        ``(num_embeddings, embedding_dim)``.
+    padding_idx : int, optional
+        Row whose entries get no gradient.
+    max_norm : float, optional
+        Rows used by ``input`` with a larger ``norm_type``-norm are scaled down to
+        it, in place, before the lookup.
+    norm_type : float, optional
+    scale_grad_by_freq : bool, optional
+        Divide each row's gradient by how often its index occurs in ``input``.
+    sparse : bool, optional
+        Sparse gradients are not supported (only False).
+
+    Returns
+    -------
+    Tensor
+        Shape ``input.shape + (embedding_dim,)``.
+    """
+    if input.dtype not in (ember.int64, ember.int32):
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
+                           f"scalar types: Long, Int; but got {input.dtype} instead (while checking "
+                           "arguments for embedding)")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported by ember")
+    count = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < count, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -count, "Padding_idx must be within num_embeddings"
+            padding_idx = count + padding_idx
+    flat = input.reshape(-1).to(ember.int64)
+    if flat.numel() and ((flat < 0) | (flat >= count)).any():
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm(weight, flat, max_norm, norm_type)
+    rows = weight.index_select(0, flat)
+    if scale_grad_by_freq and flat.numel():
+        frequency = ember.zeros(count, dtype=weight.dtype).scatter_add(
+            0, flat, ember.ones(flat.numel(), dtype=weight.dtype))
+        scale = (1 / frequency.index_select(0, flat)).unsqueeze(1)
+        # same values, gradient scaled by 1 / frequency
+        rows = rows.detach() + (rows - rows.detach()) * scale
+    if padding_idx is not None:
+        rows = ember.where((flat == padding_idx).unsqueeze(1), rows.detach(), rows)
+    return rows.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(*, in_features)``.
+    weight : Tensor
+        ``(out_features, in_features)`` or ``(in_features,)``.
+    bias : Tensor, optional
+        ``(out_features,)``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.linear(ember.ones(2, 3), ember.ones(4, 3), ember.zeros(4)).shape
+    ember.Size([2, 4])
+    """
+    if input.dim() == 2 and weight.dim() == 2 and bias is not None:
+        return ember.addmm(bias, input, weight.t())
+    result = ember.matmul(input, weight.t() if weight.dim() == 2 else weight)
+    return result if bias is None else result + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y_o = x1 W_o x2 + b_o`` for each output feature ``o``.
+
+    Parameters
+    ----------
+    input1 : Tensor
+        ``(*, in1_features)``.
+    input2 : Tensor
+        ``(*, in2_features)``, same leading dimensions.
+    weight : Tensor
+        ``(out_features, in1_features, in2_features)``.
+    bias : Tensor, optional
+        ``(out_features,)``.
+
+    Returns
+    -------
+    Tensor
+        ``(*, out_features)``.
+    """
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+                           f"{input2.dim()}")
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError("bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape)} and {list(input2.shape)}")
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.dim()}")
+    out_features, in1, in2 = weight.shape
+    if input1.shape[-1] != in1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                           f"{input1.shape[-1]} but expected {in1}")
+    if input2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                           f"{input2.shape[-1]} but expected {in2}")
+    batch = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    # (B, in1) @ (in1, O * in2) -> (B, O, in2), then contract in2 with x2
+    mixed = ember.matmul(x1, weight.permute(1, 0, 2).reshape(in1, out_features * in2))
+    result = (mixed.reshape(-1, out_features, in2) * x2.unsqueeze(1)).sum(2)
+    if bias is not None:
+        result = result + bias
+    return result.reshape(batch + (out_features,))
+
+
+def _pad_indices(size, before, after, mode):
+    """Source index of each output position along one padded dimension."""
+    positions = ember.arange(-before, size + after, dtype=ember.int64)
+    if mode == "replicate":
+        return ember.clamp(positions, 0, size - 1)
+    if mode == "circular":
+        return ember.remainder(positions, size)
+    reflected = ember.abs(positions)
+    return ember.where(reflected >= size, 2 * (size - 1) - reflected, reflected)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative sizes, crop) the last ``len(pad) // 2`` dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+    pad : sequence of int
+        ``(left_last, right_last, left_second_last, right_second_last, ...)``.
+    mode : {'constant', 'reflect', 'replicate', 'circular'}, optional
+    value : float, optional
+        Fill value for ``'constant'`` (default 0).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.pad(ember.tensor([[1.0, 2.0]]), (1, 2))
+    tensor([[0., 1., 2., 0., 0.]])
+    """
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    dims = len(pad) // 2
+    if dims > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{input.dim()}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    shape = list(input.shape)
+    if mode == "constant":
+        out_shape = list(shape)
+        cropped = input
+        for k in range(dims):
+            dim = input.dim() - 1 - k
+            before, after = pad[2 * k], pad[2 * k + 1]
+            out_shape[dim] = shape[dim] + before + after
+            if out_shape[dim] < 0:
+                raise RuntimeError(f"The input size {shape[dim]}, plus negative padding {before} and "
+                                   f"{after} resulted in a negative output size, which is invalid. "
+                                   f"Check dimension {dim} of your input.")
+            start, stop = max(-before, 0), shape[dim] - max(-after, 0)
+            cropped = cropped.narrow(dim, start, max(stop - start, 0))
+        result = ember.full(tuple(out_shape), 0 if value is None else value, dtype=input.dtype)
+        region = [slice(None)] * input.dim()
+        for k in range(dims):
+            dim = input.dim() - 1 - k
+            start = max(pad[2 * k], 0)
+            region[dim] = slice(start, start + cropped.shape[dim])
+        result[tuple(region)] = cropped
+        return result
+    if dims > 3 or input.dim() not in (dims + 1, dims + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.dim()}D "
+                                  "input tensor.")
+    result = input
+    for k in range(dims):
+        dim = input.dim() - 1 - k
+        before, after = pad[2 * k], pad[2 * k + 1]
+        size = shape[dim]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError("Argument #4: Padding size should be less than the corresponding input "
+                               f"dimension, but got: padding ({before}, {after}) at dimension {dim} "
+                               f"of input {shape}")
+        if mode == "circular" and (before > size or after > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        result = result.index_select(dim, _pad_indices(size, before, after, mode))
+    return result
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """``softmax(query @ key.T * scale + mask) @ value`` over the last two dimensions.
+
+    Parameters
+    ----------
+    query : Tensor
+        ``(..., L, E)``.
+    key : Tensor
+        ``(..., S, E)``.
+    value : Tensor
+        ``(..., S, Ev)``.
+    attn_mask : Tensor, optional
+        Broadcastable to ``(..., L, S)``: boolean (True = may attend) or added to the scores.
+    dropout_p : float, optional
+        Dropout probability on the attention weights.
+    is_causal : bool, optional
+        Position ``i`` attends only to ``j <= i`` (upper-left aligned); excludes ``attn_mask``.
+    scale : float, optional
+        Defaults to ``1 / sqrt(E)``.
+    enable_gqa : bool, optional
+        Grouped-query attention: repeat the key/value heads (dimension -3) to the query's.
+
+    Returns
+    -------
+    Tensor
+        ``(..., L, Ev)``.
+    """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                           "is_causal=True")
+    length, source = query.shape[-2], key.shape[-2]
+    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        repeats = query.shape[-3] // key.shape[-3]
+        key = key.unsqueeze(-3).expand(*key.shape[:-2], repeats, *key.shape[-2:])
+        key = key.reshape(*key.shape[:-4], -1, *key.shape[-2:])
+        value = value.unsqueeze(-3).expand(*value.shape[:-2], repeats, *value.shape[-2:])
+        value = value.reshape(*value.shape[:-4], -1, *value.shape[-2:])
+    scores = ember.matmul(query, key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        rows = ember.arange(length).unsqueeze(1)
+        attn_mask = rows >= ember.arange(source)
+    if attn_mask is not None:
+        if attn_mask.dtype == ember.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = ember.softmax(scores, -1)
+    # a fully masked row attends to nothing: zeros, not nan (PyTorch's _safe_softmax)
+    fully_masked = (scores == float("-inf")).all(-1, keepdim=True)
+    weights = ember.where(fully_masked, 0.0, weights)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return ember.matmul(weights, value)

@@ -1,0 +1,213 @@
+"""Normalisation functions of :mod:`ember.nn.functional` (batch, instance, layer,
+group and RMS norm), written as compositions of differentiable ember ops."""
+import numpy as np
+
+import ember
+
+_MACHINE_EPS = {ember.float16: float(np.finfo(np.float16).eps), ember.bfloat16: 2.0 ** -7,
+                ember.float32: float(np.finfo(np.float32).eps),
+                ember.float64: float(np.finfo(np.float64).eps)}
+
+
+def _channel_view(tensor, ndim):
+    """``(C,)`` parameters shaped ``(1, C, 1, ...)`` to broadcast over an ``(N, C, *)`` input."""
+    return tensor.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _affine(normalized, weight, bias, view):
+    if weight is not None:
+        normalized = normalized * view(weight)
+    if bias is not None:
+        normalized = normalized + view(bias)
+    return normalized
+
+
+def _update_running(running, batch_value, momentum):
+    with ember.no_grad():
+        running.mul_(1 - momentum).add_(batch_value.detach().to(running.dtype) * momentum)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise each channel (dimension 1) of ``input`` over the batch and spatial dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, *)``.
+    running_mean, running_var : Tensor or None
+        ``(C,)`` running statistics: used when not ``training``; updated in place
+        (``(1 - momentum) * running + momentum * batch``, unbiased variance) when training.
+    weight, bias : Tensor, optional
+        ``(C,)`` affine parameters.
+    training : bool, optional
+        Use the batch statistics.
+    momentum : float, optional
+    eps : float, optional
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or more input (got {input.dim()}D input)")
+    dims = (0,) + tuple(range(2, input.dim()))
+    if training:
+        count = input.numel() // input.shape[1] if input.shape[1] else 0
+        if count == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input size "
+                             f"{input.shape}")
+        mean = input.mean(dims)
+        var = input.var(dims, correction=0)
+        if running_mean is not None:
+            _update_running(running_mean, mean, momentum)
+        if running_var is not None:
+            _update_running(running_var, var * (count / max(count - 1, 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean, var = running_mean, running_var
+    def view(t):
+        return _channel_view(t, input.dim())
+
+    normalized = (input - view(mean)) * ember.rsqrt(view(var) + eps)
+    return _affine(normalized, weight, bias, view)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Normalise each channel of each sample over its spatial dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, *)`` with at least one spatial dimension.
+    running_mean, running_var : Tensor, optional
+        ``(C,)`` running statistics, updated in place with the batch average of the
+        instance statistics when ``use_input_stats``.
+    weight, bias : Tensor, optional
+        ``(C,)`` affine parameters.
+    use_input_stats : bool, optional
+        Use each instance's statistics (else the running ones).
+    momentum : float, optional
+    eps : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or more input (got {input.dim()}D input)")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = tuple(range(2, input.dim()))
+    count = input.numel() // (input.shape[0] * input.shape[1]) if input.numel() else 0
+    if count == 1:
+        raise ValueError("Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape}")
+    mean = input.mean(spatial, keepdim=True)
+    var = input.var(spatial, keepdim=True, correction=0)
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
+    if running_var is not None:
+        unbiased = var.reshape(input.shape[:2]) * (count / max(count - 1, 1))
+        _update_running(running_var, unbiased.mean(0), momentum)
+    normalized = (input - mean) * ember.rsqrt(var + eps)
+    return _affine(normalized, weight, bias, lambda t: _channel_view(t, input.dim()))
+
+
+def _normalized_dims(input, normalized_shape):
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+        tuple(normalized_shape)
+    count = len(normalized_shape)
+    if count == 0 or tuple(input.shape[input.dim() - count:]) != normalized_shape or \
+            count > input.dim():
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
+                           f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
+                           f"size{list(input.shape)}")
+    return tuple(range(input.dim() - count, input.dim()))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the last ``len(normalized_shape)`` dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+    normalized_shape : int or sequence of int
+        The trailing shape of ``input`` to normalise over.
+    weight, bias : Tensor, optional
+        Elementwise affine parameters of shape ``normalized_shape``.
+    eps : float, optional
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.layer_norm(ember.tensor([[1.0, 3.0]]), (2,))
+    tensor([[-1.0000,  1.0000]])
+    """
+    dims = _normalized_dims(input, normalized_shape)
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, keepdim=True, correction=0)
+    normalized = (input - mean) * ember.rsqrt(var + eps)
+    return _affine(normalized, weight, bias, lambda t: t)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Divide by the root mean square over the last ``len(normalized_shape)`` dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+    normalized_shape : int or sequence of int
+    weight : Tensor, optional
+        Elementwise scale of shape ``normalized_shape``.
+    eps : float, optional
+        Added to the mean square; defaults to the machine epsilon of ``input``'s dtype.
+
+    Returns
+    -------
+    Tensor
+    """
+    dims = _normalized_dims(input, normalized_shape)
+    if eps is None:
+        eps = _MACHINE_EPS.get(input.dtype, _MACHINE_EPS[ember.float32])
+    result = input * ember.rsqrt((input * input).mean(dims, keepdim=True) + eps)
+    return result if weight is None else result * weight
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise each group of ``C / num_groups`` channels of each sample.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, *)``.
+    num_groups : int
+        Divides ``C``.
+    weight, bias : Tensor, optional
+        ``(C,)`` affine parameters.
+    eps : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but "
+                           f"got input of shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    mean = grouped.mean(2, keepdim=True)
+    var = grouped.var(2, keepdim=True, correction=0)
+    normalized = ((grouped - mean) * ember.rsqrt(var + eps)).reshape(tuple(input.shape))
+    return _affine(normalized, weight, bias, lambda t: _channel_view(t, input.dim()))

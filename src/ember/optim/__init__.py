@@ -1,0 +1,14 @@
+"""Optimization algorithms and learning-rate schedules, as in ``torch.optim``.
+
+Every optimizer updates its parameters in place under :class:`ember.no_grad`, with the
+same update rule, options, state layout and ``state_dict`` format as PyTorch.
+"""
+from ember.optim.optimizer import Optimizer
+from ember.optim.sgd import SGD
+from ember.optim.adam import Adam, AdamW, Adamax, NAdam, RAdam
+from ember.optim.adaptive import RMSprop, Adagrad, Adadelta
+from ember.optim.lbfgs import LBFGS
+from ember.optim import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
+           "Adagrad", "Adadelta", "LBFGS", "lr_scheduler"]

@@ -1,0 +1,307 @@
+"""Saving and loading tensors and nested state as safetensors files (never pickle).
+
+Layout (the safetensors format): an 8-byte little-endian header length N, N
+bytes of JSON header, then the tensors' bytes.  The header maps each tensor
+name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative
+to the end of the header) and holds ``"__metadata__"``, a string-to-string map
+in which ember keeps the structure of the saved object as JSON.
+"""
+import io
+import json
+import math
+import os
+import struct
+import tempfile
+
+import ml_dtypes
+import numpy as np
+
+import ember
+
+__all__ = ["save", "load"]
+
+# safetensors dtype name <-> ember dtype <-> little-endian NumPy dtype
+_DTYPES = {
+    "BOOL": (ember.bool, np.dtype("?")),
+    "U8": (ember.uint8, np.dtype("u1")),
+    "I8": (ember.int8, np.dtype("i1")),
+    "I16": (ember.int16, np.dtype("<i2")),
+    "I32": (ember.int32, np.dtype("<i4")),
+    "I64": (ember.int64, np.dtype("<i8")),
+    "F16": (ember.float16, np.dtype("<f2")),
+    "BF16": (ember.bfloat16, np.dtype(ml_dtypes.bfloat16)),
+    "F32": (ember.float32, np.dtype("<f4")),
+    "F64": (ember.float64, np.dtype("<f8")),
+    "C64": (ember.complex64, np.dtype("<c8")),
+    "C128": (ember.complex128, np.dtype("<c16")),
+}
+_NAME_OF_DTYPE = {dtype: name for name, (dtype, _) in _DTYPES.items()}
+
+_HEADER_LENGTH_BYTES = 8
+# headers larger than this are refused before being read (safetensors uses the same bound)
+_MAX_HEADER_BYTES = 100 * 1024 * 1024
+_ALIGNMENT = 8
+_STRUCTURE_KEY = "ember.structure"
+# tags of the structure JSON; any other JSON value is a plain scalar
+_TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
+
+
+def _encode(obj, tensors):
+    """JSON-able description of ``obj``; its tensors are appended to ``tensors``."""
+    if isinstance(obj, ember.Tensor):
+        tensors.append(obj)
+        return {_TENSOR: str(len(tensors) - 1)}
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {_FLOAT: repr(obj)}
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, str):
+                raise TypeError(f"ember.save: dict keys must be str, got {type(key).__name__} "
+                                f"key {key!r}")
+        return {_DICT: {key: _encode(value, tensors) for key, value in obj.items()}}
+    if isinstance(obj, list):
+        return {_LIST: [_encode(item, tensors) for item in obj]}
+    if isinstance(obj, tuple):
+        return {_TUPLE: [_encode(item, tensors) for item in obj]}
+    raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
+                    "tensors, dicts with str keys, lists, tuples, None, bool, int, float and str")
+
+
+def _decode(node, tensors):
+    if isinstance(node, dict):
+        if len(node) != 1:
+            raise ValueError(f"ember.load: malformed structure node with keys {sorted(node)}")
+        (tag, value), = node.items()
+        if tag == _TENSOR:
+            if not isinstance(value, str) or value not in tensors:
+                raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
+                                 "which the file does not hold")
+            return tensors[value]
+        if tag == _DICT and isinstance(value, dict):
+            return {key: _decode(item, tensors) for key, item in value.items()}
+        if tag == _LIST and isinstance(value, list):
+            return [_decode(item, tensors) for item in value]
+        if tag == _TUPLE and isinstance(value, list):
+            return tuple(_decode(item, tensors) for item in value)
+        if tag == _FLOAT and value in ("nan", "inf", "-inf"):
+            return float(value)
+        raise ValueError(f"ember.load: malformed structure node {tag!r}")
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    raise ValueError(f"ember.load: malformed structure value of type {type(node).__name__}")
+
+
+def _serialize(obj):
+    """The bytes of the safetensors file for ``obj``."""
+    tensors = []
+    structure = _encode(obj, tensors)
+    header, chunks, offset = {}, [], 0
+    for name, tensor in enumerate(tensors):
+        dtype_name = _NAME_OF_DTYPE.get(tensor.dtype)
+        if dtype_name is None:
+            raise TypeError(f"ember.save: unsupported dtype {tensor.dtype}")
+        array = tensor.detach().to("cpu").contiguous().numpy()
+        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).tobytes()
+        header[str(name)] = {"dtype": dtype_name, "shape": list(tensor.shape),
+                             "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "ember", _STRUCTURE_KEY: json.dumps(structure,
+                                                                          allow_nan=False)}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    # pad with spaces so the data starts aligned, as the safetensors writer does
+    text += b" " * (-(len(text) + _HEADER_LENGTH_BYTES) % _ALIGNMENT)
+    return b"".join([struct.pack("<Q", len(text)), text] + chunks)
+
+
+def save(obj, f):
+    """Save tensors and nested state to a safetensors file.
+
+    ``obj`` may be a tensor or any nesting of dicts with str keys, lists,
+    tuples, None, bool, int, float, str and tensors; tensors are written
+    contiguous and little-endian (views are saved as their values), and the
+    structure goes in the header's ``__metadata__``.  Nothing is pickled.
+    Writing to a path is atomic: a temporary file in the same directory is
+    written, flushed and synced, then renamed over ``f``, so a failure leaves
+    any previous file intact.
+
+    Parameters
+    ----------
+    obj : object
+        What to save.
+    f : str, os.PathLike or binary file object
+        Destination.
+
+    Raises
+    ------
+    TypeError
+        For objects or dict keys of other types.
+
+    Examples
+    --------
+    >>> import io, ember
+    >>> buffer = io.BytesIO()
+    >>> ember.save({"w": ember.ones(2, 3), "step": 7}, buffer)
+    >>> _ = buffer.seek(0)
+    >>> state = ember.load(buffer)
+    >>> state["w"].shape, state["step"]
+    (ember.Size([2, 3]), 7)
+    """
+    payload = _serialize(obj)
+    if not isinstance(f, (str, os.PathLike)):
+        f.write(payload)
+        return
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                                    suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(payload)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename durable; not every platform lets a directory be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_entry(name, entry, data_length):
+    """(numpy dtype, shape, begin, end) of a header entry, after checking every field."""
+    if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+        raise ValueError(f"ember.load: header entry {name!r} must have exactly the keys "
+                         "dtype, shape and data_offsets")
+    dtype_name, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if dtype_name not in _DTYPES:
+        raise ValueError(f"ember.load: tensor {name!r} has unknown dtype {dtype_name!r}")
+    if not isinstance(shape, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise ValueError(f"ember.load: tensor {name!r} has invalid shape {shape!r}")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(
+            isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+        raise ValueError(f"ember.load: tensor {name!r} has invalid data_offsets {offsets!r}")
+    begin, end = offsets
+    if not 0 <= begin <= end <= data_length:
+        raise ValueError(f"ember.load: tensor {name!r} has data_offsets {offsets} outside the "
+                         f"{data_length} bytes of data")
+    np_dtype = _DTYPES[dtype_name][1]
+    # math.prod on Python ints cannot overflow; the size is checked before any allocation
+    expected = math.prod(shape) * np_dtype.itemsize
+    if end - begin != expected:
+        raise ValueError(f"ember.load: tensor {name!r} of shape {shape} and dtype {dtype_name} "
+                         f"needs {expected} bytes but data_offsets {offsets} span {end - begin}")
+    return np_dtype, shape, begin, end
+
+
+def _read_all(f):
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as stream:
+            return stream.read()
+    data = None if isinstance(f, io.TextIOBase) else f.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("ember.load: the file object must be opened in binary mode")
+    return bytes(data)
+
+
+def _parse(content):
+    """``(header dict, data bytes)`` of a safetensors file, with the header length checked."""
+    if len(content) < _HEADER_LENGTH_BYTES:
+        raise ValueError(f"ember.load: file of {len(content)} bytes is too short for a "
+                         "safetensors header")
+    header_length, = struct.unpack("<Q", content[:_HEADER_LENGTH_BYTES])
+    if header_length > _MAX_HEADER_BYTES:
+        raise ValueError(f"ember.load: header length {header_length} exceeds the limit of "
+                         f"{_MAX_HEADER_BYTES} bytes")
+    if header_length > len(content) - _HEADER_LENGTH_BYTES:
+        raise ValueError(f"ember.load: header length {header_length} exceeds the "
+                         f"{len(content) - _HEADER_LENGTH_BYTES} bytes after it in the file")
+    raw = content[_HEADER_LENGTH_BYTES:_HEADER_LENGTH_BYTES + header_length]
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"ember.load: the header is not valid JSON: {error}") from None
+    if not isinstance(header, dict):
+        raise ValueError("ember.load: the header must be a JSON object")
+    return header, memoryview(content)[_HEADER_LENGTH_BYTES + header_length:]
+
+
+def load(f, map_location=None):
+    """Load what :func:`ember.save` wrote, or any safetensors file.
+
+    Every field of the file is checked before data is read (header length
+    against the file size, JSON syntax, dtype names, shapes, offsets in range,
+    non-overlapping, sizes equal to ``numel * itemsize``); nothing is unpickled.
+
+    Parameters
+    ----------
+    f : str, os.PathLike or binary file object
+        Source.
+    map_location : str or device, optional
+        Device to put the tensors on (default: where they are loaded, the CPU).
+
+    Returns
+    -------
+    object
+        The saved object; for a safetensors file without ember's structure
+        metadata, a dict from tensor name to tensor.
+
+    Raises
+    ------
+    ValueError
+        For a malformed or inconsistent file.
+
+    Examples
+    --------
+    >>> import io, ember
+    >>> buffer = io.BytesIO()
+    >>> ember.save([ember.arange(3), (1.5, None)], buffer)
+    >>> _ = buffer.seek(0)
+    >>> ember.load(buffer)
+    [tensor([0, 1, 2]), (1.5, None)]
+    """
+    if map_location is not None and not isinstance(map_location, (str, ember.device)):
+        raise TypeError("ember.load: map_location must be None, a str or an ember.device, got "
+                        f"{type(map_location).__name__}")
+    header, data = _parse(_read_all(f))
+    metadata = header.pop("__metadata__", None)
+    if metadata is not None and not (isinstance(metadata, dict) and
+                                     all(isinstance(v, str) for v in metadata.values())):
+        raise ValueError("ember.load: __metadata__ must map str to str")
+    entries = {name: _check_entry(name, entry, len(data)) for name, entry in header.items()}
+    spans = sorted((begin, end, name) for name, (_, _, begin, end) in entries.items())
+    for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
+        if begin < end:
+            raise ValueError(f"ember.load: the data of tensors {name!r} and {other!r} overlap")
+    tensors = {}
+    for name, (np_dtype, shape, begin, end) in entries.items():
+        array = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(shape)
+        native = np_dtype if np_dtype.byteorder in "=|" else np_dtype.newbyteorder("=")
+        tensor = ember.from_numpy(array.astype(native, copy=True))
+        tensors[name] = tensor if map_location is None else tensor.to(map_location)
+    if metadata is None or _STRUCTURE_KEY not in metadata:
+        return tensors
+    try:
+        structure = json.loads(metadata[_STRUCTURE_KEY])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"ember.load: the structure metadata is not valid JSON: {error}") \
+            from None
+    return _decode(structure, tensors)
+

@@ -1,0 +1,203 @@
+"""ember.save / ember.load: safetensors files, round trips, atomic writes, hostile input."""
+import io
+import json
+import math
+import os
+import struct
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import ember
+
+DTYPES = [ember.bool, ember.uint8, ember.int8, ember.int16, ember.int32, ember.int64,
+          ember.float16, ember.bfloat16, ember.float32, ember.float64, ember.complex64,
+          ember.complex128]
+
+
+def _roundtrip(obj):
+    buffer = io.BytesIO()
+    ember.save(obj, buffer)
+    buffer.seek(0)
+    return ember.load(buffer)
+
+
+def _equal(a, b):
+    assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_roundtrip_every_dtype_and_layout(dtype):
+    base = (ember.arange(24, dtype=ember.float64).reshape(2, 3, 4) - 7).to(dtype)
+    views = [base, base.transpose(0, 2), base[:, ::-1], base[0, 1].expand(5, 4),
+             base[1, 2, 3], base[:, :0]]
+    loaded = _roundtrip(views)
+    assert isinstance(loaded, list)
+    for ours, original in zip(loaded, views):
+        _equal(ours, original)
+        assert ours.is_contiguous()
+
+
+def test_roundtrip_nested_state(tmp_path):
+    state = {"model": {"w": ember.randn(3, 2), "b": ember.zeros(2)},
+             "opt": [{"lr": 0.1, "betas": (0.9, 0.999), "step": 10 ** 20, "name": "adam",
+                      "nesterov": False, "foo": None}],
+             "special": [math.inf, -math.inf, math.nan], "empty": {}, "nested": [[], ()]}
+    path = tmp_path / "state.safetensors"
+    ember.save(state, path)
+    loaded = ember.load(str(path))
+    assert loaded["opt"] == state["opt"] and loaded["empty"] == {} and loaded["nested"] == [[], ()]
+    assert isinstance(loaded["opt"][0]["betas"], tuple)
+    assert loaded["special"][:2] == [math.inf, -math.inf] and math.isnan(loaded["special"][2])
+    for key in ("w", "b"):
+        _equal(loaded["model"][key], state["model"][key])
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+    assert _roundtrip(ember.tensor(3.5)).item() == 3.5
+
+
+def test_requires_grad_tensor_saves_values():
+    w = ember.ones(2, requires_grad=True) * 3
+    loaded = _roundtrip({"w": w})["w"]
+    assert not loaded.requires_grad and loaded.tolist() == [3.0, 3.0]
+
+
+def test_file_is_plain_safetensors():
+    x = ember.arange(6, dtype=ember.float32).reshape(2, 3)
+    buffer = io.BytesIO()
+    ember.save({"x": x, "n": 1}, buffer)
+    raw = buffer.getvalue()
+    n, = struct.unpack("<Q", raw[:8])
+    assert (8 + n) % 8 == 0
+    header = json.loads(raw[8:8 + n])
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    assert all(isinstance(v, str) for v in header["__metadata__"].values())
+    (entry,) = tensors.values()
+    assert entry["dtype"] == "F32" and entry["shape"] == [2, 3]
+    begin, end = entry["data_offsets"]
+    np.testing.assert_array_equal(
+        np.frombuffer(raw[8 + n + begin:8 + n + end], "<f4").reshape(2, 3), x.numpy())
+
+
+def _safetensors_file(tensors, metadata=None):
+    """A safetensors file written from the format description, as the reference writer does."""
+    header, chunks, offset = {}, [], 0
+    names = {np.dtype("<f4"): "F32", np.dtype("<i8"): "I64", np.dtype(ml_dtypes.bfloat16): "BF16",
+             np.dtype("<f2"): "F16"}
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array).tobytes()
+        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def test_loads_foreign_safetensors_file(tmp_path):
+    arrays = {"weight": np.arange(6, dtype=np.float32).reshape(3, 2),
+              "ids": np.array([5, -1], dtype=np.int64),
+              "half": np.array([1.5, -2.0], dtype=ml_dtypes.bfloat16),
+              "f16": np.array([0.25], dtype=np.float16)}
+    path = tmp_path / "foreign.safetensors"
+    path.write_bytes(_safetensors_file(arrays, metadata={"format": "pt"}))
+    loaded = ember.load(path)
+    assert set(loaded) == set(arrays)
+    assert loaded["half"].dtype == ember.bfloat16 and loaded["f16"].dtype == ember.float16
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(loaded[name].numpy().astype(np.float64),
+                                      array.astype(np.float64))
+    assert loaded["weight"].dtype == ember.float32 and loaded["ids"].dtype == ember.int64
+
+
+def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.safetensors"
+    ember.save({"v": ember.ones(3)}, path)
+
+    def failing_fsync(fd):
+        raise OSError("disk failure during write")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="disk failure"):
+        ember.save({"v": ember.zeros(3)}, path)
+    monkeypatch.undo()
+    assert ember.load(path)["v"].tolist() == [1.0, 1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
+
+    def failing_replace(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        ember.save({"v": ember.zeros(3)}, path)
+    monkeypatch.undo()
+    assert ember.load(path)["v"].tolist() == [1.0, 1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
+
+
+def test_unsupported_objects_are_refused():
+    with pytest.raises(TypeError, match="dict keys must be str"):
+        ember.save({1: ember.ones(1)}, io.BytesIO())
+    with pytest.raises(TypeError, match="cannot store an object of type set"):
+        ember.save({"s": {1, 2}}, io.BytesIO())
+    with pytest.raises(TypeError, match="map_location"):
+        ember.load(io.BytesIO(b""), map_location=lambda s, loc: s)
+
+
+def _with_header(header, data=b"", length=None):
+    text = json.dumps(header).encode() if isinstance(header, dict) else header
+    return struct.pack("<Q", len(text) if length is None else length) + text + data
+
+
+def _entry(dtype="F32", shape=(2,), offsets=(0, 8)):
+    return {"dtype": dtype, "shape": list(shape), "data_offsets": list(offsets)}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "too short"),
+    (b"\x01\x02", "too short"),
+    (_with_header({}, length=2 ** 63), "exceeds the limit"),
+    (_with_header({}, length=50), "exceeds the 2 bytes"),
+    (_with_header(b"{not json"), "not valid JSON"),
+    (_with_header(b"\xff\xfe\x00\x00"), "not valid JSON"),
+    (_with_header(b"[1, 2]"), "must be a JSON object"),
+    (_with_header({"t": _entry(dtype="F99")}, b"\0" * 8), "unknown dtype"),
+    (_with_header({"t": _entry(shape=(-1,))}, b"\0" * 8), "invalid shape"),
+    (_with_header({"t": _entry(shape=("2",))}, b"\0" * 8), "invalid shape"),
+    (_with_header({"t": _entry(offsets=(0,))}, b"\0" * 8), "invalid data_offsets"),
+    (_with_header({"t": _entry(offsets=(0, 16))}, b"\0" * 8), "outside"),
+    (_with_header({"t": _entry(offsets=(8, 0))}, b"\0" * 8), "outside"),
+    (_with_header({"t": _entry(offsets=(-8, 0))}, b"\0" * 8), "outside"),
+    (_with_header({"t": _entry(shape=(3,))}, b"\0" * 8), "needs 12 bytes"),
+    (_with_header({"t": _entry(shape=(2 ** 40, 2 ** 40))}, b"\0" * 8), "needs"),
+    (_with_header({"a": _entry(), "b": _entry(offsets=(4, 12))}, b"\0" * 12), "overlap"),
+    (_with_header({"t": {"dtype": "F32"}}), "exactly the keys"),
+    (_with_header({"t": [1, 2]}), "exactly the keys"),
+    (_with_header({"__metadata__": {"a": 1}}), "__metadata__ must map str to str"),
+    (_with_header({"__metadata__": {"ember.structure": "{bad"}}), "structure metadata"),
+    (_with_header({"__metadata__": {"ember.structure": '{"__tensor__": "9"}'}}),
+     "does not hold"),
+    (_with_header({"__metadata__": {"ember.structure": '{"__pickle__": "x"}'}}), "malformed"),
+    (_with_header({"__metadata__": {"ember.structure": '{"__float__": "1e999e"}'}}),
+     "malformed"),
+])
+def test_hostile_files_raise_value_error(content, message):
+    with pytest.raises(ValueError, match=message):
+        ember.load(io.BytesIO(content))
+
+
+def test_truncated_file_raises(tmp_path):
+    buffer = io.BytesIO()
+    ember.save({"x": ember.arange(100)}, buffer)
+    raw = buffer.getvalue()
+    for cut in (4, 40, len(raw) - 1):
+        with pytest.raises(ValueError):
+            ember.load(io.BytesIO(raw[:cut]))
+    with pytest.raises(TypeError, match="binary mode"):
+        path = tmp_path / "x.safetensors"
+        path.write_bytes(raw)
+        with open(path) as text_file:
+            ember.load(text_file)
