@@ -169,3 +169,23 @@ def test_results_of_parameter_ops_are_plain_tensors():
     e = nn.Linear(2, 2)
     y = e(ember.ones(1, 2))
     assert type(y) is ember.Tensor and y.grad_fn is not None
+
+
+def test_training_steps_with_optimizer_match_torch():
+    t = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Linear(5, 1)).double()
+    e = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 1)).double()
+    copy_weights(t, e)
+    t_opt = torch.optim.SGD(t.parameters(), lr=0.05, momentum=0.9)
+    e_opt = ember.optim.SGD(e.parameters(), lr=0.05, momentum=0.9)
+    x = RNG.standard_normal((16, 3))
+    y = x.sum(1, keepdims=True)
+    for _ in range(5):
+        for model, opt, lib in ((e, e_opt, ember), (t, t_opt, torch)):
+            xs, ys = lib.from_numpy(x.copy()), lib.from_numpy(y.copy())
+            opt.zero_grad()
+            ((model(xs) - ys) ** 2).mean().backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+    for (ne, pe), (nt, pt) in zip(e.named_parameters(), t.named_parameters()):
+        assert ne == nt
+        assert_close(pe, pt, rtol=1e-10, atol=1e-12)
