@@ -7,3 +7,18 @@ from ember.nn.modules import (
     Identity, Linear, Bilinear, Flatten, Unflatten,
 )
 from ember.nn import init, utils
+
+# layers: activations, losses, dropout, embedding, normalisation, convolution, pooling
+from ember.nn.modules import (  # noqa: E402
+    ReLU, ReLU6, LeakyReLU, PReLU, ELU, SELU, CELU, GELU, SiLU, Mish, Sigmoid, Tanh, Softplus,
+    Softsign, Hardtanh, Hardsigmoid, Hardswish, Softmax, LogSoftmax, Softmin, GLU, Threshold,
+    LogSigmoid, Tanhshrink, Softshrink, Hardshrink,
+    MSELoss, L1Loss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss,
+    BCEWithLogitsLoss, KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, CosineEmbeddingLoss,
+    MarginRankingLoss, TripletMarginLoss, MultiLabelSoftMarginLoss,
+    Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout,
+    Embedding,
+    LayerNorm, GroupNorm, RMSNorm, BatchNorm1d, BatchNorm2d, InstanceNorm2d,
+    Conv1d, Conv2d,
+    MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
+)

@@ -1,0 +1,192 @@
+"""Convolution layers ``Conv1d`` and ``Conv2d``."""
+import math
+
+import ember
+from ember.nn import functional as F
+from ember.nn import init
+from ember.nn.parameter import Parameter
+from ember.nn.modules.module import Module
+
+__all__ = ["Conv1d", "Conv2d"]
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _ntuple(value, count):
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return (value,) * count
+
+
+class _ConvNd(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, padding_mode, spatial, device, dtype):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'valid', 'same'}")
+            if padding == "same" and any(s != 1 for s in _ntuple(stride, spatial)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                             f"padding_mode='{padding_mode}'")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _ntuple(kernel_size, spatial)
+        self.stride = _ntuple(stride, spatial)
+        self.padding = padding if isinstance(padding, str) else _ntuple(padding, spatial)
+        self.dilation = _ntuple(dilation, spatial)
+        self.transposed = False
+        self.output_padding = (0,) * spatial
+        self.groups = groups
+        self.padding_mode = padding_mode
+        # F.pad order: last dimension first, (before, after) per dimension
+        if isinstance(self.padding, str):
+            self._reversed_padding_repeated_twice = [0, 0] * spatial
+            if padding == "same":
+                for d, k, i in zip(self.dilation, self.kernel_size,
+                                   range(spatial - 1, -1, -1)):
+                    total = d * (k - 1)
+                    left = total // 2
+                    self._reversed_padding_repeated_twice[2 * i] = left
+                    self._reversed_padding_repeated_twice[2 * i + 1] = total - left
+        else:
+            self._reversed_padding_repeated_twice = [p for p in reversed(self.padding)
+                                                     for _ in range(2)]
+        self.weight = Parameter(ember.empty((out_channels, in_channels // groups)
+                                            + self.kernel_size, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(ember.empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw the weight and bias from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` as PyTorch."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _conv_forward(self, input, conv):
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                        self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
+
+    def extra_repr(self):
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * len(self.padding):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) of ``(N, C_in, L)`` or ``(C_in, L)`` inputs.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and the output.
+    kernel_size : int or tuple
+        Size of the kernel.
+    stride : int or tuple, default 1
+        Step of the kernel.
+    padding : int, tuple or {'valid', 'same'}, default 0
+        Padding added to both sides.
+    dilation : int or tuple, default 1
+        Spacing of the kernel elements.
+    groups : int, default 1
+        Number of blocked connections from input to output channels.
+    bias : bool, default True
+        Learn a per-output-channel bias.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        ``(out_channels, in_channels // groups, kernel_size)``, kaiming uniform (``a=sqrt(5)``).
+    bias : Parameter or None
+        ``(out_channels,)``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.Conv1d(4, 6, 3, padding="same")(ember.randn(2, 4, 10)).shape
+    ember.Size([2, 6, 10])
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, 1, device, dtype)
+
+    def forward(self, input):
+        """Convolve ``input`` with the weight."""
+        return self._conv_forward(input, F.conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) of ``(N, C_in, H, W)`` or ``(C_in, H, W)`` inputs.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and the output.
+    kernel_size : int or tuple
+        Size of the kernel.
+    stride : int or tuple, default 1
+        Step of the kernel.
+    padding : int, tuple or {'valid', 'same'}, default 0
+        Padding added to both sides.
+    dilation : int or tuple, default 1
+        Spacing of the kernel elements.
+    groups : int, default 1
+        Number of blocked connections from input to output channels.
+    bias : bool, default True
+        Learn a per-output-channel bias.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        ``(out_channels, in_channels // groups, kH, kW)``, kaiming uniform (``a=sqrt(5)``).
+    bias : Parameter or None
+        ``(out_channels,)``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, 2, device, dtype)
+
+    def forward(self, input):
+        """Convolve ``input`` with the weight."""
+        return self._conv_forward(input, F.conv2d)

@@ -1,0 +1,346 @@
+"""Normalisation layers: batch, instance, layer, group and RMS normalisation."""
+import numbers
+
+import ember
+from ember.nn import functional as F
+from ember.nn import init
+from ember.nn.parameter import Parameter
+from ember.nn.modules.module import Module
+
+__all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d"]
+
+
+def _shape_tuple(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(normalized_shape)
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing dimensions normalised.
+    eps : float, default 1e-5
+        Added to the variance.
+    elementwise_affine : bool, default True
+        Learn a per-element ``weight`` (ones) and ``bias`` (zeros).
+    bias : bool, default True
+        Learn the ``bias`` (with ``elementwise_affine``).
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.LayerNorm(4)(ember.randn(2, 4)).shape
+    ember.Size([2, 4])
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ember.empty(self.normalized_shape, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ember.empty(self.normalized_shape, device=device,
+                                                  dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Set the weight to ones and the bias to zeros."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        """Normalise ``input``."""
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Divide by the root mean square over the trailing ``normalized_shape`` dimensions.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing dimensions normalised.
+    eps : float, optional
+        Added to the mean square; default the dtype's machine epsilon.
+    elementwise_affine : bool, default True
+        Learn a per-element ``weight`` (ones).
+    device, dtype : optional
+        Where and of what dtype the weight is created.
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ember.empty(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Set the weight to ones."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        """Normalise ``input``."""
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise groups of channels of each sample, then scale and shift each channel.
+
+    Parameters
+    ----------
+    num_groups : int
+        Number of groups; must divide ``num_channels``.
+    num_channels : int
+        Number of channels (dimension 1 of the input).
+    eps : float, default 1e-5
+        Added to the variance.
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(ember.empty(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ember.empty(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Set the weight to ones and the bias to zeros."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        """Normalise ``input``."""
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics shared by batch/instance norm."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = Parameter(ember.empty(num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(ember.empty(num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", ember.zeros(num_features, device=device,
+                                                             dtype=dtype))
+            self.register_buffer("running_var", ember.ones(num_features, device=device,
+                                                           dtype=dtype))
+            self.register_buffer("num_batches_tracked",
+                                 ember.tensor(0, dtype=ember.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        """Zero the running mean and batch count, set the running variance to ones."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """Reset the running statistics, the weight to ones and the bias to zeros."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def forward(self, input):
+        """Normalise ``input`` with batch statistics (training) or running ones (evaluation)."""
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            with ember.no_grad():
+                self.num_batches_tracked.add_(1)
+            # momentum None: the running statistics are a cumulative average
+            factor = (1.0 / int(self.num_batches_tracked) if self.momentum is None
+                      else self.momentum)
+        use_batch_stats = self.training or (self.running_mean is None
+                                            and self.running_var is None)
+        keep_stats = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if keep_stats else None,
+                            self.running_var if keep_stats else None, self.weight, self.bias,
+                            use_batch_stats, factor, self.eps)
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the batch statistics in the running ones; None for a cumulative average.
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        Keep ``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers; without
+        them batch statistics are used in evaluation mode too.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.BatchNorm1d(3)
+    >>> m(ember.randn(4, 3)).shape
+    ember.Size([4, 3])
+    >>> int(m.num_batches_tracked)
+    1
+    """
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of ``(N, C, H, W)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the batch statistics in the running ones; None for a cumulative average.
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        Keep ``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    def _check_input_dim(self, input):
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class InstanceNorm2d(_NormBase):
+    """Instance normalisation of ``(N, C, H, W)`` or ``(C, H, W)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the instance statistics in the running ones.
+    affine : bool, default False
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default False
+        Keep running statistics and use them in evaluation mode.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):
+        """Normalise each channel of each sample over its spatial dimensions."""
+        if input.dim() not in (3, 4):
+            raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+        unbatched = input.dim() == 3
+        if unbatched:
+            input = input.unsqueeze(0)
+        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                                 self.bias, self.training or not self.track_running_stats,
+                                 self.momentum if self.momentum is not None else 0.0, self.eps)
+        return output.squeeze(0) if unbatched else output

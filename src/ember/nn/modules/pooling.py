@@ -1,0 +1,195 @@
+"""Pooling layers: max, average and adaptive average pooling in 1-D and 2-D."""
+from ember.nn import functional as F
+from ember.nn.modules.module import Module
+
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d"]
+
+
+class _MaxPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def _pool(self, input, pool):
+        return pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                    ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over sliding windows of ``(N, C, L)`` or ``(C, L)`` inputs.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    stride : int or tuple, optional
+        Window step; default ``kernel_size``.
+    padding : int or tuple, default 0
+        Implicit negative-infinity padding on both sides.
+    dilation : int or tuple, default 1
+        Spacing of the window elements.
+    return_indices : bool, default False
+        Also return the flat indices of the maxima.
+    ceil_mode : bool, default False
+        Round the output size up.
+    """
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return self._pool(input, F.max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Maximum over sliding windows of ``(N, C, H, W)`` or ``(C, H, W)`` inputs.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    stride : int or tuple, optional
+        Window step; default ``kernel_size``.
+    padding : int or tuple, default 0
+        Implicit negative-infinity padding on both sides.
+    dilation : int or tuple, default 1
+        Spacing of the window elements.
+    return_indices : bool, default False
+        Also return the flat indices of the maxima.
+    ceil_mode : bool, default False
+        Round the output size up.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.MaxPool2d(2)(ember.randn(1, 3, 8, 8)).shape
+    ember.Size([1, 3, 4, 4])
+    """
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return self._pool(input, F.max_pool2d)
+
+
+def _single(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+class AvgPool1d(Module):
+    """Mean over sliding windows of ``(N, C, L)`` or ``(C, L)`` inputs.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    stride : int or tuple, optional
+        Window step; default ``kernel_size``.
+    padding : int or tuple, default 0
+        Implicit zero padding on both sides.
+    ceil_mode : bool, default False
+        Round the output size up.
+    count_include_pad : bool, default True
+        Count the padding in the divisor.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Mean over sliding windows of ``(N, C, H, W)`` or ``(C, H, W)`` inputs.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    stride : int or tuple, optional
+        Window step; default ``kernel_size``.
+    padding : int or tuple, default 0
+        Implicit zero padding on both sides.
+    ceil_mode : bool, default False
+        Round the output size up.
+    count_include_pad : bool, default True
+        Count the padding in the divisor.
+    divisor_override : int, optional
+        Divide by this instead of the window size.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptiveAvgPoolNd(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Mean over ``output_size`` adaptive windows of ``(N, C, L)`` or ``(C, L)`` inputs.
+
+    Parameters
+    ----------
+    output_size : int
+        Output length.
+    """
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Mean over adaptive windows of ``(N, C, H, W)`` or ``(C, H, W)`` inputs.
+
+    Parameters
+    ----------
+    output_size : int or tuple
+        Output size ``(H_out, W_out)``; None in a place keeps that input size.
+    """
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.adaptive_avg_pool2d(input, self.output_size)
