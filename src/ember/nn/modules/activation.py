@@ -1,4 +1,6 @@
 """Activation layers: thin modules over the functions of ``ember.nn.functional``."""
+import warnings
+
 import ember
 from ember.nn import functional as F
 from ember.nn import init
@@ -58,12 +60,24 @@ class Hardtanh(Module):
         The bounds.
     inplace : bool, default False
         Overwrite the input.
+    min_value, max_value : float, optional
+        Deprecated spellings of ``min_val`` and ``max_val``.
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
         super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
         if max_val <= min_val:
-            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+            # PyTorch's class for this check
+            raise AssertionError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
