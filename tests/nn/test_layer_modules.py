@@ -452,3 +452,17 @@ def test_maxpool_return_indices():
     expected_values, expected_indices = torch.nn.MaxPool2d(2, return_indices=True)(x)
     assert_close(values, expected_values)
     np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+
+
+@pytest.mark.parametrize("name,args,shape", [("Conv2d", (3, 4, 3), (2, 3, 6, 6)),
+                                             ("BatchNorm1d", (3,), (5, 3)),
+                                             ("LayerNorm", (6,), (2, 6)),
+                                             ("PReLU", (3,), (2, 3, 4)),
+                                             ("Embedding", (6, 3), None)])
+def test_float64_layers(name, args, shape):
+    torch_module = getattr(torch.nn, name)(*args, dtype=torch.float64)
+    ember_module = getattr(nn, name)(*args, dtype=ember.float64)
+    assert all(p.dtype == ember.float64 for p in ember_module.parameters())
+    inputs = ([torch.tensor([[0, 5], [2, 2]])] if shape is None
+              else [randn(*shape).double()])
+    check_module(torch_module, ember_module, inputs, rtol=1e-10, atol=1e-10)
