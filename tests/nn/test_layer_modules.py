@@ -379,6 +379,12 @@ def test_batchnorm_buffers_and_errors():
     x = ember.randn(2, 3, 2, 2)
     module(x)
     assert int(module.num_batches_tracked) == 0
+    # an old state dict without num_batches_tracked loads strictly, as in torch
+    old_state = {k: v for k, v in torch.nn.BatchNorm2d(3).state_dict().items()
+                 if k != "num_batches_tracked"}
+    torch.nn.BatchNorm2d(3).load_state_dict(old_state)
+    module.load_state_dict({k: to_ember(v) for k, v in old_state.items()})
+    assert int(module.num_batches_tracked) == 0
 
 
 # ----------------------------------------------------------------- convolution
