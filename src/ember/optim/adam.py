@@ -3,8 +3,8 @@ import math
 
 import ember
 
-from ember.optim.optimizer import (Optimizer, _check_differentiable, _params_with_grad,
-                                   _real_views, _run_closure, _scalar_step)
+from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable, _decayed_grad,
+                                   _real_views, _scalar_step)
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -22,19 +22,6 @@ def _check_adam_args(lr, betas, eps, weight_decay):
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
-def _decayed_grad(p, grad, group, decoupled):
-    """The gradient after ``maximize`` and weight decay; decoupled decay shrinks ``p`` itself."""
-    if group["maximize"]:
-        grad = -grad
-    weight_decay = group["weight_decay"]
-    if weight_decay != 0:
-        if decoupled:
-            p.mul_(1 - group["lr"] * weight_decay)
-        else:
-            grad = grad.add(p, alpha=weight_decay)
-    return grad
-
-
 def _moments(state, p, names):
     """The state of ``p``, created (step counter and zero buffers ``names``) on first use."""
     if len(state) == 0:
@@ -44,32 +31,7 @@ def _moments(state, p, names):
     return state
 
 
-class _AdamFamily(Optimizer):
-    """Shared ``step``: closure, no_grad, one pass per group over parameters with a grad."""
-
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss.
-
-        Returns
-        -------
-        object
-            The closure's loss, or None.
-        """
-        loss = _run_closure(closure)
-        with ember.no_grad():
-            for group in self.param_groups:
-                params, grads = _params_with_grad(group)
-                for p, grad in zip(params, grads):
-                    self._update(p, grad, self.state[p], group)
-        return loss
-
-
-class Adam(_AdamFamily):
+class Adam(_PerParameterOptimizer):
     """Adam (Kingma & Ba), with optional AMSGrad and decoupled weight decay.
 
     Parameters
@@ -179,7 +141,7 @@ class AdamW(Adam):
             group["decoupled_weight_decay"] = True
 
 
-class Adamax(_AdamFamily):
+class Adamax(_PerParameterOptimizer):
     """Adamax: Adam with the infinity norm in place of the second moment.
 
     Parameters
@@ -225,7 +187,7 @@ class Adamax(_AdamFamily):
         p.add_(exp_avg / exp_inf, alpha=-clr)
 
 
-class NAdam(_AdamFamily):
+class NAdam(_PerParameterOptimizer):
     """NAdam: Adam with Nesterov momentum and a momentum-decay schedule.
 
     Parameters
@@ -291,7 +253,7 @@ class NAdam(_AdamFamily):
         p.add_(exp_avg / denom, alpha=(-lr * mu_next) / (1.0 - mu_product_next))
 
 
-class RAdam(_AdamFamily):
+class RAdam(_PerParameterOptimizer):
     """RAdam: Adam with a rectified adaptive learning rate.
 
     Parameters

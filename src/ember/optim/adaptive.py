@@ -1,8 +1,8 @@
 """Per-coordinate adaptive methods: RMSprop, Adagrad, Adadelta (PyTorch's update rules)."""
 import ember
 
-from ember.optim.optimizer import (Optimizer, _check_differentiable, _params_with_grad,
-                                   _real_views, _run_closure, _scalar_step)
+from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable, _decayed_grad,
+                                   _real_views, _scalar_step)
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
@@ -15,33 +15,11 @@ def _check_nonnegative(**values):
                              else f"Invalid {name} value: {value}")
 
 
-class _Adaptive(Optimizer):
-    """Shared ``step``: closure, no_grad, one pass per group over parameters with a grad."""
+class _Adaptive(_PerParameterOptimizer):
+    """Gradients pass ``maximize`` and (coupled) weight decay before ``_adapt``."""
 
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss.
-
-        Returns
-        -------
-        object
-            The closure's loss, or None.
-        """
-        loss = _run_closure(closure)
-        with ember.no_grad():
-            for group in self.param_groups:
-                params, grads = _params_with_grad(group)
-                for p, grad in zip(params, grads):
-                    if group["maximize"]:
-                        grad = -grad
-                    if group["weight_decay"] != 0:
-                        grad = grad.add(p, alpha=group["weight_decay"])
-                    self._update(p, grad, self.state[p], group)
-        return loss
+    def _update(self, p, grad, state, group):
+        self._adapt(p, _decayed_grad(p, grad, group, False), state, group)
 
 
 class RMSprop(_Adaptive):
@@ -82,7 +60,7 @@ class RMSprop(_Adaptive):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update(self, p, grad, state, group):
+    def _adapt(self, p, grad, state, group):
         momentum, centered, alpha = group["momentum"], group["centered"], group["alpha"]
         if len(state) == 0:
             state["step"] = _scalar_step()
@@ -155,7 +133,7 @@ class Adagrad(_Adaptive):
                 state["step"] = _scalar_step()
                 state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
 
-    def _update(self, p, grad, state, group):
+    def _adapt(self, p, grad, state, group):
         step = state["step"].add_(1).item()
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]
@@ -204,7 +182,7 @@ class Adadelta(_Adaptive):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _update(self, p, grad, state, group):
+    def _adapt(self, p, grad, state, group):
         if len(state) == 0:
             state["step"] = _scalar_step()
             state["square_avg"] = ember.zeros_like(p)

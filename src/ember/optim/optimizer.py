@@ -367,6 +367,45 @@ def _real_views(*tensors):
     return views
 
 
+class _PerParameterOptimizer(Optimizer):
+    """An optimizer whose step updates each parameter on its own, in
+    ``_update(p, grad, state, group)`` (every optimizer here but SGD and LBFGS)."""
+
+    def step(self, closure=None):
+        """Perform a single optimization step.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss.
+
+        Returns
+        -------
+        object
+            The closure's loss, or None.
+        """
+        loss = _run_closure(closure)
+        with ember.no_grad():
+            for group in self.param_groups:
+                params, grads = _params_with_grad(group)
+                for p, grad in zip(params, grads):
+                    self._update(p, grad, self.state[p], group)
+        return loss
+
+
+def _decayed_grad(p, grad, group, decoupled):
+    """The gradient after ``maximize`` and weight decay; decoupled decay shrinks ``p`` itself."""
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if decoupled:
+            p.mul_(1 - group["lr"] * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    return grad
+
+
 def _run_closure(closure):
     if closure is None:
         return None
