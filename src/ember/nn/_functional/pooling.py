@@ -1,4 +1,4 @@
-"""Adaptive pooling and interpolation of :mod:`ember.nn.functional`.
+"""Pooling and interpolation of :mod:`ember.nn.functional`.
 
 Adaptive pooling uses PyTorch's bins ``[floor(i * L / out), ceil((i + 1) * L / out))``
 along each pooled dimension, one dimension at a time (mean and max over a box are both
@@ -9,6 +9,242 @@ import math
 import numpy as np
 
 import ember
+from ember.nn._functional.conv import _tuple, _windows
+from ember.nn._functional.misc import pad as _pad
+
+
+def _pool_geometry(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, name):
+    """Kernel, stride, padding, dilation and the extra right padding of ``ceil_mode``."""
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but got "
+                           f"input of size: {list(input.shape)}")
+    kernel = _tuple(kernel_size, spatial, "kernel_size")
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _tuple(stride, spatial, "stride")
+    padding = _tuple(padding, spatial, "padding")
+    dilation = _tuple(dilation, spatial, "dilation")
+    extra = []
+    for k in range(spatial):
+        size = input.shape[input.dim() - spatial + k]
+        span = dilation[k] * (kernel[k] - 1) + 1
+        if padding[k] * 2 > kernel[k]:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={padding[k]}, kernel_size={kernel[k]} and "
+                               f"dilation={dilation[k]}")
+        reach = size + 2 * padding[k] - span
+        out = (-(-reach // stride[k]) if ceil_mode else reach // stride[k]) + 1
+        if ceil_mode and (out - 1) * stride[k] >= size + padding[k]:
+            out -= 1  # the last window must start inside the input or its left padding
+        if out < 1:
+            raise RuntimeError(f"Given input size: {list(input.shape)}. Calculated output size "
+                               f"is too small along dimension {k + 2}")
+        extra.append((out - 1) * stride[k] + span - (size + 2 * padding[k]))
+    return kernel, stride, padding, dilation, extra
+
+
+def _pad_pairs(padding, extra):
+    pads = []
+    for p, e in zip(reversed(padding), reversed(extra)):
+        pads += [p, p + max(e, 0)]
+    return pads
+
+
+def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    name = f"max_pool{spatial}d"
+    kernel, stride, padding, dilation, extra = _pool_geometry(
+        input, spatial, kernel_size, stride, padding, dilation, ceil_mode, name)
+    pads = _pad_pairs(padding, extra)
+
+    def window_rows(x):
+        windows = _windows(x.reshape((-1, 1) + tuple(x.shape[-spatial:])), spatial, kernel,
+                           stride, dilation)
+        return windows.reshape(tuple(windows.shape[:2 + spatial]) + (-1,))
+
+    pooled, argmax = ember.max(window_rows(_pad(input, pads, value=float("-inf"))), -1)
+    out_shape = tuple(input.shape[:-spatial]) + tuple(pooled.shape[2:])
+    pooled = pooled.reshape(out_shape)
+    if not return_indices:
+        return pooled
+    # the flat input position of each window element, found the same way as the values
+    spatial_shape = tuple(input.shape[-spatial:])
+    count = 1
+    for s in spatial_shape:
+        count *= s
+    positions = ember.arange(count, dtype=ember.int64).reshape((1, 1) + spatial_shape)
+    position_rows = window_rows(_pad(positions, pads, value=-1))
+    position_rows = position_rows.expand(tuple(argmax.shape) + (position_rows.shape[-1],))
+    indices = position_rows.gather(-1, argmax.unsqueeze(-1)).squeeze(-1)
+    return pooled, indices.reshape(out_shape)
+
+
+def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    name = f"avg_pool{spatial}d"
+    kernel, stride, padding, dilation, extra = _pool_geometry(
+        input, spatial, kernel_size, stride, padding, 1, ceil_mode, name)
+    flat_input = input.reshape((-1, 1) + tuple(input.shape[-spatial:]))
+    pads = _pad_pairs(padding, extra)
+
+    def window_sums(x):
+        windows = _windows(x, spatial, kernel, stride, dilation)
+        return windows.sum(tuple(range(2 + spatial, 2 + 2 * spatial)))
+
+    sums = window_sums(_pad(flat_input, pads))
+    if divisor_override:
+        divisor = divisor_override
+    else:
+        # count what each window covers: the input, plus the zero padding when counted
+        # (never the extra right part of ceil_mode)
+        ones = ember.ones((1, 1) + tuple(input.shape[-spatial:]), dtype=input.dtype)
+        if count_include_pad:
+            ones = _pad(ones, [p for p in reversed(padding) for _ in range(2)], value=1.0)
+            pads = _pad_pairs((0,) * spatial, extra)
+        divisor = window_sums(_pad(ones, pads))
+    pooled = sums / divisor
+    return pooled.reshape(tuple(input.shape[:-spatial]) + tuple(pooled.shape[2:]))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding windows of the last dimension of ``(N, C, L)`` or ``(C, L)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+        Defaults to ``kernel_size``.
+    padding : int or tuple, optional
+        Implicit ``-inf`` padding on both sides, at most half the kernel.
+    dilation : int or tuple, optional
+    ceil_mode : bool, optional
+        Round the output size up (a last, partial window).
+    return_indices : bool, optional
+        Also return the flat (per-channel) input position of each maximum.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding windows of the last two dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, H, W)`` or ``(C, H, W)``.
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+        Defaults to ``kernel_size``.
+    padding : int or tuple, optional
+    dilation : int or tuple, optional
+    ceil_mode : bool, optional
+    return_indices : bool, optional
+        Also return the flat (per-channel) input position of each maximum.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over sliding windows of the last three dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+    padding : int or tuple, optional
+    dilation : int or tuple, optional
+    ceil_mode : bool, optional
+    return_indices : bool, optional
+        Also return the flat (per-channel) input position of each maximum.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over sliding windows of the last dimension of ``(N, C, L)`` or ``(C, L)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+        Defaults to ``kernel_size``.
+    padding : int or tuple, optional
+        Implicit zero padding on both sides, at most half the kernel.
+    ceil_mode : bool, optional
+        Round the output size up (a last, partial window).
+    count_include_pad : bool, optional
+        Count the zero padding in the divisor.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of the last two dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, H, W)`` or ``(C, H, W)``.
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+    padding : int or tuple, optional
+    ceil_mode : bool, optional
+    count_include_pad : bool, optional
+    divisor_override : int, optional
+        Divide every window sum by this instead.
+
+    Returns
+    -------
+    Tensor
+    """
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of the last three dimensions.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
+    kernel_size : int or tuple
+    stride : int or tuple, optional
+    padding : int or tuple, optional
+    ceil_mode : bool, optional
+    count_include_pad : bool, optional
+    divisor_override : int, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
 
 
 def _output_sizes(input, output_size, spatial, name):
