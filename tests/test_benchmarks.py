@@ -70,3 +70,17 @@ def test_bench_compare_prints_medians_and_ratios(capsys):
     assert len(rows) == 1 and rows[0].count("x") >= 2, lines
     assert any(line.startswith("zeros((4,))") for line in lines)
     assert not any(line.startswith("x.T (") for line in lines)  # filtered out
+
+
+def test_bench_training_prints_step_ratios(capsys):
+    """The training-step comparison runs a case and restores the thread counts."""
+    spec = importlib.util.spec_from_file_location("bench_training",
+                                                  ROOT / "tools" / "bench_training.py")
+    bench_training = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_training)
+    import ember
+    threads = ember.get_num_threads()
+    assert bench_training.main(["--quick", "--filter", "batch 64, SGD"]) == 0
+    assert ember.get_num_threads() == threads
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("MLP")]
+    assert len(rows) == 1 and rows[0].rstrip().endswith("0.7x"), rows
