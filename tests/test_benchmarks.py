@@ -22,7 +22,8 @@ def _benchmark_classes():
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for name, cls in vars(module).items():
-            if inspect.isclass(cls) and cls.__module__ == module.__name__:
+            if (inspect.isclass(cls) and cls.__module__ == module.__name__
+                    and not name.startswith("_")):  # asv skips private bases too
                 yield pytest.param(cls, id=f"{path.stem}.{name}")
 
 
