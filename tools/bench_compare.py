@@ -205,7 +205,43 @@ def _cases():
     autograd_case("grad: a + b (4,) under no_grad", _no_grad_add)
     autograd_case("grad: a @ b (1024,1024) fwd", _matmul_grad(False), large=True)
     autograd_case("grad: a @ b (1024,1024) fwd+bwd", _matmul_grad(True), large=True)
+    # fused nn kernels: forward + backward of one functional call
+    autograd_case("nn: layer_norm fwd+bwd (2048,128)", _nn_step(
+        lambda F, x, w, b: F.layer_norm(x, (128,), w, b), (2048, 128), (128,), (128,)),
+        large=True)
+    autograd_case("nn: batch_norm2d fwd+bwd (64,32,26,26)", _nn_step(
+        lambda F, x, w, b: F.batch_norm(x, None, None, w, b, True), (64, 32, 26, 26), (32,),
+        (32,)), large=True)
+    autograd_case("nn: cross_entropy fwd+bwd (512,10)", _nn_step(
+        lambda F, x, t: F.cross_entropy(x, t), (512, 10), ("classes", 512, 10)), large=True)
+    autograd_case("nn: cross_entropy fwd+bwd (2048,1000)", _nn_step(
+        lambda F, x, t: F.cross_entropy(x, t), (2048, 1000), ("classes", 2048, 1000)),
+        large=True)
+    autograd_case("nn: embedding fwd+bwd (10000,64)[4096]", _nn_step(
+        lambda F, w, i: F.embedding(i, w), (10000, 64), ("classes", 4096, 10000)), large=True)
     return cases
+
+
+def _nn_step(fn, *shapes):
+    """``fn(functional, *tensors).sum().backward()``; a shape ``("classes", n, c)`` is an
+    int64 tensor of ``n`` indices below ``c`` (no gradient), others float32 leaves."""
+    def build(lib):
+        functional = lib.nn.functional
+
+        def make():
+            gen = np.random.default_rng(0)
+            tensors = [lib.tensor(gen.integers(0, s[2], s[1])) if s[0] == "classes" else
+                       lib.tensor(gen.standard_normal(s, dtype=np.float32), requires_grad=True)
+                       for s in shapes]
+
+            def run():
+                functional_out = fn(functional, *tensors)
+                functional_out.sum().backward()
+                for t in tensors:
+                    t.grad = None
+            return run
+        return make
+    return build
 
 
 def _chain(lib):

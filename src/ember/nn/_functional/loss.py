@@ -5,6 +5,7 @@ import warnings
 
 import ember
 from ember.nn._functional.activation import logsigmoid
+from ember.ops.nn_fused import fused_cross_entropy
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -184,6 +185,11 @@ def _check_class_target(input, target):
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
 
 
+def _fusable(input, weight):
+    """Whether the fused kernel applies: a floating input and a weight of its dtype."""
+    return input.is_floating_point() and (weight is None or weight.dtype == input.dtype)
+
+
 def _nll(log_probs, target, weight, ignore_index, reduction):
     """Negative log-likelihood of class indices with weights and an ignored index."""
     _check_reduction(reduction)
@@ -239,6 +245,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_class_target(input, target)
+    if _fusable(input, weight):
+        _check_reduction(reduction)
+        return fused_cross_entropy(input, target, weight, ignore_index, reduction, log_input=True)
     return _nll(input, target, weight, ignore_index, reduction)
 
 
@@ -283,6 +292,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     class_dim = 0 if input.dim() == 1 else 1
     classes = input.shape[class_dim]
+    if tuple(target.shape) != tuple(input.shape) and _fusable(input, weight):
+        _check_class_target(input, target)
+        return fused_cross_entropy(input, target, weight, ignore_index, reduction,
+                                   label_smoothing)
     log_probs = ember.log_softmax(input, class_dim)
     if tuple(target.shape) == tuple(input.shape):
         if not target.is_floating_point():

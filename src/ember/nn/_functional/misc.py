@@ -4,6 +4,7 @@ import math
 import warnings
 
 import ember
+from ember.ops.nn_fused import fused_embedding
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take
@@ -325,6 +326,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm(weight, flat, max_norm, norm_type)
+    if weight.is_floating_point():
+        return fused_embedding(weight, flat.reshape(tuple(input.shape)), padding_idx,
+                               scale_grad_by_freq)
     rows = weight.index_select(0, flat)
     if scale_grad_by_freq and flat.numel():
         frequency = ember.zeros(count, dtype=weight.dtype).scatter_add(

@@ -1,8 +1,11 @@
 """Normalisation functions of :mod:`ember.nn.functional` (batch, instance, layer,
-group and RMS norm), written as compositions of differentiable ember ops."""
+group and RMS norm): fused kernels (:mod:`ember.ops.nn_fused`) when the input and
+parameters share one floating dtype, compositions of differentiable ember ops
+otherwise."""
 import numpy as np
 
 import ember
+from ember.ops.nn_fused import fused_batch_norm, fused_group_norm, fused_layer_norm
 
 _MACHINE_EPS = {ember.float16: float(np.finfo(np.float16).eps), ember.bfloat16: 2.0 ** -7,
                 ember.float32: float(np.finfo(np.float32).eps),
@@ -20,6 +23,12 @@ def _affine(normalized, weight, bias, view):
     if bias is not None:
         normalized = normalized + view(bias)
     return normalized
+
+
+def _fusable(input, *tensors):
+    """Whether the fused kernels apply: one floating dtype for all the given tensors."""
+    dtype = input.dtype
+    return dtype in _MACHINE_EPS and all(t is None or t.dtype == dtype for t in tensors)
 
 
 def _update_running(running, batch_value, momentum):
@@ -58,6 +67,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count == 1:
             raise ValueError("Expected more than 1 value per channel when training, got input size "
                              f"{input.shape}")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if _fusable(input, running_mean, running_var, weight, bias):
+        return fused_batch_norm(input, running_mean, running_var, weight, bias, training,
+                                momentum, eps)
+    if training:
         mean = input.mean(dims)
         var = input.var(dims, correction=0)
         if running_mean is not None:
@@ -65,8 +80,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_var is not None:
             _update_running(running_var, var * (count / max(count - 1, 1)), momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean, var = running_mean, running_var
     def view(t):
         return _channel_view(t, input.dim())
@@ -106,6 +119,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count == 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
                          f"{input.shape}")
+    if _fusable(input, running_mean, running_var, weight, bias):
+        return _fused_instance_norm(input, running_mean, running_var, weight, bias, momentum,
+                                    eps)
     mean = input.mean(spatial, keepdim=True)
     var = input.var(spatial, keepdim=True, correction=0)
     if running_mean is not None:
@@ -115,6 +131,27 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         _update_running(running_var, unbiased.mean(0), momentum)
     normalized = (input - mean) * ember.rsqrt(var + eps)
     return _affine(normalized, weight, bias, lambda t: _channel_view(t, input.dim()))
+
+
+def _fused_instance_norm(input, running_mean, running_var, weight, bias, momentum, eps):
+    """Instance norm as the batch norm of an ``(1, N * C, *)`` view (as PyTorch does)."""
+    n, channels = input.shape[0], input.shape[1]
+
+    def per_instance(t):
+        return None if t is None else t.expand(n, channels).reshape(-1)
+
+    def repeated_stats(t):
+        return None if t is None else t.expand(n, channels).contiguous().reshape(-1)
+
+    instances_mean, instances_var = repeated_stats(running_mean), repeated_stats(running_var)
+    out = fused_batch_norm(input.reshape((1, n * channels) + tuple(input.shape[2:])),
+                           instances_mean, instances_var, per_instance(weight), per_instance(bias),
+                           True, momentum, eps)
+    with ember.no_grad():
+        for running, instances in ((running_mean, instances_mean), (running_var, instances_var)):
+            if running is not None and n:
+                running.copy_(instances.reshape(n, channels).mean(0))
+    return out.reshape(tuple(input.shape))
 
 
 def _normalized_dims(input, normalized_shape):
@@ -127,6 +164,13 @@ def _normalized_dims(input, normalized_shape):
                            f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
                            f"size{list(input.shape)}")
     return tuple(range(input.dim() - count, input.dim()))
+
+
+def _count(input, dims):
+    count = 1
+    for d in dims:
+        count *= input.shape[d]
+    return count
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -153,6 +197,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     tensor([[-1.0000,  1.0000]])
     """
     dims = _normalized_dims(input, normalized_shape)
+    if _fusable(input, weight, bias) and _count(input, dims):
+        return fused_layer_norm(input, _count(input, dims), weight, bias, eps)
     mean = input.mean(dims, keepdim=True)
     var = input.var(dims, keepdim=True, correction=0)
     normalized = (input - mean) * ember.rsqrt(var + eps)
@@ -178,6 +224,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     dims = _normalized_dims(input, normalized_shape)
     if eps is None:
         eps = _MACHINE_EPS.get(input.dtype, _MACHINE_EPS[ember.float32])
+    if _fusable(input, weight) and _count(input, dims):
+        return fused_layer_norm(input, _count(input, dims), weight, None, eps, center=False)
     result = input * ember.rsqrt((input * input).mean(dims, keepdim=True) + eps)
     return result if weight is None else result * weight
 
@@ -206,6 +254,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if num_groups <= 0 or channels % num_groups:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but "
                            f"got input of shape {list(input.shape)} and num_groups={num_groups}")
+    if _fusable(input, weight, bias):
+        return fused_group_norm(input, num_groups, weight, bias, eps)
     grouped = input.reshape(input.shape[0], num_groups, -1)
     mean = grouped.mean(2, keepdim=True)
     var = grouped.var(2, keepdim=True, correction=0)
