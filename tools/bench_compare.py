@@ -239,6 +239,28 @@ def _nn_step(fn, *shapes):
                 functional_out.sum().backward()
                 for t in tensors:
                     t.grad = None
+    # pooling: a LeNet-sized activation, forward and forward + backward
+    for pool in ("max_pool2d", "avg_pool2d"):
+        for backward in (False, True):
+            autograd_case(f"{pool} (64,64,24,24) k2 fwd" + ("+bwd" if backward else ""),
+                          _pool_case(pool, backward), large=True)
+    return cases
+
+
+def _pool_case(pool, backward):
+    def build(lib):
+        def make():
+            functional = lib.nn.functional
+            gen = np.random.default_rng(0)
+            x = lib.tensor(gen.standard_normal((64, 64, 24, 24), dtype=np.float32),
+                           requires_grad=backward)
+            g = lib.ones(64, 64, 12, 12)
+
+            def run():
+                out = getattr(functional, pool)(x, 2)
+                if backward:
+                    out.backward(g)
+                    x.grad = None
             return run
         return make
     return build

@@ -33,6 +33,15 @@ from ember.nn._functional.pooling import (
     adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, interpolate,
     max_pool1d, max_pool2d, max_pool3d,
 )
+from ember.nn._functional.pooling import (
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d_with_indices,
+    max_pool2d_with_indices, max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d,
+)
+from ember.nn._functional.resample import (
+    affine_grid, channel_shuffle, grid_sample, pixel_shuffle, pixel_unshuffle, upsample,
+    upsample_bilinear, upsample_nearest,
+)
 from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
 )
@@ -64,4 +73,10 @@ __all__ = [
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
     "pairwise_distance", "scaled_dot_product_attention", "interpolate",
     "embedding_bag",
+    # pooling and resampling
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
 ]

@@ -1,0 +1,503 @@
+"""Resampling of :mod:`ember.nn.functional`: interpolation, pixel and channel shuffles,
+grid sampling and affine grids.
+
+Interpolation is separable: one weight matrix per resized dimension (linear or cubic)
+or one index per output position (nearest); ``'area'`` is adaptive average pooling.
+Grid sampling gathers the corner values of each sampling point and mixes them with
+weights computed from the grid, so it is differentiable in the input and the grid.
+Everything is built on differentiable ember ops.
+"""
+import math
+import warnings
+
+import numpy as np
+
+import ember
+from ember._core import _pool
+from ember.ops import pool as _pool_ops
+
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_CUBIC_A = -0.75   # PyTorch's cubic convolution coefficient
+
+
+def _source_scale(in_size, out_size, scale_factor, align_corners):
+    """PyTorch's ``area_pixel_compute_scale``: input pixels per output pixel."""
+    if align_corners:
+        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    return 1.0 / scale_factor if scale_factor else in_size / out_size
+
+
+def _linear_matrix(in_size, out_size, scale, align_corners):
+    """``(out, in)`` matrix of linear-interpolation weights along one dimension."""
+    weights = np.zeros((out_size, in_size))
+    for dst in range(out_size):
+        src = dst * scale if align_corners else max((dst + 0.5) * scale - 0.5, 0.0)
+        low = min(int(math.floor(src)), in_size - 1)
+        high = min(low + 1, in_size - 1)
+        fraction = src - low
+        weights[dst, low] += 1.0 - fraction
+        weights[dst, high] += fraction
+    return weights
+
+
+def _cubic_matrix(in_size, out_size, scale, align_corners):
+    """``(out, in)`` matrix of cubic-convolution weights (four clamped taps per row)."""
+    a = _CUBIC_A
+    weights = np.zeros((out_size, in_size))
+    for dst in range(out_size):
+        src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
+        low = int(math.floor(src))
+        t = src - low
+        taps = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                ((a + 2) * t - (a + 3)) * t * t + 1,
+                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a]
+        for k, weight in enumerate(taps):
+            weights[dst, min(max(low - 1 + k, 0), in_size - 1)] += weight
+    return weights
+
+
+def _nearest_index(in_size, out_size, scale, exact):
+    offset = 0.5 if exact else 0.0
+    return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dimensions (all after the first two) of ``input``.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, *spatial)`` with 1 to 3 spatial dimensions.
+    size : int or tuple, optional
+        Output spatial size (exactly one of ``size`` and ``scale_factor``).
+    scale_factor : float or tuple, optional
+        Multiplier of the spatial size (the output size is rounded down).
+    mode : {'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'}
+        Default ``'nearest'``.
+    align_corners : bool, optional
+        Linear modes only: map the corner pixels' centres onto each other.
+    recompute_scale_factor : bool, optional
+        Use the computed output size, not ``scale_factor``, to map coordinates.
+    antialias : bool, optional
+        Not supported (only False).
+
+    Returns
+    -------
+    Tensor
+    """
+    spatial = input.dim() - 2
+    if spatial not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != spatial:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                  f"{_LINEAR_MODES[mode] + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_LINEAR_MODES):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by ember")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        scales = (None,) * spatial
+    else:
+        scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) \
+            else tuple(scale_factor)
+        out_sizes = tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if len(out_sizes) != spatial or len(scales) != spatial:
+        raise ValueError(f"Input and output must have the same number of spatial dimensions, but "
+                         f"got input with spatial dimensions of {list(in_sizes)} and output size of "
+                         f"{list(out_sizes)}.")
+    if mode == "area":
+        sizes = _pool.adaptive_sizes(input, spatial, out_sizes, f"adaptive_avg_pool{spatial}d")
+        return _pool_ops.adaptive_avg_pool(input, spatial, sizes)
+    result = input
+    for k in range(spatial):
+        dim = 2 + k
+        in_size, out_size = in_sizes[k], out_sizes[k]
+        if mode in _LINEAR_MODES:
+            scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
+            matrix = _cubic_matrix if mode == "bicubic" else _linear_matrix
+            weights = ember.tensor(matrix(in_size, out_size, scale, bool(align_corners)),
+                                   dtype=input.dtype)
+            result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+        else:
+            scale = 1.0 / scales[k] if scales[k] else in_size / out_size
+            index = ember.tensor(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"),
+                                 dtype=ember.int64)
+            result = result.index_select(dim, index)
+    return result
+
+
+def _deprecated(name):
+    warnings.warn(f"nn.functional.{name} is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of :func:`interpolate` (warns, as in PyTorch).
+
+    Parameters
+    ----------
+    input : Tensor
+    size : int or tuple, optional
+    scale_factor : float or tuple, optional
+    mode : str, optional
+    align_corners : bool, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='nearest'``.
+
+    Parameters
+    ----------
+    input : Tensor
+    size : int or tuple, optional
+    scale_factor : float or tuple, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='bilinear', align_corners=True``.
+
+    Parameters
+    ----------
+    input : Tensor
+    size : int or tuple, optional
+    scale_factor : float or tuple, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _shuffle_checks(input, factor, name, what):
+    if input.dim() < 3:
+        raise RuntimeError(f"{name} expects input to have at least 3 dimensions, but got input "
+                           f"with {input.dim()} dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{name} expects a positive {what}, but got {factor}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange ``(*, C * r * r, H, W)`` into ``(*, C, H * r, W * r)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    upscale_factor : int
+        ``r``.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.pixel_shuffle(ember.arange(8.0).reshape(1, 4, 1, 2), 2)
+    tensor([[[[0., 2., 1., 3.],
+              [4., 6., 5., 7.]]]])
+    """
+    r = int(upscale_factor)
+    _shuffle_checks(input, r, "pixel_shuffle", "upscale_factor")
+    *lead, channels, height, width = tuple(input.shape)
+    if channels % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible "
+                           f"by the square of upscale_factor, but input.size(-3)={channels} is not "
+                           f"divisible by {r * r}")
+    n = len(lead)
+    split = input.reshape(tuple(lead) + (channels // (r * r), r, r, height, width))
+    moved = split.permute(tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return moved.reshape(tuple(lead) + (channels // (r * r), height * r, width * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """Rearrange ``(*, C, H * r, W * r)`` into ``(*, C * r * r, H, W)`` (inverse of
+    :func:`pixel_shuffle`).
+
+    Parameters
+    ----------
+    input : Tensor
+    downscale_factor : int
+        ``r``.
+
+    Returns
+    -------
+    Tensor
+    """
+    r = int(downscale_factor)
+    _shuffle_checks(input, r, "pixel_unshuffle", "downscale_factor")
+    *lead, channels, height, width = tuple(input.shape)
+    for size, which, dim in ((height, "height", -2), (width, "width", -1)):
+        if size % r:
+            raise RuntimeError(f"pixel_unshuffle expects {which} to be divisible by "
+                               f"downscale_factor, but input.size({dim})={size} is not divisible "
+                               f"by {r}")
+    n = len(lead)
+    split = input.reshape(tuple(lead) + (channels, height // r, r, width // r, r))
+    moved = split.permute(tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return moved.reshape(tuple(lead) + (channels * r * r, height // r, width // r))
+
+
+def channel_shuffle(input, groups):
+    """Interleave the channels of ``(N, C, *)``: ``C = g * k`` viewed as ``(g, k)`` is
+    transposed to ``(k, g)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    groups : int
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.channel_shuffle(ember.arange(4.0).reshape(1, 4, 1), 2).flatten()
+    tensor([0., 2., 1., 3.])
+    """
+    groups = int(groups)
+    if input.dim() < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.dim()} dimension(s)")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    batch, channels, *rest = tuple(input.shape)
+    if channels % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {channels} "
+                           f"channels and {groups} groups.")
+    split = input.reshape((batch, groups, channels // groups) + tuple(rest))
+    return split.transpose(1, 2).reshape(tuple(input.shape))
+
+
+# ---------------------------------------------------------------- grid sampling
+
+def _linspace_from_neg_one(steps, align_corners, dtype):
+    if steps <= 1:
+        return ember.zeros(max(steps, 1), dtype=dtype)
+    line = ember.linspace(-1.0, 1.0, steps, dtype=dtype)
+    return line if align_corners else line * ((steps - 1) / steps)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid of an affine transform, for :func:`grid_sample`.
+
+    Parameters
+    ----------
+    theta : Tensor
+        ``(N, 2, 3)`` (2-D) or ``(N, 3, 4)`` (3-D) affine matrices.
+    size : tuple
+        The output size ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
+    align_corners : bool, optional
+        As in :func:`grid_sample` (default False).
+
+    Returns
+    -------
+    Tensor
+        ``(N, H, W, 2)`` or ``(N, D, H, W, 3)`` normalised ``(x, y[, z])`` coordinates.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> identity = ember.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+    >>> F.affine_grid(identity, (1, 1, 1, 2), align_corners=True)
+    tensor([[[[-1.,  0.],
+              [ 1.,  0.]]]])
+    """
+    align_corners = bool(align_corners)
+    size = tuple(int(s) for s in size)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    spatial = len(size) - 2
+    if spatial not in (2, 3):
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {list(size)}.")
+    rows = spatial
+    if theta.dim() != 3 or tuple(theta.shape[1:]) != (rows, rows + 1):
+        kind = "2D affine matrices of shape Nx2x3" if spatial == 2 else \
+            "3D affine matrices of shape Nx3x4"
+        raise ValueError(f"Expected a batch of {kind} for size {list(size)}. Got "
+                         f"{list(theta.shape)}.")
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"Expected a batch of affine matrices of size {size[0]}, got "
+                         f"{theta.shape[0]}")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    sizes = size[2:]                      # (H, W) or (D, H, W)
+    # base coordinates (x, y[, z], 1) at every output position; x runs along the last dim
+    axes = []
+    for k in range(spatial):
+        dim = spatial - 1 - k             # x is the last spatial dim
+        line = _linspace_from_neg_one(sizes[dim], align_corners, theta.dtype)
+        view = [1] * spatial
+        view[dim] = sizes[dim]
+        axes.append(line.reshape(view).expand(sizes))
+    axes.append(ember.ones(sizes, dtype=theta.dtype))
+    base = ember.stack(axes, -1).reshape(1, -1, spatial + 1)
+    grid = ember.matmul(base, theta.transpose(1, 2))
+    return grid.reshape((size[0],) + sizes + (spatial,))
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord, twice_low, twice_high):
+    if twice_low == twice_high:
+        return ember.zeros_like(coord)
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    distance = ember.abs(coord - low)
+    extra = ember.remainder(distance, span)
+    flips = ember.floor(distance / span)
+    return ember.where(ember.remainder(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _source_coordinate(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else \
+            _reflect(coord, -1, 2 * size - 1)
+    if padding_mode != "zeros":
+        coord = ember.clamp(coord, 0, size - 1)
+    return coord
+
+
+def _gather_points(flat_input, positions, inside, sizes):
+    """Input values at integer ``positions`` (one per spatial dim, each ``(N, P)``), zero
+    where ``inside`` is False."""
+    index = ember.zeros_like(positions[0])
+    for position, size in zip(positions, sizes):
+        index = index * size + ember.clamp(position, 0, size - 1)
+    batch, channels = flat_input.shape[0], flat_input.shape[1]
+    index = index.unsqueeze(1).expand(batch, channels, index.shape[-1])
+    values = flat_input.gather(2, index)
+    return ember.where(inside.unsqueeze(1), values, ember.zeros((), dtype=values.dtype))
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` at the normalised positions of ``grid``.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
+    grid : Tensor
+        ``(N, H_out, W_out, 2)`` or ``(N, D_out, H_out, W_out, 3)`` coordinates ``(x, y[, z])``
+        in ``[-1, 1]`` (``-1`` the left/top edge).
+    mode : {'bilinear', 'nearest'}, optional
+        (``'bicubic'`` is not supported.)
+    padding_mode : {'zeros', 'border', 'reflection'}, optional
+        Values read outside the input.
+    align_corners : bool, optional
+        ``-1`` and ``1`` are the centres (True) or the outer edges (False, default) of the
+        corner pixels.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C, H_out, W_out)`` or ``(N, C, D_out, H_out, W_out)``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> image = ember.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> F.grid_sample(image, ember.zeros(1, 1, 1, 2), align_corners=True)
+    tensor([[[[1.5000]]]])
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by ember")
+    align_corners = bool(align_corners)
+    spatial = input.dim() - 2
+    if input.dim() not in (4, 5) or grid.dim() != input.dim():
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
+                           f"with sizes {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes "
+                           f"{list(grid.shape)}")
+    if grid.shape[-1] != spatial:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {spatial} in last "
+                           f"dimension, but got grid with sizes {list(grid.shape)}")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
+                           f"input has {input.dtype} and grid has {grid.dtype}")
+    sizes = tuple(input.shape[2:])
+    batch, channels = input.shape[0], input.shape[1]
+    out_sizes = tuple(grid.shape[1:-1])
+    flat_grid = grid.reshape(batch, -1, spatial)
+    flat_input = input.reshape(batch, channels, -1)
+    # source coordinates per spatial dim, in input order (grid holds x first)
+    coords = [_source_coordinate(flat_grid[..., spatial - 1 - d], sizes[d], padding_mode,
+                                 align_corners) for d in range(spatial)]
+    if mode == "nearest":
+        positions = [ember.round(c).to(ember.int64) for c in coords]
+        inside = _inside(positions, sizes)
+        result = _gather_points(flat_input, positions, inside, sizes)
+    else:
+        lows = [ember.floor(c) for c in coords]
+        fractions = [c - low for c, low in zip(coords, lows)]
+        lows = [low.to(ember.int64) for low in lows]
+        result = None
+        for corner in range(2 ** spatial):
+            positions, weight = [], None
+            for d in range(spatial):
+                upper = (corner >> (spatial - 1 - d)) & 1
+                positions.append(lows[d] + upper)
+                factor = fractions[d] if upper else 1 - fractions[d]
+                weight = factor if weight is None else weight * factor
+            values = _gather_points(flat_input, positions, _inside(positions, sizes), sizes)
+            term = values * weight.unsqueeze(1)
+            result = term if result is None else result + term
+    return result.reshape((batch, channels) + out_sizes)
+
+
+def _inside(positions, sizes):
+    inside = None
+    for position, size in zip(positions, sizes):
+        ok = (position >= 0) & (position < size)
+        inside = ok if inside is None else inside & ok
+    return inside
