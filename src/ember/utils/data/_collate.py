@@ -149,8 +149,8 @@ def _collate_tensor(batch, *, collate_fn_map=None):
         return ember.stack(batch, 0)
     # in a DataLoader worker: stack straight into shared memory, which the main
     # process maps instead of receiving a pickled copy
-    if any(not isinstance(t, ember.Tensor) or t.shape != elem.shape or t.dtype != elem.dtype
-           for t in batch):
+    dtype = elem.dtype
+    if any(not isinstance(t, ember.Tensor) or t.dtype is not dtype for t in batch):
         return ember.stack(batch, 0)  # promotes dtypes or raises PyTorch's error
     out = arena.empty((len(batch),) + tuple(elem.shape), elem.dtype)
     return ember.stack(batch, 0, out=out)

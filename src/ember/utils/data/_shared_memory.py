@@ -18,6 +18,7 @@ so nothing is left in the shared-memory file system once both sides have it open
 :func:`unlink_prefix` removes the names of segments a dead producer left unclaimed.
 """
 import io
+import math
 import mmap
 import os
 import pickle
@@ -62,6 +63,16 @@ def set_current_arena(arena):
     """Make ``arena`` (or None) the arena :func:`current_arena` returns."""
     global _current_arena
     _current_arena = arena
+
+
+_itemsizes = {}
+
+
+def _nbytes(shape, dtype):
+    itemsize = _itemsizes.get(dtype)
+    if itemsize is None:
+        itemsize = _itemsizes[dtype] = ember.empty((), dtype=dtype).element_size()
+    return itemsize * math.prod(shape)
 
 
 def _round_up(value, multiple):
@@ -185,8 +196,7 @@ class SharedArena:
     def empty(self, shape, dtype):
         """An uninitialised contiguous tensor whose memory is in this arena's current batch."""
         shape = tuple(shape)
-        itemsize = ember.empty((), dtype=dtype).element_size()
-        nbytes = itemsize * int(np.prod(shape, dtype=np.int64))
+        nbytes = _nbytes(shape, dtype)
         segment, offset = self.allocate(nbytes)
         raw = ember.from_numpy(segment.bytes[offset:offset + nbytes])
         return raw.view(dtype).view(shape)
@@ -308,7 +318,7 @@ def _view(mapping, offset, nbytes):
 
 def _rebuild_tensor(mapping, offset, dtype_name, shape, requires_grad):
     dtype = getattr(ember, dtype_name)
-    nbytes = ember.empty((), dtype=dtype).element_size() * int(np.prod(shape, dtype=np.int64))
+    nbytes = _nbytes(shape, dtype)
     tensor = ember.from_numpy(_view(mapping, offset, nbytes)).view(dtype).view(shape)
     if requires_grad:
         tensor.requires_grad_(True)
@@ -316,8 +326,7 @@ def _rebuild_tensor(mapping, offset, dtype_name, shape, requires_grad):
 
 
 def _rebuild_array(mapping, offset, dtype, shape):
-    count = int(np.prod(shape, dtype=np.int64))
-    return np.frombuffer(mapping, dtype=dtype, count=count, offset=offset).reshape(shape)
+    return np.frombuffer(mapping, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
 
 
 def detach(names):
