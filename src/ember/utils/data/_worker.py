@@ -1,5 +1,6 @@
 """What runs inside a DataLoader worker process, and the fetchers shared with the main process."""
 import os
+import pickle
 import queue
 import random
 import sys
@@ -211,13 +212,17 @@ def _pack(arena, epoch, send_idx, data, worker_id):
         arena.end(sent=False)
         error = ExceptionWrapper(f"in DataLoader worker process {worker_id} "
                                  "(while sending its batch)")
-        payload = _shared_memory.dumps((epoch, send_idx, error, retired), arena)
+        try:
+            payload = pickle.dumps((epoch, send_idx, error, retired))
+        except Exception:
+            # an exception class the main process could not look up (a local class)
+            error.exc_type = RuntimeError
+            payload = pickle.dumps((epoch, send_idx, error, retired))
     return payload
 
 
 def worker_loop(fetcher_class, dataset, index_queue, result_conn, done_event, auto_collation,
-                collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers, shm_prefix,
-                parent_pid):
+                collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers, shm_prefix):
     """Body of a worker process: fetch what ``index_queue`` asks for, answer on ``result_conn``.
 
     Requests are ``(epoch, send_idx, index)``, :class:`ResumeIteration` or None
@@ -227,6 +232,8 @@ def worker_loop(fetcher_class, dataset, index_queue, result_conn, done_event, au
     """
     global _worker_info
     arena = None
+    # the main process, or the fork server that started us: if it dies we are re-parented
+    parent_pid = os.getppid()
     try:
         # one thread per worker, as PyTorch; this also keeps a forked child off the
         # parent's OpenMP thread pool, which does not survive fork

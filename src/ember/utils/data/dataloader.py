@@ -1,4 +1,5 @@
 """DataLoader: batches of a dataset, in the main process or in worker processes (as ``torch.utils.data``)."""
+import functools
 import itertools
 import math
 import multiprocessing
@@ -214,18 +215,25 @@ class DataLoader:
         return self._iterator
 
     def __len__(self):
-        if self._is_iterable:
-            length = len(self.dataset)
-            if self.batch_size is not None:
-                length = (length // self.batch_size if self.drop_last
-                          else math.ceil(length / self.batch_size))
-            return length
-        return len(self._index_sampler)
+        return _loader_length(self.dataset, self._is_iterable, self.batch_size, self.drop_last,
+                              self._index_sampler)
+
+
+def _loader_length(dataset, is_iterable, batch_size, drop_last, index_sampler):
+    """Batches per epoch: from the dataset's length if iterable, else the sampler's."""
+    if is_iterable:
+        length = len(dataset)
+        if batch_size is not None:
+            length = length // batch_size if drop_last else math.ceil(length / batch_size)
+        return length
+    return len(index_sampler)
 
 
 class _BaseIter:
     def __init__(self, loader):
-        self._loader = loader
+        self._length = functools.partial(_loader_length, loader.dataset, loader._is_iterable,
+                                         loader.batch_size, loader.drop_last,
+                                         loader._index_sampler)
         self._dataset = loader.dataset
         self._auto_collation = loader._auto_collation
         self._drop_last = loader.drop_last
@@ -236,13 +244,12 @@ class _BaseIter:
         # drawn from the loader's generator before the sampler's indices, as PyTorch
         self._base_seed = int(ember.empty((), dtype=ember.int64)
                               .random_(generator=loader.generator).item())
-        self._length = None
 
     def __iter__(self):
         return self
 
     def __len__(self):
-        return len(self._loader)
+        return self._length()
 
 
 class _SingleProcessIter(_BaseIter):
@@ -325,8 +332,7 @@ class _MultiProcessIter(_BaseIter):
             target=_worker.worker_loop,
             args=(self._fetcher_class, self._dataset, index_queue, writer, self._done_event,
                   self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
-                  loader.worker_init_fn, worker_id, self._num_workers, self._shm_prefix,
-                  multiprocessing.current_process().pid),
+                  loader.worker_init_fn, worker_id, self._num_workers, self._shm_prefix),
             daemon=True)
         self._index_queues.append(index_queue)
         self._readers.append(reader)
@@ -479,4 +485,7 @@ class _MultiProcessIter(_BaseIter):
 
     def __del__(self):
         if getattr(self, "_workers", None) is not None:
-            self._shutdown()
+            try:
+                self._shutdown()
+            except Exception:  # noqa: BLE001 - at interpreter exit modules may be gone
+                pass
