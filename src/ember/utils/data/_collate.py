@@ -6,6 +6,7 @@ import re
 import numpy as np
 
 import ember
+from ember.utils.data import _shared_memory
 
 __all__ = ["default_collate", "default_convert", "collate", "default_collate_fn_map"]
 
@@ -141,7 +142,18 @@ def collate(batch, *, collate_fn_map=None):
 
 
 def _collate_tensor(batch, *, collate_fn_map=None):
-    return ember.stack(batch, 0)
+    arena = _shared_memory.current_arena()
+    elem = batch[0]
+    if arena is None or not isinstance(elem, ember.Tensor) or any(
+            isinstance(t, ember.Tensor) and t.requires_grad for t in batch):
+        return ember.stack(batch, 0)
+    # in a DataLoader worker: stack straight into shared memory, which the main
+    # process maps instead of receiving a pickled copy
+    dtype = elem.dtype
+    if any(not isinstance(t, ember.Tensor) or t.dtype is not dtype for t in batch):
+        return ember.stack(batch, 0)  # promotes dtypes or raises PyTorch's error
+    out = arena.empty((len(batch),) + tuple(elem.shape), elem.dtype)
+    return ember.stack(batch, 0, out=out)
 
 
 def _collate_numpy_array(batch, *, collate_fn_map=None):

@@ -1,4 +1,6 @@
 """What runs inside a DataLoader worker process, and the fetchers shared with the main process."""
+import os
+import pickle
 import queue
 import random
 import sys
@@ -7,11 +9,12 @@ import traceback
 import numpy as np
 
 import ember
+from ember.utils.data import _shared_memory
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 
-# seconds between checks that the main process or the workers are still alive
-STATUS_CHECK_INTERVAL_S = 5.0
+# seconds between a worker's checks that the main process is still alive
+STATUS_CHECK_INTERVAL_S = 1.0
 
 _worker_info = None
 
@@ -120,12 +123,22 @@ class ExceptionWrapper:
 
     def reraise(self):
         message = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.text}"
+        if self.exc_type is KeyError:
+            # KeyError quotes its argument: keep the traceback's newlines readable
+            message = _KeyErrorMessage(message)
         try:
             exception = self.exc_type(message)
         except Exception:
             # an exception class whose constructor takes other arguments
             raise RuntimeError(message) from None
         raise exception
+
+
+class _KeyErrorMessage(str):
+    """A string whose repr is itself, so that ``KeyError(message)`` prints the traceback as is."""
+
+    def __repr__(self):
+        return self
 
 
 class IterableStreamEnd:
@@ -135,10 +148,92 @@ class IterableStreamEnd:
         self.worker_id = worker_id
 
 
-def worker_loop(fetcher_class, dataset, index_queue, data_queue, done_event, auto_collation,
-                collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers):
-    """Body of a worker process: fetch what ``index_queue`` asks for, answer on ``data_queue``."""
+class ResumeIteration:
+    """Sent to a persistent worker at the start of a new epoch: restart the dataset's stream."""
+
+
+def numpy_seed(base_seed, worker_id):
+    """The NumPy seed of a worker: four 32-bit words mixed from the base seed and worker id.
+
+    This is NumPy's ``SeedSequence`` hash-mix applied to ``[worker_id, base_seed
+    low word, base_seed high word, 0]``, as PyTorch seeds NumPy in its workers, so
+    workers get unrelated NumPy streams even for consecutive seeds.
+    """
+    mask = 0xFFFFFFFF
+    xshift = 16
+    multiplier_a = 0x931E8875
+    hash_const = 0x43B0D7E5
+
+    def hashmix(value):
+        nonlocal hash_const
+        value = (value ^ hash_const) & mask
+        hash_const = (hash_const * multiplier_a) & mask
+        value = (value * hash_const) & mask
+        return (value ^ (value >> xshift)) & mask
+
+    def mix(x, y):
+        result = ((0xCA01F9DD * x) - (0x4973F715 * y)) & mask
+        return (result ^ (result >> xshift)) & mask
+
+    pool = [hashmix(word) for word in (worker_id, base_seed & mask, base_seed >> 32, 0)]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hashmix(pool[src]))
+    state = []
+    hash_const_b = 0x8B51F9DD
+    for word in pool:
+        word = (word ^ hash_const_b) & mask
+        hash_const_b = (hash_const_b * 0x58F38DED) & mask
+        word = (word * hash_const_b) & mask
+        state.append((word ^ (word >> xshift)) & mask)
+    return state
+
+
+def _fetch(fetcher, fetcher_class, index, worker_id):
+    """The collated batch for ``index``, or what to send instead (an error or the stream's end)."""
+    try:
+        return fetcher.fetch(index), False
+    except StopIteration:
+        if fetcher_class is IterableDatasetFetcher:
+            return IterableStreamEnd(worker_id), True
+        return ExceptionWrapper(f"in DataLoader worker process {worker_id}"), False
+    except Exception:
+        return ExceptionWrapper(f"in DataLoader worker process {worker_id}"), False
+
+
+def _pack(arena, epoch, send_idx, data, worker_id):
+    """The message for one batch: tensors in shared memory, the rest pickled."""
+    retired, arena.retired = arena.retired, []
+    try:
+        payload = _shared_memory.dumps((epoch, send_idx, data, retired), arena)
+        arena.end(sent=True)
+    except Exception:
+        arena.end(sent=False)
+        error = ExceptionWrapper(f"in DataLoader worker process {worker_id} "
+                                 "(while sending its batch)")
+        try:
+            payload = pickle.dumps((epoch, send_idx, error, retired))
+        except Exception:
+            # an exception class the main process could not look up (a local class)
+            error.exc_type = RuntimeError
+            payload = pickle.dumps((epoch, send_idx, error, retired))
+    return payload
+
+
+def worker_loop(fetcher_class, dataset, index_queue, result_conn, done_event, auto_collation,
+                collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers, shm_prefix):
+    """Body of a worker process: fetch what ``index_queue`` asks for, answer on ``result_conn``.
+
+    Requests are ``(epoch, send_idx, index)``, :class:`ResumeIteration` or None
+    (exit).  Each answer is ``(epoch, send_idx, batch, retired segment names)``
+    pickled by :func:`ember.utils.data._shared_memory.dumps`: the batch's tensors are
+    collated straight into this worker's shared-memory arena.
+    """
     global _worker_info
+    arena = None
+    # the main process, or the fork server that started us: if it dies we are re-parented
+    parent_pid = os.getppid()
     try:
         # one thread per worker, as PyTorch; this also keeps a forked child off the
         # parent's OpenMP thread pool, which does not survive fork
@@ -146,9 +241,11 @@ def worker_loop(fetcher_class, dataset, index_queue, data_queue, done_event, aut
         seed = base_seed + worker_id
         random.seed(seed)
         ember.manual_seed(seed)
-        np.random.seed(seed % 2 ** 32)
+        np.random.seed(numpy_seed(base_seed, worker_id))
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
+        arena = _shared_memory.SharedArena(f"{shm_prefix}w{worker_id}_")
+        _shared_memory.set_current_arena(arena)
         init_error = None
         try:
             if init_fn is not None:
@@ -161,28 +258,34 @@ def worker_loop(fetcher_class, dataset, index_queue, data_queue, done_event, aut
             try:
                 request = index_queue.get(timeout=STATUS_CHECK_INTERVAL_S)
             except queue.Empty:
+                if os.getppid() != parent_pid:
+                    break  # the main process died
                 continue
             if request is None:
                 break
+            if isinstance(request, ResumeIteration):
+                stream_ended = False
+                if init_error is None:
+                    try:
+                        fetcher = fetcher_class(dataset, auto_collation, collate_fn, drop_last)
+                    except Exception:
+                        init_error = ExceptionWrapper(f"in DataLoader worker process {worker_id}")
+                continue
             if stream_ended:
                 continue
-            send_idx, index = request
+            epoch, send_idx, index = request
+            arena.begin()
             if init_error is not None:
                 data, init_error = init_error, None
             else:
-                try:
-                    data = fetcher.fetch(index)
-                except StopIteration:
-                    if fetcher_class is not IterableDatasetFetcher:
-                        data = ExceptionWrapper(f"in DataLoader worker process {worker_id}")
-                    else:
-                        data = IterableStreamEnd(worker_id)
-                        stream_ended = True
-                except Exception:
-                    data = ExceptionWrapper(f"in DataLoader worker process {worker_id}")
-            data_queue.put((send_idx, data))
-    except KeyboardInterrupt:
-        pass
-    if done_event.is_set():
-        data_queue.cancel_join_thread()
-        data_queue.close()
+                data, stream_ended = _fetch(fetcher, fetcher_class, index, worker_id)
+            payload = _pack(arena, epoch, send_idx, data, worker_id)
+            del data
+            result_conn.send_bytes(payload)
+    except (KeyboardInterrupt, BrokenPipeError, ConnectionResetError):
+        pass  # interrupted, or the main process stopped listening
+    finally:
+        if arena is not None:
+            _shared_memory.set_current_arena(None)
+            arena.close()
+        result_conn.close()
