@@ -7,6 +7,7 @@ __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss",
     "MarginRankingLoss", "TripletMarginLoss", "MultiLabelSoftMarginLoss",
+    "CTCLoss",
 ]
 
 
@@ -383,3 +384,36 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         """Compute the loss."""
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
                                              reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (see :func:`ember.nn.functional.ctc_loss`).
+
+    Parameters
+    ----------
+    blank : int, default 0
+        The blank label.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'mean'`` divides each loss by its target length, then averages over the batch.
+    zero_infinity : bool, default False
+        Replace infinite losses (inputs too short for their targets) and their
+        gradients by zero.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> log_probs = ember.full((3, 1, 2), 0.5).log()
+    >>> nn.CTCLoss()(log_probs, ember.tensor([[1]]), (3,), (1,))
+    tensor(0.9808)
+    """
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        """Compute the loss."""
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
