@@ -23,3 +23,13 @@ from ember.nn.modules import (  # noqa: E402
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
 )
 from ember.nn.modules import CTCLoss  # noqa: E402
+from ember.nn.modules import (  # noqa: E402
+    HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+    ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d,
+    CosineSimilarity, PairwiseDistance,
+    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
+    FeatureAlphaDropout, RReLU, Softmax2d,
+)

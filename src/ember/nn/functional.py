@@ -37,6 +37,7 @@ from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
 )
 from ember.nn._functional.ctc import ctc_loss
+from ember.nn._functional.extra import gumbel_softmax, local_response_norm, pdist
 
 __all__ = [
     # activations
@@ -64,4 +65,5 @@ __all__ = [
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
     "pairwise_distance", "scaled_dot_product_attention", "interpolate",
     "ctc_loss",
+    "gumbel_softmax", "local_response_norm", "pdist",
 ]

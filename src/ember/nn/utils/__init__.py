@@ -12,3 +12,10 @@ from ember.nn.utils.spectral_norm import spectral_norm, remove_spectral_norm  # 
 
 __all__ += ["parametrize", "parametrizations", "weight_norm", "remove_weight_norm",
             "spectral_norm", "remove_spectral_norm"]
+from ember.nn.utils.fusion import (  # noqa: E402
+    fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights,
+)
+from ember.nn.utils.init import skip_init  # noqa: E402
+
+__all__ += ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+            "fuse_linear_bn_weights", "skip_init"]
