@@ -69,21 +69,19 @@ _PADDING_DOC = """Pads the last {n} dim{s} of the input {how}.
     --------
     >>> import ember
     >>> from ember import nn
-    >>> nn.{name}({example_args})(ember.arange(4.0).reshape(1, 1, 4){example_view}).shape
-    {example_shape}
+    >>> nn.{name}({example_args})(ember.ones({example_in})).shape
+    ember.Size([{example_out}])
 """
 
 
 def _padding_class(name, base, n_dims, how, mode, value=False):
     more = {1: "", 2: ", top, bottom", 3: ", top, bottom, front, back"}[n_dims]
     args = "1, 0.5" if value else "1"
-    view = {1: "", 2: ".reshape(1, 1, 2, 2)", 3: ".reshape(1, 1, 1, 2, 2)"}[n_dims]
-    shape = {1: "ember.Size([1, 1, 6])", 2: "ember.Size([1, 1, 4, 4])",
-             3: "ember.Size([1, 1, 3, 4, 4])"}[n_dims]
     doc = _PADDING_DOC.format(
         n=n_dims, s="" if n_dims == 1 else "s", how=how, two_n=2 * n_dims, more=more,
         value="\n    value : float\n        The fill value." if value else "", name=name,
-        example_args=args, example_view=view, example_shape=shape)
+        example_args=args, example_in=", ".join(["1", "1"] + ["3"] * n_dims),
+        example_out=", ".join(["1", "1"] + ["5"] * n_dims))
     return type(name, (base,), {"__doc__": doc, "n_dims": n_dims, "mode": mode,
                                 "__module__": __name__})
 
