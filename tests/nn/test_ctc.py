@@ -182,3 +182,66 @@ def test_argument_type_errors():
         F.ctc_loss(lp.half(), tg, il, tl)
     with pytest.raises(RuntimeError, match="2-D .* or 3-D"):
         F.ctc_loss(lp[0, 0], tg, il, tl)
+
+
+def test_gradient_of_log_probs_leaf_matches_torch():
+    # PyTorch's gradient with respect to log_probs itself (not through log_softmax)
+    logits, targets, il, tl = make_case(7, 3, 4, 2)
+    lp = torch.tensor(logits).log_softmax(-1).detach().requires_grad_()
+    torch.nn.functional.ctc_loss(lp, torch.tensor(targets), torch.tensor(il),
+                                 torch.tensor(tl)).backward()
+    elp = ember.tensor(lp.detach().numpy(), requires_grad=True)
+    F.ctc_loss(elp, ember.tensor(targets), ember.tensor(il), ember.tensor(tl)).backward()
+    np.testing.assert_allclose(elp.grad.numpy(), lp.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gradcheck_through_log_softmax():
+    logits, targets, il, tl = make_case(5, 2, 3, 2)
+    x = ember.tensor(logits, requires_grad=True)
+    tg, ilt, tlt = ember.tensor(targets), ember.tensor(il), ember.tensor(tl)
+    assert ember.autograd.gradcheck(
+        lambda v: F.ctc_loss(v.log_softmax(-1), tg, ilt, tlt, reduction="none"), (x,))
+
+
+def test_threads_give_identical_results():
+    logits, targets, il, tl = make_case(30, 9, 6, 5)
+    lp = ember.tensor(logits).log_softmax(-1)
+    args = (ember.tensor(targets), ember.tensor(il), ember.tensor(tl))
+    threads = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = F.ctc_loss(lp, *args, reduction="none").numpy()
+        ember.set_num_threads(2)
+        two = F.ctc_loss(lp, *args, reduction="none").numpy()
+    finally:
+        ember.set_num_threads(threads)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_target_dtypes_and_layouts():
+    logits, targets, il, tl = make_case(9, 3, 5, 3)
+    lp = ember.tensor(logits).log_softmax(-1)
+    expected = F.ctc_loss(lp, ember.tensor(targets), ember.tensor(il), ember.tensor(tl),
+                          reduction="none").numpy()
+    as_int32 = ember.tensor(targets.astype(np.int32))
+    transposed = ember.tensor(np.ascontiguousarray(targets.T)).transpose(0, 1)
+    for tg in (as_int32, transposed):
+        actual = F.ctc_loss(lp, tg, ember.tensor(il.astype(np.int32)), tuple(tl.tolist()),
+                            reduction="none")
+        np.testing.assert_array_equal(actual.numpy(), expected)
+    expanded = ember.tensor(logits[:, :1]).log_softmax(-1).expand(9, 3, 5)
+    same_input = F.ctc_loss(expanded, ember.tensor(targets), (9, 9, 9), ember.tensor(tl),
+                            reduction="none")
+    reference = torch.nn.functional.ctc_loss(
+        torch.tensor(logits[:, :1]).log_softmax(-1).expand(9, 3, 5), torch.tensor(targets),
+        (9, 9, 9), tuple(tl.tolist()), reduction="none")
+    np.testing.assert_allclose(same_input.numpy(), reference.numpy(), rtol=1e-10)
+
+
+def test_empty_batch():
+    lp = ember.zeros(4, 0, 3, requires_grad=True)
+    loss = F.ctc_loss(lp, ember.zeros(0, 2, dtype=ember.int64), ember.zeros(0, dtype=ember.int64),
+                      ember.zeros(0, dtype=ember.int64), reduction="sum")
+    assert float(loss) == 0.0
+    loss.backward()
+    assert tuple(lp.grad.shape) == (4, 0, 3)

@@ -308,3 +308,17 @@ def test_transfer_parametrizations():
     target = parametrize.transfer_parametrizations_and_params(source, nn.Linear(3, 3))
     assert parametrize.is_parametrized(target, "weight")
     assert np.allclose(target.weight.detach().numpy(), source.weight.detach().numpy())
+
+
+def test_deepcopy_and_no_pickle():
+    import copy
+    import pickle
+
+    layer = parametrizations.weight_norm(nn.Linear(3, 2))
+    replica = copy.deepcopy(layer)
+    assert type(replica) is type(layer) and replica is not layer
+    assert replica.parametrizations.weight.original1 is not layer.parametrizations.weight.original1
+    x = ember.randn(4, 3)
+    assert np.allclose(replica(x).detach().numpy(), layer(x).detach().numpy())
+    with pytest.raises(RuntimeError, match="only supported through state_dict"):
+        pickle.dumps(layer)

@@ -5,6 +5,7 @@
 subclass whose ``weight`` property returns ``P(original)``, as PyTorch's
 ``torch.nn.utils.parametrize`` does (same names, state_dict keys and checks).
 """
+import copy
 from contextlib import contextmanager
 
 import ember
@@ -191,7 +192,18 @@ def _inject_new_class(module):
         raise RuntimeError("Serialization of parametrized modules is only supported through "
                            "state_dict().")
 
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
+    def default_deepcopy(self, memo):
+        # copy.deepcopy would go through __getstate__, which pickling must not use
+        replica = memo.get(id(self))
+        if replica is None:
+            replica = memo[id(self)] = self.__new__(self.__class__)
+            replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return replica
+
+    members = {"__getstate__": getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        members["__deepcopy__"] = default_deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), members)
 
 
 def _inject_property(module, tensor_name):
