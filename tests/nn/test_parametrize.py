@@ -322,3 +322,58 @@ def test_deepcopy_and_no_pickle():
     assert np.allclose(replica(x).detach().numpy(), layer(x).detach().numpy())
     with pytest.raises(RuntimeError, match="only supported through state_dict"):
         pickle.dumps(layer)
+
+
+def load_torch_state(torch_module, ember_module):
+    ember_module.load_state_dict({k: to_ember(v) for k, v in torch_module.state_dict().items()})
+
+
+@pytest.mark.parametrize("shape,orthogonal_map,trivialization", [
+    ((4, 4), None, True), ((5, 3), None, True), ((3, 5), None, True),
+    ((5, 3), "matrix_exp", True), ((4, 4), "householder", False),
+    ((5, 3), "householder", False), ((3, 5), "householder", True),
+])
+def test_orthogonal_matches_torch(shape, orthogonal_map, trivialization):
+    torch_layer = torch.nn.Linear(shape[1], shape[0]).double()
+    layer = nn.Linear(shape[1], shape[0]).double()
+    copy_weights(torch_layer, layer)
+    torch.nn.utils.parametrizations.orthogonal(torch_layer, orthogonal_map=orthogonal_map,
+                                               use_trivialization=trivialization)
+    parametrizations.orthogonal(layer, orthogonal_map=orthogonal_map,
+                                use_trivialization=trivialization)
+    assert list(layer.state_dict()) == list(torch_layer.state_dict())
+    w = layer.weight.detach().numpy()
+    gram = w @ w.T if shape[0] < shape[1] else w.T @ w
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+    if not trivialization:          # deterministic: the same original as torch's
+        assert_close(layer.parametrizations.weight.original,
+                     torch_layer.parametrizations.weight.original, 1e-12, 1e-12)
+    with torch.no_grad():           # move away from the starting point, same for both
+        torch_layer.parametrizations.weight.original.add_(
+            0.1 * torch.from_numpy(RNG.standard_normal(shape)))
+    load_torch_state(torch_layer, layer)
+    assert_close(layer.weight, torch_layer.weight, 1e-12, 1e-12)
+    compare_forward_backward(torch_layer, layer, torch.from_numpy(RNG.standard_normal((3, shape[1]))),
+                             rtol=1e-10, atol=1e-12)
+
+
+def test_orthogonal_batched_assignment_and_errors():
+    module = nn.Module()
+    module.weight = nn.Parameter(ember.randn(2, 4, 3, dtype=ember.float64))
+    parametrizations.orthogonal(module)
+    w = module.weight.detach().numpy()
+    np.testing.assert_allclose(np.swapaxes(w, -1, -2) @ w, np.broadcast_to(np.eye(3), (2, 3, 3)),
+                               atol=1e-12)
+    layer = parametrizations.orthogonal(nn.Linear(4, 4).double())
+    q = np.linalg.qr(RNG.standard_normal((4, 4)))[0]
+    layer.weight = ember.from_numpy(q)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), q, atol=1e-12)
+    plain = parametrizations.orthogonal(nn.Linear(3, 3), use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+        plain.weight = ember.eye(3)
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        parametrizations.orthogonal(nn.Linear(3, 3), name="bias")
+    with pytest.raises(ValueError, match="cayley"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
+    with pytest.raises(ValueError, match="has to be one of"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="bad")

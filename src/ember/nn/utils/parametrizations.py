@@ -4,8 +4,9 @@ import ember
 from ember.nn import functional as F
 from ember.nn.modules.module import Module
 from ember.nn.utils import parametrize
+from ember.nn.utils._orthogonal import _Orthogonal, _OrthMaps
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 def norm_except_dim(v, dim):
@@ -175,4 +176,64 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         dim = 1 if kind in ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d") else 0
     parametrize.register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+    return module
+
+
+def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
+    """Constrain ``module.<name>`` to be orthogonal (orthonormal rows or columns).
+
+    The weight is ``Q = f(X)`` for an unconstrained ``X`` (the original): the
+    exponential of the skew-symmetric part of ``X`` (``'matrix_exp'``) or a product
+    of Householder reflections (``'householder'``).  With ``use_trivialization``,
+    the initial orthogonal matrix is kept as the buffer ``base`` and ``Q = base @
+    f(X)``, the original starting at ``-I``.
+
+    Parameters
+    ----------
+    module : Module
+        The module to change.
+    name : str, default 'weight'
+        A matrix (or batch of matrices) parameter.
+    orthogonal_map : {'matrix_exp', 'householder'}, optional
+        Default: ``'matrix_exp'`` for square or complex weights, else
+        ``'householder'``.  (PyTorch's ``'cayley'`` needs a linear solver, which
+        ember does not have yet.)
+    use_trivialization : bool, default True
+        Keep a base orthogonal matrix (dynamic trivialization).
+
+    Returns
+    -------
+    Module
+        ``module``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> from ember.nn.utils.parametrizations import orthogonal
+    >>> layer = orthogonal(nn.Linear(5, 3))
+    >>> w = layer.weight
+    >>> bool(((w @ w.T - ember.eye(3)).abs() < 1e-5).all())
+    True
+    """
+    weight = getattr(module, name, None)
+    if not isinstance(weight, ember.Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} "
+                         "dimensions.")
+    if orthogonal_map is None:
+        square = weight.shape[-2] == weight.shape[-1]
+        orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
+    if orthogonal_map == "cayley":
+        raise ValueError("orthogonal_map='cayley' needs a linear solver, which ember does not "
+                         "have yet; use 'matrix_exp' or 'householder'")
+    orth_enum = getattr(_OrthMaps, orthogonal_map, None) if isinstance(orthogonal_map, str) \
+        else None
+    if orth_enum is None:
+        raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", '
+                         f'"householder". Got: {orthogonal_map}')
+    parametrize.register_parametrization(
+        module, name, _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization),
+        unsafe=True)
     return module
