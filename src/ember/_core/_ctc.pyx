@@ -167,7 +167,7 @@ cdef int _ctc_batch(const real *lp, Py_ssize_t T, Py_ssize_t N, Py_ssize_t C,
         if _ctc_sample(lp + b * C, N * C, C, targets + offsets[b], target_lengths[b],
                        input_lengths[b], T, blank, zero_infinity, nll + b,
                        (grad + b * C) if grad != NULL else NULL) != 0:
-            failed = 1
+            failed += 1          # a reduction: an assignment would be lastprivate
     return -1 if failed else 0
 
 
