@@ -35,7 +35,8 @@ def kaiming_uniform_a5(fan_in):
 
 # layer name, constructor arguments, {parameter or buffer name: law}
 CASES = [
-    ("Linear", (300, 200), {"weight": kaiming_uniform_a5(300), "bias": uniform(1 / math.sqrt(300))}),
+    ("Linear", (300, 200), {"weight": kaiming_uniform_a5(300),
+                            "bias": uniform(1 / math.sqrt(300))}),
     ("Linear", (7, 400), {"weight": kaiming_uniform_a5(7), "bias": uniform(1 / math.sqrt(7))}),
     ("Bilinear", (30, 20, 50), {"weight": uniform(1 / math.sqrt(30)),
                                 "bias": uniform(1 / math.sqrt(30))}),

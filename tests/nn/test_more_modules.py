@@ -58,7 +58,8 @@ PADDING_CASES = [
     ("ConstantPad1d", (2, 1.5)), ("ConstantPad1d", ((1, 3), -2.0)),
     ("ConstantPad2d", ((1, 0, 2, 3), 0.5)), ("ConstantPad3d", (1, 3.0)),
     ("ZeroPad1d", ((0, 2),)), ("ZeroPad2d", ((1, 1, 2, 0),)), ("ZeroPad3d", (1,)),
-    ("ReflectionPad1d", ((3, 1),)), ("ReflectionPad2d", (2,)), ("ReflectionPad3d", ((1, 0, 2, 1, 0, 3),)),
+    ("ReflectionPad1d", ((3, 1),)), ("ReflectionPad2d", (2,)),
+    ("ReflectionPad3d", ((1, 0, 2, 1, 0, 3),)),
     ("ReplicationPad1d", (4,)), ("ReplicationPad2d", ((0, 3, 1, 2),)), ("ReplicationPad3d", (2,)),
     ("CircularPad1d", ((2, 3),)), ("CircularPad2d", (1,)), ("CircularPad3d", ((1, 2, 0, 1, 2, 0),)),
 ]

@@ -97,7 +97,8 @@ def test_register_chain_and_remove():
     assert parametrize.is_parametrized(layer) and parametrize.is_parametrized(layer, "weight")
     assert not parametrize.is_parametrized(layer, "bias")
     assert parametrize.type_before_parametrizations(layer) is nn.Linear
-    assert_close(layer.parametrizations.weight.original, torch_layer.parametrizations.weight.original)
+    assert_close(layer.parametrizations.weight.original,
+                 torch_layer.parametrizations.weight.original)
     assert_close(layer.weight, torch_layer.weight)
     compare_forward_backward(torch_layer, layer, randn(3, 4))
     # assignment goes through right_inverse of the whole chain
@@ -105,7 +106,8 @@ def test_register_chain_and_remove():
     value = value + value.T
     torch_layer.weight = value
     layer.weight = to_ember(value)
-    assert_close(layer.parametrizations.weight.original, torch_layer.parametrizations.weight.original)
+    assert_close(layer.parametrizations.weight.original,
+                 torch_layer.parametrizations.weight.original)
     assert_close(layer.weight, torch_layer.weight)
     original = layer.parametrizations.weight.original
     parametrize.remove_parametrizations(layer, "weight")
@@ -118,9 +120,10 @@ def test_register_chain_and_remove():
 
 def test_remove_keeps_original_when_asked():
     torch_layer, layer = paired_linear()
-    torch.nn.utils.parametrize.register_parametrization(torch_layer, "weight", make_scale(torch, 3.0))
+    torch_parametrize = torch.nn.utils.parametrize
+    torch_parametrize.register_parametrization(torch_layer, "weight", make_scale(torch, 3.0))
     parametrize.register_parametrization(layer, "weight", make_scale(ember, 3.0))
-    torch.nn.utils.parametrize.remove_parametrizations(torch_layer, "weight", leave_parametrized=False)
+    torch_parametrize.remove_parametrizations(torch_layer, "weight", leave_parametrized=False)
     parametrize.remove_parametrizations(layer, "weight", leave_parametrized=False)
     assert_close(layer.weight, torch_layer.weight)
 
@@ -240,7 +243,8 @@ def copy_power_vectors(torch_param, ember_param, names=("_u", "_v")):
 def test_spectral_norm_parametrization(make, n_power_iterations):
     torch_layer, layer = make(torch), make(ember)
     copy_weights(torch_layer, layer)
-    torch.nn.utils.parametrizations.spectral_norm(torch_layer, n_power_iterations=n_power_iterations)
+    torch.nn.utils.parametrizations.spectral_norm(torch_layer,
+                                                  n_power_iterations=n_power_iterations)
     parametrizations.spectral_norm(layer, n_power_iterations=n_power_iterations)
     assert list(layer.state_dict()) == list(torch_layer.state_dict())
     copy_power_vectors(torch_layer.parametrizations.weight[0], layer.parametrizations.weight[0])
@@ -353,8 +357,8 @@ def test_orthogonal_matches_torch(shape, orthogonal_map, trivialization):
             0.1 * torch.from_numpy(RNG.standard_normal(shape)))
     load_torch_state(torch_layer, layer)
     assert_close(layer.weight, torch_layer.weight, 1e-12, 1e-12)
-    compare_forward_backward(torch_layer, layer, torch.from_numpy(RNG.standard_normal((3, shape[1]))),
-                             rtol=1e-10, atol=1e-12)
+    x = torch.from_numpy(RNG.standard_normal((3, shape[1])))
+    compare_forward_backward(torch_layer, layer, x, rtol=1e-10, atol=1e-12)
 
 
 def test_orthogonal_batched_assignment_and_errors():
