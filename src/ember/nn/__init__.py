@@ -28,4 +28,14 @@ from ember.nn.modules import (  # noqa: E402  (pooling and resampling)
     AdaptiveMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, LPPool1d, LPPool2d, LPPool3d,
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,
     ChannelShuffle,
+from ember.nn.modules import CTCLoss  # noqa: E402
+from ember.nn.modules import (  # noqa: E402
+    HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+    ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d,
+    CosineSimilarity, PairwiseDistance,
+    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
+    FeatureAlphaDropout, RReLU, Softmax2d,
 )

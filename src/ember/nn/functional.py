@@ -46,6 +46,8 @@ from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
 )
 from ember.nn._functional.embedding_bag import embedding_bag
+from ember.nn._functional.ctc import ctc_loss
+from ember.nn._functional.extra import gumbel_softmax, local_response_norm, pdist
 
 __all__ = [
     # activations
@@ -79,4 +81,6 @@ __all__ = [
     "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
     "lp_pool1d", "lp_pool2d", "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
+    "ctc_loss",
+    "gumbel_softmax", "local_response_norm", "pdist",
 ]

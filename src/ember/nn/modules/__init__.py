@@ -36,3 +36,19 @@ from ember.nn.modules.resample import (
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,
     ChannelShuffle,
 )
+from ember.nn.modules.loss import CTCLoss  # noqa: E402
+from ember.nn.modules.loss import (  # noqa: E402
+    HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from ember.nn.modules.padding import (  # noqa: E402
+    ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d,
+)
+from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+from ember.nn.modules.normalization import (  # noqa: E402
+    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
+)
+from ember.nn.modules.dropout import FeatureAlphaDropout  # noqa: E402
+from ember.nn.modules.activation import RReLU, Softmax2d  # noqa: E402

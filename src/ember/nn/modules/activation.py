@@ -12,6 +12,7 @@ __all__ = [
     "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "Softmax",
     "LogSoftmax", "Softmin", "GLU", "Threshold", "LogSigmoid", "Tanhshrink", "Softshrink",
     "Hardshrink",
+    "RReLU", "Softmax2d",
 ]
 
 
@@ -498,3 +499,56 @@ class Hardshrink(Softshrink):
     def forward(self, input):
         """Apply the shrinkage."""
         return F.hardshrink(input, self.lambd)
+
+
+class RReLU(Module):
+    """Randomised leaky ReLU: negative inputs scaled by a slope drawn from
+    ``U(lower, upper)`` per element in training, by ``(lower + upper) / 2`` in evaluation.
+
+    Parameters
+    ----------
+    lower, upper : float, default 1/8, 1/3
+        Range of the random slope.
+    inplace : bool, default False
+        Overwrite the input.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.RReLU(0.1, 0.3).eval()(ember.tensor([-1.0, 2.0]))
+    tensor([-0.2000,  2.0000])
+    """
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the activation."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_suffix(self.inplace)}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` inputs, at every
+    spatial position.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.Softmax2d()(ember.zeros(2, 1, 1)).flatten()
+    tensor([0.5000, 0.5000])
+    """
+
+    def forward(self, input):
+        """Apply the softmax along dim -3."""
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             "instead")
+        return F.softmax(input, -3)

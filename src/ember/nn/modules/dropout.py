@@ -3,6 +3,7 @@ from ember.nn import functional as F
 from ember.nn.modules.module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
+__all__ += ["FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -104,3 +105,19 @@ class AlphaDropout(_DropoutNd):
     def forward(self, input):
         """Apply alpha dropout when training."""
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (SELU-preserving), in training mode only.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of a channel being dropped.
+    inplace : bool, default False
+        Overwrite the input.
+    """
+
+    def forward(self, input):
+        """Drop channels of ``input`` (the identity in evaluation mode)."""
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

@@ -2,11 +2,15 @@
 from ember.nn import functional as F
 from ember.nn._functional.loss import _legacy_reduction
 from ember.nn.modules.module import Module
+from ember.nn.modules.distance import PairwiseDistance
 
 __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CosineEmbeddingLoss",
     "MarginRankingLoss", "TripletMarginLoss", "MultiLabelSoftMarginLoss",
+    "CTCLoss",
+    "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "SoftMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -383,3 +387,158 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         """Compute the loss."""
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
                                              reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (see :func:`ember.nn.functional.ctc_loss`).
+
+    Parameters
+    ----------
+    blank : int, default 0
+        The blank label.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'mean'`` divides each loss by its target length, then averages over the batch.
+    zero_infinity : bool, default False
+        Replace infinite losses (inputs too short for their targets) and their
+        gradients by zero.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> log_probs = ember.full((3, 1, 2), 0.5).log()
+    >>> nn.CTCLoss()(log_probs, ember.tensor([[1]]), (3,), (1,))
+    tensor(0.2877)
+    """
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        """Compute the loss."""
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """Hinge embedding loss: ``x`` where the target is 1, ``max(0, margin - x)`` where -1.
+
+    Parameters
+    ----------
+    margin : float, default 1.0
+        The margin for the -1 targets.
+    size_average, reduce : bool, optional
+        Deprecated; use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the elementwise losses are reduced.
+    """
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        """Compute the loss."""
+        return F.hinge_embedding_loss(input, target, margin=self.margin,
+                                      reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss between scores ``(N, C)`` and class indices ``(N,)``.
+
+    Parameters
+    ----------
+    p : {1, 2}, default 1
+        The power of the hinge.
+    margin : float, default 1.0
+        The margin.
+    weight : Tensor, optional
+        ``(C,)`` per-class weights (a buffer).
+    size_average, reduce : bool, optional
+        Deprecated; use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the per-sample losses are reduced.
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got "
+                             f"{weight.dim()}D instead")
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input, target):
+        """Compute the loss."""
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                   weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss; each target row lists class indices, ended by -1.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated; use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the per-sample losses are reduced.
+    """
+
+    def forward(self, input, target):
+        """Compute the loss."""
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss ``log(1 + exp(-y x))`` with targets in {-1, 1}.
+
+    Parameters
+    ----------
+    size_average, reduce : bool, optional
+        Deprecated; use ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the elementwise losses are reduced.
+    """
+
+    def forward(self, input, target):
+        """Compute the loss."""
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet margin loss with a custom distance function.
+
+    Parameters
+    ----------
+    distance_function : callable, optional
+        ``f(x1, x2)`` returning distances (default: :class:`PairwiseDistance`, kept as
+        a child module).
+    margin : float, default 1.0
+        The margin (positive).
+    swap : bool, default False
+        Use the distance swap of Balntas et al.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How the per-triplet losses are reduced.
+    """
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin} instead")
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        """Compute the loss."""
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)

@@ -8,6 +8,7 @@ from ember.nn.parameter import Parameter
 from ember.nn.modules.module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d"]
+__all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 def _shape_tuple(normalized_shape):
@@ -357,3 +358,128 @@ class InstanceNorm2d(_NormBase):
                                  self.bias, self.training or not self.track_running_stats,
                                  self.momentum if self.momentum is not None else 0.0, self.eps)
         return output.squeeze(0) if unbatched else output
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of ``(N, C, D, H, W)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the batch statistics in the running ones (None: cumulative average).
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        Keep running statistics and use them in evaluation mode.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class _InstanceNormNd(InstanceNorm2d):
+    """Instance normalisation over ``spatial_dims`` trailing dims."""
+
+    spatial_dims = 2
+
+    def forward(self, input):
+        """Normalise each channel of each sample over its spatial dimensions."""
+        batched = self.spatial_dims + 2
+        if input.dim() not in (batched - 1, batched):
+            raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.dim()}D "
+                             "input)")
+        unbatched = input.dim() == batched - 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                                 self.bias, self.training or not self.track_running_stats,
+                                 self.momentum if self.momentum is not None else 0.0, self.eps)
+        return output.squeeze(0) if unbatched else output
+
+
+class InstanceNorm1d(_InstanceNormNd):
+    """Instance normalisation of ``(N, C, L)`` or ``(C, L)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the instance statistics in the running ones.
+    affine : bool, default False
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default False
+        Keep running statistics and use them in evaluation mode.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    spatial_dims = 1
+
+
+class InstanceNorm3d(_InstanceNormNd):
+    """Instance normalisation of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the instance statistics in the running ones.
+    affine : bool, default False
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default False
+        Keep running statistics and use them in evaluation mode.
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+    """
+
+    spatial_dims = 3
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels (see
+    :func:`ember.nn.functional.local_response_norm`).
+
+    Parameters
+    ----------
+    size : int
+        Number of neighbouring channels in the window.
+    alpha : float, default 1e-4
+        Scale.
+    beta : float, default 0.75
+        Exponent.
+    k : float, default 1.0
+        Additive constant.
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        """Normalise ``input``."""
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

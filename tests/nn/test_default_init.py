@@ -1,0 +1,144 @@
+"""Default initialisation of every ember.nn layer with parameters, checked
+statistically against PyTorch's defaults: the exact law of each parameter
+(uniform bounds, normal moments, constants), tested on large draws with
+Kolmogorov-Smirnov tests, and the same checks passed by torch's own draws (so the
+law written here is torch's)."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+import ember
+from ember import nn
+
+N_INSTANCES = 8          # draws per layer; small parameters (biases) pool these
+
+
+def uniform(bound):
+    return ("uniform", bound)
+
+
+def normal(std):
+    return ("normal", std)
+
+
+def constant(value):
+    return ("constant", value)
+
+
+def kaiming_uniform_a5(fan_in):
+    """kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    return uniform(1 / math.sqrt(fan_in))
+
+
+# layer name, constructor arguments, {parameter or buffer name: law}
+CASES = [
+    ("Linear", (300, 200), {"weight": kaiming_uniform_a5(300),
+                            "bias": uniform(1 / math.sqrt(300))}),
+    ("Linear", (7, 400), {"weight": kaiming_uniform_a5(7), "bias": uniform(1 / math.sqrt(7))}),
+    ("Bilinear", (30, 20, 50), {"weight": uniform(1 / math.sqrt(30)),
+                                "bias": uniform(1 / math.sqrt(30))}),
+    ("Conv1d", (16, 64, 5), {"weight": kaiming_uniform_a5(16 * 5),
+                             "bias": uniform(1 / math.sqrt(16 * 5))}),
+    ("Conv2d", (8, 64, 3), {"weight": kaiming_uniform_a5(8 * 9),
+                            "bias": uniform(1 / math.sqrt(8 * 9))}),
+    ("Conv2d", (8, 64, (3, 2)), {"weight": kaiming_uniform_a5(8 * 6),
+                                 "bias": uniform(1 / math.sqrt(8 * 6))}),
+    ("Embedding", (500, 64), {"weight": normal(1.0)}),
+    ("PReLU", (64,), {"weight": constant(0.25)}),
+    ("LayerNorm", (64,), {"weight": constant(1.0), "bias": constant(0.0)}),
+    ("GroupNorm", (4, 64), {"weight": constant(1.0), "bias": constant(0.0)}),
+    ("RMSNorm", (64,), {"weight": constant(1.0)}),
+]
+for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
+    CASES.append((_name, (32,), {"weight": constant(1.0), "bias": constant(0.0),
+                                 "running_mean": constant(0.0), "running_var": constant(1.0),
+                                 "num_batches_tracked": constant(0)}))
+for _name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
+    CASES.append((_name, (32,), {}))       # no affine parameters by default
+
+
+def draw(lib, name, args):
+    """Every parameter and buffer of N_INSTANCES fresh layers, flattened and pooled."""
+    pooled = {}
+    for _ in range(N_INSTANCES):
+        layer = getattr(lib.nn, name)(*args)
+        for key, value in list(layer.named_parameters()) + list(layer.named_buffers()):
+            values = value.detach().numpy() if lib is torch else np.asarray(value.detach())
+            pooled.setdefault(key, []).append(values.astype(np.float64).ravel())
+    return {key: np.concatenate(chunks) for key, chunks in pooled.items()}
+
+
+def check_law(values, law, where):
+    kind, param = law
+    n = values.size
+    if kind == "constant":
+        assert (values == param).all(), f"{where}: expected all {param}"
+        return
+    if kind == "uniform":
+        assert values.min() >= -param and values.max() <= param, f"{where}: out of bounds"
+        # the extremes approach the bounds: within a few expected gaps of them
+        assert values.max() > param * (1 - 20 / n) and values.min() < -param * (1 - 20 / n)
+        std = param / math.sqrt(3)
+        p_value = stats.kstest(values, "uniform", args=(-param, 2 * param)).pvalue
+    else:
+        std = param
+        p_value = stats.kstest(values, "norm", args=(0.0, param)).pvalue
+    assert abs(values.mean()) < 5 * std / math.sqrt(n), f"{where}: mean {values.mean()}"
+    # the sample std's standard error is about std / sqrt(2n) (normal) or less (uniform)
+    assert abs(values.std() - std) < 5 * std / math.sqrt(2 * n), f"{where}: std {values.std()}"
+    assert p_value > 1e-4, f"{where}: KS p-value {p_value}"
+
+
+@pytest.mark.parametrize("name,args,laws", CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
+def test_default_init_matches_torch_law(name, args, laws):
+    ember.manual_seed(1234)
+    torch.manual_seed(1234)
+    ours, theirs = draw(ember, name, args), draw(torch, name, args)
+    assert list(ours) == list(theirs)
+    assert set(ours) == set(laws)
+    for key, law in laws.items():
+        assert ours[key].shape == theirs[key].shape
+        check_law(theirs[key], law, f"torch {name}.{key}")       # the law is torch's
+        check_law(ours[key], law, f"ember {name}.{key}")
+
+
+def test_embedding_padding_row_is_zero():
+    ember.manual_seed(0)
+    layer = nn.Embedding(200, 50, padding_idx=3)
+    weight = layer.weight.detach().numpy()
+    assert (weight[3] == 0).all()
+    check_law(np.delete(weight, 3, axis=0).ravel().astype(np.float64), normal(1.0),
+              "Embedding(padding_idx=3).weight")
+
+
+def test_affine_instance_norm_and_no_bias_variants():
+    for layer in (nn.InstanceNorm1d(16, affine=True), nn.InstanceNorm2d(16, affine=True),
+                  nn.InstanceNorm3d(16, affine=True), nn.LayerNorm(16, bias=False),
+                  nn.BatchNorm2d(16, bias=False)):
+        assert (layer.weight.detach().numpy() == 1).all()
+        assert layer.bias is None or (layer.bias.detach().numpy() == 0).all()
+    linear = nn.Linear(100, 300, bias=False)
+    assert linear.bias is None
+    check_law(linear.weight.detach().numpy().ravel().astype(np.float64), kaiming_uniform_a5(100),
+              "Linear(bias=False).weight")
+
+
+def test_every_layer_with_parameters_is_covered():
+    covered = {case[0] for case in CASES}
+    with_parameters = {name for name in dir(nn)
+                       if isinstance(getattr(nn, name), type)
+                       and issubclass(getattr(nn, name), nn.Module)
+                       and hasattr(getattr(nn, name), "reset_parameters")}
+    assert with_parameters <= covered, f"add a case for {sorted(with_parameters - covered)}"
+
+
+def test_different_seeds_give_different_draws():
+    ember.manual_seed(1)
+    first = nn.Linear(20, 20).weight.detach().numpy().copy()
+    ember.manual_seed(2)
+    assert not np.array_equal(first, nn.Linear(20, 20).weight.detach().numpy())
+    ember.manual_seed(1)
+    assert np.array_equal(first, nn.Linear(20, 20).weight.detach().numpy())
