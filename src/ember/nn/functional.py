@@ -28,6 +28,7 @@ from ember.nn._functional.misc import (
     embedding, feature_alpha_dropout, linear, normalize, one_hot, pad, pairwise_distance,
     scaled_dot_product_attention,
 )
+from ember.nn._functional.conv import fold, unfold
 from ember.nn._functional.pooling import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, interpolate,
@@ -62,4 +63,5 @@ __all__ = [
     "alpha_dropout", "bilinear", "cosine_similarity", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
     "pairwise_distance", "scaled_dot_product_attention", "interpolate",
+    "fold", "unfold",
 ]
