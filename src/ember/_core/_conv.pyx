@@ -26,6 +26,7 @@ from ember._core._dtype cimport EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64
 from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 
 import ember
+from ember._core._blas import _single_threaded_blas
 
 
 cdef extern from "ember/strided.h":
@@ -410,6 +411,7 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
     if channels == 0 or any(k == 0 for k in kernel):
         return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
                       (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
+    _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *wp = data(w)
     cdef char *bp = data(b)
@@ -474,6 +476,7 @@ def convolution_transpose(input, weight, bias, tuple out_size, stride, padding, 
     if channels == 0 or input.numel() == 0:
         return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
                       (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
+    _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *wp = data(w)
     cdef char *bp = data(b)
@@ -522,6 +525,7 @@ def convolution_weight_grad(input, grad, tuple kernel, stride, padding, dilation
         return finish(gw, input)
     if x._numel == 0 or gy._numel == 0:
         return finish(ember.zeros(tuple(gw.shape), dtype=gw.dtype), input)
+    _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *gp = data(gy)
     cdef char *wp = data(gw)

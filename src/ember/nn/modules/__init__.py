@@ -27,3 +27,5 @@ from ember.nn.modules.conv import Conv1d, Conv2d
 from ember.nn.modules.pooling import (
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
 )
+from ember.nn.modules.conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from ember.nn.modules.fold import Fold, Unfold
