@@ -17,6 +17,7 @@ and rounded once.  Arguments are checked here, at the Python boundary; the
 differentiable ops built on these functions are in ``ember.ops.conv``.
 """
 from cython.parallel cimport prange, parallel, threadid
+from libc.limits cimport INT_MAX
 from libc.stdint cimport int64_t
 from libc.string cimport memset
 
@@ -283,6 +284,14 @@ cdef int fill_geom(em_conv_geom *g, Py_ssize_t channels, tuple in_size, tuple ou
                    tuple kernel, tuple stride, tuple padding, tuple dilation) except -1:
     """The geometry with 1-D and 2-D problems as 3-D ones with unit leading dims."""
     cdef int spatial = len(kernel), lead = 3 - len(kernel), d
+    cdef Py_ssize_t patch = channels, positions = 1
+    for d in range(spatial):
+        patch *= kernel[d]
+        positions *= max(out_size[d], 1)
+    if patch > INT_MAX or positions > INT_MAX:
+        raise RuntimeError(f"convolution: {patch} x {positions} column matrix of a sample "
+                           f"exceeds the largest size the BLAS library accepts ({INT_MAX}); "
+                           "split the input into smaller pieces")
     g.channels = channels
     for d in range(3):
         g.in_[d] = g.out[d] = g.kernel[d] = g.stride[d] = g.dilation[d] = 1
