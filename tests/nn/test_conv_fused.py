@@ -183,6 +183,7 @@ def test_double_backward_matches_torch():
 def test_grad_fn_names():
     x = ember.randn(1, 2, 5, 5, requires_grad=True)
     assert F.conv2d(x, ember.randn(3, 2, 3, 3)).grad_fn.name() == "ConvolutionBackward0"
+    assert F.conv_transpose2d(x, ember.randn(2, 3, 3, 3)).grad_fn.name() == "ConvolutionBackward0"
     assert F.unfold(x, 2).grad_fn.name() == "Im2ColBackward0"
     assert F.fold(F.unfold(x, 2), (5, 5), 2).grad_fn.name() == "Col2ImBackward0"
 

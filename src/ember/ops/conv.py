@@ -159,7 +159,7 @@ def _convolution_backward(ctx, grad, input, weight, bias, stride, padding, dilat
     return grad_input, grad_weight, grad_bias
 
 
-@derivative("convolution_transpose")
+@derivative("convolution_transpose", node="ConvolutionBackward0")
 def _convolution_transpose_backward(ctx, grad, input, weight, bias, output_size, stride,
                                     padding, dilation, groups):
     need_input, need_weight, need_bias = _needs(ctx, input, weight, bias)
