@@ -258,3 +258,17 @@ def test_threads_give_the_same_result():
     F.conv2d(x, w, padding=1).sum().backward()
     np.testing.assert_allclose(np.asarray(y), np.asarray(one), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(w.grad), np.asarray(grad_one), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_single_image_shares_positions_among_threads(groups):
+    # fewer (sample, group) products than threads: the threads split each product's columns
+    saved = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        compare(lambda F, lib, x, w, b: F.conv2d(x, w, b, padding=1, groups=groups),
+                randn(1, 8, 20, 20), randn(16, 8 // groups, 3, 3), randn(16), dtype=np.float32)
+        compare(lambda F, lib, x, w: F.conv2d(x, w), randn(1, 32, 20, 20), randn(48, 32, 1, 1),
+                dtype=np.float32)
+    finally:
+        ember.set_num_threads(saved)

@@ -106,47 +106,79 @@ cdef int threads_for(Py_ssize_t jobs, double work) noexcept nogil:
 
 # ------------------------------------------------------------------ kernels
 
+cdef inline void forward_columns(Py_ssize_t out_per_group, Py_ssize_t patch,
+                                 Py_ssize_t positions, Py_ssize_t p0, Py_ssize_t p1,
+                                 const real_t *w, const real_t *bias, const real_t *col,
+                                 real_t *out) noexcept nogil:
+    """Columns ``p0:p1`` of one (sample, group) product ``out = w @ col (+ bias)``."""
+    cdef Py_ssize_t o, p
+    cdef real_t beta = 0
+    if p1 <= p0:
+        return
+    if bias != NULL:
+        beta = 1
+        for o in range(out_per_group):
+            for p in range(p0, p1):
+                out[o * positions + p] = bias[o]
+    gemm(False, False, <int>out_per_group, <int>(p1 - p0), <int>patch, 1, w, <int>patch,
+         col + p0, <int>positions, beta, out + p0, <int>positions)
+
+
 cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
                         Py_ssize_t out_per_group, const real_t *x, const real_t *w,
                         const real_t *bias, real_t *y) except -1 nogil:
-    """y (N, G * Og, P) = w_g (Og, CgK) @ im2col(x_ng) (+ bias), per sample and group."""
+    """y (N, G * Og, P) = w_g (Og, CgK) @ im2col(x_ng) (+ bias), per sample and group.
+
+    With fewer products than threads (a single image), the threads share out the
+    output positions of each product instead."""
     cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
     cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
     cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t jobs = batch * groups, j, n, gi, o, p
+    cdef Py_ssize_t jobs = batch * groups, j, gi, t, chunk
     cdef bint pointwise = is_pointwise(g)
-    cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
+    cdef double work = <double>jobs * out_per_group * patch * positions
+    cdef int nt = threads_for(jobs, work)
+    cdef int split = em_get_num_threads() if work >= CONV_GRAIN else 1
     cdef size_t buf_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
     cdef real_t *buffers = NULL
-    cdef real_t *col
-    cdef real_t *out
-    cdef real_t beta
+    cdef const real_t *col
+    cdef const real_t *bias_g
     cdef int tid
+    if split <= jobs or positions < 32 * split:
+        split = 1
+    else:
+        nt = 1
     if buf_bytes:
         buffers = <real_t *>em_alloc(buf_bytes * nt)
         if buffers == NULL:
             with gil:
                 raise MemoryError("convolution: out of memory for the column buffer")
-    with parallel(num_threads=nt):
-        tid = threadid()
-        for j in prange(jobs, schedule='static'):
-            n = j // groups
+    if split > 1:
+        chunk = (positions + split - 1) // split
+        for j in range(jobs):
             gi = j % groups
-            out = y + (n * groups + gi) * out_per_group * positions
-            if pointwise:
-                col = <real_t *>x + n * groups * in_size + gi * in_size
-            else:
-                col = buffers + tid * patch * positions
-                im2col(g, x + n * groups * in_size + gi * in_size, col)
-            beta = 0
-            if bias != NULL:
-                beta = 1
-                for o in range(out_per_group):
-                    for p in range(positions):
-                        out[o * positions + p] = bias[gi * out_per_group + o]
-            gemm(False, False, <int>out_per_group, <int>positions, <int>patch, 1,
-                 w + gi * out_per_group * patch, <int>patch, col, <int>positions, beta,
-                 out, <int>positions)
+            col = x + j * in_size
+            if not pointwise:
+                im2col(g, x + j * in_size, buffers)
+                col = buffers
+            bias_g = bias + gi * out_per_group if bias != NULL else NULL
+            for t in prange(split, num_threads=split, schedule='static'):
+                forward_columns(out_per_group, patch, positions, t * chunk,
+                                min(positions, (t + 1) * chunk), w + gi * out_per_group * patch,
+                                bias_g, col, y + j * out_per_group * positions)
+    else:
+        with parallel(num_threads=nt):
+            tid = threadid()
+            for j in prange(jobs, schedule='static'):
+                gi = j % groups
+                col = x + j * in_size
+                if not pointwise:
+                    im2col(g, x + j * in_size, buffers + tid * patch * positions)
+                    col = buffers + tid * patch * positions
+                forward_columns(out_per_group, patch, positions, 0, positions,
+                                w + gi * out_per_group * patch,
+                                bias + gi * out_per_group if bias != NULL else NULL, col,
+                                y + j * out_per_group * positions)
     if buffers != NULL:
         em_free(buffers, buf_bytes * nt)
     return 0
