@@ -261,6 +261,29 @@ def _pool_case(pool, backward):
                 if backward:
                     out.backward(g)
                     x.grad = None
+    # convolutions: the two layers of the LeNet training benchmark, forward + backward
+    autograd_case("conv2d 1->32 3x3 28x28 b64 fwd+bwd", _conv_grad(1, 32, 28, False), large=True)
+    autograd_case("conv2d 32->64 3x3 26x26 b64 fwd+bwd", _conv_grad(32, 64, 26, True),
+                  large=True)
+    return cases
+
+
+def _conv_grad(in_channels, out_channels, size, input_grad):
+    """``conv2d`` of a batch of 64 with a 3x3 kernel and bias, then backward to the weight,
+    the bias and (with ``input_grad``) the input."""
+    def build(lib):
+        def make():
+            gen = np.random.default_rng(0)
+            x = lib.tensor(gen.standard_normal((64, in_channels, size, size), dtype=np.float32),
+                           requires_grad=input_grad)
+            w = lib.tensor(gen.standard_normal((out_channels, in_channels, 3, 3),
+                                               dtype=np.float32), requires_grad=True)
+            b = lib.zeros(out_channels, requires_grad=True)
+            g = lib.ones(64, out_channels, size - 2, size - 2)
+
+            def run():
+                lib.nn.functional.conv2d(x, w, b).backward(g)
+                x.grad = w.grad = b.grad = None
             return run
         return make
     return build

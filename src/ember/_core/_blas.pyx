@@ -507,6 +507,12 @@ cdef int single_threaded_blas() except -1:
     return 0
 
 
+def _single_threaded_blas():
+    """Pin SciPy's BLAS to one thread, for the other core modules that call it from
+    inside their own OpenMP threads (the fused convolutions)."""
+    single_threaded_blas()
+
+
 def _find_scipy_blas():
     """Find the BLAS library behind ``scipy.linalg.cython_blas`` and pin it to one thread.
 

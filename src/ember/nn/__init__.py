@@ -38,4 +38,6 @@ from ember.nn.modules import (  # noqa: E402
     CosineSimilarity, PairwiseDistance,
     BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
     FeatureAlphaDropout, RReLU, Softmax2d,
+from ember.nn.modules import (  # noqa: E402
+    Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold, Unfold,
 )

@@ -28,6 +28,7 @@ from ember.nn._functional.misc import (
     embedding, feature_alpha_dropout, linear, normalize, one_hot, pad, pairwise_distance,
     scaled_dot_product_attention,
 )
+from ember.nn._functional.conv import fold, unfold
 from ember.nn._functional.pooling import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, interpolate,
@@ -83,4 +84,5 @@ __all__ = [
     "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
     "ctc_loss",
     "gumbel_softmax", "local_response_norm", "pdist",
+    "fold", "unfold",
 ]

@@ -1,8 +1,16 @@
-"""Convolutions of :mod:`ember.nn.functional`: sliding windows are strided
-views (``Tensor.unfold``) contracted with one matrix product, so autograd differentiates
-them like any other composition of ember ops."""
+"""Convolutions, transposed convolutions and ``fold`` / ``unfold`` of
+:mod:`ember.nn.functional`, on the fused kernels of :mod:`ember.ops.conv` (im2col
+plus one matrix product per sample and group, backward included).  This module
+checks the arguments with PyTorch's messages and turns the string paddings,
+unbatched inputs and output paddings into the fused ops' explicit geometry."""
 import ember
 from ember.nn._functional.misc import pad as _pad
+from ember.ops import conv as _ops
+
+# PyTorch's scalar type names, as its dtype-mismatch messages spell them
+_SCALAR_NAMES = {"float16": ("Half", "c10::Half"), "bfloat16": ("BFloat16", "c10::BFloat16"),
+                 "float32": ("Float", "float"), "float64": ("Double", "double")}
+_FLOATING = tuple(_SCALAR_NAMES)
 
 
 def _tuple(value, count, name):
@@ -19,7 +27,7 @@ def _tuple(value, count, name):
 
 def _windows(input, spatial, kernel, stride, dilation):
     """View of ``input`` (``(N, C, *spatial)``) with one window per output position:
-    ``(N, C, *out, *kernel)``."""
+    ``(N, C, *out, *kernel)`` (used by the window pooling)."""
     for k in range(spatial):
         span = dilation[k] * (kernel[k] - 1) + 1
         input = input.unfold(2 + k, span, stride[k])
@@ -30,72 +38,94 @@ def _windows(input, spatial, kernel, stride, dilation):
     return input
 
 
-def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
-    name = f"conv{spatial}d"
+def _dtype_name(t):
+    return str(t.dtype).split(".")[-1]
+
+
+def _check_common(name, input, weight, bias, stride, dilation, groups, spatial):
+    """Checks shared by convolutions and transposed convolutions; returns whether the
+    input is unbatched."""
+    if not isinstance(input, ember.Tensor) or not isinstance(weight, ember.Tensor):
+        raise TypeError(f"{name}() expected Tensor input and weight, but got "
+                        f"{type(input).__name__} and {type(weight).__name__}")
+    if bias is not None and not isinstance(bias, ember.Tensor):
+        raise TypeError(f"{name}(): argument 'bias' must be Tensor, not {type(bias).__name__}")
     if input.dim() not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input "
                            f"to {name}, but got input of size: {list(input.shape)}")
-    unbatched = input.dim() == spatial + 1
-    if unbatched:
-        input = input.unsqueeze(0)
     if weight.dim() != spatial + 2:
         raise RuntimeError(f"weight should have {spatial + 2} dimensions for {name}, got "
                            f"{weight.dim()}")
+    kind = _dtype_name(input)
+    if _dtype_name(weight) != kind:
+        raise RuntimeError(f"expected scalar type {_SCALAR_NAMES.get(kind, (kind,))[0]} but "
+                           f"found {_SCALAR_NAMES.get(_dtype_name(weight), (weight.dtype,))[0]}")
+    if bias is not None and _dtype_name(bias) != kind:
+        names = _SCALAR_NAMES.get(kind, (kind, kind))
+        other = _SCALAR_NAMES.get(_dtype_name(bias), (bias.dtype, bias.dtype))
+        raise RuntimeError(f"Input type ({names[1]}) and bias type ({other[1]}) should be the "
+                           "same")
+    if kind not in _FLOATING:
+        raise RuntimeError(f"\"{name}\" not implemented for '{kind}': convolutions take "
+                           "floating-point tensors")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if not isinstance(groups, int) or isinstance(groups, bool):
+        raise TypeError(f"{name}(): argument 'groups' must be int, not {type(groups).__name__}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    return input.dim() == spatial + 1
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
+    name = f"conv{spatial}d"
     stride = _tuple(stride, spatial, "stride")
     dilation = _tuple(dilation, spatial, "dilation")
+    unbatched = _check_common(name, input, weight, bias, stride, dilation, groups, spatial)
+    if unbatched:
+        input = input.unsqueeze(0)
     kernel = tuple(weight.shape[2:])
     out_channels, group_channels = weight.shape[0], weight.shape[1]
     channels = input.shape[1]
-    if groups <= 0 or channels != group_channels * groups or out_channels % groups:
+    if channels != group_channels * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {group_channels * groups} channels, "
                            f"but got {channels} channels instead")
+    if out_channels % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(weight.shape)}] "
+                           "instead")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0,) * spatial
         elif padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
+            # both sides get half the total; an odd total puts the extra element after
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
-            pads = []
-            for t in reversed(total):
-                pads += [t // 2, t - t // 2]
-            input = _pad(input, pads)
-            padding = (0,) * spatial
+            padding = tuple(t // 2 for t in total)
+            if any(t % 2 for t in total):
+                input = _pad(input, [p for t in reversed(total) for p in (0, t % 2)])
         else:
             raise ValueError(f"Invalid padding string '{padding}', should be one of "
                              "{'valid', 'same'}")
     padding = _tuple(padding, spatial, "padding")
-    if any(padding):
-        input = _pad(input, [p for p in reversed(padding) for _ in range(2)])
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
     for k in range(spatial):
-        if input.shape[2 + k] < dilation[k] * (kernel[k] - 1) + 1:
+        if input.shape[2 + k] + 2 * padding[k] < dilation[k] * (kernel[k] - 1) + 1:
+            padded = [size + 2 * p for size, p in zip(input.shape[2:], padding)]
             raise RuntimeError(f"Calculated padded input size per channel: "
-                               f"({' x '.join(str(s) for s in input.shape[2:])}). Kernel size: "
+                               f"({' x '.join(map(str, padded))}). Kernel size: "
                                f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
                                "than actual input size")
-    windows = _windows(input, spatial, kernel, stride, dilation)
-    batch = input.shape[0]
-    out_shape = tuple(windows.shape[2:2 + spatial])
-    positions, patch = 1, group_channels
-    for s in out_shape:
-        positions *= s
-    for k in kernel:
-        patch *= k
-    # (N, G, C/G, *out, *kernel) -> (G, N * positions, C/G * prod(kernel)): one matrix per
-    # group, so neither product nor its backward broadcasts over the batch
-    windows = windows.reshape((batch, groups, group_channels) + out_shape + kernel)
-    order = (1, 0) + tuple(range(3, 3 + spatial)) + (2,) + tuple(range(3 + spatial, 3 + 2 * spatial))
-    columns = windows.permute(order).reshape(groups, batch * positions, patch)
-    kernels = weight.reshape(groups, out_channels // groups, patch).transpose(1, 2)
-    if groups == 1:
-        result = ember.mm(columns[0], kernels[0]).unsqueeze(0)
-    else:
-        result = ember.matmul(columns, kernels)  # (G, N * positions, O/G)
-    result = result.reshape(groups, batch, positions, out_channels // groups)
-    result = result.permute(1, 0, 3, 2).reshape((batch, out_channels) + out_shape)
-    if bias is not None:
-        result = result + bias.reshape((out_channels,) + (1,) * spatial)
+    result = _ops.convolution(input, weight, bias, stride, padding, dilation, groups)
     return result.squeeze(0) if unbatched else result
 
 
@@ -171,51 +201,50 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                     spatial):
-    """The gradient of a convolution with respect to its input, as a convolution: spread the
-    input by ``stride`` (zeros between), pad, and correlate with the flipped, transposed kernel."""
+    """The transposed convolution as the fused op; an output padding past what the
+    stride explains (allowed below the dilation) is zeros plus the bias."""
     name = f"conv_transpose{spatial}d"
-    if input.dim() not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input "
-                           f"to {name}, but got input of size: {list(input.shape)}")
-    unbatched = input.dim() == spatial + 1
-    if unbatched:
-        input = input.unsqueeze(0)
-    if weight.dim() != spatial + 2:
-        raise RuntimeError(f"weight should have {spatial + 2} dimensions for {name}, got "
-                           f"{weight.dim()}")
     stride = _tuple(stride, spatial, "stride")
     padding = _tuple(padding, spatial, "padding")
     output_padding = _tuple(output_padding, spatial, "output_padding")
     dilation = _tuple(dilation, spatial, "dilation")
+    unbatched = _check_common(name, input, weight, bias, stride, dilation, groups, spatial)
+    if unbatched:
+        input = input.unsqueeze(0)
     in_channels, kernel = weight.shape[0], tuple(weight.shape[2:])
-    if groups <= 0 or in_channels % groups or input.shape[1] != in_channels:
+    if in_channels % groups or input.shape[1] != in_channels:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {in_channels} channels, but got "
                            f"{input.shape[1]} channels instead")
-    for k in range(spatial):
-        if output_padding[k] >= max(stride[k], dilation[k]):
-            raise RuntimeError("output padding must be smaller than either stride or dilation, but "
-                               f"got output_padding_height: {output_padding[k]} stride: "
-                               f"{stride[k]} dilation: {dilation[k]}")
-    if any(s > 1 for s in stride):
-        spread_shape = tuple(input.shape[:2]) + tuple(
-            (size - 1) * s + 1 for size, s in zip(input.shape[2:], stride))
-        spread = ember.zeros(spread_shape, dtype=input.dtype)
-        spread[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)] = input
-        input = spread
-    pads = []
-    for k in reversed(range(spatial)):
-        edge = dilation[k] * (kernel[k] - 1) - padding[k]
-        pads += [edge, edge + output_padding[k]]
-    input = _pad(input, pads)
     out_channels = weight.shape[1] * groups
-    # (C_in, C_out/G, *k) -> (C_out, C_in/G, *k), kernel flipped along every spatial dimension
-    regrouped = weight.reshape((groups, in_channels // groups, weight.shape[1]) + kernel)
-    regrouped = regrouped.transpose(1, 2).reshape((out_channels, in_channels // groups) + kernel)
-    for k in range(spatial):
-        reverse = ember.arange(kernel[k] - 1, -1, -1, dtype=ember.int64)
-        regrouped = regrouped.index_select(2 + k, reverse)
-    result = _conv(input, regrouped, bias, 1, 0, dilation, groups, spatial)
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"bias to be 1-dimensional with {out_channels} elements, but got "
+                           f"bias of size {list(bias.shape)} instead")
+    if any(p < 0 for p in padding) or any(p < 0 for p in output_padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        axes = ("depth", "height", "width")[3 - spatial:] if spatial > 1 else ("height",)
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            + " ".join(f"output_padding_{a}: {v}" for a, v in zip(axes, output_padding)) + " "
+            + " ".join(f"stride_{a}: {v}" for a, v in zip(axes, stride)) + " "
+            + " ".join(f"dilation_{a}: {v}" for a, v in zip(axes, dilation)))
+    out_size = tuple((size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                     zip(input.shape[2:], stride, padding, dilation, kernel, output_padding))
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, input.shape[2:]))})"
+                           f". Calculated output size per channel: "
+                           f"({' x '.join(map(str, out_size))}). Output size is too small")
+    # output positions past the last one a window reaches (output_padding >= stride)
+    extra = tuple(op - op % s if op >= s else 0 for op, s in zip(output_padding, stride))
+    reached = tuple(o - e for o, e in zip(out_size, extra))
+    result = _ops.convolution_transpose(input, weight, None if any(extra) else bias, reached,
+                                        stride, padding, dilation, groups)
+    if any(extra):
+        result = _pad(result, [p for e in reversed(extra) for p in (0, e)])
+        if bias is not None:
+            result = result + bias.reshape((out_channels,) + (1,) * spatial)
     return result.squeeze(0) if unbatched else result
 
 
@@ -283,3 +312,117 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Tensor
     """
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
+
+
+def _pair(value, name):
+    value = (value,) * 2 if isinstance(value, int) else tuple(value)
+    if len(value) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(value)}")
+    return value
+
+
+def _window_args(kernel_size, dilation, padding, stride):
+    kernel = _pair(kernel_size, "kernel_size")
+    dilation = _pair(dilation, "dilation")
+    padding = _pair(padding, "padding")
+    stride = _pair(stride, "stride")
+    for name, values, low in (("kernel", kernel, 1), ("dilation", dilation, 1),
+                              ("stride", stride, 1), ("padding", padding, 0)):
+        if any(v < low for v in values):
+            which = "should be non-negative" if low == 0 else "should be greater than zero"
+            short = {"kernel": "kernel", "dilation": "dilation", "stride": "stride",
+                     "padding": "pad"}[name]
+            raise RuntimeError(f"{name} {which}, but got {short}_height: {values[0]} "
+                               f"{short}_width: {values[1]}")
+    return kernel, dilation, padding, stride
+
+
+def _check_window_dtype(input, name):
+    if not isinstance(input, ember.Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if _dtype_name(input) not in _FLOATING:
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_name(input)}'")
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding local blocks of a batched image as columns (im2col).
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C, H, W)`` or unbatched ``(C, H, W)``.
+    kernel_size : int or tuple of 2 ints
+        Size of the blocks.
+    dilation : int or tuple, optional
+        Spacing of the elements of a block.
+    padding : int or tuple, optional
+        Zero padding added to both sides of each spatial dim.
+    stride : int or tuple, optional
+        Step between blocks.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C * kH * kW, L)`` (``L`` blocks), or ``(C * kH * kW, L)`` unbatched.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.unfold(ember.arange(16.0).reshape(1, 1, 4, 4), 2, stride=2)[0]
+    tensor([[ 0.,  2.,  8., 10.],
+            [ 1.,  3.,  9., 11.],
+            [ 4.,  6., 12., 14.],
+            [ 5.,  7., 13., 15.]])
+    """
+    _check_window_dtype(input, "im2col")
+    if input.dim() not in (3, 4) or any(s == 0 for s in input.shape[-3:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
+                           f"other non-zero dimensions for input, but got: {list(input.shape)}")
+    kernel, dilation, padding, stride = _window_args(kernel_size, dilation, padding, stride)
+    unbatched = input.dim() == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    result = _ops.im2col(input, kernel, stride, padding, dilation)
+    return result.squeeze(0) if unbatched else result
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding local blocks (columns) back into an image (col2im), the adjoint of
+    :func:`unfold`.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(N, C * kH * kW, L)`` or unbatched ``(C * kH * kW, L)``.
+    output_size : int or tuple of 2 ints
+        Spatial size ``(H, W)`` of the image.
+    kernel_size : int or tuple of 2 ints
+    dilation, padding, stride : int or tuple, optional
+        As in :func:`unfold`.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C, H, W)`` or ``(C, H, W)``; overlapping blocks add up.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.fold(ember.ones(1, 4, 4), (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    _check_window_dtype(input, "col2im")
+    if input.dim() not in (2, 3) or any(s == 0 for s in input.shape[-2:]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch "
+                           f"size and non-zero dimensions for input, but got: {list(input.shape)}")
+    output_size = _pair(output_size, "output_size")
+    kernel, dilation, padding, stride = _window_args(kernel_size, dilation, padding, stride)
+    unbatched = input.dim() == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    result = _ops.col2im(input, output_size, kernel, stride, padding, dilation)
+    return result.squeeze(0) if unbatched else result

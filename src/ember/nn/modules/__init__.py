@@ -52,3 +52,5 @@ from ember.nn.modules.normalization import (  # noqa: E402
 )
 from ember.nn.modules.dropout import FeatureAlphaDropout  # noqa: E402
 from ember.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
+from ember.nn.modules.conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from ember.nn.modules.fold import Fold, Unfold

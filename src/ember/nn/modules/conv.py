@@ -1,4 +1,4 @@
-"""Convolution layers ``Conv1d`` and ``Conv2d``."""
+"""Convolution layers: ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d``."""
 import math
 
 import ember
@@ -7,7 +7,8 @@ from ember.nn import init
 from ember.nn.parameter import Parameter
 from ember.nn.modules.module import Module
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -20,7 +21,8 @@ def _ntuple(value, count):
 
 class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, spatial, device, dtype):
+                 bias, padding_mode, spatial, device, dtype, transposed=False,
+                 output_padding=0):
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -34,6 +36,9 @@ class _ConvNd(Module):
                                  "{'valid', 'same'}")
             if padding == "same" and any(s != 1 for s in _ntuple(stride, spatial)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
+        if transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f'{type(self).__name__}')
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
@@ -43,8 +48,8 @@ class _ConvNd(Module):
         self.stride = _ntuple(stride, spatial)
         self.padding = padding if isinstance(padding, str) else _ntuple(padding, spatial)
         self.dilation = _ntuple(dilation, spatial)
-        self.transposed = False
-        self.output_padding = (0,) * spatial
+        self.transposed = transposed
+        self.output_padding = _ntuple(output_padding, spatial)
         self.groups = groups
         self.padding_mode = padding_mode
         # F.pad order: last dimension first, (before, after) per dimension
@@ -60,8 +65,9 @@ class _ConvNd(Module):
         else:
             self._reversed_padding_repeated_twice = [p for p in reversed(self.padding)
                                                      for _ in range(2)]
-        self.weight = Parameter(ember.empty((out_channels, in_channels // groups)
-                                            + self.kernel_size, device=device, dtype=dtype))
+        shape = ((in_channels, out_channels // groups) if transposed
+                 else (out_channels, in_channels // groups))
+        self.weight = Parameter(ember.empty(shape + self.kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(ember.empty(out_channels, device=device, dtype=dtype))
         else:
@@ -92,6 +98,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * len(self.dilation):
             text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -190,3 +198,157 @@ class Conv2d(_ConvNd):
     def forward(self, input):
         """Convolve ``input`` with the weight."""
         return self._conv_forward(input, F.conv2d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution (cross-correlation) of ``(N, C_in, D, H, W)`` or ``(C_in, D, H, W)``
+    inputs.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and the output.
+    kernel_size : int or tuple
+        Size of the kernel.
+    stride : int or tuple, default 1
+        Step of the kernel.
+    padding : int, tuple or {'valid', 'same'}, default 0
+        Padding added to both sides.
+    dilation : int or tuple, default 1
+        Spacing of the kernel elements.
+    groups : int, default 1
+        Number of blocked connections from input to output channels.
+    bias : bool, default True
+        Learn a per-output-channel bias.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}, default 'zeros'
+        How the padding is filled.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        ``(out_channels, in_channels // groups, kD, kH, kW)``, kaiming uniform (``a=sqrt(5)``).
+    bias : Parameter or None
+        ``(out_channels,)``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.Conv3d(2, 4, 3, padding=1)(ember.randn(1, 2, 5, 5, 5)).shape
+    ember.Size([1, 4, 5, 5, 5])
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, 3, device, dtype)
+
+    def forward(self, input):
+        """Convolve ``input`` with the weight."""
+        return self._conv_forward(input, F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _spatial = 0
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__} does not support string padding")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, self._spatial, device, dtype,
+                         transposed=True, output_padding=output_padding)
+
+    def _output_padding(self, input, output_size):
+        """The output padding that gives ``output_size`` (PyTorch's rule), or the module's."""
+        if output_size is None:
+            return self.output_padding
+        spatial = self._spatial
+        batched = input.dim() == spatial + 2
+        leading = 2 if batched else 1
+        output_size = list(output_size)
+        if len(output_size) == leading + spatial:
+            output_size = output_size[leading:]
+        if len(output_size) != spatial:
+            raise ValueError(f"ConvTranspose{spatial}D: for {input.dim()}D input, output_size "
+                             f"must have {spatial} or {leading + spatial} elements (got "
+                             f"{len(output_size)})")
+        min_sizes = [(input.shape[leading + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(spatial)]
+        max_sizes = [low + self.stride[d] - 1 for d, low in enumerate(min_sizes)]
+        for size, low, high in zip(output_size, min_sizes, max_sizes):
+            if size < low or size > high:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {min_sizes} to {max_sizes} (for an input of "
+                                 f"{list(input.shape[leading:])})")
+        return tuple(size - low for size, low in zip(output_size, min_sizes))
+
+    def forward(self, input, output_size=None):
+        """Transposed convolution of ``input``; ``output_size`` picks among the output
+        sizes a strided convolution maps alike (it sets the output padding)."""
+        output_padding = self._output_padding(input, output_size)
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._spatial - 1]
+        return conv(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                    self.groups, self.dilation)
+
+
+_TRANSPOSED_DOC = """Transposed {n}-D convolution (the gradient of ``Conv{n}d`` to its input)
+    of ``(N, C_in, {dims})`` or ``(C_in, {dims})`` inputs.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of the input and the output.
+    kernel_size : int or tuple
+        Size of the kernel.
+    stride : int or tuple, default 1
+        Step of the kernel over the output.
+    padding : int or tuple, default 0
+        ``dilation * (kernel_size - 1) - padding`` zeros are added to both sides of the input.
+    output_padding : int or tuple, default 0
+        Extra size added to one side of the output (smaller than the stride or the dilation).
+    groups : int, default 1
+        Number of blocked connections from input to output channels.
+    bias : bool, default True
+        Learn a per-output-channel bias.
+    dilation : int or tuple, default 1
+        Spacing of the kernel elements.
+    padding_mode : {{'zeros'}}, default 'zeros'
+        Only zero padding is supported, as in PyTorch.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight : Parameter
+        ``(in_channels, out_channels // groups, *kernel_size)``, kaiming uniform
+        (``a=sqrt(5)``).
+    bias : Parameter or None
+        ``(out_channels,)``, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.ConvTranspose{n}d(2, 3, 3, stride=2)(ember.randn(1, 2, {example})).shape
+    ember.Size([1, 3, {result}])
+    """
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    __doc__ = _TRANSPOSED_DOC.format(n=1, dims="L", example="4", result="9")
+    _spatial = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    __doc__ = _TRANSPOSED_DOC.format(n=2, dims="H, W", example="4, 4", result="9, 9")
+    _spatial = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    __doc__ = _TRANSPOSED_DOC.format(n=3, dims="D, H, W", example="2, 4, 4",
+                                     result="5, 9, 9")
+    _spatial = 3

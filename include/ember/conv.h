@@ -1,0 +1,34 @@
+/* Convolution kernels: im2col and col2im over 1, 2 or 3 spatial dims.
+ *
+ * A convolution of one sample is one matrix product once its input windows are
+ * laid out as columns (im2col): row (c, kd, kh, kw) of the column matrix holds,
+ * for every output position (od, oh, ow), the input element that kernel tap
+ * meets there (zero where it falls in the padding).  col2im is the adjoint: it
+ * adds every column entry back onto the input element it was read from.
+ * 1-D and 2-D convolutions are 3-D ones with unit leading dims.
+ *
+ * All arrays are contiguous; sizes are checked by the caller.
+ */
+#ifndef EMBER_CONV_H
+#define EMBER_CONV_H
+
+#include <stdint.h>
+
+typedef struct {
+    int64_t channels;
+    int64_t in[3];        /* input spatial size (D, H, W) */
+    int64_t out[3];       /* output spatial size */
+    int64_t kernel[3];
+    int64_t pad[3];       /* zero padding before each dim (and after, as far as it is read) */
+    int64_t stride[3];
+    int64_t dilation[3];
+} em_conv_geom;
+
+/* col (channels * prod(kernel), prod(out)) <- windows of im (channels, *in) */
+void em_im2col_float32(const em_conv_geom *g, const float *im, float *col);
+void em_im2col_float64(const em_conv_geom *g, const double *im, double *col);
+/* im (channels, *in) <- sum of the col entries read from each element (im is overwritten) */
+void em_col2im_float32(const em_conv_geom *g, const float *col, float *im);
+void em_col2im_float64(const em_conv_geom *g, const double *col, double *im);
+
+#endif

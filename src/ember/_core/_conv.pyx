@@ -1,0 +1,675 @@
+# cython: embedsignature=False
+"""Fused convolution kernels on the CPU: forward, the two backward products, and
+im2col / col2im on their own (``fold`` / ``unfold``).
+
+Each sample and group is one matrix product: its input windows are laid out as
+columns (``im2col``, ``conv.c.in``) in a buffer owned by the thread, and
+multiplied with the group's kernels by BLAS (``scipy.linalg.cython_blas``).
+SciPy's OpenBLAS runs single-threaded; ember's OpenMP threads share out the
+(sample, group) products, as the matmul family does.  The input gradient is the
+transposed product followed by ``col2im``; the weight gradient accumulates one
+partial sum per thread, added up in thread order afterwards so that the result
+does not depend on timing.  A 1x1 kernel with unit stride and no padding needs
+no columns: the input itself is the column matrix.
+
+float32 and float64 run natively; float16 and bfloat16 are computed in float32
+and rounded once.  Arguments are checked here, at the Python boundary; the
+differentiable ops built on these functions are in ``ember.ops.conv``.
+"""
+from cython.parallel cimport prange, parallel, threadid
+from libc.limits cimport INT_MAX
+from libc.stdint cimport int64_t
+from libc.string cimport memset
+
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+from ember._core._dtype cimport EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64
+from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
+
+import ember
+from ember._core._blas import _single_threaded_blas
+
+
+cdef extern from "ember/strided.h":
+    int em_get_num_threads() noexcept nogil
+    void *em_alloc(size_t nbytes) noexcept nogil
+    void em_free(void *ptr, size_t nbytes) noexcept nogil
+
+
+cdef extern from "ember/conv.h" nogil:
+    ctypedef struct em_conv_geom:
+        int64_t channels
+        int64_t in_ "in"[3]
+        int64_t out[3]
+        int64_t kernel[3]
+        int64_t pad[3]
+        int64_t stride[3]
+        int64_t dilation[3]
+    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col)
+    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col)
+    void em_col2im_float32(const em_conv_geom *g, const float *col, float *im)
+    void em_col2im_float64(const em_conv_geom *g, const double *col, double *im)
+
+
+ctypedef fused real_t:
+    float
+    double
+
+# Multiply-adds below which a call runs on one thread.
+cdef double CONV_GRAIN = 1 << 18
+
+
+# ------------------------------------------------------------------ C helpers
+
+cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col) noexcept nogil:
+    if real_t is float:
+        em_im2col_float32(g, im, col)
+    else:
+        em_im2col_float64(g, im, col)
+
+
+cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im) noexcept nogil:
+    if real_t is float:
+        em_col2im_float32(g, col, im)
+    else:
+        em_col2im_float64(g, col, im)
+
+
+cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, real_t alpha,
+                      const real_t *a, int lda, const real_t *b, int ldb, real_t beta,
+                      real_t *c, int ldc) noexcept nogil:
+    """Row-major ``C (m x n) = alpha * op(A) @ op(B) + beta * C`` (``lda``, ``ldb``: row
+    lengths of A and B as stored), through column-major BLAS as ``C^T = op(B)^T op(A)^T``."""
+    cdef char ta = b'T' if trans_b else b'N'
+    cdef char tb = b'T' if trans_a else b'N'
+    if real_t is float:
+        sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&ta, &tb, &n, &m, &k, &alpha, <double *>b, &ldb, <double *>a, &lda, &beta, c, &ldc)
+
+
+cdef inline bint is_pointwise(const em_conv_geom *g) noexcept nogil:
+    """A 1x1 kernel with unit stride and no padding: the input is its own column matrix."""
+    cdef int d
+    for d in range(3):
+        if g.kernel[d] != 1 or g.stride[d] != 1 or g.pad[d] != 0:
+            return False
+    return True
+
+
+cdef int threads_for(Py_ssize_t jobs, double work) noexcept nogil:
+    cdef int nt = em_get_num_threads()
+    if work < CONV_GRAIN or nt < 1:
+        return 1
+    return <int>min(<Py_ssize_t>nt, jobs) if jobs > 0 else 1
+
+
+# ------------------------------------------------------------------ kernels
+
+cdef inline void forward_columns(Py_ssize_t out_per_group, Py_ssize_t patch,
+                                 Py_ssize_t positions, Py_ssize_t p0, Py_ssize_t p1,
+                                 const real_t *w, const real_t *bias, const real_t *col,
+                                 real_t *out) noexcept nogil:
+    """Columns ``p0:p1`` of one (sample, group) product ``out = w @ col (+ bias)``."""
+    cdef Py_ssize_t o, p
+    cdef real_t beta = 0
+    if p1 <= p0:
+        return
+    if bias != NULL:
+        beta = 1
+        for o in range(out_per_group):
+            for p in range(p0, p1):
+                out[o * positions + p] = bias[o]
+    gemm(False, False, <int>out_per_group, <int>(p1 - p0), <int>patch, 1, w, <int>patch,
+         col + p0, <int>positions, beta, out + p0, <int>positions)
+
+
+cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
+                        Py_ssize_t out_per_group, const real_t *x, const real_t *w,
+                        const real_t *bias, real_t *y) except -1 nogil:
+    """y (N, G * Og, P) = w_g (Og, CgK) @ im2col(x_ng) (+ bias), per sample and group.
+
+    With fewer products than threads (a single image), the threads share out the
+    output positions of each product instead."""
+    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
+    cdef Py_ssize_t jobs = batch * groups, j, gi, t, chunk
+    cdef bint pointwise = is_pointwise(g)
+    cdef double work = <double>jobs * out_per_group * patch * positions
+    cdef int nt = threads_for(jobs, work)
+    cdef int split = em_get_num_threads() if work >= CONV_GRAIN else 1
+    cdef size_t buf_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef real_t *buffers = NULL
+    cdef const real_t *col
+    cdef const real_t *bias_g
+    cdef int tid
+    if split <= jobs or positions < 32 * split:
+        split = 1
+    else:
+        nt = 1
+    if buf_bytes:
+        buffers = <real_t *>em_alloc(buf_bytes * nt)
+        if buffers == NULL:
+            with gil:
+                raise MemoryError("convolution: out of memory for the column buffer")
+    if split > 1:
+        chunk = (positions + split - 1) // split
+        for j in range(jobs):
+            gi = j % groups
+            col = x + j * in_size
+            if not pointwise:
+                im2col(g, x + j * in_size, buffers)
+                col = buffers
+            bias_g = bias + gi * out_per_group if bias != NULL else NULL
+            for t in prange(split, num_threads=split, schedule='static'):
+                forward_columns(out_per_group, patch, positions, t * chunk,
+                                min(positions, (t + 1) * chunk), w + gi * out_per_group * patch,
+                                bias_g, col, y + j * out_per_group * positions)
+    else:
+        with parallel(num_threads=nt):
+            tid = threadid()
+            for j in prange(jobs, schedule='static'):
+                gi = j % groups
+                col = x + j * in_size
+                if not pointwise:
+                    im2col(g, x + j * in_size, buffers + tid * patch * positions)
+                    col = buffers + tid * patch * positions
+                forward_columns(out_per_group, patch, positions, 0, positions,
+                                w + gi * out_per_group * patch,
+                                bias + gi * out_per_group if bias != NULL else NULL, col,
+                                y + j * out_per_group * positions)
+    if buffers != NULL:
+        em_free(buffers, buf_bytes * nt)
+    return 0
+
+
+cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
+                           Py_ssize_t out_per_group, const real_t *grad, const real_t *w,
+                           const real_t *bias, real_t *gx) except -1 nogil:
+    """gx (N, G * Cg, *in) = col2im(w_g^T (CgK, Og) @ grad_ng (Og, P)) (+ bias per channel):
+    the gradient of the convolution to its input, i.e. the transposed convolution."""
+    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef Py_ssize_t plane = g.in_[0] * g.in_[1] * g.in_[2]
+    cdef Py_ssize_t in_size = g.channels * plane
+    cdef Py_ssize_t jobs = batch * groups, j, n, gi, c, p
+    cdef bint pointwise = is_pointwise(g)
+    cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
+    cdef size_t buf_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef real_t *buffers = NULL
+    cdef real_t *col
+    cdef real_t *target
+    cdef real_t shift
+    cdef int tid
+    if buf_bytes:
+        buffers = <real_t *>em_alloc(buf_bytes * nt)
+        if buffers == NULL:
+            with gil:
+                raise MemoryError("convolution: out of memory for the column buffer")
+    with parallel(num_threads=nt):
+        tid = threadid()
+        for j in prange(jobs, schedule='static'):
+            n = j // groups
+            gi = j % groups
+            target = gx + n * groups * in_size + gi * in_size
+            col = target if pointwise else buffers + tid * patch * positions
+            gemm(True, False, <int>patch, <int>positions, <int>out_per_group, 1,
+                 w + gi * out_per_group * patch, <int>patch,
+                 grad + (n * groups + gi) * out_per_group * positions, <int>positions, 0,
+                 col, <int>positions)
+            if not pointwise:
+                col2im(g, col, target)
+            if bias != NULL:
+                for c in range(g.channels):
+                    shift = bias[gi * g.channels + c]
+                    for p in range(plane):
+                        target[c * plane + p] += shift
+    if buffers != NULL:
+        em_free(buffers, buf_bytes * nt)
+    return 0
+
+
+cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
+                            Py_ssize_t out_per_group, const real_t *x, const real_t *grad,
+                            real_t *gw) except -1 nogil:
+    """gw (G * Og, CgK) = sum over samples of grad_ng (Og, P) @ im2col(x_ng)^T: one partial
+    sum per thread, added in thread order (deterministic for a given thread count)."""
+    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
+    cdef Py_ssize_t weight_size = groups * out_per_group * patch
+    cdef Py_ssize_t jobs = batch * groups, j, n, gi, i
+    cdef bint pointwise = is_pointwise(g)
+    cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
+    cdef size_t col_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef size_t part_bytes = <size_t>weight_size * sizeof(real_t) if nt > 1 else 0
+    cdef size_t buf_bytes = (col_bytes + part_bytes) * nt
+    cdef char *buffers = NULL
+    cdef real_t *col
+    cdef real_t *acc
+    cdef real_t *part
+    cdef int tid, t
+    if buf_bytes:
+        buffers = <char *>em_alloc(buf_bytes)
+        if buffers == NULL:
+            with gil:
+                raise MemoryError("convolution: out of memory for the weight gradient buffers")
+    memset(gw, 0, <size_t>weight_size * sizeof(real_t))
+    if part_bytes:
+        for t in range(nt):
+            memset(buffers + t * (col_bytes + part_bytes) + col_bytes, 0, part_bytes)
+    with parallel(num_threads=nt):
+        tid = threadid()
+        for j in prange(jobs, schedule='static'):
+            n = j // groups
+            gi = j % groups
+            acc = gw if part_bytes == 0 else (
+                <real_t *>(buffers + tid * (col_bytes + part_bytes) + col_bytes))
+            if pointwise:
+                col = <real_t *>x + n * groups * in_size + gi * in_size
+            else:
+                col = <real_t *>(buffers + tid * (col_bytes + part_bytes))
+                im2col(g, x + n * groups * in_size + gi * in_size, col)
+            gemm(False, True, <int>out_per_group, <int>patch, <int>positions, 1,
+                 grad + (n * groups + gi) * out_per_group * positions, <int>positions,
+                 col, <int>positions, 1, acc + gi * out_per_group * patch, <int>patch)
+    if part_bytes:
+        for t in range(nt):
+            part = <real_t *>(buffers + t * (col_bytes + part_bytes) + col_bytes)
+            for i in range(weight_size):
+                gw[i] += part[i]
+    if buffers != NULL:
+        em_free(buffers, buf_bytes)
+    return 0
+
+
+cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
+                       real_t *cols, bint fold) noexcept nogil:
+    """im2col (``fold`` False: x -> cols) or col2im (x <- cols) of every sample."""
+    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
+    cdef Py_ssize_t n
+    cdef int nt = threads_for(batch, <double>batch * patch * positions * 4)
+    for n in prange(batch, nogil=True, num_threads=nt, schedule='static'):
+        if fold:
+            col2im(g, cols + n * patch * positions, <real_t *>x + n * in_size)
+        else:
+            im2col(g, x + n * in_size, cols + n * patch * positions)
+    return 0
+
+
+# ------------------------------------------------------------------ the boundary
+
+cdef tuple _ints(object values, int count, str name):
+    values = tuple(values)
+    if len(values) != count:
+        raise RuntimeError(f"expected {name} to have {count} values, but got {list(values)}")
+    for v in values:
+        if not isinstance(v, int):
+            raise TypeError(f"{name} must be a tuple of ints, but got {values}")
+    return values
+
+
+cdef int fill_geom(em_conv_geom *g, Py_ssize_t channels, tuple in_size, tuple out_size,
+                   tuple kernel, tuple stride, tuple padding, tuple dilation) except -1:
+    """The geometry with 1-D and 2-D problems as 3-D ones with unit leading dims."""
+    cdef int spatial = len(kernel), lead = 3 - len(kernel), d
+    cdef Py_ssize_t patch = channels, positions = 1
+    for d in range(spatial):
+        patch *= kernel[d]
+        positions *= max(out_size[d], 1)
+    if patch > INT_MAX or positions > INT_MAX:
+        raise RuntimeError(f"convolution: {patch} x {positions} column matrix of a sample "
+                           f"exceeds the largest size the BLAS library accepts ({INT_MAX}); "
+                           "split the input into smaller pieces")
+    g.channels = channels
+    for d in range(3):
+        g.in_[d] = g.out[d] = g.kernel[d] = g.stride[d] = g.dilation[d] = 1
+        g.pad[d] = 0
+    for d in range(spatial):
+        if stride[d] <= 0:
+            raise RuntimeError(f"non-positive stride is not supported, got {list(stride)}")
+        if dilation[d] <= 0:
+            raise RuntimeError(f"dilation should be greater than zero, got {list(dilation)}")
+        if padding[d] < 0:
+            raise RuntimeError(f"negative padding is not supported, got {list(padding)}")
+        if kernel[d] <= 0:
+            raise RuntimeError(f"kernel size should be greater than zero, got {list(kernel)}")
+        g.in_[lead + d] = in_size[d]
+        g.out[lead + d] = out_size[d]
+        g.kernel[lead + d] = kernel[d]
+        g.stride[lead + d] = stride[d]
+        g.pad[lead + d] = padding[d]
+        g.dilation[lead + d] = dilation[d]
+    return 0
+
+
+def output_size(tuple in_size, tuple kernel, tuple stride, tuple padding, tuple dilation):
+    """Spatial output size of a convolution (may be non-positive: the caller reports it)."""
+    return tuple((i + 2 * p - d * (k - 1) - 1) // s + 1
+                 for i, k, s, p, d in zip(in_size, kernel, stride, padding, dilation))
+
+
+cdef Tensor prepared(object t, str what, int dt):
+    """``t`` as a contiguous CPU tensor of compute dtype ``dt``."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what} must be a Tensor, but got {type(t).__name__}")
+    if (<Tensor>t)._storage.device.type_num != DEV_CPU:
+        raise RuntimeError(f"convolution: {what} must be on the CPU, but got device "
+                           f"{(<Tensor>t)._storage.device}")
+    if (<Tensor>t)._dtype != dt:
+        t = t.to(ember.float32 if dt == EM_FLOAT32 else ember.float64)
+    if not (<Tensor>t).is_contig():
+        t = t.contiguous()
+    return <Tensor>t
+
+
+cdef int compute_dtype(Tensor input, str name, list others) except -1:
+    """The dtype the kernels run in (float16 and bfloat16 in float32); every tensor of
+    ``others`` (``(what, tensor)`` pairs, tensor may be None) must share ``input``'s dtype."""
+    cdef int dt = input._dtype
+    if dt not in (EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64):
+        raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype}'")
+    for what, t in others:
+        if t is not None and (<Tensor>t)._dtype != dt:
+            raise RuntimeError(f"Input type ({input.dtype}) and {what} type ({t.dtype}) should "
+                               "be the same")
+    return EM_FLOAT32 if dt in (EM_FLOAT16, EM_BFLOAT16) else dt
+
+
+cdef Tensor finish(Tensor out, Tensor like):
+    return out if out._dtype == like._dtype else out.to(like.dtype)
+
+
+cdef Tensor _empty(tuple shape, int dt):
+    cdef Py_ssize_t dims[5]
+    cdef int d
+    for d in range(len(shape)):
+        dims[d] = shape[d]
+    return new_tensor(len(shape), dims, dt, ember.device("cpu"))
+
+
+cdef inline char *data(Tensor t):
+    return t.ptr() if t is not None else NULL
+
+
+def _check_tensor(object t, str what):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what} must be a Tensor, but got {type(t).__name__}")
+
+
+def convolution(input, weight, bias, stride, padding, dilation, int groups):
+    """Convolution (cross-correlation) of ``input`` ``(N, C, *spatial)`` with ``weight``
+    ``(O, C / groups, *kernel)`` plus ``bias`` ``(O,)``; 1 to 3 spatial dims, symmetric
+    zero ``padding``.  Not differentiable itself (see ``ember.ops.conv``)."""
+    _check_tensor(input, "input")
+    _check_tensor(weight, "weight")
+    cdef int spatial = weight.dim() - 2
+    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2:
+        raise RuntimeError(f"convolution: expected a {spatial + 2}-D input for a weight of size "
+                           f"{list(weight.shape)}, but got input of size {list(input.shape)}")
+    stride = _ints(stride, spatial, "stride")
+    padding = _ints(padding, spatial, "padding")
+    dilation = _ints(dilation, spatial, "dilation")
+    cdef int dt = compute_dtype(input, "convolution", [("weight", weight), ("bias", bias)])
+    batch, channels = input.shape[0], input.shape[1]
+    out_channels = weight.shape[0]
+    kernel = tuple(weight.shape[2:])
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    if channels != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {weight.shape[1] * groups} "
+                           f"channels, but got {channels} channels instead")
+    if out_channels % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
+    if bias is not None:
+        _check_tensor(bias, "bias")
+        if tuple(bias.shape) != (out_channels,):
+            raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                               f"1-dimensional with {out_channels} elements, but got bias of "
+                               f"size {list(bias.shape)} instead")
+    in_size = tuple(input.shape[2:])
+    out = output_size(in_size, kernel, stride, padding, dilation)
+    if any(o <= 0 for o in out):
+        padded = tuple(i + 2 * p for i, p in zip(in_size, padding))
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
+                           "than actual input size")
+    cdef em_conv_geom g
+    fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
+    cdef Tensor x = prepared(input, "input", dt)
+    cdef Tensor w = prepared(weight, "weight", dt)
+    cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
+    cdef Tensor y = _empty((batch, out_channels) + out, dt)
+    cdef Py_ssize_t n = batch, G = groups, og = out_channels // groups
+    if y._numel == 0:
+        return finish(y, input)
+    if channels == 0 or any(k == 0 for k in kernel):
+        return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
+                      (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
+    _single_threaded_blas()
+    cdef char *xp = data(x)
+    cdef char *wp = data(w)
+    cdef char *bp = data(b)
+    cdef char *yp = data(y)
+    with nogil:
+        if dt == EM_FLOAT32:
+            forward_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, <float *>yp)
+        else:
+            forward_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp, <double *>yp)
+    return finish(y, input)
+
+
+def convolution_transpose(input, weight, bias, tuple out_size, stride, padding, dilation,
+                          int groups):
+    """Transposed convolution: the gradient of a convolution with ``weight`` ``(C_in,
+    C_out / groups, *kernel)`` to its input, applied to ``input`` ``(N, C_in, *spatial)``;
+    the result has spatial size ``out_size`` (which that convolution maps to ``spatial``)
+    and ``bias`` ``(C_out,)`` added per channel."""
+    _check_tensor(input, "input")
+    _check_tensor(weight, "weight")
+    cdef int spatial = weight.dim() - 2
+    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2:
+        raise RuntimeError(f"convolution_transpose: expected a {spatial + 2}-D input for a "
+                           f"weight of size {list(weight.shape)}, but got input of size "
+                           f"{list(input.shape)}")
+    stride = _ints(stride, spatial, "stride")
+    padding = _ints(padding, spatial, "padding")
+    dilation = _ints(dilation, spatial, "dilation")
+    out_size = _ints(out_size, spatial, "output size")
+    cdef int dt = compute_dtype(input, "convolution_transpose",
+                                [("weight", weight), ("bias", bias)])
+    batch, channels = input.shape[0], input.shape[1]
+    kernel = tuple(weight.shape[2:])
+    if groups <= 0:
+        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
+    if channels != weight.shape[0] or channels % groups:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {weight.shape[0]} channels, but "
+                           f"got {channels} channels instead")
+    out_channels = weight.shape[1] * groups
+    if bias is not None:
+        _check_tensor(bias, "bias")
+        if tuple(bias.shape) != (out_channels,):
+            raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, "
+                               f"expected bias to be 1-dimensional with {out_channels} "
+                               f"elements, but got bias of size {list(bias.shape)} instead")
+    in_size = tuple(input.shape[2:])
+    if any(o < 0 for o in out_size) or output_size(out_size, kernel, stride, padding,
+                                                   dilation) != in_size:
+        raise RuntimeError(f"convolution_transpose: output size {list(out_size)} does not map "
+                           f"to the input size {list(in_size)} (kernel {list(kernel)}, stride "
+                           f"{list(stride)}, padding {list(padding)}, dilation {list(dilation)})")
+    cdef em_conv_geom g
+    fill_geom(&g, out_channels // groups, out_size, in_size, kernel, stride, padding, dilation)
+    cdef Tensor x = prepared(input, "input", dt)
+    cdef Tensor w = prepared(weight, "weight", dt)
+    cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
+    cdef Tensor y = _empty((batch, out_channels) + out_size, dt)
+    cdef Py_ssize_t n = batch, G = groups, og = channels // groups
+    if y._numel == 0:
+        return finish(y, input)
+    if channels == 0 or input.numel() == 0:
+        return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
+                      (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
+    _single_threaded_blas()
+    cdef char *xp = data(x)
+    cdef char *wp = data(w)
+    cdef char *bp = data(b)
+    cdef char *yp = data(y)
+    with nogil:
+        if dt == EM_FLOAT32:
+            input_grad_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, <float *>yp)
+        else:
+            input_grad_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp,
+                              <double *>yp)
+    return finish(y, input)
+
+
+def convolution_weight_grad(input, grad, tuple kernel, stride, padding, dilation, int groups):
+    """The gradient of a convolution's weight ``(O, C / groups, *kernel)``, given its
+    ``input`` ``(N, C, *spatial)`` and the gradient of its output ``grad`` ``(N, O, *out)``."""
+    _check_tensor(input, "input")
+    _check_tensor(grad, "grad")
+    cdef int spatial = len(kernel)
+    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2 or grad.dim() != spatial + 2:
+        raise RuntimeError(f"convolution_weight_grad: expected {spatial + 2}-D input and grad "
+                           f"for a kernel of size {list(kernel)}, but got {list(input.shape)} "
+                           f"and {list(grad.shape)}")
+    kernel = _ints(kernel, spatial, "kernel size")
+    stride = _ints(stride, spatial, "stride")
+    padding = _ints(padding, spatial, "padding")
+    dilation = _ints(dilation, spatial, "dilation")
+    cdef int dt = compute_dtype(input, "convolution_weight_grad", [("grad", grad)])
+    batch, channels = input.shape[0], input.shape[1]
+    out_channels = grad.shape[1]
+    if groups <= 0 or channels % groups or out_channels % groups:
+        raise RuntimeError(f"convolution_weight_grad: groups={groups} must divide the "
+                           f"{channels} input and {out_channels} output channels")
+    in_size = tuple(input.shape[2:])
+    out = output_size(in_size, kernel, stride, padding, dilation)
+    if grad.shape[0] != batch or tuple(grad.shape[2:]) != out:
+        raise RuntimeError(f"convolution_weight_grad: expected grad of size "
+                           f"{[batch, out_channels, *out]}, but got {list(grad.shape)}")
+    cdef em_conv_geom g
+    fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
+    cdef Tensor x = prepared(input, "input", dt)
+    cdef Tensor gy = prepared(grad, "grad", dt)
+    cdef Tensor gw = _empty((out_channels, channels // groups) + kernel, dt)
+    cdef Py_ssize_t n = batch, G = groups, og = out_channels // groups
+    if gw._numel == 0:
+        return finish(gw, input)
+    if x._numel == 0 or gy._numel == 0:
+        return finish(ember.zeros(tuple(gw.shape), dtype=gw.dtype), input)
+    _single_threaded_blas()
+    cdef char *xp = data(x)
+    cdef char *gp = data(gy)
+    cdef char *wp = data(gw)
+    with nogil:
+        if dt == EM_FLOAT32:
+            weight_grad_kernel(&g, n, G, og, <float *>xp, <float *>gp, <float *>wp)
+        else:
+            weight_grad_kernel(&g, n, G, og, <double *>xp, <double *>gp, <double *>wp)
+    return finish(gw, input)
+
+
+def im2col_batch(input, tuple kernel, stride, padding, dilation):
+    """Sliding windows of ``input`` ``(N, C, *spatial)`` as columns ``(N, C * prod(kernel),
+    L)`` (L output positions); ``unfold``'s kernel."""
+    _check_tensor(input, "input")
+    cdef int spatial = len(kernel)
+    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2:
+        raise RuntimeError(f"im2col: expected a {spatial + 2}-D input, got {list(input.shape)}")
+    kernel = _ints(kernel, spatial, "kernel_size")
+    stride = _ints(stride, spatial, "stride")
+    padding = _ints(padding, spatial, "padding")
+    dilation = _ints(dilation, spatial, "dilation")
+    cdef int dt = compute_dtype(input, "im2col", [])
+    batch, channels = input.shape[0], input.shape[1]
+    in_size = tuple(input.shape[2:])
+    out = output_size(in_size, kernel, stride, padding, dilation)
+    cdef em_conv_geom g
+    fill_geom(&g, channels, in_size, out, kernel, stride, padding, dilation)
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Given input with spatial size {list(in_size)}, kernel_size="
+                           f"{list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
+                           f"calculated shape of the array of sliding blocks as {list(out)}, "
+                           "but its components must be at least one.")
+    cdef Tensor x = prepared(input, "input", dt)
+    patch, positions = channels, 1
+    for k in kernel:
+        patch *= k
+    for o in out:
+        positions *= o
+    cdef Tensor cols = _empty((batch, patch, positions), dt)
+    cdef Py_ssize_t nb = batch
+    cdef char *xp = data(x)
+    cdef char *cp = data(cols)
+    if cols._numel:
+        with nogil:
+            if dt == EM_FLOAT32:
+                unfold_kernel(&g, nb, <float *>xp, <float *>cp, False)
+            else:
+                unfold_kernel(&g, nb, <double *>xp, <double *>cp, False)
+    return finish(cols, input)
+
+
+def col2im_batch(input, tuple out_size, tuple kernel, stride, padding, dilation):
+    """Columns ``(N, C * prod(kernel), L)`` summed back onto an image ``(N, C, *out_size)``
+    (the adjoint of :func:`im2col_batch`); ``fold``'s kernel."""
+    _check_tensor(input, "input")
+    cdef int spatial = len(kernel)
+    if spatial < 1 or spatial > 3 or input.dim() != 3:
+        raise RuntimeError(f"col2im: expected a 3-D input, got {list(input.shape)}")
+    kernel = _ints(kernel, spatial, "kernel_size")
+    out_size = _ints(out_size, spatial, "output_size")
+    stride = _ints(stride, spatial, "stride")
+    padding = _ints(padding, spatial, "padding")
+    dilation = _ints(dilation, spatial, "dilation")
+    cdef int dt = compute_dtype(input, "col2im", [])
+    batch, patch, positions = input.shape
+    kernel_numel = 1
+    for k in kernel:
+        if k <= 0:
+            raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size="
+                               f"{list(kernel)}")
+        kernel_numel *= k
+    if patch % kernel_numel:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={patch} and kernel_size="
+                           f"{tuple(kernel)}")
+    blocks = output_size(out_size, kernel, stride, padding, dilation)
+    expected = 1
+    for b in blocks:
+        expected *= b
+    if any(b <= 0 for b in blocks) or expected != positions:
+        raise RuntimeError(f"Given output_size={tuple(out_size)}, kernel_size={tuple(kernel)}, "
+                           f"dilation={tuple(dilation)}, padding={tuple(padding)}, stride="
+                           f"{tuple(stride)}, expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks "
+                           f"{' * '.join(map(str, blocks))} = {expected}, but got "
+                           f"input.size(2)={positions}.")
+    channels = patch // kernel_numel
+    cdef em_conv_geom g
+    fill_geom(&g, channels, out_size, blocks, kernel, stride, padding, dilation)
+    cdef Tensor cols = prepared(input, "input", dt)
+    cdef Tensor image = _empty((batch, channels) + out_size, dt)
+    cdef Py_ssize_t nb = batch
+    cdef char *ip
+    cdef char *cp
+    if image._numel:
+        if cols._numel == 0:
+            return finish(ember.zeros(tuple(image.shape), dtype=image.dtype), input)
+        ip = data(image)
+        cp = data(cols)
+        with nogil:
+            if dt == EM_FLOAT32:
+                unfold_kernel(&g, nb, <float *>ip, <float *>cp, True)
+            else:
+                unfold_kernel(&g, nb, <double *>ip, <double *>cp, True)
+    return finish(image, input)
