@@ -36,6 +36,7 @@ from ember.nn._functional.pooling import (
 from ember.nn._functional.normalization import (
     batch_norm, group_norm, instance_norm, layer_norm, rms_norm,
 )
+from ember.nn._functional.attention import multi_head_attention_forward
 
 __all__ = [
     # activations
@@ -62,4 +63,5 @@ __all__ = [
     "alpha_dropout", "bilinear", "cosine_similarity", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "embedding", "feature_alpha_dropout", "linear", "normalize", "one_hot", "pad",
     "pairwise_distance", "scaled_dot_product_attention", "interpolate",
+    "multi_head_attention_forward",
 ]

@@ -27,3 +27,8 @@ from ember.nn.modules.conv import Conv1d, Conv2d
 from ember.nn.modules.pooling import (
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
 )
+from ember.nn.modules.activation_attention import MultiheadAttention
+from ember.nn.modules.transformer import (
+    Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,
+    TransformerDecoderLayer,
+)
