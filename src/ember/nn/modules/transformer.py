@@ -465,11 +465,11 @@ class Transformer(Module):
     >>> import ember
     >>> from ember import nn
     >>> model = nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1,
-    ...                        num_decoder_layers=1, dim_feedforward=32)
-    >>> src, tgt = ember.randn(10, 2, 16), ember.randn(7, 2, 16)
+    ...                        num_decoder_layers=1, dim_feedforward=32, batch_first=True)
+    >>> src, tgt = ember.randn(2, 10, 16), ember.randn(2, 7, 16)
     >>> mask = nn.Transformer.generate_square_subsequent_mask(7)
     >>> model(src, tgt, tgt_mask=mask).shape
-    ember.Size([7, 2, 16])
+    ember.Size([2, 7, 16])
     """
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
