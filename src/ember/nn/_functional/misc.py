@@ -23,7 +23,10 @@ def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
         mask_shape = tuple(input.shape)
     else:
         mask_shape = tuple(input.shape[:feature_dims]) + (1,) * (input.dim() - feature_dims)
-    mask = ember.empty(mask_shape, dtype=input.dtype).bernoulli_(1 - p)
+    # keep where a uniform draw is below 1 - p: a float32 uniform takes a quarter of a
+    # Philox block per element where bernoulli_ takes half, so this is twice as fast
+    uniform_dtype = ember.float64 if input.dtype == ember.float64 else ember.float32
+    mask = (ember.rand(mask_shape, dtype=uniform_dtype) < 1 - p).to(input.dtype)
     if not alpha:
         mask.div_(1 - p)
         return input.mul_(mask) if inplace else input * mask
