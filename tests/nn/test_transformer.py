@@ -155,6 +155,11 @@ def test_encoder_stack_nested_tensor_inference_zeroes_padding():
         expected = torch_encoder(torch.tensor(x), src_key_padding_mask=torch.tensor(padding))
         actual = ember_encoder(ember.tensor(x), src_key_padding_mask=ember.tensor(padding))
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=2e-4, atol=5e-5)
+    padding[1, 0] = True  # padding at the start: not PyTorch's nested path any more
+    with torch.no_grad(), ember.no_grad():
+        expected = torch_encoder(torch.tensor(x), src_key_padding_mask=torch.tensor(padding))
+        actual = ember_encoder(ember.tensor(x), src_key_padding_mask=ember.tensor(padding))
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=2e-4, atol=5e-5)
 
 
 def test_decoder_stack_detects_causal_mask():

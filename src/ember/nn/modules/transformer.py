@@ -300,7 +300,8 @@ class TransformerEncoder(Module):
         PyTorch skips padded positions in evaluation when possible; ember computes
         them but, in the same cases, returns zeros at the padded positions as PyTorch does.
     mask_check : bool, default True
-        Accepted for compatibility.
+        Check that the padding is at the end of each sequence before taking the
+        nested-tensor path above.
 
     Examples
     --------
@@ -330,10 +331,16 @@ class TransformerEncoder(Module):
 
     def _zeroes_padding(self, src, mask, src_key_padding_mask):
         """Whether PyTorch would take its nested-tensor path, which gives zeros at the
-        padded positions (inference only, key padding mask without attention mask)."""
+        padded positions (inference without gradients, a key padding mask that pads the
+        ends of the sequences, no attention mask)."""
         if (not self.use_nested_tensor or self.layers[0].training or src.dim() != 3
                 or src_key_padding_mask is None or mask is not None):
             return False
+        if self.mask_check:
+            # PyTorch's path needs each sequence's padding at its end
+            keep = src_key_padding_mask != float("-inf")
+            if not bool((keep[:, 1:] <= keep[:, :-1]).all()):
+                return False
         layer = self.layers[0]
         tensors = [src] + [p for m in (layer.self_attn, layer.self_attn.out_proj, layer.norm1,
                                         layer.norm2, layer.linear1, layer.linear2)
