@@ -79,6 +79,29 @@ def test_sdpa_grouped_query_attention():
     compare(fn, normal(2, 6, 3, 4), normal(2, 2, 5, 4), normal(2, 2, 5, 3))
 
 
+@pytest.mark.parametrize("length, source", [(0, 3), (3, 0)])
+def test_sdpa_empty_sequences(length, source):
+    def fn(F, lib, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v)
+    compare(fn, normal(2, length, 4), normal(2, source, 4), normal(2, source, 5))
+
+
+def test_mha_non_contiguous_inputs():
+    torch_mha, ember_mha = _mha_pair(np.float64, embed_dim=E, num_heads=H)
+    query = torch.tensor(normal(2 * L, N, E), requires_grad=True)
+    memory = torch.tensor(normal(N, S, E), requires_grad=True)
+    e_query, e_memory = to_ember(query, True), to_ember(memory, True)
+    expected = torch_mha(query[::2], memory.transpose(0, 1), memory.transpose(0, 1))[0]
+    actual = ember_mha(e_query[::2], e_memory.transpose(0, 1), e_memory.transpose(0, 1))[0]
+    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=1e-9,
+                               atol=1e-11)
+    expected.sum().backward()
+    actual.sum().backward()
+    np.testing.assert_allclose(e_query.grad.numpy(), query.grad.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(e_memory.grad.numpy(), memory.grad.numpy(), rtol=1e-9,
+                               atol=1e-11)
+
+
 def test_sdpa_dropout_keeps_expectation_and_zeroes():
     ember.manual_seed(0)
     q, k = ember.zeros(1, 200, 4), ember.zeros(1, 50, 4)
