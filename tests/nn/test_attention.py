@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as F

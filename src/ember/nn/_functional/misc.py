@@ -527,17 +527,17 @@ def _attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, sca
     length, source = query.shape[-2], key.shape[-2]
     scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = ember.matmul(query * scale_factor, key.transpose(-2, -1))
-    if is_causal:
-        mask = _causal_mask(length, source, scores.dtype)
     fully_masked = None
+    if is_causal:  # every row sees at least key 0: nothing is fully masked
+        mask = _causal_mask(length, source, scores.dtype)
+    elif mask is not None and safe:
+        # decided on the (small) mask: a row blocked everywhere by it is blocked in
+        # the scores; it gets scores 0 for a finite softmax, then zero weights
+        blocked_rows = (mask == float("-inf")).all(-1, keepdim=True)
+        if blocked_rows.any():
+            fully_masked = blocked_rows
+            mask = mask.masked_fill(blocked_rows, 0.0)
     if mask is not None:
-        if safe:
-            # decided on the (small) mask: a row blocked everywhere by it is blocked in
-            # the scores; it gets scores 0 for a finite softmax, then zero weights
-            blocked_rows = (mask == float("-inf")).all(-1, keepdim=True)
-            if blocked_rows.any():
-                fully_masked = blocked_rows
-                mask = mask.masked_fill(blocked_rows, 0.0)
         scores = scores + mask
     weights = ember.softmax(scores, -1)
     if fully_masked is not None:
