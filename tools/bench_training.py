@@ -75,6 +75,21 @@ def _lenet(nn):
                          nn.Linear(128, 10))
 
 
+def _transformer(nn):
+    """TransformerEncoder (2 layers, d_model 128, 4 heads, feed-forward 512, dropout 0.1)
+    over a batch-first sequence, mean over the positions, then a linear head."""
+    class SequenceClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.head(self.encoder(x).mean(1))
+    return SequenceClassifier()
+
+
 def _sgd(lib, params):
     return lib.optim.SGD(params, lr=0.01, momentum=0.9)
 
@@ -89,6 +104,8 @@ CASES = {
     "MLP 784-256-256-10, batch 512, SGD": (_classifier_step(_mlp, (512, 784), 10, _sgd), 0.7, 60),
     "LeNet CNN 28x28, batch 64, Adam": (_classifier_step(_lenet, (64, 1, 28, 28), 10, _adam),
                                         1.0, 20),
+    "Transformer encoder 2 layers, d_model 128, 4 heads, seq 64, batch 32, Adam": (
+        _classifier_step(_transformer, (32, 64, 128), 10, _adam), 0.8, 20),
 }
 
 

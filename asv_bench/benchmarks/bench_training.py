@@ -45,3 +45,26 @@ class LeNetStep(_TrainingStep):
                               nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(),
                               nn.Linear(128, 10))
         return model, (64, 1, 28, 28), lambda p: ember.optim.Adam(p, lr=1e-3)
+
+
+class _SequenceClassifier(nn.Module):
+    """TransformerEncoder over a batch-first sequence, mean over positions, linear head."""
+
+    def __init__(self, d_model, nhead, num_layers, dim_feedforward, classes):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0.1,
+                                           batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers)
+        self.head = nn.Linear(d_model, classes)
+
+    def forward(self, x):
+        return self.head(self.encoder(x).mean(1))
+
+
+class TransformerEncoderStep(_TrainingStep):
+    """TransformerEncoder 2 layers, d_model 128, 4 heads, feed-forward 512, dropout 0.1;
+    sequence 64, batch 32; Adam."""
+
+    def build(self):
+        model = _SequenceClassifier(128, 4, 2, 512, 10)
+        return model, (32, 64, 128), lambda p: ember.optim.Adam(p, lr=1e-3)

@@ -40,4 +40,7 @@ from ember.nn.modules import (  # noqa: E402
     FeatureAlphaDropout, RReLU, Softmax2d,
 from ember.nn.modules import (  # noqa: E402
     Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold, Unfold,
+from ember.nn.modules import (  # noqa: E402
+    MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder,
+    TransformerEncoderLayer, TransformerDecoderLayer,
 )

@@ -49,6 +49,7 @@ from ember.nn._functional.normalization import (
 from ember.nn._functional.embedding_bag import embedding_bag
 from ember.nn._functional.ctc import ctc_loss
 from ember.nn._functional.extra import gumbel_softmax, local_response_norm, pdist
+from ember.nn._functional.attention import multi_head_attention_forward
 
 __all__ = [
     # activations
@@ -85,4 +86,5 @@ __all__ = [
     "ctc_loss",
     "gumbel_softmax", "local_response_norm", "pdist",
     "fold", "unfold",
+    "multi_head_attention_forward",
 ]

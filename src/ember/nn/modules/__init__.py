@@ -54,3 +54,8 @@ from ember.nn.modules.dropout import FeatureAlphaDropout  # noqa: E402
 from ember.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
 from ember.nn.modules.conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ember.nn.modules.fold import Fold, Unfold
+from ember.nn.modules.activation_attention import MultiheadAttention
+from ember.nn.modules.transformer import (
+    Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,
+    TransformerDecoderLayer,
+)
