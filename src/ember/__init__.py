@@ -50,6 +50,7 @@ from ember.ops.linalg import (matmul, mm, bmm, mv, dot, vdot, outer, ger, addmm,
 # beside their ops, in ember.ops)
 from ember.ops import views as _views, reduce as _reduce_derivatives  # noqa: F401
 from ember.ops import random as _random_derivatives  # noqa: F401
+from ember.ops import rnn as _rnn_derivatives  # noqa: F401
 from ember import autograd
 from ember.autograd.grad_mode import (
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,

@@ -27,3 +27,4 @@ from ember.nn.modules.conv import Conv1d, Conv2d
 from ember.nn.modules.pooling import (
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
 )
+from ember.nn.modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
