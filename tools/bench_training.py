@@ -75,6 +75,19 @@ def _lenet(nn):
                          nn.Linear(128, 10))
 
 
+def _lstm_last_step(nn):
+    """LSTM over the sequence, a linear classifier on its last step's output."""
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(32, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0][:, -1])
+    return LSTMClassifier()
+
+
 def _sgd(lib, params):
     return lib.optim.SGD(params, lr=0.01, momentum=0.9)
 
@@ -89,6 +102,8 @@ CASES = {
     "MLP 784-256-256-10, batch 512, SGD": (_classifier_step(_mlp, (512, 784), 10, _sgd), 0.7, 60),
     "LeNet CNN 28x28, batch 64, Adam": (_classifier_step(_lenet, (64, 1, 28, 28), 10, _adam),
                                         1.0, 20),
+    "LSTM in 32, hidden 128, seq 50, batch 32, Adam": (
+        _classifier_step(_lstm_last_step, (32, 50, 32), 10, _adam), 1.0, 20),
 }
 
 
