@@ -273,3 +273,34 @@ def test_errors_match_torch(case):
     assert kind_t is not None
     assert kind_e is kind_t, (msg_e, msg_t)
     assert msg_e == msg_t.replace("torch.", "ember.")
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_strided_inputs_and_states(kind):
+    """Transposed, reversed (negative-stride) and expanded (zero-stride) inputs."""
+    tm, em = _pair(kind, torch.float64)
+    base = torch.randn(3, 6, 4, dtype=torch.float64)
+    xt = base.transpose(0, 1).flip(0)                   # (6, 3, 4), non-contiguous
+    xe = to_ember(base).transpose(0, 1)[::-1]
+    h = torch.randn(1, 1, 6, dtype=torch.float64)
+    states_t = [h.expand(1, 3, 6)] * (2 if kind == "LSTM" else 1)
+    states_e = [to_ember(h).expand(1, 3, 6)] * (2 if kind == "LSTM" else 1)
+    out_t = tm(xt, tuple(states_t) if kind == "LSTM" else states_t[0])
+    out_e = em(xe, tuple(states_e) if kind == "LSTM" else states_e[0])
+    assert_close(out_e[0], out_t[0], rtol=1e-10, atol=1e-10)
+    for a, b in zip(_states(out_e), _states(out_t)):
+        assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_packed_float32_batch_first():
+    tm, em = _pair("LSTM", torch.float32, batch_first=True)
+    x = torch.randn(3, 4, 4)
+    pt = torch.nn.utils.rnn.pack_padded_sequence(x, [4, 1, 2], batch_first=True,
+                                                 enforce_sorted=False)
+    pe = nn.utils.rnn.pack_padded_sequence(to_ember(x), [4, 1, 2], batch_first=True,
+                                           enforce_sorted=False)
+    out_t, (h_t, c_t) = tm(pt)
+    out_e, (h_e, c_e) = em(pe)
+    assert_close(out_e.data, out_t.data, rtol=2e-5, atol=2e-6)
+    assert_close(h_e, h_t, rtol=2e-5, atol=2e-6)
+    assert_close(c_e, c_t, rtol=2e-5, atol=2e-6)

@@ -128,6 +128,9 @@ cdef void gemm(char ta, int m, int n, int k, const real_t *a, int lda, const rea
         parts = nt
     else:
         parts = 1
+    if parts == 1:
+        gemm_block(ta, m, n, k, a, lda, b, ldb, beta, c, ldc)
+        return
     chunk = ((m + parts - 1) // parts + 7) // 8 * 8
     for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
         m0 = p * chunk

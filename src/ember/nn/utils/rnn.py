@@ -148,7 +148,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     lens = _lengths_list(lengths)
     batch_dim = 0 if batch_first else 1
     if len(lens) != input.shape[batch_dim]:
-        raise ValueError(f"Expected `len(lengths)` to be equal to batch_size, but got "
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                          f"{len(lens)} (batch_size={input.shape[batch_dim]})")
     if any(n <= 0 for n in lens):
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
