@@ -432,7 +432,8 @@ def rnn_forward(int mode, Tensor gx, Tensor h0, c0, Tensor w_hh, b_hh, w_hr,
                                  <double *>p_out, <double *>p_gh, <double *>p_tmp,
                                  <double *>p_act, <double *>p_cprev, <double *>p_tanhc,
                                  <double *>p_hprev, <double *>p_hraw, <double *>p_ghn)
-    saved = (s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets, B) if save else None
+    saved = (s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets, B,
+             (mode, dt, total, H, P, batch_sizes)) if save else None
     return out, hs, cs, saved
 
 
@@ -454,11 +455,20 @@ def rnn_backward(int mode, dout, dh_n, dc_n, Tensor out, Tensor w_hh, w_hr,
     """
     cdef Tensor s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets
     cdef Py_ssize_t B
-    s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets, B = saved
-    cdef int dt = out._dtype, G = GATES[mode]
-    cdef Py_ssize_t total = out._shape[0], P = out._shape[1], GH = w_hh._shape[0]
-    cdef Py_ssize_t H = GH // G
-    cdef Tensor whr = <Tensor>w_hr if w_hr is not None else None
+    cdef int dt, G
+    cdef Py_ssize_t total, H, P, GH
+    s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets, B, layout = saved
+    # the buffers fit the forward run: the other arguments must fit it too
+    saved_mode, dt, total, H, P, saved_sizes = layout
+    if mode != saved_mode or batch_sizes is not saved_sizes:
+        raise RuntimeError("rnn: backward called with another mode or batch_sizes than forward")
+    G = GATES[mode]
+    GH = G * H
+    _matrix(out, "output", dt, total, P)
+    _matrix(w_hh, "weight_hh", dt, GH, P)
+    cdef Tensor whr = _optional(w_hr, "weight_hr", dt, P, H)
+    if (whr is None) != (s_hraw is None):
+        raise RuntimeError("rnn: backward called with and without a projection")
     cdef Tensor d_out = _optional(dout, "grad of output", dt, total, P)
     cdef Tensor dh = _new(B, P, dt, out), dc = None
     cdef size_t isz = 4 if dt == EM_FLOAT32 else 8
