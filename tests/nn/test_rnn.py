@@ -112,7 +112,12 @@ def test_packed_unsorted(kind, bidirectional):
     xe = to_ember(x, requires_grad=True)
     pt = torch.nn.utils.rnn.pack_padded_sequence(xt, lengths, enforce_sorted=False)
     pe = nn.utils.rnn.pack_padded_sequence(xe, lengths, enforce_sorted=False)
-    out_t, out_e = tm(pt), em(pe)
+    # initial states in the caller's batch order: permuted to the packed order and back
+    d = 2 if bidirectional else 1
+    hx = [torch.randn(2 * d, 4, 6, dtype=torch.float64) for _ in range(2 if kind == "LSTM" else 1)]
+    arg_t = tuple(hx) if kind == "LSTM" else hx[0]
+    arg_e = tuple(to_ember(h) for h in hx) if kind == "LSTM" else to_ember(hx[0])
+    out_t, out_e = tm(pt, arg_t), em(pe, arg_e)
     assert isinstance(out_e[0], nn.utils.rnn.PackedSequence)
     assert_close(out_e[0].data, out_t[0].data, rtol=1e-10, atol=1e-10)
     for a, b in zip(_states(out_e), _states(out_t)):
