@@ -88,6 +88,17 @@ def _transformer(nn):
         def forward(self, x):
             return self.head(self.encoder(x).mean(1))
     return SequenceClassifier()
+def _lstm_last_step(nn):
+    """LSTM over the sequence, a linear classifier on its last step's output."""
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(32, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0][:, -1])
+    return LSTMClassifier()
 
 
 def _sgd(lib, params):
@@ -106,6 +117,8 @@ CASES = {
                                         1.0, 20),
     "Transformer encoder 2 layers, d_model 128, 4 heads, seq 64, batch 32, Adam": (
         _classifier_step(_transformer, (32, 64, 128), 10, _adam), 0.8, 20),
+    "LSTM in 32, hidden 128, seq 50, batch 32, Adam": (
+        _classifier_step(_lstm_last_step, (32, 50, 32), 10, _adam), 1.0, 20),
 }
 
 

@@ -68,3 +68,20 @@ class TransformerEncoderStep(_TrainingStep):
     def build(self):
         model = _SequenceClassifier(128, 4, 2, 512, 10)
         return model, (32, 64, 128), lambda p: ember.optim.Adam(p, lr=1e-3)
+class _LastStepLSTM(nn.Module):
+    """LSTM 32 -> 128 over the sequence, linear 128 -> 10 on the last step's output."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 128, batch_first=True)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.head(self.lstm(x)[0][:, -1])
+
+
+class LSTMStep(_TrainingStep):
+    """LSTM in 32, hidden 128, seq 50, batch 32 (batch first), linear head; Adam."""
+
+    def build(self):
+        return _LastStepLSTM(), (32, 50, 32), lambda p: ember.optim.Adam(p, lr=1e-3)

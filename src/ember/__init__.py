@@ -53,6 +53,7 @@ from ember.ops import random as _random_derivatives  # noqa: F401
 from ember.ops import nn_fused as _nn_fused_ops  # noqa: F401
 from ember.ops import pool as _pool_derivatives  # noqa: F401
 from ember.ops import conv as _conv_derivatives  # noqa: F401
+from ember.ops import rnn as _rnn_derivatives  # noqa: F401
 from ember import autograd
 from ember.autograd.grad_mode import (
     no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,

@@ -44,3 +44,4 @@ from ember.nn.modules import (  # noqa: E402
     MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder,
     TransformerEncoderLayer, TransformerDecoderLayer,
 )
+from ember.nn.modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402

@@ -19,3 +19,4 @@ from ember.nn.utils.init import skip_init  # noqa: E402
 
 __all__ += ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
             "fuse_linear_bn_weights", "skip_init"]
+from ember.nn.utils import rnn  # noqa: E402,F401
