@@ -141,10 +141,12 @@ cdef double advance(object counter, Py_ssize_t index, str kind, double factor,
         raise RuntimeError(f"fused {kind} step: the step counter of parameter {index} must be a "
                            f"one-element float32 or float64 CPU tensor, not {counter!r}")
     c = <Tensor>counter
-    if c._dtype == EM_FLOAT32:
-        value = (<float *>c.ptr())[0]
-        value = <float>(value * factor if multiply else value + 1)
-        (<float *>c.ptr())[0] = <float>value
+    cdef float single
+    if c._dtype == EM_FLOAT32:       # float arithmetic, as a float32 tensor op does
+        single = (<float *>c.ptr())[0]
+        single = single * <float>factor if multiply else single + 1.0
+        (<float *>c.ptr())[0] = single
+        value = single
     else:
         value = (<double *>c.ptr())[0]
         value = value * factor if multiply else value + 1
