@@ -189,6 +189,23 @@ def test_large_tensors_split_across_threads(name, kwargs):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("name,kwargs", [CASES[i] for i in (2, 4, 14)],
+                         ids=[IDS[i] for i in (2, 4, 14)])
+def test_strided_gradients_are_made_contiguous_for_the_fused_loop(name, kwargs,
+                                                                   count_fused_calls):
+    grads = [rng.standard_normal((4, 6)) for _ in range(4)]
+    results = []
+    for options in (kwargs, dict(kwargs, foreach=False)):
+        w = ember.tensor(W0, requires_grad=True)
+        opt = getattr(optim, name)([w], **options)
+        for g in grads:
+            w.grad = ember.tensor(g).t()          # a transposed view
+            opt.step()
+        results.append(w.detach().numpy().copy())
+    assert len(count_fused_calls) == len(grads)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
 def test_update_bumps_version_counters():
     w = ember.randn(4, 3, requires_grad=True)
     opt = optim.Adam([w], lr=0.1)

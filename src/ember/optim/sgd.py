@@ -3,7 +3,7 @@ import ember
 
 from ember._core import _optim as _fused
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_fused_args,
-                                   _params_with_grad, _run_closure, _wants_fused)
+                                   _dense_grad, _params_with_grad, _run_closure, _wants_fused)
 
 __all__ = ["SGD"]
 
@@ -124,6 +124,7 @@ class SGD(Optimizer):
         fused_params, fused_grads, buffers, new_buffer = [], [], [], []
         rest_params, rest_grads = [], []
         for p, grad in zip(params, grads):
+            grad = _dense_grad(p, grad)
             buf = self.state[p].get("momentum_buffer") if with_momentum else None
             fresh = with_momentum and buf is None
             if fresh:
