@@ -101,10 +101,22 @@ def _vdot_backward(ctx, grad, input, other, *, out=None):
     return _dot_grads(ctx, grad, input, other, True)
 
 
+def _transposed(t):
+    """Whether ``t`` is the transpose of a row-major matrix (as ``weight.t()`` in linear)."""
+    return t.dim() == 2 and not t.is_contiguous() and t.mH.is_contiguous()
+
+
 def _product_grads(ctx, grad, a, b, product):
+    """``grad @ b^H`` and ``a^H @ grad``; for an operand that is a transposed row-major
+    matrix, its gradient is computed transposed (the same GEMM, the operands swapped),
+    so that the gradient reaching the untransposed tensor is row-major too."""
     need_a, need_b = ctx.needs_input_grad[-2:]
-    return (product(grad, b.mH) if need_a else None,
-            product(a.mH, grad) if need_b else None)
+    grad_a = grad_b = None
+    if need_a:
+        grad_a = product(b, grad.mH).mH if _transposed(a) else product(grad, b.mH)
+    if need_b:
+        grad_b = product(grad.mH, a).mH if _transposed(b) else product(a.mH, grad)
+    return grad_a, grad_b
 
 
 def _mm_grads(ctx, grad, a, b):

@@ -3,8 +3,8 @@ import math
 
 import ember
 
-from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable, _decayed_grad,
-                                   _real_views, _scalar_step)
+from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable,
+                                   _check_fused_args, _decayed_grad, _real_views, _scalar_step)
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
@@ -31,7 +31,29 @@ def _moments(state, p, names):
     return state
 
 
-class Adam(_PerParameterOptimizer):
+def _buffers(state, names):
+    """The state tensors ``names`` in this order, or None if one is missing."""
+    try:
+        return tuple(state[name] for name in names)
+    except KeyError:
+        return None
+
+
+class _MomentOptimizer(_PerParameterOptimizer):
+    """An Adam-family optimizer whose state is a step counter and zero buffers
+    ``_state_names(group)``, created on first use."""
+
+    def _state_names(self, group):
+        return ("exp_avg", "exp_avg_sq")
+
+    def _init_state(self, p, state, group):
+        _moments(state, p, self._state_names(group))
+
+    def _fused_states(self, state, group):
+        return _buffers(state, self._state_names(group))
+
+
+class Adam(_MomentOptimizer):
     """Adam (Kingma & Ba), with optional AMSGrad and decoupled weight decay.
 
     Parameters
@@ -48,12 +70,22 @@ class Adam(_PerParameterOptimizer):
         L2 penalty, or decoupled decay with ``decoupled_weight_decay`` (default 0).
     amsgrad : bool, optional
         Use the running maximum of the second moment (default False).
-    foreach, capturable, fused : optional
-        Accepted for compatibility; they do not change the result.
+    foreach : bool or None, optional
+        ``False`` (with ``fused`` not True) updates each parameter with a chain of
+        ember ops instead of the fused loop; None or True use the fused loop.
+    capturable : bool, optional
+        Accepted for compatibility; it does not change the result.
     maximize : bool, optional
         Maximize the objective (default False).
     differentiable : bool, optional
         Must be False.
+    fused : bool or None, optional
+        None or True (default None): contiguous float16, bfloat16, float32 and
+        float64 CPU parameters of a group are updated by one fused multi-tensor loop
+        (one pass over each parameter and its state, without the GIL); other
+        parameters (complex, non-contiguous) by ember ops.  ``False`` (with
+        ``foreach`` not True) uses ember ops for all.  ``fused=True`` with
+        ``foreach=True`` is a RuntimeError, as in PyTorch.
     decoupled_weight_decay : bool, optional
         Decay the parameters directly, as AdamW does (default False).
 
@@ -73,16 +105,21 @@ class Adam(_PerParameterOptimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         _check_adam_args(lr, betas, eps, weight_decay)
         _check_differentiable(differentiable)
+        _check_fused_args(fused, foreach, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    _fused_kind = "adam"
+
+    def _state_names(self, group):
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+
     def _update(self, p, grad, state, group):
         amsgrad = group["amsgrad"]
-        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
-        state = _moments(state, p, names)
+        state = _moments(state, p, self._state_names(group))
         beta1, beta2 = group["betas"]
         step = state["step"].add_(1).item()
         grad = _decayed_grad(p, grad, group, group["decoupled_weight_decay"])
@@ -124,7 +161,7 @@ class AdamW(Adam):
     amsgrad : bool, optional
         Use AMSGrad (default False).
     maximize, foreach, capturable, differentiable, fused : optional
-        As for :class:`Adam`.
+        As for :class:`Adam` (``fused``: the fused multi-tensor loop).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
@@ -141,7 +178,7 @@ class AdamW(Adam):
             group["decoupled_weight_decay"] = True
 
 
-class Adamax(_PerParameterOptimizer):
+class Adamax(_MomentOptimizer):
     """Adamax: Adam with the infinity norm in place of the second moment.
 
     Parameters
@@ -156,7 +193,10 @@ class Adamax(_PerParameterOptimizer):
         Added to ``|g|`` (default 1e-8).
     weight_decay : float, optional
         L2 penalty (default 0).
-    foreach, capturable : optional
+    foreach : bool or None, optional
+        ``False`` updates each parameter with a chain of ember ops; None or True (the
+        default None) update contiguous float CPU parameters with one fused loop.
+    capturable : optional
         Accepted for compatibility.
     maximize : bool, optional
         Maximize the objective (default False).
@@ -173,6 +213,11 @@ class Adamax(_PerParameterOptimizer):
                         capturable=capturable)
         super().__init__(params, defaults)
 
+    _fused_kind = "adamax"
+
+    def _state_names(self, group):
+        return ("exp_avg", "exp_inf")
+
     def _update(self, p, grad, state, group):
         state = _moments(state, p, ("exp_avg", "exp_inf"))
         beta1, beta2 = group["betas"]
@@ -187,7 +232,7 @@ class Adamax(_PerParameterOptimizer):
         p.add_(exp_avg / exp_inf, alpha=-clr)
 
 
-class NAdam(_PerParameterOptimizer):
+class NAdam(_MomentOptimizer):
     """NAdam: Adam with Nesterov momentum and a momentum-decay schedule.
 
     Parameters
@@ -206,7 +251,10 @@ class NAdam(_PerParameterOptimizer):
         The momentum schedule's decay ``psi`` (default 4e-3).
     decoupled_weight_decay : bool, optional
         Decay the parameters directly, as AdamW does (default False).
-    foreach, capturable : optional
+    foreach : bool or None, optional
+        ``False`` updates each parameter with a chain of ember ops; None or True (the
+        default None) update contiguous float CPU parameters with one fused loop.
+    capturable : optional
         Accepted for compatibility.
     maximize : bool, optional
         Maximize the objective (default False).
@@ -227,12 +275,17 @@ class NAdam(_PerParameterOptimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    _fused_kind = "nadam"
+
+    def _init_state(self, p, state, group):
+        state["step"] = _scalar_step()
+        state["mu_product"] = _scalar_step().add_(1)
+        state["exp_avg"] = ember.zeros_like(p)
+        state["exp_avg_sq"] = ember.zeros_like(p)
+
     def _update(self, p, grad, state, group):
         if len(state) == 0:
-            state["step"] = _scalar_step()
-            state["mu_product"] = _scalar_step().add_(1)
-            state["exp_avg"] = ember.zeros_like(p)
-            state["exp_avg_sq"] = ember.zeros_like(p)
+            self._init_state(p, state, group)
         beta1, beta2 = group["betas"]
         lr, momentum_decay = group["lr"], group["momentum_decay"]
         step = state["step"].add_(1).item()
@@ -253,7 +306,7 @@ class NAdam(_PerParameterOptimizer):
         p.add_(exp_avg / denom, alpha=(-lr * mu_next) / (1.0 - mu_product_next))
 
 
-class RAdam(_PerParameterOptimizer):
+class RAdam(_MomentOptimizer):
     """RAdam: Adam with a rectified adaptive learning rate.
 
     Parameters
@@ -270,7 +323,10 @@ class RAdam(_PerParameterOptimizer):
         L2 penalty, or decoupled decay (default 0).
     decoupled_weight_decay : bool, optional
         Decay the parameters directly, as AdamW does (default False).
-    foreach, capturable : optional
+    foreach : bool or None, optional
+        ``False`` updates each parameter with a chain of ember ops; None or True (the
+        default None) update contiguous float CPU parameters with one fused loop.
+    capturable : optional
         Accepted for compatibility.
     maximize : bool, optional
         Maximize the objective (default False).
@@ -288,6 +344,8 @@ class RAdam(_PerParameterOptimizer):
                         decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
+
+    _fused_kind = "radam"
 
     def _update(self, p, grad, state, group):
         state = _moments(state, p, ("exp_avg", "exp_avg_sq"))

@@ -1,8 +1,8 @@
 """Per-coordinate adaptive methods: RMSprop, Adagrad, Adadelta (PyTorch's update rules)."""
 import ember
 
-from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable, _decayed_grad,
-                                   _real_views, _scalar_step)
+from ember.optim.optimizer import (_PerParameterOptimizer, _check_differentiable,
+                                   _check_fused_args, _decayed_grad, _real_views, _scalar_step)
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
 
@@ -20,6 +20,12 @@ class _Adaptive(_PerParameterOptimizer):
 
     def _update(self, p, grad, state, group):
         self._adapt(p, _decayed_grad(p, grad, group, False), state, group)
+
+    def _fused_states(self, state, group):
+        try:
+            return tuple(state[name] for name in self._state_names(group))
+        except KeyError:
+            return None
 
 
 class RMSprop(_Adaptive):
@@ -41,8 +47,11 @@ class RMSprop(_Adaptive):
         Momentum factor (default 0).
     centered : bool, optional
         Normalize by the estimated variance instead of the second moment (default False).
-    capturable, foreach : optional
+    capturable : optional
         Accepted for compatibility.
+    foreach : bool or None, optional
+        ``False`` updates each parameter with a chain of ember ops; None or True (the
+        default None) update contiguous float CPU parameters with one fused loop.
     maximize : bool, optional
         Maximize the objective (default False).
     differentiable : bool, optional
@@ -60,15 +69,21 @@ class RMSprop(_Adaptive):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    _fused_kind = "rmsprop"
+
+    def _state_names(self, group):
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
+    def _init_state(self, p, state, group):
+        state["step"] = _scalar_step()
+        for name in self._state_names(group):
+            state[name] = ember.zeros_like(p)
+
     def _adapt(self, p, grad, state, group):
         momentum, centered, alpha = group["momentum"], group["centered"], group["alpha"]
         if len(state) == 0:
-            state["step"] = _scalar_step()
-            state["square_avg"] = ember.zeros_like(p)
-            if momentum > 0:
-                state["momentum_buffer"] = ember.zeros_like(p)
-            if centered:
-                state["grad_avg"] = ember.zeros_like(p)
+            self._init_state(p, state, group)
         state["step"].add_(1)
         square_avg = state["square_avg"]
         grad_avg = state.get("grad_avg", square_avg)
@@ -106,8 +121,13 @@ class Adagrad(_Adaptive):
         Starting value of the squared-gradient sums (default 0).
     eps : float, optional
         Added to the denominator (default 1e-10).
-    foreach, fused : optional
-        Accepted for compatibility.
+    foreach : bool or None, optional
+        ``False`` (with ``fused`` not True) updates each parameter with a chain of
+        ember ops; None or True use the fused loop.
+    fused : bool or None, optional
+        None or True (default None): contiguous float CPU parameters are updated by
+        one fused multi-tensor loop, the others by ember ops; ``False`` (with
+        ``foreach`` not True) uses ember ops for all.
     maximize : bool, optional
         Maximize the objective (default False).
     differentiable : bool, optional
@@ -122,6 +142,7 @@ class Adagrad(_Adaptive):
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         _check_differentiable(differentiable)
+        _check_fused_args(fused, foreach, differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
@@ -129,9 +150,16 @@ class Adagrad(_Adaptive):
         # PyTorch creates Adagrad's state eagerly, so state_dict() holds it before any step
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _scalar_step()
-                state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
+                self._init_state(p, self.state[p], group)
+
+    _fused_kind = "adagrad"
+
+    def _state_names(self, group):
+        return ("sum",)
+
+    def _init_state(self, p, state, group):
+        state["step"] = _scalar_step()
+        state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
 
     def _adapt(self, p, grad, state, group):
         step = state["step"].add_(1).item()
@@ -159,7 +187,10 @@ class Adadelta(_Adaptive):
         Added inside the square roots (default 1e-6).
     weight_decay : float, optional
         L2 penalty (default 0).
-    foreach, capturable : optional
+    foreach : bool or None, optional
+        ``False`` updates each parameter with a chain of ember ops; None or True (the
+        default None) update contiguous float CPU parameters with one fused loop.
+    capturable : optional
         Accepted for compatibility.
     maximize : bool, optional
         Maximize the objective (default False).
@@ -182,11 +213,19 @@ class Adadelta(_Adaptive):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    _fused_kind = "adadelta"
+
+    def _state_names(self, group):
+        return ("square_avg", "acc_delta")
+
+    def _init_state(self, p, state, group):
+        state["step"] = _scalar_step()
+        for name in self._state_names(group):
+            state[name] = ember.zeros_like(p)
+
     def _adapt(self, p, grad, state, group):
         if len(state) == 0:
-            state["step"] = _scalar_step()
-            state["square_avg"] = ember.zeros_like(p)
-            state["acc_delta"] = ember.zeros_like(p)
+            self._init_state(p, state, group)
         rho, eps = group["rho"], group["eps"]
         state["step"].add_(1)
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]

@@ -8,6 +8,7 @@ from copy import deepcopy
 from itertools import chain
 
 import ember
+from ember._core import _optim as _fused
 
 __all__ = ["Optimizer", "required"]
 
@@ -367,9 +368,46 @@ def _real_views(*tensors):
     return views
 
 
+def _check_fused_args(fused, foreach, differentiable):
+    """PyTorch's rules for the ``fused`` and ``foreach`` options."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+
+
+def _wants_fused(group):
+    """Whether a group's step may use the fused loops.
+
+    They are ember's multi-tensor implementation: used unless ``fused=False`` or
+    ``foreach=False`` asks for the loop of ember ops over the parameters, and the
+    other option is not True.
+    """
+    fused, foreach = group.get("fused"), group.get("foreach")
+    if fused or foreach:
+        return True
+    return fused is not False and foreach is not False
+
+
+def _dense_grad(p, grad):
+    """``grad``, copied to a contiguous tensor when it is a strided view and ``p`` is
+    contiguous: one copy costs less than the chain of ember ops the fused loop saves."""
+    if grad.is_contiguous() or grad.requires_grad or not p.is_contiguous():
+        return grad
+    return grad.contiguous()
+
+
 class _PerParameterOptimizer(Optimizer):
     """An optimizer whose step updates each parameter on its own, in
-    ``_update(p, grad, state, group)`` (every optimizer here but SGD and LBFGS)."""
+    ``_update(p, grad, state, group)`` (every optimizer here but SGD and LBFGS).
+
+    Subclasses with a fused loop name it in ``_fused_kind`` and give
+    ``_init_state(p, state, group)`` (create the state of a new parameter) and
+    ``_fused_states(state, group)`` (its buffers in the loop's order, see
+    ``ember/optim.h``); parameters the loop cannot take go through ``_update``.
+    """
+
+    _fused_kind = None
 
     def step(self, closure=None):
         """Perform a single optimization step.
@@ -388,9 +426,37 @@ class _PerParameterOptimizer(Optimizer):
         with ember.no_grad():
             for group in self.param_groups:
                 params, grads = _params_with_grad(group)
+                if self._fused_kind is not None and _wants_fused(group):
+                    params, grads = self._fused_step(group, params, grads)
                 for p, grad in zip(params, grads):
                     self._update(p, grad, self.state[p], group)
         return loss
+
+    def _fused_step(self, group, params, grads):
+        """Update the parameters the fused loop takes, in one call; return the others."""
+        fused_params, fused_grads, states, steps, extra = [], [], [], [], []
+        rest_params, rest_grads = [], []
+        for p, grad in zip(params, grads):
+            grad = _dense_grad(p, grad)
+            if _fused.fusable(p, grad):
+                state = self.state[p]
+                if len(state) == 0:
+                    self._init_state(p, state, group)
+                buffers = self._fused_states(state, group)
+                counters = (state["step"], state["mu_product"]) if "mu_product" in state \
+                    else (state["step"],)
+                if buffers is not None and _fused.fusable(p, grad, buffers, counters):
+                    fused_params.append(p)
+                    fused_grads.append(grad)
+                    states.append(buffers)
+                    steps.append(counters[0])
+                    extra.append(counters[-1])
+                    continue
+            rest_params.append(p)
+            rest_grads.append(grad)
+        if fused_params:
+            _fused.step(self._fused_kind, group, fused_params, fused_grads, states, steps, extra)
+        return rest_params, rest_grads
 
 
 def _decayed_grad(p, grad, group, decoupled):

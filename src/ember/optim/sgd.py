@@ -1,7 +1,9 @@
 """Stochastic gradient descent."""
 import ember
 
-from ember.optim.optimizer import Optimizer, _check_differentiable, _params_with_grad, _run_closure
+from ember._core import _optim as _fused
+from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_fused_args,
+                                   _dense_grad, _params_with_grad, _run_closure, _wants_fused)
 
 __all__ = ["SGD"]
 
@@ -32,10 +34,18 @@ class SGD(Optimizer):
         Use Nesterov momentum (default False).
     maximize : bool, optional
         Maximize the objective instead of minimizing it (default False).
-    foreach, fused : bool or None, optional
-        Accepted for compatibility; ember runs one loop over the parameters either way.
+    foreach : bool or None, optional
+        ``False`` (with ``fused`` not True) updates each parameter with a chain of
+        ember ops instead of the fused loop; None or True use the fused loop.
     differentiable : bool, optional
         Must be False: updates run in place without recording a graph.
+    fused : bool or None, optional
+        None or True (default None): contiguous float16, bfloat16, float32 and
+        float64 CPU parameters of a group are updated by one fused multi-tensor loop
+        (one pass over each parameter, gradient and momentum buffer, without the
+        GIL); other parameters (complex, non-contiguous) by ember ops.  ``False``
+        (with ``foreach`` not True) uses ember ops for all.  ``fused=True`` with
+        ``foreach=True`` is a RuntimeError, as in PyTorch.
 
     Examples
     --------
@@ -58,6 +68,7 @@ class SGD(Optimizer):
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         _check_differentiable(differentiable)
+        _check_fused_args(fused, foreach, differentiable)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach, differentiable=differentiable, fused=fused)
@@ -86,6 +97,8 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         params, grads = _params_with_grad(group)
+        if _wants_fused(group):
+            params, grads = self._fused_update(group, params, grads)
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         maximize = group["maximize"]
@@ -104,3 +117,28 @@ class SGD(Optimizer):
                     buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 grad = grad.add(buf, alpha=momentum) if nesterov else buf
             p.add_(grad, alpha=-lr)
+
+    def _fused_update(self, group, params, grads):
+        """Update the parameters the fused loop takes, in one call; return the others."""
+        with_momentum = group["momentum"] != 0
+        fused_params, fused_grads, buffers, new_buffer = [], [], [], []
+        rest_params, rest_grads = [], []
+        for p, grad in zip(params, grads):
+            grad = _dense_grad(p, grad)
+            buf = self.state[p].get("momentum_buffer") if with_momentum else None
+            fresh = with_momentum and buf is None
+            if fresh:
+                buf = ember.empty_like(p)
+            if _fused.fusable(p, grad, (buf,) if with_momentum else ()):
+                if fresh:
+                    self.state[p]["momentum_buffer"] = buf
+                fused_params.append(p)
+                fused_grads.append(grad)
+                buffers.append((buf,) if with_momentum else ())
+                new_buffer.append(fresh)
+            else:
+                rest_params.append(p)
+                rest_grads.append(grad)
+        if fused_params:
+            _fused.step("sgd", group, fused_params, fused_grads, buffers, None, new_buffer)
+        return rest_params, rest_grads
