@@ -219,6 +219,15 @@ def _cases():
         large=True)
     autograd_case("nn: embedding fwd+bwd (10000,64)[4096]", _nn_step(
         lambda F, w, i: F.embedding(i, w), (10000, 64), ("classes", 4096, 10000)), large=True)
+    # pooling: a LeNet-sized activation, forward and forward + backward
+    for pool in ("max_pool2d", "avg_pool2d"):
+        for backward in (False, True):
+            autograd_case(f"{pool} (64,64,24,24) k2 fwd" + ("+bwd" if backward else ""),
+                          _pool_case(pool, backward), large=True)
+    # convolutions: the two layers of the LeNet training benchmark, forward + backward
+    autograd_case("conv2d 1->32 3x3 28x28 b64 fwd+bwd", _conv_grad(1, 32, 28, False), large=True)
+    autograd_case("conv2d 32->64 3x3 26x26 b64 fwd+bwd", _conv_grad(32, 64, 26, True),
+                  large=True)
     return cases
 
 
@@ -239,12 +248,9 @@ def _nn_step(fn, *shapes):
                 functional_out.sum().backward()
                 for t in tensors:
                     t.grad = None
-    # pooling: a LeNet-sized activation, forward and forward + backward
-    for pool in ("max_pool2d", "avg_pool2d"):
-        for backward in (False, True):
-            autograd_case(f"{pool} (64,64,24,24) k2 fwd" + ("+bwd" if backward else ""),
-                          _pool_case(pool, backward), large=True)
-    return cases
+            return run
+        return make
+    return build
 
 
 def _pool_case(pool, backward):
@@ -261,11 +267,9 @@ def _pool_case(pool, backward):
                 if backward:
                     out.backward(g)
                     x.grad = None
-    # convolutions: the two layers of the LeNet training benchmark, forward + backward
-    autograd_case("conv2d 1->32 3x3 28x28 b64 fwd+bwd", _conv_grad(1, 32, 28, False), large=True)
-    autograd_case("conv2d 32->64 3x3 26x26 b64 fwd+bwd", _conv_grad(32, 64, 26, True),
-                  large=True)
-    return cases
+            return run
+        return make
+    return build
 
 
 def _conv_grad(in_channels, out_channels, size, input_grad):

@@ -88,6 +88,8 @@ def _transformer(nn):
         def forward(self, x):
             return self.head(self.encoder(x).mean(1))
     return SequenceClassifier()
+
+
 def _lstm_last_step(nn):
     """LSTM over the sequence, a linear classifier on its last step's output."""
     class LSTMClassifier(nn.Module):

@@ -68,6 +68,8 @@ class TransformerEncoderStep(_TrainingStep):
     def build(self):
         model = _SequenceClassifier(128, 4, 2, 512, 10)
         return model, (32, 64, 128), lambda p: ember.optim.Adam(p, lr=1e-3)
+
+
 class _LastStepLSTM(nn.Module):
     """LSTM 32 -> 128 over the sequence, linear 128 -> 10 on the last step's output."""
 

@@ -28,6 +28,7 @@ from ember.nn.modules import (  # noqa: E402  (pooling and resampling)
     AdaptiveMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, LPPool1d, LPPool2d, LPPool3d,
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,
     ChannelShuffle,
+)
 from ember.nn.modules import CTCLoss  # noqa: E402
 from ember.nn.modules import (  # noqa: E402
     HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
@@ -38,8 +39,10 @@ from ember.nn.modules import (  # noqa: E402
     CosineSimilarity, PairwiseDistance,
     BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
     FeatureAlphaDropout, RReLU, Softmax2d,
+)
 from ember.nn.modules import (  # noqa: E402
     Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Fold, Unfold,
+)
 from ember.nn.modules import (  # noqa: E402
     MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder,
     TransformerEncoderLayer, TransformerDecoderLayer,
