@@ -59,6 +59,24 @@ for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
 for _name in ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"):
     CASES.append((_name, (32,), {}))       # no affine parameters by default
 
+for _name, _args, _fan_in in (("Conv3d", (4, 32, 3), 4 * 27),
+                               ("ConvTranspose1d", (16, 32, 5), 32 * 5),  # fan_in: dim 1
+                               ("ConvTranspose2d", (8, 16, 3), 16 * 9),
+                               ("ConvTranspose3d", (4, 8, 3), 8 * 27)):
+    CASES.append((_name, _args, {"weight": kaiming_uniform_a5(_fan_in),
+                                 "bias": uniform(1 / math.sqrt(_fan_in))}))
+CASES.append(("EmbeddingBag", (500, 64), {"weight": normal(1.0)}))
+# recurrent layers: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden))
+_RECURRENT = {key: uniform(1 / math.sqrt(64))
+              for key in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")}
+for _name in ("RNN", "LSTM", "GRU"):
+    CASES.append((_name, (32, 64), _RECURRENT))
+CASES.append(("RNNBase", ("LSTM", 32, 64), _RECURRENT))
+_CELL = {key.removesuffix("_l0"): law for key, law in _RECURRENT.items()}
+for _name in ("RNNCell", "LSTMCell", "GRUCell"):
+    CASES.append((_name, (32, 64), _CELL))
+CASES.append(("RNNCellBase", (32, 64, True, 4), _CELL))
+
 
 def draw(lib, name, args):
     """Every parameter and buffer of N_INSTANCES fresh layers, flattened and pooled."""
