@@ -138,9 +138,42 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
 
 
+def test_non_str_keys_round_trip_in_order():
+    obj = {"state": {1: ember.ones(2), 0: {"step": 3}}, (1, "a"): None, 2.5: True,
+           None: [1], False: "f"}
+    buffer = io.BytesIO()
+    ember.save(obj, buffer)
+    back = ember.load(io.BytesIO(buffer.getvalue()))
+    assert list(back) == list(obj) and list(back["state"]) == [1, 0]
+    assert back["state"][1].tolist() == [1.0, 1.0] and back["state"][0] == {"step": 3}
+    assert back[(1, "a")] is None and back[2.5] is True and back[None] == [1]
+
+
+def test_optimizer_and_scheduler_state_round_trip(tmp_path):
+    model = ember.nn.Linear(3, 2)
+    optimizer = ember.optim.Adam(model.parameters(), lr=0.1, betas=(0.8, 0.9))
+    scheduler = ember.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(ember.ones(4, 3)).sum().backward()
+        optimizer.step()
+        scheduler.step()
+    path = tmp_path / "ckpt.safetensors"
+    ember.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, path)
+    loaded = ember.load(path)
+    fresh = ember.optim.Adam(model.parameters(), lr=0.1)
+    fresh.load_state_dict(loaded["optimizer"])
+    assert fresh.param_groups[0]["betas"] == (0.8, 0.9)
+    assert fresh.param_groups[0]["lr"] == optimizer.param_groups[0]["lr"]
+    for p in model.parameters():
+        for key, value in optimizer.state[p].items():
+            assert bool((fresh.state[p][key] == value).all())
+    assert loaded["scheduler"] == scheduler.state_dict()
+
+
 def test_unsupported_objects_are_refused():
-    with pytest.raises(TypeError, match="dict keys must be str"):
-        ember.save({1: ember.ones(1)}, io.BytesIO())
+    with pytest.raises(TypeError, match="dict keys must be str, int"):
+        ember.save({frozenset(): ember.ones(1)}, io.BytesIO())
     with pytest.raises(TypeError, match="cannot store an object of type set"):
         ember.save({"s": {1, 2}}, io.BytesIO())
     with pytest.raises(TypeError, match="map_location"):

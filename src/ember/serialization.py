@@ -44,6 +44,10 @@ _ALIGNMENT = 8
 _STRUCTURE_KEY = "ember.structure"
 # tags of the structure JSON; any other JSON value is a plain scalar
 _TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
+# a dict with keys other than str (an optimizer's state is keyed by parameter index):
+# its [key, value] pairs in order
+_ITEMS = "__items__"
+_KEY_TYPES = (str, int, float, bool, type(None), tuple)
 
 
 def _encode(obj, tensors):
@@ -56,17 +60,21 @@ def _encode(obj, tensors):
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {_FLOAT: repr(obj)}
     if isinstance(obj, dict):
+        if all(type(key) is str for key in obj):
+            return {_DICT: {key: _encode(value, tensors) for key, value in obj.items()}}
         for key in obj:
-            if not isinstance(key, str):
-                raise TypeError(f"ember.save: dict keys must be str, got {type(key).__name__} "
-                                f"key {key!r}")
-        return {_DICT: {key: _encode(value, tensors) for key, value in obj.items()}}
+            if not isinstance(key, _KEY_TYPES) or (isinstance(key, tuple) and any(
+                    isinstance(part, ember.Tensor) for part in key)):
+                raise TypeError(f"ember.save: dict keys must be str, int, float, bool, None or "
+                                f"tuples of them, got {type(key).__name__} key {key!r}")
+        return {_ITEMS: [[_encode(key, tensors), _encode(value, tensors)]
+                         for key, value in obj.items()]}
     if isinstance(obj, list):
         return {_LIST: [_encode(item, tensors) for item in obj]}
     if isinstance(obj, tuple):
         return {_TUPLE: [_encode(item, tensors) for item in obj]}
     raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
-                    "tensors, dicts with str keys, lists, tuples, None, bool, int, float and str")
+                    "tensors, dicts, lists, tuples, None, bool, int, float and str")
 
 
 def _decode(node, tensors):
@@ -81,6 +89,18 @@ def _decode(node, tensors):
             return tensors[value]
         if tag == _DICT and isinstance(value, dict):
             return {key: _decode(item, tensors) for key, item in value.items()}
+        if tag == _ITEMS and isinstance(value, list):
+            if not all(isinstance(pair, list) and len(pair) == 2 for pair in value):
+                raise ValueError("ember.load: malformed structure: dict items must be pairs")
+            result = {}
+            for key, item in value:
+                key = _decode(key, tensors)
+                try:
+                    result[key] = _decode(item, tensors)
+                except TypeError:  # an unhashable key: a list or dict
+                    raise ValueError(f"ember.load: malformed structure: unhashable dict key "
+                                     f"{key!r}") from None
+            return result
         if tag == _LIST and isinstance(value, list):
             return [_decode(item, tensors) for item in value]
         if tag == _TUPLE and isinstance(value, list):
@@ -119,8 +139,10 @@ def _serialize(obj):
 def save(obj, f):
     """Save tensors and nested state to a safetensors file.
 
-    ``obj`` may be a tensor or any nesting of dicts with str keys, lists,
-    tuples, None, bool, int, float, str and tensors; tensors are written
+    ``obj`` may be a tensor or any nesting of dicts, lists, tuples, None,
+    bool, int, float, str and tensors (dict keys: str, int, float, bool, None
+    or tuples of them, so an optimizer's ``state_dict()`` with its
+    parameter-index keys saves as it is); tensors are written
     contiguous and little-endian (views are saved as their values), and the
     structure goes in the header's ``__metadata__``.  Nothing is pickled.
     Writing to a path is atomic: a temporary file in the same directory is
