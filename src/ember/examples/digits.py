@@ -67,10 +67,19 @@ def evaluate(model, x, y, batch_size=512):
 
 
 def train_epoch(model, loader, optimizer, loss_fn, progress):
-    """One pass over ``loader``; returns the mean training loss and accuracy."""
+    """One pass over ``loader``; returns the mean training loss and accuracy, and the
+    fraction of the epoch spent waiting for the loader's batches."""
     model.train()
-    total_loss, correct, seen = 0.0, 0, 0
-    for images, labels in progress(loader):
+    total_loss, correct, seen, waited = 0.0, 0, 0, 0.0
+    start = time.perf_counter()
+    batches = iter(progress(loader))
+    while True:
+        wait_start = time.perf_counter()
+        batch = next(batches, None)
+        waited += time.perf_counter() - wait_start
+        if batch is None:
+            break
+        images, labels = batch
         optimizer.zero_grad()
         logits = model(images)
         loss = loss_fn(logits, labels)
@@ -79,7 +88,7 @@ def train_epoch(model, loader, optimizer, loss_fn, progress):
         total_loss += loss.item() * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
-    return total_loss / seen, correct / seen
+    return total_loss / seen, correct / seen, waited / (time.perf_counter() - start)
 
 
 def _progress_bar(enabled, epoch, epochs):
@@ -126,7 +135,7 @@ def plot(history, images, labels, predicted, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m ember.examples.digits",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam's learning rate")
     parser.add_argument("--workers", type=int, default=2,
@@ -159,7 +168,7 @@ def main(argv=None):
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         epoch_start = time.perf_counter()
-        train_loss, train_accuracy = train_epoch(
+        train_loss, train_accuracy, waiting = train_epoch(
             model, loader, optimizer, loss_fn, _progress_bar(show_progress, epoch, args.epochs))
         scheduler.step()
         test_loss, test_accuracy, _ = evaluate(model, x_test, y_test)
@@ -167,7 +176,8 @@ def main(argv=None):
             history[key].append(value)
         print(f"epoch {epoch:2d}/{args.epochs}  train loss {train_loss:.4f}  "
               f"acc {train_accuracy:6.2%}  |  test loss {test_loss:.4f}  "
-              f"acc {test_accuracy:6.2%}  |  {time.perf_counter() - epoch_start:.2f} s",
+              f"acc {test_accuracy:6.2%}  |  {time.perf_counter() - epoch_start:.2f} s "
+              f"({waiting:.0%} waiting for data)",
               flush=True)
     elapsed = time.perf_counter() - start
     test_loss, test_accuracy, predicted = evaluate(model, x_test, y_test)
