@@ -28,7 +28,7 @@ def test_vae_elbo_improves_and_plots(one_thread, tmp_path, capsys):
     png = tmp_path / "vae.png"
     history = vae.main(["--epochs", "10", "--plot", str(png)])
     assert len(history) == 10
-    assert history[-1]["test"] < history[0]["test"] - 5  # nats per image
+    assert history[-1]["test"] < history[0]["test"] - 3  # nats per image
     assert history[-1]["test_kl"] > 1.0  # the latent is used, not collapsed to the prior
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {png}" in capsys.readouterr().out
