@@ -156,3 +156,87 @@ def test_gradient_graph_goes_through_the_fused_op(name, fused):
         y = ACTIVATIONS[name](lib, x)
         (g,) = (torch if lib is torch else ember).autograd.grad(y.sum(), x, create_graph=True)
         assert g.grad_fn.name() == fused, lib
+
+
+# ---------------------------------------------------------------- softmax, log_softmax
+
+from ember._core._reduce import log_softmax_backward_data, softmax_backward_data  # noqa: E402
+
+SOFTMAX = {"softmax": (softmax_backward_data, torch.softmax),
+           "log_softmax": (log_softmax_backward_data, torch.log_softmax)}
+
+
+@pytest.mark.parametrize("shape, dim", [((5, 7), 1), ((5, 7), 0), ((2, 3, 4), 1), ((3, 40), -1),
+                                        ((2, 0, 3), 2), ((), 0), ((6,), 0)])
+@pytest.mark.parametrize("name", SOFTMAX)
+def test_softmax_backward_values_match_torch(name, shape, dim):
+    fn, forward = SOFTMAX[name]
+    rng = np.random.default_rng(6)
+    g = torch.tensor(rng.standard_normal(shape))
+    y = forward(torch.tensor(rng.standard_normal(shape)), dim)
+    want = aten._softmax_backward_data(g, y, dim, torch.float64) if name == "softmax" else \
+        aten._log_softmax_backward_data(g, y, dim, torch.float64)
+    got = fn(ember.tensor(g.numpy()), ember.tensor(y.numpy()), dim)
+    np.testing.assert_allclose(np.asarray(got), want.numpy(), rtol=1e-12, atol=1e-12)
+    if len(shape) == 2:  # non-contiguous operands: transposed and every other column
+        gt, yt = ember.tensor(g.numpy().T.copy()).mT, ember.tensor(y.numpy().T.copy()).mT
+        np.testing.assert_allclose(np.asarray(fn(gt, yt, dim)), want.numpy(), rtol=1e-12,
+                                   atol=1e-12)
+        wide = np.repeat(g.numpy(), 2, axis=1)
+        np.testing.assert_allclose(np.asarray(fn(ember.tensor(wide)[:, ::2], yt, dim)),
+                                   want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("name", SOFTMAX)
+def test_softmax_backward_low_precision(name, dtype):
+    fn, forward = SOFTMAX[name]
+    rng = np.random.default_rng(7)
+    g = torch.tensor(rng.standard_normal((6, 33)), dtype=getattr(torch, dtype))
+    y = forward(torch.tensor(rng.standard_normal((6, 33)), dtype=getattr(torch, dtype)), 1)
+    backward = aten._softmax_backward_data if name == "softmax" else \
+        aten._log_softmax_backward_data
+    want = backward(g, y, 1, g.dtype)
+    got = fn(_ember(g), _ember(y), 1)
+    assert got.dtype.name == dtype
+    tol = {"float32": 1e-5, "float16": 3e-3, "bfloat16": 3e-2}[dtype]
+    np.testing.assert_allclose(np.asarray(got.to(ember.float64)), want.double().numpy(),
+                               rtol=tol, atol=tol)
+
+
+def test_softmax_backward_bad_arguments():
+    y = ember.softmax(ember.randn(3, 4), 1)
+    with pytest.raises(RuntimeError, match="does not match"):
+        softmax_backward_data(ember.ones(3, 5), y, 1)
+    with pytest.raises(IndexError):
+        softmax_backward_data(ember.ones(3, 4), y, 2)
+    with pytest.raises(NotImplementedError):
+        log_softmax_backward_data(ember.ones(3, dtype=ember.int64),
+                                  ember.ones(3, dtype=ember.int64), 0)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("name", SOFTMAX)
+def test_softmax_backward_gradcheck_and_gradgradcheck(name, dim):
+    fn, forward = SOFTMAX[name]
+    rng = np.random.default_rng(8)
+    g = rng.standard_normal((3, 4))
+    y = forward(torch.tensor(rng.standard_normal((3, 4))), dim).numpy()
+    check_gradients(lambda lib, g, y: fn(g, y, dim), g, y)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+@pytest.mark.parametrize("name", SOFTMAX)
+def test_softmax_gradients_and_double_backward(name, dim):
+    x = np.random.default_rng(9).standard_normal((3, 2, 4))
+    assert_grads_match_torch(lambda lib, x: getattr(lib, name)(x, dim), x)
+    assert_grads_match_torch(lambda lib, x: getattr(lib, name)(x, dim),
+                             x, layout=LAYOUTS["transposed"])
+    check_gradients(lambda lib, x: getattr(lib, name)(x, dim), x)
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        (g,) = lib.autograd.grad((getattr(lib, name)(t, dim) * lib.tensor(x)).sum(), t,
+                                 create_graph=True)
+        expected = "SoftmaxBackwardDataBackward0" if name == "softmax" else \
+            "LogSoftmaxBackwardDataBackward0"
+        assert g.grad_fn.name() == expected
