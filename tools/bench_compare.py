@@ -228,7 +228,30 @@ def _cases():
     autograd_case("conv2d 1->32 3x3 28x28 b64 fwd+bwd", _conv_grad(1, 32, 28, False), large=True)
     autograd_case("conv2d 32->64 3x3 26x26 b64 fwd+bwd", _conv_grad(32, 64, 26, True),
                   large=True)
+    # activations and softmax: forward + backward with a dense output gradient
+    for name in ("relu", "gelu", "silu", "softmax"):
+        autograd_case(f"nn: {name} fwd+bwd (2048,512)", _activation_step(name), large=True)
     return cases
+
+
+def _activation_step(name):
+    """``F.<name>(x).backward(g)`` on (2048, 512) float32 (softmax along the last dim)."""
+    def build(lib):
+        functional = lib.nn.functional
+        fn = getattr(functional, name)
+
+        def make():
+            gen = np.random.default_rng(0)
+            x = lib.tensor(gen.standard_normal((2048, 512), dtype=np.float32), requires_grad=True)
+            grad = lib.tensor(gen.standard_normal((2048, 512), dtype=np.float32))
+
+            def run():
+                out = fn(x, -1) if name == "softmax" else fn(x)
+                out.backward(grad)
+                x.grad = None
+            return run
+        return make
+    return build
 
 
 def _nn_step(fn, *shapes):

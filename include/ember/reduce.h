@@ -118,6 +118,13 @@ extern const em_lanes_fn em_cumsum_lanes[EM_NTYPES];
 extern const em_lanes_fn em_softmax_lanes[EM_NTYPES];
 extern const em_lanes_fn em_log_softmax_lanes[EM_NTYPES];
 
+/* Softmax / log_softmax backward over contiguous (outer, L, inner) blocks along L:
+ * out = y * (g - sum(g * y)) or g - exp(y) * sum(g); out, grad, result of one dtype. */
+typedef void (*em_softmax_backward_fn)(void *out, const void *grad, const void *result,
+                                       intptr_t outer, intptr_t L, intptr_t inner);
+extern const em_softmax_backward_fn em_softmax_backward[EM_NTYPES];
+extern const em_softmax_backward_fn em_log_softmax_backward[EM_NTYPES];
+
 /* Run a lane op along `dim`; in and out have the same shape. */
 void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_t *in_strides,
                   const intptr_t *out_strides, int dim, const char *in, char *out);

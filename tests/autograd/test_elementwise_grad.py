@@ -47,7 +47,7 @@ def _call(name):
 
 def _differentiable_ops(arity):
     return sorted(name for name, spec in TABLE.items()
-                  if spec["arity"] == arity and spec.get("out") != "bool"
+                  if spec["arity"] == arity and spec.get("out") != "bool" and not spec.get("internal")
                   and set(spec["kinds"]) & set("fc"))
 
 

@@ -170,7 +170,7 @@ def _calls(f):
         index, value = f.index(t), f.operand()
         return f"t[{index!r}] = {value!r} on {t.shape} {t.dtype}", lambda: t.__setitem__(index, value)
     if kind in (6, 7):
-        op = f.choice(list(TABLE))
+        op = f.choice([name for name, spec in TABLE.items() if not spec.get("internal")])
         args = [f.operand() for _ in range(TABLE[op]["arity"])]
         if op == "gelu_tanh":
             return f"gelu(tanh) {args}", lambda: ember.gelu(args[0], approximate="tanh")

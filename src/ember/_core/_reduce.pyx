@@ -84,6 +84,11 @@ cdef extern from "ember/reduce.h" nogil:
     const em_lanes_fn em_cumsum_lanes[12]
     const em_lanes_fn em_softmax_lanes[12]
     const em_lanes_fn em_log_softmax_lanes[12]
+    ctypedef void (*em_softmax_backward_fn)(void *out, const void *grad, const void *result,
+                                            Py_ssize_t outer, Py_ssize_t L,
+                                            Py_ssize_t inner) noexcept nogil
+    const em_softmax_backward_fn em_softmax_backward[12]
+    const em_softmax_backward_fn em_log_softmax_backward[12]
     void em_lanes_run(em_lanes_fn fn, int ndim, const Py_ssize_t *shape,
                       const Py_ssize_t *in_strides, const Py_ssize_t *out_strides, int dim,
                       const char *inp, char *out)

@@ -118,3 +118,89 @@ def log_softmax(input, dim, dtype=None):
     if grad_enabled() and _records(input):
         return record_op("log_softmax", log_softmax, (input, dim, dtype), None)
     return _softmax_impl(em_log_softmax_lanes, input, dim, dtype, "log_softmax")
+
+
+# ---------------------------------------------------------------- softmax backward
+
+cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object grad_output,
+                                   object output, object dim, str fname):
+    cdef Tensor y = _tensor_arg(output, fname)
+    cdef Tensor g = _tensor_arg(grad_output, fname)
+    if dim is None or isinstance(dim, (tuple, list)):
+        raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if g.shape != y.shape:
+        raise RuntimeError(f"{fname}(): grad_output of shape {tuple(g.shape)} does not match "
+                           f"output of shape {tuple(y.shape)}")
+    cdef int d = wrap_dim(dim, y._ndim)
+    if em_category[y._dtype] != 2:
+        raise NotImplementedError(f'"{fname}" not implemented for \'{_name(y._dtype)}\'')
+    y = _contiguous(y)
+    g = _contiguous(_cast(g, y._dtype))
+    cdef Tensor out = new_tensor(y._ndim, y._shape, y._dtype, y._storage.device)
+    cdef Py_ssize_t outer = 1, inner = 1, L = 1
+    cdef int k
+    if y._numel == 0:
+        return out
+    for k in range(y._ndim):
+        if k < d:
+            outer *= y._shape[k]
+        elif k > d:
+            inner *= y._shape[k]
+        else:
+            L = y._shape[k]
+    cdef em_softmax_backward_fn fn = table[y._dtype]
+    cdef void *out_ptr = out.ptr()
+    cdef const void *g_ptr = g.ptr()
+    cdef const void *y_ptr = y.ptr()
+    if y._numel >= EM_GRAIN_SIZE:
+        with nogil:
+            fn(out_ptr, g_ptr, y_ptr, outer, L, inner)
+    else:
+        fn(out_ptr, g_ptr, y_ptr, outer, L, inner)
+    return out
+
+
+def softmax_backward_data(grad_output, output, dim):
+    """The gradient of ``softmax`` along ``dim`` from its result: ``y * (g - sum(g * y))``,
+    fused into two passes per lane.
+
+    Parameters
+    ----------
+    grad_output : Tensor
+        Gradient of the softmax's output.
+    output : Tensor
+        The softmax's result, of the same shape.
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
+    if grad_enabled() and (_records(grad_output) or _records(output)):
+        return record_op("softmax_backward_data", softmax_backward_data,
+                         (grad_output, output, dim), None)
+    return _softmax_backward_impl(em_softmax_backward, grad_output, output, dim,
+                                  "softmax_backward_data")
+
+
+def log_softmax_backward_data(grad_output, output, dim):
+    """The gradient of ``log_softmax`` along ``dim`` from its result:
+    ``g - exp(y) * sum(g)``, fused into two passes per lane.
+
+    Parameters
+    ----------
+    grad_output : Tensor
+        Gradient of the log_softmax's output.
+    output : Tensor
+        The log_softmax's result, of the same shape.
+    dim : int
+
+    Returns
+    -------
+    Tensor
+    """
+    if grad_enabled() and (_records(grad_output) or _records(output)):
+        return record_op("log_softmax_backward_data", log_softmax_backward_data,
+                         (grad_output, output, dim), None)
+    return _softmax_backward_impl(em_log_softmax_backward, grad_output, output, dim,
+                                  "log_softmax_backward_data")

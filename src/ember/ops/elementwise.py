@@ -78,11 +78,17 @@ def _make_inplace(name, op):
 
 
 functions = {}
+# the fused backward ops (``internal = true``): module attributes, not ember.* names
+internal = {}
 
 
 def _build():
     for name, spec in TABLE.items():
         op = op_id(name)
+        if spec.get("internal"):
+            internal[name] = _make_function(name, spec)
+            internal[name].__module__ = __name__
+            continue
         if name not in CUSTOM:
             functions[name] = _make_function(name, spec)
             if spec.get("method", True):
@@ -98,6 +104,7 @@ def _build():
 
 
 _build()
+globals().update(internal)
 
 # ---------------------------------------------------------------- hand-written signatures
 
@@ -402,21 +409,28 @@ def sgn(x):
     return ew(_SIGN, x)
 
 
-def gelu_backward(grad, x):
-    cdf = 0.5 * (1 + ew(_ERF, x * 0.7071067811865476))
+def gelu_double_backward(grad, grad_output, x):
+    """The gradient of ``gelu_backward`` for ``x``: ``grad * grad_output * gelu''(x)``, with
+    ``gelu''(x) = phi(x) * (2 - x ** 2)``."""
     pdf = ew(_EXP, -0.5 * x * x) * 0.3989422804014327
-    return grad * (cdf + x * pdf)
+    return grad * grad_output * pdf * (2 - x * x)
 
 
-def gelu_tanh_backward(grad, x):
+def gelu_tanh_double_backward(grad, grad_output, x):
+    """The gradient of ``gelu_tanh_backward`` for ``x``: with ``u = k * (x + a * x ** 3)`` and
+    ``t = tanh(u)``, the second derivative is ``(1 - t ** 2) * (u' - x * t * u' ** 2 + x * u'' / 2)``."""
     k, kappa = 0.7978845608028654, 0.044715
     t = ew(_TANH, k * (x + kappa * x * x * x))
-    return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * kappa * x * x))
+    du = k * (1 + 3 * kappa * x * x)
+    second = (1 - t * t) * (du - x * t * du * du + 3 * k * kappa * x * x)
+    return grad * grad_output * second
 
 
-def silu_backward(grad, x):
+def silu_double_backward(grad, grad_output, x):
+    """The gradient of ``silu_backward`` for ``x``: ``silu''(x) = s * (1 - s) * (2 + x * (1 - 2 s))``
+    with ``s = sigmoid(x)`` (conjugated for complex input, as PyTorch's convention asks)."""
     s = ew(_SIGMOID, x)
-    return grad * conj_any(s * (1 + x * (1 - s)))
+    return conj_any(grad) * grad_output * conj_any(s * (1 - s) * (2 + x * (1 - 2 * s)))
 
 
 def pow_backward_self(grad, self, exponent):
@@ -476,16 +490,19 @@ _ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR = (
     op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid",
                        "logical_or"))
 
-_FORMULA_NAMES = dict(functions, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
-                      gelu_backward=gelu_backward, gelu_tanh_backward=gelu_tanh_backward,
-                      silu_backward=silu_backward, pow_backward_self=pow_backward_self,
+_FORMULA_NAMES = dict(functions, **internal, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
+                      gelu_double_backward=gelu_double_backward,
+                      gelu_tanh_double_backward=gelu_tanh_double_backward,
+                      silu_double_backward=silu_double_backward,
+                      pow_backward_self=pow_backward_self,
                       pow_backward_exponent=pow_backward_exponent,
                       minmax_backward=minmax_backward, clamp_backward_min=clamp_backward_min,
                       clamp_backward_max=clamp_backward_max)
 
 # graph node names where PyTorch's differ from the one derived from the op's name
 NODE_NAMES = {"log1p": "Log1PBackward0", "gelu_tanh": "GeluBackward0",
-              "clamp": "ClampBackward1"}
+              "clamp": "ClampBackward1", "relu_backward": "ThresholdBackwardBackward0",
+              "gelu_tanh_backward": "GeluBackwardBackward0"}
 
 # PyTorch names some nodes by which operands are tensors (is_tensor: one bool per input)
 NAME_RULES = {

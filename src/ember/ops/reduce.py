@@ -17,6 +17,7 @@ the ``dim`` form (``MaxBackward0``) for ``max`` and ``min``.
 import math
 
 from ember._core import _tensor as _core
+from ember._core._reduce import log_softmax_backward_data, softmax_backward_data
 from ember._core._tensor import is_grad_enabled
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import conj, sgn, where
@@ -288,10 +289,33 @@ def _cumsum_backward(ctx, grad, input, dim, *, dtype=None):
 
 @derivative("softmax", save_inputs=False, save_result=True)
 def _softmax_backward(ctx, grad, input, dim, dtype=None):
-    y = ctx.result
-    return y * (grad - (grad * y).sum(dim, keepdim=True))
+    return softmax_backward_data(grad, ctx.result, dim)
 
 
 @derivative("log_softmax", save_inputs=False, save_result=True)
 def _log_softmax_backward(ctx, grad, input, dim, dtype=None):
-    return grad - ctx.result.exp() * grad.sum(dim, keepdim=True)
+    return log_softmax_backward_data(grad, ctx.result, dim)
+
+
+# the fused backward kernels are differentiable in turn (double backward), by composites
+
+@derivative("softmax_backward_data")
+def _softmax_backward_data_backward(ctx, grad, grad_output, output, dim):
+    # out = y * (g - sum(g * y)): linear in g with the same form; in y its own product rule
+    grad_g = softmax_backward_data(grad, output, dim) if ctx.needs_input_grad[0] else None
+    grad_y = None
+    if ctx.needs_input_grad[-1]:
+        s = (grad_output * output).sum(dim, keepdim=True)
+        grad_y = grad * (grad_output - s) - grad_output * (grad * output).sum(dim, keepdim=True)
+    return grad_g, grad_y, None
+
+
+@derivative("log_softmax_backward_data")
+def _log_softmax_backward_data_backward(ctx, grad, grad_output, output, dim):
+    # out = g - exp(y) * sum(g)
+    e = output.exp()
+    grad_g = grad - (grad * e).sum(dim, keepdim=True) if ctx.needs_input_grad[0] else None
+    grad_y = None
+    if ctx.needs_input_grad[-1]:
+        grad_y = -grad * e * grad_output.sum(dim, keepdim=True)
+    return grad_g, grad_y, None
