@@ -90,3 +90,28 @@ def test_to_empty(recurse):
                                     dict(mode="sum", max_norm=2.0, norm_type=3.0)])
 def test_embedding_bag_repr(kwargs):
     assert repr(nn.EmbeddingBag(10, 3, **kwargs)) == repr(torch.nn.EmbeddingBag(10, 3, **kwargs))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell"])
+def test_recurrent_layers_run_in_half_precision(cls, dtype):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, cls)(4, 5).to(getattr(torch, dtype))
+    ours = getattr(nn, cls)(4, 5).to(getattr(ember, dtype))
+    ours.load_state_dict({k: ember.tensor(v.float().numpy()).to(getattr(ember, dtype))
+                          for k, v in theirs.state_dict().items()})
+    shape = (2, 4) if cls.endswith("Cell") else (3, 2, 4)
+    x = np.random.default_rng(0).standard_normal(shape)
+    x_t = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_()
+    x_e = ember.tensor(x).to(getattr(ember, dtype)).requires_grad_()
+    out_t, out_e = theirs(x_t), ours(x_e)
+    out_t = out_t[0] if isinstance(out_t, tuple) else out_t
+    out_e = out_e[0] if isinstance(out_e, tuple) else out_e
+    assert out_e.dtype == getattr(ember, dtype)
+    out_t.float().sum().backward()
+    out_e.float().sum().backward()
+    tol = dict(rtol=2e-2, atol=1e-2)
+    np.testing.assert_allclose(np.asarray(out_e.detach().float()),
+                               out_t.detach().float().numpy(), **tol)
+    np.testing.assert_allclose(np.asarray(x_e.grad.float()), x_t.grad.float().numpy(), **tol)
+    assert all(p.grad.dtype == getattr(ember, dtype) for p in ours.parameters())
