@@ -29,6 +29,7 @@ def _requires_grad(*tensors):
     return any(t is not None and t.requires_grad for t in tensors)
 
 
+
 def rnn_layer(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
     """Run one recurrent layer and direction over a packed sequence.
 
@@ -60,6 +61,14 @@ def rnn_layer(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
         ``(output, h_n, c_n)``: every step's hidden state ``(total, P)``, the final
         hidden and cell states (``c_n`` None but for an LSTM).
     """
+    if gx.is_floating_point() and gx.element_size() == 2:
+        # the kernel has float32/float64 loops only: compute half types in float32, as
+        # PyTorch's CPU kernels do, and round the results back (the casts are differentiable)
+        def up(t):
+            return None if t is None else t.float()
+        out, h_n, c_n = rnn_layer(mode, gx.float(), up(h0), up(c0), up(w_hh), up(b_hh),
+                                  up(w_hr), batch_sizes, reverse)
+        return out.to(gx.dtype), h_n.to(gx.dtype), None if c_n is None else c_n.to(gx.dtype)
     if is_grad_enabled() and _requires_grad(gx, h0, c0, w_hh, b_hh, w_hr):
         return record("rnn_layer", _forward_saving,
                       (mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse, _Saved()))

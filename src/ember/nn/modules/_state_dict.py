@@ -42,6 +42,11 @@ def state_dict(module, destination, prefix, keep_vars):
     """The state dict of ``module`` and its descendants, with the state-dict hooks."""
     if destination is None:
         destination = OrderedDict()
+        destination._metadata = OrderedDict()
+    # per-module format versions, read back by _load_from_state_dict overrides
+    local_metadata = {"version": module._version}
+    if hasattr(destination, "_metadata"):
+        destination._metadata[prefix[:-1]] = local_metadata
     for hook in module._state_dict_pre_hooks.values():
         hook(module, prefix, keep_vars)
     module._save_to_state_dict(destination, prefix, keep_vars)
@@ -50,7 +55,7 @@ def state_dict(module, destination, prefix, keep_vars):
             child.state_dict(destination=destination, prefix=prefix + name + ".",
                              keep_vars=keep_vars)
     for hook in module._state_dict_hooks.values():
-        result = hook(module, destination, prefix, {})
+        result = hook(module, destination, prefix, local_metadata)
         if getattr(hook, "_from_public_api", False):
             if result is not None:
                 raise RuntimeError("state_dict post-hook must return None")
@@ -129,11 +134,16 @@ def load_state_dict(module, state_dict, strict, assign):
     if not isinstance(state_dict, dict):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
     missing_keys, unexpected_keys, error_msgs = [], [], []
+    metadata = getattr(state_dict, "_metadata", None)
     state_dict = OrderedDict(state_dict)
-    metadata = {"assign_to_params_buffers": assign} if assign else {}
+    if metadata is not None:
+        state_dict._metadata = metadata
 
     def load(mod, local_state_dict, prefix=""):
-        mod._load_from_state_dict(local_state_dict, prefix, metadata, True, missing_keys,
+        local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+        if assign:
+            local_metadata["assign_to_params_buffers"] = assign
+        mod._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing_keys,
                                   unexpected_keys, error_msgs)
         for name, child in mod._modules.items():
             if child is not None:

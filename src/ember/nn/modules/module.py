@@ -1,6 +1,8 @@
 """``Module``: the base class of every layer and model, as ``torch.nn.Module``."""
 from collections import OrderedDict
 
+import ember
+
 from ember._core._dtype import to_dtype
 from ember._core._tensor import Tensor, device as device_cls
 from ember.autograd.grad_mode import no_grad
@@ -67,6 +69,8 @@ class Module:
 
     training: bool
     forward = _forward_unimplemented
+    # format version of this class's state dict entries (stored in state_dict()._metadata)
+    _version = 1
     call_super_init = False
 
     def __init__(self, *args, **kwargs):
@@ -501,6 +505,33 @@ class Module:
                 return t.to(device=device, dtype=dtype)
             return t.to(device=device)
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """Replace every parameter and buffer by an uninitialised tensor of the same
+        shape and dtype on ``device`` (the values are to be set afterwards).
+
+        Parameters
+        ----------
+        device : str or device
+            Where the new tensors live.
+        recurse : bool, default True
+            Include the submodules' parameters and buffers.
+
+        Returns
+        -------
+        Module
+            ``self``.
+        """
+        def empty_like(t):
+            return ember.empty_like(t, device=device)
+        if recurse:
+            return self._apply(empty_like)
+        children = self.__dict__["_modules"]
+        object.__setattr__(self, "_modules", {})
+        try:
+            return self._apply(empty_like)
+        finally:
+            object.__setattr__(self, "_modules", children)
 
     def cpu(self):
         """Move all parameters and buffers to the CPU."""

@@ -175,6 +175,8 @@ class GroupNorm(Module):
 class _NormBase(Module):
     """Per-channel affine parameters and running statistics shared by batch/instance norm."""
 
+    _version = 2
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
