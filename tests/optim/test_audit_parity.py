@@ -66,6 +66,10 @@ CASES = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)),
     ("Adagrad", dict(lr=0.1, foreach=False, maximize=True)),
     ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05), maximize=True)),
+    ("ASGD", dict(lr=0.01)),
+    ("ASGD", dict(lr=0.01, lambd=1e-2, alpha=0.5, t0=10, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -255,3 +259,34 @@ def test_load_rejects_bad_map_locations():
     buffer.seek(0)
     with pytest.raises(TypeError, match="must return a tensor or None"):
         ember.load(buffer, map_location=lambda storage, loc: "cpu")
+
+
+@pytest.mark.parametrize("name,options", [("Rprop", dict(lr=0.05)),
+                                          ("ASGD", dict(lr=0.05, t0=2, weight_decay=0.1))])
+def test_rprop_asgd_complex_parameters_match_torch(name, options):
+    results = []
+    for lib in (torch, ember):
+        p = lib.tensor([1 + 2j, -1j, 0.5], requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **options)
+        for _ in range(6):
+            opt.zero_grad()
+            (p * p.conj() * lib.tensor([1.0, 2.0, -0.5])).real.sum().backward()
+            opt.step()
+        results.append([_numpy(p)] + [_numpy(v) for v in opt.state[p].values()])
+    for want, got in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name,options,match", [
+    ("Rprop", dict(lr=-1.0), "Invalid learning rate"),
+    ("Rprop", dict(etas=(1.2, 0.5)), "Invalid eta values"),
+    ("ASGD", dict(lr=-0.1), "Invalid learning rate"),
+    ("ASGD", dict(weight_decay=-1.0), "Invalid weight_decay value"),
+    ("Adam", dict(betas=(1.0, 0.999)), "Invalid beta parameter at index 0"),
+    ("SGD", dict(lr=0.1, nesterov=True), "Nesterov momentum requires"),
+])
+def test_bad_arguments_raise_like_torch(name, options, match):
+    with pytest.raises(ValueError):
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **options)
+    with pytest.raises(ValueError, match=match):
+        getattr(ember.optim, name)([ember.zeros(1, requires_grad=True)], **options)
