@@ -290,3 +290,44 @@ def test_bad_arguments_raise_like_torch(name, options, match):
         getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **options)
     with pytest.raises(ValueError, match=match):
         getattr(ember.optim, name)([ember.zeros(1, requires_grad=True)], **options)
+
+
+def _from_torch(value):
+    if isinstance(value, torch.Tensor):
+        return ember.tensor(value.detach().numpy())
+    if isinstance(value, dict):
+        return {k: _from_torch(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_from_torch(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("name,options", [
+    ("Adam", dict(lr=0.01, amsgrad=True)), ("SGD", dict(lr=0.01, momentum=0.9)),
+    ("NAdam", {}), ("RMSprop", dict(centered=True, momentum=0.5)), ("Adagrad", {}),
+    ("ASGD", dict(t0=1)), ("Rprop", {}),
+    ("LBFGS", dict(line_search_fn="strong_wolfe", max_iter=3))])
+def test_torch_state_dict_loads_and_continues_the_torch_trajectory(name, options):
+    def closure(w, opt):
+        def evaluate():
+            opt.zero_grad()
+            loss = (w ** 4).sum() + w[0] * w[1]
+            loss.backward()
+            return loss
+        return evaluate
+
+    torch_w = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    torch_opt = getattr(torch.optim, name)([torch_w], **options)
+    for _ in range(3):
+        torch_opt.step(closure(torch_w, torch_opt))
+    ember_w = ember.tensor(torch_w.detach().numpy(), requires_grad=True)
+    ember_opt = getattr(ember.optim, name)([ember_w], **options)
+    ember_opt.load_state_dict(_from_torch(torch_opt.state_dict()))
+    # loading casts float state to the parameter's dtype (ASGD's float32 eta and mu): the
+    # reference reloads its own state likewise
+    torch_opt.load_state_dict(torch_opt.state_dict())
+    for _ in range(3):
+        want = torch_opt.step(closure(torch_w, torch_opt))
+        got = ember_opt.step(closure(ember_w, ember_opt))
+        assert got.item() == pytest.approx(want.detach().item(), rel=1e-12)
+    np.testing.assert_allclose(_numpy(ember_w), _numpy(torch_w), rtol=1e-12, atol=1e-14)

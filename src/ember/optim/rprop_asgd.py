@@ -153,5 +153,7 @@ class ASGD(_PerParameterOptimizer):
             ax.add_(p.sub(ax).mul_(mu))
         else:
             ax.copy_(p)
-        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** alpha))
-        state["mu"].fill_(1 / max(1, step - t0))
+        # new values pass through the default float dtype (PyTorch's torch.as_tensor),
+        # also when loading made the state tensors float64
+        state["eta"].copy_(ember.tensor(lr / ((1 + lambd * lr * step) ** alpha)))
+        state["mu"].copy_(ember.tensor(1 / max(1, step - t0)))
