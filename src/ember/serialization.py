@@ -50,29 +50,44 @@ _ITEMS = "__items__"
 _KEY_TYPES = (str, int, float, bool, type(None), tuple)
 
 
-def _encode(obj, tensors):
-    """JSON-able description of ``obj``; its tensors are appended to ``tensors``."""
+def _tensor_name(path, tensors):
+    """The header name of a tensor at ``path`` (its keys and indices joined by dots, so a
+    flat state dict's tensors keep their keys, as other safetensors writers name them),
+    made unique when two paths spell the same or the path is empty."""
+    name = ".".join(path)
+    candidate, suffix = name, 0
+    while not candidate or candidate in tensors or candidate == "__metadata__":
+        candidate = f"{name}#{suffix}"
+        suffix += 1
+    return candidate
+
+
+def _encode(obj, tensors, path=()):
+    """JSON-able description of ``obj``; its tensors are added to the dict ``tensors``
+    under their names."""
     if isinstance(obj, ember.Tensor):
-        tensors.append(obj)
-        return {_TENSOR: str(len(tensors) - 1)}
+        name = _tensor_name(path, tensors)
+        tensors[name] = obj
+        return {_TENSOR: name}
     if obj is None or isinstance(obj, (bool, int, str)):
         return obj
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {_FLOAT: repr(obj)}
     if isinstance(obj, dict):
         if all(type(key) is str for key in obj):
-            return {_DICT: {key: _encode(value, tensors) for key, value in obj.items()}}
+            return {_DICT: {key: _encode(value, tensors, path + (key,))
+                            for key, value in obj.items()}}
         for key in obj:
             if not isinstance(key, _KEY_TYPES) or (isinstance(key, tuple) and any(
                     isinstance(part, ember.Tensor) for part in key)):
                 raise TypeError(f"ember.save: dict keys must be str, int, float, bool, None or "
                                 f"tuples of them, got {type(key).__name__} key {key!r}")
-        return {_ITEMS: [[_encode(key, tensors), _encode(value, tensors)]
+        return {_ITEMS: [[_encode(key, tensors, path), _encode(value, tensors, path + (str(key),))]
                          for key, value in obj.items()]}
     if isinstance(obj, list):
-        return {_LIST: [_encode(item, tensors) for item in obj]}
+        return {_LIST: [_encode(item, tensors, path + (str(i),)) for i, item in enumerate(obj)]}
     if isinstance(obj, tuple):
-        return {_TUPLE: [_encode(item, tensors) for item in obj]}
+        return {_TUPLE: [_encode(item, tensors, path + (str(i),)) for i, item in enumerate(obj)]}
     raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
                     "tensors, dicts, lists, tuples, None, bool, int, float and str")
 
@@ -115,16 +130,16 @@ def _decode(node, tensors):
 
 def _serialize(obj):
     """The bytes of the safetensors file for ``obj``."""
-    tensors = []
+    tensors = {}
     structure = _encode(obj, tensors)
     header, chunks, offset = {}, [], 0
-    for name, tensor in enumerate(tensors):
+    for name, tensor in tensors.items():
         dtype_name = _NAME_OF_DTYPE.get(tensor.dtype)
         if dtype_name is None:
             raise TypeError(f"ember.save: unsupported dtype {tensor.dtype}")
         array = tensor.detach().to("cpu").contiguous().numpy()
         data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).tobytes()
-        header[str(name)] = {"dtype": dtype_name, "shape": list(tensor.shape),
+        header[name] = {"dtype": dtype_name, "shape": list(tensor.shape),
                              "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
@@ -265,7 +280,39 @@ def _parse(content):
     return header, memoryview(content)[_HEADER_LENGTH_BYTES + header_length:]
 
 
-def load(f, map_location=None):
+def _check_map_location(map_location):
+    if map_location is None or callable(map_location) or isinstance(
+            map_location, (str, ember.device)):
+        return
+    if isinstance(map_location, dict):
+        for value in map_location.values():
+            if not isinstance(value, (str, ember.device)):
+                raise TypeError("ember.load: the values of a map_location dict must be str or "
+                                f"ember.device, got {type(value).__name__}")
+        return
+    raise TypeError("ember.load: map_location must be None, a str, an ember.device, a dict or "
+                    f"a callable, got {type(map_location).__name__}")
+
+
+def _relocate(tensor, map_location):
+    """``tensor`` moved as ``map_location`` says; every tensor is saved from the CPU."""
+    if map_location is None:
+        return tensor
+    if isinstance(map_location, dict):
+        target = map_location.get("cpu")
+        return tensor if target is None else tensor.to(target)
+    if callable(map_location):
+        moved = map_location(tensor, "cpu")
+        if moved is None:
+            return tensor
+        if not isinstance(moved, ember.Tensor):
+            raise TypeError("ember.load: a map_location callable must return a tensor or None, "
+                            f"got {type(moved).__name__}")
+        return moved
+    return tensor.to(map_location)
+
+
+def load(f, map_location=None, *, weights_only=None, mmap=None):
     """Load what :func:`ember.save` wrote, or any safetensors file.
 
     Every field of the file is checked before data is read (header length
@@ -276,8 +323,16 @@ def load(f, map_location=None):
     ----------
     f : str, os.PathLike or binary file object
         Source.
-    map_location : str or device, optional
-        Device to put the tensors on (default: where they are loaded, the CPU).
+    map_location : str, device, dict, callable or None, optional
+        Where to put the tensors, as in PyTorch: a device (or its name); a dict
+        mapping the saved location (always ``"cpu"``) to a device; or a function
+        ``fn(tensor, "cpu")`` returning the tensor to use (None keeps it).  Default:
+        where they are loaded, the CPU.
+    weights_only : bool or None, optional
+        Accepted for PyTorch compatibility: the format holds no code, so every load
+        is weights-only.
+    mmap : bool or None, optional
+        Accepted for PyTorch compatibility; the data is read into memory.
 
     Returns
     -------
@@ -289,6 +344,8 @@ def load(f, map_location=None):
     ------
     ValueError
         For a malformed or inconsistent file.
+    TypeError
+        For a ``map_location`` of another type.
 
     Examples
     --------
@@ -296,12 +353,11 @@ def load(f, map_location=None):
     >>> buffer = io.BytesIO()
     >>> ember.save([ember.arange(3), (1.5, None)], buffer)
     >>> _ = buffer.seek(0)
-    >>> ember.load(buffer)
+    >>> ember.load(buffer, map_location="cpu", weights_only=True)
     [tensor([0, 1, 2]), (1.5, None)]
     """
-    if map_location is not None and not isinstance(map_location, (str, ember.device)):
-        raise TypeError("ember.load: map_location must be None, a str or an ember.device, got "
-                        f"{type(map_location).__name__}")
+    del weights_only, mmap  # no pickled code to trust; see the docstring
+    _check_map_location(map_location)
     header, data = _parse(_read_all(f))
     metadata = header.pop("__metadata__", None)
     if metadata is not None and not (isinstance(metadata, dict) and
@@ -317,7 +373,7 @@ def load(f, map_location=None):
         array = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(shape)
         native = np_dtype if np_dtype.byteorder in "=|" else np_dtype.newbyteorder("=")
         tensor = ember.from_numpy(array.astype(native, copy=True))
-        tensors[name] = tensor if map_location is None else tensor.to(map_location)
+        tensors[name] = _relocate(tensor, map_location)
     if metadata is None or _STRUCTURE_KEY not in metadata:
         return tensors
     try:

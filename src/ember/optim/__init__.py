@@ -8,7 +8,8 @@ from ember.optim.sgd import SGD
 from ember.optim.adam import Adam, AdamW, Adamax, NAdam, RAdam
 from ember.optim.adaptive import RMSprop, Adagrad, Adadelta
 from ember.optim.lbfgs import LBFGS
+from ember.optim.rprop_asgd import ASGD, Rprop
 from ember.optim import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
-           "Adagrad", "Adadelta", "LBFGS", "lr_scheduler"]
+           "Adagrad", "Adadelta", "LBFGS", "lr_scheduler", "Rprop", "ASGD"]

@@ -118,7 +118,8 @@ class Adagrad(_Adaptive):
     weight_decay : float, optional
         L2 penalty (default 0).
     initial_accumulator_value : float, optional
-        Starting value of the squared-gradient sums (default 0).
+        Starting value of the squared-gradient sums (default 0); the constructor's
+        value serves every group, as in PyTorch.
     eps : float, optional
         Added to the denominator (default 1e-10).
     foreach : bool or None, optional
@@ -158,10 +159,14 @@ class Adagrad(_Adaptive):
         return ("sum",)
 
     def _init_state(self, p, state, group):
+        # the constructor's value, not the group's, as in PyTorch
+        value = self.defaults["initial_accumulator_value"]
         state["step"] = _scalar_step()
-        state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
+        state["sum"] = ember.full_like(p, complex(value, value) if p.is_complex() else value)
 
     def _adapt(self, p, grad, state, group):
+        if len(state) == 0:  # a parameter added by add_param_group
+            self._init_state(p, state, group)
         step = state["step"].add_(1).item()
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]

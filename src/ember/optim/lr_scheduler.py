@@ -140,6 +140,17 @@ class MultiStepLR(LRScheduler):
             return self._unchanged()
         return self._scaled(self.gamma ** self.milestones[self.last_epoch])
 
+    def load_state_dict(self, state_dict):
+        """Restore a state returned by :meth:`state_dict`.
+
+        Parameters
+        ----------
+        state_dict : dict
+            ``milestones`` may be a plain dict (as :func:`ember.load` returns it).
+        """
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)

@@ -7,7 +7,7 @@ import warnings
 import ember
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset",
-           "Subset", "random_split"]
+           "Subset", "StackDataset", "random_split"]
 
 
 class Dataset:
@@ -176,6 +176,74 @@ class ChainDataset(IterableDataset):
 
     def __len__(self):
         return sum(len(dataset) for dataset in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Several map-style datasets of one length, read side by side: item ``i`` is the
+    tuple (or dict) of their items ``i``.
+
+    Parameters
+    ----------
+    *args : Dataset
+        Datasets whose items are returned as a tuple.
+    **kwargs : Dataset
+        Datasets whose items are returned as a dict under these names (not with ``args``).
+
+    Raises
+    ------
+    ValueError
+        If no dataset is given, both ``args`` and ``kwargs`` are, or the lengths differ.
+
+    Examples
+    --------
+    >>> from ember.utils.data import StackDataset
+    >>> StackDataset([1, 2], "ab")[1]
+    (2, 'b')
+    >>> StackDataset(x=[1, 2], y="ab")[0]
+    {'x': 1, 'y': 'a'}
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset takes datasets either as positional arguments (items "
+                             "are tuples) or as keyword arguments (items are dicts), not both")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        datasets = args if args else kwargs
+        lengths = [len(dataset) for dataset in (args or kwargs.values())]
+        if any(length != lengths[0] for length in lengths):
+            raise ValueError(f"Size mismatch between datasets: lengths {lengths}")
+        self.datasets = datasets
+        self._length = lengths[0]
+
+    def _named(self):
+        return self.datasets.items() if isinstance(self.datasets, dict) \
+            else enumerate(self.datasets)
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices):
+        # batched fetch from the datasets that support it (as PyTorch)
+        columns = {}
+        for key, dataset in self._named():
+            if callable(getattr(dataset, "__getitems__", None)):
+                items = dataset.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+                columns[key] = items
+            else:
+                columns[key] = [dataset[i] for i in indices]
+        if isinstance(self.datasets, dict):
+            return [{key: column[row] for key, column in columns.items()}
+                    for row in range(len(indices))]
+        return [tuple(column[row] for column in columns.values()) for row in range(len(indices))]
+
+    def __len__(self):
+        return self._length
 
 
 class Subset(Dataset):
