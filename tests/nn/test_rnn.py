@@ -309,3 +309,25 @@ def test_packed_float32_batch_first():
     assert_close(out_e.data, out_t.data, rtol=2e-5, atol=2e-6)
     assert_close(h_e, h_t, rtol=2e-5, atol=2e-6)
     assert_close(c_e, c_t, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_graph_freed_without_garbage_collector(kind):
+    # a reference cycle through the saved output would keep every step's buffers alive
+    # until the collector runs (training loops that disable it would grow without bound)
+    import gc
+    layer = LAYERS[kind][0](4, 6)
+    x = ember.randn(5, 3, 4, requires_grad=True)
+    layer(x)[0].sum().backward()      # first call: lazy imports and caches
+    gc.collect()
+    gc.disable()
+    try:
+        out = layer(x)[0]
+        out.sum().backward()
+        del out
+        assert gc.collect() == 0
+        out = layer(x)[0]
+        del out                       # a graph never backpropagated is freed too
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
