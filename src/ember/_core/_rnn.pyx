@@ -3,8 +3,8 @@
 
 A layer's input projection (``x @ W_ih^T + b_ih`` for every time step) is one
 GEMM made by the caller; this module runs the recurrence over the steps: per
-step one GEMM for the recurrent product ``h @ W_hh^T`` (BLAS), one fused cell kernel for the gates
-and the state update (``rnn.c.in``), and for an LSTM with projections one GEMM
+step one GEMM for the recurrent product ``h @ W_hh^T`` (BLAS), one fused cell
+kernel for the gates and the state update (``rnn.c.in``), and for an LSTM with projections one GEMM
 ``h @ W_hr^T``.  Backward runs the steps in reverse with the fused backward
 cells and one GEMM per step for the gradient of the previous hidden state; the
 caller turns the gate gradients of all steps into the weight gradients with
