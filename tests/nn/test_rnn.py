@@ -309,3 +309,58 @@ def test_packed_float32_batch_first():
     assert_close(out_e.data, out_t.data, rtol=2e-5, atol=2e-6)
     assert_close(h_e, h_t, rtol=2e-5, atol=2e-6)
     assert_close(c_e, c_t, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_graph_freed_without_garbage_collector(kind):
+    # a reference cycle through the saved output would keep every step's buffers alive
+    # until the collector runs (training loops that disable it would grow without bound)
+    import gc
+    layer = LAYERS[kind][0](4, 6)
+    x = ember.randn(5, 3, 4, requires_grad=True)
+    layer(x)[0].sum().backward()      # first call: lazy imports and caches
+    gc.collect()
+    gc.disable()
+    try:
+        out = layer(x)[0]
+        out.sum().backward()
+        del out
+        assert gc.collect() == 0
+        out = layer(x)[0]
+        del out                       # a graph never backpropagated is freed too
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("kind, kwargs", [("RNN", {}), ("LSTM", {}), ("GRU", {}),
+                                          ("LSTM", {"proj_size": 40, "bidirectional": True})])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_batch_split_across_threads(kind, kwargs, threads):
+    # big enough that the recurrence cuts the batch into one block of rows per thread;
+    # packed lengths make the blocks run different numbers of steps
+    torch.manual_seed(0)
+    tm = LAYERS[kind][1](8, 72, dtype=torch.float64, **kwargs)
+    em = LAYERS[kind][0](8, 72, dtype=ember.float64, **kwargs)
+    copy_weights(tm, em)
+    lengths = [16, 3, 9, 1, 7, 5, 2, 11, 4, 6, 8, 10, 15, 12, 14, 13]  # distinct: a fixed order
+    x = torch.randn(16, len(lengths), 8, dtype=torch.float64)
+    pt = torch.nn.utils.rnn.pack_padded_sequence(x.requires_grad_(), lengths,
+                                                 enforce_sorted=False)
+    xe = to_ember(x.detach()).requires_grad_()
+    pe = nn.utils.rnn.pack_padded_sequence(xe, lengths, enforce_sorted=False)
+    saved = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        out_e, h_e = em(pe)
+        (out_e.data.sum() + sum(h.sum() for h in _states((None, h_e)))).backward()
+    finally:
+        ember.set_num_threads(saved)
+    out_t, h_t = tm(pt)
+    (out_t.data.sum() + sum(h.sum() for h in _states((None, h_t)))).backward()
+    assert_close(out_e.data, out_t.data, rtol=1e-10, atol=1e-12)
+    for a, b in zip(_states((None, h_e)), _states((None, h_t))):
+        assert_close(a, b, rtol=1e-10, atol=1e-12)
+    assert_close(xe.grad, x.grad, rtol=1e-9, atol=1e-11)
+    for (name, pe_), (_, pt_) in zip(em.named_parameters(), tm.named_parameters()):
+        assert_close(pe_.grad, pt_.grad, rtol=1e-9, atol=1e-11)

@@ -3,13 +3,18 @@
 
 A layer's input projection (``x @ W_ih^T + b_ih`` for every time step) is one
 GEMM made by the caller; this module runs the recurrence over the steps: per
-step one GEMM for the recurrent product ``h @ W_hh^T`` (BLAS, its output rows
-shared out among ember's OpenMP threads), one fused cell kernel for the gates
-and the state update (``rnn.c.in``), and for an LSTM with projections one GEMM
+step one GEMM for the recurrent product ``h @ W_hh^T`` (BLAS), one fused cell
+kernel for the gates and the state update (``rnn.c.in``), and for an LSTM with projections one GEMM
 ``h @ W_hr^T``.  Backward runs the steps in reverse with the fused backward
 cells and one GEMM per step for the gradient of the previous hidden state; the
 caller turns the gate gradients of all steps into the weight gradients with
 one GEMM each.
+
+Threads: a row of the batch depends on no other row through the whole
+recurrence, so a large enough batch is cut into one block of rows per thread
+and each thread runs every step of its block, with no synchronisation between
+steps (a fork and join per step would cost more than a small step's GEMM).
+Otherwise a step's GEMM is shared out by its output rows when it is large.
 
 Sequences are packed, as in ``PackedSequence``: step ``t`` holds
 ``batch_sizes[t]`` rows (non-increasing), those of the ``batch_sizes[t]``
@@ -21,6 +26,7 @@ direction of each sequence at its own last element.
 Modes: 0 Elman tanh, 1 Elman relu, 2 LSTM, 3 GRU.
 """
 from cython.parallel cimport prange
+from openmp cimport omp_in_parallel
 from libc.stdint cimport int64_t
 from libc.string cimport memcpy, memset
 
@@ -78,6 +84,11 @@ cdef enum:
 # Multiply-adds of a step's GEMM below which it runs on one thread: a step is short and
 # sequential, so a split pays only when each half is well above the cost of a barrier.
 cdef double GEMM_GRAIN = 1 << 22
+# The rows of a batch are independent through the whole recurrence: above this many
+# multiply-adds (all steps) and with at least MIN_PART_ROWS rows a thread, each thread
+# runs every step for its own block of rows, with no synchronisation between steps.
+cdef double SPLIT_GRAIN = 1 << 20
+cdef int64_t MIN_PART_ROWS = 4
 
 GATES = {RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3}
 
@@ -124,7 +135,7 @@ cdef void gemm(char ta, int m, int n, int k, const real_t *a, int lda, const rea
     """Column-major ``C = op(A) @ B + beta * C`` (B never transposed), its ``m`` rows of C
     shared out among the threads: the row-major products of a step are transposed ones."""
     cdef int nt = em_get_num_threads(), parts, p, m0, m1, chunk
-    if nt > 1 and <double>m * n * k >= GEMM_GRAIN and m >= 16:
+    if nt > 1 and <double>m * n * k >= GEMM_GRAIN and m >= 16 and not omp_in_parallel():
         parts = nt
     else:
         parts = 1
@@ -166,19 +177,56 @@ cdef inline int step_at(const Layer *L, int s) noexcept nogil:
     return L.T - 1 - s if L.reverse else s
 
 
-cdef void forward_loop(const Layer *L, const real_t *gx, real_t *hs, real_t *cs,
-                       const real_t *w_hh, const real_t *b_hh, const real_t *w_hr,
+cdef int batch_parts(const Layer *L, int64_t batch) noexcept nogil:
+    """Into how many blocks of rows the batch is cut, one per thread."""
+    cdef int nt = em_get_num_threads()
+    cdef int64_t most = batch // MIN_PART_ROWS
+    cdef double work = <double>L.T * batch * L.G * L.H * L.P
+    if nt <= 1 or most < 2 or work < SPLIT_GRAIN or omp_in_parallel():
+        return 1
+    return <int>(nt if nt < most else most)
+
+
+cdef void forward_loop(const Layer *L, int64_t batch, const real_t *gx, real_t *hs,
+                       real_t *cs, const real_t *w_hh, const real_t *b_hh, const real_t *w_hr,
                        real_t *out, real_t *gh, real_t *hraw_tmp,
                        real_t *s_act, real_t *s_cprev, real_t *s_tanhc, real_t *s_hprev,
                        real_t *s_hraw, real_t *s_ghn) noexcept nogil:
+    """The forward recurrence, its batch rows cut into blocks run by one thread each."""
+    cdef int parts = batch_parts(L, batch), p
+    if parts == 1:
+        forward_rows(L, 0, batch, gx, hs, cs, w_hh, b_hh, w_hr, out, gh, hraw_tmp, s_act,
+                     s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn)
+        return
+    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
+        forward_rows(L, p * batch // parts, (p + 1) * batch // parts, gx, hs, cs, w_hh, b_hh,
+                     w_hr, out, gh, hraw_tmp, s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn)
+
+
+cdef void forward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *gx, real_t *hs,
+                       real_t *cs, const real_t *w_hh, const real_t *b_hh, const real_t *w_hr,
+                       real_t *out, real_t *gh, real_t *hraw_tmp,
+                       real_t *s_act, real_t *s_cprev, real_t *s_tanhc, real_t *s_hprev,
+                       real_t *s_hraw, real_t *s_ghn) noexcept nogil:
+    """The forward recurrence of batch rows ``r0 .. r1-1`` (each row's steps depend on
+    that row alone)."""
     cdef int s, t
     cdef int64_t n, row, H = L.H, P = L.P, GH = L.G * L.H
     cdef bint save = s_hprev != NULL
     cdef real_t *hraw
+    # the per-row state buffers (batch, ...) start at row r0
+    hs += r0 * P
+    gh += r0 * GH
+    if cs != NULL:
+        cs += r0 * H
+    if hraw_tmp != NULL:
+        hraw_tmp += r0 * H
     for s in range(L.T):
         t = step_at(L, s)
-        n = L.bs[t]
-        row = L.off[t]
+        n = min(L.bs[t], r1) - r0
+        if n <= 0:
+            continue
+        row = L.off[t] + r0
         if save:
             memcpy(s_hprev + row * P, hs, n * P * sizeof(real_t))
         gemm(c'T', <int>GH, <int>n, <int>P, w_hh, <int>P, hs, <int>P, 0, gh, <int>GH)
@@ -213,18 +261,43 @@ cdef void forward_loop(const Layer *L, const real_t *gx, real_t *hs, real_t *cs,
         memcpy(out + row * P, hs, n * P * sizeof(real_t))
 
 
-cdef void backward_loop(const Layer *L, const real_t *dout, real_t *dh, real_t *dc,
-                        const real_t *w_hh, const real_t *w_hr, const real_t *out,
+cdef void backward_loop(const Layer *L, int64_t batch, const real_t *dout, real_t *dh,
+                        real_t *dc, const real_t *w_hh, const real_t *w_hr, const real_t *out,
                         const real_t *s_act, const real_t *s_cprev, const real_t *s_tanhc,
                         const real_t *s_hprev, const real_t *s_ghn,
                         real_t *dgx, real_t *dgh, real_t *dh_all, real_t *dhraw) noexcept nogil:
+    """The backward recurrence, its batch rows cut into blocks run by one thread each."""
+    cdef int parts = batch_parts(L, batch), p
+    if parts == 1:
+        backward_rows(L, 0, batch, dout, dh, dc, w_hh, w_hr, out, s_act, s_cprev, s_tanhc,
+                      s_hprev, s_ghn, dgx, dgh, dh_all, dhraw)
+        return
+    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
+        backward_rows(L, p * batch // parts, (p + 1) * batch // parts, dout, dh, dc, w_hh,
+                      w_hr, out, s_act, s_cprev, s_tanhc, s_hprev, s_ghn, dgx, dgh, dh_all,
+                      dhraw)
+
+
+cdef void backward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *dout,
+                        real_t *dh, real_t *dc, const real_t *w_hh, const real_t *w_hr,
+                        const real_t *out, const real_t *s_act, const real_t *s_cprev,
+                        const real_t *s_tanhc, const real_t *s_hprev, const real_t *s_ghn,
+                        real_t *dgx, real_t *dgh, real_t *dh_all, real_t *dhraw) noexcept nogil:
+    """The backward recurrence of batch rows ``r0 .. r1-1``."""
     cdef int s, t
     cdef int64_t n, row, j, H = L.H, P = L.P, GH = L.G * L.H
     cdef const real_t *dcell
+    dh += r0 * P
+    if dc != NULL:
+        dc += r0 * H
+    if dhraw != NULL:
+        dhraw += r0 * H
     for s in range(L.T - 1, -1, -1):
         t = step_at(L, s)
-        n = L.bs[t]
-        row = L.off[t]
+        n = min(L.bs[t], r1) - r0
+        if n <= 0:
+            continue
+        row = L.off[t] + r0
         if dout != NULL:
             for j in range(n * P):
                 dh[j] += dout[row * P + j]
@@ -420,14 +493,14 @@ def rnn_forward(int mode, Tensor gx, Tensor h0, c0, Tensor w_hh, b_hh, w_hr,
     cdef char *p_ghn = _ptr(s_ghn)
     if dt == EM_FLOAT32:
         with nogil:
-            forward_loop[float](&L, <float *>p_gx, <float *>p_hs, <float *>p_cs,
+            forward_loop[float](&L, B, <float *>p_gx, <float *>p_hs, <float *>p_cs,
                                 <float *>p_whh, <float *>p_bhh, <float *>p_whr,
                                 <float *>p_out, <float *>p_gh, <float *>p_tmp,
                                 <float *>p_act, <float *>p_cprev, <float *>p_tanhc,
                                 <float *>p_hprev, <float *>p_hraw, <float *>p_ghn)
     else:
         with nogil:
-            forward_loop[double](&L, <double *>p_gx, <double *>p_hs, <double *>p_cs,
+            forward_loop[double](&L, B, <double *>p_gx, <double *>p_hs, <double *>p_cs,
                                  <double *>p_whh, <double *>p_bhh, <double *>p_whr,
                                  <double *>p_out, <double *>p_gh, <double *>p_tmp,
                                  <double *>p_act, <double *>p_cprev, <double *>p_tanhc,
@@ -503,14 +576,14 @@ def rnn_backward(int mode, dout, dh_n, dc_n, Tensor out, Tensor w_hh, w_hr,
     cdef char *p_dh_all = _ptr(dh_all), *p_dhraw = _ptr(dhraw)
     if dt == EM_FLOAT32:
         with nogil:
-            backward_loop[float](&L, <float *>p_dout, <float *>p_dh, <float *>p_dc,
+            backward_loop[float](&L, B, <float *>p_dout, <float *>p_dh, <float *>p_dc,
                                  <float *>p_whh, <float *>p_whr, <float *>p_out,
                                  <float *>p_act, <float *>p_cprev, <float *>p_tanhc,
                                  <float *>p_hprev, <float *>p_ghn, <float *>p_dgx,
                                  <float *>p_dgh, <float *>p_dh_all, <float *>p_dhraw)
     else:
         with nogil:
-            backward_loop[double](&L, <double *>p_dout, <double *>p_dh, <double *>p_dc,
+            backward_loop[double](&L, B, <double *>p_dout, <double *>p_dh, <double *>p_dc,
                                   <double *>p_whh, <double *>p_whr, <double *>p_out,
                                   <double *>p_act, <double *>p_cprev, <double *>p_tanhc,
                                   <double *>p_hprev, <double *>p_ghn, <double *>p_dgx,

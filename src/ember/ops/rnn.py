@@ -21,8 +21,10 @@ MODES = {"RNN_TANH": 0, "RNN_RELU": 1, "LSTM": 2, "GRU": 3}
 
 
 class _Saved:
-    """What the fused forward keeps for the fused backward (its buffers and output)."""
-    __slots__ = ("buffers", "output")
+    """What the fused forward keeps for the fused backward besides its output (which the
+    node saves itself: holding it here would make a reference cycle output -> node ->
+    output, freed only by the garbage collector)."""
+    __slots__ = ("buffers",)
 
 
 def _requires_grad(*tensors):
@@ -80,18 +82,17 @@ def rnn_layer(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
 def _forward_saving(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse, saved):
     out, h_n, c_n, saved.buffers = _rnn.rnn_forward(mode, gx, h0, c0, w_hh, b_hh, w_hr,
                                                     batch_sizes, reverse, True)
-    saved.output = out
     return out, h_n, c_n
 
 
-@derivative("rnn_layer")
+@derivative("rnn_layer", save_result=True)
 def _rnn_layer_backward(ctx, grads, mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse,
                         saved):
     if is_grad_enabled():
         return _composite_backward(grads, mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes,
                                    reverse)
     dout, dh_n, dc_n = (None if g is None else g.contiguous() for g in grads)
-    dgx, dgh, dh0, dc0, dh_all = _rnn.rnn_backward(mode, dout, dh_n, dc_n, saved.output, w_hh,
+    dgx, dgh, dh0, dc0, dh_all = _rnn.rnn_backward(mode, dout, dh_n, dc_n, ctx.result[0], w_hh,
                                                    w_hr, batch_sizes, reverse, saved.buffers)
     hprev, hraw = saved.buffers[3], saved.buffers[4]
     dw_hh = dgh.t().mm(hprev) if w_hh.requires_grad else None
