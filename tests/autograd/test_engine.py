@@ -643,6 +643,27 @@ def test_leaf_gradients_never_alias_but_are_taken_without_copy_when_private():
     assert z.grad.data_ptr() == seen[0]
 
 
+def test_gradients_that_view_a_whole_private_storage_are_taken_without_copy():
+    # the weight's gradient is the transpose of a product, the bias's a reduction
+    w = ember.randn(4, 3, requires_grad=True)
+    b = ember.randn(4, requires_grad=True)
+    seen = {}
+    w.register_hook(lambda g: seen.__setitem__("w", g.data_ptr()))
+    b.register_hook(lambda g: seen.__setitem__("b", g.data_ptr()))
+    x = ember.randn(5, 3)
+    ember.addmm(b, x, w.t()).sum().backward()
+    assert w.grad.data_ptr() == seen["w"] and b.grad.data_ptr() == seen["b"]
+    assert w.grad._base is None and w.grad.is_contiguous()
+    np.testing.assert_allclose(np.asarray(w.grad), np.ones((4, 5), np.float32) @ np.asarray(x),
+                               rtol=1e-5)
+    # views of parts of one gradient (split by cat's backward) are copied, never shared
+    p = ember.ones(2, requires_grad=True)
+    q = ember.ones(3, requires_grad=True)
+    ember.cat([p, q]).exp().sum().backward()
+    p.grad.add_(1)
+    np.testing.assert_allclose(np.asarray(q.grad), np.exp(1.0) * np.ones(3), rtol=1e-6)
+
+
 def _through_modified_view(lib, x, w):
     a = x.sin()
     v = a[1]

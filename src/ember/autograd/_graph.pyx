@@ -16,7 +16,7 @@ from cpython.ref cimport Py_INCREF
 from ember._core._tensor cimport Tensor, Storage, storage_base, grad_enabled, set_grad_mode, make_view, ew_forward
 from ember._core._tensor import _set_recorders
 from cpython.pycapsule cimport PyCapsule_New
-from ember._core._dtype cimport em_category
+from ember._core._dtype cimport em_category, em_itemsize
 
 import weakref
 
@@ -224,12 +224,26 @@ cdef tuple leaf_edge(Tensor leaf):
     return m.edge
 
 
+cdef void _own_view_storage(Tensor g, Storage storage, bint create_graph) noexcept:
+    """Turn a gradient that views a whole storage (a transposed product, a reduction
+    reshaped) into its plain owner when its base is reachable only through it, so that
+    ``accumulate_grad`` can steal it instead of copying it."""
+    cdef Tensor base = g._view_base
+    # references to the base: g's field and the local; to g: the engine's tuple and the argument
+    if (base is None or create_graph or Py_REFCNT(base) > 2 or Py_REFCNT(g) > 2
+            or g._requires_grad or base._autograd_meta is not None
+            or g._numel * em_itemsize[g._dtype] != storage.nbytes):
+        return
+    g._view_base = None
+
+
 cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_storages) except -1:
     """PyTorch's rule: the first gradient is stolen when nothing else can see it (else
     cloned); later ones are added in place, or out of place when building a graph."""
     cdef Tensor old = var._grad
     cdef Storage storage = g._storage
     if old is None:
+        _own_view_storage(g, storage, create_graph)
         # stealable: referenced only by the engine's gradient tuple and this call's argument,
         # the only tensor on its storage (besides the local above), not the caller's own
         # gradient, and dense
