@@ -1,0 +1,43 @@
+# cython: embedsignature=False
+"""The compiled part of sorting: stable sort of contiguous rows (``sort.c.in``).
+
+``sort_rows`` takes a C-contiguous tensor whose last dimension holds the rows to
+sort and returns the sorted values and their int64 positions, computed with the
+GIL released; ``ember.ops.sorting`` builds ``sort``, ``argsort``, ``topk`` and
+friends (dims, named tuples, gradients) on top of it.
+"""
+from libc.stdint cimport int64_t
+
+from ember._core._dtype cimport EM_INT64, dtype_of
+from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
+
+cdef extern from "ember/sort.h":
+    ctypedef int (*em_sort_fn)(const char *inp, char *values, int64_t *indices, int64_t rows,
+                               int64_t n, int descending) nogil
+    const em_sort_fn em_sort_rows[12]
+
+
+def sort_rows(Tensor src not None, bint descending):
+    """Sort the last dimension of the contiguous tensor ``src`` (stably, NaN last
+    ascending); returns ``(values, indices)`` of the same shape."""
+    if not src.is_contig():
+        raise ValueError("sort_rows(): the input must be contiguous")
+    if src._storage.device.type_num != DEV_CPU:
+        raise RuntimeError(f"sort(): ember sorts CPU tensors; got a tensor on {src._storage.device}")
+    cdef em_sort_fn fn = em_sort_rows[src._dtype]
+    if fn == NULL:
+        raise RuntimeError(f"\"sort\" not implemented for '{dtype_of(src._dtype)}'")
+    cdef Tensor values = new_tensor(src._ndim, src._shape, src._dtype, src._storage.device)
+    cdef Tensor indices = new_tensor(src._ndim, src._shape, EM_INT64, src._storage.device)
+    cdef int64_t n = src._shape[src._ndim - 1] if src._ndim > 0 else 1
+    cdef int64_t rows = src._numel // n if n > 0 else 0
+    cdef const char *inp = src.ptr()
+    cdef char *out = values.ptr()
+    cdef int64_t *idx = <int64_t *>indices.ptr()
+    cdef int status = 0
+    if rows > 0:
+        with nogil:
+            status = fn(inp, out, idx, rows, n, descending)
+    if status != 0:
+        raise MemoryError("sort(): out of memory for the row buffers")
+    return values, indices
