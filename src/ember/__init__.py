@@ -99,3 +99,4 @@ from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
 from ember.ops.sorting import sort, argsort, msort, topk, kthvalue  # noqa: E402
+from ember.ops.compare import equal, isclose, allclose  # noqa: E402

@@ -8,7 +8,7 @@ friends (dims, named tuples, gradients) on top of it.
 """
 from libc.stdint cimport int64_t
 
-from ember._core._dtype cimport EM_INT64, dtype_of
+from ember._core._dtype cimport EM_INT64
 from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 
 cdef extern from "ember/sort.h":
@@ -26,7 +26,7 @@ def sort_rows(Tensor src not None, bint descending):
         raise RuntimeError(f"sort(): ember sorts CPU tensors; got a tensor on {src._storage.device}")
     cdef em_sort_fn fn = em_sort_rows[src._dtype]
     if fn == NULL:
-        raise RuntimeError(f"\"sort\" not implemented for '{dtype_of(src._dtype)}'")
+        raise RuntimeError("Sort does not support complex dtypes on CPU")
     cdef Tensor values = new_tensor(src._ndim, src._shape, src._dtype, src._storage.device)
     cdef Tensor indices = new_tensor(src._ndim, src._shape, EM_INT64, src._storage.device)
     cdef int64_t n = src._shape[src._ndim - 1] if src._ndim > 0 else 1
