@@ -2,11 +2,11 @@
 
 ``isclose`` follows PyTorch's formula: exactly equal elements are close, NaNs are
 close to NaNs only with ``equal_nan``, and otherwise ``|input - other| <= atol +
-rtol * |other|`` with a finite difference.  Booleans are compared as the default
-float dtype, so that the difference cannot wrap around.
+rtol * |other|`` with a finite difference.  Integers and booleans are compared in
+the default float dtype, so that the difference cannot wrap around.
 """
 from ember._core._tensor import Tensor, _add_method
-from ember._core._dtype import bool_, get_default_dtype
+from ember._core._dtype import get_default_dtype
 
 # PyTorch's scalar-type names, by dtype number, for its "did not match" message
 _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
@@ -84,7 +84,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         close = close | (input.isnan() & other.isnan())
     if rtol == 0 and atol == 0:
         return close
-    if input.dtype == bool_:
+    if not inexact:
         input, other = input.to(get_default_dtype()), other.to(get_default_dtype())
     allowed_error = atol + (rtol * other).abs()
     actual_error = (input - other).abs()
