@@ -22,6 +22,13 @@ __all__ = ["tril", "triu", "flip", "fliplr", "flipud", "roll", "diag", "masked_s
 _where = _ew["where"]
 _clamp = _ew["clamp"]
 
+# PyTorch's scalar-type names (by dtype number) and C type names, for its messages
+_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
+                "Double", "ComplexFloat", "ComplexDouble")
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+
 # largest finite value per floating dtype, nan_to_num's default for +-inf
 _FLOAT_MAX = {float16: 65504.0, bfloat16: 3.3895313892515355e38,
               float32: 3.4028234663852886e38, float64: 1.7976931348623157e308}
@@ -31,6 +38,10 @@ def _check_tensor(x, fname, position=1, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, not "
                         f"{type(x).__name__}")
+
+
+def _c_name(t):
+    return _C_NAMES.get(t.dtype.name, t.dtype.name)
 
 
 def _wrap_dim(dim, ndim):
@@ -303,9 +314,9 @@ def meshgrid(*tensors, indexing="ij"):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if not tensors:
-        raise RuntimeError("torch.meshgrid: Expected at least one tensor")
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
                          f"{indexing}")
     for k, t in enumerate(tensors):
         _check_tensor(t, "meshgrid", k + 1, "tensors")
@@ -313,8 +324,7 @@ def meshgrid(*tensors, indexing="ij"):
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
                                f"got: {t}")
         if t.dtype != tensors[0].dtype:
-            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have "
-                               "the same dtype")
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     swap = indexing == "xy" and len(tensors) >= 2
     order = list(tensors)
     if swap:
@@ -327,7 +337,6 @@ def meshgrid(*tensors, indexing="ij"):
         grids.append(t.reshape(view_shape).expand(shape))
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 
 
@@ -367,17 +376,19 @@ def lerp(input, end, weight):
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", 2, "end")
     if end.dtype != input.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype.name} for `end` but got dtype "
-                           f"{end.dtype.name}")
+        raise RuntimeError(f"expected dtype {_c_name(input)} for `end` but got dtype "
+                           f"{_c_name(end)}")
+    if not (input.is_floating_point() or input.is_complex()):
+        kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
     if isinstance(weight, Tensor):
         if weight.dtype != input.dtype:
-            raise RuntimeError(f"expected dtype {input.dtype.name} for `weight` but got dtype "
-                               f"{weight.dtype.name}")
+            raise RuntimeError(f"expected dtype {_c_name(input)} for `weight` but got dtype "
+                               f"{_c_name(weight)}")
         # PyTorch's two-sided formula: exact at both ends
         return _where(weight.abs() < 0.5, input + weight * (end - input),
                       end - (end - input) * (1 - weight))
-    if not (input.is_floating_point() or input.is_complex()):
-        raise RuntimeError(f"\"lerp_kernel_scalar\" not implemented for '{input.dtype.name}'")
     if abs(weight) < 0.5:
         return input + weight * (end - input)
     return end - (end - input) * (1 - weight)
@@ -402,9 +413,9 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """
     _check_tensor(input, "nan_to_num")
     if input.is_complex():
-        from ember import complex as make_complex
-        return make_complex(nan_to_num(input.real, nan, posinf, neginf),
-                            nan_to_num(input.imag, nan, posinf, neginf))
+        # each part on its own, as PyTorch does (the parts are finite afterwards)
+        return (nan_to_num(input.real, nan, posinf, neginf)
+                + nan_to_num(input.imag, nan, posinf, neginf) * 1j)
     if not input.is_floating_point():
         return input.clone()
     big = _FLOAT_MAX[input.dtype]
@@ -476,7 +487,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.is_floating_point():
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{input.dtype.name}")
+                           f"{_TORCH_NAMES[input.dtype.num]}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     categories = input.shape[-1]
