@@ -76,6 +76,15 @@ def test_flip_roll_views(name, ev, tv):
         _same(e.roll(shifts, dims), t.roll(shifts, dims))
 
 
+def test_flip_method_varargs_and_meshgrid_warning():
+    e, t = _pair("int64", shape=(2, 3, 2))
+    _same(e.flip(0, 2), t.flip(0, 2))
+    _same(e.flip((1,)), t.flip((1,)))
+    with pytest.warns(UserWarning, match="indexing"):
+        grids = ember.meshgrid(ember.arange(2), ember.arange(3))
+    assert tuple(grids[0].shape) == (2, 3)
+
+
 def test_flip_roll_copies_and_edges():
     e = ember.arange(4)
     f = ember.flip(e, [0])
@@ -147,11 +156,11 @@ def test_meshgrid(indexing):
 
 def test_meshgrid_errors():
     with pytest.raises(RuntimeError, match="meshgrid expects a non-empty TensorList"):
-        ember.meshgrid()
+        ember.meshgrid(indexing="ij")
     with pytest.raises(RuntimeError, match="Expected 0D or 1D tensor"):
-        ember.meshgrid(ember.ones(2, 2))
+        ember.meshgrid(ember.ones(2, 2), indexing="ij")
     with pytest.raises(RuntimeError, match="same dtype"):
-        ember.meshgrid(ember.ones(2), ember.ones(2, dtype=ember.float64))
+        ember.meshgrid(ember.ones(2), ember.ones(2, dtype=ember.float64), indexing="xy")
     with pytest.raises(RuntimeError, match='indexing must be one of "xy" or "ij"'):
         ember.meshgrid(ember.ones(2), indexing="ab")
 

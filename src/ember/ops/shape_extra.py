@@ -8,6 +8,7 @@ concatenation, ``where``), so gradients, and gradients of gradients, follow from
 theirs; ``diag`` of a vector records itself, with ``diagonal`` as its backward.
 """
 import operator
+import warnings
 
 from ember._core._dtype import bool_, int64, float16, bfloat16, float32, float64
 from ember._core._tensor import Tensor, _add_method, record, zeros
@@ -145,6 +146,13 @@ def flip(input, dims):
         return input.clone()
     index = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(input.dim()))
     return input[index].clone()
+
+
+def _flip_method(self, *dims):
+    """A flipped copy (see :func:`ember.flip`); dims as a sequence or as arguments."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
+    return flip(self, dims)
 
 
 def fliplr(input):
@@ -289,7 +297,7 @@ def masked_select(input, mask):
     return input.expand(shape)[mask.expand(shape)]
 
 
-def meshgrid(*tensors, indexing="ij"):
+def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-d tensors, as expanded views.
 
     Parameters
@@ -297,8 +305,9 @@ def meshgrid(*tensors, indexing="ij"):
     *tensors : Tensor
         0-d or 1-d tensors of one dtype (or a single list of them).
     indexing : {'ij', 'xy'}, optional
-        ``'ij'`` (default): output ``k`` varies along dim ``k``; ``'xy'``: the first
-        two dims swapped, as in NumPy.
+        ``'ij'``: output ``k`` varies along dim ``k``; ``'xy'``: the first two dims
+        swapped, as in NumPy.  Left out, it is ``'ij'`` with a warning, as in
+        PyTorch.
 
     Examples
     --------
@@ -315,6 +324,10 @@ def meshgrid(*tensors, indexing="ij"):
         tensors = tuple(tensors[0])
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
                          f"{indexing}")
@@ -521,7 +534,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return samples.reshape(tuple(input.shape[:-1]) + (num_samples,))
 
 
-for _name, _fn in {"tril": tril, "triu": triu, "tril_": _tril_, "triu_": _triu_, "flip": flip,
+for _name, _fn in {"tril": tril, "triu": triu, "tril_": _tril_, "triu_": _triu_, "flip": _flip_method,
                    "fliplr": fliplr, "flipud": flipud, "roll": roll, "diag": diag,
                    "masked_select": masked_select, "square": square, "lerp": lerp,
                    "nan_to_num": nan_to_num, "clamp_min": clamp_min,
