@@ -143,3 +143,22 @@ def test_kthvalue(keepdim):
         np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
     got = e.kthvalue(2)
     assert type(got).__name__ == "kthvalue"
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float16", "float32", "float64"])
+def test_topk_kthvalue_select_like_stable_sort(dtype):
+    # topk and kthvalue select before sorting: with many ties and NaNs they must still
+    # agree with the stable sort (first among equals), values and indices
+    for n in (1, 7, 33, 200, 1000):
+        t = _data(dtype, (3, n), seed=n)
+        e = _ember(t)
+        for k in sorted({1, min(2, n), n // 3 or 1, n}):
+            for largest in (True, False):
+                want = torch.sort(t, dim=1, descending=largest, stable=True)
+                got = ember.topk(e, k, 1, largest=largest)
+                _same(got.values, want.values[:, :k])
+                np.testing.assert_array_equal(got.indices.numpy(), want.indices[:, :k].numpy())
+            got = ember.kthvalue(e, k, 1)
+            want = torch.sort(t, dim=1, stable=True)
+            _same(got.values, want.values[:, k - 1])
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices[:, k - 1].numpy())

@@ -1,7 +1,9 @@
 """Sorting: ``sort``, ``argsort``, ``msort``, ``topk`` and ``kthvalue``.
 
 All of them run the stable row sort of ``ember._core._sort`` (NaN is the largest
-value, as in PyTorch) on the input with the sorted dim moved last.  The gradient
+value, as in PyTorch) on the input with the sorted dim moved last; ``topk`` and
+``kthvalue`` ask it for the first ``k`` of each row only (a selection, then a sort
+of those ``k``).  The gradient
 of the values goes back to the positions the indices name (a scatter into zeros,
 itself differentiable).
 """
@@ -44,13 +46,14 @@ def _wrap_dim(dim, ndim):
     return dim % top
 
 
-def _sorted_along(input, dim, descending):
-    """Values and indices of ``input`` sorted along the (wrapped) ``dim``."""
+def _sorted_along(input, dim, descending, k=None):
+    """Values and indices of ``input`` sorted along the (wrapped) ``dim``; only the
+    first ``k`` along it when given."""
     if input.dim() == 0:
         return input.clone(), zeros((), dtype=int64)
     last = input.dim() - 1
     moved = input if dim == last else input.movedim(dim, last)
-    values, indices = sort_rows(moved.contiguous(), descending)
+    values, indices = sort_rows(moved.contiguous(), descending, k)
     if dim != last:
         values = values.movedim(last, dim).contiguous()
         indices = indices.movedim(last, dim).contiguous()
@@ -135,10 +138,7 @@ def msort(input):
 
 
 def _topk_impl(input, k, dim, largest):
-    values, indices = _sorted_along(input, dim, largest)
-    if input.dim() == 0:
-        return topk_result(values, indices)
-    return topk_result(values.narrow(dim, 0, k).contiguous(), indices.narrow(dim, 0, k).contiguous())
+    return topk_result(*_sorted_along(input, dim, largest, k))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -185,7 +185,7 @@ def _topk_backward(ctx, grad, input, k, dim, largest):
 
 
 def _kthvalue_impl(input, k, dim, keepdim):
-    values, indices = _sorted_along(input, dim, False)
+    values, indices = _sorted_along(input, dim, False, k)
     if input.dim() == 0:
         return kthvalue_result(values, indices)
     values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
