@@ -255,3 +255,21 @@ def test_multinomial_errors():
             (lambda: ember.multinomial(ember.zeros(3), 1), "sum of probabilities <= 0")]:
         with pytest.raises(RuntimeError, match=message):
             call()
+
+
+def test_inplace_variants():
+    e, t = _pair()
+    e2, t2 = _pair(seed=1)
+    for method, args in [("lerp_", (0.3,)), ("nan_to_num_", ()), ("clamp_min_", (0.2,)),
+                         ("clamp_max_", (-0.2,))]:
+        ec, tc = e.clone(), t.clone()
+        eargs = (e2,) + args if method == "lerp_" else args
+        targs = (t2,) + args if method == "lerp_" else args
+        assert getattr(ec, method)(*eargs) is ec
+        getattr(tc, method)(*targs)
+        np.testing.assert_allclose(np.asarray(ec), tc.numpy(), rtol=1e-12)
+    # an EMA update as training scripts write it, under no_grad
+    ema = ember.zeros(3)
+    with ember.no_grad():
+        ema.lerp_(ember.ones(3), 0.1)
+    np.testing.assert_allclose(np.asarray(ema), [0.1, 0.1, 0.1], rtol=1e-6)

@@ -463,6 +463,26 @@ def clamp_max(input, max):
     return _clamp(input, max=max)
 
 
+def _lerp_(self, end, weight):
+    """In-place :func:`lerp` (``self`` moves towards ``end``)."""
+    return self.copy_(lerp(self, end, weight))
+
+
+def _nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    """In-place :func:`nan_to_num`."""
+    return self.copy_(nan_to_num(self, nan, posinf, neginf))
+
+
+def _clamp_min_(self, min):
+    """In-place :func:`clamp_min`."""
+    return self.clamp_(min=min)
+
+
+def _clamp_max_(self, max):
+    """In-place :func:`clamp_max`."""
+    return self.clamp_(max=max)
+
+
 # ---------------------------------------------------------------- multinomial
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -538,6 +558,8 @@ for _name, _fn in {"tril": tril, "triu": triu, "tril_": _tril_, "triu_": _triu_,
                    "fliplr": fliplr, "flipud": flipud, "roll": roll, "diag": diag,
                    "masked_select": masked_select, "square": square, "lerp": lerp,
                    "nan_to_num": nan_to_num, "clamp_min": clamp_min,
-                   "clamp_max": clamp_max, "multinomial": multinomial}.items():
+                   "clamp_max": clamp_max, "multinomial": multinomial, "lerp_": _lerp_,
+                   "nan_to_num_": _nan_to_num_, "clamp_min_": _clamp_min_,
+                   "clamp_max_": _clamp_max_}.items():
     _add_method(_name, _fn)
 del _name, _fn
