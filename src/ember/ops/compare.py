@@ -72,7 +72,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     Examples
     --------
     >>> import ember
-    >>> ember.isclose(ember.tensor([1.0, 2.0, float("nan")]), ember.tensor([1.0 + 1e-7, 2.1, float("nan")]))
+    >>> nan = float("nan")
+    >>> ember.isclose(ember.tensor([1.0, 2.0, nan]), ember.tensor([1.0 + 1e-7, 2.1, nan]))
     tensor([ True, False, False])
     """
     _check_tensor(input, "isclose", 1, "input")

@@ -144,7 +144,8 @@ def flip(input, dims):
     flipped = _dims_list(dims, input.dim(), "flip")
     if input.dim() == 0:
         return input.clone()
-    index = tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(input.dim()))
+    index = tuple(slice(None, None, -1) if d in flipped else slice(None)
+                  for d in range(input.dim()))
     return input[index].clone()
 
 
@@ -291,7 +292,7 @@ def masked_select(input, mask):
     _check_tensor(input, "masked_select")
     _check_tensor(mask, "masked_select", 2, "mask")
     if mask.dtype != bool_:
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     from ember import broadcast_shapes
     shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     return input.expand(shape)[mask.expand(shape)]
@@ -329,8 +330,8 @@ def meshgrid(*tensors, indexing=None):
                       "indexing argument.", UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
-        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
-                         f"{indexing}")
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
     for k, t in enumerate(tensors):
         _check_tensor(t, "meshgrid", k + 1, "tensors")
         if t.dim() > 1:
@@ -554,7 +555,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return samples.reshape(tuple(input.shape[:-1]) + (num_samples,))
 
 
-for _name, _fn in {"tril": tril, "triu": triu, "tril_": _tril_, "triu_": _triu_, "flip": _flip_method,
+for _name, _fn in {"tril": tril, "triu": triu, "tril_": _tril_, "triu_": _triu_,
+                   "flip": _flip_method,
                    "fliplr": fliplr, "flipud": flipud, "roll": roll, "diag": diag,
                    "masked_select": masked_select, "square": square, "lerp": lerp,
                    "nan_to_num": nan_to_num, "clamp_min": clamp_min,

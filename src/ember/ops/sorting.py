@@ -173,7 +173,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     k = operator.index(k)
     size = input.shape[dim] if input.dim() > 0 else 1
     if not 0 <= k <= size:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     if is_grad_enabled() and input.requires_grad:
         return record("topk", _topk_impl, (input, k, dim, bool(largest)))
     return _topk_impl(input, k, dim, bool(largest))
