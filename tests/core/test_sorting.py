@@ -162,3 +162,31 @@ def test_topk_kthvalue_select_like_stable_sort(dtype):
             want = torch.sort(t, dim=1, stable=True)
             _same(got.values, want.values[:, k - 1])
             np.testing.assert_array_equal(got.indices.numpy(), want.indices[:, k - 1].numpy())
+
+
+def test_take_along_dim():
+    t = torch.randn(3, 4, dtype=torch.float64)
+    e = _ember(t)
+    i = torch.argsort(t, 1)
+    ei = ember.tensor(i.numpy())
+    cases = [(lambda x, j: (x, j, 1)), (lambda x, j: (x, j[:, :1], 1)),
+             (lambda x, j: (x[:1], j, -1)), (lambda x, j: (x.t(), j.t(), 0)),
+             (lambda x, j: (x, j[:1, :2].expand(3, 2), 1))]
+    for case in cases:
+        got = ember.take_along_dim(*case(e, ei))
+        want = torch.take_along_dim(*case(t, i))
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    flat = torch.tensor([0, 5, 11])
+    np.testing.assert_array_equal(e.take_along_dim(ember.tensor(flat.numpy())).numpy(),
+                                  torch.take_along_dim(t, flat).numpy())
+    with pytest.raises(RuntimeError, match="dtype of indices should be Long but got Int"):
+        ember.take_along_dim(e, ei.int(), 1)
+    with pytest.raises(RuntimeError, match="same number of dimensions, but got 2 dimensions for "
+                                           "input, and 1 dimensions for indices"):
+        ember.take_along_dim(e, ei[0], 1)
+    # differentiable through gather
+    x = ember.tensor(t.numpy(), requires_grad=True)
+    ember.take_along_dim(x, ei[:, :2], 1).sum().backward()
+    tx = t.clone().requires_grad_()
+    torch.take_along_dim(tx, i[:, :2], 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

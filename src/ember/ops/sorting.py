@@ -1,4 +1,5 @@
-"""Sorting: ``sort``, ``argsort``, ``msort``, ``topk`` and ``kthvalue``.
+"""Sorting: ``sort``, ``argsort``, ``msort``, ``topk`` and ``kthvalue``, and
+``take_along_dim`` to apply their indices.
 
 All of them run the stable row sort of ``ember._core._sort`` (NaN is the largest
 value, as in PyTorch) on the input with the sorted dim moved last; ``topk`` and
@@ -16,7 +17,11 @@ from ember._core._tensor import Tensor, _add_method, record, zeros
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.derivatives import derivative
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim"]
+
+# PyTorch's scalar-type names, by dtype number, for its messages
+_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
+                "Double", "ComplexFloat", "ComplexDouble")
 
 
 def _result_type(name):
@@ -227,7 +232,47 @@ def _kthvalue_backward(ctx, grad, input, k, dim, keepdim):
     return _scatter_back(values, shape, dim, indices)
 
 
+def take_along_dim(input, indices, dim=None):
+    """The elements of ``input`` at ``indices`` along ``dim`` (the partner of
+    :func:`argsort` and :func:`topk`'s indices).
+
+    ``input`` and ``indices`` are broadcast against each other in every dim but
+    ``dim``; without ``dim`` both are taken as flattened.
+
+    Examples
+    --------
+    >>> import ember
+    >>> x = ember.tensor([[10, 30, 20], [60, 50, 40]])
+    >>> ember.take_along_dim(x, ember.argsort(x, dim=1), dim=1)
+    tensor([[10, 20, 30],
+            [40, 50, 60]])
+    """
+    from ember import broadcast_shapes
+    _check_tensor(input, "take_along_dim")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{type(indices).__name__}")
+    if indices.dtype != int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_TORCH_NAMES[indices.dtype.num]}")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    if input.dim() != indices.dim():
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input.dim()} dimensions for input, "
+                           f"and {indices.dim()} dimensions for indices")
+    dim = _wrap_dim(dim, input.dim())
+    if input.dim() == 0:
+        return input.reshape(1).gather(0, indices.reshape(1)).reshape(())
+    in_shape, idx_shape = list(input.shape), list(indices.shape)
+    in_shape[dim] = idx_shape[dim] = 1
+    common = list(broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
+    in_shape, idx_shape = list(common), list(common)
+    in_shape[dim], idx_shape[dim] = input.shape[dim], indices.shape[dim]
+    return input.expand(tuple(in_shape)).gather(dim, indices.expand(tuple(idx_shape)))
+
+
 for _name, _fn in {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
-                   "kthvalue": kthvalue}.items():
+                   "kthvalue": kthvalue, "take_along_dim": take_along_dim}.items():
     _add_method(_name, _fn)
 del _name, _fn
