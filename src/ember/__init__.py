@@ -98,3 +98,7 @@ from ember import utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
+from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_dim  # noqa: E402
+from ember.ops.compare import equal, isclose, allclose  # noqa: E402
+from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num, clamp_min, clamp_max, multinomial)  # noqa: E402,E501
+from ember.ops.einsum import einsum  # noqa: E402

@@ -1,0 +1,235 @@
+"""``einsum``: Einstein summation as a composite of views, sums and ``bmm``.
+
+The equation is parsed into one list of labels per operand (letters, and for
+``...`` the broadcast dims, aligned from the right).  Each operand first takes
+the diagonal of repeated labels and sums out labels no one else needs; then the
+operands are contracted left to right, each pair as one batched matrix product
+(batch labels, labels of one side, summed labels).  Every step is a
+differentiable ember op, so gradients and double gradients come for free.
+"""
+from ember._core._tensor import Tensor
+
+__all__ = ["einsum"]
+
+
+def _letter_label(char, position):
+    if not char.isascii() or not char.isalpha():
+        raise RuntimeError(f"einsum(): invalid subscript given at index {position} in the "
+                           f"equation string, subscripts must be in [a-zA-Z]")
+    return char
+
+
+def _parse_term(term, start):
+    """Labels of one term: letters, with ``None`` where the ellipsis stands."""
+    labels, k = [], 0
+    while k < len(term):
+        if term.startswith("...", k):
+            if None in labels:
+                raise RuntimeError("einsum(): found '.' for operand that is not part of any "
+                                   "ellipsis")
+            labels.append(None)
+            k += 3
+        elif term[k] == ".":
+            raise RuntimeError("einsum(): found '.' for operand that is not part of any ellipsis")
+        else:
+            labels.append(_letter_label(term[k], start + k))
+            k += 1
+    return labels
+
+
+def _parse(equation, operands):
+    """Per operand the list of labels (ellipsis dims as ``("...", j)``) and the output's."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms, starts, pos = lhs.split(","), [], 0
+    for term in terms:
+        starts.append(pos)
+        pos += len(term) + 1
+    if len(terms) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    if len(terms) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    parsed = [_parse_term(term, start) for term, start in zip(terms, starts)]
+    ellipsis_dims = 0
+    inputs = []
+    for k, (labels, x) in enumerate(zip(parsed, operands)):
+        explicit = len(labels) - (None in labels)
+        if None in labels:
+            count = x.dim() - explicit
+            if count < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({explicit}) is more than the number of dimensions "
+                                   f"({x.dim()}) for operand {k}")
+        else:
+            count = 0
+            if explicit != x.dim():
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({explicit}) does not match the number of dimensions "
+                                   f"({x.dim()}) for operand {k} and no ellipsis was given")
+        ellipsis_dims = max(ellipsis_dims, count)
+        inputs.append((labels, count))
+    expanded = []
+    for labels, count in inputs:
+        out = []
+        for label in labels:
+            if label is None:
+                # right-aligned broadcast dims: ("...", 0) is the leftmost of all of them
+                out.extend(("...", j) for j in range(-count, 0))
+            else:
+                out.append(label)
+        expanded.append(out)
+    ellipsis_labels = [("...", j) for j in range(-ellipsis_dims, 0)]
+    if arrow:
+        output = []
+        for k, label in enumerate(_parse_term(rhs, len(lhs) + 2)):
+            if label is None:
+                output.extend(ellipsis_labels)
+            elif label in output:
+                raise RuntimeError(f"einsum(): output subscript {label} appears more than once "
+                                   f"in the output")
+            elif not any(label in labels for labels in expanded):
+                raise RuntimeError(f"einsum(): output subscript {label} does not appear in the "
+                                   f"equation for any input operand")
+            else:
+                output.append(label)
+    else:
+        counts = {}
+        for labels in expanded:
+            for label in labels:
+                if isinstance(label, str):
+                    counts[label] = counts.get(label, 0) + 1
+        # implicit output: the ellipsis dims, then the letters used once, upper case first
+        output = ellipsis_labels + sorted(label for label, n in counts.items() if n == 1)
+    return expanded, output
+
+
+def _take_diagonals(x, labels):
+    """Collapse repeated labels of one operand onto their diagonal."""
+    labels = list(labels)
+    while True:
+        repeated = next((lab for k, lab in enumerate(labels) if lab in labels[k + 1:]), None)
+        if repeated is None:
+            return x, labels
+        first = labels.index(repeated)
+        second = labels.index(repeated, first + 1)
+        if x.shape[first] != x.shape[second]:
+            raise RuntimeError(f"einsum(): subscript {repeated} is repeated for operand but the "
+                               f"sizes don't match, {x.shape[first]} != {x.shape[second]}")
+        x = x.diagonal(0, first, second)
+        labels = [lab for k, lab in enumerate(labels) if k not in (first, second)] + [repeated]
+
+
+def _sum_out(x, labels, keep):
+    """Sum the dims whose labels are not in ``keep``."""
+    dims = [k for k, lab in enumerate(labels) if lab not in keep]
+    if not dims:
+        return x, labels
+    return x.sum(dims), [lab for lab in labels if lab in keep]
+
+
+def _size(x, labels, label):
+    return x.shape[labels.index(label)]
+
+
+def _contract(a, la, b, lb, keep):
+    """Contract two operands over their shared labels not in ``keep``, as one bmm."""
+    batch = [lab for lab in la if lab in lb and lab in keep]
+    summed = [lab for lab in la if lab in lb and lab not in keep]
+    a_only = [lab for lab in la if lab not in lb]
+    b_only = [lab for lab in lb if lab not in la]
+    for lab in list(summed):
+        sa, sb = _size(a, la, lab), _size(b, lb, lab)
+        if sa != sb and 1 not in (sa, sb):
+            raise RuntimeError(f"einsum(): operands do not broadcast: subscript {lab} has sizes "
+                               f"{sa} and {sb}")
+        if sa != sb:
+            # a size-1 side broadcasts: sum the other side first, both become size 1
+            a = a.sum(la.index(lab), keepdim=True)
+            b = b.sum(lb.index(lab), keepdim=True)
+    batch_sizes = []
+    for lab in batch:
+        sa, sb = _size(a, la, lab), _size(b, lb, lab)
+        if sa != sb and 1 not in (sa, sb):
+            raise RuntimeError(f"einsum(): operands do not broadcast: subscript {lab} has sizes "
+                               f"{sa} and {sb}")
+        batch_sizes.append(max(sa, sb))
+    a = a.permute([la.index(lab) for lab in batch + a_only + summed])
+    b = b.permute([lb.index(lab) for lab in batch + summed + b_only])
+    nb = len(batch)
+    a = a.expand(tuple(batch_sizes) + tuple(a.shape[nb:]))
+    b = b.expand(tuple(batch_sizes) + tuple(b.shape[nb:]))
+    a_sizes = tuple(a.shape[nb:nb + len(a_only)])
+    b_sizes = tuple(b.shape[nb + len(summed):])
+    k = 1
+    for s in a.shape[nb + len(a_only):]:
+        k *= s
+    m, n, bsz = 1, 1, 1
+    for s in a_sizes:
+        m *= s
+    for s in b_sizes:
+        n *= s
+    for s in batch_sizes:
+        bsz *= s
+    product = a.reshape(bsz, m, k).bmm(b.reshape(bsz, k, n))
+    return product.reshape(tuple(batch_sizes) + a_sizes + b_sizes), batch + a_only + b_only
+
+
+def einsum(equation, *operands):
+    """Sum products of the elements of ``operands`` as the Einstein ``equation`` says.
+
+    Parameters
+    ----------
+    equation : str
+        Subscripts of each operand separated by commas, optionally ``->`` and the
+        output's subscripts (letters; ``...`` for broadcast dims).  Without ``->``
+        the output holds the letters used once, in alphabetical order.
+    *operands : Tensor
+        The tensors (or one list of them).
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> a = ember.arange(6.0).reshape(2, 3)
+    >>> ember.einsum("ij,jk->ik", a, a.t())
+    tensor([[ 5., 14.],
+            [14., 50.]])
+    >>> ember.einsum("ii", ember.eye(3))
+    tensor(3.)
+    >>> ember.einsum("...j,j", a, ember.ones(3))
+    tensor([ 3., 12.])
+    """
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not "
+                        f"{type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for k, x in enumerate(operands):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"einsum(): operand {k} must be Tensor, not {type(x).__name__}")
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    label_lists, output = _parse(equation, operands)
+    xs = []
+    for x, labels in zip(operands, label_lists):
+        xs.append(_take_diagonals(x, labels))
+    # sum out, per operand, labels that no other operand and not the output need
+    reduced = []
+    for k, (x, labels) in enumerate(xs):
+        keep = set(output)
+        for j, (_, other) in enumerate(xs):
+            if j != k:
+                keep.update(other)
+        reduced.append(_sum_out(x, labels, keep))
+    x, labels = reduced[0]
+    for k in range(1, len(reduced)):
+        keep = set(output)
+        for _, later in reduced[k + 1:]:
+            keep.update(later)
+        x, labels = _contract(x, labels, reduced[k][0], reduced[k][1], keep)
+    x, labels = _sum_out(x, labels, set(output))
+    return x.permute([labels.index(lab) for lab in output])

@@ -1,0 +1,278 @@
+"""Sorting: ``sort``, ``argsort``, ``msort``, ``topk`` and ``kthvalue``, and
+``take_along_dim`` to apply their indices.
+
+All of them run the stable row sort of ``ember._core._sort`` (NaN is the largest
+value, as in PyTorch) on the input with the sorted dim moved last; ``topk`` and
+``kthvalue`` ask it for the first ``k`` of each row only (a selection, then a sort
+of those ``k``).  The gradient
+of the values goes back to the positions the indices name (a scatter into zeros,
+itself differentiable).
+"""
+import operator
+from collections import namedtuple
+
+from ember._core._dtype import int64
+from ember._core._sort import sort_rows
+from ember._core._tensor import Tensor, _add_method, record, zeros
+from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops.derivatives import derivative
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim"]
+
+# PyTorch's scalar-type names, by dtype number, for its messages
+_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
+                "Double", "ComplexFloat", "ComplexDouble")
+
+
+def _result_type(name):
+    result = namedtuple(name, ["values", "indices"])
+    result.__module__ = "ember.return_types"
+    return result
+
+
+sort_result = _result_type("sort")
+topk_result = _result_type("topk")
+kthvalue_result = _result_type("kthvalue")
+
+
+def _check_tensor(input, fname):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
+def _wrap_dim(dim, ndim):
+    """``dim`` as a non-negative position; a 0-d tensor has the one dim [-1, 0]."""
+    dim = operator.index(dim)
+    top = max(ndim, 1)
+    if not -top <= dim < top:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-top}, {top - 1}], "
+                         f"but got {dim})")
+    return dim % top
+
+
+def _sorted_along(input, dim, descending, k=None):
+    """Values and indices of ``input`` sorted along the (wrapped) ``dim``; only the
+    first ``k`` along it when given."""
+    if input.dim() == 0:
+        return input.clone(), zeros((), dtype=int64)
+    last = input.dim() - 1
+    moved = input if dim == last else input.movedim(dim, last)
+    values, indices = sort_rows(moved.contiguous(), descending, k)
+    if dim != last:
+        values = values.movedim(last, dim).contiguous()
+        indices = indices.movedim(last, dim).contiguous()
+    return values, indices
+
+
+def _sort_impl(input, dim, descending):
+    return sort_result(*_sorted_along(input, dim, descending))
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """Sort the elements of ``input`` along a dimension.
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor to sort (any real dtype).
+    dim : int, optional
+        The dimension to sort along (default: the last).
+    descending : bool, optional
+        Largest first.
+    stable : bool, optional
+        Keep the order of equal elements.  ember's sort is always stable, so this
+        only documents the intent.
+
+    Returns
+    -------
+    (values, indices) : named tuple of Tensor
+        The sorted values and their int64 positions in ``input`` along ``dim``.
+        NaN sorts as larger than every number.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]))
+    sort(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+    """
+    _check_tensor(input, "sort")
+    dim = _wrap_dim(dim, input.dim())
+    if is_grad_enabled() and input.requires_grad:
+        return record("sort", _sort_impl, (input, dim, bool(descending)))
+    return _sort_impl(input, dim, bool(descending))
+
+
+def _scatter_back(grad, shape, dim, indices):
+    """``zeros(shape)`` with ``grad`` at ``indices`` along ``dim``."""
+    if len(shape) == 0:
+        return grad
+    return zeros(shape, dtype=grad.dtype).scatter(dim, indices, grad)
+
+
+@derivative("sort", save_inputs=False, save_result=True)
+def _sort_backward(ctx, grad, input, dim, descending):
+    return _scatter_back(grad[0], tuple(input.shape), dim, ctx.result[1])
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    """Positions that sort ``input`` along a dimension (see :func:`sort`).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.argsort(ember.tensor([[3, 1, 2]]), dim=1, descending=True)
+    tensor([[0, 2, 1]])
+    """
+    _check_tensor(input, "argsort")
+    return _sorted_along(input, _wrap_dim(dim, input.dim()), bool(descending))[1]
+
+
+def msort(input):
+    """Sort ``input`` along its first dimension; the values of ``sort(input, dim=0)``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.msort(ember.tensor([[2, 0], [1, 5]]))
+    tensor([[1, 0],
+            [2, 5]])
+    """
+    _check_tensor(input, "msort")
+    return sort(input, dim=0).values
+
+
+def _topk_impl(input, k, dim, largest):
+    return topk_result(*_sorted_along(input, dim, largest, k))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest) elements of ``input`` along a dimension.
+
+    Parameters
+    ----------
+    input : Tensor
+        The tensor to search.
+    k : int
+        How many elements to return.
+    dim : int, optional
+        The dimension to search along (default: the last).
+    largest : bool, optional
+        The largest elements (default) or the smallest.
+    sorted : bool, optional
+        Return the elements in sorted order; ember always does.
+
+    Returns
+    -------
+    (values, indices) : named tuple of Tensor
+        Among equal elements the first ones are taken; NaN counts as the largest.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2)
+    topk(values=tensor([5., 4.]), indices=tensor([1, 3]))
+    """
+    _check_tensor(input, "topk")
+    dim = _wrap_dim(dim, input.dim())
+    k = operator.index(k)
+    size = input.shape[dim] if input.dim() > 0 else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    if is_grad_enabled() and input.requires_grad:
+        return record("topk", _topk_impl, (input, k, dim, bool(largest)))
+    return _topk_impl(input, k, dim, bool(largest))
+
+
+@derivative("topk", save_inputs=False, save_result=True)
+def _topk_backward(ctx, grad, input, k, dim, largest):
+    return _scatter_back(grad[0], tuple(input.shape), dim, ctx.result[1])
+
+
+def _kthvalue_impl(input, k, dim, keepdim):
+    values, indices = _sorted_along(input, dim, False, k)
+    if input.dim() == 0:
+        return kthvalue_result(values, indices)
+    values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return kthvalue_result(values.contiguous(), indices.contiguous())
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element of ``input`` along a dimension (``k`` from 1).
+
+    Returns
+    -------
+    (values, indices) : named tuple of Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.kthvalue(ember.tensor([4.0, 1.0, 3.0]), 2)
+    kthvalue(values=tensor(3.), indices=tensor(2))
+    """
+    _check_tensor(input, "kthvalue")
+    dim = _wrap_dim(dim, input.dim())
+    k = operator.index(k)
+    size = input.shape[dim] if input.dim() > 0 else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    if is_grad_enabled() and input.requires_grad:
+        return record("kthvalue", _kthvalue_impl, (input, k, dim, bool(keepdim)))
+    return _kthvalue_impl(input, k, dim, bool(keepdim))
+
+
+@derivative("kthvalue", save_inputs=False, save_result=True)
+def _kthvalue_backward(ctx, grad, input, k, dim, keepdim):
+    shape = tuple(input.shape)
+    values, indices = grad[0], ctx.result[1]
+    if len(shape) > 0 and not keepdim:
+        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+    return _scatter_back(values, shape, dim, indices)
+
+
+def take_along_dim(input, indices, dim=None):
+    """The elements of ``input`` at ``indices`` along ``dim`` (the partner of
+    :func:`argsort` and :func:`topk`'s indices).
+
+    ``input`` and ``indices`` are broadcast against each other in every dim but
+    ``dim``; without ``dim`` both are taken as flattened.
+
+    Examples
+    --------
+    >>> import ember
+    >>> x = ember.tensor([[10, 30, 20], [60, 50, 40]])
+    >>> ember.take_along_dim(x, ember.argsort(x, dim=1), dim=1)
+    tensor([[10, 20, 30],
+            [40, 50, 60]])
+    """
+    from ember import broadcast_shapes
+    _check_tensor(input, "take_along_dim")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
+                        f"{type(indices).__name__}")
+    if indices.dtype != int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_TORCH_NAMES[indices.dtype.num]}")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    if input.dim() != indices.dim():
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input.dim()} dimensions for input, "
+                           f"and {indices.dim()} dimensions for indices")
+    dim = _wrap_dim(dim, input.dim())
+    if input.dim() == 0:
+        return input.reshape(1).gather(0, indices.reshape(1)).reshape(())
+    in_shape, idx_shape = list(input.shape), list(indices.shape)
+    in_shape[dim] = idx_shape[dim] = 1
+    common = list(broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
+    in_shape, idx_shape = list(common), list(common)
+    in_shape[dim], idx_shape[dim] = input.shape[dim], indices.shape[dim]
+    return input.expand(tuple(in_shape)).gather(dim, indices.expand(tuple(idx_shape)))
+
+
+for _name, _fn in {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
+                   "kthvalue": kthvalue, "take_along_dim": take_along_dim}.items():
+    _add_method(_name, _fn)
+del _name, _fn
