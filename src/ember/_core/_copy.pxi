@@ -26,8 +26,9 @@ cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) excep
     """Convert `src` (broadcast to `shape`) into `dst`, blocking transposed layouts into tiles."""
     cdef em_iter it
     cdef Py_ssize_t total
-    cdef int k, parallel, done
-    cdef em_loop_fn fn = em_cast_loops[src._dtype][dst._dtype]
+    cdef int k, parallel
+    cdef int from_dtype = src._dtype, to_dtype = dst._dtype
+    cdef em_loop_fn fn = em_cast_loops[from_dtype][to_dtype]
     it.nop = 2
     it.ndim = nd
     for k in range(nd):
@@ -40,9 +41,9 @@ cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) excep
     parallel = total >= EM_GRAIN_SIZE
     if parallel:
         with nogil:
-            if not em_cast_transposed(&it, src._dtype, dst._dtype, parallel):
+            if not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
                 em_iter_run(&it, fn, NULL, parallel)
-    elif not em_cast_transposed(&it, src._dtype, dst._dtype, parallel):
+    elif not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
         em_iter_run(&it, fn, NULL, parallel)
     return 0
 
