@@ -26,4 +26,10 @@ extern const int em_n_ternary_ops;
 /* em_cast_loops[from][to]: 2-operand loops (out, in) converting dtypes. */
 extern const em_loop_fn em_cast_loops[EM_NTYPES][EM_NTYPES];
 
+/* Run a prepared 2-operand (out, in) cast iteration as a cache-blocked
+ * transpose when the input is contiguous along another dimension than the
+ * output's innermost one.  Returns 1 when it ran the copy, 0 when the caller
+ * should run em_cast_loops[from][to] over the iterator instead. */
+int em_cast_transposed(const em_iter *it, int from, int to, int parallel);
+
 #endif

@@ -3,6 +3,10 @@
 
 # ---------------------------------------------------------------- copies and casts
 
+cdef extern from "ember/kernels.h":
+    int em_cast_transposed(const em_iter *it, int from_dtype, int to_dtype, int parallel) noexcept nogil
+
+
 cdef int copy_into(Tensor dst, Tensor src) except -1:
     """Copy `src` into `dst` (same shape, or broadcastable to it), converting the dtype."""
     cdef Py_ssize_t shape[64]
@@ -15,7 +19,32 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
     if _overlaps(dst, src):
         src = contiguous_copy(src)
     memcpy(shape, dst._shape, nd * sizeof(Py_ssize_t))
-    run_loop(em_cast_loops[src._dtype][dst._dtype], 2, dst, [src], nd, shape, True)
+    return run_cast(dst, src, nd, shape)
+
+
+cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) except -1:
+    """Convert `src` (broadcast to `shape`) into `dst`, blocking transposed layouts into tiles."""
+    cdef em_iter it
+    cdef Py_ssize_t total
+    cdef int k, parallel
+    cdef int from_dtype = src._dtype, to_dtype = dst._dtype
+    cdef em_loop_fn fn = em_cast_loops[from_dtype][to_dtype]
+    it.nop = 2
+    it.ndim = nd
+    for k in range(nd):
+        it.shape[k] = shape[k]
+    _fill_strides(&it, 0, dst, nd, shape)
+    _fill_strides(&it, 1, src, nd, shape)
+    total = em_iter_prepare(&it, True)
+    if total == 0:
+        return 0
+    parallel = total >= EM_GRAIN_SIZE
+    if parallel:
+        with nogil:
+            if not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
+                em_iter_run(&it, fn, NULL, parallel)
+    elif not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
+        em_iter_run(&it, fn, NULL, parallel)
     return 0
 
 
