@@ -629,3 +629,24 @@ def test_public_names_match_torch_signatures():
         for p in theirs.parameters.values():
             if p.default is not inspect.Parameter.empty:
                 assert ours.parameters[p.name].default == p.default, (name, p.name)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "elu", "selu", "celu", "leaky_relu",
+                                  "hardtanh", "silu", "mish", "hardswish", "hardsigmoid",
+                                  "threshold", "rrelu"])
+def test_inplace_activation_on_non_leaf_backpropagates_like_torch(name):
+    """``inplace=True`` on an intermediate tensor: the gradient is torch's, even where the
+    derivative reads the overwritten input (torch keeps the original for those)."""
+    values = np.random.default_rng(1).standard_normal(12) * 3
+    args = (0.5, 0.1) if name == "threshold" else ()
+    kwargs = {"training": False} if name == "rrelu" else {}
+    grads = []
+    for lib in (torch, ember):
+        leaf = lib.tensor(values, requires_grad=True)
+        x = leaf * 1
+        out = getattr(lib.nn.functional, name)(x, *args, inplace=True, **kwargs)
+        assert out is x
+        (out ** 2).sum().backward()
+        grads.append(np.asarray(leaf.grad.detach().numpy() if lib is torch else leaf.grad))
+    # rtol: torch's hardsigmoid backward scales by the float32 constant 1.0f / 6.0f
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-7, atol=1e-12)

@@ -18,11 +18,17 @@ def _log1p_exp(z):
     return ember.where(positive, z, 0.0) + ember.log1p(ember.exp(ember.where(positive, -z, z)))
 
 
-def _inplace_result(input, result, inplace):
-    """Copy ``result`` into ``input`` for the ``inplace=True`` variants."""
+def _inplace_result(input, compute, inplace):
+    """``compute(input)``, written into ``input`` for the ``inplace=True`` variants.
+
+    When autograd records it, the in-place variant computes from a copy of ``input``,
+    as PyTorch keeps the original input of an in-place op whose derivative reads it:
+    the write into ``input`` then leaves what the backward saved untouched."""
     if not inplace:
-        return result
-    return input.copy_(result)
+        return compute(input)
+    if ember.is_grad_enabled() and input.requires_grad:
+        return input.copy_(compute(input.clone()))
+    return input.copy_(compute(input))
 
 
 def relu(input, inplace=False):
@@ -64,8 +70,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    result = ember.where(input <= min_val, min_val, ember.where(input >= max_val, max_val, input))
-    return _inplace_result(input, result, inplace)
+    return _inplace_result(input, lambda x: ember.where(
+        x <= min_val, min_val, ember.where(x >= max_val, max_val, x)), inplace)
 
 
 def relu6(input, inplace=False):
@@ -96,8 +102,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     -------
     Tensor
     """
-    result = ember.where(input > 0, input, input * negative_slope)
-    return _inplace_result(input, result, inplace)
+    return _inplace_result(input, lambda x: ember.where(x > 0, x, x * negative_slope), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -114,8 +119,8 @@ def elu(input, alpha=1.0, inplace=False):
     Tensor
     """
     # clamping before expm1 keeps the unselected branch finite (no 0 * inf in backward)
-    negative = ember.expm1(ember.clamp(input, max=0.0)) * alpha
-    return _inplace_result(input, ember.where(input > 0, input, negative), inplace)
+    return _inplace_result(input, lambda x: ember.where(
+        x > 0, x, ember.expm1(ember.clamp(x, max=0.0)) * alpha), inplace)
 
 
 def selu(input, inplace=False):
@@ -130,7 +135,7 @@ def selu(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _inplace_result(input, lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -148,8 +153,8 @@ def celu(input, alpha=1.0, inplace=False):
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    negative = ember.expm1(ember.clamp(input, max=0.0) / alpha) * alpha
-    return _inplace_result(input, ember.where(input > 0, input, negative), inplace)
+    return _inplace_result(input, lambda x: ember.where(
+        x > 0, x, ember.expm1(ember.clamp(x, max=0.0) / alpha) * alpha), inplace)
 
 
 def gelu(input, approximate="none"):
@@ -179,7 +184,7 @@ def silu(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, ember.silu(input), inplace)
+    return _inplace_result(input, ember.silu, inplace)
 
 
 def mish(input, inplace=False):
@@ -194,7 +199,7 @@ def mish(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, input * ember.tanh(_log1p_exp(input)), inplace)
+    return _inplace_result(input, lambda x: x * ember.tanh(_log1p_exp(x)), inplace)
 
 
 def sigmoid(input):
@@ -282,7 +287,7 @@ def hardsigmoid(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, hardtanh(input + 3, 0.0, 6.0) / 6, inplace)
+    return _inplace_result(input, lambda x: hardtanh(x + 3, 0.0, 6.0) / 6, inplace)
 
 
 def hardswish(input, inplace=False):
@@ -298,9 +303,8 @@ def hardswish(input, inplace=False):
     Tensor
     """
     # written piecewise so the derivative at -3 and 3 matches PyTorch's (0 and 1)
-    middle = input * (input + 3) / 6
-    result = ember.where(input <= -3, 0.0, ember.where(input < 3, middle, input))
-    return _inplace_result(input, result, inplace)
+    return _inplace_result(input, lambda x: ember.where(
+        x <= -3, 0.0, ember.where(x < 3, x * (x + 3) / 6, x)), inplace)
 
 
 def _softmax_dim(name, ndim):
@@ -404,7 +408,7 @@ def threshold(input, threshold, value, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, ember.where(input > threshold, input, value), inplace)
+    return _inplace_result(input, lambda x: ember.where(x > threshold, x, value), inplace)
 
 
 def prelu(input, weight):
@@ -507,7 +511,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(lower, upper)
     else:
         slope = (lower + upper) / 2
-    return _inplace_result(input, ember.where(input > 0, input, input * slope), inplace)
+    return _inplace_result(input, lambda x: ember.where(x > 0, x, x * slope), inplace)
 
 
 def _inplace_variant(function, name):
