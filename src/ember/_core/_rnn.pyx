@@ -34,6 +34,7 @@ from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from ember._core._dtype cimport EM_FLOAT32, EM_FLOAT64, EM_INT64, dtype_of
 from ember._core._tensor cimport Tensor, new_tensor
+from ember._core._blas import _single_threaded_blas
 
 cdef extern from "ember/strided.h":
     int em_get_num_threads() noexcept nogil
@@ -91,41 +92,6 @@ cdef double SPLIT_GRAIN = 1 << 20
 cdef int64_t MIN_PART_ROWS = 4
 
 GATES = {RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3}
-
-
-# ---------------------------------------------------------------- BLAS threads
-
-ctypedef int (*get_threads_fn)() noexcept nogil
-ctypedef void (*set_threads_fn)(int) noexcept nogil
-cdef get_threads_fn blas_get_threads = NULL
-cdef set_threads_fn blas_set_threads = NULL
-cdef bint blas_looked_up = False
-
-
-cdef int single_threaded_blas() except -1:
-    """Keep SciPy's OpenBLAS on one thread while ember's OpenMP threads call it (as
-    ``_blas`` does: two busy-waiting pools on the same cores are orders of magnitude
-    slower).  Checked per call: ``ember.set_num_threads`` sets every BLAS to n."""
-    global blas_get_threads, blas_set_threads, blas_looked_up
-    if not blas_looked_up:
-        import ctypes
-        from ember._core._blas import _find_scipy_blas
-        from threadpoolctl import ThreadpoolController
-        blas_looked_up = True
-        _find_scipy_blas()              # pins every BLAS once
-        for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
-            dll = ctypes.CDLL(lib.filepath)
-            for prefix in ("scipy_", ""):
-                getter = getattr(dll, f"{prefix}openblas_get_num_threads", None)
-                setter = getattr(dll, f"{prefix}openblas_set_num_threads", None)
-                if getter is not None and setter is not None and blas_get_threads == NULL:
-                    blas_get_threads = <get_threads_fn><size_t>ctypes.cast(
-                        getter, ctypes.c_void_p).value
-                    blas_set_threads = <set_threads_fn><size_t>ctypes.cast(
-                        setter, ctypes.c_void_p).value
-    if blas_get_threads != NULL and blas_get_threads() != 1:
-        blas_set_threads(1)
-    return 0
 
 
 # ---------------------------------------------------------------- GEMM
@@ -485,7 +451,7 @@ def rnn_forward(int mode, Tensor gx, Tensor h0, c0, Tensor w_hh, b_hh, w_hr,
                 s_hraw = _new(total, H, dt, gx)
         if mode == GRU:
             s_ghn = _new(total, H, dt, gx)
-    single_threaded_blas()
+    _single_threaded_blas()
     cdef char *p_gx = gx.ptr(), *p_hs = hs.ptr(), *p_cs = _ptr(cs), *p_whh = w_hh.ptr()
     cdef char *p_bhh = _ptr(bhh), *p_whr = _ptr(whr), *p_out = out.ptr(), *p_gh = gh.ptr()
     cdef char *p_tmp = _ptr(hraw_tmp), *p_act = _ptr(s_act), *p_cprev = _ptr(s_cprev)
@@ -568,7 +534,7 @@ def rnn_backward(int mode, dout, dh_n, dc_n, Tensor out, Tensor w_hh, w_hr,
     L.P = P
     L.bs = <const int64_t *>batch_sizes.ptr()
     L.off = <const int64_t *>offsets.ptr()
-    single_threaded_blas()
+    _single_threaded_blas()
     cdef char *p_dout = _ptr(d_out), *p_dh = dh.ptr(), *p_dc = _ptr(dc), *p_whh = w_hh.ptr()
     cdef char *p_whr = _ptr(whr), *p_out = out.ptr(), *p_act = _ptr(s_act)
     cdef char *p_cprev = _ptr(s_cprev), *p_tanhc = _ptr(s_tanhc), *p_hprev = _ptr(s_hprev)
