@@ -196,6 +196,17 @@ def _cases():
          bytes_moved=2 * nbytes)
     case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
     case("cat([a, b]) 1e7", _binary(cat, (LARGE // 2,)), large=True, bytes_moved=2 * nbytes)
+    # sorting and contraction: rows of 4096, a batched product written as einsum
+    sort_rows = {"ember": lambda a: ember.sort(a, -1), "numpy": lambda a: np.sort(a, -1),
+                 "torch": lambda a: torch.sort(a, -1)}
+    # NumPy has no top-k: its column is the partition that a top-k is built on
+    top10 = {"ember": lambda a: ember.topk(a, 10), "torch": lambda a: torch.topk(a, 10),
+             "numpy": lambda a: np.partition(a, -10, -1)[:, -10:]}
+    einsum = {name: (lambda lib: lambda a, b: lib.einsum("bij,bjk->bik", a, b))(lib)
+              for name, lib in LIBRARIES.items()}
+    case("sort (256,4096) dim -1", _unary(sort_rows, (256, 4096)), large=True)
+    case("topk(10) (256,4096)", _unary(top10, (256, 4096)), large=True)
+    case("einsum bij,bjk (16,64,64)", _binary(einsum, (16, 64, 64)))
     # autograd: recording, the engine, and the no-grad path with grad-requiring tensors
     def autograd_case(name, build, **kw):
         cases.append(Case(name, build(ember), None, build(torch), **kw))
