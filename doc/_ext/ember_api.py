@@ -19,6 +19,7 @@ How a function finds its page:
    "Utilities".
 """
 import importlib
+import importlib.util
 import inspect
 import sys
 import types
@@ -375,10 +376,27 @@ def build_pages():
     return pages
 
 
+def coverage_table():
+    """The API-coverage table of ``tools/api_coverage.py`` (ember's share of PyTorch's
+    public API) as reStructuredText, measured against the installed PyTorch."""
+    tool = Path(__file__).resolve().parents[2] / "tools" / "api_coverage.py"
+    spec = importlib.util.spec_from_file_location("api_coverage", tool)
+    api_coverage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api_coverage)
+    try:
+        import torch  # noqa: F401  (the reference the table measures against)
+    except ImportError:
+        return ("PyTorch is not installed where these pages were built, so the table is "
+                "absent; ``python tools/api_coverage.py`` prints it.\n")
+    rows = api_coverage.coverage()
+    return api_coverage.format_rst(api_coverage.table(rows), rows)
+
+
 def write_pages(out_dir):
     """Write the pages into ``out_dir``, touching only files whose text changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pages = build_pages()
+    pages["api_coverage.inc"] = coverage_table()
     for name, text in pages.items():
         path = out_dir / name
         if not path.exists() or path.read_text() != text:
