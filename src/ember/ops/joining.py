@@ -500,7 +500,7 @@ def cross(input, other, dim=None, *, out=None):
     else:
         d = _wrap_dim(dim, len(shape))
         if input.dim() != other.dim():
-            raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+            raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
         if (shape[d] if shape else 1) != 3 or input.shape[d] != 3 or other.shape[d] != 3:
             raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                                f"{input.shape[d]} and {other.shape[d]}")
