@@ -38,7 +38,9 @@ def _check_index(index, fname, vector=True):
         raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index but got "
                            f"{index.dtype}")
     if vector and index.dim() > 1:
-        raise RuntimeError(f"{fname}(): Index is supposed to be a vector")
+        raise IndexError(f"{fname}(): Index is supposed to be a vector, but got dim: "
+                         f"{index.dim()} with type: {_tname(index)} and size: "
+                         f"{list(index.shape)}")
 
 
 # ---------------------------------------------------------------- take
