@@ -56,9 +56,12 @@ extern const em_loop_fn em_check_loops[EM_N_INDEX_TYPES];
 extern const em_loop_fn em_scatter_loops[EM_N_INDEX_TYPES][EM_N_SIZE_CLASSES];
 /* Operands (dst, src, int64 byte offsets): dst[offset] = src. */
 extern const em_loop_fn em_scatter_offset_loops[EM_N_SIZE_CLASSES];
-/* Operands (dst, src, index): dst[index * stride] (+|*)= src, index checked. */
+/* Operands (dst, src, index): dst[index * stride] (+|*|max|min)= src, index checked
+ * (max and min propagate NaN; for complex they leave dst as it is). */
 extern const em_loop_fn em_scatter_add_loops[EM_N_INDEX_TYPES][EM_NTYPES];
 extern const em_loop_fn em_scatter_mul_loops[EM_N_INDEX_TYPES][EM_NTYPES];
+extern const em_loop_fn em_scatter_max_loops[EM_N_INDEX_TYPES][EM_NTYPES];
+extern const em_loop_fn em_scatter_min_loops[EM_N_INDEX_TYPES][EM_NTYPES];
 /* Operands (dst, src, int64 byte offsets): dst[offset] += src. */
 extern const em_loop_fn em_scatter_add_offset_loops[EM_NTYPES];
 /* Operands (dst, bool mask): dst = value where mask (em_fill_ctx). */

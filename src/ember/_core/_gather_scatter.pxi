@@ -387,11 +387,27 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
         fn = em_scatter_loops[it_type][sc]
     elif reduce == "add":
         fn = em_scatter_add_loops[it_type][self._dtype]
+    elif reduce == "amax":
+        fn = em_scatter_max_loops[it_type][self._dtype]
+    elif reduce == "amin":
+        fn = em_scatter_min_loops[it_type][self._dtype]
     else:
         fn = em_scatter_mul_loops[it_type][self._dtype]
     _run(&it, fn, &ctx, True)
     _bump_version(self)
     return 0
+
+
+_SCATTER_REDUCE_LOOPS = {"sum": "add", "prod": "multiply", "amax": "amax", "amin": "amin"}
+
+
+def _scatter_reduce_into(Tensor self not None, dim, Tensor index not None, Tensor src not None,
+                         str reduce):
+    """``self[index[i][j]][j] = reduce(self[...], src[i][j])`` (for dim 0) in place, with
+    ``reduce`` one of sum, prod, amax, amin; no recording (scatter_reduce's kernel)."""
+    _scatter_into(self, wrap_dim(dim, self._ndim), index, src, _SCATTER_REDUCE_LOOPS[reduce],
+                  "scatter_reduce")
+    return self
 
 
 cdef str _check_reduce(object reduce, object src):

@@ -67,6 +67,8 @@ cdef extern from "ember/index.h":
     const em_loop_fn em_scatter_offset_loops[5]
     const em_loop_fn em_scatter_add_loops[2][12]
     const em_loop_fn em_scatter_mul_loops[2][12]
+    const em_loop_fn em_scatter_max_loops[2][12]
+    const em_loop_fn em_scatter_min_loops[2][12]
     const em_loop_fn em_scatter_add_offset_loops[12]
     const em_loop_fn em_masked_fill_loops[5]
     const em_loop_fn em_count_nonzero_loops[12]
