@@ -1,33 +1,27 @@
-"""Shape, joining and splitting ops, and creation helpers.
+"""Shape, joining and splitting ops.
 
 Stacking (``hstack``, ``vstack``, ``dstack``, ``column_stack``), ``atleast_nd``,
 splitting (``tensor_split``, ``hsplit``, ``vsplit``, ``dsplit``), repetition
 (``Tensor.repeat``, ``tile``, ``repeat_interleave``), ``rot90``, ``unflatten``,
 ``kron``, ``cross``, ``block_diag``, ``cartesian_prod``, ``combinations``,
-``trace``, ``diag_embed``, ``diagflat``, the complex views ``view_as_real`` /
-``view_as_complex``, ``complex``, ``polar``, ``tril_indices``/``triu_indices``
-and ``logspace``.
+``trace``, ``diag_embed`` and ``diagflat``.
 
 Most are short composites of differentiable ops (views, ``cat``, ``index_select``,
-products), so their gradients (and gradients of gradients) follow; the complex
-views and ``complex`` record themselves with their own derivatives.
+products), so their gradients (and gradients of gradients) follow.
 """
 import operator
 
 from ember._core import _tensor as _core
-from ember._core._dtype import (bool_, complex64, complex128, float64, get_default_dtype, int64,
-                                promote_types, to_dtype as as_dtype)
-from ember._core._tensor import Tensor, _add_method, record
-from ember.ops.derivatives import derivative
-from ember.ops.index import cat, index_select, nonzero, stack
+from ember._core._dtype import bool_, int64, promote_types
+from ember._core._tensor import Tensor, _add_method
+from ember.ops.index import cat, index_select, stack
 from ember.ops.index_extra import diagonal_scatter
 from ember.ops.shape_extra import _check_tensor, _wrap_dim, diag, meshgrid
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "tile",
            "repeat_interleave", "unflatten", "kron", "cross", "block_diag", "cartesian_prod",
-           "combinations", "trace", "diag_embed", "diagflat", "view_as_real", "view_as_complex",
-           "complex", "polar", "tril_indices", "triu_indices", "logspace"]
+           "combinations", "trace", "diag_embed", "diagflat"]
 
 # PyTorch's scalar-type names, for its messages
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
@@ -654,206 +648,6 @@ def combinations(input, r=2, with_replacement=False):
     for lo, hi in zip(grids, grids[1:]):
         keep = keep & ((lo <= hi) if with_replacement else (lo < hi))
     return stack([input[g[keep]] for g in grids], 1)
-
-
-# ---------------------------------------------------------------- complex views
-
-def _view_as_real_raw(input):
-    part = input.real
-    return part.as_strided(tuple(input.shape) + (2,), tuple(part.stride()) + (1,),
-                           part.storage_offset())
-
-
-def view_as_real(input):
-    """A real view of a complex tensor with a last dimension of size 2 (real, imaginary).
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.view_as_real(ember.tensor([1 + 2j]))
-    tensor([[1., 2.]])
-    """
-    _check_tensor(input, "view_as_real")
-    if not input.is_complex():
-        raise RuntimeError("view_as_real is only supported for complex tensors")
-    if input.requires_grad:
-        return record("view_as_real", _view_as_real_raw, (input,))
-    return _view_as_real_raw(input)
-
-
-def _view_as_complex_raw(input):
-    joined = _core.view_dtype(input, _COMPLEX_OF[input.dtype.name])
-    return joined.select(-1, 0)
-
-
-def view_as_complex(input):
-    """A complex view of a float32/float64 tensor whose last dimension (size 2, stride 1)
-    holds real and imaginary parts.
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.view_as_complex(ember.tensor([[1., 2.], [3., 4.]]))
-    tensor([1.+2.j, 3.+4.j])
-    """
-    _check_tensor(input, "view_as_complex")
-    if input.dtype.name not in _COMPLEX_OF:
-        raise RuntimeError("view_as_complex is only supported for float and double tensors, "
-                           f"but got a tensor of scalar type: {_tname(input)}")
-    if input.dim() == 0 or input.shape[-1] != 2:
-        raise RuntimeError("Tensor must have a last dimension of size 2")
-    if input.stride(-1) != 1:
-        raise RuntimeError("Tensor must have a last dimension with stride 1")
-    if any(s % 2 for s in input.stride()[:-1]):
-        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
-    if input.storage_offset() % 2:
-        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
-    if input.requires_grad:
-        return record("view_as_complex", _view_as_complex_raw, (input,))
-    return _view_as_complex_raw(input)
-
-
-_COMPLEX_OF = {"float32": complex64, "float64": complex128}
-
-
-@derivative("view_as_real", save_inputs=False, view=True)
-def _view_as_real_backward(ctx, grad, input):
-    return view_as_complex(grad.contiguous())
-
-
-@derivative("view_as_complex", save_inputs=False, view=True)
-def _view_as_complex_backward(ctx, grad, input):
-    return view_as_real(grad)
-
-
-def _complex_raw(real, imag):
-    shape = _core.broadcast_shapes(tuple(real.shape), tuple(imag.shape))
-    out = _core.empty(shape, dtype=_COMPLEX_OF[real.dtype.name] if real.dtype.name in
-                      _COMPLEX_OF else complex64)
-    out.real.copy_(real)
-    out.imag.copy_(imag)
-    return out
-
-
-def complex(real, imag, *, out=None):
-    """The complex tensor ``real + 1j * imag`` (float32 -> complex64, float64 ->
-    complex128; both inputs of one dtype, broadcast).
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.complex(ember.tensor([1.]), ember.tensor([2.]))
-    tensor([1.+2.j])
-    """
-    _check_tensor(real, "complex", 1, "real")
-    _check_tensor(imag, "complex", 2, "imag")
-    for t in (real, imag):
-        if t.dtype.name not in ("float16", "float32", "float64"):
-            raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but "
-                               f"got {_tname(real)} and {_tname(imag)}")
-    if real.dtype != imag.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_tname(real)} but got scalar type "
-                           f"{_tname(imag)} for second argument")
-    if real.dtype.name == "float16":
-        raise RuntimeError("complex: ComplexHalf (from float16 inputs) is not supported")
-    if real.requires_grad or imag.requires_grad:
-        result = record("complex", _complex_raw, (real, imag))
-    else:
-        result = _complex_raw(real, imag)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result
-
-
-@derivative("complex", save_inputs=False)
-def _complex_backward(ctx, grad, real, imag):
-    return grad.real, grad.imag
-
-
-def polar(abs, angle, *, out=None):
-    """The complex tensor with magnitude ``abs`` and phase ``angle``.
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.polar(ember.tensor([2.]), ember.tensor([0.]))
-    tensor([2.+0.j])
-    """
-    _check_tensor(abs, "polar", 1, "abs")
-    _check_tensor(angle, "polar", 2, "angle")
-    if abs.dtype != angle.dtype or abs.dtype.name not in ("float32", "float64"):
-        raise RuntimeError(f"Expected both inputs to be Float or Double tensors but got "
-                           f"{_tname(abs)} and {_tname(angle)}")
-    return complex(abs * angle.cos(), abs * angle.sin(), out=out)
-
-
-# ---------------------------------------------------------------- creation
-
-def _triangle_indices(row, col, offset, dtype, lower, fname):
-    row, col, offset = operator.index(row), operator.index(col), operator.index(offset)
-    if row < 0:
-        raise RuntimeError(f"row must be non-negative, got{row}")
-    if col < 0:
-        raise RuntimeError(f"col must be non-negative, got{col}")
-    dtype = int64 if dtype is None else as_dtype(dtype)
-    if dtype.name not in ("int32", "int64"):
-        raise RuntimeError(f"\"{fname}\" not implemented for '{dtype.name}'")
-    diff = _core.arange(col).unsqueeze(0) - _core.arange(row).unsqueeze(1)    # j - i
-    keep = diff <= offset if lower else diff >= offset
-    return nonzero(keep).t().contiguous().to(dtype)
-
-
-def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None):
-    """Row and column indices (a ``(2, N)`` tensor, row-major order) of the lower triangle
-    of a ``row x col`` matrix, diagonal ``offset`` included.
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.tril_indices(3, 3)
-    tensor([[0, 1, 1, 2, 2, 2],
-            [0, 0, 1, 0, 1, 2]])
-    """
-    return _triangle_indices(row, col, offset, dtype, True, "tril_indices")
-
-
-def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None):
-    """Row and column indices of the upper triangle of a ``row x col`` matrix (see
-    :func:`tril_indices`).
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.triu_indices(2, 3, 1)
-    tensor([[0, 0, 1],
-            [1, 2, 2]])
-    """
-    return _triangle_indices(row, col, offset, dtype, False, "triu_indices")
-
-
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False,
-             out=None, layout=None):
-    """``steps`` values ``base ** x`` for ``x`` evenly spaced from ``start`` to ``end``.
-
-    Computed in float64 and rounded once to ``dtype`` (default: the default float dtype).
-
-    Examples
-    --------
-    >>> import ember
-    >>> ember.logspace(0, 3, 4)
-    tensor([   1.,   10.,  100., 1000.])
-    """
-    steps = operator.index(steps)
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
-    exponents = _core.linspace(float(start), float(end), steps, dtype=float64)
-    result = (_core.full((), float(base), dtype=float64) ** exponents).to(dtype)
-    if out is not None:
-        out.copy_(result)
-        return out
-    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 for _name, _fn in {
