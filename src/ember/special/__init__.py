@@ -10,7 +10,8 @@ import math
 from ember._core._dtype import can_cast, get_default_dtype
 from ember._core._tensor import Tensor, _add_method, arange
 from ember.ops.elementwise import functions as _ew
-from ember.special._table import TABLE, arg_names, evaluate, evaluate_inplace, type_name
+from ember.special._table import (TABLE, arg_names, evaluate, evaluate_inplace, type_name,
+                                 write_out)
 from ember.special._table import polygamma as _polygamma
 
 __all__ = sorted([*(n for n in TABLE if n != "gammaln"), "psi", "polygamma", "multigammaln",
@@ -97,10 +98,7 @@ def polygamma(n, input, *, out=None):
     tensor([1.6449])
     """
     result = _polygamma(n, input)
-    if out is not None:
-        return out.copy_(result) if tuple(out.shape) == tuple(result.shape) else \
-            out.resize_(result.shape).copy_(result)
-    return result
+    return result if out is None else write_out("polygamma", result, out)
 
 
 def multigammaln(input, p, *, out=None):
@@ -140,9 +138,7 @@ def multigammaln(input, p, *, out=None):
     shifts = arange(p, dtype=x.dtype) * -0.5
     terms = evaluate("gammaln", (x.unsqueeze(-1) + shifts,))
     result = terms.sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
-    if out is not None:
-        return out.copy_(result)
-    return result
+    return result if out is None else write_out("multigammaln", result, out)
 
 
 # aliases of ember's elementwise ops (torch.special has the same functions)

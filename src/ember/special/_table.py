@@ -21,7 +21,7 @@ import scipy.special as sc
 
 from ember._core._dtype import (bool_, float16, bfloat16, float32, float64, can_cast,
                                 get_default_dtype)
-from ember._core._tensor import Tensor, empty, record, result_type
+from ember._core._tensor import Tensor, broadcast_shapes, empty, record, result_type
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
@@ -244,7 +244,7 @@ def _compute(name, *args):
     work = float32 if dtype in (float16, bfloat16) else dtype
     arrays = [np.asarray(a.detach().to(work)) if isinstance(a, Tensor) else float(a)
               for a in args]
-    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    shape = broadcast_shapes(*(a.shape for a in args if isinstance(a, Tensor)))
     result = empty(shape, dtype=work)
     if result.numel():
         with np.errstate(all="ignore"):
@@ -260,13 +260,14 @@ def evaluate(name, args, out=None):
     """``TABLE[name]`` applied to ``args`` (tensors or numbers): recorded for autograd
     when an input requires grad and PyTorch differentiates the function."""
     if out is not None:
-        return _write_out(name, _compute(name, *args), out)
+        return write_out(name, _compute(name, *args), out)
     if TABLE[name].grads is not None and is_grad_enabled() and _requires_grad(args):
         return record("special_" + name, _compute, (name, *args))
     return _compute(name, *args)
 
 
-def _write_out(name, result, out):
+def write_out(name, result, out):
+    """Copy ``result`` into the ``out=`` tensor, with PyTorch's checks."""
     if not isinstance(out, Tensor):
         raise TypeError(f"special_{name}(): argument 'out' must be Tensor, not "
                         f"{type(out).__name__}")
@@ -278,7 +279,8 @@ def _write_out(name, result, out):
                            "support automatic differentiation, but one of the arguments "
                            "requires grad.")
     if tuple(out.shape) != tuple(result.shape):
-        out.resize_(result.shape)
+        raise RuntimeError(f"special_{name}(): the output has shape {tuple(out.shape)}, but "
+                           f"the result has shape {tuple(result.shape)}")
     return out.copy_(result)
 
 
