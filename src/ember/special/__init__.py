@@ -59,6 +59,9 @@ def _make_function(name):
     if TABLE[name].arity == 1:
         def function(input, *, out=None):
             return evaluate(name, (input,), out)
+    elif "_polynomial_" in name:
+        def function(input, n, *, out=None):
+            return evaluate(name, (input, n), out)
     else:
         def function(input, other, *, out=None):
             return evaluate(name, (input, other), out)
@@ -68,8 +71,11 @@ def _make_function(name):
     return function
 
 
+# gammaln is the table's for the gradients that need it; ember.special.gammaln is
+# ember.lgamma (the elementwise op)
 for _name in TABLE:
-    globals()[_name] = _make_function(_name)
+    if _name != "gammaln":
+        globals()[_name] = _make_function(_name)
 del _name
 psi = digamma          # noqa: F821 (defined by the loop above)
 

@@ -199,17 +199,15 @@ TABLE = {
                                      "Legendre polynomial ``P_n(x)``."),
 }
 
-_ARG_NAMES = {1: ("input",), 2: ("input", "other")}
-_POLYNOMIAL_ARGS = ("input", "n")
 _TORCH_TYPE_NAMES = {float16: "Half", bfloat16: "BFloat16", "complex64": "ComplexFloat",
                      "complex128": "ComplexDouble"}
 
 
 def arg_names(name):
     """The names of the inputs of ``TABLE[name]``, as PyTorch's signature has them."""
-    if name.endswith("_polynomial_" + name[-1]) and TABLE[name].arity == 2:
-        return _POLYNOMIAL_ARGS
-    return ("x", "q") if name == "zeta" else _ARG_NAMES[TABLE[name].arity]
+    if "_polynomial_" in name:
+        return ("input", "n")
+    return ("input", "other")[:TABLE[name].arity]
 
 
 # ---------------------------------------------------------------- evaluation
