@@ -108,3 +108,6 @@ from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstac
 from ember.ops.complex import view_as_real, view_as_complex, complex, polar  # noqa: E402
 from ember.ops.creation import tril_indices, triu_indices, logspace  # noqa: E402
 from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter)  # noqa: E402,E501
+# issue 5: special
+from ember import special, signal  # noqa: E402
+from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
