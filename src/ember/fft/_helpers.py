@@ -1,4 +1,5 @@
 """Sample frequencies and spectrum shifts of ``ember.fft``."""
+import math
 import operator
 
 import ember
@@ -22,6 +23,11 @@ def _check_n(n, fname):
     if n < 0:
         raise RuntimeError(f"{fname}: n must be non-negative, but got {n}")
     return n
+
+
+def _spacing(n, d):
+    """``1 / (n * d)``, infinite for an empty signal or a zero spacing (as PyTorch)."""
+    return 1.0 / (n * d) if n * d != 0 else math.inf
 
 
 def _finish(result, out, requires_grad):
@@ -70,7 +76,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     negative = n // 2
     if negative:
         result[n - negative:] = ember.arange(-negative, 0, dtype=dtype, device=device)
-    return _finish(result * (1.0 / (n * d)), out, requires_grad)
+    return _finish(result * _spacing(n, d), out, requires_grad)
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
@@ -107,7 +113,7 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     n = _check_n(n, "rfftfreq")
     dtype = _frequency_dtype(dtype, "rfftfreq")
     result = ember.arange(n // 2 + 1, dtype=dtype, device=device)
-    return _finish(result * (1.0 / (n * d)), out, requires_grad)
+    return _finish(result * _spacing(n, d), out, requires_grad)
 
 
 def _shift(input, dim, inverse, fname):
@@ -119,7 +125,8 @@ def _shift(input, dim, inverse, fname):
     else:
         dims = [dim] if isinstance(dim, int) else list(dim)
     if not dims:
-        return input.clone()
+        raise RuntimeError(f"{fname}: `shifts` required: no dims to shift for a "
+                           f"{input.dim()}-d input")
     shape = input.shape
     ndim = input.dim()
     shifts = []

@@ -24,8 +24,8 @@ def _norm_mode(norm, forward):
         return NORM_N if forward else NORM_NONE
     if norm == "ortho":
         return NORM_SQRT
-    raise ValueError(f"Invalid normalization mode: {norm!r} (expected None, 'forward', "
-                     f"'backward' or 'ortho')")
+    raise RuntimeError(f"Invalid normalization mode: {norm!r} (expected None, 'forward', "
+                       f"'backward' or 'ortho')")
 
 
 def _promote(x, fname, require_complex=False, require_real=False):
@@ -141,6 +141,8 @@ def _c2c(x, s, dim, norm, forward, fname, out):
     sizes, dims = _shape_and_dims(x, s, dim)
     x = _resize(x, dims, sizes)
     mode = _norm_mode(norm, forward)
+    if not dims:
+        x = _promote(x, fname, require_complex=True)
     if x.is_complex():
         result = fft_c2c(x, tuple(dims), mode, forward)
     else:

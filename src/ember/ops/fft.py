@@ -39,7 +39,7 @@ _SCIPY_NORM = {
 
 def _array(x):
     """A NumPy view of ``x`` (a copy only for layouts NumPy cannot describe)."""
-    return np.asarray(x)
+    return np.asarray(x.detach())
 
 
 def _tensor_of(array):
