@@ -100,8 +100,9 @@ def test_views(layout, name):
 
 
 def test_empty_batch_and_zero_dim():
-    _both("fft", np.zeros((0, 4), np.float32))
-    # torch's MKL backend refuses an empty batch here; NumPy gives the empty spectrum
+    # torch's MKL backend refuses an empty batch; NumPy gives the empty spectrum
+    e = ember.fft.fft(ember.zeros(0, 4))
+    assert e.dtype == ember.complex64 and tuple(e.shape) == (0, 4)
     e = ember.fft.rfft2(ember.zeros(0, 3, 4, dtype=ember.float64))
     assert e.dtype == ember.complex128 and tuple(e.shape) == (0, 3, 3)
     with pytest.raises(IndexError, match="no dimensions"):
