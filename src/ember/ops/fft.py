@@ -43,7 +43,7 @@ def _array(x):
 
 
 def _tensor_of(array):
-    return from_numpy(np.ascontiguousarray(array))
+    return from_numpy(np.require(array, requirements="C"))
 
 
 def _wants_grad(x):
