@@ -104,3 +104,4 @@ from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag,
 from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: fft and contractions
 from ember import fft  # noqa: E402
+from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
