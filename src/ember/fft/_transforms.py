@@ -248,7 +248,7 @@ fft.__doc__ = _DOC_1D.format(
     Examples
     --------
     >>> import ember
-    >>> ember.fft.fft(ember.tensor([1.0, 0.0, 0.0, 0.0]))
+    >>> ember.fft.fft(ember.tensor([1.0, 0.0, 0.0, 0.0]) + 0j)
     tensor([1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j])
     """
 ifft.__doc__ = _DOC_1D.format(
@@ -298,8 +298,8 @@ ihfft.__doc__ = _DOC_1D.format(
     Examples
     --------
     >>> import ember
-    >>> ember.fft.ihfft(ember.tensor([1.0, 2.0, 1.0, 0.0]))
-    tensor([1.0000+0.0000j, 0.0000+0.5000j, 0.0000+0.0000j])
+    >>> ember.fft.ihfft(ember.tensor([1.0, 2.0, 1.0, 0.0])).imag
+    tensor([-0.0000, 0.5000, -0.0000])
     """
 
 
@@ -407,7 +407,7 @@ fftn.__doc__ += """
     Examples
     --------
     >>> import ember
-    >>> ember.fft.fftn(ember.ones(2, 2))
+    >>> ember.fft.fftn(ember.ones(2, 2, dtype=ember.complex64))
     tensor([[4.+0.j, 0.+0.j],
             [0.+0.j, 0.+0.j]])
     """
