@@ -207,6 +207,10 @@ def _cases():
     case("sort (256,4096) dim -1", _unary(sort_rows, (256, 4096)), large=True)
     case("topk(10) (256,4096)", _unary(top10, (256, 4096)), large=True)
     case("einsum bij,bjk (16,64,64)", _binary(einsum, (16, 64, 64)))
+    case("einsum bij,bjk (64,128,128)", _binary(einsum, (64, 128, 128)), large=True)
+    # Fourier transforms: one long real signal
+    rfft = {name: (lambda lib: lambda a: lib.fft.rfft(a))(lib) for name, lib in LIBRARIES.items()}
+    case("fft.rfft 2**20", _unary(rfft, (2 ** 20,)), large=True)
     # autograd: recording, the engine, and the no-grad path with grad-requiring tensors
     def autograd_case(name, build, **kw):
         cases.append(Case(name, build(ember), None, build(torch), **kw))

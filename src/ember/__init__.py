@@ -111,3 +111,6 @@ from ember.ops.index_extra import (take, index_add, index_copy, index_fill, inde
 # issue 5: special
 from ember import special, signal  # noqa: E402
 from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
+# issue 5: fft and contractions
+from ember import fft  # noqa: E402
+from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402

@@ -1,5 +1,6 @@
 """The matmul family: ``matmul`` (``@``), ``mm``, ``bmm``, ``mv``, ``dot``, ``vdot``,
-``outer``, and the fused ``beta * input + alpha * product`` forms.
+``outer``, the fused ``beta * input + alpha * product`` forms, and the contractions
+built on them (``tensordot``, ``inner``, ``chain_matmul``, ``addr``).
 
 The products themselves live in the Cython module ``ember._core._blas`` (BLAS
 through SciPy for floating and complex dtypes, a C kernel for integers); this
@@ -10,13 +11,17 @@ from ember._core._blas import (
     matmul, mm, bmm, mv, dot, vdot,
     addmm, addmm_, addmv, addmv_, baddbmm, baddbmm_, addbmm, addbmm_,
 )
-from ember._core._tensor import Tensor, _add_method, ew, op_id
+from ember._core import _tensor as _core
+from ember._core._dtype import promote_types
+from ember._core._tensor import Tensor, _add_method, ew, is_grad_enabled, op_id, record
 from ember.ops.derivatives import derivative
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
-           "addmm", "addmv", "baddbmm", "addbmm"]
+           "addmm", "addmv", "baddbmm", "addbmm",
+           "tensordot", "inner", "chain_matmul", "addr"]
 
 _MUL = op_id("mul")
+_ADD = op_id("add")
 
 
 def outer(input, vec2, *, out=None):
@@ -57,10 +62,296 @@ def outer(input, vec2, *, out=None):
 
 ger = outer
 
+
+# ---------------------------------------------------------------- contractions
+# Composites of views and one matrix product each, so that their gradients (and
+# double gradients) are those of the views and of ``mm``.
+
+def _check_tensor(fname, name, position, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(value).__name__}")
+
+
+def _tensordot_dims(a, b, dims):
+    """The contracted dims of ``a`` and ``b`` as two lists of non-negative dims."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.dim(), b.dim()):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got "
+                               f"dims={dims}")
+        return list(range(a.dim() - dims, a.dim())), list(range(dims))
+    dims_a, dims_b = dims
+    dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
+    dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    wrapped = []
+    for t, ds in ((a, dims_a), (b, dims_b)):
+        n = max(t.dim(), 1)
+        for d in ds:
+            if not -n <= d < n:
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-n}, {n - 1}], but got {d})")
+        wrapped.append([d % n for d in ds])
+    return wrapped
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Sum the products of ``a`` and ``b`` over the dims ``dims`` names.
+
+    Parameters
+    ----------
+    a, b : Tensor
+        The operands (of one dtype).
+    dims : int or (list of int, list of int)
+        ``d``: the last ``d`` dims of ``a`` with the first ``d`` of ``b``; a pair of
+        lists: those dims of ``a`` with those of ``b``, in order.  Contracted sizes
+        must match, or one of them be 1 (that dim is then summed out first).
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+        The free dims of ``a`` followed by those of ``b``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> a = ember.arange(6.0).reshape(2, 3)
+    >>> ember.tensordot(a, ember.ones(3, 2), dims=1)
+    tensor([[ 3.,  3.],
+            [12., 12.]])
+    >>> ember.tensordot(a, a, dims=([0, 1], [0, 1]))
+    tensor(55.)
+    """
+    _check_tensor("tensordot", "a", 1, a)
+    _check_tensor("tensordot", "b", 2, b)
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"both inputs should have same dtype, got {a.dtype} and {b.dtype}")
+    dims_a, dims_b = _tensordot_dims(a, b, dims)
+    for da, db in zip(dims_a, dims_b):
+        sa, sb = a.shape[da], b.shape[db]
+        if sa != sb and 1 not in (sa, sb):
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "
+                               f"in dim {da} and second has size {sb} in dim {db}")
+    # a size-1 dim against a longer one: the longer side is summed out first
+    sum_a = [da for da, db in zip(dims_a, dims_b) if a.shape[da] > b.shape[db]]
+    sum_b = [db for da, db in zip(dims_a, dims_b) if b.shape[db] > a.shape[da]]
+    if sum_a:
+        a = a.sum(sum_a, keepdim=True)
+    if sum_b:
+        b = b.sum(sum_b, keepdim=True)
+    free_a = [d for d in range(a.dim()) if d not in dims_a]
+    free_b = [d for d in range(b.dim()) if d not in dims_b]
+    k = 1
+    for d in dims_a:
+        k *= a.shape[d]
+    shape_a = [a.shape[d] for d in free_a]
+    shape_b = [b.shape[d] for d in free_b]
+    m = n = 1
+    for size in shape_a:
+        m *= size
+    for size in shape_b:
+        n *= size
+    product = mm(a.permute(free_a + dims_a).reshape(m, k), b.permute(dims_b + free_b).reshape(k, n))
+    return _into(product.reshape(shape_a + shape_b), out)
+
+
+def _into(result, out):
+    """``result``, or copied into ``out`` (resized as PyTorch's ``out=`` is)."""
+    if out is None:
+        return result
+    return ew(_MUL, result, 1, out=out)
+
+
+def inner(input, other, *, out=None):
+    """Sum of the products over the last dim of ``input`` and of ``other``.
+
+    A 0-d operand multiplies the other elementwise.
+
+    Parameters
+    ----------
+    input, other : Tensor
+        The operands; their last dims must have the same size.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+        Of shape ``input.shape[:-1] + other.shape[:-1]``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.inner(ember.tensor([1.0, 2.0]), ember.tensor([[1.0, 0.0], [3.0, 4.0]]))
+    tensor([ 1., 11.])
+    """
+    _check_tensor("inner", "input", 1, input)
+    _check_tensor("inner", "other", 2, other)
+    if input.dim() == 0 or other.dim() == 0:
+        return ew(_MUL, input, other, out=out)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"both inputs should have same dtype, got {input.dtype} and "
+                           f"{other.dtype}")
+    return tensordot(input, other, ([input.dim() - 1], [other.dim() - 1]), out=out)
+
+
+def _chain_order(sizes):
+    """Split points of the cheapest product order of a matrix chain (dynamic programme
+    over the classic cost ``rows * inner * cols``); ``sizes[i], sizes[i + 1]`` is
+    the shape of matrix ``i``."""
+    n = len(sizes) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _multiply_chain(matrices, split, i, j):
+    if i == j:
+        return matrices[i]
+    k = split[i][j]
+    return mm(_multiply_chain(matrices, split, i, k), _multiply_chain(matrices, split, k + 1, j))
+
+
+def chain_matmul(*matrices, out=None):
+    """The product of the 2-D ``matrices``, multiplied in the cheapest order.
+
+    PyTorch deprecates it for ``linalg.multi_dot``; it is kept for old code.
+
+    Parameters
+    ----------
+    *matrices : Tensor
+        Two-dimensional tensors whose shapes chain (``(a, b), (b, c), ...``).
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.chain_matmul(ember.ones(2, 3), ember.ones(3, 4), ember.ones(4, 1))
+    tensor([[12.],
+            [12.]])
+    """
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for k, m in enumerate(matrices):
+        _check_tensor("chain_matmul", "matrices", k + 1, m)
+        if m.dim() != 2:
+            raise RuntimeError(f"Tensor dimension is {m.dim()}, expected 2 instead "
+                               f"(matrix {k} of chain_matmul)")
+    for k in range(len(matrices) - 1):
+        if matrices[k].shape[1] != matrices[k + 1].shape[0]:
+            raise RuntimeError(f"chain_matmul(): matrices {k} and {k + 1} cannot be multiplied "
+                               f"({matrices[k].shape[0]}x{matrices[k].shape[1]} and "
+                               f"{matrices[k + 1].shape[0]}x{matrices[k + 1].shape[1]})")
+    if len(matrices) == 1:
+        return _into(matrices[0].clone(), out)
+    sizes = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
+    split = _chain_order(sizes)
+    return _into(_multiply_chain(matrices, split, 0, len(matrices) - 1), out)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)``.
+
+    With ``beta=0`` the values of ``input`` are ignored (NaN does not propagate).
+
+    Parameters
+    ----------
+    input : Tensor
+        Broadcastable to ``(len(vec1), len(vec2))``.
+    vec1, vec2 : Tensor
+        Vectors.
+    beta, alpha : Number
+        The scales (booleans for bool tensors; not floats for integer ones).
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.addr(ember.ones(2, 3), ember.tensor([1.0, 2.0]), ember.tensor([1.0, 0.0, -1.0]),
+    ...            alpha=2)
+    tensor([[ 3.,  1., -1.],
+            [ 5.,  1., -3.]])
+    """
+    _check_tensor("addr", "input", 1, input)
+    _check_tensor("addr", "vec1", 2, vec1)
+    _check_tensor("addr", "vec2", 3, vec2)
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.dim()}-D")
+    dtype = promote_types(input.dtype, promote_types(vec1.dtype, vec2.dtype))
+    if not (dtype.is_floating_point or dtype.is_complex):
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, (float, complex)):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                                   f"floating point number.")
+    shape = _core.broadcast_shapes(tuple(input.shape), (vec1.shape[0], vec2.shape[0]))
+    if tuple(shape) != (vec1.shape[0], vec2.shape[0]):
+        raise RuntimeError(f"addr: the shape of input {list(input.shape)} does not broadcast "
+                           f"to the outer product's {[vec1.shape[0], vec2.shape[0]]}")
+    if out is None and is_grad_enabled() and (
+            input.requires_grad or vec1.requires_grad or vec2.requires_grad):
+        return record("addr", _addr_raw, (input, vec1, vec2), {"beta": beta, "alpha": alpha})
+    return _into(_addr_raw(input, vec1, vec2, beta=beta, alpha=alpha), out)
+
+
+def _addr_raw(input, vec1, vec2, *, beta=1, alpha=1):
+    product = outer(vec1, vec2)
+    if alpha != 1:
+        product = ew(_MUL, product, alpha)
+    if beta == 0:
+        # the input's values are ignored, only its dtype counts
+        return product.to(promote_types(input.dtype, product.dtype))
+    return ew(_ADD, ew(_MUL, input, beta) if beta != 1 else input, product)
+
+
+@derivative("addr")
+def _addr_backward(ctx, grad, input, vec1, vec2, *, beta=1, alpha=1):
+    need_input, need_vec1, need_vec2 = ctx.needs_input_grad
+    scaled = _times_conj(grad, alpha)
+    return (_times_conj(grad, beta) if need_input else None,
+            mv(scaled, vec2.conj()) if need_vec1 else None,
+            mv(scaled.mT, vec1.conj()) if need_vec2 else None)
+
+
+def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    """In-place version of :func:`addr`."""
+    return self.copy_(addr(self, vec1, vec2, beta=beta, alpha=alpha))
+
 # Tensor methods: the functions above with the tensor as first argument
 for _name, _fn in {
     "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot,
     "outer": outer, "ger": outer,
+    "inner": inner, "addr": addr, "addr_": addr_,
     "addmm": addmm, "addmm_": addmm_, "addmv": addmv, "addmv_": addmv_,
     "baddbmm": baddbmm, "baddbmm_": baddbmm_, "addbmm": addbmm, "addbmm_": addbmm_,
 }.items():

@@ -1,0 +1,132 @@
+"""The three discrete Fourier transform primitives behind ``ember.fft``, and their
+derivatives.
+
+As in PyTorch, every public transform (``fft``, ``rfft2``, ``hfftn``, ...) is a
+few views and one or two of these primitives:
+
+* ``fft_c2c(x, dims, norm, forward)``: complex to complex;
+* ``fft_r2c(x, dims, norm, onesided)``: real to complex, the forward direction,
+  keeping only the non-negative frequencies of the last dim when ``onesided``;
+* ``fft_c2r(x, dims, norm, last_dim_size)``: a Hermitian half-spectrum to a real
+  signal, the inverse direction.
+
+``norm`` is the scaling the primitive applies: ``NORM_NONE``, ``NORM_SQRT``
+(``1/sqrt(n)``) or ``NORM_N`` (``1/n``), with ``n`` the signal size.  The
+transforms are computed by :mod:`scipy.fft` (pocketfft) on NumPy views of the
+tensors, with ember's thread count as ``workers``; the result array becomes the
+output tensor without a copy.  The backward formulas are PyTorch's, written with
+ember ops so that double backward works.
+"""
+import numpy as np
+import scipy.fft
+
+from ember._core import _tensor as _core
+from ember._core._index import cat
+from ember._core._tensor import from_numpy, get_num_threads, is_grad_enabled, record
+from ember.ops.derivatives import derivative
+
+__all__ = ["NORM_NONE", "NORM_SQRT", "NORM_N", "fft_c2c", "fft_r2c", "fft_c2r"]
+
+NORM_NONE, NORM_SQRT, NORM_N = 0, 1, 2
+
+# scipy's ``norm`` for each (scaling, direction): a forward transform is unscaled
+# under "backward", an inverse one under "forward"
+_SCIPY_NORM = {
+    (NORM_NONE, True): "backward", (NORM_SQRT, True): "ortho", (NORM_N, True): "forward",
+    (NORM_NONE, False): "forward", (NORM_SQRT, False): "ortho", (NORM_N, False): "backward",
+}
+
+
+def _array(x):
+    """A NumPy view of ``x`` (a copy only for layouts NumPy cannot describe)."""
+    return np.asarray(x.detach())
+
+
+def _tensor_of(array):
+    return from_numpy(np.require(array, requirements="C"))
+
+
+def _wants_grad(x):
+    return is_grad_enabled() and x.requires_grad
+
+
+# ---------------------------------------------------------------- the primitives
+
+def _c2c_raw(x, dims, norm, forward):
+    a = _array(x)
+    fn = scipy.fft.fftn if forward else scipy.fft.ifftn
+    return _tensor_of(fn(a, axes=dims, norm=_SCIPY_NORM[norm, forward],
+                         workers=get_num_threads()))
+
+
+def fft_c2c(x, dims, norm, forward):
+    """Complex-to-complex DFT of ``x`` over ``dims`` (a tuple of non-negative dims)."""
+    if _wants_grad(x):
+        return record("fft_c2c", _c2c_raw, (x, dims, norm, forward))
+    return _c2c_raw(x, dims, norm, forward)
+
+
+def _r2c_raw(x, dims, norm, onesided):
+    a = _array(x)
+    fn = scipy.fft.rfftn if onesided else scipy.fft.fftn
+    return _tensor_of(fn(a, axes=dims, norm=_SCIPY_NORM[norm, True],
+                         workers=get_num_threads()))
+
+
+def fft_r2c(x, dims, norm, onesided):
+    """Forward DFT of the real ``x`` over ``dims``; with ``onesided`` the last of
+    ``dims`` keeps its ``n // 2 + 1`` non-negative frequencies."""
+    if _wants_grad(x):
+        return record("fft_r2c", _r2c_raw, (x, dims, norm, onesided))
+    return _r2c_raw(x, dims, norm, onesided)
+
+
+def _c2r_raw(x, dims, norm, last_dim_size):
+    a = _array(x)
+    sizes = [a.shape[d] for d in dims[:-1]] + [last_dim_size]
+    return _tensor_of(scipy.fft.irfftn(a, s=sizes, axes=dims, norm=_SCIPY_NORM[norm, False],
+                                       workers=get_num_threads()))
+
+
+def fft_c2r(x, dims, norm, last_dim_size):
+    """Inverse DFT of the Hermitian half-spectrum ``x`` over ``dims`` to a real signal
+    whose last transformed dim has ``last_dim_size`` points."""
+    if _wants_grad(x):
+        return record("fft_c2r", _c2r_raw, (x, dims, norm, last_dim_size))
+    return _c2r_raw(x, dims, norm, last_dim_size)
+
+
+# ---------------------------------------------------------------- derivatives
+# The adjoint of a DFT is the DFT of the other direction with the same scaling.
+
+@derivative("fft_c2c", node="FftC2CBackward0", save_inputs=False)
+def _fft_c2c_backward(ctx, grad, x, dims, norm, forward):
+    return fft_c2c(grad, dims, norm, not forward)
+
+
+@derivative("fft_r2c", node="FftR2CBackward0", save_inputs=False)
+def _fft_r2c_backward(ctx, grad, x, dims, norm, onesided):
+    if onesided:
+        # the dropped negative frequencies get a zero gradient
+        last = dims[-1]
+        missing = x.shape[last] - grad.shape[last]
+        if missing > 0:
+            shape = list(grad.shape)
+            shape[last] = missing
+            grad = cat([grad, _core.zeros(shape, dtype=grad.dtype)], last)
+    return fft_c2c(grad, dims, norm, False).real
+
+
+@derivative("fft_c2r", node="FftC2RBackward0", save_inputs=False)
+def _fft_c2r_backward(ctx, grad, x, dims, norm, last_dim_size):
+    half = fft_r2c(grad, dims, norm, True)
+    # every frequency strictly between 0 and the Nyquist one stands for two of the full
+    # spectrum (itself and its conjugate): its gradient counts twice
+    last = dims[-1]
+    doubled = last_dim_size - half.shape[last]
+    if doubled > 0:
+        weight = [1.0] + [2.0] * doubled + [1.0] * (half.shape[last] - 1 - doubled)
+        shape = [1] * half.dim()
+        shape[last] = half.shape[last]
+        half = half * _core.tensor(weight, dtype=grad.dtype).reshape(shape)
+    return half
