@@ -58,7 +58,8 @@ def _check_matrix(A, fname, argname="A", square=False, kernel=None):
                         f"be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
         raise RuntimeError(f"{fname}: The input tensor {argname} must have at least 2 dimensions.")
-    if A.dtype in (ember.float16, ember.bfloat16):
+    if A.dtype in (ember.float16, ember.bfloat16) or (kernel == "linalg_eigh" and
+                                                      A.dtype not in _REAL_OF):
         raise NotImplementedError(f'"{kernel or fname.replace(".", "_")}_cpu" not implemented for '
                                   f"'{_TORCH_NAMES[A.dtype]}'")
     if A.dtype not in _REAL_OF:
