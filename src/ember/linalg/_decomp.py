@@ -197,14 +197,20 @@ def svdvals(A, *, driver=None, out=None):
 
 
 def _maybe_out(result, out):
+    """Write ``result`` (a tensor or a tuple of them) into ``out`` when given; ``out``
+    must have the result's shapes and dtypes (ember does not resize)."""
     if out is None:
         return result
-    if isinstance(result, tuple):
-        for dst, src in zip(out, result):
-            dst.resize_(tuple(src.shape)).copy_(src) if hasattr(dst, "resize_") else dst.copy_(src)
-        return type(result)(*out)
-    out.copy_(result)
-    return out
+    pairs = zip(out, result) if isinstance(result, tuple) else ((out, result),)
+    for dst, src in pairs:
+        if not isinstance(dst, Tensor):
+            raise TypeError(f"out must be a Tensor, not {type(dst).__name__}")
+        if dst.dtype != src.dtype or tuple(dst.shape) != tuple(src.shape):
+            raise RuntimeError(f"out tensor of shape {tuple(dst.shape)} and dtype {dst.dtype} "
+                               f"cannot hold the result of shape {tuple(src.shape)} and dtype "
+                               f"{src.dtype}")
+        dst.copy_(src)
+    return type(result)(*out) if isinstance(result, tuple) else out
 
 
 @derivative("linalg_svd", node="LinalgSvdBackward0", save_inputs=False, save_result=True)
