@@ -104,4 +104,4 @@ from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag,
 from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: linalg decompositions
 from ember import linalg  # noqa: E402
-from ember.linalg._decomp import svd_compat as svd, qr_compat as qr, pinverse, orgqr  # noqa: E402
+from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pinverse, orgqr  # noqa: E402

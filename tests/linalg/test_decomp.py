@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import ember
-from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
 
 DTYPES = [(ember.float32, np.float32, 1e-4), (ember.float64, np.float64, 1e-10),
           (ember.complex64, np.complex64, 1e-4), (ember.complex128, np.complex128, 1e-10)]

@@ -128,8 +128,9 @@ def test_cond_gradients():
         check_gradients(lambda lib, a: lib.linalg.cond(a, p), _rand((3, 3), 23), gradgrad=False)
 
 
-def test_householder_product_not_differentiable_yet():
-    a = ember.tensor(_rand((3, 2), 21), requires_grad=True)
-    tau = ember.tensor(_rand((2,), 22))
-    with pytest.raises(NotImplementedError, match="householder_product"):
-        ember.linalg.householder_product(a, tau).sum().backward()
+@pytest.mark.parametrize("complex_", [False, True])
+def test_householder_product_matches_torch(complex_):
+    a, tau = _rand((2, 4, 3), 21, complex_), _rand((2, 2), 22, complex_)
+    assert_grads_match_torch(lambda lib, a, t: lib.linalg.householder_product(a, t), a, tau,
+                             rtol=1e-6, atol=1e-8)
+    check_gradients(lambda lib, a, t: lib.linalg.householder_product(a, t), a[0], tau[0])
