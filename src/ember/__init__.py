@@ -114,3 +114,6 @@ from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
 # issue 5: fft and contractions
 from ember import fft  # noqa: E402
 from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
+# issue 5: linalg decompositions
+from ember import linalg  # noqa: E402
+from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pinverse, orgqr  # noqa: E402

@@ -1,0 +1,194 @@
+"""Functions built on the decompositions: ``pinv``, ``matrix_rank``, ``cond``, and
+PyTorch's older top-level names ``svd`` (``V``, not ``Vh``), ``qr`` (``some=``),
+``pinverse`` and ``orgqr``.  All are composites of differentiable ember ops, so
+their gradients come from those of the decompositions."""
+import math
+
+import ember
+from ember._core._tensor import Tensor, _add_method
+from ember.linalg._decomp import (
+    _REAL_OF, _check_matrix, _maybe_out, _result_type, _solve_via_qr, eigh, eigvalsh,
+    householder_product, qr, svd, svdvals,
+)
+
+__all__ = ["pinv", "matrix_rank", "cond", "svd_compat", "qr_compat", "pinverse", "orgqr"]
+
+_EPS = {ember.float32: 2.0 ** -23, ember.float64: 2.0 ** -52}
+old_svd_result = _result_type("svd", ["U", "S", "V"])
+old_qr_result = _result_type("qr", ["Q", "R"])
+
+
+# ---------------------------------------------------------------- pinv, matrix_rank, cond
+
+def _tolerance(A, atol, rtol, top):
+    """``max(atol, rtol * top)`` with PyTorch's defaults (``top``: the largest singular
+    value or eigenvalue magnitude, kept as a trailing dim)."""
+    real = _REAL_OF[A.dtype]
+    if rtol is None:
+        default = _EPS[real] * max(A.shape[-2], A.shape[-1])
+        if atol is None:
+            rtol = default
+        elif isinstance(atol, Tensor):
+            rtol = ember.where(atol > 0, ember.zeros((), dtype=real),
+                               ember.full((), default, dtype=real))
+        else:
+            rtol = 0.0 if atol > 0 else default
+    atol = 0.0 if atol is None else atol
+    tol = top * rtol
+    if isinstance(atol, Tensor):
+        atol = atol.unsqueeze(-1) if atol.dim() else atol
+        return ember.maximum(tol, atol.to(real))
+    return ember.clamp(tol, min=atol)
+
+
+def _spectrum(A, hermitian, need_vectors):
+    """Singular values (descending) or, for ``hermitian``, eigenvalue magnitudes."""
+    if hermitian:
+        if need_vectors:
+            L, V = eigh(A)
+            return L, V
+        return eigvalsh(A).abs()
+    return svd(A, full_matrices=False) if need_vectors else svdvals(A)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """Moore-Penrose pseudo-inverse, from the SVD (or, with ``hermitian``, ``eigh``).
+
+    Singular values at or below ``max(atol, rtol * largest)`` are treated as zero;
+    ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not given or is zero.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.pinv(ember.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
+    """
+    _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
+    m, n = A.shape[-2], A.shape[-1]
+    if A.numel() == 0:
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype), out)
+    real = _REAL_OF[A.dtype]
+    zero = ember.zeros((), dtype=real)
+    if hermitian:
+        L, V = _spectrum(A, True, True)
+        mag = L.abs()
+        tol = _tolerance(A, atol, rtol, mag.amax(-1, keepdim=True))
+        inv = ember.where(mag > tol, 1 / L, zero).to(A.dtype)
+        return _maybe_out((V * inv.unsqueeze(-2)) @ V.mH, out)
+    U, S, Vh = _spectrum(A, False, True)
+    tol = _tolerance(A, atol, rtol, S[..., :1])
+    inv = ember.where(S > tol, 1 / S, zero).to(A.dtype)
+    return _maybe_out((Vh.mH * inv.unsqueeze(-2)) @ U.mH, out)
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    """Numerical rank: the number of singular values (eigenvalue magnitudes with
+    ``hermitian``) above ``max(atol, rtol * largest)``.  ``tol`` is PyTorch's older
+    spelling of ``atol`` (then ``rtol`` is 0).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    tensor(1)
+    """
+    _check_matrix(A, "linalg.matrix_rank", kernel="linalg_svd")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    if A.numel() == 0:
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=ember.int64), out)
+    with ember.no_grad():
+        S = _spectrum(A, hermitian, False)
+        top = S.amax(-1, keepdim=True) if hermitian else S[..., :1]
+        tol = _tolerance(A, atol, rtol, top)
+        return _maybe_out((S > tol).sum(-1), out)
+
+
+def _matrix_norm(A, p):
+    """The matrix norms ``cond`` needs: 'fro', 'nuc', 1, -1, inf, -inf."""
+    if p == "fro":
+        return (A.abs() ** 2).sum((-2, -1)).sqrt()
+    if p == "nuc":
+        return svdvals(A).sum(-1)
+    sums = A.abs().sum(-2 if abs(p) == 1 else -1)
+    return sums.amax(-1) if p > 0 else sums.amin(-1)
+
+
+def cond(A, p=None, *, out=None):
+    """Condition number of ``A`` in the matrix norm ``p``.
+
+    ``p`` None, 2 or -2 use the singular values (any shape); 'fro', 'nuc', inf,
+    -inf, 1 and -1 use ``norm(A, p) * norm(inv(A), p)`` (square, invertible ``A``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.cond(ember.tensor([[4.0, 0.0], [0.0, 2.0]]))
+    tensor(2.)
+    """
+    _check_matrix(A, "linalg.cond", kernel="linalg_cond")
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        if A.numel() == 0:
+            return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype]), out)
+        ratio = S[..., 0] / S[..., -1] if p != -2 else S[..., -1] / S[..., 0]
+        return _maybe_out(ratio, out)
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if A.numel() == 0:
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype]), out)
+    eye = ember.eye(A.shape[-1], dtype=A.dtype).expand(tuple(A.shape))
+    inverse = _solve_via_qr(A, eye)
+    return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out)
+
+
+# ---------------------------------------------------------------- PyTorch's older names
+
+def svd_compat(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd``: ``input = U @ diag(S) @ V^H`` (``V``, not ``Vh``).
+
+    ``some`` gives the reduced factors; with ``compute_uv=False`` only ``S`` is
+    computed and ``U``, ``V`` are zero-filled ``(*, m, m)`` and ``(*, n, n)``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.svd(ember.tensor([[2.0, 0.0], [0.0, 1.0]])).S
+    tensor([2., 1.])
+    """
+    _check_matrix(input, "linalg.svd", argname="A", kernel="linalg_svd")
+    if not compute_uv:
+        m, n = input.shape[-2], input.shape[-1]
+        batch = tuple(input.shape[:-2])
+        S = svdvals(input)
+        result = old_svd_result(ember.zeros(batch + (m, m), dtype=input.dtype), S,
+                                ember.zeros(batch + (n, n), dtype=input.dtype))
+    else:
+        U, S, Vh = svd(input, full_matrices=not some)
+        result = old_svd_result(U, S, Vh.mH)
+    return _maybe_out(result, out)
+
+
+def qr_compat(input, some=True, *, out=None):
+    """``torch.qr``: ``linalg.qr`` with ``some=True`` for 'reduced', False for 'complete'."""
+    return _maybe_out(old_qr_result(*qr(input, "reduced" if some else "complete")), out)
+
+
+def pinverse(input, rcond=1e-15, hermitian=False):
+    """``torch.pinverse``: :func:`pinv` with ``rtol=rcond``."""
+    return pinv(input, rtol=rcond, hermitian=hermitian)
+
+
+def orgqr(input, tau):
+    """``torch.orgqr``: alias of :func:`householder_product`."""
+    return householder_product(input, tau)
+
+
+for _name, _fn in {"svd": svd_compat, "qr": qr_compat, "pinverse": pinverse,
+                   "orgqr": orgqr}.items():
+    _add_method(_name, _fn)
+del _name, _fn

@@ -1,0 +1,136 @@
+"""Gradients of the decompositions: gradcheck/gradgradcheck in float64 and against
+PyTorch, on gauge-invariant functions of the factors (singular vectors and
+eigenvectors are unique only up to sign / phase)."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
+
+
+def _rand(shape, seed=0, complex_=False):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape)
+    return a + 1j * rng.standard_normal(shape) if complex_ else a
+
+
+def _svd_fn(full):
+    def fn(lib, a):
+        U, S, Vh = lib.linalg.svd(a, full_matrices=full)
+        k = S.shape[-1]
+        U, Vh = U[..., :k], Vh[..., :k, :]
+        # U diag(f(S)) Vh does not depend on the signs / phases of the vectors
+        return S, (U * (S ** 2).unsqueeze(-2)) @ Vh, U @ Vh
+    return fn
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_svd_matches_torch(shape, layout):
+    assert_grads_match_torch(_svd_fn(False), _rand(shape, 1), layout=LAYOUTS[layout],
+                             rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4)])
+def test_svd_full_matrices_complex_matches_torch(shape):
+    assert_grads_match_torch(_svd_fn(True), _rand(shape, 2, True), rtol=1e-6, atol=1e-8)
+
+
+def test_svd_gradcheck():
+    check_gradients(_svd_fn(False), _rand((4, 3), 3))
+    check_gradients(lambda lib, a: lib.linalg.svdvals(a), _rand((3, 4), 4))
+    check_gradients(_svd_fn(False), _rand((2, 3), 5, True), gradgrad=False)
+
+
+def test_svd_gauge_error_like_torch():
+    a = _rand((3, 3), 6, True)
+    for lib in (torch, ember):
+        x = lib.tensor(a, requires_grad=True)
+        U = lib.linalg.svd(x)[0]
+        with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+            U[0, 0].real.backward() if lib is torch else U[0, 0].real.sum().backward()
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_eigh_matches_torch(uplo, complex_):
+    def fn(lib, a):
+        L, V = lib.linalg.eigh(a, UPLO=uplo)
+        return L, (V * (L ** 3).unsqueeze(-2)) @ V.mH
+    assert_grads_match_torch(fn, _rand((2, 4, 4), 7, complex_), rtol=1e-6, atol=1e-8)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.eigvalsh(a, UPLO=uplo),
+                             _rand((4, 4), 8, complex_), rtol=1e-6, atol=1e-8)
+
+
+def test_eigh_gradcheck():
+    def fn(lib, a):
+        a = a + a.mT
+        L, V = lib.linalg.eigh(a)
+        return L, (V * L.exp().unsqueeze(-2)) @ V.mT
+    check_gradients(fn, _rand((3, 3), 9))
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_eig_matches_torch(complex_):
+    def fn(lib, a):
+        L, V = lib.linalg.eig(a)
+        return L, V.abs() ** 2          # independent of the eigenvectors' phases
+    assert_grads_match_torch(fn, _rand((3, 3), 10, complex_), rtol=1e-6, atol=1e-8)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.eigvals(a), _rand((2, 4, 4), 11, complex_),
+                             rtol=1e-6, atol=1e-8)
+
+
+def test_eig_gradcheck():
+    check_gradients(lambda lib, a: lib.linalg.eigvals(a).real, _rand((3, 3), 12))
+
+
+# mode='complete' with more rows than columns is not differentiable (test_qr_errors)
+@pytest.mark.parametrize("mode,shape", [("reduced", (5, 3)), ("reduced", (3, 3)),
+                                        ("reduced", (3, 5)), ("reduced", (2, 4, 3)),
+                                        ("complete", (3, 3)), ("complete", (3, 5))])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_qr_matches_torch(mode, shape, complex_):
+    assert_grads_match_torch(lambda lib, a: tuple(lib.linalg.qr(a, mode=mode)),
+                             _rand(shape, 13, complex_), rtol=1e-6, atol=1e-8)
+
+
+def test_qr_gradcheck():
+    check_gradients(lambda lib, a: tuple(lib.linalg.qr(a)), _rand((4, 3), 14))
+    check_gradients(lambda lib, a: tuple(lib.linalg.qr(a)), _rand((2, 4), 15))
+    check_gradients(lambda lib, a: tuple(lib.linalg.qr(a[::-1])), _rand((3, 3), 16))
+
+
+def test_qr_errors():
+    for mode, msg in (("complete", "nrows > ncols"), ("r", "mode='r'")):
+        for lib in (torch, ember):
+            x = lib.tensor(_rand((4, 3), 17), requires_grad=True)
+            with pytest.raises(RuntimeError, match=msg):
+                lib.linalg.qr(x, mode=mode)[1].sum().backward()
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_pinv_matches_torch(hermitian):
+    def fn(lib, a):
+        if hermitian:
+            a = a + a.mT
+        return lib.linalg.pinv(a, hermitian=hermitian)
+    shape = (3, 3) if hermitian else (4, 3)
+    assert_grads_match_torch(fn, _rand(shape, 18), rtol=1e-6, atol=1e-8)
+    check_gradients(fn, _rand(shape, 19))
+
+
+def test_cond_gradients():
+    assert_grads_match_torch(lambda lib, a: lib.linalg.cond(a), _rand((3, 3), 20),
+                             rtol=1e-6, atol=1e-8)
+    # torch 2.13 cannot differentiate the other norms (its inv_ex output is modified in place)
+    for p in ("fro", 1):
+        check_gradients(lambda lib, a: lib.linalg.cond(a, p), _rand((3, 3), 23), gradgrad=False)
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_householder_product_matches_torch(complex_):
+    a, tau = _rand((2, 4, 3), 21, complex_), _rand((2, 2), 22, complex_)
+    assert_grads_match_torch(lambda lib, a, t: lib.linalg.householder_product(a, t), a, tau,
+                             rtol=1e-6, atol=1e-8)
+    check_gradients(lambda lib, a, t: lib.linalg.householder_product(a, t), a[0], tau[0])
