@@ -102,3 +102,6 @@ from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_d
 from ember.ops.compare import equal, isclose, allclose  # noqa: E402
 from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num, clamp_min, clamp_max, multinomial)  # noqa: E402,E501
 from ember.ops.einsum import einsum  # noqa: E402
+# issue 5: linalg
+from ember import linalg  # noqa: E402
+from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
