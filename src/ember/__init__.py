@@ -105,3 +105,4 @@ from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: linalg
 from ember import linalg  # noqa: E402
 from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
+from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402

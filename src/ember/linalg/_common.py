@@ -6,7 +6,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, empty
+from ember._core._tensor import Tensor, empty, zeros
 from ember.autograd.grad_mode import is_grad_enabled
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
@@ -100,7 +100,8 @@ def is_column_major(t):
 
 
 def int_buffer(*shape):
-    return empty(shape, dtype=int32)
+    """Zeroed int32 buffer for pivots and info (LAPACK leaves empty problems alone)."""
+    return zeros(shape, dtype=int32)
 
 
 def raise_for_info(info, fname, message, batch_shape, always_batched=False):

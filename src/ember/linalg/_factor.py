@@ -282,7 +282,8 @@ def _lu_factor_backward(ctx, grad, A):
                                   "matrices only")
     LU, pivots = ctx.result[0], ctx.result[1]
     gLU = grad[0]
-    L = LU.tril(-1)
+    from ember._core._tensor import eye
+    L = LU.tril(-1) + eye(n, dtype=LU.dtype)
     U = LU.triu()
     phi = (L.mH @ gLU.tril(-1)).tril(-1) + (gLU.triu() @ U.mH).triu()
     gA = solve_triangular(LU.mH, phi, upper=True, unitriangular=True)
@@ -439,3 +440,17 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     lapack.getrs(lu_buf.reshape(-1, n, n), n * n, piv.reshape(-1, n), n,
                  x, "C" if adjoint else "N")
     return out_into(x.view(*batch_shape, k, n).mT, out)
+
+
+def cholesky_top_level(input, upper=False, *, out=None):
+    """``ember.cholesky``: PyTorch's older spelling of :func:`ember.linalg.cholesky`, with
+    ``upper`` positional.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cholesky(ember.tensor([[4., 2.], [2., 5.]]), upper=True)
+    tensor([[2., 1.],
+            [0., 2.]])
+    """
+    return cholesky(input, upper=upper, out=out)

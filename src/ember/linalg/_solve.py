@@ -44,7 +44,7 @@ def _solve_kernel(A, B, fname, check_errors):
         # one matrix for the whole batch: every right-hand side in one solve
         a = layout(A.reshape(n, n), ())
         info = int_buffer(1)
-        lapack.gesv(a, int_buffer(1, n), x.view(1, -1, n), info, trans)
+        lapack.gesv(a, int_buffer(1, n), x.view(1, x.shape[0] * k, n), info, trans)
         info = info.view(()).expand(batch_shape).contiguous()
     else:
         a = layout(A, batch_shape)
@@ -299,7 +299,7 @@ def _slogdet_backward(ctx, grad, A):
     if A.is_complex():
         # d logabsdet = Re tr(A^{-1} dA), d sign = sign * i Im tr(A^{-1} dA)
         sign = ctx.result[0]
-        g = g_logabsdet - 1j * (sign.conj() * g_sign).imag
+        g = g_logabsdet - 1j * (g_sign.conj() * sign).imag
     else:
         g = g_logabsdet
     return g.unsqueeze(-1).unsqueeze(-1) * inv(A).mH
