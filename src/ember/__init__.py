@@ -106,3 +106,4 @@ from ember.ops.einsum import einsum  # noqa: E402
 from ember import linalg  # noqa: E402
 from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
 from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402
+from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
