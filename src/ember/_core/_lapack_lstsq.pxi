@@ -91,8 +91,12 @@ cdef int lstsq_batch(lapack_t *a, lapack_t *b, char *s, Py_ssize_t s_bytes, int 
     lwork = <int>real_part(query_work) + 1
     # sizes of the real and integer workspaces, from LAPACK's documentation (gelsd's query
     # reports its own)
+    if lapack_t is cfloat_t:
+        lrwork = <int>(<float *>query_rwork)[0]      # cgelsd's query writes a float
+    else:
+        lrwork = <int>query_rwork[0]
     lrwork = 2 * n if driver == GELSY else 5 * k if driver == GELSS else \
-        <int>query_rwork[0] + 1 if driver == GELSD else 1
+        lrwork + 1 if driver == GELSD else 1
     liwork = (query_iwork[0] + 1 if driver == GELSD else 1) + n
     for t in prange(batch, num_threads=nthreads, schedule="static"):
         work = <lapack_t *>malloc(lwork * sizeof(lapack_t))
