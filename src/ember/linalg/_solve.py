@@ -268,8 +268,8 @@ def det(A, *, out=None):
     Examples
     --------
     >>> import ember
-    >>> ember.linalg.det(ember.tensor([[1., 2.], [3., 4.]]))
-    tensor(-2.)
+    >>> ember.linalg.det(ember.tensor([[2., 1.], [1., 3.]]))
+    tensor(5.)
     """
     check_tensor(A, "linalg.det")
     check_float(A, "linalg.det")
