@@ -196,3 +196,24 @@ def test_tensorinv_tensorsolve():
           torch.linalg.tensorsolve(torch.tensor(t), torch.tensor(b), dims=(0,)).numpy())
     with pytest.raises(RuntimeError, match="prod"):
         ember.linalg.tensorinv(ember.ones(2, 3), ind=1)
+
+
+def test_top_level_aliases_and_methods():
+    a = rand(2, 3, 3) + 3 * np.eye(3)
+    s = a @ np.swapaxes(a, -1, -2)
+    t, ts = ember.tensor(a), ember.tensor(s)
+    ta, tts = torch.tensor(a), torch.tensor(s)
+    close(ember.det(t), torch.det(ta).numpy())
+    close(t.det(), torch.det(ta).numpy())
+    close(t.logdet(), torch.logdet(ta).numpy())
+    close(ember.slogdet(t).logabsdet, torch.slogdet(ta).logabsdet.numpy())
+    close(t.inverse(), torch.inverse(ta).numpy())
+    close(ember.inverse(t), torch.inverse(ta).numpy())
+    close(ember.cholesky(ts, True), torch.cholesky(tts, True).numpy())
+    close(ts.cholesky(), torch.linalg.cholesky(tts).numpy())
+    L = torch.linalg.cholesky(tts)
+    close(ember.tensor(L.numpy()).cholesky_inverse(), torch.cholesky_inverse(L).numpy())
+    close(t.matrix_power(3), torch.matrix_power(ta, 3).numpy())
+    close(t.matrix_exp(), torch.matrix_exp(ta).numpy())
+    assert_grads_match_torch(lambda lib, L: lib.cholesky_inverse(L.tril() + 3 * lib.eye(3,
+                             dtype=L.dtype)), rand(3, 3))

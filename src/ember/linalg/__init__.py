@@ -14,3 +14,14 @@ __all__ = ["LinAlgError", "solve", "solve_ex", "inv", "inv_ex", "det", "slogdet"
            "cholesky_ex", "solve_triangular", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "lstsq", "vector_norm", "matrix_norm", "norm", "matrix_power", "matrix_exp",
            "multi_dot", "cross", "vecdot", "tensorinv", "tensorsolve"]
+
+# Tensor methods PyTorch has for these (the top-level forms, tensor first)
+from ember._core._tensor import _add_method as _add  # noqa: E402
+from ember.linalg._solve import logdet as _logdet  # noqa: E402
+from ember.linalg._factor import cholesky_inverse as _cholesky_inverse, cholesky_top_level as _cholesky_top  # noqa: E402,E501
+
+for _name, _fn in {"det": det, "slogdet": slogdet, "logdet": _logdet, "inverse": inv,
+                   "cholesky": _cholesky_top, "cholesky_inverse": _cholesky_inverse,
+                   "matrix_power": matrix_power, "matrix_exp": matrix_exp}.items():
+    _add(_name, _fn)
+del _name, _fn, _add
