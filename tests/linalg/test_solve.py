@@ -320,3 +320,22 @@ def test_lu_grads():
         LU, piv = lib.linalg.lu_factor(A)
         return lib.linalg.lu_solve(LU, piv, B, adjoint=True)
     assert_grads_match_torch(f, a, rand(2, 3, 2))
+
+
+def test_large_batches_run_in_parallel_correctly():
+    # enough matrices that the batch is shared out over threads
+    a = well_conditioned(600, 8, 8)
+    b = rand(600, 8, 3)
+    close(ember.linalg.solve(E(a), E(b)), np.linalg.solve(a, b))
+    close(ember.linalg.det(E(a)), np.linalg.det(a))
+    s = spd(600, 8, 8)
+    close(ember.linalg.cholesky(E(s)), np.linalg.cholesky(s))
+    close(ember.linalg.solve_triangular(E(a), E(b), upper=True),
+          np.stack([scipy.linalg.solve_triangular(x, y) for x, y in zip(a, b)]))
+    tall = rand(600, 10, 8)
+    close(ember.linalg.lstsq(E(tall), E(rand(600, 10, 2, rng=np.random.default_rng(5))),
+                             driver="gelsd").solution,
+          np.stack([np.linalg.lstsq(x, y, rcond=None)[0] for x, y in
+                    zip(tall, rand(600, 10, 2, rng=np.random.default_rng(5)))]))
+    LU, piv = ember.linalg.lu_factor(E(a))
+    close(ember.linalg.lu_solve(LU, piv, E(b)), np.linalg.solve(a, b))

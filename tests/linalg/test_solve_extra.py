@@ -198,6 +198,7 @@ def test_tensorinv_tensorsolve():
         ember.linalg.tensorinv(ember.ones(2, 3), ind=1)
 
 
+@pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated")
 def test_top_level_aliases_and_methods():
     a = rand(2, 3, 3) + 3 * np.eye(3)
     s = a @ np.swapaxes(a, -1, -2)
