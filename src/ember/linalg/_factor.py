@@ -12,8 +12,7 @@ row-major ``X^T`` from the other side.  ``lu_solve`` with gradients is a composi
 import numpy as np
 
 from ember._core import _lapack_solve as lapack
-from ember._core._dtype import int64
-from ember._core._tensor import Tensor, broadcast_shapes, from_numpy, record
+from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     batch_numel, check_float, check_matrix, check_same_dtype, check_square, check_tensor,
@@ -135,7 +134,6 @@ def cholesky_inverse(L, upper=False, *, out=None):
     check_square(L, "cholesky_inverse", "input")
     lower = L.mH if upper else L                    # A = lower lower^H
     n = L.shape[-1]
-    from ember._core._tensor import eye
     identity = eye(n, dtype=L.dtype).expand(*L.shape[:-2], n, n)
     inv_lower = solve_triangular(lower, identity, upper=False)
     return out_into(inv_lower.mH @ inv_lower, out)
@@ -282,7 +280,6 @@ def _lu_factor_backward(ctx, grad, A):
                                   "matrices only")
     LU, pivots = ctx.result[0], ctx.result[1]
     gLU = grad[0]
-    from ember._core._tensor import eye
     L = LU.tril(-1) + eye(n, dtype=LU.dtype)
     U = LU.triu()
     phi = (L.mH @ gLU.tril(-1)).tril(-1) + (gLU.triu() @ U.mH).triu()
@@ -371,7 +368,6 @@ def lu(A, *, pivot=True, out=None):
     LU, piv, _ = lu_factor_ex(A, pivot=pivot)
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
-    from ember._core._tensor import eye
     L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype)
     U = LU[..., :k, :].triu()
     perm = _permutation(piv, m)
@@ -432,11 +428,10 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     batch_shape = broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))
     k = B.shape[-1]
     x = column_major(B, batch_shape)
+    # LAPACK reads the column-major LU that lu_factor returns without a copy
     lu_buf = LU.mT.contiguous() if batch_numel(LU.shape[:-2]) == batch_numel(batch_shape) \
         else LU.mT.expand(*batch_shape, n, n).contiguous()
     piv = pivots.expand(*batch_shape, n).contiguous()
-    if not lu_buf.is_contiguous():
-        lu_buf = lu_buf.contiguous()
     lapack.getrs(lu_buf.reshape(-1, n, n), n * n, piv.reshape(-1, n), n,
                  x, "C" if adjoint else "N")
     return out_into(x.view(*batch_shape, k, n).mT, out)

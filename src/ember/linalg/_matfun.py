@@ -270,7 +270,8 @@ def tensorsolve(A, B, dims=None, *, out=None):
     result_shape = tuple(A.shape[B.dim():])
     rows, cols = B.numel(), math.prod(result_shape)
     if rows != cols:
-        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) "
-                           f"== prod(self.shape[:other.ndim]), but got {cols} != {rows}")
+        raise RuntimeError(f"Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+                           f"but got {cols} != {rows}")
     result = solve(A.reshape(rows, cols), B.reshape(rows)).reshape(result_shape)
     return out_into(result, out)

@@ -11,12 +11,12 @@ result (column-major, as PyTorch returns it).
 import numpy as np
 
 from ember._core import _lapack_solve as lapack
-from ember._core._tensor import Tensor, broadcast_shapes, empty, eye, record, zeros, from_numpy
+from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    LinAlgError, batch_numel, out_into, result_type, check_float, check_matrix, check_same_dtype, check_square,
-    check_tensor, column_major, int_buffer, is_column_major, raise_for_info, requires_grad,
-    row_major,
+    LinAlgError, batch_numel, check_float, check_matrix, check_same_dtype, check_square,
+    check_tensor, column_major, int_buffer, is_column_major, out_into, raise_for_info,
+    requires_grad, result_type, row_major,
 )
 
 __all__ = ["solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "logdet", "LinAlgError"]
