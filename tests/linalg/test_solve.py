@@ -310,6 +310,13 @@ def test_lu_solve(dtype):
     close(ember.linalg.lu_solve(LU[0], piv[0], E(b)), np.linalg.solve(a[0], b), dtype)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 5), (2, 5, 3)])
+def test_lu_grads_rectangular(shape):
+    assert_grads_match_torch(lambda lib, A: lib.linalg.lu_factor(A).LU, rand(*shape))
+    assert_grads_match_torch(lambda lib, A: lib.linalg.lu(A), rand(*shape))
+    check_gradients(lambda lib, A: lib.linalg.lu_factor(A).LU, rand(*shape[1:]))
+
+
 def test_lu_grads():
     a = well_conditioned(2, 3, 3)
     assert_grads_match_torch(lambda lib, A: lib.linalg.lu_factor(A).LU, a)

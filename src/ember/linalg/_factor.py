@@ -12,6 +12,7 @@ row-major ``X^T`` from the other side.  ``lu_solve`` with gradients is a composi
 import numpy as np
 
 from ember._core import _lapack_solve as lapack
+from ember._core._index import cat
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
@@ -273,18 +274,32 @@ def _inverse_permutation(perm):
 
 @derivative("linalg_lu_factor_ex", save_result=True)
 def _lu_factor_backward(ctx, grad, A):
-    # square A = P L U: gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
+    # PyTorch's linalg_lu_backward with A = P L U, L (m, k) unit lower, U (k, n) upper
     m, n = A.shape[-2], A.shape[-1]
-    if m != n:
-        raise NotImplementedError("lu_factor: the derivative is implemented for square "
-                                  "matrices only")
+    k = min(m, n)
     LU, pivots = ctx.result[0], ctx.result[1]
     gLU = grad[0]
-    L = LU.tril(-1) + eye(n, dtype=LU.dtype)
-    U = LU.triu()
-    phi = (L.mH @ gLU.tril(-1)).tril(-1) + (gLU.triu() @ U.mH).triu()
-    gA = solve_triangular(LU.mH, phi, upper=True, unitriangular=True)
-    gA = solve_triangular(LU.mH, gA, upper=False, left=False)
+    L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=LU.dtype)
+    U = LU[..., :k, :].triu()
+    gL = gLU[..., :, :k].tril(-1)
+    gU = gLU[..., :k, :].triu()
+    if m == n:
+        # gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
+        phi = (L.mH @ gL).tril(-1) + (gU @ U.mH).triu()
+        gA = solve_triangular(L.mH, phi, upper=True, unitriangular=True)
+        gA = solve_triangular(U.mH, gA, upper=False, left=False)
+    elif m < n:
+        # wide: gA1 = P L^{-H} [gU1 + tril(L^H gL - gU U^H, -1) U1^{-H}], gA2 = P L^{-H} gU2
+        inner = (L.mH @ gL - gU @ U.mH).tril(-1)
+        inner = solve_triangular(U[..., :, :k].mH, inner, upper=False, left=False)
+        gA = cat([inner + gU[..., :, :k], gU[..., :, k:]], -1)
+        gA = solve_triangular(L.mH, gA, upper=True, unitriangular=True)
+    else:
+        # tall: gA1 = P [gL1 + L1^{-H} triu(gU U^H - L^H gL)] U^{-H}, gA2 = P gL2 U^{-H}
+        inner = (gU @ U.mH - L.mH @ gL).triu()
+        inner = solve_triangular(L[..., :k, :].mH, inner, upper=True, unitriangular=True)
+        gA = cat([inner + gL[..., :k, :], gL[..., k:, :]], -2)
+        gA = solve_triangular(U.mH, gA, upper=False, left=False)
     return _take_rows(gA, _inverse_permutation(_permutation(pivots, m)))
 
 
