@@ -117,3 +117,7 @@ from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
 # issue 5: linalg decompositions
 from ember import linalg  # noqa: E402
 from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pinverse, orgqr  # noqa: E402
+# issue 5: linalg
+from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
+from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402
+from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
