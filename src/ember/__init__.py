@@ -102,3 +102,7 @@ from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_d
 from ember.ops.compare import equal, isclose, allclose  # noqa: E402
 from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num, clamp_min, clamp_max, multinomial)  # noqa: E402,E501
 from ember.ops.einsum import einsum  # noqa: E402
+
+# issue 5: reductions, scans, statistics
+from ember._core._reduce import cumprod, logcumsumexp, cummax, cummin  # noqa: E402
+from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, diff, trapezoid, cumulative_trapezoid, renorm, dist, cdist, cov, corrcoef)  # noqa: E402,E501
