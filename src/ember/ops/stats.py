@@ -16,6 +16,8 @@ import math
 import numbers
 from collections import namedtuple
 
+from numpy import finfo as _np_finfo
+
 import ember._core._reduce as _reduce
 from ember._core._dtype import float32, float64, int64
 from ember._core._tensor import Tensor, _add_method, record
@@ -63,6 +65,8 @@ def _cumprod_backward(ctx, grad, input, dim, *, dtype=None):
     zeros = input == 0
     if not bool(zeros.any()):
         return _rev_cumsum(grad * conj(out), d) / conj(input)
+    if is_grad_enabled():
+        return _cumprod_backward_differentiable(grad, input, d)
     # before the first zero of a lane the quotient rule holds; at the first zero the
     # derivative is the cumulative product with that zero replaced by one; after it, 0
     seen = zeros.cumsum(d)
@@ -72,6 +76,19 @@ def _cumprod_backward(ctx, grad, input, dim, *, dtype=None):
     g_before = _rev_cumsum(grad * conj(out), d) / conj(safe)
     g_first = _rev_cumsum(grad * conj(where(first, 1, input).cumprod(d)), d)
     return where(before, g_before, where(first, g_first, 0))
+
+
+def _cumprod_backward_differentiable(grad, input, d):
+    """``grad_i = sum_{j >= i} grad_j prod_{k <= j, k != i} x_k`` through an (n, n)
+    table per lane: quadratic, but differentiable at zeros too (double backward), as
+    PyTorch does under ``create_graph``."""
+    ember = _ember()
+    x, g = input.movedim(d, -1), grad.movedim(d, -1)
+    n = x.shape[-1]
+    pos = ember.arange(n)
+    others = where(pos.unsqueeze(1) == pos, 1, x.unsqueeze(-2)).cumprod(-1)   # [i, j]
+    later = pos.unsqueeze(1) <= pos                                            # j >= i
+    return where(later, g.unsqueeze(-2) * conj(others), 0).sum(-1).movedim(-1, d)
 
 
 @derivative("logcumsumexp", save_result=True)
@@ -84,9 +101,12 @@ def _logcumsumexp_backward(ctx, grad, input, dim):
     result = ctx.result
     # sum over j >= i of grad_j * exp(x_i - out_j), split by the sign of grad so that
     # each half is a logcumsumexp of logs (as PyTorch does)
-    neg_inf = -math.inf
-    pos = where(grad > 0, grad.abs().log(), neg_inf) - result
-    neg = where(grad < 0, grad.abs().log(), neg_inf) - result
+    # (the lowest finite value, not -inf, for a zero gradient: -inf - -inf would be NaN)
+    name = str(grad.dtype).split(".")[-1]
+    lowest = -3.3895313892515355e38 if name == "bfloat16" else -float(_np_finfo(name).max)
+    log_abs = grad.abs().log()
+    pos = where(grad > 0, log_abs, lowest) - result
+    neg = where(grad < 0, log_abs, lowest) - result
     pos = pos.flip(d).logcumsumexp(d).flip(d)
     neg = neg.flip(d).logcumsumexp(d).flip(d)
     return (pos + input).exp() - (neg + input).exp()
