@@ -209,3 +209,50 @@ def test_errors():
         ember.cov(x, aweights=ember.tensor([1.0, -2, 3, 4]))
     with pytest.raises(TypeError, match="Tensor"):
         ember.median([1.0, 2.0])
+
+
+DTYPE_CASES = {
+    "nansum": lambda lib, x: lib.nansum(x, 0),
+    "nanmean": lambda lib, x: lib.nanmean(x, 1),
+    "aminmax": lambda lib, x: tuple(lib.aminmax(x, dim=0)),
+    "var_mean": lambda lib, x: lib.var_mean(x, 1),
+    "count_nonzero": lambda lib, x: lib.count_nonzero(x, 1),
+    "median": lambda lib, x: lib.median(x),
+    "median_dim": lambda lib, x: lib.median(x, 1).values,
+    "nanmedian_dim": lambda lib, x: lib.nanmedian(x, 0).values,
+    "mode": lambda lib, x: lib.mode(x, 1).values,
+    "diff": lambda lib, x: lib.diff(x, 1, 0),
+    "trapezoid": lambda lib, x: lib.trapezoid(x, dim=0),
+    "cumulative_trapezoid": lambda lib, x: lib.cumulative_trapezoid(x, dx=2.0),
+    "renorm": lambda lib, x: lib.renorm(x, 2, 1, 1.0),
+    "dist": lambda lib, x: lib.dist(x, x.flip(0)),
+    "cdist": lambda lib, x: lib.cdist(x, x[:2]),
+    "cov": lambda lib, x: lib.cov(x),
+    "corrcoef": lambda lib, x: lib.corrcoef(x),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float16", "float32", "complex128"])
+@pytest.mark.parametrize("name", list(DTYPE_CASES))
+def test_dtypes_match_torch(name, dtype):
+    fn = DTYPE_CASES[name]
+    a = np.round(RNG.standard_normal((4, 5)) * 2)
+    t = torch.tensor(a).to(getattr(torch, dtype))
+    if dtype == "complex128":
+        t = t + 1j * torch.tensor(np.round(RNG.standard_normal((4, 5))))
+    e = ember.tensor(t.numpy())
+    try:
+        want = fn(torch, t)
+    except (RuntimeError, NotImplementedError, TypeError) as exc:
+        with pytest.raises((RuntimeError, NotImplementedError, TypeError)):
+            fn(ember, e)
+        return
+    got = fn(ember, e)
+    pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+    for g, w in pairs:
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1], name
+        tol = 2e-3 if dtype == "float16" else 1e-6
+        np.testing.assert_allclose(np.asarray(g.to(ember.float32) if dtype == "float16" and
+                                              g.dtype == ember.float16 else g),
+                                   w.float().numpy() if w.dtype == torch.float16 else w.numpy(),
+                                   rtol=tol, atol=tol)

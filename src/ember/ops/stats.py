@@ -308,6 +308,9 @@ def _median_all(input, ignore_nan):
 
 def _median_entry(input, dim, keepdim, ignore_nan, name, result_type):
     _check_tensor(input, name)
+    if input.dtype == _ember().bool or input.is_complex():
+        kind = "Bool" if input.dtype == _ember().bool else "Complex"
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{kind}\'')
     if dim is None:
         if input.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -599,6 +602,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 def _trapezoid_steps(y, x, dx, d, name):
     ember = _ember()
+    if y.dtype == ember.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
     n = y.shape[d]
     hi, lo = y.narrow(d, 1, max(n - 1, 0)), y.narrow(d, 0, max(n - 1, 0))
     if x is None:
@@ -716,8 +721,11 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError("X1 and X2 must have the same number of columns. X1: "
                            f"{x1.shape[-1]} X2: {x2.shape[-1]}")
-    if not (x1.is_floating_point() and x2.is_floating_point()):
-        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}")
+    for t in (x1, x2):
+        if not t.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X got: {t.dtype}")
+        if t.dtype not in (float32, float64):
+            raise NotImplementedError(f'"cdist" not implemented for {t.dtype}')
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
@@ -769,6 +777,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if input.dim() > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input.dim()} dimensions")
+    if input.dtype == ember.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input.reshape(1, -1) if input.dim() < 2 else input
     if not (x.is_floating_point() or x.is_complex()):
         x = x.to(ember.get_default_dtype())
