@@ -159,3 +159,18 @@ def test_scan_gradcheck():
     check_gradients(lambda lib, a: lib.cumprod(a[::-1], 0), x)
     c = rng.standard_normal((3,)) + 1j * rng.standard_normal((3,))
     assert_grads_match_torch(lambda lib, a: lib.cumprod(a, 0), c)
+
+
+def test_long_cumsum_independent_of_threads():
+    a = np.random.default_rng(2).standard_normal(200001).astype(np.float32)
+    x = ember.from_numpy(a)
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        one = np.asarray(x.cumsum(0)).copy()
+        ember.set_num_threads(2)
+        two = np.asarray(x.cumsum(0))
+    finally:
+        ember.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(one, np.cumsum(a.astype(np.float64)), rtol=1e-5, atol=1e-3)
