@@ -33,6 +33,7 @@ KIND_TITLES = {
     "index": "Indexing, slicing and selection",
     "elementwise": "Elementwise operations",
     "reduce": "Reductions",
+    "stats": "Statistics",
     "linalg": "Linear algebra",
     "random": "Random sampling",
     "autograd": "Automatic differentiation",

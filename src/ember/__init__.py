@@ -121,3 +121,6 @@ from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pin
 from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
 from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402
 from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
+# issue 5: reductions, scans, statistics
+from ember._core._reduce import cumprod, logcumsumexp, cummax, cummin  # noqa: E402
+from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, diff, trapezoid, cumulative_trapezoid, renorm, dist, cdist, cov, corrcoef)  # noqa: E402,E501
