@@ -106,3 +106,7 @@ from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: shape, joining, indexing, creation
 from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack, dstack, column_stack, tensor_split, hsplit, vsplit, dsplit, rot90, tile, repeat_interleave, unflatten, kron, cross, block_diag, cartesian_prod, combinations, trace, diag_embed, diagflat, view_as_real, view_as_complex, complex, polar, tril_indices, triu_indices, logspace)  # noqa: E402,E501
 from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter)  # noqa: E402,E501
+
+# issue 5: random sampling and distributions
+from ember._core._random import (poisson, binomial, _standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad)  # noqa: E402,E501
+
