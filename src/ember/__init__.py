@@ -109,4 +109,5 @@ from ember.ops.index_extra import (take, index_add, index_copy, index_fill, inde
 
 # issue 5: random sampling and distributions
 from ember._core._random import (poisson, binomial, _standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad)  # noqa: E402,E501
+from ember import distributions  # noqa: E402
 
