@@ -26,9 +26,9 @@ cdef dict _FLOAT_TINY = {EM_FLOAT16: 6.103515625e-05, EM_BFLOAT16: 1.17549435082
 
 
 cdef Tensor _as_f64(Tensor t):
-    """`t` as a contiguous float64 CPU tensor (itself when it already is one)."""
+    """`t` as a contiguous float64 CPU tensor (a detached view when it already is one)."""
     if t._dtype == EM_FLOAT64 and t.is_contig() and t._storage.device.type_num == DEV_CPU:
-        return t
+        return t.detach()
     cdef Tensor r = new_tensor(t._ndim, t._shape, EM_FLOAT64, CPU)
     copy_into(r, t.detach().cpu() if t._storage.device.type_num != DEV_CPU else t.detach())
     return r
