@@ -217,12 +217,11 @@ class _PositiveDefinite(Constraint):
     event_dim = 2
 
     def check(self, value):
-        # symmetric with a Cholesky factor; eigenvalues come from NumPy (no grad needed)
-        import numpy as np
-        arr = np.asarray(value.detach().cpu())
-        symmetric = np.all(arr == np.swapaxes(arr, -1, -2), axis=(-1, -2))
-        positive = np.all(np.linalg.eigvalsh(arr) > 0, axis=-1)
-        return ember.from_numpy(np.array(symmetric & positive, order="C"))
+        # symmetric (to PyTorch's tolerance), then a Cholesky factorisation that succeeds
+        symmetric = ember.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+        if not bool(symmetric.all()):
+            return symmetric
+        return ember.linalg.cholesky_ex(value).info == 0
 
 
 dependent = _Dependent()

@@ -10,6 +10,7 @@ from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
 from ember.distributions.discrete import Bernoulli, Categorical
 from ember.distributions.distribution import Distribution
 from ember.distributions.gamma import Beta, Dirichlet, Gamma
+from ember.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -374,3 +375,20 @@ def _kl_uniform_normal(p, q):
     t2 = common_term.pow(2) / 12
     t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event "
+                         "shapes cannot be computed")
+    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = (q_tril.diagonal(0, -2, -1).log().sum(-1)
+                  - p_tril.diagonal(0, -2, -1).log().sum(-1))
+    n = p.event_shape[0]
+    batch = ember.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2]))
+    solved = ember.linalg.solve_triangular(q_tril.expand(batch + (n, n)),
+                                           p_tril.expand(batch + (n, n)), upper=False)
+    term2 = solved.pow(2).sum((-2, -1))          # trace of X X^T
+    term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
