@@ -346,3 +346,36 @@ def test_large_batches_run_in_parallel_correctly():
                     zip(tall, rand(600, 10, 2, rng=np.random.default_rng(5)))]))
     LU, piv = ember.linalg.lu_factor(E(a))
     close(ember.linalg.lu_solve(LU, piv, E(b)), np.linalg.solve(a, b))
+
+
+def _cofactor_matrix(a):
+    """d det(A) / dA: the cofactor matrix, by minors (exact for singular A too)."""
+    n = a.shape[-1]
+    out = np.empty_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, -2), j, -1)
+            out[..., i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return out
+
+
+@pytest.mark.parametrize("matrix", [
+    [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],     # rank 2
+    [[1.0, 2.0], [2.0, 4.0]],                                 # det exactly 0
+    [[[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.0, 1.0, 5.0]],     # a batch: singular + regular
+     [[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]],
+])
+def test_det_gradient_of_singular_matrices_is_the_cofactor_matrix(matrix):
+    a = np.array(matrix)
+    x = ember.tensor(a, requires_grad=True)
+    ember.linalg.det(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), _cofactor_matrix(a), atol=1e-12)
+    # and once more through create_graph (torch's double-backward formula is the same)
+    t = torch.tensor(a, requires_grad=True)
+    g_t, = torch.autograd.grad(torch.linalg.det(t).sum(), t, create_graph=True)
+    x = ember.tensor(a, requires_grad=True)
+    g, = ember.autograd.grad(ember.linalg.det(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), g_t.detach().numpy(), atol=1e-12)
+    (g * g).sum().backward()
+    (g_t * g_t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-10)

@@ -10,6 +10,8 @@ result (column-major, as PyTorch returns it).
 """
 import numpy as np
 
+import ember
+
 from ember._core import _lapack_solve as lapack
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
@@ -247,8 +249,28 @@ def _det_kernel(A):
 @derivative("linalg_det", save_result=True)
 def _det_backward(ctx, grad, A):
     # d det = det * tr(A^{-1} dA): the gradient is conj(grad * conj(det)) ... A^{-H}
-    scale = (grad * ctx.result.conj()).unsqueeze(-1).unsqueeze(-1)
-    return scale * inv(A).mH
+    if not bool((ctx.result == 0).any()):
+        scale = (grad * ctx.result.conj()).unsqueeze(-1).unsqueeze(-1)
+        return scale * inv(A).mH
+    # a singular matrix has no inverse but det is smooth: its gradient is the cofactor
+    # matrix, from the SVD A = U diag(S) Vh as U diag(d prod(S) / dS) Vh (PyTorch's formula)
+    from ember.linalg._decomp import svd
+    U, S, Vh = svd(A)
+    alpha = (det(U) * det(Vh)).conj()
+    D = _prod_backward_safe_zeros((grad * alpha).unsqueeze(-1), S)
+    return (U * D.unsqueeze(-2)).matmul(Vh)
+
+
+def _prod_backward_safe_zeros(grad, values):
+    """``grad`` times the gradient of ``values.prod(-1)``, exact when values are zero: the
+    product of all the other entries, from exclusive cumulative products both ways."""
+    n = values.shape[-1]
+    if n == 0:
+        return grad.expand(values.shape)
+    ones = ember.ones(values.shape[:-1] + (1,), dtype=values.dtype)
+    before = ember.cat([ones, values[..., :n - 1]], -1).cumprod(-1)
+    after = ember.cat([ones, values[..., 1:].flip(-1)], -1).cumprod(-1).flip(-1)
+    return grad * (before * after).conj()
 
 
 def det(A, *, out=None):
