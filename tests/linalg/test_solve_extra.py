@@ -69,6 +69,17 @@ def test_lstsq_grads(shape):
                              rand(shape[0], 2, dtype=np.complex128))
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 6, 3)])
+def test_lstsq_grads_rank_deficient(shape):
+    # a repeated column: the minimum-norm solution, differentiated through pinv as torch does
+    a = rand(*shape)
+    a[..., -1] = a[..., 0]
+
+    def f(lib, A, B):
+        return lib.linalg.lstsq(A, B, driver="gelsd").solution
+    assert_grads_match_torch(f, a, rand(*shape[:-1], 2))
+
+
 # ---------------------------------------------------------------- norms
 
 @pytest.mark.parametrize("ord", [2, 1, 3.5, 0, math.inf, -math.inf, -1.5])

@@ -1,11 +1,9 @@
 """Least squares: ``lstsq`` with LAPACK's four drivers and PyTorch's derivative.
 
 The problems are solved in LAPACK (``gelsx`` of ``ember._core._lapack_solve``); the
-derivative is written for full-rank ``A`` with ember ops (``solve`` and products), so
-that it is itself differentiable: for ``m >= n`` with ``C = A^H A``, ``Y = C^{-1} G``,
-``R = B - A X``: ``gA = R Y^H - A Y X^H`` and ``gB = A Y``; for ``m < n`` (the
-minimum-norm solution ``X = A^H Z``, ``Z = (A A^H)^{-1} B``) with ``W = (A A^H)^{-1} A G``:
-``gA = Z G^H - W X^H - Z W^H A`` and ``gB = W``.
+derivative is PyTorch's: the solution is ``pinv(A) @ B``, so ``gB = pinv(A)^H G`` and
+``gA`` follows from the derivative of the pseudo-inverse, written with ember ops (and
+itself differentiable), for rank-deficient ``A`` too.
 """
 import numpy as np
 
@@ -17,7 +15,6 @@ from ember.linalg._common import (
     batch_numel, check_float, check_matrix, check_same_dtype, check_tensor, column_major,
     int_buffer, requires_grad, result_type,
 )
-from ember.linalg._solve import solve
 
 __all__ = ["lstsq"]
 
@@ -58,23 +55,32 @@ def _lstsq_kernel(A, B, rcond, driver):
     return lstsq_result(solution, residuals, rank_out, singular_values)
 
 
-@derivative("linalg_lstsq", save_result=True)
+@derivative("linalg_lstsq")
 def _lstsq_backward(ctx, grad, A, B, rcond, driver):
+    # PyTorch's formula: the solution is pinv(A) @ B, rank-deficient A included
+    from ember.linalg._decomp_derived import pinv
     G = grad[0]
-    X = ctx.result[0]
-    m, n = A.shape[-2], A.shape[-1]
     need_a, need_b = ctx.needs_input_grad
-    Ah = A.mH
-    if m >= n:
-        Y = solve(Ah @ A, G)
-        gB = A @ Y
-        gA = (B - A @ X) @ Y.mH - gB @ X.mH if need_a else None
-    else:
-        Z = solve(A @ Ah, B)
-        W = solve(A @ Ah, A @ G)
-        gB = W
-        gA = Z @ G.mH - W @ X.mH - Z @ (W.mH @ A) if need_a else None
-    return gA, (gB if need_b else None), None, None
+    pinv_a = pinv(A)
+    gA = _pinv_backward(G @ B.mH, pinv_a, A) if need_a else None
+    gB = pinv_a.mH @ G if need_b else None
+    return gA, gB, None, None
+
+
+def _pinv_backward(grad, pinv_a, A):
+    """The gradient of ``A`` from that of ``pinv(A)`` (Golub and Pereyra's derivative of the
+    pseudo-inverse), in PyTorch's arrangement that keeps the products smallest."""
+    m, n = A.shape[-2], A.shape[-1]
+    pinv_ah, grad_h = pinv_a.mH, grad.mH
+    if m <= n:
+        K = grad_h @ pinv_a
+        K_pinv_ah = K @ pinv_ah
+        return (-(pinv_a @ K).mH + K_pinv_ah - (A @ pinv_a) @ K_pinv_ah
+                + (pinv_ah @ pinv_a) @ (grad_h - K @ A))
+    K = pinv_a @ grad_h
+    pinv_ah_K = pinv_ah @ K
+    return (-(K @ pinv_a).mH + (grad_h - A @ K) @ pinv_a @ pinv_ah + pinv_ah_K
+            - pinv_ah_K @ pinv_a @ A)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
