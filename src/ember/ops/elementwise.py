@@ -29,10 +29,14 @@ ALIASES = {
     "sub": ["subtract"], "mul": ["multiply"], "div": ["divide", "true_divide"],
     "neg": ["negative"], "abs": ["absolute"], "eq": [], "ne": ["not_equal"],
     "lt": ["less"], "le": ["less_equal"], "gt": ["greater"], "ge": ["greater_equal"],
-    "clamp": ["clip"], "pow": [],
+    "clamp": ["clip"], "pow": [], "trunc": ["fix"],
+    "asin": ["arcsin"], "acos": ["arccos"], "atan": ["arctan"], "asinh": ["arcsinh"],
+    "acosh": ["arccosh"], "atanh": ["arctanh"], "atan2": ["arctan2"],
 }
 # ops whose public function is written by hand below
-CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj"}
+CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj",
+          # parameters or checks, in elementwise_math.py
+          "logit", "round", "nextafter"}
 
 _NUMPYDOC = """{doc}
 
@@ -105,6 +109,7 @@ def _build():
 
 _build()
 globals().update(internal)
+sgn = functions["sgn"]  # the formulas of other modules (norms) use it
 
 # ---------------------------------------------------------------- hand-written signatures
 
@@ -401,12 +406,41 @@ def conj_any(x):
     return x.conjugate() if isinstance(x, complex) else x
 
 
-def sgn(x):
-    """``x / |x|`` (0 at 0): the sign for real tensors, the phase for complex ones."""
-    if x.is_complex():
-        a = ew(_ABS, x)
-        return ew(_WHERE, ew(_EQ, a, 0), 0, ew(_DIV, x, a))
-    return ew(_SIGN, x)
+def sgn_backward(grad, self, result):
+    """The gradient of ``sgn``: 0 for real input; for complex input the part of ``grad``
+    across the phase, ``(grad - sgn * Re(conj(grad) * sgn)) / |self|`` (0 at 0)."""
+    if not self.is_complex():
+        return zeros_like(grad)
+    a = ew(_ABS, self)
+    d = (grad - result * (conj(grad) * result).real) / ew(_WHERE, ew(_EQ, a, 0), 1, a)
+    return ew(_WHERE, ew(_EQ, a, 0), 0, d)
+
+
+def angle_backward(grad, self):
+    """The gradient of ``angle``: 0 for real input, ``i * grad * z / |z|**2`` for complex."""
+    if not self.is_complex():
+        return zeros_like(grad)
+    a = ew(_ABS, self)
+    d = grad * self / ew(_WHERE, ew(_EQ, a, 0), 1, a * a) * 1j
+    return ew(_WHERE, ew(_EQ, a, 0), 0, d)
+
+
+def sinc_backward(grad, self):
+    """``grad * (cos(pi x) - sinc(x)) / x``, 0 at 0 (where sinc is flat); the divisor
+    is kept away from 0 so that double backward stays finite there."""
+    zero = ew(_EQ, self, 0)
+    safe = ew(_WHERE, zero, 1, self)
+    d = (ew(_COS, safe * math.pi) - ew(_SINC, safe)) / safe
+    return grad * ew(_WHERE, zero, 0, d)
+
+
+def fminmax_backward(grad, self, other, is_min, first=True):
+    """The gradient of ``fmin``/``fmax``: all of it to ``self`` where self wins or ties or
+    ``other`` is NaN (PyTorch's rule), to ``other`` elsewhere."""
+    a, b = (self, other) if first else (other, self)
+    wins = ew(_LE, a, b) if is_min else ew(_GE, a, b)
+    keep = ew(_LOGICAL_OR, wins, ew(_ISNAN, b))
+    return ew(_WHERE, keep, grad, 0) if first else ew(_WHERE, keep, 0, grad)
 
 
 def gelu_double_backward(grad, grad_output, x):
@@ -486,11 +520,14 @@ def clamp_backward_max(grad, self, min, max):
     return ew(_WHERE, ew(_LOGICAL_OR, ew(_GT, self, max), ew(_LT, max, min)), grad, 0)
 
 
-_ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR = (
-    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid",
-                       "logical_or"))
+_ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR, _ISNAN = (
+    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "le", "log", "exp", "erf", "tanh",
+                       "sigmoid", "logical_or", "isnan"))
+_COS, _SINC = op_id("cos"), op_id("sinc")
 
-_FORMULA_NAMES = dict(functions, **internal, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
+_FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_like,
+                      sgn_backward=sgn_backward, angle_backward=angle_backward,
+                      sinc_backward=sinc_backward, fminmax_backward=fminmax_backward,
                       gelu_double_backward=gelu_double_backward,
                       gelu_tanh_double_backward=gelu_tanh_double_backward,
                       silu_double_backward=silu_double_backward,

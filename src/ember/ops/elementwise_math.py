@@ -1,0 +1,288 @@
+"""Elementwise math whose Python signature is more than "inputs in, tensor out".
+
+The kernels are entries of the op table (``elementwise.toml``); this module adds the
+parameters PyTorch's signatures have (``logit``'s ``eps``, ``round``'s ``decimals``,
+``addcmul``'s ``value``) and the ops that are compositions of table ops
+(``float_power``, ``ldexp``, ``addcmul``, ``addcdiv``).
+"""
+import numbers
+
+from ember._core import _tensor
+from ember._core._dtype import bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128
+from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
+
+_LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
+                                                             "add", "pow"))
+_CLAMP, _NEXTAFTER, _EXP2 = op_id("clamp"), op_id("nextafter"), op_id("exp2")
+
+
+def logit(input, eps=None, *, out=None):
+    """Log-odds ``log(p / (1 - p))``, elementwise, with ``p`` clamped to ``[eps, 1 - eps]``.
+
+    Parameters
+    ----------
+    input : Tensor
+    eps : float, optional
+        With None (the default) ``input`` is used as it is (0 and 1 give -inf and inf).
+        The gradient is 0 where ``input`` lies outside ``[eps, 1 - eps]``.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.logit(ember.tensor([0.5, 0.0]), eps=1e-6)
+    tensor([  0.0000, -13.8155])
+    """
+    if eps is None:
+        return ew(_LOGIT, input, out=out)
+    return ew(_LOGIT, ew(_CLAMP, input, eps, 1 - eps), out=out)
+
+
+def _logit_(self, eps=None):
+    """In-place version of :meth:`Tensor.logit`."""
+    if eps is None:
+        return ew_(_LOGIT, self)
+    return self.copy_(logit(self, eps))
+
+
+def round(input, *, decimals=0, out=None):
+    """Round to the nearest integer (halves to even), or to ``decimals`` decimal places.
+
+    Parameters
+    ----------
+    input : Tensor
+    decimals : int, optional
+        Number of decimal places; negative values round to the left of the point.
+        Computed as ``round(input * 10**decimals) / 10**decimals``, as PyTorch does.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.round(ember.tensor([1.2345, 125.0]), decimals=2)
+    tensor([  1.2300, 125.0000])
+    """
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if decimals == 0:
+        return ew(_ROUND, input, out=out)
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise RuntimeError(f"round_with_decimals is not implemented for {input.dtype} input; "
+                           "decimals needs a floating-point tensor")
+    # a negative count divides first, so that 10**-decimals stays an exact power of ten
+    scale = 10.0 ** abs(decimals)
+    if decimals > 0:
+        return ew(_DIV, ew(_ROUND, ew(_MUL, input, scale)), scale, out=out)
+    return ew(_MUL, ew(_ROUND, ew(_DIV, input, scale)), scale, out=out)
+
+
+def _round_(self, *, decimals=0):
+    """In-place version of :meth:`Tensor.round`."""
+    if decimals == 0:
+        return ew_(_ROUND, self)
+    return self.copy_(round(self, decimals=decimals))
+
+
+def nextafter(input, other, *, out=None):
+    """The next floating-point value after ``input`` in the direction of ``other``.
+
+    Parameters
+    ----------
+    input, other : Tensor
+        float32 or float64 (the step depends on the storage format, so 16-bit
+        floats, computed in float32, are refused).
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+    """
+    dtype = result_type(input, other)
+    if dtype.is_floating_point and dtype.itemsize == 2:
+        raise RuntimeError(f"\"nextafter_cpu\" not implemented for '{dtype}'")
+    return ew(_NEXTAFTER, input, other, out=out)
+
+
+def _nextafter_(self, other):
+    """In-place version of :meth:`Tensor.nextafter`."""
+    nextafter(self, other)  # the dtype check
+    return ew_(_NEXTAFTER, self, other)
+
+
+def float_power(input, exponent, *, out=None):
+    """``input ** exponent`` computed in double precision (complex128 if either is complex).
+
+    Parameters
+    ----------
+    input, exponent : Tensor or number
+    out : Tensor, optional
+        Must be float64 (complex128 for complex operands).
+
+    Returns
+    -------
+    Tensor of float64 or complex128
+    """
+    complex_ = any((isinstance(v, Tensor) and v.is_complex()) or isinstance(v, complex)
+                   for v in (input, exponent))
+    dtype = _COMPLEX128 if complex_ else _FLOAT64
+    if out is not None and out.dtype != dtype:
+        raise RuntimeError(f"the output given to float_power has dtype {out.dtype} but the "
+                           f"operation's result requires dtype {dtype}")
+    return ew(_POW, _as_dtype(input, dtype), _as_dtype(exponent, dtype), out=out)
+
+
+def _float_power_(self, exponent):
+    """In-place version of :meth:`Tensor.float_power` (``self`` must be float64/complex128)."""
+    result = float_power(self, exponent)
+    if self.dtype != result.dtype:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                           f"operation's result requires dtype {result.dtype}")
+    return self.copy_(result)
+
+
+def _as_dtype(value, dtype):
+    if isinstance(value, Tensor):
+        return value.to(dtype)
+    return complex(value) if dtype is _COMPLEX128 else float(value)
+
+
+def ldexp(input, other, *, out=None):
+    """``input * 2 ** other``, elementwise; the result is floating point.
+
+    Parameters
+    ----------
+    input : Tensor
+    other : Tensor
+        Exponents (integer or float).
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+    """
+    return ew(_MUL, input, ew(_EXP2, other), out=out)
+
+
+def _ldexp_(self, other):
+    """In-place version of :meth:`Tensor.ldexp`."""
+    return ew_(_MUL, self, ew(_EXP2, other))
+
+
+def _check_value(name, value, dtype):
+    if isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument 'value' must be Number, not Tensor")
+    if not (dtype.is_floating_point or dtype.is_complex) and isinstance(value, float):
+        raise RuntimeError(f"For integral input tensors, argument value must not be a floating "
+                           f"point number ({name} got value={value!r}).")
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 * tensor2``, elementwise, with broadcasting.
+
+    Parameters
+    ----------
+    input, tensor1, tensor2 : Tensor
+    value : number, optional
+        Multiplier of the product.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.addcmul(ember.ones(2), ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]), value=0.5)
+    tensor([2.5000, 5.0000])
+    """
+    _check_value("addcmul", value, result_type(tensor1, tensor2))
+    product = ew(_MUL, tensor1, tensor2)
+    if not (type(value) is int and value == 1):
+        product = ew(_MUL, product, value)
+    return ew(_ADD, input, product, out=out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """``input + value * tensor1 / tensor2``, elementwise, with broadcasting.
+
+    Parameters
+    ----------
+    input, tensor1, tensor2 : Tensor
+        ``tensor1`` and ``tensor2`` may not both be integer tensors (PyTorch no longer
+        does integer division here).
+    value : number, optional
+        Multiplier of the quotient.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+    """
+    if all(isinstance(t, Tensor) and not (t.is_floating_point() or t.is_complex())
+           for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future release addcdiv will perform a true division of tensor1 and "
+                           f"tensor2 (got {tensor1.dtype} and {tensor2.dtype}).")
+    _check_value("addcdiv", value, result_type(input, ew(_DIV, tensor1, tensor2)))
+    quotient = ew(_DIV, tensor1, tensor2)
+    if not (type(value) is int and value == 1):
+        quotient = ew(_MUL, quotient, value)
+    return ew(_ADD, input, quotient, out=out)
+
+
+def _addcmul_(self, tensor1, tensor2, *, value=1):
+    """In-place version of :meth:`Tensor.addcmul`."""
+    _check_value("addcmul", value, result_type(tensor1, tensor2))
+    return ew_(_ADD, self, ew(_MUL, ew(_MUL, tensor1, tensor2), value))
+
+
+def _addcdiv_(self, tensor1, tensor2, *, value=1):
+    """In-place version of :meth:`Tensor.addcdiv`."""
+    return self.copy_(addcdiv(self, tensor1, tensor2, value=value))
+
+
+def positive(input):
+    """``input`` itself (``+input``); bool tensors are refused as in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    if input.dtype == _BOOL:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _method(fn, name):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"See :func:`ember.{fn.__name__}`."
+    return method
+
+
+for _fn in (logit, round, nextafter, float_power, ldexp, addcmul, addcdiv, positive):
+    _tensor._add_method(_fn.__name__, _method(_fn, _fn.__name__))
+for _name, _fn in (("logit_", _logit_), ("round_", _round_), ("nextafter_", _nextafter_),
+                   ("float_power_", _float_power_), ("ldexp_", _ldexp_),
+                   ("addcmul_", _addcmul_), ("addcdiv_", _addcdiv_)):
+    _tensor._add_method(_name, _fn)
