@@ -31,6 +31,7 @@ KIND_TITLES = {
     "views": "Views and shape manipulation",
     "index": "Indexing, slicing and selection",
     "elementwise": "Elementwise operations",
+    "elementwise_math": "Elementwise math with parameters",
     "reduce": "Reductions",
     "linalg": "Linear algebra",
     "random": "Random sampling",
