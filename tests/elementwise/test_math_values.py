@@ -55,12 +55,22 @@ def test_unary_matches_torch(name, dtype):
     compare_outcomes(got, want, dtype)
 
 
+# where ember (knowingly) refuses what torch computes
+UNSUPPORTED = {("logaddexp", "complex"): "complex logaddexp is not implemented",
+               ("logaddexp2", "complex"): "complex logaddexp2 is not implemented",
+               ("nextafter", "float16"): "16-bit nextafter is refused",
+               ("nextafter", "bfloat16"): "16-bit nextafter is refused"}
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_matches_torch(name, dtype):
     a, b = _data(dtype, seed=1), _data(dtype, seed=2)
     if name in ("bitwise_left_shift", "bitwise_right_shift") and dtype not in ("bool",):
         b = np.abs(b) if b.dtype.kind in "iu" else b
+    reason = UNSUPPORTED.get((name, dtype), UNSUPPORTED.get((name, dtype[:7])))
+    if reason:
+        pytest.skip(reason)
     ea, ta = _pair(dtype, a)
     eb, tb = _pair(dtype, b)
     if name in ("fmod", "remainder", "floor_divide", "gcd", "lcm") and dtype in ("uint8", "int32",
@@ -113,9 +123,10 @@ def test_binary_layouts(name, layout):
     ea, ta = _pair("float64", _data("float64", shape=(4, 6), seed=3))
     eb, tb = _pair("float64", _data("float64", shape=(4, 6), seed=4))
     view = LAYOUT_VIEWS[layout]
-    compare_outcomes(getattr(ember, name)(view(ea), eb[0] if layout != "zero_dim" else eb[0, 0]),
-                     getattr(torch, name)(view(ta), tb[0] if layout != "zero_dim" else tb[0, 0]),
-                     "float64")
+    compare_outcomes(getattr(ember, name)(view(ea), view(eb)),
+                     getattr(torch, name)(view(ta), view(tb)), "float64")
+    compare_outcomes(getattr(ember, name)(view(ea), eb[0, 0]),
+                     getattr(torch, name)(view(ta), tb[0, 0]), "float64")
 
 
 def test_special_values_against_numpy():

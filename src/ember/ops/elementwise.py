@@ -431,15 +431,14 @@ def sinc_backward(grad, self):
     zero = ew(_EQ, self, 0)
     safe = ew(_WHERE, zero, 1, self)
     d = (ew(_COS, safe * math.pi) - ew(_SINC, safe)) / safe
-    return grad * ew(_WHERE, zero, 0, d)
+    return grad * conj_any(ew(_WHERE, zero, 0, d))
 
 
 def fminmax_backward(grad, self, other, is_min, first=True):
     """The gradient of ``fmin``/``fmax``: all of it to ``self`` where self wins or ties or
-    ``other`` is NaN (PyTorch's rule), to ``other`` elsewhere."""
-    a, b = (self, other) if first else (other, self)
-    wins = ew(_LE, a, b) if is_min else ew(_GE, a, b)
-    keep = ew(_LOGICAL_OR, wins, ew(_ISNAN, b))
+    ``other`` is NaN (PyTorch's rule), to ``other`` elsewhere (``first=False``)."""
+    wins = ew(_LE, self, other) if is_min else ew(_GE, self, other)
+    keep = ew(_LOGICAL_OR, wins, ew(_ISNAN, other))
     return ew(_WHERE, keep, grad, 0) if first else ew(_WHERE, keep, 0, grad)
 
 
