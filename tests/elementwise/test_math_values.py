@@ -56,10 +56,7 @@ def test_unary_matches_torch(name, dtype):
 
 
 # where ember (knowingly) refuses what torch computes
-UNSUPPORTED = {("logaddexp", "complex"): "complex logaddexp is not implemented",
-               ("logaddexp2", "complex"): "complex logaddexp2 is not implemented",
-               ("nextafter", "float16"): "16-bit nextafter is refused",
-               ("nextafter", "bfloat16"): "16-bit nextafter is refused"}
+UNSUPPORTED = {("logaddexp2", "complex"): "complex logaddexp2 is not implemented (nor in torch)"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -304,9 +301,22 @@ def test_float_power_dtypes():
         ember.float_power(ember.ones(2), 2, out=ember.empty(2))
 
 
-def test_nextafter_half_refused():
-    with pytest.raises(RuntimeError, match="nextafter"):
-        ember.nextafter(ember.ones(2, dtype=ember.float16), ember.zeros(2, dtype=ember.float16))
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_nextafter_16bit_steps_like_torch(dtype):
+    vals = [0.0, -0.0, 1.0, -1.0, 65504.0, 1e-7, float("nan"), 2.0, -3.5]
+    tos = [1.0, -1.0, 2.0, 0.0, float("inf"), 0.0, 1.0, 2.0, -10.0]
+    tx, ty = (torch.tensor(v, dtype=getattr(torch, dtype)) for v in (vals, tos))
+    ex, ey = (ember.tensor(v, dtype=getattr(ember, dtype)) for v in (vals, tos))
+    want = torch.nextafter(tx, ty)
+    got = ember.nextafter(ex, ey)
+    np.testing.assert_array_equal(got.to(ember.float32).numpy(), want.float().numpy())
+    ex.nextafter_(ey)
+    np.testing.assert_array_equal(ex.to(ember.float32).numpy(), want.float().numpy())
+
+
+def test_heaviside_dtype_mismatch_raises():
+    with pytest.raises(RuntimeError, match="different dtypes"):
+        ember.heaviside(ember.ones(2), ember.ones(2, dtype=ember.float64))
 
 
 @pytest.mark.parametrize("name", ["tan", "asin", "exp2", "lgamma", "sinc", "logit", "frac",

@@ -36,7 +36,7 @@ ALIASES = {
 # ops whose public function is written by hand below
 CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj",
           # parameters or checks, in elementwise_math.py
-          "logit", "round", "nextafter"}
+          "logit", "round", "nextafter", "heaviside"}
 
 _NUMPYDOC = """{doc}
 

@@ -5,15 +5,20 @@ parameters PyTorch's signatures have (``logit``'s ``eps``, ``round``'s ``decimal
 ``addcmul``'s ``value``) and the ops that are compositions of table ops
 (``float_power``, ``ldexp``, ``addcmul``, ``addcdiv``).
 """
+import math
 import numbers
 
 from ember._core import _tensor
-from ember._core._dtype import bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128
+from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
+                               int16 as _INT16)
 from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
                                                              "add", "pow"))
-_CLAMP, _NEXTAFTER, _EXP2 = op_id("clamp"), op_id("nextafter"), op_id("exp2")
+_CLAMP, _NEXTAFTER, _EXP2, _HEAVISIDE = (op_id(n) for n in ("clamp", "nextafter", "exp2",
+                                                              "heaviside"))
+_EQ, _GT, _WHERE, _ISNAN, _LOGICAL_OR = (op_id(n) for n in ("eq", "gt", "where", "isnan",
+                                                             "logical_or"))
 
 
 def logit(input, eps=None, *, out=None):
@@ -99,25 +104,88 @@ def nextafter(input, other, *, out=None):
     Parameters
     ----------
     input, other : Tensor
-        float32 or float64 (the step depends on the storage format, so 16-bit
-        floats, computed in float32, are refused).
     out : Tensor, optional
         Tensor to write the result into.
 
     Returns
     -------
     Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.nextafter(ember.tensor([1.0]), ember.tensor([2.0])) - 1
+    tensor([1.1921e-07])
     """
     dtype = result_type(input, other)
     if dtype.is_floating_point and dtype.itemsize == 2:
-        raise RuntimeError(f"\"nextafter_cpu\" not implemented for '{dtype}'")
+        return _nextafter_16bit(input, other, dtype, out)
     return ew(_NEXTAFTER, input, other, out=out)
+
+
+def _nextafter_16bit(input, other, dtype, out):
+    """nextafter for float16/bfloat16, which compute in float32: one step of the 16-bit
+    pattern (sign and magnitude, so +1 moves away from zero on either side)."""
+    x, y = _as_tensor(input, dtype), _as_tensor(other, dtype)
+    bits = x.contiguous().view(_INT16)
+    away = ew(_EQ, ew(_GT, y, x), ew(_GT, x, 0))
+    stepped = ew(_WHERE, away, ew(_ADD, bits, 1), ew(_ADD, bits, -1)).view(dtype)
+    # from zero, the smallest subnormal with the sign of `other` (0x0001 or 0x8001)
+    smallest = ew(_WHERE, ew(_GT, y, 0), 1, -32767).to(_INT16).view(dtype)
+    result = ew(_WHERE, ew(_EQ, x, 0), smallest, stepped)
+    result = ew(_WHERE, ew(_EQ, x, y), y, result)
+    nan = ew(_LOGICAL_OR, ew(_ISNAN, x), ew(_ISNAN, y))
+    return ew(_WHERE, nan, math.nan, result, out=out)
+
+
+def _as_tensor(value, dtype):
+    if isinstance(value, Tensor):
+        return value.to(dtype)
+    return _tensor.full((), value, dtype=dtype)
 
 
 def _nextafter_(self, other):
     """In-place version of :meth:`Tensor.nextafter`."""
-    nextafter(self, other)  # the dtype check
+    dtype = self.dtype
+    if dtype.is_floating_point and dtype.itemsize == 2 and result_type(self, other) == dtype:
+        return self.copy_(_nextafter_16bit(self, other, dtype, None))
     return ew_(_NEXTAFTER, self, other)
+
+
+def heaviside(input, values, *, out=None):
+    """Heaviside step: 0 where ``input < 0``, ``values`` where 0, 1 where positive.
+
+    Parameters
+    ----------
+    input, values : Tensor
+        Of the same dtype (as PyTorch requires); ``values`` broadcasts.
+    out : Tensor, optional
+        Tensor to write the result into.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.heaviside(ember.tensor([-1.5, 0.0, 2.0]), ember.tensor(0.5))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    _check_heaviside(input, values)
+    return ew(_HEAVISIDE, input, values, out=out)
+
+
+def _heaviside_(self, values):
+    """In-place version of :meth:`Tensor.heaviside`."""
+    _check_heaviside(self, values)
+    return ew_(_HEAVISIDE, self, values)
+
+
+def _check_heaviside(input, values):
+    if isinstance(input, Tensor) and isinstance(values, Tensor) and input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes "
+                           f"(got {input.dtype} and {values.dtype}).")
 
 
 def float_power(input, exponent, *, out=None):
@@ -280,9 +348,10 @@ def _method(fn, name):
     return method
 
 
-for _fn in (logit, round, nextafter, float_power, ldexp, addcmul, addcdiv, positive):
+for _fn in (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv,
+            positive):
     _tensor._add_method(_fn.__name__, _method(_fn, _fn.__name__))
-for _name, _fn in (("logit_", _logit_), ("round_", _round_), ("nextafter_", _nextafter_),
+for _name, _fn in (("logit_", _logit_), ("round_", _round_), ("nextafter_", _nextafter_), ("heaviside_", _heaviside_),
                    ("float_power_", _float_power_), ("ldexp_", _ldexp_),
                    ("addcmul_", _addcmul_), ("addcdiv_", _addcdiv_)):
     _tensor._add_method(_name, _fn)
