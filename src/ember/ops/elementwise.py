@@ -466,6 +466,14 @@ def silu_double_backward(grad, grad_output, x):
     return conj_any(grad) * grad_output * conj_any(s * (1 - s) * (2 + x * (1 - 2 * s)))
 
 
+def mish_double_backward(grad, grad_output, x):
+    """The gradient of ``mish_backward`` for ``x``: with ``s = sigmoid(x)`` and
+    ``t = tanh(softplus(x))``, ``mish''(x) = (1 - t**2) * (2 s + x s (1 - s) - 2 x s**2 t)``."""
+    s = ew(_SIGMOID, x)
+    t = ew(_TANH, ew(_WHERE, ew(_GT, x, 20), x, ew(_LOG1P, ew(_EXP, x))))
+    return grad * grad_output * (1 - t * t) * (2 * s + x * s * (1 - s) - 2 * x * s * s * t)
+
+
 def pow_backward_self(grad, self, exponent):
     """``grad * conj(exponent * self ** (exponent - 1))``, 0 where the exponent is 0."""
     if not isinstance(exponent, Tensor):
@@ -522,11 +530,12 @@ def clamp_backward_max(grad, self, min, max):
 _ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR, _ISNAN = (
     op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "le", "log", "exp", "erf", "tanh",
                        "sigmoid", "logical_or", "isnan"))
-_COS, _SINC = op_id("cos"), op_id("sinc")
+_COS, _SINC, _LOG1P = op_id("cos"), op_id("sinc"), op_id("log1p")
 
 _FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_like,
                       sgn_backward=sgn_backward, angle_backward=angle_backward,
                       sinc_backward=sinc_backward, fminmax_backward=fminmax_backward,
+                      mish_double_backward=mish_double_backward,
                       gelu_double_backward=gelu_double_backward,
                       gelu_tanh_double_backward=gelu_tanh_double_backward,
                       silu_double_backward=silu_double_backward,
