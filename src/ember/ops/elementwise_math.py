@@ -12,6 +12,7 @@ from ember._core import _tensor
 from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
                                int16 as _INT16)
 from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
+from ember.ops import elementwise as _elementwise
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
                                                              "add", "pow"))
@@ -340,6 +341,95 @@ def positive(input):
     return input
 
 
+def selu(input):
+    """Scaled exponential linear unit (the self-normalising constants of Klambauer et al.).
+
+    Parameters
+    ----------
+    input : Tensor
+
+    Returns
+    -------
+    Tensor
+    """
+    return _elementwise.selu(input)
+
+
+def celu(input, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise.
+
+    Parameters
+    ----------
+    input : Tensor
+    alpha : float, optional
+        Not 0.
+
+    Returns
+    -------
+    Tensor
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    require_float("elu", input)
+    return _elementwise.celu(input, alpha)
+
+
+def threshold(input, threshold, value):
+    """``input`` where ``input > threshold``, else ``value``.
+
+    Parameters
+    ----------
+    input : Tensor
+    threshold, value : float
+
+    Returns
+    -------
+    Tensor
+    """
+    return _elementwise.threshold(input, threshold, value)
+
+
+def hardshrink(input, lambd=0.5):
+    """``input`` where ``|input| > lambd``, else 0.
+
+    Parameters
+    ----------
+    input : Tensor
+    lambd : float, optional
+
+    Returns
+    -------
+    Tensor
+    """
+    require_float("hardshrink", input)
+    return _elementwise.hardshrink(input, lambd)
+
+
+def require_float(name, input):
+    """The fused activations with a scalar parameter compute floating-point input only: an
+    integer tensor would otherwise be promoted by the float parameter (PyTorch refuses it)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{input.dtype}'")
+
+
+def _inplace(fn):
+    def method(input, *args):
+        # recorded, the derivative reads the original input (as PyTorch keeps it): compute
+        # from a copy, then write
+        source = input.clone() if _grad_records(input) else input
+        return input.copy_(fn(source, *args))
+    method.__name__ = method.__qualname__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of :func:`ember.{fn.__name__}`."
+    return method
+
+
+def _grad_records(input):
+    return _tensor.is_grad_enabled() and input.requires_grad
+
+
+selu_, celu_, threshold_ = _inplace(selu), _inplace(celu), _inplace(threshold)
+
+
 def _method(fn, name):
     def method(self, *args, **kwargs):
         return fn(self, *args, **kwargs)
@@ -349,7 +439,7 @@ def _method(fn, name):
 
 
 for _fn in (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv,
-            positive):
+            positive, hardshrink):
     _tensor._add_method(_fn.__name__, _method(_fn, _fn.__name__))
 for _name, _fn in (("logit_", _logit_), ("round_", _round_), ("nextafter_", _nextafter_), ("heaviside_", _heaviside_),
                    ("float_power_", _float_power_), ("ldexp_", _ldexp_),

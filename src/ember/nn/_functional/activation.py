@@ -5,6 +5,7 @@ import warnings
 
 import ember
 from ember.ops import elementwise as _ew
+from ember.ops.elementwise_math import require_float
 
 
 
@@ -48,6 +49,7 @@ def relu(input, inplace=False):
     --------
     >>> import ember
 from ember.ops import elementwise as _ew
+from ember.ops.elementwise_math import require_float
     >>> import ember.nn.functional as F
     >>> F.relu(ember.tensor([-1.0, 0.5]))
     tensor([0.0000, 0.5000])
@@ -103,6 +105,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     -------
     Tensor
     """
+    require_float("leaky_relu", input)
     return _inplace_result(input, lambda x: _ew.leaky_relu(x, negative_slope), inplace)
 
 
@@ -119,6 +122,7 @@ def elu(input, alpha=1.0, inplace=False):
     -------
     Tensor
     """
+    require_float("elu", input)
     return _inplace_result(input, lambda x: _ew.elu(x, alpha), inplace)
 
 
@@ -152,6 +156,7 @@ def celu(input, alpha=1.0, inplace=False):
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    require_float("elu", input)
     return _inplace_result(input, lambda x: _ew.celu(x, alpha), inplace)
 
 
@@ -469,6 +474,7 @@ def softshrink(input, lambd=0.5):
     Tensor
     """
     _check_lambda(lambd)
+    require_float("softshrink", input)
     return _ew.softshrink(input, lambd)
 
 
@@ -484,6 +490,7 @@ def hardshrink(input, lambd=0.5):
     -------
     Tensor
     """
+    require_float("hardshrink", input)
     return _ew.hardshrink(input, lambd)
 
 
