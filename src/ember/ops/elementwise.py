@@ -425,6 +425,14 @@ def angle_backward(grad, self):
     return ew(_WHERE, ew(_EQ, a, 0), 0, d)
 
 
+def acosh_backward(grad, self):
+    """``grad / sqrt(x**2 - 1)`` (finite below -1 too, as PyTorch); for complex input
+    ``grad * conj(rsqrt(x + 1) * rsqrt(x - 1))``, the principal branch."""
+    if self.is_complex():
+        return grad * conj(ew(_RSQRT, self + 1) * ew(_RSQRT, self - 1))
+    return grad * ew(_RSQRT, self * self - 1)
+
+
 def sinc_backward(grad, self):
     """``grad * (cos(pi x) - sinc(x)) / x``, 0 at 0 (where sinc is flat); the divisor
     is kept away from 0 so that double backward stays finite there."""
@@ -530,12 +538,12 @@ def clamp_backward_max(grad, self, min, max):
 _ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR, _ISNAN = (
     op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "le", "log", "exp", "erf", "tanh",
                        "sigmoid", "logical_or", "isnan"))
-_COS, _SINC, _LOG1P = op_id("cos"), op_id("sinc"), op_id("log1p")
+_COS, _SINC, _LOG1P, _RSQRT = op_id("cos"), op_id("sinc"), op_id("log1p"), op_id("rsqrt")
 
 _FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_like,
                       sgn_backward=sgn_backward, angle_backward=angle_backward,
                       sinc_backward=sinc_backward, fminmax_backward=fminmax_backward,
-                      mish_double_backward=mish_double_backward,
+                      mish_double_backward=mish_double_backward, acosh_backward=acosh_backward,
                       gelu_double_backward=gelu_double_backward,
                       gelu_tanh_double_backward=gelu_tanh_double_backward,
                       silu_double_backward=silu_double_backward,
