@@ -8,7 +8,6 @@ from ember.ops import elementwise as _ew
 from ember.ops.elementwise_math import require_float
 
 
-
 def _log1p_exp(z):
     """``log(1 + exp(z))`` without overflow: ``max(z, 0) + log1p(exp(-|z|))``.
 
@@ -48,8 +47,6 @@ def relu(input, inplace=False):
     Examples
     --------
     >>> import ember
-from ember.ops import elementwise as _ew
-from ember.ops.elementwise_math import require_float
     >>> import ember.nn.functional as F
     >>> F.relu(ember.tensor([-1.0, 0.5]))
     tensor([0.0000, 0.5000])
