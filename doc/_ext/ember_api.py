@@ -32,6 +32,7 @@ KIND_TITLES = {
     "views": "Views and shape manipulation",
     "index": "Indexing, slicing and selection",
     "elementwise": "Elementwise operations",
+    "elementwise_math": "Elementwise math with parameters",
     "reduce": "Reductions",
     "stats": "Statistics",
     "linalg": "Linear algebra",

@@ -129,3 +129,5 @@ from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count
 from ember._core._random import (poisson, binomial, _standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad)  # noqa: E402,E501
 from ember import distributions  # noqa: E402
 
+# issue 5: elementwise
+from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501
