@@ -150,48 +150,4 @@ static inline int64_t em_ilcm(int64_t a, int64_t b)
 #define EM_SHR(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)((a) < 0 ? -1 : 0) \
                          : (T)((a) >> (b)))
 
-/* digamma and trigamma (the derivatives of lgamma): reflection below 0, the
- * recurrence up to 6, then the asymptotic series. */
-static inline double em_digamma(double x)
-{
-    const double pi = 3.14159265358979323846;
-    if (x == 0) {
-        return copysign(INFINITY, -x);
-    }
-    if (x < 0) {
-        if (x == floor(x)) {
-            return NAN;
-        }
-        return em_digamma(1 - x) - pi / tan(pi * x);
-    }
-    double acc = 0;
-    while (x < 6) {
-        acc -= 1 / x;
-        x += 1;
-    }
-    double r = 1 / (x * x);
-    return acc + log(x) - 0.5 / x
-        - r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r * (1.0 / 132)))));
-}
-
-static inline double em_trigamma(double x)
-{
-    const double pi = 3.14159265358979323846;
-    if (x <= 0 && x == floor(x)) {
-        return INFINITY;
-    }
-    if (x < 0) {
-        double s = sin(pi * x);
-        return pi * pi / (s * s) - em_trigamma(1 - x);
-    }
-    double acc = 0;
-    while (x < 6) {
-        acc += 1 / (x * x);
-        x += 1;
-    }
-    double r = 1 / (x * x);
-    return acc + 1 / x + r / 2
-        + r / x * (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30))));
-}
-
 #endif

@@ -4,7 +4,7 @@ from numbers import Number
 
 import ember
 from ember.distributions import constraints
-from ember.distributions._special import erfinv
+from ember import erfinv
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import _standard_normal, broadcast_all
 

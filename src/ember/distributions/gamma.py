@@ -6,7 +6,7 @@ import ember
 from ember.autograd import Function
 from ember.autograd.function import once_differentiable
 from ember.distributions import constraints
-from ember.distributions._special import digamma, lgamma, xlogy
+from ember import digamma, lgamma, xlogy
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import broadcast_all
 

@@ -5,7 +5,7 @@ from functools import total_ordering
 
 import ember
 from ember.nn import functional as F
-from ember.distributions._special import digamma, lgamma, xlogy
+from ember import digamma, lgamma, xlogy
 from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
 from ember.distributions.discrete import Bernoulli, Categorical
 from ember.distributions.distribution import Distribution

@@ -540,7 +540,14 @@ _ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR,
                        "sigmoid", "logical_or", "isnan"))
 _COS, _SINC, _LOG1P, _RSQRT = op_id("cos"), op_id("sinc"), op_id("log1p"), op_id("rsqrt")
 
+def _digamma(x):
+    # lgamma's derivative; ember.special computes it (imported late: it builds on this module)
+    from ember.special import digamma
+    return digamma(x)
+
+
 _FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_like,
+                      digamma=_digamma,
                       sgn_backward=sgn_backward, angle_backward=angle_backward,
                       sinc_backward=sinc_backward, fminmax_backward=fminmax_backward,
                       mish_double_backward=mish_double_backward, acosh_backward=acosh_backward,
