@@ -22,7 +22,9 @@ from ember._core._tensor import (Tensor, _ew_callables, ew, ew_, is_grad_enabled
 from ember.ops import derivatives
 from ember.ops.derivatives import derivative
 
-TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
+# the op table: elementwise.toml, then activations.toml (op numbers follow this order)
+TABLE = {name: spec for part in ("elementwise.toml", "activations.toml")
+         for name, spec in tomllib.loads((files("ember.ops") / part).read_text()).items()}
 
 # extra public names for table ops, as in PyTorch
 ALIASES = {
