@@ -143,6 +143,23 @@ def _indexing(fn, shape):
     return build
 
 
+def _solve_case(fn, batch, n):
+    """``fn(A, B)`` on ``batch`` diagonally dominant ``n x n`` systems (float32)."""
+    def build(library):
+        rng = np.random.default_rng(0)
+        a = (rng.standard_normal((batch, n, n)) + n * np.eye(n)).astype(np.float32)
+        b = rng.standard_normal((batch, n, 1)).astype(np.float32)
+        if batch == 1:
+            a, b = a[0], b[0]
+        convert = {"ember": ember.from_numpy, "torch": torch.from_numpy,
+                   "numpy": lambda x: x}[library]
+        def make():
+            call, A, B = fn[library], convert(a), convert(b)
+            return lambda: call(A, B)
+        return make
+    return build
+
+
 def _cases():
     add = lambda a, b: a + b  # noqa: E731
     mul = lambda a, b: a * b  # noqa: E731
@@ -201,16 +218,30 @@ def _cases():
                  "torch": lambda a: torch.sort(a, -1)}
     # NumPy has no top-k: its column is the partition that a top-k is built on
     top10 = {"ember": lambda a: ember.topk(a, 10), "torch": lambda a: torch.topk(a, 10),
-             "numpy": lambda a: np.partition(a, -10, -1)[:, -10:]}
+             "numpy": lambda a: np.partition(a, -10, -1)[..., -10:]}
     einsum = {name: (lambda lib: lambda a, b: lib.einsum("bij,bjk->bik", a, b))(lib)
               for name, lib in LIBRARIES.items()}
+    top1000 = {"ember": lambda a: ember.topk(a, 1000), "torch": lambda a: torch.topk(a, 1000),
+               "numpy": lambda a: np.partition(a, -1000, -1)[..., -1000:]}
+    cumsum = {"ember": lambda a: ember.cumsum(a, 0), "numpy": lambda a: np.cumsum(a, 0),
+              "torch": lambda a: torch.cumsum(a, 0)}
+    case("sort 1e6", _unary(sort_rows, (10 ** 6,)), large=True)
+    case("topk(10) 1e6", _unary(top10, (10 ** 6,)), large=True)
+    case("topk(1000) 1e6", _unary(top1000, (10 ** 6,)), large=True)
     case("sort (256,4096) dim -1", _unary(sort_rows, (256, 4096)), large=True)
     case("topk(10) (256,4096)", _unary(top10, (256, 4096)), large=True)
+    case("cumsum 1e7", _unary(cumsum, (LARGE,)), large=True, bytes_moved=2 * nbytes)
     case("einsum bij,bjk (16,64,64)", _binary(einsum, (16, 64, 64)))
     case("einsum bij,bjk (64,128,128)", _binary(einsum, (64, 128, 128)), large=True)
     # Fourier transforms: one long real signal
     rfft = {name: (lambda lib: lambda a: lib.fft.rfft(a))(lib) for name, lib in LIBRARIES.items()}
     case("fft.rfft 2**20", _unary(rfft, (2 ** 20,)), large=True)
+    # linear solves: one well-conditioned 256x256 system, and many 8x8 ones
+    solve = {"ember": lambda a, b: ember.linalg.solve(a, b),
+             "numpy": lambda a, b: np.linalg.solve(a, b),
+             "torch": lambda a, b: torch.linalg.solve(a, b)}
+    case("linalg.solve (256,256),(256,1)", _solve_case(solve, 1, 256), large=True)
+    case("linalg.solve (1000,8,8),(1000,8,1)", _solve_case(solve, 1000, 8), large=True)
     # autograd: recording, the engine, and the no-grad path with grad-requiring tensors
     def autograd_case(name, build, **kw):
         cases.append(Case(name, build(ember), None, build(torch), **kw))
