@@ -32,8 +32,20 @@
 
 #define MAX_MR 32
 #define MAX_NR 12
-/* Largest row pitch (floats) at which an operand is read in place, unpacked. */
-#define DIRECT_PITCH 4096
+/* An operand is read in place, unpacked, when it is small (packing would be a
+ * large part of the work) and its row pitch is no multiple of 4 KiB (rows at
+ * such a pitch share cache sets). */
+#ifndef DIRECT_MAX_FLOATS
+#define DIRECT_MAX_FLOATS (1 << 19)
+#endif
+#ifndef DIRECT_ALIAS
+#define DIRECT_ALIAS 1024
+#endif
+static inline int direct_ok(intptr_t rows, intptr_t k, intptr_t pitch)
+{
+    intptr_t p = pitch < 0 ? -pitch : pitch;
+    return rows * k <= DIRECT_MAX_FLOATS && p % DIRECT_ALIAS != 0;
+}
 
 typedef void (*ukernel_fn)(intptr_t kc, const float *pa, intptr_t as, const float *pb,
                            intptr_t bj, intptr_t bp, float *c, intptr_t ldc,
@@ -361,8 +373,8 @@ static void run_problem(const kernel_info *K, const problem *pr)
     /* Read an operand in place when its panels are unit-stride rows in memory of
      * moderate pitch (no packing pass; the pitch bounds the pages a panel spans);
      * only a partial last panel is then packed (zero-padded, no reads past the end). */
-    const int a_direct = !pr->packed_a && pr->ars == 1 && labs(pr->acs) <= DIRECT_PITCH;
-    const int b_direct = pr->brs == 1 && labs(pr->bcs) <= DIRECT_PITCH;
+    const int a_direct = !pr->packed_a && pr->ars == 1 && direct_ok(m, k, pr->acs);
+    const int b_direct = pr->brs == 1 && direct_ok(n, k, pr->bcs);
 
     for (intptr_t jc = 0; jc < n; jc += K->nc) {
         intptr_t nc = n - jc < K->nc ? n - jc : K->nc;
