@@ -187,3 +187,32 @@ def test_automatic_choice_matches_openblas_values():
 
 def test_kernel_name():
     assert _blas._sgemm_kernel_name() in ("avx512", "avx2", "generic")
+
+
+def test_expanded_operands():
+    rng = np.random.default_rng(23)
+    row, col = rand(rng, 1, 45), rand(rng, 45, 1)
+    a = ember.from_numpy(row).expand(40, 45)                 # zero row stride
+    b = ember.from_numpy(col).expand(45, 33)                 # zero column stride
+    got = ember.mm(a, b).numpy()
+    assert_close_gemm(got, np.broadcast_to(row, (40, 45)), np.broadcast_to(col, (45, 33)))
+
+
+def test_lstm_float32_matches_float64():
+    # the LSTM multiplies by W_hh packed once per sequence (forward and backward)
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(20, 48, batch_first=True).double()
+    lstm = ember.nn.LSTM(20, 48, batch_first=True)
+    with ember.no_grad():
+        for name, p in lstm.named_parameters():
+            p.copy_(ember.from_numpy(getattr(ref, name).detach().float().numpy()))
+    x = rand(np.random.default_rng(29), 24, 9, 20)
+    ex = ember.from_numpy(x).requires_grad_()
+    out, _ = lstm(ex)
+    out.sum().backward()
+    tx = torch.from_numpy(x.astype(np.float64)).requires_grad_()
+    tout, _ = ref(tx)
+    tout.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=5e-5)
