@@ -33,17 +33,21 @@ import torch  # noqa: E402
 import ember  # noqa: E402
 from ember._core import _blas  # noqa: E402
 
-# (name, shape of A, shape of B, transposed B): the products of issue 4/5's targets
+# (name, stored shape of A, stored shape of B, transpose A, transpose B): the products
+# of issue 4/5's targets (MLP 784-256-256-10 at batch 512 forward and backward, an LSTM
+# step, the batched einsum) and a few square ones
 CASES = [
-    ("mm 128x128x128", (128, 128), (128, 128), False),
-    ("mm 512x784x256 (MLP layer 1)", (512, 784), (784, 256), False),
-    ("linear 512x784 @ W(256,784)^T", (512, 784), (256, 784), True),
-    ("mm 512x256x256", (512, 256), (256, 256), False),
-    ("mm 512x256x10", (512, 256), (256, 10), False),
-    ("mm 256x256x256", (256, 256), (256, 256), False),
-    ("mm 1024x1024x1024", (1024, 1024), (1024, 1024), False),
-    ("LSTM step 32x128 @ W_hh(512,128)^T", (32, 128), (512, 128), True),
-    ("bmm (64,128,128)", (64, 128, 128), (64, 128, 128), False),
+    ("mm 128x128x128", (128, 128), (128, 128), False, False),
+    ("mm 256x256x256", (256, 256), (256, 256), False, False),
+    ("mm 1024x1024x1024", (1024, 1024), (1024, 1024), False, False),
+    ("MLP fwd x(512,784) @ W1(256,784)^T", (512, 784), (256, 784), False, True),
+    ("MLP fwd h(512,256) @ W2(256,256)^T", (512, 256), (256, 256), False, True),
+    ("MLP fwd h(512,256) @ W3(10,256)^T", (512, 256), (10, 256), False, True),
+    ("MLP bwd dW1 g(512,256)^T @ x(512,784)", (512, 256), (512, 784), True, False),
+    ("MLP bwd dW2 g(512,256)^T @ h(512,256)", (512, 256), (512, 256), True, False),
+    ("MLP bwd dh g(512,256) @ W2(256,256)", (512, 256), (256, 256), False, False),
+    ("LSTM step h(32,128) @ W_hh(512,128)^T", (32, 128), (512, 128), False, True),
+    ("bmm (64,128,128)", (64, 128, 128), (64, 128, 128), False, False),
 ]
 
 
@@ -70,16 +74,18 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     print(f"kernel: {_blas._sgemm_kernel_name()}; load average: {os.getloadavg()[0]:.1f}; "
           f"{args.stat} ms")
-    print(f"{'case':40s} {'thr':>3s} {'ember':>8s} {'openblas':>8s} {'torch':>8s} {'auto':>8s}"
+    print(f"{'case':42s} {'thr':>3s} {'ember':>8s} {'openblas':>8s} {'torch':>8s} {'auto':>8s}"
           f" {'ob/em':>6s} {'th/em':>6s}")
-    for name, sa, sb, trans in CASES:
+    for name, sa, sb, trans_a, trans_b in CASES:
         if args.filter not in name:
             continue
         a = rng.standard_normal(sa).astype(np.float32)
         b = rng.standard_normal(sb).astype(np.float32)
         ea, eb = ember.from_numpy(a), ember.from_numpy(b)
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        if trans:
+        if trans_a:
+            ea, ta = ea.transpose(-1, -2), ta.transpose(-1, -2)
+        if trans_b:
             eb, tb = eb.transpose(-1, -2), tb.transpose(-1, -2)
         for threads in (1, args.threads):
             ember.set_num_threads(threads)
@@ -90,7 +96,7 @@ def main(argv=None):
                 row[backend] = timed(lambda: ember.matmul(ea, eb), threads, args.seconds, args.stat)
             _blas._set_sgemm_backend("auto")
             row["torch"] = timed(lambda: torch.matmul(ta, tb), threads, args.seconds, args.stat)
-            print(f"{name:40s} {threads:3d} {row['ember']:8.4f} {row['openblas']:8.4f} "
+            print(f"{name:42s} {threads:3d} {row['ember']:8.4f} {row['openblas']:8.4f} "
                   f"{row['torch']:8.4f} {row['auto']:8.4f} {row['openblas'] / row['ember']:6.2f} "
                   f"{row['torch'] / row['ember']:6.2f}")
             if args.threads == 1:

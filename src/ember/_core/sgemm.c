@@ -35,16 +35,15 @@
 /* An operand is read in place, unpacked, when it is small (packing would be a
  * large part of the work) and its row pitch is no multiple of 4 KiB (rows at
  * such a pitch share cache sets). */
-#ifndef DIRECT_MAX_FLOATS
-#define DIRECT_MAX_FLOATS (1 << 19)
-#endif
+#define DIRECT_A_MAX_FLOATS (1 << 17)   /* A' panels are re-read from L2 for every jr */
+#define DIRECT_B_MAX_FLOATS (1 << 19)   /* a B' micro-panel is re-read from L1 */
 #ifndef DIRECT_ALIAS
 #define DIRECT_ALIAS 1024
 #endif
-static inline int direct_ok(intptr_t rows, intptr_t k, intptr_t pitch)
+static inline int direct_ok(intptr_t rows, intptr_t k, intptr_t pitch, intptr_t max_floats)
 {
     intptr_t p = pitch < 0 ? -pitch : pitch;
-    return rows * k <= DIRECT_MAX_FLOATS && p % DIRECT_ALIAS != 0;
+    return rows * k <= max_floats && p % DIRECT_ALIAS != 0;
 }
 
 typedef void (*ukernel_fn)(intptr_t kc, const float *pa, intptr_t as, const float *pb,
@@ -298,10 +297,19 @@ static float *thread_buffer(size_t floats)
 
 static inline intptr_t round_up(intptr_t x, intptr_t to) { return (x + to - 1) / to * to; }
 
+/* The inner dimension is cut into equal blocks of at most K->kc (multiples of 8):
+ * a function of k alone, so every part of C sums in the same order. */
+static inline intptr_t kc_block(const kernel_info *K, intptr_t k)
+{
+    intptr_t blocks = (k + K->kc - 1) / K->kc;
+    intptr_t kb = round_up((k + blocks - 1) / blocks, 8);
+    return kb < k ? kb : k;
+}
+
 /* Element (i, p) of a packed A'. */
 static inline float packed_at(const kernel_info *K, const problem *pr, intptr_t i, intptr_t p)
 {
-    intptr_t pc = p / K->kc * K->kc, kc = pr->k - pc < K->kc ? pr->k - pc : K->kc;
+    intptr_t kb = kc_block(K, pr->k), pc = p / kb * kb, kc = pr->k - pc < kb ? pr->k - pc : kb;
     return pr->packed_a[pc * round_up(pr->m, K->mr) + (i / K->mr) * K->mr * kc
                         + (p - pc) * K->mr + i % K->mr];
 }
@@ -332,8 +340,8 @@ static void run_unpacked(const kernel_info *K, const problem *pr)
     for (intptr_t i = 0; i < pr->m; i++)
         for (intptr_t j = 0; j < pr->n; j++) {
             float *cc = pr->c + i * pr->ci + j * pr->cj;
-            for (intptr_t pc = 0; pc < pr->k; pc += K->kc) {
-                intptr_t kc = pr->k - pc < K->kc ? pr->k - pc : K->kc;
+            for (intptr_t pc = 0; pc < pr->k; pc += kc_block(K, pr->k)) {
+                intptr_t kc = pr->k - pc < kc_block(K, pr->k) ? pr->k - pc : kc_block(K, pr->k);
                 float acc = 0.0f;
                 for (intptr_t p = pc; p < pc + kc; p++) {
                     float x = pr->packed_a ? packed_at(K, pr, i, p) : pr->a[i * pr->ars + p * pr->acs];
@@ -354,7 +362,7 @@ static void run_problem(const kernel_info *K, const problem *pr)
         scale_c(pr);
         return;
     }
-    const intptr_t kc_max = k < K->kc ? k : K->kc;
+    const intptr_t kc_max = kc_block(K, k);
     const intptr_t nc_max = n < K->nc ? round_up(n, nr) : K->nc;
     const intptr_t mc_max = m < K->mc ? round_up(m, mr) : K->mc;
     const intptr_t mpad = round_up(m, mr);
@@ -373,14 +381,14 @@ static void run_problem(const kernel_info *K, const problem *pr)
     /* Read an operand in place when its panels are unit-stride rows in memory of
      * moderate pitch (no packing pass; the pitch bounds the pages a panel spans);
      * only a partial last panel is then packed (zero-padded, no reads past the end). */
-    const int a_direct = !pr->packed_a && pr->ars == 1 && direct_ok(m, k, pr->acs);
-    const int b_direct = pr->brs == 1 && direct_ok(n, k, pr->bcs);
+    const int a_direct = !pr->packed_a && pr->ars == 1 && direct_ok(m, k, pr->acs, DIRECT_A_MAX_FLOATS);
+    const int b_direct = pr->brs == 1 && direct_ok(n, k, pr->bcs, DIRECT_B_MAX_FLOATS);
 
     for (intptr_t jc = 0; jc < n; jc += K->nc) {
         intptr_t nc = n - jc < K->nc ? n - jc : K->nc;
         intptr_t nfull = b_direct ? nc / nr * nr : 0;
-        for (intptr_t pc = 0; pc < k; pc += K->kc) {
-            intptr_t kc = k - pc < K->kc ? k - pc : K->kc;
+        for (intptr_t pc = 0; pc < k; pc += kc_max) {
+            intptr_t kc = k - pc < kc_max ? k - pc : kc_max;
             float beta = pc == 0 ? pr->beta : 1.0f;
             const float *bblock = pr->b + pc * pr->brs + jc * pr->bcs;
             /* B' panels of nr columns: the transposed view of pack_panels */
@@ -468,8 +476,9 @@ em_sgemm_packed *em_sgemm_pack_b(intptr_t k, intptr_t n, const float *b,
     pk->k = k;
     pk->n = n;
     /* KC block pc holds panels of MC rows of B^T: the layout run_problem reads */
-    for (intptr_t pc = 0; pc < k; pc += K->kc) {
-        intptr_t kc = k - pc < K->kc ? k - pc : K->kc;
+    const intptr_t kb = kc_block(K, k);
+    for (intptr_t pc = 0; pc < k; pc += kb) {
+        intptr_t kc = k - pc < kb ? k - pc : kb;
         pack_panels(n, kc, K->mr, b + pc * b_rs, b_cs, b_rs, pk->panels + pc * npad);
     }
     return pk;
