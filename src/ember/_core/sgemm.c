@@ -35,8 +35,12 @@
 /* An operand is read in place, unpacked, when it is small (packing would be a
  * large part of the work) and its row pitch is no multiple of 4 KiB (rows at
  * such a pitch share cache sets). */
+#ifndef DIRECT_A_MAX_FLOATS
 #define DIRECT_A_MAX_FLOATS (1 << 17)   /* A' panels are re-read from L2 for every jr */
+#endif
+#ifndef DIRECT_B_MAX_FLOATS
 #define DIRECT_B_MAX_FLOATS (1 << 19)   /* a B' micro-panel is re-read from L1 */
+#endif
 #ifndef DIRECT_ALIAS
 #define DIRECT_ALIAS 1024
 #endif
@@ -142,6 +146,10 @@ static inline void avx512_body(KERNEL_ARGS, const int packed)
         } else {
             a0 = _mm512_loadu_ps(pa);
             a1 = _mm512_loadu_ps(pa + 16);
+            /* rows read in place: fetch the panel 8 steps ahead (a matrix of a batch
+             * arrives from L3) */
+            _mm_prefetch((const char *)(pa + 8 * as), _MM_HINT_T0);
+            _mm_prefetch((const char *)(pa + 8 * as + 16), _MM_HINT_T0);
         }
 #pragma GCC unroll 12
         for (int j = 0; j < NR; j++) {
