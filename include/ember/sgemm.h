@@ -40,4 +40,8 @@ void em_sgemm_packed_b(intptr_t m, float alpha, const float *a, intptr_t a_rs, i
 /* Name of the micro-kernel in use ("avx512", "avx2" or "generic"). */
 const char *em_sgemm_kernel_name(void);
 
+/* Use the named micro-kernel from now on (tests); -1 if this CPU cannot run it.
+ * Not to be called while products run on other threads. */
+int em_sgemm_set_kernel(const char *name);
+
 #endif

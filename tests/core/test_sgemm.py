@@ -13,11 +13,35 @@ from ember._core import _blas
 EPS = np.finfo(np.float32).eps
 
 
+def supported_kernels():
+    default = _blas._sgemm_kernel_name()
+    names = []
+    for name in ("avx512", "avx2", "generic"):
+        try:
+            _blas._set_sgemm_kernel(name)
+            names.append(name)
+        except ValueError:
+            pass
+    _blas._set_sgemm_kernel(default)
+    return names
+
+
+KERNELS = supported_kernels()
+
+
 @pytest.fixture(autouse=True)
 def ember_sgemm():
     previous = _blas._set_sgemm_backend("ember")
     yield
     _blas._set_sgemm_backend(previous)
+
+
+@pytest.fixture(params=KERNELS)
+def kernel(request):
+    """Each micro-kernel this CPU runs, in turn."""
+    previous = _blas._set_sgemm_kernel(request.param)
+    yield request.param
+    _blas._set_sgemm_kernel(previous)
 
 
 def reference_bound(a, b, c=None, alpha=1.0, beta=0.0):
@@ -69,7 +93,7 @@ SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 33), (17, 1, 13), (
 
 
 @pytest.mark.parametrize("m,k,n", SHAPES)
-def test_shapes_contiguous(m, k, n):
+def test_shapes_contiguous(m, k, n, kernel):
     rng = np.random.default_rng(m * 1000 + k * 10 + n)
     a, b = rand(rng, m, k), rand(rng, k, n)
     got = ember.mm(ember.from_numpy(a), ember.from_numpy(b))
@@ -82,7 +106,7 @@ LAYOUTS = ["contig", "transposed", "sliced", "padded", "negative"]
 @pytest.mark.parametrize("la", LAYOUTS)
 @pytest.mark.parametrize("lb", LAYOUTS)
 @pytest.mark.parametrize("m,k,n", [(45, 67, 29), (96, 400, 36)])
-def test_operand_layouts(la, lb, m, k, n):
+def test_operand_layouts(la, lb, m, k, n, kernel):
     rng = np.random.default_rng(7)
     a, b = rand(rng, m, k), rand(rng, k, n)
     got = ember.mm(layout(a, la), layout(b, lb))
@@ -92,7 +116,7 @@ def test_operand_layouts(la, lb, m, k, n):
 @pytest.mark.parametrize("lc", ["contig", "transposed", "sliced"])
 @pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (0.5, -2.0), (0.0, 3.0),
                                         (-1.5, 0.0), (0.0, 0.0)])
-def test_alpha_beta_output_layouts(lc, alpha, beta):
+def test_alpha_beta_output_layouts(lc, alpha, beta, kernel):
     rng = np.random.default_rng(11)
     m, k, n = 50, 77, 70
     a, b, c = rand(rng, m, k), rand(rng, k, n), rand(rng, m, n)
@@ -112,7 +136,7 @@ def test_beta_zero_ignores_nan_in_c():
     assert not np.isnan(out.numpy()).any()
 
 
-def test_nan_inf_propagate():
+def test_nan_inf_propagate(kernel):
     rng = np.random.default_rng(5)
     a, b = rand(rng, 37, 50), rand(rng, 50, 41)
     a[3, 7] = np.nan
@@ -154,7 +178,7 @@ def test_linear_and_half_precision_inputs():
 
 
 @pytest.mark.parametrize("m,k,n", [(300, 64, 190), (8, 70, 500), (7, 3, 130)])
-def test_thread_count_gives_identical_bits(m, k, n):
+def test_thread_count_gives_identical_bits(m, k, n, kernel):
     rng = np.random.default_rng(17)
     a = ember.from_numpy(rand(rng, 4, m, k))
     b = ember.from_numpy(rand(rng, 4, k, n))
@@ -185,8 +209,12 @@ def test_automatic_choice_matches_openblas_values():
         _blas._set_sgemm_backend("mkl")
 
 
-def test_kernel_name():
-    assert _blas._sgemm_kernel_name() in ("avx512", "avx2", "generic")
+def test_kernel_choice():
+    assert _blas._sgemm_kernel_name() == KERNELS[0]
+    assert "generic" in KERNELS
+    with pytest.raises(ValueError, match="sgemm kernel 'mkl'"):
+        _blas._set_sgemm_kernel("mkl")
+    assert _blas._sgemm_kernel_name() == KERNELS[0]
 
 
 def test_expanded_operands():

@@ -67,6 +67,7 @@ cdef extern from "ember/sgemm.h" nogil:
                   const float *b, Py_ssize_t b_rs, Py_ssize_t b_cs,
                   float beta, float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
     const char *em_sgemm_kernel_name()
+    int em_sgemm_set_kernel(const char *name)
 
 # Which float32 GEMM runs: ember's own (``sgemm.c``) where it is at least as
 # fast as OpenBLAS (measured with tools/bench_gemm.py: every shape whose C has
@@ -97,6 +98,15 @@ def _set_sgemm_backend(name):
 def _sgemm_kernel_name():
     """The micro-kernel ember's float32 GEMM uses on this CPU."""
     return em_sgemm_kernel_name().decode()
+
+
+def _set_sgemm_kernel(str name):
+    """Use the named micro-kernel ("avx512", "avx2", "generic") for the float32 GEMM;
+    returns the previous name.  For tests: the default is the fastest this CPU runs."""
+    previous = _sgemm_kernel_name()
+    if em_sgemm_set_kernel(name.encode()) != 0:
+        raise ValueError(f"sgemm kernel {name!r} is unknown or not supported by this CPU")
+    return previous
 
 
 cdef inline bint use_ember_sgemm(Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:

@@ -195,22 +195,46 @@ static const kernel_info kernel_avx512 = {"avx512", 32, 12, 192, 384, 4092,
                                           ukernel_avx512_packed, ukernel_avx512};
 #endif
 
-static const kernel_info *chosen_kernel(void)
+static const kernel_info *chosen = NULL;
+
+/* The fastest kernel this CPU runs (NULL name) or the named one if it runs it. */
+static const kernel_info *supported_kernel(const char *name)
 {
-    static const kernel_info *chosen = NULL;
-    const kernel_info *k = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
-    if (k)
-        return k;
-    k = &kernel_generic;
+    const kernel_info *best = &kernel_generic;
 #ifdef EM_SGEMM_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        k = &kernel_avx512;
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        k = &kernel_avx2;
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (__builtin_cpu_supports("avx512f") && avx2)
+        best = &kernel_avx512;
+    else if (avx2)
+        best = &kernel_avx2;
+    if (name && strcmp(name, "avx2") == 0)
+        return avx2 ? &kernel_avx2 : NULL;
+    if (name && strcmp(name, "avx512") == 0)
+        return best == &kernel_avx512 ? best : NULL;
 #endif
-    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
+    if (name && strcmp(name, "generic") == 0)
+        return &kernel_generic;
+    return name ? NULL : best;
+}
+
+static const kernel_info *chosen_kernel(void)
+{
+    const kernel_info *k = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+    if (!k) {
+        k = supported_kernel(NULL);
+        __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
+    }
     return k;
+}
+
+int em_sgemm_set_kernel(const char *name)
+{
+    const kernel_info *k = supported_kernel(name);
+    if (!k)
+        return -1;
+    __atomic_store_n(&chosen, k, __ATOMIC_RELEASE);
+    return 0;
 }
 
 const char *em_sgemm_kernel_name(void) { return chosen_kernel()->name; }
