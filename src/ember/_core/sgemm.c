@@ -60,6 +60,8 @@ typedef struct {
     intptr_t mc, kc, nc;    /* cache blocks: multiples of mr, -, nr */
     ukernel_fn packed;      /* both operands packed */
     ukernel_fn strided;     /* any operand strides (see KERNEL_ARGS) */
+    void (*merge)(const float *, int, intptr_t, intptr_t, float, float, float *,
+                  intptr_t, intptr_t);    /* a local tile into C */
 } kernel_info;
 
 /* The store of one element: alpha*acc (C not read when beta == 0) or
@@ -186,13 +188,21 @@ static void ukernel_avx512(KERNEL_ARGS)
 }
 #endif
 
+/* merging a local tile into C (defined with the loops below) */
+#define MERGE_ARGS const float *tile, int mr, intptr_t h, intptr_t w, float alpha, \
+                   float beta, float *c, intptr_t ci, intptr_t cj
+static void merge_generic(MERGE_ARGS);
+#ifdef EM_SGEMM_X86
+static void merge_fma(MERGE_ARGS);
+#endif
+
 static const kernel_info kernel_generic = {"generic", 8, 4, 128, 256, 2048,
-                                           ukernel_generic, ukernel_generic};
+                                           ukernel_generic, ukernel_generic, merge_generic};
 #ifdef EM_SGEMM_X86
 static const kernel_info kernel_avx2 = {"avx2", 16, 6, 144, 256, 3072,
-                                        ukernel_avx2, ukernel_avx2};
+                                        ukernel_avx2, ukernel_avx2, merge_fma};
 static const kernel_info kernel_avx512 = {"avx512", 32, 12, 192, 384, 4092,
-                                          ukernel_avx512_packed, ukernel_avx512};
+                                          ukernel_avx512_packed, ukernel_avx512, merge_fma};
 #endif
 
 static const kernel_info *chosen = NULL;
@@ -347,15 +357,30 @@ static inline float packed_at(const kernel_info *K, const problem *pr, intptr_t 
 }
 
 /* An edge tile (or one with non-unit vector stride) merged from a local tile. */
-static void merge_tile(const float *tile, int mr, intptr_t h, intptr_t w, float alpha, float beta,
-                       float *c, intptr_t ci, intptr_t cj)
+/* An edge tile (or one with non-unit vector stride) merged from a local tile,
+ * along C's unit stride when it has one.  Compiled per instruction set so that
+ * fmaf is one instruction where the CPU has it. */
+__attribute__((always_inline))
+static inline void merge_body(MERGE_ARGS)
 {
-    for (intptr_t j = 0; j < w; j++)
-        for (intptr_t i = 0; i < h; i++) {
-            float *cc = c + i * ci + j * cj;
-            *cc = update(alpha * tile[i + j * mr], beta, cc);
-        }
+    if (cj == 1 && ci != 1) {
+        for (intptr_t i = 0; i < h; i++)
+            for (intptr_t j = 0; j < w; j++)
+                c[i * ci + j] = update(alpha * tile[i + j * mr], beta, c + i * ci + j);
+    } else {
+        for (intptr_t j = 0; j < w; j++)
+            for (intptr_t i = 0; i < h; i++) {
+                float *cc = c + i * ci + j * cj;
+                *cc = update(alpha * tile[i + j * mr], beta, cc);
+            }
+    }
 }
+
+static void merge_generic(MERGE_ARGS) { merge_body(tile, mr, h, w, alpha, beta, c, ci, cj); }
+#ifdef EM_SGEMM_X86
+__attribute__((target("avx2,fma")))
+static void merge_fma(MERGE_ARGS) { merge_body(tile, mr, h, w, alpha, beta, c, ci, cj); }
+#endif
 
 static void scale_c(const problem *pr)
 {
@@ -450,7 +475,7 @@ static void run_problem(const kernel_info *K, const problem *pr)
                             kern(kc, pa, as, pb, bj, bp, c, pr->cj, pr->alpha, beta);
                         } else {
                             kern(kc, pa, as, pb, bj, bp, tile, mr, 1.0f, 0.0f);
-                            merge_tile(tile, mr, h, w, pr->alpha, beta, c, pr->ci, pr->cj);
+                            K->merge(tile, mr, h, w, pr->alpha, beta, c, pr->ci, pr->cj);
                         }
                     }
                 }
@@ -459,27 +484,43 @@ static void run_problem(const kernel_info *K, const problem *pr)
     }
 }
 
+/* Rough cost, in cycles, of running pr: the padded multiply-adds (mr lanes a
+ * cycle), packing each operand (a copy when its panels are unit-stride, a
+ * transpose otherwise, nothing when read in place) and merging C through the
+ * local tile when its vector direction is not unit-stride. */
+static double problem_cost(const kernel_info *K, const problem *pr)
+{
+    double m = (double)pr->m, n = (double)pr->n, k = (double)pr->k;
+    double cost = (double)round_up(pr->m, K->mr) * (double)round_up(pr->n, K->nr) * k / K->mr;
+    int a_direct = pr->ars == 1 && direct_ok(pr->m, pr->k, pr->acs, DIRECT_A_MAX_FLOATS);
+    int b_direct = pr->brs == 1 && direct_ok(pr->n, pr->k, pr->bcs, DIRECT_B_MAX_FLOATS);
+    if (!a_direct)
+        cost += m * k * (pr->ars == 1 ? 0.25 : 1.0);
+    if (!b_direct)
+        cost += n * k * (pr->bcs == 1 ? 0.25 : 1.0);
+    if (pr->ci != 1)
+        cost += 2.0 * m * n;
+    return cost;
+}
+
 void em_sgemm(intptr_t m, intptr_t n, intptr_t k, float alpha,
               const float *a, intptr_t a_rs, intptr_t a_cs,
               const float *b, intptr_t b_rs, intptr_t b_cs,
               float beta, float *c, intptr_t c_rs, intptr_t c_cs)
 {
     const kernel_info *K = chosen_kernel();
-    problem pr = {.k = k, .alpha = alpha, .beta = beta, .c = c, .packed_a = NULL};
-    if (c_rs == 1 && (c_cs != 1 || m >= n)) {
-        /* C column-major: C' = C */
-        pr.m = m; pr.n = n;
-        pr.a = a; pr.ars = a_rs; pr.acs = a_cs;
-        pr.b = b; pr.brs = b_rs; pr.bcs = b_cs;
-        pr.ci = c_rs; pr.cj = c_cs;
-    } else {
-        /* C^T = B^T A^T */
-        pr.m = n; pr.n = m;
-        pr.a = b; pr.ars = b_cs; pr.acs = b_rs;
-        pr.b = a; pr.brs = a_cs; pr.bcs = a_rs;
-        pr.ci = c_cs; pr.cj = c_rs;
-    }
-    run_problem(K, &pr);
+    /* C' = C, or C' = C^T = B^T A^T: whichever costs less (the bits are the same:
+     * each element is the same products summed in the same order) */
+    problem same = {.m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+                    .a = a, .ars = a_rs, .acs = a_cs, .packed_a = NULL,
+                    .b = b, .brs = b_rs, .bcs = b_cs, .c = c, .ci = c_rs, .cj = c_cs};
+    problem transposed = {.m = n, .n = m, .k = k, .alpha = alpha, .beta = beta,
+                          .a = b, .ars = b_cs, .acs = b_rs, .packed_a = NULL,
+                          .b = a, .brs = a_cs, .bcs = a_rs, .c = c, .ci = c_cs, .cj = c_rs};
+    if (problem_cost(K, &same) < problem_cost(K, &transposed))
+        run_problem(K, &same);
+    else
+        run_problem(K, &transposed);
 }
 
 /* ---------------------------------------------------------------- packed B */
