@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Generate ember's elementwise and cast loops from the op table.
 
-Usage: gen_loops.py TABLE.toml TEMPLATE.c.in {unary,binary,ternary,cast} -o OUT.c
+Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast} -o OUT.c TABLE.toml...
 
-The table (src/ember/ops/elementwise.toml) lists each op once; the template
+The table (src/ember/ops/elementwise.toml, then activations.toml, read in that
+order) lists each op once; the template
 stamps one strided loop per op and compute dtype, plus the lookup table the
 Cython core reads.
 """
@@ -91,10 +92,10 @@ def convert(src, dst, value):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("table")
     parser.add_argument("template")
     parser.add_argument("which", choices=["unary", "binary", "ternary", "cast"])
     parser.add_argument("-o", "--outfile", required=True)
+    parser.add_argument("tables", nargs="+", help="the op table's files, in order")
     args = parser.parse_args()
 
     with open(args.template) as f:
@@ -102,8 +103,10 @@ def main():
     if args.which == "cast":
         text = template.substitute(dtypes=dtype_dicts(), convert=convert)
     else:
-        with open(args.table, "rb") as f:
-            table = tomllib.load(f)
+        table = {}
+        for path in args.tables:
+            with open(path, "rb") as f:
+                table.update(tomllib.load(f))
         ops = [build_op(name, spec) for name, spec in table.items()]
         ops = [op for op in ops if op["table"] == args.which]
         text = template.substitute(ops=ops, tables=[(None, args.which)],

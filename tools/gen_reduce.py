@@ -120,13 +120,32 @@ def arg_family(dtypes):
 
 
 def scan_family(dtypes):
+    """cumsum and cumprod: integers accumulate in int64 (their result dtype)."""
     ops = []
     for d in dtypes:
-        if d["kind"] in "bui":
-            ops.append(dict(d=d, ACC="int64_t", OT="int64_t", store="(int64_t)(%s)"))
-        elif d["kind"] == "f":
-            acc = "double" if d["name"] in ("float32", "float64") else "float"
-            ops.append(dict(d=d, ACC=acc, OT=d["IT"], store=d["store"]))
+        for op, comb, ident in (("sum", "+", "0"), ("prod", "*", "1")):
+            if d["kind"] in "bui":
+                ops.append(dict(op=op, comb=comb, ident=ident, d=d, ACC="int64_t", OT="int64_t",
+                                store="(int64_t)(%s)"))
+            elif d["kind"] == "f":
+                acc = "double" if d["name"] in ("float32", "float64") else "float"
+                ops.append(dict(op=op, comb=comb, ident=ident, d=d, ACC=acc, OT=d["IT"],
+                                store=d["store"]))
+            elif op == "prod":      # a complex cumsum runs on the real and imaginary parts
+                ops.append(dict(op=op, comb=comb, ident=ident, d=d, ACC="double _Complex",
+                                OT=d["IT"], store=f"({d['IT']})(%s)"))
+    return ops
+
+
+def cumext_family(dtypes):
+    """cummax and cummin: when the running extreme moves to element x (b is the extreme so far)."""
+    ops = []
+    for d in dtypes:
+        if d["kind"] == "c":
+            continue
+        for op, cmp in (("cummax", ">="), ("cummin", "<=")):
+            take = f"x {cmp} b || x != x" if d["kind"] == "f" else f"x {cmp} b"
+            ops.append(dict(op=op, d=d, take=take))
     return ops
 
 
@@ -141,7 +160,7 @@ def main():
         template = Tempita.Template(f.read(), name=args.template)
     text = template.substitute(
         lane_ops=lane_family(dtypes), arg_ops=arg_family(dtypes), var_dtypes=floats,
-        scan_ops=scan_family(dtypes), softmax_dtypes=floats,
+        scan_ops=scan_family(dtypes), cumext_ops=cumext_family(dtypes), softmax_dtypes=floats,
         float_lanes=lanes_of("float"), double_lanes=lanes_of("double"),
     )
     with open(args.outfile, "w") as f:

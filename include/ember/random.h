@@ -40,4 +40,26 @@ uint64_t em_rng_exponential_fill(void *out, int dtype, int64_t n, uint64_t seed,
 int em_rng_randperm_fill(int64_t *out, int64_t n, uint64_t seed, uint64_t offset,
                          uint64_t *blocks_used);
 
+/* ---- random_samplers.c: a parameter per element, inverse transforms, gradients */
+
+enum { EM_RNG_GAMMA = 0, EM_RNG_POISSON = 1, EM_RNG_BINOMIAL = 2 };
+enum { EM_RNG_CAUCHY = 0, EM_RNG_LOG_NORMAL = 1, EM_RNG_GEOMETRIC = 2 };
+
+/* out[i] ~ Gamma(a[i], 1) (at least `tiny`), Poisson(a[i]) or Binomial(a[i], b[i]),
+   computed in double; element i reads its own Philox stream (draw j from block
+   i + j * n), so rejection loops never shift other elements' values. */
+uint64_t em_rng_param_fill(int kind, double *out, const double *a, const double *b, int64_t n,
+                           uint64_t seed, uint64_t offset, double tiny);
+
+/* Cauchy(median p0, scale p1), exp(Normal(p0, p1)) or Geometric(p0) (support 1, 2, ...). */
+uint64_t em_rng_transform_fill(int kind, double *out, int64_t n, uint64_t seed, uint64_t offset,
+                               double p0, double p1);
+
+/* d sample / d alpha of the gamma sampler (implicit reparameterisation). */
+void em_rng_gamma_grad(double *out, const double *alpha, const double *x, int64_t n);
+
+/* d x / d alpha of a Dirichlet component x with concentration alpha and total `total`. */
+void em_rng_dirichlet_grad(double *out, const double *x, const double *alpha,
+                           const double *total, int64_t n);
+
 #endif

@@ -115,6 +115,23 @@ typedef void (*em_lanes_fn)(char *out, intptr_t os_l, intptr_t os_k, const char 
                             intptr_t is_l, intptr_t is_k, intptr_t L, intptr_t K, int col_mode);
 
 extern const em_lanes_fn em_cumsum_lanes[EM_NTYPES];
+extern const em_lanes_fn em_cumprod_lanes[EM_NTYPES];
+extern const em_lanes_fn em_logcumsumexp_lanes[EM_NTYPES];
+
+/* cumsum of one long contiguous lane, split into EM_SCAN_CHUNKS chunks scanned
+ * EM_SCAN_GROUP at a time (see scan.c.in); worth it from EM_SCAN_LONG elements. */
+#define EM_SCAN_CHUNKS 64
+#define EM_SCAN_GROUP 8
+#define EM_SCAN_LONG 65536
+typedef void (*em_long_scan_fn)(char *out, const char *in, intptr_t L);
+extern const em_long_scan_fn em_cumsum_long[EM_NTYPES];
+
+/* Lanes with a second, int64 output (idx, strides xs_l / xs_k): cummax, cummin. */
+typedef void (*em_lanes_idx_fn)(char *out, intptr_t os_l, intptr_t os_k, char *idx,
+                                intptr_t xs_l, intptr_t xs_k, const char *in, intptr_t is_l,
+                                intptr_t is_k, intptr_t L, intptr_t K);
+extern const em_lanes_idx_fn em_cummax_lanes[EM_NTYPES];
+extern const em_lanes_idx_fn em_cummin_lanes[EM_NTYPES];
 extern const em_lanes_fn em_softmax_lanes[EM_NTYPES];
 extern const em_lanes_fn em_log_softmax_lanes[EM_NTYPES];
 
@@ -128,5 +145,9 @@ extern const em_softmax_backward_fn em_log_softmax_backward[EM_NTYPES];
 /* Run a lane op along `dim`; in and out have the same shape. */
 void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_t *in_strides,
                   const intptr_t *out_strides, int dim, const char *in, char *out);
+/* Run a lane op with an index output of the same shape. */
+void em_lanes_idx_run(em_lanes_idx_fn fn, int ndim, const intptr_t *shape,
+                      const intptr_t *in_strides, const intptr_t *out_strides,
+                      const intptr_t *idx_strides, int dim, const char *in, char *out, char *idx);
 
 #endif

@@ -110,4 +110,44 @@ static inline int64_t em_ipow(int64_t base, int64_t exp)
     return (int64_t)result;
 }
 
+/* C's fmod for integers (the result has the sign of the dividend), as torch.fmod. */
+static inline int64_t em_ifmod(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    return b == -1 ? 0 : a % b;  /* INT64_MIN % -1 traps */
+}
+
+/* Greatest common divisor, non-negative (gcd(0, 0) = 0), and the least common
+ * multiple |a / gcd * b|, as PyTorch computes them (wrapping on overflow). */
+static inline int64_t em_igcd(int64_t a, int64_t b)
+{
+    uint64_t x = a < 0 ? 0 - (uint64_t)a : (uint64_t)a, y = b < 0 ? 0 - (uint64_t)b : (uint64_t)b;
+    while (y != 0) {
+        uint64_t t = x % y;
+        x = y;
+        y = t;
+    }
+    return (int64_t)x;
+}
+
+static inline int64_t em_ilcm(int64_t a, int64_t b)
+{
+    int64_t g = em_igcd(a, b);
+    if (g == 0) {
+        return 0;
+    }
+    int64_t l = (int64_t)((uint64_t)(a / g) * (uint64_t)b);
+    return l < 0 ? (int64_t)(0 - (uint64_t)l) : l;
+}
+
+/* Shifts by a count outside [0, bits) give what shifting one bit at a time would:
+ * 0 to the left, 0 or -1 (the sign) to the right, as PyTorch; C leaves them undefined. */
+#define EM_SHL(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)0 \
+                         : (T)((uint64_t)(a) << (b)))
+#define EM_SHR(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)((a) < 0 ? -1 : 0) \
+                         : (T)((a) >> (b)))
+
 #endif

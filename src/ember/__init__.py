@@ -117,3 +117,17 @@ from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
 # issue 5: linalg decompositions
 from ember import linalg  # noqa: E402
 from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pinverse, orgqr  # noqa: E402
+# issue 5: linalg
+from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
+from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402
+from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
+# issue 5: reductions, scans, statistics
+from ember._core._reduce import cumprod, logcumsumexp, cummax, cummin  # noqa: E402
+from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, diff, trapezoid, cumulative_trapezoid, renorm, dist, cdist, cov, corrcoef)  # noqa: E402,E501
+
+# issue 5: random sampling and distributions
+from ember._core._random import (poisson, binomial, _standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad)  # noqa: E402,E501
+from ember import distributions  # noqa: E402
+
+# issue 5: elementwise
+from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501

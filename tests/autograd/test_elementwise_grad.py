@@ -28,6 +28,14 @@ def _positive(*shape, seed=0):
     return _rng(seed).uniform(0.5, 2.0, shape)
 
 
+def _unit(*shape, seed=0):
+    return _rng(seed).uniform(0.1, 0.9, shape)
+
+
+def _above_one(*shape, seed=0):
+    return _rng(seed).uniform(1.2, 3.0, shape)
+
+
 def _complex(*shape, seed=0):
     r = _rng(seed)
     return r.standard_normal(shape) + 1j * r.standard_normal(shape)
@@ -52,18 +60,24 @@ def _differentiable_ops(arity):
 
 
 UNARY_DOMAIN = {"log": _positive, "log1p": _positive, "log2": _positive, "sqrt": _positive,
-                "rsqrt": _positive, "reciprocal": _positive}
-UNARY = _differentiable_ops(1)
+                "rsqrt": _positive, "reciprocal": _positive, "log10": _positive, "lgamma": _positive,
+                "asin": _unit, "acos": _unit, "atanh": _unit, "logit": _unit, "acosh": _above_one}
+# sgn: torch's gradient for real input is a ZeroTensor (tests/elementwise compares it)
+UNARY = [n for n in _differentiable_ops(1) if n != "sgn"]
 # floor_divide: PyTorch has no derivative (its div(rounding_mode='floor') has zero ones)
-BINARY = [n for n in _differentiable_ops(2) if n != "floor_divide"]
+# heaviside, nextafter: not differentiable in PyTorch either
+NOT_DIFFERENTIABLE = {"floor_divide", "heaviside", "nextafter"}
+BINARY = [n for n in _differentiable_ops(2) if n not in NOT_DIFFERENTIABLE]
 BINARY_DOMAIN = {"pow": (_positive, _normal), "div": (_normal, _positive),
-                 "remainder": (_normal, _positive)}
+                 "remainder": (_normal, _positive), "fmod": (_normal, _positive),
+                 "xlogy": (_normal, _positive)}
 COMPLEX_UNARY = [n for n in UNARY if "c" in TABLE[n]["kinds"] and n != "silu"]
-COMPLEX_BINARY = [n for n in BINARY if "c" in TABLE[n]["kinds"]]
+# complex logaddexp: gradients are checked by finite differences only (tests/elementwise)
+COMPLEX_BINARY = [n for n in BINARY if "c" in TABLE[n]["kinds"] and n != "logaddexp"]
 
 
 def test_every_differentiable_op_is_covered():
-    covered = set(UNARY) | set(BINARY) | {"floor_divide", "where", "clamp"}
+    covered = set(UNARY) | set(BINARY) | NOT_DIFFERENTIABLE | {"sgn", "where", "clamp"}
     assert covered == set(_differentiable_ops(1) + _differentiable_ops(2) +
                           _differentiable_ops(3))
 
@@ -434,7 +448,7 @@ def test_gradcheck_unary_complex(name):
 
 @pytest.mark.parametrize("name", BINARY + ["floor_divide"])
 def test_gradcheck_binary(name):
-    if name in ("remainder", "floor_divide"):
+    if name in ("remainder", "floor_divide", "fmod"):
         x, y = _a(5.3, -5.7, 1.1), _a(2.0, 1.5, -1.3)
     else:
         gen_a, gen_b = BINARY_DOMAIN.get(name, (_normal, _normal))

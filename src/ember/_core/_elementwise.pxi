@@ -67,6 +67,8 @@ cdef int OP_GE = EW_INDEX["ge"]
 cdef int OP_BITWISE_AND = EW_INDEX["bitwise_and"]
 cdef int OP_BITWISE_OR = EW_INDEX["bitwise_or"]
 cdef int OP_BITWISE_XOR = EW_INDEX["bitwise_xor"]
+cdef int OP_BITWISE_LEFT_SHIFT = EW_INDEX["bitwise_left_shift"]
+cdef int OP_BITWISE_RIGHT_SHIFT = EW_INDEX["bitwise_right_shift"]
 cdef int OP_WHERE = EW_INDEX["where"]
 
 

@@ -608,3 +608,4 @@ cdef Tensor _randint_into(Tensor target, object lo, object hi, Generator gen):
 
 
 include "_random_api.pxi"
+include "_random_dist.pxi"

@@ -6,7 +6,8 @@ Argument handling is typed Cython that goes straight to the C engine in
 ``reduce.c`` and the kernels generated from ``reduce.c.in`` and ``scan.c.in``;
 complex sums, means, variances and cumulative sums run the real kernels on a
 real view of the data (a trailing dimension of size 2).  Statistics and norms
-live in ``_reduce_stats.pxi``, the ops along one dim in ``_reduce_lanes.pxi``.
+live in ``_reduce_stats.pxi``, the ops along one dim in ``_reduce_lanes.pxi`` and
+``_reduce_scans.pxi``.
 """
 cimport cython
 from libc.stdint cimport uint64_t, int64_t
@@ -82,6 +83,17 @@ cdef extern from "ember/reduce.h" nogil:
                                  Py_ssize_t is_l, Py_ssize_t is_k, Py_ssize_t L, Py_ssize_t K,
                                  int col_mode) noexcept nogil
     const em_lanes_fn em_cumsum_lanes[12]
+    const em_lanes_fn em_cumprod_lanes[12]
+    const em_lanes_fn em_logcumsumexp_lanes[12]
+    ctypedef void (*em_long_scan_fn)(char *out, const char *inp, Py_ssize_t L) noexcept nogil
+    const em_long_scan_fn em_cumsum_long[12]
+    enum: EM_SCAN_LONG
+    ctypedef void (*em_lanes_idx_fn)(char *out, Py_ssize_t os_l, Py_ssize_t os_k, char *idx,
+                                     Py_ssize_t xs_l, Py_ssize_t xs_k, const char *inp,
+                                     Py_ssize_t is_l, Py_ssize_t is_k, Py_ssize_t L,
+                                     Py_ssize_t K) noexcept nogil
+    const em_lanes_idx_fn em_cummax_lanes[12]
+    const em_lanes_idx_fn em_cummin_lanes[12]
     const em_lanes_fn em_softmax_lanes[12]
     const em_lanes_fn em_log_softmax_lanes[12]
     ctypedef void (*em_softmax_backward_fn)(void *out, const void *grad, const void *result,
@@ -92,6 +104,10 @@ cdef extern from "ember/reduce.h" nogil:
     void em_lanes_run(em_lanes_fn fn, int ndim, const Py_ssize_t *shape,
                       const Py_ssize_t *in_strides, const Py_ssize_t *out_strides, int dim,
                       const char *inp, char *out)
+    void em_lanes_idx_run(em_lanes_idx_fn fn, int ndim, const Py_ssize_t *shape,
+                          const Py_ssize_t *in_strides, const Py_ssize_t *out_strides,
+                          const Py_ssize_t *idx_strides, int dim, const char *inp, char *out,
+                          char *idx)
 
 cdef tuple _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
                            "Float", "Double", "ComplexFloat", "ComplexDouble")
@@ -678,12 +694,14 @@ def any(input, dim=None, keepdim=False):
 
 include "_reduce_stats.pxi"
 include "_reduce_lanes.pxi"
+include "_reduce_scans.pxi"
 
 
 # ---------------------------------------------------------------- Tensor methods
 
 PUBLIC = ("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "var", "std",
-          "norm", "logsumexp", "all", "any", "cumsum", "softmax", "log_softmax")
+          "norm", "logsumexp", "all", "any", "cumsum", "softmax", "log_softmax", "cumprod",
+          "logcumsumexp", "cummax", "cummin")
 
 for _name_ in PUBLIC:
     _add_method(_name_, globals()[_name_])

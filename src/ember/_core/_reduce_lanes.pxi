@@ -1,4 +1,5 @@
-# Ops along one dim that keep its length: cumsum, softmax, log_softmax.  Included by
+# Ops along one dim that keep its length: cumsum, softmax, log_softmax (the other scans
+# are in _reduce_scans.pxi).  Included by
 # _reduce.pyx.
 
 # ---------------------------------------------------------------- lanes: cumsum, softmax
@@ -61,8 +62,36 @@ def cumsum(input, dim, *, dtype=None):
     if dt >= 0:
         x = _cast(x, dt)
     cdef int cat = em_category[x._dtype]
-    out = _lanes(em_cumsum_lanes, x, d, EM_INT64 if cat < 2 else x._dtype, cat == 3)
+    cdef int out_dt = EM_INT64 if cat < 2 else x._dtype
+    if cat < 3 and x._ndim > 0 and x._numel >= EM_SCAN_LONG and x._numel <= 8 * x._shape[d] \
+            and x.is_contig() and x._numel == x._shape[d] * _outer_count(x, d):
+        out = _long_lanes(em_cumsum_long[x._dtype], x, x._shape[d], out_dt)
+    else:
+        out = _lanes(em_cumsum_lanes, x, d, out_dt, cat == 3)
     return out if dt < 0 else _cast(out, dt)
+
+
+cdef Py_ssize_t _outer_count(Tensor x, int d) noexcept:
+    """Elements of the dims before ``d`` (the lanes along ``d`` are contiguous when
+    ``x`` is and no dim after ``d`` is longer than 1)."""
+    cdef Py_ssize_t n = 1
+    cdef int k
+    for k in range(d):
+        n *= x._shape[k]
+    return n
+
+
+cdef Tensor _long_lanes(em_long_scan_fn fn, Tensor x, Py_ssize_t L, int out_dt):
+    """A scan of a few long contiguous lanes, each by the two-pass chunked kernel."""
+    cdef Tensor out = new_tensor(x._ndim, x._shape, out_dt, x._storage.device)
+    cdef Py_ssize_t lanes = x._numel // L, k
+    cdef const char *src = x.ptr()
+    cdef char *dst = out.ptr()
+    cdef Py_ssize_t in_step = L * em_itemsize[x._dtype], out_step = L * em_itemsize[out_dt]
+    with nogil:
+        for k in range(lanes):
+            fn(dst + k * out_step, src + k * in_step, L)
+    return out
 
 
 cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, object dtype,

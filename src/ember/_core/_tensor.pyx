@@ -816,6 +816,24 @@ cdef class Tensor:
     def __ixor__(self, other):
         return ew_inplace(OP_BITWISE_XOR, self, other)
 
+    def __lshift__(self, other):
+        return binary_operator(OP_BITWISE_LEFT_SHIFT, self, other)
+
+    def __rlshift__(self, other):
+        return binary_operator(OP_BITWISE_LEFT_SHIFT, other, self)
+
+    def __ilshift__(self, other):
+        return ew_inplace(OP_BITWISE_LEFT_SHIFT, self, other)
+
+    def __rshift__(self, other):
+        return binary_operator(OP_BITWISE_RIGHT_SHIFT, self, other)
+
+    def __rrshift__(self, other):
+        return binary_operator(OP_BITWISE_RIGHT_SHIFT, other, self)
+
+    def __irshift__(self, other):
+        return ew_inplace(OP_BITWISE_RIGHT_SHIFT, self, other)
+
     def __neg__(self):
         return unary_operator(OP_NEG, self)
 

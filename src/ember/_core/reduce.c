@@ -351,12 +351,15 @@ int em_reduce_run(const em_reduce_kernel *kern, em_reduce_problem *pb, const em_
 
 /* ------------------------------------------------------------------ lanes */
 
-void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_t *in_strides,
-                  const intptr_t *out_strides, int dim, const char *in, char *out)
+/* Lanes along `dim` with an optional index output (fn_idx, idx laid out by idx_strides). */
+static void lanes_run(em_lanes_fn fn, em_lanes_idx_fn fn_idx, int ndim, const intptr_t *shape,
+                      const intptr_t *in_strides, const intptr_t *out_strides,
+                      const intptr_t *idx_strides, int dim, const char *in, char *out, char *idx)
 {
     dim_info d[EM_MAX_DIMS];
     int nd = 0;
     intptr_t L = shape[dim], is_l = in_strides[dim], os_l = out_strides[dim];
+    intptr_t xs_l = idx_strides ? idx_strides[dim] : 0;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] == 0) {
             return;
@@ -368,22 +371,23 @@ void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_
         x->size = shape[i];
         x->s_in = in_strides[i];
         x->s_out = out_strides[i];
-        x->s_idx = 0;
+        x->s_idx = idx_strides ? idx_strides[i] : 0;
         x->reduced = 0;
     }
     sort_dims(d, nd);
     nd = coalesce_dims(d, nd);
-    intptr_t K = 1, is_k = 0, os_k = 0, n_outer = 1;
+    intptr_t K = 1, is_k = 0, os_k = 0, xs_k = 0, n_outer = 1;
     if (nd > 0) {
         K = d[nd - 1].size;
         is_k = d[nd - 1].s_in;
         os_k = d[nd - 1].s_out;
+        xs_k = d[nd - 1].s_idx;
         nd--;
     }
     for (int i = 0; i < nd; i++) {
         n_outer *= d[i].size;
     }
-    int col_mode = K > 1 && step_key(is_k) < step_key(is_l);
+    int col_mode = fn != NULL && K > 1 && step_key(is_k) < step_key(is_l);
     int nt = pick_threads(n_outer * K * L);
     intptr_t tile = col_mode ? EM_REDUCE_TILE : (nt > 1 ? (K + 4 * nt - 1) / (4 * nt) : EM_REDUCE_TILE);
     tile = clamp_tile(tile);
@@ -403,15 +407,34 @@ void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_
 #endif
         for (intptr_t t = ntasks * tid / n; t < ntasks * (tid + 1) / n; t++) {
             intptr_t o = t / ntile, k0 = (t % ntile) * tile;
-            intptr_t off_in = k0 * is_k, off_out = k0 * os_k;
+            intptr_t off_in = k0 * is_k, off_out = k0 * os_k, off_idx = k0 * xs_k;
             for (int i = nd - 1; i >= 0; i--) {
                 intptr_t j = o % d[i].size;
                 o /= d[i].size;
                 off_in += j * d[i].s_in;
                 off_out += j * d[i].s_out;
+                off_idx += j * d[i].s_idx;
             }
             intptr_t width = K - k0 < tile ? K - k0 : tile;
-            fn(out + off_out, os_l, os_k, in + off_in, is_l, is_k, L, width, col_mode);
+            if (fn != NULL) {
+                fn(out + off_out, os_l, os_k, in + off_in, is_l, is_k, L, width, col_mode);
+            } else {
+                fn_idx(out + off_out, os_l, os_k, idx + off_idx, xs_l, xs_k, in + off_in, is_l,
+                       is_k, L, width);
+            }
         }
     }
+}
+
+void em_lanes_run(em_lanes_fn fn, int ndim, const intptr_t *shape, const intptr_t *in_strides,
+                  const intptr_t *out_strides, int dim, const char *in, char *out)
+{
+    lanes_run(fn, NULL, ndim, shape, in_strides, out_strides, NULL, dim, in, out, NULL);
+}
+
+void em_lanes_idx_run(em_lanes_idx_fn fn, int ndim, const intptr_t *shape,
+                      const intptr_t *in_strides, const intptr_t *out_strides,
+                      const intptr_t *idx_strides, int dim, const char *in, char *out, char *idx)
+{
+    lanes_run(NULL, fn, ndim, shape, in_strides, out_strides, idx_strides, dim, in, out, idx);
 }

@@ -16,14 +16,11 @@ import ember
 from ember._core import _lapack_decomp as _lapack
 from ember._core._tensor import Tensor, record
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.linalg._common import LinAlgError
 from ember.ops.derivatives import derivative
 
 __all__ = ["qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
-           "householder_product", "LinAlgError"]
-
-
-class LinAlgError(RuntimeError):
-    """A linear-algebra routine failed (no convergence, a singular matrix)."""
+           "householder_product"]
 
 
 def _result_type(name, fields):

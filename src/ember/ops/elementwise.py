@@ -22,17 +22,23 @@ from ember._core._tensor import (Tensor, _ew_callables, ew, ew_, is_grad_enabled
 from ember.ops import derivatives
 from ember.ops.derivatives import derivative
 
-TABLE = tomllib.loads((files("ember.ops") / "elementwise.toml").read_text())
+# the op table: elementwise.toml, then activations.toml (op numbers follow this order)
+TABLE = {name: spec for part in ("elementwise.toml", "activations.toml")
+         for name, spec in tomllib.loads((files("ember.ops") / part).read_text()).items()}
 
 # extra public names for table ops, as in PyTorch
 ALIASES = {
     "sub": ["subtract"], "mul": ["multiply"], "div": ["divide", "true_divide"],
     "neg": ["negative"], "abs": ["absolute"], "eq": [], "ne": ["not_equal"],
     "lt": ["less"], "le": ["less_equal"], "gt": ["greater"], "ge": ["greater_equal"],
-    "clamp": ["clip"], "pow": [],
+    "clamp": ["clip"], "pow": [], "trunc": ["fix"],
+    "asin": ["arcsin"], "acos": ["arccos"], "atan": ["arctan"], "asinh": ["arcsinh"],
+    "acosh": ["arccosh"], "atanh": ["arctanh"], "atan2": ["arctan2"],
 }
 # ops whose public function is written by hand below
-CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj"}
+CUSTOM = {"add", "sub", "div", "where", "clamp", "gelu", "gelu_tanh", "silu", "pow", "conj",
+          # parameters or checks, in elementwise_math.py
+          "logit", "round", "nextafter", "heaviside"}
 
 _NUMPYDOC = """{doc}
 
@@ -105,6 +111,7 @@ def _build():
 
 _build()
 globals().update(internal)
+sgn = functions["sgn"]  # the formulas of other modules (norms) use it
 
 # ---------------------------------------------------------------- hand-written signatures
 
@@ -401,12 +408,48 @@ def conj_any(x):
     return x.conjugate() if isinstance(x, complex) else x
 
 
-def sgn(x):
-    """``x / |x|`` (0 at 0): the sign for real tensors, the phase for complex ones."""
-    if x.is_complex():
-        a = ew(_ABS, x)
-        return ew(_WHERE, ew(_EQ, a, 0), 0, ew(_DIV, x, a))
-    return ew(_SIGN, x)
+def sgn_backward(grad, self, result):
+    """The gradient of ``sgn``: 0 for real input; for complex input the part of ``grad``
+    across the phase, ``(grad - sgn * Re(conj(grad) * sgn)) / |self|`` (0 at 0)."""
+    if not self.is_complex():
+        return zeros_like(grad)
+    a = ew(_ABS, self)
+    d = (grad - result * (conj(grad) * result).real) / ew(_WHERE, ew(_EQ, a, 0), 1, a)
+    return ew(_WHERE, ew(_EQ, a, 0), 0, d)
+
+
+def angle_backward(grad, self):
+    """The gradient of ``angle``: 0 for real input, ``i * grad * z / |z|**2`` for complex."""
+    if not self.is_complex():
+        return zeros_like(grad)
+    a = ew(_ABS, self)
+    d = grad * self / ew(_WHERE, ew(_EQ, a, 0), 1, a * a) * 1j
+    return ew(_WHERE, ew(_EQ, a, 0), 0, d)
+
+
+def acosh_backward(grad, self):
+    """``grad / sqrt(x**2 - 1)`` (finite below -1 too, as PyTorch); for complex input
+    ``grad * conj(rsqrt(x + 1) * rsqrt(x - 1))``, the principal branch."""
+    if self.is_complex():
+        return grad * conj(ew(_RSQRT, self + 1) * ew(_RSQRT, self - 1))
+    return grad * ew(_RSQRT, self * self - 1)
+
+
+def sinc_backward(grad, self):
+    """``grad * (cos(pi x) - sinc(x)) / x``, 0 at 0 (where sinc is flat); the divisor
+    is kept away from 0 so that double backward stays finite there."""
+    zero = ew(_EQ, self, 0)
+    safe = ew(_WHERE, zero, 1, self)
+    d = (ew(_COS, safe * math.pi) - ew(_SINC, safe)) / safe
+    return grad * conj_any(ew(_WHERE, zero, 0, d))
+
+
+def fminmax_backward(grad, self, other, is_min, first=True):
+    """The gradient of ``fmin``/``fmax``: all of it to ``self`` where self wins or ties or
+    ``other`` is NaN (PyTorch's rule), to ``other`` elsewhere (``first=False``)."""
+    wins = ew(_LE, self, other) if is_min else ew(_GE, self, other)
+    keep = ew(_LOGICAL_OR, wins, ew(_ISNAN, other))
+    return ew(_WHERE, keep, grad, 0) if first else ew(_WHERE, keep, 0, grad)
 
 
 def gelu_double_backward(grad, grad_output, x):
@@ -431,6 +474,14 @@ def silu_double_backward(grad, grad_output, x):
     with ``s = sigmoid(x)`` (conjugated for complex input, as PyTorch's convention asks)."""
     s = ew(_SIGMOID, x)
     return conj_any(grad) * grad_output * conj_any(s * (1 - s) * (2 + x * (1 - 2 * s)))
+
+
+def mish_double_backward(grad, grad_output, x):
+    """The gradient of ``mish_backward`` for ``x``: with ``s = sigmoid(x)`` and
+    ``t = tanh(softplus(x))``, ``mish''(x) = (1 - t**2) * (2 s + x s (1 - s) - 2 x s**2 t)``."""
+    s = ew(_SIGMOID, x)
+    t = ew(_TANH, ew(_WHERE, ew(_GT, x, 20), x, ew(_LOG1P, ew(_EXP, x))))
+    return grad * grad_output * (1 - t * t) * (2 * s + x * s * (1 - s) - 2 * x * s * s * t)
 
 
 def pow_backward_self(grad, self, exponent):
@@ -486,11 +537,22 @@ def clamp_backward_max(grad, self, min, max):
     return ew(_WHERE, ew(_LOGICAL_OR, ew(_GT, self, max), ew(_LT, max, min)), grad, 0)
 
 
-_ABS, _SIGN, _EQ, _GT, _GE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR = (
-    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "log", "exp", "erf", "tanh", "sigmoid",
-                       "logical_or"))
+_ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR, _ISNAN = (
+    op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "le", "log", "exp", "erf", "tanh",
+                       "sigmoid", "logical_or", "isnan"))
+_COS, _SINC, _LOG1P, _RSQRT = op_id("cos"), op_id("sinc"), op_id("log1p"), op_id("rsqrt")
 
-_FORMULA_NAMES = dict(functions, **internal, sgn=sgn, conj=conj_any, zeros_like=zeros_like,
+def _digamma(x):
+    # lgamma's derivative; ember.special computes it (imported late: it builds on this module)
+    from ember.special import digamma
+    return digamma(x)
+
+
+_FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_like,
+                      digamma=_digamma,
+                      sgn_backward=sgn_backward, angle_backward=angle_backward,
+                      sinc_backward=sinc_backward, fminmax_backward=fminmax_backward,
+                      mish_double_backward=mish_double_backward, acosh_backward=acosh_backward,
                       gelu_double_backward=gelu_double_backward,
                       gelu_tanh_double_backward=gelu_tanh_double_backward,
                       silu_double_backward=silu_double_backward,

@@ -9,14 +9,15 @@ import math
 
 from ember._core._dtype import can_cast, get_default_dtype
 from ember._core._tensor import Tensor, _add_method, arange
+from ember.ops import elementwise_math as _elementwise_math
 from ember.ops.elementwise import functions as _ew
 from ember.special._table import (TABLE, arg_names, evaluate, evaluate_inplace, type_name,
                                  write_out)
 from ember.special._table import polygamma as _polygamma
 
-__all__ = sorted([*(n for n in TABLE if n != "gammaln"), "psi", "polygamma", "multigammaln",
-                  "log1p", "expm1", "expit", "erf", "round", "softmax", "log_softmax",
-                  "logsumexp"])
+__all__ = sorted([*TABLE, "psi", "polygamma", "multigammaln", "gammaln", "log1p", "expm1",
+                  "expit", "exp2", "erf", "erfc", "logit", "xlogy", "sinc", "round", "softmax",
+                  "log_softmax", "logsumexp"])
 
 _EXAMPLE_INPUT = {1: "ember.tensor([0.5, 1.0])", 2: "ember.tensor([0.5, 1.0]), 2.0"}
 
@@ -71,11 +72,8 @@ def _make_function(name):
     return function
 
 
-# gammaln is the table's for the gradients that need it; ember.special.gammaln is
-# ember.lgamma (the elementwise op)
 for _name in TABLE:
-    if _name != "gammaln":
-        globals()[_name] = _make_function(_name)
+    globals()[_name] = _make_function(_name)
 del _name
 psi = digamma          # noqa: F821 (defined by the loop above)
 
@@ -142,7 +140,7 @@ def multigammaln(input, p, *, out=None):
         raise RuntimeError("p has to be greater than or equal to 1")
     x = input if input.is_floating_point() else input.to(get_default_dtype())
     shifts = arange(p, dtype=x.dtype) * -0.5
-    terms = evaluate("gammaln", (x.unsqueeze(-1) + shifts,))
+    terms = gammaln(x.unsqueeze(-1) + shifts)
     result = terms.sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     return result if out is None else write_out("multigammaln", result, out)
 
@@ -152,7 +150,13 @@ log1p = _ew["log1p"]
 expm1 = _ew["expm1"]
 expit = _ew["sigmoid"]
 erf = _ew["erf"]
-round = _ew["round"]
+exp2 = _ew["exp2"]
+erfc = _ew["erfc"]
+xlogy = _ew["xlogy"]
+sinc = _ew["sinc"]
+gammaln = _ew["lgamma"]
+logit = _elementwise_math.logit
+round = _elementwise_math.round
 
 
 def softmax(input, dim, *, dtype=None):

@@ -63,7 +63,7 @@ def _xlog1py_grad_x(grad, x, y, result):
 
 def _gammainc_grad_x(grad, a, x, result):
     # d/dx P(a, x) = x^(a-1) e^(-x) / Gamma(a)
-    return grad * _exp((a - 1) * _log(x) - x - _call("gammaln", a))
+    return grad * _exp((a - 1) * _log(x) - x - _ew["lgamma"](a))
 
 
 # ---------------------------------------------------------------- polynomials (NumPy level)
@@ -127,8 +127,6 @@ TABLE = {
     "digamma": Special(sc.psi, 1, True, [lambda g, x, r: g * polygamma(1, x)],
                        "Digamma function, the logarithmic derivative of the gamma "
                        "function."),
-    "gammaln": Special(sc.gammaln, 1, True, [lambda g, x, r: g * _call("digamma", x)],
-                       "Logarithm of the absolute value of the gamma function."),
     "xlog1py": Special(sc.xlog1py, 2, True,
                        [_xlog1py_grad_x, lambda g, x, y, r: g * x / (y + 1)],
                        "``x * log1p(y)``, 0 where ``x`` is 0."),

@@ -1,11 +1,11 @@
-"""Activation functions of :mod:`ember.nn.functional`, written as compositions of
-differentiable ember ops so that gradients (and double backward) come from autograd."""
+"""Activation functions of :mod:`ember.nn.functional`: fused elementwise kernels of the op
+table (``ember.ops.elementwise``, each with a fused backward kernel) where PyTorch has them,
+compositions of differentiable ember ops for the rest."""
 import warnings
 
 import ember
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+from ember.ops import elementwise as _ew
+from ember.ops.elementwise_math import require_float
 
 
 def _log1p_exp(z):
@@ -102,7 +102,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: ember.where(x > 0, x, x * negative_slope), inplace)
+    require_float("leaky_relu", input)
+    return _inplace_result(input, lambda x: _ew.leaky_relu(x, negative_slope), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -118,9 +119,8 @@ def elu(input, alpha=1.0, inplace=False):
     -------
     Tensor
     """
-    # clamping before expm1 keeps the unselected branch finite (no 0 * inf in backward)
-    return _inplace_result(input, lambda x: ember.where(
-        x > 0, x, ember.expm1(ember.clamp(x, max=0.0)) * alpha), inplace)
+    require_float("elu", input)
+    return _inplace_result(input, lambda x: _ew.elu(x, alpha), inplace)
 
 
 def selu(input, inplace=False):
@@ -135,7 +135,7 @@ def selu(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace)
+    return _inplace_result(input, _ew.selu, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -153,8 +153,8 @@ def celu(input, alpha=1.0, inplace=False):
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _inplace_result(input, lambda x: ember.where(
-        x > 0, x, ember.expm1(ember.clamp(x, max=0.0) / alpha) * alpha), inplace)
+    require_float("elu", input)
+    return _inplace_result(input, lambda x: _ew.celu(x, alpha), inplace)
 
 
 def gelu(input, approximate="none"):
@@ -199,7 +199,7 @@ def mish(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: x * ember.tanh(_log1p_exp(x)), inplace)
+    return _inplace_result(input, _ew.mish, inplace)
 
 
 def sigmoid(input):
@@ -272,7 +272,7 @@ def softsign(input):
     -------
     Tensor
     """
-    return input / (ember.abs(input) + 1)
+    return _ew.softsign(input)
 
 
 def hardsigmoid(input, inplace=False):
@@ -287,7 +287,7 @@ def hardsigmoid(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: hardtanh(x + 3, 0.0, 6.0) / 6, inplace)
+    return _inplace_result(input, _ew.hardsigmoid, inplace)
 
 
 def hardswish(input, inplace=False):
@@ -303,8 +303,7 @@ def hardswish(input, inplace=False):
     Tensor
     """
     # written piecewise so the derivative at -3 and 3 matches PyTorch's (0 and 1)
-    return _inplace_result(input, lambda x: ember.where(
-        x <= -3, 0.0, ember.where(x < 3, x * (x + 3) / 6, x)), inplace)
+    return _inplace_result(input, _ew.hardswish, inplace)
 
 
 def _softmax_dim(name, ndim):
@@ -408,7 +407,7 @@ def threshold(input, threshold, value, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: ember.where(x > threshold, x, value), inplace)
+    return _inplace_result(input, lambda x: _ew.threshold(x, threshold, value), inplace)
 
 
 def prelu(input, weight):
@@ -450,7 +449,7 @@ def tanhshrink(input):
     -------
     Tensor
     """
-    return input - ember.tanh(input)
+    return _ew.tanhshrink(input)
 
 
 def _check_lambda(lambd):
@@ -472,8 +471,8 @@ def softshrink(input, lambd=0.5):
     Tensor
     """
     _check_lambda(lambd)
-    return ember.where(input > lambd, input - lambd,
-                       ember.where(input < -lambd, input + lambd, 0.0))
+    require_float("softshrink", input)
+    return _ew.softshrink(input, lambd)
 
 
 def hardshrink(input, lambd=0.5):
@@ -488,7 +487,8 @@ def hardshrink(input, lambd=0.5):
     -------
     Tensor
     """
-    return ember.where((input >= -lambd) & (input <= lambd), 0.0, input)
+    require_float("hardshrink", input)
+    return _ew.hardshrink(input, lambd)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

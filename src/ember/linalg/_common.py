@@ -1,0 +1,135 @@
+"""What every ``ember.linalg`` function shares: PyTorch's argument checks and
+messages, ``LinAlgError``, and the column-major buffers the LAPACK kernels of
+``ember._core._lapack_solve`` work in."""
+from collections import namedtuple
+
+import numpy as np
+
+from ember._core._dtype import float32, float64, complex64, complex128, int32
+from ember._core._tensor import Tensor, empty, zeros
+from ember.autograd.grad_mode import is_grad_enabled
+
+_LAPACK_DTYPES = (float32, float64, complex64, complex128)
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+class LinAlgError(RuntimeError):
+    """A linear-algebra routine could not complete: the matrix is singular, not positive
+    definite, or an iterative method did not converge (PyTorch's ``torch.linalg.LinAlgError``,
+    a subclass of ``RuntimeError``)."""
+
+
+LinAlgError.__module__ = "ember.linalg"
+
+
+def torch_dtype_name(dtype):
+    """PyTorch's scalar-type name of ``dtype`` (``Long``, ``Half``, ...) for messages."""
+    name = str(dtype).rsplit(".", 1)[-1]
+    return _TORCH_NAMES.get(name, name.capitalize())
+
+
+def check_tensor(t, fname, name="A", position=1):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, "
+                        f"not {type(t).__name__}")
+
+
+def check_float(t, fname, kernel="lu_cpu"):
+    """``t``'s dtype is one LAPACK computes in (as PyTorch on the CPU)."""
+    if t.dtype in _LAPACK_DTYPES:
+        return
+    if t.is_floating_point():
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{torch_dtype_name(t.dtype)}'")
+    raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
+                       f"Got {torch_dtype_name(t.dtype)}")
+
+
+def check_matrix(t, fname, name="A"):
+    if t.dim() < 2:
+        raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
+
+
+def check_square(t, fname, name="A"):
+    check_matrix(t, fname, name)
+    if t.shape[-1] != t.shape[-2]:
+        raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are "
+                           f"{t.shape[-2]} by {t.shape[-1]} matrices")
+
+
+def check_same_dtype(a, b, fname, na="A", nb="B"):
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{fname}: Expected {na} and {nb} to have the same dtype, but found "
+                           f"{na} of type {torch_dtype_name(a.dtype)} and {nb} of type "
+                           f"{torch_dtype_name(b.dtype)} instead")
+
+
+def requires_grad(*ts):
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in ts)
+
+
+def batch_numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def column_major(t, batch_shape):
+    """A fresh buffer for LAPACK holding ``t`` (broadcast to ``batch_shape``) column by
+    column: shape ``(batch, cols, rows)``; ``buffer.mT`` viewed back is the matrix."""
+    rows, cols = t.shape[-2], t.shape[-1]
+    buf = empty((batch_numel(batch_shape), cols, rows), dtype=t.dtype)
+    buf.view(*batch_shape, cols, rows).copy_(t.mT)
+    return buf
+
+
+def row_major(t, batch_shape):
+    """A fresh row-major buffer ``(batch, rows, cols)`` holding ``t`` broadcast to
+    ``batch_shape`` (LAPACK reads each matrix as its transpose)."""
+    rows, cols = t.shape[-2], t.shape[-1]
+    buf = empty((batch_numel(batch_shape), rows, cols), dtype=t.dtype)
+    buf.view(*batch_shape, rows, cols).copy_(t)
+    return buf
+
+
+def is_column_major(t):
+    """Whether the matrices of ``t`` are stored column by column (``t.mT`` contiguous)."""
+    return t.dim() >= 2 and t.mT.is_contiguous() and not t.is_contiguous()
+
+
+def int_buffer(*shape):
+    """Zeroed int32 buffer for pivots and info (LAPACK leaves empty problems alone)."""
+    return zeros(shape, dtype=int32)
+
+
+def raise_for_info(info, fname, message, batch_shape, always_batched=False):
+    """Raise ``LinAlgError`` for the first matrix whose LAPACK ``info`` is positive, with
+    PyTorch's message (``message(info_value)``) and batch prefix."""
+    values = np.asarray(info).reshape(-1)
+    bad = np.flatnonzero(values > 0)
+    if bad.size == 0:
+        return
+    k = int(bad[0])
+    prefix = f"{fname}: "
+    if len(batch_shape) > 0 or always_batched:
+        prefix += f"(Batch element {k}): "
+    raise LinAlgError(prefix + message(int(values[k])))
+
+
+def result_type(name, fields):
+    result = namedtuple(name, fields)
+    result.__module__ = "ember.return_types"
+    return result
+
+
+def out_into(result, out):
+    """``result``, or ``out`` holding it (``out=``: same shape, PyTorch's casting rules)."""
+    if out is None:
+        return result
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"Expected out tensor to have shape {tuple(result.shape)}, but got "
+                           f"{tuple(out.shape)} instead")
+    out.copy_(result)
+    return out

@@ -1,0 +1,206 @@
+"""Norms: ``vector_norm``, ``matrix_norm`` and ``norm``, as ``torch.linalg`` defines them.
+
+The p-norms for finite ``p`` are one recorded op with PyTorch's derivative (zero where
+the norm is zero, rather than the ``0/0`` a composite of ``pow`` would give); the
+``inf`` norms are ``amax``/``amin`` of ``abs`` (which share the gradient among ties, as
+PyTorch does); matrix norms reduce one dim and then the other.  The spectral and
+nuclear norms need the singular values (``ember.linalg.svdvals``).
+"""
+import math
+import operator
+
+from ember._core._tensor import record
+from ember.ops.derivatives import derivative
+from ember.ops.reduce import expand_reduced
+from ember.linalg._common import check_tensor, out_into, requires_grad, torch_dtype_name
+
+__all__ = ["vector_norm", "matrix_norm", "norm"]
+
+
+def _check_norm_input(x, fname, dtype):
+    check_tensor(x, fname, "input" if fname == "linalg.norm" else "x")
+    if dtype is not None:
+        x = x.to(dtype)
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
+                           f"Got {torch_dtype_name(x.dtype)}")
+    return x
+
+
+def _dims(dim, ndim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(operator.index(d) for d in dim)
+    top = max(ndim, 1)
+    for d in dims:
+        if not -top <= d < top:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-top}, "
+                             f"{top - 1}], but got {d})")
+    return dims
+
+
+def _p_norm_kernel(x, ord, dim, keepdim):
+    reduce_dim = () if dim is None else dim
+    a = x.abs()
+    if ord == 2:
+        return (a * a).sum(reduce_dim, keepdim=keepdim).sqrt()
+    if ord == 1:
+        return a.sum(reduce_dim, keepdim=keepdim)
+    return a.pow(ord).sum(reduce_dim, keepdim=keepdim).pow(1.0 / ord)
+
+
+def _sgn(x):
+    """``x / |x|`` (0 at 0): the direction of ``x``, complex or real."""
+    if not x.is_complex():
+        return x.sign()
+    a = x.abs()
+    return (x / a.masked_fill(a == 0, 1).to(x.dtype)).masked_fill(a == 0, 0)
+
+
+@derivative("linalg_vector_norm", save_result=True)
+def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
+    shape = tuple(x.shape)
+    reduce_dim = () if dim is None else dim
+    norm = expand_reduced(ctx.result, shape, reduce_dim, keepdim)
+    g = expand_reduced(grad, shape, reduce_dim, keepdim)
+    if ord == 1:
+        return _sgn(x) * g
+    if ord == 2:
+        scale = g / norm.masked_fill(norm == 0, 1)
+        return x * scale.masked_fill(norm == 0, 0)
+    a = x.abs()
+    scale = g / norm.pow(ord - 1).masked_fill(norm == 0, 1)
+    return _sgn(x) * (a.pow(ord - 1) * scale.masked_fill(norm == 0, 0))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Vector ``ord``-norm of ``x`` over ``dim`` (all elements when None).
+
+    ``ord`` is any real number or ``inf``/``-inf``: ``sum(|x|**ord)**(1/ord)``,
+    ``max(|x|)``, ``min(|x|)``, and for ``ord=0`` the number of non-zeros.
+
+    Parameters
+    ----------
+    x : Tensor
+        Floating or complex tensor.
+    ord : float
+    dim : int or tuple of int, optional
+    keepdim : bool
+    dtype : dtype, optional
+        Cast ``x`` to this dtype first.
+    out : Tensor, optional
+
+    Returns
+    -------
+    Tensor
+        Real (the real counterpart of a complex ``x``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.vector_norm(ember.tensor([3., -4.]))
+    tensor(5.)
+    >>> ember.linalg.vector_norm(ember.tensor([3., -4.]), ord=float("inf"))
+    tensor(4.)
+    """
+    x = _check_norm_input(x, "linalg.vector_norm", dtype)
+    dims = _dims(dim, x.dim())
+    if dims == ():
+        dims = None
+    ord = float(ord)
+    reduce_dim = () if dims is None else dims
+    if math.isinf(ord):
+        if x.numel() == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+        a = x.abs()
+        result = a.amax(reduce_dim, keepdim) if ord > 0 else a.amin(reduce_dim, keepdim)
+    elif ord == 0:
+        result = (x != 0).sum(reduce_dim, keepdim=keepdim).to(x.abs().dtype)
+    elif requires_grad(x):
+        result = record("linalg_vector_norm", _p_norm_kernel, (x, ord, dims, bool(keepdim)))
+    else:
+        result = _p_norm_kernel(x, ord, dims, bool(keepdim))
+    return out_into(result, out)
+
+
+def _svdvals(A, dims):
+    """Singular values of the matrices over ``dims`` (the last dim of the result)."""
+    from ember import linalg
+    if not hasattr(linalg, "svdvals"):
+        raise NotImplementedError("linalg.matrix_norm: the 2-norm and the nuclear norm need "
+                                  "linalg.svdvals, which this build does not have")
+    return linalg.svdvals(A.movedim(dims, (-2, -1)))
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """Matrix norm of the matrices of ``A`` over the two dims ``dim``.
+
+    ``ord``: ``'fro'`` (Frobenius), ``'nuc'`` (sum of singular values), ``inf``/``-inf``
+    (max/min absolute row sum), ``1``/``-1`` (max/min absolute column sum), ``2``/``-2``
+    (largest/smallest singular value).
+
+    Examples
+    --------
+    >>> import ember
+    >>> A = ember.tensor([[1., -2.], [3., 4.]])
+    >>> ember.linalg.matrix_norm(A, ord=1)
+    tensor(6.)
+    """
+    A = _check_norm_input(A, "linalg.matrix_norm", dtype)
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    dims = _dims(dim, A.dim())
+    if len(dims) != 2 or dims[0] % A.dim() == dims[1] % A.dim():
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dims. "
+                           f"Got {tuple(dim)}")
+    d0, d1 = (d % A.dim() for d in dims)
+    if ord == "fro":
+        return out_into(vector_norm(A, 2, (d0, d1), keepdim), out)
+    if ord in ("nuc", 2, -2):
+        sv = _svdvals(A, (d0, d1))
+        result = sv.sum(-1) if ord == "nuc" else sv.amax(-1) if ord == 2 else sv.amin(-1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                result = result.unsqueeze(d)
+        return out_into(result, out)
+    if ord not in (1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    # 1-norms sum down the columns (over d0) first, inf-norms along the rows (over d1)
+    summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = A.abs().sum(summed, keepdim=True)
+    result = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+    if not keepdim:
+        result = result.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    return out_into(result, out)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Vector or matrix norm, chosen as ``torch.linalg.norm`` chooses it.
+
+    With ``dim`` an int (or 1-tuple) a vector norm; with a 2-tuple a matrix norm; with
+    ``dim=None`` the 2-norm of all elements when ``ord`` is None, else the vector norm
+    of a 1-D or the matrix norm of a 2-D ``A``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.norm(ember.tensor([[1., 2.], [2., 4.]]))
+    tensor(5.)
+    """
+    check_tensor(A, "linalg.norm", "input")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
+    if A.dim() == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
+    if A.dim() == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
+                       f"or 2D. Got {A.dim()}D.")
+
