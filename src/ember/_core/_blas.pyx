@@ -61,6 +61,60 @@ cdef double BLAS_GRAIN = 1 << 17
 cdef enum:
     SPLIT_ALIGN = 8
 
+cdef extern from "ember/sgemm.h" nogil:
+    void em_sgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                  const float *a, Py_ssize_t a_rs, Py_ssize_t a_cs,
+                  const float *b, Py_ssize_t b_rs, Py_ssize_t b_cs,
+                  float beta, float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
+    const char *em_sgemm_kernel_name()
+    int em_sgemm_set_kernel(const char *name)
+
+# Which float32 GEMM runs: ember's own (``sgemm.c``) where it is at least as
+# fast as OpenBLAS (measured with tools/bench_gemm.py: every shape whose C has
+# both sides >= SGEMM_MIN_SIDE), or one of the two always (tests, benchmarks).
+cdef enum:
+    SGEMM_AUTO = 0
+    SGEMM_EMBER = 1
+    SGEMM_OPENBLAS = 2
+    SGEMM_MIN_SIDE = 16
+cdef int sgemm_backend = SGEMM_AUTO
+SGEMM_BACKENDS = {"auto": SGEMM_AUTO, "ember": SGEMM_EMBER, "openblas": SGEMM_OPENBLAS}
+
+
+def _set_sgemm_backend(name):
+    """Choose the float32 GEMM ("auto", "ember" or "openblas"); returns the previous name.
+
+    For tests and benchmarks: "auto" (the default) uses ember's kernel on the
+    shapes where it is measured to win.
+    """
+    global sgemm_backend
+    if name not in SGEMM_BACKENDS:
+        raise ValueError(f"sgemm backend must be one of {sorted(SGEMM_BACKENDS)}, got {name!r}")
+    previous = [key for key, value in SGEMM_BACKENDS.items() if value == sgemm_backend][0]
+    sgemm_backend = SGEMM_BACKENDS[name]
+    return previous
+
+
+def _sgemm_kernel_name():
+    """The micro-kernel ember's float32 GEMM uses on this CPU."""
+    return em_sgemm_kernel_name().decode()
+
+
+def _set_sgemm_kernel(str name):
+    """Use the named micro-kernel ("avx512", "avx2", "generic") for the float32 GEMM;
+    returns the previous name.  For tests: the default is the fastest this CPU runs."""
+    previous = _sgemm_kernel_name()
+    if em_sgemm_set_kernel(name.encode()) != 0:
+        raise ValueError(f"sgemm kernel {name!r} is unknown or not supported by this CPU")
+    return previous
+
+
+cdef inline bint use_ember_sgemm(Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    if sgemm_backend == SGEMM_AUTO:
+        return rows >= SGEMM_MIN_SIDE and cols >= SGEMM_MIN_SIDE
+    return sgemm_backend == SGEMM_EMBER
+
+
 cdef extern from "ember/gemm.h" nogil:
     void em_gemm_uint8(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                        const uint8_t *a, Py_ssize_t a_rs, Py_ssize_t a_cs,
@@ -359,6 +413,8 @@ cdef void blas_one(const Plan *p, blas_t *a, blas_t *b, blas_t *c, Py_ssize_t ro
             blas_gemv(&N, &n, &k, &alpha, b, &ldb, a, &inca, &beta, c, &incc)
         else:
             blas_gemv(&T, &k, &n, &alpha, b, &ldb, a, &inca, &beta, c, &incc)
+    elif blas_t is float and use_ember_sgemm(p.m, p.n):   # whole matrix: same kernel per thread split
+        em_sgemm(rows, cols, p.k, alpha, a, A.rs, A.cs, b, B.rs, B.cs, beta, c, C.rs, C.cs)
     elif C.layout == ROW_MAJOR:
         # C^T (n x m, column-major) = B^T A^T
         blas_gemm(&N if B.layout == ROW_MAJOR else &T, &N if A.layout == ROW_MAJOR else &T,

@@ -75,6 +75,18 @@ cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im) no
         em_col2im_float64(g, col, im)
 
 
+cdef extern from "ember/sgemm.h" nogil:
+    void em_sgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                  const float *a, Py_ssize_t a_rs, Py_ssize_t a_cs,
+                  const float *b, Py_ssize_t b_rs, Py_ssize_t b_cs,
+                  float beta, float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
+
+# Products whose C has both sides at least this long run on ember's float32 GEMM
+# (at least OpenBLAS's speed there, tools/bench_gemm.py); thinner ones on OpenBLAS.
+cdef enum:
+    SGEMM_MIN_SIDE = 16
+
+
 cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, real_t alpha,
                       const real_t *a, int lda, const real_t *b, int ldb, real_t beta,
                       real_t *c, int ldc) noexcept nogil:
@@ -82,7 +94,11 @@ cdef inline void gemm(bint trans_a, bint trans_b, int m, int n, int k, real_t al
     lengths of A and B as stored), through column-major BLAS as ``C^T = op(B)^T op(A)^T``."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
-    if real_t is float:
+    if real_t is float and m >= SGEMM_MIN_SIDE and n >= SGEMM_MIN_SIDE:
+        # ember's float32 GEMM (any strides): op(X) of a row-major X with row length ld
+        em_sgemm(m, n, k, alpha, a, 1 if trans_a else lda, lda if trans_a else 1,
+                 b, 1 if trans_b else ldb, ldb if trans_b else 1, beta, c, ldc, 1)
+    elif real_t is float:
         sgemm(&ta, &tb, &n, &m, &k, &alpha, <float *>b, &ldb, <float *>a, &lda, &beta, c, &ldc)
     else:
         dgemm(&ta, &tb, &n, &m, &k, &alpha, <double *>b, &ldb, <double *>a, &lda, &beta, c, &ldc)

@@ -39,6 +39,16 @@ from ember._core._blas import _single_threaded_blas
 cdef extern from "ember/strided.h":
     int em_get_num_threads() noexcept nogil
 
+cdef extern from "ember/sgemm.h" nogil:
+    ctypedef struct em_sgemm_packed:
+        pass
+    em_sgemm_packed *em_sgemm_pack_b(Py_ssize_t k, Py_ssize_t n, const float *b,
+                                     Py_ssize_t b_rs, Py_ssize_t b_cs)
+    void em_sgemm_packed_free(em_sgemm_packed *packed)
+    void em_sgemm_packed_b(Py_ssize_t m, float alpha, const float *a, Py_ssize_t a_rs,
+                           Py_ssize_t a_cs, const em_sgemm_packed *b, float beta,
+                           float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
+
 cdef extern from "ember/rnn.h" nogil:
     void em_rnn_cell_fwd_float32(int64_t n, int64_t H, int relu, const float *gx, const float *gh,
                                  const float *bias_hh, float *h)
@@ -128,6 +138,28 @@ cdef inline void gemm_block(char ta, int m, int n, int k, const real_t *a, int l
         dgemm(&ta, &tb, &m, &n, &k, &one, <double *>a, &lda, <double *>b, &ldb, &beta, c, &ldc)
 
 
+cdef void gemm_packed(int64_t n, const float *a, int64_t lda, const em_sgemm_packed *w,
+                      int64_t k, int64_t cols, float beta, float *c, int64_t ldc) noexcept nogil:
+    """Row-major ``C (n x cols) = A (n x k) @ W + beta * C`` with W packed once per sequence
+    (ember's float32 GEMM), the ``n`` rows shared out among the threads.  A row's result does
+    not depend on the split."""
+    cdef int nt = em_get_num_threads(), parts, p
+    cdef int64_t chunk, r0, r1
+    if nt > 1 and <double>n * cols * k >= GEMM_GRAIN and n >= 16 and not omp_in_parallel():
+        parts = nt
+    else:
+        parts = 1
+    if parts == 1:
+        em_sgemm_packed_b(n, 1, a, lda, 1, w, beta, c, ldc, 1)
+        return
+    chunk = (n + parts - 1) // parts
+    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
+        r0 = p * chunk
+        r1 = min(n, r0 + chunk)
+        if r1 > r0:
+            em_sgemm_packed_b(r1 - r0, 1, a + r0 * lda, lda, 1, w, beta, c + r0 * ldc, ldc, 1)
+
+
 # ---------------------------------------------------------------- the loops
 
 cdef struct Layer:
@@ -136,6 +168,9 @@ cdef struct Layer:
     int64_t H, P                # hidden size; size of h (P != H with projections)
     const int64_t *bs           # rows per step
     const int64_t *off          # first row of each step
+    # float32 only: W_hh packed once for the whole sequence (NULL: plain GEMM calls)
+    const em_sgemm_packed *w_hh_fwd     # as the right operand of hs @ W_hh^T
+    const em_sgemm_packed *w_hh_bwd     # as the right operand of dgates @ W_hh
 
 
 cdef inline int step_at(const Layer *L, int s) noexcept nogil:
@@ -160,13 +195,21 @@ cdef void forward_loop(const Layer *L, int64_t batch, const real_t *gx, real_t *
                        real_t *s_hraw, real_t *s_ghn) noexcept nogil:
     """The forward recurrence, its batch rows cut into blocks run by one thread each."""
     cdef int parts = batch_parts(L, batch), p
+    cdef Layer packed = L[0]
+    packed.w_hh_fwd = NULL
+    packed.w_hh_bwd = NULL
+    if real_t is float:
+        packed.w_hh_fwd = em_sgemm_pack_b(L.P, L.G * L.H, w_hh, 1, L.P)
     if parts == 1:
-        forward_rows(L, 0, batch, gx, hs, cs, w_hh, b_hh, w_hr, out, gh, hraw_tmp, s_act,
+        forward_rows(&packed, 0, batch, gx, hs, cs, w_hh, b_hh, w_hr, out, gh, hraw_tmp, s_act,
                      s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn)
-        return
-    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
-        forward_rows(L, p * batch // parts, (p + 1) * batch // parts, gx, hs, cs, w_hh, b_hh,
-                     w_hr, out, gh, hraw_tmp, s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn)
+    else:
+        for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
+            forward_rows(&packed, p * batch // parts, (p + 1) * batch // parts, gx, hs, cs, w_hh,
+                         b_hh, w_hr, out, gh, hraw_tmp, s_act, s_cprev, s_tanhc, s_hprev, s_hraw,
+                         s_ghn)
+    if real_t is float:
+        em_sgemm_packed_free(<em_sgemm_packed *>packed.w_hh_fwd)
 
 
 cdef void forward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *gx, real_t *hs,
@@ -195,7 +238,10 @@ cdef void forward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *gx,
         row = L.off[t] + r0
         if save:
             memcpy(s_hprev + row * P, hs, n * P * sizeof(real_t))
-        gemm(c'T', <int>GH, <int>n, <int>P, w_hh, <int>P, hs, <int>P, 0, gh, <int>GH)
+        if real_t is float and L.w_hh_fwd != NULL:
+            gemm_packed(n, hs, P, L.w_hh_fwd, P, GH, 0, gh, GH)
+        else:
+            gemm(c'T', <int>GH, <int>n, <int>P, w_hh, <int>P, hs, <int>P, 0, gh, <int>GH)
         if L.mode == LSTM:
             hraw = hs if w_hr == NULL else (s_hraw + row * H if save else hraw_tmp)
             if real_t is float:
@@ -234,14 +280,21 @@ cdef void backward_loop(const Layer *L, int64_t batch, const real_t *dout, real_
                         real_t *dgx, real_t *dgh, real_t *dh_all, real_t *dhraw) noexcept nogil:
     """The backward recurrence, its batch rows cut into blocks run by one thread each."""
     cdef int parts = batch_parts(L, batch), p
+    cdef Layer packed = L[0]
+    packed.w_hh_fwd = NULL
+    packed.w_hh_bwd = NULL
+    if real_t is float:
+        packed.w_hh_bwd = em_sgemm_pack_b(L.G * L.H, L.P, w_hh, L.P, 1)
     if parts == 1:
-        backward_rows(L, 0, batch, dout, dh, dc, w_hh, w_hr, out, s_act, s_cprev, s_tanhc,
+        backward_rows(&packed, 0, batch, dout, dh, dc, w_hh, w_hr, out, s_act, s_cprev, s_tanhc,
                       s_hprev, s_ghn, dgx, dgh, dh_all, dhraw)
-        return
-    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
-        backward_rows(L, p * batch // parts, (p + 1) * batch // parts, dout, dh, dc, w_hh,
-                      w_hr, out, s_act, s_cprev, s_tanhc, s_hprev, s_ghn, dgx, dgh, dh_all,
-                      dhraw)
+    else:
+        for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
+            backward_rows(&packed, p * batch // parts, (p + 1) * batch // parts, dout, dh, dc,
+                          w_hh, w_hr, out, s_act, s_cprev, s_tanhc, s_hprev, s_ghn, dgx, dgh,
+                          dh_all, dhraw)
+    if real_t is float:
+        em_sgemm_packed_free(<em_sgemm_packed *>packed.w_hh_bwd)
 
 
 cdef void backward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *dout,
@@ -279,8 +332,11 @@ cdef void backward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *do
             else:
                 em_lstm_cell_bwd_float64(n, H, dcell, dc, s_act + row * GH, s_cprev + row * H,
                                          s_tanhc + row * H, dgx + row * GH)
-            gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgx + row * GH, <int>GH, 0, dh,
-                 <int>P)
+            if real_t is float and L.w_hh_bwd != NULL:
+                gemm_packed(n, dgx + row * GH, GH, L.w_hh_bwd, GH, P, 0, dh, P)
+            else:
+                gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgx + row * GH, <int>GH, 0,
+                     dh, <int>P)
         elif L.mode == GRU:
             # the direct part dh * z goes to dh in place, the recurrent product adds to it
             if real_t is float:
@@ -289,8 +345,11 @@ cdef void backward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *do
             else:
                 em_gru_cell_bwd_float64(n, H, dh, s_act + row * GH, s_ghn + row * H,
                                         s_hprev + row * H, dgx + row * GH, dgh + row * GH, dh)
-            gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgh + row * GH, <int>GH, 1, dh,
-                 <int>P)
+            if real_t is float and L.w_hh_bwd != NULL:
+                gemm_packed(n, dgh + row * GH, GH, L.w_hh_bwd, GH, P, 1, dh, P)
+            else:
+                gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgh + row * GH, <int>GH, 1,
+                     dh, <int>P)
         else:
             if real_t is float:
                 em_rnn_cell_bwd_float32(n, H, L.mode == RNN_RELU, dh, out + row * H,
@@ -298,8 +357,11 @@ cdef void backward_rows(const Layer *L, int64_t r0, int64_t r1, const real_t *do
             else:
                 em_rnn_cell_bwd_float64(n, H, L.mode == RNN_RELU, dh, out + row * H,
                                         dgx + row * GH)
-            gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgx + row * GH, <int>GH, 0, dh,
-                 <int>P)
+            if real_t is float and L.w_hh_bwd != NULL:
+                gemm_packed(n, dgx + row * GH, GH, L.w_hh_bwd, GH, P, 0, dh, P)
+            else:
+                gemm(c'N', <int>P, <int>n, <int>GH, w_hh, <int>P, dgx + row * GH, <int>GH, 0,
+                     dh, <int>P)
 
 
 # ---------------------------------------------------------------- checks
