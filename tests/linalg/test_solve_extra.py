@@ -151,7 +151,8 @@ def test_matrix_norm_grads():
 def test_matrix_exp_values(scale):
     a = rand(2, 4, 4) * scale
     close(ember.linalg.matrix_exp(ember.tensor(a)), scipy.linalg.expm(a), 1e-9 * max(1, scale))
-    c = rand(3, 3, dtype=np.complex64) * scale
+    # complex64 holds expm of moderate matrices only (at scale 40 it can pass 3e38)
+    c = rand(3, 3, dtype=np.complex64) * min(scale, 5.0)
     np.testing.assert_allclose(np.asarray(ember.matrix_exp(ember.tensor(c))),
                                scipy.linalg.expm(c.astype(np.complex128)), rtol=1e-4,
                                atol=1e-4 * np.abs(scipy.linalg.expm(c)).max())
