@@ -102,3 +102,7 @@ from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_d
 from ember.ops.compare import equal, isclose, allclose  # noqa: E402
 from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num, clamp_min, clamp_max, multinomial)  # noqa: E402,E501
 from ember.ops.einsum import einsum  # noqa: E402
+
+# issue 5: sorting and searching
+from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
+from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
