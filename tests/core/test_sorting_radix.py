@@ -87,12 +87,12 @@ def test_radix_sort_views(layout):
     t, e = views[layout](base), views[layout](_ember(base))
     for dim in (0, 1):
         got = e.sort(dim, descending=True)
-        want = t.sort(dim, descending=True, stable=True)
+        want = t.sort(dim=dim, descending=True, stable=True)
         np.testing.assert_array_equal(_values(got.values), _values(want.values))
         np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", DTYPES[1:])   # torch's topk refuses bool
 @pytest.mark.parametrize("k", [1, 10, 90, 400])
 @pytest.mark.parametrize("largest", [True, False])
 def test_topk_scan_matches_torch(dtype, k, largest):

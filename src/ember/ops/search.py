@@ -10,7 +10,7 @@ a graph: their results never require grad.
 import operator
 from collections import namedtuple
 
-from ember._core._dtype import float32, float64, int64, promote_nums, dtype_of
+from ember._core._dtype import float32, float64, int32, int64, promote_types
 from ember._core._sort import search_rows
 from ember._core._tensor import Tensor, _add_method, tensor, zeros
 from ember.autograd.grad_mode import no_grad
@@ -33,7 +33,7 @@ def _check_tensor(value, fname, arg, position):
 def _search(sorted_sequence, values, right, out_int32, sorter=None):
     """Insertion positions of the tensor ``values`` in ``sorted_sequence`` (both
     checked), compared in their promoted dtype."""
-    common = dtype_of(promote_nums(sorted_sequence.dtype.num, values.dtype.num))
+    common = promote_types(sorted_sequence.dtype, values.dtype)
     if common.is_complex:
         raise RuntimeError("searchsorted(): complex tensors have no order, got "
                            f"{sorted_sequence.dtype} and {values.dtype}")
@@ -51,7 +51,6 @@ def _search(sorted_sequence, values, right, out_int32, sorter=None):
 
 
 def _index_dtype(out_int32):
-    from ember._core._dtype import int32
     return int32 if out_int32 else int64
 
 
