@@ -1,4 +1,4 @@
-/* Stable sort along rows (see sort.c.in). */
+/* Stable sort along rows, and binary search in sorted rows (see sort.c.in). */
 #ifndef EMBER_SORT_H
 #define EMBER_SORT_H
 
@@ -13,5 +13,15 @@ typedef int (*em_sort_fn)(const char *in, char *values, int64_t *indices, int64_
 
 /* One entry per em_dtype number; NULL for complex types (no ordering). */
 extern const em_sort_fn em_sort_rows[12];
+
+/* For `rows` rows of `per_row` values (contiguous), the insertion position of each
+ * value in the sorted row `seq + r * seq_step` of `seq_len` elements (seq_step 0:
+ * one row for all); written as int64, or int32 when `out_int32`.  Lower bound,
+ * upper bound when `right`. */
+typedef void (*em_search_fn)(const char *seq, int64_t seq_len, int64_t seq_step,
+                             const char *values, int64_t per_row, int64_t rows, void *out,
+                             int out_int32, int right);
+
+extern const em_search_fn em_search_rows[12];
 
 #endif

@@ -131,3 +131,6 @@ from ember import distributions  # noqa: E402
 
 # issue 5: elementwise
 from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501
+# issue 5: sorting and searching
+from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
+from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402

@@ -1,20 +1,26 @@
 # cython: embedsignature=False
-"""The compiled part of sorting: stable sort of contiguous rows (``sort.c.in``).
+"""The compiled part of sorting: stable sort of contiguous rows and binary search
+in sorted rows (``sort.c.in``).
 
 ``sort_rows`` takes a C-contiguous tensor whose last dimension holds the rows to
 sort and returns the sorted values and their int64 positions, computed with the
 GIL released; ``ember.ops.sorting`` builds ``sort``, ``argsort``, ``topk`` and
-friends (dims, named tuples, gradients) on top of it.
+friends (dims, named tuples, gradients) on top of it.  ``search_rows`` is the
+kernel of ``ember.ops.search.searchsorted``.
 """
 from libc.stdint cimport int64_t
 
-from ember._core._dtype cimport EM_INT64
+from ember._core._dtype cimport EM_INT32, EM_INT64
 from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 
 cdef extern from "ember/sort.h":
     ctypedef int (*em_sort_fn)(const char *inp, char *values, int64_t *indices, int64_t rows,
                                int64_t n, int64_t k, int descending) nogil
     const em_sort_fn em_sort_rows[12]
+    ctypedef void (*em_search_fn)(const char *seq, int64_t seq_len, int64_t seq_step,
+                                  const char *values, int64_t per_row, int64_t rows, void *out,
+                                  int out_int32, int right) nogil
+    const em_search_fn em_search_rows[12]
 
 
 def sort_rows(Tensor src not None, bint descending, k=None):
@@ -51,3 +57,29 @@ def sort_rows(Tensor src not None, bint descending, k=None):
     if status != 0:
         raise MemoryError("sort(): out of memory for the row buffers")
     return values, indices
+
+
+def search_rows(Tensor seq not None, Tensor values not None, bint right, bint out_int32):
+    """Insertion positions of ``values`` in the sorted last-dimension rows of ``seq``.
+
+    Both tensors are contiguous CPU tensors of one real dtype; ``seq`` is 1-D (one
+    row for every value) or has the leading dimensions of ``values``.  Returns an
+    int64 (int32 when ``out_int32``) tensor shaped like ``values``."""
+    if not (seq.is_contig() and values.is_contig()) or seq._dtype != values._dtype:
+        raise ValueError("search_rows(): contiguous inputs of one dtype expected")
+    cdef em_search_fn fn = em_search_rows[seq._dtype]
+    if fn == NULL:
+        raise RuntimeError("searchsorted(): complex dtypes have no order")
+    cdef int64_t seq_len = seq._shape[seq._ndim - 1]
+    cdef int64_t per_row = values._shape[values._ndim - 1] if values._ndim > 0 else 1
+    cdef int64_t rows = values._numel // per_row if per_row > 0 else 0
+    cdef int64_t seq_step = 0 if seq._ndim == 1 else seq_len
+    cdef Tensor out = new_tensor(values._ndim, values._shape, EM_INT32 if out_int32 else EM_INT64,
+                                 values._storage.device)
+    cdef const char *seq_ptr = seq.ptr()
+    cdef const char *val_ptr = values.ptr()
+    cdef void *out_ptr = out.ptr()
+    if rows > 0:
+        with nogil:
+            fn(seq_ptr, seq_len, seq_step, val_ptr, per_row, rows, out_ptr, out_int32, right)
+    return out

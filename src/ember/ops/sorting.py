@@ -1,23 +1,26 @@
 """Sorting: ``sort``, ``argsort``, ``msort``, ``topk`` and ``kthvalue``, and
-``take_along_dim`` to apply their indices.
+``take_along_dim`` to apply their indices; ``unique`` and ``unique_consecutive``.
 
 All of them run the stable row sort of ``ember._core._sort`` (NaN is the largest
 value, as in PyTorch) on the input with the sorted dim moved last; ``topk`` and
 ``kthvalue`` ask it for the first ``k`` of each row only (a selection, then a sort
 of those ``k``).  The gradient
 of the values goes back to the positions the indices name (a scatter into zeros,
-itself differentiable).
+itself differentiable).  ``unique`` sorts (stably, rows lexicographically for
+``dim=``) and keeps the first of each run of equal values; like PyTorch, which has
+no derivative for it, its results never require grad.
 """
 import operator
 from collections import namedtuple
 
-from ember._core._dtype import int64
+from ember._core._dtype import bool_, int64
 from ember._core._sort import sort_rows
-from ember._core._tensor import Tensor, _add_method, record, zeros
-from ember.autograd.grad_mode import is_grad_enabled
+from ember._core._tensor import Tensor, _add_method, record, tensor, zeros
+from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.ops.derivatives import derivative
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim", "unique",
+           "unique_consecutive"]
 
 # PyTorch's scalar-type names, by dtype number, for its messages
 _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
@@ -272,7 +275,108 @@ def take_along_dim(input, indices, dim=None):
     return input.expand(tuple(in_shape)).gather(dim, indices.expand(tuple(idx_shape)))
 
 
+def _runs(rows, order, return_inverse, return_counts, shape):
+    """The first row of each run of equal consecutive rows of the 2-D ``rows``
+    (``order``: the positions those rows came from, or None when unmoved), and
+    the requested inverse (shaped ``shape``) and counts, as ``unique`` returns them."""
+    from ember import arange, cat, cumsum, ones
+    n = rows.shape[0]
+    starts = ones((n,), dtype=bool_)
+    if n > 1:
+        starts[1:] = (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else False
+    output = rows[starts]
+    result = [output]
+    if return_inverse:
+        group = cumsum(starts, 0) - 1
+        inverse = group if order is None else zeros((n,), dtype=int64).scatter(0, order, group)
+        result.append(inverse.reshape(shape))
+    if return_counts:
+        first = arange(n)[starts]
+        result.append(cat([first[1:], tensor([n])]) - first if n else zeros((0,), dtype=int64))
+    return result
+
+
+def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
+    from ember import arange
+    _check_tensor(input, fname)
+    with no_grad():
+        input = input.detach()
+        if dim is None:
+            rows, shape = input.reshape(-1, 1), tuple(input.shape)
+            moved = None
+        else:
+            dim = _wrap_dim(dim, input.dim())
+            if input.dim() == 0:
+                raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], "
+                                 f"but got {dim})")
+            moved = input.movedim(dim, 0)
+            rows, shape = moved.reshape(moved.shape[0], -1), (input.shape[dim],)
+        order = None
+        if sort_first:
+            # stable sorts by each column from the last: the rows in lexicographic order
+            order = arange(rows.shape[0])
+            for column in range(rows.shape[1] - 1, -1, -1):
+                keys = rows[:, column].gather(0, order)
+                order = order.gather(0, _sorted_along(keys, 0, False)[1])
+            rows = rows.index_select(0, order)
+        result = _runs(rows, order, return_inverse, return_counts, shape)
+        if dim is None:
+            result[0] = result[0].reshape(-1)
+        else:
+            result[0] = result[0].reshape((-1,) + tuple(moved.shape[1:])).movedim(0, dim)
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements of ``input`` (or distinct slices along ``dim``), sorted.
+
+    Parameters
+    ----------
+    input : Tensor
+        Any real dtype.
+    sorted : bool, optional
+        Ignored: the result is always sorted, as PyTorch's on the CPU.
+    return_inverse : bool, optional
+        Also return, for each element (slice) of ``input``, its position in the result.
+    return_counts : bool, optional
+        Also return how many times each result element (slice) occurs.
+    dim : int, optional
+        Treat the slices along ``dim`` as the items (compared lexicographically);
+        by default the flattened elements.
+
+    Returns
+    -------
+    Tensor or tuple of Tensor
+        The unique values, followed by the inverse (shaped like ``input``, or
+        ``(input.shape[dim],)``) and the counts when asked for.  NaNs never equal
+        each other, so each is kept.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.unique(ember.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    (tensor([1, 2, 3]), tensor([2, 0, 2, 1]), tensor([1, 1, 2]))
+    """
+    return _unique(input, dim, True, return_inverse, return_counts, "unique")
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapse each run of equal consecutive elements (or slices along ``dim``) of
+    ``input`` to one.
+
+    Parameters are as :func:`unique`'s (without ``sorted``: nothing is sorted).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 3, 1]), return_counts=True)
+    (tensor([1, 2, 3, 1]), tensor([2, 2, 1, 1]))
+    """
+    return _unique(input, dim, False, return_inverse, return_counts, "unique_consecutive")
+
+
 for _name, _fn in {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
-                   "kthvalue": kthvalue, "take_along_dim": take_along_dim}.items():
+                   "kthvalue": kthvalue, "take_along_dim": take_along_dim, "unique": unique,
+                   "unique_consecutive": unique_consecutive}.items():
     _add_method(_name, _fn)
 del _name, _fn
