@@ -379,3 +379,32 @@ def test_det_gradient_of_singular_matrices_is_the_cofactor_matrix(matrix):
     (g * g).sum().backward()
     (g_t * g_t).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+@pytest.mark.parametrize("n", [1, 2, 5, 16, 17])     # 16: the last size ember solves itself
+def test_small_matrix_solves_match_lapack(dtype, n):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((40, n, n))
+    b = rng.standard_normal((40, n, 3))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal((40, n, n))
+    a, b = a.astype(dtype), b.astype(dtype)
+    wide = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    tol = 1e-3 if np.dtype(dtype).itemsize <= 8 and dtype != np.float64 else 1e-10
+    for A in (a, np.swapaxes(a, 1, 2)):                 # row- and column-major inputs
+        got = ember.linalg.solve(ember.tensor(A), ember.tensor(b)).numpy()
+        want = np.linalg.solve(A.astype(wide), b.astype(wide))
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+        lu, piv = ember.linalg.lu_factor(ember.tensor(A))
+        lu_t, piv_t = torch.linalg.lu_factor(torch.tensor(A))
+        np.testing.assert_array_equal(piv.numpy(), piv_t.numpy())     # same pivots as LAPACK
+        np.testing.assert_allclose(lu.numpy(), lu_t.numpy(), rtol=tol, atol=tol)
+        for adjoint in (False, True):
+            got = ember.linalg.lu_solve(lu, piv, ember.tensor(b), adjoint=adjoint).numpy()
+            want = torch.linalg.lu_solve(lu_t, piv_t, torch.tensor(b), adjoint=adjoint).numpy()
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+    singular = a.copy()
+    singular[7, :, 0] = 0
+    with pytest.raises(ember.linalg.LinAlgError, match=r"\(Batch element 7\)"):
+        ember.linalg.solve(ember.tensor(singular), ember.tensor(b))

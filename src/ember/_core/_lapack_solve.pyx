@@ -15,7 +15,9 @@ work; BLAS itself stays on one thread inside them (``_single_threaded_blas``).
 Operands that do not change (a factored ``LU`` shared by a batch of right-hand
 sides) take a batch stride in elements, 0 when broadcast.
 """
+cimport cython
 from cython.parallel cimport prange
+from libc.math cimport fabs
 from libc.stdlib cimport malloc, free
 
 from scipy.linalg.cython_lapack cimport (
@@ -128,12 +130,120 @@ cdef inline void trsm_one(char side, char uplo, char transa, char diag, int m, i
         ztrsm(&side, &uplo, &transa, &diag, &m, &n, &one, a, &lda, b, &ldb)
 
 
+# ---------------------------------------------------------------- small matrices
+# LAPACK's per-call overhead (argument checks, workspace, OpenBLAS's buffer lock, which
+# also serialises the threads of a batch) dwarfs the arithmetic of a small matrix: up to
+# SMALL_N, LU with partial pivoting and its solves run here, in LAPACK's own storage
+# (column-major LU in place, 1-based pivots, info = first zero pivot), unblocked as
+# LAPACK's getf2/getrs do it.
+
+cdef enum:
+    SMALL_N = 16
+
+
+cdef inline double abs1(lapack_t v) noexcept nogil:
+    """|re| + |im|: LAPACK's pivot measure (i?amax)."""
+    if lapack_t is float or lapack_t is double:
+        return fabs(v)
+    else:
+        return fabs(v.real) + fabs(v.imag)
+
+
+cdef inline lapack_t conj_if(lapack_t v, bint conjugate) noexcept nogil:
+    if lapack_t is float or lapack_t is double:
+        return v
+    else:
+        return v.conjugate() if conjugate else v
+
+
+@cython.cdivision(True)
+cdef void small_getrf(lapack_t *a, int n, int *piv, int *info) noexcept nogil:
+    cdef int i, j, k, p
+    cdef double best, v
+    cdef lapack_t t, r, ajk
+    info[0] = 0
+    for j in range(n):
+        p = j
+        best = abs1(a[j + j * n])
+        for i in range(j + 1, n):
+            v = abs1(a[i + j * n])
+            if v > best:
+                best = v
+                p = i
+        piv[j] = p + 1
+        if best != 0:
+            if p != j:
+                for k in range(n):
+                    t = a[j + k * n]
+                    a[j + k * n] = a[p + k * n]
+                    a[p + k * n] = t
+            r = 1 / a[j + j * n]
+            for i in range(j + 1, n):
+                a[i + j * n] = a[i + j * n] * r
+        elif info[0] == 0:
+            info[0] = j + 1
+        for k in range(j + 1, n):
+            ajk = a[j + k * n]
+            if ajk != 0:
+                for i in range(j + 1, n):
+                    a[i + k * n] = a[i + k * n] - a[i + j * n] * ajk
+
+
+@cython.cdivision(True)
+cdef void small_getrs(char trans, const lapack_t *lu, int n, const int *piv, lapack_t *b,
+                      int nrhs) noexcept nogil:
+    cdef int i, k, c, p
+    cdef lapack_t t, acc
+    cdef bint conjugate = trans == b'C'
+    cdef lapack_t *x
+    for c in range(nrhs):
+        x = b + c * n
+        if trans == b'N':
+            for i in range(n):                      # P b
+                p = piv[i] - 1
+                if p != i:
+                    t = x[i]
+                    x[i] = x[p]
+                    x[p] = t
+            for i in range(n):                      # L y = P b (unit diagonal)
+                acc = x[i]
+                for k in range(i):
+                    acc = acc - lu[i + k * n] * x[k]
+                x[i] = acc
+            for i in range(n - 1, -1, -1):          # U x = y
+                acc = x[i]
+                for k in range(i + 1, n):
+                    acc = acc - lu[i + k * n] * x[k]
+                x[i] = acc / lu[i + i * n]
+        else:
+            for i in range(n):                      # U^T y = b
+                acc = x[i]
+                for k in range(i):
+                    acc = acc - conj_if(lu[k + i * n], conjugate) * x[k]
+                x[i] = acc / conj_if(lu[i + i * n], conjugate)
+            for i in range(n - 1, -1, -1):          # L^T z = y (unit diagonal)
+                acc = x[i]
+                for k in range(i + 1, n):
+                    acc = acc - conj_if(lu[k + i * n], conjugate) * x[k]
+                x[i] = acc
+            for i in range(n - 1, -1, -1):          # x = P^T z
+                p = piv[i] - 1
+                if p != i:
+                    t = x[i]
+                    x[i] = x[p]
+                    x[p] = t
+
+
 # ---------------------------------------------------------------- batches
 
 cdef void getrf_batch(lapack_t *a, Py_ssize_t batch, int m, int n, int *piv, int *info,
                       int nthreads) noexcept nogil:
     cdef Py_ssize_t t
     cdef Py_ssize_t k = m if m < n else n
+    if m == n and n <= SMALL_N:
+        for t in prange(batch, num_threads=nthreads, schedule="static"):
+            small_getrf(a + t * n * n, n, piv + t * n, info + t)
+        return
     for t in prange(batch, num_threads=nthreads, schedule="static"):
         getrf_one(a + t * m * n, m, n, piv + t * k, info + t)
 
@@ -142,6 +252,10 @@ cdef void getrs_batch(char trans, lapack_t *lu, Py_ssize_t lu_bs, int n, int *pi
                       Py_ssize_t piv_bs, lapack_t *b, Py_ssize_t batch, int nrhs,
                       int nthreads) noexcept nogil:
     cdef Py_ssize_t t
+    if n <= SMALL_N:
+        for t in prange(batch, num_threads=nthreads, schedule="static"):
+            small_getrs(trans, lu + t * lu_bs, n, piv + t * piv_bs, b + t * n * nrhs, nrhs)
+        return
     for t in prange(batch, num_threads=nthreads, schedule="static"):
         getrs_one(trans, lu + t * lu_bs, n, piv + t * piv_bs, b + t * n * nrhs, nrhs)
 
@@ -149,6 +263,12 @@ cdef void getrs_batch(char trans, lapack_t *lu, Py_ssize_t lu_bs, int n, int *pi
 cdef void gesv_batch(char trans, lapack_t *a, int n, int *piv, lapack_t *b, Py_ssize_t batch,
                      int nrhs, int *info, int nthreads) noexcept nogil:
     cdef Py_ssize_t t
+    if n <= SMALL_N:
+        for t in prange(batch, num_threads=nthreads, schedule="static"):
+            small_getrf(a + t * n * n, n, piv + t * n, info + t)
+            if info[t] == 0:
+                small_getrs(trans, a + t * n * n, n, piv + t * n, b + t * n * nrhs, nrhs)
+        return
     for t in prange(batch, num_threads=nthreads, schedule="static"):
         getrf_one(a + t * n * n, n, n, piv + t * n, info + t)
         if info[t] == 0:
