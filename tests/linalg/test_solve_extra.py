@@ -32,8 +32,6 @@ def test_lstsq_matches_torch(driver, dtype, shape):
     a = rand(*shape, dtype=dtype)
     b = rand(*shape[:-1], 2, dtype=dtype)
     tol = 1e-4 if dtype in (np.float32, np.complex64) else 1e-9
-    if driver == "gels" and shape[-2] < shape[-1]:
-        pytest.skip("gels of a wide matrix is the same as of a tall one")
     got = ember.linalg.lstsq(ember.tensor(a), ember.tensor(b), driver=driver)
     want = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
     for g, w in zip(got, want):
