@@ -12,6 +12,10 @@ from ember.distributions.utils import broadcast_all
 
 __all__ = ["Beta", "Dirichlet", "Gamma"]
 
+# the smallest positive normal number per floating dtype (PyTorch's finfo(dtype).tiny)
+_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
+         ember.float64: 2.0 ** -1022}
+
 
 class Gamma(Distribution):
     """The gamma distribution with shape ``concentration`` and inverse scale ``rate``.
@@ -68,7 +72,16 @@ class Gamma(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
-        return ember._standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        value = ember._standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        # as PyTorch: a sample that underflowed to 0 becomes the dtype's smallest normal
+        # number (in place through a detached alias, so the gradient is untouched)
+        value.detach().clamp_(min=_TINY[value.dtype])
+        return value
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return ember.special.gammainc(self.concentration, self.rate * value)
 
     def log_prob(self, value):
         value = ember.as_tensor(value, dtype=self.rate.dtype)
