@@ -6,19 +6,15 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
+import sklearn  # noqa: F401  (the examples extra, part of the test extra)
 import torch
 
 import ember
 from ember.examples import digits
 
-pytest.importorskip("sklearn")
-
 
 def test_main_job_as_a_user_runs_it(tmp_path):
     """The full-size run, as the README's command runs it (here with the plot too)."""
-    pytest.importorskip("tqdm")
-    pytest.importorskip("matplotlib")
     result = subprocess.run([sys.executable, "-m", "ember.examples.digits", "--plot"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

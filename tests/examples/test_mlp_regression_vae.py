@@ -23,8 +23,6 @@ def test_mlp_regression_fits_friedman1(one_thread, capsys):
 
 
 def test_vae_elbo_improves_and_plots(one_thread, tmp_path, capsys):
-    pytest.importorskip("sklearn")
-    pytest.importorskip("matplotlib")
     png = tmp_path / "vae.png"
     history = vae.main(["--epochs", "10", "--plot", str(png)])
     assert len(history) == 10
