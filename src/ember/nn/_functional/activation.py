@@ -5,7 +5,8 @@ import warnings
 
 import ember
 from ember.ops import elementwise as _ew
-from ember.ops.elementwise_math import require_float
+from ember.ops import elementwise_math as _em
+from ember.ops.elementwise_math import hardshrink, require_float  # noqa: F401 (one hardshrink)
 
 
 def _log1p_exp(z):
@@ -135,7 +136,7 @@ def selu(input, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, _ew.selu, inplace)
+    return _inplace_result(input, _em.selu, inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -151,10 +152,7 @@ def celu(input, alpha=1.0, inplace=False):
     -------
     Tensor
     """
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    require_float("elu", input)
-    return _inplace_result(input, lambda x: _ew.celu(x, alpha), inplace)
+    return _inplace_result(input, lambda x: _em.celu(x, alpha), inplace)
 
 
 def gelu(input, approximate="none"):
@@ -407,7 +405,7 @@ def threshold(input, threshold, value, inplace=False):
     -------
     Tensor
     """
-    return _inplace_result(input, lambda x: _ew.threshold(x, threshold, value), inplace)
+    return _inplace_result(input, lambda x: _em.threshold(x, threshold, value), inplace)
 
 
 def prelu(input, weight):
@@ -473,22 +471,6 @@ def softshrink(input, lambd=0.5):
     _check_lambda(lambd)
     require_float("softshrink", input)
     return _ew.softshrink(input, lambd)
-
-
-def hardshrink(input, lambd=0.5):
-    """``input`` where ``|input| > lambd``, else 0.
-
-    Parameters
-    ----------
-    input : Tensor
-    lambd : float, optional
-
-    Returns
-    -------
-    Tensor
-    """
-    require_float("hardshrink", input)
-    return _ew.hardshrink(input, lambd)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
