@@ -104,3 +104,29 @@ def test_einsum_errors(equation, shapes, message):
         ember.einsum(equation, *[ember.zeros(s) for s in shapes])
     with pytest.raises(RuntimeError):
         torch.einsum(equation, *[torch.zeros(s) for s in shapes])
+
+
+def test_einsum_plan_is_reused_per_equation_and_shapes():
+    # the steps are worked out once per (equation, shapes): later calls with other
+    # values, dtypes and layouts, and other shapes, must still compute their own result
+    for shapes in ([(2, 3, 4), (2, 4, 5)], [(3, 1, 4), (3, 4, 2)], [(2, 3, 4), (2, 4, 5)]):
+        for dtype in ("float64", "float32"):
+            a, b = _operands(shapes, dtype)
+            got = ember.einsum("bij,bjk->bik", ember.tensor(a), ember.tensor(b))
+            np.testing.assert_allclose(np.asarray(got), a @ b, rtol=1e-5)
+    a, b = _operands([(2, 4, 3), (2, 4, 5)])
+    got = ember.einsum("bij,bjk->bik", ember.tensor(a).transpose(1, 2), ember.tensor(b))
+    np.testing.assert_allclose(np.asarray(got), a.transpose(0, 2, 1) @ b, rtol=1e-12)
+    # an error found while working out the steps is raised on every call
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="operands do not broadcast"):
+            ember.einsum("ij,jk->ik", ember.zeros(2, 3), ember.zeros(4, 2))
+
+
+def test_einsum_identity_returns_a_view_not_the_operand():
+    x = ember.arange(6.0).reshape(2, 3)
+    y = ember.einsum("ij->ij", x)
+    assert y is not x and y.data_ptr() == x.data_ptr() and y._base is not None
+    tx = torch.arange(6.0).reshape(2, 3)
+    ty = torch.einsum("ij->ij", tx)
+    assert ty is not tx and ty.data_ptr() == tx.data_ptr() and ty._is_view()

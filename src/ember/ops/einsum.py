@@ -6,7 +6,14 @@ the diagonal of repeated labels and sums out labels no one else needs; then the
 operands are contracted left to right, each pair as one batched matrix product
 (batch labels, labels of one side, summed labels).  Every step is a
 differentiable ember op, so gradients and double gradients come for free.
+
+Working the steps out costs more than running them on small operands, so they are
+worked out once per equation and operand shapes: the contraction runs on
+shape-only stand-ins (:class:`_Planned`) that record each tensor method called,
+and later calls with the same equation and shapes replay the recorded steps.
 """
+import functools
+
 from ember._core._tensor import Tensor
 
 __all__ = ["einsum"]
@@ -175,6 +182,87 @@ def _contract(a, la, b, lb, keep):
     return product.reshape(tuple(batch_sizes) + a_sizes + b_sizes), batch + a_only + b_only
 
 
+class _Plan:
+    """The steps of one equation on operands of given shapes: per step the tensor
+    method, the value it is called on, the value passed as its operand (or None) and
+    its arguments; values are the operands, then each step's result."""
+
+    def __init__(self, n_inputs):
+        self.n_inputs = n_inputs
+        self.steps = []
+        self.result = None
+
+    def run(self, operands):
+        values = list(operands)
+        for method, source, other, args in self.steps:
+            x = values[source]
+            values.append(getattr(x, method)(*args) if other is None
+                          else getattr(x, method)(values[other], *args))
+        return values[self.result]
+
+
+class _Planned:
+    """A shape-only stand-in for a value while a plan is worked out: the tensor
+    methods the contraction calls record themselves and return the result's
+    stand-in.  Steps that would not change the layout are not recorded."""
+    __slots__ = ("shape", "index", "plan")
+
+    def __init__(self, shape, index, plan):
+        self.shape = tuple(shape)
+        self.index = index
+        self.plan = plan
+
+    def dim(self):
+        return len(self.shape)
+
+    def _record(self, method, shape, args, other=None):
+        plan = self.plan
+        plan.steps.append((method, self.index, None if other is None else other.index, args))
+        return _Planned(shape, plan.n_inputs + len(plan.steps) - 1, plan)
+
+    def diagonal(self, offset, dim1, dim2):
+        shape = [s for k, s in enumerate(self.shape) if k not in (dim1, dim2)]
+        return self._record("diagonal", shape + [min(self.shape[dim1], self.shape[dim2])],
+                            (offset, dim1, dim2))
+
+    def sum(self, dims, keepdim=False):
+        if keepdim:
+            shape = [1 if k == dims else s for k, s in enumerate(self.shape)]
+            return self._record("sum", shape, (dims, True))
+        return self._record("sum", [s for k, s in enumerate(self.shape) if k not in dims],
+                            (dims,))
+
+    def permute(self, dims):
+        if list(dims) == list(range(len(self.shape))):
+            return self
+        return self._record("permute", [self.shape[d] for d in dims], (dims,))
+
+    def expand(self, sizes):
+        return self if tuple(sizes) == self.shape else self._record("expand", sizes, (sizes,))
+
+    def reshape(self, *sizes):
+        if len(sizes) == 1 and isinstance(sizes[0], tuple):
+            sizes = sizes[0]
+        return self if sizes == self.shape else self._record("reshape", sizes, sizes)
+
+    def bmm(self, other):
+        return self._record("bmm", (self.shape[0], self.shape[1], other.shape[2]), (),
+                            other)
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(equation, shapes):
+    plan = _Plan(len(shapes))
+    operands = [_Planned(shape, k, plan) for k, shape in enumerate(shapes)]
+    result = _contract_all(equation, operands)
+    if result.index < plan.n_inputs:
+        # the equation leaves an operand as it is: return a view of it, as PyTorch does
+        plan.steps.append(("permute", result.index, None, (list(range(result.dim())),)))
+        result = _Planned(result.shape, plan.n_inputs + len(plan.steps) - 1, plan)
+    plan.result = result.index
+    return plan
+
+
 def einsum(equation, *operands):
     """Sum products of the elements of ``operands`` as the Einstein ``equation`` says.
 
@@ -213,6 +301,11 @@ def einsum(equation, *operands):
             raise TypeError(f"einsum(): operand {k} must be Tensor, not {type(x).__name__}")
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
+    return _plan(equation, tuple([x.shape for x in operands])).run(operands)
+
+
+def _contract_all(equation, operands):
+    """The whole contraction of ``equation`` on ``operands`` (stand-ins, see _plan)."""
     label_lists, output = _parse(equation, operands)
     xs = []
     for x, labels in zip(operands, label_lists):
