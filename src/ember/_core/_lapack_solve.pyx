@@ -79,8 +79,24 @@ cdef int check_int32(Tensor t, Py_ssize_t numel, str name) except -1:
 
 # ---------------------------------------------------------------- one matrix
 
-cdef inline void getrf_one(lapack_t *a, int m, int n, int *piv, int *info) noexcept nogil:
+cdef extern from "ember/lu.h":
+    int em_sgetrf(Py_ssize_t m, Py_ssize_t n, float *a, Py_ssize_t lda, int *ipiv,
+                  int nthreads) noexcept nogil
+
+cdef enum:
+    # from this size ember's blocked LU (trailing updates on ember's sgemm, split over
+    # the threads) beats LAPACK's sgetrf, which runs on one thread inside ember
+    BLOCKED_LU_MIN = 64
+
+
+cdef inline void getrf_one(lapack_t *a, int m, int n, int *piv, int *info,
+                           int nthreads) noexcept nogil:
+    """LU of one column-major m x n matrix; `nthreads` for the blocked float32 LU."""
     if lapack_t is float:
+        if m >= BLOCKED_LU_MIN and n >= BLOCKED_LU_MIN:
+            info[0] = em_sgetrf(m, n, a, m, piv, nthreads)
+            if info[0] >= 0:
+                return
         sgetrf(&m, &n, a, &m, piv, info)
     elif lapack_t is double:
         dgetrf(&m, &n, a, &m, piv, info)
@@ -244,8 +260,11 @@ cdef void getrf_batch(lapack_t *a, Py_ssize_t batch, int m, int n, int *piv, int
         for t in prange(batch, num_threads=nthreads, schedule="static"):
             small_getrf(a + t * n * n, n, piv + t * n, info + t)
         return
+    if batch == 1:
+        getrf_one(a, m, n, piv, info, em_get_num_threads())
+        return
     for t in prange(batch, num_threads=nthreads, schedule="static"):
-        getrf_one(a + t * m * n, m, n, piv + t * k, info + t)
+        getrf_one(a + t * m * n, m, n, piv + t * k, info + t, 1)
 
 
 cdef void getrs_batch(char trans, lapack_t *lu, Py_ssize_t lu_bs, int n, int *piv,
@@ -269,8 +288,13 @@ cdef void gesv_batch(char trans, lapack_t *a, int n, int *piv, lapack_t *b, Py_s
             if info[t] == 0:
                 small_getrs(trans, a + t * n * n, n, piv + t * n, b + t * n * nrhs, nrhs)
         return
+    if batch == 1:
+        getrf_one(a, n, n, piv, info, em_get_num_threads())
+        if info[0] == 0:
+            getrs_one(trans, a, n, piv, b, nrhs)
+        return
     for t in prange(batch, num_threads=nthreads, schedule="static"):
-        getrf_one(a + t * n * n, n, n, piv + t * n, info + t)
+        getrf_one(a + t * n * n, n, n, piv + t * n, info + t, 1)
         if info[t] == 0:
             getrs_one(trans, a + t * n * n, n, piv + t * n, b + t * n * nrhs, nrhs)
 
