@@ -45,7 +45,7 @@ def read_idx(path):
     >>> from ember.vision.datasets import read_idx
     >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte")
     >>> with open(path, "wb") as f:
-    ...     _ = f.write(struct.pack(">4BI", 0, 0, 8, 3) + bytes([7, 0, 9]))
+    ...     _ = f.write(struct.pack(">4BI", 0, 0, 8, 1, 3) + bytes([7, 0, 9]))
     >>> read_idx(path)
     tensor([7, 0, 9], dtype=ember.uint8)
     """
