@@ -133,3 +133,23 @@ def test_encode_png_color_types(channels):
         np.testing.assert_array_equal(read_png(encode_png(pixels[:, :, 0])), pixels)
     with pytest.raises(ValueError, match="non-empty"):
         encode_png(np.zeros((0, 3, channels), np.uint8))
+
+
+def test_benchmark_tool_runs(capsys):
+    """tools/bench_vision.py keeps working as the API changes (one repeat, not timed)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "bench_vision.py"
+    spec = importlib.util.spec_from_file_location("bench_vision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import torch
+
+    threads = ember.get_num_threads(), torch.get_num_threads()
+    try:
+        module.main(["--repeats", "1"])
+    finally:
+        ember.set_num_threads(threads[0])
+        torch.set_num_threads(threads[1])
+    assert capsys.readouterr().out.count("\n") == 6
