@@ -278,8 +278,13 @@ def test_rotation_draws_angles_reproducibly():
 def test_rotation_errors_and_repr():
     with pytest.raises(ValueError, match="must be positive"):
         T.RandomRotation(-3)
-    with pytest.raises(ValueError, match="len 2"):
+    with pytest.raises(ValueError, match="sequence of length 2, got \\(1, 2, 3\\)"):
         T.RandomRotation((1, 2, 3))
+    with pytest.raises(TypeError, match="number or a sequence"):
+        T.RandomRotation("10")
+    with pytest.raises(TypeError, match="Fill should be"):
+        T.RandomRotation(3, fill="white")
+    assert T.RandomRotation(3, fill=None).fill == 0
     with pytest.raises(ValueError, match="'nearest' or 'bilinear', got 'bicubic'"):
         T.RandomRotation(3, interpolation="bicubic")
     with pytest.raises(ValueError, match=r"cannot broadcast .* \(2 != 3\)"):

@@ -378,7 +378,8 @@ class RandomRotation:
     center : (number, number), optional
         The rotation centre ``(x, y)`` in pixels from the top left (default: the centre).
     fill : number or sequence of number, default 0
-        The value of pixels that come from outside the image (one, or one per channel).
+        The value of pixels that come from outside the image (one, or one per channel);
+        ``None`` means 0.
 
     Examples
     --------
@@ -397,8 +398,11 @@ class RandomRotation:
                 raise ValueError(f"If degrees is a single number, it must be positive, "
                                  f"got {degrees}")
             degrees = (-degrees, degrees)
-        elif not (isinstance(degrees, (tuple, list)) and len(degrees) == 2):
-            raise ValueError(f"If degrees is a sequence, it must be of len 2, got {degrees!r}")
+        elif not isinstance(degrees, (tuple, list)):
+            raise TypeError(f"degrees should be a number or a sequence of length 2, "
+                            f"got {degrees!r}")
+        elif len(degrees) != 2:
+            raise ValueError(f"degrees should be a sequence of length 2, got {degrees!r}")
         self.degrees = [float(d) for d in degrees]
         try:
             self.interpolation = InterpolationMode(interpolation)
@@ -407,7 +411,9 @@ class RandomRotation:
                              f"got {interpolation!r}") from None
         if center is not None and not (isinstance(center, (tuple, list)) and len(center) == 2):
             raise ValueError(f"If center is a sequence, it must be of len 2, got {center!r}")
-        if not isinstance(fill, (numbers.Number, tuple, list)):
+        if fill is None:
+            fill = 0
+        elif not isinstance(fill, (numbers.Number, tuple, list)):
             raise TypeError(f"Fill should be either a sequence or a number, got {fill!r}")
         self.expand, self.center, self.fill = expand, center, fill
 
