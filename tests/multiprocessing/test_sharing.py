@@ -1,5 +1,6 @@
 """Storages moved into shared memory, and tensors pickled through it by ForkingPickler."""
 import multiprocessing
+import os
 import pickle
 from multiprocessing.reduction import ForkingPickler
 
@@ -151,8 +152,19 @@ def test_file_system_strategy_unlinks_with_the_last_user(sharing_strategy):
     if sharing_strategy == "file_descriptor":
         assert block.name is None
         return
+    path = os.path.join("/dev/shm", block.name)
     received = _round_trip(t)
     assert block.add_reference(0) == 2  # this block and the receiver's
-    del t
+    del t, block
+    assert os.path.exists(path)  # the receiver still uses it
     received.add_(1)
     assert received.sum().item() == 8
+    del received
+    assert not os.path.exists(path)
+
+
+def test_storage_round_trip(sharing_strategy):
+    storage = ember.arange(4, dtype=ember.int32).untyped_storage()
+    got = _round_trip(storage)
+    assert type(got) is ember.Storage and got.is_shared() and storage.is_shared()
+    assert got.nbytes == storage.nbytes and got.data_ptr() != storage.data_ptr()
