@@ -125,8 +125,10 @@ def test_refuses_non_leaf_tensor_requiring_grad():
 
 def test_parameter_round_trip():
     p = ember.nn.Parameter(ember.ones(3))
+    p.grad = ember.ones(3)
     got = _round_trip(p)
     assert type(got) is ember.nn.Parameter and got.requires_grad
+    assert got.grad is None  # as in PyTorch, the gradient is not sent
     got.data.add_(1)
     np.testing.assert_array_equal(p.detach().numpy(), [2.0, 2.0, 2.0])
 
