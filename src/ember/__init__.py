@@ -136,3 +136,5 @@ from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
 # issue 8: vision data helpers
 from ember import vision  # noqa: E402
+# issue 7: multiprocessing (registers shared-memory storages and the tensor reducers)
+from ember import multiprocessing  # noqa: E402

@@ -1,5 +1,6 @@
 # Devices, the backend registry, Storage and the allocator/thread controls.
 # Included by _tensor.pyx.
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release
 
 # ---------------------------------------------------------------- devices
 
@@ -138,6 +139,35 @@ cdef class Storage:
     def __len__(self):
         return self.nbytes
 
+    def share_memory_(self):
+        """Move the bytes into shared memory in place: every tensor viewing the storage follows.
+
+        A no-op for a storage already in shared memory or not on the CPU.  Returns ``self``.
+        """
+        if self.device.type_num != DEV_CPU or self.is_shared():
+            return self
+        if _shared_block_type is None:
+            raise RuntimeError("shared memory is provided by ember.multiprocessing, not imported")
+        block = _shared_block_type(self.nbytes)
+        cdef char *address = _block_address(block, self.nbytes)
+        memcpy(address, self.data, self.nbytes)
+        if self.owns_data:
+            em_free(self.data, <size_t>self.nbytes)
+        self.data = address
+        self.owns_data = False
+        self.owner = block
+        self.readonly_mem = False
+        return self
+
+    def is_shared(self):
+        """Whether the bytes are in shared memory (see :meth:`share_memory_`)."""
+        return _shared_block_type is not None and isinstance(self.owner, _shared_block_type)
+
+    @property
+    def _shared_block(self):
+        """The shared-memory block holding the bytes, or None."""
+        return self.owner if self.is_shared() else None
+
     def __reduce__(self):
         if self.device.type_num != DEV_CPU:
             raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
@@ -176,6 +206,36 @@ cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint re
     s.readonly_mem = readonly
     s.device = dev
     return s
+
+
+# The class of shared-memory blocks, registered by ember.multiprocessing: called with a byte
+# count it makes a block whose `memory` attribute is a writable buffer of at least that size
+# (which it keeps exported, so the mapping cannot be closed under a storage).
+cdef object _shared_block_type = None
+
+
+def register_shared_memory(block_type):
+    """Register the class of the shared-memory blocks storages move into (ember.multiprocessing)."""
+    global _shared_block_type
+    _shared_block_type = block_type
+
+
+cdef char *_block_address(object block, Py_ssize_t nbytes) except NULL:
+    cdef Py_buffer view
+    PyObject_GetBuffer(block.memory, &view, PyBUF_WRITABLE)
+    cdef char *address = <char *>view.buf
+    cdef Py_ssize_t length = view.len
+    PyBuffer_Release(&view)
+    if length < nbytes or address == NULL:
+        raise ValueError(f"shared-memory block of {length} bytes cannot hold {nbytes} bytes")
+    return address
+
+
+def _shared_storage(block, Py_ssize_t nbytes):
+    """A CPU storage of ``nbytes`` on the shared-memory ``block`` (mapped from another process)."""
+    if _shared_block_type is None or not isinstance(block, _shared_block_type):
+        raise TypeError(f"expected a shared-memory block, got {type(block).__name__}")
+    return borrow_storage(_block_address(block, nbytes), nbytes, block, False, CPU)
 
 
 cdef char _EMPTY_BYTES[16]

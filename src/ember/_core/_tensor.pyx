@@ -184,6 +184,18 @@ cdef class Tensor:
         """The :class:`Storage` behind this tensor."""
         return self._storage
 
+    def share_memory_(self):
+        """Move the storage into shared memory in place (see :meth:`Storage.share_memory_`).
+
+        A no-op if it is already shared or not on the CPU.  Returns ``self``.
+        """
+        self._storage.share_memory_()
+        return self
+
+    def is_shared(self):
+        """Whether the storage is in shared memory."""
+        return self._storage.is_shared()
+
     @property
     def _version(self):
         """The storage's version counter, bumped by every in-place operation."""

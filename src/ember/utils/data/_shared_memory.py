@@ -28,11 +28,7 @@ import weakref
 import numpy as np
 
 import ember
-
-try:
-    import _posixshmem
-except ImportError:  # pragma: no cover - every POSIX CPython has it
-    _posixshmem = None
+from ember.multiprocessing._shared_memory import create_segment, open_segment, unlink_segment
 
 __all__ = ["SharedArena", "dumps", "detach", "unlink_prefix", "new_prefix", "current_arena",
            "set_current_arena"]
@@ -85,12 +81,8 @@ class _Segment:
     def __init__(self, name, capacity):
         self.name = name
         self.capacity = capacity
-        fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
-        try:
-            os.ftruncate(fd, HEADER_BYTES + capacity)
-            self.map = mmap.mmap(fd, HEADER_BYTES + capacity, flags=mmap.MAP_SHARED)
-        finally:
-            os.close(fd)
+        fd, self.map = create_segment(name, HEADER_BYTES + capacity)
+        os.close(fd)
         self.bytes = np.frombuffer(self.map, dtype=np.uint8)
         self.address = self.bytes.ctypes.data
 
@@ -103,10 +95,7 @@ class _Segment:
         self.map[0] = 1 if value else 0
 
     def destroy(self):
-        try:
-            _posixshmem.shm_unlink("/" + self.name)
-        except FileNotFoundError:
-            pass  # the consumer unlinked it when it opened it
+        unlink_segment(self.name)  # unless the consumer did when it opened it
         self.bytes = None
         try:
             self.map.close()
@@ -131,8 +120,6 @@ class SharedArena:
     """
 
     def __init__(self, prefix):
-        if _posixshmem is None:  # pragma: no cover
-            raise RuntimeError("shared memory tensors need POSIX shared memory (shm_open)")
         self.prefix = prefix
         self._segments = []
         self._counter = 0
@@ -284,9 +271,9 @@ class _Attached:
     """The consumer's handle on a segment: its descriptor and a one-page header mapping."""
 
     def __init__(self, name):
-        self.fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
+        self.fd = open_segment(name)
         # both sides have it open now: nothing needs the name any more
-        _posixshmem.shm_unlink("/" + name)
+        unlink_segment(name)
         self.header = mmap.mmap(self.fd, mmap.PAGESIZE, flags=mmap.MAP_SHARED)
 
     def release(self):
@@ -350,7 +337,4 @@ def unlink_prefix(prefix):
         return
     for name in os.listdir(_SHM_DIR):
         if name.startswith(prefix):
-            try:
-                _posixshmem.shm_unlink("/" + name)
-            except FileNotFoundError:
-                pass
+            unlink_segment(name)

@@ -1,0 +1,43 @@
+"""Functions run in child processes by the multiprocessing tests (importable by name)."""
+import os
+import signal
+import sys
+
+import ember
+
+
+def fill_and_reply(inbox, outbox):
+    """Receive a tensor, add one to it in place, send it back with a new tensor of the child's."""
+    t = inbox.get()
+    t.add_(1)
+    outbox.put((t, ember.full((3,), 7.0)))
+    # the receiver maps the child's segments through this process (file descriptors): wait for it
+    inbox.get()
+
+
+def sum_tensor(t):
+    """The sum of ``t`` as a float, after doubling it in place."""
+    t.mul_(2)
+    return float(t.sum())
+
+
+def write_index(i, t):
+    """Write ``i + 1`` into element ``i`` of the shared tensor ``t``."""
+    t[i] = i + 1
+
+
+def raise_on_one(i):
+    """Raise in process 1."""
+    if i == 1:
+        raise ValueError(f"bad input in process {i}")
+
+
+def exit_with(i, code):
+    """Exit with ``code`` in process 0."""
+    if i == 0:
+        sys.exit(code)
+
+
+def kill_self(i):
+    """Die by SIGKILL."""
+    os.kill(os.getpid(), signal.SIGKILL)
