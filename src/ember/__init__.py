@@ -134,3 +134,6 @@ from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, floa
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
+
+# issue 7: distributed (mpi4py is imported only by init_process_group)
+from ember import distributed  # noqa: E402
