@@ -77,7 +77,7 @@ def _assign_buckets(params, cap_bytes):
     buckets, open_by_dtype = [], {}
     for i in reversed(range(len(params))):
         p = params[i]
-        cap = _FIRST_BUCKET_BYTES if not buckets else cap_bytes
+        cap = min(_FIRST_BUCKET_BYTES, cap_bytes) if not buckets else cap_bytes
         current = open_by_dtype.get(p.dtype)
         if current is None or (current[1] and current[1] + p.nbytes > current[2]):
             current = [[], 0, cap]
@@ -382,7 +382,8 @@ class DistributedDataParallel(Module, Joinable):
 class _DDPJoinHook(JoinHook):
     """On a rank out of inputs: the collectives of one training iteration, contributing
     zero gradients (the average still divides by the full world size, as PyTorch's
-    default ``divide_by_initial_world_size``)."""
+    default ``divide_by_initial_world_size``); at the end, every rank takes the model of
+    the last rank to join (the one that trained longest)."""
 
     def __init__(self, ddp):
         self.ddp = ddp
@@ -401,3 +402,12 @@ class _DDPJoinHook(JoinHook):
             futures.append(ddp._comm_hook(ddp._comm_state, ddp._grad_bucket(bucket)))
         for fut in futures:
             fut.wait()
+
+    def post_hook(self, is_last_joiner):
+        ddp = self.ddp
+        pg = ddp.process_group
+        last = ember.tensor([pg.rank() if is_last_joiner else -1], dtype=ember.int64)
+        dist.all_reduce(last, op=dist.ReduceOp.MAX, group=pg)
+        with ember.no_grad():
+            for t in list(ddp.module.parameters()) + list(ddp.module.buffers()):
+                dist.broadcast(t, src=pg.global_ranks[int(last.item())], group=pg)
