@@ -44,3 +44,13 @@ def test_a_raising_rank_aborts_the_job_quickly():
     assert proc.returncode not in (0, 124, 137), proc.stderr[-5000:]
     assert "rank 1 fails on purpose" in proc.stderr
     assert elapsed < 30
+
+
+def test_digits_ddp_example(tmp_path):
+    proc, _ = _run_two_ranks(["-m", "ember.examples.digits_ddp", "--epochs", "1",
+                              "--checkpoint", str(tmp_path / "ddp.safetensors")], 300)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    assert "2 ranks" in proc.stdout and "test accuracy" in proc.stdout
+    accuracy = float(proc.stdout.rsplit("test accuracy ", 1)[1].split("%")[0])
+    assert accuracy > 50.0
+    assert (tmp_path / "ddp.safetensors").stat().st_size > 0
