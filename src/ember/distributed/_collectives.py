@@ -8,10 +8,13 @@ CUDA tensors on an NCCL group go through NCCL (see ``ember.distributed._nccl``).
 """
 import ember
 from ember.distributed._buffers import (
-    Staged, check_same, check_tensor, check_tensor_list, check_tensor_or_cuda, divide, mpi_op,
-    spec, spec_blocks,
+    FAST_DTYPES, Staged, check_same, check_tensor, check_tensor_list, check_tensor_or_cuda,
+    divide, mpi_op, spec, spec_blocks,
 )
-from ember.distributed._process_group import ReduceOp, Work, _mpi, _resolve
+from ember.distributed import _process_group
+from ember.distributed._process_group import (
+    GroupMember, ProcessGroup, ReduceOp, Work, _mpi, _resolve,
+)
 
 __all__ = [
     "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
@@ -19,6 +22,11 @@ __all__ = [
     "gather_object", "irecv", "isend", "recv", "reduce", "reduce_scatter",
     "reduce_scatter_tensor", "scatter", "scatter_object_list", "send",
 ]
+
+
+# module globals: all_reduce's fast path then costs no enum or package attribute lookup
+_SUM = ReduceOp.SUM
+_Tensor = ember.Tensor
 
 
 def _issue(async_op, blocking, nonblocking, finish, outputs):
@@ -69,8 +77,16 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     >>> t                                                   # 2 ranks: 1 + 2  # doctest: +SKIP
     tensor([3., 3.])
     """
-    check_tensor_or_cuda(tensor)
+    pg = GroupMember.WORLD if group is None else group
+    if (op is _SUM and type(tensor) is _Tensor and type(pg) is ProcessGroup and not async_op
+            and tensor.dtype in FAST_DTYPES and tensor.is_cpu and tensor.is_contiguous()):
+        # the common case, kept short: MPI reads the tensor's memory and type through the
+        # buffer protocol, as it reads a NumPy array's
+        MPI = _process_group._MPI
+        pg.comm.Allreduce(MPI.IN_PLACE, tensor, MPI.SUM)
+        return None
     pg = _resolve(group)
+    check_tensor_or_cuda(tensor)
     if pg is None:
         return None
     nccl = _nccl_or_none(pg, tensor)
@@ -80,10 +96,6 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     buf = staged.buffer
     mop = mpi_op(op, buf.dtype)
     comm = pg.comm
-    if not async_op and buf is tensor and op is not ReduceOp.AVG:
-        # the common case, kept short: the tensor's own memory, reduced in place
-        comm.Allreduce(_mpi().IN_PLACE, spec(buf), mop)
-        return None
     IN_PLACE = _mpi().IN_PLACE
     steps = [staged.finish]
     if op is ReduceOp.AVG:

@@ -15,14 +15,22 @@ __all__ = [
 default_pg_timeout = datetime.timedelta(minutes=30)
 
 
+_MPI = None
+
+
 def _mpi():
-    """The ``mpi4py.MPI`` module, with a clear error when mpi4py is not installed."""
-    try:
-        from mpi4py import MPI
-    except ImportError as exc:
-        raise RuntimeError("ember.distributed needs mpi4py and an MPI library: install them "
-                           "with `pip install 'ember[dist]'` (mpi4py and the MPICH wheel)") from exc
-    return MPI
+    """The ``mpi4py.MPI`` module (imported once), with a clear error when mpi4py is not
+    installed."""
+    global _MPI
+    if _MPI is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as exc:
+            raise RuntimeError("ember.distributed needs mpi4py and an MPI library: install "
+                               "them with `pip install 'ember[dist]'` (mpi4py and the MPICH "
+                               "wheel)") from exc
+        _MPI = MPI
+    return _MPI
 
 
 def is_available():
