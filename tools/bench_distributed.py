@@ -97,21 +97,20 @@ def _no_communication(state, bucket):
     return dist.Work(outputs=[bucket.buffer()]).get_future().then(lambda f: f.value()[0])
 
 
-def bench_ddp(comm, quick):
+def bench_ddp(comm, per_rank, repeats):
+    """Median step times of the MLP on ``per_rank`` samples: plain, DDP, DDP without
+    communication, and plain on the whole batch of both ranks."""
     gen = np.random.default_rng(comm.Get_rank())
-    x = ember.from_numpy(gen.standard_normal((32, 784), dtype=np.float32))
-    y = ember.from_numpy(gen.integers(0, 10, 32))
-    x_full = ember.cat([x, x])
-    y_full = ember.cat([y, y])
+    x = ember.from_numpy(gen.standard_normal((per_rank, 784), dtype=np.float32))
+    y = ember.from_numpy(gen.integers(0, 10, per_rank))
     bookkeeping = DistributedDataParallel(_mlp())
     bookkeeping.register_comm_hook(None, _no_communication)
-    medians = side_by_side({
+    return side_by_side({
         "plain": _step(_mlp(), x, y),
         "ddp": _step(DistributedDataParallel(_mlp()), x, y),
         "ddp_no_comm": _step(bookkeeping, x, y),
-        "plain_full": _step(_mlp(), x_full, y_full),
-    }, 60 if quick else 300, comm)
-    return medians
+        "plain_whole": _step(_mlp(), ember.cat([x, x]), ember.cat([y, y])),
+    }, repeats, comm)
 
 
 def main(argv=None):
@@ -125,8 +124,13 @@ def main(argv=None):
                          "tools/bench_distributed.py")
     ember.set_num_threads(1)
     rows = bench_all_reduce(comm, args.quick)
-    ddp = bench_ddp(comm, args.quick)
-    rows.append(("DDP MLP step, 32 per rank vs plain 32", ddp["ddp"], ddp["plain"], 1.2))
+    ddp = {}
+    for per_rank, repeats in ((32, 300), (256, 60)):
+        ddp[per_rank] = bench_ddp(comm, per_rank, max(BLOCK, repeats // 5) if args.quick
+                                  else repeats)
+        rows.append((f"DDP MLP step, {per_rank}/rank vs plain {per_rank}",
+                     ddp[per_rank]["ddp"], ddp[per_rank]["plain"], 1.2 if per_rank == 32
+                     else float("nan")))
     if comm.Get_rank() == 0:
         print(f"ember {ember.__version__}, mpi4py {sys.modules['mpi4py'].__version__}, "
               f"{MPI.Get_library_version().splitlines()[0]}; 2 ranks, 1 thread each; "
@@ -136,16 +140,15 @@ def main(argv=None):
         print("-" * len(header))
         for name, ours, ref, target in rows:
             print(f"{name:<40}{_ms(ours):>11}{_ms(ref):>11}{ours / ref:>7.2f}x{target:>7.2f}x")
-        print("\nwhere a DDP step's time goes (MLP, 32 samples per rank):")
-        print(f"  plain step (forward, backward, SGD)       {_ms(ddp['plain'])}")
-        print(f"  + DDP bookkeeping (hooks, bucket copies)  "
-              f"{_ms(ddp['ddp_no_comm'] - ddp['plain'])}")
-        print(f"  + gradient all-reduce (0.9 MB, 1 bucket) {_ms(ddp['ddp'] - ddp['ddp_no_comm'])}")
-        print(f"  = DDP step                                {_ms(ddp['ddp'])}")
-        speedup = 2 * ddp["plain_full"] / (2 * ddp["ddp"])
-        print(f"scaling efficiency (plain 32 / DDP 32): {ddp['plain'] / ddp['ddp']:.0%}; "
-              f"plain step on the whole batch of 64: {_ms(ddp['plain_full'])} "
-              f"(64 samples per DDP step of 2 ranks: {speedup:.2f}x its throughput)")
+        for per_rank, t in ddp.items():
+            print(f"\nwhere a DDP step's time goes (MLP, {per_rank} samples per rank):")
+            print(f"  plain step (forward, backward, SGD)       {_ms(t['plain'])}")
+            print(f"  + DDP bookkeeping (hooks, bucket copies)  {_ms(t['ddp_no_comm'] - t['plain'])}")
+            print(f"  + gradient all-reduce (0.9 MB, 2 buckets) {_ms(t['ddp'] - t['ddp_no_comm'])}")
+            print(f"  = DDP step                                {_ms(t['ddp'])}")
+            print(f"  scaling efficiency (plain / DDP on {per_rank} per rank): "
+                  f"{t['plain'] / t['ddp']:.0%}; the 2 ranks process {2 * per_rank} samples "
+                  f"{t['plain_whole'] / t['ddp']:.2f}x as fast as one process does")
     dist.destroy_process_group()
     return 0
 

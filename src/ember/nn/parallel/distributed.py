@@ -58,11 +58,12 @@ class GradBucket:
 
 
 class _Bucket:
-    def __init__(self, index, params, dtype):
+    def __init__(self, index, params):
         self.index = index
         self.indices = []
         self.params = params
-        self.buffer = ember.zeros(sum(p.numel() for p in params), dtype=dtype)
+        self.buffer = ember.zeros(sum(p.numel() for p in params), dtype=params[0].dtype,
+                                  device=params[0].device)
         self.views, offset = [], 0
         for p in params:
             self.views.append(self.buffer[offset:offset + p.numel()].view(p.shape))
@@ -72,16 +73,18 @@ class _Bucket:
 
 
 def _assign_buckets(params, cap_bytes):
-    """Parameter indices in buckets: reverse order, one dtype per bucket, the first bucket
-    capped at 1 MiB and the others at ``cap_bytes``."""
-    buckets, open_by_dtype = [], {}
+    """Parameter indices in buckets: reverse order, one dtype and device per bucket, the
+    first bucket capped at 1 MiB (or ``cap_bytes`` when smaller), the others at
+    ``cap_bytes``."""
+    buckets, open_by_kind = [], {}
     for i in reversed(range(len(params))):
         p = params[i]
         cap = min(_FIRST_BUCKET_BYTES, cap_bytes) if not buckets else cap_bytes
-        current = open_by_dtype.get(p.dtype)
+        kind = (p.dtype, str(p.device))
+        current = open_by_kind.get(kind)
         if current is None or (current[1] and current[1] + p.nbytes > current[2]):
             current = [[], 0, cap]
-            open_by_dtype[p.dtype] = current
+            open_by_kind[kind] = current
             buckets.append(current)
         current[0].append(i)
         current[1] += p.nbytes
@@ -164,7 +167,7 @@ class DistributedDataParallel(Module, Joinable):
         self._buckets = []
         self._location = [None] * len(params)
         for b, indices in enumerate(_assign_buckets(params, int(cap_mb * 1024 * 1024))):
-            bucket = _Bucket(b, [params[i] for i in indices], params[indices[0]].dtype)
+            bucket = _Bucket(b, [params[i] for i in indices])
             bucket.indices = indices
             for j, i in enumerate(indices):
                 self._location[i] = (bucket, j)
