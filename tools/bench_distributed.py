@@ -143,7 +143,8 @@ def main(argv=None):
         for per_rank, t in ddp.items():
             print(f"\nwhere a DDP step's time goes (MLP, {per_rank} samples per rank):")
             print(f"  plain step (forward, backward, SGD)       {_ms(t['plain'])}")
-            print(f"  + DDP bookkeeping (hooks, bucket copies)  {_ms(t['ddp_no_comm'] - t['plain'])}")
+            bookkeeping = t["ddp_no_comm"] - t["plain"]
+            print(f"  + DDP bookkeeping (hooks, bucket copies)  {_ms(bookkeeping)}")
             print(f"  + gradient all-reduce (0.9 MB, 2 buckets) {_ms(t['ddp'] - t['ddp_no_comm'])}")
             print(f"  = DDP step                                {_ms(t['ddp'])}")
             print(f"  scaling efficiency (plain / DDP on {per_rank} per rank): "

@@ -111,7 +111,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     Examples
     --------
     >>> import ember, ember.distributed as dist
-    >>> t = ember.arange(3) if dist.get_rank() == 0 else ember.zeros(3, dtype=ember.int64)  # doctest: +SKIP
+    >>> t = ember.arange(3) * (dist.get_rank() == 0)      # doctest: +SKIP
     >>> dist.broadcast(t, src=0)                            # doctest: +SKIP
     >>> t                                                   # doctest: +SKIP
     tensor([0, 1, 2])
@@ -388,7 +388,8 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     Examples
     --------
     >>> import ember, ember.distributed as dist
-    >>> out = [ember.empty(2) for _ in range(dist.get_world_size())] if dist.get_rank() == 0 else None  # doctest: +SKIP
+    >>> n, rank = dist.get_world_size(), dist.get_rank()     # doctest: +SKIP
+    >>> out = [ember.empty(2) for _ in range(n)] if rank == 0 else None  # doctest: +SKIP
     >>> dist.gather(ember.ones(2), out, dst=0)              # doctest: +SKIP
     """
     check_tensor(tensor)
@@ -421,7 +422,8 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     Examples
     --------
     >>> import ember, ember.distributed as dist
-    >>> parts = [ember.full((2,), float(i)) for i in range(dist.get_world_size())] if dist.get_rank() == 0 else None  # doctest: +SKIP
+    >>> n, rank = dist.get_world_size(), dist.get_rank()     # doctest: +SKIP
+    >>> parts = [ember.full((2,), float(i)) for i in range(n)] if rank == 0 else None  # doctest: +SKIP
     >>> out = ember.empty(2)                                # doctest: +SKIP
     >>> dist.scatter(out, parts, src=0)                     # doctest: +SKIP
     """
@@ -621,7 +623,8 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     --------
     >>> import ember.distributed as dist
     >>> out = [None]                                        # doctest: +SKIP
-    >>> dist.scatter_object_list(out, ["a", "b"] if dist.get_rank() == 0 else None, src=0)  # doctest: +SKIP
+    >>> items = ["a", "b"] if dist.get_rank() == 0 else None  # doctest: +SKIP
+    >>> dist.scatter_object_list(out, items, src=0)         # doctest: +SKIP
     """
     pg = _resolve(group)
     if pg is None:

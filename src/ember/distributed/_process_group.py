@@ -308,8 +308,8 @@ def get_backend(group=None):
     return pg.backend
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
-              group_desc=None, device_id=None):
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False, group_desc=None, device_id=None):
     """A process group of the given global ``ranks`` (all ranks when None).
 
     Every rank of the world must call it, in the same order, members or not.  Ranks

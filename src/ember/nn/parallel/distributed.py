@@ -60,7 +60,6 @@ class GradBucket:
 class _Bucket:
     def __init__(self, index, params):
         self.index = index
-        self.indices = []
         self.params = params
         self.buffer = ember.zeros(sum(p.numel() for p in params), dtype=params[0].dtype,
                                   device=params[0].device)
@@ -168,7 +167,6 @@ class DistributedDataParallel(Module, Joinable):
         self._location = [None] * len(params)
         for b, indices in enumerate(_assign_buckets(params, int(cap_mb * 1024 * 1024))):
             bucket = _Bucket(b, [params[i] for i in indices])
-            bucket.indices = indices
             for j, i in enumerate(indices):
                 self._location[i] = (bucket, j)
             self._buckets.append(bucket)
