@@ -30,9 +30,12 @@ _Tensor = ember.Tensor
 
 
 def _issue(async_op, blocking, nonblocking, finish, outputs):
-    """Run a collective: ``blocking()`` then ``finish()``, or a Work over ``nonblocking()``."""
+    """Run a collective: ``blocking()`` then ``finish()``, or a Work over ``nonblocking()``.
+
+    The Work keeps ``nonblocking`` alive: its closure holds every buffer (staging copies
+    included) that MPI reads or writes until the operation completes."""
     if async_op:
-        return Work(nonblocking(), finish, outputs)
+        return Work(nonblocking(), finish, outputs, keep_alive=nonblocking)
     blocking()
     finish()
     return None
@@ -482,7 +485,7 @@ def isend(tensor, dst, group=None, tag=0):
     if nccl is not None:
         return nccl.send(tensor, peer, True)
     buf = Staged(tensor).buffer
-    return Work([pg.comm.Isend(spec(buf), peer, tag)], None, [tensor])
+    return Work([pg.comm.Isend(spec(buf), peer, tag)], None, [tensor], keep_alive=buf)
 
 
 def irecv(tensor, src=None, group=None, tag=0):

@@ -344,14 +344,16 @@ class Work:
     ``is_completed()`` tests without blocking, ``result()`` returns the output tensors.
     """
 
-    def __init__(self, requests=(), finish=None, outputs=()):
+    def __init__(self, requests=(), finish=None, outputs=(), keep_alive=None):
         self._requests = list(requests)
         self._finish = finish
         self._outputs = list(outputs)
+        self._keep_alive = keep_alive   # what MPI's memory belongs to, until completion
         self._done = False
 
     def _complete(self):
         self._requests = []
+        self._keep_alive = None
         if self._finish is not None:
             finish, self._finish = self._finish, None
             finish()

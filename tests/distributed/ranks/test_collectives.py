@@ -1,4 +1,6 @@
 """Every collective on 2 ranks, for every dtype, against the arithmetic done in NumPy."""
+import gc
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -208,3 +210,21 @@ def test_object_collectives():
     out = [None]
     dist.scatter_object_list(out, ["a", "b"] if RANK == 0 else None, src=0)
     assert out == [["a", "b"][RANK]]
+
+
+def test_async_ops_keep_their_staging_copies_alive():
+    base = ember.arange(8.0).reshape(4, 2) + 100 * RANK
+    out = ember.empty(4 * WORLD)
+    work = dist.all_gather_into_tensor(out, base[:, 0], async_op=True)   # strided input
+    sent = dist.isend(base[:, 1], dst=1 - RANK)
+    got = ember.empty(4)
+    received = dist.irecv(got, src=1 - RANK)
+    del base
+    gc.collect()
+    scribble = [ember.full((4,), -1.0) for _ in range(64)]   # reuse freed memory, if any
+    for w in (work, sent, received):
+        w.wait()
+    want = np.concatenate([np.arange(0, 8, 2.0) + 100 * r for r in range(WORLD)])
+    np.testing.assert_array_equal(out.numpy(), want)
+    np.testing.assert_array_equal(got.numpy(), np.arange(1, 8, 2.0) + 100 * (1 - RANK))
+    assert len(scribble) == 64
