@@ -198,3 +198,14 @@ def test_buffers_state_dict_and_attributes():
         ddp.register_comm_hook(None, default_hooks.allreduce_hook)
     with pytest.raises(TypeError, match="Module"):
         DDP(ember.ones(3))
+
+
+def test_forward_without_backward_is_fine():
+    model, reference = make(mlp)
+    ddp = DDP(model, find_unused_parameters=True)
+    x = batches((20,), 1)[0][0]
+    ddp(shard(x))                      # e.g. a validation loss computed with grad enabled
+    ddp(shard(x)).sum().backward()
+    reference(x).sum().div(WORLD).backward()
+    for p, q in zip(ddp.module.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -172,11 +172,7 @@ class DistributedDataParallel(Module, Joinable):
             self._buckets.append(bucket)
         self._comm_hook, self._comm_state = default_hooks.allreduce_hook, self.process_group
         self._comm_hook_registered = False
-        self._expect_reduction = False
-        self._ready = [False] * len(params)
-        self._next_launch = 0
-        self._used_work = None
-        self._used = None
+        self._reset()
         self._hook_handles = [p.register_hook(self._make_hook(i)) for i, p in enumerate(params)]
 
     # ------------------------------------------------------------ construction
@@ -194,7 +190,9 @@ class DistributedDataParallel(Module, Joinable):
 
     # ------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
-        if self._expect_reduction:
+        # as PyTorch: a forward without backward is fine; a backward that left some
+        # parameter without gradient is not (its buckets were never reduced)
+        if self._backward_started:
             missing = [i for i, r in enumerate(self._ready) if not r]
             self._reset()
             raise RuntimeError(
@@ -216,10 +214,10 @@ class DistributedDataParallel(Module, Joinable):
         return output
 
     def _reset(self):
-        self._expect_reduction = False
+        self._expect_reduction = self._backward_started = False
         self._ready = [False] * len(self._params)
         self._next_launch = 0
-        self._used_work = self._used = None
+        self._used = self._used_work = self._unused = None
         for bucket in self._buckets:
             bucket.pending = len(bucket.params)
             bucket.future = None
@@ -244,21 +242,31 @@ class DistributedDataParallel(Module, Joinable):
         for t in _tensors_in(output):
             if t.grad_fn is None and t.requires_grad:
                 reached.add(id(t))
-        # which parameters some rank used: a parameter no rank used keeps its .grad
         self._used = ember.tensor([id(p) in reached for p in self._params], dtype=ember.int32)
-        self._used_work = dist.all_reduce(self._used, op=dist.ReduceOp.MAX,
-                                          group=self.process_group, async_op=True)
-        for i, p in enumerate(self._params):
-            if id(p) not in reached:
-                self._mark_ready(i, None)
+        self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
 
     # ------------------------------------------------------------ backward
     def _make_hook(self, i):
         def hook(grad):
             if not self._expect_reduction:
                 return None
+            if not self._backward_started:
+                self._start_backward()
             return self._mark_ready(i, grad)
         return hook
+
+    def _start_backward(self):
+        """At the first gradient: with find_unused_parameters, find out which parameters
+        some rank used (one no rank used keeps its .grad) and count the locally unused ones
+        as ready.  Done here rather than in forward so that a forward without backward
+        communicates nothing."""
+        self._backward_started = True
+        if self._unused is None:
+            return
+        self._used_work = dist.all_reduce(self._used, op=dist.ReduceOp.MAX,
+                                          group=self.process_group, async_op=True)
+        for i in self._unused:
+            self._mark_ready(i, None)
 
     def _mark_ready(self, i, grad):
         if self._ready[i]:
@@ -334,7 +342,7 @@ class DistributedDataParallel(Module, Joinable):
         --------
         >>> with ddp.no_sync():                             # doctest: +SKIP
         ...     ddp(x1).sum().backward()                    # local accumulation
-        >>> ddp(x2).sum().backward()                        # averages both
+        >>> ddp(x2).sum().backward()                        # doctest: +SKIP
         """
         previous = self.require_backward_grad_sync
         self.require_backward_grad_sync = False
