@@ -79,8 +79,11 @@ class NcclCommunicator:
     def _op(self, op, t):
         if not isinstance(op, ReduceOp):
             raise TypeError(f"op must be an ember.distributed.ReduceOp, got {op!r}")
-        if t.dtype == ember.bool and op is ReduceOp.AVG:
-            raise RuntimeError("ReduceOp.AVG is not supported for bool tensors")
+        if t.dtype == ember.bool:
+            # bool travels as uint8: or (SUM, MAX) and and (MIN, PRODUCT), as on MPI
+            if op is ReduceOp.AVG:
+                raise RuntimeError("ReduceOp.AVG is not supported for bool tensors")
+            op = ReduceOp.MAX if op in (ReduceOp.SUM, ReduceOp.MAX) else ReduceOp.MIN
         return self._ops[op]
 
     def _done(self, outputs, async_op, after=None):
