@@ -130,7 +130,7 @@ def main(argv=None):
                                   else repeats)
         rows.append((f"DDP MLP step, {per_rank}/rank vs plain {per_rank}",
                      ddp[per_rank]["ddp"], ddp[per_rank]["plain"], 1.2 if per_rank == 32
-                     else float("nan")))
+                     else None))
     if comm.Get_rank() == 0:
         print(f"ember {ember.__version__}, mpi4py {sys.modules['mpi4py'].__version__}, "
               f"{MPI.Get_library_version().splitlines()[0]}; 2 ranks, 1 thread each; "
@@ -139,7 +139,8 @@ def main(argv=None):
         print(header)
         print("-" * len(header))
         for name, ours, ref, target in rows:
-            print(f"{name:<40}{_ms(ours):>11}{_ms(ref):>11}{ours / ref:>7.2f}x{target:>7.2f}x")
+            goal = f"{target:.2f}x" if target else "-"
+            print(f"{name:<40}{_ms(ours):>11}{_ms(ref):>11}{ours / ref:>7.2f}x{goal:>8}")
         for per_rank, t in ddp.items():
             print(f"\nwhere a DDP step's time goes (MLP, {per_rank} samples per rank):")
             print(f"  plain step (forward, backward, SGD)       {_ms(t['plain'])}")
