@@ -138,3 +138,6 @@ from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram
 from ember import vision  # noqa: E402
 # issue 7: multiprocessing (registers shared-memory storages and the tensor reducers)
 from ember import multiprocessing  # noqa: E402
+
+# issue 7: distributed (mpi4py is imported only by init_process_group)
+from ember import distributed  # noqa: E402

@@ -48,3 +48,6 @@ from ember.nn.modules import (  # noqa: E402
     TransformerEncoderLayer, TransformerDecoderLayer,
 )
 from ember.nn.modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
+
+# issue 7: distributed data parallel
+from ember.nn import parallel  # noqa: E402,F401
