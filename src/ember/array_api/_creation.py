@@ -48,6 +48,12 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     """
     if stop is None:
         start, stop = 0, start
+    if step != 0 and (stop - start) * step <= 0:
+        # the standard gives an empty array where PyTorch's arange raises
+        if dtype is None:
+            floating = builtins.any(isinstance(v, builtins.float) for v in (start, stop, step))
+            dtype = ember.get_default_dtype() if floating else ember.int64
+        return ember.empty(0, dtype=dtype, device=_device(device))
     return ember.arange(start, stop, step, dtype=dtype, device=_device(device))
 
 

@@ -183,7 +183,7 @@ def all(x, /, *, axis=None, keepdims=False):
     >>> xp.all(xp.asarray([1, 0]))
     tensor(False)
     """
-    return _reduce_flat(ember.all, x, axis, keepdims)
+    return astype(_reduce_flat(ember.all, x, axis, keepdims), ember.bool, copy=False)
 
 
 def any(x, /, *, axis=None, keepdims=False):
@@ -195,7 +195,7 @@ def any(x, /, *, axis=None, keepdims=False):
     >>> xp.any(xp.asarray([1, 0]))
     tensor(True)
     """
-    return _reduce_flat(ember.any, x, axis, keepdims)
+    return astype(_reduce_flat(ember.any, x, axis, keepdims), ember.bool, copy=False)
 
 
 def count_nonzero(x, /, *, axis=None, keepdims=False):

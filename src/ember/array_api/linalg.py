@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import ember
 from ember.array_api._manipulation import (  # noqa: F401 (part of the extension)
-    matmul, matrix_transpose, tensordot, vecdot, _common,
+    matmul, matrix_transpose, tensordot, vecdot, _common, broadcast_arrays,
 )
 
 __all__ = [
@@ -40,7 +40,8 @@ def cross(x1, x2, /, *, axis=-1):
     >>> xp.linalg.cross(xp.asarray([1.0, 0.0, 0.0]), xp.asarray([0.0, 1.0, 0.0]))
     tensor([0., 0., 1.])
     """
-    return ember.linalg.cross(*_common((x1, x2), "cross"), dim=axis)
+    # the standard broadcasts inputs of different ranks, where PyTorch's linalg.cross raises
+    return ember.linalg.cross(*broadcast_arrays(*_common((x1, x2), "cross")), dim=axis)
 
 
 def det(x, /):
