@@ -115,7 +115,8 @@ def run(name, args, kwargs=None, rtol=1.0):
     for part in name.split("."):
         ours_fn, ref_fn = getattr(ours_fn, part), getattr(ref_fn, part)
     try:
-        ref = ref_fn(*to_strict(args), **to_strict(kwargs))
+        with np.errstate(all="ignore"):
+            ref = ref_fn(*to_strict(args), **to_strict(kwargs))
     except Exception:  # the reference rejects it: outside the standard, nothing to compare
         return None
     ours = ours_fn(*args, **kwargs)
