@@ -630,3 +630,39 @@ def test_namespace_info():
     assert info.default_dtypes()["real floating"] == ember.get_default_dtype()
     assert set(info.dtypes(kind="integral")) == {"int8", "int16", "int32", "int64", "uint8"}
     assert info.capabilities()["boolean indexing"] is True
+
+
+# ---------------------------------------------------------------- special cases
+
+SPECIAL_VALUES = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0,
+                  3.5, -3.5, 2.5, -2.5, 1e-30, 1e30]
+
+
+def assert_special_cases_equal(ours, ref, inputs):
+    ours, ref = to_numpy(ours), to_numpy(ref)
+    same = (ours == ref) | (np.isnan(ours) & np.isnan(ref)) | np.isclose(ours, ref, rtol=1e-6,
+                                                                          atol=0)
+    if ours.dtype.kind == "f":  # signed zeros count
+        same &= (np.signbit(ours) == np.signbit(ref)) | np.isnan(ours)
+    bad = np.nonzero(~same)[0]
+    assert not len(bad), [(tuple(v[i] for v in inputs), ours[i], ref[i]) for i in bad[:5]]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", UNARY_FLOAT[:-3])
+def test_unary_special_cases(name, dtype):
+    """NaN, infinities and signed zeros give what the standard specifies."""
+    values = np.array(SPECIAL_VALUES, dtype=dtype)
+    with np.errstate(all="ignore"):
+        ref = getattr(strict, name)(strict.asarray(values))
+    assert_special_cases_equal(getattr(xp, name)(xp.asarray(values)), ref, [values])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", [n for n in BINARY_FLOAT])
+def test_binary_special_cases(name, dtype):
+    a, b = (g.ravel() for g in np.meshgrid(np.array(SPECIAL_VALUES, dtype=dtype),
+                                            np.array(SPECIAL_VALUES, dtype=dtype)))
+    with np.errstate(all="ignore"):
+        ref = getattr(strict, name)(strict.asarray(a), strict.asarray(b))
+    assert_special_cases_equal(getattr(xp, name)(xp.asarray(a), xp.asarray(b)), ref, [a, b])

@@ -81,7 +81,7 @@ _BINARY = {
     "logical_or": ember.logical_or, "logical_xor": ember.logical_xor,
     "maximum": ember.maximum, "minimum": ember.minimum, "multiply": ember.mul,
     "nextafter": ember.nextafter, "not_equal": ember.ne, "pow": ember.pow,
-    "remainder": ember.remainder, "subtract": ember.sub,
+    "subtract": ember.sub,
 }
 functions = {name: _unary(name, op) for name, op in _UNARY.items()}
 functions.update({name: _binary(name, op) for name, op in _BINARY.items()})
@@ -97,7 +97,30 @@ def sign(x, /):
     tensor([-1.,  0.,  1.])
     """
     x = _as_array(x, "sign")
-    return ember.sgn(x) if x.dtype.is_complex else ember.sign(x)
+    if x.dtype.is_complex:
+        return ember.sgn(x)
+    if x.dtype.is_floating_point:
+        # the standard gives NaN for NaN, where PyTorch's sign gives 0
+        return ember.where(ember.isnan(x), x, ember.sign(x))
+    return ember.sign(x)
+
+
+def remainder(x1, x2, /):
+    """Remainder of ``x1 / x2`` with the sign of ``x2`` (Python's ``%``), a zero result
+    included (``remainder(-1.0, 1.0)`` is ``+0.0``); one argument may be a Python scalar.
+
+    Examples
+    --------
+    >>> import ember.array_api as xp
+    >>> xp.remainder(xp.asarray([-3.0, 3.0]), 2)
+    tensor([1., 1.])
+    """
+    x1, x2 = _operands("remainder", x1, x2)
+    out = ember.remainder(x1, x2)
+    if out.dtype.is_floating_point:
+        # the standard gives a zero the sign of x2, where PyTorch's keeps the sign of x1
+        out = ember.where(out == 0, ember.copysign(out, x2), out)
+    return out
 
 
 def conj(x, /):
