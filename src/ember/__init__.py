@@ -134,5 +134,6 @@ from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, floa
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
-# issue 8: the Array API namespace (attaches Tensor.__array_namespace__ and Tensor.to_device)
-from ember import array_api  # noqa: E402
+# issue 8: the Array API namespace (attaches Tensor.__array_namespace__ and Tensor.to_device),
+# and exact gradients of ember objectives for scipy.optimize
+from ember import array_api, optimize  # noqa: E402
