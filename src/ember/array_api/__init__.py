@@ -34,7 +34,6 @@ from ember.array_api._reductions import (
 )
 from ember.array_api import linalg, fft
 from ember.array_api import _array_object  # noqa: F401 (attaches Tensor methods)
-from ember import broadcast_shapes
 
 globals().update(_elementwise_functions)
 
@@ -53,7 +52,7 @@ __all__ = sorted([
     "arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full", "full_like",
     "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros", "zeros_like",
     "clip", "conj", "imag", "real", "remainder", "sign", *_elementwise_functions,
-    "broadcast_arrays", "broadcast_shapes", "broadcast_to", "concat", "expand_dims", "flip",
+    "broadcast_arrays", "broadcast_to", "concat", "expand_dims", "flip",
     "moveaxis", "permute_dims", "repeat", "reshape", "roll", "squeeze", "stack", "tile",
     "unstack", "take", "take_along_axis", "matmul", "matrix_transpose", "tensordot", "vecdot",
     "max", "min", "mean", "prod", "std", "sum", "var", "cumulative_sum", "cumulative_prod",
