@@ -141,3 +141,6 @@ from ember import multiprocessing  # noqa: E402
 
 # issue 7: distributed (mpi4py is imported only by init_process_group)
 from ember import distributed  # noqa: E402
+# issue 8: the Array API namespace (attaches Tensor.__array_namespace__ and Tensor.to_device),
+# and exact gradients of ember objectives for scipy.optimize
+from ember import array_api, optimize  # noqa: E402
