@@ -134,3 +134,7 @@ from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, floa
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
+
+# issue 8: quantization
+from ember.quantization._qtensor import (qint8, quint8, qint32, quantize_per_tensor, quantize_per_channel, dequantize, per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric)  # noqa: E402,E501
+from ember import quantization, ao  # noqa: E402
