@@ -8,3 +8,4 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated"))
         item.add_marker(pytest.mark.filterwarnings(
             "ignore:torch.quantize_per_tensor, torch.quantize_per_channel"))
+        item.add_marker(pytest.mark.filterwarnings("ignore:Please use quant_min and quant_max"))

@@ -33,7 +33,7 @@ def test_linear_weights_equal_pytorch_per_channel_scheme():
     np.testing.assert_array_equal(eq.bias().numpy(), tq.bias().detach().numpy())
 
 
-@pytest.mark.parametrize("shape", [(64, 300), (5, 3, 300), (300,)])
+@pytest.mark.parametrize("shape", [(64, 300), (5, 3, 300)])
 def test_linear_output_within_quantization_tolerance(shape):
     t, e = twin_linear(300, 70, seed=1)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
@@ -79,9 +79,10 @@ def test_unsupported_modules_are_left_alone_and_model_copied():
     assert same is model and type(model[2]) is nn.quantized.dynamic.Linear
 
 
-def test_a_bare_linear_is_replaced():
+def test_the_root_module_is_kept_as_pytorch_keeps_it():
+    assert type(torch.ao.quantization.quantize_dynamic(torch.nn.Linear(3, 2))) is torch.nn.Linear
     quantized = ember.ao.quantization.quantize_dynamic(nn.Linear(3, 2))
-    assert type(quantized) is nn.quantized.dynamic.Linear
+    assert type(quantized) is nn.Linear
 
 
 def test_bad_input():
@@ -95,6 +96,8 @@ def test_bad_input():
         quantized(ember.ones(2, 6, dtype=ember.float64))
     with pytest.raises(RuntimeError, match="cannot be multiplied"):
         quantized(ember.ones(2, 5))
+    with pytest.raises(RuntimeError, match="larger than or equal to 2"):
+        quantized(ember.ones(6))
     with pytest.raises(TypeError, match="Tensor"):
         quantized(np.ones((2, 6), np.float32))
     with pytest.raises(RuntimeError, match="qint8"):
@@ -107,9 +110,10 @@ def test_repr_matches_pytorch():
                                                 {torch.nn.Linear: torch_per_channel})
     eq = ember.quantization.quantize_dynamic(nn.Sequential(e))
     assert repr(eq).replace("ember.", "torch.") == repr(tq)
-    lstm = ember.quantization.quantize_dynamic(nn.LSTM(4, 8, num_layers=2, batch_first=True))
+    lstm = ember.quantization.quantize_dynamic(
+        nn.Sequential(nn.LSTM(4, 8, num_layers=2, batch_first=True)))
     tlstm = torch.ao.quantization.quantize_dynamic(
-        torch.nn.LSTM(4, 8, num_layers=2, batch_first=True))
+        torch.nn.Sequential(torch.nn.LSTM(4, 8, num_layers=2, batch_first=True)))
     assert repr(lstm) == repr(tlstm)
 
 
@@ -130,33 +134,47 @@ def test_state_dict_round_trip_through_save_and_load(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(num_layers=2, bidirectional=True),
-                                    dict(batch_first=True, bias=False)])
+                                    dict(batch_first=True)])
 def test_lstm_close_to_pytorch(kwargs):
     torch.manual_seed(0)
     t = torch.nn.LSTM(12, 16, **kwargs)
     e = nn.LSTM(12, 16, **kwargs)
     e.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
                        for k, v in t.state_dict().items()})
-    tq = torch.ao.quantization.quantize_dynamic(t, {torch.nn.LSTM: torch_per_channel})
-    eq = ember.quantization.quantize_dynamic(e, {nn.LSTM})
-    assert type(eq) is nn.quantized.dynamic.LSTM
+    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
+                                                {torch.nn.LSTM: torch_per_channel})
+    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), {nn.LSTM})
+    assert type(eq[0]) is nn.quantized.dynamic.LSTM
     x = np.random.default_rng(1).standard_normal((6, 3, 12)).astype(np.float32)
     directions = 2 if kwargs.get("bidirectional") else 1
+    batch = 6 if kwargs.get("batch_first") else 3
     h0 = np.random.default_rng(2).standard_normal(
-        (kwargs.get("num_layers", 1) * directions, 3, 16)).astype(np.float32) * 0.1
+        (kwargs.get("num_layers", 1) * directions, batch, 16)).astype(np.float32) * 0.1
     c0 = h0 * 2
     with torch.no_grad():
         ref, (ref_h, ref_c) = t(torch.from_numpy(x), (torch.from_numpy(h0), torch.from_numpy(c0)))
-        tout, (th, tc) = tq(torch.from_numpy(x), (torch.from_numpy(h0), torch.from_numpy(c0)))
-    out, (h, c) = eq(ember.from_numpy(x), (ember.from_numpy(h0), ember.from_numpy(c0)))
+        tout, (th, tc) = tq[0](torch.from_numpy(x),
+                               (torch.from_numpy(h0), torch.from_numpy(c0)))
+    out, (h, c) = eq[0](ember.from_numpy(x), (ember.from_numpy(h0), ember.from_numpy(c0)))
     assert out.shape == tuple(ref.shape) and h.shape == tuple(ref_h.shape)
     bound = max(np.abs(tout.numpy() - ref.numpy()).max(), 0.01)
     assert np.abs(out.numpy() - ref.numpy()).max() <= 2 * bound
     assert np.abs(c.numpy() - ref_c.numpy()).max() <= 4 * bound
 
 
+def test_lstm_without_bias_close_to_float():
+    """PyTorch's dynamic LSTM requires a bias; ember's also runs without one."""
+    ember.manual_seed(3)
+    lstm = nn.LSTM(10, 12, bias=False)
+    quantized = ember.quantization.quantize_dynamic(nn.Sequential(lstm))[0]
+    x = ember.randn(5, 2, 10)
+    with ember.no_grad():
+        expected = lstm(x)[0]
+    assert (quantized(x)[0] - expected).abs().max().item() < 0.02
+
+
 def test_lstm_unbatched_input_and_bad_input():
-    eq = ember.quantization.quantize_dynamic(nn.LSTM(3, 5))
+    eq = ember.quantization.quantize_dynamic(nn.Sequential(nn.LSTM(3, 5)))[0]
     out, (h, c) = eq(ember.randn(4, 3))
     assert out.shape == (4, 5) and h.shape == (1, 5)
     with pytest.raises(RuntimeError, match="input of shape"):
@@ -164,4 +182,4 @@ def test_lstm_unbatched_input_and_bad_input():
     with pytest.raises(RuntimeError, match="hidden states"):
         eq(ember.randn(4, 2, 3), (ember.zeros(1, 3, 5), ember.zeros(1, 3, 5)))
     with pytest.raises(RuntimeError, match="proj_size"):
-        ember.quantization.quantize_dynamic(nn.LSTM(3, 5, proj_size=2))
+        ember.quantization.quantize_dynamic(nn.Sequential(nn.LSTM(3, 5, proj_size=2)))

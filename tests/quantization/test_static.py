@@ -13,13 +13,13 @@ from ember.quantization import (
 
 @pytest.fixture(scope="module")
 def trained():
-    """The example's CNN trained for a few epochs (Adam, as the example)."""
+    """The example's CNN trained for two epochs (Adam; about 95% test accuracy)."""
     ember.manual_seed(0)
     x_train, y_train, x_test, y_test = digits.load_data()
     model = digits.build_model()
     optimizer = ember.optim.Adam(model.parameters(), lr=3e-3)
     rng = np.random.default_rng(0)
-    for _ in range(4):
+    for _ in range(2):
         model.train()
         for batch in np.array_split(rng.permutation(len(x_train)), len(x_train) // 64):
             index = ember.from_numpy(batch)

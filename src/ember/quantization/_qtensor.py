@@ -80,13 +80,13 @@ def _check_qdtype(dtype, fname):
 
 
 def _quantize(x, scale, zero_point, dtype):
-    """``clamp(round_half_even(x * (1 / scale)) + zero_point)`` as ``dtype.int_dtype``,
-    in float32 with the reciprocal of the float32 scale (PyTorch's arithmetic, so the
-    integers are the same); ``scale`` and ``zero_point`` are numbers or tensors
-    broadcasting against ``x``."""
+    """``clamp(round_half_even(x * (1 / scale) + zero_point))`` as ``dtype.int_dtype``,
+    in float32 with the reciprocal of the float32 scale and the zero point added before
+    rounding (PyTorch's arithmetic, so the integers are the same); ``scale`` and
+    ``zero_point`` are numbers or tensors broadcasting against ``x``."""
     scale = scale if isinstance(scale, ember.Tensor) else ember.tensor(scale)
     inverse = 1.0 / scale.to(ember.float32)
-    q = ember.round(x.to(ember.float32) * inverse) + zero_point
+    q = ember.round(x.to(ember.float32) * inverse + zero_point)
     return q.clamp(dtype.quant_min, dtype.quant_max).to(dtype.int_dtype)
 
 

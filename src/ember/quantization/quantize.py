@@ -87,7 +87,8 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     Parameters
     ----------
     model : nn.Module
-        The float model; a module of another type is left as it is.
+        The float model: its submodules of the listed types are replaced (the root is
+        kept even if it is of such a type, as in PyTorch); others are left as they are.
     qconfig_spec : set of types, or dict, optional
         The module types to quantize (default: ``{nn.Linear, nn.LSTM}``), or a dict
         mapping types or submodule names to QConfigs (their ``weight`` observer is used).
@@ -138,9 +139,7 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
         child.qconfig = qconfig
         return qtype.from_float(child)
 
-    if swap(model) is not None:
-        return swap(model)
-    _replace_children(model, swap)
+    _replace_children(model, swap)    # the root itself is kept, as PyTorch keeps it
     return model
 
 

@@ -59,7 +59,10 @@ class Linear(PackedWeightModule):
     def forward(self, x):
         if not isinstance(x, ember.Tensor):
             raise TypeError(f"DynamicQuantizedLinear expects a Tensor, got {type(x).__name__}")
-        if x.dim() == 0 or x.shape[-1] != self.in_features:
+        if x.dim() < 2:
+            raise RuntimeError(f"The dimension of input tensor should be larger than or equal "
+                               f"to 2, got shape {tuple(x.shape)}")
+        if x.shape[-1] != self.in_features:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (input of shape "
                                f"{tuple(x.shape)}, weight of shape ({self.out_features}, "
                                f"{self.in_features}))")
