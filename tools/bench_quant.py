@@ -26,6 +26,7 @@ if __name__ == "__main__" and any(var in os.environ for var in _PINNING_VARS):
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
+import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -62,13 +63,16 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((b, n), dtype=np.float32)
     torch.manual_seed(0)
-    t_float = torch.nn.Linear(n, n).eval()
-    t_int8 = torch.ao.quantization.quantize_dynamic(t_float, {torch.nn.Linear},
-                                                    dtype=torch.qint8)
-    e_float = ember.nn.Linear(n, n)
+    # quantize_dynamic swaps submodules (never the root): the layers go in a Sequential
+    t_float = torch.nn.Sequential(torch.nn.Linear(n, n)).eval()
+    with warnings.catch_warnings():     # torch.ao.quantization's deprecation notices
+        warnings.simplefilter("ignore")
+        t_int8 = torch.ao.quantization.quantize_dynamic(t_float, {torch.nn.Linear},
+                                                        dtype=torch.qint8)
+    e_float = ember.nn.Sequential(ember.nn.Linear(n, n))
     with ember.no_grad():
-        e_float.weight.copy_(ember.from_numpy(t_float.weight.detach().numpy()))
-        e_float.bias.copy_(ember.from_numpy(t_float.bias.detach().numpy()))
+        e_float[0].weight.copy_(ember.from_numpy(t_float[0].weight.detach().numpy()))
+        e_float[0].bias.copy_(ember.from_numpy(t_float[0].bias.detach().numpy()))
     e_int8 = ember.quantization.quantize_dynamic(e_float, {ember.nn.Linear}, dtype=ember.qint8)
     x_t, x_e = torch.from_numpy(x_np), ember.from_numpy(x_np)
 

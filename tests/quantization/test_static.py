@@ -101,6 +101,21 @@ def test_prepare_and_convert_bad_use():
         nn.quantized.Conv2d(4, 4, 3, groups=2)
 
 
+def test_modules_without_qconfig_stay_float():
+    ember.manual_seed(2)
+    quantized_part = nn.Sequential(QuantStub(), nn.Linear(4, 4), nn.ReLU(), DeQuantStub())
+    quantized_part.qconfig = get_default_qconfig()
+    model = nn.Sequential(quantized_part, nn.ReLU(), nn.Linear(4, 2))
+    prepared = prepare(model)
+    prepared(ember.randn(16, 4))
+    converted = convert(prepared)
+    assert type(converted[0][2]) is nn.quantized.ReLU and type(converted[1]) is nn.ReLU
+    assert type(converted[2]) is nn.Linear
+    x = ember.randn(3, 4)
+    with ember.no_grad():
+        assert (converted(x) - model(x)).abs().max().item() < 0.05
+
+
 def test_fuse_modules_keeps_the_float_result():
     ember.manual_seed(1)
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 5),

@@ -184,8 +184,9 @@ def _observe_output(module, args, output):
 
 def prepare(model, inplace=False):
     """Attach an output observer (``qconfig.activation()``) to every module that static
-    quantization replaces, where a ``qconfig`` is set on it or an ancestor; run data
-    through the result to calibrate, then call :func:`convert`.
+    quantization replaces, where a ``qconfig`` is set on it or an ancestor (modules
+    without one stay float); run data through the result to calibrate, then call
+    :func:`convert`.
 
     Examples
     --------
@@ -203,8 +204,12 @@ def prepare(model, inplace=False):
 
     def visit(module, qconfig):
         qconfig = getattr(module, "qconfig", qconfig)
-        if qconfig is not None and type(module) in _STATIC:
-            module.qconfig = qconfig
+        if qconfig is None:
+            for child in module.children():
+                visit(child, None)
+            return
+        module.qconfig = qconfig          # what convert reads: the module is in scope
+        if type(module) in _STATIC:
             module.activation_post_process = qconfig.activation()
             module.register_forward_hook(_observe_output)
             return
@@ -243,7 +248,7 @@ def convert(model, inplace=False):
     def swap(child):
         if hasattr(child, "activation_post_process") and type(child) in _STATIC:
             return _STATIC[type(child)].from_float(child)
-        if type(child) in _PASS_THROUGH:
+        if type(child) in _PASS_THROUGH and getattr(child, "qconfig", None) is not None:
             qtype = _PASS_THROUGH[type(child)]
             return child if qtype is None else (
                 qtype() if qtype is nn.Identity else qtype.from_float(child))

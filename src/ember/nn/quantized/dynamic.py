@@ -66,6 +66,8 @@ class Linear(PackedWeightModule):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (input of shape "
                                f"{tuple(x.shape)}, weight of shape ({self.out_features}, "
                                f"{self.in_features}))")
+        if x.dim() == 2:
+            return _quant.linear_dynamic(x, self._packed, self.weight_scales, self.bias_fp32)
         rows = x.reshape(-1, self.in_features)
         y = _quant.linear_dynamic(rows, self._packed, self.weight_scales, self.bias_fp32)
         return y.reshape(*x.shape[:-1], self.out_features)
