@@ -107,7 +107,7 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     --------
     >>> import ember
     >>> from ember import nn
-    >>> ember.manual_seed(0)
+    >>> _ = ember.manual_seed(0)
     >>> model = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
     >>> qmodel = ember.quantization.quantize_dynamic(model, {nn.Linear}, dtype=ember.qint8)
     >>> qmodel[0]
@@ -231,7 +231,7 @@ def convert(model, inplace=False):
     >>> from ember import nn
     >>> from ember.quantization import QuantStub, DeQuantStub, get_default_qconfig
     >>> from ember.quantization import prepare, convert
-    >>> ember.manual_seed(0)
+    >>> _ = ember.manual_seed(0)
     >>> model = nn.Sequential(QuantStub(), nn.Linear(4, 2), DeQuantStub())
     >>> model.qconfig = get_default_qconfig()
     >>> prepared = prepare(model)
@@ -240,7 +240,7 @@ def convert(model, inplace=False):
     >>> type(quantized[1]).__name__
     'Linear'
     >>> quantized(ember.randn(3, 4)).shape
-    (3, 2)
+    ember.Size([3, 2])
     """
     if not inplace:
         model = copy.deepcopy(model)

@@ -32,12 +32,12 @@ class Linear(PackedWeightModule):
     --------
     >>> import ember
     >>> from ember import nn
-    >>> ember.manual_seed(0)
+    >>> _ = ember.manual_seed(0)
     >>> q = nn.quantized.dynamic.Linear.from_float(nn.Linear(4, 3))
     >>> q
     DynamicQuantizedLinear(in_features=4, out_features=3, dtype=ember.qint8, qscheme=ember.per_channel_affine)
     >>> q(ember.ones(2, 4)).shape
-    (2, 3)
+    ember.Size([2, 3])
     """
 
     _FLOAT_MODULE = nn.Linear
@@ -100,13 +100,13 @@ class LSTM(nn.Module):
     --------
     >>> import ember
     >>> from ember import nn
-    >>> ember.manual_seed(0)
+    >>> _ = ember.manual_seed(0)
     >>> q = nn.quantized.dynamic.LSTM.from_float(nn.LSTM(4, 8, num_layers=2))
     >>> q
     DynamicQuantizedLSTM(4, 8, num_layers=2)
     >>> out, (h, c) = q(ember.randn(5, 3, 4))
     >>> out.shape, h.shape
-    ((5, 3, 8), (2, 3, 8))
+    (ember.Size([5, 3, 8]), ember.Size([2, 3, 8]))
     """
 
     _FLOAT_MODULE = nn.LSTM
