@@ -27,8 +27,6 @@ typedef struct em_qgemm_packed em_qgemm_packed;
 em_qgemm_packed *em_qgemm_pack(intptr_t n, intptr_t k, const int8_t *w, intptr_t w_rs,
                                intptr_t w_cs);
 void em_qgemm_packed_free(em_qgemm_packed *packed);
-intptr_t em_qgemm_packed_n(const em_qgemm_packed *packed);
-intptr_t em_qgemm_packed_k(const em_qgemm_packed *packed);
 /* sum_p w[j, p] for each output channel j (n values) */
 const int32_t *em_qgemm_col_sums(const em_qgemm_packed *packed);
 

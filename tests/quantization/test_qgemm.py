@@ -125,17 +125,22 @@ def test_choose_qparams_matches_pytorch():
         assert ours[0] == pytest.approx(scale, rel=1e-6)
 
 
-def test_linear_dynamic_close_to_float():
+def test_linear_dynamic_close_to_float(kernel):
+    """Each kernel's range, quantization and epilogue (compiled per instruction set)."""
     rng = np.random.default_rng(6)
-    x = rng.standard_normal((8, 64)).astype(np.float32)
-    w = rng.integers(-127, 128, (32, 64), dtype=np.int8)
+    x = rng.standard_normal((8, 70)).astype(np.float32)   # 70: a partial vector
+    x[3, 5] = np.nan      # ignored by the range, quantized to 0
+    w = rng.integers(-127, 128, (32, 70), dtype=np.int8)
     w_scale = np.full(32, 0.01, np.float32)
     out = _quant.linear_dynamic(ember.from_numpy(x), _quant.PackedWeight(ember.from_numpy(w)),
                                 ember.from_numpy(w_scale), None)
+    x[3, 5] = 0.0
+    lo, hi = min(np.nanmin(x), 0), max(np.nanmax(x), 0)
+    scale, zero = _quant.choose_qparams(lo, hi)
+    x[3, 5] = -zero * scale       # what a NaN becomes: the integer 0
     expected = x @ (w.astype(np.float32) * 0.01).T
-    scale = (x.max() - min(x.min(), 0)) / 255
     # one activation rounding error (scale / 2) per product, summed over k
-    assert np.abs(out.numpy() - expected).max() <= 64 * scale / 2 * 1.27 + 1e-4
+    assert np.abs(out.numpy() - expected).max() <= 70 * scale / 2 * 1.27 + 1e-4
 
 
 def test_bad_input_raises():

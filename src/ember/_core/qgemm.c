@@ -226,8 +226,6 @@ void em_qgemm_packed_free(em_qgemm_packed *packed)
     }
 }
 
-intptr_t em_qgemm_packed_n(const em_qgemm_packed *packed) { return packed->n; }
-intptr_t em_qgemm_packed_k(const em_qgemm_packed *packed) { return packed->k; }
 const int32_t *em_qgemm_col_sums(const em_qgemm_packed *packed) { return packed->col_sums; }
 
 /* ---------------------------------------------------------------- epilogues
@@ -449,21 +447,14 @@ static void run(intptr_t m, const uint8_t *a, intptr_t lda, const em_qgemm_packe
     #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (intptr_t t = 0; t < tasks; t++) {
         int32_t tile[MAX_MR * TILE_LD] __attribute__((aligned(64)));
-        intptr_t jb = t / row_chunks, i_end, j0 = jb * block_cols;
-        intptr_t i0 = (t % row_chunks) * chunk;
-        i_end = i0 + chunk < m ? i0 + chunk : m;
-        intptr_t w = n - j0 < block_cols ? n - j0 : block_cols;
+        /* column block outermost: a thread's tasks share weight panels */
+        const intptr_t j0 = t / row_chunks * block_cols, i0 = t % row_chunks * chunk;
+        const intptr_t i_end = i0 + chunk < m ? i0 + chunk : m;
+        const intptr_t w = n - j0 < block_cols ? n - j0 : block_cols;
         const int8_t *panels = pk->data + (j0 / NR) * panel_bytes;
         for (intptr_t i = i0; i < i_end; i += K->mr) {
             intptr_t h = i_end - i < K->mr ? i_end - i : K->mr;
-            if (K->nb == 1) {
-                /* one panel per call: the block's panels in turn */
-                for (intptr_t q = 0; q * NR < w; q++)
-                    K->fn(k, a + i * lda, lda, h, panels + q * panel_bytes, panel_bytes,
-                          tile + q * NR);
-            } else {
-                K->fn(k, a + i * lda, lda, h, panels, panel_bytes, tile);
-            }
+            K->fn(k, a + i * lda, lda, h, panels, panel_bytes, tile);
             K->store(tile, i, h, j0, w, pk, c, ldc, ep);
         }
     }
