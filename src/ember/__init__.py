@@ -144,3 +144,7 @@ from ember import distributed  # noqa: E402
 # issue 8: the Array API namespace (attaches Tensor.__array_namespace__ and Tensor.to_device),
 # and exact gradients of ember objectives for scipy.optimize
 from ember import array_api, optimize  # noqa: E402
+
+# issue 8: quantization
+from ember.quantization._qtensor import (qint8, quint8, qint32, quantize_per_tensor, quantize_per_channel, dequantize, per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric)  # noqa: E402,E501
+from ember import quantization, ao  # noqa: E402
