@@ -13,8 +13,6 @@ import pytest
 
 import ember
 
-pytest.importorskip("sklearn")
-
 SCRIPT = Path(__file__).with_name("scipy_sklearn_checks.py")
 
 
