@@ -227,3 +227,42 @@ def test_functional_ops_of_nn():
     traced = ember.jit.trace(fn, (x, w))
     x2, w2 = ember.randn(3, 4), ember.randn(5, 4)
     _assert_same(fn(x2, w2), traced(x2, w2))
+
+
+def test_argmax_and_integer_results_are_traced():
+    def predict(x):
+        return x.argmax(1), (x > 0).sum(1)
+
+    traced = ember.jit.trace(predict, ember.randn(4, 5))
+    x = ember.randn(6, 5)
+    for got, want in zip(traced(x), predict(x)):
+        assert ember.equal(got, want)
+
+
+def test_view_keeps_the_minus_one():
+    traced = ember.jit.trace(lambda x: x.view(-1, 6).exp(), ember.randn(4, 2, 3))
+    node = next(n for n in traced.graph.nodes if n.op == "view")
+    assert node.args[1] == (-1, 6)
+    assert traced(ember.randn(2, 2, 3)).shape == (2, 6)
+
+
+def test_ops_of_other_threads_are_not_traced():
+    import threading
+
+    weight = ember.randn(3, requires_grad=True)
+    started, finish = threading.Event(), threading.Event()
+
+    def other():
+        started.set()
+        while not finish.is_set():
+            (weight * 2).sum()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    started.wait()
+    try:
+        traced = ember.jit.trace(lambda x: x + 1, ember.ones(3), optimize=False)
+    finally:
+        finish.set()
+        worker.join()
+    assert [n.op for n in traced.graph.nodes] == ["add"]

@@ -55,8 +55,8 @@ def _fused_cross_entropy(input, target, weight, ignore_index, reduction, label_s
 # callable is a closure over the same arguments)
 OPS = {
     **{name: "ember._core._reduce:" + name for name in (
-        "sum", "mean", "prod", "amax", "amin", "max", "min", "softmax", "log_softmax",
-        "logsumexp", "cumsum", "cumprod", "std", "var", "norm")},
+        "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "softmax",
+        "log_softmax", "logsumexp", "cumsum", "cumprod", "std", "var", "norm")},
     **{name: "ember._core._blas:" + name for name in (
         "matmul", "mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "baddbmm", "addbmm")},
     **{name: "ember._core._index:" + name for name in (
