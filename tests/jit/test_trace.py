@@ -266,3 +266,16 @@ def test_ops_of_other_threads_are_not_traced():
         finish.set()
         worker.join()
     assert [n.op for n in traced.graph.nodes] == ["add"]
+
+
+def test_indexing_and_assignment():
+    def fn(x):
+        y = x * 1
+        y[0, 1:] = x[1, 1:] * 3
+        return (x[:, 1:3].sum(1, keepdim=True) + x[[0, 1, 0]][:, :2].sum() + y
+                + x.masked_fill(x > 0, 0.0) + ember.where(x > 0, x, x * 2) + x[x > 0].sum())
+
+    traced = ember.jit.trace(fn, ember.randn(3, 4))
+    assert "setitem" in [n.op for n in traced.graph.nodes]
+    x = ember.randn(3, 4)
+    _assert_same(fn(x), traced(x))

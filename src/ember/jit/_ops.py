@@ -63,6 +63,8 @@ OPS = {
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_fill_",
         "index_put", "index_put_", "cat", "stack")},
     "clone": "ember._core._tensor:clone",
+    "getitem": "ember._core._tensor:Tensor.__getitem__",
+    "setitem": "ember._core._tensor:_assign",
     "t": "ember._core._tensor:Tensor.t",
     "copy_": "ember._core._tensor:Tensor.copy_",
     "fill_": "ember._core._tensor:Tensor.fill_",

@@ -215,7 +215,10 @@ class Tracer:
             kwargs = dict(kwargs) if kwargs else {}
             if kwargs.get("out") is None:
                 kwargs.pop("out", None)
-            inplace = name.endswith("_") or "out" in kwargs
+            # an op giving its first argument back wrote it (setitem) or did nothing: kept
+            # as a write either way, so that a write is never lost
+            inplace = (name.endswith("_") or "out" in kwargs
+                       or (len(args) > 0 and result is args[0]))
         else:
             kwargs = {}
             inplace = False
