@@ -279,3 +279,17 @@ def test_indexing_and_assignment():
     assert "setitem" in [n.op for n in traced.graph.nodes]
     x = ember.randn(3, 4)
     _assert_same(fn(x), traced(x))
+
+
+def test_flatten_is_recorded_with_pytorch_node_names():
+    import torch
+
+    x = ember.randn(2, 3, 4, requires_grad=True)
+    t = torch.from_numpy(x.detach().numpy()).requires_grad_()
+    for make in (lambda a: a.flatten(1), lambda a: a.transpose(0, 1).flatten(1)):
+        y, u = make(x), make(t)
+        assert y.grad_fn.name() == u.grad_fn.name()
+        (y * y).sum().backward()
+        (u * u).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+        x.grad, t.grad = None, None
