@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Generate ember's elementwise and cast loops from the op table.
 
-Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast} -o OUT.c TABLE.toml...
+Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast,fused} -o OUT.c TABLE.toml...
 
 The table (src/ember/ops/elementwise.toml, then activations.toml, read in that
 order) lists each op once; the template
 stamps one strided loop per op and compute dtype, plus the lookup table the
-Cython core reads.
+Cython core reads.  ``fused`` renders the fused-elementwise interpreter (ember.jit's
+fusion): one case per floating op whose result has its inputs' dtype.
 """
 import argparse
 import tomllib
@@ -73,6 +74,15 @@ def build_op(name, spec):
     return op
 
 
+def fusable(op):
+    """Whether the fused interpreter runs ``op``: a floating loop, a result of the
+    inputs' dtype, and no use of the loop context (the integer division checks)."""
+    if "f" not in op["kinds"] or op["out"] != "same" or op["condition"]:
+        return False
+    op["fexpr"] = expr_for(op, "f")
+    return "ctx" not in op["fexpr"]
+
+
 def convert(src, dst, value):
     """C expression converting one `src` element to `dst`."""
     v = LOAD.get(src["name"], "%s") % value
@@ -93,7 +103,7 @@ def convert(src, dst, value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("template")
-    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast"])
+    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast", "fused"])
     parser.add_argument("-o", "--outfile", required=True)
     parser.add_argument("tables", nargs="+", help="the op table's files, in order")
     args = parser.parse_args()
@@ -108,7 +118,10 @@ def main():
             with open(path, "rb") as f:
                 table.update(tomllib.load(f))
         ops = [build_op(name, spec) for name, spec in table.items()]
-        ops = [op for op in ops if op["table"] == args.which]
+        if args.which == "fused":
+            ops = [op for op in ops if fusable(op)]
+        else:
+            ops = [op for op in ops if op["table"] == args.which]
         text = template.substitute(ops=ops, tables=[(None, args.which)],
                                    all_dtypes=[d[0] for d in DTYPES])
     with open(args.outfile, "w") as f:

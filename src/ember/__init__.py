@@ -148,3 +148,6 @@ from ember import array_api, optimize  # noqa: E402
 # issue 8: quantization
 from ember.quantization._qtensor import (qint8, quint8, qint32, quantize_per_tensor, quantize_per_channel, dequantize, per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric)  # noqa: E402,E501
 from ember import quantization, ao  # noqa: E402
+
+# issue 8: ember.jit (tracing, saved graphs)
+from ember import jit  # noqa: E402

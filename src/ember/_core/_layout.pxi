@@ -278,7 +278,9 @@ cdef tuple _shape_arg(tuple args):
         else:
             return args
     try:
-        return tuple([operator.index(a) for a in args])
+        # int subclasses stay as they are (ember.jit's symbolic sizes)
+        return tuple([a if isinstance(a, int) and type(a) is not bool else operator.index(a)
+                      for a in args])
     except TypeError:
         raise TypeError(f"expected a sequence of integers for a shape, got {args!r}") from None
 

@@ -87,10 +87,18 @@ cdef class Tensor:
     @property
     def shape(self):
         """The size of each dimension, as an :class:`ember.Size`."""
+        if _size_hook is not None:
+            traced = _size_hook(self)
+            if traced is not None:
+                return traced
         return Size(_shape_tuple(self))
 
     def size(self, dim=None):
         """The shape, or the size of dimension ``dim``."""
+        if _size_hook is not None:
+            traced = _size_hook(self)
+            if traced is not None:
+                return traced if dim is None else traced[_existing_dim(dim, self._ndim)]
         if dim is None:
             return Size(_shape_tuple(self))
         return self._shape[_existing_dim(dim, self._ndim)]
@@ -300,6 +308,8 @@ cdef class Tensor:
         return self
 
     # ------------------------------------------------------------ Python protocols
+    # (the conversions to Python values tell ember.jit's tracer, which warns when a traced
+    # value leaves the graph: see _set_python_value_hook)
     def __len__(self):
         if self._ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -315,26 +325,36 @@ cdef class Tensor:
         if self._numel != 1:
             raise RuntimeError(f"Boolean value of Tensor with {'no' if self._numel == 0 else 'more than one'} "
                                "value is ambiguous")
-        return bool(self.item())
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python boolean")
+        return bool(_item(self))
 
     def __float__(self):
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python float")
         return float(self._real_value("float64"))
 
     def __int__(self):
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python integer")
         return int(self._real_value("int64"))
 
     def __complex__(self):
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python complex")
         return complex(self._scalar_value())
 
     def __index__(self):
         if self._numel != 1 or em_category[self._dtype] > 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python index")
+        return int(_item(self))
 
     def _scalar_value(self):
         if self._numel != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return self.item()
+        return _item(self)
 
     def _real_value(self, what):
         v = self._scalar_value()
@@ -348,12 +368,16 @@ cdef class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self._numel != 1:
             raise RuntimeError(f"a Tensor with {self._numel} elements cannot be converted to Scalar")
-        return read_scalar(self.cpu_tensor().ptr(), self._dtype)
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python number")
+        return _item(self)
 
     def tolist(self):
         """The elements as (nested) Python lists of Python numbers."""
+        if _python_value_hook is not None:
+            _python_value_hook(self, "a Python list")
         if self._ndim == 0:
-            return self.item()
+            return _item(self)
         arr = _to_numpy_copy(self)
         if self._dtype == EM_BFLOAT16 or self._dtype == EM_FLOAT16:
             arr = arr.astype(np.float32)
@@ -907,6 +931,51 @@ cdef class Tensor:
 
 
 device_cls = device
+
+
+cdef object _python_value_hook = None
+cdef object _size_hook = None
+cdef object _creation_hook = None
+
+
+def _set_creation_hook(hook):
+    """Install ``hook(name, args, kwargs, result)``, told of each tensor made by
+    ``zeros``, ``ones``, ``full`` and ``arange`` (ember.jit records those whose sizes came
+    from traced tensors); return the previous hook."""
+    global _creation_hook
+    previous = _creation_hook
+    _creation_hook = hook
+    return previous
+
+
+def _set_size_hook(hook):
+    """Install ``hook(tensor)``, asked by ``shape`` and ``size()`` first: an
+    :class:`ember.Size` of int subclasses that remember where they came from (ember.jit's
+    symbolic sizes), or None for the plain sizes; return the previous hook."""
+    global _size_hook
+    previous = _size_hook
+    _size_hook = hook
+    return previous
+
+
+def _mark_traced(Tensor t):
+    """Make ``t`` take the recorded paths of ops, whatever its dtype (ember.jit's tracer
+    marks the integer and boolean tensors it computes from the inputs this way, so the
+    ops on them reach it; such a tensor must not be used outside the trace)."""
+    t._requires_grad = True
+
+
+cdef object _item(Tensor t):
+    return read_scalar(t.cpu_tensor().ptr(), t._dtype)
+
+
+def _set_python_value_hook(hook):
+    """Install ``hook(tensor, what)``, called when a tensor is converted to a Python value
+    (``what`` says which, e.g. ``"a Python boolean"``); return the previous hook."""
+    global _python_value_hook
+    previous = _python_value_hook
+    _python_value_hook = hook
+    return previous
 
 
 def _add_method(str name, fn):

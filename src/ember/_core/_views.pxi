@@ -187,6 +187,17 @@ cpdef Tensor flatten(Tensor input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
         return input
+    if em_grad_mode and input._requires_grad:
+        # recorded as flatten (not as a reshape to the sizes of this call), so that a
+        # traced graph keeps the dims the caller named and runs at other batch sizes
+        grad_mode_off()
+        try:
+            recorded = flatten(input, start_dim, end_dim)
+        finally:
+            grad_mode_on()
+        return record_view("flatten" if (<Tensor>recorded)._storage is input._storage
+                           else "flatten_copy",
+                           input, recorded, (input, start_dim, end_dim))
     shape = _shape_tuple(input)
     cdef Py_ssize_t merged = 1
     for d in range(s, e + 1):

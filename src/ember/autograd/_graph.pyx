@@ -428,6 +428,44 @@ include "_function_nodes.pxi"
 include "_engine.pxi"
 
 
-_set_recorders(PyCapsule_New(<void *>record_elementwise, NULL, NULL),
-               PyCapsule_New(<void *>record_op, NULL, NULL),
-               PyCapsule_New(<void *>record_view, NULL, NULL))
+# ---------------------------------------------------------------- the tracer's hook
+
+# ember.jit's tracer: told of every recorded op, with its arguments and result, after the
+# op ran (None when not tracing: one pointer test per recorded op)
+cdef object _trace_hook = None
+
+
+def _set_trace_hook(hook):
+    """Install ``hook(kind, name, fn, args, kwargs, result)`` (or None); return the previous
+    one.  ``kind`` is ``"ew"`` (``name`` the elementwise op number, ``kwargs`` the
+    ``(out, inplace)`` pair), ``"op"`` or ``"view"``."""
+    global _trace_hook
+    previous = _trace_hook
+    _trace_hook = hook
+    return previous
+
+
+cdef object _traced_elementwise(int op, list args, object out, bint inplace):
+    result = record_elementwise(op, args, out, inplace)
+    if _trace_hook is not None:
+        _trace_hook("ew", op, None, tuple(args), (out, inplace), result)
+    return result
+
+
+cdef object _traced_op(str name, object fn, tuple args, dict kwargs):
+    result = record_op(name, fn, args, kwargs)
+    if _trace_hook is not None:
+        _trace_hook("op", name, fn, args, kwargs, result)
+    return result
+
+
+cdef object _traced_view(str name, Tensor input, Tensor output, tuple args):
+    result = record_view(name, input, output, args)
+    if _trace_hook is not None:
+        _trace_hook("view", name, None, args, None, result)
+    return result
+
+
+_set_recorders(PyCapsule_New(<void *>_traced_elementwise, NULL, NULL),
+               PyCapsule_New(<void *>_traced_op, NULL, NULL),
+               PyCapsule_New(<void *>_traced_view, NULL, NULL))

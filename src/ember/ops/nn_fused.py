@@ -131,13 +131,21 @@ def fused_batch_norm(input, running_mean, running_var, weight=None, bias=None, t
     """
     saved = _Saved()
 
-    def run(input, weight, bias, training, eps, saved):
+    def run(input, weight, bias, training, eps, saved, running_mean, running_var, momentum):
         out, saved.mean, saved.rstd = _kernels.batch_norm_forward(
             input, weight, bias, running_mean, running_var, training, momentum, eps)
         return out
 
-    args = (input, weight, bias, training, eps, saved)
+    args = (input, weight, bias, training, eps, saved, running_mean, running_var, momentum)
     if _requires_grad(input, weight, bias):
+        if training:
+            # training updates the running statistics in place, which the inputs autograd
+            # saves must not be: they are bound outside the recorded arguments
+            def run_training(input, weight, bias, training, eps, saved):
+                return run(input, weight, bias, training, eps, saved, running_mean,
+                           running_var, momentum)
+            return record("fused_batch_norm", run_training, args[:6])
+        # evaluation only reads them: arguments, as ember.jit's tracer needs them
         return record("fused_batch_norm", run, args)
     return run(*args)
 
@@ -162,7 +170,8 @@ def _normalized_grads(grad, normalized, rstd, scaled, dims, needs, input, weight
 
 
 @derivative("fused_batch_norm", node="NativeBatchNormBackward0")
-def _fused_batch_norm_backward(ctx, grad, input, weight, bias, training, eps, saved):
+def _fused_batch_norm_backward(ctx, grad, input, weight, bias, training, eps, saved,
+                               running_mean=None, running_var=None, momentum=None):
     needs = _needs(ctx, (input, weight, bias))
     if not is_grad_enabled():
         return _kernels.batch_norm_backward(grad, input, saved.mean, saved.rstd, weight,

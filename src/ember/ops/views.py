@@ -135,6 +135,16 @@ def _reshape_copy_backward(ctx, grad, input, shape):
     return grad.reshape(tuple(input.shape))
 
 
+@derivative("flatten", node="ViewBackward0", save_inputs=False, view=True)
+def _flatten_backward(ctx, grad, input, start_dim, end_dim):
+    return grad.reshape(tuple(input.shape))
+
+
+@derivative("flatten_copy", node="UnsafeViewBackward0", save_inputs=False)
+def _flatten_copy_backward(ctx, grad, input, start_dim, end_dim):
+    return grad.reshape(tuple(input.shape))
+
+
 def _squeeze_node(input, dim=None):
     if dim is None:
         return "SqueezeBackward0"

@@ -1,0 +1,142 @@
+"""Graph passes run at trace time: dead-code elimination, constant folding, common-
+subexpression elimination (fusion is in ``_fusion``).
+
+Nodes that write an argument (``node.inplace``) are side effects: never removed, folded
+or merged, and the passes that would move or share work across them stop there.
+"""
+import ember
+from ember.jit._graph import SymSize, Value, map_template
+from ember.jit._trace import SCRATCH_TYPES, Scratch
+
+__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions"]
+
+# ops whose results are random: two calls differ, so they are neither folded nor merged
+_RANDOM_OPS = {"poisson", "binomial", "_standard_gamma", "_sample_dirichlet"}
+
+
+def eliminate_dead_code(graph):
+    """Remove nodes whose outputs nothing reads, and constants no node reads.  Returns
+    the number of nodes removed."""
+    live = {v.index for v in graph.outputs()}
+    kept = []
+    for node in reversed(graph.nodes):
+        if node.inplace or any(v.index in live for v in node.outputs):
+            kept.append(node)
+            live.update(v.index for v in node.inputs())
+    removed = len(graph.nodes) - len(kept)
+    graph.nodes = kept[::-1]
+    graph.constants = {v: t for v, t in graph.constants.items() if v.index in live}
+    return removed
+
+
+def _mutated(graph):
+    """Indexes of values an in-place node writes, with the values they are views of."""
+    written = set()
+    for node in graph.nodes:
+        if node.inplace:
+            written.update(v.index for v in node.inputs()[:1])
+    for node in reversed(graph.nodes):
+        if node.kind == "view" and any(v.index in written for v in node.outputs):
+            written.update(v.index for v in node.inputs())
+    return written
+
+
+def _materialize(template, graph):
+    """A template's arguments for a node reading only constants."""
+    def value(x):
+        if isinstance(x, Value):
+            return graph.constants[x]
+        return x.evaluate(lambda v: graph.constants[v])
+    args = map_template(template, value)
+    return _fresh_scratch(args)
+
+
+def _fresh_scratch(template):
+    if isinstance(template, Scratch):
+        return SCRATCH_TYPES[template.name]()
+    if isinstance(template, (tuple, list)):
+        return type(template)(_fresh_scratch(x) for x in template)
+    if isinstance(template, dict):
+        return {k: _fresh_scratch(v) for k, v in template.items()}
+    return template
+
+
+def fold_constants(graph):
+    """Run, once, the nodes that read only constants (weights, buffers, tensors made
+    without the inputs), e.g. a linear layer's ``weight.t()``: their outputs become
+    constants.  Returns the number of nodes folded."""
+    written = _mutated(graph)
+    kept, folded = [], 0
+    with ember.no_grad():
+        for node in graph.nodes:
+            inputs = node.inputs()
+            if (node.inplace or node.op in _RANDOM_OPS or node.kind == "fused"
+                    or any(v.kind != "constant" for v in inputs)
+                    or any(v.index in written for v in node.outputs)):
+                kept.append(node)
+                continue
+            result = node.fn(*_materialize(node.args, graph),
+                             **_materialize(node.kwargs, graph))
+            _bind_results(node.result, result, graph)
+            folded += 1
+    graph.nodes = kept
+    return folded
+
+
+def _bind_results(template, result, graph):
+    if isinstance(template, Value):
+        template.kind = "constant"
+        template.name = f"c{template.index}"
+        graph.constants[template] = result.detach()
+    elif isinstance(template, (tuple, list)):
+        for t, r in zip(template, result):
+            _bind_results(t, r, graph)
+
+
+def eliminate_common_subexpressions(graph):
+    """Merge nodes that compute the same op of the same values with the same arguments:
+    later ones read the first one's outputs.  An in-place node starts afresh (what was
+    computed before it may differ after).  Returns the number of nodes merged."""
+    seen = {}
+    replaced = {}
+    kept = []
+
+    def substitute(x):
+        if isinstance(x, Value):
+            return replaced.get(x.index, x)
+        return _substitute_sym(x, replaced)
+
+    merged = 0
+    for node in graph.nodes:
+        node.args = map_template(node.args, substitute)
+        node.kwargs = map_template(node.kwargs, substitute)
+        if node.inplace:
+            seen.clear()
+            kept.append(node)
+            continue
+        if node.op in _RANDOM_OPS:
+            kept.append(node)
+            continue
+        key = node.signature()
+        first = seen.get(key)
+        if first is None:
+            seen[key] = node
+            kept.append(node)
+            continue
+        for mine, theirs in zip(node.outputs, first.outputs):
+            replaced[mine.index] = theirs
+        merged += 1
+    graph.nodes = kept
+    graph.output = map_template(graph.output, substitute)
+    return merged
+
+
+def _substitute_sym(sym, replaced):
+    a = sym.a
+    if isinstance(a, Value):
+        a = replaced.get(a.index, a)
+    elif isinstance(a, SymSize):
+        a = _substitute_sym(a, replaced)
+    b = _substitute_sym(sym.b, replaced) if isinstance(sym.b, SymSize) else sym.b
+    return SymSize(sym.op, a, b)
+

@@ -1,0 +1,158 @@
+"""The graph passes, each on its own: dead code, constant folding, common
+subexpressions, and elementwise fusion (values against eager ember and NumPy)."""
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+from ember._core import _fused
+from ember.jit._fusion import FUSED_OPS
+
+
+def _ops(traced):
+    return [n.op for n in traced.graph.nodes]
+
+
+def test_dead_code_elimination():
+    def fn(x):
+        unused = x.exp().sum()          # noqa: F841 -- computed, never returned
+        return x + 1
+
+    plain = ember.jit.trace(fn, ember.ones(3), optimize=False)
+    assert "exp" in _ops(plain) and "sum" in _ops(plain)
+    traced = ember.jit.trace(fn, ember.ones(3))
+    assert traced.passes["dead_code"] == 2
+    assert _ops(traced) == ["add"]
+    np.testing.assert_allclose(traced(ember.arange(3.0)).numpy(), [1, 2, 3])
+
+
+def test_constant_folding_precomputes_weight_transposes():
+    model = nn.Sequential(nn.Linear(4, 3)).eval()
+    plain = ember.jit.trace(model, ember.randn(2, 4), optimize=False)
+    assert "t" in _ops(plain)
+    traced = ember.jit.trace(model, ember.randn(2, 4))
+    assert "t" not in _ops(traced) and traced.passes["folded"] == 1
+    x = ember.randn(6, 4)
+    with ember.no_grad():
+        np.testing.assert_allclose(traced(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_constant_folding_of_created_constants():
+    scale = ember.tensor([1.0, 2.0, 3.0])
+
+    def fn(x):
+        return x * (scale.exp() + 1)
+
+    # scale does not require grad: its ops never reach the tracer, the result is a constant
+    traced = ember.jit.trace(fn, ember.ones(3))
+    assert _ops(traced) == ["mul"]
+    weight = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    traced = ember.jit.trace(lambda x: x * (weight.exp() + 1), ember.ones(3))
+    assert _ops(traced) == ["mul"] and traced.passes["folded"] == 2
+    np.testing.assert_allclose(traced(ember.ones(3)).numpy(), np.exp([1, 2, 3]) + 1,
+                               rtol=1e-6)
+
+
+def test_common_subexpression_elimination():
+    def fn(x):
+        return x.exp() * 2 + x.exp().sum()
+
+    plain = ember.jit.trace(fn, ember.ones(3), optimize=False)
+    assert _ops(plain).count("exp") == 2
+    traced = ember.jit.trace(fn, ember.ones(3))
+    assert traced.passes["merged"] == 1
+    x = ember.randn(3)
+    np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=1e-6)
+
+
+def test_cse_does_not_merge_across_in_place_writes():
+    def fn(x):
+        y = x * 1
+        a = y.exp()
+        y.mul_(2)
+        b = y.exp()
+        return a + b
+
+    traced = ember.jit.trace(fn, ember.ones(3))
+    x = ember.randn(3)
+    np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=1e-6)
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + ember.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_fusion_of_an_elementwise_chain(dtype):
+    traced = ember.jit.trace(_gelu_tanh, ember.randn(4, 5, dtype=dtype))
+    assert _ops(traced) == ["fused"] and traced.passes["fused"] == 1
+    node = traced.graph.nodes[0]
+    assert [entry[0] for entry in node.spec["program"]] == [
+        "mul", "mul", "mul", "mul", "add", "mul", "tanh", "add", "mul", "mul"][:len(
+            node.spec["program"])]
+    x = ember.randn(7, 5, dtype=dtype)
+    np.testing.assert_allclose(traced(x).numpy(), _gelu_tanh(x).numpy(),
+                               rtol=1e-6 if dtype == ember.float32 else 1e-13)
+    assert "fused[" in str(traced.graph)
+
+
+def test_fusion_with_broadcasting_and_non_contiguous_inputs():
+    def fn(x, y, z):
+        return ((x * y).sigmoid() - z).relu() * 3 + x
+
+    x = ember.randn(4, 6).t()                   # non-contiguous
+    y = ember.randn(6, 1)                       # broadcast
+    z = ember.randn(4)[::2].reshape(1, 2).expand(3, 2)[0, :1]  # strided, 1 element
+    traced = ember.jit.trace(fn, (x, y, z))
+    assert _ops(traced) == ["fused"]
+    args = (ember.randn(5, 6).t(), ember.randn(6, 1), ember.randn(1))
+    np.testing.assert_allclose(traced(*args).numpy(), fn(*args).numpy(), rtol=1e-6,
+                               atol=1e-7)
+    xn, yn, zn = (a.numpy() for a in args)
+    expected = np.maximum(1 / (1 + np.exp(-(xn * yn))) - zn, 0) * 3 + xn
+    np.testing.assert_allclose(traced(*args).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_fusion_keeps_values_other_nodes_read():
+    def fn(x):
+        a = x.exp()
+        b = (a + 1).log()
+        return b * 2, a.sum()
+
+    traced = ember.jit.trace(fn, ember.randn(3, 3))
+    x = ember.randn(3, 3)
+    for got, want in zip(traced(x), fn(x)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_mixed_dtypes_are_not_fused():
+    def fn(x, y):
+        return (x * 2 + y).exp()
+
+    x, y = ember.randn(3), ember.randn(3, dtype=ember.float64)
+    traced = ember.jit.trace(fn, (x, y))
+    assert "fused" not in _ops(traced)[:1]
+    np.testing.assert_allclose(traced(x, y).numpy(), fn(x, y).numpy(), rtol=1e-12)
+
+
+def test_fused_program_checks_its_bytecode():
+    f32 = ember.float32
+    add = FUSED_OPS["add"][0]
+    with pytest.raises(ValueError, match="read before"):
+        _fused.Program([(add, 2, 0, 5, 0)], 2, [], 2, f32)
+    with pytest.raises(ValueError, match="no op number"):
+        _fused.Program([(10_000, 2, 0, 1, 0)], 2, [], 2, f32)
+    with pytest.raises(ValueError, match="destination"):
+        _fused.Program([(add, 1, 0, 1, 0)], 2, [], 1, f32)
+    with pytest.raises(ValueError, match="never written"):
+        _fused.Program([(add, 2, 0, 1, 0)], 2, [], 3, f32)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _fused.Program([(add, 2, 0, 1, 0)], 2, [], 2, ember.int64)
+    program = _fused.Program([(add, 3, 0, 2, 0), (FUSED_OPS["mul"][0], 4, 3, 1, 0)], 2,
+                             [1.5], 4, f32)
+    a, b = ember.arange(4.0), ember.full((2, 1), 2.0)
+    np.testing.assert_allclose(program(a, b).numpy(), (np.arange(4.0) + 1.5) * 2 * np.ones((2, 1)))
+    with pytest.raises(RuntimeError, match="computes in ember.float32"):
+        program(a.double(), b)
+    with pytest.raises(RuntimeError, match="must match"):
+        program(ember.ones(3), b.reshape(1, 2))
