@@ -134,3 +134,5 @@ from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, floa
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
+# issue 6: cuda (CuPy is imported only on first use of a cuda device)
+from ember import cuda  # noqa: E402

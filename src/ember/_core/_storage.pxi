@@ -105,6 +105,19 @@ cdef object backend_for(device dev):
     return b
 
 
+def device_storage(size_t address, Py_ssize_t nbytes, object owner, device dev):
+    """A Storage over memory a backend allocated on ``dev`` (not the CPU).
+
+    ``owner`` keeps the memory alive (CuPy's pooled allocation for CUDA); ember's
+    CPU kernels refuse the storage's tensors (``Tensor.ptr`` checks the device).
+    """
+    if dev.type_num == DEV_CPU:
+        raise ValueError("device_storage: CPU storages come from ember's own allocator")
+    if nbytes < 0:
+        raise ValueError(f"device_storage: nbytes must be non-negative, got {nbytes}")
+    return borrow_storage(<char *>address, nbytes, owner, False, dev)
+
+
 # ---------------------------------------------------------------- storage
 
 # Not tracked by the cycle collector: a storage refers only to its device and to

@@ -1,0 +1,163 @@
+"""No CPU kernel ever reads device memory.
+
+A fake backend registered for 'cuda' hands out storages over host pages mapped
+with no access rights (PROT_NONE): a CPU kernel touching one would crash the
+process.  Every op family must instead raise (NotImplementedError from the core's
+device gate, or the backend's own error), and views must work without touching
+memory.  Runs on any machine: no GPU, no CuPy.
+"""
+import ctypes
+import ctypes.util
+import mmap
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember._core._tensor import device_storage, register_backend
+from ember.cuda._backend import CudaBackend
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PROT_NONE = 0     # <sys/mman.h>; the mmap module names only the other protections
+MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+class NoAccessPages:
+    """Anonymous pages nobody may read or write; unmapped when the storage dies."""
+
+    def __init__(self, nbytes):
+        self.size = max(nbytes, 1)
+        address = libc.mmap(None, self.size, PROT_NONE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                            -1, 0)
+        if address in (None, MAP_FAILED):
+            raise OSError(ctypes.get_errno(), "mmap failed")
+        self.address = address
+
+    def __del__(self):
+        if getattr(self, "address", None) is not None:
+            libc.munmap(self.address, self.size)
+
+
+class FakeDeviceError(RuntimeError):
+    pass
+
+
+class FakeBackend:
+    """Allocates unreadable 'device' memory; refuses every data movement."""
+
+    def new_storage(self, nbytes, dev):
+        pages = NoAccessPages(nbytes)
+        return device_storage(pages.address, nbytes, pages, ember.device("cuda", 0))
+
+    def _refuse(self, *args):
+        raise FakeDeviceError("fake device: no data movement")
+
+    to_cpu = from_cpu = to_device = copy_ = fill_ = elementwise = _refuse
+
+
+@pytest.fixture
+def fake_cuda():
+    register_backend("cuda", FakeBackend())
+    try:
+        yield
+    finally:
+        register_backend("cuda", CudaBackend())
+
+
+REFUSED = (NotImplementedError, FakeDeviceError)
+
+
+def fake(*shape, dtype=ember.float32):
+    return ember.empty(*shape, dtype=dtype, device="cuda")
+
+
+def test_fake_tensors_are_cuda_tensors(fake_cuda):
+    x = fake(2, 3)
+    assert x.is_cuda and not x.is_cpu and x.device == ember.device("cuda", 0)
+    assert x.shape == (2, 3) and x.dtype == ember.float32
+
+
+def test_views_work_without_touching_memory(fake_cuda):
+    x = fake(4, 6)
+    assert x.t().shape == (6, 4)
+    assert x.reshape(2, 12).shape == (2, 12)
+    assert x[1:3, ::2].shape == (2, 3)
+    assert x.unsqueeze(0).expand(3, 4, 6).shape == (3, 4, 6)
+    assert x.view(24).data_ptr() == x.data_ptr()
+    assert x.permute(1, 0).stride() == (1, 6)
+
+
+OPS = {
+    # elementwise and copies go to the backend
+    "add": lambda x, y: x + y,
+    "exp": lambda x, y: ember.exp(x),
+    "clone": lambda x, y: x.clone(),
+    "fill_": lambda x, y: x.fill_(1.0),
+    "zeros": lambda x, y: ember.zeros(3, device="cuda"),
+    "to_cpu": lambda x, y: x.cpu(),
+    "item": lambda x, y: x[0, 0].item(),
+    "tolist": lambda x, y: x.tolist(),
+    "repr": lambda x, y: repr(x),
+    "numpy_force": lambda x, y: x.numpy(force=True),
+    # everything else reaches a CPU kernel's entry and must stop at the device gate
+    "sum": lambda x, y: x.sum(),
+    "sum_dim": lambda x, y: x.sum(1),
+    "mean": lambda x, y: x.mean(0),
+    "max": lambda x, y: x.max(1),
+    "argmax": lambda x, y: x.argmax(),
+    "prod": lambda x, y: x.prod(),
+    "var": lambda x, y: x.var(1),
+    "cumsum": lambda x, y: x.cumsum(1),
+    "softmax": lambda x, y: ember.softmax(x, 1),
+    "log_softmax": lambda x, y: F.log_softmax(x, 1),
+    "matmul": lambda x, y: x @ y.t(),
+    "mm_batched": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0)),
+    "linear": lambda x, y: F.linear(x, y),
+    "sort": lambda x, y: ember.sort(x, 1),
+    "topk": lambda x, y: ember.topk(x, 2),
+    "index_select": lambda x, y: x.index_select(0, ember.zeros(2, dtype=ember.int64,
+                                                               device="cuda")),
+    "gather": lambda x, y: x.gather(1, ember.zeros(4, 2, dtype=ember.int64, device="cuda")),
+    "advanced_index": lambda x, y: x[ember.zeros(2, dtype=ember.int64, device="cuda")],
+    "masked_fill": lambda x, y: x.masked_fill(ember.empty(4, 6, dtype=ember.bool,
+                                                          device="cuda"), 0.0),
+    "cat": lambda x, y: ember.cat([x, y]),
+    "layer_norm": lambda x, y: F.layer_norm(x, (6,)),
+    "cross_entropy": lambda x, y: F.cross_entropy(x, ember.zeros(4, dtype=ember.int64,
+                                                                 device="cuda")),
+    "embedding": lambda x, y: F.embedding(ember.zeros(3, dtype=ember.int64, device="cuda"), x),
+    "conv2d": lambda x, y: F.conv2d(x.reshape(1, 1, 4, 6), y[:1, :4].reshape(1, 1, 2, 2)),
+    "max_pool2d": lambda x, y: F.max_pool2d(x.reshape(1, 1, 4, 6), 2),
+    "uniform_": lambda x, y: x.uniform_(),
+    "normal": lambda x, y: ember.randn(3, device="cuda"),
+    "inv": lambda x, y: ember.linalg.inv(x[:, :4]),
+    "fft": lambda x, y: ember.fft.fft(x),
+    "buffer": lambda x, y: memoryview(x),
+    "dlpack": lambda x, y: np.from_dlpack(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_family_refuses_cleanly(fake_cuda, name):
+    x, y = fake(4, 6), fake(4, 6)
+    with pytest.raises(REFUSED + (BufferError, TypeError, RuntimeError)):
+        OPS[name](x, y)
+
+
+def test_optimizer_step_refuses(fake_cuda):
+    p = fake(3)
+    p.requires_grad_(True)
+    p.grad = fake(3)
+    for opt in (ember.optim.SGD([p], lr=0.1, momentum=0.9), ember.optim.Adam([p])):
+        with pytest.raises(REFUSED):
+            opt.step()
+
+
+def test_mixing_devices_names_both(fake_cuda):
+    with pytest.raises(RuntimeError, match="cpu.*cuda:0|cuda:0.*cpu"):
+        ember.ones(4, 6) + fake(4, 6)
