@@ -9,6 +9,7 @@ no CPU kernel ever sees a device pointer.
 """
 import numpy as np
 
+from ember._core._dtype import all_dtypes
 from ember.cuda import _kernels
 from ember.cuda._runtime import require_gpu
 
@@ -187,8 +188,10 @@ class CudaBackend:
     # ------------------------------------------------------------ elementwise ops
     def elementwise(self, op, operands, out, out_dtype, shape):
         """``op`` of the op table over ``operands`` (already in the compute dtype; the
-        condition of ``where`` is bool) broadcast to ``shape``, into ``out`` or a new tensor."""
+        condition of ``where`` is bool) broadcast to ``shape``, into ``out`` or a new tensor
+        of dtype number ``out_dtype``."""
         ember = _ember()
+        out_dtype = all_dtypes[out_dtype]
         shape = tuple(shape)
         dev = None
         for t in operands:
