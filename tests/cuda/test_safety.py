@@ -188,3 +188,20 @@ def test_optimizer_step_runs_through_the_backend(fake_cuda):
 def test_mixing_devices_names_both(fake_cuda):
     with pytest.raises(RuntimeError, match="cpu.*cuda:0|cuda:0.*cpu"):
         ember.ones(4, 6) + fake(4, 6)
+
+
+def test_cuda_array_interface_describes_device_memory(fake_cuda, monkeypatch):
+    from ember.cuda import _runtime
+    import types
+    stream = types.SimpleNamespace(ptr=0)
+    monkeypatch.setattr(_runtime, "_cupy", types.SimpleNamespace(
+        cuda=types.SimpleNamespace(get_current_stream=lambda: stream)))
+    monkeypatch.setattr(_runtime, "_gpu_count", 1)
+    x = fake(4, 6)
+    cai = x.__cuda_array_interface__
+    assert cai == {"shape": (4, 6), "typestr": "<f4", "data": (x.data_ptr(), False),
+                   "strides": None, "version": 3, "stream": 1}
+    assert x.t().__cuda_array_interface__["strides"] == (4, 24)
+    assert not hasattr(ember.ones(2), "__cuda_array_interface__")
+    with pytest.raises(TypeError, match="bfloat16"):
+        fake(2, dtype=ember.bfloat16).__cuda_array_interface__

@@ -14,12 +14,14 @@ True
 """
 import contextlib
 
-from ember._core._tensor import register_backend
+from ember._core._tensor import _add_method, register_backend
 from ember.cuda import _runtime
-from ember.cuda._backend import CudaBackend, _Stats
+from ember.cuda._backend import CudaBackend, _Stats, cuda_array_interface
 from ember.cuda._runtime import device_index, require_gpu
 
 register_backend("cuda", CudaBackend())
+# zero-copy export to CuPy, Numba, PyTorch...; CPU tensors have no such attribute
+_add_method("__cuda_array_interface__", property(cuda_array_interface))
 
 
 def is_available():

@@ -254,6 +254,28 @@ class CudaBackend:
             _check_error_flag()
 
 
+def cuda_array_interface(t):
+    """``__cuda_array_interface__`` (version 3) of a cuda tensor: its memory, layout and the
+    current stream, which a consumer orders its work after."""
+    if t.device.type != "cuda":
+        raise AttributeError(f"Can't get __cuda_array_interface__ on a tensor on {t.device}")
+    if t.requires_grad:
+        raise RuntimeError("Can't get __cuda_array_interface__ on a Tensor that requires grad. "
+                           "Use tensor.detach() first.")
+    if t.dtype.numpy_dtype is None or t.dtype.name == "bfloat16":
+        raise TypeError(f"__cuda_array_interface__: dtype {t.dtype} has no typestr")
+    stream = require_gpu().cuda.get_current_stream().ptr
+    isz = t.element_size()
+    return {
+        "shape": tuple(t.shape),
+        "typestr": np.dtype(t.dtype.numpy_dtype).str,
+        "data": (t.data_ptr() if t.numel() else 0, False),
+        "strides": None if t.is_contiguous() else tuple(s * isz for s in t.stride()),
+        "version": 3,
+        "stream": stream or 1,     # 0 is not allowed: 1 names the legacy default stream
+    }
+
+
 _error_flags = {}   # device ordinal -> cupy array of one int32
 
 
