@@ -141,3 +141,26 @@ def test_sources_compile_as_nvrtc_does(tmp_path, arch):
     for family, mode, tables in (("copy", "cuda-cast", TABLES), ("elementwise", "cuda", [table])):
         code = render(tmp_path, family, mode, tables).read_text()
         compile_as_nvrtc(code.replace('#include "ember_cuda.cuh"', header), arch, tmp_path)
+
+
+def test_layout_struct_matches_the_c_struct():
+    """em_cuda_layout: int64 shape[8], int64 strides[4][8], int64 numel, int32 ndim, pad."""
+    assert _kernels.LAYOUT_DTYPE.itemsize == 8 * 8 + 8 * 4 * 8 + 8 + 4 + 4
+    assert [_kernels.LAYOUT_DTYPE.fields[f][1] for f in ("shape", "strides", "numel", "ndim")] \
+        == [0, 64, 320, 328]
+
+
+def test_layout_merges_contiguous_dims_and_picks_the_index_width():
+    # a transposed (3, 4) float32 output and a row broadcast over it
+    rec, small = _kernels.layout((3, 4), [[4, 12], [0, 4]])
+    assert small and rec["ndim"][0] == 2 and rec["numel"][0] == 12
+    assert rec["shape"][0, :2].tolist() == [3, 4]
+    assert rec["strides"][0, 0, :2].tolist() == [4, 12]
+    # contiguous operands merge into one dim; size-1 dims vanish
+    rec, _ = _kernels.layout((2, 1, 3, 5), [[60, 60, 20, 4], [60, 0, 20, 4]])
+    assert rec["ndim"][0] == 1 and rec["shape"][0, 0] == 30
+    # offsets past 2**31 bytes need 64-bit index math
+    _, small = _kernels.layout((2, 2**30), [[2**32, 4], [2**32, 4]])
+    assert not small
+    with pytest.raises(NotImplementedError, match="at most 8 dims"):
+        _kernels.layout((2,) * 9, [[4 ** (9 - d) for d in range(9)]])   # gaps: no merging

@@ -97,15 +97,16 @@ def layout(shape, strides):
     if len(shape) > MAX_DIMS:
         raise NotImplementedError(f"CUDA kernels take at most {MAX_DIMS} dims after merging "
                                   f"contiguous ones; got {len(shape)}")
-    rec = np.zeros((), dtype=LAYOUT_DTYPE)
+    # a one-element structured array: CuPy passes it by value as the struct
+    rec = np.zeros(1, dtype=LAYOUT_DTYPE)
     numel = 1
     for s in shape:
         numel *= s
     rec["ndim"] = len(shape)
     rec["numel"] = numel
-    rec["shape"][:len(shape)] = shape
+    rec["shape"][0, :len(shape)] = shape
     extent = numel
     for k, st in enumerate(strides):
-        rec["strides"][k][:len(st)] = st
+        rec["strides"][0, k, :len(st)] = st
         extent = max(extent, sum(abs(x) * (s - 1) for x, s in zip(st, shape)) + 16)
-    return rec[()], extent < 2**31
+    return rec, extent < 2**31
