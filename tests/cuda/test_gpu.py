@@ -222,3 +222,19 @@ def test_memory_stats_streams_and_events():
     assert ember.cuda.get_device_properties(0).total_memory > 0
     with ember.cuda.device(0):
         ember.cuda.synchronize()
+
+
+def test_zero_copy_interop_with_cupy_and_torch():
+    import cupy as cp
+    x = ember.arange(6.0).reshape(2, 3).cuda()
+    c = cp.asarray(x)                                     # __cuda_array_interface__
+    assert c.data.ptr == x.data_ptr() and c.get().tolist() == x.cpu().tolist()
+    assert cp.from_dlpack(x).data.ptr == x.data_ptr()    # DLPack, kDLCUDA
+    y = ember.from_dlpack(cp.arange(4, dtype=cp.float32))
+    assert y.device == ember.device("cuda", 0) and y.cpu().tolist() == [0.0, 1.0, 2.0, 3.0]
+    import torch
+    if torch.cuda.is_available():
+        t = torch.from_dlpack(x)
+        assert t.is_cuda and t.data_ptr() == x.data_ptr()
+        back = ember.from_dlpack(torch.ones(3, device="cuda"))
+        assert back.device.type == "cuda" and back.cpu().tolist() == [1.0, 1.0, 1.0]

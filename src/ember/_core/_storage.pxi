@@ -96,6 +96,11 @@ def register_backend(str device_type, backend):
     _backends[device_type] = backend
 
 
+def backend(str device_type):
+    """The backend registered for ``device_type`` (RuntimeError when there is none)."""
+    return backend_for(device(device_type))
+
+
 cdef object backend_for(device dev):
     b = _backends.get(dev.type)
     if b is None:

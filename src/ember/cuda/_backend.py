@@ -185,6 +185,39 @@ class CudaBackend:
         fn = _kernels.function("copy", f"em_cu_fill{8 * size}_{'s32' if small else 's64'}")
         fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (dst.data_ptr(), rec, np.uint64(bits)))
 
+    # ------------------------------------------------------------ DLPack stream ordering
+    def check_device(self, dev):
+        """RuntimeError unless CuPy sees cuda device ``dev`` (memory ember is handed)."""
+        from ember.cuda._runtime import device_index
+        device_index(dev)
+
+    def dlpack_export_sync(self, t, stream):
+        """Make the consumer's ``stream`` (a ``cudaStream_t`` as an int: 1 the legacy default
+        stream, 2 the per-thread default, -1 no ordering, None as 1) wait for the work
+        queued on ember's current stream, so it sees ``t``'s final values."""
+        if stream == -1:
+            return
+        cp = require_gpu()
+        if stream is None or stream == 1:
+            consumer = cp.cuda.Stream.null
+        elif stream == 2:
+            consumer = cp.cuda.Stream.ptds
+        elif isinstance(stream, int) and stream > 2:
+            consumer = cp.cuda.ExternalStream(stream)
+        else:
+            raise ValueError(f"__dlpack__: stream must be None, -1, 1, 2 or a CUDA stream "
+                             f"handle, got {stream!r}")
+        current = cp.cuda.get_current_stream()
+        if consumer.ptr != current.ptr:
+            consumer.wait_event(current.record())
+
+    def dlpack_consumer_stream(self, index):
+        """The stream handle ember passes to a producer on cuda device ``index``: its
+        current stream (1 for the legacy default stream, whose handle is 0)."""
+        cp = require_gpu()
+        with cp.cuda.Device(index):
+            return cp.cuda.get_current_stream().ptr or 1
+
     # ------------------------------------------------------------ elementwise ops
     def elementwise(self, op, operands, out, out_dtype, shape):
         """``op`` of the op table over ``operands`` (already in the compute dtype; the
