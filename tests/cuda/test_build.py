@@ -72,13 +72,19 @@ def test_installed_kernels_match_the_build():
 
 @pytest.mark.skipif(not _build.FATBIN_ARCHS, reason="built without nvcc: no fatbins "
                     "(configure with -Dcuda=enabled and nvcc on PATH to build them)")
-@pytest.mark.skipif(shutil.which("cuobjdump") is None, reason="cuobjdump is not on PATH")
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
+    cuobjdump = shutil.which("cuobjdump")
     for family in ("elementwise", "copy"):
         path = str(_kernels.kernel_file(family + ".fatbin"))
-        elf = subprocess.run(["cuobjdump", "--list-elf", path], capture_output=True,
+        if cuobjdump is None:
+            # each SASS image records the command line it was compiled with
+            data = Path(path).read_bytes()
+            for arch in _build.FATBIN_ARCHS:
+                assert f"-arch sm_{arch} ".encode() in data, (family, arch)
+            continue
+        elf = subprocess.run([cuobjdump, "--list-elf", path], capture_output=True,
                              text=True, check=True).stdout
-        ptx = subprocess.run(["cuobjdump", "--list-ptx", path], capture_output=True,
+        ptx = subprocess.run([cuobjdump, "--list-ptx", path], capture_output=True,
                              text=True, check=True).stdout
         for arch in _build.FATBIN_ARCHS:
             assert f"sm_{arch}" in elf, (family, arch, elf)

@@ -502,8 +502,9 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     ext_tensor : object
         An object with ``__dlpack__``, or a DLPack capsule (which is consumed).
     device : ember.device or str, optional
-        The device the result must be on; only the CPU is supported for now.
-        The producer is asked to move its data there if it lives elsewhere.
+        The device the result must be on: the CPU (the producer is asked to move
+        its data there if it lives elsewhere) or the cuda device the producer's
+        tensor is on (shared, after the producer's pending work on its stream).
     copy : bool, optional
         True: the result owns a copy.  False: the producer must share its
         memory (it raises ``BufferError`` otherwise).  None: share when possible.
