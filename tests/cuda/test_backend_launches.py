@@ -162,3 +162,18 @@ def test_complex_dtypes_have_no_kernels_yet(rec):
     x = ember.empty(3, dtype=ember.complex64, device="cuda")
     with pytest.raises(NotImplementedError, match="complex"):
         x + x
+
+
+def test_modules_and_optimizers_move_to_the_device(rec):
+    model = ember.nn.Linear(3, 4)
+    model.to("cuda")
+    assert all(p.device == ember.device("cuda", 0) for p in model.parameters())
+    assert all(p.requires_grad and p.is_leaf for p in model.parameters())
+    for p in model.parameters():
+        p.grad = ember.empty(p.shape, device="cuda")
+    before = len(rec.launches)
+    ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9).step()
+    launched = rec.names()[before:]
+    assert launched and all(n.startswith("em_cu_") for n in launched)
+    with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
+        model(ember.empty(2, 3, device="cuda"))         # matmul has no CUDA kernel yet
