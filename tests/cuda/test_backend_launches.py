@@ -177,3 +177,14 @@ def test_modules_and_optimizers_move_to_the_device(rec):
     assert launched and all(n.startswith("em_cu_") for n in launched)
     with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
         model(ember.empty(2, 3, device="cuda"))         # matmul has no CUDA kernel yet
+
+
+def test_cuda_manual_seed_seeds_the_cuda_generators(rec):
+    from ember._core._random import device_generator
+    ember.cuda.manual_seed(123)
+    assert device_generator("cuda").initial_seed() == 123
+    assert device_generator("cuda:0").initial_seed() == 123
+    ember.cuda.manual_seed_all(5)
+    assert device_generator("cuda:0").initial_seed() == 5
+    ember.manual_seed(9)                  # the CPU's seeds every device's generator
+    assert device_generator("cuda").initial_seed() == 9

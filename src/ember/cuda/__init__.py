@@ -386,7 +386,9 @@ def manual_seed(seed):
     >>> ember.cuda.manual_seed(0)   # doctest: +SKIP
     """
     from ember._core._random import device_generator
-    device_generator(f"cuda:{device_index(None)}").manual_seed(int(seed))
+    # ops on device 'cuda' (no index) and on 'cuda:N' draw from separate generators
+    for name in ("cuda", f"cuda:{device_index(None)}"):
+        device_generator(name).manual_seed(int(seed))
 
 
 def manual_seed_all(seed):
@@ -398,8 +400,8 @@ def manual_seed_all(seed):
     >>> ember.cuda.manual_seed_all(0)   # doctest: +SKIP
     """
     from ember._core._random import device_generator
-    for index in range(device_count()):
-        device_generator(f"cuda:{index}").manual_seed(int(seed))
+    for name in ["cuda"] + [f"cuda:{index}" for index in range(device_count())]:
+        device_generator(name).manual_seed(int(seed))
 
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "device",
