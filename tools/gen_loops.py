@@ -115,7 +115,8 @@ def convert(src, dst, value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("template")
-    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast", "cuda", "cuda-cast"])
+    parser.add_argument("which",
+                        choices=["unary", "binary", "ternary", "cast", "cuda", "cuda-cast"])
     parser.add_argument("-o", "--outfile", required=True)
     parser.add_argument("tables", nargs="+", help="the op table's files, in order")
     args = parser.parse_args()

@@ -191,7 +191,8 @@ class Stream:
         return hash(self.cuda_stream)
 
     def __repr__(self):
-        return f"<ember.cuda.Stream device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
+        return (f"<ember.cuda.Stream device=cuda:{self.device_index} "
+                f"cuda_stream={self.cuda_stream:#x}>")
 
 
 def current_stream(device=None):
