@@ -4,6 +4,7 @@ compile the way NVRTC compiles them at run time."""
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tomllib
@@ -70,25 +71,30 @@ def test_installed_kernels_match_the_build():
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
 
 
+def fatbin_images(data):
+    """(kind, arch) of each image in a fatbin: kind 1 is PTX, 2 is SASS (an ELF cubin).
+
+    The container: a 16-byte header (magic 0xBA55ED50, version, header size, payload
+    size), then per image a header (kind u16, version u16, header size u32, payload size
+    u64, ..., arch u32 at byte 28) and its payload."""
+    magic, _, header, size = struct.unpack_from("<IHHQ", data, 0)
+    assert magic == 0xBA55ED50, hex(magic)
+    images, offset = [], header
+    while offset < header + size:
+        kind, _, entry_header, payload = struct.unpack_from("<HHIQ", data, offset)
+        images.append((kind, struct.unpack_from("<I", data, offset + 28)[0]))
+        offset += entry_header + payload
+    return images
+
+
 @pytest.mark.skipif(not _build.FATBIN_ARCHS, reason="built without nvcc: no fatbins "
                     "(configure with -Dcuda=enabled and nvcc on PATH to build them)")
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
-    cuobjdump = shutil.which("cuobjdump")
+    expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
+    expected.add((1, int(_build.FATBIN_ARCHS[-1])))
     for family in ("elementwise", "copy"):
-        path = str(_kernels.kernel_file(family + ".fatbin"))
-        if cuobjdump is None:
-            # each SASS image records the command line it was compiled with
-            data = Path(path).read_bytes()
-            for arch in _build.FATBIN_ARCHS:
-                assert f"-arch sm_{arch} ".encode() in data, (family, arch)
-            continue
-        elf = subprocess.run([cuobjdump, "--list-elf", path], capture_output=True,
-                             text=True, check=True).stdout
-        ptx = subprocess.run([cuobjdump, "--list-ptx", path], capture_output=True,
-                             text=True, check=True).stdout
-        for arch in _build.FATBIN_ARCHS:
-            assert f"sm_{arch}" in elf, (family, arch, elf)
-        assert f"sm_{_build.FATBIN_ARCHS[-1]}" in ptx, (family, ptx)
+        data = _kernels.kernel_file(family + ".fatbin").read_bytes()
+        assert set(fatbin_images(data)) == expected, family
 
 
 def toml_value(v):
