@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Generate ember's elementwise and cast loops from the op table.
 
-Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast,fused} -o OUT.c TABLE.toml...
+Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast,fused,cuda,cuda-cast} -o OUT.c
+       TABLE.toml...
 
 The table (src/ember/ops/elementwise.toml, then activations.toml, read in that
 order) lists each op once; the template
 stamps one strided loop per op and compute dtype, plus the lookup table the
 Cython core reads.  ``fused`` renders the fused-elementwise interpreter (ember.jit's
-fusion): one case per floating op whose result has its inputs' dtype.
+fusion): one case per floating op whose result has its inputs' dtype.  ``cuda``
+renders the CUDA kernels (src/ember/cuda/kernels/elementwise.cu.in) from the same
+table: every op, every real dtype; ``cuda-cast`` the CUDA copies and casts
+(copy.cu.in) with the CPU's conversions.
 """
 import argparse
 import tomllib
@@ -83,6 +87,26 @@ def fusable(op):
     return "ctx" not in op["fexpr"]
 
 
+def build_cuda_op(name, spec):
+    """`build_op` for the CUDA template: real dtypes only, with each input's storage type
+    (the condition of ``where`` is bool; missing inputs are ``em_unused``) and the vector
+    width of the contiguous path (16-byte loads of the widest operand)."""
+    op = build_op(name, spec)
+    op["dtypes"] = [d for d in op["dtypes"] if d["name"] not in REAL_OF]
+    for d in op["dtypes"]:
+        inputs = [d["in"]] * op["arity"]
+        if op["condition"]:
+            inputs[0] = "bool"
+        widest = max(ITEMSIZE[t] for t in inputs + [d["out"]])
+        inputs += ["em_unused"] * (3 - op["arity"])
+        d.update(in0=inputs[0], in1=inputs[1], in2=inputs[2], vec=16 // widest)
+    return op
+
+
+ITEMSIZE = {"bool": 1, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8,
+            "em_half": 2, "em_bfloat16": 2, "float": 4, "double": 8}
+
+
 def convert(src, dst, value):
     """C expression converting one `src` element to `dst`."""
     v = LOAD.get(src["name"], "%s") % value
@@ -103,7 +127,8 @@ def convert(src, dst, value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("template")
-    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast", "fused"])
+    parser.add_argument("which", choices=["unary", "binary", "ternary", "cast", "fused", "cuda",
+                                          "cuda-cast"])
     parser.add_argument("-o", "--outfile", required=True)
     parser.add_argument("tables", nargs="+", help="the op table's files, in order")
     args = parser.parse_args()
@@ -112,11 +137,20 @@ def main():
         template = Tempita.Template(f.read(), name=args.template)
     if args.which == "cast":
         text = template.substitute(dtypes=dtype_dicts(), convert=convert)
+    elif args.which == "cuda-cast":
+        real = [d for d in dtype_dicts() if d["kind"] != "c"]
+        text = template.substitute(dtypes=real, convert=convert)
     else:
         table = {}
         for path in args.tables:
             with open(path, "rb") as f:
                 table.update(tomllib.load(f))
+        if args.which == "cuda":
+            ops = [build_cuda_op(name, spec) for name, spec in table.items()]
+            text = template.substitute(ops=[op for op in ops if op["dtypes"]])
+            with open(args.outfile, "w") as f:
+                f.write(text)
+            return
         ops = [build_op(name, spec) for name, spec in table.items()]
         if args.which == "fused":
             ops = [op for op in ops if fusable(op)]

@@ -151,3 +151,5 @@ from ember import quantization, ao  # noqa: E402
 
 # issue 8: ember.jit (tracing, saved graphs)
 from ember import jit  # noqa: E402
+# issue 6: cuda (CuPy is imported only on first use of a cuda device)
+from ember import cuda  # noqa: E402

@@ -461,9 +461,10 @@ def test_unsupported_dtype_and_device_leave_capsule_unconsumed():
     with pytest.raises(TypeError, match="unsupported DLPack dtype"):
         ember.from_dlpack(np.arange(3, dtype=np.uint32))
     cuda = producer.capsule(np.arange(3.), device=(2, 0))
-    with pytest.raises(RuntimeError, match="CUDA"):
-        ember.from_dlpack(cuda)
-    assert capsule_name(cuda) == "dltensor_versioned"
+    if not ember.cuda.is_available():     # the cuda backend refuses before consuming it
+        with pytest.raises(RuntimeError, match="CuPy|no CUDA GPU"):
+            ember.from_dlpack(cuda)
+        assert capsule_name(cuda) == "dltensor_versioned"
     # pinned host memory is reachable from the CPU
     pinned = ember.from_dlpack(producer.capsule(np.arange(3.), device=(3, 0)))
     assert pinned.device == ember.device("cpu")
@@ -483,10 +484,11 @@ def test_non_cpu_producer_is_not_asked_for_a_capsule():
         def __dlpack_device__(self):
             return (2, 0)
 
-    with pytest.raises(RuntimeError, match="CUDA"):
-        ember.from_dlpack(CudaProducer())
-    assert not CudaProducer.called
-    with pytest.raises(RuntimeError, match="not supported yet"):
+    if not ember.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CuPy|no CUDA GPU"):
+            ember.from_dlpack(CudaProducer())
+        assert not CudaProducer.called
+    with pytest.raises(RuntimeError, match="move it there first"):
         ember.from_dlpack(np.ones(2), device="cuda")
 
 

@@ -611,8 +611,8 @@ cdef Tensor cast_copy(Tensor t, int dt):
 cdef void extent(Tensor t, char **lo, char **hi) noexcept:
     """The byte range [lo, hi) that `t`'s elements span."""
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
-    cdef char *l = t.ptr()
-    cdef char *h = t.ptr()
+    cdef char *l = t.address()
+    cdef char *h = t.address()
     cdef int d
     for d in range(t._ndim):
         if t._shape[d] > 1:

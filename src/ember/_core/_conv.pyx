@@ -373,8 +373,9 @@ cdef Tensor prepared(object t, str what, int dt):
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor, but got {type(t).__name__}")
     if (<Tensor>t)._storage.device.type_num != DEV_CPU:
-        raise RuntimeError(f"convolution: {what} must be on the CPU, but got device "
-                           f"{(<Tensor>t)._storage.device}")
+        raise NotImplementedError(f"convolution: not implemented for device "
+                                  f"{(<Tensor>t)._storage.device.type} yet ({what} is on "
+                                  f"{(<Tensor>t)._storage.device})")
     if (<Tensor>t)._dtype != dt:
         t = t.to(ember.float32 if dt == EM_FLOAT32 else ember.float64)
     if not (<Tensor>t).is_contig():

@@ -143,11 +143,16 @@ cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
     if dev is not None and dev != t._storage.device:
         if dev.type_num == DEV_CPU:
             out = <Tensor>backend_for(t._storage.device).to_cpu(t)
+        elif t._storage.device.type_num == DEV_CPU:
+            out = <Tensor>backend_for(dev).from_cpu(t, dev)
         else:
-            out = <Tensor>backend_for(dev).from_cpu(t.cpu_tensor(), dev)
-        if out._dtype != target:
-            return to_dtype_device(out, dt, None, False)
-        return out
+            # between devices of one backend; `t` itself when `dev` names its device
+            # without an index ('cuda' for cuda:0 when cuda:0 is current)
+            out = <Tensor>backend_for(dev).to_device(t, dev)
+        if out is not t:
+            if out._dtype != target:
+                return to_dtype_device(out, dt, None, False)
+            return out
     if target == t._dtype:
         return clone(t) if copy else t
     out = new_like_layout(t, target)

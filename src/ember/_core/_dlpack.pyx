@@ -25,10 +25,10 @@ import operator
 
 from ember._core._dtype cimport em_itemsize
 from ember._core._tensor cimport (
-    Tensor, new_tensor, copy_into, set_dims, borrow_storage, EM_MAX_DIMS, DEV_CPU,
+    Tensor, new_tensor, copy_into, set_dims, borrow_storage, EM_MAX_DIMS, DEV_CPU, DEV_CUDA,
 )
 from ember._core._tensor cimport device as em_device
-from ember._core._tensor import _add_method
+from ember._core._tensor import _add_method, backend
 
 cdef extern from "Python.h":
     int Py_IsInitialized() nogil
@@ -43,6 +43,7 @@ cdef extern from "ember/dlpack.h":
 
     ctypedef enum DLDeviceType:
         kDLCPU
+        kDLCUDA
         kDLCUDAHost
         kDLROCMHost
         kDLCUDAManaged
@@ -150,6 +151,10 @@ cdef bint _has_negative_strides(Tensor t) noexcept:
     return False
 
 
+cdef int _cuda_index(Tensor t):
+    return 0 if t._storage.device.index is None else t._storage.device.index
+
+
 cdef Tensor _contiguous_copy(Tensor t):
     cdef Tensor out = new_tensor(t._ndim, t._shape, t._dtype, t._storage.device)
     copy_into(out, t)
@@ -178,10 +183,15 @@ cdef object _make_capsule(Tensor t, bint versioned, uint64_t flags):
         managed.manager_ctx = <void *>t
         managed.deleter = _delete_legacy
         dl = &managed.dl_tensor
-    dl.data = t.ptr()
+    if t._storage.device.type_num == DEV_CUDA:
+        dl.data = t.address()
+        dl.device.device_type = kDLCUDA
+        dl.device.device_id = _cuda_index(t)
+    else:
+        dl.data = t.ptr()
+        dl.device.device_type = kDLCPU
+        dl.device.device_id = 0
     dl.byte_offset = 0
-    dl.device.device_type = kDLCPU
-    dl.device.device_id = 0
     dl.ndim = nd
     dl.dtype.code = _DL_CODE[t._dtype]
     dl.dtype.bits = _DL_BITS[t._dtype]
@@ -291,16 +301,22 @@ def __dlpack__(Tensor self, *, stream=None, max_version=None, dl_device=None, co
         raise ValueError(f"__dlpack__: stream must be None for a tensor on the CPU, got {stream!r}")
     if dl_device is not None:
         target = _parse_dl_device(dl_device)
-        if target != (kDLCPU, 0):
+        if dev_type == DEV_CUDA and target == (kDLCUDA, _cuda_index(self)):
+            pass
+        elif target != (kDLCPU, 0):
             raise BufferError(f"__dlpack__: unsupported device requested: {target} "
-                              f"(ember exports to the CPU, (1, 0), only)")
-        if dev_type != DEV_CPU:
+                              f"(ember exports to the CPU, (1, 0), or where the tensor is)")
+        elif dev_type != DEV_CPU:
             if copy is False:
                 raise BufferError(f"__dlpack__: moving a tensor on {self._storage.device} to the "
                                   f"CPU needs a copy, but copy=False")
             t = self.cpu()
             copied = True
-    if t._storage.device.type_num != DEV_CPU:
+    if t._storage.device.type_num == DEV_CUDA:
+        # the consumer's stream waits for the work queued on ours (None: the legacy
+        # default stream, as the DLPack standard says)
+        backend("cuda").dlpack_export_sync(t, stream)
+    elif t._storage.device.type_num != DEV_CPU:
         raise BufferError(f"__dlpack__: exporting a tensor on {t._storage.device} is not "
                           f"supported yet; pass dl_device=(1, 0) to export a CPU copy")
     if copy and not copied:
@@ -410,7 +426,11 @@ cdef Tensor _tensor_from_capsule(object capsule):
     # validate everything before taking ownership: on error the capsule stays
     # valid and its own destructor frees it
     cdef int dev_type = dl.device.device_type
-    if not _host_accessible(dev_type):
+    cdef em_device dev = _CPU
+    if dev_type == kDLCUDA:
+        dev = em_device("cuda", dl.device.device_id)
+        backend("cuda").check_device(dev)     # RuntimeError without CuPy or that GPU
+    elif not _host_accessible(dev_type):
         raise RuntimeError(f"from_dlpack: tensors on {_device_name(dev_type, dl.device.device_id)} "
                            f"are not supported yet: ember has no backend for that device in this "
                            f"build; copy the tensor to the CPU first")
@@ -460,9 +480,9 @@ cdef Tensor _tensor_from_capsule(object capsule):
     set_dims(t, nd, shape, strides)
     t._dtype = dt
     if empty:
-        t._storage = borrow_storage(first, 0, owner, readonly, _CPU)
+        t._storage = borrow_storage(first, 0, owner, readonly, dev)
     else:
-        t._storage = borrow_storage(first + lo, hi - lo + isz, owner, readonly, _CPU)
+        t._storage = borrow_storage(first + lo, hi - lo + isz, owner, readonly, dev)
         t._offset = (-lo) // isz
     return t
 
@@ -482,8 +502,9 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     ext_tensor : object
         An object with ``__dlpack__``, or a DLPack capsule (which is consumed).
     device : ember.device or str, optional
-        The device the result must be on; only the CPU is supported for now.
-        The producer is asked to move its data there if it lives elsewhere.
+        The device the result must be on: the CPU (the producer is asked to move
+        its data there if it lives elsewhere) or the cuda device the producer's
+        tensor is on (shared, after the producer's pending work on its stream).
     copy : bool, optional
         True: the result owns a copy.  False: the producer must share its
         memory (it raises ``BufferError`` otherwise).  None: share when possible.
@@ -516,9 +537,9 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     cdef Tensor t
     if device is not None:
         target = em_device(device)
-        if target.type_num != DEV_CPU:
+        if target.type_num != DEV_CPU and target.type_num != DEV_CUDA:
             raise RuntimeError(f"from_dlpack: device={target} is not supported yet: ember "
-                               f"imports DLPack tensors to the CPU only in this build")
+                               f"imports DLPack tensors to the CPU or a cuda device")
     if PyCapsule_CheckExact(ext_tensor):
         t = _tensor_from_capsule(ext_tensor)
         return _contiguous_copy(t) if copy else t
@@ -528,7 +549,15 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     kwargs = {"max_version": (DLPACK_MAJOR_VERSION, DLPACK_MINOR_VERSION)}
     if hasattr(ext_tensor, "__dlpack_device__"):
         dev_type, dev_id = ext_tensor.__dlpack_device__()
-        if target is not None and not _host_accessible(dev_type):
+        if dev_type == kDLCUDA and (target is None or target.type_num == DEV_CUDA):
+            if target is not None and target.index is not None and target.index != dev_id:
+                raise RuntimeError(f"from_dlpack: the tensor is on cuda:{dev_id}, not {target}")
+            # the producer orders its work before our current stream's
+            kwargs["stream"] = backend("cuda").dlpack_consumer_stream(dev_id)
+        elif target is not None and target.type_num == DEV_CUDA:
+            raise RuntimeError(f"from_dlpack: device={target} needs the producer's tensor on "
+                               f"that device; move it there first")
+        elif target is not None and not _host_accessible(dev_type):
             kwargs["dl_device"] = (kDLCPU, 0)
         elif not _host_accessible(dev_type):
             raise RuntimeError(f"from_dlpack: tensors on {_device_name(dev_type, dev_id)} are not "

@@ -336,7 +336,7 @@ cdef Tensor new_view_of_shape(tuple shape):
     return make_view(base, len(shape), s, st, 0)
 
 
-cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ssize_t *shape) noexcept:
+cdef inline int _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ssize_t *shape) except -1:
     """Operand k's byte strides, right-aligned and zero where it broadcasts."""
     cdef int d, src
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
@@ -347,6 +347,7 @@ cdef inline void _fill_strides(em_iter *it, int k, Tensor t, int nd, const Py_ss
         else:
             it.strides[k][d] = t._strides[src] * isz
     it.data[k] = t.ptr()
+    return 0
 
 
 cdef bint _overlaps(Tensor a, Tensor b) noexcept:
@@ -362,7 +363,7 @@ cdef bint _overlaps(Tensor a, Tensor b) noexcept:
     cdef int d
     if a._numel == 0 or b._numel == 0:
         return False
-    if (a.ptr() == b.ptr() and a._ndim == b._ndim and a._dtype == b._dtype
+    if (a.address() == b.address() and a._ndim == b._ndim and a._dtype == b._dtype
             and memcmp(a._shape, b._shape, a._ndim * sizeof(Py_ssize_t)) == 0
             and memcmp(a._strides, b._strides, a._ndim * sizeof(Py_ssize_t)) == 0):
         return False
@@ -373,8 +374,8 @@ cdef bint _overlaps(Tensor a, Tensor b) noexcept:
 
 cdef void _extent(Tensor t, char **lo, char **hi) noexcept:
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
-    cdef char *l = t.ptr()
-    cdef char *h = t.ptr()
+    cdef char *l = t.address()
+    cdef char *h = t.address()
     cdef int d
     for d in range(t._ndim):
         if t._strides[d] > 0:

@@ -110,8 +110,8 @@ cdef inline list _ints(const Py_ssize_t *a, int n):
 
 cdef int _check_cpu(Tensor t, str op) except -1:
     if t._storage.device.type_num != DEV_CPU:
-        raise RuntimeError(f"{op}: ember's index kernels run on the CPU; got a tensor on "
-                           f"{t._storage.device}")
+        raise NotImplementedError(f"{op}: not implemented for device "
+                                  f"{t._storage.device.type} yet")
     return 0
 
 

@@ -50,7 +50,7 @@ cdef int check_devices(str fname, Tensor a, Tensor b, Tensor c=None) except -1:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {da} and {(<Tensor>t)._storage.device}!")
     if da.type_num != DEV_CPU:
-        raise RuntimeError(f"{fname}: ember has no matrix-product kernels for device '{da}'")
+        raise NotImplementedError(f"{fname}: not implemented for device {da.type} yet")
     return 0
 
 

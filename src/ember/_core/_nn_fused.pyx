@@ -128,7 +128,7 @@ cdef Tensor new(tuple shape, int dnum, Tensor like):
     return new_tensor(len(shape), dims, dnum, like._storage.device)
 
 
-cdef inline void *addr(Tensor t) noexcept:
+cdef inline void *addr(Tensor t) except? NULL:
     return NULL if t is None else <void *>t.ptr()
 
 

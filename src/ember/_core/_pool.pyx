@@ -114,7 +114,7 @@ cdef int _check_float(Tensor input, str name) except -1:
         raise NotImplementedError(f"{quoted} not implemented for "
                                   f"'{_TORCH_TYPE_NAMES.get(text, text)}'")
     if input.device.type != "cpu":
-        raise RuntimeError(f"{name}: expected a CPU tensor, got one on {input.device}")
+        raise NotImplementedError(f"{name}: not implemented for device {input.device.type} yet")
     return 0
 
 

@@ -248,6 +248,20 @@ cdef Generator _generator_for(object generator, em_device dev):
     return <Generator>generator
 
 
+def device_generator(device):
+    """The default generator of ``device`` (created on first use, as the ops do).
+
+    Parameters
+    ----------
+    device : str or ember.device
+
+    Returns
+    -------
+    Generator
+    """
+    return _default_for(_device_arg(device))
+
+
 def manual_seed(seed):
     """Seed the default generators of every device; returns ``ember.default_generator``.
 

@@ -133,8 +133,8 @@ _OP_WHERE = op_id("where")
 cdef inline Tensor _tensor_arg(object x, str fname):
     if isinstance(x, Tensor):
         if (<Tensor>x)._storage.device.type_num != DEV_CPU:
-            raise RuntimeError(f"{fname}(): ember reductions run on CPU tensors; got a tensor on "
-                               f"{(<Tensor>x)._storage.device}")
+            raise NotImplementedError(f"{fname}: not implemented for device "
+                                      f"{(<Tensor>x)._storage.device.type} yet")
         return <Tensor>x
     raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                     f"{type(x).__name__}")

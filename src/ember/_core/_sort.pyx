@@ -30,7 +30,7 @@ def sort_rows(Tensor src not None, bint descending, k=None):
     if not src.is_contig():
         raise ValueError("sort_rows(): the input must be contiguous")
     if src._storage.device.type_num != DEV_CPU:
-        raise RuntimeError(f"sort(): ember sorts CPU tensors; got a tensor on {src._storage.device}")
+        raise NotImplementedError(f"sort: not implemented for device {src._storage.device.type} yet")
     cdef em_sort_fn fn = em_sort_rows[src._dtype]
     if fn == NULL:
         raise RuntimeError("Sort does not support complex dtypes on CPU")

@@ -97,6 +97,11 @@ def register_backend(str device_type, backend):
     _backends[device_type] = backend
 
 
+def backend(str device_type):
+    """The backend registered for ``device_type`` (RuntimeError when there is none)."""
+    return backend_for(device(device_type))
+
+
 cdef object backend_for(device dev):
     b = _backends.get(dev.type)
     if b is None:
@@ -104,6 +109,19 @@ cdef object backend_for(device dev):
             f"ember has no backend for device '{dev}': the {dev.type} backend is not available "
             f"in this build")
     return b
+
+
+def device_storage(size_t address, Py_ssize_t nbytes, object owner, device dev):
+    """A Storage over memory a backend allocated on ``dev`` (not the CPU).
+
+    ``owner`` keeps the memory alive (CuPy's pooled allocation for CUDA); ember's
+    CPU kernels refuse the storage's tensors (``Tensor.ptr`` checks the device).
+    """
+    if dev.type_num == DEV_CPU:
+        raise ValueError("device_storage: CPU storages come from ember's own allocator")
+    if nbytes < 0:
+        raise ValueError(f"device_storage: nbytes must be non-negative, got {nbytes}")
+    return borrow_storage(<char *>address, nbytes, owner, False, dev)
 
 
 # ---------------------------------------------------------------- storage

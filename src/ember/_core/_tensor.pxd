@@ -70,7 +70,16 @@ cdef class Tensor:
     cdef object _autograd_meta
     cdef object __weakref__
 
-    cdef inline char *ptr(self) noexcept:
+    cdef inline char *ptr(self) except? NULL:
+        # the one gate between tensors and ember's CPU kernels: memory on another
+        # device is never handed to them (a CUDA op without a kernel raises here)
+        if self._storage.device.type_num != DEV_CPU:
+            raise NotImplementedError(
+                f"this operation is not implemented for device {self._storage.device.type} yet: "
+                f"ember's CPU kernels cannot read memory on {self._storage.device}")
+        return self._storage.data + self._offset * em_itemsize_of(self._dtype)
+    cdef inline char *address(self) noexcept:
+        # the first element's address on whatever device: for address arithmetic only
         return self._storage.data + self._offset * em_itemsize_of(self._dtype)
     cdef inline bint is_contig(self) noexcept:
         # row-major without gaps; size-1 dims may have any stride (as in PyTorch)

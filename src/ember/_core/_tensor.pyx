@@ -186,7 +186,7 @@ cdef class Tensor:
 
     def data_ptr(self):
         """Address of the first element."""
-        return <size_t>self.ptr()
+        return <size_t>self.address()
 
     def untyped_storage(self):
         """The :class:`Storage` behind this tensor."""

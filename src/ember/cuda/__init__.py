@@ -1,0 +1,411 @@
+"""``ember.cuda``: CUDA devices, streams, events and memory, with PyTorch's names.
+
+CuPy (the optional ``cuda`` extra, ``pip install 'ember[cuda]'``) provides the
+driver, the memory pool, streams and events; it is imported on first use, so
+importing ember never needs it.  Without CuPy or without a GPU,
+:func:`is_available` is False and every other call raises a RuntimeError saying
+what is missing.
+
+Examples
+--------
+>>> import ember
+>>> ember.cuda.is_available() in (True, False)
+True
+"""
+import contextlib
+
+from ember._core._tensor import _add_method, register_backend
+from ember.cuda import _runtime
+from ember.cuda._backend import CudaBackend, _Stats, cuda_array_interface
+from ember.cuda._runtime import device_index, require_gpu
+
+register_backend("cuda", CudaBackend())
+# zero-copy export to CuPy, Numba, PyTorch...; CPU tensors have no such attribute
+_add_method("__cuda_array_interface__", property(cuda_array_interface))
+
+
+def is_available():
+    """Whether CuPy is installed and sees at least one CUDA GPU (never raises).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import ember
+    >>> isinstance(ember.cuda.is_available(), bool)
+    True
+    """
+    try:
+        return _runtime.gpu_count() > 0
+    except RuntimeError:
+        return False
+
+
+def device_count():
+    """The number of visible CUDA GPUs (0 without a GPU; RuntimeError without CuPy).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.device_count() if ember.cuda.is_available() else 0   # doctest: +SKIP
+    1
+    """
+    return _runtime.gpu_count()
+
+
+def current_device():
+    """The ordinal of the current CUDA device.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.current_device()   # doctest: +SKIP
+    0
+    """
+    return require_gpu().cuda.runtime.getDevice()
+
+
+def set_device(device):
+    """Make ``device`` (an int, ``'cuda:N'`` or an ``ember.device``) the current device.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.set_device(0)   # doctest: +SKIP
+    """
+    require_gpu().cuda.runtime.setDevice(device_index(device))
+
+
+class device:
+    """Context manager making ``device`` current inside the ``with`` block.
+
+    Parameters
+    ----------
+    device : int, str or ember.device
+
+    Examples
+    --------
+    >>> import ember
+    >>> with ember.cuda.device(0):   # doctest: +SKIP
+    ...     x = ember.ones(3, device='cuda')
+    """
+
+    def __init__(self, device):
+        self.index = device_index(device)
+        self._previous = None
+
+    def __enter__(self):
+        runtime = require_gpu().cuda.runtime
+        self._previous = runtime.getDevice()
+        runtime.setDevice(self.index)
+        return self
+
+    def __exit__(self, *exc):
+        require_gpu().cuda.runtime.setDevice(self._previous)
+        return False
+
+
+def synchronize(device=None):
+    """Wait for every kernel and copy queued on ``device`` (default: the current one).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.synchronize()   # doctest: +SKIP
+    """
+    cp = require_gpu()
+    with cp.cuda.Device(device_index(device)):
+        cp.cuda.runtime.deviceSynchronize()
+
+
+class Stream:
+    """A CUDA stream: ember's kernels and copies issued inside ``ember.cuda.stream(s)``
+    run on it, in order.
+
+    Parameters
+    ----------
+    device : int, str or ember.device, optional
+        Default: the current device.
+    priority : int, optional
+        Lower numbers run first (``0`` default, ``-1`` high).
+
+    Examples
+    --------
+    >>> import ember
+    >>> s = ember.cuda.Stream()   # doctest: +SKIP
+    >>> with ember.cuda.stream(s):   # doctest: +SKIP
+    ...     y = ember.ones(4, device='cuda') * 2
+    >>> s.synchronize()   # doctest: +SKIP
+    """
+
+    def __init__(self, device=None, priority=0, *, _cupy_stream=None):
+        cp = require_gpu()
+        self.device_index = device_index(device)
+        if _cupy_stream is not None:
+            self._stream = _cupy_stream
+        else:
+            with cp.cuda.Device(self.device_index):
+                self._stream = cp.cuda.Stream(non_blocking=True, priority=priority)
+
+    @property
+    def cuda_stream(self):
+        """The ``cudaStream_t`` handle, as an int."""
+        return self._stream.ptr
+
+    def synchronize(self):
+        """Wait until everything queued on the stream has run."""
+        self._stream.synchronize()
+
+    def query(self):
+        """Whether everything queued on the stream has run."""
+        return self._stream.done
+
+    def record_event(self, event=None):
+        """Record ``event`` (a new one when None) on this stream; returns it."""
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def wait_event(self, event):
+        """Make later work on this stream wait for ``event``."""
+        self._stream.wait_event(event._event)
+
+    def wait_stream(self, stream):
+        """Make later work on this stream wait for what is queued on ``stream`` now."""
+        self.wait_event(stream.record_event())
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self.cuda_stream == other.cuda_stream
+
+    def __hash__(self):
+        return hash(self.cuda_stream)
+
+    def __repr__(self):
+        return (f"<ember.cuda.Stream device=cuda:{self.device_index} "
+                f"cuda_stream={self.cuda_stream:#x}>")
+
+
+def current_stream(device=None):
+    """The stream ember's work on ``device`` goes to now.
+
+    Returns
+    -------
+    Stream
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.current_stream().synchronize()   # doctest: +SKIP
+    """
+    cp = require_gpu()
+    index = device_index(device)
+    with cp.cuda.Device(index):
+        return Stream(index, _cupy_stream=cp.cuda.get_current_stream())
+
+
+@contextlib.contextmanager
+def stream(stream):
+    """Context manager sending ember's kernels and copies to ``stream`` (None: no change).
+
+    Examples
+    --------
+    >>> import ember
+    >>> with ember.cuda.stream(ember.cuda.Stream()):   # doctest: +SKIP
+    ...     x = ember.zeros(8, device='cuda')
+    """
+    if stream is None:
+        yield None
+        return
+    with stream._stream:
+        yield stream
+
+
+class Event:
+    """A CUDA event: a marker in a stream, for synchronisation and timing.
+
+    Parameters
+    ----------
+    enable_timing : bool, optional
+        Record times, so :meth:`elapsed_time` works.
+    blocking : bool, optional
+        :meth:`synchronize` blocks the thread instead of spinning.
+    interprocess : bool, optional
+        Not supported (ValueError when True).
+
+    Examples
+    --------
+    >>> import ember
+    >>> start = ember.cuda.Event(enable_timing=True)   # doctest: +SKIP
+    >>> end = ember.cuda.Event(enable_timing=True)   # doctest: +SKIP
+    >>> start.record(); y = ember.ones(1000, device='cuda') + 1; end.record()   # doctest: +SKIP
+    >>> end.synchronize(); ms = start.elapsed_time(end)   # doctest: +SKIP
+    """
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+        if interprocess:
+            raise ValueError("ember.cuda.Event: interprocess events are not supported")
+        cp = require_gpu()
+        self._event = cp.cuda.Event(block=blocking, disable_timing=not enable_timing)
+        self.enable_timing = enable_timing
+
+    def record(self, stream=None):
+        """Record the event on ``stream`` (default: the current stream)."""
+        self._event.record(None if stream is None else stream._stream)
+
+    def wait(self, stream=None):
+        """Make later work on ``stream`` (default: the current one) wait for the event."""
+        (current_stream() if stream is None else stream).wait_event(self)
+
+    def query(self):
+        """Whether the work before the event has run."""
+        return self._event.done
+
+    def synchronize(self):
+        """Wait until the work before the event has run."""
+        self._event.synchronize()
+
+    def elapsed_time(self, end_event):
+        """Milliseconds between this event and ``end_event`` (both recorded, timing enabled)."""
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        return require_gpu().cuda.get_elapsed_time(self._event, end_event._event)
+
+
+def memory_allocated(device=None):
+    """Bytes of GPU memory held by ember tensors on ``device`` now.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.memory_allocated()   # doctest: +SKIP
+    0
+    """
+    return _Stats.allocated.get(device_index(device), 0)
+
+
+def max_memory_allocated(device=None):
+    """The peak of :func:`memory_allocated` since the start or the last
+    :func:`reset_peak_memory_stats`.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.max_memory_allocated()   # doctest: +SKIP
+    0
+    """
+    return _Stats.peak.get(device_index(device), 0)
+
+
+def reset_peak_memory_stats(device=None):
+    """Restart :func:`max_memory_allocated` from the current allocation.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.reset_peak_memory_stats()   # doctest: +SKIP
+    """
+    index = device_index(device)
+    _Stats.peak[index] = _Stats.allocated.get(index, 0)
+
+
+def memory_reserved(device=None):
+    """Bytes CuPy's memory pool holds on ``device`` (in use plus cached for reuse).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()   # doctest: +SKIP
+    True
+    """
+    cp = require_gpu()
+    with cp.cuda.Device(device_index(device)):
+        return cp.get_default_memory_pool().total_bytes()
+
+
+def empty_cache():
+    """Give the cached, unused blocks of CuPy's memory pool back to the driver.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.empty_cache()   # doctest: +SKIP
+    """
+    require_gpu().get_default_memory_pool().free_all_blocks()
+
+
+def get_device_properties(device=None):
+    """The properties of ``device``: ``name``, ``major``, ``minor``, ``total_memory``,
+    ``multi_processor_count`` (a namespace).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.get_device_properties(0).total_memory > 0   # doctest: +SKIP
+    True
+    """
+    import types
+    cp = require_gpu()
+    props = cp.cuda.runtime.getDeviceProperties(device_index(device))
+    name = props["name"]
+    return types.SimpleNamespace(
+        name=name.decode() if isinstance(name, bytes) else name,
+        major=props["major"], minor=props["minor"], total_memory=props["totalGlobalMem"],
+        multi_processor_count=props["multiProcessorCount"])
+
+
+def get_device_name(device=None):
+    """The name of ``device`` (default: the current one).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.get_device_name(0)   # doctest: +SKIP
+    'NVIDIA H100 80GB HBM3'
+    """
+    return get_device_properties(device).name
+
+
+def manual_seed(seed):
+    """Seed the default generator of the current CUDA device.
+
+    ember draws cuda random numbers from the same Philox stream as the CPU, so a
+    seed gives the same numbers on both devices.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.manual_seed(0)   # doctest: +SKIP
+    """
+    from ember._core._random import device_generator
+    # ops on device 'cuda' (no index) and on 'cuda:N' draw from separate generators
+    for name in ("cuda", f"cuda:{device_index(None)}"):
+        device_generator(name).manual_seed(int(seed))
+
+
+def manual_seed_all(seed):
+    """Seed the default generators of every CUDA device.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.manual_seed_all(0)   # doctest: +SKIP
+    """
+    from ember._core._random import device_generator
+    for name in ["cuda"] + [f"cuda:{index}" for index in range(device_count())]:
+        device_generator(name).manual_seed(int(seed))
+
+
+__all__ = ["is_available", "device_count", "current_device", "set_device", "device",
+           "synchronize", "Stream", "Event", "stream", "current_stream", "memory_allocated",
+           "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats", "empty_cache",
+           "get_device_name", "get_device_properties", "manual_seed", "manual_seed_all"]

@@ -1,0 +1,331 @@
+"""The CUDA backend of ember's core: device memory from CuPy's pool, copies between
+the host and the GPU, and the kernels of ``kernels/``.
+
+``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
+tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
+``to_device``, ``copy_``, ``fill_`` and ``elementwise``.  Ops that reach the CPU
+kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
+no CPU kernel ever sees a device pointer.
+"""
+import numpy as np
+
+from ember._core._dtype import all_dtypes
+from ember.cuda import _kernels
+from ember.cuda._runtime import require_gpu
+
+_H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
+_INT_DIVISION = {"floor_divide", "remainder", "fmod"}
+
+
+class _Stats:
+    """Bytes held by live ember tensors on each GPU, and the peak since the last reset."""
+    allocated = {}
+    peak = {}
+
+
+class _Block:
+    """Owner of one pooled allocation: keeps CuPy's MemoryPointer alive for the Storage
+    and keeps the per-device byte counts of ``memory_allocated``."""
+    __slots__ = ("memory", "nbytes", "index")
+
+    def __init__(self, memory, nbytes, index):
+        self.memory = memory
+        self.nbytes = nbytes
+        self.index = index
+        now = _Stats.allocated.get(index, 0) + nbytes
+        _Stats.allocated[index] = now
+        if now > _Stats.peak.get(index, 0):
+            _Stats.peak[index] = now
+
+    def __del__(self):
+        _Stats.allocated[self.index] -= self.nbytes
+
+
+def _ember():
+    import ember
+    return ember
+
+
+def _index_of(dev):
+    cp = require_gpu()
+    return cp.cuda.runtime.getDevice() if dev.index is None else dev.index
+
+
+def _aligned_strides(t, shape):
+    """``t``'s byte strides right-aligned to the broadcast ``shape`` (0 where it broadcasts)."""
+    nd, td = len(shape), t.dim()
+    isz = t.element_size()
+    strides = t.stride()
+    tshape = t.shape
+    out = [0] * nd
+    for d in range(td):
+        if tshape[d] == shape[nd - td + d]:
+            out[nd - td + d] = strides[d] * isz
+    return out
+
+
+def _overlap(a, b):
+    """Whether ``a`` and ``b`` may share memory (byte ranges, conservatively)."""
+    if a.numel() == 0 or b.numel() == 0:
+        return False
+
+    def extent(t):
+        lo = hi = t.data_ptr()
+        for size, st in zip(t.shape, t.stride()):
+            span = st * (size - 1) * t.element_size()
+            lo, hi = (lo + span, hi) if span < 0 else (lo, hi + span)
+        return lo, hi + t.element_size()
+
+    (alo, ahi), (blo, bhi) = extent(a), extent(b)
+    return alo < bhi and blo < ahi
+
+
+class CudaBackend:
+    """What ember's core asks of the cuda device (see the module docstring)."""
+
+    # ------------------------------------------------------------ memory
+    def new_storage(self, nbytes, dev):
+        cp = require_gpu()
+        index = _index_of(dev)
+        if index == cp.cuda.runtime.getDevice():
+            memory = cp.cuda.alloc(max(nbytes, 1))
+        else:
+            with cp.cuda.Device(index):
+                memory = cp.cuda.alloc(max(nbytes, 1))
+        ember = _ember()
+        from ember._core._tensor import device_storage
+        return device_storage(memory.ptr, nbytes, _Block(memory, nbytes, index),
+                              ember.device("cuda", index))
+
+    # ------------------------------------------------------------ host <-> device
+    def to_cpu(self, t):
+        cp = require_gpu()
+        ember = _ember()
+        src = t if t.is_contiguous() else self.contiguous(t)
+        out = ember.empty(tuple(t.shape), dtype=t.dtype)
+        nbytes = t.numel() * t.element_size()
+        if nbytes:
+            stream = cp.cuda.get_current_stream()
+            cp.cuda.runtime.memcpyAsync(out.data_ptr(), src.data_ptr(), nbytes, _D2H, stream.ptr)
+            stream.synchronize()
+        return out
+
+    def from_cpu(self, t, dev):
+        cp = require_gpu()
+        ember = _ember()
+        src = t.contiguous()
+        out = ember.empty(tuple(t.shape), dtype=t.dtype, device=dev)
+        nbytes = t.numel() * t.element_size()
+        if nbytes:
+            # from pageable memory the call returns once the bytes are staged, so `src`
+            # may be freed right after it
+            cp.cuda.runtime.memcpyAsync(out.data_ptr(), src.data_ptr(), nbytes, _H2D,
+                                        cp.cuda.get_current_stream().ptr)
+        return out
+
+    def to_device(self, t, dev):
+        """``t`` on cuda device ``dev`` (itself when ``dev`` names its device)."""
+        if _index_of(dev) == t.device.index:
+            return t
+        return self.from_cpu(self.to_cpu(t), dev)
+
+    # ------------------------------------------------------------ copies, casts, fills
+    def contiguous(self, t):
+        ember = _ember()
+        out = ember.empty(tuple(t.shape), dtype=t.dtype, device=t.device)
+        self._copy_same_device(out, t)
+        return out
+
+    def copy_(self, dst, src):
+        if dst.device.type == "cpu":
+            dst.copy_(self.to_cpu(src))
+            return
+        if src.device.type == "cpu":
+            src = self.from_cpu(src.to(dst.dtype), dst.device)
+        elif src.device != dst.device:
+            src = self.from_cpu(self.to_cpu(src), dst.device)
+        elif _overlap(dst, src) and not (dst.data_ptr() == src.data_ptr()
+                                         and dst.stride() == src.stride()
+                                         and dst.dtype == src.dtype):
+            src = self.contiguous(src)
+        self._copy_same_device(dst, src)
+
+    def _copy_same_device(self, dst, src):
+        n = dst.numel()
+        if n == 0:
+            return
+        cp = require_gpu()
+        shape = tuple(dst.shape)
+        same_layout = tuple(src.shape) == shape and dst.is_contiguous() and src.is_contiguous()
+        if same_layout and dst.dtype == src.dtype:
+            cp.cuda.runtime.memcpyAsync(dst.data_ptr(), src.data_ptr(), n * dst.element_size(),
+                                        _D2D, cp.cuda.get_current_stream().ptr)
+            return
+        name = f"em_cu_cast_{src.dtype.name}_{dst.dtype.name}"
+        if same_layout:
+            fn = _kernels.function("copy", name + "_c")
+            fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (dst.data_ptr(), src.data_ptr(), n))
+            return
+        rec, small = _kernels.layout(shape, [_aligned_strides(dst, shape),
+                                             _aligned_strides(src, shape)])
+        fn = _kernels.function("copy", name + ("_s32" if small else "_s64"))
+        fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (dst.data_ptr(), src.data_ptr(), rec))
+
+    def fill_(self, dst, value):
+        n = dst.numel()
+        if n == 0:
+            return
+        ember = _ember()
+        size = dst.element_size()
+        # the value converted by the CPU's rules, as raw bits of the destination dtype
+        bits = ember.full((), value, dtype=dst.dtype).numpy().reshape(1)
+        bits = int(bits.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[size])[0])
+        shape = tuple(dst.shape)
+        rec, small = _kernels.layout(shape, [_aligned_strides(dst, shape)])
+        fn = _kernels.function("copy", f"em_cu_fill{8 * size}_{'s32' if small else 's64'}")
+        fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (dst.data_ptr(), rec, np.uint64(bits)))
+
+    # ------------------------------------------------------------ DLPack stream ordering
+    def check_device(self, dev):
+        """RuntimeError unless CuPy sees cuda device ``dev`` (memory ember is handed)."""
+        from ember.cuda._runtime import device_index
+        device_index(dev)
+
+    def dlpack_export_sync(self, t, stream):
+        """Make the consumer's ``stream`` (a ``cudaStream_t`` as an int: 1 the legacy default
+        stream, 2 the per-thread default, -1 no ordering, None as 1) wait for the work
+        queued on ember's current stream, so it sees ``t``'s final values."""
+        if stream == -1:
+            return
+        cp = require_gpu()
+        if stream is None or stream == 1:
+            consumer = cp.cuda.Stream.null
+        elif stream == 2:
+            consumer = cp.cuda.Stream.ptds
+        elif isinstance(stream, int) and stream > 2:
+            consumer = cp.cuda.ExternalStream(stream)
+        else:
+            raise ValueError(f"__dlpack__: stream must be None, -1, 1, 2 or a CUDA stream "
+                             f"handle, got {stream!r}")
+        current = cp.cuda.get_current_stream()
+        if consumer.ptr != current.ptr:
+            consumer.wait_event(current.record())
+
+    def dlpack_consumer_stream(self, index):
+        """The stream handle ember passes to a producer on cuda device ``index``: its
+        current stream (1 for the legacy default stream, whose handle is 0)."""
+        cp = require_gpu()
+        with cp.cuda.Device(index):
+            return cp.cuda.get_current_stream().ptr or 1
+
+    # ------------------------------------------------------------ elementwise ops
+    def elementwise(self, op, operands, out, out_dtype, shape):
+        """``op`` of the op table over ``operands`` (already in the compute dtype; the
+        condition of ``where`` is bool) broadcast to ``shape``, into ``out`` or a new tensor
+        of dtype number ``out_dtype``."""
+        ember = _ember()
+        out_dtype = all_dtypes[out_dtype]
+        shape = tuple(shape)
+        dev = None
+        for t in operands:
+            if t.device.type != "cpu":
+                dev = t.device
+                break
+        if dev is None:
+            dev = out.device
+        # 0-d CPU tensors may join cuda ones (as in PyTorch): move them over
+        operands = [self.from_cpu(t, dev) if t.device.type == "cpu" else t for t in operands]
+        compute = operands[-1].dtype
+        if compute.is_complex:
+            raise NotImplementedError(f"{op}: not implemented for device cuda yet for "
+                                      f"complex dtypes")
+        target = out
+        if out is not None:
+            if tuple(out.shape) != shape:
+                if out.numel() != 0:
+                    raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the "
+                                       f"broadcast shape {list(shape)}")
+                out.resize_(shape)
+            if out.dtype != out_dtype or any(
+                    _overlap(out, t) and not (out.data_ptr() == t.data_ptr()
+                                              and out.stride() == t.stride()
+                                              and len(t.shape) == len(shape)) for t in operands):
+                target = None
+        if target is None:
+            target = ember.empty(shape, dtype=out_dtype, device=dev)
+        self._launch_elementwise(op, compute, target, operands, shape)
+        if target is not out and out is not None:
+            self.copy_(out, target)
+            return out
+        return target
+
+    def _launch_elementwise(self, op, compute, target, operands, shape):
+        n = target.numel()
+        if n == 0:
+            return
+        name = f"em_cu_{op}_{compute.name}"
+        ptrs = [t.data_ptr() for t in operands] + [0] * (3 - len(operands))
+        err = _error_flag() if op in _INT_DIVISION and not compute.is_floating_point else 0
+        scalars = 0
+        contiguous = target.is_contiguous()
+        for k, t in enumerate(operands):
+            if t.numel() == 1:
+                scalars |= 1 << k
+            elif tuple(t.shape) != shape or not t.is_contiguous():
+                contiguous = False
+        if contiguous and scalars != (1 << len(operands)) - 1:
+            fn = _kernels.function("elementwise", name + "_c")
+            per_thread = 16 // max(t.element_size() for t in operands + [target])
+            fn((_kernels.grid_for(n, per_thread),), (_kernels.BLOCK,),
+               (target.data_ptr(), *ptrs, n, np.int32(scalars), err))
+        else:
+            rec, small = _kernels.layout(shape, [_aligned_strides(target, shape)]
+                                         + [_aligned_strides(t, shape) for t in operands])
+            fn = _kernels.function("elementwise", name + ("_s32" if small else "_s64"))
+            fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (target.data_ptr(), *ptrs, rec, err))
+        if err:
+            _check_error_flag()
+
+
+def cuda_array_interface(t):
+    """``__cuda_array_interface__`` (version 3) of a cuda tensor: its memory, layout and the
+    current stream, which a consumer orders its work after."""
+    if t.device.type != "cuda":
+        raise AttributeError(f"Can't get __cuda_array_interface__ on a tensor on {t.device}")
+    if t.requires_grad:
+        raise RuntimeError("Can't get __cuda_array_interface__ on a Tensor that requires grad. "
+                           "Use tensor.detach() first.")
+    if t.dtype.numpy_dtype is None or t.dtype.name == "bfloat16":
+        raise TypeError(f"__cuda_array_interface__: dtype {t.dtype} has no typestr")
+    stream = require_gpu().cuda.get_current_stream().ptr
+    isz = t.element_size()
+    return {
+        "shape": tuple(t.shape),
+        "typestr": np.dtype(t.dtype.numpy_dtype).str,
+        "data": (t.data_ptr() if t.numel() else 0, False),
+        "strides": None if t.is_contiguous() else tuple(s * isz for s in t.stride()),
+        "version": 3,
+        "stream": stream or 1,     # 0 is not allowed: 1 names the legacy default stream
+    }
+
+
+_error_flags = {}   # device ordinal -> cupy array of one int32
+
+
+def _error_flag():
+    """The device's error word, which the integer division kernels set on a zero divisor."""
+    cp = require_gpu()
+    dev = cp.cuda.runtime.getDevice()
+    flag = _error_flags.get(dev)
+    if flag is None:
+        flag = _error_flags[dev] = cp.zeros(1, dtype=cp.int32)
+    return flag.data.ptr
+
+
+def _check_error_flag():
+    """Raise (as the CPU does) when a kernel set the error word; clears it."""
+    cp = require_gpu()
+    flag = _error_flags[cp.cuda.runtime.getDevice()]
+    if int(flag[0]) != 0:       # synchronises with the kernel
+        flag.fill(0)
+        raise RuntimeError("ZeroDivisionError")

@@ -1,0 +1,203 @@
+/* Device-side helpers shared by ember's CUDA kernels: fixed-width types, 16-bit float
+ * conversions (bit-exact with the CPU's include/ember/dtype.h), the scalar helpers
+ * the op table's expressions call (the CPU's include/ember/scalar.h), and the
+ * layout struct of the strided kernels.
+ *
+ * Compiles with nvcc and with NVRTC (no host headers: __CUDACC_RTC__).
+ */
+#ifndef EMBER_CUDA_CUH
+#define EMBER_CUDA_CUH
+
+#if defined(__CUDACC_RTC__) || defined(EM_CUDA_NO_HOST_HEADERS)
+/* NVRTC has no <stdint.h>; these match glibc's (LP64), so that they also compile when
+ * nvcc checks this branch with the host's own typedefs in scope */
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef short int16_t;
+typedef unsigned short uint16_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long int64_t;
+typedef unsigned long uint64_t;
+typedef unsigned long uintptr_t;
+#else
+#include <stdint.h>
+#endif
+static_assert(sizeof(int64_t) == 8 && sizeof(uintptr_t) == sizeof(void *), "LP64 data model");
+
+#define EM_CUDA_MAX_DIMS 8
+#define EM_CUDA_MAX_INPUTS 3
+#define EM_ERR_ZERO_DIVISION 1
+
+typedef uint16_t em_half;
+typedef uint16_t em_bfloat16;
+
+/* Layout of a strided launch: the broadcast shape (coalesced on the host) and each
+ * operand's byte strides, output first.  Passed by value as one kernel argument. */
+struct em_cuda_layout {
+    int64_t shape[EM_CUDA_MAX_DIMS];
+    int64_t strides[EM_CUDA_MAX_INPUTS + 1][EM_CUDA_MAX_DIMS];
+    int64_t numel;
+    int32_t ndim;
+    int32_t pad_;
+};
+
+/* Per-thread error flag, as the CPU loops' em_ew_ctx; merged into global memory. */
+struct em_ew_ctx {
+    int error;
+};
+
+static __device__ __forceinline__ float em_half_to_float(em_half h)
+{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+static __device__ __forceinline__ em_half em_float_to_half(float f)
+{
+    em_half h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+static __device__ __forceinline__ float em_bfloat16_to_float(em_bfloat16 b)
+{
+    return __uint_as_float((uint32_t)b << 16);
+}
+
+/* Round to nearest even, as the CPU (and PyTorch's c10::BFloat16); NaN stays a quiet NaN. */
+static __device__ __forceinline__ em_bfloat16 em_float_to_bfloat16(float f)
+{
+    if (f != f) {
+        return (em_bfloat16)0x7fc0;
+    }
+    uint32_t u = __float_as_uint(f);
+    return (em_bfloat16)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static __device__ __forceinline__ int64_t em_ifloordiv(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    if (b == -1) {
+        return (int64_t)(0 - (uint64_t)a);
+    }
+    int64_t q = a / b, r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static __device__ __forceinline__ int64_t em_iremainder(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    if (b == -1) {
+        return 0;
+    }
+    int64_t r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+
+static __device__ __forceinline__ int64_t em_ifmod(int64_t a, int64_t b, em_ew_ctx *ctx)
+{
+    if (b == 0) {
+        ctx->error = EM_ERR_ZERO_DIVISION;
+        return 0;
+    }
+    return b == -1 ? 0 : a % b;  /* INT64_MIN % -1 traps */
+}
+
+#define EM_UFLOORDIV(a, b, ctx) ((b) == 0 ? ((ctx)->error = EM_ERR_ZERO_DIVISION, (T)0) : (T)((a) / (b)))
+#define EM_UREM(a, b, ctx) ((b) == 0 ? ((ctx)->error = EM_ERR_ZERO_DIVISION, (T)0) : (T)((a) % (b)))
+
+/* Python's float floor division (Objects/floatobject.c), as PyTorch does. */
+template <class T>
+static __device__ __forceinline__ T em_ffloordiv(T a, T b)
+{
+    if (b == 0) {
+        return a / b;
+    }
+    T mod = fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) {
+        div -= 1;
+    }
+    T floordiv;
+    if (div != 0) {
+        floordiv = floor(div);
+        if (div - floordiv > (T)0.5) {
+            floordiv += 1;
+        }
+    } else {
+        floordiv = copysign((T)0, a / b);
+    }
+    return floordiv;
+}
+
+template <class T>
+static __device__ __forceinline__ T em_fremainder(T a, T b)
+{
+    T mod = fmod(a, b);
+    if (mod != 0 && ((b < 0) != (mod < 0))) {
+        mod += b;
+    }
+    return mod;
+}
+
+#define EM_FFLOORDIV(a, b) em_ffloordiv((a), (b))
+#define EM_FREMAINDER(a, b) em_fremainder((a), (b))
+
+/* Integer power by squaring; negative exponents give 0 except for bases 1 and -1. */
+static __device__ __forceinline__ int64_t em_ipow(int64_t base, int64_t exp)
+{
+    if (exp < 0) {
+        if (base == 1) {
+            return 1;
+        }
+        if (base == -1) {
+            return (exp & 1) ? -1 : 1;
+        }
+        return 0;
+    }
+    uint64_t result = 1, b = (uint64_t)base;
+    while (exp) {
+        if (exp & 1) {
+            result *= b;
+        }
+        b *= b;
+        exp >>= 1;
+    }
+    return (int64_t)result;
+}
+
+static __device__ __forceinline__ int64_t em_igcd(int64_t a, int64_t b)
+{
+    uint64_t x = a < 0 ? 0 - (uint64_t)a : (uint64_t)a, y = b < 0 ? 0 - (uint64_t)b : (uint64_t)b;
+    while (y != 0) {
+        uint64_t t = x % y;
+        x = y;
+        y = t;
+    }
+    return (int64_t)x;
+}
+
+static __device__ __forceinline__ int64_t em_ilcm(int64_t a, int64_t b)
+{
+    int64_t g = em_igcd(a, b);
+    if (g == 0) {
+        return 0;
+    }
+    int64_t l = (int64_t)((uint64_t)(a / g) * (uint64_t)b);
+    return l < 0 ? (int64_t)(0 - (uint64_t)l) : l;
+}
+
+#define EM_SHL(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)0 \
+                         : (T)((uint64_t)(a) << (b)))
+#define EM_SHR(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)((a) < 0 ? -1 : 0) \
+                         : (T)((a) >> (b)))
+
+#endif

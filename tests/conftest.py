@@ -1,0 +1,32 @@
+"""Fixtures shared by every suite: the ``device`` fixture runs a test on the CPU and,
+when ember sees a CUDA GPU (CuPy installed and a device visible), on ``cuda``; tests
+marked ``gpu`` skip with the reason when there is none."""
+import pytest
+
+
+def _cuda_missing():
+    """Why cuda tests cannot run here, or None when they can."""
+    import ember
+    if ember.cuda.is_available():
+        return None
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        return "no CUDA: CuPy is not installed (pip install 'ember[cuda]')"
+    return "no CUDA: CuPy sees no GPU"
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    for item in items:
+        if "gpu" in item.keywords:
+            if reason is None:
+                reason = _cuda_missing() or ""
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def device(request):
+    """'cpu', then 'cuda' (marked gpu: skipped with the reason without a GPU)."""
+    return request.param

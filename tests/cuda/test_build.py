@@ -1,0 +1,178 @@
+"""Build checks of the CUDA kernels that need no GPU: the kernels render from the op
+table, the installed fatbins hold the configured architectures, and the sources
+compile the way NVRTC compiles them at run time."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ember.cuda import _build, _kernels
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ROOT / "tools"
+KERNELS = ROOT / "src" / "ember" / "cuda" / "kernels"
+TABLES = [ROOT / "src" / "ember" / "ops" / "elementwise.toml",
+          ROOT / "src" / "ember" / "ops" / "activations.toml"]
+NVCC = shutil.which("nvcc")
+needs_sources = pytest.mark.skipif(not (TOOLS / "gen_loops.py").is_file(),
+                                   reason="the source tree's tools/ is not beside the tests")
+needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc is not on PATH")
+
+
+def render(tmp_path, family, mode, tables=TABLES):
+    out = tmp_path / f"{family}.cu"
+    subprocess.run([sys.executable, str(TOOLS / "gen_loops.py"), str(KERNELS / f"{family}.cu.in"),
+                    mode, "-o", str(out), *map(str, tables)], check=True)
+    return out
+
+
+def load_table():
+    table = {}
+    for path in TABLES:
+        with open(path, "rb") as f:
+            table.update(tomllib.load(f))
+    return table
+
+
+@needs_sources
+def test_every_real_op_of_the_table_has_cuda_kernels(tmp_path):
+    text = render(tmp_path, "elementwise", "cuda").read_text()
+    for name, spec in load_table().items():
+        if set(spec["kinds"]) - {"c"}:
+            for suffix in ("c", "s32", "s64"):
+                assert f"em_cu_{name}_" in text and f"_{suffix}(" in text, name
+    assert "em_cu_add_float32_c(" in text and "em_cu_where_bfloat16_s64(" in text
+    assert "complex" not in text.split("*/", 1)[1]      # complex dtypes have no kernels yet
+
+
+@needs_sources
+def test_every_cast_pair_has_kernels(tmp_path):
+    text = render(tmp_path, "copy", "cuda-cast").read_text()
+    names = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+             "float32", "float64"]
+    for src in names:
+        for dst in names:
+            assert f"em_cu_cast_{src}_{dst}_s64(" in text
+    for bits in (8, 16, 32, 64):
+        assert f"em_cu_fill{bits}_s32(" in text
+
+
+def test_installed_kernels_match_the_build():
+    """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
+    for family in ("elementwise", "copy"):
+        assert _kernels.kernel_file(family + ".cu").is_file()
+        assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
+    assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
+
+
+def fatbin_images(data):
+    """(kind, arch) of each image in a fatbin: kind 1 is PTX, 2 is SASS (an ELF cubin).
+
+    The container: a 16-byte header (magic 0xBA55ED50, version, header size, payload
+    size), then per image a header (kind u16, version u16, header size u32, payload size
+    u64, ..., arch u32 at byte 28) and its payload."""
+    magic, _, header, size = struct.unpack_from("<IHHQ", data, 0)
+    assert magic == 0xBA55ED50, hex(magic)
+    images, offset = [], header
+    while offset < header + size:
+        kind, _, entry_header, payload = struct.unpack_from("<HHIQ", data, offset)
+        images.append((kind, struct.unpack_from("<I", data, offset + 28)[0]))
+        offset += entry_header + payload
+    return images
+
+
+@pytest.mark.skipif(not _build.FATBIN_ARCHS, reason="built without nvcc: no fatbins "
+                    "(configure with -Dcuda=enabled and nvcc on PATH to build them)")
+def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
+    expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
+    expected.add((1, int(_build.FATBIN_ARCHS[-1])))
+    for family in ("elementwise", "copy"):
+        data = _kernels.kernel_file(family + ".fatbin").read_bytes()
+        assert set(fatbin_images(data)) == expected, family
+
+
+def toml_value(v):
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def _nvrtc():
+    """CuPy's NVRTC bindings when libnvrtc loads, else None."""
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+        nvrtc.getVersion()
+        return nvrtc
+    except Exception:
+        return None
+
+
+def compile_as_nvrtc(source, arch, tmp_path):
+    """Compile NVRTC's input ``source`` (header inlined) to PTX: with NVRTC itself when it
+    loads, else with nvcc taking the header's no-host-headers branch."""
+    nvrtc = _nvrtc()
+    if nvrtc is not None:
+        prog = nvrtc.createProgram(source, "ember.cu", [], [])
+        try:
+            nvrtc.compileProgram(prog, ["-std=c++17", f"--gpu-architecture=compute_{arch}"])
+        except Exception:
+            pytest.fail(nvrtc.getProgramLog(prog))
+        return
+    if NVCC is None:
+        pytest.skip("neither NVRTC (libnvrtc via CuPy) nor nvcc is available")
+    src = tmp_path / f"nvrtc_{arch}.cu"
+    src.write_text(source)
+    run = subprocess.run([NVCC, "--ptx", "-std=c++17", f"-arch=compute_{arch}",
+                          "-DEM_CUDA_NO_HOST_HEADERS", "-diag-suppress", "177,186",
+                          "-o", os.devnull, str(src)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+@needs_sources
+@pytest.mark.parametrize("arch", ["80", "90"])
+def test_sources_compile_as_nvrtc_does(tmp_path, arch):
+    """The copy kernels whole, and the elementwise template over one op of each shape
+    (unary, binary, where, ternary, integer division with its error flag, the
+    shifts): the full elementwise file is compiled by the build's nvcc step."""
+    subset = {name: spec for name, spec in load_table().items()
+              if name in ("exp", "add", "where", "clamp", "floor_divide", "bitwise_left_shift",
+                          "threshold_backward")}
+    table = tmp_path / "subset.toml"
+    table.write_text("\n".join(f"[{name}]\n" + "\n".join(f"{k} = {toml_value(v)}"
+                                                          for k, v in spec.items())
+                               for name, spec in subset.items()))
+    header = (KERNELS / "ember_cuda.cuh").read_text()
+    for family, mode, tables in (("copy", "cuda-cast", TABLES), ("elementwise", "cuda", [table])):
+        code = render(tmp_path, family, mode, tables).read_text()
+        compile_as_nvrtc(code.replace('#include "ember_cuda.cuh"', header), arch, tmp_path)
+
+
+def test_layout_struct_matches_the_c_struct():
+    """em_cuda_layout: int64 shape[8], int64 strides[4][8], int64 numel, int32 ndim, pad."""
+    assert _kernels.LAYOUT_DTYPE.itemsize == 8 * 8 + 8 * 4 * 8 + 8 + 4 + 4
+    assert [_kernels.LAYOUT_DTYPE.fields[f][1] for f in ("shape", "strides", "numel", "ndim")] \
+        == [0, 64, 320, 328]
+
+
+def test_layout_merges_contiguous_dims_and_picks_the_index_width():
+    # a transposed (3, 4) float32 output and a row broadcast over it
+    rec, small = _kernels.layout((3, 4), [[4, 12], [0, 4]])
+    assert small and rec["ndim"][0] == 2 and rec["numel"][0] == 12
+    assert rec["shape"][0, :2].tolist() == [3, 4]
+    assert rec["strides"][0, 0, :2].tolist() == [4, 12]
+    # contiguous operands merge into one dim; size-1 dims vanish
+    rec, _ = _kernels.layout((2, 1, 3, 5), [[60, 60, 20, 4], [60, 0, 20, 4]])
+    assert rec["ndim"][0] == 1 and rec["shape"][0, 0] == 30
+    # offsets past 2**31 bytes need 64-bit index math
+    _, small = _kernels.layout((2, 2**30), [[2**32, 4], [2**32, 4]])
+    assert not small
+    with pytest.raises(NotImplementedError, match="at most 8 dims"):
+        _kernels.layout((2,) * 9, [[4 ** (9 - d) for d in range(9)]])   # gaps: no merging

@@ -1,0 +1,95 @@
+"""ember.cuda without CuPy or without a GPU: is_available() is False and never raises;
+everything that needs a device raises a RuntimeError saying what is missing."""
+import builtins
+import types
+
+import pytest
+
+import ember
+from ember.cuda import _runtime
+
+NEEDS_DEVICE = [
+    lambda: ember.cuda.current_device(),
+    lambda: ember.cuda.set_device(0),
+    lambda: ember.cuda.synchronize(),
+    lambda: ember.cuda.Stream(),
+    lambda: ember.cuda.Event(),
+    lambda: ember.cuda.current_stream(),
+    lambda: ember.cuda.memory_allocated(),
+    lambda: ember.cuda.max_memory_allocated(),
+    lambda: ember.cuda.memory_reserved(),
+    lambda: ember.cuda.reset_peak_memory_stats(),
+    lambda: ember.cuda.empty_cache(),
+    lambda: ember.cuda.get_device_name(),
+    lambda: ember.cuda.get_device_properties(0),
+    lambda: ember.cuda.manual_seed(0),
+    lambda: ember.cuda.device(0),
+    lambda: ember.ones(3, device="cuda"),
+    lambda: ember.ones(3).cuda(),
+    lambda: ember.ones(3).to("cuda:0"),
+    lambda: ember.arange(4, device="cuda"),
+]
+
+
+@pytest.fixture
+def without_cupy(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy" or name.startswith("cupy."):
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    monkeypatch.setattr(_runtime, "_cupy", None)
+    monkeypatch.setattr(_runtime, "_gpu_count", None)
+
+
+def _no_device(*args):
+    raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+
+
+@pytest.fixture
+def without_gpu(monkeypatch):
+    """CuPy present (a stand-in: the test extra does not install CuPy) but no device."""
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=_no_device)))
+    monkeypatch.setattr(_runtime, "_cupy", fake)
+    monkeypatch.setattr(_runtime, "_gpu_count", None)
+
+
+def test_is_available_without_cupy(without_cupy):
+    assert ember.cuda.is_available() is False
+
+
+@pytest.mark.parametrize("call", range(len(NEEDS_DEVICE)))
+def test_calls_without_cupy_say_how_to_install_it(without_cupy, call):
+    with pytest.raises(RuntimeError, match=r"needs CuPy: pip install 'ember\[cuda\]'"):
+        NEEDS_DEVICE[call]()
+
+
+def test_is_available_and_device_count_without_gpu(without_gpu):
+    assert ember.cuda.is_available() is False
+    assert ember.cuda.device_count() == 0
+
+
+@pytest.mark.parametrize("call", range(len(NEEDS_DEVICE)))
+def test_calls_without_gpu_say_no_gpu_is_visible(without_gpu, call):
+    with pytest.raises(RuntimeError, match="no CUDA GPU is visible"):
+        NEEDS_DEVICE[call]()
+
+
+def test_cpu_work_never_imports_cupy(without_cupy):
+    x = ember.ones(3) * 2 + ember.arange(3)
+    assert x.tolist() == [2.0, 3.0, 4.0]
+    assert ember.ones(2, device="cpu").device.type == "cpu"
+
+
+def test_event_refuses_interprocess():
+    with pytest.raises(ValueError, match="interprocess"):
+        ember.cuda.Event(interprocess=True)
+
+
+def test_cuda_device_objects_need_no_gpu():
+    assert ember.device("cuda", 1).index == 1
+    assert str(ember.device("cuda:0")) == "cuda:0"
