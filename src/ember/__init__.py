@@ -137,3 +137,12 @@ from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram
 
 # issue 8: ember.jit (tracing, saved graphs)
 from ember import jit  # noqa: E402
+
+# issue 8: ember.onnx (imported on first use: it needs the optional onnx package)
+
+
+def __getattr__(name):
+    if name == "onnx":
+        import importlib
+        return importlib.import_module("ember.onnx")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

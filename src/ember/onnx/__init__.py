@@ -11,6 +11,6 @@ except ImportError as error:        # pragma: no cover -- the optional extra is 
 
 from ember.onnx._builder import UnsupportedOperatorError
 from ember.onnx._export import export
-#from ember.onnx._import import OnnxModule, load
+from ember.onnx._import import OnnxModule, load
 
 __all__ = ["export", "load", "OnnxModule", "UnsupportedOperatorError"]

@@ -108,26 +108,29 @@ def _batch_norm(b, node):
                        "running_var", "momentum"), {"running_mean": None, "running_var": None})
     x = p["input"]
     dtype = node.outputs[0].dtype
-    channels = x.shape[1]
-    weight = _channel_vector(b, p["weight"], 1.0, channels, dtype)
-    bias = _channel_vector(b, p["bias"], 0.0, channels, dtype)
     if not p["training"] and p["running_mean"] is not None:
+        channels = x.shape[1]
+        weight = _channel_vector(b, p["weight"], 1.0, channels, dtype)
+        bias = _channel_vector(b, p["bias"], 0.0, channels, dtype)
         _out(b, node, b.add("BatchNormalization", [b.value(x), weight, bias,
                                                    b.value(p["running_mean"]),
                                                    b.value(p["running_var"])],
                             epsilon=float(p["eps"])))
         return
-    # batch statistics (training mode, instance norm): over every dim but the channels
+    # batch statistics (training mode, instance norm, whose channels are batch * channels):
+    # over every dim but the channels
     axes = [0] + list(range(2, len(x.shape)))
     name = b.value(x)
     centered = b.add("Sub", [name, b.reduce("ReduceMean", name, axes, True)])
     var = b.reduce("ReduceMean", b.add("Mul", [centered, centered]), axes, True)
     scale = b.add("Sqrt", [b.add("Add", [var, b.scalar(float(p["eps"]), dtype)])])
-    normed = b.add("Div", [centered, scale])
-    per_channel = [channels] + [1] * (len(x.shape) - 2)
-    weight = b.add("Reshape", [weight, b.ints(per_channel)])
-    bias = b.add("Reshape", [bias, b.ints(per_channel)])
-    _out(b, node, b.add("Add", [b.add("Mul", [normed, weight]), bias]))
+    result = b.add("Div", [centered, scale])
+    per_channel = b.ints([-1] + [1] * (len(x.shape) - 2))
+    if p["weight"] is not None:
+        result = b.add("Mul", [result, b.add("Reshape", [b.value(p["weight"]), per_channel])])
+    if p["bias"] is not None:
+        result = b.add("Add", [result, b.add("Reshape", [b.value(p["bias"]), per_channel])])
+    _out(b, node, result)
 
 
 @_emitter("op", "fused_layer_norm")
