@@ -32,6 +32,8 @@ def run_everywhere(data, inputs):
     ({name: Tensor})."""
     proto = onnx.load_model_from_string(data)
     onnx.checker.check_model(proto, full_check=True)
+    used = {name for node in proto.graph.node for name in node.input}
+    assert [t.name for t in proto.graph.initializer if t.name not in used] == []
     feeds = {name: x.numpy() for name, x in inputs.items()}
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
     return session.run(None, feeds), ReferenceEvaluator(proto).run(None, feeds)

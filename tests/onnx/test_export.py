@@ -191,3 +191,19 @@ def test_bad_arguments():
         export_bytes(model, ember.randn(1, 3), input_names=["a", "b"])
     with pytest.raises(TypeError, match="args"):
         export_bytes(model, [ember.randn(1, 3), 3])
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_opsets(opset):
+    model = nn.Sequential(nn.GroupNorm(2, 4), nn.InstanceNorm2d(4), nn.LayerNorm(6),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3), nn.GELU())
+    model.eval()
+    data = export_bytes(model, ember.randn(2, 4, 6, 6), input_names=["x"],
+                        dynamic_axes={"x": BATCH}, opset_version=opset)
+    assert onnx.load_model_from_string(data).opset_import[0].version == opset
+    x = ember.randn(3, 4, 6, 6)
+    from_ort, from_reference = run_everywhere(data, {"x": x})
+    with ember.no_grad():
+        expected = model(x).numpy()
+    np.testing.assert_allclose(from_ort[0], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(from_reference[0], expected, rtol=1e-4, atol=1e-5)

@@ -125,11 +125,13 @@ def _batch_norm(b, node):
     var = b.reduce("ReduceMean", b.add("Mul", [centered, centered]), axes, True)
     scale = b.add("Sqrt", [b.add("Add", [var, b.scalar(float(p["eps"]), dtype)])])
     result = b.add("Div", [centered, scale])
-    per_channel = b.ints([-1] + [1] * (len(x.shape) - 2))
+    per_channel = [-1] + [1] * (len(x.shape) - 2)
     if p["weight"] is not None:
-        result = b.add("Mul", [result, b.add("Reshape", [b.value(p["weight"]), per_channel])])
+        weight = b.add("Reshape", [b.value(p["weight"]), b.ints(per_channel)])
+        result = b.add("Mul", [result, weight])
     if p["bias"] is not None:
-        result = b.add("Add", [result, b.add("Reshape", [b.value(p["bias"]), per_channel])])
+        bias = b.add("Reshape", [b.value(p["bias"]), b.ints(per_channel)])
+        result = b.add("Add", [result, bias])
     _out(b, node, result)
 
 
@@ -172,11 +174,12 @@ def _group_norm(b, node):
                                              b.const(np.zeros(groups, float_type))],
                    epsilon=float(eps))
     result = b.add("Reshape", [normed, b.shape_of(x)])
-    per_channel = b.ints([channels] + [1] * (len(x.shape) - 2))
+    per_channel = [channels] + [1] * (len(x.shape) - 2)
     if weight is not None:
-        result = b.add("Mul", [result, b.add("Reshape", [b.value(weight), per_channel])])
+        result = b.add("Mul", [result, b.add("Reshape", [b.value(weight),
+                                                         b.ints(per_channel)])])
     if bias is not None:
-        result = b.add("Add", [result, b.add("Reshape", [b.value(bias), per_channel])])
+        result = b.add("Add", [result, b.add("Reshape", [b.value(bias), b.ints(per_channel)])])
     _out(b, node, result)
 
 
