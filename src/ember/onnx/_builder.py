@@ -27,7 +27,18 @@ _NUMPY_TYPES = {"float32": np.float32, "float64": np.float64, "float16": np.floa
 
 
 class UnsupportedOperatorError(RuntimeError):
-    """An ember op (or a form of one) that has no ONNX mapping."""
+    """An ember op (or a form of one) that has no ONNX mapping; the message names it
+    (as ``torch.onnx.errors.UnsupportedOperatorError``).
+
+    Examples
+    --------
+    >>> import ember, ember.onnx, io
+    >>> try:
+    ...     ember.onnx.export(lambda x: ember.cumprod(x, 0), ember.rand(3) + 1, io.BytesIO())
+    ... except ember.onnx.UnsupportedOperatorError as error:
+    ...     print(error)
+    ONNX export: ember op 'cumprod' (op) has no ONNX mapping (node 1)
+    """
 
 
 def _dtype_name(dtype):

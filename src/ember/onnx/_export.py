@@ -191,6 +191,74 @@ def write_model(model_proto, f):
 def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None,
            opset_version=None, do_constant_folding=True, keep_initializers_as_inputs=False,
            verbose=False):
+    """Export ``model`` as an ONNX model (``torch.onnx.export``'s TorchScript-based
+    signature).
+
+    The model runs once on ``args`` under :func:`ember.jit.trace` (in eval mode, restored
+    afterwards); each op of the trace becomes ONNX operators, parameters and buffers become
+    initializers, and sizes the model read from its inputs (``x.shape[0]``, ``flatten``,
+    ``view(-1, n)``) become ``Shape``/``Gather`` arithmetic, so the axes named in
+    ``dynamic_axes`` can change size.  The model is checked with ``onnx.checker`` before
+    it is written.
+
+    Parameters
+    ----------
+    model : ember.nn.Module or callable
+        What to export; its ``forward`` takes tensors and returns a tensor or a (nested)
+        tuple of tensors.
+    args : Tensor or tuple
+        The example inputs: a tensor, or a tuple of tensors and (nested) tuples of tensors
+        (as ``lstm(x, (h0, c0))`` takes).  Each tensor becomes one graph input, in order.
+    f : str, os.PathLike or binary file object
+        Where to write; a path is replaced atomically.
+    input_names, output_names : list of str, optional
+        Names of the graph's inputs and outputs (by default the parameter names of
+        ``forward`` and ``output`` / ``output_0``, ``output_1``, ...).
+    dynamic_axes : dict, optional
+        ``{name: {axis: symbolic name}}`` or ``{name: [axis, ...]}`` for inputs and
+        outputs whose sizes vary, e.g. ``{"x": {0: "batch"}}``.
+    opset_version : int, optional
+        The ``ai.onnx`` opset, 17 (default) to 21.
+    do_constant_folding : bool, default True
+        Precompute the ops that read only weights (a linear layer's ``weight.t()``).
+    keep_initializers_as_inputs : bool, default False
+        Also list the initializers as graph inputs (for runtimes of IR version < 4).
+    verbose : bool, default False
+        Print the exported graph.
+
+    Raises
+    ------
+    UnsupportedOperatorError
+        For an ember op (or a form of one) without an ONNX mapping; the message names it.
+    ValueError
+        For an opset out of range, more names than inputs or outputs, or ``dynamic_axes``
+        naming no input or output.
+    TypeError
+        For arguments other than tensors.
+
+    See Also
+    --------
+    load : read an ONNX file back as an ember module.
+
+    Notes
+    -----
+    Recurrent layers become ONNX ``LSTM``/``GRU``/``RNN`` nodes (one per layer and
+    direction; zero initial states are left out), attention is ``MatMul``/``Softmax``,
+    and normalisation layers ``BatchNormalization``/``LayerNormalization``/
+    ``InstanceNormalization``.  Python control flow is fixed to the path ``args`` took.
+
+    Examples
+    --------
+    >>> import io, ember, ember.onnx
+    >>> from ember import nn
+    >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    >>> f = io.BytesIO()
+    >>> ember.onnx.export(model, ember.randn(2, 4), f, input_names=["x"],
+    ...                   dynamic_axes={"x": {0: "batch"}, "output": {0: "batch"}})
+    >>> import onnx
+    >>> [node.op_type for node in onnx.load_model_from_string(f.getvalue()).graph.node]
+    ['Gemm', 'Relu', 'Identity']
+    """
     model_proto = build_model(model, args, input_names, output_names, dynamic_axes,
                               opset_version, do_constant_folding, keep_initializers_as_inputs,
                               producer_version=getattr(ember, "__version__", ""))

@@ -462,7 +462,31 @@ def _safe_attribute_name(name, taken):
 class OnnxModule(nn.Module):
     """An ONNX graph run by ember: each node calls the ember function of its operator;
     floating initializers are parameters, the others buffers (``onnx_names`` maps each
-    attribute name back to the initializer's ONNX name).  Built by :func:`load`."""
+    attribute name back to the initializer's ONNX name).  Built by :func:`load`.
+
+    Parameters
+    ----------
+    model_proto : onnx.ModelProto
+
+    Attributes
+    ----------
+    input_names, output_names : list of str
+        The graph's inputs (initializers excluded) and outputs, in order.
+    onnx_names : dict
+        Attribute name of each parameter or buffer -> its initializer's ONNX name.
+
+    Examples
+    --------
+    >>> import onnx, ember
+    >>> from onnx import TensorProto, helper
+    >>> graph = helper.make_graph(
+    ...     [helper.make_node("Relu", ["x"], ["y"])], "g",
+    ...     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    >>> module = ember.onnx.OnnxModule(helper.make_model(graph))
+    >>> module(ember.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
 
     def __init__(self, model_proto):
         super().__init__()
@@ -521,5 +545,45 @@ class OnnxModule(nn.Module):
 
 
 def load(f):
+    """Read an ONNX model as an ember module (:class:`OnnxModule`) that runs its graph.
+
+    Covers the operators :func:`ember.onnx.export` writes (and more of the same kinds:
+    elementwise, shape, reductions, convolution and pooling, normalisation, LSTM/GRU/RNN),
+    so exported models round-trip.  Loading runs no code from the file: operators are
+    looked up by name in a fixed table.
+
+    Parameters
+    ----------
+    f : str, os.PathLike or binary file object
+
+    Returns
+    -------
+    OnnxModule
+        Called with the graph's inputs in order (``input_names``); returns one tensor, or
+        a tuple for several outputs.
+
+    Raises
+    ------
+    ValueError
+        When the graph uses an operator outside the table or another operator domain (at
+        load), or a form of an operator that is not supported (when run).
+
+    Examples
+    --------
+    >>> import io, ember, ember.onnx
+    >>> from ember import nn
+    >>> model = nn.Sequential(nn.Linear(4, 3), nn.Tanh()).eval()
+    >>> f = io.BytesIO()
+    >>> ember.onnx.export(model, ember.randn(2, 4), f, input_names=["x"],
+    ...                   dynamic_axes={"x": [0]})
+    >>> _ = f.seek(0)
+    >>> loaded = ember.onnx.load(f)
+    >>> loaded.input_names, loaded.output_names
+    (['x'], ['output'])
+    >>> x = ember.randn(5, 4)
+    >>> with ember.no_grad():
+    ...     ember.allclose(loaded(x), model(x))
+    True
+    """
     model_proto = onnx.load_model(f) if hasattr(f, "read") else onnx.load_model(str(f))
     return OnnxModule(model_proto)
