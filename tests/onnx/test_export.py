@@ -129,6 +129,58 @@ def test_nn_modules(name):
                    ["x"], {"x": BATCH}, atol=1e-4)
 
 
+SEQUENCE_MODULES = {
+    "multihead_attention": lambda: nn.MultiheadAttention(6, 2, batch_first=True),
+    "transformer": lambda: nn.Transformer(6, 2, 1, 1, 8, batch_first=True),
+    "bilinear": lambda: nn.Bilinear(6, 6, 3),
+    "pairwise_distance": lambda: nn.PairwiseDistance(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_MODULES))
+def test_two_input_modules(name):
+    def inputs(batch):
+        return (ember.randn(batch, 4, 6), ember.randn(batch, 4, 6)) + (
+            (ember.randn(batch, 4, 6),) if name == "multihead_attention" else ())
+    names = ["a", "b", "c"][:len(inputs(1))]
+    assert_matches(SEQUENCE_MODULES[name](), inputs(2), inputs(5), names,
+                   {k: BATCH for k in names}, atol=1e-4)
+
+
+MORE_MODULES = {
+    "shuffles": lambda: nn.Sequential(nn.ChannelShuffle(2), nn.PixelUnshuffle(2),
+                                      nn.PixelShuffle(2), nn.CircularPad2d(1)),
+    "activations_more": lambda: nn.Sequential(nn.LogSigmoid(), nn.Softmin(1), nn.Softmax2d(),
+                                              nn.Hardtanh(-0.5, 0.5), nn.RReLU(), nn.GLU(1)),
+    "pools_more": lambda: nn.Sequential(nn.AdaptiveMaxPool2d(3), nn.LPPool2d(2, 2),
+                                        nn.Upsample(size=(5, 5)),
+                                        nn.Upsample(scale_factor=2, mode="bicubic")),
+    "norms_more": lambda: nn.Sequential(nn.RMSNorm(6), nn.Identity(), nn.Dropout2d(),
+                                        nn.AlphaDropout(0.2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_MODULES))
+def test_more_nn_modules(name):
+    assert_matches(MORE_MODULES[name](), ember.randn(2, 4, 6, 6), (ember.randn(5, 4, 6, 6),),
+                   ["x"], {"x": BATCH}, atol=1e-4)
+
+
+def test_modules_tracing_sizes_as_constants():
+    """CosineSimilarity's broadcast and EmbeddingBag's bags make tensors of the traced batch
+    size (frozen in the trace, as in PyTorch's): exported and run at that size."""
+    x1, x2 = ember.randn(2, 4, 6), ember.randn(2, 4, 6)
+    assert_matches(nn.CosineSimilarity(), (x1, x2), (x1, x2), ["a", "b"], {})
+    bags = ember.randint(0, 10, (2, 4))
+    assert_matches(nn.EmbeddingBag(10, 3, mode="mean"), bags, (bags,), ["bags"], {})
+    assert_matches(nn.Sequential(nn.Conv1d(4, 2, 3, stride=2), nn.ConvTranspose1d(2, 4, 3),
+                                 nn.BatchNorm1d(4)), ember.randn(2, 4, 9),
+                   (ember.randn(5, 4, 9),), ["x"], {"x": BATCH})
+    assert_matches(nn.Sequential(nn.Conv3d(4, 2, 3, padding=1), nn.AvgPool3d(2)),
+                   ember.randn(2, 4, 4, 4, 4), (ember.randn(5, 4, 4, 4, 4),), ["x"],
+                   {"x": BATCH})
+
+
 def test_embedding_and_conv1d():
     model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(1), nn.Unflatten(1, (4, 3)),
                           nn.Conv1d(4, 4, 2, groups=2, dilation=2, padding=1),
@@ -140,6 +192,8 @@ def test_embedding_and_conv1d():
 def test_unmapped_op_raises_naming_it():
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'cumprod'"):
         export_bytes(lambda x: ember.cumprod(x, 0) + 1, ember.randn(3, 2) + 2)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'im2col'"):
+        export_bytes(nn.Unfold(2), ember.randn(1, 2, 4, 4))
     assert issubclass(ember.onnx.UnsupportedOperatorError, RuntimeError)
 
 

@@ -227,6 +227,17 @@ def _gather_elements(x, index, axis=0):
     return ember.gather(x, axis, ember.where(index < 0, index + x.shape[axis], index))
 
 
+@_op("ScatterElements")
+def _scatter_elements(x, index, updates, axis=0, reduction="none"):
+    reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
+    if reduction not in ("none", "add"):
+        raise ValueError(f"ember.onnx: ScatterElements with reduction={reduction!r} is not "
+                         "supported")
+    index = ember.where(index < 0, index + x.shape[axis], index)
+    fn = ember.scatter_add if reduction == "add" else ember.scatter
+    return fn(x, axis, index, updates)
+
+
 @_op("CumSum")
 def _cumsum(x, axis, exclusive=0, reverse=0):
     if exclusive or reverse:

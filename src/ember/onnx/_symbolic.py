@@ -265,8 +265,12 @@ def _permute(b, node):
 def _expand(b, node):
     x = node.args[0]
     sizes = node.args[1] if isinstance(node.args[1], (tuple, list)) else node.args[1:]
-    # -1 keeps the input's size: as 1, ONNX's broadcasting keeps it too
-    sizes = [1 if isinstance(s, int) and s == -1 else s for s in sizes]
+    # -1, or the size the input already had, keeps the input's size: as 1, ONNX's
+    # broadcasting keeps it too (and follows it when that dim is dynamic)
+    offset = len(sizes) - len(x.shape)
+    sizes = [1 if isinstance(s, int) and (s == -1 or (d >= offset and x.shape[d - offset] == s
+                                                       and s != 1)) else s
+             for d, s in enumerate(sizes)]
     _out(b, node, b.add("Expand", [b.value(x), b.shape_vector(sizes)]))
 
 
@@ -404,6 +408,25 @@ def _gather(b, node):
     x, dim, index = node.args[:3]
     _out(b, node, b.add("GatherElements", [b.value(x), b.value(index)],
                         axis=_axis(dim, len(x.shape))))
+
+
+@_emitter("op", "scatter", "scatter_add")
+def _scatter(b, node):
+    p = _params(node, ("input", "dim", "index", "src"))
+    x, index, src = p["input"], p["index"], p["src"]
+    dtype = node.outputs[0].dtype
+    if not isinstance(src, Value):          # a number: broadcast to the index's shape
+        src = b.add("Expand", [b.operand(src, dtype), b.shape_of(index)])
+    else:
+        src = b.value(src)
+        if tuple(p["src"].shape) != tuple(index.shape):
+            src = b.add("Slice", [src, b.ints([0] * len(index.shape)), b.shape_of(index),
+                                  b.ints(range(len(index.shape)))])
+    reduction = "add" if node.op == "scatter_add" else None
+    if p.get("reduce") is not None:
+        _unsupported(node, "with reduce= has no ONNX mapping")
+    _out(b, node, b.add("ScatterElements", [b.value(x), b.value(index), src],
+                        axis=_axis(p["dim"], len(x.shape)), reduction=reduction))
 
 
 @_emitter("op", "masked_fill")
