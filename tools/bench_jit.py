@@ -3,8 +3,9 @@
 ember.jit traced graph, side by side in one process, and print the ratio; PyTorch eager
 (under ``torch.inference_mode()``) on the same weights is printed for reference.
 
-Cases: the MLP 784-256-256-10 (as in tools/bench_training.py) and the digits CNN
-(``ember.examples.digits.build_model``) at batch 1 and 64.  The runners take turns in short
+Cases: the MLP 784-256-256-10 (as in tools/bench_training.py), the digits CNN
+(``ember.examples.digits.build_model``) and a chain of 10 elementwise ops (GELU's tanh
+approximation, which the fusion pass makes one kernel) at batch 1 and 64.  The runners take turns in short
 blocks of calls so that a slow phase of a noisy machine hits all of them; the medians of
 the wall-clock call times are compared.  ``eager/traced`` above 1 means the traced graph
 is faster (the target is 1.5).  ``--no-fusion`` traces without the passes, to show what
@@ -53,9 +54,20 @@ def _digits_torch():
         nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))
 
 
+def _gelu_chain(lib):
+    """The tanh approximation of GELU written as a chain of elementwise ops (what the
+    fusion pass turns into one kernel)."""
+    class GeluChain(lib.nn.Module):
+        def forward(self, x):
+            return 0.5 * x * (1 + lib.tanh(0.7978845608 * (x + 0.044715 * x * x * x)))
+    return GeluChain()
+
+
 CASES = {
     "MLP 784-256-256-10": (lambda: _mlp(ember.nn), lambda: _mlp(torch.nn), (784,)),
     "digits CNN": (build_model, _digits_torch, (1, 8, 8)),
+    "GELU-tanh chain, 1024 wide": (lambda: _gelu_chain(ember), lambda: _gelu_chain(torch),
+                                   (1024,)),
 }
 
 

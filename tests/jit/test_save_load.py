@@ -44,6 +44,10 @@ def test_round_trip_of_lstm_transformer_and_embedding():
          ember.tensor([[1, 8], [0, 4]])),
         (nn.Sequential(nn.Conv1d(2, 3, 3), nn.BatchNorm1d(3), nn.GELU(), nn.AvgPool1d(2)),
          ember.randn(4, 2, 9)),
+        (nn.GRU(4, 5, num_layers=2, batch_first=True), ember.randn(3, 6, 4)),
+        (nn.Sequential(nn.Conv2d(3, 4, 3), nn.GroupNorm(2, 4), nn.SiLU(),
+                       nn.AdaptiveAvgPool2d((2, 2)), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                       nn.LogSoftmax(dim=1)), ember.randn(2, 3, 9, 9)),
     ]
     for model, x in cases:
         model.eval()

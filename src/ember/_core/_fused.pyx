@@ -16,7 +16,6 @@ from ember._core._tensor cimport (
     EM_MAX_OPERANDS, DEV_CPU,
 )
 from ember._core._dtype cimport EM_FLOAT32, EM_FLOAT64, em_itemsize, dtype, dtype_of
-from ember._core import _tensor as _core
 
 cdef extern from "ember/fused.h":
     enum:

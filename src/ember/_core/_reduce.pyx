@@ -562,6 +562,9 @@ def argmax(input, dim=None, keepdim=False):
     Tensor
         ``int64`` indices.
     """
+    if grad_enabled() and _records(input):
+        # no gradient, but recorded: ember.jit's tracer sees the op
+        return record_op("argmax", argmax, (input, dim, keepdim), None)
     return _arg_extreme(EM_RED_ARGMAX, input, dim, keepdim, "argmax")
 
 
@@ -579,6 +582,8 @@ def argmin(input, dim=None, keepdim=False):
     Tensor
         ``int64`` indices.
     """
+    if grad_enabled() and _records(input):
+        return record_op("argmin", argmin, (input, dim, keepdim), None)
     return _arg_extreme(EM_RED_ARGMIN, input, dim, keepdim, "argmin")
 
 

@@ -55,14 +55,16 @@ def _fused_cross_entropy(input, target, weight, ignore_index, reduction, label_s
 # callable is a closure over the same arguments)
 OPS = {
     **{name: "ember._core._reduce:" + name for name in (
-        "sum", "mean", "prod", "amax", "amin", "max", "min", "softmax", "log_softmax",
-        "logsumexp", "cumsum", "cumprod", "std", "var", "norm")},
+        "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "softmax",
+        "log_softmax", "logsumexp", "cumsum", "cumprod", "std", "var", "norm")},
     **{name: "ember._core._blas:" + name for name in (
         "matmul", "mm", "bmm", "mv", "dot", "vdot", "addmm", "addmv", "baddbmm", "addbmm")},
     **{name: "ember._core._index:" + name for name in (
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_fill_",
         "index_put", "index_put_", "cat", "stack")},
     "clone": "ember._core._tensor:clone",
+    "getitem": "ember._core._tensor:Tensor.__getitem__",
+    "setitem": "ember._core._tensor:_assign",
     "t": "ember._core._tensor:Tensor.t",
     "copy_": "ember._core._tensor:Tensor.copy_",
     "fill_": "ember._core._tensor:Tensor.fill_",

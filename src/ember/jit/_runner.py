@@ -8,6 +8,8 @@ callable bound once (no per-call lookup, dispatch or template walking), sizes as
 (``v3``, ``f0``, ``k2``): op callables, constants and literal arguments are bound in its
 namespace, so a graph read from a file never contributes text to the code.
 """
+import keyword
+
 import ember
 from ember._core._tensor import _set_grad_enabled
 from ember.jit._graph import SymSize, Value
@@ -100,6 +102,9 @@ def compile_graph(graph):
     params = ", ".join(f"v{v.index}" for v in graph.inputs)
     lines = [f"def run({params}):"]
     for node in graph.nodes:
+        for key in node.kwargs:
+            if not key.isidentifier() or keyword.iskeyword(key):
+                raise ValueError(f"ember.jit: keyword {key!r} is not an identifier")
         fn = em.bind("f", node.fn)
         args = [em.expr(a) for a in node.args]
         args += [f"{k}={em.expr(v)}" for k, v in node.kwargs.items()]

@@ -17,6 +17,7 @@ a round trip through NumPy) would be baked into the graph as a constant: ``trace
 the function a second time on inputs whose elements are permuted and raises when a
 constant of the graph changed with them (see :func:`check_constants`).
 """
+import threading
 import warnings
 
 import ember
@@ -123,6 +124,7 @@ class Tracer:
 
     # ---------------------------------------------------------------- install
     def __enter__(self):
+        self._thread = threading.get_ident()      # ops of other threads are not traced
         self._grad = ember.is_grad_enabled()
         ember.set_grad_enabled(True)
         self._previous = (_autograd_graph._set_trace_hook(self.on_op),
@@ -202,7 +204,8 @@ class Tracer:
     # ---------------------------------------------------------------- hooks
     def on_op(self, kind, name, fn, args, kwargs, result):
         """Autograd's recorders call this after each op ran."""
-        out = None
+        if threading.get_ident() != self._thread:
+            return
         if kind == "ew":
             out, inplace = kwargs
             name = self.ew_names[name]
@@ -212,7 +215,10 @@ class Tracer:
             kwargs = dict(kwargs) if kwargs else {}
             if kwargs.get("out") is None:
                 kwargs.pop("out", None)
-            inplace = name.endswith("_") or "out" in kwargs
+            # an op giving its first argument back wrote it (setitem) or did nothing: kept
+            # as a write either way, so that a write is never lost
+            inplace = (name.endswith("_") or "out" in kwargs
+                       or (len(args) > 0 and result is args[0]))
         else:
             kwargs = {}
             inplace = False
@@ -249,6 +255,8 @@ class Tracer:
         return result
 
     def on_python_value(self, tensor, what):
+        if threading.get_ident() != self._thread:
+            return
         value = self.value_of.get(id(tensor))
         if value is not None and value.index in self.derived:
             warnings.warn(f"Converting a tensor to {what} might cause the trace to be "
@@ -258,8 +266,8 @@ class Tracer:
                           TracerWarning, stacklevel=3)
 
     def on_size(self, tensor):
-        if not ember.is_grad_enabled():
-            return None                 # inside an op's own computation
+        if not ember.is_grad_enabled() or threading.get_ident() != self._thread:
+            return None                 # inside an op's own computation, or another thread
         value = self.value_of.get(id(tensor))
         if value is None or value.index not in self.derived:
             return None
