@@ -233,6 +233,15 @@ def test_options():
     with ember.no_grad():
         np.testing.assert_allclose(got[0], model(x).numpy(), rtol=1e-5, atol=1e-6)
     assert model.training                   # restored after the export ran it in eval
+    data = export_bytes(model, ember.randn(2, 3), keep_initializers_as_inputs=True)
+    proto = onnx.load_model_from_string(data)
+    assert {i.name for i in proto.graph.input} == \
+        {"input"} | {t.name for t in proto.graph.initializer}
+    model.eval()
+    got, _ = run_everywhere(data, {"input": x[:2]})
+    with ember.no_grad():
+        np.testing.assert_allclose(got[0], model(x[:2]).numpy(), rtol=1e-5, atol=1e-6)
+    assert ember.onnx.load(io.BytesIO(data)).input_names == ["input"]
 
 
 def test_bad_arguments():
