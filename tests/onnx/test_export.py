@@ -270,3 +270,24 @@ def test_opsets(opset):
         expected = model(x).numpy()
     np.testing.assert_allclose(from_ort[0], expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(from_reference[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def _arithmetic(x, y, k):
+    z = (x * 2 - y / 3) ** 2 + ember.remainder(x, 0.7) + ember.floor_divide(y, 0.4)
+    z = z + ember.where(x > y, x, y.neg()) + ember.clamp(x, -0.5, 0.5) + ember.clamp(y, min=0)
+    z = z + ember.fmod(x, 0.3) + ember.maximum(x, y) - ember.minimum(x, y).abs().sqrt()
+    z = z + ember.exp(-x.abs()) + ember.log1p(y.abs()) + ember.rsqrt(y.abs() + 1) + x.sign()
+    z = z + ember.expm1(x) + ember.log2(y.abs() + 1) + ember.erf(x) + ember.atan(y)
+    z = z + ((x >= 0) & (y != 0)).float() + (x <= y).float() * (k % 3 + k // 2).float()
+    z = z + z.sum(-1, keepdim=True) - z.mean((0, 1)) + z.amax(1, keepdim=True)
+    z = z + z.var(1, keepdim=True) + z.std() + z.norm(dim=1, keepdim=True) + z.prod(0)
+    z = z + z.logsumexp(1, keepdim=True) + z.cumsum(1) + z.max(1, keepdim=True)[0]
+    return z, ember.softmax(z, 0), z.max(1)[1], z[:, 1:4:2], z[..., None, -1], z.t()
+
+
+def test_arithmetic_and_reductions():
+    def inputs(batch):
+        return (ember.randn(batch, 5), ember.randn(batch, 5), ember.randint(-5, 5, (batch, 5)))
+    names = ["x", "y", "k"]
+    assert_matches(_arithmetic, inputs(3), inputs(4), names, {n: BATCH for n in names},
+                   atol=1e-4)

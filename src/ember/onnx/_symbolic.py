@@ -73,6 +73,9 @@ _BINARY = {
     "logical_or": "Or", "logical_xor": "Xor", "bitwise_and": "BitwiseAnd",
     "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor",
 }
+# bitwise ops on bool tensors: the logical operators
+_LOGICAL = {"bitwise_and": "And", "bitwise_or": "Or", "bitwise_xor": "Xor",
+            "bitwise_not": "Not"}
 _COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
                 "isnan", "isinf", "logical_not"}
 # ops with a Python-number parameter that becomes an ONNX attribute
@@ -120,6 +123,10 @@ def _emit_elementwise(b, node):
             x = b.add("Min", [x, b.operand(high, dtype)])
         return x
     xs = [b.operand(a, dtype) for a in node.args]
+    if op in _LOGICAL and dtype == ember.bool:
+        return b.add(_LOGICAL[op], xs)
+    if op in _LOGICAL and b.opset < 18:
+        _unsupported(node, f"on {dtype} tensors needs opset 18 or newer")
     if op in _UNARY:
         return b.add(_UNARY[op], xs)
     if op in _BINARY:
@@ -150,6 +157,19 @@ def _gelu_tanh(b, xs, dtype):
                          b.add("Add", [t, b.scalar(1.0, dtype)])])
 
 
+def _int_floor_div(b, xs, dtype):
+    """Integer division rounding down (ONNX's Div truncates): one less where the
+    remainder is not zero and the operands' signs differ."""
+    a, d = xs
+    quotient = b.add("Div", xs)
+    remainder = b.add("Sub", [a, b.add("Mul", [quotient, d])])
+    zero = b.scalar(0, dtype)
+    inexact = b.add("Not", [b.add("Equal", [remainder, zero])])
+    signs_differ = b.add("Xor", [b.add("Less", [a, zero]), b.add("Less", [d, zero])])
+    adjust = b.add("Cast", [b.add("And", [inexact, signs_differ])], to=onnx_type(dtype))
+    return b.add("Sub", [quotient, adjust])
+
+
 def _softplus(b, x):
     return b.add("Softplus", [x])
 
@@ -172,7 +192,7 @@ _COMPOSITE = {
                                                              b.add("IsInf", xs)])]),
     "fmod": lambda b, xs, dt: b.add("Mod", xs, fmod=1),
     "floor_divide": lambda b, xs, dt: (b.add("Floor", [b.add("Div", xs)])
-                                       if dt.is_floating_point else b.add("Div", xs)),
+                                       if dt.is_floating_point else _int_floor_div(b, xs, dt)),
     "remainder": lambda b, xs, dt: (
         b.add("Sub", [xs[0], b.add("Mul", [b.add("Floor", [b.add("Div", xs)]), xs[1]])])
         if dt.is_floating_point else b.add("Mod", xs, fmod=0)),
@@ -436,6 +456,16 @@ def _masked_fill(b, node):
     _out(b, node, b.add("Where", [b.value(mask), b.operand(value, dtype), b.value(x)]))
 
 
+@_emitter("op", "to")
+def _to(b, node):
+    x = node.args[0]
+    out = node.outputs[0]
+    if str(out.dtype) == str(x.dtype):
+        _out(b, node, b.add("Identity", [b.value(x)]))
+        return
+    _out(b, node, b.add("Cast", [b.value(x)], to=onnx_type(out.dtype)))
+
+
 @_emitter("op", "clone")
 def _clone(b, node):
     _out(b, node, b.add("Identity", [b.value(node.args[0])]))
@@ -456,11 +486,7 @@ def _reduce(b, node):
     op_type = {"sum": "ReduceSum", "mean": "ReduceMean", "prod": "ReduceProd",
                "amax": "ReduceMax", "amin": "ReduceMin", "logsumexp": "ReduceLogSumExp"}[node.op]
     name = b.operand(x, node.outputs[0].dtype)
-    axes = _reduce_axes(p["dim"], len(x.shape))
-    if axes == []:
-        _out(b, node, b.add("Identity", [name]) if node.op != "logsumexp" else
-             b.reduce(op_type, name, axes, p["keepdim"]))
-        return
+    axes = _reduce_axes(p["dim"], len(x.shape)) or None      # dim=() reduces every dim
     _out(b, node, b.reduce(op_type, name, axes, p["keepdim"]))
 
 
