@@ -37,7 +37,7 @@ class UnsupportedOperatorError(RuntimeError):
     ...     ember.onnx.export(lambda x: ember.cumprod(x, 0), ember.rand(3) + 1, io.BytesIO())
     ... except ember.onnx.UnsupportedOperatorError as error:
     ...     print(error)
-    ONNX export: ember op 'cumprod' (op) has no ONNX mapping (node 1)
+    ONNX export: ember op 'cumprod' has no ONNX mapping (traced value %1)
     """
 
 

@@ -440,10 +440,11 @@ def _recurrent(x, w, r, b=None, sequence_lens=None, initial_h=None, initial_c=No
         gates = rows.shape[0]
         if b is not None:
             gx = gx + b[k, :gates].index_select(0, rows)
-        h0 = initial_h[k] if initial_h is not None else ember.zeros((batch, hidden), dtype=x.dtype)
+        zeros = ember.zeros((batch, hidden), dtype=x.dtype)
+        h0 = initial_h[k] if initial_h is not None else zeros
         c0 = None
         if mode == 2:
-            c0 = initial_c[k] if initial_c is not None else ember.zeros((batch, hidden), dtype=x.dtype)
+            c0 = initial_c[k] if initial_c is not None else zeros
         b_hh = b[k, gates:].index_select(0, rows) if b is not None else None
         out, h_n, c_n = _rnn.rnn_layer(mode, gx.contiguous(), h0.contiguous(),
                                        None if c0 is None else c0.contiguous(),

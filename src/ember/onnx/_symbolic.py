@@ -11,7 +11,7 @@ import numpy as np
 
 import ember
 from ember.jit._graph import SymSize, Value
-from ember.onnx._builder import UnsupportedOperatorError, onnx_type, static_size
+from ember.onnx._builder import UnsupportedOperatorError, onnx_type
 
 __all__ = ["EMITTERS", "emit_node"]
 
@@ -31,8 +31,8 @@ def emit_node(b, node):
     fn = EMITTERS.get((node.kind, node.op))
     if fn is None:
         raise UnsupportedOperatorError(
-            f"ONNX export: ember op '{node.op}' ({node.kind}) has no ONNX mapping "
-            f"(node {node.outputs[0].name if node.outputs else '?'})")
+            f"ONNX export: ember op '{node.op}' has no ONNX mapping (traced value "
+            f"%{node.outputs[0].name if node.outputs else '?'})")
     fn(b, node)
 
 
@@ -137,15 +137,11 @@ def _emit_elementwise(b, node):
     return composite(b, xs, dtype)
 
 
-def _half(b, dtype):
-    return b.scalar(0.5, dtype)
-
-
 def _gelu(b, xs, dtype):
     x, = xs
     inner = b.add("Erf", [b.add("Mul", [x, b.scalar(1 / math.sqrt(2), dtype)])])
     one_plus = b.add("Add", [inner, b.scalar(1.0, dtype)])
-    return b.add("Mul", [b.add("Mul", [x, _half(b, dtype)]), one_plus])
+    return b.add("Mul", [b.add("Mul", [x, b.scalar(0.5, dtype)]), one_plus])
 
 
 def _gelu_tanh(b, xs, dtype):
@@ -153,7 +149,7 @@ def _gelu_tanh(b, xs, dtype):
     cube = b.add("Mul", [b.add("Mul", [x, x]), x])
     inner = b.add("Add", [x, b.add("Mul", [cube, b.scalar(0.044715, dtype)])])
     t = b.add("Tanh", [b.add("Mul", [inner, b.scalar(math.sqrt(2 / math.pi), dtype)])])
-    return b.add("Mul", [b.add("Mul", [x, _half(b, dtype)]),
+    return b.add("Mul", [b.add("Mul", [x, b.scalar(0.5, dtype)]),
                          b.add("Add", [t, b.scalar(1.0, dtype)])])
 
 
@@ -170,10 +166,6 @@ def _int_floor_div(b, xs, dtype):
     return b.add("Sub", [quotient, adjust])
 
 
-def _softplus(b, x):
-    return b.add("Softplus", [x])
-
-
 _COMPOSITE = {
     "rsqrt": lambda b, xs, dt: b.add("Reciprocal", [b.add("Sqrt", xs)]),
     "expm1": lambda b, xs, dt: b.add("Sub", [b.add("Exp", xs), b.scalar(1.0, dt)]),
@@ -184,7 +176,7 @@ _COMPOSITE = {
     "gelu": _gelu,
     "gelu_tanh": _gelu_tanh,
     "silu": lambda b, xs, dt: b.add("Mul", [xs[0], b.add("Sigmoid", xs)]),
-    "mish": lambda b, xs, dt: b.add("Mul", [xs[0], b.add("Tanh", [_softplus(b, xs[0])])]),
+    "mish": lambda b, xs, dt: b.add("Mul", [xs[0], b.add("Tanh", [b.add("Softplus", xs)])]),
     "hardsigmoid": lambda b, xs, dt: b.add("HardSigmoid", xs, alpha=1 / 6, beta=0.5),
     "tanhshrink": lambda b, xs, dt: b.add("Sub", [xs[0], b.add("Tanh", xs)]),
     "ne": lambda b, xs, dt: b.add("Not", [b.add("Equal", xs)]),
