@@ -3,9 +3,9 @@
 ember.jit traced graph, and in onnxruntime on the model ``ember.onnx.export`` wrote,
 side by side in one process, and print the ratios.
 
-Cases: the MLP 784-256-256-10 and the digits CNN (``ember.examples.digits.build_model``)
-at batch 1 and 64, as in tools/bench_jit.py (whose turn-taking ``measure`` this reuses:
-the medians of the wall-clock call times are compared).  ``ort/traced`` at or above 1 means
+Cases: those of tools/bench_jit.py (the MLP 784-256-256-10, the digits CNN of
+``ember.examples.digits.build_model``, ...) at batch 1 and 64, timed by its turn-taking
+``measure`` (the medians of the wall-clock call times are compared).  ``ort/traced`` at or above 1 means
 the traced ember graph is at least as fast as onnxruntime (the issue's target);
 ``eager/traced`` is the traced graph's speed-up over eager.  onnxruntime runs with the same
 number of intra-op threads as ember, one inter-op thread, all graph optimisations on.
@@ -80,7 +80,7 @@ def main(argv=None):
         print(f"ember {ember.__version__}, onnxruntime {onnxruntime.__version__}, "
               f"{args.threads} threads; median wall time per inference call, the runners "
               "taking turns")
-        header = (f"{'case':<22}{'batch':>6}{'eager':>11}{'traced':>11}{'onnxruntime':>13}"
+        header = (f"{'case':<28}{'batch':>6}{'eager':>11}{'traced':>11}{'onnxruntime':>13}"
                   f"{'eager/traced':>14}{'ort/traced':>12}")
         print(header)
         print("-" * len(header))
@@ -89,7 +89,7 @@ def main(argv=None):
                 repeats = 600 if batch == 1 else 200
                 repeats = max(20, repeats // 10) if args.quick else repeats
                 result = measure(runners_for(case, batch, args.threads), repeats)
-                print(f"{case:<22}{batch:>6}{result['eager'] / 1e3:>9.1f}us"
+                print(f"{case:<28}{batch:>6}{result['eager'] / 1e3:>9.1f}us"
                       f"{result['traced'] / 1e3:>9.1f}us{result['onnxruntime'] / 1e3:>11.1f}us"
                       f"{result['eager'] / result['traced']:>13.2f}x"
                       f"{result['onnxruntime'] / result['traced']:>11.2f}x", flush=True)
