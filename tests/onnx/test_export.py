@@ -244,6 +244,19 @@ def test_options():
     assert ember.onnx.load(io.BytesIO(data)).input_names == ["input"]
 
 
+def test_modes_are_restored():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model[1].eval()                 # a frozen norm in a training model keeps its mode
+    export_bytes(model, ember.randn(4, 2))
+    assert model.training and model[0].training and not model[1].training
+    lstm = nn.LSTM(2, 3, dropout=0.5, num_layers=2)
+    args = (ember.randn(4, 1, 2), (ember.zeros(2, 1, 3), ember.zeros(2, 1, 3)))
+    for training in (False, True):  # nested arguments: the model is wrapped for the trace
+        lstm.train(training)
+        export_bytes(lstm, args)
+        assert lstm.training == training
+
+
 def test_bad_arguments():
     model = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="opset_version"):

@@ -20,16 +20,18 @@ DEFAULT_OPSET = 17
 MAX_OPSET = 21
 
 
-def _traced_graph(model, args, do_constant_folding):
-    """The model's jit graph, simplified (no elementwise fusion: ONNX has its own)."""
-    was_training = isinstance(model, ember.nn.Module) and model.training
-    if was_training:
-        model.eval()
+def _traced_graph(model, traced_fn, args, do_constant_folding):
+    """The jit graph of ``traced_fn`` (``model`` or a wrapper calling it) run in eval mode,
+    simplified (no elementwise fusion: ONNX runtimes have their own)."""
+    modules = list(model.modules()) if isinstance(model, ember.nn.Module) else []
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.training = False
     try:
-        traced = ember.jit.trace(model, args, check_trace=False, optimize=False)
+        traced = ember.jit.trace(traced_fn, args, check_trace=False, optimize=False)
     finally:
-        if was_training:
-            model.train()
+        for m, mode in zip(modules, modes):     # each module's own mode back
+            m.training = mode
     graph = traced.graph
     eliminate_dead_code(graph)
     if do_constant_folding:
@@ -119,7 +121,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
     args = (args,) if isinstance(args, ember.Tensor) else tuple(args)
     flat, structure = _flatten_args(args)
     nested = structure != tuple(range(len(flat)))
-    graph = _traced_graph(_FlatCall(model, structure) if nested else model, flat,
+    graph = _traced_graph(model, _FlatCall(model, structure) if nested else model, flat,
                           do_constant_folding)
     if nested:
         for value in graph.constants:
