@@ -304,3 +304,23 @@ def test_arithmetic_and_reductions():
     names = ["x", "y", "k"]
     assert_matches(_arithmetic, inputs(3), inputs(4), names, {n: BATCH for n in names},
                    atol=1e-4)
+
+
+def _assignments(x, rows):
+    y = x.clone()
+    y[:, 1:3] = 0.5
+    y[0] = rows[1] * 2
+    y[..., -1] = x[:, 0]
+    y[1:, 0] = rows[0, :1]
+    y[-2:, 1:2] = -1.0
+    y[:] = y * 3
+    return y
+
+
+def test_setitem():
+    def inputs(batch):
+        return ember.randn(batch, 4), ember.randn(2, 4)
+    assert_matches(_assignments, inputs(3), inputs(6), ["x", "rows"], {"x": BATCH})
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="step"):
+        export_bytes(lambda x: x.clone().__setitem__(slice(None, None, 2), 1.0) or x,
+                     ember.randn(4))

@@ -238,6 +238,33 @@ def _scatter_elements(x, index, updates, axis=0, reduction="none"):
     return fn(x, axis, index, updates)
 
 
+@_op("Range")
+def _range(start, limit, delta):
+    return ember.arange(start.item(), limit.item(), delta.item(), dtype=start.dtype)
+
+
+@_op("Pad")
+def _pad(x, pads, constant_value=None, axes=None, mode="constant"):
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode not in ("constant", "reflect", "edge"):
+        raise ValueError(f"ember.onnx: Pad with mode={mode!r} is not supported")
+    pads = _ints(pads)
+    axes = list(range(x.dim())) if axes is None else [a + x.dim() if a < 0 else a
+                                                       for a in _ints(axes)]
+    begins = dict(zip(axes, pads[:len(axes)]))
+    ends = dict(zip(axes, pads[len(axes):]))
+    last = max((a for a in axes if begins[a] or ends[a]), default=None)
+    if last is None:
+        return x
+    torch_pads = []
+    for axis in range(x.dim() - 1, min(a for a in axes if begins[a] or ends[a]) - 1, -1):
+        torch_pads += [begins.get(axis, 0), ends.get(axis, 0)]
+    value = 0.0 if constant_value is None else constant_value.item()
+    if mode == "constant":
+        return F.pad(x, torch_pads, "constant", value)
+    return F.pad(x, torch_pads, "reflect" if mode == "reflect" else "replicate")
+
+
 @_op("CumSum")
 def _cumsum(x, axis, exclusive=0, reverse=0):
     if exclusive or reverse:

@@ -355,6 +355,90 @@ def _getitem(b, node):
     _out(b, node, name)
 
 
+def _expand_key(key, ndim):
+    """A basic index as one entry per dim (Ellipsis expanded); None for other keys."""
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is None or isinstance(k, (Value, SymSize, bool)) for k in key):
+        return None
+    explicit = sum(1 for k in key if k is not Ellipsis)
+    expanded = []
+    for k in key:
+        expanded += [slice(None)] * (ndim - explicit) if k is Ellipsis else [k]
+    return expanded + [slice(None)] * (ndim - len(expanded))
+
+
+def _size_op(op, a, b):
+    """``a op b`` for sizes (ints or SymSizes)."""
+    if isinstance(a, SymSize) or isinstance(b, SymSize):
+        return SymSize(op, a, b)
+    return a + b if op == "add" else a - b
+
+
+def _bounds(k, running, traced_size):
+    """``(start, stop)`` of index ``k`` (an int or a step-1 slice) along a dim whose size
+    is ``running`` (a SymSize) when the graph runs: negative positions count from the
+    running end; a stop past the traced size is the end."""
+    if not isinstance(k, slice):
+        start = k if k >= 0 else _size_op("add", running, k)
+        return start, _size_op("add", start, 1)
+    start = k.start or 0
+    start = start if start >= 0 else _size_op("add", running, start)
+    stop = k.stop
+    if stop is None or stop >= traced_size:
+        stop = running
+    elif stop < 0:
+        stop = _size_op("add", running, stop)
+    return start, stop
+
+
+@_emitter("op", "setitem")
+def _setitem(b, node):
+    """``target[key] = value`` for ints and step-1 slices: the value, broadcast to the
+    region and padded to the target's shape, replaces the target inside the region
+    (``Where`` with a mask computed from the running sizes)."""
+    target, key, value = node.args[:3]
+    shape = target.shape
+    entries = _expand_key(key, len(shape))
+    if entries is None or len(entries) > len(shape):
+        _unsupported(node, "with a key other than ints, slices and ... has no ONNX mapping")
+    region, pads_begin, pads_end, int_dims, mask = [], [], [], [], None
+    for d, k in enumerate(entries):
+        if isinstance(k, slice) and k.step not in (None, 1):
+            _unsupported(node, "with a slice step other than 1 has no ONNX mapping")
+        running = SymSize("size", target, d)
+        if not isinstance(k, slice):
+            int_dims.append(d)
+        elif (k.start or 0) == 0 and (k.stop is None or k.stop >= shape[d]):
+            region.append(running)          # the whole dim
+            pads_begin.append(0)
+            pads_end.append(0)
+            continue
+        start, stop = _bounds(k, running, shape[d])
+        region.append(_size_op("sub", stop, start))
+        pads_begin.append(start)
+        pads_end.append(_size_op("sub", running, stop))
+        positions = b.add("Range", [b.scalar(0, ember.int64), b.sym(running),
+                                    b.scalar(1, ember.int64)])
+        inside = b.add("And", [b.add("GreaterOrEqual", [positions,
+                                                         b.operand(start, ember.int64)]),
+                               b.add("Less", [positions, b.operand(stop, ember.int64)])])
+        other = [e for e in range(len(shape)) if e != d]
+        inside = b.unsqueeze(inside, other) if other else inside
+        mask = inside if mask is None else b.add("And", [mask, inside])
+    v = b.operand(value, target.dtype)
+    indexed_rank = len(shape) - len(int_dims)
+    value_rank = len(value.shape) if isinstance(value, Value) else 0
+    if value_rank < indexed_rank:
+        v = b.unsqueeze(v, list(range(indexed_rank - value_rank)))
+    if int_dims:
+        v = b.unsqueeze(v, int_dims)
+    v = b.add("Expand", [v, b.shape_vector(region)])
+    if mask is not None:
+        v = b.add("Pad", [v, b.shape_vector(pads_begin + pads_end)])
+        v = b.add("Where", [mask, v, b.value(target)])
+    _out(b, node, v)
+
+
 # ------------------------------------------------------------------ linear algebra
 @_emitter("op", "matmul", "mm", "bmm", "mv", "dot")
 def _matmul(b, node):
