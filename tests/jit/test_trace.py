@@ -296,3 +296,37 @@ def test_flatten_is_recorded_with_pytorch_node_names():
         (u * u).sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
         x.grad, t.grad = None, None
+
+
+def test_tensors_made_from_traced_sizes_follow_the_running_sizes():
+    def fn(x):
+        steps = ember.arange(x.size(1)) * 2
+        return x + ember.zeros(x.size(0), 1) + ember.full((x.shape[1],), x.size(0)) + steps
+
+    traced = ember.jit.trace(fn, ember.randn(4, 3))
+    assert {"zeros", "full", "arange"} <= {n.op for n in traced.graph.nodes}
+    x = ember.randn(6, 5)
+    _assert_same(fn(x), traced(x))
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_recurrent_layers_run_at_other_batch_sizes_and_lengths(mode):
+    ember.manual_seed(0)
+    layer = getattr(nn, mode)(4, 6, num_layers=2, batch_first=True).eval()
+    traced = ember.jit.trace(layer, ember.randn(3, 5, 4))
+    for shape in ((7, 5, 4), (2, 9, 4)):
+        x = ember.randn(*shape)
+        with ember.no_grad():
+            want = layer(x)
+        got = traced(x)
+        _assert_same(want[0], got[0])
+
+
+def test_writing_into_a_tensor_made_from_traced_sizes_raises():
+    def fn(x):
+        buffer = ember.zeros(x.size(0), 3)
+        buffer[0] = 1.0
+        return x + buffer
+
+    with pytest.raises(RuntimeError, match="in-place write to a tensor made by"):
+        ember.jit.trace(fn, ember.randn(2, 3))

@@ -59,6 +59,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
         memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
     else:
         fill(t, 0)
+    if _creation_hook is not None:
+        _creation_hook("zeros", size, {"dtype": dtype, "device": device}, t)
     return _finish(t, requires_grad)
 
 
@@ -74,6 +76,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     """
     cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
     fill(t, 1)
+    if _creation_hook is not None:
+        _creation_hook("ones", size, {"dtype": dtype, "device": device}, t)
     return _finish(t, requires_grad)
 
 
@@ -97,6 +101,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
             dtype = dtype_of(sd)
     cdef Tensor t = _new_from_size(_size_args((size,)), dtype, device)
     fill(t, fill_value)
+    if _creation_hook is not None:
+        _creation_hook("full", (size, fill_value), {"dtype": dtype, "device": device}, t)
     return _finish(t, requires_grad)
 
 
@@ -244,7 +250,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
         vals = _numpy_range(n, np.float64) * float(step) + float(start)
-    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
+    result = tensor_from_numpy_values(vals, dt.num, as_device(device))
+    if _creation_hook is not None:
+        _creation_hook("arange", (start, end, step), {"dtype": dtype, "device": device}, result)
+    return _finish(result, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,

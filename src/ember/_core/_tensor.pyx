@@ -903,6 +903,17 @@ device_cls = device
 
 cdef object _python_value_hook = None
 cdef object _size_hook = None
+cdef object _creation_hook = None
+
+
+def _set_creation_hook(hook):
+    """Install ``hook(name, args, kwargs, result)``, told of each tensor made by
+    ``zeros``, ``ones``, ``full`` and ``arange`` (ember.jit records those whose sizes came
+    from traced tensors); return the previous hook."""
+    global _creation_hook
+    previous = _creation_hook
+    _creation_hook = hook
+    return previous
 
 
 def _set_size_hook(hook):

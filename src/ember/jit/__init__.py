@@ -108,7 +108,17 @@ def _input_names(fn, n):
 def _record(fn, inputs, names, constant_names):
     with Tracer(constant_names) as tracer:
         traced_inputs = [tracer.add_input(x, name) for x, name in zip(inputs, names)]
-        result = fn(*traced_inputs)
+        try:
+            result = fn(*traced_inputs)
+        except RuntimeError as error:
+            if tracer.created and "leaf Variable" in str(error):
+                raise RuntimeError(
+                    "ember.jit.trace: an in-place write to a tensor made by zeros/ones/full/"
+                    "arange with sizes read from the inputs (the tracer records those, and "
+                    "cannot follow writes into them); make it out of place, or from plain "
+                    "sizes (int(...)), which makes it a constant of the traced size") from error
+            raise
+    tracer.check_created()
     tracer.graph.output = _output_template(tracer, result)
     return tracer.graph, result
 
@@ -157,8 +167,9 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
     constants of the graph.  Python control flow is fixed to the path the example took:
     converting a traced tensor to a Python value (``if x.sum() > 0``, ``.item()``,
     ``bool()``, ``int()``, ``.tolist()``) warns with a :class:`TracerWarning`.  Sizes read
-    from inputs (``x.shape[0]``, ``x.size(1)``) and ``flatten``/``view(-1, n)`` stay
-    symbolic, so the graph runs at other batch sizes.
+    from inputs (``x.shape[0]``, ``x.size(1)``), ``flatten``/``view(-1, n)`` and the
+    ``zeros``/``ones``/``full``/``arange`` made from such sizes stay symbolic, so the graph
+    runs at other batch sizes.
 
     To catch an op that ran outside the tracer (its result would be frozen into the
     graph), the function runs a second time on inputs with shuffled elements, and a

@@ -62,6 +62,7 @@ OPS = {
     **{name: "ember._core._index:" + name for name in (
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_fill_",
         "index_put", "index_put_", "cat", "stack")},
+    **{name: "ember._core._tensor:" + name for name in ("zeros", "ones", "full", "arange")},
     "clone": "ember._core._tensor:clone",
     "getitem": "ember._core._tensor:Tensor.__getitem__",
     "setitem": "ember._core._tensor:_assign",

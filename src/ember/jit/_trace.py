@@ -120,6 +120,7 @@ class Tracer:
         self.derived = set()            # indexes of values computed from the inputs
         self.constant_names = constant_names or {}
         self.ew_names = list(_core.elementwise_ops())
+        self.created = []               # [tensor, its version as the graph last wrote it]
         self._previous = None
 
     # ---------------------------------------------------------------- install
@@ -129,14 +130,16 @@ class Tracer:
         ember.set_grad_enabled(True)
         self._previous = (_autograd_graph._set_trace_hook(self.on_op),
                           _core._set_python_value_hook(self.on_python_value),
-                          _core._set_size_hook(self.on_size))
+                          _core._set_size_hook(self.on_size),
+                          _core._set_creation_hook(self.on_create))
         return self
 
     def __exit__(self, *exc):
-        hook, value_hook, size_hook = self._previous
+        hook, value_hook, size_hook, creation_hook = self._previous
         _autograd_graph._set_trace_hook(hook)
         _core._set_python_value_hook(value_hook)
         _core._set_size_hook(size_hook)
+        _core._set_creation_hook(creation_hook)
         ember.set_grad_enabled(self._grad)
         return False
 
@@ -229,6 +232,11 @@ class Tracer:
         kwarg_template = self.template(kwargs, where)
         node = Node(kind, name, arg_template, kwarg_template, [], None, inplace, fn)
         derived = self._is_derived(node.inputs())
+        if inplace and self.created:
+            target = args[0] if args else None
+            for entry in self.created:
+                if _writes(target, entry[0]):
+                    entry[1] = entry[0]._version
         node.result = self._outputs(result, node, derived)
         if not node.outputs:
             if derived:
@@ -237,6 +245,32 @@ class Tracer:
                               "be incorrect for other inputs", TracerWarning, stacklevel=3)
             return
         self.graph.nodes.append(node)
+
+    def on_create(self, name, args, kwargs, result):
+        """``zeros``, ``ones``, ``full`` and ``arange`` tell this of each tensor they made:
+        one made with sizes read from traced tensors becomes a node (so the graph makes it
+        at the sizes it runs at); the others stay constants."""
+        if not ember.is_grad_enabled() or threading.get_ident() != self._thread \
+                or not _has_traced_int(args):
+            return
+        where = f"op '{name}'"
+        node = Node("op", name, self.template(tuple(args), where),
+                    self.template(kwargs, where), [], None)
+        node.result = self._outputs(result, node, True)      # marked: its ops are recorded
+        self.graph.nodes.append(node)
+        # ops on it that do not reach the tracer must not write it (see check_created)
+        self.created.append([result, result._version])
+
+    def check_created(self):
+        """Raise RuntimeError when a tensor made from traced sizes was written by an op
+        the tracer did not see (the graph would make it without that write)."""
+        for tensor, version in self.created:
+            if tensor._version != version:
+                raise RuntimeError(
+                    "ember.jit.trace: a tensor made by zeros/ones/full/arange with sizes "
+                    f"read from the inputs (value %{self.value_of[id(tensor)].name}) was "
+                    "written in place by an op the tracer did not see; write it with ops on "
+                    "traced tensors, or make it from plain sizes (it is then a constant)")
 
     def _outputs(self, result, node, derived):
         if isinstance(result, ember.Tensor):
@@ -273,6 +307,25 @@ class Tracer:
             return None
         return ember.Size([_TracedInt(s, SymSize("size", value, d))
                            for d, s in enumerate(value.shape)])
+
+
+def _has_traced_int(template):
+    if isinstance(template, _TracedInt):
+        return True
+    if isinstance(template, (tuple, list)):
+        return any(_has_traced_int(x) for x in template)
+    return False
+
+
+def _writes(target, tensor):
+    """Whether writing ``target`` writes ``tensor`` (the same tensor, or a view of its
+    memory)."""
+    if not isinstance(target, ember.Tensor):
+        return False
+    if target is tensor:
+        return True
+    start = tensor.data_ptr()
+    return start <= target.data_ptr() < start + tensor.numel() * tensor.element_size()
 
 
 def _returns_input(result, args):
