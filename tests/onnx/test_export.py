@@ -57,7 +57,16 @@ def test_lstm(batch_first, initial_states):
     dynamic = {"x": {axis: "batch"}, "h0": {1: "batch"}, "c0": {1: "batch"}}
     data = assert_matches(lstm, inputs(2), inputs(5), names,
                           {k: v for k, v in dynamic.items() if k in names})
-    assert "LSTM" in {n.op_type for n in onnx.load_model_from_string(data).graph.node}
+    lstms = [n for n in onnx.load_model_from_string(data).graph.node if n.op_type == "LSTM"]
+    assert len(lstms) == 2
+    # zero initial states (made from the running batch size) are left out of the node
+    assert all(len(n.input) == (7 if initial_states else 4) for n in lstms)
+
+
+def test_lstm_dynamic_sequence_length():
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    assert_matches(lstm, ember.randn(2, 5, 3), (ember.randn(3, 8, 3),), ["x"],
+                   {"x": {0: "batch", 1: "time"}})
 
 
 @pytest.mark.parametrize("cls", [nn.GRU, nn.RNN])

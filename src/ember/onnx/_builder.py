@@ -74,6 +74,7 @@ class Builder:
         self._shapes = {}           # Value.index -> ONNX name of its Shape
         self.constant_tensors = {}  # Value.index -> the graph constant's tensor
         self.read_values = set()    # indexes of the values some node or output reads
+        self.producers = {}         # Value.index -> the graph node computing it
 
     # ---------------------------------------------------------------- names
     def fresh(self, hint):

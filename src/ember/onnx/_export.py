@@ -130,6 +130,7 @@ def build_model(model, args, input_names=None, output_names=None, dynamic_axes=N
     b = Builder(opset)
     b.read_values = _read_values(graph)
     b.constant_tensors = {v.index: t for v, t in graph.constants.items()}
+    b.producers = {v.index: node for node in graph.nodes for v in node.outputs}
 
     names = list(input_names or [])
     if len(names) > len(graph.inputs):

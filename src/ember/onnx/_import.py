@@ -238,6 +238,12 @@ def _scatter_elements(x, index, updates, axis=0, reduction="none"):
     return fn(x, axis, index, updates)
 
 
+@_op("ConstantOfShape")
+def _constant_of_shape(shape, value=None):
+    fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+    return _tensor(np.full(tuple(_ints(shape)), fill[0], dtype=fill.dtype))
+
+
 @_op("Range")
 def _range(start, limit, delta):
     return ember.arange(start.item(), limit.item(), delta.item(), dtype=start.dtype)

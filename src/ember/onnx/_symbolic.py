@@ -8,10 +8,11 @@ an ONNX name.  Ops are keyed by the jit graph's kind and name: ``("ew", "relu")`
 import math
 
 import numpy as np
+from onnx import numpy_helper
 
 import ember
 from ember.jit._graph import SymSize, Value
-from ember.onnx._builder import UnsupportedOperatorError, onnx_type
+from ember.onnx._builder import _NUMPY_TYPES as _NUMPY_OF, UnsupportedOperatorError, onnx_type
 
 __all__ = ["EMITTERS", "emit_node"]
 
@@ -530,6 +531,38 @@ def _masked_fill(b, node):
     x, mask, value = node.args[:3]
     dtype = node.outputs[0].dtype
     _out(b, node, b.add("Where", [b.value(mask), b.operand(value, dtype), b.value(x)]))
+
+
+# ------------------------------------------------------------------ creation
+def _fill_value(number, dtype):
+    """A one-element ONNX tensor (ConstantOfShape's ``value``)."""
+    array = np.array([number]).astype(_NUMPY_OF[str(dtype).replace("ember.", "")])
+    return numpy_helper.from_array(array, "value")
+
+
+@_emitter("op", "zeros", "ones", "full")
+def _filled(b, node):
+    """Tensors made with sizes read from the inputs (ember.jit records those)."""
+    args = node.args
+    sizes = args[0] if len(args) >= 1 and isinstance(args[0], (tuple, list)) else args
+    if node.op == "full":
+        sizes, fill = args[0], args[1]
+    else:
+        fill = 0 if node.op == "zeros" else 1
+    dtype = node.outputs[0].dtype
+    if isinstance(fill, (Value, SymSize)):      # a size: broadcast
+        _out(b, node, b.add("Expand", [b.operand(fill, dtype), b.shape_vector(sizes)]))
+        return
+    _out(b, node, b.add("ConstantOfShape", [b.shape_vector(sizes)],
+                        value=_fill_value(fill, dtype)))
+
+
+@_emitter("op", "arange")
+def _arange(b, node):
+    p = _params(node, ("start", "end", "step"), {"step": 1})
+    dtype = node.outputs[0].dtype
+    _out(b, node, b.add("Range", [b.operand(p["start"], dtype), b.operand(p["end"], dtype),
+                                  b.operand(p["step"], dtype)]))
 
 
 @_emitter("op", "to")

@@ -3,7 +3,7 @@ embedding and recurrent layers (see ``_symbolic`` for the table)."""
 import numpy as np
 
 import ember
-from ember.jit._graph import Value
+from ember.jit._graph import SymSize, Value
 from ember.onnx._builder import static_size
 from ember.onnx._symbolic import _emitter, _out, _params, _unsupported
 
@@ -190,9 +190,31 @@ def _embedding(b, node):
 
 
 # ------------------------------------------------------------------ recurrent layers
-def _is_zero_constant(b, value):
-    return (value.kind == "constant" and value.index in b.constant_tensors
-            and not bool(b.constant_tensors[value.index].detach().ne(0).any()))
+_VIEWS_OF_FIRST = {"getitem", "select", "narrow", "view", "reshape", "reshape_copy"}
+
+
+def _is_zeros(b, value):
+    """Whether ``value`` is all zeros whatever the inputs: a zero constant, a tensor
+    ``zeros`` made from traced sizes, or a view of one."""
+    if value.kind == "constant":
+        return not bool(b.constant_tensors[value.index].detach().ne(0).any())
+    node = b.producers.get(value.index)
+    if node is None:
+        return False
+    if node.op == "zeros":
+        return True
+    return node.op in _VIEWS_OF_FIRST and isinstance(node.args[0], Value) and \
+        _is_zeros(b, node.args[0])
+
+
+def _equal_lengths(b, batch_sizes):
+    """Whether the recurrent layer's batch sizes are all equal (unpacked sequences)."""
+    if not isinstance(batch_sizes, Value):
+        return False
+    if batch_sizes.kind == "constant":
+        return len(set(b.constant_tensors[batch_sizes.index].tolist())) <= 1
+    node = b.producers.get(batch_sizes.index)
+    return node is not None and node.op == "full"
 
 
 @_emitter("op", "rnn_layer")
@@ -203,10 +225,7 @@ def _rnn_layer(b, node):
     mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse = node.args[:9]
     if w_hr is not None:
         _unsupported(node, "with a projection (proj_size) has no ONNX mapping")
-    if not isinstance(batch_sizes, Value) or batch_sizes.kind != "constant":
-        _unsupported(node, "on packed sequences computed in the graph has no ONNX mapping")
-    sizes = b.constant_tensors[batch_sizes.index].tolist()
-    if len(set(sizes)) > 1:
+    if not _equal_lengths(b, batch_sizes):
         _unsupported(node, "on packed sequences of different lengths has no ONNX mapping")
     order = _GATE_ORDER[mode]
     hidden = w_hh.shape[1]
@@ -216,7 +235,8 @@ def _rnn_layer(b, node):
     rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
     eye = np.zeros((1, gates, gates), float_type)
     eye[0, np.arange(gates), rows] = 1
-    x = b.add("Reshape", [b.value(gx), b.ints([len(sizes), -1, gates])])
+    steps = SymSize("size", batch_sizes, 0)     # follows the running sequence length
+    x = b.add("Reshape", [b.value(gx), b.shape_vector([steps, -1, gates])])
     r = b.unsqueeze(b.add("Gather", [b.value(w_hh), b.ints(rows)], axis=0), [0])
     inputs = [x, b.const(eye, "rnn_identity"), r]
     if b_hh is not None:
@@ -226,9 +246,9 @@ def _rnn_layer(b, node):
     else:
         inputs.append("")
     inputs.append("")                           # sequence_lens: all of the same length
-    inputs.append("" if _is_zero_constant(b, h0) else b.unsqueeze(b.value(h0), [0]))
+    inputs.append("" if _is_zeros(b, h0) else b.unsqueeze(b.value(h0), [0]))
     if mode == 2:
-        inputs.append("" if c0 is None or _is_zero_constant(b, c0) else
+        inputs.append("" if c0 is None or _is_zeros(b, c0) else
                       b.unsqueeze(b.value(c0), [0]))
     while inputs[-1] == "":
         inputs.pop()
