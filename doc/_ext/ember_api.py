@@ -337,9 +337,15 @@ def _module_page(module, top_level):
     return "\n".join(lines)
 
 
+# submodules that need optional packages (``ember`` imports them on first use)
+OPTIONAL_SUBMODULES = ("ember.onnx",)
+
+
 def build_pages():
     """``{relative file name: text}`` of every reference page, from the live package."""
     ember = importlib.import_module("ember")
+    for name in OPTIONAL_SUBMODULES:
+        importlib.import_module(name)       # imported on first use, so not yet loaded
     namespace = public_namespace(ember)
     dtype_type = namespace["dtype"]
     op_kinds = _op_kinds()

@@ -153,3 +153,12 @@ from ember import quantization, ao  # noqa: E402
 from ember import jit  # noqa: E402
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
+
+# issue 8: ember.onnx (imported on first use: it needs the optional onnx package)
+
+
+def __getattr__(name):
+    if name == "onnx":
+        import importlib
+        return importlib.import_module("ember.onnx")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

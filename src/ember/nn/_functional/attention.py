@@ -23,8 +23,9 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
                       "Use same type for both instead.", stacklevel=3)
     if mask.dtype == ember.bool:
-        return ember.zeros(tuple(mask.shape), dtype=target_type).masked_fill_(mask,
-                                                                            float("-inf"))
+        # (a where, not masked_fill_ on zeros: ember.jit records it with a traced mask)
+        return ember.where(mask, ember.tensor(float("-inf"), dtype=target_type),
+                           ember.tensor(0.0, dtype=target_type))
     return mask
 
 

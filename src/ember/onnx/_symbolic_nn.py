@@ -1,0 +1,270 @@
+"""ONNX emitters of the ember ops behind ember.nn: convolutions, pooling, normalisation,
+embedding and recurrent layers (see ``_symbolic`` for the table)."""
+import numpy as np
+
+import ember
+from ember.jit._graph import SymSize, Value
+from ember.onnx._builder import static_size
+from ember.onnx._symbolic import _emitter, _out, _params, _unsupported
+
+__all__ = []
+
+# ember's gate blocks in ONNX's order: LSTM i f g o -> i o f c, GRU r z n -> z r h
+_GATE_ORDER = {0: [0], 1: [0], 2: [0, 3, 1, 2], 3: [1, 0, 2]}
+_RNN_OP = {0: "RNN", 1: "RNN", 2: "LSTM", 3: "GRU"}
+
+
+def _pairs(values):
+    return [int(static_size(v)) for v in values] * 2
+
+
+@_emitter("op", "convolution")
+def _conv(b, node):
+    x, weight, bias, stride, padding, dilation, groups = node.args[:7]
+    inputs = [b.value(x), b.value(weight)] + ([b.value(bias)] if bias is not None else [])
+    _out(b, node, b.add("Conv", inputs, kernel_shape=list(weight.shape[2:]),
+                        strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
+                        group=int(groups)))
+
+
+@_emitter("op", "convolution_transpose")
+def _conv_transpose(b, node):
+    x, weight, bias, out_size, stride, padding, dilation, groups = node.args[:8]
+    kernel = weight.shape[2:]
+    reached = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k in
+               zip(x.shape[2:], stride, padding, dilation, kernel)]
+    output_padding = [int(static_size(o)) - r for o, r in zip(out_size, reached)]
+    inputs = [b.value(x), b.value(weight)] + ([b.value(bias)] if bias is not None else [])
+    _out(b, node, b.add("ConvTranspose", inputs, kernel_shape=list(kernel),
+                        strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
+                        group=int(groups), output_padding=output_padding))
+
+
+def _ceil_mode(x, kernel, stride, padding, dilation, outs):
+    floor = [(size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, s, p, d in
+             zip(x.shape[2:], kernel, stride, padding, dilation)]
+    return int(any(int(static_size(o)) != f for o, f in zip(outs, floor)))
+
+
+@_emitter("op", "max_pool")
+def _max_pool(b, node):
+    x, spatial, kernel, stride, padding, dilation, outs = node.args[:7]
+    if len(x.shape) != spatial + 2:
+        _unsupported(node, "on an unbatched input has no ONNX mapping")
+    if node.outputs[1].index in b.read_values:
+        _unsupported(node, "with its indices used (return_indices) has no ONNX mapping")
+    ceil = _ceil_mode(x, kernel, stride, padding, dilation, outs)
+    _out(b, node, b.add("MaxPool", [b.value(x)], kernel_shape=list(kernel),
+                        strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
+                        ceil_mode=ceil))
+
+
+@_emitter("op", "avg_pool")
+def _avg_pool(b, node):
+    x, spatial, kernel, stride, padding, outs, count_include_pad, divisor = node.args[:8]
+    if divisor is not None:
+        _unsupported(node, "with divisor_override has no ONNX mapping")
+    if len(x.shape) != spatial + 2:
+        _unsupported(node, "on an unbatched input has no ONNX mapping")
+    ceil = _ceil_mode(x, kernel, stride, padding, [1] * spatial, outs)
+    _out(b, node, b.add("AveragePool", [b.value(x)], kernel_shape=list(kernel),
+                        strides=list(stride), pads=_pairs(padding), ceil_mode=ceil,
+                        count_include_pad=int(bool(count_include_pad))))
+
+
+@_emitter("op", "adaptive_avg_pool", "adaptive_max_pool")
+def _adaptive_pool(b, node):
+    x, spatial, outs = node.args[:3]
+    outs = [int(static_size(o)) for o in outs]
+    sizes = x.shape[2:]
+    average = node.op == "adaptive_avg_pool"
+    if node.op == "adaptive_max_pool" and node.outputs[1].index in b.read_values:
+        _unsupported(node, "with its indices used (return_indices) has no ONNX mapping")
+    if len(x.shape) != spatial + 2:
+        _unsupported(node, "on an unbatched input has no ONNX mapping")
+    if all(o == 1 for o in outs):
+        name = b.add("GlobalAveragePool" if average else "GlobalMaxPool", [b.value(x)])
+    elif all(s % o == 0 for s, o in zip(sizes, outs)):
+        kernel = [s // o for s, o in zip(sizes, outs)]
+        name = b.add("AveragePool" if average else "MaxPool", [b.value(x)],
+                     kernel_shape=kernel, strides=kernel)
+    else:
+        _unsupported(node, f"from {tuple(sizes)} to {tuple(outs)} (sizes not multiples) has "
+                     "no ONNX mapping")
+    _out(b, node, name)
+
+
+# ------------------------------------------------------------------ normalisation
+def _channel_vector(b, tensor, fill, channels, dtype):
+    if tensor is not None:
+        return b.value(tensor)
+    return b.const(np.full(channels, fill, dtype=np.float32 if dtype == ember.float32
+                           else np.float64))
+
+
+@_emitter("op", "fused_batch_norm")
+def _batch_norm(b, node):
+    p = _params(node, ("input", "weight", "bias", "training", "eps", "saved", "running_mean",
+                       "running_var", "momentum"), {"running_mean": None, "running_var": None})
+    x = p["input"]
+    dtype = node.outputs[0].dtype
+    if not p["training"] and p["running_mean"] is not None:
+        channels = x.shape[1]
+        weight = _channel_vector(b, p["weight"], 1.0, channels, dtype)
+        bias = _channel_vector(b, p["bias"], 0.0, channels, dtype)
+        _out(b, node, b.add("BatchNormalization", [b.value(x), weight, bias,
+                                                   b.value(p["running_mean"]),
+                                                   b.value(p["running_var"])],
+                            epsilon=float(p["eps"])))
+        return
+    # batch statistics (training mode, instance norm, whose channels are batch * channels):
+    # over every dim but the channels
+    axes = [0] + list(range(2, len(x.shape)))
+    name = b.value(x)
+    centered = b.add("Sub", [name, b.reduce("ReduceMean", name, axes, True)])
+    var = b.reduce("ReduceMean", b.add("Mul", [centered, centered]), axes, True)
+    scale = b.add("Sqrt", [b.add("Add", [var, b.scalar(float(p["eps"]), dtype)])])
+    result = b.add("Div", [centered, scale])
+    per_channel = [-1] + [1] * (len(x.shape) - 2)
+    if p["weight"] is not None:
+        weight = b.add("Reshape", [b.value(p["weight"]), b.ints(per_channel)])
+        result = b.add("Mul", [result, weight])
+    if p["bias"] is not None:
+        bias = b.add("Reshape", [b.value(p["bias"]), b.ints(per_channel)])
+        result = b.add("Add", [result, bias])
+    _out(b, node, result)
+
+
+@_emitter("op", "fused_layer_norm")
+def _layer_norm(b, node):
+    x, weight, bias, cols, eps, center = node.args[:6]
+    cols = int(static_size(cols))
+    dtype = node.outputs[0].dtype
+    count, size = 0, 1
+    while size < cols:
+        count += 1
+        size *= x.shape[-count]
+    shape = list(x.shape[len(x.shape) - count:])
+    w = b.value(weight) if weight is not None else b.const(
+        np.ones(shape, dtype=np.float32 if dtype == ember.float32 else np.float64))
+    name = b.value(x)
+    if center:
+        inputs = [name, w] + ([b.value(bias)] if bias is not None else [])
+        _out(b, node, b.add("LayerNormalization", inputs, axis=-count, epsilon=float(eps)))
+        return
+    # RMS norm: no centering
+    axes = list(range(len(x.shape) - count, len(x.shape)))
+    mean_square = b.reduce("ReduceMean", b.add("Mul", [name, name]), axes, True)
+    root = b.add("Sqrt", [b.add("Add", [mean_square, b.scalar(float(eps), dtype)])])
+    result = b.add("Mul", [b.add("Div", [name, root]), w])
+    if bias is not None:
+        result = b.add("Add", [result, b.value(bias)])
+    _out(b, node, result)
+
+
+@_emitter("op", "fused_group_norm")
+def _group_norm(b, node):
+    x, weight, bias, groups, eps = node.args[:5]
+    dtype = node.outputs[0].dtype
+    channels = x.shape[1]
+    float_type = np.float32 if dtype == ember.float32 else np.float64
+    name = b.value(x)
+    grouped = b.add("Reshape", [name, b.ints([0, int(groups), -1])])
+    normed = b.add("InstanceNormalization", [grouped, b.const(np.ones(groups, float_type)),
+                                             b.const(np.zeros(groups, float_type))],
+                   epsilon=float(eps))
+    result = b.add("Reshape", [normed, b.shape_of(x)])
+    per_channel = [channels] + [1] * (len(x.shape) - 2)
+    if weight is not None:
+        result = b.add("Mul", [result, b.add("Reshape", [b.value(weight),
+                                                         b.ints(per_channel)])])
+    if bias is not None:
+        result = b.add("Add", [result, b.add("Reshape", [b.value(bias), b.ints(per_channel)])])
+    _out(b, node, result)
+
+
+@_emitter("op", "fused_embedding")
+def _embedding(b, node):
+    weight, indices = node.args[:2]
+    _out(b, node, b.add("Gather", [b.value(weight), b.value(indices)], axis=0))
+
+
+# ------------------------------------------------------------------ recurrent layers
+_VIEWS_OF_FIRST = {"getitem", "select", "narrow", "view", "reshape", "reshape_copy"}
+
+
+def _is_zeros(b, value):
+    """Whether ``value`` is all zeros whatever the inputs: a zero constant, a tensor
+    ``zeros`` made from traced sizes, or a view of one."""
+    if value.kind == "constant":
+        return not bool(b.constant_tensors[value.index].detach().ne(0).any())
+    node = b.producers.get(value.index)
+    if node is None:
+        return False
+    if node.op == "zeros":
+        return True
+    return node.op in _VIEWS_OF_FIRST and isinstance(node.args[0], Value) and \
+        _is_zeros(b, node.args[0])
+
+
+def _equal_lengths(b, batch_sizes):
+    """Whether the recurrent layer's batch sizes are all equal (unpacked sequences)."""
+    if not isinstance(batch_sizes, Value):
+        return False
+    if batch_sizes.kind == "constant":
+        return len(set(b.constant_tensors[batch_sizes.index].tolist())) <= 1
+    node = b.producers.get(batch_sizes.index)
+    return node is not None and node.op == "full"
+
+
+@_emitter("op", "rnn_layer")
+def _rnn_layer(b, node):
+    """One direction of one layer as ONNX LSTM/GRU/RNN: the traced input gates ``gx``
+    (input projection and its bias, already computed) enter through an identity-like
+    ``W`` that also reorders the gate blocks; ``R`` is ``w_hh`` with its blocks reordered."""
+    mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse = node.args[:9]
+    if w_hr is not None:
+        _unsupported(node, "with a projection (proj_size) has no ONNX mapping")
+    if not _equal_lengths(b, batch_sizes):
+        _unsupported(node, "on packed sequences of different lengths has no ONNX mapping")
+    order = _GATE_ORDER[mode]
+    hidden = w_hh.shape[1]
+    gates = len(order) * hidden
+    dtype = node.outputs[0].dtype
+    float_type = np.float32 if dtype == ember.float32 else np.float64
+    rows = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
+    eye = np.zeros((1, gates, gates), float_type)
+    eye[0, np.arange(gates), rows] = 1
+    steps = SymSize("size", batch_sizes, 0)     # follows the running sequence length
+    x = b.add("Reshape", [b.value(gx), b.shape_vector([steps, -1, gates])])
+    r = b.unsqueeze(b.add("Gather", [b.value(w_hh), b.ints(rows)], axis=0), [0])
+    inputs = [x, b.const(eye, "rnn_identity"), r]
+    if b_hh is not None:
+        recurrent_bias = b.add("Gather", [b.value(b_hh), b.ints(rows)], axis=0)
+        bias = b.add("Concat", [b.const(np.zeros(gates, float_type)), recurrent_bias], axis=0)
+        inputs.append(b.unsqueeze(bias, [0]))
+    else:
+        inputs.append("")
+    inputs.append("")                           # sequence_lens: all of the same length
+    inputs.append("" if _is_zeros(b, h0) else b.unsqueeze(b.value(h0), [0]))
+    if mode == 2:
+        inputs.append("" if c0 is None or _is_zeros(b, c0) else
+                      b.unsqueeze(b.value(c0), [0]))
+    while inputs[-1] == "":
+        inputs.pop()
+    attrs = {"hidden_size": hidden, "direction": "reverse" if reverse else "forward"}
+    if mode == 3:
+        attrs["linear_before_reset"] = 1
+    if mode in (0, 1):
+        attrs["activations"] = ["Tanh" if mode == 0 else "Relu"]
+    outputs = b.add(_RNN_OP[mode], inputs, n_outputs=3 if mode == 2 else 2, **attrs)
+    result = node.result
+    _out_value(b, result[0], b.add("Reshape", [outputs[0], b.ints([-1, hidden])]))
+    _out_value(b, result[1], b.squeeze(outputs[1], [0]))
+    if mode == 2:
+        _out_value(b, result[2], b.squeeze(outputs[2], [0]))
+
+
+def _out_value(b, value, name):
+    if isinstance(value, Value):
+        b.bind(value, name)

@@ -1,0 +1,335 @@
+"""ember.onnx.export: the issue's four models (MLP, digits CNN, LSTM, Transformer encoder)
+exported at batch 2 and run at batch 5 in onnxruntime, onnx's reference evaluator and
+back in ember (ember.onnx.load); nn modules op by op; errors."""
+import io
+import os
+
+import numpy as np
+import onnx
+import pytest
+
+import ember
+import ember.onnx
+from ember import nn
+from ember.examples.digits import build_model as digits_cnn
+from onnx_helpers import assert_matches, export_bytes, run_everywhere
+
+BATCH = {0: "batch"}
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ember.manual_seed(0)
+
+
+def test_mlp():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256),
+                          nn.ReLU(), nn.Linear(256, 10))
+    data = assert_matches(model, ember.randn(2, 1, 28, 28), (ember.randn(5, 1, 28, 28),),
+                          ["x"], {"x": BATCH, "output": BATCH})
+    proto = onnx.load_model_from_string(data)
+    assert [n.op_type for n in proto.graph.node].count("Gemm") == 3
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
+def test_digits_cnn():
+    data = assert_matches(digits_cnn(), ember.randn(2, 1, 8, 8), (ember.randn(5, 1, 8, 8),),
+                          ["image"], {"image": BATCH, "output": BATCH})
+    ops = {n.op_type for n in onnx.load_model_from_string(data).graph.node}
+    assert {"Conv", "MaxPool", "Gemm", "Relu"} <= ops
+    assert "Dropout" not in ops         # exported in eval mode: identity
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("initial_states", [False, True])
+def test_lstm(batch_first, initial_states):
+    lstm = nn.LSTM(4, 6, num_layers=2, batch_first=batch_first)
+    axis = 0 if batch_first else 1
+
+    def inputs(batch):
+        x = ember.randn(*((batch, 3, 4) if batch_first else (3, batch, 4)))
+        if not initial_states:
+            return (x,)
+        return (x, (ember.randn(2, batch, 6), ember.randn(2, batch, 6)))
+
+    names = ["x", "h0", "c0"] if initial_states else ["x"]
+    dynamic = {"x": {axis: "batch"}, "h0": {1: "batch"}, "c0": {1: "batch"}}
+    data = assert_matches(lstm, inputs(2), inputs(5), names,
+                          {k: v for k, v in dynamic.items() if k in names})
+    lstms = [n for n in onnx.load_model_from_string(data).graph.node if n.op_type == "LSTM"]
+    assert len(lstms) == 2
+    # zero initial states (made from the running batch size) are left out of the node
+    assert all(len(n.input) == (7 if initial_states else 4) for n in lstms)
+
+
+def test_lstm_dynamic_sequence_length():
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    assert_matches(lstm, ember.randn(2, 5, 3), (ember.randn(3, 8, 3),), ["x"],
+                   {"x": {0: "batch", 1: "time"}})
+
+
+@pytest.mark.parametrize("cls", [nn.GRU, nn.RNN])
+def test_gru_rnn_bidirectional(cls):
+    model = cls(4, 5, num_layers=1, bidirectional=True, batch_first=True)
+    assert_matches(model, ember.randn(2, 3, 4), (ember.randn(5, 3, 4),), ["x"],
+                   {"x": BATCH})
+
+
+@pytest.mark.parametrize("with_mask", [False, True])
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_transformer_encoder(with_mask, batch_first):
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=batch_first)
+    # enable_nested_tensor=False: eager then computes the padded positions as the traced
+    # (and PyTorch's exported) graph does, instead of returning zeros there
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    axis = 0 if batch_first else 1
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, src, mask=None):
+            return self.encoder(src, src_key_padding_mask=mask)
+
+    def inputs(batch):
+        src = ember.randn(*((batch, 3, 8) if batch_first else (3, batch, 8)))
+        if not with_mask:
+            return (src,)
+        mask = ember.zeros((batch, 3), dtype=ember.bool)
+        mask[0, 2] = True
+        mask[batch - 1, 1:] = True
+        return (src, mask)
+
+    names = ["src", "mask"] if with_mask else ["src"]
+    dynamic = {"src": {axis: "batch"}, "mask": BATCH}
+    assert_matches(Model(), inputs(2), inputs(5), names,
+                   {k: v for k, v in dynamic.items() if k in names}, atol=1e-4)
+
+
+MODULES = {
+    "activations": lambda: nn.Sequential(
+        nn.ELU(), nn.SELU(), nn.CELU(0.5), nn.LeakyReLU(0.1), nn.GELU(), nn.GELU("tanh"),
+        nn.Hardsigmoid(), nn.Hardswish(), nn.Mish(), nn.SiLU(), nn.Softplus(), nn.Softsign(),
+        nn.Tanhshrink(), nn.Hardshrink(0.3), nn.Softshrink(0.2), nn.ReLU6(), nn.Hardtanh(),
+        nn.Threshold(0.1, 2.0), nn.PReLU(4), nn.Sigmoid(), nn.Tanh()),
+    "softmax": lambda: nn.Sequential(nn.Softmax(1), nn.LogSoftmax(-1)),
+    "norms": lambda: nn.Sequential(nn.BatchNorm2d(4), nn.GroupNorm(2, 4), nn.InstanceNorm2d(4),
+                                   nn.InstanceNorm2d(4, affine=True), nn.LayerNorm([6, 6])),
+    "convs": lambda: nn.Sequential(nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1,
+                                             groups=2),
+                                   nn.ConvTranspose2d(6, 4, 3, stride=2, padding=1,
+                                                      output_padding=1)),
+    "pools": lambda: nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.AvgPool2d(3, 1, 1),
+                                   nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False),
+                                   nn.AdaptiveAvgPool2d(1)),
+    "shapes": lambda: nn.Sequential(nn.PixelShuffle(2), nn.Unflatten(1, (1, 1)),
+                                    nn.Flatten(1, 2), nn.Upsample(scale_factor=2),
+                                    nn.ReflectionPad2d(1), nn.ReplicationPad2d((1, 0, 2, 1)),
+                                    nn.Upsample(scale_factor=2, mode="bilinear"),
+                                    nn.Dropout(0.5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_nn_modules(name):
+    assert_matches(MODULES[name](), ember.randn(2, 4, 6, 6), (ember.randn(5, 4, 6, 6),),
+                   ["x"], {"x": BATCH}, atol=1e-4)
+
+
+SEQUENCE_MODULES = {
+    "multihead_attention": lambda: nn.MultiheadAttention(6, 2, batch_first=True),
+    "transformer": lambda: nn.Transformer(6, 2, 1, 1, 8, batch_first=True),
+    "bilinear": lambda: nn.Bilinear(6, 6, 3),
+    "pairwise_distance": lambda: nn.PairwiseDistance(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_MODULES))
+def test_two_input_modules(name):
+    def inputs(batch):
+        return (ember.randn(batch, 4, 6), ember.randn(batch, 4, 6)) + (
+            (ember.randn(batch, 4, 6),) if name == "multihead_attention" else ())
+    names = ["a", "b", "c"][:len(inputs(1))]
+    assert_matches(SEQUENCE_MODULES[name](), inputs(2), inputs(5), names,
+                   {k: BATCH for k in names}, atol=1e-4)
+
+
+MORE_MODULES = {
+    "shuffles": lambda: nn.Sequential(nn.ChannelShuffle(2), nn.PixelUnshuffle(2),
+                                      nn.PixelShuffle(2), nn.CircularPad2d(1)),
+    "activations_more": lambda: nn.Sequential(nn.LogSigmoid(), nn.Softmin(1), nn.Softmax2d(),
+                                              nn.Hardtanh(-0.5, 0.5), nn.RReLU(), nn.GLU(1)),
+    "pools_more": lambda: nn.Sequential(nn.AdaptiveMaxPool2d(3), nn.LPPool2d(2, 2),
+                                        nn.Upsample(size=(5, 5)),
+                                        nn.Upsample(scale_factor=2, mode="bicubic")),
+    "norms_more": lambda: nn.Sequential(nn.RMSNorm(6), nn.Identity(), nn.Dropout2d(),
+                                        nn.AlphaDropout(0.2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_MODULES))
+def test_more_nn_modules(name):
+    assert_matches(MORE_MODULES[name](), ember.randn(2, 4, 6, 6), (ember.randn(5, 4, 6, 6),),
+                   ["x"], {"x": BATCH}, atol=1e-4)
+
+
+def test_modules_tracing_sizes_as_constants():
+    """CosineSimilarity's broadcast and EmbeddingBag's bags make tensors of the traced batch
+    size (frozen in the trace, as in PyTorch's): exported and run at that size."""
+    x1, x2 = ember.randn(2, 4, 6), ember.randn(2, 4, 6)
+    assert_matches(nn.CosineSimilarity(), (x1, x2), (x1, x2), ["a", "b"], {})
+    bags = ember.randint(0, 10, (2, 4))
+    assert_matches(nn.EmbeddingBag(10, 3, mode="mean"), bags, (bags,), ["bags"], {})
+    assert_matches(nn.Sequential(nn.Conv1d(4, 2, 3, stride=2), nn.ConvTranspose1d(2, 4, 3),
+                                 nn.BatchNorm1d(4)), ember.randn(2, 4, 9),
+                   (ember.randn(5, 4, 9),), ["x"], {"x": BATCH})
+    assert_matches(nn.Sequential(nn.Conv3d(4, 2, 3, padding=1), nn.AvgPool3d(2)),
+                   ember.randn(2, 4, 4, 4, 4), (ember.randn(5, 4, 4, 4, 4),), ["x"],
+                   {"x": BATCH})
+
+
+def test_embedding_and_conv1d():
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Flatten(1), nn.Unflatten(1, (4, 3)),
+                          nn.Conv1d(4, 4, 2, groups=2, dilation=2, padding=1),
+                          nn.MaxPool1d(2), nn.AdaptiveAvgPool1d(1))
+    assert_matches(model, ember.tensor([[1, 2, 3], [4, 5, 9]]),
+                   (ember.randint(0, 10, (5, 3)),), ["tokens"], {"tokens": BATCH})
+
+
+def test_unmapped_op_raises_naming_it():
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'cumprod'"):
+        export_bytes(lambda x: ember.cumprod(x, 0) + 1, ember.randn(3, 2) + 2)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'im2col'"):
+        export_bytes(nn.Unfold(2), ember.randn(1, 2, 4, 4))
+    assert issubclass(ember.onnx.UnsupportedOperatorError, RuntimeError)
+
+
+def test_max_pool_indices_are_refused():
+    pool = nn.MaxPool2d(2, return_indices=True)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="max_pool.*indices"):
+        export_bytes(lambda x: pool(x)[1].float() + x[:, :, :1, :1], ember.randn(1, 1, 4, 4))
+
+
+def test_writes_path_atomically_and_file_objects(tmp_path):
+    model = nn.Linear(3, 2).eval()
+    path = tmp_path / "model.onnx"
+    ember.onnx.export(model, ember.randn(1, 3), path)
+    ember.onnx.export(model, ember.randn(1, 3), str(path))       # replaces the file
+    assert sorted(os.listdir(tmp_path)) == ["model.onnx"]
+    with open(path, "rb") as f:
+        from_path = f.read()
+    buffer = io.BytesIO()
+    ember.onnx.export(model, ember.randn(1, 3), buffer)
+    assert onnx.load_model_from_string(from_path).graph == \
+        onnx.load_model_from_string(buffer.getvalue()).graph
+
+
+def test_options():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    data = export_bytes(model, ember.randn(2, 3), input_names=["a"], output_names=["b"],
+                        opset_version=18, do_constant_folding=False,
+                        dynamic_axes={"a": [0], "b": [0]})
+    proto = onnx.load_model_from_string(data)
+    assert proto.opset_import[0].version == 18
+    assert [i.name for i in proto.graph.input] == ["a"]
+    assert [o.name for o in proto.graph.output] == ["b"]
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "a_dynamic_axes_1"
+    assert "Transpose" in {n.op_type for n in proto.graph.node}     # weight.t() kept
+    x = ember.randn(4, 3)
+    got, _ = run_everywhere(data, {"a": x})
+    with ember.no_grad():
+        np.testing.assert_allclose(got[0], model(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert model.training                   # restored after the export ran it in eval
+    data = export_bytes(model, ember.randn(2, 3), keep_initializers_as_inputs=True)
+    proto = onnx.load_model_from_string(data)
+    assert {i.name for i in proto.graph.input} == \
+        {"input"} | {t.name for t in proto.graph.initializer}
+    model.eval()
+    got, _ = run_everywhere(data, {"input": x[:2]})
+    with ember.no_grad():
+        np.testing.assert_allclose(got[0], model(x[:2]).numpy(), rtol=1e-5, atol=1e-6)
+    assert ember.onnx.load(io.BytesIO(data)).input_names == ["input"]
+
+
+def test_modes_are_restored():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model[1].eval()                 # a frozen norm in a training model keeps its mode
+    export_bytes(model, ember.randn(4, 2))
+    assert model.training and model[0].training and not model[1].training
+    lstm = nn.LSTM(2, 3, dropout=0.5, num_layers=2)
+    args = (ember.randn(4, 1, 2), (ember.zeros(2, 1, 3), ember.zeros(2, 1, 3)))
+    for training in (False, True):  # nested arguments: the model is wrapped for the trace
+        lstm.train(training)
+        export_bytes(lstm, args)
+        assert lstm.training == training
+
+
+def test_bad_arguments():
+    model = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="opset_version"):
+        export_bytes(model, ember.randn(1, 3), opset_version=9)
+    with pytest.raises(ValueError, match="dynamic_axes"):
+        export_bytes(model, ember.randn(1, 3), dynamic_axes={"nope": [0]})
+    with pytest.raises(ValueError, match="input_names"):
+        export_bytes(model, ember.randn(1, 3), input_names=["a", "b"])
+    with pytest.raises(TypeError, match="args"):
+        export_bytes(model, [ember.randn(1, 3), 3])
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_opsets(opset):
+    model = nn.Sequential(nn.GroupNorm(2, 4), nn.InstanceNorm2d(4), nn.LayerNorm(6),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3), nn.GELU())
+    model.eval()
+    data = export_bytes(model, ember.randn(2, 4, 6, 6), input_names=["x"],
+                        dynamic_axes={"x": BATCH}, opset_version=opset)
+    assert onnx.load_model_from_string(data).opset_import[0].version == opset
+    x = ember.randn(3, 4, 6, 6)
+    from_ort, from_reference = run_everywhere(data, {"x": x})
+    with ember.no_grad():
+        expected = model(x).numpy()
+    np.testing.assert_allclose(from_ort[0], expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(from_reference[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def _arithmetic(x, y, k):
+    z = (x * 2 - y / 3) ** 2 + ember.remainder(x, 0.7) + ember.floor_divide(y, 0.4)
+    z = z + ember.where(x > y, x, y.neg()) + ember.clamp(x, -0.5, 0.5) + ember.clamp(y, min=0)
+    z = z + ember.fmod(x, 0.3) + ember.maximum(x, y) - ember.minimum(x, y).abs().sqrt()
+    z = z + ember.exp(-x.abs()) + ember.log1p(y.abs()) + ember.rsqrt(y.abs() + 1) + x.sign()
+    z = z + ember.expm1(x) + ember.log2(y.abs() + 1) + ember.erf(x) + ember.atan(y)
+    z = z + ((x >= 0) & (y != 0)).float() + (x <= y).float() * (k % 3 + k // 2).float()
+    z = z + z.sum(-1, keepdim=True) - z.mean((0, 1)) + z.amax(1, keepdim=True)
+    z = z + z.var(1, keepdim=True) + z.std() + z.norm(dim=1, keepdim=True) + z.prod(0)
+    z = z + z.logsumexp(1, keepdim=True) + z.cumsum(1) + z.max(1, keepdim=True)[0]
+    return z, ember.softmax(z, 0), z.max(1)[1], z[:, 1:4:2], z[..., None, -1], z.t()
+
+
+def test_arithmetic_and_reductions():
+    def inputs(batch):
+        return (ember.randn(batch, 5), ember.randn(batch, 5), ember.randint(-5, 5, (batch, 5)))
+    names = ["x", "y", "k"]
+    assert_matches(_arithmetic, inputs(3), inputs(4), names, {n: BATCH for n in names},
+                   atol=1e-4)
+
+
+def _assignments(x, rows):
+    y = x.clone()
+    y[:, 1:3] = 0.5
+    y[0] = rows[1] * 2
+    y[..., -1] = x[:, 0]
+    y[1:, 0] = rows[0, :1]
+    y[-2:, 1:2] = -1.0
+    y[:] = y * 3
+    return y
+
+
+def test_setitem():
+    def inputs(batch):
+        return ember.randn(batch, 4), ember.randn(2, 4)
+    assert_matches(_assignments, inputs(3), inputs(6), ["x", "rows"], {"x": BATCH})
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="step"):
+        export_bytes(lambda x: x.clone().__setitem__(slice(None, None, 2), 1.0) or x,
+                     ember.randn(4))
