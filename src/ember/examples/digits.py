@@ -37,15 +37,16 @@ def load_data(test_fraction=0.2, seed=0):
                  for a in (x_train, y_train, x_test, y_test))
 
 
-def build_model():
-    """conv 1->32 3x3, conv 32->64 3x3, max-pool to 4x4, dropout, linear 128, linear 10."""
+def build_model(side=8):
+    """conv 1->32 3x3, conv 32->64 3x3, 2x2 max-pool, dropout, linear 128, linear 10, for
+    ``side`` x ``side`` images (8 for the digits; the MNIST example uses 28)."""
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Dropout(0.25),
         nn.Flatten(),
-        nn.Linear(64 * 4 * 4, 128), nn.ReLU(),
+        nn.Linear(64 * (side // 2) ** 2, 128), nn.ReLU(),
         nn.Dropout(0.5),
         nn.Linear(128, 10),
     )

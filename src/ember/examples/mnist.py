@@ -16,6 +16,7 @@ import time
 
 import ember
 from ember import nn
+from ember.examples import digits
 from ember.utils.data import DataLoader
 from ember.vision import datasets, transforms
 from ember.vision.utils import save_image
@@ -36,18 +37,8 @@ def load_datasets(root, fashion=False, augment=True):
 
 
 def build_model():
-    """The digits CNN for 28x28 inputs: two 3x3 convolutions, a 2x2 max-pool, two linear
-    layers, dropout."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Dropout(0.25),
-        nn.Flatten(),
-        nn.Linear(64 * 14 * 14, 128), nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.Linear(128, 10),
-    )
+    """The digits CNN (:func:`ember.examples.digits.build_model`) for 28x28 inputs."""
+    return digits.build_model(28)
 
 
 def run_epoch(model, loader, loss_fn, optimizer=None):
