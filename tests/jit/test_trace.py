@@ -284,6 +284,50 @@ def test_indexing_and_assignment():
     _assert_same(fn(x), traced(x))
 
 
+_TABLE = ember.arange(6.0).reshape(2, 3)
+
+
+def _scattered(index):
+    out = ember.zeros(3)
+    out[index[0]] = 5.0
+    return out
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: _TABLE.masked_fill(x > 0, -1.0),
+    lambda x: ember.where(x > 0, _TABLE, _TABLE * 2),
+    lambda x: _TABLE.gather(1, (x > 0).long()),
+    lambda x: _TABLE.index_select(1, (x[0] > 0).long()),
+    lambda x: _TABLE[:, (x[0] > 0).long()],
+    lambda x: ember.zeros(2, 3).scatter_add(1, (x > 0).long(), _TABLE),
+    lambda x: ember.zeros(3).index_put(((x[0] > 0).long(),), ember.tensor(1.0), accumulate=True),
+    lambda x: _scattered((x > 0).long()),
+], ids=["masked_fill", "where", "gather", "index_select", "getitem", "scatter_add",
+        "index_put", "setitem"])
+def test_ops_on_constants_with_traced_indices_or_masks(fn):
+    # only the index or mask comes from the input: the op must still be in the graph
+    x = ember.tensor([[1.0, -1.0, 2.0], [-3.0, 4.0, -5.0]])
+    traced = ember.jit.trace(fn, x)
+    for y in (-x, x.flip(1)):
+        _assert_same(fn(y), traced(y))
+
+
+def test_writes_into_constants_start_from_a_fresh_copy_each_run():
+    def fn(x):
+        z = ember.ones(4, 3)
+        before = z * x.sum()       # reads the value from before the write
+        z[1:3] = x                 # a write into a view of the constant
+        z.add_(x.mean())
+        return before + z
+
+    x = ember.randn(2, 3)
+    traced = ember.jit.trace(fn, x)
+    assert "clone" in [n.op for n in traced.graph.nodes]
+    for y in (ember.randn(2, 3), ember.randn(2, 3)):
+        _assert_same(fn(y), traced(y))
+        _assert_same(fn(y), traced(y))     # a second run sees the same constant
+
+
 def test_flatten_is_recorded_with_pytorch_node_names():
     import torch
 

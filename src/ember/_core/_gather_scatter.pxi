@@ -63,6 +63,13 @@ def advanced_setitem(Tensor self not None, index, value, accumulate=False):
     _bump_version(self)
 
 
+cdef tuple _index_tensors(indices):
+    # the tensors among index_put's indices (the tracer marks those computed from its inputs)
+    if isinstance(indices, (tuple, list)):
+        return tuple(i for i in indices if isinstance(i, Tensor))
+    return ()
+
+
 def index_put_(Tensor self not None, indices, values, accumulate=False):
     """Put ``values`` into ``self`` at ``indices``, in place.
 
@@ -88,7 +95,7 @@ def index_put_(Tensor self not None, indices, values, accumulate=False):
     >>> ember.zeros(3).index_put_((ember.tensor([0, 0, 2]),), ember.tensor(1.), accumulate=True)
     tensor([2., 0., 1.])
     """
-    if _records_any((self, values)):
+    if _records_any((self, values)) or _records_any(_index_tensors(indices)):
         return record_op("index_put_", index_put_, (self, indices, values, accumulate), None)
     cdef list dims = [], items = []
     cdef int pos = 0
@@ -148,7 +155,7 @@ def index_put(Tensor input not None, indices, values, accumulate=False):
     -------
     Tensor
     """
-    if _records_any((input, values)):
+    if _records_any((input, values)) or _records_any(_index_tensors(indices)):
         return record_op("index_put", index_put, (input, indices, values, accumulate), None)
     return index_put_(_copy_of(input, input._dtype), indices, values, accumulate)
 
@@ -185,7 +192,7 @@ def index_select(Tensor input not None, dim, Tensor index not None, *, out=None)
     tensor([[2, 0],
             [5, 3]])
     """
-    if _records_any((input,)):
+    if _records_any((input, index)):
         return record_op("index_select", index_select, (input, dim, index), {"out": out})
     cdef int d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t shape[64]
@@ -317,7 +324,7 @@ def gather(Tensor input not None, dim, Tensor index not None, *, sparse_grad=Fal
     tensor([[1, 1],
             [4, 3]])
     """
-    if _records_any((input,)):
+    if _records_any((input, index)):
         return record_op("gather", gather, (input, dim, index), {"out": out})
     cdef int d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t strides[64]
@@ -461,7 +468,7 @@ def scatter_(Tensor self not None, dim, Tensor index not None, src=None, *, valu
     Tensor
         ``self``.
     """
-    if _records_any((self, src)):
+    if _records_any((self, index, src)):
         return record_op("scatter_", scatter_, (self, dim, index, src), {"value": value, "reduce": reduce})
     src = _scatter_source(src, value)
     cdef str how = _check_reduce(reduce, src)
@@ -493,7 +500,7 @@ def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, valu
     tensor([[0., 0., 5.],
             [5., 0., 0.]])
     """
-    if _records_any((input, src)):
+    if _records_any((input, index, src)):
         return record_op("scatter", scatter, (input, dim, index, src), {"value": value, "reduce": reduce})
     src = _scatter_source(src, value)
     cdef str how = _check_reduce(reduce, src)
@@ -520,7 +527,7 @@ def scatter_add_(Tensor self not None, dim, Tensor index not None, Tensor src no
     Tensor
         ``self``.
     """
-    if _records_any((self, src)):
+    if _records_any((self, index, src)):
         return record_op("scatter_add_", scatter_add_, (self, dim, index, src), None)
     _scatter_into(self, wrap_dim(dim, self._ndim), index, src, "add", "scatter_add_")
     return self
@@ -546,7 +553,7 @@ def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src no
     >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 0, 2]), ember.ones(3))
     tensor([2., 0., 1.])
     """
-    if _records_any((input, src)):
+    if _records_any((input, index, src)):
         return record_op("scatter_add", scatter_add, (input, dim, index, src), None)
     cdef int d = wrap_dim(dim, input._ndim)
     cdef Tensor out = _copy_of(input, input._dtype)
@@ -571,7 +578,7 @@ def masked_fill_(Tensor self not None, Tensor mask not None, value):
     Tensor
         ``self``.
     """
-    if _records_any((self, value)):
+    if _records_any((self, mask, value)):
         return record_op("masked_fill_", masked_fill_, (self, mask, value), None)
     cdef em_fill_ctx ctx
     cdef Py_ssize_t strides[64]
@@ -627,7 +634,7 @@ def masked_fill(Tensor input not None, Tensor mask not None, value):
     >>> ember.masked_fill(x, x < 0, 0.0)
     tensor([1., 0., 3.])
     """
-    if _records_any((input, value)):
+    if _records_any((input, mask, value)):
         return record_op("masked_fill", masked_fill, (input, mask, value), None)
     cdef Py_ssize_t shape[64]
     if mask._dtype != EM_BOOL:

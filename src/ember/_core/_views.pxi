@@ -723,10 +723,21 @@ cdef bint _all_basic(object index):
     return True
 
 
+cdef bint _index_records(object index):
+    # an index tensor the tracer marked (computed from its inputs) makes indexing recorded
+    if isinstance(index, Tensor):
+        return (<Tensor>index)._requires_grad
+    if type(index) is tuple:
+        for item in <tuple>index:
+            if isinstance(item, Tensor) and (<Tensor>item)._requires_grad:
+                return True
+    return False
+
+
 cdef object getitem(Tensor t, object index):
     cdef Py_ssize_t i, size
-    if em_grad_mode and t._requires_grad:
-        if not _all_basic(index):
+    if em_grad_mode and (t._requires_grad or _index_records(index)):
+        if not (t._requires_grad and _all_basic(index)):
             # advanced indexing: the recorder keeps the index tensors, version-checked
             return record_op("getitem", Tensor.__getitem__, (t, index), None)
         grad_mode_off()
@@ -760,8 +771,8 @@ def _assign(Tensor t, object index, object value):
 
 cdef object setitem(Tensor t, object index, object value):
     cdef object key = index
-    if em_grad_mode and (t._requires_grad or (isinstance(value, Tensor)
-                                              and (<Tensor>value)._requires_grad)):
+    if em_grad_mode and (t._requires_grad or _index_records(index)
+                         or (isinstance(value, Tensor) and (<Tensor>value)._requires_grad)):
         record_op("setitem", _assign, (t, index, value), None)
         return None
     if type(index) is not tuple:

@@ -438,7 +438,8 @@ cdef object _trace_hook = None
 def _set_trace_hook(hook):
     """Install ``hook(kind, name, fn, args, kwargs, result)`` (or None); return the previous
     one.  ``kind`` is ``"ew"`` (``name`` the elementwise op number, ``kwargs`` the
-    ``(out, inplace)`` pair), ``"op"`` or ``"view"``."""
+    ``(out, inplace)`` pair), ``"op"`` or ``"view"``, after the op ran; or ``"write"``
+    before an op writes ``args[0]`` in place (``result`` None)."""
     global _trace_hook
     previous = _trace_hook
     _trace_hook = hook
@@ -446,6 +447,8 @@ def _set_trace_hook(hook):
 
 
 cdef object _traced_elementwise(int op, list args, object out, bint inplace):
+    if _trace_hook is not None and (inplace or out is not None):
+        _trace_hook("write", op, None, (args[0] if inplace else out,), None, None)
     result = record_elementwise(op, args, out, inplace)
     if _trace_hook is not None:
         _trace_hook("ew", op, None, tuple(args), (out, inplace), result)
@@ -453,6 +456,12 @@ cdef object _traced_elementwise(int op, list args, object out, bint inplace):
 
 
 cdef object _traced_op(str name, object fn, tuple args, dict kwargs):
+    if _trace_hook is not None:
+        target = kwargs.get("out") if kwargs else None
+        if target is None and args and (name.endswith("_") or name == "setitem"):
+            target = args[0]
+        if target is not None:
+            _trace_hook("write", name, fn, (target,), None, None)
     result = record_op(name, fn, args, kwargs)
     if _trace_hook is not None:
         _trace_hook("op", name, fn, args, kwargs, result)

@@ -209,6 +209,9 @@ class Tracer:
         """Autograd's recorders call this after each op ran."""
         if threading.get_ident() != self._thread:
             return
+        if kind == "write":
+            self.before_write(args[0])
+            return
         if kind == "ew":
             out, inplace = kwargs
             name = self.ew_names[name]
@@ -245,6 +248,38 @@ class Tracer:
                               "be incorrect for other inputs", TracerWarning, stacklevel=3)
             return
         self.graph.nodes.append(node)
+
+    def before_write(self, target):
+        """An op is about to write ``target`` in place.  When it is (a view of) a constant,
+        the graph must not write the constant it keeps: the constant becomes the value
+        before the write, and a ``clone`` node gives each run a fresh copy to write."""
+        if not isinstance(target, ember.Tensor):
+            return
+        base = target if target._base is None else target._base
+        value = self.value_of.get(id(base))
+        if value is not None and value.kind != "constant":
+            return                              # the graph computes it: writing is fine
+        if base is not target and not (base.is_contiguous() and base.storage_offset() == 0):
+            return      # a view the graph cannot re-make on the clone: check_constants tells
+        hook = _autograd_graph._set_trace_hook(None)
+        try:
+            with ember.no_grad():
+                snapshot = base.detach().clone()
+        finally:
+            _autograd_graph._set_trace_hook(hook)
+        if value is None:
+            value = self.graph.new_value("constant", snapshot, f"c{len(self.graph.values)}")
+        self.graph.constants[value] = snapshot
+        self.keep.append(snapshot)
+        node = Node("op", "clone", (value,), {}, [], None, False, _core.clone)
+        node.result = self._outputs(base, node, False)
+        self.graph.nodes.append(node)
+        if base is not target:
+            view = Node("view", "as_strided", (node.result, tuple(target.shape),
+                                               tuple(target.stride()), target.storage_offset()),
+                        {}, [], None)
+            view.result = self._outputs(target, view, False)
+            self.graph.nodes.append(view)
 
     def on_create(self, name, args, kwargs, result):
         """``zeros``, ``ones``, ``full`` and ``arange`` tell this of each tensor they made:
