@@ -544,6 +544,54 @@ def test_big_broadcast_with_a_scalar_and_a_row():
     np.testing.assert_allclose((2.0 - e.T).numpy(), 2.0 - x.T, rtol=1e-6)
 
 
+def test_inplace_fast_paths_keep_the_generic_rules():
+    x = ember.tensor([1.0, 2.0, 3.0])
+    assert x.add_(x) is x and x.tolist() == [2.0, 4.0, 6.0]       # the operand is the target
+    version = x._version
+    x.mul_(0.5).sub_(ember.ones(3)).exp_()
+    assert x._version == version + 3
+    np.testing.assert_allclose(x.numpy(), np.exp([0.0, 1.0, 2.0]), rtol=1e-6)
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    ro = ember.from_numpy(frozen)                   # a view of read-only NumPy memory
+    for write in (lambda t: t.add_(1.0), lambda t: t.neg_(), lambda t: t.fill_(2.0)):
+        with pytest.raises(RuntimeError, match="read-only"):
+            write(ro)
+    assert frozen.tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        ember.tensor([1, 2]).floor_divide_(0)
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with "):
+        ember.tensor([True]).sub_(True)
+
+
+def test_div_rounding_mode_in_place_and_keyword_errors_like_torch():
+    for mode in (None, "trunc", "floor"):
+        t = torch.tensor([7.0, -7.0, 5.5]).div_(2.0, rounding_mode=mode)
+        e = ember.tensor([7.0, -7.0, 5.5]).div_(2.0, rounding_mode=mode)
+        assert e.tolist() == t.tolist()
+    assert ember.tensor([7, -7]).div_(2, rounding_mode="floor").tolist() == [3, -4]
+    assert ember.tensor([7, 5]).add(ember.tensor([1, 1]), alpha=3).tolist() == [10, 8]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'beta'"):
+        ember.ones(2).add_(1, beta=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'alpha'"):
+        ember.div(ember.ones(2), 2, alpha=2)
+    with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+        ember.tensor([1, 2]).add(1, alpha=0.5)
+    import inspect
+    assert str(inspect.signature(ember.add)) == "(input, other, *, alpha=1, out=None)"
+
+
+@pytest.mark.parametrize("name", ["bool", "uint8", "int16", "int32", "int64", "float16",
+                                  "bfloat16", "float32", "float64", "complex64", "complex128"])
+def test_fill_of_small_and_large_tensors_matches_numpy(name):
+    value = True if name == "bool" else (2 + 1j if name.startswith("complex") else 3)
+    for n in (0, 1, 7, 70000):
+        e = ember.empty(n, dtype=getattr(ember, name)).fill_(value)
+        t = torch.empty(n, dtype=getattr(torch, name)).fill_(value)
+        assert e.tolist() == t.tolist()
+        assert not e.zero_().any() if n else True
+
+
 @pytest.mark.parametrize("n", [10, 50001])
 def test_overlapping_inplace_matches_numpy(n):
     x = np.arange(n, dtype=np.float64)

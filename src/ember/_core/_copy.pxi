@@ -107,11 +107,41 @@ cdef int fill(Tensor dst, object value) except -1:
         backend_for(dst._storage.device).fill_(dst, value)
         bump_version(dst)
         return 0
+    if dst.is_contig() and dst._numel < EM_GRAIN_SIZE:
+        # small contiguous fills (zero_ of gradients, buffers): no iterator, no 0-d tensor
+        write_scalar(buf, dst._dtype, value)
+        _fill_contiguous(dst.ptr(), dst._numel, buf, em_itemsize[dst._dtype])
+        bump_version(dst)
+        return 0
     src = new_tensor(0, NULL, dst._dtype, CPU)
     write_scalar(src.ptr(), dst._dtype, value)
     copy_into(dst, src)
     bump_version(dst)
     return 0
+
+
+cdef void _fill_contiguous(char *p, Py_ssize_t n, const char *value, int size) noexcept:
+    cdef Py_ssize_t i
+    cdef uint16_t v16
+    cdef uint32_t v32
+    cdef uint64_t v64
+    if size == 1:
+        memset(p, value[0], n)
+    elif size == 2:
+        memcpy(&v16, value, 2)
+        for i in range(n):
+            (<uint16_t *>p)[i] = v16
+    elif size == 4:
+        memcpy(&v32, value, 4)
+        for i in range(n):
+            (<uint32_t *>p)[i] = v32
+    elif size == 8:
+        memcpy(&v64, value, 8)
+        for i in range(n):
+            (<uint64_t *>p)[i] = v64
+    else:
+        for i in range(n):
+            memcpy(p + i * size, value, size)
 
 
 cdef Tensor contiguous_copy(Tensor t):

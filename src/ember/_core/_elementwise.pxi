@@ -812,9 +812,70 @@ cdef object unary_operator(int op, Tensor a):
     return dispatch_ew(op, [a], None, False)
 
 
+cdef object _inplace_fast(int op, Tensor s, object other):
+    """``s op= other`` (``other`` None for a unary op) straight to one kernel call when
+    ``s`` is contiguous, keeps its dtype and ``other`` needs no cast or broadcast; None
+    when no fast path applies."""
+    cdef const em_ew_op *info = EW_OPS[op]
+    cdef int dt = s._dtype, sdt, nop = 2
+    cdef em_loop_fn fn = info.loops[dt]
+    cdef Tensor to
+    cdef char *data[3]
+    cdef Py_ssize_t strides[3]
+    cdef char scalar_buf[16]
+    if (fn == NULL or s._storage.device.type_num != DEV_CPU or not s.is_contig()
+            or s._storage.readonly_mem or out_dtype_of(info, dt) != dt
+            or (info.promote_float and em_category[dt] < 2)):
+        return None
+    data[0] = data[1] = s.ptr()
+    strides[0] = strides[1] = em_itemsize[dt]
+    if info.arity == 2:
+        nop = 3
+        if isinstance(other, Tensor):
+            to = <Tensor>other
+            if (to._dtype != dt or to._storage.device.type_num != DEV_CPU
+                    or not _same_shape(s, to) or not to.is_contig()):
+                return None
+            if to.ptr() != data[0] and _overlaps(s, to):
+                return None         # a shifted view of itself: the generic path copies it
+            data[2] = to.ptr()
+            strides[2] = em_itemsize[dt]
+        else:
+            sdt = scalar_dtype(other)
+            if (sdt < 0 or em_category[sdt] > em_category[dt] or s._ndim == 0
+                    or (sdt == EM_BOOL and op == OP_SUB)
+                    or (op == OP_POW and em_category[dt] <= 1)
+                    or ((dt == EM_FLOAT16 or dt == EM_BFLOAT16)
+                        and (op == OP_MUL or op == OP_DIV))):
+                return None
+            write_scalar(scalar_buf, dt, other)
+            data[2] = scalar_buf
+            strides[2] = 0
+    elif info.arity != 1:
+        return None
+    _run_contiguous(fn, nop, data, strides, s._numel)
+    bump_version(s)
+    return s
+
+
 cdef object ew_inplace(int op, Tensor self, object other):
+    """The in-place operator slots (``+=``...): NotImplemented for foreign operands."""
+    cdef object result
+    if not (em_grad_mode and (self._requires_grad or _records(other))):
+        result = _inplace_fast(op, self, other)
+        if result is not None:
+            return result
     if as_operand(other) is None:
         return NotImplemented
+    return dispatch_ew(op, [self, other], None, True)
+
+
+cdef object _binary_inplace(int op, Tensor self, object other):
+    cdef object result
+    if not (em_grad_mode and (self._requires_grad or _records(other))):
+        result = _inplace_fast(op, self, other)
+        if result is not None:
+            return result
     return dispatch_ew(op, [self, other], None, True)
 
 
@@ -845,8 +906,9 @@ def ew(int op, *args, out=None):
 
 
 def _ew_callables(int op, int arity):
-    """``(function, method)`` for elementwise op number ``op``: compiled closures, so that
-    ``t.exp()`` and ``ember.exp(t)`` reach the kernel without a Python frame."""
+    """``(function, method, inplace)`` for elementwise op number ``op``: compiled
+    closures, so that ``t.exp()``, ``ember.exp(t)`` and ``t.exp_()`` reach the kernel
+    without a Python frame."""
     if arity == 1:
         def function(input, *, out=None):
             if out is None and isinstance(input, Tensor):
@@ -857,6 +919,13 @@ def _ew_callables(int op, int arity):
             if isinstance(self, Tensor):
                 return unary_operator(op, <Tensor>self)
             return ew(op, self)
+
+        def inplace(Tensor self):
+            if not (em_grad_mode and self._requires_grad):
+                result = _inplace_fast(op, self, None)
+                if result is not None:
+                    return result
+            return dispatch_ew(op, [self], None, True)
     elif arity == 2:
         def function(input, other, *, out=None):
             if out is None:
@@ -870,20 +939,81 @@ def _ew_callables(int op, int arity):
             if result is not NotImplemented:
                 return result
             return ew(op, self, other)
+
+        def inplace(Tensor self, other):
+            return _binary_inplace(op, self, other)
     else:
         def function(input, second, third, *, out=None):
             return ew(op, input, second, third, out=out)
 
         def method(self, second, third):
             return ew(op, self, second, third)
-    return function, method
+
+        def inplace(Tensor self, second, third):
+            return dispatch_ew(op, [self, second, third], None, True)
+    return function, method, inplace
+
+
+def _keyword_callables(int op, str keyword, object default, object slow):
+    """``(function, method, inplace)`` for binary op number ``op`` taking one keyword
+    (``add``/``sub``'s ``alpha``, ``div``'s ``rounding_mode``), compiled: with the keyword
+    at ``default`` they take the operator fast paths; otherwise they call
+    ``slow(input, other, value, out)``, which returns the result (``inplace``
+    copies it into ``self``)."""
+    def function(input, other, *, out=None, **kwargs):
+        if kwargs:
+            value = _keyword_value(kwargs, keyword, default, op)
+            if not _is_default(value, default):
+                return slow(input, other, value, out)
+        if out is None:
+            result = binary_operator(op, input, other)
+            if result is not NotImplemented:
+                return result
+        return ew(op, input, other, out=out)
+
+    def method(self, other, **kwargs):
+        if kwargs:
+            value = _keyword_value(kwargs, keyword, default, op)
+            if not _is_default(value, default):
+                return slow(self, other, value, None)
+        result = binary_operator(op, self, other)
+        if result is not NotImplemented:
+            return result
+        return ew(op, self, other)
+
+    def inplace(Tensor self, other, **kwargs):
+        if kwargs:
+            value = _keyword_value(kwargs, keyword, default, op)
+            if not _is_default(value, default):
+                return self.copy_(slow(self, other, value, None))
+        return _binary_inplace(op, self, other)
+    return function, method, inplace
+
+
+cdef object _keyword_value(dict kwargs, str keyword, object default, int op):
+    if len(kwargs) > 1 or keyword not in kwargs:
+        extra = next(k for k in kwargs if k != keyword)
+        raise TypeError(f"{_op_name(op)}() got an unexpected keyword argument '{extra}'")
+    return kwargs[keyword]
+
+
+cdef inline bint _is_default(object value, object default):
+    # alpha=1 must be the int 1 (alpha=1.0 on integer tensors is an error in PyTorch)
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def ew_(int op, Tensor self, *args):
     """Run elementwise op number ``op`` in place on ``self``."""
-    if len(args) + 1 != EW_OPS[op].arity:
+    cdef object result
+    cdef Py_ssize_t n = len(args)
+    if n + 1 != EW_OPS[op].arity:
         raise TypeError(f"{_op_name(op)}_() takes {EW_OPS[op].arity - 1} arguments "
-                        f"({len(args)} given)")
+                        f"({n} given)")
+    if n <= 1 and not (em_grad_mode and (self._requires_grad
+                                         or (n == 1 and _records(args[0])))):
+        result = _inplace_fast(op, self, args[0] if n == 1 else None)
+        if result is not None:
+            return result
     return dispatch_ew(op, [self] + list(args), None, True)
 
 

@@ -17,7 +17,7 @@ from cpython.object cimport PyObject
 from cpython.slice cimport PySlice_Unpack, PySlice_AdjustIndices
 from cpython.buffer cimport PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES
 from libc.string cimport memcpy, memset
-from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 
 import numpy as np
 import operator

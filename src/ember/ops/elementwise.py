@@ -8,6 +8,7 @@ at build time; this module builds, from the same table, the public functions
 are written out below the generated ones.
 """
 import cmath
+import inspect
 import math
 import re
 import tomllib
@@ -17,7 +18,8 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
-from ember._core._tensor import (Tensor, _ew_callables, ew, ew_, is_grad_enabled, op_id, record,
+from ember._core._tensor import (Tensor, _ew_callables, _keyword_callables, ew, ew_,
+                                 is_grad_enabled, op_id, record,
                                  result_type, zeros_like)
 from ember.ops import derivatives
 from ember.ops.derivatives import derivative
@@ -75,9 +77,8 @@ def _make_method(name, op, arity, doc):
     return method
 
 
-def _make_inplace(name, op):
-    def method(self, *others):
-        return ew_(op, self, *others)
+def _make_inplace(name, op, arity):
+    method = _ew_callables(op, arity)[2]
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
     return method
@@ -100,13 +101,13 @@ def _build():
             if spec.get("method", True):
                 _tensor._add_method(name, _make_method(name, op, spec["arity"], spec["doc"]))
         if spec.get("inplace", spec.get("out", "same") == "same") and spec.get("method", True):
-            _tensor._add_method(name + "_", _make_inplace(name, op))
+            _tensor._add_method(name + "_", _make_inplace(name, op, spec["arity"]))
         for alias in ALIASES.get(name, []):
             if name not in CUSTOM:
                 functions[alias] = functions[name]
                 if spec.get("method", True):
                     _tensor._add_method(alias, _make_method(alias, op, spec["arity"], spec["doc"]))
-                    _tensor._add_method(alias + "_", _make_inplace(name, op))
+                    _tensor._add_method(alias + "_", _make_inplace(name, op, spec["arity"]))
 
 
 _build()
@@ -128,6 +129,9 @@ def _scaled(input, other, alpha):
     PyTorch does, and takes no part in type promotion."""
     if type(alpha) is int and alpha == 1:
         return other
+    if (type(alpha) is float and type(other) is Tensor and type(input) is Tensor
+            and input.dtype is other.dtype and other.dtype.is_floating_point):
+        return other * alpha            # the common case (p.add_(g, alpha=-lr)) in brief
     rt = result_type(input, other)
     if isinstance(alpha, (bool, np.bool_)) and rt is not _BOOL:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
@@ -351,29 +355,44 @@ def _method(fn, name):
     return method
 
 
-for _fn in (add, sub, div, pow, clamp):
+def _scaled_op(op):
+    def slow(input, other, alpha, out):
+        return ew(op, input, _scaled(input, other, alpha), out=out)
+    return slow
+
+
+def _rounded(input, other, rounding_mode, out):
+    return div(input, other, rounding_mode=rounding_mode, out=out)
+
+
+# add, sub and div as compiled closures over the operator fast paths (the Python
+# definitions above give their docs and signatures)
+for _fn, _aliases, _keyword, _default, _slow in (
+        (add, (), "alpha", 1, _scaled_op(_ADD)),
+        (sub, ("subtract",), "alpha", 1, _scaled_op(_SUB)),
+        (div, ("divide", "true_divide"), "rounding_mode", None, _rounded)):
+    _function, _method_fn, _inplace = _keyword_callables(op_id(_fn.__name__), _keyword,
+                                                         _default, _slow)
+    _function.__doc__, _function.__module__ = _fn.__doc__, "ember"
+    _function.__text_signature__ = str(inspect.signature(_fn))
+    for _name in (_fn.__name__,) + _aliases:
+        functions[_name] = _function
+        _tensor._add_method(_name, _method_fn)
+        _tensor._add_method(_name + "_", _inplace)
+    _function.__name__ = _function.__qualname__ = _fn.__name__
+    _method_fn.__name__ = _method_fn.__qualname__ = _fn.__name__
+    _method_fn.__doc__ = f"See :func:`ember.{_fn.__name__}`."
+    _inplace.__name__ = _inplace.__qualname__ = _fn.__name__ + "_"
+    _inplace.__doc__ = f"In-place version of :meth:`Tensor.{_fn.__name__}`."
+for _fn in (pow, clamp):
     functions[_fn.__name__] = _fn
     _tensor._add_method(_fn.__name__, _method(_fn, _fn.__name__))
-for _alias, _fn in (("subtract", sub), ("divide", div), ("true_divide", div), ("clip", clamp)):
-    functions[_alias] = _fn
-    _tensor._add_method(_alias, _method(_fn, _alias))
+functions["clip"] = clamp
+_tensor._add_method("clip", _method(clamp, "clip"))
 functions.update(where=where, gelu=gelu, silu=silu)
 _tensor._add_method("clamp_", clamp_)
 _tensor._add_method("clip_", clamp_)
 _tensor._add_method("where", _where_method)
-
-
-def _add_inplace_alpha(name, op):
-    def method(self, other, *, alpha=1):
-        return ew_(op, self, _scaled(self, other, alpha))
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
-    return method
-
-
-_tensor._add_method("add_", _add_inplace_alpha("add_", _ADD))
-_tensor._add_method("sub_", _add_inplace_alpha("sub_", _SUB))
-_tensor._add_method("subtract_", _add_inplace_alpha("subtract_", _SUB))
 
 
 def conj(input):
