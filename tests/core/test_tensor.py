@@ -551,6 +551,14 @@ repr(lib.Size([]))
 repr(lib.Size([2, 3]))
 lib.Size([2, 3]) == (2, 3)
 lib.zeros(2, 3).shape == lib.Size([2, 3])
+type(lib.zeros(2, 3, 4).shape[1:]).__name__
+lib.zeros(2, 3, 4).shape[::-1]
+lib.zeros(2, 3, 4).shape[-1]
+lib.zeros(2, 3).shape[5]
+lib.zeros(2, 3).shape + [4]
+pickle.loads(pickle.dumps(lib.zeros(2, 3).shape))
+hash(lib.zeros(2, 3).size()) == hash((2, 3))
+lib.zeros(()).shape
 f"{lib.tensor(2.5):.2f}"
 f"{lib.tensor([2.5, 1])}"
 np.asarray(lib.tensor([1, 2], dtype=lib.int16)).dtype

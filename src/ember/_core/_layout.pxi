@@ -177,28 +177,12 @@ cdef inline int check_writable(Tensor t) except -1:
     return 0
 
 
-class Size(tuple):
-    """The shape of a tensor: a tuple of ints, as ``torch.Size``."""
+cdef extern from "ember/size_type.h":
+    object em_size_type_ready()
+    object em_size_from(const Py_ssize_t *shape, int n)
 
-    def __repr__(self):
-        return f"ember.Size({list(self)})"
-
-    def numel(self):
-        """Product of the sizes."""
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __getitem__(self, item):
-        r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
-
-    def __add__(self, other):
-        return Size(tuple(self) + tuple(other))
-
-    def __reduce__(self):
-        return (Size, (tuple(self),))
+# ember.Size, a tuple subclass written in C (see the header: shape and indexing are hot)
+Size = em_size_type_ready()
 
 
 cdef _init_from(Tensor self, Tensor src):

@@ -91,7 +91,7 @@ cdef class Tensor:
             traced = _size_hook(self)
             if traced is not None:
                 return traced
-        return Size(_shape_tuple(self))
+        return em_size_from(self._shape, self._ndim)
 
     def size(self, dim=None):
         """The shape, or the size of dimension ``dim``."""
@@ -100,7 +100,7 @@ cdef class Tensor:
             if traced is not None:
                 return traced if dim is None else traced[_existing_dim(dim, self._ndim)]
         if dim is None:
-            return Size(_shape_tuple(self))
+            return em_size_from(self._shape, self._ndim)
         return self._shape[_existing_dim(dim, self._ndim)]
 
     def stride(self, dim=None):
