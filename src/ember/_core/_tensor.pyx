@@ -5,9 +5,11 @@ Everything a small op does between the Python call and the C loop lives here,
 typed, so that a call costs tens of nanoseconds.  The module is split into
 include files by concern: devices and storage (``_storage.pxi``), shapes,
 strides and allocation (``_layout.pxi``), views and basic indexing
-(``_views.pxi``), the elementwise engine (``_elementwise.pxi``), copies and
-casts (``_copy.pxi``), creation
-(``_creation.pxi``) and NumPy / buffer interop (``_interop.pxi``).
+(``_views.pxi``), the elementwise engine (``_elementwise.pxi``) and its fast
+paths and entry points (``_elementwise_fast.pxi``), copies and casts
+(``_copy.pxi``), creation (``_creation.pxi``), NumPy / buffer interop
+(``_interop.pxi``) and the converting methods (``_conversions.pxi``: ``to``,
+``float``..., ``numpy``, ``tolist``, pickling and copying).
 """
 cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
@@ -372,17 +374,6 @@ cdef class Tensor:
             _python_value_hook(self, "a Python number")
         return _item(self)
 
-    def tolist(self):
-        """The elements as (nested) Python lists of Python numbers."""
-        if _python_value_hook is not None:
-            _python_value_hook(self, "a Python list")
-        if self._ndim == 0:
-            return _item(self)
-        arr = _to_numpy_copy(self)
-        if self._dtype == EM_BFLOAT16 or self._dtype == EM_FLOAT16:
-            arr = arr.astype(np.float32)
-        return arr.tolist()
-
     def __repr__(self):
         from ember._formatting import tensor_repr
         return tensor_repr(self)
@@ -392,43 +383,6 @@ cdef class Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
-    def __reduce_ex__(self, protocol):
-        cdef int d
-        if self._storage.device.type_num != DEV_CPU:
-            return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
-                                      str(self._storage.device), self._requires_grad))
-        # the storage, shape, strides and offset, as PyTorch pickles tensors: views keep
-        # their layout, and views pickled together share one storage again
-        return (_rebuild_tensor_view, (self._storage, self.get_dtype().name, _shape_tuple(self),
-                                       tuple([self._strides[d] for d in range(self._ndim)]),
-                                       self._offset, self._requires_grad))
-
-    def __deepcopy__(self, memo):
-        if id(self) in memo:
-            return memo[id(self)]
-        cdef Tensor c = <Tensor>type(self).__new__(type(self))
-        if self._storage.device.type_num == DEV_CPU:
-            # same layout over a copied storage, shared by views deep-copied together
-            _init_from(c, self)
-            storage = memo.get(id(self._storage))
-            if storage is None:
-                storage = copy_storage(self._storage)
-                memo[id(self._storage)] = storage
-            c._storage = <Storage>storage
-        else:
-            _init_from(c, clone(self))
-        c._requires_grad = self._requires_grad
-        memo[id(self)] = c
-        if self._grad is not None:
-            c._grad = self._grad.__deepcopy__(memo)
-        if type(self) is not Tensor and hasattr(self, "__dict__"):
-            import copy
-            c.__dict__.update(copy.deepcopy(self.__dict__, memo))
-        return c
-
-    def __copy__(self):
-        return self
-
     # ------------------------------------------------------------ buffer and array protocols
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         fill_buffer(self, buffer, flags)
@@ -436,126 +390,11 @@ cdef class Tensor:
     def __releasebuffer__(self, Py_buffer *buffer):
         PyMem_Free(buffer.internal)
 
-    def __array__(self, dtype=None, copy=None):
-        if self._requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        arr = _to_numpy_copy(self) if (copy or self._storage.device.type_num != DEV_CPU) \
-            else to_numpy_view(self)
-        if dtype is not None and arr.dtype != np.dtype(dtype):
-            if copy is False:
-                raise ValueError("converting the tensor to the requested dtype needs a copy")
-            arr = arr.astype(dtype)
-        return arr
-
-    @property
-    def __array_interface__(self):
-        return array_interface(self)
-
     # ------------------------------------------------------------ conversions
     cdef Tensor cpu_tensor(self):
         if self._storage.device.type_num == DEV_CPU:
             return self
         return <Tensor>backend_for(self._storage.device).to_cpu(self)
-
-    def numpy(self, *, force=False):
-        """A NumPy array sharing this tensor's memory (CPU tensors only)."""
-        if self._storage.device.type_num != DEV_CPU:
-            if not force:
-                raise TypeError(f"can't convert {self._storage.device} device type tensor to numpy. "
-                                "Use Tensor.cpu() to copy the tensor to host memory first.")
-            return _to_numpy_copy(self)
-        if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        return to_numpy_view(self)
-
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
-        """Convert to another dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = (<Tensor>a).get_dtype() if dtype is None else dtype
-                device = (<Tensor>a)._storage.device if device is None else device
-            elif isinstance(a, (device_cls, str, int)) and not isinstance(a, bool):
-                if device is not None:
-                    raise TypeError("to() received two devices")
-                device = a
-            elif a is not None:
-                if dtype is not None:
-                    raise TypeError("to() received two dtypes")
-                dtype = a
-        return to_dtype_device(self, None if dtype is None else as_dtype(dtype),
-                               None if device is None else as_device(device), copy)
-
-    def type(self, dtype=None):
-        """The dtype's name, or a copy converted to ``dtype``."""
-        if dtype is None:
-            return "ember." + {0: "Bool", 1: "Byte", 2: "Char", 3: "Short", 4: "Int", 5: "Long",
-                               6: "Half", 7: "BFloat16", 8: "Float", 9: "Double",
-                               10: "ComplexFloat", 11: "ComplexDouble"}[self._dtype] + "Tensor"
-        return self.to(dtype)
-
-    def cpu(self):
-        """This tensor on the CPU (itself when it already is)."""
-        return to_dtype_device(self, None, CPU, False)
-
-    def cuda(self, device=None, non_blocking=False):
-        """This tensor on a CUDA device."""
-        return to_dtype_device(self, None, as_device("cuda" if device is None else
-                                                     (f"cuda:{device}" if isinstance(device, int) else device)),
-                               False)
-
-    def float(self):
-        """Convert to ``ember.float32``."""
-        return to_dtype_device(self, dtype_of(EM_FLOAT32), None, False)
-
-    def double(self):
-        """Convert to ``ember.float64``."""
-        return to_dtype_device(self, dtype_of(EM_FLOAT64), None, False)
-
-    def half(self):
-        """Convert to ``ember.float16``."""
-        return to_dtype_device(self, dtype_of(EM_FLOAT16), None, False)
-
-    def bfloat16(self):
-        """Convert to ``ember.bfloat16``."""
-        return to_dtype_device(self, dtype_of(EM_BFLOAT16), None, False)
-
-    def int(self):
-        """Convert to ``ember.int32``."""
-        return to_dtype_device(self, dtype_of(EM_INT32), None, False)
-
-    def long(self):
-        """Convert to ``ember.int64``."""
-        return to_dtype_device(self, dtype_of(EM_INT64), None, False)
-
-    def short(self):
-        """Convert to ``ember.int16``."""
-        return to_dtype_device(self, dtype_of(EM_INT16), None, False)
-
-    def char(self):
-        """Convert to ``ember.int8``."""
-        return to_dtype_device(self, dtype_of(EM_INT8), None, False)
-
-    def byte(self):
-        """Convert to ``ember.uint8``."""
-        return to_dtype_device(self, dtype_of(EM_UINT8), None, False)
-
-    def bool(self):
-        """Convert to ``ember.bool``."""
-        return to_dtype_device(self, dtype_of(EM_BOOL), None, False)
-
-    def cfloat(self):
-        """Convert to ``ember.complex64``."""
-        return to_dtype_device(self, dtype_of(EM_COMPLEX64), None, False)
-
-    def cdouble(self):
-        """Convert to ``ember.complex128``."""
-        return to_dtype_device(self, dtype_of(EM_COMPLEX128), None, False)
-
-    def type_as(self, other):
-        """Convert to the dtype of ``other``."""
-        return to_dtype_device(self, (<Tensor?>other).get_dtype(), None, False)
 
     # ------------------------------------------------------------ copies
     def contiguous(self, memory_format=None):
@@ -986,6 +825,8 @@ def _add_method(str name, fn):
 
 include "_views.pxi"
 include "_elementwise.pxi"
+include "_elementwise_fast.pxi"
 include "_copy.pxi"
 include "_creation.pxi"
 include "_interop.pxi"
+include "_conversions.pxi"
