@@ -62,6 +62,25 @@ def test_one_dim_matches_torch(name, dtype, norm):
     _both(name, a, dim=0, norm=norm)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("norm", NORMS)
+def test_long_rfft_split_across_threads_matches_torch(dtype, norm):
+    # from 2**16 points on 2 threads, rfft runs as two half-length transforms side by side
+    previous = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        for shape in ((2**16,), (1, 2**16 + 4), (2**17,)):
+            _both("rfft", _data(shape, dtype), norm=norm)
+        _both("rfft", _data((2**16 + 2,), dtype), norm=norm)     # not a multiple of 4
+        x = ember.tensor(_data((2**16,), "float64"), requires_grad=True)
+        t = torch.tensor(x.detach().numpy(), requires_grad=True)
+        (ember.fft.rfft(x, norm=norm).abs() ** 2).sum().backward()
+        (torch.fft.rfft(t, norm=norm).abs() ** 2).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-9)
+    finally:
+        ember.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft"])
 def test_matches_numpy(name):
     a = _data((4, 10), "complex128" if name in ("ifft", "irfft") else "float64")

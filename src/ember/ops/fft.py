@@ -17,6 +17,8 @@ tensors, with ember's thread count as ``workers``; the result array becomes the
 output tensor without a copy.  The backward formulas are PyTorch's, written with
 ember ops so that double backward works.
 """
+import functools
+
 import numpy as np
 import scipy.fft
 
@@ -68,9 +70,46 @@ def fft_c2c(x, dims, norm, forward):
 
 def _r2c_raw(x, dims, norm, onesided):
     a = _array(x)
+    workers = get_num_threads()
+    if (onesided and dims == (a.ndim - 1,) and a.dtype in (np.float32, np.float64)
+            and a.shape[-1] % 4 == 0 and a.shape[-1] >= _SPLIT_MIN
+            and workers > 1 and a.size // a.shape[-1] < workers):
+        return _tensor_of(_split_rfft(a, norm, workers))
     fn = scipy.fft.rfftn if onesided else scipy.fft.fftn
-    return _tensor_of(fn(a, axes=dims, norm=_SCIPY_NORM[norm, True],
-                         workers=get_num_threads()))
+    return _tensor_of(fn(a, axes=dims, norm=_SCIPY_NORM[norm, True], workers=workers))
+
+
+# pocketfft runs one long transform on one thread: from this length on, a signal's
+# real FFT along its last dim is split into two of half the length (below, the
+# combining pass costs more than the second thread gains)
+_SPLIT_MIN = 2**16
+
+
+@functools.lru_cache(maxsize=8)
+def _half_twiddles(n, dtype):
+    """``exp(-2j pi k / n)`` for k in [0, n/4]."""
+    return np.exp(-2j * np.pi * np.arange(n // 4 + 1) / n).astype(dtype)
+
+
+def _split_rfft(a, norm, workers):
+    """The real FFT of ``a`` along its last dim (``n`` points, a multiple of 4), as two
+    real FFTs of its even and odd samples run side by side on ``workers`` threads,
+    combined by the decimation-in-time step: with E and O their spectra and
+    W = exp(-2j pi k / n), X[k] = E[k] + W[k] O[k] and X[n/2 - k] = conj(E[k] - W[k] O[k])
+    for k in [0, n/4]."""
+    n = a.shape[-1]
+    quarter = n // 4
+    halves = scipy.fft.rfft(a.reshape(a.shape[:-1] + (n // 2, 2)).swapaxes(-1, -2), axis=-1,
+                            workers=workers)
+    even, odd = halves[..., 0, :], halves[..., 1, :]
+    product = odd * _half_twiddles(n, halves.dtype)
+    out = np.empty(a.shape[:-1] + (n // 2 + 1,), dtype=halves.dtype)
+    np.add(even, product, out=out[..., :quarter + 1])
+    np.subtract(even, product, out=product)
+    np.conjugate(product[..., ::-1], out=out[..., quarter:])
+    if norm != NORM_NONE:
+        out *= 1 / (np.sqrt(n) if norm == NORM_SQRT else n)
+    return out
 
 
 def fft_r2c(x, dims, norm, onesided):
