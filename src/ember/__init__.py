@@ -123,7 +123,8 @@ from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesk
 from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
 # issue 5: reductions, scans, statistics
 from ember._core._reduce import cumprod, logcumsumexp, cummax, cummin  # noqa: E402
-from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, diff, trapezoid, cumulative_trapezoid, renorm, dist, cdist, cov, corrcoef)  # noqa: E402,E501
+from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, cov, corrcoef)  # noqa: E402,E501
+from ember.ops.differences import diff, trapezoid, cumulative_trapezoid, renorm, dist, cdist  # noqa: E402
 
 # issue 5: random sampling and distributions
 from ember._core._random import (poisson, binomial, _standard_gamma, _standard_gamma_grad, _sample_dirichlet, _dirichlet_grad)  # noqa: E402,E501

@@ -1,0 +1,210 @@
+"""Differences, integration and distances: ``diff``, ``trapezoid``,
+``cumulative_trapezoid``, ``renorm``, ``dist``, ``cdist``.
+
+Composites of differentiable ember ops, so their gradients (and double backward)
+come from those of the ops.
+"""
+import ember
+from ember._core._dtype import float32, float64
+from ember._core._tensor import Tensor, _add_method
+from ember.ops.elementwise import where
+from ember.ops.sorting import _check_tensor, _wrap_dim
+
+__all__ = ["diff", "trapezoid", "cumulative_trapezoid", "renorm", "dist", "cdist"]
+
+
+# ---------------------------------------------------------------- diff, trapezoid
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``!=`` for bool).
+
+    Parameters
+    ----------
+    input : Tensor
+        At least 1-D.
+    n : int, optional
+    dim : int, optional
+    prepend, append : Tensor, optional
+        Joined to ``input`` along ``dim`` before differencing.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.diff(ember.tensor([1, 3, 6, 10]))
+    tensor([2, 3, 4])
+    """
+    _check_tensor(input, "diff")
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _wrap_dim(dim, input.dim())
+    parts = [t for t in (prepend, input, append) if t is not None]
+    if len(parts) > 1:
+        parts = [t if isinstance(t, Tensor) else ember.tensor(t, dtype=input.dtype) for t in parts]
+        parts = [t.expand(*[input.shape[k] if k != d else t.shape[k] if t.dim() else 1
+                            for k in range(input.dim())]) if t.dim() == 0 else t for t in parts]
+        x = ember.cat(parts, d)
+    else:
+        x = input
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+        x = hi.logical_xor(lo) if x.dtype == ember.bool else hi - lo
+    return x
+
+
+def _trapezoid_steps(y, x, dx, d, name):
+    if y.dtype == ember.bool:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    n = y.shape[d]
+    hi, lo = y.narrow(d, 1, max(n - 1, 0)), y.narrow(d, 0, max(n - 1, 0))
+    if x is None:
+        step = 1 if dx is None else dx
+        return (hi + lo) * (step / 2.0)
+    if dx is not None:
+        raise TypeError(f"{name}(): received both x and dx")
+    if x.dim() == 1:
+        if x.shape[0] != n:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        dxs = diff(x).reshape([n - 1 if k == d else 1 for k in range(y.dim())])
+    else:
+        dxs = diff(x, dim=d)
+    return (hi + lo) * dxs / 2.0
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Integral of ``y`` along ``dim`` by the trapezoidal rule, with sample points
+    ``x`` or a constant spacing ``dx`` (1 by default).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.trapezoid(ember.tensor([1.0, 2.0, 3.0]))
+    tensor(4.)
+    """
+    _check_tensor(y, "trapezoid")
+    d = _wrap_dim(dim, y.dim())
+    if y.dim() > 0 and y.shape[d] == 0:
+        return y.sum(d).to(y.dtype if y.is_floating_point() else ember.get_default_dtype())
+    steps = _trapezoid_steps(y, x, dx, d, "trapezoid")
+    return steps.sum(d)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Running integral of ``y`` along ``dim`` by the trapezoidal rule (one element
+    shorter than ``y`` along ``dim``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cumulative_trapezoid(ember.tensor([1.0, 2.0, 3.0]))
+    tensor([1.5000, 4.0000])
+    """
+    _check_tensor(y, "cumulative_trapezoid")
+    d = _wrap_dim(dim, y.dim())
+    return _trapezoid_steps(y, x, dx, d, "cumulative_trapezoid").cumsum(d)
+
+
+# ---------------------------------------------------------------- renorm, dist, cdist
+
+def renorm(input, p, dim, maxnorm):
+    """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.renorm(ember.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
+    _check_tensor(input, "renorm")
+    if input.dim() <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
+                           "dimensions")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported, got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    d = _wrap_dim(dim, input.dim())
+    others = tuple(k for k in range(input.dim()) if k != d)
+    norms = input.norm(p, others, keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor
+
+
+def _renorm_(self, p, dim, maxnorm):
+    """In-place :func:`ember.renorm`."""
+    return self.copy_(renorm(self, p, dim, maxnorm))
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.dist(ember.tensor([0.0, 0.0]), ember.tensor([3.0, 4.0]))
+    tensor(5.)
+    """
+    _check_tensor(input, "dist")
+    _check_tensor(other, "dist")
+    return (input - other).norm(float(p))
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and of
+    ``x2`` (..., R, M): a (..., P, R) tensor.
+
+    For ``p = 2`` the distances come from one matrix product
+    (``|a|^2 + |b|^2 - 2 a.b``) when ``compute_mode`` asks for it, or by default when
+    P or R exceeds 25, as in PyTorch.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cdist(ember.tensor([[0.0, 0.0]]), ember.tensor([[3.0, 4.0], [0.0, 1.0]]))
+    tensor([[5., 1.]])
+    """
+    _check_tensor(x1, "cdist")
+    _check_tensor(x2, "cdist")
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D, "
+                           f"X2 got: {x2.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError("X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    for t in (x1, x2):
+        if not t.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X got: {t.dtype}")
+        if t.dtype not in (float32, float64):
+            raise NotImplementedError(f'"cdist" not implemented for {t.dtype}')
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist", None)
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    P, R = x1.shape[-2], x2.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode in ("use_mm_for_euclid_dist_if_necessary", None) and (P > 25 or R > 25)))
+    if use_mm:
+        sq1 = (x1 * x1).sum(-1, keepdim=True)
+        sq2 = (x2 * x2).sum(-1, keepdim=True)
+        inner = x1.matmul(x2.transpose(-2, -1))
+        return (sq1 - 2 * inner + sq2.transpose(-2, -1)).clamp_min(1e-30).sqrt()
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(float(p), -1)
+
+
+# ---------------------------------------------------------------- Tensor methods
+
+for _name in ("diff", "renorm", "dist"):
+    _add_method(_name, globals()[_name])
+_add_method("renorm_", _renorm_)
+del _name
