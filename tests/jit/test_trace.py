@@ -366,11 +366,29 @@ def test_recurrent_layers_run_at_other_batch_sizes_and_lengths(mode):
         _assert_same(want[0], got[0])
 
 
-def test_writing_into_a_tensor_made_from_traced_sizes_raises():
+def test_writing_into_a_tensor_made_from_traced_sizes():
     def fn(x):
         buffer = ember.zeros(x.size(0), 3)
         buffer[0] = 1.0
-        return x + buffer
+        buffer[:, 1:].add_(x[:, :2])
+        return x + F.pad(x, (1, 2), value=0.5)[:, :3] + buffer
 
-    with pytest.raises(RuntimeError, match="in-place write to a tensor made by"):
-        ember.jit.trace(fn, ember.randn(2, 3))
+    traced = ember.jit.trace(fn, ember.randn(2, 3))
+    for batch in (1, 5):
+        x = ember.randn(batch, 3)
+        _assert_same(fn(x), traced(x))
+
+
+def test_in_place_ops_on_integer_tensors_from_the_inputs():
+    def fn(x, index):
+        index = index.clone()
+        index += 1
+        keep = x > 0
+        keep &= x < 2
+        return x.masked_fill(keep, 0.0)[ember.arange(x.shape[0]), index]
+
+    x, index = ember.randn(3, 4), ember.tensor([0, 2, 1])
+    traced = ember.jit.trace(fn, (x, index))
+    for batch in (2, 6):
+        x, index = ember.randn(batch, 4) * 2, ember.randint(0, 3, (batch,))
+        _assert_same(fn(x, index), traced(x, index))

@@ -127,6 +127,7 @@ MODULES = {
     "shapes": lambda: nn.Sequential(nn.PixelShuffle(2), nn.Unflatten(1, (1, 1)),
                                     nn.Flatten(1, 2), nn.Upsample(scale_factor=2),
                                     nn.ReflectionPad2d(1), nn.ReplicationPad2d((1, 0, 2, 1)),
+                                    nn.ZeroPad2d((1, 2, 0, 1)), nn.ConstantPad2d((-1, 2, 1, 0), 0.5),
                                     nn.Upsample(scale_factor=2, mode="bilinear"),
                                     nn.Dropout(0.5)),
 }

@@ -804,6 +804,11 @@ def _mark_traced(Tensor t):
     t._requires_grad = True
 
 
+def _unmark_traced(Tensor t):
+    """Undo :func:`_mark_traced` before the tracer lets an op write ``t`` in place."""
+    t._requires_grad = False
+
+
 cdef object _item(Tensor t):
     return read_scalar(t.cpu_tensor().ptr(), t._dtype)
 

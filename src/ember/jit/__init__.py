@@ -108,16 +108,7 @@ def _input_names(fn, n):
 def _record(fn, inputs, names, constant_names):
     with Tracer(constant_names) as tracer:
         traced_inputs = [tracer.add_input(x, name) for x, name in zip(inputs, names)]
-        try:
-            result = fn(*traced_inputs)
-        except RuntimeError as error:
-            if tracer.created and "leaf Variable" in str(error):
-                raise RuntimeError(
-                    "ember.jit.trace: an in-place write to a tensor made by zeros/ones/full/"
-                    "arange with sizes read from the inputs (the tracer records those, and "
-                    "cannot follow writes into them); make it out of place, or from plain "
-                    "sizes (int(...)), which makes it a constant of the traced size") from error
-            raise
+        result = fn(*traced_inputs)
     tracer.check_created()
     tracer.graph.output = _output_template(tracer, result)
     return tracer.graph, result

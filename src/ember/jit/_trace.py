@@ -258,7 +258,14 @@ class Tracer:
         base = target if target._base is None else target._base
         value = self.value_of.get(id(base))
         if value is not None and value.kind != "constant":
-            return                              # the graph computes it: writing is fine
+            # the graph computes it: writing is fine.  A leaf the tracer marked (an
+            # integer tensor, one made from traced sizes) is no leaf of the user's:
+            # unmarked, autograd lets the write through, and the result is marked again
+            for t in (base, target):
+                if t.grad_fn is None and t.requires_grad and \
+                        self.value_of.get(id(t), value).kind != "constant":
+                    _core._unmark_traced(t)
+            return
         if base is not target and not (base.is_contiguous() and base.storage_offset() == 0):
             return      # a view the graph cannot re-make on the clone: check_constants tells
         hook = _autograd_graph._set_trace_hook(None)

@@ -380,14 +380,15 @@ def _bounds(k, running, traced_size):
     is ``running`` (a SymSize) when the graph runs: negative positions count from the
     running end; a stop past the traced size is the end."""
     if not isinstance(k, slice):
-        start = k if k >= 0 else _size_op("add", running, k)
+        start = k if isinstance(k, SymSize) or k >= 0 else _size_op("add", running, k)
         return start, _size_op("add", start, 1)
     start = k.start or 0
-    start = start if start >= 0 else _size_op("add", running, start)
-    stop = k.stop
-    if stop is None or stop >= traced_size:
+    if not isinstance(start, SymSize) and start < 0:
+        start = _size_op("add", running, start)
+    stop = k.stop           # a SymSize bound (a size read from a traced tensor) is kept
+    if stop is None or (not isinstance(stop, SymSize) and stop >= traced_size):
         stop = running
-    elif stop < 0:
+    elif not isinstance(stop, SymSize) and stop < 0:
         stop = _size_op("add", running, stop)
     return start, stop
 
@@ -409,7 +410,8 @@ def _setitem(b, node):
         running = SymSize("size", target, d)
         if not isinstance(k, slice):
             int_dims.append(d)
-        elif (k.start or 0) == 0 and (k.stop is None or k.stop >= shape[d]):
+        elif (k.start or 0) == 0 and (k.stop is None or (not isinstance(k.stop, SymSize)
+                                                          and k.stop >= shape[d])):
             region.append(running)          # the whole dim
             pads_begin.append(0)
             pads_end.append(0)
