@@ -439,6 +439,68 @@ cpdef Tensor select(Tensor input, dim, index):
     return make_view(input, input._ndim - 1, shape, strides, input._offset + idx * input._strides[d])
 
 
+def _take_layout(Tensor t, Tensor view):
+    """Give ``t`` the shape, strides and offset of ``view`` (a view of the same storage):
+    the in-place view ops (``unsqueeze_``, ``t_``...) call it."""
+    if view._storage is not t._storage:
+        raise RuntimeError("_take_layout: the view must share the tensor's storage")
+    set_dims(t, view._ndim, view._shape, view._strides)
+    t._offset = view._offset
+    bump_version(t)
+    return t
+
+
+def resize_(Tensor self, *sizes, memory_format=None):
+    """Resize ``self`` in place to ``sizes``, contiguous, keeping its offset and the
+    elements that fit; the storage grows when it must (new elements are uninitialised).
+
+    Parameters
+    ----------
+    *sizes : int or tuple of ints
+
+    Returns
+    -------
+    Tensor
+        ``self``.
+    """
+    cdef Py_ssize_t shape[64]
+    cdef Py_ssize_t need, itemsize = em_itemsize[self._dtype]
+    cdef int nd, d
+    cdef Storage grown, st
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if em_grad_mode and self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    nd = len(sizes)
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for d in range(nd):
+        shape[d] = operator.index(sizes[d])
+        if shape[d] < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {shape[d]}: "
+                               f"{list(sizes)}")
+    need = (self._offset + _checked_numel(nd, shape)) * itemsize
+    st = self._storage
+    if need > st.nbytes:
+        if st.device.type_num != DEV_CPU or not st.owns_data:
+            raise RuntimeError("Trying to resize storage that is not resizable")
+        check_writable(self)
+        # the storage object keeps its identity (views and the version counter share it):
+        # its memory is swapped with a grown block holding a copy of the old bytes
+        grown = new_storage(need, st.device)
+        memcpy(grown.data, st.data, st.nbytes)
+        st.data, grown.data = grown.data, st.data
+        st.nbytes, grown.nbytes = grown.nbytes, st.nbytes
+    set_dims(self, nd, shape, NULL)
+    bump_version(self)
+    return self
+
+
+def resize_as_(Tensor self, Tensor other not None, memory_format=None):
+    """Resize ``self`` in place to the shape of ``other`` (see :meth:`Tensor.resize_`)."""
+    return resize_(self, tuple(_shape_tuple(other)))
+
+
 def split(Tensor input, split_size_or_sections, dim=0):
     """Split ``input`` into views along ``dim``: chunks of ``split_size`` or the given sizes."""
     if em_grad_mode and input._requires_grad:

@@ -428,6 +428,20 @@ include "_function_nodes.pxi"
 include "_engine.pxi"
 
 
+# ---------------------------------------------------------------- in-place view ops
+
+def _adopt_view_history(Tensor t, Tensor view):
+    """``t.unsqueeze_(0)`` and the other in-place view ops: ``t`` takes the layout of
+    ``view`` (a view of it, just recorded) and its history, so the gradient of what is
+    computed from ``t`` next flows back through the view's node to ``t``'s old history."""
+    cdef AutogradMeta m
+    t._grad_fn = view._grad_fn
+    t._requires_grad = True
+    m = meta_of(t, t._autograd_meta is not None or output_nr_of(view) != 0)
+    if m is not None:
+        m.output_nr = output_nr_of(view)
+
+
 # ---------------------------------------------------------------- the tracer's hook
 
 # ember.jit's tracer: told of every recorded op, with its arguments and result, after the

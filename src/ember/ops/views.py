@@ -11,6 +11,7 @@ places of the input's storage the view reads and is its own adjoint.
 from ember._core import _tensor as _core
 from ember._core._index import advanced_setitem
 from ember._core._tensor import Tensor, is_grad_enabled, record
+from ember.autograd._graph import _adopt_view_history
 from ember.ops.derivatives import derivative
 
 
@@ -338,3 +339,28 @@ def _fill_backward(ctx, grad, self, value):
 @derivative("zero_", node="ZeroBackward0", save_inputs=False)
 def _zero_backward(ctx, grad, self):
     return _core.zeros_like(grad)
+
+
+# ---------------------------------------------------------------- in-place view ops
+
+def _inplace_view(name):
+    """``Tensor.<name>_``: the view ``<name>`` taken in place (the tensor itself gets the
+    view's shape, strides and offset; under autograd, the view's history too)."""
+    def method(self, *args, **kwargs):
+        view = getattr(self, name)(*args, **kwargs)
+        if self.requires_grad and is_grad_enabled():
+            if self.is_leaf:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            _adopt_view_history(self, view)
+        return _core._take_layout(self, view)
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`: ``self`` becomes the view."
+    return method
+
+
+for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims", "as_strided"):
+    _core._add_method(_name + "_", _inplace_view(_name))
+_core._add_method("resize_", _core.resize_)
+_core._add_method("resize_as_", _core.resize_as_)
+del _name
