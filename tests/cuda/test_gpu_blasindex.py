@@ -139,6 +139,7 @@ def test_masked_fill_and_advanced_indexing_match_cpu(dtype):
     x = sample((4, 5, 3), dtype)
     mask = sample((5, 1), ember.bool)
     assert_same(*both(ember.masked_fill, x, mask, 1))
+    assert_same(*both(ember.masked_select, x, mask))
     assert_same(*both(lambda t, m: t[m], x, sample((4, 5), ember.bool, 3)))
     assert_same(*both(lambda t, i: t[i], x, index((2, 3), 4) - 2))        # negative wrap
     assert_same(*both(lambda t, i, j: t[i, :, j], x, index((2, 1), 4), index((3,), 3)))

@@ -389,6 +389,8 @@ def test_boolean_masks_become_offsets_on_the_host(rec, monkeypatch):
     r = x[mask]
     assert r.shape == (2, 4)
     assert rec.names("index")[-1] == "em_cu_gather32_i64"
+    host = ember.tensor([[True, False, True, True]] * 3)
+    assert ember.masked_select(x, mask.unsqueeze(1)).shape == (9,)
 
 
 def test_index_put_accumulate_and_index_add_use_atomic_adds(rec):
