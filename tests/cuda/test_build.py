@@ -73,7 +73,8 @@ def test_index_kernels_cover_every_real_dtype_and_index_width(tmp_path):
             assert f"em_cu_gather{bits}_{index}(" in text
             assert f"em_cu_scatter{bits}_{index}(" in text
         for name in names:
-            assert f"em_cu_scatter_add_{name}_{index}(" in text
+            for op in ("add", "mul", "max", "min"):
+                assert f"em_cu_scatter_{op}_{name}_{index}(" in text
         assert f"em_cu_index_offset_{index}(" in text and f"em_cu_index_check_{index}(" in text
     assert "em_cu_masked_fill64(" in text
     assert "complex" not in text.split("*/", 1)[1]

@@ -129,6 +129,11 @@ def test_scatters_match_cpu(dtype):
     repeated = index((8, 5), 6, seed=2)
     values = sample((8, 5), dtype, seed=3)
     assert_same(*both(lambda t, i, s: t.clone().scatter_add_(0, i, s), x, repeated, values))
+    reductions = ["sum", "prod", "amax", "amin"] + (["mean"] if dtype.is_floating_point else [])
+    for reduce in reductions:
+        for include_self in (True, False):
+            assert_same(*both(lambda t, i, s: ember.scatter_reduce(
+                t, 0, i, s, reduce, include_self=include_self), x, repeated, values))
     alpha = 1 if dtype == ember.bool else 2
     assert_same(*both(lambda t, i, s: t.clone().index_add_(0, i, s, alpha=alpha), x,
                       index((8,), 6), values))

@@ -326,9 +326,6 @@ def test_scatter_errors_before_any_launch(rec):
         x.scatter_(0, ember.empty(3, dtype=ember.int64, device="cuda"), 1.0)
     with pytest.raises(RuntimeError, match="same device"):
         x.scatter_(0, ember.zeros(2, 3, dtype=ember.int64), 1.0)
-    with pytest.raises(NotImplementedError, match="reduce='multiply'.*cuda"):
-        x.scatter_(0, ember.empty(2, 3, dtype=ember.int64, device="cuda"), 2.0,
-                   reduce="multiply")
     with pytest.raises(IndexError, match="Index is supposed to be a vector"):
         ember.index_select(x, 0, ember.empty(2, 2, dtype=ember.int64, device="cuda"))
     with pytest.raises(NotImplementedError, match="complex"):
@@ -339,10 +336,15 @@ def test_scatter_errors_before_any_launch(rec):
 
 @pytest.mark.parametrize("dtype", [ember.bool, ember.uint8, ember.int16, ember.int64,
                                    ember.float16, ember.bfloat16, ember.float64])
-def test_scatter_add_kernel_per_dtype(rec, dtype):
+def test_scatter_reductions_per_dtype(rec, dtype):
     x = cuda(4, dtype=dtype)
-    x.scatter_add_(0, ember.empty(3, dtype=ember.int32, device="cuda"), cuda(3, dtype=dtype))
+    idx = ember.empty(3, dtype=ember.int32, device="cuda")
+    x.scatter_add_(0, idx, cuda(3, dtype=dtype))
     assert rec.names("index")[-1] == f"em_cu_scatter_add_{dtype.name}_i32"
+    x.scatter_(0, idx, 1, reduce="multiply")
+    assert rec.names("index")[-1] == f"em_cu_scatter_mul_{dtype.name}_i32"
+    ember.scatter_reduce(x, 0, idx, cuda(3, dtype=dtype), "amax")
+    assert f"em_cu_scatter_max_{dtype.name}_i32" in rec.names("index")
 
 
 def test_masked_fill_passes_the_value_bits(rec):

@@ -353,6 +353,11 @@ def gather(Tensor input not None, dim, Tensor index not None, *, sparse_grad=Fal
 
 # ---------------------------------------------------------------- scatter
 
+# the index kernels of scatter's reductions (kernels/index.cu.in)
+cdef dict _SCATTER_KERNELS = {"add": "scatter_add", "multiply": "scatter_mul",
+                              "amax": "scatter_max", "amin": "scatter_min"}
+
+
 cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce, str op) except -1:
     """The in-place scatter behind scatter_, scatter_add_ and their out-of-place forms."""
     cdef Tensor s = None
@@ -362,10 +367,7 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
     cdef int it_type, sc = em_size_class(em_itemsize[self._dtype])
     cdef em_loop_fn fn
     cdef device dev = self._storage.device
-    cdef str kind = "scatter" if reduce is None else "scatter_add" if reduce == "add" else None
-    if kind is None and dev.type_num != DEV_CPU:
-        raise NotImplementedError(f"{op}: reduce='{reduce}' is not implemented for device "
-                                  f"{dev.type} yet")
+    cdef str kind = "scatter" if reduce is None else _SCATTER_KERNELS[reduce]
     _check_same_device(self, index, op)
     _check_index_dtype(index, "scatter", "int32/int64")
     if isinstance(src, Tensor):

@@ -377,8 +377,8 @@ cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets,
         raise NotImplementedError(f"{op}: not implemented for device {dev.type} yet for "
                                   f"complex dtypes")
     suffix = "i64" if offsets or index is None or index._dtype == EM_INT64 else "i32"
-    if kind == "scatter_add":
-        return f"scatter_add_{_DTYPE_NAMES[t._dtype]}_{suffix}"
+    if kind.startswith("scatter_"):
+        return f"{kind}_{_DTYPE_NAMES[t._dtype]}_{suffix}"
     if kind == "masked_fill":
         return f"masked_fill{8 * em_itemsize[t._dtype]}"
     if kind == "gather" or kind == "scatter":
