@@ -2,7 +2,8 @@
 """Index ops: advanced indexing, gather/scatter, masked fill, nonzero, cat and stack.
 
 The C loops live in ``index.c.in`` (see ``ember/index.h``); this module checks
-arguments as PyTorch does, lays out the strided iteration and runs the loops.
+arguments as PyTorch does, lays out the strided iteration and runs the loops, or for
+tensors on a GPU hands the same iteration to the device's index kernels (``_run_on``).
 Advanced indexing (``_advanced_indexing.pxi``) turns an index into a view plus
 index tensors, then into one gather or scatter over the result's shape; the
 named ops are in ``_gather_scatter.pxi``; joining (``_join.pxi``) copies each

@@ -156,7 +156,7 @@ def gemm(backend, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate)
     out_dtype = ember.float32 if accumulate and name in ("float16", "bfloat16") else c.dtype
     c_dims = (not a_vec) + (not b_vec)
     C = Operand(c, m, n, c_dims, a_vec, mb)
-    from ember.cuda._backend import _overlap
+    from ember.cuda._backend import _overlap     # (_backend imports this module)
     if (c.dtype != out_dtype or not C.usable() or _overlap(c, A.t) or _overlap(c, B.t)):
         C = Operand(ember.empty(tuple(c.shape), dtype=out_dtype, device=c.device),
                     m, n, c_dims, a_vec, mb)
