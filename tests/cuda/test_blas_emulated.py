@@ -3,141 +3,17 @@ memory is host memory runs the copies, the copy/cast kernels and cuBLAS's gemmEx
 gemmStridedBatchedEx (column-major, with op, ld and batch strides) in NumPy, so the
 operand layouts _blas.py chooses are checked against the CPU's products.  The real
 cuBLAS is checked on a GPU (test_gpu_blasindex.py)."""
-import ctypes
-import types
-
 import numpy as np
 import pytest
 
 import ember
-from ember.cuda import _backend, _blas, _kernels, _runtime
 
-NUMPY = {"bool": np.bool_, "uint8": np.uint8, "int8": np.int8, "int16": np.int16,
-         "int32": np.int32, "int64": np.int64, "float16": np.float16, "float32": np.float32,
-         "float64": np.float64}
-CUDA_TYPES = {0: np.float32, 1: np.float64, 2: np.float16}
-
-
-def host_bytes(ptr, nbytes):
-    return np.ctypeslib.as_array((ctypes.c_uint8 * max(nbytes, 1)).from_address(ptr))
-
-
-def elements(ptr, dtype, offsets):
-    """The bytes from `ptr` on and, per element of `dtype` at byte `offsets`, the indices
-    of its bytes (read or assign ``raw[at]``)."""
-    size = np.dtype(dtype).itemsize
-    span = int(offsets.max()) + size if offsets.size else size
-    raw = host_bytes(ptr, span)
-    return raw, offsets[:, None] + np.arange(size)
-
-
-def layout_offsets(rec, k):
-    ndim, numel = int(rec["ndim"][0]), int(rec["numel"][0])
-    shape = rec["shape"][0, :ndim]
-    idx = np.unravel_index(np.arange(numel), shape) if ndim else ()
-    offs = np.zeros(numel, np.int64)
-    for d in range(ndim):
-        offs += idx[d] * rec["strides"][0, k, d]
-    return offs
-
-
-def cast_kernel(name, args):
-    src_name, dst_name = name[len("em_cu_cast_"):].rsplit("_", 1)[0].split("_")
-    src_t, dst_t = NUMPY[src_name], NUMPY[dst_name]
-    if name.endswith("_c"):
-        dst, src, n = args
-        d_off = np.arange(n) * np.dtype(dst_t).itemsize
-        s_off = np.arange(n) * np.dtype(src_t).itemsize
-    else:
-        dst, src, rec = args
-        d_off, s_off = layout_offsets(rec, 0), layout_offsets(rec, 1)
-    raw_s, at_s = elements(src, src_t, s_off)
-    values = raw_s[at_s].copy().view(src_t).reshape(-1).astype(dst_t)
-    raw_d, at_d = elements(dst, dst_t, d_off)
-    raw_d[at_d] = values.view(np.uint8).reshape(-1, np.dtype(dst_t).itemsize)
-
-
-def fill_kernel(name, args):
-    dst, rec, value = args
-    bits = int(name[len("em_cu_fill"):].split("_")[0])
-    word = np.array([int(value)], np.uint64).view(np.uint8)[:bits // 8]
-    raw, at = elements(dst, np.dtype(f"u{bits // 8}"), layout_offsets(rec, 0))
-    raw[at] = word
-
-
-def column_major(ptr, dtype, rows, cols, ld):
-    """The rows x cols column-major matrix at `ptr` with leading dimension `ld`."""
-    size = np.dtype(dtype).itemsize
-    raw = host_bytes(ptr, ((cols - 1) * ld + rows) * size)
-    flat = raw.view(np.uint8)[:((cols - 1) * ld + rows) * size].view(dtype)
-    return np.lib.stride_tricks.as_strided(flat, (rows, cols), (size, ld * size))
-
-
-def gemm_ex(handle, ta, tb, m, n, k, alpha, A, at, lda, B, bt, ldb, beta, C, ct, ldc,
-            compute, algo):
-    scalar = np.float64 if compute == _blas.COMPUTE_64F else np.float32
-    alpha = np.frombuffer(host_bytes(alpha, 8).tobytes(), scalar, 1)[0]
-    beta = np.frombuffer(host_bytes(beta, 8).tobytes(), scalar, 1)[0]
-    a = column_major(A, CUDA_TYPES[at], *((m, k) if ta == _blas.OP_N else (k, m)), lda)
-    b = column_major(B, CUDA_TYPES[bt], *((k, n) if tb == _blas.OP_N else (n, k)), ldb)
-    a = a if ta == _blas.OP_N else a.T
-    b = b if tb == _blas.OP_N else b.T
-    c = column_major(C, CUDA_TYPES[ct], m, n, ldc)
-    result = float(alpha) * (a.astype(np.float64) @ b.astype(np.float64))
-    if beta != 0:                     # cuBLAS reads no C when beta is 0
-        result += float(beta) * c.astype(np.float64)
-    c[...] = result.astype(c.dtype)
-
-
-def gemm_strided(handle, ta, tb, m, n, k, alpha, A, at, lda, sa, B, bt, ldb, sb, beta, C, ct,
-                 ldc, sc, batch, compute, algo):
-    for i in range(batch):
-        gemm_ex(handle, ta, tb, m, n, k, alpha,
-                A + i * sa * np.dtype(CUDA_TYPES[at]).itemsize, at, lda,
-                B + i * sb * np.dtype(CUDA_TYPES[bt]).itemsize, bt, ldb, beta,
-                C + i * sc * np.dtype(CUDA_TYPES[ct]).itemsize, ct, ldc, compute, algo)
+from emulated_cuda import copy_kernel, install
 
 
 @pytest.fixture
 def emulated(monkeypatch):
-    buffers = []
-
-    def alloc(n):
-        buf = np.zeros(max(n, 1) + 64, np.uint8)
-        buffers.append(buf)
-        return types.SimpleNamespace(ptr=buf.ctypes.data, buf=buf)
-
-    def function(family, name):
-        assert family == "copy", f"no emulation for {family} kernel {name}"
-        return lambda grid, block, args: (cast_kernel if "cast" in name else fill_kernel)(
-            name, args)
-
-    runtime = types.SimpleNamespace(
-        getDevice=lambda: 0, getDeviceCount=lambda: 1,
-        memcpyAsync=lambda dst, src, n, kind, stream: ctypes.memmove(dst, src, n))
-    stream = types.SimpleNamespace(ptr=0, synchronize=lambda: None)
-    cublas = types.SimpleNamespace(gemmEx=gemm_ex, gemmStridedBatchedEx=gemm_strided,
-                                   getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
-
-    class Device:
-        def __init__(self, index):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    fake = types.SimpleNamespace(
-        cuda=types.SimpleNamespace(runtime=runtime, alloc=alloc, cublas=cublas, Device=Device,
-                                   device=types.SimpleNamespace(get_cublas_handle=lambda: 1),
-                                   get_current_stream=lambda: stream))
-    monkeypatch.setattr(_runtime, "_cupy", fake)
-    monkeypatch.setattr(_runtime, "_gpu_count", 1)
-    monkeypatch.setattr(_kernels, "function", function)
-    monkeypatch.setattr(_backend, "_error_flags", {})
-    yield
+    install(monkeypatch, {"copy": copy_kernel})
 
 
 TOL = {ember.float16: 2e-2, ember.float32: 1e-5, ember.float64: 1e-12}

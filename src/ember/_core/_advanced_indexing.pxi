@@ -285,7 +285,7 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
     cdef int64_t zero = 0
     cdef int nb, d, j, e, r, first = EM_MAX_DIMS, last = -1, covered = 0, bstart, n_entries
     cdef bint indexed[64]
-    cdef bint adjacent
+    cdef bint adjacent, offsets
     cdef Tensor t, combined
     cdef em_iter it
     cdef em_index_ctx ctx
@@ -299,6 +299,7 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
         d = dims[e]
         item = indices[e]
         ordinals.append(covered)
+        offsets = True
         if isinstance(item, bool):
             t = _on(_bool_offsets(item), dev)
             cover = 1
@@ -307,6 +308,7 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
             t = _on(_mask_offsets(view, d, _on(<Tensor>item, _CPU)), dev)
             cover = (<Tensor>item)._ndim
         else:
+            offsets = False
             t = <Tensor>item
             if t._storage.device != dev:
                 if _on_device(t):
@@ -315,7 +317,7 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
                 t = _on(t, dev)
             cover = 1
         tensors.append(t)
-        is_offsets.append(t is not item)
+        is_offsets.append(offsets)
         labels.extend([_sizes(t)] * cover)
         for j in range(cover):
             indexed[d + j] = True
