@@ -18,15 +18,15 @@ N, T = _blas.OP_N, _blas.OP_T
 
 
 class FlagArray:
-    """cupy.zeros(1, int32) stand-in: the error word, in host memory; `code` is what a
-    kernel 'sets' it to when launched."""
-    code = 0
+    """cupy.zeros(1, int32) stand-in: the error word, in host memory."""
+    reads = 0             # each read waits for the GPU
 
     def __init__(self):
         self.value = np.zeros(1, np.int32)
         self.data = types.SimpleNamespace(ptr=self.value.ctypes.data)
 
     def __getitem__(self, i):
+        FlagArray.reads += 1
         return self.value[i]
 
     def fill(self, v):
@@ -305,8 +305,10 @@ def test_out_of_range_index_raises_the_cpus_error(rec):
 def test_scatter_checks_every_index_before_writing(rec):
     x = cuda(5, 3)
     idx = ember.empty(2, 3, dtype=ember.int64, device="cuda")
+    reads = FlagArray.reads
     x.scatter_(0, idx, cuda(2, 3))
     assert rec.names("index") == ["em_cu_index_check_i64", "em_cu_scatter32_i64"]
+    assert FlagArray.reads == reads + 1           # after the check only
     x.scatter_add_(0, idx, cuda(2, 3))
     assert rec.names("index")[-1] == "em_cu_scatter_add_float32_i64"
     x.scatter_(0, idx, 2.5)                          # the value becomes a 0-d device tensor

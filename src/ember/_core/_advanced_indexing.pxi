@@ -506,7 +506,7 @@ cdef int _scatter_plan(_Plan plan, Tensor values, bint accumulate) except -1:
         fn = em_scatter_loops[_index_type(index)][sc]
     _run_on(dev, &it, fn, &plan.ctx, True,
             _gpu_kernel(dev, "scatter_add" if accumulate else "scatter", view, index,
-                        plan.offsets, "index_put_"), &plan.ctx, plan.offsets)
+                        plan.offsets, "index_put_"), &plan.ctx, plan.offsets, True)
     if plan.ctx.error:
         raise IndexError(f"index {_index_text(&plan.ctx)} is out of bounds for dimension "
                          f"{plan.ordinal} with size {plan.ctx.size}")

@@ -408,7 +408,7 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
     else:
         fn = em_scatter_mul_loops[it_type][self._dtype]
     _run_on(dev, &it, fn, &ctx, True, _gpu_kernel(dev, kind, self, index, False, op), &ctx,
-            False)
+            False, True)
     _bump_version(self)
     return 0
 

@@ -388,11 +388,13 @@ cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets,
 
 
 cdef int _run_on(device dev, em_iter *it, em_loop_fn fn, void *ctx, bint ordered,
-                 str kernel, em_index_ctx *ictx, bint offsets) except -1:
+                 str kernel, em_index_ctx *ictx, bint offsets, bint checked=False) except -1:
     """`_run` on the CPU; elsewhere the backend's index kernel `kernel` (kernels/index.cu.in,
     without its em_cu_ prefix) over the same iteration.  `ictx` gives the indexed dim's size,
     stride and wrap (`offsets`: the index holds checked byte offsets) and gets the error; a
-    kernel runs in no particular order (repeated scatter indices: any write may win)."""
+    kernel runs in no particular order (repeated scatter indices: any write may win).
+    Checked indices (`offsets`, or `checked` before a scatter) cannot fail: then the error
+    word is not read, which would wait for the GPU."""
     cdef int d, k
     cdef uint64_t bits = 0
     if dev.type_num == DEV_CPU:
@@ -406,7 +408,8 @@ cdef int _run_on(device dev, em_iter *it, em_loop_fn fn, void *ctx, bint ordered
         return 0
     if _core.backend(dev.type).index_kernel(
             kernel, shape, strides, ptrs, size=_NO_LIMIT if offsets else ictx.size,
-            stride=1 if offsets else ictx.stride, wrap=False if offsets else ictx.wrap):
+            stride=1 if offsets else ictx.stride, wrap=False if offsets else ictx.wrap,
+            check=not (offsets or checked)):
         ictx.error = 1
         ictx.bad_index = _UNKNOWN_INDEX
     return 0

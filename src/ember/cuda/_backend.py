@@ -291,12 +291,13 @@ class CudaBackend:
 
     # ------------------------------------------------------------ index ops
     def index_kernel(self, kernel, shape, strides, ptrs, size=0, stride=0, wrap=False,
-                     value=0):
+                     value=0, check=True):
         """Launch ``em_cu_<kernel>`` of ``kernels/index.cu`` over the iteration ``shape``
         with the operands' byte ``strides`` and pointers ``ptrs``, laid out by
         ``ember._core``'s index ops as for the CPU loops; ``size``, ``stride`` and ``wrap``
         describe the indexed dim, ``value`` is masked_fill's bit pattern.  Returns whether
-        an index was out of range (the kernel then moved nothing for it)."""
+        an index was out of range (the kernel then moved nothing for it), read from the
+        error word unless the caller checked the indices already (``check`` False)."""
         numel = 1
         for s in shape:
             numel *= s
@@ -314,7 +315,7 @@ class CudaBackend:
         else:
             fn(*launch, (ptrs[0], ptrs[1], ptrs[2], rec, np.int64(size), np.int64(stride),
                          np.int32(wrap), err))
-        return _take_error_flag() == _ERR_INDEX
+        return check and _take_error_flag() == _ERR_INDEX
 
     # ------------------------------------------------------------ matrix products
     def gemm(self, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate):
