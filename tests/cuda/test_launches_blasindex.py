@@ -419,3 +419,25 @@ def test_embedding_forward_and_backward(rec):
     gw = embedding_dense_backward(cuda(2, 3, 4), idx, 10, 1, False)
     assert gw.shape == (10, 4) and gw.device.type == "cuda"
     assert "em_cu_scatter_add_float32_i64" in rec.names("index")
+
+
+def test_launch_arguments_match_the_kernel_signatures(rec):
+    """Every index kernel launched above exists in the shipped index.cu and gets one
+    argument per parameter (a mismatch would read garbage on the GPU)."""
+    import re
+    source = _kernels.kernel_file("index.cu").read_text()
+    params = {name: len(args.split(","))
+              for name, args in re.findall(r'__global__ void (em_cu_\w+)\(([^)]*)\)', source)}
+    x = cuda(5, 3)
+    idx = ember.empty(2, 3, dtype=ember.int32, device="cuda")
+    x.scatter_add_(0, idx, cuda(2, 3))
+    x.gather(1, idx)
+    x[idx.long(), idx[:1]]
+    x.masked_fill_(ember.empty(3, dtype=ember.bool, device="cuda"), 2.0)
+    launched = [(n, a) for f, n, a in rec.launches if f == "index"]
+    assert {n for n, _ in launched} >= {"em_cu_index_check_i32", "em_cu_scatter_add_float32_i32",
+                                        "em_cu_gather32_i32", "em_cu_index_offset_i64",
+                                        "em_cu_index_offset_i32", "em_cu_gather32_i64",
+                                        "em_cu_masked_fill32"}
+    for name, args in launched:
+        assert params[name] == len(args), name
