@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate ember's elementwise and cast loops from the op table.
 
-Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast,fused,cuda,cuda-cast} -o OUT.c
+Usage: gen_loops.py TEMPLATE.c.in {unary,binary,ternary,cast,fused,cuda,cuda-cast,cuda-index}
+       -o OUT.c
        TABLE.toml...
 
 The table (src/ember/ops/elementwise.toml, then activations.toml, read in that
@@ -11,7 +12,8 @@ Cython core reads.  ``fused`` renders the fused-elementwise interpreter (ember.j
 fusion): one case per floating op whose result has its inputs' dtype.  ``cuda``
 renders the CUDA kernels (src/ember/cuda/kernels/elementwise.cu.in) from the same
 table: every op, every real dtype; ``cuda-cast`` the CUDA copies and casts
-(copy.cu.in) with the CPU's conversions.
+(copy.cu.in) with the CPU's conversions; ``cuda-index`` the CUDA index kernels
+(index.cu.in), per real dtype.
 """
 import argparse
 import tomllib
@@ -128,7 +130,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("template")
     parser.add_argument("which", choices=["unary", "binary", "ternary", "cast", "fused", "cuda",
-                                          "cuda-cast"])
+                                          "cuda-cast", "cuda-index"])
     parser.add_argument("-o", "--outfile", required=True)
     parser.add_argument("tables", nargs="+", help="the op table's files, in order")
     args = parser.parse_args()
@@ -137,7 +139,7 @@ def main():
         template = Tempita.Template(f.read(), name=args.template)
     if args.which == "cast":
         text = template.substitute(dtypes=dtype_dicts(), convert=convert)
-    elif args.which == "cuda-cast":
+    elif args.which in ("cuda-cast", "cuda-index"):
         real = [d for d in dtype_dicts() if d["kind"] != "c"]
         text = template.substitute(dtypes=real, convert=convert)
     else:

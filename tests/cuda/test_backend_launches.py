@@ -175,8 +175,6 @@ def test_modules_and_optimizers_move_to_the_device(rec):
     ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9).step()
     launched = rec.names()[before:]
     assert launched and all(n.startswith("em_cu_") for n in launched)
-    with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
-        model(ember.empty(2, 3, device="cuda"))         # matmul has no CUDA kernel yet
 
 
 def test_cuda_manual_seed_seeds_the_cuda_generators(rec):

@@ -63,9 +63,26 @@ def test_every_cast_pair_has_kernels(tmp_path):
         assert f"em_cu_fill{bits}_s32(" in text
 
 
+@needs_sources
+def test_index_kernels_cover_every_real_dtype_and_index_width(tmp_path):
+    text = render(tmp_path, "index", "cuda-index").read_text()
+    names = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+             "float32", "float64"]
+    for index in ("i32", "i64"):
+        for bits in (8, 16, 32, 64):
+            assert f"em_cu_gather{bits}_{index}(" in text
+            assert f"em_cu_scatter{bits}_{index}(" in text
+        for name in names:
+            for op in ("add", "mul", "max", "min"):
+                assert f"em_cu_scatter_{op}_{name}_{index}(" in text
+        assert f"em_cu_index_offset_{index}(" in text and f"em_cu_index_check_{index}(" in text
+    assert "em_cu_masked_fill64(" in text
+    assert "complex" not in text.split("*/", 1)[1]
+
+
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy"):
+    for family in ("elementwise", "copy", "index"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -92,7 +109,7 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy"):
+    for family in ("elementwise", "copy", "index"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 
@@ -139,8 +156,8 @@ def compile_as_nvrtc(source, arch, tmp_path):
 @needs_sources
 @pytest.mark.parametrize("arch", ["80", "90"])
 def test_sources_compile_as_nvrtc_does(tmp_path, arch):
-    """The copy kernels whole, and the elementwise template over one op of each shape
-    (unary, binary, where, ternary, integer division with its error flag, the
+    """The copy and index kernels whole, and the elementwise template over one op of each
+    shape (unary, binary, where, ternary, integer division with its error flag, the
     shifts): the full elementwise file is compiled by the build's nvcc step."""
     subset = {name: spec for name, spec in load_table().items()
               if name in ("exp", "add", "where", "clamp", "floor_divide", "bitwise_left_shift",
@@ -150,7 +167,8 @@ def test_sources_compile_as_nvrtc_does(tmp_path, arch):
                                                           for k, v in spec.items())
                                for name, spec in subset.items()))
     header = (KERNELS / "ember_cuda.cuh").read_text()
-    for family, mode, tables in (("copy", "cuda-cast", TABLES), ("elementwise", "cuda", [table])):
+    for family, mode, tables in (("copy", "cuda-cast", TABLES), ("index", "cuda-index", TABLES),
+                                 ("elementwise", "cuda", [table])):
         code = render(tmp_path, family, mode, tables).read_text()
         compile_as_nvrtc(code.replace('#include "ember_cuda.cuh"', header), arch, tmp_path)
 

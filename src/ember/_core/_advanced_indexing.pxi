@@ -285,11 +285,12 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
     cdef int64_t zero = 0
     cdef int nb, d, j, e, r, first = EM_MAX_DIMS, last = -1, covered = 0, bstart, n_entries
     cdef bint indexed[64]
-    cdef bint adjacent
+    cdef bint adjacent, offsets
     cdef Tensor t, combined
     cdef em_iter it
     cdef em_index_ctx ctx
     cdef Py_ssize_t isz = em_itemsize[view._dtype]
+    cdef device dev = view._storage.device
     cdef list tensors = [], is_offsets = [], labels = [], ordinals = []
     memset(indexed, 0, sizeof(indexed))
     plan.view = view
@@ -298,18 +299,25 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
         d = dims[e]
         item = indices[e]
         ordinals.append(covered)
+        offsets = True
         if isinstance(item, bool):
-            t = _bool_offsets(item)
+            t = _on(_bool_offsets(item), dev)
             cover = 1
         elif (<Tensor>item)._dtype == EM_BOOL:
-            t = _mask_offsets(view, d, <Tensor>item)
+            # the True elements are counted and listed on the host (as PyTorch syncs here)
+            t = _on(_mask_offsets(view, d, _on(<Tensor>item, _CPU)), dev)
             cover = (<Tensor>item)._ndim
         else:
+            offsets = False
             t = <Tensor>item
-            _check_cpu(t, "index")
+            if t._storage.device != dev:
+                if _on_device(t):
+                    raise RuntimeError(f"indices should be either on cpu or on the same device "
+                                       f"as the indexed tensor ({dev})")
+                t = _on(t, dev)
             cover = 1
         tensors.append(t)
-        is_offsets.append(t is not item)
+        is_offsets.append(offsets)
         labels.extend([_sizes(t)] * cover)
         for j in range(cover):
             indexed[d + j] = True
@@ -356,7 +364,7 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
 
     # several index tensors, or one read many times: combine them into byte offsets,
     # checking each against its dim
-    combined = new_tensor(nb, bshape, EM_INT64, _CPU)
+    combined = new_tensor(nb, bshape, EM_INT64, dev)
     for e in range(n_entries):
         t = <Tensor>tensors[e]
         d = dims[e]
@@ -364,21 +372,24 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
         it.ndim = nb
         memcpy(it.shape, bshape, nb * sizeof(Py_ssize_t))
         _aligned_strides(combined, nb, bshape, strides)
-        _set_operand(&it, 0, combined.ptr(), strides)
+        _set_operand(&it, 0, _data(combined), strides)
         if e == 0:
+            # no offsets yet: a zero (the device kernel reads none from a NULL pointer)
             memset(strides, 0, sizeof(strides))
-            _set_operand(&it, 1, <char *>&zero, strides)
+            _set_operand(&it, 1, <char *>&zero if dev.type_num == DEV_CPU else NULL, strides)
         else:
-            _set_operand(&it, 1, combined.ptr(), strides)
+            _set_operand(&it, 1, _data(combined), strides)
         _aligned_strides(t, nb, bshape, strides)
-        _set_operand(&it, 2, t.ptr(), strides)
+        _set_operand(&it, 2, _data(t), strides)
         if is_offsets[e]:
-            _run(&it, em_offset_add_loop, NULL, False)
+            _run_on(dev, &it, em_offset_add_loop, NULL, False,
+                    _gpu_kernel(dev, "index_offset", t, t, True, "index"), &ctx, True)
             continue
         _init_ctx(&ctx, view._shape[d], view._strides[d] * isz, True)
-        _run(&it, em_offset_loops[_index_type(t)], &ctx, False)
+        _run_on(dev, &it, em_offset_loops[_index_type(t)], &ctx, False,
+                _gpu_kernel(dev, "index_offset", t, t, False, "index"), &ctx, False)
         if ctx.error:
-            raise IndexError(f"index {ctx.bad_index} is out of bounds for dimension "
+            raise IndexError(f"index {_index_text(&ctx)} is out of bounds for dimension "
                              f"{ordinals[e]} with size {ctx.size}")
     plan.index = combined
     plan.offsets = True
@@ -389,7 +400,8 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
 cdef Tensor _gather_plan(_Plan plan):
     """The values the plan selects, in a new contiguous tensor."""
     cdef Tensor view = plan.view
-    cdef Tensor out = new_tensor(plan.nd, plan.shape, view._dtype, _CPU)
+    cdef device dev = view._storage.device
+    cdef Tensor out = new_tensor(plan.nd, plan.shape, view._dtype, dev)
     cdef Py_ssize_t strides[64]
     cdef em_iter it
     cdef int sc = em_size_class(em_itemsize[view._dtype])
@@ -399,15 +411,17 @@ cdef Tensor _gather_plan(_Plan plan):
     it.ndim = plan.nd
     memcpy(it.shape, plan.shape, plan.nd * sizeof(Py_ssize_t))
     _tensor_strides(out, strides)
-    _set_operand(&it, 0, out.ptr(), strides)
-    _set_operand(&it, 1, view.ptr(), plan.view_strides)
-    _set_operand(&it, 2, plan.index.ptr(), plan.index_strides)
+    _set_operand(&it, 0, _data(out), strides)
+    _set_operand(&it, 1, _data(view), plan.view_strides)
+    _set_operand(&it, 2, _data(plan.index), plan.index_strides)
+    kernel = _gpu_kernel(dev, "gather", view, plan.index, plan.offsets, "index")
     if plan.offsets:
-        _run(&it, em_gather_offset_loops[sc], NULL, False)
+        _run_on(dev, &it, em_gather_offset_loops[sc], NULL, False, kernel, &plan.ctx, True)
         return out
-    _run(&it, em_gather_loops[_index_type(plan.index)][sc], &plan.ctx, False)
+    _run_on(dev, &it, em_gather_loops[_index_type(plan.index)][sc], &plan.ctx, False, kernel,
+            &plan.ctx, False)
     if plan.ctx.error:
-        raise IndexError(f"index {plan.ctx.bad_index} is out of bounds for dimension "
+        raise IndexError(f"index {_index_text(&plan.ctx)} is out of bounds for dimension "
                          f"{plan.ordinal} with size {plan.ctx.size}")
     return out
 
@@ -424,17 +438,21 @@ cdef Tensor _values_for(Tensor dst, object value, int nd, const Py_ssize_t *shap
     never sharing memory with `dst`."""
     cdef Tensor v
     cdef int extra, j
+    cdef device dev = dst._storage.device
     if isinstance(value, Tensor):
         v = <Tensor>value
-        _check_same_device(dst, v, "index_put_")
+        if v._ndim != 0 or not _on_device(dst) or _on_device(v):
+            _check_same_device(dst, v, "index_put_")
+        v = _on(v, dev)      # a 0-dim CPU value may fill a GPU tensor, as in PyTorch
         if v._dtype != dst._dtype or _shares_memory(v, dst):
             v = _copy_of(v, dst._dtype)
     elif _is_number(value):
-        v = _scalar_tensor(value, dst._dtype)
+        v = _on(_scalar_tensor(value, dst._dtype), dev)
     else:
         v = _core.tensor(value)
         if v._dtype != dst._dtype:
             v = _copy_of(v, dst._dtype)
+        v = _on(v, dev)
     extra = v._ndim - nd
     for j in range(v._ndim):
         if (j < extra and v._shape[j] != 1) or (
@@ -451,6 +469,7 @@ cdef int _scatter_plan(_Plan plan, Tensor values, bint accumulate) except -1:
     in row-major order, so that the last of repeated indices wins."""
     cdef Tensor view = plan.view
     cdef Tensor index = plan.index
+    cdef device dev = view._storage.device
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t total = 1
     cdef em_iter it
@@ -465,17 +484,17 @@ cdef int _scatter_plan(_Plan plan, Tensor values, bint accumulate) except -1:
         # check every index before writing anything
         _check_indices(index, plan.ctx.size, True, &check)
         if check.error:
-            raise IndexError(f"index {check.bad_index} is out of bounds for dimension "
+            raise IndexError(f"index {_index_text(&check)} is out of bounds for dimension "
                              f"{plan.ordinal} with size {check.size}")
         if _shares_memory(index, view):
             index = _copy_of(index, index._dtype)
     it.nop = 3
     it.ndim = plan.nd
     memcpy(it.shape, plan.shape, plan.nd * sizeof(Py_ssize_t))
-    _set_operand(&it, 0, view.ptr(), plan.view_strides)
+    _set_operand(&it, 0, _data(view), plan.view_strides)
     _aligned_strides(values, plan.nd, plan.shape, strides)
-    _set_operand(&it, 1, values.ptr(), strides)
-    _set_operand(&it, 2, index.ptr(), plan.index_strides)
+    _set_operand(&it, 1, _data(values), strides)
+    _set_operand(&it, 2, _data(index), plan.index_strides)
     if index is not plan.index:
         _aligned_strides(index, plan.nb, plan.shape + plan.bstart, strides)
         memcpy(&it.strides[2][plan.bstart], strides, plan.nb * sizeof(Py_ssize_t))
@@ -485,8 +504,10 @@ cdef int _scatter_plan(_Plan plan, Tensor values, bint accumulate) except -1:
         fn = em_scatter_add_loops[_index_type(index)][view._dtype]
     else:
         fn = em_scatter_loops[_index_type(index)][sc]
-    _run(&it, fn, &plan.ctx, True)
+    _run_on(dev, &it, fn, &plan.ctx, True,
+            _gpu_kernel(dev, "scatter_add" if accumulate else "scatter", view, index,
+                        plan.offsets, "index_put_"), &plan.ctx, plan.offsets, True)
     if plan.ctx.error:
-        raise IndexError(f"index {plan.ctx.bad_index} is out of bounds for dimension "
+        raise IndexError(f"index {_index_text(&plan.ctx)} is out of bounds for dimension "
                          f"{plan.ordinal} with size {plan.ctx.size}")
     return 0

@@ -47,7 +47,7 @@ cdef bint _records_any(tuple xs):
             return True
     return False
 
-from ember._core._tensor import from_numpy
+from ember._core._tensor import backend, from_numpy
 
 
 cdef extern from "ember/strided.h":
@@ -662,6 +662,10 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
     cdef Py_ssize_t total = 1
     cdef Tensor target = c
     cdef bint beta_zero
+    if c._storage.device.type_num != DEV_CPU:
+        return backend(c._storage.device.type).gemm(
+            a, a_vec, b, b_vec, c, input, [bshape[d] for d in range(nbd)], alpha, beta,
+            accumulate)
     p.nbd = nbd
     for d in range(nbd):
         p.bshape[d] = bshape[d]

@@ -23,7 +23,6 @@ def advanced_getitem(Tensor self not None, index):
     Tensor
         A view when the index holds no advanced item, else a new tensor.
     """
-    _check_cpu(self, "index")
     cdef _Parsed parsed = _parse(self, _index_tuple(index))
     if not parsed.indices:
         return parsed.view
@@ -46,7 +45,6 @@ def advanced_setitem(Tensor self not None, index, value, accumulate=False):
         Add ``value`` instead of writing it; repeated indices then sum (the
         backward of indexing uses this).
     """
-    _check_cpu(self, "index_put_")
     _check_writable(self)
     cdef _Parsed parsed = _parse(self, _index_tuple(index))
     if parsed.indices:
@@ -101,7 +99,6 @@ def index_put_(Tensor self not None, indices, values, accumulate=False):
     cdef int pos = 0
     cdef Tensor t, v
     cdef _Plan plan
-    _check_cpu(self, "index_put_")
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put_(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
@@ -201,7 +198,7 @@ def index_select(Tensor input not None, dim, Tensor index not None, *, out=None)
     cdef em_iter it
     cdef em_index_ctx ctx
     cdef Tensor result
-    _check_cpu(input, "index_select")
+    cdef device dev = input._storage.device
     _check_same_device(input, index, "index_select")
     _check_index_dtype(index, "index_select", "int32 or int64")
     if index._ndim > 1:
@@ -212,25 +209,27 @@ def index_select(Tensor input not None, dim, Tensor index not None, *, out=None)
     memcpy(shape, input._shape, input._ndim * sizeof(Py_ssize_t))
     if input._ndim:
         shape[d] = n
-    result = new_tensor(input._ndim, shape, input._dtype, _CPU)
+    result = new_tensor(input._ndim, shape, input._dtype, dev)
     if result._numel:
         it.nop = 3
         it.ndim = input._ndim
         memcpy(it.shape, shape, input._ndim * sizeof(Py_ssize_t))
         _tensor_strides(result, strides)
-        _set_operand(&it, 0, result.ptr(), strides)
+        _set_operand(&it, 0, _data(result), strides)
         _tensor_strides(input, strides)
         if input._ndim:
             strides[d] = 0
-        _set_operand(&it, 1, input.ptr(), strides)
+        _set_operand(&it, 1, _data(input), strides)
         memset(strides, 0, sizeof(strides))
         if input._ndim and index._ndim:
             strides[d] = index._strides[0] * em_itemsize[index._dtype]
-        _set_operand(&it, 2, index.ptr(), strides)
+        _set_operand(&it, 2, _data(index), strides)
         _init_ctx(&ctx, input._shape[d] if input._ndim else 1,
                   input._strides[d] * em_itemsize[input._dtype] if input._ndim else 0, False)
-        _run(&it, em_gather_loops[_index_type(index)][em_size_class(em_itemsize[input._dtype])],
-             &ctx, False)
+        _run_on(dev, &it,
+                em_gather_loops[_index_type(index)][em_size_class(em_itemsize[input._dtype])],
+                &ctx, False, _gpu_kernel(dev, "gather", input, index, False, "index_select"),
+                &ctx, False)
         if ctx.error:
             raise IndexError("index out of range in self")
     return _finish_out(result, out, "index_select")
@@ -287,9 +286,9 @@ cdef int _index_iter(em_iter *it, Tensor self, int d, Tensor index, em_index_ctx
             strides[k] = 0
         else:
             strides[k] = self._strides[k] * em_itemsize[self._dtype]
-    _set_operand(it, 0, self.ptr(), strides)
+    _set_operand(it, 0, _data(self), strides)
     _tensor_strides(index, strides)
-    _set_operand(it, 2, index.ptr(), strides)
+    _set_operand(it, 2, _data(index), strides)
     _init_ctx(ctx, self._shape[d] if self._ndim else 1,
               self._strides[d] * em_itemsize[self._dtype] if self._ndim else 0, False)
     return 0
@@ -330,27 +329,34 @@ def gather(Tensor input not None, dim, Tensor index not None, *, sparse_grad=Fal
     cdef Py_ssize_t strides[64]
     cdef em_iter it
     cdef em_index_ctx ctx
-    _check_cpu(input, "gather")
+    cdef device dev = input._storage.device
     _check_same_device(input, index, "gather")
     _check_index_dtype(index, "gather", "int32/int64")
     _check_gather_shapes(input, d, index, None, "gather")
-    cdef Tensor result = new_tensor(index._ndim, index._shape, input._dtype, _CPU)
+    cdef Tensor result = new_tensor(index._ndim, index._shape, input._dtype, dev)
     if result._numel:
         # gather is a scatter's mirror: operand 0 is the output here, the input moves to 1
         _index_iter(&it, input, d, index, &ctx)
         it.data[1] = it.data[0]
         memcpy(it.strides[1], it.strides[0], it.ndim * sizeof(Py_ssize_t))
         _tensor_strides(result, strides)
-        _set_operand(&it, 0, result.ptr(), strides)
-        _run(&it, em_gather_loops[_index_type(index)][em_size_class(em_itemsize[input._dtype])],
-             &ctx, False)
+        _set_operand(&it, 0, _data(result), strides)
+        _run_on(dev, &it,
+                em_gather_loops[_index_type(index)][em_size_class(em_itemsize[input._dtype])],
+                &ctx, False, _gpu_kernel(dev, "gather", input, index, False, "gather"), &ctx,
+                False)
         if ctx.error:
-            raise RuntimeError(f"index {ctx.bad_index} is out of bounds for dimension {d} with "
-                               f"size {ctx.size}")
+            raise RuntimeError(f"index {_index_text(&ctx)} is out of bounds for dimension {d} "
+                               f"with size {ctx.size}")
     return _finish_out(result, out, "gather")
 
 
 # ---------------------------------------------------------------- scatter
+
+# the index kernels of scatter's reductions (kernels/index.cu.in)
+cdef dict _SCATTER_KERNELS = {"add": "scatter_add", "multiply": "scatter_mul",
+                              "amax": "scatter_max", "amin": "scatter_min"}
+
 
 cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce, str op) except -1:
     """The in-place scatter behind scatter_, scatter_add_ and their out-of-place forms."""
@@ -360,7 +366,8 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
     cdef em_index_ctx ctx
     cdef int it_type, sc = em_size_class(em_itemsize[self._dtype])
     cdef em_loop_fn fn
-    _check_cpu(self, op)
+    cdef device dev = self._storage.device
+    cdef str kind = "scatter" if reduce is None else _SCATTER_KERNELS[reduce]
     _check_same_device(self, index, op)
     _check_index_dtype(index, "scatter", "int32/int64")
     if isinstance(src, Tensor):
@@ -375,10 +382,10 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
         return 0
     _check_indices(index, self._shape[d] if self._ndim else 1, False, &ctx)
     if ctx.error:
-        raise RuntimeError(f"index {ctx.bad_index} is out of bounds for dimension {d} with size "
-                           f"{ctx.size}")
+        raise RuntimeError(f"index {_index_text(&ctx)} is out of bounds for dimension {d} with "
+                           f"size {ctx.size}")
     if s is None:
-        s = _scalar_tensor(src, self._dtype)
+        s = _on(_scalar_tensor(src, self._dtype), dev)
     elif _shares_memory(s, self):
         s = _copy_of(s, s._dtype)
     if _shares_memory(index, self):
@@ -388,7 +395,7 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
         _tensor_strides(s, strides)
     else:
         memset(strides, 0, sizeof(strides))
-    _set_operand(&it, 1, s.ptr(), strides)
+    _set_operand(&it, 1, _data(s), strides)
     it_type = _index_type(index)
     if reduce is None:
         fn = em_scatter_loops[it_type][sc]
@@ -400,7 +407,8 @@ cdef int _scatter_into(Tensor self, int d, Tensor index, object src, str reduce,
         fn = em_scatter_min_loops[it_type][self._dtype]
     else:
         fn = em_scatter_mul_loops[it_type][self._dtype]
-    _run(&it, fn, &ctx, True)
+    _run_on(dev, &it, fn, &ctx, True, _gpu_kernel(dev, kind, self, index, False, op), &ctx,
+            False, True)
     _bump_version(self)
     return 0
 
@@ -585,7 +593,7 @@ def masked_fill_(Tensor self not None, Tensor mask not None, value):
     cdef Py_ssize_t shape[64]
     cdef em_iter it
     cdef int nd
-    _check_cpu(self, "masked_fill_")
+    cdef device dev = self._storage.device
     _check_same_device(self, mask, "masked_fill_")
     if mask._dtype != EM_BOOL:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -605,10 +613,11 @@ def masked_fill_(Tensor self not None, Tensor mask not None, value):
     it.ndim = self._ndim
     memcpy(it.shape, self._shape, self._ndim * sizeof(Py_ssize_t))
     _tensor_strides(self, strides)
-    _set_operand(&it, 0, self.ptr(), strides)
+    _set_operand(&it, 0, _data(self), strides)
     _aligned_strides(mask, self._ndim, self._shape, strides)
-    _set_operand(&it, 1, mask.ptr(), strides)
-    _run(&it, em_masked_fill_loops[em_size_class(em_itemsize[self._dtype])], &ctx, False)
+    _set_operand(&it, 1, _data(mask), strides)
+    _run_on(dev, &it, em_masked_fill_loops[em_size_class(em_itemsize[self._dtype])], &ctx, False,
+            _gpu_kernel(dev, "masked_fill", self, None, False, "masked_fill_"), NULL, False)
     _bump_version(self)
     return self
 

@@ -2,14 +2,15 @@
 """Index ops: advanced indexing, gather/scatter, masked fill, nonzero, cat and stack.
 
 The C loops live in ``index.c.in`` (see ``ember/index.h``); this module checks
-arguments as PyTorch does, lays out the strided iteration and runs the loops.
+arguments as PyTorch does, lays out the strided iteration and runs the loops, or for
+tensors on a GPU hands the same iteration to the device's index kernels (``_run_on``).
 Advanced indexing (``_advanced_indexing.pxi``) turns an index into a view plus
 index tensors, then into one gather or scatter over the result's shape; the
 named ops are in ``_gather_scatter.pxi``; joining (``_join.pxi``) copies each
 input into a slice of the output.
 """
 from libc.string cimport memcmp, memcpy, memset
-from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint64_t
 
 import operator
 import warnings
@@ -339,6 +340,90 @@ cdef int _run(em_iter *it, em_loop_fn fn, void *ctx, bint ordered) except -1:
     return 0
 
 
+# ---------------------------------------------------------------- the same loops on a GPU
+
+# ctx.bad_index after a device kernel met an index out of range: its value is not
+# brought back from the device
+cdef int64_t _UNKNOWN_INDEX = -2**63
+cdef int64_t _NO_LIMIT = 2**63 - 1
+
+
+cdef inline bint _on_device(Tensor t) noexcept:
+    return t._storage.device.type_num != DEV_CPU
+
+
+cdef inline char *_data(Tensor t) noexcept:
+    """`t`'s first element on its own device (a CPU loop only ever gets CPU tensors:
+    `_run_on` sends the others to their backend)."""
+    return t.address()
+
+
+cdef str _index_text(em_index_ctx *ctx):
+    """The offending index of an error message ("index {...} is out of bounds")."""
+    if ctx.bad_index == _UNKNOWN_INDEX:
+        return "(its value is not known: checked on the device)"
+    return str(ctx.bad_index)
+
+
+cdef tuple _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
+                          "bfloat16", "float32", "float64", "complex64", "complex128")
+
+
+cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets, str op):
+    """The name of `kind`'s index kernel for `t`'s dtype and `index`'s (int64 for byte
+    `offsets`); None on the CPU."""
+    if dev.type_num == DEV_CPU:
+        return None
+    if em_category[t._dtype] == 3:
+        raise NotImplementedError(f"{op}: not implemented for device {dev.type} yet for "
+                                  f"complex dtypes")
+    suffix = "i64" if offsets or index is None or index._dtype == EM_INT64 else "i32"
+    if kind.startswith("scatter_"):
+        return f"{kind}_{_DTYPE_NAMES[t._dtype]}_{suffix}"
+    if kind == "masked_fill":
+        return f"masked_fill{8 * em_itemsize[t._dtype]}"
+    if kind == "gather" or kind == "scatter":
+        return f"{kind}{8 * em_itemsize[t._dtype]}_{suffix}"
+    return f"{kind}_{suffix}"
+
+
+cdef int _run_on(device dev, em_iter *it, em_loop_fn fn, void *ctx, bint ordered,
+                 str kernel, em_index_ctx *ictx, bint offsets, bint checked=False) except -1:
+    """`_run` on the CPU; elsewhere the backend's index kernel `kernel` (kernels/index.cu.in,
+    without its em_cu_ prefix) over the same iteration.  `ictx` gives the indexed dim's size,
+    stride and wrap (`offsets`: the index holds checked byte offsets) and gets the error; a
+    kernel runs in no particular order (repeated scatter indices: any write may win).
+    Checked indices (`offsets`, or `checked` before a scatter) cannot fail: then the error
+    word is not read, which would wait for the GPU."""
+    cdef int d, k
+    cdef uint64_t bits = 0
+    if dev.type_num == DEV_CPU:
+        return _run(it, fn, ctx, ordered)
+    shape = [it.shape[d] for d in range(it.ndim)]
+    strides = [[it.strides[k][d] for d in range(it.ndim)] for k in range(it.nop)]
+    ptrs = [<size_t>it.data[k] for k in range(it.nop)]
+    if ictx == NULL:            # masked_fill: ctx holds the value's bytes
+        memcpy(&bits, (<em_fill_ctx *>ctx).value, sizeof(bits))
+        _core.backend(dev.type).index_kernel(kernel, shape, strides, ptrs, value=bits)
+        return 0
+    if _core.backend(dev.type).index_kernel(
+            kernel, shape, strides, ptrs, size=_NO_LIMIT if offsets else ictx.size,
+            stride=1 if offsets else ictx.stride, wrap=False if offsets else ictx.wrap,
+            check=not (offsets or checked)):
+        ictx.error = 1
+        ictx.bad_index = _UNKNOWN_INDEX
+    return 0
+
+
+cdef Tensor _on(Tensor t, device dev):
+    """`t` on `dev` (itself when it is there already)."""
+    if t._storage.device == dev:
+        return t
+    cdef Tensor out = new_tensor(t._ndim, t._shape, t._dtype, dev)
+    copy_into(out, t)
+    return out
+
+
 cdef inline int _index_type(Tensor index) noexcept:
     """Row of the int32/int64 loop tables for `index`."""
     return 1 if index._dtype == EM_INT64 else 0
@@ -362,8 +447,10 @@ cdef int _check_indices(Tensor index, Py_ssize_t size, bint wrap, em_index_ctx *
     it.ndim = index._ndim
     memcpy(it.shape, index._shape, index._ndim * sizeof(Py_ssize_t))
     _tensor_strides(index, strides)
-    _set_operand(&it, 0, index.ptr(), strides)
-    _run(&it, em_check_loops[_index_type(index)], ctx, True)
+    _set_operand(&it, 0, _data(index), strides)
+    _run_on(index._storage.device, &it, em_check_loops[_index_type(index)], ctx, True,
+            _gpu_kernel(index._storage.device, "index_check", index, index, False, "index"),
+            ctx, False)
     return 0
 
 

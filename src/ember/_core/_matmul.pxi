@@ -49,8 +49,6 @@ cdef int check_devices(str fname, Tensor a, Tensor b, Tensor c=None) except -1:
         if t is not None and (<Tensor>t)._storage.device != da:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {da} and {(<Tensor>t)._storage.device}!")
-    if da.type_num != DEV_CPU:
-        raise NotImplementedError(f"{fname}: not implemented for device {da.type} yet")
     return 0
 
 
@@ -61,9 +59,21 @@ cdef int check_same_dtype(Tensor a, Tensor b) except -1:
     return 0
 
 
-cdef int check_supported(str fname, int dt) except -1:
+# PyTorch's kernel names in the dtype errors of its CUDA products
+cdef dict CUDA_KERNEL_NAMES = {"matmul": "addmm_cuda", "mm": "addmm_cuda", "addmm": "addmm_cuda",
+                               "bmm": "bmm_cuda", "baddbmm": "baddbmm_cuda",
+                               "addbmm": "addbmm_cuda", "mv": "addmv_impl_cuda",
+                               "addmv": "addmv_impl_cuda", "dot": "dot", "vdot": "vdot"}
+
+
+cdef int check_supported(str fname, Tensor a) except -1:
+    cdef int dt = a._dtype
     if dt == EM_BOOL:
         raise NotImplementedError(f"\"{fname}\" not implemented for 'Bool'")
+    # cuBLAS has no integer products (nor has PyTorch on cuda)
+    if a._storage.device.type_num != DEV_CPU and em_category[dt] < 2:
+        raise RuntimeError(f"\"{CUDA_KERNEL_NAMES[fname]}\" not implemented for "
+                           f"'{TORCH_NAMES[dt]}'")
     return 0
 
 
@@ -257,7 +267,7 @@ def matmul(input, other, *, out=None):
     if a._ndim == 1 and b._ndim == 1:
         return dot_impl("matmul", a, b, out, False)
     check_same_dtype(a, b)
-    check_supported("matmul", a._dtype)
+    check_supported("matmul", a)
     return matmul_impl(a, b, out, False)
 
 
@@ -287,7 +297,7 @@ def mm(input, mat2, *, out=None):
         raise RuntimeError("mat2 must be a matrix")
     check_devices("mm", a, b)
     check_same_dtype(a, b)
-    check_supported("mm", a._dtype)
+    check_supported("mm", a)
     return matmul_impl(a, b, out, False)
 
 
@@ -326,7 +336,7 @@ def bmm(input, mat2, *, out=None):
     check_bmm_shapes(a, b)
     check_devices("bmm", a, b)
     check_same_dtype(a, b)
-    check_supported("bmm", a._dtype)
+    check_supported("bmm", a)
     return matmul_impl(a, b, out, False)
 
 
@@ -354,7 +364,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a._ndim}, {b._ndim}")
     check_devices("mv", a, b)
     check_same_dtype(a, b)
-    check_supported("mv", a._dtype)
+    check_supported("mv", a)
     return matmul_impl(a, b, out, False)
 
 
@@ -364,7 +374,7 @@ cdef Tensor dot_impl(str fname, Tensor a, Tensor b, object out, bint conj_a):
     if a._dtype != b._dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{TORCH_NAMES[a._dtype]} and {TORCH_NAMES[b._dtype]}")
-    check_supported("dot", a._dtype)
+    check_supported("dot", a)
     return matmul_impl(a, b, out, conj_a)
 
 
@@ -436,7 +446,7 @@ cdef Tensor addmm_impl(input, mat1, mat2, beta, alpha, out, bint inplace):
     if t._dtype != a._dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got "
                            f"{TORCH_NAMES[t._dtype]} and {TORCH_NAMES[a._dtype]}")
-    check_supported("addmm", a._dtype)
+    check_supported("addmm", a)
     if a._shape[1] != b._shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({dims_x(a)} and "
                            f"{dims_x(b)})")
@@ -500,7 +510,7 @@ cdef Tensor addmv_impl(input, mat, vec, beta, alpha, out, bint inplace):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{TORCH_NAMES[t._dtype]}, {TORCH_NAMES[a._dtype]}, and "
                            f"{TORCH_NAMES[b._dtype]}")
-    check_supported("addmv", a._dtype)
+    check_supported("addmv", a)
     if a._shape[1] != b._shape[0] or (t._ndim == 1 and t._shape[0] not in (1, a._shape[0])):
         raise RuntimeError(f"size mismatch, got input ({t._numel}), mat ({dims_x(a)}), "
                            f"vec ({b._shape[0]})")
@@ -566,7 +576,7 @@ cdef Tensor baddbmm_impl(input, batch1, batch2, beta, alpha, out, bint inplace, 
     if t._dtype != a._dtype:
         raise RuntimeError(f"Input dtypes must be the same, got: input {CPP_NAMES[t._dtype]}, "
                            f"batch1: {CPP_NAMES[a._dtype]}, batch2: {CPP_NAMES[b._dtype]}")
-    check_supported(fname, a._dtype)
+    check_supported(fname, a)
     nbatch[0] = a._shape[0]
     if accumulate:
         shape[0] = a._shape[1]

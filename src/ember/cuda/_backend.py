@@ -3,18 +3,20 @@ the host and the GPU, and the kernels of ``kernels/``.
 
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
-``to_device``, ``copy_``, ``fill_`` and ``elementwise``.  Ops that reach the CPU
+``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``gemm`` (the matmul family,
+through cuBLAS: ``_blas.py``) and ``index_kernel`` (gathers and scatters).  Ops that reach the CPU
 kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
 no CPU kernel ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _kernels
+from ember.cuda import _blas, _kernels
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
 _INT_DIVISION = {"floor_divide", "remainder", "fmod"}
+_ERR_ZERO_DIVISION, _ERR_INDEX = 1, 2     # EM_ERR_* in kernels/ember_cuda.cuh
 
 
 class _Stats:
@@ -287,6 +289,41 @@ class CudaBackend:
             _check_error_flag()
 
 
+    # ------------------------------------------------------------ index ops
+    def index_kernel(self, kernel, shape, strides, ptrs, size=0, stride=0, wrap=False,
+                     value=0, check=True):
+        """Launch ``em_cu_<kernel>`` of ``kernels/index.cu`` over the iteration ``shape``
+        with the operands' byte ``strides`` and pointers ``ptrs``, laid out by
+        ``ember._core``'s index ops as for the CPU loops; ``size``, ``stride`` and ``wrap``
+        describe the indexed dim, ``value`` is masked_fill's bit pattern.  Returns whether
+        an index was out of range (the kernel then moved nothing for it), read from the
+        error word unless the caller checked the indices already (``check`` False)."""
+        numel = 1
+        for s in shape:
+            numel *= s
+        if numel == 0:
+            return False
+        rec, _ = _kernels.layout(tuple(shape), strides)
+        fn = _kernels.function("index", "em_cu_" + kernel)
+        launch = ((_kernels.grid_for(numel),), (_kernels.BLOCK,))
+        if kernel.startswith("masked_fill"):
+            fn(*launch, (ptrs[0], ptrs[1], rec, np.uint64(value)))
+            return False
+        err = _error_flag()
+        if kernel.startswith("index_check"):
+            fn(*launch, (ptrs[0], rec, np.int64(size), np.int32(wrap), err))
+        else:
+            fn(*launch, (ptrs[0], ptrs[1], ptrs[2], rec, np.int64(size), np.int64(stride),
+                         np.int32(wrap), err))
+        return check and _take_error_flag() == _ERR_INDEX
+
+    # ------------------------------------------------------------ matrix products
+    def gemm(self, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate):
+        """``c = beta * input + alpha * a @ b`` over the batch ``bshape`` (see
+        :func:`ember.cuda._blas.gemm`)."""
+        return _blas.gemm(self, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate)
+
+
 def cuda_array_interface(t):
     """``__cuda_array_interface__`` (version 3) of a cuda tensor: its memory, layout and the
     current stream, which a consumer orders its work after."""
@@ -313,7 +350,8 @@ _error_flags = {}   # device ordinal -> cupy array of one int32
 
 
 def _error_flag():
-    """The device's error word, which the integer division kernels set on a zero divisor."""
+    """The device's error word, which the integer division kernels set on a zero divisor
+    and the index kernels on an index out of range."""
     cp = require_gpu()
     dev = cp.cuda.runtime.getDevice()
     flag = _error_flags.get(dev)
@@ -322,10 +360,17 @@ def _error_flag():
     return flag.data.ptr
 
 
-def _check_error_flag():
-    """Raise (as the CPU does) when a kernel set the error word; clears it."""
+def _take_error_flag():
+    """The code a kernel left in the error word (0: none; waits for the kernel); clears it."""
     cp = require_gpu()
     flag = _error_flags[cp.cuda.runtime.getDevice()]
-    if int(flag[0]) != 0:       # synchronises with the kernel
+    code = int(flag[0])         # synchronises with the kernel
+    if code != 0:
         flag.fill(0)
+    return code
+
+
+def _check_error_flag():
+    """Raise (as the CPU does) when a division kernel set the error word; clears it."""
+    if _take_error_flag() == _ERR_ZERO_DIVISION:
         raise RuntimeError("ZeroDivisionError")

@@ -351,12 +351,36 @@ def _fused_embedding_backward(ctx, grad, weight, indices, padding_idx, scale_gra
                                     scale_grad_by_freq)
 
 
+def _embedding_backward_on_device(grad, indices, num_weights, padding_idx,
+                                  scale_grad_by_freq):
+    """The CPU kernel's result on a GPU: ``grad``'s rows added into a zeroed weight gradient
+    with index_add (atomic adds: float32 sums for 16-bit grads, rounded once)."""
+    dim = grad.shape[-1] if grad.dim() else 0
+    if grad.dim() == 0 or grad.numel() != indices.numel() * dim:
+        raise RuntimeError(f"embedding_backward: grad of shape {list(grad.shape)} does not "
+                           f"match indices of shape {list(indices.shape)}")
+    flat = indices.reshape(-1)
+    acc = ember.float32 if grad.dtype in (ember.float16, ember.bfloat16) else grad.dtype
+    gw = ember.zeros(num_weights, dim, dtype=acc, device=grad.device)
+    gw.index_add_(0, flat, grad.reshape(-1, dim).to(acc))
+    if scale_grad_by_freq and flat.numel():
+        count = ember.zeros(num_weights, dtype=acc, device=grad.device).index_add_(
+            0, flat, ember.ones(flat.numel(), dtype=acc, device=grad.device))
+        gw = gw / ember.clamp(count, min=1).unsqueeze(1)
+    if padding_idx is not None and padding_idx >= 0:
+        gw[padding_idx] = 0
+    return gw.to(grad.dtype)
+
+
 def embedding_dense_backward(grad, indices, num_weights, padding_idx, scale_grad_by_freq):
     """Weight gradient of an embedding lookup: the rows of ``grad`` summed per index.
 
     Differentiable in ``grad`` (its own derivative gathers rows back).
     """
     def run(grad, indices, num_weights, padding_idx, scale_grad_by_freq):
+        if grad.device.type != "cpu":
+            return _embedding_backward_on_device(grad, indices, num_weights, padding_idx,
+                                                 scale_grad_by_freq)
         return _kernels.embedding_backward(grad, indices, num_weights, padding_idx,
                                            scale_grad_by_freq)
 

@@ -28,6 +28,7 @@ static_assert(sizeof(int64_t) == 8 && sizeof(uintptr_t) == sizeof(void *), "LP64
 #define EM_CUDA_MAX_DIMS 8
 #define EM_CUDA_MAX_INPUTS 3
 #define EM_ERR_ZERO_DIVISION 1
+#define EM_ERR_INDEX 2
 
 typedef uint16_t em_half;
 typedef uint16_t em_bfloat16;

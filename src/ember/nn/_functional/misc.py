@@ -325,7 +325,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             assert padding_idx >= -count, "Padding_idx must be within num_embeddings"
             padding_idx = count + padding_idx
     flat = input.reshape(-1).to(ember.int64)
-    if flat.numel() and ((flat < 0) | (flat >= count)).any():
+    # on a GPU index_select checks the indices itself (the error word), raising the same
+    if flat.device.type == "cpu" and flat.numel() and ((flat < 0) | (flat >= count)).any():
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm(weight, flat, max_norm, norm_type)

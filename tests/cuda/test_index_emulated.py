@@ -1,0 +1,128 @@
+"""The index ops on cuda tensors checked without a GPU: the index kernels run as a NumPy
+emulation of kernels/index.cu.in (emulated_cuda.py) over exactly the arguments ember's
+dispatch passes, and the results are compared with the CPU's.  The CUDA code itself
+is checked on a GPU (test_gpu_blasindex.py)."""
+import numpy as np
+import pytest
+
+import ember
+
+from emulated_cuda import copy_kernel, index_kernel, install
+
+DTYPES = [ember.bool, ember.uint8, ember.int8, ember.int16, ember.int32, ember.int64,
+          ember.float16, ember.float32, ember.float64]
+
+
+@pytest.fixture
+def emulated(monkeypatch):
+    install(monkeypatch, {"copy": copy_kernel, "index": index_kernel})
+
+
+def values(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    if dtype == ember.bool:
+        return ember.tensor(rng.random(shape) > 0.5)
+    return ember.tensor(rng.integers(-5, 6, shape)).to(dtype)
+
+
+def index(shape, high, dtype=ember.int64, seed=0, low=0):
+    return ember.tensor(np.random.default_rng(seed).integers(low, high, shape)).to(dtype)
+
+
+def check(fn, *args):
+    expected = fn(*args)
+    got = fn(*[a.cuda() if isinstance(a, ember.Tensor) else a for a in args])
+    assert got.device.type == "cuda"
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("index_dtype", [ember.int32, ember.int64])
+def test_index_select_and_gather(emulated, dtype, index_dtype):
+    x = values((6, 5), dtype)
+    check(lambda t, i: t.index_select(1, i), x, index((7,), 5, index_dtype))
+    check(lambda t, i: t.t().index_select(0, i), x, index((3,), 5, index_dtype))
+    check(lambda t, i: t.gather(0, i), x, index((4, 5), 6, index_dtype))
+    check(lambda t, i: t[:, 1:].gather(1, i), x, index((6, 2), 4, index_dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatters_and_their_reductions(emulated, dtype):
+    x = values((6, 5), dtype)
+    perm = ember.tensor(np.stack([np.random.default_rng(k).permutation(6)[:3]
+                                  for k in range(5)], 1))
+    src = values((3, 5), dtype, 1)
+    check(lambda t, i, s: t.clone().scatter_(0, i, s), x, perm, src)
+    check(lambda t, i: t.clone().scatter_(0, i, 1), x, perm)
+    repeated, many = index((8, 5), 6, seed=2), values((8, 5), dtype, 3)
+    check(lambda t, i, s: t.clone().scatter_add_(0, i, s), x, repeated, many)
+    check(lambda t, i: t.clone().scatter_(0, i, 2, reduce="multiply"), x, repeated)
+    for reduce in ("sum", "prod", "amax", "amin"):
+        check(lambda t, i, s: ember.scatter_reduce(t, 0, i, s, reduce), x, repeated, many)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_fill_and_advanced_indexing(emulated, dtype):
+    x = values((4, 5, 3), dtype)
+    check(lambda t, m: t.masked_fill(m, 1), x, values((5, 1), ember.bool, 1))
+    check(lambda t, i: t[i], x, index((2, 3), 4, low=-4))            # negative indices wrap
+    check(lambda t, i: t[:, i], x, index((2,), 5, ember.int32))
+    check(lambda t, i, j: t[i, :, j], x, index((2, 1), 4), index((3,), 3))
+    check(lambda t, i, j: t[i, j], x, index((3,), 4), index((3,), 5, ember.int32, seed=1))
+    check(lambda t: t[[0, 3], 1:4], x)
+    check(lambda t: t[..., True], x)
+    check(lambda t, v: t.clone().index_put_((ember.tensor([3, 0]),), v), x,
+          values((2, 5, 3), dtype, 5))
+    check(lambda t, v: t.clone().index_put_((ember.tensor([1, 1]),), v, accumulate=True), x,
+          values((2, 5, 3), dtype, 5))
+    check(lambda t, i, j: t.clone().index_put_((i, None, j), ember.tensor(1).to(dtype)), x,
+          index((2,), 4), index((2,), 3))
+
+
+def test_boolean_masks_and_masked_select(emulated):
+    x = values((4, 5), ember.float32)
+    mask = values((4, 5), ember.bool, 1)
+    check(lambda t, m: t[m], x, mask)
+    check(lambda t, m: t[m[:, 0]], x, mask)
+    check(lambda t, m: ember.masked_select(t, m[0]), x, mask)
+
+    def setitem(t, m):
+        t = t.clone()
+        t[m] = 7.0
+        return t
+    check(setitem, x, mask)
+
+
+def test_index_add_copy_and_embedding(emulated):
+    x = values((5, 3), ember.float32)
+    idx, src = index((4,), 5), values((4, 3), ember.float32, 1)
+    check(lambda t, i, s: t.index_add(0, i, s), x, idx, src)
+    check(lambda t, i, s: t.index_copy(0, i, s), x, ember.tensor([4, 0, 2, 1]), src)
+    weight, ids = values((10, 4), ember.float32), index((2, 3), 10)
+    check(lambda w, i: ember.nn.functional.embedding(i, w), weight, ids)
+    from ember.ops.nn_fused import embedding_dense_backward
+    check(lambda g, i: embedding_dense_backward(g, i, 10, 2, False), values((2, 3, 4),
+                                                                             ember.float32),
+          ids)
+
+
+def test_out_of_range_indices_raise_and_write_nothing(emulated):
+    x = ember.zeros(4, 3, device="cuda")
+    bad = ember.tensor([0, 4], device="cuda")
+    unknown = r"index \(its value is not known: checked on the device\)"
+    with pytest.raises(IndexError, match="index out of range in self"):
+        x.index_select(0, bad)
+    with pytest.raises(RuntimeError, match=unknown + " is out of bounds for dimension 0"):
+        x.gather(0, bad.reshape(2, 1))
+    with pytest.raises(RuntimeError, match=unknown + " is out of bounds for dimension 0"):
+        x.scatter_(0, bad.reshape(2, 1), 1.0)
+    with pytest.raises(IndexError, match=unknown + " is out of bounds for dimension 0 "
+                                                   "with size 4"):
+        x[bad]
+    with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 3"):
+        x[:, ember.tensor([3, -1], device="cuda")] = 1.0
+    with pytest.raises(IndexError, match="out of bounds"):
+        x[ember.tensor([[1], [-5]], device="cuda"), ember.tensor([0, 1], device="cuda")]
+    assert (x.cpu() == 0).all()
+    assert x.index_select(0, bad[:1]).shape == (1, 3)     # the error word was cleared
