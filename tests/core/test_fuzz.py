@@ -229,7 +229,7 @@ def _span_ok(t):
             hi += stride * (size - 1)
         else:
             lo += stride * (size - 1)
-    return lo >= 0 and (hi + 1) * t.element_size() <= t.untyped_storage().nbytes
+    return lo >= 0 and (hi + 1) * t.element_size() <= t.untyped_storage().nbytes()
 
 
 def _check_result(r):

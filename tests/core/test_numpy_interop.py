@@ -133,7 +133,7 @@ def test_from_numpy_any_strides():
 
 def test_empty_array_borrows_no_bytes():
     t = ember.from_numpy(np.empty((0, 3)))
-    assert t.untyped_storage().nbytes == 0
+    assert t.untyped_storage().nbytes() == 0
     with pytest.raises(RuntimeError, match="out of bounds"):
         t.as_strided((1,), (1,))
 

@@ -272,7 +272,7 @@ def test_empty_strided_allocates_the_extent():
     t = ember.empty_strided((2, 3), (1, 2))
     t.copy_(ember.arange(6.0).reshape(2, 3))
     assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
-    assert t.untyped_storage().nbytes == 6 * 4
+    assert t.untyped_storage().nbytes() == 6 * 4
     with pytest.raises(RuntimeError):
         ember.empty_strided((2,), (-1,))
 
@@ -593,7 +593,7 @@ def test_data_ptr_and_device():
     assert x[2:].data_ptr() == x.data_ptr() + 16
     assert x.data_ptr() % 64 == 0  # the allocator hands out 64-byte aligned blocks
     assert x.device == ember.device("cpu")
-    assert x.untyped_storage().nbytes == 32
+    assert x.untyped_storage().nbytes() == 32
 
 
 # ---------------------------------------------------------------- pickling and copies

@@ -158,6 +158,18 @@ def test_out_of_another_dtype_computes_then_casts(rec):
     assert rec.names()[-2:] == ["em_cu_add_float32_c", "em_cu_cast_float32_float64_c"]
 
 
+def test_empty_out_is_resized_to_the_result(rec):
+    x = ember.empty(2, 3, device="cuda")
+    out = ember.empty(0, device="cuda")
+    storage = out.untyped_storage()
+    assert ember.add(x, x, out=out) is out
+    assert out.shape == (2, 3) and out.untyped_storage() is storage
+    assert storage.nbytes() >= 24 and rec.names()[-1] == "em_cu_add_float32_c"
+    grown = ember.empty(3, device="cuda")
+    grown.resize_(2, 4)             # keeps the old bytes: one device-to-device copy
+    assert grown.shape == (2, 4) and rec.copies[-1] == (3, 12)
+
+
 def test_complex_dtypes_have_no_kernels_yet(rec):
     x = ember.empty(3, dtype=ember.complex64, device="cuda")
     with pytest.raises(NotImplementedError, match="complex"):

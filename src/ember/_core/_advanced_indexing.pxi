@@ -430,7 +430,7 @@ cdef bint _shares_memory(Tensor a, Tensor b) noexcept:
     """Whether the storages of `a` and `b` overlap (conservative: whole storages compared)."""
     cdef char *a0 = a._storage.data
     cdef char *b0 = b._storage.data
-    return a0 < b0 + b._storage.nbytes and b0 < a0 + a._storage.nbytes
+    return a0 < b0 + b._storage.size_bytes and b0 < a0 + a._storage.size_bytes
 
 
 cdef Tensor _values_for(Tensor dst, object value, int nd, const Py_ssize_t *shape):

@@ -144,18 +144,22 @@ cdef class Storage:
 
     def __dealloc__(self):
         if self.owns_data and self.data != NULL:
-            em_free(self.data, <size_t>self.nbytes)
+            em_free(self.data, <size_t>self.size_bytes)
             self.data = NULL
 
-    @property
     def nbytes(self):
-        return self.nbytes
+        """The size in bytes (a method, as ``torch.UntypedStorage.nbytes``)."""
+        return self.size_bytes
+
+    def size(self):
+        """The size in bytes (an untyped storage counts bytes)."""
+        return self.size_bytes
 
     def data_ptr(self):
         return <size_t>self.data
 
     def __len__(self):
-        return self.nbytes
+        return self.size_bytes
 
     def share_memory_(self):
         """Move the bytes into shared memory in place: every tensor viewing the storage follows.
@@ -166,11 +170,11 @@ cdef class Storage:
             return self
         if _shared_block_type is None:
             raise RuntimeError("shared memory is provided by ember.multiprocessing, not imported")
-        block = _shared_block_type(self.nbytes)
-        cdef char *address = _block_address(block, self.nbytes)
-        memcpy(address, self.data, self.nbytes)
+        block = _shared_block_type(self.size_bytes)
+        cdef char *address = _block_address(block, self.size_bytes)
+        memcpy(address, self.data, self.size_bytes)
         if self.owns_data:
-            em_free(self.data, <size_t>self.nbytes)
+            em_free(self.data, <size_t>self.size_bytes)
         self.data = address
         self.owns_data = False
         self.owner = block
@@ -189,7 +193,7 @@ cdef class Storage:
     def __reduce__(self):
         if self.device.type_num != DEV_CPU:
             raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
-        return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.nbytes),))
+        return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.size_bytes),))
 
 
 cdef Storage new_storage(Py_ssize_t nbytes, device dev):
@@ -202,7 +206,7 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
         # RuntimeError, as PyTorch's allocator raises for a request that cannot be met
         raise RuntimeError(f"CPU allocator: can't allocate memory: you tried to allocate "
                            f"{nbytes} bytes")
-    s.nbytes = alloc
+    s.size_bytes = alloc
     s.owns_data = True
     s.device = dev
     return s
@@ -210,15 +214,15 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
 
 cdef Storage copy_storage(Storage s):
     """A new CPU storage holding a copy of `s`'s bytes."""
-    cdef Storage c = new_storage(s.nbytes, s.device)
-    memcpy(c.data, s.data, s.nbytes)
+    cdef Storage c = new_storage(s.size_bytes, s.device)
+    memcpy(c.data, s.data, s.size_bytes)
     return c
 
 
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev):
     cdef Storage s = Storage.__new__(Storage)
     s.data = data
-    s.nbytes = nbytes
+    s.size_bytes = nbytes
     s.owns_data = False
     s.owner = owner
     s.readonly_mem = readonly

@@ -44,7 +44,7 @@ cdef class device:
 
 cdef class Storage:
     cdef char *data
-    cdef Py_ssize_t nbytes
+    cdef Py_ssize_t size_bytes
     cdef bint owns_data          # allocated by ember's allocator, freed on dealloc
     cdef object owner            # keeps borrowed memory alive
     cdef readonly device device

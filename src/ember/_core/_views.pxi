@@ -481,19 +481,32 @@ def resize_(Tensor self, *sizes, memory_format=None):
                                f"{list(sizes)}")
     need = (self._offset + _checked_numel(nd, shape)) * itemsize
     st = self._storage
-    if need > st.nbytes:
-        if st.device.type_num != DEV_CPU or not st.owns_data:
+    if need > st.size_bytes:
+        if not (st.owns_data or st.device.type_num != DEV_CPU and st.owner is not None):
             raise RuntimeError("Trying to resize storage that is not resizable")
         check_writable(self)
         # the storage object keeps its identity (views and the version counter share it):
         # its memory is swapped with a grown block holding a copy of the old bytes
         grown = new_storage(need, st.device)
-        memcpy(grown.data, st.data, st.nbytes)
+        if st.device.type_num == DEV_CPU:
+            memcpy(grown.data, st.data, st.size_bytes)
+        elif st.size_bytes:
+            backend_for(st.device).copy_(_bytes_of(grown, st.size_bytes), _bytes_of(st, st.size_bytes))
         st.data, grown.data = grown.data, st.data
-        st.nbytes, grown.nbytes = grown.nbytes, st.nbytes
+        st.size_bytes, grown.size_bytes = grown.size_bytes, st.size_bytes
+        st.owner, grown.owner = grown.owner, st.owner
     set_dims(self, nd, shape, NULL)
     bump_version(self)
     return self
+
+
+cdef Tensor _bytes_of(Storage st, Py_ssize_t n):
+    """The first ``n`` bytes of ``st`` as a uint8 tensor."""
+    cdef Tensor t = Tensor.__new__(Tensor)
+    set_dims(t, 1, &n, NULL)
+    t._storage = st
+    t._dtype = EM_UINT8
+    return t
 
 
 def resize_as_(Tensor self, Tensor other not None, memory_format=None):
@@ -635,11 +648,11 @@ cpdef Tensor as_strided(Tensor input, size, stride, storage_offset=None):
                 hi += span
             else:
                 lo += span
-        if lo < 0 or (hi + 1) * isz > input._storage.nbytes:
+        if lo < 0 or (hi + 1) * isz > input._storage.size_bytes:
             raise RuntimeError(
                 f"setStorage: sizes {list(sz)}, strides {list(st)}, storage offset {off}, and "
                 f"itemsize {isz} requiring a storage size of {(hi + 1) * isz} are out of bounds "
-                f"for storage of size {input._storage.nbytes}")
+                f"for storage of size {input._storage.size_bytes}")
     return make_view(input, nd, shape, strides, off)
 
 

@@ -232,7 +232,7 @@ cdef void _own_view_storage(Tensor g, Storage storage, bint create_graph) noexce
     # references to the base: g's field and the local; to g: the engine's tuple and the argument
     if (base is None or create_graph or Py_REFCNT(base) > 2 or Py_REFCNT(g) > 2
             or g._requires_grad or base._autograd_meta is not None
-            or g._numel * em_itemsize[g._dtype] != storage.nbytes):
+            or g._numel * em_itemsize[g._dtype] != storage.size_bytes):
         return
     g._view_base = None
 
