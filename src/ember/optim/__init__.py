@@ -9,7 +9,7 @@ from ember.optim.adam import Adam, AdamW, Adamax, NAdam, RAdam
 from ember.optim.adaptive import RMSprop, Adagrad, Adadelta
 from ember.optim.lbfgs import LBFGS
 from ember.optim.rprop_asgd import ASGD, Rprop
-from ember.optim import lr_scheduler
+from ember.optim import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
-           "Adagrad", "Adadelta", "LBFGS", "lr_scheduler", "Rprop", "ASGD"]
+           "Adagrad", "Adadelta", "LBFGS", "lr_scheduler", "swa_utils", "Rprop", "ASGD"]
