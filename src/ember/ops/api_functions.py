@@ -42,12 +42,14 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         raise TypeError("isin(): expected elements or test_elements to be a Tensor")
     elements, test = _as_tensor(elements), _as_tensor(test_elements).reshape(-1)
     common = ember.promote_types(elements.dtype, test.dtype)
-    values = elements.detach().to(common)
+    values, test = elements.detach().to(common), test.detach().to(common)
+    if test.is_floating_point() or test.is_complex():
+        test = test[test == test]       # NaN equals nothing, and would upset the search
     if test.numel() == 0:
         found = ember.zeros(values.shape, dtype=ember.bool, device=values.device)
     else:
         # binary search in the sorted test set: O((n + m) log m) rather than an n x m table
-        ordered = ember.sort(test.detach().to(common)).values
+        ordered = ember.sort(test).values
         at = ember.searchsorted(ordered, values.reshape(-1)).clamp(max=test.numel() - 1)
         found = (ordered[at] == values.reshape(-1)).reshape(values.shape)
     return found.logical_not() if invert else found

@@ -13,6 +13,7 @@ from ember._core import _dtype
 from ember._core._tensor import (
     Storage, Tensor, _add_method, broadcast_shapes, empty, empty_strided, full, tensor,
 )
+from ember.ops.api_functions import _fresh
 
 __all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
            "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
@@ -123,7 +124,7 @@ def _bfloat16_limits():
     # 8 exponent bits as float32, 7 explicit mantissa bits
     eps = 2.0 ** -7
     return {"bits": 16, "eps": eps, "max": (2.0 - eps) * 2.0 ** 127,
-            "smallest_normal": 2.0 ** -126, "resolution": 0.01}
+            "smallest_normal": 2.0 ** -126}
 
 
 class finfo:
@@ -156,12 +157,12 @@ class finfo:
         else:
             info = np.finfo(dtype.numpy_dtype)
             limits = {"bits": info.bits, "eps": float(info.eps), "max": float(info.max),
-                      "smallest_normal": float(info.smallest_normal),
-                      "resolution": float(info.resolution)}
+                      "smallest_normal": float(info.smallest_normal)}
         self.bits, self.eps, self.max = limits["bits"], limits["eps"], limits["max"]
         self.min = -self.max
         self.tiny = self.smallest_normal = limits["smallest_normal"]
-        self.resolution = limits["resolution"]
+        # 10 ** -(decimal digits of precision), in double as PyTorch (numpy's is in dtype)
+        self.resolution = 10.0 ** -int(-np.log10(self.eps))
         self.dtype = dtype.name
 
     def __repr__(self):
@@ -196,7 +197,7 @@ class iinfo:
             type.name
 
     def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 def is_signed(input):
@@ -300,7 +301,7 @@ def put(input, index, source, accumulate=False):
             [0., 2.]])
     """
     _check_put(input, index, source)
-    out = input.clone()
+    out = _fresh(input)     # contiguous, so that flat positions are row-major ones
     out.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
     return out
 
