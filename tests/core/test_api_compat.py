@@ -358,8 +358,8 @@ def test_copy_ops_are_copies_with_gradients():
 def test_inplace_function_forms(name, args):
     data = [[-0.5, 0.25], [1.5, -2.0]]
     x, tx = _t(data)
-    got, want = getattr(ember, name)(x, *args), getattr(torch, name)(tx, *args)
-    assert got is x
+    assert getattr(ember, name)(x, *args) is x
+    assert getattr(torch, name)(tx, *args) is tx
     _same(x, tx, rtol=1e-6)
 
 
@@ -471,8 +471,7 @@ def test_type_predicates():
         assert ember.is_signed(e) == torch.is_signed(t), dtype
     assert ember.typename(ember.zeros(1, dtype=ember.float64)) == "ember.DoubleTensor"
     assert ember.typename(3) == torch.typename(3) == "int"
-    assert ember.typename(ember.nn.Linear(1, 1)) == "ember.nn.modules.linear.Linear" or \
-        ember.typename(ember.nn.Linear(1, 1)).endswith(".Linear")
+    assert ember.typename(ember.nn.Linear(1, 1)) == "ember.nn.modules.linear.Linear"
     assert ember.typename(np.float64) == torch.typename(np.float64)
     assert ember.is_storage(ember.zeros(2).untyped_storage())
     assert not ember.is_storage(ember.zeros(2))

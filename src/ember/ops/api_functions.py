@@ -9,8 +9,6 @@ Gradients come from the composed ops.
 import math
 from collections import namedtuple
 
-import numpy as np
-
 import ember
 from ember._core import _dtype
 from ember._core._tensor import Tensor, _add_method

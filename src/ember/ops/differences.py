@@ -10,7 +10,8 @@ from ember._core._tensor import Tensor, _add_method
 from ember.ops.elementwise import where
 from ember.ops.sorting import _check_tensor, _wrap_dim
 
-__all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "renorm", "dist", "cdist"]
+__all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "renorm", "dist",
+           "cdist"]
 
 
 # ---------------------------------------------------------------- diff, trapezoid
