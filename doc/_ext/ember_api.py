@@ -43,6 +43,9 @@ KIND_TITLES = {
     "interop": "Interoperability",
     "serialization": "Saving and loading",
     "utilities": "Utilities",
+    "tensor_api": "Broadcasting, dtype limits and tensor queries",
+    "api_functions": "More PyTorch functions: copies, windows, in-place forms",
+    "switches": "Global switches",
 }
 
 CORE_KINDS = {

@@ -155,6 +155,23 @@ from ember import jit  # noqa: E402
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
 
+# PyTorch API that real scripts use: factories from a tensor, broadcasting, dtype limits,
+# constants, global switches, small functions, *_copy ops, in-place function forms, windows,
+# and the torch.* forms of functional ops
+import math as _math  # noqa: E402
+from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg)  # noqa: E402,E501
+from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window)  # noqa: E402,E501
+from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
+from ember.ops.differences import gradient, trapz  # noqa: E402
+from ember._switches import (use_deterministic_algorithms, are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision, set_num_interop_threads, get_num_interop_threads, set_anomaly_enabled)  # noqa: E402,E501
+from ember.autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: E402,E501
+from ember.nn._functional.torch_forms import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, alpha_dropout_, avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, cosine_embedding_loss, cosine_similarity, ctc_loss, dropout, dropout_, embedding, feature_alpha_dropout, feature_alpha_dropout_, group_norm, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, triplet_margin_loss)  # noqa: E402,E501
+
+globals().update(_inplace_functions)
+globals().update(_copy_functions)
+del _inplace_functions, _copy_functions
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
 # issue 8: ember.onnx (imported on first use: it needs the optional onnx package)
 
 

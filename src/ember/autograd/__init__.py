@@ -13,7 +13,8 @@ from ember.autograd.grad_mode import (
 )
 from ember.autograd.engine import backward, grad
 from ember.autograd.function import Function, FunctionCtx, once_differentiable
-from ember.autograd.anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from ember.autograd.anomaly_mode import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled,
+                                         is_anomaly_check_nan_enabled)
 from ember.autograd import graph
 from ember.autograd.gradcheck import gradcheck, gradgradcheck, GradcheckError
 from ember.autograd import functional
@@ -22,6 +23,7 @@ __all__ = [
     "backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
     "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
     "graph", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
 ]
 

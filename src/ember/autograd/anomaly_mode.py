@@ -4,7 +4,7 @@ import traceback
 
 from ember.autograd import _graph
 
-__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 _state = {"enabled": False, "check_nan": True}
 
@@ -22,6 +22,11 @@ def _apply(enabled, check_nan):
 def is_anomaly_enabled():
     """Whether anomaly mode is on."""
     return _state["enabled"]
+
+
+def is_anomaly_check_nan_enabled():
+    """Whether anomaly mode, when on, stops a backward pass at a NaN gradient."""
+    return _state["check_nan"]
 
 
 def _report_nan(node, index):

@@ -1,5 +1,5 @@
-"""Differences, integration and distances: ``diff``, ``trapezoid``,
-``cumulative_trapezoid``, ``renorm``, ``dist``, ``cdist``.
+"""Differences, integration and distances: ``diff``, ``gradient``, ``trapezoid``
+(``trapz``), ``cumulative_trapezoid``, ``renorm``, ``dist``, ``cdist``.
 
 Composites of differentiable ember ops, so their gradients (and double backward)
 come from those of the ops.
@@ -10,7 +10,8 @@ from ember._core._tensor import Tensor, _add_method
 from ember.ops.elementwise import where
 from ember.ops.sorting import _check_tensor, _wrap_dim
 
-__all__ = ["diff", "trapezoid", "cumulative_trapezoid", "renorm", "dist", "cdist"]
+__all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "renorm", "dist",
+           "cdist"]
 
 
 # ---------------------------------------------------------------- diff, trapezoid
@@ -95,6 +96,110 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         return y.sum(d).to(y.dtype if y.is_floating_point() else ember.get_default_dtype())
     steps = _trapezoid_steps(y, x, dx, d, "trapezoid")
     return steps.sum(d)
+
+
+trapz = trapezoid
+
+
+def _gradient_spacings(input, spacing, dims):
+    """One spacing per differentiated dim: a float, or a 1-D tensor of coordinates."""
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar "
+                               f"or its length to match the number of dimensions specified "
+                               f"({len(dims)}), but got {len(spacing)}")
+        spacing = list(spacing)
+    else:
+        spacing = [spacing] * len(dims)
+    for h, d in zip(spacing, dims):
+        if isinstance(h, Tensor) and (h.dim() != 1 or h.shape[0] != input.shape[d]):
+            raise RuntimeError(f"torch.gradient expected each tensor to be on the same "
+                               f"device and of size {input.shape[d]} along dim {d}, "
+                               f"got shape {tuple(h.shape)}")
+    return spacing
+
+
+def _along(t, d, ndim):
+    """A 1-D tensor shaped to broadcast along dim ``d`` of an ``ndim``-D tensor."""
+    return t.reshape([-1 if i == d else 1 for i in range(ndim)])
+
+
+def _gradient_1d(f, h, d, edge_order):
+    n = f.shape[d]
+    part = f.narrow
+    if not isinstance(h, Tensor):       # uniform spacing
+        inner = (part(d, 2, n - 2) - part(d, 0, n - 2)) / (2.0 * h)
+        if edge_order == 1:
+            first = (part(d, 1, 1) - part(d, 0, 1)) / h
+            last = (part(d, n - 1, 1) - part(d, n - 2, 1)) / h
+        else:
+            first = (-1.5 * part(d, 0, 1) + 2.0 * part(d, 1, 1) - 0.5 * part(d, 2, 1)) / h
+            last = (0.5 * part(d, n - 3, 1) - 2.0 * part(d, n - 2, 1)
+                    + 1.5 * part(d, n - 1, 1)) / h
+        return ember.cat([first, inner, last], d)
+    # coordinates: second-order differences on an uneven grid (as numpy.gradient)
+    dx = _along(h.diff(), d, f.dim())
+    dx1, dx2 = dx.narrow(d, 0, n - 2), dx.narrow(d, 1, n - 2)
+    a = -dx2 / (dx1 * (dx1 + dx2))
+    b = (dx2 - dx1) / (dx1 * dx2)
+    c = dx1 / (dx2 * (dx1 + dx2))
+    inner = a * part(d, 0, n - 2) + b * part(d, 1, n - 2) + c * part(d, 2, n - 2)
+    if edge_order == 1:
+        first = (part(d, 1, 1) - part(d, 0, 1)) / dx.narrow(d, 0, 1)
+        last = (part(d, n - 1, 1) - part(d, n - 2, 1)) / dx.narrow(d, n - 2, 1)
+    else:
+        d1, d2 = dx.narrow(d, 0, 1), dx.narrow(d, 1, 1)
+        first = (-(2.0 * d1 + d2) / (d1 * (d1 + d2)) * part(d, 0, 1)
+                 + (d1 + d2) / (d1 * d2) * part(d, 1, 1) - d1 / (d2 * (d1 + d2)) * part(d, 2, 1))
+        d1, d2 = dx.narrow(d, n - 3, 1), dx.narrow(d, n - 2, 1)
+        last = (d2 / (d1 * (d1 + d2)) * part(d, n - 3, 1) - (d2 + d1) / (d1 * d2)
+                * part(d, n - 2, 1) + (2.0 * d2 + d1) / (d2 * (d1 + d2)) * part(d, n - 1, 1))
+    return ember.cat([first, inner, last], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimate the gradient of the function sampled by ``input``: second-order central
+    differences inside, first- or second-order one-sided ones at the edges (as
+    :func:`numpy.gradient`).
+
+    Parameters
+    ----------
+    input : Tensor
+    spacing : scalar, sequence of scalars or sequence of 1-D Tensors, optional
+        The sample spacing, per dim or for all; tensors give the sample coordinates.
+    dim : int or sequence of ints, optional
+        The dims to differentiate along (default: all).
+    edge_order : {1, 2}, optional
+
+    Returns
+    -------
+    tuple of Tensor
+        One estimate per dim in ``dim``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.gradient(ember.tensor([1.0, 4.0, 9.0, 16.0]))
+    (tensor([3., 4., 6., 7.]),)
+    """
+    _check_tensor(input, "gradient")
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, "
+                           f"got {edge_order}")
+    if dim is None:
+        dims = list(range(input.dim()))
+    elif isinstance(dim, int):
+        dims = [_wrap_dim(dim, input.dim())]
+    else:
+        dims = [_wrap_dim(x, input.dim()) for x in dim]
+    spacings = _gradient_spacings(input, spacing, dims)
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    f = input if input.is_floating_point() or input.is_complex() else \
+        input.to(ember.get_default_dtype())
+    return tuple(_gradient_1d(f, h, d, edge_order) for h, d in zip(spacings, dims))
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):

@@ -489,8 +489,14 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     -------
     Tensor
     """
+    return _rrelu(input, lower, upper, training, inplace)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator=None):
+    """:func:`rrelu`, drawing the slopes from ``generator`` (for ``torch.rrelu``)."""
     if training:
-        slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(lower, upper)
+        slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(
+            lower, upper, generator=generator)
     else:
         slope = (lower + upper) / 2
     return _inplace_result(input, lambda x: ember.where(x > 0, x, x * slope), inplace)

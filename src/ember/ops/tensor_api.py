@@ -1,0 +1,367 @@
+"""Tensor API that PyTorch scripts use beside the ops: factories from a tensor
+(``Tensor.new_*``), broadcasting functions, dtype limits (``finfo``/``iinfo``), the
+conjugate/negative bits, device and pinning queries, ``put``, ``fill_diagonal_`` and
+type predicates.
+
+Everything is composed from existing ember ops, so gradients come from autograd.
+"""
+import warnings
+
+import numpy as np
+
+from ember._core import _dtype
+from ember._core._tensor import (
+    Storage, Tensor, _add_method, broadcast_shapes, empty, empty_strided, full, tensor,
+)
+from ember.ops.api_functions import _fresh
+
+__all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
+           "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
+
+
+def _size_args(size, name):
+    """``new_zeros(2, 3)`` and ``new_zeros((2, 3))`` are the same call."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{name}(): argument 'size' must be a sequence of ints, "
+                            f"but found element of type {type(s).__name__}")
+    return tuple(int(s) for s in size)
+
+
+def _like(self, dtype, device):
+    return (self.dtype if dtype is None else dtype), (self.device if device is None else device)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    """A tensor of ``size`` filled with ``fill_value``; dtype and device default to
+    this tensor's."""
+    dtype, device = _like(self, dtype, device)
+    return full(_size_args((size,), "new_full"), fill_value, dtype=dtype, device=device,
+                requires_grad=requires_grad, layout=layout)
+
+
+def _new_filler(name, value):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False):
+        dtype, device = _like(self, dtype, device)
+        if value is None:
+            return empty(_size_args(size, name), dtype=dtype, device=device,
+                         requires_grad=requires_grad, layout=layout)
+        return full(_size_args(size, name), value, dtype=dtype, device=device,
+                    requires_grad=requires_grad, layout=layout)
+    method.__name__ = method.__qualname__ = name
+    what = "uninitialised" if value is None else f"filled with {value}"
+    method.__doc__ = (f"A tensor of ``size`` (ints or one sequence), {what}; dtype and "
+                      "device default to this tensor's.")
+    return method
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False,
+                       layout=None, pin_memory=False):
+    """An uninitialised tensor of ``size`` and ``stride``; dtype and device default to
+    this tensor's."""
+    dtype, device = _like(self, dtype, device)
+    return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad,
+                         layout=layout)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+                pin_memory=False):
+    """A new tensor holding a copy of ``data`` (never a view of it); dtype and device
+    default to this tensor's, whatever the type of ``data``."""
+    dtype, device = _like(self, dtype, device)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() rather than tensor.new_tensor("
+                      "sourceTensor).", UserWarning, stacklevel=2)
+        out = data.detach().to(dtype=dtype, device=device, copy=True)
+        return out.requires_grad_(requires_grad)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+for _name, _value in (("new_zeros", 0), ("new_ones", 1), ("new_empty", None)):
+    _add_method(_name, _new_filler(_name, _value))
+_add_method("new_full", _new_full)
+_add_method("new_empty_strided", _new_empty_strided)
+_add_method("new_tensor", _new_tensor)
+
+
+def broadcast_tensors(*tensors):
+    """Views of ``tensors`` expanded to their common broadcast shape.
+
+    Examples
+    --------
+    >>> import ember
+    >>> a, b = ember.broadcast_tensors(ember.zeros(3, 1), ember.zeros(4))
+    >>> a.shape, b.shape
+    (ember.Size([3, 4]), ember.Size([3, 4]))
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"broadcast_tensors(): expected Tensor as element {i}, "
+                            f"but got {type(t).__name__}")
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def broadcast_to(input, size):
+    """``input`` viewed with the broadcast shape ``size`` (as :meth:`Tensor.expand`;
+    ``-1`` keeps a dimension)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"broadcast_to(): argument 'input' must be Tensor, "
+                        f"not {type(input).__name__}")
+    return input.expand(tuple(size))
+
+
+# ---- dtype limits, as torch.finfo / torch.iinfo (dtype is a name there, not an object)
+
+def _bfloat16_limits():
+    # 8 exponent bits as float32, 7 explicit mantissa bits
+    eps = 2.0 ** -7
+    return {"bits": 16, "eps": eps, "max": (2.0 - eps) * 2.0 ** 127,
+            "smallest_normal": 2.0 ** -126}
+
+
+class finfo:
+    """Machine limits of a floating-point dtype, as ``torch.finfo``.
+
+    Parameters
+    ----------
+    type : ember.dtype, optional
+        A floating-point or complex dtype (a complex one gives its real part's limits);
+        default: the default dtype.
+
+    Attributes
+    ----------
+    bits, eps, max, min, tiny, smallest_normal, resolution
+        The dtype's width and limits (``tiny`` is ``smallest_normal``).
+    dtype : str
+        The dtype's name, e.g. ``"float32"``.
+    """
+
+    def __init__(self, type=None):
+        dtype = _dtype.get_default_dtype() if type is None else type
+        if not isinstance(dtype, _dtype.dtype) or not (dtype.is_floating_point
+                                                      or dtype.is_complex):
+            raise TypeError("ember.finfo() requires a floating point input type. "
+                            f"Use ember.iinfo to handle {dtype!r}")
+        if dtype.is_complex:
+            dtype = dtype.to_real()
+        if dtype == _dtype.bfloat16:
+            limits = _bfloat16_limits()
+        else:
+            info = np.finfo(dtype.numpy_dtype)
+            limits = {"bits": info.bits, "eps": float(info.eps), "max": float(info.max),
+                      "smallest_normal": float(info.smallest_normal)}
+        self.bits, self.eps, self.max = limits["bits"], limits["eps"], limits["max"]
+        self.min = -self.max
+        self.tiny = self.smallest_normal = limits["smallest_normal"]
+        # 10 ** -(decimal digits of precision), in double as PyTorch (numpy's is in dtype)
+        self.resolution = 10.0 ** -int(-np.log10(self.eps))
+        self.dtype = dtype.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype, as ``torch.iinfo``.
+
+    Parameters
+    ----------
+    type : ember.dtype
+        An integer dtype.
+
+    Attributes
+    ----------
+    bits, min, max : int
+    dtype : str
+        The dtype's name, e.g. ``"int32"``.
+    """
+
+    def __init__(self, type):
+        if type == _dtype.bool_:
+            raise TypeError(f"{type} is not supported by ember.iinfo")
+        if not isinstance(type, _dtype.dtype) or type.is_floating_point or type.is_complex:
+            raise TypeError("ember.iinfo() requires an integer input type. "
+                            f"Use ember.finfo to handle {type!r}")
+        info = np.iinfo(type.numpy_dtype)
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), \
+            type.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def is_signed(input):
+    """Whether the dtype of ``input`` is signed (every type but bool and uint8)."""
+    return input.is_signed()
+
+
+def typename(obj):
+    """The type of ``obj`` as a string: ``Tensor.type()`` for a tensor, else the
+    qualified name of ``obj`` (a class or function) or of its class."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module, qualname = obj.__class__.__module__, obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_storage(obj):
+    """Whether ``obj`` is an ember storage (:class:`ember.Storage`)."""
+    return isinstance(obj, Storage)
+
+
+# ---- conjugate and negative bits: ember has none (conj() and neg() always compute), so
+# resolving is the identity and the bits are always clear
+
+def resolve_conj(input):
+    """``input`` itself: ember has no lazy conjugate bit (``conj()`` materialises), so
+    there is never a pending conjugation to resolve."""
+    return input
+
+
+def resolve_neg(input):
+    """``input`` itself: ember has no lazy negative bit, so there is never a pending
+    negation to resolve."""
+    return input
+
+
+def is_conj(input):
+    """False: ember has no lazy conjugate bit (``conj()`` materialises its result)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_conj(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return False
+
+
+def is_neg(input):
+    """False: ember has no lazy negative bit."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_neg(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return False
+
+
+def _get_device(self):
+    """The index of this tensor's device: -1 for the CPU."""
+    return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+
+def _is_pinned(self, device=None):
+    """False: ember allocates no page-locked host memory."""
+    return False
+
+
+def _pin_memory(self, device=None):
+    """This tensor, unchanged, with a warning: ember allocates no page-locked host
+    memory (as :class:`ember.utils.data.DataLoader` with ``pin_memory=True``)."""
+    warnings.warn("pin_memory(): ember allocates no pinned host memory; the tensor is "
+                  "returned unchanged.", stacklevel=2)
+    return self
+
+
+# ---- put and fill_diagonal_
+
+def _check_put(input, index, source):
+    if index.dtype != _dtype.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {index.dtype}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but "
+                           f"got self.dtype = {input.dtype} and source.dtype = {source.dtype}")
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {index.numel()}")
+    n = input.numel()
+    if index.numel() and (int(index.max()) >= n or int(index.min()) < -n):
+        raise IndexError(f"put_(): index out of range for a tensor of {n} elements")
+
+
+def put(input, index, source, accumulate=False):
+    """A copy of ``input`` with ``source`` written at the flat positions ``index``
+    (``input`` read as 1-D; added when ``accumulate``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.put(ember.zeros(2, 2), ember.tensor([0, 3]), ember.tensor([1.0, 2.0]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    _check_put(input, index, source)
+    out = _fresh(input)     # contiguous, so that flat positions are row-major ones
+    out.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+    return out
+
+
+def _put_(self, index, source, accumulate=False):
+    """In-place :func:`put`."""
+    _check_put(self, index, source)
+    if self.is_contiguous():
+        self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
+        return self
+    return self.copy_(put(self, index, source, accumulate))
+
+
+def _put_method(self, index, source, accumulate=False):
+    """See :func:`ember.put`."""
+    return put(self, index, source, accumulate)
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Fill the main diagonal (``[i, i, ...]``) with ``fill_value``, in place.
+
+    Parameters
+    ----------
+    fill_value : scalar
+    wrap : bool, optional
+        For a tall 2-D tensor, start the diagonal again every ``columns + 1`` rows.
+    """
+    if self.ndim < 2:
+        raise RuntimeError("fill_diagonal_(): dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("fill_diagonal_(): all dimensions of input must be of equal length")
+    rows, cols = self.shape[0], self.shape[1]
+    if self.ndim == 2 and wrap and rows > cols:
+        # numpy's wrapped diagonal: every (cols + 1)-th element of the row-major order
+        flat = np.arange(0, rows * cols, cols + 1)
+        index = (tensor(flat // cols), tensor(flat % cols))
+    else:
+        diag = tensor(np.arange(min(self.shape)))
+        index = (diag,) * self.ndim
+    self[index] = fill_value
+    return self
+
+
+def _square_(self):
+    """In-place :func:`ember.square`."""
+    return self.pow_(2)
+
+
+def _same(name, fn):
+    def method(self):
+        return fn(self)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _name, _fn in (("get_device", _get_device), ("is_pinned", _is_pinned),
+                   ("pin_memory", _pin_memory), ("put_", _put_), ("put", _put_method),
+                   ("fill_diagonal_", _fill_diagonal_), ("square_", _square_),
+                   ("resolve_conj", _same("resolve_conj", resolve_conj)),
+                   ("resolve_neg", _same("resolve_neg", resolve_neg)),
+                   ("is_conj", _same("is_conj", is_conj)), ("is_neg", _same("is_neg", is_neg))):
+    _add_method(_name, _fn)
