@@ -181,6 +181,8 @@ def logsumexp(input, dim, keepdim=False):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     if grad_enabled() and _records(input):
         return record_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     cdef Tensor x = _tensor_arg(input, "logsumexp"), re, shift, total

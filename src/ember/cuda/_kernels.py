@@ -1,6 +1,6 @@
 """Loading ember's CUDA kernels and launching them.
 
-Each kernel family (``elementwise``, ``copy``) is one module: the fatbin built by
+Each kernel family (``elementwise``, ``copy``, ``amp``) is one module: the fatbin built by
 meson (``kernels/<family>.fatbin``, SASS for the build's architectures plus PTX)
 when it loads on the current GPU, else the shipped ``kernels/<family>.cu``
 compiled at run time by NVRTC through CuPy (cached by CuPy on disk).
@@ -51,8 +51,13 @@ def _load(family):
     return cp.RawModule(code=nvrtc_source(family), options=("-std=c++17",))
 
 
+# a kernel of each family, loaded to check that the fatbin has an image for the GPU
+_PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
+           "amp": "em_cu_amp_unscale_float32"}
+
+
 def _probe_name(family):
-    return "em_cu_add_float32_c" if family == "elementwise" else "em_cu_fill8_s32"
+    return _PROBES[family]
 
 
 def function(family, name):

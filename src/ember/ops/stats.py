@@ -12,6 +12,7 @@ values; their gradients go to the picked positions.  Everything else is a
 composite of differentiable ember ops, so its gradient (and double backward)
 comes from theirs.
 """
+from ember.ops.autocast import autocasts
 import math
 import numbers
 from collections import namedtuple
@@ -460,6 +461,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return out
 
 
+@autocasts("quantile")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles of ``input`` (over ``dim``, or of all elements).
 
@@ -488,6 +490,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@autocasts("nanquantile")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """:func:`quantile` of the elements that are not NaN (NaN where all are).
 
@@ -655,6 +658,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 # ---------------------------------------------------------------- renorm, dist, cdist
 
+@autocasts("renorm")
 def renorm(input, p, dim, maxnorm):
     """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``.
 
@@ -685,6 +689,7 @@ def _renorm_(self, p, dim, maxnorm):
     return self.copy_(renorm(self, p, dim, maxnorm))
 
 
+@autocasts("dist")
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other``.
 
@@ -699,6 +704,7 @@ def dist(input, other, p=2):
     return (input - other).norm(float(p))
 
 
+@autocasts("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and of
     ``x2`` (..., R, M): a (..., P, R) tensor.
