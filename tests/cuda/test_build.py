@@ -63,9 +63,19 @@ def test_every_cast_pair_has_kernels(tmp_path):
         assert f"em_cu_fill{bits}_s32(" in text
 
 
+@needs_sources
+def test_every_floating_dtype_has_an_unscale_kernel(tmp_path):
+    text = render(tmp_path, "amp", "cuda-cast").read_text()
+    for name in ("float16", "bfloat16", "float32", "float64"):
+        assert f"em_cu_amp_unscale_{name}(" in text
+    assert "em_cu_amp_unscale_int" not in text and "complex" not in text
+    # 16-bit gradients compute in float, float64 ones in double (PyTorch's opmath)
+    assert "em_half_to_float(g[i])" in text and "typedef double T;" in text
+
+
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy"):
+    for family in ("elementwise", "copy", "amp"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -92,7 +102,7 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy"):
+    for family in ("elementwise", "copy", "amp"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 
@@ -139,7 +149,7 @@ def compile_as_nvrtc(source, arch, tmp_path):
 @needs_sources
 @pytest.mark.parametrize("arch", ["80", "90"])
 def test_sources_compile_as_nvrtc_does(tmp_path, arch):
-    """The copy kernels whole, and the elementwise template over one op of each shape
+    """The copy and amp kernels whole, and the elementwise template over one op of each shape
     (unary, binary, where, ternary, integer division with its error flag, the
     shifts): the full elementwise file is compiled by the build's nvcc step."""
     subset = {name: spec for name, spec in load_table().items()
@@ -150,7 +160,8 @@ def test_sources_compile_as_nvrtc_does(tmp_path, arch):
                                                           for k, v in spec.items())
                                for name, spec in subset.items()))
     header = (KERNELS / "ember_cuda.cuh").read_text()
-    for family, mode, tables in (("copy", "cuda-cast", TABLES), ("elementwise", "cuda", [table])):
+    for family, mode, tables in (("copy", "cuda-cast", TABLES), ("amp", "cuda-cast", TABLES),
+                                 ("elementwise", "cuda", [table])):
         code = render(tmp_path, family, mode, tables).read_text()
         compile_as_nvrtc(code.replace('#include "ember_cuda.cuh"', header), arch, tmp_path)
 
