@@ -3,14 +3,14 @@ the host and the GPU, and the kernels of ``kernels/``.
 
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
-``to_device``, ``copy_``, ``fill_`` and ``elementwise``.  Ops that reach the CPU
+``to_device``, ``copy_``, ``fill_``, ``elementwise`` and ``random_fill``.  Ops that reach the CPU
 kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
 no CPU kernel ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _kernels
+from ember.cuda import _kernels, _random
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -82,6 +82,8 @@ def _overlap(a, b):
 
 class CudaBackend:
     """What ember's core asks of the cuda device (see the module docstring)."""
+
+    random_fill = staticmethod(_random.random_fill)
 
     # ------------------------------------------------------------ memory
     def new_storage(self, nbytes, dev):
