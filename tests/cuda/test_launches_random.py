@@ -83,6 +83,17 @@ def test_in_place_samplers(rec):  # noqa: F811
         assert float(args[4] if name != "em_cu_rng_uniform_f32" else args[5]) == value
 
 
+def test_dropout_draws_its_mask_on_the_device(rec):  # noqa: F811
+    x = ember.empty(4, 5, device="cuda")
+    rec.launches.clear()
+    rec.copies.clear()
+    y = ember.nn.functional.dropout(x, 0.25)
+    kernel, args = launched(rec)
+    assert kernel == "em_cu_rng_uniform_f32" and int(args[1]) == 20
+    assert y.device.type == "cuda"
+    assert all(n <= 8 for _, n in rec.copies)            # only scalars cross over
+
+
 def test_randperm_sorts_on_the_host_and_copies(rec):  # noqa: F811
     rec.copies.clear()
     rec.launches.clear()

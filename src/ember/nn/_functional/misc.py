@@ -28,7 +28,8 @@ def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
     # keep where a uniform draw is below 1 - p: a float32 uniform takes a quarter of a
     # Philox block per element where bernoulli_ takes half, so this is twice as fast
     uniform_dtype = ember.float64 if input.dtype == ember.float64 else ember.float32
-    mask = (ember.rand(mask_shape, dtype=uniform_dtype) < 1 - p).to(input.dtype)
+    mask = (ember.rand(mask_shape, dtype=uniform_dtype, device=input.device) < 1 - p).to(
+        input.dtype)
     if not alpha:
         mask.div_(1 - p)
         return input.mul_(mask) if inplace else input * mask
