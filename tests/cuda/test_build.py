@@ -82,9 +82,16 @@ def test_random_kernels_cover_every_fill(tmp_path):
     assert '#include "ember/philox.h"' in text      # the CPU's per-value math, shared
 
 
+@needs_sources
+def test_optim_kernels_cover_sgd_and_adam_for_every_float(tmp_path):
+    text = render(tmp_path, "optim", "cuda-cast").read_text()
+    for name in ("float16", "bfloat16", "float32", "float64"):
+        assert f"em_cu_optim_sgd_{name}(" in text and f"em_cu_optim_adam_{name}(" in text
+
+
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy", "amp", "random"):
+    for family in ("elementwise", "copy", "amp", "random", "optim"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -113,7 +120,7 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy", "amp", "random"):
+    for family in ("elementwise", "copy", "amp", "random", "optim"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 
@@ -160,7 +167,7 @@ def compile_as_nvrtc(source, arch, tmp_path):
 @needs_sources
 @pytest.mark.parametrize("arch", ["80", "90"])
 def test_sources_compile_as_nvrtc_does(tmp_path, arch):
-    """The copy, amp and random kernels whole, and the elementwise template over one op of each shape
+    """The copy, amp, random and optim kernels whole, and the elementwise template over one op of each shape
     (unary, binary, where, ternary, integer division with its error flag, the
     shifts): the full elementwise file is compiled by the build's nvcc step."""
     subset = {name: spec for name, spec in load_table().items()
@@ -173,7 +180,7 @@ def test_sources_compile_as_nvrtc_does(tmp_path, arch):
     header = (KERNELS / "ember_cuda.cuh").read_text()
     philox = (ROOT / "include" / "ember" / "philox.h").read_text()
     for family, mode, tables in (("copy", "cuda-cast", TABLES), ("amp", "cuda-cast", TABLES),
-                                 ("random", "cuda-cast", TABLES),
+                                 ("random", "cuda-cast", TABLES), ("optim", "cuda-cast", TABLES),
                                  ("elementwise", "cuda", [table])):
         code = render(tmp_path, family, mode, tables).read_text()
         code = code.replace('#include "ember_cuda.cuh"', header)

@@ -101,6 +101,37 @@ def test_update_scale_on_the_device():
     assert seen == [(4.0, 1), (8.0, 0), (4.0, 0), (4.0, 1)]
 
 
+OPTIMIZERS = {
+    "sgd": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "nesterov": lambda ps: ember.optim.SGD(ps, lr=0.1, momentum=0.5, nesterov=True),
+    "adam": lambda ps: ember.optim.Adam(ps, lr=0.01, weight_decay=0.1),
+    "amsgrad": lambda ps: ember.optim.Adam(ps, lr=0.01, amsgrad=True, maximize=True),
+    "adamw": lambda ps: ember.optim.AdamW(ps, lr=0.01),
+}
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64, ember.float16,
+                                   ember.bfloat16])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_fused_optimizer_steps_match_the_cpu(name, dtype):
+    """optim.cu (built with -fmad=false) rounds each operation as optim.c.in does."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((3, 17, 5))
+    grads = rng.standard_normal((4, 3, 17, 5))
+    results = []
+    for device in ("cpu", "cuda"):
+        params = [ember.nn.Parameter(ember.tensor(start[k], device=device).to(dtype))
+                  for k in range(3)]
+        opt = OPTIMIZERS[name](params)
+        for step in range(4):
+            for k, p in enumerate(params):
+                p.grad = ember.tensor(grads[step, k], device=device).to(dtype)
+            opt.step()
+        results.append([as_numpy(p.detach().cpu()) for p in params])
+    for on_cpu, on_gpu in zip(*results):
+        np.testing.assert_array_equal(on_gpu, on_cpu)
+
+
 def test_training_with_autocast_and_grad_scaler():
     try:
         ember.ones(2, 2, device="cuda") @ ember.ones(2, 2, device="cuda")

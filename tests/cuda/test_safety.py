@@ -56,6 +56,12 @@ class FakeBackend:
             return out
         return ember.empty(tuple(shape), dtype=all_dtypes[out_dtype], device="cuda")
 
+    def random_fill(self, kind, buf, n, blocks, seed, offset, params):
+        pass
+
+    def optim_step(self, kind, hyper, params, grads, states, coefs):
+        pass
+
 
 @pytest.fixture
 def fake_cuda():

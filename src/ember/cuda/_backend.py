@@ -3,14 +3,15 @@ the host and the GPU, and the kernels of ``kernels/``.
 
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
-``to_device``, ``copy_``, ``fill_``, ``elementwise`` and ``random_fill``.  Ops that reach the CPU
-kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
-no CPU kernel ever sees a device pointer.
+``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``random_fill`` and
+``optim_step``.  Ops that reach the CPU kernels with cuda tensors raise
+NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
+pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _kernels, _random
+from ember.cuda import _kernels, _optim, _random
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -84,6 +85,7 @@ class CudaBackend:
     """What ember's core asks of the cuda device (see the module docstring)."""
 
     random_fill = staticmethod(_random.random_fill)
+    optim_step = staticmethod(_optim.optim_step)
 
     # ------------------------------------------------------------ memory
     def new_storage(self, nbytes, dev):

@@ -1,9 +1,10 @@
 """Loading ember's CUDA kernels and launching them.
 
-Each kernel family (``elementwise``, ``copy``, ``amp``, ``random``) is one module: the
-fatbin built by meson (``kernels/<family>.fatbin``, SASS for the build's architectures
-plus PTX) when it loads on the current GPU, else the shipped ``kernels/<family>.cu``
-compiled at run time by NVRTC through CuPy (cached by CuPy on disk).
+Each kernel family (``elementwise``, ``copy``, ``amp``, ``random``, ``optim``) is one
+module: the fatbin built by meson (``kernels/<family>.fatbin``, SASS for the build's
+architectures plus PTX) when it loads on the current GPU, else the shipped
+``kernels/<family>.cu`` compiled at run time by NVRTC through CuPy (cached by CuPy on
+disk).
 """
 from importlib import resources
 
@@ -23,7 +24,7 @@ LAYOUT_DTYPE = np.dtype([("shape", np.int64, (MAX_DIMS,)),
 _HEADER = "ember_cuda.cuh"
 _PHILOX = "ember/philox.h"          # include/ember/philox.h, installed beside the kernels
 # NVRTC options beyond -std=c++17 (the fatbins get the same from meson.build)
-_OPTIONS = {"random": ("--fmad=false",)}
+_OPTIONS = {"random": ("--fmad=false",), "optim": ("--fmad=false",)}
 _modules = {}      # (family, device ordinal) -> cupy.RawModule
 _functions = {}    # (family, name, device ordinal) -> cupy.RawKernel
 
@@ -58,7 +59,8 @@ def _load(family):
 
 # a kernel of each family, loaded to check that the fatbin has an image for the GPU
 _PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
-           "amp": "em_cu_amp_unscale_float32", "random": "em_cu_rng_bernoulli"}
+           "amp": "em_cu_amp_unscale_float32", "random": "em_cu_rng_bernoulli",
+           "optim": "em_cu_optim_sgd_float32"}
 
 
 def _probe_name(family):
