@@ -189,8 +189,7 @@ class autocast:
                                else cache_enabled)
         if enabled:
             if device_type == "cuda" and not _cuda_available():
-                warnings.warn("CUDA is not available or torch_xla is imported. "
-                              "Disabling autocast.", stacklevel=2)
+                warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
                 enabled = False
             elif self.fast_dtype not in (_dtype.bfloat16, _dtype.float16):
                 name = device_type.upper()
