@@ -527,3 +527,51 @@ def test_cuda_scaler_without_a_gpu_is_disabled():
         scaler = ember.cuda.amp.GradScaler()
     assert not scaler.is_enabled()
     assert any("CUDA is not available" in str(w.message) for w in caught)
+
+
+# ---------------------------------------------------------------- custom_fwd / custom_bwd
+
+def _square(lib, amp, cast_inputs):
+    """x * x as a custom Function of ``lib`` (ember or torch) whose forward and backward
+    record the autocast state and input dtype they run with."""
+    seen = []
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        @amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            seen.append(("fwd", lib.is_autocast_enabled("cpu"), dtype_name(x.dtype)))
+            return x * x
+
+        @staticmethod
+        @amp.custom_bwd(device_type="cpu")
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            seen.append(("bwd", lib.is_autocast_enabled("cpu")))
+            return 2 * x * grad
+
+    return Square, seen
+
+
+@pytest.mark.parametrize("cast", [True, False])
+def test_custom_fwd_and_bwd_as_torch(cast):
+    runs = []
+    for lib, amp in ((ember, ember.amp), (torch, torch.amp)):
+        Square, seen = _square(lib, amp, lib.float32 if cast else None)
+        x = lib.ones(3, dtype=lib.bfloat16, requires_grad=True)
+        with lib.autocast("cpu"):
+            y = Square.apply(x)
+        y.float().sum().backward()
+        runs.append((seen, dtype_name(y.dtype), dtype_name(x.grad.dtype)))
+    assert runs[0] == runs[1]
+    assert runs[0][1] == ("float32" if cast else "bfloat16")
+
+
+def test_custom_fwd_outside_a_region_does_nothing():
+    Square, seen = _square(ember, ember.amp, ember.float32)
+    x = ember.ones(2, dtype=ember.bfloat16)
+    assert Square.apply(x).dtype == ember.bfloat16
+    assert seen == [("fwd", False, "bfloat16")]
+    with pytest.raises(ValueError, match="device_type"):
+        ember.amp.custom_fwd(device_type=None)

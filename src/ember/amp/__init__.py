@@ -8,8 +8,8 @@ from ember.amp.autocast_mode import (
     autocast, is_autocast_available, is_autocast_enabled, set_autocast_enabled,
     get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled,
     set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting,
-    autocast_decrement_nesting,
+    autocast_decrement_nesting, custom_fwd, custom_bwd,
 )
 from ember.amp.grad_scaler import GradScaler
 
-__all__ = ["autocast", "GradScaler", "is_autocast_available"]
+__all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd"]

@@ -4,13 +4,14 @@ import functools
 import warnings
 
 from ember._core import _dtype
+from ember._core._tensor import Tensor
 from ember.ops import autocast as _autocast
 
 __all__ = [
     "autocast", "is_autocast_available", "is_autocast_enabled", "set_autocast_enabled",
     "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
     "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
-    "autocast_decrement_nesting",
+    "autocast_decrement_nesting", "custom_fwd", "custom_bwd",
 ]
 
 _state = _autocast.state
@@ -229,3 +230,98 @@ class autocast:
 def _cuda_available():
     from ember import cuda        # imported on use: ember.amp loads before ember.cuda
     return cuda.is_available()
+
+
+def _cast(value, device_type, dtype):
+    """``value`` with its floating tensors on ``device_type`` (not float64) cast to
+    ``dtype``, looking into lists, tuples and dicts."""
+    if isinstance(value, Tensor):
+        eligible = (value.device.type == device_type and value.is_floating_point()
+                    and value.dtype != _dtype.float64)
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, device_type, dtype) for v in value)
+    if isinstance(value, dict):
+        return {k: _cast(v, device_type, dtype) for k, v in value.items()}
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorate the ``forward`` of a custom :class:`ember.autograd.Function` for autocast.
+
+    Parameters
+    ----------
+    fwd : callable, optional
+        The ``forward`` staticmethod (omitted when used as ``@custom_fwd(...)``).
+    device_type : str
+        ``'cuda'`` or ``'cpu'``.
+    cast_inputs : ember.dtype, optional
+        Inside an enabled autocast region of ``device_type``, cast the floating tensor
+        arguments to this dtype and run ``forward`` with autocast off; without it,
+        ``forward`` runs in the current autocast state.  Outside a region, nothing.
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> import ember
+    >>> class Square(ember.autograd.Function):
+    ...     @staticmethod
+    ...     @ember.amp.custom_fwd(device_type="cpu", cast_inputs=ember.float32)
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     @ember.amp.custom_bwd(device_type="cpu")
+    ...     def backward(ctx, grad):
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * grad
+    >>> with ember.autocast("cpu"):
+    ...     y = Square.apply(ember.ones(2, dtype=ember.bfloat16))
+    >>> y.dtype
+    ember.float32
+    """
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(ctx, *args, **kwargs):
+        ctx._dtype = get_autocast_dtype(device_type)
+        enabled = is_autocast_enabled(device_type)
+        ctx._fwd_used_autocast = enabled and cast_inputs is None
+        if cast_inputs is None or not enabled:
+            return fwd(ctx, *args, **kwargs)
+        with autocast(device_type, enabled=False):
+            return fwd(ctx, *_cast(args, device_type, cast_inputs),
+                       **_cast(kwargs, device_type, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorate the ``backward`` of a custom :class:`ember.autograd.Function` so that it
+    runs in the autocast state its ``forward`` ran in (see :func:`custom_fwd`).
+
+    Parameters
+    ----------
+    bwd : callable, optional
+        The ``backward`` staticmethod (omitted when used as ``@custom_bwd(...)``).
+    device_type : str
+
+    Returns
+    -------
+    callable
+    """
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(ctx, *args, **kwargs):
+        with autocast(device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(ctx, *args, **kwargs)
+    return decorate_bwd
