@@ -122,6 +122,41 @@ def test_fp32_ops(name):
     check(out_e, out_t)
 
 
+def _lib_fn(lib, path):
+    for part in path.split("."):
+        lib = getattr(lib, part)
+    return lib
+
+
+# bfloat16 inputs the CPU's linear algebra and FFTs cannot take: autocast runs them in
+# float32, as PyTorch's CPU table says
+LINALG_FFT = ["linalg.inv", "linalg.solve", "linalg.svdvals", "linalg.eigvalsh", "linalg.eigh",
+              "linalg.cholesky", "linalg.qr", "linalg.lstsq", "linalg.matrix_rank", "pinverse",
+              "cholesky", "svd", "fft.fft", "fft.rfft", "fft.ifft2"]
+
+
+@pytest.mark.parametrize("path", LINALG_FFT)
+def test_linalg_and_fft_run_in_float32(path):
+    a = np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32)
+    spd = a @ a.T + 4 * np.eye(4, dtype=np.float32)
+    m = (ember.tensor(spd).to(ember.bfloat16), torch.tensor(spd).to(torch.bfloat16))
+    args = [m, m] if path in ("linalg.solve", "linalg.lstsq") else [m]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")           # torch.cholesky is deprecated
+        out_e, out_t = both(_lib_fn(ember, path), _lib_fn(torch, path), *args)
+    out_e = out_e[0] if isinstance(out_e, tuple) else out_e
+    out_t = out_t[0] if isinstance(out_t, tuple) else out_t
+    assert dtype_name(out_e.dtype) == dtype_name(out_t.dtype)
+    if path not in ("linalg.qr", "linalg.eigh", "svd"):       # factor signs may differ
+        np.testing.assert_allclose(out_e.numpy(), out_t.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_vecdot_runs_in_lower_precision():
+    out_e, out_t = both(ember.linalg.vecdot, torch.linalg.vecdot, pair(3, 4), pair(3, 4, seed=1))
+    assert out_e.dtype == ember.bfloat16
+    check(out_e, out_t, rtol=5e-2, atol=5e-2)
+
+
 def test_binary_cross_entropy_runs_in_float32_on_the_cpu():
     p = _bf16(pair(3, 4, positive=True))
     p = (p[0].sigmoid(), p[1].sigmoid())

@@ -26,7 +26,8 @@ Policies:
     raises (``binary_cross_entropy`` under CUDA autocast, as in PyTorch).
 
 Only ops that ember has are listed; PyTorch's tables name a few more (``conv_tbc``,
-``stft``, the ``linalg``/``fft`` families on the CPU, RNN cells...).
+``stft``, ``geqrf``, ``ormqr``, ``lu_solve``, the pooling and padding ops of the CPU
+table, RNN cells...).
 """
 import functools
 import threading
@@ -40,7 +41,7 @@ __all__ = ["POLICIES", "autocasts", "state"]
 _LOWER_COMMON = (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
     "conv_transpose3d", "prelu", "addmm", "matmul", "mm", "bmm", "baddbmm", "addbmm",
-    "linear", "scaled_dot_product_attention",
+    "linear", "scaled_dot_product_attention", "linalg_vecdot",
 )
 _FP32_LOSSES = (
     "mse_loss", "cosine_embedding_loss", "nll_loss", "hinge_embedding_loss",
@@ -49,11 +50,19 @@ _FP32_LOSSES = (
     "multilabel_margin_loss", "binary_cross_entropy_with_logits",
 )
 
+# the CPU's float32 linear algebra and FFTs (their CPU kernels take float32 and float64)
+_FP32_LINALG_FFT = tuple("linalg_" + n for n in (
+    "cond", "matrix_rank", "solve", "cholesky", "svdvals", "eigvals", "eigvalsh", "inv",
+    "householder_product", "tensorinv", "tensorsolve", "qr", "cholesky_ex", "svd", "eig",
+    "eigh", "lstsq", "inv_ex")) + tuple("fft_" + n for n in (
+        "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
+        "rfftn", "irfftn", "hfft", "ihfft"))
+
 # device type -> op name -> policy
 POLICIES = {
     "cuda": {
-        **dict.fromkeys(_LOWER_COMMON + ("addmv", "addr", "einsum", "mv", "chain_matmul"),
-                        "lower"),
+        **dict.fromkeys(_LOWER_COMMON + ("addmv", "addr", "einsum", "mv", "chain_matmul",
+                                         "linalg_multi_dot"), "lower"),
         **dict.fromkeys((
             "acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2",
             "log1p", "reciprocal", "rsqrt", "sinh", "tan", "pow", "softplus", "layer_norm",
@@ -73,7 +82,8 @@ POLICIES = {
         **dict.fromkeys((
             "binary_cross_entropy", "grid_sample", "polar", "prod", "quantile", "nanquantile",
             "cdist", "trace", "view_as_complex", "cross_entropy", "ctc_loss",
-        ) + _FP32_LOSSES, "fp32"),
+            "cholesky", "cholesky_inverse", "orgqr", "pinverse", "qr", "svd",
+        ) + _FP32_LOSSES + _FP32_LINALG_FFT, "fp32"),
         **dict.fromkeys(("cat", "stack", "index_copy"), "promote"),
     },
 }
