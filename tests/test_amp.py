@@ -386,6 +386,9 @@ def test_cuda_table_policies(cuda_table_on_cpu):
     assert h.sum().dtype == ember.float32
     assert ember.cumsum(h, 1).dtype == ember.float32
     assert h.sum(dtype=ember.float16).dtype == ember.float16   # an explicit dtype wins
+    assert ember.norm(h).dtype == ember.float32
+    assert ember.linalg.vector_norm(h).dtype == ember.float32
+    assert ember.linalg.matrix_norm(h).dtype == ember.float32
     assert (f @ f.t()).dtype == ember.float16             # lower
     assert ember.mv(f, f[0]).dtype == ember.float16
     assert ember.addcmul(h, h, f).dtype == ember.float32  # promote

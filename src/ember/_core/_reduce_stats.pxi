@@ -113,6 +113,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     Tensor
         Real-valued, also for complex input.
     """
+    if autocast_mode():
+        return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("norm", norm, (input, p, dim, keepdim, dtype), None)
     cdef Tensor x = _tensor_arg(input, "norm")

@@ -71,8 +71,8 @@ POLICIES = {
             # PyTorch decomposes cross_entropy into log_softmax and nll_loss, both float32
             "cross_entropy",
         ) + _FP32_LOSSES, "fp32"),
-        **dict.fromkeys(("prod", "softmax", "log_softmax", "cumprod", "cumsum", "sum"),
-                        "fp32_dtype"),
+        **dict.fromkeys(("prod", "softmax", "log_softmax", "cumprod", "cumsum", "sum", "norm",
+                         "linalg_vector_norm", "linalg_matrix_norm"), "fp32_dtype"),
         **dict.fromkeys(("addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "vdot",
                          "grid_sample", "index_put", "tensordot", "scatter_add"), "promote"),
         "binary_cross_entropy": "banned",
