@@ -167,9 +167,9 @@ def compile_as_nvrtc(source, arch, tmp_path):
 @needs_sources
 @pytest.mark.parametrize("arch", ["80", "90"])
 def test_sources_compile_as_nvrtc_does(tmp_path, arch):
-    """The copy, amp, random and optim kernels whole, and the elementwise template over one op of each shape
-    (unary, binary, where, ternary, integer division with its error flag, the
-    shifts): the full elementwise file is compiled by the build's nvcc step."""
+    """The copy, amp, random and optim kernels whole, and the elementwise template over
+    one op of each shape (unary, binary, where, ternary, integer division with its error
+    flag, the shifts): the full elementwise file is compiled by the build's nvcc step."""
     subset = {name: spec for name, spec in load_table().items()
               if name in ("exp", "add", "where", "clamp", "floor_divide", "bitwise_left_shift",
                           "threshold_backward")}
