@@ -386,6 +386,7 @@ def test_cuda_table_policies(cuda_table_on_cpu):
     assert h.sum().dtype == ember.float32
     assert ember.cumsum(h, 1).dtype == ember.float32
     assert h.sum(dtype=ember.float16).dtype == ember.float16   # an explicit dtype wins
+    assert ember.erfinv(h * 0.5).dtype == ember.float32
     assert ember.norm(h).dtype == ember.float32
     assert ember.linalg.vector_norm(h).dtype == ember.float32
     assert ember.linalg.matrix_norm(h).dtype == ember.float32
@@ -403,6 +404,21 @@ def test_in_place_elementwise_ops_are_not_cast(cuda_table_on_cpu):
     h = ember.randn(3).half()
     h.exp_()
     assert h.dtype == ember.float16
+
+
+def test_every_table_entry_has_an_entry_point():
+    """Each op a table names checks the autocast flag at its entry (no dead rows)."""
+    import re
+    from pathlib import Path
+    root = Path(ember.__file__).resolve().parent
+    if not (root / "_core" / "_matmul.pxi").is_file():
+        pytest.skip("needs the source tree")
+    text = "\n".join(p.read_text() for p in root.rglob("*.p*")
+                     if p.suffix in (".py", ".pyx", ".pxi"))
+    hooked = set(re.findall(r'autocasts\("(\w+)"\)|autocast_op\("(\w+)"', text))
+    hooked = {a or b for a, b in hooked} | set(ember._core._tensor.elementwise_ops())
+    for table in policy.POLICIES.values():
+        assert set(table) <= hooked, sorted(set(table) - hooked)
 
 
 # ---------------------------------------------------------------- GradScaler
