@@ -157,6 +157,27 @@ def test_vecdot_runs_in_lower_precision():
     check(out_e, out_t, rtol=5e-2, atol=5e-2)
 
 
+@pytest.mark.parametrize("name", ["avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+                                  "adaptive_max_pool3d_with_indices"])
+def test_3d_pooling_runs_in_float32_on_the_cpu(name):
+    x = _bf16(pair(1, 2, 4, 4, 4))
+    out_e, out_t = both(lambda a: getattr(F, name)(a, 2), lambda a: getattr(TF, name)(a, 2), x)
+    if isinstance(out_e, tuple):
+        out_e, out_t = out_e[0], out_t[0]
+    assert out_e.dtype == ember.float32
+    check(out_e, out_t)
+
+
+def test_max_unpool_runs_in_float32_on_the_cpu():
+    x = _bf16(pair(1, 2, 4, 4))
+    pooled_e, idx_e = F.max_pool2d(x[0], 2, return_indices=True)
+    pooled_t, idx_t = TF.max_pool2d(x[1], 2, return_indices=True)
+    out_e, out_t = both(lambda p: F.max_unpool2d(p, idx_e, 2),
+                        lambda p: TF.max_unpool2d(p, idx_t, 2), (pooled_e, pooled_t))
+    assert out_e.dtype == ember.float32
+    check(out_e, out_t)
+
+
 def test_binary_cross_entropy_runs_in_float32_on_the_cpu():
     p = _bf16(pair(3, 4, positive=True))
     p = (p[0].sigmoid(), p[1].sigmoid())
