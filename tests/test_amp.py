@@ -158,13 +158,21 @@ def test_vecdot_runs_in_lower_precision():
 
 
 @pytest.mark.parametrize("name", ["avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
-                                  "adaptive_max_pool3d_with_indices"])
+                                  "adaptive_max_pool3d_with_indices", "max_pool3d"])
 def test_3d_pooling_runs_in_float32_on_the_cpu(name):
     x = _bf16(pair(1, 2, 4, 4, 4))
     out_e, out_t = both(lambda a: getattr(F, name)(a, 2), lambda a: getattr(TF, name)(a, 2), x)
     if isinstance(out_e, tuple):
         out_e, out_t = out_e[0], out_t[0]
     assert out_e.dtype == ember.float32
+    check(out_e, out_t)
+
+
+def test_max_pool3d_with_indices_keeps_its_dtype():
+    x = _bf16(pair(1, 2, 4, 4, 4))
+    out_e, out_t = both(lambda a: F.max_pool3d(a, 2, return_indices=True)[0],
+                        lambda a: TF.max_pool3d(a, 2, return_indices=True)[0], x)
+    assert out_e.dtype == ember.bfloat16
     check(out_e, out_t)
 
 

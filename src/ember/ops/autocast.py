@@ -26,8 +26,8 @@ Policies:
     raises (``binary_cross_entropy`` under CUDA autocast, as in PyTorch).
 
 Only ops that ember has are listed; PyTorch's tables name a few more (``conv_tbc``,
-``stft``, ``geqrf``, ``ormqr``, ``lu_solve``, ``max_pool3d``, the reflection and
-replication padding and fractional pooling of the CPU table, RNN cells...).
+``stft``, ``geqrf``, ``ormqr``, ``lu_solve``, the reflection and replication padding
+and fractional pooling of the CPU table, RNN cells...).
 """
 import functools
 import threading
@@ -83,6 +83,7 @@ POLICIES = {
             "binary_cross_entropy", "grid_sample", "polar", "prod", "quantile", "nanquantile",
             "cdist", "trace", "view_as_complex", "cross_entropy", "ctc_loss",
             "cholesky", "cholesky_inverse", "orgqr", "pinverse", "qr", "svd", "avg_pool3d",
+            "max_pool3d",
             "adaptive_avg_pool3d", "adaptive_max_pool3d", "max_unpool2d", "max_unpool3d",
         ) + _FP32_LOSSES + _FP32_LINALG_FFT, "fp32"),
         **dict.fromkeys(("cat", "stack", "index_copy"), "promote"),

@@ -98,7 +98,14 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     -------
     Tensor
     """
-    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    if return_indices:        # PyTorch's max_pool3d_with_indices: no autocast row
+        return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _max_pool3d_values(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+@autocasts("max_pool3d")
+def _max_pool3d_values(input, kernel_size, stride, padding, dilation, ceil_mode):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, False)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
