@@ -19,9 +19,11 @@
 #ifndef EMBER_PHILOX_H
 #define EMBER_PHILOX_H
 
+#if !defined(__CUDACC_RTC__) && !defined(EM_CUDA_NO_HOST_HEADERS)
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
+#endif  /* NVRTC: the fixed-width types come from ember_cuda.cuh, the math is built in */
 
 #if defined(__CUDACC__) || defined(__HIPCC__)
 #define EM_RNG_FN static __host__ __device__ __forceinline__
@@ -162,16 +164,24 @@ typedef struct {
 
 EM_RNG_FN float em_rng_f32_from_bits(uint32_t u)
 {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#else
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+#endif
 }
 
 EM_RNG_FN uint32_t em_rng_bits_of_f32(float f)
 {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     return u;
+#endif
 }
 
 /* Natural log of a positive normal float (Cephes logf, about 1.3 ulp). */

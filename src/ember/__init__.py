@@ -154,6 +154,11 @@ from ember import quantization, ao  # noqa: E402
 from ember import jit  # noqa: E402
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
+# issue 6: mixed precision (autocast regions, loss scaling)
+from ember import amp  # noqa: E402
+from ember.amp import autocast  # noqa: E402
+from ember.cuda import amp as _cuda_amp  # noqa: E402,F401  (ember.cuda.amp)
+from ember.amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled, set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting)  # noqa: E402,E501
 
 # PyTorch API that real scripts use: factories from a tensor, broadcasting, dtype limits,
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,

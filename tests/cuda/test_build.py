@@ -80,12 +80,40 @@ def test_index_kernels_cover_every_real_dtype_and_index_width(tmp_path):
     assert "complex" not in text.split("*/", 1)[1]
 
 
+@needs_sources
+def test_every_floating_dtype_has_an_unscale_kernel(tmp_path):
+    text = render(tmp_path, "amp", "cuda-cast").read_text()
+    for name in ("float16", "bfloat16", "float32", "float64"):
+        assert f"em_cu_amp_unscale_{name}(" in text
+    assert "em_cu_amp_unscale_int" not in text and "complex" not in text
+    # 16-bit gradients compute in float, float64 ones in double (PyTorch's opmath)
+    assert "em_half_to_float(g[i])" in text and "typedef double T;" in text
+
+
+@needs_sources
+def test_random_kernels_cover_every_fill(tmp_path):
+    text = render(tmp_path, "random", "cuda-cast").read_text()
+    for kind in ("uniform_f32", "uniform_f64", "normal_f32", "normal_f64", "randint_small",
+                 "randint_large", "bernoulli", "exponential_f32", "exponential_f64"):
+        assert f"em_cu_rng_{kind}(" in text
+    assert '#include "ember/philox.h"' in text      # the CPU's per-value math, shared
+
+
+@needs_sources
+def test_optim_kernels_cover_sgd_and_adam_for_every_float(tmp_path):
+    text = render(tmp_path, "optim", "cuda-cast").read_text()
+    for name in ("float16", "bfloat16", "float32", "float64"):
+        assert f"em_cu_optim_sgd_{name}(" in text and f"em_cu_optim_adam_{name}(" in text
+
+
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy", "index"):
+    for family in ("elementwise", "copy", "index", "amp", "random", "optim"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
+    random = _kernels.nvrtc_source("random")
+    assert '#include "ember/philox.h"' not in random and "em_philox4x32_10" in random
 
 
 def fatbin_images(data):
@@ -109,7 +137,7 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy", "index"):
+    for family in ("elementwise", "copy", "index", "amp", "random", "optim"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 
@@ -156,9 +184,10 @@ def compile_as_nvrtc(source, arch, tmp_path):
 @needs_sources
 @pytest.mark.parametrize("arch", ["80", "90"])
 def test_sources_compile_as_nvrtc_does(tmp_path, arch):
-    """The copy and index kernels whole, and the elementwise template over one op of each
-    shape (unary, binary, where, ternary, integer division with its error flag, the
-    shifts): the full elementwise file is compiled by the build's nvcc step."""
+    """The copy, index, amp, random and optim kernels whole, and the elementwise template
+    over one op of each shape (unary, binary, where, ternary, integer division with its
+    error flag, the shifts): the full elementwise file is compiled by the build's nvcc
+    step."""
     subset = {name: spec for name, spec in load_table().items()
               if name in ("exp", "add", "where", "clamp", "floor_divide", "bitwise_left_shift",
                           "threshold_backward")}
@@ -167,10 +196,14 @@ def test_sources_compile_as_nvrtc_does(tmp_path, arch):
                                                           for k, v in spec.items())
                                for name, spec in subset.items()))
     header = (KERNELS / "ember_cuda.cuh").read_text()
+    philox = (ROOT / "include" / "ember" / "philox.h").read_text()
     for family, mode, tables in (("copy", "cuda-cast", TABLES), ("index", "cuda-index", TABLES),
+                                 ("amp", "cuda-cast", TABLES), ("random", "cuda-cast", TABLES),
+                                 ("optim", "cuda-cast", TABLES),
                                  ("elementwise", "cuda", [table])):
         code = render(tmp_path, family, mode, tables).read_text()
-        compile_as_nvrtc(code.replace('#include "ember_cuda.cuh"', header), arch, tmp_path)
+        code = code.replace('#include "ember_cuda.cuh"', header)
+        compile_as_nvrtc(code.replace('#include "ember/philox.h"', philox), arch, tmp_path)
 
 
 def test_layout_struct_matches_the_c_struct():

@@ -63,6 +63,12 @@ class FakeBackend:
                      value=0, check=True):
         return False            # no index out of range
 
+    def random_fill(self, kind, buf, n, blocks, seed, offset, params):
+        pass
+
+    def optim_step(self, kind, hyper, params, grads, states, coefs):
+        pass
+
 
 @pytest.fixture
 def fake_cuda():

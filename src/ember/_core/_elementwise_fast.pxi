@@ -50,7 +50,7 @@ cdef inline bint _records(object x) noexcept:
 cdef object binary_operator(int op, object a, object b):
     """Tensor operator slots: fast paths first, NotImplemented for foreign operands."""
     cdef object result
-    if not (em_grad_mode and (_records(a) or _records(b))):
+    if not ((em_grad_mode and (_records(a) or _records(b))) or em_autocast_mode):
         result = _binary_fast(op, a, b)
         if result is not None:
             return result
@@ -182,7 +182,7 @@ cdef object unary_operator(int op, Tensor a):
     cdef char *data[2]
     cdef Py_ssize_t strides[2]
     cdef Tensor out
-    if (fn != NULL and not (a._requires_grad and em_grad_mode)
+    if (fn != NULL and not (a._requires_grad and em_grad_mode) and not em_autocast_mode
             and a._storage.device.type_num == DEV_CPU and a.is_contig() and not (info.promote_float and em_category[a._dtype] < 2)):
         out = new_contiguous_like(a, out_dtype_of(info, a._dtype))
         data[0] = out.ptr()
@@ -262,6 +262,10 @@ cdef object _binary_inplace(int op, Tensor self, object other):
 
 
 cdef object dispatch_ew(int op, list args, Tensor out, bint inplace):
+    # autocast wraps the functional form only (PyTorch's tables name no in-place or out=
+    # overloads); the operator fast paths come here while autocast is on
+    if em_autocast_mode and out is None and not inplace and op in _autocast_ew_ops:
+        return autocast_op(_op_name(op), ew, (op,) + tuple(args), None)
     if em_grad_mode and _ew_recorder != NULL:
         for a in args:
             if isinstance(a, Tensor) and (<Tensor>a)._requires_grad:

@@ -152,6 +152,8 @@ def index_put(Tensor input not None, indices, values, accumulate=False):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("index_put", index_put, (input, indices, values, accumulate), None)
     if _records_any((input, values)) or _records_any(_index_tensors(indices)):
         return record_op("index_put", index_put, (input, indices, values, accumulate), None)
     return index_put_(_copy_of(input, input._dtype), indices, values, accumulate)
@@ -561,6 +563,8 @@ def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src no
     >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 0, 2]), ember.ones(3))
     tensor([2., 0., 1.])
     """
+    if autocast_mode():
+        return autocast_op("scatter_add", scatter_add, (input, dim, index, src), None)
     if _records_any((input, index, src)):
         return record_op("scatter_add", scatter_add, (input, dim, index, src), None)
     cdef int d = wrap_dim(dim, input._ndim)

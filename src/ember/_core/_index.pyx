@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ember._core._tensor cimport (
-    grad_enabled, record_op,
+    grad_enabled, record_op, autocast_mode, autocast_op,
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
     EM_GRAIN_SIZE, DEV_CPU,

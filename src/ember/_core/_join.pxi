@@ -87,6 +87,8 @@ def cat(tensors, dim=0, *, out=None):
             [1., 1.],
             [1., 1.]])
     """
+    if autocast_mode() and out is None:
+        return autocast_op("cat", cat, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):
         return record_op("cat", cat, (tuple(tensors), dim), {"out": out})
     cdef list ts = _tensor_list(tensors, "cat")
@@ -192,6 +194,8 @@ def stack(tensors, dim=0, *, out=None):
     tensor([[1, 3],
             [2, 4]])
     """
+    if autocast_mode() and out is None:
+        return autocast_op("stack", stack, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):
         return record_op("stack", stack, (tuple(tensors), dim), {"out": out})
     cdef list ts = _tensor_list(tensors, "stack")

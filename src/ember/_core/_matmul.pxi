@@ -256,6 +256,8 @@ def matmul(input, other, *, out=None):
     >>> (ember.ones(3) @ ember.ones(3)).item()
     3.0
     """
+    if autocast_mode() and out is None:
+        return autocast_op("matmul", matmul, (input, other), None)
     if _records_any((input, other,)):
         return record_op("matmul", matmul, (input, other), {"out": out})
     cdef Tensor a = tensor_arg(input, "matmul", "input", 1)
@@ -287,6 +289,8 @@ def mm(input, mat2, *, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("mm", mm, (input, mat2), None)
     if _records_any((input, mat2,)):
         return record_op("mm", mm, (input, mat2), {"out": out})
     cdef Tensor a = tensor_arg(input, "mm", "input", 1)
@@ -329,6 +333,8 @@ def bmm(input, mat2, *, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("bmm", bmm, (input, mat2), None)
     if _records_any((input, mat2,)):
         return record_op("bmm", bmm, (input, mat2), {"out": out})
     cdef Tensor a = tensor_arg(input, "bmm", "input", 1)
@@ -356,6 +362,8 @@ def mv(input, vec, *, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("mv", mv, (input, vec), None)
     if _records_any((input, vec,)):
         return record_op("mv", mv, (input, vec), {"out": out})
     cdef Tensor a = tensor_arg(input, "mv", "input", 1)
@@ -399,6 +407,8 @@ def dot(input, tensor, *, out=None):
     >>> ember.dot(ember.tensor([2., 3.]), ember.tensor([2., 1.]))
     tensor(7.)
     """
+    if autocast_mode() and out is None:
+        return autocast_op("dot", dot, (input, tensor), None)
     if _records_any((input, tensor,)):
         return record_op("dot", dot, (input, tensor), {"out": out})
     cdef Tensor a = tensor_arg(input, "dot", "input", 1)
@@ -422,6 +432,8 @@ def vdot(input, other, *, out=None):
     Tensor
         A 0-d tensor: ``sum(conj(input) * other)``.
     """
+    if autocast_mode() and out is None:
+        return autocast_op("vdot", vdot, (input, other), None)
     if _records_any((input, other,)):
         return record_op("vdot", vdot, (input, other), {"out": out})
     cdef Tensor a = tensor_arg(input, "vdot", "input", 1)
@@ -485,6 +497,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     tensor([[5., 2.],
             [2., 5.]])
     """
+    if autocast_mode() and out is None:
+        return autocast_op("addmm", addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
     if _records_any((input, mat1, mat2,)):
         return record_op("addmm", addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha, "out": out})
     return addmm_impl(input, mat1, mat2, beta, alpha, out, False)
@@ -539,6 +553,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("addmv", addmv, (input, mat, vec), {"beta": beta, "alpha": alpha})
     if _records_any((input, mat, vec,)):
         return record_op("addmv", addmv, (input, mat, vec), {"beta": beta, "alpha": alpha, "out": out})
     return addmv_impl(input, mat, vec, beta, alpha, out, False)
@@ -610,6 +626,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("baddbmm", baddbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha})
     if _records_any((input, batch1, batch2,)):
         return record_op("baddbmm", baddbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha, "out": out})
     return baddbmm_impl(input, batch1, batch2, beta, alpha, out, False, False)
@@ -642,6 +660,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     -------
     Tensor
     """
+    if autocast_mode() and out is None:
+        return autocast_op("addbmm", addbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha})
     if _records_any((input, batch1, batch2,)):
         return record_op("addbmm", addbmm, (input, batch1, batch2), {"beta": beta, "alpha": alpha, "out": out})
     return baddbmm_impl(input, batch1, batch2, beta, alpha, out, False, True)

@@ -7,8 +7,11 @@ step-dependent scalars (bias corrections, decayed learning rates) and runs the
 update loops of ``optim.c.in`` on all tensors in one call without the GIL.  The
 update is in place: the version counters of parameters, states and counters
 are bumped as an in-place op would.  ``fusable`` tells the optimizers which
-parameters the fused loops take (contiguous CPU tensors of one floating dtype
-whose gradient does not require grad); they update the others with ember ops.
+parameters the fused loops take (contiguous tensors of one floating dtype whose
+gradient does not require grad, on the CPU or, for the kinds in ``DEVICE_KINDS``,
+on a device whose backend has the loops: ``ember/cuda/kernels/optim.cu``); they
+update the others with ember ops.  The step counters stay on the CPU, where the
+step-dependent scalars are computed, for every device.
 """
 from libc.math cimport pow, sqrt
 from libc.stdlib cimport malloc, free
@@ -17,6 +20,7 @@ from ember._core._dtype cimport (
     dtype_of, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
 from ember._core._tensor cimport Tensor, DEV_CPU
+from ember._core._tensor import backend
 
 
 cdef extern from "ember/strided.h":
@@ -54,19 +58,24 @@ cdef dict KINDS = {
 }
 
 
+# optimizers with fused loops on the devices other than the CPU (cuda)
+DEVICE_KINDS = frozenset({"sgd", "adam"})
+
+
 cdef inline bint kernel_dtype(int dt) noexcept:
     return dt == EM_FLOAT32 or dt == EM_FLOAT64 or dt == EM_FLOAT16 or dt == EM_BFLOAT16
 
 
 cdef inline bint like_param(Tensor p, object obj) noexcept:
-    """Whether `obj` is a contiguous CPU tensor of `p`'s dtype and shape."""
+    """Whether `obj` is a contiguous tensor of `p`'s dtype, shape and device."""
     cdef Tensor t
     cdef int d
     if type(obj) is not Tensor and not isinstance(obj, Tensor):
         return False
     t = <Tensor>obj
     if (t._dtype != p._dtype or t._ndim != p._ndim or not t.is_contig()
-            or t._storage.device.type_num != DEV_CPU):
+            or t._storage.device.type_num != p._storage.device.type_num
+            or t._storage.device.index != p._storage.device.index):
         return False
     for d in range(p._ndim):
         if t._shape[d] != p._shape[d]:
@@ -83,7 +92,7 @@ cdef inline bint is_counter(object obj) noexcept:
             and t._storage.device.type_num == DEV_CPU and not t._storage.readonly_mem)
 
 
-def fusable(Tensor param, Tensor grad, tuple states=(), tuple counters=()):
+def fusable(Tensor param, Tensor grad, tuple states=(), tuple counters=(), str kind=None):
     """Whether the fused loops can update `param` with `grad` and `states`.
 
     Parameters
@@ -94,14 +103,19 @@ def fusable(Tensor param, Tensor grad, tuple states=(), tuple counters=()):
         The parameter's state buffers, if they exist yet.
     counters : tuple
         The parameter's step counters, if any.
+    kind : str, optional
+        The optimizer (see :func:`step`); tensors off the CPU need one of
+        ``DEVICE_KINDS``.
 
     Returns
     -------
     bool
-        True for contiguous CPU tensors of one dtype (float16, bfloat16, float32 or
-        float64) and shape, writable, with a gradient that does not require grad, and
-        one-element float32 or float64 counters.
+        True for contiguous tensors of one dtype (float16, bfloat16, float32 or
+        float64), shape and device, writable, with a gradient that does not require
+        grad, and one-element float32 or float64 CPU counters.
     """
+    if param._storage.device.type_num != DEV_CPU and kind not in DEVICE_KINDS:
+        return False
     if (not kernel_dtype(param._dtype) or not like_param(param, param)
             or param._storage.readonly_mem or grad._requires_grad or not like_param(param, grad)):
         return False
@@ -126,9 +140,9 @@ cdef Tensor checked(object obj, Tensor param, str what, Py_ssize_t index, str ki
                         f"not {type(obj).__name__}")
     if not like_param(param, obj):
         raise RuntimeError(
-            f"fused {kind} step: {what} of parameter {index} must be a contiguous CPU tensor of "
-            f"the parameter's dtype and shape ({dtype_of(param._dtype)}, {tuple(param.shape)}), "
-            f"but got {describe(<Tensor>obj)}")
+            f"fused {kind} step: {what} of parameter {index} must be a contiguous tensor of the "
+            f"parameter's dtype, shape and device ({dtype_of(param._dtype)}, "
+            f"{tuple(param.shape)}, {param._storage.device}), but got {describe(<Tensor>obj)}")
     return <Tensor>obj
 
 
@@ -247,7 +261,8 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
     group : dict
         The parameter group's options, under PyTorch's names.
     params, grads : list of Tensor
-        Parameters and their gradients (same dtype and shape, contiguous, on the CPU).
+        Parameters and their gradients (same dtype and shape, contiguous), on the CPU,
+        or all on one device for the kinds of ``DEVICE_KINDS``.
     states : list of tuple of Tensor
         Each parameter's state buffers in the optimizer's order (see ``ember/optim.h``),
         laid out like the parameter.
@@ -260,8 +275,8 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
     Raises
     ------
     RuntimeError
-        If a tensor is not a contiguous CPU tensor of its parameter's dtype and shape,
-        or a dtype has no fused loop.
+        If a tensor is not a contiguous tensor of its parameter's dtype, shape and
+        device, or a dtype or device has no fused loop.
     """
     cdef int k
     cdef Py_ssize_t n = len(params), i, j, nstates
@@ -283,6 +298,13 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
     read_hyper(k, group, &hyper)
     if n == 0:
         return
+    if not isinstance(params[0], Tensor):
+        raise TypeError(f"fused {kind} step: parameter 0 must be a Tensor, "
+                        f"not {type(params[0]).__name__}")
+    cdef object dev = (<Tensor>params[0])._storage.device
+    cdef bint on_device = (<Tensor>params[0])._storage.device.type_num != DEV_CPU
+    if on_device and kind not in DEVICE_KINDS:
+        raise RuntimeError(f"fused {kind} step: no fused loop for device {dev}")
     tensors = <em_optim_tensor *>malloc(n * sizeof(em_optim_tensor))
     if tensors == NULL:
         raise MemoryError()
@@ -298,6 +320,9 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
                                    f"{dtype_of(p._dtype)}; the fused loops take float16, "
                                    f"bfloat16, float32 and float64")
             checked(p, p, "the data", i, kind)
+            if p._storage.device != dev:
+                raise RuntimeError(f"fused {kind} step: parameter {i} is on "
+                                   f"{p._storage.device}, parameter 0 on {dev}")
             g = checked(grads[i], p, "the gradient", i, kind)
             if p._storage.readonly_mem:
                 raise RuntimeError(f"fused {kind} step: parameter {i} views read-only memory")
@@ -306,15 +331,15 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
                 raise RuntimeError(f"fused {kind} step: parameter {i} has {nstates} state "
                                    f"tensors, but these options use "
                                    f"{states_needed(k, &hyper)}")
-            tensors[i].param = p.ptr()
-            tensors[i].grad = g.ptr()
+            tensors[i].param = NULL if on_device else p.ptr()
+            tensors[i].grad = NULL if on_device else g.ptr()
             tensors[i].numel = p._numel
             tensors[i].dtype = p._dtype
             for j in range(EM_OPTIM_MAX_STATES):
                 tensors[i].state[j] = NULL
             for j in range(nstates):
                 s = checked(states[i][j], p, f"state tensor {j}", i, kind)
-                tensors[i].state[j] = s.ptr()
+                tensors[i].state[j] = NULL if on_device else s.ptr()
             for j in range(3):
                 tensors[i].coef[j] = 0.0
         for i in range(n):
@@ -323,6 +348,10 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
             (<Tensor>params[i])._storage.version += 1
             for s in states[i]:
                 s._storage.version += 1
+        if on_device:
+            backend(dev.type).optim_step(kind, hyper, params, grads, states,
+                                         [tuple(tensors[i].coef) for i in range(n)])
+            return
         nthreads = em_get_num_threads()
         with nogil:
             rc = em_optim_run(k, tensors, n, &hyper, nthreads)

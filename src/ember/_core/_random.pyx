@@ -7,8 +7,10 @@ depend on the number of threads, and a request reserves its blocks before the
 kernel runs.  The kernels are in ``random.c``; the per-value math is in
 ``ember/philox.h``, shared with the CUDA kernels.
 
-Tensors on other devices are sampled on the CPU and copied over, which gives
-the same numbers on every device for the same seed.
+Tensors on a device with random kernels (``cuda``) are sampled there, value for
+value the CPU's stream (``ember/cuda/kernels/random.cu``); the rest (``randperm``,
+the samplers of ``_random_dist.pxi``) are sampled on the CPU and copied over.  Either
+way a seed gives the same numbers on every device.
 """
 import math
 import operator
@@ -31,7 +33,7 @@ from ember._core._tensor cimport (
     Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU,
 )
 from ember._core._dtype import promote_types
-from ember._core._tensor import Size, _add_method, ew, op_id
+from ember._core._tensor import Size, _add_method, backend, ew, op_id
 
 cdef extern from "ember/philox.h" nogil:
     ctypedef struct em_u32x4:
@@ -401,15 +403,15 @@ cdef int _check_writable_target(Tensor t) except -1:
 
 
 cdef Tensor _finish(Tensor t, em_device dev, bint requires_grad):
-    if dev.type_num != DEV_CPU:
+    if dev.type_num != DEV_CPU and t._storage.device.type_num == DEV_CPU:
         t = t.to(dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-cdef Tensor _output(tuple shape, int dt, object out, str fname):
-    """A new contiguous CPU tensor of `shape`, or `out` after checking it matches."""
+cdef Tensor _output(tuple shape, int dt, object out, str fname, em_device dev=CPU):
+    """A new contiguous tensor of `shape` on `dev`, or `out` after checking it matches."""
     cdef Py_ssize_t dims[64]
     cdef int d
     if out is not None:
@@ -427,7 +429,7 @@ cdef Tensor _output(tuple shape, int dt, object out, str fname):
         raise RuntimeError(f"ember supports at most 64 dimensions, got {len(shape)}")
     for d in range(len(shape)):
         dims[d] = shape[d]
-    return new_tensor(len(shape), dims, dt, CPU)
+    return new_tensor(len(shape), dims, dt, dev)
 
 
 # ---------------------------------------------------------------- fills
@@ -438,6 +440,23 @@ cdef Tensor _work_buffer(Tensor target, int work_dtype):
             and target.is_contig()):
         return target
     return new_tensor(target._ndim, target._shape, work_dtype, CPU)
+
+
+cdef Tensor _sample_buffer(Tensor target, int work_dtype):
+    """`target` itself when a kernel can write it directly, else a contiguous temp of
+    `work_dtype` on its device (the fills below have kernels on every device)."""
+    if target._dtype == work_dtype and target.is_contig():
+        return target
+    return new_tensor(target._ndim, target._shape, work_dtype, target._storage.device)
+
+
+cdef bint _device_fill(str kind, Tensor buf, int64_t n, uint64_t blocks, uint64_t seed,
+                       uint64_t offset, tuple params) except -1:
+    """Run a fill on `buf`'s device when it is not the CPU; False for a CPU buffer."""
+    if buf._storage.device.type_num == DEV_CPU:
+        return False
+    backend(buf._storage.device.type).random_fill(kind, buf, n, blocks, seed, offset, params)
+    return True
 
 
 cdef Tensor _store(Tensor target, Tensor buf):
@@ -477,12 +496,15 @@ cdef Tensor _uniform_into(Tensor target, double lo, double hi, Generator gen):
         below = nextafterf(<float>hi, -INFINITY)
         span = <float>hi - <float>lo
     # float16 and bfloat16 are sampled in float32 and rounded; complex as pairs of reals
-    cdef Tensor buf = _work_buffer(target, dt if cat == 3 else kernel_dt)
+    cdef Tensor buf = _sample_buffer(target, dt if cat == 3 else kernel_dt)
     cdef int64_t n = buf._numel * (2 if cat == 3 else 1)
     cdef int per = (EM_RNG_PER_BLOCK_UNIFORM64 if kernel_dt == EM_FLOAT64
                     else EM_RNG_PER_BLOCK_UNIFORM32)
-    cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
+    cdef uint64_t blocks = em_rng_blocks(n, per)
+    cdef uint64_t offset = gen.take(blocks)
     cdef uint64_t seed = gen._seed
+    if _device_fill("uniform", buf, n, blocks, seed, offset, (bits, lo, span, below)):
+        return _store(target, buf)
     cdef void *ptr = buf.ptr()
     with nogil:
         em_rng_uniform_fill(ptr, kernel_dt, n, seed, offset, bits, lo, span, below)
@@ -500,12 +522,15 @@ cdef Tensor _normal_into(Tensor target, double mean, double std, Generator gen):
     if cat == 3:
         # real and imaginary parts each carry half the variance, as in PyTorch
         std = std / math.sqrt(2.0)
-    cdef Tensor buf = _work_buffer(target, dt if cat == 3 else kernel_dt)
+    cdef Tensor buf = _sample_buffer(target, dt if cat == 3 else kernel_dt)
     cdef int64_t n = buf._numel * (2 if cat == 3 else 1)
     cdef int per = (EM_RNG_PER_BLOCK_NORMAL64 if kernel_dt == EM_FLOAT64
                     else EM_RNG_PER_BLOCK_NORMAL32)
-    cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
+    cdef uint64_t blocks = em_rng_blocks(n, per)
+    cdef uint64_t offset = gen.take(blocks)
     cdef uint64_t seed = gen._seed
+    if _device_fill("normal", buf, n, blocks, seed, offset, (mean, std)):
+        return _store(target, buf)
     cdef void *ptr = buf.ptr()
     with nogil:
         em_rng_normal_fill(ptr, kernel_dt, n, seed, offset, mean, std)
@@ -520,10 +545,13 @@ cdef Tensor _exponential_into(Tensor target, double lambd, Generator gen):
     if not lambd > 0.0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     cdef int kernel_dt = EM_FLOAT64 if dt == EM_FLOAT64 else EM_FLOAT32
-    cdef Tensor buf = _work_buffer(target, kernel_dt)
+    cdef Tensor buf = _sample_buffer(target, kernel_dt)
     cdef int64_t n = buf._numel
-    cdef uint64_t offset = gen.take(em_rng_blocks(n, EM_RNG_PER_BLOCK_EXPONENTIAL))
+    cdef uint64_t blocks = em_rng_blocks(n, EM_RNG_PER_BLOCK_EXPONENTIAL)
+    cdef uint64_t offset = gen.take(blocks)
     cdef uint64_t seed = gen._seed
+    if _device_fill("exponential", buf, n, blocks, seed, offset, (lambd,)):
+        return _store(target, buf)
     cdef void *ptr = buf.ptr()
     with nogil:
         em_rng_exponential_fill(ptr, kernel_dt, n, seed, offset, lambd)
@@ -535,10 +563,13 @@ cdef Tensor _bernoulli_into(Tensor target, double p, Generator gen):
         raise NotImplementedError(f"\"bernoulli_\" not implemented for '{_name(target._dtype)}'")
     if not (0.0 <= p <= 1.0):
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    cdef Tensor buf = _work_buffer(target, EM_BOOL)
+    cdef Tensor buf = _sample_buffer(target, EM_BOOL)
     cdef int64_t n = buf._numel
-    cdef uint64_t offset = gen.take(em_rng_blocks(n, EM_RNG_PER_BLOCK_BERNOULLI))
+    cdef uint64_t blocks = em_rng_blocks(n, EM_RNG_PER_BLOCK_BERNOULLI)
+    cdef uint64_t offset = gen.take(blocks)
     cdef uint64_t seed = gen._seed
+    if _device_fill("bernoulli", buf, n, blocks, seed, offset, (p,)):
+        return _store(target, buf)
     cdef uint8_t *ptr = <uint8_t *>buf.ptr()
     with nogil:
         em_rng_bernoulli_fill(ptr, n, seed, offset, p)
@@ -609,12 +640,16 @@ cdef Tensor _randint_into(Tensor target, object lo, object hi, Generator gen):
     """Integers uniform on [lo, hi) (already checked) into `target`, any real dtype."""
     cdef uint64_t range_ = (hi - lo) & UINT64_MASK
     cdef int64_t low = lo
-    cdef Tensor buf = _work_buffer(target, EM_INT64)
+    cdef Tensor buf = _sample_buffer(target, EM_INT64)
     cdef int64_t n = buf._numel
-    cdef int per = (EM_RNG_PER_BLOCK_INT_LARGE if em_rng_range_is_large(range_)
-                    else EM_RNG_PER_BLOCK_INT_SMALL)
-    cdef uint64_t offset = gen.take(em_rng_blocks(n, per))
+    cdef bint large = em_rng_range_is_large(range_)
+    cdef int per = EM_RNG_PER_BLOCK_INT_LARGE if large else EM_RNG_PER_BLOCK_INT_SMALL
+    cdef uint64_t blocks = em_rng_blocks(n, per)
+    cdef uint64_t offset = gen.take(blocks)
     cdef uint64_t seed = gen._seed
+    if _device_fill("randint_large" if large else "randint_small", buf, n, blocks, seed,
+                    offset, (low, range_)):
+        return _store(target, buf)
     cdef int64_t *ptr = <int64_t *>buf.ptr()
     with nogil:
         em_rng_randint_fill(ptr, n, seed, offset, low, range_)

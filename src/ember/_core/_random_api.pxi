@@ -25,10 +25,10 @@ cdef list _bind(str fname, tuple args, dict kwargs, tuple names, list values):
 
 
 cdef Tensor _like_output(Tensor input, int dt, em_device dev):
-    """A CPU tensor shaped like `input` (with its dense layout when it stays on the CPU)."""
+    """A tensor shaped like `input` on `dev` (with its dense layout when both are the CPU)."""
     if dev.type_num == DEV_CPU and input._storage.device.type_num == DEV_CPU:
         return new_like_layout(input, dt)
-    return new_tensor(input._ndim, input._shape, dt, CPU)
+    return new_tensor(input._ndim, input._shape, dt, dev)
 
 
 cdef em_device _like_device(Tensor input, object dev):
@@ -68,7 +68,7 @@ def rand(*size_args, size=None, generator=None, out=None, dtype=None, layout=Non
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand")
     cdef em_device dev = _device_arg(device)
     cdef Generator gen = _generator_for(generator, dev)
-    cdef Tensor t = _output(shape, dt, out, "rand")
+    cdef Tensor t = _output(shape, dt, out, "rand", dev)
     _uniform_into(t, 0.0, 1.0, gen)
     return t if out is not None else _finish(t, dev, requires_grad)
 
@@ -104,7 +104,7 @@ def randn(*size_args, size=None, generator=None, out=None, dtype=None, layout=No
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn")
     cdef em_device dev = _device_arg(device)
     cdef Generator gen = _generator_for(generator, dev)
-    cdef Tensor t = _output(shape, dt, out, "randn")
+    cdef Tensor t = _output(shape, dt, out, "randn", dev)
     _normal_into(t, 0.0, 1.0, gen)
     return t if out is not None else _finish(t, dev, requires_grad)
 
@@ -165,7 +165,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     _check_random_bounds(dt, lo, hi, "randint")
     cdef em_device dev = _device_arg(device)
     cdef Generator gen = _generator_for(generator, dev)
-    cdef Tensor t = _output(shape, dt, out, "randint")
+    cdef Tensor t = _output(shape, dt, out, "randint", dev)
     _randint_into(t, lo, hi, gen)
     return t if out is not None else _finish(t, dev, requires_grad)
 
@@ -387,7 +387,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "normal")
         dev = _device_arg(device)
         gen = _generator_for(generator, dev)
-        z = _output(shape, dt, out, "normal")
+        z = _output(shape, dt, out, "normal", dev)
         _normal_into(z, _real(mean, "mean"), _real(std, "std"), gen)
         return z if out is not None else _finish(z, dev, requires_grad)
     if size is not None:

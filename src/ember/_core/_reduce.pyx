@@ -22,7 +22,7 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
 from ember._core._tensor cimport (
-    grad_enabled, record_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into,
+    grad_enabled, record_op, autocast_mode, autocast_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into,
     wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
@@ -371,6 +371,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     >>> ember.tensor([[1, 2], [3, 4]]).sum(0)
     tensor([4, 6])
     """
+    if autocast_mode():
+        return autocast_op("sum", sum, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("sum", sum, (input, dim, keepdim),
                          {"dtype": dtype} if dtype is not None else None)
@@ -436,6 +438,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("prod", prod, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("prod", prod, (input, dim, keepdim),
                          {"dtype": dtype} if dtype is not None else None)

@@ -51,6 +51,8 @@ def cumsum(input, dim, *, dtype=None):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("cumsum", cumsum, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("cumsum", cumsum, (input, dim),
                          {"dtype": dtype} if dtype is not None else None)
@@ -124,6 +126,8 @@ def softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("softmax", softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("softmax", softmax, (input, dim, dtype), None)
     return _softmax_impl(em_softmax_lanes, input, dim, dtype, "softmax")
@@ -144,6 +148,8 @@ def log_softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("log_softmax", log_softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("log_softmax", log_softmax, (input, dim, dtype), None)
     return _softmax_impl(em_log_softmax_lanes, input, dim, dtype, "log_softmax")

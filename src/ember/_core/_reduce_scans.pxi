@@ -33,6 +33,8 @@ def cumprod(input, dim, *, dtype=None):
     >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0, 4.0]), 0)
     tensor([ 1.,  2.,  6., 24.])
     """
+    if autocast_mode():
+        return autocast_op("cumprod", cumprod, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("cumprod", cumprod, (input, dim),
                          {"dtype": dtype} if dtype is not None else None)

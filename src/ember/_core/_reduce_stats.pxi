@@ -113,6 +113,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     Tensor
         Real-valued, also for complex input.
     """
+    if autocast_mode():
+        return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
         return record_op("norm", norm, (input, p, dim, keepdim, dtype), None)
     cdef Tensor x = _tensor_arg(input, "norm")
@@ -181,6 +183,8 @@ def logsumexp(input, dim, keepdim=False):
     -------
     Tensor
     """
+    if autocast_mode():
+        return autocast_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     if grad_enabled() and _records(input):
         return record_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     cdef Tensor x = _tensor_arg(input, "logsumexp"), re, shift, total

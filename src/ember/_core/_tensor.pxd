@@ -109,3 +109,7 @@ cdef bint grad_enabled() noexcept
 cdef bint set_grad_mode(bint mode) noexcept
 cdef object record_op(str name, object fn, tuple args, dict kwargs)
 cdef object ew_forward(int op, list args, object out, bint inplace)
+
+# autocast plumbing (see _autocast_hooks.pxi)
+cdef bint autocast_mode() noexcept
+cdef object autocast_op(str name, object fn, tuple args, dict kwargs)

@@ -39,6 +39,7 @@ cdef extern from "Python.h":
 include "_storage.pxi"
 include "_layout.pxi"
 include "_autograd_hooks.pxi"
+include "_autocast_hooks.pxi"
 
 
 # ---------------------------------------------------------------- the Tensor

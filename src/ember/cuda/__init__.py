@@ -405,7 +405,122 @@ def manual_seed_all(seed):
         device_generator(name).manual_seed(int(seed))
 
 
+def _generators(device):
+    """The default generators that draw for ``device`` (None: the current one): ops on
+    ``'cuda'`` and on ``'cuda:N'`` have one each, both set together."""
+    from ember._core._random import device_generator
+    index = device_index(device)
+    names = [f"cuda:{index}"]
+    if index == device_index(None):
+        names.insert(0, "cuda")
+    return [device_generator(name) for name in names]
+
+
+def seed():
+    """Seed the current CUDA device's generators from the OS's entropy source.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.seed()   # doctest: +SKIP
+    """
+    first, *rest = _generators(None)
+    value = first.seed()
+    for g in rest:
+        g.manual_seed(value)
+
+
+def seed_all():
+    """Seed every CUDA device's generators with one seed from the OS's entropy source.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.seed_all()   # doctest: +SKIP
+    """
+    from ember._core._random import Generator
+    manual_seed_all(Generator().seed())
+
+
+def initial_seed():
+    """The seed of the current CUDA device's default generator.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.manual_seed(3)   # doctest: +SKIP
+    >>> ember.cuda.initial_seed()   # doctest: +SKIP
+    3
+    """
+    return _generators(None)[0].initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The state of ``device``'s default generator (a 16-byte ``ember.uint8`` tensor on the
+    CPU: the Philox seed and offset, as :func:`ember.get_rng_state`).
+
+    Parameters
+    ----------
+    device : int, str or ember.device, default 'cuda' (the current device)
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> state = ember.cuda.get_rng_state()   # doctest: +SKIP
+    """
+    return _generators(device)[0].get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restore a state from :func:`get_rng_state` into ``device``'s default generators.
+
+    Parameters
+    ----------
+    new_state : Tensor
+    device : int, str or ember.device, default 'cuda' (the current device)
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.set_rng_state(ember.cuda.get_rng_state())   # doctest: +SKIP
+    """
+    for g in _generators(device):
+        g.set_state(new_state)
+
+
+def get_rng_state_all():
+    """The states of every CUDA device's default generator.
+
+    Returns
+    -------
+    list of Tensor
+    """
+    return [get_rng_state(index) for index in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    """Restore the states of every CUDA device's default generator.
+
+    Parameters
+    ----------
+    new_states : sequence of Tensor
+        One per device, as :func:`get_rng_state_all` returns them.
+    """
+    for index, state in enumerate(new_states):
+        set_rng_state(state, index)
+
+
 __all__ = ["is_available", "device_count", "current_device", "set_device", "device",
            "synchronize", "Stream", "Event", "stream", "current_stream", "memory_allocated",
            "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats", "empty_cache",
-           "get_device_name", "get_device_properties", "manual_seed", "manual_seed_all"]
+           "get_device_name", "get_device_properties", "manual_seed", "manual_seed_all",
+           "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state",
+           "get_rng_state_all", "set_rng_state_all"]

@@ -4,14 +4,15 @@ the host and the GPU, and the kernels of ``kernels/``.
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 ``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``gemm`` (the matmul family,
-through cuBLAS: ``_blas.py``) and ``index_kernel`` (gathers and scatters).  Ops that reach the CPU
-kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
-no CPU kernel ever sees a device pointer.
+through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), ``random_fill``
+and ``optim_step``.  Ops that reach the CPU kernels with cuda tensors raise
+NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
+pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _blas, _kernels
+from ember.cuda import _blas, _kernels, _optim, _random
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -84,6 +85,9 @@ def _overlap(a, b):
 
 class CudaBackend:
     """What ember's core asks of the cuda device (see the module docstring)."""
+
+    random_fill = staticmethod(_random.random_fill)
+    optim_step = staticmethod(_optim.optim_step)
 
     # ------------------------------------------------------------ memory
     def new_storage(self, nbytes, dev):

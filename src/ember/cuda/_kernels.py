@@ -1,9 +1,10 @@
 """Loading ember's CUDA kernels and launching them.
 
-Each kernel family (``elementwise``, ``copy``, ``index``) is one module: the fatbin built by
-meson (``kernels/<family>.fatbin``, SASS for the build's architectures plus PTX)
-when it loads on the current GPU, else the shipped ``kernels/<family>.cu``
-compiled at run time by NVRTC through CuPy (cached by CuPy on disk).
+Each kernel family (``elementwise``, ``copy``, ``index``, ``amp``, ``random``,
+``optim``) is one module: the fatbin built by meson (``kernels/<family>.fatbin``, SASS
+for the build's architectures plus PTX) when it loads on the current GPU, else the
+shipped ``kernels/<family>.cu`` compiled at run time by NVRTC through CuPy (cached by
+CuPy on disk).
 """
 from importlib import resources
 
@@ -21,6 +22,9 @@ LAYOUT_DTYPE = np.dtype([("shape", np.int64, (MAX_DIMS,)),
                          ("numel", np.int64), ("ndim", np.int32), ("pad", np.int32)], align=True)
 
 _HEADER = "ember_cuda.cuh"
+_PHILOX = "ember/philox.h"          # include/ember/philox.h, installed beside the kernels
+# NVRTC options beyond -std=c++17 (the fatbins get the same from meson.build)
+_OPTIONS = {"random": ("--fmad=false",), "optim": ("--fmad=false",)}
 _modules = {}      # (family, device ordinal) -> cupy.RawModule
 _functions = {}    # (family, name, device ordinal) -> cupy.RawKernel
 
@@ -31,11 +35,12 @@ def kernel_file(name):
 
 
 def nvrtc_source(family):
-    """The source NVRTC compiles for ``family``: the rendered .cu with its header inlined,
+    """The source NVRTC compiles for ``family``: the rendered .cu with its headers inlined,
     so that it needs no include path."""
-    header = kernel_file(_HEADER).read_text()
     code = kernel_file(family + ".cu").read_text()
-    return code.replace(f'#include "{_HEADER}"', header)
+    for include, name in ((_HEADER, _HEADER), (_PHILOX, "philox.h")):
+        code = code.replace(f'#include "{include}"', kernel_file(name).read_text())
+    return code
 
 
 def _load(family):
@@ -48,11 +53,14 @@ def _load(family):
             return module
         except cp.cuda.driver.CUDADriverError:
             pass   # no SASS for this GPU and PTX newer than the driver: compile the source
-    return cp.RawModule(code=nvrtc_source(family), options=("-std=c++17",))
+    return cp.RawModule(code=nvrtc_source(family),
+                        options=("-std=c++17",) + _OPTIONS.get(family, ()))
 
 
+# a kernel of each family, loaded to check that the fatbin has an image for the GPU
 _PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
-           "index": "em_cu_masked_fill8"}
+           "index": "em_cu_masked_fill8", "amp": "em_cu_amp_unscale_float32",
+           "random": "em_cu_rng_bernoulli", "optim": "em_cu_optim_sgd_float32"}
 
 
 def _probe_name(family):

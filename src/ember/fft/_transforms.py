@@ -6,6 +6,7 @@ float dtype, complex where the transform needs it), crops or zero-pads it to the
 signal sizes (differentiable views and ``cat``), and calls one or two of the
 primitives of :mod:`ember.ops.fft`, which carry the derivatives.
 """
+from ember.ops.autocast import autocasts
 import ember
 from ember.ops.fft import NORM_N, NORM_NONE, NORM_SQRT, fft_c2c, fft_c2r, fft_r2c
 
@@ -215,26 +216,32 @@ _DOC_1D = """{summary}
 """
 
 
+@autocasts("fft_fft")
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     return _c2c(input, _one_dim(n), [dim], norm, True, "fft", out)
 
 
+@autocasts("fft_ifft")
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     return _c2c(input, _one_dim(n), [dim], norm, False, "ifft", out)
 
 
+@autocasts("fft_rfft")
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _r2c(input, _one_dim(n), [dim], norm, "rfft", out)
 
 
+@autocasts("fft_irfft")
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _c2r(input, _one_dim(n), [dim], norm, "irfft", out)
 
 
+@autocasts("fft_hfft")
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _c2r(input, _one_dim(n), [dim], norm, "hfft", out, forward=True)
 
 
+@autocasts("fft_ihfft")
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     return _r2c(input, _one_dim(n), [dim], norm, "ihfft", out, forward=False)
 
@@ -332,18 +339,22 @@ _LAST_TWO = "the last two"
 _S_OUT = "; for the last dim, the real output's size (default ``2 * (m - 1)``)"
 
 
+@autocasts("fft_fftn")
 def fftn(input, s=None, dim=None, norm=None, *, out=None):
     return _c2c(input, s, dim, norm, True, "fftn", out)
 
 
+@autocasts("fft_ifftn")
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
     return _c2c(input, s, dim, norm, False, "ifftn", out)
 
 
+@autocasts("fft_rfftn")
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
     return _r2c(input, s, dim, norm, "rfftn", out)
 
 
+@autocasts("fft_irfftn")
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
     return _c2r(input, s, dim, norm, "irfftn", out)
 
@@ -356,18 +367,22 @@ def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
     return _r2c(input, s, dim, norm, "ihfftn", out, forward=False)
 
 
+@autocasts("fft_fft2")
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     return _c2c(input, s, dim, norm, True, "fft2", out)
 
 
+@autocasts("fft_ifft2")
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     return _c2c(input, s, dim, norm, False, "ifft2", out)
 
 
+@autocasts("fft_rfft2")
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     return _r2c(input, s, dim, norm, "rfft2", out)
 
 
+@autocasts("fft_irfft2")
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     return _c2r(input, s, dim, norm, "irfft2", out)
 

@@ -9,6 +9,7 @@ column-major layout PyTorch returns too.  The backward formulas are PyTorch's
 ember ops so that they are differentiable again.  Their triangular and general
 solves go through :func:`_trisolve`, a recorded op on BLAS's ``trsm``.
 """
+from ember.ops.autocast import autocasts
 import math
 from collections import namedtuple
 
@@ -134,6 +135,7 @@ def _svd_raw(A, full_matrices, compute_uv):
     return (u.mT, S, vt.mT) if compute_uv else S
 
 
+@autocasts("linalg_svd")
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """Singular value decomposition ``A = U @ diag(S) @ Vh``.
 
@@ -172,6 +174,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     return _maybe_out(svd_result(*result), out)
 
 
+@autocasts("linalg_svdvals")
 def svdvals(A, *, driver=None, out=None):
     """Singular values of ``A`` (real, descending): ``svd(A).S`` without the vectors.
 
@@ -287,6 +290,7 @@ def _qr_raw(A, mode):
     return q.mT, R
 
 
+@autocasts("linalg_qr")
 def qr(A, mode="reduced", *, out=None):
     """QR decomposition ``A = Q @ R`` (Householder, LAPACK ``geqrf`` + ``orgqr``).
 
@@ -416,6 +420,7 @@ def _eigh_raw(A, UPLO, vectors):
     return (w, work.mT) if vectors else w
 
 
+@autocasts("linalg_eigh")
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending, real) and orthonormal eigenvectors of a Hermitian
     (or real symmetric) matrix, reading only its ``UPLO`` triangle.
@@ -447,6 +452,7 @@ def eigh(A, UPLO="L", *, out=None):
     return _maybe_out(eigh_result(*result), out)
 
 
+@autocasts("linalg_eigvalsh")
 def eigvalsh(A, UPLO="L", *, out=None):
     """Eigenvalues of a Hermitian (or real symmetric) matrix, ascending (real).
 
@@ -510,6 +516,7 @@ def _eig_raw(A, vectors):
     return (w, v.mT) if vectors else w
 
 
+@autocasts("linalg_eig")
 def eig(A, *, out=None):
     """Eigenvalues and right eigenvectors of a square matrix (complex results).
 
@@ -534,6 +541,7 @@ def eig(A, *, out=None):
     return _maybe_out(eig_result(*result), out)
 
 
+@autocasts("linalg_eigvals")
 def eigvals(A, *, out=None):
     """Eigenvalues of a square matrix (complex).
 
@@ -572,6 +580,7 @@ def _householder_raw(A, tau):
     return work.mT
 
 
+@autocasts("linalg_householder_product")
 def householder_product(A, tau, *, out=None):
     """The first ``n`` columns of the product of Householder reflectors
     ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` with ``v_i`` stored below the

@@ -2,6 +2,7 @@
 PyTorch's older top-level names ``svd`` (``V``, not ``Vh``), ``qr`` (``some=``),
 ``pinverse`` and ``orgqr``.  All are composites of differentiable ember ops, so
 their gradients come from those of the decompositions."""
+from ember.ops.autocast import autocasts
 import math
 
 import ember
@@ -82,6 +83,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return _maybe_out((Vh.mH * inv.unsqueeze(-2)) @ U.mH, out)
 
 
+@autocasts("linalg_matrix_rank")
 def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """Numerical rank: the number of singular values (eigenvalue magnitudes with
     ``hermitian``) above ``max(atol, rtol * largest)``.  ``tol`` is PyTorch's older
@@ -115,6 +117,7 @@ def _matrix_norm(A, p):
     return sums.amax(-1) if p > 0 else sums.amin(-1)
 
 
+@autocasts("linalg_cond")
 def cond(A, p=None, *, out=None):
     """Condition number of ``A`` in the matrix norm ``p``.
 
@@ -148,6 +151,7 @@ def cond(A, p=None, *, out=None):
 
 # ---------------------------------------------------------------- PyTorch's older names
 
+@autocasts("svd")
 def svd_compat(input, some=True, compute_uv=True, *, out=None):
     """``torch.svd``: ``input = U @ diag(S) @ V^H`` (``V``, not ``Vh``).
 
@@ -173,16 +177,19 @@ def svd_compat(input, some=True, compute_uv=True, *, out=None):
     return _maybe_out(result, out)
 
 
+@autocasts("qr")
 def qr_compat(input, some=True, *, out=None):
     """``torch.qr``: ``linalg.qr`` with ``some=True`` for 'reduced', False for 'complete'."""
     return _maybe_out(old_qr_result(*qr(input, "reduced" if some else "complete")), out)
 
 
+@autocasts("pinverse")
 def pinverse(input, rcond=1e-15, hermitian=False):
     """``torch.pinverse``: :func:`pinv` with ``rtol=rcond``."""
     return pinv(input, rtol=rcond, hermitian=hermitian)
 
 
+@autocasts("orgqr")
 def orgqr(input, tau):
     """``torch.orgqr``: alias of :func:`householder_product`."""
     return householder_product(input, tau)

@@ -9,6 +9,7 @@ shared matrix broadcast over the batch with batch stride 0) and solves for the
 row-major ``X^T`` from the other side.  ``lu_solve`` with gradients is a composite of
 ``solve_triangular`` (which reads only its triangle of the packed ``LU``).
 """
+from ember.ops.autocast import autocasts
 import numpy as np
 
 from ember._core import _lapack_solve as lapack
@@ -66,6 +67,7 @@ def _cholesky_backward(ctx, grad, A, upper, check_errors):
     return gA, None, None
 
 
+@autocasts("linalg_cholesky_ex")
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """:func:`cholesky` that returns LAPACK's ``info`` per matrix (0, or the order of the
     first leading minor that is not positive-definite) instead of raising.
@@ -86,6 +88,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     return cholesky_ex_result(L, info)
 
 
+@autocasts("linalg_cholesky")
 def cholesky(A, *, upper=False, out=None):
     """Cholesky factor of each Hermitian positive-definite matrix of ``A``:
     ``A = L L^H`` with ``L`` lower triangular (``upper=True``: ``U = L^H``).
@@ -119,6 +122,7 @@ def cholesky(A, *, upper=False, out=None):
     return out_into(cholesky_ex(A, upper=upper, check_errors=True).L, out)
 
 
+@autocasts("cholesky_inverse")
 def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of ``A = L L^H`` (``U^H U`` with ``upper=True``) from its Cholesky factor.
 
@@ -452,6 +456,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     return out_into(x.view(*batch_shape, k, n).mT, out)
 
 
+@autocasts("cholesky")
 def cholesky_top_level(input, upper=False, *, out=None):
     """``ember.cholesky``: PyTorch's older spelling of :func:`ember.linalg.cholesky`, with
     ``upper`` positional.

@@ -5,6 +5,7 @@ derivative is PyTorch's: the solution is ``pinv(A) @ B``, so ``gB = pinv(A)^H G`
 ``gA`` follows from the derivative of the pseudo-inverse, written with ember ops (and
 itself differentiable), for rank-deficient ``A`` too.
 """
+from ember.ops.autocast import autocasts
 import numpy as np
 
 from ember._core import _lapack_solve as lapack
@@ -83,6 +84,7 @@ def _pinv_backward(grad, pinv_a, A):
             - pinv_ah_K @ pinv_a @ A)
 
 
+@autocasts("linalg_lstsq")
 def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution of ``A X = B``: ``X`` minimising ``||A X - B||`` (the
     minimum-norm one where that is not unique, except with ``driver='gels'``).

@@ -6,6 +6,7 @@ is Higham's scaling and squaring with Pade approximants (degree chosen from the
 1-norm, the batch scaled by its largest norm), recorded as one op whose derivative
 is PyTorch's: the upper-right block of the exponential of ``[[A^H, G], [0, A^H]]``.
 """
+from ember.ops.autocast import autocasts
 import math
 
 from ember._core._index import cat
@@ -132,6 +133,7 @@ def matrix_exp(A):
     return _matrix_exp_kernel(A)
 
 
+@autocasts("linalg_multi_dot")
 def multi_dot(tensors, *, out=None):
     """Product of a chain of matrices, multiplied in the cheapest order.
 
@@ -215,6 +217,7 @@ def cross(input, other, *, dim=-1, out=None):
     return out_into(result, out)
 
 
+@autocasts("linalg_vecdot")
 def vecdot(x, y, *, dim=-1, out=None):
     """Dot product of vectors along ``dim``, conjugating ``x``: ``sum(conj(x) * y)``.
 
@@ -229,6 +232,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     return out_into((x.conj() * y).sum(dim), out)
 
 
+@autocasts("linalg_tensorinv")
 def tensorinv(A, ind=2, *, out=None):
     """Inverse of ``A`` for :func:`ember.tensordot` over its first ``ind`` dims.
 
@@ -251,6 +255,7 @@ def tensorinv(A, ind=2, *, out=None):
     return out_into(result, out)
 
 
+@autocasts("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None, *, out=None):
     """``X`` with ``tensordot(A, X, X.ndim) == B``; ``dims`` of ``A`` are moved last first.
 

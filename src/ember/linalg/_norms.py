@@ -6,6 +6,7 @@ the norm is zero, rather than the ``0/0`` a composite of ``pow`` would give); th
 PyTorch does); matrix norms reduce one dim and then the other.  The spectral and
 nuclear norms need the singular values (``ember.linalg.svdvals``).
 """
+from ember.ops.autocast import autocasts
 import math
 import operator
 
@@ -73,6 +74,7 @@ def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
     return _sgn(x) * (a.pow(ord - 1) * scale.masked_fill(norm == 0, 0))
 
 
+@autocasts("linalg_vector_norm")
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector ``ord``-norm of ``x`` over ``dim`` (all elements when None).
 
@@ -130,6 +132,7 @@ def _svdvals(A, dims):
     return linalg.svdvals(A.movedim(dims, (-2, -1)))
 
 
+@autocasts("linalg_matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norm of the matrices of ``A`` over the two dims ``dim``.
 

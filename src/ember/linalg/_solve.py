@@ -8,6 +8,7 @@ buffers.  A row-major matrix is already the column-major buffer of its transpose
 instead of transposing it first; the right-hand sides are copied once, into the
 result (column-major, as PyTorch returns it).
 """
+from ember.ops.autocast import autocasts
 import numpy as np
 
 import ember
@@ -110,6 +111,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     return solve_ex_result(X, info)
 
 
+@autocasts("linalg_solve")
 def solve(A, B, *, left=True, out=None):
     """Solve the square system ``A X = B`` (or ``X A = B`` with ``left=False``).
 
@@ -171,6 +173,7 @@ def _inv_backward(ctx, grad, A, check_errors):
     return -(Xh @ grad[0] @ Xh), None
 
 
+@autocasts("linalg_inv_ex")
 def inv_ex(A, *, check_errors=False, out=None):
     """:func:`inv` that returns LAPACK's ``info`` per matrix instead of raising.
 
@@ -190,6 +193,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     return inv_ex_result(X, info)
 
 
+@autocasts("linalg_inv")
 def inv(A, *, out=None):
     """Inverse of each square matrix of ``A``.
 

@@ -4,6 +4,7 @@
 The views and ``complex`` record themselves with their own derivatives; ``polar``
 is a composite of them.
 """
+from ember.ops.autocast import autocasts
 from ember._core import _tensor as _core
 from ember._core._dtype import complex64, complex128
 from ember._core._tensor import record
@@ -42,6 +43,7 @@ def _view_as_complex_raw(input):
     return joined.select(-1, 0)
 
 
+@autocasts("view_as_complex")
 def view_as_complex(input):
     """A complex view of a float32/float64 tensor whose last dimension (size 2, stride 1)
     holds real and imaginary parts.
@@ -127,6 +129,7 @@ def _complex_backward(ctx, grad, real, imag):
     return grad.real, grad.imag
 
 
+@autocasts("polar")
 def polar(abs, angle, *, out=None):
     """The complex tensor with magnitude ``abs`` and phase ``angle``.
 

@@ -7,6 +7,7 @@ come from those of the ops.
 import ember
 from ember._core._dtype import float32, float64
 from ember._core._tensor import Tensor, _add_method
+from ember.ops.autocast import autocasts
 from ember.ops.elementwise import where
 from ember.ops.sorting import _check_tensor, _wrap_dim
 
@@ -219,6 +220,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 # ---------------------------------------------------------------- renorm, dist, cdist
 
+@autocasts("renorm")
 def renorm(input, p, dim, maxnorm):
     """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``.
 
@@ -249,6 +251,7 @@ def _renorm_(self, p, dim, maxnorm):
     return self.copy_(renorm(self, p, dim, maxnorm))
 
 
+@autocasts("dist")
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other``.
 
@@ -263,6 +266,7 @@ def dist(input, other, p=2):
     return (input - other).norm(float(p))
 
 
+@autocasts("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and of
     ``x2`` (..., R, M): a (..., P, R) tensor.

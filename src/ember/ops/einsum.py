@@ -12,6 +12,7 @@ worked out once per equation and operand shapes: the contraction runs on
 shape-only stand-ins (:class:`_Planned`) that record each tensor method called,
 and later calls with the same equation and shapes replay the recorded steps.
 """
+from ember.ops.autocast import autocasts
 import functools
 
 from ember._core._tensor import Tensor
@@ -263,6 +264,7 @@ def _plan(equation, shapes):
     return plan
 
 
+@autocasts("einsum")
 def einsum(equation, *operands):
     """Sum products of the elements of ``operands`` as the Einstein ``equation`` says.
 

@@ -5,6 +5,7 @@ parameters PyTorch's signatures have (``logit``'s ``eps``, ``round``'s ``decimal
 ``addcmul``'s ``value``) and the ops that are compositions of table ops
 (``float_power``, ``ldexp``, ``addcmul``, ``addcdiv``).
 """
+from ember.ops.autocast import autocasts
 import math
 import numbers
 
@@ -257,6 +258,7 @@ def _check_value(name, value, dtype):
                            f"point number ({name} got value={value!r}).")
 
 
+@autocasts("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 * tensor2``, elementwise, with broadcasting.
 
@@ -285,6 +287,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return ew(_ADD, input, product, out=out)
 
 
+@autocasts("addcdiv")
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 / tensor2``, elementwise, with broadcasting.
 

@@ -9,6 +9,7 @@ loops (sum, prod, amax, amin; mean as a sum and a count) and records itself with
 PyTorch's backward formulas; the view scatters write ``src`` into a view of a copy
 and record themselves (the gradient of ``src`` is the same view of the gradient).
 """
+from ember.ops.autocast import autocasts
 import operator
 
 from ember._core import _tensor as _core
@@ -136,6 +137,7 @@ def _index_add_(self, dim, index, source, *, alpha=1):
     return _index_op(self, dim, index, source, "index_add_", True, True, alpha)
 
 
+@autocasts("index_copy")
 def index_copy(input, dim, index, source):
     """``input`` with the slices of ``source`` copied to positions ``index`` along ``dim``.
 

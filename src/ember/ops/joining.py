@@ -9,6 +9,7 @@ splitting (``tensor_split``, ``hsplit``, ``vsplit``, ``dsplit``), repetition
 Most are short composites of differentiable ops (views, ``cat``, ``index_select``,
 products), so their gradients (and gradients of gradients) follow.
 """
+from ember.ops.autocast import autocasts
 import operator
 
 from ember._core import _tensor as _core
@@ -473,6 +474,7 @@ def kron(input, other):
     return (a * b).reshape(tuple(p * q for p, q in zip(a_shape, b_shape)))
 
 
+@autocasts("cross")
 def cross(input, other, dim=None, *, out=None):
     """The cross product of 3-vectors along ``dim`` (broadcasting); without ``dim``, the
     first dimension of size 3.
@@ -509,6 +511,7 @@ def cross(input, other, dim=None, *, out=None):
     return result
 
 
+@autocasts("trace")
 def trace(input):
     """The sum of the main diagonal of a matrix (integers sum in int64).
 

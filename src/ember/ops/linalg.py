@@ -7,6 +7,7 @@ through SciPy for floating and complex dtypes, a C kernel for integers); this
 module is their public face: the ``ember.*`` functions and the Tensor methods,
 and their derivatives.
 """
+from ember.ops.autocast import autocasts
 from ember._core._blas import (
     matmul, mm, bmm, mv, dot, vdot,
     addmm, addmm_, addmv, addmv_, baddbmm, baddbmm_, addbmm, addbmm_,
@@ -100,6 +101,7 @@ def _tensordot_dims(a, b, dims):
     return wrapped
 
 
+@autocasts("tensordot")
 def tensordot(a, b, dims=2, out=None):
     """Sum the products of ``a`` and ``b`` over the dims ``dims`` names.
 
@@ -230,6 +232,7 @@ def _multiply_chain(matrices, split, i, j):
     return mm(_multiply_chain(matrices, split, i, k), _multiply_chain(matrices, split, k + 1, j))
 
 
+@autocasts("chain_matmul")
 def chain_matmul(*matrices, out=None):
     """The product of the 2-D ``matrices``, multiplied in the cheapest order.
 
@@ -274,6 +277,7 @@ def chain_matmul(*matrices, out=None):
     return _into(_multiply_chain(matrices, split, 0, len(matrices) - 1), out)
 
 
+@autocasts("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * outer(vec1, vec2)``.
 

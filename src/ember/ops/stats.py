@@ -22,6 +22,7 @@ import ember._core._reduce as _reduce
 from ember._core._dtype import float32, float64, int64
 from ember._core._tensor import Tensor, _add_method, record
 from ember.autograd.grad_mode import is_grad_enabled
+from ember.ops.autocast import autocasts
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import conj, where
 from ember.ops.reduce import _evenly_distribute
@@ -459,6 +460,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return out
 
 
+@autocasts("quantile")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-th quantiles of ``input`` (over ``dim``, or of all elements).
 
@@ -487,6 +489,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@autocasts("nanquantile")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """:func:`quantile` of the elements that are not NaN (NaN where all are).
 

@@ -438,14 +438,15 @@ class _PerParameterOptimizer(Optimizer):
         rest_params, rest_grads = [], []
         for p, grad in zip(params, grads):
             grad = _dense_grad(p, grad)
-            if _fused.fusable(p, grad):
+            if _fused.fusable(p, grad, kind=self._fused_kind):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p, state, group)
                 buffers = self._fused_states(state, group)
                 counters = (state["step"], state["mu_product"]) if "mu_product" in state \
                     else (state["step"],)
-                if buffers is not None and _fused.fusable(p, grad, buffers, counters):
+                if buffers is not None and _fused.fusable(p, grad, buffers, counters,
+                                                          self._fused_kind):
                     fused_params.append(p)
                     fused_grads.append(grad)
                     states.append(buffers)

@@ -129,7 +129,7 @@ class SGD(Optimizer):
             fresh = with_momentum and buf is None
             if fresh:
                 buf = ember.empty_like(p)
-            if _fused.fusable(p, grad, (buf,) if with_momentum else ()):
+            if _fused.fusable(p, grad, (buf,) if with_momentum else (), kind="sgd"):
                 if fresh:
                     self.state[p]["momentum_buffer"] = buf
                 fused_params.append(p)

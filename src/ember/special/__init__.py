@@ -5,6 +5,7 @@ The functions without a short C formula come from one table
 computed by :mod:`scipy.special` on NumPy views of the tensors; the rest are aliases of
 ember's elementwise ops.
 """
+from ember.ops.autocast import autocasts
 import math
 
 from ember._core._dtype import can_cast, get_default_dtype
@@ -75,6 +76,8 @@ def _make_function(name):
 for _name in TABLE:
     globals()[_name] = _make_function(_name)
 del _name
+# float32 under CUDA autocast, as PyTorch's table says
+erfinv = autocasts("erfinv")(erfinv)  # noqa: F821 (defined by the loop above)
 psi = digamma          # noqa: F821 (defined by the loop above)
 
 

@@ -1,6 +1,7 @@
 """Activation functions of :mod:`ember.nn.functional`: fused elementwise kernels of the op
 table (``ember.ops.elementwise``, each with a fused backward kernel) where PyTorch has them,
 compositions of differentiable ember ops for the rest."""
+from ember.ops.autocast import autocasts
 import warnings
 
 import ember
@@ -228,6 +229,7 @@ def tanh(input):
     return ember.tanh(input)
 
 
+@autocasts("softplus")
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * input)) / beta``, linear where ``beta * input > threshold``.
 
@@ -408,6 +410,7 @@ def threshold(input, threshold, value, inplace=False):
     return _inplace_result(input, lambda x: _em.threshold(x, threshold, value), inplace)
 
 
+@autocasts("prelu")
 def prelu(input, weight):
     """Leaky ReLU with a learned slope per channel (dimension 1) or one shared slope.
 

@@ -3,6 +3,7 @@
 plus one matrix product per sample and group, backward included).  This module
 checks the arguments with PyTorch's messages and turns the string paddings,
 unbatched inputs and output paddings into the fused ops' explicit geometry."""
+from ember.ops.autocast import autocasts
 import ember
 from ember.nn._functional.misc import pad as _pad
 from ember.ops import conv as _ops
@@ -129,6 +130,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
     return result.squeeze(0) if unbatched else result
 
 
+@autocasts("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of ``(N, C_in, L)`` (or ``(C_in, L)``) with ``(C_out, C_in / groups, k)``.
 
@@ -151,6 +153,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@autocasts("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``(N, C_in, H, W)`` with ``(C_out, C_in / groups, kH, kW)``.
 
@@ -179,6 +182,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@autocasts("conv3d")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation of ``(N, C_in, D, H, W)`` with ``(C_out, C_in / groups, kD, kH, kW)``.
 
@@ -248,6 +252,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     return result.squeeze(0) if unbatched else result
 
 
+@autocasts("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 1-D convolution (the gradient of :func:`ember.nn.functional.conv1d`).
@@ -272,6 +277,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
+@autocasts("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 2-D convolution (the gradient of :func:`ember.nn.functional.conv2d`).
@@ -293,6 +299,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+@autocasts("conv_transpose3d")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 3-D convolution (the gradient of :func:`ember.nn.functional.conv3d`).

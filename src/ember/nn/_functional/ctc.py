@@ -1,4 +1,5 @@
 """The connectionist temporal classification loss of :mod:`ember.nn.functional`."""
+from ember.ops.autocast import autocasts
 import numpy as np
 
 import ember
@@ -19,6 +20,7 @@ def _lengths_array(lengths, name):
     return values.astype(np.int64).reshape(-1)
 
 
+@autocasts("ctc_loss")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
     """Connectionist temporal classification loss (Graves et al., 2006).

@@ -1,6 +1,7 @@
 """Functional ops without a family file of their own: local response normalisation,
 Gumbel-softmax sampling and condensed pairwise distances.  Compositions of
 differentiable ember ops."""
+from ember.ops.autocast import autocasts
 import numpy as np
 
 import ember
@@ -90,6 +91,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return y_hard - y_soft.detach() + y_soft
 
 
+@autocasts("pdist")
 def pdist(input, p=2):
     """``p``-norm distances between all pairs of rows of a 2-D input.
 

@@ -1,5 +1,6 @@
 """Loss functions of :mod:`ember.nn.functional`, written as compositions of
 differentiable ember ops (gradients, double backward included, come from autograd)."""
+from ember.ops.autocast import autocasts
 import math
 import warnings
 
@@ -56,6 +57,7 @@ def _weighted(loss, weight, input, reduction, mean_by_weight):
     return _reduce(loss, reduction)
 
 
+@autocasts("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target) ** 2``, reduced.
 
@@ -86,6 +88,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _weighted(diff * diff, weight, input, reduction, True)
 
 
+@autocasts("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced.
 
@@ -107,6 +110,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _weighted(ember.abs(input - target), weight, input, reduction, True)
 
 
+@autocasts("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (``0.5 d**2 / beta`` or ``|d| - beta / 2``).
 
@@ -135,6 +139,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, reduction)
 
 
+@autocasts("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above.
 
@@ -220,6 +225,7 @@ def _nll(log_probs, target, weight, ignore_index, reduction):
     return loss.sum() / sample_weight.sum()
 
 
+@autocasts("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood of class indices, given log-probabilities.
@@ -251,6 +257,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _nll(input, target, weight, ignore_index, reduction)
 
 
+@autocasts("cross_entropy")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross entropy between ``softmax(input)`` (over dimension 1) and class indices or probabilities.
@@ -337,6 +344,7 @@ def _check_same_size(input, target):
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
 
 
+@autocasts("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """Binary cross entropy of probabilities: ``-(t log(x) + (1 - t) log(1 - x))``.
@@ -377,6 +385,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@autocasts("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits.
@@ -413,6 +422,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+@autocasts("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence ``target * (log(target) - input)`` with ``input`` in log space.
 
@@ -453,6 +463,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@autocasts("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
     """Negative log-likelihood of ``target`` under a Poisson distribution of rate ``input``.

@@ -1,11 +1,13 @@
 """Margin and ranking losses of :mod:`ember.nn.functional`, written as compositions of
 differentiable ember ops."""
+from ember.ops.autocast import autocasts
 import ember
 from ember.nn._functional.activation import _log1p_exp
 from ember.nn._functional.loss import _check_reduction, _legacy_reduction, _reduce
 from ember.nn._functional.misc import pairwise_distance
 
 
+@autocasts("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """``1 - cos(x1, x2)`` for target 1, ``max(0, cos(x1, x2) - margin)`` for target -1.
@@ -46,6 +48,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(positive + negative, reduction)
 
 
+@autocasts("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``.
@@ -73,6 +76,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce(loss, reduction)
 
 
+@autocasts("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     """``max(d(a, p) - d(a, n) + margin, 0)`` with the ``p``-norm pairwise distance ``d``.
@@ -153,6 +157,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(loss, reduction)
 
 
+@autocasts("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1.
@@ -178,6 +183,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(below_margin + ember.where(target != -1, input, 0.0), reduction)
 
 
+@autocasts("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))``.
 
@@ -208,6 +214,7 @@ def _check_margin_target(name, input, target):
         raise RuntimeError(f"{name}: expected target dtype to be Long, but got {target.dtype}")
 
 
+@autocasts("multi_margin_loss")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge loss ``sum_j max(0, margin - x[y] + x[j]) ** p / C`` over ``j != y``.
@@ -251,6 +258,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss.reshape(()) if unbatched else loss, reduction)
 
 
+@autocasts("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss ``sum max(0, 1 - (x[y_j] - x[i])) / C`` over targets ``y_j`` and
     non-targets ``i``.

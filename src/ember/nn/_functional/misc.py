@@ -1,5 +1,6 @@
 """Dropout, embeddings, linear maps, distances, padding and attention of
 :mod:`ember.nn.functional`, written as compositions of differentiable ember ops."""
+from ember.ops.autocast import autocasts
 import math
 import warnings
 
@@ -27,7 +28,8 @@ def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
     # keep where a uniform draw is below 1 - p: a float32 uniform takes a quarter of a
     # Philox block per element where bernoulli_ takes half, so this is twice as fast
     uniform_dtype = ember.float64 if input.dtype == ember.float64 else ember.float32
-    mask = (ember.rand(mask_shape, dtype=uniform_dtype) < 1 - p).to(input.dtype)
+    mask = (ember.rand(mask_shape, dtype=uniform_dtype, device=input.device) < 1 - p).to(
+        input.dtype)
     if not alpha:
         mask.div_(1 - p)
         return input.mul_(mask) if inplace else input * mask
@@ -230,6 +232,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return out
 
 
+@autocasts("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast together).
 
@@ -345,6 +348,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     return rows.reshape(tuple(input.shape) + (weight.shape[1],))
 
 
+@autocasts("linear")
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``.
 
@@ -374,6 +378,7 @@ def linear(input, weight, bias=None):
     return result if bias is None else result + bias
 
 
+@autocasts("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """``y_o = x1 W_o x2 + b_o`` for each output feature ``o``.
 
@@ -575,6 +580,7 @@ def _repeat_heads(tensor, repeats):
     return expanded.reshape(*shape[:-3], shape[-3] * repeats, *shape[-2:])
 
 
+@autocasts("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """``softmax(query @ key.T * scale + mask) @ value`` over the last two dimensions.

@@ -2,6 +2,7 @@
 group and RMS norm): fused kernels (:mod:`ember.ops.nn_fused`) when the input and
 parameters share one floating dtype, compositions of differentiable ember ops
 otherwise."""
+from ember.ops.autocast import autocasts
 import numpy as np
 
 import ember
@@ -173,6 +174,7 @@ def _count(input, dims):
     return count
 
 
+@autocasts("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the last ``len(normalized_shape)`` dimensions.
 
@@ -205,6 +207,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return _affine(normalized, weight, bias, lambda t: t)
 
 
+@autocasts("rms_norm")
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Divide by the root mean square over the last ``len(normalized_shape)`` dimensions.
 
@@ -230,6 +233,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return result if weight is None else result * weight
 
 
+@autocasts("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     """Normalise each group of ``C / num_groups`` channels of each sample.
 

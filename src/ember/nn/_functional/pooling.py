@@ -5,6 +5,7 @@ The work is done by the fused kernels of ``ember.ops.pool`` (differentiable ops)
 this module checks the arguments as PyTorch does and shapes the results.
 Adaptive pooling uses PyTorch's bins ``[floor(i * L / out), ceil((i + 1) * L / out))``.
 """
+from ember.ops.autocast import autocasts
 import ember
 from ember._core import _pool
 from ember.ops import pool as _ops
@@ -97,7 +98,14 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     -------
     Tensor
     """
-    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    if return_indices:        # PyTorch's max_pool3d_with_indices: no autocast row
+        return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return _max_pool3d_values(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+@autocasts("max_pool3d")
+def _max_pool3d_values(input, kernel_size, stride, padding, dilation, ceil_mode):
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, False)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -147,6 +155,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+@autocasts("avg_pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of the last three dimensions.
@@ -221,6 +230,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")
 
 
+@autocasts("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):
     """Mean over adaptive bins of the last three dimensions.
 
@@ -273,6 +283,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, 2, "adaptive_max_pool2d", return_indices)
 
 
+@autocasts("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Maximum over adaptive bins of the last three dimensions.
 
@@ -397,6 +408,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, 2, "adaptive_max_pool2d", True)
 
 
+@autocasts("adaptive_max_pool3d")
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool3d` returning ``(values, indices)``.
 
@@ -473,6 +485,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
 
 
+@autocasts("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool2d`: values put back at their indices, zeros elsewhere.
 
@@ -504,6 +517,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
 
 
+@autocasts("max_unpool3d")
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool3d`: values put back at their indices, zeros elsewhere.
 

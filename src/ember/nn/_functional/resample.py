@@ -7,6 +7,7 @@ Grid sampling gathers the corner values of each sampling point and mixes them wi
 weights computed from the grid, so it is differentiable in the input and the grid.
 Everything is built on differentiable ember ops.
 """
+from ember.ops.autocast import autocasts
 import math
 import warnings
 
@@ -62,6 +63,7 @@ def _nearest_index(in_size, out_size, scale, exact):
     return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
 
 
+@autocasts("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions (all after the first two) of ``input``.
@@ -410,6 +412,7 @@ def _gather_points(flat_input, positions, inside, sizes):
     return ember.where(inside.unsqueeze(1), values, ember.zeros((), dtype=values.dtype))
 
 
+@autocasts("grid_sample")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised positions of ``grid``.
 
