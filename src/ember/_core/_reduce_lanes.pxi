@@ -4,8 +4,10 @@
 
 # ---------------------------------------------------------------- lanes: cumsum, softmax
 
-cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint real_parts):
-    """Run a lane kernel along dim `d` into a new tensor laid out like `x`."""
+cdef Tensor _lanes(const em_lanes_fn *table, str op, Tensor x, int d, int out_dt,
+                   bint real_parts):
+    """Run lane kernel `op` along dim `d` into a new tensor laid out like `x` (`table`'s
+    on the CPU, the backend's on other devices)."""
     cdef Tensor out = new_like_layout(x, out_dt)
     cdef Tensor src = x, dst = out
     cdef Py_ssize_t in_strides[64]
@@ -20,6 +22,9 @@ cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint r
     if real_parts:
         src = _as_real(src)
         dst = _as_real(dst)
+    if not _on_cpu(x):
+        _backend(x._storage.device.type).lanes(op, dst, src, d)
+        return out
     for k in range(src._ndim):
         in_strides[k] = src._strides[k] * em_itemsize[src._dtype]
         out_strides[k] = dst._strides[k] * em_itemsize[dst._dtype]
@@ -63,11 +68,11 @@ def cumsum(input, dim, *, dtype=None):
         x = _cast(x, dt)
     cdef int cat = em_category[x._dtype]
     cdef int out_dt = EM_INT64 if cat < 2 else x._dtype
-    if cat < 3 and x._ndim > 0 and x._numel >= EM_SCAN_LONG and x._numel <= 8 * x._shape[d] \
+    if cat < 3 and _on_cpu(x) and x._ndim > 0 and x._numel >= EM_SCAN_LONG and x._numel <= 8 * x._shape[d] \
             and x.is_contig() and x._numel == x._shape[d] * _outer_count(x, d):
         out = _long_lanes(em_cumsum_long[x._dtype], x, x._shape[d], out_dt)
     else:
-        out = _lanes(em_cumsum_lanes, x, d, out_dt, cat == 3)
+        out = _lanes(em_cumsum_lanes, "cumsum", x, d, out_dt, cat == 3)
     return out if dt < 0 else _cast(out, dt)
 
 
@@ -106,7 +111,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     if em_category[x._dtype] != 2 and x._numel != 0:
         raise NotImplementedError(f'"{fname}_lastdim_kernel_impl" not implemented for '
                                   f'\'{_name(x._dtype)}\'')
-    return _lanes(table, x, d, x._dtype, False)
+    return _lanes(table, fname, x, d, x._dtype, False)
 
 
 def softmax(input, dim, dtype=None):
@@ -169,6 +174,10 @@ cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object g
     cdef Py_ssize_t outer = 1, inner = 1, L = 1
     cdef int k
     if y._numel == 0:
+        return out
+    if not _on_cpu(y):
+        # "softmax_backward_data" -> the backend's "softmax_backward"
+        _backend(y._storage.device.type).lanes(fname[:-5], out, g, d, y)
         return out
     for k in range(y._ndim):
         if k < d:

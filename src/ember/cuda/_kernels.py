@@ -1,6 +1,6 @@
 """Loading ember's CUDA kernels and launching them.
 
-Each kernel family (``elementwise``, ``copy``) is one module: the fatbin built by
+Each kernel family (``elementwise``, ``copy``, ``reduce``, ``scan``) is one module: the fatbin built by
 meson (``kernels/<family>.fatbin``, SASS for the build's architectures plus PTX)
 when it loads on the current GPU, else the shipped ``kernels/<family>.cu``
 compiled at run time by NVRTC through CuPy (cached by CuPy on disk).
@@ -51,8 +51,12 @@ def _load(family):
     return cp.RawModule(code=nvrtc_source(family), options=("-std=c++17",))
 
 
+_PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
+           "reduce": "em_cu_red_sum_float32_inner", "scan": "em_cu_cumsum_float32_block"}
+
+
 def _probe_name(family):
-    return "em_cu_add_float32_c" if family == "elementwise" else "em_cu_fill8_s32"
+    return _PROBES[family]
 
 
 def function(family, name):
