@@ -56,6 +56,12 @@ class FakeBackend:
             return out
         return ember.empty(tuple(shape), dtype=all_dtypes[out_dtype], device="cuda")
 
+    def reduce(self, op, x, mask, out, out_idx, *params):
+        pass
+
+    def lanes(self, op, out, x, dim, other=None):
+        pass
+
 
 @pytest.fixture
 def fake_cuda():
@@ -104,10 +110,7 @@ MOVING = {
     # linalg and fft compute on the host through the backend's copies
     "det": lambda x, y: ember.linalg.det(x[:, :4]),
     "fft": lambda x, y: ember.fft.fft(x),
-}
-
-# everything else reaches a CPU kernel's entry and must stop there
-KERNELS = {
+    # reductions, scans and softmax run the backend's kernels
     "sum": lambda x, y: x.sum(),
     "sum_dim": lambda x, y: x.sum(1),
     "mean": lambda x, y: x.mean(0),
@@ -115,9 +118,15 @@ KERNELS = {
     "argmax": lambda x, y: x.argmax(),
     "prod": lambda x, y: x.prod(),
     "var": lambda x, y: x.var(1),
+    "logsumexp": lambda x, y: ember.logsumexp(x, 1),
     "cumsum": lambda x, y: x.cumsum(1),
     "softmax": lambda x, y: ember.softmax(x, 1),
     "log_softmax": lambda x, y: F.log_softmax(x, 1),
+}
+
+# everything else reaches a CPU kernel's entry and must stop there
+KERNELS = {
+    "cummax": lambda x, y: ember.cummax(x, 1),
     "matmul": lambda x, y: x @ y.t(),
     "bmm": lambda x, y: ember.bmm(x.unsqueeze(0), y.t().unsqueeze(0)),
     "linear": lambda x, y: F.linear(x, y),
