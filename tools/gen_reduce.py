@@ -43,7 +43,8 @@ def dtype_dicts(cuda=False):
         real = REAL.get(name, compute)
         out.append(dict(
             name=name, enum="EM_" + name.upper(), IT=storage, T=compute, kind=kind,
-            load=(LOAD if cuda else KERNEL_LOAD).get(name, "%s"), store=STORE.get(name, f"({storage})(%s)"),
+            load=(LOAD if cuda else KERNEL_LOAD).get(name, "%s"),
+            store=STORE.get(name, f"({storage})(%s)"),
             R=real, RS=REAL.get(name, storage),
             rstore=STORE.get(name, f"({REAL.get(name, storage)})(%s)"),
             suf="f" if real == "float" else "",

@@ -140,7 +140,8 @@ def test_empty_and_zero_dim_inputs_match_cpu():
     with pytest.raises(RuntimeError, match="Expected reduction dim"):
         e.cuda().amax()
     z = ember.tensor(2.5)
-    for fn in (lambda t: t.sum(), lambda t: t.amax(), lambda t: t.argmax(), lambda t: t.var(correction=0),
+    for fn in (lambda t: t.sum(), lambda t: t.amax(), lambda t: t.argmax(),
+               lambda t: t.var(correction=0),
                lambda t: t.cumsum(0), lambda t: ember.softmax(t, 0)):
         assert_same(fn(z.cuda()), fn(z))
 

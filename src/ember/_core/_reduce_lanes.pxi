@@ -68,8 +68,9 @@ def cumsum(input, dim, *, dtype=None):
         x = _cast(x, dt)
     cdef int cat = em_category[x._dtype]
     cdef int out_dt = EM_INT64 if cat < 2 else x._dtype
-    if cat < 3 and _on_cpu(x) and x._ndim > 0 and x._numel >= EM_SCAN_LONG and x._numel <= 8 * x._shape[d] \
-            and x.is_contig() and x._numel == x._shape[d] * _outer_count(x, d):
+    if cat < 3 and _on_cpu(x) and x._ndim > 0 and x._numel >= EM_SCAN_LONG \
+            and x._numel <= 8 * x._shape[d] and x.is_contig() \
+            and x._numel == x._shape[d] * _outer_count(x, d):
         out = _long_lanes(em_cumsum_long[x._dtype], x, x._shape[d], out_dt)
     else:
         out = _lanes(em_cumsum_lanes, "cumsum", x, d, out_dt, cat == 3)

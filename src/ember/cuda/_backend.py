@@ -4,9 +4,9 @@ the host and the GPU, and the kernels of ``kernels/``.
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 ``to_device``, ``copy_``, ``fill_``, ``elementwise``, and the reductions, scans and
-softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see ``_reduce.py``).  Ops that reach the CPU
-kernels with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so
-no CPU kernel ever sees a device pointer.
+softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see ``_reduce.py``).
+Ops that reach the CPU kernels with cuda tensors raise NotImplementedError there
+(``Tensor.ptr``), so no CPU kernel ever sees a device pointer.
 """
 import numpy as np
 

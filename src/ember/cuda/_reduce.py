@@ -66,9 +66,9 @@ def plan_reduce(x, mask):
     n_out, count = int(kept_rec["numel"][0]), int(red_rec["numel"][0])
     inner = n_out == 1 or (_innermost(x) in red and count >= 32)
     if inner:
-        splits = min(-(-count // INNER_CHUNK), max(1, MAX_SPLITS // n_out))
+        splits = min(-(-count // INNER_CHUNK), max(1, MAX_SPLITS // max(n_out, 1)))
     else:
-        blocks = -(-n_out // OUTER_X)
+        blocks = max(1, -(-n_out // OUTER_X))
         splits = min(-(-count // OUTER_CHUNK), max(1, MAX_SPLITS // blocks))
     splits = max(1, splits)
     chunk = -(-count // splits)
