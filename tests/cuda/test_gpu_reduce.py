@@ -13,7 +13,8 @@ pytestmark = pytest.mark.gpu
 INTS = [ember.bool, ember.uint8, ember.int8, ember.int16, ember.int32, ember.int64]
 FLOATS = [ember.float16, ember.bfloat16, ember.float32, ember.float64]
 # the GPU accumulates float16/bfloat16/float32 in float32 (the CPU in float64)
-TOL = {ember.float16: 4e-3, ember.bfloat16: 3e-2, ember.float32: 2e-5, ember.float64: 1e-12}
+TOL = {ember.float16: 4e-3, ember.bfloat16: 3e-2, ember.float32: 2e-5, ember.float64: 1e-12,
+       ember.complex64: 2e-5, ember.complex128: 1e-12}
 
 
 def sample(shape, dtype, seed=0):
@@ -44,7 +45,9 @@ def assert_same(got, want, rtol=None):
     got = got.cpu()
     assert got.dtype == want.dtype and got.shape == want.shape
     tol = TOL.get(want.dtype, 0) if rtol is None else rtol
-    if want.dtype.is_floating_point:
+    if want.dtype.is_complex:
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol)
+    elif want.dtype.is_floating_point:
         np.testing.assert_allclose(got.to(ember.float64).numpy(), want.to(ember.float64).numpy(),
                                    rtol=tol, atol=tol, equal_nan=True)
     else:
