@@ -7,9 +7,9 @@ Argument handling is typed Cython that goes straight to the C engine in
 complex sums, means, variances and cumulative sums run the real kernels on a
 real view of the data (a trailing dimension of size 2).  Tensors on another
 device (cuda) take the same argument handling and outputs, and the backend's
-kernels in place of the CPU's: ``_run`` and ``_lanes`` hand them over.  Statistics and norms
-live in ``_reduce_stats.pxi``, the ops along one dim in ``_reduce_lanes.pxi`` and
-``_reduce_scans.pxi``.
+kernels in place of the CPU's: ``_run`` and ``_lanes`` hand them over.
+Statistics and norms live in ``_reduce_stats.pxi``, the ops along one dim in
+``_reduce_lanes.pxi`` and ``_reduce_scans.pxi``.
 """
 cimport cython
 from libc.stdint cimport uint64_t, int64_t

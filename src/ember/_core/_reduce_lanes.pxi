@@ -157,8 +157,9 @@ def log_softmax(input, dim, dtype=None):
 
 # ---------------------------------------------------------------- softmax backward
 
-cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object grad_output,
-                                   object output, object dim, str fname):
+cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, str op,
+                                   object grad_output, object output, object dim, str fname):
+    """`op` (the backend's name) of `grad_output` and the forward result `output` along `dim`."""
     cdef Tensor y = _tensor_arg(output, fname)
     cdef Tensor g = _tensor_arg(grad_output, fname)
     if dim is None or isinstance(dim, (tuple, list)):
@@ -177,8 +178,7 @@ cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object g
     if y._numel == 0:
         return out
     if not _on_cpu(y):
-        # "softmax_backward_data" -> the backend's "softmax_backward"
-        _backend(y._storage.device.type).lanes(fname[:-5], out, g, d, y)
+        _backend(y._storage.device.type).lanes(op, out, g, d, y)
         return out
     for k in range(y._ndim):
         if k < d:
@@ -218,8 +218,8 @@ def softmax_backward_data(grad_output, output, dim):
     if grad_enabled() and (_records(grad_output) or _records(output)):
         return record_op("softmax_backward_data", softmax_backward_data,
                          (grad_output, output, dim), None)
-    return _softmax_backward_impl(em_softmax_backward, grad_output, output, dim,
-                                  "softmax_backward_data")
+    return _softmax_backward_impl(em_softmax_backward, "softmax_backward", grad_output, output,
+                                  dim, "softmax_backward_data")
 
 
 def log_softmax_backward_data(grad_output, output, dim):
@@ -241,5 +241,5 @@ def log_softmax_backward_data(grad_output, output, dim):
     if grad_enabled() and (_records(grad_output) or _records(output)):
         return record_op("log_softmax_backward_data", log_softmax_backward_data,
                          (grad_output, output, dim), None)
-    return _softmax_backward_impl(em_log_softmax_backward, grad_output, output, dim,
-                                  "log_softmax_backward_data")
+    return _softmax_backward_impl(em_log_softmax_backward, "log_softmax_backward",
+                                  grad_output, output, dim, "log_softmax_backward_data")

@@ -94,7 +94,9 @@ def reduce(op, x, mask, out, out_idx, params):
         partial = _ember().empty((n_out * splits * SLOT,), dtype=_ember().uint8, device=x.device)
     part_ptr = partial.data_ptr() if partial is not None else 0
     if path == "inner":
-        grid, block = (min(n_out, MAX_GRID), splits), (_kernels.BLOCK,)
+        # short runs: fewer warps, so that threads are not left idle
+        threads = min(_kernels.BLOCK, 32 * max(1, -(-min(count, chunk) // 32)))
+        grid, block = (min(n_out, MAX_GRID), splits), (threads,)
     else:
         grid, block = (min(-(-n_out // OUTER_X), MAX_GRID), splits), (OUTER_X, OUTER_Y)
     fn = _kernels.function("reduce", f"{name}_{path}")
