@@ -21,6 +21,9 @@ LAYOUT_DTYPE = np.dtype([("shape", np.int64, (MAX_DIMS,)),
                          ("numel", np.int64), ("ndim", np.int32), ("pad", np.int32)], align=True)
 
 _HEADER = "ember_cuda.cuh"
+# a kernel of each family, whose loading tells whether a fatbin has an image for the GPU
+_PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
+           "reduce": "em_cu_red_sum_float32_inner", "scan": "em_cu_cumsum_float32_block"}
 _modules = {}      # (family, device ordinal) -> cupy.RawModule
 _functions = {}    # (family, name, device ordinal) -> cupy.RawKernel
 
@@ -44,19 +47,11 @@ def _load(family):
     if fatbin.is_file():
         try:
             module = cp.RawModule(path=str(fatbin))
-            module.get_function(_probe_name(family))   # loads it: fails if no image fits the GPU
+            module.get_function(_PROBES[family])   # loads it: fails if no image fits the GPU
             return module
         except cp.cuda.driver.CUDADriverError:
             pass   # no SASS for this GPU and PTX newer than the driver: compile the source
     return cp.RawModule(code=nvrtc_source(family), options=("-std=c++17",))
-
-
-_PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
-           "reduce": "em_cu_red_sum_float32_inner", "scan": "em_cu_cumsum_float32_block"}
-
-
-def _probe_name(family):
-    return _PROBES[family]
 
 
 def function(family, name):
