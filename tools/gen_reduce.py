@@ -2,10 +2,13 @@
 """Generate ember's reduction, scan and softmax kernels from their templates.
 
 Usage: gen_reduce.py TEMPLATE.c.in -o OUT.c   (reduce.c.in or scan.c.in)
+       gen_reduce.py --cuda TEMPLATE.cu.in -o OUT.cu   (src/ember/cuda/kernels/{reduce,scan}.cu.in)
 
 The dtype list comes from gen_loops.py (one list for every generated kernel);
 this script adds, per reduction and dtype, the C snippets the template stamps:
 lane type, accumulator type, identity, combine, map and finalize expressions.
+``--cuda`` renders the CUDA kernels from the same expressions: real dtypes only,
+float16/bfloat16/float32 accumulating in float (as PyTorch does on the GPU).
 """
 import argparse
 
@@ -32,13 +35,16 @@ FMIN = "((b < a || b != b) ? b : a)"
 KERNEL_LOAD = dict(LOAD, float16="em_half_bits_to_float(%s)")
 
 
-def dtype_dicts():
+def dtype_dicts(cuda=False):
     out = []
     for name, storage, compute, kind in DTYPES:
+        if cuda and kind == "c":
+            continue
         real = REAL.get(name, compute)
         out.append(dict(
             name=name, enum="EM_" + name.upper(), IT=storage, T=compute, kind=kind,
-            load=KERNEL_LOAD.get(name, "%s"), store=STORE.get(name, f"({storage})(%s)"),
+            load=(LOAD if cuda else KERNEL_LOAD).get(name, "%s"),
+            store=STORE.get(name, f"({storage})(%s)"),
             R=real, RS=REAL.get(name, storage),
             rstore=STORE.get(name, f"({REAL.get(name, storage)})(%s)"),
             suf="f" if real == "float" else "",
@@ -149,15 +155,52 @@ def cumext_family(dtypes):
     return ops
 
 
+def gpu_acc(d):
+    """The GPU's accumulator for floating dtype ``d``: float up to float32."""
+    return "double" if d["name"] == "float64" else "float"
+
+
+def cuda_families(dtypes):
+    """The template arguments of reduce.cu.in and scan.cu.in: the CPU's lane and arg
+    reductions with the GPU's accumulators (``FA``: the type ``fin`` sees), var, the
+    scans and the softmax dtypes."""
+    lane_ops = lane_family(dtypes)
+    for r in lane_ops:
+        if r["d"]["kind"] == "f":
+            r["ACC"] = gpu_acc(r["d"]) if r["op"] == "PROD" else r["L"]
+            r["FA"] = "double"
+        else:
+            r["ACC"] = r["FA"] = r["L"]
+    arg_ops = arg_family(dtypes)
+    # `at`: the element at a byte address, converted to the accumulator type
+    floats = [dict(d, ACC=gpu_acc(d), at=f"({gpu_acc(d)})("
+                   + d["load"] % f"*reinterpret_cast<const {d['IT']} *>(%s)" + ")")
+              for d in dtypes if d["kind"] == "f"]
+    scan_ops = scan_family(dtypes)
+    for r in scan_ops:
+        if r["d"]["kind"] == "f":
+            r["ACC"] = gpu_acc(r["d"])
+    ids = ([r["id"] for r in lane_ops] + [r["id"] for r in arg_ops]
+           + [f"var_{d['name']}" for d in floats])
+    return dict(lane_ops=lane_ops, arg_ops=arg_ops, var_dtypes=floats, kernel_ids=ids,
+                scan_ops=scan_ops, softmax_dtypes=floats)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("template")
     parser.add_argument("-o", "--outfile", required=True)
+    parser.add_argument("--cuda", action="store_true", help="render a CUDA template")
     args = parser.parse_args()
-    dtypes = dtype_dicts()
+    dtypes = dtype_dicts(args.cuda)
     floats = [d for d in dtypes if d["kind"] == "f"]
     with open(args.template) as f:
         template = Tempita.Template(f.read(), name=args.template)
+    if args.cuda:
+        text = template.substitute(**cuda_families(dtypes))
+        with open(args.outfile, "w") as f:
+            f.write(text)
+        return
     text = template.substitute(
         lane_ops=lane_family(dtypes), arg_ops=arg_family(dtypes), var_dtypes=floats,
         scan_ops=scan_family(dtypes), cumext_ops=cumext_family(dtypes), softmax_dtypes=floats,

@@ -2,67 +2,12 @@
 unreadable 'device' pages and records every copy and kernel launch instead of running
 it, so the choice of kernel, its arguments and the launch shapes are tested here; the
 numbers themselves are tested on a GPU (test_gpu.py)."""
-import types
-
-import numpy as np
 import pytest
 
 import ember
-from ember.cuda import _backend, _kernels, _runtime
+from ember.cuda import _backend
 
-from cuda_helpers import NoAccessPages
-
-
-class Recorder:
-    def __init__(self):
-        self.launches = []
-        self.copies = []
-
-    def function(self, family, name):
-        def launch(grid, block, args):
-            self.launches.append((family, name, grid, block, args))
-        return launch
-
-    def names(self):
-        return [name for _, name, _, _, _ in self.launches]
-
-
-class FlagArray:
-    """cupy.zeros(1, int32) stand-in: the error word, in host memory."""
-    def __init__(self):
-        self.value = np.zeros(1, np.int32)
-        self.data = types.SimpleNamespace(ptr=self.value.ctypes.data)
-
-    def __getitem__(self, i):
-        return self.value[i]
-
-    def fill(self, v):
-        self.value[:] = v
-
-
-@pytest.fixture
-def rec(monkeypatch):
-    recorder = Recorder()
-
-    def alloc(n):
-        pages = NoAccessPages(n)
-        return types.SimpleNamespace(ptr=pages.address, pages=pages)
-
-    def memcpy_async(dst, src, n, kind, stream):
-        recorder.copies.append((kind, n))
-
-    runtime = types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
-                                    memcpyAsync=memcpy_async)
-    stream = types.SimpleNamespace(ptr=0, synchronize=lambda: None)
-    fake = types.SimpleNamespace(
-        cuda=types.SimpleNamespace(runtime=runtime, alloc=alloc,
-                                   get_current_stream=lambda: stream),
-        zeros=lambda n, dtype: FlagArray(), int32=np.int32)
-    monkeypatch.setattr(_runtime, "_cupy", fake)
-    monkeypatch.setattr(_runtime, "_gpu_count", 1)
-    monkeypatch.setattr(_kernels, "function", recorder.function)
-    monkeypatch.setattr(_backend, "_error_flags", {})
-    return recorder
+from cuda_helpers import rec  # noqa: F401  (the fixture)
 
 
 def test_creation_fills_with_the_value_bits(rec):

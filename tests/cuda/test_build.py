@@ -77,6 +77,34 @@ def test_index_kernels_cover_every_real_dtype_and_index_width(tmp_path):
                 assert f"em_cu_scatter_{op}_{name}_{index}(" in text
         assert f"em_cu_index_offset_{index}(" in text and f"em_cu_index_check_{index}(" in text
     assert "em_cu_masked_fill64(" in text
+
+
+def render_reduce(tmp_path, family):
+    out = tmp_path / f"{family}.cu"
+    subprocess.run([sys.executable, str(TOOLS / "gen_reduce.py"), "--cuda",
+                    str(KERNELS / f"{family}.cu.in"), "-o", str(out)], check=True)
+    return out
+
+
+@needs_sources
+def test_every_reduction_scan_and_softmax_has_cuda_kernels(tmp_path):
+    text = render_reduce(tmp_path, "reduce").read_text()
+    reals = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+             "float32", "float64"]
+    for dt in reals:
+        for op in ("sum", "prod", "max", "min", "all", "any", "argmax", "argmin"):
+            for path in ("inner", "outer", "finish"):
+                assert f"em_cu_red_{op}_{dt}_{path}(" in text, (op, dt, path)
+    for dt in reals[6:]:
+        for op in ("max_abs", "min_abs", "abs_sum", "sq_sum", "pow_sum", "nonzero", "var"):
+            assert f"em_cu_red_{op}_{dt}_inner(" in text, (op, dt)
+    text = render_reduce(tmp_path, "scan").read_text()
+    for dt in reals:
+        for op in ("cumsum", "cumprod"):
+            assert f"em_cu_{op}_{dt}_block(" in text and f"em_cu_{op}_{dt}_serial(" in text
+    for dt in reals[6:]:
+        for op in ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward"):
+            assert f"em_cu_{op}_{dt}_block(" in text and f"em_cu_{op}_{dt}_serial(" in text
     assert "complex" not in text.split("*/", 1)[1]
 
 
@@ -106,9 +134,25 @@ def test_optim_kernels_cover_sgd_and_adam_for_every_float(tmp_path):
         assert f"em_cu_optim_sgd_{name}(" in text and f"em_cu_optim_adam_{name}(" in text
 
 
+@needs_nvcc
+@pytest.mark.parametrize("family", ["reduce", "scan"])
+def test_reduction_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family):
+    """SASS for sm_80 and sm_90 (as the build's fatbin step compiles them), and the
+    NVRTC form (header inlined, no host headers)."""
+    source = render_reduce(tmp_path, family)
+    run = subprocess.run([NVCC, "--fatbin", "-O1", "-std=c++17", "-diag-suppress", "186",
+                          "-gencode", "arch=compute_80,code=sm_80",
+                          "-gencode", "arch=compute_90,code=sm_90", f"-I{KERNELS}",
+                          "-o", os.devnull, str(source)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    header = (KERNELS / "ember_cuda.cuh").read_text()
+    compile_as_nvrtc(source.read_text().replace('#include "ember_cuda.cuh"', header), "80",
+                     tmp_path)
+
+
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy", "index", "amp", "random", "optim"):
+    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -137,7 +181,7 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy", "index", "amp", "random", "optim"):
+    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 

@@ -69,6 +69,12 @@ class FakeBackend:
     def optim_step(self, kind, hyper, params, grads, states, coefs):
         pass
 
+    def reduce(self, op, x, mask, out, out_idx, *params):
+        pass
+
+    def lanes(self, op, out, x, dim, other=None):
+        pass
+
 
 @pytest.fixture
 def fake_cuda():
@@ -128,10 +134,7 @@ MOVING = {
     "masked_fill": lambda x, y: x.masked_fill(ember.zeros(4, 6, dtype=ember.bool,
                                                           device="cuda"), 0.0),
     "embedding": lambda x, y: F.embedding(ember.zeros(3, dtype=ember.int64, device="cuda"), x),
-}
-
-# everything else reaches a CPU kernel's entry and must stop there
-KERNELS = {
+    # reductions, scans and softmax run the backend's kernels
     "sum": lambda x, y: x.sum(),
     "sum_dim": lambda x, y: x.sum(1),
     "mean": lambda x, y: x.mean(0),
@@ -139,9 +142,15 @@ KERNELS = {
     "argmax": lambda x, y: x.argmax(),
     "prod": lambda x, y: x.prod(),
     "var": lambda x, y: x.var(1),
+    "logsumexp": lambda x, y: ember.logsumexp(x, 1),
     "cumsum": lambda x, y: x.cumsum(1),
     "softmax": lambda x, y: ember.softmax(x, 1),
     "log_softmax": lambda x, y: F.log_softmax(x, 1),
+}
+
+# everything else reaches a CPU kernel's entry and must stop there
+KERNELS = {
+    "cummax": lambda x, y: ember.cummax(x, 1),
     "sort": lambda x, y: ember.sort(x, 1),
     "topk": lambda x, y: ember.topk(x, 2),
     "nonzero": lambda x, y: ember.nonzero(x),

@@ -5,9 +5,11 @@
 Argument handling is typed Cython that goes straight to the C engine in
 ``reduce.c`` and the kernels generated from ``reduce.c.in`` and ``scan.c.in``;
 complex sums, means, variances and cumulative sums run the real kernels on a
-real view of the data (a trailing dimension of size 2).  Statistics and norms
-live in ``_reduce_stats.pxi``, the ops along one dim in ``_reduce_lanes.pxi`` and
-``_reduce_scans.pxi``.
+real view of the data (a trailing dimension of size 2).  Tensors on another
+device (cuda) take the same argument handling and outputs, and the backend's
+kernels in place of the CPU's: ``_run`` and ``_lanes`` hand them over.
+Statistics and norms live in ``_reduce_stats.pxi``, the ops along one dim in
+``_reduce_lanes.pxi`` and ``_reduce_scans.pxi``.
 """
 cimport cython
 from libc.stdint cimport uint64_t, int64_t
@@ -26,7 +28,7 @@ from ember._core._tensor cimport (
     wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
-from ember._core._tensor import _add_method, ew, op_id
+from ember._core._tensor import _add_method, ew, op_id, backend as _backend
 
 cdef extern from "ember/reduce.h" nogil:
     enum:
@@ -132,9 +134,6 @@ _OP_WHERE = op_id("where")
 
 cdef inline Tensor _tensor_arg(object x, str fname):
     if isinstance(x, Tensor):
-        if (<Tensor>x)._storage.device.type_num != DEV_CPU:
-            raise NotImplementedError(f"{fname}: not implemented for device "
-                                      f"{(<Tensor>x)._storage.device.type} yet")
         return <Tensor>x
     raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                     f"{type(x).__name__}")
@@ -217,13 +216,33 @@ cdef Tensor _new_output(Tensor x, uint64_t mask, bint keepdim, int dt):
     return new_tensor(nd, shape, dt, x._storage.device)
 
 
-cdef int _run(int op, Tensor x, uint64_t mask, char *out, Py_ssize_t out_itemsize, char *out_idx,
+cdef dict _RED_NAMES = {
+    EM_RED_SUM: "sum", EM_RED_PROD: "prod", EM_RED_MAX: "max", EM_RED_MIN: "min",
+    EM_RED_MAX_ABS: "max_abs", EM_RED_MIN_ABS: "min_abs", EM_RED_ABS_SUM: "abs_sum",
+    EM_RED_SQ_SUM: "sq_sum", EM_RED_POW_SUM: "pow_sum", EM_RED_NONZERO: "nonzero",
+    EM_RED_ALL: "all", EM_RED_ANY: "any", EM_RED_ARGMAX: "argmax", EM_RED_ARGMIN: "argmin",
+    EM_RED_VAR: "var",
+}
+
+
+cdef inline bint _on_cpu(Tensor x) noexcept:
+    return x._storage.device.type_num == DEV_CPU
+
+
+cdef int _run(int op, Tensor x, uint64_t mask, Tensor out, Tensor out_idx,
               em_reduce_params *prm, bint keep_order) except -1:
-    """Reduce `x` over `mask` into contiguous outputs laid out over the kept dims."""
+    """Reduce `x` over `mask` into contiguous outputs laid out over the kept dims: `out`
+    (None for indices only) and, for argmax/argmin, the int64 `out_idx`."""
     cdef const em_reduce_kernel *k = &em_reduce_kernels[op][x._dtype]
     cdef em_reduce_problem pb
     cdef Py_ssize_t isz = em_itemsize[x._dtype], n_out = 1
+    cdef Py_ssize_t out_itemsize = em_itemsize[out._dtype] if out is not None else 0
     cdef int d, rc
+    if not _on_cpu(x):
+        _backend(x._storage.device.type).reduce(
+            _RED_NAMES[op], x, mask, out, out_idx, prm.scale, prm.p, prm.inv_p,
+            prm.correction, prm.take_sqrt)
+        return 0
     pb.ndim = x._ndim
     pb.reduced = mask
     pb.keep_order = keep_order
@@ -238,8 +257,8 @@ cdef int _run(int op, Tensor x, uint64_t mask, char *out, Py_ssize_t out_itemsiz
             pb.idx_strides[d] = n_out * 8
             n_out *= x._shape[d]
     pb.inp = x.ptr()
-    pb.out = out
-    pb.out_idx = out_idx
+    pb.out = out.ptr() if out is not None else NULL
+    pb.out_idx = out_idx.ptr() if out_idx is not None else NULL
     if x._numel >= EM_GRAIN_SIZE:
         with nogil:
             rc = em_reduce_run(k, &pb, prm)
@@ -260,14 +279,14 @@ cdef Tensor _reduce(int op, Tensor x, uint64_t mask, bint keepdim, int out_dt,
     cdef Tensor out = _new_output(x, mask, keepdim, out_dt)
     cdef char acc[64]
     cdef const em_reduce_kernel *k
-    if out._numel == 1 and x._numel < EM_GRAIN_SIZE and x.is_contig():
+    if out._numel == 1 and x._numel < EM_GRAIN_SIZE and x.is_contig() and _on_cpu(x):
         # one output from a small contiguous block: skip the engine's planning
         k = &em_reduce_kernels[op][x._dtype]
         k.init(acc, 1)
         k.fold(acc, 1, 0, x.ptr(), x._numel, em_itemsize[x._dtype], 0, 0, prm)
         k.finalize(out.ptr(), 0, NULL, 0, acc, 1, prm)
         return out
-    _run(op, x, mask, out.ptr(), em_itemsize[out_dt], NULL, prm, False)
+    _run(op, x, mask, out, None, prm, False)
     return out
 
 
@@ -303,8 +322,7 @@ cdef Tensor _reduce_complex_parts(int op, Tensor x, uint64_t mask, bint keepdim,
                                   em_reduce_params *prm):
     """Reduce the real and imaginary parts of a complex tensor separately (sum, mean)."""
     cdef Tensor out = _new_output(x, mask, keepdim, x._dtype)
-    cdef Tensor xr = _as_real(x)
-    _run(op, xr, mask, out.ptr(), em_itemsize[xr._dtype], NULL, prm, False)
+    _run(op, _as_real(x), mask, _as_real(out), None, prm, False)
     return out
 
 
@@ -521,8 +539,7 @@ cdef object _arg_along(int op, Tensor x, object dim, bint keepdim, bint with_val
     indices = _new_output(x, mask, keepdim, EM_INT64)
     if with_values:
         values = _new_output(x, mask, keepdim, x._dtype)
-    _run(op, x, mask, values.ptr() if with_values else NULL, em_itemsize[x._dtype],
-         indices.ptr(), &prm, True)
+    _run(op, x, mask, values, indices, &prm, True)
     if with_values:
         return values, indices
     return indices

@@ -4,8 +4,10 @@
 
 # ---------------------------------------------------------------- lanes: cumsum, softmax
 
-cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint real_parts):
-    """Run a lane kernel along dim `d` into a new tensor laid out like `x`."""
+cdef Tensor _lanes(const em_lanes_fn *table, str op, Tensor x, int d, int out_dt,
+                   bint real_parts):
+    """Run lane kernel `op` along dim `d` into a new tensor laid out like `x` (`table`'s
+    on the CPU, the backend's on other devices)."""
     cdef Tensor out = new_like_layout(x, out_dt)
     cdef Tensor src = x, dst = out
     cdef Py_ssize_t in_strides[64]
@@ -20,6 +22,9 @@ cdef Tensor _lanes(const em_lanes_fn *table, Tensor x, int d, int out_dt, bint r
     if real_parts:
         src = _as_real(src)
         dst = _as_real(dst)
+    if not _on_cpu(x):
+        _backend(x._storage.device.type).lanes(op, dst, src, d)
+        return out
     for k in range(src._ndim):
         in_strides[k] = src._strides[k] * em_itemsize[src._dtype]
         out_strides[k] = dst._strides[k] * em_itemsize[dst._dtype]
@@ -65,11 +70,12 @@ def cumsum(input, dim, *, dtype=None):
         x = _cast(x, dt)
     cdef int cat = em_category[x._dtype]
     cdef int out_dt = EM_INT64 if cat < 2 else x._dtype
-    if cat < 3 and x._ndim > 0 and x._numel >= EM_SCAN_LONG and x._numel <= 8 * x._shape[d] \
-            and x.is_contig() and x._numel == x._shape[d] * _outer_count(x, d):
+    if cat < 3 and _on_cpu(x) and x._ndim > 0 and x._numel >= EM_SCAN_LONG \
+            and x._numel <= 8 * x._shape[d] and x.is_contig() \
+            and x._numel == x._shape[d] * _outer_count(x, d):
         out = _long_lanes(em_cumsum_long[x._dtype], x, x._shape[d], out_dt)
     else:
-        out = _lanes(em_cumsum_lanes, x, d, out_dt, cat == 3)
+        out = _lanes(em_cumsum_lanes, "cumsum", x, d, out_dt, cat == 3)
     return out if dt < 0 else _cast(out, dt)
 
 
@@ -108,7 +114,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     if em_category[x._dtype] != 2 and x._numel != 0:
         raise NotImplementedError(f'"{fname}_lastdim_kernel_impl" not implemented for '
                                   f'\'{_name(x._dtype)}\'')
-    return _lanes(table, x, d, x._dtype, False)
+    return _lanes(table, fname, x, d, x._dtype, False)
 
 
 def softmax(input, dim, dtype=None):
@@ -157,8 +163,9 @@ def log_softmax(input, dim, dtype=None):
 
 # ---------------------------------------------------------------- softmax backward
 
-cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object grad_output,
-                                   object output, object dim, str fname):
+cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, str op,
+                                   object grad_output, object output, object dim, str fname):
+    """`op` (the backend's name) of `grad_output` and the forward result `output` along `dim`."""
     cdef Tensor y = _tensor_arg(output, fname)
     cdef Tensor g = _tensor_arg(grad_output, fname)
     if dim is None or isinstance(dim, (tuple, list)):
@@ -175,6 +182,9 @@ cdef Tensor _softmax_backward_impl(const em_softmax_backward_fn *table, object g
     cdef Py_ssize_t outer = 1, inner = 1, L = 1
     cdef int k
     if y._numel == 0:
+        return out
+    if not _on_cpu(y):
+        _backend(y._storage.device.type).lanes(op, out, g, d, y)
         return out
     for k in range(y._ndim):
         if k < d:
@@ -214,8 +224,8 @@ def softmax_backward_data(grad_output, output, dim):
     if grad_enabled() and (_records(grad_output) or _records(output)):
         return record_op("softmax_backward_data", softmax_backward_data,
                          (grad_output, output, dim), None)
-    return _softmax_backward_impl(em_softmax_backward, grad_output, output, dim,
-                                  "softmax_backward_data")
+    return _softmax_backward_impl(em_softmax_backward, "softmax_backward", grad_output, output,
+                                  dim, "softmax_backward_data")
 
 
 def log_softmax_backward_data(grad_output, output, dim):
@@ -237,5 +247,5 @@ def log_softmax_backward_data(grad_output, output, dim):
     if grad_enabled() and (_records(grad_output) or _records(output)):
         return record_op("log_softmax_backward_data", log_softmax_backward_data,
                          (grad_output, output, dim), None)
-    return _softmax_backward_impl(em_log_softmax_backward, grad_output, output, dim,
-                                  "log_softmax_backward_data")
+    return _softmax_backward_impl(em_log_softmax_backward, "log_softmax_backward",
+                                  grad_output, output, dim, "log_softmax_backward_data")

@@ -43,8 +43,8 @@ def cumprod(input, dim, *, dtype=None):
     cdef int d = _scan_dim(dim, x._ndim, "cumprod")
     if dt >= 0:
         x = _cast(x, dt)
-    out = _lanes(em_cumprod_lanes, x, d, EM_INT64 if em_category[x._dtype] < 2 else x._dtype,
-                 False)
+    out = _lanes(em_cumprod_lanes, "cumprod", x, d,
+                 EM_INT64 if em_category[x._dtype] < 2 else x._dtype, False)
     return out if dt < 0 else _cast(out, dt)
 
 
@@ -74,13 +74,16 @@ def logcumsumexp(input, dim):
     if em_logcumsumexp_lanes[x._dtype] == NULL:
         raise NotImplementedError(
             f'"logcumsumexp_out_cpu" not implemented for \'{_name(x._dtype)}\'')
-    return _lanes(em_logcumsumexp_lanes, x, d, x._dtype, False)
+    return _lanes(em_logcumsumexp_lanes, "logcumsumexp", x, d, x._dtype, False)
 
 
 cdef object _cum_extreme(const em_lanes_idx_fn *table, object result_type, object input,
                          object dim, str fname):
     cdef Tensor x = _tensor_arg(input, fname)
     cdef int d = _scan_dim(dim, x._ndim, fname)
+    if not _on_cpu(x):
+        raise NotImplementedError(f"{fname}: not implemented for device "
+                                  f"{x._storage.device.type} yet")
     if table[x._dtype] == NULL:
         raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_name(x._dtype)}\'')
     cdef Tensor values = new_like_layout(x, x._dtype)

@@ -38,7 +38,7 @@ cdef Tensor _var_impl(object input, object dim, object unbiased, bint keepdim, o
         # the variance of a complex tensor is that of its real part plus that of its imaginary part
         xr = _as_real(x)
         parts = _new_output(xr, mask, keepdim, xr._dtype)
-        _run(EM_RED_VAR, xr, mask, parts.ptr(), em_itemsize[xr._dtype], NULL, &prm, False)
+        _run(EM_RED_VAR, xr, mask, parts, None, &prm, False)
         out = ew(_OP_ADD, parts.select(-1, 0), parts.select(-1, 1))
         return ew(_OP_SQRT, out) if take_sqrt else out
     prm.take_sqrt = take_sqrt
@@ -147,8 +147,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         if em_category[x._dtype] == 3:
             xr = _as_real(x)
             out = _new_output(x, mask, keepdim, real_of(x._dtype))
-            _run(EM_RED_SQ_SUM, xr, mask | (<uint64_t>1 << x._ndim), out.ptr(),
-                 em_itemsize[xr._dtype], NULL, &prm, False)
+            _run(EM_RED_SQ_SUM, xr, mask | (<uint64_t>1 << x._ndim), out, None, &prm, False)
             return out
         return _reduce(EM_RED_SQ_SUM, x, mask, keepdim, x._dtype, &prm)
     if order == INFINITY or order == -INFINITY:

@@ -4,15 +4,16 @@ the host and the GPU, and the kernels of ``kernels/``.
 ``ember._core`` calls it (through ``register_backend('cuda', ...)``) wherever a
 tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 ``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``gemm`` (the matmul family,
-through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), ``random_fill``
-and ``optim_step``.  Ops that reach the CPU kernels with cuda tensors raise
-NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
-pointer.
+through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), the
+reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see
+``_reduce.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
+with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
+ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _blas, _kernels, _optim, _random
+from ember.cuda import _blas, _kernels, _optim, _random, _reduce
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -291,6 +292,19 @@ class CudaBackend:
             fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (target.data_ptr(), *ptrs, rec, err))
         if err:
             _check_error_flag()
+
+    # ------------------------------------------------------------ reductions, scans, softmax
+    def reduce(self, op, x, mask, out, out_idx, scale, p, inv_p, correction, take_sqrt):
+        """Reduction kernel ``op`` of ``x`` over the dims in bit ``mask`` into the
+        contiguous ``out`` (and int64 ``out_idx`` for argmax/argmin), with the CPU
+        engine's parameters (see ``_reduce.reduce``)."""
+        _reduce.reduce(op, x, mask, out, out_idx,
+                       _reduce.params_record(scale, p, inv_p, correction, take_sqrt))
+
+    def lanes(self, op, out, x, dim, other=None):
+        """cumsum, cumprod, softmax, log_softmax or their backward along ``dim`` (see
+        ``_reduce.lanes``); NotImplementedError for other ops."""
+        _reduce.lanes(op, out, x, dim, other)
 
 
     # ------------------------------------------------------------ index ops

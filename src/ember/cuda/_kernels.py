@@ -1,10 +1,10 @@
 """Loading ember's CUDA kernels and launching them.
 
-Each kernel family (``elementwise``, ``copy``, ``index``, ``amp``, ``random``,
-``optim``) is one module: the fatbin built by meson (``kernels/<family>.fatbin``, SASS
-for the build's architectures plus PTX) when it loads on the current GPU, else the
-shipped ``kernels/<family>.cu`` compiled at run time by NVRTC through CuPy (cached by
-CuPy on disk).
+Each kernel family (``elementwise``, ``copy``, ``index``, ``reduce``, ``scan``,
+``amp``, ``random``, ``optim``) is one module: the fatbin built by meson
+(``kernels/<family>.fatbin``, SASS for the build's architectures plus PTX) when it
+loads on the current GPU, else the shipped ``kernels/<family>.cu`` compiled at run
+time by NVRTC through CuPy (cached by CuPy on disk).
 """
 from importlib import resources
 
@@ -49,7 +49,7 @@ def _load(family):
     if fatbin.is_file():
         try:
             module = cp.RawModule(path=str(fatbin))
-            module.get_function(_probe_name(family))   # loads it: fails if no image fits the GPU
+            module.get_function(_PROBES[family])   # loads it: fails if no image fits the GPU
             return module
         except cp.cuda.driver.CUDADriverError:
             pass   # no SASS for this GPU and PTX newer than the driver: compile the source
@@ -59,12 +59,9 @@ def _load(family):
 
 # a kernel of each family, loaded to check that the fatbin has an image for the GPU
 _PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
-           "index": "em_cu_masked_fill8", "amp": "em_cu_amp_unscale_float32",
+           "index": "em_cu_masked_fill8", "reduce": "em_cu_red_sum_float32_inner",
+           "scan": "em_cu_cumsum_float32_block", "amp": "em_cu_amp_unscale_float32",
            "random": "em_cu_rng_bernoulli", "optim": "em_cu_optim_sgd_float32"}
-
-
-def _probe_name(family):
-    return _PROBES[family]
 
 
 def function(family, name):

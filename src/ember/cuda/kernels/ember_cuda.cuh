@@ -201,4 +201,101 @@ static __device__ __forceinline__ int64_t em_ilcm(int64_t a, int64_t b)
 #define EM_SHR(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)((a) < 0 ? -1 : 0) \
                          : (T)((a) >> (b)))
 
+/* ------------------------------------------------------------------ reductions */
+
+/* The parameters of a reduction (the CPU's em_reduce_params in include/ember/reduce.h,
+ * padded to 8 bytes), passed by value. */
+struct em_reduce_params {
+    double scale;       /* sum: result multiplier (1/N for mean) */
+    double p, inv_p;    /* pow-sum norm order and its inverse */
+    double correction;  /* var/std: the divisor is max(N - correction, 0) */
+    int32_t take_sqrt;  /* var -> std */
+    int32_t pad_;
+};
+
+/* Byte offset in operand k of the i-th element (row-major over L's shape). */
+template <class I>
+static __device__ __forceinline__ I em_layout_offset(const em_cuda_layout &L, I i, int k)
+{
+    if (L.ndim <= 1) {
+        return i * (I)L.strides[k][0];
+    }
+    I off = 0;
+    for (int d = L.ndim - 1; d >= 0; d--) {
+        I size = (I)L.shape[d];
+        off += (i % size) * (I)L.strides[k][d];
+        i /= size;
+    }
+    return off;
+}
+
+/* __shfl_down_sync of any trivially copyable value, 32 bits at a time. */
+template <class A>
+static __device__ __forceinline__ A em_shfl_down(A a, int delta)
+{
+    const int W = (sizeof(A) + 3) / 4;
+    union { A a; uint32_t w[W]; } u;
+    u.a = a;
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        u.w[k] = __shfl_down_sync(0xffffffffu, u.w[k], delta);
+    }
+    return u.a;
+}
+
+template <class A>
+static __device__ __forceinline__ A em_shfl_up(A a, int delta)
+{
+    const int W = (sizeof(A) + 3) / 4;
+    union { A a; uint32_t w[W]; } u;
+    u.a = a;
+#pragma unroll
+    for (int k = 0; k < W; k++) {
+        u.w[k] = __shfl_up_sync(0xffffffffu, u.w[k], delta);
+    }
+    return u.a;
+}
+
+/* Reduce one value per thread of a 1-D block (a multiple of 32 threads, at most 1024)
+ * with C::comb(a, b) and identity `ident`: warp shuffles, then one warp over the warps'
+ * results in `shared` (32 slots).  The result is valid in thread 0; the block must
+ * __syncthreads() before reusing `shared`. */
+template <class C, class A>
+static __device__ __forceinline__ A em_block_reduce(A a, A ident, A *shared)
+{
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    for (int delta = 16; delta > 0; delta /= 2) {
+        a = C::comb(a, em_shfl_down(a, delta));
+    }
+    if (blockDim.x <= 32) {
+        return a;
+    }
+    if (lane == 0) {
+        shared[warp] = a;
+    }
+    __syncthreads();
+    if (warp == 0) {
+        a = lane < (int)(blockDim.x / 32) ? shared[lane] : ident;
+        for (int delta = 16; delta > 0; delta /= 2) {
+            a = C::comb(a, em_shfl_down(a, delta));
+        }
+    }
+    return a;
+}
+
+/* The reduction of a block's values, as em_block_reduce, handed to every thread. */
+template <class C, class A>
+static __device__ __forceinline__ A em_block_allreduce(A a, A ident, A *shared)
+{
+    a = em_block_reduce<C>(a, ident, shared);
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        shared[0] = a;
+    }
+    __syncthreads();
+    a = shared[0];
+    __syncthreads();
+    return a;
+}
+
 #endif
