@@ -219,10 +219,7 @@ def autocasts(name):
         The op's name in :data:`POLICIES`.
     """
     def decorate(fn):
-        @functools.wraps(fn)
-        def entry(*args, **kwargs):
-            return _core.autocast_entry(name, fn, args, kwargs)
-        return entry
+        return functools.update_wrapper(_core.autocast_wrapper(name, fn), fn)
     return decorate
 
 

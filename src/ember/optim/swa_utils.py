@@ -11,7 +11,7 @@ Examples
 >>> ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9))
 >>> ema.update_parameters(model)          # the first update copies the weights
 >>> with ember.no_grad():
-...     model.weight.add_(1.0)
+...     _ = model.weight.add_(1.0)
 >>> ema.update_parameters(model)          # then 0.9 * average + 0.1 * model
 >>> ember.allclose(ema.module.weight, model.weight - 0.9)
 True
