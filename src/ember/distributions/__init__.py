@@ -1,14 +1,38 @@
 """Probability distributions: sampling (plain and reparameterised), log-densities,
-moments, entropies and KL divergences, as ``torch.distributions``."""
-from ember.distributions import constraints
+moments, entropies and KL divergences, as ``torch.distributions``; transforms and
+transformed distributions (``ember.distributions.transforms``, ``biject_to``,
+``transform_to``)."""
+from ember.distributions import constraints, transforms
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
 from ember.distributions.discrete import Bernoulli, Categorical
-from ember.distributions.gamma import Beta, Dirichlet, Gamma
+from ember.distributions.gamma import Beta, Chi2, Dirichlet, Gamma
+from ember.distributions.heavy_tailed import Cauchy, StudentT
 from ember.distributions.multivariate_normal import MultivariateNormal
+from ember.distributions.independent import Independent
+from ember.distributions.transformed_distribution import TransformedDistribution
+from ember.distributions.transformed import (
+    Gumbel, HalfCauchy, HalfNormal, InverseGamma, Kumaraswamy, LogNormal, LogisticNormal,
+    Pareto, Weibull,
+)
+from ember.distributions.counts import (
+    Binomial, Geometric, Multinomial, NegativeBinomial, OneHotCategorical,
+    OneHotCategoricalStraightThrough, Poisson,
+)
+from ember.distributions.relaxed import (
+    ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical,
+)
+from ember.distributions.constraint_registry import biject_to, transform_to
 from ember.distributions.kl import kl_divergence, register_kl
 
 __all__ = [
-    "Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
-    "Laplace", "MultivariateNormal", "Normal", "Uniform", "constraints", "kl_divergence", "register_kl",
+    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+    "Distribution", "ExpRelaxedCategorical", "Exponential", "ExponentialFamily", "Gamma",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma",
+    "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
+    "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+    "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
+    "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull",
+    "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]

@@ -10,7 +10,7 @@ from ember import digamma, lgamma, xlogy
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import broadcast_all
 
-__all__ = ["Beta", "Dirichlet", "Gamma"]
+__all__ = ["Beta", "Chi2", "Dirichlet", "Gamma"]
 
 # the smallest positive normal number per floating dtype (PyTorch's finfo(dtype).tiny)
 _TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
@@ -252,3 +252,29 @@ class Beta(Distribution):
     def concentration0(self):
         result = self._dirichlet.concentration[..., 1]
         return ember.tensor([result.item()]) if isinstance(result, Number) else result
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution with ``df`` degrees of freedom
+    (``Gamma(df / 2, 1 / 2)``).
+
+    Parameters
+    ----------
+    df : float or Tensor
+        Positive.
+    validate_args : bool, optional
+    """
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None):
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Chi2, _instance)
+        return super().expand(batch_shape, new)
+
+    @property
+    def df(self):
+        """Degrees of freedom."""
+        return self.concentration * 2

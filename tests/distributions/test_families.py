@@ -1,0 +1,244 @@
+"""The families added on top of the core ones (heavy-tailed, transformed, counts,
+relaxed) against torch 2.13 in float64: log_prob, moments, entropy, cdf/icdf, shapes,
+log_prob gradients, argument validation and sample moments."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.distributions as TD
+
+import ember
+import ember.distributions as D
+
+RNG = np.random.default_rng(1)
+A = RNG.uniform(0.5, 3.0, 4)
+B = RNG.uniform(0.5, 3.0, 4)
+P = RNG.uniform(0.1, 0.9, 4)
+SIMPLEX = RNG.dirichlet(np.ones(3), size=2)
+POS = RNG.uniform(0.1, 2.5, 4)
+COUNTS = np.array([0.0, 1.0, 3.0, 2.0])
+TEMP = np.array(0.7)
+
+
+def _t(a):
+    return ember.tensor(np.asarray(a, dtype=np.float64))
+
+
+# name -> (positional args, keyword args, values for log_prob); arrays become tensors
+CASES = {
+    "Cauchy": ((A - 1, B), {}, RNG.normal(size=4)),
+    "StudentT": ((A + 1.5, A - 1, B), {}, RNG.normal(size=4)),
+    "Chi2": ((A,), {}, POS),
+    "LogNormal": ((A - 1, B), {}, POS),
+    "HalfNormal": ((B,), {}, POS),
+    "HalfCauchy": ((B,), {}, POS),
+    "Gumbel": ((A - 1, B), {}, RNG.normal(size=4)),
+    "Weibull": ((B, A + 1), {}, POS),
+    "Pareto": ((B, A + 2), {}, B + POS),
+    "Kumaraswamy": ((A, B), {}, P),
+    "InverseGamma": ((A + 2, B), {}, POS),
+    "Poisson": ((A,), {}, COUNTS),
+    "Binomial": ((np.full(4, 5.0),), {"probs": P}, COUNTS),
+    "Geometric": ((), {"probs": P}, COUNTS),
+    "NegativeBinomial": ((A,), {"logits": P - 0.5}, COUNTS),
+    "OneHotCategorical": ((), {"probs": SIMPLEX}, np.eye(3)[[0, 2]]),
+    "RelaxedBernoulli": ((TEMP,), {"probs": P}, P[::-1].copy()),
+    "RelaxedOneHotCategorical": ((TEMP,), {"logits": np.log(SIMPLEX)}, SIMPLEX[::-1].copy()),
+}
+CASES["LogisticNormal"] = ((A[:3] - 1, B[:3]), {}, np.append(SIMPLEX[0] * 0.8, 0.2))
+# as torch: no entropy for these (Poisson's raises, see test_value_validation_and_errors)
+NO_ENTROPY = {"LogisticNormal", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Poisson",
+              "NegativeBinomial"}
+NO_MOMENTS = {"LogisticNormal", "RelaxedBernoulli", "RelaxedOneHotCategorical"}
+HAS_CDF = {"Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "LogNormal",
+           "Chi2", "Kumaraswamy", "InverseGamma"}
+HAS_ICDF = {"Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "LogNormal"}
+HAS_MODE = set(CASES) - NO_MOMENTS - {"Multinomial"}
+
+
+def _build(module, name, convert):
+    args, kwargs, _ = CASES[name]
+    return getattr(module, name)(*[convert(a) for a in args],
+                                 **{k: convert(v) for k, v in kwargs.items()})
+
+
+def _pair(name):
+    return _build(D, name, _t), _build(TD, name, lambda a: torch.tensor(np.asarray(a, float)))
+
+
+def _close(a, b, rtol=1e-9, atol=1e-12):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_match_torch(name):
+    d, td = _pair(name)
+    assert tuple(d.batch_shape) == tuple(td.batch_shape)
+    assert tuple(d.event_shape) == tuple(td.event_shape)
+    assert d.has_rsample == td.has_rsample
+    value = CASES[name][2]
+    _close(d.log_prob(_t(value)), td.log_prob(torch.tensor(np.asarray(value, float))))
+    if name not in NO_MOMENTS:
+        _close(d.mean, td.mean)
+        _close(d.variance, td.variance)
+    if name in HAS_MODE:
+        _close(d.mode, td.mode)
+    if name not in NO_ENTROPY:
+        _close(d.entropy(), td.entropy())
+    if name in HAS_CDF:
+        _close(d.cdf(_t(value)), td.cdf(torch.tensor(np.asarray(value, float))))
+    if name in HAS_ICDF:
+        q = np.array([0.1, 0.3, 0.6, 0.9])
+        _close(d.icdf(_t(q)), td.icdf(torch.tensor(q)))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shapes(name):
+    d, td = _pair(name)
+    assert tuple(d.sample().shape) == tuple(td.sample().shape)
+    assert tuple(d.sample((5, 2)).shape) == tuple(td.sample((5, 2)).shape)
+    if d.has_rsample:
+        assert tuple(d.rsample((3,)).shape) == tuple(td.rsample((3,)).shape)
+    batch = (2,) + tuple(d.batch_shape)
+    e, te = d.expand(batch), td.expand(batch)
+    assert type(e) is type(d)
+    assert tuple(e.batch_shape) == tuple(te.batch_shape)
+    assert tuple(e.sample((3,)).shape) == tuple(te.sample((3,)).shape)
+    value = CASES[name][2]
+    _close(e.log_prob(_t(value)), te.log_prob(torch.tensor(np.asarray(value, float))))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_log_prob_gradients_match_torch(name):
+    args, kwargs, value = CASES[name]
+    leaves = [_t(a).requires_grad_() for a in args] + [_t(v).requires_grad_()
+                                                        for v in kwargs.values()]
+    tleaves = [torch.tensor(np.asarray(a, float), requires_grad=True) for a in args] + [
+        torch.tensor(np.asarray(v, float), requires_grad=True) for v in kwargs.values()]
+    n = len(args)
+    getattr(D, name)(*leaves[:n], **dict(zip(kwargs, leaves[n:]))).log_prob(
+        _t(value)).sum().backward()
+    getattr(TD, name)(*tleaves[:n], **dict(zip(kwargs, tleaves[n:]))).log_prob(
+        torch.tensor(np.asarray(value, float))).sum().backward()
+    for x, y in zip(leaves, tleaves):
+        if y.grad is None:
+            assert x.grad is None or not x.grad.numpy().any()
+        else:
+            np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-8, atol=1e-12)
+
+
+# name -> the batch element's exact mean and variance are compared with 40000 draws
+SAMPLED = ["Cauchy", "StudentT", "Chi2", "LogNormal", "HalfNormal", "Gumbel", "Weibull",
+           "Pareto", "Kumaraswamy", "InverseGamma", "Poisson", "Binomial", "Geometric",
+           "NegativeBinomial", "OneHotCategorical"]
+
+
+@pytest.mark.parametrize("name", SAMPLED)
+def test_sample_moments(name):
+    ember.manual_seed(0)
+    d, _ = _pair(name)
+    s = d.sample((40000,)).numpy()
+    if name == "Cauchy":   # no moments: compare the median and quartiles instead
+        q = np.quantile(s, [0.25, 0.5, 0.75], axis=0)
+        expected = d.icdf(_t(np.array([[0.25], [0.5], [0.75]]))).numpy()
+        np.testing.assert_allclose(q, expected, atol=0.1 * B.max())
+        return
+    mean, var = d.mean.numpy(), d.variance.numpy()
+    finite = np.isfinite(var)
+    se = np.sqrt(np.where(finite, var, 1.0) / s.shape[0])
+    assert np.all(np.abs(s.mean(0) - mean)[finite] < 6 * se[finite] + 1e-9)
+    if name not in ("Pareto", "InverseGamma", "StudentT", "LogNormal"):   # heavy tails
+        np.testing.assert_allclose(s.var(0), var, rtol=0.1)
+
+
+@pytest.mark.parametrize("name,args,kwargs,message", [
+    ("Cauchy", (0.0, -1.0), {}, "scale"),
+    ("StudentT", (-1.0,), {}, "df"),
+    ("HalfNormal", (0.0,), {}, "scale"),
+    ("Pareto", (1.0, -2.0), {}, "rate"),   # as torch: its Exponential base checks first
+    ("Poisson", (-1.0,), {}, "rate"),
+    ("Binomial", (5,), {"probs": 1.5}, "probs"),
+    ("Geometric", (), {"probs": 0.0}, "probs"),
+    ("NegativeBinomial", (-1.0,), {"probs": 0.5}, "total_count"),
+    ("Weibull", (1.0, 0.0), {}, "concentration"),
+])
+def test_argument_validation(name, args, kwargs, message):
+    with pytest.raises(ValueError, match=f"Expected parameter {message}"):
+        getattr(D, name)(*args, **kwargs)
+    with pytest.raises(ValueError, match=f"Expected parameter {message}"):
+        getattr(TD, name)(*args, **kwargs)
+
+
+def test_value_validation_and_errors():
+    with pytest.raises(ValueError, match="support"):
+        D.Poisson(_t([1.0])).log_prob(_t([0.5]))
+    with pytest.raises(ValueError, match="support"):
+        D.HalfNormal(_t([1.0])).log_prob(_t([-0.5]))
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        D.Binomial(5, probs=_t([0.3]), logits=_t([0.1]))
+    with pytest.raises(NotImplementedError, match="inhomogeneous total_count"):
+        D.Multinomial(_t([3.0]), probs=_t([0.5, 0.5]))
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+        D.Binomial(_t([2.0, 3.0]), probs=_t([0.5, 0.5])).entropy()
+    with pytest.raises(NotImplementedError):
+        D.Poisson(_t([1.0])).entropy()   # as torch: no expected carrier measure
+
+
+def test_multinomial_matches_torch():
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    d = D.Multinomial(6, probs=_t(probs))
+    td = TD.Multinomial(6, probs=torch.tensor(probs))
+    value = np.array([[1.0, 2.0, 3.0], [6.0, 0.0, 0.0]])
+    _close(d.log_prob(_t(value)), td.log_prob(torch.tensor(value)))
+    # torch evaluates lgamma(total_count + 1) on an integer tensor, in float32
+    _close(d.entropy(), td.entropy(), rtol=1e-6)
+    _close(d.mean, td.mean)
+    _close(d.variance, td.variance)
+    s = d.sample((4000,))
+    assert tuple(s.shape) == (4000, 2, 3)
+    assert bool((s.sum(-1) == 6).all())
+    np.testing.assert_allclose(s.numpy().mean(0), 6 * probs, atol=0.15)
+    assert tuple(d.expand((5, 2)).sample().shape) == (5, 2, 3)
+
+
+def test_enumerate_support_matches_torch():
+    for name in ("Binomial", "OneHotCategorical"):
+        d, td = _pair(name)
+        for expand in (True, False):
+            _close(d.enumerate_support(expand), td.enumerate_support(expand))
+
+
+def test_studentt_rsample_gradient_is_pathwise():
+    # d E[X] / d loc = 1 and d E[X] / d scale ~ 0 (mean zero noise) for df > 1
+    loc = _t([0.5]).requires_grad_()
+    scale = _t([2.0]).requires_grad_()
+    ember.manual_seed(0)
+    D.StudentT(_t([5.0]), loc, scale).rsample((20000,)).mean().backward()
+    assert abs(float(loc.grad) - 1.0) < 1e-12
+    assert abs(float(scale.grad)) < 0.05
+
+
+def test_straight_through_gradient():
+    probs = _t([[0.2, 0.3, 0.5]]).requires_grad_()
+    d = D.OneHotCategoricalStraightThrough(probs=probs)
+    sample = d.rsample((4,))
+    assert bool(((sample == 0) | (sample == 1)).all())
+    (sample * _t([1.0, 2.0, 3.0])).sum().backward()
+    tprobs = torch.tensor([[0.2, 0.3, 0.5]], dtype=torch.float64, requires_grad=True)
+    td = TD.OneHotCategoricalStraightThrough(probs=tprobs)
+    (td.rsample((4,)) * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)).sum().backward()
+    _close(probs.grad, tprobs.grad)
+
+
+def test_relaxed_rsample_is_differentiable():
+    logits = _t([[0.1, -0.4, 0.3]]).requires_grad_()
+    s = D.RelaxedOneHotCategorical(_t(0.5), logits=logits).rsample((100,))
+    np.testing.assert_allclose(s.sum(-1).detach().numpy(), 1.0, rtol=1e-12)
+    (s[..., 0]).sum().backward()
+    assert logits.grad is not None and bool((logits.grad != 0).any())
+    p = _t([0.3, 0.7]).requires_grad_()
+    b = D.RelaxedBernoulli(_t(0.5), probs=p).rsample((50,))
+    assert bool(((b > 0) & (b < 1)).all())
+    b.sum().backward()
+    assert bool((p.grad > 0).all())
