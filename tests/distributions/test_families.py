@@ -242,3 +242,67 @@ def test_relaxed_rsample_is_differentiable():
     assert bool(((b > 0) & (b < 1)).all())
     b.sum().backward()
     assert bool((p.grad > 0).all())
+
+
+def _kl_cases():
+    """(p, q) constructor pairs for the KL divergences registered for these families."""
+    a, b = A + 2.5, B + 0.5
+    return [
+        (("Binomial", (np.full(4, 5.0),), {"probs": P}),
+         ("Binomial", (np.full(4, 5.0),), {"probs": P[::-1].copy()})),
+        (("Binomial", (np.full(4, 6.0),), {"probs": P}),
+         ("Binomial", (np.full(4, 5.0),), {"probs": P})),
+        (("Geometric", (), {"probs": P}), ("Geometric", (), {"probs": P[::-1].copy()})),
+        (("Gumbel", (A, B), {}), ("Gumbel", (B, A), {})),
+        (("HalfNormal", (A,), {}), ("HalfNormal", (B,), {})),
+        (("OneHotCategorical", (), {"probs": SIMPLEX}),
+         ("OneHotCategorical", (), {"probs": SIMPLEX[::-1].copy()})),
+        (("Pareto", (B, a), {}), ("Pareto", (A, b), {})),
+        (("Poisson", (A,), {}), ("Poisson", (B,), {})),
+        (("Cauchy", (A, B), {}), ("Cauchy", (B, A), {})),
+        (("LogNormal", (A, B), {}), ("LogNormal", (B, A), {})),
+        (("Chi2", (A,), {}), ("Chi2", (B,), {})),
+        (("Bernoulli", (P,), {}), ("Poisson", (A,), {})),
+        (("Exponential", (A,), {}), ("Gumbel", (B, A), {})),
+        (("Gamma", (A, B), {}), ("Gumbel", (B, A), {})),
+        (("Gumbel", (A, B), {}), ("Normal", (B, A), {})),
+        (("Normal", (A, B), {}), ("Gumbel", (B, A), {})),
+        (("Pareto", (B, a), {}), ("Exponential", (A,), {})),
+        (("Pareto", (B, a), {}), ("Gamma", (A, B), {})),
+        (("Pareto", (B, a), {}), ("Normal", (A, B), {})),
+        (("Pareto", (B, A - 0.4), {}), ("Normal", (A, B), {})),
+        (("Uniform", (B, B + A), {}), ("Gumbel", (A, B), {})),
+        (("Uniform", (B, B + A), {}), ("Pareto", (B * 0.9, A), {})),
+        (("Uniform", (B * 0.5, B + A), {}), ("Pareto", (B, A), {})),
+        (("Gumbel", (A, B), {}), ("Pareto", (A, B), {})),
+        (("Normal", (A, B), {}), ("Pareto", (A, B), {})),
+        (("Poisson", (A,), {}), ("Binomial", (np.full(4, 5.0),), {"probs": P})),
+    ]
+
+
+def _make(module, spec, convert):
+    name, args, kwargs = spec
+    return getattr(module, name)(*[convert(a) for a in args],
+                                 **{k: convert(v) for k, v in kwargs.items()})
+
+
+@pytest.mark.parametrize("index", range(len(_kl_cases())))
+def test_kl_matches_torch(index):
+    p, q = _kl_cases()[index]
+    tconv = lambda a: torch.tensor(np.asarray(a, float))   # noqa: E731
+    kl = D.kl_divergence(_make(D, p, _t), _make(D, q, _t))
+    tkl = TD.kl_divergence(_make(TD, p, tconv), _make(TD, q, tconv))
+    _close(kl, tkl, rtol=1e-8)
+
+
+def test_kl_errors():
+    with pytest.raises(NotImplementedError, match="q.total_count > p.total_count"):
+        D.kl_divergence(D.Binomial(_t([2.0]), probs=_t([0.5])),
+                        D.Binomial(_t([3.0]), probs=_t([0.5])))
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.Independent(D.Normal(_t([[0.0]]), _t([[1.0]])), 1),
+                        D.Independent(D.Normal(_t([[0.0]]), _t([[1.0]])), 2))
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.LogNormal(_t([0.0]), _t([1.0])),
+                        D.TransformedDistribution(D.Normal(_t([0.0]), _t([1.0])),
+                                                  D.transforms.SigmoidTransform()))

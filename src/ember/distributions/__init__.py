@@ -25,6 +25,7 @@ from ember.distributions.relaxed import (
 )
 from ember.distributions.constraint_registry import biject_to, transform_to
 from ember.distributions.kl import kl_divergence, register_kl
+from ember.distributions import kl_families  # noqa: F401  (registers the pairs)
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
