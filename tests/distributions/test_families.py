@@ -45,16 +45,20 @@ CASES = {
     "OneHotCategorical": ((), {"probs": SIMPLEX}, np.eye(3)[[0, 2]]),
     "RelaxedBernoulli": ((TEMP,), {"probs": P}, P[::-1].copy()),
     "RelaxedOneHotCategorical": ((TEMP,), {"logits": np.log(SIMPLEX)}, SIMPLEX[::-1].copy()),
+    "FisherSnedecor": ((A + 4.5, B + 4.5), {}, POS),
+    "VonMises": ((A - 1, B), {}, RNG.normal(size=4) * 2),
+    "ContinuousBernoulli": ((), {"probs": np.array([0.1, 0.4995, 0.7, 0.95])}, P),
 }
 CASES["LogisticNormal"] = ((A[:3] - 1, B[:3]), {}, np.append(SIMPLEX[0] * 0.8, 0.2))
 # as torch: no entropy for these (Poisson's raises, see test_value_validation_and_errors)
 NO_ENTROPY = {"LogisticNormal", "RelaxedBernoulli", "RelaxedOneHotCategorical", "Poisson",
-              "NegativeBinomial"}
+              "NegativeBinomial", "FisherSnedecor", "VonMises"}
 NO_MOMENTS = {"LogisticNormal", "RelaxedBernoulli", "RelaxedOneHotCategorical"}
 HAS_CDF = {"Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "LogNormal",
-           "Chi2", "Kumaraswamy", "InverseGamma"}
-HAS_ICDF = {"Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "LogNormal"}
-HAS_MODE = set(CASES) - NO_MOMENTS - {"Multinomial"}
+           "Chi2", "Kumaraswamy", "InverseGamma", "ContinuousBernoulli"}
+HAS_ICDF = {"Cauchy", "HalfNormal", "HalfCauchy", "Gumbel", "Weibull", "Pareto", "LogNormal",
+            "ContinuousBernoulli"}
+HAS_MODE = set(CASES) - NO_MOMENTS - {"ContinuousBernoulli"}
 
 
 def _build(module, name, convert):
@@ -131,7 +135,7 @@ def test_log_prob_gradients_match_torch(name):
 # name -> the batch element's exact mean and variance are compared with 40000 draws
 SAMPLED = ["Cauchy", "StudentT", "Chi2", "LogNormal", "HalfNormal", "Gumbel", "Weibull",
            "Pareto", "Kumaraswamy", "InverseGamma", "Poisson", "Binomial", "Geometric",
-           "NegativeBinomial", "OneHotCategorical"]
+           "NegativeBinomial", "OneHotCategorical", "FisherSnedecor", "ContinuousBernoulli"]
 
 
 @pytest.mark.parametrize("name", SAMPLED)
@@ -148,7 +152,8 @@ def test_sample_moments(name):
     finite = np.isfinite(var)
     se = np.sqrt(np.where(finite, var, 1.0) / s.shape[0])
     assert np.all(np.abs(s.mean(0) - mean)[finite] < 6 * se[finite] + 1e-9)
-    if name not in ("Pareto", "InverseGamma", "StudentT", "LogNormal"):   # heavy tails
+    if name not in ("Pareto", "InverseGamma", "StudentT", "LogNormal", "FisherSnedecor"):
+        # (the heavy-tailed ones have no finite fourth moment here)
         np.testing.assert_allclose(s.var(0), var, rtol=0.1)
 
 
@@ -306,3 +311,85 @@ def test_kl_errors():
         D.kl_divergence(D.LogNormal(_t([0.0]), _t([1.0])),
                         D.TransformedDistribution(D.Normal(_t([0.0]), _t([1.0])),
                                                   D.transforms.SigmoidTransform()))
+
+
+def test_von_mises_samples():
+    ember.manual_seed(0)
+    loc, kappa = np.array([0.5, -2.0, 3.0]), np.array([0.5, 2.0, 8.0])
+    d = D.VonMises(_t(loc), _t(kappa))
+    s = d.sample((20000,)).numpy()
+    assert s.shape == (20000, 3) and s.min() >= -np.pi and s.max() < np.pi
+    resultant = np.exp(1j * s).mean(0)
+    np.testing.assert_allclose(np.angle(resultant * np.exp(-1j * loc)), 0, atol=0.05)
+    np.testing.assert_allclose(1 - np.abs(resultant), d.variance.numpy(), atol=0.02)
+    assert tuple(d.expand((2, 3)).sample().shape) == (2, 3)
+
+
+RNG_MIX = np.random.default_rng(5)
+MIX_LOGITS = RNG_MIX.normal(size=(2, 3))
+MIX_LOC = RNG_MIX.normal(size=(2, 3, 4))
+MIX_SCALE = RNG_MIX.uniform(0.5, 1.5, (2, 3, 4))
+
+
+def _mixture(module, tensor):
+    comp = module.Independent(module.Normal(tensor(MIX_LOC), tensor(MIX_SCALE)), 1)
+    return module.MixtureSameFamily(module.Categorical(logits=tensor(MIX_LOGITS)), comp)
+
+
+def test_mixture_same_family_matches_torch():
+    d, td = _mixture(D, _t), _mixture(TD, torch.tensor)
+    x = np.random.default_rng(7).normal(size=(5, 2, 4))
+    _close(d.log_prob(_t(x)), td.log_prob(torch.tensor(x)))
+    _close(d.mean, td.mean)
+    _close(d.variance, td.variance)
+    assert (tuple(d.batch_shape), tuple(d.event_shape)) == ((2,), (4,))
+    assert tuple(d.sample((7,)).shape) == (7, 2, 4)
+    assert tuple(d.expand((3, 2)).sample().shape) == (3, 2, 4)
+    # univariate components: cdf and sample moments
+    probs = np.array([0.2, 0.3, 0.5])
+    loc, scale = np.array([-2.0, 0.0, 3.0]), np.array([0.5, 1.0, 0.3])
+    g = D.MixtureSameFamily(D.Categorical(_t(probs)), D.Normal(_t(loc), _t(scale)))
+    tg = TD.MixtureSameFamily(TD.Categorical(torch.tensor(probs)),
+                              TD.Normal(torch.tensor(loc), torch.tensor(scale)))
+    v = np.array([-1.0, 0.5, 2.5])
+    _close(g.cdf(_t(v)), tg.cdf(torch.tensor(v)))
+    ember.manual_seed(0)
+    s = g.sample((40000,)).numpy()
+    assert abs(s.mean() - float(g.mean)) < 6 * np.sqrt(float(g.variance) / 40000)
+    np.testing.assert_allclose(s.var(), float(g.variance), rtol=0.05)
+    with pytest.raises(ValueError, match="needs to be an"):
+        D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(_t(loc), _t(scale)))
+    with pytest.raises(ValueError, match="does not equal"):
+        D.MixtureSameFamily(D.Categorical(_t(probs[:2])), D.Normal(_t(loc), _t(scale)))
+    with pytest.raises(ValueError, match="not compatible"):
+        D.MixtureSameFamily(D.Categorical(_t(np.ones((4, 3)))),
+                            D.Normal(_t(np.zeros((2, 3))), _t(np.ones((2, 3)))))
+
+
+def test_lowrank_multivariate_normal_matches_torch():
+    rng = np.random.default_rng(8)
+    loc, w, diag = rng.normal(size=(3, 4)), rng.normal(size=(3, 4, 2)), rng.uniform(
+        0.5, 1.5, (3, 4))
+    leaves = [_t(a).requires_grad_() for a in (loc, w, diag)]
+    tleaves = [torch.tensor(a, requires_grad=True) for a in (loc, w, diag)]
+    d, td = D.LowRankMultivariateNormal(*leaves), TD.LowRankMultivariateNormal(*tleaves)
+    x = rng.normal(size=(5, 3, 4))
+    lp, tlp = d.log_prob(_t(x)), td.log_prob(torch.tensor(x))
+    _close(lp, tlp)
+    for attr in ("mean", "variance", "scale_tril", "covariance_matrix", "precision_matrix"):
+        _close(getattr(d, attr), getattr(td, attr))
+    _close(d.entropy(), td.entropy())
+    (lp.sum() + d.entropy().sum()).backward()
+    (tlp.sum() + td.entropy().sum()).backward()
+    for a, b in zip(leaves, tleaves):
+        _close(a.grad, b.grad, rtol=1e-8)
+    assert tuple(d.rsample((2,)).shape) == (2, 3, 4)
+    assert tuple(d.expand((2, 3)).sample().shape) == (2, 3, 4)
+    ember.manual_seed(0)
+    s = D.LowRankMultivariateNormal(_t(loc[0]), _t(w[0]), _t(diag[0])).sample((40000,))
+    np.testing.assert_allclose(np.cov(s.numpy().T), w[0] @ w[0].T + np.diag(diag[0]),
+                               atol=0.12)
+    with pytest.raises(ValueError, match="cov_factor must be a batch of matrices"):
+        D.LowRankMultivariateNormal(_t(loc), _t(w[..., :3, :]), _t(diag))
+    with pytest.raises(ValueError, match="loc must be at least one-dimensional"):
+        D.LowRankMultivariateNormal(_t(1.0), _t(w), _t(diag))
