@@ -393,3 +393,29 @@ def test_lowrank_multivariate_normal_matches_torch():
         D.LowRankMultivariateNormal(_t(loc), _t(w[..., :3, :]), _t(diag))
     with pytest.raises(ValueError, match="loc must be at least one-dimensional"):
         D.LowRankMultivariateNormal(_t(1.0), _t(w), _t(diag))
+
+
+def _expfamily_members():
+    a, b, p = _t(A), _t(B), _t(P)
+    return [(D.Normal(a, b), D.Normal(b, a)), (D.Exponential(a), D.Exponential(b)),
+            (D.Gamma(a, b), D.Gamma(b, a)), (D.Beta(a, b), D.Beta(b, a)),
+            (D.Dirichlet(_t(SIMPLEX * 3)), D.Dirichlet(_t(SIMPLEX[::-1].copy() * 2))),
+            (D.Bernoulli(p), D.Bernoulli(_t(P[::-1].copy()))), (D.Chi2(a), D.Chi2(b)),
+            (D.Poisson(a), D.Poisson(b)),
+            (D.ContinuousBernoulli(p), D.ContinuousBernoulli(_t(P[::-1].copy())))]
+
+
+@pytest.mark.parametrize("index", range(len(_expfamily_members())))
+def test_exponential_family_bregman_identities(index):
+    # the generic Bregman entropy and KL agree with the closed forms (and with torch's
+    # class hierarchy: these are ExponentialFamily members there too)
+    from ember.distributions.kl_families import _kl_expfamily_expfamily
+    p, q = _expfamily_members()[index]
+    assert isinstance(p, D.ExponentialFamily)
+    assert issubclass(getattr(TD, type(p).__name__), TD.ExponentialFamily)
+    if not isinstance(p, (D.Poisson, D.Beta, D.Dirichlet)):   # (no carrier measure)
+        _close(D.ExponentialFamily.entropy(p), p.entropy(), rtol=1e-8)
+    _close(_kl_expfamily_expfamily(p, q), D.kl_divergence(p, q), rtol=1e-8)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        _kl_expfamily_expfamily(p, D.Poisson(_t(A)) if not isinstance(p, D.Poisson)
+                                else D.Exponential(_t(A)))
