@@ -419,3 +419,20 @@ def test_exponential_family_bregman_identities(index):
     with pytest.raises(NotImplementedError, match="different exponential families"):
         _kl_expfamily_expfamily(p, D.Poisson(_t(A)) if not isinstance(p, D.Poisson)
                                 else D.Exponential(_t(A)))
+
+
+def test_lowrank_kl_matches_torch():
+    rng = np.random.default_rng(9)
+    args = [(rng.normal(size=(2, 3)), rng.normal(size=(2, 3, 2)), rng.uniform(0.5, 1.5, (2, 3)))
+            for _ in range(2)]
+    tril = np.tril(rng.normal(size=(3, 3)), -1) + np.diag(rng.uniform(0.5, 1.5, 3))
+    mvn = (D.MultivariateNormal(_t(args[0][0][0]), scale_tril=_t(tril)),
+           TD.MultivariateNormal(torch.tensor(args[0][0][0]), scale_tril=torch.tensor(tril)))
+    lr = [(D.LowRankMultivariateNormal(*[_t(a) for a in arg]),
+           TD.LowRankMultivariateNormal(*[torch.tensor(a) for a in arg])) for arg in args]
+    for p, q in [(lr[0], lr[1]), (mvn, lr[1]), (lr[0], mvn)]:
+        _close(D.kl_divergence(p[0], q[0]), TD.kl_divergence(p[1], q[1]), rtol=1e-8)
+    with pytest.raises(ValueError, match="different event shapes"):
+        D.kl_divergence(lr[0][0], D.LowRankMultivariateNormal(_t(np.zeros(2)),
+                                                              _t(np.ones((2, 1))),
+                                                              _t(np.ones(2))))
