@@ -1,7 +1,6 @@
 """The families added on top of the core ones (heavy-tailed, transformed, counts,
 relaxed) against torch 2.13 in float64: log_prob, moments, entropy, cdf/icdf, shapes,
 log_prob gradients, argument validation and sample moments."""
-import math
 
 import numpy as np
 import pytest

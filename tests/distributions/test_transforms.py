@@ -34,7 +34,8 @@ def _close(a, b, rtol=1e-10, atol=1e-12):
 def _cases():
     return {
         "exp": (T.ExpTransform(), TT.ExpTransform(), X),
-        "affine": (T.AffineTransform(_t(LOC), _t(SCALE)), TT.AffineTransform(_tt(LOC), _tt(SCALE)), X),
+        "affine": (T.AffineTransform(_t(LOC), _t(SCALE)),
+                   TT.AffineTransform(_tt(LOC), _tt(SCALE)), X),
         "affine_event": (T.AffineTransform(_t(LOC), _t(-SCALE), event_dim=1),
                          TT.AffineTransform(_tt(LOC), _tt(-SCALE), event_dim=1), X),
         "affine_number": (T.AffineTransform(1.0, -2.0), TT.AffineTransform(1.0, -2.0), X),

@@ -12,14 +12,11 @@ from ember.distributions.distribution import Distribution
 from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.gamma import Gamma
 from ember.distributions.utils import (
-    broadcast_all, lazy_property, logits_to_probs, probs_to_logits,
+    _TINY, broadcast_all, lazy_property, logits_to_probs, probs_to_logits,
 )
 
 __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial", "OneHotCategorical",
            "OneHotCategoricalStraightThrough", "Poisson"]
-
-_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
-         ember.float64: 2.0 ** -1022}
 
 
 class _BinaryParams(Distribution):

@@ -9,13 +9,9 @@ from ember.distributions import constraints
 from ember import digamma, lgamma, xlogy
 from ember.distributions.distribution import Distribution
 from ember.distributions.exp_family import ExponentialFamily
-from ember.distributions.utils import broadcast_all
+from ember.distributions.utils import _TINY, broadcast_all
 
 __all__ = ["Beta", "Chi2", "Dirichlet", "Gamma"]
-
-# the smallest positive normal number per floating dtype (PyTorch's finfo(dtype).tiny)
-_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
-         ember.float64: 2.0 ** -1022}
 
 
 class Gamma(ExponentialFamily):

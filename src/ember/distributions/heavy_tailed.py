@@ -7,8 +7,8 @@ from ember import digamma, lgamma
 from ember.distributions import constraints
 from ember.distributions.continuous import _LocScale
 from ember.distributions.distribution import Distribution
-from ember.distributions.gamma import _TINY, Chi2, Gamma
-from ember.distributions.utils import _standard_normal, broadcast_all
+from ember.distributions.gamma import Chi2, Gamma
+from ember.distributions.utils import _TINY, _standard_normal, broadcast_all
 
 __all__ = ["Cauchy", "FisherSnedecor", "StudentT"]
 

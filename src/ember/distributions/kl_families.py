@@ -1,6 +1,7 @@
 """KL divergences among the families of ``transformed``, ``heavy_tailed``, ``counts``,
 the low-rank multivariate normal and the wrappers (Independent,
-TransformedDistribution, ExponentialFamily), as PyTorch registers them.  Imported by the package, so the pairs are always registered."""
+TransformedDistribution, ExponentialFamily), as PyTorch registers them.  Imported by the
+package, so the pairs are always registered."""
 import math
 
 import ember

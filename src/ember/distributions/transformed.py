@@ -12,14 +12,12 @@ from ember.distributions.transformed_distribution import TransformedDistribution
 from ember.distributions.transforms import (
     AbsTransform, AffineTransform, ExpTransform, PowerTransform, StickBreakingTransform,
 )
-from ember.distributions.utils import _EPS, broadcast_all
+from ember.distributions.utils import _EPS, _TINY, broadcast_all
 
 __all__ = ["Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Kumaraswamy",
            "LogNormal", "LogisticNormal", "Pareto", "Weibull"]
 
 _EULER_GAMMA = 0.57721566490153286060
-_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
-         ember.float64: 2.0 ** -1022}
 
 
 class _Transformed(TransformedDistribution):
@@ -182,7 +180,9 @@ class Gumbel(TransformedDistribution):
         base_dist = Uniform(ember.full_like(self.loc, _TINY[dtype]),
                             ember.full_like(self.loc, 1 - _EPS[dtype]),
                             validate_args=validate_args)
-        transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-ember.ones_like(self.scale)),
+        # -log(-log(U)), then scaled and shifted
+        transforms = [ExpTransform().inv,
+                      AffineTransform(loc=0, scale=-ember.ones_like(self.scale)),
                       ExpTransform().inv, AffineTransform(loc=self.loc, scale=-self.scale)]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 
