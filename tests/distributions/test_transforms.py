@@ -286,3 +286,10 @@ def test_transformed_distribution_shapes_cdf_and_errors():
         D.TransformedDistribution(base, "exp")
     with pytest.raises(ValueError, match="base_distribution needs to have shape"):
         D.TransformedDistribution(D.Normal(0.0, 1.0), T.StickBreakingTransform())
+
+
+def test_transforms_compare_by_value_and_are_unhashable_as_in_torch():
+    for t in (T.ExpTransform(), T.AffineTransform(0.0, 1.0), T.identity_transform,
+              T.ExpTransform().inv):
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(t)

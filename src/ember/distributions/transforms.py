@@ -97,8 +97,6 @@ class ExpTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, ExpTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.exp()
 
@@ -138,8 +136,6 @@ class PowerTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -170,8 +166,6 @@ class SigmoidTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, SigmoidTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return _clipped_sigmoid(x)
 
@@ -193,8 +187,6 @@ class SoftplusTransform(Transform):
 
     def __eq__(self, other):
         return isinstance(other, SoftplusTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return F.softplus(x)
@@ -219,8 +211,6 @@ class TanhTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, TanhTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.tanh()
 
@@ -239,8 +229,6 @@ class AbsTransform(Transform):
 
     def __eq__(self, other):
         return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -299,8 +287,6 @@ class AffineTransform(Transform):
                 return False
         return True
 
-    __hash__ = object.__hash__
-
     @property
     def sign(self):
         if isinstance(self.scale, Real):
@@ -346,8 +332,6 @@ class SoftmaxTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, SoftmaxTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         probs = (x - x.amax(-1, keepdim=True)).exp()
         return probs / probs.sum(-1, keepdim=True)
@@ -377,8 +361,6 @@ class StickBreakingTransform(Transform):
 
     def __eq__(self, other):
         return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         z = _clipped_sigmoid(x - _stick_offset(x, x.shape[-1] + 1).log())
@@ -414,8 +396,6 @@ class LowerCholeskyTransform(Transform):
     def __eq__(self, other):
         return isinstance(other, LowerCholeskyTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
 
@@ -432,8 +412,6 @@ class PositiveDefiniteTransform(Transform):
 
     def __eq__(self, other):
         return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         x = LowerCholeskyTransform()(x)
