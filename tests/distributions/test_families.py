@@ -281,6 +281,16 @@ def _kl_cases():
         (("Gumbel", (A, B), {}), ("Pareto", (A, B), {})),
         (("Normal", (A, B), {}), ("Pareto", (A, B), {})),
         (("Poisson", (A,), {}), ("Binomial", (np.full(4, 5.0),), {"probs": P})),
+        (("ContinuousBernoulli", (P,), {}), ("ContinuousBernoulli", (P[::-1].copy(),), {})),
+        (("Beta", (A, B), {}), ("ContinuousBernoulli", (P,), {})),
+        (("Uniform", (P * 0.5, P * 0.5 + 0.4), {}), ("ContinuousBernoulli", (P,), {})),
+        (("Uniform", (P * 0.0, P * 0.5 + 0.4), {}), ("ContinuousBernoulli", (P,), {})),
+        (("ContinuousBernoulli", (P,), {}), ("Exponential", (A,), {})),
+        (("ContinuousBernoulli", (P,), {}), ("Normal", (A, B), {})),
+        (("ContinuousBernoulli", (P,), {}), ("Uniform", (-A, A), {})),
+        (("ContinuousBernoulli", (P,), {}), ("Uniform", (P - 1, A), {})),
+        (("ContinuousBernoulli", (P,), {}), ("Pareto", (A, B), {})),
+        (("Normal", (A, B), {}), ("ContinuousBernoulli", (P,), {})),
     ]
 
 

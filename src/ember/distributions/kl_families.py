@@ -6,6 +6,7 @@ import math
 
 import ember
 from ember.distributions.continuous import Exponential, Laplace, Normal, Uniform
+from ember.distributions.continuous_bernoulli import ContinuousBernoulli
 from ember.distributions.counts import Binomial, Geometric, OneHotCategorical, Poisson
 from ember.distributions.discrete import Bernoulli
 from ember.distributions.exp_family import ExponentialFamily
@@ -132,11 +133,59 @@ def _register_infinite(pairs, param):
 
 
 _register_infinite([(Beta, Pareto)], "concentration1")
-_register_infinite([(Exponential, Pareto)], "rate")
-_register_infinite([(Gamma, Pareto)], "concentration")
-_register_infinite([(Gumbel, Beta), (Gumbel, Exponential), (Gumbel, Gamma), (Gumbel, Pareto),
-                    (Gumbel, Uniform), (Laplace, Pareto), (Normal, Pareto)], "loc")
-_register_infinite([(Pareto, Beta), (Pareto, Uniform)], "scale")
+_register_infinite([(ContinuousBernoulli, Pareto)], "probs")
+_register_infinite([(Exponential, ContinuousBernoulli), (Exponential, Pareto)], "rate")
+_register_infinite([(Gamma, ContinuousBernoulli), (Gamma, Pareto)], "concentration")
+_register_infinite([(Gumbel, Beta), (Gumbel, ContinuousBernoulli), (Gumbel, Exponential),
+                    (Gumbel, Gamma), (Gumbel, Pareto), (Gumbel, Uniform),
+                    (Laplace, ContinuousBernoulli), (Laplace, Pareto),
+                    (Normal, ContinuousBernoulli), (Normal, Pareto)], "loc")
+_register_infinite([(Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)], "scale")
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ember.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - ember.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+def _cross_entropy_to_continuous_bernoulli(p, q):
+    """``-E_p[log q]`` minus the entropy of ``p``, for ``p`` on ``[0, 1]``."""
+    return -p.entropy() - p.mean * q.logits - ember.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return _cross_entropy_to_continuous_bernoulli(p, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = _cross_entropy_to_continuous_bernoulli(p, q)
+    outside = (p.high >= q.support.upper_bound) | (p.low <= q.support.lower_bound)
+    return _inf_where(outside, result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - ember.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).square()) + ember.log(q.scale)
+    t3 = (p.variance + p.mean.square() - 2.0 * q.loc * p.mean) / (2.0 * q.scale.square())
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = (q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound)
+    return _inf_where(outside, result)
 _register_infinite([(Poisson, Bernoulli), (Poisson, Binomial)], "rate")
 
 
