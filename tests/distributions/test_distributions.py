@@ -188,6 +188,9 @@ def test_register_kl_and_missing_pair():
     assert float(D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(3.0, 1.0))) == 0.0
     assert float(D.kl_divergence(MyNormal(0.0, 1.0), D.Laplace(0.0, 1.0))) > 0
     with pytest.raises(NotImplementedError, match="Bernoulli"):
+        D.kl_divergence(D.Bernoulli(0.3), D.Laplace(0.0, 1.0))
+    # two exponential families fall back to the Bregman divergence, as in torch
+    with pytest.raises(NotImplementedError, match="different exponential families"):
         D.kl_divergence(D.Bernoulli(0.3), D.Normal(0.0, 1.0))
     with pytest.raises(TypeError):
         D.register_kl(int, D.Normal)

@@ -6,6 +6,7 @@ import ember
 from ember.distributions import constraints
 from ember import erfinv
 from ember.distributions.distribution import Distribution
+from ember.distributions.exp_family import ExponentialFamily
 from ember.distributions.utils import _standard_normal, broadcast_all
 
 __all__ = ["Exponential", "Laplace", "Normal", "Uniform"]
@@ -38,7 +39,7 @@ class _LocScale(Distribution):
         return new
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """The normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``.
 
     Parameters
@@ -60,6 +61,7 @@ class Normal(_LocScale):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -72,6 +74,13 @@ class Normal(_LocScale):
     @property
     def stddev(self):
         return self.scale
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * ember.log(-math.pi / y)
 
     @property
     def variance(self):
@@ -239,7 +248,7 @@ class Uniform(Distribution):
         return ember.log(self.high - self.low)
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution with rate ``rate`` (mean ``1 / rate``).
 
     Parameters
@@ -252,6 +261,7 @@ class Exponential(Distribution):
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
@@ -304,3 +314,10 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - ember.log(self.rate)
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -ember.log(-x)

@@ -8,16 +8,13 @@ from ember.autograd.function import once_differentiable
 from ember.distributions import constraints
 from ember import digamma, lgamma, xlogy
 from ember.distributions.distribution import Distribution
-from ember.distributions.utils import broadcast_all
+from ember.distributions.exp_family import ExponentialFamily
+from ember.distributions.utils import _TINY, broadcast_all
 
-__all__ = ["Beta", "Dirichlet", "Gamma"]
-
-# the smallest positive normal number per floating dtype (PyTorch's finfo(dtype).tiny)
-_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
-         ember.float64: 2.0 ** -1022}
+__all__ = ["Beta", "Chi2", "Dirichlet", "Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution with shape ``concentration`` and inverse scale ``rate``.
 
     Parameters
@@ -40,6 +37,7 @@ class Gamma(Distribution):
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -94,6 +92,13 @@ class Gamma(Distribution):
         return (self.concentration - ember.log(self.rate) + lgamma(self.concentration)
                 + (1.0 - self.concentration) * digamma(self.concentration))
 
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * ember.log(-y.reciprocal())
+
 
 def _dirichlet_backward(x, concentration, grad_output):
     total = concentration.sum(-1, keepdim=True).expand(concentration.shape)
@@ -117,7 +122,7 @@ class _Dirichlet(Function):
         return _dirichlet_backward(x, concentration, grad_output)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over the probability simplex of the last dimension.
 
     Parameters
@@ -181,8 +186,15 @@ class Dirichlet(Distribution):
         return (lgamma(self.concentration).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0)
                 - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1))
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on ``[0, 1]`` with concentrations ``concentration1`` (alpha)
     and ``concentration0`` (beta).
 
@@ -244,6 +256,13 @@ class Beta(Distribution):
         return self._dirichlet.entropy()
 
     @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
+
+    @property
     def concentration1(self):
         result = self._dirichlet.concentration[..., 0]
         return ember.tensor([result.item()]) if isinstance(result, Number) else result
@@ -252,3 +271,29 @@ class Beta(Distribution):
     def concentration0(self):
         result = self._dirichlet.concentration[..., 1]
         return ember.tensor([result.item()]) if isinstance(result, Number) else result
+
+
+class Chi2(Gamma):
+    """The chi-squared distribution with ``df`` degrees of freedom
+    (``Gamma(df / 2, 1 / 2)``).
+
+    Parameters
+    ----------
+    df : float or Tensor
+        Positive.
+    validate_args : bool, optional
+    """
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None):
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Chi2, _instance)
+        return super().expand(batch_shape, new)
+
+    @property
+    def df(self):
+        """Degrees of freedom."""
+        return self.concentration * 2

@@ -53,6 +53,9 @@ def clamp_probs(probs):
 
 _EPS = {ember.float16: 2.0 ** -10, ember.bfloat16: 2.0 ** -7, ember.float32: 2.0 ** -23,
         ember.float64: 2.0 ** -52}
+# the smallest positive normal number per floating dtype (PyTorch's finfo(dtype).tiny)
+_TINY = {ember.float16: 2.0 ** -14, ember.bfloat16: 2.0 ** -126, ember.float32: 2.0 ** -126,
+         ember.float64: 2.0 ** -1022}
 
 
 def logits_to_probs(logits, is_binary=False):
