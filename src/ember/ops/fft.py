@@ -18,6 +18,7 @@ output tensor without a copy.  The backward formulas are PyTorch's, written with
 ember ops so that double backward works.
 """
 import functools
+import threading
 
 import numpy as np
 import scipy.fft
@@ -79,9 +80,10 @@ def _r2c_raw(x, dims, norm, onesided):
     return _tensor_of(fn(a, axes=dims, norm=_SCIPY_NORM[norm, True], workers=workers))
 
 
-# pocketfft runs one long transform on one thread: from this length on, a signal's
-# real FFT along its last dim is split into two of half the length (below, the
-# combining pass costs more than the second thread gains)
+# pocketfft runs one long transform on one thread (and a batch of two in one SIMD pass):
+# from this length on, a signal's real FFT along its last dim is split into two of half
+# the length, run on two threads (below, the combining pass and the thread cost more
+# than the second thread gains)
 _SPLIT_MIN = 2**16
 
 
@@ -93,17 +95,33 @@ def _half_twiddles(n, dtype):
 
 def _split_rfft(a, norm, workers):
     """The real FFT of ``a`` along its last dim (``n`` points, a multiple of 4), as two
-    real FFTs of its even and odd samples run side by side on ``workers`` threads,
+    real FFTs of its even and odd samples run side by side on two threads,
     combined by the decimation-in-time step: with E and O their spectra and
     W = exp(-2j pi k / n), X[k] = E[k] + W[k] O[k] and X[n/2 - k] = conj(E[k] - W[k] O[k])
     for k in [0, n/4]."""
     n = a.shape[-1]
     quarter = n // 4
-    halves = scipy.fft.rfft(a.reshape(a.shape[:-1] + (n // 2, 2)).swapaxes(-1, -2), axis=-1,
-                            workers=workers)
-    even, odd = halves[..., 0, :], halves[..., 1, :]
-    product = odd * _half_twiddles(n, halves.dtype)
-    out = np.empty(a.shape[:-1] + (n // 2 + 1,), dtype=halves.dtype)
+    # a thread of its own for the odd samples (started per call: nothing to go stale in a
+    # forked child); scipy releases the GIL while it transforms
+    spectra = {}
+
+    def transform_odd():
+        try:
+            spectra["odd"] = scipy.fft.rfft(a[..., 1::2], axis=-1, workers=workers // 2)
+        except BaseException as error:     # raised again in the caller's thread
+            spectra["error"] = error
+
+    helper = threading.Thread(target=transform_odd)
+    helper.start()
+    try:
+        even = scipy.fft.rfft(a[..., 0::2], axis=-1, workers=workers - workers // 2)
+    finally:
+        helper.join()
+    if "error" in spectra:
+        raise spectra["error"]
+    odd = spectra["odd"]
+    product = odd * _half_twiddles(n, odd.dtype)
+    out = np.empty(a.shape[:-1] + (n // 2 + 1,), dtype=odd.dtype)
     np.add(even, product, out=out[..., :quarter + 1])
     np.subtract(even, product, out=product)
     np.conjugate(product[..., ::-1], out=out[..., quarter:])
