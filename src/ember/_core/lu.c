@@ -127,18 +127,25 @@ static void panel_getrf(intptr_t m, intptr_t n, float *a, intptr_t lda, int *ipi
     }
 }
 
-/* Rows j0 .. j0+nb-1 interchanged as ipiv (global, 1-based) says, over columns [c0, c1). */
+/* Rows j0 .. j0+nb-1 interchanged as ipiv (global, 1-based) says, over columns [c0, c1).
+ * Column by column, every interchange within one contiguous column: row by row would
+ * touch a cache line of every column per interchange. */
 static void swap_rows(float *a, intptr_t lda, const int *ipiv, intptr_t j0, intptr_t nb,
                       intptr_t c0, intptr_t c1)
 {
+    intptr_t rows[LU_NB], partners[LU_NB], n = 0;     /* the interchanges that move rows */
     for (intptr_t i = j0; i < j0 + nb; i++) {
-        intptr_t p = ipiv[i] - 1;
-        if (p != i) {
-            for (intptr_t c = c0; c < c1; c++) {
-                float t = A(i, c);
-                A(i, c) = A(p, c);
-                A(p, c) = t;
-            }
+        if (ipiv[i] - 1 != i) {
+            rows[n] = i;
+            partners[n++] = ipiv[i] - 1;
+        }
+    }
+    for (intptr_t c = c0; n > 0 && c < c1; c++) {
+        float *col = &A(0, c);
+        for (intptr_t k = 0; k < n; k++) {
+            float t = col[rows[k]];
+            col[rows[k]] = col[partners[k]];
+            col[partners[k]] = t;
         }
     }
 }
