@@ -281,3 +281,22 @@ def test_to_dot_of_a_leaf_and_a_constant():
     assert "->" not in ember.autograd.graph.to_dot(ember.ones(2))
     with pytest.raises(TypeError):
         ember.autograd.graph.to_dot([1, 2])
+
+
+def test_none_among_saved_tensors_comes_back_as_none():
+    # saving an optional tensor that is None (a bias-free layer) must not crash backward
+    class Scale(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, weight):
+            ctx.save_for_backward(x, weight, None)
+            return x * 2 if weight is None else x * weight
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, weight, missing = ctx.saved_tensors
+            assert missing is None
+            return (grad * 2 if weight is None else grad * weight), None
+
+    x = ember.randn(3, requires_grad=True)
+    Scale.apply(x, None).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]

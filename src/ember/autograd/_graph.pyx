@@ -351,7 +351,7 @@ def save_tensor(Tensor t, int output_nr):
     return save_input(t) if output_nr < 0 else save_output(t, output_nr)
 
 
-def unpack_saved(SavedTensor saved, Node node):
+def unpack_saved(SavedTensor saved not None, Node node):
     if node is None:
         raise RuntimeError("the graph node of these saved tensors no longer exists")
     return saved.unpack(node)

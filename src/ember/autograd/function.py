@@ -51,7 +51,7 @@ class FunctionCtx:
         if self._saved is None:
             return tuple(self._to_save or ())
         node = self._node() if self._node is not None else None
-        return tuple(_graph.unpack_saved(s, node) for s in self._saved)
+        return tuple(None if s is None else _graph.unpack_saved(s, node) for s in self._saved)
 
     def mark_dirty(self, *tensors):
         """Declare the inputs that forward modified in place."""

@@ -37,7 +37,7 @@ from ember.nn.modules import (  # noqa: E402
     ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
     ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d,
     CosineSimilarity, PairwiseDistance,
-    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
+    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm, SyncBatchNorm,
     FeatureAlphaDropout, RReLU, Softmax2d,
 )
 from ember.nn.modules import (  # noqa: E402

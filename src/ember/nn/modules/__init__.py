@@ -50,6 +50,7 @@ from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa
 from ember.nn.modules.normalization import (  # noqa: E402
     BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
 )
+from ember.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402
 from ember.nn.modules.dropout import FeatureAlphaDropout  # noqa: E402
 from ember.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
 from ember.nn.modules.conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
