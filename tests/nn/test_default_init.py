@@ -52,7 +52,7 @@ CASES = [
     ("GroupNorm", (4, 64), {"weight": constant(1.0), "bias": constant(0.0)}),
     ("RMSNorm", (64,), {"weight": constant(1.0)}),
 ]
-for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"):
+for _name in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"):
     CASES.append((_name, (32,), {"weight": constant(1.0), "bias": constant(0.0),
                                  "running_mean": constant(0.0), "running_var": constant(1.0),
                                  "num_batches_tracked": constant(0)}))
