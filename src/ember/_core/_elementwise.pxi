@@ -413,6 +413,7 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
     _fill_strides(&it, 0, out, nd, shape)
     for k in range(1, nop):
         _fill_strides(&it, k, <Tensor>inputs[k - 1], nd, shape)
+    cdef Py_ssize_t itemsize[EM_MAX_OPERANDS]
     total = em_iter_prepare(&it, allow_flip)
     if total == 0:
         return 0
@@ -420,7 +421,11 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
         with nogil:
             em_iter_run(&it, fn, &ctx, 1)
     else:
-        em_iter_run(&it, fn, &ctx, 0)
+        itemsize[0] = em_itemsize[out._dtype]
+        for k in range(1, nop):
+            itemsize[k] = em_itemsize[(<Tensor>inputs[k - 1])._dtype]
+        if not em_iter_run_tiled(&it, fn, &ctx, itemsize):
+            em_iter_run(&it, fn, &ctx, 0)
     return _check_ctx(&ctx)
 
 

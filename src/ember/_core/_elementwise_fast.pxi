@@ -166,11 +166,16 @@ cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
     _fill_strides(&it, 2, b, nd, shape)
     if em_iter_prepare(&it, True) == 0:
         return out
+    cdef Py_ssize_t itemsize[3]
     if out._numel >= EM_GRAIN_SIZE:
         with nogil:
             em_iter_run(&it, fn, &ctx, 1)
     else:
-        em_iter_run(&it, fn, &ctx, 0)
+        itemsize[0] = em_itemsize[odt]
+        itemsize[1] = em_itemsize[a._dtype]
+        itemsize[2] = itemsize[1]
+        if not em_iter_run_tiled(&it, fn, &ctx, itemsize):
+            em_iter_run(&it, fn, &ctx, 0)
     if ctx.error:
         _check_ctx(&ctx)
     return out

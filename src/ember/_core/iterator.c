@@ -206,6 +206,68 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
     }
 }
 
+/* Bytes of the stack buffer a broadcast row is repeated into. */
+#define TILE_BYTES 4096
+#define MAX_TILED 2
+
+int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize)
+{
+    if (it->ndim != 2 || it->strides[0][0] == 0) {
+        return 0;
+    }
+    int nop = it->nop, tiled[MAX_TILED], ntiled = 0;
+    intptr_t rows = it->shape[0], inner = it->shape[1], widest = 0;
+    for (int k = 0; k < nop; k++) {
+        intptr_t outer = it->strides[k][0];
+        if (it->strides[k][1] != itemsize[k]) {
+            return 0;
+        }
+        if (outer == 0) {
+            if (ntiled == MAX_TILED) {
+                return 0;
+            }
+            tiled[ntiled++] = k;
+        } else if (outer != inner * itemsize[k]) {
+            return 0;
+        }
+        if (inner * itemsize[k] > widest) {
+            widest = inner * itemsize[k];
+        }
+    }
+    /* below four rows per call the per-call saving does not pay for the copies */
+    intptr_t per = widest ? TILE_BYTES / widest : 0;
+    if (ntiled == 0 || per < 4) {
+        return 0;
+    }
+    if (per > rows) {
+        per = rows;
+    }
+    _Alignas(64) char tiles[MAX_TILED][TILE_BYTES];
+    char *ptr[EM_MAX_OPERANDS];
+    intptr_t strides[EM_MAX_OPERANDS];
+    for (int j = 0; j < ntiled; j++) {
+        int k = tiled[j];
+        size_t row_bytes = (size_t)(inner * itemsize[k]);
+        for (intptr_t r = 0; r < per; r++) {
+            memcpy(tiles[j] + r * row_bytes, it->data[k], row_bytes);
+        }
+        ptr[k] = tiles[j];
+    }
+    for (int k = 0; k < nop; k++) {
+        strides[k] = itemsize[k];
+    }
+    for (intptr_t r = 0; r < rows; r += per) {
+        intptr_t count = rows - r < per ? rows - r : per;
+        for (int k = 0; k < nop; k++) {
+            if (it->strides[k][0] != 0) {
+                ptr[k] = it->data[k] + r * it->strides[k][0];
+            }
+        }
+        fn(ptr, strides, count * inner, ctx);
+    }
+    return 1;
+}
+
 void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
 {
     intptr_t total = 1;
