@@ -18,6 +18,7 @@ from ember._core._tensor import (
     arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,
     clone, view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim, real, imag,
+    memory_format, contiguous_format, channels_last, channels_last_3d, preserve_format,
 )
 from ember._formatting import set_printoptions
 

@@ -32,8 +32,21 @@ def _to(Tensor self, *args, dtype=None, device=None, non_blocking=False, copy=Fa
             if dtype is not None:
                 raise TypeError("to() received two dtypes")
             dtype = a
-    return to_dtype_device(self, None if dtype is None else as_dtype(dtype),
-                           None if device is None else as_device(device), copy)
+    cdef object dt = None if dtype is None else as_dtype(dtype)
+    cdef object dev = None if device is None else as_device(device)
+    cdef int code = format_code(memory_format, "to")
+    cdef Tensor out
+    if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
+        if (copy or (dt is not None and dt.num != self._dtype)
+                or (dev is not None and dev != self._storage.device)):
+            # a copy anyway: straight into the new layout, as torch
+            out = new_in_format(self._ndim, self._shape,
+                                self._dtype if dt is None else <int>dt.num,
+                                self._storage.device if dev is None else dev, code)
+            return out.copy_(self)
+        return in_format(self, code)
+    out = to_dtype_device(self, dt, dev, copy)
+    return out if code == FORMAT_PRESERVE else in_format(out, code)
 
 
 _LEGACY_TYPE_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",

@@ -41,7 +41,11 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     >>> ember.empty(2, 3).shape
     ember.Size([2, 3])
     """
-    return _finish(_new_from_size(_size_args(size), dtype, device), requires_grad)
+    cdef int code = format_code(memory_format, "empty")
+    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
+        t = new_in_format(t._ndim, t._shape, t._dtype, t._storage.device, code)
+    return _finish(t, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -140,12 +144,16 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     return _finish(t, requires_grad)
 
 
-cdef Tensor _like(Tensor t, object dtype, object device_arg):
-    """An uninitialised tensor shaped like `t`, with `t`'s dimension order when `t` is dense
-    (PyTorch's preserve_format), of `t`'s dtype and device unless given."""
+cdef Tensor _like(Tensor t, object dtype, object device_arg, object fmt, str fname):
+    """An uninitialised tensor shaped like `t`, of `t`'s dtype and device unless given, in
+    memory format `fmt`: by default `t`'s dimension order when `t` is dense (PyTorch's
+    preserve_format)."""
     cdef int dt = _dtype_num_or(dtype, t._dtype)
     cdef device dev = t._storage.device if device_arg is None else as_device(device_arg)
-    if dev == t._storage.device:
+    cdef int code = format_code(fmt, fname)
+    if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
+        return new_in_format(t._ndim, t._shape, dt, dev, code)
+    if code == FORMAT_PRESERVE and dev == t._storage.device:
         return new_like_layout(t, dt)
     return new_tensor(t._ndim, t._shape, dt, dev)
 
@@ -153,13 +161,13 @@ cdef Tensor _like(Tensor t, object dtype, object device_arg):
 def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
-    return _finish(_like(input, dtype, device), requires_grad)
+    return _finish(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """Zeros shaped like ``input``."""
-    cdef Tensor t = _like(input, dtype, device)
+    cdef Tensor t = _like(input, dtype, device, memory_format, "zeros_like")
     fill(t, 0)
     return _finish(t, requires_grad)
 
@@ -167,7 +175,7 @@ def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     """Ones shaped like ``input``."""
-    cdef Tensor t = _like(input, dtype, device)
+    cdef Tensor t = _like(input, dtype, device, memory_format, "ones_like")
     fill(t, 1)
     return _finish(t, requires_grad)
 
@@ -175,7 +183,7 @@ def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, lay
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
     """``fill_value`` in the shape of ``input``."""
-    cdef Tensor t = _like(input, dtype, device)
+    cdef Tensor t = _like(input, dtype, device, memory_format, "full_like")
     fill(t, fill_value)
     return _finish(t, requires_grad)
 

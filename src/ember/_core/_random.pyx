@@ -34,6 +34,7 @@ from ember._core._tensor cimport (
 )
 from ember._core._dtype import promote_types
 from ember._core._tensor import Size, _add_method, backend, ew, op_id
+from ember._core import _tensor as _tensor_mod
 
 cdef extern from "ember/philox.h" nogil:
     ctypedef struct em_u32x4:

@@ -24,8 +24,12 @@ cdef list _bind(str fname, tuple args, dict kwargs, tuple names, list values):
     return values
 
 
-cdef Tensor _like_output(Tensor input, int dt, em_device dev):
-    """A tensor shaped like `input` on `dev` (with its dense layout when both are the CPU)."""
+cdef Tensor _like_output(Tensor input, int dt, em_device dev, object memory_format):
+    """A tensor shaped like `input` on `dev`: in `memory_format` when one is given, else
+    with `input`'s dense layout when both are on the CPU."""
+    if memory_format is not None:
+        return <Tensor>_tensor_mod.empty_like(input, dtype=dtype_of(dt), device=dev,
+                                              memory_format=memory_format)
     if dev.type_num == DEV_CPU and input._storage.device.type_num == DEV_CPU:
         return new_like_layout(input, dt)
     return new_tensor(input._ndim, input._shape, dt, dev)
@@ -249,7 +253,7 @@ def rand_like(Tensor input, *, generator=None, dtype=None, layout=None, device=N
     """
     cdef int dt = _float_dtype(input.dtype if dtype is None else dtype, "rand_like")
     cdef em_device dev = _like_device(input, device)
-    cdef Tensor t = _like_output(input, dt, dev)
+    cdef Tensor t = _like_output(input, dt, dev, memory_format)
     _uniform_into(t, 0.0, 1.0, _generator_for(generator, dev))
     return _finish(t, dev, requires_grad)
 
@@ -274,7 +278,7 @@ def randn_like(Tensor input, *, generator=None, dtype=None, layout=None, device=
     """
     cdef int dt = _float_dtype(input.dtype if dtype is None else dtype, "randn_like")
     cdef em_device dev = _like_device(input, device)
-    cdef Tensor t = _like_output(input, dt, dev)
+    cdef Tensor t = _like_output(input, dt, dev, memory_format)
     _normal_into(t, 0.0, 1.0, _generator_for(generator, dev))
     return _finish(t, dev, requires_grad)
 
@@ -321,7 +325,7 @@ def randint_like(Tensor input, *args, low=None, high=None, generator=None, dtype
     cdef int dt = input._dtype if dtype is None else as_dtype(dtype).num
     _check_random_bounds(dt, lo, hi, "randint_like")
     cdef em_device dev = _like_device(input, device)
-    cdef Tensor t = _like_output(input, dt, dev)
+    cdef Tensor t = _like_output(input, dt, dev, memory_format)
     _randint_into(t, lo, hi, _generator_for(generator, dev))
     return _finish(t, dev, requires_grad)
 
@@ -346,7 +350,7 @@ def bernoulli(Tensor input, p=None, *, generator=None, out=None):
     cdef em_device dev = <em_device>input._storage.device
     cdef Generator gen = _generator_for(generator, dev)
     cdef Tensor t = (_output(tuple(input.shape), input._dtype, out, "bernoulli") if out is not None
-                     else _like_output(input, input._dtype, dev))
+                     else _like_output(input, input._dtype, dev, None))
     if p is None:
         _bernoulli_tensor_into(t, input, gen)
     else:

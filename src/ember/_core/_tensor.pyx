@@ -38,6 +38,7 @@ cdef extern from "Python.h":
 
 include "_storage.pxi"
 include "_layout.pxi"
+include "_memory_format.pxi"
 include "_autograd_hooks.pxi"
 include "_autocast_hooks.pxi"
 
@@ -213,7 +214,11 @@ cdef class Tensor:
         return self._storage.version
 
     def is_contiguous(self, memory_format=None):
-        """Whether the elements are laid out in row-major order without gaps."""
+        """Whether the elements are laid out in row-major order without gaps (in the
+        channels-last order for ``memory_format=ember.channels_last``/``channels_last_3d``)."""
+        cdef int code = format_code(memory_format, "is_contiguous")
+        if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
+            return is_channels_last(self, code)
         return self.is_contig()
 
     def is_non_overlapping_and_dense(self):
@@ -399,16 +404,26 @@ cdef class Tensor:
 
     # ------------------------------------------------------------ copies
     def contiguous(self, memory_format=None):
-        """This tensor if it is contiguous, else a contiguous copy."""
+        """This tensor if it is contiguous, else a contiguous copy; with ``memory_format=``
+        ``ember.channels_last`` (4-D) or ``channels_last_3d`` (5-D), in that order."""
+        cdef int code = format_code(memory_format, "contiguous")
+        if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
+            return in_format(self, code)
         if self.is_contig():
             return self
+        if memory_format is not None and code == FORMAT_PRESERVE:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
         if em_grad_mode and self._requires_grad:
             return record_op("clone", clone, (self,), None)
         return contiguous_copy(self)
 
     def clone(self, *, memory_format=None):
-        """A copy with its own memory (same layout when the tensor is dense)."""
-        return clone(self)
+        """A copy with its own memory: in the same layout when the tensor is dense
+        (``preserve_format``), else in ``memory_format``."""
+        cdef int code = format_code(memory_format, "clone")
+        if code == FORMAT_PRESERVE:
+            return clone(self)
+        return copy_in_format(self, code)
 
     def copy_(self, src, non_blocking=False):
         """Copy ``src`` (broadcast to this shape, converted to this dtype) into ``self``."""

@@ -363,4 +363,80 @@ for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims", 
     _core._add_method(_name + "_", _inplace_view(_name))
 _core._add_method("resize_", _core.resize_)
 _core._add_method("resize_as_", _core.resize_as_)
+
+
+def _ge(a, b):
+    """PyTorch's order on sizes and strides for dim_order: 0 is above everything."""
+    if b == 0:
+        return True
+    if a == 0:
+        return False
+    return a >= b or a % b == 0
+
+
+def dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory, as ``torch.Tensor.dim_order``.
+
+    Parameters
+    ----------
+    ambiguity_check : bool or list of memory_format, optional
+        Raise a RuntimeError when the order is not unique (equal strides, size-1 dims),
+        unless (given a list) the tensor is in exactly one of those memory formats.
+
+    Returns
+    -------
+    tuple of int
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.empty(2, 3, 4, 5, memory_format=ember.channels_last).dim_order()
+    (0, 2, 3, 1)
+    """
+    shape, strides, nd = tuple(self.shape), self.stride(), self.dim()
+    if ambiguity_check:
+        formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+        ambiguous = (any(a == b for a, b in zip(strides, strides[1:]))
+                     or any(s == 1 for s in shape))
+        unique_format = sum(self.is_contiguous(memory_format=f) for f in formats) == 1
+        if ambiguous and not unique_format:
+            raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                               "exact one of the given memory formats.")
+    if nd <= 1:
+        return tuple(range(nd))
+    contiguous = self.is_contiguous()
+    channels_last = self.is_contiguous(memory_format=_core.channels_last)
+    if contiguous and not channels_last:
+        return tuple(range(nd))
+    if channels_last and not contiguous:
+        return (0, *range(2, nd), 1)
+
+    def should_swap(a, b):
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:
+            return 0 if _ge(shape[b], shape[a]) else 1
+        if _ge(sb, sa):
+            return -1
+        return 1 if _ge(sa, sb) else 0
+
+    # insertion sort from the innermost dim, as PyTorch's elementwise output order
+    perm = list(reversed(range(nd)))
+    for i in range(1, nd):
+        dim1 = i
+        for dim0 in reversed(range(i)):
+            order = should_swap(perm[dim0], perm[dim1])
+            if order > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif order < 0:
+                break
+    if ambiguity_check and any(should_swap(perm[i], perm[i + 1]) != -1
+                               for i in range(nd - 1)):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(reversed(perm))
+
+
+_core._add_method("dim_order", dim_order)
 del _name

@@ -474,7 +474,8 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move and/or cast the parameters and buffers: ``to(device)``, ``to(dtype)``,
-        ``to(device, dtype)``, ``to(tensor)``.
+        ``to(device, dtype)``, ``to(tensor)``, and ``memory_format=`` (for the 4-D and 5-D
+        ones, e.g. convolution weights in ``ember.channels_last``).
 
         Only floating-point and complex tensors change dtype; integer buffers keep
         theirs.  The module is modified in place and returned.
@@ -482,7 +483,7 @@ class Module:
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -501,9 +502,11 @@ class Module:
                                 f"but got desired dtype={dtype}")
 
         def convert(t):
+            # as torch: the memory format only applies to 4-D and 5-D tensors
+            layout = {"memory_format": memory_format} if t.dim() in (4, 5) else {}
             if t.is_floating_point() or t.is_complex():
-                return t.to(device=device, dtype=dtype)
-            return t.to(device=device)
+                return t.to(device=device, dtype=dtype, **layout)
+            return t.to(device=device, **layout)
         return self._apply(convert)
 
     def to_empty(self, *, device, recurse=True):
