@@ -44,8 +44,8 @@ def cuda(*shape, dtype=ember.float32):
     return ember.empty(*shape, dtype=dtype, device="cuda")
 
 
-def launches(rec, family):
-    return [(name, args) for f, name, args in rec.launches if f == family]
+def launches(recorder, family):
+    return [(name, args) for f, name, args in recorder.launches if f == family]
 
 
 def geom_of(args):
