@@ -122,9 +122,10 @@ def convolution(backend, x, w, b, out_size, stride, padding, dilation, groups):
     batch, channels = x.shape[0], x.shape[1]
     out_channels, kernel = w.shape[0], tuple(w.shape[2:])
     shape = (batch, out_channels) + tuple(out_size)
-    if _prod(shape) == 0 or channels == 0 or _prod(kernel) == 0:
-        return _filled(ember, shape, x, b) if _prod(shape) else ember.empty(
-            shape, dtype=x.dtype, device=x.device)
+    if _prod(shape) == 0:
+        return ember.empty(shape, dtype=x.dtype, device=x.device)
+    if channels == 0 or _prod(kernel) == 0:
+        return _filled(ember, shape, x, b)
     x, w, b = (_contiguous(backend, t) for t in (x, w, b))
     y = ember.empty(shape, dtype=x.dtype, device=x.device)
     positions, rows = _prod(out_size), channels * _prod(kernel)
