@@ -123,6 +123,22 @@ def test_convolution_gradients_match_cpu(dtype, case):
     assert_same(got, want, 8.0)
 
 
+def test_convolution_double_backward_matches_cpu():
+    """Gradients of gradients (create_graph): the three convolution ops differentiate
+    into each other on the GPU too."""
+    x, w, b = conv_operands(CONV_CASES[3], ember.float64)
+
+    def grad_of_grads(x, w, b):
+        x, w, b = (t.detach().requires_grad_() for t in (x, w, b))
+        y = F.conv2d(x, w, b, (2, 1), (1, 0), (1, 2), 2)
+        gx, gw = ember.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        return x.grad, w.grad, b.grad
+
+    want, got = on_both(grad_of_grads, x, w, b)
+    assert_same(got, want, 64.0)
+
+
 @pytest.mark.parametrize("dtype", [ember.float16, ember.float32])
 def test_convolution_of_strided_and_channels_last_inputs(dtype):
     x = sample((2, 6, 5, 4), dtype, 1)
