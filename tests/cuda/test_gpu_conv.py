@@ -240,6 +240,19 @@ def test_max_pool_propagates_nan_like_the_cpu():
         assert_same(got, want)
 
 
+def test_pooling_of_strided_and_channels_last_inputs():
+    x = pool_input(2, ember.float32, ties=True)
+    views = [lambda t: t.transpose(2, 3), lambda t: t[:, :, 1:, ::2],
+             lambda t: t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)]
+    for view in views:
+        for fn in (lambda x: F.max_pool2d(view(x), 2, 1, return_indices=True),
+                   lambda x: F.avg_pool2d(view(x), 3, 2, 1),
+                   lambda x: F.adaptive_avg_pool2d(view(x), (2, 3)),
+                   lambda x: F.adaptive_max_pool2d(view(x), (3, 2), return_indices=True)):
+            want, got = on_both(fn, x)
+            assert_same(got, want)
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("spatial", [1, 2, 3])
 @pytest.mark.parametrize("args", [dict(kernel_size=2),
