@@ -18,6 +18,7 @@ import numpy as np
 from ember.cuda import _backend, _kernels, _runtime
 
 from cuda_helpers import FlagArray
+from emulated_cuda import gemm_ex, gemm_strided
 
 HERE = Path(__file__).resolve().parent
 CXX = shutil.which("g++")
@@ -34,6 +35,24 @@ class Layout(ctypes.Structure):
     """struct em_cuda_layout, to pass by value to the grid-stride kernels."""
     _fields_ = [("shape", ctypes.c_int64 * 8), ("strides", (ctypes.c_int64 * 8) * 4),
                 ("numel", ctypes.c_int64), ("ndim", ctypes.c_int32), ("pad", ctypes.c_int32)]
+
+
+_STRUCTS = {}   # numpy structured dtype -> ctypes.Structure with the same fields
+
+
+def _struct(dtype):
+    """A ctypes.Structure laid out as the (aligned, int64 / float64 fields) ``dtype``."""
+    if dtype not in _STRUCTS:
+        scalar = {np.dtype(np.int64): ctypes.c_int64, np.dtype(np.float64): ctypes.c_double,
+                  np.dtype(np.int32): ctypes.c_int32}
+        fields = []
+        for name in dtype.names:
+            field = dtype.fields[name][0]
+            base = scalar[field.base]
+            fields.append((name, base * field.shape[0] if field.shape else base))
+        _STRUCTS[dtype] = type("Struct", (ctypes.Structure,), {"_fields_": fields})
+        assert ctypes.sizeof(_STRUCTS[dtype]) == dtype.itemsize, dtype
+    return _STRUCTS[dtype]
 
 
 def build(families, workdir):
@@ -61,6 +80,8 @@ def _arg(a):
     if isinstance(a, np.ndarray):
         if a.dtype == _kernels.LAYOUT_DTYPE:
             return Layout.from_buffer_copy(a.tobytes())
+        if a.dtype.names:
+            return _struct(a.dtype).from_buffer_copy(a.tobytes())
         return ctypes.c_void_p(a.ctypes.data)
     if isinstance(a, np.int32):
         return ctypes.c_int(int(a))
@@ -121,15 +142,33 @@ class _HostBlock:
         self.ptr = (self.buffer.ctypes.data + 255) // 256 * 256
 
 
+class _Device:
+    """cupy.cuda.Device stand-in (a context manager doing nothing)."""
+
+    def __init__(self, index):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def install(monkeypatch, libs):
-    """Route ember.cuda to the host: CuPy's memory, copies and streams, and the kernels."""
+    """Route ember.cuda to the host: CuPy's memory, copies and streams, the kernels, and
+    cuBLAS's gemmEx / gemmStridedBatchedEx (emulated_cuda's NumPy products)."""
     launcher = Launcher(libs)
     stream = types.SimpleNamespace(ptr=0, synchronize=lambda: None)
     runtime = types.SimpleNamespace(
         getDevice=lambda: 0, getDeviceCount=lambda: 1,
         memcpyAsync=lambda dst, src, n, kind, s: ctypes.memmove(dst, src, n))
+    cublas = types.SimpleNamespace(gemmEx=gemm_ex, gemmStridedBatchedEx=gemm_strided,
+                                   getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
     fake = types.SimpleNamespace(
-        cuda=types.SimpleNamespace(runtime=runtime, alloc=_HostBlock,
+        cuda=types.SimpleNamespace(runtime=runtime, alloc=_HostBlock, cublas=cublas,
+                                   Device=_Device,
+                                   device=types.SimpleNamespace(get_cublas_handle=lambda: 1),
                                    get_current_stream=lambda: stream),
         zeros=lambda n, dtype: FlagArray(), int32=np.int32)
     monkeypatch.setattr(_runtime, "_cupy", fake)

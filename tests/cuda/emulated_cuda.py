@@ -14,6 +14,11 @@ NUMPY = {"bool": np.bool_, "uint8": np.uint8, "int8": np.int8, "int16": np.int16
          "int32": np.int32, "int64": np.int64, "float16": np.float16, "float32": np.float32,
          "float64": np.float64}
 CUDA_TYPES = {0: np.float32, 1: np.float64, 2: np.float16}
+try:
+    import ml_dtypes
+    CUDA_TYPES[14] = ml_dtypes.bfloat16      # CUDA_R_16BF
+except ImportError:
+    pass
 
 
 def host_bytes(ptr, nbytes):

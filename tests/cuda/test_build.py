@@ -134,6 +134,55 @@ def test_optim_kernels_cover_sgd_and_adam_for_every_float(tmp_path):
         assert f"em_cu_optim_sgd_{name}(" in text and f"em_cu_optim_adam_{name}(" in text
 
 
+@needs_sources
+def test_conv_and_pool_kernels_cover_every_float(tmp_path):
+    text = render(tmp_path, "conv", "cuda-cast").read_text()
+    for bits in (16, 32, 64):
+        assert f"em_cu_im2col{bits}(" in text
+    floats = ("float16", "bfloat16", "float32", "float64")
+    for name in floats:
+        assert f"em_cu_col2im_{name}(" in text
+    text = render(tmp_path, "pool", "cuda-cast").read_text()
+    for name in floats:
+        for kind in ("max_pool", "avg_pool", "avg_pool_backward", "adaptive_avg_pool",
+                     "adaptive_avg_pool_backward", "adaptive_max_pool"):
+            assert f"em_cu_{kind}_{name}(" in text, (kind, name)
+    assert "em_cu_pool_scatter_float32(" in text and "em_cu_pool_scatter_float64(" in text
+    for family in ("conv", "pool"):   # the backwards gather: deterministic
+        assert "atomic" not in render(tmp_path, family, "cuda-cast").read_text().split("*/", 1)[1]
+
+
+def test_geometry_structs_match_the_c_structs():
+    """em_cu_conv_geom and em_cu_pool_geom: int64 fields and int64[3] arrays in order."""
+    from ember.cuda import _conv, _pool
+    for dtype, words in ((_conv.GEOM_DTYPE, 2 + 6 * 3 + 2), (_pool.GEOM_DTYPE, 1 + 6 * 3 + 2)):
+        assert dtype.itemsize == 8 * words
+        offsets = [dtype.fields[name][1] for name in dtype.names]
+        assert offsets == sorted(offsets)
+    for family, struct_name, dtype in (("conv", "em_cu_conv_geom", _conv.GEOM_DTYPE),
+                                       ("pool", "em_cu_pool_geom", _pool.GEOM_DTYPE)):
+        source = (KERNELS / f"{family}.cu.in").read_text()
+        body = source.split(f"struct {struct_name} {{", 1)[1].split("};", 1)[0]
+        fields = [f.strip().split("[")[0] for line in body.splitlines()
+                  for f in line.replace("int64_t", "").rstrip(";").split(",") if f.strip()]
+        assert fields == list(dtype.names), family
+
+
+@needs_nvcc
+@pytest.mark.parametrize("family", ["conv", "pool"])
+def test_conv_and_pool_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family):
+    source = render(tmp_path, family, "cuda-cast")
+    run = subprocess.run([NVCC, "--fatbin", "-O1", "-std=c++17", "-diag-suppress", "186",
+                          "-gencode", "arch=compute_80,code=sm_80",
+                          "-gencode", "arch=compute_90,code=sm_90", f"-I{KERNELS}",
+                          "-o", os.devnull, str(source)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    header = (KERNELS / "ember_cuda.cuh").read_text()
+    for arch in ("80", "90"):
+        compile_as_nvrtc(source.read_text().replace('#include "ember_cuda.cuh"', header), arch,
+                         tmp_path)
+
+
 @needs_nvcc
 @pytest.mark.parametrize("family", ["reduce", "scan"])
 def test_reduction_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family):
@@ -152,7 +201,8 @@ def test_reduction_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family)
 
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
-    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim"):
+    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim",
+                   "conv", "pool"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -181,7 +231,8 @@ def fatbin_images(data):
 def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
-    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim"):
+    for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim",
+                   "conv", "pool"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 

@@ -17,6 +17,11 @@ from ember.cuda._backend import CudaBackend
 
 from cuda_helpers import NoAccessPages
 
+class ReachedBackend(Exception):
+    """Raised by the fake backend's convolution and pooling entries: the op was handed to
+    the backend (not to a CPU kernel)."""
+
+
 class FakeBackend:
     """A device whose memory reads as zeros without ever being read: data movement
     'succeeds' without touching the unreadable pages, so that ops run on until they
@@ -74,6 +79,12 @@ class FakeBackend:
 
     def lanes(self, op, out, x, dim, other=None):
         pass
+
+    def conv(self, op, *args):
+        raise ReachedBackend(op)
+
+    def pool(self, op, *args):
+        raise ReachedBackend(op)
 
 
 @pytest.fixture
@@ -158,8 +169,17 @@ KERNELS = {
     "layer_norm": lambda x, y: F.layer_norm(x, (6,)),
     "cross_entropy": lambda x, y: F.cross_entropy(x, ember.zeros(4, dtype=ember.int64,
                                                                  device="cuda")),
+}
+
+# convolution and pooling: checked by the core, then computed by the backend
+CONV_POOL = {
     "conv2d": lambda x, y: F.conv2d(x.reshape(1, 1, 4, 6), y[:1, :4].reshape(1, 1, 2, 2)),
+    "conv_transpose2d": lambda x, y: F.conv_transpose2d(x.reshape(1, 1, 4, 6),
+                                                        y[:1, :4].reshape(1, 1, 2, 2)),
+    "unfold": lambda x, y: F.unfold(x.reshape(1, 1, 4, 6), 2),
     "max_pool2d": lambda x, y: F.max_pool2d(x.reshape(1, 1, 4, 6), 2),
+    "avg_pool2d": lambda x, y: F.avg_pool2d(x.reshape(1, 1, 4, 6), 2),
+    "adaptive_avg_pool2d": lambda x, y: F.adaptive_avg_pool2d(x.reshape(1, 1, 4, 6), 2),
 }
 
 
@@ -172,6 +192,12 @@ def test_data_movement_goes_to_the_backend(fake_cuda, name):
 def test_cpu_kernels_refuse_device_memory(fake_cuda, name):
     with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
         KERNELS[name](fake(4, 6), fake(4, 6))
+
+
+@pytest.mark.parametrize("name", sorted(CONV_POOL))
+def test_convolution_and_pooling_go_to_the_backend(fake_cuda, name):
+    with pytest.raises(ReachedBackend):
+        CONV_POOL[name](fake(4, 6), fake(4, 6))
 
 
 def test_host_views_of_device_memory_are_refused(fake_cuda):

@@ -13,8 +13,10 @@ does not depend on timing.  A 1x1 kernel with unit stride and no padding needs
 no columns: the input itself is the column matrix.
 
 float32 and float64 run natively; float16 and bfloat16 are computed in float32
-and rounded once.  Arguments are checked here, at the Python boundary; the
-differentiable ops built on these functions are in ``ember.ops.conv``.
+and rounded once.  Arguments are checked here, at the Python boundary, for every
+device; cuda tensors then go to their backend's ``conv`` (``ember.cuda._conv``:
+ember's im2col/col2im kernels and cuBLAS).  The differentiable ops built on these
+functions are in ``ember.ops.conv``.
 """
 from cython.parallel cimport prange, parallel, threadid
 from libc.limits cimport INT_MAX
@@ -28,6 +30,7 @@ from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 
 import ember
 from ember._core._blas import _single_threaded_blas
+from ember._core._tensor import backend as _backend
 
 
 cdef extern from "ember/strided.h":
@@ -369,18 +372,25 @@ def output_size(tuple in_size, tuple kernel, tuple stride, tuple padding, tuple 
 
 
 cdef Tensor prepared(object t, str what, int dt):
-    """``t`` as a contiguous CPU tensor of compute dtype ``dt``."""
+    """``t`` (a CPU tensor: see :func:`on_device`) contiguous in compute dtype ``dt``."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor, but got {type(t).__name__}")
-    if (<Tensor>t)._storage.device.type_num != DEV_CPU:
-        raise NotImplementedError(f"convolution: not implemented for device "
-                                  f"{(<Tensor>t)._storage.device.type} yet ({what} is on "
-                                  f"{(<Tensor>t)._storage.device})")
     if (<Tensor>t)._dtype != dt:
         t = t.to(ember.float32 if dt == EM_FLOAT32 else ember.float64)
     if not (<Tensor>t).is_contig():
         t = t.contiguous()
     return <Tensor>t
+
+
+cdef bint on_device(Tensor input, list others) except -1:
+    """Whether ``input`` lives on a device other than the CPU (its backend computes);
+    every tensor of ``others`` (None allowed) must be on the same device."""
+    dev = input.device
+    for t in others:
+        if t is not None and t.device != dev:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {dev} and {t.device}!")
+    return input._storage.device.type_num != DEV_CPU
 
 
 cdef int compute_dtype(Tensor input, str name, list others) except -1:
@@ -459,6 +469,9 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
                            "than actual input size")
     cdef em_conv_geom g
     fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
+    if on_device(input, [weight, bias]):
+        return _backend(input.device.type).conv("convolution", input, weight, bias, out,
+                                                 stride, padding, dilation, groups)
     cdef Tensor x = prepared(input, "input", dt)
     cdef Tensor w = prepared(weight, "weight", dt)
     cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
@@ -524,6 +537,9 @@ def convolution_transpose(input, weight, bias, tuple out_size, stride, padding, 
                            f"{list(stride)}, padding {list(padding)}, dilation {list(dilation)})")
     cdef em_conv_geom g
     fill_geom(&g, out_channels // groups, out_size, in_size, kernel, stride, padding, dilation)
+    if on_device(input, [weight, bias]):
+        return _backend(input.device.type).conv("convolution_transpose", input, weight, bias,
+                                                 out_size, stride, padding, dilation, groups)
     cdef Tensor x = prepared(input, "input", dt)
     cdef Tensor w = prepared(weight, "weight", dt)
     cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
@@ -575,6 +591,9 @@ def convolution_weight_grad(input, grad, tuple kernel, stride, padding, dilation
                            f"{[batch, out_channels, *out]}, but got {list(grad.shape)}")
     cdef em_conv_geom g
     fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
+    if on_device(input, [grad]):
+        return _backend(input.device.type).conv("convolution_weight_grad", input, grad, kernel,
+                                                 stride, padding, dilation, groups)
     cdef Tensor x = prepared(input, "input", dt)
     cdef Tensor gy = prepared(grad, "grad", dt)
     cdef Tensor gw = _empty((out_channels, channels // groups) + kernel, dt)
@@ -617,6 +636,9 @@ def im2col_batch(input, tuple kernel, stride, padding, dilation):
                            f"{list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
                            f"calculated shape of the array of sliding blocks as {list(out)}, "
                            "but its components must be at least one.")
+    if on_device(input, []):
+        return _backend(input.device.type).conv("unfold", input, kernel, out, stride, padding,
+                                                 dilation)
     cdef Tensor x = prepared(input, "input", dt)
     patch, positions = channels, 1
     for k in kernel:
@@ -674,6 +696,9 @@ def col2im_batch(input, tuple out_size, tuple kernel, stride, padding, dilation)
     channels = patch // kernel_numel
     cdef em_conv_geom g
     fill_geom(&g, channels, out_size, blocks, kernel, stride, padding, dilation)
+    if on_device(input, []):
+        return _backend(input.device.type).conv("fold", input, out_size, kernel, blocks, stride,
+                                                 padding, dilation)
     cdef Tensor cols = prepared(input, "input", dt)
     cdef Tensor image = _empty((batch, channels) + out_size, dt)
     cdef Py_ssize_t nb = batch

@@ -5,7 +5,8 @@ The C loops live in ``pool.c.in`` (see ``ember/pool.h``).  Every entry takes a
 ``(*batch, *spatial)`` tensor with 1 to 3 pooled dimensions, runs the kernel over
 its contiguous planes with the GIL released and returns plain tensors; the
 differentiable ops built on them are in ``ember.ops.pool``.  float16 and
-bfloat16 are computed in float32.
+bfloat16 are computed in float32.  cuda tensors, checked here alike, go to their
+backend's ``pool`` (``ember.cuda._pool``).
 """
 from libc.stdint cimport int64_t
 
@@ -14,6 +15,7 @@ from ember._core._dtype cimport (
     EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64, EM_INT64, dtype_of,
 )
 from ember._core import _tensor as _core
+from ember._core._tensor import backend as _backend
 
 cdef extern from "ember/pool.h":
     ctypedef struct em_pool_geom:
@@ -107,14 +109,12 @@ _TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": 
 
 
 cdef int _check_float(Tensor input, str name) except -1:
-    """Pooling computes in floating point on the CPU, as PyTorch's CPU kernels do."""
+    """Pooling computes in floating point, as PyTorch's CPU kernels do."""
     if input._dtype not in (EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64):
         text = str(input.dtype).rpartition(".")[2]
         quoted = '"' + name + '"'
         raise NotImplementedError(f"{quoted} not implemented for "
                                   f"'{_TORCH_TYPE_NAMES.get(text, text)}'")
-    if input.device.type != "cpu":
-        raise NotImplementedError(f"{name}: not implemented for device {input.device.type} yet")
     return 0
 
 
@@ -255,9 +255,17 @@ cdef Tensor _restore(Tensor result, int dtype_num):
     return result if result._dtype == dtype_num else result.to(dtype_of(dtype_num))
 
 
+cdef inline bint _on_device(Tensor t):
+    """Whether ``t`` lives on a device other than the CPU (its backend pools it)."""
+    return t._storage.device.type_num != DEV_CPU
+
+
 def max_pool(Tensor input, int spatial, tuple kernel, tuple stride, tuple padding,
              tuple dilation, tuple outs):
     """Values and flat per-plane indices of the window maxima (geometry already checked)."""
+    if _on_device(input):
+        return _backend(input.device.type).pool("max_pool", input, spatial, kernel, stride,
+                                                 padding, dilation, outs)
     cdef int compute = _compute_dtype(input)
     cdef Tensor src = _planes_of(input, compute)
     shape = tuple(input.shape)
@@ -283,6 +291,10 @@ def max_pool(Tensor input, int spatial, tuple kernel, tuple stride, tuple paddin
 def avg_pool(Tensor input, int spatial, tuple kernel, tuple stride, tuple padding, tuple outs,
              bint count_include_pad, divisor_override):
     """Window means (geometry already checked)."""
+    if _on_device(input):
+        return _backend(input.device.type).pool("avg_pool", input, spatial, kernel, stride,
+                                                 padding, outs, count_include_pad,
+                                                 _divisor(divisor_override))
     cdef int compute = _compute_dtype(input)
     cdef Tensor src = _planes_of(input, compute)
     shape = tuple(input.shape)
@@ -317,6 +329,10 @@ def avg_pool_backward(Tensor grad, tuple input_shape, int spatial, tuple kernel,
     cdef Tensor src = _planes_of(grad, compute)
     outs = tuple(grad.shape)[grad._ndim - spatial:]
     _check_grad_shape(grad, input_shape, spatial, outs)
+    if _on_device(grad):
+        return _backend(grad.device.type).pool("avg_pool_backward", grad, input_shape, spatial,
+                                                kernel, stride, padding, count_include_pad,
+                                                _divisor(divisor_override))
     cdef Tensor out = _new(input_shape, compute)
     cdef em_pool_geom g
     _fill_geom(&g, input_shape, outs, spatial)
@@ -342,6 +358,8 @@ cdef _check_grad_shape(Tensor grad, tuple input_shape, int spatial, tuple outs):
 
 def adaptive_avg_pool(Tensor input, int spatial, tuple outs):
     """Means over PyTorch's adaptive bins (sizes already checked)."""
+    if _on_device(input):
+        return _backend(input.device.type).pool("adaptive_avg_pool", input, spatial, outs)
     cdef int compute = _compute_dtype(input)
     cdef Tensor src = _planes_of(input, compute)
     shape = tuple(input.shape)
@@ -362,9 +380,12 @@ def adaptive_avg_pool(Tensor input, int spatial, tuple outs):
 def adaptive_avg_pool_backward(Tensor grad, tuple input_shape, int spatial):
     """Gradient of :func:`adaptive_avg_pool`."""
     cdef int compute = _compute_dtype(grad)
-    cdef Tensor src = _planes_of(grad, compute)
     outs = tuple(grad.shape)[grad._ndim - spatial:]
     _check_grad_shape(grad, input_shape, spatial, outs)
+    if _on_device(grad):
+        return _backend(grad.device.type).pool("adaptive_avg_pool_backward", grad, input_shape,
+                                                spatial)
+    cdef Tensor src = _planes_of(grad, compute)
     cdef Tensor out = _new(input_shape, compute)
     cdef em_pool_geom g
     _fill_geom(&g, input_shape, outs, spatial)
@@ -383,6 +404,8 @@ def adaptive_avg_pool_backward(Tensor grad, tuple input_shape, int spatial):
 
 def adaptive_max_pool(Tensor input, int spatial, tuple outs):
     """Values and flat per-plane indices of the maxima over adaptive bins."""
+    if _on_device(input):
+        return _backend(input.device.type).pool("adaptive_max_pool", input, spatial, outs)
     cdef int compute = _compute_dtype(input)
     cdef Tensor src = _planes_of(input, compute)
     shape = tuple(input.shape)
@@ -422,10 +445,10 @@ def scatter_planes(Tensor src, Tensor indices, tuple out_shape, int spatial, bin
         raise RuntimeError(f"{name}: input of shape {list(src.shape)} cannot be spread into an "
                            f"output of shape {list(out_shape)}")
     _check_float(src, name)
+    if indices.device != src.device:
+        raise RuntimeError(f"{name}: expected indices on {src.device}, but got them on "
+                           f"{indices.device}")
     cdef int compute = _compute_dtype(src)
-    cdef Tensor values = _planes_of(src, compute)
-    cdef Tensor where = _planes_of(indices, EM_INT64)
-    cdef Tensor out = _new(out_shape, compute)
     cdef int64_t planes = 1, in_size = 1, out_size = 1, bad = 0
     cdef int error
     for s in lead:
@@ -434,6 +457,15 @@ def scatter_planes(Tensor src, Tensor indices, tuple out_shape, int spatial, bin
         in_size *= s
     for s in tuple(src.shape)[len(lead):]:
         out_size *= s
+    if _on_device(src):
+        result, bad = _backend(src.device.type).pool("scatter_planes", src, indices, out_shape,
+                                                     planes, out_size, in_size, accumulate)
+        if result is None:
+            _invalid_index(bad, out_shape, len(lead))
+        return result
+    cdef Tensor values = _planes_of(src, compute)
+    cdef Tensor where = _planes_of(indices, EM_INT64)
+    cdef Tensor out = _new(out_shape, compute)
     if planes == 0:
         return _restore(out, src._dtype)
     cdef char *out_data = out.ptr()
@@ -449,6 +481,10 @@ def scatter_planes(Tensor src, Tensor indices, tuple out_shape, int spatial, bin
                                             <float *>out_data, planes, out_size, in_size,
                                             accumulate, &bad)
     if error:
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(str(s) for s in out_shape[len(lead):])})")
+        _invalid_index(bad, out_shape, len(lead))
     return _restore(out, src._dtype)
+
+
+cdef _invalid_index(int64_t bad, tuple out_shape, int lead):
+    raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                       f"{'x'.join(str(s) for s in out_shape[lead:])})")

@@ -6,19 +6,24 @@ tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 ``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``gemm`` (the matmul family,
 through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), the
 reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see
-``_reduce.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
+``_reduce.py``), convolutions and pooling (``conv``, ``pool``: see ``_conv.py``,
+``_pool.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
 with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
 ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _blas, _kernels, _optim, _random, _reduce
+from ember.cuda import _blas, _conv, _kernels, _optim, _pool, _random, _reduce
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
 _INT_DIVISION = {"floor_divide", "remainder", "fmod"}
 _ERR_ZERO_DIVISION, _ERR_INDEX = 1, 2     # EM_ERR_* in kernels/ember_cuda.cuh
+_CONV_OPS = ("convolution", "convolution_transpose", "convolution_weight_grad", "unfold",
+             "fold")
+_POOL_OPS = ("max_pool", "avg_pool", "avg_pool_backward", "adaptive_avg_pool",
+             "adaptive_avg_pool_backward", "adaptive_max_pool", "scatter_planes")
 
 
 class _Stats:
@@ -334,6 +339,21 @@ class CudaBackend:
             fn(*launch, (ptrs[0], ptrs[1], ptrs[2], rec, np.int64(size), np.int64(stride),
                          np.int32(wrap), err))
         return check and _take_error_flag() == _ERR_INDEX
+
+    # ------------------------------------------------------------ convolution, pooling
+    def conv(self, op, *args):
+        """Convolution op ``op`` (one of ``_CONV_OPS``) of checked arguments, as
+        ``ember._core._conv`` passes them (see :mod:`ember.cuda._conv`)."""
+        if op not in _CONV_OPS:
+            raise NotImplementedError(f"{op}: not implemented for device cuda yet")
+        return getattr(_conv, op)(self, *args)
+
+    def pool(self, op, *args):
+        """Pooling op ``op`` (one of ``_POOL_OPS``) of checked arguments, as
+        ``ember._core._pool`` passes them (see :mod:`ember.cuda._pool`)."""
+        if op not in _POOL_OPS:
+            raise NotImplementedError(f"{op}: not implemented for device cuda yet")
+        return getattr(_pool, op)(self, *args)
 
     # ------------------------------------------------------------ matrix products
     def gemm(self, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate):
