@@ -98,6 +98,11 @@ for _name, _shape in (("LazyBatchNorm1d", (2, 32)), ("LazyBatchNorm2d", (2, 32, 
                               "running_mean": constant(0.0), "running_var": constant(1.0),
                               "num_batches_tracked": constant(0)}))
 
+CASES.append(("AdaptiveLogSoftmaxWithLoss", (64, 100, [20, 50]), {
+    "head.weight": kaiming_uniform_a5(64), "tail.0.0.weight": kaiming_uniform_a5(64),
+    "tail.0.1.weight": kaiming_uniform_a5(16), "tail.1.0.weight": kaiming_uniform_a5(64),
+    "tail.1.1.weight": kaiming_uniform_a5(4)}))
+
 
 def draw(lib, name, args):
     """Every parameter and buffer of N_INSTANCES fresh layers, flattened and pooled."""

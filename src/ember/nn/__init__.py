@@ -53,6 +53,7 @@ from ember.nn.modules import (  # noqa: E402  (lazy modules)
     LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
     LazyInstanceNorm2d, LazyInstanceNorm3d,
 )
+from ember.nn.modules import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 
 # issue 7: distributed data parallel
 from ember.nn import parallel  # noqa: E402,F401

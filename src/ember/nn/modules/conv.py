@@ -413,8 +413,8 @@ class _LazyConvTransposeNd(_LazyConvXdMixin):
         self._make_lazy(out_channels, bias, device, dtype)
 
 
-_LAZY_DOC = """A :class:`{base}` whose ``in_channels`` is inferred from the first input's
-    ``shape[1]`` (``shape[0]`` unbatched); it then becomes a ``{base}`` (see
+_LAZY_DOC = """:class:`{base}` with ``in_channels`` inferred from the first input's ``shape[1]``
+    (``shape[0]`` unbatched); the module then becomes a ``{base}`` (see
     :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
 
     Takes ``{base}``'s arguments without ``in_channels``; ``weight`` and ``bias`` are

@@ -183,8 +183,8 @@ class Bilinear(Module):
 
 
 class LazyLinear(LazyModuleMixin, Linear):
-    """A :class:`Linear` whose ``in_features`` is inferred from ``input.shape[-1]`` at the
-    first forward; it then becomes a ``Linear`` (see
+    """:class:`Linear` with ``in_features`` inferred from ``input.shape[-1]`` at the first
+    forward; the module then becomes a ``Linear`` (see
     :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
 
     Parameters

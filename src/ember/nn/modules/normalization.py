@@ -524,8 +524,8 @@ class _LazyNormBase(LazyModuleMixin):
             self.reset_parameters()
 
 
-_LAZY_DOC = """A :class:`{base}` whose ``num_features`` is inferred from the first input's
-    ``shape[1]``; it then becomes a ``{base}`` (see
+_LAZY_DOC = """:class:`{base}` with ``num_features`` inferred from the first input's
+    ``shape[1]``; the module then becomes a ``{base}`` (see
     :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
 
     Parameters
