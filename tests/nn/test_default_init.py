@@ -77,12 +77,41 @@ for _name in ("RNNCell", "LSTMCell", "GRUCell"):
     CASES.append((_name, (32, 64), _CELL))
 CASES.append(("RNNCellBase", (32, 64, True, 4), _CELL))
 
+# lazy layers: initialised from an input of this shape, the laws of the layer they become
+LAZY_INPUTS = {}
+for _name, _args, _shape, _fan_in in (
+        ("LazyLinear", (200,), (1, 300), 300), ("LazyConv1d", (64, 5), (1, 16, 8), 16 * 5),
+        ("LazyConv2d", (64, 3), (1, 8, 4, 4), 8 * 9),
+        ("LazyConv3d", (32, 3), (1, 4, 3, 3, 3), 4 * 27),
+        ("LazyConvTranspose1d", (32, 5), (1, 16, 8), 32 * 5),
+        ("LazyConvTranspose2d", (16, 3), (1, 8, 4, 4), 16 * 9),
+        ("LazyConvTranspose3d", (8, 3), (1, 4, 3, 3, 3), 8 * 27)):
+    LAZY_INPUTS[_name] = _shape
+    CASES.append((_name, _args, {"weight": kaiming_uniform_a5(_fan_in),
+                                 "bias": uniform(1 / math.sqrt(_fan_in))}))
+for _name, _shape in (("LazyBatchNorm1d", (2, 32)), ("LazyBatchNorm2d", (2, 32, 2, 2)),
+                      ("LazyBatchNorm3d", (2, 32, 2, 2, 2)), ("LazyInstanceNorm1d", (2, 32, 3)),
+                      ("LazyInstanceNorm2d", (2, 32, 3, 3)),
+                      ("LazyInstanceNorm3d", (2, 32, 2, 2, 2))):
+    LAZY_INPUTS[_name] = _shape     # lazy norms default to affine with running statistics
+    CASES.append((_name, (), {"weight": constant(1.0), "bias": constant(0.0),
+                              "running_mean": constant(0.0), "running_var": constant(1.0),
+                              "num_batches_tracked": constant(0)}))
+
+CASES.append(("AdaptiveLogSoftmaxWithLoss", (64, 100, [20, 50]), {
+    "head.weight": kaiming_uniform_a5(64), "tail.0.0.weight": kaiming_uniform_a5(64),
+    "tail.0.1.weight": kaiming_uniform_a5(16), "tail.1.0.weight": kaiming_uniform_a5(64),
+    "tail.1.1.weight": kaiming_uniform_a5(4)}))
+
 
 def draw(lib, name, args):
     """Every parameter and buffer of N_INSTANCES fresh layers, flattened and pooled."""
     pooled = {}
     for _ in range(N_INSTANCES):
         layer = getattr(lib.nn, name)(*args)
+        if name in LAZY_INPUTS:
+            # what the first forward's pre-hook does, without the forward's statistics update
+            layer.initialize_parameters(lib.zeros(LAZY_INPUTS[name]))
         for key, value in list(layer.named_parameters()) + list(layer.named_buffers()):
             values = value.detach().numpy() if lib is torch else np.asarray(value.detach())
             pooled.setdefault(key, []).append(values.astype(np.float64).ravel())

@@ -1,7 +1,7 @@
 """Neural-network building blocks (PyTorch's ``torch.nn``)."""
 from ember.nn import functional  # noqa: F401
 # core: parameters, modules, containers, init, utils
-from ember.nn.parameter import Parameter, Buffer
+from ember.nn.parameter import Parameter, Buffer, UninitializedParameter, UninitializedBuffer
 from ember.nn.modules import (
     Module, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
     Identity, Linear, Bilinear, Flatten, Unflatten,
@@ -48,6 +48,12 @@ from ember.nn.modules import (  # noqa: E402
     TransformerEncoderLayer, TransformerDecoderLayer,
 )
 from ember.nn.modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
+from ember.nn.modules import (  # noqa: E402  (lazy modules)
+    LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+    LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d,
+)
+from ember.nn.modules import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 
 # issue 7: distributed data parallel
 from ember.nn import parallel  # noqa: E402,F401

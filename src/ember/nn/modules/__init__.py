@@ -61,3 +61,13 @@ from ember.nn.modules.transformer import (
     TransformerDecoderLayer,
 )
 from ember.nn.modules.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from ember.nn.modules.linear import LazyLinear
+from ember.nn.modules.conv import (
+    LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+    LazyConvTranspose3d,
+)
+from ember.nn.modules.normalization import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
+from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss

@@ -40,6 +40,19 @@ class RemovableHandle:
             if d is not None:
                 d.pop(self.id, None)
 
+    def __getstate__(self):
+        # the dictionaries themselves, so that deepcopy and pickle carry a module's hook
+        # handles over to the copy's dictionaries (weak references would not follow)
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        hooks_dict, self.id, extra = state
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if hooks_dict is None else hooks_dict)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
+        # ids registered after unpickling must not collide with this one
+        RemovableHandle._next_id = itertools.count(max(next(RemovableHandle._next_id),
+                                                       self.id + 1))
+
     def __enter__(self):
         return self
 

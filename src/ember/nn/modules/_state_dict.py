@@ -3,7 +3,7 @@ from collections import OrderedDict, namedtuple
 
 from ember._core._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, is_lazy
 
 EXTRA_STATE_KEY = "_extra_state"
 
@@ -69,7 +69,9 @@ def _copy_entry(module, name, param, input_param, key, assign, error_msgs):
         error_msgs.append(f'While copying the parameter named "{key}", expected ember.Tensor or '
                           f"Tensor-like object from checkpoint but received {type(input_param)}")
         return
-    if input_param.shape != param.shape:
+    # an uninitialized entry takes any shape (copying into it is the caller's business);
+    # an uninitialized input into an initialized entry fails on its shape, as in PyTorch
+    if not is_lazy(param) and input_param.shape != param.shape:
         error_msgs.append(f"size mismatch for {key}: copying a param with shape "
                           f"{input_param.shape} from checkpoint, the shape in current model is "
                           f"{param.shape}.")

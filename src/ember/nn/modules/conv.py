@@ -4,11 +4,13 @@ import math
 import ember
 from ember.nn import functional as F
 from ember.nn import init
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, UninitializedParameter
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-           "ConvTranspose3d"]
+           "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -352,3 +354,110 @@ class ConvTranspose3d(_ConvTransposeNd):
     __doc__ = _TRANSPOSED_DOC.format(n=3, dims="D, H, W", example="2, 4, 4",
                                      result="5, 9, 9")
     _spatial = 3
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """``in_channels`` inferred from the first input (``input.shape[1]``, or
+    ``input.shape[0]`` unbatched)."""
+
+    def _make_lazy(self, out_channels, bias, device, dtype):
+        # the base was built with no channels and no bias, so it allocated nothing
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        """Initialise as the ordinary convolution does, once the parameters are
+        materialised."""
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        """Infer ``in_channels`` from ``input`` and materialise and initialise the
+        parameters."""
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            channels = ((self.in_channels, self.out_channels // self.groups) if self.transposed
+                        else (self.out_channels, self.in_channels // self.groups))
+            self.weight.materialize(channels + self.kernel_size)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+    def _get_in_channels(self, input):
+        no_batch = len(self.kernel_size) + 1
+        if input.dim() not in (no_batch, no_batch + 1):
+            raise RuntimeError(f"Expected {no_batch}D (unbatched) or {no_batch + 1}D (batched) "
+                               f"input to {self.__class__.__name__}, but got input of size: "
+                               f"{input.shape}")
+        return input.shape[1] if input.dim() == no_batch + 1 else input.shape[0]
+
+
+class _LazyConvNd(_LazyConvXdMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
+                         padding_mode, device, dtype)
+        self._make_lazy(out_channels, bias, device, dtype)
+
+
+class _LazyConvTransposeNd(_LazyConvXdMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                         dilation, padding_mode, device, dtype)
+        self._make_lazy(out_channels, bias, device, dtype)
+
+
+_LAZY_DOC = """:class:`{base}` with ``in_channels`` inferred from the first input's ``shape[1]``
+    (``shape[0]`` unbatched); the module then becomes a ``{base}`` (see
+    :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
+
+    Takes ``{base}``'s arguments without ``in_channels``; ``weight`` and ``bias`` are
+    :class:`~ember.nn.UninitializedParameter` until the first forward, then initialised as
+    ``{base}``'s.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.Lazy{base}(6, 3)
+    >>> m(ember.randn({example})).shape, type(m).__name__, m.in_channels
+    (ember.Size([{result}]), '{base}', 2)
+    """
+
+
+class LazyConv1d(_LazyConvNd, Conv1d):
+    __doc__ = _LAZY_DOC.format(base="Conv1d", example="1, 2, 5", result="1, 6, 3")
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConvNd, Conv2d):
+    __doc__ = _LAZY_DOC.format(base="Conv2d", example="1, 2, 5, 5", result="1, 6, 3, 3")
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConvNd, Conv3d):
+    __doc__ = _LAZY_DOC.format(base="Conv3d", example="1, 2, 5, 5, 5", result="1, 6, 3, 3, 3")
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTransposeNd, ConvTranspose1d):
+    __doc__ = _LAZY_DOC.format(base="ConvTranspose1d", example="1, 2, 5", result="1, 6, 7")
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTransposeNd, ConvTranspose2d):
+    __doc__ = _LAZY_DOC.format(base="ConvTranspose2d", example="1, 2, 5, 5",
+                               result="1, 6, 7, 7")
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTransposeNd, ConvTranspose3d):
+    __doc__ = _LAZY_DOC.format(base="ConvTranspose3d", example="1, 2, 5, 5, 5",
+                               result="1, 6, 7, 7, 7")
+    cls_to_become = ConvTranspose3d

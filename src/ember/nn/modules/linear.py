@@ -3,10 +3,11 @@ import math
 
 import ember
 from ember.nn import init
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, UninitializedParameter
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
 
 
 class Identity(Module):
@@ -179,3 +180,64 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """:class:`Linear` with ``in_features`` inferred from ``input.shape[-1]`` at the first
+    forward; the module then becomes a ``Linear`` (see
+    :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
+
+    Parameters
+    ----------
+    out_features : int
+        Size of each output sample.
+    bias : bool, default True
+        Learn an additive bias.
+    device, dtype : optional
+        Where and of what dtype the parameters are created.
+
+    Attributes
+    ----------
+    weight, bias : UninitializedParameter
+        Until the first forward; then initialised as ``Linear``'s.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.LazyLinear(4)
+    >>> m(ember.ones(2, 3)).shape, type(m).__name__, m.in_features
+    (ember.Size([2, 4]), 'Linear', 3)
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        """Initialise as ``Linear`` does, once the parameters are materialised."""
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Infer ``in_features`` from ``input`` and materialise and initialise the
+        parameters."""
+        if self.has_uninitialized_params():
+            with ember.no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:
+            # materialised by load_state_dict: take in_features from the loaded weight
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} "
+                                     "is not equal to in_features from self.weight: "
+                                     f"{self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]

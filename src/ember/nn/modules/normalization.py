@@ -4,11 +4,14 @@ import numbers
 import ember
 from ember.nn import functional as F
 from ember.nn import init
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d"]
 __all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm3d", "LocalResponseNorm"]
+__all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+            "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 def _shape_tuple(normalized_shape):
@@ -485,3 +488,97 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """``num_features`` inferred from the first input's ``shape[1]``."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        # no features, affine or statistics yet: the base allocates nothing
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = ember.tensor(0, dtype=ember.int64, device=device)
+
+    def reset_parameters(self):
+        """Reset as the ordinary module does, once the parameters are materialised."""
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Infer ``num_features`` from ``input`` and materialise and initialise the
+        parameters and running statistics."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
+                if tensor is not None:
+                    tensor.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+_LAZY_DOC = """:class:`{base}` with ``num_features`` inferred from the first input's
+    ``shape[1]``; the module then becomes a ``{base}`` (see
+    :class:`~ember.nn.modules.lazy.LazyModuleMixin`).
+
+    Parameters
+    ----------
+    eps : float, default 1e-5
+        Added to the variance.
+    momentum : float or None, default 0.1
+        Weight of the new statistics in the running ones.
+    affine : bool, default True
+        Learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+    track_running_stats : bool, default True
+        Keep running statistics (:class:`~ember.nn.UninitializedBuffer` until the first
+        forward).
+    device, dtype : optional
+        Where and of what dtype the parameters and buffers are created.
+    bias : bool, default True
+        Learn the ``bias`` (with ``affine``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> m = nn.Lazy{base}()
+    >>> m(ember.randn({example})).shape, type(m).__name__, m.num_features
+    (ember.Size([{example}]), '{base}', 3)
+    """
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    __doc__ = _LAZY_DOC.format(base="BatchNorm1d", example="4, 3")
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    __doc__ = _LAZY_DOC.format(base="BatchNorm2d", example="4, 3, 2, 2")
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    __doc__ = _LAZY_DOC.format(base="BatchNorm3d", example="4, 3, 2, 2, 2")
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    __doc__ = _LAZY_DOC.format(base="InstanceNorm1d", example="4, 3, 5")
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    __doc__ = _LAZY_DOC.format(base="InstanceNorm2d", example="4, 3, 5, 5")
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    __doc__ = _LAZY_DOC.format(base="InstanceNorm3d", example="4, 3, 2, 5, 5")
+    cls_to_become = InstanceNorm3d
