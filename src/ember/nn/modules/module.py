@@ -503,7 +503,8 @@ class Module:
 
         def convert(t):
             # as torch: the memory format only applies to 4-D and 5-D tensors
-            layout = {"memory_format": memory_format} if t.dim() in (4, 5) else {}
+            layout = ({"memory_format": memory_format}
+                      if memory_format is not None and t.dim() in (4, 5) else {})
             if t.is_floating_point() or t.is_complex():
                 return t.to(device=device, dtype=dtype, **layout)
             return t.to(device=device, **layout)
