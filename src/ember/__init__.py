@@ -114,6 +114,7 @@ from ember import special, signal  # noqa: E402
 from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
 # issue 5: fft and contractions
 from ember import fft  # noqa: E402
+from ember.ops.stft import stft, istft  # noqa: E402
 from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
 # issue 5: linalg decompositions
 from ember import linalg  # noqa: E402
