@@ -51,6 +51,13 @@ def _register_hook(self, hook):
     return _graph.tensor_register_hook(self, hook)
 
 
+def _register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(tensor)`` after a backward pass has accumulated this leaf's gradient
+    into ``.grad`` (to step an optimizer per parameter during backward, for instance).
+    Returns a handle whose ``remove()`` unregisters it."""
+    return _graph.tensor_register_post_accumulate_grad_hook(self, hook)
+
+
 def _retain_grad(self):
     """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
     _graph.tensor_retain_grad(self)
@@ -59,6 +66,7 @@ def _retain_grad(self):
 _core._add_method("backward", _tensor_backward)
 _core._add_method("register_hook", _register_hook)
 _core._add_method("retain_grad", _retain_grad)
+_core._add_method("register_post_accumulate_grad_hook", _register_post_accumulate_grad_hook)
 _core._add_method("retains_grad", property(_graph.tensor_retains_grad,
                                            doc="Whether this non-leaf keeps its ``.grad``."))
 _core._add_method("output_nr", property(_graph.tensor_output_nr,

@@ -184,6 +184,7 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                 if (grads[0] is not None and t is not None and accumulate
                         and (not inputs or node in capture)):
                     accumulate_grad(t, <Tensor>grads[0], create_graph, root_storages)
+                    (<AccumulateGrad>node).run_post_hooks(t)
                 continue
             nexts = node.next_functions
             n_next = len(nexts)

@@ -93,6 +93,20 @@ def tensor_register_hook(Tensor t, fn):
     return RemovableHandle(m.hooks, fn)
 
 
+def tensor_register_post_accumulate_grad_hook(Tensor t, fn):
+    """``Tensor.register_post_accumulate_grad_hook``: ``fn(t)`` runs after a backward
+    pass has accumulated a gradient into the leaf ``t``'s ``.grad``."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    cdef AccumulateGrad acc = accumulator_of(t)
+    if acc._post_hooks is None:
+        acc._post_hooks = []
+    acc._post_hooks.append(fn)
+    return RemovableHandle(acc._post_hooks, fn)
+
+
 def tensor_retain_grad(Tensor t):
     """``Tensor.retain_grad``: keep the gradient of a non-leaf in ``.grad``."""
     if not t._requires_grad:

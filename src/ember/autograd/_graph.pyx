@@ -188,6 +188,7 @@ cdef class AccumulateGrad(Node):
     The leaf owns its AccumulateGrad (so recording an op on a leaf allocates nothing for
     it); the node refers back to the leaf weakly, so that the two form no cycle."""
     cdef object _variable_ref
+    cdef list _post_hooks       # Tensor.register_post_accumulate_grad_hook's, or None
 
     def __cinit__(self):
         self._seq = 1 << 62     # run as soon as ready, as PyTorch does
@@ -205,7 +206,18 @@ cdef class AccumulateGrad(Node):
         cdef Tensor var = self.leaf()
         if var is not None:
             accumulate_grad(var, <Tensor>grads[0], grad_enabled(), None)
+            self.run_post_hooks(var)
         return ()
+
+    cdef int run_post_hooks(self, Tensor var) except -1:
+        cdef object result
+        if self._post_hooks is not None:
+            for hook in list(self._post_hooks):
+                result = hook(var)
+                if result is not None:
+                    raise TypeError(f"post accumulate grad hooks must return None, but the "
+                                    f"hook returned '{type(result).__name__}'")
+        return 0
 
 
 cdef AccumulateGrad accumulator_of(Tensor leaf):
