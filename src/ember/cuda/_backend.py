@@ -6,14 +6,15 @@ tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 ``to_device``, ``copy_``, ``fill_``, ``elementwise``, ``gemm`` (the matmul family,
 through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), the
 reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see
-``_reduce.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
+``_reduce.py``), the fused norms and cross-entropy of ``ember._core._nn_fused``
+(``nn_fused``: see ``_nn_fused.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
 with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
 ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _blas, _kernels, _optim, _random, _reduce
+from ember.cuda import _blas, _kernels, _nn_fused, _optim, _random, _reduce
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -306,6 +307,11 @@ class CudaBackend:
         ``_reduce.lanes``); NotImplementedError for other ops."""
         _reduce.lanes(op, out, x, dim, other)
 
+    # ------------------------------------------------------------ fused norms, cross-entropy
+    def nn_fused(self, kernel, *args):
+        """Fused norm or cross-entropy ``kernel`` (a function of ``_nn_fused``) over
+        contiguous tensors of the compute dtype that ``ember._core._nn_fused`` made."""
+        return getattr(_nn_fused, kernel)(*args)
 
     # ------------------------------------------------------------ index ops
     def index_kernel(self, kernel, shape, strides, ptrs, size=0, stride=0, wrap=False,
