@@ -114,3 +114,38 @@ def test_sort_and_topk_gradients_match_cpu():
         (values * ember.arange(8.0, device=device)).sum().backward()
         grads.append(t.grad)
     same(grads[1], grads[0])
+
+
+# ---------------------------------------------------------------- cummax, cummin, logcumsumexp
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cummax_cummin_match_cpu_with_ties_and_nan(dtype):
+    x = sample((3, 70), dtype)          # lanes of 70: the block kernel, in two tiles
+    for op in (ember.cummax, ember.cummin):
+        check(lambda x: tuple(op(x, 1)), x)
+        check(lambda x: tuple(op(x, 0)), x)          # short lanes: one thread each
+        check(lambda x: tuple(op(x.t(), 1)), x)
+        check(lambda x: tuple(op(x, 0)), x[0, 0])    # 0-d
+        check(lambda x: tuple(op(x, 1)), x[:, :0])   # empty
+
+
+@pytest.mark.parametrize("dtype", [ember.float16, ember.bfloat16, ember.float32, ember.float64])
+def test_logcumsumexp_matches_cpu(dtype):
+    x = ember.tensor(np.random.default_rng(0).uniform(-30, 30, (3, 300))).to(dtype)
+    x[0, 5], x[1, 7], x[2, 0] = float("inf"), float("-inf"), float("nan")
+    for dim in (0, 1):
+        got = ember.logcumsumexp(x.cuda(), dim).cpu().to(ember.float64).numpy()
+        want = ember.logcumsumexp(x, dim).to(ember.float64).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-2 if dtype.itemsize == 2 else 1e-6,
+                                   equal_nan=True)
+
+
+def test_mode_and_cummax_gradients_match_cpu():
+    x = ember.tensor([[1.0, 3.0, 3.0, 2.0, 2.0, 2.0], [0.0, 0.0, 5.0, 5.0, 4.0, 4.0]])
+    check(lambda x: tuple(ember.mode(x, 1)), x)
+    grads = []
+    for device in ("cpu", "cuda"):
+        t = x.to(device).detach().requires_grad_(True)
+        (ember.cummax(t, 1)[0] * ember.arange(6.0, device=device)).sum().backward()
+        grads.append(t.grad)
+    same(grads[1], grads[0])
