@@ -67,6 +67,11 @@ def test_topk_kthvalue_median_mode_match_cpu(dtype):
     if dtype.is_floating_point:
         check(lambda x: tuple(ember.nanmedian(x, 0)), x)
         check(lambda x: ember.nanmedian(x), x)
+        check(lambda x: ember.msort(x), x)
+    if dtype in (ember.float32, ember.float64):
+        check(lambda x: ember.quantile(x, 0.3, dim=1), x)
+        check(lambda x: ember.nanquantile(x, ember.tensor([0.1, 0.9], dtype=dtype,
+                                                          device=x.device)), x)
 
 
 @pytest.mark.parametrize("dtype", [ember.bool, ember.int64, ember.bfloat16, ember.float32])
