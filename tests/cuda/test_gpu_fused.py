@@ -198,3 +198,18 @@ def test_cross_entropy_target_out_of_range_raises_as_on_cpu():
     F.cross_entropy(x, ember.tensor([0, 3, -100], device="cuda")).backward()
     with pytest.raises(IndexError, match="Target -2 is out of bounds"):
         F.nll_loss(x, ember.tensor([0, -2, 1], device="cuda"))
+
+
+def test_double_backward_through_the_fused_ops_matches_cpu():
+    x, w = sample((4, 6)), sample((6,), seed=1)
+    t = targets((4,), 6, ignore=-100)
+    grads = []
+    for device in ("cpu", "cuda"):
+        xx = x.to(device).detach().requires_grad_(True)
+        ww = w.to(device).detach().requires_grad_(True)
+        loss = F.cross_entropy(F.layer_norm(xx, (6,), ww), t.to(device), label_smoothing=0.1)
+        (gx,) = ember.autograd.grad(loss, (xx,), create_graph=True)
+        (gx * gx).sum().backward()
+        grads.append((gx.detach(), xx.grad, ww.grad))
+    for a, b in zip(grads[1], grads[0]):
+        assert_close(a, b)
