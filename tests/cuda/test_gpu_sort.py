@@ -105,6 +105,7 @@ def test_nonzero_masks_and_selects_match_cpu(dtype):
     check(lambda x: ember.nonzero(x, as_tuple=True), x)
     check(lambda x: ember.argwhere(x), x)
     check(lambda x: ember.nonzero(x), x[0, 0])
+    check(lambda x: ember.nonzero(x), x[:0])
     check(lambda x, m: ember.masked_select(x, m), x, mask)
     check(lambda x, m: x[m], x, mask)
     check(lambda x, m: x[:, m[0]], x, mask)

@@ -220,7 +220,7 @@ cdef class _Plan:
 
 cdef Tensor _mask_offsets(Tensor view, int first, Tensor mask):
     """Byte offsets into `view` of the True elements of `mask`, which covers the view's dims
-    first .. first + mask.ndim (checked to match); on `mask`'s device."""
+    first .. first + mask.ndim (checked to match)."""
     cdef int j, k = mask._ndim
     cdef int64_t weights[64]
     cdef Py_ssize_t mstrides[64]
@@ -233,11 +233,6 @@ cdef Tensor _mask_offsets(Tensor view, int first, Tensor mask):
             raise IndexError(f"The shape of the mask {_sizes(mask)} at index {j} does not match "
                              f"the shape of the indexed tensor {_sizes(view)} at index {first + j}")
         weights[j] = view._strides[first + j] * em_itemsize[view._dtype]
-    if _on_device(mask):
-        # the backend lists the True elements (nonzero); their offsets are a dot product
-        return (nonzero(mask) * _core.tensor([weights[j] for j in range(k)],
-                                             dtype=dtype_of(EM_INT64),
-                                             device=mask.device)).sum(1)
     _tensor_strides(mask, mstrides)
     count.count = 0
     it.nop = 1
@@ -309,8 +304,8 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
             t = _on(_bool_offsets(item), dev)
             cover = 1
         elif (<Tensor>item)._dtype == EM_BOOL:
-            # the True elements are counted and listed where the mask is (PyTorch syncs here)
-            t = _on(_mask_offsets(view, d, <Tensor>item), dev)
+            # the True elements are counted and listed on the host (as PyTorch syncs here)
+            t = _on(_mask_offsets(view, d, _on(<Tensor>item, _CPU)), dev)
             cover = (<Tensor>item)._ndim
         else:
             offsets = False

@@ -2,9 +2,8 @@
 
 ``ember._core._sort`` hands the contiguous rows it would sort on the CPU to
 :class:`~ember.cuda._backend.CudaBackend` (``sort_rows``, ``search_rows``), and
-``nonzero`` (with what is built on it: boolean-mask indexing, ``masked_select``,
-``argwhere``) hands over its input: the tensors are viewed as CuPy arrays without a
-copy and the results written into ember cuda tensors on the device.  The order is
+``nonzero`` (and ``argwhere``) hands over its input: the tensors are viewed as CuPy
+arrays without a copy and the results written into ember cuda tensors on the device.  The order is
 the CPU's: stable, NaN after every number (first when descending), equal elements
 in their original order either way.
 """
@@ -104,8 +103,10 @@ def nonzero(t):
     """The ``(n, t.ndim)`` int64 indices of ``t``'s nonzero elements in row-major order."""
     ember = _ember()
     cp = require_gpu()
+    if t.numel() == 0:
+        return ember.empty((0, t.dim()), dtype=ember.int64, device=t.device)
     hits = cp.nonzero(_keys(t) if t.dim() else _keys(t).reshape(1))
-    count = int(hits[0].size)
+    count = int(hits[0].size)       # waits for the GPU: the result's shape depends on it
     out = ember.empty((count, t.dim()), dtype=ember.int64, device=t.device)
     if count and t.dim():
         as_cupy(out)[...] = cp.stack(hits, axis=1)
