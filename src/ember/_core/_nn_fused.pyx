@@ -209,7 +209,7 @@ def layer_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor rstd, wei
     cdef Tensor gx = new(tuple(input.shape), dnum, input) if need_input else None
     cdef Tensor gw = new((cols,), dnum, input) if need_weight else None
     cdef Tensor gb = new((cols,), dnum, input) if need_bias else None
-    cdef int status = 0
+    cdef int status
     if on_device(x):
         device_kernel(x, "layer_norm_backward", (g, x, mean, rstd, w, gx, gw, gb, rows, cols,
                                                  center))
@@ -270,7 +270,7 @@ def batch_norm_forward(Tensor input, weight, bias, running_mean, running_var, bi
     cdef Tensor mean = new((channels,), dnum, input)
     cdef Tensor invstd = new((channels,), dnum, input)
     cdef int64_t cn = n, cc = channels, cs = spatial
-    cdef int status = 0
+    cdef int status
     if on_device(x):
         device_kernel(x, "batch_norm_forward", (x, w, b, rm, rv, y, mean, invstd, n, channels,
                                                 spatial, training, momentum, eps))
@@ -328,7 +328,7 @@ def batch_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor invstd, w
     cdef Tensor gw = new((channels,), dnum, input) if need_weight else None
     cdef Tensor gb = new((channels,), dnum, input) if need_bias else None
     cdef int64_t cn = n, cc = channels, cs = spatial
-    cdef int status = 0
+    cdef int status
     if on_device(x):
         device_kernel(x, "batch_norm_backward", (g, x, mean, invstd, w, gx, gw, gb, n, channels,
                                                  spatial, training))
@@ -418,7 +418,7 @@ def group_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor rstd, wei
     cdef Tensor gw = new((channels,), dnum, input) if need_weight else None
     cdef Tensor gb = new((channels,), dnum, input) if need_bias else None
     cdef int64_t cn = n, cc = channels, cs = spatial, cg = groups
-    cdef int status = 0
+    cdef int status
     if on_device(x):
         device_kernel(x, "group_norm_backward", (g, x, mean, rstd, w, gx, gw, gb, n, channels,
                                                  spatial, groups))
