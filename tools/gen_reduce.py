@@ -163,7 +163,7 @@ def gpu_acc(d):
 def cuda_families(dtypes):
     """The template arguments of reduce.cu.in and scan.cu.in: the CPU's lane and arg
     reductions with the GPU's accumulators (``FA``: the type ``fin`` sees), var, the
-    scans and the softmax dtypes."""
+    scans, cummax/cummin and the softmax (and logcumsumexp) dtypes."""
     lane_ops = lane_family(dtypes)
     for r in lane_ops:
         if r["d"]["kind"] == "f":
@@ -183,7 +183,7 @@ def cuda_families(dtypes):
     ids = ([r["id"] for r in lane_ops] + [r["id"] for r in arg_ops]
            + [f"var_{d['name']}" for d in floats])
     return dict(lane_ops=lane_ops, arg_ops=arg_ops, var_dtypes=floats, kernel_ids=ids,
-                scan_ops=scan_ops, softmax_dtypes=floats)
+                scan_ops=scan_ops, cumext_ops=cumext_family(dtypes), softmax_dtypes=floats)
 
 
 def main():

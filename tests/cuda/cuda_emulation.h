@@ -177,6 +177,16 @@ extern "C" void emu_lane(void *fn, char *out, const char *in, const char *in2,
     });
 }
 
+#ifdef EMU_FAMILY_NORM
+/* the norm family's kernels take one em_norm_args */
+typedef void (*emu_norm_fn)(em_norm_args);
+
+extern "C" void emu_norm(void *fn, const em_norm_args *a, int gx, int gy, int bx, int by)
+{
+    emu_grid(gx, gy, bx, by, [=]() { ((emu_norm_fn)fn)(*a); });
+}
+#endif
+
 /* grid-stride kernels (copies, casts, elementwise ops): one thread walks every element */
 extern "C" void emu_one_thread(void)
 {

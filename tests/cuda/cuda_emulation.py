@@ -65,7 +65,8 @@ def build(families, workdir):
             assert ptx in code, f"cuda_emulation: {ptx!r} is no longer in ember_cuda.cuh"
             code = code.replace(ptx, host)
         source = Path(workdir) / f"{family}_emulated.cpp"
-        source.write_text("#define EMU_PART 1\n" + shim + code
+        head = f"#define EMU_PART 1\n#define EMU_FAMILY_{family.upper()} 1\n"
+        source.write_text(head + shim + code
                           + "\n#undef EMU_PART\n#define EMU_PART 2\n" + shim)
         lib = source.with_suffix(".so")
         run = subprocess.run([CXX, "-std=c++20", "-O1", "-w", "-fPIC", "-shared", "-o", str(lib),
@@ -127,6 +128,8 @@ class Launcher:
                 lib.emu_lane(address, _ptr(out), _ptr(x), _ptr(other), _ptr(lanes),
                              *(ctypes.c_longlong(int(v)) for v in (length, s_out, s_in, s_other)),
                              gx, bx)
+            elif family == "norm":
+                lib.emu_norm(address, _ptr(args[0]), gx, gy, bx, by)
             else:
                 lib.emu_one_thread()
                 kernel.restype = None

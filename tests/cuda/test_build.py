@@ -102,8 +102,11 @@ def test_every_reduction_scan_and_softmax_has_cuda_kernels(tmp_path):
     for dt in reals:
         for op in ("cumsum", "cumprod"):
             assert f"em_cu_{op}_{dt}_block(" in text and f"em_cu_{op}_{dt}_serial(" in text
+        for op in ("cummax", "cummin"):
+            assert f"em_cu_{op}_{dt}_block(" in text and f"em_cu_{op}_{dt}_serial(" in text
     for dt in reals[6:]:
-        for op in ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward"):
+        for op in ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+                   "logcumsumexp"):
             assert f"em_cu_{op}_{dt}_block(" in text and f"em_cu_{op}_{dt}_serial(" in text
     assert "complex" not in text.split("*/", 1)[1]
 
@@ -181,14 +184,27 @@ def test_conv_and_pool_families_compile_for_each_arch_and_as_nvrtc(tmp_path, fam
     for arch in ("80", "90"):
         compile_as_nvrtc(source.read_text().replace('#include "ember_cuda.cuh"', header), arch,
                          tmp_path)
+def test_norm_kernels_cover_the_fused_norms_and_cross_entropy(tmp_path):
+    text = render(tmp_path, "norm", "cuda-cast").read_text()
+    for name in ("float32", "float64"):
+        for kernel in ("layer_norm_fwd", "layer_norm_bwd", "layer_norm_bwd_params",
+                       "norm_colsum", "batch_norm_stats", "batch_norm_apply",
+                       "batch_norm_bwd_reduce", "batch_norm_bwd_input", "group_norm_fwd",
+                       "group_norm_bwd", "group_norm_bwd_params", "cross_entropy_total"):
+            assert f"em_cu_{kernel}_{name}(em_norm_args a)" in text, (kernel, name)
+        for kernel in ("cross_entropy_fwd", "cross_entropy_bwd"):
+            for path in ("block", "serial"):
+                assert f"em_cu_{kernel}_{name}_{path}(em_norm_args a)" in text
+    assert "atomicAdd" not in text        # deterministic: no float atomics
 
 
 @needs_nvcc
-@pytest.mark.parametrize("family", ["reduce", "scan"])
+@pytest.mark.parametrize("family", ["reduce", "scan", "norm"])
 def test_reduction_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family):
     """SASS for sm_80 and sm_90 (as the build's fatbin step compiles them), and the
     NVRTC form (header inlined, no host headers)."""
-    source = render_reduce(tmp_path, family)
+    source = render(tmp_path, family, "cuda-cast") if family == "norm" else \
+        render_reduce(tmp_path, family)
     run = subprocess.run([NVCC, "--fatbin", "-O1", "-std=c++17", "-diag-suppress", "186",
                           "-gencode", "arch=compute_80,code=sm_80",
                           "-gencode", "arch=compute_90,code=sm_90", f"-I{KERNELS}",
@@ -202,7 +218,7 @@ def test_reduction_families_compile_for_each_arch_and_as_nvrtc(tmp_path, family)
 def test_installed_kernels_match_the_build():
     """The rendered sources always ship (for NVRTC); the fatbins exactly when nvcc built them."""
     for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim",
-                   "conv", "pool"):
+                   "conv", "pool", "norm"):
         assert _kernels.kernel_file(family + ".cu").is_file()
         assert _kernels.kernel_file(family + ".fatbin").is_file() == bool(_build.FATBIN_ARCHS)
     assert '#include "ember_cuda.cuh"' not in _kernels.nvrtc_source("copy")
@@ -232,7 +248,7 @@ def test_fatbins_hold_sass_for_each_arch_and_ptx_of_the_last():
     expected = {(2, int(arch)) for arch in _build.FATBIN_ARCHS}
     expected.add((1, int(_build.FATBIN_ARCHS[-1])))
     for family in ("elementwise", "copy", "index", "reduce", "scan", "amp", "random", "optim",
-                   "conv", "pool"):
+                   "conv", "pool", "norm"):
         data = _kernels.kernel_file(family + ".fatbin").read_bytes()
         assert set(fatbin_images(data)) == expected, family
 

@@ -13,10 +13,11 @@ from cuda_emulation import CXX, build, install
 DTYPES_OF = {"test_max_min_argmax_with_ties_and_nan_match_cpu": [ember.int32, ember.float16]}
 
 
-def cases():
+def cases(module=gpu):
+    """(test name, keyword arguments) for each parametrisation of ``module``'s tests."""
     out = []
-    for name in sorted(dir(gpu)):
-        fn = getattr(gpu, name)
+    for name in sorted(dir(module)):
+        fn = getattr(module, name)
         if not name.startswith("test_") or not callable(fn):
             continue
         combos = [{}]

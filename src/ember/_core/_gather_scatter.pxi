@@ -698,13 +698,30 @@ def nonzero(Tensor input not None, *, out=None, as_tuple=False):
     tensor([[0, 0],
             [1, 1]])
     """
+    cdef Py_ssize_t shape[2]
+    cdef Py_ssize_t col_strides[1]
+    cdef int d, nd = input._ndim
+    cdef Tensor result
+    if input._storage.device.type_num != DEV_CPU:
+        result = <Tensor>_core.backend(input._storage.device.type).nonzero(input)
+    else:
+        result = _nonzero_cpu(input)
+    shape[0] = result._shape[0]
+    if as_tuple:
+        if nd == 0:
+            return (_core.zeros(shape[0], dtype=dtype_of(EM_INT64), device=input.device),)
+        col_strides[0] = nd
+        return tuple([make_view(result, 1, shape, col_strides, d) for d in range(nd)])
+    return _finish_out(result, out, "nonzero")
+
+
+cdef Tensor _nonzero_cpu(Tensor input):
+    """The ``(n, ndim)`` int64 indices of the nonzero elements of a CPU tensor."""
     cdef em_count_ctx count
     cdef em_iter it
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t shape[2]
-    cdef Py_ssize_t col_strides[1]
-    cdef int d, nd = input._ndim
-    _check_cpu(input, "nonzero")
+    cdef int nd = input._ndim
     _tensor_strides(input, strides)
     count.count = 0
     it.nop = 1
@@ -718,9 +735,4 @@ def nonzero(Tensor input not None, *, out=None, as_tuple=False):
     if count.count and nd:
         em_nonzero_fill[input._dtype](input.ptr(), nd, input._shape, strides, NULL,
                                       <int64_t *>result.ptr(), count.count)
-    if as_tuple:
-        if nd == 0:
-            return (_core.zeros(count.count, dtype=dtype_of(EM_INT64)),)
-        col_strides[0] = nd
-        return tuple([make_view(result, 1, shape, col_strides, d) for d in range(nd)])
-    return _finish_out(result, out, "nonzero")
+    return result

@@ -4,14 +4,17 @@
 Plain (non-recording) entry points used by ``ember.ops.nn_fused``, which makes them
 differentiable ops.  Every function checks its arguments before a kernel touches
 memory, works on contiguous float32/float64 data (float16 and bfloat16 are computed
-in float32 and rounded back) and releases the GIL while the kernel runs.
+in float32 and rounded back) and releases the GIL while the kernel runs.  Tensors on
+another device go, checked and laid out the same way, to that device's backend
+(``nn_fused``: the CUDA kernels of ``ember.cuda._nn_fused``).
 """
 from libc.stdint cimport int64_t
 
 from ember._core._dtype cimport (
     EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64, dtype_of,
 )
-from ember._core._tensor cimport Tensor, new_tensor
+from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
+from ember._core._tensor import backend as _backend
 
 cdef extern from "ember/nn_fused.h" nogil:
     void em_layer_norm_fwd_f32(const float *x, const float *weight, const float *bias, float *y,
@@ -136,6 +139,15 @@ cdef object back_to(Tensor t, int dnum):
     return t if t._dtype == dnum else t.to(dtype_of(dnum))
 
 
+cdef inline bint on_device(Tensor t) noexcept:
+    return t._storage.device.type_num != DEV_CPU
+
+
+cdef object device_kernel(Tensor t, str kernel, tuple args):
+    """Run ``kernel`` of ``t``'s device backend (see ``ember.cuda._nn_fused``)."""
+    return _backend(t._storage.device.type).nn_fused(kernel, *args)
+
+
 cdef int check_memory(int status, str what) except -1:
     if status != 0:
         raise MemoryError(f"{what}: out of memory for the kernel's work space")
@@ -158,6 +170,9 @@ def layer_norm_forward(Tensor input, Py_ssize_t cols, weight, bias, double eps, 
     cdef Tensor y = new(tuple(input.shape), dnum, input)
     cdef Tensor mean = new((rows,), dnum, input)
     cdef Tensor rstd = new((rows,), dnum, input)
+    if on_device(x):
+        device_kernel(x, "layer_norm_forward", (x, w, b, y, mean, rstd, rows, cols, eps, center))
+        return back_to(y, input._dtype), mean, rstd
     cdef void *p_x = addr(x)
     cdef void *p_w = addr(w)
     cdef void *p_b = addr(b)
@@ -195,6 +210,12 @@ def layer_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor rstd, wei
     cdef Tensor gw = new((cols,), dnum, input) if need_weight else None
     cdef Tensor gb = new((cols,), dnum, input) if need_bias else None
     cdef int status
+    if on_device(x):
+        device_kernel(x, "layer_norm_backward", (g, x, mean, rstd, w, gx, gw, gb, rows, cols,
+                                                 center))
+        return (None if gx is None else back_to(gx, input._dtype),
+                None if gw is None else back_to(gw, (<Tensor>weight)._dtype),
+                gb)
     cdef void *p_g = addr(g)
     cdef void *p_x = addr(x)
     cdef void *p_mean = addr(mean)
@@ -250,6 +271,11 @@ def batch_norm_forward(Tensor input, weight, bias, running_mean, running_var, bi
     cdef Tensor invstd = new((channels,), dnum, input)
     cdef int64_t cn = n, cc = channels, cs = spatial
     cdef int status
+    if on_device(x):
+        device_kernel(x, "batch_norm_forward", (x, w, b, rm, rv, y, mean, invstd, n, channels,
+                                                spatial, training, momentum, eps))
+        return write_running(training, rm, running_mean, rv, running_var,
+                             back_to(y, input._dtype), mean, invstd)
     cdef void *p_x = addr(x)
     cdef void *p_w = addr(w)
     cdef void *p_b = addr(b)
@@ -271,13 +297,20 @@ def batch_norm_forward(Tensor input, weight, bias, running_mean, running_var, bi
                                            <double *>p_mean, <double *>p_invstd,
                                            cn, cc, cs, training, momentum, eps)
     check_memory(status, what)
+    return write_running(training, rm, running_mean, rv, running_var, back_to(y, input._dtype),
+                         mean, invstd)
+
+
+cdef tuple write_running(bint training, Tensor rm, object running_mean, Tensor rv,
+                         object running_var, object y, Tensor mean, Tensor invstd):
+    """batch_norm_forward's result, once the running statistics the kernel updated are
+    written back where the kernel had dense copies of them."""
     if training:
-        # the kernel updated dense copies: write them back when they were copies
         if rm is not None and rm is not running_mean:
             running_mean.copy_(rm)
         if rv is not None and rv is not running_var:
             running_var.copy_(rv)
-    return back_to(y, input._dtype), mean, invstd
+    return y, mean, invstd
 
 
 def batch_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor invstd, weight,
@@ -296,6 +329,10 @@ def batch_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor invstd, w
     cdef Tensor gb = new((channels,), dnum, input) if need_bias else None
     cdef int64_t cn = n, cc = channels, cs = spatial
     cdef int status
+    if on_device(x):
+        device_kernel(x, "batch_norm_backward", (g, x, mean, invstd, w, gx, gw, gb, n, channels,
+                                                 spatial, training))
+        return param_grads(gx, gw, gb, input, weight)
     cdef void *p_g = addr(g)
     cdef void *p_x = addr(x)
     cdef void *p_mean = addr(mean)
@@ -317,6 +354,11 @@ def batch_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor invstd, w
                                            <double *>p_gw, <double *>p_gb, cn, cc, cs,
                                            training)
     check_memory(status, what)
+    return param_grads(gx, gw, gb, input, weight)
+
+
+cdef tuple param_grads(Tensor gx, Tensor gw, Tensor gb, Tensor input, object weight):
+    """Batch/group norm gradients in the dtypes of the input and the parameters."""
     return (None if gx is None else back_to(gx, input._dtype),
             None if gw is None else back_to(gw, (<Tensor>weight)._dtype),
             None if gb is None else back_to(gb, (<Tensor>weight if weight is not None
@@ -338,6 +380,10 @@ def group_norm_forward(Tensor input, Py_ssize_t groups, weight, bias, double eps
     cdef Tensor mean = new((n, groups), dnum, input)
     cdef Tensor rstd = new((n, groups), dnum, input)
     cdef int64_t cn = n, cc = channels, cs = spatial, cg = groups
+    if on_device(x):
+        device_kernel(x, "group_norm_forward", (x, w, b, y, mean, rstd, n, channels, spatial,
+                                                groups, eps))
+        return back_to(y, input._dtype), mean, rstd
     cdef void *p_x = addr(x)
     cdef void *p_w = addr(w)
     cdef void *p_b = addr(b)
@@ -373,6 +419,10 @@ def group_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor rstd, wei
     cdef Tensor gb = new((channels,), dnum, input) if need_bias else None
     cdef int64_t cn = n, cc = channels, cs = spatial, cg = groups
     cdef int status
+    if on_device(x):
+        device_kernel(x, "group_norm_backward", (g, x, mean, rstd, w, gx, gw, gb, n, channels,
+                                                 spatial, groups))
+        return param_grads(gx, gw, gb, input, weight)
     cdef void *p_g = addr(g)
     cdef void *p_x = addr(x)
     cdef void *p_mean = addr(mean)
@@ -393,10 +443,7 @@ def group_norm_backward(Tensor grad, Tensor input, Tensor mean, Tensor rstd, wei
                                            <double *>p_w, <double *>p_gx,
                                            <double *>p_gw, <double *>p_gb, cn, cc, cs, cg)
     check_memory(status, what)
-    return (None if gx is None else back_to(gx, input._dtype),
-            None if gw is None else back_to(gw, (<Tensor>weight)._dtype),
-            None if gb is None else back_to(gb, (<Tensor>weight if weight is not None
-                                                 else input)._dtype))
+    return param_grads(gx, gw, gb, input, weight)
 
 
 # ---------------------------------------------------------------- cross-entropy and nll
@@ -421,10 +468,13 @@ cdef tuple class_layout(Tensor input, Tensor target):
 
 
 cdef Tensor checked_target(Tensor target, Py_ssize_t classes, int64_t ignore_index):
-    """The target as contiguous int64, every entry a class index or ``ignore_index``."""
+    """The target as contiguous int64, every entry a class index or ``ignore_index``
+    (on another device: checked by the device's kernels)."""
     if target._dtype != EM_INT64 and target._dtype != EM_UINT8:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype}")
     cdef Tensor t = dense(target, EM_INT64)
+    if on_device(t):
+        return t
     cdef int64_t bad
     cdef void *p_t = addr(t)
     with nogil:
@@ -457,6 +507,12 @@ def cross_entropy_forward(Tensor input, Tensor target, weight, int64_t ignore_in
     cdef int64_t cn = n, cc = classes, cs = spatial
     cdef double loss_sum = 0, weight_sum = 0
     cdef int status
+    if on_device(x):
+        # the reduced loss and the weight total (a 0-d float64 tensor) stay on the device
+        total, device_weight_sum = device_kernel(
+            x, "cross_entropy_forward", (x, t, w, loss, lse, n, classes, spatial, ignore_index,
+                                         label_smoothing, log_input, reduction))
+        return back_to(loss if mode == 0 else total, input._dtype), lse, device_weight_sum
     cdef void *p_x = addr(x)
     cdef void *p_t = addr(t)
     cdef void *p_w = addr(w)
@@ -487,10 +543,10 @@ def cross_entropy_forward(Tensor input, Tensor target, weight, int64_t ignore_in
 
 
 def cross_entropy_backward(Tensor grad, Tensor input, Tensor target, weight, Tensor lse,
-                           double weight_sum, int64_t ignore_index, double label_smoothing,
+                           weight_sum, int64_t ignore_index, double label_smoothing,
                            str reduction, bint log_input):
     """The input's gradient of :func:`cross_entropy_forward` given the loss's ``grad``
-    (a scalar unless ``reduction='none'``)."""
+    (a scalar unless ``reduction='none'``) and the forward's ``weight_sum``."""
     what = "nll_loss_backward" if log_input else "cross_entropy_backward"
     cdef int dnum = compute_dtype(input, what)
     cdef int mode = REDUCTIONS[reduction]
@@ -503,8 +559,13 @@ def cross_entropy_backward(Tensor grad, Tensor input, Tensor target, weight, Ten
         raise RuntimeError(f"{what}: the saved logsumexp does not match the input")
     cdef Tensor g = dense(grad, dnum), x = dense(input, dnum)
     cdef Tensor gx = new(tuple(input.shape), dnum, input)
-    cdef double scale = 1.0 / weight_sum if mode == 1 else 1.0
     cdef int64_t cn = n, cc = classes, cs = spatial
+    if on_device(x):
+        device_kernel(x, "cross_entropy_backward", (g, x, t, w, lse, weight_sum, gx, n, classes,
+                                                    spatial, ignore_index, label_smoothing,
+                                                    log_input, reduction))
+        return back_to(gx, input._dtype)
+    cdef double scale = 1.0 / float(weight_sum) if mode == 1 else 1.0
     cdef void *p_g = addr(g)
     cdef void *p_x = addr(x)
     cdef void *p_t = addr(t)

@@ -81,9 +81,6 @@ cdef object _cum_extreme(const em_lanes_idx_fn *table, object result_type, objec
                          object dim, str fname):
     cdef Tensor x = _tensor_arg(input, fname)
     cdef int d = _scan_dim(dim, x._ndim, fname)
-    if not _on_cpu(x):
-        raise NotImplementedError(f"{fname}: not implemented for device "
-                                  f"{x._storage.device.type} yet")
     if table[x._dtype] == NULL:
         raise NotImplementedError(f'"{fname}_cpu" not implemented for \'{_name(x._dtype)}\'')
     cdef Tensor values = new_like_layout(x, x._dtype)
@@ -100,6 +97,9 @@ cdef object _cum_extreme(const em_lanes_idx_fn *table, object result_type, objec
         src = make_view(x, 1, &one, &one, x._offset)
         dst = make_view(values, 1, &one, &one, values._offset)
         idx = make_view(indices, 1, &one, &one, indices._offset)
+    if not _on_cpu(x):
+        _backend(x._storage.device.type).lanes(fname, dst, src, d, idx)
+        return result_type(values, indices)
     for k in range(src._ndim):
         in_strides[k] = src._strides[k] * em_itemsize[src._dtype]
         out_strides[k] = dst._strides[k] * em_itemsize[dst._dtype]

@@ -4,7 +4,8 @@ in sorted rows (``sort.c.in``).
 
 ``sort_rows`` takes a C-contiguous tensor whose last dimension holds the rows to
 sort and returns the sorted values and their int64 positions, computed with the
-GIL released; ``ember.ops.sorting`` builds ``sort``, ``argsort``, ``topk`` and
+GIL released (on another device: its backend's ``sort_rows``, e.g. CuPy's stable
+sort for cuda); ``ember.ops.sorting`` builds ``sort``, ``argsort``, ``topk`` and
 friends (dims, named tuples, gradients) on top of it.  ``search_rows`` is the
 kernel of ``ember.ops.search.searchsorted``.
 """
@@ -12,6 +13,7 @@ from libc.stdint cimport int64_t
 
 from ember._core._dtype cimport EM_INT32, EM_INT64
 from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
+from ember._core._tensor import backend as _backend
 
 cdef extern from "ember/sort.h":
     ctypedef int (*em_sort_fn)(const char *inp, char *values, int64_t *indices, int64_t rows,
@@ -29,15 +31,15 @@ def sort_rows(Tensor src not None, bint descending, k=None):
     all), the last dimension of size ``k``."""
     if not src.is_contig():
         raise ValueError("sort_rows(): the input must be contiguous")
-    if src._storage.device.type_num != DEV_CPU:
-        raise NotImplementedError(f"sort: not implemented for device {src._storage.device.type} yet")
-    cdef em_sort_fn fn = em_sort_rows[src._dtype]
-    if fn == NULL:
-        raise RuntimeError("Sort does not support complex dtypes on CPU")
     cdef int64_t n = src._shape[src._ndim - 1] if src._ndim > 0 else 1
     cdef int64_t first = n if k is None else k
     if not 0 <= first <= n:
         raise ValueError(f"sort_rows(): k={first} out of range for rows of {n}")
+    if src._storage.device.type_num != DEV_CPU:
+        return _backend(src._storage.device.type).sort_rows(src, descending, first)
+    cdef em_sort_fn fn = em_sort_rows[src._dtype]
+    if fn == NULL:
+        raise RuntimeError("Sort does not support complex dtypes on CPU")
     cdef Py_ssize_t shape[64]
     cdef int d
     for d in range(src._ndim):
@@ -70,6 +72,11 @@ def search_rows(Tensor seq not None, Tensor values not None, bint right, bint ou
     cdef em_search_fn fn = em_search_rows[seq._dtype]
     if fn == NULL:
         raise RuntimeError("searchsorted(): complex dtypes have no order")
+    if seq._storage.device != values._storage.device:
+        raise RuntimeError(f"searchsorted(): expected all tensors to be on the same device, but "
+                           f"found {seq.device} and {values.device}")
+    if seq._storage.device.type_num != DEV_CPU:
+        return _backend(seq._storage.device.type).search_rows(seq, values, right, out_int32)
     cdef int64_t seq_len = seq._shape[seq._ndim - 1]
     cdef int64_t per_row = values._shape[values._ndim - 1] if values._ndim > 0 else 1
     cdef int64_t rows = values._numel // per_row if per_row > 0 else 0

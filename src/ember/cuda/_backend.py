@@ -7,14 +7,18 @@ tensor lives on a cuda device: ``new_storage``, ``to_cpu``, ``from_cpu``,
 through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), the
 reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see
 ``_reduce.py``), convolutions and pooling (``conv``, ``pool``: see ``_conv.py``,
-``_pool.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
+``_pool.py``), the fused norms and cross-entropy of ``ember._core._nn_fused``
+(``nn_fused``: see ``_nn_fused.py``), sorting, binary search and nonzero through CuPy
+(``sort_rows``, ``search_rows``, ``nonzero``: see ``_sort.py``), ``random_fill`` and
+``optim_step``.  Ops that reach the CPU kernels
 with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
 ever sees a device pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import _blas, _conv, _kernels, _optim, _pool, _random, _reduce
+from ember.cuda import (_blas, _conv, _kernels, _nn_fused, _optim, _pool, _random, _reduce,
+                        _sort)
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -311,6 +315,24 @@ class CudaBackend:
         ``_reduce.lanes``); NotImplementedError for other ops."""
         _reduce.lanes(op, out, x, dim, other)
 
+    # ------------------------------------------------------------ fused norms, cross-entropy
+    def nn_fused(self, kernel, *args):
+        """Fused norm or cross-entropy ``kernel`` (a function of ``_nn_fused``) over
+        contiguous tensors of the compute dtype that ``ember._core._nn_fused`` made."""
+        return getattr(_nn_fused, kernel)(*args)
+
+    # ------------------------------------------------------------ sorting, search, nonzero
+    def sort_rows(self, src, descending, first):
+        """Stable sort of the last dim of the contiguous ``src`` (see ``_sort.sort_rows``)."""
+        return _sort.sort_rows(src, descending, first)
+
+    def search_rows(self, seq, values, right, out_int32):
+        """searchsorted's insertion positions (see ``_sort.search_rows``)."""
+        return _sort.search_rows(seq, values, right, out_int32)
+
+    def nonzero(self, t):
+        """The ``(n, ndim)`` int64 indices of ``t``'s nonzero elements."""
+        return _sort.nonzero(t)
 
     # ------------------------------------------------------------ index ops
     def index_kernel(self, kernel, shape, strides, ptrs, size=0, stride=0, wrap=False,

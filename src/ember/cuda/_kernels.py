@@ -1,7 +1,7 @@
 """Loading ember's CUDA kernels and launching them.
 
 Each kernel family (``elementwise``, ``copy``, ``index``, ``reduce``, ``scan``,
-``amp``, ``random``, ``optim``, ``conv``, ``pool``) is one module: the fatbin built by meson
+``amp``, ``random``, ``optim``, ``conv``, ``pool``, ``norm``) is one module: the fatbin built by meson
 (``kernels/<family>.fatbin``, SASS for the build's architectures plus PTX) when it
 loads on the current GPU, else the shipped ``kernels/<family>.cu`` compiled at run
 time by NVRTC through CuPy (cached by CuPy on disk).
@@ -62,7 +62,8 @@ _PROBES = {"elementwise": "em_cu_add_float32_c", "copy": "em_cu_fill8_s32",
            "index": "em_cu_masked_fill8", "reduce": "em_cu_red_sum_float32_inner",
            "scan": "em_cu_cumsum_float32_block", "amp": "em_cu_amp_unscale_float32",
            "random": "em_cu_rng_bernoulli", "optim": "em_cu_optim_sgd_float32",
-           "conv": "em_cu_im2col32", "pool": "em_cu_max_pool_float32"}
+           "conv": "em_cu_im2col32", "pool": "em_cu_max_pool_float32",
+           "norm": "em_cu_layer_norm_fwd_float32"}
 
 
 def function(family, name):

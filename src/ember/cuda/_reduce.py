@@ -108,14 +108,15 @@ def reduce(op, x, mask, out, out_idx, params):
            (out_ptr, idx_ptr, part_ptr, np.int64(n_out), np.int32(splits), params))
 
 
-LANE_OPS = ("cumsum", "cumprod", "softmax", "log_softmax", "softmax_backward",
-            "log_softmax_backward")
+LANE_OPS = ("cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "softmax", "log_softmax",
+            "softmax_backward", "log_softmax_backward")
 
 
 def lanes(op, out, x, dim, other=None):
     """Run lane op ``op`` (one of ``LANE_OPS``) along ``dim`` of cuda tensor ``x`` into
     ``out`` (same shape, any layout); ``other`` is the forward result ``y`` of a
-    backward (``x`` then being the gradient)."""
+    backward (``x`` then being the gradient), or the int64 positions cummax/cummin
+    write."""
     if op not in LANE_OPS:
         raise NotImplementedError(f"{op}: not implemented for device cuda yet")
     _complex_unsupported(op, x)

@@ -44,9 +44,9 @@ def _search(sorted_sequence, values, right, out_int32, sorter=None):
         vals = values.to(common).contiguous()
         if seq.dim() != 1 and seq.shape[-1] == 0:
             shape = tuple(vals.shape)
-            return zeros(shape, dtype=_index_dtype(out_int32))
+            return zeros(shape, dtype=_index_dtype(out_int32), device=vals.device)
         if seq.dim() == 1 and seq.shape[0] == 0:
-            return zeros(tuple(vals.shape), dtype=_index_dtype(out_int32))
+            return zeros(tuple(vals.shape), dtype=_index_dtype(out_int32), device=vals.device)
         return search_rows(seq, vals, bool(right), bool(out_int32))
 
 
@@ -103,7 +103,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "got side of left while right was True")
         right = side == "right"
     scalar = not isinstance(input, Tensor)
-    values = tensor(input) if scalar else input
+    values = tensor(input, device=sorted_sequence.device) if scalar else input
     if scalar and sorted_sequence.dim() != 1:
         raise RuntimeError("torch.searchsorted(): input value can be a scalar only when "
                            f"boundaries tensor dimension is 1, but we got boundaries tensor dim("
@@ -191,8 +191,10 @@ def _counts(bins_of, length, weights=None):
     for the values ``0 .. length-1``."""
     from ember import ones_like
     if weights is None:
-        return zeros((length,), dtype=int64).scatter_add(0, bins_of, ones_like(bins_of))
-    return zeros((length,), dtype=weights.dtype).scatter_add(0, bins_of, weights)
+        return zeros((length,), dtype=int64, device=bins_of.device).scatter_add(
+            0, bins_of, ones_like(bins_of))
+    return zeros((length,), dtype=weights.dtype, device=bins_of.device).scatter_add(
+        0, bins_of, weights)
 
 
 def bincount(input, weights=None, minlength=0):

@@ -15,7 +15,7 @@ from collections import namedtuple
 
 from ember._core._dtype import bool_, int64
 from ember._core._sort import sort_rows
-from ember._core._tensor import Tensor, _add_method, record, tensor, zeros
+from ember._core._tensor import Tensor, _add_method, record, zeros
 from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.ops.derivatives import derivative
 
@@ -58,7 +58,7 @@ def _sorted_along(input, dim, descending, k=None):
     """Values and indices of ``input`` sorted along the (wrapped) ``dim``; only the
     first ``k`` along it when given."""
     if input.dim() == 0:
-        return input.clone(), zeros((), dtype=int64)
+        return input.clone(), zeros((), dtype=int64, device=input.device)
     last = input.dim() - 1
     moved = input if dim == last else input.movedim(dim, last)
     values, indices = sort_rows(moved.contiguous(), descending, k)
@@ -110,7 +110,7 @@ def _scatter_back(grad, shape, dim, indices):
     """``zeros(shape)`` with ``grad`` at ``indices`` along ``dim``."""
     if len(shape) == 0:
         return grad
-    return zeros(shape, dtype=grad.dtype).scatter(dim, indices, grad)
+    return zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
 
 
 @derivative("sort", save_inputs=False, save_result=True)
@@ -279,20 +279,24 @@ def _runs(rows, order, return_inverse, return_counts, shape):
     """The first row of each run of equal consecutive rows of the 2-D ``rows``
     (``order``: the positions those rows came from, or None when unmoved), and
     the requested inverse (shaped ``shape``) and counts, as ``unique`` returns them."""
-    from ember import arange, cat, cumsum, ones
-    n = rows.shape[0]
-    starts = ones((n,), dtype=bool_)
+    from ember import arange, cumsum, ones
+    n, device = rows.shape[0], rows.device
+    starts = ones((n,), dtype=bool_, device=device)
     if n > 1:
         starts[1:] = (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else False
     output = rows[starts]
     result = [output]
     if return_inverse:
         group = cumsum(starts, 0) - 1
-        inverse = group if order is None else zeros((n,), dtype=int64).scatter(0, order, group)
+        inverse = group if order is None else \
+            zeros((n,), dtype=int64, device=device).scatter(0, order, group)
         result.append(inverse.reshape(shape))
     if return_counts:
-        first = arange(n)[starts]
-        result.append(cat([first[1:], tensor([n])]) - first if n else zeros((0,), dtype=int64))
+        # a run ends where the next one starts, or at the end
+        ends = ones((n,), dtype=bool_, device=device)
+        ends[:-1] = starts[1:]
+        position = arange(n, device=device)
+        result.append(position[ends] - position[starts] + 1)
     return result
 
 
@@ -314,7 +318,7 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
         order = None
         if sort_first:
             # stable sorts by each column from the last: the rows in lexicographic order
-            order = arange(rows.shape[0])
+            order = arange(rows.shape[0], device=rows.device)
             for column in range(rows.shape[1] - 1, -1, -1):
                 keys = rows[:, column].gather(0, order)
                 order = order.gather(0, _sorted_along(keys, 0, False)[1])

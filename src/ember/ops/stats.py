@@ -85,7 +85,7 @@ def _cumprod_backward_differentiable(grad, input, d):
     ember = _ember()
     x, g = input.movedim(d, -1), grad.movedim(d, -1)
     n = x.shape[-1]
-    pos = ember.arange(n)
+    pos = ember.arange(n, device=x.device)
     others = where(pos.unsqueeze(1) == pos, 1, x.unsqueeze(-2)).cumprod(-1)   # [i, j]
     later = pos.unsqueeze(1) <= pos                                            # j >= i
     return where(later, g.unsqueeze(-2) * conj(others), 0).sum(-1).movedim(-1, d)
@@ -116,7 +116,7 @@ def _cum_extreme_backward(ctx, grad, input, dim):
     if input.dim() == 0:
         return grad[0]
     values = grad[0]
-    zeros = _ember().zeros(tuple(input.shape), dtype=values.dtype)
+    zeros = _ember().zeros(tuple(input.shape), dtype=values.dtype, device=values.device)
     return zeros.scatter_add(dim % input.dim(), ctx.result[1], values)
 
 
@@ -289,7 +289,7 @@ def _median_impl(input, dim, keepdim, ignore_nan):
     has one (``median``), or the lower median of the others (``nanmedian``)."""
     ember = _ember()
     if input.dim() == 0:
-        return input.clone(), ember.zeros((), dtype=int64)
+        return input.clone(), ember.zeros((), dtype=int64, device=input.device)
     values, indices = sort(input, dim)
     n = input.shape[dim]
     nans = input.isnan().sum(dim, keepdim=True)
@@ -373,7 +373,8 @@ def _select_backward(ctx, grad, input, dim, keepdim, ignore_nan):
         return values
     if not keepdim:
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-    return _ember().zeros(shape, dtype=values.dtype).scatter(dim, indices, values)
+    return _ember().zeros(shape, dtype=values.dtype, device=values.device).scatter(
+        dim, indices, values)
 
 
 def _median_all_backward(ctx, grad, input, ignore_nan):
@@ -407,7 +408,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if scalar_q:
         if not 0 <= q <= 1:
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
-        q = ember.tensor(float(q), dtype=input.dtype)
+        q = ember.tensor(float(q), dtype=input.dtype, device=input.device)
     else:
         if q.dim() > 1:
             raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
@@ -427,7 +428,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     n = values.shape[-1]
     nans = values.isnan().sum(-1, keepdim=True)       # (..., 1)
     qs = q.reshape(-1)                                # (Q,)
-    count = (n - nans) if ignore_nan else ember.full(tuple(nans.shape), n, dtype=int64)
+    count = (n - nans) if ignore_nan else \
+        ember.full(tuple(nans.shape), n, dtype=int64, device=nans.device)
     rank = qs * (count - 1).clamp_min(0).to(input.dtype)     # (..., Q)
     if interpolation == "lower":
         rank = rank.floor()
@@ -507,17 +509,19 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 def _mode_impl(input, dim, keepdim):
     ember = _ember()
     if input.dim() == 0:
-        return mode_result(input.clone(), ember.zeros((), dtype=int64))
+        return mode_result(input.clone(), ember.zeros((), dtype=int64, device=input.device))
     values, indices = sort(input, dim)
     n = input.shape[dim]
-    pos = ember.arange(n).reshape([n if k == dim else 1 for k in range(input.dim())])
+    pos = ember.arange(n, device=input.device).reshape(
+        [n if k == dim else 1 for k in range(input.dim())])
     pos = pos.expand(*values.shape)
     prev = values.narrow(dim, 0, n - 1)
     nxt = values.narrow(dim, 1, n - 1)
     differs = (prev != nxt)
-    true1 = ember.ones([1 if k == dim else s for k, s in enumerate(values.shape)], dtype=differs.dtype)
-    starts = ember.cat([true1, differs], dim)     # a run of equal values starts here
-    ends = ember.cat([differs, true1], dim)       # ... ends here
+    starts = ember.ones(tuple(values.shape), dtype=differs.dtype, device=input.device)
+    starts.narrow(dim, 1, n - 1).copy_(differs)   # a run of equal values starts here
+    ends = ember.ones(tuple(values.shape), dtype=differs.dtype, device=input.device)
+    ends.narrow(dim, 0, n - 1).copy_(differs)     # ... ends here
     run_start = ember.cummax(where(starts, pos, 0), dim)[0]
     run_end = ember.cummin(where(ends, pos, n).flip(dim), dim)[0].flip(dim)
     length = run_end - run_start

@@ -256,6 +256,18 @@ static __device__ __forceinline__ A em_shfl_up(A a, int delta)
     return u.a;
 }
 
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+/* Combiners of em_block_reduce: sum, and max with NaN propagating (the CPU's lane max) */
+template <class T>
+struct em_sum_op {
+    static __device__ __forceinline__ T comb(T a, T b) { return a + b; }
+};
+template <class T>
+struct em_max_op {
+    static __device__ __forceinline__ T comb(T a, T b) { return (b > a || b != b) ? b : a; }
+};
 /* Reduce one value per thread of a 1-D block (a multiple of 32 threads, at most 1024)
  * with C::comb(a, b) and identity `ident`: warp shuffles, then one warp over the warps'
  * results in `shared` (32 slots).  The result is valid in thread 0; the block must
