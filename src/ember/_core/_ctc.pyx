@@ -14,7 +14,7 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
 
 from ember._core._dtype cimport EM_FLOAT32, EM_FLOAT64
-from ember._core._tensor cimport Tensor, new_tensor, em_get_num_threads
+from ember._core._tensor cimport Tensor, new_tensor, em_get_num_threads, DEV_CPU
 
 ctypedef fused real:
     float
@@ -206,6 +206,10 @@ def ctc_loss(Tensor log_probs, targets, input_lengths, target_lengths, int64_t b
     tuple of Tensor
         The (N,) losses and the (T, N, C) gradient (None without ``need_grad``).
     """
+    if log_probs._storage.device.type_num != DEV_CPU:
+        raise NotImplementedError(f"ctc_loss kernel: not implemented for device "
+                                  f"{log_probs._storage.device.type} (ops.ctc runs it on the "
+                                  f"host)")
     if log_probs._ndim != 3:
         raise RuntimeError(f"ctc_loss: expected log_probs to be 3-D (T, N, C), got "
                            f"{log_probs._ndim}-D")

@@ -10,7 +10,6 @@ cdef list _tensor_list(object tensors, str op):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(t).__name__}")
-        _check_cpu(<Tensor>t, op)
     return result
 
 
@@ -24,12 +23,14 @@ cdef int _joined_dtype(list tensors, str op) except -1:
     return dt
 
 
-cdef Tensor _join_output(int nd, const Py_ssize_t *shape, int dt, object out, str op):
-    """A new output, or `out` resized to `shape` when given (any dtype the result casts to)."""
+cdef Tensor _join_output(int nd, const Py_ssize_t *shape, int dt, Tensor like, object out,
+                         str op):
+    """A new output on `like`'s device, or `out` resized to `shape` when given (on that
+    device, of any dtype the result casts to).  The copies into it run on any device."""
     if out is None:
-        return new_tensor(nd, shape, dt, _CPU)
+        return new_tensor(nd, shape, dt, like._storage.device)
     cdef Tensor o = _tensor_arg(out, op, "out")
-    _check_cpu(o, op)
+    _check_same_device(like, o, op)
     if em_category[dt] > em_category[o._dtype]:
         raise RuntimeError(f"result type {_TYPE_NAMES[dt]} can't be cast to the desired output "
                            f"type {_TYPE_NAMES[o._dtype]}")
@@ -57,7 +58,7 @@ cdef bint _out_overlaps(list tensors, object out):
 
 
 cdef object _copy_out(Tensor result, Tensor out, str op):
-    _join_output(result._ndim, result._shape, result._dtype, out, op)
+    _join_output(result._ndim, result._shape, result._dtype, result, out, op)
     copy_into(out, result)
     return out
 
@@ -112,7 +113,7 @@ def cat(tensors, dim=0, *, out=None):
             ref = t
             break
     if ref is None:
-        return _join_output(1, &zero, dt, out, "cat")
+        return _join_output(1, &zero, dt, <Tensor>ts[0], out, "cat")
     d = wrap_dim(dim, ref._ndim)
     for i, x in enumerate(ts):
         t = <Tensor>x
@@ -129,7 +130,7 @@ def cat(tensors, dim=0, *, out=None):
         total += t._shape[d]
     memcpy(shape, ref._shape, ref._ndim * sizeof(Py_ssize_t))
     shape[d] = total
-    result = _join_output(ref._ndim, shape, dt, out, "cat")
+    result = _join_output(ref._ndim, shape, dt, ref, out, "cat")
     for x in ts:
         t = <Tensor>x
         if t._ndim == 1 and t._shape[0] == 0:
@@ -226,7 +227,7 @@ def stack(tensors, dim=0, *, out=None):
         else:
             shape[k] = ref._shape[j]
             j += 1
-    result = _join_output(nd + 1, shape, dt, out, "stack")
+    result = _join_output(nd + 1, shape, dt, ref, out, "stack")
     j = 0
     for k in range(nd + 1):
         if k != d:

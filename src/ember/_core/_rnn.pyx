@@ -33,7 +33,7 @@ from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 from ember._core._dtype cimport EM_FLOAT32, EM_FLOAT64, EM_INT64, dtype_of
-from ember._core._tensor cimport Tensor, new_tensor
+from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 from ember._core._blas import _single_threaded_blas
 
 cdef extern from "ember/strided.h":
@@ -432,6 +432,16 @@ cdef inline char *_ptr(Tensor t):
 
 # ---------------------------------------------------------------- entry points
 
+cdef int _host_only(tuple tensors) except -1:
+    """These kernels read host memory: a device tensor must not reach them (ops.rnn runs
+    the recurrence with device ops instead)."""
+    for t in tensors:
+        if t is not None and (<Tensor>t)._storage.device.type_num != DEV_CPU:
+            raise NotImplementedError(f"rnn kernels: not implemented for device "
+                                      f"{(<Tensor>t)._storage.device.type}")
+    return 0
+
+
 def rnn_forward(int mode, Tensor gx, Tensor h0, c0, Tensor w_hh, b_hh, w_hr,
                 Tensor batch_sizes, bint reverse, bint save):
     """Run one layer and direction over a packed sequence.
@@ -461,6 +471,7 @@ def rnn_forward(int mode, Tensor gx, Tensor h0, c0, Tensor w_hh, b_hh, w_hr,
         ``(output (total, P), h_n (batch, P), c_n (batch, hidden) or None, saved)``;
         ``saved`` is a tuple of buffers for :func:`rnn_backward` (None without ``save``).
     """
+    _host_only((gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes))
     if mode not in GATES:
         raise ValueError(f"rnn: unknown mode {mode}")
     cdef int dt = gx._dtype, G = GATES[mode]
@@ -554,6 +565,7 @@ def rnn_backward(int mode, dout, dh_n, dc_n, Tensor out, Tensor w_hh, w_hr,
         only, else None).  The caller forms ``dW_hh = dgh^T @ hprev`` and
         ``db_hh = dgh.sum(0)``, ``dW_hr = dh_all^T @ hraw``.
     """
+    _host_only((dout, dh_n, dc_n, out, w_hh, w_hr, batch_sizes))
     cdef Tensor s_act, s_cprev, s_tanhc, s_hprev, s_hraw, s_ghn, offsets
     cdef Py_ssize_t B
     cdef int dt, G

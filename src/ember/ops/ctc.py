@@ -1,15 +1,24 @@
 """The CTC loss op: per-sample negative log likelihoods from the compiled kernel,
 whose backward uses the gradient the kernel computed in the same pass."""
 from ember._core import _ctc
-from ember._core._tensor import record
+from ember._core._tensor import Tensor, record
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.derivatives import derivative
 
 
 def _ctc_raw(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity,
              need_grad):
-    return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
-                         zero_infinity, need_grad)
+    device = log_probs.device
+    if device.type == "cpu":
+        return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
+                             zero_infinity, need_grad)
+
+    # no device kernel: the dynamic program runs on the host and its results move back
+    def host(x):
+        return x.cpu() if isinstance(x, Tensor) else x
+    result = _ctc.ctc_loss(log_probs.cpu(), host(targets), host(input_lengths),
+                           host(target_lengths), blank, zero_infinity, need_grad)
+    return tuple(None if r is None else r.to(device) for r in result)
 
 
 def ctc_loss_per_sample(log_probs, targets, input_lengths, target_lengths, blank=0,

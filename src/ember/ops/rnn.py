@@ -63,6 +63,9 @@ def rnn_layer(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
         ``(output, h_n, c_n)``: every step's hidden state ``(total, P)``, the final
         hidden and cell states (``c_n`` None but for an LSTM).
     """
+    if gx.device.type != "cpu":
+        # the fused kernels read host memory: on a device, the same recurrence in ops
+        return rnn_layer_composite(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse)
     if gx.is_floating_point() and gx.element_size() == 2:
         # the kernel has float32/float64 loops only: compute half types in float32, as
         # PyTorch's CPU kernels do, and round the results back (the casts are differentiable)
