@@ -274,9 +274,10 @@ def _scatter_reduce_into_(out, dim, index, src, reduce, include_self):
     """Scatter-reduce ``src`` into ``out`` in place (the kernels; no recording)."""
     count = None
     if reduce == "mean":
-        count = (_core.ones if include_self else _core.zeros)(tuple(out.shape), dtype=out.dtype)
-        _scatter_reduce_into(count, dim, index, _core.ones(tuple(src.shape), dtype=out.dtype),
-                             "sum")
+        count = (_core.ones if include_self else _core.zeros)(tuple(out.shape), dtype=out.dtype,
+                                                              device=out.device)
+        _scatter_reduce_into(count, dim, index, _core.ones(tuple(src.shape), dtype=out.dtype,
+                                                           device=out.device), "sum")
     if not include_self:
         out.scatter_(dim, index, _identity(reduce, out.dtype))
     _scatter_reduce_into(out, dim, index, src, "sum" if reduce == "mean" else reduce)
