@@ -2,7 +2,8 @@
 
 The installed kernel sources (``kernels/<family>.cu``, as NVRTC gets them) are compiled
 by the host's C++ compiler against cuda_emulation.h, and a CuPy stand-in hands out host
-memory: ember's whole CUDA path -- the core's dispatch, the backend, the module loading,
+memory that only the copies, kernels and cuBLAS calls may touch (a CPU kernel reading
+it crashes, as on a GPU): ember's whole CUDA path -- the core's dispatch, the backend, the module loading,
 the launch geometry and the kernels -- then runs on the host.  Each launch is checked
 as the driver would not: the argument count, and each argument's size and kind (as
 CuPy passes it) against the kernel's parameter; the grid and block against CUDA's
@@ -20,8 +21,10 @@ plain updates), timing and streams (everything runs at once, in order), architec
 differences (the device branches compile as for sm_80), and cuBLAS's own summation
 order (products are summed in float64).
 """
+import contextlib
 import ctypes
 import hashlib
+import mmap
 import shutil
 import subprocess
 import time
@@ -33,7 +36,11 @@ import numpy as np
 
 from ember.cuda import _backend, _blas, _kernels, _runtime
 
-from cuda_helpers import FlagArray
+from cuda_helpers import MAP_FAILED, PROT_NONE, FlagArray, libc
+
+PROT_READ_WRITE = mmap.PROT_READ | mmap.PROT_WRITE
+MAP_NORESERVE = 0x4000      # <sys/mman.h> (Linux)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 
 HERE = Path(__file__).resolve().parent
 CXX = shutil.which("g++")
@@ -185,7 +192,8 @@ class Launcher:
                                     f"of kind {kind!r}")
                 held.append(value)
             argv = (ctypes.c_void_p * max(len(held), 1))(*(v.ctypes.data for v in held))
-            lib.cdll.emu_launch(index, argv, (ctypes.c_int * 6)(*dims))
+            with arena().open():
+                lib.cdll.emu_launch(index, argv, (ctypes.c_int * 6)(*dims))
         return launch
 
 
@@ -283,18 +291,78 @@ def gemm_strided(handle, ta, tb, m, n, k, alpha, A, at, lda, sa, B, bt, ldb, sb,
 
 # ---------------------------------------------------------------- the CuPy stand-in
 
+class _Arena:
+    """The emulated GPU's memory: one reserved range of host pages that nobody may read or
+    write (as cuda_helpers.NoAccessPages) except inside ``open()`` -- the copies, kernels
+    and cuBLAS calls -- so that a CPU kernel touching device memory crashes as on a GPU.
+    Blocks are 256-byte aligned as CuPy's pool's, reused by size and never cleared."""
+    SIZE = 1 << 36
+
+    def __init__(self):
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_NORESERVE
+        self.base = libc.mmap(None, self.SIZE, PROT_NONE, flags, -1, 0)
+        if self.base in (None, MAP_FAILED):
+            raise OSError(ctypes.get_errno(), "mmap failed")
+        self.top = self.opened = 0
+        self.free = {}
+        self.live = 0
+
+    def alloc(self, nbytes):
+        size = -(-max(nbytes, 1) // 256) * 256
+        blocks = self.free.get(size)
+        if blocks:
+            return blocks.pop(), size
+        if self.top + size > self.SIZE:
+            raise MemoryError(f"cudaErrorMemoryAllocation: out of memory allocating {nbytes} "
+                              f"bytes")
+        ptr = self.base + self.top
+        self.top += size
+        if self.opened:
+            self._protect(PROT_READ_WRITE)
+        return ptr, size
+
+    def release(self, ptr, size):
+        self.free.setdefault(size, []).append(ptr)
+
+    def _protect(self, prot):
+        if self.top and libc.mprotect(ctypes.c_void_p(self.base), self.top, prot) != 0:
+            raise OSError(ctypes.get_errno(), "mprotect failed")
+
+    @contextlib.contextmanager
+    def open(self):
+        """Device memory readable and writable (nested calls allowed)."""
+        self.opened += 1
+        if self.opened == 1:
+            self._protect(PROT_READ_WRITE)
+        try:
+            yield
+        finally:
+            self.opened -= 1
+            if self.opened == 0:
+                self._protect(PROT_NONE)
+
+
+_arena = None
+
+
+def arena():
+    """The process's one _Arena (made on first use)."""
+    global _arena
+    if _arena is None:
+        _arena = _Arena()
+    return _arena
+
+
 class _HostBlock:
-    """cupy.cuda.alloc stand-in: host memory, 256-byte aligned as CuPy's pool is."""
-    live = 0
+    """cupy.cuda.alloc stand-in: a block of the arena, given back when it dies."""
 
     def __init__(self, nbytes):
-        self.buffer = np.zeros(max(nbytes, 1) + 256, np.uint8)
-        self.ptr = (self.buffer.ctypes.data + 255) // 256 * 256
-        self.size = max(nbytes, 1)
-        _HostBlock.live += self.size
+        self.ptr, self.size = arena().alloc(nbytes)
+        _arena.live += self.size
 
     def __del__(self):
-        _HostBlock.live -= self.size
+        _arena.live -= self.size
+        _arena.release(self.ptr, self.size)
 
 
 class _Stream:
@@ -372,7 +440,8 @@ def install(monkeypatch, libs):
 
     def memcpy(dst, src, n, kind, stream):
         assert kind in (_backend._H2D, _backend._D2H, _backend._D2D), kind
-        ctypes.memmove(dst, src, n)
+        with arena().open():
+            ctypes.memmove(dst, src, n)
 
     runtime = types.SimpleNamespace(
         getDevice=lambda: 0, setDevice=_set_device, getDeviceCount=lambda: 1,
@@ -380,10 +449,17 @@ def install(monkeypatch, libs):
         getDeviceProperties=lambda index: {
             "name": b"ember emulated GPU (host)", "major": 8, "minor": 0,
             "totalGlobalMem": 1 << 34, "multiProcessorCount": 1})
-    cublas = types.SimpleNamespace(gemmEx=gemm_ex, gemmStridedBatchedEx=gemm_strided,
+    def device_side(fn):
+        def call(*args):
+            with arena().open():
+                fn(*args)
+        return call
+
+    cublas = types.SimpleNamespace(gemmEx=device_side(gemm_ex),
+                                   gemmStridedBatchedEx=device_side(gemm_strided),
                                    getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
     stream_type = type("Stream", (_Stream,), {"null": null, "ptds": _Stream(ptr=2)})
-    pool = types.SimpleNamespace(total_bytes=lambda: _HostBlock.live,
+    pool = types.SimpleNamespace(total_bytes=lambda: arena().live,
                                  free_all_blocks=lambda: None)
     fake = types.SimpleNamespace(
         cuda=types.SimpleNamespace(
