@@ -282,7 +282,8 @@ def _cross_entropy_composite(grad, input, target, weight, ignore_index, reductio
     target = target.to(ember.int64)
     ignored = (target == ignore_index).unsqueeze(class_dim)
     safe = ember.where(ignored, 0, target.unsqueeze(class_dim))
-    picked = ember.zeros(tuple(input.shape), dtype=input.dtype).scatter(class_dim, safe, 1.0)
+    picked = ember.zeros(tuple(input.shape), dtype=input.dtype, device=input.device).scatter(
+        class_dim, safe, 1.0)
     class_weight = 1.0 if weight is None else \
         weight.reshape(tuple(classes if d == class_dim else 1 for d in range(input.dim())))
     per_position = grad.unsqueeze(class_dim) if reduction == "none" else grad
@@ -396,8 +397,8 @@ def _embedding_dense_backward_backward(ctx, grad, g, indices, num_weights, paddi
     flat = indices.reshape(-1)
     rows = grad.index_select(0, flat)
     if scale_grad_by_freq and flat.numel():
-        frequency = ember.zeros(num_weights, dtype=grad.dtype).scatter_add(
-            0, flat, ember.ones(flat.numel(), dtype=grad.dtype))
+        frequency = ember.zeros(num_weights, dtype=grad.dtype, device=grad.device).scatter_add(
+            0, flat, ember.ones(flat.numel(), dtype=grad.dtype, device=grad.device))
         rows = rows / frequency.index_select(0, flat).unsqueeze(1)
     if padding_idx is not None:
         rows = ember.where((flat == padding_idx).unsqueeze(1), 0.0, rows)

@@ -191,8 +191,10 @@ def _counts(bins_of, length, weights=None):
     for the values ``0 .. length-1``."""
     from ember import ones_like
     if weights is None:
-        return zeros((length,), dtype=int64).scatter_add(0, bins_of, ones_like(bins_of))
-    return zeros((length,), dtype=weights.dtype).scatter_add(0, bins_of, weights)
+        return zeros((length,), dtype=int64, device=bins_of.device).scatter_add(
+            0, bins_of, ones_like(bins_of))
+    return zeros((length,), dtype=weights.dtype, device=bins_of.device).scatter_add(
+        0, bins_of, weights)
 
 
 def bincount(input, weights=None, minlength=0):
@@ -390,7 +392,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                 lo, hi = _data_range(values, 0.0, 0.0, 0.5)
             edges = _linear_edges(lo, hi, count, input.dtype)
         if edges.shape[0] < 2:
-            hist = zeros((0,), dtype=input.dtype)
+            hist = zeros((0,), dtype=input.dtype, device=input.device)
         else:
             flat_weight = None if weight is None else weight.detach().reshape(-1)
             hist = _histogram_counts(values, edges, flat_weight)

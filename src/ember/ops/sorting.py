@@ -110,7 +110,7 @@ def _scatter_back(grad, shape, dim, indices):
     """``zeros(shape)`` with ``grad`` at ``indices`` along ``dim``."""
     if len(shape) == 0:
         return grad
-    return zeros(shape, dtype=grad.dtype).scatter(dim, indices, grad)
+    return zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
 
 
 @derivative("sort", save_inputs=False, save_result=True)
@@ -280,19 +280,21 @@ def _runs(rows, order, return_inverse, return_counts, shape):
     (``order``: the positions those rows came from, or None when unmoved), and
     the requested inverse (shaped ``shape``) and counts, as ``unique`` returns them."""
     from ember import arange, cat, cumsum, ones
-    n = rows.shape[0]
-    starts = ones((n,), dtype=bool_)
+    n, dev = rows.shape[0], rows.device
+    starts = ones((n,), dtype=bool_, device=dev)
     if n > 1:
         starts[1:] = (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else False
     output = rows[starts]
     result = [output]
     if return_inverse:
         group = cumsum(starts, 0) - 1
-        inverse = group if order is None else zeros((n,), dtype=int64).scatter(0, order, group)
+        inverse = group if order is None else zeros((n,), dtype=int64, device=dev).scatter(
+            0, order, group)
         result.append(inverse.reshape(shape))
     if return_counts:
-        first = arange(n)[starts]
-        result.append(cat([first[1:], tensor([n])]) - first if n else zeros((0,), dtype=int64))
+        first = arange(n, device=dev)[starts]
+        result.append(cat([first[1:], tensor([n], device=dev)]) - first if n
+                      else zeros((0,), dtype=int64, device=dev))
     return result
 
 
@@ -314,7 +316,7 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
         order = None
         if sort_first:
             # stable sorts by each column from the last: the rows in lexicographic order
-            order = arange(rows.shape[0])
+            order = arange(rows.shape[0], device=rows.device)
             for column in range(rows.shape[1] - 1, -1, -1):
                 keys = rows[:, column].gather(0, order)
                 order = order.gather(0, _sorted_along(keys, 0, False)[1])

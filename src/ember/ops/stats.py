@@ -85,7 +85,7 @@ def _cumprod_backward_differentiable(grad, input, d):
     ember = _ember()
     x, g = input.movedim(d, -1), grad.movedim(d, -1)
     n = x.shape[-1]
-    pos = ember.arange(n)
+    pos = ember.arange(n, device=x.device)
     others = where(pos.unsqueeze(1) == pos, 1, x.unsqueeze(-2)).cumprod(-1)   # [i, j]
     later = pos.unsqueeze(1) <= pos                                            # j >= i
     return where(later, g.unsqueeze(-2) * conj(others), 0).sum(-1).movedim(-1, d)
@@ -116,7 +116,7 @@ def _cum_extreme_backward(ctx, grad, input, dim):
     if input.dim() == 0:
         return grad[0]
     values = grad[0]
-    zeros = _ember().zeros(tuple(input.shape), dtype=values.dtype)
+    zeros = _ember().zeros(tuple(input.shape), dtype=values.dtype, device=values.device)
     return zeros.scatter_add(dim % input.dim(), ctx.result[1], values)
 
 
@@ -373,7 +373,8 @@ def _select_backward(ctx, grad, input, dim, keepdim, ignore_nan):
         return values
     if not keepdim:
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
-    return _ember().zeros(shape, dtype=values.dtype).scatter(dim, indices, values)
+    return _ember().zeros(shape, dtype=values.dtype, device=values.device).scatter(
+        dim, indices, values)
 
 
 def _median_all_backward(ctx, grad, input, ignore_nan):
@@ -510,12 +511,14 @@ def _mode_impl(input, dim, keepdim):
         return mode_result(input.clone(), ember.zeros((), dtype=int64))
     values, indices = sort(input, dim)
     n = input.shape[dim]
-    pos = ember.arange(n).reshape([n if k == dim else 1 for k in range(input.dim())])
+    pos = ember.arange(n, device=input.device).reshape(
+        [n if k == dim else 1 for k in range(input.dim())])
     pos = pos.expand(*values.shape)
     prev = values.narrow(dim, 0, n - 1)
     nxt = values.narrow(dim, 1, n - 1)
     differs = (prev != nxt)
-    true1 = ember.ones([1 if k == dim else s for k, s in enumerate(values.shape)], dtype=differs.dtype)
+    true1 = ember.ones([1 if k == dim else s for k, s in enumerate(values.shape)],
+                       dtype=differs.dtype, device=differs.device)
     starts = ember.cat([true1, differs], dim)     # a run of equal values starts here
     ends = ember.cat([differs, true1], dim)       # ... ends here
     run_start = ember.cummax(where(starts, pos, 0), dim)[0]

@@ -253,7 +253,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight.index_select(0, labels.reshape(-1)).unsqueeze(1)
-    is_label = labels == ember.arange(classes)
+    is_label = labels == ember.arange(classes, device=labels.device)
     loss = ember.where(is_label, 0.0, hinge).sum(1) / classes
     return _reduce(loss.reshape(()) if unbatched else loss, reduction)
 
