@@ -3,11 +3,9 @@
  * the host compiler after the first part of this file (EMU_PART 1) and before the second,
  * then the table of the family's kernels (EMU_KERNEL lines) and the third part.
  *
- * Blocks run one after another.  In a family that synchronises (EMU_COOPERATIVE: its
- * source calls __syncthreads or a warp shuffle) the threads of a block are coroutines
- * (ucontext) that switch at __syncthreads() and at warp shuffles, so each barrier waits
- * for exactly the threads CUDA's would: the block's, or the 32 lanes of the warp.  In
- * the other families each thread runs to its end in turn.  __shared__ variables become
+ * Blocks run one after another; the threads of a block are coroutines that switch at
+ * __syncthreads() and at warp shuffles, so each barrier waits for exactly the threads
+ * CUDA's would: the block's, or the 32 lanes of the warp.  __shared__ variables become
  * statics, which blocks running in turn may share.  Atomics are plain read-modify-writes
  * (nothing runs between them).
  */
@@ -35,7 +33,6 @@ struct emu_dim3 {
 };
 static emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-#if EMU_COOPERATIVE
 enum { EMU_RUNNABLE, EMU_AT_SYNCTHREADS, EMU_AT_WARP, EMU_DONE };
 /* Each thread slot is one coroutine on its own stack, started once (makecontext) and
  * switched with _setjmp/_longjmp, which (unlike swapcontext) make no system call. */
@@ -71,7 +68,6 @@ static inline uint32_t emu_shuffle(uint32_t v, int delta)
 }
 static inline uint32_t __shfl_down_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, delta); }
 static inline uint32_t __shfl_up_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, -delta); }
-#endif
 
 static inline float __uint_as_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t __float_as_uint(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -100,7 +96,6 @@ static inline void emu_red_add_f16(uint16_t *p, uint16_t v)
 
 #elif EMU_PART == 2   /* the launches */
 
-#if EMU_COOPERATIVE
 #define EMU_STACK (64 * 1024)
 static std::function<void()> *emu_body;
 static char *emu_stacks;
@@ -183,17 +178,6 @@ static void emu_block(int n, std::function<void()> &body)
         }
     }
 }
-#else
-/* no barriers: each thread of the block runs to its end in turn */
-static void emu_block(int n, std::function<void()> &body)
-{
-    for (int t = 0; t < n; t++) {
-        threadIdx = {(unsigned)(t % blockDim.x), (unsigned)(t / blockDim.x % blockDim.y),
-                     (unsigned)(t / (blockDim.x * blockDim.y))};
-        body();
-    }
-}
-#endif
 
 /* dims: the grid's x, y, z, then the block's */
 static void emu_grid(const int *dims, std::function<void()> body)
