@@ -47,6 +47,9 @@ FORWARD = {
     "square_subsequent_mask": lambda x: ember.nn.Transformer.generate_square_subsequent_mask(
         4, device=x.device) + x[:, :4],
     "multi_margin": lambda x: F.multi_margin_loss(x, ember.tensor([0, 4, 2, 1]).to(x.device)),
+    "multilabel_margin": lambda x: F.multilabel_margin_loss(
+        x, ember.tensor([[3, 0, -1, 1, 2]] * 4).to(x.device)),
+    "complex": lambda x: ember.complex(x, 2 * x),
 }
 
 

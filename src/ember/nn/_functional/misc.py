@@ -279,7 +279,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def _embedding_renorm(weight, indices, max_norm, norm_type):
     """Scale the rows of ``weight`` used by ``indices`` down to norm ``max_norm`` (in place)."""
     with ember.no_grad():
-        used = ember.zeros(weight.shape[0], dtype=ember.bool)
+        used = ember.zeros(weight.shape[0], dtype=ember.bool, device=weight.device)
         used[indices.reshape(-1)] = True
         rows = used.nonzero().reshape(-1)
         selected = weight.index_select(0, rows)

@@ -306,10 +306,10 @@ def channel_shuffle(input, groups):
 
 # ---------------------------------------------------------------- grid sampling
 
-def _linspace_from_neg_one(steps, align_corners, dtype):
+def _linspace_from_neg_one(steps, align_corners, dtype, device):
     if steps <= 1:
-        return ember.zeros(max(steps, 1), dtype=dtype)
-    line = ember.linspace(-1.0, 1.0, steps, dtype=dtype)
+        return ember.zeros(max(steps, 1), dtype=dtype, device=device)
+    line = ember.linspace(-1.0, 1.0, steps, dtype=dtype, device=device)
     return line if align_corners else line * ((steps - 1) / steps)
 
 
@@ -363,7 +363,7 @@ def affine_grid(theta, size, align_corners=None):
     axes = []
     for k in range(spatial):
         dim = spatial - 1 - k             # x is the last spatial dim
-        line = _linspace_from_neg_one(sizes[dim], align_corners, theta.dtype)
+        line = _linspace_from_neg_one(sizes[dim], align_corners, theta.dtype, theta.device)
         view = [1] * spatial
         view[dim] = sizes[dim]
         axes.append(line.reshape(view).expand(sizes))
