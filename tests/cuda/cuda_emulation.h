@@ -66,8 +66,14 @@ static inline uint32_t emu_shuffle(uint32_t v, int delta)
     emu_wait(EMU_AT_WARP);
     return r;
 }
-static inline uint32_t __shfl_down_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, delta); }
-static inline uint32_t __shfl_up_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, -delta); }
+static inline uint32_t __shfl_down_sync(unsigned, uint32_t v, int delta)
+{
+    return emu_shuffle(v, delta);
+}
+static inline uint32_t __shfl_up_sync(unsigned, uint32_t v, int delta)
+{
+    return emu_shuffle(v, -delta);
+}
 
 static inline float __uint_as_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t __float_as_uint(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -81,16 +87,30 @@ static inline uint64_t __umul64hi(uint64_t a, uint64_t b)
 template <class T>
 static inline T emu_exchange(T *p, T v) { T old = *p; *p = v; return old; }
 static inline int atomicExch(int *p, int v) { return emu_exchange(p, v); }
-static inline int atomicAdd(int *p, int v) { return emu_exchange(p, (int)((unsigned)*p + (unsigned)v)); }
-static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) { return emu_exchange(p, *p + v); }
+static inline int atomicAdd(int *p, int v)
+{
+    return emu_exchange(p, (int)((unsigned)*p + (unsigned)v));
+}
+static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
+{
+    return emu_exchange(p, *p + v);
+}
 static inline float atomicAdd(float *p, float v) { return emu_exchange(p, *p + v); }
 static inline double atomicAdd(double *p, double v) { return emu_exchange(p, *p + v); }
 template <class T>
-static inline T atomicCAS(T *p, T compare, T v) { T old = *p; if (old == compare) *p = v; return old; }
+static inline T atomicCAS(T *p, T compare, T v)
+{
+    T old = *p;
+    if (old == compare) {
+        *p = v;
+    }
+    return old;
+}
 /* red.add.noftz.f16: the sum rounded once to half (the double sum of two halves is exact) */
 static inline void emu_red_add_f16(uint16_t *p, uint16_t v)
 {
-    double sum = (double)__builtin_bit_cast(_Float16, *p) + (double)__builtin_bit_cast(_Float16, v);
+    double sum = (double)__builtin_bit_cast(_Float16, *p)
+                 + (double)__builtin_bit_cast(_Float16, v);
     *p = __builtin_bit_cast(uint16_t, (_Float16)sum);
 }
 

@@ -3,13 +3,13 @@
 The installed kernel sources (``kernels/<family>.cu``, as NVRTC gets them) are compiled
 by the host's C++ compiler against cuda_emulation.h, and a CuPy stand-in hands out host
 memory that only the copies, kernels and cuBLAS calls may touch (a CPU kernel reading
-it crashes, as on a GPU): ember's whole CUDA path -- the core's dispatch, the backend, the module loading,
-the launch geometry and the kernels -- then runs on the host.  Each launch is checked
-as the driver would not: the argument count, and each argument's size and kind (as
-CuPy passes it) against the kernel's parameter; the grid and block against CUDA's
-limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in NumPy over the same
-host buffers, column-major with its ops, leading dimensions and batch strides, after
-cuBLAS's argument checks.
+it crashes, as on a GPU): ember's whole CUDA path -- the core's dispatch, the backend,
+the module loading, the launch geometry and the kernels -- then runs on the host.
+Each launch is checked as the driver would not: the argument count, and each
+argument's size and kind (as CuPy passes it) against the kernel's parameter; the grid
+and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in
+NumPy over the same host buffers, column-major with its ops, leading dimensions and
+batch strides, after cuBLAS's argument checks.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
 ``__syncthreads`` and warp shuffles), ties, NaN, two-pass reductions, error words,
@@ -18,8 +18,10 @@ compiler (nvcc's own diagnostics, FMA contraction: results may differ from a GPU
 the last bit), the memory model (blocks run one after another, so races between blocks
 or threads, missing fences and non-atomic read-modify-writes go unseen; atomics are
 plain updates), timing and streams (everything runs at once, in order), architecture
-differences (the device branches compile as for sm_80), and cuBLAS's own summation
-order (products are summed in float64).
+differences (the device branches compile as for sm_80), what C leaves to the platform
+(out-of-range float-to-integer conversions follow the host, where a GPU saturates;
+math functions are the host's libm, not CUDA's), and cuBLAS's own summation order
+(products are summed in float64).
 """
 import contextlib
 import ctypes
@@ -126,7 +128,7 @@ def build(families, workdir):
     return {f: _built[keys[f]] for f in families}
 
 
-# ---------------------------------------------------------------- kernel arguments as CuPy passes them
+# ---------------------------------------------------------------- kernel arguments, as CuPy
 
 _NUMPY_SCALARS = {np.dtype(c).type for c in "?bhilqBHILQefdFD"}
 
