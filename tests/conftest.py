@@ -1,7 +1,16 @@
 """Fixtures shared by every suite: the ``device`` fixture runs a test on the CPU and,
 when ember sees a CUDA GPU (CuPy installed and a device visible), on ``cuda``; tests
-marked ``gpu`` skip with the reason when there is none."""
+marked ``gpu`` skip with the reason when there is none -- except those that
+tests/cuda/conftest.py hands to the emulated GPU (marked ``emulated_gpu``)."""
 import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--emulated-gpu", choices=("all", "sample", "off"), default="all",
+        help="without a GPU, run tests/cuda/test_gpu*.py on the emulated GPU "
+             "(tests/cuda/cuda_emulation.py): all of them (default), a sample of each "
+             "test's parametrizations, or none (they skip)")
 
 
 def _cuda_missing():
@@ -19,7 +28,7 @@ def _cuda_missing():
 def pytest_collection_modifyitems(config, items):
     reason = None
     for item in items:
-        if "gpu" in item.keywords:
+        if "gpu" in item.keywords and "emulated_gpu" not in item.keywords:
             if reason is None:
                 reason = _cuda_missing() or ""
             if reason:

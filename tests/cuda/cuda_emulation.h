@@ -1,11 +1,13 @@
 /* A CPU emulation of the CUDA features ember's kernels use, for the tests that run the
  * kernels without a GPU (cuda_emulation.py): the rendered kernel source is compiled by
- * the host compiler between the two halves of this file (EMU_PART 1 before it, 2 after).
+ * the host compiler after the first part of this file (EMU_PART 1) and before the second,
+ * then the table of the family's kernels (EMU_KERNEL lines) and the third part.
  *
- * Blocks run one after another; the threads of a block are coroutines (ucontext) that
- * switch at __syncthreads() and at warp shuffles, so each barrier waits for exactly the
- * threads CUDA's would: the block's, or the 32 lanes of the warp.  __shared__ variables
- * become statics, which blocks running in turn may share.
+ * Blocks run one after another; the threads of a block are coroutines that switch at
+ * __syncthreads() and at warp shuffles, so each barrier waits for exactly the threads
+ * CUDA's would: the block's, or the 32 lanes of the warp.  __shared__ variables become
+ * statics, which blocks running in turn may share.  Atomics are plain read-modify-writes
+ * (nothing runs between them).
  */
 #if EMU_PART == 1
 #include <stdint.h>
@@ -13,11 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <functional>
+#include <type_traits>
+#include <utility>
 
+#define __CUDA_ARCH__ 800          /* the device branches of shared headers, as for sm_80 */
 #define __global__
 #define __device__
+#define __host__
 #define __forceinline__ inline
 #define __shared__ static
 
@@ -27,19 +34,24 @@ struct emu_dim3 {
 static emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 enum { EMU_RUNNABLE, EMU_AT_SYNCTHREADS, EMU_AT_WARP, EMU_DONE };
+/* Each thread slot is one coroutine on its own stack, started once (makecontext) and
+ * switched with _setjmp/_longjmp, which (unlike swapcontext) make no system call. */
 struct emu_thread {
-    ucontext_t ctx;
+    jmp_buf at;
     int state;
+    int started;
 };
 static emu_thread emu_threads[1024];
 static int emu_current;
-static ucontext_t emu_scheduler;
+static jmp_buf emu_scheduler;
 static uint32_t emu_lanes[32][32];
 
 static void emu_wait(int state)
 {
     emu_threads[emu_current].state = state;
-    swapcontext(&emu_threads[emu_current].ctx, &emu_scheduler);
+    if (!_setjmp(emu_threads[emu_current].at)) {
+        _longjmp(emu_scheduler, 1);
+    }
 }
 
 static inline void __syncthreads() { emu_wait(EMU_AT_SYNCTHREADS); }
@@ -54,47 +66,105 @@ static inline uint32_t emu_shuffle(uint32_t v, int delta)
     emu_wait(EMU_AT_WARP);
     return r;
 }
-static inline uint32_t __shfl_down_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, delta); }
-static inline uint32_t __shfl_up_sync(unsigned, uint32_t v, int delta) { return emu_shuffle(v, -delta); }
+static inline uint32_t __shfl_down_sync(unsigned, uint32_t v, int delta)
+{
+    return emu_shuffle(v, delta);
+}
+static inline uint32_t __shfl_up_sync(unsigned, uint32_t v, int delta)
+{
+    return emu_shuffle(v, -delta);
+}
+
 static inline float __uint_as_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint32_t __float_as_uint(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static inline float __int_as_float(int32_t i) { float f; memcpy(&f, &i, 4); return f; }
-static inline int atomicExch(int *p, int v) { int old = *p; *p = v; return old; }
+static inline uint64_t __umul64hi(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
 
-#else   /* EMU_PART 2: the launches */
+/* atomics: each returns the old value, as CUDA's */
+template <class T>
+static inline T emu_exchange(T *p, T v) { T old = *p; *p = v; return old; }
+static inline int atomicExch(int *p, int v) { return emu_exchange(p, v); }
+static inline int atomicAdd(int *p, int v)
+{
+    return emu_exchange(p, (int)((unsigned)*p + (unsigned)v));
+}
+static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
+{
+    return emu_exchange(p, *p + v);
+}
+static inline float atomicAdd(float *p, float v) { return emu_exchange(p, *p + v); }
+static inline double atomicAdd(double *p, double v) { return emu_exchange(p, *p + v); }
+template <class T>
+static inline T atomicCAS(T *p, T compare, T v)
+{
+    T old = *p;
+    if (old == compare) {
+        *p = v;
+    }
+    return old;
+}
+/* red.add.noftz.f16: the sum rounded once to half (the double sum of two halves is exact) */
+static inline void emu_red_add_f16(uint16_t *p, uint16_t v)
+{
+    double sum = (double)__builtin_bit_cast(_Float16, *p)
+                 + (double)__builtin_bit_cast(_Float16, v);
+    *p = __builtin_bit_cast(uint16_t, (_Float16)sum);
+}
+
+#elif EMU_PART == 2   /* the launches */
 
 #define EMU_STACK (64 * 1024)
 static std::function<void()> *emu_body;
 static char *emu_stacks;
 
+/* a thread slot's life: run the current launch's body for each block it is given */
 static void emu_entry(int t)
 {
-    (*emu_body)();
-    emu_threads[t].state = EMU_DONE;
-    swapcontext(&emu_threads[t].ctx, &emu_scheduler);
+    for (;;) {
+        (*emu_body)();
+        emu_wait(EMU_DONE);
+    }
+}
+
+static void emu_resume(int t)
+{
+    if (_setjmp(emu_scheduler)) {
+        return;
+    }
+    if (emu_threads[t].started) {
+        _longjmp(emu_threads[t].at, 1);
+    }
+    static ucontext_t start, self;
+    if (emu_stacks == NULL) {
+        emu_stacks = (char *)malloc((size_t)1024 * EMU_STACK);
+    }
+    getcontext(&start);
+    start.uc_stack.ss_sp = emu_stacks + (size_t)t * EMU_STACK;
+    start.uc_stack.ss_size = EMU_STACK;
+    start.uc_link = NULL;
+    makecontext(&start, (void (*)())emu_entry, 1, t);
+    emu_threads[t].started = 1;
+    swapcontext(&self, &start);     /* comes back through _longjmp(emu_scheduler) */
 }
 
 /* Run one block of n threads: each until it waits, then release a warp whose 32 lanes
  * all wait at a shuffle, else the block when every thread waits at __syncthreads(). */
-static void emu_block(int n)
+static void emu_block(int n, std::function<void()> &body)
 {
-    if (emu_stacks == NULL) {
-        emu_stacks = (char *)malloc((size_t)1024 * EMU_STACK);
-    }
+    emu_body = &body;
     for (int t = 0; t < n; t++) {
-        getcontext(&emu_threads[t].ctx);
-        emu_threads[t].ctx.uc_stack.ss_sp = emu_stacks + (size_t)t * EMU_STACK;
-        emu_threads[t].ctx.uc_stack.ss_size = EMU_STACK;
-        emu_threads[t].ctx.uc_link = NULL;
-        makecontext(&emu_threads[t].ctx, (void (*)())emu_entry, 1, t);
         emu_threads[t].state = EMU_RUNNABLE;
     }
     for (;;) {
         for (int t = 0; t < n; t++) {
             if (emu_threads[t].state == EMU_RUNNABLE) {
                 emu_current = t;
-                threadIdx = {(unsigned)(t % blockDim.x), (unsigned)(t / blockDim.x), 0};
-                swapcontext(&emu_scheduler, &emu_threads[t].ctx);
+                threadIdx = {(unsigned)(t % blockDim.x), (unsigned)(t / blockDim.x % blockDim.y),
+                             (unsigned)(t / (blockDim.x * blockDim.y))};
+                emu_resume(t);
             }
         }
         int done = 0, synced = 0, released = 0;
@@ -129,68 +199,72 @@ static void emu_block(int n)
     }
 }
 
-template <class F>
-static void emu_grid(int gx, int gy, int bx, int by, F body)
+/* dims: the grid's x, y, z, then the block's */
+static void emu_grid(const int *dims, std::function<void()> body)
 {
-    std::function<void()> f = body;
-    emu_body = &f;
-    gridDim = {(unsigned)gx, (unsigned)gy, 1};
-    blockDim = {(unsigned)bx, (unsigned)by, 1};
-    for (int y = 0; y < gy; y++) {
-        for (int x = 0; x < gx; x++) {
-            blockIdx = {(unsigned)x, (unsigned)y, 0};
-            emu_block(bx * by);
+    gridDim = {(unsigned)dims[0], (unsigned)dims[1], (unsigned)dims[2]};
+    blockDim = {(unsigned)dims[3], (unsigned)dims[4], (unsigned)dims[5]};
+    for (unsigned z = 0; z < gridDim.z; z++) {
+        for (unsigned y = 0; y < gridDim.y; y++) {
+            for (unsigned x = 0; x < gridDim.x; x++) {
+                blockIdx = {x, y, z};
+                emu_block(dims[3] * dims[4] * dims[5], body);
+            }
         }
     }
 }
 
-/* One entry per kernel signature: the kernel's address, its arguments (structs by
- * address), then the grid and block shapes. */
-typedef void (*emu_reduce_fn)(char *, char *, const char *, em_cuda_layout, em_cuda_layout,
-                              em_reduce_params, char *, long long);
-typedef void (*emu_finish_fn)(char *, char *, const char *, long long, int, em_reduce_params);
-typedef void (*emu_lane_fn)(char *, const char *, const char *, em_cuda_layout, long long,
-                            long long, long long, long long);
-
-extern "C" void emu_reduce(void *fn, char *out, char *idx, const char *in,
-                           const em_cuda_layout *kept, const em_cuda_layout *red,
-                           const em_reduce_params *prm, char *partial, long long chunk,
-                           int gx, int gy, int bx, int by)
+/* A kernel called as cuLaunchKernel does: args[i] points at the value of parameter i. */
+template <class... A, size_t... I>
+static void emu_invoke(void (*fn)(A...), void **args, std::index_sequence<I...>)
 {
-    emu_grid(gx, gy, bx, by, [=]() {
-        ((emu_reduce_fn)fn)(out, idx, in, *kept, *red, *prm, partial, chunk);
-    });
+    fn(*static_cast<std::remove_cv_t<std::remove_reference_t<A>> *>(args[I])...);
 }
 
-extern "C" void emu_finish(void *fn, char *out, char *idx, const char *partial, long long n,
-                           int splits, const em_reduce_params *prm, int gx, int bx)
+template <class... A>
+static void emu_run(void *fn, void **args, const int *dims)
 {
-    emu_grid(gx, 1, bx, 1, [=]() { ((emu_finish_fn)fn)(out, idx, partial, n, splits, *prm); });
+    auto kernel = (void (*)(A...))fn;
+    emu_grid(dims, [=]() { emu_invoke(kernel, args, std::index_sequence_for<A...>{}); });
 }
 
-extern "C" void emu_lane(void *fn, char *out, const char *in, const char *in2,
-                         const em_cuda_layout *lanes, long long length, long long s_out,
-                         long long s_in, long long s_in2, int gx, int bx)
+/* A parameter's kind, for the launch's checks: p pointer, i integer, f floating, s struct */
+template <class T>
+static constexpr char emu_kind()
 {
-    emu_grid(gx, 1, bx, 1, [=]() {
-        ((emu_lane_fn)fn)(out, in, in2, *lanes, length, s_out, s_in, s_in2);
-    });
+    return std::is_pointer<T>::value ? 'p' : std::is_integral<T>::value ? 'i'
+         : std::is_floating_point<T>::value ? 'f' : 's';
 }
 
-#ifdef EMU_FAMILY_NORM
-/* the norm family's kernels take one em_norm_args */
-typedef void (*emu_norm_fn)(em_norm_args);
+struct emu_kernel {
+    const char *name;
+    void *fn;
+    void (*run)(void *, void **, const int *);
+    int nargs;
+    const int *sizes;
+    const char *kinds;
+};
 
-extern "C" void emu_norm(void *fn, const em_norm_args *a, int gx, int gy, int bx, int by)
+template <class... A>
+static emu_kernel emu_describe(const char *name, void (*fn)(A...))
 {
-    emu_grid(gx, gy, bx, by, [=]() { ((emu_norm_fn)fn)(*a); });
+    static const int sizes[] = {(int)sizeof(A)..., 0};
+    static const char kinds[] = {emu_kind<std::remove_cv_t<A>>()..., 0};
+    return {name, (void *)fn, emu_run<A...>, (int)sizeof...(A), sizes, kinds};
 }
-#endif
 
-/* grid-stride kernels (copies, casts, elementwise ops): one thread walks every element */
-extern "C" void emu_one_thread(void)
+#define EMU_KERNEL(name) emu_describe(#name, name),
+
+#else   /* EMU_PART 3, after the table emu_kernels[] of EMU_KERNEL lines */
+
+extern "C" const emu_kernel *emu_table(int *count)
 {
-    gridDim = blockDim = {1, 1, 1};
-    threadIdx = blockIdx = {0, 0, 0};
+    *count = (int)(sizeof emu_kernels / sizeof emu_kernels[0]);
+    return emu_kernels;
+}
+
+extern "C" void emu_launch(int k, void **args, const int *dims)
+{
+    emu_kernels[k].run(emu_kernels[k].fn, args, dims);
 }
 #endif

@@ -144,7 +144,7 @@ def test_training_with_autocast_and_grad_scaler():
                                     ember.nn.Linear(16, 1)).to(device)
         opt = ember.optim.SGD(model.parameters(), lr=0.05)
         scaler = ember.amp.GradScaler(device, init_scale=2.0 ** 12, growth_interval=3)
-        x = ember.randn(64, 8, device=device)
+        x = ember.randn(64, 8).to(device)      # the CPU's generator, after the same init
         y = x.sum(1, keepdim=True)
         history = []
         for step in range(12):

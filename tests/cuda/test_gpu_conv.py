@@ -1,7 +1,7 @@
 """Convolution, fold/unfold and pooling on the GPU against the CPU result: dtypes,
 strides, padding, dilation, groups, transposed convolutions, 1-d to 3-d, the pooling
 variants and the gradients through autograd.  Marked gpu: skipped, with the reason,
-where CuPy or a GPU is missing (test_emulated_conv.py runs them on the emulated GPU)."""
+where CuPy or a GPU is missing (tests/cuda/conftest.py then runs them on the emulated GPU)."""
 import numpy as np
 import pytest
 

@@ -1,7 +1,7 @@
 """The fused norms and cross-entropy on the GPU against the CPU result: forward, the
 running statistics, and the gradients through autograd, across dtypes and layouts.
 Marked gpu: skipped, with the reason, where CuPy or a GPU is missing (and run on the
-emulated GPU by test_emulated_fused)."""
+emulated GPU by tests/cuda/conftest.py)."""
 import numpy as np
 import pytest
 

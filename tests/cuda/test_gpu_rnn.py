@@ -15,7 +15,8 @@ pytestmark = pytest.mark.gpu
 
 def close(got, want, tol=1e-10):
     assert got.device.type == "cuda"
-    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=tol,
+                               atol=tol)
 
 
 @pytest.mark.parametrize("make", [

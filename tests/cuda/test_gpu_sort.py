@@ -1,8 +1,8 @@
 """Sorting, searching, nonzero and the ops built on them on the GPU (CuPy's stable
 sorts) against the CPU result: ties in their original order, NaN as the largest
 value, every dtype, layouts, empty and 0-d inputs, gradients.  Marked gpu: skipped
-where CuPy or a GPU is missing (and run with a NumPy stand-in for CuPy's sorts by
-test_emulated_fused)."""
+where CuPy or a GPU is missing (and run on the emulated GPU, with a NumPy stand-in
+for CuPy's sorts, by tests/cuda/conftest.py)."""
 import numpy as np
 import pytest
 

@@ -2,7 +2,7 @@
 CuPy stand-in of test_launches_blasindex hands out unreadable 'device' pages and
 records the kernel launches and cuBLAS calls instead of running them, so these tests
 check which kernels and GEMMs run with what geometry, and that the errors are the
-CPU's.  The numbers are checked by test_gpu_conv.py (and test_emulated_conv.py)."""
+CPU's.  The numbers are checked by test_gpu_conv.py (on the emulated GPU without one)."""
 import ctypes
 
 import pytest

@@ -232,7 +232,8 @@ cdef object _zeros_for(object g, object meta):
     if g is not None or meta is None:
         return g
     from ember import zeros
-    return zeros((<TensorMeta>meta).shape, dtype=(<TensorMeta>meta).dtype)
+    return zeros((<TensorMeta>meta).shape, dtype=(<TensorMeta>meta).dtype,
+                 device=(<TensorMeta>meta).device)
 
 
 cdef object _unpack_arg(object a, Node node):

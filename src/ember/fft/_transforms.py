@@ -119,7 +119,7 @@ def _resize(x, dims, sizes):
         elif have < n:
             shape = list(x.shape)
             shape[d] = n - have
-            x = ember.cat([x, ember.zeros(shape, dtype=x.dtype)], d)
+            x = ember.cat([x, ember.zeros(shape, dtype=x.dtype, device=x.device)], d)
     return x
 
 

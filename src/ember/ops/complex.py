@@ -87,7 +87,7 @@ def _view_as_complex_backward(ctx, grad, input):
 def _complex_raw(real, imag):
     shape = _core.broadcast_shapes(tuple(real.shape), tuple(imag.shape))
     out = _core.empty(shape, dtype=_COMPLEX_OF[real.dtype.name] if real.dtype.name in
-                      _COMPLEX_OF else complex64)
+                      _COMPLEX_OF else complex64, device=real.device)
     out.real.copy_(real)
     out.imag.copy_(imag)
     return out

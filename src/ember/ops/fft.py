@@ -170,7 +170,7 @@ def _fft_r2c_backward(ctx, grad, x, dims, norm, onesided):
         if missing > 0:
             shape = list(grad.shape)
             shape[last] = missing
-            grad = cat([grad, _core.zeros(shape, dtype=grad.dtype)], last)
+            grad = cat([grad, _core.zeros(shape, dtype=grad.dtype, device=grad.device)], last)
     return fft_c2c(grad, dims, norm, False).real
 
 

@@ -71,7 +71,7 @@ def _pad_to(grad, shape):
         if have < size:
             fill = list(grad.shape)
             fill[d] = size - have
-            grad = cat([grad, zeros(fill, dtype=grad.dtype)], d)
+            grad = cat([grad, zeros(fill, dtype=grad.dtype, device=grad.device)], d)
     return grad
 
 
@@ -86,7 +86,8 @@ def _gathered(grad, dim, index, src):
 def _gather_backward(ctx, grad, input, dim, index, *, out=None):
     # repeated indices add up: a scatter-add into zeros (differentiable: its own
     # derivative gathers back)
-    return zeros(tuple(input.shape), dtype=grad.dtype).scatter_add(dim, index, grad)
+    return zeros(tuple(input.shape), dtype=grad.dtype, device=grad.device).scatter_add(
+        dim, index, grad)
 
 
 def _scatter_backward(ctx, grad, input, dim, index, src=None, *, value=None, reduce=None):
@@ -111,7 +112,7 @@ def _index_put_backward(ctx, grad, input, indices, values, accumulate=False):
     if ctx.needs_input_grad[0]:
         # written positions lose their old value; accumulated ones keep it
         grad_input = grad if accumulate else \
-            grad.index_put(tuple(indices), zeros((), dtype=grad.dtype))
+            grad.index_put(tuple(indices), zeros((), dtype=grad.dtype, device=grad.device))
     if ctx.needs_input_grad[-1]:
         grad_values = grad[tuple(slice(None) if i is None else i for i in indices)]
         extra = values.dim() - grad_values.dim()
@@ -161,7 +162,7 @@ def _index_select_backward(ctx, grad, input, dim, index, *, out=None):
     d = dim + len(shape) if dim < 0 else dim
     # index_put with accumulate: repeated positions add up
     positions = (None,) * d + (index.reshape(-1),)
-    return zeros(shape, dtype=grad.dtype).index_put(positions, grad, True)
+    return zeros(shape, dtype=grad.dtype, device=grad.device).index_put(positions, grad, True)
 
 
 @derivative("cat", save_inputs=False)
@@ -174,7 +175,7 @@ def _cat_backward(ctx, grad, tensors, dim=0, *, out=None):
     grads, start = [], 0
     for shape, need in zip(shapes, ctx.needs_input_grad):
         if shape == (0,):
-            grads.append(zeros(shape, dtype=grad.dtype) if need else None)
+            grads.append(zeros(shape, dtype=grad.dtype, device=grad.device) if need else None)
             continue
         grads.append(grad.narrow(d, start, shape[d]) if need else None)
         start += shape[d]

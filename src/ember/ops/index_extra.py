@@ -274,9 +274,10 @@ def _scatter_reduce_into_(out, dim, index, src, reduce, include_self):
     """Scatter-reduce ``src`` into ``out`` in place (the kernels; no recording)."""
     count = None
     if reduce == "mean":
-        count = (_core.ones if include_self else _core.zeros)(tuple(out.shape), dtype=out.dtype)
-        _scatter_reduce_into(count, dim, index, _core.ones(tuple(src.shape), dtype=out.dtype),
-                             "sum")
+        count = (_core.ones if include_self else _core.zeros)(tuple(out.shape), dtype=out.dtype,
+                                                              device=out.device)
+        _scatter_reduce_into(count, dim, index, _core.ones(tuple(src.shape), dtype=out.dtype,
+                                                           device=out.device), "sum")
     if not include_self:
         out.scatter_(dim, index, _identity(reduce, out.dtype))
     _scatter_reduce_into(out, dim, index, src, "sum" if reduce == "mean" else reduce)
@@ -371,7 +372,8 @@ def _scatter_reduce_backward(ctx, grad, input, dim, index, src, reduce, include_
                                                         include_self=include_self)
         grad_self = grad * masked_self_result / masked_self
         src_zero = src == 0
-        src_num_zeros = _core.zeros(tuple(input.shape), dtype=grad.dtype).scatter_add(
+        src_num_zeros = _core.zeros(tuple(input.shape), dtype=grad.dtype,
+                                    device=grad.device).scatter_add(
             dim, index, src_zero.to(grad.dtype)).gather(dim, index)
         src_single_zero = src_zero & (src_num_zeros == 1)
         masked_src = src.masked_fill(src_single_zero, 1)
@@ -381,8 +383,9 @@ def _scatter_reduce_backward(ctx, grad, input, dim, index, src, reduce, include_
             src_single_zero, (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1))
     elif reduce == "mean":
         count = (_core.ones if include_self else _core.zeros)(tuple(grad.shape),
-                                                             dtype=grad.dtype)
-        count = count.scatter_add(dim, index, _core.ones(tuple(src.shape), dtype=grad.dtype))
+                                                             dtype=grad.dtype, device=grad.device)
+        count = count.scatter_add(dim, index, _core.ones(tuple(src.shape), dtype=grad.dtype,
+                                                          device=grad.device))
         count = count.masked_fill(count == 0, 1)
         grad_self = grad / count
         grad_src = grad_self.gather(dim, index)
@@ -560,7 +563,7 @@ def _view_scatter_backward(name):
         # the input's gradient loses the overwritten view; src's is that view of the gradient
         grad_input = grad_src = None
         if ctx.needs_input_grad[0]:
-            zeros = _core.zeros(tuple(src.shape), dtype=grad.dtype)
+            zeros = _core.zeros(tuple(src.shape), dtype=grad.dtype, device=grad.device)
             grad_input = _view_scatter(name, grad, zeros, view, args)
         if ctx.needs_input_grad[-1]:
             grad_src = view(grad, *args)

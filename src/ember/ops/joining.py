@@ -547,7 +547,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     n = (input.shape[-1] if input.dim() else 1) + abs(offset)
     rest = iter(tuple(input.shape)[:-1])
     shape = tuple(n if k in (d1, d2) else next(rest) for k in range(nd))
-    base = _core.zeros(shape, dtype=input.dtype)
+    base = _core.zeros(shape, dtype=input.dtype, device=input.device)
     return diagonal_scatter(base, input.reshape(tuple(input.shape) or (1,)), offset, d1, d2)
 
 
@@ -644,10 +644,10 @@ def combinations(input, r=2, with_replacement=False):
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return _core.empty(0, dtype=input.dtype)
+        return _core.empty(0, dtype=input.dtype, device=input.device)
     n = input.shape[0]
-    grids = meshgrid(*([_core.arange(n)] * r), indexing="ij")
-    keep = _core.ones(grids[0].shape, dtype=bool_)
+    grids = meshgrid(*([_core.arange(n, device=input.device)] * r), indexing="ij")
+    keep = _core.ones(grids[0].shape, dtype=bool_, device=input.device)
     for lo, hi in zip(grids, grids[1:]):
         keep = keep & ((lo <= hi) if with_replacement else (lo < hi))
     return stack([input[g[keep]] for g in grids], 1)

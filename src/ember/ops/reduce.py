@@ -49,9 +49,10 @@ def expand_reduced(grad, shape, dim, keepdim):
     return _restore(grad, _reduced_dims(dim, len(shape)), keepdim).expand(*shape)
 
 
-def _along(n, d, ndim):
-    """``arange(n)`` laid along dim ``d`` of an ``ndim``-d tensor (size 1 elsewhere)."""
-    return _core.arange(n).reshape([n if k == d else 1 for k in range(ndim)])
+def _along(n, d, ndim, device):
+    """``arange(n)`` on ``device`` laid along dim ``d`` of an ``ndim``-d tensor (size 1
+    elsewhere)."""
+    return _core.arange(n, device=device).reshape([n if k == d else 1 for k in range(ndim)])
 
 
 # ---------------------------------------------------------------- sum, mean
@@ -79,12 +80,13 @@ def _exclusive_products(x, d, reverse):
     ``reverse``): an exclusive scan in log2(n) doubling steps of ember ops, so
     that it is differentiable (ember has no ``cumprod``)."""
     n, ndim = x.shape[d], x.dim()
-    pos = _along(n, d, ndim)
+    pos = _along(n, d, ndim, x.device)
     lead = (slice(None),) * d
 
     def neighbour(t, s):
         """``t`` shifted by ``s`` along ``d`` (towards the scan's start), edges repeated."""
-        idx = _core.arange(n) + s if reverse else _core.arange(n) - s
+        idx = _core.arange(n, device=x.device) + s if reverse else \
+            _core.arange(n, device=x.device) - s
         return t[lead + (idx.clamp(0, max(n - 1, 0)),)]
 
     first = pos == (n - 1) if reverse else pos == 0
@@ -161,7 +163,7 @@ def _to_index(grad, shape, dim, indices, keepdim):
     d = dim % len(shape)
     if not keepdim:
         grad, indices = grad.unsqueeze(d), indices.unsqueeze(d)
-    return where(_along(shape[d], d, len(shape)) == indices, grad, 0)
+    return where(_along(shape[d], d, len(shape), grad.device) == indices, grad, 0)
 
 
 def _all_elements(input, dim=None, *args, **kwargs):

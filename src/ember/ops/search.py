@@ -392,7 +392,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                 lo, hi = _data_range(values, 0.0, 0.0, 0.5)
             edges = _linear_edges(lo, hi, count, input.dtype)
         if edges.shape[0] < 2:
-            hist = zeros((0,), dtype=input.dtype)
+            hist = zeros((0,), dtype=input.dtype, device=input.device)
         else:
             flat_weight = None if weight is None else weight.detach().reshape(-1)
             hist = _histogram_counts(values, edges, flat_weight)

@@ -63,7 +63,8 @@ def _outside_triangle(input, diagonal, lower, fname):
         raise RuntimeError(f"{fname}: input tensor must have at least 2 dimensions")
     from ember import arange
     rows, cols = input.shape[-2], input.shape[-1]
-    offset = arange(cols).unsqueeze(0) - arange(rows).unsqueeze(1)   # j - i
+    offset = (arange(cols, device=input.device).unsqueeze(0)
+              - arange(rows, device=input.device).unsqueeze(1))        # j - i
     diagonal = operator.index(diagonal)
     return offset > diagonal if lower else offset < diagonal
 
@@ -232,7 +233,7 @@ def roll(input, shifts, dims=None):
 
 def _diag_matrix(input, diagonal):
     n = input.shape[0] + abs(diagonal)
-    out = zeros((n, n), dtype=input.dtype)
+    out = zeros((n, n), dtype=input.dtype, device=input.device)
     out.diagonal(diagonal).copy_(input)
     return out
 

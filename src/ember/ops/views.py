@@ -51,16 +51,16 @@ def _restride_raw(grad, source, target):
             and _lowest(source) >= lo and _highest(source) < lo + numel):
         # the target fills a block of the storage (contiguous, transposed, flipped...) that
         # holds the source: a zeroed block receives the source where the view reads it
-        block = _core.zeros(numel, dtype=grad.dtype)
+        block = _core.zeros(numel, dtype=grad.dtype, device=grad.device)
         _scatter_into_block(block, grad, (src_shape, src_strides, src_offset - lo))
         return block.as_strided(dst_shape, dst_strides, dst_offset - lo)
     # any geometry: through the positions of the storage the two share
     lo = min(_lowest(source), lo)
     hi = max(_highest(source), _highest(target))
-    positions = _core.arange(hi - lo + 1)
+    positions = _core.arange(hi - lo + 1, device=grad.device)
     src_pos = positions.as_strided(src_shape, src_strides, src_offset - lo).reshape(-1)
     dst_pos = positions.as_strided(dst_shape, dst_strides, dst_offset - lo)
-    storage = _core.zeros(hi - lo + 1, dtype=grad.dtype)
+    storage = _core.zeros(hi - lo + 1, dtype=grad.dtype, device=grad.device)
     storage.index_put_((src_pos,), grad.reshape(-1), accumulate=True)
     return storage[dst_pos]
 
@@ -82,7 +82,8 @@ def _scatter_into_block(block, grad, source):
             block.as_strided(rest_shape, rest_strides, offset + i * strides[d]).add_(
                 grad.select(d, i))
         return
-    positions = _core.arange(block.numel()).as_strided(shape, strides, offset)
+    positions = _core.arange(block.numel(), device=block.device).as_strided(shape, strides,
+                                                                            offset)
     block.index_put_((positions.reshape(-1),), grad.reshape(-1), accumulate=True)
 
 
@@ -114,7 +115,7 @@ def _view_backward_of(ctx, grad, input, replay=None):
     then ``replay`` (the view op as a function of a tensor) is applied to a contiguous
     stand-in of the input, whose positions are the input's element indices."""
     if replay is not None and not _no_overlap(tuple(input.shape), tuple(input.stride())):
-        stand_in = _core.empty(tuple(input.shape), dtype=grad.dtype)
+        stand_in = _core.empty(tuple(input.shape), dtype=grad.dtype, device=grad.device)
         return restride(grad, _geometry(replay(stand_in)), _geometry(stand_in))
     return restride(grad, _geometry(ctx.outputs[0]), _geometry(input))
 
@@ -280,7 +281,7 @@ def _getitem_backward(ctx, grad, input, index):
 
 
 def _index_backward_raw(grad, shape, index):
-    out = _core.zeros(shape, dtype=grad.dtype)
+    out = _core.zeros(shape, dtype=grad.dtype, device=grad.device)
     advanced_setitem(out, index, grad, True)
     return out
 
@@ -322,7 +323,8 @@ def _clone_backward(ctx, grad, input):
 
 @derivative("to", node="ToCopyBackward0", save_inputs=False)
 def _to_backward(ctx, grad, input, dtype, device, copy):
-    return grad
+    # back to the input's device (the engine casts the dtype)
+    return grad if grad.device == input.device else grad.to(input.device)
 
 
 @derivative("copy_", node="CopyBackwards", save_inputs=False)

@@ -150,7 +150,8 @@ class LBFGS(Optimizer):
             raise RuntimeError("LBFGS does not support complex parameters yet")
 
     def _gather_flat_grad(self):
-        views = [ember.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.reshape(-1)
+        views = [ember.zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None
+                 else p.grad.reshape(-1)
                  for p in self._params]
         return ember.cat(views, 0)
 

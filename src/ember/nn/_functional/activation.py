@@ -498,7 +498,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 def _rrelu(input, lower, upper, training, inplace, generator=None):
     """:func:`rrelu`, drawing the slopes from ``generator`` (for ``torch.rrelu``)."""
     if training:
-        slope = ember.empty(tuple(input.shape), dtype=input.dtype).uniform_(
+        slope = ember.empty(tuple(input.shape), dtype=input.dtype, device=input.device).uniform_(
             lower, upper, generator=generator)
     else:
         slope = (lower + upper) / 2

@@ -269,7 +269,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     v = (_split_heads(v, num_heads) if static_v is None
          else _static_heads(static_v, "static_v", bsz, num_heads, head_dim))
     if add_zero_attn:
-        zeros = ember.zeros((bsz, num_heads, 1, head_dim), dtype=k.dtype)
+        zeros = ember.zeros((bsz, num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
         k = ember.cat([k, zeros], 2)
         v = ember.cat([v, zeros], 2)
         if attn_mask is not None:

@@ -12,7 +12,7 @@ def _lengths_array(lengths, name):
     if isinstance(lengths, ember.Tensor):
         if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == ember.bool:
             raise RuntimeError(f"{name} must be integral, got dtype {lengths.dtype}")
-        return np.asarray(lengths.detach()).astype(np.int64).reshape(-1)
+        return np.asarray(lengths.detach().cpu()).astype(np.int64).reshape(-1)
     values = np.asarray(lengths) if isinstance(lengths, (tuple, list)) else None
     if values is None or values.dtype.kind not in "iu" or values.ndim != 1:
         raise TypeError(f"ctc_loss(): {name} must be a tensor or a sequence of ints, got "
@@ -73,11 +73,12 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                            f"{targets.dim()}-D")
     lengths = _lengths_array(target_lengths, "target_lengths")
     loss = ctc_loss_per_sample(log_probs if batched else log_probs.unsqueeze(1),
-                               np.asarray(targets.detach()),
+                               np.asarray(targets.detach().cpu()),
                                _lengths_array(input_lengths, "input_lengths"), lengths,
                                int(blank), bool(zero_infinity))
     if reduction == "mean":
-        divisor = ember.tensor(np.maximum(lengths, 1).tolist(), dtype=loss.dtype)
+        divisor = ember.tensor(np.maximum(lengths, 1).tolist(), dtype=loss.dtype,
+                               device=loss.device)
         return (loss / divisor).mean()
     if reduction == "sum":
         return loss.sum()

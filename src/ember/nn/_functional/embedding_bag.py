@@ -22,7 +22,7 @@ def _bags(input, offsets, include_last_offset):
     if offsets is None or offsets.dim() != 1:
         raise ValueError("offsets has to be a 1D Tensor but got "
                          f"{None if offsets is None else f'a {offsets.dim()}D Tensor'}")
-    starts = np.asarray(offsets.to(ember.int64)).astype(np.int64)
+    starts = np.asarray(offsets.to(ember.int64).cpu()).astype(np.int64)
     total = input.shape[0]
     if include_last_offset:
         starts = starts[:-1]
@@ -93,24 +93,27 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         padding_idx += weight.shape[0]
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
     keep = np.ones(bag_of.size, dtype=bool) if padding_idx is None else \
-        np.asarray(flat.to(ember.int64)) != padding_idx
+        np.asarray(flat.to(ember.int64).cpu()) != padding_idx
+    dev = weight.device
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1).to(rows.dtype)
-    kept_rows = rows[ember.tensor(np.nonzero(keep)[0])] if not keep.all() else rows
-    kept_bags = ember.tensor(bag_of[keep].astype(np.int64))
+    kept_rows = rows[ember.tensor(np.nonzero(keep)[0], device=dev)] if not keep.all() else rows
+    kept_bags = ember.tensor(bag_of[keep].astype(np.int64), device=dev)
     dim = weight.shape[1]
     sizes = np.bincount(bag_of[keep], minlength=bag_count)[:bag_count]
     if mode == "max":
         longest = int(sizes.max()) if sizes.size else 0
         position = np.arange(kept_bags.shape[0]) - np.concatenate(
             [[0], np.cumsum(sizes)[:-1]])[bag_of[keep]] if longest else np.zeros(0, np.int64)
-        padded = ember.full((bag_count, max(longest, 1), dim), float("-inf"), dtype=weight.dtype)
-        padded = padded.index_put((kept_bags, ember.tensor(position.astype(np.int64))), kept_rows)
+        padded = ember.full((bag_count, max(longest, 1), dim), float("-inf"), dtype=weight.dtype,
+                            device=dev)
+        padded = padded.index_put((kept_bags, ember.tensor(position.astype(np.int64), device=dev)),
+                                  kept_rows)
         maxima = padded.amax(1)
-        return ember.where(ember.tensor(sizes == 0).unsqueeze(1), 0.0, maxima)
-    totals = ember.zeros((bag_count, dim), dtype=rows.dtype).scatter_add(
+        return ember.where(ember.tensor(sizes == 0, device=dev).unsqueeze(1), 0.0, maxima)
+    totals = ember.zeros((bag_count, dim), dtype=rows.dtype, device=dev).scatter_add(
         0, kept_bags.unsqueeze(1).expand(kept_bags.shape[0], dim), kept_rows)
     if mode == "sum":
         return totals
-    return totals / ember.tensor(np.maximum(sizes, 1).astype(np.float64)).to(
+    return totals / ember.tensor(np.maximum(sizes, 1).astype(np.float64), device=dev).to(
         totals.dtype).unsqueeze(1)

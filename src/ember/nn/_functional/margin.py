@@ -253,7 +253,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight.index_select(0, labels.reshape(-1)).unsqueeze(1)
-    is_label = labels == ember.arange(classes)
+    is_label = labels == ember.arange(classes, device=labels.device)
     loss = ember.where(is_label, 0.0, hinge).sum(1) / classes
     return _reduce(loss.reshape(()) if unbatched else loss, reduction)
 
@@ -291,8 +291,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     safe_labels = ember.where(listed, labels, 0)
     if labels.numel() and ((safe_labels < 0) | (safe_labels >= classes)).any():
         raise RuntimeError(f"argument #2 'target' is out of range: classes are 0 to {classes - 1}")
-    hits = ember.zeros(scores.shape, dtype=ember.int64).scatter_add(1, safe_labels,
-                                                                    listed.to(ember.int64))
+    hits = ember.zeros(scores.shape, dtype=ember.int64, device=scores.device).scatter_add(
+        1, safe_labels, listed.to(ember.int64))
     is_target = hits > 0
     target_scores = scores.gather(1, safe_labels)
     hinge = ember.clamp(1 - target_scores.unsqueeze(2) + scores.unsqueeze(1), min=0.0)

@@ -19,7 +19,7 @@ def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
     if not training or p == 0 or input.numel() == 0:
         return input
     if p == 1:
-        zeros = ember.zeros((), dtype=input.dtype)
+        zeros = ember.zeros((), dtype=input.dtype, device=input.device)
         return input.mul_(zeros) if inplace else input * zeros
     if feature_dims is None:
         mask_shape = tuple(input.shape)
@@ -203,7 +203,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    classes = ember.arange(num_classes, dtype=ember.int64)
+    classes = ember.arange(num_classes, dtype=ember.int64, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).to(ember.int64)
 
 
@@ -279,7 +279,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def _embedding_renorm(weight, indices, max_norm, norm_type):
     """Scale the rows of ``weight`` used by ``indices`` down to norm ``max_norm`` (in place)."""
     with ember.no_grad():
-        used = ember.zeros(weight.shape[0], dtype=ember.bool)
+        used = ember.zeros(weight.shape[0], dtype=ember.bool, device=weight.device)
         used[indices.reshape(-1)] = True
         rows = used.nonzero().reshape(-1)
         selected = weight.index_select(0, rows)
@@ -338,8 +338,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                                scale_grad_by_freq)
     rows = weight.index_select(0, flat)
     if scale_grad_by_freq and flat.numel():
-        frequency = ember.zeros(count, dtype=weight.dtype).scatter_add(
-            0, flat, ember.ones(flat.numel(), dtype=weight.dtype))
+        frequency = ember.zeros(count, dtype=weight.dtype, device=weight.device).scatter_add(
+            0, flat, ember.ones(flat.numel(), dtype=weight.dtype, device=weight.device))
         scale = (1 / frequency.index_select(0, flat)).unsqueeze(1)
         # same values, gradient scaled by 1 / frequency
         rows = rows.detach() + (rows - rows.detach()) * scale
@@ -424,9 +424,9 @@ def bilinear(input1, input2, weight, bias=None):
     return result.reshape(batch + (out_features,))
 
 
-def _pad_indices(size, before, after, mode):
+def _pad_indices(size, before, after, mode, device):
     """Source index of each output position along one padded dimension."""
-    positions = ember.arange(-before, size + after, dtype=ember.int64)
+    positions = ember.arange(-before, size + after, dtype=ember.int64, device=device)
     if mode == "replicate":
         return ember.clamp(positions, 0, size - 1)
     if mode == "circular":
@@ -482,7 +482,8 @@ def pad(input, pad, mode="constant", value=None):
                                    f"Check dimension {dim} of your input.")
             start, stop = max(-before, 0), shape[dim] - max(-after, 0)
             cropped = cropped.narrow(dim, start, max(stop - start, 0))
-        result = ember.full(tuple(out_shape), 0 if value is None else value, dtype=input.dtype)
+        result = ember.full(tuple(out_shape), 0 if value is None else value, dtype=input.dtype,
+                            device=input.device)
         region = [slice(None)] * input.dim()
         for k in range(dims):
             dim = input.dim() - 1 - k
@@ -504,7 +505,7 @@ def pad(input, pad, mode="constant", value=None):
                                f"of input {shape}")
         if mode == "circular" and (before > size or after > size):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        result = result.index_select(dim, _pad_indices(size, before, after, mode))
+        result = result.index_select(dim, _pad_indices(size, before, after, mode, input.device))
     return result
 
 
@@ -514,13 +515,16 @@ def _additive_mask(mask, dtype, allowed_where_true):
     if mask is None or mask.dtype != ember.bool:
         return mask
     blocked = ~mask if allowed_where_true else mask
-    return ember.zeros(tuple(mask.shape), dtype=dtype).masked_fill_(blocked, float("-inf"))
+    return ember.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill_(
+        blocked, float("-inf"))
 
 
-def _causal_mask(length, source, dtype):
+def _causal_mask(length, source, dtype, device):
     """``(length, source)`` float mask: 0 where key ``j <= i`` (upper-left aligned), else -inf."""
-    above = ember.arange(source).unsqueeze(0) > ember.arange(length).unsqueeze(1)
-    return ember.zeros((length, source), dtype=dtype).masked_fill_(above, float("-inf"))
+    above = (ember.arange(source, device=device).unsqueeze(0)
+             > ember.arange(length, device=device).unsqueeze(1))
+    return ember.zeros((length, source), dtype=dtype, device=device).masked_fill_(
+        above, float("-inf"))
 
 
 def _attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -539,7 +543,7 @@ def _attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, sca
     scores = ember.matmul(query * scale_factor, key.transpose(-2, -1))
     fully_masked = None
     if is_causal:  # every row sees at least key 0: nothing is fully masked
-        mask = _causal_mask(length, source, scores.dtype)
+        mask = _causal_mask(length, source, scores.dtype, scores.device)
     elif mask is not None and safe:
         # decided on the (small) mask: a row blocked everywhere by it is blocked in
         # the scores; it gets scores 0 for a finite softmax, then zero weights

@@ -131,12 +131,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
             matrix = _cubic_matrix if mode == "bicubic" else _linear_matrix
             weights = ember.tensor(matrix(in_size, out_size, scale, bool(align_corners)),
-                                   dtype=input.dtype)
+                                   dtype=input.dtype, device=input.device)
             result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
         else:
             scale = 1.0 / scales[k] if scales[k] else in_size / out_size
             index = ember.tensor(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"),
-                                 dtype=ember.int64)
+                                 dtype=ember.int64, device=input.device)
             result = result.index_select(dim, index)
     return result
 
@@ -306,10 +306,10 @@ def channel_shuffle(input, groups):
 
 # ---------------------------------------------------------------- grid sampling
 
-def _linspace_from_neg_one(steps, align_corners, dtype):
+def _linspace_from_neg_one(steps, align_corners, dtype, device):
     if steps <= 1:
-        return ember.zeros(max(steps, 1), dtype=dtype)
-    line = ember.linspace(-1.0, 1.0, steps, dtype=dtype)
+        return ember.zeros(max(steps, 1), dtype=dtype, device=device)
+    line = ember.linspace(-1.0, 1.0, steps, dtype=dtype, device=device)
     return line if align_corners else line * ((steps - 1) / steps)
 
 
@@ -363,11 +363,11 @@ def affine_grid(theta, size, align_corners=None):
     axes = []
     for k in range(spatial):
         dim = spatial - 1 - k             # x is the last spatial dim
-        line = _linspace_from_neg_one(sizes[dim], align_corners, theta.dtype)
+        line = _linspace_from_neg_one(sizes[dim], align_corners, theta.dtype, theta.device)
         view = [1] * spatial
         view[dim] = sizes[dim]
         axes.append(line.reshape(view).expand(sizes))
-    axes.append(ember.ones(sizes, dtype=theta.dtype))
+    axes.append(ember.ones(sizes, dtype=theta.dtype, device=theta.device))
     base = ember.stack(axes, -1).reshape(1, -1, spatial + 1)
     grid = ember.matmul(base, theta.transpose(1, 2))
     return grid.reshape((size[0],) + sizes + (spatial,))
@@ -409,7 +409,8 @@ def _gather_points(flat_input, positions, inside, sizes):
     batch, channels = flat_input.shape[0], flat_input.shape[1]
     index = index.unsqueeze(1).expand(batch, channels, index.shape[-1])
     values = flat_input.gather(2, index)
-    return ember.where(inside.unsqueeze(1), values, ember.zeros((), dtype=values.dtype))
+    return ember.where(inside.unsqueeze(1), values,
+                       ember.zeros((), dtype=values.dtype, device=values.device))
 
 
 @autocasts("grid_sample")

@@ -21,7 +21,8 @@ __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder",
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """``(sz, sz)`` float mask: ``-inf`` above the diagonal, 0 on and below it."""
-    above = ember.arange(sz).unsqueeze(0) > ember.arange(sz).unsqueeze(1)
+    steps = ember.arange(sz, device=device)
+    above = steps.unsqueeze(0) > steps.unsqueeze(1)
     mask = ember.zeros((sz, sz), dtype=dtype, device=device)
     return mask.masked_fill_(above, float("-inf"))
 

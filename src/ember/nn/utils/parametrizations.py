@@ -97,8 +97,8 @@ class _SpectralNorm(Module):
             self.n_power_iterations = n_power_iterations
             weight_mat = self._reshape_weight_to_matrix(weight)
             h, w = weight_mat.shape
-            u = ember.empty(h, dtype=weight.dtype).normal_(0, 1)
-            v = ember.empty(w, dtype=weight.dtype).normal_(0, 1)
+            u = ember.empty(h, dtype=weight.dtype, device=weight.device).normal_(0, 1)
+            v = ember.empty(w, dtype=weight.dtype, device=weight.device).normal_(0, 1)
             self.register_buffer("_u", F.normalize(u, dim=0, eps=self.eps))
             self.register_buffer("_v", F.normalize(v, dim=0, eps=self.eps))
             self._power_method(weight_mat, 15)

@@ -79,8 +79,11 @@ class SpectralNorm:
         with ember.no_grad():
             weight_mat = fn.reshape_weight_to_matrix(weight)
             h, w = weight_mat.shape
-            u = F.normalize(ember.empty(h, dtype=weight.dtype).normal_(0, 1), dim=0, eps=fn.eps)
-            v = F.normalize(ember.empty(w, dtype=weight.dtype).normal_(0, 1), dim=0, eps=fn.eps)
+            dev = weight.device
+            u = F.normalize(ember.empty(h, dtype=weight.dtype, device=dev).normal_(0, 1), dim=0,
+                            eps=fn.eps)
+            v = F.normalize(ember.empty(w, dtype=weight.dtype, device=dev).normal_(0, 1), dim=0,
+                            eps=fn.eps)
         delattr(module, fn.name)
         module.register_parameter(fn.name + "_orig", weight)
         # code that expects module.<name> to exist keeps working: a plain attribute

@@ -1,21 +1,16 @@
-"""The index ops on cuda tensors checked without a GPU: the index kernels run as a NumPy
-emulation of kernels/index.cu.in (emulated_cuda.py) over exactly the arguments ember's
-dispatch passes, and the results are compared with the CPU's.  The CUDA code itself
-is checked on a GPU (test_gpu_blasindex.py)."""
+"""The index ops on cuda tensors in more layouts than test_gpu_blasindex.py (index
+dtypes, sliced and transposed operands, several advanced indices, boolean masks,
+index_add / index_copy / embedding backward, the device-side range errors) against
+the CPU's results.  Marked gpu: without a GPU they run on the emulated one."""
 import numpy as np
 import pytest
 
 import ember
 
-from emulated_cuda import copy_kernel, index_kernel, install
+pytestmark = pytest.mark.gpu
 
 DTYPES = [ember.bool, ember.uint8, ember.int8, ember.int16, ember.int32, ember.int64,
           ember.float16, ember.float32, ember.float64]
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    install(monkeypatch, {"copy": copy_kernel, "index": index_kernel})
 
 
 def values(shape, dtype, seed=0):
@@ -39,7 +34,7 @@ def check(fn, *args):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("index_dtype", [ember.int32, ember.int64])
-def test_index_select_and_gather(emulated, dtype, index_dtype):
+def test_index_select_and_gather(dtype, index_dtype):
     x = values((6, 5), dtype)
     check(lambda t, i: t.index_select(1, i), x, index((7,), 5, index_dtype))
     check(lambda t, i: t.t().index_select(0, i), x, index((3,), 5, index_dtype))
@@ -48,7 +43,7 @@ def test_index_select_and_gather(emulated, dtype, index_dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_scatters_and_their_reductions(emulated, dtype):
+def test_scatters_and_their_reductions(dtype):
     x = values((6, 5), dtype)
     perm = ember.tensor(np.stack([np.random.default_rng(k).permutation(6)[:3]
                                   for k in range(5)], 1))
@@ -63,7 +58,7 @@ def test_scatters_and_their_reductions(emulated, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_masked_fill_and_advanced_indexing(emulated, dtype):
+def test_masked_fill_and_advanced_indexing(dtype):
     x = values((4, 5, 3), dtype)
     check(lambda t, m: t.masked_fill(m, 1), x, values((5, 1), ember.bool, 1))
     check(lambda t, i: t[i], x, index((2, 3), 4, low=-4))            # negative indices wrap
@@ -80,7 +75,7 @@ def test_masked_fill_and_advanced_indexing(emulated, dtype):
           index((2,), 4), index((2,), 3))
 
 
-def test_boolean_masks_and_masked_select(emulated):
+def test_boolean_masks_and_masked_select():
     x = values((4, 5), ember.float32)
     mask = values((4, 5), ember.bool, 1)
     check(lambda t, m: t[m], x, mask)
@@ -94,7 +89,7 @@ def test_boolean_masks_and_masked_select(emulated):
     check(setitem, x, mask)
 
 
-def test_index_add_copy_and_embedding(emulated):
+def test_index_add_copy_and_embedding():
     x = values((5, 3), ember.float32)
     idx, src = index((4,), 5), values((4, 3), ember.float32, 1)
     check(lambda t, i, s: t.index_add(0, i, s), x, idx, src)
@@ -107,7 +102,7 @@ def test_index_add_copy_and_embedding(emulated):
           ids)
 
 
-def test_out_of_range_indices_raise_and_write_nothing(emulated):
+def test_out_of_range_indices_raise_and_write_nothing():
     x = ember.zeros(4, 3, device="cuda")
     bad = ember.tensor([0, 4], device="cuda")
     unknown = r"index \(its value is not known: checked on the device\)"

@@ -1,20 +1,13 @@
-"""The cuBLAS products' numbers checked without a GPU: a CuPy stand-in whose 'device'
-memory is host memory runs the copies, the copy/cast kernels and cuBLAS's gemmEx /
-gemmStridedBatchedEx (column-major, with op, ld and batch strides) in NumPy, so the
-operand layouts _blas.py chooses are checked against the CPU's products.  The real
-cuBLAS is checked on a GPU (test_gpu_blasindex.py)."""
+"""The operand layouts _blas.py hands to cuBLAS (op, leading dimension, batch stride,
+copies, the folded batch, aliasing outputs) against the CPU's products.  Marked gpu:
+without a GPU they run on the emulated one, whose cuBLAS is NumPy over the same
+buffers (cuda_emulation.py)."""
 import numpy as np
 import pytest
 
 import ember
 
-from emulated_cuda import copy_kernel, install
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    install(monkeypatch, {"copy": copy_kernel})
-
+pytestmark = pytest.mark.gpu
 
 TOL = {ember.float16: 2e-2, ember.float32: 1e-5, ember.float64: 1e-12}
 
@@ -34,7 +27,7 @@ def check(fn, *args, **kwargs):
 
 @pytest.mark.parametrize("dtype", [ember.float16, ember.float32, ember.float64])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-def test_mm_in_every_orientation(emulated, dtype, ta, tb):
+def test_mm_in_every_orientation(dtype, ta, tb):
     a, b = values((7, 5), dtype, 0), values((5, 6), dtype, 1)
     a = a.t().contiguous().t() if ta else a
     b = b.t().contiguous().t() if tb else b
@@ -46,11 +39,11 @@ def test_mm_in_every_orientation(emulated, dtype, ta, tb):
                                     ((3, 5, 7), (7, 4)), ((5, 7), (3, 7, 4)),
                                     ((2, 1, 5, 7), (3, 7, 4)), ((4, 3, 5, 7), (7,)),
                                     ((2, 3, 1, 7), (3, 7, 2))])
-def test_matmul_broadcasting(emulated, shapes):
+def test_matmul_broadcasting(shapes):
     check(ember.matmul, values(shapes[0], ember.float32, 0), values(shapes[1], ember.float32, 1))
 
 
-def test_sliced_and_gapped_operands(emulated):
+def test_sliced_and_gapped_operands():
     x = values((6, 10), ember.float64, 0)
     y = values((4, 5), ember.float64, 1)
     check(lambda a, b: ember.mm(a[:, 2:6], b), x, y)            # rows of stride 10
@@ -64,7 +57,7 @@ def test_sliced_and_gapped_operands(emulated):
           values((3, 8, 4), ember.float32, 4))
 
 
-def test_add_products_and_their_scalars(emulated):
+def test_add_products_and_their_scalars():
     f = ember.float32
     t, m1, m2 = values((6, 5), f, 0), values((6, 4), f, 1), values((4, 5), f, 2)
     check(ember.addmm, t, m1, m2, beta=0.5, alpha=-2)
@@ -79,7 +72,7 @@ def test_add_products_and_their_scalars(emulated):
     check(lambda x, y: x.clone().addmm_(y, y.t()), values((6, 6), f, 9), m1)
 
 
-def test_output_aliasing_an_operand(emulated):
+def test_output_aliasing_an_operand():
     a, b = values((4, 4), ember.float32, 0), values((4, 4), ember.float32, 1)
     expected = a @ b
     ga = a.cuda()
