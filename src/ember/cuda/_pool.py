@@ -8,28 +8,13 @@ dtype (16-bit ones compute in float32) and write new contiguous results.
 import numpy as np
 
 from ember.cuda import _kernels
+from ember.cuda._conv import _ember, _lead, _prod
 
 # struct em_cu_pool_geom of kernels/pool.cu.in
 GEOM_DTYPE = np.dtype([("planes", np.int64), ("in", np.int64, (3,)), ("out", np.int64, (3,)),
                        ("kernel", np.int64, (3,)), ("stride", np.int64, (3,)),
                        ("pad", np.int64, (3,)), ("dilation", np.int64, (3,)),
                        ("count_include_pad", np.int64), ("divisor", np.int64)], align=True)
-
-
-def _ember():
-    import ember
-    return ember
-
-
-def _prod(values):
-    out = 1
-    for v in values:
-        out *= v
-    return out
-
-
-def _lead(values, fill):
-    return (fill,) * (3 - len(values)) + tuple(values)
 
 
 def geometry(shape, outs, spatial, kernel=(), stride=(), padding=(), dilation=(),
