@@ -166,7 +166,7 @@ from ember.amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, 
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,
 # and the torch.* forms of functional ops
 import math as _math  # noqa: E402
-from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg)  # noqa: E402,E501
+from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer)  # noqa: E402,E501
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402

@@ -16,7 +16,8 @@ from ember._core._tensor import (
 from ember.ops.api_functions import _fresh
 
 __all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
-           "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
+           "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
+           "frombuffer"]
 
 
 def _size_args(size, name):
@@ -80,6 +81,136 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, lay
         out = data.detach().to(dtype=dtype, device=device, copy=True)
         return out.requires_grad_(requires_grad)
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new(self, *args, device=None):
+    """The legacy constructor: ``new()`` empty, ``new(2, 3)`` or ``new(size)``
+    uninitialised, ``new(sequence)`` a copy of the data, ``new(tensor)`` that tensor
+    (of this dtype); always of this tensor's dtype, on its device unless given."""
+    device = self.device if device is None else device
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0].dtype != self.dtype or args[0].device.type != _device_type(device):
+            raise TypeError(f"new(): expected a tensor of dtype {self.dtype} on {device}, got "
+                            f"{args[0].dtype} on {args[0].device}")
+        return args[0]
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)) \
+            and type(args[0]).__name__ != "Size":
+        if not isinstance(args[0], (tuple, list, np.ndarray)):
+            raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+        return tensor(args[0], dtype=self.dtype, device=device)
+    return empty(_size_args(args, "new") if args else (0,), dtype=self.dtype, device=device)
+
+
+def _device_type(device):
+    return device.type if hasattr(device, "type") else str(device).split(":")[0]
+
+
+def _sum_to_size(self, *size):
+    """Sum to ``size``, which must broadcast to this tensor's shape: the gradient of an
+    expand back to the expanded tensor's size."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    size = _size_args(size, "sum_to_size")
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    out = self.sum(tuple(range(lead))) if lead else self
+    dims = tuple(k for k, s in enumerate(size) if s == 1 and shape[lead + k] != 1)
+    return out.sum(dims, keepdim=True) if dims else out
+
+
+def _adjoint(self):
+    """The conjugate transpose of the last two dims (a view for real tensors)."""
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {self.dim()}-D tensor.")
+    out = self.transpose(-2, -1)
+    return out.conj() if self.is_complex() else out
+
+
+def _map_values(self, name, fn, *others):
+    if self.requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
+    if self.device.type != "cpu":
+        raise TypeError(f"{name}_ is only implemented on CPU tensors")
+    values = self.tolist() if self.dim() else [self.item()]
+    args = [o.expand(self.shape).tolist() if o.dim() else [o.item()] for o in others]
+
+    def walk(v, *a):
+        if isinstance(v, list):
+            return [walk(*items) for items in zip(v, *a)]
+        return fn(v, *a)
+    result = walk(values, *args)
+    self.copy_(tensor(result if self.dim() else result[0], dtype=self.dtype))
+    return self
+
+
+def _apply_(self, callable):
+    """Replace each element ``v`` by ``callable(v)``, in place (CPU, Python-speed: for
+    small tensors and tests)."""
+    return _map_values(self, "apply_", callable)
+
+
+def _map_(self, tensor, callable):
+    """Replace each element ``v`` by ``callable(v, w)``, ``w`` the matching element of
+    ``tensor`` broadcast to this shape, in place (CPU, Python-speed)."""
+    return _map_values(self, "map_", callable, tensor)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor viewing the memory of an object exposing the buffer protocol
+    (``bytearray``, ``memoryview``, ``array.array``...), without a copy.
+
+    Parameters
+    ----------
+    buffer : buffer-protocol object
+    dtype : ember.dtype
+    count : int, optional
+        Elements to read; -1 reads to the end.
+    offset : int, optional
+        Bytes to skip at the start.
+    requires_grad : bool, optional
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.frombuffer(bytearray(b"\\x00\\x00\\x80?"), dtype=ember.float32)
+    tensor([1.])
+    """
+    from ember._core._tensor import from_numpy
+    view = memoryview(buffer)
+    size = dtype.itemsize
+    length = view.nbytes - offset
+    if offset < 0 or offset > view.nbytes:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({view.nbytes} bytes) minus 1")
+    if count == -1:
+        if length == 0:
+            raise ValueError(f"both buffer length ({view.nbytes}) and count ({count}) must "
+                             f"not be 0")
+        if length % size:
+            raise ValueError(f"buffer length ({length} bytes) after offset ({offset} bytes) "
+                             f"must be a multiple of element size ({size})")
+        count = length // size
+    elif count <= 0 or count * size > length:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({view.nbytes} bytes)")
+    if view.readonly:
+        warnings.warn("The given buffer is not writable: the tensor views it read-only, and "
+                      "writing to it raises.", UserWarning, stacklevel=2)
+    raw = np.frombuffer(view, dtype=np.uint8, count=count * size, offset=offset)
+    out = from_numpy(raw).view(dtype)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+_add_method("new", _new)
+_add_method("sum_to_size", _sum_to_size)
+_add_method("adjoint", _adjoint)
+_add_method("apply_", _apply_)
+_add_method("map_", _map_)
 
 
 for _name, _value in (("new_zeros", 0), ("new_ones", 1), ("new_empty", None)):
