@@ -4,7 +4,8 @@ Layout (the safetensors format): an 8-byte little-endian header length N, N
 bytes of JSON header, then the tensors' bytes.  The header maps each tensor
 name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative
 to the end of the header) and holds ``"__metadata__"``, a string-to-string map
-in which ember keeps the structure of the saved object as JSON.
+in which ember keeps the structure of the saved object as JSON, and the device of
+each tensor that was not on the CPU (its bytes are always stored from the CPU).
 """
 import io
 import json
@@ -42,6 +43,7 @@ _HEADER_LENGTH_BYTES = 8
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 _ALIGNMENT = 8
 _STRUCTURE_KEY = "ember.structure"
+_DEVICES_KEY = "ember.devices"      # {tensor name: device} for tensors saved off the CPU
 # tags of the structure JSON; any other JSON value is a plain scalar
 _TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
 # a dict with keys other than str (an optimizer's state is keyed by parameter index):
@@ -145,6 +147,9 @@ def _serialize(obj):
         offset += len(data)
     header["__metadata__"] = {"format": "ember", _STRUCTURE_KEY: json.dumps(structure,
                                                                           allow_nan=False)}
+    devices = {name: str(t.device) for name, t in tensors.items() if t.device.type != "cpu"}
+    if devices:
+        header["__metadata__"][_DEVICES_KEY] = json.dumps(devices)
     text = json.dumps(header, separators=(",", ":")).encode()
     # pad with spaces so the data starts aligned, as the safetensors writer does
     text += b" " * (-(len(text) + _HEADER_LENGTH_BYTES) % _ALIGNMENT)
@@ -294,17 +299,50 @@ def _check_map_location(map_location):
                     f"a callable, got {type(map_location).__name__}")
 
 
-def _relocate(tensor, map_location):
-    """``tensor`` moved as ``map_location`` says; every tensor is saved from the CPU."""
-    if map_location is None:
+def _saved_devices(metadata, names):
+    """{tensor name: device string} of the tensors saved off the CPU (checked)."""
+    if metadata is None or _DEVICES_KEY not in metadata:
+        return {}
+    try:
+        devices = json.loads(metadata[_DEVICES_KEY])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"ember.load: the device metadata is not valid JSON: {error}") from None
+    if not isinstance(devices, dict) or not all(
+            name in names and isinstance(location, str) for name, location in devices.items()):
+        raise ValueError("ember.load: the device metadata must map tensor names of the file "
+                         "to device strings")
+    for location in devices.values():
+        try:
+            ember.device(location)
+        except (RuntimeError, ValueError, TypeError):
+            raise ValueError(f"ember.load: malformed saved device {location!r}") from None
+    return devices
+
+
+def _restore(tensor, location):
+    """``tensor`` (read on the CPU) back on the device it was saved from, as PyTorch."""
+    if location == "cpu":
         return tensor
+    if ember.device(location).type == "cuda" and not ember.cuda.is_available():
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                           "ember.cuda.is_available() is False. If you are running on a "
+                           "CPU-only machine, please use ember.load with "
+                           "map_location='cpu' to map your storages to the CPU.")
+    return tensor.to(location)
+
+
+def _relocate(tensor, map_location, location):
+    """``tensor``, saved from ``location``, moved as ``map_location`` says (by default
+    back to ``location``)."""
+    if map_location is None:
+        return _restore(tensor, location)
     if isinstance(map_location, dict):
-        target = map_location.get("cpu")
-        return tensor if target is None else tensor.to(target)
+        target = map_location.get(location)
+        return _restore(tensor, location) if target is None else tensor.to(target)
     if callable(map_location):
-        moved = map_location(tensor, "cpu")
+        moved = map_location(tensor, location)
         if moved is None:
-            return tensor
+            return _restore(tensor, location)
         if not isinstance(moved, ember.Tensor):
             raise TypeError("ember.load: a map_location callable must return a tensor or None, "
                             f"got {type(moved).__name__}")
@@ -325,9 +363,10 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
         Source.
     map_location : str, device, dict, callable or None, optional
         Where to put the tensors, as in PyTorch: a device (or its name); a dict
-        mapping the saved location (always ``"cpu"``) to a device; or a function
-        ``fn(tensor, "cpu")`` returning the tensor to use (None keeps it).  Default:
-        where they are loaded, the CPU.
+        mapping a saved location (``"cpu"``, ``"cuda:0"``...) to a device; or a
+        function ``fn(tensor, location)`` given the tensor read on the CPU, returning
+        the tensor to use (None: the default).  Default: back on the device each
+        tensor was saved from (a RuntimeError for a cuda tensor without a GPU).
     weights_only : bool or None, optional
         Accepted for PyTorch compatibility: the format holds no code, so every load
         is weights-only.
@@ -368,12 +407,13 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
         if begin < end:
             raise ValueError(f"ember.load: the data of tensors {name!r} and {other!r} overlap")
+    devices = _saved_devices(metadata, entries)
     tensors = {}
     for name, (np_dtype, shape, begin, end) in entries.items():
         array = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(shape)
         native = np_dtype if np_dtype.byteorder in "=|" else np_dtype.newbyteorder("=")
         tensor = ember.from_numpy(array.astype(native, copy=True))
-        tensors[name] = _relocate(tensor, map_location)
+        tensors[name] = _relocate(tensor, map_location, devices.get(name, "cpu"))
     if metadata is None or _STRUCTURE_KEY not in metadata:
         return tensors
     try:

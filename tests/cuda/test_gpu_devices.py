@@ -91,3 +91,19 @@ def test_gradient_through_a_device_copy_returns_to_the_leafs_device():
     (x.cuda() * x.cuda()).sum().backward()
     assert x.grad.device.type == "cpu"
     np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-6)
+
+
+def test_saved_cuda_tensors_load_back_on_the_gpu(tmp_path):
+    model = ember.nn.Linear(3, 2).cuda()
+    path = tmp_path / "model.safetensors"
+    ember.save({"state": model.state_dict(), "step": ember.tensor(4)}, path)
+    loaded = ember.load(path)
+    assert loaded["state"]["weight"].device.type == "cuda"
+    assert loaded["step"].device.type == "cpu"
+    assert_same(loaded["state"]["weight"], model.weight.detach().cpu())
+    on_cpu = ember.load(path, map_location={"cuda:0": "cpu"})
+    assert on_cpu["state"]["bias"].device.type == "cpu"
+    twin = ember.nn.Linear(3, 2).cuda()
+    twin.load_state_dict(loaded["state"])
+    with ember.no_grad():
+        assert_same(twin(ember.ones(1, 3, device="cuda")), model(ember.ones(1, 3).cuda()).cpu())
