@@ -77,6 +77,22 @@ class FFT:
         ember.fft.fft(self.rows)
 
 
+class STFT:
+    """Short-time transforms of a batch of 16 one-second 16 kHz signals."""
+
+    def setup(self):
+        self.x = _random((16, 16000))
+        self.window = ember.hann_window(512)
+        self.spec = ember.stft(self.x, 512, hop_length=128, window=self.window,
+                               return_complex=True)
+
+    def time_stft(self):
+        ember.stft(self.x, 512, hop_length=128, window=self.window, return_complex=True)
+
+    def time_istft(self):
+        ember.istft(self.spec, 512, hop_length=128, window=self.window, length=16000)
+
+
 class Contractions:
     """einsum written as a batched product, and tensordot."""
 

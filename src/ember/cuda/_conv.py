@@ -17,6 +17,8 @@ GEMM batched over the groups:
 
 float16 and bfloat16 stay 16-bit in memory; cuBLAS and col2im accumulate in float32.
 """
+import math
+
 import numpy as np
 
 from ember.cuda import _kernels
@@ -34,13 +36,6 @@ INT_MAX = 2**31 - 1         # cuBLAS dimensions are 32-bit ints
 def _ember():
     import ember
     return ember
-
-
-def _prod(values):
-    out = 1
-    for v in values:
-        out *= v
-    return out
 
 
 def _lead(values, fill):
@@ -62,8 +57,8 @@ def geometry(channels, batch, in_size, out_size, kernel, stride, padding, dilati
 
 def im2col(image, cols, geom):
     """Launch im2col of the contiguous ``image`` into ``cols`` (laid out by ``geom``)."""
-    n = int(geom["channels"][0] * _prod(geom["kernel"][0]) * geom["batch"][0]
-            * _prod(geom["out"][0]))
+    n = int(geom["channels"][0] * math.prod(geom["kernel"][0]) * geom["batch"][0]
+            * math.prod(geom["out"][0]))
     if n:
         fn = _kernels.function("conv", f"em_cu_im2col{8 * image.element_size()}")
         fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (image.data_ptr(), cols.data_ptr(), geom))
@@ -111,7 +106,7 @@ def _filled(ember, shape, like, bias):
 def _grouped(backend, t, groups):
     """Samples ``(n, groups * c, *spatial)`` as a contiguous ``(groups, c, n * P)``."""
     n, channels = t.shape[0], t.shape[1]
-    positions = _prod(t.shape[2:])
+    positions = math.prod(t.shape[2:])
     view = t.reshape(n, groups, channels // groups, positions).permute(1, 2, 0, 3)
     return _contiguous(backend, view).reshape(groups, channels // groups, n * positions)
 
@@ -122,13 +117,13 @@ def convolution(backend, x, w, b, out_size, stride, padding, dilation, groups):
     batch, channels = x.shape[0], x.shape[1]
     out_channels, kernel = w.shape[0], tuple(w.shape[2:])
     shape = (batch, out_channels) + tuple(out_size)
-    if _prod(shape) == 0:
+    if math.prod(shape) == 0:
         return ember.empty(shape, dtype=x.dtype, device=x.device)
-    if channels == 0 or _prod(kernel) == 0:
+    if channels == 0 or math.prod(kernel) == 0:
         return _filled(ember, shape, x, b)
     x, w, b = (_contiguous(backend, t) for t in (x, w, b))
     y = ember.empty(shape, dtype=x.dtype, device=x.device)
-    positions, rows = _prod(out_size), channels * _prod(kernel)
+    positions, rows = math.prod(out_size), channels * math.prod(kernel)
     og, patch = out_channels // groups, rows // groups
     weights = w.reshape(groups, og, patch)
     bias = b.reshape(groups, og, 1) if b is not None else None
@@ -157,14 +152,14 @@ def convolution_transpose(backend, g, w, b, out_size, stride, padding, dilation,
     kernel = tuple(w.shape[2:])
     out_channels = w.shape[1] * groups
     shape = (batch, out_channels) + tuple(out_size)
-    if _prod(shape) == 0:
+    if math.prod(shape) == 0:
         return ember.empty(shape, dtype=g.dtype, device=g.device)
     if channels == 0 or g.numel() == 0:
         return _filled(ember, shape, g, b)
     g, w, b = (_contiguous(backend, t) for t in (g, w, b))
     y = ember.empty(shape, dtype=g.dtype, device=g.device)
-    positions = _prod(g.shape[2:])
-    og, patch = channels // groups, w.shape[1] * _prod(kernel)
+    positions = math.prod(g.shape[2:])
+    og, patch = channels // groups, w.shape[1] * math.prod(kernel)
     weights_t = w.reshape(groups, og, patch).transpose(1, 2)
     for n0, n1 in chunks(batch, groups * patch * positions, positions):
         nb = n1 - n0
@@ -191,7 +186,7 @@ def convolution_weight_grad(backend, x, g, kernel, stride, padding, dilation, gr
     if x.numel() == 0 or g.numel() == 0:
         return gw.zero_()
     x, g = _contiguous(backend, x), _contiguous(backend, g)
-    positions, rows = _prod(g.shape[2:]), channels * _prod(kernel)
+    positions, rows = math.prod(g.shape[2:]), channels * math.prod(kernel)
     og, patch = out_channels // groups, rows // groups
     # a 16-bit gradient sums every chunk in float32 and rounds once
     acc = gw if gw.dtype == _accumulator(gw.dtype) else ember.empty(
@@ -213,7 +208,7 @@ def unfold(backend, x, kernel, out, stride, padding, dilation):
     """im2col of every sample of ``x`` ``(N, C, *in)``: ``(N, C * prod(kernel), P)``."""
     ember = _ember()
     batch, channels = x.shape[0], x.shape[1]
-    rows, positions = channels * _prod(kernel), _prod(out)
+    rows, positions = channels * math.prod(kernel), math.prod(out)
     cols = ember.empty((batch, rows, positions), dtype=x.dtype, device=x.device)
     im2col(_contiguous(backend, x), cols, geometry(channels, batch, x.shape[2:], out, kernel,
                                                    stride, padding, dilation, positions,
@@ -225,7 +220,7 @@ def fold(backend, cols, out_size, kernel, blocks, stride, padding, dilation):
     """col2im of ``cols`` ``(N, C * prod(kernel), L)``: the image ``(N, C, *out_size)``."""
     ember = _ember()
     batch, rows, positions = cols.shape
-    channels = rows // _prod(kernel)
+    channels = rows // math.prod(kernel)
     image = ember.empty((batch, channels) + tuple(out_size), dtype=cols.dtype, device=cols.device)
     if image.numel() and cols.numel() == 0:
         return image.zero_()

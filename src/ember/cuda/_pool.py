@@ -5,10 +5,12 @@ hands cuda tensors to :class:`~ember.cuda._backend.CudaBackend`'s ``pool``, whic
 calls here.  The kernels read contiguous ``(planes, *spatial)`` inputs in their own
 dtype (16-bit ones compute in float32) and write new contiguous results.
 """
+import math
+
 import numpy as np
 
 from ember.cuda import _kernels
-from ember.cuda._conv import _ember, _lead, _prod
+from ember.cuda._conv import _ember, _lead
 
 # struct em_cu_pool_geom of kernels/pool.cu.in
 GEOM_DTYPE = np.dtype([("planes", np.int64), ("in", np.int64, (3,)), ("out", np.int64, (3,)),
@@ -21,7 +23,7 @@ def geometry(shape, outs, spatial, kernel=(), stride=(), padding=(), dilation=()
              count_include_pad=True, divisor=0):
     """The ``em_cu_pool_geom`` argument for an input of ``shape`` pooled to ``outs``."""
     rec = np.zeros(1, dtype=GEOM_DTYPE)
-    rec["planes"] = _prod(shape[:len(shape) - spatial])
+    rec["planes"] = math.prod(shape[:len(shape) - spatial])
     rec["in"], rec["out"] = _lead(shape[len(shape) - spatial:], 1), _lead(outs, 1)
     rec["kernel"], rec["stride"] = _lead(kernel, 1), _lead(stride, 1)
     rec["pad"], rec["dilation"] = _lead(padding, 0), _lead(dilation, 1)
