@@ -127,6 +127,31 @@ def test_max_pool_inf_and_nan():
         np.testing.assert_array_equal(np.asarray(e_indices), t_indices.numpy())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_ties_nans_and_windows_match_torch(dtype):
+    """Random windows (kernel, stride, dilation, padding, ceil mode; 1-3 spatial dims)
+    over small integers, so that ties are common, with NaNs: the values and the index of
+    each window's first maximum (its last NaN) are torch's exactly."""
+    draw = np.random.default_rng(5)
+    checked = 0
+    while checked < 60:
+        spatial = int(draw.integers(1, 4))
+        shape = (2, 3) + tuple(int(s) for s in draw.integers(3, 9, size=spatial))
+        x = draw.integers(-3, 3, size=shape).astype(dtype)
+        if draw.random() < 0.3:
+            x[tuple(draw.integers(0, s) for s in shape)] = np.nan
+        kernel, stride = int(draw.integers(1, 4)), int(draw.integers(1, 4))
+        dilation, padding = int(draw.integers(1, 3)), int(draw.integers(0, kernel // 2 + 1))
+        if (kernel - 1) * dilation + 1 > min(shape[2:]) + 2 * padding:
+            continue
+        args = (kernel, stride, padding, dilation, bool(draw.random() < 0.5), True)
+        e_values, e_indices = getattr(F, f"max_pool{spatial}d")(ember.tensor(x), *args)
+        t_values, t_indices = getattr(TF, f"max_pool{spatial}d")(torch.tensor(x), *args)
+        np.testing.assert_array_equal(np.asarray(e_values), t_values.numpy())
+        np.testing.assert_array_equal(np.asarray(e_indices), t_indices.numpy())
+        checked += 1
+
+
 def test_gradcheck_and_gradgradcheck():
     x = ember.tensor(randn(1, 2, 5, 4), requires_grad=True)
     cases = [
