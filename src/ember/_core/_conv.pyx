@@ -48,10 +48,13 @@ cdef extern from "ember/conv.h" nogil:
         int64_t pad[3]
         int64_t stride[3]
         int64_t dilation[3]
-    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col)
-    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col)
-    void em_col2im_float32(const em_conv_geom *g, const float *col, float *im)
-    void em_col2im_float64(const em_conv_geom *g, const double *col, double *im)
+    int64_t em_conv_scratch_size(const em_conv_geom *g)
+    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col, float *scratch)
+    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col,
+                           double *scratch)
+    void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch)
+    void em_col2im_float64(const em_conv_geom *g, const double *col, double *im,
+                           double *scratch)
 
 
 ctypedef fused real_t:
@@ -64,18 +67,32 @@ cdef double CONV_GRAIN = 1 << 18
 
 # ------------------------------------------------------------------ C helpers
 
-cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col) noexcept nogil:
-    if real_t is float:
-        em_im2col_float32(g, im, col)
-    else:
-        em_im2col_float64(g, im, col)
+# Each thread's work buffer: the column matrix of one product, then the scratch plane
+# that im2col / col2im use under padding (col_elements and work_elements give the sizes).
+
+cdef inline Py_ssize_t col_elements(const em_conv_geom *g) noexcept nogil:
+    return (g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+            * g.out[0] * g.out[1] * g.out[2])
 
 
-cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im) noexcept nogil:
+cdef inline Py_ssize_t work_elements(const em_conv_geom *g) noexcept nogil:
+    return col_elements(g) + em_conv_scratch_size(g)
+
+
+cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col,
+                        real_t *scratch) noexcept nogil:
     if real_t is float:
-        em_col2im_float32(g, col, im)
+        em_im2col_float32(g, im, col, scratch)
     else:
-        em_col2im_float64(g, col, im)
+        em_im2col_float64(g, im, col, scratch)
+
+
+cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im,
+                        real_t *scratch) noexcept nogil:
+    if real_t is float:
+        em_col2im_float32(g, col, im, scratch)
+    else:
+        em_col2im_float64(g, col, im, scratch)
 
 
 cdef extern from "ember/sgemm.h" nogil:
@@ -158,7 +175,8 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
     cdef double work = <double>jobs * out_per_group * patch * positions
     cdef int nt = threads_for(jobs, work)
     cdef int split = em_get_num_threads() if work >= CONV_GRAIN else 1
-    cdef size_t buf_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef Py_ssize_t per_thread = 0 if pointwise else work_elements(g)
+    cdef size_t buf_bytes = <size_t>per_thread * sizeof(real_t)
     cdef real_t *buffers = NULL
     cdef const real_t *col
     cdef const real_t *bias_g
@@ -178,7 +196,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
             gi = j % groups
             col = x + j * in_size
             if not pointwise:
-                im2col(g, x + j * in_size, buffers)
+                im2col(g, x + j * in_size, buffers, buffers + patch * positions)
                 col = buffers
             bias_g = bias + gi * out_per_group if bias != NULL else NULL
             for t in prange(split, num_threads=split, schedule='static'):
@@ -192,8 +210,8 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                 gi = j % groups
                 col = x + j * in_size
                 if not pointwise:
-                    im2col(g, x + j * in_size, buffers + tid * patch * positions)
-                    col = buffers + tid * patch * positions
+                    col = buffers + tid * per_thread
+                    im2col(g, x + j * in_size, <real_t *>col, <real_t *>col + patch * positions)
                 forward_columns(out_per_group, patch, positions, 0, positions,
                                 w + gi * out_per_group * patch,
                                 bias + gi * out_per_group if bias != NULL else NULL, col,
@@ -215,7 +233,8 @@ cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t g
     cdef Py_ssize_t jobs = batch * groups, j, n, gi, c, p
     cdef bint pointwise = is_pointwise(g)
     cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
-    cdef size_t buf_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef Py_ssize_t per_thread = 0 if pointwise else work_elements(g)
+    cdef size_t buf_bytes = <size_t>per_thread * sizeof(real_t)
     cdef real_t *buffers = NULL
     cdef real_t *col
     cdef real_t *target
@@ -232,13 +251,13 @@ cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t g
             n = j // groups
             gi = j % groups
             target = gx + n * groups * in_size + gi * in_size
-            col = target if pointwise else buffers + tid * patch * positions
+            col = target if pointwise else buffers + tid * per_thread
             gemm(True, False, <int>patch, <int>positions, <int>out_per_group, 1,
                  w + gi * out_per_group * patch, <int>patch,
                  grad + (n * groups + gi) * out_per_group * positions, <int>positions, 0,
                  col, <int>positions)
             if not pointwise:
-                col2im(g, col, target)
+                col2im(g, col, target, col + patch * positions)
             if bias != NULL:
                 for c in range(g.channels):
                     shift = bias[gi * g.channels + c]
@@ -261,7 +280,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
     cdef Py_ssize_t jobs = batch * groups, j, n, gi, i
     cdef bint pointwise = is_pointwise(g)
     cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
-    cdef size_t col_bytes = 0 if pointwise else <size_t>(patch * positions) * sizeof(real_t)
+    cdef size_t col_bytes = 0 if pointwise else <size_t>work_elements(g) * sizeof(real_t)
     cdef size_t part_bytes = <size_t>weight_size * sizeof(real_t) if nt > 1 else 0
     cdef size_t buf_bytes = (col_bytes + part_bytes) * nt
     cdef char *buffers = NULL
@@ -289,7 +308,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
                 col = <real_t *>x + n * groups * in_size + gi * in_size
             else:
                 col = <real_t *>(buffers + tid * (col_bytes + part_bytes))
-                im2col(g, x + n * groups * in_size + gi * in_size, col)
+                im2col(g, x + n * groups * in_size + gi * in_size, col, col + patch * positions)
             gemm(False, True, <int>out_per_group, <int>patch, <int>positions, 1,
                  grad + (n * groups + gi) * out_per_group * positions, <int>positions,
                  col, <int>positions, 1, acc + gi * out_per_group * patch, <int>patch)
@@ -304,18 +323,30 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
 
 
 cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
-                       real_t *cols, bint fold) noexcept nogil:
+                       real_t *cols, bint fold) except -1 nogil:
     """im2col (``fold`` False: x -> cols) or col2im (x <- cols) of every sample."""
     cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
     cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
     cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t n
+    cdef Py_ssize_t scratch = em_conv_scratch_size(g), n
     cdef int nt = threads_for(batch, <double>batch * patch * positions * 4)
-    for n in prange(batch, nogil=True, num_threads=nt, schedule='static'):
-        if fold:
-            col2im(g, cols + n * patch * positions, <real_t *>x + n * in_size)
-        else:
-            im2col(g, x + n * in_size, cols + n * patch * positions)
+    cdef size_t buf_bytes = <size_t>(scratch * nt) * sizeof(real_t)
+    cdef real_t *buffers = NULL
+    cdef real_t *mine
+    if buf_bytes:
+        buffers = <real_t *>em_alloc(buf_bytes)
+        if buffers == NULL:
+            with gil:
+                raise MemoryError("unfold: out of memory for the padded plane")
+    with parallel(num_threads=nt):
+        mine = buffers + threadid() * scratch if buffers != NULL else NULL
+        for n in prange(batch, schedule='static'):
+            if fold:
+                col2im(g, cols + n * patch * positions, <real_t *>x + n * in_size, mine)
+            else:
+                im2col(g, x + n * in_size, cols + n * patch * positions, mine)
+    if buffers != NULL:
+        em_free(buffers, buf_bytes)
     return 0
 
 

@@ -205,8 +205,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                     spatial):
-    """The transposed convolution as the fused op; an output padding past what the
-    stride explains (allowed below the dilation) is zeros plus the bias."""
+    """The transposed convolution as the fused op (see below for output paddings of a
+    stride or more)."""
     name = f"conv_transpose{spatial}d"
     stride = _tuple(stride, spatial, "stride")
     padding = _tuple(padding, spatial, "padding")
@@ -240,13 +240,23 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, input.shape[2:]))})"
                            f". Calculated output size per channel: "
                            f"({' x '.join(map(str, out_size))}). Output size is too small")
-    # output positions past the last one a window reaches (output_padding >= stride)
-    extra = tuple(op - op % s if op >= s else 0 for op, s in zip(output_padding, stride))
-    reached = tuple(o - e for o, e in zip(out_size, extra))
-    result = _ops.convolution_transpose(input, weight, None if any(extra) else bias, reached,
-                                        stride, padding, dilation, groups)
-    if any(extra):
-        result = _pad(result, [p for e in reversed(extra) for p in (0, e)])
+    if all(op < s for op, s in zip(output_padding, stride)):
+        # the convolution maps out_size back to the input size: one fused op
+        result = _ops.convolution_transpose(input, weight, bias, out_size, stride, padding,
+                                            dilation, groups)
+    else:
+        # An output padding of a stride or more (allowed below the dilation) has no
+        # convolution mapping out_size back: scatter every window in full (no padding),
+        # then take torch's output from it, [padding, padding + out_size), zero past its end.
+        full = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in
+                     zip(input.shape[2:], stride, dilation, kernel))
+        result = _ops.convolution_transpose(input, weight, None, full, stride,
+                                            (0,) * spatial, dilation, groups)
+        for axis, (p, o, f) in enumerate(zip(padding, out_size, full)):
+            result = result.narrow(2 + axis, p, min(o, f - p))
+        short = [o - min(o, f - p) for p, o, f in zip(padding, out_size, full)]
+        if any(short):
+            result = _pad(result, [p for e in reversed(short) for p in (0, e)])
         if bias is not None:
             result = result + bias.reshape((out_channels,) + (1,) * spatial)
     return result.squeeze(0) if unbatched else result
