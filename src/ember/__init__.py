@@ -12,7 +12,8 @@ from ember._core._dtype import float16 as half, float32 as float, float64 as dou
 from ember._core._dtype import int16 as short, int32 as int, int64 as long
 from ember._core._dtype import complex64 as cfloat, complex128 as cdouble
 from ember._core._tensor import (
-    Tensor, Size, Storage, device, result_type, broadcast_shapes,
+    Tensor, Size, Storage, device, result_type, broadcast_shapes, set_default_device,
+    get_default_device,
     set_num_threads, get_num_threads,
     empty, zeros, ones, full, empty_like, zeros_like, ones_like, full_like, empty_strided,
     arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,

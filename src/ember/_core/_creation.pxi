@@ -28,7 +28,8 @@ cdef Tensor _new_from_size(tuple size, object dtype, object device):
         raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
     for d in range(nd):
         shape[d] = size[d]
-    return new_tensor(nd, shape, _dtype_num_or(dtype, default_float()), as_device(device))
+    return new_tensor(nd, shape, _dtype_num_or(dtype, default_float()),
+                      as_device(default_device_arg(device)))
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -139,7 +140,7 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
         extent = 0
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, shape, strides)
-    t._storage = new_storage(extent * em_itemsize[dt], as_device(device))
+    t._storage = new_storage(extent * em_itemsize[dt], as_device(default_device_arg(device)))
     t._dtype = dt
     return _finish(t, requires_grad)
 
@@ -258,7 +259,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             raise RuntimeError(f"invalid size, possible overflow?: arange({start}, {end}, {step}) "
                                f"would have {n} elements")
         vals = _numpy_range(n, np.float64) * float(step) + float(start)
-    result = tensor_from_numpy_values(vals, dt.num, as_device(device))
+    result = tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device)))
     if _creation_hook is not None:
         _creation_hook("arange", (start, end, step), {"dtype": dtype, "device": device}, result)
     return _finish(result, requires_grad)
@@ -295,7 +296,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         np.full(n, start, dtype=np.complex128 if isinstance(start, complex) else np.float64)
     if em_category[dt.num] <= 1:
         vals = np.trunc(np.real(vals)) if not np.iscomplexobj(vals) else vals
-    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(device)), requires_grad)
+    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device))),
+                   requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -342,6 +344,7 @@ cdef int _infer_list_dtype(object arr) except -1:
 
 cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     """A new tensor holding a copy of `data` (tensor, array, scalar or nested sequence)."""
+    device_arg = default_device_arg(device_arg)
     cdef device dev = as_device(device_arg) if device_arg is not None else None
     cdef int target
     if isinstance(data, Tensor):
@@ -451,6 +454,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing memory when it already is one (or a NumPy array) of the right dtype and device."""
     dt = None if dtype is None else as_dtype(dtype)
+    device = default_device_arg(device)
     dev = None if device is None else as_device(device)
     if isinstance(data, Tensor):
         return to_dtype_device(<Tensor>data, dt, dev, False)
@@ -467,6 +471,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     copy cannot be avoided.
     """
     dt = None if dtype is None else as_dtype(dtype)
+    device = default_device_arg(device)
     dev = None if device is None else as_device(device)
     shared = None
     if isinstance(obj, Tensor):

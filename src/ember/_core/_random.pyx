@@ -31,6 +31,7 @@ from ember._core._dtype cimport (
 from ember._core._tensor cimport (
     grad_enabled, record_op,
     Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU,
+    default_device_arg,
 )
 from ember._core._dtype import promote_types
 from ember._core._tensor import Size, _add_method, backend, ew, op_id

@@ -70,7 +70,7 @@ def rand(*size_args, size=None, generator=None, out=None, dtype=None, layout=Non
     """
     shape = _parse_size(size_args, size, "rand")
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand")
-    cdef em_device dev = _device_arg(device)
+    cdef em_device dev = _device_arg(default_device_arg(device))
     cdef Generator gen = _generator_for(generator, dev)
     cdef Tensor t = _output(shape, dt, out, "rand", dev)
     _uniform_into(t, 0.0, 1.0, gen)
@@ -106,7 +106,7 @@ def randn(*size_args, size=None, generator=None, out=None, dtype=None, layout=No
     """
     shape = _parse_size(size_args, size, "randn")
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn")
-    cdef em_device dev = _device_arg(device)
+    cdef em_device dev = _device_arg(default_device_arg(device))
     cdef Generator gen = _generator_for(generator, dev)
     cdef Tensor t = _output(shape, dt, out, "randn", dev)
     _normal_into(t, 0.0, 1.0, gen)
@@ -167,7 +167,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     shape = _size_arg(given["size"], "randint")
     cdef int dt = _dtype_num(dtype if out is None or dtype is not None else out.dtype, EM_INT64)
     _check_random_bounds(dt, lo, hi, "randint")
-    cdef em_device dev = _device_arg(device)
+    cdef em_device dev = _device_arg(default_device_arg(device))
     cdef Generator gen = _generator_for(generator, dev)
     cdef Tensor t = _output(shape, dt, out, "randint", dev)
     _randint_into(t, lo, hi, gen)
@@ -215,7 +215,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if cat == 1 and count - 1 > _INT_BOUNDS[dt][1]:
         raise RuntimeError(f"randperm: n={count} is too large for {_name(dt)}: the largest value "
                            f"n - 1 = {count - 1} does not fit")
-    cdef em_device dev = _device_arg(device)
+    cdef em_device dev = _device_arg(default_device_arg(device))
     cdef Generator gen = _generator_for(generator, dev)
     cdef Tensor t = _output((count,), dt, out, "randperm")
     cdef Tensor buf = _work_buffer(t, EM_INT64)

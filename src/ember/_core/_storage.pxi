@@ -73,8 +73,83 @@ cdef class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """``with ember.device('cuda'):`` makes this the default device of the factory
+        functions inside the block (see :func:`set_default_device`)."""
+        _push_thread_default(self)
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _pop_thread_default()
+
 
 cdef device CPU = device("cpu")
+
+# The default device of the factory functions, per thread as in PyTorch.  Until some
+# thread sets one, `default_device_arg` answers without looking at the thread.
+_thread_defaults = threading.local()
+cdef bint _default_device_set = False
+
+
+cdef object default_device_arg(object dev):
+    """`dev`, or the thread's default device when `dev` is None and one is set (else
+    None, so that each factory keeps its own rule for a missing device), as PyTorch's
+    device context fills in a missing ``device=`` of its factory functions."""
+    if dev is not None or not _default_device_set:
+        return dev
+    return getattr(_thread_defaults, "device", None)
+
+
+def set_default_device(device):
+    """Set the device on which factory functions (``zeros``, ``tensor``, ``rand``,
+    ``arange``, ...) create tensors when given no ``device=``, for the calling thread.
+
+    Parameters
+    ----------
+    device : device, str, int or None
+        None (or ``'cpu'``) restores the CPU.
+
+    Notes
+    -----
+    Functions that share memory with their input (``from_numpy``, ``frombuffer``)
+    and the ``*_like`` functions (which follow their input) are not affected.
+    ``with ember.device('cuda'):`` sets the default for a block.
+    """
+    _set_thread_default(device)
+
+
+cdef int _set_thread_default(object requested) except -1:
+    global _default_device_set
+    cdef device dev = CPU if requested is None else as_device(requested)
+    _thread_defaults.device = None if dev.type_num == DEV_CPU else dev
+    if dev.type_num != DEV_CPU:
+        _default_device_set = True
+    return 0
+
+
+cdef int _push_thread_default(device dev) except -1:
+    """Enter a ``with device`` block: remember the thread's default, then set `dev`."""
+    if not hasattr(_thread_defaults, "saved"):
+        _thread_defaults.saved = []
+    _thread_defaults.saved.append(getattr(_thread_defaults, "device", None))
+    return _set_thread_default(dev)
+
+
+cdef int _pop_thread_default() except -1:
+    """Leave a ``with device`` block: restore the default it replaced."""
+    return _set_thread_default(_thread_defaults.saved.pop())
+
+
+def get_default_device():
+    """The device on which factory functions create tensors when given no ``device=``
+    (the CPU unless :func:`set_default_device` chose another); a ``'cuda'`` default
+    without an index reads as the current CUDA device."""
+    dev = default_device_arg(None)
+    if dev is None:
+        return CPU
+    if (<device>dev).index is None:
+        return new_tensor(0, NULL, EM_FLOAT32, dev)._storage.device
+    return dev
 
 
 cdef device as_device(object obj):

@@ -97,6 +97,7 @@ cdef class Tensor:
     cdef Tensor cpu_tensor(self)
 
 cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev)
+cdef object default_device_arg(object dev)
 cdef Tensor new_like_layout(Tensor like, int dtype_num)
 cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides,
                       Py_ssize_t offset)

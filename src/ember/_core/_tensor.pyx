@@ -23,6 +23,7 @@ from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, u
 
 import numpy as np
 import operator
+import threading
 
 from ember._core._dtype cimport (
     dtype, dtype_of, default_float, promote_nums, complex_of, real_of, as_dtype,

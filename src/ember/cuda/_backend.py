@@ -118,7 +118,7 @@ class CudaBackend:
         cp = require_gpu()
         ember = _ember()
         src = t if t.is_contiguous() else self.contiguous(t)
-        out = ember.empty(tuple(t.shape), dtype=t.dtype)
+        out = ember.empty(tuple(t.shape), dtype=t.dtype, device="cpu")
         nbytes = t.numel() * t.element_size()
         if nbytes:
             stream = cp.cuda.get_current_stream()
@@ -194,7 +194,7 @@ class CudaBackend:
         ember = _ember()
         size = dst.element_size()
         # the value converted by the CPU's rules, as raw bits of the destination dtype
-        bits = ember.full((), value, dtype=dst.dtype).numpy().reshape(1)
+        bits = ember.full((), value, dtype=dst.dtype, device="cpu").numpy().reshape(1)
         bits = int(bits.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[size])[0])
         shape = tuple(dst.shape)
         rec, small = _kernels.layout(shape, [_aligned_strides(dst, shape)])

@@ -23,7 +23,7 @@ def _triangle_indices(row, col, offset, dtype, lower, fname):
     return nonzero(keep).t().contiguous().to(dtype)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None):
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """Row and column indices (a ``(2, N)`` tensor, row-major order) of the lower triangle
     of a ``row x col`` matrix, diagonal ``offset`` included.
 
@@ -37,7 +37,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None):
     return _triangle_indices(row, col, offset, dtype, True, "tril_indices")
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device="cpu", layout=None):
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     """Row and column indices of the upper triangle of a ``row x col`` matrix (see
     :func:`tril_indices`).
 
