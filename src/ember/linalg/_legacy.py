@@ -13,7 +13,8 @@ from ember._core._dtype import int32
 from ember._core._tensor import _add_method, broadcast_shapes, empty, eye, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    _LAPACK_DTYPES, check_tensor, out_into, requires_grad, result_type, torch_dtype_name,
+    _LAPACK_DTYPES, check_cpu, check_tensor, out_into, requires_grad, result_type,
+    torch_dtype_name,
 )
 from ember.linalg._factor import (
     _inverse_permutation, _permutation, _take_rows, lu_factor_ex, lu_solve as linalg_lu_solve,
@@ -331,6 +332,7 @@ def geqrf(input, *, out=None):
     check_tensor(input, "geqrf", "input")
     if input.dim() < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    check_cpu(input, "torch.geqrf")
     _check_lapack_dtype(input, "geqrf_cpu")
     if requires_grad(input):
         a, tau = record("geqrf", _geqrf_kernel, (input,))
