@@ -113,6 +113,7 @@ from ember.ops.index_extra import (take, index_add, index_copy, index_fill, inde
 # issue 5: special
 from ember import special, signal  # noqa: E402
 from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
+from ember.special import _igamma as igamma, _igammac as igammac  # noqa: E402
 # issue 5: fft and contractions
 from ember import fft  # noqa: E402
 from ember.ops.stft import stft, istft  # noqa: E402
@@ -124,6 +125,8 @@ from ember.linalg._decomp_derived import svd_compat as svd, qr_compat as qr, pin
 from ember.linalg._solve import det, slogdet, logdet, inv as inverse  # noqa: E402
 from ember.linalg._factor import cholesky_inverse, cholesky_top_level as cholesky  # noqa: E402
 from ember.linalg._matfun import matrix_power, matrix_exp  # noqa: E402
+from ember.linalg._legacy import (lu, lu_solve, lu_unpack, cholesky_solve, triangular_solve, geqrf, ormqr, nuclear_norm, frobenius_norm)  # noqa: E402,E501
+from ember.linalg._lowrank import svd_lowrank, pca_lowrank  # noqa: E402
 # issue 5: reductions, scans, statistics
 from ember._core._reduce import cumprod, logcumsumexp, cummax, cummin  # noqa: E402
 from ember.ops.stats import (nansum, nanmean, aminmax, var_mean, std_mean, count_nonzero, median, nanmedian, quantile, nanquantile, mode, cov, corrcoef)  # noqa: E402,E501

@@ -8,7 +8,8 @@ from ember.linalg._solve import solve, solve_ex, inv, inv_ex, det, slogdet
 from ember.linalg._factor import (cholesky, cholesky_ex, solve_triangular, lu_factor, lu_factor_ex, lu, lu_solve)  # noqa: E501
 from ember.linalg._lstsq import lstsq
 from ember.linalg._norms import vector_norm, matrix_norm, norm
-from ember.linalg._matfun import (matrix_power, matrix_exp, multi_dot, cross, vecdot, tensorinv, tensorsolve)  # noqa: E501
+from ember.linalg._matfun import (matrix_power, matrix_exp, multi_dot, cross, vecdot, tensorinv, tensorsolve, diagonal, matmul)  # noqa: E501
+from ember.linalg._ldl import ldl_factor_ex, ldl_factor, ldl_solve
 from ember.linalg._decomp import (qr, svd, svdvals, eig, eigvals, eigh, eigvalsh, householder_product)  # noqa: E501
 from ember.linalg._decomp_derived import pinv, matrix_rank, cond
 from ember.ops.api_functions import linalg_vander as vander
@@ -18,7 +19,7 @@ __all__ = ["LinAlgError", "solve", "solve_ex", "inv", "inv_ex", "det", "slogdet"
            "lstsq", "vector_norm", "matrix_norm", "norm", "matrix_power", "matrix_exp",
            "multi_dot", "cross", "vecdot", "tensorinv", "tensorsolve", "qr", "svd", "svdvals",
            "eig", "eigvals", "eigh", "eigvalsh", "householder_product", "pinv", "matrix_rank",
-           "cond", "vander"]
+           "cond", "vander", "diagonal", "matmul", "ldl_factor_ex", "ldl_factor", "ldl_solve"]
 
 # Tensor methods PyTorch has for these (the top-level forms, tensor first)
 from ember._core._tensor import _add_method as _add  # noqa: E402

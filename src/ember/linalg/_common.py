@@ -46,6 +46,13 @@ def check_float(t, fname, kernel="lu_cpu"):
                        f"Got {torch_dtype_name(t.dtype)}")
 
 
+def check_cpu(t, fname):
+    """Functions computed by SciPy's LAPACK on NumPy views take CPU tensors only."""
+    if t.device.type != "cpu":
+        raise RuntimeError(f"{fname}: ember computes this with LAPACK on the CPU only, but got a "
+                           f"tensor on {t.device}; move it there with .cpu()")
+
+
 def check_matrix(t, fname, name="A"):
     if t.dim() < 2:
         raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")

@@ -1,5 +1,6 @@
 """Matrix functions and products: ``matrix_power``, ``matrix_exp``, ``multi_dot``,
-``cross``, ``vecdot``, ``tensorinv``, ``tensorsolve``.
+``cross``, ``vecdot``, ``tensorinv``, ``tensorsolve``, and the aliases ``diagonal`` and
+``matmul``.
 
 All but ``matrix_exp`` are composites of differentiable ember ops.  ``matrix_exp``
 is Higham's scaling and squaring with Pade approximants (degree chosen from the
@@ -16,9 +17,10 @@ from ember.linalg._common import (
     check_float, check_same_dtype, check_square, check_tensor, out_into, requires_grad,
 )
 from ember.linalg._solve import inv, solve
+from ember.ops.linalg import matmul as _matmul
 
 __all__ = ["matrix_power", "matrix_exp", "multi_dot", "cross", "vecdot", "tensorinv",
-           "tensorsolve"]
+           "tensorsolve", "diagonal", "matmul"]
 
 
 def matrix_power(A, n, *, out=None):
@@ -230,6 +232,32 @@ def vecdot(x, y, *, dim=-1, out=None):
     check_tensor(x, "linalg.vecdot", "x")
     check_tensor(y, "linalg.vecdot", "y", 2)
     return out_into((x.conj() * y).sum(dim), out)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of the matrices of ``A``: :meth:`ember.Tensor.diagonal` with
+    keyword-only arguments that default to the last two dims (a view).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.diagonal(ember.tensor([[1., 2.], [3., 4.]]), offset=1)
+    tensor([2.])
+    """
+    check_tensor(A, "linalg_diagonal")
+    return A.diagonal(offset, dim1, dim2)
+
+
+def matmul(input, other, *, out=None):
+    """Alias of :func:`ember.matmul`.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.linalg.matmul(ember.tensor([[1., 2.]]), ember.tensor([[3.], [4.]]))
+    tensor([[11.]])
+    """
+    return _matmul(input, other, out=out)
 
 
 @autocasts("linalg_tensorinv")

@@ -243,3 +243,35 @@ _add_method("polygamma", _polygamma_method)
 _add_method("polygamma_", _polygamma_)
 _add_method("mvlgamma", _method(mvlgamma))
 _add_method("mvlgamma_", _mvlgamma_)
+
+
+
+def _igamma_alias(name, special):
+    def function(input, other, *, out=None):
+        # PyTorch's top-level names take two tensors (special.* also takes numbers)
+        for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be "
+                                f"Tensor, not {type(value).__name__}")
+        return evaluate(special, (input, other), out)
+
+    def inplace(self, other):
+        return evaluate_inplace(special, self, (other,))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"""Alias of :func:`ember.special.{special}` (PyTorch's older name).
+
+    Examples
+    --------
+    >>> import ember
+    >>> r = ember.{name}(ember.tensor([1.0, 2.0]), ember.tensor([0.5, 3.0]))
+    """
+    inplace.__name__ = inplace.__qualname__ = name + "_"
+    inplace.__doc__ = f"In-place :func:`ember.{name}`."
+    _add_method(name, _method(function))
+    _add_method(name + "_", inplace)
+    return function
+
+
+# ember.igamma and ember.igammac (not names of torch.special)
+_igamma = _igamma_alias("igamma", "gammainc")
+_igammac = _igamma_alias("igammac", "gammaincc")
