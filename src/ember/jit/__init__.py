@@ -36,11 +36,16 @@ class TracedModule:
         The graph as Python-like source.
     passes : dict
         What each graph pass did (nodes removed, folded, merged, fused).
+    captured : tuple of Tensor
+        The tensors the trace took from outside the inputs (parameters, buffers,
+        closed-over tensors) as they were before constant folding; empty for a loaded
+        graph.
     """
 
     def __init__(self, graph, passes=None):
         self.graph = graph
         self.passes = passes or {}
+        self.captured = ()
         self._run = compile_graph(graph)
 
     def __call__(self, *inputs):
@@ -242,6 +247,9 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
     finally:
         for p in unfrozen:
             p.requires_grad_(False)
+    # the tensors the graph took from outside (weights, closed-over tensors), before the
+    # passes fold them: what ember.compile's guards watch for in-place updates
+    captured = tuple(graph.constants.values())
     for node in graph.nodes:
         bind(node)
     passes = {}
@@ -252,6 +260,7 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
         passes["dead_code"] += eliminate_dead_code(graph)
         passes["fused"] = fuse_elementwise(graph)
     traced = TracedModule(graph, passes)
+    traced.captured = captured
     if check_trace:
         with ember.no_grad():
             for check in [inputs] + [_as_inputs(c) for c in (check_inputs or [])]:

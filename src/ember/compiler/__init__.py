@@ -1,0 +1,269 @@
+"""``ember.compile`` (PyTorch's ``torch.compile``) and the ``ember.compiler`` helpers.
+
+A compiled function or module runs as an :mod:`ember.jit` traced graph -- dead code
+removed, constants folded, common subexpressions merged, elementwise chains fused --
+whenever that gives the eager result, and eagerly otherwise:
+
+* Graphs are traced on first use and cached per *guard key*: the shapes, strides,
+  dtypes and devices of the tensor arguments, the other (hashable) arguments, and a
+  module's training flags.  A cached graph also remembers the version of every tensor
+  it took from outside (parameters, buffers, closed-over tensors), so an optimizer
+  step or any in-place update retraces instead of running stale weights.
+* The graph is inference-only, so a call that autograd must record (grad mode on and
+  an argument or parameter requiring grad) runs eagerly: training loops keep exact
+  gradients, and inference under ``ember.no_grad()`` gets the graph.
+* Where a trace would not generalise -- the function turns a tensor into a Python value
+  (data-dependent control flow), returns something a graph cannot hold, takes keyword
+  arguments, or calls a :func:`disable`-d function -- that guard key runs eagerly from
+  then on (PyTorch's graph break); with ``fullgraph=True`` it raises instead.
+
+Python state other than the above (globals, attributes read by the function, a
+module's structure: submodules or parameters added or replaced after the first call)
+is not guarded, as with :func:`ember.jit.trace`: call :func:`reset` after changing it.
+"""
+import functools
+import threading
+import warnings
+import weakref
+
+import ember
+from ember.jit._trace import TracerWarning
+
+__all__ = ["compile", "reset", "disable", "is_compiling"]
+
+MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+BACKENDS = ("inductor", "eager")
+# graphs kept per compiled callable (PyTorch's cache_size_limit); past it, new guard
+# keys run eagerly
+CACHE_SIZE_LIMIT = 8
+
+_state = threading.local()
+_caches = weakref.WeakSet()
+
+
+class _GraphBreak(Exception):
+    """Raised inside a trace by what must not be traced (see :func:`disable`)."""
+
+
+def is_compiling():
+    """Whether the calling thread is tracing a function for :func:`ember.compile`."""
+    return getattr(_state, "tracing", False)
+
+
+def disable(fn=None, recursive=True):
+    """Run ``fn`` eagerly even when a compiled function calls it (a graph break there).
+
+    Parameters
+    ----------
+    fn : callable, optional
+        Without it, returns a decorator.
+    recursive : bool, optional
+        Accepted for PyTorch's signature: what ``fn`` calls runs eagerly either way.
+
+    Examples
+    --------
+    >>> import ember
+    >>> @ember.compiler.disable
+    ... def log_value(x):
+    ...     print(float(x.sum()))
+    ...     return x
+    >>> f = ember.compile(lambda x: log_value(x * 2) + 1)
+    >>> with ember.no_grad():
+    ...     f(ember.ones(2))
+    4.0
+    tensor([3., 3.])
+    """
+    if fn is None:
+        return lambda f: disable(f, recursive)
+
+    @functools.wraps(fn)
+    def eager_only(*args, **kwargs):
+        if is_compiling():
+            raise _GraphBreak(f"{getattr(fn, '__qualname__', fn)} is disabled for compilation")
+        return fn(*args, **kwargs)
+    return eager_only
+
+
+def reset():
+    """Forget every graph traced by every compiled function and module (they retrace
+    on their next call)."""
+    for cache in list(_caches):
+        cache.clear()
+
+
+class _Cache:
+    """The traced graphs of one compiled callable, keyed by guard key."""
+
+    def __init__(self, fn, module, fullgraph):
+        self.fn = fn
+        self.module = module
+        self.fullgraph = fullgraph
+        self.graphs = {}        # key -> (traced, captured versions), or None: runs eagerly
+        self.parts = None       # a module's (submodules, parameters), read once
+        _caches.add(self)
+
+    def clear(self):
+        self.graphs.clear()
+        self.parts = None
+
+    def __call__(self, *args, **kwargs):
+        key = None if kwargs else self._key(args)
+        if key is None:
+            return self.fn(*args, **kwargs)
+        entry = self.graphs.get(key, False)
+        if entry is None:
+            return self.fn(*args)
+        if entry is not False:
+            traced, versions = entry
+            if all(t._version == v for t, v in zip(traced.captured, versions)):
+                return traced(*[a for a in args if isinstance(a, ember.Tensor)])
+        elif len(self.graphs) >= CACHE_SIZE_LIMIT:
+            warnings.warn(f"ember.compile: {CACHE_SIZE_LIMIT} graphs are cached for "
+                          f"{getattr(self.fn, '__qualname__', self.fn)}; new argument "
+                          "shapes run eagerly (ember.compiler.reset() clears the cache)",
+                          stacklevel=3)
+            self.graphs[key] = None
+            return self.fn(*args)
+        return self._trace(key, args)
+
+    def _key(self, args):
+        """The guard key of a call, or None when it must run eagerly (autograd records it,
+        or an argument is neither a tensor nor a hashable constant)."""
+        grad = ember.is_grad_enabled()
+        parts = []
+        for a in args:
+            if isinstance(a, ember.Tensor):
+                if grad and a.requires_grad:
+                    return None
+                parts.append((tuple(a.shape), a.stride(), a.dtype, a.device))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    return None
+                parts.append((type(a), a))
+        if self.module is not None:
+            if self.parts is None:
+                self.parts = (tuple(self.module.modules()), tuple(self.module.parameters()))
+            modules, parameters = self.parts
+            if grad and any(p.requires_grad for p in parameters):
+                return None
+            parts.append(tuple(m.training for m in modules))
+        return tuple(parts)
+
+    def _trace(self, key, args):
+        tensors = [a for a in args if isinstance(a, ember.Tensor)]
+        constants = [(i, a) for i, a in enumerate(args) if not isinstance(a, ember.Tensor)]
+
+        def with_constants(*traced_tensors):
+            merged, it = list(args), iter(traced_tensors)
+            for i in range(len(merged)):
+                if isinstance(merged[i], ember.Tensor):
+                    merged[i] = next(it)
+            for i, value in constants:
+                merged[i] = value
+            return self.fn(*merged)
+
+        why = None
+        _state.tracing = True
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TracerWarning)
+                traced = ember.jit.trace(with_constants, tuple(tensors), check_trace=False,
+                                         strict=False)
+            breaks = [w for w in caught if issubclass(w.category, TracerWarning)]
+            for w in caught:
+                if not issubclass(w.category, TracerWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if breaks:
+                why = str(breaks[0].message)
+        except (_GraphBreak, TypeError, RuntimeError, NotImplementedError) as error:
+            why = f"{type(error).__name__}: {error}"
+        finally:
+            _state.tracing = False
+        if why is not None:
+            if self.fullgraph:
+                raise RuntimeError(f"ember.compile(fullgraph=True): the function cannot run "
+                                   f"as one graph: {why}")
+            self.graphs[key] = None
+            return self.fn(*args)
+        self.graphs[key] = (traced, tuple(t._version for t in traced.captured))
+        return traced(*tensors)
+
+
+class OptimizedModule(ember.nn.Module):
+    """A compiled module (what :func:`compile` returns for an :class:`ember.nn.Module`):
+    calls run the traced graph of the module's ``__call__`` where they can.  Its
+    parameters, buffers and ``state_dict`` are the original module's, under
+    ``_orig_mod.``."""
+
+    def __init__(self, mod, fullgraph):
+        super().__init__()
+        self._orig_mod = mod
+        self._cache = _Cache(mod, mod, fullgraph)
+
+    def forward(self, *args, **kwargs):
+        return self._cache(*args, **kwargs)
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """Compile a function or module into ember.jit traced graphs (PyTorch's
+    ``torch.compile``; see :mod:`ember.compiler` for the guards and when a call runs
+    eagerly).
+
+    Parameters
+    ----------
+    model : callable or ember.nn.Module, optional
+        Without it, returns a decorator.
+    fullgraph : bool, optional
+        Raise instead of running eagerly where the function cannot be one graph.
+    dynamic : bool or None, optional
+        Accepted for PyTorch's signature: every new shape is traced anew.
+    backend : {'inductor', 'eager'}, optional
+        ``'eager'`` runs the function as it is (PyTorch's debugging backend).
+    mode : str or None, optional
+        One of PyTorch's modes; all compile the same graphs here.
+    options : dict, optional
+        Accepted for PyTorch's signature (no options apply).
+    disable : bool, optional
+        Return ``model`` itself.
+
+    Returns
+    -------
+    callable or OptimizedModule
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2)).eval()
+    >>> compiled = ember.compile(model)
+    >>> x = ember.randn(3, 4)
+    >>> with ember.no_grad():
+    ...     ember.allclose(compiled(x), model(x))
+    True
+    """
+    if mode not in MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(m for m in MODES if m)}")
+    if backend not in BACKENDS:
+        raise ValueError(f"ember.compile: backend must be one of {BACKENDS}, got {backend!r}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"ember.compile: options must be a dict, got {type(options).__name__}")
+    if model is None:
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                 mode=mode, options=options, disable=disable)
+    if not callable(model):
+        raise RuntimeError("ember.compile: model must be a callable or an nn.Module")
+    if disable or backend == "eager":
+        return model
+    if isinstance(model, ember.nn.Module):
+        return OptimizedModule(model, fullgraph)
+    cache = _Cache(model, None, fullgraph)
+
+    @functools.wraps(model)
+    def compiled(*args, **kwargs):
+        return cache(*args, **kwargs)
+    compiled._cache = cache
+    return compiled
