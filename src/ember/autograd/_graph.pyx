@@ -14,10 +14,11 @@ from cpython.long cimport PyLong_FromSsize_t
 from cpython.ref cimport Py_INCREF
 
 from ember._core._tensor cimport Tensor, Storage, storage_base, grad_enabled, set_grad_mode, make_view, ew_forward
-from ember._core._tensor import _set_recorders
+from ember._core._tensor import _set_recorders, empty_strided
 from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category, em_itemsize
 
+import threading
 import weakref
 
 from ember.ops.derivatives import ELEMENTWISE, OPS
@@ -301,17 +302,77 @@ cdef int refresh_view(Tensor view, AutogradMeta m) except -1:
 
 # ---------------------------------------------------------------- saved tensors
 
+# The (pack_hook, unpack_hook) pairs of ember.autograd.graph.saved_tensors_hooks, per
+# thread, innermost last; a pair of (None, message) disables hooks.  Until some thread
+# installs one, saving checks `_hooks_in_use` alone.
+_hook_state = threading.local()
+cdef Py_ssize_t _hooks_in_use = 0
+
+
+def _push_saved_tensors_hooks(pack_hook, unpack_hook):
+    global _hooks_in_use
+    stack = getattr(_hook_state, "stack", None)
+    if stack is None:
+        stack = _hook_state.stack = []
+    if stack and stack[len(stack) - 1][0] is None and pack_hook is not None:
+        raise RuntimeError(stack[len(stack) - 1][1])
+    stack.append((pack_hook, unpack_hook))
+    _hooks_in_use += 1
+
+
+def _pop_saved_tensors_hooks():
+    global _hooks_in_use
+    _hook_state.stack.pop()
+    _hooks_in_use -= 1
+
+
+def _current_saved_tensors_hooks():
+    """The innermost (pack_hook, unpack_hook) of this thread, or None."""
+    if _hooks_in_use == 0:
+        return None
+    stack = getattr(_hook_state, "stack", None)
+    if not stack:
+        return None
+    hooks = stack[len(stack) - 1]
+    return None if hooks[0] is None else hooks
+
+
 @cython.final
 cdef class SavedTensor:
-    """A tensor kept for backward, with the version it had when saved."""
+    """A tensor kept for backward, with the version it had when saved; under saved-tensor
+    hooks, what the pack hook made of it instead (and the unpack hook that undoes it)."""
     cdef Tensor data
     cdef Py_ssize_t version
     cdef bint is_output
     cdef int output_nr
+    cdef object packed
+    cdef object unpack_hook
+    cdef tuple edge             # a packed input's gradient edge, to relink what unpacks
+    cdef tuple meta             # a packed tensor's (shape, dtype), for peek()
+
+    cdef int pack(self, Tensor t) except -1:
+        """Keep `t` itself, or what the thread's pack hook returns for it (run with grad
+        mode off, as PyTorch does)."""
+        hooks = _current_saved_tensors_hooks() if _hooks_in_use else None
+        if hooks is None:
+            self.data = t
+            return 0
+        if t._requires_grad and not self.is_output:
+            self.edge = gradient_edge(t)
+        self.meta = (tuple(t.shape), t.dtype)
+        cdef bint previous = set_grad_mode(False)
+        try:
+            self.packed = hooks[0](t)
+        finally:
+            set_grad_mode(previous)
+        self.unpack_hook = hooks[1]
+        return 0
 
     cdef object unpack(self, Node node):
         cdef Tensor t
         node.check_alive()
+        if self.unpack_hook is not None:
+            return self.unpack_packed(node)
         if self.data._storage.version != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
@@ -333,24 +394,65 @@ cdef class SavedTensor:
         return t
 
 
+    cdef object peek(self):
+        """The saved tensor as it stands, for reading its shape and dtype (node names): a
+        packed one is stood in for by an empty-strided tensor of its shape and dtype."""
+        if self.unpack_hook is None:
+            return self.data
+        return empty_strided(self.meta[0], (0,) * len(self.meta[0]), dtype=self.meta[1])
+
+    cdef object unpack_packed(self, Node node):
+        """What the unpack hook gives back, relinked to the history of the tensor it
+        stands for (its node, or the saved input's gradient edge), so that gradients of
+        gradients still reach it.  The version check has nothing to look at here: the
+        hook's result replaces the tensor."""
+        cdef Tensor t
+        cdef bint previous = set_grad_mode(False)
+        try:
+            result = self.unpack_hook(self.packed)
+        finally:
+            set_grad_mode(previous)
+        if not isinstance(result, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
+                            f"got result of type {type(result).__name__}")
+        t = <Tensor>result
+        if self.is_output:
+            history, output_nr = node, self.output_nr
+        elif self.edge is not None and self.edge[0] is not None:
+            history, output_nr = self.edge
+        else:
+            return t
+        t = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+        t._view_base = None
+        t._grad_fn = history
+        t._requires_grad = True
+        if output_nr:
+            meta_of(t, True).output_nr = output_nr
+        return t
+
+
 cdef str _type_str(Tensor t):
     return f"{t.dtype} {list(t.shape)}"
 
 
 cdef inline SavedTensor save_input(Tensor t):
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
-    s.data = t
     s.version = t._storage.version
+    if _hooks_in_use:
+        s.pack(t)
+    else:
+        s.data = t
     return s
 
 
 cdef SavedTensor save_output(Tensor t, int output_nr):
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
-    s.data = make_view(t, t._ndim, t._shape, t._strides, t._offset)
-    s.data._view_base = None        # an alias, not a view: referring to t would be a cycle
+    alias = make_view(t, t._ndim, t._shape, t._strides, t._offset)
+    alias._view_base = None         # an alias, not a view: referring to t would be a cycle
     s.version = t._storage.version
     s.is_output = True
     s.output_nr = output_nr
+    s.pack(alias)
     return s
 
 

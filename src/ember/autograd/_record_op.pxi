@@ -162,10 +162,10 @@ cdef class OpBackward(Node):
     cdef str _name_of_call(self):
         # names that depend on the call are worked out when asked for (or before the saved
         # arguments are freed), from the arguments as saved
-        args = [(<SavedTensor>a).data if type(a) is SavedTensor else
-                type(a)([(<SavedTensor>x).data if type(x) is SavedTensor else x for x in a])
+        args = [(<SavedTensor>a).peek() if type(a) is SavedTensor else
+                type(a)([(<SavedTensor>x).peek() if type(x) is SavedTensor else x for x in a])
                 if type(a) is list or type(a) is tuple else a for a in self.args]
-        kwargs = {key: (<SavedTensor>v).data if type(v) is SavedTensor else v
+        kwargs = {key: (<SavedTensor>v).peek() if type(v) is SavedTensor else v
                   for key, v in self.kwargs.items()} if self.kwargs else {}
         return self.spec.name_of_call(*args, **kwargs)
 

@@ -1,9 +1,106 @@
-"""Looking at the graph: its node type, and Graphviz DOT text of the graph behind a
-tensor for people who would rather look than read."""
-from ember._core._tensor import Tensor
-from ember.autograd._graph import AccumulateGrad, Node
+"""Looking at the graph and shaping what it keeps: its node type, Graphviz DOT text of
+the graph behind a tensor, and hooks on the tensors the graph saves for backward."""
+import functools
 
-__all__ = ["Node", "to_dot"]
+from ember._core._tensor import Tensor
+from ember.autograd._graph import (AccumulateGrad, Node, _pop_saved_tensors_hooks,
+                                   _push_saved_tensors_hooks)
+
+__all__ = ["Node", "to_dot", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]
+
+
+class saved_tensors_hooks:
+    """Replace each tensor the graph saves for backward by ``pack_hook(tensor)`` while the
+    block runs, and give backward ``unpack_hook(packed)`` in its place (PyTorch's hooks).
+
+    Both hooks run with grad mode off.  ``unpack_hook`` must return a tensor with the
+    saved one's values; what it returns is relinked to the saved tensor's history, so
+    gradients of gradients still flow.  Hooks are per thread; the innermost wins.
+
+    Parameters
+    ----------
+    pack_hook : callable
+        Tensor -> anything.
+    unpack_hook : callable
+        What ``pack_hook`` returned -> Tensor.
+
+    Examples
+    --------
+    >>> import ember
+    >>> sizes = []
+    >>> x = ember.ones(3, requires_grad=True)
+    >>> with ember.autograd.graph.saved_tensors_hooks(
+    ...         lambda t: sizes.append(t.numel()) or t.detach().numpy().copy(),
+    ...         lambda packed: ember.from_numpy(packed)):
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> sizes, x.grad
+    ([3, 3], tensor([2., 2., 2.]))
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        _push_saved_tensors_hooks(self.pack_hook, self.unpack_hook)
+        return self
+
+    def __exit__(self, *exc_info):
+        _pop_saved_tensors_hooks()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep the tensors saved for backward in CPU memory while the block runs, and move
+    them back to their device when backward needs them (PyTorch's ``save_on_cpu``):
+    trades device memory for copies.
+
+    Parameters
+    ----------
+    pin_memory : bool, optional
+        Copy back with ``non_blocking=True``.  (PyTorch also packs into page-locked
+        memory; ember allocates none, see :meth:`ember.Tensor.pin_memory`.)
+    device_type : str, optional
+        Accepted for PyTorch's signature (any device's tensors are moved).
+    """
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack_to_cpu(tensor):
+            return tensor.device, tensor.cpu()
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device, non_blocking=pin_memory)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+class disable_saved_tensors_hooks:
+    """Make installing saved-tensor hooks inside the block (or decorated function) raise
+    ``RuntimeError(error_message)``; hooks installed outside do not apply inside.
+
+    Parameters
+    ----------
+    error_message : str
+    """
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        _push_saved_tensors_hooks(None, self.error_message)
+        return self
+
+    def __exit__(self, *exc_info):
+        _pop_saved_tensors_hooks()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def without_hooks(*args, **kwargs):
+            with disable_saved_tensors_hooks(self.error_message):
+                return fn(*args, **kwargs)
+        return without_hooks
 
 
 NEWLINE = "\\n"    # a line break inside a DOT label
