@@ -39,6 +39,10 @@ from ember.nn._functional.pooling import (
     adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d_with_indices,
     max_pool2d_with_indices, max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d,
 )
+from ember.nn._functional.fractional import (
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from ember.nn._functional.resample import (
     affine_grid, channel_shuffle, grid_sample, pixel_shuffle, pixel_unshuffle, upsample,
     upsample_bilinear, upsample_nearest,
@@ -81,7 +85,9 @@ __all__ = [
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-    "lp_pool1d", "lp_pool2d", "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
     "ctc_loss",
     "gumbel_softmax", "local_response_norm", "pdist",
