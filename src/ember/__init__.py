@@ -107,7 +107,8 @@ from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: shape, joining, indexing, creation
 from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack, dstack, column_stack, tensor_split, hsplit, vsplit, dsplit, rot90, tile, repeat_interleave, unflatten, kron, cross, block_diag, cartesian_prod, combinations, trace, diag_embed, diagflat)  # noqa: E402,E501
 from ember.ops.complex import view_as_real, view_as_complex, complex, polar  # noqa: E402
-from ember.ops.creation import tril_indices, triu_indices, logspace  # noqa: E402
+from ember.ops.creation import tril_indices, triu_indices, logspace, range  # noqa: E402
+from ember.ops.segment import segment_reduce  # noqa: E402
 from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter)  # noqa: E402,E501
 # issue 5: special
 from ember import special, signal  # noqa: E402
