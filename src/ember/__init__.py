@@ -137,7 +137,7 @@ from ember import distributions  # noqa: E402
 from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
-from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
+from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram, histogramdd  # noqa: E402
 # issue 8: vision data helpers
 from ember import vision  # noqa: E402
 # issue 7: multiprocessing (registers shared-memory storages and the tensor reducers)
