@@ -109,7 +109,7 @@ from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstac
 from ember.ops.complex import view_as_real, view_as_complex, complex, polar  # noqa: E402
 from ember.ops.creation import tril_indices, triu_indices, logspace, range  # noqa: E402
 from ember.ops.segment import segment_reduce  # noqa: E402
-from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter)  # noqa: E402,E501
+from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter, nonzero_static, as_strided_scatter)  # noqa: E402,E501
 # issue 5: special
 from ember import special, signal  # noqa: E402
 from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
@@ -167,7 +167,7 @@ from ember.amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, 
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,
 # and the torch.* forms of functional ops
 import math as _math  # noqa: E402
-from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer)  # noqa: E402,E501
+from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint)  # noqa: E402,E501
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
