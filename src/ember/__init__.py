@@ -108,8 +108,9 @@ from ember.ops.einsum import einsum  # noqa: E402
 # issue 5: shape, joining, indexing, creation
 from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack, dstack, column_stack, tensor_split, hsplit, vsplit, dsplit, rot90, tile, repeat_interleave, unflatten, kron, cross, block_diag, cartesian_prod, combinations, trace, diag_embed, diagflat)  # noqa: E402,E501
 from ember.ops.complex import view_as_real, view_as_complex, complex, polar  # noqa: E402
-from ember.ops.creation import tril_indices, triu_indices, logspace  # noqa: E402
-from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter)  # noqa: E402,E501
+from ember.ops.creation import tril_indices, triu_indices, logspace, range  # noqa: E402
+from ember.ops.segment import segment_reduce  # noqa: E402
+from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter, nonzero_static, as_strided_scatter)  # noqa: E402,E501
 # issue 5: special
 from ember import special, signal  # noqa: E402
 from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
@@ -140,7 +141,7 @@ from ember import distributions  # noqa: E402
 from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
-from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram  # noqa: E402
+from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram, histogramdd  # noqa: E402
 # issue 8: vision data helpers
 from ember import vision  # noqa: E402
 # issue 7: multiprocessing (registers shared-memory storages and the tensor reducers)
@@ -173,13 +174,14 @@ from ember.amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, 
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,
 # and the torch.* forms of functional ops
 import math as _math  # noqa: E402
-from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer)  # noqa: E402,E501
+from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint)  # noqa: E402,E501
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
+from ember.nn._functional.rnn import (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell, lstm, gru, rnn_tanh, rnn_relu)  # noqa: E402,E501
 from ember._switches import (use_deterministic_algorithms, are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision, set_num_interop_threads, get_num_interop_threads, set_anomaly_enabled)  # noqa: E402,E501
 from ember.autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: E402,E501
-from ember.nn._functional.torch_forms import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, alpha_dropout_, avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, cosine_embedding_loss, cosine_similarity, ctc_loss, dropout, dropout_, embedding, feature_alpha_dropout, feature_alpha_dropout_, group_norm, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, triplet_margin_loss)  # noqa: E402,E501
+from ember.nn._functional.torch_forms import (adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_, avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d, conv_tbc, conv_transpose1d, conv_transpose2d, conv_transpose3d, convolution, cosine_embedding_loss, cosine_similarity, ctc_loss, dropout, dropout_, embedding, embedding_renorm_, feature_alpha_dropout, feature_alpha_dropout_, feature_dropout, feature_dropout_, grid_sampler, grid_sampler_2d, grid_sampler_3d, group_norm, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, norm_except_dim, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, triplet_margin_loss)  # noqa: E402,E501
 
 globals().update(_inplace_functions)
 globals().update(_copy_functions)

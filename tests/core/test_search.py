@@ -1,5 +1,5 @@
-"""searchsorted, bucketize, bincount, histc and histogram against PyTorch (semantics,
-dtypes, errors) and NumPy (values)."""
+"""searchsorted, bucketize, bincount, histc, histogram and histogramdd against PyTorch
+(semantics, dtypes, errors) and NumPy (values)."""
 import numpy as np
 import pytest
 import torch
@@ -194,3 +194,100 @@ def test_histogram_errors_and_no_grad():
         ember.histogram(ember.tensor([1.0, 2.0]), ember.tensor([[1.0, 2.0]]))
     with pytest.raises(RuntimeError, match="min should not exceed max"):
         ember.histogram(ember.tensor([1.0, 2.0]), 3, range=(2.0, 1.0))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("density", [False, True])
+def test_histogramdd_matches_torch_and_numpy(dtype, density):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((60, 3)).astype(dtype)
+    w = rng.random(60).astype(dtype)
+    (ex, tx), (ew, tw) = _pair(x), _pair(w)
+    edges = [np.array([-1.0, 0.0, 2.0]), np.array([-3.0, 3.0]), np.array([0.0, 0.5, 1.0, 9.0])]
+    cases = [
+        (4, {}), ([2, 3, 4], {}), ([2, 3, 1], dict(range=[-1.0, 1.0, -2.0, 2.0, 0.0, 0.0])),
+        (3, dict(weight=(ew, tw))), (edges, {}),
+    ]
+    for bins, kwargs in cases:
+        e_kw = {k: v[0] if isinstance(v, tuple) else v for k, v in kwargs.items()}
+        t_kw = {k: v[1] if isinstance(v, tuple) else v for k, v in kwargs.items()}
+        explicit = bins is edges
+        e_bins = [ember.tensor(b.astype(dtype)) for b in bins] if explicit else bins
+        t_bins = [torch.tensor(b.astype(dtype)) for b in bins] if explicit else bins
+        got = ember.histogramdd(ex, e_bins, density=density, **e_kw)
+        want = torch.histogramdd(tx, t_bins, density=density, **t_kw)
+        _same(got.hist, want.hist)
+        assert isinstance(got.bin_edges, tuple) and len(got.bin_edges) == 3
+        for g, t in zip(got.bin_edges, want.bin_edges):
+            _same(g, t)
+    np_hist, _ = np.histogramdd(x.astype(np.float64), bins=[2, 3, 4], density=density)
+    got = ember.histogramdd(ex.to(ember.float64), [2, 3, 4], density=density)
+    np.testing.assert_allclose(np.asarray(got.hist), np_hist, rtol=1e-9)
+    # leading dimensions flatten, a non-contiguous input counts the same
+    got = ember.histogramdd(ex.reshape(6, 10, 3), 2)
+    _same(got.hist, torch.histogramdd(tx, 2).hist)
+    got = ember.histogramdd(ex.t().contiguous().t(), 2)
+    _same(got.hist, torch.histogramdd(tx, 2).hist)
+
+
+def test_histogramdd_edges_empty_nan_and_errors():
+    nan = float("nan")
+    pts = [[nan, 1.0], [0.5, 0.5], [1.0, 1.0], [2.0, 0.0]]
+    for bins, kwargs in ((2, dict(range=[0.0, 1.0, 0.0, 1.0])), (2, {})):
+        if not kwargs:
+            pts = pts[1:]
+        got = ember.histogramdd(ember.tensor(pts), bins, **kwargs)
+        want = torch.histogramdd(torch.tensor(pts), bins, **kwargs)
+        _same(got.hist, want.hist)
+    got = ember.histogramdd(ember.zeros(0, 2), [2, 3])
+    want = torch.histogramdd(torch.zeros(0, 2), [2, 3])
+    _same(got.hist, want.hist)
+    for g, t in zip(got.bin_edges, want.bin_edges):
+        _same(g, t)
+    same = ember.histogramdd(ember.tensor([[2.0, 2.0]]), 2)
+    _same(same.bin_edges[0], torch.histogramdd(torch.tensor([[2.0, 2.0]]), 2).bin_edges[0])
+    x = ember.randn(5, 2, requires_grad=True)
+    assert not ember.histogramdd(x, 2).hist.requires_grad
+    errors = [
+        (lambda m: m.histogramdd(m.zeros(5), 2), RuntimeError, "at least 2 dimensions"),
+        (lambda m: m.histogramdd(m.zeros(5, 2), [2, 2, 2]), RuntimeError, "size of bins"),
+        (lambda m: m.histogramdd(m.zeros(5, 2), [2, 2], range=[0.0, 1.0]), RuntimeError,
+         "range should have 4 elements"),
+        (lambda m: m.histogramdd(m.zeros(5, 2), 2, range=[1.0, 0.0, 0.0, 1.0]), RuntimeError,
+         "min should not exceed max"),
+        (lambda m: m.histogramdd(m.zeros(5, 2, dtype=m.int64), 2), NotImplementedError,
+         "'Long'"),
+        (lambda m: m.histogramdd(m.zeros(5, 2), [0, 2]), RuntimeError, "bins must be > 0"),
+        (lambda m: m.histogramdd(m.zeros(5, 2), 2, weight=m.ones(4)), RuntimeError,
+         "same shape as the input"),
+        (lambda m: m.histogramdd(m.tensor([[float("inf"), 1.0]]), 2), RuntimeError,
+         "is not finite"),
+        (lambda m: m.histogramdd(m.zeros(5, 2, dtype=m.float64),
+                                 [m.tensor([0.0, 1.0]), m.tensor([0.0, 1.0])]), RuntimeError,
+         "should have the same dtype"),
+        (lambda m: m.histogramdd(m.zeros(5, 1), [m.tensor([0.0])]), RuntimeError,
+         "bins must be > 0"),
+    ]
+    for call, exc, match in errors:
+        with pytest.raises(exc, match=match):
+            call(torch)
+        with pytest.raises(exc, match=match):
+            call(ember)
+
+
+def test_float32_bin_edges_are_torchs_to_the_bit():
+    # PyTorch's linspace kernel rounds each edge once: the edges, and so the bins of
+    # values near them, match exactly
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        x = (rng.standard_normal(40) * rng.random() * 10).astype(np.float32)
+        bins = int(rng.integers(1, 30))
+        (ex, tx) = _pair(x)
+        got, want = ember.histogram(ex, bins), torch.histogram(tx, bins)
+        np.testing.assert_array_equal(np.asarray(got.bin_edges), want.bin_edges.numpy())
+        np.testing.assert_array_equal(np.asarray(got.hist), want.hist.numpy())
+        got = ember.histogramdd(ex.reshape(20, 2), [bins, 3])
+        want = torch.histogramdd(tx.reshape(20, 2), [bins, 3])
+        for g, t in zip(got.bin_edges, want.bin_edges):
+            np.testing.assert_array_equal(np.asarray(g), t.numpy())
+        np.testing.assert_array_equal(np.asarray(got.hist), want.hist.numpy())

@@ -1,4 +1,6 @@
-"""Tensor.new, sum_to_size, adjoint, apply_/map_ and ember.frombuffer against PyTorch."""
+"""Tensor.new, sum_to_size, adjoint, apply_/map_/map2_, the layout queries dense_dim,
+is_set_to and const_data_ptr, nonzero_static, as_strided_scatter and ember.frombuffer
+against PyTorch."""
 import warnings
 
 import numpy as np
@@ -46,6 +48,34 @@ CALLS = {
     "apply_-grad": lambda lib, x: lib.ones(2, requires_grad=True).apply_(lambda v: v),
     "map_": lambda lib, x: x.clone().map_(lib.arange(3.0, dtype=lib.float64),
                                           lambda a, b: a * 10 + b),
+    "map_-0d-other": lambda lib, x: x.clone().map_(lib.tensor(5.0, dtype=lib.float64),
+                                                   lambda a, b: a * b),
+    "map2_": lambda lib, x: x.clone().map2_(lib.arange(3.0, dtype=lib.float64),
+                                            lib.tensor(0.5, dtype=lib.float64),
+                                            lambda a, b, c: a * 10 + b + c),
+    "map2_-bad-shape": lambda lib, x: x.clone().map2_(lib.ones(2, dtype=lib.float64), x,
+                                                      lambda a, b, c: a),
+    "adjoint-function": lambda lib, x: lib.adjoint(x),
+    "dense_dim": lambda lib, x: (x.dense_dim(), lib.tensor(1.0).dense_dim()),
+    "is_set_to": lambda lib, x: (x.is_set_to(x), x.is_set_to(x.view(3, 2)),
+                                 x.is_set_to(x[:]), x.is_set_to(x.clone()),
+                                 x.t().is_set_to(x.t()), x[1:].is_set_to(x[1:])),
+    "const_data_ptr": lambda lib, x: x[1].const_data_ptr() == x[1].data_ptr(),
+    "nonzero_static-pad": lambda lib, x: lib.nonzero_static(x, size=8),
+    "nonzero_static-cut": lambda lib, x: x.nonzero_static(size=2, fill_value=7),
+    "nonzero_static-0": lambda lib, x: lib.nonzero_static(x, size=0),
+    "nonzero_static-0d": lambda lib, x: lib.nonzero_static(lib.tensor(5), size=2),
+    "nonzero_static-negative": lambda lib, x: lib.nonzero_static(x, size=-1),
+    "as_strided_scatter": lambda lib, x: lib.as_strided_scatter(x, lib.ones(2, dtype=x.dtype),
+                                                                (2,), (4,)),
+    "as_strided_scatter-offset": lambda lib, x: x.as_strided_scatter(
+        -lib.ones(2, 2, dtype=x.dtype), (2, 2), (1, 3), 1),
+    "as_strided_scatter-view": lambda lib, x: lib.as_strided_scatter(
+        x[:, 1], lib.ones(2, dtype=x.dtype), (2,), (1,), 1),
+    "as_strided_scatter-transposed": lambda lib, x: x.t().as_strided_scatter(
+        lib.ones(2, dtype=x.dtype), (2,), (1,), 1),
+    "as_strided_scatter-bad-size": lambda lib, x: lib.as_strided_scatter(
+        x, lib.ones(3, dtype=x.dtype), (2,), (4,)),
     "frombuffer": lambda lib, x: lib.frombuffer(bytearray(b"\x00\x00\x80?\x00\x00\x00@"),
                                                 dtype=lib.float32),
     "frombuffer-count-offset": lambda lib, x: lib.frombuffer(bytearray(12), dtype=lib.int16,
@@ -79,3 +109,22 @@ def test_frombuffer_shares_the_memory():
         ro = ember.frombuffer(b"\x00\x00\x80?", dtype=ember.float32)
     with pytest.raises(RuntimeError, match="read-only"):
         ro[0] = 1.0
+
+
+def test_as_strided_scatter_gradients():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    src = ember.randn(2, 2, dtype=ember.float64, requires_grad=True)
+    for fn in (lambda x, s: ember.as_strided_scatter(x, s, (2, 2), (5, 1)),
+               lambda x, s: ember.as_strided_scatter(x.t(), s, (2, 2), (1, 3), 2),
+               lambda x, s: ember.as_strided_scatter(x[:, 1:], s, (2, 2), (4, 1))):
+        assert ember.autograd.gradcheck(fn, (x, src))
+        assert ember.autograd.gradgradcheck(fn, (x, src))
+    # src's gradient is torch's (its input gradient is not: it misses the zeroed elements)
+    g = np.random.default_rng(0).standard_normal((3, 4))
+    ts = torch.ones(2, 2, dtype=torch.float64, requires_grad=True)
+    torch.as_strided_scatter(torch.zeros(3, 4, dtype=torch.float64), ts, (2, 2),
+                             (5, 1)).backward(torch.tensor(g))
+    es = ember.ones(2, 2, dtype=ember.float64, requires_grad=True)
+    ember.as_strided_scatter(ember.zeros(3, 4, dtype=ember.float64), es, (2, 2),
+                             (5, 1)).backward(ember.tensor(g))
+    np.testing.assert_array_equal(np.asarray(es.grad), ts.grad.numpy())

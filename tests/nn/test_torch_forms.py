@@ -1,6 +1,7 @@
 """The torch.* forms of functional ops (torch.dropout(input, p, train), int reductions,
-torch.embedding(weight, indices), positional batch_norm, pools with stride=()) against
-torch 2.13: values, gradients, argument order and errors."""
+torch.embedding(weight, indices), positional batch_norm, pools with stride=(), int-coded
+grid_sampler, convolution, conv_tbc, norm_except_dim) against torch 2.13: values,
+gradients, argument order and errors."""
 import numpy as np
 import pytest
 import torch
@@ -107,6 +108,23 @@ CASES = [
     ("adaptive_avg_pool1d", (T("x1", 2, 3, 8), 3)),
     ("adaptive_max_pool1d", (T("x1", 2, 3, 8), 3)),
     ("constant_pad_nd", (T("x1", 2, 3, 8), [1, 2, 0, 1], 1.5)),
+    ("conv_tbc", (T("tbc", 7, 2, 3), T("wtbc", 3, 3, 4), T("b4", 4), 1)),
+    ("conv_tbc", (T("tbc", 7, 2, 3), T("wtbc", 3, 3, 4), T("b4", 4))),
+    ("convolution", (T("x2", 1, 2, 5, 5), T("w2", 4, 1, 3, 3), T("b4", 4), [2, 1], [1, 0],
+                     [1, 2], False, [0, 0], 2)),
+    ("convolution", (T("x1", 2, 3, 8), T("wt1", 3, 2, 3), None, [2], [1], [1], True, [1], 1)),
+    ("convolution", (T("x3", 1, 2, 4, 4, 4), T("wt3", 2, 2, 2, 2, 2), None, [1, 1, 1],
+                     [0, 0, 0], [1, 1, 1], True, [0, 0, 0], 1)),
+    ("affine_grid_generator", (T("theta", 2, 2, 3), [2, 3, 4, 5], False)),
+    ("grid_sampler", (T("gx", 2, 3, 5, 6), T("grid", 2, 4, 5, 2), 0, 0, False)),
+    ("grid_sampler", (T("gx", 2, 3, 5, 6), T("gridn", 2, 4, 5, 2, grad=False), 1, 2, True)),
+    ("grid_sampler_2d", (T("gx", 2, 3, 5, 6), T("grid", 2, 4, 5, 2), 0, 1, True)),
+    ("grid_sampler_3d", (T("gx3", 1, 2, 3, 4, 5), T("grid3", 1, 2, 3, 4, 3), 0, 2, False)),
+    ("norm_except_dim", (T("nv", 3, 4, 5), 2, 0)),
+    ("norm_except_dim", (T("nv", 3, 4, 5), 3, 1)),
+    ("norm_except_dim", (T("nv", 3, 4, 5), 1, 2)),
+    ("norm_except_dim", (T("nv", 3, 4, 5), 2, -1)),
+    ("norm_except_dim", (T("v1", 6), 2, 0)),
 ]
 
 
@@ -128,6 +146,44 @@ def test_dropout_forms():
     assert abs(kept - 0.75) < 0.03
     with pytest.raises(TypeError):
         ember.dropout(x, 0.5)      # train is required, as in torch
+
+
+def test_feature_dropout_zeroes_whole_channels():
+    x = ember.ones(40, 30, 6, dtype=ember.float64)
+    assert ember.equal(ember.feature_dropout(x, 0.5, False), x)
+    y = ember.feature_dropout(x, 0.4, True)
+    # one draw per (n, c): every channel is all zeros or all 1 / (1 - p)
+    per_channel = y.amax(2)
+    assert bool((y == per_channel.unsqueeze(2)).all())
+    assert set(np.unique(np.asarray(per_channel)).round(6)) <= {0.0, round(1 / 0.6, 6)}
+    kept = (per_channel != 0).to(ember.float64).mean().item()
+    assert abs(kept - 0.6) < 0.06
+    z = x.clone()
+    assert ember.feature_dropout_(z, 0.4, True) is z and not ember.equal(z, x)
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+            lib.feature_dropout(lib.ones(3), 0.5, True)
+
+
+def test_embedding_renorm_():
+    a = np.random.default_rng(4).standard_normal((5, 3)) * 3
+    w, tw = ember.tensor(a), torch.tensor(a)
+    for lib, weight in ((ember, w), (torch, tw)):
+        assert lib.embedding_renorm_(weight, lib.tensor([0, 2, 2]), 1.0, 2.0) is weight
+    _same(w, tw)
+
+
+def test_conv_tbc_and_grid_sampler_errors():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Input must have 3 dims"):
+            lib.conv_tbc(lib.ones(2, 3), lib.ones(1, 3, 2), lib.ones(2))
+        with pytest.raises(RuntimeError, match="input channels"):
+            lib.conv_tbc(lib.ones(4, 2, 3), lib.ones(1, 2, 2), lib.ones(2))
+    with pytest.raises(RuntimeError, match="interpolation_mode"):
+        ember.grid_sampler(ember.ones(1, 1, 2, 2), ember.zeros(1, 1, 1, 2), 5, 0, False)
+    with pytest.raises(RuntimeError, match="expected 4-D"):
+        ember.grid_sampler_2d(ember.ones(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 1, 3), 0, 0,
+                              False)
 
 
 def test_embedding_argument_order():

@@ -26,6 +26,7 @@ from ember.nn.modules import EmbeddingBag  # noqa: E402
 from ember.nn.modules import (  # noqa: E402  (pooling and resampling)
     MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
     AdaptiveMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, LPPool1d, LPPool2d, LPPool3d,
+    FractionalMaxPool2d, FractionalMaxPool3d,
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,
     ChannelShuffle,
 )

@@ -11,7 +11,7 @@ from ember.nn._functional.activation import (
     tanhshrink, threshold, threshold_,
 )
 from ember.nn._functional.conv import (
-    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
+    conv1d, conv2d, conv3d, conv_tbc, conv_transpose1d, conv_transpose2d, conv_transpose3d,
 )
 from ember.nn._functional.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss,
@@ -38,6 +38,10 @@ from ember.nn._functional.pooling import (
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d_with_indices,
     max_pool2d_with_indices, max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d,
+)
+from ember.nn._functional.fractional import (
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
 )
 from ember.nn._functional.resample import (
     affine_grid, channel_shuffle, grid_sample, pixel_shuffle, pixel_unshuffle, upsample,
@@ -69,6 +73,7 @@ __all__ = [
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
     # convolution
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "conv_tbc",
     "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool1d",
     "max_pool2d", "max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -81,7 +86,9 @@ __all__ = [
     "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-    "lp_pool1d", "lp_pool2d", "lp_pool3d", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
     "ctc_loss",
     "gumbel_softmax", "local_response_norm", "pdist",

@@ -1,12 +1,14 @@
-"""Creation ops beyond the core factories: ``tril_indices``, ``triu_indices`` and
-``logspace``."""
+"""Creation ops beyond the core factories: ``tril_indices``, ``triu_indices``,
+``logspace`` and the deprecated ``range``."""
+import math
 import operator
+import warnings
 
 from ember._core import _tensor as _core
 from ember._core._dtype import float64, get_default_dtype, int64, to_dtype as as_dtype
 from ember.ops.index import nonzero
 
-__all__ = ["tril_indices", "triu_indices", "logspace"]
+__all__ = ["tril_indices", "triu_indices", "logspace", "range"]
 
 
 def _triangle_indices(row, col, offset, dtype, lower, fname):
@@ -69,8 +71,76 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
     exponents = _core.linspace(float(start), float(end), steps, dtype=float64)
     result = (_core.full((), float(base), dtype=float64) ** exponents).to(dtype)
+    return _finish(result, out, requires_grad)
+
+
+def _finish(result, out, requires_grad):
     if out is not None:
+        if tuple(out.shape) != tuple(result.shape):
+            out.resize_(result.shape)
         out.copy_(result)
         return out
     return result.requires_grad_(requires_grad) if requires_grad else result
 
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False):
+    """Values from ``start`` to ``end`` *inclusive*, spaced by ``step``: PyTorch's
+    deprecated ``torch.range`` (it warns; :func:`arange` excludes ``end``).
+
+    The result has ``floor((end - start) / step) + 1`` elements and the default float
+    dtype whatever the arguments' types.  With an integer ``dtype``, the bounds and the
+    step are first truncated to integers, as in PyTorch.
+
+    Parameters
+    ----------
+    start : number, default 0
+    end : number
+    step : number, default 1
+    out : Tensor, optional
+    dtype : dtype, optional
+    layout : optional
+        Accepted for compatibility (strided only).
+    device : optional
+    requires_grad : bool, default False
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ember.range(1, 4)
+    tensor([1., 2., 3., 4.])
+    """
+    if end is None:
+        raise TypeError("range() missing 1 required positional arguments: \"end\"")
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
+    start, end, step = (v.item() if isinstance(v, _core.Tensor) else v
+                        for v in (start, end, step))
+    # PyTorch computes in int64 for integer dtypes (the arguments truncated), else in double
+    integral = not (dtype.is_floating_point or dtype.is_complex)
+    cast = int if integral else float
+    start, end, step = cast(start), cast(end), cast(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if integral:
+        # C++ division truncates; the operands have the same sign here
+        size = abs(end - start) // abs(step) + 1
+        values = _core.arange(size, dtype=int64, device=device) * step + start
+    else:
+        size = int((end - start) / step + 1)
+        values = _core.arange(size, dtype=float64, device=device) * step + start
+    return _finish(values.to(dtype), out, requires_grad)

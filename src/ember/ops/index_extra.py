@@ -13,15 +13,18 @@ from ember.ops.autocast import autocasts
 import operator
 
 from ember._core import _tensor as _core
-from ember._core._index import _scatter_reduce_into
+from ember._core._dtype import int64
+from ember._core._index import _scatter_reduce_into, cat
 from ember._core._tensor import Tensor, _add_method, record
+from ember.autograd.grad_mode import no_grad
 from ember.ops.derivatives import derivative
+from ember.ops.elementwise import where
 from ember.ops.index import index_put, nonzero
 from ember.ops.shape_extra import _check_tensor, _wrap_dim
 
 __all__ = ["take", "index_add", "index_copy", "index_fill", "index_reduce", "scatter_reduce",
            "masked_scatter", "argwhere", "narrow_copy", "select_scatter", "slice_scatter",
-           "diagonal_scatter"]
+           "diagonal_scatter", "nonzero_static", "as_strided_scatter"]
 
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                 "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
@@ -467,6 +470,30 @@ def argwhere(input):
     return nonzero(input)
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    """The indices of the nonzero elements of ``input`` (as :func:`nonzero`) in a result of
+    a fixed number of rows: cut to the first ``size`` rows, or padded with ``fill_value``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.nonzero_static(ember.tensor([0, 3, 0, 5]), size=3)
+    tensor([[ 1],
+            [ 3],
+            [-1]])
+    """
+    _check_tensor(input, "nonzero_static")
+    size = operator.index(size)
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = nonzero(input)[:size]
+    if found.shape[0] == size:
+        return found
+    pad = _core.full((size - found.shape[0], found.shape[1]), fill_value, dtype=found.dtype,
+                     device=found.device)
+    return cat([found, pad])
+
+
 def narrow_copy(input, dim, start, length):
     """A contiguous copy of ``input.narrow(dim, start, length)``.
 
@@ -558,6 +585,56 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
                          (operator.index(offset), operator.index(dim1), operator.index(dim2)))
 
 
+def _positions(shape, strides, offset, extent, device):
+    """The memory position of every element of a strided view, as an int64 tensor."""
+    return _core.arange(extent, device=device).as_strided(shape, strides, offset)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` with ``input.as_strided(size, stride, storage_offset)`` replaced
+    by ``src``.
+
+    ``size``, ``stride`` and ``storage_offset`` (default: ``input``'s) address ``input``'s
+    memory, as in PyTorch: an element of ``input`` is replaced when the view covers its
+    memory position.  The result is a fresh row-major tensor; the gradient of ``input``
+    is that of the result with the replaced elements zeroed (PyTorch's own is wrong in
+    general), that of ``src`` the result's gradient at the elements it replaced.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.as_strided_scatter(ember.zeros(3, 3), ember.ones(3), (3,), (4,))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.],
+            [0., 0., 1.]])
+    """
+    _check_tensor(input, "as_strided_scatter")
+    _check_tensor(src, "as_strided_scatter", 2, "src")
+    if input.dtype != src.dtype:
+        raise RuntimeError(f"as_strided_scatter(): expected src to have the dtype of self "
+                           f"({input.dtype}), but got {src.dtype}")
+    size, stride = tuple(operator.index(n) for n in size), tuple(operator.index(n) for n in stride)
+    if tuple(size) != tuple(src.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
+                           f"= {list(src.shape)}, slice size = {list(size)}")
+    shape, strides, offset = tuple(input.shape), tuple(input.stride()), input.storage_offset()
+    start = offset if storage_offset is None else operator.index(storage_offset)
+    ends = [first + sum((n - 1) * step for n, step in zip(dims, steps)) + 1
+            for dims, steps, first in ((shape, strides, offset), (size, stride, start))
+            if all(dims)]
+    extent = max(ends, default=0)
+    with no_grad():
+        # which element of src (if any) lands on each element of input, by memory position
+        owner = _core.full((extent,), -1, dtype=int64, device=input.device)
+        slots = _positions(size, stride, start, extent, input.device).reshape(-1)
+        owner[slots] = _core.arange(slots.shape[0], device=input.device)
+        taken = owner[_positions(shape, strides, offset, extent, input.device)]
+    if not slots.shape[0]:
+        return input.clone()
+    picked = src.reshape(-1)[taken.clamp_min(0)]
+    return where(taken >= 0, picked, input)
+
+
 def _view_scatter_backward(name):
     def formula(ctx, grad, input, src, view, args):
         # the input's gradient loses the overwritten view; src's is that view of the gradient
@@ -591,6 +668,8 @@ for _name, _fn in {
     "masked_scatter_": _masked_scatter_,
     "argwhere": argwhere,
     "narrow_copy": narrow_copy,
+    "nonzero_static": nonzero_static,
+    "as_strided_scatter": as_strided_scatter,
     "select_scatter": select_scatter,
     "slice_scatter": slice_scatter,
     "diagonal_scatter": diagonal_scatter,

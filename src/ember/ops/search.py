@@ -1,5 +1,5 @@
 """Searching sorted data and counting: ``searchsorted``, ``bucketize``,
-``bincount``, ``histc`` and ``histogram``.
+``bincount``, ``histc``, ``histogram`` and ``histogramdd``.
 
 ``searchsorted`` is a binary search per value (``ember._core._sort.search_rows``)
 with PyTorch's comparisons; the counting ops find each element's bin with it and
@@ -7,6 +7,8 @@ add up with ``scatter_add``.  None of these is differentiable in PyTorch (intege
 results, or counts whose derivative PyTorch leaves unimplemented), so none records
 a graph: their results never require grad.
 """
+import builtins
+import math
 import operator
 from collections import namedtuple
 
@@ -15,13 +17,15 @@ from ember._core._sort import search_rows
 from ember._core._tensor import Tensor, _add_method, tensor, zeros
 from ember.autograd.grad_mode import no_grad
 
-__all__ = ["searchsorted", "bucketize", "bincount", "histc", "histogram"]
+__all__ = ["searchsorted", "bucketize", "bincount", "histc", "histogram", "histogramdd"]
 
 _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
                 "Double", "ComplexFloat", "ComplexDouble")
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 histogram_result.__module__ = "ember.return_types"
+histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+histogramdd_result.__module__ = "ember.return_types"
 
 
 def _check_tensor(value, fname, arg, position):
@@ -265,8 +269,17 @@ def _data_range(input, lo, hi, widen):
 
 
 def _linear_edges(lo, hi, bins, dtype):
-    from ember import linspace
-    return linspace(lo, hi, bins + 1, dtype=dtype)
+    """``bins + 1`` equal-width edges from ``lo`` to ``hi`` as PyTorch's ``linspace``
+    kernel makes them: the step in ``dtype``, then each edge from the nearer end with
+    one rounding (its fused multiply-add), so that the edges, and the bins of values
+    near them, match PyTorch's."""
+    from ember import arange, where
+    start, end = tensor(lo, dtype=dtype), tensor(hi, dtype=dtype)
+    step = ((end - start) / bins).to(float64)
+    start, end = start.to(float64), end.to(float64)
+    steps = arange(bins + 1, dtype=float64)
+    edges = where(steps < (bins + 1) // 2, start + step * steps, end - step * (bins - steps))
+    return edges.to(dtype)
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
@@ -405,6 +418,142 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         return histogram_result(out[0], out[1])
     return histogram_result(hist, edges)
 
+
+def _dd_edges(points, bins, range, dtype):
+    """The bin edges of each of the ``points.shape[1]`` dimensions, as PyTorch picks them."""
+    dims = points.shape[1]
+    if isinstance(bins, Tensor) or not isinstance(bins, (list, tuple)):
+        bins = [bins] * dims if not isinstance(bins, Tensor) else [bins]
+    if len(bins) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    if all(isinstance(b, Tensor) for b in bins):
+        edges = []
+        for d, b in enumerate(bins):
+            if b.dtype != dtype:
+                raise RuntimeError("torch.histogramdd: input tensor and bins tensors should "
+                                   f"have the same dtype, but got input with dtype "
+                                   f"{_TORCH_NAMES[dtype.num].lower()} and bins for dimension "
+                                   f"{d} with dtype {_TORCH_NAMES[b.dtype.num].lower()}")
+            if b.dim() != 1:
+                raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, "
+                                   f"but got {b.dim()} dimensions in the bins tensor for "
+                                   f"dimension {d}")
+            if b.shape[0] < 1:
+                raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 "
+                                   f"element, but got 0 elements in the bins tensor for "
+                                   f"dimension {d}")
+            if b.shape[0] == 1:
+                raise RuntimeError(f"torch.histogram(): bins must be > 0, but got 0 for "
+                                   f"dimension {d}")
+            edges.append(b.detach().contiguous())
+        return edges
+    if any(isinstance(b, Tensor) for b in bins):
+        raise TypeError("histogramdd(): bins must be all tensors or all ints")
+    counts = [operator.index(b) for b in bins]
+    for d, count in enumerate(counts):
+        if count <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {count} for "
+                               f"dimension {d}")
+    if range is not None:
+        if len(range) != 2 * dims:
+            raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram range "
+                               f"should have {2 * dims} elements, but got {len(range)}")
+        bounds = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dims)]
+    elif points.shape[0]:
+        bounds = list(zip(points.amin(0).tolist(), points.amax(0).tolist()))
+    else:
+        bounds = [(0.0, 1.0)] * dims
+    edges = []
+    for d, ((lo, hi), count) in enumerate(zip(bounds, counts)):
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo} "
+                               f"max {hi} for dimension {d}")
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo}, {hi}] is not "
+                               "finite")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(_linear_edges(lo, hi, count, dtype))
+    return edges
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
+    """Histogram of points in ``N`` dimensions: the last dimension of ``input`` holds
+    the coordinates, the others are flattened.
+
+    Parameters
+    ----------
+    input : Tensor
+        Floating point, at least 2-D: ``(..., N)``.
+    bins : int, sequence of int or sequence of Tensor
+        The number of equal-width bins of every dimension or of each one, or the
+        increasing 1-D tensor of bin edges of each dimension (in the dtype of ``input``).
+    range : sequence of float, optional
+        ``[min_0, max_0, min_1, max_1, ...]``: the outer edges of the equal-width bins
+        (default: each dimension's smallest and largest values, widened by 0.5 each side
+        when equal).
+    weight : Tensor, optional
+        ``input.shape[:-1]``: each point adds its weight instead of 1.
+    density : bool, optional
+        Divide the counts by their total and by each bin's volume.
+    out : tuple, optional
+        ``(hist, bin_edges)`` to write into.
+
+    Returns
+    -------
+    (hist, bin_edges) : named tuple
+        ``hist`` has one dimension of bins per coordinate; ``bin_edges`` is a tuple of 1-D
+        tensors.  Every bin includes its left edges; the last one of a dimension its right
+        edge too.  Points outside every bin (NaN included) are not counted.
+
+    Examples
+    --------
+    >>> import ember
+    >>> points = ember.tensor([[0.0, 0.0], [0.2, 0.3], [1.0, 1.0], [2.0, 0.5]])
+    >>> ember.histogramdd(points, bins=2).hist
+    tensor([[2., 0.],
+            [0., 2.]])
+    """
+    _check_tensor(input, "histogramdd", "input", 1)
+    if input.dim() < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"histogramdd" not implemented for '
+                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+    if weight is not None:
+        _check_tensor(weight, "histogramdd", "weight", 3)
+        if tuple(weight.shape) != tuple(input.shape[:-1]):
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the "
+                               f"same shape as the input tensor excluding its innermost dimension,"
+                               f" but got input with shape {list(input.shape)} and weight with "
+                               f"shape {list(weight.shape)}")
+    with no_grad():
+        points = input.detach().reshape(-1, input.shape[-1])
+        edges = _dd_edges(points, bins, range, input.dtype)
+        sizes = tuple(e.shape[0] - 1 for e in edges)
+        # each point's bin as one flat number, row-major over the dimensions' bins
+        flat = zeros((points.shape[0],), dtype=int64, device=input.device)
+        inside = None
+        for d, e in enumerate(edges):
+            numbers, within = _bin_numbers(points[:, d], e)
+            flat = flat * sizes[d] + numbers
+            inside = within if inside is None else inside & within
+        flat_weight = None if weight is None else weight.detach().reshape(-1)[inside].to(float64)
+        hist = _counts(flat[inside], math.prod(sizes), flat_weight).to(input.dtype).reshape(sizes)
+        if density:
+            volume = None
+            for d, e in enumerate(edges):
+                widths = (e[1:] - e[:-1]).reshape((-1,) + (1,) * (len(edges) - d - 1))
+                volume = widths if volume is None else volume * widths
+            hist = hist / (hist.sum() * volume)
+    edges = tuple(edges)
+    if out is not None:
+        out[0].copy_(hist)
+        for target, e in zip(out[1], edges):
+            target.copy_(e)
+        return histogramdd_result(out[0], tuple(out[1]))
+    return histogramdd_result(hist, edges)
 
 for _name, _fn in {"bincount": bincount, "histc": histc, "histogram": histogram}.items():
     _add_method(_name, _fn)

@@ -17,7 +17,7 @@ from ember.ops.api_functions import _fresh
 
 __all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
            "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
-           "frombuffer"]
+           "frombuffer", "adjoint"]
 
 
 def _size_args(size, name):
@@ -136,7 +136,8 @@ def _map_values(self, name, fn, *others):
     if self.device.type != "cpu":
         raise TypeError(f"{name}_ is only implemented on CPU tensors")
     values = self.tolist() if self.dim() else [self.item()]
-    args = [o.expand(self.shape).tolist() if o.dim() else [o.item()] for o in others]
+    # broadcast to this shape (a 0-d other too: its one value pairs with every element)
+    args = [o.expand(self.shape).tolist() if self.dim() else [o.item()] for o in others]
 
     def walk(v, *a):
         if isinstance(v, list):
@@ -206,11 +207,54 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
+def _map2_(self, x, y, callable):
+    """Replace each element ``v`` by ``callable(v, a, b)``, ``a`` and ``b`` the matching
+    elements of ``x`` and ``y`` broadcast to this shape, in place (CPU, Python-speed)."""
+    return _map_values(self, "map2_", callable, x, y)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims of ``input`` (a view for real
+    tensors): :meth:`Tensor.adjoint`.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.adjoint(ember.zeros(2, 3)).shape
+    ember.Size([3, 2])
+    """
+    return _adjoint(input)
+
+
+def _dense_dim(self):
+    """The number of dense dimensions: all of them, ember's tensors being strided."""
+    return self.dim()
+
+
+def _const_data_ptr(self):
+    """The address of the first element (as :meth:`data_ptr`; the memory is not to be
+    written through it)."""
+    return self.data_ptr()
+
+
+def _is_set_to(self, tensor):
+    """Whether ``tensor`` views the same memory the same way: same storage, offset, shape
+    and strides."""
+    return (self.untyped_storage() is tensor.untyped_storage()
+            and self.storage_offset() == tensor.storage_offset()
+            and tuple(self.shape) == tuple(tensor.shape)
+            and tuple(self.stride()) == tuple(tensor.stride()))
+
+
 _add_method("new", _new)
 _add_method("sum_to_size", _sum_to_size)
 _add_method("adjoint", _adjoint)
 _add_method("apply_", _apply_)
 _add_method("map_", _map_)
+_add_method("map2_", _map2_)
+_add_method("dense_dim", _dense_dim)
+_add_method("const_data_ptr", _const_data_ptr)
+_add_method("is_set_to", _is_set_to)
 
 
 for _name, _value in (("new_zeros", 0), ("new_ones", 1), ("new_empty", None)):

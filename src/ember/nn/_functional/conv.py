@@ -262,6 +262,34 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     return result.squeeze(0) if unbatched else result
 
 
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution of a time-major sequence: ``input`` ``(time, batch, in_channels)``,
+    ``weight`` ``(kernel_width, in_channels, out_channels)``, ``bias`` ``(out_channels,)``,
+    ``pad`` zero steps on both ends; returns ``(time + 2 * pad - kernel_width + 1, batch,
+    out_channels)``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> import ember.nn.functional as F
+    >>> F.conv_tbc(ember.ones(5, 2, 3), ember.ones(2, 3, 4), ember.zeros(4), 1).shape
+    ember.Size([6, 2, 4])
+    """
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if bias.shape[0] != weight.shape[2]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return out.permute(2, 0, 1)
+
+
 @autocasts("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):

@@ -31,6 +31,7 @@ from ember.nn.modules.embedding_bag import EmbeddingBag
 from ember.nn.modules.pooling import (
     MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
     AdaptiveMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, LPPool1d, LPPool2d, LPPool3d,
+    FractionalMaxPool2d, FractionalMaxPool3d,
 )
 from ember.nn.modules.resample import (
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle,

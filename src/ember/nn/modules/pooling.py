@@ -1,4 +1,5 @@
-"""Pooling layers: max, average, adaptive, power-average pooling and max unpooling."""
+"""Pooling layers: max, average, adaptive, power-average and fractional max pooling, and max
+unpooling."""
 from ember.nn import functional as F
 from ember.nn.modules.module import Module
 
@@ -6,7 +7,7 @@ __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1
            "AdaptiveAvgPool2d",
            "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
            "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d",
-           "LPPool2d", "LPPool3d"]
+           "LPPool2d", "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -470,3 +471,92 @@ class LPPool3d(_LPPoolNd):
         """Pool ``input``."""
         return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+class _FractionalMaxPoolNd(Module):
+    _spatial = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        name, n = type(self).__name__, self._spatial
+        if (isinstance(kernel_size, int) and kernel_size <= 0) or (
+                isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size)):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
+        self.kernel_size = _expand(kernel_size, n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = None if output_size is None else _expand(output_size, n)
+        self.output_ratio = None if output_ratio is None else _expand(output_ratio, n)
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+
+def _expand(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, H, W)`` or ``(C, H, W)`` inputs (see
+    :func:`ember.nn.functional.fractional_max_pool2d`).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    output_size : int or tuple, optional
+        Output ``(oH, oW)``.
+    output_ratio : float or tuple, optional
+        Output size as a fraction in ``(0, 1)`` of the input size; exactly one of
+        ``output_size`` and ``output_ratio`` is given.
+    return_indices : bool, default False
+        Also return the flat indices of the maxima.
+    _random_samples : Tensor, optional
+        Fixed ``(N, C, 2)`` window samples (a buffer); fresh ones each call when None.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember import nn
+    >>> nn.FractionalMaxPool2d(3, output_ratio=0.5)(ember.randn(1, 3, 10, 12)).shape
+    ember.Size([1, 3, 5, 6])
+    """
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.fractional_max_pool2d(input, self.kernel_size, self.output_size,
+                                       self.output_ratio, self.return_indices,
+                                       _random_samples=self._random_samples)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, T, H, W)`` or ``(C, T, H, W)`` inputs (see
+    :func:`ember.nn.functional.fractional_max_pool3d`).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Window size.
+    output_size : int or tuple, optional
+        Output ``(oT, oH, oW)``.
+    output_ratio : float or tuple, optional
+        Output size as a fraction in ``(0, 1)`` of the input size; exactly one of
+        ``output_size`` and ``output_ratio`` is given.
+    return_indices : bool, default False
+        Also return the flat indices of the maxima.
+    _random_samples : Tensor, optional
+        Fixed ``(N, C, 3)`` window samples (a buffer); fresh ones each call when None.
+    """
+
+    _spatial = 3
+
+    def forward(self, input):
+        """Pool ``input``."""
+        return F.fractional_max_pool3d(input, self.kernel_size, self.output_size,
+                                       self.output_ratio, self.return_indices,
+                                       _random_samples=self._random_samples)

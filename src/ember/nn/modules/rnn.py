@@ -10,11 +10,10 @@ import warnings
 
 import ember
 from ember.nn import init
-from ember.nn._functional.rnn import stacked_rnn
+from ember.nn._functional.rnn import cell_step, stacked_rnn
 from ember.nn.parameter import Parameter
 from ember.nn.modules.module import Module
 from ember.nn.utils.rnn import PackedSequence
-from ember.ops.rnn import MODES, rnn_layer
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -471,11 +470,8 @@ class RNNCellBase(Module):
                 raise RuntimeError(f"Expected hidden size {(batch, self.hidden_size)}, got "
                                    f"{list(s.shape)}")
             full.append(s.contiguous())
-        gx = (ember.addmm(self.bias_ih, input, self.weight_ih.t()) if self.bias_ih is not None
-              else input.mm(self.weight_ih.t()))
-        sizes = ember.full((1,), batch, dtype=ember.int64)
-        _, h, c = rnn_layer(MODES[mode], gx, full[0], full[1] if len(full) > 1 else None,
-                            self.weight_hh, self.bias_hh, None, sizes, False)
+        h, c = cell_step(mode, input, full[0], full[1] if len(full) > 1 else None,
+                         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             h = h.squeeze(0)
             c = None if c is None else c.squeeze(0)

@@ -2,6 +2,7 @@
 ``torch.nn.utils.parametrizations``)."""
 import ember
 from ember.nn import functional as F
+from ember.nn._functional.torch_forms import norm_except_dim
 from ember.nn.modules.module import Module
 from ember.nn.utils import parametrize
 from ember.nn.utils._orthogonal import _Orthogonal, _OrthMaps
@@ -9,19 +10,9 @@ from ember.nn.utils._orthogonal import _Orthogonal, _OrthMaps
 __all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
-def norm_except_dim(v, dim):
-    """2-norm of ``v`` over every dim but ``dim``, kept as size-1 dims (``dim=-1``: the
-    norm of the whole tensor, a scalar), as PyTorch's ``norm_except_dim``."""
-    if dim == -1:
-        return v.norm(2)
-    dim = dim + v.dim() if dim < 0 else dim
-    others = tuple(d for d in range(v.dim()) if d != dim)
-    return v.norm(2, dim=others, keepdim=True) if others else v.abs()
-
-
 def weight_norm_of(v, g, dim):
     """``v`` rescaled to the norm ``g`` (over every dim but ``dim``)."""
-    return v * (g / norm_except_dim(v, dim))
+    return v * (g / norm_except_dim(v, 2, dim))
 
 
 class _WeightNorm(Module):
@@ -33,7 +24,7 @@ class _WeightNorm(Module):
         return weight_norm_of(weight_v, weight_g, self.dim)
 
     def right_inverse(self, weight):
-        return norm_except_dim(weight, self.dim), weight
+        return norm_except_dim(weight, 2, self.dim), weight
 
 
 def weight_norm(module, name="weight", dim=0):

@@ -4,7 +4,8 @@ is the newer form)."""
 import warnings
 
 from ember.nn.parameter import Parameter
-from ember.nn.utils.parametrizations import norm_except_dim, weight_norm_of
+from ember.nn._functional.torch_forms import norm_except_dim
+from ember.nn.utils.parametrizations import weight_norm_of
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
@@ -42,7 +43,8 @@ class WeightNorm:
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
         del module._parameters[name]
-        module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, fn.dim).detach()))
+        module.register_parameter(name + "_g",
+                                  Parameter(norm_except_dim(weight, 2, fn.dim).detach()))
         module.register_parameter(name + "_v", Parameter(weight.detach()))
         setattr(module, name, fn.compute_weight(module))
         module.register_forward_pre_hook(fn)
