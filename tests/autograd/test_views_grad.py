@@ -504,3 +504,26 @@ def test_slicing_an_expanded_tensor(view):
         (y * y).sum().backward()
         grads.append(np.asarray(x.grad) if lib is ember else x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1])
+
+
+def test_contiguous_of_a_transpose_is_row_major_while_recording():
+    """``contiguous()`` records CloneBackward0 but, unlike ``clone``, never keeps the
+    input's layout: attention's ``transpose(1, 2).contiguous().view(...)`` must work
+    under autograd, in traced graphs and in saved ones."""
+    import io
+
+    def merge_heads(x):
+        return x.transpose(1, 2).contiguous().view(x.shape[0], x.shape[2], -1)
+
+    x = ember.randn(2, 3, 4, 5, requires_grad=True)
+    y = merge_heads(x)
+    assert y.is_contiguous() and y.grad_fn.name() == "ViewBackward0"
+    y.square().sum().backward()
+    assert ember.allclose(x.grad, 2 * x)
+    traced = ember.jit.trace(merge_heads, ember.randn(2, 3, 4, 5))
+    buffer = io.BytesIO()
+    traced.save(buffer)
+    buffer.seek(0)
+    probe = ember.randn(3, 3, 4, 5)
+    for graph in (traced, ember.jit.load(buffer)):
+        assert ember.equal(graph(probe), merge_heads(probe))

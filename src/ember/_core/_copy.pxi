@@ -154,6 +154,12 @@ def _to_dtype_device(Tensor t, dt, dev, bint copy):
     return to_dtype_device(t, dt, dev, copy)
 
 
+def contiguous_clone(Tensor input):
+    """A row-major copy of ``input``: ``Tensor.contiguous()``'s op when autograd records
+    it (``clone`` keeps a dense input's layout, which ``contiguous()`` must not)."""
+    return contiguous_copy(input)
+
+
 cpdef Tensor clone(Tensor input):
     """A copy of ``input`` in new memory, with the same dtype and device."""
     if em_grad_mode and input._requires_grad:

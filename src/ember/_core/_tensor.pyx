@@ -415,7 +415,7 @@ cdef class Tensor:
         if memory_format is not None and code == FORMAT_PRESERVE:
             raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
         if em_grad_mode and self._requires_grad:
-            return record_op("clone", clone, (self,), None)
+            return record_op("contiguous", contiguous_clone, (self,), None)
         return contiguous_copy(self)
 
     def clone(self, *, memory_format=None):

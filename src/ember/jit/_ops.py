@@ -64,6 +64,7 @@ OPS = {
         "index_put", "index_put_", "cat", "stack")},
     **{name: "ember._core._tensor:" + name for name in ("zeros", "ones", "full", "arange")},
     "clone": "ember._core._tensor:clone",
+    "contiguous": "ember._core._tensor:contiguous_clone",
     "getitem": "ember._core._tensor:Tensor.__getitem__",
     "setitem": "ember._core._tensor:_assign",
     "t": "ember._core._tensor:Tensor.t",

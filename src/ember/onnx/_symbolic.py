@@ -577,7 +577,7 @@ def _to(b, node):
     _out(b, node, b.add("Cast", [b.value(x)], to=onnx_type(out.dtype)))
 
 
-@_emitter("op", "clone")
+@_emitter("op", "clone", "contiguous")
 def _clone(b, node):
     _out(b, node, b.add("Identity", [b.value(node.args[0])]))
 

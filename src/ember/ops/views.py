@@ -321,6 +321,11 @@ def _clone_backward(ctx, grad, input):
     return grad
 
 
+@derivative("contiguous", node="CloneBackward0", save_inputs=False)
+def _contiguous_backward(ctx, grad, input):
+    return grad
+
+
 @derivative("to", node="ToCopyBackward0", save_inputs=False)
 def _to_backward(ctx, grad, input, dtype, device, copy):
     # back to the input's device (the engine casts the dtype)
