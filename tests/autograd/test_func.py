@@ -588,3 +588,18 @@ def test_functional_call_writes_reassigned_tensors_back():
     given = {"count": ember.tensor(5.0)}
     assert float(ef.functional_call(model, given)) == 6.0
     assert float(given["count"]) == 6.0 and float(model.count) == 0.0
+
+
+def test_replace_all_batch_norm_modules_matches_torch():
+    e = ef.replace_all_batch_norm_modules_(
+        ember.nn.Sequential(ember.nn.Linear(3, 3), ember.nn.BatchNorm1d(3)).double())
+    t = tf.replace_all_batch_norm_modules_(
+        torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3)).double())
+    assert e[1].running_mean is None and e[1].num_batches_tracked is None
+    assert not e[1].track_running_stats and list(e.named_buffers()) == []
+    x = arr(4, 3)
+    with torch.no_grad():
+        for (_, ep), (_, tp) in zip(e.named_parameters(), t.named_parameters()):
+            ep.data = ember.tensor(tp.numpy())
+    e.eval(), t.eval()      # batch statistics are used even in eval mode
+    assert_same(e(make(ember, x)).detach(), t(make(torch, x)).detach())

@@ -11,10 +11,11 @@ They are built on ember's reverse-mode engine: forward mode uses the
 double-backward trick, and :func:`vmap` runs the function once per slice (there
 are no per-op batching rules), so its speed is that of a Python loop.
 """
-from ember.func._functional_call import functional_call, stack_module_state
+from ember.func._functional_call import (functional_call, stack_module_state,
+                                        replace_all_batch_norm_modules_)
 from ember.func._autodiff import (grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd,
                                   hessian)
 from ember.func._vmap import vmap
 
-__all__ = ["functional_call", "stack_module_state", "grad", "grad_and_value", "vjp", "jvp",
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "grad", "grad_and_value", "vjp", "jvp",
            "linearize", "jacrev", "jacfwd", "hessian", "vmap"]

@@ -1,9 +1,11 @@
-"""Calling a module with other tensors in place of its parameters and buffers."""
+"""Modules as functions: calling a module with other tensors in place of its parameters
+and buffers, stacking the states of several models, batch norm without running stats."""
 from collections.abc import Sequence
 
 from ember._core._index import stack
+from ember.nn.modules.normalization import _BatchNorm
 
-__all__ = ["functional_call", "stack_module_state"]
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_"]
 
 
 def _merge_dicts(parameter_and_buffer_dicts):
@@ -206,3 +208,38 @@ def stack_module_state(models):
 
     return (stacked([dict(m.named_parameters()) for m in models]),
             stacked([dict(m.named_buffers()) for m in models]))
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch-norm module of ``root`` use batch statistics only, in place.
+
+    Sets ``running_mean``, ``running_var`` and ``num_batches_tracked`` to None and
+    ``track_running_stats`` to False, so that the modules no longer update
+    buffers in place during the forward pass (PyTorch's ``vmap`` cannot batch
+    such updates; with ember's :func:`vmap` each slice would update them in
+    turn).
+
+    Parameters
+    ----------
+    root : ember.nn.Module
+
+    Returns
+    -------
+    ember.nn.Module
+        ``root`` itself.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.func import replace_all_batch_norm_modules_
+    >>> net = replace_all_batch_norm_modules_(ember.nn.Sequential(ember.nn.BatchNorm1d(3)))
+    >>> net[0].running_mean is None, net[0].track_running_stats
+    (True, False)
+    """
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
