@@ -17,5 +17,6 @@ from ember.func._autodiff import (grad, grad_and_value, vjp, jvp, linearize, jac
                                   hessian)
 from ember.func._vmap import vmap
 
-__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_", "grad", "grad_and_value", "vjp", "jvp",
-           "linearize", "jacrev", "jacfwd", "hessian", "vmap"]
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_",
+           "grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
+           "vmap"]

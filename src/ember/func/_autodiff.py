@@ -16,15 +16,13 @@ gradient ``u`` that requires grad is linear in ``u``, and its gradient with
 respect to ``u`` along ``v`` is ``J v``.  It costs a backward pass of the backward
 pass, and needs every derivative formula on the path to be differentiable.
 """
-import functools
-
 from ember._core._index import stack
 from ember._core._tensor import Tensor, zeros, zeros_like
 from ember.autograd._graph import AccumulateGrad
 from ember.autograd.functional import _autograd_grad, _jacobian_of_output
 from ember.autograd.grad_mode import enable_grad, set_grad_enabled, is_grad_enabled
 from ember.func._pytree import tree_flatten, tree_unflatten, tree_map
-from ember.func._vmap import _RandomnessCheck, _check_randomness_arg
+from ember.func._vmap import _RandomnessCheck, _check_randomness_arg, _wraps
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
@@ -157,12 +155,6 @@ def _grads(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
         res = _autograd_grad(tuple(outputs), tuple(inputs), grad_outputs,
                              create_graph=create_graph, retain_graph=retain_graph)
     return [zeros_like(x) if g is None else g for g, x in zip(res, inputs)]
-
-
-def _wraps(func):
-    """``functools.wraps`` that tolerates callables without a name (partials, objects)."""
-    return functools.wraps(func, assigned=[a for a in functools.WRAPPER_ASSIGNMENTS
-                                           if hasattr(func, a)])
 
 
 # ---------------------------------------------------------------- grad
@@ -596,9 +588,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
             _error_if_complex("jacrev", flat_out, is_input=False)
             flat_diff, primals_spec = tree_flatten(diff)
             outside = level.reaches_outside(flat_out)
-            with set_grad_enabled(outside or is_grad_enabled()):
-                blocks = [list(_jacobian_of_output(i, o, tuple(flat_diff), outside, False))
-                          for i, o in enumerate(flat_out)]
+            blocks = [list(_jacobian_of_output(i, o, tuple(flat_diff), outside, False))
+                      for i, o in enumerate(flat_out)]
         jac = _assemble(blocks, out_spec, primals_spec)
         return (jac, level.release_aux(aux)) if has_aux else jac
 

@@ -62,6 +62,12 @@ class _RandomnessCheck:
             self.after_call()
 
 
+def _wraps(func):
+    """``functools.wraps`` that tolerates callables without a name (partials, objects)."""
+    return functools.wraps(func, assigned=[a for a in functools.WRAPPER_ASSIGNMENTS
+                                           if hasattr(func, a)])
+
+
 def _name(func):
     if isinstance(func, functools.partial):
         return f"functools.partial({_name(func.func)}, ...)"
@@ -237,8 +243,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
 
-    @functools.wraps(func, assigned=[a for a in functools.WRAPPER_ASSIGNMENTS
-                                     if hasattr(func, a)])
+    @_wraps(func)
     def wrapped(*args, **kwargs):
         flat_dims, flat_args, args_spec = _flat_in_dims(func, in_dims, args)
         batch_size = _batch_size(flat_dims, flat_args)
