@@ -1,8 +1,8 @@
 """How much of PyTorch's public API ember provides.
 
 Lists the public names of ``torch``, ``torch.Tensor``, ``torch.linalg``,
-``torch.fft``, ``torch.special`` and ``torch.nn.functional`` next to ember's
-(``ember``, ``ember.Tensor``, ``ember.linalg``, ...) and prints the share that
+``torch.fft``, ``torch.func``, ``torch.special`` and ``torch.nn.functional`` next
+to ember's (``ember``, ``ember.Tensor``, ``ember.linalg``, ...) and prints the share that
 ember has, per namespace and overall.  A name counts when ember defines it; ember
 has no stubs, so every name it defines is a working implementation.
 
@@ -29,6 +29,7 @@ NAMESPACES = [
     ("torch.Tensor", "torch.Tensor", "ember.Tensor"),
     ("torch.linalg", "torch.linalg", "ember.linalg"),
     ("torch.fft", "torch.fft", "ember.fft"),
+    ("torch.func", "torch.func", "ember.func"),
     ("torch.special", "torch.special", "ember.special"),
     ("torch.nn.functional", "torch.nn.functional", "ember.nn.functional"),
 ]
@@ -39,7 +40,7 @@ BACKEND_PATTERN = re.compile(
     r"^(cudnn|miopen|mkldnn|fbgemm|native_|quantize|quantized|q_|dequantize|fake_quantize|"
     r"sparse|to_sparse|is_sparse|ccol|crow|col_indices|row_indices|values$|indices$|"
     r"coalesce|is_coalesced|sspaddmm|smm|hspmm|int_repr|qscheme|qr_|"
-    r"compile|compiler|export|jit|fx|script|trace|sym|Sym|dynamo|vmap|func|"
+    r"compile|compiler|export|jit|fx|script|trace|sym|Sym|dynamo|functionalize|debug_unwrap|"
     r"is_nonzero|is_same_size|is_inference|has_torch_function|handle_torch_function|"
     r"boolean_dispatch|assert_int_or_pair|BroadcastingList|Callable|_)"
 )

@@ -38,6 +38,7 @@ KIND_TITLES = {
     "linalg": "Linear algebra",
     "random": "Random sampling",
     "autograd": "Automatic differentiation",
+    "func": "Function transforms",
     "dtypes": "Data types and promotion",
     "devices": "Devices and threads",
     "interop": "Interoperability",

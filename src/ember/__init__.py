@@ -188,6 +188,10 @@ globals().update(_copy_functions)
 del _inplace_functions, _copy_functions
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
 
+# torch.func's transforms (grad, vjp, jacrev, vmap, ...); torch.vmap is also top-level
+from ember import func  # noqa: E402
+from ember.func import vmap  # noqa: E402
+
 # issue 8: ember.onnx (imported on first use: it needs the optional onnx package)
 
 
