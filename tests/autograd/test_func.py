@@ -603,3 +603,12 @@ def test_replace_all_batch_norm_modules_matches_torch():
             ep.data = ember.tensor(tp.numpy())
     e.eval(), t.eval()      # batch statistics are used even in eval mode
     assert_same(e(make(ember, x)).detach(), t(make(torch, x)).detach())
+
+
+def test_nn_utils_stateless_functional_call_is_the_deprecated_spelling():
+    import ember.nn.utils.stateless as stateless
+    layer = ember.nn.Linear(2, 1)
+    params = {"weight": ember.ones(1, 2), "bias": ember.zeros(1)}
+    with pytest.warns(FutureWarning, match="ember.func.functional_call"):
+        out = stateless.functional_call(layer, params, (ember.tensor([[1.0, 2.0]]),))
+    assert ember.equal(out, ember.tensor([[3.0]]))
