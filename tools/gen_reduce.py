@@ -9,8 +9,8 @@ this script adds, per reduction and dtype, the C snippets the template stamps:
 lane type, accumulator type, identity, combine, map and finalize expressions.
 ``--cuda`` renders the CUDA kernels from the same expressions, float16/bfloat16/float32
 accumulating in float (as PyTorch does on the GPU); complex dtypes have the lane
-reductions only (prod, the abs-based norms, all, any: their sums and means reduce a
-real view), no scans.
+reductions (prod, the abs-based norms, all, any: their sums and means reduce a real
+view) and cumprod.
 """
 import argparse
 
@@ -175,7 +175,6 @@ def cuda_families(dtypes):
             r["map"] = "x"
         else:
             r["ACC"] = r["FA"] = r["L"]
-    dtypes = [d for d in dtypes if d["kind"] != "c"]    # no complex scans or var yet
     arg_ops = arg_family(dtypes)
     # `at`: the element at a byte address, converted to the accumulator type
     floats = [dict(d, ACC=gpu_acc(d), at=f"({gpu_acc(d)})("
@@ -185,6 +184,8 @@ def cuda_families(dtypes):
     for r in scan_ops:
         if r["d"]["kind"] == "f":
             r["ACC"] = gpu_acc(r["d"])
+        elif r["d"]["kind"] == "c":         # cumprod: in its own dtype, as prod
+            r["ACC"] = r["d"]["T"]
     ids = ([r["id"] for r in lane_ops] + [r["id"] for r in arg_ops]
            + [f"var_{d['name']}" for d in floats])
     return dict(lane_ops=lane_ops, arg_ops=arg_ops, var_dtypes=floats, kernel_ids=ids,

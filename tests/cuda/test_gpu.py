@@ -206,7 +206,8 @@ def test_cpu_scalar_tensors_join_cuda_ones_in_either_order():
 
 def test_ops_without_kernel_raise_not_implemented():
     with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
-        ember.ones(3, dtype=ember.complex64, device="cuda").cumprod(0)
+        ember.ones(3, dtype=ember.complex64, device="cuda").scatter_(
+            0, ember.zeros(2, dtype=ember.int64, device="cuda"), 2.0, reduce="multiply")
 
 
 def test_memory_stats_streams_and_events():

@@ -29,8 +29,10 @@ def _ember():
     return ember
 
 
-# the reductions with complex kernels (sums and means of complex tensors reduce a real view)
-COMPLEX_OPS = ("prod", "max_abs", "min_abs", "abs_sum", "pow_sum", "nonzero", "all", "any")
+# the reductions and scans with complex kernels (complex sums, means and cumsums reduce a
+# real view)
+COMPLEX_OPS = ("prod", "max_abs", "min_abs", "abs_sum", "pow_sum", "nonzero", "all", "any",
+               "cumprod")
 
 
 def _complex_unsupported(op, t):
