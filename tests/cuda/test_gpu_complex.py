@@ -71,6 +71,22 @@ def test_special_values(dtype):
     check(lambda t: ember.sqrt(t), finite[4:], dtype=dtype)
 
 
+# near the branch points and cuts (signed zeros pick the side), tiny and huge values
+HARD = [1 + 1e-3j, 1 - 1e-3j, -1 + 1e-3j, 0.999 + 0j, 1.001 - 0j, 2 + 0j, complex(2, -0.0),
+        -2 + 0j, complex(-2, -0.0), 1e-4 + 1e-4j, -1e-4 - 3e-4j, 3j, -3j, complex(0.0, -0.5),
+        1e10 + 1e10j, -1e9 + 1e-3j, 0.5 + 0.5j, -0.3 + 2j]
+
+
+@pytest.mark.parametrize("dtype", CDTYPES)
+@pytest.mark.parametrize("op", ["sqrt", "log", "asin", "acos", "atan", "asinh", "acosh",
+                                "atanh", "tanh", "tan", "sin", "cosh"])
+def test_functions_near_branch_points(op, dtype):
+    z = ember.tensor(HARD).to(dtype)
+    if op in ("tanh", "tan", "sin", "cosh"):
+        z = z[(z.abs() < 1e3)]
+    check(getattr(ember, op), z, dtype=dtype)
+
+
 @pytest.mark.parametrize("dtype", CDTYPES)
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "eq", "ne"])
 def test_binary(op, dtype):

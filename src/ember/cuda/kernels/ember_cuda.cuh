@@ -339,34 +339,31 @@ static __device__ __forceinline__ em_complex<R> cos(em_complex<R> z) { return co
 template <class R>
 static __device__ __forceinline__ em_complex<R> tan(em_complex<R> z) { return em_mul_mi(tanh(em_mul_i(z))); }
 
-/* asinh(z) = log1p(z + z^2 / (1 + sqrt(1 + z^2))), odd: computed for re(z) >= 0 */
+/* asin, acos and acosh by Kahan's formulas ("Branch cuts for complex elementary
+ * functions", 1987): no cancellation near the branch points, C99's branch cuts */
 template <class R>
-static __device__ __forceinline__ em_complex<R> asinh(em_complex<R> z)
+static __device__ __forceinline__ em_complex<R> asin(em_complex<R> z)
 {
-    bool flip = z.re < 0 || (z.re == 0 && signbit(z.re));
-    em_complex<R> w = flip ? -z : z;
-    em_complex<R> w2 = w * w;
-    em_complex<R> r = em_log1p(w + w2 / (1 + sqrt(1 + w2)));
-    return flip ? -r : r;
+    em_complex<R> a = sqrt(1 - z), b = sqrt(1 + z);
+    return em_complex<R>(atan2(z.re, a.re * b.re - a.im * b.im), asinh(a.re * b.im - a.im * b.re));
 }
 
-template <class R>
-static __device__ __forceinline__ em_complex<R> asin(em_complex<R> z) { return em_mul_mi(asinh(em_mul_i(z))); }
-
-/* acos(z) = -i log(z + i sqrt(1 - z^2)), as pi/2 - asin(z) */
 template <class R>
 static __device__ __forceinline__ em_complex<R> acos(em_complex<R> z)
 {
-    em_complex<R> a = asin(z);
-    return em_complex<R>((R)1.57079632679489661923132169163975144 - a.re, -a.im);
+    em_complex<R> a = sqrt(1 - z), b = sqrt(1 + z);
+    return em_complex<R>(2 * atan2(a.re, b.re), asinh(b.re * a.im - b.im * a.re));
 }
 
-/* acosh(z) = log(z + sqrt(z + 1) sqrt(z - 1)) (Kahan's branch cuts) */
 template <class R>
 static __device__ __forceinline__ em_complex<R> acosh(em_complex<R> z)
 {
-    return log(z + sqrt(z + (R)1) * sqrt(z - (R)1));
+    em_complex<R> a = sqrt(z - 1), b = sqrt(z + 1);
+    return em_complex<R>(asinh(a.re * b.re + a.im * b.im), 2 * atan2(a.im, b.re));
 }
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> asinh(em_complex<R> z) { return em_mul_mi(asin(em_mul_i(z))); }
 
 template <class R>
 static __device__ __forceinline__ em_complex<R> atanh(em_complex<R> z)
