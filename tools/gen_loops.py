@@ -11,9 +11,9 @@ stamps one strided loop per op and compute dtype, plus the lookup table the
 Cython core reads.  ``fused`` renders the fused-elementwise interpreter (ember.jit's
 fusion): one case per floating op whose result has its inputs' dtype.  ``cuda``
 renders the CUDA kernels (src/ember/cuda/kernels/elementwise.cu.in) from the same
-table: every op, every real dtype; ``cuda-cast`` the CUDA copies and casts
-(copy.cu.in) with the CPU's conversions; ``cuda-index`` the CUDA index kernels
-(index.cu.in), per real dtype.
+table: every op, every dtype; ``cuda-cast`` the CUDA copies and casts (copy.cu.in:
+``all_dtypes``) with the CPU's conversions, and the other kernel families that take
+the real ``dtypes``; ``cuda-index`` the CUDA index kernels (index.cu.in), per real dtype.
 """
 import argparse
 import tomllib
@@ -90,11 +90,11 @@ def fusable(op):
 
 
 def build_cuda_op(name, spec):
-    """`build_op` for the CUDA template: real dtypes only, with each input's storage type
-    (the condition of ``where`` is bool; missing inputs are ``em_unused``) and the vector
-    width of the contiguous path (16-byte loads of the widest operand)."""
+    """`build_op` for the CUDA template, with each input's storage type (the condition of
+    ``where`` is bool; missing inputs are ``em_unused``) and the vector width of the
+    contiguous path (16-byte loads of the widest operand).  The complex expressions are
+    C99's; ember_cuda.cuh's em_complex gives them the same meaning."""
     op = build_op(name, spec)
-    op["dtypes"] = [d for d in op["dtypes"] if d["name"] not in REAL_OF]
     for d in op["dtypes"]:
         inputs = [d["in"]] * op["arity"]
         if op["condition"]:
@@ -106,7 +106,8 @@ def build_cuda_op(name, spec):
 
 
 ITEMSIZE = {"bool": 1, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8,
-            "em_half": 2, "em_bfloat16": 2, "float": 4, "double": 8}
+            "em_half": 2, "em_bfloat16": 2, "float": 4, "double": 8, "em_complex64": 8,
+            "em_complex128": 16}
 
 
 def convert(src, dst, value):
@@ -141,7 +142,7 @@ def main():
         text = template.substitute(dtypes=dtype_dicts(), convert=convert)
     elif args.which in ("cuda-cast", "cuda-index"):
         real = [d for d in dtype_dicts() if d["kind"] != "c"]
-        text = template.substitute(dtypes=real, convert=convert)
+        text = template.substitute(dtypes=real, all_dtypes=dtype_dicts(), convert=convert)
     else:
         table = {}
         for path in args.tables:

@@ -7,8 +7,10 @@ Usage: gen_reduce.py TEMPLATE.c.in -o OUT.c   (reduce.c.in or scan.c.in)
 The dtype list comes from gen_loops.py (one list for every generated kernel);
 this script adds, per reduction and dtype, the C snippets the template stamps:
 lane type, accumulator type, identity, combine, map and finalize expressions.
-``--cuda`` renders the CUDA kernels from the same expressions: real dtypes only,
-float16/bfloat16/float32 accumulating in float (as PyTorch does on the GPU).
+``--cuda`` renders the CUDA kernels from the same expressions, float16/bfloat16/float32
+accumulating in float (as PyTorch does on the GPU); complex dtypes have the lane
+reductions (prod, the abs-based norms, all, any: their sums and means reduce a real
+view) and cumprod.
 """
 import argparse
 
@@ -38,8 +40,6 @@ KERNEL_LOAD = dict(LOAD, float16="em_half_bits_to_float(%s)")
 def dtype_dicts(cuda=False):
     out = []
     for name, storage, compute, kind in DTYPES:
-        if cuda and kind == "c":
-            continue
         real = REAL.get(name, compute)
         out.append(dict(
             name=name, enum="EM_" + name.upper(), IT=storage, T=compute, kind=kind,
@@ -169,6 +169,10 @@ def cuda_families(dtypes):
         if r["d"]["kind"] == "f":
             r["ACC"] = gpu_acc(r["d"]) if r["op"] == "PROD" else r["L"]
             r["FA"] = "double"
+        elif r["op"] == "PROD" and r["d"]["kind"] == "c":
+            # a complex product accumulates in its own dtype (em_complex of ember_cuda.cuh)
+            r["ACC"] = r["FA"] = r["d"]["T"]
+            r["map"] = "x"
         else:
             r["ACC"] = r["FA"] = r["L"]
     arg_ops = arg_family(dtypes)
@@ -180,6 +184,8 @@ def cuda_families(dtypes):
     for r in scan_ops:
         if r["d"]["kind"] == "f":
             r["ACC"] = gpu_acc(r["d"])
+        elif r["d"]["kind"] == "c":         # cumprod: in its own dtype, as prod
+            r["ACC"] = r["d"]["T"]
     ids = ([r["id"] for r in lane_ops] + [r["id"] for r in arg_ops]
            + [f"var_{d['name']}" for d in floats])
     return dict(lane_ops=lane_ops, arg_ops=arg_ops, var_dtypes=floats, kernel_ids=ids,

@@ -212,11 +212,13 @@ class _Module:
 
 # ---------------------------------------------------------------- cuBLAS in NumPy
 
-_CUDA_TYPES = {0: np.float32, 1: np.float64, 2: np.float16, 14: "bfloat16"}
+_CUDA_TYPES = {0: np.float32, 1: np.float64, 2: np.float16, 14: "bfloat16", 4: np.complex64,
+               5: np.complex128}
 # cublasGemmEx's (A/B type, C type, compute type) combinations that ember uses
 _GEMM_TYPES = {(2, 2, _blas.COMPUTE_32F), (2, 0, _blas.COMPUTE_32F), (14, 14, _blas.COMPUTE_32F),
                (14, 0, _blas.COMPUTE_32F), (0, 0, _blas.COMPUTE_32F),
-               (1, 1, _blas.COMPUTE_64F)}
+               (1, 1, _blas.COMPUTE_64F), (4, 4, _blas.COMPUTE_32F), (5, 5, _blas.COMPUTE_64F)}
+_COMPLEX = (4, 5)
 
 
 class CUBLASError(RuntimeError):
@@ -229,7 +231,7 @@ def _host_bytes(ptr, nbytes):
 
 def _column_major(ptr, ctype, rows, cols, ld):
     """The rows x cols column-major matrix at ``ptr``, leading dimension ``ld``, as
-    float64 (a copy), and a function writing such a matrix back."""
+    float64 or complex128 (a copy), and a function writing such a matrix back."""
     dtype = np.uint16 if ctype == "bfloat16" else ctype
     size = np.dtype(dtype).itemsize
     count = (cols - 1) * ld + rows if rows and cols else 0
@@ -238,7 +240,7 @@ def _column_major(ptr, ctype, rows, cols, ld):
     if ctype == "bfloat16":
         values = (view.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
     else:
-        values = view.astype(np.float64)
+        values = view.astype(np.result_type(dtype, np.float64))
 
     def store(result):
         if ctype == "bfloat16":
@@ -264,15 +266,19 @@ def gemm_ex(handle, ta, tb, m, n, k, alpha, A, at, lda, B, bt, ldb, beta, C, ct,
                           f"ldb={ldb} ldc={ldc}")
     if m == 0 or n == 0:
         return
+    # host scalars of the compute type: complex (cuComplex, cuDoubleComplex) for complex data
     scalar = np.float64 if compute == _blas.COMPUTE_64F else np.float32
-    alpha = float(_host_bytes(alpha, 8)[:np.dtype(scalar).itemsize].view(scalar)[0])
-    beta = float(_host_bytes(beta, 8)[:np.dtype(scalar).itemsize].view(scalar)[0])
+    if at in _COMPLEX:
+        scalar = np.complex128 if compute == _blas.COMPUTE_64F else np.complex64
+    width = np.dtype(scalar).itemsize
+    alpha = _host_bytes(alpha, width).view(scalar)[0].item()
+    beta = _host_bytes(beta, width).view(scalar)[0].item()
     a, _ = _column_major(A, _CUDA_TYPES[at], a_rows, a_cols, lda)
     b, _ = _column_major(B, _CUDA_TYPES[bt], b_rows, b_cols, ldb)
     c, store = _column_major(C, _CUDA_TYPES[ct], m, n, ldc)
     a = a if ta == _blas.OP_N else a.T
     b = b if tb == _blas.OP_N else b.T
-    result = alpha * (a @ b) if k else np.zeros((m, n))
+    result = alpha * (a @ b) if k else np.zeros((m, n), a.dtype)
     if beta != 0:                     # cuBLAS reads no C when beta is 0
         result += beta * c
     store(result)

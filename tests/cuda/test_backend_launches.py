@@ -115,10 +115,16 @@ def test_empty_out_is_resized_to_the_result(rec):
     assert grown.shape == (2, 4) and rec.copies[-1] == (3, 12)
 
 
-def test_complex_dtypes_have_no_kernels_yet(rec):
+def test_complex_dtypes_launch_their_kernels(rec):
     x = ember.empty(3, dtype=ember.complex64, device="cuda")
-    with pytest.raises(NotImplementedError, match="complex"):
-        x + x
+    x + x
+    assert rec.names()[-1] == "em_cu_add_complex64_c"
+    x.abs()
+    assert rec.names()[-1] == "em_cu_abs_complex64_c"
+    x.to(ember.complex128).fill_(1j)
+    assert rec.names()[-2:] == ["em_cu_cast_complex64_complex128_c", "em_cu_fill128_s32"]
+    x.cumprod(0)
+    assert rec.names()[-1] == "em_cu_cumprod_complex64_serial"
 
 
 def test_modules_and_optimizers_move_to_the_device(rec):

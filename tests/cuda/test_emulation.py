@@ -56,6 +56,10 @@ def test_cublas_argument_checks(launcher):
         gemm_ex(**dict(args, lda=2))                     # lda < m for op N
     with pytest.raises(CUBLASError, match="NOT_SUPPORTED"):
         gemm_ex(**dict(args, ct=1))                      # float32 inputs, float64 output
+    with pytest.raises(CUBLASError, match="NOT_SUPPORTED"):
+        gemm_ex(**dict(args, at=4, bt=4, ct=0))          # complex64 inputs, float32 output
+    with pytest.raises(CUBLASError, match="NOT_SUPPORTED"):
+        gemm_ex(**dict(args, at=5, bt=5, ct=5))          # complex128 in a float32 compute
 
 
 def test_the_cpu_cannot_read_device_memory():

@@ -194,9 +194,20 @@ def test_mixing_devices_names_both():
         ember.ones(3).cuda() + ember.ones(3)
 
 
+def test_cpu_scalar_tensors_join_cuda_ones_in_either_order():
+    x = ember.arange(3.0).cuda()
+    for got, expected in ((ember.tensor(2.0) * x, [0, 2, 4]), (x * ember.tensor(2.0), [0, 2, 4]),
+                          (ember.tensor(1j) + x, [1j, 1 + 1j, 2 + 1j])):
+        assert got.device.type == "cuda"
+        np.testing.assert_array_equal(got.cpu().numpy(), expected)
+    with pytest.raises(RuntimeError, match="cuda:0"):      # a cuda scalar does not move
+        ember.tensor(2.0, device="cuda") + ember.ones(3)
+
+
 def test_ops_without_kernel_raise_not_implemented():
     with pytest.raises(NotImplementedError, match="not implemented for device cuda"):
-        ember.exp(ember.ones(3, dtype=ember.complex64, device="cuda"))
+        ember.ones(3, dtype=ember.complex64, device="cuda").scatter_(
+            0, ember.zeros(2, dtype=ember.int64, device="cuda"), 2.0, reduce="multiply")
 
 
 def test_memory_stats_streams_and_events():

@@ -179,9 +179,12 @@ def test_complex_inputs(rec):
     s = z.sum(1)                 # real and imaginary parts: a float32 reduction
     _, _, args = launch(rec, "em_cu_red_sum_float32_outer")
     assert s.dtype == ember.complex64 and layout_of(args[3])[0] == [4, 2]
-    with pytest.raises(NotImplementedError, match="not implemented for device cuda yet for "
-                                                  "complex"):
-        z.prod()
+    z.prod()                     # a complex kernel, accumulating in complex64
+    launch(rec, "em_cu_red_prod_complex64_inner")
+    assert z.all(1).dtype == ember.bool
+    launch(rec, "em_cu_red_all_complex64_outer")
+    z.cumprod(0)
+    launch(rec, "em_cu_cumprod_complex64_serial")
 
 
 # ---------------------------------------------------------------- scans and softmax

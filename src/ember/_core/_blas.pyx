@@ -663,6 +663,8 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
     cdef Tensor target = c
     cdef bint beta_zero
     if c._storage.device.type_num != DEV_CPU:
+        if conj_a and em_category[dt] == 3:
+            a = a.conj_physical()       # vdot's vector: the backends take no conjugate flag
         return backend(c._storage.device.type).gemm(
             a, a_vec, b, b_vec, c, input, [bshape[d] for d in range(nbd)], alpha, beta,
             accumulate)

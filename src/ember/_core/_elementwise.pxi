@@ -477,7 +477,7 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
     cdef Tensor t, result, target
     cdef device dev = None
     cdef list tensors = [], operands = []
-    cdef bint is_where = op == OP_WHERE
+    cdef bint is_where = op == OP_WHERE, dev_of_cpu_scalar = False
 
     for k in range(arity):
         a = as_operand(args[k])
@@ -487,8 +487,10 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         args[k] = a
         if isinstance(a, Tensor):
             t = <Tensor>a
-            if dev is None:
+            if dev is None or (dev_of_cpu_scalar and t._storage.device != dev):
+                # a 0-d CPU tensor joins the other operands' device, in either order
                 dev = t._storage.device
+                dev_of_cpu_scalar = t._ndim == 0 and dev.type_num == DEV_CPU
             elif t._storage.device != dev and t._ndim > 0:
                 raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                    f"least two devices, {dev} and {t._storage.device}!")

@@ -374,7 +374,9 @@ cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets,
     `offsets`); None on the CPU."""
     if dev.type_num == DEV_CPU:
         return None
-    if em_category[t._dtype] == 3:
+    # complex data moves as 8- or 16-byte words; of the scatter reductions only the add
+    # has complex kernels (atomic adds on the two parts)
+    if em_category[t._dtype] == 3 and kind.startswith("scatter_") and kind != "scatter_add":
         raise NotImplementedError(f"{op}: not implemented for device {dev.type} yet for "
                                   f"complex dtypes")
     suffix = "i64" if offsets or index is None or index._dtype == EM_INT64 else "i32"
@@ -396,15 +398,16 @@ cdef int _run_on(device dev, em_iter *it, em_loop_fn fn, void *ctx, bint ordered
     Checked indices (`offsets`, or `checked` before a scatter) cannot fail: then the error
     word is not read, which would wait for the GPU."""
     cdef int d, k
-    cdef uint64_t bits = 0
+    cdef uint64_t bits[2]
     if dev.type_num == DEV_CPU:
         return _run(it, fn, ctx, ordered)
     shape = [it.shape[d] for d in range(it.ndim)]
     strides = [[it.strides[k][d] for d in range(it.ndim)] for k in range(it.nop)]
     ptrs = [<size_t>it.data[k] for k in range(it.nop)]
-    if ictx == NULL:            # masked_fill: ctx holds the value's bytes
-        memcpy(&bits, (<em_fill_ctx *>ctx).value, sizeof(bits))
-        _core.backend(dev.type).index_kernel(kernel, shape, strides, ptrs, value=bits)
+    if ictx == NULL:            # masked_fill: ctx holds the value's bytes (up to 16)
+        memcpy(bits, (<em_fill_ctx *>ctx).value, sizeof(bits))
+        _core.backend(dev.type).index_kernel(kernel, shape, strides, ptrs,
+                                             value=bits[0] | (<object>bits[1]) << 64)
         return 0
     if _core.backend(dev.type).index_kernel(
             kernel, shape, strides, ptrs, size=_NO_LIMIT if offsets else ictx.size,

@@ -195,11 +195,14 @@ class CudaBackend:
         size = dst.element_size()
         # the value converted by the CPU's rules, as raw bits of the destination dtype
         bits = ember.full((), value, dtype=dst.dtype, device="cpu").numpy().reshape(1)
-        bits = int(bits.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[size])[0])
+        # complex128's 16 bytes go as two 8-byte words
+        words = bits.view({1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64,
+                           16: np.uint64}[size])
         shape = tuple(dst.shape)
         rec, small = _kernels.layout(shape, [_aligned_strides(dst, shape)])
         fn = _kernels.function("copy", f"em_cu_fill{8 * size}_{'s32' if small else 's64'}")
-        fn((_kernels.grid_for(n),), (_kernels.BLOCK,), (dst.data_ptr(), rec, np.uint64(bits)))
+        fn((_kernels.grid_for(n),), (_kernels.BLOCK,),
+           (dst.data_ptr(), rec, *(np.uint64(int(w)) for w in words)))
 
     # ------------------------------------------------------------ DLPack stream ordering
     def check_device(self, dev):
@@ -252,9 +255,6 @@ class CudaBackend:
         # 0-d CPU tensors may join cuda ones (as in PyTorch): move them over
         operands = [self.from_cpu(t, dev) if t.device.type == "cpu" else t for t in operands]
         compute = operands[-1].dtype
-        if compute.is_complex:
-            raise NotImplementedError(f"{op}: not implemented for device cuda yet for "
-                                      f"complex dtypes")
         target = out
         if out is not None:
             if tuple(out.shape) != shape:
@@ -340,8 +340,8 @@ class CudaBackend:
         """Launch ``em_cu_<kernel>`` of ``kernels/index.cu`` over the iteration ``shape``
         with the operands' byte ``strides`` and pointers ``ptrs``, laid out by
         ``ember._core``'s index ops as for the CPU loops; ``size``, ``stride`` and ``wrap``
-        describe the indexed dim, ``value`` is masked_fill's bit pattern.  Returns whether
-        an index was out of range (the kernel then moved nothing for it), read from the
+        describe the indexed dim, ``value`` is masked_fill's bit pattern (up to 128 bits:
+        complex128's, passed as two words).  Returns whether an index was out of range (the kernel then moved nothing for it), read from the
         error word unless the caller checked the indices already (``check`` False)."""
         numel = 1
         for s in shape:
@@ -352,7 +352,8 @@ class CudaBackend:
         fn = _kernels.function("index", "em_cu_" + kernel)
         launch = ((_kernels.grid_for(numel),), (_kernels.BLOCK,))
         if kernel.startswith("masked_fill"):
-            fn(*launch, (ptrs[0], ptrs[1], rec, np.uint64(value)))
+            words = (value & (2**64 - 1), value >> 64) if kernel == "masked_fill128" else (value,)
+            fn(*launch, (ptrs[0], ptrs[1], rec, *map(np.uint64, words)))
             return False
         err = _error_flag()
         if kernel.startswith("index_check"):

@@ -13,7 +13,8 @@ GEMM.
 
 float16 and bfloat16 accumulate in float32 (``CUBLAS_COMPUTE_32F``); float32
 computes in full float32 (no TF32: PyTorch's default
-``torch.backends.cuda.matmul.allow_tf32 = False``); float64 in float64.
+``torch.backends.cuda.matmul.allow_tf32 = False``); float64 in float64; complex64 and
+complex128 as ``CUDA_C_32F`` and ``CUDA_C_64F`` with complex ``alpha`` and ``beta``.
 """
 import numpy as np
 
@@ -26,7 +27,8 @@ GEMM_DEFAULT = -1                       # cublasGemmAlgo_t
 DEFAULT_MATH = 0                        # cublasMath_t: no TF32
 # cudaDataType_t of each dtype cuBLAS multiplies here, and the compute type
 DATA_TYPES = {"float16": (2, COMPUTE_32F), "bfloat16": (14, COMPUTE_32F),
-              "float32": (0, COMPUTE_32F), "float64": (1, COMPUTE_64F)}
+              "float32": (0, COMPUTE_32F), "float64": (1, COMPUTE_64F),
+              "complex64": (4, COMPUTE_32F), "complex128": (5, COMPUTE_64F)}
 ROW, COL = "row", "col"
 
 
@@ -128,7 +130,9 @@ def gemm(backend, a, a_vec, b, b_vec, c, input, bshape, alpha, beta, accumulate)
     if name not in DATA_TYPES:
         raise NotImplementedError(f"matmul: not implemented for device cuda yet for dtype "
                                   f"{a.dtype}")
-    alpha, beta = complex(alpha).real, complex(beta).real
+    alpha, beta = complex(alpha), complex(beta)
+    if not a.dtype.is_complex:
+        alpha, beta = alpha.real, beta.real
     bshape = tuple(bshape)
     total = 1
     for s in bshape:
@@ -180,7 +184,11 @@ def _run(A, B, C, m, n, k, nbatch, nsum, alpha, beta, name, out_name):
     cublas = cp.cuda.cublas
     in_type, compute = DATA_TYPES[name]
     out_type = DATA_TYPES[out_name][0]
-    scalar = np.float64 if compute == COMPUTE_64F else np.float32
+    # host scalars of the compute type (cuComplex / cuDoubleComplex for complex data)
+    if name.startswith("complex"):
+        scalar = np.complex128 if compute == COMPUTE_64F else np.complex64
+    else:
+        scalar = np.float64 if compute == COMPUTE_64F else np.float32
     # C row-major is C^T = B^T A^T in column-major terms; C column-major is A B
     if C.layout == ROW:
         first, second, rows, cols = B, A, n, m

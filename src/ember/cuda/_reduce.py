@@ -29,8 +29,14 @@ def _ember():
     return ember
 
 
+# the reductions and scans with complex kernels (complex sums, means and cumsums reduce a
+# real view)
+COMPLEX_OPS = ("prod", "max_abs", "min_abs", "abs_sum", "pow_sum", "nonzero", "all", "any",
+               "cumprod")
+
+
 def _complex_unsupported(op, t):
-    if t.dtype.is_complex:
+    if t.dtype.is_complex and op not in COMPLEX_OPS:
         raise NotImplementedError(f"{op}: not implemented for device cuda yet for complex "
                                   f"dtypes")
 

@@ -201,6 +201,192 @@ static __device__ __forceinline__ int64_t em_ilcm(int64_t a, int64_t b)
 #define EM_SHR(T, a, b) ((b) < 0 || (uint64_t)(b) >= 8 * sizeof(T) ? (T)((a) < 0 ? -1 : 0) \
                          : (T)((a) >> (b)))
 
+/* ------------------------------------------------------------------ complex numbers */
+
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+
+/* complex64 and complex128: two parts, laid out as C's float _Complex / double _Complex
+ * (and the CPU's em_complex64/128), with the operators and functions the op table's
+ * complex expressions use.  As C99 (and the CPU loops), an operation with a real
+ * operand acts on the parts, so no 0 * inf of a phantom imaginary part appears;
+ * division scales as c10::complex's does. */
+template <class R>
+struct alignas(2 * sizeof(R)) em_complex {
+    R re, im;
+    em_complex() = default;
+    __host__ __device__ constexpr em_complex(R r, R i = 0) : re(r), im(i) { }
+    template <class S>
+    __host__ __device__ constexpr explicit em_complex(em_complex<S> z) : re((R)z.re), im((R)z.im) { }
+
+    friend __device__ __forceinline__ em_complex operator-(em_complex a) { return em_complex(-a.re, -a.im); }
+    friend __device__ __forceinline__ em_complex operator+(em_complex a, em_complex b) { return em_complex(a.re + b.re, a.im + b.im); }
+    friend __device__ __forceinline__ em_complex operator+(em_complex a, R b) { return em_complex(a.re + b, a.im); }
+    friend __device__ __forceinline__ em_complex operator+(R a, em_complex b) { return em_complex(a + b.re, b.im); }
+    friend __device__ __forceinline__ em_complex operator-(em_complex a, em_complex b) { return em_complex(a.re - b.re, a.im - b.im); }
+    friend __device__ __forceinline__ em_complex operator-(em_complex a, R b) { return em_complex(a.re - b, a.im); }
+    friend __device__ __forceinline__ em_complex operator-(R a, em_complex b) { return em_complex(a - b.re, -b.im); }
+    friend __device__ __forceinline__ em_complex operator*(em_complex a, em_complex b)
+    {
+        return em_complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+    }
+    friend __device__ __forceinline__ em_complex operator*(em_complex a, R b) { return em_complex(a.re * b, a.im * b); }
+    friend __device__ __forceinline__ em_complex operator*(R a, em_complex b) { return em_complex(a * b.re, a * b.im); }
+    friend __device__ __forceinline__ em_complex operator/(em_complex a, em_complex b)
+    {
+        R ar = fabs(b.re), ai = fabs(b.im);
+        if (ar >= ai) {
+            if (ar == 0 && ai == 0) {
+                return em_complex(a.re / ar, a.im / ai);
+            }
+            R rat = b.im / b.re, scl = (R)1 / (b.re + b.im * rat);
+            return em_complex((a.re + a.im * rat) * scl, (a.im - a.re * rat) * scl);
+        }
+        R rat = b.re / b.im, scl = (R)1 / (b.im + b.re * rat);
+        return em_complex((a.re * rat + a.im) * scl, (a.im * rat - a.re) * scl);
+    }
+    friend __device__ __forceinline__ em_complex operator/(em_complex a, R b) { return em_complex(a.re / b, a.im / b); }
+    friend __device__ __forceinline__ bool operator==(em_complex a, em_complex b) { return a.re == b.re && a.im == b.im; }
+    friend __device__ __forceinline__ bool operator!=(em_complex a, em_complex b) { return !(a == b); }
+};
+typedef em_complex<float> em_complex64;
+typedef em_complex<double> em_complex128;
+
+template <class R> static __device__ __forceinline__ R creal(em_complex<R> z) { return z.re; }
+template <class R> static __device__ __forceinline__ R cimag(em_complex<R> z) { return z.im; }
+template <class R> static __device__ __forceinline__ em_complex<R> conj(em_complex<R> z) { return em_complex<R>(z.re, -z.im); }
+template <class R> static __device__ __forceinline__ R fabs(em_complex<R> z) { return hypot(z.re, z.im); }
+template <class R> static __device__ __forceinline__ R carg(em_complex<R> z) { return atan2(z.im, z.re); }
+static __device__ __forceinline__ float cabsf(em_complex64 z) { return fabs(z); }
+static __device__ __forceinline__ double cabs(em_complex128 z) { return fabs(z); }
+/* i * z and -i * z */
+template <class R> static __device__ __forceinline__ em_complex<R> em_mul_i(em_complex<R> z) { return em_complex<R>(-z.im, z.re); }
+template <class R> static __device__ __forceinline__ em_complex<R> em_mul_mi(em_complex<R> z) { return em_complex<R>(z.im, -z.re); }
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> exp(em_complex<R> z)
+{
+    if (z.im == 0) {    /* exact on the real axis, the imaginary zero's sign kept */
+        return em_complex<R>(exp(z.re), z.im);
+    }
+    R m = exp(z.re);
+    return em_complex<R>(m * cos(z.im), m * sin(z.im));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> log(em_complex<R> z)
+{
+    return em_complex<R>(log(fabs(z)), carg(z));
+}
+
+/* log(1 + z), accurate for small z */
+template <class R>
+static __device__ __forceinline__ em_complex<R> em_log1p(em_complex<R> z)
+{
+    R re = (R)0.5 * log1p(z.re * (2 + z.re) + z.im * z.im);
+    if (!(re == re) || fabs(z.re) > (R)0.5 || fabs(z.im) > (R)0.5) {
+        return log(1 + z);
+    }
+    return em_complex<R>(re, atan2(z.im, 1 + z.re));
+}
+
+/* principal root; no overflow in the intermediate hypot */
+template <class R>
+static __device__ __forceinline__ em_complex<R> sqrt(em_complex<R> z)
+{
+    if (z.re == 0 && z.im == 0) {
+        return em_complex<R>(0, z.im);
+    }
+    if (isinf(z.im)) {
+        return em_complex<R>(INFINITY, z.im);
+    }
+    R t = sqrt((fabs(z.re) + fabs(z)) / 2);
+    if (z.re >= 0) {
+        return em_complex<R>(t, z.im / (2 * t));
+    }
+    return em_complex<R>(fabs(z.im) / (2 * t), copysign(t, z.im));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> sinh(em_complex<R> z)
+{
+    return em_complex<R>(sinh(z.re) * cos(z.im), cosh(z.re) * sin(z.im));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> cosh(em_complex<R> z)
+{
+    return em_complex<R>(cosh(z.re) * cos(z.im), sinh(z.re) * sin(z.im));
+}
+
+/* Kahan's formula, which neither overflows nor cancels */
+template <class R>
+static __device__ __forceinline__ em_complex<R> tanh(em_complex<R> z)
+{
+    if (fabs(z.re) > 22) {
+        return em_complex<R>(copysign((R)1, z.re), copysign((R)0, sin(2 * z.im)));
+    }
+    R t = tan(z.im), beta = 1 + t * t, s = sinh(z.re), rho = sqrt(1 + s * s);
+    R den = 1 + beta * s * s;
+    return em_complex<R>(beta * rho * s / den, t / den);
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> sin(em_complex<R> z) { return em_mul_mi(sinh(em_mul_i(z))); }
+template <class R>
+static __device__ __forceinline__ em_complex<R> cos(em_complex<R> z) { return cosh(em_mul_i(z)); }
+template <class R>
+static __device__ __forceinline__ em_complex<R> tan(em_complex<R> z) { return em_mul_mi(tanh(em_mul_i(z))); }
+
+/* asin, acos and acosh by Kahan's formulas ("Branch cuts for complex elementary
+ * functions", 1987): no cancellation near the branch points, C99's branch cuts */
+template <class R>
+static __device__ __forceinline__ em_complex<R> asin(em_complex<R> z)
+{
+    em_complex<R> a = sqrt(1 - z), b = sqrt(1 + z);
+    return em_complex<R>(atan2(z.re, a.re * b.re - a.im * b.im), asinh(a.re * b.im - a.im * b.re));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> acos(em_complex<R> z)
+{
+    em_complex<R> a = sqrt(1 - z), b = sqrt(1 + z);
+    return em_complex<R>(2 * atan2(a.re, b.re), asinh(b.re * a.im - b.im * a.re));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> acosh(em_complex<R> z)
+{
+    em_complex<R> a = sqrt(z - 1), b = sqrt(z + 1);
+    return em_complex<R>(asinh(a.re * b.re + a.im * b.im), 2 * atan2(a.im, b.re));
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> asinh(em_complex<R> z) { return em_mul_mi(asin(em_mul_i(z))); }
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> atanh(em_complex<R> z)
+{
+    return (em_log1p(z) - em_log1p(-z)) * (R)0.5;
+}
+
+template <class R>
+static __device__ __forceinline__ em_complex<R> atan(em_complex<R> z) { return em_mul_mi(atanh(em_mul_i(z))); }
+
+/* x ** y = exp(y log x), with 0 ** y as C99's cpow: 1 for y = 0, 0 for real y > 0 */
+template <class R>
+static __device__ __forceinline__ em_complex<R> pow(em_complex<R> x, em_complex<R> y)
+{
+    if (y.re == 0 && y.im == 0) {
+        return em_complex<R>(1, 0);
+    }
+    if (x.re == 0 && x.im == 0 && y.im == 0 && y.re > 0) {
+        return em_complex<R>(0, 0);
+    }
+    return exp(y * log(x));
+}
+
 /* ------------------------------------------------------------------ reductions */
 
 /* The parameters of a reduction (the CPU's em_reduce_params in include/ember/reduce.h,
@@ -256,9 +442,6 @@ static __device__ __forceinline__ A em_shfl_up(A a, int delta)
     return u.a;
 }
 
-#ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
-#endif
 /* Combiners of em_block_reduce: sum, and max with NaN propagating (the CPU's lane max) */
 template <class T>
 struct em_sum_op {
