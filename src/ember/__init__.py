@@ -96,7 +96,7 @@ def is_floating_point(input):
 def is_complex(input):
     """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()
-from ember import utils  # noqa: E402
+from ember import random, utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
