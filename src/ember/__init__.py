@@ -160,7 +160,7 @@ from ember import quantization, ao  # noqa: E402
 from ember import jit  # noqa: E402
 # ember.compile (torch.compile) on traced graphs
 from ember import compiler  # noqa: E402
-from ember import backends  # noqa: E402
+from ember import backends, testing  # noqa: E402
 from ember.compiler import compile  # noqa: E402,A004
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
