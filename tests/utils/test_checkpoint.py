@@ -284,3 +284,15 @@ def test_input_modified_in_place_after_forward_is_detected():
         b.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+def test_reentrant_refuses_grad_and_backward_inputs_like_torch():
+    for lib, fn in ((ember, checkpoint), (torch, tcheckpoint.checkpoint)):
+        x = lib.ones(3, requires_grad=True)
+        out = fn(lib.sin, x, use_reentrant=True).sum()
+        with pytest.raises(RuntimeError, match="incompatible with .grad"):
+            lib.autograd.grad(out, x, retain_graph=True)
+        with pytest.raises(RuntimeError, match="incompatible with .grad"):
+            out.backward(inputs=[x], retain_graph=True)
+        out.backward()
+        np.testing.assert_allclose(np.asarray(x.grad.tolist()), np.cos(np.ones(3)), rtol=1e-6)

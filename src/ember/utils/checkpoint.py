@@ -11,8 +11,8 @@ Two variants, chosen by ``use_reentrant`` as in PyTorch:
   runs under :class:`ember.no_grad`; the backward calls ``ember.autograd.backward``
   on the recomputed graph, so gradients of the parameters used inside are
   accumulated into their ``.grad`` directly.  Positional arguments only; when no
-  input requires grad the output does not either; it cannot be used with
-  :func:`ember.autograd.grad`.
+  input requires grad the output does not either; backpropagating through it with
+  :func:`ember.autograd.grad` or ``backward(inputs=...)`` raises, as in PyTorch.
 * ``use_reentrant=False`` (recommended): the forward records a graph once to find
   what the result depends on (the tensors among the arguments, however nested,
   and the leaf tensors the function reads, such as a module's parameters), then
@@ -26,7 +26,7 @@ import warnings
 from ember._core._tensor import Tensor, is_grad_enabled, ones as _ones
 from ember._core._random import get_rng_state, set_rng_state
 from ember.autograd import _graph
-from ember.autograd.engine import backward as _backward, grad as _grad
+from ember.autograd.engine import _is_checkpoint_valid, backward as _backward, grad as _grad
 from ember.autograd.function import Function
 from ember.autograd.grad_mode import enable_grad, no_grad
 from ember.random import fork_rng
@@ -138,6 +138,12 @@ class _ReentrantCheckpoint(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if not _is_checkpoint_valid():
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "passing an `inputs` parameter to .backward(). To resolve this error, you can "
+                "either set use_reentrant=False, or call .backward() without passing the "
+                "`inputs` argument.")
         inputs = list(ctx.inputs)
         saved = iter(ctx.saved_tensors)
         for k, value in enumerate(inputs):
