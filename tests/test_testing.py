@@ -83,7 +83,8 @@ def test_message_structure():
 
 
 @pytest.mark.parametrize("actual, expected, kwargs", [
-    (1, 1, {}), (1, 2, {}), (1.0, 1.0 + 1e-9, {}), (1.0, 1.1, {}), (1.0, 1.1, dict(rtol=0.2, atol=0)),
+    (1, 1, {}), (1, 2, {}), (1.0, 1.0 + 1e-9, {}), (1.0, 1.1, {}),
+    (1.0, 1.1, dict(rtol=0.2, atol=0)),
     (float("nan"), float("nan"), {}), (float("nan"), float("nan"), dict(equal_nan=True)),
     (1 + 2j, 1 + 2.5j, {}), (True, False, {}), (True, True, {}), (None, None, {}),
     (None, 1, {}), (np.float32(1.0), 1.0, {}), (0.0, 1e-8, {}),

@@ -296,3 +296,30 @@ def test_reentrant_refuses_grad_and_backward_inputs_like_torch():
             out.backward(inputs=[x], retain_graph=True)
         out.backward()
         np.testing.assert_allclose(np.asarray(x.grad.tolist()), np.cos(np.ones(3)), rtol=1e-6)
+
+
+def test_closure_over_a_non_leaf_keeps_the_graph_with_a_warning():
+    w = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    h = w * 2                                   # computed, requires grad, not an argument
+    x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="neither an argument nor a leaf"):
+        out = checkpoint(lambda t: (t * h).sum(), x, use_reentrant=False)
+    out.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), h.detach().numpy())
+
+
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_integer_arguments_and_non_differentiable_outputs(use_reentrant):
+    def f(x, index):
+        y = x.exp()
+        return y[index], y.argmax()
+
+    x = ember.randn(5, dtype=ember.float64, requires_grad=True)
+    index = ember.tensor([0, 2, 2])
+    picked, where = checkpoint(f, x, index, use_reentrant=use_reentrant)
+    assert not where.requires_grad and where.dtype == ember.int64
+    picked.sum().backward()
+    expected = np.zeros(5)
+    np.add.at(expected, [0, 2, 2], np.exp(x.detach().numpy())[[0, 2, 2]])
+    np.testing.assert_allclose(x.grad.numpy(), expected)
