@@ -96,7 +96,7 @@ def is_floating_point(input):
 def is_complex(input):
     """Whether the dtype of ``input`` is a complex type."""
     return input.is_complex()
-from ember import utils  # noqa: E402
+from ember import random, utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
@@ -161,6 +161,7 @@ from ember import quantization, ao  # noqa: E402
 from ember import jit  # noqa: E402
 # ember.compile (torch.compile) on traced graphs
 from ember import compiler  # noqa: E402
+from ember import backends, testing  # noqa: E402
 from ember.compiler import compile  # noqa: E402,A004
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402

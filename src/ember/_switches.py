@@ -19,6 +19,9 @@ __all__ = [
 
 _state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest",
           "interop_threads": 1}
+# the kernels scaled_dot_product_attention may use (ember.backends.cuda.*_sdp, sdpa_kernel)
+_sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True,
+                "overrideable": True}
 _DEBUG_MODES = ("default", "warn", "error")
 _MATMUL_PRECISIONS = ("highest", "high", "medium")
 

@@ -3,10 +3,32 @@
 The engine itself is compiled (``_graph.run_backward``); this module checks and
 completes the arguments as PyTorch does.
 """
+import contextlib
+import threading
+
 from ember._core._tensor import Tensor, ones_like
 from ember.autograd._graph import run_backward
 
 __all__ = ["backward", "grad"]
+
+_local = threading.local()
+
+
+def _is_checkpoint_valid():
+    """Whether the backward pass running in this thread accumulates into the ``.grad``
+    of every leaf (``Tensor.backward`` without ``inputs=``), which the reentrant
+    activation checkpoint needs (``torch.autograd._is_checkpoint_valid``)."""
+    return getattr(_local, "checkpoint_valid", True)
+
+
+@contextlib.contextmanager
+def _checkpoint_validity(valid):
+    previous = _is_checkpoint_valid()
+    _local.checkpoint_valid = valid
+    try:
+        yield
+    finally:
+        _local.checkpoint_valid = previous
 
 
 def _as_tuple(x, what):
@@ -93,7 +115,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     grads = _make_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(tensors, grads, bool(retain_graph), bool(create_graph), inputs, True, True)
+    with _checkpoint_validity(not inputs):
+        run_backward(tensors, grads, bool(retain_graph), bool(create_graph), inputs, True, True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -140,8 +163,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _make_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    result = run_backward(outputs, grads, bool(retain_graph), bool(create_graph), inputs_t,
-                          False, bool(allow_unused))
+    with _checkpoint_validity(False):
+        result = run_backward(outputs, grads, bool(retain_graph), bool(create_graph), inputs_t,
+                              False, bool(allow_unused))
     if materialize_grads:
         from ember._core._tensor import zeros_like
         result = [zeros_like(x) if r is None else r for r, x in zip(result, inputs_t)]

@@ -6,7 +6,7 @@ from ember.nn.modules import (
     Module, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict,
     Identity, Linear, Bilinear, Flatten, Unflatten,
 )
-from ember.nn import init, utils
+from ember.nn import init, utils, attention  # noqa: F401
 
 # layers: activations, losses, dropout, embedding, normalisation, convolution, pooling
 from ember.nn.modules import (  # noqa: E402

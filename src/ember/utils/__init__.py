@@ -1,2 +1,3 @@
-"""Utilities around tensors: data loading (:mod:`ember.utils.data`)."""
-from ember.utils import data  # noqa: F401
+"""Utilities around tensors: data loading (:mod:`ember.utils.data`) and activation
+checkpointing (:mod:`ember.utils.checkpoint`)."""
+from ember.utils import data, checkpoint  # noqa: F401

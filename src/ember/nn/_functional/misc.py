@@ -5,6 +5,7 @@ import math
 import warnings
 
 import ember
+from ember import _switches
 from ember.ops.nn_fused import fused_embedding
 
 
@@ -629,6 +630,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
     ember.Size([2, 4, 5, 3])
     """
+    if not _switches._sdp_enabled["math"]:
+        # ember's only kernel is the math one (ember.nn.attention.sdpa_kernel)
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
+                           "is likely due to turning off both the math kernel and the fused "
+                           "kernels.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                            "is_causal=True")
