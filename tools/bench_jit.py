@@ -5,7 +5,8 @@ ember.jit traced graph, side by side in one process, and print the ratio; PyTorc
 
 Cases: the MLP 784-256-256-10 (as in tools/bench_training.py), the digits CNN
 (``ember.examples.digits.build_model``) and a chain of 10 elementwise ops (GELU's tanh
-approximation, which the fusion pass makes one kernel) at batch 1 and 64.  The runners take turns in short
+approximation, which the fusion pass makes one kernel) at batch 1 and 64; ``ember.compile``
+of the model (the same graph behind its guards) is timed too.  The runners take turns in short
 blocks of calls so that a slow phase of a noisy machine hits all of them; the medians of
 the wall-clock call times are compared.  ``eager/traced`` above 1 means the traced graph
 is faster (the target is 1.5).  ``--no-fusion`` traces without the passes, to show what
@@ -110,15 +111,22 @@ def runners_for(case, batch, optimize):
     with ember.no_grad():
         np.testing.assert_allclose(traced(x).numpy(), model(x).numpy(), rtol=1e-4, atol=1e-5)
 
+    compiled_model = ember.compile(model)
+
     def eager():
         with ember.no_grad():
             return model(x)
+
+    def compiled():
+        with ember.no_grad():
+            return compiled_model(x)
 
     def torch_eager():
         with torch.inference_mode():
             return torch_model(tx)
 
-    return {"eager": eager, "traced": lambda: traced(x), "torch": torch_eager}
+    return {"eager": eager, "traced": lambda: traced(x), "compiled": compiled,
+            "torch": torch_eager}
 
 
 def main(argv=None):
@@ -136,8 +144,8 @@ def main(argv=None):
     try:
         print(f"ember {ember.__version__}, torch {torch.__version__}, {args.threads} threads; "
               "median wall time per inference call, the runners taking turns")
-        header = (f"{'case':<28}{'batch':>6}{'eager':>11}{'traced':>11}{'torch':>11}"
-                  f"{'eager/traced':>14}{'target':>8}")
+        header = (f"{'case':<28}{'batch':>6}{'eager':>11}{'traced':>11}{'compiled':>11}"
+                  f"{'torch':>11}{'eager/traced':>14}{'eager/compiled':>16}{'target':>8}")
         print(header)
         print("-" * len(header))
         for case in CASES:
@@ -146,8 +154,10 @@ def main(argv=None):
                 repeats = max(20, repeats // 10) if args.quick else repeats
                 result = measure(runners_for(case, batch, not args.no_fusion), repeats)
                 print(f"{case:<28}{batch:>6}{result['eager'] / 1e3:>9.1f}us"
-                      f"{result['traced'] / 1e3:>9.1f}us{result['torch'] / 1e3:>9.1f}us"
-                      f"{result['eager'] / result['traced']:>13.2f}x{1.5:>7.1f}x", flush=True)
+                      f"{result['traced'] / 1e3:>9.1f}us{result['compiled'] / 1e3:>9.1f}us"
+                      f"{result['torch'] / 1e3:>9.1f}us"
+                      f"{result['eager'] / result['traced']:>13.2f}x"
+                      f"{result['eager'] / result['compiled']:>15.2f}x{1.5:>7.1f}x", flush=True)
     finally:
         ember.set_num_threads(saved_threads[0])
         torch.set_num_threads(saved_threads[1])
