@@ -284,3 +284,36 @@ def test_gpd_errors():
         D.GeneralizedPareto(_t(1.0), _t(1.0), _t(0.5)).log_prob(_t(0.5))
     with pytest.raises(ValueError, match="numbers.Number"):
         D.GeneralizedPareto("a", 1.0, 0.1)
+
+
+def test_empty_and_noncontiguous_parameters():
+    cov = _batch_cov()
+    # a batch of scale matrices taken with a stride (every other one of four)
+    strided = _t(np.concatenate([cov, cov]))[::2]
+    assert not strided.is_contiguous()
+    e = D.Wishart(_t([4.0, 5.0]), covariance_matrix=strided)
+    t = TD.Wishart(_tt([4.0, 5.0]), covariance_matrix=_tt(np.concatenate([cov, cov]))[::2])
+    _close(e.log_prob(_t(VALUE)), t.log_prob(_tt(VALUE)))
+    assert D.Wishart(_t(np.zeros(0) + 4.0), covariance_matrix=_t(COV)).sample().shape == (0, 3, 3)
+    assert D.LKJCholesky(3, _t(np.ones((0, 2)))).sample((2,)).shape == (2, 0, 2, 3, 3)
+    loc = _t(np.stack([LOC, LOC]).T)[:, 0]  # a column: strided
+    g = D.GeneralizedPareto(loc, _t(SCALE), _t(CONC))
+    tg = TD.GeneralizedPareto(_tt(LOC), _tt(SCALE), _tt(CONC))
+    _close(g.icdf(_t(0.3)), tg.icdf(_tt(0.3)))
+    empty = D.GeneralizedPareto(_t(np.zeros(0)), _t(np.ones(0)), _t(np.zeros(0)))
+    assert empty.rsample((3,)).shape == (3, 0) and empty.entropy().shape == (0,)
+
+
+def test_wishart_redraws_singular_samples():
+    # df just above p - 1 rounds many float32 Bartlett draws to singular matrices
+    with pytest.warns(UserWarning, match="Low df"):
+        w = D.Wishart(ember.tensor(2.0001), covariance_matrix=ember.eye(3))
+    ember.manual_seed(0)
+    with pytest.warns(UserWarning, match="Singular sample"):
+        raw = w.rsample((2000,), max_try_correction=0)
+    ember.manual_seed(0)
+    with pytest.warns(UserWarning, match="Singular sample"):
+        fixed = w.rsample((2000,))
+    ok_raw = D.constraints.positive_definite.check(raw).double().mean()
+    ok_fixed = D.constraints.positive_definite.check(fixed).double().mean()
+    assert float(ok_raw) < 0.6 < 0.95 < float(ok_fixed)

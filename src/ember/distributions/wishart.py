@@ -206,12 +206,10 @@ class Wishart(ExponentialFamily):
             max_try_correction = 10
         sample_shape = tuple(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
-        batch_dims = [-(i + 1) for i in range(len(self._batch_shape))]
 
         def singular(x):
             # one flag per sample index: a batch with any singular matrix is redrawn whole
-            bad = ~self.support.check(x)
-            return bad.amax(batch_dims) if batch_dims else bad
+            return (~self.support.check(x)).reshape(sample_shape + (-1,)).any(-1)
 
         is_singular = singular(sample)
         if bool(is_singular.any()):
