@@ -207,6 +207,8 @@ class Wishart(ExponentialFamily):
         sample_shape = tuple(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
 
+        # PyTorch 2.13 flags the *valid* draws here (a missing negation), so it warns on
+        # every call and redraws good samples; this redraws the singular ones as intended
         def singular(x):
             # one flag per sample index: a batch with any singular matrix is redrawn whole
             return (~self.support.check(x)).reshape(sample_shape + (-1,)).any(-1)
