@@ -7,8 +7,8 @@ values it admits.
 import ember
 
 __all__ = [
-    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "dependent",
-    "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
+    "Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky",
+    "dependent", "dependent_property", "greater_than", "greater_than_eq", "half_open_interval",
     "independent", "integer_interval", "interval", "is_dependent", "less_than",
     "lower_cholesky", "multinomial", "nonnegative", "nonnegative_integer", "one_hot",
     "positive", "positive_definite", "positive_integer", "real", "real_vector", "simplex",
@@ -248,6 +248,20 @@ class _PositiveDefinite(Constraint):
         return ember.linalg.cholesky_ex(value).info == 0
 
 
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower-triangular, a positive diagonal
+    and rows of unit Euclidean norm."""
+
+    event_dim = 2
+
+    def check(self, value):
+        # PyTorch's tolerance: 10 ulps per column
+        tol = ember.finfo(value.dtype).eps * value.shape[-1] * 10
+        row_norm = ember.linalg.norm(value.detach(), dim=-1)
+        unit_row_norm = (row_norm - 1.0).abs().le(tol).all(-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -270,6 +284,7 @@ one_hot = _OneHot()
 multinomial = _Multinomial
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
+corr_cholesky = _CorrCholesky()
 
 
 class _Cat(Constraint):

@@ -15,11 +15,13 @@ from ember.distributions._transform_base import (
     ComposeTransform, IndependentTransform, Transform, identity_transform,
 )
 from ember.distributions.utils import (
-    _EPS, _TINY, _sum_rightmost, broadcast_all, lazy_property,
+    _EPS, _TINY, _sum_rightmost, broadcast_all, lazy_property, tril_matrix_to_vec,
+    vec_to_tril_matrix,
 )
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "ExpTransform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+    "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
     "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
     "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
@@ -419,6 +421,114 @@ class PositiveDefiniteTransform(Transform):
 
     def _inverse(self, y):
         return LowerCholeskyTransform().inv(ember.linalg.cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    r"""Unconstrained vectors of length ``D (D - 1) / 2`` to Cholesky factors of
+    ``D x D`` correlation matrices (lower-triangular, positive diagonal, rows of unit
+    norm).
+
+    The vector fills the strict lower triangle in row order; each row then goes
+    through a signed stick breaking: ``r = tanh(x)``, stick breaking of ``r**2``, and
+    ``y = sign(r) sqrt(s)``, the diagonal taking the remaining length.  The
+    log-Jacobian is that of ``x`` to the flattened strict lower triangle of ``y``.
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    def _call(self, x):
+        eps = _EPS[x.dtype]
+        r = vec_to_tril_matrix(ember.tanh(x).clamp(-1 + eps, 1 - eps), diag=-1)
+        # sign(r) sqrt(z cumprod(1 - z)) for z = r**2 is r sqrt(cumprod(1 - z))
+        z1m_cumprod_sqrt = (1 - r ** 2).sqrt().cumprod(-1)
+        r = r + ember.eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * F.pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        y_cumsum = 1 - (y * y).cumsum(-1)
+        y_cumsum_shifted = F.pad(y_cumsum[..., :-1], [1, 0], value=1)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(y_cumsum_shifted,
+                                                                 diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y):
+        # diag=-2 reads the cumulative sums already shifted by one column
+        y1m_cumsum = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        stick_breaking_logdet = 0.5 * y1m_cumsum.log().sum(-1)
+        tanh_logdet = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        _require_event(shape)
+        N = shape[-1]
+        D = round((0.25 + 2 * N) ** 0.5 + 0.5)
+        if D * (D - 1) // 2 != N:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return ember.Size(tuple(shape[:-1]) + (D, D))
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        D = shape[-1]
+        return ember.Size(tuple(shape[:-2]) + (D * (D - 1) // 2,))
+
+
+class CumulativeDistributionTransform(Transform):
+    """The cumulative distribution function of ``distribution``, from its support onto
+    the unit interval (the inverse is its ``icdf``, the log-Jacobian its ``log_prob``).
+
+    Parameters
+    ----------
+    distribution : Distribution
+        A distribution with ``cdf``, ``icdf`` and ``log_prob``.
+    cache_size : int
+        0 or 1.
+
+    Examples
+    --------
+    A Gaussian copula: a correlated normal pushed through the standard normal CDF.
+
+    >>> import ember
+    >>> from ember.distributions import (
+    ...     CumulativeDistributionTransform, MultivariateNormal, Normal, TransformedDistribution)
+    >>> base = MultivariateNormal(ember.zeros(2), ember.tensor([[1.0, 0.5], [0.5, 1.0]]))
+    >>> copula = TransformedDistribution(base, [CumulativeDistributionTransform(Normal(0.0, 1.0))])
+    >>> copula.sample((3,)).shape
+    ember.Size([3, 2])
+    """
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
 
 
 class CatTransform(Transform):

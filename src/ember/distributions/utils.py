@@ -89,3 +89,51 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_flat_index(n, diag, device):
+    """Row-major positions, in a flattened ``n x n`` matrix, of the entries on or below
+    diagonal ``diag``."""
+    rows, cols = ember.tril_indices(n, n, offset=diag, device=device)
+    return rows * n + cols
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """Fill the entries on or below diagonal ``diag`` of a batch of ``D x D`` matrices,
+    in row order, from the last dimension of ``vec`` (zeros elsewhere).
+
+    Raises
+    ------
+    ValueError
+        If ``vec.shape[-1]`` is not the size of such a triangle.
+    """
+    # the positive root of D**2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len = 0
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if abs(round(n) - n) > ember.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    # gather from [0, vec...]: index 0 feeds the entries above the triangle, so the
+    # result stays differentiable in vec
+    index = ember.zeros(n * n, dtype=ember.int64, device=vec.device)
+    index[_tril_flat_index(n, diag, vec.device)] = ember.arange(
+        1, vec.shape[-1] + 1, device=vec.device)
+    padded = F.pad(vec, [1, 0])
+    return padded[..., index].reshape(tuple(vec.shape[:-1]) + (n, n))
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The entries on or below diagonal ``diag`` of a batch of square matrices, in row
+    order, along a new last dimension (the inverse of :func:`vec_to_tril_matrix`).
+
+    Raises
+    ------
+    ValueError
+        If ``diag`` is outside ``[-n, n - 1]``.
+    """
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return flat[..., _tril_flat_index(n, diag, mat.device)]
