@@ -28,7 +28,7 @@ def test_module_inference_runs_one_cached_graph():
         for _ in range(3):
             assert ember.allclose(compiled(x), expected, atol=1e-6)
         assert len(_graphs(compiled)) == 1
-        (traced, _), = _graphs(compiled).values()
+        (traced, _, _), = _graphs(compiled).values()
         assert traced.passes["fused"] >= 1 or traced.passes["folded"] >= 1
         compiled(ember.randn(2, 4))        # a new shape: a second graph
     assert len(_graphs(compiled)) == 2

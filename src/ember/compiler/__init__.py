@@ -28,6 +28,7 @@ import weakref
 
 import ember
 from ember.jit._trace import TracerWarning
+from ember.nn.modules import _hooks as _module_hooks
 
 __all__ = ["compile", "reset", "disable", "is_compiling"]
 
@@ -98,7 +99,8 @@ class _Cache:
         self.fn = fn
         self.module = module
         self.fullgraph = fullgraph
-        self.graphs = {}        # key -> (traced, captured versions), or None: runs eagerly
+        # key -> (traced, captured versions, all arguments are tensors), or None: eager
+        self.graphs = {}
         self.parts = None       # a module's (submodules, parameters), read once
         _caches.add(self)
 
@@ -114,8 +116,10 @@ class _Cache:
         if entry is None:
             return self.fn(*args)
         if entry is not False:
-            traced, versions = entry
-            if all(t._version == v for t, v in zip(traced.captured, versions)):
+            traced, versions, only_tensors = entry
+            if not versions or all(t._version == v for t, v in zip(traced.captured, versions)):
+                if only_tensors:
+                    return traced(*args)
                 return traced(*[a for a in args if isinstance(a, ember.Tensor)])
         elif len(self.graphs) >= CACHE_SIZE_LIMIT:
             warnings.warn(f"ember.compile: {CACHE_SIZE_LIMIT} graphs are cached for "
@@ -135,7 +139,7 @@ class _Cache:
             if isinstance(a, ember.Tensor):
                 if grad and a.requires_grad:
                     return None
-                parts.append((tuple(a.shape), a.stride(), a.dtype, a.device))
+                parts.append((a.shape, a.stride(), a.dtype, a.device))
             else:
                 try:
                     hash(a)
@@ -187,7 +191,8 @@ class _Cache:
                                    f"as one graph: {why}")
             self.graphs[key] = None
             return self.fn(*args)
-        self.graphs[key] = (traced, tuple(t._version for t in traced.captured))
+        self.graphs[key] = (traced, tuple(t._version for t in traced.captured),
+                            len(tensors) == len(args))
         return traced(*tensors)
 
 
@@ -203,6 +208,13 @@ class OptimizedModule(ember.nn.Module):
         self._cache = _Cache(mod, mod, fullgraph)
 
     def forward(self, *args, **kwargs):
+        return self._cache(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        # straight to the cache unless hooks were registered on the wrapper itself
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks \
+                or self._backward_pre_hooks or _module_hooks.any_global_hooks():
+            return super().__call__(*args, **kwargs)
         return self._cache(*args, **kwargs)
 
 
