@@ -187,3 +187,22 @@ def test_the_digits_cnn_compiles_to_the_eager_result():
         assert ember.allclose(compiled(x), model(x), atol=1e-5)
         assert ember.allclose(compiled(x), model(x), atol=1e-5)
     assert all(v is not None for v in _graphs(compiled).values())
+
+
+def test_autocast_and_the_default_dtype_are_guarded():
+    weight = ember.randn(4, 4)
+    product = ember.compile(lambda x: (x @ weight).relu())
+    x = ember.randn(2, 4)
+    assert product(x).dtype == ember.float32
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        assert product(x).dtype == ember.bfloat16
+    assert product(x).dtype == ember.float32
+    assert len(_graphs(product)) == 2
+    scaled = ember.compile(lambda x: x * ember.ones(4))     # ones: the default dtype
+    assert scaled(x).dtype == ember.float32
+    try:
+        ember.set_default_dtype(ember.float64)
+        assert scaled(x).dtype == ember.float64
+    finally:
+        ember.set_default_dtype(ember.float32)
+    assert len(_graphs(scaled)) == 2

@@ -5,8 +5,8 @@ removed, constants folded, common subexpressions merged, elementwise chains fuse
 whenever that gives the eager result, and eagerly otherwise:
 
 * Graphs are traced on first use and cached per *guard key*: the shapes, strides,
-  dtypes and devices of the tensor arguments, the other (hashable) arguments, and a
-  module's training flags.  A cached graph also remembers the version of every tensor
+  dtypes and devices of the tensor arguments, the other (hashable) arguments, a
+  module's training flags, the autocast state and the default dtype.  A cached graph also remembers the version of every tensor
   it took from outside (parameters, buffers, closed-over tensors), so an optimizer
   step or any in-place update retraces instead of running stale weights.
 * The graph is inference-only, so a call that autograd must record (grad mode on and
@@ -146,6 +146,10 @@ class _Cache:
                 except TypeError:
                     return None
                 parts.append((type(a), a))
+        # state the ops read besides their arguments: autocast and the default dtype
+        parts.append((ember.is_autocast_enabled("cpu") and ember.get_autocast_dtype("cpu"),
+                      ember.is_autocast_enabled("cuda") and ember.get_autocast_dtype("cuda"),
+                      ember.get_default_dtype()))
         if self.module is not None:
             if self.parts is None:
                 self.parts = (tuple(self.module.modules()), tuple(self.module.parameters()))
