@@ -206,3 +206,12 @@ def test_autocast_and_the_default_dtype_are_guarded():
     finally:
         ember.set_default_dtype(ember.float32)
     assert len(_graphs(scaled)) == 2
+
+
+def test_a_compiled_function_inside_another_is_traced_inline():
+    inner = ember.compile(lambda x: x.exp() * 2)
+    outer = ember.compile(lambda x: inner(x) + 1)
+    x = ember.randn(3)
+    assert ember.allclose(outer(x), x.exp() * 2 + 1)
+    assert not _graphs(inner) and len(_graphs(outer)) == 1
+    assert ember.allclose(inner(x), x.exp() * 2)

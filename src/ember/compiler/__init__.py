@@ -109,7 +109,8 @@ class _Cache:
         self.parts = None
 
     def __call__(self, *args, **kwargs):
-        key = None if kwargs else self._key(args)
+        # inside another compiled function's trace, run inline: its graph records the ops
+        key = None if kwargs or is_compiling() else self._key(args)
         if key is None:
             return self.fn(*args, **kwargs)
         entry = self.graphs.get(key, False)
