@@ -1,6 +1,7 @@
 """What every ``ember.linalg`` function shares: PyTorch's argument checks and
 messages, ``LinAlgError``, and the column-major buffers the LAPACK kernels of
 ``ember._core._lapack_solve`` work in."""
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -46,11 +47,35 @@ def check_float(t, fname, kernel="lu_cpu"):
                        f"Got {torch_dtype_name(t.dtype)}")
 
 
-def check_cpu(t, fname):
-    """Functions computed by SciPy's LAPACK on NumPy views take CPU tensors only."""
-    if t.device.type != "cpu":
-        raise RuntimeError(f"{fname}: ember computes this with LAPACK on the CPU only, but got a "
-                           f"tensor on {t.device}; move it there with .cpu()")
+def _to_device(result, device):
+    if isinstance(result, Tensor):
+        return result.to(device)
+    if isinstance(result, tuple):
+        moved = [_to_device(r, device) for r in result]
+        return result._make(moved) if hasattr(result, "_make") else tuple(moved)
+    return result
+
+
+def on_host(kernel):
+    """``kernel`` (LAPACK over host buffers) for tensors on any device: tensors on a GPU
+    are copied to the CPU and the tensors of the result copied back to that GPU (ember has
+    no GPU solvers yet), so that errors, ``info`` and results are the CPU's."""
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        devices = {a.device for a in (*args, *kwargs.values()) if isinstance(a, Tensor)}
+        if len(devices) > 1:
+            found = sorted(map(str, devices), key=lambda d: d == "cpu")
+            raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {found[0]} and {found[1]}!")
+        device = devices.pop() if devices else None
+        if device is None or device.type == "cpu":
+            return kernel(*args, **kwargs)
+
+        def host(a):
+            return a.cpu() if isinstance(a, Tensor) else a
+        result = kernel(*map(host, args), **{k: host(v) for k, v in kwargs.items()})
+        return _to_device(result, device)
+    return run
 
 
 def check_matrix(t, fname, name="A"):
@@ -114,7 +139,7 @@ def int_buffer(*shape):
 def raise_for_info(info, fname, message, batch_shape, always_batched=False):
     """Raise ``LinAlgError`` for the first matrix whose LAPACK ``info`` is positive, with
     PyTorch's message (``message(info_value)``) and batch prefix."""
-    values = np.asarray(info).reshape(-1)
+    values = np.asarray(info.cpu() if isinstance(info, Tensor) else info).reshape(-1)
     bad = np.flatnonzero(values > 0)
     if bad.size == 0:
         return

@@ -19,7 +19,7 @@ from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     LinAlgError, batch_numel, check_float, check_matrix, check_same_dtype, check_square,
     check_tensor, column_major, int_buffer, is_column_major, out_into, raise_for_info,
-    requires_grad, result_type, row_major,
+    on_host, requires_grad, result_type, row_major,
 )
 
 __all__ = ["solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "logdet", "LinAlgError"]
@@ -36,6 +36,7 @@ def _singular(info):
 
 # ---------------------------------------------------------------- solve
 
+@on_host
 def _solve_kernel(A, B, fname, check_errors):
     """``X`` with ``A X = B`` for matrices ``B``, and LAPACK's info per matrix."""
     batch_shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
@@ -156,6 +157,7 @@ def _inv_message(info):
             f"because the input matrix is singular.")
 
 
+@on_host
 def _inv_kernel(A, check_errors):
     n = A.shape[-1]
     batch_shape = tuple(A.shape[:-2])
@@ -245,6 +247,7 @@ def _permutation_sign(pivots):
     return 1 - 2 * (swaps % 2)
 
 
+@on_host
 def _det_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.det")
     return LU.diagonal(0, -2, -1).prod(-1) * _permutation_sign(piv).to(A.dtype)
@@ -271,7 +274,7 @@ def _prod_backward_safe_zeros(grad, values):
     n = values.shape[-1]
     if n == 0:
         return grad.expand(values.shape)
-    ones = ember.ones(values.shape[:-1] + (1,), dtype=values.dtype)
+    ones = ember.ones(values.shape[:-1] + (1,), dtype=values.dtype, device=values.device)
     before = ember.cat([ones, values[..., :n - 1]], -1).cumprod(-1)
     after = ember.cat([ones, values[..., 1:].flip(-1)], -1).cumprod(-1).flip(-1)
     return grad * (before * after).conj()
@@ -305,6 +308,7 @@ def det(A, *, out=None):
     return out_into(_det_kernel(A), out)
 
 
+@on_host
 def _slogdet_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.slogdet")
     d = LU.diagonal(0, -2, -1)
