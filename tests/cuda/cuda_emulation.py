@@ -9,7 +9,9 @@ Each launch is checked as the driver would not: the argument count, and each
 argument's size and kind (as CuPy passes it) against the kernel's parameter; the grid
 and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in
 NumPy over the same host buffers, column-major with its ops, leading dimensions and
-batch strides, after cuBLAS's argument checks.
+batch strides, after cuBLAS's argument checks; CuPy's cuSOLVER routines (``cupy.linalg``'s
+``eigh``, ``eigvalsh``, ``svd``, ``det``, ``slogdet``) run as NumPy's LAPACK over the
+device memory, after CuPy's argument checks.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
 ``__syncthreads`` and warp shuffles), ties, NaN, two-pass reductions, error words,
@@ -37,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ember.cuda import _backend, _blas, _kernels, _runtime, _sort
+from ember.cuda import _backend, _blas, _kernels, _linalg, _runtime, _sort
 
 from cuda_helpers import MAP_FAILED, PROT_NONE, FlagArray, libc
 
@@ -298,6 +300,41 @@ def gemm_strided(handle, ta, tb, m, n, k, alpha, A, at, lda, sa, B, bt, ldb, sb,
                 compute, algo)
 
 
+# ---------------------------------------------------------------- cupy.linalg in NumPy
+
+class CupyLinAlgError(Exception):
+    """cupy.linalg.LinAlgError stand-in."""
+
+
+def _solver_input(a, square=True):
+    """CuPy's checks (cupy.linalg._util) before a cuSOLVER call: a stack of (square)
+    matrices of a dtype cuSOLVER has."""
+    if a.ndim < 2:
+        raise CupyLinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
+                              f"two-dimensional")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise CupyLinAlgError("Last 2 dimensions of the array must be square")
+    if a.dtype.char not in "fdFD":
+        raise TypeError(f"dtype {a.dtype} is not supported by cuSOLVER")
+    return a
+
+
+def _uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return UPLO
+
+
+_LINALG = types.SimpleNamespace(
+    eigh=lambda a, UPLO="L": tuple(np.linalg.eigh(_solver_input(a), _uplo(UPLO))),
+    eigvalsh=lambda a, UPLO="L": np.linalg.eigvalsh(_solver_input(a), _uplo(UPLO)),
+    svd=lambda a, full_matrices=True, compute_uv=True: np.linalg.svd(
+        _solver_input(a, square=False), full_matrices, compute_uv),
+    det=lambda a: np.linalg.det(_solver_input(a)),
+    slogdet=lambda a: tuple(np.linalg.slogdet(_solver_input(a))),
+    LinAlgError=CupyLinAlgError)
+
+
 # ---------------------------------------------------------------- the CuPy stand-in
 
 class _Arena:
@@ -482,6 +519,9 @@ def install(monkeypatch, libs):
         return call
     for name in ("sort_rows", "search_rows", "nonzero"):
         monkeypatch.setattr(_sort, name, opened(getattr(_sort, name)))
+    # and cupy.linalg's cuSOLVER routines (of ember.cuda._linalg) as numpy.linalg's
+    for name in ("eigh", "svd", "det", "slogdet"):
+        monkeypatch.setattr(_linalg, name, opened(getattr(_linalg, name)))
     arrays = dict(ndarray=host_array,
                   argsort=lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable"),
                   take_along_axis=np.take_along_axis, arange=np.arange, full=np.full,
@@ -503,7 +543,7 @@ def install(monkeypatch, libs):
                                                                          owner=owner),
             MemoryPointer=lambda mem, offset: types.SimpleNamespace(mem=mem, offset=offset)),
         RawModule=raw_module, get_default_memory_pool=lambda: pool,
-        zeros=lambda n, dtype: FlagArray(), int32=np.int32, **arrays)
+        zeros=lambda n, dtype: FlagArray(), int32=np.int32, linalg=_LINALG, **arrays)
     monkeypatch.setattr(_runtime, "_cupy", fake)
     monkeypatch.setattr(_runtime, "_gpu_count", 1)
     monkeypatch.setattr(_kernels, "_modules", {})

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, empty, zeros
+from ember._core._tensor import Tensor, backend, empty, zeros
 from ember.autograd.grad_mode import is_grad_enabled
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
@@ -76,6 +76,24 @@ def on_host(kernel):
         result = kernel(*map(host, args), **{k: host(v) for k, v in kwargs.items()})
         return _to_device(result, device)
     return run
+
+
+def on_gpu(routine):
+    """A kernel of one matrix argument that, for a non-empty ``A`` on a device whose
+    backend computes ``routine`` (cuda: cuSOLVER through CuPy), runs there; else as
+    :func:`on_host`."""
+    def wrap(kernel):
+        host = on_host(kernel)
+
+        @functools.wraps(kernel)
+        def run(A, *args):
+            if A.device.type != "cpu" and A.numel():
+                device_backend = backend(A.device.type)
+                if hasattr(device_backend, "linalg"):
+                    return device_backend.linalg(routine, A, *args)
+            return host(A, *args)
+        return run
+    return wrap
 
 
 def check_matrix(t, fname, name="A"):

@@ -17,7 +17,7 @@ import ember
 from ember._core import _lapack_decomp as _lapack
 from ember._core._tensor import Tensor, record
 from ember.autograd.grad_mode import is_grad_enabled
-from ember.linalg._common import LinAlgError, on_host
+from ember.linalg._common import LinAlgError, on_gpu, on_host
 from ember.ops.derivatives import derivative
 
 __all__ = ["qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
@@ -105,7 +105,7 @@ def _diagonal(X):
 
 # ---------------------------------------------------------------- SVD
 
-@on_host
+@on_gpu("svd")
 def _svd_raw(A, full_matrices, compute_uv):
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
@@ -410,7 +410,7 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-@on_host
+@on_gpu("eigh")
 def _eigh_raw(A, UPLO, vectors):
     n = A.shape[-1]
     batch = tuple(A.shape[:-2])

@@ -19,7 +19,7 @@ from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     LinAlgError, batch_numel, check_float, check_matrix, check_same_dtype, check_square,
     check_tensor, column_major, int_buffer, is_column_major, out_into, raise_for_info,
-    on_host, requires_grad, result_type, row_major,
+    on_gpu, on_host, requires_grad, result_type, row_major,
 )
 
 __all__ = ["solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "logdet", "LinAlgError"]
@@ -247,7 +247,7 @@ def _permutation_sign(pivots):
     return 1 - 2 * (swaps % 2)
 
 
-@on_host
+@on_gpu("det")
 def _det_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.det")
     return LU.diagonal(0, -2, -1).prod(-1) * _permutation_sign(piv).to(A.dtype)
@@ -308,7 +308,7 @@ def det(A, *, out=None):
     return out_into(_det_kernel(A), out)
 
 
-@on_host
+@on_gpu("slogdet")
 def _slogdet_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.slogdet")
     d = LU.diagonal(0, -2, -1)

@@ -1,0 +1,60 @@
+"""ember.linalg's decompositions on the GPU through CuPy's cuSOLVER routines.
+
+``ember.linalg`` hands the kernels of ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
+``det`` and ``slogdet`` (and so ``pinv``, ``matrix_rank``, ``cond`` and the 2- and
+nuclear matrix norms, built on them) to :class:`~ember.cuda._backend.CudaBackend`
+(``linalg``) for non-empty cuda tensors: the tensor is viewed as a CuPy array
+without a copy (CuPy copies a layout cuSOLVER cannot read), CuPy runs the batched
+routine, and the results are copied into ember cuda tensors.  The other ``linalg``
+kernels run LAPACK on host copies (see ``ember.linalg._common.on_host``).
+"""
+from ember.cuda._runtime import require_gpu
+from ember.cuda._sort import as_cupy
+
+
+def _ember():
+    import ember
+    return ember
+
+
+def _real(dtype):
+    ember = _ember()
+    return {ember.complex64: ember.float32, ember.complex128: ember.float64}.get(dtype, dtype)
+
+
+def _tensor(x, dtype, device):
+    """An ember tensor on ``device`` holding the CuPy array ``x``."""
+    out = _ember().empty(tuple(x.shape), dtype=dtype, device=device)
+    as_cupy(out)[...] = x
+    return out
+
+
+def eigh(A, uplo, vectors):
+    """Eigenvalues (ascending) and, with ``vectors``, eigenvectors of the Hermitian
+    matrices of ``A`` read from the ``uplo`` triangle."""
+    cp = require_gpu()
+    if not vectors:
+        return _tensor(cp.linalg.eigvalsh(as_cupy(A), UPLO=uplo), _real(A.dtype), A.device)
+    w, v = cp.linalg.eigh(as_cupy(A), UPLO=uplo)
+    return _tensor(w, _real(A.dtype), A.device), _tensor(v, A.dtype, A.device)
+
+
+def svd(A, full_matrices, compute_uv):
+    """``(U, S, Vh)`` of each matrix of ``A`` (``S`` alone without ``compute_uv``)."""
+    cp = require_gpu()
+    if not compute_uv:
+        return _tensor(cp.linalg.svd(as_cupy(A), compute_uv=False), _real(A.dtype), A.device)
+    u, s, vh = cp.linalg.svd(as_cupy(A), full_matrices=full_matrices, compute_uv=True)
+    return (_tensor(u, A.dtype, A.device), _tensor(s, _real(A.dtype), A.device),
+            _tensor(vh, A.dtype, A.device))
+
+
+def det(A):
+    """The determinant of each matrix of ``A`` (LU with partial pivoting)."""
+    return _tensor(require_gpu().linalg.det(as_cupy(A)), A.dtype, A.device)
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of each matrix of ``A``: sign 0 and ``-inf`` when singular."""
+    sign, logabsdet = require_gpu().linalg.slogdet(as_cupy(A))
+    return _tensor(sign, A.dtype, A.device), _tensor(logabsdet, _real(A.dtype), A.device)
