@@ -10,7 +10,7 @@ argument's size and kind (as CuPy passes it) against the kernel's parameter; the
 and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in
 NumPy over the same host buffers, column-major with its ops, leading dimensions and
 batch strides, after cuBLAS's argument checks; CuPy's cuSOLVER routines (``cupy.linalg``'s
-``eigh``, ``eigvalsh``, ``svd``, ``det``, ``slogdet``) run as NumPy's LAPACK over the
+``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``det``, ``slogdet``) run as NumPy's LAPACK over the
 device memory, after CuPy's argument checks.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
@@ -330,6 +330,7 @@ _LINALG = types.SimpleNamespace(
     eigvalsh=lambda a, UPLO="L": np.linalg.eigvalsh(_solver_input(a), _uplo(UPLO)),
     svd=lambda a, full_matrices=True, compute_uv=True: np.linalg.svd(
         _solver_input(a, square=False), full_matrices, compute_uv),
+    qr=lambda a, mode="reduced": np.linalg.qr(_solver_input(a, square=False), mode),
     det=lambda a: np.linalg.det(_solver_input(a)),
     slogdet=lambda a: tuple(np.linalg.slogdet(_solver_input(a))),
     LinAlgError=CupyLinAlgError)
@@ -520,7 +521,7 @@ def install(monkeypatch, libs):
     for name in ("sort_rows", "search_rows", "nonzero"):
         monkeypatch.setattr(_sort, name, opened(getattr(_sort, name)))
     # and cupy.linalg's cuSOLVER routines (of ember.cuda._linalg) as numpy.linalg's
-    for name in ("eigh", "svd", "det", "slogdet"):
+    for name in ("eigh", "svd", "qr", "det", "slogdet"):
         monkeypatch.setattr(_linalg, name, opened(getattr(_linalg, name)))
     arrays = dict(ndarray=host_array,
                   argsort=lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable"),

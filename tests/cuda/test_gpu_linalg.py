@@ -45,7 +45,11 @@ def _eig(A):
 
 def _qr(A):
     Q, R = LA.qr(_tall(A))
-    return Q @ R, R.abs()
+    Qc, Rc = LA.qr(_tall(A).mT, mode="complete")
+    # neither mode='r' nor a complete Q of a tall matrix has a derivative
+    Qt, Rt = LA.qr(_tall(A).detach(), mode="complete")
+    return (Q @ R, R.abs(), Qc @ Rc, LA.qr(_tall(A).detach(), mode="r").R.abs(), Qt @ Rt,
+            Qt.mH @ Qt)
 
 
 def _lu(A):
@@ -223,7 +227,7 @@ def test_mixed_devices_raise():
 
 
 def test_decompositions_go_to_cusolver(monkeypatch):
-    """eigh, svd, det and slogdet (and what is built on them) run CuPy's routines; the
+    """eigh, svd, qr, det and slogdet (and what is built on them) run CuPy's routines; the
     rest copies to the host; empty inputs never reach CuPy."""
     from ember.cuda._backend import CudaBackend
     called = []
@@ -236,7 +240,8 @@ def test_decompositions_go_to_cusolver(monkeypatch):
     A = sample((2, 4, 4), ember.float64).cuda()
     expected = {LA.eigh: "eigh", LA.eigvalsh: "eigh", LA.svd: "svd", LA.svdvals: "svd",
                 LA.det: "det", LA.slogdet: "slogdet", LA.pinv: "svd", LA.matrix_rank: "svd",
-                LA.cond: "svd", lambda A: LA.pinv(A, hermitian=True): "eigh"}
+                LA.cond: "svd", lambda A: LA.pinv(A, hermitian=True): "eigh", LA.qr: "qr",
+                lambda A: LA.qr(A, mode="r"): "qr", lambda A: LA.qr(A, "complete"): "qr"}
     for fn, name in expected.items():
         called.clear()
         fn(A)

@@ -1,7 +1,7 @@
 """ember.linalg's decompositions on the GPU through CuPy's cuSOLVER routines.
 
 ``ember.linalg`` hands the kernels of ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``det`` and ``slogdet`` (and so ``pinv``, ``matrix_rank``, ``cond`` and the 2- and
+``qr``, ``det`` and ``slogdet`` (and so ``pinv``, ``matrix_rank``, ``cond`` and the 2- and
 nuclear matrix norms, built on them) to :class:`~ember.cuda._backend.CudaBackend`
 (``linalg``) for non-empty cuda tensors: the tensor is viewed as a CuPy array
 without a copy (CuPy copies a layout cuSOLVER cannot read), CuPy runs the batched
@@ -47,6 +47,17 @@ def svd(A, full_matrices, compute_uv):
     u, s, vh = cp.linalg.svd(as_cupy(A), full_matrices=full_matrices, compute_uv=True)
     return (_tensor(u, A.dtype, A.device), _tensor(s, _real(A.dtype), A.device),
             _tensor(vh, A.dtype, A.device))
+
+
+def qr(A, mode):
+    """``(Q, R)`` of each matrix of ``A`` (Householder, as LAPACK); ``mode='r'``: ``Q``
+    empty."""
+    cp = require_gpu()
+    if mode == "r":
+        R = _tensor(cp.linalg.qr(as_cupy(A), mode="r"), A.dtype, A.device)
+        return _ember().empty((0,), dtype=A.dtype, device=A.device), R
+    q, r = cp.linalg.qr(as_cupy(A), mode=mode)
+    return _tensor(q, A.dtype, A.device), _tensor(r, A.dtype, A.device)
 
 
 def det(A):

@@ -264,7 +264,7 @@ def _svd_backward_formula(gU, gS, gVh, U, S, Vh):
 _QR_MODES = ("reduced", "complete", "r")
 
 
-@on_host
+@on_gpu("qr")
 def _qr_raw(A, mode):
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
