@@ -11,7 +11,8 @@ and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) 
 NumPy over the same host buffers, column-major with its ops, leading dimensions and
 batch strides, after cuBLAS's argument checks; CuPy's cuSOLVER routines (``cupy.linalg``'s
 ``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``det``, ``slogdet``) run as NumPy's LAPACK over the
-device memory, after CuPy's argument checks.
+device memory, after CuPy's argument checks, and cuSOLVER's ``potrfBatched`` as LAPACK's
+unblocked Cholesky in NumPy over the matrices its pointer array names.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
 ``__syncthreads`` and warp shuffles), ties, NaN, two-pass reductions, error words,
@@ -40,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ember.cuda import _backend, _blas, _kernels, _linalg, _runtime, _sort
+from ember.cuda._linalg import FILL_LOWER, FILL_UPPER
 
 from cuda_helpers import MAP_FAILED, PROT_NONE, FlagArray, libc
 
@@ -325,6 +327,51 @@ def _uplo(UPLO):
     return UPLO
 
 
+class CUSOLVERError(RuntimeError):
+    """cupy_backends.cuda.libs.cusolver.CUSOLVERError stand-in."""
+
+
+def _cholesky_lower(m):
+    """LAPACK's unblocked potrf on the lower triangle of ``m``: (L, info), L holding
+    the columns factored before the first leading minor that is not positive-definite."""
+    n = m.shape[0]
+    low = np.zeros_like(m)
+    for j in range(n):
+        d = (m[j, j] - np.vdot(low[j, :j], low[j, :j])).real
+        if not d > 0:
+            return low, j + 1
+        low[j, j] = np.sqrt(d)
+        low[j + 1:, j] = (m[j + 1:, j] - low[j + 1:, :j] @ low[j, :j].conj()) / low[j, j]
+    return low, 0
+
+
+def potrf_batched(ctype):
+    """cusolverDn<t>potrfBatched: Cholesky in place of each column-major matrix that
+    ``Aarray`` points to, the ``uplo`` triangle read and written, info per matrix."""
+    def potrf(handle, uplo, n, Aarray, lda, infoArray, batchSize):
+        if uplo not in (FILL_LOWER, FILL_UPPER) or n < 0 or lda < max(1, n) or batchSize < 0:
+            raise CUSOLVERError(f"CUSOLVER_STATUS_INVALID_VALUE: uplo={uplo} n={n} lda={lda} "
+                                f"batch={batchSize}")
+        pointers = _host_bytes(Aarray, 8 * batchSize)[:8 * batchSize].view(np.uint64)
+        infos = _host_bytes(infoArray, 4 * batchSize)[:4 * batchSize].view(np.int32)
+        for i in range(batchSize):
+            m, store = _column_major(int(pointers[i]), ctype, n, n, lda)
+            if uplo == FILL_LOWER:
+                low, info = _cholesky_lower(m)
+                store(np.where(np.tri(n, dtype=bool), low, m))
+            else:                     # m = U^H U: the lower factor of m^H, conjugated
+                low, info = _cholesky_lower(m.conj().T)
+                store(np.where(np.tri(n, dtype=bool).T, low.conj().T, m))
+            infos[i] = info
+    return potrf
+
+
+_CUSOLVER = types.SimpleNamespace(
+    spotrfBatched=potrf_batched(np.float32), dpotrfBatched=potrf_batched(np.float64),
+    cpotrfBatched=potrf_batched(np.complex64), zpotrfBatched=potrf_batched(np.complex128),
+    CUSOLVERError=CUSOLVERError)
+
+
 _LINALG = types.SimpleNamespace(
     eigh=lambda a, UPLO="L": tuple(np.linalg.eigh(_solver_input(a), _uplo(UPLO))),
     eigvalsh=lambda a, UPLO="L": np.linalg.eigvalsh(_solver_input(a), _uplo(UPLO)),
@@ -502,6 +549,9 @@ def install(monkeypatch, libs):
                 fn(*args)
         return call
 
+    cusolver = types.SimpleNamespace(**{name: device_side(fn) for name, fn in
+                                        vars(_CUSOLVER).items() if name.endswith("Batched")},
+                                     CUSOLVERError=CUSOLVERError)
     cublas = types.SimpleNamespace(gemmEx=device_side(gemm_ex),
                                    gemmStridedBatchedEx=device_side(gemm_strided),
                                    getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
@@ -534,8 +584,9 @@ def install(monkeypatch, libs):
                                  free_all_blocks=lambda: None)
     fake = types.SimpleNamespace(
         cuda=types.SimpleNamespace(
-            runtime=runtime, alloc=_HostBlock, cublas=cublas, Device=_Device,
-            device=types.SimpleNamespace(get_cublas_handle=lambda: 1),
+            runtime=runtime, alloc=_HostBlock, cublas=cublas, cusolver=cusolver, Device=_Device,
+            device=types.SimpleNamespace(get_cublas_handle=lambda: 1,
+                                         get_cusolver_handle=lambda: 2),
             get_current_stream=lambda: _Stream.current[-1] if _Stream.current else null,
             Stream=stream_type, ExternalStream=lambda ptr: _Stream(ptr=ptr), Event=_Event,
             get_elapsed_time=lambda a, b: 1000 * (b.time - a.time),

@@ -227,7 +227,7 @@ def test_mixed_devices_raise():
 
 
 def test_decompositions_go_to_cusolver(monkeypatch):
-    """eigh, svd, qr, det and slogdet (and what is built on them) run CuPy's routines; the
+    """eigh, svd, qr, det, slogdet and cholesky (and what is built on them) run CuPy's routines; the
     rest copies to the host; empty inputs never reach CuPy."""
     from ember.cuda._backend import CudaBackend
     called = []
@@ -241,7 +241,9 @@ def test_decompositions_go_to_cusolver(monkeypatch):
     expected = {LA.eigh: "eigh", LA.eigvalsh: "eigh", LA.svd: "svd", LA.svdvals: "svd",
                 LA.det: "det", LA.slogdet: "slogdet", LA.pinv: "svd", LA.matrix_rank: "svd",
                 LA.cond: "svd", lambda A: LA.pinv(A, hermitian=True): "eigh", LA.qr: "qr",
-                lambda A: LA.qr(A, mode="r"): "qr", lambda A: LA.qr(A, "complete"): "qr"}
+                lambda A: LA.qr(A, mode="r"): "qr", lambda A: LA.qr(A, "complete"): "qr",
+                lambda A: LA.cholesky_ex(A): "cholesky",
+                lambda A: LA.cholesky_ex(A, upper=True): "cholesky"}
     for fn, name in expected.items():
         called.clear()
         fn(A)
@@ -258,3 +260,25 @@ def test_singular_determinants_match_cpu():
     same(LA.det(A.cuda()), LA.det(A), ember.float64)
     for g, w in zip(LA.slogdet(A.cuda()), LA.slogdet(A)):
         same(g, w, ember.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_cholesky_info_names_the_failing_minor(dtype):
+    # batch element 1 fails at order 2, element 2 at order 3; upper=True reads the
+    # upper triangle, as on the CPU
+    A = sample((3, 3, 3), dtype)
+    A = _spd(A).clone()
+    A[1, 1, 1] = -5
+    A[2, 2, 2] = -50
+    A[2, 0, 2] = 7                      # the upper and lower triangles differ
+    A[0, 0, 2] += 0.5
+    for upper in (False, True):
+        got, want = LA.cholesky_ex(A.cuda(), upper=upper), LA.cholesky_ex(A, upper=upper)
+        same(got.info, want.info, dtype)
+        assert want.info.tolist() == [0, 2, 3]
+        same(got.L[0], want.L[0], dtype)
+        with pytest.raises(LA.LinAlgError) as cpu:
+            LA.cholesky(A, upper=upper)
+        with pytest.raises(LA.LinAlgError) as gpu:
+            LA.cholesky(A.cuda(), upper=upper)
+        assert str(gpu.value) == str(cpu.value)

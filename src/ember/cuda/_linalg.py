@@ -1,14 +1,21 @@
 """ember.linalg's decompositions on the GPU through CuPy's cuSOLVER routines.
 
 ``ember.linalg`` hands the kernels of ``eigh``/``eigvalsh``, ``svd``/``svdvals``,
-``qr``, ``det`` and ``slogdet`` (and so ``pinv``, ``matrix_rank``, ``cond`` and the 2- and
-nuclear matrix norms, built on them) to :class:`~ember.cuda._backend.CudaBackend`
-(``linalg``) for non-empty cuda tensors: the tensor is viewed as a CuPy array
-without a copy (CuPy copies a layout cuSOLVER cannot read), CuPy runs the batched
-routine, and the results are copied into ember cuda tensors.  The other ``linalg``
-kernels run LAPACK on host copies (see ``ember.linalg._common.on_host``).
+``qr``, ``det``, ``slogdet`` and ``cholesky`` (and so ``pinv``, ``matrix_rank``,
+``cond`` and the 2- and nuclear matrix norms, built on them) to
+:class:`~ember.cuda._backend.CudaBackend` (``linalg``) for non-empty cuda tensors: the
+tensor is viewed as a CuPy array without a copy (CuPy copies a layout cuSOLVER cannot
+read), CuPy runs the batched routine, and the results are copied into ember cuda
+tensors.  The Cholesky factorization calls cuSOLVER's ``potrfBatched`` itself, for
+the ``info`` per matrix that ``cupy.linalg.cholesky`` does not return (the CPU's
+errors name the order of the failing minor).  The other ``linalg`` kernels run LAPACK
+on host copies (see ``ember.linalg._common.on_host``).
 """
 from ember.cuda._runtime import require_gpu
+
+FILL_LOWER, FILL_UPPER = 0, 1           # cublasFillMode_t
+_POTRF = {"float32": "spotrfBatched", "float64": "dpotrfBatched",
+          "complex64": "cpotrfBatched", "complex128": "zpotrfBatched"}
 from ember.cuda._sort import as_cupy
 
 
@@ -69,3 +76,26 @@ def slogdet(A):
     """``(sign, logabsdet)`` of each matrix of ``A``: sign 0 and ``-inf`` when singular."""
     sign, logabsdet = require_gpu().linalg.slogdet(as_cupy(A))
     return _tensor(sign, A.dtype, A.device), _tensor(logabsdet, _real(A.dtype), A.device)
+
+
+def cholesky(A, upper):
+    """The Cholesky factor of each matrix of ``A`` (lower, or upper with ``upper``) and
+    cuSOLVER's ``info`` per matrix, as the CPU's LAPACK kernel: the factor is computed
+    in a row-major copy, which cuSOLVER reads as ``A^T``, so that its other triangle is
+    the one the CPU reads."""
+    ember = _ember()
+    cp = require_gpu()
+    batch_shape = tuple(A.shape[:-2])
+    n = A.shape[-1]
+    buf = ember.empty(tuple(A.shape), dtype=A.dtype, device=A.device)
+    buf.copy_(A)                        # cuSOLVER factors in place
+    count = buf.numel() // (n * n)
+    step = n * n * buf.element_size()
+    pointers = ember.tensor([buf.data_ptr() + i * step for i in range(count)],
+                            dtype=ember.int64, device=A.device)
+    info = ember.zeros(batch_shape, dtype=ember.int32, device=A.device)
+    with cp.cuda.Device(A.device.index):
+        potrf = getattr(cp.cuda.cusolver, _POTRF[A.dtype.name])
+        potrf(cp.cuda.device.get_cusolver_handle(), FILL_LOWER if upper else FILL_UPPER, n,
+              pointers.data_ptr(), n, info.data_ptr(), count)
+    return (buf.triu() if upper else buf.tril()), info

@@ -645,7 +645,8 @@ def _householder_composite(A, tau):
     """``H_1 (H_2 (... H_k I[:, :n]))`` with ember ops: the differentiable form, used
     when a gradient is wanted (each reflector costs two thin products)."""
     m, n = A.shape[-2], A.shape[-1]
-    V = ember.tril(A, -1) + ember.eye(m, n, dtype=A.dtype, device=A.device)      # the v_i, unit diagonal
+    # the v_i, unit diagonal
+    V = ember.tril(A, -1) + ember.eye(m, n, dtype=A.dtype, device=A.device)
     Q = ember.eye(m, n, dtype=A.dtype, device=A.device).expand(tuple(A.shape)).clone()
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]

@@ -3,6 +3,7 @@ PyTorch's older top-level names ``svd`` (``V``, not ``Vh``), ``qr`` (``some=``),
 ``pinverse`` and ``orgqr``.  All are composites of differentiable ember ops, so
 their gradients come from those of the decompositions."""
 from ember.ops.autocast import autocasts
+import functools
 import math
 
 import ember
@@ -68,7 +69,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
     m, n = A.shape[-2], A.shape[-1]
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype, device=A.device), out)
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype,
+                                      device=A.device), out)
     real = _REAL_OF[A.dtype]
     zero = ember.zeros((), dtype=real, device=A.device)
     if hermitian:
@@ -134,7 +136,8 @@ def cond(A, p=None, *, out=None):
     if p is None or p in (2, -2):
         S = svdvals(A)
         if A.numel() == 0:
-            return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype], device=A.device), out)
+            return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
+                                          device=A.device), out)
         ratio = S[..., 0] / S[..., -1] if p != -2 else S[..., -1] / S[..., 0]
         return _maybe_out(ratio, out)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
@@ -143,7 +146,8 @@ def cond(A, p=None, *, out=None):
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
                            f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype], device=A.device), out)
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
+                                      device=A.device), out)
     eye = ember.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
     inverse = _solve_via_qr(A, eye)
     return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out)
@@ -169,8 +173,8 @@ def svd_compat(input, some=True, compute_uv=True, *, out=None):
         m, n = input.shape[-2], input.shape[-1]
         batch = tuple(input.shape[:-2])
         S = svdvals(input)
-        result = old_svd_result(ember.zeros(batch + (m, m), dtype=input.dtype, device=input.device), S,
-                                ember.zeros(batch + (n, n), dtype=input.dtype, device=input.device))
+        zeros = functools.partial(ember.zeros, dtype=input.dtype, device=input.device)
+        result = old_svd_result(zeros(batch + (m, m)), S, zeros(batch + (n, n)))
     else:
         U, S, Vh = svd(input, full_matrices=not some)
         result = old_svd_result(U, S, Vh.mH)

@@ -19,7 +19,7 @@ from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     batch_numel, check_float, check_matrix, check_same_dtype, check_square, check_tensor,
     column_major, int_buffer, is_column_major, out_into, raise_for_info, requires_grad,
-    on_host, result_type, row_major,
+    on_gpu, on_host, result_type, row_major,
 )
 
 __all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "solve_triangular", "lu_factor",
@@ -38,18 +38,23 @@ def _not_pd(info):
             f"positive-definite (the leading minor of order {info} is not positive-definite).")
 
 
-@on_host
-def _cholesky_kernel(A, upper, check_errors):
+@on_gpu("cholesky")
+def _cholesky_factor(A, upper):
+    """The factor and LAPACK's ``info`` per matrix (``i > 0``: the leading minor of
+    order ``i`` is not positive-definite)."""
     batch_shape = tuple(A.shape[:-2])
     n = A.shape[-1]
     buf = row_major(A, batch_shape)     # LAPACK reads A^T: its 'U' triangle is A's lower
     info = int_buffer(buf.shape[0])
     lapack.potrf(buf, info, "L" if upper else "U")
     factor = buf.view(*batch_shape, n, n)
-    factor = factor.triu() if upper else factor.tril()
-    info = info.view(batch_shape)
+    return (factor.triu() if upper else factor.tril()), info.view(batch_shape)
+
+
+def _cholesky_kernel(A, upper, check_errors):
+    factor, info = _cholesky_factor(A, upper)
     if check_errors:
-        raise_for_info(info, "linalg.cholesky", _not_pd, batch_shape)
+        raise_for_info(info, "linalg.cholesky", _not_pd, tuple(A.shape[:-2]))
     return factor, info
 
 
