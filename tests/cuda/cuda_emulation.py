@@ -9,10 +9,11 @@ Each launch is checked as the driver would not: the argument count, and each
 argument's size and kind (as CuPy passes it) against the kernel's parameter; the grid
 and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in
 NumPy over the same host buffers, column-major with its ops, leading dimensions and
-batch strides, after cuBLAS's argument checks; CuPy's cuSOLVER routines (``cupy.linalg``'s
-``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``det``, ``slogdet``) run as NumPy's LAPACK over the
-device memory, after CuPy's argument checks, and cuSOLVER's ``potrfBatched`` as LAPACK's
-unblocked Cholesky in NumPy over the matrices its pointer array names.
+batch strides, after cuBLAS's argument checks.  CuPy's cuSOLVER routines
+(``cupy.linalg``'s ``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``det``, ``slogdet``) run as
+NumPy's LAPACK over the device memory after CuPy's argument checks; cuSOLVER's
+``potrfBatched`` and cuBLAS's ``getrfBatched``/``getrsBatched`` run as LAPACK's
+unblocked Cholesky and LU in NumPy over the matrices their pointer arrays name.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
 ``__syncthreads`` and warp shuffles), ties, NaN, two-pass reductions, error words,
@@ -302,6 +303,89 @@ def gemm_strided(handle, ta, tb, m, n, k, alpha, A, at, lda, sa, B, bt, ldb, sb,
                 compute, algo)
 
 
+def _pointer_array(ptr, count):
+    return _host_bytes(ptr, 8 * count)[:8 * count].view(np.uint64)
+
+
+def getrf_batched(ctype):
+    """cublas<t>getrfBatched: LAPACK's unblocked LU with partial pivoting (the first
+    largest |re| + |im| of the column, as i?amax) in place of each column-major n x n
+    matrix that ``Aarray`` points to; 1-based pivots and info per matrix."""
+    def getrf(handle, n, Aarray, lda, PivotArray, infoArray, batchSize):
+        if n < 0 or lda < max(1, n) or batchSize < 0:
+            raise CUBLASError(f"CUBLAS_STATUS_INVALID_VALUE: n={n} lda={lda} batch={batchSize}")
+        pointers = _pointer_array(Aarray, batchSize)
+        pivots = _host_bytes(PivotArray, 4 * n * batchSize)[:4 * n * batchSize].view(np.int32)
+        infos = _host_bytes(infoArray, 4 * batchSize)[:4 * batchSize].view(np.int32)
+        for i in range(batchSize):
+            a, store = _column_major(int(pointers[i]), ctype, n, n, lda)
+            info = 0
+            for j in range(n):
+                p = j + int(np.argmax(np.abs(a[j:, j].real) + np.abs(a[j:, j].imag)))
+                pivots[i * n + j] = p + 1
+                if a[p, j] == 0:
+                    info = info or j + 1
+                    continue
+                a[[j, p]] = a[[p, j]]
+                a[j + 1:, j] /= a[j, j]
+                a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
+            infos[i] = info
+            store(a)
+    return getrf
+
+
+def _substitute(t, b, lower, unit=False):
+    """``t^-1 b`` for a triangular ``t``, row by row as cuBLAS's trsm (a zero on the
+    diagonal gives inf or NaN, not an error)."""
+    n = t.shape[0]
+    x = b.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in (range(n) if lower else reversed(range(n))):
+            done = slice(0, i) if lower else slice(i + 1, n)
+            x[i] = x[i] - t[i, done] @ x[done]
+            if not unit:
+                x[i] = x[i] / t[i, i]
+    return x
+
+
+def getrs_batched(ctype):
+    """cublas<t>getrsBatched: solve op(A) X = B in place of each column-major B from
+    getrf's factors; ``info`` (a host int) flags an invalid argument."""
+    def getrs(handle, trans, n, nrhs, Aarray, lda, devIpiv, Barray, ldb, info, batchSize):
+        status = _host_bytes(info, 4).view(np.int32)
+        bad = next((k for k, ok in ((2, trans in (0, 1, 2)), (3, n >= 0), (4, nrhs >= 0),
+                                    (6, lda >= max(1, n)), (9, ldb >= max(1, n)),
+                                    (11, batchSize >= 0)) if not ok), 0)
+        status[0] = -bad
+        if bad:
+            return
+        a_ptrs, b_ptrs = _pointer_array(Aarray, batchSize), _pointer_array(Barray, batchSize)
+        pivots = _host_bytes(devIpiv, 4 * n * batchSize)[:4 * n * batchSize].view(np.int32)
+        for i in range(batchSize):
+            lu, _ = _column_major(int(a_ptrs[i]), ctype, n, n, lda)
+            b, store = _column_major(int(b_ptrs[i]), ctype, n, nrhs, ldb)
+            lower = np.tril(lu, -1) + np.eye(n)
+            upper = np.triu(lu)
+            piv = pivots[i * n:(i + 1) * n] - 1
+            if trans == 0:            # A = P L U: apply the interchanges, then L, then U
+                for j in range(n):
+                    b[[j, piv[j]]] = b[[piv[j], j]]
+                b = _substitute(upper, _substitute(lower, b, True, unit=True), False)
+            else:                     # op(A) = op(U) op(L) P^T: U, L, then the interchanges
+                op = upper.T if trans == 1 else upper.conj().T
+                lop = lower.T if trans == 1 else lower.conj().T
+                b = _substitute(lop, _substitute(op, b, True), False, unit=True)
+                for j in reversed(range(n)):
+                    b[[j, piv[j]]] = b[[piv[j], j]]
+            store(b)
+    return getrs
+
+
+_GETRS = {f"{p}{name}": make(t) for p, t in zip("sdcz", (np.float32, np.float64, np.complex64,
+                                                          np.complex128))
+          for name, make in (("getrfBatched", getrf_batched), ("getrsBatched", getrs_batched))}
+
+
 # ---------------------------------------------------------------- cupy.linalg in NumPy
 
 class CupyLinAlgError(Exception):
@@ -552,7 +636,8 @@ def install(monkeypatch, libs):
     cusolver = types.SimpleNamespace(**{name: device_side(fn) for name, fn in
                                         vars(_CUSOLVER).items() if name.endswith("Batched")},
                                      CUSOLVERError=CUSOLVERError)
-    cublas = types.SimpleNamespace(gemmEx=device_side(gemm_ex),
+    cublas = types.SimpleNamespace(**{name: device_side(fn) for name, fn in _GETRS.items()},
+                                   gemmEx=device_side(gemm_ex),
                                    gemmStridedBatchedEx=device_side(gemm_strided),
                                    getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
     # CuPy's array functions (the sorts and searches of ember.cuda._sort) as NumPy over the

@@ -227,8 +227,8 @@ def test_mixed_devices_raise():
 
 
 def test_decompositions_go_to_cusolver(monkeypatch):
-    """eigh, svd, qr, det, slogdet and cholesky (and what is built on them) run CuPy's routines; the
-    rest copies to the host; empty inputs never reach CuPy."""
+    """eigh, svd, qr, det, slogdet, cholesky, solve and the LU (and what is built on
+    them) run on the GPU; the rest copies to the host; empty inputs never reach CuPy."""
     from ember.cuda._backend import CudaBackend
     called = []
     routine = CudaBackend.linalg
@@ -243,13 +243,20 @@ def test_decompositions_go_to_cusolver(monkeypatch):
                 LA.cond: "svd", lambda A: LA.pinv(A, hermitian=True): "eigh", LA.qr: "qr",
                 lambda A: LA.qr(A, mode="r"): "qr", lambda A: LA.qr(A, "complete"): "qr",
                 lambda A: LA.cholesky_ex(A): "cholesky",
-                lambda A: LA.cholesky_ex(A, upper=True): "cholesky"}
+                lambda A: LA.cholesky_ex(A, upper=True): "cholesky",
+                lambda A: LA.solve(A, A): "solve", LA.inv: "solve", LA.lu_factor: "lu_factor",
+                LA.lu: "lu_factor"}
     for fn, name in expected.items():
         called.clear()
         fn(A)
         assert called and set(called) == {name}, (fn, called)
+    LU, pivots = LA.lu_factor(A)
     called.clear()
-    LA.solve(A, A)
+    LA.lu_solve(LU, pivots, A, adjoint=True)
+    assert called == ["lu_solve"]
+    called.clear()
+    LA.lu_factor(A[:, :3])                  # not square: on the host
+    LA.solve_triangular(A, A, upper=True)
     LA.svd(A[:, :0])
     LA.eigvalsh(A[:0])
     assert called == []
@@ -282,3 +289,21 @@ def test_cholesky_info_names_the_failing_minor(dtype):
         with pytest.raises(LA.LinAlgError) as gpu:
             LA.cholesky(A.cuda(), upper=upper)
         assert str(gpu.value) == str(cpu.value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_solve_broadcasts_and_leaves_singular_systems_as_the_cpu(dtype):
+    A = sample((3, 3), dtype)
+    B = sample((2, 3, 3, 2), dtype, seed=1)
+    for a, b in ((A, B), (A.expand(2, 3, 3, 3).mT, B[0, 0]), (A, B[0, 0, :, 0])):
+        same(LA.solve(a.cuda(), b.cuda()), LA.solve(a, b), dtype)
+        LU, pivots = LA.lu_factor(a)
+        for adjoint in (False, True):
+            same(LA.lu_solve(LU.cuda(), pivots.cuda(), b.cuda() if b.dim() > 1 else
+                             b.unsqueeze(-1).cuda(), adjoint=adjoint),
+                 LA.lu_solve(LU, pivots, b if b.dim() > 1 else b.unsqueeze(-1),
+                             adjoint=adjoint), dtype)
+    singular = ember.stack([ember.ones(3, 3, dtype=dtype), A])
+    got, want = LA.solve_ex(singular.cuda(), B[0, :2].cuda()), LA.solve_ex(singular, B[0, :2])
+    same(got.info, want.info, dtype)
+    same(got.result, want.result, dtype)          # a singular system keeps its B

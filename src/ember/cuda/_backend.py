@@ -10,10 +10,10 @@ reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``:
 ``_pool.py``), the fused norms and cross-entropy of ``ember._core._nn_fused``
 (``nn_fused``: see ``_nn_fused.py``), sorting, binary search and nonzero through CuPy
 (``sort_rows``, ``search_rows``, ``nonzero``: see ``_sort.py``), ``ember.linalg``'s
-eigen, singular value, QR and determinant kernels through CuPy's cuSOLVER (``linalg``: see
-``_linalg.py``), ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels
-with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
-ever sees a device pointer.
+factorizations through cuSOLVER and cuBLAS (``linalg``: see ``_linalg.py``),
+``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels with cuda tensors
+raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
+pointer.
 """
 import numpy as np
 
@@ -338,7 +338,7 @@ class CudaBackend:
     # ------------------------------------------------------------ linear algebra
     def linalg(self, routine, *args):
         """The ``ember.linalg`` kernel ``routine`` (a function of ``_linalg``: cuSOLVER
-        through CuPy) on non-empty cuda tensors."""
+        and cuBLAS through CuPy) on non-empty cuda tensors."""
         return getattr(_linalg, routine)(*args)
 
     # ------------------------------------------------------------ index ops

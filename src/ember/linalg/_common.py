@@ -56,18 +56,24 @@ def _to_device(result, device):
     return result
 
 
+def _device_of(args):
+    """The device of the tensors among ``args`` (None without any); mixed devices raise
+    PyTorch's error."""
+    devices = {a.device for a in args if isinstance(a, Tensor)}
+    if len(devices) > 1:
+        found = sorted(map(str, devices), key=lambda d: d == "cpu")
+        raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                           f"least two devices, {found[0]} and {found[1]}!")
+    return devices.pop() if devices else None
+
+
 def on_host(kernel):
     """``kernel`` (LAPACK over host buffers) for tensors on any device: tensors on a GPU
-    are copied to the CPU and the tensors of the result copied back to that GPU (ember has
-    no GPU solvers yet), so that errors, ``info`` and results are the CPU's."""
+    are copied to the CPU and the tensors of the result copied back to that GPU, so
+    that errors, ``info`` and results are the CPU's."""
     @functools.wraps(kernel)
     def run(*args, **kwargs):
-        devices = {a.device for a in (*args, *kwargs.values()) if isinstance(a, Tensor)}
-        if len(devices) > 1:
-            found = sorted(map(str, devices), key=lambda d: d == "cpu")
-            raise RuntimeError("Expected all tensors to be on the same device, but found at "
-                               f"least two devices, {found[0]} and {found[1]}!")
-        device = devices.pop() if devices else None
+        device = _device_of((*args, *kwargs.values()))
         if device is None or device.type == "cpu":
             return kernel(*args, **kwargs)
 
@@ -78,20 +84,23 @@ def on_host(kernel):
     return run
 
 
-def on_gpu(routine):
-    """A kernel of one matrix argument that, for a non-empty ``A`` on a device whose
-    backend computes ``routine`` (cuda: cuSOLVER through CuPy), runs there; else as
-    :func:`on_host`."""
+def on_gpu(routine, when=None):
+    """A kernel that, for non-empty tensors on a device whose backend computes
+    ``routine`` (cuda: cuSOLVER and cuBLAS through CuPy), runs there with the same
+    arguments (where ``when(*args)`` holds, if given); else as :func:`on_host`."""
     def wrap(kernel):
         host = on_host(kernel)
 
         @functools.wraps(kernel)
-        def run(A, *args):
-            if A.device.type != "cpu" and A.numel():
-                device_backend = backend(A.device.type)
+        def run(*args):
+            device = _device_of(args)
+            if device is not None and device.type != "cpu" and all(
+                    a.numel() for a in args if isinstance(a, Tensor)) and (
+                    when is None or when(*args)):
+                device_backend = backend(device.type)
                 if hasattr(device_backend, "linalg"):
-                    return device_backend.linalg(routine, A, *args)
-            return host(A, *args)
+                    return device_backend.linalg(routine, *args)
+            return host(*args)
         return run
     return wrap
 

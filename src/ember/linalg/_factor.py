@@ -246,7 +246,8 @@ def _lu_message(info):
             f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
-@on_host
+# cuBLAS's batched LU takes square matrices only
+@on_gpu("lu_factor", when=lambda A: A.shape[-1] == A.shape[-2])
 def _lu_factor_kernel(A):
     batch_shape = tuple(A.shape[:-2])
     m, n = A.shape[-2], A.shape[-1]
@@ -416,7 +417,7 @@ def _lu_solve_composite(LU, perm, B, adjoint):
     return _take_rows(Y, _inverse_permutation(perm))
 
 
-@on_host
+@on_gpu("lu_solve")
 def _lu_solve_kernel(LU, pivots, B, adjoint):
     n, k = LU.shape[-1], B.shape[-1]
     batch_shape = broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))

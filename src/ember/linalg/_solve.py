@@ -36,8 +36,8 @@ def _singular(info):
 
 # ---------------------------------------------------------------- solve
 
-@on_host
-def _solve_kernel(A, B, fname, check_errors):
+@on_gpu("solve")
+def _solve_factor(A, B):
     """``X`` with ``A X = B`` for matrices ``B``, and LAPACK's info per matrix."""
     batch_shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
     n, k = A.shape[-1], B.shape[-1]
@@ -55,9 +55,14 @@ def _solve_kernel(A, B, fname, check_errors):
         info = int_buffer(batch_numel(batch_shape))
         lapack.gesv(a, int_buffer(a.shape[0], n), x, info, trans)
         info = info.view(batch_shape)
-    if check_errors:
-        raise_for_info(info, fname, _singular, batch_shape)
     return x.view(*batch_shape, k, n).mT, info
+
+
+def _solve_kernel(A, B, fname, check_errors):
+    X, info = _solve_factor(A, B)
+    if check_errors:
+        raise_for_info(info, fname, _singular, tuple(info.shape))
+    return X, info
 
 
 def _solve_matrices(A, B, fname="torch.linalg.solve", check_errors=True):
@@ -157,11 +162,10 @@ def _inv_message(info):
             f"because the input matrix is singular.")
 
 
-@on_host
 def _inv_kernel(A, check_errors):
     n = A.shape[-1]
     batch_shape = tuple(A.shape[:-2])
-    identity = eye(n, dtype=A.dtype).expand(*batch_shape, n, n)
+    identity = eye(n, dtype=A.dtype, device=A.device).expand(*batch_shape, n, n)
     X, info = _solve_kernel(A, identity, "linalg.inv", False)
     if check_errors:
         raise_for_info(info, "linalg.inv", _inv_message, batch_shape)
