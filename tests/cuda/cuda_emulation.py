@@ -9,7 +9,11 @@ Each launch is checked as the driver would not: the argument count, and each
 argument's size and kind (as CuPy passes it) against the kernel's parameter; the grid
 and block against CUDA's limits.  cuBLAS (``gemmEx``, ``gemmStridedBatchedEx``) runs in
 NumPy over the same host buffers, column-major with its ops, leading dimensions and
-batch strides, after cuBLAS's argument checks.
+batch strides, after cuBLAS's argument checks.  CuPy's cuSOLVER routines
+(``cupy.linalg``'s ``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``det``, ``slogdet``) run as
+NumPy's LAPACK over the device memory after CuPy's argument checks; cuSOLVER's
+``potrfBatched`` and cuBLAS's ``getrfBatched``/``getrsBatched`` run as LAPACK's
+unblocked Cholesky and LU in NumPy over the matrices their pointer arrays name.
 
 What it shows: indexing, launch shapes, block reductions and scans (threads switch at
 ``__syncthreads`` and warp shuffles), ties, NaN, two-pass reductions, error words,
@@ -37,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ember.cuda import _backend, _blas, _kernels, _runtime, _sort
+from ember.cuda import _backend, _blas, _kernels, _linalg, _runtime, _sort
+from ember.cuda._linalg import FILL_LOWER, FILL_UPPER
 
 from cuda_helpers import MAP_FAILED, PROT_NONE, FlagArray, libc
 
@@ -298,6 +303,170 @@ def gemm_strided(handle, ta, tb, m, n, k, alpha, A, at, lda, sa, B, bt, ldb, sb,
                 compute, algo)
 
 
+def _pointer_array(ptr, count):
+    return _host_bytes(ptr, 8 * count)[:8 * count].view(np.uint64)
+
+
+def getrf_batched(ctype):
+    """cublas<t>getrfBatched: LAPACK's unblocked LU with partial pivoting (the first
+    largest |re| + |im| of the column, as i?amax) in place of each column-major n x n
+    matrix that ``Aarray`` points to; 1-based pivots and info per matrix."""
+    def getrf(handle, n, Aarray, lda, PivotArray, infoArray, batchSize):
+        if n < 0 or lda < max(1, n) or batchSize < 0:
+            raise CUBLASError(f"CUBLAS_STATUS_INVALID_VALUE: n={n} lda={lda} batch={batchSize}")
+        pointers = _pointer_array(Aarray, batchSize)
+        pivots = _host_bytes(PivotArray, 4 * n * batchSize)[:4 * n * batchSize].view(np.int32)
+        infos = _host_bytes(infoArray, 4 * batchSize)[:4 * batchSize].view(np.int32)
+        for i in range(batchSize):
+            a, store = _column_major(int(pointers[i]), ctype, n, n, lda)
+            info = 0
+            for j in range(n):
+                p = j + int(np.argmax(np.abs(a[j:, j].real) + np.abs(a[j:, j].imag)))
+                pivots[i * n + j] = p + 1
+                if a[p, j] == 0:
+                    info = info or j + 1
+                    continue
+                a[[j, p]] = a[[p, j]]
+                a[j + 1:, j] /= a[j, j]
+                a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
+            infos[i] = info
+            store(a)
+    return getrf
+
+
+def _substitute(t, b, lower, unit=False):
+    """``t^-1 b`` for a triangular ``t``, row by row as cuBLAS's trsm (a zero on the
+    diagonal gives inf or NaN, not an error)."""
+    n = t.shape[0]
+    x = b.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in (range(n) if lower else reversed(range(n))):
+            done = slice(0, i) if lower else slice(i + 1, n)
+            x[i] = x[i] - t[i, done] @ x[done]
+            if not unit:
+                x[i] = x[i] / t[i, i]
+    return x
+
+
+def getrs_batched(ctype):
+    """cublas<t>getrsBatched: solve op(A) X = B in place of each column-major B from
+    getrf's factors; ``info`` (a host int) flags an invalid argument."""
+    def getrs(handle, trans, n, nrhs, Aarray, lda, devIpiv, Barray, ldb, info, batchSize):
+        status = _host_bytes(info, 4).view(np.int32)
+        bad = next((k for k, ok in ((2, trans in (0, 1, 2)), (3, n >= 0), (4, nrhs >= 0),
+                                    (6, lda >= max(1, n)), (9, ldb >= max(1, n)),
+                                    (11, batchSize >= 0)) if not ok), 0)
+        status[0] = -bad
+        if bad:
+            return
+        a_ptrs, b_ptrs = _pointer_array(Aarray, batchSize), _pointer_array(Barray, batchSize)
+        pivots = _host_bytes(devIpiv, 4 * n * batchSize)[:4 * n * batchSize].view(np.int32)
+        for i in range(batchSize):
+            lu, _ = _column_major(int(a_ptrs[i]), ctype, n, n, lda)
+            b, store = _column_major(int(b_ptrs[i]), ctype, n, nrhs, ldb)
+            lower = np.tril(lu, -1) + np.eye(n)
+            upper = np.triu(lu)
+            piv = pivots[i * n:(i + 1) * n] - 1
+            if trans == 0:            # A = P L U: apply the interchanges, then L, then U
+                for j in range(n):
+                    b[[j, piv[j]]] = b[[piv[j], j]]
+                b = _substitute(upper, _substitute(lower, b, True, unit=True), False)
+            else:                     # op(A) = op(U) op(L) P^T: U, L, then the interchanges
+                op = upper.T if trans == 1 else upper.conj().T
+                lop = lower.T if trans == 1 else lower.conj().T
+                b = _substitute(lop, _substitute(op, b, True), False, unit=True)
+                for j in reversed(range(n)):
+                    b[[j, piv[j]]] = b[[piv[j], j]]
+            store(b)
+    return getrs
+
+
+_GETRS = {f"{p}{name}": make(t) for p, t in zip("sdcz", (np.float32, np.float64, np.complex64,
+                                                          np.complex128))
+          for name, make in (("getrfBatched", getrf_batched), ("getrsBatched", getrs_batched))}
+
+
+# ---------------------------------------------------------------- cupy.linalg in NumPy
+
+class CupyLinAlgError(Exception):
+    """cupy.linalg.LinAlgError stand-in."""
+
+
+def _solver_input(a, square=True):
+    """CuPy's checks (cupy.linalg._util) before a cuSOLVER call: a stack of (square)
+    matrices of a dtype cuSOLVER has."""
+    if a.ndim < 2:
+        raise CupyLinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
+                              f"two-dimensional")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise CupyLinAlgError("Last 2 dimensions of the array must be square")
+    if a.dtype.char not in "fdFD":
+        raise TypeError(f"dtype {a.dtype} is not supported by cuSOLVER")
+    return a
+
+
+def _uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return UPLO
+
+
+class CUSOLVERError(RuntimeError):
+    """cupy_backends.cuda.libs.cusolver.CUSOLVERError stand-in."""
+
+
+def _cholesky_lower(m):
+    """LAPACK's unblocked potrf on the lower triangle of ``m``: (L, info), L holding
+    the columns factored before the first leading minor that is not positive-definite."""
+    n = m.shape[0]
+    low = np.zeros_like(m)
+    for j in range(n):
+        d = (m[j, j] - np.vdot(low[j, :j], low[j, :j])).real
+        if not d > 0:
+            return low, j + 1
+        low[j, j] = np.sqrt(d)
+        low[j + 1:, j] = (m[j + 1:, j] - low[j + 1:, :j] @ low[j, :j].conj()) / low[j, j]
+    return low, 0
+
+
+def potrf_batched(ctype):
+    """cusolverDn<t>potrfBatched: Cholesky in place of each column-major matrix that
+    ``Aarray`` points to, the ``uplo`` triangle read and written, info per matrix."""
+    def potrf(handle, uplo, n, Aarray, lda, infoArray, batchSize):
+        if uplo not in (FILL_LOWER, FILL_UPPER) or n < 0 or lda < max(1, n) or batchSize < 0:
+            raise CUSOLVERError(f"CUSOLVER_STATUS_INVALID_VALUE: uplo={uplo} n={n} lda={lda} "
+                                f"batch={batchSize}")
+        pointers = _host_bytes(Aarray, 8 * batchSize)[:8 * batchSize].view(np.uint64)
+        infos = _host_bytes(infoArray, 4 * batchSize)[:4 * batchSize].view(np.int32)
+        for i in range(batchSize):
+            m, store = _column_major(int(pointers[i]), ctype, n, n, lda)
+            if uplo == FILL_LOWER:
+                low, info = _cholesky_lower(m)
+                store(np.where(np.tri(n, dtype=bool), low, m))
+            else:                     # m = U^H U: the lower factor of m^H, conjugated
+                low, info = _cholesky_lower(m.conj().T)
+                store(np.where(np.tri(n, dtype=bool).T, low.conj().T, m))
+            infos[i] = info
+    return potrf
+
+
+_CUSOLVER = types.SimpleNamespace(
+    spotrfBatched=potrf_batched(np.float32), dpotrfBatched=potrf_batched(np.float64),
+    cpotrfBatched=potrf_batched(np.complex64), zpotrfBatched=potrf_batched(np.complex128),
+    CUSOLVERError=CUSOLVERError)
+
+
+_LINALG = types.SimpleNamespace(
+    eigh=lambda a, UPLO="L": tuple(np.linalg.eigh(_solver_input(a), _uplo(UPLO))),
+    eigvalsh=lambda a, UPLO="L": np.linalg.eigvalsh(_solver_input(a), _uplo(UPLO)),
+    svd=lambda a, full_matrices=True, compute_uv=True: np.linalg.svd(
+        _solver_input(a, square=False), full_matrices, compute_uv),
+    qr=lambda a, mode="reduced": np.linalg.qr(_solver_input(a, square=False), mode),
+    det=lambda a: np.linalg.det(_solver_input(a)),
+    slogdet=lambda a: tuple(np.linalg.slogdet(_solver_input(a))),
+    LinAlgError=CupyLinAlgError)
+
+
 # ---------------------------------------------------------------- the CuPy stand-in
 
 class _Arena:
@@ -464,7 +633,11 @@ def install(monkeypatch, libs):
                 fn(*args)
         return call
 
-    cublas = types.SimpleNamespace(gemmEx=device_side(gemm_ex),
+    cusolver = types.SimpleNamespace(**{name: device_side(fn) for name, fn in
+                                        vars(_CUSOLVER).items() if name.endswith("Batched")},
+                                     CUSOLVERError=CUSOLVERError)
+    cublas = types.SimpleNamespace(**{name: device_side(fn) for name, fn in _GETRS.items()},
+                                   gemmEx=device_side(gemm_ex),
                                    gemmStridedBatchedEx=device_side(gemm_strided),
                                    getMathMode=lambda h: 0, setMathMode=lambda h, m: None)
     # CuPy's array functions (the sorts and searches of ember.cuda._sort) as NumPy over the
@@ -482,6 +655,9 @@ def install(monkeypatch, libs):
         return call
     for name in ("sort_rows", "search_rows", "nonzero"):
         monkeypatch.setattr(_sort, name, opened(getattr(_sort, name)))
+    # and cupy.linalg's cuSOLVER routines (of ember.cuda._linalg) as numpy.linalg's
+    for name in ("eigh", "svd", "qr", "det", "slogdet"):
+        monkeypatch.setattr(_linalg, name, opened(getattr(_linalg, name)))
     arrays = dict(ndarray=host_array,
                   argsort=lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable"),
                   take_along_axis=np.take_along_axis, arange=np.arange, full=np.full,
@@ -493,8 +669,9 @@ def install(monkeypatch, libs):
                                  free_all_blocks=lambda: None)
     fake = types.SimpleNamespace(
         cuda=types.SimpleNamespace(
-            runtime=runtime, alloc=_HostBlock, cublas=cublas, Device=_Device,
-            device=types.SimpleNamespace(get_cublas_handle=lambda: 1),
+            runtime=runtime, alloc=_HostBlock, cublas=cublas, cusolver=cusolver, Device=_Device,
+            device=types.SimpleNamespace(get_cublas_handle=lambda: 1,
+                                         get_cusolver_handle=lambda: 2),
             get_current_stream=lambda: _Stream.current[-1] if _Stream.current else null,
             Stream=stream_type, ExternalStream=lambda ptr: _Stream(ptr=ptr), Event=_Event,
             get_elapsed_time=lambda a, b: 1000 * (b.time - a.time),
@@ -503,7 +680,7 @@ def install(monkeypatch, libs):
                                                                          owner=owner),
             MemoryPointer=lambda mem, offset: types.SimpleNamespace(mem=mem, offset=offset)),
         RawModule=raw_module, get_default_memory_pool=lambda: pool,
-        zeros=lambda n, dtype: FlagArray(), int32=np.int32, **arrays)
+        zeros=lambda n, dtype: FlagArray(), int32=np.int32, linalg=_LINALG, **arrays)
     monkeypatch.setattr(_runtime, "_cupy", fake)
     monkeypatch.setattr(_runtime, "_gpu_count", 1)
     monkeypatch.setattr(_kernels, "_modules", {})

@@ -9,16 +9,17 @@ reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``:
 ``_reduce.py``), convolutions and pooling (``conv``, ``pool``: see ``_conv.py``,
 ``_pool.py``), the fused norms and cross-entropy of ``ember._core._nn_fused``
 (``nn_fused``: see ``_nn_fused.py``), sorting, binary search and nonzero through CuPy
-(``sort_rows``, ``search_rows``, ``nonzero``: see ``_sort.py``), ``random_fill`` and
-``optim_step``.  Ops that reach the CPU kernels
-with cuda tensors raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel
-ever sees a device pointer.
+(``sort_rows``, ``search_rows``, ``nonzero``: see ``_sort.py``), ``ember.linalg``'s
+factorizations through cuSOLVER and cuBLAS (``linalg``: see ``_linalg.py``),
+``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels with cuda tensors
+raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
+pointer.
 """
 import numpy as np
 
 from ember._core._dtype import all_dtypes
-from ember.cuda import (_blas, _conv, _kernels, _nn_fused, _optim, _pool, _random, _reduce,
-                        _sort)
+from ember.cuda import (_blas, _conv, _kernels, _linalg, _nn_fused, _optim, _pool, _random,
+                        _reduce, _sort)
 from ember.cuda._runtime import require_gpu
 
 _H2D, _D2H, _D2D = 1, 2, 3            # cudaMemcpyKind
@@ -333,6 +334,12 @@ class CudaBackend:
     def nonzero(self, t):
         """The ``(n, ndim)`` int64 indices of ``t``'s nonzero elements."""
         return _sort.nonzero(t)
+
+    # ------------------------------------------------------------ linear algebra
+    def linalg(self, routine, *args):
+        """The ``ember.linalg`` kernel ``routine`` (a function of ``_linalg``: cuSOLVER
+        and cuBLAS through CuPy) on non-empty cuda tensors."""
+        return getattr(_linalg, routine)(*args)
 
     # ------------------------------------------------------------ index ops
     def index_kernel(self, kernel, shape, strides, ptrs, size=0, stride=0, wrap=False,

@@ -1,12 +1,13 @@
 """What every ``ember.linalg`` function shares: PyTorch's argument checks and
 messages, ``LinAlgError``, and the column-major buffers the LAPACK kernels of
 ``ember._core._lapack_solve`` work in."""
+import functools
 from collections import namedtuple
 
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, empty, zeros
+from ember._core._tensor import Tensor, backend, empty, zeros
 from ember.autograd.grad_mode import is_grad_enabled
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
@@ -46,11 +47,62 @@ def check_float(t, fname, kernel="lu_cpu"):
                        f"Got {torch_dtype_name(t.dtype)}")
 
 
-def check_cpu(t, fname):
-    """Functions computed by SciPy's LAPACK on NumPy views take CPU tensors only."""
-    if t.device.type != "cpu":
-        raise RuntimeError(f"{fname}: ember computes this with LAPACK on the CPU only, but got a "
-                           f"tensor on {t.device}; move it there with .cpu()")
+def _to_device(result, device):
+    if isinstance(result, Tensor):
+        return result.to(device)
+    if isinstance(result, tuple):
+        moved = [_to_device(r, device) for r in result]
+        return result._make(moved) if hasattr(result, "_make") else tuple(moved)
+    return result
+
+
+def _device_of(args):
+    """The device of the tensors among ``args`` (None without any); mixed devices raise
+    PyTorch's error."""
+    devices = {a.device for a in args if isinstance(a, Tensor)}
+    if len(devices) > 1:
+        found = sorted(map(str, devices), key=lambda d: d == "cpu")
+        raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                           f"least two devices, {found[0]} and {found[1]}!")
+    return devices.pop() if devices else None
+
+
+def on_host(kernel):
+    """``kernel`` (LAPACK over host buffers) for tensors on any device: tensors on a GPU
+    are copied to the CPU and the tensors of the result copied back to that GPU, so
+    that errors, ``info`` and results are the CPU's."""
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        device = _device_of((*args, *kwargs.values()))
+        if device is None or device.type == "cpu":
+            return kernel(*args, **kwargs)
+
+        def host(a):
+            return a.cpu() if isinstance(a, Tensor) else a
+        result = kernel(*map(host, args), **{k: host(v) for k, v in kwargs.items()})
+        return _to_device(result, device)
+    return run
+
+
+def on_gpu(routine, when=None):
+    """A kernel that, for non-empty tensors on a device whose backend computes
+    ``routine`` (cuda: cuSOLVER and cuBLAS through CuPy), runs there with the same
+    arguments (where ``when(*args)`` holds, if given); else as :func:`on_host`."""
+    def wrap(kernel):
+        host = on_host(kernel)
+
+        @functools.wraps(kernel)
+        def run(*args):
+            device = _device_of(args)
+            if device is not None and device.type != "cpu" and all(
+                    a.numel() for a in args if isinstance(a, Tensor)) and (
+                    when is None or when(*args)):
+                device_backend = backend(device.type)
+                if hasattr(device_backend, "linalg"):
+                    return device_backend.linalg(routine, *args)
+            return host(*args)
+        return run
+    return wrap
 
 
 def check_matrix(t, fname, name="A"):
@@ -114,7 +166,7 @@ def int_buffer(*shape):
 def raise_for_info(info, fname, message, batch_shape, always_batched=False):
     """Raise ``LinAlgError`` for the first matrix whose LAPACK ``info`` is positive, with
     PyTorch's message (``message(info_value)``) and batch prefix."""
-    values = np.asarray(info).reshape(-1)
+    values = np.asarray(info.cpu() if isinstance(info, Tensor) else info).reshape(-1)
     bad = np.flatnonzero(values > 0)
     if bad.size == 0:
         return

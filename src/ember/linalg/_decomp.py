@@ -17,7 +17,7 @@ import ember
 from ember._core import _lapack_decomp as _lapack
 from ember._core._tensor import Tensor, record
 from ember.autograd.grad_mode import is_grad_enabled
-from ember.linalg._common import LinAlgError
+from ember.linalg._common import LinAlgError, on_gpu, on_host
 from ember.ops.derivatives import derivative
 
 __all__ = ["qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
@@ -89,14 +89,14 @@ def _check_info(infos, fname, what):
                           f"(error code: {code}).")
 
 
-def _eye_batch(batch, n, dtype):
-    return ember.eye(n, dtype=dtype).expand(tuple(batch) + (n, n)).clone()
+def _eye_batch(batch, n, dtype, device):
+    return ember.eye(n, dtype=dtype, device=device).expand(tuple(batch) + (n, n)).clone()
 
 
 def _diag_embed(x):
     """A batch of diagonal matrices with ``x`` on the diagonal (differentiable)."""
     n = x.shape[-1]
-    return x.unsqueeze(-1) * ember.eye(n, dtype=_REAL_OF.get(x.dtype, x.dtype))
+    return x.unsqueeze(-1) * ember.eye(n, dtype=_REAL_OF.get(x.dtype, x.dtype), device=x.device)
 
 
 def _diagonal(X):
@@ -105,6 +105,7 @@ def _diagonal(X):
 
 # ---------------------------------------------------------------- SVD
 
+@on_gpu("svd")
 def _svd_raw(A, full_matrices, compute_uv):
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
@@ -115,9 +116,9 @@ def _svd_raw(A, full_matrices, compute_uv):
         S = ember.zeros(batch + (k,), dtype=real)
         if not compute_uv:
             return S
-        U = (_eye_batch(batch, m, A.dtype)[..., :ucols] if full_matrices
+        U = (_eye_batch(batch, m, A.dtype, A.device)[..., :ucols] if full_matrices
              else ember.zeros(batch + (m, ucols), dtype=A.dtype))
-        Vh = (_eye_batch(batch, n, A.dtype)[..., :vtrows, :] if full_matrices
+        Vh = (_eye_batch(batch, n, A.dtype, A.device)[..., :vtrows, :] if full_matrices
               else ember.zeros(batch + (vtrows, n), dtype=A.dtype))
         return U, S, Vh
     work = _column_major(A)
@@ -225,7 +226,7 @@ def _svd_backward_formula(gU, gS, gVh, U, S, Vh):
     """PyTorch's ``svd_backward`` (reduced factors)."""
     m, n = U.shape[-2], Vh.shape[-1]
     if S.shape[-1] == 0:
-        return ember.zeros(tuple(U.shape[:-1]) + (n,), dtype=U.dtype)
+        return ember.zeros(tuple(U.shape[:-1]) + (n,), dtype=U.dtype, device=U.device)
     UhgU = U.mH @ gU
     UhgU = UhgU - UhgU.mH
     VhgV = Vh @ gVh.mH
@@ -239,7 +240,7 @@ def _svd_backward_formula(gU, gS, gVh, U, S, Vh):
                 "term, making it ill-defined.")
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
-    eye = ember.eye(S.shape[-1], dtype=S.dtype)
+    eye = ember.eye(S.shape[-1], dtype=S.dtype, device=S.device)
     E = E + eye                       # any non-zero on the diagonal: it divides zeros there
     gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
     gA = gA + _diag_embed(gS)
@@ -263,6 +264,7 @@ def _svd_backward_formula(gU, gS, gVh, U, S, Vh):
 _QR_MODES = ("reduced", "complete", "r")
 
 
+@on_gpu("qr")
 def _qr_raw(A, mode):
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
@@ -271,7 +273,7 @@ def _qr_raw(A, mode):
     rrows = m if mode == "complete" else k
     if _batch_size(A) == 0 or k == 0:
         R = ember.zeros(batch + (rrows, n), dtype=A.dtype)
-        Q = (_eye_batch(batch, m, A.dtype)[..., :qcols] if mode != "r"
+        Q = (_eye_batch(batch, m, A.dtype, A.device)[..., :qcols] if mode != "r"
              else ember.empty((0,), dtype=A.dtype))
         return Q, R
     work = _column_major(A)
@@ -363,6 +365,7 @@ def _qr_backward(ctx, grads, A, mode):
 
 # ---------------------------------------------------------------- triangular solve (helper)
 
+@on_host
 def _trisolve_raw(B, T, left, upper):
     m, n = B.shape[-2], B.shape[-1]
     dtype = ember.promote_types(B.dtype, T.dtype)
@@ -407,6 +410,7 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
+@on_gpu("eigh")
 def _eigh_raw(A, UPLO, vectors):
     n = A.shape[-1]
     batch = tuple(A.shape[:-2])
@@ -485,7 +489,7 @@ def _eig_backward_formula(gL, gV, L, V, hermitian):
     else:
         VhgV = VhgV - V.mH @ (V * (diag.real if diag.is_complex() else diag).unsqueeze(-2))
     E = L.unsqueeze(-2) - L.unsqueeze(-1)
-    E = E + ember.eye(L.shape[-1], dtype=_REAL_OF[L.dtype])
+    E = E + ember.eye(L.shape[-1], dtype=_REAL_OF[L.dtype], device=L.device)
     gA = VhgV / (E if hermitian else E.conj())
     gA = gA - _diag_embed(_diagonal(gA)) + _diag_embed(gL)
     if hermitian:
@@ -502,6 +506,7 @@ def _eigh_backward(ctx, grads, A, UPLO, vectors):
 
 # ---------------------------------------------------------------- general eigen
 
+@on_host
 def _eig_raw(A, vectors):
     n = A.shape[-1]
     batch = tuple(A.shape[:-2])
@@ -566,6 +571,7 @@ def _eig_backward(ctx, grads, A, vectors):
 
 # ---------------------------------------------------------------- Householder product
 
+@on_host
 def _householder_raw(A, tau):
     m, n, k = A.shape[-2], A.shape[-1], tau.shape[-1]
     batch = tuple(A.shape[:-2])
@@ -574,7 +580,7 @@ def _householder_raw(A, tau):
     work = _column_major(A)
     tau = tau.to(A.dtype).contiguous()
     if k == 0:
-        return _eye_batch(batch, m, A.dtype)[..., :n]
+        return _eye_batch(batch, m, A.dtype, A.device)[..., :n]
     infos = ember.zeros(batch, dtype=ember.int32)
     _lapack.qr_kernel(True, work, tau, m, n, k, infos)
     return work.mT
@@ -639,8 +645,9 @@ def _householder_composite(A, tau):
     """``H_1 (H_2 (... H_k I[:, :n]))`` with ember ops: the differentiable form, used
     when a gradient is wanted (each reflector costs two thin products)."""
     m, n = A.shape[-2], A.shape[-1]
-    V = ember.tril(A, -1) + ember.eye(m, n, dtype=A.dtype)      # the v_i, unit diagonal
-    Q = ember.eye(m, n, dtype=A.dtype).expand(tuple(A.shape)).clone()
+    # the v_i, unit diagonal
+    V = ember.tril(A, -1) + ember.eye(m, n, dtype=A.dtype, device=A.device)
+    Q = ember.eye(m, n, dtype=A.dtype, device=A.device).expand(tuple(A.shape)).clone()
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]
         Q = Q - (tau[..., i:i + 1].unsqueeze(-1) * v) @ (v.mH @ Q)

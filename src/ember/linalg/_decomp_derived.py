@@ -3,6 +3,7 @@ PyTorch's older top-level names ``svd`` (``V``, not ``Vh``), ``qr`` (``some=``),
 ``pinverse`` and ``orgqr``.  All are composites of differentiable ember ops, so
 their gradients come from those of the decompositions."""
 from ember.ops.autocast import autocasts
+import functools
 import math
 
 import ember
@@ -30,8 +31,8 @@ def _tolerance(A, atol, rtol, top):
         if atol is None:
             rtol = default
         elif isinstance(atol, Tensor):
-            rtol = ember.where(atol > 0, ember.zeros((), dtype=real),
-                               ember.full((), default, dtype=real))
+            rtol = ember.where(atol > 0, ember.zeros((), dtype=real, device=A.device),
+                               ember.full((), default, dtype=real, device=A.device))
         else:
             rtol = 0.0 if atol > 0 else default
     atol = 0.0 if atol is None else atol
@@ -68,9 +69,10 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
     m, n = A.shape[-2], A.shape[-1]
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype), out)
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype,
+                                      device=A.device), out)
     real = _REAL_OF[A.dtype]
-    zero = ember.zeros((), dtype=real)
+    zero = ember.zeros((), dtype=real, device=A.device)
     if hermitian:
         L, V = _spectrum(A, True, True)
         mag = L.abs()
@@ -99,7 +101,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     if tol is not None:
         atol, rtol = tol, 0.0
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=ember.int64), out)
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=ember.int64, device=A.device), out)
     with ember.no_grad():
         S = _spectrum(A, hermitian, False)
         top = S.amax(-1, keepdim=True) if hermitian else S[..., :1]
@@ -134,7 +136,8 @@ def cond(A, p=None, *, out=None):
     if p is None or p in (2, -2):
         S = svdvals(A)
         if A.numel() == 0:
-            return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype]), out)
+            return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
+                                          device=A.device), out)
         ratio = S[..., 0] / S[..., -1] if p != -2 else S[..., -1] / S[..., 0]
         return _maybe_out(ratio, out)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
@@ -143,8 +146,9 @@ def cond(A, p=None, *, out=None):
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
                            f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype]), out)
-    eye = ember.eye(A.shape[-1], dtype=A.dtype).expand(tuple(A.shape))
+        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
+                                      device=A.device), out)
+    eye = ember.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
     inverse = _solve_via_qr(A, eye)
     return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out)
 
@@ -169,8 +173,8 @@ def svd_compat(input, some=True, compute_uv=True, *, out=None):
         m, n = input.shape[-2], input.shape[-1]
         batch = tuple(input.shape[:-2])
         S = svdvals(input)
-        result = old_svd_result(ember.zeros(batch + (m, m), dtype=input.dtype), S,
-                                ember.zeros(batch + (n, n), dtype=input.dtype))
+        zeros = functools.partial(ember.zeros, dtype=input.dtype, device=input.device)
+        result = old_svd_result(zeros(batch + (m, m)), S, zeros(batch + (n, n)))
     else:
         U, S, Vh = svd(input, full_matrices=not some)
         result = old_svd_result(U, S, Vh.mH)

@@ -19,7 +19,7 @@ from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     batch_numel, check_float, check_matrix, check_same_dtype, check_square, check_tensor,
     column_major, int_buffer, is_column_major, out_into, raise_for_info, requires_grad,
-    result_type, row_major,
+    on_gpu, on_host, result_type, row_major,
 )
 
 __all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "solve_triangular", "lu_factor",
@@ -38,17 +38,23 @@ def _not_pd(info):
             f"positive-definite (the leading minor of order {info} is not positive-definite).")
 
 
-def _cholesky_kernel(A, upper, check_errors):
+@on_gpu("cholesky")
+def _cholesky_factor(A, upper):
+    """The factor and LAPACK's ``info`` per matrix (``i > 0``: the leading minor of
+    order ``i`` is not positive-definite)."""
     batch_shape = tuple(A.shape[:-2])
     n = A.shape[-1]
     buf = row_major(A, batch_shape)     # LAPACK reads A^T: its 'U' triangle is A's lower
     info = int_buffer(buf.shape[0])
     lapack.potrf(buf, info, "L" if upper else "U")
     factor = buf.view(*batch_shape, n, n)
-    factor = factor.triu() if upper else factor.tril()
-    info = info.view(batch_shape)
+    return (factor.triu() if upper else factor.tril()), info.view(batch_shape)
+
+
+def _cholesky_kernel(A, upper, check_errors):
+    factor, info = _cholesky_factor(A, upper)
     if check_errors:
-        raise_for_info(info, "linalg.cholesky", _not_pd, batch_shape)
+        raise_for_info(info, "linalg.cholesky", _not_pd, tuple(A.shape[:-2]))
     return factor, info
 
 
@@ -139,13 +145,14 @@ def cholesky_inverse(L, upper=False, *, out=None):
     check_square(L, "cholesky_inverse", "input")
     lower = L.mH if upper else L                    # A = lower lower^H
     n = L.shape[-1]
-    identity = eye(n, dtype=L.dtype).expand(*L.shape[:-2], n, n)
+    identity = eye(n, dtype=L.dtype, device=L.device).expand(*L.shape[:-2], n, n)
     inv_lower = solve_triangular(lower, identity, upper=False)
     return out_into(inv_lower.mH @ inv_lower, out)
 
 
 # ---------------------------------------------------------------- solve_triangular
 
+@on_host
 def _triangular_kernel(A, B, upper, left, unitriangular):
     batch_shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
     rows, cols = B.shape[-2], B.shape[-1]
@@ -239,6 +246,8 @@ def _lu_message(info):
             f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
+# cuBLAS's batched LU takes square matrices only
+@on_gpu("lu_factor", when=lambda A: A.shape[-1] == A.shape[-2])
 def _lu_factor_kernel(A):
     batch_shape = tuple(A.shape[:-2])
     m, n = A.shape[-2], A.shape[-1]
@@ -253,13 +262,13 @@ def _lu_factor_kernel(A):
 
 def _permutation(pivots, m):
     """Row order ``perm`` of LAPACK's interchanges: ``A[perm] = L U`` (an int64 tensor)."""
-    piv = np.asarray(pivots).reshape(-1, pivots.shape[-1]).astype(np.int64) - 1
+    piv = np.asarray(pivots.cpu()).reshape(-1, pivots.shape[-1]).astype(np.int64) - 1
     perm = np.broadcast_to(np.arange(m, dtype=np.int64), (piv.shape[0], m)).copy()
     rows = np.arange(piv.shape[0])
     for i in range(piv.shape[1]):
         j = piv[:, i]
         perm[rows, i], perm[rows, j] = perm[rows, j], perm[rows, i].copy()
-    return from_numpy(perm.reshape(*pivots.shape[:-1], m))
+    return from_numpy(perm.reshape(*pivots.shape[:-1], m)).to(pivots.device)
 
 
 def _take_rows(M, perm):
@@ -271,9 +280,9 @@ def _take_rows(M, perm):
 
 def _inverse_permutation(perm):
     inv = np.empty(tuple(perm.shape), dtype=np.int64)
-    p = np.asarray(perm)
+    p = np.asarray(perm.cpu())
     np.put_along_axis(inv, p, np.broadcast_to(np.arange(p.shape[-1]), p.shape), axis=-1)
-    return from_numpy(inv)
+    return from_numpy(inv).to(perm.device)
 
 
 @derivative("linalg_lu_factor_ex", save_result=True)
@@ -283,7 +292,7 @@ def _lu_factor_backward(ctx, grad, A):
     k = min(m, n)
     LU, pivots = ctx.result[0], ctx.result[1]
     gLU = grad[0]
-    L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=LU.dtype)
+    L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=LU.dtype, device=LU.device)
     U = LU[..., :k, :].triu()
     gL = gLU[..., :, :k].tril(-1)
     gU = gLU[..., :k, :].triu()
@@ -387,11 +396,11 @@ def lu(A, *, pivot=True, out=None):
     LU, piv, _ = lu_factor_ex(A, pivot=pivot)
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
-    L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype)
+    L = LU[..., :, :k].tril(-1) + eye(m, k, dtype=A.dtype, device=A.device)
     U = LU[..., :k, :].triu()
     perm = _permutation(piv, m)
     # P[perm[i], i] = 1, so that A = P (L U) and A[perm] = L U
-    P = _take_rows(eye(m, dtype=A.dtype).expand(*perm.shape[:-1], m, m),
+    P = _take_rows(eye(m, dtype=A.dtype, device=A.device).expand(*perm.shape[:-1], m, m),
                    _inverse_permutation(perm))
     if out is not None:
         return lu_result(out_into(P, out[0]), out_into(L, out[1]), out_into(U, out[2]))
@@ -406,6 +415,20 @@ def _lu_solve_composite(LU, perm, B, adjoint):
     Y = solve_triangular(LU.mH, B, upper=False)
     Y = solve_triangular(LU.mH, Y, upper=True, unitriangular=True)
     return _take_rows(Y, _inverse_permutation(perm))
+
+
+@on_gpu("lu_solve")
+def _lu_solve_kernel(LU, pivots, B, adjoint):
+    n, k = LU.shape[-1], B.shape[-1]
+    batch_shape = broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))
+    x = column_major(B, batch_shape)
+    # LAPACK reads the column-major LU that lu_factor returns without a copy
+    lu_buf = LU.mT.contiguous() if batch_numel(LU.shape[:-2]) == batch_numel(batch_shape) \
+        else LU.mT.expand(*batch_shape, n, n).contiguous()
+    piv = pivots.expand(*batch_shape, n).contiguous()
+    lapack.getrs(lu_buf.reshape(-1, n, n), n * n, piv.reshape(-1, n), n,
+                 x, "C" if adjoint else "N")
+    return x.view(*batch_shape, k, n).mT
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
@@ -444,16 +467,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         return out_into(lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH, out)
     if requires_grad(LU, B):
         return out_into(_lu_solve_composite(LU, _permutation(pivots, n), B, adjoint), out)
-    batch_shape = broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))
-    k = B.shape[-1]
-    x = column_major(B, batch_shape)
-    # LAPACK reads the column-major LU that lu_factor returns without a copy
-    lu_buf = LU.mT.contiguous() if batch_numel(LU.shape[:-2]) == batch_numel(batch_shape) \
-        else LU.mT.expand(*batch_shape, n, n).contiguous()
-    piv = pivots.expand(*batch_shape, n).contiguous()
-    lapack.getrs(lu_buf.reshape(-1, n, n), n * n, piv.reshape(-1, n), n,
-                 x, "C" if adjoint else "N")
-    return out_into(x.view(*batch_shape, k, n).mT, out)
+    return out_into(_lu_solve_kernel(LU, pivots, B, adjoint), out)
 
 
 @autocasts("cholesky")

@@ -13,7 +13,7 @@ from ember._core._dtype import int32
 from ember._core._tensor import broadcast_shapes, from_numpy, record
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    batch_numel, check_cpu, check_float, check_square, check_tensor, out_into, raise_for_info,
+    batch_numel, check_float, check_square, check_tensor, on_host, out_into, raise_for_info,
     requires_grad, result_type, torch_dtype_name,
 )
 
@@ -36,6 +36,7 @@ def _matrices(t, batch_shape, ndim):
     return items.reshape(batch_numel(batch_shape), *tail)
 
 
+@on_host
 def _factor_kernel(A, hermitian):
     batch_shape = tuple(A.shape[:-2])
     n = A.shape[-1]
@@ -76,7 +77,6 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """
     fname = "torch.linalg.ldl_factor_ex"
     check_tensor(A, "linalg_ldl_factor_ex")
-    check_cpu(A, fname)
     check_square(A, fname)
     check_float(A, fname, "ldl_factor_kernel_cpu")
     args = (A, bool(hermitian))
@@ -139,6 +139,7 @@ def ldl_factor(A, *, hermitian=False, out=None):
     return ldl_factor_result(LD, pivots)
 
 
+@on_host
 def _solve_kernel(LD, pivots, B, hermitian):
     batch_shape = broadcast_shapes(tuple(LD.shape[:-2]), tuple(pivots.shape[:-1]),
                                    tuple(B.shape[:-2]))
@@ -184,8 +185,6 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     check_tensor(LD, "linalg_ldl_solve", "LD")
     check_tensor(pivots, "linalg_ldl_solve", "pivots", 2)
     check_tensor(B, "linalg_ldl_solve", "B", 3)
-    for t in (LD, pivots, B):
-        check_cpu(t, fname)
     check_square(LD, fname)
     if B.dim() < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of "

@@ -13,7 +13,7 @@ from ember._core._dtype import int32
 from ember._core._tensor import _add_method, broadcast_shapes, empty, eye, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    _LAPACK_DTYPES, check_cpu, check_tensor, out_into, requires_grad, result_type,
+    _LAPACK_DTYPES, check_tensor, on_host, out_into, requires_grad, result_type,
     torch_dtype_name,
 )
 from ember.linalg._factor import (
@@ -156,14 +156,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     m, n = LU_data.shape[-2], LU_data.shape[-1]
     k = min(m, n)
     dtype = LU_data.dtype
-    L = U = P = empty((0,), dtype=dtype)
+    L = U = P = empty((0,), dtype=dtype, device=LU_data.device)
     if unpack_data:
-        L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=dtype)
+        L = LU_data[..., :, :k].tril(-1) + eye(m, k, dtype=dtype, device=LU_data.device)
         U = LU_data[..., :k, :].triu()
     if unpack_pivots:
         perm = _permutation(LU_pivots, m)
         # P[perm[i], i] = 1, so that A = P (L U)
-        P = _take_rows(eye(m, dtype=dtype).expand(*perm.shape[:-1], m, m),
+        P = _take_rows(eye(m, dtype=dtype, device=LU_data.device).expand(*perm.shape[:-1], m, m),
                        _inverse_permutation(perm))
     if out is not None:
         return lu_unpack_result(out_into(P, out[0]), out_into(L, out[1]), out_into(U, out[2]))
@@ -172,6 +172,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 # ---------------------------------------------------------------- Cholesky and triangular solves
 
+@on_host
 def _cholesky_solve_kernel(B, L, upper):
     # A = L L^H (lower) or U^H U (upper): two triangular solves
     lower = L.mH if upper else L
@@ -284,6 +285,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
 
 # ---------------------------------------------------------------- QR as LAPACK stores it
 
+@on_host
 def _geqrf_kernel(A):
     m, n = A.shape[-2], A.shape[-1]
     k = min(m, n)
@@ -332,7 +334,6 @@ def geqrf(input, *, out=None):
     check_tensor(input, "geqrf", "input")
     if input.dim() < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
-    check_cpu(input, "torch.geqrf")
     _check_lapack_dtype(input, "geqrf_cpu")
     if requires_grad(input):
         a, tau = record("geqrf", _geqrf_kernel, (input,))
@@ -413,7 +414,7 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     check_tensor(other, "ormqr", "other", 3)
     _check_ormqr(input, tau, other, left)
     mn, k = input.shape[-2], tau.shape[-1]
-    V = input.tril(-1) + eye(mn, input.shape[-1], dtype=input.dtype)
+    V = input.tril(-1) + eye(mn, input.shape[-1], dtype=input.dtype, device=input.device)
     scales = tau.conj() if transpose else tau
     # Q = H_1 ... H_k: Q C applies H_k first, Q^H C applies H_1^H first; from the right
     # the order is the other way round

@@ -14,7 +14,7 @@ from ember._core._tensor import broadcast_shapes, empty, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     batch_numel, check_float, check_matrix, check_same_dtype, check_tensor, column_major,
-    int_buffer, requires_grad, result_type,
+    int_buffer, on_host, requires_grad, result_type,
 )
 
 __all__ = ["lstsq"]
@@ -23,6 +23,7 @@ lstsq_result = result_type("linalg_lstsq", ["solution", "residuals", "rank", "si
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@on_host
 def _lstsq_kernel(A, B, rcond, driver):
     batch_shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
     m, n, k = A.shape[-2], A.shape[-1], B.shape[-1]

@@ -39,7 +39,7 @@ def matrix_power(A, n, *, out=None):
     n = int(n)
     if n == 0:
         size = A.shape[-1]
-        return out_into(eye(size, dtype=A.dtype).expand(*A.shape).clone(), out)
+        return out_into(eye(size, dtype=A.dtype, device=A.device).expand(*A.shape).clone(), out)
     if n < 0:
         check_float(A, "linalg.matrix_power")
         A, n = inv(A), -n
@@ -72,7 +72,7 @@ _THETA = ((3, 1.495585217958292e-2), (5, 2.539398330063230e-1), (7, 9.5041789961
 def _pade(A, degree):
     """``(U, V)`` with ``exp(A) ~ (V - U)^{-1} (V + U)``."""
     b = _PADE[degree]
-    identity = eye(A.shape[-1], dtype=A.dtype)
+    identity = eye(A.shape[-1], dtype=A.dtype, device=A.device)
     A2 = A @ A
     if degree < 13:
         powers = [identity, A2]
@@ -112,7 +112,7 @@ def _matrix_exp_backward(ctx, grad, A):
     batch = tuple(grad.shape[:-2])
     Ah = A.mH.expand(*batch, n, n)
     top = cat([Ah, grad], -1)
-    bottom = cat([zeros(batch + (n, n), dtype=grad.dtype), Ah], -1)
+    bottom = cat([zeros(batch + (n, n), dtype=grad.dtype, device=grad.device), Ah], -1)
     block = cat([top, bottom], -2)
     return matrix_exp(block)[..., :n, n:]
 

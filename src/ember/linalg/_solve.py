@@ -19,7 +19,7 @@ from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     LinAlgError, batch_numel, check_float, check_matrix, check_same_dtype, check_square,
     check_tensor, column_major, int_buffer, is_column_major, out_into, raise_for_info,
-    requires_grad, result_type, row_major,
+    on_gpu, on_host, requires_grad, result_type, row_major,
 )
 
 __all__ = ["solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "logdet", "LinAlgError"]
@@ -36,7 +36,8 @@ def _singular(info):
 
 # ---------------------------------------------------------------- solve
 
-def _solve_kernel(A, B, fname, check_errors):
+@on_gpu("solve")
+def _solve_factor(A, B):
     """``X`` with ``A X = B`` for matrices ``B``, and LAPACK's info per matrix."""
     batch_shape = broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
     n, k = A.shape[-1], B.shape[-1]
@@ -54,9 +55,14 @@ def _solve_kernel(A, B, fname, check_errors):
         info = int_buffer(batch_numel(batch_shape))
         lapack.gesv(a, int_buffer(a.shape[0], n), x, info, trans)
         info = info.view(batch_shape)
-    if check_errors:
-        raise_for_info(info, fname, _singular, batch_shape)
     return x.view(*batch_shape, k, n).mT, info
+
+
+def _solve_kernel(A, B, fname, check_errors):
+    X, info = _solve_factor(A, B)
+    if check_errors:
+        raise_for_info(info, fname, _singular, tuple(info.shape))
+    return X, info
 
 
 def _solve_matrices(A, B, fname="torch.linalg.solve", check_errors=True):
@@ -159,7 +165,7 @@ def _inv_message(info):
 def _inv_kernel(A, check_errors):
     n = A.shape[-1]
     batch_shape = tuple(A.shape[:-2])
-    identity = eye(n, dtype=A.dtype).expand(*batch_shape, n, n)
+    identity = eye(n, dtype=A.dtype, device=A.device).expand(*batch_shape, n, n)
     X, info = _solve_kernel(A, identity, "linalg.inv", False)
     if check_errors:
         raise_for_info(info, "linalg.inv", _inv_message, batch_shape)
@@ -245,6 +251,7 @@ def _permutation_sign(pivots):
     return 1 - 2 * (swaps % 2)
 
 
+@on_gpu("det")
 def _det_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.det")
     return LU.diagonal(0, -2, -1).prod(-1) * _permutation_sign(piv).to(A.dtype)
@@ -271,7 +278,7 @@ def _prod_backward_safe_zeros(grad, values):
     n = values.shape[-1]
     if n == 0:
         return grad.expand(values.shape)
-    ones = ember.ones(values.shape[:-1] + (1,), dtype=values.dtype)
+    ones = ember.ones(values.shape[:-1] + (1,), dtype=values.dtype, device=values.device)
     before = ember.cat([ones, values[..., :n - 1]], -1).cumprod(-1)
     after = ember.cat([ones, values[..., 1:].flip(-1)], -1).cumprod(-1).flip(-1)
     return grad * (before * after).conj()
@@ -305,6 +312,7 @@ def det(A, *, out=None):
     return out_into(_det_kernel(A), out)
 
 
+@on_gpu("slogdet")
 def _slogdet_kernel(A):
     LU, piv, _ = _factor_square(A, "linalg.slogdet")
     d = LU.diagonal(0, -2, -1)
