@@ -140,3 +140,23 @@ def test_bf16_tensors_where_supported():
         assert ember.cuda.is_bf16_supported()
     x = ember.tensor([1.5, -2.0], dtype=ember.bfloat16, device="cuda")
     assert (x * 2).cpu().float().tolist() == [3.0, -4.0]
+
+
+def test_data_parallel_on_one_device():
+    module = ember.nn.Linear(3, 2)
+    expected = module(ember.ones(4, 3))
+    model = ember.nn.DataParallel(module)                     # every GPU: the one there is
+    assert model.device_ids == [0] and model.output_device == 0
+    assert module.weight.device == ember.device("cuda", 0)    # moved to device_ids[0]
+    out = model(ember.ones(4, 3))                             # inputs follow it there
+    assert out.device == ember.device("cuda", 0)
+    assert (out.cpu() - expected).abs().max().item() < 1e-6
+    kwargs_out = ember.nn.DataParallel(ember.nn.Bilinear(2, 2, 1), device_ids=["cuda:0"])(
+        ember.ones(3, 2), input2=ember.ones(3, 2))
+    assert kwargs_out.device == ember.device("cuda", 0)
+    assert sorted(model.state_dict()) == ["module.bias", "module.weight"]
+    module.cpu()
+    with pytest.raises(RuntimeError, match=r"parameters and buffers on device cuda:0"):
+        model(ember.ones(4, 3))
+    with pytest.raises(NotImplementedError, match="one device"):
+        ember.nn.DataParallel(ember.nn.Linear(3, 2), device_ids=[0, 1])
