@@ -3,8 +3,9 @@
 CuPy (the optional ``cuda`` extra, ``pip install 'ember[cuda]'``) provides the
 driver, the memory pool, streams and events; it is imported on first use, so
 importing ember never needs it.  Without CuPy or without a GPU,
-:func:`is_available` is False and every other call raises a RuntimeError saying
-what is missing.
+:func:`is_available` is False, the support queries (``is_bf16_supported``, ...) answer
+False as PyTorch's without CUDA, and every call that needs a device raises a
+RuntimeError saying what is missing.
 
 Examples
 --------
@@ -776,15 +777,14 @@ def set_rng_state_all(new_states):
         set_rng_state(state, index)
 
 
-__all__ = ["is_available", "is_initialized", "init", "get_device_capability",
-           "is_bf16_supported", "is_tf32_supported", "get_arch_list", "get_gencode_flags",
-           "can_device_access_peer", "ipc_collect", "ExternalStream", "default_stream",
-           "StreamContext", "device_of", "OutOfMemoryError", "max_memory_reserved",
-           "memory_stats", "memory_summary", "mem_get_info", "reset_max_memory_allocated",
-           "memory_cached", "max_memory_cached", "set_per_process_memory_fraction",
-           "get_per_process_memory_fraction", "device_count", "current_device", "set_device", "device",
-           "synchronize", "Stream", "Event", "stream", "current_stream", "memory_allocated",
-           "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats", "empty_cache",
-           "get_device_name", "get_device_properties", "manual_seed", "manual_seed_all",
-           "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state",
-           "get_rng_state_all", "set_rng_state_all"]
+__all__ = ["is_available", "is_initialized", "init", "get_device_capability", "is_bf16_supported",
+           "is_tf32_supported", "get_arch_list", "get_gencode_flags", "can_device_access_peer",
+           "ipc_collect", "ExternalStream", "default_stream", "StreamContext", "device_of",
+           "OutOfMemoryError", "max_memory_reserved", "memory_stats", "memory_summary",
+           "mem_get_info", "reset_max_memory_allocated", "memory_cached", "max_memory_cached",
+           "set_per_process_memory_fraction", "get_per_process_memory_fraction", "device_count",
+           "current_device", "set_device", "device", "synchronize", "Stream", "Event", "stream",
+           "current_stream", "memory_allocated", "max_memory_allocated", "memory_reserved",
+           "reset_peak_memory_stats", "empty_cache", "get_device_name", "get_device_properties",
+           "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
+           "set_rng_state", "get_rng_state_all", "set_rng_state_all"]
