@@ -8,6 +8,9 @@ import pytest
 import ember
 from ember.cuda import _runtime
 
+# the deprecated memory names warn before they find no device, as torch's
+pytestmark = pytest.mark.filterwarnings("ignore:.*(renamed|resets /all/):FutureWarning")
+
 NEEDS_DEVICE = [
     lambda: ember.cuda.current_device(),
     lambda: ember.cuda.set_device(0),

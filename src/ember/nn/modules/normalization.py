@@ -550,7 +550,8 @@ class _CrossMapLRN2dFunction(Function):
 class CrossMapLRN2d(Module):
     """PyTorch's legacy local response normalisation across the channels of a 4-d input,
     with its exact windows and hand-written gradient (:class:`LocalResponseNorm` is the
-    usual form).
+    usual form).  As PyTorch's, that gradient is not in general the forward's: its
+    window over the channels is not the forward's window.
 
     Parameters
     ----------
