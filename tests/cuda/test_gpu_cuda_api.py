@@ -3,6 +3,7 @@ limits, out-of-memory errors, streams.  Marked gpu: without a GPU they run on th
 emulated one (one device, compute capability 8.0)."""
 import warnings
 
+import numpy as np
 import pytest
 
 import ember
@@ -160,3 +161,21 @@ def test_data_parallel_on_one_device():
         model(ember.ones(4, 3))
     with pytest.raises(NotImplementedError, match="one device"):
         ember.nn.DataParallel(ember.nn.Linear(3, 2), device_ids=[0, 1])
+
+
+def test_muon_steps_on_the_gpu_as_on_the_cpu():
+    """Within the bfloat16 rounding of the updates (lr 0.02, three steps): cuBLAS may sum
+    the Newton-Schulz products in another order than the CPU."""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((5, 3)).astype(np.float32)
+    params = [ember.tensor(start, requires_grad=True),
+              ember.tensor(start, device="cuda", requires_grad=True)]
+    opts = [ember.optim.Muon([p], lr=0.02) for p in params]
+    for _ in range(3):
+        grad = rng.standard_normal((5, 3)).astype(np.float32)
+        for p, opt in zip(params, opts):
+            p.grad = ember.tensor(grad, device=p.device)
+            opt.step()
+    cpu, gpu = params[0].detach().numpy(), params[1].detach().cpu().numpy()
+    np.testing.assert_allclose(gpu, cpu, rtol=0, atol=3e-3)
+    assert not np.allclose(cpu, start, atol=1e-2)
