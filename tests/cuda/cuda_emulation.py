@@ -531,8 +531,37 @@ def arena():
     return _arena
 
 
+class OutOfMemoryError(MemoryError):
+    """cupy.cuda.memory.OutOfMemoryError stand-in (a MemoryError, as CuPy's), its message."""
+
+    def __init__(self, size, total, limit=0):
+        msg = f"Out of memory allocating {size:,} bytes (allocated so far: {total:,} bytes"
+        super().__init__(msg + (f", limit set to: {limit:,} bytes)." if limit else ")."))
+
+
+class _Pool:
+    """cupy.get_default_memory_pool() stand-in: the arena's live bytes, and CuPy's limit
+    (0: none), checked by _alloc as CuPy's pool checks it before allocating."""
+    limit = 0
+
+    def total_bytes(self):
+        return arena().live
+
+    used_bytes = total_bytes
+
+    def free_all_blocks(self):
+        pass
+
+    def set_limit(self, size=None, fraction=None):
+        assert fraction is None, "ember sets the limit in bytes"
+        _Pool.limit = size or 0
+
+    def get_limit(self):
+        return _Pool.limit
+
+
 class _HostBlock:
-    """cupy.cuda.alloc stand-in: a block of the arena, given back when it dies."""
+    """A block of the arena, given back when it dies."""
 
     def __init__(self, nbytes):
         self.ptr, self.size = arena().alloc(nbytes)
@@ -599,6 +628,13 @@ class _Device:
         return False
 
 
+def _alloc(nbytes):
+    """cupy.cuda.alloc stand-in: a _HostBlock within the pool's limit."""
+    if _Pool.limit and arena().live + -(-max(nbytes, 1) // 256) * 256 > _Pool.limit:
+        raise OutOfMemoryError(nbytes, arena().live, _Pool.limit)
+    return _HostBlock(nbytes)
+
+
 def _set_device(index):
     _Device(index)
 
@@ -621,12 +657,19 @@ def install(monkeypatch, libs):
         with arena().open():
             ctypes.memmove(dst, src, n)
 
+    def can_access_peer(device, peer):
+        _Device(device)
+        _Device(peer)
+        return 0        # the driver's answer for a device and itself
+
+    total = 1 << 34
     runtime = types.SimpleNamespace(
         getDevice=lambda: 0, setDevice=_set_device, getDeviceCount=lambda: 1,
         memcpyAsync=memcpy, deviceSynchronize=lambda: None,
         getDeviceProperties=lambda index: {
             "name": b"ember emulated GPU (host)", "major": 8, "minor": 0,
-            "totalGlobalMem": 1 << 34, "multiProcessorCount": 1})
+            "totalGlobalMem": total, "multiProcessorCount": 1},
+        memGetInfo=lambda: (total - arena().live, total), deviceCanAccessPeer=can_access_peer)
     def device_side(fn):
         def call(*args):
             with arena().open():
@@ -665,17 +708,19 @@ def install(monkeypatch, libs):
                   stack=np.stack)
 
     stream_type = type("Stream", (_Stream,), {"null": null, "ptds": _Stream(ptr=2)})
-    pool = types.SimpleNamespace(total_bytes=lambda: arena().live,
-                                 free_all_blocks=lambda: None)
+    pool = _Pool()
+    monkeypatch.setattr(_Pool, "limit", 0)
     fake = types.SimpleNamespace(
         cuda=types.SimpleNamespace(
-            runtime=runtime, alloc=_HostBlock, cublas=cublas, cusolver=cusolver, Device=_Device,
+            runtime=runtime, alloc=_alloc, cublas=cublas, cusolver=cusolver, Device=_Device,
             device=types.SimpleNamespace(get_cublas_handle=lambda: 1,
                                          get_cusolver_handle=lambda: 2),
             get_current_stream=lambda: _Stream.current[-1] if _Stream.current else null,
-            Stream=stream_type, ExternalStream=lambda ptr: _Stream(ptr=ptr), Event=_Event,
+            Stream=stream_type, Event=_Event,
+            ExternalStream=lambda ptr, device_id=-1: _Stream(ptr=ptr),
             get_elapsed_time=lambda a, b: 1000 * (b.time - a.time),
             driver=types.SimpleNamespace(CUDADriverError=RuntimeError),
+            memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
             UnownedMemory=lambda ptr, size, owner: types.SimpleNamespace(ptr=ptr, size=size,
                                                                          owner=owner),
             MemoryPointer=lambda mem, offset: types.SimpleNamespace(mem=mem, offset=offset)),

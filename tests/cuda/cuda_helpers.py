@@ -85,6 +85,7 @@ def rec(monkeypatch):
     fake = types.SimpleNamespace(
         cuda=types.SimpleNamespace(runtime=runtime, alloc=alloc,
                                    get_current_stream=lambda: stream),
+        get_default_memory_pool=lambda: types.SimpleNamespace(total_bytes=lambda: 0),
         zeros=lambda n, dtype: FlagArray(), int32=np.int32)
     monkeypatch.setattr(_runtime, "_cupy", fake)
     monkeypatch.setattr(_runtime, "_gpu_count", 1)

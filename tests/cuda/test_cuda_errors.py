@@ -8,6 +8,9 @@ import pytest
 import ember
 from ember.cuda import _runtime
 
+# the deprecated memory names warn before they find no device, as torch's
+pytestmark = pytest.mark.filterwarnings("ignore:.*(renamed|resets /all/):FutureWarning")
+
 NEEDS_DEVICE = [
     lambda: ember.cuda.current_device(),
     lambda: ember.cuda.set_device(0),
@@ -28,6 +31,22 @@ NEEDS_DEVICE = [
     lambda: ember.ones(3).cuda(),
     lambda: ember.ones(3).to("cuda:0"),
     lambda: ember.arange(4, device="cuda"),
+    lambda: ember.cuda.init(),
+    lambda: ember.cuda.get_device_capability(),
+    lambda: ember.cuda.mem_get_info(),
+    lambda: ember.cuda.memory_stats(),
+    lambda: ember.cuda.memory_summary(),
+    lambda: ember.cuda.max_memory_reserved(),
+    lambda: ember.cuda.reset_max_memory_allocated(),
+    lambda: ember.cuda.memory_cached(),
+    lambda: ember.cuda.max_memory_cached(),
+    lambda: ember.cuda.set_per_process_memory_fraction(0.5),
+    lambda: ember.cuda.get_per_process_memory_fraction(),
+    lambda: ember.cuda.default_stream(),
+    lambda: ember.cuda.ExternalStream(0),
+    lambda: ember.cuda.ipc_collect(),
+    lambda: ember.cuda.can_device_access_peer(0, 0),
+    lambda: ember.cuda.device_of(ember.ones(1, device="cuda")),
 ]
 
 
@@ -77,6 +96,20 @@ def test_is_available_and_device_count_without_gpu(without_gpu):
 def test_calls_without_gpu_say_no_gpu_is_visible(without_gpu, call):
     with pytest.raises(RuntimeError, match="no CUDA GPU is visible"):
         NEEDS_DEVICE[call]()
+
+
+@pytest.mark.parametrize("setup", ["without_cupy", "without_gpu"])
+def test_answers_without_a_gpu_are_torchs_without_cuda(setup, request):
+    request.getfixturevalue(setup)
+    assert ember.cuda.is_bf16_supported() is False
+    assert ember.cuda.is_bf16_supported(including_emulation=False) is False
+    assert ember.cuda.is_tf32_supported() is False
+    assert ember.cuda.is_initialized() in (True, False)
+    with ember.cuda.StreamContext(None):         # no stream: nothing to do
+        pass
+    with ember.cuda.device_of(ember.ones(2)):    # a CPU tensor: no device to make current
+        pass
+    assert isinstance(ember.cuda.get_gencode_flags(), str)
 
 
 def test_cpu_work_never_imports_cupy(without_cupy):

@@ -3,8 +3,9 @@
 CuPy (the optional ``cuda`` extra, ``pip install 'ember[cuda]'``) provides the
 driver, the memory pool, streams and events; it is imported on first use, so
 importing ember never needs it.  Without CuPy or without a GPU,
-:func:`is_available` is False and every other call raises a RuntimeError saying
-what is missing.
+:func:`is_available` is False, the support queries (``is_bf16_supported``, ...) answer
+False as PyTorch's without CUDA, and every call that needs a device raises a
+RuntimeError saying what is missing.
 
 Examples
 --------
@@ -17,11 +18,42 @@ import contextlib
 from ember._core._tensor import _add_method, register_backend
 from ember.cuda import _runtime
 from ember.cuda._backend import CudaBackend, _Stats, cuda_array_interface
+from ember.cuda._memory import (OutOfMemoryError, get_per_process_memory_fraction,
+                                max_memory_cached, max_memory_reserved, mem_get_info,
+                                memory_cached, memory_stats, memory_summary,
+                                reset_max_memory_allocated, set_per_process_memory_fraction)
 from ember.cuda._runtime import device_index, require_gpu
 
 register_backend("cuda", CudaBackend())
 # zero-copy export to CuPy, Numba, PyTorch...; CPU tensors have no such attribute
 _add_method("__cuda_array_interface__", property(cuda_array_interface))
+
+
+def is_initialized():
+    """Whether an ``ember.cuda`` call (or a cuda tensor) has found a GPU yet.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import ember
+    >>> isinstance(ember.cuda.is_initialized(), bool)
+    True
+    """
+    return _runtime.initialized
+
+
+def init():
+    """Load CuPy and check that a GPU is visible (ember does the same lazily on first use).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.init()   # doctest: +SKIP
+    """
+    require_gpu()
 
 
 def is_available():
@@ -113,6 +145,32 @@ class device:
     def __exit__(self, *exc):
         require_gpu().cuda.runtime.setDevice(self._previous)
         return False
+
+
+class device_of(device):
+    """Context manager making the device of tensor ``obj`` current inside the ``with``
+    block; nothing changes for a CPU tensor.
+
+    Parameters
+    ----------
+    obj : Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> with ember.cuda.device_of(ember.ones(2)):
+    ...     pass
+    """
+
+    def __init__(self, obj):
+        self.index = obj.get_device() if obj.is_cuda else None
+        self._previous = None
+
+    def __enter__(self):
+        return self if self.index is None else super().__enter__()
+
+    def __exit__(self, *exc):
+        return False if self.index is None else super().__exit__(*exc)
 
 
 def synchronize(device=None):
@@ -230,6 +288,74 @@ def stream(stream):
         yield stream
 
 
+class ExternalStream(Stream):
+    """A CUDA stream made elsewhere (by CuPy, PyTorch, a C library), given by its
+    ``cudaStream_t`` handle; ember never destroys it.
+
+    Parameters
+    ----------
+    stream_ptr : int
+        The ``cudaStream_t``.
+    device : int, str or ember.device, optional
+        The stream's device (default: the current one).
+
+    Examples
+    --------
+    >>> import ember
+    >>> s = ember.cuda.ExternalStream(ember.cuda.Stream().cuda_stream)   # doctest: +SKIP
+    """
+
+    def __init__(self, stream_ptr, device=None):
+        cp = require_gpu()
+        index = device_index(device)
+        super().__init__(index, _cupy_stream=cp.cuda.ExternalStream(stream_ptr, index))
+
+
+def default_stream(device=None):
+    """The default (null) stream of ``device`` (default: the current one).
+
+    Returns
+    -------
+    Stream
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.default_stream().cuda_stream   # doctest: +SKIP
+    0
+    """
+    cp = require_gpu()
+    return Stream(device_index(device), _cupy_stream=cp.cuda.Stream.null)
+
+
+class StreamContext:
+    """Context manager sending ember's kernels and copies to ``stream`` inside the ``with``
+    block (None: no change), as :func:`stream`.
+
+    Parameters
+    ----------
+    stream : Stream or None
+
+    Examples
+    --------
+    >>> import ember
+    >>> with ember.cuda.StreamContext(ember.cuda.Stream()):   # doctest: +SKIP
+    ...     x = ember.zeros(8, device='cuda')
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        if self.stream is not None:
+            self.stream._stream.__enter__()
+
+    def __exit__(self, *exc):
+        if self.stream is not None:
+            self.stream._stream.__exit__(*exc)
+        return False
+
+
 class Event:
     """A CUDA event: a marker in a stream, for synchronisation and timing.
 
@@ -307,7 +433,8 @@ def max_memory_allocated(device=None):
 
 
 def reset_peak_memory_stats(device=None):
-    """Restart :func:`max_memory_allocated` from the current allocation.
+    """Restart :func:`max_memory_allocated` and :func:`max_memory_reserved` from the current
+    allocation.
 
     Examples
     --------
@@ -316,6 +443,7 @@ def reset_peak_memory_stats(device=None):
     """
     index = device_index(device)
     _Stats.peak[index] = _Stats.allocated.get(index, 0)
+    _Stats.reserved_peak[index] = memory_reserved(index)
 
 
 def memory_reserved(device=None):
@@ -373,6 +501,137 @@ def get_device_name(device=None):
     'NVIDIA H100 80GB HBM3'
     """
     return get_device_properties(device).name
+
+
+def get_device_capability(device=None):
+    """The CUDA compute capability ``(major, minor)`` of ``device`` (default: the current one).
+
+    Returns
+    -------
+    tuple of int
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.get_device_capability()   # doctest: +SKIP
+    (9, 0)
+    """
+    props = get_device_properties(device)
+    return props.major, props.minor
+
+
+def is_bf16_supported(including_emulation=True):
+    """Whether the current GPU supports bfloat16: natively from compute capability 8.0;
+    with ``including_emulation``, wherever a bfloat16 tensor can be made on it.  False
+    without a GPU.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.is_bf16_supported() in (True, False)
+    True
+    """
+    import ember
+    if not is_available():
+        return False
+    if get_device_capability()[0] >= 8:
+        return True
+    if not including_emulation:
+        return False
+    try:
+        ember.tensor([1.0], dtype=ember.bfloat16, device="cuda")
+        return True
+    except Exception:
+        return False
+
+
+def is_tf32_supported():
+    """Whether the current GPU has TensorFloat-32 (as native bfloat16: compute capability
+    8.0 and later).  False without a GPU.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.is_tf32_supported() in (True, False)
+    True
+    """
+    return is_bf16_supported(including_emulation=False)
+
+
+def get_arch_list():
+    """The architectures ember's kernel fatbins were compiled for (``sm_XX``, and
+    ``compute_XX`` for the PTX of the last); empty when built without ``nvcc`` (the
+    kernels are then compiled at run time for the GPU found).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import ember
+    >>> isinstance(ember.cuda.get_arch_list(), list)
+    True
+    """
+    from ember.cuda._build import FATBIN_ARCHS
+    if not FATBIN_ARCHS:
+        return []
+    return [f"sm_{arch}" for arch in FATBIN_ARCHS] + [f"compute_{FATBIN_ARCHS[-1]}"]
+
+
+def get_gencode_flags():
+    """The ``nvcc`` gencode flags of :func:`get_arch_list`, formatted as PyTorch's.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import ember
+    >>> isinstance(ember.cuda.get_gencode_flags(), str)
+    True
+    """
+    return " ".join(f"-gencode compute=compute_{arch},code={kind}_{arch}"
+                    for kind, arch in (flag.split("_") for flag in get_arch_list()))
+
+
+def can_device_access_peer(device, peer_device):
+    """Whether ``device`` can read and write ``peer_device``'s memory directly.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.can_device_access_peer(0, 1)   # doctest: +SKIP
+    True
+    """
+    cp = require_gpu()
+    return bool(cp.cuda.runtime.deviceCanAccessPeer(device_index(device),
+                                                    device_index(peer_device)))
+
+
+def ipc_collect():
+    """Free CUDA memory shared with other processes that they no longer use: ember shares
+    no CUDA memory between processes, so this only checks that a GPU is visible.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.cuda.ipc_collect()   # doctest: +SKIP
+    """
+    require_gpu()
 
 
 def manual_seed(seed):
@@ -518,9 +777,14 @@ def set_rng_state_all(new_states):
         set_rng_state(state, index)
 
 
-__all__ = ["is_available", "device_count", "current_device", "set_device", "device",
-           "synchronize", "Stream", "Event", "stream", "current_stream", "memory_allocated",
-           "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats", "empty_cache",
-           "get_device_name", "get_device_properties", "manual_seed", "manual_seed_all",
-           "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state",
-           "get_rng_state_all", "set_rng_state_all"]
+__all__ = ["is_available", "is_initialized", "init", "get_device_capability", "is_bf16_supported",
+           "is_tf32_supported", "get_arch_list", "get_gencode_flags", "can_device_access_peer",
+           "ipc_collect", "ExternalStream", "default_stream", "StreamContext", "device_of",
+           "OutOfMemoryError", "max_memory_reserved", "memory_stats", "memory_summary",
+           "mem_get_info", "reset_max_memory_allocated", "memory_cached", "max_memory_cached",
+           "set_per_process_memory_fraction", "get_per_process_memory_fraction", "device_count",
+           "current_device", "set_device", "device", "synchronize", "Stream", "Event", "stream",
+           "current_stream", "memory_allocated", "max_memory_allocated", "memory_reserved",
+           "reset_peak_memory_stats", "empty_cache", "get_device_name", "get_device_properties",
+           "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
+           "set_rng_state", "get_rng_state_all", "set_rng_state_all"]

@@ -32,9 +32,26 @@ _POOL_OPS = ("max_pool", "avg_pool", "avg_pool_backward", "adaptive_avg_pool",
 
 
 class _Stats:
-    """Bytes held by live ember tensors on each GPU, and the peak since the last reset."""
+    """Per GPU: bytes held by live ember tensors and their peak since the last reset, the
+    peak of CuPy's pool after ember's allocations, and the out-of-memory errors raised."""
     allocated = {}
     peak = {}
+    reserved_peak = {}
+    ooms = {}
+
+
+class OutOfMemoryError(RuntimeError):
+    """A CUDA allocation failed: the GPU (or the limit set by
+    :func:`ember.cuda.set_per_process_memory_fraction`) has no room left.
+
+    Examples
+    --------
+    >>> import ember
+    >>> try:                                              # doctest: +SKIP
+    ...     x = ember.empty(1 << 45, device='cuda')
+    ... except ember.cuda.OutOfMemoryError:
+    ...     x = None
+    """
 
 
 class _Block:
@@ -53,6 +70,20 @@ class _Block:
 
     def __del__(self):
         _Stats.allocated[self.index] -= self.nbytes
+
+
+def _alloc(cp, nbytes, index):
+    """``nbytes`` from CuPy's pool on the current device ``index``, counted in _Stats."""
+    try:
+        memory = cp.cuda.alloc(max(nbytes, 1))
+    except cp.cuda.memory.OutOfMemoryError as exc:   # raised after CuPy freed its cache
+        _Stats.ooms[index] = _Stats.ooms.get(index, 0) + 1
+        raise OutOfMemoryError(f"CUDA out of memory. Tried to allocate {nbytes} bytes on "
+                               f"GPU {index}: {exc}") from exc
+    reserved = cp.get_default_memory_pool().total_bytes()
+    if reserved > _Stats.reserved_peak.get(index, 0):
+        _Stats.reserved_peak[index] = reserved
+    return memory
 
 
 def _ember():
@@ -105,10 +136,10 @@ class CudaBackend:
         cp = require_gpu()
         index = _index_of(dev)
         if index == cp.cuda.runtime.getDevice():
-            memory = cp.cuda.alloc(max(nbytes, 1))
+            memory = _alloc(cp, nbytes, index)
         else:
             with cp.cuda.Device(index):
-                memory = cp.cuda.alloc(max(nbytes, 1))
+                memory = _alloc(cp, nbytes, index)
         ember = _ember()
         from ember._core._tensor import device_storage
         return device_storage(memory.ptr, nbytes, _Block(memory, nbytes, index),

@@ -4,6 +4,7 @@ Nothing else in ember imports CuPy: the CPU package works without it.
 """
 _cupy = None
 _gpu_count = None
+initialized = False    # a call found a GPU (ember.cuda.is_initialized)
 
 NEEDS_CUPY = "ember.cuda needs CuPy: pip install 'ember[cuda]' (cupy-cuda13x)"
 
@@ -38,6 +39,8 @@ def require_gpu():
     if gpu_count() == 0:
         raise RuntimeError("ember.cuda: no CUDA GPU is visible (CuPy found no device; check the "
                            "NVIDIA driver and CUDA_VISIBLE_DEVICES)")
+    global initialized
+    initialized = True
     return cp
 
 

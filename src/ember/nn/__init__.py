@@ -33,12 +33,13 @@ from ember.nn.modules import (  # noqa: E402  (pooling and resampling)
 from ember.nn.modules import CTCLoss  # noqa: E402
 from ember.nn.modules import (  # noqa: E402
     HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
-    TripletMarginWithDistanceLoss,
+    TripletMarginWithDistanceLoss, NLLLoss2d,
     ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
     ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
     ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d,
     CosineSimilarity, PairwiseDistance,
     BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm, SyncBatchNorm,
+    CrossMapLRN2d,
     FeatureAlphaDropout, RReLU, Softmax2d,
 )
 from ember.nn.modules import (  # noqa: E402
@@ -58,3 +59,4 @@ from ember.nn.modules import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 
 # issue 7: distributed data parallel
 from ember.nn import parallel  # noqa: E402,F401
+from ember.nn.parallel import DataParallel  # noqa: E402

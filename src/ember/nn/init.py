@@ -235,3 +235,39 @@ def orthogonal_(tensor, gain=1, generator=None):
             q = q.T
         tensor.copy_(ember.from_numpy(np.ascontiguousarray(q * gain)).reshape(tuple(tensor.shape)))
     return tensor
+
+
+def _deprecated(fill, example="ember.empty(3, 3)"):
+    """The old name of ``fill`` (no trailing underscore): warns, then calls it, as torch;
+    ``example``: the arguments of its docstring's example."""
+    new_name = fill.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = (
+        f"Deprecated name of :func:`{new_name}`: warns (FutureWarning), then calls it.\n\n"
+        f"Examples\n--------\n>>> import warnings, ember\n"
+        f">>> with warnings.catch_warnings():\n"
+        f"...     warnings.simplefilter('ignore')\n"
+        f"...     w = ember.nn.init.{old_name}({example})\n"
+        f">>> w.shape[0]\n3\n")
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_, "ember.empty(3, 3), 0.5")
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_, "ember.empty(3, 3, 3)")
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+__all__ += ["uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+            "kaiming_uniform", "kaiming_normal", "orthogonal"]

@@ -40,7 +40,7 @@ from ember.nn.modules.resample import (
 from ember.nn.modules.loss import CTCLoss  # noqa: E402
 from ember.nn.modules.loss import (  # noqa: E402
     HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
-    TripletMarginWithDistanceLoss,
+    TripletMarginWithDistanceLoss, NLLLoss2d,
 )
 from ember.nn.modules.padding import (  # noqa: E402
     ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
@@ -49,7 +49,7 @@ from ember.nn.modules.padding import (  # noqa: E402
 )
 from ember.nn.modules.distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 from ember.nn.modules.normalization import (  # noqa: E402
-    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm,
+    BatchNorm3d, InstanceNorm1d, InstanceNorm3d, LocalResponseNorm, CrossMapLRN2d,
 )
 from ember.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402
 from ember.nn.modules.dropout import FeatureAlphaDropout  # noqa: E402

@@ -1,4 +1,6 @@
 """Loss layers: thin modules over the losses of ``ember.nn.functional``."""
+import warnings
+
 from ember.nn import functional as F
 from ember.nn._functional.loss import _legacy_reduction
 from ember.nn.modules.module import Module
@@ -10,7 +12,7 @@ __all__ = [
     "MarginRankingLoss", "TripletMarginLoss", "MultiLabelSoftMarginLoss",
     "CTCLoss",
     "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "SoftMarginLoss",
-    "TripletMarginWithDistanceLoss",
+    "TripletMarginWithDistanceLoss", "NLLLoss2d",
 ]
 
 
@@ -135,6 +137,27 @@ class NLLLoss(_WeightedLoss):
         """Compute the loss."""
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                           reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated name of :class:`NLLLoss` (warns FutureWarning when made), as torch.
+
+    Examples
+    --------
+    >>> import warnings, ember
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     loss = ember.nn.NLLLoss2d()
+    >>> logp = ember.full((1, 2, 2, 2), -0.5)
+    >>> loss(logp, ember.zeros(1, 2, 2, dtype=ember.int64)).item()
+    0.5
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement.", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):

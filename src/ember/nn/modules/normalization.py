@@ -1,7 +1,10 @@
 """Normalisation layers: batch, instance, layer, group and RMS normalisation."""
 import numbers
 
+import numpy as np
+
 import ember
+from ember.autograd.function import Function
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
@@ -9,7 +12,8 @@ from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d"]
-__all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm3d", "LocalResponseNorm"]
+__all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm3d", "LocalResponseNorm",
+            "CrossMapLRN2d"]
 __all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
             "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
@@ -485,6 +489,96 @@ class LocalResponseNorm(Module):
     def forward(self, input):
         """Normalise ``input``."""
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+def _channel_windows(channels, lows, highs, like):
+    """The ``(C, C)`` 0/1 matrix whose row ``c`` selects channels ``lows[c]..highs[c]``."""
+    cols = np.arange(channels)[None, :]
+    mask = (cols >= np.asarray(lows)[:, None]) & (cols <= np.asarray(highs)[:, None])
+    return ember.tensor(mask, dtype=like.dtype, device=like.device)
+
+
+def _over_channels(matrix, x):
+    """``matrix`` (C, C) applied along dim 1 of the ``(N, C, H, W)`` tensor ``x``."""
+    return (x.permute(0, 2, 3, 1) @ matrix.t()).permute(0, 3, 1, 2)
+
+
+class _CrossMapLRN2dFunction(Function):
+    """torch's legacy cross-map LRN, window for window: the forward's running window
+    keeps channel 0 (it subtracts a channel only past ``pre_pad``) and the backward
+    uses its own ``size``-wide window, so the gradient is torch's, not the forward's."""
+
+    @staticmethod
+    def forward(ctx, input, size, alpha, beta, k):
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D "
+                             f"instead.")
+        channels = input.shape[1]
+        pre_pad = int((size - 1) / 2 + 1)
+        # channel c sums channels lo..hi, plus channel 0 once the window has left it
+        highs = [min(c + pre_pad - 1, channels - 1) for c in range(channels)]
+        lows = [c - pre_pad + 1 if c > pre_pad else 0 for c in range(channels)]
+        window = _channel_windows(channels, lows, highs, input)
+        squares = input * input
+        scale = _over_channels(window, squares)
+        late = [c for c in range(channels) if c > pre_pad]
+        if late:
+            scale[:, late] += squares[:, :1]
+        scale = scale * (alpha / size) + k
+        output = input * scale.pow(-beta)
+        ctx.save_for_backward(input, output, scale)
+        ctx.params = size, alpha, beta
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, output, scale = ctx.saved_tensors
+        size, alpha, beta = ctx.params
+        channels = input.shape[1]
+        inverse_pre_pad = int(size - (size - 1) / 2)
+        window = _channel_windows(channels, [c - inverse_pre_pad for c in range(channels)],
+                                  [c + size - 1 - inverse_pre_pad for c in range(channels)],
+                                  input)
+        ratio = _over_channels(window, grad_output * output / scale)
+        grad = scale.pow(-beta) * grad_output - (2 * alpha * beta / size) * input * ratio
+        return grad, None, None, None, None
+
+
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy local response normalisation across the channels of a 4-d input,
+    with its exact windows and hand-written gradient (:class:`LocalResponseNorm` is the
+    usual form).  As PyTorch's, that gradient is not in general the forward's: its
+    window over the channels is not the forward's window.
+
+    Parameters
+    ----------
+    size : int
+        Number of neighbouring channels in the window.
+    alpha : float, default 1e-4
+    beta : float, default 0.75
+    k : float, default 1
+
+    Examples
+    --------
+    >>> import ember
+    >>> lrn = ember.nn.CrossMapLRN2d(3, alpha=1.0, beta=1.0, k=1.0)
+    >>> lrn(ember.ones(1, 2, 1, 1)).flatten()
+    tensor([0.6000, 0.6000])
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        """Normalise ``input`` ``(N, C, H, W)``."""
+        return _CrossMapLRN2dFunction.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
