@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from hypothesis.extra.array_api import make_strategies_namespace
 
 import ember
@@ -166,6 +166,11 @@ def test_unary_float(name, data):
 @given(data=st.data())
 def test_unary_complex(name, data):
     x = draw_array(data, complexes, shapes, -10, 10)
+    if name == "sign":
+        # the reference divides by a subnormal |z| (overflowing to nan+infj); ember scales
+        magnitude = x.abs()
+        tiny = ember.finfo(magnitude.dtype).tiny
+        assume(bool(((magnitude == 0) | (magnitude >= tiny)).all()))
     run(name, (x,), rtol=100)
 
 
