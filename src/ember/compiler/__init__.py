@@ -22,6 +22,7 @@ module's structure: submodules or parameters added or replaced after the first c
 is not guarded, as with :func:`ember.jit.trace`: call :func:`reset` after changing it.
 """
 import functools
+import operator
 import threading
 import warnings
 import weakref
@@ -39,7 +40,10 @@ BACKENDS = ("inductor", "eager")
 CACHE_SIZE_LIMIT = 8
 
 _state = threading.local()
+_tracing = 0            # traces running in any thread: is_compiling() is asked only then
 _caches = weakref.WeakSet()
+_version_of = operator.attrgetter("_version")
+_training_of = operator.attrgetter("training")
 
 
 class _GraphBreak(Exception):
@@ -110,7 +114,7 @@ class _Cache:
 
     def __call__(self, *args, **kwargs):
         # inside another compiled function's trace, run inline: its graph records the ops
-        key = None if kwargs or is_compiling() else self._key(args)
+        key = None if kwargs or (_tracing and is_compiling()) else self._key(args)
         if key is None:
             return self.fn(*args, **kwargs)
         entry = self.graphs.get(key, False)
@@ -118,7 +122,7 @@ class _Cache:
             return self.fn(*args)
         if entry is not False:
             traced, versions, only_tensors = entry
-            if not versions or all(t._version == v for t, v in zip(traced.captured, versions)):
+            if not versions or tuple(map(_version_of, traced.captured)) == versions:
                 if only_tensors:
                     return traced(*args)
                 return traced(*[a for a in args if isinstance(a, ember.Tensor)])
@@ -157,7 +161,7 @@ class _Cache:
             modules, parameters = self.parts
             if grad and any(p.requires_grad for p in parameters):
                 return None
-            parts.append(tuple(m.training for m in modules))
+            parts.append(tuple(map(_training_of, modules)))
         return tuple(parts)
 
     def _trace(self, key, args):
@@ -173,8 +177,10 @@ class _Cache:
                 merged[i] = value
             return self.fn(*merged)
 
+        global _tracing
         why = None
         _state.tracing = True
+        _tracing += 1
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", TracerWarning)
@@ -190,13 +196,14 @@ class _Cache:
             why = f"{type(error).__name__}: {error}"
         finally:
             _state.tracing = False
+            _tracing -= 1
         if why is not None:
             if self.fullgraph:
                 raise RuntimeError(f"ember.compile(fullgraph=True): the function cannot run "
                                    f"as one graph: {why}")
             self.graphs[key] = None
             return self.fn(*args)
-        self.graphs[key] = (traced, tuple(t._version for t in traced.captured),
+        self.graphs[key] = (traced, tuple(map(_version_of, traced.captured)),
                             len(tensors) == len(args))
         return traced(*tensors)
 
