@@ -23,6 +23,41 @@
 
 #define A(i, j) a[(i) + (j) * lda]
 
+/* The index of the first largest |x[i]| of x[0..n), as isamax picks (NaNs are never
+ * larger; a NaN x[0] is kept).  The maximum is found first with independent lanes
+ * (a serial compare-and-select chain costs its latency per element), then its
+ * first position. */
+EM_MULTIVERSION static intptr_t first_largest(intptr_t n, const float *x)
+{
+    enum { LANES = 16 };
+    float first = fabsf(x[0]);
+    if (isnan(first)) {
+        return 0;
+    }
+    float lane[LANES];
+    for (int l = 0; l < LANES; l++) {
+        lane[l] = first;
+    }
+    intptr_t i = 1;
+    for (; i + LANES <= n; i += LANES) {
+        for (int l = 0; l < LANES; l++) {
+            float v = fabsf(x[i + l]);
+            lane[l] = v > lane[l] ? v : lane[l];
+        }
+    }
+    for (; i < n; i++) {
+        float v = fabsf(x[i]);
+        lane[0] = v > lane[0] ? v : lane[0];
+    }
+    float best = first;
+    for (int l = 0; l < LANES; l++) {
+        best = lane[l] > best ? lane[l] : best;
+    }
+    for (i = 0; fabsf(x[i]) != best; i++) {
+    }
+    return i;
+}
+
 /* Factor the m x n panel at `a` unblocked; 0-based local pivots into ipiv,
  * the first zero pivot's 1-based local index into *info. */
 EM_MULTIVERSION static void getf2(intptr_t m, intptr_t n, float *a, intptr_t lda,
@@ -30,15 +65,7 @@ EM_MULTIVERSION static void getf2(intptr_t m, intptr_t n, float *a, intptr_t lda
 {
     intptr_t k = m < n ? m : n;
     for (intptr_t j = 0; j < k; j++) {
-        intptr_t p = j;
-        float best = fabsf(A(j, j));
-        for (intptr_t i = j + 1; i < m; i++) {
-            float v = fabsf(A(i, j));
-            if (v > best) {                 /* the first largest, as isamax picks */
-                best = v;
-                p = i;
-            }
-        }
+        intptr_t p = first_largest(m - j, &A(j, j)) + j;
         ipiv[j] = (int)p;
         float pivot = A(p, j);
         if (pivot != 0.0f) {
