@@ -355,7 +355,7 @@ class RandomStructured(BasePruningMethod):
 
 
 class LnStructured(BasePruningMethod):
-    """Prunes the channels along ``dim`` of smallest L``n`` norm.
+    """Prunes the channels along ``dim`` of smallest ``n``-norm.
 
     Parameters
     ----------
@@ -393,7 +393,7 @@ class LnStructured(BasePruningMethod):
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
         """Prune the ``amount`` channels of ``module.<name>`` along ``dim`` of smallest
-        L``n`` norm (of ``importance_scores`` if given); returns the hook."""
+        ``n``-norm (of ``importance_scores`` if given); returns the hook."""
         return super().apply(module, name, amount=amount, n=n, dim=dim,
                              importance_scores=importance_scores)
 
@@ -541,7 +541,7 @@ def random_structured(module, name, amount, dim):
 
 def ln_structured(module, name, amount, n, dim, importance_scores=None):
     """Prune the ``amount`` channels of ``module.<name>`` along ``dim`` of smallest
-    L``n`` norm.
+    ``n``-norm.
 
     Parameters
     ----------
@@ -756,7 +756,7 @@ def _validate_pruning_dim(t, dim):
 
 
 def _compute_norm(t, n, dim):
-    """The L``n`` norm of each slice of ``t`` along ``dim``."""
+    """The ``n``-norm of each slice of ``t`` along ``dim``."""
     dims = list(range(t.dim()))
     if dim < 0:
         dim = dims[dim]
