@@ -390,3 +390,21 @@ def test_container_rejects_other_names_and_types():
         container.add_pruning_method(3)
     with pytest.raises(TypeError):
         prune.BasePruningMethod()
+
+
+def test_state_dict_from_torch_and_deepcopy():
+    """A pruned torch state_dict loads into an ember module pruned the same way (the
+    mask comes with it), and a deep copy keeps pruning by its own hook."""
+    import copy
+    t, e = pair("linear")
+    tprune.random_unstructured(t, "weight", amount=0.4)
+    prune.identity(e, "weight")
+    e.load_state_dict({k: to_ember(v) for k, v in t.state_dict().items()})
+    assert_same_mask(e, t, "weight")
+    assert_same_training(e, t, "linear", "float32")
+    c = copy.deepcopy(e)
+    with ember.no_grad():
+        c.weight_mask.fill_(0)
+    x = ember.ones(1, 6)
+    assert bool((c(x) == c.bias).all())
+    assert not bool((e(x) == e.bias).all())

@@ -341,7 +341,7 @@ class RandomStructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
         if nparams_toprune == 0:
             return default_mask
-        prob = ember.rand(tensor_size)
+        prob = ember.rand(tensor_size, device=t.device)
         threshold = ember.kthvalue(prob, k=nparams_toprune).values
         mask = _channel_mask(t, self.dim, prob > threshold)
         mask *= default_mask.to(dtype=mask.dtype)
