@@ -50,7 +50,7 @@ KIND_TITLES = {
 }
 
 CORE_KINDS = {
-    "tensor": ["Tensor", "Size", "Storage"],
+    "tensor": ["Tensor", "Size", "Storage", "UntypedStorage", "TypedStorage", "layout", "strided"],
     "creation": [
         "empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like",
         "empty_strided", "arange", "linspace", "logspace", "eye", "tensor", "as_tensor",

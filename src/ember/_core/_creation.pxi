@@ -42,6 +42,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     >>> ember.empty(2, 3).shape
     ember.Size([2, 3])
     """
+    check_layout(layout, "empty")
     cdef int code = format_code(memory_format, "empty")
     cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
@@ -59,6 +60,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     >>> ember.zeros(2)
     tensor([0., 0.])
     """
+    check_layout(layout, "zeros")
     cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
     if t._storage.device.type_num == DEV_CPU:
         memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
@@ -79,6 +81,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     >>> ember.ones(2, dtype=ember.int64)
     tensor([1, 1])
     """
+    check_layout(layout, "ones")
     cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
     fill(t, 1)
     if _creation_hook is not None:
@@ -96,6 +99,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     >>> ember.full((2,), 7)
     tensor([7, 7])
     """
+    check_layout(layout, "full")
     if dtype is None:
         if isinstance(fill_value, Tensor):
             dtype = (<Tensor>fill_value).get_dtype()
@@ -114,6 +118,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
                   layout=None, pin_memory=False):
     """An uninitialised tensor with the given sizes and strides (in elements)."""
+    check_layout(layout, "empty_strided")
     cdef tuple sz = _size_args((size,)), st = tuple([operator.index(s) for s in stride])
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
@@ -162,12 +167,14 @@ cdef Tensor _like(Tensor t, object dtype, object device_arg, object fmt, str fna
 def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
+    check_layout(layout, "empty_like")
     return _finish(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
                memory_format=None):
     """Zeros shaped like ``input``."""
+    check_layout(layout, "zeros_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "zeros_like")
     fill(t, 0)
     return _finish(t, requires_grad)
@@ -176,6 +183,7 @@ def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None):
     """Ones shaped like ``input``."""
+    check_layout(layout, "ones_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "ones_like")
     fill(t, 1)
     return _finish(t, requires_grad)
@@ -184,6 +192,7 @@ def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, lay
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, memory_format=None):
     """``fill_value`` in the shape of ``input``."""
+    check_layout(layout, "full_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "full_like")
     fill(t, fill_value)
     return _finish(t, requires_grad)
@@ -215,6 +224,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     >>> ember.arange(1, 2.5, 0.5)
     tensor([1.0000, 1.5000, 2.0000])
     """
+    check_layout(layout, "arange")
     if end is None:
         start, end = 0, start
     for v in (start, end, step):
@@ -275,6 +285,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     >>> ember.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    check_layout(layout, "linspace")
     cdef Py_ssize_t n = operator.index(steps)
     if n < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -311,6 +322,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
     tensor([[1., 0.],
             [0., 1.]])
     """
+    check_layout(layout, "eye")
     cdef Py_ssize_t rows = operator.index(n), cols = rows if m is None else operator.index(m)
     if rows < 0 or cols < 0:
         raise RuntimeError(f"n and m must be non-negative, got {rows} and {cols}")

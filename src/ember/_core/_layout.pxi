@@ -212,6 +212,62 @@ def _rebuild_tensor_view(Storage storage, dtype_name, shape, strides, offset, re
     return t
 
 
+cdef _set_source(Tensor self, source, storage_offset, size, stride):
+    """``Tensor.set_``: make `self` view `source` (a tensor or storage) with the given
+    layout (the source tensor's, else the whole storage as a 1-D tensor)."""
+    if self._requires_grad and em_grad_mode:
+        if self._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        raise RuntimeError("set_(): not supported on a tensor that is part of a graph")
+    cdef Tensor base = Tensor.__new__(Tensor)
+    base._dtype = self._dtype
+    if source is None:
+        base._storage = new_storage(0, self._storage.device)
+        size, stride, storage_offset = (0,), (1,), 0
+    elif isinstance(source, Tensor):
+        if (<Tensor>source)._dtype != self._dtype:
+            raise RuntimeError(f"Could not set tensor of type {(<Tensor>source).get_dtype()} "
+                               f"to a tensor of type {self.get_dtype()}")
+        base._storage = (<Tensor>source)._storage
+        if size is None:
+            size, stride = source.shape, source.stride()
+            storage_offset = (<Tensor>source)._offset
+    else:
+        # a TypedStorage must hold self's dtype; its bytes are what is viewed
+        typed = getattr(source, "_untyped_storage", None)
+        if typed is not None:
+            if source.dtype.num != self._dtype:
+                raise RuntimeError(f"Expected a Storage of type {self.get_dtype()} or an "
+                                   f"UntypedStorage, but got type {source.dtype} for "
+                                   f"argument 1 'storage'")
+            source = typed
+        if not isinstance(source, Storage):
+            raise TypeError(f"set_(): expected a Tensor or a storage as source, got "
+                            f"{type(source).__name__}")
+        base._storage = <Storage>source
+        if size is None:
+            size = ((<Storage>source).size_bytes // em_itemsize[self._dtype],)
+    if base._storage.device != self._storage.device:
+        raise RuntimeError(f"set_(): expected a source on {self._storage.device}, got one on "
+                           f"{base._storage.device}")
+    if stride is None:
+        stride = _contiguous_strides(size)
+    cdef Tensor view = as_strided(base, size, stride, storage_offset)
+    _init_from(self, view)
+    bump_version(self)
+    return self
+
+
+cdef tuple _contiguous_strides(size):
+    cdef list strides = []
+    cdef Py_ssize_t acc = 1
+    for s in reversed(tuple(size)):
+        strides.append(acc)
+        acc *= max(operator.index(s), 1)
+    return tuple(reversed(strides))
+
+
 def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):
     t = tensor_from_data(arr, as_dtype(dtype_name), None)
     if device_str != "cpu":

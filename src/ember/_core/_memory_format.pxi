@@ -42,6 +42,45 @@ cdef int format_code(object fmt, str fname) except -1:
     return (<memory_format>fmt).code
 
 
+@cython.final
+cdef class layout:
+    """How a tensor's elements are stored (PyTorch's ``torch.layout``): ember's tensors
+    are all ``ember.strided`` (dense, with a stride per dim), the one instance."""
+    cdef readonly str name
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("cannot create 'ember.layout' instances")
+
+    def __repr__(self):
+        return "ember." + self.name
+
+    def __reduce__(self):
+        return self.name
+
+
+cdef layout _new_layout(str name):
+    cdef layout obj = layout.__new__(layout)
+    obj.name = name
+    return obj
+
+
+strided = _new_layout("strided")
+
+
+cdef int check_layout(object value, str fname) except -1:
+    """Refuse a ``layout=`` argument other than None or ``ember.strided`` (the only
+    layout ember has), with PyTorch's message for a value that is not a layout."""
+    if value is not None and value is not strided:
+        raise TypeError(f"{fname}(): argument 'layout' must be ember.layout, "
+                        f"not {type(value).__name__}")
+    return 0
+
+
+def _check_layout(value, str fname):
+    """:func:`check_layout` for the creation functions outside this module."""
+    check_layout(value, fname)
+
+
 cdef int _format_rank(int code, int ndim) except -1:
     """Check that a channels-last format fits a tensor of `ndim` dims; its rank."""
     cdef int rank = 4 if code == FORMAT_CHANNELS_LAST else 5

@@ -34,7 +34,7 @@ from ember._core._tensor cimport (
     default_device_arg,
 )
 from ember._core._dtype import promote_types
-from ember._core._tensor import Size, _add_method, backend, ew, op_id
+from ember._core._tensor import Size, _add_method, _check_layout, backend, ew, op_id
 from ember._core import _tensor as _tensor_mod
 
 cdef extern from "ember/philox.h" nogil:

@@ -68,6 +68,7 @@ def rand(*size_args, size=None, generator=None, out=None, dtype=None, layout=Non
     >>> ember.rand(2, 3).shape
     ember.Size([2, 3])
     """
+    _check_layout(layout, "rand")
     shape = _parse_size(size_args, size, "rand")
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "rand")
     cdef em_device dev = _device_arg(default_device_arg(device))
@@ -104,6 +105,7 @@ def randn(*size_args, size=None, generator=None, out=None, dtype=None, layout=No
     >>> ember.randn(4, dtype=ember.float64).dtype
     ember.float64
     """
+    _check_layout(layout, "randn")
     shape = _parse_size(size_args, size, "randn")
     cdef int dt = _float_dtype(dtype if out is None or dtype is not None else out.dtype, "randn")
     cdef em_device dev = _device_arg(default_device_arg(device))
@@ -145,6 +147,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     >>> bool(((x >= 3) & (x < 7)).numpy().all())
     True
     """
+    _check_layout(layout, "randint")
     given = {"low": low, "high": high, "size": size}
     n_kw = sum(v is not None for v in given.values())
     # torch's two overloads: (high, size) and (low, high, size)
@@ -202,6 +205,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     >>> sorted(ember.randperm(5).tolist())
     [0, 1, 2, 3, 4]
     """
+    _check_layout(layout, "randperm")
     count = _int_arg(n, "randperm", "n")
     if count < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {count}: [{count}]")
@@ -251,6 +255,7 @@ def rand_like(Tensor input, *, generator=None, dtype=None, layout=None, device=N
     -------
     Tensor
     """
+    _check_layout(layout, "rand_like")
     cdef int dt = _float_dtype(input.dtype if dtype is None else dtype, "rand_like")
     cdef em_device dev = _like_device(input, device)
     cdef Tensor t = _like_output(input, dt, dev, memory_format)
@@ -276,6 +281,7 @@ def randn_like(Tensor input, *, generator=None, dtype=None, layout=None, device=
     -------
     Tensor
     """
+    _check_layout(layout, "randn_like")
     cdef int dt = _float_dtype(input.dtype if dtype is None else dtype, "randn_like")
     cdef em_device dev = _like_device(input, device)
     cdef Tensor t = _like_output(input, dt, dev, memory_format)
@@ -306,6 +312,7 @@ def randint_like(Tensor input, *args, low=None, high=None, generator=None, dtype
     -------
     Tensor
     """
+    _check_layout(layout, "randint_like")
     given = {"low": low, "high": high}
     if len(args) == 2 or (len(args) == 1 and high is not None):
         names = ("low", "high")
@@ -382,6 +389,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     -------
     Tensor
     """
+    _check_layout(layout, "normal")
     cdef Generator gen
     cdef Tensor z
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):

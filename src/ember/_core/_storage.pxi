@@ -214,8 +214,19 @@ cdef class Storage:
     Carries the version counter that in-place operations bump.
     """
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("ember.Storage objects are created by ember's tensors, not directly")
+    def __init__(self, size=0, *, device=None):
+        """``ember.UntypedStorage(nbytes, device=None)``: ``nbytes`` new, uninitialised bytes."""
+        if self.device is not None:
+            raise RuntimeError("ember.UntypedStorage is already initialised")
+        cdef Py_ssize_t nbytes = operator.index(size)
+        if nbytes < 0:
+            raise RuntimeError(f"Storage size must be non-negative, got {nbytes}")
+        # borrow the bytes of a storage the allocator made, which knows how to free them
+        cdef Storage block = new_storage(nbytes, as_device(device))
+        self.data = block.data
+        self.size_bytes = nbytes
+        self.owner = block
+        self.device = block.device
 
     def __dealloc__(self):
         if self.owns_data and self.data != NULL:
@@ -231,10 +242,84 @@ cdef class Storage:
         return self.size_bytes
 
     def data_ptr(self):
+        """The address of the first byte."""
         return <size_t>self.data
 
     def __len__(self):
         return self.size_bytes
+
+    def element_size(self):
+        """1: an untyped storage's elements are bytes."""
+        return 1
+
+    def untyped(self):
+        """The storage itself (as ``TypedStorage.untyped()`` gives its bytes)."""
+        return self
+
+    @property
+    def is_cuda(self):
+        """Whether the bytes are on a CUDA device."""
+        return self.device.type_num == DEV_CUDA
+
+    def __getitem__(self, idx):
+        """The byte at ``idx`` as an int, or for a slice (step 1) a storage viewing those bytes."""
+        cdef Py_ssize_t start, stop, step
+        if isinstance(idx, slice):
+            start, stop, step = idx.indices(self.size_bytes)
+            if step != 1:
+                raise RuntimeError(f"Trying to slice with a step of {step}, but only a step "
+                                   f"of 1 is supported")
+            return borrow_storage(self.data + start, max(stop - start, 0), self,
+                                  self.readonly_mem, self.device)
+        if isinstance(idx, bool) or not isinstance(idx, int):
+            raise TypeError(f"can't index a ember.UntypedStorage with {type(idx).__name__}")
+        if idx < -self.size_bytes or idx >= self.size_bytes:
+            raise IndexError(f"index {idx} out of range for storage of size {self.size_bytes}")
+        return _byte_view(self)[idx].item()
+
+    def __setitem__(self, idx, value):
+        if isinstance(idx, bool) or not isinstance(idx, (int, slice)):
+            raise TypeError(f"can't index a ember.UntypedStorage with {type(idx).__name__}")
+        _byte_view(self)[idx] = value
+
+    def tolist(self):
+        """The bytes as a list of ints."""
+        return _byte_view(self).tolist()
+
+    def fill_(self, value):
+        """Set every byte to ``value``; returns ``self``."""
+        _byte_view(self).fill_(value)
+        return self
+
+    def copy_(self, source, non_blocking=None):
+        """Copy the bytes of ``source`` (a storage of the same size, on any device)."""
+        if not isinstance(source, Storage):
+            source = getattr(source, "_untyped_storage", source)
+        if not isinstance(source, Storage):
+            raise TypeError(f"copy_(): expected an ember.UntypedStorage, got "
+                            f"{type(source).__name__}")
+        if (<Storage>source).size_bytes != self.size_bytes:
+            raise RuntimeError(f"size does not match, self was {self.size_bytes} bytes but src "
+                               f"was {(<Storage>source).size_bytes} bytes")
+        _byte_view(self).copy_(_byte_view(source))
+        return self
+
+    def clone(self):
+        """A new storage on the same device with a copy of the bytes."""
+        return Storage(self.size_bytes, device=self.device).copy_(self)
+
+    def cpu(self):
+        """The storage itself on the CPU, else a copy of its bytes on the CPU."""
+        if self.device.type_num == DEV_CPU:
+            return self
+        return Storage(self.size_bytes).copy_(self)
+
+    def __str__(self):
+        data = " " + "\n ".join(str(b) for b in self.tolist())
+        return f"{data}\n[ember.UntypedStorage(device={self.device}) of size {self.size_bytes}]"
+
+    def __repr__(self):
+        return str(self)
 
     def share_memory_(self):
         """Move the bytes into shared memory in place: every tensor viewing the storage follows.
@@ -269,6 +354,11 @@ cdef class Storage:
         if self.device.type_num != DEV_CPU:
             raise TypeError(f"cannot pickle a storage on {self.device}: move the tensor to the CPU")
         return (_rebuild_storage, (PyBytes_FromStringAndSize(self.data, self.size_bytes),))
+
+
+cdef Tensor _byte_view(Storage s):
+    """The bytes of `s` as a 1-D uint8 tensor sharing them."""
+    return _rebuild_tensor_view(s, "uint8", (s.size_bytes,), (1,), 0, False)
 
 
 cdef Storage new_storage(Py_ssize_t nbytes, device dev):

@@ -168,6 +168,11 @@ cdef class Tensor:
         return self._storage.device
 
     @property
+    def layout(self):
+        """How the elements are stored: always ``ember.strided``."""
+        return strided
+
+    @property
     def is_cuda(self):
         """Whether the tensor is stored on a CUDA device."""
         return self._storage.device.type_num == DEV_CUDA
@@ -196,6 +201,13 @@ cdef class Tensor:
     def untyped_storage(self):
         """The :class:`Storage` behind this tensor."""
         return self._storage
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):
+        """View ``source`` in place: a tensor (its storage, offset, sizes and strides), a
+        storage (``ember.UntypedStorage`` or a ``TypedStorage`` of this dtype; the whole of
+        it as a 1-D tensor unless ``size`` is given), or a new empty storage (no source).
+        ``stride`` defaults to contiguous strides.  Returns ``self``."""
+        return _set_source(self, source, storage_offset, size, stride)
 
     def share_memory_(self):
         """Move the storage into shared memory in place (see :meth:`Storage.share_memory_`).

@@ -70,6 +70,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     >>> ember.fft.fftfreq(5)
     tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
     """
+    ember._core._tensor._check_layout(layout, "fftfreq")
     n = _check_n(n, "fftfreq")
     dtype = _frequency_dtype(dtype, "fftfreq")
     result = ember.arange(n, dtype=dtype, device=device)
@@ -110,6 +111,7 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None,
     >>> ember.fft.rfftfreq(5)
     tensor([0.0000, 0.2000, 0.4000])
     """
+    ember._core._tensor._check_layout(layout, "rfftfreq")
     n = _check_n(n, "rfftfreq")
     dtype = _frequency_dtype(dtype, "rfftfreq")
     result = ember.arange(n // 2 + 1, dtype=dtype, device=device)

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import ember
 from ember._core import _dtype
-from ember._core._tensor import Tensor, _add_method
+from ember._core._tensor import Tensor, _add_method, _check_layout
 from ember.ops.sorting import _check_tensor, _wrap_dim
 from ember.signal import windows as _windows
 
@@ -195,6 +195,7 @@ def rsub(input, other, *, alpha=1):
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
                   requires_grad=False):
     """A 0-dim tensor holding ``s``, of the default dtype unless ``dtype`` is given."""
+    _check_layout(layout, "scalar_tensor")
     return ember.tensor(s, dtype=_dtype.get_default_dtype() if dtype is None else dtype,
                         device=device, requires_grad=requires_grad)
 
@@ -375,6 +376,7 @@ def _torch_window(name, build, extra=()):
 
     def fn(window_length, periodic=True, *args, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
+        _check_layout(layout, name)
         if len(args) > len(defaults):
             raise TypeError(f"{name}() takes at most {2 + len(defaults)} positional "
                             f"arguments ({2 + len(args)} given)")

@@ -36,6 +36,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[0, 1, 1, 2, 2, 2],
             [0, 0, 1, 0, 1, 2]])
     """
+    _core._check_layout(layout, "tril_indices")
     return _triangle_indices(row, col, offset, dtype, True, "tril_indices")
 
 
@@ -50,6 +51,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[0, 0, 1],
             [1, 2, 2]])
     """
+    _core._check_layout(layout, "triu_indices")
     return _triangle_indices(row, col, offset, dtype, False, "triu_indices")
 
 
@@ -65,6 +67,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     >>> ember.logspace(0, 3, 4)
     tensor([   1.,   10.,  100., 1000.])
     """
+    _core._check_layout(layout, "logspace")
     steps = operator.index(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -117,6 +120,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     ...     ember.range(1, 4)
     tensor([1., 2., 3., 4.])
     """
+    _core._check_layout(layout, "range")
     if end is None:
         raise TypeError("range() missing 1 required positional arguments: \"end\"")
     warnings.warn("torch.range is deprecated and will be removed in a future release because "

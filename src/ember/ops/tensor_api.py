@@ -11,7 +11,8 @@ import numpy as np
 
 from ember._core import _dtype
 from ember._core._tensor import (
-    Storage, Tensor, _add_method, broadcast_shapes, empty, empty_strided, full, tensor,
+    Storage, Tensor, _add_method, _check_layout, broadcast_shapes, empty, empty_strided, full,
+    tensor,
 )
 from ember.ops.api_functions import _fresh
 
@@ -39,6 +40,7 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
               layout=None, pin_memory=False):
     """A tensor of ``size`` filled with ``fill_value``; dtype and device default to
     this tensor's."""
+    _check_layout(layout, "new_full")
     dtype, device = _like(self, dtype, device)
     return full(_size_args((size,), "new_full"), fill_value, dtype=dtype, device=device,
                 requires_grad=requires_grad, layout=layout)
@@ -47,6 +49,7 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 def _new_filler(name, value):
     def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
                pin_memory=False):
+        _check_layout(layout, name)
         dtype, device = _like(self, dtype, device)
         if value is None:
             return empty(_size_args(size, name), dtype=dtype, device=device,
@@ -64,6 +67,7 @@ def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_
                        layout=None, pin_memory=False):
     """An uninitialised tensor of ``size`` and ``stride``; dtype and device default to
     this tensor's."""
+    _check_layout(layout, "new_empty_strided")
     dtype, device = _like(self, dtype, device)
     return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad,
                          layout=layout)
@@ -73,6 +77,7 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, lay
                 pin_memory=False):
     """A new tensor holding a copy of ``data`` (never a view of it); dtype and device
     default to this tensor's, whatever the type of ``data``."""
+    _check_layout(layout, "new_tensor")
     dtype, device = _like(self, dtype, device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
@@ -396,8 +401,10 @@ def typename(obj):
 
 
 def is_storage(obj):
-    """Whether ``obj`` is an ember storage (:class:`ember.Storage`)."""
-    return isinstance(obj, Storage)
+    """Whether ``obj`` is an ember storage (:class:`ember.UntypedStorage` or
+    :class:`ember.TypedStorage`)."""
+    from ember.ops.storage import TypedStorage    # it adds Tensor.storage(), built on this module
+    return isinstance(obj, (Storage, TypedStorage))
 
 
 # ---- conjugate and negative bits: ember has none (conj() and neg() always compute), so

@@ -24,4 +24,4 @@ from ember.nn.utils.memory_format import (  # noqa: E402
 )
 
 __all__ += ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
-from ember.nn.utils import rnn, stateless  # noqa: E402,F401
+from ember.nn.utils import prune, rnn, stateless  # noqa: E402,F401
