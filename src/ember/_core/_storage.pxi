@@ -207,11 +207,21 @@ def device_storage(size_t address, Py_ssize_t nbytes, object owner, device dev):
 @cython.freelist(256)
 @cython.no_gc
 cdef class Storage:
-    """A block of memory on a device, shared by every tensor viewing it.
+    """A block of memory on a device, shared by every tensor viewing it
+    (``ember.UntypedStorage``, what ``Tensor.untyped_storage()`` returns).
 
     Owns memory from ember's caching allocator, or borrows memory from a
     foreign object (a NumPy array, a DLPack producer) and keeps it alive.
-    Carries the version counter that in-place operations bump.
+    Carries the version counter that in-place operations bump.  Indexing reads
+    and writes bytes; a slice is a storage over part of the bytes.  Unlike
+    PyTorch's, a storage keeps the size it was made with (no ``resize_``).
+
+    Parameters
+    ----------
+    size : int, optional
+        The number of bytes of a new storage (uninitialised).
+    device : device, optional
+        Where a new storage lives.
     """
 
     def __init__(self, size=0, *, device=None):
