@@ -20,7 +20,7 @@ from ember._core._tensor import (
     clone, view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim, real, imag,
     memory_format, contiguous_format, channels_last, channels_last_3d, preserve_format,
-    layout, strided,
+    layout, strided, sparse_coo, sparse_csr,
 )
 from ember._formatting import set_printoptions
 
@@ -118,6 +118,9 @@ from ember.special import digamma, polygamma, erfinv, i0, mvlgamma  # noqa: E402
 from ember.special import _igamma as igamma, _igammac as igammac  # noqa: E402
 # issue 5: fft and contractions
 from ember import fft  # noqa: E402
+# sparse COO tensors and CSR matrices
+from ember import sparse  # noqa: E402
+from ember.sparse import sparse_coo_tensor, sparse_csr_tensor, mm as spmm  # noqa: E402
 from ember.ops.stft import stft, istft  # noqa: E402
 from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
 # issue 5: linalg decompositions

@@ -156,18 +156,57 @@ def _tensor_str(t, indent):
     return _tensor_str_with(a, indent, summarize, f1, None)
 
 
-def _add_suffixes(tensor_str, suffixes, indent):
+def _add_suffixes(tensor_str, suffixes, indent, force_newline=False):
     parts = [tensor_str]
     last_line_len = len(tensor_str) - tensor_str.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_len + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_len = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_len += len(suffix) + 2
     parts.append(")")
     return "".join(parts)
+
+
+def _has_default_dtype(dtype):
+    import ember
+
+    default = ember.get_default_dtype()
+    default_complex = ember.complex128 if default == ember.float64 else ember.complex64
+    return dtype in (default, default_complex, ember.int64, ember.bool)
+
+
+def _grad_suffixes(values):
+    if values.grad_fn is not None:
+        name = getattr(values.grad_fn, "name", None)
+        name = name() if callable(name) else type(values.grad_fn).__name__
+        return [f"grad_fn=<{name}>"]
+    return ["requires_grad=True"] if values.requires_grad else []
+
+
+def sparse_repr(components, values, shape, nnz, layout_name):
+    """PyTorch's repr of a sparse tensor: its index and value tensors by name
+    (``components``: ``(name, tensor)`` pairs), then size, nnz, dtype and layout."""
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = [f"device='{values.device}'"] if values.device.type != "cpu" else []
+    suffixes += ["size=" + str(tuple(shape)), "nnz=" + str(nnz)]
+    if not _has_default_dtype(values.dtype):
+        suffixes.append(f"dtype={values.dtype!r}")
+    pieces = []
+    for name, part in components:
+        start = f"{name}=tensor("
+        body = _tensor_str(part.detach(), indent + len(start))
+        if part.numel() == 0:
+            body += ", size=" + str(tuple(part.shape))
+        pieces.append(start + body + ")")
+    suffixes.append(f"layout=ember.{layout_name}")
+    suffixes += _grad_suffixes(values)
+    return _add_suffixes(prefix + (",\n" + " " * indent).join(pieces), suffixes, indent,
+                         force_newline=layout_name == "sparse_coo")
 
 
 def tensor_repr(t):
@@ -177,7 +216,6 @@ def tensor_repr(t):
     indent = len(prefix)
     suffixes = []
     default = ember.get_default_dtype()
-    default_complex = ember.complex128 if default == ember.float64 else ember.complex64
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     if t.numel() == 0:
@@ -187,13 +225,8 @@ def tensor_repr(t):
             suffixes.append(f"dtype={t.dtype!r}")
         body = "[]"
     else:
-        if t.dtype not in (default, default_complex, ember.int64, ember.bool):
+        if not _has_default_dtype(t.dtype):
             suffixes.append(f"dtype={t.dtype!r}")
         body = _tensor_str(t, indent)
-    if t.grad_fn is not None:
-        name = getattr(t.grad_fn, "name", None)
-        name = name() if callable(name) else type(t.grad_fn).__name__
-        suffixes.append(f"grad_fn=<{name}>")
-    elif t.requires_grad:
-        suffixes.append("requires_grad=True")
+    suffixes += _grad_suffixes(t)
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -44,8 +44,9 @@ cdef int format_code(object fmt, str fname) except -1:
 
 @cython.final
 cdef class layout:
-    """How a tensor's elements are stored (PyTorch's ``torch.layout``): ember's tensors
-    are all ``ember.strided`` (dense, with a stride per dim), the one instance."""
+    """How a tensor's elements are stored (PyTorch's ``torch.layout``): ``ember.strided``
+    for every :class:`Tensor` (dense, with a stride per dim), ``ember.sparse_coo`` and
+    ``ember.sparse_csr`` for the sparse tensors of :mod:`ember.sparse`."""
     cdef readonly str name
 
     def __init__(self, *args, **kwargs):
@@ -65,15 +66,21 @@ cdef layout _new_layout(str name):
 
 
 strided = _new_layout("strided")
+sparse_coo = _new_layout("sparse_coo")
+sparse_csr = _new_layout("sparse_csr")
 
 
 cdef int check_layout(object value, str fname) except -1:
-    """Refuse a ``layout=`` argument other than None or ``ember.strided`` (the only
-    layout ember has), with PyTorch's message for a value that is not a layout."""
-    if value is not None and value is not strided:
-        raise TypeError(f"{fname}(): argument 'layout' must be ember.layout, "
-                        f"not {type(value).__name__}")
-    return 0
+    """Refuse a ``layout=`` argument other than None or ``ember.strided`` (what the
+    creation functions make), with PyTorch's message for a value that is not a layout."""
+    if value is None or value is strided:
+        return 0
+    if isinstance(value, layout):
+        raise RuntimeError(f"{fname}(): layout={value!r} is not supported: it makes strided "
+                           f"tensors (sparse ones come from ember.sparse_coo_tensor, "
+                           f"ember.sparse_csr_tensor or Tensor.to_sparse)")
+    raise TypeError(f"{fname}(): argument 'layout' must be ember.layout, "
+                    f"not {type(value).__name__}")
 
 
 def _check_layout(value, str fname):

@@ -275,7 +275,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     check_backward_ad : bool, default True
         Must be True (it is the only kind of check ember can make).
     masked : bool, optional
-        Accepted for compatibility (ember has no sparse tensors).
+        Accepted for compatibility (the inputs are dense tensors).
 
     Returns
     -------

@@ -40,8 +40,8 @@ class EmbeddingBag(Module):
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
         if sparse:
-            raise NotImplementedError("ember has no sparse tensors: EmbeddingBag(sparse=True) "
-                                      "is not supported")
+            raise NotImplementedError("EmbeddingBag(sparse=True) is not supported: ember's "
+                                      "parameters take dense gradients")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:

@@ -67,8 +67,8 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         if sparse:
-            raise NotImplementedError("ember has no sparse tensors: Embedding(sparse=True) is "
-                                      "not supported")
+            raise NotImplementedError("Embedding(sparse=True) is not supported: ember's "
+                                      "parameters take dense gradients")
         self.sparse = sparse
         if _weight is None:
             self.weight = Parameter(ember.empty((num_embeddings, embedding_dim), device=device,

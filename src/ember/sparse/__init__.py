@@ -1,0 +1,76 @@
+"""Sparse tensors (PyTorch's ``torch.sparse``): COO tensors with any number of sparse and
+dense dims, CSR matrices, and their products, sums and softmax, all differentiable.
+
+:func:`ember.sparse_coo_tensor` and :func:`ember.sparse_csr_tensor` make them;
+``Tensor.to_sparse()`` / ``to_sparse_csr()`` convert a dense tensor and ``to_dense()``
+converts back.
+"""
+import ember
+from ember import Tensor
+from ember._core._tensor import _add_method
+from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_sum as sum,
+                               softmax, log_softmax)
+from ember.sparse._csr import SparseCsrTensor, sparse_csr_tensor
+
+__all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sum", "softmax",
+           "log_softmax"]
+
+
+def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """``beta * mat + alpha * (mat1 @ mat2)`` for a sparse ``mat1`` and dense ``mat``,
+    ``mat2`` (differentiable in all three).
+
+    Examples
+    --------
+    >>> import ember
+    >>> s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2))
+    >>> ember.sparse.addmm(ember.ones(2, 1), s, ember.tensor([[1.0], [10.0]]), alpha=0.5)
+    tensor([[11.0000],
+            [ 2.5000]])
+    """
+    product = mm(mat1, mat2)
+    return beta * mat + alpha * product if beta != 0 else alpha * product
+
+
+def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """This tensor in a sparse layout: COO (by default) with ``sparse_dim`` sparse dims
+    (all of them by default), or CSR for ``layout=ember.sparse_csr``."""
+    if layout is not None and layout == ember.sparse_csr:
+        return _to_sparse_csr(self)
+    if layout is not None and layout != ember.sparse_coo:
+        raise RuntimeError(f"to_sparse: unsupported layout {layout}")
+    n = self.dim()
+    sd = n if sparse_dim is None else int(sparse_dim)
+    if n == 0 or not 0 < sd <= n:
+        raise RuntimeError(f"to_sparse: sparse_dim must be in [1, {n}] for a {n}-D tensor, "
+                           f"got {sd}")
+    nonzero = self.detach() != 0
+    if sd < n:
+        nonzero = nonzero.reshape(tuple(self.shape[:sd]) + (-1,)).any(-1)
+    indices = ember.nonzero(nonzero).t()
+    return SparseCooTensor(indices, self[tuple(indices)], self.shape, True)
+
+
+def _to_sparse_coo(self):
+    """This tensor as a sparse COO tensor of all its dims."""
+    return _to_sparse(self)
+
+
+def _to_sparse_csr(self, dense_dim=None):
+    """This matrix in compressed sparse row format."""
+    if self.dim() != 2:
+        raise RuntimeError(f"to_sparse_csr: expected a 2-D tensor, got {self.dim()}-D")
+    return SparseCsrTensor._from_coo(_to_sparse(self))
+
+
+def _to_dense(self, dtype=None, *, masked_grad=None):
+    """``self`` (already dense), or converted to ``dtype``."""
+    return self if dtype is None else self.to(dtype)
+
+
+for _name, _fn in (("to_sparse", _to_sparse), ("to_sparse_coo", _to_sparse_coo),
+                   ("to_sparse_csr", _to_sparse_csr), ("to_dense", _to_dense)):
+    _add_method(_name, _fn)
+_add_method("is_sparse", property(lambda self: False, doc="False: a dense tensor."))
+_add_method("is_sparse_csr", property(lambda self: False, doc="False: a dense tensor."))
+del _name, _fn, Tensor
