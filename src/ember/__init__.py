@@ -174,13 +174,15 @@ from ember import amp  # noqa: E402
 from ember.amp import autocast  # noqa: E402
 from ember.cuda import amp as _cuda_amp  # noqa: E402,F401  (ember.cuda.amp)
 from ember.amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled, set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting)  # noqa: E402,E501
+from ember.amp.autocast_mode import (is_autocast_cpu_enabled, set_autocast_cpu_enabled, get_autocast_cpu_dtype, set_autocast_cpu_dtype, get_autocast_gpu_dtype, set_autocast_gpu_dtype)  # noqa: E402,E501
+from ember.amp import GradScaler  # noqa: E402
 
 # PyTorch API that real scripts use: factories from a tensor, broadcasting, dtype limits,
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,
 # and the torch.* forms of functional ops
 import math as _math  # noqa: E402
 from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint)  # noqa: E402,E501
-from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window)  # noqa: E402,E501
+from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window, get_device, empty_permuted)  # noqa: E402,E501
 from ember.ops.storage import TypedStorage, UntypedStorage  # noqa: E402  (also Tensor.storage)
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
@@ -193,6 +195,9 @@ globals().update(_inplace_functions)
 globals().update(_copy_functions)
 del _inplace_functions, _copy_functions
 pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+# what this build has: LAPACK and pocketfft through SciPy, OpenMP threads; not MKL
+has_lapack, has_spectral, has_openmp, has_mkl = True, True, True, False
+from ember.cuda import OutOfMemoryError  # noqa: E402
 
 # torch.func's transforms (grad, vjp, jacrev, vmap, ...); torch.vmap is also top-level
 from ember import func  # noqa: E402

@@ -475,3 +475,48 @@ def test_type_predicates():
     assert ember.typename(np.float64) == torch.typename(np.float64)
     assert ember.is_storage(ember.zeros(2).untyped_storage())
     assert not ember.is_storage(ember.zeros(2))
+
+
+@pytest.mark.parametrize("size,order", [((2, 3, 4), (0, 2, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)),
+                                        ((4,), (0,)), ((0, 3), (1, 0))])
+def test_empty_permuted(size, order):
+    got, want = ember.empty_permuted(size, order), torch.empty_permuted(size, order)
+    assert tuple(got.shape) == tuple(want.shape) and got.stride() == want.stride()
+    assert ember.empty_permuted(size, order, dtype=ember.float64).dtype == ember.float64
+    with pytest.raises(RuntimeError, match="not a permutation"):
+        ember.empty_permuted((2, 3), (0, 0))
+
+
+def test_deprecated_autocast_forms_and_build_flags():
+    forms = [("is_autocast_cpu_enabled", ()), ("get_autocast_cpu_dtype", ()),
+             ("get_autocast_gpu_dtype", ())]
+    for name, args in forms:
+        with pytest.warns(DeprecationWarning, match=f"ember.{name}"):
+            got = getattr(ember, name)(*args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = getattr(torch, name)(*args)
+        assert str(got).split(".")[-1] == str(want).split(".")[-1]
+    with pytest.warns(DeprecationWarning):
+        ember.set_autocast_cpu_enabled(True)
+    try:
+        assert ember.is_autocast_enabled("cpu")
+    finally:
+        with pytest.warns(DeprecationWarning):
+            ember.set_autocast_cpu_enabled(False)
+    with pytest.warns(DeprecationWarning):
+        ember.set_autocast_cpu_dtype(ember.float16)
+    try:
+        assert ember.get_autocast_dtype("cpu") == ember.float16
+    finally:
+        ember.set_autocast_dtype("cpu", ember.bfloat16)
+    with pytest.warns(DeprecationWarning):
+        ember.set_autocast_gpu_dtype(ember.bfloat16)
+    try:
+        assert ember.get_autocast_dtype("cuda") == ember.bfloat16
+    finally:
+        ember.set_autocast_dtype("cuda", ember.float16)
+    assert ember.GradScaler is ember.amp.GradScaler
+    assert ember.OutOfMemoryError is ember.cuda.OutOfMemoryError
+    assert ember.has_lapack and ember.has_spectral and ember.has_openmp and not ember.has_mkl
+    assert ember.get_device(ember.ones(2)) == torch.get_device(torch.ones(2)) == -1

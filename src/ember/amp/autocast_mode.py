@@ -11,7 +11,9 @@ __all__ = [
     "autocast", "is_autocast_available", "is_autocast_enabled", "set_autocast_enabled",
     "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cache_enabled",
     "set_autocast_cache_enabled", "clear_autocast_cache", "autocast_increment_nesting",
-    "autocast_decrement_nesting", "custom_fwd", "custom_bwd",
+    "autocast_decrement_nesting", "custom_fwd", "custom_bwd", "is_autocast_cpu_enabled",
+    "set_autocast_cpu_enabled", "get_autocast_cpu_dtype", "set_autocast_cpu_dtype",
+    "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
 ]
 
 _state = _autocast.state
@@ -95,6 +97,37 @@ def set_autocast_dtype(device_type, dtype):
     """
     _autocast.check_device_type(device_type)
     _state.dtype[device_type] = dtype
+
+
+def _deprecated_form(name, replacement, fn):
+    """PyTorch's older per-device spelling of an autocast query, with its warning."""
+    def deprecated(*args):
+        warnings.warn(f"ember.{name} is deprecated. Please use ember.{replacement} instead.",
+                      DeprecationWarning, stacklevel=2)
+        return fn(*args)
+    deprecated.__name__ = deprecated.__qualname__ = name.split("(")[0]
+    deprecated.__doc__ = (f"Deprecated spelling of ``ember.{replacement}``, as in PyTorch "
+                          f"(warns ``DeprecationWarning``).")
+    return deprecated
+
+
+is_autocast_cpu_enabled = _deprecated_form(
+    "is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')",
+    lambda: is_autocast_enabled("cpu"))
+set_autocast_cpu_enabled = _deprecated_form(
+    "set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)",
+    lambda enabled: set_autocast_enabled("cpu", enabled))
+get_autocast_cpu_dtype = _deprecated_form(
+    "get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')", lambda: get_autocast_dtype("cpu"))
+set_autocast_cpu_dtype = _deprecated_form(
+    "set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)",
+    lambda dtype: set_autocast_dtype("cpu", dtype))
+get_autocast_gpu_dtype = _deprecated_form(
+    "get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')",
+    lambda: get_autocast_dtype("cuda"))
+set_autocast_gpu_dtype = _deprecated_form(
+    "set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)",
+    lambda dtype: set_autocast_dtype("cuda", dtype))
 
 
 def is_autocast_cache_enabled():

@@ -20,6 +20,7 @@ __all__ = [
     "unravel_index", "vander", "rsub", "scalar_tensor", "frexp", "fill",
     "split_with_sizes", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
     "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window",
+    "get_device", "empty_permuted",
 ]
 
 
@@ -228,6 +229,32 @@ def frexp(input):
     mant = ember.where(finite, mant * x.sign(), x)
     exp = ember.where(finite, exp, ember.zeros_like(exp))
     return frexp_result(mant.to(input.dtype), exp.to(ember.int32))
+
+
+def get_device(input):
+    """The index of ``input``'s device: -1 for the CPU (as ``Tensor.get_device``)."""
+    _check_tensor(input, "get_device")
+    return input.get_device()
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """An uninitialised tensor of logical shape ``size`` whose memory holds its dims in the
+    order ``physical_layout`` (outermost first): ``(0, 2, 3, 1)`` on 4 dims is channels-last.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
+    (12, 1, 3)
+    """
+    size, order = tuple(size), tuple(physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout {list(order)} is not a "
+                           f"permutation of the {len(size)} dims of size {list(size)}")
+    base = ember.empty([size[d] for d in order], dtype=dtype, layout=layout, device=device)
+    inverse = [order.index(d) for d in range(len(size))]
+    return base.permute(inverse).requires_grad_(requires_grad)
 
 
 def fill(input, value):
