@@ -22,13 +22,26 @@ cdef tuple _size_args(tuple size):
 
 
 cdef Tensor _new_from_size(tuple size, object dtype, object device):
+    """A new tensor whose size is given as ints or as one sequence of ints (a factory's
+    ``*size``), read straight into the shape: no intermediate tuples on this hot path."""
     cdef Py_ssize_t shape[64]
-    cdef int nd = len(size), d
+    cdef object dims = size
+    cdef Py_ssize_t nd, d
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        dims = size[0]
+    nd = len(dims)
     if nd > EM_MAX_DIMS:
         raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
     for d in range(nd):
-        shape[d] = size[d]
-    return new_tensor(nd, shape, _dtype_num_or(dtype, default_float()),
+        s = dims[d]
+        if type(s) is not int:
+            try:
+                s = operator.index(s)
+            except TypeError:
+                raise TypeError(f"expected a sequence of integers for a size, got "
+                                f"{size!r}") from None
+        shape[d] = s
+    return new_tensor(<int>nd, shape, _dtype_num_or(dtype, default_float()),
                       as_device(default_device_arg(device)))
 
 
@@ -44,7 +57,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     """
     check_layout(layout, "empty")
     cdef int code = format_code(memory_format, "empty")
-    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    cdef Tensor t = _new_from_size(size, dtype, device)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
         t = new_in_format(t._ndim, t._shape, t._dtype, t._storage.device, code)
     return _finish(t, requires_grad)
@@ -61,7 +74,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     tensor([0., 0.])
     """
     check_layout(layout, "zeros")
-    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    cdef Tensor t = _new_from_size(size, dtype, device)
     if t._storage.device.type_num == DEV_CPU:
         memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
     else:
@@ -82,7 +95,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     tensor([1, 1])
     """
     check_layout(layout, "ones")
-    cdef Tensor t = _new_from_size(_size_args(size), dtype, device)
+    cdef Tensor t = _new_from_size(size, dtype, device)
     fill(t, 1)
     if _creation_hook is not None:
         _creation_hook("ones", size, {"dtype": dtype, "device": device}, t)
@@ -108,7 +121,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
             if sd < 0:
                 raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
             dtype = dtype_of(sd)
-    cdef Tensor t = _new_from_size(_size_args((size,)), dtype, device)
+    cdef Tensor t = _new_from_size((size,), dtype, device)
     fill(t, fill_value)
     if _creation_hook is not None:
         _creation_hook("full", (size, fill_value), {"dtype": dtype, "device": device}, t)
