@@ -79,11 +79,12 @@ class Recorder:
         trace_name = name
         if user and name.startswith("ProfilerStep#"):
             name = "ProfilerStep*"      # PyTorch's name: the table sums the steps
+        # shapes and stack first: the event's time is the op's, not the profiler's
+        shapes = _shapes(args, kwargs) if self.record_shapes else None
+        stack = _stack() if self.with_stack else None
         event = FunctionEvent(len(self.events), name, self.thread, self._now_us(),
-                              input_shapes=_shapes(args, kwargs) if self.record_shapes
-                              else None,
-                              stack=_stack() if self.with_stack else None,
-                              is_user_annotation=user, trace_name=trace_name)
+                              input_shapes=shapes, stack=stack, is_user_annotation=user,
+                              trace_name=trace_name)
         if parent is not None:
             event.cpu_parent = parent
             parent.cpu_children.append(event)
