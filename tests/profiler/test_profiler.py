@@ -419,3 +419,26 @@ def test_an_op_that_raises_closes_its_event():
     events = prof.events()
     assert [e.name for e in events] == ["ember::matmul", "ember::exp"]
     assert all(e.cpu_parent is None for e in events)
+
+
+def test_export_stacks_for_flame_graphs(tmp_path):
+    x = ember.randn(128, 128)
+
+    def layer(t):
+        return (t @ t).tanh()
+    with profile(with_stack=True) as prof:
+        layer(x)
+    path = tmp_path / "stacks.txt"
+    prof.export_stacks(str(path), "self_cpu_time_total")
+    lines = path.read_text().splitlines()
+    assert lines
+    for line in lines:
+        frames, value = line.rsplit(" ", 1)
+        assert int(value) > 0 and " " not in frames
+        assert frames.split(";")[-1].endswith("layer")       # innermost frame last
+    with pytest.raises(ValueError, match="metric should be one of"):
+        prof.export_stacks(str(path), "cpu_time")
+    with profile() as plain:
+        layer(x)
+    with pytest.raises(AssertionError, match="with_stack=True"):
+        plain.export_stacks(str(path))

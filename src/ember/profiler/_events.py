@@ -282,6 +282,37 @@ class EventList(list):
             os.unlink(tmp)
             raise
 
+    def supported_export_stacks_metrics(self):
+        """The metrics :meth:`export_stacks` takes (PyTorch's list)."""
+        return ["self_cpu_time_total", "self_cuda_time_total", "self_xpu_time_total",
+                "self_privateuse1_time_total"]
+
+    def export_stacks(self, path, metric):
+        """Write each event's call site and ``metric`` (whole microseconds) to ``path``,
+        one ``"outer;...;inner value"`` line per event: the input of flame graph tools.
+        Only events recorded ``with_stack=True`` and with a positive value are written.
+
+        Parameters
+        ----------
+        path : str
+        metric : str
+            One of :meth:`supported_export_stacks_metrics` (the device ones are zero).
+        """
+        if metric not in self.supported_export_stacks_metrics():
+            raise ValueError("metric should be one of: "
+                             + str(self.supported_export_stacks_metrics()))
+        attr = metric.replace("cuda", "device").replace("xpu", "device").replace(
+            "privateuse1", "device")
+        # the separators of the format must not appear inside a frame
+        translate_table = str.maketrans(" ;\t\n", "____")
+        with open(path, "w") as f:
+            for event in self:
+                value = int(getattr(event, attr))
+                if event.stack and value > 0:
+                    frames = ";".join(e.translate(translate_table)
+                                      for e in reversed(event.stack))
+                    f.write(f"{frames} {value}\n")
+
 
 def _trace_event(event):
     args = {"External id": event.id}

@@ -140,6 +140,13 @@ class profile:
         :meth:`EventList.export_chrome_trace`)."""
         return self._events().export_chrome_trace(path)
 
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """Write each event's call site and ``metric`` to ``path`` for flame graph tools
+        (see :meth:`EventList.export_stacks`); needs ``with_stack=True``."""
+        if not self.with_stack:
+            raise AssertionError("export_stacks() requires with_stack=True")
+        return self._events().export_stacks(path, metric)
+
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0,
                      group_by_overload_name=False):
         """The events summed per name (see :meth:`EventList.key_averages`)."""

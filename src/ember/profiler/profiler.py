@@ -379,3 +379,10 @@ class profile:
     def export_chrome_trace(self, path):
         """Write the events to ``path`` as a Chrome trace JSON file (atomically)."""
         return self._finished().export_chrome_trace(path)
+
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """Write each event's call site and ``metric`` to ``path`` for flame graph tools
+        (``"outer;...;inner microseconds"`` lines); needs ``with_stack=True``."""
+        if self.profiler is None:
+            raise AssertionError("Profiler must be initialized before exporting stacks")
+        return self.profiler.export_stacks(path, metric)
