@@ -327,13 +327,40 @@ def _dtypes_page(names, dtype_names, namespace):
     return "\n".join(lines)
 
 
-def _module_page(module, top_level):
-    """A submodule's page; what the top level also exports is documented there."""
+def _home_pages(modules):
+    """``(module name, name) -> full name documented`` for each class or function that
+    the pages of unrelated submodules list (``ember.profiler.record_function`` is also
+    ``ember.autograd.profiler``'s): it is documented on the page of the module that
+    defines it, else on the first page; the other pages give an alias.  (A submodule
+    that re-exports from its own child is left as it was.)"""
+    places = {}
+    for module in modules:
+        for name in _submodule_names(module):
+            obj = getattr(module, name)
+            if callable(obj) and not isinstance(obj, types.ModuleType):
+                places.setdefault(id(obj), []).append((module.__name__, name, obj))
+    home = {}
+    for found in places.values():
+        tops = [f for f in found if not any(f[0].startswith(g[0] + ".") for g in found)]
+        if len(tops) > 1:
+            origin = _defining_module(found[0][2])
+            best = next((f for f in tops if origin == f[0] or origin.startswith(f[0] + ".")),
+                        tops[0])
+            home.update({f[:2]: f"{best[0]}.{best[1]}" for f in tops if f is not best})
+    return home
+
+
+def _module_page(module, top_level, home):
+    """A submodule's page; what the top level also exports is documented there, and
+    what another submodule's page documents (``home``) is an alias here."""
     names = [n for n in _submodule_names(module)
              if not isinstance(getattr(module, n), types.ModuleType)]
     namespace = {n: getattr(module, n) for n in names}
     top_ids = {id(obj): f"ember.{n}" for n, obj in top_level.items()}
     elsewhere = {n: top_ids[id(obj)] for n, obj in namespace.items() if id(obj) in top_ids}
+    for n in namespace:
+        if n not in elsewhere and (module.__name__, n) in home:
+            elsewhere[n] = home[module.__name__, n]
     lines = [_title(f"``{module.__name__}``"), f".. automodule:: {module.__name__}",
              "   :no-members:", ""]
     lines += _summary_table(module.__name__, names, namespace)
@@ -376,12 +403,15 @@ def build_pages():
             continue
         toc.append(kind)
 
-    stack = _public_submodules(ember)
+    modules, stack = [], _public_submodules(ember)
     while stack:
         module = stack.pop(0)
-        pages[f"{module.__name__}.rst"] = _module_page(module, namespace)
-        toc.append(module.__name__)
+        modules.append(module)
         stack = _public_submodules(module) + stack
+    home = _home_pages(modules)
+    for module in modules:
+        pages[f"{module.__name__}.rst"] = _module_page(module, namespace, home)
+        toc.append(module.__name__)
 
     pages["contents.inc"] = "\n".join(
         [".. toctree::", "   :maxdepth: 1", ""] + [f"   generated/{page}" for page in toc]) + "\n"

@@ -202,6 +202,9 @@ from ember.cuda import OutOfMemoryError  # noqa: E402
 # torch.func's transforms (grad, vjp, jacrev, vmap, ...); torch.vmap is also top-level
 from ember import func  # noqa: E402
 from ember.func import vmap  # noqa: E402
+# torch.profiler and torch.autograd.profiler (pure Python: nothing is hooked until one records)
+from ember import profiler  # noqa: E402
+from ember.autograd import profiler as _autograd_profiler  # noqa: E402,F401
 
 # issue 8: ember.onnx (imported on first use: it needs the optional onnx package)
 

@@ -3,7 +3,7 @@ and which at the widest input type, per device type, as PyTorch's ``autocast_mod
 lists them.
 
 The entry of every op named here checks the core's per-thread autocast flag (one C read:
-``_autocast_hooks.pxi``) and, when it is on, hands the call to :func:`_cast_and_run`,
+``_autocast_hooks.pxi``) and, when it is on, hands the call to :func:`cast_and_run`,
 which looks the op up in the table of its tensors' device type, casts the arguments as
 the policy says and runs the op with the flag off, so that the ops it is made of are not
 cast again (PyTorch excludes its autocast key below a wrapped op the same way).  The
@@ -36,7 +36,7 @@ import weakref
 from ember._core import _dtype
 from ember._core import _tensor as _core
 
-__all__ = ["POLICIES", "autocasts", "state"]
+__all__ = ["POLICIES", "autocasts", "cast_and_run", "interpose", "state"]
 
 _LOWER_COMMON = (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -110,8 +110,9 @@ class _State(threading.local):
         self.cache = {}           # id(float32 weight) -> (weakref to it, its cast)
 
     def sync(self):
-        """Make the core's flag say whether any device type is enabled."""
-        _core._set_autocast_mode(any(self.enabled.values()))
+        """Make the core's flag say whether any device type is enabled (or an
+        interposer takes the calls)."""
+        _core._set_autocast_mode(any(self.enabled.values()) or _interposer is not None)
 
 
 state = _State()
@@ -189,8 +190,10 @@ def _cast_args(policy, device_type, args, kwargs):
     raise AssertionError(f"unknown autocast policy {policy!r}")
 
 
-def _cast_and_run(name, fn, args, kwargs):
-    """The caster the core calls for op ``name`` while autocast is on."""
+def cast_and_run(name, fn, args, kwargs):
+    """Run op ``name`` as ``fn(*args, **kwargs)`` with the arguments cast as this thread's
+    autocast region says, and the core's flag off below it (the caster the core calls
+    while autocast is on)."""
     kwargs = kwargs or {}
     first = next(_tensors(args, kwargs), None)
     device_type = first.device.type if first is not None else None
@@ -223,6 +226,37 @@ def autocasts(name):
     return decorate
 
 
-_core._set_autocaster(_cast_and_run, [
-    _core.op_id(n) for n in set().union(*POLICIES.values())
-    if n in set(_core.elementwise_ops())])
+# takes every call the flag routes here instead of cast_and_run (ember.profiler), or None
+_interposer = None
+
+
+def _install():
+    """Give the core the caster and the elementwise ops to route to it: the interposer
+    and all of them while one looks, else cast_and_run and those the tables name."""
+    names = set(_core.elementwise_ops())
+    if _interposer is None:
+        names &= set().union(*POLICIES.values())
+    _core._set_autocaster(_interposer or cast_and_run, [_core.op_id(n) for n in names])
+
+
+def interpose(interposer):
+    """Route through ``interposer(name, fn, args, kwargs)`` every call that reaches the
+    core's autocast flag (each elementwise op and each entry named in :data:`POLICIES`),
+    with the flag on for this thread; ``None`` restores autocast's own routing.
+
+    The profiler (``ember.profiler``) times op calls this way.  ``interposer`` must
+    return what :func:`cast_and_run` would: the simplest calls it.
+
+    Returns
+    -------
+    callable or None
+        The previous interposer.
+    """
+    global _interposer
+    previous, _interposer = _interposer, interposer
+    _install()
+    state.sync()
+    return previous
+
+
+_install()
