@@ -148,11 +148,16 @@ def test_histograms_match_torch(tmp_path, bins, dtype):
 def test_histogram_of_tensor_requiring_grad_and_bad_inputs(tmp_path):
     with SummaryWriter(tmp_path) as writer:
         writer.add_histogram("w", ember.randn(10, requires_grad=True), 0)
+        writer.add_histogram("bf16", ember.arange(4.0).to(ember.bfloat16), 0)
+        writer.add_scalar("bf16", ember.tensor(1.5, dtype=ember.bfloat16), 0)
         with pytest.raises(ValueError, match="no element"):
             writer.add_histogram("empty", ember.zeros(0), 0)
         with pytest.raises(ValueError):        # NumPy: a count needs a finite range
             writer.add_histogram("nan", np.array([np.nan, 1.0]), 0, bins=3)
-    assert _accumulator(tmp_path).Histograms("w")[0].histogram_value.num == 10
+    acc = _accumulator(tmp_path)
+    assert acc.Histograms("w")[0].histogram_value.num == 10
+    assert acc.Histograms("bf16")[0].histogram_value.sum == 6.0
+    assert acc.Scalars("bf16")[0].value == 1.5
 
 
 def test_histogram_raw(tmp_path):
@@ -442,6 +447,17 @@ def test_add_graph(tmp_path):
     assert list(output.input) == [ops[-1].name]
     # every edge names a node of the graph
     assert all(i.split(":")[0] in nodes for n in graph.node for i in n.input)
+
+
+def test_add_graph_traces_in_eval_mode_and_restores_the_modes(tmp_path):
+    model = ember.nn.Sequential(ember.nn.Linear(4, 4), ember.nn.Dropout(0.5),
+                                ember.nn.BatchNorm1d(4))
+    model[2].eval()
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(model, ember.randn(3, 4))
+    assert [m.training for m in model.modules()] == [True, True, True, False]
+    ops = [n.op for n in _accumulator(tmp_path).Graph().node if n.op.startswith("ember::")]
+    assert not any("dropout" in op for op in ops)
 
 
 def test_add_graph_multiple_outputs_and_inputs(tmp_path):

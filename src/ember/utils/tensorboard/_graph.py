@@ -35,7 +35,16 @@ def graph_def(model, inputs, verbose=False, strict=True):
                         "the model with")
     if isinstance(inputs, list):
         inputs = tuple(inputs)
-    traced = ember.jit.trace(model, inputs, strict=strict, optimize=False)
+    # traced in eval mode (dropout off, batch norm's running statistics), as PyTorch does
+    modules = list(model.modules()) if isinstance(model, ember.nn.Module) else []
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.training = False
+    try:
+        traced = ember.jit.trace(model, inputs, strict=strict, optimize=False)
+    finally:
+        for m, mode in zip(modules, modes):
+            m.training = mode
     graph = traced.graph
     if verbose:
         print(graph)
