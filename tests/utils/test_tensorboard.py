@@ -418,6 +418,17 @@ def test_embedding_files_match_torch(tmp_path):
     np.testing.assert_array_equal(mine, reference)
 
 
+def test_embedding_sprite_of_uint8_images(tmp_path):
+    from PIL import Image
+    images = RNG.integers(0, 256, (4, 3, 2, 3)).astype(np.uint8)
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_embedding(ember.randn(4, 2), label_img=ember.tensor(images))
+    sprite = np.asarray(Image.open(tmp_path / "00000/default/sprite.png"))
+    assert sprite.shape == (6, 6, 3)            # 2 x 2 images of 2 x 3, padded square
+    np.testing.assert_array_equal(sprite[2:4, 3:6], images[3].transpose(1, 2, 0))
+    np.testing.assert_array_equal(sprite[4:], 0)
+
+
 def test_embedding_bad_input(tmp_path):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(AssertionError, match="2D"):

@@ -556,7 +556,8 @@ class SummaryWriter:
         metadata : list, optional
             N labels (or N rows of columns, with ``metadata_header``).
         label_img : ember.Tensor or numpy.ndarray, optional
-            ``(N, C, H, W)`` images (C 1 or 3) shown for the points.
+            ``(N, C, H, W)`` images (C 1 or 3) shown for the points: uint8 values as
+            they are, floats in [0, 1].
         global_step : int, optional
         tag : str, optional
         metadata_header : list of str, optional
