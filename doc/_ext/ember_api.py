@@ -369,7 +369,7 @@ def _module_page(module, top_level, home):
 
 
 # submodules that need optional packages (``ember`` imports them on first use)
-OPTIONAL_SUBMODULES = ("ember.onnx",)
+OPTIONAL_SUBMODULES = ("ember.onnx", "ember.utils.tensorboard")
 
 
 def build_pages():
