@@ -28,7 +28,8 @@ _ERR_ZERO_DIVISION, _ERR_INDEX = 1, 2     # EM_ERR_* in kernels/ember_cuda.cuh
 _CONV_OPS = ("convolution", "convolution_transpose", "convolution_weight_grad", "unfold",
              "fold")
 _POOL_OPS = ("max_pool", "avg_pool", "avg_pool_backward", "adaptive_avg_pool",
-             "adaptive_avg_pool_backward", "adaptive_max_pool", "scatter_planes")
+             "adaptive_avg_pool_backward", "adaptive_max_pool", "max_pool_backward",
+             "scatter_planes")
 
 
 class _Stats:
