@@ -98,6 +98,9 @@ class FakeBackend:
     def nonzero(self, t):
         return fake(0, t.dim(), dtype=ember.int64)
 
+    def mask_offsets(self, mask, weights):
+        return fake(0, dtype=ember.int64)
+
 
 @pytest.fixture
 def fake_cuda():
