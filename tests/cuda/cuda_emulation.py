@@ -696,7 +696,7 @@ def install(monkeypatch, libs):
             with arena().open():
                 return fn(*args)
         return call
-    for name in ("sort_rows", "search_rows", "nonzero"):
+    for name in ("sort_rows", "search_rows"):
         monkeypatch.setattr(_sort, name, opened(getattr(_sort, name)))
     # and cupy.linalg's cuSOLVER routines (of ember.cuda._linalg) as numpy.linalg's
     for name in ("eigh", "svd", "qr", "det", "slogdet"):
@@ -704,8 +704,7 @@ def install(monkeypatch, libs):
     arrays = dict(ndarray=host_array,
                   argsort=lambda a, axis=-1: np.argsort(a, axis=axis, kind="stable"),
                   take_along_axis=np.take_along_axis, arange=np.arange, full=np.full,
-                  take=np.take, minimum=np.minimum, where=np.where, nonzero=np.nonzero,
-                  stack=np.stack)
+                  take=np.take, minimum=np.minimum, where=np.where)
 
     stream_type = type("Stream", (_Stream,), {"null": null, "ptds": _Stream(ptr=2)})
     pool = _Pool()

@@ -303,6 +303,59 @@ def test_pooling_gradients_match_cpu(dtype, spatial):
         assert_same(got, want, 4.0)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_max_pool_backward_is_the_cpus_bit_for_bit(dtype, spatial):
+    """Overlapping windows and bins, ties and constant planes (one input the maximum of
+    several windows), dilation, padding: each input element's gathered sum is the CPU's
+    scattered one, added in the same order, on every run."""
+    mx, _, _, amx = POOLS[spatial]
+    x = pool_input(spatial, dtype, ties=True)
+    x[1, 2] = 0.5                                     # a constant plane: all ties
+    ops = [lambda x: mx(x, 3, 1, 1), lambda x: mx(x, 3, 2, 1, dilation=2, ceil_mode=True),
+           lambda x: mx(x, 2, 1, 0), lambda x: amx(x, tuple(s - 1 for s in SIZES[spatial])),
+           lambda x: amx(x, tuple(s + 2 for s in SIZES[spatial]))]
+    for op in ops:
+        def grad(x):
+            x = x.detach().requires_grad_()
+            y = op(x)
+            g = sample(tuple(y.shape) + (2,), dtype, 7).to(y.device)
+            y.backward(g[..., 0])                     # a non-contiguous gradient
+            return x.grad
+
+        want, got = on_both(grad, x)
+        again = grad(x.cuda())
+        for g in (got, again):
+            np.testing.assert_array_equal(g.cpu().to(ember.float64).numpy(),
+                                          want.to(ember.float64).numpy())
+
+
+def test_max_pool_backward_of_empty_and_strided_inputs():
+    x = pool_input(2, ember.float32, ties=True)
+    for view in (lambda t: t[:, :, ::2, 1:], lambda t: t.transpose(2, 3), lambda t: t[:0]):
+        def grad(x):
+            x = view(x).detach().requires_grad_()
+            F.max_pool2d(x, 2, 1).sum().backward()
+            return x.grad
+
+        want, got = on_both(grad, x)
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+def test_max_pool_double_backward_matches_cpu():
+    x = pool_input(2, ember.float64, ties=True)
+
+    def grads(x):
+        x = x.detach().requires_grad_()
+        y = F.max_pool2d(x, 3, 1, 1)
+        (g,) = ember.autograd.grad((y * y).sum(), x, create_graph=True)
+        (gg,) = ember.autograd.grad((g * g).sum(), x)
+        return g.detach(), gg
+
+    want, got = on_both(grads, x)
+    assert_same(got, want)
+
+
 @pytest.mark.parametrize("dtype", [ember.bfloat16, ember.float32])
 def test_max_unpool_matches_cpu(dtype):
     x = pool_input(2, dtype)

@@ -121,3 +121,55 @@ def test_out_of_range_indices_raise_and_write_nothing():
         x[ember.tensor([[1], [-5]], device="cuda"), ember.tensor([0, 1], device="cuda")]
     assert (x.cpu() == 0).all()
     assert x.index_select(0, bad[:1]).shape == (1, 3)     # the error word was cleared
+
+
+# ---------------------------------------------------------------- boolean-mask compaction
+
+def tiled_mask(fill, shape=(13, 7, 47), seed=3):
+    """A mask over more than two of the compaction's tiles (2048 elements each)."""
+    n = int(np.prod(shape))
+    bits = {"random": np.random.default_rng(seed).random(n) > 0.7,
+            "none": np.zeros(n, bool), "all": np.ones(n, bool)}[fill]
+    return ember.tensor(bits.reshape(shape))
+
+
+@pytest.mark.parametrize("fill", ["random", "none", "all"])
+def test_masks_over_several_tiles_compact_as_on_the_cpu(fill):
+    mask = tiled_mask(fill)
+    x = values(tuple(mask.shape), ember.float32)
+    check(lambda m: ember.nonzero(m), mask)
+    check(lambda m: ember.argwhere(m), mask)
+    check(lambda t: ember.nonzero(t), x * mask)                   # float: nonzero values
+    check(lambda t, m: t[m], x, mask)
+    check(lambda t, m: t.transpose(0, 2)[m.transpose(0, 2)], x, mask)   # strided
+    check(lambda t, m: ember.masked_select(t, m), x, mask[:, :1])  # broadcast
+    check(lambda t, m: t[:, m[0]], x, mask)                      # on inner dims
+    check(lambda t, m, s: t.masked_scatter(m, s), x, mask, values((mask.numel(),),
+                                                                  ember.float32, 2))
+
+
+def test_boolean_mask_writes_and_accumulates():
+    x = values((6, 5, 3), ember.float64)
+    mask = values((6, 5), ember.bool, 1)
+
+    def setitem(t, m):
+        t = t.clone()
+        t[m] = ember.arange(float(m.sum()), device=t.device).reshape(-1, 1)
+        return t
+    check(setitem, x, mask)
+    check(lambda t, m, v: t.clone().index_put_((m,), v, accumulate=True), x, mask,
+          values((int(mask.sum()), 3), ember.float64, 2))
+    check(lambda t, m, i: t[m, i], x, mask, index((1,), 3))      # a mask beside an index
+    check(lambda t, m: t[1:, m[1:, 0]], x, mask)
+
+
+def test_mask_compaction_edge_cases():
+    check(lambda t: ember.nonzero(t), values((), ember.int32, 1))      # 0-d
+    check(lambda t: ember.nonzero(t), ember.tensor(0.0))
+    check(lambda t: ember.nonzero(t), values((0, 3), ember.float32))
+    check(lambda t, m: t[m], values((0, 3), ember.float32), values((0, 3), ember.bool))
+    check(lambda t: ember.nonzero(t), values((2,) * 9, ember.bool, 4))  # past 8 dims
+    check(lambda t: ember.nonzero(t, as_tuple=True)[1], values((3, 4), ember.int8, 2))
+    x = ember.zeros(3, 4, device="cuda")
+    with pytest.raises(IndexError, match="The shape of the mask"):
+        x[ember.ones(4, dtype=ember.bool, device="cuda")]

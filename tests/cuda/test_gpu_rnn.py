@@ -1,7 +1,7 @@
 """Recurrent layers, joining and the CTC loss on the GPU against the CPU: LSTM (with a
 projection), GRU and Elman RNNs run the recurrence with device ops (the fused cell
 kernels are host-only), packed sequences included; cat/stack copy through the backend;
-ctc_loss runs its dynamic program on the host and moves the results back.  Marked gpu:
+ctc_loss runs its device kernels (test_gpu_ctc.py checks them further).  Marked gpu:
 skipped, with the reason, where CuPy or a GPU is missing."""
 import numpy as np
 import pytest

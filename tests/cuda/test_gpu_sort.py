@@ -1,5 +1,5 @@
 """Sorting, searching, nonzero and the ops built on them on the GPU (CuPy's stable
-sorts) against the CPU result: ties in their original order, NaN as the largest
+sorts; nonzero: ember's mask compaction kernels) against the CPU result: ties in their original order, NaN as the largest
 value, every dtype, layouts, empty and 0-d inputs, gradients.  Marked gpu: skipped
 where CuPy or a GPU is missing (and run on the emulated GPU, with a NumPy stand-in
 for CuPy's sorts, by tests/cuda/conftest.py)."""

@@ -392,16 +392,31 @@ def test_several_index_tensors_combine_into_offsets(rec):
     assert int(gather[4]) == 2**63 - 1 and int(gather[5]) == 1    # byte offsets, unlimited
 
 
-def test_boolean_masks_become_offsets_on_the_host(rec, monkeypatch):
+def test_boolean_masks_are_compacted_on_the_device(rec, monkeypatch):
+    """Tile counts, their prefix sum and the scatter of the rows all run on the device:
+    the one copy back to the host is the count (8 bytes) that sizes the result."""
+    def memcpy(dst, src, n, kind, stream):
+        rec.copies.append((kind, n))
+        if kind == 2:
+            ctypes.c_int64.from_address(dst).value = 2      # the count the kernels found
+    monkeypatch.setattr(_runtime._cupy.cuda.runtime, "memcpyAsync", memcpy)
     x = cuda(3, 4)
-    mask = ember.empty(3, dtype=ember.bool, device="cuda")
-    host = ember.tensor([True, False, True])
-    monkeypatch.setattr(_backend.CudaBackend, "to_cpu", lambda self, t: host)
-    r = x[mask]
-    assert r.shape == (2, 4)
-    assert rec.names("index")[-1] == "em_cu_gather32_i64"
-    host = ember.tensor([[True, False, True, True]] * 3)
-    assert ember.masked_select(x, mask.unsqueeze(1)).shape == (9,)
+    r = x[ember.empty(3, dtype=ember.bool, device="cuda")]
+    assert r.shape == (2, 4) and rec.names("index")[-1] == "em_cu_gather32_i64"
+    assert rec.names("scan") == ["em_cu_mask_count", "em_cu_mask_offsets", "em_cu_mask_write"]
+    assert [c for c in rec.copies if c[0] == 2] == [(2, 8)]
+    count, offsets, write = [a for f, _, a in rec.launches if f == "scan"]
+    assert int(count[1]) == 3 and offsets[0] == count[2] and int(offsets[1]) == 1
+    geom = write[-1]
+    assert (int(geom["ndim"][0]), int(geom["coords"][0])) == (1, 0)
+    assert geom["shape"][0, :1].tolist() == [3] and geom["weights"][0, :1].tolist() == [16]
+    rec.launches.clear()
+    rec.copies.clear()
+    rows = ember.nonzero(cuda(3, 5, 7, dtype=ember.int16))
+    assert rows.shape == (2, 3) and [c for c in rec.copies if c[0] == 2] == [(2, 8)]
+    geom = [a for f, _, a in rec.launches if f == "scan"][-1][-1]
+    assert (int(geom["ndim"][0]), int(geom["coords"][0])) == (3, 1)
+    assert geom["shape"][0, :3].tolist() == [3, 5, 7]
 
 
 def test_index_put_accumulate_and_index_add_use_atomic_adds(rec):

@@ -233,13 +233,30 @@ def test_adaptive_pools_and_backward_launch_their_kernels(gpu):
     assert geom_of(launches(gpu, "pool")[1][1])["out"] == [2, 3, 4]
 
 
-def test_max_pool_backward_scatters_each_plane_in_float32(gpu, monkeypatch):
-    x = cuda(2, 3, 6, 6, dtype=ember.float16).requires_grad_()
-    y = F.max_pool2d(x, 2)
+def test_max_pool_backward_gathers_one_thread_per_input_element(gpu):
+    x = cuda(2, 3, 7, 6, dtype=ember.float16).requires_grad_()
+    y = F.max_pool2d(x, 3, 2, 1, dilation=(2, 1))
     y.backward(cuda(*y.shape, dtype=ember.float16))
     (_, name, grid, block, args), = [c for c in gpu.full if c[0] == "pool"][1:]
+    assert name == "em_cu_max_pool_backward_float16" and block == (_kernels.BLOCK,)
+    assert grid == (_kernels.grid_for(x.numel()),)
+    assert args[2] == x.grad.data_ptr() and int(args[4]) == 0
+    assert geom_of(args[:4]) == {"planes": 6, "in": [1, 7, 6], "out": [1, 3, 3],
+                                 "kernel": [1, 3, 3], "stride": [1, 2, 2], "pad": [0, 1, 1],
+                                 "dilation": [1, 2, 1], "count_include_pad": 1, "divisor": 0}
+    z = cuda(2, 5, dtype=ember.float64).requires_grad_()
+    F.adaptive_max_pool1d(z, 3).backward(cuda(2, 3, dtype=ember.float64))
+    (_, name, _, _, args), = [c for c in gpu.full if c[0] == "pool"][3:]
+    assert name == "em_cu_max_pool_backward_float64" and int(args[4]) == 1
+    assert geom_of(args[:4])["out"] == [1, 1, 3]
+
+
+def test_max_unpool_scatters_each_plane_in_float32(gpu):
+    values = cuda(2, 3, 3, 3, dtype=ember.float16)
+    F.max_unpool2d(values, ember.empty(2, 3, 3, 3, dtype=ember.int64, device="cuda"), 2)
+    (_, name, grid, block, args), = [c for c in gpu.full if c[0] == "pool"]
     assert name == "em_cu_pool_scatter_float32" and grid == (_kernels.grid_for(6),)
-    assert [int(a) for a in args[3:7]] == [6, 9, 36, 1]
+    assert [int(a) for a in args[3:7]] == [6, 9, 36, 0]
 
 
 def test_pooling_errors_are_the_cpus(gpu):

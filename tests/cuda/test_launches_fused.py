@@ -1,14 +1,16 @@
-"""The dispatch of the fused norms and cross-entropy (kernels/norm.cu) and of
+"""The dispatch of the fused norms, cross-entropy and CTC loss (kernels/norm.cu), of
 cummax/cummin/logcumsumexp (kernels/scan.cu), checked without a GPU: the CuPy
 stand-in of cuda_helpers records the launches (and would crash a CPU kernel touching
 'device' memory).  Which kernels run, with what grid, block and em_norm_args, the
 outputs' dtypes, shapes and devices, and the errors."""
+import ctypes
+
 import numpy as np
 import pytest
 
 import ember
 import ember.nn.functional as F
-from ember.cuda import _backend, _nn_fused
+from ember.cuda import _backend, _kernels, _nn_fused, _runtime
 
 from cuda_helpers import FlagArray, rec  # noqa: F401  (the fixture)
 
@@ -176,10 +178,43 @@ def test_cumulative_extremes_launch_scan_kernels_with_their_positions(rec):
         ember.cummax(cuda(3, dtype=ember.complex64), 0)
 
 
-def test_no_cpu_kernel_sees_device_memory_in_sorts(rec):
+def test_no_cpu_kernel_sees_device_memory_in_sorts(rec, monkeypatch):
     # the sorts go to CuPy, which this stand-in lacks: the call fails there, not in C
     with pytest.raises(AttributeError):
         ember.sort(cuda(3, 4), 1)
-    with pytest.raises(AttributeError):
-        ember.nonzero(cuda(3, 4))
     assert np.all([c[0] != 2 for c in rec.copies])      # nothing was copied to the host
+    # nonzero runs ember's compaction kernels and reads back only the count (8 bytes)
+    def memcpy(dst, src, n, kind, stream):
+        rec.copies.append((kind, n))
+        if kind == 2:
+            ctypes.memset(dst, 0, n)                     # no True element 'found'
+    monkeypatch.setattr(_runtime._cupy.cuda.runtime, "memcpyAsync", memcpy)
+    rec.copies.clear()
+    assert ember.nonzero(cuda(3, 4)).shape[1] == 2
+    assert [n for _, n, _, _, _ in rec.launches if n.startswith("em_cu_mask")] == [
+        "em_cu_mask_count", "em_cu_mask_offsets"]
+    assert [c for c in rec.copies if c[0] == 2] == [(2, 8)]
+
+
+def test_ctc_loss_runs_its_recursions_on_the_device(rec):
+    from ember._core import _ctc
+    lp = cuda(6, 3, 70, dtype=ember.float64)
+    targets = [[1, 2] + [3] * 38, [3, 3] + [0] * 38, [4] + [0] * 39]
+    nll, grad = _ctc.ctc_loss(lp, targets, [6, 5, 4], [40, 2, 1], 0, True, True)
+    assert nll.device.type == grad.device.type == "cuda" and grad.shape == (6, 3, 70)
+    (_, alpha, grid, block, args), beta, grads = [c for c in rec.launches
+                                                  if c[1].startswith("em_cu_ctc")]
+    assert [alpha, beta[1], grads[1]] == ["em_cu_ctc_alpha_float64", "em_cu_ctc_beta_float64",
+                                          "em_cu_ctc_grad_float64"]
+    assert grid == beta[2] == (3,) and block == beta[3] == (96,)    # 81 positions: 3 warps
+    assert grads[2] == (_kernels.grid_for(6 * 3 * 70),)
+    (record,) = args
+    assert record.dtype == _nn_fused.CTC_DTYPE
+    assert [int(record[f][0]) for f in ("T", "N", "C", "S", "blank", "zero_infinity")] == [
+        6, 3, 70, 81, 0, 1]
+    assert int(record["log_probs"][0]) == lp.data_ptr()
+    assert int(record["nll"][0]) == nll.data_ptr() and int(record["grad"][0]) == grad.data_ptr()
+    assert all(kind != 2 for kind, _ in rec.copies)       # nothing came back to the host
+    rec.launches.clear()
+    _ctc.ctc_loss(lp, targets, [6, 5, 4], [40, 2, 1], 0, False, False)
+    assert [c[1] for c in rec.launches] == ["em_cu_ctc_alpha_float64"]

@@ -98,6 +98,9 @@ class FakeBackend:
     def nonzero(self, t):
         return fake(0, t.dim(), dtype=ember.int64)
 
+    def mask_offsets(self, mask, weights):
+        return fake(0, dtype=ember.int64)
+
 
 @pytest.fixture
 def fake_cuda():
@@ -170,13 +173,17 @@ MOVING = {
     "softmax": lambda x, y: ember.softmax(x, 1),
     "log_softmax": lambda x, y: F.log_softmax(x, 1),
     "cummax": lambda x, y: ember.cummax(x, 1),
-    # fused norms and cross-entropy, sorting and nonzero run the backend's kernels
+    # fused norms, cross-entropy and ctc, sorting and mask compaction run the backend's
+    # kernels
     "layer_norm": lambda x, y: F.layer_norm(x, (6,)),
     "cross_entropy": lambda x, y: F.cross_entropy(x, ember.zeros(4, dtype=ember.int64,
                                                                  device="cuda")),
     "sort": lambda x, y: ember.sort(x, 1),
     "topk": lambda x, y: ember.topk(x, 2),
     "nonzero": lambda x, y: ember.nonzero(x),
+    "boolean_mask": lambda x, y: x[ember.zeros(4, dtype=ember.bool, device="cuda")],
+    "ctc_loss": lambda x, y: _ctc.ctc_loss(x.reshape(4, 1, 6), [[1]], [4], [1], 0, False,
+                                           True),
     # joining copies each input into its slice through the backend
     "cat": lambda x, y: ember.cat([x, y]),
     "stack": lambda x, y: ember.stack([x, y], 1),
@@ -186,8 +193,6 @@ MOVING = {
 KERNELS = {
     "rnn_forward": lambda x, y: _rnn.rnn_forward(0, x, y[:1], None, x[:, :6], None, None,
                                                  ember.tensor([1, 1, 1, 1]), False, False),
-    "ctc_loss": lambda x, y: _ctc.ctc_loss(x.reshape(4, 1, 6), [[1]], [4], [1], 0, False,
-                                           False),
 }
 
 # convolution and pooling: checked by the core, then computed by the backend

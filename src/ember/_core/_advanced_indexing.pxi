@@ -220,7 +220,7 @@ cdef class _Plan:
 
 cdef Tensor _mask_offsets(Tensor view, int first, Tensor mask):
     """Byte offsets into `view` of the True elements of `mask`, which covers the view's dims
-    first .. first + mask.ndim (checked to match)."""
+    first .. first + mask.ndim (checked to match); on the mask's device."""
     cdef int j, k = mask._ndim
     cdef int64_t weights[64]
     cdef Py_ssize_t mstrides[64]
@@ -233,6 +233,9 @@ cdef Tensor _mask_offsets(Tensor view, int first, Tensor mask):
             raise IndexError(f"The shape of the mask {_sizes(mask)} at index {j} does not match "
                              f"the shape of the indexed tensor {_sizes(view)} at index {first + j}")
         weights[j] = view._strides[first + j] * em_itemsize[view._dtype]
+    if _on_device(mask):
+        return <Tensor>_core.backend(mask._storage.device.type).mask_offsets(
+            mask, [weights[j] for j in range(k)])
     _tensor_strides(mask, mstrides)
     count.count = 0
     it.nop = 1
@@ -304,8 +307,12 @@ cdef _Plan _plan(Tensor view, list dims, list indices):
             t = _on(_bool_offsets(item), dev)
             cover = 1
         elif (<Tensor>item)._dtype == EM_BOOL:
-            # the True elements are counted and listed on the host (as PyTorch syncs here)
-            t = _on(_mask_offsets(view, d, _on(<Tensor>item, _CPU)), dev)
+            # the True elements are listed where the mask is if that is the view's device
+            # (a device sends only their count to the host, as PyTorch syncs here), else
+            # on the host
+            t = <Tensor>item
+            t = _on(_mask_offsets(view, d, t if t._storage.device == dev else _on(t, _CPU)),
+                    dev)
             cover = (<Tensor>item)._ndim
         else:
             offsets = False

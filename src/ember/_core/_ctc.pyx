@@ -2,7 +2,8 @@
 
 The forward (alpha) and backward (beta) recursions of Graves et al. (2006) run in
 log space over the extended target ``l'`` (a blank before, between and after the
-labels), one sample per OpenMP thread.  The gradient with respect to the log
+labels), one sample per OpenMP thread (on a device: ``ctc_loss`` of
+``ember.cuda._nn_fused``, after the same checks).  The gradient with respect to the log
 probabilities follows eq. (16) of the paper, exactly as PyTorch's CPU kernel
 computes it, so that losses and gradients agree to rounding.
 """
@@ -15,6 +16,7 @@ from libc.stdlib cimport malloc, free
 
 from ember._core._dtype cimport EM_FLOAT32, EM_FLOAT64
 from ember._core._tensor cimport Tensor, new_tensor, em_get_num_threads, DEV_CPU
+from ember._core._tensor import backend as _backend
 
 ctypedef fused real:
     float
@@ -206,15 +208,12 @@ def ctc_loss(Tensor log_probs, targets, input_lengths, target_lengths, int64_t b
     tuple of Tensor
         The (N,) losses and the (T, N, C) gradient (None without ``need_grad``).
     """
-    if log_probs._storage.device.type_num != DEV_CPU:
-        raise NotImplementedError(f"ctc_loss kernel: not implemented for device "
-                                  f"{log_probs._storage.device.type} (ops.ctc runs it on the "
-                                  f"host)")
     if log_probs._ndim != 3:
         raise RuntimeError(f"ctc_loss: expected log_probs to be 3-D (T, N, C), got "
                            f"{log_probs._ndim}-D")
     if log_probs._dtype != EM_FLOAT32 and log_probs._dtype != EM_FLOAT64:
-        raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{log_probs.dtype}'")
+        raise RuntimeError(f"\"ctc_loss_{log_probs._storage.device.type}\" not implemented "
+                           f"for '{log_probs.dtype}'")
     cdef Py_ssize_t T = log_probs._shape[0], N = log_probs._shape[1], C = log_probs._shape[2]
     if not 0 <= blank < C:
         raise RuntimeError(f"blank must be in label range [0, {C}), got {blank}")
@@ -258,8 +257,13 @@ def ctc_loss(Tensor log_probs, targets, input_lengths, target_lengths, int64_t b
     if used.size and (used.min() < 0 or used.max() >= C):
         bad = used[(used < 0) | (used >= C)][0]
         raise IndexError(f"ctc_loss: target label {bad} is out of range for {C} classes")
-    cdef int64_t[::1] tv = flat if flat.size else np.zeros(1, dtype=np.int64)
     log_probs = log_probs.contiguous()
+    if log_probs._storage.device.type_num != DEV_CPU:
+        # the checked targets and lengths go to the device's kernels
+        return _backend(log_probs._storage.device.type).nn_fused(
+            "ctc_loss", log_probs, flat, np.asarray(offsets), np.asarray(il), np.asarray(tl),
+            blank, zero_infinity, need_grad)
+    cdef int64_t[::1] tv = flat if flat.size else np.zeros(1, dtype=np.int64)
     cdef Py_ssize_t nll_shape[1]
     nll_shape[0] = N
     cdef Tensor nll = new_tensor(1, nll_shape, log_probs._dtype, log_probs._storage.device)

@@ -429,11 +429,15 @@ def adaptive_max_pool(Tensor input, int spatial, tuple outs):
 
 
 def scatter_planes(Tensor src, Tensor indices, tuple out_shape, int spatial, bint accumulate,
-                   str name="max_pool_backward"):
+                   str name="max_pool_backward", tuple window=None):
     """``zeros(out_shape)`` with each plane of ``src`` written (or added) at ``indices``.
 
     The backward of max pooling (``accumulate``) and max unpooling (writes).  ``src`` and
-    ``indices`` share one shape whose leading dimensions are those of ``out_shape``."""
+    ``indices`` share one shape whose leading dimensions are those of ``out_shape``.
+    ``window``, for max pooling's backward, is the pooling that saved ``indices``:
+    ``(kernel, stride, padding, dilation)``, or ``()`` for adaptive bins; a device then
+    gathers from the outputs that can name each element, in parallel and without atomics,
+    instead of scattering plane by plane."""
     if indices._dtype != EM_INT64:
         raise RuntimeError(f"{name}: expected indices to have dtype int64, but got "
                            f"{indices.dtype}")
@@ -457,6 +461,9 @@ def scatter_planes(Tensor src, Tensor indices, tuple out_shape, int spatial, bin
         in_size *= s
     for s in tuple(src.shape)[len(lead):]:
         out_size *= s
+    if _on_device(src) and accumulate and window is not None:
+        return _backend(src.device.type).pool("max_pool_backward", src, indices, out_shape,
+                                              spatial, window)
     if _on_device(src):
         result, bad = _backend(src.device.type).pool("scatter_planes", src, indices, out_shape,
                                                      planes, out_size, in_size, accumulate)

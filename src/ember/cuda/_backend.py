@@ -8,8 +8,9 @@ through cuBLAS: ``_blas.py``), ``index_kernel`` (gathers and scatters), the
 reductions, scans and softmax of ``ember._core._reduce`` (``reduce``, ``lanes``: see
 ``_reduce.py``), convolutions and pooling (``conv``, ``pool``: see ``_conv.py``,
 ``_pool.py``), the fused norms and cross-entropy of ``ember._core._nn_fused``
-(``nn_fused``: see ``_nn_fused.py``), sorting, binary search and nonzero through CuPy
-(``sort_rows``, ``search_rows``, ``nonzero``: see ``_sort.py``), ``ember.linalg``'s
+(``nn_fused``: see ``_nn_fused.py``), sorting and binary search through CuPy
+(``sort_rows``, ``search_rows``), the compaction of masks (``nonzero``,
+``mask_offsets``: see ``_sort.py``), ``ember.linalg``'s
 factorizations through cuSOLVER and cuBLAS (``linalg``: see ``_linalg.py``),
 ``random_fill`` and ``optim_step``.  Ops that reach the CPU kernels with cuda tensors
 raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
@@ -28,7 +29,8 @@ _ERR_ZERO_DIVISION, _ERR_INDEX = 1, 2     # EM_ERR_* in kernels/ember_cuda.cuh
 _CONV_OPS = ("convolution", "convolution_transpose", "convolution_weight_grad", "unfold",
              "fold")
 _POOL_OPS = ("max_pool", "avg_pool", "avg_pool_backward", "adaptive_avg_pool",
-             "adaptive_avg_pool_backward", "adaptive_max_pool", "scatter_planes")
+             "adaptive_avg_pool_backward", "adaptive_max_pool", "max_pool_backward",
+             "scatter_planes")
 
 
 class _Stats:
@@ -365,6 +367,11 @@ class CudaBackend:
     def nonzero(self, t):
         """The ``(n, ndim)`` int64 indices of ``t``'s nonzero elements."""
         return _sort.nonzero(t)
+
+    def mask_offsets(self, mask, weights):
+        """The int64 sums of coordinate times ``weights`` of the True elements of the bool
+        ``mask``, in row-major order (byte offsets of boolean-mask indexing)."""
+        return _sort.mask_offsets(mask, weights)
 
     # ------------------------------------------------------------ linear algebra
     def linalg(self, routine, *args):

@@ -1,10 +1,11 @@
-"""Fused layer/RMS, batch and group norm and cross-entropy on the GPU: the launches of
-``kernels/norm.cu``.
+"""Fused layer/RMS, batch and group norm, cross-entropy and the CTC loss on the GPU: the
+launches of ``kernels/norm.cu``.
 
 ``ember._core._nn_fused`` checks the arguments, makes the inputs contiguous in the
 compute dtype (float32 or float64) and allocates the outputs exactly as for its CPU
 kernels, then hands them here through :class:`~ember.cuda._backend.CudaBackend`
-(``nn_fused``).  Every kernel takes one ``em_norm_args`` record by value.
+(``nn_fused``).  Every kernel takes one ``em_norm_args`` record by value (the CTC
+kernels one ``em_ctc_args``).
 """
 import numpy as np
 
@@ -212,3 +213,46 @@ def cross_entropy_backward(grad, x, target, weight, lse, weight_sum, grad_x, n, 
     _launch("cross_entropy_bwd", x, grid, block, rec, path)
     if _backend._take_error_flag() == _backend._ERR_INDEX:
         _raise_bad_target(target, classes, ignore_index)
+
+
+# struct em_ctc_args of kernels/norm.cu, field for field
+CTC_DTYPE = np.dtype([(f, np.uint64) for f in ("log_probs", "targets", "offsets",
+                                                "input_lengths", "target_lengths", "alpha",
+                                                "beta", "nll", "grad")]
+                     + [(f, np.int64) for f in ("T", "N", "C", "S", "blank", "zero_infinity")])
+
+
+def ctc_loss(log_probs, targets, offsets, input_lengths, target_lengths, blank, zero_infinity,
+             need_grad):
+    """The per-sample CTC losses of the contiguous ``(T, N, C)`` ``log_probs`` (float32 or
+    float64) and, with ``need_grad``, their gradient; the checked int64 ``targets``
+    (each sample's at its ``offsets``) and lengths are NumPy arrays.  The alpha (and
+    beta) tables stay on the device; nothing comes back to the host."""
+    ember = _ember()
+    T, N, C = (int(s) for s in log_probs.shape)
+    device = log_probs.device
+
+    def upload(values):
+        return ember.tensor(values, dtype=ember.int64, device=device)
+
+    S = 2 * int(target_lengths.max(initial=0)) + 1
+    nll = ember.empty((N,), dtype=log_probs.dtype, device=device)
+    grad = ember.empty((T, N, C), dtype=log_probs.dtype, device=device) if need_grad else None
+    if N == 0:
+        return nll, grad
+    lengths = [upload(v) for v in (targets, offsets, input_lengths, target_lengths)]
+    alpha = ember.empty((N, T, S), dtype=log_probs.dtype, device=device)
+    beta = ember.empty((N, T, S), dtype=log_probs.dtype, device=device) if need_grad else None
+    rec = np.zeros(1, dtype=CTC_DTYPE)
+    for field, t in zip(CTC_DTYPE.names, [log_probs, *lengths, alpha, beta, nll, grad]):
+        rec[field] = 0 if t is None else t.data_ptr()
+    rec["T"], rec["N"], rec["C"], rec["S"] = T, N, C, S
+    rec["blank"], rec["zero_infinity"] = blank, bool(zero_infinity)
+    team = (_team(S),)
+    _launch("ctc_alpha", log_probs, (min(N, MAX_GRID),), team, rec)
+    if need_grad:
+        _launch("ctc_beta", log_probs, (min(N, MAX_GRID),), team, rec)
+        if grad.numel():
+            _launch("ctc_grad", log_probs, (_kernels.grid_for(grad.numel()),),
+                    (_kernels.BLOCK,), rec)
+    return nll, grad

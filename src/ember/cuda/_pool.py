@@ -111,6 +111,24 @@ def adaptive_max_pool(backend, x, spatial, outs):
                    geometry(shape, outs, spatial), True)
 
 
+def max_pool_backward(backend, grad, indices, input_shape, spatial, window):
+    """The gradient of max pooling to an input of ``input_shape``, gathered: each input
+    element sums, in output order, ``grad`` where ``indices`` names it, over the outputs
+    whose windows (``window``: kernel, stride, padding, dilation) or, ``window`` empty,
+    whose adaptive bins hold it.  The CPU's sums, without atomics."""
+    ember = _ember()
+    outs = tuple(grad.shape)[grad.dim() - spatial:]
+    grad, where = _contiguous(backend, grad), _contiguous(backend, indices)
+    out = ember.empty(input_shape, dtype=grad.dtype, device=grad.device)
+    n = out.numel()
+    if n:
+        fn = _kernels.function("pool", f"em_cu_max_pool_backward_{grad.dtype.name}")
+        fn((_kernels.grid_for(n),), (_kernels.BLOCK,),
+           (grad.data_ptr(), where.data_ptr(), out.data_ptr(),
+            geometry(input_shape, outs, spatial, *window), np.int32(not window)))
+    return out
+
+
 def scatter_planes(backend, src, indices, out_shape, planes, out_size, in_size, accumulate):
     """``zeros(out_shape)`` with each of the ``planes`` planes of ``src`` (``out_size``
     elements each) added (``accumulate``) or written at ``indices`` into its plane of

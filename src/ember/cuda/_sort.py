@@ -1,15 +1,28 @@
-"""Sorting, binary search and nonzero on the GPU through CuPy (stable CUB/Thrust sorts).
+"""Sorting and binary search on the GPU through CuPy (stable CUB/Thrust sorts), and
+the compaction of bool masks by ember's own scan kernels.
 
 ``ember._core._sort`` hands the contiguous rows it would sort on the CPU to
-:class:`~ember.cuda._backend.CudaBackend` (``sort_rows``, ``search_rows``), and
-``nonzero`` (and ``argwhere``) hands over its input: the tensors are viewed as CuPy
-arrays without a copy and the results written into ember cuda tensors on the device.  The order is
-the CPU's: stable, NaN after every number (first when descending), equal elements
-in their original order either way.
+:class:`~ember.cuda._backend.CudaBackend` (``sort_rows``, ``search_rows``): the
+tensors are viewed as CuPy arrays without a copy and the results written into ember
+cuda tensors on the device.  The order is the CPU's: stable, NaN after every number
+(first when descending), equal elements in their original order either way.
+
+``nonzero`` (and ``argwhere``, ``masked_scatter``) and the boolean masks of advanced
+indexing (``x[mask]``, ``masked_select``, ``index_put`` with a mask: ``mask_offsets``)
+list the True elements of a mask with the compaction kernels of ``kernels/scan.cu``:
+tile counts, their prefix sum and a scatter, all on the device; only the count comes
+back to the host, to size the result (as PyTorch syncs there too).
 """
 import numpy as np
 
+from ember.cuda import _kernels
 from ember.cuda._runtime import require_gpu
+
+# struct em_cu_mask_geom of kernels/scan.cu.in (EM_MAX_DIMS dims)
+MASK_DTYPE = np.dtype([("ndim", np.int64), ("coords", np.int64), ("shape", np.int64, (64,)),
+                       ("weights", np.int64, (64,))])
+_MASK_TILE = 2048      # EM_MASK_TILE
+_MAX_BLOCKS = 65535 * 8
 
 
 def _ember():
@@ -99,15 +112,44 @@ def search_rows(seq, values, right, out_int32):
     return out
 
 
+def _compact(mask, weights):
+    """The rows of the True elements of the cuda bool tensor ``mask`` in row-major order:
+    their coordinates, ``(n, mask.ndim)``, when ``weights`` is None, else the ``(n,)``
+    sums of coordinate times weight."""
+    ember = _ember()
+    shape = tuple(mask.shape)
+    n = mask.numel()
+    tiles = (n + _MASK_TILE - 1) // _MASK_TILE
+    counts = ember.empty((tiles + 1,), dtype=ember.int64, device=mask.device)
+    grid, total = (min(tiles, _MAX_BLOCKS),), 0
+    if n:
+        mask = mask if mask.is_contiguous() else mask.contiguous()
+        _kernels.function("scan", "em_cu_mask_count")(
+            grid, (_kernels.BLOCK,), (mask.data_ptr(), np.int64(n), counts.data_ptr()))
+        _kernels.function("scan", "em_cu_mask_offsets")(
+            (1,), (_kernels.BLOCK,), (counts.data_ptr(), np.int64(tiles)))
+        total = int(counts[tiles].item())   # waits for the GPU: it sizes the result
+    out = ember.empty((total, len(shape)) if weights is None else (total,), dtype=ember.int64,
+                      device=mask.device)
+    if total:
+        geom = np.zeros(1, dtype=MASK_DTYPE)
+        geom["ndim"], geom["coords"] = len(shape), weights is None
+        geom["shape"][0, :len(shape)] = shape
+        if weights is not None:
+            geom["weights"][0, :len(shape)] = weights
+        _kernels.function("scan", "em_cu_mask_write")(
+            grid, (_kernels.BLOCK,),
+            (mask.data_ptr(), np.int64(n), counts.data_ptr(), out.data_ptr(), geom))
+    return out
+
+
 def nonzero(t):
     """The ``(n, t.ndim)`` int64 indices of ``t``'s nonzero elements in row-major order."""
     ember = _ember()
-    cp = require_gpu()
-    if t.numel() == 0:
-        return ember.empty((0, t.dim()), dtype=ember.int64, device=t.device)
-    hits = cp.nonzero(_keys(t) if t.dim() else _keys(t).reshape(1))
-    count = int(hits[0].size)       # waits for the GPU: the result's shape depends on it
-    out = ember.empty((count, t.dim()), dtype=ember.int64, device=t.device)
-    if count and t.dim():
-        as_cupy(out)[...] = cp.stack(hits, axis=1)
-    return out
+    return _compact(t if t.dtype == ember.bool else t != 0, None)
+
+
+def mask_offsets(mask, weights):
+    """The ``(n,)`` int64 sums of coordinate times ``weights`` (one per dim) of the True
+    elements of the cuda bool tensor ``mask`` in row-major order."""
+    return _compact(mask, tuple(weights))

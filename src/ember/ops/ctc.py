@@ -8,17 +8,12 @@ from ember.ops.derivatives import derivative
 
 def _ctc_raw(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity,
              need_grad):
-    device = log_probs.device
-    if device.type == "cpu":
-        return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank,
-                             zero_infinity, need_grad)
-
-    # no device kernel: the dynamic program runs on the host and its results move back
+    # targets and lengths are checked on the host (as PyTorch takes the lengths there);
+    # the log probabilities stay where they are
     def host(x):
         return x.cpu() if isinstance(x, Tensor) else x
-    result = _ctc.ctc_loss(log_probs.cpu(), host(targets), host(input_lengths),
-                           host(target_lengths), blank, zero_infinity, need_grad)
-    return tuple(None if r is None else r.to(device) for r in result)
+    return _ctc.ctc_loss(log_probs, host(targets), host(input_lengths), host(target_lengths),
+                         blank, zero_infinity, need_grad)
 
 
 def ctc_loss_per_sample(log_probs, targets, input_lengths, target_lengths, blank=0,

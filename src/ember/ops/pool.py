@@ -47,13 +47,16 @@ def adaptive_max_pool(input, spatial, outs):
     return _pool.adaptive_max_pool(input, spatial, outs)
 
 
-def _scatter_add(grad, indices, input_shape, spatial):
-    return _pool.scatter_planes(grad, indices, input_shape, spatial, True)
+def _scatter_add(grad, indices, input_shape, spatial, window):
+    return _pool.scatter_planes(grad, indices, input_shape, spatial, True, window=window)
 
 
-def max_pool_backward(grad, indices, input_shape, spatial):
-    """``zeros(input_shape)`` plus ``grad`` added at ``indices`` within each plane."""
-    args = (grad, indices, tuple(input_shape), spatial)
+def max_pool_backward(grad, indices, input_shape, spatial, window=None):
+    """``zeros(input_shape)`` plus ``grad`` added at ``indices`` within each plane.
+
+    ``window``: the max pooling that saved ``indices``, ``(kernel, stride, padding,
+    dilation)`` or ``()`` for adaptive bins, lets a device gather in parallel."""
+    args = (grad, indices, tuple(input_shape), spatial, window)
     if _records(grad):
         return record("max_pool_backward", _scatter_add, args)
     return _scatter_add(*args)
@@ -122,17 +125,18 @@ def _spatial_name(prefix, spatial, suffix="Backward0"):
 @derivative("max_pool", save_inputs=False, save_result=True,
             node=lambda input, spatial, *a: _spatial_name("MaxPool", spatial, "WithIndicesBackward0"))
 def _max_pool_derivative(ctx, grad, input, spatial, kernel, stride, padding, dilation, outs):
-    return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial)
+    return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial,
+                             (kernel, stride, padding, dilation))
 
 
 @derivative("adaptive_max_pool", save_inputs=False, save_result=True,
             node=lambda input, spatial, *a: _spatial_name("AdaptiveMaxPool", spatial))
 def _adaptive_max_pool_derivative(ctx, grad, input, spatial, outs):
-    return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial)
+    return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial, ())
 
 
 @derivative("max_pool_backward", save_inputs=False)
-def _max_pool_backward_derivative(ctx, grad, g, indices, input_shape, spatial):
+def _max_pool_backward_derivative(ctx, grad, g, indices, input_shape, spatial, window):
     return gather_planes(grad, indices, spatial), None
 
 
