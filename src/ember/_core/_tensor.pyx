@@ -231,7 +231,7 @@ cdef class Tensor:
     @property
     def requires_grad(self):
         """Whether gradients are recorded for operations on this tensor."""
-        return self._requires_grad
+        return (self._requires_grad & REQUIRES_GRAD) != 0
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -244,7 +244,9 @@ cdef class Tensor:
                                f"gradients, got {dtype_of(self._dtype)}")
         if not requires_grad and self._grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-        self._requires_grad = bool(requires_grad)
+        # a forward-mode tangent stays
+        self._requires_grad = (self._requires_grad & FW_GRAD) | (REQUIRES_GRAD if requires_grad
+                                                                 else 0)
         return self
 
     @property
@@ -297,7 +299,8 @@ cdef class Tensor:
 
     def _set_grad_fn(self, node):
         self._grad_fn = node
-        self._requires_grad = node is not None or self._requires_grad
+        if node is not None:
+            self._requires_grad |= REQUIRES_GRAD
 
     def detach(self):
         """A view of the same data that is outside any autograd graph."""
@@ -819,6 +822,13 @@ def _mark_traced(Tensor t):
     marks the integer and boolean tensors it computes from the inputs this way, so the
     ops on them reach it; such a tensor must not be used outside the trace)."""
     t._requires_grad = True
+
+
+def _recorded(Tensor t):
+    """Whether ops on ``t`` take autograd's recorded paths (it requires grad or carries a
+    forward-mode tangent): what the ops written in Python ask instead of
+    ``requires_grad``."""
+    return t._requires_grad != 0
 
 
 def _unmark_traced(Tensor t):

@@ -135,7 +135,7 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
             capture = {}
         for k in range(len(inputs)):
             t = <Tensor>inputs[k]
-            if not t._requires_grad:
+            if not (t._requires_grad & REQUIRES_GRAD):
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             edge = gradient_edge(t)
             capture.setdefault(edge[0], []).append((edge[1], k, t))

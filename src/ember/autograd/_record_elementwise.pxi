@@ -100,12 +100,12 @@ cdef class EwBackward(Node):
 cdef int check_inplace(Tensor t) except -1:
     cdef AutogradMeta m
     cdef Tensor base
-    if t._grad_fn is None and t._requires_grad:
+    if t._grad_fn is None and (t._requires_grad & REQUIRES_GRAD):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     m = meta_of(t, False)
     base = m.base if m is not None and m.base is not None else storage_base(t)
-    if base is not None and base._grad_fn is None and base._requires_grad:
+    if base is not None and base._grad_fn is None and base._requires_grad & REQUIRES_GRAD:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     return 0
@@ -132,7 +132,8 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     for k in range(n):
         a = args[k]
         edge_of[k] = -1
-        if isinstance(a, Tensor) and (<Tensor>a)._requires_grad and spec.formulas[k] is not None:
+        if (isinstance(a, Tensor) and ((<Tensor>a)._requires_grad & REQUIRES_GRAD)
+                and spec.formulas[k] is not None):
             edge_of[k] = nedges
             nedges += 1
     if nedges == 0:
@@ -224,7 +225,7 @@ cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1
             rebase_view(t, m, node)
             return 0
     t._grad_fn = node
-    t._requires_grad = True
+    t._requires_grad |= REQUIRES_GRAD
     if m is not None:
         m.output_nr = output_nr
     elif output_nr:
