@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, backend, empty, zeros
+from ember._core._tensor import backend, empty, _recorded, Tensor, zeros
 from ember.autograd.grad_mode import is_grad_enabled
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
@@ -125,7 +125,7 @@ def check_same_dtype(a, b, fname, na="A", nb="B"):
 
 
 def requires_grad(*ts):
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in ts)
+    return is_grad_enabled() and any(isinstance(t, Tensor) and _recorded(t) for t in ts)
 
 
 def batch_numel(shape):

@@ -17,6 +17,7 @@ from importlib.resources import files
 import numpy as np
 
 from ember._core import _tensor
+from ember._core._tensor import _recorded
 from ember._core._dtype import bool_ as _BOOL
 from ember._core._tensor import (Tensor, _ew_callables, _keyword_callables, ew, ew_,
                                  is_grad_enabled, op_id, record,
@@ -233,7 +234,7 @@ def _rounded_div_backward(ctx, grad, input, other, rounding_mode):
 
 
 def _requires_grad(value):
-    return isinstance(value, Tensor) and value.requires_grad
+    return isinstance(value, Tensor) and _recorded(value)
 
 
 def _is_negative(value):

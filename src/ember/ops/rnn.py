@@ -13,7 +13,7 @@ same recurrence written with ember ops (:func:`rnn_layer_composite`), so that
 higher derivatives exist.
 """
 from ember._core import _rnn
-from ember._core._tensor import is_grad_enabled, record
+from ember._core._tensor import is_grad_enabled, record, _recorded
 from ember.ops.derivatives import derivative
 
 # the cell of each nonlinearity / mode name
@@ -28,7 +28,7 @@ class _Saved:
 
 
 def _requires_grad(*tensors):
-    return any(t is not None and t.requires_grad for t in tensors)
+    return any(t is not None and _recorded(t) for t in tensors)
 
 
 
