@@ -137,6 +137,14 @@ CASES = {
     "max_pool2d": (lambda L, x: F(L).max_pool2d(x, 2), [rand(1, 2, 4, 4)]),
     "avg_pool2d": (lambda L, x: F(L).avg_pool2d(x, 2), [rand(1, 2, 4, 4)]),
     "pad": (lambda L, x: F(L).pad(x, (1, 2)), [X34]),
+    # complex intermediates (the tangents of their real and imaginary parts)
+    "complex_exp_mul": (lambda L, a, b: L.view_as_real(L.complex(a, b).exp() * L.complex(b, a)),
+                        [rand(3), rand(3)]),
+    "complex_abs": (lambda L, a, b: L.complex(a, b).abs() + L.complex(a, b).angle(),
+                    [rand(3), rand(3)]),
+    "complex_matmul": (lambda L, a, b: L.view_as_real(L.complex(a, b) @ L.complex(b, a).mT),
+                       [rand(2, 3), rand(2, 3)]),
+    "fft": (lambda L, a: L.fft.fft(a).abs() + L.fft.rfft(a).real.sum(), [rand(3, 8)]),
     # losses
     "mse_loss": (lambda L, a, b: F(L).mse_loss(a, b), [X34, Y34]),
     "cross_entropy": (lambda L, a, t: F(L).cross_entropy(a, t), [X34, TARGET]),
@@ -200,6 +208,16 @@ def test_views_share_the_tangent():
         return d, row
 
     check_against_torch(lambda L, d: fn(L, d.clone()), [x], [v])
+
+
+def test_inplace_view_ops_on_duals():
+    def fn(L, a):
+        a = a.clone()
+        a.unsqueeze_(0)
+        a.t_() if a.dim() == 2 else a.transpose_(0, 2)
+        return a * 2
+
+    check_against_torch(fn, [X34])
 
 
 def test_inplace_ops_on_duals():

@@ -14,8 +14,12 @@ every op with a gradient has a tangent too, from one table:
   formula applied to the tangent is the tangent of the result;
 * views: the result's tangent is the same view of the input's tangent (tangents have
   their primal's layout), so in-place ops through views update the base's tangent;
+* ops linear in their tensor arguments (sums, concatenation) or in each of them
+  (matrix products): the op's own kernel applied to the tangents, when no graph of the
+  tangent is needed;
 * every other op: the double-backward trick, ``J v = d/du <J^T u, v>`` (the backward
-  formula is linear in the gradient ``u``).
+  formula is linear in the gradient ``u``; the inner product is the real one, so
+  complex numbers work alike).
 
 Tangents are computed with ember ops, so a tangent is differentiable (reverse mode)
 in the primals and tangents that require grad.
@@ -218,6 +222,13 @@ def _attach(t, tangent):
     _graph._set_forward_flag(t, True)
 
 
+def _adopt_tangent(t, view):
+    """``t`` became ``view`` in place (``unsqueeze_``, ``t_`` ...): it takes its tangent."""
+    tangent = _tangent_of(view)
+    if tangent is not None:
+        _attach(t, tangent)
+
+
 def _storage_numel(t):
     return t.untyped_storage().nbytes() // t.element_size()
 
@@ -269,7 +280,7 @@ def _on_op(kind, name, fn, args, kwargs, result):
     grad): gives the result its tangent."""
     if _busy:
         return
-    _quietly(lambda: _propagate(kind, name, args, kwargs, result))
+    _quietly(lambda: _propagate(kind, name, fn, args, kwargs, result))
 
 
 def _write_target(kind, args, kwargs):
@@ -280,7 +291,7 @@ def _write_target(kind, args, kwargs):
     return out if out is not None else args[0]
 
 
-def _propagate(kind, name, args, kwargs, result):
+def _propagate(kind, name, fn, args, kwargs, result):
     if kind == "write":
         # keep what the tangent of the write needs: the target's old value and tangent
         if any(_tangent_of(t) is not None for t in _flat_tensors(args, kwargs)):
@@ -307,7 +318,7 @@ def _propagate(kind, name, args, kwargs, result):
     if write is not None:
         # an in-place op (or out=): the target's tangent is updated in place, so that its
         # views and its base see the change
-        new = _tangents_of_op(kind, name, args, kwargs, result, outputs, tangents)[0]
+        new = _tangents_of_op(kind, name, fn, args, kwargs, result, outputs, tangents)[0]
         current = _tangent_of(write[0])
         if current is None and new is not None:
             current = _view_of_base_tangent(write[0])
@@ -317,7 +328,7 @@ def _propagate(kind, name, args, kwargs, result):
             _attach(write[0], new)
         return
     inputs = {id(t) for t in _flat_tensors(args, kwargs)}
-    new_tangents = _tangents_of_op(kind, name, args, kwargs, result, outputs, tangents)
+    new_tangents = _tangents_of_op(kind, name, fn, args, kwargs, result, outputs, tangents)
     for o, t in zip(outputs, new_tangents):
         if t is not None and id(o) not in inputs:
             _attach(o, t)
@@ -337,17 +348,72 @@ def _view_of_base_tangent(view):
     return tangent
 
 
-def _tangents_of_op(kind, name, args, kwargs, result, outputs, tangents):
+def _tangents_of_op(kind, name, fn, args, kwargs, result, outputs, tangents):
     """The tangent of each output (None for those that have none)."""
     if kind == "ew":
         return [_elementwise_tangent(name, args, outputs[0], tangents)]
     if kind == "view" or OPS.get(name, {}).get("view"):
         first = args[0]
-        if _shares_storage(outputs, first) and tangents.get(id(first)) is not None:
+        if _shares_storage(outputs, first) and tangents.get(id(first)) is not None and \
+                all(o.dtype == first.dtype for o in outputs if _differentiable(o)):
             base = tangents[id(first)]
             return [base.as_strided(o.shape, o.stride(), o.storage_offset())
                     if _differentiable(o) else None for o in outputs]
+    if (name in _LINEAR or name in _MULTILINEAR) and isinstance(result, Tensor) \
+            and not _builds_graph(args, kwargs, tangents):
+        return [_linear_tangent(name, fn, args, kwargs, tangents)]
     return _double_backward_tangents(name, args, kwargs, result, outputs, tangents)
+
+
+# Ops linear in their floating tensor arguments together: the tangent is the op itself
+# applied to the tangents (zeros for arguments without one).
+_LINEAR = {"sum", "mean", "cumsum", "cat", "stack", "index_select", "gather", "clone",
+           "contiguous"}
+# Ops linear in each floating tensor argument (products): the tangent is the sum, over
+# the arguments with a tangent, of the op with that argument replaced by its tangent.
+_MULTILINEAR = {"matmul", "mm", "bmm", "mv", "dot"}
+
+
+def _builds_graph(args, kwargs, tangents):
+    """Whether the tangent must be differentiable: something requires grad."""
+    return is_grad_enabled() and (
+        any(t.requires_grad for t in _flat_tensors(args, kwargs)) or
+        any(v is not None and v.requires_grad for v in tangents.values()))
+
+
+def _linear_tangent(name, fn, args, kwargs, tangents):
+    """The tangent of an op of ``_LINEAR`` or ``_MULTILINEAR``, by the op's own kernel
+    (``fn``, which records nothing: only for tangents that need no graph)."""
+    from ember import zeros_like
+    slots = [(k, j) for k, a in enumerate(args) for j, x in
+             ([(None, a)] if isinstance(a, Tensor) else
+              enumerate(a) if isinstance(a, (list, tuple)) else [])
+             if isinstance(x, Tensor) and _differentiable(x)]
+
+    def arg(slot):
+        return args[slot[0]] if slot[1] is None else args[slot[0]][slot[1]]
+
+    def run_with_tangents_at(chosen):
+        new = [list(a) if isinstance(a, (list, tuple)) else a for a in args]
+        for slot in chosen:
+            x = arg(slot)
+            v = tangents.get(id(x))
+            v = zeros_like(x) if v is None else v
+            if slot[1] is None:
+                new[slot[0]] = v
+            else:
+                new[slot[0]][slot[1]] = v
+        new = [type(a)(n) if isinstance(a, (list, tuple)) else n for a, n in zip(args, new)]
+        return fn(*new, **(kwargs or {}))
+
+    if name in _LINEAR:
+        return run_with_tangents_at(slots)
+    total = None
+    for slot in slots:
+        if tangents.get(id(arg(slot))) is not None:
+            term = run_with_tangents_at([slot])
+            total = term if total is None else total + term
+    return total
 
 
 def _shares_storage(outputs, first):
@@ -358,23 +424,26 @@ def _shares_storage(outputs, first):
 
 
 def _elementwise_tangent(op, args, result, tangents):
-    """An elementwise op's Jacobian is diagonal: its backward formulas, applied to the
-    inputs' tangents (broadcast to the result's shape), give the result's tangent."""
+    """A real elementwise op's Jacobian is diagonal: its backward formulas, applied to the
+    inputs' tangents (broadcast to the result's shape), give the result's tangent.  With
+    complex numbers the Jacobian (of the real and imaginary parts) is no longer
+    symmetric: the double-backward identity then."""
     entry = ELEMENTWISE.get(op)
     if entry is None or not _differentiable(result):
         return None
     formulas = entry[1]
+    pairs = [(formulas[k], tangents.get(id(a))) for k, a in enumerate(args)
+             if isinstance(a, Tensor) and formulas[k] is not None
+             and tangents.get(id(a)) is not None]
+    if result.is_complex() or any(a.is_complex() for a in args if isinstance(a, Tensor)):
+        return _by_double_backward(
+            [result], lambda us: [(f(us[0], *args, result), v) for f, v in pairs],
+            _builds_graph(args, None, tangents))[0]
     total = None
-    for k, a in enumerate(args):
-        tangent = tangents.get(id(a)) if isinstance(a, Tensor) else None
-        if tangent is None or formulas[k] is None:
-            continue
+    for formula, tangent in pairs:
         if tuple(tangent.shape) != tuple(result.shape):
             tangent = tangent.expand(result.shape)
-        if result.is_complex():
-            term = formulas[k](tangent.conj(), *args, result).conj()
-        else:
-            term = formulas[k](tangent, *args, result)
+        term = formula(tangent, *args, result)
         total = term if total is None else total + term
     if total is not None and total.dtype != result.dtype:
         total = total.to(result.dtype)
@@ -404,35 +473,46 @@ class _OutputMeta:
 
 
 def _double_backward_tangents(name, args, kwargs, result, outputs, tangents):
-    """``J v = d/du <J^T u, v>``, with ``J^T u`` the op's backward formula."""
-    from ember import zeros_like
-    from ember.autograd.engine import grad
+    """The tangents of an op's outputs by the double-backward identity, ``J^T u`` being
+    the op's backward formula."""
     entry = OPS.get(name)
     if entry is None:
         raise RuntimeError(f"the derivative for '{name}' is not implemented, so forward-mode "
                            "AD cannot go through it.")
-    flat = list(_flat_tensors(args, kwargs))
-    needs = tuple(tangents.get(id(t)) is not None for t in flat)
-    build_graph = is_grad_enabled() and (
-        any(t.requires_grad for t in flat) or
-        any(v is not None and v.requires_grad for v in tangents.values()))
-    us = [zeros_like(o).requires_grad_() if _differentiable(o) else None for o in outputs]
+    needs = tuple(tangents.get(id(t)) is not None for t in _flat_tensors(args, kwargs))
     first = args[0] if args else None
     single = isinstance(result, Tensor)
-    ctx = _Context(result if single else tuple(outputs),
-                   tuple(_OutputMeta(o, first) if u is not None else None
-                         for o, u in zip(outputs, us)), needs)
-    with enable_grad():
-        g = us[0] if single else tuple(us)
-        grads = entry["formula"](ctx, g, *args, **(kwargs or {}))
+
+    def vjp(us):
+        ctx = _Context(result if single else tuple(outputs),
+                       tuple(_OutputMeta(o, first) if u is not None else None
+                             for o, u in zip(outputs, us)), needs)
+        grads = entry["formula"](ctx, us[0] if single else tuple(us), *args, **(kwargs or {}))
         if not isinstance(grads, tuple):
             grads = (grads,)
+        return [(g_in, tangents.get(id(t)))
+                for g_in, t in zip(_per_tensor(args, grads), _per_tensor_args(args))]
+
+    return _by_double_backward(outputs, vjp, _builds_graph(args, kwargs, tangents))
+
+
+def _by_double_backward(outputs, vjp, build_graph):
+    """``J v = d/du <J^T u, v>``: ``vjp(us)`` gives, for the gradients ``us`` of the
+    outputs, the pairs (gradient of an input, its tangent).  The inner product is the
+    real one (``Re sum(conj(a) b)``), for which a backward formula is the transpose of
+    the Jacobian of the real and imaginary parts."""
+    from ember import zeros_like
+    from ember.autograd.engine import grad
+    us = [zeros_like(o).requires_grad_() if _differentiable(o) else None for o in outputs]
+    with enable_grad():
         total = None
-        for g_in, t in zip(_per_tensor(args, grads), _per_tensor_args(args)):
-            v = tangents.get(id(t))
+        for g_in, v in vjp(us):
             if g_in is None or v is None:
                 continue
-            term = (g_in * v).sum()
+            if g_in.is_complex() or v.is_complex():
+                term = (g_in.conj() * v).real.sum()
+            else:
+                term = (g_in * v).sum()
             total = term if total is None else total + term
     live = [u for u in us if u is not None]
     if total is None or not total.requires_grad:

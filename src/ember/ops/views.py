@@ -360,7 +360,12 @@ def _inplace_view(name):
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
             _adopt_view_history(self, view)
-        return _core._take_layout(self, view)
+        result = _core._take_layout(self, view)
+        if _recorded(view):
+            # a dual tensor: it takes the view's tangent too
+            from ember.autograd.forward_ad import _adopt_tangent
+            _adopt_tangent(self, view)
+        return result
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place version of :meth:`Tensor.{name}`: ``self`` becomes the view."
     return method
