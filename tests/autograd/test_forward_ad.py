@@ -448,3 +448,21 @@ def test_custom_function_without_jvp_raises():
         d = fwAD.make_dual(ember.tensor(X34), ember.tensor(Y34))
         with pytest.raises(NotImplementedError, match="implement the jvp function"):
             NoJvp.apply(d)
+
+
+def test_tangents_under_no_grad():
+    # as in PyTorch, no_grad stops reverse mode only: tangents still propagate
+    def fn(L, a, w):
+        with L.no_grad():
+            h = F(L).conv1d(a.unsqueeze(0), w).relu()
+            out = (h.squeeze(0) @ a.t()).softmax(1)
+            assert not out.requires_grad
+        return out
+
+    check_against_torch(fn, [rand(3, 4), rand(3, 3, 1)])
+    xr = ember.tensor(X34, requires_grad=True)
+    with fwAD.dual_level(), ember.no_grad():
+        y = fwAD.make_dual(xr, ember.tensor(Y34)) * 2
+        assert y.grad_fn is None and not y.requires_grad
+        assert fwAD.unpack_dual(y).tangent is not None
+        xr.mul_(1.0)                    # in place on a leaf: allowed under no_grad

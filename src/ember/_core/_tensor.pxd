@@ -38,6 +38,12 @@ cdef enum:
     REQUIRES_GRAD = 1
     FW_GRAD = 2
 
+# the bits of the thread's grad mode (grad_enabled()): gradients are recorded; a
+# forward-mode dual level is open
+cdef enum:
+    GRAD_MODE = 1
+    FW_MODE = 2
+
 # shape and strides live inline for tensors of up to this many dims
 cdef enum:
     INLINE_DIMS = 6

@@ -824,13 +824,6 @@ def _mark_traced(Tensor t):
     t._requires_grad = True
 
 
-def _recorded(Tensor t):
-    """Whether ops on ``t`` take autograd's recorded paths (it requires grad or carries a
-    forward-mode tangent): what the ops written in Python ask instead of
-    ``requires_grad``."""
-    return t._requires_grad != 0
-
-
 def _unmark_traced(Tensor t):
     """Undo :func:`_mark_traced` before the tracer lets an op write ``t`` in place."""
     t._requires_grad = False

@@ -301,7 +301,7 @@ cdef tuple _pre_hooks(Node node, tuple grads):
 
 cdef void _retain(Tensor t, object g):
     if t._grad is None:
-        t._grad = g.detach().clone() if not grad_enabled() else g.clone()
+        t._grad = g.detach().clone() if not grad_enabled() & GRAD_MODE else g.clone()
     else:
         t._grad = t._grad + g
 

@@ -64,7 +64,7 @@ def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differ
 
 def _needs_any_grad(list inputs):
     cdef object x
-    if not grad_enabled():
+    if not grad_enabled() & GRAD_MODE:
         return False
     for x in inputs:
         if isinstance(x, Tensor) and ((<Tensor>x)._requires_grad & REQUIRES_GRAD):

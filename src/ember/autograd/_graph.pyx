@@ -14,7 +14,8 @@ from cpython.long cimport PyLong_FromSsize_t
 from cpython.ref cimport Py_INCREF
 
 from ember._core._tensor cimport (Tensor, Storage, storage_base, grad_enabled, set_grad_mode,
-                                  make_view, ew_forward, REQUIRES_GRAD, FW_GRAD)
+                                  make_view, ew_forward, REQUIRES_GRAD, FW_GRAD,
+                                  GRAD_MODE)
 from ember._core._tensor import _set_recorders, empty_strided
 from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category, em_itemsize
@@ -207,7 +208,7 @@ cdef class AccumulateGrad(Node):
     cdef tuple apply(self, tuple grads):
         cdef Tensor var = self.leaf()
         if var is not None:
-            accumulate_grad(var, <Tensor>grads[0], grad_enabled(), None)
+            accumulate_grad(var, <Tensor>grads[0], grad_enabled() & GRAD_MODE, None)
             self.run_post_hooks(var)
         return ()
 

@@ -122,8 +122,9 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     cdef tuple reads
     cdef object a, c, conforms = None
     cdef bint need_result = False, previous
-    if spec is None:
-        # not differentiable (comparisons, integer ops): plain kernel, no graph
+    if spec is None or not grad_enabled() & GRAD_MODE:
+        # not differentiable (comparisons, integer ops), or a dual level under no_grad:
+        # plain kernel, no graph
         return _run_ew_plain(op, args, out, inplace)
     if out is not None:
         _refuse_out(spec.node_name)

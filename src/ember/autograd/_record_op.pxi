@@ -284,6 +284,13 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     cdef Py_ssize_t k, n_out, n_args = len(args)
     cdef bint save, single, any_differentiable = False, previous
     cdef object result, a
+    if not grad_enabled() & GRAD_MODE:
+        # a dual level under no_grad: the op runs plainly (the forward hook follows)
+        previous = set_grad_mode(False)
+        try:
+            return fn(*args, **kwargs) if kwargs else fn(*args)
+        finally:
+            set_grad_mode(previous)
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
@@ -385,7 +392,7 @@ cdef object record_view(str name, Tensor input, Tensor output, tuple args):
     cdef OpBackward node
     cdef TensorMeta meta
     if (output is input or em_category[output._dtype] < 2
-            or not input._requires_grad & REQUIRES_GRAD):
+            or not input._requires_grad & REQUIRES_GRAD or not grad_enabled() & GRAD_MODE):
         return output           # a forward-mode dual alone: no graph
     meta = meta_record(input)
     node = OpBackward.__new__(OpBackward)

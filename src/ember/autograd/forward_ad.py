@@ -6,9 +6,10 @@ Jacobian), and :func:`unpack_dual` reads it back.  One Jacobian-vector product c
 one pass through the function, whatever its number of outputs.
 
 How the tangents are computed: a dual tensor takes the recorded paths of the ops (as
-one that requires grad, without reporting ``requires_grad``), and a hook of the
-recorders gives each result its tangent from the op's own backward formula, so that
-every op with a gradient has a tangent too, from one table:
+one that requires grad, without reporting ``requires_grad``; under ``no_grad`` too,
+while the level is open), and a hook of the recorders gives each result its tangent
+from the op's own backward formula, so that every op with a gradient has a tangent
+too, from one table:
 
 * elementwise ops: the Jacobian is diagonal, hence its own transpose, so the backward
   formula applied to the tangent is the tangent of the result;
@@ -27,7 +28,7 @@ in the primals and tangents that require grad.
 import weakref
 from typing import NamedTuple, Optional
 
-from ember._core._tensor import Tensor
+from ember._core._tensor import Tensor, _set_forward_mode
 from ember.autograd import _graph
 from ember.autograd.grad_mode import _GradModeManager, enable_grad, is_grad_enabled
 from ember.ops.derivatives import ELEMENTWISE, OPS
@@ -70,6 +71,7 @@ def enter_dual_level():
     _current_level += 1
     _highest_level = max(_highest_level, _current_level)
     _graph._set_forward_hook(_on_op)
+    _set_forward_mode(True)
     return _current_level
 
 
@@ -91,6 +93,7 @@ def exit_dual_level(*, level=None):
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
     _graph._set_forward_hook(None)
+    _set_forward_mode(False)
     for ref, _ in list(_tangents.values()):
         t = ref()
         if t is not None:

@@ -7,7 +7,7 @@ is a composite of them.
 from ember.ops.autocast import autocasts
 from ember._core import _tensor as _core
 from ember._core._dtype import complex64, complex128
-from ember._core._tensor import record, _recorded
+from ember._core._tensor import _recorded, record
 from ember.ops.derivatives import derivative
 from ember.ops.joining import _tname
 from ember.ops.shape_extra import _check_tensor

@@ -15,7 +15,7 @@ import operator
 from ember._core import _tensor as _core
 from ember._core._dtype import int64
 from ember._core._index import _scatter_reduce_into, cat
-from ember._core._tensor import _add_method, record, _recorded, Tensor
+from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import no_grad
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import where

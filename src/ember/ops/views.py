@@ -10,7 +10,7 @@ places of the input's storage the view reads and is its own adjoint.
 """
 from ember._core import _tensor as _core
 from ember._core._index import advanced_setitem
-from ember._core._tensor import is_grad_enabled, record, _recorded, Tensor
+from ember._core._tensor import Tensor, _recorded, is_grad_enabled, record
 from ember.autograd._graph import _adopt_view_history
 from ember.ops.derivatives import derivative
 
@@ -98,7 +98,7 @@ def restride(grad, source, target):
     This is the backward of every view (``source`` the view's geometry, ``target`` the
     input's), and it is differentiable: its adjoint is the move back.
     """
-    if is_grad_enabled() and _recorded(grad):
+    if _recorded(grad):
         return record("restride", _restride_raw, (grad, source, target))
     return _restride_raw(grad, source, target)
 
@@ -288,7 +288,7 @@ def _index_backward_raw(grad, shape, index):
 
 def index_backward(grad, shape, index):
     """``zeros(shape)`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
-    if is_grad_enabled() and _recorded(grad):
+    if _recorded(grad):
         return record("index_backward", _index_backward_raw, (grad, shape, index))
     return _index_backward_raw(grad, shape, index)
 

@@ -29,7 +29,7 @@ def _inplace_result(input, compute, inplace):
     the write into ``input`` then leaves what the backward saved untouched."""
     if not inplace:
         return compute(input)
-    if ember.is_grad_enabled() and _recorded(input):
+    if _recorded(input):
         return input.copy_(compute(input.clone()))
     return input.copy_(compute(input))
 
