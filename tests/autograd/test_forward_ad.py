@@ -307,6 +307,9 @@ def test_requires_grad_is_reported_as_torch():
         dr = fwAD.make_dual(xr, ember.tensor(Y34))
         assert dr.requires_grad and dr.grad_fn is not None
         d.numpy()                                 # a dual alone does not refuse NumPy
+        assert fwAD.unpack_dual(d.detach()).tangent is None
+        d.requires_grad_()                        # a leaf dual may start requiring grad
+        assert d.requires_grad and fwAD.unpack_dual(d).tangent is not None
 
 
 def test_backward_through_duals():
@@ -466,3 +469,14 @@ def test_tangents_under_no_grad():
         assert y.grad_fn is None and not y.requires_grad
         assert fwAD.unpack_dual(y).tangent is not None
         xr.mul_(1.0)                    # in place on a leaf: allowed under no_grad
+
+
+def test_failed_inplace_op_leaves_no_stale_state():
+    def fn(L, a, b):
+        a = a.clone()
+        with pytest.raises(RuntimeError):
+            a.add_(b.sum(0, keepdim=True).t())       # (4, 1) does not broadcast into (3, 4)
+        a.mul_(b)
+        return a
+
+    check_against_torch(fn, [X34, Y34])

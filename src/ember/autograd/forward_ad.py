@@ -300,6 +300,8 @@ def _propagate(kind, name, fn, args, kwargs, result):
         if any(_tangent_of(t) is not None for t in _flat_tensors(args, kwargs)):
             target = _write_target("ew" if isinstance(name, int) else "op", args, kwargs)
             old_tangent = _tangent_of(target)
+            # an entry of an earlier write to the same target is stale (that op raised)
+            _writes[:] = [w for w in _writes if w[0] is not target]
             _writes.append((target, target.clone(),
                             None if old_tangent is None else old_tangent.clone()))
         return
