@@ -480,3 +480,49 @@ def test_failed_inplace_op_leaves_no_stale_state():
         return a
 
     check_against_torch(fn, [X34, Y34])
+
+
+def test_module_jvp_with_parameters_that_require_grad():
+    # an nn module (its parameters require grad): the JVP w.r.t. the input, then
+    # backward of the primal into the parameters, both as in torch
+    x, v = rand(4, 3), rand(4, 3)
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(),
+                               torch.nn.LayerNorm(5), torch.nn.Linear(5, 2)).double()
+    enet = ember.nn.Sequential(ember.nn.Linear(3, 5), ember.nn.Tanh(),
+                               ember.nn.LayerNorm(5), ember.nn.Linear(5, 2)).double()
+    enet.load_state_dict({k: ember.tensor(p.detach().numpy()) for k, p in
+                          tnet.state_dict().items()})
+    results = []
+    for lib, fw, net in ((ember, fwAD, enet), (torch, tfw, tnet)):
+        with fw.dual_level():
+            out = net(fw.make_dual(lib.tensor(x), lib.tensor(v)))
+            primal, tangent = fw.unpack_dual(out)
+            primal.pow(2).sum().backward()
+        grads = [p.grad.numpy().copy() for p in net.parameters()]
+        results.append([tangent.detach().numpy().copy()] + grads)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+MODULES = {
+    "lstm": (lambda nn: nn.LSTM(3, 4, batch_first=True), (2, 5, 3)),
+    "gru": (lambda nn: nn.GRU(3, 4), (5, 2, 3)),
+    "attention": (lambda nn: nn.MultiheadAttention(4, 2, batch_first=True), (2, 3, 4)),
+    "conv_batchnorm": (lambda nn: nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3)),
+                       (2, 2, 5, 5)),
+}
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_module_tangents(name):
+    make, shape = MODULES[name]
+    tmod, emod = make(torch.nn).double(), make(ember.nn).double()
+    emod.load_state_dict({k: ember.tensor(p.detach().numpy()) for k, p in
+                          tmod.state_dict().items()})
+
+    def fn(L, a):
+        module = emod if L is ember else tmod
+        out = module(a, a, a) if name == "attention" else module(a)
+        return out if name == "conv_batchnorm" else out[0]
+
+    check_against_torch(fn, [rand(*shape)])
