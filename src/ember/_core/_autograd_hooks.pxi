@@ -1,7 +1,9 @@
 # Where ember.autograd plugs into the core.  The core knows nothing of graphs: an
 # op entry whose tensor inputs require grad, while grad mode is on, hands the call
 # to the recorder that ember.autograd installed, which runs the op with grad mode
-# off (so the entry takes its plain path) and records a graph node.
+# off (so the entry takes its plain path) and records a graph node.  Inside a
+# forward-mode dual level the thread's mode has a second bit (FW_MODE): the ops on
+# tensors that carry a tangent then reach the recorders even under no_grad.
 
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
@@ -9,8 +11,11 @@ cdef extern from *:
     """
     /* grad mode is per thread, as PyTorch's: every new thread starts with it on */
     static __thread int em_grad_mode = 1;
+    /* what grad_mode_off() found, for grad_mode_on() to put back */
+    static __thread int em_grad_mode_saved = 1;
     """
     int em_grad_mode
+    int em_grad_mode_saved
 
 # the elementwise recorder is a C function (every recorded a + b goes through it); the
 # recorder of every other op is a Python callable: recorder(name, fn, args, kwargs)
@@ -23,17 +28,20 @@ cdef view_recorder_fn _view_recorder = NULL
 
 
 cdef bint grad_enabled() noexcept:
+    """Whether an op whose inputs take the recorded path calls the recorders (gradients
+    are recorded, or a dual level is open: the GRAD_MODE bit tells which)."""
     return em_grad_mode
 
 
 cdef inline void grad_mode_off() noexcept:
-    global em_grad_mode
+    global em_grad_mode, em_grad_mode_saved
+    em_grad_mode_saved = em_grad_mode
     em_grad_mode = 0
 
 
 cdef inline void grad_mode_on() noexcept:
     global em_grad_mode
-    em_grad_mode = 1
+    em_grad_mode = em_grad_mode_saved
 
 
 cdef Tensor record_view(str name, Tensor input, object output, tuple args):
@@ -60,15 +68,31 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
 
 def is_grad_enabled():
     """Whether gradients are recorded by operations run on this thread."""
-    return bool(em_grad_mode)
+    return (em_grad_mode & GRAD_MODE) != 0
 
 
 def _set_grad_enabled(bint mode):
     """Set this thread's grad mode and return the previous one."""
     global em_grad_mode
-    cdef bint previous = em_grad_mode
-    em_grad_mode = mode
+    cdef bint previous = (em_grad_mode & GRAD_MODE) != 0
+    em_grad_mode = (em_grad_mode & FW_MODE) | (GRAD_MODE if mode else 0)
     return previous
+
+
+def _set_forward_mode(bint mode):
+    """Mark this thread as inside a forward-mode dual level (or not); return the previous
+    state."""
+    global em_grad_mode
+    cdef bint previous = (em_grad_mode & FW_MODE) != 0
+    em_grad_mode = (em_grad_mode & GRAD_MODE) | (FW_MODE if mode else 0)
+    return previous
+
+
+def _recorded(Tensor t):
+    """Whether an op on ``t`` takes autograd's recorded path now: grad mode is on or a
+    dual level is open, and ``t`` requires grad or carries a forward-mode tangent.
+    What the ops written in Python ask before recording."""
+    return em_grad_mode != 0 and t._requires_grad != 0
 
 
 def _set_recorders(ew_recorder, op_recorder, view_recorder):

@@ -11,7 +11,7 @@ def _numpy(Tensor self, *, force=False):
             raise TypeError(f"can't convert {self._storage.device} device type tensor to numpy. "
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
         return _to_numpy_copy(self)
-    if self._requires_grad and not force:
+    if (self._requires_grad & REQUIRES_GRAD) and not force:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                            "Use tensor.detach().numpy() instead.")
     return to_numpy_view(self)
@@ -100,7 +100,7 @@ def _tolist(Tensor self):
 
 
 def _array(Tensor self, dtype=None, copy=None):
-    if self._requires_grad:
+    if self._requires_grad & REQUIRES_GRAD:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                            "Use tensor.detach().numpy() instead.")
     arr = _to_numpy_copy(self) if (copy or self._storage.device.type_num != DEV_CPU) \
@@ -116,12 +116,12 @@ def _reduce_ex(Tensor self, protocol):
     cdef int d
     if self._storage.device.type_num != DEV_CPU:
         return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
-                                  str(self._storage.device), self._requires_grad))
+                                  str(self._storage.device), self.requires_grad))
     # the storage, shape, strides and offset, as PyTorch pickles tensors: views keep
     # their layout, and views pickled together share one storage again
     return (_rebuild_tensor_view, (self._storage, self.get_dtype().name, _shape_tuple(self),
                                    tuple([self._strides[d] for d in range(self._ndim)]),
-                                   self._offset, self._requires_grad))
+                                   self._offset, self.requires_grad))
 
 
 def _deepcopy(Tensor self, memo):
@@ -138,7 +138,7 @@ def _deepcopy(Tensor self, memo):
         c._storage = <Storage>storage
     else:
         _init_from(c, clone(self))
-    c._requires_grad = self._requires_grad
+    c._requires_grad = self._requires_grad & REQUIRES_GRAD
     memo[id(self)] = c
     if self._grad is not None:
         c._grad = _deepcopy(self._grad, memo)

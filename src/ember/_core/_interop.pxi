@@ -68,8 +68,9 @@ def from_numpy(ndarray):
 
 
 cdef object to_numpy_view(Tensor t):
-    if t._requires_grad:
-        t = make_view(t, t._ndim, t._shape, t._strides, t._offset)  # detached: the buffer refuses grad
+    if t._requires_grad & REQUIRES_GRAD:
+        # detached: the buffer refuses grad
+        t = make_view(t, t._ndim, t._shape, t._strides, t._offset)
     if t._dtype == EM_BFLOAT16:
         return np.asarray(view_dtype(t, dtype_of(EM_INT16))).view(dtype_of(EM_BFLOAT16).numpy_dtype)
     return np.asarray(t)
@@ -88,7 +89,7 @@ cdef int fill_buffer(Tensor t, Py_buffer *buf, int flags) except -1:
     if t._dtype == EM_BFLOAT16:
         raise BufferError("bfloat16 has no buffer-protocol format; Tensor.numpy() returns an "
                           "ml_dtypes.bfloat16 array")
-    if t._requires_grad:
+    if t._requires_grad & REQUIRES_GRAD:
         raise BufferError("Can't export the buffer of a Tensor that requires grad. "
                           "Use tensor.detach() first.")
     if (flags & PyBUF_WRITABLE) and t._storage.readonly_mem:
@@ -122,7 +123,7 @@ cdef object array_interface(Tensor t):
         raise AttributeError("__array_interface__ is only available for CPU tensors")
     if t._dtype == EM_BFLOAT16:
         raise AttributeError("bfloat16 has no array-interface typestr")
-    if t._requires_grad:
+    if t._requires_grad & REQUIRES_GRAD:
         raise AttributeError("a Tensor that requires grad has no array interface; use detach()")
     cdef Py_ssize_t isz = em_itemsize[t._dtype]
     cdef int d

@@ -33,6 +33,17 @@ cdef enum:
     DEV_CPU = 1
     DEV_CUDA = 2
 
+# the bits of Tensor._requires_grad
+cdef enum:
+    REQUIRES_GRAD = 1
+    FW_GRAD = 2
+
+# the bits of the thread's grad mode (grad_enabled()): gradients are recorded; a
+# forward-mode dual level is open
+cdef enum:
+    GRAD_MODE = 1
+    FW_MODE = 2
+
 # shape and strides live inline for tensors of up to this many dims
 cdef enum:
     INLINE_DIMS = 6
@@ -66,7 +77,9 @@ cdef class Tensor:
     cdef object _dims_owner       # holds shape and strides past INLINE_DIMS
     cdef Tensor _view_base        # for a view: the tensor it views (never itself a view)
     # autograd state, owned by ember.autograd
-    cdef bint _requires_grad
+    # bit 0 (REQUIRES_GRAD): requires grad; bit 1 (FW_GRAD): carries a forward-mode tangent.
+    # Any bit routes the tensor's ops to autograd's recorders
+    cdef int _requires_grad
     cdef object _grad
     cdef object _grad_fn
     cdef object _autograd_meta

@@ -243,7 +243,7 @@ cdef class Tensor:
     @property
     def requires_grad(self):
         """Whether gradients are recorded for operations on this tensor."""
-        return self._requires_grad
+        return (self._requires_grad & REQUIRES_GRAD) != 0
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -256,7 +256,9 @@ cdef class Tensor:
                                f"gradients, got {dtype_of(self._dtype)}")
         if not requires_grad and self._grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-        self._requires_grad = bool(requires_grad)
+        # a forward-mode tangent stays
+        self._requires_grad = (self._requires_grad & FW_GRAD) | (REQUIRES_GRAD if requires_grad
+                                                                 else 0)
         return self
 
     @property
@@ -309,7 +311,8 @@ cdef class Tensor:
 
     def _set_grad_fn(self, node):
         self._grad_fn = node
-        self._requires_grad = node is not None or self._requires_grad
+        if node is not None:
+            self._requires_grad |= REQUIRES_GRAD
 
     def detach(self):
         """A view of the same data that is outside any autograd graph."""

@@ -1,7 +1,9 @@
-"""ember.autograd: the dynamic computation graph and reverse-mode differentiation.
+"""ember.autograd: the dynamic computation graph, reverse-mode and forward-mode
+differentiation.
 
 Ops record a graph as they run whenever an input requires grad and grad mode is
-on; ``Tensor.backward()`` and :func:`grad` walk it backward.  The graph and its
+on; ``Tensor.backward()`` and :func:`grad` walk it backward.  Dual tensors
+(:mod:`ember.autograd.forward_ad`) carry tangents forward through the same ops.  The graph and its
 engine are compiled (``_graph``); each op's backward formula is written with ember
 ops beside the op (``ember.ops``), so gradients of gradients come for free.
 """
@@ -18,13 +20,14 @@ from ember.autograd.anomaly_mode import (detect_anomaly, set_detect_anomaly, is_
 from ember.autograd import graph
 from ember.autograd.gradcheck import gradcheck, gradgradcheck, GradcheckError
 from ember.autograd import functional
+from ember.autograd import forward_ad
 
 __all__ = [
     "backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
     "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
     "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
-    "graph", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+    "graph", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "forward_ad",
 ]
 
 

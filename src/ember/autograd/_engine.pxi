@@ -135,7 +135,7 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
             capture = {}
         for k in range(len(inputs)):
             t = <Tensor>inputs[k]
-            if not t._requires_grad:
+            if not (t._requires_grad & REQUIRES_GRAD):
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             edge = gradient_edge(t)
             capture.setdefault(edge[0], []).append((edge[1], k, t))
@@ -301,7 +301,7 @@ cdef tuple _pre_hooks(Node node, tuple grads):
 
 cdef void _retain(Tensor t, object g):
     if t._grad is None:
-        t._grad = g.detach().clone() if not grad_enabled() else g.clone()
+        t._grad = g.detach().clone() if not grad_enabled() & GRAD_MODE else g.clone()
     else:
         t._grad = t._grad + g
 

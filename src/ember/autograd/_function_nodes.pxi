@@ -39,8 +39,8 @@ def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differ
     for x in inputs:
         if isinstance(x, Tensor):
             t = <Tensor>x
-            needs.append(bool(t._requires_grad))
-            if t._requires_grad:
+            needs.append(bool(t._requires_grad & REQUIRES_GRAD))
+            if t._requires_grad & REQUIRES_GRAD:
                 edges.append(gradient_edge(t))
                 conforms.append(meta_record(t))
     node.ctx = ctx
@@ -64,10 +64,10 @@ def _make_function_node(fn_class, ctx, list inputs, list outputs, set non_differ
 
 def _needs_any_grad(list inputs):
     cdef object x
-    if not grad_enabled():
+    if not grad_enabled() & GRAD_MODE:
         return False
     for x in inputs:
-        if isinstance(x, Tensor) and (<Tensor>x)._requires_grad:
+        if isinstance(x, Tensor) and ((<Tensor>x)._requires_grad & REQUIRES_GRAD):
             return True
     return False
 
@@ -82,7 +82,7 @@ def tensor_register_hook(Tensor t, fn):
     """``Tensor.register_hook``: ``fn(grad)`` runs when the gradient of ``t`` is computed
     and may return a replacement."""
     cdef AutogradMeta m
-    if not t._requires_grad:
+    if not (t._requires_grad & REQUIRES_GRAD):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if t._grad_fn is not None:
         return (<Node>t._grad_fn)._register_tensor_hook(output_nr_of(t), fn)
@@ -96,7 +96,7 @@ def tensor_register_hook(Tensor t, fn):
 def tensor_register_post_accumulate_grad_hook(Tensor t, fn):
     """``Tensor.register_post_accumulate_grad_hook``: ``fn(t)`` runs after a backward
     pass has accumulated a gradient into the leaf ``t``'s ``.grad``."""
-    if not t._requires_grad:
+    if not (t._requires_grad & REQUIRES_GRAD):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if t._grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
@@ -109,7 +109,7 @@ def tensor_register_post_accumulate_grad_hook(Tensor t, fn):
 
 def tensor_retain_grad(Tensor t):
     """``Tensor.retain_grad``: keep the gradient of a non-leaf in ``.grad``."""
-    if not t._requires_grad:
+    if not (t._requires_grad & REQUIRES_GRAD):
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     if t._grad_fn is None:
         return

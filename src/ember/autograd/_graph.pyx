@@ -13,7 +13,9 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.long cimport PyLong_FromSsize_t
 from cpython.ref cimport Py_INCREF
 
-from ember._core._tensor cimport Tensor, Storage, storage_base, grad_enabled, set_grad_mode, make_view, ew_forward
+from ember._core._tensor cimport (Tensor, Storage, storage_base, grad_enabled, set_grad_mode,
+                                  make_view, ew_forward, REQUIRES_GRAD, FW_GRAD,
+                                  GRAD_MODE)
 from ember._core._tensor import _set_recorders, empty_strided
 from cpython.pycapsule cimport PyCapsule_New
 from ember._core._dtype cimport em_category, em_itemsize
@@ -206,7 +208,7 @@ cdef class AccumulateGrad(Node):
     cdef tuple apply(self, tuple grads):
         cdef Tensor var = self.leaf()
         if var is not None:
-            accumulate_grad(var, <Tensor>grads[0], grad_enabled(), None)
+            accumulate_grad(var, <Tensor>grads[0], grad_enabled() & GRAD_MODE, None)
             self.run_post_hooks(var)
         return ()
 
@@ -244,7 +246,7 @@ cdef void _own_view_storage(Tensor g, Storage storage, bint create_graph) noexce
     cdef Tensor base = g._view_base
     # references to the base: g's field and the local; to g: the engine's tuple and the argument
     if (base is None or create_graph or Py_REFCNT(base) > 2 or Py_REFCNT(g) > 2
-            or g._requires_grad or base._autograd_meta is not None
+            or (g._requires_grad & REQUIRES_GRAD) or base._autograd_meta is not None
             or g._numel * em_itemsize[g._dtype] != storage.size_bytes):
         return
     g._view_base = None
@@ -262,7 +264,7 @@ cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_stora
         # gradient, and dense
         if (not create_graph and Py_REFCNT(g) <= 2 and Py_REFCNT(storage) <= 2
                 and not (root_storages and storage in root_storages)
-                and g.is_contig() and not g._requires_grad):
+                and g.is_contig() and not (g._requires_grad & REQUIRES_GRAD)):
             var._grad = g if g._autograd_meta is None else g.detach()
         else:
             var._grad = g.clone()
@@ -282,7 +284,7 @@ cdef inline tuple gradient_edge(Tensor t):
         if m.base is not None and m.version != t._storage.version:
             refresh_view(t, m)
         return (t._grad_fn, m.output_nr)
-    if t._requires_grad:
+    if t._requires_grad & REQUIRES_GRAD:
         return leaf_edge(t)
     return (None, 0)
 
@@ -357,7 +359,7 @@ cdef class SavedTensor:
         if hooks is None:
             self.data = t
             return 0
-        if t._requires_grad and not self.is_output:
+        if (t._requires_grad & REQUIRES_GRAD) and not self.is_output:
             self.edge = gradient_edge(t)
         self.meta = (tuple(t.shape), t.dtype)
         cdef bint previous = set_grad_mode(False)
@@ -388,7 +390,7 @@ cdef class SavedTensor:
                       self.data._offset)
         t._view_base = None
         t._grad_fn = node
-        t._requires_grad = True
+        t._requires_grad |= REQUIRES_GRAD
         if self.output_nr:
             meta_of(t, True).output_nr = self.output_nr
         return t
@@ -425,7 +427,7 @@ cdef class SavedTensor:
         t = make_view(t, t._ndim, t._shape, t._strides, t._offset)
         t._view_base = None
         t._grad_fn = history
-        t._requires_grad = True
+        t._requires_grad |= REQUIRES_GRAD
         if output_nr:
             meta_of(t, True).output_nr = output_nr
         return t
@@ -550,17 +552,20 @@ def _adopt_view_history(Tensor t, Tensor view):
     computed from ``t`` next flows back through the view's node to ``t``'s old history."""
     cdef AutogradMeta m
     t._grad_fn = view._grad_fn
-    t._requires_grad = True
+    t._requires_grad |= REQUIRES_GRAD
     m = meta_of(t, t._autograd_meta is not None or output_nr_of(view) != 0)
     if m is not None:
         m.output_nr = output_nr_of(view)
 
 
-# ---------------------------------------------------------------- the tracer's hook
+# ---------------------------------------------------------------- the tracer's hooks
 
 # ember.jit's tracer: told of every recorded op, with its arguments and result, after the
-# op ran (None when not tracing: one pointer test per recorded op)
+# op ran (None when not tracing: one pointer test per recorded op).  Forward-mode AD
+# (ember.autograd.forward_ad) installs a second hook of the same form while a dual level
+# is open: it gives the result of each op on a dual tensor its tangent.
 cdef object _trace_hook = None
+cdef object _forward_hook = None
 
 
 def _set_trace_hook(hook):
@@ -574,25 +579,52 @@ def _set_trace_hook(hook):
     return previous
 
 
+def _set_forward_hook(hook):
+    """Install forward-mode AD's hook (or None), of the form of :func:`_set_trace_hook`'s,
+    except that ``"write"`` gets all the op's arguments; return the previous one."""
+    global _forward_hook
+    previous = _forward_hook
+    _forward_hook = hook
+    return previous
+
+
+def _set_forward_flag(Tensor t, bint carries_tangent):
+    """Mark ``t`` as carrying a forward-mode tangent (its ops then reach the recorders and
+    the forward hook), or clear the mark; its ``requires_grad`` is left as it is."""
+    if carries_tangent:
+        t._requires_grad |= FW_GRAD
+    else:
+        t._requires_grad &= ~FW_GRAD
+
+
 cdef object _traced_elementwise(int op, list args, object out, bint inplace):
     if _trace_hook is not None and (inplace or out is not None):
         _trace_hook("write", op, None, (args[0] if inplace else out,), None, None)
+    if _forward_hook is not None and (inplace or out is not None):
+        _forward_hook("write", op, None, tuple(args), (out, inplace), None)
     result = record_elementwise(op, args, out, inplace)
     if _trace_hook is not None:
         _trace_hook("ew", op, None, tuple(args), (out, inplace), result)
+    if _forward_hook is not None:
+        _forward_hook("ew", op, None, tuple(args), (out, inplace), result)
     return result
 
 
 cdef object _traced_op(str name, object fn, tuple args, dict kwargs):
-    if _trace_hook is not None:
+    if _trace_hook is not None or _forward_hook is not None:
         target = kwargs.get("out") if kwargs else None
         if target is None and args and (name.endswith("_") or name == "setitem"):
             target = args[0]
         if target is not None:
-            _trace_hook("write", name, fn, (target,), None, None)
+            if _trace_hook is not None:
+                _trace_hook("write", name, fn, (target,), None, None)
+            if _forward_hook is not None:
+                _forward_hook("write", name, fn, args, kwargs, None)
     result = record_op(name, fn, args, kwargs)
     if _trace_hook is not None:
         _trace_hook("op", name, fn, args, kwargs, result)
+    if _forward_hook is not None:
+        _forward_hook("op", name, fn, args, kwargs, result)
     return result
 
 
@@ -600,6 +632,8 @@ cdef object _traced_view(str name, Tensor input, Tensor output, tuple args):
     result = record_view(name, input, output, args)
     if _trace_hook is not None:
         _trace_hook("view", name, None, args, None, result)
+    if _forward_hook is not None:
+        _forward_hook("view", name, None, args, None, result)
     return result
 
 

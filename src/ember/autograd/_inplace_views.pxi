@@ -77,7 +77,7 @@ cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
     cs._conform = (None,) + (node._conform[skip:] if node._conform is not None
                              else (None,) * (len(node.next_functions) - skip))
     base._grad_fn = cs
-    base._requires_grad = True
+    base._requires_grad |= REQUIRES_GRAD
     bm = meta_of(base, False)
     if bm is not None:
         bm.output_nr = 0
@@ -86,7 +86,7 @@ cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
     vb.view_geometry = cs.view_geometry
     vb.next_functions = ((cs, 0),)
     view._grad_fn = vb
-    view._requires_grad = True
+    view._requires_grad |= REQUIRES_GRAD
     m.output_nr = 0
     m.version = view._storage.version
     return 0

@@ -100,12 +100,12 @@ cdef class EwBackward(Node):
 cdef int check_inplace(Tensor t) except -1:
     cdef AutogradMeta m
     cdef Tensor base
-    if t._grad_fn is None and t._requires_grad:
+    if t._grad_fn is None and (t._requires_grad & REQUIRES_GRAD):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     m = meta_of(t, False)
     base = m.base if m is not None and m.base is not None else storage_base(t)
-    if base is not None and base._grad_fn is None and base._requires_grad:
+    if base is not None and base._grad_fn is None and base._requires_grad & REQUIRES_GRAD:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     return 0
@@ -122,8 +122,9 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     cdef tuple reads
     cdef object a, c, conforms = None
     cdef bint need_result = False, previous
-    if spec is None:
-        # not differentiable (comparisons, integer ops): plain kernel, no graph
+    if spec is None or not grad_enabled() & GRAD_MODE:
+        # not differentiable (comparisons, integer ops), or a dual level under no_grad:
+        # plain kernel, no graph
         return _run_ew_plain(op, args, out, inplace)
     if out is not None:
         _refuse_out(spec.node_name)
@@ -132,7 +133,8 @@ cdef object record_elementwise(int op, list args, object out, bint inplace):
     for k in range(n):
         a = args[k]
         edge_of[k] = -1
-        if isinstance(a, Tensor) and (<Tensor>a)._requires_grad and spec.formulas[k] is not None:
+        if (isinstance(a, Tensor) and ((<Tensor>a)._requires_grad & REQUIRES_GRAD)
+                and spec.formulas[k] is not None):
             edge_of[k] = nedges
             nedges += 1
     if nedges == 0:
@@ -224,7 +226,7 @@ cdef int set_history(Tensor t, Node node, int output_nr, bint inplace) except -1
             rebase_view(t, m, node)
             return 0
     t._grad_fn = node
-    t._requires_grad = True
+    t._requires_grad |= REQUIRES_GRAD
     if m is not None:
         m.output_nr = output_nr
     elif output_nr:

@@ -246,7 +246,7 @@ cdef object _unpack_arg(object a, Node node):
 
 cdef object _save_tensor(Tensor t, bint save):
     # tensors that need no gradient (indices, masks) are always kept: formulas read them
-    if save or not t._requires_grad:
+    if save or not (t._requires_grad & REQUIRES_GRAD):
         return save_input(t)
     return meta_record(t)
 
@@ -284,6 +284,13 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     cdef Py_ssize_t k, n_out, n_args = len(args)
     cdef bint save, single, any_differentiable = False, previous
     cdef object result, a
+    if not grad_enabled() & GRAD_MODE:
+        # a dual level under no_grad: the op runs plainly (the forward hook follows)
+        previous = set_grad_mode(False)
+        try:
+            return fn(*args, **kwargs) if kwargs else fn(*args)
+        finally:
+            set_grad_mode(previous)
     if kwargs and kwargs.get("out") is not None:
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
@@ -335,10 +342,10 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     needs = PyTuple_New(len(tensors))
     for k in range(len(tensors)):
         t = <Tensor>tensors[k]
-        a = True if t._requires_grad else False
+        a = True if (t._requires_grad & REQUIRES_GRAD) else False
         Py_INCREF(a)
         PyTuple_SET_ITEM(needs, k, a)
-        if t._requires_grad:
+        if t._requires_grad & REQUIRES_GRAD:
             edges.append(gradient_edge(t))
             # the argument's saved metadata serves the engine too, when it is one
             a = saved_args[k] if k < n_args else None
@@ -353,7 +360,7 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     node.kwargs = saved_kwargs
     node.needs = needs
     node.next_functions = tuple(edges)
-    node._target_edge = (<Tensor>tensors[0])._requires_grad
+    node._target_edge = ((<Tensor>tensors[0])._requires_grad & REQUIRES_GRAD)
     node._num_outputs = n_out
     node.single_output = single
     node._conform = tuple(conforms)
@@ -384,8 +391,9 @@ cdef object record_view(str name, Tensor input, Tensor output, tuple args):
     cdef OpSpec spec = op_spec(name)
     cdef OpBackward node
     cdef TensorMeta meta
-    if output is input or em_category[output._dtype] < 2:
-        return output
+    if (output is input or em_category[output._dtype] < 2
+            or not input._requires_grad & REQUIRES_GRAD or not grad_enabled() & GRAD_MODE):
+        return output           # a forward-mode dual alone: no graph
     meta = meta_record(input)
     node = OpBackward.__new__(OpBackward)
     node.spec = spec

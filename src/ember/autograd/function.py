@@ -9,7 +9,7 @@ import functools
 import weakref
 
 from ember._core._tensor import Tensor, zeros
-from ember.autograd import _graph
+from ember.autograd import _graph, forward_ad
 from ember.autograd.grad_mode import no_grad
 from ember._core._tensor import is_grad_enabled
 
@@ -28,6 +28,7 @@ class FunctionCtx:
         self.materialize_grads = True
         self._node = None
         self._released = False
+        self._in_jvp = False
 
     def save_for_backward(self, *tensors):
         """Keep ``tensors`` (or None) for backward, checked against in-place changes."""
@@ -38,6 +39,8 @@ class FunctionCtx:
         self._to_save = tensors
 
     def save_for_forward(self, *tensors):
+        """Keep ``tensors`` (or None) for ``jvp``, which reads them as
+        :attr:`saved_tensors`."""
         self._to_save_forward = tensors
 
     @property
@@ -48,6 +51,8 @@ class FunctionCtx:
                                "access saved tensors after they have already been freed). Specify "
                                "retain_graph=True if you need to backward through the graph a "
                                "second time.")
+        if self._in_jvp:
+            return tuple(getattr(self, "_to_save_forward", ()))
         if self._saved is None:
             return tuple(self._to_save or ())
         node = self._node() if self._node is not None else None
@@ -123,6 +128,13 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """The forward-mode formula: the tangent of each output from the tangents of the
+        inputs (None for an input without one), for :mod:`ember.autograd.forward_ad`."""
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx()
@@ -158,6 +170,8 @@ class Function(metaclass=_FunctionMeta):
                               _graph.save_tensor(t, output_ids.get(id(t), -1))
                               for t in ctx._to_save]
                 ctx._to_save = None
+        if forward_ad._current_level >= 0:
+            forward_ad._function_tangents(cls, ctx, args, outputs)
         return tuple(outputs) if is_tuple else outputs[0]
 
     @classmethod

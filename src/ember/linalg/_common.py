@@ -7,8 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, backend, empty, zeros
-from ember.autograd.grad_mode import is_grad_enabled
+from ember._core._tensor import Tensor, _recorded, backend, empty, zeros
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
@@ -125,7 +124,7 @@ def check_same_dtype(a, b, fname, na="A", nb="B"):
 
 
 def requires_grad(*ts):
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in ts)
+    return any(isinstance(t, Tensor) and _recorded(t) for t in ts)
 
 
 def batch_numel(shape):

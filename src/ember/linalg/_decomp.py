@@ -15,8 +15,7 @@ from collections import namedtuple
 
 import ember
 from ember._core import _lapack_decomp as _lapack
-from ember._core._tensor import Tensor, record
-from ember.autograd.grad_mode import is_grad_enabled
+from ember._core._tensor import Tensor, _recorded, record
 from ember.linalg._common import LinAlgError, on_gpu, on_host
 from ember.ops.derivatives import derivative
 
@@ -168,7 +167,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     if driver is not None:
         raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
                            "CUDA inputs with cuSOLVER backend.")
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         result = record("linalg_svd", _svd_raw, (A, bool(full_matrices), True))
     else:
         result = _svd_raw(A, bool(full_matrices), True)
@@ -186,7 +185,7 @@ def svdvals(A, *, driver=None, out=None):
     tensor([4., 1.])
     """
     _check_matrix(A, "linalg.svdvals", kernel="linalg_svd")
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         # the backward needs the vectors (PyTorch computes them too)
         S = record("linalg_svd", _svd_raw, (A, False, True))[1]
     else:
@@ -320,7 +319,7 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in _QR_MODES:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         result = record("linalg_qr", _qr_raw, (A, mode))
     else:
         result = _qr_raw(A, mode)
@@ -380,7 +379,7 @@ def _trisolve_raw(B, T, left, upper):
 def _trisolve(B, T, *, left, upper):
     """``T^-1 B`` (``left``) or ``B T^-1`` for the triangular ``T`` (upper or lower),
     by BLAS ``trsm``; differentiable (a recorded op)."""
-    if is_grad_enabled() and (B.requires_grad or T.requires_grad):
+    if (_recorded(B) or _recorded(T)):
         return record("linalg_trisolve", _trisolve_raw, (B, T, left, upper))
     return _trisolve_raw(B, T, left, upper)
 
@@ -449,7 +448,7 @@ def eigh(A, UPLO="L", *, out=None):
     """
     _check_matrix(A, "linalg.eigh", square=True, kernel="linalg_eigh")
     _check_uplo(UPLO)
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         result = record("linalg_eigh", _eigh_raw, (A, UPLO, True))
     else:
         result = _eigh_raw(A, UPLO, True)
@@ -468,7 +467,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
     """
     _check_matrix(A, "linalg.eigvalsh", square=True, kernel="linalg_eigh")
     _check_uplo(UPLO)
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         return _maybe_out(record("linalg_eigh", _eigh_raw, (A, UPLO, True))[0], out)
     return _maybe_out(_eigh_raw(A, UPLO, False), out)
 
@@ -539,7 +538,7 @@ def eig(A, *, out=None):
     tensor([0.+1.j, 0.-1.j])
     """
     _check_matrix(A, "linalg.eig", square=True, kernel="linalg_eig")
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         result = record("linalg_eig", _eig_raw, (A, True))
     else:
         result = _eig_raw(A, True)
@@ -557,7 +556,7 @@ def eigvals(A, *, out=None):
     tensor([2.+0.j, 3.+0.j])
     """
     _check_matrix(A, "linalg.eigvals", square=True, kernel="linalg_eig")
-    if is_grad_enabled() and A.requires_grad:
+    if _recorded(A):
         return _maybe_out(record("linalg_eig", _eig_raw, (A, True))[0], out)
     return _maybe_out(_eig_raw(A, False), out)
 
@@ -636,7 +635,7 @@ def householder_product(A, tau, *, out=None):
     if tau.dtype != A.dtype:
         raise RuntimeError(f"{fname}: tau dtype {tau.dtype} does not match input dtype "
                            f"{A.dtype}")
-    if is_grad_enabled() and (A.requires_grad or tau.requires_grad):
+    if (_recorded(A) or _recorded(tau)):
         return _maybe_out(_householder_composite(A, tau), out)
     return _maybe_out(_householder_raw(A, tau), out)
 

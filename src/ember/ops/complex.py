@@ -7,7 +7,7 @@ is a composite of them.
 from ember.ops.autocast import autocasts
 from ember._core import _tensor as _core
 from ember._core._dtype import complex64, complex128
-from ember._core._tensor import record
+from ember._core._tensor import _recorded, record
 from ember.ops.derivatives import derivative
 from ember.ops.joining import _tname
 from ember.ops.shape_extra import _check_tensor
@@ -33,7 +33,7 @@ def view_as_real(input):
     _check_tensor(input, "view_as_real")
     if not input.is_complex():
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    if input.requires_grad:
+    if _recorded(input):
         return record("view_as_real", _view_as_real_raw, (input,))
     return _view_as_real_raw(input)
 
@@ -66,7 +66,7 @@ def view_as_complex(input):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
     if input.storage_offset() % 2:
         raise RuntimeError("Tensor must have a storage_offset divisible by 2")
-    if input.requires_grad:
+    if _recorded(input):
         return record("view_as_complex", _view_as_complex_raw, (input,))
     return _view_as_complex_raw(input)
 
@@ -114,7 +114,7 @@ def complex(real, imag, *, out=None):
                            f"{_tname(imag)} for second argument")
     if real.dtype.name == "float16":
         raise RuntimeError("complex: ComplexHalf (from float16 inputs) is not supported")
-    if real.requires_grad or imag.requires_grad:
+    if _recorded(real) or _recorded(imag):
         result = record("complex", _complex_raw, (real, imag))
     else:
         result = _complex_raw(real, imag)

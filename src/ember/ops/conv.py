@@ -13,12 +13,12 @@ gradients (``create_graph=True``) are recorded like any other graph.  ``im2col``
 and ``col2im`` (``unfold`` / ``fold``) are each other's adjoints.
 """
 from ember._core import _conv
-from ember._core._tensor import Tensor, is_grad_enabled, record
+from ember._core._tensor import Tensor, _recorded, record
 from ember.ops.derivatives import derivative
 
 
 def _records(*tensors):
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+    return any(isinstance(t, Tensor) and _recorded(t) for t in tensors)
 
 
 def _needs(ctx, *tensors):

@@ -1,8 +1,7 @@
 """The CTC loss op: per-sample negative log likelihoods from the compiled kernel,
 whose backward uses the gradient the kernel computed in the same pass."""
 from ember._core import _ctc
-from ember._core._tensor import Tensor, record
-from ember.autograd.grad_mode import is_grad_enabled
+from ember._core._tensor import Tensor, _recorded, record
 from ember.ops.derivatives import derivative
 
 
@@ -20,7 +19,7 @@ def ctc_loss_per_sample(log_probs, targets, input_lengths, target_lengths, blank
                         zero_infinity=False):
     """Negative log likelihood of each sample of a (T, N, C) batch, differentiable in
     ``log_probs`` (once: like PyTorch's, its backward is not differentiable)."""
-    if is_grad_enabled() and log_probs.requires_grad:
+    if _recorded(log_probs):
         return record("ctc_loss", _ctc_raw, (log_probs, targets, input_lengths,
                                              target_lengths, blank, zero_infinity, True))[0]
     return _ctc_raw(log_probs, targets, input_lengths, target_lengths, blank,
@@ -35,7 +34,7 @@ def _scale_saved_grad(grad, log_probs, saved):
 def _ctc_loss_backward(ctx, grad, log_probs, targets, input_lengths, target_lengths, blank,
                        zero_infinity, need_grad):
     saved = ctx.result[1]
-    if is_grad_enabled() and (grad[0].requires_grad or log_probs.requires_grad):
+    if (_recorded(grad[0]) or _recorded(log_probs)):
         # recorded without a derivative: a second derivative raises, as in PyTorch
         return record("ctc_loss_backward", _scale_saved_grad, (grad[0], log_probs, saved))
     return _scale_saved_grad(grad[0], log_probs, saved)

@@ -18,9 +18,8 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
-from ember._core._tensor import (Tensor, _ew_callables, _keyword_callables, ew, ew_,
-                                 is_grad_enabled, op_id, record,
-                                 result_type, zeros_like)
+from ember._core._tensor import (Tensor, _ew_callables, _keyword_callables, _recorded, ew, ew_,
+                                 op_id, record, result_type, zeros_like)
 from ember.ops import derivatives
 from ember.ops.derivatives import derivative
 
@@ -201,7 +200,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in ("floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
-    if is_grad_enabled() and (_requires_grad(input) or _requires_grad(other)):
+    if _requires_grad(input) or _requires_grad(other):
         if out is not None:
             raise RuntimeError("div(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
@@ -233,7 +232,7 @@ def _rounded_div_backward(ctx, grad, input, other, rounding_mode):
 
 
 def _requires_grad(value):
-    return isinstance(value, Tensor) and value.requires_grad
+    return isinstance(value, Tensor) and _recorded(value)
 
 
 def _is_negative(value):
@@ -312,7 +311,7 @@ def _one_sided_gradient(input, min, max):
     bound infinite, since its gradient is clamp's (the input keeps all of it at the bound),
     not that of ``maximum``/``minimum`` (which split it at ties)."""
     bound = max if min is None else min
-    return (is_grad_enabled() and (_requires_grad(input) or _requires_grad(bound))
+    return ((_requires_grad(input) or _requires_grad(bound))
             and result_type(input, bound).is_floating_point)
 
 

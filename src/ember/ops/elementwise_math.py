@@ -12,7 +12,7 @@ import numbers
 from ember._core import _tensor
 from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
                                int16 as _INT16)
-from ember._core._tensor import Tensor, ew, ew_, op_id, result_type
+from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
@@ -427,7 +427,7 @@ def _inplace(fn):
 
 
 def _grad_records(input):
-    return _tensor.is_grad_enabled() and input.requires_grad
+    return _recorded(input)
 
 
 selu_, celu_, threshold_ = _inplace(selu), _inplace(celu), _inplace(threshold)

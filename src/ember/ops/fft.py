@@ -25,7 +25,7 @@ import scipy.fft
 
 from ember._core import _tensor as _core
 from ember._core._index import cat
-from ember._core._tensor import from_numpy, get_num_threads, is_grad_enabled, record
+from ember._core._tensor import _recorded, from_numpy, get_num_threads, record
 from ember.ops.derivatives import derivative
 
 __all__ = ["NORM_NONE", "NORM_SQRT", "NORM_N", "fft_c2c", "fft_r2c", "fft_c2r"]
@@ -50,7 +50,7 @@ def _tensor_of(array):
 
 
 def _wants_grad(x):
-    return is_grad_enabled() and x.requires_grad
+    return _recorded(x)
 
 
 # ---------------------------------------------------------------- the primitives

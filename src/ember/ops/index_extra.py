@@ -15,7 +15,7 @@ import operator
 from ember._core import _tensor as _core
 from ember._core._dtype import int64
 from ember._core._index import _scatter_reduce_into, cat
-from ember._core._tensor import Tensor, _add_method, record
+from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import no_grad
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import where
@@ -340,7 +340,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     tensor([2., 3.])
     """
     d = _check_scatter_reduce(input, dim, index, src, reduce, "scatter_reduce")
-    if input.requires_grad or src.requires_grad:
+    if _recorded(input) or _recorded(src):
         return record("scatter_reduce", _scatter_reduce_raw,
                       (input, d, index, src, reduce), {"include_self": bool(include_self)})
     return _scatter_reduce_raw(input, d, index, src, reduce, bool(include_self))
@@ -353,7 +353,7 @@ def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 
 def _scatter_reduce_inplace(self, target, d, index, src, reduce, include_self):
-    if self.requires_grad or src.requires_grad:
+    if _recorded(self) or _recorded(src):
         # the out-of-place op recorded, its result copied back (the gradient of the old
         # value flows through the copy)
         self.copy_(scatter_reduce(target, d, index, src, reduce,
@@ -538,7 +538,7 @@ def _view_scatter(name, input, src, view, args):
     if input.dtype != src.dtype:
         raise RuntimeError(f"{name}(): expected src to have the dtype of self ({input.dtype}), "
                            f"but got {src.dtype}")
-    if input.requires_grad or src.requires_grad:
+    if _recorded(input) or _recorded(src):
         return record(name, _view_scatter_raw, (input, src, view, args))
     return _view_scatter_raw(input, src, view, args)
 

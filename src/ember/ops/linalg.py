@@ -14,7 +14,7 @@ from ember._core._blas import (
 )
 from ember._core import _tensor as _core
 from ember._core._dtype import promote_types
-from ember._core._tensor import Tensor, _add_method, ew, is_grad_enabled, op_id, record
+from ember._core._tensor import Tensor, _add_method, _recorded, ew, op_id, record
 from ember.ops.derivatives import derivative
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
@@ -322,8 +322,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     if tuple(shape) != (vec1.shape[0], vec2.shape[0]):
         raise RuntimeError(f"addr: the shape of input {list(input.shape)} does not broadcast "
                            f"to the outer product's {[vec1.shape[0], vec2.shape[0]]}")
-    if out is None and is_grad_enabled() and (
-            input.requires_grad or vec1.requires_grad or vec2.requires_grad):
+    if out is None and (_recorded(input) or _recorded(vec1) or _recorded(vec2)):
         return record("addr", _addr_raw, (input, vec1, vec2), {"beta": beta, "alpha": alpha})
     return _into(_addr_raw(input, vec1, vec2, beta=beta, alpha=alpha), out)
 

@@ -13,7 +13,7 @@ formula, itself differentiable, which gives double backward.
 """
 import ember
 from ember._core import _nn_fused as _kernels
-from ember._core._tensor import is_grad_enabled, record
+from ember._core._tensor import _recorded, is_grad_enabled, record
 from ember.ops.derivatives import derivative
 
 
@@ -23,7 +23,7 @@ class _Saved:
 
 
 def _requires_grad(*tensors):
-    return is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+    return any(t is not None and _recorded(t) for t in tensors)
 
 
 def _needs(ctx, tensors):

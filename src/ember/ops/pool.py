@@ -15,7 +15,7 @@ The functional layer (``ember.nn.functional``) checks arguments with
 checked geometry.
 """
 from ember._core import _pool
-from ember._core._tensor import is_grad_enabled, record
+from ember._core._tensor import _recorded, record
 from ember.ops.derivatives import derivative
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
 
 
 def _records(tensor):
-    return is_grad_enabled() and tensor.requires_grad
+    return _recorded(tensor)
 
 
 def _lead(shape, spatial):

@@ -13,7 +13,7 @@ same recurrence written with ember ops (:func:`rnn_layer_composite`), so that
 higher derivatives exist.
 """
 from ember._core import _rnn
-from ember._core._tensor import is_grad_enabled, record
+from ember._core._tensor import _recorded, is_grad_enabled, record
 from ember.ops.derivatives import derivative
 
 # the cell of each nonlinearity / mode name
@@ -28,7 +28,7 @@ class _Saved:
 
 
 def _requires_grad(*tensors):
-    return any(t is not None and t.requires_grad for t in tensors)
+    return any(t is not None and _recorded(t) for t in tensors)
 
 
 
@@ -74,7 +74,7 @@ def rnn_layer(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse):
         out, h_n, c_n = rnn_layer(mode, gx.float(), up(h0), up(c0), up(w_hh), up(b_hh),
                                   up(w_hr), batch_sizes, reverse)
         return out.to(gx.dtype), h_n.to(gx.dtype), None if c_n is None else c_n.to(gx.dtype)
-    if is_grad_enabled() and _requires_grad(gx, h0, c0, w_hh, b_hh, w_hr):
+    if _requires_grad(gx, h0, c0, w_hh, b_hh, w_hr):
         return record("rnn_layer", _forward_saving,
                       (mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse, _Saved()))
     out, h_n, c_n, _ = _rnn.rnn_forward(mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes,

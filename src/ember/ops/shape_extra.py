@@ -11,8 +11,7 @@ import operator
 import warnings
 
 from ember._core._dtype import bool_, int64, float16, bfloat16, float32, float64
-from ember._core._tensor import Tensor, _add_method, record, zeros
-from ember.autograd.grad_mode import is_grad_enabled
+from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
 from ember.ops.index import cat
@@ -273,7 +272,7 @@ def diag(input, diagonal=0):
         return input.diagonal(diagonal).clone()
     if input.dim() != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record("diag", _diag_matrix, (input, diagonal))
     return _diag_matrix(input, diagonal)
 

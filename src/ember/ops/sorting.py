@@ -15,8 +15,8 @@ from collections import namedtuple
 
 from ember._core._dtype import bool_, int64
 from ember._core._sort import sort_rows
-from ember._core._tensor import Tensor, _add_method, record, zeros
-from ember.autograd.grad_mode import is_grad_enabled, no_grad
+from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
+from ember.autograd.grad_mode import no_grad
 from ember.ops.derivatives import derivative
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim", "unique",
@@ -101,7 +101,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     """
     _check_tensor(input, "sort")
     dim = _wrap_dim(dim, input.dim())
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record("sort", _sort_impl, (input, dim, bool(descending)))
     return _sort_impl(input, dim, bool(descending))
 
@@ -182,7 +182,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     size = input.shape[dim] if input.dim() > 0 else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record("topk", _topk_impl, (input, k, dim, bool(largest)))
     return _topk_impl(input, k, dim, bool(largest))
 
@@ -221,7 +221,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     size = input.shape[dim] if input.dim() > 0 else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record("kthvalue", _kthvalue_impl, (input, k, dim, bool(keepdim)))
     return _kthvalue_impl(input, k, dim, bool(keepdim))
 

@@ -20,7 +20,7 @@ from numpy import finfo as _np_finfo
 
 import ember._core._reduce as _reduce
 from ember._core._dtype import float32, float64, int64
-from ember._core._tensor import Tensor, _add_method, record
+from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.autocast import autocasts
 from ember.ops.derivatives import derivative
@@ -315,14 +315,14 @@ def _median_entry(input, dim, keepdim, ignore_nan, name, result_type):
         if input.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                              "input.numel() == 0.")
-        if is_grad_enabled() and input.requires_grad:
+        if _recorded(input):
             return record(name, _median_all, (input, ignore_nan))
         return _median_all(input, ignore_nan)
     d = _wrap_dim(dim, input.dim())
     if input.dim() > 0 and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     impl = (lambda x, d_, k_, nan_: result_type(*_median_impl(x, d_, k_, nan_)))
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record(name + "_dim", impl, (input, d, bool(keepdim), ignore_nan))
     return impl(input, d, bool(keepdim), ignore_nan)
 
@@ -548,7 +548,7 @@ def mode(input, dim=-1, keepdim=False):
     d = _wrap_dim(dim, input.dim())
     if input.dim() > 0 and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    if is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return record("mode", _mode_impl, (input, d, bool(keepdim)))
     return _mode_impl(input, d, bool(keepdim))
 

@@ -10,7 +10,7 @@ places of the input's storage the view reads and is its own adjoint.
 """
 from ember._core import _tensor as _core
 from ember._core._index import advanced_setitem
-from ember._core._tensor import Tensor, is_grad_enabled, record
+from ember._core._tensor import Tensor, _recorded, is_grad_enabled, record
 from ember.autograd._graph import _adopt_view_history
 from ember.ops.derivatives import derivative
 
@@ -98,7 +98,7 @@ def restride(grad, source, target):
     This is the backward of every view (``source`` the view's geometry, ``target`` the
     input's), and it is differentiable: its adjoint is the move back.
     """
-    if is_grad_enabled() and grad.requires_grad:
+    if _recorded(grad):
         return record("restride", _restride_raw, (grad, source, target))
     return _restride_raw(grad, source, target)
 
@@ -288,7 +288,7 @@ def _index_backward_raw(grad, shape, index):
 
 def index_backward(grad, shape, index):
     """``zeros(shape)`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
-    if is_grad_enabled() and grad.requires_grad:
+    if _recorded(grad):
         return record("index_backward", _index_backward_raw, (grad, shape, index))
     return _index_backward_raw(grad, shape, index)
 
@@ -360,7 +360,12 @@ def _inplace_view(name):
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
             _adopt_view_history(self, view)
-        return _core._take_layout(self, view)
+        result = _core._take_layout(self, view)
+        if _recorded(view):
+            # a dual tensor: it takes the view's tangent too
+            from ember.autograd.forward_ad import _adopt_tangent
+            _adopt_tangent(self, view)
+        return result
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place version of :meth:`Tensor.{name}`: ``self`` becomes the view."
     return method

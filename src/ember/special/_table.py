@@ -21,7 +21,7 @@ import scipy.special as sc
 
 from ember._core._dtype import (bool_, float16, bfloat16, float32, float64, can_cast,
                                 get_default_dtype)
-from ember._core._tensor import Tensor, broadcast_shapes, empty, record, result_type
+from ember._core._tensor import Tensor, _recorded, broadcast_shapes, empty, record, result_type
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
@@ -249,7 +249,7 @@ def _compute(name, *args):
 
 
 def _requires_grad(args):
-    return any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    return any(isinstance(a, Tensor) and _recorded(a) for a in args)
 
 
 def evaluate(name, args, out=None):
@@ -257,7 +257,7 @@ def evaluate(name, args, out=None):
     when an input requires grad and PyTorch differentiates the function."""
     if out is not None:
         return write_out(name, _compute(name, *args), out)
-    if TABLE[name].grads is not None and is_grad_enabled() and _requires_grad(args):
+    if TABLE[name].grads is not None and _requires_grad(args):
         return record("special_" + name, _compute, (name, *args))
     return _compute(name, *args)
 
@@ -290,7 +290,7 @@ def evaluate_inplace(name, self, args):
     """The in-place form ``self.name_(*args)``: ``self`` is the first input."""
     if not isinstance(self, Tensor):
         raise TypeError(f"{name}_(): self must be a Tensor")
-    if is_grad_enabled() and self.requires_grad:
+    if _recorded(self):
         # the derivative reads the original input: compute from a copy of it
         result = evaluate(name, (self.clone(), *args))
     else:

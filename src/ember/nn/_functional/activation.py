@@ -5,6 +5,7 @@ from ember.ops.autocast import autocasts
 import warnings
 
 import ember
+from ember._core._tensor import _recorded
 from ember.ops import elementwise as _ew
 from ember.ops import elementwise_math as _em
 from ember.ops.elementwise_math import hardshrink, require_float  # noqa: F401 (one hardshrink)
@@ -28,7 +29,7 @@ def _inplace_result(input, compute, inplace):
     the write into ``input`` then leaves what the backward saved untouched."""
     if not inplace:
         return compute(input)
-    if ember.is_grad_enabled() and input.requires_grad:
+    if _recorded(input):
         return input.copy_(compute(input.clone()))
     return input.copy_(compute(input))
 

@@ -4,6 +4,7 @@ import copy
 import warnings
 
 import ember
+from ember._core._tensor import _recorded
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn._functional import attention as _attention_functional
@@ -346,7 +347,7 @@ class TransformerEncoder(Module):
         tensors = [src] + [p for m in (layer.self_attn, layer.self_attn.out_proj, layer.norm1,
                                         layer.norm2, layer.linear1, layer.linear2)
                            for p in m.parameters(recurse=False)]
-        return not (ember.is_grad_enabled() and any(t.requires_grad for t in tensors))
+        return not (any(_recorded(t) for t in tensors))
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """Run the layers in turn.
