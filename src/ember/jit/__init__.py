@@ -3,7 +3,9 @@ of a function or module into a graph that runs without the Python model code, pr
 (``.graph``, ``.code``), is optimised (dead code, constants, common subexpressions,
 fused elementwise chains) and saves to one file (:meth:`TracedModule.save`, :func:`load`).
 
-Tracing is the supported path; there is no ``ember.jit.script``.
+Tracing is how ember makes graphs.  TorchScript's names (``script``, ``ignore``,
+``is_scripting``, ...) exist so that code written for ``torch.jit.script`` runs, eagerly,
+as PyTorch runs it with its JIT disabled.
 """
 import inspect
 import warnings
@@ -19,8 +21,13 @@ from ember.jit._fusion import fuse_elementwise
 from ember.jit._runner import compile_graph
 from ember.jit._serialize import load_graph, save_graph
 from ember.jit._trace import Tracer, TracerWarning, check_constants
+from ember.jit._script import (script, ignore, unused, export, interface, is_scripting,
+                               is_tracing, annotate, Final, save, freeze,
+                               optimize_for_inference)
 
-__all__ = ["trace", "load", "TracedModule", "TracerWarning", "Graph"]
+__all__ = ["trace", "load", "TracedModule", "TracerWarning", "Graph", "script", "ignore",
+           "unused", "export", "interface", "is_scripting", "is_tracing", "annotate",
+           "Final", "save", "freeze", "optimize_for_inference"]
 
 
 class TracedModule:

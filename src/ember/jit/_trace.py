@@ -113,6 +113,8 @@ class _TracedInt(int):
 class Tracer:
     """Builds the graph of one run: install with ``with tracer:``."""
 
+    active = {}     # thread ident -> tracers installed by it now (ember.jit.is_tracing)
+
     def __init__(self, constant_names=None):
         self.graph = Graph()
         self.value_of = {}              # id(tensor) -> its latest Value
@@ -126,6 +128,7 @@ class Tracer:
     # ---------------------------------------------------------------- install
     def __enter__(self):
         self._thread = threading.get_ident()      # ops of other threads are not traced
+        Tracer.active[self._thread] = Tracer.active.get(self._thread, 0) + 1
         self._grad = ember.is_grad_enabled()
         ember.set_grad_enabled(True)
         self._previous = (_autograd_graph._set_trace_hook(self.on_op),
@@ -135,6 +138,7 @@ class Tracer:
         return self
 
     def __exit__(self, *exc):
+        Tracer.active[self._thread] -= 1
         hook, value_hook, size_hook, creation_hook = self._previous
         _autograd_graph._set_trace_hook(hook)
         _core._set_python_value_hook(value_hook)
