@@ -5,8 +5,11 @@
  * columns), then every column right of it takes the panel's interchanges, the
  * triangular solve with the panel's unit lower block, and the rank-LU_NB update
  * A22 -= L21 U12 on ember's sgemm.  Those columns are independent, so they are
- * split over the threads; the pivots and the result do not depend on the
- * thread count (each element's update is one sgemm sum in a fixed order).
+ * split over the threads, with one step of look-ahead: one thread updates the
+ * next panel's columns and factors that panel while the others update the rest,
+ * so the serial panel work overlaps the products.  The pivots and the result do
+ * not depend on the thread count (each element's update is one sgemm sum in a
+ * fixed order).
  */
 #include <float.h>
 #include <math.h>
@@ -222,6 +225,21 @@ static void update_columns(intptr_t m, float *a, intptr_t lda, const int *ipiv,
     }
 }
 
+/* Panel j (rows j.., columns j .. j+jb) factored, its pivots made global and 1-based,
+ * and its interchanges applied to the columns left of it; the first zero pivot into *info. */
+static void factor_panel(intptr_t m, float *a, intptr_t lda, int *ipiv, intptr_t j,
+                         intptr_t jb, int *info)
+{
+    int panel_info = 0;
+    panel_getrf(m - j, jb, &A(j, j), lda, ipiv + j, &panel_info);
+    if (panel_info != 0 && *info == 0) {
+        *info = panel_info + (int)j;
+    }
+    for (intptr_t i = j; i < j + jb; i++) {
+        ipiv[i] += (int)j + 1;
+    }
+}
+
 int em_sgetrf(intptr_t m, intptr_t n, float *a, intptr_t lda, int *ipiv, int nthreads)
 {
     intptr_t k = m < n ? m : n;
@@ -231,37 +249,56 @@ int em_sgetrf(intptr_t m, intptr_t n, float *a, intptr_t lda, int *ipiv, int nth
     }
     float *tmp = linv + LU_NB * LU_NB;
     int info = 0;
+    if (k > 0) {
+        factor_panel(m, a, lda, ipiv, 0, k < LU_NB ? k : LU_NB, &info);
+    }
     for (intptr_t j = 0; j < k; j += LU_NB) {
         intptr_t jb = k - j < LU_NB ? k - j : LU_NB;
-        int panel_info = 0;
-        panel_getrf(m - j, jb, &A(j, j), lda, ipiv + j, &panel_info);
-        if (panel_info != 0 && info == 0) {
-            info = panel_info + (int)j;
-        }
-        for (intptr_t i = j; i < j + jb; i++) {
-            ipiv[i] += (int)j + 1;
-        }
         swap_rows(a, lda, ipiv, j, jb, 0, j);
         intptr_t first = j + jb, cols = n - first;
+        /* the next panel's columns, when there is a next panel */
+        intptr_t next = first < k ? (k - first < LU_NB ? k - first : LU_NB) : 0;
         if (cols <= 0) {
             continue;
         }
         invert_unit_lower(jb, &A(j, j), lda, linv);
         int threads = nthreads;
-        if (threads > 1 && cols < (intptr_t)threads * LU_MIN_COLUMNS_PER_THREAD) {
-            threads = (int)(cols / LU_MIN_COLUMNS_PER_THREAD);
+        if (threads > 1 && cols - next < (intptr_t)(threads - 1) * LU_MIN_COLUMNS_PER_THREAD) {
+            threads = (int)((cols - next) / LU_MIN_COLUMNS_PER_THREAD) + 1;
         }
         if (threads <= 1) {
             update_columns(m, a, lda, ipiv, j, jb, linv, tmp, first, n);
+            if (next > 0) {
+                factor_panel(m, a, lda, ipiv, first, next, &info);
+            }
             continue;
         }
-        /* column chunks that are whole multiples of 16 keep sgemm's panels full */
-        intptr_t chunk = ((cols + threads - 1) / threads + 15) / 16 * 16;
+        /* Look-ahead: thread 0 updates the next panel's columns and factors that panel
+         * while the other threads update the columns right of it; the panel's row
+         * interchanges reach the columns left of it at the next step, once no thread
+         * reads this step's L21 any more.  The updates are the same products as without
+         * look-ahead, so the result does not depend on the thread count. */
+        intptr_t rest = first + next, workers = threads - 1;
+        intptr_t chunk = ((n - rest + workers - 1) / workers + 15) / 16 * 16;
+        int next_info = 0;
         #pragma omp parallel for num_threads(threads) schedule(static)
         for (int t = 0; t < threads; t++) {
-            intptr_t c0 = first + t * chunk;
-            intptr_t c1 = c0 + chunk < n ? c0 + chunk : n;
-            update_columns(m, a, lda, ipiv, j, jb, linv, tmp + t * chunk * jb, c0, c1);
+            if (t == 0) {
+                update_columns(m, a, lda, ipiv, j, jb, linv, tmp, first, rest);
+                if (next > 0) {
+                    factor_panel(m, a, lda, ipiv, first, next, &next_info);
+                }
+            } else {
+                intptr_t c0 = rest + (t - 1) * chunk;
+                intptr_t c1 = c0 + chunk < n ? c0 + chunk : n;
+                if (c0 < c1) {
+                    update_columns(m, a, lda, ipiv, j, jb, linv, tmp + (c0 - first) * jb,
+                                   c0, c1);
+                }
+            }
+        }
+        if (next_info != 0 && info == 0) {
+            info = next_info;
         }
     }
     free(linv);
