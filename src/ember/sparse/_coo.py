@@ -13,6 +13,7 @@ import numbers
 import ember
 from ember import Tensor
 from ember._formatting import sparse_repr
+from ember.sparse._base import SparseTensorBase
 
 __all__ = ["SparseCooTensor", "sparse_coo_tensor"]
 
@@ -144,7 +145,7 @@ def _zero_preserving(name):
     return method
 
 
-class SparseCooTensor:
+class SparseCooTensor(SparseTensorBase):
     """A sparse tensor in coordinate format (``layout == ember.sparse_coo``).
 
     Made by :func:`ember.sparse_coo_tensor` or :meth:`Tensor.to_sparse`.  Supports
@@ -166,21 +167,6 @@ class SparseCooTensor:
         self._coalesced = coalesced
 
     # ------------------------------------------------------------ metadata
-    @property
-    def shape(self):
-        """The size of every dim (sparse dims first)."""
-        return self._shape
-
-    def size(self, dim=None):
-        """The shape, or the size of ``dim``."""
-        return self._shape if dim is None else self._shape[dim]
-
-    def dim(self):
-        """The number of dims."""
-        return len(self._shape)
-
-    ndim = property(dim)
-
     def sparse_dim(self):
         """The number of sparse (indexed) dims."""
         return self._idx.shape[0]
@@ -193,69 +179,12 @@ class SparseCooTensor:
         """The number of specified elements (repeats counted until coalesced)."""
         return self._idx.shape[1]
 
-    def numel(self):
-        """The number of elements of the dense equivalent."""
-        n = 1
-        for s in self._shape:
-            n *= s
-        return n
-
-    def __len__(self):
-        if not self._shape:
-            raise TypeError("len() of a 0-d tensor")
-        return self._shape[0]
-
     @property
     def layout(self):
         """``ember.sparse_coo``."""
         return ember.sparse_coo
 
-    @property
-    def dtype(self):
-        """The values' dtype."""
-        return self._vals.dtype
-
-    @property
-    def device(self):
-        """The device holding indices and values."""
-        return self._vals.device
-
-    @property
-    def is_cuda(self):
-        return self._vals.is_cuda
-
-    @property
-    def is_cpu(self):
-        return self._vals.is_cpu
-
-    def is_floating_point(self):
-        return self._vals.is_floating_point()
-
-    def is_complex(self):
-        return self._vals.is_complex()
-
-    def element_size(self):
-        return self._vals.element_size()
-
     # ------------------------------------------------------------ autograd
-    @property
-    def requires_grad(self):
-        """Whether the values require a gradient."""
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad=True):
-        """Make this sparse leaf record its gradient; returns ``self``."""
-        self._vals.requires_grad_(requires_grad)
-        return self
-
-    @property
-    def is_leaf(self):
-        return self._vals.is_leaf
-
-    @property
-    def grad_fn(self):
-        return self._vals.grad_fn
-
     @property
     def grad(self):
         """The gradient of a sparse leaf: coalesced, on this tensor's specified elements
@@ -348,21 +277,6 @@ class SparseCooTensor:
         values = self._vals.to(*args, **kwargs)
         indices = self._idx.to(device=values.device)
         return SparseCooTensor(indices, values, self._shape, self._coalesced)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else device)
-
-    def float(self):
-        return self.to(ember.float32)
-
-    def double(self):
-        return self.to(ember.float64)
-
-    def half(self):
-        return self.to(ember.float16)
 
     def clone(self):
         """A copy with its own indices and values (differentiable)."""

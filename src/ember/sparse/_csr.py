@@ -9,6 +9,7 @@ import numbers
 import ember
 from ember import Tensor
 from ember._formatting import sparse_repr
+from ember.sparse._base import SparseTensorBase
 from ember.sparse._coo import SparseCooTensor
 
 __all__ = ["SparseCsrTensor", "sparse_csr_tensor"]
@@ -101,7 +102,7 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
     return SparseCsrTensor(crow, col, values, (rows, cols))
 
 
-class SparseCsrTensor:
+class SparseCsrTensor(SparseTensorBase):
     """A sparse matrix in compressed sparse row format (``layout == ember.sparse_csr``).
 
     Made by :func:`ember.sparse_csr_tensor` or ``to_sparse_csr()``.  Products, sums and
@@ -129,18 +130,6 @@ class SparseCsrTensor:
         return cls(crow, coo._idx[1], coo._vals, coo.shape)
 
     # ------------------------------------------------------------ metadata
-    @property
-    def shape(self):
-        return self._shape
-
-    def size(self, dim=None):
-        return self._shape if dim is None else self._shape[dim]
-
-    def dim(self):
-        return 2
-
-    ndim = property(dim)
-
     def _nnz(self):
         """The number of specified elements."""
         return self._col.shape[0]
@@ -156,14 +145,6 @@ class SparseCsrTensor:
         """``ember.sparse_csr``."""
         return ember.sparse_csr
 
-    @property
-    def dtype(self):
-        return self._vals.dtype
-
-    @property
-    def device(self):
-        return self._vals.device
-
     def crow_indices(self):
         """The ``rows + 1`` row offsets."""
         return self._crow
@@ -175,14 +156,6 @@ class SparseCsrTensor:
     def values(self):
         """The specified values (differentiable)."""
         return self._vals
-
-    @property
-    def requires_grad(self):
-        return self._vals.requires_grad
-
-    def requires_grad_(self, requires_grad=True):
-        self._vals.requires_grad_(requires_grad)
-        return self
 
     @property
     def grad(self):
