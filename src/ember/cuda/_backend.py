@@ -16,9 +16,12 @@ factorizations through cuSOLVER and cuBLAS (``linalg``: see ``_linalg.py``),
 raise NotImplementedError there (``Tensor.ptr``), so no CPU kernel ever sees a device
 pointer.
 """
+import functools
+
 import numpy as np
 
 from ember._core._dtype import all_dtypes
+from ember._core._tensor import device_storage
 from ember.cuda import (_blas, _conv, _kernels, _linalg, _nn_fused, _optim, _pool, _random,
                         _reduce, _sort)
 from ember.cuda._runtime import require_gpu
@@ -93,6 +96,12 @@ def _ember():
     return ember
 
 
+@functools.lru_cache(maxsize=None)
+def _cuda_device(index):
+    """The ``ember.device('cuda', index)`` object (one per index)."""
+    return _ember().device("cuda", index)
+
+
 def _index_of(dev):
     cp = require_gpu()
     return cp.cuda.runtime.getDevice() if dev.index is None else dev.index
@@ -135,17 +144,18 @@ class CudaBackend:
 
     # ------------------------------------------------------------ memory
     def new_storage(self, nbytes, dev):
+        # every op's result comes through here: one runtime query, no imports or new
+        # device objects per call
         cp = require_gpu()
-        index = _index_of(dev)
-        if index == cp.cuda.runtime.getDevice():
+        current = cp.cuda.runtime.getDevice()
+        index = current if dev.index is None else dev.index
+        if index == current:
             memory = _alloc(cp, nbytes, index)
         else:
             with cp.cuda.Device(index):
                 memory = _alloc(cp, nbytes, index)
-        ember = _ember()
-        from ember._core._tensor import device_storage
         return device_storage(memory.ptr, nbytes, _Block(memory, nbytes, index),
-                              ember.device("cuda", index))
+                              _cuda_device(index))
 
     # ------------------------------------------------------------ host <-> device
     def to_cpu(self, t):
