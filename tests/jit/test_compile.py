@@ -215,3 +215,31 @@ def test_a_compiled_function_inside_another_is_traced_inline():
     assert ember.allclose(outer(x), x.exp() * 2 + 1)
     assert not _graphs(inner) and len(_graphs(outer)) == 1
     assert ember.allclose(inner(x), x.exp() * 2)
+
+
+def test_module_compile_in_place_keeps_the_module():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    x = ember.randn(3, 4)
+    with ember.no_grad():
+        ref = model(x)
+    keys = list(model.state_dict())
+    assert model.compile() is None
+    assert isinstance(model, nn.Sequential) and type(model).__name__ == "Sequential"
+    assert list(model.state_dict()) == keys
+    cache = model._compiled_call_impl._cache
+    with ember.no_grad():
+        assert ember.allclose(model(x), ref) and ember.allclose(model(x), ref)
+    assert len(cache.graphs) == 1
+    # weights updated in place: the guard sees the new versions
+    with ember.no_grad():
+        model[0].weight.add_(1.0)
+        assert ember.allclose(model(x), nn.Sequential.__call__(model, x))
+    # training calls run eagerly and record gradients
+    model.train()
+    model(x).sum().backward()
+    assert model[0].weight.grad is not None
+    # compiling again replaces the compiled call (no subclass of the subclass)
+    model.compile()
+    assert type(model).__mro__[1] is nn.Sequential
+    other = nn.Sequential(nn.Linear(4, 2))
+    assert type(other) is nn.Sequential

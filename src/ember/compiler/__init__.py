@@ -230,6 +230,31 @@ class OptimizedModule(ember.nn.Module):
         return self._cache(*args, **kwargs)
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled_class(cls):
+    """``cls`` with calls going to the instance's compiled call (``Module.compile``): a
+    subclass per module class, so that no other module pays a check per call."""
+    def __call__(self, *args, **kwargs):
+        return self._compiled_call_impl(*args, **kwargs)
+    return type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
+                                        "__qualname__": cls.__qualname__,
+                                        "_compiled_base": cls})
+
+
+def compile_module_in_place(module, fullgraph=False, dynamic=None, backend="inductor",
+                            mode=None, options=None, disable=False):
+    """``Module.compile``: calls of ``module`` itself run its compiled graphs (its class,
+    parameters and ``state_dict`` keys stay as they are)."""
+    base = getattr(type(module), "_compiled_base", type(module))
+    call = compile(functools.partial(base._call_impl, module), fullgraph=fullgraph,
+                   dynamic=dynamic, backend=backend, mode=mode, options=options,
+                   disable=disable)
+    if call is not None and hasattr(call, "_cache"):
+        call._cache.module = module         # guard on the module's weights and modes
+    object.__setattr__(module, "_compiled_call_impl", call)
+    module.__class__ = _compiled_class(base)
+
+
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
     """Compile a function or module into ember.jit traced graphs (PyTorch's

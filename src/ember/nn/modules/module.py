@@ -755,6 +755,23 @@ class Module:
             self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place with :func:`ember.compile` (the same
+        arguments); unlike ``ember.compile(module)``, the module stays itself, with its
+        ``state_dict`` keys (PyTorch's ``Module.compile``).
+
+        Examples
+        --------
+        >>> import ember
+        >>> model = ember.nn.Linear(4, 2).eval()
+        >>> model.compile()
+        >>> with ember.no_grad():
+        ...     model(ember.ones(1, 4)).shape
+        ember.Size([1, 2])
+        """
+        from ember.compiler import compile_module_in_place
+        compile_module_in_place(self, *args, **kwargs)
+
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks
                 or self._backward_pre_hooks or _hooks.any_global_hooks()):
