@@ -229,10 +229,10 @@ class Compare:
     ...                            ("b", "n=1", 1.5), ("b", "n=8", 4.0)]]
     >>> Compare(results).print()
     [--------- f ---------]
-         |  n=1  |  n=8
-    1 threads: -----------
-      a  |  1.0  |  2.5
-      b  |  1.5  |  4.0
+             |  n=1  |  n=8
+    1 threads: ------------
+          a  |  1.0  |  2.5
+          b  |  1.5  |  4.0
     <BLANKLINE>
     Times are in microseconds (us).
     <BLANKLINE>
