@@ -108,6 +108,34 @@ def test_transformer_encoder(with_mask, batch_first):
                    {k: v for k, v in dynamic.items() if k in names}, atol=1e-4)
 
 
+def test_transformer_encoder_decoder_with_causal_mask():
+    """A full nn.Transformer with the causal target mask made inside forward (an in-place
+    masked_fill_ on a tensor sized by the traced length) and padding masks, exported with
+    dynamic batch and sequence lengths."""
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 8)
+            self.transformer = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True)
+            self.head = nn.Linear(8, 20)
+
+        def forward(self, src, tgt):
+            causal = self.transformer.generate_square_subsequent_mask(tgt.size(1))
+            h = self.transformer(self.embed(src), self.embed(tgt), tgt_mask=causal,
+                                 src_key_padding_mask=src == 0,
+                                 memory_key_padding_mask=src == 0)
+            return self.head(h)
+
+    def inputs(batch, s, t):
+        src = ember.randint(1, 20, (batch, s))
+        src[0, -1] = 0
+        return (src, ember.randint(1, 20, (batch, t)))
+
+    axes = {"src": {0: "batch", 1: "s"}, "tgt": {0: "batch", 1: "t"}}
+    assert_matches(Seq2Seq().eval(), inputs(2, 5, 4), inputs(3, 7, 6), ["src", "tgt"], axes,
+                   atol=1e-4)
+
+
 MODULES = {
     "activations": lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.CELU(0.5), nn.LeakyReLU(0.1), nn.GELU(), nn.GELU("tanh"),

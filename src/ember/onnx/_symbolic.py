@@ -528,8 +528,9 @@ def _scatter(b, node):
                         axis=_axis(p["dim"], len(x.shape)), reduction=reduction))
 
 
-@_emitter("op", "masked_fill")
+@_emitter("op", "masked_fill", "masked_fill_")
 def _masked_fill(b, node):
+    # the in-place form too: the trace gives its result a new value, as ONNX needs
     x, mask, value = node.args[:3]
     dtype = node.outputs[0].dtype
     _out(b, node, b.add("Where", [b.value(mask), b.operand(value, dtype), b.value(x)]))
