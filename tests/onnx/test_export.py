@@ -136,6 +136,22 @@ def test_transformer_encoder_decoder_with_causal_mask():
                    atol=1e-4)
 
 
+def test_in_place_writes_in_forward():
+    """zero_, fill_ (a number or a 0-d tensor), index assignment and in-place elementwise
+    ops on computed tensors: each becomes a new value in the exported graph."""
+    class Model(nn.Module):
+        def forward(self, x):
+            y = x * 1
+            y.zero_()
+            y += x
+            z = (x * 1).fill_(2.5) + (x * 1).fill_(x.sum())
+            w = x.clone()
+            w[:, 0] = 0
+            return y.relu_() + z + w
+
+    assert_matches(Model(), ember.randn(2, 3), (ember.randn(5, 3),), ["x"], {"x": BATCH})
+
+
 MODULES = {
     "activations": lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.CELU(0.5), nn.LeakyReLU(0.1), nn.GELU(), nn.GELU("tanh"),

@@ -560,6 +560,19 @@ def _filled(b, node):
                         value=_fill_value(fill, dtype)))
 
 
+@_emitter("op", "zero_", "fill_")
+def _fill_in_place(b, node):
+    """``x.zero_()`` / ``x.fill_(v)`` on a computed tensor: a new value of its shape."""
+    x = node.args[0]
+    fill = 0 if node.op == "zero_" else node.args[1]
+    dtype = node.outputs[0].dtype
+    if isinstance(fill, (Value, SymSize)):      # a 0-d tensor (or size) as the value
+        _out(b, node, b.add("Expand", [b.operand(fill, dtype), b.shape_of(x)]))
+        return
+    _out(b, node, b.add("ConstantOfShape", [b.shape_of(x)],
+                        value=_fill_value(fill, dtype)))
+
+
 @_emitter("op", "arange")
 def _arange(b, node):
     p = _params(node, ("start", "end", "step"), {"step": 1})
