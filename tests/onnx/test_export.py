@@ -152,6 +152,25 @@ def test_in_place_writes_in_forward():
     assert_matches(Model(), ember.randn(2, 3), (ember.randn(5, 3),), ["x"], {"x": BATCH})
 
 
+SELECTIONS = {
+    "topk": lambda x: x.topk(2, dim=1).values + x.topk(2, dim=-1, largest=False).indices,
+    "argmax": lambda x: x.argmax(1) + x.argmin(-1, keepdim=True) + x.argmax(),
+    "argsort_gather": lambda x: x.gather(1, x.argsort(1)),
+    "sort": lambda x: x.sort(1).values + x.sort(-1, descending=True).indices,
+    "one_hot_argmax": lambda x: nn.functional.one_hot(x.argmax(1), 3).float(),
+    "atan2": lambda x: ember.atan2(x, x.flip(1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_selection_ops(name):
+    class Model(nn.Module):
+        def forward(self, x):
+            return SELECTIONS[name](x)
+
+    assert_matches(Model(), ember.randn(2, 3), (ember.randn(5, 3),), ["x"], {"x": BATCH})
+
+
 MODULES = {
     "activations": lambda: nn.Sequential(
         nn.ELU(), nn.SELU(), nn.CELU(0.5), nn.LeakyReLU(0.1), nn.GELU(), nn.GELU("tanh"),

@@ -336,6 +336,15 @@ def _arg(x, axis=0, keepdims=1, select_last_index=0, *, op_type):
     return fn(x, dim=axis, keepdim=bool(keepdims))
 
 
+@_op("TopK")
+def _topk(x, k, axis=-1, largest=1, sorted=1):
+    """Values and indices (ties: the lower index first, as ONNX specifies and ember's
+    stable sort gives)."""
+    values, indices = ember.topk(x, int(k.reshape(-1)[0].item()), dim=axis,
+                                 largest=bool(largest))
+    return values, indices
+
+
 @_op("Softmax", "LogSoftmax")
 def _softmax(x, axis=-1, *, op_type):
     return (F.softmax if op_type == "Softmax" else F.log_softmax)(x, dim=axis)

@@ -167,7 +167,20 @@ def _int_floor_div(b, xs, dtype):
     return b.add("Sub", [quotient, adjust])
 
 
+def _atan2(b, xs, dtype):
+    """atan(y / x), turned by pi where x < 0 (ONNX has no atan2); 0 at the origin."""
+    y, x = xs
+    zero = b.scalar(0.0, dtype)
+    base = b.add("Atan", [b.add("Div", [y, x])])
+    turn = b.add("Where", [b.add("Less", [y, zero]), b.scalar(-math.pi, dtype),
+                           b.scalar(math.pi, dtype)])
+    angle = b.add("Where", [b.add("Less", [x, zero]), b.add("Add", [base, turn]), base])
+    origin = b.add("And", [b.add("Equal", [x, zero]), b.add("Equal", [y, zero])])
+    return b.add("Where", [origin, zero, angle])
+
+
 _COMPOSITE = {
+    "atan2": _atan2,
     "rsqrt": lambda b, xs, dt: b.add("Reciprocal", [b.add("Sqrt", xs)]),
     "expm1": lambda b, xs, dt: b.add("Sub", [b.add("Exp", xs), b.scalar(1.0, dt)]),
     "log1p": lambda b, xs, dt: b.add("Log", [b.add("Add", [xs[0], b.scalar(1.0, dt)])]),
@@ -629,6 +642,37 @@ def _max(b, node):
         arg = "ArgMax" if node.op == "max" else "ArgMin"
         _out(b, node, b.add(arg, [b.value(x)], axis=axes[0], keepdims=int(bool(p["keepdim"])),
                             select_last_index=0), 1)
+
+
+@_emitter("op", "argmax", "argmin")
+def _argmax(b, node):
+    p = _params(node, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+    x, dim = p["input"], p["dim"]
+    name = b.value(x)
+    if dim is None:         # over the flattened tensor: a 0-d index
+        name, axis, keep = b.add("Reshape", [name, b.ints([-1])]), 0, 0
+    else:
+        axis, keep = _axis(dim, len(x.shape)), int(bool(p["keepdim"]))
+    _out(b, node, b.add("ArgMax" if node.op == "argmax" else "ArgMin", [name], axis=axis,
+                        keepdims=keep, select_last_index=0))
+
+
+@_emitter("op", "topk", "sort")
+def _topk(b, node):
+    """TopK (its ties keep the lower index first, as ember's stable sort does); sort is
+    the top-k of the whole dim."""
+    x = node.args[0]
+    if node.op == "topk":
+        k, dim, largest = node.args[1:4]
+        axis, k = _axis(dim, len(x.shape)), b.ints([k])
+    else:
+        dim, largest = node.args[1:3]
+        axis = _axis(dim, len(x.shape))
+        k = b.add("Slice", [b.shape_of(x), b.ints([axis]), b.ints([axis + 1])])
+    values = b.add("TopK", [b.value(x), k], axis=axis,
+                   n_outputs=2, largest=int(bool(largest)), sorted=1)
+    _out(b, node, values[0], 0)
+    _out(b, node, values[1], 1)
 
 
 @_emitter("op", "var", "std")

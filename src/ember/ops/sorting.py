@@ -128,6 +128,8 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     tensor([[0, 2, 1]])
     """
     _check_tensor(input, "argsort")
+    if _recorded(input):        # the indices of a recorded sort (ember.jit traces it)
+        return sort(input, dim, descending).indices
     return _sorted_along(input, _wrap_dim(dim, input.dim()), bool(descending))[1]
 
 
