@@ -392,3 +392,35 @@ def test_in_place_ops_on_integer_tensors_from_the_inputs():
     for batch in (2, 6):
         x, index = ember.randn(batch, 4) * 2, ember.randint(0, 3, (batch,))
         _assert_same(fn(x, index), traced(x, index))
+
+
+def test_detach_and_like_factories_follow_the_inputs():
+    """detach() of a computed tensor, zeros_like/ones_like/full_like of one, and sizes
+    from broadcast_shapes stay nodes of the graph: a trace at batch 2 runs at batch 5."""
+    def f(x):
+        clamped = x.norm(dim=1, keepdim=True)
+        clamped = clamped + (clamped.clamp(min=0.5) - clamped).detach()
+        shape = ember.broadcast_shapes(tuple(x.shape), (1, x.shape[1]))
+        base = ember.zeros_like(x) + ember.full_like(x, 2.0) * ember.ones_like(x)
+        return x.expand(shape) / clamped + base + x * x.detach()
+
+    traced = ember.jit.trace(f, ember.randn(2, 3))
+    ops = [node.op for node in traced.graph.nodes]
+    assert "detach" in ops and not traced.graph.constants
+    x = ember.randn(5, 3)
+    assert ember.allclose(traced(x), f(x))
+
+
+def test_cosine_similarity_and_grid_sample_trace_at_any_batch():
+    traced = ember.jit.trace(lambda x: nn.functional.cosine_similarity(x, x.flip(1)),
+                             ember.randn(2, 4))
+    x = ember.randn(6, 4)
+    assert ember.allclose(traced(x), nn.functional.cosine_similarity(x, x.flip(1)))
+
+    def sample(x):
+        grid = ember.zeros(x.shape[0], 3, 3, 2) + 0.25
+        return nn.functional.grid_sample(x, grid, align_corners=False)
+
+    traced = ember.jit.trace(sample, ember.randn(2, 2, 5, 5))
+    x = ember.randn(4, 2, 5, 5)
+    assert ember.allclose(traced(x), sample(x))

@@ -397,3 +397,18 @@ def test_setitem():
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="step"):
         export_bytes(lambda x: x.clone().__setitem__(slice(None, None, 2), 1.0) or x,
                      ember.randn(4))
+
+
+def test_shape_following_helpers_export_with_a_dynamic_batch():
+    """cosine_similarity (broadcast_shapes, detach) and grid_sample (zeros_like) traced at
+    batch 2 and run at batch 5."""
+    class Model(nn.Module):
+        def forward(self, x):
+            grid = ember.zeros(x.shape[0], 3, 3, 2) + 0.25
+            sampled = nn.functional.grid_sample(x, grid, align_corners=False)
+            flat = x.flatten(1)
+            return sampled.flatten(1).sum(1) + nn.functional.cosine_similarity(flat,
+                                                                               flat.flip(1))
+
+    assert_matches(Model(), ember.randn(2, 2, 5, 5), (ember.randn(5, 2, 5, 5),), ["x"],
+                   {"x": BATCH}, atol=1e-4)

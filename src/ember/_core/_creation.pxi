@@ -190,6 +190,8 @@ def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
     check_layout(layout, "zeros_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "zeros_like")
     fill(t, 0)
+    if _creation_hook is not None:
+        _creation_hook("zeros_like", (input,), {"dtype": t.get_dtype()}, t)
     return _finish(t, requires_grad)
 
 
@@ -199,6 +201,8 @@ def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, lay
     check_layout(layout, "ones_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "ones_like")
     fill(t, 1)
+    if _creation_hook is not None:
+        _creation_hook("ones_like", (input,), {"dtype": t.get_dtype()}, t)
     return _finish(t, requires_grad)
 
 
@@ -208,6 +212,8 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
     check_layout(layout, "full_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "full_like")
     fill(t, fill_value)
+    if _creation_hook is not None:
+        _creation_hook("full_like", (input, fill_value), {"dtype": t.get_dtype()}, t)
     return _finish(t, requires_grad)
 
 

@@ -319,7 +319,16 @@ def broadcast_shapes(*shapes):
     cdef Py_ssize_t shape[64]
     ts = [new_view_of_shape(_shape_arg((s,)) if not isinstance(s, int) else (s,)) for s in shapes]
     cdef int nd = broadcast_shapes_into(ts, shape)
-    return Size(_int_list(shape, nd))
+    cdef list dims = _int_list(shape, nd)
+    # an input's own size object where it gives the size: a size ember.jit's tracer read
+    # from a tensor (an int subclass) stays symbolic in the result
+    for s in shapes:
+        sizes = (s,) if isinstance(s, int) else tuple(s)
+        for i in range(len(sizes)):
+            size = sizes[i]
+            if type(size) is not int and isinstance(size, int) and size == dims[nd - len(sizes) + i]:
+                dims[nd - len(sizes) + i] = size
+    return Size(dims)
 
 
 cdef Tensor new_view_of_shape(tuple shape):

@@ -318,6 +318,8 @@ cdef class Tensor:
         """A view of the same data that is outside any autograd graph."""
         cdef Tensor t = make_view(self, self._ndim, self._shape, self._strides, self._offset)
         t._view_base = None     # not a view for autograd: in-place changes stay its own
+        if _creation_hook is not None:
+            _creation_hook("detach", (self,), None, t)     # ember.jit: the value flows on
         return t
 
     @property

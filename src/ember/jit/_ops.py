@@ -62,8 +62,10 @@ OPS = {
     **{name: "ember._core._index:" + name for name in (
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_fill_",
         "index_put", "index_put_", "cat", "stack")},
-    **{name: "ember._core._tensor:" + name for name in ("zeros", "ones", "full", "arange")},
+    **{name: "ember._core._tensor:" + name for name in (
+        "zeros", "ones", "full", "arange", "zeros_like", "ones_like", "full_like")},
     "clone": "ember._core._tensor:clone",
+    "detach": "ember._core._tensor:Tensor.detach",
     "contiguous": "ember._core._tensor:contiguous_clone",
     "getitem": "ember._core._tensor:Tensor.__getitem__",
     "setitem": "ember._core._tensor:_assign",

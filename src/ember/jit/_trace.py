@@ -295,9 +295,17 @@ class Tracer:
     def on_create(self, name, args, kwargs, result):
         """``zeros``, ``ones``, ``full`` and ``arange`` tell this of each tensor they made:
         one made with sizes read from traced tensors becomes a node (so the graph makes it
-        at the sizes it runs at); the others stay constants."""
-        if not ember.is_grad_enabled() or threading.get_ident() != self._thread \
-                or not _has_traced_int(args):
+        at the sizes it runs at); the others stay constants.  ``detach`` tells this too: the
+        detached tensor of a computed value is a node of that value, not a constant."""
+        if not ember.is_grad_enabled() or threading.get_ident() != self._thread:
+            return
+        if name == "detach":
+            self.on_detach(args[0], result)
+            return
+        if name in ("zeros_like", "ones_like", "full_like"):
+            self.on_like(name, args, kwargs, result)
+            return
+        if not _has_traced_int(args):
             return
         where = f"op '{name}'"
         node = Node("op", name, self.template(tuple(args), where),
@@ -307,6 +315,32 @@ class Tracer:
         # ops on it that do not reach the tracer must not write it (see check_created)
         self.created.append([result, result._version])
 
+    def on_detach(self, source, result):
+        value = self.value_of.get(id(source))
+        if value is None or value.kind == "constant":
+            return                      # a constant's detached view is a constant too
+        node = Node("op", "detach", (value,), {}, [], None)
+        # not marked (its numpy() and requires_grad stay as the user expects), so the ops
+        # it meets reach the tracer through their other, traced, operands
+        node.result = self._outputs(result, node, False)
+        if value.index in self.derived:
+            self.derived.add(node.result.index)
+        self.graph.nodes.append(node)
+
+    def on_like(self, name, args, kwargs, result):
+        """``zeros_like(x)`` and the like of a computed ``x``: a node making the tensor at
+        the shape ``x`` has when the graph runs (a tensor written later is checked as the
+        tensors made from traced sizes are)."""
+        value = self.value_of.get(id(args[0]))
+        if value is None or value.kind == "constant" or value.index not in self.derived:
+            return
+        where = f"op '{name}'"
+        node = Node("op", name, self.template(tuple(args), where),
+                    self.template(kwargs, where), [], None)
+        node.result = self._outputs(result, node, True)
+        self.graph.nodes.append(node)
+        self.created.append([result, result._version])
+
     def check_created(self):
         """Raise RuntimeError when a tensor made from traced sizes was written by an op
         the tracer did not see (the graph would make it without that write)."""
@@ -314,7 +348,8 @@ class Tracer:
             if tensor._version != version:
                 raise RuntimeError(
                     "ember.jit.trace: a tensor made by zeros/ones/full/arange with sizes "
-                    f"read from the inputs (value %{self.value_of[id(tensor)].name}) was "
+                    "read from the inputs (or by zeros_like/ones_like/full_like of a computed "
+                    f"tensor) (value %{self.value_of[id(tensor)].name}) was "
                     "written in place by an op the tracer did not see; write it with ops on "
                     "traced tensors, or make it from plain sizes (it is then a constant)")
 

@@ -573,11 +573,14 @@ def _filled(b, node):
                         value=_fill_value(fill, dtype)))
 
 
-@_emitter("op", "zero_", "fill_")
+@_emitter("op", "zero_", "fill_", "zeros_like", "ones_like", "full_like")
 def _fill_in_place(b, node):
-    """``x.zero_()`` / ``x.fill_(v)`` on a computed tensor: a new value of its shape."""
+    """``x.zero_()`` / ``x.fill_(v)`` on a computed tensor, or ``zeros_like(x)`` and the
+    like: a new value of its shape."""
     x = node.args[0]
-    fill = 0 if node.op == "zero_" else node.args[1]
+    fill = {"zero_": 0, "zeros_like": 0, "ones_like": 1}.get(node.op)
+    if fill is None:
+        fill = node.args[1]
     dtype = node.outputs[0].dtype
     if isinstance(fill, (Value, SymSize)):      # a 0-d tensor (or size) as the value
         _out(b, node, b.add("Expand", [b.operand(fill, dtype), b.shape_of(x)]))
@@ -604,7 +607,7 @@ def _to(b, node):
     _out(b, node, b.add("Cast", [b.value(x)], to=onnx_type(out.dtype)))
 
 
-@_emitter("op", "clone", "contiguous")
+@_emitter("op", "clone", "contiguous", "detach")
 def _clone(b, node):
     _out(b, node, b.add("Identity", [b.value(node.args[0])]))
 
