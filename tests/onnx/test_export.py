@@ -230,6 +230,10 @@ MORE_MODULES = {
                                         nn.Upsample(scale_factor=2, mode="bicubic")),
     "norms_more": lambda: nn.Sequential(nn.RMSNorm(6), nn.Identity(), nn.Dropout2d(),
                                         nn.AlphaDropout(0.2)),
+    "unfold_fold": lambda: nn.Sequential(nn.Unfold(3, padding=1, stride=2),
+                                         nn.Fold((6, 6), 3, padding=1, stride=2),
+                                         nn.Unfold((2, 3), dilation=2),
+                                         nn.Unflatten(1, (4, 6)), nn.Flatten(2)),
 }
 
 
@@ -240,10 +244,12 @@ def test_more_nn_modules(name):
 
 
 def test_modules_tracing_sizes_as_constants():
-    """CosineSimilarity's broadcast and EmbeddingBag's bags make tensors of the traced batch
-    size (frozen in the trace, as in PyTorch's): exported and run at that size."""
+    """EmbeddingBag's bags make tensors of the traced batch size (frozen in the trace, as
+    in PyTorch's): exported and run at that size.  CosineSimilarity's broadcast follows
+    the batch."""
     x1, x2 = ember.randn(2, 4, 6), ember.randn(2, 4, 6)
-    assert_matches(nn.CosineSimilarity(), (x1, x2), (x1, x2), ["a", "b"], {})
+    assert_matches(nn.CosineSimilarity(), (x1, x2), (ember.randn(5, 4, 6), ember.randn(5, 4, 6)),
+                   ["a", "b"], {"a": BATCH, "b": BATCH})
     bags = ember.randint(0, 10, (2, 4))
     assert_matches(nn.EmbeddingBag(10, 3, mode="mean"), bags, (bags,), ["bags"], {})
     assert_matches(nn.Sequential(nn.Conv1d(4, 2, 3, stride=2), nn.ConvTranspose1d(2, 4, 3),
@@ -265,8 +271,8 @@ def test_embedding_and_conv1d():
 def test_unmapped_op_raises_naming_it():
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'cumprod'"):
         export_bytes(lambda x: ember.cumprod(x, 0) + 1, ember.randn(3, 2) + 2)
-    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'im2col'"):
-        export_bytes(nn.Unfold(2), ember.randn(1, 2, 4, 4))
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'diagonal'"):
+        export_bytes(lambda x: ember.diagonal(x) + 1, ember.randn(3, 3))
     assert issubclass(ember.onnx.UnsupportedOperatorError, RuntimeError)
 
 

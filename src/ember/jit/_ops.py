@@ -81,6 +81,8 @@ OPS = {
     "adaptive_avg_pool": "ember._core._pool:adaptive_avg_pool",
     "convolution": "ember._core._conv:convolution",
     "convolution_transpose": "ember._core._conv:convolution_transpose",
+    "im2col": "ember.ops.conv:im2col",
+    "col2im": "ember.ops.conv:col2im",
     "rnn_layer": "ember.ops.rnn:_forward_saving",
     "div_rounding": "ember.ops.elementwise:_rounded_div",
     "fused_layer_norm": _fused_layer_norm,

@@ -40,6 +40,58 @@ def _conv_transpose(b, node):
                         group=int(groups), output_padding=output_padding))
 
 
+def _one_hot_kernels(channels, kernel, dtype, grouped=True):
+    """Weights picking each kernel position of each channel: ``(channels * kh * kw, 1, kh,
+    kw)`` for unfold as a grouped convolution, or, ``grouped=False``, ``(channels * kh * kw,
+    channels, kh, kw)`` for fold as a transposed convolution of one group (the ONNX
+    reference evaluator's ConvTranspose takes no groups)."""
+    kh, kw = kernel
+    eye = np.eye(kh * kw, dtype=_NUMPY_FLOAT[str(dtype)]).reshape(kh * kw, 1, kh, kw)
+    if grouped:
+        return np.tile(eye, (channels, 1, 1, 1))
+    weight = np.zeros((channels * kh * kw, channels, kh, kw), dtype=eye.dtype)
+    for c in range(channels):
+        weight[c * kh * kw:(c + 1) * kh * kw, c:c + 1] = eye
+    return weight
+
+
+_NUMPY_FLOAT = {"ember.float32": np.float32, "ember.float64": np.float64,
+                "ember.float16": np.float16}
+
+
+@_emitter("op", "im2col")
+def _im2col(b, node):
+    x, kernel, stride, padding, dilation = node.args[:5]
+    if len(x.shape) != 4 or str(x.dtype) not in _NUMPY_FLOAT:
+        _unsupported(node, "has an ONNX mapping for batched floating 4-D inputs only")
+    channels = int(static_size(x.shape[1]))
+    blocks = channels * kernel[0] * kernel[1]
+    weight = b.const(_one_hot_kernels(channels, kernel, x.dtype), "unfold_kernels")
+    patches = b.add("Conv", [b.value(x), weight], kernel_shape=list(kernel),
+                    strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
+                    group=channels)
+    _out(b, node, b.add("Reshape", [patches, b.ints([0, blocks, -1])]))
+
+
+@_emitter("op", "col2im")
+def _col2im(b, node):
+    x, out_size, kernel, stride, padding, dilation = node.args[:6]
+    if len(x.shape) != 3 or str(x.dtype) not in _NUMPY_FLOAT:
+        _unsupported(node, "has an ONNX mapping for batched floating 3-D inputs only")
+    out_size = [int(static_size(o)) for o in out_size]
+    channels = int(static_size(x.shape[1])) // (kernel[0] * kernel[1])
+    counts = [(o + 2 * p - d * (k - 1) - 1) // s + 1 for o, k, s, p, d in
+              zip(out_size, kernel, stride, padding, dilation)]
+    reached = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+               zip(counts, stride, padding, dilation, kernel)]
+    blocks = b.add("Reshape", [b.value(x), b.ints([0, int(static_size(x.shape[1]))] + counts)])
+    weight = b.const(_one_hot_kernels(channels, kernel, x.dtype, grouped=False),
+                     "fold_kernels")
+    _out(b, node, b.add("ConvTranspose", [blocks, weight], kernel_shape=list(kernel),
+                        strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
+                        output_padding=[o - r for o, r in zip(out_size, reached)]))
+
+
 def _ceil_mode(x, kernel, stride, padding, dilation, outs):
     floor = [(size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, s, p, d in
              zip(x.shape[2:], kernel, stride, padding, dilation)]
