@@ -418,3 +418,46 @@ def test_shape_following_helpers_export_with_a_dynamic_batch():
 
     assert_matches(Model(), ember.randn(2, 2, 5, 5), (ember.randn(5, 2, 5, 5),), ["x"],
                    {"x": BATCH}, atol=1e-4)
+
+
+class _PatchEncoder(nn.Module):
+    """A ViT's front: patches, a class token expanded to the batch, and positions sliced
+    to the token count (a slice of a weight by a traced size: not folded to a constant)."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(3, 8, 4, 4)
+        self.cls = nn.Parameter(ember.randn(1, 1, 8))
+        self.pos = nn.Parameter(ember.randn(1, 17, 8))
+        self.block = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = ember.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos[:, :x.shape[1] + 1]
+        return self.block(x)[:, 0]
+
+
+class _CausalBlock(nn.Module):
+    """A GPT block written as nanoGPT does: sizes from x.size(), a causal mask made from
+    them, positions from arange."""
+
+    def __init__(self, d=8, heads=2):
+        super().__init__()
+        self.qkv, self.proj, self.heads = nn.Linear(d, 3 * d), nn.Linear(d, d), heads
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2)
+                   for t in self.qkv(x).split(C, dim=2))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / k.size(-1) ** 0.5)
+        mask = ember.tril(ember.ones(T, T)).view(1, 1, T, T)
+        att = nn.functional.softmax(att.masked_fill(mask[:, :, :T, :T] == 0, float("-inf")), -1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        return x + self.proj(y) + ember.arange(0, T)[None, :, None].float() * 0.01
+
+
+def test_vit_and_gpt_style_models_follow_batch_and_length():
+    assert_matches(_PatchEncoder().eval(), ember.randn(2, 3, 16, 16),
+                   (ember.randn(5, 3, 16, 16),), ["x"], {"x": BATCH}, atol=1e-4)
+    assert_matches(_CausalBlock().eval(), ember.randn(2, 5, 8), (ember.randn(3, 9, 8),),
+                   ["x"], {"x": {0: "batch", 1: "time"}}, atol=1e-4)

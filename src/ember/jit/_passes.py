@@ -61,6 +61,20 @@ def _fresh_scratch(template):
     return template
 
 
+def _mentions_sizes(template):
+    """Whether a template holds a size read from a tensor (a SymSize, slices included):
+    such a node depends on the sizes the graph runs at, even if it reads only constants."""
+    if isinstance(template, SymSize):
+        return True
+    if isinstance(template, slice):
+        return any(_mentions_sizes(x) for x in (template.start, template.stop, template.step))
+    if isinstance(template, (tuple, list)):
+        return any(_mentions_sizes(x) for x in template)
+    if isinstance(template, dict):
+        return any(_mentions_sizes(x) for x in template.values())
+    return False
+
+
 def fold_constants(graph):
     """Run, once, the nodes that read only constants (weights, buffers, tensors made
     without the inputs), e.g. a linear layer's ``weight.t()``: their outputs become
@@ -72,6 +86,7 @@ def fold_constants(graph):
             inputs = node.inputs()
             if (node.inplace or node.op in _RANDOM_OPS or node.kind == "fused"
                     or any(v.kind != "constant" for v in inputs)
+                    or _mentions_sizes(node.args) or _mentions_sizes(node.kwargs)
                     or any(v.index in written for v in node.outputs)):
                 kept.append(node)
                 continue
