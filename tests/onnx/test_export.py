@@ -461,3 +461,28 @@ def test_vit_and_gpt_style_models_follow_batch_and_length():
                    (ember.randn(5, 3, 16, 16),), ["x"], {"x": BATCH}, atol=1e-4)
     assert_matches(_CausalBlock().eval(), ember.randn(2, 5, 8), (ember.randn(3, 9, 8),),
                    ["x"], {"x": {0: "batch", 1: "time"}}, atol=1e-4)
+
+
+class _SkipUpsample(nn.Module):
+    """A U-Net step: downsample, upsample back to the input's own size (read from it),
+    concatenate, and a 2x upsampling by factor."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 4, 3, 2, 1)
+        self.up = nn.Conv2d(7, 2, 3, padding=1)
+
+    def forward(self, x):
+        low = self.down(x)
+        back = nn.functional.interpolate(low, size=x.shape[-2:], mode="bilinear",
+                                         align_corners=False)
+        near = nn.functional.interpolate(low, size=x.shape[-2:], mode="nearest")
+        out = self.up(ember.cat([back + near, x], 1))
+        return nn.functional.interpolate(out, scale_factor=2, mode="bilinear",
+                                         align_corners=True)
+
+
+def test_interpolation_follows_spatial_sizes():
+    assert_matches(_SkipUpsample().eval(), ember.randn(2, 3, 8, 10),
+                   (ember.randn(3, 3, 12, 6),), ["x"], {"x": {0: "b", 2: "h", 3: "w"}},
+                   atol=1e-4)

@@ -58,6 +58,42 @@ def _cubic_matrix(in_size, out_size, scale, align_corners):
     return weights
 
 
+def _traced(*sizes):
+    """Whether a size was read from a tensor by ember.jit's tracer (an int subclass that
+    stays symbolic): the weights are then made with ops the graph records."""
+    return any(type(size) is not int and isinstance(size, int) for size in sizes)
+
+
+def _size_tensor(size):
+    return ember.full((), size, dtype=ember.float64)
+
+
+def _traced_linear_matrix(in_size, out_size, scale_factor, align_corners, dtype, device):
+    """:func:`_linear_matrix` made of ember ops on the (traced) sizes, in float64."""
+    n_in, n_out = _size_tensor(in_size), _size_tensor(out_size)
+    if align_corners:
+        scale = ember.where(n_out > 1, (n_in - 1) / (n_out - 1).clamp(min=1), n_out * 0)
+    else:
+        scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+    dst = ember.arange(out_size, dtype=ember.float64)
+    src = dst * scale if align_corners else ((dst + 0.5) * scale - 0.5).clamp(min=0.0)
+    low = ember.minimum(src.floor(), n_in - 1)
+    high = ember.minimum(low + 1, n_in - 1)
+    fraction = (src - low)[:, None]
+    columns = ember.arange(in_size, dtype=ember.float64)[None, :]
+    weights = ((columns == low[:, None]) * (1.0 - fraction)
+               + (columns == high[:, None]) * fraction)
+    return weights.to(dtype=dtype, device=device)
+
+
+def _traced_nearest_index(in_size, out_size, scale_factor, exact, device):
+    """:func:`_nearest_index` made of ember ops on the (traced) sizes."""
+    n_in, n_out = _size_tensor(in_size), _size_tensor(out_size)
+    scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+    dst = ember.arange(out_size, dtype=ember.float64) + (0.5 if exact else 0.0)
+    return ember.minimum((dst * scale).floor(), n_in - 1).to(dtype=ember.int64, device=device)
+
+
 def _nearest_index(in_size, out_size, scale, exact):
     offset = 0.5 if exact else 0.0
     return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
@@ -113,7 +149,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         scales = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) \
             else tuple(scale_factor)
-        out_sizes = tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, scales))
+        # an integral factor multiplies the size as an int (a traced size stays symbolic)
+        out_sizes = tuple(s * int(f) if float(f).is_integer() else int(math.floor(s * f))
+                          for s, f in zip(in_sizes, scales))
         if recompute_scale_factor:
             scales = (None,) * spatial
     if len(out_sizes) != spatial or len(scales) != spatial:
@@ -127,12 +165,23 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for k in range(spatial):
         dim = 2 + k
         in_size, out_size = in_sizes[k], out_sizes[k]
-        if mode in _LINEAR_MODES:
+        # sizes read by ember.jit's tracer: weights made with recorded ops, so that the
+        # graph resizes to the sizes it runs at (bicubic weights stay those of the trace)
+        traced = _traced(out_size) and mode != "bicubic"
+        if mode in _LINEAR_MODES and traced:
+            weights = _traced_linear_matrix(in_size, out_size, scales[k], bool(align_corners),
+                                            input.dtype, input.device)
+            result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+        elif mode in _LINEAR_MODES:
             scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
             matrix = _cubic_matrix if mode == "bicubic" else _linear_matrix
             weights = ember.tensor(matrix(in_size, out_size, scale, bool(align_corners)),
                                    dtype=input.dtype, device=input.device)
             result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+        elif traced:
+            index = _traced_nearest_index(in_size, out_size, scales[k],
+                                          mode == "nearest-exact", input.device)
+            result = result.index_select(dim, index)
         else:
             scale = 1.0 / scales[k] if scales[k] else in_size / out_size
             index = ember.tensor(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"),
