@@ -4,6 +4,7 @@ import importlib.util
 import math
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -248,5 +249,36 @@ def test_bad_arguments_raise():
         models.SqueezeNet("2_0")
     with pytest.raises(ValueError, match="inverted_residual_setting"):
         models.MobileNetV2(inverted_residual_setting=[[1, 16, 1]])
-    with pytest.raises(TypeError, match="positional"):
-        models.resnet18(None)
+    with pytest.raises(TypeError, match="by keyword"):
+        models.resnet18(None, True, 10)
+    with pytest.raises(TypeError, match="by keyword"):
+        models.resnet18(None, weights=None)
+
+
+def _warnings(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [(w.category, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((), {"pretrained": False}),
+    ((False,), {}),
+    ((None,), {}),
+    ((None, False), {}),
+], ids=["pretrained_false", "positional_false", "positional_none", "positional_progress"])
+def test_legacy_calls_warn_as_torchvision(tvm, args, kwargs):
+    """torchvision's deprecated forms: ``pretrained`` and ``weights``/``progress`` by position."""
+    expected = _warnings(lambda: tvm.squeezenet1_1(*args, **kwargs))
+    assert expected
+    assert _warnings(lambda: models.squeezenet1_1(*args, **kwargs)) == expected
+
+
+def test_legacy_pretrained_true_raises():
+    with pytest.raises(ValueError, match="pretrained=True: ember downloads no"), \
+            pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+        models.resnet18(pretrained=True)
+    with pytest.raises(ValueError, match="pretrained=True: ember downloads no"), \
+            pytest.warns(UserWarning, match="as positional parameter"):
+        models.alexnet(True)

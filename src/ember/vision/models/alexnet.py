@@ -1,7 +1,7 @@
 """AlexNet, as ``torchvision.models.alexnet``."""
 import ember
 from ember import nn
-from ember.vision.models._utils import _check_weights, _document
+from ember.vision.models._utils import _builder, _check_weights
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -56,7 +56,7 @@ class AlexNet(nn.Module):
         return self.classifier(x)
 
 
-@_document(("AlexNet", " (``num_classes``, ``dropout``)"),
+@_builder(("AlexNet", " (``num_classes``, ``dropout``)"),
            "AlexNet (Krizhevsky et al., 2012)")
 def alexnet(*, weights=None, progress=True, **kwargs):
     _check_weights(weights)

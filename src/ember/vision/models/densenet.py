@@ -5,7 +5,7 @@ import ember
 from ember import nn
 from ember.nn import functional as F
 from ember.utils import checkpoint as cp
-from ember.vision.models._utils import _check_weights, _document
+from ember.vision.models._utils import _builder, _check_weights
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 
@@ -149,21 +149,21 @@ def _densenet(growth_rate, block_config, num_init_features, weights, progress, *
 _DENSENET = ("DenseNet", " (``num_classes``, ``drop_rate``, ``memory_efficient``, ...)")
 
 
-@_document(_DENSENET, "DenseNet-121 (Huang et al., 2016)")
+@_builder(_DENSENET, "DenseNet-121 (Huang et al., 2016)")
 def densenet121(*, weights=None, progress=True, **kwargs):
     return _densenet(32, (6, 12, 24, 16), 64, weights, progress, **kwargs)
 
 
-@_document(_DENSENET, "DenseNet-161 (Huang et al., 2016)")
+@_builder(_DENSENET, "DenseNet-161 (Huang et al., 2016)")
 def densenet161(*, weights=None, progress=True, **kwargs):
     return _densenet(48, (6, 12, 36, 24), 96, weights, progress, **kwargs)
 
 
-@_document(_DENSENET, "DenseNet-169 (Huang et al., 2016)")
+@_builder(_DENSENET, "DenseNet-169 (Huang et al., 2016)")
 def densenet169(*, weights=None, progress=True, **kwargs):
     return _densenet(32, (6, 12, 32, 32), 64, weights, progress, **kwargs)
 
 
-@_document(_DENSENET, "DenseNet-201 (Huang et al., 2016)")
+@_builder(_DENSENET, "DenseNet-201 (Huang et al., 2016)")
 def densenet201(*, weights=None, progress=True, **kwargs):
     return _densenet(32, (6, 12, 48, 32), 64, weights, progress, **kwargs)

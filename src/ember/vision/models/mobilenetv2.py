@@ -2,7 +2,7 @@
 import ember
 from ember import nn
 from ember.vision.models._layers import Conv2dNormActivation, _init_mobilenet
-from ember.vision.models._utils import _check_weights, _document, _make_divisible
+from ember.vision.models._utils import _builder, _check_weights, _make_divisible
 
 __all__ = ["MobileNetV2", "mobilenet_v2"]
 
@@ -121,7 +121,7 @@ class MobileNetV2(nn.Module):
         return self.classifier(ember.flatten(x, 1))
 
 
-@_document(("MobileNetV2", " (``num_classes``, ``width_mult``, ``dropout``, ...)"),
+@_builder(("MobileNetV2", " (``num_classes``, ``width_mult``, ``dropout``, ...)"),
            "MobileNetV2 (Sandler et al., 2018)")
 def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     _check_weights(weights)

@@ -6,7 +6,7 @@ from ember import nn
 from ember.vision.models._layers import (
     Conv2dNormActivation, SqueezeExcitation, _init_mobilenet,
 )
-from ember.vision.models._utils import _check_weights, _document, _make_divisible
+from ember.vision.models._utils import _builder, _check_weights, _make_divisible
 
 __all__ = ["MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -185,11 +185,11 @@ _V3 = ("MobileNetV3", " (``num_classes``, ``dropout``, ``norm_layer``) and to th
        "(``width_mult``, ``reduced_tail``, ``dilated``)")
 
 
-@_document(_V3, "MobileNetV3-Large (Howard et al., 2019)")
+@_builder(_V3, "MobileNetV3-Large (Howard et al., 2019)")
 def mobilenet_v3_large(*, weights=None, progress=True, **kwargs):
     return _mobilenet_v3("mobilenet_v3_large", weights, progress, **kwargs)
 
 
-@_document(_V3, "MobileNetV3-Small (Howard et al., 2019)")
+@_builder(_V3, "MobileNetV3-Small (Howard et al., 2019)")
 def mobilenet_v3_small(*, weights=None, progress=True, **kwargs):
     return _mobilenet_v3("mobilenet_v3_small", weights, progress, **kwargs)

@@ -1,7 +1,7 @@
 """ResNet, ResNeXt and Wide ResNet, as ``torchvision.models.resnet``."""
 import ember
 from ember import nn
-from ember.vision.models._utils import _check_weights, _document, _ovewrite_named_param
+from ember.vision.models._utils import _builder, _check_weights, _ovewrite_named_param
 
 __all__ = [
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
@@ -255,60 +255,60 @@ _RESNET = ("ResNet", " (``num_classes``, ``zero_init_residual``, ...)")
 _FIXED = ", or fixes ``groups`` or ``width_per_group`` to another value"
 
 
-@_document(_RESNET, "ResNet-18 (He et al., 2015)")
+@_builder(_RESNET, "ResNet-18 (He et al., 2015)")
 def resnet18(*, weights=None, progress=True, **kwargs):
     return _resnet(BasicBlock, [2, 2, 2, 2], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNet-34 (He et al., 2015)")
+@_builder(_RESNET, "ResNet-34 (He et al., 2015)")
 def resnet34(*, weights=None, progress=True, **kwargs):
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNet-50 (He et al., 2015)")
+@_builder(_RESNET, "ResNet-50 (He et al., 2015)")
 def resnet50(*, weights=None, progress=True, **kwargs):
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNet-101 (He et al., 2015)")
+@_builder(_RESNET, "ResNet-101 (He et al., 2015)")
 def resnet101(*, weights=None, progress=True, **kwargs):
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNet-152 (He et al., 2015)")
+@_builder(_RESNET, "ResNet-152 (He et al., 2015)")
 def resnet152(*, weights=None, progress=True, **kwargs):
     return _resnet(Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNeXt-50 32x4d (Xie et al., 2016)", raises=_FIXED)
+@_builder(_RESNET, "ResNeXt-50 32x4d (Xie et al., 2016)", raises=_FIXED)
 def resnext50_32x4d(*, weights=None, progress=True, **kwargs):
     _ovewrite_named_param(kwargs, "groups", 32)
     _ovewrite_named_param(kwargs, "width_per_group", 4)
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNeXt-101 32x8d (Xie et al., 2016)", raises=_FIXED)
+@_builder(_RESNET, "ResNeXt-101 32x8d (Xie et al., 2016)", raises=_FIXED)
 def resnext101_32x8d(*, weights=None, progress=True, **kwargs):
     _ovewrite_named_param(kwargs, "groups", 32)
     _ovewrite_named_param(kwargs, "width_per_group", 8)
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "ResNeXt-101 64x4d (Xie et al., 2016)", raises=_FIXED)
+@_builder(_RESNET, "ResNeXt-101 64x4d (Xie et al., 2016)", raises=_FIXED)
 def resnext101_64x4d(*, weights=None, progress=True, **kwargs):
     _ovewrite_named_param(kwargs, "groups", 64)
     _ovewrite_named_param(kwargs, "width_per_group", 4)
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "Wide ResNet-50-2 (Zagoruyko and Komodakis, 2016): bottlenecks twice as wide",
+@_builder(_RESNET, "Wide ResNet-50-2 (Zagoruyko and Komodakis, 2016): bottlenecks twice as wide",
            raises=", or ``width_per_group`` is not 128")
 def wide_resnet50_2(*, weights=None, progress=True, **kwargs):
     _ovewrite_named_param(kwargs, "width_per_group", 64 * 2)
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@_document(_RESNET, "Wide ResNet-101-2 (Zagoruyko and Komodakis, 2016): bottlenecks twice as wide",
+@_builder(_RESNET, "Wide ResNet-101-2 (Zagoruyko and Komodakis, 2016): bottlenecks twice as wide",
            raises=", or ``width_per_group`` is not 128")
 def wide_resnet101_2(*, weights=None, progress=True, **kwargs):
     _ovewrite_named_param(kwargs, "width_per_group", 64 * 2)

@@ -2,7 +2,7 @@
 import ember
 from ember import nn
 from ember.nn import init
-from ember.vision.models._utils import _check_weights, _document
+from ember.vision.models._utils import _builder, _check_weights
 
 __all__ = ["SqueezeNet", "squeezenet1_0", "squeezenet1_1"]
 
@@ -103,13 +103,13 @@ class SqueezeNet(nn.Module):
 _SQUEEZENET = ("SqueezeNet", " (``num_classes``, ``dropout``)")
 
 
-@_document(_SQUEEZENET, "SqueezeNet 1.0 (Iandola et al., 2016)")
+@_builder(_SQUEEZENET, "SqueezeNet 1.0 (Iandola et al., 2016)")
 def squeezenet1_0(*, weights=None, progress=True, **kwargs):
     _check_weights(weights)
     return SqueezeNet("1_0", **kwargs)
 
 
-@_document(_SQUEEZENET, "SqueezeNet 1.1: the 1.0 accuracy with about 2.4 times less computation")
+@_builder(_SQUEEZENET, "SqueezeNet 1.1: the 1.0 accuracy with about 2.4 times less computation")
 def squeezenet1_1(*, weights=None, progress=True, **kwargs):
     _check_weights(weights)
     return SqueezeNet("1_1", **kwargs)

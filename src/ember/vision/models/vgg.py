@@ -1,7 +1,7 @@
 """VGG networks, as ``torchvision.models.vgg``."""
 import ember
 from ember import nn
-from ember.vision.models._utils import _check_weights, _document
+from ember.vision.models._utils import _builder, _check_weights
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn"]
@@ -104,41 +104,41 @@ def _vgg(cfg, batch_norm, weights, progress, **kwargs):
 _VGG = ("VGG", " (``num_classes``, ``init_weights``, ``dropout``)")
 
 
-@_document(_VGG, "VGG-11 (Simonyan and Zisserman, 2014)")
+@_builder(_VGG, "VGG-11 (Simonyan and Zisserman, 2014)")
 def vgg11(*, weights=None, progress=True, **kwargs):
     return _vgg("A", False, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-11 with batch normalization")
+@_builder(_VGG, "VGG-11 with batch normalization")
 def vgg11_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("A", True, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-13 (Simonyan and Zisserman, 2014)")
+@_builder(_VGG, "VGG-13 (Simonyan and Zisserman, 2014)")
 def vgg13(*, weights=None, progress=True, **kwargs):
     return _vgg("B", False, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-13 with batch normalization")
+@_builder(_VGG, "VGG-13 with batch normalization")
 def vgg13_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("B", True, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-16 (Simonyan and Zisserman, 2014)")
+@_builder(_VGG, "VGG-16 (Simonyan and Zisserman, 2014)")
 def vgg16(*, weights=None, progress=True, **kwargs):
     return _vgg("D", False, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-16 with batch normalization")
+@_builder(_VGG, "VGG-16 with batch normalization")
 def vgg16_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("D", True, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-19 (Simonyan and Zisserman, 2014)")
+@_builder(_VGG, "VGG-19 (Simonyan and Zisserman, 2014)")
 def vgg19(*, weights=None, progress=True, **kwargs):
     return _vgg("E", False, weights, progress, **kwargs)
 
 
-@_document(_VGG, "VGG-19 with batch normalization")
+@_builder(_VGG, "VGG-19 with batch normalization")
 def vgg19_bn(*, weights=None, progress=True, **kwargs):
     return _vgg("E", True, weights, progress, **kwargs)
