@@ -17,7 +17,7 @@ from ember.vision import models
 
 CONSTRUCTORS = [n for n in models.__all__ if n[0].islower()]
 # whole networks whose outputs are compared (the others only by keys, shapes and counts)
-COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11", "vgg11_bn", "alexnet",
+COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
             "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
             "squeezenet1_1", "densenet121"]
 
@@ -182,21 +182,22 @@ def test_densenet_small_memory_efficient_gradients(tvm):
     _assert_close(em_model.get_parameter(layer).grad, tv_model.get_parameter(layer).grad)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: models.BasicBlock(4, 4),
-    lambda: models.BasicBlock(2, 4, stride=2, downsample=nn.Sequential(
-        nn.Conv2d(2, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4))),
-    lambda: models.Bottleneck(8, 2, groups=2, base_width=32, dilation=2),
-    lambda: models.mobilenetv3.InvertedResidual(
-        models.mobilenetv3.InvertedResidualConfig(4, 3, 8, 4, True, "HS", 1, 1, 1.0),
-        nn.BatchNorm2d),
-    lambda: models.squeezenet.Fire(4, 2, 3, 3),
-], ids=["basic", "basic_downsample", "bottleneck_grouped_dilated", "mobilenet_v3_block", "fire"])
-def test_blocks_gradcheck_float64(make):
+@pytest.mark.parametrize("make, in_channels, train", [
+    (lambda: models.BasicBlock(4, 4), 4, False),
+    (lambda: models.BasicBlock(4, 4), 4, True),
+    (lambda: models.BasicBlock(2, 4, stride=2, downsample=nn.Sequential(
+        nn.Conv2d(2, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4))), 2, False),
+    (lambda: models.Bottleneck(8, 2, groups=2, base_width=32, dilation=2), 8, False),
+    (lambda: models.mobilenetv2.InvertedResidual(4, 4, 1, expand_ratio=2), 4, False),
+    (lambda: models.mobilenetv3.InvertedResidual(
+        models.mobilenetv3.InvertedResidualConfig(8, 3, 16, 8, True, "HS", 1, 1, 1.0),
+        nn.BatchNorm2d), 8, False),  # channels round to multiples of 8
+    (lambda: models.squeezenet.Fire(4, 2, 3, 3), 4, False),
+], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
+        "mobilenet_v2_block", "mobilenet_v3_block", "fire"])
+def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)
-    block = make().double().eval()
-    in_channels = block.block[0][0].in_channels if hasattr(block, "block") else (
-        block.inplanes if hasattr(block, "inplanes") else block.conv1.in_channels)
+    block = make().double().train(train)
     x = ember.randn(2, in_channels, 5, 5, dtype=ember.float64, requires_grad=True)
     assert gradcheck(block, (x,))
 
@@ -249,6 +250,10 @@ def test_bad_arguments_raise():
         models.SqueezeNet("2_0")
     with pytest.raises(ValueError, match="inverted_residual_setting"):
         models.MobileNetV2(inverted_residual_setting=[[1, 16, 1]])
+    with pytest.raises(ValueError, match="should not be empty"):
+        models.MobileNetV3([], 1024)
+    with pytest.raises(TypeError, match="List\\[InvertedResidualConfig\\]"):
+        models.MobileNetV3([[16, 3, 16, 16, True, "RE", 2, 1]], 1024)
     with pytest.raises(TypeError, match="by keyword"):
         models.resnet18(None, True, 10)
     with pytest.raises(TypeError, match="by keyword"):

@@ -1,4 +1,5 @@
 """MobileNetV3, as ``torchvision.models.mobilenetv3``."""
+from collections.abc import Sequence
 from functools import partial
 
 import ember
@@ -97,7 +98,8 @@ class MobileNetV3(nn.Module):
         super().__init__()
         if not inverted_residual_setting:
             raise ValueError("The inverted_residual_setting should not be empty")
-        if not all(isinstance(s, InvertedResidualConfig) for s in inverted_residual_setting):
+        if not (isinstance(inverted_residual_setting, Sequence) and
+                all(isinstance(s, InvertedResidualConfig) for s in inverted_residual_setting)):
             raise TypeError("The inverted_residual_setting should be List[InvertedResidualConfig]")
         if block is None:
             block = InvertedResidual
