@@ -1,0 +1,32 @@
+"""Image classification networks with torchvision's architectures and parameter names.
+
+The constructors take torchvision's arguments (``num_classes`` and the architecture's own
+options), build the same modules under the same names and initialize them the same way, so
+a state dict saved from a torchvision model loads into the ember model with
+``load_state_dict(strict=True)``.  ``weights`` must be ``None``: ember downloads nothing.
+"""
+from ember.vision.models.alexnet import AlexNet, alexnet
+from ember.vision.models.densenet import (
+    DenseNet, densenet121, densenet161, densenet169, densenet201,
+)
+from ember.vision.models.mobilenetv2 import MobileNetV2, mobilenet_v2
+from ember.vision.models.mobilenetv3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
+from ember.vision.models.resnet import (
+    BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
+    resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
+)
+from ember.vision.models.squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
+from ember.vision.models.vgg import (
+    VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
+)
+
+__all__ = [
+    "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
+    "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
+    "wide_resnet101_2",
+    "VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "AlexNet", "alexnet",
+    "MobileNetV2", "mobilenet_v2", "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small",
+    "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
+    "DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
+]

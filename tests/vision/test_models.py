@@ -1,0 +1,289 @@
+"""ember.vision.models against torchvision.models: same state dict keys and shapes, same
+outputs and gradients with torchvision's weights loaded, same initialization."""
+import importlib.util
+import math
+import sys
+import types
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import nn
+from ember.autograd import gradcheck
+from ember.vision import models
+
+CONSTRUCTORS = [n for n in models.__all__ if n[0].islower()]
+# whole networks whose outputs are compared (the others only by keys, shapes and counts)
+COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
+            "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
+            "squeezenet1_1", "densenet121"]
+
+
+@pytest.fixture(scope="module")
+def tvm():
+    """torchvision.models, imported without torchvision's compiled operators.
+
+    The models need only torch, but ``import torchvision`` loads the compiled detection
+    operators, which fail to load when the torchvision wheel was built for another torch
+    variant (a CUDA wheel next to a CPU torch): the package is then entered without running
+    its ``__init__``.
+    """
+    if "torchvision" not in sys.modules:
+        spec = importlib.util.find_spec("torchvision")
+        if spec is None:
+            pytest.skip("torchvision is not installed")
+        package = types.ModuleType("torchvision")
+        package.__path__ = list(spec.submodule_search_locations)
+        package.__spec__ = spec
+        sys.modules["torchvision"] = package
+    import torchvision.models
+    return torchvision.models
+
+
+def _to_ember(t, requires_grad=False):
+    out = ember.from_numpy(t.detach().numpy().copy())
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def _pair(tv_model, em_model):
+    """Load the torchvision model's state dict into the ember model (strict)."""
+    em_model.load_state_dict({k: _to_ember(v) for k, v in tv_model.state_dict().items()},
+                             strict=True)
+    return tv_model, em_model
+
+
+def _build(tvm, name, **kwargs):
+    torch.manual_seed(0)
+    return _pair(getattr(tvm, name)(**kwargs), getattr(models, name)(**kwargs))
+
+
+def _assert_close(em_out, tv_out, rtol=1e-4):
+    """Equal up to float32 rounding relative to the output's scale (random-weight networks
+    range from 1e-9 to 1e3)."""
+    expected = tv_out.detach().numpy()
+    got = em_out.detach().numpy()
+    assert got.shape == expected.shape
+    scale = max(np.abs(expected).max(), np.finfo(expected.dtype).tiny)
+    assert np.abs(got - expected).max() <= rtol * scale
+
+
+def _images(*shape, dtype=np.float32):
+    return np.random.default_rng(0).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("name", CONSTRUCTORS)
+def test_state_dict_keys_shapes_and_counts(tvm, name):
+    with torch.device("meta"):  # shapes only: skip torchvision's initialization
+        tv_model = getattr(tvm, name)(num_classes=7)
+    em_model = getattr(models, name)(num_classes=7)
+    assert [(k, tuple(v.shape)) for k, v in em_model.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in tv_model.state_dict().items()]
+    assert [k for k, _ in em_model.named_parameters()] == \
+        [k for k, _ in tv_model.named_parameters()]
+    assert sum(p.numel() for p in em_model.parameters()) == \
+        sum(p.numel() for p in tv_model.parameters())
+    assert type(em_model).__name__ == type(tv_model).__name__
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_eval_output_matches(tvm, name):
+    tv_model, em_model = _build(tvm, name, num_classes=10)
+    tv_model.eval(), em_model.eval()
+    x = _images(2, 3, 64, 64)
+    with torch.no_grad(), ember.no_grad():
+        _assert_close(em_model(ember.from_numpy(x)), tv_model(torch.from_numpy(x)))
+
+
+def test_resnet18_train_mode_output_and_gradients(tvm):
+    tv_model, em_model = _build(tvm, "resnet18", num_classes=5)
+    x = _images(2, 3, 48, 48)
+    tx = torch.from_numpy(x).requires_grad_(True)
+    ex = ember.from_numpy(x).requires_grad_(True)
+    tv_out, em_out = tv_model(tx), em_model(ex)
+    _assert_close(em_out, tv_out)
+    weights = _images(2, 5)
+    (tv_out * torch.from_numpy(weights)).sum().backward()
+    (em_out * ember.from_numpy(weights)).sum().backward()
+    _assert_close(ex.grad, tx.grad)
+    _assert_close(em_model.conv1.weight.grad, tv_model.conv1.weight.grad)
+    _assert_close(em_model.layer4[1].bn2.weight.grad, tv_model.layer4[1].bn2.weight.grad)
+    _assert_close(em_model.fc.bias.grad, tv_model.fc.bias.grad)
+    # the running statistics moved as torchvision's did
+    _assert_close(em_model.layer1[0].bn1.running_var, tv_model.layer1[0].bn1.running_var)
+    assert int(em_model.bn1.num_batches_tracked) == 1
+
+
+def test_resnet18_float64_and_non_contiguous_input(tvm):
+    tv_model, em_model = _build(tvm, "resnet18", num_classes=3)
+    tv_model.double().eval(), em_model.double().eval()
+    # channels-last memory seen as NCHW: a non-contiguous batch
+    x = _images(2, 40, 40, 3, dtype=np.float64)
+    ex = ember.from_numpy(x).permute(0, 3, 1, 2)
+    assert not ex.is_contiguous()
+    out = em_model(ex)
+    assert out.dtype == ember.float64
+    _assert_close(out, tv_model(torch.from_numpy(x).permute(0, 3, 1, 2)), rtol=1e-10)
+
+
+def test_resnet_empty_batch(tvm):
+    tv_model, em_model = _build(tvm, "resnet18", num_classes=4)
+    tv_model.eval(), em_model.eval()
+    assert em_model(ember.zeros(0, 3, 32, 32)).shape == (0, 4)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("resnet50", {"replace_stride_with_dilation": [False, True, True]}),
+    ("resnet18", {"zero_init_residual": True}),
+    ("mobilenet_v2", {"width_mult": 0.5, "round_nearest": 4}),
+    ("mobilenet_v3_small", {"reduced_tail": True, "dilated": True, "width_mult": 0.75}),
+])
+def test_architecture_options_match(tvm, name, kwargs):
+    tv_model, em_model = _build(tvm, name, num_classes=6, **kwargs)
+    tv_model.eval(), em_model.eval()
+    x = _images(1, 3, 64, 64)
+    _assert_close(em_model(ember.from_numpy(x)), tv_model(torch.from_numpy(x)))
+
+
+def test_resnet_norm_layer_and_groups(tvm):
+    def tv_norm(c):
+        return torch.nn.GroupNorm(4, c)
+
+    def em_norm(c):
+        return nn.GroupNorm(4, c)
+    torch.manual_seed(0)
+    tv_model = tvm.ResNet(tvm.resnet.Bottleneck, [1, 1, 1, 1], num_classes=3, groups=4,
+                          width_per_group=8, norm_layer=tv_norm)
+    em_model = models.ResNet(models.Bottleneck, [1, 1, 1, 1], num_classes=3, groups=4,
+                             width_per_group=8, norm_layer=em_norm)
+    _pair(tv_model, em_model)
+    x = _images(2, 3, 32, 32)
+    _assert_close(em_model(ember.from_numpy(x)), tv_model(torch.from_numpy(x)))
+
+
+def test_densenet_small_memory_efficient_gradients(tvm):
+    kwargs = dict(growth_rate=4, block_config=(2, 2), num_init_features=8, bn_size=2,
+                  num_classes=3)
+    torch.manual_seed(0)
+    tv_model = tvm.DenseNet(**kwargs)
+    em_model = models.DenseNet(memory_efficient=True, **kwargs)
+    _pair(tv_model, em_model)
+    x = _images(2, 3, 32, 32)
+    tx = torch.from_numpy(x).requires_grad_(True)
+    ex = ember.from_numpy(x).requires_grad_(True)
+    tv_out, em_out = tv_model(tx), em_model(ex)
+    _assert_close(em_out, tv_out)
+    tv_out.square().sum().backward()
+    em_out.square().sum().backward()
+    _assert_close(ex.grad, tx.grad)
+    layer = "features.denseblock1.denselayer2.conv1.weight"
+    _assert_close(em_model.get_parameter(layer).grad, tv_model.get_parameter(layer).grad)
+
+
+@pytest.mark.parametrize("make, in_channels, train", [
+    (lambda: models.BasicBlock(4, 4), 4, False),
+    (lambda: models.BasicBlock(4, 4), 4, True),
+    (lambda: models.BasicBlock(2, 4, stride=2, downsample=nn.Sequential(
+        nn.Conv2d(2, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4))), 2, False),
+    (lambda: models.Bottleneck(8, 2, groups=2, base_width=32, dilation=2), 8, False),
+    (lambda: models.mobilenetv2.InvertedResidual(4, 4, 1, expand_ratio=2), 4, False),
+    (lambda: models.mobilenetv3.InvertedResidual(
+        models.mobilenetv3.InvertedResidualConfig(8, 3, 16, 8, True, "HS", 1, 1, 1.0),
+        nn.BatchNorm2d), 8, False),  # channels round to multiples of 8
+    (lambda: models.squeezenet.Fire(4, 2, 3, 3), 4, False),
+], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
+        "mobilenet_v2_block", "mobilenet_v3_block", "fire"])
+def test_blocks_gradcheck_float64(make, in_channels, train):
+    ember.manual_seed(0)
+    block = make().double().train(train)
+    x = ember.randn(2, in_channels, 5, 5, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(block, (x,))
+
+
+def test_init_statistics():
+    ember.manual_seed(0)
+    model = models.resnet50()
+    for conv in (model.conv1, model.layer3[0].conv2, model.layer4[0].conv3):
+        fan_out = conv.out_channels * math.prod(conv.kernel_size)
+        assert float(conv.weight.std()) == pytest.approx(math.sqrt(2.0 / fan_out), rel=0.05)
+    assert bool((model.layer2[0].bn3.weight == 1).all())
+    assert bool((model.layer2[0].bn3.bias == 0).all())
+    zero = models.resnet18(zero_init_residual=True)
+    assert bool((zero.layer1[0].bn2.weight == 0).all())
+    assert bool((zero.layer1[0].bn1.weight == 1).all())
+    assert bool((models.resnet50(zero_init_residual=True).layer1[0].bn3.weight == 0).all())
+
+    vgg = models.vgg11_bn(num_classes=10)
+    assert float(vgg.classifier[0].weight.std()) == pytest.approx(0.01, rel=0.05)
+    assert bool((vgg.classifier[0].bias == 0).all()) and bool((vgg.features[0].bias == 0).all())
+    mobile = models.mobilenet_v2()
+    conv = mobile.features[18][0]
+    assert float(conv.weight.std()) == pytest.approx(math.sqrt(2.0 / conv.out_channels),
+                                                     rel=0.05)
+    assert float(mobile.classifier[1].weight.std()) == pytest.approx(0.01, rel=0.05)
+    dense = models.densenet121()
+    conv = dense.features.denseblock4.denselayer16.conv1  # DenseNet initializes by fan-in
+    assert float(conv.weight.std()) == pytest.approx(math.sqrt(2.0 / conv.in_channels),
+                                                     rel=0.05)
+    squeeze = models.squeezenet1_1()
+    assert float(squeeze.classifier[1].weight.std()) == pytest.approx(0.01, rel=0.05)
+
+
+@pytest.mark.parametrize("name", CONSTRUCTORS)
+def test_weights_other_than_none_raise(name):
+    with pytest.raises(ValueError, match="downloads no pretrained weights"):
+        getattr(models, name)(weights="DEFAULT")
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="BasicBlock only supports groups=1"):
+        models.resnet18(groups=2)
+    with pytest.raises(NotImplementedError, match="Dilation > 1"):
+        models.resnet18(replace_stride_with_dilation=[False, False, True])
+    with pytest.raises(ValueError, match="3-element"):
+        models.resnet50(replace_stride_with_dilation=[True])
+    with pytest.raises(ValueError, match="'groups' expected value 32"):
+        models.resnext50_32x4d(groups=16)
+    with pytest.raises(ValueError, match="Unsupported SqueezeNet version"):
+        models.SqueezeNet("2_0")
+    with pytest.raises(ValueError, match="inverted_residual_setting"):
+        models.MobileNetV2(inverted_residual_setting=[[1, 16, 1]])
+    with pytest.raises(ValueError, match="should not be empty"):
+        models.MobileNetV3([], 1024)
+    with pytest.raises(TypeError, match="List\\[InvertedResidualConfig\\]"):
+        models.MobileNetV3([[16, 3, 16, 16, True, "RE", 2, 1]], 1024)
+    with pytest.raises(TypeError, match="by keyword"):
+        models.resnet18(None, True, 10)
+    with pytest.raises(TypeError, match="by keyword"):
+        models.resnet18(None, weights=None)
+
+
+def _warnings(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [(w.category, str(w.message)) for w in caught]
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((), {"pretrained": False}),
+    ((False,), {}),
+    ((None,), {}),
+    ((None, False), {}),
+], ids=["pretrained_false", "positional_false", "positional_none", "positional_progress"])
+def test_legacy_calls_warn_as_torchvision(tvm, args, kwargs):
+    """torchvision's deprecated forms: ``pretrained`` and ``weights``/``progress`` by position."""
+    expected = _warnings(lambda: tvm.squeezenet1_1(*args, **kwargs))
+    assert expected
+    assert _warnings(lambda: models.squeezenet1_1(*args, **kwargs)) == expected
+
+
+def test_legacy_pretrained_true_raises():
+    with pytest.raises(ValueError, match="pretrained=True: ember downloads no"), \
+            pytest.warns(UserWarning, match="'pretrained' is deprecated"):
+        models.resnet18(pretrained=True)
+    with pytest.raises(ValueError, match="pretrained=True: ember downloads no"), \
+            pytest.warns(UserWarning, match="as positional parameter"):
+        models.alexnet(True)
