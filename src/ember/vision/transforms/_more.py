@@ -52,9 +52,13 @@ class Resize:
     --------
     >>> import ember
     >>> from ember.vision.transforms import Resize
-    >>> Resize((2, 2))(ember.arange(16.).view(1, 4, 4))
+    >>> image = ember.arange(16.).view(1, 4, 4)
+    >>> Resize((2, 2), antialias=False)(image)  # samples between pixels
     tensor([[[ 2.5000,  4.5000],
              [10.5000, 12.5000]]])
+    >>> Resize((2, 2))(image)  # a wider filter when shrinking
+    tensor([[[ 3.5714,  5.1429],
+             [ 9.8571, 11.4286]]])
     """
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
@@ -82,9 +86,9 @@ class CenterCrop:
     --------
     >>> import ember
     >>> from ember.vision.transforms import CenterCrop
-    >>> CenterCrop(2)(ember.arange(9).view(3, 3))
-    tensor([[4, 5],
-            [7, 8]])
+    >>> CenterCrop(2)(ember.arange(16).view(4, 4))
+    tensor([[ 5,  6],
+            [ 9, 10]])
     """
 
     def __init__(self, size):
