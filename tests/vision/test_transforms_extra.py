@@ -371,3 +371,45 @@ def test_reprs_and_pipeline():
     ember.manual_seed(0)
     assert pipeline(ember.rand(3, 20, 20)).shape == (3, 8, 8)
     assert math.isclose(T.Resize(4).antialias, 1)
+
+
+# ---------------------------------------------------------------- gradients
+
+@pytest.mark.parametrize("kernel, tv_kernel", [
+    (lambda x: TF.resize(x, [4, 3]), lambda x: tvF.resize(x, [4, 3])),
+    (lambda x: TF.resize(x, [9, 8], IM.BICUBIC), lambda x: tvF.resize(x, [9, 8], TV_IM.BICUBIC)),
+    (lambda x: TF.affine(x, 20.0, [1, 0], 1.1, [5.0], IM.BILINEAR, fill=[0.5]),
+     lambda x: tvF.affine(x, 20.0, [1, 0], 1.1, [5.0], TV_IM.BILINEAR, fill=[0.5])),
+    (lambda x: TF.gaussian_blur(x, 3, 0.8), lambda x: tvF.gaussian_blur(x, 3, 0.8)),
+    (lambda x: TF.adjust_contrast(x, 0.6), lambda x: tvF.adjust_contrast(x, 0.6)),
+])
+def test_gradients_match_torch(kernel, tv_kernel):
+    ours, theirs = _pair((2, 3, 6, 5), contiguous=False)
+    ours.requires_grad_(True)
+    theirs.requires_grad_(True)
+    assert ember.autograd.gradcheck(kernel, (ours,))
+    weights = np.random.default_rng(1).random(tuple(kernel(ours).shape))
+    (kernel(ours) * ember.from_numpy(weights)).sum().backward()
+    (tv_kernel(theirs) * torch.from_numpy(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-9)
+
+
+def test_hue_gradient_matches_torch():
+    """adjust_hue computes in float32 (as torchvision), too coarse for gradcheck."""
+    ours, theirs = _pair((3, 4, 5), "float32")
+    ours.requires_grad_(True)
+    theirs.requires_grad_(True)
+    TF.adjust_hue(ours, 0.1).sum().backward()
+    tvF.adjust_hue(theirs, 0.1).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), atol=1e-4)
+
+
+def test_empty_batches():
+    ours, theirs = _pair((0, 3, 8, 6))
+    for kernel, tv_kernel in ((lambda x: TF.resize(x, [4, 3]), lambda x: tvF.resize(x, [4, 3])),
+                              (lambda x: TF.center_crop(x, 4), lambda x: tvF.center_crop(x, 4)),
+                              (lambda x: TF.gaussian_blur(x, 3), lambda x: tvF.gaussian_blur(x, 3)),
+                              (lambda x: TF.rgb_to_grayscale(x), tvF.rgb_to_grayscale)):
+        _close(kernel(ours), tv_kernel(theirs))
+    # torchvision's affine fails on an empty batch (its grid keeps a batch of 1)
+    assert TF.affine(ours, 10.0, [0, 0], 1.0, [0.0]).shape == (0, 3, 8, 6)

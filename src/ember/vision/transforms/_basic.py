@@ -346,6 +346,8 @@ def _apply_affine(img, matrix, interpolation, out_size, fill):
     sampled value marks where ``fill`` shows through.  ``out_size`` is ``(width, height)``."""
     height, width = img.shape[-2], img.shape[-1]
     out_width, out_height = out_size
+    if img.shape[0] == 0:  # grid_sample cannot reshape an empty batch
+        return img.new_zeros((0, img.shape[1], out_height, out_width))
     dtype = img.dtype if img.is_floating_point() else ember.float32
     theta = ember.tensor(matrix, dtype=dtype).view(2, 3)
     xs = ember.linspace(-out_width * 0.5 + 0.5, out_width * 0.5 - 0.5, steps=out_width,
