@@ -336,6 +336,8 @@ def test_pil_inputs_go_through_the_tensor_kernels():
         assert isinstance(out, Image.Image) and out.mode == "RGB"
         np.testing.assert_array_equal(np.asarray(out),
                                       transform(tensor).permute(1, 2, 0).numpy())
+    flipped = T.RandomHorizontalFlip(1.0)(pil)
+    assert np.array_equal(np.asarray(flipped), np.asarray(tvT.RandomHorizontalFlip(1.0)(pil)))
     # PIL's own kernels (torchvision's PIL path) agree to within rounding
     ours = np.asarray(T.Resize((6, 5))(pil)).astype(int)
     assert np.abs(ours - np.asarray(tvT.Resize((6, 5))(pil)).astype(int)).max() <= 2

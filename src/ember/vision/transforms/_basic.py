@@ -284,7 +284,7 @@ class RandomCrop:
 
 
 class RandomHorizontalFlip:
-    """Mirror the image left-right with probability ``p``.
+    """Mirror the image (a tensor or PIL image) left-right with probability ``p``.
 
     Examples
     --------
@@ -298,9 +298,10 @@ class RandomHorizontalFlip:
         self.p = p
 
     def __call__(self, img):
-        _check_image(img)
+        if not _is_pil_image(img):
+            _check_image(img)
         if ember.rand(1).item() < self.p:
-            return img.flip(-1)
+            return img.transpose(0) if _is_pil_image(img) else img.flip(-1)  # 0: left-right
         return img
 
     def __repr__(self):
