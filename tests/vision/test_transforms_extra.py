@@ -408,10 +408,8 @@ def test_hue_gradient_matches_torch():
 
 def test_empty_batches():
     ours, theirs = _pair((0, 3, 8, 6))
-    for kernel, tv_kernel in ((lambda x: TF.resize(x, [4, 3]), lambda x: tvF.resize(x, [4, 3])),
-                              (lambda x: TF.center_crop(x, 4), lambda x: tvF.center_crop(x, 4)),
-                              (lambda x: TF.gaussian_blur(x, 3), lambda x: tvF.gaussian_blur(x, 3)),
-                              (lambda x: TF.rgb_to_grayscale(x), tvF.rgb_to_grayscale)):
-        _close(kernel(ours), tv_kernel(theirs))
+    for name, args in (("resize", ([4, 3],)), ("center_crop", (4,)), ("gaussian_blur", (3,)),
+                       ("rgb_to_grayscale", ())):
+        _close(getattr(TF, name)(ours, *args), getattr(tvF, name)(theirs, *args))
     # torchvision's affine fails on an empty batch (its grid keeps a batch of 1)
     assert TF.affine(ours, 10.0, [0, 0], 1.0, [0.0]).shape == (0, 3, 8, 6)

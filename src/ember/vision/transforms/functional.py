@@ -6,7 +6,6 @@ A PIL image is accepted where torchvision accepts one: it goes through the same 
 (as a ``uint8`` tensor) and comes back as a PIL image of the same mode, so its pixels may
 differ slightly from what Pillow's own kernels (torchvision's PIL path) give.
 """
-import math
 import numbers
 
 import numpy as np
