@@ -331,8 +331,11 @@ def test_pil_inputs_go_through_the_tensor_kernels():
     pil = Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8))
     tensor = TF.pil_to_tensor(pil)
     for transform in (T.CenterCrop(6), T.Pad(2), T.Grayscale(3), T.Resize((5, 4)),
-                      T.RandomVerticalFlip(1.0), T.GaussianBlur(3, 1.0)):
+                      T.RandomVerticalFlip(1.0), T.GaussianBlur(3, 1.0), T.RandomCrop(5),
+                      T.RandomRotation(30)):
+        ember.manual_seed(0)
         out = transform(pil)
+        ember.manual_seed(0)
         assert isinstance(out, Image.Image) and out.mode == "RGB"
         np.testing.assert_array_equal(np.asarray(out),
                                       transform(tensor).permute(1, 2, 0).numpy())

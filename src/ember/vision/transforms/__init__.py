@@ -2,8 +2,8 @@
 
 Images are tensors of shape ``(..., C, H, W)`` (a 2-D tensor is one ``(H, W)`` channel);
 :class:`ToTensor` also takes PIL images and ``uint8`` NumPy arrays or tensors laid out
-``(H, W)`` or ``(H, W, C)``.  The transforms added after the first ones (``Resize`` on) also
-take PIL images, as torchvision's do (see :mod:`ember.vision.transforms.functional`).
+``(H, W)`` or ``(H, W, C)``.  The geometric and colour transforms also take PIL images, as
+torchvision's do (see :mod:`ember.vision.transforms.functional`).
 Random transforms draw from ember's default generator, so ``ember.manual_seed`` makes them
 reproducible.
 """

@@ -27,6 +27,12 @@ def _is_pil_image(img):
                for c in type(img).__mro__)
 
 
+def _through_tensor(transform, img):
+    """Apply ``transform`` to a PIL image as a ``uint8`` tensor, giving a PIL image back."""
+    from ember.vision.transforms import functional  # it imports this module
+    return functional.to_pil_image(transform(functional.pil_to_tensor(img)), mode=img.mode)
+
+
 def _check_image(img):
     if not isinstance(img, ember.Tensor):
         raise TypeError(f"img should be a Tensor image. Got {type(img)}")
@@ -269,6 +275,8 @@ class RandomCrop:
         return top, left, crop_height, crop_width
 
     def __call__(self, img):
+        if _is_pil_image(img):
+            return _through_tensor(self, img)
         _check_image(img)
         if self.padding is not None:
             img = _pad(img, self.padding, self.fill, self.padding_mode)
@@ -448,6 +456,8 @@ class RandomRotation:
         return ember.empty(1).uniform_(float(degrees[0]), float(degrees[1])).item()
 
     def __call__(self, img):
+        if _is_pil_image(img):
+            return _through_tensor(self, img)
         _check_image(img)
         channels = _num_channels(img)
         fill = [float(self.fill)] * channels if isinstance(self.fill, numbers.Number) else \

@@ -14,7 +14,8 @@ import ember
 import ember.nn.functional as F
 from ember.vision.transforms._basic import (InterpolationMode, ToTensor, Normalize,
                                             _apply_affine, _check_image, _expanded_size,
-                                            _inverse_affine_matrix, _is_pil_image, _pad)
+                                            _inverse_affine_matrix, _is_pil_image, _pad,
+                                            _through_tensor)
 
 __all__ = ["get_dimensions", "to_tensor", "pil_to_tensor", "to_pil_image",
            "convert_image_dtype", "normalize", "hflip", "vflip", "crop", "center_crop",
@@ -35,10 +36,10 @@ def _tensor_kernel(kernel):
     """Run ``kernel`` (a function of a tensor image) on a PIL image as a ``uint8`` tensor,
     giving a PIL image of the same mode back."""
     def wrapped(img, *args, **kwargs):
-        if not _is_pil_image(img):
-            _check_image(img)
-            return kernel(img, *args, **kwargs)
-        return to_pil_image(kernel(pil_to_tensor(img), *args, **kwargs), mode=img.mode)
+        if _is_pil_image(img):
+            return _through_tensor(lambda tensor: kernel(tensor, *args, **kwargs), img)
+        _check_image(img)
+        return kernel(img, *args, **kwargs)
     wrapped.__name__, wrapped.__qualname__ = kernel.__name__, kernel.__qualname__
     wrapped.__doc__, wrapped.__wrapped__ = kernel.__doc__, kernel
     return wrapped
