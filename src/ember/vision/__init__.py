@@ -1,8 +1,12 @@
 """Vision data helpers in the manner of torchvision.
 
-* :mod:`ember.vision.datasets`: MNIST and Fashion-MNIST read from local IDX files;
-* :mod:`ember.vision.transforms`: ``Compose``, ``ToTensor``, ``Normalize`` and the random
-  augmentations ``RandomCrop``, ``RandomHorizontalFlip`` and ``RandomRotation``;
+* :mod:`ember.vision.datasets`: MNIST and Fashion-MNIST read from local IDX files, CIFAR-10
+  and CIFAR-100 from their (safely unpickled) Python batches, ``ImageFolder`` /
+  ``DatasetFolder`` and ``FakeData``;
+* :mod:`ember.vision.transforms`: conversions (``ToTensor``, ``PILToTensor``,
+  ``ToPILImage``, ``ConvertImageDtype``), ``Normalize``, resizing and cropping, colour,
+  blur, affine and erasing augmentations, the containers ``Compose``, ``RandomApply``,
+  ``RandomChoice`` and ``RandomOrder``, and ``transforms.functional``;
 * :mod:`ember.vision.utils`: ``make_grid`` and ``save_image`` (PNG, standard library only);
 * :mod:`ember.vision.models`: ResNet, VGG, AlexNet, MobileNet, SqueezeNet and DenseNet with
   torchvision's module structure and parameter names (no pretrained weights).

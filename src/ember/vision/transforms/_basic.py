@@ -1,10 +1,5 @@
-"""Image transforms with torchvision's semantics (``torchvision.transforms``, v1 API).
-
-Images are tensors of shape ``(..., C, H, W)`` (a 2-D tensor is one ``(H, W)`` channel);
-:class:`ToTensor` also takes ``uint8`` NumPy arrays or tensors laid out ``(H, W)`` or
-``(H, W, C)``.  Random transforms draw from ember's default generator, so
-``ember.manual_seed`` makes them reproducible.
-"""
+"""The first transforms: composition, conversion to a normalized tensor, random crops,
+flips and rotations (images are tensors ``(..., C, H, W)``)."""
 import enum
 import math
 import numbers
@@ -19,10 +14,23 @@ __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFl
 
 
 class InterpolationMode(enum.Enum):
-    """How :class:`RandomRotation` samples between pixels."""
+    """How resizing and warping sample between pixels (bicubic: resizing only)."""
 
     NEAREST = "nearest"
     BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+
+
+def _is_pil_image(img):
+    """Whether ``img`` is a PIL image (without importing Pillow, which is optional)."""
+    return any(c.__module__.startswith("PIL.") and c.__name__ == "Image"
+               for c in type(img).__mro__)
+
+
+def _through_tensor(transform, img):
+    """Apply ``transform`` to a PIL image as a ``uint8`` tensor, giving a PIL image back."""
+    from ember.vision.transforms import functional  # it imports this module
+    return functional.to_pil_image(transform(functional.pil_to_tensor(img)), mode=img.mode)
 
 
 def _check_image(img):
@@ -83,8 +91,8 @@ class ToTensor:
     """Convert an ``(H, W)`` or ``(H, W, C)`` image to a ``(C, H, W)`` tensor.
 
     A ``uint8`` image is scaled from [0, 255] to floats in [0, 1] (of the default dtype);
-    other element types keep their values and type.  Accepts NumPy arrays and ember tensors
-    (torchvision takes PIL images and arrays; ember's data sets give ``uint8`` tensors).
+    other element types keep their values and type.  Accepts PIL images, NumPy arrays and
+    ember tensors (ember's data sets give ``uint8`` tensors).
 
     Examples
     --------
@@ -95,10 +103,12 @@ class ToTensor:
     """
 
     def __call__(self, pic):
+        if _is_pil_image(pic):
+            pic = np.array(pic, dtype=np.uint8) * 255 if pic.mode == "1" else np.array(pic)
         if isinstance(pic, np.ndarray):
             pic = ember.from_numpy(np.ascontiguousarray(pic))
         elif not isinstance(pic, ember.Tensor):
-            raise TypeError(f"pic should be a Tensor or ndarray. Got {type(pic)}")
+            raise TypeError(f"pic should be PIL Image, Tensor or ndarray. Got {type(pic)}")
         if pic.dim() not in (2, 3):
             raise ValueError(f"pic should be 2/3 dimensional. Got {pic.dim()} dimensions.")
         if pic.dim() == 2:
@@ -265,6 +275,8 @@ class RandomCrop:
         return top, left, crop_height, crop_width
 
     def __call__(self, img):
+        if _is_pil_image(img):
+            return _through_tensor(self, img)
         _check_image(img)
         if self.padding is not None:
             img = _pad(img, self.padding, self.fill, self.padding_mode)
@@ -280,7 +292,7 @@ class RandomCrop:
 
 
 class RandomHorizontalFlip:
-    """Mirror the image left-right with probability ``p``.
+    """Mirror the image (a tensor or PIL image) left-right with probability ``p``.
 
     Examples
     --------
@@ -294,23 +306,31 @@ class RandomHorizontalFlip:
         self.p = p
 
     def __call__(self, img):
-        _check_image(img)
+        if not _is_pil_image(img):
+            _check_image(img)
         if ember.rand(1).item() < self.p:
-            return img.flip(-1)
+            return img.transpose(0) if _is_pil_image(img) else img.flip(-1)  # 0: left-right
         return img
 
     def __repr__(self):
         return f"{type(self).__name__}(p={self.p})"
 
 
-def _inverse_rotation_matrix(center, angle):
-    """torchvision's inverse affine matrix (2x3, row-major) for a rotation by ``angle``
-    degrees counter-clockwise about ``center`` (pixel offsets from the image centre)."""
-    rot = math.radians(-angle)
+def _inverse_affine_matrix(center, angle, translate, scale, shear):
+    """torchvision's inverse affine matrix (2x3, row-major) of a rotation by ``angle``
+    degrees clockwise, ``shear`` degrees, ``scale`` and ``translate`` about ``center``
+    (offsets in pixels; the tensor kernels measure them from the image centre)."""
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
     cx, cy = center
-    matrix = [math.cos(rot), math.sin(rot), 0.0, -math.sin(rot), math.cos(rot), 0.0]
-    matrix[2] += matrix[0] * -cx + matrix[1] * -cy + cx
-    matrix[5] += matrix[3] * -cx + matrix[4] * -cy + cy
+    tx, ty = translate
+    # rotation x shear, without the scale
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    matrix = [x / scale for x in (d, -b, 0.0, -c, a, 0.0)]
+    matrix[2] += matrix[0] * (-cx - tx) + matrix[1] * (-cy - ty) + cx
+    matrix[5] += matrix[3] * (-cx - tx) + matrix[4] * (-cy - ty) + cy
     return matrix
 
 
@@ -328,15 +348,15 @@ def _expanded_size(matrix, width, height):
     return int(size[0]), int(size[1])
 
 
-def _rotate(img, angle, interpolation, expand, center, fill):
-    """Rotate ``(N, C, H, W)`` images as torchvision's tensor ``rotate`` does: an inverse
-    affine grid in pixel units, ``grid_sample`` with zero padding, and an appended ones
-    channel whose sampled value marks where ``fill`` shows through."""
+def _apply_affine(img, matrix, interpolation, out_size, fill):
+    """Warp ``(N, C, H, W)`` images as torchvision's tensor ``affine``/``rotate`` do: the
+    inverse ``matrix`` applied to an output grid in pixel units, ``grid_sample`` with zero
+    padding, and (unless ``fill`` is None: zeros blend in) an appended ones channel whose
+    sampled value marks where ``fill`` shows through.  ``out_size`` is ``(width, height)``."""
     height, width = img.shape[-2], img.shape[-1]
-    center_offset = [0.0, 0.0] if center is None else \
-        [float(c) - s * 0.5 for c, s in zip(center, (width, height))]
-    matrix = _inverse_rotation_matrix(center_offset, angle)
-    out_width, out_height = _expanded_size(matrix, width, height) if expand else (width, height)
+    out_width, out_height = out_size
+    if img.shape[0] == 0:  # grid_sample cannot reshape an empty batch
+        return img.new_zeros((0, img.shape[1], out_height, out_width))
     dtype = img.dtype if img.is_floating_point() else ember.float32
     theta = ember.tensor(matrix, dtype=dtype).view(2, 3)
     xs = ember.linspace(-out_width * 0.5 + 0.5, out_width * 0.5 - 0.5, steps=out_width,
@@ -350,19 +370,30 @@ def _rotate(img, angle, interpolation, expand, center, fill):
     grid = (base.reshape(-1, 3) @ theta.t() / scale).view(1, out_height, out_width, 2)
     source = img.to(dtype)
     batch = source.shape[0]
-    mask = ember.ones(batch, 1, height, width, dtype=dtype)
-    sampled = F.grid_sample(ember.cat([source, mask], dim=1),
-                            grid.expand(batch, out_height, out_width, 2),
-                            mode=interpolation.value, padding_mode="zeros", align_corners=False)
-    out, mask = sampled[:, :-1], sampled[:, -1:].expand(-1, source.shape[1], -1, -1)
-    fill_image = ember.tensor(fill, dtype=dtype).view(1, -1, 1, 1).expand_as(out)
-    if interpolation is InterpolationMode.NEAREST:
-        out = ember.where(mask < 0.5, fill_image, out)
-    else:
-        out = out * mask + (1.0 - mask) * fill_image
+    if fill is not None:
+        source = ember.cat([source, ember.ones(batch, 1, height, width, dtype=dtype)], dim=1)
+    out = F.grid_sample(source, grid.expand(batch, out_height, out_width, 2),
+                        mode=interpolation.value, padding_mode="zeros", align_corners=False)
+    if fill is not None:
+        out, mask = out[:, :-1], out[:, -1:].expand(-1, out.shape[1] - 1, -1, -1)
+        fill_image = ember.tensor(fill, dtype=dtype).view(1, -1, 1, 1).expand_as(out)
+        if interpolation is InterpolationMode.NEAREST:
+            out = ember.where(mask < 0.5, fill_image, out)
+        else:
+            out = out * mask + (1.0 - mask) * fill_image
     if not img.is_floating_point():
         out = ember.round(out)
     return out.to(img.dtype)
+
+
+def _rotate(img, angle, interpolation, expand, center, fill):
+    """Rotate ``(N, C, H, W)`` images by ``angle`` degrees counter-clockwise."""
+    height, width = img.shape[-2], img.shape[-1]
+    center_offset = [0.0, 0.0] if center is None else \
+        [float(c) - s * 0.5 for c, s in zip(center, (width, height))]
+    matrix = _inverse_affine_matrix(center_offset, -angle, (0.0, 0.0), 1.0, (0.0, 0.0))
+    out_size = _expanded_size(matrix, width, height) if expand else (width, height)
+    return _apply_affine(img, matrix, interpolation, out_size, fill)
 
 
 class RandomRotation:
@@ -406,6 +437,8 @@ class RandomRotation:
         self.degrees = [float(d) for d in degrees]
         try:
             self.interpolation = InterpolationMode(interpolation)
+            if self.interpolation is InterpolationMode.BICUBIC:
+                raise ValueError
         except ValueError:
             raise ValueError(f"interpolation should be 'nearest' or 'bilinear', "
                              f"got {interpolation!r}") from None
@@ -423,6 +456,8 @@ class RandomRotation:
         return ember.empty(1).uniform_(float(degrees[0]), float(degrees[1])).item()
 
     def __call__(self, img):
+        if _is_pil_image(img):
+            return _through_tensor(self, img)
         _check_image(img)
         channels = _num_channels(img)
         fill = [float(self.fill)] * channels if isinstance(self.fill, numbers.Number) else \
