@@ -39,3 +39,13 @@ def pytest_collection_modifyitems(config, items):
 def device(request):
     """'cpu', then 'cuda' (marked gpu: skipped with the reason without a GPU)."""
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_cuda_initialized():
+    """Tests that stand in for CuPy (a recording fake, the emulated GPU) make ember.cuda
+    believe a GPU was found; put its flag back so later tests see this machine as it is."""
+    from ember.cuda import _runtime
+    initialized = _runtime.initialized
+    yield
+    _runtime.initialized = initialized
