@@ -176,6 +176,9 @@ def test_unsupported_objects_are_refused():
         ember.save({frozenset(): ember.ones(1)}, io.BytesIO())
     with pytest.raises(TypeError, match="cannot store an object of type set"):
         ember.save({"s": {1, 2}}, io.BytesIO())
+    # a whole module (torch pickles it): ember files hold no code, the message says what to do
+    with pytest.raises(TypeError, match=r"type Linear.*ember.save\(obj.state_dict\(\), f\)"):
+        ember.save(ember.nn.Linear(2, 2), io.BytesIO())
     with pytest.raises(TypeError, match="map_location"):
         ember.load(io.BytesIO(b""), map_location=3)
 

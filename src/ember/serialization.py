@@ -90,8 +90,14 @@ def _encode(obj, tensors, path=()):
         return {_LIST: [_encode(item, tensors, path + (str(i),)) for i, item in enumerate(obj)]}
     if isinstance(obj, tuple):
         return {_TUPLE: [_encode(item, tensors, path + (str(i),)) for i, item in enumerate(obj)]}
+    hint = ""
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        # a module or optimizer: ember files hold no pickled code, so the object itself
+        # cannot be rebuilt from one -- its state can
+        hint = (f"; save its state with ember.save(obj.state_dict(), f) and load it into a "
+                f"new {type(obj).__name__} with load_state_dict")
     raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
-                    "tensors, dicts, lists, tuples, None, bool, int, float and str")
+                    f"tensors, dicts, lists, tuples, None, bool, int, float and str{hint}")
 
 
 def _decode(node, tensors):
