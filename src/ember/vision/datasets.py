@@ -89,7 +89,28 @@ def _describe(dataset, body):
     return "\n".join(lines)
 
 
-class MNIST(Dataset):
+class _LabelledImages(Dataset):
+    """A split of images in ``data`` with integer labels in ``targets`` (MNIST, CIFAR)."""
+
+    def __getitem__(self, index):
+        """``(image, label)``: the image transformed by ``transform``, the label by
+        ``target_transform``."""
+        image, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        return _describe(self, [f"Root location: {self.root}",
+                                f"Split: {'Train' if self.train else 'Test'}"])
+
+
+class MNIST(_LabelledImages):
     """The MNIST handwritten digits, read from the four IDX files in ``root/MNIST/raw``.
 
     Nothing is downloaded.  Put ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -179,23 +200,6 @@ class MNIST(Dataset):
             f"missing from {self.raw_folder!r}. ember does not download data sets; fetch the "
             f"IDX files yourself and put them in that folder.")
 
-    def __getitem__(self, index):
-        """``(image, label)``: the image transformed by ``transform``, the label by
-        ``target_transform``."""
-        image, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __len__(self):
-        return len(self.data)
-
-    def __repr__(self):
-        return _describe(self, [f"Root location: {self.root}",
-                                f"Split: {'Train' if self.train else 'Test'}"])
-
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST, read from the four IDX files in ``root/FashionMNIST/raw``.
@@ -246,7 +250,7 @@ def _load_pickle(path):
         return _ArrayUnpickler(f, encoding="latin1").load()
 
 
-class CIFAR10(Dataset):
+class CIFAR10(_LabelledImages):
     """CIFAR-10, read from the Python version's batches in ``root/cifar-10-batches-py``.
 
     Nothing is downloaded: unpack ``cifar-10-python.tar.gz`` into ``root``.  The files are
@@ -327,23 +331,6 @@ class CIFAR10(Dataset):
         self.classes = _load_pickle(os.path.join(folder, self.meta["filename"]))[
             self.meta["key"]]
         self.class_to_idx = {name: index for index, name in enumerate(self.classes)}
-
-    def __getitem__(self, index):
-        """``(image, label)``: the image transformed by ``transform``, the label by
-        ``target_transform``."""
-        image, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __len__(self):
-        return len(self.data)
-
-    def __repr__(self):
-        return _describe(self, [f"Root location: {self.root}",
-                                f"Split: {'Train' if self.train else 'Test'}"])
 
 
 class CIFAR100(CIFAR10):
