@@ -152,6 +152,15 @@ static __device__ __forceinline__ T em_fremainder(T a, T b)
 #define EM_FFLOORDIV(a, b) em_ffloordiv((a), (b))
 #define EM_FREMAINDER(a, b) em_fremainder((a), (b))
 
+/* Phi(x), the standard normal CDF, for gelu */
+template <class T>
+static __device__ __forceinline__ T em_normal_cdf(T x)
+{
+    return (T)0.5 * erfc(-x * (T)0.70710678118654752440);
+}
+
+#define EM_NORMAL_CDF(x) em_normal_cdf(x)
+
 /* Integer power by squaring; negative exponents give 0 except for bases 1 and -1. */
 static __device__ __forceinline__ int64_t em_ipow(int64_t base, int64_t exp)
 {
