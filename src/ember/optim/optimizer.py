@@ -345,15 +345,42 @@ def _check_differentiable(differentiable):
         raise RuntimeError("differentiable=True is not supported by ember optimizers yet")
 
 
-def _params_with_grad(group):
-    """The group's parameters that have a gradient, with their gradients."""
+def _params_with_grad(group, sparse_error=None):
+    """The group's parameters that have a gradient, with their gradients; a sparse
+    gradient raises ``RuntimeError(sparse_error)`` unless ``sparse_error`` is None."""
     params, grads = [], []
     for p in group["params"]:
         grad = p.grad
         if grad is not None:
+            # a sparse gradient is no Tensor (the cheapest test on the common path)
+            if sparse_error is not None and not isinstance(grad, ember.Tensor):
+                raise RuntimeError(sparse_error)
             params.append(p)
             grads.append(grad)
     return params, grads
+
+
+def _split_sparse(params, grads, fused, fused_error):
+    """``(dense params, dense grads, sparse params, sparse grads)``: sparse gradients
+    take the loop of ember ops, and ``fused=True`` refuses them with ``fused_error``, as
+    in PyTorch."""
+    sparse = [not isinstance(g, ember.Tensor) for g in grads]
+    if not any(sparse):
+        return params, grads, [], []
+    if fused:
+        raise RuntimeError(fused_error)
+    split = ([], [], [], [])
+    for p, g, is_sparse in zip(params, grads, sparse):
+        split[2 * is_sparse].append(p)
+        split[2 * is_sparse + 1].append(g)
+    return split
+
+
+def _add_sparse_(p, grad, alpha=1):
+    """``p += alpha * grad`` in place for a sparse COO ``grad`` (repeated indices add)."""
+    values = grad._values()
+    p.index_put_(tuple(grad._indices()), values * alpha if alpha != 1 else values,
+                 accumulate=True)
 
 
 def _real_views(*tensors):
@@ -408,6 +435,9 @@ class _PerParameterOptimizer(Optimizer):
     """
 
     _fused_kind = None
+    # the message of the RuntimeError a sparse gradient raises (PyTorch's); None for
+    # optimizers whose ``_update`` takes sparse gradients
+    _sparse_error = None
 
     def step(self, closure=None):
         """Perform a single optimization step.
@@ -425,10 +455,15 @@ class _PerParameterOptimizer(Optimizer):
         loss = _run_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                params, grads = _params_with_grad(group)
+                params, grads = _params_with_grad(group, self._sparse_error)
+                sparse_params, sparse_grads = [], []
+                if self._sparse_error is None:
+                    params, grads, sparse_params, sparse_grads = _split_sparse(
+                        params, grads, group.get("fused"),
+                        "`fused` does not support sparse grad or complex param")
                 if self._fused_kind is not None and _wants_fused(group):
                     params, grads = self._fused_step(group, params, grads)
-                for p, grad in zip(params, grads):
+                for p, grad in zip(params + sparse_params, grads + sparse_grads):
                     self._update(p, grad, self.state[p], group)
         return loss
 
