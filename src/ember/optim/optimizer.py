@@ -9,6 +9,7 @@ from itertools import chain
 
 import ember
 from ember._core import _optim as _fused
+from ember.sparse import _grad as _sparse_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -345,28 +346,30 @@ def _check_differentiable(differentiable):
         raise RuntimeError("differentiable=True is not supported by ember optimizers yet")
 
 
-def _params_with_grad(group, sparse_error=None):
-    """The group's parameters that have a gradient, with their gradients; a sparse
-    gradient raises ``RuntimeError(sparse_error)`` unless ``sparse_error`` is None."""
+def _params_with_grad(group):
+    """The group's parameters that have a gradient, with their gradients."""
     params, grads = [], []
     for p in group["params"]:
         grad = p.grad
         if grad is not None:
-            # a sparse gradient is no Tensor (the cheapest test on the common path)
-            if sparse_error is not None and not isinstance(grad, ember.Tensor):
-                raise RuntimeError(sparse_error)
             params.append(p)
             grads.append(grad)
     return params, grads
 
 
-def _split_sparse(params, grads, fused, fused_error):
+def _split_sparse(params, grads, refused, fused, fused_error):
     """``(dense params, dense grads, sparse params, sparse grads)``: sparse gradients
-    take the loop of ember ops, and ``fused=True`` refuses them with ``fused_error``, as
-    in PyTorch."""
+    (``Embedding(sparse=True)``) take the loop of ember ops; an optimizer that takes
+    none raises ``RuntimeError(refused)``, and ``fused=True`` ``RuntimeError(fused_error)``,
+    as in PyTorch."""
+    if not _sparse_grad.any_sparse():   # the common case costs one call per group
+        return params, grads, [], []
+    # a sparse gradient is no Tensor
     sparse = [not isinstance(g, ember.Tensor) for g in grads]
     if not any(sparse):
         return params, grads, [], []
+    if refused is not None:
+        raise RuntimeError(refused)
     if fused:
         raise RuntimeError(fused_error)
     split = ([], [], [], [])
@@ -455,12 +458,10 @@ class _PerParameterOptimizer(Optimizer):
         loss = _run_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                params, grads = _params_with_grad(group, self._sparse_error)
-                sparse_params, sparse_grads = [], []
-                if self._sparse_error is None:
-                    params, grads, sparse_params, sparse_grads = _split_sparse(
-                        params, grads, group.get("fused"),
-                        "`fused` does not support sparse grad or complex param")
+                params, grads = _params_with_grad(group)
+                params, grads, sparse_params, sparse_grads = _split_sparse(
+                    params, grads, self._sparse_error, group.get("fused"),
+                    "`fused` does not support sparse grad or complex param")
                 if self._fused_kind is not None and _wants_fused(group):
                     params, grads = self._fused_step(group, params, grads)
                 for p, grad in zip(params + sparse_params, grads + sparse_grads):

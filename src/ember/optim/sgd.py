@@ -105,7 +105,8 @@ class SGD(Optimizer):
     def _update_group(self, group):
         params, grads = _params_with_grad(group)
         params, grads, sparse_params, sparse_grads = _split_sparse(
-            params, grads, group.get("fused"), "`_fused_sgd` does not support sparse gradients")
+            params, grads, None, group.get("fused"),
+            "`_fused_sgd` does not support sparse gradients")
         if _wants_fused(group):
             params, grads = self._fused_update(group, params, grads)
         params, grads = params + sparse_params, grads + sparse_grads

@@ -12,7 +12,7 @@ import weakref
 import ember
 from ember._core._tensor import Tensor, _add_method
 
-__all__ = ["install", "accumulate"]
+__all__ = ["install", "accumulate", "any_sparse"]
 
 _slot = Tensor.__dict__["grad"]
 _slot_get, _slot_set = _slot.__get__, _slot.__set__
@@ -62,6 +62,11 @@ def _set_grad(self, value):
 def _del_grad(self):
     _sparse.pop(id(self), None)
     _slot_set(self, None)
+
+
+def any_sparse():
+    """Whether some tensor's ``grad`` holds a sparse gradient now."""
+    return bool(_sparse)
 
 
 def install():
