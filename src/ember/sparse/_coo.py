@@ -166,8 +166,8 @@ class SparseCooTensor(SparseTensorBase):
         self._vals = values
         self._shape = ember.Size(shape)
         self._coalesced = coalesced
-        if not _grad._installed:
-            _grad.install()
+        if _grad._sparse_type is None:
+            _grad.install(SparseCooTensor)
 
     # ------------------------------------------------------------ metadata
     def sparse_dim(self):

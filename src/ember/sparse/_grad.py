@@ -18,7 +18,7 @@ _slot = Tensor.__dict__["grad"]
 _slot_get, _slot_set = _slot.__get__, _slot.__set__
 # id(tensor) -> (weak reference to the tensor, its sparse gradient)
 _sparse = {}
-_installed = False
+_sparse_type = None     # SparseCooTensor, once install() ran
 
 
 def _forget(key, ref):
@@ -43,8 +43,7 @@ def _get_grad(self):
 
 
 def _set_grad(self, value):
-    from ember.sparse._coo import SparseCooTensor
-    if not isinstance(value, SparseCooTensor):
+    if not isinstance(value, _sparse_type):
         _sparse.pop(id(self), None)
         _slot_set(self, value)
         return
@@ -69,11 +68,12 @@ def any_sparse():
     return bool(_sparse)
 
 
-def install():
-    """Let ``Tensor.grad`` hold sparse COO tensors (done once, on the first one made)."""
-    global _installed
-    if not _installed:
-        _installed = True
+def install(sparse_type):
+    """Let ``Tensor.grad`` hold the sparse COO tensors of ``sparse_type`` (done once, when
+    the first one is made)."""
+    global _sparse_type
+    if _sparse_type is None:
+        _sparse_type = sparse_type
         _add_method("grad", property(_get_grad, _set_grad, _del_grad, _slot.__doc__))
 
 
