@@ -20,6 +20,24 @@ cdef inline Tensor tensor_arg(object obj, str fname, str argname, int pos):
                     f"not {type(obj).__name__}")
 
 
+# Sparse tensors (ember.sparse) are Python objects, not Tensors: ember.sparse registers
+# the function that multiplies them, and matmul, mm and addmm hand it a call with an
+# operand that is neither a Tensor nor an array (the dense path pays two type checks).
+cdef object _sparse_products = None
+
+
+def _set_sparse_products(fn):
+    """Register ``fn(fname, args, kwargs)``: matmul, mm and addmm call it when an operand
+    is neither a Tensor nor an array; it returns NotImplemented for operands it does not
+    know, which then raise the usual TypeError."""
+    global _sparse_products
+    _sparse_products = fn
+
+
+cdef inline bint _foreign(object obj):
+    return not isinstance(obj, Tensor) and not isinstance(obj, np.ndarray)
+
+
 cdef str dims_x(Tensor t):
     """A shape as PyTorch prints it in matmul errors: 2x3."""
     cdef int d
@@ -256,6 +274,10 @@ def matmul(input, other, *, out=None):
     >>> (ember.ones(3) @ ember.ones(3)).item()
     3.0
     """
+    if (_foreign(input) or _foreign(other)) and _sparse_products is not None:
+        result = _sparse_products("matmul", (input, other), {"out": out})
+        if result is not NotImplemented:
+            return result
     if autocast_mode() and out is None:
         return autocast_op("matmul", matmul, (input, other), None)
     if _records_any((input, other,)):
@@ -289,6 +311,10 @@ def mm(input, mat2, *, out=None):
     -------
     Tensor
     """
+    if (_foreign(input) or _foreign(mat2)) and _sparse_products is not None:
+        result = _sparse_products("mm", (input, mat2), {"out": out})
+        if result is not NotImplemented:
+            return result
     if autocast_mode() and out is None:
         return autocast_op("mm", mm, (input, mat2), None)
     if _records_any((input, mat2,)):
@@ -497,6 +523,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     tensor([[5., 2.],
             [2., 5.]])
     """
+    if ((_foreign(input) or _foreign(mat1) or _foreign(mat2))
+            and _sparse_products is not None):
+        result = _sparse_products("addmm", (input, mat1, mat2),
+                                  {"beta": beta, "alpha": alpha, "out": out})
+        if result is not NotImplemented:
+            return result
     if autocast_mode() and out is None:
         return autocast_op("addmm", addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
     if _records_any((input, mat1, mat2,)):

@@ -11,8 +11,9 @@ from ember.optim.lbfgs import LBFGS
 from ember.optim.rprop_asgd import ASGD, Rprop
 from ember.optim.adafactor import Adafactor
 from ember.optim.muon import Muon
+from ember.optim.sparse_adam import SparseAdam
 from ember.optim import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
            "Adagrad", "Adadelta", "LBFGS", "lr_scheduler", "swa_utils", "Rprop", "ASGD",
-           "Adafactor", "Muon"]
+           "Adafactor", "Muon", "SparseAdam"]

@@ -70,6 +70,8 @@ class Adafactor(_PerParameterOptimizer):
                         weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
+    _sparse_error = "Adafactor does not support sparse gradients"
+
     def _update(self, p, grad, state, group):
         if p.is_complex():
             raise RuntimeError("Adafactor does not support complex parameters")

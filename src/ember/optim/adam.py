@@ -113,6 +113,7 @@ class Adam(_MomentOptimizer):
         super().__init__(params, defaults)
 
     _fused_kind = "adam"
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
 
     def _state_names(self, group):
         return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
@@ -214,6 +215,7 @@ class Adamax(_MomentOptimizer):
         super().__init__(params, defaults)
 
     _fused_kind = "adamax"
+    _sparse_error = "Adamax does not support sparse gradients"
 
     def _state_names(self, group):
         return ("exp_avg", "exp_inf")
@@ -276,6 +278,7 @@ class NAdam(_MomentOptimizer):
         super().__init__(params, defaults)
 
     _fused_kind = "nadam"
+    _sparse_error = "NAdam does not support sparse gradients"
 
     def _init_state(self, p, state, group):
         state["step"] = _scalar_step()
@@ -346,6 +349,7 @@ class RAdam(_MomentOptimizer):
         super().__init__(params, defaults)
 
     _fused_kind = "radam"
+    _sparse_error = "RAdam does not support sparse gradients"
 
     def _update(self, p, grad, state, group):
         state = _moments(state, p, ("exp_avg", "exp_avg_sq"))

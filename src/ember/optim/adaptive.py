@@ -70,6 +70,7 @@ class RMSprop(_Adaptive):
         super().__init__(params, defaults)
 
     _fused_kind = "rmsprop"
+    _sparse_error = "RMSprop does not support sparse gradients"
 
     def _state_names(self, group):
         return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
@@ -133,6 +134,11 @@ class Adagrad(_Adaptive):
         Maximize the objective (default False).
     differentiable : bool, optional
         Must be False.
+
+    Notes
+    -----
+    A sparse gradient (``Embedding(sparse=True)``) updates only the sums and the rows
+    it holds, as in PyTorch; it takes no ``weight_decay`` and no ``fused=True``.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
@@ -163,6 +169,26 @@ class Adagrad(_Adaptive):
         value = self.defaults["initial_accumulator_value"]
         state["step"] = _scalar_step()
         state["sum"] = ember.full_like(p, complex(value, value) if p.is_complex() else value)
+
+    def _update(self, p, grad, state, group):
+        if isinstance(grad, ember.Tensor):
+            return super()._update(p, grad, state, group)
+        if len(state) == 0:
+            self._init_state(p, state, group)
+        step = state["step"].add_(1).item()
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        # PyTorch's sparse update: only the rows present change (the update is not linear,
+        # so repeated indices are summed first)
+        grad = grad.coalesce()
+        index, values = tuple(grad._indices()), grad._values()
+        state_sum = state["sum"]
+        state_sum.index_put_(index, values * values, accumulate=True)
+        std = state_sum[index].sqrt().add_(group["eps"])
+        p.index_put_(index, values / std * -clr, accumulate=True)
 
     def _adapt(self, p, grad, state, group):
         if len(state) == 0:  # a parameter added by add_param_group
@@ -219,6 +245,7 @@ class Adadelta(_Adaptive):
         super().__init__(params, defaults)
 
     _fused_kind = "adadelta"
+    _sparse_error = "Adadelta does not support sparse gradients"
 
     def _state_names(self, group):
         return ("square_avg", "acc_delta")

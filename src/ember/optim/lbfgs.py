@@ -150,8 +150,9 @@ class LBFGS(Optimizer):
             raise RuntimeError("LBFGS does not support complex parameters yet")
 
     def _gather_flat_grad(self):
+        # a sparse gradient is made dense, as in PyTorch
         views = [ember.zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None
-                 else p.grad.reshape(-1)
+                 else p.grad.to_dense().reshape(-1)
                  for p in self._params]
         return ember.cat(views, 0)
 

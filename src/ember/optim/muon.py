@@ -116,6 +116,8 @@ class Muon(_PerParameterOptimizer):
                     raise ValueError(f"Muon only supports 2D parameters whereas we found a "
                                      f"parameter with size: {p.size()}")
 
+    _sparse_error = "Muon does not support sparse gradients"
+
     def _update(self, p, grad, state, group):
         if p.is_complex():
             raise RuntimeError("Muon does not support complex parameters")

@@ -9,6 +9,7 @@ from itertools import chain
 
 import ember
 from ember._core import _optim as _fused
+from ember.sparse import _grad as _sparse_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -356,6 +357,35 @@ def _params_with_grad(group):
     return params, grads
 
 
+def _split_sparse(params, grads, refused, fused, fused_error):
+    """``(dense params, dense grads, sparse params, sparse grads)``: sparse gradients
+    (``Embedding(sparse=True)``) take the loop of ember ops; an optimizer that takes
+    none raises ``RuntimeError(refused)``, and ``fused=True`` ``RuntimeError(fused_error)``,
+    as in PyTorch."""
+    if not _sparse_grad.any_sparse():   # the common case costs one call per group
+        return params, grads, [], []
+    # a sparse gradient is no Tensor
+    sparse = [not isinstance(g, ember.Tensor) for g in grads]
+    if not any(sparse):
+        return params, grads, [], []
+    if refused is not None:
+        raise RuntimeError(refused)
+    if fused:
+        raise RuntimeError(fused_error)
+    split = ([], [], [], [])
+    for p, g, is_sparse in zip(params, grads, sparse):
+        split[2 * is_sparse].append(p)
+        split[2 * is_sparse + 1].append(g)
+    return split
+
+
+def _add_sparse_(p, grad, alpha=1):
+    """``p += alpha * grad`` in place for a sparse COO ``grad`` (repeated indices add)."""
+    values = grad._values()
+    p.index_put_(tuple(grad._indices()), values * alpha if alpha != 1 else values,
+                 accumulate=True)
+
+
 def _real_views(*tensors):
     """Real views of complex tensors, with a trailing dimension of 2 (``view_as_real``):
     elementwise optimizers treat real and imaginary parts as separate coordinates."""
@@ -408,6 +438,9 @@ class _PerParameterOptimizer(Optimizer):
     """
 
     _fused_kind = None
+    # the message of the RuntimeError a sparse gradient raises (PyTorch's); None for
+    # optimizers whose ``_update`` takes sparse gradients
+    _sparse_error = None
 
     def step(self, closure=None):
         """Perform a single optimization step.
@@ -426,9 +459,12 @@ class _PerParameterOptimizer(Optimizer):
         with ember.no_grad():
             for group in self.param_groups:
                 params, grads = _params_with_grad(group)
+                params, grads, sparse_params, sparse_grads = _split_sparse(
+                    params, grads, self._sparse_error, group.get("fused"),
+                    "`fused` does not support sparse grad or complex param")
                 if self._fused_kind is not None and _wants_fused(group):
                     params, grads = self._fused_step(group, params, grads)
-                for p, grad in zip(params, grads):
+                for p, grad in zip(params + sparse_params, grads + sparse_grads):
                     self._update(p, grad, self.state[p], group)
         return loss
 

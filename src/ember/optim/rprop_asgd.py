@@ -53,6 +53,8 @@ class Rprop(_PerParameterOptimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
+    _sparse_error = "Rprop does not support sparse gradients"
+
     def _update(self, p, grad, state, group):
         if len(state) == 0:
             state["step"] = _scalar_step()
@@ -129,6 +131,8 @@ class ASGD(_PerParameterOptimizer):
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
         super().__init__(params, defaults)
+
+    _sparse_error = "ASGD does not support sparse gradients"
 
     def _update(self, p, grad, state, group):
         if len(state) == 0:

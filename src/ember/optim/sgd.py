@@ -2,8 +2,9 @@
 import ember
 
 from ember._core import _optim as _fused
-from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_fused_args,
-                                   _dense_grad, _params_with_grad, _run_closure, _wants_fused)
+from ember.optim.optimizer import (Optimizer, _add_sparse_, _check_differentiable,
+                                   _check_fused_args, _dense_grad, _params_with_grad,
+                                   _run_closure, _split_sparse, _wants_fused)
 
 __all__ = ["SGD"]
 
@@ -46,6 +47,12 @@ class SGD(Optimizer):
         GIL); other parameters (complex, non-contiguous) by ember ops.  ``False``
         (with ``foreach`` not True) uses ember ops for all.  ``fused=True`` with
         ``foreach=True`` is a RuntimeError, as in PyTorch.
+
+    Notes
+    -----
+    Sparse gradients (``Embedding(sparse=True)``) update only the rows they hold, by
+    ember ops, as in PyTorch: with momentum the buffer is sparse too; ``weight_decay``
+    and ``fused=True`` refuse them.
 
     Examples
     --------
@@ -97,8 +104,12 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         params, grads = _params_with_grad(group)
+        params, grads, sparse_params, sparse_grads = _split_sparse(
+            params, grads, None, group.get("fused"),
+            "`_fused_sgd` does not support sparse gradients")
         if _wants_fused(group):
             params, grads = self._fused_update(group, params, grads)
+        params, grads = params + sparse_params, grads + sparse_grads
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         maximize = group["maximize"]
@@ -116,7 +127,10 @@ class SGD(Optimizer):
                 else:
                     buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                 grad = grad.add(buf, alpha=momentum) if nesterov else buf
-            p.add_(grad, alpha=-lr)
+            if isinstance(grad, ember.Tensor):
+                p.add_(grad, alpha=-lr)
+            else:
+                _add_sparse_(p, grad, -lr)
 
     def _fused_update(self, group, params, grads):
         """Update the parameters the fused loop takes, in one call; return the others."""

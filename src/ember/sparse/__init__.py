@@ -7,7 +7,9 @@ converts back.
 """
 import ember
 from ember import Tensor
+from ember._core import _blas
 from ember._core._tensor import _add_method
+from ember.sparse._base import SparseTensorBase
 from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_sum as sum,
                                softmax, log_softmax)
 from ember.sparse._csr import SparseCsrTensor, sparse_csr_tensor
@@ -30,6 +32,35 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """
     product = mm(mat1, mat2)
     return beta * mat + alpha * product if beta != 0 else alpha * product
+
+
+def _dense_function_product(fname, args, kwargs):
+    """``ember.matmul``, ``mm`` and ``addmm`` (functions and Tensor methods) called with a
+    sparse operand: its own product (``@``), as PyTorch's dense functions take sparse
+    operands (registered with ``ember._core._blas``)."""
+    if not any(isinstance(a, SparseTensorBase) for a in args):
+        return NotImplemented
+    if kwargs.get("out") is not None:
+        raise RuntimeError(f"{fname}: out= is not supported with sparse operands")
+    operands = args[1:] if fname == "addmm" else args
+    if fname != "matmul":
+        for x, name in zip(operands, ("self", "mat2") if fname == "mm" else ("mat1", "mat2")):
+            if x.dim() != 2:
+                raise RuntimeError(f"{name} must be a matrix")
+    product = operands[0] @ operands[1]
+    if fname != "addmm":
+        return product
+    input, beta, alpha = args[0], kwargs["beta"], kwargs["alpha"]
+    if isinstance(input, SparseTensorBase):
+        raise RuntimeError("addmm: a sparse input is not supported, only sparse mat1 or mat2")
+    product = product.to_dense()
+    if alpha != 1:
+        product = product * alpha
+    # beta == 0 ignores the input's values (nan included), as for dense operands
+    return product if beta == 0 else (input * beta if beta != 1 else input) + product
+
+
+_blas._set_sparse_products(_dense_function_product)
 
 
 def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):

@@ -84,6 +84,14 @@ class SparseTensorBase:
     def grad_fn(self):
         return self._vals.grad_fn
 
+    # ------------------------------------------------------------ products
+    def mm(self, mat2):
+        """The product with a dense or sparse matrix (as :func:`ember.mm`)."""
+        for x, name in ((self, "self"), (mat2, "mat2")):
+            if x.dim() != 2:
+                raise RuntimeError(f"{name} must be a matrix")
+        return self.matmul(mat2)
+
     # ------------------------------------------------------------ conversions (``to``)
     def cpu(self):
         return self.to("cpu")

@@ -13,6 +13,7 @@ import numbers
 import ember
 from ember import Tensor
 from ember._formatting import sparse_repr
+from ember.sparse import _grad
 from ember.sparse._base import SparseTensorBase
 
 __all__ = ["SparseCooTensor", "sparse_coo_tensor"]
@@ -165,6 +166,8 @@ class SparseCooTensor(SparseTensorBase):
         self._vals = values
         self._shape = ember.Size(shape)
         self._coalesced = coalesced
+        if _grad._sparse_type is None:
+            _grad.install(SparseCooTensor)
 
     # ------------------------------------------------------------ metadata
     def sparse_dim(self):
@@ -206,6 +209,11 @@ class SparseCooTensor(SparseTensorBase):
         """The same indices and values, cut from the graph."""
         return SparseCooTensor(self._idx, self._vals.detach(), self._shape,
                                self._coalesced)
+
+    def detach_(self):
+        """Cut this tensor from the graph, in place; returns ``self``."""
+        self._vals = self._vals.detach()
+        return self
 
     # ------------------------------------------------------------ parts
     def indices(self):
@@ -339,6 +347,22 @@ class SparseCooTensor(SparseTensorBase):
 
     __mul__ = __rmul__ = mul
 
+    def mul_(self, other):
+        """Multiply the values by a scalar (or a 0-d tensor) in place; returns ``self``."""
+        if not (isinstance(other, numbers.Number)
+                or (isinstance(other, Tensor) and other.dim() == 0)):
+            raise RuntimeError(f"mul_: a sparse tensor is scaled in place by a scalar only, got "
+                               f"{type(other).__name__}")
+        self._vals.mul_(other.to(self.device) if isinstance(other, Tensor) else other)
+        return self
+
+    def zero_(self):
+        """Drop every specified element (``nnz`` becomes 0), in place; returns ``self``."""
+        self._idx = self._idx[:, :0]
+        self._vals = self._vals[:0]
+        self._coalesced = True
+        return self
+
     def __truediv__(self, other):
         if isinstance(other, numbers.Number) or (isinstance(other, Tensor) and other.dim() == 0):
             return self._scaled(other, ember.div)
@@ -363,6 +387,18 @@ class SparseCooTensor(SparseTensorBase):
         return NotImplemented
 
     __add__ = add
+
+    def add_(self, other, *, alpha=1):
+        """Add a sparse tensor of the same shape in place (the result is not coalesced);
+        returns ``self``."""
+        total = self.add(other, alpha=alpha)
+        if total is NotImplemented:
+            raise TypeError(f"add_: expected a sparse tensor, got {type(other).__name__}")
+        if total.dtype != self.dtype:
+            raise RuntimeError(f"result type {total.dtype} can't be cast to the desired output "
+                               f"type {self.dtype}")
+        self._idx, self._vals, self._coalesced = total._idx, total._vals, False
+        return self
 
     def __sub__(self, other):
         return self.add(other, alpha=-1) if isinstance(other, SparseCooTensor) else \
@@ -401,6 +437,15 @@ class SparseCooTensor(SparseTensorBase):
                 return mm(self.t(), other)
             return mm(self.t(), other.t()).t()
         return NotImplemented
+
+    def norm(self, p=2, dim=None, keepdim=False, dtype=None):
+        """The ``p``-norm of all elements (a dense 0-d tensor): that of the coalesced
+        values, the unspecified elements being zeros."""
+        if dim is not None or keepdim:
+            raise RuntimeError("norm: a sparse tensor takes the norm of all its elements only "
+                               "(dim=None, keepdim=False)")
+        values = self.coalesce()._vals
+        return values.norm(p, dtype=dtype) if dtype is not None else values.norm(p)
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         """As :func:`ember.sparse.sum` (``keepdim`` is not supported)."""

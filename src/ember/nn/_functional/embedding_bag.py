@@ -54,7 +54,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         Divide each row's gradient by its index's frequency (not with ``mode='max'``).
     mode : {'mean', 'sum', 'max'}, optional
     sparse : bool, optional
-        Sparse gradients are not supported (only False).
+        Give a leaf ``weight`` a sparse COO gradient, as :func:`embedding` does (not with
+        ``mode='max'``): one row per index, ``padding_idx`` entries excluded.
     per_sample_weights : Tensor, optional
         Weight of each index, of ``input``'s shape (``mode='sum'`` only).
     include_last_offset : bool, optional
@@ -84,6 +85,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                                   f"(got mode='{mode}'). Please open a feature request on GitHub.")
     if scale_grad_by_freq and mode == "max":
         raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}) "
                          f"is not None, then it must have the same shape as the input "
@@ -91,7 +94,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     flat, bag_of, bag_count = _bags(input, offsets, include_last_offset)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    # padding entries are left out of the bags: passing padding_idx drops them from a
+    # sparse gradient too, as PyTorch does
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     keep = np.ones(bag_of.size, dtype=bool) if padding_idx is None else \
         np.asarray(flat.to(ember.int64).cpu()) != padding_idx
     dev = weight.device

@@ -6,7 +6,10 @@ import warnings
 
 import ember
 from ember import _switches
+from ember.autograd.function import Function
 from ember.ops.nn_fused import fused_embedding
+from ember.sparse import _grad as _sparse_grad
+from ember.sparse._coo import SparseCooTensor
 
 
 _SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of SELU: the value dropped units take
@@ -289,6 +292,34 @@ def _embedding_renorm(weight, indices, max_norm, norm_type):
         weight[rows] = selected * scale
 
 
+class _SparseGradEmbedding(Function):
+    """Rows of a leaf ``weight`` whose backward adds PyTorch's sparse gradient into
+    ``weight.grad``: the autograd engine carries dense gradients only, so the weight
+    receives none from it."""
+
+    @staticmethod
+    def forward(ctx, weight, flat, padding_idx, scale_grad_by_freq):
+        ctx.weight, ctx.flat = weight, flat
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return weight.index_select(0, flat)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.scale_grad_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with "
+                               "sparse gradients")
+        indices, values = ctx.flat, grad
+        if ctx.padding_idx is not None:
+            keep = (indices != ctx.padding_idx).nonzero().reshape(-1)
+            indices, values = indices[keep], values[keep]
+        else:
+            values = values.clone()     # the gradient may be another tensor's .grad
+        weight = ctx.weight
+        _sparse_grad.accumulate(weight, SparseCooTensor(
+            indices.reshape(1, -1), values.detach().to(weight.dtype), weight.shape))
+        return None, None, None, None
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the indices in ``input``.
@@ -308,7 +339,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     scale_grad_by_freq : bool, optional
         Divide each row's gradient by how often its index occurs in ``input``.
     sparse : bool, optional
-        Sparse gradients are not supported (only False).
+        Give a leaf ``weight`` a sparse COO gradient (PyTorch's layout): the looked-up
+        indices, uncoalesced, and the gradient of each looked-up row, ``padding_idx``
+        excluded.  For :class:`~ember.optim.SparseAdam`, :class:`~ember.optim.SGD` and
+        :class:`~ember.optim.Adagrad`.
 
     Returns
     -------
@@ -319,8 +353,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead (while checking "
                            "arguments for embedding)")
-    if sparse:
-        raise NotImplementedError("embedding: sparse gradients are not supported by ember")
     count = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -334,6 +366,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm(weight, flat, max_norm, norm_type)
+    if sparse and weight.requires_grad and weight.is_leaf and ember.is_grad_enabled():
+        rows = _SparseGradEmbedding.apply(weight, flat, padding_idx, scale_grad_by_freq)
+        return rows.reshape(tuple(input.shape) + (weight.shape[1],))
     if weight.is_floating_point():
         return fused_embedding(weight, flat.reshape(tuple(input.shape)), padding_idx,
                                scale_grad_by_freq)

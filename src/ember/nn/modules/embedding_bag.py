@@ -18,7 +18,8 @@ class EmbeddingBag(Module):
     scale_grad_by_freq : bool, default False
     mode : {'mean', 'sum', 'max'}, default 'mean'
     sparse : bool, default False
-        Sparse gradients (not supported: must be False).
+        Give ``weight`` a sparse COO gradient (not with ``mode='max'``), as
+        :class:`Embedding` does.
     _weight : Tensor, optional
         Initial table, used as is.
     include_last_offset : bool, default False
@@ -39,9 +40,6 @@ class EmbeddingBag(Module):
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
-        if sparse:
-            raise NotImplementedError("EmbeddingBag(sparse=True) is not supported: ember's "
-                                      "parameters take dense gradients")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:

@@ -26,7 +26,9 @@ class Embedding(Module):
     scale_grad_by_freq : bool, default False
         Scale gradients by the inverse frequency of the indices in the batch.
     sparse : bool, default False
-        Sparse gradients (not supported by ember: must be False).
+        Give ``weight`` a sparse COO gradient (see :func:`ember.nn.functional.embedding`),
+        for :class:`~ember.optim.SparseAdam`, :class:`~ember.optim.SGD` or
+        :class:`~ember.optim.Adagrad`.
     _weight : Tensor, optional
         Initial table, used as is.
     _freeze : bool, default False
@@ -66,9 +68,6 @@ class Embedding(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if sparse:
-            raise NotImplementedError("Embedding(sparse=True) is not supported: ember's "
-                                      "parameters take dense gradients")
         self.sparse = sparse
         if _weight is None:
             self.weight = Parameter(ember.empty((num_embeddings, embedding_dim), device=device,

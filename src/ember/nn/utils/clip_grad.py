@@ -89,6 +89,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     Tensor
         The total norm of the gradients before clipping (0-d).
 
+    Notes
+    -----
+    A sparse gradient (``Embedding(sparse=True)``) counts with the norm of its
+    coalesced values and is scaled in place; PyTorch 2.13 raises
+    NotImplementedError for it.
+
     Examples
     --------
     >>> import ember
@@ -124,4 +130,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     with no_grad():
         for g in _grads(parameters):
+            if not isinstance(g, Tensor):
+                raise NotImplementedError("clip_grad_value_: sparse gradients are not "
+                                          "supported (as in PyTorch)")
             g.clamp_(min=-clip_value, max=clip_value)
