@@ -270,18 +270,26 @@ cdef class Tensor:
     def grad(self, value):
         cdef Tensor g
         if value is not None:
-            if not isinstance(value, Tensor):
+            if isinstance(value, Tensor):
+                g = <Tensor>value
+                if g is self:
+                    raise RuntimeError("can't assign Variable as its own grad")
+                if g._dtype != self._dtype:
+                    raise RuntimeError("assigned grad has data of a different type")
+                if g._storage.device != self._storage.device:
+                    raise RuntimeError("assigned grad has data located on a different device")
+                if _shape_tuple(g) != _shape_tuple(self):
+                    raise RuntimeError("assigned grad has data of a different size")
+            elif _sparse_grad_type is not None and isinstance(value, _sparse_grad_type):
+                if value.dtype != dtype_of(self._dtype):
+                    raise RuntimeError("assigned grad has data of a different type")
+                if value.device != self._storage.device:
+                    raise RuntimeError("assigned grad has data located on a different device")
+                if tuple(value.shape) != _shape_tuple(self):
+                    raise RuntimeError("assigned grad has data of a different size")
+            else:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                                 f"{type(value).__name__}")
-            g = <Tensor>value
-            if g is self:
-                raise RuntimeError("can't assign Variable as its own grad")
-            if g._dtype != self._dtype:
-                raise RuntimeError("assigned grad has data of a different type")
-            if g._storage.device != self._storage.device:
-                raise RuntimeError("assigned grad has data located on a different device")
-            if _shape_tuple(g) != _shape_tuple(self):
-                raise RuntimeError("assigned grad has data of a different size")
         self._grad = value
 
     @grad.deleter
@@ -854,6 +862,16 @@ def _set_python_value_hook(hook):
     previous = _python_value_hook
     _python_value_hook = hook
     return previous
+
+
+# ember.sparse's COO tensors are Python objects; .grad may hold one (Embedding(sparse=True))
+cdef object _sparse_grad_type = None
+
+
+def _set_sparse_grad_type(cls):
+    """Let ``Tensor.grad`` hold instances of ``cls``, ember.sparse's COO tensor."""
+    global _sparse_grad_type
+    _sparse_grad_type = cls
 
 
 def _add_method(str name, fn):

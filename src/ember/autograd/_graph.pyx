@@ -255,6 +255,9 @@ cdef void _own_view_storage(Tensor g, Storage storage, bint create_graph) noexce
 cdef int accumulate_grad(Tensor var, Tensor g, bint create_graph, set root_storages) except -1:
     """PyTorch's rule: the first gradient is stolen when nothing else can see it (else
     cloned); later ones are added in place, or out of place when building a graph."""
+    if var._grad is not None and not isinstance(var._grad, Tensor):
+        var._grad = g + var._grad     # a dense gradient plus a sparse one is dense
+        return 0
     cdef Tensor old = var._grad
     cdef Storage storage = g._storage
     if old is None:

@@ -9,7 +9,6 @@ from itertools import chain
 
 import ember
 from ember._core import _optim as _fused
-from ember.sparse import _grad as _sparse_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -362,10 +361,7 @@ def _split_sparse(params, grads, refused, fused, fused_error):
     (``Embedding(sparse=True)``) take the loop of ember ops; an optimizer that takes
     none raises ``RuntimeError(refused)``, and ``fused=True`` ``RuntimeError(fused_error)``,
     as in PyTorch."""
-    if not _sparse_grad.any_sparse():   # the common case costs one call per group
-        return params, grads, [], []
-    # a sparse gradient is no Tensor
-    sparse = [not isinstance(g, ember.Tensor) for g in grads]
+    sparse = [not isinstance(g, ember.Tensor) for g in grads]     # a sparse one is no Tensor
     if not any(sparse):
         return params, grads, [], []
     if refused is not None:

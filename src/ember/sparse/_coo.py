@@ -12,8 +12,8 @@ import numbers
 
 import ember
 from ember import Tensor
+from ember._core._tensor import _set_sparse_grad_type
 from ember._formatting import sparse_repr
-from ember.sparse import _grad
 from ember.sparse._base import SparseTensorBase
 
 __all__ = ["SparseCooTensor", "sparse_coo_tensor"]
@@ -166,8 +166,6 @@ class SparseCooTensor(SparseTensorBase):
         self._vals = values
         self._shape = ember.Size(shape)
         self._coalesced = coalesced
-        if _grad._sparse_type is None:
-            _grad.install(SparseCooTensor)
 
     # ------------------------------------------------------------ metadata
     def sparse_dim(self):
@@ -463,6 +461,8 @@ for _name in ("abs", "sqrt", "sin", "tan", "tanh", "asin", "atan", "sinh", "asin
               "square", "deg2rad", "rad2deg", "erf", "erfinv", "frac", "signbit",
               "isnan", "isinf", "nan_to_num"):
     setattr(SparseCooTensor, _name, _zero_preserving(_name))
+
+_set_sparse_grad_type(SparseCooTensor)     # Embedding(sparse=True) gradients
 
 
 def _dense_add_sparse(dense, sparse, sign):
