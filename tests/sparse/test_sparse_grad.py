@@ -439,3 +439,17 @@ def test_product_functions_sparse_errors():
         ember.addmm(se, se, ember.ones(4, 4, dtype=ember.float64))
     with pytest.raises(TypeError, match="must be Tensor, not str"):
         ember.mm(se.to_dense(), "x")
+
+
+def test_autograd_grad_and_backward_inputs_get_the_gradient_dense():
+    # the engine carries dense gradients: ember gives torch's values, dense, where torch
+    # gives them sparse, and leaves .grad alone for autograd.grad as torch does
+    we, wt = tables()
+    idx = [3, 0, 3, 6]
+    (ge,) = ember.autograd.grad((F.embedding(ember.tensor(idx), we, sparse=True) ** 2).sum(), we)
+    (gt,) = torch.autograd.grad((TF.embedding(torch.tensor(idx), wt, sparse=True) ** 2).sum(),
+                                wt)
+    assert we.grad is None
+    np.testing.assert_allclose(np.asarray(ge), gt.to_dense().numpy(), rtol=1e-12)
+    (F.embedding(ember.tensor(idx), we, sparse=True) ** 2).sum().backward(inputs=[we])
+    np.testing.assert_allclose(np.asarray(we.grad), gt.to_dense().numpy(), rtol=1e-12)

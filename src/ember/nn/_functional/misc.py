@@ -6,6 +6,7 @@ import warnings
 
 import ember
 from ember import _switches
+from ember.autograd.engine import _is_checkpoint_valid
 from ember.autograd.function import Function
 from ember.ops.nn_fused import fused_embedding
 from ember.sparse import _grad as _sparse_grad
@@ -295,7 +296,8 @@ def _embedding_renorm(weight, indices, max_norm, norm_type):
 class _SparseGradEmbedding(Function):
     """Rows of a leaf ``weight`` whose backward adds PyTorch's sparse gradient into
     ``weight.grad``: the autograd engine carries dense gradients only, so the weight
-    receives none from it."""
+    receives none from it.  A backward pass that does not accumulate into every leaf
+    (``autograd.grad``, ``backward(inputs=...)``) gets the same gradient dense."""
 
     @staticmethod
     def forward(ctx, weight, flat, padding_idx, scale_grad_by_freq):
@@ -315,6 +317,9 @@ class _SparseGradEmbedding(Function):
         else:
             values = values.clone()     # the gradient may be another tensor's .grad
         weight = ctx.weight
+        if not _is_checkpoint_valid():
+            dense = ember.zeros(weight.shape, dtype=weight.dtype, device=weight.device)
+            return dense.index_add_(0, indices, values.to(weight.dtype)), None, None, None
         _sparse_grad.accumulate(weight, SparseCooTensor(
             indices.reshape(1, -1), values.detach().to(weight.dtype), weight.shape))
         return None, None, None, None
