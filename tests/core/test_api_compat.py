@@ -520,3 +520,33 @@ def test_deprecated_autocast_forms_and_build_flags():
     assert ember.OutOfMemoryError is ember.cuda.OutOfMemoryError
     assert ember.has_lapack and ember.has_spectral and ember.has_openmp and not ember.has_mkl
     assert ember.get_device(ember.ones(2)) == torch.get_device(torch.ones(2)) == -1
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("sum", dict(axis=0)), ("sum", dict(axis=1, keepdims=True)), ("mean", dict(axis=-1)),
+    ("prod", dict(axis=0, keepdims=True)), ("amax", dict(axis=1)), ("amin", dict(axis=0)),
+    ("argmax", dict(axis=1)), ("argmin", dict(axis=0, keepdims=True)), ("max", dict(axis=1)),
+    ("min", dict(axis=0, keepdims=True)), ("all", dict(axis=1)), ("any", dict(axis=0)),
+    ("var", dict(axis=0)), ("std", dict(axis=1, keepdims=True)), ("norm", dict(dim=None)),
+    ("logsumexp", dict(axis=1)), ("cumsum", dict(axis=0)), ("cumprod", dict(axis=1)),
+    ("softmax", dict(axis=1)), ("log_softmax", dict(axis=0)),
+])
+def test_numpy_argument_names(name, kwargs):
+    # PyTorch takes NumPy's axis= and keepdims= for dim= and keepdim=, in the functions
+    # and the Tensor methods (x.sum(axis=0) in NumPy-style scripts)
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    e, t = ember.tensor(x), torch.tensor(x)
+    if name in ("all", "any"):
+        e, t = e > 0, t > 0
+    _same(getattr(ember, name)(e, **kwargs), getattr(torch, name)(t, **kwargs))
+    _same(getattr(e, name)(**kwargs), getattr(t, name)(**kwargs))
+
+
+def test_numpy_axis_in_joins_and_missing_dim():
+    x = np.arange(6.0).reshape(2, 3)
+    for name in ("cat", "concat", "stack"):
+        _same(getattr(ember, name)([ember.tensor(x)] * 2, axis=1),
+              getattr(torch, name)([torch.tensor(x)] * 2, axis=1))
+    for name in ("softmax", "cumsum", "logsumexp"):
+        with pytest.raises(TypeError, match="dim"):
+            getattr(ember, name)(ember.tensor(x))

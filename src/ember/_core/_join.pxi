@@ -63,7 +63,7 @@ cdef object _copy_out(Tensor result, Tensor out, str op):
     return out
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0, *, out=None, axis=None):
     """Concatenate ``tensors`` along an existing dimension ``dim``.
 
     The inputs must have the same shape except along ``dim``; their dtypes are
@@ -88,6 +88,8 @@ def cat(tensors, dim=0, *, out=None):
             [1., 1.],
             [1., 1.]])
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
     if autocast_mode() and out is None:
         return autocast_op("cat", cat, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):
@@ -141,7 +143,7 @@ def cat(tensors, dim=0, *, out=None):
     return result
 
 
-def concat(tensors, dim=0, *, out=None):
+def concat(tensors, dim=0, *, out=None, axis=None):
     """Concatenate ``tensors`` along ``dim`` (alias of :func:`cat`).
 
     Parameters
@@ -154,6 +156,8 @@ def concat(tensors, dim=0, *, out=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
     return cat(tensors, dim, out=out)
 
 
@@ -173,7 +177,7 @@ def concatenate(tensors, axis=0, out=None):
     return cat(tensors, axis, out=out)
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, out=None, axis=None):
     """Join equally shaped ``tensors`` along a new dimension ``dim``.
 
     Parameters
@@ -195,6 +199,8 @@ def stack(tensors, dim=0, *, out=None):
     tensor([[1, 3],
             [2, 4]])
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
     if autocast_mode() and out is None:
         return autocast_op("stack", stack, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):

@@ -365,7 +365,7 @@ cdef Tensor _sum_impl(Tensor x, uint64_t mask, bint keepdim, int dt, bint mean):
                    &prm)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum of the elements, over all dims or over ``dim``.
 
     Parameters
@@ -389,6 +389,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     >>> ember.tensor([[1, 2], [3, 4]]).sum(0)
     tensor([4, 6])
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if autocast_mode():
         return autocast_op("sum", sum, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -406,7 +410,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return _cast(out, dt)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Arithmetic mean of the elements, over all dims or over ``dim``.
 
     Parameters
@@ -423,6 +427,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     Tensor
         NaN where the reduction is empty.
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("mean", mean, (input, dim, keepdim),
                          {"dtype": dtype} if dtype is not None else None)
@@ -440,7 +448,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return _sum_impl(x, mask, keepdim, -1, True)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of the elements, over all dims or over one ``dim``.
 
     Parameters
@@ -456,6 +464,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if autocast_mode():
         return autocast_op("prod", prod, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -491,7 +503,7 @@ cdef Tensor _extreme(int op, Tensor x, object dim, bint keepdim, str fname):
     return _reduce(op, x, mask, keepdim, x._dtype, &prm)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Largest element over ``dim`` (all dims by default); NaN if any element is NaN.
 
     Parameters
@@ -504,12 +516,16 @@ def amax(input, dim=(), keepdim=False):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("amax", amax, (input, dim, keepdim), None)
     return _extreme(EM_RED_MAX, _tensor_arg(input, "amax"), dim, keepdim, "amax")
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Smallest element over ``dim`` (all dims by default); NaN if any element is NaN.
 
     Parameters
@@ -522,6 +538,10 @@ def amin(input, dim=(), keepdim=False):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("amin", amin, (input, dim, keepdim), None)
     return _extreme(EM_RED_MIN, _tensor_arg(input, "amin"), dim, keepdim, "amin")
@@ -567,7 +587,7 @@ cdef Tensor _arg_extreme(int op, object input, object dim, bint keepdim, str fna
     return indices
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the first largest element (of the flattened tensor when ``dim`` is None).
 
     NaN counts as larger than every number, as in PyTorch.
@@ -583,13 +603,17 @@ def argmax(input, dim=None, keepdim=False):
     Tensor
         ``int64`` indices.
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         # no gradient, but recorded: ember.jit's tracer sees the op
         return record_op("argmax", argmax, (input, dim, keepdim), None)
     return _arg_extreme(EM_RED_ARGMAX, input, dim, keepdim, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the first smallest element (of the flattened tensor when ``dim`` is None).
 
     Parameters
@@ -603,6 +627,10 @@ def argmin(input, dim=None, keepdim=False):
     Tensor
         ``int64`` indices.
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("argmin", argmin, (input, dim, keepdim), None)
     return _arg_extreme(EM_RED_ARGMIN, input, dim, keepdim, "argmin")
@@ -630,7 +658,7 @@ cdef object _max_min(bint is_max, object input, object dim, bint keepdim, object
     return (max_result if is_max else min_result)(values, indices)
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """The largest element; along ``dim``, ``(values, indices)``; with a tensor, ``maximum``.
 
     ``max(t)`` returns a 0-d tensor, ``max(t, dim, keepdim=False)`` a named
@@ -649,12 +677,16 @@ def max(input, dim=None, keepdim=False, *, other=None):
     -------
     Tensor or (Tensor, Tensor)
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
         return record_op("max", max, (input, dim, keepdim), None)
     return _max_min(True, input, dim, keepdim, other)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """The smallest element; along ``dim``, ``(values, indices)``; with a tensor, ``minimum``.
 
     Parameters
@@ -669,6 +701,10 @@ def min(input, dim=None, keepdim=False, *, other=None):
     -------
     Tensor or (Tensor, Tensor)
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
         return record_op("min", min, (input, dim, keepdim), None)
     return _max_min(False, input, dim, keepdim, other)
@@ -684,7 +720,7 @@ cdef Tensor _all_any(int op, object input, object dim, bint keepdim, str fname):
     return _reduce(op, x, mask, keepdim, EM_UINT8 if x._dtype == EM_UINT8 else EM_BOOL, &prm)
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Whether every element is non-zero, over all dims or over ``dim``.
 
     Parameters
@@ -698,10 +734,14 @@ def all(input, dim=None, keepdim=False):
     Tensor
         ``bool`` (``uint8`` for ``uint8`` input, as in PyTorch).
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return _all_any(EM_RED_ALL, input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Whether any element is non-zero, over all dims or over ``dim``.
 
     Parameters
@@ -715,6 +755,10 @@ def any(input, dim=None, keepdim=False):
     Tensor
         ``bool`` (``uint8`` for ``uint8`` input, as in PyTorch).
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return _all_any(EM_RED_ANY, input, dim, keepdim, "any")
 
 

@@ -41,7 +41,7 @@ cdef Tensor _lanes(const em_lanes_fn *table, str op, Tensor x, int d, int out_dt
     return out
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=None, *, dtype=None, axis=None):
     """Cumulative sum along ``dim``.
 
     Parameters
@@ -56,6 +56,10 @@ def cumsum(input, dim, *, dtype=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError("cumsum() missing required argument 'dim'")
     if autocast_mode():
         return autocast_op("cumsum", cumsum, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -117,7 +121,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     return _lanes(table, fname, x, d, x._dtype, False)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=None, dtype=None, *, axis=None):
     """``exp(x - max) / sum(exp(x - max))`` along ``dim``, fused into three passes per lane.
 
     Parameters
@@ -132,6 +136,10 @@ def softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError("softmax() missing required argument 'dim'")
     if autocast_mode():
         return autocast_op("softmax", softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -139,7 +147,7 @@ def softmax(input, dim, dtype=None):
     return _softmax_impl(em_softmax_lanes, input, dim, dtype, "softmax")
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """``x - max - log(sum(exp(x - max)))`` along ``dim``, fused into three passes per lane.
 
     Parameters
@@ -154,6 +162,10 @@ def log_softmax(input, dim, dtype=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError("log_softmax() missing required argument 'dim'")
     if autocast_mode():
         return autocast_op("log_softmax", log_softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):

@@ -12,7 +12,7 @@ cdef int _scan_dim(object dim, int ndim, str fname) except -1:
     return wrap_dim(dim, ndim)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim=None, *, dtype=None, axis=None):
     """Cumulative product along ``dim``.
 
     Parameters
@@ -33,6 +33,10 @@ def cumprod(input, dim, *, dtype=None):
     >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0, 4.0]), 0)
     tensor([ 1.,  2.,  6., 24.])
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if dim is None:
+        raise TypeError("cumprod() missing required argument 'dim'")
     if autocast_mode():
         return autocast_op("cumprod", cumprod, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):

@@ -45,7 +45,7 @@ cdef Tensor _var_impl(object input, object dim, object unbiased, bint keepdim, o
     return _reduce(EM_RED_VAR, x, mask, keepdim, x._dtype, &prm)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` (all dims by default), divided by ``N - correction``.
 
     Parameters
@@ -63,13 +63,17 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("var", var, (input, dim, unbiased, keepdim),
                          {"correction": correction} if correction is not None else None)
     return _var_impl(input, dim, unbiased, keepdim, correction, False, "var")
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over ``dim``: the square root of :func:`var`.
 
     Parameters
@@ -84,6 +88,10 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if grad_enabled() and _records(input):
         return record_op("std", std, (input, dim, unbiased, keepdim),
                          {"correction": correction} if correction is not None else None)
@@ -92,7 +100,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 # ---------------------------------------------------------------- norm
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Vector norm of the elements over ``dim`` (all dims by default).
 
     Parameters
@@ -113,6 +121,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     Tensor
         Real-valued, also for complex input.
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     if autocast_mode():
         return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -168,7 +180,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 # ---------------------------------------------------------------- logsumexp
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum).
 
     Parameters
@@ -182,6 +194,12 @@ def logsumexp(input, dim, keepdim=False):
     -------
     Tensor
     """
+    if axis is not None:     # NumPy's names, which PyTorch accepts too
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if dim is None:
+        raise TypeError("logsumexp() missing required argument 'dim'")
     if autocast_mode():
         return autocast_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     if grad_enabled() and _records(input):
