@@ -128,3 +128,11 @@ def test_as_strided_scatter_gradients():
     ember.as_strided_scatter(ember.zeros(3, 4, dtype=ember.float64), es, (2, 2),
                              (5, 1)).backward(ember.tensor(g))
     np.testing.assert_array_equal(np.asarray(es.grad), ts.grad.numpy())
+
+
+def test_tensor_constructor_takes_a_size_as_a_shape():
+    # ember.Tensor(x.shape) is an uninitialised tensor of that shape (a list is data)
+    for lib in (ember, torch):
+        assert tuple(lib.Tensor(lib.Size([2, 3])).shape) == (2, 3)
+        assert lib.Tensor([2, 3]).tolist() == [2.0, 3.0]
+        assert tuple(lib.Tensor(2, 3).shape) == (2, 3)

@@ -82,7 +82,8 @@ cdef class Tensor:
             return
         if kwargs:
             raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
-        if len(args) == 1 and not isinstance(args[0], int):
+        # one sequence is data, as PyTorch, except a Size, which is a shape
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             src = tensor_from_data(args[0], dtype_of(default_float()), None)
         else:
             src = empty(*args)
