@@ -2,11 +2,12 @@
 
 PyTorch keeps them for old code, and much of it is still copied from tutorials:
 ``torch.LongTensor([[1, 2]])`` builds a tensor from data, ``torch.FloatTensor(2, 3)`` an
-uninitialised one, and ``isinstance(t, torch.FloatTensor)`` tests dtype and device.  They
-are not subclasses of :class:`ember.Tensor`: calling one returns a plain tensor.
+uninitialised one, ``isinstance(t, torch.FloatTensor)`` tests dtype and device, and
+``t.type(torch.LongTensor)`` or ``t.type('torch.LongTensor')`` converts.  They are not
+subclasses of :class:`ember.Tensor`: calling one returns a plain tensor.
 """
 import ember
-from ember._core._tensor import Tensor, Size
+from ember._core._tensor import Tensor, Size, _add_method
 
 __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor",
            "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor"]
@@ -77,3 +78,56 @@ HalfTensor = _legacy_type("HalfTensor", ember.float16)
 BFloat16Tensor = _legacy_type("BFloat16Tensor", ember.bfloat16)
 FloatTensor = _legacy_type("FloatTensor", ember.float32)
 DoubleTensor = _legacy_type("DoubleTensor", ember.float64)
+
+_TYPES = {cls.__name__: cls for cls in (
+    BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor,
+    BFloat16Tensor, FloatTensor, DoubleTensor)}
+_dtype_type = Tensor.type      # the core's: the type's name, or a conversion to a dtype
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """The legacy type's name (``'ember.FloatTensor'``), or this tensor converted to a type.
+
+    Parameters
+    ----------
+    dtype : ember.dtype, legacy type or str, optional
+        A dtype, a legacy type such as :class:`ember.LongTensor`, or its name
+        (``'ember.LongTensor'``; ``'torch.LongTensor'`` too, for ported code;
+        ``'ember.cuda.LongTensor'`` for a CUDA tensor).  Without it, the name of this
+        tensor's type is returned.
+    non_blocking : bool, optional
+        Passed to :meth:`Tensor.to` when the device changes.
+
+    Returns
+    -------
+    str or Tensor
+        The name, or ``self`` when it already has the type, else a converted copy.
+
+    Examples
+    --------
+    >>> import ember
+    >>> x = ember.tensor([1.5, 2.5])
+    >>> x.type()
+    'ember.FloatTensor'
+    >>> x.type(ember.LongTensor)
+    tensor([1, 2])
+    >>> x.type('ember.DoubleTensor').dtype
+    ember.float64
+    """
+    if dtype is None:
+        return _dtype_type(self)
+    device = None
+    if isinstance(dtype, str):
+        prefix, _, name = dtype.rpartition(".")
+        if prefix not in ("ember", "torch", "ember.cuda", "torch.cuda") or name not in _TYPES:
+            raise ValueError(f"invalid type: {dtype!r}")
+        device = "cuda" if prefix.endswith("cuda") else "cpu"
+        dtype = _TYPES[name].dtype
+    elif isinstance(dtype, _TensorType):
+        device, dtype = "cpu", dtype.dtype
+    if device is not None and device != self.device.type:
+        return self.to(device=device, dtype=dtype, non_blocking=non_blocking)
+    return _dtype_type(self, dtype)
+
+
+_add_method("type", _type)
