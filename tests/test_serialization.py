@@ -171,6 +171,30 @@ def test_optimizer_and_scheduler_state_round_trip(tmp_path):
     assert loaded["scheduler"] == scheduler.state_dict()
 
 
+def test_numpy_arrays_and_scalars_round_trip(tmp_path):
+    # checkpoints hold NumPy values as well: a metric computed with NumPy, a pretrained
+    # embedding matrix (torch pickles them; ember stores them as tensors)
+    embeddings = np.arange(12, dtype=np.float32).reshape(3, 4)
+    state = {"best": np.float32(1.5), "epoch": np.int64(3), "flag": np.bool_(True),
+             "ratio": np.float64(0.25), "zero_d": np.array(2.0), "emb": embeddings,
+             "view": embeddings[:, ::2], "half": np.ones(2, np.float16), "empty": np.zeros((0, 2)),
+             "nested": [np.int32(7), {"a": np.arange(3)}], "weight": ember.ones(2)}
+    path = tmp_path / "ckpt.safetensors"
+    ember.save(state, path)
+    loaded = ember.load(path)
+    for key in ("best", "epoch", "flag", "ratio"):
+        assert isinstance(loaded[key], np.generic) and loaded[key] == state[key]
+        assert loaded[key].dtype == state[key].dtype
+    for key in ("zero_d", "emb", "view", "half", "empty"):
+        assert type(loaded[key]) is np.ndarray and loaded[key].dtype == state[key].dtype
+        np.testing.assert_array_equal(loaded[key], state[key])
+    assert loaded["nested"][0].dtype == np.int32 and loaded["nested"][0].ndim == 0
+    np.testing.assert_array_equal(loaded["nested"][1]["a"], np.arange(3))
+    assert isinstance(loaded["weight"], ember.Tensor)
+    with pytest.raises(TypeError, match="NumPy array of dtype <U1"):
+        ember.save({"words": np.array(["a", "b"])}, io.BytesIO())
+
+
 def test_unsupported_objects_are_refused():
     with pytest.raises(TypeError, match="dict keys must be str, int"):
         ember.save({frozenset(): ember.ones(1)}, io.BytesIO())

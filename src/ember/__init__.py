@@ -184,6 +184,7 @@ import math as _math  # noqa: E402
 from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint)  # noqa: E402,E501
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window, get_device, empty_permuted)  # noqa: E402,E501
 from ember.ops.storage import TypedStorage, UntypedStorage  # noqa: E402  (also Tensor.storage)
+from ember._tensor_types import (BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, BFloat16Tensor, FloatTensor, DoubleTensor)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
 from ember.nn._functional.rnn import (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell, lstm, gru, rnn_tanh, rnn_relu)  # noqa: E402,E501

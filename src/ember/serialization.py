@@ -46,6 +46,9 @@ _STRUCTURE_KEY = "ember.structure"
 _DEVICES_KEY = "ember.devices"      # {tensor name: device} for tensors saved off the CPU
 # tags of the structure JSON; any other JSON value is a plain scalar
 _TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
+# NumPy arrays and scalars (a checkpoint's np.float32 metric, a pretrained embedding
+# matrix): stored as tensors, given back as NumPy objects of the same dtype
+_NDARRAY, _NUMPY_SCALAR = "__ndarray__", "__numpy_scalar__"
 # a dict with keys other than str (an optimizer's state is keyed by parameter index):
 # its [key, value] pairs in order
 _ITEMS = "__items__"
@@ -71,6 +74,15 @@ def _encode(obj, tensors, path=()):
         name = _tensor_name(path, tensors)
         tensors[name] = obj
         return {_TENSOR: name}
+    if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, (str, bytes)):
+        array = np.asarray(obj)
+        try:
+            tensor = ember.from_numpy(array if array.flags.c_contiguous else array.copy())
+        except TypeError:
+            raise TypeError(f"ember.save cannot store a NumPy array of dtype {array.dtype}")
+        name = _tensor_name(path, tensors)
+        tensors[name] = tensor
+        return {_NDARRAY if isinstance(obj, np.ndarray) else _NUMPY_SCALAR: name}
     if obj is None or isinstance(obj, (bool, int, str)):
         return obj
     if isinstance(obj, float):
@@ -97,7 +109,8 @@ def _encode(obj, tensors, path=()):
         hint = (f"; save its state with ember.save(obj.state_dict(), f) and load it into a "
                 f"new {type(obj).__name__} with load_state_dict")
     raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
-                    f"tensors, dicts, lists, tuples, None, bool, int, float and str{hint}")
+                    f"tensors, NumPy arrays and scalars, dicts, lists, tuples, None, bool, int, "
+                    f"float and str{hint}")
 
 
 def _decode(node, tensors):
@@ -110,6 +123,12 @@ def _decode(node, tensors):
                 raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
                                  "which the file does not hold")
             return tensors[value]
+        if tag in (_NDARRAY, _NUMPY_SCALAR):
+            if not isinstance(value, str) or value not in tensors:
+                raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
+                                 "which the file does not hold")
+            array = tensors[value].numpy(force=True)
+            return array if tag == _NDARRAY else array[()]
         if tag == _DICT and isinstance(value, dict):
             return {key: _decode(item, tensors) for key, item in value.items()}
         if tag == _ITEMS and isinstance(value, list):
@@ -166,9 +185,10 @@ def save(obj, f):
     """Save tensors and nested state to a safetensors file.
 
     ``obj`` may be a tensor or any nesting of dicts, lists, tuples, None,
-    bool, int, float, str and tensors (dict keys: str, int, float, bool, None
-    or tuples of them, so an optimizer's ``state_dict()`` with its
-    parameter-index keys saves as it is); tensors are written
+    bool, int, float, str, tensors and NumPy arrays and scalars (dict keys: str,
+    int, float, bool, None or tuples of them, so an optimizer's ``state_dict()``
+    with its parameter-index keys saves as it is).  NumPy values are stored as
+    tensors and load back as NumPy values of the same dtype.  Tensors are written
     contiguous and little-endian (views are saved as their values), and the
     structure goes in the header's ``__metadata__``.  Nothing is pickled.
     Writing to a path is atomic: a temporary file in the same directory is

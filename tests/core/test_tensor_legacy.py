@@ -1,4 +1,4 @@
-"""Tensor.new, sum_to_size, adjoint, apply_/map_/map2_, the layout queries dense_dim,
+"""Tensor.new, the legacy per-dtype types (ember.FloatTensor...), sum_to_size, adjoint, apply_/map_/map2_, the layout queries dense_dim,
 is_set_to and const_data_ptr, nonzero_static, as_strided_scatter and ember.frombuffer
 against PyTorch."""
 import warnings
@@ -32,6 +32,35 @@ CALLS = {
     "new-tensor": lambda lib, x: x.new(lib.tensor([1.0, 2.0], dtype=lib.float64)),
     "new-other-dtype": lambda lib, x: x.new(lib.tensor([1, 2])),
     "new-scalar": lambda lib, x: x.new(2.5),
+    "LongTensor-data": lambda lib, x: lib.LongTensor([[0, 1], [2, 3]]),
+    "LongTensor-float-data": lambda lib, x: lib.LongTensor([1.7, -2.2]),
+    "FloatTensor-int-data": lambda lib, x: lib.FloatTensor([1, 2]),
+    "FloatTensor-tuple-data": lambda lib, x: lib.FloatTensor((2,)),
+    "FloatTensor-array": lambda lib, x: lib.FloatTensor(np.array([1, 2])),
+    "FloatTensor-sizes": lambda lib, x: (lib.FloatTensor(2, 3).shape, str(lib.IntTensor(2).dtype)[-5:]),
+    "FloatTensor-Size": lambda lib, x: lib.FloatTensor(lib.Size([2, 1])).shape,
+    "FloatTensor-empty": lambda lib, x: lib.FloatTensor(),
+    "FloatTensor-device": lambda lib, x: lib.FloatTensor([1], device="cpu"),
+    "FloatTensor-bad-size": lambda lib, x: lib.FloatTensor(2, [3]),
+    "FloatTensor-str": lambda lib, x: lib.FloatTensor("a"),
+    "LongTensor-other-dtype-tensor": lambda lib, x: lib.LongTensor(x),
+    "DoubleTensor-same-dtype-tensor": lambda lib, x: lib.DoubleTensor(x),
+    "typed-dtypes": lambda lib, x: [str(t([1]).dtype).split(".")[-1] for t in (
+        lib.BoolTensor, lib.ByteTensor, lib.CharTensor, lib.ShortTensor, lib.IntTensor,
+        lib.LongTensor, lib.HalfTensor, lib.BFloat16Tensor, lib.FloatTensor, lib.DoubleTensor)],
+    "typed-isinstance": lambda lib, x: (isinstance(x, lib.DoubleTensor),
+                                        isinstance(x, lib.FloatTensor),
+                                        isinstance(x.long(), lib.LongTensor),
+                                        isinstance(1.0, lib.FloatTensor),
+                                        issubclass(lib.FloatTensor, lib.Tensor),
+                                        lib.FloatTensor.is_cuda, str(lib.LongTensor.dtype)[-5:]),
+    "type-legacy-class": lambda lib, x: x.type(lib.LongTensor),
+    "type-legacy-name": lambda lib, x: x.type(lib.__name__ + ".IntTensor"),
+    "type-same-is-self": lambda lib, x: (x.type(lib.DoubleTensor) is x,
+                                         x.type(lib.__name__ + ".DoubleTensor") is x),
+    "type-dtype": lambda lib, x: x.type(lib.float32),
+    "type-bad-name": lambda lib, x: x.type("float64"),
+    "type-unknown-name": lambda lib, x: x.type(lib.__name__ + ".Foo"),
     "sum_to_size-lead": lambda lib, x: x.sum_to_size(3),
     "sum_to_size-ones": lambda lib, x: x.sum_to_size(1, 3),
     "sum_to_size-tuple": lambda lib, x: x.sum_to_size((2, 1)),
@@ -93,6 +122,16 @@ def test_matches_torch(name):
         x = lib.arange(6.0, dtype=lib.float64).reshape(2, 3)
         return outcome(lambda: CALLS[name](lib, x))
     assert run(ember) == run(torch)
+
+
+def test_legacy_type_of_a_tensor_of_that_type_is_a_view():
+    x = ember.arange(3)
+    y = ember.LongTensor(x)
+    y[0] = 7
+    assert x[0].item() == 7 and y is not x
+    assert repr(ember.LongTensor) == "<class 'ember.LongTensor'>"
+    with pytest.raises(RuntimeError, match="device type: cpu"):
+        ember.FloatTensor([1.0], device="cuda")
 
 
 def test_sum_to_size_is_differentiable():

@@ -1,5 +1,7 @@
 """ember.cuda without CuPy or without a GPU: is_available() is False and never raises;
-everything that needs a device raises a RuntimeError saying what is missing."""
+the calls PyTorch answers without CUDA (device_count, seeding, memory counters,
+empty_cache) answer the same; everything that needs a device raises a RuntimeError
+saying what is missing."""
 import builtins
 import types
 
@@ -18,14 +20,9 @@ NEEDS_DEVICE = [
     lambda: ember.cuda.Stream(),
     lambda: ember.cuda.Event(),
     lambda: ember.cuda.current_stream(),
-    lambda: ember.cuda.memory_allocated(),
-    lambda: ember.cuda.max_memory_allocated(),
-    lambda: ember.cuda.memory_reserved(),
     lambda: ember.cuda.reset_peak_memory_stats(),
-    lambda: ember.cuda.empty_cache(),
     lambda: ember.cuda.get_device_name(),
     lambda: ember.cuda.get_device_properties(0),
-    lambda: ember.cuda.manual_seed(0),
     lambda: ember.cuda.device(0),
     lambda: ember.ones(3, device="cuda"),
     lambda: ember.ones(3).cuda(),
@@ -34,12 +31,8 @@ NEEDS_DEVICE = [
     lambda: ember.cuda.init(),
     lambda: ember.cuda.get_device_capability(),
     lambda: ember.cuda.mem_get_info(),
-    lambda: ember.cuda.memory_stats(),
     lambda: ember.cuda.memory_summary(),
-    lambda: ember.cuda.max_memory_reserved(),
     lambda: ember.cuda.reset_max_memory_allocated(),
-    lambda: ember.cuda.memory_cached(),
-    lambda: ember.cuda.max_memory_cached(),
     lambda: ember.cuda.set_per_process_memory_fraction(0.5),
     lambda: ember.cuda.get_per_process_memory_fraction(),
     lambda: ember.cuda.default_stream(),
@@ -110,6 +103,25 @@ def test_answers_without_a_gpu_are_torchs_without_cuda(setup, request):
     with ember.cuda.device_of(ember.ones(2)):    # a CPU tensor: no device to make current
         pass
     assert isinstance(ember.cuda.get_gencode_flags(), str)
+
+
+@pytest.mark.parametrize("setup", ["without_cupy", "without_gpu"])
+def test_seeding_and_memory_counters_answer_as_torch_without_cuda(setup, request):
+    # set_seed() helpers call torch.cuda.manual_seed_all unguarded ("safe to call this
+    # function if CUDA is not available; in that case, it is silently ignored")
+    request.getfixturevalue(setup)
+    state = ember.get_rng_state()
+    for seeding in (ember.cuda.manual_seed, ember.cuda.manual_seed_all):
+        assert seeding(0) is None
+    assert ember.cuda.seed() is None and ember.cuda.seed_all() is None
+    assert ember.equal(ember.get_rng_state(), state)
+    assert ember.cuda.device_count() == 0
+    assert ember.cuda.empty_cache() is None
+    for counter in (ember.cuda.memory_allocated, ember.cuda.max_memory_allocated,
+                    ember.cuda.memory_reserved, ember.cuda.max_memory_reserved):
+        assert counter() == 0
+    assert ember.cuda.memory_stats() == {}
+    assert ember.cuda.get_rng_state_all() == []
 
 
 def test_cpu_work_never_imports_cupy(without_cupy):

@@ -43,6 +43,30 @@ def test_state_dict_is_the_original_modules_under_orig_mod():
         p.numel() for p in model.parameters())
 
 
+def test_wrapper_forwards_the_modules_own_methods_and_attributes():
+    # nanoGPT's sample.py: model = torch.compile(model); model.generate(...)
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.config = {"block_size": 4}
+            self.proj = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.proj(x)
+
+        def generate(self, x):
+            return self(x) * 2
+
+    model = LM()
+    compiled = ember.compile(model)
+    x = ember.randn(3, 2)
+    assert compiled.config is model.config
+    assert compiled.proj is model.proj
+    assert ember.equal(compiled.generate(x), model(x) * 2)
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        compiled.missing
+
+
 def test_training_runs_eagerly_with_exact_gradients():
     model, reference = _mlp(), _mlp()
     compiled = ember.compile(model)

@@ -103,3 +103,26 @@ def test_bad_backends_argument(lib_kernel):
     with pytest.raises(AssertionError, match="Backend must be an instance of SDPBackend"):
         with lib_kernel("MATH"):
             pass
+
+
+@pytest.mark.parametrize("math", [True, False])
+def test_deprecated_sdp_kernel_switches(math):
+    # the pre-2.3 spelling: torch.backends.cuda.sdp_kernel(enable_flash=..., ...)
+    q = ember.randn(1, 2, 3, 4)
+    with pytest.warns(FutureWarning, match="sdpa_kernel"):
+        with ember.backends.cuda.sdp_kernel(enable_flash=True, enable_math=math,
+                                            enable_mem_efficient=False) as context:
+            assert context == {}
+            assert ember.backends.cuda.flash_sdp_enabled()
+            assert not ember.backends.cuda.mem_efficient_sdp_enabled()
+            assert ember.backends.cuda.math_sdp_enabled() is math
+            if math:
+                F.scaled_dot_product_attention(q, q, q)
+            else:
+                with pytest.raises(RuntimeError, match=NO_KERNEL):
+                    F.scaled_dot_product_attention(q, q, q)
+    assert ember.backends.cuda.math_sdp_enabled()
+    assert ember.backends.cuda.mem_efficient_sdp_enabled()
+    with pytest.warns(FutureWarning):
+        with torch.backends.cuda.sdp_kernel(enable_mem_efficient=False):
+            assert not torch.backends.cuda.mem_efficient_sdp_enabled()

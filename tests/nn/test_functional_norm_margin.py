@@ -52,6 +52,44 @@ def test_batch_and_instance_norm(shape, dtype):
                 Const(mean), Const(var), dtype=dtype)
 
 
+MIXED_NORMS = {
+    "layer_norm": lambda F, x, w, b, m, v: F.layer_norm(x, (6,), w, b),
+    "layer_norm-weight-only": lambda F, x, w, b, m, v: F.layer_norm(x, (6,), w),
+    "rms_norm": lambda F, x, w, b, m, v: F.rms_norm(x, (6,), w),
+    "rms_norm-default-eps": lambda F, x, w, b, m, v: F.rms_norm(x * 0.01, (6,)),
+    "group_norm": lambda F, x, w, b, m, v: F.group_norm(x.reshape(4, 6, 1), 3, w, b),
+    "batch_norm-train": lambda F, x, w, b, m, v: F.batch_norm(x, m, v, w, b, training=True),
+    "batch_norm-eval": lambda F, x, w, b, m, v: F.batch_norm(x, m, v, w, b),
+    "instance_norm": lambda F, x, w, b, m, v: F.instance_norm(x.reshape(4, 6, 1).expand(
+        4, 6, 3) * x.new_tensor([1.0, 2.0, -1.0]), m, v, w, b),
+}
+
+
+@pytest.mark.parametrize("low", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(MIXED_NORMS))
+def test_half_input_with_float32_parameters(name, low):
+    # a CPU autocast region, or a half model with float32 norm layers: the input's dtype
+    # comes out (it came out float32), and rms_norm's default eps is float32's (bfloat16's
+    # 2 ** -7 swamped small activations)
+    x, w, b = randn(4, 6), randn(6), randn(6)
+    results = {}
+    for lib, functional in ((ember, F), (torch, TF)):
+        xl = lib.tensor(x, dtype=lib.float32).to(getattr(lib, low)).requires_grad_()
+        wl = lib.tensor(w, dtype=lib.float32).requires_grad_()
+        bl = lib.tensor(b, dtype=lib.float32).requires_grad_()
+        m, v = lib.zeros(6), lib.ones(6)
+        out = MIXED_NORMS[name](functional, xl, wl, bl, m, v)
+        out.float().pow(2).sum().backward()
+        results[lib] = [out, xl.grad, wl.grad, bl.grad, m, v]
+    for ours, theirs in zip(results[ember], results[torch]):
+        if theirs is None:
+            assert ours is None
+            continue
+        assert str(ours.dtype)[6:] == str(theirs.dtype)[6:]
+        np.testing.assert_allclose(np.asarray(ours.detach().float()),
+                                   theirs.detach().float().numpy(), rtol=2e-2, atol=5e-2)
+
+
 @pytest.mark.parametrize("norm", ["batch", "instance"])
 def test_running_statistics_update_in_place(norm):
     x = randn(4, 3, 5)

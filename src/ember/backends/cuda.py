@@ -16,12 +16,15 @@ Examples
 >>> ember.get_float32_matmul_precision()
 'highest'
 """
+import contextlib
+import warnings
+
 from ember import _switches
 
 __all__ = ["is_built", "matmul", "flash_sdp_enabled", "enable_flash_sdp",
            "mem_efficient_sdp_enabled", "enable_mem_efficient_sdp", "math_sdp_enabled",
            "enable_math_sdp", "cudnn_sdp_enabled", "enable_cudnn_sdp",
-           "is_flash_attention_available"]
+           "is_flash_attention_available", "sdp_kernel"]
 
 
 def is_built():
@@ -149,3 +152,39 @@ def is_flash_attention_available():
         False.
     """
     return False
+
+
+@contextlib.contextmanager
+def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True,
+               enable_cudnn=True):
+    """Deprecated form of :func:`ember.nn.attention.sdpa_kernel` that takes one switch per
+    kernel (still common: ``with torch.backends.cuda.sdp_kernel(enable_flash=True):``).
+
+    Parameters
+    ----------
+    enable_flash, enable_math, enable_mem_efficient, enable_cudnn : bool, optional
+        Which kernels scaled dot product attention may use inside the block; ember runs
+        only the math one, so ``enable_math=False`` leaves it nothing to run.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import ember
+    >>> q = ember.randn(1, 2, 3, 4)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     with ember.backends.cuda.sdp_kernel(enable_flash=False):
+    ...         ember.nn.functional.scaled_dot_product_attention(q, q, q).shape
+    ember.Size([1, 2, 3, 4])
+    """
+    warnings.warn("`ember.backends.cuda.sdp_kernel()` is deprecated. In the future, this "
+                  "context manager will be removed. Please see "
+                  "`ember.nn.attention.sdpa_kernel()` for the new context manager, with "
+                  "updated signature.", FutureWarning, stacklevel=3)
+    from ember.nn.attention import SDPBackend, sdpa_kernel   # ember.nn imports backends
+    chosen = [backend for backend, enabled in (
+        (SDPBackend.FLASH_ATTENTION, enable_flash),
+        (SDPBackend.EFFICIENT_ATTENTION, enable_mem_efficient),
+        (SDPBackend.MATH, enable_math), (SDPBackend.CUDNN_ATTENTION, enable_cudnn)) if enabled]
+    with sdpa_kernel(chosen) as context:
+        yield context

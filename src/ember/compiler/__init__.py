@@ -222,6 +222,17 @@ class OptimizedModule(ember.nn.Module):
     def forward(self, *args, **kwargs):
         return self._cache(*args, **kwargs)
 
+    def __getattr__(self, name):
+        # what the wrapper lacks is the wrapped module's, as in PyTorch: nanoGPT calls
+        # ``torch.compile(model).generate(...)`` (which then runs eagerly)
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            modules = self.__dict__.get("_modules")
+            if modules is None or "_orig_mod" not in modules:
+                raise
+            return getattr(modules["_orig_mod"], name)
+
     def __call__(self, *args, **kwargs):
         # straight to the cache unless hooks were registered on the wrapper itself
         if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks \

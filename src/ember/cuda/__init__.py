@@ -3,9 +3,11 @@
 CuPy (the optional ``cuda`` extra, ``pip install 'ember[cuda]'``) provides the
 driver, the memory pool, streams and events; it is imported on first use, so
 importing ember never needs it.  Without CuPy or without a GPU,
-:func:`is_available` is False, the support queries (``is_bf16_supported``, ...) answer
-False as PyTorch's without CUDA, and every call that needs a device raises a
-RuntimeError saying what is missing.
+:func:`is_available` is False and ember answers what PyTorch answers without CUDA: the
+support queries (``is_bf16_supported``, ...) say False, :func:`device_count` 0, the
+memory counters 0, and the seeding calls and :func:`empty_cache` do nothing (training
+scripts call them unguarded: ``torch.cuda.manual_seed_all(seed)``); every call that
+needs a device raises a RuntimeError saying what is missing.
 
 Examples
 --------
@@ -69,14 +71,11 @@ def is_available():
     >>> isinstance(ember.cuda.is_available(), bool)
     True
     """
-    try:
-        return _runtime.gpu_count() > 0
-    except RuntimeError:
-        return False
+    return _runtime.gpu_visible()
 
 
 def device_count():
-    """The number of visible CUDA GPUs (0 without a GPU; RuntimeError without CuPy).
+    """The number of visible CUDA GPUs (0 without a GPU or without CuPy).
 
     Returns
     -------
@@ -88,7 +87,7 @@ def device_count():
     >>> ember.cuda.device_count() if ember.cuda.is_available() else 0   # doctest: +SKIP
     1
     """
-    return _runtime.gpu_count()
+    return _runtime.gpu_count() if is_available() else 0
 
 
 def current_device():
@@ -416,6 +415,8 @@ def memory_allocated(device=None):
     >>> ember.cuda.memory_allocated()   # doctest: +SKIP
     0
     """
+    if not is_available():
+        return 0
     return _Stats.allocated.get(device_index(device), 0)
 
 
@@ -429,6 +430,8 @@ def max_memory_allocated(device=None):
     >>> ember.cuda.max_memory_allocated()   # doctest: +SKIP
     0
     """
+    if not is_available():
+        return 0
     return _Stats.peak.get(device_index(device), 0)
 
 
@@ -455,6 +458,8 @@ def memory_reserved(device=None):
     >>> ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()   # doctest: +SKIP
     True
     """
+    if not is_available():
+        return 0
     cp = require_gpu()
     with cp.cuda.Device(device_index(device)):
         return cp.get_default_memory_pool().total_bytes()
@@ -468,7 +473,8 @@ def empty_cache():
     >>> import ember
     >>> ember.cuda.empty_cache()   # doctest: +SKIP
     """
-    require_gpu().get_default_memory_pool().free_all_blocks()
+    if is_available():
+        require_gpu().get_default_memory_pool().free_all_blocks()
 
 
 def get_device_properties(device=None):
@@ -645,6 +651,8 @@ def manual_seed(seed):
     >>> import ember
     >>> ember.cuda.manual_seed(0)   # doctest: +SKIP
     """
+    if not is_available():
+        return      # silently ignored without a GPU, as in PyTorch
     from ember._core._random import device_generator
     # ops on device 'cuda' (no index) and on 'cuda:N' draw from separate generators
     for name in ("cuda", f"cuda:{device_index(None)}"):
@@ -659,6 +667,8 @@ def manual_seed_all(seed):
     >>> import ember
     >>> ember.cuda.manual_seed_all(0)   # doctest: +SKIP
     """
+    if not is_available():
+        return      # silently ignored without a GPU, as in PyTorch
     from ember._core._random import device_generator
     for name in ["cuda"] + [f"cuda:{index}" for index in range(device_count())]:
         device_generator(name).manual_seed(int(seed))
@@ -683,6 +693,8 @@ def seed():
     >>> import ember
     >>> ember.cuda.seed()   # doctest: +SKIP
     """
+    if not is_available():
+        return      # silently ignored without a GPU, as in PyTorch
     first, *rest = _generators(None)
     value = first.seed()
     for g in rest:
@@ -697,6 +709,8 @@ def seed_all():
     >>> import ember
     >>> ember.cuda.seed_all()   # doctest: +SKIP
     """
+    if not is_available():
+        return      # silently ignored without a GPU, as in PyTorch
     from ember._core._random import Generator
     manual_seed_all(Generator().seed())
 

@@ -6,7 +6,7 @@ holds, its limit).  CuPy's pool has no counter of its internal retries, so
 import warnings
 
 from ember.cuda._backend import OutOfMemoryError, _Stats
-from ember.cuda._runtime import device_index, require_gpu
+from ember.cuda._runtime import device_index, gpu_visible, require_gpu
 
 
 def _pool_bytes(index):
@@ -30,6 +30,8 @@ def max_memory_reserved(device=None):
     >>> ember.cuda.max_memory_reserved() >= ember.cuda.memory_reserved()   # doctest: +SKIP
     True
     """
+    if not gpu_visible():
+        return 0
     index = device_index(device)
     return max(_Stats.reserved_peak.get(index, 0), _pool_bytes(index))
 
@@ -49,6 +51,8 @@ def memory_stats(device=None):
     >>> ember.cuda.memory_stats()["allocated_bytes.all.current"]   # doctest: +SKIP
     0
     """
+    if not gpu_visible():
+        return {}       # PyTorch's answer before CUDA is initialised
     index = device_index(device)
     return {"allocated_bytes.all.current": _Stats.allocated.get(index, 0),
             "allocated_bytes.all.peak": _Stats.peak.get(index, 0),

@@ -33,6 +33,14 @@ def gpu_count():
     return _gpu_count
 
 
+def gpu_visible():
+    """Whether CuPy is installed and sees at least one GPU (never raises)."""
+    try:
+        return gpu_count() > 0
+    except RuntimeError:
+        return False
+
+
 def require_gpu():
     """The ``cupy`` module, after checking that a GPU is visible (RuntimeError if not)."""
     cp = cupy()

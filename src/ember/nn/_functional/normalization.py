@@ -1,7 +1,9 @@
 """Normalisation functions of :mod:`ember.nn.functional` (batch, instance, layer,
 group and RMS norm): fused kernels (:mod:`ember.ops.nn_fused`) when the input and
 parameters share one floating dtype, compositions of differentiable ember ops
-otherwise."""
+otherwise.  A float16 or bfloat16 input with float32 parameters (a CPU autocast region,
+a half model with float32 norm layers) is normalised in float32 and the result has the
+input's dtype, as in PyTorch."""
 from ember.ops.autocast import autocasts
 import numpy as np
 
@@ -30,6 +32,14 @@ def _fusable(input, *tensors):
     """Whether the fused kernels apply: one floating dtype for all the given tensors."""
     dtype = input.dtype
     return dtype in _MACHINE_EPS and all(t is None or t.dtype == dtype for t in tensors)
+
+
+def _mixed(input, *params):
+    """Whether ``input`` is float16 or bfloat16 and the parameters float32 or its dtype,
+    some float32: the mixed case normalised in float32 and cast back to the input dtype."""
+    return (input.dtype in (ember.float16, ember.bfloat16)
+            and any(p is not None and p.dtype == ember.float32 for p in params)
+            and all(p is None or p.dtype in (input.dtype, ember.float32) for p in params))
 
 
 def _update_running(running, batch_value, momentum):
@@ -70,6 +80,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"{input.shape}")
     elif running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if _mixed(input, running_mean, running_var, weight, bias):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training,
+                          momentum, eps).to(input.dtype)
     if _fusable(input, running_mean, running_var, weight, bias):
         return fused_batch_norm(input, running_mean, running_var, weight, bias, training,
                                 momentum, eps)
@@ -120,6 +133,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count == 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
                          f"{input.shape}")
+    if _mixed(input, running_mean, running_var, weight, bias):
+        return instance_norm(input.float(), running_mean, running_var, weight, bias,
+                             use_input_stats, momentum, eps).to(input.dtype)
     if _fusable(input, running_mean, running_var, weight, bias):
         return _fused_instance_norm(input, running_mean, running_var, weight, bias, momentum,
                                     eps)
@@ -199,6 +215,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     tensor([[-1.0000,  1.0000]])
     """
     dims = _normalized_dims(input, normalized_shape)
+    if _mixed(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     if _fusable(input, weight, bias) and _count(input, dims):
         return fused_layer_norm(input, _count(input, dims), weight, bias, eps)
     mean = input.mean(dims, keepdim=True)
@@ -218,7 +236,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     weight : Tensor, optional
         Elementwise scale of shape ``normalized_shape``.
     eps : float, optional
-        Added to the mean square; defaults to the machine epsilon of ``input``'s dtype.
+        Added to the mean square; defaults to the machine epsilon of the dtype the
+        computation runs in: float64 for a float64 input, else float32 (PyTorch's
+        ``opmath`` type, so not bfloat16's coarse ``2 ** -7``).
 
     Returns
     -------
@@ -226,7 +246,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """
     dims = _normalized_dims(input, normalized_shape)
     if eps is None:
-        eps = _MACHINE_EPS.get(input.dtype, _MACHINE_EPS[ember.float32])
+        eps = _MACHINE_EPS[ember.float64 if input.dtype == ember.float64 else ember.float32]
+    if _mixed(input, weight):
+        return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     if _fusable(input, weight) and _count(input, dims):
         return fused_layer_norm(input, _count(input, dims), weight, None, eps, center=False)
     result = input * ember.rsqrt((input * input).mean(dims, keepdim=True) + eps)
@@ -258,6 +280,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if num_groups <= 0 or channels % num_groups:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but "
                            f"got input of shape {list(input.shape)} and num_groups={num_groups}")
+    if _mixed(input, weight, bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     if _fusable(input, weight, bias):
         return fused_group_norm(input, num_groups, weight, bias, eps)
     grouped = input.reshape(input.shape[0], num_groups, -1)
