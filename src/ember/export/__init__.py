@@ -245,24 +245,33 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False,
         call_args, call_kwargs = unflatten(in_spec, inputs)
         return mod(*call_args, **call_kwargs)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TracerWarning)
-        graph = _trace_graph(call, tuple(tensors), leaf_names, mod)
-    for w in caught:
-        if issubclass(w.category, TracerWarning) and "shuffled" not in str(w.message):
-            raise RuntimeError(
-                f"ember.export: the model's graph depends on the values of its inputs, "
-                f"which an exported graph cannot capture ({w.message}). Rewrite "
-                "data-dependent control flow with tensor ops (ember.where, masks)")
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    for node in graph.nodes:
-        bind(node)
-    eliminate_dead_code(graph)
-    signature, state, constants = _signature(mod, graph, leaves)
-    program = ExportedProgram(graph, signature, state, constants, in_spec, leaf_names, dims,
-                              symbols.table, (tuple(args), kwargs))
-    if symbols.table:
-        _check_dynamic(mod, program.module()._run, in_spec, tensors, dims, symbols.table)
+    # the export runs the model several times: a model in training mode would update its
+    # running statistics each time, so the buffers are put back afterwards
+    with ember.no_grad():
+        buffers = [(b, b.clone()) for b in mod.buffers()]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TracerWarning)
+            graph = _trace_graph(call, tuple(tensors), leaf_names, mod)
+        for w in caught:
+            if issubclass(w.category, TracerWarning) and "shuffled" not in str(w.message):
+                raise RuntimeError(
+                    f"ember.export: the model's graph depends on the values of its inputs, "
+                    f"which an exported graph cannot capture ({w.message}). Rewrite "
+                    "data-dependent control flow with tensor ops (ember.where, masks)")
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        for node in graph.nodes:
+            bind(node)
+        eliminate_dead_code(graph)
+        signature, state, constants = _signature(mod, graph, leaves)
+        program = ExportedProgram(graph, signature, state, constants, in_spec, leaf_names,
+                                  dims, symbols.table, (tuple(args), kwargs))
+        if symbols.table:
+            _check_dynamic(mod, program.module()._run, in_spec, tensors, dims, symbols.table)
+    finally:
+        with ember.no_grad():
+            for b, before in buffers:
+                b.copy_(before)
     return program
 
 

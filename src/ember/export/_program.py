@@ -113,7 +113,7 @@ class ExportGraphSignature:
         self.output_specs = list(output_specs)
 
     def _names(self, kind):
-        return [s.target for s in self.input_specs if s.kind is kind]
+        return tuple(s.target for s in self.input_specs if s.kind is kind)
 
     @property
     def parameters(self):
@@ -125,8 +125,8 @@ class ExportGraphSignature:
 
     @property
     def non_persistent_buffers(self):
-        return [s.target for s in self.input_specs
-                if s.kind is InputKind.BUFFER and not s.persistent]
+        return tuple(s.target for s in self.input_specs
+                     if s.kind is InputKind.BUFFER and not s.persistent)
 
     @property
     def lifted_tensor_constants(self):
@@ -134,12 +134,13 @@ class ExportGraphSignature:
 
     @property
     def user_inputs(self):
-        return [s.arg.name if isinstance(s.arg, TensorArgument) else s.arg.value
-                for s in self.input_specs if s.kind is InputKind.USER_INPUT]
+        return tuple(s.arg.name if isinstance(s.arg, TensorArgument) else s.arg.value
+                     for s in self.input_specs if s.kind is InputKind.USER_INPUT)
 
     @property
     def user_outputs(self):
-        return [s.arg.name for s in self.output_specs if s.kind is OutputKind.USER_OUTPUT]
+        return tuple(s.arg.name for s in self.output_specs
+                     if s.kind is OutputKind.USER_OUTPUT)
 
     def _inputs_to(self, kind):
         return {s.arg.name: s.target for s in self.input_specs if s.kind is kind}
