@@ -163,6 +163,8 @@ from ember import quantization, ao  # noqa: E402
 
 # issue 8: ember.jit (tracing, saved graphs)
 from ember import jit  # noqa: E402
+# torch.export's API on the tracer
+from ember import export  # noqa: E402
 # ember.compile (torch.compile) on traced graphs
 from ember import compiler  # noqa: E402
 from ember import backends, testing  # noqa: E402

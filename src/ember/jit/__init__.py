@@ -224,36 +224,8 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
     inputs = _as_inputs(example_inputs)
     is_module = isinstance(fn_or_module, ember.nn.Module)
     forward = fn_or_module.forward if is_module else fn_or_module
-    names = _input_names(forward, len(inputs))
-    constant_names, unfrozen = {}, []
-    if is_module:
-        for name, t in list(fn_or_module.named_parameters()) + \
-                list(fn_or_module.named_buffers()):
-            constant_names.setdefault(id(t), name)
-        for p in fn_or_module.parameters():
-            # ops on a frozen weight are recorded too (the tracer sees ops whose inputs
-            # require grad): unfrozen for the run
-            if not p.requires_grad and (p.is_floating_point() or p.is_complex()):
-                p.requires_grad_(True)
-                unfrozen.append(p)
-    try:
-        graph, result = _record(fn_or_module, inputs, names, constant_names)
-        if strict and _has_list(graph.output):
-            raise TypeError("ember.jit.trace: the traced function returns a list (a mutable "
-                            "container); pass strict=False to trace it anyway")
-        try:
-            second, _ = _record(fn_or_module, tuple(_permuted(x) for x in inputs), names,
-                                constant_names)
-        except Exception as error:      # noqa: BLE001 -- the shuffled inputs may be invalid
-            warnings.warn(f"ember.jit.trace: the function failed on inputs with shuffled "
-                          f"elements ({type(error).__name__}: {error}); constants were not "
-                          "checked for a dependence on the inputs", TracerWarning,
-                          stacklevel=2)
-        else:
-            check_constants(graph, second)
-    finally:
-        for p in unfrozen:
-            p.requires_grad_(False)
+    graph = _trace_graph(fn_or_module, inputs, _input_names(forward, len(inputs)),
+                         fn_or_module if is_module else None, strict)
     # the tensors the graph took from outside (weights, closed-over tensors), before the
     # passes fold them: what ember.compile's guards watch for in-place updates
     captured = tuple(graph.constants.values())
@@ -273,6 +245,41 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
             for check in [inputs] + [_as_inputs(c) for c in (check_inputs or [])]:
                 _compare_outputs(fn_or_module(*check), traced(*check), "")
     return traced
+
+
+def _trace_graph(fn, inputs, names, module=None, strict=False):
+    """Record ``fn(*inputs)`` into a graph (unoptimised, nodes not yet bound): the trace,
+    then a second trace on inputs with shuffled elements to check the constants.
+    ``module``'s parameters and buffers become constants named by their paths."""
+    constant_names, unfrozen = {}, []
+    if module is not None:
+        for name, t in list(module.named_parameters()) + list(module.named_buffers()):
+            constant_names.setdefault(id(t), name)
+        for p in module.parameters():
+            # ops on a frozen weight are recorded too (the tracer sees ops whose inputs
+            # require grad): unfrozen for the run
+            if not p.requires_grad and (p.is_floating_point() or p.is_complex()):
+                p.requires_grad_(True)
+                unfrozen.append(p)
+    try:
+        graph, _ = _record(fn, inputs, names, constant_names)
+        if strict and _has_list(graph.output):
+            raise TypeError("ember.jit.trace: the traced function returns a list (a mutable "
+                            "container); pass strict=False to trace it anyway")
+        try:
+            second, _ = _record(fn, tuple(_permuted(x) for x in inputs), names,
+                                constant_names)
+        except Exception as error:      # noqa: BLE001 -- the shuffled inputs may be invalid
+            warnings.warn(f"ember.jit.trace: the function failed on inputs with shuffled "
+                          f"elements ({type(error).__name__}: {error}); constants were not "
+                          "checked for a dependence on the inputs", TracerWarning,
+                          stacklevel=3)
+        else:
+            check_constants(graph, second)
+    finally:
+        for p in unfrozen:
+            p.requires_grad_(False)
+    return graph
 
 
 def _has_list(template):

@@ -16,7 +16,7 @@ from ember.jit._graph import Graph, Node, SymSize, Value
 from ember.jit._ops import bind, is_saveable
 from ember.jit._trace import SCRATCH_TYPES, Scratch
 
-__all__ = ["save_graph", "load_graph"]
+__all__ = ["save_graph", "load_graph", "encode_graph", "decode_graph"]
 
 FORMAT = "ember.jit"
 VERSION = 1
@@ -69,6 +69,13 @@ def _value_entry(v):
 
 def save_graph(graph, f):
     """Write ``graph`` and its constants to ``f`` (a path or binary file)."""
+    text, constants = encode_graph(graph)
+    ember.save({"format": FORMAT, "version": VERSION, "graph": text, "constants": constants}, f)
+
+
+def encode_graph(graph):
+    """``(JSON text, {name: tensor})`` of ``graph``: what :func:`save_graph` writes
+    (constants no node reads are left out; duplicate names get ``#index``)."""
     for node in graph.nodes:
         if not is_saveable(node):
             raise RuntimeError(f"ember.jit.save: op '{node.op}' cannot be saved (it is not in "
@@ -96,7 +103,7 @@ def save_graph(graph, f):
                   for n in graph.nodes],
         "output": _encode(graph.output),
     }, allow_nan=False)
-    ember.save({"format": FORMAT, "version": VERSION, "graph": text, "constants": constants}, f)
+    return text, constants
 
 
 # ---------------------------------------------------------------- reading
@@ -196,12 +203,17 @@ def load_graph(f):
                          "marker); ember.load reads other ember files")
     if saved.get("version") != VERSION:
         raise ValueError(f"ember.jit.load: unsupported version {saved.get('version')!r}")
-    constants = saved.get("constants")
+    return decode_graph(saved.get("graph"), saved.get("constants"))
+
+
+def decode_graph(text, constants):
+    """The ``Graph`` (nodes bound) of :func:`encode_graph`'s ``text`` and ``constants``,
+    every field checked."""
     if not isinstance(constants, dict) or not all(isinstance(t, ember.Tensor)
                                                   for t in constants.values()):
         _fail("constants must map names to tensors")
     try:
-        spec = json.loads(saved["graph"])
+        spec = json.loads(text)
     except (TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"ember.jit.load: the graph is not valid JSON: {error}") from None
     if not isinstance(spec, dict):
