@@ -82,7 +82,9 @@ DoubleTensor = _legacy_type("DoubleTensor", ember.float64)
 _TYPES = {cls.__name__: cls for cls in (
     BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor,
     BFloat16Tensor, FloatTensor, DoubleTensor)}
-_dtype_type = Tensor.type      # the core's: the type's name, or a conversion to a dtype
+# the names Tensor.type() gives (complex tensors have names but no legacy class)
+_NAMES = {cls.dtype: name for name, cls in _TYPES.items()}
+_NAMES.update({ember.complex64: "ComplexFloatTensor", ember.complex128: "ComplexDoubleTensor"})
 
 
 def _type(self, dtype=None, non_blocking=False, **kwargs):
@@ -115,7 +117,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     ember.float64
     """
     if dtype is None:
-        return _dtype_type(self)
+        return ("ember.cuda." if self.is_cuda else "ember.") + _NAMES[self.dtype]
     device = None
     if isinstance(dtype, str):
         prefix, _, name = dtype.rpartition(".")
@@ -127,7 +129,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         device, dtype = "cpu", dtype.dtype
     if device is not None and device != self.device.type:
         return self.to(device=device, dtype=dtype, non_blocking=non_blocking)
-    return _dtype_type(self, dtype)
+    return self.to(dtype)
 
 
 _add_method("type", _type)

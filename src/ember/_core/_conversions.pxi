@@ -49,17 +49,6 @@ def _to(Tensor self, *args, dtype=None, device=None, non_blocking=False, copy=Fa
     return out if code == FORMAT_PRESERVE else in_format(out, code)
 
 
-_LEGACY_TYPE_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
-                      "Float", "Double", "ComplexFloat", "ComplexDouble")
-
-
-def _type(Tensor self, dtype=None):
-    """The dtype's name, or a copy converted to ``dtype``."""
-    if dtype is None:
-        return "ember." + _LEGACY_TYPE_NAMES[self._dtype] + "Tensor"
-    return _to(self, dtype)
-
-
 def _cpu(Tensor self):
     """This tensor on the CPU (itself when it already is)."""
     return to_dtype_device(self, None, CPU, False)
@@ -152,7 +141,7 @@ def _copy(Tensor self):
     return self
 
 
-for _name, _fn in (("numpy", _numpy), ("to", _to), ("type", _type), ("cpu", _cpu),
+for _name, _fn in (("numpy", _numpy), ("to", _to), ("cpu", _cpu),
                    ("cuda", _cuda), ("type_as", _type_as), ("tolist", _tolist),
                    ("__array__", _array), ("__reduce_ex__", _reduce_ex),
                    ("__deepcopy__", _deepcopy), ("__copy__", _copy)):
