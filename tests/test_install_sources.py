@@ -34,3 +34,14 @@ def test_every_package_folder_is_built():
         while not (parent / "meson.build").exists():
             parent = parent.parent
         assert f"subdir('{folder.name}')" in (parent / "meson.build").read_text(), folder
+
+
+def test_version_comes_from_meson_build():
+    import ember
+    meson_build = (PACKAGE.parents[1] / "meson.build").read_text()
+    assert re.search(r"version:\s*'([^']+)'", meson_build).group(1) == ember.__version__
+    assert ember.version.__version__ == ember.__version__
+    from ember.cuda._build import FATBIN_ARCHS
+    # like torch.version.cuda: a toolkit version where the kernels were compiled, else None
+    assert (ember.version.cuda is None) == (not FATBIN_ARCHS)
+    assert ember.version.cuda is None or re.fullmatch(r"\d+\.\d+(\.\d+)?", ember.version.cuda)

@@ -63,7 +63,8 @@ from ember.autograd.grad_mode import (
     is_inference_mode_enabled,
 )
 
-__version__ = "0.1.0.dev0"
+from ember import version
+from ember.version import __version__
 
 
 def reshape(input, shape):
