@@ -437,6 +437,11 @@ cdef int _link_output(Tensor o, OpBackward node, int k, OpSpec spec, Tensor firs
         om = meta_of(o, True)
         om.base = bm.base if bm is not None and bm.base is not None else first
         om.version = o._storage.version
+    elif not spec.inplace:
+        # an op that is not a view may still hand out a view of a buffer of its own
+        # (median's values squeezed out of a gather): it is no view for autograd, or an
+        # in-place op on it would send its gradient to that buffer instead of the op
+        o._view_base = None
     return 0
 
 
