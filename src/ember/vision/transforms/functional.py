@@ -667,7 +667,7 @@ def posterize(img, bits):
     if not 0 <= bits <= 8:
         raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
     if img.dtype != ember.uint8:
-        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+        raise TypeError(f"Only ember.uint8 image tensors are supported, but found {img.dtype}")
     _check_channels(img, [1, 3])
     return img & (256 - 2 ** (8 - bits))     # PyTorch's mask -2**(8 - bits) as a byte
 
