@@ -97,6 +97,17 @@ def test_grid_sample_2d(mode, padding_mode, align_corners):
     compare(lambda F, lib, x, g: F.grid_sample(x, g, **options), x, grid)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("input_shape, grid_shape", [
+    ((0, 3, 4, 5), (0, 2, 3, 2)), ((2, 3, 4, 5), (2, 0, 3, 2)), ((2, 0, 4, 5), (2, 3, 3, 2)),
+    ((0, 2, 3, 4, 5), (0, 1, 2, 2, 3))])
+def test_grid_sample_empty(mode, input_shape, grid_shape):
+    if mode == "bicubic" and len(input_shape) == 5:
+        return
+    compare(lambda F, lib, x, g: F.grid_sample(x, g, mode=mode, align_corners=False),
+            np.zeros(input_shape), np.zeros(grid_shape))
+
+
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 def test_grid_sample_3d(padding_mode):
     x = randn(1, 2, 3, 4, 5)

@@ -523,8 +523,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     sizes = tuple(input.shape[2:])
     batch, channels = input.shape[0], input.shape[1]
     out_sizes = tuple(grid.shape[1:-1])
-    flat_grid = grid.reshape(batch, -1, spatial)
-    flat_input = input.reshape(batch, channels, -1)
+    # explicit sizes: with -1, a batch of 0 would leave the size ambiguous
+    flat_grid = grid.reshape(batch, math.prod(out_sizes), spatial)
+    flat_input = input.reshape(batch, channels, math.prod(sizes))
     if mode == "bicubic":
         result = _bicubic_sample(flat_input, flat_grid, sizes, padding_mode, align_corners)
         return result.reshape((batch, channels) + out_sizes)
