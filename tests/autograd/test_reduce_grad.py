@@ -604,6 +604,30 @@ def test_max_dim_input_changed_in_place():
                                   _modify_after(lambda z: torch.max(z, 1), torch).numpy())
 
 
+@pytest.mark.parametrize("op", [
+    lambda L, z: L.max(z, 1), lambda L, z: L.min(z, 1), lambda L, z: L.sort(z, 1),
+    lambda L, z: L.topk(z, 2, 1), lambda L, z: L.kthvalue(z, 2, 1),
+    lambda L, z: L.median(z, 1), lambda L, z: L.nanmedian(z, 1), lambda L, z: L.mode(z, 1),
+    lambda L, z: L.cummax(z, 1), lambda L, z: L.cummin(z, 1),
+    lambda L, z: (L.msort(z),),
+    lambda L, z: L.nn.functional.max_pool2d(z, 2, return_indices=True),
+    lambda L, z: L.nn.functional.max_pool1d(z[0], 2, return_indices=True),
+    lambda L, z: L.nn.functional.adaptive_max_pool2d(z, (3, 1), return_indices=True),
+], ids=["max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
+        "cummin", "msort", "max_pool2d", "max_pool1d", "adaptive_max_pool2d"])
+def test_values_changed_in_place_when_only_indices_are_saved(op):
+    # these backward formulas read only the indices, so an in-place op on the values
+    # (MaxPool2d followed by ReLU(inplace=True)) is allowed and its gradient flows back
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(randn(2, 4, 6), requires_grad=True)
+        values = op(lib, x * 1)[0]
+        values.relu_()
+        (values * lib.tensor(randn(*values.shape, seed=2))).sum().backward()
+        grads.append(_numpy(x.grad))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
 # ---------------------------------------------------------------- node names
 
 @pytest.mark.parametrize("fn, name", [

@@ -71,9 +71,11 @@ def test_shuffles_match_torch():
     lambda F, lib: F.grid_sample(lib.ones(1, 1, 3, 3), lib.zeros(1, 2, 2, 2), mode="foo"),
     lambda F, lib: F.grid_sample(lib.ones(1, 1, 3, 3), lib.zeros(1, 2, 2, 2), padding_mode="x"),
     lambda F, lib: F.grid_sample(lib.ones(1, 1, 3, 3), lib.zeros(2, 2, 2, 2)),
+    lambda F, lib: F.grid_sample(lib.ones(1, 1, 2, 3, 3), lib.zeros(1, 2, 2, 2, 3), mode="bicubic"),
     lambda F, lib: F.affine_grid(lib.zeros(1, 3, 3), (1, 1, 2, 2)),
 ], ids=["shuffle-channels", "shuffle-dims", "unshuffle-height", "channel-groups",
-        "groups0", "grid-last-dim", "grid-mode", "grid-padding", "grid-batch", "theta-shape"])
+        "groups0", "grid-last-dim", "grid-mode", "grid-padding", "grid-batch", "grid-bicubic-3d",
+        "theta-shape"])
 def test_errors_match_torch(fn):
     try:
         fn(TF, torch)
@@ -85,7 +87,7 @@ def test_errors_match_torch(fn):
         fn(F, ember)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample_2d(mode, padding_mode, align_corners):
@@ -93,6 +95,17 @@ def test_grid_sample_2d(mode, padding_mode, align_corners):
     grid = rng.uniform(-1.4, 1.4, (2, 4, 7, 2))
     options = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
     compare(lambda F, lib, x, g: F.grid_sample(x, g, **options), x, grid)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("input_shape, grid_shape", [
+    ((0, 3, 4, 5), (0, 2, 3, 2)), ((2, 3, 4, 5), (2, 0, 3, 2)), ((2, 0, 4, 5), (2, 3, 3, 2)),
+    ((0, 2, 3, 4, 5), (0, 1, 2, 2, 3))])
+def test_grid_sample_empty(mode, input_shape, grid_shape):
+    if mode == "bicubic" and len(input_shape) == 5:
+        return
+    compare(lambda F, lib, x, g: F.grid_sample(x, g, mode=mode, align_corners=False),
+            np.zeros(input_shape), np.zeros(grid_shape))
 
 
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
@@ -123,6 +136,9 @@ def test_resampling_gradgradcheck():
     grid = ember.tensor(rng.uniform(-0.9, 0.9, (1, 3, 2, 2)), requires_grad=True)
     assert gradcheck(lambda x, g: F.grid_sample(x, g, align_corners=False), (x, grid))
     assert gradgradcheck(lambda x: F.grid_sample(x, grid.detach(), align_corners=True), (x,))
+    for padding_mode in ("zeros", "reflection"):
+        assert gradcheck(lambda x, g: F.grid_sample(x, g, mode="bicubic", align_corners=False,
+                                                    padding_mode=padding_mode), (x, grid))
     for fn in (lambda x: F.interpolate(x, scale_factor=2, mode="bicubic"),
                lambda x: F.pixel_shuffle(x.reshape(1, 4, 2, 3), 2),
                lambda x: F.interpolate(x, size=(3, 2), mode="area")):

@@ -1,6 +1,7 @@
 """MNIST / FashionMNIST read from synthetic IDX files, and the IDX reader itself."""
 import gzip
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -23,9 +24,21 @@ def test_mnist_reads_data_and_targets(tmp_path, gz, train):
     assert len(ds) == len(labels)
     image, target = ds[3]
     assert isinstance(target, int) and target == labels[3]
+    assert image.mode == "L"  # a PIL image, as torchvision's
+    np.testing.assert_array_equal(np.asarray(image), images[3])
+    np.testing.assert_array_equal(np.asarray(ds[-1][0]), images[-1])
+
+
+def test_items_are_tensors_without_pillow(tmp_path, monkeypatch):
+    images, labels = write_mnist(tmp_path)["train"]
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    ds = datasets.MNIST(tmp_path)
+    image, target = ds[3]
     assert image.shape == (28, 28) and image.dtype == ember.uint8
     np.testing.assert_array_equal(image.numpy(), images[3])
-    np.testing.assert_array_equal(ds[-1][0].numpy(), images[-1])
+    fake, _ = datasets.FakeData(size=2, image_size=(3, 5, 4))[1]
+    assert fake.shape == (5, 4, 3) and fake.dtype == ember.uint8
+    assert transforms.ToTensor()(fake).shape == (3, 5, 4)
 
 
 def test_transforms_and_loader(tmp_path):

@@ -57,7 +57,8 @@ def test_cifar_matches_torchvision(tmp_path, tv_no_checksums, cifar100, train):
         image, target = ours[index]
         pil, tv_target = theirs[index]
         assert target == tv_target and isinstance(target, int)
-        np.testing.assert_array_equal(image.numpy(), np.asarray(pil))
+        assert isinstance(image, Image.Image) and image.mode == pil.mode == "RGB"
+        np.testing.assert_array_equal(np.asarray(image), np.asarray(pil))
     tensor = datasets.CIFAR10 if not cifar100 else datasets.CIFAR100
     ours = tensor(tmp_path, train=train, transform=transforms.ToTensor(),
                   target_transform=lambda y: y + 1)
@@ -67,6 +68,34 @@ def test_cifar_matches_torchvision(tmp_path, tv_no_checksums, cifar100, train):
     np.testing.assert_allclose(image.numpy(), theirs[2][0].numpy(), rtol=1e-6)
     images, _ = next(iter(DataLoader(ours, batch_size=4)))
     assert images.shape == (4, 3, 32, 32)
+
+
+
+def test_cifar_augmentation_before_to_tensor(tmp_path, tv_no_checksums):
+    # torchvision's CIFAR recipe puts the crop and flip before ToTensor, on the PIL image
+    _write_cifar(tmp_path)
+    tvt = torchvision.transforms
+
+    def recipe(T):
+        return T.Compose([T.Pad(4, padding_mode="reflect"), T.RandomCrop(32),
+                          T.RandomHorizontalFlip(p=1.0), T.ToTensor(),
+                          T.Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))])
+    ours = datasets.CIFAR10(tmp_path, transform=recipe(transforms))
+    theirs = tv_datasets.CIFAR10(tmp_path, transform=recipe(tvt))
+    ember.manual_seed(0)
+    image = ours[1][0]
+    assert image.shape == (3, 32, 32)
+    # the crop is random: the one that keeps the centre matches torchvision's flip
+    centred = transforms.Compose([transforms.Pad(4, padding_mode="reflect"),
+                                  transforms.CenterCrop(32), transforms.RandomHorizontalFlip(1.0),
+                                  transforms.ToTensor()])
+    tv_centred = tvt.Compose([tvt.Pad(4, padding_mode="reflect"), tvt.CenterCrop(32),
+                              tvt.RandomHorizontalFlip(1.0), tvt.ToTensor()])
+    ours.transform, theirs.transform = centred, tv_centred
+    np.testing.assert_allclose(ours[1][0].numpy(), theirs[1][0].numpy(), rtol=1e-6)
+    loader = DataLoader(datasets.CIFAR10(tmp_path, transform=recipe(transforms)), batch_size=4,
+                        shuffle=True, num_workers=2)
+    assert next(iter(loader))[0].shape == (4, 3, 32, 32)
 
 
 def test_cifar_missing_files_and_download(tmp_path):
@@ -123,6 +152,9 @@ def test_fake_data_is_deterministic_per_index():
     assert bool((shifted[1][0] == image).all())
     with pytest.raises(IndexError, match="FakeData index out of range"):
         data[5]
+    raw, _ = datasets.FakeData(size=5, image_size=(1, 6, 4))[0]
+    tv_raw, _ = tv_datasets.FakeData(size=5, image_size=(1, 6, 4))[0]
+    assert (raw.mode, raw.size) == (tv_raw.mode, tv_raw.size) == ("L", (4, 6))
     # torchvision's items: the same shapes and types, once converted
     tv = tv_datasets.FakeData(size=5, image_size=(3, 6, 4), num_classes=3,
                               transform=torchvision.transforms.ToTensor())

@@ -16,6 +16,7 @@ cdef class OpSpec:
     cdef object formula
     cdef bint save_inputs
     cdef bint save_result
+    cdef tuple saved_outputs     # of an op with several outputs: those kept (None: all)
     cdef bint is_view
     cdef bint inplace
 
@@ -40,7 +41,9 @@ cdef OpSpec op_spec(str name):
         spec.save_of_call = entry["save_inputs"]
     else:
         spec.save_inputs = entry["save_inputs"]
-    spec.save_result = entry["save_result"]
+    spec.save_result = bool(entry["save_result"])
+    if type(entry["save_result"]) is tuple:
+        spec.saved_outputs = entry["save_result"]
     spec.is_view = entry["view"]
     spec.inplace = entry["inplace"]
     _OP_SPECS[name] = spec
@@ -376,7 +379,11 @@ cdef object record_op(str name, object fn, tuple args, dict kwargs):
     node.out_meta = tuple([_output_meta(<Tensor>outs[k], first) if _differentiable(outs[k])
                            else None for k in range(n_out)])
     if spec.save_result:
-        node.result = tuple([save_output(<Tensor>outs[k], k) if _differentiable(outs[k])
+        # only the outputs the formula reads: an output kept but unread (max pooling's
+        # values next to its indices) would refuse a later in-place op on it for nothing
+        node.result = tuple([None if spec.saved_outputs is not None
+                             and k not in spec.saved_outputs
+                             else save_output(<Tensor>outs[k], k) if _differentiable(outs[k])
                              else outs[k] for k in range(n_out)])
     for k in range(n_out):
         if _differentiable(outs[k]):
@@ -430,6 +437,11 @@ cdef int _link_output(Tensor o, OpBackward node, int k, OpSpec spec, Tensor firs
         om = meta_of(o, True)
         om.base = bm.base if bm is not None and bm.base is not None else first
         om.version = o._storage.version
+    elif not spec.inplace:
+        # an op that is not a view may still hand out a view of a buffer of its own
+        # (median's values squeezed out of a gather): it is no view for autograd, or an
+        # in-place op on it would send its gradient to that buffer instead of the op
+        o._view_base = None
     return 0
 
 

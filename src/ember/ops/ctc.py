@@ -30,7 +30,7 @@ def _scale_saved_grad(grad, log_probs, saved):
     return saved * grad.reshape(1, -1, 1)
 
 
-@derivative("ctc_loss", node="CtcLossBackward0", save_result=True)
+@derivative("ctc_loss", node="CtcLossBackward0", save_result=(1,))
 def _ctc_loss_backward(ctx, grad, log_probs, targets, input_lengths, target_lengths, blank,
                        zero_infinity, need_grad):
     saved = ctx.result[1]

@@ -45,8 +45,11 @@ def derivative(name, *, node=None, save_inputs=True, save_result=False, view=Fal
         Keep the tensor arguments for backward; when False the formula sees only
         their shape, dtype and device (and they may change in place afterwards).  A
         callable receives the op's arguments and decides per call.
-    save_result : bool
-        Keep the output for backward, as ``ctx.result``.
+    save_result : bool or tuple of int
+        Keep the output for backward, as ``ctx.result``.  For an op with several
+        outputs, a tuple names the positions of those to keep (the others are ``None``
+        in ``ctx.result``), so that an in-place op on an output the formula does not
+        read stays allowed, as in PyTorch.
     view : bool
         The op returns a view of its first argument (in-place ops on the view then
         update the base's gradient).

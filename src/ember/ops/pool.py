@@ -122,14 +122,14 @@ def _spatial_name(prefix, spatial, suffix="Backward0"):
     return f"{prefix}{spatial}D{suffix}"
 
 
-@derivative("max_pool", save_inputs=False, save_result=True,
+@derivative("max_pool", save_inputs=False, save_result=(1,),
             node=lambda input, spatial, *a: _spatial_name("MaxPool", spatial, "WithIndicesBackward0"))
 def _max_pool_derivative(ctx, grad, input, spatial, kernel, stride, padding, dilation, outs):
     return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial,
                              (kernel, stride, padding, dilation))
 
 
-@derivative("adaptive_max_pool", save_inputs=False, save_result=True,
+@derivative("adaptive_max_pool", save_inputs=False, save_result=(1,),
             node=lambda input, spatial, *a: _spatial_name("AdaptiveMaxPool", spatial))
 def _adaptive_max_pool_derivative(ctx, grad, input, spatial, outs):
     return max_pool_backward(grad[0], ctx.result[1], tuple(input.shape), spatial, ())

@@ -179,13 +179,13 @@ def _max_min_backward(ctx, grad, input, dim, keepdim):
 
 
 @derivative("max", node=lambda input, dim=None, *a, **k: "MaxBackward1" if dim is None else "MaxBackward0",
-            save_inputs=_all_elements, save_result=True)
+            save_inputs=_all_elements, save_result=(1,))
 def _max_backward(ctx, grad, input, dim=None, keepdim=False):
     return _max_min_backward(ctx, grad, input, dim, keepdim)
 
 
 @derivative("min", node=lambda input, dim=None, *a, **k: "MinBackward1" if dim is None else "MinBackward0",
-            save_inputs=_all_elements, save_result=True)
+            save_inputs=_all_elements, save_result=(1,))
 def _min_backward(ctx, grad, input, dim=None, keepdim=False):
     return _max_min_backward(ctx, grad, input, dim, keepdim)
 

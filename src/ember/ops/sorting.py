@@ -113,7 +113,7 @@ def _scatter_back(grad, shape, dim, indices):
     return zeros(shape, dtype=grad.dtype, device=grad.device).scatter(dim, indices, grad)
 
 
-@derivative("sort", save_inputs=False, save_result=True)
+@derivative("sort", save_inputs=False, save_result=(1,))
 def _sort_backward(ctx, grad, input, dim, descending):
     return _scatter_back(grad[0], tuple(input.shape), dim, ctx.result[1])
 
@@ -189,7 +189,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return _topk_impl(input, k, dim, bool(largest))
 
 
-@derivative("topk", save_inputs=False, save_result=True)
+@derivative("topk", save_inputs=False, save_result=(1,))
 def _topk_backward(ctx, grad, input, k, dim, largest):
     return _scatter_back(grad[0], tuple(input.shape), dim, ctx.result[1])
 
@@ -228,7 +228,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _kthvalue_impl(input, k, dim, bool(keepdim))
 
 
-@derivative("kthvalue", save_inputs=False, save_result=True)
+@derivative("kthvalue", save_inputs=False, save_result=(1,))
 def _kthvalue_backward(ctx, grad, input, k, dim, keepdim):
     shape = tuple(input.shape)
     values, indices = grad[0], ctx.result[1]

@@ -120,8 +120,8 @@ def _cum_extreme_backward(ctx, grad, input, dim):
     return zeros.scatter_add(dim % input.dim(), ctx.result[1], values)
 
 
-derivative("cummax", save_inputs=False, save_result=True)(_cum_extreme_backward)
-derivative("cummin", save_inputs=False, save_result=True)(_cum_extreme_backward)
+derivative("cummax", save_inputs=False, save_result=(1,))(_cum_extreme_backward)
+derivative("cummin", save_inputs=False, save_result=(1,))(_cum_extreme_backward)
 
 
 def _cumprod_(self, dim, *, dtype=None):
@@ -386,9 +386,9 @@ def _median_all_backward(ctx, grad, input, ignore_nan):
 derivative("median", node="MedianBackward0", save_result=True)(_median_all_backward)
 derivative("nanmedian", node="NanmedianBackward0", save_result=True)(_median_all_backward)
 derivative("median_dim", node="MedianBackward1", save_inputs=False,
-           save_result=True)(_select_backward)
+           save_result=(1,))(_select_backward)
 derivative("nanmedian_dim", node="NanmedianBackward1", save_inputs=False,
-           save_result=True)(_select_backward)
+           save_result=(1,))(_select_backward)
 
 
 # ---------------------------------------------------------------- quantile
@@ -553,7 +553,7 @@ def mode(input, dim=-1, keepdim=False):
     return _mode_impl(input, d, bool(keepdim))
 
 
-@derivative("mode", save_inputs=False, save_result=True)
+@derivative("mode", save_inputs=False, save_result=(1,))
 def _mode_backward(ctx, grad, input, dim, keepdim):
     return _select_backward(ctx, grad, input, dim, keepdim, False)
 

@@ -140,7 +140,7 @@ class _ReentrantCheckpoint(Function):
     def backward(ctx, *grads):
         if not _is_checkpoint_valid():
             raise RuntimeError(
-                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "When use_reentrant=True, ember.utils.checkpoint is incompatible with .grad() or "
                 "passing an `inputs` parameter to .backward(). To resolve this error, you can "
                 "either set use_reentrant=False, or call .backward() without passing the "
                 "`inputs` argument.")
@@ -245,7 +245,7 @@ class _NonReentrantCheckpoint(Function):
                 got = (tuple(o.shape), o.dtype, o.device) if isinstance(o, Tensor) else None
                 if got != meta:
                     raise CheckpointError(
-                        "torch.utils.checkpoint: Recomputed values for the following tensors "
+                        "ember.utils.checkpoint: Recomputed values for the following tensors "
                         f"have different metadata than during the forward pass.\noutput {k}: "
                         f"{meta} during the forward pass, {got} during recomputation")
         pairs = [(o, g) for o, g in zip(outputs, grads)
@@ -297,11 +297,10 @@ def _checkpoint_non_reentrant(function, preserve, context_fn, determinism_check,
 # ---------------------------------------------------------------- public functions
 
 _REENTRANT_WARNING = (
-    "{name}: the use_reentrant parameter should be passed explicitly. Starting in PyTorch 2.9, "
-    "calling checkpoint without use_reentrant will raise an exception. use_reentrant=False is "
-    "recommended, but if you need to preserve the current default behavior, you can pass "
-    "use_reentrant=True. Refer to docs for more details on the differences between the two "
-    "variants.")
+    "{name}: the use_reentrant parameter should be passed explicitly (PyTorch warns the same "
+    "and means to raise an exception). use_reentrant=False is recommended, but if you need to "
+    "preserve the current default behavior, you can pass use_reentrant=True. Refer to docs for "
+    "more details on the differences between the two variants.")
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
@@ -359,7 +358,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     ember.Size([2, 4])
     """
     if use_reentrant is None:
-        warnings.warn(_REENTRANT_WARNING.format(name="torch.utils.checkpoint"), stacklevel=2)
+        warnings.warn(_REENTRANT_WARNING.format(name="ember.utils.checkpoint"), stacklevel=2)
         use_reentrant = True
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs and use_reentrant:
@@ -409,7 +408,7 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     """
     if use_reentrant is None:
         warnings.warn(_REENTRANT_WARNING.format(
-            name="torch.utils.checkpoint.checkpoint_sequential"), stacklevel=2)
+            name="ember.utils.checkpoint.checkpoint_sequential"), stacklevel=2)
         use_reentrant = True
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs:

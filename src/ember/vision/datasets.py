@@ -1,8 +1,10 @@
 """Image data sets read from local files (no downloads), as in ``torchvision.datasets``.
 
-Pillow is optional, so where torchvision hands out a PIL image built from ``data`` an item's
-image is that ``uint8`` tensor itself (``(H, W)`` for MNIST, ``(H, W, C)`` for CIFAR and
-:class:`FakeData`); :class:`ember.vision.transforms.ToTensor` accepts it.  Only
+An item's image is a PIL image, as in torchvision, so that a torchvision pipeline (crops
+and flips, then ``ToTensor``) runs unchanged.  Pillow is optional: without it the image is
+the ``uint8`` tensor the PIL image would be made from (``(H, W)`` for MNIST, ``(H, W, C)``
+for CIFAR and :class:`FakeData`), which :class:`ember.vision.transforms.ToTensor` accepts
+(the other transforms read a tensor as ``(..., C, H, W)``, so they come after it).
 :class:`ImageFolder`'s default loader reads image files, and needs Pillow.
 """
 import codecs
@@ -24,6 +26,16 @@ _IDX_DTYPES = {
     0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
 }
+
+
+def _to_image(image):
+    """A ``uint8`` tensor ``(H, W)`` or ``(H, W, C)`` as the PIL image torchvision hands
+    out (mode ``L``, ``LA``, ``RGB`` or ``RGBA``), or the tensor itself without Pillow."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return image
+    return Image.fromarray(image.numpy())
 
 
 def read_idx(path):
@@ -95,7 +107,7 @@ class _LabelledImages(Dataset):
     def __getitem__(self, index):
         """``(image, label)``: the image transformed by ``transform``, the label by
         ``target_transform``."""
-        image, target = self.data[index], int(self.targets[index])
+        image, target = _to_image(self.data[index]), int(self.targets[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
@@ -124,7 +136,8 @@ class MNIST(_LabelledImages):
     train : bool, default True
         The 60,000 training images, else the 10,000 test images.
     transform : callable, optional
-        Applied to each image (a ``uint8`` tensor of shape ``(28, 28)``).
+        Applied to each image (a PIL image of mode ``L``; without Pillow, a ``uint8``
+        tensor of shape ``(28, 28)``).
     target_transform : callable, optional
         Applied to each label (a Python ``int``).
     download : bool, default False
@@ -264,7 +277,8 @@ class CIFAR10(_LabelledImages):
     train : bool, default True
         The five training batches (50,000 images), else the test batch (10,000).
     transform : callable, optional
-        Applied to each image (a ``uint8`` tensor of shape ``(32, 32, 3)``).
+        Applied to each image (a PIL image of mode ``RGB``; without Pillow, a ``uint8``
+        tensor of shape ``(32, 32, 3)``).
     target_transform : callable, optional
         Applied to each label (a Python ``int``).
     download : bool, default False
@@ -357,9 +371,9 @@ class FakeData(Dataset):
 
     Item ``i`` is drawn from a generator seeded with ``i + random_offset`` (ember's default
     generator is left as it was), as in torchvision: a standard normal image of
-    ``image_size`` turned into bytes as ``ToPILImage`` does (``x * 255`` converted to
-    ``uint8``) and a label below ``num_classes``.  The values differ from torchvision's,
-    whose generator is another.
+    ``image_size`` turned into a PIL image as ``ToPILImage`` does (``x * 255`` converted to
+    ``uint8``; mode ``L`` for one channel, ``RGB`` for three) and a label below
+    ``num_classes``.  The values differ from torchvision's, whose generator is another.
 
     Parameters
     ----------
@@ -369,7 +383,8 @@ class FakeData(Dataset):
         ``(C, H, W)``.
     num_classes : int, default 10
     transform : callable, optional
-        Applied to each image (a ``uint8`` tensor of shape ``(H, W, C)``).
+        Applied to each image (a PIL image; without Pillow, a ``uint8`` tensor of shape
+        ``(H, W, C)``).
     target_transform : callable, optional
         Applied to each label (a Python ``int``).
     random_offset : int, default 0
@@ -380,9 +395,9 @@ class FakeData(Dataset):
     >>> from ember.vision.datasets import FakeData
     >>> data = FakeData(size=4, image_size=(3, 8, 6), num_classes=5)
     >>> image, label = data[1]
-    >>> image.shape, image.dtype, 0 <= label < 5
-    (ember.Size([8, 6, 3]), ember.uint8, True)
-    >>> bool((data[1][0] == image).all())
+    >>> image.mode, image.size, 0 <= label < 5
+    ('RGB', (6, 8), True)
+    >>> data[1][0].tobytes() == image.tobytes()
     True
     """
 
@@ -400,7 +415,9 @@ class FakeData(Dataset):
         image = ember.randn(*self.image_size, generator=generator)
         target = int(ember.randint(0, self.num_classes, size=(1,), generator=generator))
         image = image.mul(255).to(ember.uint8)
-        image = image.permute(1, 2, 0).contiguous() if image.dim() == 3 else image
+        if image.dim() == 3:
+            image = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0).contiguous()
+        image = _to_image(image)
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:

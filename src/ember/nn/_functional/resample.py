@@ -473,8 +473,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     grid : Tensor
         ``(N, H_out, W_out, 2)`` or ``(N, D_out, H_out, W_out, 3)`` coordinates ``(x, y[, z])``
         in ``[-1, 1]`` (``-1`` the left/top edge).
-    mode : {'bilinear', 'nearest'}, optional
-        (``'bicubic'`` is not supported.)
+    mode : {'bilinear', 'nearest', 'bicubic'}, optional
+        ``'bicubic'`` (4-D input only) uses PyTorch's cubic convolution (``A = -0.75``)
+        over 4 x 4 neighbours, each read with ``padding_mode``.
     padding_mode : {'zeros', 'border', 'reflection'}, optional
         Values read outside the input.
     align_corners : bool, optional
@@ -500,8 +501,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by ember")
     align_corners = bool(align_corners)
     spatial = input.dim() - 2
     if input.dim() not in (4, 5) or grid.dim() != input.dim():
@@ -515,14 +514,21 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if grid.shape[-1] != spatial:
         raise RuntimeError(f"grid_sampler(): expected grid to have size {spatial} in last "
                            f"dimension, but got grid with sizes {list(grid.shape)}")
+    if mode == "bicubic" and spatial != 2:
+        raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input, "
+                           f"but got input with sizes {list(input.shape)}")
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
     sizes = tuple(input.shape[2:])
     batch, channels = input.shape[0], input.shape[1]
     out_sizes = tuple(grid.shape[1:-1])
-    flat_grid = grid.reshape(batch, -1, spatial)
-    flat_input = input.reshape(batch, channels, -1)
+    # explicit sizes: with -1, a batch of 0 would leave the size ambiguous
+    flat_grid = grid.reshape(batch, math.prod(out_sizes), spatial)
+    flat_input = input.reshape(batch, channels, math.prod(sizes))
+    if mode == "bicubic":
+        result = _bicubic_sample(flat_input, flat_grid, sizes, padding_mode, align_corners)
+        return result.reshape((batch, channels) + out_sizes)
     # source coordinates per spatial dim, in input order (grid holds x first)
     coords = [_source_coordinate(flat_grid[..., spatial - 1 - d], sizes[d], padding_mode,
                                  align_corners) for d in range(spatial)]
@@ -546,6 +552,50 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             term = values * weight.unsqueeze(1)
             result = term if result is None else result + term
     return result.reshape((batch, channels) + out_sizes)
+
+
+def _cubic_weights(t):
+    """The four cubic-convolution weights (``A = -0.75``, as PyTorch) of the taps at
+    offsets -1, 0, 1, 2 from the floor of a coordinate with fractional part ``t``."""
+    a = -0.75
+
+    def near(x):                      # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):                       # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _bicubic_sample(flat_input, flat_grid, sizes, padding_mode, align_corners):
+    """``(N, C, P)`` values at ``flat_grid`` (``(N, P, 2)``): PyTorch's bicubic sampling, in
+    which the padding applies to each of the 16 taps rather than to the coordinate."""
+    height, width = sizes
+    x = _unnormalize(flat_grid[..., 0], width, align_corners)
+    y = _unnormalize(flat_grid[..., 1], height, align_corners)
+    x0, y0 = ember.floor(x), ember.floor(y)
+    weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
+
+    def taps(low, size):
+        # each tap's position, padded as grid_sample pads a coordinate, then truncated
+        taps = []
+        for offset in range(-1, 3):
+            coord = low + offset
+            if padding_mode == "reflection":
+                coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else \
+                    _reflect(coord, -1, 2 * size - 1)
+            if padding_mode != "zeros":
+                coord = ember.clamp(coord, 0, size - 1)
+            taps.append(coord.detach().to(ember.int64))
+        return taps
+    rows, cols = taps(y0, height), taps(x0, width)
+    result = None
+    for row, weight_y in zip(rows, weights_y):
+        for col, weight_x in zip(cols, weights_x):
+            values = _gather_points(flat_input, [row, col], _inside([row, col], sizes), sizes)
+            term = values * (weight_y * weight_x).unsqueeze(1)
+            result = term if result is None else result + term
+    return result
 
 
 def _inside(positions, sizes):

@@ -14,6 +14,9 @@ from ember.vision.transforms._more import (
     CenterCrop, ColorJitter, ConvertImageDtype, GaussianBlur, Grayscale, Lambda, Pad,
     PILToTensor, RandomAffine, RandomApply, RandomChoice, RandomErasing, RandomOrder,
     RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage)
+from ember.vision.transforms._color import (
+    RandomAdjustSharpness, RandomAutocontrast, RandomGrayscale, RandomInvert, RandomPosterize,
+    RandomSolarize)
 from ember.vision.transforms import functional
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip",
@@ -21,4 +24,5 @@ __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFl
            "RandomResizedCrop", "Pad", "RandomVerticalFlip", "Grayscale", "ColorJitter",
            "RandomAffine", "GaussianBlur", "RandomErasing", "Lambda", "RandomApply",
            "RandomChoice", "RandomOrder", "PILToTensor", "ToPILImage", "ConvertImageDtype",
-           "functional"]
+           "RandomGrayscale", "RandomInvert", "RandomPosterize", "RandomSolarize",
+           "RandomAdjustSharpness", "RandomAutocontrast", "functional"]

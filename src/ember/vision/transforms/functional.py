@@ -21,7 +21,8 @@ __all__ = ["get_dimensions", "to_tensor", "pil_to_tensor", "to_pil_image",
            "convert_image_dtype", "normalize", "hflip", "vflip", "crop", "center_crop",
            "resized_crop", "pad", "resize", "rgb_to_grayscale", "adjust_brightness",
            "adjust_contrast", "adjust_saturation", "adjust_hue", "affine", "rotate",
-           "gaussian_blur", "erase"]
+           "gaussian_blur", "erase", "invert", "posterize", "solarize", "adjust_sharpness",
+           "autocontrast"]
 
 _INTEGER_MAX = {ember.uint8: 255, ember.int8: 127, ember.int16: 32767,
                 ember.int32: 2 ** 31 - 1, ember.int64: 2 ** 63 - 1}
@@ -627,3 +628,107 @@ def erase(img, i, j, h, w, v, inplace=False):
         img = img.clone()
     img[..., i:i + h, j:j + w] = v
     return img
+
+
+def _check_image_3d(img):
+    if img.dim() < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found "
+                        f"{img.dim()}")
+    _check_channels(img, [1, 3])
+
+
+@_tensor_kernel
+def invert(img):
+    """The negative: ``bound - img``, the bound being 1 for floats and the type's maximum
+    for integers.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.vision.transforms import functional as TF
+    >>> TF.invert(ember.tensor([[[0, 100, 255]]], dtype=ember.uint8))
+    tensor([[[255, 155,   0]]], dtype=ember.uint8)
+    """
+    _check_image_3d(img)
+    return _max_value(img.dtype) - img
+
+
+@_tensor_kernel
+def posterize(img, bits):
+    """Keep the ``bits`` highest bits of each ``uint8`` value (0 to 8).
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.vision.transforms import functional as TF
+    >>> TF.posterize(ember.tensor([[[7, 100, 255]]], dtype=ember.uint8), 3)
+    tensor([[[  0,  96, 224]]], dtype=ember.uint8)
+    """
+    if not 0 <= bits <= 8:
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    if img.dtype != ember.uint8:
+        raise TypeError(f"Only ember.uint8 image tensors are supported, but found {img.dtype}")
+    _check_channels(img, [1, 3])
+    return img & (256 - 2 ** (8 - bits))     # PyTorch's mask -2**(8 - bits) as a byte
+
+
+@_tensor_kernel
+def solarize(img, threshold):
+    """Invert the values at or above ``threshold``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.vision.transforms import functional as TF
+    >>> TF.solarize(ember.tensor([[[0.2, 0.6, 0.9]]]), 0.5)
+    tensor([[[0.2000, 0.4000, 0.1000]]])
+    """
+    _check_image_3d(img)
+    if threshold > _max_value(img.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return ember.where(img >= threshold, invert.__wrapped__(img), img)
+
+
+@_tensor_kernel
+def adjust_sharpness(img, sharpness_factor):
+    """Blend with a smoothed image (3 x 3 kernel, centre weight 5, borders kept): 0 gives
+    the smoothed image, 1 the image, 2 doubles the sharpness."""
+    if sharpness_factor < 0:
+        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    channels = _check_channels(img, [1, 3])
+    if img.shape[-1] <= 2 or img.shape[-2] <= 2:
+        return img
+    dtype = img.dtype if img.is_floating_point() else ember.float32
+    kernel = ember.ones(3, 3, dtype=dtype, device=img.device)
+    kernel[1, 1] = 5.0
+    kernel = (kernel / kernel.sum()).expand(channels, 1, 3, 3)
+    images = img.reshape((-1, channels) + tuple(img.shape[-2:])).to(dtype)
+    smooth = F.conv2d(images, kernel, groups=channels)
+    if img.dtype != dtype:
+        smooth = ember.round(smooth).to(img.dtype)
+    degenerate = img.clone()
+    degenerate[..., 1:-1, 1:-1] = smooth.reshape(img.shape[:-2] + smooth.shape[-2:])
+    return _blend(img, degenerate, sharpness_factor)
+
+
+@_tensor_kernel
+def autocontrast(img):
+    """Stretch each channel's values to the full range (a constant channel is kept).
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.vision.transforms import functional as TF
+    >>> TF.autocontrast(ember.tensor([[[0.2, 0.4, 0.6]]]))
+    tensor([[[0.0000, 0.5000, 1.0000]]])
+    """
+    _check_image_3d(img)
+    bound = _max_value(img.dtype)
+    dtype = img.dtype if img.is_floating_point() else ember.float32
+    minimum = img.amin(dim=(-2, -1), keepdim=True).to(dtype)
+    maximum = img.amax(dim=(-2, -1), keepdim=True).to(dtype)
+    scale = bound / (maximum - minimum)
+    constant = ~ember.isfinite(scale)
+    minimum = ember.where(constant, 0, minimum)
+    scale = ember.where(constant, 1, scale)
+    return ((img - minimum) * scale).clamp(0, bound).to(img.dtype)
