@@ -11,9 +11,10 @@ import numbers
 
 from ember._core import _tensor
 from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
-                               int16 as _INT16)
+                               int16 as _INT16, can_cast)
 from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
+from ember.ops.compare import _TORCH_NAMES
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
                                                              "add", "pow"))
@@ -54,7 +55,7 @@ def _logit_(self, eps=None):
     """In-place version of :meth:`Tensor.logit`."""
     if eps is None:
         return ew_(_LOGIT, self)
-    return self.copy_(logit(self, eps))
+    return _write(self, logit(self, eps))
 
 
 def round(input, *, decimals=0, out=None):
@@ -97,7 +98,7 @@ def _round_(self, *, decimals=0):
     """In-place version of :meth:`Tensor.round`."""
     if decimals == 0:
         return ew_(_ROUND, self)
-    return self.copy_(round(self, decimals=decimals))
+    return _write(self, round(self, decimals=decimals))
 
 
 def nextafter(input, other, *, out=None):
@@ -325,7 +326,7 @@ def _addcmul_(self, tensor1, tensor2, *, value=1):
 
 def _addcdiv_(self, tensor1, tensor2, *, value=1):
     """In-place version of :meth:`Tensor.addcdiv`."""
-    return self.copy_(addcdiv(self, tensor1, tensor2, value=value))
+    return _write(self, addcdiv(self, tensor1, tensor2, value=value))
 
 
 def positive(input):
@@ -420,10 +421,19 @@ def _inplace(fn):
         # recorded, the derivative reads the original input (as PyTorch keeps it): compute
         # from a copy, then write
         source = input.clone() if _grad_records(input) else input
-        return input.copy_(fn(source, *args))
+        return _write(input, fn(source, *args))
     method.__name__ = method.__qualname__ = fn.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`ember.{fn.__name__}`."
     return method
+
+
+def _write(self, result):
+    """``self.copy_(result)`` for an in-place form computed out of place, with the check
+    ``ew_`` makes: a result dtype of a higher category (float into int, say) is refused."""
+    if not can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_TORCH_NAMES[result.dtype.num]} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES[self.dtype.num]}")
+    return self.copy_(result)
 
 
 def _grad_records(input):
