@@ -389,7 +389,13 @@ def threshold(input, threshold, value):
     Returns
     -------
     Tensor
+        Of ``input``'s dtype: for an integer ``input`` both scalars are converted to it first
+        (truncated), as PyTorch does.
     """
+    if isinstance(input, Tensor) and input.dtype == _BOOL:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    if isinstance(input, Tensor) and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        threshold, value = int(threshold), int(value)
     return _elementwise.threshold(input, threshold, value)
 
 
