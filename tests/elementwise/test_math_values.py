@@ -308,6 +308,26 @@ def test_nextafter_16bit_steps_like_torch(dtype):
     np.testing.assert_array_equal(ex.to(ember.float32).numpy(), want.float().numpy())
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "complex64",
+                                   "int32", "uint8"])
+@pytest.mark.parametrize("exp_dtype", ["int64", "int32", "int8", "float64", "bool"])
+def test_ldexp_dtypes_and_exactness_like_torch(dtype, exp_dtype):
+    # an integer exponent keeps a floating input's dtype, and the scaling is exact (C's
+    # ldexp): 2**-30 * 2**140 is finite in float32 although 2**140 is not
+    x = np.array([2.0 ** -30, 1.5, -3.0, 0.0])
+    k = np.array([140, -2, 3, 7]) if exp_dtype != "bool" else np.array([True, False] * 2)
+    if dtype == "float16" or exp_dtype == "int8":
+        k = np.array([20, -2, 3, 7]) if exp_dtype != "bool" else k
+    ex, tx = _pair(dtype, x if dtype[0] in "fc" else np.array([1, 3, 0, 2]))
+    ek, tk = _pair(exp_dtype, k)
+    compare_outcomes(outcome(ember, ember.ldexp, [ex, ek]),
+                     outcome(torch, torch.ldexp, [tx, tk]), dtype)
+    if dtype[0] in "fc" and exp_dtype != "bool":
+        ex.ldexp_(ek)
+        tx.ldexp_(tk)
+        compare_outcomes(ex, tx, dtype)
+
+
 def test_heaviside_dtype_mismatch_raises():
     with pytest.raises(RuntimeError, match="different dtypes"):
         ember.heaviside(ember.ones(2), ember.ones(2, dtype=ember.float64))

@@ -22,6 +22,7 @@ _CLAMP, _NEXTAFTER, _EXP2, _HEAVISIDE = (op_id(n) for n in ("clamp", "nextafter"
                                                               "heaviside"))
 _EQ, _GT, _WHERE, _ISNAN, _LOGICAL_OR = (op_id(n) for n in ("eq", "gt", "where", "isnan",
                                                              "logical_or"))
+_SUB, _FLOOR_DIVIDE = op_id("sub"), op_id("floor_divide")
 
 
 def logit(input, eps=None, *, out=None):
@@ -242,13 +243,26 @@ def ldexp(input, other, *, out=None):
     Returns
     -------
     Tensor
+        Of ``input``'s dtype when it is real floating point and ``other`` an integer
+        tensor; the promoted (floating-point) dtype otherwise.
     """
+    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype.is_floating_point
+            and not (other.dtype.is_floating_point or other.dtype.is_complex)):
+        if other.dtype == _BOOL:
+            raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+        return _exact_ldexp(input, other, out)
     return ew(_MUL, input, ew(_EXP2, other), out=out)
 
 
-def _ldexp_(self, other):
-    """In-place version of :meth:`Tensor.ldexp`."""
-    return ew_(_MUL, self, ew(_EXP2, other))
+def _exact_ldexp(input, other, out):
+    """``input * 2 ** other`` for a real ``input`` and integer exponents, exact as C's
+    ``ldexp`` (PyTorch's kernel): in float64, with the power in two halves that are each
+    exact there, so that ``2**-30 * 2**140`` is finite in float32 and float16 keeps its
+    dtype.  (PyTorch scales complex input by ``pow(2, other)``, as the general path.)"""
+    half = ew(_FLOOR_DIVIDE, other, 2)
+    result = ew(_MUL, ew(_MUL, input.to(_FLOAT64), ew(_EXP2, half.to(_FLOAT64))),
+                ew(_EXP2, ew(_SUB, other, half).to(_FLOAT64)))
+    return ew(_MUL, result.to(input.dtype), 1, out=out)
 
 
 def _check_value(name, value, dtype):
@@ -447,6 +461,7 @@ def _grad_records(input):
 
 
 selu_, celu_, threshold_ = _inplace(selu), _inplace(celu), _inplace(threshold)
+_ldexp_ = _inplace(ldexp)
 
 
 def _method(fn, name):
