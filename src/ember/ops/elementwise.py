@@ -123,6 +123,34 @@ _WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), o
 _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
 
 
+# what PyTorch's checked conversion of a Python scalar into a dtype accepts (c10::overflows):
+# integers by value (uint8 also -255..-1, wrapping), floats up to their largest finite value
+_SCALAR_RANGE = {"uint8": 255, "int8": 2**7, "int16": 2**15, "int32": 2**31, "int64": 2**63,
+                 "float16": 65504.0, "bfloat16": 3.3895313892515355e38,
+                 "float32": 3.4028234663852886e38}
+
+
+def _check_fits(value, dtype):
+    """Raise as PyTorch does when a Python number given as a clamp bound, a ``where``
+    operand or an ``alpha`` does not fit the dtype it is converted to (it wrapped here)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        return
+    limit = _SCALAR_RANGE.get(dtype.name)
+    if limit is None or value != value or abs(value) == math.inf:
+        return
+    top = limit if dtype.is_floating_point or dtype.name == "uint8" else limit - 1
+    if not -limit <= value <= top:
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: "
+                           f"{value}")
+
+
+def _check_bounds(input, min, max):
+    if isinstance(input, Tensor):
+        for bound in (min, max):
+            if bound is not None and result_type(input, bound) is input.dtype:
+                _check_fits(bound, input.dtype)
+
+
 def _scaled(input, other, alpha):
     """``alpha * other`` for ``input + alpha * other``: alpha is checked and converted as
     PyTorch does, and takes no part in type promotion."""
@@ -142,6 +170,8 @@ def _scaled(input, other, alpha):
                            "number.")
     if rt is _BOOL:
         alpha = bool(alpha)
+    elif not (rt.is_floating_point or rt.is_complex):
+        _check_fits(alpha, rt)
     if isinstance(other, Tensor):
         return ew(_MUL, other.to(rt), alpha)
     # a Python number stays a Python number of its own kind (True * True is not an int)
@@ -272,6 +302,10 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from ember.ops.index import nonzero
         return nonzero(condition, as_tuple=True)
+    if isinstance(input, Tensor) != isinstance(other, Tensor):
+        dtype = (input if isinstance(input, Tensor) else other).dtype
+        if not (dtype.is_floating_point or dtype.is_complex or dtype is _BOOL):
+            _check_fits(other if isinstance(input, Tensor) else input, result_type(input, other))
     return ew(_WHERE, condition, input, other, out=out)
 
 
@@ -288,6 +322,7 @@ def clamp(input, min=None, max=None, *, out=None):
     """
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    _check_bounds(input, min, max)
     if max is None or min is None:
         if _one_sided_gradient(input, min, max):
             return ew(_CLAMP, *_open_bounds(input, min, max), out=out)
@@ -299,6 +334,7 @@ def clamp_(input, min=None, max=None):
     """In-place version of :meth:`Tensor.clamp`."""
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    _check_bounds(input, min, max)
     if max is None or min is None:
         if _one_sided_gradient(input, min, max):
             return ew_(_CLAMP, *_open_bounds(input, min, max))
