@@ -226,6 +226,23 @@ def test_logit_eps_and_inplace():
     compare_outcomes(y, torch.logit(t, 0.1), "float64")
 
 
+@pytest.mark.parametrize("eps", [None, -0.2, 0.0, 0.2, 0.5, 0.7, 1.0, 2.0])
+def test_logit_eps_range_and_gradient_like_torch(eps):
+    # a negative eps clamps nothing, an eps above 0.5 sends what is below eps to eps and the
+    # rest to 1 - eps; the gradient is NaN outside [0, 1] (where logit itself is NaN)
+    v = [-0.5, 0.0, 0.1, 0.3, 0.5, 0.7, 1.0, 1.5]
+    got, want = [], []
+    for lib, out in ((ember, got), (torch, want)):
+        x = lib.tensor(v, dtype=lib.float64, requires_grad=True)
+        y = lib.logit(x, eps)
+        y.sum().backward()
+        z = lib.tensor(v, dtype=lib.float64)
+        z.logit_(eps)
+        out += [y.detach().numpy(), x.grad.numpy(), z.numpy()]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)
+
+
 @pytest.mark.parametrize("decimals", [0, 1, 3, -1, -2])
 def test_round_decimals(decimals):
     t = torch.tensor([1.23456, -2.5, 0.5, 125.0, 1234.5678, -0.045], dtype=torch.float64)

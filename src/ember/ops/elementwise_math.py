@@ -22,7 +22,7 @@ _CLAMP, _NEXTAFTER, _EXP2, _HEAVISIDE = (op_id(n) for n in ("clamp", "nextafter"
                                                               "heaviside"))
 _EQ, _GT, _WHERE, _ISNAN, _LOGICAL_OR = (op_id(n) for n in ("eq", "gt", "where", "isnan",
                                                              "logical_or"))
-_SUB, _FLOOR_DIVIDE = op_id("sub"), op_id("floor_divide")
+_SUB, _FLOOR_DIVIDE, _LT = op_id("sub"), op_id("floor_divide"), op_id("lt")
 
 
 def logit(input, eps=None, *, out=None):
@@ -32,8 +32,9 @@ def logit(input, eps=None, *, out=None):
     ----------
     input : Tensor
     eps : float, optional
-        With None (the default) ``input`` is used as it is (0 and 1 give -inf and inf).
-        The gradient is 0 where ``input`` lies outside ``[eps, 1 - eps]``.
+        With None (the default), a negative value or NaN, ``input`` is used as it is (0
+        and 1 give -inf and inf).  The gradient is 0 where ``input`` lies outside
+        ``[eps, 1 - eps]``.
     out : Tensor, optional
         Tensor to write the result into.
 
@@ -47,8 +48,13 @@ def logit(input, eps=None, *, out=None):
     >>> ember.logit(ember.tensor([0.5, 0.0]), eps=1e-6)
     tensor([  0.0000, -13.8155])
     """
-    if eps is None:
+    if eps is None or not eps >= 0:    # PyTorch clamps for eps >= 0 only (not NaN)
         return ew(_LOGIT, input, out=out)
+    if eps > 0.5:
+        # bounds crossed: PyTorch's kernel sends what is below eps to eps, then what is
+        # above 1 - eps to 1 - eps (clamp would send everything to 1 - eps)
+        inner = ew(_WHERE, ew(_GT, input, 1 - eps), 1 - eps, input)
+        return ew(_LOGIT, ew(_WHERE, ew(_LT, input, eps), eps, inner), out=out)
     return ew(_LOGIT, ew(_CLAMP, input, eps, 1 - eps), out=out)
 
 
