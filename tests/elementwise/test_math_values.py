@@ -243,6 +243,17 @@ def test_logit_eps_range_and_gradient_like_torch(eps):
         np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)
 
 
+def test_nextafter_gradient_like_torch():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, -1.0, 2.0, math.nan, 0.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([1.0, -2.0, 2.0, 1.0, -0.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=lib.float64)
+        (lib.nextafter(x, y) * w).sum().backward()
+        grads.append((x.grad.tolist(), y.grad.tolist()))
+    assert grads[0] == grads[1]
+
+
 @pytest.mark.parametrize("decimals", [0, 1, 3, -1, -2])
 def test_round_decimals(decimals):
     t = torch.tensor([1.23456, -2.5, 0.5, 125.0, 1234.5678, -0.045], dtype=torch.float64)
