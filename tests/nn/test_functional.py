@@ -473,6 +473,21 @@ def test_distances_and_normalize(dtype):
     compare(lambda F, lib, a, b: F.pairwise_distance(a, b), a[0], a[1], dtype=dtype)
 
 
+def test_cosine_similarity_promotes_to_the_common_float_dtype():
+    # an integer input with a floating one computes in their common dtype, as PyTorch
+    ints, floats = [[1, 2], [3, 4]], [1.0, 0.0]
+    for lib_a, lib_b in ((torch.int64, torch.float32), (torch.float16, torch.float32),
+                         (torch.bool, torch.float64)):
+        t = torch.cosine_similarity(torch.tensor(ints).to(lib_a), torch.tensor(floats, dtype=lib_b))
+        e = ember.cosine_similarity(ember.tensor(ints).to(getattr(ember, str(lib_a)[6:])),
+                                    ember.tensor(floats, dtype=getattr(ember, str(lib_b)[6:])))
+        assert str(e.dtype)[6:] == str(t.dtype)[6:]
+        np.testing.assert_allclose(np.asarray(e), t.numpy(), rtol=1e-3)
+    for a, b in ((ints, ints), ([[1j, 2]], [[1, 0]])):
+        with pytest.raises(RuntimeError, match="expected common dtype to be floating point"):
+            F.cosine_similarity(ember.tensor(a), ember.tensor(b))
+
+
 def test_normalize_out():
     x = ember.tensor(randn(3, 4))
     out = ember.empty(3, 4, dtype=ember.float64)
