@@ -112,6 +112,9 @@ def test_threshold_integer_input_keeps_its_dtype(dtype, threshold, value):
     compare_outcomes(e, t, dtype)
     with pytest.raises(NotImplementedError, match="threshold_cpu"):
         ember.threshold(ember.tensor([True, False]), 0, 1)
+    for bad in ((1, -1000), (1000, 1), (1.5, 200), (-200.5, 3)):    # do not fit int8
+        with pytest.raises(RuntimeError, match="without overflow"):
+            ember.threshold(ember.tensor([1, 2], dtype=ember.int8), *bad)
 
 
 def test_inplace_forms_refuse_a_wider_result_dtype():

@@ -415,6 +415,8 @@ def threshold(input, threshold, value):
     if isinstance(input, Tensor) and input.dtype == _BOOL:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     if isinstance(input, Tensor) and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        for scalar in (threshold, value):
+            _elementwise._check_fits(scalar, input.dtype)
         threshold, value = int(threshold), int(value)
     return _elementwise.threshold(input, threshold, value)
 
