@@ -50,6 +50,15 @@ def test_tensordot(dtype, shapes, dims):
     _run(lambda lib, x, y: lib.tensordot(x, y, dims=dims), a, b)
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int8", "uint8", "float32"])
+def test_tensordot_size_one_dim_keeps_dtype(dtype):
+    # a contracted size-1 dim against a longer one sums that side first, in its own dtype
+    a = (_rand(3, 3, 3, dtype="int64") % 5).astype(dtype)
+    b = (_rand(3, 1, 1, dtype="int64", seed=1) % 5).astype(dtype)
+    _run(lambda lib, x, y: lib.tensordot(x, y), a, b)
+    _run(lambda lib, x, y: lib.tensordot(x, y, dims=([0], [1])), b, a)
+
+
 def test_tensordot_views_and_out():
     a = ember.tensor(_rand(5, 4))
     b = ember.tensor(_rand(3, 5, seed=2))

@@ -203,6 +203,32 @@ def test_clamp_variants_match_torch():
         ember.clamp(e)
 
 
+SCALAR_FIT_CASES = [
+    ("uint8", lambda L, x: x.clamp(min=-300)), ("uint8", lambda L, x: x.clamp(min=-1)),
+    ("uint8", lambda L, x: x.clamp(max=-255)), ("int8", lambda L, x: x.clamp(-129, 3)),
+    ("int8", lambda L, x: x.clamp(-128, 127)), ("int8", lambda L, x: x.clamp(-128.5, 3)),
+    ("int8", lambda L, x: L.clip(x, max=128)), ("int8", lambda L, x: x.clone().clamp_(300)),
+    ("int16", lambda L, x: L.clamp_max(x, 2**15)), ("float16", lambda L, x: x.clamp(max=1e6)),
+    ("float16", lambda L, x: x.clamp(max=math.inf)), ("bfloat16", lambda L, x: x.clamp(-1e39)),
+    ("int8", lambda L, x: L.where(x > 2, x, 300)), ("uint8", lambda L, x: L.where(x > 2, 256, x)),
+    ("int8", lambda L, x: L.where(x > 2, x, -128)), ("int8", lambda L, x: L.where(x > 2, x, 2.5)),
+    ("float16", lambda L, x: L.where(x > 2, x, 1e6)),
+    ("int8", lambda L, x: L.where(x > 2, x[0], 300)),
+    ("int8", lambda L, x: x.add(x, alpha=-129)), ("int8", lambda L, x: x.sub(x, alpha=-129)),
+    ("int32", lambda L, x: x.add(x, alpha=2**31)),
+    ("uint8", lambda L, x: L.nn.functional.hardtanh(x, 0, 300)),
+]
+
+
+@pytest.mark.parametrize("dtype, fn", SCALAR_FIT_CASES)
+def test_scalar_that_does_not_fit_the_dtype_raises_like_torch(dtype, fn):
+    # PyTorch converts clamp bounds, where's scalar operand and alpha into the tensor's dtype
+    # with an overflow check; they wrapped here (clamp(uint8, min=-300) gave 212s)
+    t, e = (lib.tensor([1, 5, 0], dtype=getattr(lib, dtype)) for lib in (torch, ember))
+    compare_outcomes(outcome(ember, lambda x: fn(ember, x), (e,)),
+                     outcome(torch, lambda x: fn(torch, x), (t,)), dtype)
+
+
 def test_where_conditions_and_broadcasting_match_torch():
     c = [[True, False, True]]
     x = [[1.0], [2.0]]

@@ -157,6 +157,22 @@ def test_histc_matches_torch(dtype):
         ember.histc(ember.tensor([1.0]), bins=0)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_histc_places_values_on_edges_as_torch(dtype):
+    # PyTorch interpolates each value's bin in the input dtype; the values here sit on (or
+    # within rounding of) a linspace edge, where a search of the edges picks the bin below
+    cases = [([0.0], 100, 0, 0), ([0.0, 0.0, 0.0], 100, 0, 0), ([-2.5, -2.5], 10, 0, 0),
+             ([0.3, 0.6, 0.7, 0.9, -0.1], 10, -1, 1), (list(np.arange(-5, 6) / 10), 7, -0.7, 1),
+             (list(np.arange(-5, 6) / 3), 33, 0, 0)]
+    for values, bins, lo, hi in cases:
+        e = ember.tensor(values).to(getattr(ember, dtype))
+        t = torch.tensor(values).to(getattr(torch, dtype))
+        got = ember.histc(e, bins, min=lo, max=hi)
+        want = torch.histc(t, bins, min=lo, max=hi)
+        assert got.dtype.name == dtype
+        np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
+
+
 @pytest.mark.parametrize("density", [False, True])
 def test_histogram_matches_torch_and_numpy(density):
     rng = np.random.default_rng(5)

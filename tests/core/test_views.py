@@ -484,3 +484,15 @@ def test_numpy_integers_and_0d_integer_tensors_index_like_ints(index):
             continue
         results.append((_layout(r), _shares(r, x)))
     assert results[0] == results[1]
+
+
+def test_ravel_is_contiguous_like_torch():
+    # reshape(-1) keeps a strided 1-D tensor as it is; ravel must still give a contiguous one
+    for make in (lambda L: L.arange(8)[::2], lambda L: L.arange(8).flip(0)[1::3],
+                 lambda L: L.arange(12).reshape(3, 4).T, lambda L: L.arange(6).reshape(2, 3)):
+        for f in (lambda x, L: L.ravel(x), lambda x, L: x.ravel()):
+            e, t = f(make(ember), ember), f(make(torch), torch)
+            assert e.is_contiguous() and t.is_contiguous()
+            assert e.tolist() == t.tolist()
+    x = ember.arange(6).reshape(2, 3)
+    assert x.ravel().data_ptr() == x.data_ptr()    # no copy when already contiguous

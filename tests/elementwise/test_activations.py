@@ -95,3 +95,35 @@ def test_top_level_names_as_torch():
     for fn in (F.elu, F.leaky_relu, F.hardshrink, F.softshrink, F.celu, F.mish, ember.celu):
         with pytest.raises(NotImplementedError):
             fn(ember.tensor([1, 2]))  # integer input, as torch
+
+
+@pytest.mark.parametrize("dtype, threshold, value", [
+    ("int32", -0.5, 9), ("int32", 1.5, 9.7), ("int64", 0.9, -1), ("int16", 1, 3),
+    ("uint8", 0.9, 7.5), ("int8", 2.7, -3)])
+def test_threshold_integer_input_keeps_its_dtype(dtype, threshold, value):
+    # PyTorch converts both scalars to the input's dtype (truncating) before comparing
+    x = np.array([-1, 0, 1, 2, 5]).astype(dtype)
+    for fn in (lambda lib, a: lib.threshold(a, threshold, value),
+               lambda lib, a: lib.nn.functional.threshold(a, threshold, value)):
+        compare_outcomes(fn(ember, ember.tensor(x)), fn(torch, torch.tensor(x)), dtype)
+    e, t = ember.tensor(x), torch.tensor(x)
+    assert ember.threshold_(e, threshold, value) is e
+    torch.threshold_(t, threshold, value)
+    compare_outcomes(e, t, dtype)
+    with pytest.raises(NotImplementedError, match="threshold_cpu"):
+        ember.threshold(ember.tensor([True, False]), 0, 1)
+    for bad in ((1, -1000), (1000, 1), (1.5, 200), (-200.5, 3)):    # do not fit int8
+        with pytest.raises(RuntimeError, match="without overflow"):
+            ember.threshold(ember.tensor([1, 2], dtype=ember.int8), *bad)
+
+
+def test_inplace_forms_refuse_a_wider_result_dtype():
+    # computed out of place then copied back: the cast check ew_ makes still applies
+    x = ember.tensor([1, 2], dtype=ember.int32)
+    for call in (lambda: x.clone().logit_(0.1), lambda: x.bool().logit_(0.1),
+                 lambda: x.clone().addcdiv_(ember.ones(2), ember.ones(2))):
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired "
+                                               "output type (Int|Bool)"):
+            call()
+    h = ember.tensor([1.0, -2.0], dtype=ember.float16)
+    assert ember.selu_(h) is h and h.dtype == ember.float16

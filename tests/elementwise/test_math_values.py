@@ -226,6 +226,34 @@ def test_logit_eps_and_inplace():
     compare_outcomes(y, torch.logit(t, 0.1), "float64")
 
 
+@pytest.mark.parametrize("eps", [None, -0.2, 0.0, 0.2, 0.5, 0.7, 1.0, 2.0])
+def test_logit_eps_range_and_gradient_like_torch(eps):
+    # a negative eps clamps nothing, an eps above 0.5 sends what is below eps to eps and the
+    # rest to 1 - eps; the gradient is NaN outside [0, 1] (where logit itself is NaN)
+    v = [-0.5, 0.0, 0.1, 0.3, 0.5, 0.7, 1.0, 1.5]
+    got, want = [], []
+    for lib, out in ((ember, got), (torch, want)):
+        x = lib.tensor(v, dtype=lib.float64, requires_grad=True)
+        y = lib.logit(x, eps)
+        y.sum().backward()
+        z = lib.tensor(v, dtype=lib.float64)
+        z.logit_(eps)
+        out += [y.detach().numpy(), x.grad.numpy(), z.numpy()]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True)
+
+
+def test_nextafter_gradient_like_torch():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, -1.0, 2.0, math.nan, 0.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([1.0, -2.0, 2.0, 1.0, -0.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=lib.float64)
+        (lib.nextafter(x, y) * w).sum().backward()
+        grads.append((x.grad.tolist(), y.grad.tolist()))
+    assert grads[0] == grads[1]
+
+
 @pytest.mark.parametrize("decimals", [0, 1, 3, -1, -2])
 def test_round_decimals(decimals):
     t = torch.tensor([1.23456, -2.5, 0.5, 125.0, 1234.5678, -0.045], dtype=torch.float64)
@@ -306,6 +334,26 @@ def test_nextafter_16bit_steps_like_torch(dtype):
     np.testing.assert_array_equal(got.to(ember.float32).numpy(), want.float().numpy())
     ex.nextafter_(ey)
     np.testing.assert_array_equal(ex.to(ember.float32).numpy(), want.float().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "complex64",
+                                   "int32", "uint8"])
+@pytest.mark.parametrize("exp_dtype", ["int64", "int32", "int8", "float64", "bool"])
+def test_ldexp_dtypes_and_exactness_like_torch(dtype, exp_dtype):
+    # an integer exponent keeps a floating input's dtype, and the scaling is exact (C's
+    # ldexp): 2**-30 * 2**140 is finite in float32 although 2**140 is not
+    x = np.array([2.0 ** -30, 1.5, -3.0, 0.0])
+    k = np.array([140, -2, 3, 7]) if exp_dtype != "bool" else np.array([True, False] * 2)
+    if dtype == "float16" or exp_dtype == "int8":
+        k = np.array([20, -2, 3, 7]) if exp_dtype != "bool" else k
+    ex, tx = _pair(dtype, x if dtype[0] in "fc" else np.array([1, 3, 0, 2]))
+    ek, tk = _pair(exp_dtype, k)
+    compare_outcomes(outcome(ember, ember.ldexp, [ex, ek]),
+                     outcome(torch, torch.ldexp, [tx, tk]), dtype)
+    if dtype[0] in "fc" and exp_dtype != "bool":
+        ex.ldexp_(ek)
+        tx.ldexp_(tk)
+        compare_outcomes(ex, tx, dtype)
 
 
 def test_heaviside_dtype_mismatch_raises():

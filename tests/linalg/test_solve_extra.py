@@ -94,6 +94,20 @@ def test_vector_norm(ord, dim, keepdim):
           torch.linalg.vector_norm(torch.tensor(a).mT, ord, dim, keepdim).numpy())
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("ord", [2, 1, 3.5, 0.5])
+def test_vector_norm_half_precision_accumulates_in_float32(dtype, ord):
+    # 300**2 overflows float16: PyTorch takes powers and sums in float32
+    x = np.array([[300.0, -1.0, 2.5], [0.5, 250.0, -200.0]])
+    for fn in (lambda lib, t: lib.linalg.vector_norm(t, ord, 1),
+               lambda lib, t: lib.linalg.vector_norm(t.mT, ord, 0, True),
+               lambda lib, t: lib.linalg.vector_norm(t, ord)):
+        got = fn(ember, ember.tensor(x).to(getattr(ember, dtype)))
+        want = fn(torch, torch.tensor(x).to(getattr(torch, dtype)))
+        assert str(got.dtype) == str(want.dtype).replace("torch", "ember")
+        np.testing.assert_allclose(got.float().numpy(), want.float().numpy(), rtol=1e-2)
+
+
 def test_norm_dispatch_and_errors():
     a = rand(3, 4)
     ta = torch.tensor(a)

@@ -497,6 +497,21 @@ def test_distances_and_normalize(dtype):
     compare(lambda F, lib, a, b: F.pairwise_distance(a, b), a[0], a[1], dtype=dtype)
 
 
+def test_cosine_similarity_promotes_to_the_common_float_dtype():
+    # an integer input with a floating one computes in their common dtype, as PyTorch
+    ints, floats = [[1, 2], [3, 4]], [1.0, 0.0]
+    for lib_a, lib_b in ((torch.int64, torch.float32), (torch.float16, torch.float32),
+                         (torch.bool, torch.float64)):
+        t = torch.cosine_similarity(torch.tensor(ints).to(lib_a), torch.tensor(floats, dtype=lib_b))
+        e = ember.cosine_similarity(ember.tensor(ints).to(getattr(ember, str(lib_a)[6:])),
+                                    ember.tensor(floats, dtype=getattr(ember, str(lib_b)[6:])))
+        assert str(e.dtype)[6:] == str(t.dtype)[6:]
+        np.testing.assert_allclose(np.asarray(e), t.numpy(), rtol=1e-3)
+    for a, b in ((ints, ints), ([[1j, 2]], [[1, 0]])):
+        with pytest.raises(RuntimeError, match="expected common dtype to be floating point"):
+            F.cosine_similarity(ember.tensor(a), ember.tensor(b))
+
+
 def test_normalize_out():
     x = ember.tensor(randn(3, 4))
     out = ember.empty(3, 4, dtype=ember.float64)
@@ -674,3 +689,27 @@ def test_inplace_activation_on_non_leaf_backpropagates_like_torch(name):
         grads.append(np.asarray(leaf.grad.detach().numpy() if lib is torch else leaf.grad))
     # rtol: torch's hardsigmoid backward scales by the float32 constant 1.0f / 6.0f
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int8", "uint8", "int64"])
+def test_integer_inputs_of_activations_like_torch(dtype):
+    # hardtanh/relu6 keep an integer dtype (bounds converted to it, truncated);
+    # softsign and tanhshrink compute an integer input in the default float dtype
+    x = np.array([-3, 0, 2, 7]).astype(dtype)
+    calls = [lambda F, t: F.relu6(t), lambda F, t: F.softsign(t), lambda F, t: F.tanhshrink(t)]
+    if dtype != "uint8":
+        calls += [lambda F, t: F.hardtanh(t, -1.5, 1.5), lambda F, t: F.hardtanh(t)]
+    for fn in calls:
+        e, t = fn(F, ember.tensor(x)), fn(TF, torch.tensor(x))
+        assert str(e.dtype)[6:] == str(t.dtype)[6:]
+        np.testing.assert_allclose(np.asarray(e), t.numpy(), rtol=1e-6)
+    if dtype != "uint8":
+        e, t = ember.tensor(x), torch.tensor(x)
+        F.hardtanh(e, -0.5, 0.5, inplace=True)
+        TF.hardtanh(t, -0.5, 0.5, inplace=True)
+        assert e.tolist() == t.tolist()
+    else:
+        with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+            F.hardtanh(ember.tensor(x))
+    with pytest.raises(RuntimeError, match="Bool inputs not supported for hardtanh"):
+        F.hardtanh(ember.tensor([True]))

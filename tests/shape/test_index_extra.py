@@ -34,6 +34,12 @@ def _cases():
         "slice_scatter": (lambda L, a, s: a.slice_scatter(s, 1, 0, None, 2), (A34, S32)),
         "diagonal_scatter": (lambda L, a, s: L.diagonal_scatter(a, s[:, 0], 1), (A34, S32)),
         "masked_scatter": (lambda L, a, m, s: a.masked_scatter(m, s), (A34, I34 > 0, A34 * 2)),
+        # a src of another dtype is cast into self's (as copy_ does)
+        "select_scatter_cast": (lambda L, a, s: L.select_scatter(a, s[0] * 2.5, 0, 1), (I34, S24)),
+        "slice_scatter_cast": (lambda L, a, s: L.slice_scatter(a, s, 1, 0, None, 2),
+                               (A34, I34[:, :2])),
+        "diagonal_scatter_cast": (lambda L, a, s: L.diagonal_scatter(a.float(), s[:, 0]),
+                                  (A34, S32)),
         "masked_scatter_bcast": (lambda L, a, m, s: a.masked_scatter(m, s),
                                  (A34, np.array([True, False, True, True]), A34 * 3)),
     }
@@ -171,6 +177,7 @@ GRAD_CASES = {
     "select_scatter": (lambda L, a, s: L.select_scatter(a, s[0], 0, 1), (A34, S24)),
     "slice_scatter": (lambda L, a, s: L.slice_scatter(a, s, 1, 1, 4, 2), (A34, S32)),
     "diagonal_scatter": (lambda L, a, s: L.diagonal_scatter(a, s[1:, 1], -1), (A34, S32)),
+    "slice_scatter_cast": (lambda L, a, s: L.slice_scatter(a, s.float(), 1, 1, 4, 2), (A34, S32)),
 }
 for _reduce in REDUCES:
     for _self in (True, False):

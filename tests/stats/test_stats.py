@@ -179,6 +179,10 @@ def test_errors():
     x = ember.randn(3, 4)
     with pytest.raises(RuntimeError, match="floating point"):
         ember.nanmean(ember.ones(3, dtype=ember.int64))
+    for dtype in (ember.int64, ember.bool):    # PyTorch refuses a non-floating dtype=
+        with pytest.raises(RuntimeError, match="could not infer output dtype"):
+            ember.nanmean(x, 1, dtype=dtype)
+    assert ember.nanmean(x, 1, dtype=ember.float16).dtype == ember.float16
     with pytest.raises(RuntimeError, match="float or double"):
         ember.quantile(ember.ones(3, dtype=ember.float16), 0.5)
     with pytest.raises(RuntimeError, match="range"):

@@ -548,10 +548,6 @@ cdef class Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
         return flatten(self, start_dim, end_dim)
 
-    def ravel(self):
-        """The elements as a 1-D tensor: a view when the strides allow, else a copy."""
-        return reshape(self, (-1,))
-
     def squeeze(self, dim=None):
         """Remove size-1 dimensions (all, or those in ``dim``)."""
         return squeeze(self, dim)

@@ -10,6 +10,7 @@ from ember.ops.autocast import autocasts
 import math
 import operator
 
+from ember._core._dtype import bfloat16, float16
 from ember._core._tensor import record
 from ember.ops.derivatives import derivative
 from ember.ops.reduce import expand_reduced
@@ -43,6 +44,9 @@ def _dims(dim, ndim):
 def _p_norm_kernel(x, ord, dim, keepdim):
     reduce_dim = () if dim is None else dim
     a = x.abs()
+    if a.dtype in (float16, bfloat16):
+        # powers and sums in float32, as PyTorch's accumulation: 300**2 overflows float16
+        return _p_norm_kernel(a.float(), ord, dim, keepdim).to(a.dtype)
     if ord == 2:
         return (a * a).sum(reduce_dim, keepdim=keepdim).sqrt()
     if ord == 1:

@@ -90,9 +90,17 @@ def moveaxis(input, source, destination):
 
 
 def ravel(input):
-    """``input`` as a contiguous 1-D tensor (a view when it already is contiguous)."""
+    """``input`` as a contiguous 1-D tensor (a view when it already is contiguous).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.ravel(ember.arange(6).reshape(2, 3)[:, ::2])
+    tensor([0, 2, 3, 5])
+    """
     _check_tensor(input, "ravel")
-    return input.reshape(-1)
+    # reshape keeps a strided 1-D input as the view it is; ravel promises contiguity
+    return input.reshape(-1).contiguous()
 
 
 def t(input):
@@ -301,7 +309,7 @@ def _method(fn):
     return method
 
 
-for _fn in (isposinf, isneginf, isreal, moveaxis, frexp, split_with_sizes, unsafe_split,
+for _fn in (isposinf, isneginf, isreal, moveaxis, ravel, frexp, split_with_sizes, unsafe_split,
             unsafe_chunk, unsafe_split_with_sizes):
     _add_method(_fn.__name__, _method(_fn))
 

@@ -123,6 +123,53 @@ _WHERE, _CLAMP, _MIN, _MAX = op_id("where"), op_id("clamp"), op_id("minimum"), o
 _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"), op_id("pow")
 
 
+# what PyTorch's checked conversion of a Python scalar into a dtype accepts (c10::overflows):
+# integers by value (uint8 also -255..-1, wrapping), floats up to their largest finite value
+_SCALAR_RANGE = {"uint8": (-255, 255), "int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1),
+                 "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1),
+                 "float16": (-65504.0, 65504.0),
+                 "bfloat16": (-3.3895313892515355e38, 3.3895313892515355e38),
+                 "float32": (-3.4028234663852886e38, 3.4028234663852886e38)}
+
+
+def _check_fits(value, dtype):
+    """Raise as PyTorch does when a Python number given as a clamp bound, a ``where``
+    operand or an ``alpha`` does not fit the dtype it is converted to (it wrapped here)."""
+    bounds = _SCALAR_RANGE.get(dtype.name)
+    if bounds is None or type(value) is bool:
+        return
+    try:
+        if bounds[0] <= value <= bounds[1]:
+            return
+    except TypeError:      # not a real number
+        return
+    if dtype.is_floating_point and (value != value or abs(value) == math.inf):
+        return             # NaN and the infinities convert to any floating dtype
+    raise RuntimeError(f"value cannot be converted to type {dtype} without overflow: {value}")
+
+
+_PLAIN_NUMBERS = {int, float}
+
+
+def _check_bounds(input, min, max):
+    # the usual bounds, None or small Python numbers, fit every dtype: decided without
+    # reading input.dtype, which is slow next to the clamp of a small tensor
+    if ((min is None or type(min) in _PLAIN_NUMBERS and -127 <= min <= 127)
+            and (max is None or type(max) in _PLAIN_NUMBERS and -127 <= max <= 127)):
+        return
+    if type(input) is not Tensor:
+        return
+    dtype = input.dtype
+    for bound in (min, max):
+        # the bounds that are converted to input's dtype: any real number for a floating
+        # input, an int for an integer one (a float bound promotes it instead)
+        if type(bound) is int or (type(bound) is float and dtype.is_floating_point):
+            _check_fits(bound, dtype)
+        elif (bound is not None and not isinstance(bound, (Tensor, int, float))
+              and result_type(input, bound) is dtype):
+            _check_fits(bound, dtype)
+
+
 def _scaled(input, other, alpha):
     """``alpha * other`` for ``input + alpha * other``: alpha is checked and converted as
     PyTorch does, and takes no part in type promotion."""
@@ -142,6 +189,8 @@ def _scaled(input, other, alpha):
                            "number.")
     if rt is _BOOL:
         alpha = bool(alpha)
+    elif not (rt.is_floating_point or rt.is_complex):
+        _check_fits(alpha, rt)
     if isinstance(other, Tensor):
         return ew(_MUL, other.to(rt), alpha)
     # a Python number stays a Python number of its own kind (True * True is not an int)
@@ -272,6 +321,12 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from ember.ops.index import nonzero
         return nonzero(condition, as_tuple=True)
+    if isinstance(input, Tensor) != isinstance(other, Tensor):
+        tensor, scalar = (input, other) if isinstance(input, Tensor) else (other, input)
+        if not (type(scalar) in _PLAIN_NUMBERS and -127 <= scalar <= 127):  # fits any dtype
+            dtype = tensor.dtype
+            if not (dtype.is_floating_point or dtype.is_complex or dtype is _BOOL):
+                _check_fits(scalar, result_type(input, other))
     return ew(_WHERE, condition, input, other, out=out)
 
 
@@ -288,6 +343,7 @@ def clamp(input, min=None, max=None, *, out=None):
     """
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    _check_bounds(input, min, max)
     if max is None or min is None:
         if _one_sided_gradient(input, min, max):
             return ew(_CLAMP, *_open_bounds(input, min, max), out=out)
@@ -299,6 +355,7 @@ def clamp_(input, min=None, max=None):
     """In-place version of :meth:`Tensor.clamp`."""
     if min is None and max is None:
         raise RuntimeError("ember.clamp: At least one of 'min' or 'max' must not be None")
+    _check_bounds(input, min, max)
     if max is None or min is None:
         if _one_sided_gradient(input, min, max):
             return ew_(_CLAMP, *_open_bounds(input, min, max))

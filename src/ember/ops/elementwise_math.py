@@ -11,9 +11,10 @@ import numbers
 
 from ember._core import _tensor
 from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
-                               int16 as _INT16)
+                               int16 as _INT16, can_cast)
 from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
+from ember.ops.compare import _TORCH_NAMES
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
                                                              "add", "pow"))
@@ -21,6 +22,7 @@ _CLAMP, _NEXTAFTER, _EXP2, _HEAVISIDE = (op_id(n) for n in ("clamp", "nextafter"
                                                               "heaviside"))
 _EQ, _GT, _WHERE, _ISNAN, _LOGICAL_OR = (op_id(n) for n in ("eq", "gt", "where", "isnan",
                                                              "logical_or"))
+_SUB, _FLOOR_DIVIDE, _LT = op_id("sub"), op_id("floor_divide"), op_id("lt")
 
 
 def logit(input, eps=None, *, out=None):
@@ -30,8 +32,9 @@ def logit(input, eps=None, *, out=None):
     ----------
     input : Tensor
     eps : float, optional
-        With None (the default) ``input`` is used as it is (0 and 1 give -inf and inf).
-        The gradient is 0 where ``input`` lies outside ``[eps, 1 - eps]``.
+        With None (the default), a negative value or NaN, ``input`` is used as it is (0
+        and 1 give -inf and inf).  The gradient is 0 where ``input`` lies outside
+        ``[eps, 1 - eps]``.
     out : Tensor, optional
         Tensor to write the result into.
 
@@ -45,8 +48,13 @@ def logit(input, eps=None, *, out=None):
     >>> ember.logit(ember.tensor([0.5, 0.0]), eps=1e-6)
     tensor([  0.0000, -13.8155])
     """
-    if eps is None:
+    if eps is None or not eps >= 0:    # PyTorch clamps for eps >= 0 only (not NaN)
         return ew(_LOGIT, input, out=out)
+    if eps > 0.5:
+        # bounds crossed: PyTorch's kernel sends what is below eps to eps, then what is
+        # above 1 - eps to 1 - eps (clamp would send everything to 1 - eps)
+        inner = ew(_WHERE, ew(_GT, input, 1 - eps), 1 - eps, input)
+        return ew(_LOGIT, ew(_WHERE, ew(_LT, input, eps), eps, inner), out=out)
     return ew(_LOGIT, ew(_CLAMP, input, eps, 1 - eps), out=out)
 
 
@@ -54,7 +62,7 @@ def _logit_(self, eps=None):
     """In-place version of :meth:`Tensor.logit`."""
     if eps is None:
         return ew_(_LOGIT, self)
-    return self.copy_(logit(self, eps))
+    return _write(self, logit(self, eps))
 
 
 def round(input, *, decimals=0, out=None):
@@ -97,7 +105,7 @@ def _round_(self, *, decimals=0):
     """In-place version of :meth:`Tensor.round`."""
     if decimals == 0:
         return ew_(_ROUND, self)
-    return self.copy_(round(self, decimals=decimals))
+    return _write(self, round(self, decimals=decimals))
 
 
 def nextafter(input, other, *, out=None):
@@ -241,13 +249,26 @@ def ldexp(input, other, *, out=None):
     Returns
     -------
     Tensor
+        Of ``input``'s dtype when it is real floating point and ``other`` an integer
+        tensor; the promoted (floating-point) dtype otherwise.
     """
+    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype.is_floating_point
+            and not (other.dtype.is_floating_point or other.dtype.is_complex)):
+        if other.dtype == _BOOL:
+            raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+        return _exact_ldexp(input, other, out)
     return ew(_MUL, input, ew(_EXP2, other), out=out)
 
 
-def _ldexp_(self, other):
-    """In-place version of :meth:`Tensor.ldexp`."""
-    return ew_(_MUL, self, ew(_EXP2, other))
+def _exact_ldexp(input, other, out):
+    """``input * 2 ** other`` for a real ``input`` and integer exponents, exact as C's
+    ``ldexp`` (PyTorch's kernel): in float64, with the power in two halves that are each
+    exact there, so that ``2**-30 * 2**140`` is finite in float32 and float16 keeps its
+    dtype.  (PyTorch scales complex input by ``pow(2, other)``, as the general path.)"""
+    half = ew(_FLOOR_DIVIDE, other, 2)
+    result = ew(_MUL, ew(_MUL, input.to(_FLOAT64), ew(_EXP2, half.to(_FLOAT64))),
+                ew(_EXP2, ew(_SUB, other, half).to(_FLOAT64)))
+    return ew(_MUL, result.to(input.dtype), 1, out=out)
 
 
 def _check_value(name, value, dtype):
@@ -325,7 +346,7 @@ def _addcmul_(self, tensor1, tensor2, *, value=1):
 
 def _addcdiv_(self, tensor1, tensor2, *, value=1):
     """In-place version of :meth:`Tensor.addcdiv`."""
-    return self.copy_(addcdiv(self, tensor1, tensor2, value=value))
+    return _write(self, addcdiv(self, tensor1, tensor2, value=value))
 
 
 def positive(input):
@@ -388,7 +409,15 @@ def threshold(input, threshold, value):
     Returns
     -------
     Tensor
+        Of ``input``'s dtype: for an integer ``input`` both scalars are converted to it first
+        (truncated), as PyTorch does.
     """
+    if isinstance(input, Tensor) and input.dtype == _BOOL:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    if isinstance(input, Tensor) and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        for scalar in (threshold, value):
+            _elementwise._check_fits(scalar, input.dtype)
+        threshold, value = int(threshold), int(value)
     return _elementwise.threshold(input, threshold, value)
 
 
@@ -420,10 +449,19 @@ def _inplace(fn):
         # recorded, the derivative reads the original input (as PyTorch keeps it): compute
         # from a copy, then write
         source = input.clone() if _grad_records(input) else input
-        return input.copy_(fn(source, *args))
+        return _write(input, fn(source, *args))
     method.__name__ = method.__qualname__ = fn.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`ember.{fn.__name__}`."
     return method
+
+
+def _write(self, result):
+    """``self.copy_(result)`` for an in-place form computed out of place, with the check
+    ``ew_`` makes: a result dtype of a higher category (float into int, say) is refused."""
+    if not can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_TORCH_NAMES[result.dtype.num]} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES[self.dtype.num]}")
+    return self.copy_(result)
 
 
 def _grad_records(input):
@@ -431,6 +469,7 @@ def _grad_records(input):
 
 
 selu_, celu_, threshold_ = _inplace(selu), _inplace(celu), _inplace(threshold)
+_ldexp_ = _inplace(ldexp)
 
 
 def _method(fn, name):

@@ -535,9 +535,6 @@ def _diagonal_view(t, offset, dim1, dim2):
 def _view_scatter(name, input, src, view, args):
     _check_tensor(input, name)
     _check_tensor(src, name, 2, "src")
-    if input.dtype != src.dtype:
-        raise RuntimeError(f"{name}(): expected src to have the dtype of self ({input.dtype}), "
-                           f"but got {src.dtype}")
     if _recorded(input) or _recorded(src):
         return record(name, _view_scatter_raw, (input, src, view, args))
     return _view_scatter_raw(input, src, view, args)

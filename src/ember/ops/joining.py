@@ -223,10 +223,11 @@ def tensor_split(input, indices_or_sections, dim=0):
             bounds.append(start)
     parts, start = [], 0
     for stop in bounds + [size]:
+        # each part starts at the previous index, even one past its end (then it is empty):
+        # decreasing indices give overlapping parts, as in PyTorch and NumPy
         stop = min(max(stop + size if stop < 0 else stop, 0), size)
-        begin = min(start, size)
-        parts.append(input.narrow(d, begin, max(stop - begin, 0)))
-        start = max(start, stop)
+        parts.append(input.narrow(d, start, max(stop - start, 0)))
+        start = stop
     return tuple(parts)
 
 

@@ -141,13 +141,14 @@ def tensordot(a, b, dims=2, out=None):
         if sa != sb and 1 not in (sa, sb):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} "
                                f"in dim {da} and second has size {sb} in dim {db}")
-    # a size-1 dim against a longer one: the longer side is summed out first
+    # a size-1 dim against a longer one: the longer side is summed out first (in the
+    # inputs' dtype: an integer sum would otherwise widen to int64 and mm would refuse it)
     sum_a = [da for da, db in zip(dims_a, dims_b) if a.shape[da] > b.shape[db]]
     sum_b = [db for da, db in zip(dims_a, dims_b) if b.shape[db] > a.shape[da]]
     if sum_a:
-        a = a.sum(sum_a, keepdim=True)
+        a = a.sum(sum_a, keepdim=True, dtype=a.dtype)
     if sum_b:
-        b = b.sum(sum_b, keepdim=True)
+        b = b.sum(sum_b, keepdim=True, dtype=b.dtype)
     free_a = [d for d in range(a.dim()) if d not in dims_a]
     free_b = [d for d in range(b.dim()) if d not in dims_b]
     k = 1

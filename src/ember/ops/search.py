@@ -321,8 +321,15 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if lo != lo or hi != hi or abs(lo) == float("inf") or abs(hi) == float("inf"):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     with no_grad():
-        result = _histogram_counts(input.detach().reshape(-1), _linear_edges(lo, hi, bins,
-                                                                                input.dtype))
+        values = input.detach().reshape(-1)
+        # PyTorch's histc places each value by interpolation, in the input's dtype, without
+        # looking at the edges: int((x - lo) * bins / (hi - lo)).  Searching linspace's
+        # edges instead moves values that sit on an edge (0 in [-1, 1] with 100 bins)
+        left, right = tensor(lo, dtype=input.dtype), tensor(hi, dtype=input.dtype)
+        inside = (values >= left) & (values <= right)
+        values = values[inside]
+        numbers = ((values - left) * bins / (right - left)).to(int64).clamp(0, bins - 1)
+        result = _counts(numbers, bins).to(input.dtype)
     return _write_out(result, out)
 
 

@@ -23,6 +23,7 @@ from ember._core._dtype import float32, float64, int64
 from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.autocast import autocasts
+from ember.ops.compare import _TORCH_NAMES
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import conj, where
 from ember.ops.reduce import _evenly_distribute
@@ -189,6 +190,11 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype}")
+    if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        # an integer sum divided by the count would come back as float, not as ``dtype``
+        raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
+                           "either a floating point or complex dtype. Got: "
+                           f"{_TORCH_NAMES[dtype.num]}")
     count = input.isnan().logical_not().sum(dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / count
 

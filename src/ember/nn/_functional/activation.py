@@ -73,6 +73,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, ember.Tensor) and not (input.is_floating_point() or input.is_complex()):
+        # an integer input keeps its dtype, the bounds converted to it (as PyTorch's clamp)
+        if input.dtype == ember.bool:
+            raise RuntimeError("Bool inputs not supported for hardtanh")
+        if input.dtype == ember.uint8 and min(min_val, max_val) < 0:
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+        min_val, max_val = int(min_val), int(max_val)
     return _inplace_result(input, lambda x: ember.where(
         x <= min_val, min_val, ember.where(x >= max_val, max_val, x)), inplace)
 
@@ -272,8 +279,9 @@ def softsign(input):
     Returns
     -------
     Tensor
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
     """
-    return _ew.softsign(input)
+    return _ew.softsign(_integers_to_float(input))
 
 
 def hardsigmoid(input, inplace=False):
@@ -450,8 +458,18 @@ def tanhshrink(input):
     Returns
     -------
     Tensor
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
     """
-    return _ew.tanhshrink(input)
+    return _ew.tanhshrink(_integers_to_float(input))
+
+
+def _integers_to_float(input):
+    """An integer tensor in the default float dtype, for the float-only table activations
+    that PyTorch composes from promoting ops (bool stays refused)."""
+    if (isinstance(input, ember.Tensor) and input.dtype != ember.bool
+            and not (input.is_floating_point() or input.is_complex())):
+        return input.to(ember.get_default_dtype())
+    return input
 
 
 def _check_lambda(lambd):

@@ -253,8 +253,12 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     -------
     Tensor
     """
+    dtype = ember.result_type(x1, x2)
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{dtype}")
     shape = ember.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
-    x1, x2 = x1.expand(shape), x2.expand(shape)
+    x1, x2 = x1.to(dtype).expand(shape), x2.to(dtype).expand(shape)
 
     def clamped_norm(x):
         norm = ember.norm(x, 2, dim, keepdim=True)
