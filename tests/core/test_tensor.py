@@ -578,7 +578,14 @@ pickle.loads(pickle.dumps(lib.zeros(2, 3).shape))
 hash(lib.zeros(2, 3).size()) == hash((2, 3))
 lib.zeros(()).shape
 f"{lib.tensor(2.5):.2f}"
+f"{lib.tensor(2.5)}"
+f"{lib.tensor(3)!s:>4}" + f"{lib.tensor(3):>4}"
+f"{lib.tensor(True)}"
+f"{lib.tensor(2.5, requires_grad=True)}"
+f"{lib.nn.Parameter(lib.tensor(2.5))}"
+f"{lib.nn.Parameter(lib.tensor(2.5)):.2f}"
 f"{lib.tensor([2.5, 1])}"
+f"{lib.tensor([2.5]):.2f}"
 np.asarray(lib.tensor([1, 2], dtype=lib.int16)).dtype
 lib.tensor([1, 2]).numpy().tolist()
 len({lib.zeros(1), lib.zeros(1)})
