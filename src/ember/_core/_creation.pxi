@@ -490,8 +490,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data``.
 
     ``data`` may be a Python number, a nested sequence, a NumPy array or a tensor.
-    The dtype is inferred as PyTorch does: bool, int64, the default float dtype or
-    the default complex dtype, unless ``dtype`` is given.
+    Unless ``dtype`` is given, the dtype is inferred as PyTorch does: Python bools,
+    ints, floats and complex numbers count as bool, int64, the default float dtype
+    and the default complex dtype, NumPy scalars and arrays and tensors as their own
+    dtypes, and a sequence takes the promotion of its elements' dtypes.
 
     Examples
     --------
