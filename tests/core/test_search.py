@@ -157,6 +157,27 @@ def test_histc_matches_torch(dtype):
         ember.histc(ember.tensor([1.0]), bins=0)
 
 
+@pytest.mark.parametrize("bins, lo, hi", [(16, -0.6775794, -0.1005999), (280, 0.89895624, 1.8111486),
+                                          (10, 0.0, 1.0), (7, -3.0, 11.0)])
+def test_histc_and_histogram_bin_values_on_the_edges_as_torch(bins, lo, hi):
+    # histc puts a value in bin int((x - lo) * bins / (hi - lo)), computed in float32,
+    # which for a value on an edge is often the bin below the edge's; histogram moves
+    # it to the bin the edges give. Both are computed without a search per value.
+    rng = np.random.default_rng(6)
+    edges = torch.linspace(lo, hi, bins + 1).numpy()
+    x = np.concatenate([rng.choice(edges, 500), rng.uniform(lo - 1, hi + 1, 500),
+                        [np.nan, np.inf, -np.inf]]).astype(np.float32)
+    w = rng.random(x.shape[0]).astype(np.float32)
+    ex, tx = _pair(x)
+    ew, tw = _pair(w)
+    _same(ember.histc(ex, bins, lo, hi), torch.histc(tx, bins, lo, hi))
+    for weight in ((None, None), (ew, tw)):
+        got = ember.histogram(ex, bins, range=(lo, hi), weight=weight[0])
+        want = torch.histogram(tx, bins, range=(lo, hi), weight=weight[1])
+        _same(got.bin_edges, want.bin_edges)
+        _same(got.hist, want.hist)
+
+
 @pytest.mark.parametrize("density", [False, True])
 def test_histogram_matches_torch_and_numpy(density):
     rng = np.random.default_rng(5)
