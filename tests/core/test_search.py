@@ -215,6 +215,13 @@ def test_histogram_errors_and_no_grad():
         ember.histogram(ember.tensor([1.0, 2.0]), ember.tensor([[1.0, 2.0]]))
     with pytest.raises(RuntimeError, match="min should not exceed max"):
         ember.histogram(ember.tensor([1.0, 2.0]), 3, range=(2.0, 1.0))
+    # bins of another dtype are refused, not cast
+    with pytest.raises(RuntimeError, match="input with dtype double and bins for dimension 0 "
+                                           "with dtype float"):
+        ember.histogram(ember.tensor([1.0, 2.0], dtype=ember.float64), ember.tensor([0.0, 3.0]))
+    with pytest.raises(RuntimeError, match="input with dtype double and bins for dimension 0 "
+                                           "with dtype float"):
+        torch.histogram(torch.tensor([1.0, 2.0], dtype=torch.float64), torch.tensor([0.0, 3.0]))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

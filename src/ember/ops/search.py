@@ -419,7 +419,12 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                 raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 "
                                    "element, but got 0 elements in the bins tensor for "
                                    "dimension 0")
-            edges = bins.detach().to(input.dtype).contiguous()
+            if bins.dtype != input.dtype:
+                raise RuntimeError("torch.histogramdd: input tensor and bins tensors should "
+                                   f"have the same dtype, but got input with dtype "
+                                   f"{_TORCH_NAMES[input.dtype.num].lower()} and bins for "
+                                   f"dimension 0 with dtype {_TORCH_NAMES[bins.dtype.num].lower()}")
+            edges = bins.detach().contiguous()
             linear = None
         else:
             count = operator.index(bins)
