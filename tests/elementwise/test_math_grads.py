@@ -102,6 +102,13 @@ def test_xlogy_grad_where_x_is_zero_matches_torch():
     np.testing.assert_allclose(*grads, rtol=1e-12)
 
 
+def test_atan2_grad_at_the_origin_matches_torch():
+    # 0 there (the plain quotients are 0/0), as PyTorch
+    x = np.array([0.0, 1.0, -0.0, -2.0])
+    y = np.array([0.0, 0.0, -0.0, 3.0])
+    assert_grads_match_torch(lambda lib, a, b: lib.atan2(a, b), x, y)
+
+
 def test_parametrised_ops_grads():
     assert_grads_match_torch(lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5), WIDE,
                              POSITIVE[0], UNIT[:, :1])
