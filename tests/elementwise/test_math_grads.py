@@ -109,6 +109,11 @@ def test_atan2_grad_at_the_origin_matches_torch():
     assert_grads_match_torch(lambda lib, a, b: lib.atan2(a, b), x, y)
 
 
+def test_nextafter_grads_match_torch():
+    # PyTorch passes the gradient through to input and gives other none
+    assert_grads_match_torch(lambda lib, a, b: lib.nextafter(a, b), WIDE, POSITIVE[0])
+
+
 def test_parametrised_ops_grads():
     assert_grads_match_torch(lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5), WIDE,
                              POSITIVE[0], UNIT[:, :1])
