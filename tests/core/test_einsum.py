@@ -130,3 +130,38 @@ def test_einsum_identity_returns_a_view_not_the_operand():
     tx = torch.arange(6.0).reshape(2, 3)
     ty = torch.einsum("ij->ij", tx)
     assert ty is not tx and ty.data_ptr() == tx.data_ptr() and ty._is_view()
+
+
+@pytest.mark.parametrize("args", [
+    ((2, 3), [0, 1], (3, 4), [1, 2]),
+    ((2, 3), [0, 1], (3, 4), [1, 2], [2, 0]),
+    ((2, 3, 4), [Ellipsis, 30, 31], (4,), [31], [Ellipsis]),
+    ((3, 3), [5, 5], []),
+    ((2, 3), [51, 0], (2, 3), [51, 0], (3,), [0], [0]),
+])
+def test_einsum_sublist_format_matches_torch(args):
+    data = [rng.standard_normal(a) if isinstance(a, tuple) else a for a in args]
+    as_ember = [ember.tensor(d, requires_grad=True) if isinstance(d, np.ndarray) else d
+                for d in data]
+    as_torch = [torch.tensor(d, requires_grad=True) if isinstance(d, np.ndarray) else d
+                for d in data]
+    got, want = ember.einsum(*as_ember), torch.einsum(*as_torch)
+    np.testing.assert_allclose(np.asarray(got.detach()), want.detach().numpy(), rtol=1e-12)
+    got.sum().backward()
+    want.sum().backward()
+    n = len(args) - len(args) % 2
+    for e, t in zip(as_ember[:n:2], as_torch[:n:2]):
+        np.testing.assert_allclose(np.asarray(e.grad), t.grad.numpy(), rtol=1e-12)
+
+
+def test_einsum_sublist_format_errors():
+    with pytest.raises(ValueError, match=r"valid range \[0, 52\)"):
+        ember.einsum(ember.zeros(2), [52])
+    with pytest.raises(ValueError):
+        torch.einsum(torch.zeros(2), [52])
+    with pytest.raises(TypeError, match="ints or Ellipsis"):
+        ember.einsum(ember.zeros(2), ["a"])
+    with pytest.raises(ValueError, match="at least one operand"):
+        ember.einsum(ember.zeros(2))
+    with pytest.raises(ValueError):
+        torch.einsum(torch.zeros(2))

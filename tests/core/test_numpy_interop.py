@@ -1,6 +1,7 @@
 """NumPy interop: shared memory both ways, zero-copy ``np.asarray`` for any layout, dtypes, lifetimes."""
 import gc
 import operator
+import warnings
 import weakref
 
 import ml_dtypes
@@ -264,6 +265,36 @@ def test_numpy_scalars_act_like_python_scalars(tdt):
                 assert type(out) is ember.Tensor
                 assert out.dtype.name == str(expected.dtype).removeprefix("torch.")
                 assert out.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("ufunc, args", [
+    (np.exp, ()), (np.sqrt, ()), (np.add, (1,)), (np.multiply, (np.float32(2),)),
+    (np.maximum, (np.full(3, 2.0, np.float32),)), (np.arctan2, (np.ones(3, np.float32),)),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_numpy_ufuncs_on_tensors_give_tensors(ufunc, args):
+    t = ember.arange(6.).reshape(2, 3)
+    tt = torch.arange(6.).reshape(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch's __array_wrap__ signature
+        expected = ufunc(tt, *args)
+    out = ufunc(t, *args)
+    assert type(out) is ember.Tensor and type(expected) is torch.Tensor
+    assert out.dtype.name == str(expected.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(np.asarray(out), expected.numpy(), rtol=1e-6)
+
+
+def test_numpy_ufunc_results_on_tensors_scalars_bool_and_out():
+    t = ember.arange(1., 4.)
+    scalar = np.exp(ember.tensor(1.0))
+    assert type(scalar) is ember.Tensor and scalar.dim() == 0
+    assert np.add.reduce(t).item() == 6.0
+    # a bool result stays bool (torch makes it uint8, from before it had torch.bool)
+    mask = np.greater(t, 1.5)
+    assert mask.dtype == ember.bool and mask.tolist() == [False, True, True]
+    out = np.empty(3, np.float32)
+    assert np.multiply(t, 2, out=out) is out and out.tolist() == [2., 4., 6.]
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.exp(t.requires_grad_())
 
 
 # ---------------------------------------------------------------- copying vs sharing constructors

@@ -173,6 +173,27 @@ def test_histc_places_values_on_edges_as_torch(dtype):
         np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
 
 
+@pytest.mark.parametrize("bins, lo, hi", [(16, -0.6775794, -0.1005999), (280, 0.89895624, 1.8111486),
+                                          (10, 0.0, 1.0), (7, -3.0, 11.0)])
+def test_histc_and_histogram_bin_values_on_the_edges_as_torch(bins, lo, hi):
+    # histc puts a value in bin int((x - lo) * bins / (hi - lo)), computed in float32,
+    # which for a value on an edge is often the bin below the edge's; histogram moves
+    # it to the bin the edges give. Both are computed without a search per value.
+    rng = np.random.default_rng(6)
+    edges = torch.linspace(lo, hi, bins + 1).numpy()
+    x = np.concatenate([rng.choice(edges, 500), rng.uniform(lo - 1, hi + 1, 500),
+                        [np.nan, np.inf, -np.inf]]).astype(np.float32)
+    w = rng.random(x.shape[0]).astype(np.float32)
+    ex, tx = _pair(x)
+    ew, tw = _pair(w)
+    _same(ember.histc(ex, bins, lo, hi), torch.histc(tx, bins, lo, hi))
+    for weight in ((None, None), (ew, tw)):
+        got = ember.histogram(ex, bins, range=(lo, hi), weight=weight[0])
+        want = torch.histogram(tx, bins, range=(lo, hi), weight=weight[1])
+        _same(got.bin_edges, want.bin_edges)
+        _same(got.hist, want.hist)
+
+
 @pytest.mark.parametrize("density", [False, True])
 def test_histogram_matches_torch_and_numpy(density):
     rng = np.random.default_rng(5)
@@ -210,6 +231,13 @@ def test_histogram_errors_and_no_grad():
         ember.histogram(ember.tensor([1.0, 2.0]), ember.tensor([[1.0, 2.0]]))
     with pytest.raises(RuntimeError, match="min should not exceed max"):
         ember.histogram(ember.tensor([1.0, 2.0]), 3, range=(2.0, 1.0))
+    # bins of another dtype are refused, not cast
+    with pytest.raises(RuntimeError, match="input with dtype double and bins for dimension 0 "
+                                           "with dtype float"):
+        ember.histogram(ember.tensor([1.0, 2.0], dtype=ember.float64), ember.tensor([0.0, 3.0]))
+    with pytest.raises(RuntimeError, match="input with dtype double and bins for dimension 0 "
+                                           "with dtype float"):
+        torch.histogram(torch.tensor([1.0, 2.0], dtype=torch.float64), torch.tensor([0.0, 3.0]))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

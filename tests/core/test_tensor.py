@@ -189,6 +189,24 @@ lib.tensor(np.array(3.5))
 lib.tensor(np.array([1, 2]), dtype=lib.float16)
 lib.tensor(np.array([300]), dtype=lib.uint8)
 lib.tensor([lib.tensor(1), lib.tensor(2)])
+lib.tensor([np.float64(1.5), np.float64(2)])
+lib.tensor([np.float64(1.5), 2.0])
+lib.tensor([1, np.float64(2)])
+lib.tensor([np.float32(1), np.float64(2)])
+lib.tensor([[np.float16(1)], [np.float16(2)]])
+lib.tensor([np.int32(1), np.int32(2)])
+lib.tensor([np.int32(1), 2])
+lib.tensor([np.uint8(1), np.int8(2)])
+lib.tensor([np.uint8(200)])
+lib.tensor([np.int32(1), np.float32(2)])
+lib.tensor([1j, np.float64(1)])
+lib.tensor([np.ones(2), np.zeros(2)])
+lib.tensor([np.ones(2, np.float16), [1.0, 2.0]])
+lib.tensor([lib.tensor(1.5, dtype=lib.float64), 2])
+lib.tensor([lib.tensor(1, dtype=lib.int32), lib.tensor(2, dtype=lib.int32)])
+lib.tensor([lib.tensor(1, dtype=lib.int32), 2])
+lib.tensor([[], []])
+lib.tensor([np.float64(1.5)], dtype=lib.float32)
 lib.tensor([1, 2], dtype=lib.float64)
 lib.tensor([[1.5]], dtype=lib.int32)
 lib.tensor([300], dtype=lib.uint8)
@@ -560,7 +578,14 @@ pickle.loads(pickle.dumps(lib.zeros(2, 3).shape))
 hash(lib.zeros(2, 3).size()) == hash((2, 3))
 lib.zeros(()).shape
 f"{lib.tensor(2.5):.2f}"
+f"{lib.tensor(2.5)}"
+f"{lib.tensor(3)!s:>4}" + f"{lib.tensor(3):>4}"
+f"{lib.tensor(True)}"
+f"{lib.tensor(2.5, requires_grad=True)}"
+f"{lib.nn.Parameter(lib.tensor(2.5))}"
+f"{lib.nn.Parameter(lib.tensor(2.5)):.2f}"
 f"{lib.tensor([2.5, 1])}"
+f"{lib.tensor([2.5]):.2f}"
 np.asarray(lib.tensor([1, 2], dtype=lib.int16)).dtype
 lib.tensor([1, 2]).numpy().tolist()
 len({lib.zeros(1), lib.zeros(1)})

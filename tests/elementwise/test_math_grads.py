@@ -1,6 +1,7 @@
 """Gradients of the elementwise math ops: against PyTorch, gradcheck and gradgradcheck."""
 import numpy as np
 import pytest
+import torch
 
 import ember
 from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
@@ -81,6 +82,36 @@ def test_ties_and_special_points_match_torch():
     assert_grads_match_torch(lambda lib, x, y: lib.xlogy(x, y), z, np.abs(z) + 1)
     assert_grads_match_torch(lambda lib, x: lib.sinc(x), z)
     assert_grads_match_torch(lambda lib, x: lib.logit(x, eps=0.3), np.array([0.1, 0.3, 0.5, 0.9]))
+
+
+def test_xlogy_grad_where_x_is_zero_matches_torch():
+    # x log y is linear in x: at x == 0 its x-gradient is still log y (it was 0), and 0
+    # only where y <= 0; with a Python-number y too
+    x = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    y = np.array([0.5, 3.0, 0.0, -1.0, 0.0, np.nan])
+    assert_grads_match_torch(lambda lib, a, b: lib.xlogy(a, b), x, y)
+    assert_grads_match_torch(lambda lib, a: lib.xlogy(a, 0.25), x)
+    assert_grads_match_torch(lambda lib, a: lib.xlogy(a, 0.0), x)
+    check_gradients(lambda lib, a, b: lib.xlogy(a, b), x[:2], y[:2])
+    # Gamma(1, rate).log_prob has xlogy(concentration - 1, value) at 0
+    grads = []
+    for lib in (ember, torch):
+        c = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        lp = lib.distributions.Gamma(c, 0.5).log_prob(lib.tensor([0.3, 2.0], dtype=lib.float64))
+        grads.append(lib.autograd.grad(lp.sum(), c)[0].numpy())
+    np.testing.assert_allclose(*grads, rtol=1e-12)
+
+
+def test_atan2_grad_at_the_origin_matches_torch():
+    # 0 there (the plain quotients are 0/0), as PyTorch
+    x = np.array([0.0, 1.0, -0.0, -2.0])
+    y = np.array([0.0, 0.0, -0.0, 3.0])
+    assert_grads_match_torch(lambda lib, a, b: lib.atan2(a, b), x, y)
+
+
+def test_nextafter_grads_match_torch():
+    # PyTorch passes the gradient through to input and gives other none
+    assert_grads_match_torch(lambda lib, a, b: lib.nextafter(a, b), WIDE, POSITIVE[0])
 
 
 def test_parametrised_ops_grads():

@@ -85,6 +85,23 @@ def test_eig_gradcheck():
     check_gradients(lambda lib, a: lib.linalg.eigvals(a).real, _rand((3, 3), 12))
 
 
+@pytest.mark.parametrize("complex_", [False, True])
+def test_value_only_grads_at_repeated_values_match_torch(complex_):
+    # eigvalsh, eigvals, svdvals and the norms built on them need no division by the
+    # gaps between values: finite (not 0/0 = NaN) at the identity, as in PyTorch
+    eye = np.eye(3) + 0j if complex_ else np.eye(3)
+    weights = np.array([1.0, 2.0, 3.0])
+    assert_grads_match_torch(lambda lib, a: lib.linalg.eigvalsh(a), eye)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.svdvals(a) * lib.tensor(weights), eye)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.matrix_norm(a, ord="nuc"),
+                             np.diag([2.0, 2.0, 1.0]))
+    assert_grads_match_torch(lambda lib, a: lib.linalg.svdvals(a), np.ones((2, 3)))
+    assert_grads_match_torch(lambda lib, a: lib.linalg.svdvals(a), np.ones((3, 2)))
+    x = ember.tensor(eye, requires_grad=True)
+    ember.linalg.eigvals(x).real.sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad.real), np.eye(3), atol=1e-12)
+
+
 # mode='complete' with more rows than columns is not differentiable (test_qr_errors)
 @pytest.mark.parametrize("mode,shape", [("reduced", (5, 3)), ("reduced", (3, 3)),
                                         ("reduced", (3, 5)), ("reduced", (2, 4, 3)),

@@ -320,6 +320,27 @@ def test_binary_cross_entropy_clamps_log():
     assert np.isfinite(np.asarray(grad)).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_grads_at_0_and_1_match_torch(dtype):
+    # PyTorch's gradient (x - t) / max(x (1 - x), 1e-12): a probability at exactly 0 or 1
+    # on the wrong side gets a large gradient (the clamped log's would be 0), and on the
+    # right side none; tiny probabilities take log1p's exact value
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5, 1e-13, 0.3], dtype=dtype)
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.7], dtype=dtype)
+    w = np.array([1.0, 2.0, 3.0, 1.0, 1.0, 1.0, 0.5], dtype=dtype)
+    got, want = [], []
+    for lib, fn, out in ((ember, F, got), (torch, TF, want)):
+        x, y = lib.tensor(p, requires_grad=True), lib.tensor(t, requires_grad=True)
+        loss = fn.binary_cross_entropy(x, y, lib.tensor(w), reduction="none")
+        out.extend([loss, *lib.autograd.grad(loss.sum(), (x, y))])
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g.detach()), e.detach().numpy(), rtol=1e-6)
+    x = ember.tensor([0.2, 0.7], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.1, 1.0], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(F.binary_cross_entropy, (x, y))
+    assert ember.autograd.gradgradcheck(F.binary_cross_entropy, (x, y))
+
+
 def test_binary_cross_entropy_errors():
     p = ember.tensor(uniform(3, 2))
     with pytest.raises(ValueError, match="different to the input size"):

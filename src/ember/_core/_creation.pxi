@@ -404,8 +404,9 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
         return tensor_from_data(from_dlpack(data), dt, device_arg)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    cdef int inferred = -1
     try:
-        arr = np.array(_unwrap_tensors(data))
+        arr = np.array(_unwrap_tensors(data, &inferred))
     except ValueError as e:
         raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
     if arr.dtype == object or arr.dtype.kind in "USVO":
@@ -415,7 +416,12 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
         if isinstance(leaf, (str, bytes)):
             raise TypeError(f"new(): invalid data type '{type(leaf).__name__}'")
         raise RuntimeError(f"Could not infer dtype of {type(leaf).__name__}")
-    target = _infer_list_dtype(arr) if dt is None else dt.num
+    if dt is not None:
+        target = dt.num
+    elif inferred >= 0:
+        target = inferred
+    else:  # no leaves, or a NumPy dtype ember lacks (uint16...): NumPy's kind decides
+        target = _infer_list_dtype(arr)
     if em_category[target] == 1:
         _check_list_fits(arr, target)
     return tensor_from_numpy_values(arr, target, CPU if dev is None else dev)
@@ -457,11 +463,26 @@ cdef object _first_non_number(object data):
     return data
 
 
-cdef object _unwrap_tensors(object data):
-    if isinstance(data, Tensor):
-        return (<Tensor>data).tolist()
+cdef object _unwrap_tensors(object data, int *inferred):
+    """`data` with its tensors as nested lists. `inferred` gathers the dtype PyTorch
+    infers for it: the promotion of its leaves' dtypes, where NumPy scalars and arrays
+    and tensors keep theirs (a list of np.float64 gives float64) and Python numbers
+    are bool, int64 or the default float dtype. It stays -1 without leaves and becomes
+    -2 for good at a NumPy dtype ember lacks."""
+    cdef int leaf
     if isinstance(data, (list, tuple)):
-        return [_unwrap_tensors(x) for x in data]
+        return [_unwrap_tensors(x, inferred) for x in data]
+    if isinstance(data, Tensor):
+        leaf = (<Tensor>data)._dtype
+        data = (<Tensor>data).tolist()
+    elif isinstance(data, (np.ndarray, np.generic)):
+        leaf = _NP_SUPPORTED.get(data.dtype, -2)
+    else:
+        leaf = scalar_dtype(data)
+    if leaf == -2 or inferred[0] == -2:
+        inferred[0] = -2
+    elif leaf >= 0:
+        inferred[0] = leaf if inferred[0] < 0 else promote_nums(inferred[0], leaf)
     return data
 
 
@@ -469,8 +490,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data``.
 
     ``data`` may be a Python number, a nested sequence, a NumPy array or a tensor.
-    The dtype is inferred as PyTorch does: bool, int64, the default float dtype or
-    the default complex dtype, unless ``dtype`` is given.
+    Unless ``dtype`` is given, the dtype is inferred as PyTorch does: Python bools,
+    ints, floats and complex numbers count as bool, int64, the default float dtype
+    and the default complex dtype, NumPy scalars and arrays and tensors as their own
+    dtypes, and a sequence takes the promotion of its elements' dtypes.
 
     Examples
     --------

@@ -412,7 +412,9 @@ cdef class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._ndim == 0 and spec:
+        # as in PyTorch, a 0-d Tensor (not a subclass such as Parameter) formats as its
+        # value, with or without a spec: f"{loss}" gives 0.25, not tensor(0.2500)
+        if self._ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 

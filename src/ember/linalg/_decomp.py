@@ -226,6 +226,10 @@ def _svd_backward_formula(gU, gS, gVh, U, S, Vh):
     m, n = U.shape[-2], Vh.shape[-1]
     if S.shape[-1] == 0:
         return ember.zeros(tuple(U.shape[:-1]) + (n,), dtype=U.dtype, device=U.device)
+    if not (gU.requires_grad or gVh.requires_grad or gU.any() or gVh.any()):
+        # only the singular values matter (svdvals, matrix norms): PyTorch's shortcut for
+        # undefined gU and gVh, free of the 0/0 that repeated values give below
+        return U @ (gS.unsqueeze(-1) * Vh) if m >= n else (U * gS.unsqueeze(-2)) @ Vh
     UhgU = U.mH @ gU
     UhgU = UhgU - UhgU.mH
     VhgV = Vh @ gVh.mH
@@ -474,6 +478,12 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 def _eig_backward_formula(gL, gV, L, V, hermitian):
     """PyTorch's ``linalg_eig_backward``."""
+    if not gV.requires_grad and not gV.any():
+        # only the eigenvalues matter (eigvalsh, eigvals): PyTorch's shortcut for an
+        # undefined gV, which needs no division by the gaps (0/0 for repeated ones)
+        if hermitian:
+            return (V * gL.unsqueeze(-2)) @ V.mH
+        return _solve_via_qr(V.mH, gL.unsqueeze(-1) * V.mH)
     VhgV = V.mH @ gV
     diag = _diagonal(VhgV)
     if V.is_complex():

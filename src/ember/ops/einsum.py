@@ -270,10 +270,13 @@ def einsum(equation, *operands):
 
     Parameters
     ----------
-    equation : str
+    equation : str or Tensor
         Subscripts of each operand separated by commas, optionally ``->`` and the
         output's subscripts (letters; ``...`` for broadcast dims).  Without ``->``
-        the output holds the letters used once, in alphabetical order.
+        the output holds the letters used once, in alphabetical order.  In the
+        sublist format, ``einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])``,
+        the first operand comes here and each operand is followed by its subscripts
+        as a list of ints in ``[0, 52)`` (and ``Ellipsis``).
     *operands : Tensor
         The tensors (or one list of them).
 
@@ -292,7 +295,12 @@ def einsum(equation, *operands):
     tensor(3.)
     >>> ember.einsum("...j,j", a, ember.ones(3))
     tensor([ 3., 12.])
+    >>> ember.einsum(a, [0, 1], a, [2, 1], [0, 2])
+    tensor([[ 5., 14.],
+            [14., 50.]])
     """
+    if isinstance(equation, Tensor):
+        equation, operands = _from_sublists((equation,) + operands)
     if not isinstance(equation, str):
         raise TypeError(f"einsum(): argument 'equation' (position 1) must be str, not "
                         f"{type(equation).__name__}")
@@ -304,6 +312,37 @@ def einsum(equation, *operands):
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
     return _plan(equation, tuple([x.shape for x in operands])).run(operands)
+
+
+def _sublist_term(sublist):
+    letters = []
+    for n in sublist:
+        if n is Ellipsis:
+            letters.append("...")
+        elif not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"einsum(): subscripts in a subscript list must be ints or "
+                            f"Ellipsis, got {type(n).__name__}")
+        elif 0 <= n < 26:
+            letters.append(chr(ord("A") + n))
+        elif 26 <= n < 52:
+            letters.append(chr(ord("a") + n - 26))
+        else:
+            raise ValueError("einsum(): subscript in subscript list is not within the valid "
+                             "range [0, 52)")
+    return "".join(letters)
+
+
+def _from_sublists(args):
+    """The equation and operands of ``einsum(op0, sublist0, op1, sublist1, ..., [out])``,
+    with subscript ``n`` spelled as PyTorch does (0-25: ``A``-``Z``, 26-51: ``a``-``z``)."""
+    if len(args) < 2:
+        raise ValueError("einsum(): must specify the equation string and at least one "
+                         "operand, or at least one operand and its subscripts list")
+    equation = ",".join(_sublist_term(sublist) for sublist in args[1::2])
+    if len(args) % 2:
+        equation += "->" + _sublist_term(args[-1])
+        return equation, args[:-1:2]
+    return equation, args[::2]
 
 
 def _contract_all(equation, operands):

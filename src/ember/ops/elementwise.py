@@ -616,6 +616,26 @@ _ABS, _SIGN, _EQ, _GT, _GE, _LE, _LOG, _EXP, _ERF, _TANH, _SIGMOID, _LOGICAL_OR,
     op_id(n) for n in ("abs", "sign", "eq", "gt", "ge", "le", "log", "exp", "erf", "tanh",
                        "sigmoid", "logical_or", "isnan"))
 _COS, _SINC, _LOG1P, _RSQRT = op_id("cos"), op_id("sinc"), op_id("log1p"), op_id("rsqrt")
+_XLOGY = op_id("xlogy")
+
+
+def atan2_backward(grad, self, other, first=True):
+    """The gradient of ``atan2`` for ``self`` (``other`` with ``first=False``):
+    ``grad * other / r2`` (``-grad * self / r2``), 0 at the origin where ``r2`` is 0,
+    as PyTorch (the plain quotient is 0/0 there)."""
+    r2 = self * self + other * other
+    recip = ew(_WHERE, ew(_EQ, r2, 0), 0, 1 / ew(_WHERE, ew(_EQ, r2, 0), 1, r2))
+    return grad * other * recip if first else -grad * self * recip
+
+
+def xlogy_backward(grad, self, other):
+    """The gradient of ``xlogy`` for ``self``: ``grad * log(other)`` also where ``self``
+    is 0 (``x log y`` is linear in ``x``), as PyTorch; 0 where ``self`` is 0 and
+    ``other <= 0``, where the log is not finite."""
+    d = ew(_XLOGY, grad, other)
+    if not isinstance(other, Tensor):
+        return ew(_WHERE, ew(_EQ, self, 0), 0, d) if other <= 0 else d
+    return ew(_WHERE, ew(_LOGICAL_AND, ew(_EQ, self, 0), ew(_LE, other, 0)), 0, d)
 
 def _digamma(x):
     # lgamma's derivative; ember.special computes it (imported late: it builds on this module)
@@ -634,6 +654,7 @@ _FORMULA_NAMES = dict(functions, **internal, conj=conj_any, zeros_like=zeros_lik
                       pow_backward_self=pow_backward_self,
                       pow_backward_exponent=pow_backward_exponent,
                       minmax_backward=minmax_backward, clamp_backward_min=clamp_backward_min,
+                      xlogy_backward=xlogy_backward, atan2_backward=atan2_backward,
                       clamp_backward_max=clamp_backward_max)
 
 # graph node names where PyTorch's differ from the one derived from the op's name

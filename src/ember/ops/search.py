@@ -321,25 +321,48 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if lo != lo or hi != hi or abs(lo) == float("inf") or abs(hi) == float("inf"):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     with no_grad():
-        values = input.detach().reshape(-1)
-        # PyTorch's histc places each value by interpolation, in the input's dtype, without
-        # looking at the edges: int((x - lo) * bins / (hi - lo)).  Searching linspace's
-        # edges instead moves values that sit on an edge (0 in [-1, 1] with 100 bins)
-        left, right = tensor(lo, dtype=input.dtype), tensor(hi, dtype=input.dtype)
-        inside = (values >= left) & (values <= right)
-        values = values[inside]
-        numbers = ((values - left) * bins / (right - left)).to(int64).clamp(0, bins - 1)
-        result = _counts(numbers, bins).to(input.dtype)
+        result = _histogram_counts(input.detach().reshape(-1),
+                                   _linear_edges(lo, hi, bins, input.dtype), None, "interpolate")
     return _write_out(result, out)
 
 
-def _histogram_counts(values, edges, weight=None):
+def _linear_bin_numbers(values, edges, local_search):
+    """The bin of each value between the equal-width ``edges`` as PyTorch's linear
+    binning finds it: ``int((value - lo) * bins / (hi - lo))`` in the values' dtype,
+    moved (``local_search``, for ``histogram``) to where the edges around it place the
+    value, or not (``histc``). Values outside ``[lo, hi]`` and NaN get bin ``bins``."""
+    from ember import stack, where
+    bins = edges.shape[0] - 1
+    lo, hi = edges[0], edges[-1]
+    inside = (values >= lo) & (values <= hi)
+    v = where(inside, values, lo)
+    numbers = ((v - lo) * bins / (hi - lo)).to(int64)
+    if local_search:
+        # the last edge <= v among edges[pos-1 .. pos+1], as PyTorch's upper_bound in
+        # that window; the edges are sorted, so it is the window's start plus a count
+        window = stack([numbers - 1, numbers, numbers + 1])
+        valid = (window >= 0) & (window <= bins)
+        below = (edges[window.clamp(0, bins)] <= v) & valid
+        numbers = (numbers - 1).clamp_(min=0) + below.sum(0) - 1
+    return where(inside, numbers.clamp_(0, bins - 1), bins)
+
+
+def _histogram_counts(values, edges, weight=None, linear=None):
+    """Counts (or weight sums) of ``values`` per bin. ``linear`` says the edges are
+    equal-width and how PyTorch bins then (see :func:`_linear_bin_numbers`):
+    ``"search"`` or ``"interpolate"``; ``None`` searches every value among the edges."""
+    bins = edges.shape[0] - 1
+    if linear is not None:
+        # one extra bin gathers the values outside, so that none need to be selected out
+        numbers = _linear_bin_numbers(values, edges, linear == "search")
+        weights = None if weight is None else weight.to(float64)
+        return _counts(numbers, bins + 1, weights)[:bins].to(values.dtype)
     numbers, inside = _bin_numbers(values, edges)
     numbers = numbers[inside]
     if weight is not None:
-        counts = _counts(numbers, edges.shape[0] - 1, weight[inside].to(float64))
+        counts = _counts(numbers, bins, weight[inside].to(float64))
     else:
-        counts = _counts(numbers, edges.shape[0] - 1)
+        counts = _counts(numbers, bins)
     return counts.to(values.dtype)
 
 
@@ -396,7 +419,13 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                 raise RuntimeError("torch.histogramdd: bins tensor should have at least 1 "
                                    "element, but got 0 elements in the bins tensor for "
                                    "dimension 0")
-            edges = bins.detach().to(input.dtype).contiguous()
+            if bins.dtype != input.dtype:
+                raise RuntimeError("torch.histogramdd: input tensor and bins tensors should "
+                                   f"have the same dtype, but got input with dtype "
+                                   f"{_TORCH_NAMES[input.dtype.num].lower()} and bins for "
+                                   f"dimension 0 with dtype {_TORCH_NAMES[bins.dtype.num].lower()}")
+            edges = bins.detach().contiguous()
+            linear = None
         else:
             count = operator.index(bins)
             if count <= 0:
@@ -411,11 +440,12 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
             else:
                 lo, hi = _data_range(values, 0.0, 0.0, 0.5)
             edges = _linear_edges(lo, hi, count, input.dtype)
+            linear = "search"
         if edges.shape[0] < 2:
             hist = zeros((0,), dtype=input.dtype, device=input.device)
         else:
             flat_weight = None if weight is None else weight.detach().reshape(-1)
-            hist = _histogram_counts(values, edges, flat_weight)
+            hist = _histogram_counts(values, edges, flat_weight, linear)
             if density:
                 widths = edges[1:] - edges[:-1]
                 hist = hist / (hist.sum() * widths)

@@ -125,6 +125,14 @@ def _sum_to_size(self, *size):
     return out.sum(dims, keepdim=True) if dims else out
 
 
+def _array_wrap(self, array, context=None, return_scalar=False):
+    # NumPy hands a ufunc's result on a tensor (np.exp(t)) here: as in PyTorch it comes
+    # back as a tensor sharing the result's memory, 0-d for a scalar result. Bool
+    # results stay bool (PyTorch makes them uint8, a leftover from before torch.bool).
+    from ember._core._tensor import from_numpy
+    return from_numpy(np.asarray(array))
+
+
 def _adjoint(self):
     """The conjugate transpose of the last two dims (a view for real tensors)."""
     if self.dim() < 2:
@@ -254,6 +262,7 @@ def _is_set_to(self, tensor):
 _add_method("new", _new)
 _add_method("sum_to_size", _sum_to_size)
 _add_method("adjoint", _adjoint)
+_add_method("__array_wrap__", _array_wrap)
 _add_method("apply_", _apply_)
 _add_method("map_", _map_)
 _add_method("map2_", _map2_)

@@ -314,7 +314,7 @@ def _formula_for(name, grads):
             elif grads[i] is NOT_IMPLEMENTED:
                 what = name if TABLE[name].arity == 1 or name == "zeta" else \
                     f"{'igammac' if name == 'gammaincc' else 'igamma'}: input"
-                raise RuntimeError(f"the derivative for '{what}' is not implemented.")
+                raise NotImplementedError(f"the derivative for '{what}' is not implemented.")
             else:
                 out.append(grads[i](grad, *args, result))
         return tuple(out)

@@ -5,7 +5,9 @@ import math
 import warnings
 
 import ember
+from ember._core._tensor import _recorded, record
 from ember.nn._functional.activation import logsigmoid
+from ember.ops.derivatives import derivative
 from ember.ops.nn_fused import fused_cross_entropy
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -372,17 +374,40 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_same_size(input, target)
     if input.numel() and ((input < 0) | (input > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-
-    def clamped_log(x):
-        # log of 0 would be -inf (and its gradient 0 * inf = nan): take log(1) there instead
-        positive = x > 0
-        return ember.where(positive, ember.clamp(ember.log(ember.where(positive, x, 1.0)), min=-100.0),
-                           -100.0)
-
-    loss = -(target * clamped_log(input) + (1 - target) * clamped_log(1 - input))
     if weight is not None:
-        loss = loss * weight.expand(ember.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
-    return _reduce(loss, reduction)
+        weight = weight.expand(ember.broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+    args = (input, target, weight)
+    if any(isinstance(t, ember.Tensor) and _recorded(t) for t in args):
+        return _reduce(record("binary_cross_entropy", _bce_loss, args), reduction)
+    return _reduce(_bce_loss(*args), reduction)
+
+
+# PyTorch's EPSILON of the binary cross entropy backward, a float even for double
+_BCE_EPSILON = 9.999999960041972e-13
+
+
+def _bce_loss(input, target, weight):
+    # as PyTorch computes it: the logs (log1p(-x), exact for tiny x) clamped to >= -100
+    loss = ((target - 1) * ember.clamp(ember.log1p(-input), min=-100.0)
+            - target * ember.clamp(ember.log(input), min=-100.0))
+    return loss if weight is None else loss * weight
+
+
+@derivative("binary_cross_entropy")
+def _bce_backward(ctx, grad, input, target, weight):
+    # PyTorch's formulas, not those of the clamped logs: (x - t) / (x (1 - x)) with the
+    # divisor kept >= 1e-12, so a probability at exactly 0 or 1 on the wrong side still
+    # gets a (large) gradient where the clamped log's would be 0
+    if weight is not None:
+        grad = grad * weight
+    need_input, need_target = ctx.needs_input_grad[:2]
+    grad_input = grad_target = None
+    if need_input:
+        grad_input = grad * (input - target) / ember.clamp((1 - input) * input,
+                                                           min=_BCE_EPSILON)
+    if need_target:
+        grad_target = -grad * ember.logit(input)
+    return (grad_input, grad_target) + ((None,) if weight is not None else ())
 
 
 @autocasts("binary_cross_entropy_with_logits")
