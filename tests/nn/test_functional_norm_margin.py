@@ -67,6 +67,47 @@ def test_running_statistics_update_in_place(norm):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+MIXED_NORMS = {
+    "layer": lambda F, lib, x, w: F.layer_norm(x, (5,), w[0, 0, 0], w[0, 0, 0] * 0.5),
+    "rms": lambda F, lib, x, w: F.rms_norm(x, (5,), w[0, 0, 0]),
+    "group": lambda F, lib, x, w: F.group_norm(x, 2, w[0, :, 0, 0], w[0, :, 0, 0]),
+    "batch": lambda F, lib, x, w: F.batch_norm(x, lib.zeros(4), lib.ones(4), w[0, :, 0, 0],
+                                               None, training=True),
+    "batch_eval": lambda F, lib, x, w: F.batch_norm(x, lib.zeros(4) + 0.1, lib.ones(4) * 2,
+                                                    w[0, :, 0, 0], w[0, :, 0, 0]),
+    "instance": lambda F, lib, x, w: F.instance_norm(x, lib.zeros(4), lib.ones(4),
+                                                     w[0, :, 0, 0], None),
+}
+
+
+@pytest.mark.parametrize("low", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(MIXED_NORMS))
+def test_reduced_input_with_float32_parameters(name, low):
+    # what a float32 norm layer gets in an autocast region: PyTorch normalises in float32
+    # and returns the input's dtype (ember returned float32)
+    x, w = randn(3, 4, 5, 5).astype(np.float32), randn(1, 4, 1, 5).astype(np.float32)
+    results = {}
+    for lib, functional in ((ember, F), (torch, TF)):
+        xt = lib.tensor(x).to(getattr(lib, low)).requires_grad_()
+        wt = lib.tensor(w).requires_grad_()
+        out = MIXED_NORMS[name](functional, lib, xt, wt)
+        out.float().pow(2).sum().backward()
+        results[lib] = out, xt.grad, wt.grad
+    for ours, theirs in zip(results[ember], results[torch]):
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(ours.float().detach().numpy(),
+                                   theirs.float().detach().numpy(), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("low", ["bfloat16", "float16"])
+def test_rms_norm_default_eps_of_reduced_input_is_float32s(low):
+    # PyTorch takes the epsilon of the float32 it computes in, not bfloat16's 2**-7
+    x = np.full((2, 4), 0.01, np.float32)
+    ours = F.rms_norm(ember.tensor(x).to(getattr(ember, low)), (4,))
+    theirs = TF.rms_norm(torch.tensor(x).to(getattr(torch, low)), (4,))
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-3)
+
+
 def test_norm_errors():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(ember.ones(1, 3), None, None, training=True)

@@ -1,16 +1,16 @@
 """Normalisation functions of :mod:`ember.nn.functional` (batch, instance, layer,
 group and RMS norm): fused kernels (:mod:`ember.ops.nn_fused`) when the input and
 parameters share one floating dtype, compositions of differentiable ember ops
-otherwise."""
+otherwise.  A float16/bfloat16 input with float32 parameters (what an autocast region
+hands a float32 module) is normalised in float32 and returned in its own dtype, as
+PyTorch's mixed-dtype kernels do."""
 from ember.ops.autocast import autocasts
 import numpy as np
 
 import ember
 from ember.ops.nn_fused import fused_batch_norm, fused_group_norm, fused_layer_norm
 
-_MACHINE_EPS = {ember.float16: float(np.finfo(np.float16).eps), ember.bfloat16: 2.0 ** -7,
-                ember.float32: float(np.finfo(np.float32).eps),
-                ember.float64: float(np.finfo(np.float64).eps)}
+_FLOATING = (ember.float16, ember.bfloat16, ember.float32, ember.float64)
 
 
 def _channel_view(tensor, ndim):
@@ -29,7 +29,15 @@ def _affine(normalized, weight, bias, view):
 def _fusable(input, *tensors):
     """Whether the fused kernels apply: one floating dtype for all the given tensors."""
     dtype = input.dtype
-    return dtype in _MACHINE_EPS and all(t is None or t.dtype == dtype for t in tensors)
+    return dtype in _FLOATING and all(t is None or t.dtype == dtype for t in tensors)
+
+
+def _mixed(input, *tensors):
+    """Whether ``input`` is float16/bfloat16 and the given tensors, at least one, float32:
+    PyTorch's mixed-dtype case, computed in float32 and returned in ``input``'s dtype."""
+    given = [t for t in tensors if t is not None]
+    return (input.dtype in (ember.float16, ember.bfloat16) and bool(given)
+            and all(t.dtype == ember.float32 for t in given))
 
 
 def _update_running(running, batch_value, momentum):
@@ -70,6 +78,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"{input.shape}")
     elif running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    if _mixed(input, running_mean, running_var, weight, bias):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training,
+                          momentum, eps).to(input.dtype)
     if _fusable(input, running_mean, running_var, weight, bias):
         return fused_batch_norm(input, running_mean, running_var, weight, bias, training,
                                 momentum, eps)
@@ -120,6 +131,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if count == 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
                          f"{input.shape}")
+    if _mixed(input, running_mean, running_var, weight, bias):
+        return instance_norm(input.float(), running_mean, running_var, weight, bias,
+                             use_input_stats, momentum, eps).to(input.dtype)
     if _fusable(input, running_mean, running_var, weight, bias):
         return _fused_instance_norm(input, running_mean, running_var, weight, bias, momentum,
                                     eps)
@@ -199,6 +213,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     tensor([[-1.0000,  1.0000]])
     """
     dims = _normalized_dims(input, normalized_shape)
+    if _mixed(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     if _fusable(input, weight, bias) and _count(input, dims):
         return fused_layer_norm(input, _count(input, dims), weight, bias, eps)
     mean = input.mean(dims, keepdim=True)
@@ -218,7 +234,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     weight : Tensor, optional
         Elementwise scale of shape ``normalized_shape``.
     eps : float, optional
-        Added to the mean square; defaults to the machine epsilon of ``input``'s dtype.
+        Added to the mean square; defaults to the machine epsilon of the dtype it is
+        computed in: float64 for a float64 input, else float32.
 
     Returns
     -------
@@ -226,7 +243,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """
     dims = _normalized_dims(input, normalized_shape)
     if eps is None:
-        eps = _MACHINE_EPS.get(input.dtype, _MACHINE_EPS[ember.float32])
+        # float16/bfloat16 compute in float32, whose epsilon PyTorch uses for them too
+        eps = float(np.finfo(np.float64 if input.dtype == ember.float64 else np.float32).eps)
+    if _mixed(input, weight):
+        return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     if _fusable(input, weight) and _count(input, dims):
         return fused_layer_norm(input, _count(input, dims), weight, None, eps, center=False)
     result = input * ember.rsqrt((input * input).mean(dims, keepdim=True) + eps)
@@ -258,6 +278,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     if num_groups <= 0 or channels % num_groups:
         raise RuntimeError("Expected number of channels in input to be divisible by num_groups, but "
                            f"got input of shape {list(input.shape)} and num_groups={num_groups}")
+    if _mixed(input, weight, bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     if _fusable(input, weight, bias):
         return fused_group_norm(input, num_groups, weight, bias, eps)
     grouped = input.reshape(input.shape[0], num_groups, -1)
