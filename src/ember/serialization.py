@@ -37,6 +37,7 @@ _DTYPES = {
     "C128": (ember.complex128, np.dtype("<c16")),
 }
 _NAME_OF_DTYPE = {dtype: name for name, (dtype, _) in _DTYPES.items()}
+_NUMPY_DTYPES = {np_dtype for _, np_dtype in _DTYPES.values()}
 
 _HEADER_LENGTH_BYTES = 8
 # headers larger than this are refused before being read (safetensors uses the same bound)
@@ -46,6 +47,9 @@ _STRUCTURE_KEY = "ember.structure"
 _DEVICES_KEY = "ember.devices"      # {tensor name: device} for tensors saved off the CPU
 # tags of the structure JSON; any other JSON value is a plain scalar
 _TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
+# a NumPy array or scalar (a metric kept in a checkpoint), stored as a tensor and given back
+# as NumPy
+_NDARRAY, _NUMPY_SCALAR = "__ndarray__", "__numpy_scalar__"
 # a dict with keys other than str (an optimizer's state is keyed by parameter index):
 # its [key, value] pairs in order
 _ITEMS = "__items__"
@@ -73,6 +77,13 @@ def _encode(obj, tensors, path=()):
         return {_TENSOR: name}
     if obj is None or isinstance(obj, (bool, int, str)):
         return obj
+    if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, float):
+        if obj.dtype.newbyteorder("<") not in _NUMPY_DTYPES:
+            raise TypeError(f"ember.save cannot store a NumPy {type(obj).__name__} of dtype "
+                            f"{obj.dtype}")
+        name = _tensor_name(path, tensors)
+        tensors[name] = ember.from_numpy(np.array(obj, dtype=obj.dtype.newbyteorder("=")))
+        return {_NDARRAY if isinstance(obj, np.ndarray) else _NUMPY_SCALAR: name}
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {_FLOAT: repr(obj)}
     if isinstance(obj, dict):
@@ -97,7 +108,8 @@ def _encode(obj, tensors, path=()):
         hint = (f"; save its state with ember.save(obj.state_dict(), f) and load it into a "
                 f"new {type(obj).__name__} with load_state_dict")
     raise TypeError(f"ember.save cannot store an object of type {type(obj).__name__}: only "
-                    f"tensors, dicts, lists, tuples, None, bool, int, float and str{hint}")
+                    f"tensors, NumPy arrays and scalars, dicts, lists, tuples, None, bool, int, "
+                    f"float and str{hint}")
 
 
 def _decode(node, tensors):
@@ -110,6 +122,11 @@ def _decode(node, tensors):
                 raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
                                  "which the file does not hold")
             return tensors[value]
+        if tag in (_NDARRAY, _NUMPY_SCALAR) and isinstance(value, str) and value in tensors:
+            array = tensors[value].cpu().numpy()
+            if array.dtype.kind in "biufc":
+                array = array.view(array.dtype.str)  # np.int64, not np.longlong
+            return array if tag == _NDARRAY else array[()]
         if tag == _DICT and isinstance(value, dict):
             return {key: _decode(item, tensors) for key, item in value.items()}
         if tag == _ITEMS and isinstance(value, list):
@@ -166,7 +183,8 @@ def save(obj, f):
     """Save tensors and nested state to a safetensors file.
 
     ``obj`` may be a tensor or any nesting of dicts, lists, tuples, None,
-    bool, int, float, str and tensors (dict keys: str, int, float, bool, None
+    bool, int, float, str, tensors and NumPy arrays and scalars (given back as
+    NumPy by :func:`load`; dict keys: str, int, float, bool, None
     or tuples of them, so an optimizer's ``state_dict()`` with its
     parameter-index keys saves as it is); tensors are written
     contiguous and little-endian (views are saved as their values), and the
@@ -275,6 +293,15 @@ def _parse(content):
         raise ValueError(f"ember.load: file of {len(content)} bytes is too short for a "
                          "safetensors header")
     header_length, = struct.unpack("<Q", content[:_HEADER_LENGTH_BYTES])
+    too_long = header_length > min(_MAX_HEADER_BYTES, len(content) - _HEADER_LENGTH_BYTES)
+    if too_long and (content[:4] == b"PK\x03\x04" or content[:1] == b"\x80"):
+        # no safetensors header but a zip archive or a pickle: what torch.save writes
+        raise ValueError(
+            "ember.load: this is a PyTorch checkpoint (torch.save's pickle format), which "
+            "ember does not read since unpickling can run code from the file; convert it "
+            "once where PyTorch is installed, e.g. state = torch.load(path, "
+            "map_location='cpu', weights_only=True); ember.save({k: ember.from_dlpack(v) "
+            "for k, v in state.items()}, new_path)")
     if header_length > _MAX_HEADER_BYTES:
         raise ValueError(f"ember.load: header length {header_length} exceeds the limit of "
                          f"{_MAX_HEADER_BYTES} bytes")
