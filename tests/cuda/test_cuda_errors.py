@@ -1,5 +1,7 @@
 """ember.cuda without CuPy or without a GPU: is_available() is False and never raises;
-everything that needs a device raises a RuntimeError saying what is missing."""
+the calls PyTorch answers without CUDA (device_count, seeding, empty_cache, the memory
+counters) answer as it does; everything else that needs a device raises a RuntimeError
+saying what is missing."""
 import builtins
 import types
 
@@ -18,14 +20,9 @@ NEEDS_DEVICE = [
     lambda: ember.cuda.Stream(),
     lambda: ember.cuda.Event(),
     lambda: ember.cuda.current_stream(),
-    lambda: ember.cuda.memory_allocated(),
-    lambda: ember.cuda.max_memory_allocated(),
-    lambda: ember.cuda.memory_reserved(),
     lambda: ember.cuda.reset_peak_memory_stats(),
-    lambda: ember.cuda.empty_cache(),
     lambda: ember.cuda.get_device_name(),
     lambda: ember.cuda.get_device_properties(0),
-    lambda: ember.cuda.manual_seed(0),
     lambda: ember.cuda.device(0),
     lambda: ember.ones(3, device="cuda"),
     lambda: ember.ones(3).cuda(),
@@ -34,12 +31,8 @@ NEEDS_DEVICE = [
     lambda: ember.cuda.init(),
     lambda: ember.cuda.get_device_capability(),
     lambda: ember.cuda.mem_get_info(),
-    lambda: ember.cuda.memory_stats(),
     lambda: ember.cuda.memory_summary(),
-    lambda: ember.cuda.max_memory_reserved(),
     lambda: ember.cuda.reset_max_memory_allocated(),
-    lambda: ember.cuda.memory_cached(),
-    lambda: ember.cuda.max_memory_cached(),
     lambda: ember.cuda.set_per_process_memory_fraction(0.5),
     lambda: ember.cuda.get_per_process_memory_fraction(),
     lambda: ember.cuda.default_stream(),
@@ -111,6 +104,24 @@ def test_answers_without_a_gpu_are_torchs_without_cuda(setup, request):
         pass
     assert isinstance(ember.cuda.get_gencode_flags(), str)
 
+
+@pytest.mark.parametrize("setup", ["without_cupy", "without_gpu"])
+def test_gpu_script_boilerplate_runs_without_a_gpu(setup, request, monkeypatch):
+    # seed_everything() and memory logging, as scripts written for a GPU call them
+    # unguarded: PyTorch ignores the seeds and answers 0 before CUDA is in use
+    request.getfixturevalue(setup)
+    monkeypatch.setattr(_runtime, "initialized", False)
+    assert ember.cuda.device_count() == 0
+    for seed_call in (lambda: ember.cuda.manual_seed(0), lambda: ember.cuda.manual_seed_all(0),
+                      ember.cuda.seed, ember.cuda.seed_all):
+        assert seed_call() is None
+    assert ember.cuda.get_rng_state_all() == []
+    ember.cuda.empty_cache()
+    assert ember.cuda.memory_allocated() == 0
+    assert ember.cuda.max_memory_allocated() == 0
+    assert ember.cuda.memory_reserved() == ember.cuda.max_memory_reserved() == 0
+    assert ember.cuda.memory_cached() == ember.cuda.max_memory_cached() == 0
+    assert ember.cuda.memory_stats() == {}
 
 def test_cpu_work_never_imports_cupy(without_cupy):
     x = ember.ones(3) * 2 + ember.arange(3)

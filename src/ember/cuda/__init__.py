@@ -4,8 +4,10 @@ CuPy (the optional ``cuda`` extra, ``pip install 'ember[cuda]'``) provides the
 driver, the memory pool, streams and events; it is imported on first use, so
 importing ember never needs it.  Without CuPy or without a GPU,
 :func:`is_available` is False, the support queries (``is_bf16_supported``, ...) answer
-False as PyTorch's without CUDA, and every call that needs a device raises a
-RuntimeError saying what is missing.
+False as PyTorch's without CUDA, and so do the calls a script written for a GPU makes
+unguarded: :func:`device_count` is 0, the seeding functions are ignored, and
+:func:`empty_cache` and the memory counters (0) do nothing until a GPU is in use.
+Every other call that needs a device raises a RuntimeError saying what is missing.
 
 Examples
 --------
@@ -76,7 +78,7 @@ def is_available():
 
 
 def device_count():
-    """The number of visible CUDA GPUs (0 without a GPU; RuntimeError without CuPy).
+    """The number of visible CUDA GPUs (0 without a GPU or without CuPy).
 
     Returns
     -------
@@ -88,7 +90,7 @@ def device_count():
     >>> ember.cuda.device_count() if ember.cuda.is_available() else 0   # doctest: +SKIP
     1
     """
-    return _runtime.gpu_count()
+    return _runtime.gpu_count() if is_available() else 0
 
 
 def current_device():
@@ -408,7 +410,8 @@ class Event:
 
 
 def memory_allocated(device=None):
-    """Bytes of GPU memory held by ember tensors on ``device`` now.
+    """Bytes of GPU memory held by ember tensors on ``device`` now (0 before any GPU use,
+    as in PyTorch, which needs no GPU then).
 
     Examples
     --------
@@ -416,12 +419,14 @@ def memory_allocated(device=None):
     >>> ember.cuda.memory_allocated()   # doctest: +SKIP
     0
     """
+    if not _runtime.initialized:
+        return 0
     return _Stats.allocated.get(device_index(device), 0)
 
 
 def max_memory_allocated(device=None):
     """The peak of :func:`memory_allocated` since the start or the last
-    :func:`reset_peak_memory_stats`.
+    :func:`reset_peak_memory_stats` (0 before any GPU use).
 
     Examples
     --------
@@ -429,6 +434,8 @@ def max_memory_allocated(device=None):
     >>> ember.cuda.max_memory_allocated()   # doctest: +SKIP
     0
     """
+    if not _runtime.initialized:
+        return 0
     return _Stats.peak.get(device_index(device), 0)
 
 
@@ -447,7 +454,8 @@ def reset_peak_memory_stats(device=None):
 
 
 def memory_reserved(device=None):
-    """Bytes CuPy's memory pool holds on ``device`` (in use plus cached for reuse).
+    """Bytes CuPy's memory pool holds on ``device`` (in use plus cached for reuse; 0
+    before any GPU use).
 
     Examples
     --------
@@ -455,20 +463,24 @@ def memory_reserved(device=None):
     >>> ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()   # doctest: +SKIP
     True
     """
+    if not _runtime.initialized:
+        return 0
     cp = require_gpu()
     with cp.cuda.Device(device_index(device)):
         return cp.get_default_memory_pool().total_bytes()
 
 
 def empty_cache():
-    """Give the cached, unused blocks of CuPy's memory pool back to the driver.
+    """Give the cached, unused blocks of CuPy's memory pool back to the driver (nothing
+    to do before any GPU use).
 
     Examples
     --------
     >>> import ember
     >>> ember.cuda.empty_cache()   # doctest: +SKIP
     """
-    require_gpu().get_default_memory_pool().free_all_blocks()
+    if _runtime.initialized:
+        require_gpu().get_default_memory_pool().free_all_blocks()
 
 
 def get_device_properties(device=None):
@@ -638,13 +650,16 @@ def manual_seed(seed):
     """Seed the default generator of the current CUDA device.
 
     ember draws cuda random numbers from the same Philox stream as the CPU, so a
-    seed gives the same numbers on both devices.
+    seed gives the same numbers on both devices.  Without a GPU it does nothing, as
+    PyTorch's (so that seeding code written for a GPU runs on the CPU).
 
     Examples
     --------
     >>> import ember
     >>> ember.cuda.manual_seed(0)   # doctest: +SKIP
     """
+    if not is_available():
+        return
     from ember._core._random import device_generator
     # ops on device 'cuda' (no index) and on 'cuda:N' draw from separate generators
     for name in ("cuda", f"cuda:{device_index(None)}"):
@@ -652,13 +667,15 @@ def manual_seed(seed):
 
 
 def manual_seed_all(seed):
-    """Seed the default generators of every CUDA device.
+    """Seed the default generators of every CUDA device (nothing without a GPU).
 
     Examples
     --------
     >>> import ember
     >>> ember.cuda.manual_seed_all(0)   # doctest: +SKIP
     """
+    if not is_available():
+        return
     from ember._core._random import device_generator
     for name in ["cuda"] + [f"cuda:{index}" for index in range(device_count())]:
         device_generator(name).manual_seed(int(seed))
@@ -676,13 +693,16 @@ def _generators(device):
 
 
 def seed():
-    """Seed the current CUDA device's generators from the OS's entropy source.
+    """Seed the current CUDA device's generators from the OS's entropy source (nothing
+    without a GPU).
 
     Examples
     --------
     >>> import ember
     >>> ember.cuda.seed()   # doctest: +SKIP
     """
+    if not is_available():
+        return
     first, *rest = _generators(None)
     value = first.seed()
     for g in rest:
@@ -690,7 +710,8 @@ def seed():
 
 
 def seed_all():
-    """Seed every CUDA device's generators with one seed from the OS's entropy source.
+    """Seed every CUDA device's generators with one seed from the OS's entropy source
+    (nothing without a GPU).
 
     Examples
     --------

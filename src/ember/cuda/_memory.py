@@ -6,6 +6,7 @@ holds, its limit).  CuPy's pool has no counter of its internal retries, so
 import warnings
 
 from ember.cuda._backend import OutOfMemoryError, _Stats
+from ember.cuda import _runtime
 from ember.cuda._runtime import device_index, require_gpu
 
 
@@ -18,7 +19,8 @@ def _pool_bytes(index):
 
 def max_memory_reserved(device=None):
     """The peak of :func:`memory_reserved` since the start or the last
-    :func:`reset_peak_memory_stats` (as ember saw it after each of its allocations).
+    :func:`reset_peak_memory_stats` (as ember saw it after each of its allocations; 0
+    before any GPU use).
 
     Returns
     -------
@@ -30,6 +32,8 @@ def max_memory_reserved(device=None):
     >>> ember.cuda.max_memory_reserved() >= ember.cuda.memory_reserved()   # doctest: +SKIP
     True
     """
+    if not _runtime.initialized:
+        return 0
     index = device_index(device)
     return max(_Stats.reserved_peak.get(index, 0), _pool_bytes(index))
 
@@ -37,7 +41,8 @@ def max_memory_reserved(device=None):
 def memory_stats(device=None):
     """Memory statistics of ``device``, under PyTorch's keys: ``allocated_bytes.all.current``
     and ``.peak`` (ember tensors), ``reserved_bytes.all.current`` and ``.peak`` (CuPy's
-    pool), ``num_ooms`` (:class:`OutOfMemoryError` raised).
+    pool), ``num_ooms`` (:class:`OutOfMemoryError` raised); empty before any GPU use, as
+    in PyTorch.
 
     Returns
     -------
@@ -49,6 +54,8 @@ def memory_stats(device=None):
     >>> ember.cuda.memory_stats()["allocated_bytes.all.current"]   # doctest: +SKIP
     0
     """
+    if not _runtime.initialized:
+        return {}
     index = device_index(device)
     return {"allocated_bytes.all.current": _Stats.allocated.get(index, 0),
             "allocated_bytes.all.peak": _Stats.peak.get(index, 0),
