@@ -685,3 +685,46 @@ def test_custom_fwd_outside_a_region_does_nothing():
     assert seen == [("fwd", False, "bfloat16")]
     with pytest.raises(ValueError, match="device_type"):
         ember.amp.custom_fwd(device_type=None)
+
+
+def test_cuda_amp_custom_fwd_and_bwd_spellings():
+    # the deprecated torch.cuda.amp forms, bare or called, as older code decorates with
+    runs = []
+    for lib in (ember, torch):
+        seen = []
+        with pytest.warns(FutureWarning, match="custom_fwd"):
+            cast = lib.cuda.amp.custom_fwd(cast_inputs=lib.float32)
+        with pytest.warns(FutureWarning, match="custom_(fwd|bwd)"):
+
+            class Scale(lib.autograd.Function):
+                @staticmethod
+                @lib.cuda.amp.custom_fwd
+                def forward(ctx, x):
+                    return x * 2
+
+                @staticmethod
+                @lib.cuda.amp.custom_bwd
+                def backward(ctx, grad):
+                    return grad * 2
+
+        class Cast(lib.autograd.Function):
+            @staticmethod
+            @cast
+            def forward(ctx, x):
+                seen.append((dtype_name(x.dtype), lib.is_autocast_enabled("cuda")))
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+        x = lib.ones(2, dtype=lib.bfloat16, requires_grad=True)
+        Scale.apply(x).sum().backward()
+        lib.set_autocast_enabled("cuda", True)
+        try:
+            Cast.apply(x)
+        finally:
+            lib.set_autocast_enabled("cuda", False)
+        runs.append((seen, x.grad.tolist()))
+    # cast_inputs casts tensors of the decorator's device only: these CPU ones are kept
+    assert runs[0] == runs[1] == ([("bfloat16", False)], [2.0, 2.0])
