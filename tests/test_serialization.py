@@ -200,6 +200,17 @@ def test_numpy_values_round_trip_as_numpy():
         ember.save(np.array([None]), io.BytesIO())
 
 
+def test_pickle_arguments_of_torch_save_and_load_are_accepted():
+    import pickle
+    buffer = io.BytesIO()
+    ember.save({"w": ember.ones(2)}, buffer, pickle_module=pickle, pickle_protocol=4,
+               _use_new_zipfile_serialization=False)
+    buffer.seek(0)
+    loaded = ember.load(buffer, "cpu", pickle, weights_only=False, encoding="latin1")
+    assert loaded["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'map_loction'"):
+        ember.load(io.BytesIO(buffer.getvalue()), map_loction="cpu")
+
 def test_pytorch_checkpoint_gets_a_clear_error():
     torch = pytest.importorskip("torch")
     for zipped in (True, False):

@@ -179,7 +179,8 @@ def _serialize(obj):
     return b"".join([struct.pack("<Q", len(text)), text] + chunks)
 
 
-def save(obj, f):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Save tensors and nested state to a safetensors file.
 
     ``obj`` may be a tensor or any nesting of dicts, lists, tuples, None,
@@ -199,6 +200,9 @@ def save(obj, f):
         What to save.
     f : str, os.PathLike or binary file object
         Destination.
+    pickle_module, pickle_protocol : optional
+        Accepted for PyTorch compatibility (as are its private ``_use_new_zipfile_serialization``
+        and ``_disable_byteorder_record``): nothing is pickled.
 
     Raises
     ------
@@ -215,6 +219,7 @@ def save(obj, f):
     >>> state["w"].shape, state["step"]
     (ember.Size([2, 3]), 7)
     """
+    del pickle_module, pickle_protocol, _use_new_zipfile_serialization, _disable_byteorder_record
     payload = _serialize(obj)
     if not isinstance(f, (str, os.PathLike)):
         f.write(payload)
@@ -383,7 +388,8 @@ def _relocate(tensor, map_location, location):
     return tensor.to(map_location)
 
 
-def load(f, map_location=None, *, weights_only=None, mmap=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Load what :func:`ember.save` wrote, or any safetensors file.
 
     Every field of the file is checked before data is read (header length
@@ -405,6 +411,9 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
         is weights-only.
     mmap : bool or None, optional
         Accepted for PyTorch compatibility; the data is read into memory.
+    pickle_module, **pickle_load_args : optional
+        Accepted for PyTorch compatibility (``encoding``, ``errors``, ``fix_imports``):
+        nothing is unpickled.
 
     Returns
     -------
@@ -428,7 +437,10 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     >>> ember.load(buffer, map_location="cpu", weights_only=True)
     [tensor([0, 1, 2]), (1.5, None)]
     """
-    del weights_only, mmap  # no pickled code to trust; see the docstring
+    unknown = set(pickle_load_args) - {"encoding", "errors", "fix_imports"}
+    if unknown:
+        raise TypeError(f"load() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    del pickle_module, weights_only, mmap  # no pickle; see the docstring
     _check_map_location(map_location)
     header, data = _parse(_read_all(f))
     metadata = header.pop("__metadata__", None)
