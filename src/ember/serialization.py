@@ -154,7 +154,9 @@ def _decode(node, tensors):
 
 
 def _serialize(obj):
-    """The bytes of the safetensors file for ``obj``."""
+    """The safetensors file for ``obj``, as the chunks to write one after the other: the
+    header's bytes, then each tensor's data as a flat uint8 array (not copied into one
+    ``bytes``: a checkpoint's tensors are written straight from their memory)."""
     tensors = {}
     structure = _encode(obj, tensors)
     header, chunks, offset = {}, [], 0
@@ -163,9 +165,9 @@ def _serialize(obj):
         if dtype_name is None:
             raise TypeError(f"ember.save: unsupported dtype {tensor.dtype}")
         array = tensor.detach().to("cpu").contiguous().numpy()
-        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).tobytes()
+        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).reshape(-1).view(np.uint8)
         header[name] = {"dtype": dtype_name, "shape": list(tensor.shape),
-                             "data_offsets": [offset, offset + len(data)]}
+                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     header["__metadata__"] = {"format": "ember", _STRUCTURE_KEY: json.dumps(structure,
@@ -176,7 +178,7 @@ def _serialize(obj):
     text = json.dumps(header, separators=(",", ":")).encode()
     # pad with spaces so the data starts aligned, as the safetensors writer does
     text += b" " * (-(len(text) + _HEADER_LENGTH_BYTES) % _ALIGNMENT)
-    return b"".join([struct.pack("<Q", len(text)), text] + chunks)
+    return [struct.pack("<Q", len(text)) + text] + chunks
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
@@ -220,9 +222,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     (ember.Size([2, 3]), 7)
     """
     del pickle_module, pickle_protocol, _use_new_zipfile_serialization, _disable_byteorder_record
-    payload = _serialize(obj)
+    chunks = _serialize(obj)
     if not isinstance(f, (str, os.PathLike)):
-        f.write(payload)
+        for chunk in chunks:
+            f.write(chunk)
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
@@ -230,7 +233,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
                                     suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(payload)
+            for chunk in chunks:
+                tmp.write(chunk)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_path, path)
