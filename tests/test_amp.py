@@ -75,6 +75,40 @@ def test_lower_precision_ops(name):
     check(out_e, out_t, rtol=5e-2, atol=5e-2)
 
 
+# PyTorch's CPU table does not name these: their composite kernels call bmm/mm, which
+# autocast lowers (ember ran them with autocast off, in float32); an einsum that sums
+# nothing multiplies, and stays in float32
+DECOMPOSED = {
+    "einsum": (lambda a, b: ember.einsum("bij,bjk->bik", a, b),
+               lambda a, b: torch.einsum("bij,bjk->bik", a, b), [(2, 3, 4), (2, 4, 5)],
+               "bfloat16"),
+    "einsum_dot": (lambda a, b: ember.einsum("i,i->", a, b),
+                   lambda a, b: torch.einsum("i,i->", a, b), [(4,), (4,)], "bfloat16"),
+    "einsum_outer": (lambda a, b: ember.einsum("i,j->ij", a, b),
+                     lambda a, b: torch.einsum("i,j->ij", a, b), [(6,), (4,)], "float32"),
+    "tensordot": (lambda a, b: ember.tensordot(a, b, dims=1),
+                  lambda a, b: torch.tensordot(a, b, dims=1), [(3, 4), (4, 5)], "bfloat16"),
+    "multi_dot": (lambda a, b: ember.linalg.multi_dot([a, b, a.t()]),
+                  lambda a, b: torch.linalg.multi_dot([a, b, a.t()]), [(3, 4), (4, 4)],
+                  "bfloat16"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECOMPOSED))
+def test_decomposed_ops(name):
+    fn_e, fn_t, shapes, expected = DECOMPOSED[name]
+    args = [pair(*s, seed=k) for k, s in enumerate(shapes)]
+    out_e, out_t = both(fn_e, fn_t, *args)
+    assert dtype_name(out_e.dtype) == expected
+    check(out_e, out_t, rtol=5e-2, atol=5e-2)
+
+def test_matrix_exp_products_are_not_lowered():
+    # a kernel of its own in PyTorch: autocast does not reach its matrix products
+    a = pair(3, 3)
+    out_e, out_t = both(ember.linalg.matrix_exp, torch.linalg.matrix_exp, (a[0] * 0.3, a[1] * 0.3))
+    assert out_e.dtype == ember.float32
+    check(out_e, out_t, rtol=1e-4, atol=5e-5)       # bfloat16 products would be ~1e-2 off
+
 def _bf16(pair_):
     return pair_[0].to(ember.bfloat16), pair_[1].to(torch.bfloat16)
 
@@ -658,3 +692,46 @@ def test_custom_fwd_outside_a_region_does_nothing():
     assert seen == [("fwd", False, "bfloat16")]
     with pytest.raises(ValueError, match="device_type"):
         ember.amp.custom_fwd(device_type=None)
+
+
+def test_cuda_amp_custom_fwd_and_bwd_spellings():
+    # the deprecated torch.cuda.amp forms, bare or called, as older code decorates with
+    runs = []
+    for lib in (ember, torch):
+        seen = []
+        with pytest.warns(FutureWarning, match="custom_fwd"):
+            cast = lib.cuda.amp.custom_fwd(cast_inputs=lib.float32)
+        with pytest.warns(FutureWarning, match="custom_(fwd|bwd)"):
+
+            class Scale(lib.autograd.Function):
+                @staticmethod
+                @lib.cuda.amp.custom_fwd
+                def forward(ctx, x):
+                    return x * 2
+
+                @staticmethod
+                @lib.cuda.amp.custom_bwd
+                def backward(ctx, grad):
+                    return grad * 2
+
+        class Cast(lib.autograd.Function):
+            @staticmethod
+            @cast
+            def forward(ctx, x):
+                seen.append((dtype_name(x.dtype), lib.is_autocast_enabled("cuda")))
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+        x = lib.ones(2, dtype=lib.bfloat16, requires_grad=True)
+        Scale.apply(x).sum().backward()
+        lib.set_autocast_enabled("cuda", True)
+        try:
+            Cast.apply(x)
+        finally:
+            lib.set_autocast_enabled("cuda", False)
+        runs.append((seen, x.grad.tolist()))
+    # cast_inputs casts tensors of the decorator's device only: these CPU ones are kept
+    assert runs[0] == runs[1] == ([("bfloat16", False)], [2.0, 2.0])

@@ -191,7 +191,7 @@ def test_numpy_arrays_and_scalars_round_trip(tmp_path):
     assert loaded["nested"][0].dtype == np.int32 and loaded["nested"][0].ndim == 0
     np.testing.assert_array_equal(loaded["nested"][1]["a"], np.arange(3))
     assert isinstance(loaded["weight"], ember.Tensor)
-    with pytest.raises(TypeError, match="NumPy array of dtype <U1"):
+    with pytest.raises(TypeError, match="NumPy ndarray of dtype <U1"):
         ember.save({"words": np.array(["a", "b"])}, io.BytesIO())
 
 
@@ -206,6 +206,51 @@ def test_unsupported_objects_are_refused():
     with pytest.raises(TypeError, match="map_location"):
         ember.load(io.BytesIO(b""), map_location=3)
 
+
+def test_numpy_values_round_trip_as_numpy():
+    # metrics computed with NumPy end up in checkpoints (torch pickles them)
+    state = {"acc": np.float32(0.5), "n": np.int64(3), "flag": np.bool_(True),
+             "confusion": np.arange(6).reshape(2, 3), "view": np.arange(6.0).reshape(2, 3).T,
+             "big_endian": np.arange(3, dtype=">i4"), "empty": np.zeros((0, 2), np.float32),
+             "bf16": np.ones(2, ml_dtypes.bfloat16), "zero_d": np.array(2.5)}
+    loaded = _roundtrip(state)
+    for key, value in state.items():
+        assert type(loaded[key]) is type(value), key
+        assert loaded[key].dtype == value.dtype.newbyteorder("="), key
+        np.testing.assert_array_equal(loaded[key], value)
+    with pytest.raises(TypeError, match="NumPy ndarray of dtype <U1"):
+        ember.save({"names": np.array(["a"])}, io.BytesIO())
+    with pytest.raises(TypeError, match="dtype object"):
+        ember.save(np.array([None]), io.BytesIO())
+
+
+def test_pickle_arguments_of_torch_save_and_load_are_accepted():
+    import pickle
+    buffer = io.BytesIO()
+    ember.save({"w": ember.ones(2)}, buffer, pickle_module=pickle, pickle_protocol=4,
+               _use_new_zipfile_serialization=False)
+    buffer.seek(0)
+    loaded = ember.load(buffer, "cpu", pickle, weights_only=False, encoding="latin1")
+    assert loaded["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'map_loction'"):
+        ember.load(io.BytesIO(buffer.getvalue()), map_loction="cpu")
+
+def test_pytorch_checkpoint_gets_a_clear_error():
+    torch = pytest.importorskip("torch")
+    for zipped in (True, False):
+        buffer = io.BytesIO()
+        torch.save({"w": torch.ones(2)}, buffer, _use_new_zipfile_serialization=zipped)
+        with pytest.raises(ValueError, match="PyTorch checkpoint.*ember.from_dlpack"):
+            ember.load(io.BytesIO(buffer.getvalue()))
+
+
+def test_header_length_that_starts_like_a_pickle_still_loads():
+    # a header of 0x280 bytes: the file starts with b"\x80\x02", as a pickle does
+    text = json.dumps({"t": _entry(), "__metadata__": {"pad": ""}}).encode()
+    text = json.dumps({"t": _entry(), "__metadata__": {"pad": " " * (0x280 - len(text))}})
+    content = _with_header(text.encode(), b"\0" * 8)
+    assert content[:2] == b"\x80\x02"
+    assert tuple(ember.load(io.BytesIO(content))["t"].shape) == (2,)
 
 def _with_header(header, data=b"", length=None):
     text = json.dumps(header).encode() if isinstance(header, dict) else header

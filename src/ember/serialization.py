@@ -76,10 +76,13 @@ def _encode(obj, tensors, path=()):
         return {_TENSOR: name}
     if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, (str, bytes)):
         array = np.asarray(obj)
+        if not array.dtype.isnative:
+            array = array.astype(array.dtype.newbyteorder("="))
         try:
             tensor = ember.from_numpy(array if array.flags.c_contiguous else array.copy())
         except TypeError:
-            raise TypeError(f"ember.save cannot store a NumPy array of dtype {array.dtype}")
+            raise TypeError(f"ember.save cannot store a NumPy {type(obj).__name__} of dtype "
+                            f"{array.dtype}")
         name = _tensor_name(path, tensors)
         tensors[name] = tensor
         return {_NDARRAY if isinstance(obj, np.ndarray) else _NUMPY_SCALAR: name}
@@ -128,6 +131,8 @@ def _decode(node, tensors):
                 raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
                                  "which the file does not hold")
             array = tensors[value].numpy(force=True)
+            if array.dtype.kind in "biufc":
+                array = array.view(array.dtype.str)  # np.int64, not np.longlong
             return array if tag == _NDARRAY else array[()]
         if tag == _DICT and isinstance(value, dict):
             return {key: _decode(item, tensors) for key, item in value.items()}
@@ -156,7 +161,9 @@ def _decode(node, tensors):
 
 
 def _serialize(obj):
-    """The bytes of the safetensors file for ``obj``."""
+    """The safetensors file for ``obj``, as the chunks to write one after the other: the
+    header's bytes, then each tensor's data as a flat uint8 array (not copied into one
+    ``bytes``: a checkpoint's tensors are written straight from their memory)."""
     tensors = {}
     structure = _encode(obj, tensors)
     header, chunks, offset = {}, [], 0
@@ -165,9 +172,9 @@ def _serialize(obj):
         if dtype_name is None:
             raise TypeError(f"ember.save: unsupported dtype {tensor.dtype}")
         array = tensor.detach().to("cpu").contiguous().numpy()
-        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).tobytes()
+        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).reshape(-1).view(np.uint8)
         header[name] = {"dtype": dtype_name, "shape": list(tensor.shape),
-                             "data_offsets": [offset, offset + len(data)]}
+                        "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
     header["__metadata__"] = {"format": "ember", _STRUCTURE_KEY: json.dumps(structure,
@@ -178,10 +185,11 @@ def _serialize(obj):
     text = json.dumps(header, separators=(",", ":")).encode()
     # pad with spaces so the data starts aligned, as the safetensors writer does
     text += b" " * (-(len(text) + _HEADER_LENGTH_BYTES) % _ALIGNMENT)
-    return b"".join([struct.pack("<Q", len(text)), text] + chunks)
+    return [struct.pack("<Q", len(text)) + text] + chunks
 
 
-def save(obj, f):
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Save tensors and nested state to a safetensors file.
 
     ``obj`` may be a tensor or any nesting of dicts, lists, tuples, None,
@@ -201,6 +209,9 @@ def save(obj, f):
         What to save.
     f : str, os.PathLike or binary file object
         Destination.
+    pickle_module, pickle_protocol : optional
+        Accepted for PyTorch compatibility (as are its private ``_use_new_zipfile_serialization``
+        and ``_disable_byteorder_record``): nothing is pickled.
 
     Raises
     ------
@@ -217,9 +228,11 @@ def save(obj, f):
     >>> state["w"].shape, state["step"]
     (ember.Size([2, 3]), 7)
     """
-    payload = _serialize(obj)
+    del pickle_module, pickle_protocol, _use_new_zipfile_serialization, _disable_byteorder_record
+    chunks = _serialize(obj)
     if not isinstance(f, (str, os.PathLike)):
-        f.write(payload)
+        for chunk in chunks:
+            f.write(chunk)
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
@@ -227,7 +240,8 @@ def save(obj, f):
                                     suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(payload)
+            for chunk in chunks:
+                tmp.write(chunk)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_path, path)
@@ -295,6 +309,15 @@ def _parse(content):
         raise ValueError(f"ember.load: file of {len(content)} bytes is too short for a "
                          "safetensors header")
     header_length, = struct.unpack("<Q", content[:_HEADER_LENGTH_BYTES])
+    too_long = header_length > min(_MAX_HEADER_BYTES, len(content) - _HEADER_LENGTH_BYTES)
+    if too_long and (content[:4] == b"PK\x03\x04" or content[:1] == b"\x80"):
+        # no safetensors header but a zip archive or a pickle: what torch.save writes
+        raise ValueError(
+            "ember.load: this is a PyTorch checkpoint (torch.save's pickle format), which "
+            "ember does not read since unpickling can run code from the file; convert it "
+            "once where PyTorch is installed, e.g. state = torch.load(path, "
+            "map_location='cpu', weights_only=True); ember.save({k: ember.from_dlpack(v) "
+            "for k, v in state.items()}, new_path)")
     if header_length > _MAX_HEADER_BYTES:
         raise ValueError(f"ember.load: header length {header_length} exceeds the limit of "
                          f"{_MAX_HEADER_BYTES} bytes")
@@ -376,7 +399,8 @@ def _relocate(tensor, map_location, location):
     return tensor.to(map_location)
 
 
-def load(f, map_location=None, *, weights_only=None, mmap=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Load what :func:`ember.save` wrote, or any safetensors file.
 
     Every field of the file is checked before data is read (header length
@@ -398,6 +422,9 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
         is weights-only.
     mmap : bool or None, optional
         Accepted for PyTorch compatibility; the data is read into memory.
+    pickle_module, **pickle_load_args : optional
+        Accepted for PyTorch compatibility (``encoding``, ``errors``, ``fix_imports``):
+        nothing is unpickled.
 
     Returns
     -------
@@ -421,7 +448,10 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     >>> ember.load(buffer, map_location="cpu", weights_only=True)
     [tensor([0, 1, 2]), (1.5, None)]
     """
-    del weights_only, mmap  # no pickled code to trust; see the docstring
+    unknown = set(pickle_load_args) - {"encoding", "errors", "fix_imports"}
+    if unknown:
+        raise TypeError(f"load() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    del pickle_module, weights_only, mmap  # no pickle; see the docstring
     _check_map_location(map_location)
     header, data = _parse(_read_all(f))
     metadata = header.pop("__metadata__", None)

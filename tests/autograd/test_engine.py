@@ -69,6 +69,27 @@ def test_detach_and_detach_():
     assert y.grad_fn is None and not y.requires_grad
 
 
+def test_legacy_variable_matches_torch():
+    from torch.autograd import Variable as TorchVariable
+
+    from ember.autograd import Variable
+    for lib, variable in ((ember, Variable), (torch, TorchVariable)):
+        t = lib.ones(2)
+        v = variable(t, requires_grad=True)
+        assert v is not t and v.data_ptr() == t.data_ptr() and not t.requires_grad
+        assert v.requires_grad and v.is_leaf
+        (v * 3).sum().backward()
+        assert v.grad.tolist() == [3.0, 3.0]
+        from_graph = variable(v * 2)
+        assert from_graph.grad_fn is None and not from_graph.requires_grad
+        assert isinstance(t, variable) and not isinstance(1, variable)
+        assert not issubclass(lib.Tensor, variable)
+        assert tuple(variable().shape) == (0,)
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            assert not variable(t, volatile=True).requires_grad
+        with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+            variable([1.0])
+
 def test_non_differentiable_outputs_do_not_require_grad():
     x, _ = f64(4)
     for out in (x > 0, x == x, x.argmax(), x.isnan(), (x * 2).floor_divide(1) > 0,

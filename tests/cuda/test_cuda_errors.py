@@ -124,6 +124,24 @@ def test_seeding_and_memory_counters_answer_as_torch_without_cuda(setup, request
     assert ember.cuda.get_rng_state_all() == []
 
 
+@pytest.mark.parametrize("setup", ["without_cupy", "without_gpu"])
+def test_gpu_script_boilerplate_runs_without_a_gpu(setup, request, monkeypatch):
+    # seed_everything() and memory logging, as scripts written for a GPU call them
+    # unguarded: PyTorch ignores the seeds and answers 0 before CUDA is in use
+    request.getfixturevalue(setup)
+    monkeypatch.setattr(_runtime, "initialized", False)
+    assert ember.cuda.device_count() == 0
+    for seed_call in (lambda: ember.cuda.manual_seed(0), lambda: ember.cuda.manual_seed_all(0),
+                      ember.cuda.seed, ember.cuda.seed_all):
+        assert seed_call() is None
+    assert ember.cuda.get_rng_state_all() == []
+    ember.cuda.empty_cache()
+    assert ember.cuda.memory_allocated() == 0
+    assert ember.cuda.max_memory_allocated() == 0
+    assert ember.cuda.memory_reserved() == ember.cuda.max_memory_reserved() == 0
+    assert ember.cuda.memory_cached() == ember.cuda.max_memory_cached() == 0
+    assert ember.cuda.memory_stats() == {}
+
 def test_cpu_work_never_imports_cupy(without_cupy):
     x = ember.ones(3) * 2 + ember.arange(3)
     assert x.tolist() == [2.0, 3.0, 4.0]

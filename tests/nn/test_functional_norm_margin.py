@@ -105,6 +105,15 @@ def test_running_statistics_update_in_place(norm):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("low", ["bfloat16", "float16"])
+def test_rms_norm_default_eps_of_reduced_input_is_float32s(low):
+    # PyTorch takes the epsilon of the float32 it computes in, not bfloat16's 2**-7
+    x = np.full((2, 4), 0.01, np.float32)
+    ours = F.rms_norm(ember.tensor(x).to(getattr(ember, low)), (4,))
+    theirs = TF.rms_norm(torch.tensor(x).to(getattr(torch, low)), (4,))
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-3)
+
+
 def test_norm_errors():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(ember.ones(1, 3), None, None, training=True)

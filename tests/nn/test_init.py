@@ -128,10 +128,21 @@ def test_orthogonal():
         init.orthogonal_(ember.empty(3))
 
 
+@pytest.mark.parametrize("shape, sparsity", [((10, 4), 0.3), ((5, 3), 0.0), ((4, 6), 1.0)])
+def test_sparse_zeroes_a_fraction_of_each_column(shape, sparsity):
+    ours = _np(init.sparse_(ember.empty(shape), sparsity, std=0.02))
+    theirs = torch.nn.init.sparse_(torch.empty(shape), sparsity, std=0.02).numpy()
+    np.testing.assert_array_equal((ours == 0).sum(0), (theirs == 0).sum(0))
+    assert np.abs(ours).max() < 0.02 * 6
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        init.sparse_(ember.empty(3), 0.5)
+    with pytest.warns(FutureWarning, match="nn.init.sparse_"):
+        init.sparse(ember.empty(3, 3), 0.5)
+
 def test_generator_makes_draws_reproducible():
     for fn in (init.uniform_, init.normal_, init.xavier_uniform_, init.xavier_normal_,
                init.kaiming_uniform_, init.kaiming_normal_, init.trunc_normal_,
-               init.orthogonal_):
+               init.orthogonal_, lambda t, generator: init.sparse_(t, 0.5, generator=generator)):
         a, b = ember.empty(8, 5), ember.empty(8, 5)
         fn(a, generator=ember.Generator().manual_seed(7))
         fn(b, generator=ember.Generator().manual_seed(7))

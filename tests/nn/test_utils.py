@@ -37,6 +37,16 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
         assert_close(ep.grad, tp.grad, rtol=1e-10)
 
 
+def test_clip_grad_norm_deprecated_name():
+    e_params, t_params = _params_with_grads(2)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        e_total = nn.utils.clip_grad_norm(e_params, 0.5, 1.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        t_total = torch.nn.utils.clip_grad_norm(t_params, 0.5, 1.0)
+    assert_close(e_total, t_total, rtol=1e-10)
+    for ep, tp in zip(e_params, t_params):
+        assert_close(ep.grad, tp.grad, rtol=1e-10)
+
 def test_clip_grad_norm_single_tensor_none_grads_and_generator():
     p = nn.Parameter(ember.zeros(2))
     p.grad = ember.tensor([3.0, 4.0])

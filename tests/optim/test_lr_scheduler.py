@@ -154,6 +154,30 @@ def test_step_with_epoch_uses_closed_form():
     assert _close(result[0], result[1])
 
 
+def test_custom_scheduler_on_the_pre_2_0_base_class():
+    # older code subclasses the private _LRScheduler
+    result = []
+    for lib in (ember, torch):
+        class Warmup(lib.optim.lr_scheduler._LRScheduler):
+            def __init__(self, optimizer, warmup, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                scale = min(1.0, (self.last_epoch + 1) / self.warmup)
+                return [base * scale for base in self.base_lrs]
+
+        opt = _optimizer(lib)
+        sched = Warmup(opt, 4)
+        assert isinstance(sched, lib.optim.lr_scheduler.LRScheduler)
+        seq = []
+        for _ in range(6):
+            opt.step()
+            sched.step()
+            seq.append(list(sched.get_last_lr()))
+        result.append(seq)
+    assert _close(result[0], result[1])
+
 def test_warns_when_scheduler_steps_before_optimizer():
     opt = _optimizer(ember)
     sched = optim.lr_scheduler.StepLR(opt, step_size=2)

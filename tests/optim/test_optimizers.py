@@ -193,6 +193,35 @@ def test_closure_and_step_hooks():
     assert calls == ["pre", "post", "post"]
 
 
+def test_state_dict_hooks_match_torch():
+    logs = []
+    for lib in (ember, torch):
+        w, b = _leaves(lib, W0, B0)
+        opt = lib.optim.Adam([w, b], lr=0.1)
+        log = []
+        opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+        opt.register_state_dict_pre_hook(lambda o: log.append("pre-first"), prepend=True)
+        handle = opt.register_state_dict_post_hook(
+            lambda o, sd: dict(sd, note="added"))
+        sd = opt.state_dict()
+        log.append(sd["note"])
+        handle.remove()
+        log.append("note" in opt.state_dict())
+
+        def scale_lr(o, sd):
+            sd = dict(sd, param_groups=[dict(g, lr=g["lr"] * 10) for g in sd["param_groups"]])
+            log.append(("pre-load", "note" in sd))
+            return sd
+
+        opt.register_load_state_dict_pre_hook(scale_lr)
+        opt.register_load_state_dict_post_hook(
+            lambda o: log.append(("post-load", o.param_groups[0]["lr"])))
+        opt.load_state_dict(sd)
+        log.append(sd["param_groups"][0]["lr"])       # the caller's dict is not changed
+        logs.append(log)
+    assert logs[0] == logs[1]
+    assert logs[0][-2] == ("post-load", pytest.approx(1.0))
+
 def test_constructor_errors_match_torch():
     w, b = _leaves(ember, W0, B0)
     tw, tb = _leaves(torch, W0, B0)

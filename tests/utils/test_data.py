@@ -83,6 +83,38 @@ def test_default_collate_errors_like_torch():
             collate_fn([np.array(["a"]), np.array(["b"])])
 
 
+class _Box:
+    def __init__(self, value):
+        self.value = value
+
+
+def test_default_collate_extends_through_torchs_documented_path(monkeypatch):
+    # PyTorch's default_collate documentation registers a type this way
+    from ember.utils.data._utils.collate import collate, default_collate_fn_map
+    from torch.utils.data._utils import collate as torch_collate
+
+    def collate_box(batch, *, collate_fn_map):
+        return sum(b.value for b in batch)
+
+    for table in (default_collate_fn_map, torch_collate.default_collate_fn_map):
+        monkeypatch.setitem(table, _Box, collate_box)
+    batch = [{"box": _Box(1), "x": 1.5}, {"box": _Box(2), "x": 2.5}]
+    _same(edata.default_collate(batch), tdata.default_collate(batch))
+    _same(collate(batch, collate_fn_map={_Box: collate_box, float: lambda b, **_: len(b)}),
+          torch_collate.collate(batch, collate_fn_map={_Box: collate_box,
+                                                       float: lambda b, **_: len(b)}))
+    from ember.utils.data.dataloader import default_collate, get_worker_info
+    assert default_collate is edata.default_collate and get_worker_info() is None
+
+def test_default_collate_takes_pytorch_tensors_through_dlpack():
+    # a dataset kept from a PyTorch script (torchvision's ToTensor) in an ember DataLoader
+    samples = [(torch.full((1, 2, 2), float(i)), i) for i in range(5)]
+    batches = list(edata.DataLoader(samples, batch_size=2))
+    images, labels = batches[0]
+    assert isinstance(images, ember.Tensor) and images.dtype == ember.float32
+    assert tuple(images.shape) == (2, 1, 2, 2) and labels.tolist() == [0, 1]
+    _same(batches[-1], tdata.default_collate(samples[4:]))
+
 def test_default_convert_matches_torch():
     sample = {"a": np.arange(3), "b": (np.float32(1), "s"), "c": Point(np.array([1.0]), 2),
               "d": np.array(["x"]), "e": [np.int8(3)]}

@@ -21,6 +21,7 @@ from ember.autograd import graph
 from ember.autograd.gradcheck import gradcheck, gradgradcheck, GradcheckError
 from ember.autograd import functional
 from ember.autograd import forward_ad
+from ember.autograd.variable import Variable
 
 __all__ = [
     "backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
@@ -28,6 +29,7 @@ __all__ = [
     "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
     "graph", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "forward_ad",
+    "Variable",
 ]
 
 

@@ -407,7 +407,8 @@ class Event:
 
 
 def memory_allocated(device=None):
-    """Bytes of GPU memory held by ember tensors on ``device`` now.
+    """Bytes of GPU memory held by ember tensors on ``device`` now (0 before any GPU use,
+    as in PyTorch, which needs no GPU then).
 
     Examples
     --------
@@ -415,14 +416,14 @@ def memory_allocated(device=None):
     >>> ember.cuda.memory_allocated()   # doctest: +SKIP
     0
     """
-    if not is_available():
+    if not _runtime.initialized:
         return 0
     return _Stats.allocated.get(device_index(device), 0)
 
 
 def max_memory_allocated(device=None):
     """The peak of :func:`memory_allocated` since the start or the last
-    :func:`reset_peak_memory_stats`.
+    :func:`reset_peak_memory_stats` (0 before any GPU use).
 
     Examples
     --------
@@ -430,7 +431,7 @@ def max_memory_allocated(device=None):
     >>> ember.cuda.max_memory_allocated()   # doctest: +SKIP
     0
     """
-    if not is_available():
+    if not _runtime.initialized:
         return 0
     return _Stats.peak.get(device_index(device), 0)
 
@@ -450,7 +451,8 @@ def reset_peak_memory_stats(device=None):
 
 
 def memory_reserved(device=None):
-    """Bytes CuPy's memory pool holds on ``device`` (in use plus cached for reuse).
+    """Bytes CuPy's memory pool holds on ``device`` (in use plus cached for reuse; 0
+    before any GPU use).
 
     Examples
     --------
@@ -458,7 +460,7 @@ def memory_reserved(device=None):
     >>> ember.cuda.memory_reserved() >= ember.cuda.memory_allocated()   # doctest: +SKIP
     True
     """
-    if not is_available():
+    if not _runtime.initialized:
         return 0
     cp = require_gpu()
     with cp.cuda.Device(device_index(device)):
@@ -466,14 +468,15 @@ def memory_reserved(device=None):
 
 
 def empty_cache():
-    """Give the cached, unused blocks of CuPy's memory pool back to the driver.
+    """Give the cached, unused blocks of CuPy's memory pool back to the driver (nothing
+    to do before any GPU use).
 
     Examples
     --------
     >>> import ember
     >>> ember.cuda.empty_cache()   # doctest: +SKIP
     """
-    if is_available():
+    if _runtime.initialized:
         require_gpu().get_default_memory_pool().free_all_blocks()
 
 
@@ -644,7 +647,8 @@ def manual_seed(seed):
     """Seed the default generator of the current CUDA device.
 
     ember draws cuda random numbers from the same Philox stream as the CPU, so a
-    seed gives the same numbers on both devices.
+    seed gives the same numbers on both devices.  Without a GPU it does nothing, as
+    PyTorch's (so that seeding code written for a GPU runs on the CPU).
 
     Examples
     --------
@@ -652,7 +656,7 @@ def manual_seed(seed):
     >>> ember.cuda.manual_seed(0)   # doctest: +SKIP
     """
     if not is_available():
-        return      # silently ignored without a GPU, as in PyTorch
+        return
     from ember._core._random import device_generator
     # ops on device 'cuda' (no index) and on 'cuda:N' draw from separate generators
     for name in ("cuda", f"cuda:{device_index(None)}"):
@@ -660,7 +664,7 @@ def manual_seed(seed):
 
 
 def manual_seed_all(seed):
-    """Seed the default generators of every CUDA device.
+    """Seed the default generators of every CUDA device (nothing without a GPU).
 
     Examples
     --------
@@ -668,7 +672,7 @@ def manual_seed_all(seed):
     >>> ember.cuda.manual_seed_all(0)   # doctest: +SKIP
     """
     if not is_available():
-        return      # silently ignored without a GPU, as in PyTorch
+        return
     from ember._core._random import device_generator
     for name in ["cuda"] + [f"cuda:{index}" for index in range(device_count())]:
         device_generator(name).manual_seed(int(seed))
@@ -686,7 +690,8 @@ def _generators(device):
 
 
 def seed():
-    """Seed the current CUDA device's generators from the OS's entropy source.
+    """Seed the current CUDA device's generators from the OS's entropy source (nothing
+    without a GPU).
 
     Examples
     --------
@@ -694,7 +699,7 @@ def seed():
     >>> ember.cuda.seed()   # doctest: +SKIP
     """
     if not is_available():
-        return      # silently ignored without a GPU, as in PyTorch
+        return
     first, *rest = _generators(None)
     value = first.seed()
     for g in rest:
@@ -702,7 +707,8 @@ def seed():
 
 
 def seed_all():
-    """Seed every CUDA device's generators with one seed from the OS's entropy source.
+    """Seed every CUDA device's generators with one seed from the OS's entropy source
+    (nothing without a GPU).
 
     Examples
     --------

@@ -6,7 +6,8 @@ holds, its limit).  CuPy's pool has no counter of its internal retries, so
 import warnings
 
 from ember.cuda._backend import OutOfMemoryError, _Stats
-from ember.cuda._runtime import device_index, gpu_visible, require_gpu
+from ember.cuda import _runtime
+from ember.cuda._runtime import device_index, require_gpu
 
 
 def _pool_bytes(index):
@@ -18,7 +19,8 @@ def _pool_bytes(index):
 
 def max_memory_reserved(device=None):
     """The peak of :func:`memory_reserved` since the start or the last
-    :func:`reset_peak_memory_stats` (as ember saw it after each of its allocations).
+    :func:`reset_peak_memory_stats` (as ember saw it after each of its allocations; 0
+    before any GPU use).
 
     Returns
     -------
@@ -30,7 +32,7 @@ def max_memory_reserved(device=None):
     >>> ember.cuda.max_memory_reserved() >= ember.cuda.memory_reserved()   # doctest: +SKIP
     True
     """
-    if not gpu_visible():
+    if not _runtime.initialized:
         return 0
     index = device_index(device)
     return max(_Stats.reserved_peak.get(index, 0), _pool_bytes(index))
@@ -39,7 +41,8 @@ def max_memory_reserved(device=None):
 def memory_stats(device=None):
     """Memory statistics of ``device``, under PyTorch's keys: ``allocated_bytes.all.current``
     and ``.peak`` (ember tensors), ``reserved_bytes.all.current`` and ``.peak`` (CuPy's
-    pool), ``num_ooms`` (:class:`OutOfMemoryError` raised).
+    pool), ``num_ooms`` (:class:`OutOfMemoryError` raised); empty before any GPU use, as
+    in PyTorch.
 
     Returns
     -------
@@ -51,8 +54,8 @@ def memory_stats(device=None):
     >>> ember.cuda.memory_stats()["allocated_bytes.all.current"]   # doctest: +SKIP
     0
     """
-    if not gpu_visible():
-        return {}       # PyTorch's answer before CUDA is initialised
+    if not _runtime.initialized:
+        return {}
     index = device_index(device)
     return {"allocated_bytes.all.current": _Stats.allocated.get(index, 0),
             "allocated_bytes.all.peak": _Stats.peak.get(index, 0),

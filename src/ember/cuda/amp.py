@@ -1,9 +1,12 @@
-"""``ember.cuda.amp``: ``autocast`` and ``GradScaler`` for CUDA devices (the
-``torch.cuda.amp`` spellings of :mod:`ember.amp`)."""
+"""``ember.cuda.amp``: ``autocast``, ``GradScaler``, ``custom_fwd`` and ``custom_bwd``
+for CUDA devices (the ``torch.cuda.amp`` spellings of :mod:`ember.amp`)."""
+import warnings
+
 from ember.amp import autocast as _autocast
 from ember.amp import GradScaler as _GradScaler
+from ember.amp import autocast_mode as _autocast_mode
 
-__all__ = ["autocast", "GradScaler"]
+__all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd"]
 
 
 class autocast(_autocast):
@@ -38,3 +41,42 @@ class GradScaler(_GradScaler):
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval,
                          enabled=enabled)
+
+
+def custom_fwd(fwd=None, *, cast_inputs=None):
+    """Deprecated spelling of ``ember.amp.custom_fwd(..., device_type='cuda')``, as in
+    PyTorch (warns ``FutureWarning``).
+
+    Parameters
+    ----------
+    fwd : callable, optional
+        The ``forward`` staticmethod (omitted when used as ``@custom_fwd(...)``).
+    cast_inputs : ember.dtype, optional
+
+    Returns
+    -------
+    callable
+    """
+    warnings.warn("`ember.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`ember.amp.custom_fwd(args..., device_type='cuda')` instead.",
+                  FutureWarning, stacklevel=2)
+    return _autocast_mode.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd):
+    """Deprecated spelling of ``ember.amp.custom_bwd(..., device_type='cuda')``, as in
+    PyTorch (warns ``FutureWarning``).
+
+    Parameters
+    ----------
+    bwd : callable
+        The ``backward`` staticmethod.
+
+    Returns
+    -------
+    callable
+    """
+    warnings.warn("`ember.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`ember.amp.custom_bwd(args..., device_type='cuda')` instead.",
+                  FutureWarning, stacklevel=2)
+    return _autocast_mode.custom_bwd(bwd, device_type="cuda")

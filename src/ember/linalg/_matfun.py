@@ -117,6 +117,9 @@ def _matrix_exp_backward(ctx, grad, A):
     return matrix_exp(block)[..., :n, n:]
 
 
+# a kernel of its own in PyTorch, which autocast does not reach: its matrix products
+# stay in the input's dtype
+@autocasts("linalg_matrix_exp")
 def matrix_exp(A):
     """Matrix exponential ``sum_k A^k / k!`` of each square matrix of ``A``.
 

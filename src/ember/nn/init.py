@@ -14,7 +14,7 @@ from ember.autograd.grad_mode import no_grad
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
     "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-    "kaiming_normal_", "orthogonal_",
+    "kaiming_normal_", "orthogonal_", "sparse_",
 ]
 
 
@@ -237,6 +237,42 @@ def orthogonal_(tensor, gain=1, generator=None):
     return tensor
 
 
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill the 2-D ``tensor`` from ``N(0, std**2)``, then zero ``ceil(sparsity * rows)``
+    entries of each column, at rows drawn at random (Martens, 2010).
+
+    Parameters
+    ----------
+    tensor : Tensor
+        Two-dimensional.
+    sparsity : float
+        The fraction of each column set to zero.
+    std : float, default 0.01
+    generator : ember.Generator, optional
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> w = ember.nn.init.sparse_(ember.empty(4, 3), sparsity=0.5)
+    >>> (w == 0).sum(0).tolist()
+    [2, 2, 2]
+    """
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            zero_rows = ember.randperm(rows, generator=generator)[:num_zeros]
+            tensor[zero_rows, col] = 0
+    return tensor
+
+
 def _deprecated(fill, example="ember.empty(3, 3)"):
     """The old name of ``fill`` (no trailing underscore): warns, then calls it, as torch;
     ``example``: the arguments of its docstring's example."""
@@ -269,5 +305,6 @@ xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)
 kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_, "ember.empty(3, 3), 0.5")
 __all__ += ["uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
-            "kaiming_uniform", "kaiming_normal", "orthogonal"]
+            "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]

@@ -22,6 +22,12 @@ Policies:
 ``promote``
     floating tensors are cast to the widest floating type among them (float64 ones are
     left alone).
+``decompose``
+    nothing is cast, and the op runs with the flag still on, so that the matrix products
+    it is made of are cast by their own policies: PyTorch's CPU table does not name
+    ``einsum``, ``tensordot`` or ``linalg_multi_dot``, but their composite kernels call
+    ``bmm``/``mm`` below the autocast key, which lower them (an ``einsum`` that contracts
+    nothing stays in float32).
 ``banned``
     raises (``binary_cross_entropy`` under CUDA autocast, as in PyTorch).
 
@@ -87,6 +93,8 @@ POLICIES = {
             "adaptive_avg_pool3d", "adaptive_max_pool3d", "max_unpool2d", "max_unpool3d",
         ) + _FP32_LOSSES + _FP32_LINALG_FFT, "fp32"),
         **dict.fromkeys(("cat", "stack", "index_copy"), "promote"),
+        **dict.fromkeys(("einsum", "tensordot", "linalg_multi_dot", "chain_matmul"),
+                        "decompose"),
     },
 }
 
@@ -202,6 +210,8 @@ def cast_and_run(name, fn, args, kwargs):
         policy = POLICIES[device_type].get(name)
     if policy == "banned":
         raise RuntimeError(_BANNED)
+    if policy == "decompose":
+        return fn(*args, **kwargs)
     if kwargs.get("out") is not None:
         policy = None         # PyTorch's tables name the functional overloads only
     if policy is not None:

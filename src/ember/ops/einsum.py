@@ -4,8 +4,9 @@ The equation is parsed into one list of labels per operand (letters, and for
 ``...`` the broadcast dims, aligned from the right).  Each operand first takes
 the diagonal of repeated labels and sums out labels no one else needs; then the
 operands are contracted left to right, each pair as one batched matrix product
-(batch labels, labels of one side, summed labels).  Every step is a
-differentiable ember op, so gradients and double gradients come for free.
+(batch labels, labels of one side, summed labels), or a broadcast product when
+no label is summed.  Every step is a differentiable ember op, so gradients and
+double gradients come for free.
 
 Working the steps out costs more than running them on small operands, so they are
 worked out once per equation and operand shapes: the contraction runs on
@@ -141,7 +142,8 @@ def _size(x, labels, label):
 
 
 def _contract(a, la, b, lb, keep):
-    """Contract two operands over their shared labels not in ``keep``, as one bmm."""
+    """Contract two operands over their shared labels not in ``keep``, as one bmm (or
+    one broadcast product when no label is summed)."""
     batch = [lab for lab in la if lab in lb and lab in keep]
     summed = [lab for lab in la if lab in lb and lab not in keep]
     a_only = [lab for lab in la if lab not in lb]
@@ -179,7 +181,12 @@ def _contract(a, la, b, lb, keep):
         n *= s
     for s in batch_sizes:
         bsz *= s
-    product = a.reshape(bsz, m, k).bmm(b.reshape(bsz, k, n))
+    if summed:
+        product = a.reshape(bsz, m, k).bmm(b.reshape(bsz, k, n))
+    else:
+        # nothing summed: a broadcast product, as PyTorch's einsum (so that autocast,
+        # which lowers bmm and not mul, leaves an outer product in float32 there too)
+        product = a.reshape(bsz, m, 1).mul(b.reshape(bsz, 1, n))
     return product.reshape(tuple(batch_sizes) + a_sizes + b_sizes), batch + a_only + b_only
 
 
@@ -248,6 +255,10 @@ class _Planned:
 
     def bmm(self, other):
         return self._record("bmm", (self.shape[0], self.shape[1], other.shape[2]), (),
+                            other)
+
+    def mul(self, other):
+        return self._record("mul", (self.shape[0], self.shape[1], other.shape[2]), (),
                             other)
 
 

@@ -19,6 +19,10 @@ __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR
            "SequentialLR", "ChainedScheduler"]
 
 
+class _LRScheduler(LRScheduler):
+    """The base class's name before PyTorch 2.0, which older custom schedulers subclass."""
+
+
 class LambdaLR(_LambdaState, LRScheduler):
     """Set each group's lr to ``initial_lr * lr_lambda(epoch)``.
 

@@ -35,6 +35,20 @@ class _HookHandle:
         self._hooks.pop(self._key, None)
 
 
+def _add_hook(hooks, hook, prepend=False):
+    key = object()
+    hooks[key] = hook
+    if prepend:
+        hooks.move_to_end(key, last=False)
+    return _HookHandle(hooks, key)
+
+
+# the hook tables of an optimizer, each an OrderedDict of its hooks in calling order
+_HOOK_TABLES = ("_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks",
+                "_state_dict_post_hooks", "_load_state_dict_pre_hooks",
+                "_load_state_dict_post_hooks")
+
+
 def _typename(obj):
     if isinstance(obj, ember.Tensor):
         return "ember.Tensor"
@@ -95,8 +109,8 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self._step_pre_hooks = OrderedDict()
-        self._step_post_hooks = OrderedDict()
+        for table in _HOOK_TABLES:
+            setattr(self, table, OrderedDict())
         if isinstance(params, ember.Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got " + _typename(params))
@@ -120,8 +134,8 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
-        self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+        for table in _HOOK_TABLES:
+            self.__dict__.setdefault(table, OrderedDict())
 
     def __repr__(self):
         text = self.__class__.__name__ + " ("
@@ -244,9 +258,7 @@ class Optimizer:
         handle
             An object whose ``remove()`` unregisters the hook.
         """
-        key = object()
-        self._step_pre_hooks[key] = hook
-        return _HookHandle(self._step_pre_hooks, key)
+        return _add_hook(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Register ``hook(optimizer, args, kwargs)`` to run after each :meth:`step`.
@@ -256,9 +268,75 @@ class Optimizer:
         handle
             An object whose ``remove()`` unregisters the hook.
         """
-        key = object()
-        self._step_post_hooks[key] = hook
-        return _HookHandle(self._step_post_hooks, key)
+        return _add_hook(self._step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer)`` to run at the start of :meth:`state_dict`.
+
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool, default False
+            Run it before the hooks already registered.
+
+        Returns
+        -------
+        handle
+            An object whose ``remove()`` unregisters the hook.
+        """
+        return _add_hook(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer, state_dict)`` to run at the end of :meth:`state_dict`;
+        a returned dict replaces the state dict.
+
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool, default False
+
+        Returns
+        -------
+        handle
+        """
+        return _add_hook(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer, state_dict)`` to run at the start of
+        :meth:`load_state_dict` (on a shallow copy); a returned dict is loaded instead.
+
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool, default False
+
+        Returns
+        -------
+        handle
+        """
+        return _add_hook(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Register ``hook(optimizer)`` to run at the end of :meth:`load_state_dict`.
+
+        Parameters
+        ----------
+        hook : callable
+        prepend : bool, default False
+
+        Returns
+        -------
+        handle
+
+        Examples
+        --------
+        >>> import ember
+        >>> opt = ember.optim.SGD([ember.nn.Parameter(ember.ones(2))], lr=0.1)
+        >>> _ = opt.register_load_state_dict_post_hook(lambda o: print("loaded"))
+        >>> opt.load_state_dict(opt.state_dict())
+        loaded
+        """
+        return _add_hook(self._load_state_dict_post_hooks, hook, prepend)
 
     def state_dict(self):
         """Return the optimizer state as a dict.
@@ -270,6 +348,8 @@ class Optimizer:
             parameters are replaced by their position counted across all groups. State
             tensors are returned by reference, as in PyTorch.
         """
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self)
         index_of = {}
         start = 0
 
@@ -285,7 +365,12 @@ class Optimizer:
         param_groups = [pack_group(g) for g in self.param_groups]
         packed_state = {(index_of[id(k)] if isinstance(k, ember.Tensor) else k): v
                         for k, v in self.state.items()}
-        return {"state": packed_state, "param_groups": param_groups}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for hook in list(self._state_dict_post_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Load an optimizer state returned by :meth:`state_dict`.
@@ -301,6 +386,11 @@ class Optimizer:
         ValueError
             If the number or sizes of the parameter groups differ from this optimizer's.
         """
+        state_dict = dict(state_dict)
+        for hook in list(self._load_state_dict_pre_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -337,6 +427,8 @@ class Optimizer:
 
         param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
         self.__setstate__({"state": state, "param_groups": param_groups})
+        for hook in list(self._load_state_dict_post_hooks.values()):
+            hook(self)
 
 
 def _check_differentiable(differentiable):

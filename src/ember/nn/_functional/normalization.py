@@ -10,9 +10,7 @@ import numpy as np
 import ember
 from ember.ops.nn_fused import fused_batch_norm, fused_group_norm, fused_layer_norm
 
-_MACHINE_EPS = {ember.float16: float(np.finfo(np.float16).eps), ember.bfloat16: 2.0 ** -7,
-                ember.float32: float(np.finfo(np.float32).eps),
-                ember.float64: float(np.finfo(np.float64).eps)}
+_FLOATING = (ember.float16, ember.bfloat16, ember.float32, ember.float64)
 
 
 def _channel_view(tensor, ndim):
@@ -31,7 +29,7 @@ def _affine(normalized, weight, bias, view):
 def _fusable(input, *tensors):
     """Whether the fused kernels apply: one floating dtype for all the given tensors."""
     dtype = input.dtype
-    return dtype in _MACHINE_EPS and all(t is None or t.dtype == dtype for t in tensors)
+    return dtype in _FLOATING and all(t is None or t.dtype == dtype for t in tensors)
 
 
 def _mixed(input, *params):
@@ -246,7 +244,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """
     dims = _normalized_dims(input, normalized_shape)
     if eps is None:
-        eps = _MACHINE_EPS[ember.float64 if input.dtype == ember.float64 else ember.float32]
+        # float16/bfloat16 compute in float32, whose epsilon PyTorch uses for them too
+        eps = float(np.finfo(np.float64 if input.dtype == ember.float64 else np.float32).eps)
     if _mixed(input, weight):
         return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     if _fusable(input, weight) and _count(input, dims):

@@ -90,7 +90,8 @@ class RMSNorm(Module):
     normalized_shape : int or tuple of int
         The trailing dimensions normalised.
     eps : float, optional
-        Added to the mean square; default the dtype's machine epsilon.
+        Added to the mean square; default the machine epsilon of the dtype it is computed
+        in (float64 for a float64 input, else float32).
     elementwise_affine : bool, default True
         Learn a per-element ``weight`` (ones).
     device, dtype : optional

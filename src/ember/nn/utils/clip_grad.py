@@ -1,11 +1,13 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``."""
 import math
+import warnings
 
 import ember
 from ember._core._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "clip_grad_norm"]
 
 
 def _grads(parameters):
@@ -115,6 +117,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated name of :func:`clip_grad_norm_`: warns (FutureWarning), then calls it, as
+    PyTorch's.
+
+    Returns
+    -------
+    Tensor
+        The total norm of the gradients before clipping (0-d).
+    """
+    warnings.warn("`ember.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`ember.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

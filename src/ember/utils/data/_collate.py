@@ -138,6 +138,9 @@ def collate(batch, *, collate_fn_map=None):
         if isinstance(elem, tuple):
             return items
         return _rebuild_sequence(elem, items)
+    if hasattr(elem, "__dlpack__") and not isinstance(elem, ember.Tensor):
+        # another library's tensors (a PyTorch dataset's samples), taken through DLPack
+        return collate([ember.from_dlpack(e) for e in batch], collate_fn_map=collate_fn_map)
     raise TypeError(_ERR_FORMAT.format(elem_type))
 
 
@@ -194,7 +197,8 @@ def default_collate(batch):
 
     By type of the batch's elements (as PyTorch's ``default_collate``):
 
-    * Tensor -> Tensor stacked along a new dimension 0 (sizes must match);
+    * Tensor -> Tensor stacked along a new dimension 0 (sizes must match); so are
+      other libraries' tensors (PyTorch's, CuPy's...), taken through DLPack;
     * NumPy array -> Tensor (stacked); NumPy scalar -> Tensor of its dtype;
     * float -> float64 Tensor; int -> int64 Tensor (bool -> bool Tensor);
     * str, bytes -> the list, unchanged;

@@ -12,6 +12,7 @@ import warnings
 import ember
 from ember.utils.data import _shared_memory, _worker
 from ember.utils.data._collate import default_collate, default_convert
+from ember.utils.data._worker import get_worker_info  # noqa: F401  (PyTorch's import path)
 from ember.utils.data.dataset import IterableDataset
 from ember.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
