@@ -351,3 +351,15 @@ def test_functions_and_methods_agree():
     assert x.mean(dim=(0, 1), keepdim=True).shape == (1, 1)
     assert x.var(dim=0).tolist() == ember.var(x, 0).tolist()
     assert x.norm(p=1).item() == 66.0
+
+
+def test_all_any_with_empty_dims_reduce_nothing():
+    # PyTorch: all/any over dim=() are elementwise, where sum/amax over () reduce every dim
+    x = np.array([[0.0, 1.0], [2.0, float("nan")]])
+    for name in ("all", "any"):
+        for dim in ((), []):
+            got = getattr(ember, name)(ember.tensor(x), dim=dim)
+            want = getattr(torch, name)(torch.tensor(x), dim=tuple(dim))
+            assert got.dtype == ember.bool
+            np.testing.assert_array_equal(np.asarray(got), want.numpy())
+    assert float(ember.sum(ember.tensor(x[:, :1]), dim=())) == 2.0

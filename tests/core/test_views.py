@@ -496,3 +496,11 @@ def test_ravel_is_contiguous_like_torch():
             assert e.tolist() == t.tolist()
     x = ember.arange(6).reshape(2, 3)
     assert x.ravel().data_ptr() == x.data_ptr()    # no copy when already contiguous
+
+
+def test_squeeze_refuses_a_repeated_dim():
+    for dims in ((0, 0), (0, -3), [2, -1]):
+        with pytest.raises(RuntimeError, match="appears multiple times"):
+            ember.zeros(1, 3, 1).squeeze(dims)
+        with pytest.raises(RuntimeError, match="appears multiple times"):
+            torch.zeros(1, 3, 1).squeeze(dims)

@@ -115,6 +115,15 @@ def test_gelu_float32_is_accurate_in_both_tails():
                                   TF.gelu(torch.tensor(special, dtype=torch.float64)).numpy())
 
 
+def test_shrinks_keep_nan_and_signed_zeros():
+    v = [float("nan"), -0.2, 0.2, 0.5, -0.5, 1.0, -1.0, float("inf"), float("-inf")]
+    for name in ("softshrink", "hardshrink"):
+        got = getattr(F, name)(ember.tensor(v))
+        want = getattr(TF, name)(torch.tensor(v))
+        np.testing.assert_array_equal(np.asarray(got), want.numpy())
+        np.testing.assert_array_equal(np.signbit(np.asarray(got)), np.signbit(want.numpy()))
+
+
 def test_inplace_activations_write_into_input():
     for name, kwargs in [("relu", {}), ("relu6", {}), ("leaky_relu", {}), ("elu", {}),
                          ("selu", {}), ("celu", {}), ("silu", {}), ("mish", {}), ("hardtanh", {}),

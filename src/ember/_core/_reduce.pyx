@@ -714,7 +714,11 @@ def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None)
 
 cdef Tensor _all_any(int op, object input, object dim, bint keepdim, str fname):
     cdef Tensor x = _tensor_arg(input, fname)
-    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, fname)
+    cdef uint64_t mask
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        mask = 0        # PyTorch's all/any reduce no dim for dim=() (sum and amax reduce all)
+    else:
+        mask = _dims_mask(dim, x._ndim, True, fname)
     cdef em_reduce_params prm
     _params(&prm)
     return _reduce(op, x, mask, keepdim, EM_UINT8 if x._dtype == EM_UINT8 else EM_BOOL, &prm)

@@ -221,7 +221,12 @@ cpdef Tensor squeeze(Tensor input, dim=None):
     if dim is None:
         dims = None
     elif isinstance(dim, (tuple, list)):
-        dims = {wrap_dim(x, input._ndim) for x in dim}
+        dims = set()
+        for x in dim:
+            d = wrap_dim(x, input._ndim)
+            if d in dims:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            dims.add(d)
     else:
         dims = {wrap_dim(dim, input._ndim)}
     for d in range(input._ndim):
