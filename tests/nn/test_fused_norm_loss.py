@@ -102,6 +102,30 @@ def test_cross_entropy(reduction, smoothing, weighted):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cross_entropy_over_many_positions(dtype, threads):
+    # (N, C, H, W) logits run in blocks of 256 positions: several full blocks and a
+    # partial one per image, ignored targets, a position of -inf logits, weights, smoothing
+    x = rng.standard_normal((2, 6, 23, 29)) * 3
+    x[1, :, 0, 0] = -np.inf
+    target = rng.integers(0, 6, (2, 23, 29))
+    target[:, ::7, 3] = -100
+    weight = rng.random(6) + 0.5
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for w in (None, weight):
+            for smoothing in (0.0, 0.1):
+                for reduction in ("mean", "none"):
+                    compare(lambda F, lib, x, w=w, s=smoothing, r=reduction: F.cross_entropy(
+                        x[1:] if s else x, lib.tensor(target[1:] if s else target),
+                        weight=None if w is None else lib.tensor(w.astype(dtype)),
+                        reduction=r, label_smoothing=s), x, dtype=dtype)
+    finally:
+        ember.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_nll_loss(dtype):
     target = np.array([1, 0, 3, -1, 2])
     for reduction in ("mean", "sum", "none"):
