@@ -263,6 +263,9 @@ def _cases():
     autograd_case("nn: cross_entropy fwd+bwd (2048,1000)", _nn_step(
         lambda F, x, t: F.cross_entropy(x, t), (2048, 1000), ("classes", 2048, 1000)),
         large=True)
+    autograd_case("nn: cross_entropy fwd+bwd (8,21,64,64)", _nn_step(
+        lambda F, x, t: F.cross_entropy(x, t), (8, 21, 64, 64), ("classes", (8, 64, 64), 21)),
+        large=True)
     autograd_case("nn: embedding fwd+bwd (10000,64)[4096]", _nn_step(
         lambda F, w, i: F.embedding(i, w), (10000, 64), ("classes", 4096, 10000)), large=True)
     # pooling: a LeNet-sized activation, forward and forward + backward
@@ -302,7 +305,8 @@ def _activation_step(name):
 
 def _nn_step(fn, *shapes):
     """``fn(functional, *tensors).sum().backward()``; a shape ``("classes", n, c)`` is an
-    int64 tensor of ``n`` indices below ``c`` (no gradient), others float32 leaves."""
+    int64 tensor of ``n`` (an int or a shape) indices below ``c`` (no gradient), others
+    float32 leaves."""
     def build(lib):
         functional = lib.nn.functional
 
