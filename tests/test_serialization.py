@@ -306,3 +306,51 @@ def test_truncated_file_raises(tmp_path):
         path.write_bytes(raw)
         with open(path) as text_file:
             ember.load(text_file)
+
+
+def test_load_reads_from_unbuffered_and_unseekable_streams(tmp_path):
+    # tensors are read straight into their memory from a stream that seeks (a raw file may
+    # fill part of a buffer per call); one that does not seek is read into memory first
+    state = {"a": ember.arange(100000.0).reshape(100, 1000), "b": ember.tensor([1, 2, 3]),
+             "empty": ember.zeros(0, 3)}
+    path = tmp_path / "s.safetensors"
+    ember.save(state, path)
+
+    class Trickle(io.RawIOBase):      # a raw stream returning at most 1000 bytes a call
+        def __init__(self, data):
+            self.data, self.pos = data, 0
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return True
+
+        def seek(self, offset, whence=io.SEEK_SET):
+            self.pos = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos,
+                        io.SEEK_END: len(self.data)}[whence] + offset
+            return self.pos
+
+        def tell(self):
+            return self.pos
+
+        def readinto(self, buffer):
+            chunk = self.data[self.pos:self.pos + min(len(buffer), 1000)]
+            buffer[:len(chunk)] = chunk
+            self.pos += len(chunk)
+            return len(chunk)
+
+    class OneShot:                      # read() only
+        def __init__(self, data):
+            self.data = data
+
+        def read(self):
+            return self.data
+
+    data = path.read_bytes()
+    for source in (Trickle(data), OneShot(data), io.BytesIO(data)):
+        loaded = ember.load(source)
+        for key, value in state.items():
+            assert ember.equal(loaded[key], value), key
+    with pytest.raises(ValueError, match="outside the 400019 bytes of data"):
+        ember.load(io.BytesIO(data[:-5]))      # caught from the header, before any read

@@ -293,24 +293,41 @@ def _check_entry(name, entry, data_length):
     return np_dtype, shape, begin, end
 
 
-def _read_all(f):
+def _open_source(f):
+    """``(binary stream, whether to close it)``: a path is opened, a file object that seeks
+    is read in place, any other is read into memory first."""
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as stream:
-            return stream.read()
-    data = None if isinstance(f, io.TextIOBase) else f.read()
+        return open(f, "rb"), True
+    if isinstance(f, io.TextIOBase):
+        raise TypeError("ember.load: the file object must be opened in binary mode")
+    if getattr(f, "seekable", lambda: False)() and hasattr(f, "readinto"):
+        return f, False
+    data = f.read()
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("ember.load: the file object must be opened in binary mode")
-    return bytes(data)
+    return io.BytesIO(data), False
 
 
-def _parse(content):
-    """``(header dict, data bytes)`` of a safetensors file, with the header length checked."""
-    if len(content) < _HEADER_LENGTH_BYTES:
-        raise ValueError(f"ember.load: file of {len(content)} bytes is too short for a "
+def _read_exactly(stream, count):
+    data = stream.read(count)
+    if len(data) != count:
+        raise ValueError(f"ember.load: the file ended {count - len(data)} bytes early")
+    return data
+
+
+def _parse_header(stream):
+    """``(header dict, offset of the data in the stream, data bytes)`` of a safetensors
+    file, with the header length checked against the file size."""
+    start = stream.tell()
+    size = stream.seek(0, io.SEEK_END) - start
+    stream.seek(start)
+    if size < _HEADER_LENGTH_BYTES:
+        raise ValueError(f"ember.load: file of {size} bytes is too short for a "
                          "safetensors header")
-    header_length, = struct.unpack("<Q", content[:_HEADER_LENGTH_BYTES])
-    too_long = header_length > min(_MAX_HEADER_BYTES, len(content) - _HEADER_LENGTH_BYTES)
-    if too_long and (content[:4] == b"PK\x03\x04" or content[:1] == b"\x80"):
+    prefix = _read_exactly(stream, _HEADER_LENGTH_BYTES)
+    header_length, = struct.unpack("<Q", prefix)
+    too_long = header_length > min(_MAX_HEADER_BYTES, size - _HEADER_LENGTH_BYTES)
+    if too_long and (prefix[:4] == b"PK\x03\x04" or prefix[:1] == b"\x80"):
         # no safetensors header but a zip archive or a pickle: what torch.save writes
         raise ValueError(
             "ember.load: this is a PyTorch checkpoint (torch.save's pickle format), which "
@@ -321,17 +338,38 @@ def _parse(content):
     if header_length > _MAX_HEADER_BYTES:
         raise ValueError(f"ember.load: header length {header_length} exceeds the limit of "
                          f"{_MAX_HEADER_BYTES} bytes")
-    if header_length > len(content) - _HEADER_LENGTH_BYTES:
+    if header_length > size - _HEADER_LENGTH_BYTES:
         raise ValueError(f"ember.load: header length {header_length} exceeds the "
-                         f"{len(content) - _HEADER_LENGTH_BYTES} bytes after it in the file")
-    raw = content[_HEADER_LENGTH_BYTES:_HEADER_LENGTH_BYTES + header_length]
+                         f"{size - _HEADER_LENGTH_BYTES} bytes after it in the file")
+    raw = _read_exactly(stream, header_length)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"ember.load: the header is not valid JSON: {error}") from None
     if not isinstance(header, dict):
         raise ValueError("ember.load: the header must be a JSON object")
-    return header, memoryview(content)[_HEADER_LENGTH_BYTES + header_length:]
+    data_start = start + _HEADER_LENGTH_BYTES + header_length
+    return header, data_start, size - _HEADER_LENGTH_BYTES - header_length
+
+
+def _read_tensor(stream, data_start, np_dtype, shape, begin, end):
+    """A new CPU tensor holding the bytes ``begin:end`` of the data, read straight into
+    its memory (one copy, as torch.load makes)."""
+    native = np_dtype if np_dtype.byteorder in "=|" else np_dtype.newbyteorder("=")
+    if native != np_dtype:          # a big-endian machine: read, then swap
+        stream.seek(data_start + begin)
+        array = np.frombuffer(_read_exactly(stream, end - begin), dtype=np_dtype)
+        return ember.from_numpy(array.astype(native).reshape(shape))
+    array = np.empty(shape, dtype=native)
+    target = memoryview(array.reshape(-1).view(np.uint8))
+    stream.seek(data_start + begin)
+    filled = 0
+    while filled < end - begin:     # a raw (unbuffered) stream may fill part of it per call
+        count = stream.readinto(target[filled:])
+        if not count:
+            raise ValueError("ember.load: the file ended inside a tensor's data")
+        filled += count
+    return ember.from_numpy(array)
 
 
 def _check_map_location(map_location):
@@ -453,12 +491,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise TypeError(f"load() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     del pickle_module, weights_only, mmap  # no pickle; see the docstring
     _check_map_location(map_location)
-    header, data = _parse(_read_all(f))
+    stream, close = _open_source(f)
+    try:
+        return _load_stream(stream, map_location)
+    finally:
+        if close:
+            stream.close()
+
+
+def _load_stream(stream, map_location):
+    header, data_start, data_length = _parse_header(stream)
     metadata = header.pop("__metadata__", None)
     if metadata is not None and not (isinstance(metadata, dict) and
                                      all(isinstance(v, str) for v in metadata.values())):
         raise ValueError("ember.load: __metadata__ must map str to str")
-    entries = {name: _check_entry(name, entry, len(data)) for name, entry in header.items()}
+    entries = {name: _check_entry(name, entry, data_length) for name, entry in header.items()}
     spans = sorted((begin, end, name) for name, (_, _, begin, end) in entries.items())
     for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
         if begin < end:
@@ -466,9 +513,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     devices = _saved_devices(metadata, entries)
     tensors = {}
     for name, (np_dtype, shape, begin, end) in entries.items():
-        array = np.frombuffer(data[begin:end], dtype=np_dtype).reshape(shape)
-        native = np_dtype if np_dtype.byteorder in "=|" else np_dtype.newbyteorder("=")
-        tensor = ember.from_numpy(array.astype(native, copy=True))
+        tensor = _read_tensor(stream, data_start, np_dtype, shape, begin, end)
         tensors[name] = _relocate(tensor, map_location, devices.get(name, "cpu"))
     if metadata is None or _STRUCTURE_KEY not in metadata:
         return tensors
