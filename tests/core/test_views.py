@@ -504,3 +504,11 @@ def test_squeeze_refuses_a_repeated_dim():
             ember.zeros(1, 3, 1).squeeze(dims)
         with pytest.raises(RuntimeError, match="appears multiple times"):
             torch.zeros(1, 3, 1).squeeze(dims)
+
+
+def test_permute_function_takes_a_list():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for dims in ([2, 0, 1], (1, 2, 0)):
+        got = ember.permute(ember.tensor(x), dims)
+        assert tuple(got.shape) == tuple(torch.permute(torch.tensor(x), dims).shape)
+        np.testing.assert_array_equal(np.asarray(got), np.transpose(x, dims))

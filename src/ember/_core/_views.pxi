@@ -305,8 +305,10 @@ cdef Tensor reverse_dims(Tensor t):
     return make_view(t, nd, shape, strides, t._offset)
 
 
-cpdef Tensor permute(Tensor input, tuple dims):
-    """Reorder the dimensions as ``dims`` lists them, as a view."""
+cpdef Tensor permute(Tensor input, dims):
+    """Reorder the dimensions as ``dims`` (a tuple or list) lists them, as a view."""
+    if type(dims) is not tuple:
+        dims = tuple(dims)
     if em_grad_mode and input._requires_grad:
         grad_mode_off()
         try:
