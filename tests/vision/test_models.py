@@ -19,7 +19,8 @@ CONSTRUCTORS = [n for n in models.__all__ if n[0].islower()]
 # whole networks whose outputs are compared (the others only by keys, shapes and counts)
 COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
             "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
-            "squeezenet1_1", "densenet121"]
+            "squeezenet1_1", "densenet121", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+            "efficientnet_b0", "efficientnet_b1"]
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,7 @@ def test_resnet_empty_batch(tvm):
     ("resnet18", {"zero_init_residual": True}),
     ("mobilenet_v2", {"width_mult": 0.5, "round_nearest": 4}),
     ("mobilenet_v3_small", {"reduced_tail": True, "dilated": True, "width_mult": 0.75}),
+    ("efficientnet_b0", {"dropout": 0.5, "stochastic_depth_prob": 0.5}),
 ])
 def test_architecture_options_match(tvm, name, kwargs):
     tv_model, em_model = _build(tvm, name, num_classes=6, **kwargs)
@@ -193,8 +195,13 @@ def test_densenet_small_memory_efficient_gradients(tvm):
         models.mobilenetv3.InvertedResidualConfig(8, 3, 16, 8, True, "HS", 1, 1, 1.0),
         nn.BatchNorm2d), 8, False),  # channels round to multiples of 8
     (lambda: models.squeezenet.Fire(4, 2, 3, 3), 4, False),
+    (lambda: models.shufflenetv2.InvertedResidual(4, 4, 1), 4, False),
+    (lambda: models.shufflenetv2.InvertedResidual(4, 6, 2), 4, True),
+    (lambda: models.efficientnet.MBConv(models.efficientnet.MBConvConfig(2, 3, 1, 8, 8, 1),
+                                        0.0, nn.BatchNorm2d), 8, True),
 ], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
-        "mobilenet_v2_block", "mobilenet_v3_block", "fire"])
+        "mobilenet_v2_block", "mobilenet_v3_block", "fire", "shufflenet_unit",
+        "shufflenet_unit_stride2_train", "mbconv_train"])
 def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)
     block = make().double().train(train)
@@ -229,6 +236,16 @@ def test_init_statistics():
                                                      rel=0.05)
     squeeze = models.squeezenet1_1()
     assert float(squeeze.classifier[1].weight.std()) == pytest.approx(0.01, rel=0.05)
+    efficient = models.efficientnet_b0()
+    conv = efficient.features[8][0]
+    assert float(conv.weight.std()) == pytest.approx(math.sqrt(2.0 / conv.out_channels),
+                                                     rel=0.05)
+    bound = float(efficient.classifier[1].weight.abs().max())
+    assert 0.99 / math.sqrt(1000) < bound <= 1 / math.sqrt(1000)
+    assert bool((efficient.classifier[1].bias == 0).all())
+    # block i of n drops its branch with probability 0.2 * i / n
+    blocks = [m for m in efficient.modules() if isinstance(m, models.efficientnet.MBConv)]
+    assert [b.stochastic_depth.p for b in blocks] == [0.2 * i / 16 for i in range(16)]
 
 
 @pytest.mark.parametrize("name", CONSTRUCTORS)
@@ -254,6 +271,20 @@ def test_bad_arguments_raise():
         models.MobileNetV3([], 1024)
     with pytest.raises(TypeError, match="List\\[InvertedResidualConfig\\]"):
         models.MobileNetV3([[16, 3, 16, 16, True, "RE", 2, 1]], 1024)
+    with pytest.raises(ValueError, match="list of 3 positive ints"):
+        models.ShuffleNetV2([4, 8], [24, 48, 96, 192, 1024])
+    with pytest.raises(ValueError, match="list of 5 positive ints"):
+        models.ShuffleNetV2([4, 8, 4], [24, 48, 96, 192])
+    with pytest.raises(ValueError, match="Invalid combination of stride 1"):
+        models.shufflenetv2.InvertedResidual(4, 6, 1)
+    with pytest.raises(ValueError, match="illegal stride"):
+        models.shufflenetv2.InvertedResidual(4, 4, 4)
+    with pytest.raises(ValueError, match="should not be empty"):
+        models.EfficientNet([], 0.2)
+    with pytest.raises(TypeError, match="List\\[MBConvConfig\\]"):
+        models.EfficientNet([[1, 3, 1, 32, 16, 1]], 0.2)
+    with pytest.raises(TypeError, match="norm_layer"):
+        models.efficientnet_b5(norm_layer=nn.BatchNorm2d)
     with pytest.raises(TypeError, match="by keyword"):
         models.resnet18(None, True, 10)
     with pytest.raises(TypeError, match="by keyword"):
@@ -278,6 +309,34 @@ def test_legacy_calls_warn_as_torchvision(tvm, args, kwargs):
     expected = _warnings(lambda: tvm.squeezenet1_1(*args, **kwargs))
     assert expected
     assert _warnings(lambda: models.squeezenet1_1(*args, **kwargs)) == expected
+
+
+def test_shufflenet_and_efficientnet_float64_gradients_match(tvm):
+    """Train mode in float64: batch statistics, the shuffle and the squeeze-excitation gate
+    differentiate as torchvision's (stochastic depth off: it draws its own noise)."""
+    for name, kwargs in (("shufflenet_v2_x0_5", {}),
+                         ("efficientnet_b0", {"stochastic_depth_prob": 0.0, "dropout": 0.0})):
+        tv_model, em_model = _build(tvm, name, num_classes=4, **kwargs)
+        tv_model.double(), em_model.double()
+        x = _images(2, 3, 40, 40, dtype=np.float64)
+        tx = torch.from_numpy(x).requires_grad_(True)
+        ex = ember.from_numpy(x).requires_grad_(True)
+        tv_out, em_out = tv_model(tx), em_model(ex)
+        _assert_close(em_out, tv_out, rtol=1e-9)
+        tv_out.square().sum().backward()
+        em_out.square().sum().backward()
+        _assert_close(ex.grad, tx.grad, rtol=1e-9)
+        # some gradients vanish up to rounding (a bias before a batch norm): one scale for all
+        got = np.concatenate([p.grad.numpy().ravel() for p in em_model.parameters()])
+        expected = np.concatenate([p.grad.numpy().ravel() for p in tv_model.parameters()])
+        assert np.abs(got - expected).max() <= 1e-9 * np.abs(expected).max()
+
+
+def test_channel_shuffle_matches_torchvision(tvm):
+    from torchvision.models.shufflenetv2 import channel_shuffle as tv_shuffle
+    x = _images(2, 6, 3, 4)
+    got = models.shufflenetv2.channel_shuffle(ember.from_numpy(x)[:, :, :, ::2], 3)
+    _assert_close(got, tv_shuffle(torch.from_numpy(x)[:, :, :, ::2], 3), rtol=0)
 
 
 def test_legacy_pretrained_true_raises():

@@ -9,11 +9,18 @@ from ember.vision.models.alexnet import AlexNet, alexnet
 from ember.vision.models.densenet import (
     DenseNet, densenet121, densenet161, densenet169, densenet201,
 )
+from ember.vision.models.efficientnet import (
+    EfficientNet, efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3,
+    efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7,
+)
 from ember.vision.models.mobilenetv2 import MobileNetV2, mobilenet_v2
 from ember.vision.models.mobilenetv3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
 from ember.vision.models.resnet import (
     BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50, resnet101, resnet152,
     resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2,
+)
+from ember.vision.models.shufflenetv2 import (
+    ShuffleNetV2, shufflenet_v2_x0_5, shufflenet_v2_x1_0, shufflenet_v2_x1_5, shufflenet_v2_x2_0,
 )
 from ember.vision.models.squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from ember.vision.models.vgg import (
@@ -29,4 +36,8 @@ __all__ = [
     "MobileNetV2", "mobilenet_v2", "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small",
     "SqueezeNet", "squeezenet1_0", "squeezenet1_1",
     "DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
+    "ShuffleNetV2", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+    "shufflenet_v2_x2_0",
+    "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
 ]
