@@ -20,7 +20,7 @@ CONSTRUCTORS = [n for n in models.__all__ if n[0].islower()]
 COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
             "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
             "squeezenet1_1", "densenet121", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-            "efficientnet_b0", "efficientnet_b1"]
+            "efficientnet_b0", "efficientnet_b1", "convnext_tiny"]
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +141,7 @@ def test_resnet_empty_batch(tvm):
     ("mobilenet_v2", {"width_mult": 0.5, "round_nearest": 4}),
     ("mobilenet_v3_small", {"reduced_tail": True, "dilated": True, "width_mult": 0.75}),
     ("efficientnet_b0", {"dropout": 0.5, "stochastic_depth_prob": 0.5}),
+    ("convnext_tiny", {"layer_scale": 0.5}),  # the default 1e-6 hides the blocks
 ])
 def test_architecture_options_match(tvm, name, kwargs):
     tv_model, em_model = _build(tvm, name, num_classes=6, **kwargs)
@@ -199,9 +200,11 @@ def test_densenet_small_memory_efficient_gradients(tvm):
     (lambda: models.shufflenetv2.InvertedResidual(4, 6, 2), 4, True),
     (lambda: models.efficientnet.MBConv(models.efficientnet.MBConvConfig(2, 3, 1, 8, 8, 1),
                                         0.0, nn.BatchNorm2d), 8, True),
+    (lambda: models.convnext.CNBlock(4, 0.5, 0.0), 4, False),
+    (lambda: models.convnext.LayerNorm2d(4), 4, False),
 ], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
         "mobilenet_v2_block", "mobilenet_v3_block", "fire", "shufflenet_unit",
-        "shufflenet_unit_stride2_train", "mbconv_train"])
+        "shufflenet_unit_stride2_train", "mbconv_train", "convnext_block", "layer_norm_2d"])
 def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)
     block = make().double().train(train)
@@ -243,6 +246,13 @@ def test_init_statistics():
     bound = float(efficient.classifier[1].weight.abs().max())
     assert 0.99 / math.sqrt(1000) < bound <= 1 / math.sqrt(1000)
     assert bool((efficient.classifier[1].bias == 0).all())
+    convnext = models.convnext_tiny()
+    weight = convnext.features[2][1].weight  # the first downsampling
+    # truncated at ±2 (absolute, as torchvision's call): 100 standard deviations
+    assert float(weight.std()) == pytest.approx(0.02, rel=0.05)
+    assert bool((convnext.features[1][0].layer_scale == 1e-6).all())
+    assert [b.stochastic_depth.p for b in convnext.features[7]] == \
+        [0.1 * i / 17 for i in (15, 16, 17)]
     # block i of n drops its branch with probability 0.2 * i / n
     blocks = [m for m in efficient.modules() if isinstance(m, models.efficientnet.MBConv)]
     assert [b.stochastic_depth.p for b in blocks] == [0.2 * i / 16 for i in range(16)]
@@ -285,6 +295,10 @@ def test_bad_arguments_raise():
         models.EfficientNet([[1, 3, 1, 32, 16, 1]], 0.2)
     with pytest.raises(TypeError, match="norm_layer"):
         models.efficientnet_b5(norm_layer=nn.BatchNorm2d)
+    with pytest.raises(ValueError, match="block_setting should not be empty"):
+        models.ConvNeXt([])
+    with pytest.raises(TypeError, match="List\\[CNBlockConfig\\]"):
+        models.ConvNeXt([(96, 192, 3)])
     with pytest.raises(TypeError, match="by keyword"):
         models.resnet18(None, True, 10)
     with pytest.raises(TypeError, match="by keyword"):
@@ -311,12 +325,20 @@ def test_legacy_calls_warn_as_torchvision(tvm, args, kwargs):
     assert _warnings(lambda: models.squeezenet1_1(*args, **kwargs)) == expected
 
 
-def test_shufflenet_and_efficientnet_float64_gradients_match(tvm):
-    """Train mode in float64: batch statistics, the shuffle and the squeeze-excitation gate
-    differentiate as torchvision's (stochastic depth off: it draws its own noise)."""
-    for name, kwargs in (("shufflenet_v2_x0_5", {}),
-                         ("efficientnet_b0", {"stochastic_depth_prob": 0.0, "dropout": 0.0})):
-        tv_model, em_model = _build(tvm, name, num_classes=4, **kwargs)
+def test_shufflenet_efficientnet_convnext_float64_gradients_match(tvm):
+    """Train mode in float64: batch statistics, the shuffle, the squeeze-excitation gate and
+    the layer scale differentiate as torchvision's (stochastic depth off: it draws its own
+    noise)."""
+    def small_convnext(lib):
+        config = lib.convnext.CNBlockConfig
+        return lib.ConvNeXt([config(8, 16, 1), config(16, None, 2)], num_classes=4,
+                            layer_scale=0.5)
+    pairs = [_build(tvm, "shufflenet_v2_x0_5", num_classes=4),
+             _build(tvm, "efficientnet_b0", num_classes=4, stochastic_depth_prob=0.0,
+                    dropout=0.0)]
+    torch.manual_seed(0)
+    pairs.append(_pair(small_convnext(tvm), small_convnext(models)))
+    for tv_model, em_model in pairs:
         tv_model.double(), em_model.double()
         x = _images(2, 3, 40, 40, dtype=np.float64)
         tx = torch.from_numpy(x).requires_grad_(True)

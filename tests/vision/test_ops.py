@@ -118,3 +118,11 @@ def test_stochastic_depth_bad_arguments_raise(p, mode, match):
         tv_ops.stochastic_depth(x, p, mode)
     with pytest.raises(ValueError, match=match):
         ops.stochastic_depth(ember.ones(2, 3), p, mode)
+
+
+def test_permute_matches():
+    x = _images(2, 3, 4, 5)
+    got = ops.Permute([0, 2, 3, 1])(ember.from_numpy(x))
+    np.testing.assert_array_equal(got.numpy(),
+                                  tv_ops.Permute([0, 2, 3, 1])(torch.from_numpy(x)).numpy())
+    assert list(ops.Permute([1, 0]).state_dict()) == []

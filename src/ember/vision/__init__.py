@@ -9,10 +9,10 @@
   ``RandomChoice`` and ``RandomOrder``, and ``transforms.functional``;
 * :mod:`ember.vision.utils`: ``make_grid`` and ``save_image`` (PNG, standard library only);
 * :mod:`ember.vision.models`: ResNet, VGG, AlexNet, MobileNet, SqueezeNet, DenseNet,
-  ShuffleNetV2 and EfficientNet with torchvision's module structure and parameter names (no
-  pretrained weights);
+  ShuffleNetV2, EfficientNet and ConvNeXt with torchvision's module structure and parameter
+  names (no pretrained weights);
 * :mod:`ember.vision.ops`: the layers they share (``Conv2dNormActivation``,
-  ``SqueezeExcitation``, ``StochasticDepth``).
+  ``SqueezeExcitation``, ``Permute``, ``StochasticDepth``).
 """
 from ember.vision import datasets, models, ops, transforms, utils
 

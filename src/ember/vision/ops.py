@@ -6,7 +6,8 @@ Their submodule names are torchvision's (``Conv2dNormActivation`` is a ``Sequent
 import ember
 from ember import nn
 
-__all__ = ["Conv2dNormActivation", "SqueezeExcitation", "StochasticDepth", "stochastic_depth"]
+__all__ = ["Conv2dNormActivation", "Permute", "SqueezeExcitation", "StochasticDepth",
+           "stochastic_depth"]
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -82,6 +83,24 @@ class SqueezeExcitation(nn.Module):
         """``input`` of shape ``(N, C, H, W)`` times its gate of shape ``(N, C, 1, 1)``."""
         scale = self.activation(self.fc1(self.avgpool(input)))
         return self.scale_activation(self.fc2(scale)) * input
+
+
+class Permute(nn.Module):
+    """A view of the input with its dimensions permuted, as a module (for ``Sequential``).
+
+    Parameters
+    ----------
+    dims : list of int
+        The new order of the dimensions, as in :func:`ember.permute`.
+    """
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        """``x.permute(self.dims)``."""
+        return x.permute(self.dims)
 
 
 def stochastic_depth(input, p, mode, training=True):

@@ -6,6 +6,9 @@ a state dict saved from a torchvision model loads into the ember model with
 ``load_state_dict(strict=True)``.  ``weights`` must be ``None``: ember downloads nothing.
 """
 from ember.vision.models.alexnet import AlexNet, alexnet
+from ember.vision.models.convnext import (
+    ConvNeXt, convnext_base, convnext_large, convnext_small, convnext_tiny,
+)
 from ember.vision.models.densenet import (
     DenseNet, densenet121, densenet161, densenet169, densenet201,
 )
@@ -40,4 +43,5 @@ __all__ = [
     "shufflenet_v2_x2_0",
     "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
 ]
