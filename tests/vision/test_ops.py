@@ -126,3 +126,22 @@ def test_permute_matches():
     np.testing.assert_array_equal(got.numpy(),
                                   tv_ops.Permute([0, 2, 3, 1])(torch.from_numpy(x)).numpy())
     assert list(ops.Permute([1, 0]).state_dict()) == []
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"norm_layer": "LayerNorm", "activation_layer": "ReLU6", "inplace": False, "dropout": 0.3,
+     "bias": False},
+], ids=["default", "norm_no_bias_dropout"])
+def test_mlp_matches(kwargs):
+    def options(lib):
+        return {k: getattr(lib, v) if k.endswith("layer") else v for k, v in kwargs.items()}
+    torch.manual_seed(0)
+    tv_module, em_module = _pair(tv_ops.MLP(5, [7, 6, 3], **options(torch.nn)),
+                                 ops.MLP(5, [7, 6, 3], **options(nn)))
+    assert repr(em_module) == repr(tv_module)
+    tv_module.eval(), em_module.eval()
+    x = _images(4, 2, 5)
+    np.testing.assert_allclose(em_module(ember.from_numpy(x)).detach().numpy(),
+                               tv_module(torch.from_numpy(x)).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)

@@ -9,10 +9,10 @@
   ``RandomChoice`` and ``RandomOrder``, and ``transforms.functional``;
 * :mod:`ember.vision.utils`: ``make_grid`` and ``save_image`` (PNG, standard library only);
 * :mod:`ember.vision.models`: ResNet, VGG, AlexNet, MobileNet, SqueezeNet, DenseNet,
-  ShuffleNetV2, EfficientNet and ConvNeXt with torchvision's module structure and parameter
-  names (no pretrained weights);
+  ShuffleNetV2, EfficientNet, ConvNeXt and Vision Transformers with torchvision's module
+  structure and parameter names (no pretrained weights), and ``get_model`` / ``list_models``;
 * :mod:`ember.vision.ops`: the layers they share (``Conv2dNormActivation``,
-  ``SqueezeExcitation``, ``Permute``, ``StochasticDepth``).
+  ``SqueezeExcitation``, ``MLP``, ``Permute``, ``StochasticDepth``).
 """
 from ember.vision import datasets, models, ops, transforms, utils
 

@@ -6,7 +6,7 @@ Their submodule names are torchvision's (``Conv2dNormActivation`` is a ``Sequent
 import ember
 from ember import nn
 
-__all__ = ["Conv2dNormActivation", "Permute", "SqueezeExcitation", "StochasticDepth",
+__all__ = ["Conv2dNormActivation", "MLP", "Permute", "SqueezeExcitation", "StochasticDepth",
            "stochastic_depth"]
 
 
@@ -83,6 +83,45 @@ class SqueezeExcitation(nn.Module):
         """``input`` of shape ``(N, C, H, W)`` times its gate of shape ``(N, C, 1, 1)``."""
         scale = self.activation(self.fc1(self.avgpool(input)))
         return self.scale_activation(self.fc2(scale)) * input
+
+
+class MLP(nn.Sequential):
+    """Linear layers, each but the last followed by an optional normalization, an activation
+    and dropout; the last by dropout only.
+
+    Parameters
+    ----------
+    in_channels : int
+        Features of the input.
+    hidden_channels : list of int
+        Features out of each linear layer (the last is the output's).
+    norm_layer : callable or None, default None
+        Builds a normalization from a feature count, after each hidden linear layer.
+    activation_layer : callable or None, default ``nn.ReLU``
+        Builds the activation after each hidden layer.
+    inplace : bool or None, default None
+        Passed to the activation and dropout layers unless ``None``.
+    bias : bool, default True
+        Whether the linear layers have a bias.
+    dropout : float, default 0.0
+        Dropout probability.
+    """
+
+    def __init__(self, in_channels, hidden_channels, norm_layer=None,
+                 activation_layer=nn.ReLU, inplace=None, bias=True, dropout=0.0):
+        params = {} if inplace is None else {"inplace": inplace}
+        layers = []
+        in_dim = in_channels
+        for hidden_dim in hidden_channels[:-1]:
+            layers.append(nn.Linear(in_dim, hidden_dim, bias=bias))
+            if norm_layer is not None:
+                layers.append(norm_layer(hidden_dim))
+            layers.append(activation_layer(**params))
+            layers.append(nn.Dropout(dropout, **params))
+            in_dim = hidden_dim
+        layers.append(nn.Linear(in_dim, hidden_channels[-1], bias=bias))
+        layers.append(nn.Dropout(dropout, **params))
+        super().__init__(*layers)
 
 
 class Permute(nn.Module):

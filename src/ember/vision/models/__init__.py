@@ -4,7 +4,9 @@ The constructors take torchvision's arguments (``num_classes`` and the architect
 options), build the same modules under the same names and initialize them the same way, so
 a state dict saved from a torchvision model loads into the ember model with
 ``load_state_dict(strict=True)``.  ``weights`` must be ``None``: ember downloads nothing.
+``get_model(name, **kwargs)`` builds one by name; ``list_models()`` lists the names.
 """
+from ember.vision.models._api import get_model, get_model_builder, list_models
 from ember.vision.models.alexnet import AlexNet, alexnet
 from ember.vision.models.convnext import (
     ConvNeXt, convnext_base, convnext_large, convnext_small, convnext_tiny,
@@ -29,6 +31,9 @@ from ember.vision.models.squeezenet import SqueezeNet, squeezenet1_0, squeezenet
 from ember.vision.models.vgg import (
     VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
 )
+from ember.vision.models.vision_transformer import (
+    VisionTransformer, vit_b_16, vit_b_32, vit_l_16, vit_l_32,
+)
 
 __all__ = [
     "ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
@@ -44,4 +49,6 @@ __all__ = [
     "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
     "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32",
+    "get_model", "get_model_builder", "list_models",
 ]
