@@ -20,7 +20,7 @@ CONSTRUCTORS = models.list_models()
 COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
             "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
             "squeezenet1_1", "densenet121", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-            "efficientnet_b0", "efficientnet_b1", "convnext_tiny"]
+            "efficientnet_b0", "efficientnet_b1", "efficientnet_v2_s", "convnext_tiny"]
 
 
 @pytest.fixture(scope="module")
@@ -200,13 +200,15 @@ def test_densenet_small_memory_efficient_gradients(tvm):
     (lambda: models.shufflenetv2.InvertedResidual(4, 6, 2), 4, True),
     (lambda: models.efficientnet.MBConv(models.efficientnet.MBConvConfig(2, 3, 1, 8, 8, 1),
                                         0.0, nn.BatchNorm2d), 8, True),
+    (lambda: models.efficientnet.FusedMBConv(
+        models.efficientnet.FusedMBConvConfig(4, 3, 1, 4, 4, 1), 0.0, nn.BatchNorm2d), 4, True),
     (lambda: models.convnext.CNBlock(4, 0.5, 0.0), 4, False),
     (lambda: models.convnext.LayerNorm2d(4), 4, False),
     (lambda: nn.Sequential(nn.Flatten(2), ops.Permute([0, 2, 1]),
                            models.vision_transformer.EncoderBlock(2, 4, 6, 0.0, 0.0)), 4, True),
 ], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
         "mobilenet_v2_block", "mobilenet_v3_block", "fire", "shufflenet_unit",
-        "shufflenet_unit_stride2_train", "mbconv_train", "convnext_block", "layer_norm_2d",
+        "shufflenet_unit_stride2_train", "mbconv_train", "fused_mbconv_train", "convnext_block", "layer_norm_2d",
         "vit_encoder_block_train"])
 def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)

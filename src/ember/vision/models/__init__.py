@@ -16,7 +16,8 @@ from ember.vision.models.densenet import (
 )
 from ember.vision.models.efficientnet import (
     EfficientNet, efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3,
-    efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7,
+    efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7, efficientnet_v2_l,
+    efficientnet_v2_m, efficientnet_v2_s,
 )
 from ember.vision.models.mobilenetv2 import MobileNetV2, mobilenet_v2
 from ember.vision.models.mobilenetv3 import MobileNetV3, mobilenet_v3_large, mobilenet_v3_small
@@ -48,6 +49,7 @@ __all__ = [
     "shufflenet_v2_x2_0",
     "EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7",
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
     "ConvNeXt", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
     "VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32",
     "get_model", "get_model_builder", "list_models",

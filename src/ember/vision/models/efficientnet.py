@@ -1,4 +1,4 @@
-"""EfficientNet B0 to B7, as ``torchvision.models.efficientnet``."""
+"""EfficientNet B0 to B7 and V2, as ``torchvision.models.efficientnet``."""
 import copy
 import math
 from collections.abc import Sequence
@@ -11,32 +11,53 @@ from ember.vision.ops import Conv2dNormActivation, SqueezeExcitation, Stochastic
 
 __all__ = ["EfficientNet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
            "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6",
-           "efficientnet_b7"]
+           "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"]
 
 
-class MBConvConfig:
-    """One EfficientNet stage's settings: channels scaled by ``width_mult`` (to multiples of
-    8), the number of blocks by ``depth_mult`` (rounded up)."""
+class _MBConvConfig:
+    """One EfficientNet stage's settings: ``num_layers`` blocks built by ``block``."""
 
     def __init__(self, expand_ratio, kernel, stride, input_channels, out_channels, num_layers,
-                 width_mult=1.0, depth_mult=1.0, block=None):
+                 block):
         self.expand_ratio = expand_ratio
         self.kernel = kernel
         self.stride = stride
-        self.input_channels = self.adjust_channels(input_channels, width_mult)
-        self.out_channels = self.adjust_channels(out_channels, width_mult)
-        self.num_layers = self.adjust_depth(num_layers, depth_mult)
-        self.block = MBConv if block is None else block
+        self.input_channels = input_channels
+        self.out_channels = out_channels
+        self.num_layers = num_layers
+        self.block = block
 
     @staticmethod
     def adjust_channels(channels, width_mult, min_value=None):
         """``channels * width_mult`` rounded to a multiple of 8."""
         return _make_divisible(channels * width_mult, 8, min_value)
 
+
+class MBConvConfig(_MBConvConfig):
+    """A stage of ``MBConv`` blocks: channels scaled by ``width_mult`` (to multiples of 8),
+    the number of blocks by ``depth_mult`` (rounded up)."""
+
+    def __init__(self, expand_ratio, kernel, stride, input_channels, out_channels, num_layers,
+                 width_mult=1.0, depth_mult=1.0, block=None):
+        super().__init__(expand_ratio, kernel, stride,
+                         self.adjust_channels(input_channels, width_mult),
+                         self.adjust_channels(out_channels, width_mult),
+                         self.adjust_depth(num_layers, depth_mult),
+                         MBConv if block is None else block)
+
     @staticmethod
     def adjust_depth(num_layers, depth_mult):
         """``num_layers * depth_mult`` rounded up."""
         return int(math.ceil(num_layers * depth_mult))
+
+
+class FusedMBConvConfig(_MBConvConfig):
+    """A stage of ``FusedMBConv`` blocks (EfficientNetV2's early stages)."""
+
+    def __init__(self, expand_ratio, kernel, stride, input_channels, out_channels, num_layers,
+                 block=None):
+        super().__init__(expand_ratio, kernel, stride, input_channels, out_channels, num_layers,
+                         FusedMBConv if block is None else block)
 
 
 class MBConv(nn.Module):
@@ -76,12 +97,48 @@ class MBConv(nn.Module):
         return result
 
 
+class FusedMBConv(nn.Module):
+    """EfficientNetV2's fused block: one full convolution in place of the expansion and the
+    depthwise convolution, then a linear projection (when expanding), and a shortcut
+    (through stochastic depth) when the shape is kept."""
+
+    def __init__(self, cnf, stochastic_depth_prob, norm_layer):
+        super().__init__()
+        if not (1 <= cnf.stride <= 2):
+            raise ValueError("illegal stride value")
+        self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
+        expanded_channels = cnf.adjust_channels(cnf.input_channels, cnf.expand_ratio)
+        if expanded_channels != cnf.input_channels:
+            layers = [
+                Conv2dNormActivation(cnf.input_channels, expanded_channels,
+                                     kernel_size=cnf.kernel, stride=cnf.stride,
+                                     norm_layer=norm_layer, activation_layer=nn.SiLU),
+                Conv2dNormActivation(expanded_channels, cnf.out_channels, kernel_size=1,
+                                     norm_layer=norm_layer, activation_layer=None),
+            ]
+        else:
+            layers = [Conv2dNormActivation(cnf.input_channels, cnf.out_channels,
+                                           kernel_size=cnf.kernel, stride=cnf.stride,
+                                           norm_layer=norm_layer, activation_layer=nn.SiLU)]
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+        self.out_channels = cnf.out_channels
+
+    def forward(self, input):
+        """Apply the block to ``input`` of shape ``(N, C, H, W)``."""
+        result = self.block(input)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result += input
+        return result
+
+
 class EfficientNet(nn.Module):
-    """EfficientNet (Tan and Le), as ``torchvision.models.EfficientNet``.
+    """EfficientNet and EfficientNetV2 (Tan and Le), as ``torchvision.models.EfficientNet``.
 
     Parameters
     ----------
-    inverted_residual_setting : list of MBConvConfig
+    inverted_residual_setting : list of MBConvConfig or FusedMBConvConfig
         The stages.
     dropout : float
         Dropout probability before the classifier.
@@ -107,7 +164,7 @@ class EfficientNet(nn.Module):
         if not inverted_residual_setting:
             raise ValueError("The inverted_residual_setting should not be empty")
         if not (isinstance(inverted_residual_setting, Sequence) and
-                all(isinstance(s, MBConvConfig) for s in inverted_residual_setting)):
+                all(isinstance(s, _MBConvConfig) for s in inverted_residual_setting)):
             raise TypeError("The inverted_residual_setting should be List[MBConvConfig]")
         if norm_layer is None:
             norm_layer = nn.BatchNorm2d
@@ -158,8 +215,14 @@ class EfficientNet(nn.Module):
         return self.classifier(x)
 
 
-def _efficientnet(width_mult, depth_mult, default_dropout, weights, progress, **kwargs):
+def _efficientnet(inverted_residual_setting, default_dropout, last_channel, weights, progress,
+                  **kwargs):
     _check_weights(weights)
+    return EfficientNet(inverted_residual_setting, kwargs.pop("dropout", default_dropout),
+                        last_channel=last_channel, **kwargs)
+
+
+def _efficientnet_v1(width_mult, depth_mult, default_dropout, weights, progress, **kwargs):
     bneck_conf = partial(MBConvConfig, width_mult=width_mult, depth_mult=depth_mult)
     inverted_residual_setting = [
         bneck_conf(1, 3, 1, 32, 16, 1),
@@ -170,8 +233,8 @@ def _efficientnet(width_mult, depth_mult, default_dropout, weights, progress, **
         bneck_conf(6, 5, 2, 112, 192, 4),
         bneck_conf(6, 3, 1, 192, 320, 1),
     ]
-    return EfficientNet(inverted_residual_setting, kwargs.pop("dropout", default_dropout),
-                        last_channel=None, **kwargs)
+    return _efficientnet(inverted_residual_setting, default_dropout, None, weights, progress,
+                         **kwargs)
 
 
 _EFF = ("EfficientNet", " (``num_classes``, ``dropout``, ``stochastic_depth_prob``, "
@@ -182,39 +245,86 @@ _TF_NORM = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
 
 @_builder(_EFF, "EfficientNet-B0 (Tan and Le, 2019)")
 def efficientnet_b0(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.0, 1.0, 0.2, weights, progress, **kwargs)
+    return _efficientnet_v1(1.0, 1.0, 0.2, weights, progress, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B1 (Tan and Le, 2019)")
 def efficientnet_b1(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.0, 1.1, 0.2, weights, progress, **kwargs)
+    return _efficientnet_v1(1.0, 1.1, 0.2, weights, progress, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B2 (Tan and Le, 2019)")
 def efficientnet_b2(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.1, 1.2, 0.3, weights, progress, **kwargs)
+    return _efficientnet_v1(1.1, 1.2, 0.3, weights, progress, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B3 (Tan and Le, 2019)")
 def efficientnet_b3(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.2, 1.4, 0.3, weights, progress, **kwargs)
+    return _efficientnet_v1(1.2, 1.4, 0.3, weights, progress, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B4 (Tan and Le, 2019)")
 def efficientnet_b4(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.4, 1.8, 0.4, weights, progress, **kwargs)
+    return _efficientnet_v1(1.4, 1.8, 0.4, weights, progress, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B5 (Tan and Le, 2019)")
 def efficientnet_b5(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.6, 2.2, 0.4, weights, progress, norm_layer=_TF_NORM, **kwargs)
+    return _efficientnet_v1(1.6, 2.2, 0.4, weights, progress, norm_layer=_TF_NORM, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B6 (Tan and Le, 2019)")
 def efficientnet_b6(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(1.8, 2.6, 0.5, weights, progress, norm_layer=_TF_NORM, **kwargs)
+    return _efficientnet_v1(1.8, 2.6, 0.5, weights, progress, norm_layer=_TF_NORM, **kwargs)
 
 
 @_builder(_EFF, "EfficientNet-B7 (Tan and Le, 2019)")
 def efficientnet_b7(*, weights=None, progress=True, **kwargs):
-    return _efficientnet(2.0, 3.1, 0.5, weights, progress, norm_layer=_TF_NORM, **kwargs)
+    return _efficientnet_v1(2.0, 3.1, 0.5, weights, progress, norm_layer=_TF_NORM, **kwargs)
+
+
+_V2_NORM = partial(nn.BatchNorm2d, eps=1e-03)
+
+
+@_builder(_EFF, "EfficientNetV2-S (Tan and Le, 2021)")
+def efficientnet_v2_s(*, weights=None, progress=True, **kwargs):
+    inverted_residual_setting = [
+        FusedMBConvConfig(1, 3, 1, 24, 24, 2),
+        FusedMBConvConfig(4, 3, 2, 24, 48, 4),
+        FusedMBConvConfig(4, 3, 2, 48, 64, 4),
+        MBConvConfig(4, 3, 2, 64, 128, 6),
+        MBConvConfig(6, 3, 1, 128, 160, 9),
+        MBConvConfig(6, 3, 2, 160, 256, 15),
+    ]
+    return _efficientnet(inverted_residual_setting, 0.2, 1280, weights, progress,
+                         norm_layer=_V2_NORM, **kwargs)
+
+
+@_builder(_EFF, "EfficientNetV2-M (Tan and Le, 2021)")
+def efficientnet_v2_m(*, weights=None, progress=True, **kwargs):
+    inverted_residual_setting = [
+        FusedMBConvConfig(1, 3, 1, 24, 24, 3),
+        FusedMBConvConfig(4, 3, 2, 24, 48, 5),
+        FusedMBConvConfig(4, 3, 2, 48, 80, 5),
+        MBConvConfig(4, 3, 2, 80, 160, 7),
+        MBConvConfig(6, 3, 1, 160, 176, 14),
+        MBConvConfig(6, 3, 2, 176, 304, 18),
+        MBConvConfig(6, 3, 1, 304, 512, 5),
+    ]
+    return _efficientnet(inverted_residual_setting, 0.3, 1280, weights, progress,
+                         norm_layer=_V2_NORM, **kwargs)
+
+
+@_builder(_EFF, "EfficientNetV2-L (Tan and Le, 2021)")
+def efficientnet_v2_l(*, weights=None, progress=True, **kwargs):
+    inverted_residual_setting = [
+        FusedMBConvConfig(1, 3, 1, 32, 32, 4),
+        FusedMBConvConfig(4, 3, 2, 32, 64, 7),
+        FusedMBConvConfig(4, 3, 2, 64, 96, 7),
+        MBConvConfig(4, 3, 2, 96, 192, 10),
+        MBConvConfig(6, 3, 1, 192, 224, 19),
+        MBConvConfig(6, 3, 2, 224, 384, 25),
+        MBConvConfig(6, 3, 1, 384, 640, 7),
+    ]
+    return _efficientnet(inverted_residual_setting, 0.4, 1280, weights, progress,
+                         norm_layer=_V2_NORM, **kwargs)
