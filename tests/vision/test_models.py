@@ -208,8 +208,8 @@ def test_densenet_small_memory_efficient_gradients(tvm):
                            models.vision_transformer.EncoderBlock(2, 4, 6, 0.0, 0.0)), 4, True),
 ], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
         "mobilenet_v2_block", "mobilenet_v3_block", "fire", "shufflenet_unit",
-        "shufflenet_unit_stride2_train", "mbconv_train", "fused_mbconv_train", "convnext_block", "layer_norm_2d",
-        "vit_encoder_block_train"])
+        "shufflenet_unit_stride2_train", "mbconv_train", "fused_mbconv_train", "convnext_block",
+        "layer_norm_2d", "vit_encoder_block_train"])
 def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)
     block = make().double().train(train)
