@@ -13,13 +13,14 @@ import torch
 import ember
 from ember import nn
 from ember.autograd import gradcheck
-from ember.vision import models
+from ember.vision import models, ops
 
-CONSTRUCTORS = [n for n in models.__all__ if n[0].islower()]
+CONSTRUCTORS = models.list_models()
 # whole networks whose outputs are compared (the others only by keys, shapes and counts)
 COMPARED = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11_bn", "alexnet",
             "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0",
-            "squeezenet1_1", "densenet121"]
+            "squeezenet1_1", "densenet121", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+            "efficientnet_b0", "efficientnet_b1", "efficientnet_v2_s", "convnext_tiny"]
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,8 @@ def test_resnet_empty_batch(tvm):
     ("resnet18", {"zero_init_residual": True}),
     ("mobilenet_v2", {"width_mult": 0.5, "round_nearest": 4}),
     ("mobilenet_v3_small", {"reduced_tail": True, "dilated": True, "width_mult": 0.75}),
+    ("efficientnet_b0", {"dropout": 0.5, "stochastic_depth_prob": 0.5}),
+    ("convnext_tiny", {"layer_scale": 0.5}),  # the default 1e-6 hides the blocks
 ])
 def test_architecture_options_match(tvm, name, kwargs):
     tv_model, em_model = _build(tvm, name, num_classes=6, **kwargs)
@@ -193,8 +196,20 @@ def test_densenet_small_memory_efficient_gradients(tvm):
         models.mobilenetv3.InvertedResidualConfig(8, 3, 16, 8, True, "HS", 1, 1, 1.0),
         nn.BatchNorm2d), 8, False),  # channels round to multiples of 8
     (lambda: models.squeezenet.Fire(4, 2, 3, 3), 4, False),
+    (lambda: models.shufflenetv2.InvertedResidual(4, 4, 1), 4, False),
+    (lambda: models.shufflenetv2.InvertedResidual(4, 6, 2), 4, True),
+    (lambda: models.efficientnet.MBConv(models.efficientnet.MBConvConfig(2, 3, 1, 8, 8, 1),
+                                        0.0, nn.BatchNorm2d), 8, True),
+    (lambda: models.efficientnet.FusedMBConv(
+        models.efficientnet.FusedMBConvConfig(4, 3, 1, 4, 4, 1), 0.0, nn.BatchNorm2d), 4, True),
+    (lambda: models.convnext.CNBlock(4, 0.5, 0.0), 4, False),
+    (lambda: models.convnext.LayerNorm2d(4), 4, False),
+    (lambda: nn.Sequential(nn.Flatten(2), ops.Permute([0, 2, 1]),
+                           models.vision_transformer.EncoderBlock(2, 4, 6, 0.0, 0.0)), 4, True),
 ], ids=["basic", "basic_train", "basic_downsample", "bottleneck_grouped_dilated",
-        "mobilenet_v2_block", "mobilenet_v3_block", "fire"])
+        "mobilenet_v2_block", "mobilenet_v3_block", "fire", "shufflenet_unit",
+        "shufflenet_unit_stride2_train", "mbconv_train", "fused_mbconv_train", "convnext_block",
+        "layer_norm_2d", "vit_encoder_block_train"])
 def test_blocks_gradcheck_float64(make, in_channels, train):
     ember.manual_seed(0)
     block = make().double().train(train)
@@ -229,6 +244,23 @@ def test_init_statistics():
                                                      rel=0.05)
     squeeze = models.squeezenet1_1()
     assert float(squeeze.classifier[1].weight.std()) == pytest.approx(0.01, rel=0.05)
+    efficient = models.efficientnet_b0()
+    conv = efficient.features[8][0]
+    assert float(conv.weight.std()) == pytest.approx(math.sqrt(2.0 / conv.out_channels),
+                                                     rel=0.05)
+    bound = float(efficient.classifier[1].weight.abs().max())
+    assert 0.99 / math.sqrt(1000) < bound <= 1 / math.sqrt(1000)
+    assert bool((efficient.classifier[1].bias == 0).all())
+    convnext = models.convnext_tiny()
+    weight = convnext.features[2][1].weight  # the first downsampling
+    # truncated at ±2 (absolute, as torchvision's call): 100 standard deviations
+    assert float(weight.std()) == pytest.approx(0.02, rel=0.05)
+    assert bool((convnext.features[1][0].layer_scale == 1e-6).all())
+    assert [b.stochastic_depth.p for b in convnext.features[7]] == \
+        [0.1 * i / 17 for i in (15, 16, 17)]
+    # block i of n drops its branch with probability 0.2 * i / n
+    blocks = [m for m in efficient.modules() if isinstance(m, models.efficientnet.MBConv)]
+    assert [b.stochastic_depth.p for b in blocks] == [0.2 * i / 16 for i in range(16)]
 
 
 @pytest.mark.parametrize("name", CONSTRUCTORS)
@@ -254,6 +286,24 @@ def test_bad_arguments_raise():
         models.MobileNetV3([], 1024)
     with pytest.raises(TypeError, match="List\\[InvertedResidualConfig\\]"):
         models.MobileNetV3([[16, 3, 16, 16, True, "RE", 2, 1]], 1024)
+    with pytest.raises(ValueError, match="list of 3 positive ints"):
+        models.ShuffleNetV2([4, 8], [24, 48, 96, 192, 1024])
+    with pytest.raises(ValueError, match="list of 5 positive ints"):
+        models.ShuffleNetV2([4, 8, 4], [24, 48, 96, 192])
+    with pytest.raises(ValueError, match="Invalid combination of stride 1"):
+        models.shufflenetv2.InvertedResidual(4, 6, 1)
+    with pytest.raises(ValueError, match="illegal stride"):
+        models.shufflenetv2.InvertedResidual(4, 4, 4)
+    with pytest.raises(ValueError, match="should not be empty"):
+        models.EfficientNet([], 0.2)
+    with pytest.raises(TypeError, match="List\\[MBConvConfig\\]"):
+        models.EfficientNet([[1, 3, 1, 32, 16, 1]], 0.2)
+    with pytest.raises(TypeError, match="norm_layer"):
+        models.efficientnet_b5(norm_layer=nn.BatchNorm2d)
+    with pytest.raises(ValueError, match="block_setting should not be empty"):
+        models.ConvNeXt([])
+    with pytest.raises(TypeError, match="List\\[CNBlockConfig\\]"):
+        models.ConvNeXt([(96, 192, 3)])
     with pytest.raises(TypeError, match="by keyword"):
         models.resnet18(None, True, 10)
     with pytest.raises(TypeError, match="by keyword"):
@@ -278,6 +328,136 @@ def test_legacy_calls_warn_as_torchvision(tvm, args, kwargs):
     expected = _warnings(lambda: tvm.squeezenet1_1(*args, **kwargs))
     assert expected
     assert _warnings(lambda: models.squeezenet1_1(*args, **kwargs)) == expected
+
+
+def test_shufflenet_efficientnet_convnext_float64_gradients_match(tvm):
+    """Train mode in float64: batch statistics, the shuffle, the squeeze-excitation gate and
+    the layer scale differentiate as torchvision's (stochastic depth off: it draws its own
+    noise)."""
+    def small_convnext(lib):
+        config = lib.convnext.CNBlockConfig
+        return lib.ConvNeXt([config(8, 16, 1), config(16, None, 2)], num_classes=4,
+                            layer_scale=0.5)
+    pairs = [_build(tvm, "shufflenet_v2_x0_5", num_classes=4),
+             _build(tvm, "efficientnet_b0", num_classes=4, stochastic_depth_prob=0.0,
+                    dropout=0.0)]
+    torch.manual_seed(0)
+    pairs.append(_pair(small_convnext(tvm), small_convnext(models)))
+    for tv_model, em_model in pairs:
+        tv_model.double(), em_model.double()
+        x = _images(2, 3, 40, 40, dtype=np.float64)
+        tx = torch.from_numpy(x).requires_grad_(True)
+        ex = ember.from_numpy(x).requires_grad_(True)
+        tv_out, em_out = tv_model(tx), em_model(ex)
+        _assert_close(em_out, tv_out, rtol=1e-9)
+        tv_out.square().sum().backward()
+        em_out.square().sum().backward()
+        _assert_close(ex.grad, tx.grad, rtol=1e-9)
+        # some gradients vanish up to rounding (a bias before a batch norm): one scale for all
+        got = np.concatenate([p.grad.numpy().ravel() for p in em_model.parameters()])
+        expected = np.concatenate([p.grad.numpy().ravel() for p in tv_model.parameters()])
+        assert np.abs(got - expected).max() <= 1e-9 * np.abs(expected).max()
+
+
+def _randomize_head(tv_model):
+    """ViT's head starts at zero, which would hide the network: draw it."""
+    with torch.no_grad():
+        tv_model.heads.head.weight.normal_()
+        tv_model.heads.head.bias.normal_()
+    return tv_model
+
+
+@pytest.mark.parametrize("name, image_size", [("vit_b_16", 32), ("vit_b_32", 64)])
+def test_vit_eval_output_matches(tvm, name, image_size):
+    torch.manual_seed(0)
+    tv_model = _randomize_head(getattr(tvm, name)(num_classes=10, image_size=image_size))
+    em_model = getattr(models, name)(num_classes=10, image_size=image_size)
+    _pair(tv_model, em_model)
+    tv_model.eval(), em_model.eval()
+    x = _images(2, 3, image_size, image_size)
+    with torch.no_grad(), ember.no_grad():
+        _assert_close(em_model(ember.from_numpy(x)), tv_model(torch.from_numpy(x)))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"representation_size": 6},
+    {"conv_stem_configs": "stem"},
+], ids=["representation", "conv_stem"])
+def test_small_vit_float64_gradients_match(tvm, kwargs):
+    """A small ViT in train mode (dropout 0) and float64, against torchvision's."""
+    def build(lib, config_cls):
+        options = dict(kwargs)
+        if options.get("conv_stem_configs") == "stem":
+            options["conv_stem_configs"] = [config_cls(4, 3, 2), config_cls(8, 3, 2)]
+        return lib.VisionTransformer(image_size=16, patch_size=4, num_layers=2, num_heads=2,
+                                     hidden_dim=8, mlp_dim=16, num_classes=3, **options)
+    torch.manual_seed(0)
+    tv_model = _randomize_head(build(tvm, tvm.vision_transformer.ConvStemConfig))
+    em_model = build(models, models.vision_transformer.ConvStemConfig)
+    _pair(tv_model, em_model)
+    assert list(em_model.state_dict()) == list(tv_model.state_dict())
+    tv_model.double(), em_model.double()
+    x = _images(3, 3, 16, 16, dtype=np.float64)
+    tx = torch.from_numpy(x).requires_grad_(True)
+    ex = ember.from_numpy(x).requires_grad_(True)
+    tv_out, em_out = tv_model(tx), em_model(ex)
+    _assert_close(em_out, tv_out, rtol=1e-9)
+    tv_out.square().sum().backward()
+    em_out.square().sum().backward()
+    _assert_close(ex.grad, tx.grad, rtol=1e-9)
+    for (key, p), tp in zip(em_model.named_parameters(), tv_model.parameters()):
+        _assert_close(p.grad, tp.grad, rtol=1e-8)
+
+
+def test_vit_init_and_errors():
+    ember.manual_seed(0)
+    model = models.vit_b_32(image_size=64)
+    assert float(model.encoder.pos_embedding.std()) == pytest.approx(0.02, rel=0.05)
+    assert float(model.conv_proj.weight.std()) == pytest.approx(math.sqrt(1 / (3 * 32 * 32)),
+                                                                rel=0.05)
+    assert float(model.heads.head.weight.abs().sum()) == 0.0
+    assert bool((model.class_token == 0).all()) and model.seq_length == 5
+    linear = model.encoder.layers.encoder_layer_0.mlp[0]
+    bound = math.sqrt(6 / (linear.in_features + linear.out_features))  # Xavier uniform
+    assert 0.99 * bound < float(linear.weight.abs().max()) <= bound
+    assert float(linear.bias.abs().max()) < 1e-5
+    with pytest.raises(AssertionError, match="Wrong image height! Expected 64 but got 32"):
+        model(ember.zeros(1, 3, 32, 64))
+    with pytest.raises(AssertionError, match="Wrong image width! Expected 64 but got 96"):
+        model(ember.zeros(1, 3, 64, 96))
+    with pytest.raises(AssertionError, match="indivisible by patch size"):
+        models.vit_b_16(image_size=40)
+    with pytest.raises(AssertionError, match="Expected \\(batch_size, seq_length"):
+        model.encoder(ember.zeros(5, 768))
+    assert model.eval()(ember.zeros(0, 3, 64, 64)).shape == (0, 1000)
+
+
+def test_channel_shuffle_matches_torchvision(tvm):
+    from torchvision.models.shufflenetv2 import channel_shuffle as tv_shuffle
+    x = _images(2, 6, 3, 4)
+    got = models.shufflenetv2.channel_shuffle(ember.from_numpy(x)[:, :, :, ::2], 3)
+    _assert_close(got, tv_shuffle(torch.from_numpy(x)[:, :, :, ::2], 3), rtol=0)
+
+
+def test_registry_matches_torchvision(tvm):
+    names = models.list_models()
+    assert names == sorted(n for n in models.__all__ if n[0].islower() and
+                           n not in ("get_model", "get_model_builder", "list_models"))
+    assert set(names) <= set(tvm.list_models(module=tvm))
+    assert models.list_models(module=models) == names
+    assert models.list_models(module=ember.nn) == []
+    for include, exclude in [("vit_*", None), (["resnet*", "vgg1?"], "*_bn"),
+                             (None, ["*net*", "vgg*", "vit*", "convnext*"]), ("nothing*", None)]:
+        expected = [n for n in tvm.list_models(module=tvm, include=include, exclude=exclude)
+                    if n in names]
+        assert models.list_models(include=include, exclude=exclude) == expected
+    assert models.get_model_builder("ResNet18") is models.resnet18
+    model = models.get_model("ShuffleNet_V2_X0_5", num_classes=3)
+    assert isinstance(model, models.ShuffleNetV2) and model.fc.out_features == 3
+    with pytest.raises(ValueError, match="Unknown model resnet7"):
+        models.get_model("resnet7")
+    with pytest.raises(ValueError, match="downloads no pretrained weights"):
+        models.get_model("alexnet", weights="DEFAULT")
 
 
 def test_legacy_pretrained_true_raises():

@@ -8,9 +8,12 @@
   blur, affine and erasing augmentations, the containers ``Compose``, ``RandomApply``,
   ``RandomChoice`` and ``RandomOrder``, and ``transforms.functional``;
 * :mod:`ember.vision.utils`: ``make_grid`` and ``save_image`` (PNG, standard library only);
-* :mod:`ember.vision.models`: ResNet, VGG, AlexNet, MobileNet, SqueezeNet and DenseNet with
-  torchvision's module structure and parameter names (no pretrained weights).
+* :mod:`ember.vision.models`: ResNet, VGG, AlexNet, MobileNet, SqueezeNet, DenseNet,
+  ShuffleNetV2, EfficientNet, ConvNeXt and Vision Transformers with torchvision's module
+  structure and parameter names (no pretrained weights), and ``get_model`` / ``list_models``;
+* :mod:`ember.vision.ops`: the layers they share (``Conv2dNormActivation``,
+  ``SqueezeExcitation``, ``MLP``, ``Permute``, ``StochasticDepth``).
 """
-from ember.vision import datasets, models, transforms, utils
+from ember.vision import datasets, models, ops, transforms, utils
 
-__all__ = ["datasets", "models", "transforms", "utils"]
+__all__ = ["datasets", "models", "ops", "transforms", "utils"]

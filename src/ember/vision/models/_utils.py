@@ -3,6 +3,8 @@ forms, the docstring, and the channel rounding."""
 import functools
 import warnings
 
+from ember.vision.models._api import _register
+
 
 def _check_weights(weights):
     """Refuse pretrained weights: ember downloads nothing."""
@@ -81,7 +83,8 @@ def _legacy_pretrained(kwargs):
 
 
 def _builder(model, title, raises=""):
-    """Make a model constructor: torchvision's docstring and legacy calling forms.
+    """Make a model constructor: torchvision's docstring and legacy calling forms, registered
+    for ``get_model``.
 
     ``model`` is (class name, what its keyword arguments take).
     """
@@ -107,5 +110,5 @@ def _builder(model, title, raises=""):
 
         wrapper.__doc__ = _DOC.format(title=title, name=builder.__name__, cls=cls, extra=extra,
                                       raises=raises)
-        return wrapper
+        return _register(wrapper)
     return decorate

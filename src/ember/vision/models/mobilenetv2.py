@@ -1,8 +1,9 @@
 """MobileNetV2, as ``torchvision.models.mobilenetv2``."""
 import ember
 from ember import nn
-from ember.vision.models._layers import Conv2dNormActivation, _init_mobilenet
+from ember.vision.models._layers import _init_mobilenet
 from ember.vision.models._utils import _builder, _check_weights, _make_divisible
+from ember.vision.ops import Conv2dNormActivation
 
 __all__ = ["MobileNetV2", "mobilenet_v2"]
 

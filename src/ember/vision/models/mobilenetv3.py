@@ -4,10 +4,9 @@ from functools import partial
 
 import ember
 from ember import nn
-from ember.vision.models._layers import (
-    Conv2dNormActivation, SqueezeExcitation, _init_mobilenet,
-)
+from ember.vision.models._layers import _init_mobilenet
 from ember.vision.models._utils import _builder, _check_weights, _make_divisible
+from ember.vision.ops import Conv2dNormActivation, SqueezeExcitation
 
 __all__ = ["MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small"]
 
