@@ -321,6 +321,57 @@ def test_transpose():
         e.transpose(0, 2)
 
 
+@pytest.mark.parametrize("dense", [(4,), (1, 4), (3, 1), ()])
+def test_mul_by_a_broadcast_dense_tensor(dense):
+    # a degree vector scaling a graph's adjacency (it raised unless the shapes were equal)
+    a, ta = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    d = torch.randn(dense, dtype=torch.float64).float()
+    for got, want in ((a * E(d), ta * d), (E(d) * a, d * ta)):
+        assert got.is_sparse
+        assert_same(got.to_dense(), want.to_dense())
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    assert_same((h * ember.tensor([10.0, 100.0])).to_dense(),
+                (th * torch.tensor([10.0, 100.0])).to_dense())
+    with pytest.raises(RuntimeError, match="broadcastable"):
+        a * ember.ones(2, 3, 4)
+
+
+def test_mul_by_a_broadcast_dense_tensor_gradcheck():
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    deg = ember.rand(4, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v, deg: (ember.sparse_coo_tensor(idx, v, (3, 4)) * deg).to_dense(),
+                     (v, deg))
+
+
+@pytest.mark.parametrize("dim, index", [(0, [1, 1, 0]), (1, [3, 1, 3]), (-1, [0, 2]),
+                                        (0, []), (0, [-1]), (1, [0])])
+def test_index_select_matches_torch(dim, index):
+    e, t = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    got, want = e.index_select(dim, ember.tensor(index, dtype=ember.int64)), \
+        t.index_select(dim, torch.tensor(index, dtype=torch.int64))
+    assert got.shape == want.shape and got.is_coalesced() == want.is_coalesced()
+    assert got._indices().tolist() == want._indices().tolist()
+    assert_same(got._values(), want._values())
+
+
+def test_index_select_dense_dim_gradients_and_errors():
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    assert_same(h.index_select(1, ember.tensor([1, 1, 0])).to_dense(),
+                th.index_select(1, torch.tensor([1, 1, 0])).to_dense())
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v: ember.sparse_coo_tensor(idx, v, (3, 4)).index_select(
+        1, ember.tensor([2, 1, 2])).to_dense(), (v,))
+    e = ember.sparse_coo_tensor(idx, v, (3, 4))
+    with pytest.raises(IndexError, match="out of range"):
+        e.index_select(0, ember.tensor([3]))
+    with pytest.raises(IndexError, match="1-D"):
+        e.index_select(0, ember.tensor([[0]]))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        e.index_select(2, ember.tensor([0]))
+
+
 def test_to_dense_gradcheck_and_graph_semantics():
     idx = ember.tensor(DUP_INDICES)
     v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
