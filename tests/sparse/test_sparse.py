@@ -414,6 +414,41 @@ def test_csr_against_torch():
     assert_same((ec * 2).to_dense(), x * 2)
 
 
+@pytest.mark.parametrize("beta, alpha", [(1.0, 1.0), (0.5, 2.0), (0.0, -1.0)])
+def test_sampled_addmm_matches_torch(beta, alpha):
+    # graph-attention edge scores: the product at the specified elements only (missing)
+    rng = np.random.default_rng(3)
+    m1, m2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    runs = []
+    for lib in (torch, ember):
+        v = lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        c = lib.sparse_csr_tensor(lib.tensor([0, 1, 1, 4]), lib.tensor([1, 0, 2, 4]), v, (3, 5))
+        a, b = lib.tensor(m1, requires_grad=True), lib.tensor(m2, requires_grad=True)
+        r = lib.sparse.sampled_addmm(c, a, b, beta=beta, alpha=alpha)
+        assert r.layout == lib.sparse_csr
+        (r.to_dense() * lib.arange(15.0, dtype=lib.float64).view(3, 5)).sum().backward()
+        runs.append([r.to_dense(), r.crow_indices(), r.col_indices(), a.grad, b.grad, v.grad])
+    for t, e in zip(*runs):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_sampled_addmm_gradcheck_and_errors():
+    c = ember.sparse_csr_tensor(ember.tensor([0, 2, 3]), ember.tensor([0, 2, 1]),
+                                ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64), (2, 3))
+    a = ember.randn(2, 4, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: ember.sparse.sampled_addmm(c, a, b, alpha=0.5).to_dense(),
+                     (a, b))
+    with pytest.raises(NotImplementedError, match="sparse CSR"):
+        ember.sparse.sampled_addmm(c.to_sparse_coo(), a, b)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        ember.sparse.sampled_addmm(c, a, b[:3])
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.sparse.sampled_addmm(c, a, b.float())
+    with pytest.raises(RuntimeError, match="to be a matrix"):
+        ember.sparse.sampled_addmm(c, a[0], b)
+
+
 def test_csr_gradients_and_errors():
     crow, col = ember.tensor([0, 1, 3]), ember.tensor([2, 0, 2])
     v = ember.tensor([3.0, 4.0, 5.0], dtype=ember.float64, requires_grad=True)

@@ -14,8 +14,8 @@ from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_su
                                softmax, log_softmax)
 from ember.sparse._csr import SparseCsrTensor, sparse_csr_tensor
 
-__all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sum", "softmax",
-           "log_softmax"]
+__all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sampled_addmm", "sum",
+           "softmax", "log_softmax"]
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
@@ -32,6 +32,57 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
     """
     product = mm(mat1, mat2)
     return beta * mat + alpha * product if beta != 0 else alpha * product
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` computed only at the elements ``input``
+    specifies (a sampled dense-dense product, as the edge scores of graph attention):
+    a CSR matrix with ``input``'s sparsity pattern, differentiable in all three.
+
+    Parameters
+    ----------
+    input : SparseCsrTensor
+        ``(m, n)``.
+    mat1, mat2 : Tensor
+        Dense ``(m, k)`` and ``(k, n)`` matrices of one dtype.
+    beta, alpha : float, optional
+
+    Returns
+    -------
+    SparseCsrTensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> edges = ember.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2)).to_sparse_csr()
+    >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> ember.sparse.sampled_addmm(edges, x, x.T, beta=0.0).to_dense()
+    tensor([[ 0., 11.],
+            [11.,  0.]])
+    """
+    if out is not None:
+        raise RuntimeError("sampled_addmm: out= is not supported")
+    if not isinstance(input, SparseCsrTensor):
+        raise NotImplementedError(f"sampled_addmm: expected input to be a sparse CSR matrix, "
+                                  f"got {getattr(input, 'layout', type(input).__name__)}")
+    for x, name in ((mat1, "mat1"), (mat2, "mat2")):
+        if x.dim() != 2:
+            raise RuntimeError(f"sampled_addmm: Expected {name} to be a matrix, got "
+                               f"{x.dim()}-D tensor")
+    if mat1.dtype != mat2.dtype:
+        raise RuntimeError(f"sampled_addmm: Expected mat1 and mat2 to have the same dtype, but "
+                           f"got {mat1.dtype} and {mat2.dtype}")
+    if mat1.shape[1] != mat2.shape[0] or (mat1.shape[0], mat2.shape[1]) != tuple(input.shape):
+        raise RuntimeError(f"sampled_addmm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x"
+                           f"{mat2.shape[1]}) into input's {input.shape[0]}x{input.shape[1]}")
+    rows = ember.repeat_interleave(ember.arange(input.shape[0], device=mat1.device),
+                                   input._crow.diff())
+    # one dot product per specified element: row of mat1 by column of mat2
+    sampled = (mat1[rows] * mat2.t()[input._col]).sum(-1)
+    # beta == 0 still reads input (a nan stays), as PyTorch's
+    return SparseCsrTensor(input._crow, input._col, beta * input._vals + alpha * sampled,
+                           input.shape)
 
 
 def _dense_function_product(fname, args, kwargs):
