@@ -449,6 +449,35 @@ def test_sampled_addmm_gradcheck_and_errors():
         ember.sparse.sampled_addmm(c, a[0], b)
 
 
+@pytest.mark.parametrize("diagonals, offsets, shape", [
+    ((2, 4), [0, -1], (4, 4)), ((2, 3), [1, -2], (3, 5)), ((2, 3), [2, 0], (5, 3)),
+    ((4,), 1, (4, 4)), ((3, 4), [-1, 0, 1], (4, 4)),
+])
+def test_spdiags_matches_torch(diagonals, offsets, shape):
+    # a sparse degree-normalisation matrix (missing)
+    d = torch.arange(1.0, 1.0 + np.prod(diagonals)).reshape(diagonals)
+    want = torch.sparse.spdiags(d, torch.tensor(offsets), shape)
+    got = ember.sparse.spdiags(E(d), ember.tensor(offsets), shape)
+    assert got._indices().tolist() == want._indices().tolist()
+    assert_same(got._values(), want._values())
+    assert got.shape == want.shape and not got.is_coalesced()
+    csr = ember.sparse.spdiags(E(d), ember.tensor(offsets), shape, layout=ember.sparse_csr)
+    assert csr.layout == ember.sparse_csr
+    assert_same(csr.to_dense(), want.to_dense())
+
+
+def test_spdiags_errors_match_torch():
+    cases = [lambda lib: lib.sparse.spdiags(lib.ones(2, 3), lib.tensor([0, 0]), (3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(2, 3), lib.tensor([0]), (3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(1, 3), lib.tensor([0]), (3, 3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(1, 3), lib.tensor([0.0]), (3, 3))]
+    for case in cases:
+        with pytest.raises(RuntimeError) as want:
+            case(torch)
+        with pytest.raises(RuntimeError, match=str(want.value).split("(")[0]):
+            case(ember)
+
+
 def test_csr_gradients_and_errors():
     crow, col = ember.tensor([0, 1, 3]), ember.tensor([2, 0, 2])
     v = ember.tensor([3.0, 4.0, 5.0], dtype=ember.float64, requires_grad=True)

@@ -9,13 +9,14 @@ import ember
 from ember import Tensor
 from ember._core import _blas
 from ember._core._tensor import _add_method
+from ember.ops.compare import _TORCH_NAMES
 from ember.sparse._base import SparseTensorBase
 from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_sum as sum,
                                softmax, log_softmax)
 from ember.sparse._csr import SparseCsrTensor, sparse_csr_tensor
 
-__all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sampled_addmm", "sum",
-           "softmax", "log_softmax"]
+__all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sampled_addmm", "spdiags",
+           "sum", "softmax", "log_softmax"]
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
@@ -83,6 +84,74 @@ def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
     # beta == 0 still reads input (a nan stays), as PyTorch's
     return SparseCsrTensor(input._crow, input._col, beta * input._vals + alpha * sampled,
                            input.shape)
+
+
+def spdiags(diagonals, offsets, shape, layout=None):
+    """A sparse ``(m, n)`` matrix with diagonals: row ``k`` of ``diagonals`` on the
+    diagonal ``offsets[k]`` (above the main one if positive), its element ``j`` in column
+    ``j`` (SciPy's ``spdiags`` convention); a degree-normalisation matrix, say.
+
+    Parameters
+    ----------
+    diagonals : Tensor
+        ``(k, l)``, or ``(l,)`` for one diagonal.
+    offsets : Tensor
+        ``(k,)`` distinct int64 offsets (or a 0-d one).
+    shape : tuple of 2 ints
+    layout : {None, ember.sparse_coo, ember.sparse_csr}, optional
+        Default COO.
+
+    Returns
+    -------
+    SparseCooTensor or SparseCsrTensor
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.sparse.spdiags(ember.tensor([[1.0, 2.0, 3.0]]), ember.tensor([0]),
+    ...                      (3, 3)).to_dense()
+    tensor([[1., 0., 0.],
+            [0., 2., 0.],
+            [0., 0., 3.]])
+    """
+    if len(shape) != 2:
+        raise RuntimeError("Output shape must be 2d")
+    if offsets.dtype != ember.int64:
+        raise RuntimeError(f"Offset Tensor must have dtype Long but got "
+                           f"{_TORCH_NAMES[offsets.dtype.num]}")
+    diagonals = diagonals.reshape(1, -1) if diagonals.dim() == 1 else diagonals
+    offsets = offsets.reshape(-1)
+    if diagonals.dim() != 2:
+        raise RuntimeError("Diagonals must be vector or matrix")
+    if diagonals.shape[0] != offsets.shape[0]:
+        raise RuntimeError(f"Number of diagonals ({diagonals.shape[0]}) does not match the "
+                           f"number of offsets ({offsets.shape[0]})")
+    if ember.unique(offsets).numel() != offsets.numel():
+        raise RuntimeError("Offset tensor contains duplicate values")
+    m, n = shape
+    rows, cols, values = [], [], []
+    for k, offset in enumerate(offsets.tolist()):
+        # the columns of this diagonal inside the matrix and inside the given row
+        first, last = max(offset, 0), min(m + offset, n, diagonals.shape[1])
+        if last <= first:
+            continue
+        column = ember.arange(first, last, device=diagonals.device)
+        rows.append(column - offset)
+        cols.append(column)
+        values.append(diagonals[k, first:last])
+    if rows:
+        indices = ember.stack([ember.cat(rows), ember.cat(cols)])
+        values = ember.cat(values)
+    else:
+        indices = ember.zeros(2, 0, dtype=ember.int64, device=diagonals.device)
+        values = diagonals.new_zeros(0)
+    result = SparseCooTensor(indices, values, (m, n))
+    if layout is None or layout == ember.sparse_coo:
+        return result
+    if layout == ember.sparse_csr:
+        return result.to_sparse_csr()
+    raise ValueError(f"spdiags: layout must be ember.sparse_coo or ember.sparse_csr, got "
+                     f"{layout}")
 
 
 def _dense_function_product(fname, args, kwargs):
