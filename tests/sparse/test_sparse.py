@@ -372,6 +372,38 @@ def test_index_select_dense_dim_gradients_and_errors():
         e.index_select(2, ember.tensor([0]))
 
 
+@pytest.mark.parametrize("pick", [lambda s: s[1], lambda s: s.select(1, 2),
+                                  lambda s: s.select(0, -1), lambda s: s[1, 2],
+                                  lambda s: s[2, 0], lambda s: s.select(-1, 3)])
+def test_select_and_integer_indexing_match_torch(pick):
+    # a node's row of an adjacency (it raised: no select, not subscriptable)
+    e, t = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    got, want = pick(e), pick(t)
+    if want.is_sparse:
+        assert got.is_sparse and got.shape == want.shape
+        assert got.is_coalesced() == want.is_coalesced()
+        assert got._indices().tolist() == want._indices().tolist()
+        got, want = got._values(), want._values()
+    assert_same(got, want)
+
+
+def test_select_dense_dim_gradients_and_errors():
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    for got, want in ((h.select(1, 1), th.select(1, 1)), (h[2], th[2]), (h[1], th[1])):
+        assert_same(got.to_dense() if got.is_sparse else got,
+                    want.to_dense() if want.is_sparse else want)
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v: ember.sparse_coo_tensor(idx, v, (3, 4))[1].to_dense(), (v,))
+    e = ember.sparse_coo_tensor(idx, v, (3, 4))
+    with pytest.raises(IndexError, match="out of range"):
+        e.select(0, 3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        e.select(2, 0)
+    with pytest.raises(NotImplementedError, match="integers only"):
+        e[1:]
+
+
 def test_to_dense_gradcheck_and_graph_semantics():
     idx = ember.tensor(DUP_INDICES)
     v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)

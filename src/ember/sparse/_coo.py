@@ -355,6 +355,51 @@ class SparseCooTensor(SparseTensorBase):
         indices[dim] = position
         return SparseCooTensor(indices, self._vals[element], shape, element.numel() <= 1)
 
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, that dim removed: sparse while sparse
+        dims remain, else the dense sum of the selected values (as PyTorch's).
+
+        Examples
+        --------
+        >>> import ember
+        >>> a = ember.tensor([[0., 1.], [2., 0.]]).to_sparse()
+        >>> a.select(0, 1).to_dense()
+        tensor([2., 0.])
+        >>> a[1, 0]
+        tensor(2.)
+        """
+        n, sd = self.dim(), self.sparse_dim()
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-n}, {n - 1}], but got {dim})")
+        dim %= n
+        size = self._shape[dim]
+        if not -size <= index < size:
+            raise IndexError(f"select(): index {index} out of range for tensor of size "
+                             f"{list(self._shape)} at dimension {dim}")
+        index %= size
+        shape = self._shape[:dim] + self._shape[dim + 1:]
+        if dim >= sd:
+            return SparseCooTensor(self._idx, self._vals.select(dim - sd + 1, index), shape,
+                                   self._coalesced)
+        keep = (self._idx[dim] == index).nonzero().reshape(-1)
+        values = self._vals[keep]
+        if sd == 1:
+            return values.sum(0, dtype=values.dtype)
+        indices = ember.cat([self._idx[:dim], self._idx[dim + 1:]])[:, keep]
+        return SparseCooTensor(indices, values, shape, keep.numel() <= 1)
+
+    def __getitem__(self, index):
+        if not isinstance(index, tuple):
+            index = (index,)
+        result = self
+        for i in index:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise NotImplementedError(f"a sparse tensor is indexed by integers only (as "
+                                          f"select), got {type(i).__name__}")
+            result = result.select(0, i)
+        return result
+
     def t(self):
         """The transpose of a matrix (2 dims or fewer)."""
         if self.dim() > 2:
