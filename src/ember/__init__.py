@@ -146,6 +146,10 @@ from ember import distributions  # noqa: E402
 from ember.ops.elementwise_math import (logit, round, nextafter, heaviside, float_power, ldexp, addcmul, addcdiv, positive, selu, selu_, celu, celu_, threshold, threshold_, hardshrink)  # noqa: E402,E501
 # issue 5: sorting and searching
 from ember.ops.sorting import unique, unique_consecutive  # noqa: E402
+# the _foreach_* list functions (used directly by weight-EMA code)
+from ember.ops.foreach import functions as _foreach_functions  # noqa: E402
+globals().update(_foreach_functions)
+del _foreach_functions
 from ember.ops.search import searchsorted, bucketize, bincount, histc, histogram, histogramdd  # noqa: E402
 # issue 8: vision data helpers
 from ember import vision  # noqa: E402

@@ -384,8 +384,19 @@ def _setitem(lib, x, w):
     (a * a).sum().backward()
 
 
+def _inplace_forms_computed_out_of_place(lib, x, w):
+    # in-place forms whose out-of-place derivative saves the input: it must be the value
+    # before the write (they raised a version error)
+    idx = lib.tensor([[0, 2, 0, 1], [1, 1, 0, 2], [2, 0, 1, 1]])
+    outs = [(x * 1).scatter_reduce_(0, idx, w.expand(3, 4) * 2, "amax"),
+            (x * 1).index_reduce_(1, lib.tensor([0, 0, 3]), w[:3].expand(3, 3) + 1, "prod"),
+            (x * 1).cumprod_(1), (x * 1).renorm_(2, 0, 1.5), (x * 1).float_power_(2)]
+    sum(o.sum() for o in outs).backward()
+
+
 @pytest.mark.parametrize("program, shapes, succeeds", [
     (_chain, [(3,)], True),
+    (_inplace_forms_computed_out_of_place, [(3, 4), (4,)], True),
     (_exp_then_mul, [(3,)], False),
     (_views, [(3, 4)], True),
     (_views_overwritten, [(3, 4), (4,)], False),

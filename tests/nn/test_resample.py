@@ -37,6 +37,29 @@ def test_interpolate_modes(options, dtype):
     compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 3, 5, 7), dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("options", [
+    dict(size=(4, 3)), dict(size=(12, 20)), dict(scale_factor=0.3),
+    dict(scale_factor=(0.5, 1.7)), dict(size=(4, 3), align_corners=True), dict(size=(1, 1)),
+    dict(scale_factor=0.3, recompute_scale_factor=True),
+])
+def test_interpolate_antialias(mode, options, dtype):
+    # it raised NotImplementedError (torchvision-style downscaling in diffusion pipelines)
+    compare(lambda F, lib, x: F.interpolate(x, mode=mode, antialias=True, **options),
+            randn(2, 3, 13, 11), dtype=dtype)
+
+
+def test_interpolate_antialias_gradcheck_and_errors():
+    x = ember.tensor(randn(1, 2, 7, 6), requires_grad=True)
+    assert gradcheck(lambda x: F.interpolate(x, size=(3, 4), mode="bicubic", antialias=True),
+                     (x,))
+    for lib, functional in ((torch, TF), (ember, F)):
+        for mode, shape in (("linear", (1, 1, 4)), ("nearest", (1, 1, 4, 4))):
+            with pytest.raises(ValueError, match="Anti-alias option is restricted"):
+                functional.interpolate(lib.ones(*shape), size=2, mode=mode, antialias=True)
+
+
 def test_upsample_aliases_warn():
     x = randn(1, 2, 3, 4)
     for name, kwargs in (("upsample", dict(scale_factor=2)),

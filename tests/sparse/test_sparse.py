@@ -321,6 +321,89 @@ def test_transpose():
         e.transpose(0, 2)
 
 
+@pytest.mark.parametrize("dense", [(4,), (1, 4), (3, 1), ()])
+def test_mul_by_a_broadcast_dense_tensor(dense):
+    # a degree vector scaling a graph's adjacency (it raised unless the shapes were equal)
+    a, ta = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    d = torch.randn(dense, dtype=torch.float64).float()
+    for got, want in ((a * E(d), ta * d), (E(d) * a, d * ta)):
+        assert got.is_sparse
+        assert_same(got.to_dense(), want.to_dense())
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    assert_same((h * ember.tensor([10.0, 100.0])).to_dense(),
+                (th * torch.tensor([10.0, 100.0])).to_dense())
+    with pytest.raises(RuntimeError, match="broadcastable"):
+        a * ember.ones(2, 3, 4)
+
+
+def test_mul_by_a_broadcast_dense_tensor_gradcheck():
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    deg = ember.rand(4, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v, deg: (ember.sparse_coo_tensor(idx, v, (3, 4)) * deg).to_dense(),
+                     (v, deg))
+
+
+@pytest.mark.parametrize("dim, index", [(0, [1, 1, 0]), (1, [3, 1, 3]), (-1, [0, 2]),
+                                        (0, []), (0, [-1]), (1, [0])])
+def test_index_select_matches_torch(dim, index):
+    e, t = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    got, want = e.index_select(dim, ember.tensor(index, dtype=ember.int64)), \
+        t.index_select(dim, torch.tensor(index, dtype=torch.int64))
+    assert got.shape == want.shape and got.is_coalesced() == want.is_coalesced()
+    assert got._indices().tolist() == want._indices().tolist()
+    assert_same(got._values(), want._values())
+
+
+def test_index_select_dense_dim_gradients_and_errors():
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    assert_same(h.index_select(1, ember.tensor([1, 1, 0])).to_dense(),
+                th.index_select(1, torch.tensor([1, 1, 0])).to_dense())
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v: ember.sparse_coo_tensor(idx, v, (3, 4)).index_select(
+        1, ember.tensor([2, 1, 2])).to_dense(), (v,))
+    e = ember.sparse_coo_tensor(idx, v, (3, 4))
+    with pytest.raises(IndexError, match="out of range"):
+        e.index_select(0, ember.tensor([3]))
+    with pytest.raises(IndexError, match="1-D"):
+        e.index_select(0, ember.tensor([[0]]))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        e.index_select(2, ember.tensor([0]))
+
+
+@pytest.mark.parametrize("pick", [lambda s: s[1], lambda s: s.select(1, 2),
+                                  lambda s: s.select(0, -1), lambda s: s[1, 2],
+                                  lambda s: s[2, 0], lambda s: s.select(-1, 3)])
+def test_select_and_integer_indexing_match_torch(pick):
+    # a node's row of an adjacency (it raised: no select, not subscriptable)
+    e, t = pair(DUP_INDICES, DUP_VALUES, (3, 4))
+    got, want = pick(e), pick(t)
+    if want.is_sparse:
+        assert got.is_sparse and got.shape == want.shape
+        assert got.is_coalesced() == want.is_coalesced()
+        assert got._indices().tolist() == want._indices().tolist()
+        got, want = got._values(), want._values()
+    assert_same(got, want)
+
+
+def test_select_dense_dim_gradients_and_errors():
+    h, th = pair([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    for got, want in ((h.select(1, 1), th.select(1, 1)), (h[2], th[2]), (h[1], th[1])):
+        assert_same(got.to_dense() if got.is_sparse else got,
+                    want.to_dense() if want.is_sparse else want)
+    idx = ember.tensor(DUP_INDICES)
+    v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda v: ember.sparse_coo_tensor(idx, v, (3, 4))[1].to_dense(), (v,))
+    e = ember.sparse_coo_tensor(idx, v, (3, 4))
+    with pytest.raises(IndexError, match="out of range"):
+        e.select(0, 3)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        e.select(2, 0)
+    with pytest.raises(NotImplementedError, match="integers only"):
+        e[1:]
+
+
 def test_to_dense_gradcheck_and_graph_semantics():
     idx = ember.tensor(DUP_INDICES)
     v = ember.tensor(DUP_VALUES, dtype=ember.float64, requires_grad=True)
@@ -361,6 +444,70 @@ def test_csr_against_torch():
                                    (4, 3))
     assert_same(made.to_dense(), x)
     assert_same((ec * 2).to_dense(), x * 2)
+
+
+@pytest.mark.parametrize("beta, alpha", [(1.0, 1.0), (0.5, 2.0), (0.0, -1.0)])
+def test_sampled_addmm_matches_torch(beta, alpha):
+    # graph-attention edge scores: the product at the specified elements only (missing)
+    rng = np.random.default_rng(3)
+    m1, m2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    runs = []
+    for lib in (torch, ember):
+        v = lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        c = lib.sparse_csr_tensor(lib.tensor([0, 1, 1, 4]), lib.tensor([1, 0, 2, 4]), v, (3, 5))
+        a, b = lib.tensor(m1, requires_grad=True), lib.tensor(m2, requires_grad=True)
+        r = lib.sparse.sampled_addmm(c, a, b, beta=beta, alpha=alpha)
+        assert r.layout == lib.sparse_csr
+        (r.to_dense() * lib.arange(15.0, dtype=lib.float64).view(3, 5)).sum().backward()
+        runs.append([r.to_dense(), r.crow_indices(), r.col_indices(), a.grad, b.grad, v.grad])
+    for t, e in zip(*runs):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_sampled_addmm_gradcheck_and_errors():
+    c = ember.sparse_csr_tensor(ember.tensor([0, 2, 3]), ember.tensor([0, 2, 1]),
+                                ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64), (2, 3))
+    a = ember.randn(2, 4, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: ember.sparse.sampled_addmm(c, a, b, alpha=0.5).to_dense(),
+                     (a, b))
+    with pytest.raises(NotImplementedError, match="sparse CSR"):
+        ember.sparse.sampled_addmm(c.to_sparse_coo(), a, b)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        ember.sparse.sampled_addmm(c, a, b[:3])
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.sparse.sampled_addmm(c, a, b.float())
+    with pytest.raises(RuntimeError, match="to be a matrix"):
+        ember.sparse.sampled_addmm(c, a[0], b)
+
+
+@pytest.mark.parametrize("diagonals, offsets, shape", [
+    ((2, 4), [0, -1], (4, 4)), ((2, 3), [1, -2], (3, 5)), ((2, 3), [2, 0], (5, 3)),
+    ((4,), 1, (4, 4)), ((3, 4), [-1, 0, 1], (4, 4)),
+])
+def test_spdiags_matches_torch(diagonals, offsets, shape):
+    # a sparse degree-normalisation matrix (missing)
+    d = torch.arange(1.0, 1.0 + np.prod(diagonals)).reshape(diagonals)
+    want = torch.sparse.spdiags(d, torch.tensor(offsets), shape)
+    got = ember.sparse.spdiags(E(d), ember.tensor(offsets), shape)
+    assert got._indices().tolist() == want._indices().tolist()
+    assert_same(got._values(), want._values())
+    assert got.shape == want.shape and not got.is_coalesced()
+    csr = ember.sparse.spdiags(E(d), ember.tensor(offsets), shape, layout=ember.sparse_csr)
+    assert csr.layout == ember.sparse_csr
+    assert_same(csr.to_dense(), want.to_dense())
+
+
+def test_spdiags_errors_match_torch():
+    cases = [lambda lib: lib.sparse.spdiags(lib.ones(2, 3), lib.tensor([0, 0]), (3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(2, 3), lib.tensor([0]), (3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(1, 3), lib.tensor([0]), (3, 3, 3)),
+             lambda lib: lib.sparse.spdiags(lib.ones(1, 3), lib.tensor([0.0]), (3, 3))]
+    for case in cases:
+        with pytest.raises(RuntimeError) as want:
+            case(torch)
+        with pytest.raises(RuntimeError, match=str(want.value).split("(")[0]):
+            case(ember)
 
 
 def test_csr_gradients_and_errors():

@@ -6,7 +6,7 @@ come from those of the ops.
 """
 import ember
 from ember._core._dtype import float32, float64
-from ember._core._tensor import Tensor, _add_method
+from ember._core._tensor import Tensor, _add_method, _recorded
 from ember.ops.autocast import autocasts
 from ember.ops.elementwise import where
 from ember.ops.sorting import _check_tensor, _wrap_dim
@@ -248,7 +248,9 @@ def renorm(input, p, dim, maxnorm):
 
 def _renorm_(self, p, dim, maxnorm):
     """In-place :func:`ember.renorm`."""
-    return self.copy_(renorm(self, p, dim, maxnorm))
+    # the derivative saves its input: a recorded self is read from a copy, then written
+    source = self.clone() if _recorded(self) else self
+    return self.copy_(renorm(source, p, dim, maxnorm))
 
 
 @autocasts("dist")

@@ -222,7 +222,8 @@ def float_power(input, exponent, *, out=None):
 
 def _float_power_(self, exponent):
     """In-place version of :meth:`Tensor.float_power` (``self`` must be float64/complex128)."""
-    result = float_power(self, exponent)
+    # pow's derivative saves its base: a recorded self is read from a copy, then written
+    result = float_power(self.clone() if _grad_records(self) else self, exponent)
     if self.dtype != result.dtype:
         raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
                            f"operation's result requires dtype {result.dtype}")

@@ -354,9 +354,9 @@ def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
 
 def _scatter_reduce_inplace(self, target, d, index, src, reduce, include_self):
     if _recorded(self) or _recorded(src):
-        # the out-of-place op recorded, its result copied back (the gradient of the old
-        # value flows through the copy)
-        self.copy_(scatter_reduce(target, d, index, src, reduce,
+        # the out-of-place op recorded on a copy (its derivative saves the input), its
+        # result copied back (the gradient of the old value flows through the copy)
+        self.copy_(scatter_reduce(target.clone(), d, index, src, reduce,
                                   include_self=include_self).reshape(tuple(self.shape)))
         return self
     _scatter_reduce_into_(target, d, index, src, reduce, bool(include_self))

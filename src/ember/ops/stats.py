@@ -127,7 +127,9 @@ derivative("cummin", save_inputs=False, save_result=(1,))(_cum_extreme_backward)
 
 def _cumprod_(self, dim, *, dtype=None):
     """In-place :func:`ember.cumprod`."""
-    return self.copy_(self.cumprod(dim, dtype=dtype))
+    # the derivative saves its input: a recorded self is read from a copy, then written
+    source = self.clone() if _recorded(self) else self
+    return self.copy_(source.cumprod(dim, dtype=dtype))
 
 
 def _cumsum_(self, dim, *, dtype=None):

@@ -310,6 +310,96 @@ class SparseCooTensor(SparseTensorBase):
         raise RuntimeError("transpose: transposed dimensions must be sparse Got sparse_dim: "
                            f"{sd}, d0: {dim0}, d1: {dim1}")
 
+    def index_select(self, dim, index):
+        """The slices at positions ``index`` along ``dim`` (a sparse result, its elements
+        ordered by position in ``index``, then as in ``self``).
+
+        Examples
+        --------
+        >>> import ember
+        >>> a = ember.tensor([[0., 1.], [2., 0.]]).to_sparse()
+        >>> a.index_select(0, ember.tensor([1, 1, 0])).to_dense()
+        tensor([[2., 0.],
+                [2., 0.],
+                [0., 1.]])
+        """
+        n, sd = self.dim(), self.sparse_dim()
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-n}, {n - 1}], but got {dim})")
+        dim %= n
+        if not isinstance(index, Tensor) or index.dtype not in (ember.int64, ember.int32) \
+                or index.dim() > 1:
+            raise IndexError("index_select(): Expected index to be a 1-D int32 or int64 tensor")
+        index = index.reshape(-1).to(ember.int64)
+        size = self._shape[dim]
+        if index.numel() and (int(index.min()) < -size or int(index.max()) >= size):
+            raise IndexError(f"index out of range in self (size {size} along dim {dim})")
+        index = index.remainder(size) if size else index
+        shape = list(self._shape)
+        shape[dim] = index.numel()
+        if dim >= sd:
+            return SparseCooTensor(self._idx, self._vals.index_select(dim - sd + 1, index),
+                                   shape, self._coalesced)
+        # each position of ``index`` takes the elements whose coordinate it names: the
+        # elements grouped by coordinate (a stable sort), each group's start and length
+        coord = self._idx[dim]
+        grouped = ember.sort(coord, stable=True).indices
+        counts = ember.bincount(coord, minlength=size)
+        starts = counts.cumsum(0) - counts
+        repeats = counts[index]
+        position = ember.repeat_interleave(ember.arange(index.numel()), repeats)
+        first = ember.repeat_interleave(repeats.cumsum(0) - repeats, repeats)
+        element = grouped[starts[index[position]] + ember.arange(position.numel()) - first]
+        indices = self._idx[:, element].clone()
+        indices[dim] = position
+        return SparseCooTensor(indices, self._vals[element], shape, element.numel() <= 1)
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, that dim removed: sparse while sparse
+        dims remain, else the dense sum of the selected values (as PyTorch's).
+
+        Examples
+        --------
+        >>> import ember
+        >>> a = ember.tensor([[0., 1.], [2., 0.]]).to_sparse()
+        >>> a.select(0, 1).to_dense()
+        tensor([2., 0.])
+        >>> a[1, 0]
+        tensor(2.)
+        """
+        n, sd = self.dim(), self.sparse_dim()
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-n}, {n - 1}], but got {dim})")
+        dim %= n
+        size = self._shape[dim]
+        if not -size <= index < size:
+            raise IndexError(f"select(): index {index} out of range for tensor of size "
+                             f"{list(self._shape)} at dimension {dim}")
+        index %= size
+        shape = self._shape[:dim] + self._shape[dim + 1:]
+        if dim >= sd:
+            return SparseCooTensor(self._idx, self._vals.select(dim - sd + 1, index), shape,
+                                   self._coalesced)
+        keep = (self._idx[dim] == index).nonzero().reshape(-1)
+        values = self._vals[keep]
+        if sd == 1:
+            return values.sum(0, dtype=values.dtype)
+        indices = ember.cat([self._idx[:dim], self._idx[dim + 1:]])[:, keep]
+        return SparseCooTensor(indices, values, shape, keep.numel() <= 1)
+
+    def __getitem__(self, index):
+        if not isinstance(index, tuple):
+            index = (index,)
+        result = self
+        for i in index:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise NotImplementedError(f"a sparse tensor is indexed by integers only (as "
+                                          f"select), got {type(i).__name__}")
+            result = result.select(0, i)
+        return result
+
     def t(self):
         """The transpose of a matrix (2 dims or fewer)."""
         if self.dim() > 2:
@@ -329,17 +419,19 @@ class SparseCooTensor(SparseTensorBase):
         return self._with_values(op(self._vals, other))
 
     def mul(self, other):
-        """Elementwise product with a scalar, a dense tensor of the same shape, or another
-        sparse tensor (sparse result)."""
+        """Elementwise product with a scalar, a dense tensor broadcastable to this shape, or
+        another sparse tensor (sparse result)."""
         if isinstance(other, numbers.Number) or (isinstance(other, Tensor) and other.dim() == 0):
             return self._scaled(other, ember.mul)
         if isinstance(other, SparseCooTensor):
             return _sparse_mul_sparse(self, other)
         if isinstance(other, Tensor):
-            if tuple(other.shape) != tuple(self._shape):
-                raise RuntimeError(f"mul: expected a dense tensor of the sparse tensor's shape "
-                                   f"{list(self._shape)}, got {list(other.shape)}")
-            picked = other[tuple(self._idx)]
+            if ember.broadcast_shapes(tuple(other.shape), self._shape) != self._shape:
+                raise RuntimeError(f"mul: expected a dense tensor broadcastable to the sparse "
+                                   f"tensor's shape {list(self._shape)}, got "
+                                   f"{list(other.shape)}")
+            # the dense factor at each element's coordinates (a row per element)
+            picked = other.expand(self._shape)[tuple(self._idx)]
             return self._with_values(self._vals * picked)
         return NotImplemented
 

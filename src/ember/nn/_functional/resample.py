@@ -28,6 +28,29 @@ def _source_scale(in_size, out_size, scale_factor, align_corners):
     return 1.0 / scale_factor if scale_factor else in_size / out_size
 
 
+def _antialias_matrix(in_size, out_size, scale, cubic):
+    """``(out, in)`` matrix of PyTorch's anti-aliased resampling along one dimension
+    (``_compute_weights_aa``): the triangle (or a = -0.5 cubic) filter stretched by the
+    downscale factor ``scale``, each row normalized."""
+    support = (2.0 if cubic else 1.0) * max(scale, 1.0)
+    inv_scale = 1.0 / scale if scale >= 1.0 else 1.0
+    weights = np.zeros((out_size, in_size))
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        low = max(int(center - support + 0.5), 0)
+        high = min(int(center + support + 0.5), in_size)
+        x = np.abs((np.arange(low, high) - center + 0.5) * inv_scale)
+        if cubic:
+            a = -0.5
+            row = np.where(x < 1.0, ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0,
+                           np.where(x < 2.0, (((x - 5.0) * x + 8.0) * x - 4.0) * a, 0.0))
+        else:
+            row = np.maximum(1.0 - x, 0.0)
+        total = row.sum()
+        weights[i, low:high] = row / total if total != 0 else row
+    return weights
+
+
 def _linear_matrix(in_size, out_size, scale, align_corners):
     """``(out, in)`` matrix of linear-interpolation weights along one dimension."""
     weights = np.zeros((out_size, in_size))
@@ -119,7 +142,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     recompute_scale_factor : bool, optional
         Use the computed output size, not ``scale_factor``, to map coordinates.
     antialias : bool, optional
-        Not supported (only False).
+        ``'bilinear'`` and ``'bicubic'`` only: low-pass filter when shrinking, PyTorch's
+        anti-aliased kernels (which also serve upsampling; bicubic's is then a = -0.5).
 
     Returns
     -------
@@ -135,8 +159,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"{_LINEAR_MODES[mode] + 2}D input")
     if mode not in ("nearest", "nearest-exact", "area") + tuple(_LINEAR_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by ember")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    if antialias and (mode not in ("bilinear", "bicubic") or spatial != 2):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
     if align_corners is not None and mode not in _LINEAR_MODES:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
@@ -167,16 +192,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         in_size, out_size = in_sizes[k], out_sizes[k]
         # sizes read by ember.jit's tracer: weights made with recorded ops, so that the
         # graph resizes to the sizes it runs at (bicubic weights stay those of the trace)
-        traced = _traced(out_size) and mode != "bicubic"
+        traced = _traced(out_size) and mode != "bicubic" and not antialias
         if mode in _LINEAR_MODES and traced:
             weights = _traced_linear_matrix(in_size, out_size, scales[k], bool(align_corners),
                                             input.dtype, input.device)
             result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
         elif mode in _LINEAR_MODES:
             scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
-            matrix = _cubic_matrix if mode == "bicubic" else _linear_matrix
-            weights = ember.tensor(matrix(in_size, out_size, scale, bool(align_corners)),
-                                   dtype=input.dtype, device=input.device)
+            if antialias:
+                matrix = _antialias_matrix(in_size, out_size, scale, mode == "bicubic")
+            else:
+                matrix = (_cubic_matrix if mode == "bicubic" else _linear_matrix)(
+                    in_size, out_size, scale, bool(align_corners))
+            weights = ember.tensor(matrix, dtype=input.dtype, device=input.device)
             result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
         elif traced:
             index = _traced_nearest_index(in_size, out_size, scales[k],

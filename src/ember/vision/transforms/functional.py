@@ -12,6 +12,7 @@ import numpy as np
 
 import ember
 import ember.nn.functional as F
+from ember.nn._functional.resample import _antialias_matrix
 from ember.vision.transforms._basic import (InterpolationMode, ToTensor, Normalize,
                                             _apply_affine, _check_image, _expanded_size,
                                             _inverse_affine_matrix, _is_pil_image, _pad,
@@ -281,33 +282,6 @@ def _resized_size(height, width, size, max_size):
     return [new_long, new_short] if width <= height else [new_short, new_long]
 
 
-def _filter(mode, x):
-    """PyTorch's anti-aliasing filters (the bicubic one with a = -0.5)."""
-    x = np.abs(x)
-    if mode is InterpolationMode.BILINEAR:
-        return np.maximum(1.0 - x, 0.0)
-    a = -0.5
-    return np.where(x < 1.0, ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0,
-                    np.where(x < 2.0, (((x - 5.0) * x + 8.0) * x - 4.0) * a, 0.0))
-
-
-def _antialias_weights(in_size, out_size, mode):
-    """The ``(out_size, in_size)`` matrix of PyTorch's anti-aliased resampling along one
-    axis: a filter stretched by the downscale factor, each row normalized."""
-    scale = in_size / out_size
-    support = (1.0 if mode is InterpolationMode.BILINEAR else 2.0) * max(scale, 1.0)
-    inv_scale = 1.0 / scale if scale >= 1.0 else 1.0
-    weights = np.zeros((out_size, in_size))
-    for i in range(out_size):
-        center = scale * (i + 0.5)
-        low = max(int(center - support + 0.5), 0)
-        high = min(int(center + support + 0.5), in_size)
-        row = _filter(mode, (np.arange(low, high) - center + 0.5) * inv_scale)
-        total = row.sum()
-        weights[i, low:high] = row / total if total != 0 else row
-    return weights
-
-
 @_tensor_kernel
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
            antialias=True):
@@ -345,8 +319,11 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
     images = img.reshape((-1, 1 if img.dim() == 2 else img.shape[-3], height, width)).to(dtype)
     # PyTorch's anti-aliased kernels also serve upsampling (where bicubic's differs: a = -0.5)
     if antialias and interpolation is not InterpolationMode.NEAREST:
-        rows = ember.tensor(_antialias_weights(height, out_size[0], interpolation), dtype=dtype)
-        cols = ember.tensor(_antialias_weights(width, out_size[1], interpolation), dtype=dtype)
+        cubic = interpolation is InterpolationMode.BICUBIC
+        rows = ember.tensor(_antialias_matrix(height, out_size[0], height / out_size[0], cubic),
+                            dtype=dtype)
+        cols = ember.tensor(_antialias_matrix(width, out_size[1], width / out_size[1], cubic),
+                            dtype=dtype)
         out = rows @ images @ cols.t()
     else:
         out = F.interpolate(images, size=out_size, mode=interpolation.value,
