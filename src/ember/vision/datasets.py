@@ -88,6 +88,15 @@ def read_idx(path):
     return ember.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
 
 
+def _transformed(dataset, sample, target):
+    """``(sample, target)`` through the data set's ``transform`` and ``target_transform``."""
+    if dataset.transform is not None:
+        sample = dataset.transform(sample)
+    if dataset.target_transform is not None:
+        target = dataset.target_transform(target)
+    return sample, target
+
+
 def _describe(dataset, body):
     """torchvision's data set ``repr``: the name, the size, ``body`` lines, the transforms."""
     lines = [f"Dataset {type(dataset).__name__}", f"    Number of datapoints: {len(dataset)}"]
@@ -108,11 +117,7 @@ class _LabelledImages(Dataset):
         """``(image, label)``: the image transformed by ``transform``, the label by
         ``target_transform``."""
         image, target = _to_image(self.data[index]), int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return _transformed(self, image, target)
 
     def __len__(self):
         return len(self.data)
@@ -418,11 +423,7 @@ class FakeData(Dataset):
         if image.dim() == 3:
             image = image[0] if image.shape[0] == 1 else image.permute(1, 2, 0).contiguous()
         image = _to_image(image)
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return _transformed(self, image, target)
 
     def __len__(self):
         return self.size
@@ -619,11 +620,7 @@ class DatasetFolder(Dataset):
         ``target_transform``."""
         path, target = self.samples[index]
         sample = self.loader(path)
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        return _transformed(self, sample, target)
 
     def __len__(self):
         return len(self.samples)
