@@ -34,6 +34,9 @@ DTYPES = [
     ("float64", "double", "double", "f"),
     ("complex64", "em_complex64", "em_complex64", "c"),
     ("complex128", "em_complex128", "em_complex128", "c"),
+    ("uint16", "uint16_t", "uint16_t", "u"),
+    ("uint32", "uint32_t", "uint32_t", "u"),
+    ("uint64", "uint64_t", "uint64_t", "u"),
 ]
 REAL_OF = {"complex64": ("float", "float32"), "complex128": ("double", "float64")}
 LOAD = {"float16": "em_half_to_float(%s)", "bfloat16": "em_bfloat16_to_float(%s)"}
@@ -106,6 +109,7 @@ def build_cuda_op(name, spec):
 
 
 ITEMSIZE = {"bool": 1, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8,
+            "uint16_t": 2, "uint32_t": 4, "uint64_t": 8,
             "em_half": 2, "em_bfloat16": 2, "float": 4, "double": 8, "em_complex64": 8,
             "em_complex128": 16}
 

@@ -20,11 +20,13 @@ from gen_loops import DTYPES, LOAD, STORE
 
 REAL = {"complex64": "float", "complex128": "double"}
 SIZEOF = {"bool": 1, "uint8_t": 1, "int8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8,
+          "uint16_t": 2, "uint32_t": 4, "uint64_t": 8,
           "float": 4, "double": 8, "double _Complex": 16}
 TYPE_MIN = {"bool": "0", "uint8": "0", "int8": "INT8_MIN", "int16": "INT16_MIN",
-            "int32": "INT32_MIN", "int64": "INT64_MIN"}
+            "int32": "INT32_MIN", "int64": "INT64_MIN", "uint16": "0", "uint32": "0", "uint64": "0"}
 TYPE_MAX = {"bool": "1", "uint8": "UINT8_MAX", "int8": "INT8_MAX", "int16": "INT16_MAX",
-            "int32": "INT32_MAX", "int64": "INT64_MAX"}
+            "int32": "INT32_MAX", "int64": "INT64_MAX", "uint16": "UINT16_MAX",
+            "uint32": "UINT32_MAX", "uint64": "UINT64_MAX"}
 
 # combine expressions over accumulators a and b (b folded after a)
 ADD, MUL = "a + b", "a * b"

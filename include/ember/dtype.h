@@ -19,12 +19,16 @@ typedef enum {
     EM_FLOAT64,
     EM_COMPLEX64,
     EM_COMPLEX128,
+    /* PyTorch's unsigned types past uint8, after the others so the numbers above stay put */
+    EM_UINT16,
+    EM_UINT32,
+    EM_UINT64,
     EM_NTYPES
 } em_dtype;
 
 /* Bytes per element, and the promotion category: 0 bool, 1 integral, 2 floating, 3 complex. */
-static const int em_itemsize[EM_NTYPES] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 8, 16};
-static const int em_category[EM_NTYPES] = {0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3};
+static const int em_itemsize[EM_NTYPES] = {1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 8, 16, 2, 4, 8};
+static const int em_category[EM_NTYPES] = {0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 1, 1, 1};
 
 static inline int em_itemsize_fn(int num) { return em_itemsize[num]; }
 

@@ -5,7 +5,7 @@ built as a Cython-accelerated library in the SciPy mould.
 """
 from ember._core._dtype import (
     dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,
-    float64, complex64, complex128, promote_types, can_cast, get_default_dtype,
+    float64, complex64, complex128, uint16, uint32, uint64, promote_types, can_cast, get_default_dtype,
     set_default_dtype,
 )
 from ember._core._dtype import float16 as half, float32 as float, float64 as double

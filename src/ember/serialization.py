@@ -25,6 +25,9 @@ __all__ = ["save", "load"]
 _DTYPES = {
     "BOOL": (ember.bool, np.dtype("?")),
     "U8": (ember.uint8, np.dtype("u1")),
+    "U16": (ember.uint16, np.dtype("<u2")),
+    "U32": (ember.uint32, np.dtype("<u4")),
+    "U64": (ember.uint64, np.dtype("<u8")),
     "I8": (ember.int8, np.dtype("i1")),
     "I16": (ember.int16, np.dtype("<i2")),
     "I32": (ember.int32, np.dtype("<i4")),

@@ -453,13 +453,11 @@ def test_all_dtypes_from_foreign_capsules(versioned):
 
 def test_unsupported_dtype_and_device_leave_capsule_unconsumed():
     producer = ForeignProducer()
-    arr = np.arange(3, dtype=np.uint16)
-    cap = producer.capsule(arr, dtype=(1, 16))
+    arr = np.arange(3, dtype=np.uint8)
+    cap = producer.capsule(arr, dtype=(2, 8))      # float8: no ember dtype
     with pytest.raises(TypeError, match="unsupported DLPack dtype"):
         ember.from_dlpack(cap)
     assert capsule_name(cap) == "dltensor_versioned"
-    with pytest.raises(TypeError, match="unsupported DLPack dtype"):
-        ember.from_dlpack(np.arange(3, dtype=np.uint32))
     cuda = producer.capsule(np.arange(3.), device=(2, 0))
     if not ember.cuda.is_available():     # the cuda backend refuses before consuming it
         with pytest.raises(RuntimeError, match="CuPy|no CUDA GPU"):
@@ -551,8 +549,8 @@ def test_asarray_and_tensor_use_dlpack():
     copied = ember.tensor(src)
     copied[1] = -1
     assert src[1].item() == 1
-    with pytest.raises(TypeError, match="unsupported DLPack dtype"):
-        ember.asarray(np.arange(3, dtype=np.uint16))
+    wide = np.arange(3, dtype=np.uint32)
+    assert np.shares_memory(np.asarray(ember.asarray(wide)), wide)
 
 
 # ---------------------------------------------------------------- round trips

@@ -194,7 +194,6 @@ def test_non_native_byte_order_raises(npdt):
 
 
 @pytest.mark.parametrize("arr", [
-    np.arange(3, dtype=np.uint16), np.arange(3, dtype=np.uint32), np.arange(3, dtype=np.uint64),
     np.ones(3, dtype=np.longdouble), np.array([1, None], dtype=object), np.array(["a", "b"]),
     np.array([1, 2], dtype="M8[s]"), np.zeros(2, dtype="i4,f4"),
 ], ids=lambda a: str(a.dtype))

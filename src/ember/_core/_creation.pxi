@@ -406,9 +406,16 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     cdef int inferred = -1
     try:
-        arr = np.array(_unwrap_tensors(data, &inferred))
+        values = _unwrap_tensors(data, &inferred)
+        arr = np.array(values)
     except ValueError as e:
         raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
+    if dt is not None and dt.num == EM_UINT64 and arr.dtype.kind in "fO":
+        # NumPy gives float64 (or objects) for ints past int64 among smaller ones: be exact
+        try:
+            arr = np.array(values, dtype=np.uint64)
+        except (OverflowError, TypeError, ValueError):
+            pass
     if arr.dtype == object or arr.dtype.kind in "USVO":
         leaf = _first_non_number(data)
         if leaf is _ALL_NUMBERS:  # integers beyond 64 bits

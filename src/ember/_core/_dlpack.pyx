@@ -23,7 +23,7 @@ from libc.stdlib cimport malloc, free
 
 import operator
 
-from ember._core._dtype cimport em_itemsize
+from ember._core._dtype cimport em_itemsize, EM_NTYPES
 from ember._core._tensor cimport (
     Tensor, new_tensor, copy_into, set_dims, borrow_storage, EM_MAX_DIMS, DEV_CPU, DEV_CUDA,
 )
@@ -88,9 +88,10 @@ cdef extern from "ember/dlpack.h":
 cdef em_device _CPU = em_device("cpu")
 
 # DLPack (type code, bits) of each ember dtype, indexed by em_dtype number
-cdef uint8_t[12] _DL_CODE = [kDLBool, kDLUInt, kDLInt, kDLInt, kDLInt, kDLInt, kDLFloat,
-                             kDLBfloat, kDLFloat, kDLFloat, kDLComplex, kDLComplex]
-cdef uint8_t[12] _DL_BITS = [8, 8, 8, 16, 32, 64, 16, 16, 32, 64, 64, 128]
+cdef uint8_t[15] _DL_CODE = [kDLBool, kDLUInt, kDLInt, kDLInt, kDLInt, kDLInt, kDLFloat,
+                             kDLBfloat, kDLFloat, kDLFloat, kDLComplex, kDLComplex,
+                             kDLUInt, kDLUInt, kDLUInt]
+cdef uint8_t[15] _DL_BITS = [8, 8, 8, 16, 32, 64, 16, 16, 32, 64, 64, 128, 16, 32, 64]
 
 _DEVICE_NAMES = {1: "CPU", 2: "CUDA", 3: "CUDAHost", 4: "OpenCL", 7: "Vulkan", 8: "Metal",
                  9: "VPI", 10: "ROCM", 11: "ROCMHost", 12: "ExtDev", 13: "CUDAManaged",
@@ -376,13 +377,13 @@ cdef class _DLPackOwner:
 cdef int _dtype_from_dl(DLDataType dt) except -1:
     cdef int num
     if dt.lanes == 1:
-        for num in range(12):
+        for num in range(<int>EM_NTYPES):
             if _DL_CODE[num] == dt.code and _DL_BITS[num] == dt.bits:
                 return num
     raise TypeError(f"from_dlpack: unsupported DLPack dtype "
                     f"({_CODE_NAMES.get(dt.code, dt.code)}, bits={dt.bits}, lanes={dt.lanes}); "
-                    f"ember supports bool, uint8, int8-int64, float16, bfloat16, float32, "
-                    f"float64, complex64 and complex128")
+                    f"ember supports bool, uint8-uint64, int8-int64, float16, bfloat16, "
+                    f"float32, float64, complex64 and complex128")
 
 
 cdef bint _host_accessible(int device_type) noexcept:

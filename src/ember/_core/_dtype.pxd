@@ -12,9 +12,12 @@ cdef extern from "ember/dtype.h":
         EM_FLOAT64
         EM_COMPLEX64
         EM_COMPLEX128
+        EM_UINT16
+        EM_UINT32
+        EM_UINT64
         EM_NTYPES
-    const int em_itemsize[12]
-    const int em_category[12]
+    const int em_itemsize[EM_NTYPES]
+    const int em_category[EM_NTYPES]
     ctypedef unsigned short em_half
     ctypedef unsigned short em_bfloat16
     float em_half_to_float(em_half h) nogil

@@ -8,8 +8,20 @@ except ImportError:  # pragma: no cover - ml_dtypes is a runtime dependency
     _np_bfloat16 = None
 
 _NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
-          "float32", "float64", "complex64", "complex128")
-_SIZES = (1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 8, 16)
+          "float32", "float64", "complex64", "complex128", "uint16", "uint32", "uint64")
+_SIZES = (1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 8, 16, 2, 4, 8)
+# PyTorch's names of each dtype in its messages, by dtype number: the scalar-type
+# names ("not implemented for 'UInt16'"), the C++ type names that its dtype checks print
+# ("expected scalar type short int"), and the C types of "value cannot be converted to
+# type uint8_t without overflow"
+TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
+               "Double", "ComplexFloat", "ComplexDouble", "UInt16", "UInt32", "UInt64")
+CPP_NAMES = ("bool", "unsigned char", "signed char", "short int", "int", "long int",
+             "c10::Half", "c10::BFloat16", "float", "double", "c10::complex<float>",
+             "c10::complex<double>", "unsigned short", "unsigned int", "unsigned long")
+C_NAMES = ("bool", "uint8_t", "int8_t", "int16_t", "int32_t", "int64_t", "c10::Half",
+           "c10::BFloat16", "float", "double", "c10::complex<float>", "c10::complex<double>",
+           "uint16_t", "uint32_t", "uint64_t")
 # PyTorch-style aliases that are also attributes of the ember namespace
 ALIASES = {"half": "float16", "float": "float32", "double": "float64", "short": "int16",
            "int": "int32", "long": "int64", "cfloat": "complex64", "cdouble": "complex128",
@@ -58,12 +70,12 @@ cdef dtype _make(int num):
     d.itemsize = _SIZES[num]
     d.is_floating_point = em_category[num] == 2
     d.is_complex = em_category[num] == 3
-    d.is_signed = num not in (EM_BOOL, EM_UINT8)
+    d.is_signed = num not in (EM_BOOL, EM_UINT8, EM_UINT16, EM_UINT32, EM_UINT64)
     d.numpy_dtype = _np_bfloat16 if num == EM_BFLOAT16 else np.dtype(_NAMES[num])
     return d
 
 
-cdef list DTYPES = [_make(i) for i in range(12)]
+cdef list DTYPES = [_make(i) for i in range(<int>EM_NTYPES)]
 cdef int default_float_num = EM_FLOAT32
 
 
@@ -86,7 +98,10 @@ float32 = DTYPES[EM_FLOAT32]
 float64 = DTYPES[EM_FLOAT64]
 complex64 = DTYPES[EM_COMPLEX64]
 complex128 = DTYPES[EM_COMPLEX128]
-all_dtypes = tuple(DTYPES[i] for i in range(12))
+uint16 = DTYPES[EM_UINT16]
+uint32 = DTYPES[EM_UINT32]
+uint64 = DTYPES[EM_UINT64]
+all_dtypes = tuple(DTYPES[i] for i in range(<int>EM_NTYPES))
 
 _BY_NAME = {d.name: d for d in all_dtypes}
 _BY_NAME.update({alias: _BY_NAME[name] for alias, name in ALIASES.items()})
@@ -141,11 +156,19 @@ cdef int real_of(int num) noexcept:
     return num
 
 
+cdef bint _is_wide_unsigned(int num) noexcept:
+    return num == EM_UINT16 or num == EM_UINT32 or num == EM_UINT64
+
+
 cdef int promote_nums(int a, int b) except -1:
     """PyTorch's promote_types on dtype numbers."""
     cdef int ca = em_category[a], cb = em_category[b], t
     if a == b:
         return a
+    # as PyTorch: uint16/32/64 promote only with the real floating types
+    if (_is_wide_unsigned(a) and cb != 2) or (_is_wide_unsigned(b) and ca != 2):
+        raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
+                           f"attempted to promote {TORCH_NAMES[a]} and {TORCH_NAMES[b]}")
     if ca == 0:
         return b
     if cb == 0:

@@ -8,14 +8,14 @@ cdef extern from "ember/kernels.h":
         int arity
         int promote_float
         int out_rule
-        em_loop_fn loops[12]
+        em_loop_fn loops[EM_NTYPES]
     const em_ew_op em_unary_ops[]
     const int em_n_unary_ops
     const em_ew_op em_binary_ops[]
     const int em_n_binary_ops
     const em_ew_op em_ternary_ops[]
     const int em_n_ternary_ops
-    const em_loop_fn em_cast_loops[12][12]
+    const em_loop_fn em_cast_loops[EM_NTYPES][EM_NTYPES]
     enum:
         EM_OUT_SAME
         EM_OUT_BOOL
@@ -78,7 +78,7 @@ def elementwise_ops():
     out = {}
     for i in range(N_EW):
         out[EW_OPS[i].name.decode()] = (EW_OPS[i].arity,
-                                        tuple(dtype_of(d) for d in range(12) if EW_OPS[i].loops[d] != NULL))
+                                        tuple(dtype_of(d) for d in range(<int>EM_NTYPES) if EW_OPS[i].loops[d] != NULL))
     return out
 
 
@@ -145,6 +145,10 @@ cdef int write_scalar(char *p, int dt, object v) except -1:
         if v != v or v in (float("inf"), float("-inf")):
             raise RuntimeError(f"value cannot be converted to type {dtype_of(dt)} without overflow: {v}")
         v = int(v)
+    if dt == EM_UINT64:
+        # the full unsigned range, and negative values wrapping as in C
+        (<uint64_t *>p)[0] = <uint64_t>(int(v) & 0xFFFFFFFFFFFFFFFF)
+        return 0
     try:
         iv = v
     except OverflowError:
@@ -157,6 +161,10 @@ cdef int write_scalar(char *p, int dt, object v) except -1:
         (<int16_t *>p)[0] = <int16_t>iv
     elif dt == EM_INT32:
         (<int32_t *>p)[0] = <int32_t>iv
+    elif dt == EM_UINT16:
+        (<uint16_t *>p)[0] = <uint16_t>iv
+    elif dt == EM_UINT32:
+        (<uint32_t *>p)[0] = <uint32_t>iv
     else:
         (<int64_t *>p)[0] = iv
     return 0
@@ -166,7 +174,8 @@ cdef int write_scalar(char *p, int dt, object v) except -1:
 # types by value (uint8 also takes -255..-1, wrapping), floating types by their
 # largest finite value (infinities and NaN pass).
 INT_LIMITS = {EM_UINT8: (0, 255), EM_INT8: (-2**7, 2**7 - 1), EM_INT16: (-2**15, 2**15 - 1),
-              EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1)}
+              EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1),
+              EM_UINT16: (0, 2**16 - 1), EM_UINT32: (0, 2**32 - 1), EM_UINT64: (0, 2**64 - 1)}
 FLOAT_MAX = {EM_FLOAT16: 65504.0, EM_BFLOAT16: 3.3895313892515355e38,
              EM_FLOAT32: 3.4028234663852886e38, EM_FLOAT64: 1.7976931348623157e308,
              EM_COMPLEX64: 3.4028234663852886e38, EM_COMPLEX128: 1.7976931348623157e308}
@@ -619,8 +628,7 @@ cdef Tensor _reduced_float_by_scalar(int op, list args, int ct, Tensor out, bint
 
 
 cdef str _torch_name(int dt):
-    return ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float", "Double",
-            "ComplexFloat", "ComplexDouble")[dt]
+    return TORCH_NAMES[dt]
 
 
 cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:

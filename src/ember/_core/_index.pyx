@@ -10,7 +10,7 @@ named ops are in ``_gather_scatter.pxi``; joining (``_join.pxi``) copies each
 input into a slice of the output.
 """
 from libc.string cimport memcmp, memcpy, memset
-from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, uint32_t, uint64_t
 
 import operator
 import warnings
@@ -27,7 +27,8 @@ from ember._core._dtype cimport (
     dtype_of, promote_nums, em_itemsize, em_category, em_float_to_half,
     em_float_to_bfloat16,
     EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
-    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
+    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128, EM_UINT16, EM_UINT32, EM_UINT64,
+    EM_NTYPES,
 )
 from ember._core import _tensor as _core
 
@@ -66,14 +67,14 @@ cdef extern from "ember/index.h":
     const em_loop_fn em_check_loops[2]
     const em_loop_fn em_scatter_loops[2][5]
     const em_loop_fn em_scatter_offset_loops[5]
-    const em_loop_fn em_scatter_add_loops[2][12]
-    const em_loop_fn em_scatter_mul_loops[2][12]
-    const em_loop_fn em_scatter_max_loops[2][12]
-    const em_loop_fn em_scatter_min_loops[2][12]
-    const em_loop_fn em_scatter_add_offset_loops[12]
+    const em_loop_fn em_scatter_add_loops[2][EM_NTYPES]
+    const em_loop_fn em_scatter_mul_loops[2][EM_NTYPES]
+    const em_loop_fn em_scatter_max_loops[2][EM_NTYPES]
+    const em_loop_fn em_scatter_min_loops[2][EM_NTYPES]
+    const em_loop_fn em_scatter_add_offset_loops[EM_NTYPES]
     const em_loop_fn em_masked_fill_loops[5]
-    const em_loop_fn em_count_nonzero_loops[12]
-    const em_nonzero_fn em_nonzero_fill[12]
+    const em_loop_fn em_count_nonzero_loops[EM_NTYPES]
+    const em_nonzero_fn em_nonzero_fill[EM_NTYPES]
 
 cdef extern from "Python.h":
     Py_ssize_t PY_SSIZE_T_MAX
@@ -81,22 +82,15 @@ cdef extern from "Python.h":
 
 # ---------------------------------------------------------------- names and checks
 
-# PyTorch's names for dtypes in error messages: Tensor type names, and the C types
-# named by "value cannot be converted" errors.
-cdef tuple _TYPE_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
-                          "Float", "Double", "ComplexFloat", "ComplexDouble")
-cdef tuple _C_NAMES = ("bool", "uint8_t", "int8_t", "int16_t", "int32_t", "int64_t", "c10::Half",
-                       "c10::BFloat16", "float", "double", "c10::complex<float>",
-                       "c10::complex<double>")
-cdef tuple _META_NAMES = ("bool", "unsigned char", "signed char", "short int", "int", "long int",
-                          "c10::Half", "c10::BFloat16", "float", "double", "c10::complex<float>",
-                          "c10::complex<double>")
+from ember._core._dtype import TORCH_NAMES as _TYPE_NAMES, C_NAMES as _C_NAMES, CPP_NAMES as _META_NAMES
 # largest finite value of each floating dtype (real part for complex)
 cdef dict _FLOAT_MAX = {EM_FLOAT16: 65504.0, EM_BFLOAT16: 3.3895313892515355e+38,
                         EM_FLOAT32: 3.4028234663852886e+38, EM_FLOAT64: float("inf"),
                         EM_COMPLEX64: 3.4028234663852886e+38, EM_COMPLEX128: float("inf")}
 cdef dict _INT_RANGE = {EM_UINT8: (0, 255), EM_INT8: (-128, 127), EM_INT16: (-32768, 32767),
-                        EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1)}
+                        EM_INT32: (-2**31, 2**31 - 1), EM_INT64: (-2**63, 2**63 - 1),
+                        EM_UINT16: (0, 2**16 - 1), EM_UINT32: (0, 2**32 - 1),
+                        EM_UINT64: (0, 2**64 - 1)}
 
 
 cdef inline list _sizes(Tensor t):
@@ -210,6 +204,9 @@ cdef int _write_value(char *p, int dt, object v) except -1:
                 raise overflow
         elif v < lo or v > hi:
             raise overflow
+        if dt == EM_UINT64:
+            (<uint64_t *>p)[0] = <uint64_t>v
+            return 0
         iv = v
         if dt == EM_UINT8:
             (<uint8_t *>p)[0] = <uint8_t>iv
@@ -219,6 +216,10 @@ cdef int _write_value(char *p, int dt, object v) except -1:
             (<int16_t *>p)[0] = <int16_t>iv
         elif dt == EM_INT32:
             (<int32_t *>p)[0] = <int32_t>iv
+        elif dt == EM_UINT16:
+            (<uint16_t *>p)[0] = <uint16_t>iv
+        elif dt == EM_UINT32:
+            (<uint32_t *>p)[0] = <uint32_t>iv
         else:
             (<int64_t *>p)[0] = iv
         return 0
@@ -365,9 +366,6 @@ cdef str _index_text(em_index_ctx *ctx):
     return str(ctx.bad_index)
 
 
-cdef tuple _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16",
-                          "bfloat16", "float32", "float64", "complex64", "complex128")
-
 
 cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets, str op):
     """The name of `kind`'s index kernel for `t`'s dtype and `index`'s (int64 for byte
@@ -381,7 +379,7 @@ cdef str _gpu_kernel(device dev, str kind, Tensor t, Tensor index, bint offsets,
                                   f"complex dtypes")
     suffix = "i64" if offsets or index is None or index._dtype == EM_INT64 else "i32"
     if kind.startswith("scatter_"):
-        return f"{kind}_{_DTYPE_NAMES[t._dtype]}_{suffix}"
+        return f"{kind}_{dtype_of(t._dtype).name}_{suffix}"
     if kind == "masked_fill":
         return f"masked_fill{8 * em_itemsize[t._dtype]}"
     if kind == "gather" or kind == "scatter":

@@ -1,8 +1,11 @@
 # NumPy and buffer-protocol interop, zero-copy wherever memory allows.
 # Included by _tensor.pyx.
 
-_NP_SUPPORTED = {dtype_of(i).numpy_dtype: i for i in range(12)}
-_FORMATS = (b"?", b"B", b"b", b"h", b"i", b"q", b"e", b"", b"f", b"d", b"Zf", b"Zd")
+_NP_SUPPORTED = {dtype_of(i).numpy_dtype: i for i in range(<int>EM_NTYPES)}
+# buffer-protocol formats by dtype number (bfloat16 has none); "=" fixes the sizes of
+# the unsigned ones, whose native letters vary by platform
+_FORMATS = (b"?", b"B", b"b", b"h", b"i", b"q", b"e", b"", b"f", b"d", b"Zf", b"Zd", b"=H", b"=I",
+            b"=Q")
 
 
 cdef Tensor from_numpy_any(object arr):
@@ -14,7 +17,7 @@ cdef Tensor from_numpy_any(object arr):
     if dt is None:
         raise TypeError(f"can't convert np.ndarray of type {npd}. The only supported types are: "
                         "float64, float32, float16, bfloat16 (ml_dtypes), complex64, complex128, "
-                        "int64, int32, int16, int8, uint8, and bool.")
+                        "int64, int32, int16, int8, uint64, uint32, uint16, uint8, and bool.")
     cdef int nd = arr.ndim, d
     cdef Py_ssize_t isz = em_itemsize[<int>dt]
     cdef Py_ssize_t shape[64]

@@ -338,6 +338,12 @@ cdef object read_scalar(char *p, int dt):
         return (<int32_t *>p)[0]
     if dt == EM_INT64:
         return (<int64_t *>p)[0]
+    if dt == EM_UINT16:
+        return (<uint16_t *>p)[0]
+    if dt == EM_UINT32:
+        return (<uint32_t *>p)[0]
+    if dt == EM_UINT64:
+        return (<uint64_t *>p)[0]
     if dt == EM_FLOAT16:
         return <double>em_half_to_float((<uint16_t *>p)[0])
     if dt == EM_BFLOAT16:

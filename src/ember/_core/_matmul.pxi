@@ -2,11 +2,7 @@
 # error messages, output allocation; every product then runs through gemm_into.
 # Included by _blas.pyx.
 
-cdef tuple CPP_NAMES = ("bool", "unsigned char", "signed char", "short int", "int", "long int",
-                        "c10::Half", "c10::BFloat16", "float", "double",
-                        "c10::complex<float>", "c10::complex<double>")
-cdef tuple TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
-                          "Float", "Double", "ComplexFloat", "ComplexDouble")
+from ember._core._dtype import CPP_NAMES, TORCH_NAMES
 
 
 # ---------------------------------------------------------------- argument helpers
@@ -86,8 +82,9 @@ cdef dict CUDA_KERNEL_NAMES = {"matmul": "addmm_cuda", "mm": "addmm_cuda", "addm
 
 cdef int check_supported(str fname, Tensor a) except -1:
     cdef int dt = a._dtype
-    if dt == EM_BOOL:
-        raise NotImplementedError(f"\"{fname}\" not implemented for 'Bool'")
+    # bool, and the wide unsigned types as in PyTorch (ember's integer GEMMs are signed or uint8)
+    if dt == EM_BOOL or dt == EM_UINT16 or dt == EM_UINT32 or dt == EM_UINT64:
+        raise NotImplementedError(f"\"{fname}\" not implemented for '{TORCH_NAMES[dt]}'")
     # cuBLAS has no integer products (nor has PyTorch on cuda)
     if a._storage.device.type_num != DEV_CPU and em_category[dt] < 2:
         raise RuntimeError(f"\"{CUDA_KERNEL_NAMES[fname]}\" not implemented for "

@@ -103,18 +103,15 @@ cdef tuple _spatial_check(Tensor input, int spatial, str name):
     return shape
 
 
-_TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                     "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
-                     "complex128": "ComplexDouble"}
+from ember._core._dtype import TORCH_NAMES
 
 
 cdef int _check_float(Tensor input, str name) except -1:
     """Pooling computes in floating point, as PyTorch's CPU kernels do."""
     if input._dtype not in (EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64):
-        text = str(input.dtype).rpartition(".")[2]
         quoted = '"' + name + '"'
         raise NotImplementedError(f"{quoted} not implemented for "
-                                  f"'{_TORCH_TYPE_NAMES.get(text, text)}'")
+                                  f"'{TORCH_NAMES[input._dtype]}'")
     return 0
 
 

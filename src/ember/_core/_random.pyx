@@ -26,6 +26,7 @@ from libc.string cimport memcpy
 from ember._core._dtype cimport (
     dtype, dtype_of, as_dtype, default_float, real_of, em_category,
     EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
+    EM_UINT16, EM_UINT32, EM_UINT64,
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
 )
 from ember._core._tensor cimport (
@@ -599,7 +600,9 @@ cdef Tensor _bernoulli_tensor_into(Tensor target, Tensor p, Generator gen):
 cdef dict _INT_BOUNDS = {EM_BOOL: (0, 1), EM_UINT8: (0, 255), EM_INT8: (-128, 127),
                          EM_INT16: (-(1 << 15), (1 << 15) - 1),
                          EM_INT32: (-(1 << 31), (1 << 31) - 1),
-                         EM_INT64: (-(1 << 63), (1 << 63) - 1)}
+                         EM_INT64: (-(1 << 63), (1 << 63) - 1),
+                         EM_UINT16: (0, (1 << 16) - 1), EM_UINT32: (0, (1 << 32) - 1),
+                         EM_UINT64: (0, (1 << 64) - 1)}
 
 
 cdef object _default_to(int dt):

@@ -21,7 +21,7 @@ from collections import namedtuple
 
 from ember._core._dtype cimport (
     dtype as DType, dtype_of, as_dtype, default_float, real_of, em_category, em_itemsize,
-    EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
+    EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64, EM_NTYPES,
 )
 from ember._core._tensor cimport (
     grad_enabled, record_op, autocast_mode, autocast_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into,
@@ -67,7 +67,7 @@ cdef extern from "ember/reduce.h" nogil:
         EM_RED_ARGMAX
         EM_RED_ARGMIN
         EM_RED_VAR
-    const em_reduce_kernel em_reduce_kernels[15][12]
+    const em_reduce_kernel em_reduce_kernels[15][EM_NTYPES]
     ctypedef struct em_reduce_problem:
         int ndim
         Py_ssize_t shape[64]
@@ -84,25 +84,25 @@ cdef extern from "ember/reduce.h" nogil:
     ctypedef void (*em_lanes_fn)(char *out, Py_ssize_t os_l, Py_ssize_t os_k, const char *inp,
                                  Py_ssize_t is_l, Py_ssize_t is_k, Py_ssize_t L, Py_ssize_t K,
                                  int col_mode) noexcept nogil
-    const em_lanes_fn em_cumsum_lanes[12]
-    const em_lanes_fn em_cumprod_lanes[12]
-    const em_lanes_fn em_logcumsumexp_lanes[12]
+    const em_lanes_fn em_cumsum_lanes[EM_NTYPES]
+    const em_lanes_fn em_cumprod_lanes[EM_NTYPES]
+    const em_lanes_fn em_logcumsumexp_lanes[EM_NTYPES]
     ctypedef void (*em_long_scan_fn)(char *out, const char *inp, Py_ssize_t L) noexcept nogil
-    const em_long_scan_fn em_cumsum_long[12]
+    const em_long_scan_fn em_cumsum_long[EM_NTYPES]
     enum: EM_SCAN_LONG
     ctypedef void (*em_lanes_idx_fn)(char *out, Py_ssize_t os_l, Py_ssize_t os_k, char *idx,
                                      Py_ssize_t xs_l, Py_ssize_t xs_k, const char *inp,
                                      Py_ssize_t is_l, Py_ssize_t is_k, Py_ssize_t L,
                                      Py_ssize_t K) noexcept nogil
-    const em_lanes_idx_fn em_cummax_lanes[12]
-    const em_lanes_idx_fn em_cummin_lanes[12]
-    const em_lanes_fn em_softmax_lanes[12]
-    const em_lanes_fn em_log_softmax_lanes[12]
+    const em_lanes_idx_fn em_cummax_lanes[EM_NTYPES]
+    const em_lanes_idx_fn em_cummin_lanes[EM_NTYPES]
+    const em_lanes_fn em_softmax_lanes[EM_NTYPES]
+    const em_lanes_fn em_log_softmax_lanes[EM_NTYPES]
     ctypedef void (*em_softmax_backward_fn)(void *out, const void *grad, const void *result,
                                             Py_ssize_t outer, Py_ssize_t L,
                                             Py_ssize_t inner) noexcept nogil
-    const em_softmax_backward_fn em_softmax_backward[12]
-    const em_softmax_backward_fn em_log_softmax_backward[12]
+    const em_softmax_backward_fn em_softmax_backward[EM_NTYPES]
+    const em_softmax_backward_fn em_log_softmax_backward[EM_NTYPES]
     void em_lanes_run(em_lanes_fn fn, int ndim, const Py_ssize_t *shape,
                       const Py_ssize_t *in_strides, const Py_ssize_t *out_strides, int dim,
                       const char *inp, char *out)
@@ -111,8 +111,7 @@ cdef extern from "ember/reduce.h" nogil:
                           const Py_ssize_t *idx_strides, int dim, const char *inp, char *out,
                           char *idx)
 
-cdef tuple _TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16",
-                           "Float", "Double", "ComplexFloat", "ComplexDouble")
+from ember._core._dtype import TORCH_NAMES as _TORCH_NAMES
 
 max_result = namedtuple("max", ["values", "indices"])
 min_result = namedtuple("min", ["values", "indices"])

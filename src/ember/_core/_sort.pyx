@@ -11,18 +11,18 @@ kernel of ``ember.ops.search.searchsorted``.
 """
 from libc.stdint cimport int64_t
 
-from ember._core._dtype cimport EM_INT32, EM_INT64
+from ember._core._dtype cimport EM_INT32, EM_INT64, EM_NTYPES
 from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 from ember._core._tensor import backend as _backend
 
 cdef extern from "ember/sort.h":
     ctypedef int (*em_sort_fn)(const char *inp, char *values, int64_t *indices, int64_t rows,
                                int64_t n, int64_t k, int descending) nogil
-    const em_sort_fn em_sort_rows[12]
+    const em_sort_fn em_sort_rows[EM_NTYPES]
     ctypedef void (*em_search_fn)(const char *seq, int64_t seq_len, int64_t seq_step,
                                   const char *values, int64_t per_row, int64_t rows, void *out,
                                   int out_int32, int right) nogil
-    const em_search_fn em_search_rows[12]
+    const em_search_fn em_search_rows[EM_NTYPES]
 
 
 def sort_rows(Tensor src not None, bint descending, k=None):

@@ -25,12 +25,15 @@ import numpy as np
 import operator
 import threading
 
+from ember._core._dtype import TORCH_NAMES
+
 from ember._core._dtype cimport (
     dtype, dtype_of, default_float, promote_nums, complex_of, real_of, as_dtype,
     em_itemsize, em_category, em_float_to_half, em_float_to_bfloat16,
     em_half_to_float, em_bfloat16_to_float,
     EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
-    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
+    EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128, EM_UINT16, EM_UINT32, EM_UINT64,
+    EM_NTYPES,
 )
 
 cdef extern from "Python.h":

@@ -5,15 +5,14 @@
 ember tensors and give ember tensors back. Every function adapts an ember op (``axis`` for
 ``dim``, the standard's names, promotion and scalar rules); no kernel is implemented twice.
 
-Differences from the standard, shared with PyTorch: ``uint16``/``uint32``/``uint64`` are
-absent, the default floating-point dtype is ``float32`` (see
-:func:`ember.set_default_dtype`), and ``x.size`` is PyTorch's method, not the element count
-(use ``math.prod(x.shape)``).
+Differences from the standard, shared with PyTorch: the default floating-point dtype is
+``float32`` (see :func:`ember.set_default_dtype`), and ``x.size`` is PyTorch's method, not
+the element count (use ``math.prod(x.shape)``).
 """
 import math as _math
 
 from ember.array_api._dtypes import (
-    bool, int8, int16, int32, int64, uint8, float32, float64, complex64, complex128,
+    bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, complex64, complex128,
     astype, can_cast, finfo, iinfo, isdtype, result_type, __array_namespace_info__,
 )
 from ember.array_api._creation import (
@@ -47,8 +46,8 @@ newaxis = None
 
 __all__ = sorted([
     "__array_api_version__", "__array_namespace_info__", "e", "inf", "nan", "pi", "newaxis",
-    "bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64",
-    "complex128", "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
+    "float64", "complex64", "complex128", "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
     "arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full", "full_like",
     "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros", "zeros_like",
     "clip", "conj", "imag", "real", "remainder", "sign", *_elementwise_functions,

@@ -1,8 +1,9 @@
 """Data types of the Array API namespace: ``iinfo``/``finfo``, ``isdtype``, ``astype``,
 ``result_type``/``can_cast`` and the ``__array_namespace_info__`` inspection object.
 
-The dtypes are ember's own dtype objects; the standard's ``uint16``/``uint32``/``uint64``
-are absent because ember (like PyTorch) has no kernels for them.
+The dtypes are ember's own dtype objects.  ember (like PyTorch) refuses to promote
+``uint16``/``uint32``/``uint64`` with other integer types; the namespace's promotion
+follows the standard's table there instead.
 """
 import builtins
 import sys
@@ -12,16 +13,17 @@ from ember import Tensor
 
 bool = ember.bool  # noqa: A001 (the standard's name)
 int8, int16, int32, int64 = ember.int8, ember.int16, ember.int32, ember.int64
-uint8 = ember.uint8
+uint8, uint16, uint32, uint64 = ember.uint8, ember.uint16, ember.uint32, ember.uint64
 float32, float64 = ember.float32, ember.float64
 complex64, complex128 = ember.complex64, ember.complex128
 
 _DTYPES = {
     "bool": bool, "int8": int8, "int16": int16, "int32": int32, "int64": int64, "uint8": uint8,
+    "uint16": uint16, "uint32": uint32, "uint64": uint64,
     "float32": float32, "float64": float64, "complex64": complex64, "complex128": complex128,
 }
 _SIGNED = (int8, int16, int32, int64)
-_UNSIGNED = (uint8,)
+_UNSIGNED = (uint8, uint16, uint32, uint64)
 _REAL_FLOATING = (float32, float64)
 _COMPLEX_FLOATING = (complex64, complex128)
 _KINDS = {
@@ -168,7 +170,10 @@ def can_cast(from_, to, /):
     from_, to = _dtype_of(from_), _check_dtype(to)
     if _category(from_) != _category(to):
         return False
-    return ember.promote_types(from_, to) == to
+    try:
+        return _promote(from_, to) == to
+    except TypeError:       # uint64 and a signed type: no promotion, so no safe cast
+        return False
 
 
 _SCALAR_TYPES = (builtins.bool, builtins.int, builtins.float, builtins.complex)
@@ -194,6 +199,22 @@ def _scalar_promote(dtype, scalar):
         ember.get_default_dtype().to_complex()
 
 
+def _promote(a, b):
+    """The standard's promotion of two dtypes: ember's, except for the mixed signed and
+    unsigned integer pairs that ember (as PyTorch) refuses for uint16/32/64."""
+    if a in _UNSIGNED and b in _SIGNED:
+        a, b = b, a
+    if a in _SIGNED and b in _UNSIGNED and b is not uint8:
+        if a.itemsize > b.itemsize:
+            return a
+        if b is uint64:
+            raise TypeError(f"result_type: the standard defines no promotion of {a} and {b}")
+        return {uint16: int32, uint32: int64}[b]
+    if a in _UNSIGNED and b in _UNSIGNED:
+        return a if a.itemsize >= b.itemsize else b
+    return ember.promote_types(a, b)
+
+
 def result_type(*arrays_and_dtypes):
     """The dtype of an operation on ``arrays_and_dtypes`` under the standard's promotion rules.
 
@@ -212,7 +233,7 @@ def result_type(*arrays_and_dtypes):
         raise ValueError("result_type: at least one array or dtype is required")
     result = _check_dtype(dtypes[0])
     for dt in dtypes[1:]:
-        result = ember.promote_types(result, _check_dtype(dt))
+        result = _promote(result, _check_dtype(dt))
     for a in arrays_and_dtypes:
         if _is_scalar(a):
             result = _scalar_promote(result, a)

@@ -72,9 +72,17 @@ def min(x, /, *, axis=None, keepdims=False):
     return _reduce(ember.amin, x, axis, keepdims)
 
 
+def _accumulator(x, dtype):
+    """The standard's default dtype of sums and products: uint64 for unsigned integers
+    (ember's own default, as PyTorch's, is int64 for every integer and bool input)."""
+    if dtype is None and x.dtype in (ember.uint8, ember.uint16, ember.uint32, ember.uint64):
+        return ember.uint64
+    return dtype
+
+
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):
-    """Sum along ``axis``; integers and booleans accumulate in int64, floats in their
-    own dtype, unless ``dtype`` is given.
+    """Sum along ``axis``; signed integers and booleans accumulate in int64, unsigned ones
+    in uint64, floats in their own dtype, unless ``dtype`` is given.
 
     Examples
     --------
@@ -82,7 +90,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):
     >>> xp.sum(xp.asarray([1, 2, 3], dtype=xp.int8))
     tensor(6)
     """
-    return _reduce(ember.sum, x, axis, keepdims, dtype=dtype)
+    return _reduce(ember.sum, x, axis, keepdims, dtype=_accumulator(x, dtype))
 
 
 def prod(x, /, *, axis=None, dtype=None, keepdims=False):
@@ -94,7 +102,7 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     >>> xp.prod(xp.asarray([[1.0, 2.0], [3.0, 4.0]]), axis=(0, 1))
     tensor(24.)
     """
-    return _reduce_flat(ember.prod, x, axis, keepdims, dtype=dtype)
+    return _reduce_flat(ember.prod, x, axis, keepdims, dtype=_accumulator(x, dtype))
 
 
 def mean(x, /, *, axis=None, keepdims=False):
@@ -140,7 +148,7 @@ def _cumulative(op, name, x, axis, dtype, include_initial):
         axis = 0
     if x.ndim == 0:
         raise ValueError(f"{name}: expected an array of at least one dimension")
-    out = op(x, axis, dtype=dtype)
+    out = op(x, axis, dtype=_accumulator(x, dtype))
     if include_initial:
         shape = list(out.shape)
         shape[axis] = 1

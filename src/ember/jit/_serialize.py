@@ -12,6 +12,7 @@ import keyword
 import math
 
 import ember
+from ember._core._dtype import all_dtypes
 from ember.jit._graph import Graph, Node, SymSize, Value
 from ember.jit._ops import bind, is_saveable
 from ember.jit._trace import SCRATCH_TYPES, Scratch
@@ -20,9 +21,7 @@ __all__ = ["save_graph", "load_graph", "encode_graph", "decode_graph"]
 
 FORMAT = "ember.jit"
 VERSION = 1
-_DTYPES = {name: getattr(ember, name) for name in (
-    "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-    "float64", "complex64", "complex128")}
+_DTYPES = {dtype.name: dtype for dtype in all_dtypes}
 
 
 def _dtype_name(dtype):

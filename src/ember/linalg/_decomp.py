@@ -15,6 +15,7 @@ from collections import namedtuple
 
 import ember
 from ember._core import _lapack_decomp as _lapack
+from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import Tensor, _recorded, record
 from ember.linalg._common import LinAlgError, on_gpu, on_host
 from ember.ops.derivatives import derivative
@@ -34,9 +35,6 @@ qr_result = _result_type("linalg_qr", ["Q", "R"])
 eigh_result = _result_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
 eig_result = _result_type("linalg_eig", ["eigenvalues", "eigenvectors"])
 
-_TORCH_NAMES = {ember.bool: "Bool", ember.uint8: "Byte", ember.int8: "Char",
-                ember.int16: "Short", ember.int32: "Int", ember.int64: "Long",
-                ember.float16: "Half", ember.bfloat16: "BFloat16"}
 _REAL_OF = {ember.float32: ember.float32, ember.float64: ember.float64,
             ember.complex64: ember.float32, ember.complex128: ember.float64}
 _COMPLEX_OF = {ember.float32: ember.complex64, ember.float64: ember.complex128,
@@ -55,10 +53,10 @@ def _check_matrix(A, fname, argname="A", square=False, kernel=None):
     if A.dtype in (ember.float16, ember.bfloat16) or (kernel == "linalg_eigh" and
                                                       A.dtype not in _REAL_OF):
         raise NotImplementedError(f'"{kernel or fname.replace(".", "_")}_cpu" not implemented for '
-                                  f"'{_TORCH_NAMES[A.dtype]}'")
+                                  f"'{TORCH_NAMES[A.dtype.num]}'")
     if A.dtype not in _REAL_OF:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
-                           f"Got {_TORCH_NAMES[A.dtype]}")
+                           f"Got {TORCH_NAMES[A.dtype.num]}")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{fname}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")

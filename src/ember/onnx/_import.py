@@ -134,6 +134,8 @@ _DTYPES = {
     onnx.TensorProto.FLOAT16: ember.float16, onnx.TensorProto.INT64: ember.int64,
     onnx.TensorProto.INT32: ember.int32, onnx.TensorProto.INT16: ember.int16,
     onnx.TensorProto.INT8: ember.int8, onnx.TensorProto.UINT8: ember.uint8,
+    onnx.TensorProto.UINT16: ember.uint16, onnx.TensorProto.UINT32: ember.uint32,
+    onnx.TensorProto.UINT64: ember.uint64,
     onnx.TensorProto.BOOL: ember.bool,
 }
 

@@ -5,12 +5,10 @@ close to NaNs only with ``equal_nan``, and otherwise ``|input - other| <= atol +
 rtol * |other|`` with a finite difference.  Integers and booleans are compared in
 the default float dtype, so that the difference cannot wrap around.
 """
+from ember._core._dtype import TORCH_NAMES, get_default_dtype
 from ember._core._tensor import Tensor, _add_method
-from ember._core._dtype import get_default_dtype
 
 # PyTorch's scalar-type names, by dtype number, for its "did not match" message
-_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
-                "Double", "ComplexFloat", "ComplexDouble")
 
 __all__ = ["equal", "isclose", "allclose"]
 
@@ -44,8 +42,8 @@ def equal(input, other):
 
 def _check_tolerances(input, other, rtol, atol):
     if input.dtype != other.dtype:
-        raise RuntimeError(f"{_TORCH_NAMES[input.dtype.num]} did not match "
-                           f"{_TORCH_NAMES[other.dtype.num]}")
+        raise RuntimeError(f"{TORCH_NAMES[input.dtype.num]} did not match "
+                           f"{TORCH_NAMES[other.dtype.num]}")
     if rtol < 0:
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:

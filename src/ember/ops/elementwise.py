@@ -127,6 +127,7 @@ _GELU, _GELU_TANH, _SILU, _POW = op_id("gelu"), op_id("gelu_tanh"), op_id("silu"
 # integers by value (uint8 also -255..-1, wrapping), floats up to their largest finite value
 _SCALAR_RANGE = {"uint8": (-255, 255), "int8": (-2**7, 2**7 - 1), "int16": (-2**15, 2**15 - 1),
                  "int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1),
+                 "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1),
                  "float16": (-65504.0, 65504.0),
                  "bfloat16": (-3.3895313892515355e38, 3.3895313892515355e38),
                  "float32": (-3.4028234663852886e38, 3.4028234663852886e38)}

@@ -10,11 +10,10 @@ import math
 import numbers
 
 from ember._core import _tensor
-from ember._core._dtype import (bool_ as _BOOL, float64 as _FLOAT64, complex128 as _COMPLEX128,
-                               int16 as _INT16, can_cast)
+from ember._core._dtype import (TORCH_NAMES, bool_ as _BOOL, float64 as _FLOAT64,
+                               complex128 as _COMPLEX128, int16 as _INT16, can_cast)
 from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
-from ember.ops.compare import _TORCH_NAMES
 
 _LOGIT, _ROUND, _MUL, _DIV, _ADD, _POW = (op_id(n) for n in ("logit", "round", "mul", "div",
                                                              "add", "pow"))
@@ -460,8 +459,8 @@ def _write(self, result):
     """``self.copy_(result)`` for an in-place form computed out of place, with the check
     ``ew_`` makes: a result dtype of a higher category (float into int, say) is refused."""
     if not can_cast(result.dtype, self.dtype):
-        raise RuntimeError(f"result type {_TORCH_NAMES[result.dtype.num]} can't be cast to the "
-                           f"desired output type {_TORCH_NAMES[self.dtype.num]}")
+        raise RuntimeError(f"result type {TORCH_NAMES[result.dtype.num]} can't be cast to the "
+                           f"desired output type {TORCH_NAMES[self.dtype.num]}")
     return self.copy_(result)
 
 

@@ -13,7 +13,7 @@ from ember.ops.autocast import autocasts
 import operator
 
 from ember._core import _tensor as _core
-from ember._core._dtype import int64
+from ember._core._dtype import TORCH_NAMES, int64
 from ember._core._index import _scatter_reduce_into, cat
 from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import no_grad
@@ -21,18 +21,15 @@ from ember.ops.derivatives import derivative
 from ember.ops.elementwise import where
 from ember.ops.index import index_put, nonzero
 from ember.ops.shape_extra import _check_tensor, _wrap_dim
+from ember.ops.tensor_api import iinfo
 
 __all__ = ["take", "index_add", "index_copy", "index_fill", "index_reduce", "scatter_reduce",
            "masked_scatter", "argwhere", "narrow_copy", "select_scatter", "slice_scatter",
            "diagonal_scatter", "nonzero_static", "as_strided_scatter"]
 
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
 
 def _tname(t):
-    return _TORCH_NAMES[t.dtype.name]
+    return TORCH_NAMES[t.dtype.num]
 
 
 def _check_index(index, fname, vector=True):
@@ -259,12 +256,8 @@ def _identity(reduce, dtype):
         return float("-inf") if reduce == "amax" else float("inf")
     if dtype.name == "bool":
         return reduce == "amin"
-    info = _INT_RANGE[dtype.name]
-    return info[0] if reduce == "amax" else info[1]
-
-
-_INT_RANGE = {"uint8": (0, 255), "int8": (-128, 127), "int16": (-32768, 32767),
-              "int32": (-2 ** 31, 2 ** 31 - 1), "int64": (-2 ** 63, 2 ** 63 - 1)}
+    info = iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 def _scatter_reduce_raw(input, dim, index, src, reduce, include_self=True):

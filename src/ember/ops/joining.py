@@ -13,7 +13,7 @@ from ember.ops.autocast import autocasts
 import operator
 
 from ember._core import _tensor as _core
-from ember._core._dtype import bool_, int64, promote_types
+from ember._core._dtype import TORCH_NAMES, bool_, int64, promote_types
 from ember._core._tensor import Tensor, _add_method
 from ember.ops.index import cat, index_select, stack
 from ember.ops.index_extra import diagonal_scatter
@@ -24,14 +24,9 @@ __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_st
            "repeat_interleave", "unflatten", "kron", "cross", "block_diag", "cartesian_prod",
            "combinations", "trace", "diag_embed", "diagflat"]
 
-# PyTorch's scalar-type names, for its messages
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
 
 def _tname(t):
-    return _TORCH_NAMES[t.dtype.name]
+    return TORCH_NAMES[t.dtype.num]
 
 
 # ---------------------------------------------------------------- atleast_nd, stacks

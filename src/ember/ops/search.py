@@ -12,15 +12,13 @@ import math
 import operator
 from collections import namedtuple
 
-from ember._core._dtype import float32, float64, int32, int64, promote_types
+from ember._core._dtype import TORCH_NAMES, float32, float64, int32, int64, promote_types
 from ember._core._sort import search_rows
 from ember._core._tensor import Tensor, _add_method, tensor, zeros
 from ember.autograd.grad_mode import no_grad
 
 __all__ = ["searchsorted", "bucketize", "bincount", "histc", "histogram", "histogramdd"]
 
-_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
-                "Double", "ComplexFloat", "ComplexDouble")
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 histogram_result.__module__ = "ember.return_types"
@@ -127,7 +125,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         _check_tensor(sorter, "searchsorted", "sorter", 6)
         if sorter.dtype != int64:
             raise RuntimeError("torch.searchsorted(): sorter must be a tensor of long dtype but "
-                               f"got dtype {_TORCH_NAMES[sorter.dtype.num]}")
+                               f"got dtype {TORCH_NAMES[sorter.dtype.num]}")
         if tuple(sorter.shape) != tuple(sorted_sequence.shape):
             raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, "
                                f"but got boundary tensor {list(sorted_sequence.shape)}and got "
@@ -234,7 +232,7 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("minlength should be >= 0")
     if input.dtype.is_floating_point or input.dtype.is_complex:
         raise NotImplementedError(f'"bincount_cpu" not implemented for '
-                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+                                  f"'{TORCH_NAMES[input.dtype.num]}'")
     if input.dim() != 1 or (input.numel() and int(input.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None:
@@ -311,7 +309,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     _check_tensor(input, "histc", "input", 1)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
-                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+                                  f"'{TORCH_NAMES[input.dtype.num]}'")
     bins = operator.index(bins)
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
@@ -400,7 +398,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     _check_tensor(input, "histogram", "input", 1)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"histogramdd" not implemented for '
-                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+                                  f"'{TORCH_NAMES[input.dtype.num]}'")
     if weight is not None:
         _check_tensor(weight, "histogram", "weight", 3)
         if tuple(weight.shape) != tuple(input.shape):
@@ -422,8 +420,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
             if bins.dtype != input.dtype:
                 raise RuntimeError("torch.histogramdd: input tensor and bins tensors should "
                                    f"have the same dtype, but got input with dtype "
-                                   f"{_TORCH_NAMES[input.dtype.num].lower()} and bins for "
-                                   f"dimension 0 with dtype {_TORCH_NAMES[bins.dtype.num].lower()}")
+                                   f"{TORCH_NAMES[input.dtype.num].lower()} and bins for "
+                                   f"dimension 0 with dtype {TORCH_NAMES[bins.dtype.num].lower()}")
             edges = bins.detach().contiguous()
             linear = None
         else:
@@ -470,8 +468,8 @@ def _dd_edges(points, bins, range, dtype):
             if b.dtype != dtype:
                 raise RuntimeError("torch.histogramdd: input tensor and bins tensors should "
                                    f"have the same dtype, but got input with dtype "
-                                   f"{_TORCH_NAMES[dtype.num].lower()} and bins for dimension "
-                                   f"{d} with dtype {_TORCH_NAMES[b.dtype.num].lower()}")
+                                   f"{TORCH_NAMES[dtype.num].lower()} and bins for dimension "
+                                   f"{d} with dtype {TORCH_NAMES[b.dtype.num].lower()}")
             if b.dim() != 1:
                 raise RuntimeError("torch.histogramdd: bins tensor should have one dimension, "
                                    f"but got {b.dim()} dimensions in the bins tensor for "
@@ -557,7 +555,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f'"histogramdd" not implemented for '
-                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+                                  f"'{TORCH_NAMES[input.dtype.num]}'")
     if weight is not None:
         _check_tensor(weight, "histogramdd", "weight", 3)
         if tuple(weight.shape) != tuple(input.shape[:-1]):

@@ -10,7 +10,7 @@ theirs; ``diag`` of a vector records itself, with ``diagonal`` as its backward.
 import operator
 import warnings
 
-from ember._core._dtype import bool_, int64, float16, bfloat16, float32, float64
+from ember._core._dtype import TORCH_NAMES, bool_, int64, float16, bfloat16, float32, float64
 from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
@@ -23,8 +23,6 @@ _where = _ew["where"]
 _clamp = _ew["clamp"]
 
 # PyTorch's scalar-type names (by dtype number) and C type names, for its messages
-_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
-                "Double", "ComplexFloat", "ComplexDouble")
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
             "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
             "complex128": "c10::complex<double>"}
@@ -395,7 +393,7 @@ def lerp(input, end, weight):
     if not (input.is_floating_point() or input.is_complex()):
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f"\"{kernel}\" not implemented for "
-                                  f"'{_TORCH_NAMES[input.dtype.num]}'")
+                                  f"'{TORCH_NAMES[input.dtype.num]}'")
     if isinstance(weight, Tensor):
         if weight.dtype != input.dtype:
             raise RuntimeError(f"expected dtype {_c_name(input)} for `weight` but got dtype "
@@ -521,7 +519,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.is_floating_point():
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{_TORCH_NAMES[input.dtype.num]}")
+                           f"{TORCH_NAMES[input.dtype.num]}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     categories = input.shape[-1]

@@ -13,7 +13,7 @@ no derivative for it, its results never require grad.
 import operator
 from collections import namedtuple
 
-from ember._core._dtype import bool_, int64
+from ember._core._dtype import TORCH_NAMES, bool_, int64
 from ember._core._sort import sort_rows
 from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
 from ember.autograd.grad_mode import no_grad
@@ -23,8 +23,6 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "take_along_dim", "un
            "unique_consecutive"]
 
 # PyTorch's scalar-type names, by dtype number, for its messages
-_TORCH_NAMES = ("Bool", "Byte", "Char", "Short", "Int", "Long", "Half", "BFloat16", "Float",
-                "Double", "ComplexFloat", "ComplexDouble")
 
 
 def _result_type(name):
@@ -259,7 +257,7 @@ def take_along_dim(input, indices, dim=None):
                         f"{type(indices).__name__}")
     if indices.dtype != int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_TORCH_NAMES[indices.dtype.num]}")
+                           f"{TORCH_NAMES[indices.dtype.num]}")
     if dim is None:
         return input.reshape(-1).gather(0, indices.reshape(-1))
     if input.dim() != indices.dim():

@@ -19,11 +19,10 @@ from collections import namedtuple
 from numpy import finfo as _np_finfo
 
 import ember._core._reduce as _reduce
-from ember._core._dtype import float32, float64, int64
+from ember._core._dtype import TORCH_NAMES, float32, float64, int64
 from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.autocast import autocasts
-from ember.ops.compare import _TORCH_NAMES
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import conj, where
 from ember.ops.reduce import _evenly_distribute
@@ -196,7 +195,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         # an integer sum divided by the count would come back as float, not as ``dtype``
         raise RuntimeError("nanmean(): could not infer output dtype. Optional dtype must be "
                            "either a floating point or complex dtype. Got: "
-                           f"{_TORCH_NAMES[dtype.num]}")
+                           f"{TORCH_NAMES[dtype.num]}")
     count = input.isnan().logical_not().sum(dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / count
 

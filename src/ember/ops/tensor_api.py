@@ -390,7 +390,7 @@ class iinfo:
 
 
 def is_signed(input):
-    """Whether the dtype of ``input`` is signed (every type but bool and uint8)."""
+    """Whether the dtype of ``input`` is signed (every type but bool and the unsigned ones)."""
     return input.is_signed()
 
 

@@ -8,8 +8,8 @@ converts back.
 import ember
 from ember import Tensor
 from ember._core import _blas
+from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import _add_method
-from ember.ops.compare import _TORCH_NAMES
 from ember.sparse._base import SparseTensorBase
 from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_sum as sum,
                                softmax, log_softmax)
@@ -118,7 +118,7 @@ def spdiags(diagonals, offsets, shape, layout=None):
         raise RuntimeError("Output shape must be 2d")
     if offsets.dtype != ember.int64:
         raise RuntimeError(f"Offset Tensor must have dtype Long but got "
-                           f"{_TORCH_NAMES[offsets.dtype.num]}")
+                           f"{TORCH_NAMES[offsets.dtype.num]}")
     diagonals = diagonals.reshape(1, -1) if diagonals.dim() == 1 else diagonals
     offsets = offsets.reshape(-1)
     if diagonals.dim() != 2:
