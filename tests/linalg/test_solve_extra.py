@@ -78,6 +78,17 @@ def test_lstsq_grads_rank_deficient(shape):
     assert_grads_match_torch(f, a, rand(*shape[:-1], 2))
 
 
+@pytest.mark.parametrize("driver", ["gels", "gelsd"])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_lstsq_residuals_gradient_and_differentiable_outputs(driver, dtype):
+    # the residuals carry a gradient (2 R diag(g) X^H); the singular values do not
+    def f(lib, A, B):
+        return tuple(lib.linalg.lstsq(A, B, driver=driver))
+    assert_grads_match_torch(f, rand(2, 5, 3, dtype=dtype), rand(2, 5, 2, dtype=dtype))
+    check_gradients(lambda lib, A, B: lib.linalg.lstsq(A, B, driver=driver)[:2],
+                    rand(5, 3), rand(5, 2))
+
+
 # ---------------------------------------------------------------- norms
 
 @pytest.mark.parametrize("ord", [2, 1, 3.5, 0, math.inf, -math.inf, -1.5])
