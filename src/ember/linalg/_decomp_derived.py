@@ -36,6 +36,9 @@ def _tolerance(A, atol, rtol, top):
         else:
             rtol = 0.0 if atol > 0 else default
     atol = 0.0 if atol is None else atol
+    # tensor tolerances broadcast against the batch dims of A (``top`` has a trailing dim)
+    if isinstance(rtol, Tensor) and rtol.dim():
+        rtol = rtol.unsqueeze(-1)
     tol = top * rtol
     if isinstance(atol, Tensor):
         atol = atol.unsqueeze(-1) if atol.dim() else atol
