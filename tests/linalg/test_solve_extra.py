@@ -163,6 +163,26 @@ def test_norm_grad_at_zero_is_zero():
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("ord", [0, 0.5, -1, -3.5])
+def test_vector_norm_subgradients_at_zero(ord):
+    # p < 1: |x|^(p-1) is infinite at 0, PyTorch takes 0; p = 0 counts (zero gradient,
+    # but its result requires grad)
+    x = np.array([[0.0, 0.0, 0.0], [0.0, 1.5, -2.0]])
+    assert_grads_match_torch(lambda lib, X: lib.linalg.vector_norm(X, ord, 1), x)
+    assert_grads_match_torch(lambda lib, X: lib.linalg.norm(X[0], ord), x.astype(np.complex128))
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 3, 0), (0, 4)])
+def test_matrix_norms_of_empty_matrices_are_zero(shape):
+    for ord in (1, 2, math.inf, "fro", "nuc"):
+        got = ember.linalg.matrix_norm(ember.zeros(shape), ord)
+        want = torch.linalg.matrix_norm(torch.zeros(shape), ord)
+        assert tuple(got.shape) == tuple(want.shape) and got.tolist() == want.tolist()
+    for ord in (-1, -2, -math.inf):
+        with pytest.raises(IndexError):
+            ember.linalg.matrix_norm(ember.zeros(0, 0), ord)
+
+
 def test_matrix_norm_grads():
     for ord in ("fro", 1, -math.inf):
         assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_norm(A, ord), rand(2, 3, 4))
