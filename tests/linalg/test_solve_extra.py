@@ -219,6 +219,8 @@ def test_matrix_power():
     assert np.array_equal(np.asarray(ember.matrix_power(ember.tensor(i), 3)),
                           np.linalg.matrix_power(i, 3))
     assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_power(A, -2), a)
+    # the identity of n = 0 requires grad (a zero gradient), as in PyTorch
+    assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_power(A.mT, 0), a)
     with pytest.raises(RuntimeError, match="square"):
         ember.linalg.matrix_power(ember.ones(2, 3), 2)
 
