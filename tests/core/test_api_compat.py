@@ -234,6 +234,8 @@ def test_vander(data):
     _same(ember.vander(x, 0), torch.vander(tx, 0))
     _same(ember.linalg.vander(x), torch.linalg.vander(tx))
     _same(ember.linalg.vander(x.reshape(3, 1), N=4), torch.linalg.vander(tx.reshape(3, 1), N=4))
+    # a 0-d x is one element
+    _same(ember.linalg.vander(x[1], N=3), torch.linalg.vander(tx[1], N=3))
 
 
 def test_vander_gradient_at_zero():

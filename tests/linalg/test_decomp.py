@@ -149,6 +149,15 @@ def test_pinv_rank_cond(hermitian, npdt):
                                torch.linalg.pinv(ta, hermitian=hermitian).numpy(), atol=tol)
     np.testing.assert_array_equal(_np(ember.linalg.matrix_rank(ea, hermitian=hermitian)),
                                   torch.linalg.matrix_rank(ta, hermitian=hermitian).numpy())
+    # tensor tolerances are per matrix of the batch
+    per_matrix = ({"atol": [0.5, 0.1]}, {"rtol": [0.3, 0.05]},
+                  {"atol": [0.1, 0.0], "rtol": [0.2, 0.2]})
+    for kw in per_matrix:
+        np.testing.assert_array_equal(
+            _np(ember.linalg.matrix_rank(ea, hermitian=hermitian, **{
+                k: ember.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})),
+            torch.linalg.matrix_rank(ta, hermitian=hermitian, **{
+                k: torch.tensor(v) if isinstance(v, list) else v for k, v in kw.items()}).numpy())
     for kw in ({"atol": 0.5}, {"rtol": 0.3}, {"atol": 0.1, "rtol": 0.2}):
         np.testing.assert_array_equal(
             _np(ember.linalg.matrix_rank(ea, hermitian=hermitian, **kw)),

@@ -137,6 +137,19 @@ def test_pinv_matches_torch(hermitian):
     check_gradients(fn, _rand(shape, 19))
 
 
+def test_pinv_gradient_is_torchs_formula():
+    # a Hermitian leaf (no symmetrised change), a rank-deficient product (repeated zero
+    # singular values: NaN through the SVD) and an empty matrix (a zero gradient)
+    h = _rand((2, 4, 4), 24)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.pinv(a, hermitian=True),
+                             h @ np.swapaxes(h, -1, -2), rtol=1e-6, atol=1e-8)
+    a, b = np.linalg.qr(_rand((5, 2), 25))[0], np.linalg.qr(_rand((4, 2), 26))[0]
+    assert_grads_match_torch(lambda lib, a, b: lib.linalg.pinv(a @ b.mT), a, b,
+                             rtol=1e-6, atol=1e-8)
+    check_gradients(lambda lib, a, b: lib.linalg.pinv(a @ b.mT), a, b)
+    assert_grads_match_torch(lambda lib, a: lib.linalg.pinv(a), np.zeros((0, 3)))
+
+
 def test_cond_gradients():
     assert_grads_match_torch(lambda lib, a: lib.linalg.cond(a), _rand((3, 3), 20),
                              rtol=1e-6, atol=1e-8)

@@ -268,6 +268,17 @@ def test_solve_triangular_grads(upper, left, unit):
     assert X.grad_fn.name() == "LinalgSolveTriangularBackward0"
 
 
+@pytest.mark.parametrize("a_shape,b_shape,left", [((0, 0), (0, 2), True), ((0, 0), (3, 0), False),
+                                                  ((2, 3, 3), (2, 3, 0), True),
+                                                  ((2, 0, 0), (2, 0, 1), True)])
+def test_solve_triangular_and_cholesky_of_empty_matrices(a_shape, b_shape, left):
+    def f(lib, A, B):
+        return lib.linalg.solve_triangular(A, B, upper=True, left=left)
+    assert_grads_match_torch(f, rand(*a_shape), rand(*b_shape))
+    if a_shape[-1] == 0:
+        assert_grads_match_torch(lambda lib, A: lib.linalg.cholesky(A), rand(*a_shape))
+
+
 # ---------------------------------------------------------------- LU
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -78,6 +78,17 @@ def test_lstsq_grads_rank_deficient(shape):
     assert_grads_match_torch(f, a, rand(*shape[:-1], 2))
 
 
+@pytest.mark.parametrize("driver", ["gels", "gelsd"])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_lstsq_residuals_gradient_and_differentiable_outputs(driver, dtype):
+    # the residuals carry a gradient (2 R diag(g) X^H); the singular values do not
+    def f(lib, A, B):
+        return tuple(lib.linalg.lstsq(A, B, driver=driver))
+    assert_grads_match_torch(f, rand(2, 5, 3, dtype=dtype), rand(2, 5, 2, dtype=dtype))
+    check_gradients(lambda lib, A, B: lib.linalg.lstsq(A, B, driver=driver)[:2],
+                    rand(5, 3), rand(5, 2))
+
+
 # ---------------------------------------------------------------- norms
 
 @pytest.mark.parametrize("ord", [2, 1, 3.5, 0, math.inf, -math.inf, -1.5])
@@ -152,6 +163,26 @@ def test_norm_grad_at_zero_is_zero():
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("ord", [0, 0.5, -1, -3.5])
+def test_vector_norm_subgradients_at_zero(ord):
+    # p < 1: |x|^(p-1) is infinite at 0, PyTorch takes 0; p = 0 counts (zero gradient,
+    # but its result requires grad)
+    x = np.array([[0.0, 0.0, 0.0], [0.0, 1.5, -2.0]])
+    assert_grads_match_torch(lambda lib, X: lib.linalg.vector_norm(X, ord, 1), x)
+    assert_grads_match_torch(lambda lib, X: lib.linalg.norm(X[0], ord), x.astype(np.complex128))
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 3, 0), (0, 4)])
+def test_matrix_norms_of_empty_matrices_are_zero(shape):
+    for ord in (1, 2, math.inf, "fro", "nuc"):
+        got = ember.linalg.matrix_norm(ember.zeros(shape), ord)
+        want = torch.linalg.matrix_norm(torch.zeros(shape), ord)
+        assert tuple(got.shape) == tuple(want.shape) and got.tolist() == want.tolist()
+    for ord in (-1, -2, -math.inf):
+        with pytest.raises(IndexError):
+            ember.linalg.matrix_norm(ember.zeros(0, 0), ord)
+
+
 def test_matrix_norm_grads():
     for ord in ("fro", 1, -math.inf):
         assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_norm(A, ord), rand(2, 3, 4))
@@ -188,6 +219,8 @@ def test_matrix_power():
     assert np.array_equal(np.asarray(ember.matrix_power(ember.tensor(i), 3)),
                           np.linalg.matrix_power(i, 3))
     assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_power(A, -2), a)
+    # the identity of n = 0 requires grad (a zero gradient), as in PyTorch
+    assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_power(A.mT, 0), a)
     with pytest.raises(RuntimeError, match="square"):
         ember.linalg.matrix_power(ember.ones(2, 3), 2)
 

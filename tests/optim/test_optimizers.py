@@ -317,6 +317,52 @@ def test_lbfgs_matches_torch(kwargs):
     np.testing.assert_allclose(losses[0], losses[1], rtol=RTOL)
 
 
+def test_lbfgs_state_holds_tensors_and_resumes_from_torchs():
+    # ro, al and H_diag are 0-d tensors in the state, as PyTorch keeps them; a state
+    # saved by torch and loaded into ember continues on torch's trajectory
+    opts = {}
+    for lib in (ember, torch):
+        params = _leaves(lib, W0, B0)
+        opt = lib.optim.LBFGS(params, max_iter=4, history_size=3)
+
+        def closure(opt=opt, params=params, lib=lib):
+            opt.zero_grad()
+            loss = _loss(lib, *params)
+            loss.backward()
+            return loss
+        opt.step(closure)
+        opts[lib] = (opt, params, closure)
+    e_state, t_state = (opts[lib][0].state_dict()["state"][0] for lib in (ember, torch))
+    assert sorted(e_state) == sorted(t_state)
+    for key in ("ro", "al", "H_diag"):
+        t_values = t_state[key] if isinstance(t_state[key], list) else [t_state[key]]
+        e_values = e_state[key] if isinstance(e_state[key], list) else [e_state[key]]
+        assert len(e_values) == len(t_values)
+        for e, t in zip(e_values, t_values):
+            assert (e is None) == (t is None)
+            if t is not None:
+                assert isinstance(e, ember.Tensor) and e.dim() == 0 and e.dtype == ember.float64
+                np.testing.assert_allclose(e.item(), t.item(), rtol=RTOL)
+    params = _leaves(ember, W0, B0)
+    resumed = optim.LBFGS(params, max_iter=4, history_size=3)
+    for p, tp in zip(params, opts[torch][1]):
+        p.data.copy_(ember.tensor(tp.detach().numpy()))
+    state = {key: ember.tensor(v.numpy()) if isinstance(v, torch.Tensor) else
+             [ember.tensor(x.numpy()) if isinstance(x, torch.Tensor) else x for x in v]
+             if isinstance(v, list) else v for key, v in t_state.items()}
+    resumed.load_state_dict({"state": {0: state},
+                             "param_groups": opts[torch][0].state_dict()["param_groups"]})
+
+    def closure():
+        resumed.zero_grad()
+        loss = _loss(ember, *params)
+        loss.backward()
+        return loss
+    resumed.step(closure)
+    opts[torch][0].step(opts[torch][2])
+    _assert_same_trajectory([_values(params)], [_values(opts[torch][1])])
+
+
 def test_lbfgs_rejects_param_groups():
     w, b = _leaves(ember, W0, B0)
     with pytest.raises(ValueError, match="per-parameter options"):

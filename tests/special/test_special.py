@@ -110,6 +110,14 @@ def test_aliases_and_composites():
     assert ember.digamma is ember.special.digamma and ember.i0 is ember.special.i0
 
 
+def test_airy_ai_far_from_zero_matches_torch():
+    # SciPy's airy is NaN past |x| ~ 1e6 (the OpInfo reference inputs reach 1e20)
+    x = [-1e20, -4988429.2, -2e6, -1e5, 0.5, 2e6, 1e20, float("inf"), float("nan")]
+    got = ember.special.airy_ai(ember.tensor(x, dtype=ember.float64))
+    expected = torch.special.airy_ai(torch.tensor(x, dtype=torch.float64))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-8, atol=0)
+
+
 # ---------------------------------------------------------------- layouts, dtypes, errors
 
 def _views(x):

@@ -1,17 +1,21 @@
 """Functions built on the decompositions: ``pinv``, ``matrix_rank``, ``cond``, and
 PyTorch's older top-level names ``svd`` (``V``, not ``Vh``), ``qr`` (``some=``),
-``pinverse`` and ``orgqr``.  All are composites of differentiable ember ops, so
-their gradients come from those of the decompositions."""
+``pinverse`` and ``orgqr``.  All but ``pinv`` are composites of differentiable ember ops,
+so their gradients come from those of the decompositions; ``pinv`` is one recorded op
+with PyTorch's derivative."""
 from ember.ops.autocast import autocasts
 import functools
 import math
 
 import ember
-from ember._core._tensor import Tensor, _add_method
+from ember._core._tensor import Tensor, _add_method, record
+from ember.ops.derivatives import derivative
 from ember.linalg._decomp import (
     _REAL_OF, _check_matrix, _maybe_out, _result_type, _solve_via_qr, eigh, eigvalsh,
     householder_product, qr, svd, svdvals,
 )
+from ember.linalg._common import requires_grad
+from ember.linalg._lstsq import _pinv_backward
 
 __all__ = ["pinv", "matrix_rank", "cond", "svd_compat", "qr_compat", "pinverse", "orgqr"]
 
@@ -36,6 +40,9 @@ def _tolerance(A, atol, rtol, top):
         else:
             rtol = 0.0 if atol > 0 else default
     atol = 0.0 if atol is None else atol
+    # tensor tolerances broadcast against the batch dims of A (``top`` has a trailing dim)
+    if isinstance(rtol, Tensor) and rtol.dim():
+        rtol = rtol.unsqueeze(-1)
     tol = top * rtol
     if isinstance(atol, Tensor):
         atol = atol.unsqueeze(-1) if atol.dim() else atol
@@ -67,10 +74,15 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
             [0.0000, 0.0000]])
     """
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
+    args = (A, atol, rtol, hermitian)
+    return _maybe_out(record("linalg_pinv", _pinv, args) if requires_grad(A) else _pinv(*args),
+                      out)
+
+
+def _pinv(A, atol, rtol, hermitian):
     m, n = A.shape[-2], A.shape[-1]
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype,
-                                      device=A.device), out)
+        return ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype, device=A.device)
     real = _REAL_OF[A.dtype]
     zero = ember.zeros((), dtype=real, device=A.device)
     if hermitian:
@@ -78,11 +90,19 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
         mag = L.abs()
         tol = _tolerance(A, atol, rtol, mag.amax(-1, keepdim=True))
         inv = ember.where(mag > tol, 1 / L, zero).to(A.dtype)
-        return _maybe_out((V * inv.unsqueeze(-2)) @ V.mH, out)
+        return (V * inv.unsqueeze(-2)) @ V.mH
     U, S, Vh = _spectrum(A, False, True)
     tol = _tolerance(A, atol, rtol, S[..., :1])
     inv = ember.where(S > tol, 1 / S, zero).to(A.dtype)
-    return _maybe_out((Vh.mH * inv.unsqueeze(-2)) @ U.mH, out)
+    return (Vh.mH * inv.unsqueeze(-2)) @ U.mH
+
+
+@derivative("linalg_pinv", save_result=True)
+def _pinv_derivative(ctx, grad, A, atol, rtol, hermitian):
+    # PyTorch's formula, for every rank-preserving change of A (the one a composite of the
+    # SVD would give is NaN where singular values repeat, and assumes a Hermitian change
+    # with ``hermitian``)
+    return _pinv_backward(grad, ctx.result, A)
 
 
 @autocasts("linalg_matrix_rank")

@@ -57,15 +57,24 @@ def _lstsq_kernel(A, B, rcond, driver):
     return lstsq_result(solution, residuals, rank_out, singular_values)
 
 
-@derivative("linalg_lstsq")
+@derivative("linalg_lstsq", save_result=(0,))
 def _lstsq_backward(ctx, grad, A, B, rcond, driver):
     # PyTorch's formula: the solution is pinv(A) @ B, rank-deficient A included
     from ember.linalg._decomp_derived import pinv
-    G = grad[0]
+    G, g_residuals = grad[0], grad[1]
     need_a, need_b = ctx.needs_input_grad
     pinv_a = pinv(A)
     gA = _pinv_backward(G @ B.mH, pinv_a, A) if need_a else None
     gB = pinv_a.mH @ G if need_b else None
+    if g_residuals.numel():
+        # residuals ||A X - B||^2 per column, at the minimising X (so X's own change
+        # does not count): 2 R diag(g) X^H for A, -2 R diag(g) for B
+        X = ctx.result[0]
+        weighted = 2 * (A @ X - B) * g_residuals.unsqueeze(-2)
+        if need_a:
+            gA = gA + weighted @ X.mH
+        if need_b:
+            gB = gB - weighted
     return gA, gB, None, None
 
 
@@ -142,6 +151,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     args = (A, Bm, float(rcond), driver)
     result = record("linalg_lstsq", _lstsq_kernel, args) if requires_grad(A, B) \
         else _lstsq_kernel(*args)
-    if vector:
-        result = lstsq_result(result.solution.squeeze(-1), *result[1:])
+    # the singular values are not differentiable (as in PyTorch)
+    result = lstsq_result(result.solution.squeeze(-1) if vector else result.solution,
+                          result.residuals, result.rank, result.singular_values.detach())
     return result

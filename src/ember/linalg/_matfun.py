@@ -11,7 +11,7 @@ from ember.ops.autocast import autocasts
 import math
 
 from ember._core._index import cat
-from ember._core._tensor import broadcast_shapes, eye, record, zeros
+from ember._core._tensor import broadcast_shapes, contiguous_format, eye, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
     check_float, check_same_dtype, check_square, check_tensor, out_into, requires_grad,
@@ -38,8 +38,10 @@ def matrix_power(A, n, *, out=None):
     check_square(A, "linalg.matrix_power")
     n = int(n)
     if n == 0:
-        size = A.shape[-1]
-        return out_into(eye(size, dtype=A.dtype, device=A.device).expand(*A.shape).clone(), out)
+        # the identity copied over a clone of A, as PyTorch: the result requires grad
+        # when A does (with a zero gradient)
+        identity = eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
+        return out_into(A.clone(memory_format=contiguous_format).copy_(identity), out)
     if n < 0:
         check_float(A, "linalg.matrix_power")
         A, n = inv(A), -n

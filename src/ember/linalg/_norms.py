@@ -1,7 +1,8 @@
 """Norms: ``vector_norm``, ``matrix_norm`` and ``norm``, as ``torch.linalg`` defines them.
 
 The p-norms for finite ``p`` are one recorded op with PyTorch's derivative (zero where
-the norm is zero, rather than the ``0/0`` a composite of ``pow`` would give); the
+the norm is zero, rather than the ``0/0`` a composite of ``pow`` would give; zero for the
+count of nonzeros ``p = 0``, whose result still requires grad as in PyTorch); the
 ``inf`` norms are ``amax``/``amin`` of ``abs`` (which share the gradient among ties, as
 PyTorch does); matrix norms reduce one dim and then the other.  The spectral and
 nuclear norms need the singular values (``ember.linalg.svdvals``).
@@ -47,6 +48,8 @@ def _p_norm_kernel(x, ord, dim, keepdim):
     if a.dtype in (float16, bfloat16):
         # powers and sums in float32, as PyTorch's accumulation: 300**2 overflows float16
         return _p_norm_kernel(a.float(), ord, dim, keepdim).to(a.dtype)
+    if ord == 0:
+        return (a != 0).sum(reduce_dim, keepdim=keepdim).to(a.dtype)
     if ord == 2:
         return (a * a).sum(reduce_dim, keepdim=keepdim).sqrt()
     if ord == 1:
@@ -66,6 +69,8 @@ def _sgn(x):
 def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
     shape = tuple(x.shape)
     reduce_dim = () if dim is None else dim
+    if ord == 0:                        # a count: no gradient (x.grad stays None, as in PyTorch)
+        return None
     norm = expand_reduced(ctx.result, shape, reduce_dim, keepdim)
     g = expand_reduced(grad, shape, reduce_dim, keepdim)
     if ord == 1:
@@ -74,6 +79,9 @@ def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
         scale = g / norm.masked_fill(norm == 0, 1)
         return x * scale.masked_fill(norm == 0, 0)
     a = x.abs()
+    if ord < 1:
+        # |x|^(p-1) is infinite at x = 0: PyTorch takes 0 there (a subgradient)
+        return _sgn(x) * a.pow(ord - 1).masked_fill(a == 0, 0) * g * norm.pow(1 - ord)
     scale = g / norm.pow(ord - 1).masked_fill(norm == 0, 1)
     return _sgn(x) * (a.pow(ord - 1) * scale.masked_fill(norm == 0, 0))
 
@@ -121,13 +129,19 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                f"tensor because the operation does not have an identity")
         a = x.abs()
         result = a.amax(reduce_dim, keepdim) if ord > 0 else a.amin(reduce_dim, keepdim)
-    elif ord == 0:
-        result = (x != 0).sum(reduce_dim, keepdim=keepdim).to(x.abs().dtype)
     elif requires_grad(x):
         result = record("linalg_vector_norm", _p_norm_kernel, (x, ord, dims, bool(keepdim)))
     else:
         result = _p_norm_kernel(x, ord, dims, bool(keepdim))
     return out_into(result, out)
+
+
+def _amax(t, dim, keepdim=False):
+    """``amax`` of nonnegative values, 0 over an empty dim (PyTorch's 2, 1 and inf norms of
+    an empty matrix are 0; only the negative orders, with ``amin``, raise)."""
+    if t.shape[dim] == 0:
+        return t.sum(dim, keepdim=keepdim)
+    return t.amax(dim, keepdim=keepdim)
 
 
 def _svdvals(A, dims):
@@ -164,7 +178,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return out_into(vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord in ("nuc", 2, -2):
         sv = _svdvals(A, (d0, d1))
-        result = sv.sum(-1) if ord == "nuc" else sv.amax(-1) if ord == 2 else sv.amin(-1)
+        result = sv.sum(-1) if ord == "nuc" else _amax(sv, -1) if ord == 2 else sv.amin(-1)
         if keepdim:
             for d in sorted((d0, d1)):
                 result = result.unsqueeze(d)
@@ -174,7 +188,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     # 1-norms sum down the columns (over d0) first, inf-norms along the rows (over d1)
     summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = A.abs().sum(summed, keepdim=True)
-    result = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
+    result = _amax(sums, other, True) if ord > 0 else sums.amin(other, keepdim=True)
     if not keepdim:
         result = result.squeeze(max(d0, d1)).squeeze(min(d0, d1))
     return out_into(result, out)

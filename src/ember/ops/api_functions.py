@@ -181,13 +181,11 @@ def vander(x, N=None, increasing=False):
 
 def linalg_vander(x, *, N=None):
     """The Vandermonde matrices of ``x`` of shape ``(*, n)``: ``(*, n, N)`` with columns
-    ``x**0, ..., x**(N-1)``."""
-    if isinstance(x, Tensor) and x.dim() == 0:
-        raise RuntimeError("linalg.vander: Expected x to have at least one dimension.")
+    ``x**0, ..., x**(N-1)`` (a 0-d ``x`` counts as one element: ``(1, N)``)."""
     x, N = _vander_input(x, N, "linalg.vander")
     if N <= 1:
         raise RuntimeError("N must be greater than 1.")
-    return _powers(x, N)
+    return _powers(x.reshape(1) if x.dim() == 0 else x, N)
 
 
 linalg_vander.__name__ = linalg_vander.__qualname__ = "vander"

@@ -1,4 +1,6 @@
 """L-BFGS with an optional strong-Wolfe line search (PyTorch's algorithm)."""
+import functools
+
 import ember
 
 from ember.optim.optimizer import Optimizer
@@ -26,6 +28,17 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
 
 def _dot(a, b):
     return ember.dot(a, b).item()
+
+
+def _floats(value):
+    """A state scalar (or list of them, ``None`` kept) as Python floats."""
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return value.item() if isinstance(value, ember.Tensor) else value
+
+
+def _scalar(value, like):
+    return None if value is None else ember.tensor(value, dtype=like.dtype, device=like.device)
 
 
 def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
@@ -209,8 +222,12 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d, t = state.get("d"), state.get("t")
-        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-        H_diag = state.get("H_diag")
+        old_dirs, old_stps = state.get("old_dirs"), state.get("old_stps")
+        # the scalars are kept as 0-d tensors in the state (as PyTorch) and worked as floats
+        ro = _floats(state.get("ro"))
+        H_diag = _floats(state.get("H_diag"))
+        if "al" in state:
+            state["al"] = _floats(state["al"])
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
         n_iter = 0
         while n_iter < max_iter:
@@ -292,6 +309,10 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:
                 break
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+        scalar = functools.partial(_scalar, like=flat_grad)
+        if "al" in state:
+            state["al"] = [scalar(a) for a in state["al"]]
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=[scalar(r) for r in ro],
+                     H_diag=scalar(H_diag) if isinstance(H_diag, float) else H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss

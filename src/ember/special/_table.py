@@ -89,6 +89,16 @@ def _spherical_j0(x, out):
 
 def _airy_ai(x, out):
     sc.airy(x, out=(out, None, None, None))
+    # SciPy gives NaN for |x| beyond about 1e6: Ai has underflowed to 0 on the right, and
+    # on the left the first two terms of the asymptotic series are exact in float64
+    # (PyTorch's Cephes kernel computes the same expression there)
+    far = np.isnan(out) & np.isfinite(x)
+    if far.any():
+        z = np.abs(x[far]).astype(np.float64)
+        zeta = 2 * z * np.sqrt(z) / 3
+        theta = zeta + np.pi / 4
+        left = (np.sin(theta) - 5 / (72 * zeta) * np.cos(theta)) / (_SQRT_PI * z ** 0.25)
+        out[far] = np.where(x[far] > 0, 0, left)
 
 
 # ---------------------------------------------------------------- the table
