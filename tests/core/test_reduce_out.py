@@ -42,6 +42,9 @@ CASES = {
     "nansum": (lambda m, x, **kw: m.nansum(x, 1, **kw), True),
     "nanmean": (lambda m, x, **kw: m.nanmean(x, 1, **kw), True),
     "msort": (lambda m, x, **kw: m.msort(x, **kw), True),
+    "quantile": (lambda m, x, **kw: m.quantile(x, 0.3, 1, **kw), True),
+    "nanquantile_q_tensor": (lambda m, x, **kw: m.nanquantile(
+        x, m.tensor([0.2, 0.9], dtype=x.dtype), 2, True, **kw), True),
     # several results: out is a tuple
     "max_dim": (lambda m, x, **kw: m.max(x, 1, **kw), True),
     "min_dim": (lambda m, x, **kw: m.min(x, 2, True, **kw), True),

@@ -190,7 +190,8 @@ def log_softmax(input, dim=None, dtype=None, *, out=None, axis=None):
     if dim is None:
         raise TypeError("log_softmax() missing required argument 'dim'")
     if out is not None:
-        return _with_out("log_softmax", out, "same", log_softmax, (input, dim, dtype), None, (input,))
+        return _with_out("log_softmax", out, "same", log_softmax, (input, dim, dtype), None,
+                         (input,))
     if autocast_mode():
         return autocast_op("log_softmax", log_softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):

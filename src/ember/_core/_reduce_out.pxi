@@ -75,7 +75,8 @@ cdef Tensor _write_out(str fname, Tensor result, Tensor out, str rule):
     cdef int rt = result._dtype, ot = out._dtype
     if rule == "same":
         ok = rt == ot
-        msg = f"Expected out tensor to have dtype {_CPP_NAMES[rt]}, but got {_CPP_NAMES[ot]} instead"
+        msg = (f"Expected out tensor to have dtype {_CPP_NAMES[rt]}, but got {_CPP_NAMES[ot]} "
+               f"instead")
     elif rule == "cast":
         ok = em_category[rt] <= em_category[ot]
         msg = f"result type {_name(rt)} can't be cast to the desired output type {_name(ot)}"

@@ -47,9 +47,11 @@ cdef Tensor _var_impl(object input, object dim, object unbiased, bint keepdim, o
 
 cdef int _real_input_complex_out(object input, object out) except -1:
     """PyTorch computes var/std in out's dtype: a complex one for a real input has no kernel."""
-    if (isinstance(input, Tensor) and isinstance(out, Tensor)
-            and em_category[(<Tensor>out)._dtype] == 3 and em_category[(<Tensor>input)._dtype] < 3):
-        raise NotImplementedError(f'"std_cpu" not implemented for \'{_name((<Tensor>out)._dtype)}\'')
+    if not (isinstance(input, Tensor) and isinstance(out, Tensor)):
+        return 0
+    cdef int ot = (<Tensor>out)._dtype
+    if em_category[ot] == 3 and em_category[(<Tensor>input)._dtype] < 3:
+        raise NotImplementedError(f'"std_cpu" not implemented for \'{_name(ot)}\'')
     return 0
 
 

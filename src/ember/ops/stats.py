@@ -530,7 +530,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 
 
 @autocasts("quantile")
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The ``q``-th quantiles of ``input`` (over ``dim``, or of all elements).
 
     Parameters
@@ -543,6 +543,9 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     keepdim : bool, optional
     interpolation : {'linear', 'lower', 'higher', 'midpoint', 'nearest'}
         How to pick between the two data points around a quantile.
+    out : Tensor, optional
+        Where to write the result (returned): of the input's dtype, resized
+        to its shape.
 
     Returns
     -------
@@ -555,12 +558,27 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     >>> ember.quantile(ember.tensor([0.0, 1.0, 2.0, 3.0]), 0.5)
     tensor(1.5000)
     """
+    if out is not None:
+        return _quantile_out(quantile, input, q, dim, keepdim, interpolation, out, "quantile")
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+def _quantile_out(fn, input, q, dim, keepdim, interpolation, out, name):
+    inputs = (input, q) if isinstance(q, Tensor) else (input,)
+    return _with_out(name, out, "same", fn, (input, q, dim, keepdim),
+                     {"interpolation": interpolation}, inputs)
+
+
 @autocasts("nanquantile")
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """:func:`quantile` of the elements that are not NaN (NaN where all are).
+
+    Parameters
+    ----------
+    input, q, dim, keepdim, interpolation
+        As for :func:`quantile`.
+    out : Tensor, optional
+        As for :func:`quantile`.
 
     Examples
     --------
@@ -568,6 +586,9 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     >>> ember.nanquantile(ember.tensor([0.0, float("nan"), 2.0]), 0.5)
     tensor(1.)
     """
+    if out is not None:
+        return _quantile_out(nanquantile, input, q, dim, keepdim, interpolation, out,
+                             "nanquantile")
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
