@@ -72,24 +72,9 @@ def _with_out(str fname, object out, object rules, object fn, tuple args, dict k
 
 cdef Tensor _write_out(str fname, Tensor result, Tensor out, str rule):
     """Check `out` against `rule`, give it `result`'s shape and copy `result` into it."""
-    cdef int rt = result._dtype, ot = out._dtype
-    if rule == "same":
-        ok = rt == ot
-        msg = (f"Expected out tensor to have dtype {_CPP_NAMES[rt]}, but got {_CPP_NAMES[ot]} "
-               f"instead")
-    elif rule == "cast":
-        ok = em_category[rt] <= em_category[ot]
-        msg = f"result type {_name(rt)} can't be cast to the desired output type {_name(ot)}"
-    elif rule == "float":
-        ok = em_category[ot] >= 2
-        msg = f"{fname}(): Expected floating point type for result tensor, but got: {_name(ot)}"
-    elif rule == "bool":
-        ok = ot == EM_BOOL or ot == EM_UINT8
-        msg = f"{fname} only supports bool tensor for result, got: {_name(ot)}"
-    else:
-        raise ValueError(f"unknown out= rule {rule!r}")
-    if not ok:
-        raise RuntimeError(msg)
+    refusal = _dtype_refusal(fname, result._dtype, out._dtype, rule)
+    if refusal is not None:
+        raise RuntimeError(refusal)
     if out._storage.device != result._storage.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
                            f"two devices, {result._storage.device} and {out._storage.device}!")
@@ -119,3 +104,24 @@ cdef int _check_no_shared_elements(Tensor t) except -1:
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.")
     return 0
+
+
+cdef str _dtype_refusal(str fname, int rt, int ot, str rule):
+    """Why an out of dtype `ot` cannot take a result of dtype `rt` under `rule` (None if
+    it can), in PyTorch's words."""
+    if rule == "same":
+        if rt != ot:
+            return (f"Expected out tensor to have dtype {_CPP_NAMES[rt]}, but got "
+                    f"{_CPP_NAMES[ot]} instead")
+    elif rule == "cast":
+        if em_category[rt] > em_category[ot]:
+            return f"result type {_name(rt)} can't be cast to the desired output type {_name(ot)}"
+    elif rule == "float":
+        if em_category[ot] < 2:
+            return f"{fname}(): Expected floating point type for result tensor, but got: {_name(ot)}"
+    elif rule == "bool":
+        if ot != EM_BOOL and ot != EM_UINT8:
+            return f"{fname} only supports bool tensor for result, got: {_name(ot)}"
+    else:
+        raise ValueError(f"unknown out= rule {rule!r}")
+    return None
