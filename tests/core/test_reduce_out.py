@@ -200,6 +200,25 @@ def test_out_dtypes_follow_pytorch(case):
                 assert_same(g, w)
 
 
+@pytest.mark.parametrize("case", ["sum", "mean", "prod", "std", "var", "norm", "cumsum", "all",
+                                  "any"])
+def test_out_dtypes_of_complex_inputs_follow_pytorch(case):
+    call = CASES[case][0]
+    arr = np.arange(60).reshape(3, 4, 5) * (1 + 0.5j) / 30
+    x, tx = ember.from_numpy(arr.copy()), torch.from_numpy(arr.copy())
+    for name in OUT_DTYPES + ["complex128"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")           # complex to real discards imaginary parts
+            try:
+                want = call(torch, tx, out=torch.empty(0, dtype=getattr(torch, name)))
+            except Exception as e:
+                with pytest.raises(type(e)):
+                    call(ember, x, out=ember.empty(0, dtype=getattr(ember, name)))
+                continue
+            got = call(ember, x, out=ember.empty(0, dtype=getattr(ember, name)))
+        assert_same(got, want)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_inputs_requiring_grad_are_refused_like_pytorch(case):
     call, differentiable = CASES[case]

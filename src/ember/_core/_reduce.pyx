@@ -433,8 +433,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None, kee
     dtype : ember.dtype, optional
         Convert the input to this floating-point or complex dtype first.
     out : Tensor, optional
-        Where to write the result (returned), resized to its shape: of a dtype
-        the result casts to (of ``dtype`` itself when given).
+        Where to write the result (returned), resized to its shape: of any
+        floating-point or complex dtype (of ``dtype`` itself when given).
 
     Returns
     -------
@@ -446,7 +446,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None, kee
     if keepdims is not None:
         keepdim = keepdims
     if out is not None:
-        return _with_out("mean", out, "cast" if dtype is None else "same", mean,
+        # PyTorch takes any floating-point or complex out (of a complex mean, the real part)
+        return _with_out("mean", out, "float" if dtype is None else "same", mean,
                          (input, dim, keepdim), {"dtype": dtype}, (input,))
     if grad_enabled() and _records(input):
         return record_op("mean", mean, (input, dim, keepdim),
