@@ -8,8 +8,9 @@ complex sums, means, variances and cumulative sums run the real kernels on a
 real view of the data (a trailing dimension of size 2).  Tensors on another
 device (cuda) take the same argument handling and outputs, and the backend's
 kernels in place of the CPU's: ``_run`` and ``_lanes`` hand them over.
-Statistics and norms live in ``_reduce_stats.pxi``, the ops along one dim in
-``_reduce_lanes.pxi`` and ``_reduce_scans.pxi``.
+Statistics and norms live in ``_reduce_stats.pxi``, the extremes in
+``_reduce_extremes.pxi``, the ops along one dim in ``_reduce_lanes.pxi`` and
+``_reduce_scans.pxi``, and the handling of ``out=`` in ``_reduce_out.pxi``.
 """
 cimport cython
 from libc.stdint cimport uint64_t, int64_t
@@ -24,8 +25,8 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64, EM_NTYPES,
 )
 from ember._core._tensor cimport (
-    grad_enabled, record_op, autocast_mode, autocast_op, Tensor, new_tensor, new_like_layout, make_view, set_dims, copy_into,
-    wrap_dim, DEV_CPU,
+    grad_enabled, set_grad_mode, record_op, autocast_mode, autocast_op, Tensor, new_tensor,
+    new_like_layout, make_view, set_dims, copy_into, wrap_dim, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )
 from ember._core._tensor import _add_method, ew, op_id, backend as _backend
@@ -289,6 +290,9 @@ cdef Tensor _reduce(int op, Tensor x, uint64_t mask, bint keepdim, int out_dt,
     return out
 
 
+include "_reduce_out.pxi"
+
+
 cdef Tensor _as_real(Tensor t):
     """A complex tensor viewed as its real dtype with a trailing dim of 2 (re, im)."""
     cdef Py_ssize_t shape[64]
@@ -364,7 +368,7 @@ cdef Tensor _sum_impl(Tensor x, uint64_t mask, bint keepdim, int dt, bint mean):
                    &prm)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None, keepdims=None):
     """Sum of the elements, over all dims or over ``dim``.
 
     Parameters
@@ -377,6 +381,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     dtype : ember.dtype, optional
         Convert the input to this dtype first.  Bool and integer inputs
         otherwise sum to ``int64``.
+    out : Tensor, optional
+        Where to write the result: the sum is computed in ``out``'s dtype
+        (any dtype; ``dtype``, if given too, must be the same), and ``out``
+        is resized to the result's shape.  Returned.
 
     Returns
     -------
@@ -392,6 +400,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        return _with_out("sum", out, "same", sum, (input, dim, keepdim),
+                         {"dtype": _out_dtype("sum", dtype, out)}, (input,))
     if autocast_mode():
         return autocast_op("sum", sum, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -409,7 +420,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     return _cast(out, dt)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None, keepdims=None):
     """Arithmetic mean of the elements, over all dims or over ``dim``.
 
     Parameters
@@ -420,6 +431,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     keepdim : bool, default False
     dtype : ember.dtype, optional
         Convert the input to this floating-point or complex dtype first.
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of any
+        floating-point or complex dtype (of ``dtype`` itself when given).
 
     Returns
     -------
@@ -430,6 +444,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        # PyTorch takes any floating-point or complex out (of a complex mean, the real part)
+        return _with_out("mean", out, "float" if dtype is None else "same", mean,
+                         (input, dim, keepdim), {"dtype": dtype}, (input,))
     if grad_enabled() and _records(input):
         return record_op("mean", mean, (input, dim, keepdim),
                          {"dtype": dtype} if dtype is not None else None)
@@ -447,7 +465,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return _sum_impl(x, mask, keepdim, -1, True)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None, keepdims=None):
     """Product of the elements, over all dims or over one ``dim``.
 
     Parameters
@@ -458,6 +476,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     dtype : ember.dtype, optional
         Convert the input to this dtype first.  Bool and integer inputs
         otherwise multiply to ``int64``.
+    out : Tensor, optional
+        Where to write the result (returned), computed in ``out``'s dtype
+        as :func:`sum` does.
 
     Returns
     -------
@@ -467,6 +488,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        return _with_out("prod", out, "same", prod, (input, dim, keepdim),
+                         {"dtype": _out_dtype("prod", dtype, out)}, (input,))
     if autocast_mode():
         return autocast_op("prod", prod, (input, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -488,225 +512,7 @@ cdef inline bint _records(object x) noexcept:
     return isinstance(x, Tensor) and (<Tensor>x)._requires_grad
 
 
-# ---------------------------------------------------------------- max, min, argmax, argmin
-
-cdef Tensor _extreme(int op, Tensor x, object dim, bint keepdim, str fname):
-    cdef uint64_t mask = _dims_mask(dim, x._ndim, True, fname)
-    cdef em_reduce_params prm
-    _params(&prm)
-    _check_nonempty(x, mask, dim, fname)
-    if not _has_kernel(op, x._dtype):
-        if _reduced_count(x, mask) != 0 and x._numel == 0:
-            return _new_output(x, mask, keepdim, x._dtype)    # nothing to compute, as PyTorch
-        raise NotImplementedError(f'"{fname}" not implemented for \'{_name(x._dtype)}\'')
-    return _reduce(op, x, mask, keepdim, x._dtype, &prm)
-
-
-def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
-    """Largest element over ``dim`` (all dims by default); NaN if any element is NaN.
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int or tuple of ints, optional
-    keepdim : bool, default False
-
-    Returns
-    -------
-    Tensor
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input):
-        return record_op("amax", amax, (input, dim, keepdim), None)
-    return _extreme(EM_RED_MAX, _tensor_arg(input, "amax"), dim, keepdim, "amax")
-
-
-def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
-    """Smallest element over ``dim`` (all dims by default); NaN if any element is NaN.
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int or tuple of ints, optional
-    keepdim : bool, default False
-
-    Returns
-    -------
-    Tensor
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input):
-        return record_op("amin", amin, (input, dim, keepdim), None)
-    return _extreme(EM_RED_MIN, _tensor_arg(input, "amin"), dim, keepdim, "amin")
-
-
-cdef object _arg_along(int op, Tensor x, object dim, bint keepdim, bint with_values, str fname):
-    """Values and first indices of the extreme along one dim (NaN counts as the extreme)."""
-    cdef int d = wrap_dim(dim, x._ndim)
-    cdef uint64_t mask = (<uint64_t>1 << d) if x._ndim > 0 else 0
-    cdef em_reduce_params prm
-    cdef Tensor values = None, indices
-    _params(&prm)
-    if x._ndim > 0 and x._shape[d] == 0:
-        raise IndexError(f"{fname}(): Expected reduction dim {d} to have non-zero size.")
-    indices = _new_output(x, mask, keepdim, EM_INT64)
-    if with_values:
-        values = _new_output(x, mask, keepdim, x._dtype)
-    _run(op, x, mask, values, indices, &prm, True)
-    if with_values:
-        return values, indices
-    return indices
-
-
-cdef Tensor _arg_extreme(int op, object input, object dim, bint keepdim, str fname):
-    cdef Tensor x = _tensor_arg(input, fname), flat
-    cdef Py_ssize_t one = 1, n
-    if x._dtype == EM_BOOL:
-        raise RuntimeError(f"{fname}(): does not support bool input")
-    if em_category[x._dtype] == 3:
-        raise RuntimeError(f"{fname}(): does not support complex input")
-    if dim is not None:
-        return _arg_along(op, x, dim, keepdim, False, fname)
-    if x._numel == 0:
-        raise IndexError(f"{fname}(): Expected reduction dim to be specified for input.numel() "
-                         f"== 0.")
-    x = _contiguous(x)
-    n = x._numel
-    flat = make_view(x, 1, &n, &one, x._offset)
-    cdef Tensor indices = _arg_along(op, flat, 0, False, False, fname)
-    if keepdim:
-        shape = [1] * x._ndim
-        return indices.reshape(shape)
-    return indices
-
-
-def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index of the first largest element (of the flattened tensor when ``dim`` is None).
-
-    NaN counts as larger than every number, as in PyTorch.
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int, optional
-    keepdim : bool, default False
-
-    Returns
-    -------
-    Tensor
-        ``int64`` indices.
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input):
-        # no gradient, but recorded: ember.jit's tracer sees the op
-        return record_op("argmax", argmax, (input, dim, keepdim), None)
-    return _arg_extreme(EM_RED_ARGMAX, input, dim, keepdim, "argmax")
-
-
-def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index of the first smallest element (of the flattened tensor when ``dim`` is None).
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int, optional
-    keepdim : bool, default False
-
-    Returns
-    -------
-    Tensor
-        ``int64`` indices.
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input):
-        return record_op("argmin", argmin, (input, dim, keepdim), None)
-    return _arg_extreme(EM_RED_ARGMIN, input, dim, keepdim, "argmin")
-
-
-cdef object _max_min(bint is_max, object input, object dim, bint keepdim, object other):
-    cdef str fname = "max" if is_max else "min"
-    cdef Tensor x = _tensor_arg(input, fname)
-    if other is not None:
-        if dim is not None:
-            raise TypeError(f"{fname}(): pass either dim or other, not both")
-        dim = other
-    if isinstance(dim, Tensor):
-        return ew(_OP_MAXIMUM if is_max else _OP_MINIMUM, x, dim)
-    if dim is None:
-        if em_category[x._dtype] == 3:
-            raise NotImplementedError(f'"{fname}_all" not implemented for \'{_name(x._dtype)}\'')
-        return _extreme(EM_RED_MAX if is_max else EM_RED_MIN, x, None, keepdim, fname)
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"{fname}(): argument 'dim' must be int, not {type(dim).__name__}")
-    if em_category[x._dtype] == 3:
-        raise RuntimeError(f"{fname}(): does not support complex input")
-    values, indices = _arg_along(EM_RED_ARGMAX if is_max else EM_RED_ARGMIN, x, dim, keepdim,
-                                 True, fname)
-    return (max_result if is_max else min_result)(values, indices)
-
-
-def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
-    """The largest element; along ``dim``, ``(values, indices)``; with a tensor, ``maximum``.
-
-    ``max(t)`` returns a 0-d tensor, ``max(t, dim, keepdim=False)`` a named
-    tuple with ``.values`` and ``.indices`` (first occurrence; NaN wins), and
-    ``max(t, other)`` the elementwise :func:`ember.maximum`.
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int or Tensor, optional
-    keepdim : bool, default False
-    other : Tensor, optional
-        Same as passing a tensor as ``dim``.
-
-    Returns
-    -------
-    Tensor or (Tensor, Tensor)
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
-        return record_op("max", max, (input, dim, keepdim), None)
-    return _max_min(True, input, dim, keepdim, other)
-
-
-def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
-    """The smallest element; along ``dim``, ``(values, indices)``; with a tensor, ``minimum``.
-
-    Parameters
-    ----------
-    input : Tensor
-    dim : int or Tensor, optional
-    keepdim : bool, default False
-    other : Tensor, optional
-        Same as passing a tensor as ``dim``.
-
-    Returns
-    -------
-    Tensor or (Tensor, Tensor)
-    """
-    if axis is not None:     # NumPy's names, which PyTorch accepts too
-        dim = axis
-    if keepdims is not None:
-        keepdim = keepdims
-    if grad_enabled() and _records(input) and other is None and not isinstance(dim, Tensor):
-        return record_op("min", min, (input, dim, keepdim), None)
-    return _max_min(False, input, dim, keepdim, other)
+include "_reduce_extremes.pxi"
 
 
 # ---------------------------------------------------------------- all, any
@@ -723,7 +529,7 @@ cdef Tensor _all_any(int op, object input, object dim, bint keepdim, str fname):
     return _reduce(op, x, mask, keepdim, EM_UINT8 if x._dtype == EM_UINT8 else EM_BOOL, &prm)
 
 
-def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def all(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):
     """Whether every element is non-zero, over all dims or over ``dim``.
 
     Parameters
@@ -731,6 +537,9 @@ def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     input : Tensor
     dim : int or tuple of ints, optional
     keepdim : bool, default False
+    out : Tensor, optional
+        A ``bool`` or ``uint8`` tensor to write the result into (returned),
+        resized to its shape.
 
     Returns
     -------
@@ -741,10 +550,12 @@ def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        return _with_out("all", out, "bool", all, (input, dim, keepdim), None, (), False)
     return _all_any(EM_RED_ALL, input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def any(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):
     """Whether any element is non-zero, over all dims or over ``dim``.
 
     Parameters
@@ -752,6 +563,9 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     input : Tensor
     dim : int or tuple of ints, optional
     keepdim : bool, default False
+    out : Tensor, optional
+        A ``bool`` or ``uint8`` tensor to write the result into (returned),
+        resized to its shape.
 
     Returns
     -------
@@ -762,6 +576,8 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        return _with_out("any", out, "bool", any, (input, dim, keepdim), None, (), False)
     return _all_any(EM_RED_ANY, input, dim, keepdim, "any")
 
 

@@ -41,7 +41,15 @@ cdef Tensor _lanes(const em_lanes_fn *table, str op, Tensor x, int d, int out_dt
     return out
 
 
-def cumsum(input, dim=None, *, dtype=None, axis=None):
+cdef object _scan_out_dtype(str fname, object dtype, object out):
+    """The dtype cumsum/cumprod compute in for ``out=``: ``out``'s (bool has no kernel)."""
+    dt = _out_dtype(fname, dtype, out)
+    if (<DType>dt).num == EM_BOOL:
+        raise NotImplementedError(f'"{fname}_out_cpu" not implemented for \'Bool\'')
+    return dt
+
+
+def cumsum(input, dim=None, *, dtype=None, out=None, axis=None):
     """Cumulative sum along ``dim``.
 
     Parameters
@@ -51,6 +59,10 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     dtype : ember.dtype, optional
         Convert the input to this dtype first.  Bool and integer inputs
         otherwise accumulate in ``int64``.
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape and
+        computed in its dtype (any but bool; ``dtype``, if given too, must
+        be the same).
 
     Returns
     -------
@@ -60,6 +72,9 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
         dim = axis
     if dim is None:
         raise TypeError("cumsum() missing required argument 'dim'")
+    if out is not None:
+        return _with_out("cumsum", out, "same", cumsum, (input, dim),
+                         {"dtype": _scan_out_dtype("cumsum", dtype, out)}, (input,))
     if autocast_mode():
         return autocast_op("cumsum", cumsum, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -121,7 +136,7 @@ cdef Tensor _softmax_impl(const em_lanes_fn *table, object input, object dim, ob
     return _lanes(table, fname, x, d, x._dtype, False)
 
 
-def softmax(input, dim=None, dtype=None, *, axis=None):
+def softmax(input, dim=None, dtype=None, *, out=None, axis=None):
     """``exp(x - max) / sum(exp(x - max))`` along ``dim``, fused into three passes per lane.
 
     Parameters
@@ -131,6 +146,9 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
     dim : int
     dtype : ember.dtype, optional
         Convert the input to this dtype first.
+    out : Tensor, optional
+        Where to write the result (returned): of the result's dtype, resized
+        to its shape.
 
     Returns
     -------
@@ -140,6 +158,8 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
         dim = axis
     if dim is None:
         raise TypeError("softmax() missing required argument 'dim'")
+    if out is not None:
+        return _with_out("softmax", out, "same", softmax, (input, dim, dtype), None, (input,))
     if autocast_mode():
         return autocast_op("softmax", softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -147,7 +167,7 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
     return _softmax_impl(em_softmax_lanes, input, dim, dtype, "softmax")
 
 
-def log_softmax(input, dim=None, dtype=None, *, axis=None):
+def log_softmax(input, dim=None, dtype=None, *, out=None, axis=None):
     """``x - max - log(sum(exp(x - max)))`` along ``dim``, fused into three passes per lane.
 
     Parameters
@@ -157,6 +177,9 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
     dim : int
     dtype : ember.dtype, optional
         Convert the input to this dtype first.
+    out : Tensor, optional
+        Where to write the result (returned): of the result's dtype, resized
+        to its shape.
 
     Returns
     -------
@@ -166,6 +189,9 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
         dim = axis
     if dim is None:
         raise TypeError("log_softmax() missing required argument 'dim'")
+    if out is not None:
+        return _with_out("log_softmax", out, "same", log_softmax, (input, dim, dtype), None,
+                         (input,))
     if autocast_mode():
         return autocast_op("log_softmax", log_softmax, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):

@@ -12,7 +12,7 @@ cdef int _scan_dim(object dim, int ndim, str fname) except -1:
     return wrap_dim(dim, ndim)
 
 
-def cumprod(input, dim=None, *, dtype=None, axis=None):
+def cumprod(input, dim=None, *, dtype=None, out=None, axis=None):
     """Cumulative product along ``dim``.
 
     Parameters
@@ -22,6 +22,9 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     dtype : ember.dtype, optional
         Convert the input to this dtype first.  Bool and integer inputs
         otherwise multiply in ``int64``.
+    out : Tensor, optional
+        Where to write the result (returned), computed in its dtype as
+        :func:`cumsum` does.
 
     Returns
     -------
@@ -37,6 +40,9 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
         dim = axis
     if dim is None:
         raise TypeError("cumprod() missing required argument 'dim'")
+    if out is not None:
+        return _with_out("cumprod", out, "same", cumprod, (input, dim),
+                         {"dtype": _scan_out_dtype("cumprod", dtype, out)}, (input,))
     if autocast_mode():
         return autocast_op("cumprod", cumprod, (input, dim), {"dtype": dtype})
     if grad_enabled() and _records(input):
@@ -52,7 +58,7 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     return out if dt < 0 else _cast(out, dt)
 
 
-def logcumsumexp(input, dim):
+def logcumsumexp(input, dim, *, out=None):
     """``log(cumsum(exp(input), dim))``, computed without overflow or underflow.
 
     Parameters
@@ -60,6 +66,9 @@ def logcumsumexp(input, dim):
     input : Tensor
         Floating point.
     dim : int
+    out : Tensor, optional
+        Where to write the result (returned): of the input's dtype, resized
+        to its shape.
 
     Returns
     -------
@@ -71,6 +80,9 @@ def logcumsumexp(input, dim):
     >>> ember.logcumsumexp(ember.tensor([-1000.0, 0.0]), 0)
     tensor([-1000.,     0.])
     """
+    if out is not None:
+        return _with_out("logcumsumexp", out, "same", logcumsumexp, (input, dim), None,
+                         (input,))
     if grad_enabled() and _records(input):
         return record_op("logcumsumexp", logcumsumexp, (input, dim), None)
     cdef Tensor x = _tensor_arg(input, "logcumsumexp")
@@ -117,7 +129,7 @@ cdef object _cum_extreme(const em_lanes_idx_fn *table, object result_type, objec
     return result_type(values, indices)
 
 
-def cummax(input, dim):
+def cummax(input, dim, *, out=None):
     """Running maximum along ``dim`` and where it was reached.
 
     A tie moves the index to the later element; a NaN, once met, stays the
@@ -128,6 +140,9 @@ def cummax(input, dim):
     input : Tensor
         Real or bool.
     dim : int
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to the input's shape.
 
     Returns
     -------
@@ -140,12 +155,14 @@ def cummax(input, dim):
     >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0, 3.0]), 0)
     cummax(values=tensor([1., 3., 3., 3.]), indices=tensor([0, 1, 1, 3]))
     """
+    if out is not None:
+        return _with_out("cummax", out, ("same", "same"), cummax, (input, dim), None, (input,))
     if grad_enabled() and _records(input):
         return record_op("cummax", cummax, (input, dim), None)
     return _cum_extreme(em_cummax_lanes, cummax_result, input, dim, "cummax")
 
 
-def cummin(input, dim):
+def cummin(input, dim, *, out=None):
     """Running minimum along ``dim`` and where it was reached (see :func:`cummax`).
 
     Parameters
@@ -153,6 +170,9 @@ def cummin(input, dim):
     input : Tensor
         Real or bool.
     dim : int
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to the input's shape.
 
     Returns
     -------
@@ -164,6 +184,8 @@ def cummin(input, dim):
     >>> ember.cummin(ember.tensor([3.0, 1.0, 2.0]), 0)
     cummin(values=tensor([3., 1., 1.]), indices=tensor([0, 1, 1]))
     """
+    if out is not None:
+        return _with_out("cummin", out, ("same", "same"), cummin, (input, dim), None, (input,))
     if grad_enabled() and _records(input):
         return record_op("cummin", cummin, (input, dim), None)
     return _cum_extreme(em_cummin_lanes, cummin_result, input, dim, "cummin")

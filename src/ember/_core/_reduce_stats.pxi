@@ -45,7 +45,18 @@ cdef Tensor _var_impl(object input, object dim, object unbiased, bint keepdim, o
     return _reduce(EM_RED_VAR, x, mask, keepdim, x._dtype, &prm)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+cdef int _real_input_complex_out(object input, object out) except -1:
+    """PyTorch computes var/std in out's dtype: a complex one for a real input has no kernel."""
+    if not (isinstance(input, Tensor) and isinstance(out, Tensor)):
+        return 0
+    cdef int ot = (<Tensor>out)._dtype
+    if em_category[ot] == 3 and em_category[(<Tensor>input)._dtype] < 3:
+        raise NotImplementedError(f'"std_cpu" not implemented for \'{_name(ot)}\'')
+    return 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, axis=None,
+        keepdims=None):
     """Variance over ``dim`` (all dims by default), divided by ``N - correction``.
 
     Parameters
@@ -58,6 +69,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     keepdim : bool, default False
     correction : int or float, default 1
         Bessel's correction; the divisor is ``max(N - correction, 0)``.
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of a
+        dtype the result casts to.
 
     Returns
     -------
@@ -67,13 +81,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        _real_input_complex_out(input, out)
+        return _with_out("var", out, "cast", var, (input, dim, unbiased, keepdim),
+                         {"correction": correction}, (input,))
     if grad_enabled() and _records(input):
         return record_op("var", var, (input, dim, unbiased, keepdim),
                          {"correction": correction} if correction is not None else None)
     return _var_impl(input, dim, unbiased, keepdim, correction, False, "var")
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None, axis=None,
+        keepdims=None):
     """Standard deviation over ``dim``: the square root of :func:`var`.
 
     Parameters
@@ -83,6 +102,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     unbiased : bool, optional
     keepdim : bool, default False
     correction : int or float, default 1
+    out : Tensor, optional
+        As for :func:`var`.
 
     Returns
     -------
@@ -92,6 +113,10 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        _real_input_complex_out(input, out)
+        return _with_out("std", out, "cast", std, (input, dim, unbiased, keepdim),
+                         {"correction": correction}, (input,))
     if grad_enabled() and _records(input):
         return record_op("std", std, (input, dim, unbiased, keepdim),
                          {"correction": correction} if correction is not None else None)
@@ -100,7 +125,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 # ---------------------------------------------------------------- norm
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=None,
+         keepdims=None):
     """Vector norm of the elements over ``dim`` (all dims by default).
 
     Parameters
@@ -113,6 +139,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         ``sum(|x|**p) ** (1/p)``.
     dim : int or tuple of ints, optional
     keepdim : bool, default False
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of the
+        result's dtype (real for complex input).
     dtype : ember.dtype, optional
         Convert the input to this dtype first.
 
@@ -125,10 +154,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if out is not None:
+        return _with_out("norm", out, "same", norm, (input, p, dim, keepdim), {"dtype": dtype},
+                         (input,))
     if autocast_mode():
         return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
-        return record_op("norm", norm, (input, p, dim, keepdim, dtype), None)
+        return record_op("norm", norm, (input, p, dim, keepdim),
+                         {"dtype": dtype} if dtype is not None else None)
     cdef Tensor x = _tensor_arg(input, "norm")
     cdef int dt = _dtype_arg(dtype), op
     cdef em_reduce_params prm
@@ -180,7 +213,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
 
 # ---------------------------------------------------------------- logsumexp
 
-def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def logsumexp(input, dim=None, keepdim=False, *, out=None, axis=None, keepdims=None):
     """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum).
 
     Parameters
@@ -189,6 +222,9 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         Integer and bool inputs are converted to the default float dtype.
     dim : int or tuple of ints
     keepdim : bool, default False
+    out : Tensor, optional
+        A floating-point or complex tensor to write the result into
+        (returned), resized to its shape.
 
     Returns
     -------
@@ -200,6 +236,9 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         keepdim = keepdims
     if dim is None:
         raise TypeError("logsumexp() missing required argument 'dim'")
+    if out is not None:
+        return _with_out("logsumexp", out, "float", logsumexp, (input, dim, keepdim), None,
+                         (input,))
     if autocast_mode():
         return autocast_op("logsumexp", logsumexp, (input, dim, keepdim), None)
     if grad_enabled() and _records(input):

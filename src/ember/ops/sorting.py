@@ -14,6 +14,7 @@ import operator
 from collections import namedtuple
 
 from ember._core._dtype import TORCH_NAMES, bool_, int64
+from ember._core._reduce import _with_out
 from ember._core._sort import sort_rows
 from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
 from ember.autograd.grad_mode import no_grad
@@ -70,7 +71,7 @@ def _sort_impl(input, dim, descending):
     return sort_result(*_sorted_along(input, dim, descending))
 
 
-def sort(input, dim=-1, descending=False, *, stable=False):
+def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     """Sort the elements of ``input`` along a dimension.
 
     Parameters
@@ -84,6 +85,9 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     stable : bool, optional
         Keep the order of equal elements.  ember's sort is always stable, so this
         only documents the intent.
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to its shape.
 
     Returns
     -------
@@ -97,6 +101,9 @@ def sort(input, dim=-1, descending=False, *, stable=False):
     >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]))
     sort(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
     """
+    if out is not None:
+        return _with_out("sort", out, ("same", "same"), sort, (input, dim, descending),
+                         {"stable": stable}, (input,))
     _check_tensor(input, "sort")
     dim = _wrap_dim(dim, input.dim())
     if _recorded(input):
@@ -131,8 +138,19 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     return _sorted_along(input, _wrap_dim(dim, input.dim()), bool(descending))[1]
 
 
-def msort(input):
+def msort(input, *, out=None):
     """Sort ``input`` along its first dimension; the values of ``sort(input, dim=0)``.
+
+    Parameters
+    ----------
+    input : Tensor
+    out : Tensor, optional
+        Where to write the result (returned): of the input's dtype, resized
+        to its shape.
+
+    Returns
+    -------
+    Tensor
 
     Examples
     --------
@@ -141,6 +159,8 @@ def msort(input):
     tensor([[1, 0],
             [2, 5]])
     """
+    if out is not None:
+        return _with_out("msort", out, "same", msort, (input,), None, (input,))
     _check_tensor(input, "msort")
     return sort(input, dim=0).values
 
@@ -149,7 +169,7 @@ def _topk_impl(input, k, dim, largest):
     return topk_result(*_sorted_along(input, dim, largest, k))
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) elements of ``input`` along a dimension.
 
     Parameters
@@ -164,6 +184,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         The largest elements (default) or the smallest.
     sorted : bool, optional
         Return the elements in sorted order; ember always does.
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to its shape.
 
     Returns
     -------
@@ -176,6 +199,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2)
     topk(values=tensor([5., 4.]), indices=tensor([1, 3]))
     """
+    if out is not None:
+        return _with_out("topk", out, ("same", "same"), topk, (input, k, dim, largest, sorted),
+                         None, (input,))
     _check_tensor(input, "topk")
     dim = _wrap_dim(dim, input.dim())
     k = operator.index(k)
@@ -202,8 +228,19 @@ def _kthvalue_impl(input, k, dim, keepdim):
     return kthvalue_result(values.contiguous(), indices.contiguous())
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest element of ``input`` along a dimension (``k`` from 1).
+
+    Parameters
+    ----------
+    input : Tensor
+    k : int
+    dim : int, optional
+        The dimension to search along (default: the last).
+    keepdim : bool, optional
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to its shape.
 
     Returns
     -------
@@ -215,6 +252,9 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     >>> ember.kthvalue(ember.tensor([4.0, 1.0, 3.0]), 2)
     kthvalue(values=tensor(3.), indices=tensor(2))
     """
+    if out is not None:
+        return _with_out("kthvalue", out, ("same", "same"), kthvalue, (input, k, dim, keepdim),
+                         None, (input,))
     _check_tensor(input, "kthvalue")
     dim = _wrap_dim(dim, input.dim())
     k = operator.index(k)

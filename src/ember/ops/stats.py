@@ -20,6 +20,7 @@ from numpy import finfo as _np_finfo
 
 import ember._core._reduce as _reduce
 from ember._core._dtype import TORCH_NAMES, float32, float64, int64
+from ember._core._reduce import _out_dtype, _with_out
 from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.autocast import autocasts
@@ -138,7 +139,16 @@ def _cumsum_(self, dim, *, dtype=None):
 
 # ---------------------------------------------------------------- nan-ignoring sums
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def _nansum_out_dtype(fname, input, dtype, out):
+    """The dtype nansum/nanmean sum in for ``out=``: ``out``'s, floating point for a
+    floating-point input (PyTorch's kernel for it has no other)."""
+    dt = _out_dtype(fname, dtype, out)
+    if isinstance(input, Tensor) and input.is_floating_point() and not dt.is_floating_point:
+        raise NotImplementedError(f'"nansum_cpu" not implemented for \'{_TORCH_NAMES[dt.num]}\'')
+    return dt
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of the elements that are not NaN.
 
     Parameters
@@ -147,6 +157,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     dim : int or tuple of int, optional
     keepdim : bool, optional
     dtype : ember.dtype, optional
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape and
+        summed in its dtype (``dtype``, if given too, must be the same).
 
     Returns
     -------
@@ -158,6 +171,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     >>> ember.nansum(ember.tensor([1.0, float("nan"), 2.0]))
     tensor(3.)
     """
+    if out is not None:
+        return _with_out("nansum", out, "same", nansum, (input, dim, keepdim),
+                         {"dtype": _nansum_out_dtype("nansum", input, dtype, out)}, (input,))
     _check_tensor(input, "nansum")
     if input.is_complex():
         raise RuntimeError("nansum does not support complex inputs")
@@ -166,7 +182,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return input.sum(dim, keepdim, dtype=dtype)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of the elements that are not NaN (NaN where all are).
 
     Parameters
@@ -176,6 +192,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     dim : int or tuple of int, optional
     keepdim : bool, optional
     dtype : ember.dtype, optional
+    out : Tensor, optional
+        A floating-point tensor to write the result into (returned), resized
+        to its shape and computed in its dtype as :func:`nansum` does.
 
     Returns
     -------
@@ -187,6 +206,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     >>> ember.nanmean(ember.tensor([1.0, float("nan"), 2.0]))
     tensor(1.5000)
     """
+    if out is not None:
+        return _with_out("nanmean", out, "same", nanmean, (input, dim, keepdim),
+                         {"dtype": _nansum_out_dtype("nanmean", input, dtype, out)}, (input,))
     _check_tensor(input, "nanmean")
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
@@ -202,8 +224,17 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 # ---------------------------------------------------------------- aminmax, var_mean, std_mean
 
-def aminmax(input, *, dim=None, keepdim=False):
+def aminmax(input, *, dim=None, keepdim=False, out=None):
     """Minimum and maximum of ``input`` (over ``dim``, or all elements).
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, optional
+    out : (Tensor, Tensor), optional
+        ``(min, max)`` to write the result into (returned), of the input's
+        dtype, resized to its shape.
 
     Returns
     -------
@@ -215,6 +246,9 @@ def aminmax(input, *, dim=None, keepdim=False):
     >>> ember.aminmax(ember.tensor([3.0, -1.0, 2.0]))
     aminmax(min=tensor(-1.), max=tensor(3.))
     """
+    if out is not None:
+        return _with_out("aminmax", out, ("same", "same"), aminmax, (input,),
+                         {"dim": dim, "keepdim": keepdim}, (input,))
     _check_tensor(input, "aminmax")
     if dim is None:
         if keepdim and input.dim() > 0:
@@ -334,7 +368,7 @@ def _median_entry(input, dim, keepdim, ignore_nan, name, result_type):
     return impl(input, d, bool(keepdim), ignore_nan)
 
 
-def median(input, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False, *, out=None):
     """Median of ``input``: the lower of the two middle values for an even count.
 
     Without ``dim``, the median of all elements (NaN if any is NaN); with ``dim``,
@@ -345,6 +379,9 @@ def median(input, dim=None, keepdim=False):
     input : Tensor
     dim : int, optional
     keepdim : bool, optional
+    out : (Tensor, Tensor), optional
+        With ``dim``: ``(values, indices)`` to write the result into
+        (returned), of the input's dtype and ``int64``, resized to its shape.
 
     Returns
     -------
@@ -358,11 +395,31 @@ def median(input, dim=None, keepdim=False):
     >>> ember.median(ember.tensor([[4.0, 1.0, 3.0]]), dim=1)
     median(values=tensor([3.]), indices=tensor([2]))
     """
+    if out is not None:
+        return _median_out(median, input, dim, keepdim, out, "median")
     return _median_entry(input, dim, keepdim, False, "median", median_result)
 
 
-def nanmedian(input, dim=None, keepdim=False):
+def _median_out(fn, input, dim, keepdim, out, name):
+    if dim is None:     # the median of all elements has no out= form in PyTorch
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    return _with_out(name, out, ("same", "same"), fn, (input, dim, keepdim), None, (input,))
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """Median of the elements that are not NaN (see :func:`median`); NaN where all are.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, optional
+    out : (Tensor, Tensor), optional
+        As for :func:`median`.
+
+    Returns
+    -------
+    Tensor, or (values, indices) : named tuple of Tensor when ``dim`` is given
 
     Examples
     --------
@@ -370,6 +427,8 @@ def nanmedian(input, dim=None, keepdim=False):
     >>> ember.nanmedian(ember.tensor([4.0, float("nan"), 1.0]))
     tensor(1.)
     """
+    if out is not None:
+        return _median_out(nanmedian, input, dim, keepdim, out, "nanmedian")
     return _median_entry(input, dim, keepdim, True, "nanmedian", nanmedian_result)
 
 
@@ -470,7 +529,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
 
 
 @autocasts("quantile")
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The ``q``-th quantiles of ``input`` (over ``dim``, or of all elements).
 
     Parameters
@@ -483,6 +542,9 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     keepdim : bool, optional
     interpolation : {'linear', 'lower', 'higher', 'midpoint', 'nearest'}
         How to pick between the two data points around a quantile.
+    out : Tensor, optional
+        Where to write the result (returned): of the input's dtype, resized
+        to its shape.
 
     Returns
     -------
@@ -495,12 +557,27 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     >>> ember.quantile(ember.tensor([0.0, 1.0, 2.0, 3.0]), 0.5)
     tensor(1.5000)
     """
+    if out is not None:
+        return _quantile_out(quantile, input, q, dim, keepdim, interpolation, out, "quantile")
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+def _quantile_out(fn, input, q, dim, keepdim, interpolation, out, name):
+    inputs = (input, q) if isinstance(q, Tensor) else (input,)
+    return _with_out(name, out, "same", fn, (input, q, dim, keepdim),
+                     {"interpolation": interpolation}, inputs)
+
+
 @autocasts("nanquantile")
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """:func:`quantile` of the elements that are not NaN (NaN where all are).
+
+    Parameters
+    ----------
+    input, q, dim, keepdim, interpolation
+        As for :func:`quantile`.
+    out : Tensor, optional
+        As for :func:`quantile`.
 
     Examples
     --------
@@ -508,6 +585,9 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     >>> ember.nanquantile(ember.tensor([0.0, float("nan"), 2.0]), 0.5)
     tensor(1.)
     """
+    if out is not None:
+        return _quantile_out(nanquantile, input, q, dim, keepdim, interpolation, out,
+                             "nanquantile")
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
@@ -537,9 +617,18 @@ def _mode_impl(input, dim, keepdim):
     return mode_result(*_pick(values, indices, last, dim, keepdim))
 
 
-def mode(input, dim=-1, keepdim=False):
+def mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value along ``dim`` (the smallest among ties) and the last
     position it occurs at.
+
+    Parameters
+    ----------
+    input : Tensor
+    dim : int, optional
+    keepdim : bool, optional
+    out : (Tensor, Tensor), optional
+        ``(values, indices)`` to write the result into (returned), of the
+        input's dtype and ``int64``, resized to its shape.
 
     Returns
     -------
@@ -551,6 +640,9 @@ def mode(input, dim=-1, keepdim=False):
     >>> ember.mode(ember.tensor([1, 2, 2, 3, 3, 1, 1]))
     mode(values=tensor(1), indices=tensor(6))
     """
+    if out is not None:
+        return _with_out("mode", out, ("same", "same"), mode, (input, dim, keepdim), None,
+                         (input,))
     _check_tensor(input, "mode")
     d = _wrap_dim(dim, input.dim())
     if input.dim() > 0 and input.shape[d] == 0:
