@@ -6,9 +6,7 @@
 # a copy, so that an out that overlaps the input gets the right values, and the
 # result's dtype rules and shapes are those of the plain call.
 
-cdef tuple _CPP_NAMES = ("bool", "unsigned char", "signed char", "short int", "int", "long int",
-                         "c10::Half", "c10::BFloat16", "float", "double", "c10::complex<float>",
-                         "c10::complex<double>")
+from ember._core._dtype import CPP_NAMES as _CPP_NAMES
 
 
 def _out_dtype(str fname, object dtype, object out):
