@@ -8,12 +8,13 @@ cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA, "meta": DEV_META}
 
 
 cdef class device:
-    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``.
+    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``;
+    ``ember.device('meta')`` holds tensors without memory (shapes and dtypes only).
 
     Parameters
     ----------
     type : str or device
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'meta'``.
     index : int, optional
         Device ordinal for ``'cuda'``.
     """
