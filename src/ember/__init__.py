@@ -176,6 +176,8 @@ from ember import backends, testing  # noqa: E402
 from ember.compiler import compile  # noqa: E402,A004
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
+# the meta device: tensors without memory, for shapes and deferred initialisation
+from ember import _meta  # noqa: E402,F401
 # issue 6: mixed precision (autocast regions, loss scaling)
 from ember import amp  # noqa: E402
 from ember.amp import autocast  # noqa: E402

@@ -218,7 +218,13 @@ def tensor_repr(t):
     default = ember.get_default_dtype()
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
-    if t.numel() == 0:
+    if t.device.type == "meta":
+        # no values to show: the size always, as PyTorch prints meta tensors
+        suffixes.append("size=" + str(tuple(t.shape)))
+        if t.dtype != default:
+            suffixes.append(f"dtype={t.dtype!r}")
+        body = "..."
+    elif t.numel() == 0:
         if t.dim() != 1:
             suffixes.append("size=" + str(tuple(t.shape)))
         if t.dtype != default:

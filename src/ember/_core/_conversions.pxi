@@ -103,6 +103,11 @@ def _array(Tensor self, dtype=None, copy=None):
 
 def _reduce_ex(Tensor self, protocol):
     cdef int d
+    if self._storage.device.type_num == DEV_META:
+        # no values: the layout alone, as PyTorch pickles meta tensors
+        return (_rebuild_meta_tensor, (self.get_dtype().name, _shape_tuple(self),
+                                       tuple([self._strides[d] for d in range(self._ndim)]),
+                                       self.requires_grad))
     if self._storage.device.type_num != DEV_CPU:
         return (_rebuild_tensor, (_to_numpy_copy(self), self.get_dtype().name,
                                   str(self._storage.device), self.requires_grad))

@@ -11,6 +11,8 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
     """Copy `src` into `dst` (same shape, or broadcastable to it), converting the dtype."""
     cdef Py_ssize_t shape[64]
     cdef int nd = dst._ndim
+    if src._storage.device.type_num == DEV_META and dst._storage.device.type_num != DEV_META:
+        _no_meta_data()
     if dst._storage.device.type_num != DEV_CPU or src._storage.device.type_num != DEV_CPU:
         backend = backend_for(dst._storage.device if dst._storage.device.type_num != DEV_CPU
                               else src._storage.device)
@@ -20,6 +22,11 @@ cdef int copy_into(Tensor dst, Tensor src) except -1:
         src = contiguous_copy(src)
     memcpy(shape, dst._shape, nd * sizeof(Py_ssize_t))
     return run_cast(dst, src, nd, shape)
+
+
+cdef int _no_meta_data() except -1:
+    # a meta tensor has a shape and a dtype but no memory: nothing can be read from it
+    raise NotImplementedError("Cannot copy out of meta tensor; no data!")
 
 
 cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) except -1:
@@ -177,6 +184,8 @@ cdef Tensor to_dtype_device(Tensor t, dtype dt, device dev, bint copy):
                                                 or (dev is not None and dev != t._storage.device))):
         return <Tensor>record_op("to", _to_dtype_device, (t, dt, dev, copy), None)
     if dev is not None and dev != t._storage.device:
+        if t._storage.device.type_num == DEV_META and dev.type_num != DEV_META:
+            _no_meta_data()
         if dev.type_num == DEV_CPU:
             out = <Tensor>backend_for(t._storage.device).to_cpu(t)
         elif t._storage.device.type_num == DEV_CPU:

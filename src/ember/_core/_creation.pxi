@@ -172,8 +172,8 @@ cdef Tensor _like(Tensor t, object dtype, object device_arg, object fmt, str fna
     cdef int code = format_code(fmt, fname)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
         return new_in_format(t._ndim, t._shape, dt, dev, code)
-    if code == FORMAT_PRESERVE and dev == t._storage.device:
-        return new_like_layout(t, dt)
+    if code == FORMAT_PRESERVE:
+        return new_like_layout_on(t, dt, dev)
     return new_tensor(t._ndim, t._shape, dt, dev)
 
 

@@ -26,6 +26,7 @@ import operator
 from ember._core._dtype cimport em_itemsize, EM_NTYPES
 from ember._core._tensor cimport (
     Tensor, new_tensor, copy_into, set_dims, borrow_storage, EM_MAX_DIMS, DEV_CPU, DEV_CUDA,
+    DEV_META,
 )
 from ember._core._tensor cimport device as em_device
 from ember._core._tensor import _add_method, backend
@@ -345,6 +346,8 @@ def __dlpack_device__(Tensor self):
     cdef em_device dev = self._storage.device
     if dev.type_num == DEV_CPU:
         return (kDLCPU, 0)
+    if dev.type_num == DEV_META:
+        raise ValueError("Unknown device type meta for Dlpack")
     return (dev.type_num, 0 if dev.index is None else dev.index)
 
 

@@ -98,12 +98,17 @@ cdef Tensor new_contiguous_like(Tensor src, int dtype_num):
 
 cdef Tensor new_like_layout(Tensor like, int dtype_num):
     """A new tensor shaped like `like`, with its dimension order when `like` is dense."""
+    return new_like_layout_on(like, dtype_num, like._storage.device)
+
+
+cdef Tensor new_like_layout_on(Tensor like, int dtype_num, device dev):
+    """`new_like_layout` on device `dev` (PyTorch's preserve_format across devices)."""
     cdef Py_ssize_t perm[64]
     cdef Py_ssize_t strides[64]
     cdef int nd = like._ndim, i, j
     cdef Py_ssize_t acc, p
     if like.is_contig() or not _dense_permutation(like, perm):
-        return new_tensor(nd, like._shape, dtype_num, like._storage.device)
+        return new_tensor(nd, like._shape, dtype_num, dev)
     # perm lists dims from innermost to outermost
     acc = 1
     for i in range(nd):
@@ -112,7 +117,7 @@ cdef Tensor new_like_layout(Tensor like, int dtype_num):
         acc *= like._shape[p]
     cdef Tensor t = Tensor.__new__(Tensor)
     set_dims(t, nd, like._shape, strides)
-    t._storage = new_storage(t._numel * em_itemsize[dtype_num], like._storage.device)
+    t._storage = new_storage(t._numel * em_itemsize[dtype_num], dev)
     t._dtype = dtype_num
     return t
 
@@ -266,6 +271,11 @@ cdef tuple _contiguous_strides(size):
         strides.append(acc)
         acc *= max(operator.index(s), 1)
     return tuple(reversed(strides))
+
+
+def _rebuild_meta_tensor(dtype_name, shape, strides, requires_grad):
+    return empty_strided(shape, strides, dtype=as_dtype(dtype_name), device="meta",
+                         requires_grad=requires_grad)
 
 
 def _rebuild_tensor(arr, dtype_name, device_str, requires_grad):

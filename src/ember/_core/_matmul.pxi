@@ -86,7 +86,7 @@ cdef int check_supported(str fname, Tensor a) except -1:
     if dt == EM_BOOL or dt == EM_UINT16 or dt == EM_UINT32 or dt == EM_UINT64:
         raise NotImplementedError(f"\"{fname}\" not implemented for '{TORCH_NAMES[dt]}'")
     # cuBLAS has no integer products (nor has PyTorch on cuda)
-    if a._storage.device.type_num != DEV_CPU and em_category[dt] < 2:
+    if a._storage.device.type_num == DEV_CUDA and em_category[dt] < 2:
         raise RuntimeError(f"\"{CUDA_KERNEL_NAMES[fname]}\" not implemented for "
                            f"'{TORCH_NAMES[dt]}'")
     return 0

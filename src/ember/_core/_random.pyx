@@ -31,7 +31,7 @@ from ember._core._dtype cimport (
 )
 from ember._core._tensor cimport (
     grad_enabled, record_op,
-    Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU,
+    Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU, DEV_META,
     default_device_arg,
 )
 from ember._core._dtype import promote_types
@@ -586,6 +586,10 @@ cdef Tensor _bernoulli_tensor_into(Tensor target, Tensor p, Generator gen):
     if em_category[p._dtype] != 2:
         raise NotImplementedError(f"\"bernoulli_\" not implemented for p of dtype "
                                   f"'{_name(p._dtype)}'")
+    if target._storage.device.type_num == DEV_META:
+        # no values to draw: the probabilities are not read
+        target._storage.version += 1
+        return target
     probs = np.asarray(p.cpu()).astype(np.float64)
     if not ((probs >= 0) & (probs <= 1)).all():
         raise RuntimeError("bernoulli_ expects all elements of p to be in [0, 1]")

@@ -26,13 +26,12 @@ cdef list _bind(str fname, tuple args, dict kwargs, tuple names, list values):
 
 cdef Tensor _like_output(Tensor input, int dt, em_device dev, object memory_format):
     """A tensor shaped like `input` on `dev`: in `memory_format` when one is given, else
-    with `input`'s dense layout when both are on the CPU."""
-    if memory_format is not None:
-        return <Tensor>_tensor_mod.empty_like(input, dtype=dtype_of(dt), device=dev,
-                                              memory_format=memory_format)
-    if dev.type_num == DEV_CPU and input._storage.device.type_num == DEV_CPU:
+    with `input`'s dense layout (PyTorch's preserve_format, on any device)."""
+    if (memory_format is None and dev.type_num == DEV_CPU
+            and input._storage.device.type_num == DEV_CPU):
         return new_like_layout(input, dt)
-    return new_tensor(input._ndim, input._shape, dt, dev)
+    return <Tensor>_tensor_mod.empty_like(input, dtype=dtype_of(dt), device=dev,
+                                          memory_format=memory_format)
 
 
 cdef em_device _like_device(Tensor input, object dev):

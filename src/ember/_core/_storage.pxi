@@ -4,16 +4,17 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release
 
 # ---------------------------------------------------------------- devices
 
-cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA}
+cdef dict _DEVICE_TYPES = {"cpu": DEV_CPU, "cuda": DEV_CUDA, "meta": DEV_META}
 
 
 cdef class device:
-    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``.
+    """Where a tensor's memory lives: ``ember.device('cpu')`` or ``ember.device('cuda', 0)``;
+    ``ember.device('meta')`` holds tensors without memory (shapes and dtypes only).
 
     Parameters
     ----------
     type : str or device
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'`` or ``'meta'``.
     index : int, optional
         Device ordinal for ``'cuda'``.
     """
@@ -40,7 +41,7 @@ cdef class device:
             index = int(idx)
         if name not in _DEVICE_TYPES:
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {type}")
+                f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
         if index is not None:
             index = operator.index(index)
             if index < 0:
@@ -325,7 +326,9 @@ cdef class Storage:
         return Storage(self.size_bytes).copy_(self)
 
     def __str__(self):
-        data = " " + "\n ".join(str(b) for b in self.tolist())
+        # a meta storage has a size but no bytes to show
+        data = " ..." if self.device.type_num == DEV_META else " " + "\n ".join(
+            str(b) for b in self.tolist())
         return f"{data}\n[ember.UntypedStorage(device={self.device}) of size {self.size_bytes}]"
 
     def __repr__(self):

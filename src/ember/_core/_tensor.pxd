@@ -28,10 +28,11 @@ cdef extern from "ember/strided.h":
     size_t em_allocator_cached_bytes() noexcept nogil
     void em_allocator_set_limit(size_t nbytes) noexcept nogil
 
-# device types, as DLPack numbers them
+# device types, as DLPack numbers them; meta tensors hold no memory and have no DLPack number
 cdef enum:
     DEV_CPU = 1
     DEV_CUDA = 2
+    DEV_META = 1000
 
 # the bits of Tensor._requires_grad
 cdef enum:

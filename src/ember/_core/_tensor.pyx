@@ -186,6 +186,11 @@ cdef class Tensor:
         """Whether the tensor is stored on the CPU."""
         return self._storage.device.type_num == DEV_CPU
 
+    @property
+    def is_meta(self):
+        """Whether the tensor is on the meta device (a shape and a dtype, no memory)."""
+        return self._storage.device.type_num == DEV_META
+
     def is_floating_point(self):
         """Whether the dtype is a floating-point type."""
         return em_category[self._dtype] == 2
@@ -416,8 +421,10 @@ cdef class Tensor:
 
     def __format__(self, spec):
         # as in PyTorch, a 0-d Tensor (not a subclass such as Parameter) formats as its
-        # value, with or without a spec: f"{loss}" gives 0.25, not tensor(0.2500)
-        if self._ndim == 0 and type(self) is Tensor:
+        # value, with or without a spec: f"{loss}" gives 0.25, not tensor(0.2500); a meta
+        # tensor has no value and formats as its repr
+        if (self._ndim == 0 and type(self) is Tensor
+                and self._storage.device.type_num != DEV_META):
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
@@ -854,6 +861,8 @@ def _unmark_traced(Tensor t):
 
 
 cdef object _item(Tensor t):
+    if t._storage.device.type_num == DEV_META:
+        raise RuntimeError("Tensor.item() cannot be called on meta tensors")
     return read_scalar(t.cpu_tensor().ptr(), t._dtype)
 
 

@@ -1,7 +1,8 @@
 """Parameter initialisation (``ember.nn.init``), as ``torch.nn.init``.
 
 Every function fills its tensor in place without recording a graph and returns it;
-random ones accept ``generator=`` for reproducible draws.
+random ones accept ``generator=`` for reproducible draws.  On a meta tensor (which has
+no values) they check their arguments and do nothing else.
 """
 import math
 import warnings
@@ -86,6 +87,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
+    if tensor.is_meta:      # no values to draw on the host for a meta tensor
+        return tensor
     with no_grad():
         lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
         draws = ember.empty(tensor.shape, dtype=ember.float64)
@@ -116,6 +119,8 @@ def eye_(tensor):
     """Fill the 2-D ``tensor`` with the identity matrix (ones on the diagonal)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.copy_(ember.eye(*tensor.shape, dtype=tensor.dtype))
     return tensor
@@ -131,6 +136,8 @@ def dirac_(tensor, groups=1):
         raise ValueError("dim 0 must be divisible by groups")
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.zero_()
         centre = tuple(s // 2 for s in sizes[2:])
@@ -219,7 +226,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     matrix times ``gain``: the Q factor of a Gaussian matrix, signs fixed by R's diagonal."""
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
@@ -265,6 +272,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col in range(cols):

@@ -11,7 +11,7 @@ from ember.ops.index import nonzero
 __all__ = ["tril_indices", "triu_indices", "logspace", "range"]
 
 
-def _triangle_indices(row, col, offset, dtype, lower, fname):
+def _triangle_indices(row, col, offset, dtype, device, lower, fname):
     row, col, offset = operator.index(row), operator.index(col), operator.index(offset)
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
@@ -20,9 +20,12 @@ def _triangle_indices(row, col, offset, dtype, lower, fname):
     dtype = int64 if dtype is None else as_dtype(dtype)
     if dtype.name not in ("int32", "int64"):
         raise RuntimeError(f"\"{fname}\" not implemented for '{dtype.name}'")
-    diff = _core.arange(col).unsqueeze(0) - _core.arange(row).unsqueeze(1)    # j - i
+    # found on the CPU (nonzero needs values), then moved: the device may be meta
+    diff = (_core.arange(col, device="cpu").unsqueeze(0)
+            - _core.arange(row, device="cpu").unsqueeze(1))    # j - i
     keep = diff <= offset if lower else diff >= offset
-    return nonzero(keep).t().contiguous().to(dtype)
+    device = _core.get_default_device() if device is None else device
+    return nonzero(keep).t().contiguous().to(device, dtype)
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -37,7 +40,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
             [0, 0, 1, 0, 1, 2]])
     """
     _core._check_layout(layout, "tril_indices")
-    return _triangle_indices(row, col, offset, dtype, True, "tril_indices")
+    return _triangle_indices(row, col, offset, dtype, device, True, "tril_indices")
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -52,7 +55,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
             [1, 2, 2]])
     """
     _core._check_layout(layout, "triu_indices")
-    return _triangle_indices(row, col, offset, dtype, False, "triu_indices")
+    return _triangle_indices(row, col, offset, dtype, device, False, "triu_indices")
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False,
@@ -72,8 +75,8 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
-    exponents = _core.linspace(float(start), float(end), steps, dtype=float64)
-    result = (_core.full((), float(base), dtype=float64) ** exponents).to(dtype)
+    exponents = _core.linspace(float(start), float(end), steps, dtype=float64, device=device)
+    result = (_core.full((), float(base), dtype=float64, device=device) ** exponents).to(dtype)
     return _finish(result, out, requires_grad)
 
 

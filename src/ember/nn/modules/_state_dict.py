@@ -1,4 +1,5 @@
 """Saving and loading a module's state dict, as ``torch.nn.Module`` does it."""
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ember._core._tensor import Tensor
@@ -86,6 +87,12 @@ def _copy_entry(module, name, param, input_param, key, assign, error_msgs):
                         input_param.requires_grad_(param.requires_grad)
                 setattr(module, name, input_param)
             else:
+                if param.is_meta and not input_param.is_meta:
+                    warnings.warn(f"for {key}: copying from a non-meta parameter in the "
+                                  "checkpoint to a meta parameter in the current model, which "
+                                  "is a no-op. (Did you mean to pass `assign=True` to assign "
+                                  "items in the state dictionary to their corresponding key in "
+                                  "the module instead of copying them in place?)", stacklevel=2)
                 param.copy_(input_param)
     except Exception as ex:
         error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the '

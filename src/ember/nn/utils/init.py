@@ -1,18 +1,16 @@
 """Creating a module without initialising its parameters."""
 import inspect
 
-import ember
-
 __all__ = ["skip_init"]
 
 
 def skip_init(module_cls, *args, **kwargs):
     """Create ``module_cls(*args, **kwargs)`` with uninitialised parameters and buffers.
 
-    The module's parameters and buffers hold whatever memory they were given
-    (as ``ember.empty``), ready to be overwritten, e.g. by ``load_state_dict``.
-    ember has no meta device, so the constructor still runs: the module class must
-    take a ``device`` argument, as in PyTorch.
+    The module is built on the meta device (so its initialisation costs nothing),
+    then given uninitialised memory (as ``ember.empty``) on ``device`` (default the
+    CPU), ready to be overwritten, e.g. by ``load_state_dict``.  The module class must
+    take a ``device`` argument and pass it to its parameters and buffers, as in PyTorch.
 
     Parameters
     ----------
@@ -34,13 +32,6 @@ def skip_init(module_cls, *args, **kwargs):
     """
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    module = module_cls(*args, **kwargs)
-    with ember.no_grad():
-        for submodule in module.modules():
-            for name, param in list(submodule._parameters.items()):
-                if param is not None:
-                    param.data = ember.empty_like(param)
-            for name, buffer in list(submodule._buffers.items()):
-                if buffer is not None:
-                    submodule._buffers[name] = ember.empty_like(buffer)
-    return module
+    final_device = kwargs.pop("device", "cpu")
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final_device)
