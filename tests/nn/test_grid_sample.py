@@ -28,10 +28,12 @@ CASES = [(spatial, mode, padding, align)
          if not (spatial == 3 and mode == "bicubic")]
 
 
-def _shapes(spatial):
+def _shapes(spatial, channels=3):
+    """Input and grid shapes (2-D kernels take few channels point by point, more a block
+    of points at a time)."""
     if spatial == 2:
-        return (2, 3, 5, 6), (2, 4, 7, 2)
-    return (2, 3, 4, 5, 3), (2, 2, 3, 4, 3)
+        return (2, channels, 5, 6), (2, 4, 7, 2)
+    return (2, channels, 4, 5, 3), (2, 2, 3, 4, 3)
 
 
 def _grid(shape, spread=1.5):
@@ -42,10 +44,11 @@ def _grid(shape, spread=1.5):
     return grid
 
 
+@pytest.mark.parametrize("channels", [3, 5])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("spatial, mode, padding, align", CASES)
-def test_matches_torch_with_grads(spatial, mode, padding, align, dtype):
-    input_shape, grid_shape = _shapes(spatial)
+def test_matches_torch_with_grads(spatial, mode, padding, align, dtype, channels):
+    input_shape, grid_shape = _shapes(spatial, channels)
     options = dict(mode=mode, padding_mode=padding, align_corners=align)
     compare(lambda F, lib, x, g: F.grid_sample(x, g, **options),
             rng.standard_normal(input_shape), _grid(grid_shape), dtype=dtype)
@@ -116,10 +119,11 @@ def test_non_contiguous_input_and_grid(spatial):
     (s, m, p) for s, m, p in itertools.product((2, 3), MODES, PADDINGS)
     if not (s == 3 and m == "bicubic")])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e10])
-def test_non_finite_and_huge_grid_values(spatial, mode, padding, value):
+@pytest.mark.parametrize("channels", [3, 5])
+def test_non_finite_and_huge_grid_values(spatial, mode, padding, value, channels):
     """The forward matches torch for NaN, infinite and huge coordinates (a NaN in a 2-D
     'zeros' grid makes the sample NaN in torch's kernel, zero in its 3-D one)."""
-    input_shape, grid_shape = _shapes(spatial)
+    input_shape, grid_shape = _shapes(spatial, channels)
     x = rng.standard_normal(input_shape)
     grid = _grid(grid_shape)
     grid.reshape(-1)[0] = value
@@ -132,10 +136,11 @@ def test_non_finite_and_huge_grid_values(spatial, mode, padding, value):
 
 
 @pytest.mark.parametrize("spatial", [2, 3])
-def test_nan_grid_backward_with_zeros_padding(spatial):
+@pytest.mark.parametrize("channels", [3, 5])
+def test_nan_grid_backward_with_zeros_padding(spatial, channels):
     """Backward too (torch's own backward of a NaN point with 'border' or 'reflection'
     padding reads out of bounds, so only 'zeros' is compared)."""
-    input_shape, grid_shape = _shapes(spatial)
+    input_shape, grid_shape = _shapes(spatial, channels)
     grid = _grid(grid_shape)
     grid.reshape(-1)[0] = np.nan
     for mode in MODES[:2 if spatial == 3 else 3]:
