@@ -54,6 +54,17 @@ def test_matches_torch_with_grads(spatial, mode, padding, align, dtype, channels
             rng.standard_normal(input_shape), _grid(grid_shape), dtype=dtype)
 
 
+@pytest.mark.parametrize("channels", [3, 5])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mode", MODES)
+def test_warp_inside_the_input(mode, dtype, channels):
+    """A warp whose points all lie inside the input (the kernels' fast paths)."""
+    theta = np.array([[[0.8, 0.1, 0.05], [-0.1, 0.7, -0.02]]] * 2)
+    grid = TF.affine_grid(torch.tensor(theta), (2, channels, 9, 11), align_corners=False)
+    compare(lambda F, lib, x, g: F.grid_sample(x, g, mode=mode, align_corners=False),
+            rng.standard_normal((2, channels, 8, 10)), grid.numpy(), dtype=dtype)
+
+
 @pytest.mark.parametrize("spatial, mode, padding, align", CASES)
 def test_gradcheck(spatial, mode, padding, align):
     shape = (1, 2, 3, 4) if spatial == 2 else (1, 2, 3, 2, 3)
