@@ -273,6 +273,12 @@ def _cases():
         for backward in (False, True):
             autograd_case(f"{pool} (64,64,24,24) k2 fwd" + ("+bwd" if backward else ""),
                           _pool_case(pool, backward), large=True)
+    # grid sampling: a spatial transformer's warp along an affine grid, forward + backward
+    for mode in ("bilinear", "nearest", "bicubic"):
+        autograd_case(f"grid_sample {mode} (8,16,64,64) fwd+bwd", _grid_sample_case(mode, 2),
+                      large=True)
+    autograd_case("grid_sample trilinear (2,8,16,32,32) fwd+bwd",
+                  _grid_sample_case("bilinear", 3), large=True)
     # convolutions: the two layers of the LeNet training benchmark, forward + backward
     autograd_case("conv2d 1->32 3x3 28x28 b64 fwd+bwd", _conv_grad(1, 32, 28, False), large=True)
     autograd_case("conv2d 32->64 3x3 26x26 b64 fwd+bwd", _conv_grad(32, 64, 26, True),
@@ -340,6 +346,29 @@ def _pool_case(pool, backward):
                 if backward:
                     out.backward(g)
                     x.grad = None
+            return run
+        return make
+    return build
+
+
+def _grid_sample_case(mode, spatial):
+    """``grid_sample(x, grid).backward(g)`` along a near-identity affine grid, with the
+    gradients of the input and of the grid."""
+    size = (8, 16, 64, 64) if spatial == 2 else (2, 8, 16, 32, 32)
+
+    def build(lib):
+        def make():
+            functional = lib.nn.functional
+            gen = np.random.default_rng(0)
+            theta = (np.eye(spatial, spatial + 1) * 0.9 + 0.05).astype(np.float32)
+            grid = functional.affine_grid(lib.tensor(np.stack([theta] * size[0])), size,
+                                          align_corners=False).requires_grad_()
+            x = lib.tensor(gen.standard_normal(size, dtype=np.float32), requires_grad=True)
+            g = lib.ones(size)
+
+            def run():
+                functional.grid_sample(x, grid, mode=mode, align_corners=False).backward(g)
+                x.grad = grid.grad = None
             return run
         return make
     return build

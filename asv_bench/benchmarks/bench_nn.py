@@ -1,5 +1,6 @@
-"""Single layers of the digits CNN (convolution, max pooling, forward and backward) and
-inference of a small model eager, traced and through ember.compile; one thread."""
+"""Single layers of the digits CNN (convolution, max pooling, forward and backward), a
+spatial transformer's grid sampling, and inference of a small model eager, traced and
+through ember.compile; one thread."""
 import ember
 from ember import nn
 import ember.nn.functional as F
@@ -48,6 +49,30 @@ class MaxPool2d(_OneThread):
 
     def time_forward(self, size):
         F.max_pool2d(self.x, 2, return_indices=True)
+
+
+class GridSample(_OneThread):
+    """A spatial transformer's warp: an affine grid sampled from 16 channels of 64x64
+    images (batch 8), or 8 channels of 16x32x32 volumes (batch 2)."""
+
+    params = [["bilinear", "nearest", "bicubic"], [2, 3]]
+    param_names = ["mode", "spatial"]
+
+    def setup(self, mode, spatial):
+        if mode == "bicubic" and spatial == 3:
+            raise NotImplementedError  # asv: skip (bicubic is 2-D only)
+        super().setup(mode, spatial)
+        size = (8, 16, 64, 64) if spatial == 2 else (2, 8, 16, 32, 32)
+        theta = ember.eye(spatial, spatial + 1).expand(size[0], -1, -1) * 0.9
+        self.grid = F.affine_grid(theta + 0.05, size, align_corners=False).requires_grad_()
+        self.x = ember.randn(*size, requires_grad=True)
+
+    def time_forward(self, mode, spatial):
+        with ember.no_grad():
+            F.grid_sample(self.x, self.grid, mode=mode, align_corners=False)
+
+    def time_forward_backward(self, mode, spatial):
+        F.grid_sample(self.x, self.grid, mode=mode, align_corners=False).sum().backward()
 
 
 class CompiledInference(_OneThread):

@@ -39,13 +39,14 @@ def run_everywhere(data, inputs):
     return session.run(None, feeds), ReferenceEvaluator(proto).run(None, feeds)
 
 
-def assert_matches(model, export_args, run_args, input_names, dynamic_axes, atol=1e-5):
+def assert_matches(model, export_args, run_args, input_names, dynamic_axes, atol=1e-5,
+                   **export_kwargs):
     """Export at ``export_args``, run at ``run_args`` (another batch size): onnxruntime,
     the reference evaluator and the round trip through ember.onnx.load match eager."""
     if isinstance(model, ember.nn.Module):
         model.eval()
     data = export_bytes(model, export_args, input_names=input_names,
-                        dynamic_axes=dynamic_axes)
+                        dynamic_axes=dynamic_axes, **export_kwargs)
     inputs = dict(zip(input_names, flatten(run_args)))
     with ember.no_grad():
         expected = [t.numpy() for t in flatten(model(*run_args))]

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import onnx
+import onnxruntime
 import pytest
 
 import ember
@@ -406,8 +407,8 @@ def test_setitem():
 
 
 def test_shape_following_helpers_export_with_a_dynamic_batch():
-    """cosine_similarity (broadcast_shapes, detach) and grid_sample (zeros_like) traced at
-    batch 2 and run at batch 5."""
+    """cosine_similarity (broadcast_shapes, detach) and grid_sample traced at batch 2 and
+    run at batch 5 (opset 20: onnx's reference evaluator runs GridSample-20 only)."""
     class Model(nn.Module):
         def forward(self, x):
             grid = ember.zeros(x.shape[0], 3, 3, 2) + 0.25
@@ -417,7 +418,7 @@ def test_shape_following_helpers_export_with_a_dynamic_batch():
                                                                                flat.flip(1))
 
     assert_matches(Model(), ember.randn(2, 2, 5, 5), (ember.randn(5, 2, 5, 5),), ["x"],
-                   {"x": BATCH}, atol=1e-4)
+                   {"x": BATCH}, atol=1e-4, opset_version=20)
 
 
 class _PatchEncoder(nn.Module):
@@ -486,3 +487,31 @@ def test_interpolation_follows_spatial_sizes():
     assert_matches(_SkipUpsample().eval(), ember.randn(2, 3, 8, 10),
                    (ember.randn(3, 3, 12, 6),), ["x"], {"x": {0: "b", 2: "h", 3: "w"}},
                    atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_exports_as_grid_sample(mode):
+    """grid_sample is one GridSample node: opset 16's mode names below opset 20 (run in
+    onnxruntime; onnx's reference evaluator knows GridSample-20 only), opset 20's at 20,
+    where 5-D input is allowed too."""
+    class Model(nn.Module):
+        def forward(self, x, grid):
+            return nn.functional.grid_sample(x, grid, mode=mode, padding_mode="border",
+                                             align_corners=True)
+
+    x, grid = ember.randn(2, 3, 5, 6), ember.rand(2, 4, 3, 2) * 2.4 - 1.2
+    data = export_bytes(Model(), (x, grid), input_names=["x", "grid"])
+    proto = onnx.load_model_from_string(data)
+    assert [node.op_type for node in proto.graph.node if node.op_type != "Identity"] == \
+        ["GridSample"]
+    session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    got = session.run(None, {"x": x.numpy(), "grid": grid.numpy()})[0]
+    np.testing.assert_allclose(got, Model()(x, grid).numpy(), rtol=1e-4, atol=1e-5)
+    assert_matches(Model(), (x, grid), (ember.randn(3, 3, 5, 6), ember.rand(3, 4, 3, 2)),
+                   ["x", "grid"], {"x": BATCH, "grid": BATCH}, opset_version=20)
+    if mode != "bicubic":
+        volume, points = ember.randn(1, 2, 3, 4, 5), ember.rand(1, 2, 3, 4, 3) * 2 - 1
+        with pytest.raises(ember.onnx.UnsupportedOperatorError, match="opset 20"):
+            export_bytes(Model(), (volume, points))
+        assert_matches(Model(), (volume, points), (volume, points), ["x", "grid"], {},
+                       opset_version=20)

@@ -79,6 +79,7 @@ OPS = {
     "avg_pool": "ember._core._pool:avg_pool",
     "adaptive_max_pool": "ember._core._pool:adaptive_max_pool",
     "adaptive_avg_pool": "ember._core._pool:adaptive_avg_pool",
+    "grid_sample": "ember._core._grid:grid_sample",
     "convolution": "ember._core._conv:convolution",
     "convolution_transpose": "ember._core._conv:convolution_transpose",
     "im2col": "ember.ops.conv:im2col",

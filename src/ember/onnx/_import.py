@@ -424,6 +424,19 @@ def _avg_pool(x, kernel_shape, strides=None, pads=None, ceil_mode=0, count_inclu
                               bool(count_include_pad))
 
 
+# GridSample's modes: opset 16's names and opset 20's
+_GRID_MODES = {"bilinear": "bilinear", "linear": "bilinear", "nearest": "nearest",
+               "bicubic": "bicubic", "cubic": "bicubic"}
+
+
+@_op("GridSample")
+def _grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=0):
+    mode, padding_mode = (v.decode() if isinstance(v, bytes) else v for v in (mode, padding_mode))
+    if mode not in _GRID_MODES:
+        raise ValueError(f"ember.onnx: GridSample with mode={mode!r} is not supported")
+    return F.grid_sample(x, grid, _GRID_MODES[mode], padding_mode, bool(align_corners))
+
+
 @_op("GlobalAveragePool", "GlobalMaxPool")
 def _global_pool(x, *, op_type):
     axes = tuple(range(2, x.dim()))

@@ -146,6 +146,18 @@ def _adaptive_pool(b, node):
     _out(b, node, name)
 
 
+@_emitter("op", "grid_sample")
+def _grid_sample(b, node):
+    x, grid, mode, padding, align_corners = node.args[:5]
+    if len(x.shape) != 4 and b.opset < 20:
+        _unsupported(node, "on 5-D input needs opset 20 (GridSample of 4-D input before)")
+    # opset 20 renamed the modes and took any number of spatial dims
+    modes = ("bilinear", "nearest", "bicubic") if b.opset < 20 else ("linear", "nearest", "cubic")
+    _out(b, node, b.add("GridSample", [b.value(x), b.value(grid)], mode=modes[mode],
+                        padding_mode=("zeros", "border", "reflection")[padding],
+                        align_corners=int(bool(align_corners))))
+
+
 # ------------------------------------------------------------------ normalisation
 def _channel_vector(b, tensor, fill, channels, dtype):
     if tensor is not None:

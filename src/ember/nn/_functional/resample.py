@@ -3,9 +3,9 @@ grid sampling and affine grids.
 
 Interpolation is separable: one weight matrix per resized dimension (linear or cubic)
 or one index per output position (nearest); ``'area'`` is adaptive average pooling.
-Grid sampling gathers the corner values of each sampling point and mixes them with
-weights computed from the grid, so it is differentiable in the input and the grid.
-Everything is built on differentiable ember ops.
+Grid sampling is the op of ``ember.ops.grid`` (compiled kernels on the CPU),
+differentiable in the input and the grid.  The rest is built on differentiable ember
+ops.
 """
 from ember.ops.autocast import autocasts
 import math
@@ -15,10 +15,13 @@ import numpy as np
 
 import ember
 from ember._core import _pool
-from ember.ops import pool as _pool_ops
+from ember.ops import grid as _grid_ops, pool as _pool_ops
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _CUBIC_A = -0.75   # PyTorch's cubic convolution coefficient
+_TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                     "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                     "complex128": "ComplexDouble"}
 
 
 def _source_scale(in_size, out_size, scale_factor, align_corners):
@@ -450,46 +453,6 @@ def affine_grid(theta, size, align_corners=None):
     return grid.reshape((size[0],) + sizes + (spatial,))
 
 
-def _unnormalize(coord, size, align_corners):
-    if align_corners:
-        return (coord + 1) * ((size - 1) / 2)
-    return ((coord + 1) * size - 1) / 2
-
-
-def _reflect(coord, twice_low, twice_high):
-    if twice_low == twice_high:
-        return ember.zeros_like(coord)
-    low = twice_low / 2
-    span = (twice_high - twice_low) / 2
-    distance = ember.abs(coord - low)
-    extra = ember.remainder(distance, span)
-    flips = ember.floor(distance / span)
-    return ember.where(ember.remainder(flips, 2) == 0, extra + low, span - extra + low)
-
-
-def _source_coordinate(coord, size, padding_mode, align_corners):
-    coord = _unnormalize(coord, size, align_corners)
-    if padding_mode == "reflection":
-        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else \
-            _reflect(coord, -1, 2 * size - 1)
-    if padding_mode != "zeros":
-        coord = ember.clamp(coord, 0, size - 1)
-    return coord
-
-
-def _gather_points(flat_input, positions, inside, sizes):
-    """Input values at integer ``positions`` (one per spatial dim, each ``(N, P)``), zero
-    where ``inside`` is False."""
-    index = ember.zeros_like(positions[0])
-    for position, size in zip(positions, sizes):
-        index = index * size + ember.clamp(position, 0, size - 1)
-    batch, channels = flat_input.shape[0], flat_input.shape[1]
-    index = index.unsqueeze(1).expand(batch, channels, index.shape[-1])
-    values = flat_input.gather(2, index)
-    return ember.where(inside.unsqueeze(1), values,
-                       ember.zeros((), dtype=values.dtype, device=values.device))
-
-
 @autocasts("grid_sample")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised positions of ``grid``.
@@ -532,9 +495,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     align_corners = bool(align_corners)
     spatial = input.dim() - 2
     if input.dim() not in (4, 5) or grid.dim() != input.dim():
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of "
-                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
-                           f"with sizes {list(grid.shape)}")
+        raise RuntimeError(f"grid_sampler(): expected {4 if input.dim() == 4 else 5}D input and "
+                           f"grid with same number of dimensions, but got input with sizes "
+                           f"{list(input.shape)} and grid with sizes {list(grid.shape)}")
     if input.shape[0] != grid.shape[0]:
         raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but "
                            f"got input with sizes {list(input.shape)} and grid with sizes "
@@ -548,87 +511,13 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
-    sizes = tuple(input.shape[2:])
-    batch, channels = input.shape[0], input.shape[1]
-    out_sizes = tuple(grid.shape[1:-1])
-    # explicit sizes: with -1, a batch of 0 would leave the size ambiguous
-    flat_grid = grid.reshape(batch, math.prod(out_sizes), spatial)
-    flat_input = input.reshape(batch, channels, math.prod(sizes))
-    if mode == "bicubic":
-        result = _bicubic_sample(flat_input, flat_grid, sizes, padding_mode, align_corners)
-        return result.reshape((batch, channels) + out_sizes)
-    # source coordinates per spatial dim, in input order (grid holds x first)
-    coords = [_source_coordinate(flat_grid[..., spatial - 1 - d], sizes[d], padding_mode,
-                                 align_corners) for d in range(spatial)]
-    if mode == "nearest":
-        positions = [ember.round(c).to(ember.int64) for c in coords]
-        inside = _inside(positions, sizes)
-        result = _gather_points(flat_input, positions, inside, sizes)
-    else:
-        lows = [ember.floor(c) for c in coords]
-        fractions = [c - low for c, low in zip(coords, lows)]
-        lows = [low.to(ember.int64) for low in lows]
-        result = None
-        for corner in range(2 ** spatial):
-            positions, weight = [], None
-            for d in range(spatial):
-                upper = (corner >> (spatial - 1 - d)) & 1
-                positions.append(lows[d] + upper)
-                factor = fractions[d] if upper else 1 - fractions[d]
-                weight = factor if weight is None else weight * factor
-            values = _gather_points(flat_input, positions, _inside(positions, sizes), sizes)
-            term = values * weight.unsqueeze(1)
-            result = term if result is None else result + term
-    return result.reshape((batch, channels) + out_sizes)
-
-
-def _cubic_weights(t):
-    """The four cubic-convolution weights (``A = -0.75``, as PyTorch) of the taps at
-    offsets -1, 0, 1, 2 from the floor of a coordinate with fractional part ``t``."""
-    a = -0.75
-
-    def near(x):                      # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):                       # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return far(t + 1), near(t), near(1 - t), far(2 - t)
-
-
-def _bicubic_sample(flat_input, flat_grid, sizes, padding_mode, align_corners):
-    """``(N, C, P)`` values at ``flat_grid`` (``(N, P, 2)``): PyTorch's bicubic sampling, in
-    which the padding applies to each of the 16 taps rather than to the coordinate."""
-    height, width = sizes
-    x = _unnormalize(flat_grid[..., 0], width, align_corners)
-    y = _unnormalize(flat_grid[..., 1], height, align_corners)
-    x0, y0 = ember.floor(x), ember.floor(y)
-    weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
-
-    def taps(low, size):
-        # each tap's position, padded as grid_sample pads a coordinate, then truncated
-        taps = []
-        for offset in range(-1, 3):
-            coord = low + offset
-            if padding_mode == "reflection":
-                coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else \
-                    _reflect(coord, -1, 2 * size - 1)
-            if padding_mode != "zeros":
-                coord = ember.clamp(coord, 0, size - 1)
-            taps.append(coord.detach().to(ember.int64))
-        return taps
-    rows, cols = taps(y0, height), taps(x0, width)
-    result = None
-    for row, weight_y in zip(rows, weights_y):
-        for col, weight_x in zip(cols, weights_x):
-            values = _gather_points(flat_input, [row, col], _inside([row, col], sizes), sizes)
-            term = values * (weight_y * weight_x).unsqueeze(1)
-            result = term if result is None else result + term
-    return result
-
-
-def _inside(positions, sizes):
-    inside = None
-    for position, size in zip(positions, sizes):
-        ok = (position >= 0) & (position < size)
-        inside = ok if inside is None else inside & ok
-    return inside
+    for d in range(2, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {d} being empty")
+    if not input.dtype.is_floating_point:
+        text = str(input.dtype).rpartition(".")[2]
+        raise NotImplementedError(f'"grid_sampler_{spatial}d_cpu_kernel_impl" not implemented '
+                                  f"for '{_TORCH_TYPE_NAMES.get(text, text)}'")
+    return _grid_ops.grid_sample(input, grid, mode, padding_mode, align_corners)
