@@ -242,7 +242,8 @@ def take_along_dim(input, indices, dim=None):
     :func:`argsort` and :func:`topk`'s indices).
 
     ``input`` and ``indices`` are broadcast against each other in every dim but
-    ``dim``; without ``dim`` both are taken as flattened.
+    ``dim``; without ``dim`` both are taken as flattened.  With ``dim``, a
+    negative index counts from the end of that dim, as in PyTorch.
 
     Examples
     --------
@@ -269,6 +270,9 @@ def take_along_dim(input, indices, dim=None):
     dim = _wrap_dim(dim, input.dim())
     if input.dim() == 0:
         return input.reshape(1).gather(0, indices.reshape(1)).reshape(())
+    # with a dim, PyTorch counts negative indices from the end of that dim
+    size = input.shape[dim]
+    indices = indices.where(indices >= 0, indices + size)
     in_shape, idx_shape = list(input.shape), list(indices.shape)
     in_shape[dim] = idx_shape[dim] = 1
     common = list(broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
