@@ -10,6 +10,7 @@ itself differentiable).  ``unique`` sorts (stably, rows lexicographically for
 ``dim=``) and keeps the first of each run of equal values; like PyTorch, which has
 no derivative for it, its results never require grad.
 """
+import math
 import operator
 from collections import namedtuple
 
@@ -319,8 +320,13 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
             if input.dim() == 0:
                 raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], "
                                  f"but got {dim})")
+            if input.numel() == 0 and input.shape[dim] != 0:
+                raise RuntimeError("There are 0 sized dimensions, and they aren't selected, "
+                                   f"so {fname} cannot be applied")
             moved = input.movedim(dim, 0)
-            rows, shape = moved.reshape(moved.shape[0], -1), (input.shape[dim],)
+            # explicit sizes: -1 is ambiguous when a slice is empty
+            rest = tuple(moved.shape[1:])
+            rows, shape = moved.reshape(moved.shape[0], math.prod(rest)), (input.shape[dim],)
         order = None
         if sort_first:
             # stable sorts by each column from the last: the rows in lexicographic order
@@ -333,7 +339,7 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
         if dim is None:
             result[0] = result[0].reshape(-1)
         else:
-            result[0] = result[0].reshape((-1,) + tuple(moved.shape[1:])).movedim(0, dim)
+            result[0] = result[0].reshape((result[0].shape[0],) + rest).movedim(0, dim)
     return result[0] if len(result) == 1 else tuple(result)
 
 
