@@ -158,6 +158,8 @@ def _triangular_kernel(A, B, upper, left, unitriangular):
     rows, cols = B.shape[-2], B.shape[-1]
     n = A.shape[-1]
     x = row_major(B, batch_shape)       # LAPACK reads X^T: solve from the other side
+    if x.numel() == 0:
+        return x.view(*batch_shape, rows, cols)
     a_batch = batch_numel(A.shape[:-2])
     # the matrices of A as LAPACK reads them: row-major A is its transpose (opposite
     # triangle), column-major A itself (then op = transpose)
