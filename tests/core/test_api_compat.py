@@ -226,6 +226,17 @@ def test_unravel_index():
         ember.unravel_index(ember.tensor([1.0]), (2, 3))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+def test_unravel_index_small_int_dtypes(dtype):
+    # the steps outgrow the index dtype (they used to wrap: wrong values, division by 0)
+    tidx = torch.tensor([[0, 1, 5], [7, 3, 100]], dtype=getattr(torch, dtype))
+    idx = ember.tensor(tidx.numpy())
+    for shape in [(4, 1073741824), (1073741824, 4), (6, 7, 8, 9)]:
+        _same(ember.unravel_index(idx, shape), torch.unravel_index(tidx, shape))
+    _same(ember.unravel_index(idx[0, 2], (6, 7, 8, 9)),
+          torch.unravel_index(tidx[0, 2], (6, 7, 8, 9)))
+
+
 @pytest.mark.parametrize("data", [[1, 2, 3], [0.5, -2.0, 0.0]])
 def test_vander(data):
     x, tx = _t(data)

@@ -131,9 +131,11 @@ def unravel_index(indices, shape):
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(s < 0 for s in shape):
         raise ValueError("'shape' cannot have negative values, but got " + str(shape))
+    # in int64 from the start: a step past a small dtype's range must not wrap
+    indices = indices.to(ember.int64)
     out, step = [], 1
     for size in reversed(shape):
-        out.append(ember.remainder(ember.floor_divide(indices, step), size).to(ember.int64))
+        out.append(ember.remainder(ember.floor_divide(indices, step), size))
         step *= size
     return tuple(reversed(out))
 
