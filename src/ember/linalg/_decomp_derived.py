@@ -69,8 +69,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
     m, n = A.shape[-2], A.shape[-1]
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]) + (n, m), dtype=A.dtype,
-                                      device=A.device), out)
+        # A^H has the (empty) result's shape; built from A it stays in the graph
+        return _maybe_out(A.mH.clone(), out)
     real = _REAL_OF[A.dtype]
     zero = ember.zeros((), dtype=real, device=A.device)
     if hermitian:
