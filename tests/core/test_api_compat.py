@@ -383,6 +383,14 @@ def test_inplace_function_forms_cover_the_methods():
         ember.exp_([1.0])
 
 
+def test_resize_as_function():
+    # torch.resize_as_ (an OpInfo whose op is the function form)
+    x, tx = _t([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert ember.resize_as_(x, ember.zeros(3, 2)) is x
+    torch.resize_as_(tx, torch.zeros(3, 2))
+    _same(x, tx)
+
+
 def test_fill_out_of_place():
     x, tx = _t([1.0, 2.0])
     _same(ember.fill(x, 3.0), torch.fill(tx, 3.0))
