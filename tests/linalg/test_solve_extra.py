@@ -146,6 +146,20 @@ def test_vector_norm_grads(ord):
         check_gradients(f, x)
 
 
+def test_vector_norm_ord_0_stays_in_the_graph():
+    # the count of non-zeros requires grad but sends none back, as torch's
+    x = rand(3, 4)
+    x[0, 1] = 0.0
+    e, t = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = ember.linalg.vector_norm(e, 0, 1, keepdim=True)
+    w = torch.linalg.vector_norm(t, 0, 1, keepdim=True)
+    assert y.requires_grad and w.requires_grad
+    assert y.tolist() == w.tolist() == [[3.0], [4.0], [4.0]]
+    (y * 2).sum().backward()
+    (w * 2).sum().backward()
+    assert e.grad is None and t.grad is None
+
+
 def test_norm_grad_at_zero_is_zero():
     x = ember.zeros(3, dtype=ember.float64, requires_grad=True)
     ember.linalg.vector_norm(x).backward()

@@ -51,6 +51,8 @@ def _p_norm_kernel(x, ord, dim, keepdim):
         return (a * a).sum(reduce_dim, keepdim=keepdim).sqrt()
     if ord == 1:
         return a.sum(reduce_dim, keepdim=keepdim)
+    if ord == 0:
+        return (a != 0).sum(reduce_dim, keepdim=keepdim).to(a.dtype)
     return a.pow(ord).sum(reduce_dim, keepdim=keepdim).pow(1.0 / ord)
 
 
@@ -68,6 +70,8 @@ def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
     reduce_dim = () if dim is None else dim
     norm = expand_reduced(ctx.result, shape, reduce_dim, keepdim)
     g = expand_reduced(grad, shape, reduce_dim, keepdim)
+    if ord == 0:
+        return None     # a count: no gradient reaches x, as in PyTorch
     if ord == 1:
         return _sgn(x) * g
     if ord == 2:
@@ -121,8 +125,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
                                f"tensor because the operation does not have an identity")
         a = x.abs()
         result = a.amax(reduce_dim, keepdim) if ord > 0 else a.amin(reduce_dim, keepdim)
-    elif ord == 0:
-        result = (x != 0).sum(reduce_dim, keepdim=keepdim).to(x.abs().dtype)
     elif requires_grad(x):
         result = record("linalg_vector_norm", _p_norm_kernel, (x, ord, dims, bool(keepdim)))
     else:
