@@ -107,10 +107,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     ----------
     input : Tensor
         A floating-point or complex tensor.
-    p : {'fro', float, inf, -inf}, default 'fro'
+    p : {'fro', 'nuc', float, inf, -inf}, default 'fro'
         ``'fro'`` and 2: Euclidean; 1: sum of magnitudes; ``inf`` / ``-inf``:
         largest / smallest magnitude; 0: count of non-zeros; other p:
-        ``sum(|x|**p) ** (1/p)``.
+        ``sum(|x|**p) ** (1/p)``; ``'nuc'``: the nuclear norm of the matrices
+        over the two dims of ``dim`` (see :func:`ember.linalg.matrix_norm`).
     dim : int or tuple of ints, optional
     keepdim : bool, default False
     dtype : ember.dtype, optional
@@ -125,6 +126,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         dim = axis
     if keepdims is not None:
         keepdim = keepdims
+    if isinstance(p, str) and p == "nuc":
+        # a matrix norm (of the singular values): linalg's, with its own derivative
+        from ember.linalg import matrix_norm
+        mats = _tensor_arg(input, "norm")
+        if dim is None:
+            dim = tuple(range(mats.dim()))
+        return matrix_norm(mats, "nuc", (dim,) if isinstance(dim, int) else tuple(dim), keepdim,
+                           dtype=dtype)
     if autocast_mode():
         return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):
