@@ -185,6 +185,20 @@ def test_matrix_exp_values(scale):
     assert tuple(ember.linalg.matrix_exp(ember.zeros(2, 0, 0)).shape) == (2, 0, 0)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_matrix_exp_half_types(dtype):
+    # torch takes them (its OpInfo lists them); computed in float32 and rounded (torch
+    # 2.13's own half result overflows to inf here)
+    a = (rand(2, 4, 4) * 0.5).astype(np.float32)
+    x = ember.tensor(a).to(getattr(ember, dtype)).requires_grad_(True)
+    y = ember.linalg.matrix_exp(x)
+    assert y.dtype == x.dtype
+    want = scipy.linalg.expm(np.asarray(x.detach().float()).astype(np.float64))
+    np.testing.assert_allclose(np.asarray(y.detach().float()), want, rtol=2e-2, atol=2e-2)
+    y.float().sum().backward()
+    assert x.grad.dtype == x.dtype and tuple(x.grad.shape) == (2, 4, 4)
+
+
 def test_matrix_exp_grads():
     assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_exp(A), rand(2, 3, 3))
     assert_grads_match_torch(lambda lib, A: lib.linalg.matrix_exp(A), rand(3, 3) * 4,
