@@ -122,6 +122,8 @@ from ember import fft  # noqa: E402
 # sparse COO tensors and CSR matrices
 from ember import sparse  # noqa: E402
 from ember.sparse import sparse_coo_tensor, sparse_csr_tensor, mm as spmm  # noqa: E402
+# masked reductions and normalizations (torch.masked)
+from ember import masked  # noqa: E402
 from ember.ops.stft import stft, istft  # noqa: E402
 from ember.ops.linalg import tensordot, inner, chain_matmul, addr  # noqa: E402
 # issue 5: linalg decompositions

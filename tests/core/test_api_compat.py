@@ -226,6 +226,17 @@ def test_unravel_index():
         ember.unravel_index(ember.tensor([1.0]), (2, 3))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16"])
+def test_unravel_index_small_int_dtypes(dtype):
+    # the steps outgrow the index dtype (they used to wrap: wrong values, division by 0)
+    tidx = torch.tensor([[0, 1, 5], [7, 3, 100]], dtype=getattr(torch, dtype))
+    idx = ember.tensor(tidx.numpy())
+    for shape in [(4, 1073741824), (1073741824, 4), (6, 7, 8, 9)]:
+        _same(ember.unravel_index(idx, shape), torch.unravel_index(tidx, shape))
+    _same(ember.unravel_index(idx[0, 2], (6, 7, 8, 9)),
+          torch.unravel_index(tidx[0, 2], (6, 7, 8, 9)))
+
+
 @pytest.mark.parametrize("data", [[1, 2, 3], [0.5, -2.0, 0.0]])
 def test_vander(data):
     x, tx = _t(data)
@@ -372,6 +383,14 @@ def test_inplace_function_forms_cover_the_methods():
         assert getattr(ember, name).__name__ == name
     with pytest.raises(TypeError, match="Tensor"):
         ember.exp_([1.0])
+
+
+def test_resize_as_function():
+    # torch.resize_as_ (an OpInfo whose op is the function form)
+    x, tx = _t([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert ember.resize_as_(x, ember.zeros(3, 2)) is x
+    torch.resize_as_(tx, torch.zeros(3, 2))
+    _same(x, tx)
 
 
 def test_fill_out_of_place():

@@ -429,6 +429,35 @@ def test_to_accepts_tensor_and_keyword_forms():
         torch.zeros(2).to("bogus_dtype_name")
 
 
+def test_to_positional_non_blocking_and_copy():
+    # to(device, dtype, non_blocking, copy), to(dtype, non_blocking, copy), to(other, ...)
+    # as the OpInfo samples call them
+    a = ember.ones(2, 3)
+    assert a.to("cpu", ember.float64, True, True).dtype is ember.float64
+    assert a.to(ember.float32, False, False) is a
+    c = a.to(ember.float32, False, True)
+    assert c is not a and c.data_ptr() != a.data_ptr()
+    c = a.to(a, True, True)
+    assert c is not a and c.dtype is ember.float32
+    assert a.to(ember.float64, False, True, memory_format=ember.preserve_format).dtype \
+        is ember.float64
+    with pytest.raises(TypeError, match="at most two positional bools"):
+        a.to(ember.float64, True, True, True)
+
+
+@pytest.mark.parametrize("method", ["short", "float", "double", "half", "int", "long"])
+def test_dtype_methods_take_memory_format(method):
+    t = torch.arange(36.0).reshape(2, 3, 2, 3)
+    e = ember.tensor(t.numpy())
+    for fmt in ("contiguous_format", "channels_last", "preserve_format"):
+        got = getattr(e, method)(memory_format=getattr(ember, fmt))
+        want = getattr(t, method)(memory_format=getattr(torch, fmt))
+        assert got.stride() == want.stride()
+        assert got.tolist() == want.tolist()
+    with pytest.raises(TypeError, match="memory_format"):
+        getattr(e, method)(memory_format="channels_last")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_conversion_of_noncontiguous_and_expanded_input(name):
     base = np.arange(24, dtype=np.float64).reshape(4, 6) - 10.0

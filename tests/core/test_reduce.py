@@ -306,6 +306,27 @@ def test_norm_errors_and_dtype():
     assert math.isnan(ember.tensor([math.nan, 1.0]).norm(math.inf).item())
 
 
+def test_norm_nuclear():
+    # torch.norm(x, "nuc"): the matrix norm over dim (the OpInfo "norm.nuc"), with its gradient
+    rng = np.random.default_rng(3)
+    for shape, dim, keepdim in [((5, 5), None, False), ((5, 5, 5), [1, 2], False),
+                                ((2, 3, 4), (0, 2), True)]:
+        a = rng.standard_normal(shape)
+        t = torch.tensor(a, requires_grad=True)
+        e = ember.tensor(a, requires_grad=True)
+        want = torch.norm(t, "nuc", dim, keepdim)
+        got = ember.norm(e, "nuc", dim, keepdim)
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-10)
+        w = rng.standard_normal(tuple(want.shape))
+        (want * torch.tensor(w)).sum().backward()
+        (got * ember.tensor(w)).sum().backward()
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-8, atol=1e-10)
+    assert ember.ones(3, 3).norm("nuc", dtype=ember.float64).dtype == ember.float64
+    raises_like(lambda: torch.ones(2, 3, 4).norm("nuc"), lambda: ember.ones(2, 3, 4).norm("nuc"))
+    raises_like(lambda: torch.ones(2, 3, 4).norm("nuc", 1),
+                lambda: ember.ones(2, 3, 4).norm("nuc", 1))
+
+
 # ---------------------------------------------------------------- all, any
 
 @pytest.mark.parametrize("name", DTYPES)

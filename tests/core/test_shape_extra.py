@@ -104,7 +104,10 @@ def test_flip_roll_copies_and_edges():
             (lambda: ember.roll(ember.ones(2, 2), (1, 2)), RuntimeError,
              "shifts and dimensions must align. shifts: 2, dims:0"),
             (lambda: ember.roll(ember.ones(2, 2), (1, 2), (0,)), RuntimeError,
-             "shifts: 2, dims:1")]:
+             "shifts: 2, dims:1"),
+            # a 0-d tensor has no dim to name (without dims it rolls as flattened)
+            (lambda: ember.roll(ember.tensor(1.0), 0, 0), IndexError,
+             "Dimension specified as 0 but tensor has no dimensions")]:
         with pytest.raises(error, match=message):
             call()
 

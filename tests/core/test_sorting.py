@@ -190,3 +190,16 @@ def test_take_along_dim():
     tx = t.clone().requires_grad_()
     torch.take_along_dim(tx, i[:, :2], 1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_take_along_dim_negative_indices():
+    # with a dim, negative indices count from the end of it (OpInfo reference input)
+    t = torch.randn(5, 5, dtype=torch.float64)
+    i = torch.tensor([[-2, 0, 1, 4, -1], [-5, -1, 2, 3, 0]]).repeat(3, 1)[:5]
+    got = ember.take_along_dim(_ember(t), ember.tensor(i.numpy()), 1)
+    np.testing.assert_array_equal(got.numpy(), torch.take_along_dim(t, i, 1).numpy())
+    x = ember.tensor(t.numpy(), requires_grad=True)
+    ember.take_along_dim(x, ember.tensor(i.numpy()), 1).sum().backward()
+    tx = t.clone().requires_grad_()
+    torch.take_along_dim(tx, i, 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

@@ -198,3 +198,15 @@ def test_unique_layouts_and_edges():
         ember.unique(ember.tensor([1, 2]), dim=2)
     with pytest.raises(TypeError, match="Tensor"):
         ember.unique([1, 2])
+
+
+@pytest.mark.parametrize("fn_name", ["unique", "unique_consecutive"])
+def test_unique_dim_empty(fn_name):
+    # an empty dim selected: the input comes back whole, empty inverse and counts
+    t = torch.zeros(5, 0, 5)
+    for dim in (1, -2):
+        _unique_both(fn_name, t, dim=dim)
+        _unique_both(fn_name, t, dim=dim, return_inverse=True, return_counts=True)
+    # an empty dim not selected: nothing to compare, as in PyTorch
+    with pytest.raises(RuntimeError, match="0 sized dimensions"):
+        getattr(ember, fn_name)(ember.zeros(5, 0, 5), dim=0)

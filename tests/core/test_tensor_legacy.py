@@ -67,6 +67,9 @@ CALLS = {
     "sum_to_size-same": lambda lib, x: x.sum_to_size(2, 3),
     "sum_to_size-bad": lambda lib, x: x.sum_to_size(4),
     "sum_to_size-longer": lambda lib, x: x.sum_to_size(2, 2, 3),
+    "sum_to_size-empty-0d-bool": lambda lib, x: lib.tensor(True).sum_to_size(()),
+    "sum_to_size-empty-0d-int8": lambda lib, x: lib.tensor(3, dtype=lib.int8).sum_to_size(()),
+    "sum_to_size-empty": lambda lib, x: x.sum_to_size(()),
     "adjoint": lambda lib, x: x.adjoint(),
     "adjoint-complex": lambda lib, x: lib.tensor([[1 + 1j, 2], [3j, 4]]).adjoint()
                                       .resolve_conj(),

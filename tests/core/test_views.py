@@ -69,6 +69,8 @@ x[0, :1].expand(0, 4)|x[0, :1].expand(3, 0)|x[0, 0].broadcast_to((2, 4))|x[0, 0]
 x[0, 0, 0].expand(2, 2)|x[0, :1].expand_as(x)|x[0, :1].expand(-2, 4)
 x.narrow(1, 1, 2)|x.narrow(-1, 2, 2)|x.narrow(1, -2, 2)|x.narrow(1, 2, 2)|x.narrow(1, 3, 0)
 x.narrow(1, -4, 1)|x.narrow(1, 0, -1)|x.narrow(3, 0, 1)|x[0, 0, 0].narrow(0, 0, 1)
+x.narrow(1, x[0, 0, 1].long(), 2)|x.narrow(1, x[0, 0, :2].long(), 1)|x.narrow(1, x[0, 0, 1] > 0, 1)
+x.narrow(1, x[0, 0, 1].int(), 1)|x.narrow(1, x[0, 0, 1], 1)
 x.select(1, 2)|x.select(1, -1)|x.select(1, 3)|x.select(-3, 0)|x.select(3, 0)|x[0, 0, 0].select(0, 0)
 x.diagonal()|x.diagonal(1)|x.diagonal(-1)|x.diagonal(0, 1, 2)|x.diagonal(2, 1, 2)
 x.diagonal(5, 1, 2)|x.diagonal(-5, 1, 2)|x.diagonal(0, 1, 1)|x.diagonal(0, -1, -2)|x[0].diagonal(3)

@@ -150,6 +150,17 @@ def test_pinv_gradient_is_torchs_formula():
     assert_grads_match_torch(lambda lib, a: lib.linalg.pinv(a), np.zeros((0, 3)))
 
 
+@pytest.mark.parametrize("shape", [(0, 0), (0, 5, 5), (2, 0, 0), (3, 0), (1, 1, 0, 0)])
+def test_pinverse_empty_stays_in_graph(shape):
+    # an empty input still gives a result that requires grad, as torch's
+    x, tx = ember.zeros(*shape, requires_grad=True), torch.zeros(*shape, requires_grad=True)
+    got, want = ember.pinverse(x), torch.pinverse(tx)
+    assert tuple(got.shape) == tuple(want.shape)
+    assert got.requires_grad and want.requires_grad
+    got.sum().backward()
+    assert tuple(x.grad.shape) == shape
+
+
 def test_cond_gradients():
     assert_grads_match_torch(lambda lib, a: lib.linalg.cond(a), _rand((3, 3), 20),
                              rtol=1e-6, atol=1e-8)

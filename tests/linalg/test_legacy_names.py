@@ -242,6 +242,22 @@ def test_triangular_solve_errors_and_out():
     assert tuple(empty.solution.shape) == (0, 3, 2)
 
 
+@pytest.mark.parametrize("b_shape, a_shape", [((0, 1), (0, 0)), ((0, 3), (0, 0)),
+                                              ((2, 0, 3), (2, 0, 0)), ((0, 0, 1), (0, 0, 0)),
+                                              ((2, 2, 0, 3), (2, 2, 0, 0)), ((3, 0), (3, 3))])
+def test_triangular_solve_empty(b_shape, a_shape):
+    # OpInfo sample inputs: 0x0 systems and empty batches solve to empty results
+    b, A = np.zeros(b_shape), np.zeros(a_shape)
+    (eb, eA), (tb, tA) = both(b, A)
+    got, want = ember.triangular_solve(eb, eA), torch.triangular_solve(tb, tA)
+    assert tuple(got.solution.shape) == tuple(want.solution.shape)
+    assert tuple(got.cloned_coefficient.shape) == tuple(want.cloned_coefficient.shape)
+    eA.requires_grad_(True)
+    eb.requires_grad_(True)
+    ember.linalg.solve_triangular(eA, eb, upper=True).sum().backward()
+    assert tuple(eA.grad.shape) == a_shape and tuple(eb.grad.shape) == b_shape
+
+
 # ---------------------------------------------------------------- geqrf, ormqr
 
 @pytest.mark.parametrize("dtype", DTYPES)

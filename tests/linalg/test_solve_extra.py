@@ -157,6 +157,20 @@ def test_vector_norm_grads(ord):
         check_gradients(f, x)
 
 
+def test_vector_norm_ord_0_stays_in_the_graph():
+    # the count of non-zeros requires grad but sends none back, as torch's
+    x = rand(3, 4)
+    x[0, 1] = 0.0
+    e, t = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = ember.linalg.vector_norm(e, 0, 1, keepdim=True)
+    w = torch.linalg.vector_norm(t, 0, 1, keepdim=True)
+    assert y.requires_grad and w.requires_grad
+    assert y.tolist() == w.tolist() == [[3.0], [4.0], [4.0]]
+    (y * 2).sum().backward()
+    (w * 2).sum().backward()
+    assert e.grad is None and t.grad is None
+
+
 def test_norm_grad_at_zero_is_zero():
     x = ember.zeros(3, dtype=ember.float64, requires_grad=True)
     ember.linalg.vector_norm(x).backward()
@@ -200,6 +214,20 @@ def test_matrix_exp_values(scale):
                                scipy.linalg.expm(c.astype(np.complex128)), rtol=1e-4,
                                atol=1e-4 * np.abs(scipy.linalg.expm(c)).max())
     assert tuple(ember.linalg.matrix_exp(ember.zeros(2, 0, 0)).shape) == (2, 0, 0)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_matrix_exp_half_types(dtype):
+    # torch takes them (its OpInfo lists them); computed in float32 and rounded (torch
+    # 2.13's own half result overflows to inf here)
+    a = (rand(2, 4, 4) * 0.5).astype(np.float32)
+    x = ember.tensor(a).to(getattr(ember, dtype)).requires_grad_(True)
+    y = ember.linalg.matrix_exp(x)
+    assert y.dtype == x.dtype
+    want = scipy.linalg.expm(np.asarray(x.detach().float()).astype(np.float64))
+    np.testing.assert_allclose(np.asarray(y.detach().float()), want, rtol=2e-2, atol=2e-2)
+    y.float().sum().backward()
+    assert x.grad.dtype == x.dtype and tuple(x.grad.shape) == (2, 4, 4)
 
 
 def test_matrix_exp_grads():

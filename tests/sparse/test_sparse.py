@@ -481,6 +481,41 @@ def test_sampled_addmm_gradcheck_and_errors():
         ember.sparse.sampled_addmm(c, a[0], b)
 
 
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "max", "min"])
+def test_csr_mm_reduce_matches_torch(reduce):
+    # torch.sparse.mm(csr, dense, reduce): each output reduces the products of the stored
+    # elements of its row (the OpInfo "sparse.mm.reduce"); an empty row gives 0
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(5, 4)) * (rng.random((5, 4)) > 0.5)
+    x[2] = 0.0
+    d = rng.normal(size=(4, 3))
+    w = rng.normal(size=(5, 3))
+    runs = []
+    for lib in (torch, ember):
+        v = lib.tensor(x).to_sparse_csr().values().detach().requires_grad_(True)
+        t = lib.tensor(x).to_sparse_csr()
+        c = lib.sparse_csr_tensor(t.crow_indices(), t.col_indices(), v, (5, 4))
+        b = lib.tensor(d, requires_grad=True)
+        r = lib.sparse.mm(c, b, reduce)
+        (r * lib.tensor(w)).sum().backward()
+        runs.append([r, b.grad, v.grad])
+    for t, e in zip(*runs):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    c = ember.tensor(x).to_sparse_csr()
+    with pytest.raises(NotImplementedError, match="sparse CSR"):
+        ember.sparse.mm(c.to_sparse_coo(), ember.tensor(d), reduce)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        ember.sparse.mm(c, ember.tensor(d[:3]), reduce)
+
+
+def test_csr_mm_reduce_errors():
+    c = ember.tensor([[1.0, 0.0], [0.0, 2.0]]).to_sparse_csr()
+    with pytest.raises(RuntimeError, match="sum, mean, amax or amin"):
+        ember.sparse.mm(c, ember.ones(2, 2), "prod")
+    with pytest.raises(RuntimeError, match="dense"):
+        ember.sparse.mm(c, c, "mean")
+
+
 @pytest.mark.parametrize("diagonals, offsets, shape", [
     ((2, 4), [0, -1], (4, 4)), ((2, 3), [1, -2], (3, 5)), ((2, 3), [2, 0], (5, 3)),
     ((4,), 1, (4, 4)), ((3, 4), [-1, 0, 1], (4, 4)),

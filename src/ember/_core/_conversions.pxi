@@ -19,12 +19,22 @@ def _numpy(Tensor self, *, force=False):
 
 def _to(Tensor self, *args, dtype=None, device=None, non_blocking=False, copy=False,
         memory_format=None):
-    """Convert to another dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``."""
+    """Convert to another dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(other)``,
+    each optionally followed by the positional ``non_blocking`` and ``copy``."""
+    cdef int flags = 0
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, bool):
+            if flags == 2:
+                raise TypeError("to() takes at most two positional bools (non_blocking, copy)")
+            if flags == 1:
+                copy = a
+            else:
+                non_blocking = a
+            flags += 1
+        elif isinstance(a, Tensor):
             dtype = (<Tensor>a).get_dtype() if dtype is None else dtype
             device = (<Tensor>a)._storage.device if device is None else device
-        elif isinstance(a, (device_cls, str, int)) and not isinstance(a, bool):
+        elif isinstance(a, (device_cls, str, int)):
             if device is not None:
                 raise TypeError("to() received two devices")
             device = a
@@ -69,8 +79,10 @@ def _type_as(Tensor self, other):
 
 
 cdef object _dtype_method(int num, str name):
-    def method(Tensor self):
-        return to_dtype_device(self, dtype_of(num), None, False)
+    def method(Tensor self, memory_format=None):
+        cdef int code = format_code(memory_format, name)
+        out = to_dtype_device(self, dtype_of(num), None, False)
+        return out if code == FORMAT_PRESERVE else in_format(out, code)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"Convert to ``ember.{dtype_of(num).name}``."
     return method

@@ -133,10 +133,11 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=
     ----------
     input : Tensor
         A floating-point or complex tensor.
-    p : {'fro', float, inf, -inf}, default 'fro'
+    p : {'fro', 'nuc', float, inf, -inf}, default 'fro'
         ``'fro'`` and 2: Euclidean; 1: sum of magnitudes; ``inf`` / ``-inf``:
         largest / smallest magnitude; 0: count of non-zeros; other p:
-        ``sum(|x|**p) ** (1/p)``.
+        ``sum(|x|**p) ** (1/p)``; ``'nuc'``: the nuclear norm of the matrices
+        over the two dims of ``dim`` (see :func:`ember.linalg.matrix_norm`).
     dim : int or tuple of ints, optional
     keepdim : bool, default False
     out : Tensor, optional
@@ -157,6 +158,14 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=
     if out is not None:
         return _with_out("norm", out, "same", norm, (input, p, dim, keepdim), {"dtype": dtype},
                          (input,))
+    if isinstance(p, str) and p == "nuc":
+        # a matrix norm (of the singular values): linalg's, with its own derivative
+        from ember.linalg import matrix_norm
+        mats = _tensor_arg(input, "norm")
+        if dim is None:
+            dim = tuple(range(mats.dim()))
+        return matrix_norm(mats, "nuc", (dim,) if isinstance(dim, int) else tuple(dim), keepdim,
+                           dtype=dtype)
     if autocast_mode():
         return autocast_op("norm", norm, (input, p, dim, keepdim), {"dtype": dtype})
     if grad_enabled() and _records(input):

@@ -396,6 +396,9 @@ cpdef Tensor narrow(Tensor input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._ndim)
     cdef Py_ssize_t size = input._shape[d]
+    if isinstance(start, Tensor) and ((<Tensor>start)._ndim != 0
+                                      or em_category[(<Tensor>start)._dtype] != 1):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     cdef Py_ssize_t s = operator.index(start), n = operator.index(length)
     if s < -size or s > size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "

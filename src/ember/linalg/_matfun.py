@@ -10,6 +10,7 @@ is PyTorch's: the upper-right block of the exponential of ``[[A^H, G], [0, A^H]]
 from ember.ops.autocast import autocasts
 import math
 
+from ember._core._dtype import bfloat16, float16
 from ember._core._index import cat
 from ember._core._tensor import broadcast_shapes, contiguous_format, eye, record, zeros
 from ember.ops.derivatives import derivative
@@ -133,6 +134,9 @@ def matrix_exp(A):
             [0., 1.]])
     """
     check_tensor(A, "linalg.matrix_exp")
+    if A.dtype in (float16, bfloat16):
+        # PyTorch takes the half types too (no LAPACK here): computed in float32
+        return matrix_exp(A.float()).to(A.dtype)
     check_float(A, "linalg.matrix_exp", "linalg_matrix_exp")
     check_square(A, "linalg.matrix_exp")
     if requires_grad(A):

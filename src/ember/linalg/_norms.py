@@ -54,6 +54,8 @@ def _p_norm_kernel(x, ord, dim, keepdim):
         return (a * a).sum(reduce_dim, keepdim=keepdim).sqrt()
     if ord == 1:
         return a.sum(reduce_dim, keepdim=keepdim)
+    if ord == 0:
+        return (a != 0).sum(reduce_dim, keepdim=keepdim).to(a.dtype)
     return a.pow(ord).sum(reduce_dim, keepdim=keepdim).pow(1.0 / ord)
 
 
@@ -73,6 +75,8 @@ def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
         return None
     norm = expand_reduced(ctx.result, shape, reduce_dim, keepdim)
     g = expand_reduced(grad, shape, reduce_dim, keepdim)
+    if ord == 0:
+        return None     # a count: no gradient reaches x, as in PyTorch
     if ord == 1:
         return _sgn(x) * g
     if ord == 2:

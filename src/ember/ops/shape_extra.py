@@ -215,11 +215,13 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
+    if input.dim() == 0 and dims:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
     result = input
     for shift, dim in zip(shifts, dims):
         dim = _wrap_dim(dim, input.dim())
-        size = input.shape[dim] if input.dim() > 0 else 1
-        if size == 0 or input.dim() == 0 or operator.index(shift) % size == 0:
+        size = input.shape[dim]
+        if size == 0 or operator.index(shift) % size == 0:
             continue
         s = operator.index(shift) % size
         result = cat([result.narrow(dim, size - s, s), result.narrow(dim, 0, size - s)], dim)

@@ -10,6 +10,7 @@ itself differentiable).  ``unique`` sorts (stably, rows lexicographically for
 ``dim=``) and keeps the first of each run of equal values; like PyTorch, which has
 no derivative for it, its results never require grad.
 """
+import math
 import operator
 from collections import namedtuple
 
@@ -280,7 +281,8 @@ def take_along_dim(input, indices, dim=None):
     :func:`argsort` and :func:`topk`'s indices).
 
     ``input`` and ``indices`` are broadcast against each other in every dim but
-    ``dim``; without ``dim`` both are taken as flattened.
+    ``dim``; without ``dim`` both are taken as flattened.  With ``dim``, a
+    negative index counts from the end of that dim, as in PyTorch.
 
     Examples
     --------
@@ -307,6 +309,9 @@ def take_along_dim(input, indices, dim=None):
     dim = _wrap_dim(dim, input.dim())
     if input.dim() == 0:
         return input.reshape(1).gather(0, indices.reshape(1)).reshape(())
+    # with a dim, PyTorch counts negative indices from the end of that dim
+    size = input.shape[dim]
+    indices = indices.where(indices >= 0, indices + size)
     in_shape, idx_shape = list(input.shape), list(indices.shape)
     in_shape[dim] = idx_shape[dim] = 1
     common = list(broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
@@ -353,8 +358,13 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
             if input.dim() == 0:
                 raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], "
                                  f"but got {dim})")
+            if input.numel() == 0 and input.shape[dim] != 0:
+                raise RuntimeError("There are 0 sized dimensions, and they aren't selected, "
+                                   f"so {fname} cannot be applied")
             moved = input.movedim(dim, 0)
-            rows, shape = moved.reshape(moved.shape[0], -1), (input.shape[dim],)
+            # explicit sizes: -1 is ambiguous when a slice is empty
+            rest = tuple(moved.shape[1:])
+            rows, shape = moved.reshape(moved.shape[0], math.prod(rest)), (input.shape[dim],)
         order = None
         if sort_first:
             # stable sorts by each column from the last: the rows in lexicographic order
@@ -367,7 +377,7 @@ def _unique(input, dim, sort_first, return_inverse, return_counts, fname):
         if dim is None:
             result[0] = result[0].reshape(-1)
         else:
-            result[0] = result[0].reshape((-1,) + tuple(moved.shape[1:])).movedim(0, dim)
+            result[0] = result[0].reshape((result[0].shape[0],) + rest).movedim(0, dim)
     return result[0] if len(result) == 1 else tuple(result)
 
 

@@ -116,6 +116,9 @@ def _sum_to_size(self, *size):
     if not size:
         raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
     size = _size_args(size, "sum_to_size")
+    if not size:
+        # PyTorch sums fully to (), a 0-d input too (so integers become int64)
+        return self.sum()
     shape = tuple(self.shape)
     lead = len(shape) - len(size)
     if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):

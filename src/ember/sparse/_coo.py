@@ -602,9 +602,19 @@ def _sparse_mm_sparse(a, b):
     return SparseCooTensor(indices, values, (a.shape[0], b.shape[1])).coalesce()
 
 
-def mm(mat1, mat2):
+# mm's reduce= names, as index_reduce takes them (None: a plain sum)
+_MM_REDUCE = {"sum": None, "mean": "mean", "amax": "amax", "max": "amax", "amin": "amin",
+              "min": "amin"}
+
+
+def mm(mat1, mat2, reduce=None):
     """The product of a sparse matrix and a dense matrix or vector (dense result), or of
     two sparse matrices (sparse result); differentiable in both operands.
+
+    With ``reduce`` (``"sum"``, ``"mean"``, ``"amax"`` or ``"amin"``; a sparse CSR
+    ``mat1`` and a dense matrix ``mat2`` only, as in PyTorch), each result element
+    reduces the products ``mat1[i, k] * mat2[k, j]`` of the stored ``mat1[i, k]``
+    that way instead of summing them; a row with nothing stored gives 0.
 
     Examples
     --------
@@ -613,7 +623,13 @@ def mm(mat1, mat2):
     >>> ember.sparse.mm(s, ember.tensor([[1.0], [10.0]]))
     tensor([[20.],
             [ 3.]])
+    >>> c = ember.tensor([[1.0, 3.0], [0.0, 0.0]]).to_sparse_csr()
+    >>> ember.sparse.mm(c, ember.tensor([[1.0], [10.0]]), "mean")
+    tensor([[15.5000],
+            [ 0.0000]])
     """
+    if reduce is not None:
+        return _mm_reduce(mat1, mat2, reduce)
     if not isinstance(mat1, SparseCooTensor):
         from ember.sparse._csr import SparseCsrTensor
         if isinstance(mat1, SparseCsrTensor):
@@ -648,12 +664,41 @@ def mm(mat1, mat2):
     if dense.device != mat1.device:
         raise RuntimeError(f"mm: expected both operands on the same device, but found "
                            f"{mat1.device} and {dense.device}")
+    return _dense_product(mat1, mat2, None)
+
+
+def _dense_product(mat1, mat2, reduce):
+    """Sparse COO ``mat1`` times dense ``mat2``: the products of each stored element
+    with its row of ``mat2``, summed (``reduce`` None) or index-reduced into the rows."""
+    vector = mat2.dim() == 1
+    dense = mat2.unsqueeze(1) if vector else mat2
     dtype = ember.promote_types(mat1.dtype, dense.dtype)
     rows, cols = mat1._idx[0], mat1._idx[1]
     contributions = mat1._vals.to(dtype).unsqueeze(1) * dense.to(dtype)[cols]
     out = contributions.new_zeros((mat1.shape[0], dense.shape[1]))
-    out = out.index_add(0, rows, contributions)
+    if reduce is None:
+        out = out.index_add(0, rows, contributions)
+    else:
+        out = out.index_reduce(0, rows, contributions, reduce, include_self=False)
     return out.squeeze(1) if vector else out
+
+
+def _mm_reduce(mat1, mat2, reduce):
+    from ember.sparse._csr import SparseCsrTensor
+    if reduce not in _MM_REDUCE:
+        raise RuntimeError(f"reduce argument must be either sum, mean, amax or amin, got "
+                           f"{reduce}")
+    if not isinstance(mat1, SparseCsrTensor):
+        raise NotImplementedError(f"sparse.mm: reduce= needs a sparse CSR first operand, "
+                                  f"got {type(mat1).__name__}")
+    if not isinstance(mat2, Tensor):
+        raise RuntimeError(f"sparse.mm: reduce= needs a dense (strided) second operand, got "
+                           f"{type(mat2).__name__}")
+    if mat2.dim() != 2 or mat2.shape[0] != mat1.shape[1]:
+        raise RuntimeError(f"sparse.mm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{'x'.join(str(n) for n in mat2.shape)})")
+    return _dense_product(mat1.to_sparse_coo(), mat2, _MM_REDUCE[reduce])
 
 
 def sparse_sum(input, dim=None, dtype=None):
