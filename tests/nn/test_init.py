@@ -102,6 +102,16 @@ def test_trunc_normal():
     assert abs(v.mean() - mean) < 0.01 and abs(v.std() - std) < 0.01
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
+def test_trunc_normal_in_place_in_any_floating_dtype(dtype):
+    t = ember.empty(300, 200, dtype=getattr(ember, dtype))[:, ::2]   # a strided view too
+    assert init.trunc_normal_(t, std=0.02, a=-0.04, b=0.04) is t
+    v = t.float().numpy()
+    assert t.dtype is getattr(ember, dtype) and v.min() >= -0.04 and v.max() <= 0.04
+    # N(0, 0.02) cut at two standard deviations: std 0.88 * 0.02
+    assert abs(v.mean()) < 1e-3 and abs(v.std() / 0.02 - 0.8796) < 0.02
+
+
 def test_constant_ones_zeros_eye_dirac():
     t = ember.empty(3, 4)
     assert init.constant_(t, 2.5) is t and (_np(t) == 2.5).all()

@@ -79,8 +79,6 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     Uses the inverse CDF of the truncated distribution (as PyTorch does), so
     works best when ``a <= mean <= b``.
     """
-    from scipy.special import erfinv
-
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
@@ -90,12 +88,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if tensor.is_meta:      # no values to draw on the host for a meta tensor
         return tensor
     with no_grad():
+        # in place in the tensor's dtype and on its device, with ember's erfinv kernel
         lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-        draws = ember.empty(tensor.shape, dtype=ember.float64)
-        draws.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        values = erfinv(draws.numpy()) * (std * math.sqrt(2.0)) + mean
-        tensor.copy_(ember.from_numpy(np.clip(values, a, b)))
-        return tensor
+        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        tensor.add_(mean)
+        return tensor.clamp_(min=a, max=b)
 
 
 def constant_(tensor, val):
