@@ -55,24 +55,25 @@ class GridSample(_OneThread):
     """A spatial transformer's warp: an affine grid sampled from 16 channels of 64x64
     images (batch 8), or 8 channels of 16x32x32 volumes (batch 2)."""
 
-    params = [["bilinear", "nearest", "bicubic"], [2, 3]]
-    param_names = ["mode", "spatial"]
+    # bicubic is 2-D only
+    params = [["bilinear 2d", "nearest 2d", "bicubic 2d", "bilinear 3d", "nearest 3d"]]
+    param_names = ["case"]
 
-    def setup(self, mode, spatial):
-        if mode == "bicubic" and spatial == 3:
-            raise NotImplementedError  # asv: skip (bicubic is 2-D only)
-        super().setup(mode, spatial)
-        size = (8, 16, 64, 64) if spatial == 2 else (2, 8, 16, 32, 32)
-        theta = ember.eye(spatial, spatial + 1).expand(size[0], -1, -1) * 0.9
+    def setup(self, case):
+        super().setup(case)
+        mode, spatial = case.split()
+        self.mode = mode
+        size = (8, 16, 64, 64) if spatial == "2d" else (2, 8, 16, 32, 32)
+        theta = ember.eye(len(size) - 2, len(size) - 1).expand(size[0], -1, -1) * 0.9
         self.grid = F.affine_grid(theta + 0.05, size, align_corners=False).requires_grad_()
         self.x = ember.randn(*size, requires_grad=True)
 
-    def time_forward(self, mode, spatial):
+    def time_forward(self, case):
         with ember.no_grad():
-            F.grid_sample(self.x, self.grid, mode=mode, align_corners=False)
+            F.grid_sample(self.x, self.grid, mode=self.mode, align_corners=False)
 
-    def time_forward_backward(self, mode, spatial):
-        F.grid_sample(self.x, self.grid, mode=mode, align_corners=False).sum().backward()
+    def time_forward_backward(self, case):
+        F.grid_sample(self.x, self.grid, mode=self.mode, align_corners=False).sum().backward()
 
 
 class CompiledInference(_OneThread):

@@ -144,7 +144,7 @@ def _nansum_out_dtype(fname, input, dtype, out):
     floating-point input (PyTorch's kernel for it has no other)."""
     dt = _out_dtype(fname, dtype, out)
     if isinstance(input, Tensor) and input.is_floating_point() and not dt.is_floating_point:
-        raise NotImplementedError(f'"nansum_cpu" not implemented for \'{_TORCH_NAMES[dt.num]}\'')
+        raise NotImplementedError(f'"nansum_cpu" not implemented for \'{TORCH_NAMES[dt.num]}\'')
     return dt
 
 
