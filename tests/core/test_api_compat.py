@@ -299,6 +299,12 @@ def test_frexp():
     assert math.isnan(nan[0].item()) and nan[1].item() == 0
     with pytest.raises(RuntimeError, match="floating"):
         ember.frexp(ember.tensor([1]))
+    # the mantissa is differentiable (grad / 2 ** exponent), as in PyTorch
+    x = ember.tensor([3.0, -0.7, 0.0, 1e-40], dtype=ember.float64, requires_grad=True)
+    tx = torch.tensor([3.0, -0.7, 0.0, 1e-40], dtype=torch.float64, requires_grad=True)
+    ember.frexp(x).mantissa.sum().backward()
+    torch.frexp(tx).mantissa.sum().backward()
+    _same(x.grad, tx.grad, rtol=0, atol=0)
 
 
 # ---- *_copy ops
