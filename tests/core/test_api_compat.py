@@ -464,6 +464,11 @@ def test_conj_neg_bits_and_device_queries():
     assert ember.resolve_conj(c) is c and c.resolve_neg() is c
     assert not ember.is_conj(c.conj()) and not c.is_neg() and not ember.is_neg(-c)
     _same(ember.resolve_conj(c.conj()), torch.resolve_conj(torch.tensor([1 + 2j]).conj()))
+    for data in ([1 + 2j, 3 - 1j], [1.5, -2.0]):       # in place; a real tensor is unchanged
+        e, t = ember.tensor(data), torch.tensor(data)
+        assert e.conj_physical_() is e
+        t.conj_physical_()
+        _same(e, t)
     x = ember.zeros(2)
     assert x.get_device() == torch.zeros(2).get_device() == -1
     assert not x.is_pinned()
