@@ -69,7 +69,9 @@ def _type_as(Tensor self, other):
 
 
 cdef object _dtype_method(int num, str name):
-    def method(Tensor self):
+    def method(Tensor self, *, memory_format=None):
+        if memory_format is not None:
+            return self.to(dtype_of(num), memory_format=memory_format)
         return to_dtype_device(self, dtype_of(num), None, False)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"Convert to ``ember.{dtype_of(num).name}``."
