@@ -17,7 +17,7 @@ from ember._core._tensor import (
     set_num_threads, get_num_threads,
     empty, zeros, ones, full, empty_like, zeros_like, ones_like, full_like, empty_strided,
     arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,
-    clone, view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
+    view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
     narrow, select, split, chunk, unbind, diagonal, as_strided, movedim, real, imag,
     memory_format, contiguous_format, channels_last, channels_last_3d, preserve_format,
     layout, strided, sparse_coo, sparse_csr,
@@ -78,6 +78,10 @@ def swapaxes(input, axis0, axis1):
 
 
 swapdims = swapaxes
+
+
+# torch.clone takes the method's memory_format: the function is the method itself
+clone = Tensor.clone
 
 
 def is_tensor(obj):

@@ -312,6 +312,12 @@ def test_frexp():
     assert math.isnan(nan[0].item()) and nan[1].item() == 0
     with pytest.raises(RuntimeError, match="floating"):
         ember.frexp(ember.tensor([1]))
+    # the mantissa is differentiable (grad / 2 ** exponent), as in PyTorch
+    x = ember.tensor([3.0, -0.7, 0.0, 1e-40], dtype=ember.float64, requires_grad=True)
+    tx = torch.tensor([3.0, -0.7, 0.0, 1e-40], dtype=torch.float64, requires_grad=True)
+    ember.frexp(x).mantissa.sum().backward()
+    torch.frexp(tx).mantissa.sum().backward()
+    _same(x.grad, tx.grad, rtol=0, atol=0)
 
 
 # ---- *_copy ops
@@ -479,6 +485,11 @@ def test_conj_neg_bits_and_device_queries():
     assert ember.resolve_conj(c) is c and c.resolve_neg() is c
     assert not ember.is_conj(c.conj()) and not c.is_neg() and not ember.is_neg(-c)
     _same(ember.resolve_conj(c.conj()), torch.resolve_conj(torch.tensor([1 + 2j]).conj()))
+    for data in ([1 + 2j, 3 - 1j], [1.5, -2.0]):       # in place; a real tensor is unchanged
+        e, t = ember.tensor(data), torch.tensor(data)
+        assert e.conj_physical_() is e
+        t.conj_physical_()
+        _same(e, t)
     x = ember.zeros(2)
     assert x.get_device() == torch.zeros(2).get_device() == -1
     assert not x.is_pinned()

@@ -106,6 +106,9 @@ def test_addr(dtype, kw, input_shape):
         arrays = [_rand(*input_shape, dtype=dtype), _rand(3, dtype=dtype, seed=1),
                   _rand(4, dtype=dtype, seed=2)]
     _run(lambda lib, i, a, b: lib.addr(i, a, b, **kw), *arrays)
+    if dtype == "bool":     # integer scales are truth values: the result stays bool
+        _run(lambda lib, i, a, b: lib.addr(i, a, b, beta=3, alpha=2), *arrays)
+        _run(lambda lib, i, a, b: lib.addr(i, a, b, beta=0, alpha=2), *arrays)
     if input_shape == (3, 4):
         _run(lambda lib, i, a, b: i.addr(a, b, **kw), *arrays)
         _run(lambda lib, i, a, b: i.clone().addr_(a, b, **kw), *arrays)

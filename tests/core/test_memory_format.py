@@ -51,7 +51,10 @@ def test_contiguity_and_conversions_match_torch(shape, fmt):
         if fmt == "preserve_format" and 0 in shape:
             continue    # no elements: torch keeps the strides as given, ember recomputes them
         same(lambda lib: pick(lib).clone(memory_format=getattr(lib, fmt)))
+        same(lambda lib: lib.clone(pick(lib), memory_format=getattr(lib, fmt)))
         same(lambda lib: pick(lib).to(lib.float64, memory_format=getattr(lib, fmt)))
+        same(lambda lib: pick(lib).double(memory_format=getattr(lib, fmt)))
+        same(lambda lib: pick(lib).half(memory_format=getattr(lib, fmt)))
         same(lambda lib: lib.empty_like(pick(lib), memory_format=getattr(lib, fmt)))
         same(lambda lib: lib.zeros_like(pick(lib), memory_format=getattr(lib, fmt)))
         same(lambda lib: lib.rand_like(pick(lib), memory_format=getattr(lib, fmt)))

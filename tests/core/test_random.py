@@ -372,6 +372,9 @@ def test_bernoulli_tensor_probabilities():
     assert ember.tensor([0.0, 1.0]).bernoulli().tolist() == [0.0, 1.0]
     q = ember.bernoulli(ember.zeros(3), 1.0)
     assert q.tolist() == [1.0, 1.0, 1.0]
+    # probabilities that require grad are read, not refused (torch draws from them too)
+    p = ember.tensor([0.0, 1.0], dtype=ember.float64, requires_grad=True)
+    assert ember.bernoulli(p, generator=g).tolist() == [0.0, 1.0]
     # a scalar probability and a filled tensor draw the same numbers
     a = ember.empty(50).bernoulli_(0.4, generator=ember.Generator().manual_seed(2))
     b = ember.empty(50).bernoulli_(ember.full((50,), 0.4, dtype=ember.float64),

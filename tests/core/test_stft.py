@@ -84,6 +84,20 @@ def test_complex_signal(onesided):
         16, dtype=lib.float64), return_complex=True, length=100))
 
 
+SPECTRUM = RNG.standard_normal((10, 10, 6)) + 1j * RNG.standard_normal((10, 10, 6))
+CWINDOW = 1 + RNG.random(10) + 1j * RNG.random(10)
+
+
+def test_istft_of_any_two_sided_spectrum_matches_torch():
+    # not the spectrum of a real signal: a real result reads the non-negative frequencies
+    # only (irfft), a complex window divides by the sum of its squares, not of |w|^2
+    compare(lambda lib: lib.istft(lib.tensor(SPECTRUM), 10))
+    compare(lambda lib: lib.istft(lib.tensor(SPECTRUM[0, :, :2]), 10, onesided=False))
+    compare(lambda lib: lib.istft(lib.tensor(SPECTRUM), 10, window=lib.tensor(CWINDOW),
+                                  return_complex=True))
+    compare(lambda lib: lib.istft(lib.tensor(SPECTRUM), 10, window=lib.tensor(CWINDOW)))
+
+
 def test_real_and_imaginary_parts_when_not_complex():
     compare(lambda lib: lib.stft(lib.tensor(SIGNAL), 16, window=lib.hann_window(
         16, dtype=lib.float64), return_complex=False))

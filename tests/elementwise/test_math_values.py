@@ -295,6 +295,28 @@ def test_addcmul_addcdiv(value):
     compare_outcomes(x, y, "float64")
 
 
+def test_addcmul_addcdiv_promote_all_three_operands_first():
+    # a float64 input with float32 tensors: the product/quotient is not rounded to float32
+    rng = np.random.default_rng(6)
+    a, b, c = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 1))
+    ea, ta = ember.from_numpy(a), torch.from_numpy(a)
+    eb, ec = ember.tensor(b, dtype=ember.float32), ember.tensor(c, dtype=ember.float32)
+    tb, tc = torch.tensor(b, dtype=torch.float32), torch.tensor(c, dtype=torch.float32)
+    for name in ("addcmul", "addcdiv"):
+        got, want = getattr(ember, name)(ea, eb, ec), getattr(torch, name)(ta, tb, tc)
+        assert got.dtype == ember.float64
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    x, y = ea.clone(), ta.clone()
+    x.addcmul_(eb, ec, value=3)
+    y.addcmul_(tb, tc, value=3)
+    np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12)
+    # a 0-d float64 operand does not lift float32 ones
+    z = ember.addcmul(ember.tensor(b, dtype=ember.float32), ember.tensor(2.0, dtype=ember.float64),
+                      ec)
+    want = torch.addcmul(tb, torch.tensor(2.0, dtype=torch.float64), tc)
+    assert z.dtype.name == str(want.dtype).split(".")[-1] == "float32"
+
+
 def test_addcmul_addcdiv_errors():
     i = ember.tensor([1, 2])
     with pytest.raises(RuntimeError, match="Integer division"):

@@ -303,3 +303,24 @@ def test_top_level_aliases_and_methods():
     close(t.matrix_exp(), torch.matrix_exp(ta).numpy())
     assert_grads_match_torch(lambda lib, L: lib.cholesky_inverse(L.tril() + 3 * lib.eye(3,
                              dtype=L.dtype)), rand(3, 3))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_inverse_gradient_is_torchs_full_matrix(upper):
+    # as for cholesky_solve, torch's gradient of the factor fills both triangles
+    a = rand(2, 3, 3)
+    L = np.linalg.cholesky(a @ a.swapaxes(-1, -2) + 3 * np.eye(3))
+    F = L.swapaxes(-1, -2).copy() if upper else L
+    assert_grads_match_torch(lambda lib, F: lib.cholesky_inverse(F, upper), F)
+
+
+@pytest.mark.parametrize("batch", [(), (2,), (0,)])
+def test_triangular_solves_of_empty_matrices(batch):
+    for lib in (ember, torch):
+        Z = lib.zeros(*batch, 0, 0, dtype=lib.float64)
+        assert tuple(lib.cholesky_inverse(Z).shape) == (*batch, 0, 0)
+        assert tuple(lib.cholesky_solve(lib.zeros(*batch, 0, 4, dtype=lib.float64), Z).shape) \
+            == (*batch, 0, 4)
+        LU, piv = lib.linalg.lu_factor(Z)
+        assert tuple(lib.lu_solve(lib.zeros(*batch, 0, 4, dtype=lib.float64), LU, piv).shape) \
+            == (*batch, 0, 4)

@@ -173,6 +173,8 @@ GRAD_CASES = {
     "index_add": (lambda L, a, s, i: a.index_add(1, i, s, alpha=-2), (A34, S32, IDX)),
     "index_copy": (lambda L, a, s, i: a.index_copy(1, i, s), (A34, S32, IDX)),
     "index_fill": (lambda L, a, i: a.index_fill(1, i, 2.0), (A34, IDX)),
+    "index_fill_value_dup": (lambda L, a, v, i: a.index_fill(1, i, v), (A34, np.array(2.0),
+                                                                        IDX_DUP)),
     "masked_scatter": (lambda L, a, s, m: a.masked_scatter(m, s), (A34, A34 * 2, I34 > 0)),
     "select_scatter": (lambda L, a, s: L.select_scatter(a, s[0], 0, 1), (A34, S24)),
     "slice_scatter": (lambda L, a, s: L.slice_scatter(a, s, 1, 1, 4, 2), (A34, S32)),

@@ -103,7 +103,8 @@ def test_creation():
     same(ember.tril_indices(3, 3, dtype=ember.int32), torch.tril_indices(3, 3, dtype=torch.int32))
     for args, kw in [((0, 3, 4), {}), ((-1, 2, 5), {"base": 2.0}), ((0, 1, 1), {}),
                      ((0, 3, 4), {"dtype": "int64"}), ((1, 2, 3), {"dtype": "float64"}),
-                     ((0, 2, 0), {})]:
+                     ((0, 2, 0), {}), ((0, 1.2, 4), {"dtype": "int64"}),
+                     ((-1.5, 2.7, 5, 5.0), {"dtype": "int64"})]:      # integer bounds
         tkw = {k: getattr(torch, v) if k == "dtype" else v for k, v in kw.items()}
         same(ember.logspace(*args, **kw), torch.logspace(*args, **tkw))
 
@@ -161,9 +162,13 @@ BAD = {
     "view_as_complex_offset": lambda L: L.view_as_complex(L.zeros(5)[1:].reshape(2, 2)),
     "view_as_real_float": lambda L: L.view_as_real(L.zeros(2)),
     "complex_int": lambda L: L.complex(L.zeros(2, dtype=L.int64), L.zeros(2, dtype=L.int64)),
+    "complex_out_dtype": lambda L: L.complex(L.zeros(2, dtype=L.float64),
+                                             L.zeros(2, dtype=L.float64),
+                                             out=L.zeros(2, dtype=L.complex64)),
     "complex_mixed": lambda L: L.complex(L.zeros(2), L.zeros(2, dtype=L.float64)),
     "tril_indices_neg": lambda L: L.tril_indices(-1, 2),
     "logspace_neg": lambda L: L.logspace(0, 1, -2),
+    "logspace_1d_start": lambda L: L.logspace(L.ones(2), 1, 3),
 }
 
 

@@ -159,6 +159,10 @@ def test_edges():
     assert ember.count_nonzero(i, dim=1).tolist() == [2, 1]
     assert ember.diff(ember.tensor([True, False, False])).tolist() == [True, False]
     assert ember.diff(ember.tensor([1, 4, 9]), n=0).tolist() == [1, 4, 9]
+    # n=0 returns the input alone, as torch: prepend and append are not joined
+    x, p, a = ember.tensor([1, 4, 9]), ember.tensor([0]), ember.tensor([7, 7])
+    assert ember.diff(x, 0, 0, p, a).tolist() == torch.diff(
+        torch.tensor([1, 4, 9]), 0, 0, torch.tensor([0]), torch.tensor([7, 7])).tolist()
     assert ember.median(ember.tensor([5, 1, 3, 2])).item() == 2
     assert ember.trapezoid(ember.tensor([1, 2, 3])).item() == 4.0
     # empty

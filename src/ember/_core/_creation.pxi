@@ -318,6 +318,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     dt = as_dtype(dtype)
     if dt.num == EM_BOOL:
         raise NotImplementedError(f'"linspace" not implemented for \'{dt}\'')
+    if em_category[dt.num] <= 1:
+        start, end = int(start), int(end)       # as PyTorch: integer bounds (truncated)
     # PyTorch fills the first half from start and the second half from end
     idx = _numpy_range(n, np.float64)
     step = (end - start) / (n - 1) if n > 1 else 0

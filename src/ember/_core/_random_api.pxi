@@ -358,7 +358,7 @@ def bernoulli(Tensor input, p=None, *, generator=None, out=None):
     cdef Tensor t = (_output(tuple(input.shape), input._dtype, out, "bernoulli") if out is not None
                      else _like_output(input, input._dtype, dev, None))
     if p is None:
-        _bernoulli_tensor_into(t, input, gen)
+        _bernoulli_tensor_into(t, input.detach(), gen)     # probabilities may require grad
     else:
         _bernoulli_into(t, _real(p, "p"), gen)
     return t if out is not None else _finish(t, dev, False)

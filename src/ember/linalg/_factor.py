@@ -9,6 +9,8 @@ shared matrix broadcast over the batch with batch stride 0) and solves for the
 row-major ``X^T`` from the other side.  ``lu_solve`` with gradients is a composite of
 ``solve_triangular`` (which reads only its triangle of the packed ``LU``).
 """
+import math
+
 from ember.ops.autocast import autocasts
 import numpy as np
 
@@ -143,11 +145,27 @@ def cholesky_inverse(L, upper=False, *, out=None):
     check_tensor(L, "cholesky_inverse", "input")
     check_float(L, "cholesky_inverse", "cholesky_inverse_cpu")
     check_square(L, "cholesky_inverse", "input")
+    args = (L, bool(upper))
+    if requires_grad(L):
+        return out_into(record("cholesky_inverse", _cholesky_inverse_kernel, args), out)
+    return out_into(_cholesky_inverse_kernel(*args), out)
+
+
+def _cholesky_inverse_kernel(L, upper):
     lower = L.mH if upper else L                    # A = lower lower^H
     n = L.shape[-1]
     identity = eye(n, dtype=L.dtype, device=L.device).expand(*L.shape[:-2], n, n)
     inv_lower = solve_triangular(lower, identity, upper=False)
-    return out_into(inv_lower.mH @ inv_lower, out)
+    return inv_lower.mH @ inv_lower
+
+
+@derivative("cholesky_inverse", save_result=True)
+def _cholesky_inverse_backward(ctx, grad, L, upper):
+    # PyTorch's cholesky_inverse_backward: the factor's gradient is a full matrix (as for
+    # cholesky_solve), not only the triangle the op reads
+    inverse = ctx.result
+    common = inverse @ (grad + grad.mH) @ inverse
+    return (-(L @ common) if upper else -(common @ L)), None
 
 
 # ---------------------------------------------------------------- solve_triangular
@@ -264,7 +282,8 @@ def _lu_factor_kernel(A):
 
 def _permutation(pivots, m):
     """Row order ``perm`` of LAPACK's interchanges: ``A[perm] = L U`` (an int64 tensor)."""
-    piv = np.asarray(pivots.cpu()).reshape(-1, pivots.shape[-1]).astype(np.int64) - 1
+    piv = np.asarray(pivots.cpu()).astype(np.int64) - 1
+    piv = piv.reshape(math.prod(pivots.shape[:-1]), pivots.shape[-1])   # -1 fails when empty
     perm = np.broadcast_to(np.arange(m, dtype=np.int64), (piv.shape[0], m)).copy()
     rows = np.arange(piv.shape[0])
     for i in range(piv.shape[1]):
@@ -424,6 +443,8 @@ def _lu_solve_kernel(LU, pivots, B, adjoint):
     n, k = LU.shape[-1], B.shape[-1]
     batch_shape = broadcast_shapes(tuple(LU.shape[:-2]), tuple(B.shape[:-2]))
     x = column_major(B, batch_shape)
+    if x.numel() == 0:
+        return x.view(*batch_shape, k, n).mT
     # LAPACK reads the column-major LU that lu_factor returns without a copy
     lu_buf = LU.mT.contiguous() if batch_numel(LU.shape[:-2]) == batch_numel(batch_shape) \
         else LU.mT.expand(*batch_shape, n, n).contiguous()

@@ -233,9 +233,9 @@ def frexp(input):
     mant = mag / ember.pow(2.0, exp)
     # log2 may round across a power of two: bring the mantissa back into [0.5, 1)
     exp = exp + (mant >= 1).to(x.dtype) - (mant < 0.5).to(x.dtype)
-    mant = mag / ember.pow(2.0, exp)
-    mant = ember.where(finite, mant * x.sign(), x)
     exp = ember.where(finite, exp, ember.zeros_like(exp))
+    # input / 2 ** exponent is exact, and differentiable in input as in PyTorch
+    mant = input.to(ember.float64) / ember.pow(2.0, exp)
     return frexp_result(mant.to(input.dtype), exp.to(ember.int32))
 
 

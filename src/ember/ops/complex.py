@@ -119,6 +119,9 @@ def complex(real, imag, *, out=None):
     else:
         result = _complex_raw(real, imag)
     if out is not None:
+        if out.dtype != result.dtype:       # PyTorch casts nothing into complex's out
+            raise RuntimeError(f"Expected object of scalar type {_tname(result)} but got scalar "
+                               f"type {_tname(out)} for argument 'out'")
         out.copy_(result)
         return out
     return result

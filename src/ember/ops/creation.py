@@ -74,8 +74,15 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     steps = operator.index(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    for name, bound in (("start", start), ("end", end)):
+        if isinstance(bound, _core.Tensor) and bound.dim():
+            raise RuntimeError(f"logspace only supports 0-dimensional start and end tensors, "
+                               f"but got {name} with {bound.dim()} dimension(s).")
     dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
-    exponents = _core.linspace(float(start), float(end), steps, dtype=float64, device=device)
+    start, end = float(start), float(end)
+    if not (dtype.is_floating_point or dtype.is_complex):
+        start, end = math.trunc(start), math.trunc(end)     # as PyTorch: integer bounds
+    exponents = _core.linspace(start, end, steps, dtype=float64, device=device)
     result = (_core.full((), float(base), dtype=float64, device=device) ** exponents).to(dtype)
     return _finish(result, out, requires_grad)
 

@@ -45,6 +45,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     d = _wrap_dim(dim, input.dim())
+    if n == 0:
+        return input.clone()            # as PyTorch: prepend and append are not joined
     parts = [t for t in (prepend, input, append) if t is not None]
     if len(parts) > 1:
         parts = [t if isinstance(t, Tensor) else ember.tensor(t, dtype=input.dtype) for t in parts]

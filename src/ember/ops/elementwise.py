@@ -471,6 +471,15 @@ _tensor._add_method("conj", _method(conj, "conj"))
 _tensor._add_method("conj_physical", _method(conj, "conj_physical"))
 
 
+def _conj_physical_(self):
+    """In-place :func:`conj_physical`: negates a complex tensor's imaginary parts."""
+    return ew_(_CONJ, self) if self.is_complex() else self
+
+
+_conj_physical_.__name__ = _conj_physical_.__qualname__ = "conj_physical_"
+_tensor._add_method("conj_physical_", _conj_physical_)
+
+
 # ---------------------------------------------------------------- derivatives
 # The grad formulas of elementwise.toml are Python expressions over the names
 # below: the ember functions, and helpers for formulas too long for one line.

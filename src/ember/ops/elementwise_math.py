@@ -6,12 +6,13 @@ parameters PyTorch's signatures have (``logit``'s ``eps``, ``round``'s ``decimal
 (``float_power``, ``ldexp``, ``addcmul``, ``addcdiv``).
 """
 from ember.ops.autocast import autocasts
+import functools
 import math
 import numbers
 
 from ember._core import _tensor
 from ember._core._dtype import (TORCH_NAMES, bool_ as _BOOL, float64 as _FLOAT64,
-                               complex128 as _COMPLEX128, int16 as _INT16, can_cast)
+                               complex128 as _COMPLEX128, int16 as _INT16, can_cast, promote_types)
 from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
 
@@ -279,6 +280,26 @@ def _check_value(name, value, dtype):
                            f"point number ({name} got value={value!r}).")
 
 
+def _in_common_dtype(input, tensor1, tensor2):
+    """``tensor1`` and ``tensor2`` in the dtype PyTorch promotes all three operands of
+    addcmul/addcdiv to: a float32 product or quotient must not be rounded before a float64
+    input adds it.  Tensors with dimensions take precedence over 0-d ones, as in
+    :func:`result_type`."""
+    operands = (input, tensor1, tensor2)
+    if not all(isinstance(t, Tensor) for t in operands) or \
+            input.dtype == tensor1.dtype == tensor2.dtype:
+        return tensor1, tensor2
+    classes = ([t.dtype for t in operands if t.dim()], [t.dtype for t in operands if not t.dim()])
+    dim_res, zero_res = (functools.reduce(promote_types, c) if c else None for c in classes)
+    if dim_res is None or zero_res is None:
+        common = dim_res or zero_res
+    else:
+        common = result_type(_tensor.empty(0, dtype=dim_res), _tensor.empty((), dtype=zero_res))
+    if result_type(tensor1, tensor2) == common:
+        return tensor1, tensor2
+    return tensor1.to(common), tensor2.to(common)
+
+
 @autocasts("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 * tensor2``, elementwise, with broadcasting.
@@ -302,6 +323,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     tensor([2.5000, 5.0000])
     """
     _check_value("addcmul", value, result_type(tensor1, tensor2))
+    tensor1, tensor2 = _in_common_dtype(input, tensor1, tensor2)
     product = ew(_MUL, tensor1, tensor2)
     if not (type(value) is int and value == 1):
         product = ew(_MUL, product, value)
@@ -332,6 +354,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "future release addcdiv will perform a true division of tensor1 and "
                            f"tensor2 (got {tensor1.dtype} and {tensor2.dtype}).")
     _check_value("addcdiv", value, result_type(input, ew(_DIV, tensor1, tensor2)))
+    tensor1, tensor2 = _in_common_dtype(input, tensor1, tensor2)
     quotient = ew(_DIV, tensor1, tensor2)
     if not (type(value) is int and value == 1):
         quotient = ew(_MUL, quotient, value)
@@ -341,6 +364,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 def _addcmul_(self, tensor1, tensor2, *, value=1):
     """In-place version of :meth:`Tensor.addcmul`."""
     _check_value("addcmul", value, result_type(tensor1, tensor2))
+    tensor1, tensor2 = _in_common_dtype(self, tensor1, tensor2)
     return ew_(_ADD, self, ew(_MUL, ew(_MUL, tensor1, tensor2), value))
 
 

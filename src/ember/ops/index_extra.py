@@ -178,6 +178,8 @@ def index_fill(input, dim, index, value):
     _check_tensor(input, "index_fill")
     d = _wrap_dim(dim, input.dim())
     _check_index(index, "index_fill")
+    if isinstance(value, Tensor) and value.requires_grad:
+        index = index.unique()      # as PyTorch: a repeated position adds its gradient once
     target = input if input.dim() else input.reshape(1)
     return index_put(target, _along(d, target.dim(), index),
                      _fill_value(input, value, "index_fill")).reshape(tuple(input.shape))

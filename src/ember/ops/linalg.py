@@ -13,7 +13,7 @@ from ember._core._blas import (
     addmm, addmm_, addmv, addmv_, baddbmm, baddbmm_, addbmm, addbmm_,
 )
 from ember._core import _tensor as _core
-from ember._core._dtype import promote_types
+from ember._core._dtype import bool_, promote_types
 from ember._core._tensor import Tensor, _add_method, _recorded, ew, op_id, record
 from ember.ops.derivatives import derivative
 
@@ -23,6 +23,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger",
 
 _MUL = op_id("mul")
 _ADD = op_id("add")
+_LOGICAL_OR = op_id("logical_or")
 
 
 def outer(input, vec2, *, out=None):
@@ -330,6 +331,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 
 def _addr_raw(input, vec1, vec2, *, beta=1, alpha=1):
     product = outer(vec1, vec2)
+    if product.dtype == input.dtype == bool_:
+        # PyTorch's bool addr is logical: (beta and input) or (alpha and vec1 vec2^T)
+        product = product if alpha else _core.zeros_like(product)
+        return ew(_LOGICAL_OR, input, product) if beta else product
     if alpha != 1:
         product = ew(_MUL, product, alpha)
     if beta == 0:

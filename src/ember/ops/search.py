@@ -435,8 +435,10 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
                     raise RuntimeError("torch.histogramdd: min should not exceed max, but got "
                                        f"min {lo} max {hi} for dimension 0")
                 lo, hi = _data_range(values[:0], lo, hi, 0.5)
-            else:
+            elif values.numel():
                 lo, hi = _data_range(values, 0.0, 0.0, 0.5)
+            else:
+                lo, hi = 0.0, 1.0           # no data and no range: [0, 1], as histogramdd
             edges = _linear_edges(lo, hi, count, input.dtype)
             linear = "search"
         if edges.shape[0] < 2:

@@ -191,14 +191,14 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         raise RuntimeError("istft: input tensor cannot be empty.")
     norm = "ortho" if normalized else "backward"
     columns = spec.transpose(-1, -2)                          # (B, n_frames, n_freq)
-    if onesided:
-        frames = ember.fft.irfft(columns, n=n_fft, norm=norm)
-    else:
+    if return_complex:
         frames = ember.fft.ifft(columns, n=n_fft, norm=norm)
-        if not return_complex:
-            if window is not None and window.is_complex():
-                raise RuntimeError("istft: a complex window needs return_complex=True")
-            frames = frames.real
+    else:
+        if window is not None and window.is_complex():
+            raise RuntimeError("Complex windows are incompatible with return_complex=False")
+        # a real signal comes from the non-negative frequencies alone, as in PyTorch: the
+        # rest of a two-sided spectrum is taken to be their mirror image, not read
+        frames = ember.fft.irfft(columns.narrow(-1, 0, n_fft // 2 + 1), n=n_fft, norm=norm)
     real_dtype = frames.real.dtype if frames.is_complex() else frames.dtype
     if window is None:
         window = ember.ones(n_fft, dtype=real_dtype, device=input.device)
@@ -210,8 +210,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     batch = frames.shape[0]
     y = ember.zeros(batch, expected, dtype=frames.dtype, device=input.device).index_add(
         1, positions, frames.reshape(batch, -1))
-    envelope = ember.zeros(expected, dtype=real_dtype, device=input.device).index_add(
-        0, positions, (window.abs() ** 2).expand(n_frames, n_fft).reshape(-1))
+    envelope = ember.zeros(expected, dtype=window.dtype, device=input.device).index_add(
+        0, positions, (window * window).expand(n_frames, n_fft).reshape(-1))
 
     start = n_fft // 2 if center else 0
     if length is not None:
