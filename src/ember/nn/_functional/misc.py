@@ -475,7 +475,10 @@ def _pad_indices(size, before, after, mode, device):
     if mode == "replicate":
         return ember.clamp(positions, 0, size - 1)
     if mode == "circular":
-        return ember.remainder(positions, size)
+        # as PyTorch: negative pads crop first, then the padding wraps around the cropped part
+        start = max(-before, 0)
+        kept = size - start - max(-after, 0)
+        return ember.remainder(positions - start, kept) + start
     reflected = ember.abs(positions)
     return ember.where(reflected >= size, 2 * (size - 1) - reflected, reflected)
 
