@@ -1,10 +1,16 @@
 """Regressions found by running PyTorch's OpInfo samples for ``nn.functional`` against
 ember: each case is one sample input copied from the database, compared with torch."""
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
 from functional_oracle import compare  # noqa: E402
@@ -19,3 +25,29 @@ def randn(*shape):
 @pytest.mark.parametrize("pads", [(-1, 1, -2, 1), (1, -1, 0, 0), (2, -3, -1, -1)])
 def test_pad_circular_negative_crops_before_wrapping(pads):
     compare(lambda F, lib, x: F.pad(x, pads, mode="circular"), randn(1, 3, 5, 5))
+
+
+def test_prelu_single_slope_keeps_the_input_shape():
+    x = randn()
+    compare(lambda F, lib, x, w: F.prelu(x, w), x, randn(1))
+    compare(lambda F, lib, x, w: F.prelu(x, w), x, np.asarray(-0.3))
+    with pytest.raises(RuntimeError, match="scalar or 1D"):
+        F.prelu(ember.ones(2, 2), ember.ones(2, 2))
+
+
+@pytest.mark.parametrize("name", ["dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 4, 5), (1, 2, 3, 4, 5)])
+@pytest.mark.parametrize("training", [False, True])
+def test_feature_dropout_ranks(name, shape, training):
+    """Shapes, errors and deprecation warnings on every rank, as PyTorch (the values are
+    random)."""
+    outcome = []
+    for lib, functional in ((torch, TF), (ember, F)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = getattr(functional, name)(lib.ones(shape), 0.5, training)
+                outcome.append((tuple(result.shape), len(caught)))
+            except RuntimeError:
+                outcome.append("RuntimeError")
+    assert outcome[0] == outcome[1]

@@ -433,6 +433,9 @@ def prelu(input, weight):
     -------
     Tensor
     """
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
     count = weight.numel()
     if count != 1:
         if input.dim() == 0:
@@ -443,7 +446,7 @@ def prelu(input, weight):
                                f"numbers = {count} and channel size = {channels}.")
         if input.dim() >= 2:
             weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
-    elif weight.dim() > 0 and input.dim() > 0:
+    else:  # one shared slope keeps the input's shape, even a 0-d one
         weight = weight.reshape(())
     return ember.where(input > 0, input, weight * input)
 
