@@ -51,3 +51,27 @@ def test_feature_dropout_ranks(name, shape, training):
             except RuntimeError:
                 outcome.append("RuntimeError")
     assert outcome[0] == outcome[1]
+
+
+@pytest.mark.parametrize("options", [dict(mode="bilinear"), dict(mode="bicubic"),
+                                     dict(mode="bilinear", antialias=True),
+                                     dict(mode="bicubic", align_corners=True)])
+@pytest.mark.parametrize("resize", [dict(size=(7, 21)), dict(scale_factor=(0.6, 1.7))])
+def test_interpolate_uint8_images(options, resize):
+    """uint8 images resize with rounding (they were truncated to zero); PyTorch computes in
+    fixed point, so a value may differ by 2 at most."""
+    image = rng.integers(0, 256, (2, 3, 10, 13)).astype(np.uint8)
+    expected = TF.interpolate(torch.from_numpy(image), **resize, **options)
+    result = F.interpolate(ember.from_numpy(image), **resize, **options)
+    assert result.dtype == ember.uint8
+    assert tuple(result.shape) == tuple(expected.shape)
+    difference = np.asarray(result).astype(int) - expected.numpy().astype(int)
+    assert np.abs(difference).max() <= 2
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int64"])
+def test_interpolate_other_integers_raise(dtype):
+    image = ember.ones((1, 1, 4, 4), dtype=getattr(ember, dtype))
+    with pytest.raises(NotImplementedError):
+        F.interpolate(image, size=(6, 6), mode="bilinear")
+    assert F.interpolate(image, size=(6, 6)).dtype == image.dtype  # nearest copies values
