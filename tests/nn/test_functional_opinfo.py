@@ -75,3 +75,15 @@ def test_interpolate_other_integers_raise(dtype):
     with pytest.raises(NotImplementedError):
         F.interpolate(image, size=(6, 6), mode="bilinear")
     assert F.interpolate(image, size=(6, 6)).dtype == image.dtype  # nearest copies values
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64"])
+def test_bilinear_keeps_integer_dtypes(dtype):
+    x1, x2 = rng.integers(0, 3, (2, 3)), rng.integers(0, 3, (2, 4))
+    weight, bias = rng.integers(0, 3, (5, 3, 4)), rng.integers(0, 3, (5,))
+    expected = TF.bilinear(*(torch.from_numpy(a).to(getattr(torch, dtype))
+                             for a in (x1, x2, weight, bias)))
+    result = F.bilinear(*(ember.from_numpy(a).to(getattr(ember, dtype))
+                          for a in (x1, x2, weight, bias)))
+    assert result.dtype == getattr(ember, dtype)
+    np.testing.assert_array_equal(np.asarray(result), expected.numpy())

@@ -481,7 +481,8 @@ def bilinear(input1, input2, weight, bias=None):
     x2 = input2.reshape(-1, in2)
     # (B, in1) @ (in1, O * in2) -> (B, O, in2), then contract in2 with x2
     mixed = ember.matmul(x1, weight.permute(1, 0, 2).reshape(in1, out_features * in2))
-    result = (mixed.reshape(-1, out_features, in2) * x2.unsqueeze(1)).sum(2)
+    # the sum keeps the dtype (an integer sum would otherwise widen to int64)
+    result = (mixed.reshape(-1, out_features, in2) * x2.unsqueeze(1)).sum(2, dtype=mixed.dtype)
     if bias is not None:
         result = result + bias
     return result.reshape(batch + (out_features,))
