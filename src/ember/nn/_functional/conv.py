@@ -107,15 +107,14 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
             padding = (0,) * spatial
         elif padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             # both sides get half the total; an odd total puts the extra element after
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             padding = tuple(t // 2 for t in total)
             if any(t % 2 for t in total):
                 input = _pad(input, [p for t in reversed(total) for p in (0, t % 2)])
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                             "{'valid', 'same'}")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     padding = _tuple(padding, spatial, "padding")
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")

@@ -179,13 +179,26 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+def _adaptive_sizes(input, output_size, spatial, name):
+    """The checked output sizes, with PyTorch's error classes: a sequence of output sizes as
+    long as the input's dimensions is a ValueError (2-D and 3-D poolings), one of another
+    length than ``spatial`` a RuntimeError."""
+    if not (output_size is None or isinstance(output_size, int)):
+        if spatial > 1 and input.dim() <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        if len(output_size) != spatial:
+            raise RuntimeError(f"{name}: output_size must be {spatial} values, got "
+                               f"{list(output_size)}")
+    return _pool.adaptive_sizes(input, spatial, output_size, name)
+
+
 def _adaptive_avg(input, output_size, spatial, name):
-    sizes = _pool.adaptive_sizes(input, spatial, output_size, name)
+    sizes = _adaptive_sizes(input, output_size, spatial, name)
     return _ops.adaptive_avg_pool(input, spatial, sizes)
 
 
 def _adaptive_max(input, output_size, spatial, name, return_indices):
-    sizes = _pool.adaptive_sizes(input, spatial, output_size, name)
+    sizes = _adaptive_sizes(input, output_size, spatial, name)
     values, indices = _ops.adaptive_max_pool(input, spatial, sizes)
     return (values, indices) if return_indices else values
 
