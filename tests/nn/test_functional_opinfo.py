@@ -87,3 +87,24 @@ def test_bilinear_keeps_integer_dtypes(dtype):
                           for a in (x1, x2, weight, bias)))
     assert result.dtype == getattr(ember, dtype)
     np.testing.assert_array_equal(np.asarray(result), expected.numpy())
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_margin_losses_take_a_0d_input(reduction):
+    target = np.asarray(0)
+    compare(lambda F, lib, x, t: F.multi_margin_loss(x, t, reduction=reduction), randn(), target)
+    compare(lambda F, lib, x, t: F.multilabel_margin_loss(x, t, reduction=reduction), randn(),
+            target)
+    compare(lambda F, lib, x, t: F.multilabel_margin_loss(x, t, reduction=reduction), randn(),
+            np.asarray([0]))
+
+
+def test_functional_argument_errors():
+    with pytest.raises(ValueError, match="weight must be one-dimensional"):
+        F.multi_margin_loss(ember.ones(2, 3), ember.tensor([0, 1]), weight=ember.ones(1, 3))
+    for weight in (ember.ones(3), ember.ones(3, 2, 2)):
+        with pytest.raises(RuntimeError, match="'weight' must be 2-D"):
+            F.embedding(ember.tensor([0, 1]), weight)
+    for training in (False, True):
+        with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
+            F.rrelu(ember.ones(3), 0.5, 0.2, training=training)

@@ -519,6 +519,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def _rrelu(input, lower, upper, training, inplace, generator=None):
     """:func:`rrelu`, drawing the slopes from ``generator`` (for ``torch.rrelu``)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if training:
         slope = ember.empty(tuple(input.shape), dtype=input.dtype, device=input.device).uniform_(
             lower, upper, generator=generator)
