@@ -108,3 +108,14 @@ def test_functional_argument_errors():
     for training in (False, True):
         with pytest.raises(RuntimeError, match="Lower bound should be less than or equal"):
             F.rrelu(ember.ones(3), 0.5, 0.2, training=training)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_empty_batch_keeps_running_statistics(affine):
+    for lib in (torch, ember):
+        norm = lib.nn.BatchNorm2d(5, 1e-3, 0.3, affine)
+        result = norm(lib.zeros((0, 5, 2, 2)))
+        assert tuple(result.shape) == (0, 5, 2, 2)
+        np.testing.assert_array_equal(np.asarray(norm.running_mean), np.zeros(5))
+        np.testing.assert_array_equal(np.asarray(norm.running_var), np.ones(5))
+        assert int(norm.num_batches_tracked) == 1
