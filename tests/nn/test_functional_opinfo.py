@@ -119,3 +119,17 @@ def test_batch_norm_empty_batch_keeps_running_statistics(affine):
         np.testing.assert_array_equal(np.asarray(norm.running_mean), np.zeros(5))
         np.testing.assert_array_equal(np.asarray(norm.running_var), np.ones(5))
         assert int(norm.num_batches_tracked) == 1
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+def test_complex_softsign_tanhshrink(name):
+    data = randn(3, 4) + 1j * randn(3, 4)
+    weight = randn(3, 4)
+    runs = []
+    for lib, functional in ((torch, TF), (ember, F)):
+        x = lib.tensor(data).requires_grad_(True)
+        result = getattr(functional, name)(x)
+        (result.abs() * lib.tensor(weight)).sum().backward()
+        runs.append((np.asarray(result.detach()), np.asarray(x.grad)))
+    for ours, theirs in zip(runs[1], runs[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

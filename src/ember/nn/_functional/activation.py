@@ -279,8 +279,11 @@ def softsign(input):
     Returns
     -------
     Tensor
-        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch)
+        or complex.
     """
+    if isinstance(input, ember.Tensor) and input.is_complex():  # PyTorch's composition
+        return input / (1 + input.abs())
     return _ew.softsign(_integers_to_float(input))
 
 
@@ -461,8 +464,11 @@ def tanhshrink(input):
     Returns
     -------
     Tensor
-        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch)
+        or complex.
     """
+    if isinstance(input, ember.Tensor) and input.is_complex():  # PyTorch's composition
+        return input - ember.tanh(input)
     return _ew.tanhshrink(_integers_to_float(input))
 
 
