@@ -133,3 +133,22 @@ def test_complex_softsign_tanhshrink(name):
         runs.append((np.asarray(result.detach()), np.asarray(x.grad)))
     for ours, theirs in zip(runs[1], runs[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_loss_and_norm_argument_errors():
+    """The error inputs of PyTorch's ModuleInfo database."""
+    scores, labels = ember.randn(3, 5), ember.tensor([0, 1, 2])
+    for loss in (F.nll_loss, F.cross_entropy):
+        with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+            loss(scores, labels, weight=ember.ones(5, dtype=ember.float64))
+    probabilities = ember.softmax(ember.randn(3, 5), 1)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        F.cross_entropy(scores, probabilities, ignore_index=1)
+    F.cross_entropy(scores, probabilities, ignore_index=-1)  # negative: nothing ignored
+    with pytest.raises(TypeError, match="delta must be a float or int"):
+        ember.nn.HuberLoss(delta=1j)
+    for eps in (0.0, -1.0):
+        with pytest.raises(ValueError, match="eps must be positive"):
+            ember.nn.BatchNorm1d(10, eps=eps)(ember.ones(2, 10))
+    with pytest.raises(ValueError, match="eps must be non-negative"):
+        F.batch_norm(ember.ones(2, 3), ember.zeros(3), ember.ones(3), eps=-1.0)
