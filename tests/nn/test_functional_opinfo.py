@@ -152,3 +152,28 @@ def test_loss_and_norm_argument_errors():
             ember.nn.BatchNorm1d(10, eps=eps)(ember.ones(2, 10))
     with pytest.raises(ValueError, match="eps must be non-negative"):
         F.batch_norm(ember.ones(2, 3), ember.zeros(3), ember.ones(3), eps=-1.0)
+
+
+@pytest.mark.parametrize("name, weight_shape, options", [
+    ("conv1d", (4, 1, 3), dict(stride=2, padding=1, groups=2)),
+    ("conv2d", (4, 2, 3, 2), dict(padding="same", dilation=2)),
+    ("conv3d", (2, 2, 2, 2, 2), dict(stride=(1, 2, 1))),
+    ("conv_transpose1d", (2, 3, 3), dict(stride=2, output_padding=1)),
+    ("conv_transpose2d", (2, 2, 3, 3), dict(stride=2, padding=1, dilation=3, output_padding=2)),
+])
+def test_complex_convolutions(name, weight_shape, options):
+    """Complex convolutions (a sum of real ones), values and Wirtinger gradients as torch."""
+    spatial = len(weight_shape) - 2
+    data = [randn(*shape) + 1j * randn(*shape)
+            for shape in ((2, 2) + (5,) * spatial, weight_shape, (weight_shape[0],))]
+    if name.startswith("conv_transpose"):
+        data[2] = data[2][:1].repeat(weight_shape[1])
+    runs = []
+    for lib, functional in ((torch, TF), (ember, F)):
+        leaves = [lib.tensor(a).requires_grad_(True) for a in data]
+        result = getattr(functional, name)(*leaves, **options)
+        grad_weight = np.random.default_rng(0).standard_normal(tuple(result.shape))
+        (result.abs() * lib.tensor(grad_weight)).sum().backward()
+        runs.append([np.asarray(result.detach())] + [np.asarray(t.grad) for t in leaves])
+    for ours, theirs in zip(runs[1], runs[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
