@@ -177,3 +177,18 @@ def test_complex_convolutions(name, weight_shape, options):
         runs.append([np.asarray(result.detach())] + [np.asarray(t.grad) for t in leaves])
     for ours, theirs in zip(runs[1], runs[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+def test_complex_unfold_fold():
+    data = randn(2, 3, 5, 6) + 1j * randn(2, 3, 5, 6)
+    runs = []
+    for lib, functional in ((torch, TF), (ember, F)):
+        x = lib.tensor(data).requires_grad_(True)
+        columns = functional.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2))
+        image = functional.fold(columns * 1j, (5, 6), (2, 3), dilation=(2, 1), padding=1,
+                                stride=(1, 2))
+        (image.abs() * lib.tensor(np.arange(image.numel()).reshape(image.shape))).sum().backward()
+        runs.append([np.asarray(columns.detach()), np.asarray(image.detach()),
+                     np.asarray(x.grad)])
+    for ours, theirs in zip(runs[1], runs[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)

@@ -399,8 +399,15 @@ def _window_args(kernel_size, dilation, padding, stride):
 def _check_window_dtype(input, name):
     if not isinstance(input, ember.Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if _dtype_name(input) not in _FLOATING:
+    if _dtype_name(input) not in _FLOATING + _COMPLEX:
         raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_name(input)}'")
+
+
+def _linear_parts(op, input):
+    """``op(input)`` for a linear ``op``: complex from the real and imaginary parts."""
+    if not input.is_complex():
+        return op(input)
+    return ember.complex(op(input.real.contiguous()), op(input.imag.contiguous()))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -442,7 +449,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input.dim() == 3
     if unbatched:
         input = input.unsqueeze(0)
-    result = _ops.im2col(input, kernel, stride, padding, dilation)
+    result = _linear_parts(lambda x: _ops.im2col(x, kernel, stride, padding, dilation), input)
     return result.squeeze(0) if unbatched else result
 
 
@@ -483,5 +490,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input.dim() == 2
     if unbatched:
         input = input.unsqueeze(0)
-    result = _ops.col2im(input, output_size, kernel, stride, padding, dilation)
+    result = _linear_parts(
+        lambda x: _ops.col2im(x, output_size, kernel, stride, padding, dilation), input)
     return result.squeeze(0) if unbatched else result
