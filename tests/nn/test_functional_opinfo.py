@@ -192,3 +192,32 @@ def test_complex_unfold_fold():
                      np.asarray(x.grad)])
     for ours, theirs in zip(runs[1], runs[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_integer_max_pooling(spatial, dtype):
+    data = rng.integers(-100 if dtype != "uint8" else 0, 100, (2, 3) + (7,) * spatial)
+    name = f"max_pool{spatial}d"
+    options = dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True,
+                   return_indices=True)
+    expected = getattr(TF, name)(torch.from_numpy(data).to(getattr(torch, dtype)), **options)
+    result = getattr(F, name)(ember.from_numpy(data).to(getattr(ember, dtype)), **options)
+    for ours, theirs in zip(result, expected):
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_array_equal(np.asarray(ours), theirs.numpy())
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+@pytest.mark.parametrize("options", [dict(), dict(padding=1), dict(padding=1, ceil_mode=True),
+                                     dict(padding=1, count_include_pad=False),
+                                     dict(stride=1, divisor_override=2)])
+def test_int64_avg_pooling_rounds_toward_zero(spatial, options):
+    data = rng.integers(-50, 50, (2, 3) + (6,) * spatial)
+    name = f"avg_pool{spatial}d"
+    if spatial == 1:
+        options = {k: v for k, v in options.items() if k != "divisor_override"}
+    expected = getattr(TF, name)(torch.from_numpy(data), 3, **options)
+    result = getattr(F, name)(ember.from_numpy(data), 3, **options)
+    assert result.dtype == ember.int64
+    np.testing.assert_array_equal(np.asarray(result), expected.numpy())
