@@ -221,3 +221,12 @@ def test_int64_avg_pooling_rounds_toward_zero(spatial, options):
     result = getattr(F, name)(ember.from_numpy(data), 3, **options)
     assert result.dtype == ember.int64
     np.testing.assert_array_equal(np.asarray(result), expected.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 4), (2, 5, 3, 2, 2)])
+def test_local_response_norm_int64(shape):
+    data = rng.integers(-9, 9, shape)
+    expected = TF.local_response_norm(torch.from_numpy(data), 3, alpha=0.5)
+    result = F.local_response_norm(ember.from_numpy(data), 3, alpha=0.5)
+    assert result.dtype == ember.float32
+    np.testing.assert_allclose(np.asarray(result), expected.numpy(), rtol=1e-6)
