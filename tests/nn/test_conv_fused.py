@@ -214,8 +214,10 @@ def test_errors_match_torch_messages():
     _raises(RuntimeError, "not implemented for 'int64'",
             lambda: F.conv2d(ones(1, 1, 4, 4, dtype=ember.int64),
                              ones(1, 1, 3, 3, dtype=ember.int64)))
-    _raises(ValueError, "Invalid padding string 'full'",
+    _raises(RuntimeError, "Invalid padding string: 'full'",
             lambda: F.conv1d(ones(1, 1, 4), ones(1, 1, 3), padding="full"))
+    _raises(RuntimeError, "padding='same' is not supported for strided convolutions",
+            lambda: F.conv3d(ones(1, 1, 4, 4, 4), ones(1, 1, 3, 3, 3), stride=2, padding="same"))
     _raises(RuntimeError, "output padding must be smaller than either stride or dilation",
             lambda: F.conv_transpose2d(ones(1, 1, 4, 4), ones(1, 1, 3, 3), stride=2,
                                        output_padding=2))

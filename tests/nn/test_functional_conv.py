@@ -50,7 +50,7 @@ def test_conv_on_transposed_input_and_errors():
         F.conv2d(ember.ones(1, 1, 2, 2), ember.ones(1, 1, 3, 3))
     with pytest.raises(RuntimeError, match="Expected 3D"):
         F.conv2d(ember.ones(5, 5), ember.ones(1, 1, 3, 3))
-    with pytest.raises(ValueError, match="strided convolutions"):
+    with pytest.raises(RuntimeError, match="strided convolutions"):
         F.conv1d(ember.ones(1, 1, 5), ember.ones(1, 1, 3), stride=2, padding="same")
     with pytest.raises(RuntimeError):
         TF.conv2d(torch.ones(1, 3, 5, 5), torch.ones(2, 2, 3, 3), groups=2)
@@ -133,8 +133,13 @@ def test_adaptive_pooling_matches_torch(spatial, dtype):
 def test_adaptive_pooling_errors():
     with pytest.raises(RuntimeError, match="Expected 3D or 4D"):
         F.adaptive_avg_pool2d(ember.ones(4), 2)
-    with pytest.raises(ValueError, match="output_size must be 2 values"):
+    with pytest.raises(ValueError, match="Input dimension should be at least 4"):
         F.adaptive_max_pool2d(ember.ones(1, 4, 4), (2, 2, 2))
+    with pytest.raises(ValueError, match="Input dimension should be at least 3"):
+        F.adaptive_avg_pool2d(ember.ones(2, 2), (1, 1))
+    for name in ("adaptive_avg_pool1d", "adaptive_max_pool2d", "adaptive_avg_pool3d"):
+        with pytest.raises(RuntimeError, match="output_size must be"):
+            getattr(F, name)(ember.ones(2, 2, 2, 2), ())
 
 
 INTERPOLATIONS = [

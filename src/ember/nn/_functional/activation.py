@@ -279,8 +279,11 @@ def softsign(input):
     Returns
     -------
     Tensor
-        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch)
+        or complex.
     """
+    if isinstance(input, ember.Tensor) and input.is_complex():  # PyTorch's composition
+        return input / (1 + input.abs())
     return _ew.softsign(_integers_to_float(input))
 
 
@@ -433,6 +436,9 @@ def prelu(input, weight):
     -------
     Tensor
     """
+    if weight.dim() > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
     count = weight.numel()
     if count != 1:
         if input.dim() == 0:
@@ -443,7 +449,7 @@ def prelu(input, weight):
                                f"numbers = {count} and channel size = {channels}.")
         if input.dim() >= 2:
             weight = weight.reshape((channels,) + (1,) * (input.dim() - 2))
-    elif weight.dim() > 0 and input.dim() > 0:
+    else:  # one shared slope keeps the input's shape, even a 0-d one
         weight = weight.reshape(())
     return ember.where(input > 0, input, weight * input)
 
@@ -458,8 +464,11 @@ def tanhshrink(input):
     Returns
     -------
     Tensor
-        Floating point (an integer ``input`` computes in the default dtype, as PyTorch).
+        Floating point (an integer ``input`` computes in the default dtype, as PyTorch)
+        or complex.
     """
+    if isinstance(input, ember.Tensor) and input.is_complex():  # PyTorch's composition
+        return input - ember.tanh(input)
     return _ew.tanhshrink(_integers_to_float(input))
 
 
@@ -516,6 +525,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def _rrelu(input, lower, upper, training, inplace, generator=None):
     """:func:`rrelu`, drawing the slopes from ``generator`` (for ``torch.rrelu``)."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if training:
         slope = ember.empty(tuple(input.shape), dtype=input.dtype, device=input.device).uniform_(
             lower, upper, generator=generator)

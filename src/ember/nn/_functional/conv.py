@@ -2,7 +2,8 @@
 :mod:`ember.nn.functional`, on the fused kernels of :mod:`ember.ops.conv` (im2col
 plus one matrix product per sample and group, backward included).  This module
 checks the arguments with PyTorch's messages and turns the string paddings,
-unbatched inputs and output paddings into the fused ops' explicit geometry."""
+unbatched inputs and output paddings into the fused ops' explicit geometry.  Complex
+convolutions are sums of real ones."""
 from ember.ops.autocast import autocasts
 import ember
 from ember.nn._functional.misc import pad as _pad
@@ -12,6 +13,7 @@ from ember.ops import conv as _ops
 _SCALAR_NAMES = {"float16": ("Half", "c10::Half"), "bfloat16": ("BFloat16", "c10::BFloat16"),
                  "float32": ("Float", "float"), "float64": ("Double", "double")}
 _FLOATING = tuple(_SCALAR_NAMES)
+_COMPLEX = ("complex64", "complex128")
 
 
 def _tuple(value, count, name):
@@ -66,9 +68,9 @@ def _check_common(name, input, weight, bias, stride, dilation, groups, spatial):
         other = _SCALAR_NAMES.get(_dtype_name(bias), (bias.dtype, bias.dtype))
         raise RuntimeError(f"Input type ({names[1]}) and bias type ({other[1]}) should be the "
                            "same")
-    if kind not in _FLOATING:
+    if kind not in _FLOATING + _COMPLEX:
         raise RuntimeError(f"\"{name}\" not implemented for '{kind}': convolutions take "
-                           "floating-point tensors")
+                           "floating-point or complex tensors")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
@@ -78,6 +80,18 @@ def _check_common(name, input, weight, bias, stride, dilation, groups, spatial):
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     return input.dim() == spatial + 1
+
+
+def _by_parts(op, input, weight, bias):
+    """``op(input, weight, bias)``; complex from four real ones, as the convolution is
+    bilinear: ``(a + ib) * (c + id) = (ac - bd) + i(ad + bc)``."""
+    if not input.is_complex():
+        return op(input, weight, bias)
+    (a, b), (c, d) = ((t.real.contiguous(), t.imag.contiguous()) for t in (input, weight))
+    result = ember.complex(op(a, c, None) - op(b, d, None), op(a, d, None) + op(b, c, None))
+    if bias is not None:
+        result = result + bias.reshape((-1,) + (1,) * (input.dim() - 2))
+    return result
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
@@ -107,15 +121,14 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
             padding = (0,) * spatial
         elif padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             # both sides get half the total; an odd total puts the extra element after
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             padding = tuple(t // 2 for t in total)
             if any(t % 2 for t in total):
                 input = _pad(input, [p for t in reversed(total) for p in (0, t % 2)])
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of "
-                             "{'valid', 'same'}")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     padding = _tuple(padding, spatial, "padding")
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
@@ -126,7 +139,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
                                f"({' x '.join(map(str, padded))}). Kernel size: "
                                f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
                                "than actual input size")
-    result = _ops.convolution(input, weight, bias, stride, padding, dilation, groups)
+    result = _by_parts(lambda x, w, b: _ops.convolution(x, w, b, stride, padding, dilation,
+                                                        groups), input, weight, bias)
     return result.squeeze(0) if unbatched else result
 
 
@@ -242,16 +256,16 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
                            f"({' x '.join(map(str, out_size))}). Output size is too small")
     if all(op < s for op, s in zip(output_padding, stride)):
         # the convolution maps out_size back to the input size: one fused op
-        result = _ops.convolution_transpose(input, weight, bias, out_size, stride, padding,
-                                            dilation, groups)
+        result = _by_parts(lambda x, w, b: _ops.convolution_transpose(
+            x, w, b, out_size, stride, padding, dilation, groups), input, weight, bias)
     else:
         # An output padding of a stride or more (allowed below the dilation) has no
         # convolution mapping out_size back: scatter every window in full (no padding),
         # then take torch's output from it, [padding, padding + out_size), zero past its end.
         full = tuple((size - 1) * s + d * (k - 1) + 1 for size, s, d, k in
                      zip(input.shape[2:], stride, dilation, kernel))
-        result = _ops.convolution_transpose(input, weight, None, full, stride,
-                                            (0,) * spatial, dilation, groups)
+        result = _by_parts(lambda x, w, b: _ops.convolution_transpose(
+            x, w, b, full, stride, (0,) * spatial, dilation, groups), input, weight, None)
         for axis, (p, o, f) in enumerate(zip(padding, out_size, full)):
             result = result.narrow(2 + axis, p, min(o, f - p))
         short = [o - min(o, f - p) for p, o, f in zip(padding, out_size, full)]
@@ -385,8 +399,15 @@ def _window_args(kernel_size, dilation, padding, stride):
 def _check_window_dtype(input, name):
     if not isinstance(input, ember.Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if _dtype_name(input) not in _FLOATING:
+    if _dtype_name(input) not in _FLOATING + _COMPLEX:
         raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype_name(input)}'")
+
+
+def _linear_parts(op, input):
+    """``op(input)`` for a linear ``op``: complex from the real and imaginary parts."""
+    if not input.is_complex():
+        return op(input)
+    return ember.complex(op(input.real.contiguous()), op(input.imag.contiguous()))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -428,7 +449,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input.dim() == 3
     if unbatched:
         input = input.unsqueeze(0)
-    result = _ops.im2col(input, kernel, stride, padding, dilation)
+    result = _linear_parts(lambda x: _ops.im2col(x, kernel, stride, padding, dilation), input)
     return result.squeeze(0) if unbatched else result
 
 
@@ -469,5 +490,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     unbatched = input.dim() == 2
     if unbatched:
         input = input.unsqueeze(0)
-    result = _ops.col2im(input, output_size, kernel, stride, padding, dilation)
+    result = _linear_parts(
+        lambda x: _ops.col2im(x, output_size, kernel, stride, padding, dilation), input)
     return result.squeeze(0) if unbatched else result

@@ -44,8 +44,13 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     shape = tuple(input.shape)
     squares = (input * input).reshape(shape[0], shape[1], -1)
     padded = pad(squares, (0, 0, size // 2, (size - 1) // 2))
-    # the mean over each window of `size` channels (avg_pool with the padding counted)
-    div = padded.unfold(1, size, 1).mean(-1).reshape(shape)
+    # the mean over each window of `size` channels (avg_pool with the padding counted),
+    # rounded down for int64 as PyTorch's integer average pooling
+    windows = padded.unfold(1, size, 1)
+    if input.dtype == ember.int64:
+        div = ember.div(windows.sum(-1), size, rounding_mode="floor").reshape(shape)
+    else:
+        div = windows.mean(-1).reshape(shape)
     return input / (div * alpha + k) ** beta
 
 

@@ -197,11 +197,21 @@ def _fusable(input, weight):
     return input.is_floating_point() and (weight is None or weight.dtype == input.dtype)
 
 
+_TORCH_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+
+
 def _nll(log_probs, target, weight, ignore_index, reduction):
     """Negative log-likelihood of class indices with weights and an ignored index."""
     _check_reduction(reduction)
     class_dim = 0 if log_probs.dim() == 1 else 1
     classes = log_probs.shape[class_dim]
+    if weight is not None:
+        if weight.dim() != 1 or weight.shape[0] != classes:
+            raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
+                               f"or no classes but got weight tensor of shape: {list(weight.shape)}")
+        if weight.dtype != log_probs.dtype:  # never promoted, as PyTorch
+            names = [_TORCH_NAMES.get(t.dtype.name, t.dtype.name) for t in (log_probs, weight)]
+            raise RuntimeError(f"expected scalar type {names[0]} but found {names[1]}")
     target = target.to(ember.int64)
     ignored = target == ignore_index
     safe_target = ember.where(ignored, 0, target)
@@ -213,9 +223,6 @@ def _nll(log_probs, target, weight, ignore_index, reduction):
     if weight is None:
         sample_weight = (~ignored).to(log_probs.dtype)
     else:
-        if weight.dim() != 1 or weight.shape[0] != classes:
-            raise RuntimeError(f"weight tensor should be defined either for all {classes} classes "
-                               f"or no classes but got weight tensor of shape: {list(weight.shape)}")
         sample_weight = weight.index_select(0, safe_target.reshape(-1)).reshape(safe_target.shape)
         sample_weight = ember.where(ignored, 0.0, sample_weight)
     # where (not a product with the 0 weight) so all-ignored targets give a zero gradient
@@ -310,6 +317,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if not target.is_floating_point():
             raise RuntimeError("Expected floating point type for target with class probabilities, "
                                f"got {target.dtype}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
         scaled = log_probs * target

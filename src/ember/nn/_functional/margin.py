@@ -206,8 +206,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 def _check_margin_target(name, input, target):
-    if input.dim() not in (1, 2) or (input.dim() == 1 and target.dim() > 1) or \
-            (input.dim() == 2 and (target.dim() == 0 or target.shape[0] != input.shape[0])):
+    # a 0-d input is one sample of one class, as in PyTorch
+    frames = input.shape[0] if input.dim() == 2 else 1
+    if input.dim() > 2 or target.dim() > 1 or target.numel() != frames or \
+            (input.dim() == 2 and target.dim() == 0):
         raise RuntimeError(f"{name}: inconsistent target size: {list(target.shape)} for input of "
                            f"size: {list(input.shape)}")
     if target.dtype != ember.int64:
@@ -241,9 +243,11 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     _check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
     _check_margin_target("multi_margin_loss", input, target)
-    unbatched = input.dim() == 1
-    scores = input.unsqueeze(0) if unbatched else input
+    unbatched = input.dim() < 2
+    scores = input.reshape(1, -1) if unbatched else input
     labels = target.reshape(-1, 1)
     classes = scores.shape[1]
     if labels.numel() and ((labels < 0) | (labels >= classes)).any():
@@ -279,11 +283,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if tuple(target.shape) != tuple(input.shape) or input.dim() not in (1, 2):
+    # a 0-d input is one sample of one class, with a 0-d or one-element target
+    unbatched = input.dim() < 2
+    if input.dim() > 2 or (tuple(target.shape) != tuple(input.shape) and not (
+            unbatched and target.dim() <= 1 and target.numel() == input.numel())):
         raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: "
                            f"{list(target.shape)} for input of size: {list(input.shape)}")
-    unbatched = input.dim() == 1
-    scores = input.unsqueeze(0) if unbatched else input
+    scores = input.reshape(1, -1) if unbatched else input
     labels = target.reshape(scores.shape)
     classes = scores.shape[1]
     # a target entry counts only before the first -1 of its row

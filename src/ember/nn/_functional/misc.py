@@ -26,6 +26,8 @@ def _dropout(input, p, training, inplace, feature_dims=None, alpha=False):
     if p == 1:
         zeros = ember.zeros((), dtype=input.dtype, device=input.device)
         return input.mul_(zeros) if inplace else input * zeros
+    if feature_dims is not None and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if feature_dims is None:
         mask_shape = tuple(input.shape)
     else:
@@ -65,13 +67,32 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace)
 
 
-def _feature_dropout(name, input, p, training, inplace, batched_dims, alpha=False):
-    if input.dim() not in (batched_dims - 1, batched_dims):
-        raise RuntimeError(f"{name}: Expected {batched_dims - 1}D or {batched_dims}D input, but "
-                           f"received a {input.dim()}D input. Note that dropout{batched_dims - 2}d "
-                           f"exists to provide channel-wise dropout on inputs with "
-                           f"{batched_dims - 2} spatial dimension(s)")
-    return _dropout(input, p, training, inplace, 2 if input.dim() == batched_dims else 1, alpha)
+def _check_feature_rank(name, input, batched_dims, strict):
+    """A rank other than ``batched_dims`` or one less raises when ``strict``, else warns
+    (deprecated but accepted by PyTorch's ``dropout2d`` and ``dropout3d``)."""
+    if input.dim() in (batched_dims - 1, batched_dims):
+        return
+    spatial = batched_dims - 2
+    if strict:
+        raise RuntimeError(f"{name}: Expected {batched_dims - 1}D or {batched_dims}D input, "
+                           f"but received a {input.dim()}D input. Note that {name} exists "
+                           f"to provide channel-wise dropout on inputs with {spatial} "
+                           "spatial dimension(s)")
+    warnings.warn(f"{name}: Received a {input.dim()}-D input to {name}, which is deprecated "
+                  "and will result in an error in a future release. To retain the behavior "
+                  "and silence this warning, please use dropout instead. Note that "
+                  f"{name} exists to provide channel-wise dropout on inputs with {spatial} "
+                  "spatial dimensions, a channel dimension, and an optional batch dimension "
+                  f"(i.e. {batched_dims - 1}D or {batched_dims}D inputs).", stacklevel=4)
+
+
+def _feature_dropout(name, input, p, training, inplace, batched_dims, strict=True):
+    """Channel dropout of a batched (``batched_dims``-D) input, or of any other as a batch
+    of one (see :func:`_check_feature_rank`)."""
+    _check_feature_rank(name, input, batched_dims, strict)
+    if input.dim() == batched_dims:
+        return _dropout(input, p, training, inplace, 2)
+    return _dropout(input.unsqueeze(0), p, training, inplace, 2).squeeze(0)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -107,9 +128,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     -------
     Tensor
     """
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"dropout2d: Expected 3D or 4D input, but received a {input.dim()}D "
-                           "input.")
+    _check_feature_rank("dropout2d", input, 4, strict=False)
     if input.dim() == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
                       "dropout behavior is desired - input is interpreted as shape (N, C, L), where "
@@ -117,6 +136,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "interpret the input as one without a batch dimension, i.e. shape (C, H, W). "
                       "To maintain the 1D channel-wise dropout behavior, please switch to using "
                       "dropout1d instead.", stacklevel=2)
+    # never unsqueezed, as PyTorch: a 3-D input is taken as batched (N, C, L)
     return _dropout(input, p, training, inplace, 2)
 
 
@@ -134,7 +154,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     -------
     Tensor
     """
-    return _feature_dropout("dropout3d", input, p, training, inplace, 5)
+    return _feature_dropout("dropout3d", input, p, training, inplace, 5, strict=False)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -169,8 +189,6 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     -------
     Tensor
     """
-    if input.dim() < 2:
-        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     return _dropout(input, p, training, inplace, 2, alpha=True)
 
 
@@ -362,6 +380,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead (while checking "
                            "arguments for embedding)")
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
     count = weight.shape[0]
     if padding_idx is not None:
         if padding_idx > 0:
@@ -463,7 +483,8 @@ def bilinear(input1, input2, weight, bias=None):
     x2 = input2.reshape(-1, in2)
     # (B, in1) @ (in1, O * in2) -> (B, O, in2), then contract in2 with x2
     mixed = ember.matmul(x1, weight.permute(1, 0, 2).reshape(in1, out_features * in2))
-    result = (mixed.reshape(-1, out_features, in2) * x2.unsqueeze(1)).sum(2)
+    # the sum keeps the dtype (an integer sum would otherwise widen to int64)
+    result = (mixed.reshape(-1, out_features, in2) * x2.unsqueeze(1)).sum(2, dtype=mixed.dtype)
     if bias is not None:
         result = result + bias
     return result.reshape(batch + (out_features,))
@@ -475,7 +496,10 @@ def _pad_indices(size, before, after, mode, device):
     if mode == "replicate":
         return ember.clamp(positions, 0, size - 1)
     if mode == "circular":
-        return ember.remainder(positions, size)
+        # as PyTorch: negative pads crop first, then the padding wraps around the cropped part
+        start = max(-before, 0)
+        kept = size - start - max(-after, 0)
+        return ember.remainder(positions - start, kept) + start
     reflected = ember.abs(positions)
     return ember.where(reflected >= size, 2 * (size - 1) - reflected, reflected)
 

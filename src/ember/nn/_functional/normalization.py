@@ -70,6 +70,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if input.dim() < 2:
         raise ValueError(f"expected 2D or more input (got {input.dim()}D input)")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if input.numel() == 0:
+        # nothing to normalise: as PyTorch, a copy (still in the affine parameters' graph)
+        # and the running statistics left alone
+        result = input.clone()
+        if weight is not None:
+            result = result * weight[0]
+        return result if bias is None else result + bias[0]
     dims = (0,) + tuple(range(2, input.dim()))
     if training:
         count = input.numel() // input.shape[1] if input.shape[1] else 0

@@ -4,6 +4,8 @@ max unpooling and power-average pooling.
 The work is done by the fused kernels of ``ember.ops.pool`` (differentiable ops);
 this module checks the arguments as PyTorch does and shapes the results.
 Adaptive pooling uses PyTorch's bins ``[floor(i * L / out), ceil((i + 1) * L / out))``.
+Integer inputs, as in PyTorch: window max pooling of any integer dtype and int64 average
+pooling (rounded toward zero), computed in float64 (exact below 2**53).
 """
 from ember.ops.autocast import autocasts
 import ember
@@ -12,7 +14,18 @@ from ember.ops import pool as _ops
 from ember.nn._functional.resample import interpolate  # noqa: F401  (its historical home)
 
 
+def _integral(input):
+    return not (input.is_floating_point() or input.is_complex() or input.dtype == ember.bool)
+
+
 def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    if _integral(input):
+        # the kernels pool floating point: the maxima are found in float64 (exact below
+        # 2**53), their values taken from the integers themselves
+        _, indices = _max_pool(input.double(), spatial, kernel_size, stride, padding, dilation,
+                               ceil_mode, True)
+        values = _ops.gather_planes(input, indices, spatial)
+        return (values, indices) if return_indices else values
     geometry = _pool.window_geometry(input, spatial, kernel_size, stride, padding, dilation,
                                      ceil_mode, f"max_pool{spatial}d")
     values, indices = _ops.max_pool(input, spatial, *geometry)
@@ -21,6 +34,19 @@ def _max_pool(input, spatial, kernel_size, stride, padding, dilation, ceil_mode,
 
 def _avg_pool(input, spatial, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
+    if input.dtype == ember.int64:
+        # as PyTorch, the window sum divided by the divisor, rounded toward zero; the sums
+        # and divisors are taken in float64 (exact below 2**53)
+        def pool(x, divisor):
+            return _avg_pool(x, spatial, kernel_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor)
+        sums = pool(input.double(), 1)
+        if divisor_override is None:
+            ones = ember.ones(tuple(input.shape), dtype=ember.float64, device=input.device)
+            divisor = pool(ones, 1) / pool(ones, None)
+        else:
+            divisor = divisor_override
+        return ember.trunc(sums / divisor).to(ember.int64)
     kernel, stride, padding, _, outs = _pool.window_geometry(
         input, spatial, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{spatial}d")
     if divisor_override is not None and int(divisor_override) == 0:
@@ -179,13 +205,26 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+def _adaptive_sizes(input, output_size, spatial, name):
+    """The checked output sizes, with PyTorch's error classes: a sequence of output sizes as
+    long as the input's dimensions is a ValueError (2-D and 3-D poolings), one of another
+    length than ``spatial`` a RuntimeError."""
+    if not (output_size is None or isinstance(output_size, int)):
+        if spatial > 1 and input.dim() <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        if len(output_size) != spatial:
+            raise RuntimeError(f"{name}: output_size must be {spatial} values, got "
+                               f"{list(output_size)}")
+    return _pool.adaptive_sizes(input, spatial, output_size, name)
+
+
 def _adaptive_avg(input, output_size, spatial, name):
-    sizes = _pool.adaptive_sizes(input, spatial, output_size, name)
+    sizes = _adaptive_sizes(input, output_size, spatial, name)
     return _ops.adaptive_avg_pool(input, spatial, sizes)
 
 
 def _adaptive_max(input, output_size, spatial, name, return_indices):
-    sizes = _pool.adaptive_sizes(input, spatial, output_size, name)
+    sizes = _adaptive_sizes(input, output_size, spatial, name)
     values, indices = _ops.adaptive_max_pool(input, spatial, sizes)
     return (values, indices) if return_indices else values
 

@@ -133,7 +133,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     Parameters
     ----------
     input : Tensor
-        ``(N, C, *spatial)`` with 1 to 3 spatial dimensions.
+        ``(N, C, *spatial)`` with 1 to 3 spatial dimensions.  The interpolating modes take
+        floating point, or uint8 images with ``'bilinear'`` and ``'bicubic'`` (rounded).
     size : int or tuple, optional
         Output spatial size (exactly one of ``size`` and ``scale_factor``).
     scale_factor : float or tuple, optional
@@ -186,11 +187,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"Input and output must have the same number of spatial dimensions, but "
                          f"got input with spatial dimensions of {list(in_sizes)} and output size of "
                          f"{list(out_sizes)}.")
+    # PyTorch resizes uint8 images (bilinear and bicubic only) one dimension at a time,
+    # width first, rounding each pass into [0, 255]; float32 here, not its fixed point
+    image = mode in _LINEAR_MODES and input.dtype == ember.uint8
+    if mode in _LINEAR_MODES and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        if not image or mode not in ("bilinear", "bicubic"):
+            raise NotImplementedError(f"\"upsample_{mode}\" not implemented for '{input.dtype}'")
+        input = input.float()
     if mode == "area":
         sizes = _pool.adaptive_sizes(input, spatial, out_sizes, f"adaptive_avg_pool{spatial}d")
         return _pool_ops.adaptive_avg_pool(input, spatial, sizes)
     result = input
-    for k in range(spatial):
+    for k in reversed(range(spatial)) if image else range(spatial):
         dim = 2 + k
         in_size, out_size = in_sizes[k], out_sizes[k]
         # sizes read by ember.jit's tracer: weights made with recorded ops, so that the
@@ -218,7 +226,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             index = ember.tensor(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"),
                                  dtype=ember.int64, device=input.device)
             result = result.index_select(dim, index)
-    return result
+        if image:
+            result = result.round().clamp(0, 255)
+    return result.to(ember.uint8) if image else result
 
 
 def _deprecated(name):

@@ -70,8 +70,6 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
 
 def _feature_dropout_form(name, inplace):
     def fn(input, p, train):
-        if input.dim() < 2:
-            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         return _dropout(input, p, train, inplace, 2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"``torch.{name}(input, p, train)``: zero whole channels ``input[n, c]`` "
