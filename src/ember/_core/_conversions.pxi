@@ -80,9 +80,10 @@ def _type_as(Tensor self, other):
 
 cdef object _dtype_method(int num, str name):
     def method(Tensor self, memory_format=None):
-        cdef int code = format_code(memory_format, name)
-        out = to_dtype_device(self, dtype_of(num), None, False)
-        return out if code == FORMAT_PRESERVE else in_format(out, code)
+        if memory_format is not None:
+            # Tensor.to's layout rules (what torch's .double(memory_format=...) follows)
+            return self.to(dtype_of(num), memory_format=memory_format)
+        return to_dtype_device(self, dtype_of(num), None, False)
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"Convert to ``ember.{dtype_of(num).name}``."
     return method
