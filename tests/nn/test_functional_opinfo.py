@@ -69,10 +69,10 @@ def test_interpolate_uint8_images(options, resize):
     assert np.abs(difference).max() <= 2
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int64"])
-def test_interpolate_other_integers_raise(dtype):
+@pytest.mark.parametrize("dtype, torch_name", [("int8", "Char"), ("int64", "Long")])
+def test_interpolate_other_integers_raise(dtype, torch_name):
     image = ember.ones((1, 1, 4, 4), dtype=getattr(ember, dtype))
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match=f"not implemented for '{torch_name}'"):
         F.interpolate(image, size=(6, 6), mode="bilinear")
     assert F.interpolate(image, size=(6, 6)).dtype == image.dtype  # nearest copies values
 

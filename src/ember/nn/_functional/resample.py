@@ -15,6 +15,7 @@ import numpy as np
 
 import ember
 from ember._core import _pool
+from ember._core._dtype import TORCH_NAMES
 from ember.ops import grid as _grid_ops, pool as _pool_ops
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -192,7 +193,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     image = mode in _LINEAR_MODES and input.dtype == ember.uint8
     if mode in _LINEAR_MODES and not (input.dtype.is_floating_point or input.dtype.is_complex):
         if not image or mode not in ("bilinear", "bicubic"):
-            raise NotImplementedError(f"\"upsample_{mode}\" not implemented for '{input.dtype}'")
+            raise NotImplementedError(f"\"upsample_{mode}\" not implemented for "
+                                      f"'{TORCH_NAMES[input.dtype.num]}'")
         input = input.float()
     if mode == "area":
         sizes = _pool.adaptive_sizes(input, spatial, out_sizes, f"adaptive_avg_pool{spatial}d")
