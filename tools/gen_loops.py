@@ -75,7 +75,7 @@ def build_op(name, spec):
         else:
             out, store = d["storage"], STORE.get(d["name"], "(OT)(%s)")
         op["dtypes"].append(dict(
-            name=d["name"], T=d["T"], out=out, load=LOAD.get(d["name"], "%s"),
+            name=d["name"], kind=d["kind"], T=d["T"], out=out, load=LOAD.get(d["name"], "%s"),
             store=store, expr=expr_for(op, d["kind"]),
             **{"in": d["storage"]},
         ))

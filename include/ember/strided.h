@@ -35,7 +35,9 @@ intptr_t em_iter_prepare(em_iter *it, int allow_flip);
  * the last write wins): drop size-1 dims and coalesce, keeping row-major order. */
 intptr_t em_iter_prepare_ordered(em_iter *it);
 
-/* Run `fn` over the iteration space; `parallel` allows OpenMP threads. */
+/* Run `fn` over the iteration space.  `parallel` says the loop is order-free:
+ * it may run on OpenMP threads and in cache tiles (when an operand is
+ * transposed against the output); without it, elements run in iteration order. */
 void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel);
 
 /* Run `fn` on one thread over a prepared 2-D space whose operands are each either
