@@ -479,9 +479,12 @@ def test_out_argument(op):
         narrow = ember.bool if _category(rname) == 1 else ember.int64
         with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
             ew(num, *args, out=ember.empty(2, 3, dtype=narrow))
-    # a non-empty output of another size is an error in ember (torch warns and resizes)
-    with pytest.raises(RuntimeError):
-        ew(num, *args, out=ember.empty(7, dtype=want.dtype))
+    # a non-empty output of another size is resized with torch's warning
+    out = ember.empty(7, dtype=want.dtype)
+    with pytest.warns(UserWarning, match=r"resized since it had shape \[7\]"):
+        assert ew(num, *args, out=out) is out
+    assert out.shape == (2, 3)
+    assert_values(out, np_of(want), rname)
     with pytest.raises(TypeError):
         ew(num, *args, out=np.empty((2, 3)))
 

@@ -34,7 +34,10 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT8, EM_INT16, EM_INT32, EM_INT64, EM_FLOAT16, EM_BFLOAT16,
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128, EM_UINT16, EM_UINT32, EM_UINT64,
 )
-from ember._core._tensor cimport grad_enabled, record_op, autocast_mode, autocast_op, Tensor, device, new_tensor, copy_into, set_dims, DEV_CPU, DEV_CUDA
+from ember._core._tensor cimport (
+    grad_enabled, record_op, autocast_mode, autocast_op, Tensor, device, new_tensor, copy_into,
+    set_dims, resize_output, DEV_CPU, DEV_CUDA,
+)
 
 import numpy as np
 

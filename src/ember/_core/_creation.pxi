@@ -12,6 +12,62 @@ cdef Tensor _finish(Tensor t, bint requires_grad):
     return t
 
 
+cpdef object _out_dtype(str fname, object out, object dtype):
+    """The dtype a factory makes given ``out=``: ``out``'s, which a given dtype must equal."""
+    if out is None:
+        return dtype
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if dtype is None:
+        return (<Tensor>out).get_dtype()
+    cdef int dt = as_dtype(dtype).num
+    if dt != (<Tensor>out)._dtype:
+        raise RuntimeError(f"dtype {TORCH_NAMES[dt]} does not match dtype of out parameter "
+                           f"({TORCH_NAMES[(<Tensor>out)._dtype]})")
+    return dtype
+
+
+cpdef object _out_device(object out, object requested):
+    """The device a factory makes given ``out=``: ``out``'s, whose type a requested one must
+    have."""
+    if out is None:
+        return requested
+    cdef device out_dev = (<Tensor>out)._storage.device
+    if requested is None:
+        return out_dev
+    cdef device dev = as_device(requested)
+    if dev.type != out_dev.type:
+        raise RuntimeError(f"device type {dev.type} does not match device type of out parameter "
+                           f"({out_dev.type})")
+    return requested
+
+
+cdef Tensor _into_out(Tensor result, object out, bint requires_grad, bint by_count=False):
+    """``result``, or ``out`` holding it.  A factory resizes ``out`` without a warning, as
+    PyTorch does; the ranges (`by_count`) keep ``out``'s shape when the counts agree and
+    fill it in row-major order."""
+    if out is None:
+        return _finish(result, requires_grad)
+    cdef Tensor o = <Tensor>out
+    cdef int d
+    cdef bint same = o._ndim == result._ndim
+    for d in range(o._ndim if same else 0):
+        same = same and o._shape[d] == result._shape[d]
+    check_writable(o)
+    if by_count and not same and o._numel == result._numel:
+        result = result.reshape(_shape_tuple(o))
+    else:
+        resize_output(o, result._ndim, result._shape, False)
+    copy_into(o, result)
+    bump_version(o)
+    return _finish(o, requires_grad)
+
+
+def _factory_out(Tensor result, Tensor out, requires_grad=False, by_count=False):
+    """:func:`_into_out` for the factories written in Python."""
+    return _into_out(result, out, requires_grad, by_count)
+
+
 cdef tuple _size_args(tuple size):
     if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
@@ -57,7 +113,12 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     """
     check_layout(layout, "empty")
     cdef int code = format_code(memory_format, "empty")
-    cdef Tensor t = _new_from_size(size, dtype, device)
+    cdef Tensor t = _new_from_size(size, _out_dtype("empty", out, dtype), _out_device(out, device))
+    if out is not None:
+        # PyTorch's empty(out=) only resizes out: its values stay as they are
+        check_writable(<Tensor>out)
+        resize_output(<Tensor>out, t._ndim, t._shape, False)
+        return _finish(<Tensor>out, requires_grad)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
         t = new_in_format(t._ndim, t._shape, t._dtype, t._storage.device, code)
     return _finish(t, requires_grad)
@@ -74,6 +135,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     tensor([0., 0.])
     """
     check_layout(layout, "zeros")
+    dtype, device = _out_dtype("zeros", out, dtype), _out_device(out, device)
     cdef Tensor t = _new_from_size(size, dtype, device)
     if t._storage.device.type_num == DEV_CPU:
         memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
@@ -81,7 +143,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
         fill(t, 0)
     if _creation_hook is not None:
         _creation_hook("zeros", size, {"dtype": dtype, "device": device}, t)
-    return _finish(t, requires_grad)
+    return _into_out(t, out, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -95,11 +157,12 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     tensor([1, 1])
     """
     check_layout(layout, "ones")
+    dtype, device = _out_dtype("ones", out, dtype), _out_device(out, device)
     cdef Tensor t = _new_from_size(size, dtype, device)
     fill(t, 1)
     if _creation_hook is not None:
         _creation_hook("ones", size, {"dtype": dtype, "device": device}, t)
-    return _finish(t, requires_grad)
+    return _into_out(t, out, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
@@ -113,6 +176,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     tensor([7, 7])
     """
     check_layout(layout, "full")
+    dtype, device = _out_dtype("full", out, dtype), _out_device(out, device)
     if dtype is None:
         if isinstance(fill_value, Tensor):
             dtype = (<Tensor>fill_value).get_dtype()
@@ -125,7 +189,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     fill(t, fill_value)
     if _creation_hook is not None:
         _creation_hook("full", (size, fill_value), {"dtype": dtype, "device": device}, t)
-    return _finish(t, requires_grad)
+    return _into_out(t, out, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
@@ -244,6 +308,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     tensor([1.0000, 1.5000, 2.0000])
     """
     check_layout(layout, "arange")
+    dtype, device = _out_dtype("arange", out, dtype), _out_device(out, device)
     if end is None:
         start, end = 0, start
     for v in (start, end, step):
@@ -291,7 +356,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     result = tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device)))
     if _creation_hook is not None:
         _creation_hook("arange", (start, end, step), {"dtype": dtype, "device": device}, result)
-    return _finish(result, requires_grad)
+    if out is not None and (<Tensor>out)._numel != n:
+        warnings.warn(f"The number of elements in the out tensor of shape {list(out.shape)} is "
+                      f"{out.numel()} which does not match the computed number of elements {n}. "
+                      f"Note that this may occur as a result of rounding error. The out tensor "
+                      f"will be resized to a tensor of shape ({n},).", UserWarning)
+    return _into_out(result, out, requires_grad, True)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
@@ -305,6 +375,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     check_layout(layout, "linspace")
+    dtype, device = _out_dtype("linspace", out, dtype), _out_device(out, device)
     cdef Py_ssize_t n = operator.index(steps)
     if n < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -328,8 +399,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         np.full(n, start, dtype=np.complex128 if isinstance(start, complex) else np.float64)
     if em_category[dt.num] <= 1:
         vals = np.trunc(np.real(vals)) if not np.iscomplexobj(vals) else vals
-    return _finish(tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device))),
-                   requires_grad)
+    return _into_out(tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device))),
+                     out, requires_grad, True)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -344,12 +415,13 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
             [0., 1.]])
     """
     check_layout(layout, "eye")
+    dtype, device = _out_dtype("eye", out, dtype), _out_device(out, device)
     cdef Py_ssize_t rows = operator.index(n), cols = rows if m is None else operator.index(m)
     if rows < 0 or cols < 0:
         raise RuntimeError(f"n and m must be non-negative, got {rows} and {cols}")
     cdef Tensor t = zeros(rows, cols, dtype=dtype, device=device)
     fill(diagonal(t, 0, 0, 1), 1)
-    return _finish(t, requires_grad)
+    return _into_out(t, out, requires_grad)
 
 
 cdef Tensor tensor_from_numpy_values(object arr, int dt, device dev):

@@ -561,17 +561,17 @@ cdef Tensor ew_generic(int op, list args, Tensor out, bint inplace):
         else:
             operands.append(scalar_tensor(a, ct, dev))
     nd = broadcast_shapes_into(operands, shape)
+    if out is not None and (out._ndim != nd
+                            or memcmp(out._shape, shape, nd * sizeof(Py_ssize_t)) != 0):
+        if inplace:
+            raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
+                               f"broadcast shape {_int_list(shape, nd)}")
+        resize_output(out, nd, shape)
 
     if dev.type_num != DEV_CPU:
         return backend_for(dev).elementwise(_op_name(op), operands, out, odt, _int_list(shape, nd))
 
     if out is not None:
-        if inplace:
-            if out._ndim != nd or memcmp(out._shape, shape, nd * sizeof(Py_ssize_t)) != 0:
-                raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
-                                   f"broadcast shape {_int_list(shape, nd)}")
-        elif out._ndim != nd or memcmp(out._shape, shape, nd * sizeof(Py_ssize_t)) != 0:
-            resize_out(out, nd, shape)
         for k in range(arity):
             if _overlaps(out, <Tensor>operands[k]):
                 operands[k] = clone(<Tensor>operands[k])
@@ -621,7 +621,7 @@ cdef Tensor _reduced_float_by_scalar(int op, list args, int ct, Tensor out, bint
         if inplace:
             raise RuntimeError(f"output with shape {list(_shape_tuple(out))} doesn't match the "
                                f"broadcast shape {list(_shape_tuple(tmp))}")
-        resize_out(out, tmp._ndim, tmp._shape)
+        resize_output(out, tmp._ndim, tmp._shape)
     copy_into(out, tmp)
     bump_version(out)
     return out
@@ -631,15 +631,3 @@ cdef str _torch_name(int dt):
     return TORCH_NAMES[dt]
 
 
-cdef int resize_out(Tensor out, int nd, const Py_ssize_t *shape) except -1:
-    """Give an out= tensor the result's shape (PyTorch resizes mismatched outputs)."""
-    cdef Py_ssize_t n = _checked_numel(nd, shape)
-    if out._numel != 0 and n != out._numel:
-        raise RuntimeError(f"out= tensor of shape {list(_shape_tuple(out))} cannot hold a result "
-                           f"of shape {_int_list(shape, nd)}")
-    if out._numel == n and out.is_contig():
-        set_dims(out, nd, shape, NULL)
-        return 0
-    cdef Tensor fresh = new_tensor(nd, shape, out._dtype, out._storage.device)
-    _init_from(out, fresh)
-    return 0

@@ -20,6 +20,7 @@ import numpy as np
 from ember._core._tensor cimport (
     grad_enabled, record_op, autocast_mode, autocast_op,
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
+    resize_output,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
     EM_GRAIN_SIZE, DEV_CPU,
 )
@@ -285,15 +286,7 @@ cdef int _resize_out(Tensor out, int nd, const Py_ssize_t *shape, int dt, str op
             same = False
     if same:
         return _check_no_internal_overlap(out)
-    if out._numel != 0:
-        warnings.warn(f"An output with one or more elements was resized since it had shape "
-                      f"{_sizes(out)}, which does not match the required output shape "
-                      f"{_ints(shape, nd)}.", UserWarning)
-    cdef Tensor fresh = new_tensor(nd, shape, dt, out._storage.device)
-    set_dims(out, nd, shape, NULL)
-    out._storage = fresh._storage
-    out._offset = 0
-    return 0
+    return resize_output(out, nd, shape)
 
 
 # ---------------------------------------------------------------- running loops

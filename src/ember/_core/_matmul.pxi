@@ -136,8 +136,7 @@ cdef int check_expandable(Tensor t, int nd, const Py_ssize_t *shape) except -1:
 
 cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tensor like):
     """A new result tensor, or `out` checked and resized to the result's shape."""
-    cdef Tensor o, fresh
-    cdef Py_ssize_t n = 1
+    cdef Tensor o
     cdef int d
     if out is None:
         return new_tensor(nd, shape, like._dtype, like._storage.device)
@@ -152,19 +151,7 @@ cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tenso
                            f"two devices, {like._storage.device} and {o._storage.device}!")
     if o._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
-    if not same_shape(o, nd, shape):
-        for d in range(nd):
-            n *= shape[d]
-        if o._numel != 0 and o._numel != n:
-            raise RuntimeError(f"out= tensor of shape {dims_list(o._ndim, o._shape)} cannot hold a "
-                               f"result of shape {dims_list(nd, shape)}")
-        if o._numel == n and o.is_contig():
-            set_dims(o, nd, shape, NULL)
-        else:
-            fresh = new_tensor(nd, shape, o._dtype, o._storage.device)
-            set_dims(o, nd, shape, NULL)
-            o._storage = fresh._storage
-            o._offset = 0
+    resize_output(o, nd, shape)
     for d in range(nd if o._numel else 0):
         if o._shape[d] > 1 and o._strides[d] == 0:
             raise RuntimeError("unsupported operation: more than one element of the written-to "

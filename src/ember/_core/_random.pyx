@@ -31,7 +31,8 @@ from ember._core._dtype cimport (
 )
 from ember._core._tensor cimport (
     grad_enabled, record_op,
-    Tensor, device as em_device, new_tensor, new_like_layout, copy_into, DEV_CPU, DEV_META,
+    Tensor, device as em_device, new_tensor, new_like_layout, copy_into, resize_output, DEV_CPU,
+    DEV_META,
     default_device_arg,
 )
 from ember._core._dtype import promote_types
@@ -414,24 +415,22 @@ cdef Tensor _finish(Tensor t, em_device dev, bint requires_grad):
 
 
 cdef Tensor _output(tuple shape, int dt, object out, str fname, em_device dev=CPU):
-    """A new contiguous tensor of `shape` on `dev`, or `out` after checking it matches."""
+    """A new contiguous tensor of `shape` on `dev`, or `out` checked and resized to it."""
     cdef Py_ssize_t dims[64]
     cdef int d
-    if out is not None:
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
-        if tuple(out.shape) != shape:
-            raise RuntimeError(f"{fname}(): out has shape {list(out.shape)} but the result has "
-                               f"shape {list(shape)}; ember does not resize out tensors")
-        if (<Tensor>out)._dtype != dt:
-            raise RuntimeError(f"{fname}(): expected out to have dtype {dtype_of(dt)}, "
-                               f"got {(<Tensor>out).get_dtype()}")
-        _check_writable_target(<Tensor>out)
-        return <Tensor>out
     if len(shape) > 64:
         raise RuntimeError(f"ember supports at most 64 dimensions, got {len(shape)}")
     for d in range(len(shape)):
         dims[d] = shape[d]
+    if out is not None:
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{fname}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        if (<Tensor>out)._dtype != dt:
+            raise RuntimeError(f"{fname}(): expected out to have dtype {dtype_of(dt)}, "
+                               f"got {(<Tensor>out).get_dtype()}")
+        _check_writable_target(<Tensor>out)
+        resize_output(<Tensor>out, len(shape), dims, False)
+        return <Tensor>out
     return new_tensor(len(shape), dims, dt, dev)
 
 

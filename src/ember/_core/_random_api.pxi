@@ -49,7 +49,8 @@ def rand(*size_args, size=None, generator=None, out=None, dtype=None, layout=Non
     generator : Generator, optional
         The generator to draw from (default: the device's default generator).
     out : Tensor, optional
-        A tensor of this shape to fill instead of a new one.
+        The tensor to fill instead of a new one, resized to the shape (with PyTorch's
+        warning when it had elements).
     dtype : ember.dtype, optional
         A floating or complex dtype (default :func:`ember.get_default_dtype`).
         Complex tensors get uniform real and imaginary parts.

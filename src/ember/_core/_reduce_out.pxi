@@ -78,15 +78,7 @@ cdef Tensor _write_out(str fname, Tensor result, Tensor out, str rule):
                            f"two devices, {result._storage.device} and {out._storage.device}!")
     if out._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
-    if out.shape != result.shape:
-        if out._numel != 0:
-            warnings.warn(f"An output with one or more elements was resized since it had shape "
-                          f"{list(out.shape)}, which does not match the required output shape "
-                          f"{list(result.shape)}. This behavior is deprecated, and in a future "
-                          f"PyTorch release outputs will not be resized unless they have zero "
-                          f"elements. You can explicitly reuse an out tensor t by resizing it, "
-                          f"inplace, to zero elements with t.resize_(0).", UserWarning)
-        out.resize_(result.shape)
+    resize_output(out, result._ndim, result._shape)
     _check_no_shared_elements(out)
     copy_into(out, result)
     out._storage.version += 1

@@ -117,6 +117,7 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_s
                       Py_ssize_t offset)
 cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t *strides) except -1
 cdef int copy_into(Tensor dst, Tensor src) except -1
+cdef int resize_output(Tensor out, int nd, const Py_ssize_t *shape, bint warn=*) except -1
 cdef int wrap_dim(object dim, int ndim) except -1
 cdef Tensor storage_base(Tensor t)
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev)

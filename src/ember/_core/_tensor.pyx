@@ -24,6 +24,7 @@ from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, u
 import numpy as np
 import operator
 import threading
+import warnings
 
 from ember._core._dtype import TORCH_NAMES
 

@@ -474,9 +474,7 @@ def resize_(Tensor self, *sizes, memory_format=None):
         ``self``.
     """
     cdef Py_ssize_t shape[64]
-    cdef Py_ssize_t need, itemsize = em_itemsize[self._dtype]
     cdef int nd, d
-    cdef Storage grown, st
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     if em_grad_mode and self._requires_grad:
@@ -489,6 +487,48 @@ def resize_(Tensor self, *sizes, memory_format=None):
         if shape[d] < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {shape[d]}: "
                                f"{list(sizes)}")
+    _resize_in_place(self, nd, shape)
+    return self
+
+
+cdef int resize_output(Tensor out, int nd, const Py_ssize_t *shape, bint warn=True) except -1:
+    """Give an ``out=`` tensor the result's shape, as PyTorch's resize_output: nothing when
+    the shapes agree, else ``resize_`` (storage kept, grown when needed), with PyTorch's
+    warning when ``out`` had elements (`warn`: the factories and samplers resize silently)."""
+    cdef int d
+    if out._ndim == nd:
+        for d in range(nd):
+            if out._shape[d] != shape[d]:
+                break
+        else:
+            return 0
+    if warn and out._numel != 0:
+        warnings.warn(f"An output with one or more elements was resized since it had shape "
+                      f"{_int_list(out._shape, out._ndim)}, which does not match the required "
+                      f"output shape {_int_list(shape, nd)}. This behavior is deprecated, and in "
+                      f"a future PyTorch release outputs will not be resized unless they have "
+                      f"zero elements. You can explicitly reuse an out tensor t by resizing it, "
+                      f"inplace, to zero elements with t.resize_(0).", UserWarning)
+    _resize_in_place(out, nd, shape)
+    return 0
+
+
+def _resize_output(Tensor out, shape):
+    """``out`` given ``shape`` as PyTorch resizes ``out=`` arguments (see resize_output)."""
+    cdef Py_ssize_t dims[64]
+    cdef int d, nd = len(shape)
+    if nd > EM_MAX_DIMS:
+        raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
+    for d in range(nd):
+        dims[d] = shape[d]
+    resize_output(out, nd, dims)
+    return out
+
+
+cdef int _resize_in_place(Tensor self, int nd, const Py_ssize_t *shape) except -1:
+    """``self`` contiguous with `shape` at its offset; its storage grows when it must."""
+    cdef Py_ssize_t need, itemsize = em_itemsize[self._dtype]
+    cdef Storage grown, st
     need = (self._offset + _checked_numel(nd, shape)) * itemsize
     st = self._storage
     if need > st.size_bytes:
@@ -507,7 +547,7 @@ def resize_(Tensor self, *sizes, memory_format=None):
         st.owner, grown.owner = grown.owner, st.owner
     set_dims(self, nd, shape, NULL)
     bump_version(self)
-    return self
+    return 0
 
 
 cdef Tensor _bytes_of(Storage st, Py_ssize_t n):

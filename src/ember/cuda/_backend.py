@@ -284,8 +284,8 @@ class CudaBackend:
     # ------------------------------------------------------------ elementwise ops
     def elementwise(self, op, operands, out, out_dtype, shape):
         """``op`` of the op table over ``operands`` (already in the compute dtype; the
-        condition of ``where`` is bool) broadcast to ``shape``, into ``out`` or a new tensor
-        of dtype number ``out_dtype``."""
+        condition of ``where`` is bool) broadcast to ``shape``, into ``out`` (already of
+        ``shape``) or a new tensor of dtype number ``out_dtype``."""
         ember = _ember()
         out_dtype = all_dtypes[out_dtype]
         shape = tuple(shape)
@@ -301,11 +301,6 @@ class CudaBackend:
         compute = operands[-1].dtype
         target = out
         if out is not None:
-            if tuple(out.shape) != shape:
-                if out.numel() != 0:
-                    raise RuntimeError(f"output with shape {list(out.shape)} doesn't match the "
-                                       f"broadcast shape {list(shape)}")
-                out.resize_(shape)
             if out.dtype != out_dtype or any(
                     _overlap(out, t) and not (out.data_ptr() == t.data_ptr()
                                               and out.stride() == t.stride()

@@ -7,7 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._core._dtype import float32, float64, complex64, complex128, int32
-from ember._core._tensor import Tensor, _recorded, backend, empty, zeros
+from ember._core._tensor import Tensor, _recorded, _resize_output, backend, empty, zeros
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
 _TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
@@ -183,11 +183,10 @@ def result_type(name, fields):
 
 
 def out_into(result, out):
-    """``result``, or ``out`` holding it (``out=``: same shape, PyTorch's casting rules)."""
+    """``result``, or ``out`` holding it (``out=``: resized as PyTorch does, PyTorch's
+    casting rules)."""
     if out is None:
         return result
-    if tuple(out.shape) != tuple(result.shape):
-        raise RuntimeError(f"Expected out tensor to have shape {tuple(result.shape)}, but got "
-                           f"{tuple(out.shape)} instead")
+    _resize_output(out, result.shape)
     out.copy_(result)
     return out

@@ -17,7 +17,7 @@ import ember
 from ember._core import _lapack_decomp as _lapack
 from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import Tensor, _recorded, record
-from ember.linalg._common import LinAlgError, on_gpu, on_host
+from ember.linalg._common import LinAlgError, on_gpu, on_host, out_into
 from ember.ops.derivatives import derivative
 
 __all__ = ["qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
@@ -192,19 +192,18 @@ def svdvals(A, *, driver=None, out=None):
 
 
 def _maybe_out(result, out):
-    """Write ``result`` (a tensor or a tuple of them) into ``out`` when given; ``out``
-    must have the result's shapes and dtypes (ember does not resize)."""
+    """Write ``result`` (a tensor or a tuple of them) into ``out`` when given: ``out`` has
+    the result's dtypes and is resized to its shapes as PyTorch does."""
     if out is None:
         return result
     pairs = zip(out, result) if isinstance(result, tuple) else ((out, result),)
     for dst, src in pairs:
         if not isinstance(dst, Tensor):
             raise TypeError(f"out must be a Tensor, not {type(dst).__name__}")
-        if dst.dtype != src.dtype or tuple(dst.shape) != tuple(src.shape):
-            raise RuntimeError(f"out tensor of shape {tuple(dst.shape)} and dtype {dst.dtype} "
-                               f"cannot hold the result of shape {tuple(src.shape)} and dtype "
-                               f"{src.dtype}")
-        dst.copy_(src)
+        if dst.dtype != src.dtype:
+            raise RuntimeError(f"Expected out tensor to have dtype {src.dtype}, but got "
+                               f"{dst.dtype} instead")
+        out_into(src, dst)
     return type(result)(*out) if isinstance(result, tuple) else out
 
 

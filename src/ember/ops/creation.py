@@ -71,6 +71,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     tensor([   1.,   10.,  100., 1000.])
     """
     _core._check_layout(layout, "logspace")
+    dtype, device = _core._out_dtype("logspace", out, dtype), _core._out_device(out, device)
     steps = operator.index(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -89,10 +90,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 def _finish(result, out, requires_grad):
     if out is not None:
-        if tuple(out.shape) != tuple(result.shape):
-            out.resize_(result.shape)
-        out.copy_(result)
-        return out
+        return _core._factory_out(result, out, requires_grad, True)
     return result.requires_grad_(requires_grad) if requires_grad else result
 
 
@@ -131,6 +129,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     tensor([1., 2., 3., 4.])
     """
     _core._check_layout(layout, "range")
+    dtype, device = _core._out_dtype("range", out, dtype), _core._out_device(out, device)
     if end is None:
         raise TypeError("range() missing 1 required positional arguments: \"end\"")
     warnings.warn("torch.range is deprecated and will be removed in a future release because "

@@ -14,7 +14,7 @@ from collections import namedtuple
 
 from ember._core._dtype import TORCH_NAMES, float32, float64, int32, int64, promote_types
 from ember._core._sort import search_rows
-from ember._core._tensor import Tensor, _add_method, tensor, zeros
+from ember._core._tensor import Tensor, _add_method, _resize_output, tensor, zeros
 from ember.autograd.grad_mode import no_grad
 
 __all__ = ["searchsorted", "bucketize", "bincount", "histc", "histogram", "histogramdd"]
@@ -177,13 +177,13 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
 
 
 def _write_out(result, out):
-    """``result``, or ``out`` (same shape and dtype) holding a copy of it."""
+    """``result``, or ``out`` (same dtype; resized as PyTorch does) holding a copy of it."""
     if out is None:
         return result
     _check_tensor(out, "out", "out", 0)
-    if tuple(out.shape) != tuple(result.shape) or out.dtype != result.dtype:
-        raise RuntimeError(f"out= expects a {result.dtype} tensor of shape {list(result.shape)},"
-                           f" got a {out.dtype} tensor of shape {list(out.shape)}")
+    if out.dtype != result.dtype:
+        raise RuntimeError(f"out= expects a {result.dtype} tensor, got a {out.dtype} tensor")
+    _resize_output(out, result.shape)
     out.copy_(result)
     return out
 

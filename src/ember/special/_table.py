@@ -21,7 +21,8 @@ import scipy.special as sc
 
 from ember._core._dtype import (bool_, float16, bfloat16, float32, float64, can_cast,
                                 get_default_dtype)
-from ember._core._tensor import Tensor, _recorded, broadcast_shapes, empty, record, result_type
+from ember._core._tensor import (Tensor, _recorded, _resize_output, broadcast_shapes, empty, record,
+                                 result_type)
 from ember.autograd.grad_mode import is_grad_enabled
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
@@ -284,9 +285,7 @@ def write_out(name, result, out):
         raise RuntimeError(f"special_{name}(): functions with out=... arguments don't "
                            "support automatic differentiation, but one of the arguments "
                            "requires grad.")
-    if tuple(out.shape) != tuple(result.shape):
-        raise RuntimeError(f"special_{name}(): the output has shape {tuple(out.shape)}, but "
-                           f"the result has shape {tuple(result.shape)}")
+    _resize_output(out, result.shape)
     return out.copy_(result)
 
 
