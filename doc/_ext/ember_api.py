@@ -47,6 +47,7 @@ KIND_TITLES = {
     "tensor_api": "Broadcasting, dtype limits and tensor queries",
     "api_functions": "More PyTorch functions: copies, windows, in-place forms",
     "switches": "Global switches",
+    "control_flow": "Control flow",
 }
 
 CORE_KINDS = {
