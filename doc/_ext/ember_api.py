@@ -53,7 +53,10 @@ KIND_TITLES = {
 CORE_KINDS = {
     "tensor": ["Tensor", "Size", "Storage", "UntypedStorage", "TypedStorage", "layout", "strided",
                "BoolTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor",
-               "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor"],
+               "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor", "BoolStorage",
+               "ByteStorage", "CharStorage", "ShortStorage", "IntStorage", "LongStorage",
+               "HalfStorage", "BFloat16Storage", "FloatStorage", "DoubleStorage",
+               "ComplexFloatStorage", "ComplexDoubleStorage"],
     "creation": [
         "empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like",
         "empty_strided", "arange", "linspace", "logspace", "eye", "tensor", "as_tensor",
