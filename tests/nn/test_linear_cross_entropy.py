@@ -202,3 +202,34 @@ def test_chunked_target_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # a supported call does not warn
         F.linear_cross_entropy(x, w, ember.tensor([0, 1, 2]), options=opts)
+
+
+@pytest.mark.parametrize("out_features,bias", [((), False), ((), True), ((3,), True)])
+def test_module_matches_torch(out_features, bias):
+    cw = rng.random(C)
+    t_loss = torch.nn.LinearCrossEntropyLoss(D, C, out_features=out_features, bias=bias,
+                                             dtype=torch.float64, weight=torch.tensor(cw),
+                                             ignore_index=1)
+    e_loss = ember.nn.LinearCrossEntropyLoss(D, C, out_features=out_features, bias=bias,
+                                             dtype=ember.float64, weight=ember.tensor(cw),
+                                             ignore_index=1)
+    state = {k: ember.tensor(v.detach().numpy()) for k, v in t_loss.state_dict().items()}
+    e_loss.load_state_dict(state)
+    assert sorted(e_loss.state_dict()) == sorted(t_loss.state_dict())
+    assert repr(e_loss) == repr(t_loss)
+    x, target = arr(N, D), labels(N, *out_features)
+    out_e = e_loss(ember.tensor(x), ember.tensor(target))
+    out_t = t_loss(torch.tensor(x), torch.tensor(target))
+    np.testing.assert_allclose(float(out_e.detach()), float(out_t.detach()), rtol=1e-12)
+    out_e.backward()
+    out_t.backward()
+    np.testing.assert_allclose(np.asarray(e_loss.linear.weight.grad),
+                               t_loss.linear.weight.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_module_argument_errors():
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="expected weight shape"):
+            lib.nn.LinearCrossEntropyLoss(D, C, weight=lib.ones(C + 1))
+        with pytest.raises(RuntimeError, match="label_smoothing to be in range"):
+            lib.nn.LinearCrossEntropyLoss(D, C, label_smoothing=1.5)
