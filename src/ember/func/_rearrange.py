@@ -13,6 +13,7 @@ import math
 import warnings
 
 from ember._core._tensor import Tensor
+from ember.ops.index import stack
 
 __all__ = ["rearrange"]
 
@@ -186,8 +187,7 @@ def rearrange(tensor, pattern, **axes_lengths):
     ember.Size([32, 15, 20, 12])
     """
     if not isinstance(tensor, Tensor):
-        import ember
-        tensor = ember.stack(tensor)
+        tensor = stack(tensor)
     if _ELLIPSIS in axes_lengths:
         raise ValueError(f"'{_ELLIPSIS}' is not an allowed axis identifier")
     left, right = _parse(pattern)
