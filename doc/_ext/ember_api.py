@@ -47,12 +47,16 @@ KIND_TITLES = {
     "tensor_api": "Broadcasting, dtype limits and tensor queries",
     "api_functions": "More PyTorch functions: copies, windows, in-place forms",
     "switches": "Global switches",
+    "control_flow": "Control flow",
 }
 
 CORE_KINDS = {
     "tensor": ["Tensor", "Size", "Storage", "UntypedStorage", "TypedStorage", "layout", "strided",
                "BoolTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor",
-               "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor"],
+               "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor", "BoolStorage",
+               "ByteStorage", "CharStorage", "ShortStorage", "IntStorage", "LongStorage",
+               "HalfStorage", "BFloat16Storage", "FloatStorage", "DoubleStorage",
+               "ComplexFloatStorage", "ComplexDoubleStorage"],
     "creation": [
         "empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like", "full_like",
         "empty_strided", "arange", "linspace", "logspace", "eye", "tensor", "as_tensor",

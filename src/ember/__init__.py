@@ -107,14 +107,14 @@ from ember.serialization import save, load  # noqa: E402
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
 from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_dim  # noqa: E402
-from ember.ops.compare import equal, isclose, allclose  # noqa: E402
+from ember.ops.compare import equal, isclose, allclose, hash_tensor  # noqa: E402
 from ember.ops.shape_extra import (tril, triu, flip, fliplr, flipud, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num, clamp_min, clamp_max, multinomial)  # noqa: E402,E501
 from ember.ops.einsum import einsum  # noqa: E402
 
 # issue 5: shape, joining, indexing, creation
 from ember.ops.joining import (atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack, dstack, column_stack, tensor_split, hsplit, vsplit, dsplit, rot90, tile, repeat_interleave, unflatten, kron, cross, block_diag, cartesian_prod, combinations, trace, diag_embed, diagflat)  # noqa: E402,E501
 from ember.ops.complex import view_as_real, view_as_complex, complex, polar  # noqa: E402
-from ember.ops.creation import tril_indices, triu_indices, logspace, range  # noqa: E402
+from ember.ops.creation import tril_indices, triu_indices, logspace, range, from_file  # noqa: E402
 from ember.ops.segment import segment_reduce  # noqa: E402
 from ember.ops.index_extra import (take, index_add, index_copy, index_fill, index_reduce, scatter_reduce, masked_scatter, argwhere, narrow_copy, select_scatter, slice_scatter, diagonal_scatter, nonzero_static, as_strided_scatter)  # noqa: E402,E501
 # issue 5: special
@@ -182,6 +182,8 @@ from ember import backends, testing  # noqa: E402
 from ember.compiler import compile  # noqa: E402,A004
 # issue 6: cuda (CuPy is imported only on first use of a cuda device)
 from ember import cuda  # noqa: E402
+# the CPU's device module (torch.cpu), for device-agnostic code
+from ember import cpu  # noqa: E402
 # the meta device: tensors without memory, for shapes and deferred initialisation
 from ember import _meta  # noqa: E402,F401
 # issue 6: mixed precision (autocast regions, loss scaling)
@@ -196,15 +198,17 @@ from ember.amp import GradScaler  # noqa: E402
 # constants, global switches, small functions, *_copy ops, in-place function forms, windows,
 # and the torch.* forms of functional ops
 import math as _math  # noqa: E402
-from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint)  # noqa: E402,E501
+from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo, is_signed, typename, is_storage, put, resolve_conj, resolve_neg, is_conj, is_neg, frombuffer, adjoint, get_device_module, is_distributed)  # noqa: E402,E501
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window, get_device, empty_permuted)  # noqa: E402,E501
 from ember.ops.storage import TypedStorage, UntypedStorage  # noqa: E402  (also Tensor.storage)
+from ember.ops.storage import (BoolStorage, ByteStorage, CharStorage, ShortStorage, IntStorage, LongStorage, HalfStorage, BFloat16Storage, FloatStorage, DoubleStorage, ComplexFloatStorage, ComplexDoubleStorage)  # noqa: E402,E501
 from ember._tensor_types import (BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, BFloat16Tensor, FloatTensor, DoubleTensor)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
 from ember.nn._functional.rnn import (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell, lstm, gru, rnn_tanh, rnn_relu)  # noqa: E402,E501
-from ember._switches import (use_deterministic_algorithms, are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision, set_num_interop_threads, get_num_interop_threads, set_anomaly_enabled)  # noqa: E402,E501
+from ember._switches import (use_deterministic_algorithms, are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode, get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision, set_num_interop_threads, get_num_interop_threads, set_anomaly_enabled, set_warn_always, is_warn_always_enabled, init_num_threads)  # noqa: E402,E501
 from ember.autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled  # noqa: E402,E501
+from ember._control_flow import cond, while_loop  # noqa: E402
 from ember.nn._functional.torch_forms import (adaptive_avg_pool1d, adaptive_max_pool1d, affine_grid_generator, alpha_dropout, alpha_dropout_, avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits, channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d, conv_tbc, conv_transpose1d, conv_transpose2d, conv_transpose3d, convolution, cosine_embedding_loss, cosine_similarity, ctc_loss, dropout, dropout_, embedding, embedding_renorm_, feature_alpha_dropout, feature_alpha_dropout_, feature_dropout, feature_dropout_, grid_sampler, grid_sampler_2d, grid_sampler_3d, group_norm, hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d, max_pool3d, norm_except_dim, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu, rms_norm, rrelu, rrelu_, triplet_margin_loss)  # noqa: E402,E501
 
 globals().update(_inplace_functions)

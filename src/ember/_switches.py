@@ -14,11 +14,13 @@ __all__ = [
     "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
     "get_deterministic_debug_mode", "set_float32_matmul_precision",
     "get_float32_matmul_precision", "set_num_interop_threads", "get_num_interop_threads",
-    "set_anomaly_enabled",
+    "set_anomaly_enabled", "set_warn_always", "is_warn_always_enabled", "init_num_threads",
 ]
 
 _state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest",
-          "interop_threads": 1}
+          "interop_threads": 1, "warn_always": False}
+# the messages _warn_once has given (PyTorch's TORCH_WARN_ONCE sites)
+_warned_once = set()
 # the kernels scaled_dot_product_attention may use (ember.backends.cuda.*_sdp, sdpa_kernel)
 _sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True,
                 "overrideable": True}
@@ -132,3 +134,43 @@ def set_anomaly_enabled(enabled, check_nan=True):
         Whether to stop a backward pass at the first node that returns NaN.
     """
     _anomaly._apply(bool(enabled), bool(check_nan))
+
+
+def set_warn_always(b, /):
+    """Make the warnings PyTorch gives once per process (``TORCH_WARN_ONCE``) warn every
+    time, as ``torch.set_warn_always`` (for example ``meshgrid`` without ``indexing``).
+
+    Parameters
+    ----------
+    b : bool
+        True: warn every time; False (the default): once per process.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.set_warn_always(True)
+    >>> ember.is_warn_always_enabled()
+    True
+    >>> ember.set_warn_always(False)
+    """
+    if not isinstance(b, bool):
+        raise RuntimeError(f"setWarnOnlyOnce expects a bool, but got {type(b).__name__}")
+    _state["warn_always"] = b
+
+
+def is_warn_always_enabled():
+    """Whether :func:`set_warn_always` was turned on (False by default)."""
+    return _state["warn_always"]
+
+
+def _warn_once(message, category=UserWarning, stacklevel=2):
+    """Warn the first time ``message`` comes up, or every time under :func:`set_warn_always`."""
+    if _state["warn_always"] or message not in _warned_once:
+        _warned_once.add(message)
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def init_num_threads():
+    """Initialise the intra-op thread pool of the calling thread, as
+    ``torch.init_num_threads``: nothing to do in ember, whose OpenMP and BLAS threads
+    follow :func:`ember.set_num_threads` in every thread."""

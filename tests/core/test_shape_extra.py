@@ -1,5 +1,7 @@
 """tril/triu, flips, roll, diag, masked_select, meshgrid, square, lerp, nan_to_num,
 clamp_min/clamp_max and multinomial against PyTorch."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -80,9 +82,19 @@ def test_flip_method_varargs_and_meshgrid_warning():
     e, t = _pair("int64", shape=(2, 3, 2))
     _same(e.flip(0, 2), t.flip(0, 2))
     _same(e.flip((1,)), t.flip((1,)))
-    with pytest.warns(UserWarning, match="indexing"):
-        grids = ember.meshgrid(ember.arange(2), ember.arange(3))
+    # PyTorch warns once per process (TORCH_WARN_ONCE), every time under set_warn_always
+    ember.set_warn_always(True)
+    try:
+        for _ in range(2):
+            with pytest.warns(UserWarning, match="indexing"):
+                grids = ember.meshgrid(ember.arange(2), ember.arange(3))
+    finally:
+        ember.set_warn_always(False)
     assert tuple(grids[0].shape) == (2, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.meshgrid(ember.arange(2), ember.arange(3))
+    assert not caught
 
 
 def test_flip_roll_copies_and_edges():

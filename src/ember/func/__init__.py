@@ -5,7 +5,8 @@
 tensors: tuples, lists, dicts); :func:`vmap` maps a function over a dimension of
 its inputs; :func:`functional_call` runs a module with given parameters, making
 it a function the other transforms apply to.  They compose: ``vmap(grad(f))``
-gives per-sample gradients, ``jacrev(jacrev(f))`` a Hessian.
+gives per-sample gradients, ``jacrev(jacrev(f))`` a Hessian.  :func:`rearrange` is
+functorch's einops-style reshaping.
 
 They are built on ember's reverse-mode engine: forward mode uses the
 double-backward trick, and :func:`vmap` runs the function once per slice (there
@@ -16,7 +17,8 @@ from ember.func._functional_call import (functional_call, stack_module_state,
 from ember.func._autodiff import (grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd,
                                   hessian)
 from ember.func._vmap import vmap
+from ember.func._rearrange import rearrange
 
 __all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_",
            "grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian",
-           "vmap"]
+           "vmap", "rearrange"]

@@ -60,3 +60,6 @@ from ember.nn.modules import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 # issue 7: distributed data parallel
 from ember.nn import parallel  # noqa: E402,F401
 from ember.nn.parallel import DataParallel  # noqa: E402
+# functional.linear_cross_entropy as a module, and its chunking options
+from ember.nn.modules import LinearCrossEntropyLoss  # noqa: E402
+from ember.nn._functional.linear_cross_entropy import LinearCrossEntropyOptions  # noqa: E402

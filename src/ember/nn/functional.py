@@ -54,6 +54,7 @@ from ember.nn._functional.embedding_bag import embedding_bag
 from ember.nn._functional.ctc import ctc_loss
 from ember.nn._functional.extra import gumbel_softmax, local_response_norm, pdist
 from ember.nn._functional.attention import multi_head_attention_forward
+from ember.nn._functional.linear_cross_entropy import linear_cross_entropy
 
 __all__ = [
     # activations
@@ -68,7 +69,7 @@ __all__ = [
     "margin_ranking_loss", "mse_loss", "multilabel_soft_margin_loss", "nll_loss",
     "poisson_nll_loss", "smooth_l1_loss", "triplet_margin_loss", "hinge_embedding_loss",
     "multi_margin_loss", "multilabel_margin_loss", "soft_margin_loss",
-    "triplet_margin_with_distance_loss",
+    "triplet_margin_with_distance_loss", "linear_cross_entropy",
     # normalisation
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "rms_norm",
     # convolution

@@ -1,14 +1,18 @@
 """Creation ops beyond the core factories: ``tril_indices``, ``triu_indices``,
-``logspace`` and the deprecated ``range``."""
+``logspace``, the deprecated ``range`` and ``from_file``."""
+import errno
 import math
 import operator
+import os
 import warnings
+
+import numpy as np
 
 from ember._core import _tensor as _core
 from ember._core._dtype import float64, get_default_dtype, int64, to_dtype as as_dtype
 from ember.ops.index import nonzero
 
-__all__ = ["tril_indices", "triu_indices", "logspace", "range"]
+__all__ = ["tril_indices", "triu_indices", "logspace", "range", "from_file"]
 
 
 def _triangle_indices(row, col, offset, dtype, device, lower, fname):
@@ -157,3 +161,86 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         size = int((end - start) / step + 1)
         values = _core.arange(size, dtype=float64, device=device) * step + start
     return _finish(values.to(dtype), out, requires_grad)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None,
+              pin_memory=False):
+    """A 1-D CPU tensor of ``size`` elements read from a raw binary file by mapping it into
+    memory, as ``torch.from_file``.
+
+    Parameters
+    ----------
+    filename : str or bytes
+        The file: its first ``size * dtype.itemsize`` bytes, in the machine's byte order.
+    shared : bool, optional
+        True: the tensor and the file share memory, so writes to the tensor go to the file
+        (and other processes mapping it see them); the file is created, or extended with
+        zeros, to the size needed.  False or None (default): the tensor starts with the
+        file's bytes, and writes to it stay private (copy on write).
+    size : int, optional
+        The number of elements (default 0: an empty tensor).
+    dtype : ember.dtype, optional
+        The element type (default: the default dtype).
+    layout, device, pin_memory
+        As for the other factories; only a strided CPU tensor, not pinned, can map a file.
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    RuntimeError
+        For a missing file (unless ``shared``), a file shorter than the mapping (unless
+        ``shared``), a negative ``size``, or another device or pinned memory.
+    TypeError
+        For a ``filename`` that is not a ``str`` or ``bytes``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import ember
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.bin")
+    >>> np.arange(4, dtype=np.float32).tofile(path)
+    >>> t = ember.from_file(path, shared=True, size=4, dtype=ember.float32)
+    >>> t
+    tensor([0., 1., 2., 3.])
+    >>> t[0] = 7.0
+    >>> np.fromfile(path, dtype=np.float32)
+    array([7., 1., 2., 3.], dtype=float32)
+    """
+    if not isinstance(filename, (str, bytes)):
+        raise TypeError(f"from_file(): argument 'filename' (position 1) must be str, not "
+                        f"{type(filename).__name__}")
+    _core._check_layout(layout, "from_file")
+    if device is not None and _core.device(device).type != "cpu":
+        raise RuntimeError("from_file: only CPU tensors can be mapped to files, not "
+                           f"{_core.device(device)}")
+    if pin_memory:
+        raise RuntimeError("from_file: tensors mapped to files cannot be in pinned memory")
+    dtype = get_default_dtype() if dtype is None else as_dtype(dtype)
+    size = operator.index(size)
+    nbytes = size * dtype.itemsize
+    name = os.fsdecode(filename)
+    if nbytes < 0:
+        raise RuntimeError(f"unable to mmap {nbytes} bytes from file <{name}>: Cannot allocate "
+                           f"memory ({errno.ENOMEM})")
+    if shared:
+        # PyTorch opens the file read-write, creating it, and grows it to the mapping
+        with open(name, "ab"):
+            pass
+        if os.path.getsize(name) < nbytes:
+            os.truncate(name, nbytes)
+    elif not os.path.exists(name):
+        raise RuntimeError(f"unable to open file <{name}> in read-only mode: "
+                           f"{os.strerror(errno.ENOENT)} ({errno.ENOENT})")
+    elif os.path.getsize(name) < nbytes:
+        raise RuntimeError(f"file <{name}> size <{os.path.getsize(name)}> is smaller than the "
+                           f"required mapping size <{nbytes}>")
+    if nbytes == 0:
+        return _core.empty(0, dtype=dtype)
+    # map the bytes (numpy keeps the mapping; the tensor keeps the array alive) and view
+    # them as the dtype, which numpy may not have (bfloat16)
+    mapped = np.memmap(name, dtype=np.uint8, mode="r+" if shared else "c", shape=(nbytes,))
+    return _core.from_numpy(mapped).view(dtype)

@@ -8,10 +8,10 @@ concatenation, ``where``), so gradients, and gradients of gradients, follow from
 theirs; ``diag`` of a vector records itself, with ``diagonal`` as its backward.
 """
 import operator
-import warnings
 
 from ember._core._dtype import TORCH_NAMES, bool_, int64, float16, bfloat16, float32, float64
 from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
+from ember._switches import _warn_once
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
 from ember.ops.index import cat
@@ -326,8 +326,8 @@ def meshgrid(*tensors, indexing=None):
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+        _warn_once("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                   "indexing argument.")
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "

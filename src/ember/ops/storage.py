@@ -5,13 +5,18 @@ A :class:`TypedStorage` is a dtype over an :class:`ember.UntypedStorage` (the by
 tensor views, ``Tensor.untyped_storage()``): indexing, ``tolist``, ``fill_`` and
 ``copy_`` read and write those bytes as elements, shared with every tensor viewing them.
 As in PyTorch, the first use in a process warns that the class is deprecated.
+The legacy per-dtype classes (``ember.FloatStorage``, ...) are typed storages of one dtype,
+and ``Tensor.storage_type()`` names the one of a tensor.
 """
 import warnings
 
+from ember._core import _dtype
 from ember._core._dtype import dtype as _dtype_type, get_default_dtype
 from ember._core._tensor import Storage, _add_method, empty, tensor
 
-__all__ = ["TypedStorage", "UntypedStorage"]
+__all__ = ["TypedStorage", "UntypedStorage", "BoolStorage", "ByteStorage", "CharStorage",
+           "ShortStorage", "IntStorage", "LongStorage", "HalfStorage", "BFloat16Storage",
+           "FloatStorage", "DoubleStorage", "ComplexFloatStorage", "ComplexDoubleStorage"]
 
 UntypedStorage = Storage
 
@@ -243,3 +248,53 @@ def _storage(self):
 
 
 _add_method("storage", _storage)
+
+
+class _LegacyStorageType(type):
+    """Metaclass of the per-dtype storage classes: ``isinstance`` checks the dtype (and
+    the CPU), so that ``t.storage()`` is an ``ember.FloatStorage`` for a float32 ``t``."""
+
+    def __instancecheck__(cls, obj):
+        return (isinstance(obj, TypedStorage) and obj.dtype == cls.dtype
+                and obj._untyped_storage.device.type == "cpu")
+
+    def __repr__(cls):
+        return f"<class 'ember.{cls.__name__}'>"
+
+
+def _legacy_storage(name, dtype):
+    def __init__(self, *args, wrap_storage=None, device=None):
+        TypedStorage.__init__(self, *args, device=device, dtype=dtype, wrap_storage=wrap_storage)
+
+    doc = f"""A :class:`TypedStorage` of ``ember.{dtype.name}`` elements on the CPU
+    (PyTorch's legacy ``torch.{name}``): ``{name}(size)`` or ``{name}(sequence)``
+    makes one, and ``isinstance(t.storage(), ember.{name})`` is true for CPU tensors
+    of that dtype.
+    """
+    return _LegacyStorageType(name, (TypedStorage,), {
+        "__init__": __init__, "__doc__": doc, "__module__": "ember", "dtype": dtype})
+
+
+(BoolStorage, ByteStorage, CharStorage, ShortStorage, IntStorage, LongStorage, HalfStorage,
+ BFloat16Storage, FloatStorage, DoubleStorage, ComplexFloatStorage,
+ ComplexDoubleStorage) = _LEGACY_STORAGES = tuple(_legacy_storage(name, dtype) for name, dtype in (
+    ("BoolStorage", _dtype.bool_), ("ByteStorage", _dtype.uint8), ("CharStorage", _dtype.int8),
+    ("ShortStorage", _dtype.int16), ("IntStorage", _dtype.int32),
+    ("LongStorage", _dtype.int64), ("HalfStorage", _dtype.float16),
+    ("BFloat16Storage", _dtype.bfloat16), ("FloatStorage", _dtype.float32),
+    ("DoubleStorage", _dtype.float64), ("ComplexFloatStorage", _dtype.complex64),
+    ("ComplexDoubleStorage", _dtype.complex128)))
+
+
+def _storage_type(self):
+    """The legacy storage class of the tensor's dtype (``ember.FloatStorage`` for float32),
+    None for the unsigned dtypes wider than 8 bits, which have none (deprecated, as in
+    PyTorch: it warns as :meth:`storage` does)."""
+    _warn_typed_storage_removal()
+    for cls in _LEGACY_STORAGES:
+        if cls.dtype == self.dtype:
+            return cls
+    return None
+
+
+_add_method("storage_type", _storage_type)

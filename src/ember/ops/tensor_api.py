@@ -1,10 +1,13 @@
 """Tensor API that PyTorch scripts use beside the ops: factories from a tensor
 (``Tensor.new_*``), broadcasting functions, dtype limits (``finfo``/``iinfo``), the
-conjugate/negative bits, device and pinning queries, ``put``, ``fill_diagonal_`` and
-type predicates.
+conjugate/negative bits, device and pinning queries, ``put``, ``fill_diagonal_``, type
+predicates, the backend flags PyTorch code tests (``is_mps``, ``is_nested``, ...), the
+deprecated out-of-place ``resize``, ``as_subclass`` and the device modules.
 
 Everything is composed from existing ember ops, so gradients come from autograd.
 """
+import functools
+import operator
 import warnings
 
 import numpy as np
@@ -14,11 +17,12 @@ from ember._core._tensor import (
     Storage, Tensor, _add_method, _check_layout, broadcast_shapes, empty, empty_strided, full,
     tensor,
 )
+from ember.autograd.function import Function
 from ember.ops.api_functions import _fresh
 
 __all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
            "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
-           "frombuffer", "adjoint"]
+           "frombuffer", "adjoint", "get_device_module", "is_distributed"]
 
 
 def _size_args(size, name):
@@ -559,3 +563,153 @@ for _name, _fn in (("get_device", _get_device), ("is_pinned", _is_pinned),
                    ("resolve_neg", _same("resolve_neg", resolve_neg)),
                    ("is_conj", _same("is_conj", is_conj)), ("is_neg", _same("is_neg", is_neg))):
     _add_method(_name, _fn)
+
+
+# ---- backend flags: ember tensors are strided and dense, on the CPU or a CUDA device, so
+# the flags of PyTorch's other backends and layouts are always False
+
+def _false_flag(name, what):
+    flag = property(lambda self: False, doc=f"False: {what}.")
+    _add_method(name, flag)
+
+
+for _name, _what in (
+        ("is_quantized", "quantized tensors are :class:`ember.quantization.QuantizedTensor`, "
+                         "whose ``is_quantized`` is True"),
+        ("is_nested", "ember has no nested tensors"),
+        ("is_mps", "ember has no MPS (Apple GPU) device"),
+        ("is_xpu", "ember has no XPU (Intel GPU) device"),
+        ("is_xla", "ember has no XLA device"),
+        ("is_ipu", "ember has no IPU device"),
+        ("is_mtia", "ember has no MTIA device"),
+        ("is_maia", "ember has no MAIA device"),
+        ("is_vulkan", "ember has no Vulkan device"),
+        ("is_mkldnn", "ember has no MKL-DNN layout")):
+    _false_flag(_name, _what)
+
+
+class _Resize(Function):
+    """PyTorch's autograd ``Resize``: a contiguous view of another shape, same elements."""
+
+    @staticmethod
+    def forward(ctx, input, sizes):
+        numel = functools.reduce(operator.mul, sizes, 1)     # PyTorch's count, in its message
+        if input.numel() != numel or any(not isinstance(s, int) or s < 0 for s in sizes):
+            raise RuntimeError(
+                f"requested resize to {'x'.join(map(str, sizes))} ({numel} elements in total), "
+                f"but the given tensor has a size of {'x'.join(map(str, input.shape))} "
+                f"({input.numel()} elements). autograd's resize can only change the shape of a "
+                "given tensor, while preserving the number of elements. ")
+        ctx.input_shape = input.shape
+        return input.contiguous().view(sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous().view(ctx.input_shape), None
+
+
+def _resize(self, *sizes):
+    """``self`` as a contiguous tensor of shape ``sizes`` with the same number of elements
+    (deprecated, as in PyTorch, which warns: use :meth:`reshape` or :meth:`resize_`).
+
+    A view of ``self`` when it is contiguous, else a copy; gradients flow back.
+    """
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return _Resize.apply(self, sizes)
+
+
+def _resize_as(self, tensor):
+    """``self.resize(*tensor.shape)`` (deprecated, as in PyTorch, which warns: use
+    :meth:`reshape_as` or :meth:`resize_as_`)."""
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return _Resize.apply(self, tuple(tensor.shape))
+
+
+class _Alias(Function):
+    @staticmethod
+    def forward(ctx, input, cls):
+        out = Tensor.__new__(cls)
+        out.data = input     # the same storage, offset, shape and strides
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def _as_subclass(self, cls):
+    """``self`` as an instance of ``cls``, a subclass of :class:`ember.Tensor`: the same
+    memory, and in the same autograd graph (gradients flow back to ``self``).
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`ember.Tensor`.
+
+    Examples
+    --------
+    >>> import ember
+    >>> class Tagged(ember.Tensor):
+    ...     pass
+    >>> t = ember.ones(2).as_subclass(Tagged)
+    >>> type(t).__name__, t.tolist()
+    ('Tagged', [1.0, 1.0])
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+    return _Alias.apply(self, cls)
+
+
+_add_method("resize", _resize)
+_add_method("resize_as", _resize_as)
+_add_method("as_subclass", _as_subclass)
+
+
+def is_distributed(input):
+    """False: ember tensors are not distributed tensors (PyTorch's legacy
+    ``torch.is_distributed``; see :mod:`ember.distributed` for collectives)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_distributed(): argument 'input' (position 1) must be Tensor, "
+                        f"not {type(input).__name__}")
+    return False
+
+
+def get_device_module(device=None):
+    """The module of a device type: ``ember.cuda`` for ``"cuda"``, ``ember.cpu`` for
+    ``"cpu"``, as ``torch.get_device_module``.
+
+    Parameters
+    ----------
+    device : ember.device or str, optional
+        The device; None: the current accelerator's (CUDA when available), else the CPU's.
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    RuntimeError
+        For a device type without a module (``"meta"``) or a ``device`` of another type.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.get_device_module("cpu").device_count()
+    1
+    """
+    import ember
+    if isinstance(device, ember.device):
+        name = device.type
+    elif isinstance(device, str):
+        name = ember.device(device).type
+    elif device is None:
+        name = "cuda" if ember.cuda.is_available() else "cpu"
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect ember.device, str, "
+                           "or None")
+    if name not in ("cpu", "cuda"):
+        raise RuntimeError(f"Device '{name}' does not have a corresponding module registered "
+                           f"as 'ember.{name}'.")
+    return getattr(ember, name)

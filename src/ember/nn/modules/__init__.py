@@ -38,6 +38,7 @@ from ember.nn.modules.resample import (
     ChannelShuffle,
 )
 from ember.nn.modules.loss import CTCLoss  # noqa: E402
+from ember.nn.modules.loss import LinearCrossEntropyLoss  # noqa: E402
 from ember.nn.modules.loss import (  # noqa: E402
     HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, SoftMarginLoss,
     TripletMarginWithDistanceLoss, NLLLoss2d,

@@ -1,10 +1,12 @@
 """Loss layers: thin modules over the losses of ``ember.nn.functional``."""
+import math
 import warnings
 
 from ember.nn import functional as F
 from ember.nn._functional.loss import _legacy_reduction
 from ember.nn.modules.module import Module
 from ember.nn.modules.distance import PairwiseDistance
+from ember.nn.modules.linear import Linear
 
 __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
@@ -12,7 +14,7 @@ __all__ = [
     "MarginRankingLoss", "TripletMarginLoss", "MultiLabelSoftMarginLoss",
     "CTCLoss",
     "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "SoftMarginLoss",
-    "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "TripletMarginWithDistanceLoss", "NLLLoss2d", "LinearCrossEntropyLoss",
 ]
 
 
@@ -567,3 +569,81 @@ class TripletMarginWithDistanceLoss(_Loss):
         return F.triplet_margin_with_distance_loss(
             anchor, positive, negative, distance_function=self.distance_function,
             margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """A linear layer to class logits and the cross entropy of those, in one module
+    (:func:`ember.nn.functional.linear_cross_entropy`), as ``torch.nn.LinearCrossEntropyLoss``.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample.
+    num_classes : int
+        Number of classes ``C``.
+    out_features : tuple of int, optional
+        ``(d1, ..., dK)`` for a K-dimensional loss: the logits are ``(N, C, d1, ..., dK)``.
+    bias : bool, default False
+        Whether the linear layer adds a bias.
+    device, dtype : optional
+        Of the linear layer's parameters.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    weight : Tensor, optional
+        ``(C,)`` per-class weights (a buffer).
+    ignore_index : int, optional
+        A class index to ignore (None: -100 for class indices).
+    label_smoothing : float, default 0.0
+    options : LinearCrossEntropyOptions, optional
+        Compute chunk by chunk over the batch (see
+        :class:`ember.nn.LinearCrossEntropyOptions`).
+
+    Attributes
+    ----------
+    linear : Linear
+        The layer, with ``C * prod(out_features)`` outputs (its weight and bias are
+        reshaped to ``(C, *out_features, in_features)`` and ``(C, *out_features)``).
+
+    Examples
+    --------
+    >>> import ember
+    >>> loss = ember.nn.LinearCrossEntropyLoss(5, 10, out_features=(4, 3))
+    >>> out = loss(ember.randn(2, 5), ember.randint(0, 10, (2, 4, 3)))
+    >>> out.shape
+    ember.Size([])
+    """
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
+                 dtype=None, reduction="mean", weight=None, ignore_index=None,
+                 label_smoothing=0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"expected weight shape to be {(num_classes,)}, got "
+                               f"{tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError("expected label_smoothing to be in range [0, 1], got "
+                               f"{label_smoothing}")
+        super().__init__(weight=weight, reduction=reduction)
+        self.num_classes = num_classes
+        self.out_features = out_features
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        # the layer holds the weights flat: Linear has 2-D weights only
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes), bias=bias,
+                             device=device, dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        """Compute the loss."""
+        weight = self.linear.weight.reshape(
+            (self.num_classes, *self.out_features, self.linear.in_features))
+        bias = None if self.linear.bias is None else \
+            self.linear.bias.reshape((self.num_classes, *self.out_features))
+        return F.linear_cross_entropy(
+            input, weight, target, linear_bias=bias, weight=self.weight,
+            reduction=self.reduction, ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
