@@ -13,6 +13,16 @@ RNG = np.random.default_rng(5)
 DTYPES = ["float64", "float32"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _restore_torch_validation():
+    """torch.cond and torch.while_loop run through Dynamo, whose first use turns off
+    torch.distributions' argument validation for the whole process: put it back for the
+    tests that follow."""
+    validate = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(validate)
+
+
 @pytest.fixture(autouse=True)
 def _quiet():
     # torch's graph capture of a tensor predicate warns about the prototype feature

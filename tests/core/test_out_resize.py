@@ -95,11 +95,12 @@ def test_empty_out_keeps_the_values():
     lambda L, o: L.arange(0, 1, 0.25, out=o),
     lambda L, o: L.range(0, 4, out=o),
 ])
-def test_ranges_warn_and_resize_on_another_count(fn):
-    t_out, e_out = torch.zeros(7), ember.zeros(7)
+@pytest.mark.parametrize("size", [0, 7])
+def test_ranges_warn_and_resize_on_another_count(fn, size):
+    t_out, e_out = torch.zeros(size), ember.zeros(size)
     _, t_warn = run(torch, fn, t_out)
     _, e_warn = run(ember, fn, e_out)
-    assert e_out.tolist() == t_out.tolist() and e_warn == t_warn and e_warn
+    assert e_out.tolist() == t_out.tolist() and e_warn == t_warn
 
 
 @pytest.mark.parametrize("fn", [
@@ -160,3 +161,42 @@ def test_factories_into_meta_outs():
     assert ember.zeros(2, 3, out=out) is out and out.shape == (2, 3) and out.is_meta
     with pytest.warns(UserWarning, match="will be resized"):
         assert ember.arange(4, out=out).shape == (4,)
+
+
+@pytest.mark.parametrize("name", ["masked_select", "take"])
+@pytest.mark.parametrize("size", [0, 3, 7])
+def test_masked_select_and_take_write_out(name, size):
+    calls = {"masked_select": lambda L, x, o: L.masked_select(x, x > 2, out=o),
+             "take": lambda L, x, o: L.take(x, L.tensor([0, 5, -1]), out=o)}
+    t_out, e_out = torch.zeros(size), ember.zeros(size)
+    t_res, t_warn = run(torch, lambda L, o: calls[name](L, L.arange(6.0).reshape(2, 3), o), t_out)
+    e_res, e_warn = run(ember, lambda L, o: calls[name](L, L.arange(6.0).reshape(2, 3), o), e_out)
+    assert e_res is e_out and e_out.tolist() == t_out.tolist() and e_warn == t_warn
+    for lib in (torch, ember):
+        x = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            calls[name](lib, x, lib.zeros(0))
+
+
+def test_masked_select_and_take_errors_match_torch():
+    for name, call in (("masked_select", lambda L, x, o: L.masked_select(x, x > 2, out=o)),
+                       ("take", lambda L, x, o: L.take(x, L.tensor([0]), out=o))):
+        messages = []
+        for lib in (torch, ember):
+            with pytest.raises(RuntimeError) as err:
+                call(lib, lib.arange(6.0), lib.zeros(3, dtype=lib.float64))
+            messages.append(str(err.value))
+        assert messages[0] == messages[1], name
+
+
+def test_multinomial_out():
+    out = ember.zeros(7, dtype=ember.int64)
+    g = ember.Generator().manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # resized silently, as torch
+        assert ember.multinomial(ember.tensor([0.0, 1.0, 0.0]), 2, True, generator=g, out=out) is out
+    assert out.tolist() == [1, 1]
+    with pytest.raises(RuntimeError, match="multinomial expects Long tensor out, got: Float"):
+        ember.multinomial(ember.ones(3), 2, out=ember.zeros(2))
+    with pytest.raises(RuntimeError, match="multinomial expects Long tensor out, got: Float"):
+        torch.multinomial(torch.ones(3), 2, out=torch.zeros(2))

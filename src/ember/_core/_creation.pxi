@@ -356,7 +356,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     result = tensor_from_numpy_values(vals, dt.num, as_device(default_device_arg(device)))
     if _creation_hook is not None:
         _creation_hook("arange", (start, end, step), {"dtype": dtype, "device": device}, result)
-    if out is not None and (<Tensor>out)._numel != n:
+    if out is not None and (<Tensor>out)._numel not in (0, n):
         warnings.warn(f"The number of elements in the out tensor of shape {list(out.shape)} is "
                       f"{out.numel()} which does not match the computed number of elements {n}. "
                       f"Note that this may occur as a result of rounding error. The out tensor "

@@ -15,6 +15,7 @@ import operator
 from ember._core import _tensor as _core
 from ember._core._dtype import TORCH_NAMES, int64
 from ember._core._index import _scatter_reduce_into, cat
+from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _add_method, _recorded, record
 from ember.autograd.grad_mode import no_grad
 from ember.ops.derivatives import derivative
@@ -46,9 +47,10 @@ def _check_index(index, fname, vector=True):
 
 # ---------------------------------------------------------------- take
 
-def take(input, index):
+def take(input, index, *, out=None):
     """The elements of ``input`` (read as 1-d) at ``index``, in the shape of ``index``;
-    negative indices count from the end.
+    negative indices count from the end.  ``out`` (of ``input``'s dtype) receives the
+    result, resized as PyTorch resizes ``out=`` tensors.
 
     Examples
     --------
@@ -58,6 +60,12 @@ def take(input, index):
     """
     _check_tensor(input, "take")
     _check_index(index, "take", vector=False)
+    if out is not None:
+        if isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError(f"take(): self and out expected to have the same dtype, but got "
+                               f"self.dtype = {TORCH_NAMES[input.dtype.num]} and out.dtype = "
+                               f"{TORCH_NAMES[out.dtype.num]}")
+        return _with_out("take", out, "same", take, (input, index), None, (input,))
     n = input.numel()
     if index.numel():
         lo, hi = int(index.min()), int(index.max())

@@ -10,7 +10,8 @@ theirs; ``diag`` of a vector records itself, with ``diagonal`` as its backward.
 import operator
 
 from ember._core._dtype import TORCH_NAMES, bool_, int64, float16, bfloat16, float32, float64
-from ember._core._tensor import Tensor, _add_method, _recorded, record, zeros
+from ember._core._reduce import _with_out
+from ember._core._tensor import Tensor, _add_method, _factory_out, _recorded, record, zeros
 from ember._switches import _warn_once
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import functions as _ew
@@ -277,10 +278,11 @@ def diag(input, diagonal=0):
     return _diag_matrix(input, diagonal)
 
 
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
     """The elements of ``input`` where the bool ``mask`` is True, as a 1-d tensor.
 
-    ``input`` and ``mask`` are broadcast against each other.
+    ``input`` and ``mask`` are broadcast against each other.  ``out`` (of ``input``'s
+    dtype) receives the result, resized as PyTorch resizes ``out=`` tensors.
 
     Examples
     --------
@@ -291,6 +293,11 @@ def masked_select(input, mask):
     """
     _check_tensor(input, "masked_select")
     _check_tensor(mask, "masked_select", 2, "mask")
+    if out is not None:
+        if isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError("masked_select(): self and result must have the same scalar type")
+        return _with_out("masked_select", out, "same", masked_select, (input, mask), None,
+                         (input,))
     if mask.dtype != bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     from ember import broadcast_shapes
@@ -486,7 +493,7 @@ def _clamp_max_(self, max):
 
 # ---------------------------------------------------------------- multinomial
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Draw category indices from rows of non-negative weights.
 
     Parameters
@@ -501,6 +508,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         of categories and each category is drawn at most once per row.
     generator : Generator, optional
         The random number generator to draw from.
+    out : Tensor, optional
+        An int64 tensor that receives the draws, resized silently as PyTorch's samplers
+        resize ``out=`` tensors.
 
     Returns
     -------
@@ -516,6 +526,15 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     """
     from ember import rand, argsort as _argsort
     _check_tensor(input, "multinomial")
+    if out is not None:
+        if not isinstance(out, Tensor):
+            raise TypeError(f"multinomial(): argument 'out' must be Tensor, not "
+                            f"{type(out).__name__}")
+        if out.dtype != int64:
+            raise RuntimeError(f"multinomial expects Long tensor out, got: "
+                               f"{TORCH_NAMES[out.dtype.num]}")
+        return _factory_out(multinomial(input, num_samples, replacement, generator=generator),
+                            out)
     num_samples = operator.index(num_samples)
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
