@@ -24,6 +24,8 @@ OPS = {
     "index_select": lambda L, o: L.index_select(L.ones(2, 3), 0, L.tensor([0, 1, 1]), out=o),
     "special": lambda L, o: L.special.ndtr(L.ones(2, 3), out=o),
     "linalg": lambda L, o: L.linalg.inv(L.eye(2) * 2, out=o),
+    "cross": lambda L, o: L.cross(L.ones(2, 3), L.ones(2, 3), out=o),
+    "normalize": lambda L, o: L.nn.functional.normalize(L.ones(2, 3), out=o),
 }
 FACTORIES = {
     "empty": lambda L, o: L.empty(2, 3, out=o),
@@ -82,6 +84,14 @@ def test_factories_resize_silently(name, size):
     assert tuple(e_out.shape) == tuple(t_out.shape) and e_warn == t_warn == []
     if name not in ("empty", "rand", "randn"):
         np.testing.assert_allclose(e_out.numpy(), t_out.numpy(), rtol=1e-6)
+
+
+def test_complex_and_normal_resize_with_torchs_warning():
+    for call in (lambda L, o: L.complex(L.ones(2), L.ones(2), out=o.to(L.complex64)),
+                 lambda L, o: L.normal(L.zeros(2, 3), L.ones(2, 3), out=o)):
+        t_res, t_warn = run(torch, call, torch.zeros(7))
+        e_res, e_warn = run(ember, call, ember.zeros(7))
+        assert tuple(e_res.shape) == tuple(t_res.shape) and e_warn == t_warn and e_warn
 
 
 def test_empty_out_keeps_the_values():

@@ -422,6 +422,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     _normal_into(z, 0.0, 1.0, gen)
     result = ew(op_id("add"), ew(op_id("mul"), _finish(z, dev, False), std), mean)
     if out is not None:
+        if len(tensors) == 2:
+            # as PyTorch: resized like other out= tensors; with one tensor argument PyTorch
+            # computes in place in out, so another shape fails to broadcast (copy_ raises)
+            resize_output(<Tensor>out, (<Tensor>result)._ndim, (<Tensor>result)._shape)
         out.copy_(result)
         return out
     return result

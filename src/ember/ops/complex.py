@@ -122,6 +122,7 @@ def complex(real, imag, *, out=None):
         if out.dtype != result.dtype:       # PyTorch casts nothing into complex's out
             raise RuntimeError(f"Expected object of scalar type {_tname(result)} but got scalar "
                                f"type {_tname(out)} for argument 'out'")
+        _core._resize_output(out, result.shape)
         out.copy_(result)
         return out
     return result

@@ -502,6 +502,7 @@ def cross(input, other, dim=None, *, out=None):
     result = (index_select(a, d, nxt) * index_select(b, d, nxt2)
               - index_select(a, d, nxt2) * index_select(b, d, nxt))
     if out is not None:
+        _core._resize_output(out, result.shape)
         out.copy_(result)
         return out
     return result

@@ -240,19 +240,15 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     dim : int or tuple of int, optional
     eps : float, optional
     out : Tensor, optional
-        Written with the result (no gradient is recorded through it).
+        Receives the result, as ``ember.div(..., out=out)`` (refused when an input
+        requires grad, as PyTorch).
 
     Returns
     -------
     Tensor
     """
     norm = ember.clamp(ember.norm(input, p, dim, keepdim=True), min=eps)
-    result = input / norm
-    if out is None:
-        return result
-    with ember.no_grad():
-        out.copy_(result)
-    return out
+    return ember.div(input, norm, out=out)
 
 
 @autocasts("cosine_similarity")
