@@ -1,6 +1,27 @@
 # Joining: cat (concat, concatenate) and stack copy each input, converted to the
 # promoted dtype, into its slice of one new output.  Included by _index.pyx.
 
+# ``ember.sparse`` joins sparse tensors (which are not Tensors) through this hook
+cdef object _sparse_joins = None
+
+
+def _set_sparse_joins(fn):
+    """Register ``fn(op, tensors, dim, out)``, called by cat and stack when an element
+    is not a Tensor; it returns NotImplemented when it cannot join them either."""
+    global _sparse_joins
+    _sparse_joins = fn
+
+
+cdef object _join_foreign(str op, object tensors, object dim, object out):
+    """The sparse hook's result for a sequence holding a non-Tensor, else NotImplemented."""
+    if _sparse_joins is None or not isinstance(tensors, (list, tuple)):
+        return NotImplemented
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            return _sparse_joins(op, tensors, dim, out)
+    return NotImplemented
+
+
 cdef list _tensor_list(object tensors, str op):
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
@@ -90,6 +111,9 @@ def cat(tensors, dim=0, *, out=None, axis=None):
     """
     if axis is not None:     # NumPy's names, which PyTorch accepts too
         dim = axis
+    joined = _join_foreign("cat", tensors, dim, out)
+    if joined is not NotImplemented:
+        return joined
     if autocast_mode() and out is None:
         return autocast_op("cat", cat, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):
@@ -201,6 +225,9 @@ def stack(tensors, dim=0, *, out=None, axis=None):
     """
     if axis is not None:     # NumPy's names, which PyTorch accepts too
         dim = axis
+    joined = _join_foreign("stack", tensors, dim, out)
+    if joined is not NotImplemented:
+        return joined
     if autocast_mode() and out is None:
         return autocast_op("stack", stack, (tensors, dim), None)
     if isinstance(tensors, (list, tuple)) and _records_any(tensors):

@@ -372,6 +372,10 @@ def mv(input, vec, *, out=None):
     -------
     Tensor
     """
+    if (_foreign(input) or _foreign(vec)) and _sparse_products is not None:
+        result = _sparse_products("mv", (input, vec), {"out": out})
+        if result is not NotImplemented:
+            return result
     if autocast_mode() and out is None:
         return autocast_op("mv", mv, (input, vec), None)
     if _records_any((input, vec,)):

@@ -7,13 +7,14 @@ converts back.
 """
 import ember
 from ember import Tensor
-from ember._core import _blas
+from ember._core import _blas, _index
 from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import _add_method
 from ember.sparse._base import SparseTensorBase
 from ember.sparse._coo import (SparseCooTensor, sparse_coo_tensor, mm, sparse_sum as sum,
                                softmax, log_softmax)
 from ember.sparse._csr import SparseCsrTensor, sparse_csr_tensor
+from ember.sparse._join import join as _join
 
 __all__ = ["SparseCooTensor", "SparseCsrTensor", "mm", "addmm", "sampled_addmm", "spdiags",
            "sum", "softmax", "log_softmax"]
@@ -155,15 +156,21 @@ def spdiags(diagonals, offsets, shape, layout=None):
 
 
 def _dense_function_product(fname, args, kwargs):
-    """``ember.matmul``, ``mm`` and ``addmm`` (functions and Tensor methods) called with a
-    sparse operand: its own product (``@``), as PyTorch's dense functions take sparse
-    operands (registered with ``ember._core._blas``)."""
+    """``ember.matmul``, ``mm``, ``mv`` and ``addmm`` (functions and Tensor methods) called
+    with a sparse operand: its own product (``@``), as PyTorch's dense functions take
+    sparse operands (registered with ``ember._core._blas``)."""
     if not any(isinstance(a, SparseTensorBase) for a in args):
         return NotImplemented
     if kwargs.get("out") is not None:
         raise RuntimeError(f"{fname}: out= is not supported with sparse operands")
     operands = args[1:] if fname == "addmm" else args
-    if fname != "matmul":
+    if fname == "mv":
+        if operands[0].dim() != 2 or operands[1].dim() != 1:
+            raise RuntimeError(f"vector + matrix @ vector expected, got {operands[0].dim()}, "
+                               f"{operands[1].dim()}")
+        if operands[0].shape[1] != operands[1].shape[0]:
+            raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
+    elif fname != "matmul":
         for x, name in zip(operands, ("self", "mat2") if fname == "mm" else ("mat1", "mat2")):
             if x.dim() != 2:
                 raise RuntimeError(f"{name} must be a matrix")
@@ -181,6 +188,7 @@ def _dense_function_product(fname, args, kwargs):
 
 
 _blas._set_sparse_products(_dense_function_product)
+_index._set_sparse_joins(_join)
 
 
 def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
