@@ -6,7 +6,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember._core._dtype import float32, float64, complex64, complex128, int32
+from ember._core._dtype import (CPP_NAMES, TORCH_NAMES, can_cast, float32, float64, complex64,
+                                complex128, int32)
 from ember._core._tensor import Tensor, _recorded, _resize_output, backend, empty, zeros
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
@@ -182,11 +183,19 @@ def result_type(name, fields):
     return result
 
 
-def out_into(result, out):
-    """``result``, or ``out`` holding it (``out=``: resized as PyTorch does, PyTorch's
-    casting rules)."""
+def out_into(result, out, castable=None, exact=True):
+    """``result``, or ``out`` holding it, resized as PyTorch resizes ``out=`` tensors.
+    ``out`` must have ``result``'s dtype (`exact`), or one ``result`` safely casts to;
+    the ops that check the cast first name themselves in `castable` (for the error)."""
     if out is None:
         return result
+    if castable is not None and not can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"{castable}: Expected result to be safely castable from "
+                           f"{TORCH_NAMES[result.dtype.num]} dtype, but got result with dtype "
+                           f"{TORCH_NAMES[out.dtype.num]}")
+    if exact and out.dtype != result.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {CPP_NAMES[result.dtype.num]}, "
+                           f"but got {CPP_NAMES[out.dtype.num]} instead")
     _resize_output(out, result.shape)
     out.copy_(result)
     return out

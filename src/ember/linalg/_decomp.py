@@ -191,19 +191,16 @@ def svdvals(A, *, driver=None, out=None):
     return _maybe_out(S, out)
 
 
-def _maybe_out(result, out):
-    """Write ``result`` (a tensor or a tuple of them) into ``out`` when given: ``out`` has
-    the result's dtypes and is resized to its shapes as PyTorch does."""
+def _maybe_out(result, out, castable=None, exact=True):
+    """Write ``result`` (a tensor or a tuple of them) into ``out`` when given, as
+    :func:`out_into` writes each."""
     if out is None:
         return result
     pairs = zip(out, result) if isinstance(result, tuple) else ((out, result),)
     for dst, src in pairs:
         if not isinstance(dst, Tensor):
             raise TypeError(f"out must be a Tensor, not {type(dst).__name__}")
-        if dst.dtype != src.dtype:
-            raise RuntimeError(f"Expected out tensor to have dtype {src.dtype}, but got "
-                               f"{dst.dtype} instead")
-        out_into(src, dst)
+        out_into(src, dst, castable, exact)
     return type(result)(*out) if isinstance(result, tuple) else out
 
 

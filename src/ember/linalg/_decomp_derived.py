@@ -76,7 +76,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
     args = (A, atol, rtol, hermitian)
     return _maybe_out(record("linalg_pinv", _pinv, args) if requires_grad(A) else _pinv(*args),
-                      out)
+                      out, "linalg.pinv", exact=False)
 
 
 def _pinv(A, atol, rtol, hermitian):

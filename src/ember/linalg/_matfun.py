@@ -42,7 +42,8 @@ def matrix_power(A, n, *, out=None):
         # the identity copied over a clone of A, as PyTorch: the result requires grad
         # when A does (with a zero gradient)
         identity = eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
-        return out_into(A.clone(memory_format=contiguous_format).copy_(identity), out)
+        return out_into(A.clone(memory_format=contiguous_format).copy_(identity), out,
+                        "matrix_power", exact=False)
     if n < 0:
         check_float(A, "linalg.matrix_power")
         A, n = inv(A), -n
@@ -53,7 +54,7 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    return out_into(result if result is not A else A.clone(), out)
+    return out_into(result if result is not A else A.clone(), out, "matrix_power")
 
 
 # Pade coefficients and the 1-norm bounds up to which each degree is accurate in double
