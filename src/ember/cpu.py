@@ -52,7 +52,8 @@ def synchronize(device=None):
 
 
 class Stream:
-    """A CPU stream: a placeholder for device-agnostic code (CPU ops run in order).
+    """A CPU stream, as torch.cpu.Stream: CPU ops run in order on the calling thread, so
+    it has nothing to order and code written for device streams runs unchanged.
 
     Parameters
     ----------

@@ -210,3 +210,19 @@ def test_multinomial_out():
         ember.multinomial(ember.ones(3), 2, out=ember.zeros(2))
     with pytest.raises(RuntimeError, match="multinomial expects Long tensor out, got: Float"):
         torch.multinomial(torch.ones(3), 2, out=torch.zeros(2))
+
+
+def test_frexp_out():
+    outs = []
+    for lib in (torch, ember):
+        mantissa, exponent = lib.zeros(5), lib.zeros(5, dtype=lib.int32)
+        _, caught = run(lib, lambda L, o: L.frexp(L.tensor([1.5, 8.0]), out=o), (mantissa, exponent))
+        outs.append((mantissa.tolist(), exponent.tolist(), caught))
+        for bad in ((lib.zeros(0, dtype=lib.float64), lib.zeros(0, dtype=lib.int32)),
+                    (lib.zeros(0), lib.zeros(0, dtype=lib.int64))):
+            with pytest.raises(RuntimeError) as err:
+                lib.frexp(lib.tensor([1.5]), out=bad)
+            outs.append(str(err.value))
+    assert outs[:3] == outs[3:]
+    result = ember.frexp(ember.tensor([3.0]), out=(ember.empty(0), ember.empty(0, dtype=ember.int32)))
+    assert result.mantissa.tolist() == [0.75] and result.exponent.tolist() == [2]

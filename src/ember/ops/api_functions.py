@@ -11,6 +11,7 @@ from collections import namedtuple
 
 import ember
 from ember._core import _dtype
+from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _add_method, _check_layout
 from ember.ops.sorting import _check_tensor, _wrap_dim
 from ember.signal import windows as _windows
@@ -212,9 +213,11 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, pin_memory=False,
 frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
 
 
-def frexp(input):
+def frexp(input, *, out=None):
     """Split ``input`` into mantissas in ``[0.5, 1)`` (in magnitude) and int32 exponents,
     ``input == mantissa * 2 ** exponent`` (zero, infinities and NaN give exponent 0).
+    ``out`` is a ``(mantissa, exponent)`` pair of ``input``'s dtype and int32, resized as
+    PyTorch resizes ``out=`` tensors.
 
     Examples
     --------
@@ -225,6 +228,18 @@ def frexp(input):
     _check_tensor(input, "frexp")
     if not input.is_floating_point():
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    if out is not None:
+        if isinstance(out, (tuple, list)) and len(out) == 2 and all(
+                isinstance(t, Tensor) for t in out):
+            if out[0].dtype != input.dtype:
+                raise RuntimeError(f"torch.frexp() expects mantissa to have dtype "
+                                   f"{_dtype.CPP_NAMES[input.dtype.num]} but got "
+                                   f"{_dtype.CPP_NAMES[out[0].dtype.num]}")
+            if out[1].dtype != ember.int32:
+                raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got "
+                                   f"{_dtype.CPP_NAMES[out[1].dtype.num]}")
+        return frexp_result(*_with_out("frexp", out, ("same", "same"), frexp, (input,), None,
+                                       (input,)))
     # in float64, where float32/16 values and their mantissas are exact
     x = input.detach().to(ember.float64)
     finite = ember.isfinite(x) & (x != 0)
