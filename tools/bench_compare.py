@@ -214,7 +214,10 @@ def _cases():
     case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
     case("cat([a, b]) 1e7", _binary(cat, (LARGE // 2,)), large=True, bytes_moved=2 * nbytes)
     # sorting and contraction: rows of 4096, a batched product written as einsum
-    sort_rows = {"ember": lambda a: ember.sort(a, -1), "numpy": lambda a: np.sort(a, -1),
+    # sort returns values and positions: NumPy's column is argsort and the gather (its
+    # np.sort, values only, is a vectorised quicksort that has no positions to move)
+    sort_rows = {"ember": lambda a: ember.sort(a, -1),
+                 "numpy": lambda a: (lambda i: (np.take_along_axis(a, i, -1), i))(np.argsort(a, -1)),
                  "torch": lambda a: torch.sort(a, -1)}
     # NumPy has no top-k: its column is the partition that a top-k is built on
     top10 = {"ember": lambda a: ember.topk(a, 10), "torch": lambda a: torch.topk(a, 10),

@@ -52,7 +52,7 @@ def _same_bits_of_zero(got, want):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("descending", [False, True])
 def test_radix_sort_matches_torch_stable(dtype, descending):
-    t = _data(dtype, (3, 700))
+    t = _data(dtype, (3, 2500))      # rows of 2048 and more take the radix sort
     got = ember.sort(_ember(t), dim=-1, descending=descending)
     want = torch.sort(t, dim=-1, descending=descending, stable=True)
     np.testing.assert_array_equal(_values(got.values), _values(want.values))
@@ -80,10 +80,10 @@ def test_radix_sort_wide_range(dtype):
 
 @pytest.mark.parametrize("layout", ["transposed", "expanded", "flipped", "sliced"])
 def test_radix_sort_views(layout):
-    base = _data("float32", (300, 260), seed=2)
-    views = {"transposed": lambda x: x.t(), "expanded": lambda x: x[:1].expand(3, 260),
+    base = _data("float32", (4200, 24), seed=2)     # dim 0: radix rows, dim 1: merge rows
+    views = {"transposed": lambda x: x.t(), "expanded": lambda x: x[:, :1].expand(4200, 3),
              "flipped": lambda x: x.flip(0) if isinstance(x, torch.Tensor) else x[::-1],
-             "sliced": lambda x: x[::7, 1:]}
+             "sliced": lambda x: x[::2, 1:]}
     t, e = views[layout](base), views[layout](_ember(base))
     for dim in (0, 1):
         got = e.sort(dim, descending=True)
@@ -93,11 +93,11 @@ def test_radix_sort_views(layout):
 
 
 @pytest.mark.parametrize("dtype", DTYPES[1:])   # torch's topk refuses bool
-@pytest.mark.parametrize("k", [1, 10, 90, 400])
+@pytest.mark.parametrize("k", [1, 10, 90, 400, 2500])
 @pytest.mark.parametrize("largest", [True, False])
 def test_topk_scan_matches_torch(dtype, k, largest):
-    # rows of 1000: k <= 125 takes the scan, larger k the full sort
-    t = _data(dtype, (2, 1000), seed=k)
+    # rows of 2500: k <= 312 takes the scan, larger k the full (radix) sort
+    t = _data(dtype, (2, 2500), seed=k)
     got = ember.topk(_ember(t), k, largest=largest)
     want = torch.topk(t, k, largest=largest)
     # torch's topk takes equal elements in no set order: compare values, and check
@@ -210,3 +210,19 @@ def test_unique_dim_empty(fn_name):
     # an empty dim not selected: nothing to compare, as in PyTorch
     with pytest.raises(RuntimeError, match="0 sized dimensions"):
         getattr(ember, fn_name)(ember.zeros(5, 0, 5), dim=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [100, 3000])
+def test_sorted_values_keep_their_bits(dtype, n):
+    # values are rebuilt from the sort keys, except NaNs and zeros, whose keys drop
+    # bits: a negative NaN, a payload NaN and both zeros come back as they went in
+    itype = {"float32": np.uint32, "float64": np.uint64}[dtype]
+    a = np.random.default_rng(7).standard_normal(n).astype(dtype)
+    bits = a.view(itype)
+    bits[:4] = np.array([-np.nan, np.nan, -0.0, 0.0], dtype=dtype).view(itype)
+    bits[4] = bits[1] | 1                                  # a NaN with a payload
+    for descending in (False, True):
+        got = ember.sort(ember.tensor(a), descending=descending).values.numpy()
+        want = torch.sort(torch.tensor(a), descending=descending, stable=True).values.numpy()
+        np.testing.assert_array_equal(got.view(itype), want.view(itype))
