@@ -212,6 +212,7 @@ def main():
     text = template.substitute(
         lane_ops=lane_family(dtypes), arg_ops=arg_family(dtypes), var_dtypes=floats,
         scan_ops=scan_family(dtypes), cumext_ops=cumext_family(dtypes), softmax_dtypes=floats,
+        complex_dtypes=[d for d in dtypes if d["kind"] == "c"],
         float_lanes=lanes_of("float"), double_lanes=lanes_of("double"),
     )
     with open(args.outfile, "w") as f:

@@ -174,3 +174,33 @@ def test_long_cumsum_independent_of_threads():
         ember.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
     np.testing.assert_allclose(one, np.cumsum(a.astype(np.float64)), rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_logcumsumexp_complex_matches_torch(dtype, dim):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((4, 9)) + 3j * rng.standard_normal((4, 9))
+    a[0, 2] = complex(-np.inf, 0.0)                          # an exp of 0
+    a[1, 3], a[1, 5] = complex(np.inf, 1.0), complex(np.inf, 2.0)   # two +inf real parts
+    a[2, 5] = complex(np.nan, 0.0)                           # NaN is infectious
+    a[3, 1] = complex(0.0, np.nan)
+    a[3, 6] = complex(800.0, 0.5)                            # no overflow
+    a = a.astype(dtype)
+    t = torch.tensor(a)
+    for view in (lambda x: x, lambda x: x.t(), lambda x: x.flip(1)):
+        got = ember.logcumsumexp(view(ember.tensor(a)), dim)
+        want = torch.logcumsumexp(view(t), dim)
+        assert got.dtype == getattr(ember, dtype)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6,
+                                   equal_nan=True)
+    empty = ember.logcumsumexp(ember.zeros((0, 3), dtype=getattr(ember, dtype)), 0)
+    assert tuple(empty.shape) == (0, 3)
+
+
+def test_logcumsumexp_complex_gradients():
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    check_gradients(lambda lib, a: lib.logcumsumexp(a, 1), z)
+    assert_grads_match_torch(lambda lib, a: lib.logcumsumexp(a, 1), z)
+    assert_grads_match_torch(lambda lib, a: lib.logcumsumexp(a, 0), z[:, ::2])

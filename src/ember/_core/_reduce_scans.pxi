@@ -64,7 +64,8 @@ def logcumsumexp(input, dim, *, out=None):
     Parameters
     ----------
     input : Tensor
-        Floating point.
+        Floating point or complex (for complex input, the principal branch of
+        the log, as PyTorch).
     dim : int
     out : Tensor, optional
         Where to write the result (returned): of the input's dtype, resized

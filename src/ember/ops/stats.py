@@ -100,6 +100,11 @@ def _logcumsumexp_backward(ctx, grad, input, dim):
     if input.dim() == 0:
         return grad
     result = ctx.result
+    if input.is_complex():
+        # sum over j >= i of conj(grad_j) * exp(x_i - out_j), conjugated: complex logs
+        # need no split by sign
+        total = (grad.conj().log() - result).flip(d).logcumsumexp(d).flip(d)
+        return (total + input).exp().conj()
     # sum over j >= i of grad_j * exp(x_i - out_j), split by the sign of grad so that
     # each half is a logcumsumexp of logs (as PyTorch does)
     # (the lowest finite value, not -inf, for a zero gradient: -inf - -inf would be NaN)
