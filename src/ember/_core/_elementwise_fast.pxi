@@ -245,6 +245,45 @@ cdef object _inplace_fast(int op, Tensor s, object other):
     return s
 
 
+cdef object _out_fast(int op, Tensor out, tuple args):
+    """``op(*args, out=out)`` straight to one kernel call when ``out`` and the tensor
+    operands are contiguous CPU tensors of one shape, the operands of one dtype whose
+    result dtype is ``out``'s, each operand either ``out`` itself or apart from it, and
+    nothing records gradients; None when no fast path applies."""
+    cdef const em_ew_op *info = EW_OPS[op]
+    cdef int k, nop = len(args) + 1, dt
+    cdef em_loop_fn fn
+    cdef Tensor t
+    cdef char *data[3]
+    cdef Py_ssize_t strides[3]
+    if (nop > 3 or out._storage.device.type_num != DEV_CPU or not out.is_contig()
+            or out._storage.readonly_mem or (em_grad_mode and out._requires_grad)):
+        return None
+    if not isinstance(args[0], Tensor):
+        return None
+    dt = (<Tensor>args[0])._dtype
+    fn = info.loops[dt]
+    if (fn == NULL or out_dtype_of(info, dt) != out._dtype
+            or (info.promote_float and em_category[dt] < 2)):
+        return None
+    data[0] = out.ptr()
+    strides[0] = em_itemsize[out._dtype]
+    for k in range(nop - 1):
+        if not isinstance(args[k], Tensor):
+            return None
+        t = <Tensor>args[k]
+        if (t._dtype != dt or t._storage.device.type_num != DEV_CPU or not _same_shape(t, out)
+                or not t.is_contig() or (em_grad_mode and t._requires_grad)):
+            return None
+        if t.ptr() != data[0] and _overlaps(out, t):
+            return None         # a shifted view of the output: the generic path copies it
+        data[k + 1] = t.ptr()
+        strides[k + 1] = em_itemsize[dt]
+    _run_contiguous(fn, nop, data, strides, out._numel)
+    bump_version(out)
+    return out
+
+
 cdef object ew_inplace(int op, Tensor self, object other):
     """The in-place operator slots (``+=``...): NotImplemented for foreign operands."""
     cdef object result
@@ -272,6 +311,8 @@ cdef object dispatch_ew(int op, list args, Tensor out, bint inplace):
     if em_autocast_mode and out is None and not inplace and op in _autocast_ew_ops:
         return autocast_op(_op_name(op), ew, (op,) + tuple(args), None)
     if em_grad_mode and _ew_recorder != NULL:
+        if out is not None and out._requires_grad:     # refused there, as in PyTorch
+            return _ew_recorder(op, args, out, inplace)
         for a in args:
             if isinstance(a, Tensor) and (<Tensor>a)._requires_grad:
                 return _ew_recorder(op, args, out, inplace)
@@ -293,6 +334,10 @@ def ew(int op, *args, out=None):
             result = binary_operator(op, args[0], args[1])
             if result is not NotImplemented:
                 return result
+    else:
+        result = _out_fast(op, <Tensor>out, args)
+        if result is not None:
+            return result
     return dispatch_ew(op, list(args), out, False)
 
 

@@ -1,0 +1,90 @@
+"""Elementwise ``out=`` on contiguous same-dtype operands takes a fast path straight to
+the kernel: these cases (aliasing, overlap, dtypes, gradients, read-only outputs, the
+version counter) must behave exactly as the general path and as torch."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _pair(a):
+    return ember.tensor(a), torch.tensor(a)
+
+
+@pytest.mark.parametrize("op,dtype", [(op, dtype) for op in ("add", "mul", "sub", "maximum", "atan2")
+                                      for dtype in ("float32", "float64", "int64")
+                                      if (op, dtype) != ("atan2", "int64")])   # atan2 promotes
+def test_binary_out_matches_torch(op, dtype):
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(-9, 9, (3, 5)).astype(dtype) for _ in range(2))
+    (ea, ta), (eb, tb) = _pair(a), _pair(b)
+    eo, to = ember.empty(3, 5, dtype=ea.dtype), torch.empty(3, 5, dtype=ta.dtype)
+    version = eo._version
+    got = getattr(ember, op)(ea, eb, out=eo)
+    getattr(torch, op)(ta, tb, out=to)
+    assert got is eo and eo._version > version
+    np.testing.assert_array_equal(eo.numpy(), to.numpy())
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_out_aliasing_an_operand(which):
+    a = np.arange(6.0).reshape(2, 3)
+    b = np.full((2, 3), 10.0)
+    ea, eb = ember.tensor(a), ember.tensor(b)
+    out = (ea, eb)[which]
+    ember.sub(ea, eb, out=out)
+    np.testing.assert_array_equal(out.numpy(), a - b)
+    ember.exp(out, out=out)
+    np.testing.assert_allclose(out.numpy(), np.exp(a - b))
+
+
+def test_out_overlapping_a_shifted_operand():
+    # out and the input share memory one element apart: the result is as if the input
+    # were read whole first (torch refuses partial overlap; ember copies the input)
+    base = ember.arange(8.0)
+    ember.add(base[:7], base[:7], out=base[1:])
+    np.testing.assert_array_equal(base.numpy(), [0, 0, 2, 4, 6, 8, 10, 12])
+
+
+def test_out_of_a_castable_dtype_and_errors_match_torch():
+    ea, ta = _pair(np.arange(4, dtype=np.float32))
+    eo, to = ember.empty(4, dtype=ember.float64), torch.empty(4, dtype=torch.float64)
+    ember.add(ea, ea, out=eo)
+    torch.add(ta, ta, out=to)
+    np.testing.assert_array_equal(eo.numpy(), to.numpy())
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        ember.add(ea, ea, out=ember.empty(4, dtype=ember.int64))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        torch.add(ta, ta, out=torch.empty(4, dtype=torch.int64))
+
+
+def test_out_of_another_shape_or_layout():
+    ea = ember.ones(2, 3)
+    eo = ember.empty(3, 2).t()                 # non-contiguous out: the general path
+    ember.mul(ea, 2.0, out=eo)
+    np.testing.assert_array_equal(eo.numpy(), np.full((2, 3), 2.0))
+    with pytest.warns(UserWarning, match="resized"):
+        ember.add(ea, ea, out=ember.ones(5))
+
+
+def test_out_and_gradients_as_torch():
+    for lib in (ember, torch):
+        x = lib.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic "
+                                               "differentiation"):
+            lib.exp(x, out=lib.empty(3))
+        w = lib.ones(3, requires_grad=True)      # the out itself requires grad
+        with pytest.raises(RuntimeError, match="add.*out=... arguments don't support"):
+            lib.add(lib.ones(3), lib.ones(3), out=w)
+        with lib.no_grad():
+            lib.add(lib.ones(3), lib.ones(3), out=w)
+        assert w.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_read_only_out_is_refused():
+    a = np.zeros(3, dtype=np.float32)
+    a.setflags(write=False)
+    ro = ember.from_numpy(a)
+    with pytest.raises(RuntimeError, match="read-only"):
+        ember.add(ember.ones(3), ember.ones(3), out=ro)
