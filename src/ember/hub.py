@@ -495,7 +495,8 @@ def _check_repo_is_trusted(repo_owner, repo_name, owner_name_branch, trust_repo)
     False), and add it to ``<hub dir>/trusted_list``."""
     hub_dir = get_dir()
     filepath = os.path.join(hub_dir, "trusted_list")
-    Path(filepath).touch()
+    if not os.path.exists(filepath):
+        Path(filepath).touch()
     with open(filepath) as file:
         trusted_repos = tuple(line.strip() for line in file)
     # a repository downloaded before the trusted list existed counts as trusted
