@@ -104,6 +104,7 @@ def is_complex(input):
     return input.is_complex()
 from ember import random, utils  # noqa: E402
 from ember.serialization import save, load  # noqa: E402
+from ember import hub  # noqa: E402  (torch.hub: checkpoints and hubconf.py entrypoints)
 from ember import optim  # noqa: E402
 from ember import nn  # noqa: E402
 from ember.ops.sorting import sort, argsort, msort, topk, kthvalue, take_along_dim  # noqa: E402

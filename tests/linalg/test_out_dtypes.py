@@ -33,3 +33,124 @@ def test_out_dtype_rules_match_torch(name, dtype):
         except RuntimeError as err:
             outcomes.append(("error", str(err)))
     assert outcomes[1] == outcomes[0]
+
+
+# matrix_rank writes its int64 count into any out it safely casts to (not bool), as torch
+RANK_CALLS = {
+    "rank": lambda L, A, o: L.linalg.matrix_rank(A, out=o),
+    "rank_hermitian": lambda L, A, o: L.linalg.matrix_rank(A, hermitian=True, out=o),
+    "rank_tol": lambda L, A, o: L.linalg.matrix_rank(A, tol=0.5, out=o),
+    "rank_atol_tensor": lambda L, A, o: L.linalg.matrix_rank(
+        A, atol=L.tensor([0.5, 0.1], dtype=A.dtype), out=o),
+}
+RANK_OUT_DTYPES = ["int64", "int32", "int16", "uint8", "bool", "float16", "float32", "float64",
+                   "complex64"]
+
+
+def _rank_outcome(lib, name, out_dtype, shape, out_shape):
+    A = lib.tensor([[[1., 2.], [2., 4.]], [[1., 0.], [0., 3.]]], dtype=lib.float64)
+    A = A.reshape(shape) if shape != (2, 2, 2) else A
+    out = lib.zeros(out_shape, dtype=getattr(lib, out_dtype))
+    try:
+        RANK_CALLS[name](lib, A, out)
+    except RuntimeError as err:
+        return ("error", str(err))
+    return ("ok", str(out.dtype).split(".")[-1], tuple(out.shape), out.tolist())
+
+
+@pytest.mark.parametrize("name", RANK_CALLS)
+@pytest.mark.parametrize("out_dtype", RANK_OUT_DTYPES)
+def test_matrix_rank_out_dtypes_match_torch(name, out_dtype):
+    for out_shape in [(2,), (0,), (5, 1)]:
+        ours = _rank_outcome(ember, name, out_dtype, (2, 2, 2), out_shape)
+        assert ours == _rank_outcome(torch, name, out_dtype, (2, 2, 2), out_shape)
+
+
+@pytest.mark.parametrize("out_dtype", ["int32", "float32", "bool"])
+def test_matrix_rank_of_empty_matrices_out_dtypes_match_torch(out_dtype):
+    outcomes = []
+    for lib in (torch, ember):
+        out = lib.zeros(3, dtype=getattr(lib, out_dtype))
+        try:
+            lib.linalg.matrix_rank(lib.zeros(2, 0, 3, dtype=lib.float64), out=out)
+            outcomes.append(("ok", str(out.dtype).split(".")[-1], out.tolist()))
+        except RuntimeError as err:
+            outcomes.append(("error", str(err)))
+    assert outcomes[1] == outcomes[0]
+
+
+def test_matrix_rank_out_under_autograd_matches_torch():
+    # the rank is not differentiable: an out of any castable dtype takes it
+    for lib in (torch, ember):
+        A = lib.tensor([[1., 2.], [2., 4.]], dtype=lib.float64, requires_grad=True)
+        out = lib.zeros((), dtype=lib.int32)
+        lib.linalg.matrix_rank(A, out=out)
+        assert out.item() == 1 and not out.requires_grad
+
+
+# the norms: vector_norm is a structured op in PyTorch (the generic message); matrix_norm
+# and norm are composites that check the out dtype with their own message
+NORM_CALLS = {
+    "vector_norm": lambda L, A, o, **k: L.linalg.vector_norm(A, out=o, **k),
+    "vector_norm_inf": lambda L, A, o, **k: L.linalg.vector_norm(A, float("inf"), out=o, **k),
+    "vector_norm_dim": lambda L, A, o, **k: L.linalg.vector_norm(A, 3, dim=-1, out=o, **k),
+    "matrix_norm": lambda L, A, o, **k: L.linalg.matrix_norm(A, out=o, **k),
+    "matrix_norm_nuc": lambda L, A, o, **k: L.linalg.matrix_norm(A, "nuc", out=o, **k),
+    "matrix_norm_2": lambda L, A, o, **k: L.linalg.matrix_norm(A, 2, out=o, **k),
+    "matrix_norm_-inf": lambda L, A, o, **k: L.linalg.matrix_norm(A, -float("inf"), out=o, **k),
+    "norm": lambda L, A, o, **k: L.linalg.norm(A, out=o, **k),
+    "norm_fro": lambda L, A, o, **k: L.linalg.norm(A, "fro", out=o, **k),
+    "norm_1": lambda L, A, o, **k: L.linalg.norm(A, 1, out=o, **k),
+    "norm_dim": lambda L, A, o, **k: L.linalg.norm(A, dim=0, out=o, **k),
+    "norm_dims": lambda L, A, o, **k: L.linalg.norm(A, -2, dim=(1, 0), out=o, **k),
+    "nuclear_norm": lambda L, A, o, **k: L.nuclear_norm(A, out=o, **k),
+    "frobenius_norm": lambda L, A, o, **k: L.frobenius_norm(A, (0, 1), out=o, **k),
+}
+
+
+def _norm_outcome(lib, name, in_dtype, out_dtype, out_shape=(0,), **kwargs):
+    A = lib.tensor([[1., -2.], [3., 4.]], dtype=getattr(lib, in_dtype))
+    out = lib.zeros(out_shape, dtype=getattr(lib, out_dtype))
+    try:
+        NORM_CALLS[name](lib, A, out, **kwargs)
+    except RuntimeError as err:
+        # torch's frobenius_norm resizes the out before it finds the dtype wrong
+        return ("error", str(err)) + ((tuple(out.shape),) if name != "frobenius_norm" else ())
+    return ("ok", tuple(out.shape))
+
+
+@pytest.mark.parametrize("name", NORM_CALLS)
+@pytest.mark.parametrize("in_dtype", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize("out_dtype", ["float32", "float64", "int64", "complex64", "float16"])
+def test_norm_out_dtypes_match_torch(name, in_dtype, out_dtype):
+    for out_shape in [(0,), (3, 3)]:
+        assert _norm_outcome(ember, name, in_dtype, out_dtype, out_shape) == \
+            _norm_outcome(torch, name, in_dtype, out_dtype, out_shape)
+
+
+@pytest.mark.parametrize("name", ["vector_norm", "matrix_norm", "norm", "norm_dim"])
+@pytest.mark.parametrize("out_dtype", ["float32", "float64"])
+def test_norm_out_dtype_follows_the_dtype_argument(name, out_dtype):
+    theirs = _norm_outcome(torch, name, "float32", out_dtype, dtype=torch.float64)
+    assert _norm_outcome(ember, name, "float32", out_dtype, dtype=ember.float64) == theirs
+
+
+@pytest.mark.parametrize("name", ["vector_norm", "matrix_norm", "norm", "frobenius_norm",
+                                  "nuclear_norm"])
+@pytest.mark.parametrize("out_dtype", ["float64", "float32"])
+def test_norm_out_under_autograd_matches_torch(name, out_dtype):
+    """vector_norm (and frobenius_norm, under its older name) refuse an out= when an input
+    requires grad; PyTorch's composite matrix_norm and norm write into it."""
+    outcomes = []
+    for lib in (torch, ember):
+        A = lib.tensor([[1., -2.], [3., 4.]], dtype=lib.float64, requires_grad=True)
+        out = lib.zeros((), dtype=getattr(lib, out_dtype))
+        try:
+            NORM_CALLS[name](lib, A, out)
+            outcomes.append(("ok", round(out.item(), 6)))
+        except RuntimeError as err:
+            outcomes.append(("error", str(err)))
+        with lib.no_grad():
+            if out_dtype == "float64":
+                NORM_CALLS[name](lib, A, out)  # no graph is recorded: accepted
+    assert outcomes[1] == outcomes[0]

@@ -11,8 +11,6 @@ from ember._core._dtype import (CPP_NAMES, TORCH_NAMES, can_cast, float32, float
 from ember._core._tensor import Tensor, _recorded, _resize_output, backend, empty, zeros
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-                "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16"}
 
 
 class LinAlgError(RuntimeError):
@@ -25,9 +23,10 @@ LinAlgError.__module__ = "ember.linalg"
 
 
 def torch_dtype_name(dtype):
-    """PyTorch's scalar-type name of ``dtype`` (``Long``, ``Half``, ...) for messages."""
-    name = str(dtype).rsplit(".", 1)[-1]
-    return _TORCH_NAMES.get(name, name.capitalize())
+    """PyTorch's scalar-type name of ``dtype`` (``Long``, ``Double``, ``ComplexFloat``...)
+    for messages (a quantized dtype, which has no number in the table, by its own name)."""
+    num = getattr(dtype, "num", None)
+    return TORCH_NAMES[num] if num is not None else str(dtype).rsplit(".", 1)[-1]
 
 
 def check_tensor(t, fname, name="A", position=1):

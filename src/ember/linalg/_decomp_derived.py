@@ -121,12 +121,14 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     if tol is not None:
         atol, rtol = tol, 0.0
     if A.numel() == 0:
-        return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=ember.int64, device=A.device), out)
-    with ember.no_grad():
-        S = _spectrum(A, hermitian, False)
-        top = S.amax(-1, keepdim=True) if hermitian else S[..., :1]
-        tol = _tolerance(A, atol, rtol, top)
-        return _maybe_out((S > tol).sum(-1), out)
+        rank = ember.zeros(tuple(A.shape[:-2]), dtype=ember.int64, device=A.device)
+    else:
+        with ember.no_grad():
+            S = _spectrum(A, hermitian, False)
+            top = S.amax(-1, keepdim=True) if hermitian else S[..., :1]
+            rank = (S > _tolerance(A, atol, rtol, top)).sum(-1)
+    # PyTorch writes the int64 count into any out it safely casts to (int32, float...)
+    return _maybe_out(rank, out, "torch.linalg.matrix_rank", exact=False)
 
 
 def _matrix_norm(A, p):

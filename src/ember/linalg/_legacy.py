@@ -466,6 +466,9 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None):
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
                            f"Got {torch_dtype_name(input.dtype)} instead.")
+    if out is not None and requires_grad(input):
+        raise RuntimeError("norm(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
     return vector_norm(input, 2, dims, keepdim, out=out)
 
 

@@ -11,7 +11,7 @@ from ember.ops.autocast import autocasts
 import math
 import operator
 
-from ember._core._dtype import bfloat16, float16
+from ember._core._dtype import bfloat16, float16, promote_types
 from ember._core._tensor import record
 from ember.ops.derivatives import derivative
 from ember.ops.reduce import expand_reduced
@@ -20,14 +20,41 @@ from ember.linalg._common import check_tensor, out_into, requires_grad, torch_dt
 __all__ = ["vector_norm", "matrix_norm", "norm"]
 
 
-def _check_norm_input(x, fname, dtype):
-    check_tensor(x, fname, "input" if fname == "linalg.norm" else "x")
-    if dtype is not None:
-        x = x.to(dtype)
+def _check_floating(x, fname, low_precision=True):
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
                            f"Got {torch_dtype_name(x.dtype)}")
-    return x
+    if not low_precision and x.dtype in (float16, bfloat16):
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got "
+                           f"{torch_dtype_name(x.dtype)}")
+
+
+def _check_dtype(x, fname, dtype):
+    """``x`` in ``dtype``, which PyTorch requires to be a floating or complex dtype of the
+    same kind as ``x``'s that ``x``'s converts to without narrowing."""
+    if dtype is None:
+        return x
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"{fname}: dtype should be floating point or complex, but got "
+                           f"{torch_dtype_name(dtype)}")
+    kind = "complex" if x.is_complex() else "real"
+    if x.is_complex() != dtype.is_complex:
+        raise RuntimeError(f"{fname}: dtype should be {kind} for {kind} inputs, but got "
+                           f"{torch_dtype_name(dtype)}")
+    if promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(f"{fname}: the dtype of the input ({torch_dtype_name(x.dtype)}) "
+                           f"should be convertible without narrowing to the specified dtype "
+                           f"({torch_dtype_name(dtype)})")
+    return x.to(dtype)
+
+
+def _composite_out(result, out, fname):
+    """``out=`` of ``matrix_norm`` and ``norm``, which PyTorch writes as composites: the
+    result computed first, then their own message for an out of another dtype."""
+    if out is not None and out.dtype != result.dtype:
+        raise RuntimeError(f"{fname} expected out tensor dtype {torch_dtype_name(result.dtype)} "
+                           f"but got: {torch_dtype_name(out.dtype)}")
+    return out_into(result, out)
 
 
 def _dims(dim, ndim):
@@ -121,7 +148,13 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     >>> ember.linalg.vector_norm(ember.tensor([3., -4.]), ord=float("inf"))
     tensor(4.)
     """
-    x = _check_norm_input(x, "linalg.vector_norm", dtype)
+    check_tensor(x, "linalg_vector_norm", "input")
+    _check_floating(x, "linalg.vector_norm")
+    x = _check_dtype(x, "linalg.vector_norm", dtype)
+    if out is not None and requires_grad(x):
+        raise RuntimeError("linalg_vector_norm(): functions with out=... arguments don't "
+                           "support automatic differentiation, but one of the arguments "
+                           "requires grad.")
     dims = _dims(dim, x.dim())
     if dims == ():
         dims = None
@@ -169,41 +202,49 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     >>> ember.linalg.matrix_norm(A, ord=1)
     tensor(6.)
     """
-    A = _check_norm_input(A, "linalg.matrix_norm", dtype)
+    check_tensor(A, "linalg_matrix_norm", "input")
+    if ord not in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if A.dim() < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    dims = _dims(dim, A.dim())
-    if len(dims) != 2 or dims[0] % A.dim() == dims[1] % A.dim():
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dims. "
-                           f"Got {tuple(dim)}")
-    d0, d1 = (d % A.dim() for d in dims)
+    # the singular values (2-norms, nuclear norm) are not computed in half precision
+    _check_floating(A, "linalg.matrix_norm", low_precision=ord not in ("nuc", 2, -2))
+    dims = tuple(dim)
+    if len(dims) != 2:
+        # PyTorch prints the dims separated by spaces here
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           f"{' '.join(str(d) for d in dims)}")
+    d0, d1 = (d % A.dim() for d in _dims(dims, A.dim()))
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    A = _check_dtype(A, "linalg.matrix_norm", dtype)
     if ord == "fro":
-        return out_into(vector_norm(A, 2, (d0, d1), keepdim), out)
+        return _composite_out(vector_norm(A, 2, (d0, d1), keepdim), out, "linalg.matrix_norm")
     if ord in ("nuc", 2, -2):
         sv = _svdvals(A, (d0, d1))
         result = sv.sum(-1) if ord == "nuc" else _amax(sv, -1) if ord == 2 else sv.amin(-1)
         if keepdim:
             for d in sorted((d0, d1)):
                 result = result.unsqueeze(d)
-        return out_into(result, out)
-    if ord not in (1, -1, math.inf, -math.inf):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+        return _composite_out(result, out, "linalg.matrix_norm")
     # 1-norms sum down the columns (over d0) first, inf-norms along the rows (over d1)
     summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = A.abs().sum(summed, keepdim=True)
     result = _amax(sums, other, True) if ord > 0 else sums.amin(other, keepdim=True)
     if not keepdim:
         result = result.squeeze(max(d0, d1)).squeeze(min(d0, d1))
-    return out_into(result, out)
+    return _composite_out(result, out, "linalg.matrix_norm")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector or matrix norm, chosen as ``torch.linalg.norm`` chooses it.
 
-    With ``dim`` an int (or 1-tuple) a vector norm; with a 2-tuple a matrix norm; with
-    ``dim=None`` the 2-norm of all elements when ``ord`` is None, else the vector norm
-    of a 1-D or the matrix norm of a 2-D ``A``.
+    Without ``ord``, the 2-norm of the elements over ``dim`` (all of them when None),
+    which over two dims is the Frobenius norm.  A string ``ord`` (``"fro"``, ``"nuc"``)
+    is a matrix norm over ``dim`` (the two dims of a 2-D ``A`` when None).  A number
+    ``ord`` is a vector norm over one dim and a matrix norm over two; with ``dim=None``,
+    that of a 1-D or a 2-D ``A``.
 
     Examples
     --------
@@ -211,18 +252,18 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     >>> ember.linalg.norm(ember.tensor([[1., 2.], [2., 4.]]))
     tensor(5.)
     """
-    check_tensor(A, "linalg.norm", "input")
-    if dim is not None:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 1:
-            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
-        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype, out=out)
-    if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
-    if A.dim() == 1:
-        return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
-    if A.dim() == 2:
-        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
-    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
-                       f"or 2D. Got {A.dim()}D.")
-
+    check_tensor(A, "linalg_norm", "input")
+    dims = None if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+    if dims is not None and len(dims) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                           f"Got {list(dims)}")
+    if dims is None and ord is not None and A.dim() not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {A.dim()}D.")
+    over_two_dims = A.dim() == 2 if dims is None else len(dims) == 2
+    # as PyTorch: a str ord is always a matrix norm; without ord, the 2-norm of the vectors
+    if isinstance(ord, str) or (ord is not None and over_two_dims):
+        result = matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
+    else:
+        result = vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+    return _composite_out(result, out, "linalg.norm")
