@@ -111,3 +111,20 @@ def test_non_tensor_input_matches_torch(name):
             getattr(L.linalg, name)([[1.0, 2.0], [3.0, 4.0]])
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+TORCH_NORMS = {
+    "norm": lambda L, A, **k: L.norm(A, **k),
+    "norm_p3": lambda L, A, **k: L.norm(A, 3, dim=1, **k),
+    "norm_inf": lambda L, A, **k: L.norm(A, float("inf"), **k),
+    "method": lambda L, A, **k: A.norm(**k),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_NORMS))
+@pytest.mark.parametrize("in_dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_norm_dtype_rules(name, in_dtype, dtype):
+    # torch.norm and Tensor.norm check dtype= as linalg.vector_norm does
+    fn = TORCH_NORMS[name]
+    _check(lambda L, A: fn(L, A, dtype=getattr(L, dtype)), in_dtype)

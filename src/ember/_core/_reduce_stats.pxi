@@ -191,11 +191,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None, *, axis=
         order = float(p)
     else:
         raise TypeError(f"norm(): argument 'p' must be a number or 'fro', not {type(p).__name__}")
-    if dt >= 0:
-        if em_category[dt] < 2:
-            raise RuntimeError(f"norm(): dtype must be a floating point or complex dtype, got "
-                               f"{_name(dt)}")
-        x = _cast(x, dt)
+    if dt >= 0:     # PyTorch's rules: floating or complex, the input's kind, no narrowing
+        from ember.linalg._norms import _check_dtype
+        x = _check_dtype(x, "linalg.vector_norm", dtype_of(dt))
     mask = _dims_mask(dim, x._ndim, True, "norm")
     if order == 2.0:
         if em_category[x._dtype] == 3:
