@@ -8,7 +8,8 @@ import numpy as np
 
 from ember._core._dtype import (CPP_NAMES, TORCH_NAMES, can_cast, float32, float64, complex64,
                                 complex128, int32)
-from ember._core._tensor import Tensor, _recorded, _resize_output, backend, empty, zeros
+from ember._core._tensor import (Tensor, _recorded, _resize_output, backend, empty,
+                                 is_grad_enabled, zeros)
 
 _LAPACK_DTYPES = (float32, float64, complex64, complex128)
 
@@ -182,12 +183,19 @@ def result_type(name, fields):
     return result
 
 
-def out_into(result, out, castable=None, exact=True):
+def out_into(result, out, castable=None, exact=True, *, fname):
     """``result``, or ``out`` holding it, resized as PyTorch resizes ``out=`` tensors.
     ``out`` must have ``result``'s dtype (`exact`), or one ``result`` safely casts to;
-    the ops that check the cast first name themselves in `castable` (for the error)."""
+    the ops that check the cast first name themselves in `castable` (for the error).
+    A result on the autograd graph is refused (``out`` would not carry its gradient)
+    with PyTorch's message naming its kernel ``fname``; None for the composites that
+    PyTorch lets through (``out`` then holds the values only)."""
     if out is None:
         return result
+    if fname is not None and result.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{fname}(): functions with out=... arguments don't support "
+                           f"automatic differentiation, but one of the arguments requires "
+                           f"grad.")
     if castable is not None and not can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"{castable}: Expected result to be safely castable from "
                            f"{TORCH_NAMES[result.dtype.num]} dtype, but got result with dtype "
@@ -198,3 +206,8 @@ def out_into(result, out, castable=None, exact=True):
     _resize_output(out, result.shape)
     out.copy_(result)
     return out
+
+
+def outs_into(results, outs, fname):
+    """:func:`out_into` for each of ``results`` and its ``outs`` (a tuple of results)."""
+    return tuple(out_into(result, out, fname=fname) for result, out in zip(results, outs))

@@ -169,7 +169,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
         result = record("linalg_svd", _svd_raw, (A, bool(full_matrices), True))
     else:
         result = _svd_raw(A, bool(full_matrices), True)
-    return _maybe_out(svd_result(*result), out)
+    return _maybe_out(svd_result(*result), out, "_linalg_svd")
 
 
 @autocasts("linalg_svdvals")
@@ -188,19 +188,19 @@ def svdvals(A, *, driver=None, out=None):
         S = record("linalg_svd", _svd_raw, (A, False, True))[1]
     else:
         S = _svd_raw(A, False, False)
-    return _maybe_out(S, out)
+    return _maybe_out(S, out, "_linalg_svd")
 
 
-def _maybe_out(result, out, castable=None, exact=True):
+def _maybe_out(result, out, fname, castable=None, exact=True):
     """Write ``result`` (a tensor or a tuple of them) into ``out`` when given, as
-    :func:`out_into` writes each."""
+    :func:`out_into` writes each (``fname``: its kernel's name, or None)."""
     if out is None:
         return result
     pairs = zip(out, result) if isinstance(result, tuple) else ((out, result),)
     for dst, src in pairs:
         if not isinstance(dst, Tensor):
             raise TypeError(f"out must be a Tensor, not {type(dst).__name__}")
-        out_into(src, dst, castable, exact)
+        out_into(src, dst, castable, exact, fname=fname)
     return type(result)(*out) if isinstance(result, tuple) else out
 
 
@@ -321,7 +321,7 @@ def qr(A, mode="reduced", *, out=None):
         result = record("linalg_qr", _qr_raw, (A, mode))
     else:
         result = _qr_raw(A, mode)
-    return _maybe_out(qr_result(*result), out)
+    return _maybe_out(qr_result(*result), out, "linalg_qr")
 
 
 def _syminvadj_triu(G):
@@ -450,7 +450,7 @@ def eigh(A, UPLO="L", *, out=None):
         result = record("linalg_eigh", _eigh_raw, (A, UPLO, True))
     else:
         result = _eigh_raw(A, UPLO, True)
-    return _maybe_out(eigh_result(*result), out)
+    return _maybe_out(eigh_result(*result), out, "_linalg_eigh")
 
 
 @autocasts("linalg_eigvalsh")
@@ -466,8 +466,9 @@ def eigvalsh(A, UPLO="L", *, out=None):
     _check_matrix(A, "linalg.eigvalsh", square=True, kernel="linalg_eigh")
     _check_uplo(UPLO)
     if _recorded(A):
-        return _maybe_out(record("linalg_eigh", _eigh_raw, (A, UPLO, True))[0], out)
-    return _maybe_out(_eigh_raw(A, UPLO, False), out)
+        return _maybe_out(record("linalg_eigh", _eigh_raw, (A, UPLO, True))[0],
+                          out, "_linalg_eigh")
+    return _maybe_out(_eigh_raw(A, UPLO, False), out, "_linalg_eigh")
 
 
 def _eig_backward_formula(gL, gV, L, V, hermitian):
@@ -546,7 +547,7 @@ def eig(A, *, out=None):
         result = record("linalg_eig", _eig_raw, (A, True))
     else:
         result = _eig_raw(A, True)
-    return _maybe_out(eig_result(*result), out)
+    return _maybe_out(eig_result(*result), out, "linalg_eig")
 
 
 @autocasts("linalg_eigvals")
@@ -561,8 +562,8 @@ def eigvals(A, *, out=None):
     """
     _check_matrix(A, "linalg.eigvals", square=True, kernel="linalg_eig")
     if _recorded(A):
-        return _maybe_out(record("linalg_eig", _eig_raw, (A, True))[0], out)
-    return _maybe_out(_eig_raw(A, False), out)
+        return _maybe_out(record("linalg_eig", _eig_raw, (A, True))[0], out, None)
+    return _maybe_out(_eig_raw(A, False), out, None)
 
 
 @derivative("linalg_eig", node="LinalgEigBackward0", save_inputs=False, save_result=True)
@@ -640,8 +641,8 @@ def householder_product(A, tau, *, out=None):
         raise RuntimeError(f"{fname}: tau dtype {tau.dtype} does not match input dtype "
                            f"{A.dtype}")
     if (_recorded(A) or _recorded(tau)):
-        return _maybe_out(_householder_composite(A, tau), out)
-    return _maybe_out(_householder_raw(A, tau), out)
+        return _maybe_out(_householder_composite(A, tau), out, "linalg_householder_product")
+    return _maybe_out(_householder_raw(A, tau), out, "linalg_householder_product")
 
 
 def _householder_composite(A, tau):

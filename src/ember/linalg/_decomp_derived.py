@@ -76,7 +76,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
     args = (A, atol, rtol, hermitian)
     return _maybe_out(record("linalg_pinv", _pinv, args) if requires_grad(A) else _pinv(*args),
-                      out, "linalg.pinv", exact=False)
+                      out, "linalg_pinv", "linalg.pinv", exact=False)
 
 
 def _pinv(A, atol, rtol, hermitian):
@@ -128,7 +128,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
             top = S.amax(-1, keepdim=True) if hermitian else S[..., :1]
             rank = (S > _tolerance(A, atol, rtol, top)).sum(-1)
     # PyTorch writes the int64 count into any out it safely casts to (int32, float...)
-    return _maybe_out(rank, out, "torch.linalg.matrix_rank", exact=False)
+    return _maybe_out(rank, out, "linalg_matrix_rank", "torch.linalg.matrix_rank", exact=False)
 
 
 def _matrix_norm(A, p):
@@ -159,9 +159,9 @@ def cond(A, p=None, *, out=None):
         S = svdvals(A)
         if A.numel() == 0:
             return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
-                                          device=A.device), out)
+                                          device=A.device), out, None)
         ratio = S[..., 0] / S[..., -1] if p != -2 else S[..., -1] / S[..., 0]
-        return _maybe_out(ratio, out)
+        return _maybe_out(ratio, out, None)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if A.shape[-1] != A.shape[-2]:
@@ -169,10 +169,10 @@ def cond(A, p=None, *, out=None):
                            f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
     if A.numel() == 0:
         return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
-                                      device=A.device), out)
+                                      device=A.device), out, None)
     eye = ember.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
     inverse = _solve_via_qr(A, eye)
-    return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out)
+    return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out, None)
 
 
 # ---------------------------------------------------------------- PyTorch's older names
@@ -200,13 +200,14 @@ def svd_compat(input, some=True, compute_uv=True, *, out=None):
     else:
         U, S, Vh = svd(input, full_matrices=not some)
         result = old_svd_result(U, S, Vh.mH)
-    return _maybe_out(result, out)
+    return _maybe_out(result, out, "_linalg_svd")
 
 
 @autocasts("qr")
 def qr_compat(input, some=True, *, out=None):
     """``torch.qr``: ``linalg.qr`` with ``some=True`` for 'reduced', False for 'complete'."""
-    return _maybe_out(old_qr_result(*qr(input, "reduced" if some else "complete")), out)
+    return _maybe_out(old_qr_result(*qr(input, "reduced" if some else "complete")),
+                      out, "linalg_qr")
 
 
 @autocasts("pinverse")

@@ -18,11 +18,10 @@ from ember._core import _lapack_solve as lapack
 from ember._core._index import cat
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (
-    batch_numel, check_float, check_matrix, check_same_dtype, check_square, check_tensor,
-    column_major, int_buffer, is_column_major, out_into, raise_for_info, requires_grad,
-    on_gpu, on_host, result_type, row_major,
-)
+from ember.linalg._common import (batch_numel, check_float, check_matrix, check_same_dtype,
+                                  check_square, check_tensor, column_major, int_buffer,
+                                  is_column_major, on_gpu, on_host, out_into, outs_into,
+                                  raise_for_info, requires_grad, result_type, row_major)
 
 __all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "solve_triangular", "lu_factor",
            "lu_factor_ex", "lu", "lu_solve"]
@@ -92,7 +91,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     else:
         L, info = _cholesky_kernel(A, bool(upper), check_errors)
     if out is not None:
-        return cholesky_ex_result(out_into(L, out[0]), out_into(info, out[1]))
+        return cholesky_ex_result(*outs_into((L, info), out, "linalg_cholesky_ex"))
     return cholesky_ex_result(L, info)
 
 
@@ -127,7 +126,8 @@ def cholesky(A, *, upper=False, out=None):
     tensor([[2., 0.],
             [1., 2.]])
     """
-    return out_into(cholesky_ex(A, upper=upper, check_errors=True).L, out)
+    return out_into(cholesky_ex(A, upper=upper, check_errors=True).L,
+                    out, fname="linalg_cholesky_ex")
 
 
 @autocasts("cholesky_inverse")
@@ -147,8 +147,9 @@ def cholesky_inverse(L, upper=False, *, out=None):
     check_square(L, "cholesky_inverse", "input")
     args = (L, bool(upper))
     if requires_grad(L):
-        return out_into(record("cholesky_inverse", _cholesky_inverse_kernel, args), out)
-    return out_into(_cholesky_inverse_kernel(*args), out)
+        return out_into(record("cholesky_inverse", _cholesky_inverse_kernel, args),
+                        out, fname="cholesky_inverse")
+    return out_into(_cholesky_inverse_kernel(*args), out, fname="cholesky_inverse")
 
 
 def _cholesky_inverse_kernel(L, upper):
@@ -254,8 +255,9 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                            f"{B.shape[-2]}x{B.shape[-1]})")
     args = (A, B, bool(upper), bool(left), bool(unitriangular))
     if requires_grad(A, B):
-        return out_into(record("linalg_solve_triangular", _triangular_kernel, args), out)
-    return out_into(_triangular_kernel(*args), out)
+        return out_into(record("linalg_solve_triangular", _triangular_kernel, args),
+                        out, fname="linalg_solve_triangular")
+    return out_into(_triangular_kernel(*args), out, fname="linalg_solve_triangular")
 
 
 # ---------------------------------------------------------------- LU
@@ -359,8 +361,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     if check_errors:
         raise_for_info(info, "torch.linalg.lu_factor_ex", _lu_message, tuple(A.shape[:-2]))
     if out is not None:
-        return lu_factor_ex_result(out_into(LU, out[0]), out_into(piv, out[1]),
-                                   out_into(info, out[2]))
+        return lu_factor_ex_result(*outs_into((LU, piv, info), out, "linalg_lu_factor_ex"))
     return lu_factor_ex_result(LU, piv, info)
 
 
@@ -393,7 +394,7 @@ def lu_factor(A, *, pivot=True, out=None):
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
     raise_for_info(info, "torch.linalg.lu_factor", _lu_message, tuple(A.shape[:-2]))
     if out is not None:
-        return lu_factor_result(out_into(LU, out[0]), out_into(piv, out[1]))
+        return lu_factor_result(*outs_into((LU, piv), out, "linalg_lu_factor_ex"))
     return lu_factor_result(LU, piv)
 
 
@@ -424,7 +425,7 @@ def lu(A, *, pivot=True, out=None):
     P = _take_rows(eye(m, dtype=A.dtype, device=A.device).expand(*perm.shape[:-1], m, m),
                    _inverse_permutation(perm))
     if out is not None:
-        return lu_result(out_into(P, out[0]), out_into(L, out[1]), out_into(U, out[2]))
+        return lu_result(*outs_into((P, L, U), out, "linalg_lu"))
     return lu_result(P, L, U)
 
 
@@ -487,10 +488,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
                            f"{tuple(LU.shape[:-1])}")
     if not left:
         # X A = B  <=>  A^H X^H = B^H
-        return out_into(lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH, out)
+        return out_into(lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH,
+                        out, fname="linalg_lu_solve")
     if requires_grad(LU, B):
-        return out_into(_lu_solve_composite(LU, _permutation(pivots, n), B, adjoint), out)
-    return out_into(_lu_solve_kernel(LU, pivots, B, adjoint), out)
+        return out_into(_lu_solve_composite(LU, _permutation(pivots, n), B, adjoint),
+                        out, fname="linalg_lu_solve")
+    return out_into(_lu_solve_kernel(LU, pivots, B, adjoint), out, fname="linalg_lu_solve")
 
 
 @autocasts("cholesky")

@@ -12,10 +12,9 @@ from scipy.linalg import get_lapack_funcs
 from ember._core._dtype import int32
 from ember._core._tensor import broadcast_shapes, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (
-    batch_numel, check_float, check_square, check_tensor, on_host, out_into, raise_for_info,
-    requires_grad, result_type, torch_dtype_name,
-)
+from ember.linalg._common import (batch_numel, check_float, check_square, check_tensor, on_host,
+                                  out_into, outs_into, raise_for_info, requires_grad, result_type,
+                                  torch_dtype_name)
 
 __all__ = ["ldl_factor_ex", "ldl_factor", "ldl_solve"]
 
@@ -87,8 +86,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     if check_errors:
         raise_for_info(info, fname, _singular, tuple(A.shape[:-2]))
     if out is not None:
-        return ldl_factor_ex_result(out_into(LD, out[0]), out_into(pivots, out[1]),
-                                    out_into(info, out[2]))
+        return ldl_factor_ex_result(*outs_into((LD, pivots, info), out, None))
     return ldl_factor_ex_result(LD, pivots, info)
 
 
@@ -135,7 +133,7 @@ def ldl_factor(A, *, hermitian=False, out=None):
     LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
     raise_for_info(info, "torch.linalg.ldl_factor", _singular, tuple(A.shape[:-2]))
     if out is not None:
-        return ldl_factor_result(out_into(LD, out[0]), out_into(pivots, out[1]))
+        return ldl_factor_result(*outs_into((LD, pivots), out, None))
     return ldl_factor_result(LD, pivots)
 
 
@@ -206,5 +204,5 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     check_float(LD, fname, "ldl_solve_cpu")
     args = (LD, pivots, B, bool(hermitian))
     if requires_grad(LD, B):
-        return out_into(record("linalg_ldl_solve", _solve_kernel, args), out)
-    return out_into(_solve_kernel(*args), out)
+        return out_into(record("linalg_ldl_solve", _solve_kernel, args), out, fname=None)
+    return out_into(_solve_kernel(*args), out, fname=None)

@@ -12,10 +12,8 @@ from ember._core import _lapack_decomp
 from ember._core._dtype import int32
 from ember._core._tensor import _add_method, broadcast_shapes, empty, eye, record, zeros
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (
-    _LAPACK_DTYPES, check_tensor, on_host, out_into, requires_grad, result_type,
-    torch_dtype_name,
-)
+from ember.linalg._common import (_LAPACK_DTYPES, check_tensor, on_host, out_into, outs_into,
+                                  requires_grad, result_type, torch_dtype_name)
 from ember.linalg._factor import (
     _inverse_permutation, _permutation, _take_rows, lu_factor_ex, lu_solve as linalg_lu_solve,
     solve_triangular,
@@ -87,9 +85,9 @@ def lu(A, pivot=True, get_infos=False, out=None):
     _check_lapack_dtype(A, "lu_cpu")
     LU, pivots, info = lu_factor_ex(A, pivot=pivot)
     if out is not None:
-        LU, pivots = out_into(LU, out[0]), out_into(pivots, out[1])
+        LU, pivots = out_into(LU, out[0], fname="lu"), out_into(pivots, out[1], fname="lu")
         if get_infos:
-            info = out_into(info, out[2])
+            info = out_into(info, out[2], fname="lu")
     if get_infos:
         return lu_with_info_result(LU, pivots, info)
     return LU, pivots
@@ -166,7 +164,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
         P = _take_rows(eye(m, dtype=dtype, device=LU_data.device).expand(*perm.shape[:-1], m, m),
                        _inverse_permutation(perm))
     if out is not None:
-        return lu_unpack_result(out_into(P, out[0]), out_into(L, out[1]), out_into(U, out[2]))
+        return lu_unpack_result(*outs_into((P, L, U), out, "lu_unpack"))
     return lu_unpack_result(P, L, U)
 
 
@@ -233,8 +231,9 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     _check_lapack_dtype(L, "cholesky_solve_cpu")
     args = (B, L, bool(upper))
     if requires_grad(B, L):
-        return out_into(record("cholesky_solve", _cholesky_solve_kernel, args), out)
-    return out_into(_cholesky_solve_kernel(*args), out)
+        return out_into(record("cholesky_solve", _cholesky_solve_kernel, args),
+                        out, fname="cholesky_solve")
+    return out_into(_cholesky_solve_kernel(*args), out, fname="cholesky_solve")
 
 
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
@@ -279,7 +278,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
                                 unitriangular=unitriangular)
     cloned = A.expand(*batch, n, n).clone()
     if out is not None:
-        return triangular_solve_result(out_into(solution, out[0]), out_into(cloned, out[1]))
+        return triangular_solve_result(*outs_into((solution, cloned), out, "triangular_solve"))
     return triangular_solve_result(solution, cloned)
 
 
@@ -340,7 +339,7 @@ def geqrf(input, *, out=None):
     else:
         a, tau = _geqrf_kernel(input)
     if out is not None:
-        return geqrf_result(out_into(a, out[0]), out_into(tau, out[1]))
+        return geqrf_result(*outs_into((a, tau), out, "geqrf"))
     return geqrf_result(a, tau)
 
 
@@ -424,7 +423,7 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
         v = V[..., :, i:i + 1]
         t = scales[..., i:i + 1].unsqueeze(-1)
         C = C - (t * v) @ (v.mH @ C) if left else C - ((C @ v) * t) @ v.mH
-    return out_into(C if C is not other else other.clone(), out)
+    return out_into(C if C is not other else other.clone(), out, fname="ormqr")
 
 
 # ---------------------------------------------------------------- norms

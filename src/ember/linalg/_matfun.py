@@ -43,7 +43,7 @@ def matrix_power(A, n, *, out=None):
         # when A does (with a zero gradient)
         identity = eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(*A.shape)
         return out_into(A.clone(memory_format=contiguous_format).copy_(identity), out,
-                        "matrix_power", exact=False)
+                        "matrix_power", exact=False, fname=None)
     if n < 0:
         check_float(A, "linalg.matrix_power")
         A, n = inv(A), -n
@@ -54,7 +54,7 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    return out_into(result if result is not A else A.clone(), out, "matrix_power")
+    return out_into(result if result is not A else A.clone(), out, "matrix_power", fname="matmul")
 
 
 # Pade coefficients and the 1-norm bounds up to which each degree is accurate in double
@@ -203,7 +203,7 @@ def multi_dot(tensors, *, out=None):
         result = result.squeeze(0)
     if last_vector:
         result = result.squeeze(-1)
-    return out_into(result, out)
+    return out_into(result, out, fname="mm")
 
 
 def cross(input, other, *, dim=-1, out=None):
@@ -226,7 +226,7 @@ def cross(input, other, *, dim=-1, out=None):
     shape = broadcast_shapes(tuple(input.shape), tuple(other.shape))
     a, b = input.expand(*shape), other.expand(*shape)
     result = a.roll(-1, dim) * b.roll(-2, dim) - a.roll(-2, dim) * b.roll(-1, dim)
-    return out_into(result, out)
+    return out_into(result, out, fname="linalg_cross")
 
 
 @autocasts("linalg_vecdot")
@@ -241,7 +241,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     """
     check_tensor(x, "linalg.vecdot", "x")
     check_tensor(y, "linalg.vecdot", "y", 2)
-    return out_into((x.conj() * y).sum(dim), out)
+    return out_into((x.conj() * y).sum(dim), out, fname="sum")
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -290,7 +290,7 @@ def tensorinv(A, ind=2, *, out=None):
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
                            f"== prod(self.shape[:ind]), but got {cols} != {rows}")
     result = inv(A.reshape(rows, cols)).reshape(*A.shape[ind:], *A.shape[:ind])
-    return out_into(result, out)
+    return out_into(result, out, fname=None)
 
 
 @autocasts("linalg_tensorsolve")
@@ -317,4 +317,4 @@ def tensorsolve(A, B, dims=None, *, out=None):
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
                            f"but got {cols} != {rows}")
     result = solve(A.reshape(rows, cols), B.reshape(rows)).reshape(result_shape)
-    return out_into(result, out)
+    return out_into(result, out, fname=None)

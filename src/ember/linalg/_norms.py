@@ -54,7 +54,7 @@ def _composite_out(result, out, fname):
     if out is not None and out.dtype != result.dtype:
         raise RuntimeError(f"{fname} expected out tensor dtype {torch_dtype_name(result.dtype)} "
                            f"but got: {torch_dtype_name(out.dtype)}")
-    return out_into(result, out)
+    return out_into(result, out, fname=None)
 
 
 def _dims(dim, ndim):
@@ -170,7 +170,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         result = record("linalg_vector_norm", _p_norm_kernel, (x, ord, dims, bool(keepdim)))
     else:
         result = _p_norm_kernel(x, ord, dims, bool(keepdim))
-    return out_into(result, out)
+    return out_into(result, out, fname="linalg_vector_norm")
 
 
 def _amax(t, dim, keepdim=False):

@@ -16,11 +16,11 @@ import ember
 from ember._core import _lapack_solve as lapack
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (
-    LinAlgError, batch_numel, check_float, check_matrix, check_same_dtype, check_square,
-    check_tensor, column_major, int_buffer, is_column_major, out_into, raise_for_info,
-    on_gpu, on_host, requires_grad, result_type, row_major,
-)
+from ember.linalg._common import (batch_numel, check_float, check_matrix, check_same_dtype,
+                                  check_square, check_tensor, column_major, int_buffer,
+                                  is_column_major, LinAlgError, on_gpu, on_host, out_into,
+                                  outs_into, raise_for_info, requires_grad, result_type,
+                                  row_major)
 
 __all__ = ["solve", "solve_ex", "inv", "inv_ex", "det", "slogdet", "logdet", "LinAlgError"]
 
@@ -111,8 +111,8 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """
     X, info = _solve_ex_impl(A, B, left, check_errors, "torch.linalg.solve_ex")
     if out is not None:
-        out_into(X, out[0])
-        out_into(info, out[1])
+        out_into(X, out[0], fname="_linalg_solve_ex")
+        out_into(info, out[1], fname="_linalg_solve_ex")
         return solve_ex_result(out[0], out[1])
     return solve_ex_result(X, info)
 
@@ -152,7 +152,7 @@ def solve(A, B, *, left=True, out=None):
     tensor([2., 3.])
     """
     X, _ = _solve_ex_impl(A, B, left, True, "torch.linalg.solve")
-    return out_into(X, out)
+    return out_into(X, out, fname="_linalg_solve_ex")
 
 
 # ---------------------------------------------------------------- inv
@@ -195,7 +195,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     else:
         X, info = _inv_kernel(A, check_errors)
     if out is not None:
-        return inv_ex_result(out_into(X, out[0]), out_into(info, out[1]))
+        return inv_ex_result(*outs_into((X, info), out, "linalg_inv_ex"))
     return inv_ex_result(X, info)
 
 
@@ -227,7 +227,7 @@ def inv(A, *, out=None):
     """
     check_tensor(A, "linalg.inv")
     check_matrix(A, "linalg.inv")
-    return out_into(inv_ex(A, check_errors=True).inverse, out)
+    return out_into(inv_ex(A, check_errors=True).inverse, out, fname="linalg_inv_ex")
 
 
 # ---------------------------------------------------------------- det, slogdet
@@ -308,8 +308,8 @@ def det(A, *, out=None):
     check_float(A, "linalg.det")
     check_square(A, "linalg.det")
     if requires_grad(A):
-        return out_into(record("linalg_det", _det_kernel, (A,)), out)
-    return out_into(_det_kernel(A), out)
+        return out_into(record("linalg_det", _det_kernel, (A,)), out, fname="_linalg_det")
+    return out_into(_det_kernel(A), out, fname="_linalg_det")
 
 
 @on_gpu("slogdet")
@@ -362,7 +362,7 @@ def slogdet(A, *, out=None):
     else:
         sign, logabsdet = _slogdet_kernel(A)
     if out is not None:
-        return slogdet_result(out_into(sign, out[0]), out_into(logabsdet, out[1]))
+        return slogdet_result(*outs_into((sign, logabsdet), out, "_linalg_slogdet"))
     return slogdet_result(sign, logabsdet)
 
 
