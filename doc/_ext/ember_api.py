@@ -69,9 +69,9 @@ CORE_KINDS = {
     ],
     "dtypes": [
         "dtype", "promote_types", "can_cast", "result_type", "get_default_dtype",
-        "set_default_dtype", "is_floating_point", "is_complex",
+        "set_default_dtype", "set_default_tensor_type", "is_floating_point", "is_complex",
     ],
-    "devices": ["device", "set_num_threads", "get_num_threads"],
+    "devices": ["device", "set_num_threads", "get_num_threads", "set_flush_denormal"],
     "interop": ["from_numpy", "from_dlpack"],
     "utilities": ["is_tensor", "numel", "set_printoptions"],
 }

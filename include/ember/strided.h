@@ -51,6 +51,11 @@ int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_
 void em_set_num_threads(int n);
 int em_get_num_threads(void);
 
+/* Treat denormal floats as zero (inputs and results) on the calling thread and the
+ * OpenMP workers when `on`, restore IEEE behaviour when not; 0 where the CPU offers
+ * no such mode (only x86's MXCSR is driven). */
+int em_set_flush_denormal(int on);
+
 /* Caching allocator: 64-byte aligned blocks, reused by size class. */
 void *em_alloc(size_t nbytes);
 void em_free(void *ptr, size_t nbytes);

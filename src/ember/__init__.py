@@ -14,7 +14,7 @@ from ember._core._dtype import complex64 as cfloat, complex128 as cdouble
 from ember._core._tensor import (
     Tensor, Size, Storage, device, result_type, broadcast_shapes, set_default_device,
     get_default_device,
-    set_num_threads, get_num_threads,
+    set_num_threads, get_num_threads, set_flush_denormal,
     empty, zeros, ones, full, empty_like, zeros_like, ones_like, full_like, empty_strided,
     arange, linspace, eye, tensor, as_tensor, asarray, from_numpy,
     view as _view, reshape as _reshape, flatten, squeeze, unsqueeze, transpose, permute,
@@ -203,7 +203,7 @@ from ember.ops.tensor_api import (broadcast_tensors, broadcast_to, finfo, iinfo,
 from ember.ops.api_functions import (isin, isposinf, isneginf, isreal, moveaxis, ravel, t, detach, unravel_index, vander, rsub, scalar_tensor, frexp, fill, split_with_sizes, unsafe_split, unsafe_chunk, unsafe_split_with_sizes, hann_window, hamming_window, blackman_window, bartlett_window, kaiser_window, get_device, empty_permuted)  # noqa: E402,E501
 from ember.ops.storage import TypedStorage, UntypedStorage  # noqa: E402  (also Tensor.storage)
 from ember.ops.storage import (BoolStorage, ByteStorage, CharStorage, ShortStorage, IntStorage, LongStorage, HalfStorage, BFloat16Storage, FloatStorage, DoubleStorage, ComplexFloatStorage, ComplexDoubleStorage)  # noqa: E402,E501
-from ember._tensor_types import (BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, BFloat16Tensor, FloatTensor, DoubleTensor)  # noqa: E402,E501
+from ember._tensor_types import (BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, BFloat16Tensor, FloatTensor, DoubleTensor, set_default_tensor_type)  # noqa: E402,E501
 from ember.ops.api_functions import inplace_functions as _inplace_functions, copy_functions as _copy_functions  # noqa: E402,E501
 from ember.ops.differences import gradient, trapz  # noqa: E402
 from ember.nn._functional.rnn import (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell, lstm, gru, rnn_tanh, rnn_relu)  # noqa: E402,E501

@@ -8,9 +8,11 @@ subclasses of :class:`ember.Tensor`: calling one returns a plain tensor.
 """
 import ember
 from ember._core._tensor import Tensor, Size, _add_method
+from ember._switches import _warn_once
 
 __all__ = ["BoolTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor",
-           "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor"]
+           "HalfTensor", "BFloat16Tensor", "FloatTensor", "DoubleTensor",
+           "set_default_tensor_type"]
 
 
 class _TensorType(type):
@@ -133,3 +135,61 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
 
 
 _add_method("type", _type)
+
+
+def set_default_tensor_type(t, /):
+    """Set the default floating point dtype (and device) from a legacy tensor type.
+
+    Deprecated in PyTorch 2.1, as here (it warns once): new code calls
+    :func:`ember.set_default_dtype` and :func:`ember.set_default_device`.  Kept for the scripts that still call
+    ``torch.set_default_tensor_type(torch.DoubleTensor)``.
+
+    Parameters
+    ----------
+    t : legacy type or str
+        A floating point legacy type (:class:`ember.DoubleTensor`, ...) or its name
+        (``'ember.DoubleTensor'``; ``'torch.DoubleTensor'`` too, for ported code;
+        ``'ember.cuda.FloatTensor'`` also makes ``cuda`` the default device).
+
+    Raises
+    ------
+    TypeError
+        For a type that is not floating point, or a CUDA type without a GPU.
+    AttributeError
+        For a name that is no legacy type.
+
+    Examples
+    --------
+    >>> import warnings, ember
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ember.set_default_tensor_type(ember.DoubleTensor)
+    >>> ember.tensor([1.5]).dtype
+    ember.float64
+    >>> ember.set_default_dtype(ember.float32)
+    """
+    _warn_once("ember.set_default_tensor_type() is deprecated (as PyTorch's is since 2.1), "
+               "please use ember.set_default_dtype() and ember.set_default_device() as "
+               "alternatives.")
+    device = None
+    if isinstance(t, str):
+        prefix, _, name = t.rpartition(".")
+        if prefix not in ("ember", "torch", "ember.cuda", "torch.cuda"):
+            raise TypeError(f"invalid type: {t!r}")
+        if name not in _TYPES:
+            raise AttributeError(f"module {prefix!r} has no attribute {name!r}")
+        cls = _TYPES[name]
+        if prefix.endswith("cuda"):
+            if not ember.cuda.is_available():
+                raise TypeError(f"type {t} not available. ember.cuda found no GPU (or no CuPy).")
+            device = "cuda"
+    elif isinstance(t, _TensorType):
+        cls = t
+    else:
+        raise TypeError("invalid type object: only floating-point types are supported as the "
+                        "default type")
+    if not cls.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    ember.set_default_dtype(cls.dtype)
+    if device is not None:
+        ember.set_default_device(device)

@@ -258,3 +258,51 @@ def test_hash_tensor_edges_and_errors():
         with pytest.raises(error) as got:
             case(ember)
         assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("t", ["DoubleTensor", "HalfTensor", "BFloat16Tensor", "FloatTensor",
+                               "'DoubleTensor'", "LongTensor", "'LongTensor'", "'cuda.FloatTensor'",
+                               "'Foo'", "3"])
+def test_set_default_tensor_type_as_torch(t):
+    def outcome(lib):
+        name = lib.__name__
+        arg = (f"{name}.{t[1:-1]}" if t.startswith("'") else 3 if t == "3"
+               else getattr(lib, t))
+        try:
+            lib.set_warn_always(True)       # a warning each call, not once per process
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                lib.set_default_tensor_type(arg)
+            assert any("deprecated" in str(w.message) for w in caught)
+            return ("ok", str(lib.get_default_dtype()).split(".")[-1],
+                    str(lib.tensor([1.5]).dtype).split(".")[-1],
+                    str(lib.tensor([1]).dtype).split(".")[-1])
+        except (TypeError, AttributeError) as err:
+            return (type(err).__name__, str(err).split(".")[0].replace(name, "lib"))
+        finally:
+            lib.set_default_dtype(lib.float32)
+            lib.set_warn_always(False)
+
+    got, want = outcome(ember), outcome(torch)
+    if t == "'cuda.FloatTensor'" and not torch.cuda.is_available():
+        assert got[0] == want[0] == "TypeError"     # each names its own missing CUDA
+    else:
+        assert got == want
+
+
+def test_set_flush_denormal_as_torch():
+    values = [1e-323, 1e-310, 1e-40, 1.0]
+    try:
+        for mode in (True, False):
+            assert ember.set_flush_denormal(mode) == torch.set_flush_denormal(mode)
+            for dtype in ("float64", "float32"):
+                e = ember.tensor(values, dtype=getattr(ember, dtype))
+                t = torch.tensor(values, dtype=getattr(torch, dtype))
+                np.testing.assert_array_equal((e * 1).numpy(), (t * 1).numpy())
+                np.testing.assert_array_equal((e * ember.ones(4, dtype=e.dtype)).numpy(),
+                                              (t * torch.ones(4, dtype=t.dtype)).numpy())
+            big = ember.full((100000,), 1e-310, dtype=ember.float64)   # the worker threads
+            assert (big * 1).eq(0).all().item() == mode
+    finally:
+        ember.set_flush_denormal(False)
+        torch.set_flush_denormal(False)

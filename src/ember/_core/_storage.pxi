@@ -472,6 +472,39 @@ def get_num_threads():
     return em_get_num_threads()
 
 
+def set_flush_denormal(bint mode):
+    """Treat denormal floating point numbers as zero on the CPU, as PyTorch's
+    ``torch.set_flush_denormal``.
+
+    With ``mode`` True, denormal inputs read as zero and denormal results are
+    flushed to zero (x86's FTZ and DAZ modes), which keeps arithmetic on tiny
+    values at full speed; False restores IEEE behaviour.  It applies to the
+    calling thread and ember's worker threads (not to the BLAS library's).
+
+    Parameters
+    ----------
+    mode : bool
+
+    Returns
+    -------
+    bool
+        Whether this CPU has the mode (x86); where it does not, nothing changes.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.set_flush_denormal(True)
+    True
+    >>> ember.tensor([1e-323], dtype=ember.float64) * 1
+    tensor([0.], dtype=ember.float64)
+    >>> ember.set_flush_denormal(False)
+    True
+    >>> ember.tensor([1e-323], dtype=ember.float64) * 1
+    tensor([9.8813e-324], dtype=ember.float64)
+    """
+    return bool(em_set_flush_denormal(mode))
+
+
 cdef object _blas_limiter = None
 
 

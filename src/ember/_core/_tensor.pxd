@@ -22,6 +22,7 @@ cdef extern from "ember/strided.h":
                           const Py_ssize_t *itemsize) noexcept nogil
     void em_set_num_threads(int n) noexcept nogil
     int em_get_num_threads() noexcept nogil
+    int em_set_flush_denormal(int on) noexcept nogil
     void *em_alloc(size_t nbytes) noexcept nogil
     void em_free(void *ptr, size_t nbytes) noexcept nogil
     void em_allocator_empty_cache() noexcept nogil

@@ -4,6 +4,10 @@
 #include <omp.h>
 #endif
 #include "ember/strided.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define EM_HAVE_MXCSR 1
+#endif
 
 /* The thread count lives in OpenMP's own state (one libgomp per process), so
  * every extension module that links these kernels sees the same setting. */
@@ -22,6 +26,32 @@ int em_get_num_threads(void)
     return omp_get_max_threads();
 #else
     return 1;
+#endif
+}
+
+#ifdef EM_HAVE_MXCSR
+/* flush-to-zero (results) and denormals-are-zero (inputs) in this thread's MXCSR */
+static void set_mxcsr_denormal_bits(int on)
+{
+    const unsigned int bits = 0x8040;
+    unsigned int csr = _mm_getcsr();
+    _mm_setcsr(on ? csr | bits : csr & ~bits);
+}
+#endif
+
+int em_set_flush_denormal(int on)
+{
+#ifdef EM_HAVE_MXCSR
+    set_mxcsr_denormal_bits(on);
+#ifdef _OPENMP
+    /* the worker threads too (threads started later inherit the setting) */
+#pragma omp parallel num_threads(em_get_num_threads())
+    set_mxcsr_denormal_bits(on);
+#endif
+    return 1;
+#else
+    (void)on;
+    return 0;
 #endif
 }
 
