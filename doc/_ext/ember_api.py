@@ -72,7 +72,7 @@ CORE_KINDS = {
         "set_default_dtype", "set_default_tensor_type", "is_floating_point", "is_complex",
     ],
     "devices": ["device", "set_num_threads", "get_num_threads", "set_flush_denormal"],
-    "interop": ["from_numpy", "from_dlpack"],
+    "interop": ["from_numpy", "from_dlpack", "to_dlpack"],
     "utilities": ["is_tensor", "numel", "set_printoptions"],
 }
 _CORE_KIND_OF = {name: kind for kind, names in CORE_KINDS.items() for name in names}

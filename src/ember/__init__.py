@@ -26,6 +26,7 @@ from ember._formatting import set_printoptions
 
 # DLPack interchange (also attaches Tensor.__dlpack__ and Tensor.__dlpack_device__)
 from ember._core._dlpack import from_dlpack
+from ember.utils.dlpack import to_dlpack
 # random number generation
 from ember._core._random import (
     Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,

@@ -694,3 +694,16 @@ def test_many_dimensions():
     np.testing.assert_array_equal(back, a)
     deep = ember.from_dlpack(np.zeros((1,) * 64))
     assert deep.dim() == 64 and np.from_dlpack(deep).ndim == 64
+
+
+def test_top_level_to_dlpack_as_torch():
+    # torch.to_dlpack is torch.utils.dlpack.to_dlpack; a capsule is consumed once
+    x = ember.arange(6.0).reshape(2, 3)[:, ::2]
+    capsule = ember.to_dlpack(x)
+    assert ember.to_dlpack is ember.utils.dlpack.to_dlpack
+    t = torch.from_dlpack(capsule)
+    np.testing.assert_array_equal(t.numpy(), x.numpy())
+    t[0, 0] = 42.0                                       # shared memory
+    assert x[0, 0].item() == 42.0
+    with pytest.raises((RuntimeError, ValueError)):
+        torch.from_dlpack(capsule)
