@@ -21,7 +21,8 @@ def test_linear_weights_equal_pytorch_per_channel_scheme():
     t, e = twin_linear(300, 70)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
                                                 {torch.nn.Linear: torch_per_channel})[0]
-    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), {nn.Linear})[0]
+    eq = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig})[0]
     tw, ew = tq.weight(), eq.weight()
     assert ew.dtype is ember.qint8 and ew.qscheme() is ember.per_channel_affine
     np.testing.assert_array_equal(ew.int_repr().numpy(), tw.int_repr().numpy())
@@ -38,7 +39,9 @@ def test_linear_output_within_quantization_tolerance(shape):
     t, e = twin_linear(300, 70, seed=1)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
                                                 {torch.nn.Linear: torch_per_channel})
-    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), {nn.Linear}, dtype=ember.qint8)
+    eq = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig},
+        dtype=ember.qint8)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         expected = t(torch.from_numpy(x)).numpy()
@@ -52,15 +55,35 @@ def test_linear_output_within_quantization_tolerance(shape):
     assert np.abs(ours - torch_q).max() <= 2 * torch_error
 
 
-def test_per_tensor_qconfig_is_honoured():
+@pytest.mark.parametrize("spec", ["set", "qconfig", "none"])
+def test_default_scheme_is_per_tensor_as_pytorch(spec):
     t, e = twin_linear(40, 10, seed=2)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t), {torch.nn.Linear})[0]
-    eq = ember.quantization.quantize_dynamic(
-        nn.Sequential(e), {nn.Linear: ember.quantization.default_dynamic_qconfig})[0]
+    qconfig_spec = {"set": {nn.Linear}, "none": None,
+                    "qconfig": {nn.Linear: ember.quantization.default_dynamic_qconfig}}[spec]
+    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), qconfig_spec)[0]
     assert eq.weight().qscheme() is ember.per_tensor_affine
     np.testing.assert_array_equal(eq.weight().int_repr().numpy(),
                                   tq.weight().int_repr().numpy())
     assert eq.weight().q_scale() == pytest.approx(tq.weight().q_scale(), rel=1e-7)
+    assert repr(eq).replace("ember.", "torch.") == repr(tq)
+    x = np.random.default_rng(0).standard_normal((6, 40)).astype(np.float32)
+    with torch.no_grad():
+        expected = t(torch.from_numpy(x)).numpy()
+        torch_error = np.abs(tq(torch.from_numpy(x)).numpy() - expected).max()
+    assert np.abs(eq(ember.from_numpy(x)).numpy() - expected).max() <= torch_error
+
+
+def test_per_channel_scheme_survives_state_dict_round_trip():
+    _, e = twin_linear(30, 12, seed=4)
+    quantized = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig})[0]
+    fresh = nn.quantized.dynamic.Linear(30, 12)
+    assert fresh.weight().qscheme() is ember.per_tensor_affine      # as PyTorch's fresh module
+    fresh.load_state_dict(quantized.state_dict())
+    assert fresh.weight().qscheme() is ember.per_channel_affine
+    np.testing.assert_array_equal(fresh.weight().q_per_channel_scales().numpy(),
+                                  quantized.weight().q_per_channel_scales().numpy())
 
 
 def test_unsupported_modules_are_left_alone_and_model_copied():
@@ -106,8 +129,7 @@ def test_bad_input():
 
 def test_repr_matches_pytorch():
     t, e = twin_linear(4, 3)
-    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
-                                                {torch.nn.Linear: torch_per_channel})
+    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t))
     eq = ember.quantization.quantize_dynamic(nn.Sequential(e))
     assert repr(eq).replace("ember.", "torch.") == repr(tq)
     lstm = ember.quantization.quantize_dynamic(

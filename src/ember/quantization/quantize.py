@@ -7,7 +7,7 @@ from ember import nn
 from ember.nn import intrinsic
 from ember.nn import quantized as nnq
 from ember.quantization._qtensor import qint8
-from ember.quantization.qconfig import per_channel_dynamic_qconfig
+from ember.quantization.qconfig import default_dynamic_qconfig
 
 __all__ = ["quantize_dynamic", "fuse_modules", "prepare", "convert", "QuantStub",
            "DeQuantStub"]
@@ -81,7 +81,7 @@ def _replace_children(module, swap):
 
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
     """Replace the ``nn.Linear`` and ``nn.LSTM`` modules of ``model`` by dynamically
-    quantized ones (int8 weights, per output channel and symmetric; activations
+    quantized ones (int8 weights, one scale per tensor and symmetric; activations
     quantized per call), as ``torch.ao.quantization.quantize_dynamic``.
 
     Parameters
@@ -111,7 +111,7 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     >>> model = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
     >>> qmodel = ember.quantization.quantize_dynamic(model, {nn.Linear}, dtype=ember.qint8)
     >>> qmodel[0]
-    DynamicQuantizedLinear(in_features=8, out_features=4, dtype=ember.qint8, qscheme=ember.per_channel_affine)
+    DynamicQuantizedLinear(in_features=8, out_features=4, dtype=ember.qint8, qscheme=ember.per_tensor_affine)
     >>> float((qmodel(ember.ones(1, 8)) - model(ember.ones(1, 8))).abs().max()) < 0.05
     True
     """
@@ -126,7 +126,7 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     if isinstance(qconfig_spec, dict):
         spec = dict(qconfig_spec)
     else:
-        spec = {key: per_channel_dynamic_qconfig for key in qconfig_spec}
+        spec = {key: default_dynamic_qconfig for key in qconfig_spec}
     if not inplace:
         model = copy.deepcopy(model)
     names = {id(m): name for name, m in model.named_modules()}

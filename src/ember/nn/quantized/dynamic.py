@@ -35,7 +35,7 @@ class Linear(PackedWeightModule):
     >>> _ = ember.manual_seed(0)
     >>> q = nn.quantized.dynamic.Linear.from_float(nn.Linear(4, 3))
     >>> q
-    DynamicQuantizedLinear(in_features=4, out_features=3, dtype=ember.qint8, qscheme=ember.per_channel_affine)
+    DynamicQuantizedLinear(in_features=4, out_features=3, dtype=ember.qint8, qscheme=ember.per_tensor_affine)
     >>> q(ember.ones(2, 4)).shape
     ember.Size([2, 3])
     """
@@ -75,7 +75,7 @@ class Linear(PackedWeightModule):
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """The dynamically quantized version of a float ``nn.Linear`` (its weight observed
-        with ``mod.qconfig.weight``, by default per-channel symmetric int8)."""
+        with ``mod.qconfig.weight``, by default per-tensor symmetric int8)."""
         if not isinstance(mod, cls._FLOAT_MODULE):
             raise TypeError(f"{cls.__name__}.from_float() takes an nn.Linear, got "
                             f"{type(mod).__name__}")
