@@ -205,3 +205,41 @@ def test_lstm_unbatched_input_and_bad_input():
         eq(ember.randn(4, 2, 3), (ember.zeros(1, 3, 5), ember.zeros(1, 3, 5)))
     with pytest.raises(RuntimeError, match="proj_size"):
         ember.quantization.quantize_dynamic(nn.Sequential(nn.LSTM(3, 5, proj_size=2)))
+
+
+@pytest.mark.parametrize("spec", ["set", "qconfig"])
+def test_float16_weights_match_pytorch(spec, tmp_path):
+    torch.manual_seed(5)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(12, 20), torch.nn.ReLU(),
+                                 torch.nn.LSTM(20, 6, num_layers=2, bidirectional=True))
+    model = nn.Sequential(nn.Linear(12, 20), nn.ReLU(),
+                          nn.LSTM(20, 6, num_layers=2, bidirectional=True))
+    model.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                           for k, v in tmodel.state_dict().items()})
+    tq = torch.ao.quantization.quantize_dynamic(tmodel, {torch.nn.Linear, torch.nn.LSTM},
+                                                dtype=torch.float16)
+    if spec == "set":
+        eq = ember.ao.quantization.quantize_dynamic(model, {nn.Linear, nn.LSTM},
+                                                    dtype=ember.float16)
+    else:
+        qconfig = ember.quantization.float16_dynamic_qconfig
+        eq = ember.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig,
+                                                            nn.LSTM: qconfig})
+    assert repr(eq).replace("ember.", "torch.") == repr(tq)
+    np.testing.assert_array_equal(eq[0].weight().numpy(), tq[0].weight().numpy())
+    assert eq[0].weight().dtype == ember.float32 and eq[0].weight_fp16.dtype == ember.float16
+    x = np.random.default_rng(1).standard_normal((3, 4, 12)).astype(np.float32)
+    (out, (h, c)), (tout, (th, tc)) = eq(ember.from_numpy(x)), tq(torch.from_numpy(x))
+    for ours, theirs in ((out, tout), (h, th), (c, tc)):
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    path = tmp_path / "fp16.safetensors"
+    ember.save(eq.state_dict(), path)
+    fresh = nn.Sequential(nn.quantized.dynamic.Linear(12, 20, dtype=ember.float16), nn.ReLU(),
+                          nn.quantized.dynamic.LSTM(20, 6, num_layers=2, bidirectional=True,
+                                                    dtype=ember.float16))
+    fresh.load_state_dict(ember.load(path))
+    np.testing.assert_array_equal(fresh(ember.from_numpy(x))[0].numpy(), out.numpy())
+    with pytest.raises(ValueError, match="qint8 and ember.float16"):
+        ember.quantization.quantize_dynamic(model, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="expected a weight of shape"):
+        fresh[0].set_weight_bias(ember.ones(3, 3), None)

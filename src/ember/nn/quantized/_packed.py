@@ -20,7 +20,10 @@ def weight_observer(mod):
 
 def quantize_weight(weight, observer):
     """``weight`` as a qint8 QuantizedTensor with the observer's parameters, which must be
-    symmetric (zero point 0): the GEMM's weights have no zero point."""
+    symmetric (zero point 0): the GEMM's weights have no zero point.  A float16 observer
+    (``float16_dynamic_qconfig``) asks for the weight rounded to float16 instead."""
+    if getattr(observer, "dtype", None) is ember.float16:
+        return weight.detach().to(ember.float16)
     observer(weight)
     scale, zero_point = observer.calculate_qparams()
     if getattr(observer, "dtype", qint8) is not qint8 or bool((zero_point != 0).any()):
