@@ -634,6 +634,30 @@ def test_grad_modes_as_decorators():
     assert ember.is_grad_enabled() and not ember.is_inference_mode_enabled()
 
 
+@pytest.mark.parametrize("lib", [ember, torch])
+def test_grad_modes_as_bare_decorators(lib):
+    # @no_grad / @enable_grad / @inference_mode without parentheses, as PyTorch allows
+    w = lib.ones(3, requires_grad=True)
+
+    @lib.no_grad
+    def f():
+        return (w * 2).requires_grad
+
+    @lib.inference_mode
+    def g():
+        yield lib.is_inference_mode_enabled(), (w * 2).requires_grad
+
+    with lib.no_grad():
+        @lib.enable_grad
+        def h():
+            return (w * 2).requires_grad
+        assert h()
+    assert f() is False and f.__name__ == "f"
+    assert list(g()) == [(True, False)]
+    assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
+    assert isinstance(lib.inference_mode(False), lib.inference_mode)
+
+
 def test_grad_mode_is_thread_local():
     seen = []
     with ember.no_grad():
