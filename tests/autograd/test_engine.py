@@ -232,6 +232,43 @@ def test_unused_input_raises_or_gives_none_or_zeros():
         grad((x * 2).sum(), [x], allow_unused=False, materialize_grads=True)
 
 
+def test_is_grads_batched_matches_torch_with_double_backward():
+    x, xt = f64(2, 3)
+    w, wt = f64(3, seed=1)
+    u, ut = f64(2, seed=2)
+    out = []
+    for v, c, unused, lib in ((x, w, u, ember), (xt, wt, ut, torch)):
+        y = (v.sin() * c).sum(1)                                   # (2,)
+        z = v.exp()                                                # (2, 3)
+        go = [lib.from_numpy(np.arange(8.0).reshape(4, 2)),
+              lib.from_numpy(np.linspace(-1, 1, 24).reshape(4, 2, 3))]
+        gx, gc, gu = lib.autograd.grad([y, z], [v, c, unused], go, create_graph=True,
+                                       allow_unused=True, is_grads_batched=True)
+        assert gu is None
+        second = lib.autograd.grad((gx * gx).sum() + gc.sum(), [v, c])
+        out.append([gx, gc, *second])
+    for a, b in zip(*out):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(np.asarray(a.detach()), b.detach().numpy(), rtol=1e-12)
+
+
+def test_is_grads_batched_errors_and_frees_the_graph():
+    x, _ = f64(3)
+    y = x * x
+    with pytest.raises(RuntimeError, match="first dimension of each grad_output"):
+        grad(y, x, ember.ones(2, 4, dtype=ember.float64), is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="first dimension of each grad_output"):
+        grad(y, x, ember.ones(3, dtype=ember.float64), is_grads_batched=True)
+    with pytest.raises(ValueError, match="batched Tensor"):
+        grad(y.sum(), x, is_grads_batched=True)
+    with pytest.raises(ValueError, match="same, non-zero batch size"):
+        grad([y, y], x, [ember.ones(2, 3), ember.ones(1, 3)], is_grads_batched=True)
+    gx, = grad(y, x, ember.eye(3, dtype=ember.float64), is_grads_batched=True)
+    np.testing.assert_allclose(np.asarray(gx), np.diag(2 * np.asarray(x.detach())))
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        grad(y, x, ember.eye(3, dtype=ember.float64), is_grads_batched=True)
+
+
 def test_grad_runs_only_the_needed_part_of_the_graph():
     x, _ = f64(3)
     calls = []
@@ -595,6 +632,30 @@ def test_grad_modes_as_decorators():
     assert not f(x).requires_grad and not g(x).requires_grad
     assert all(not t.requires_grad for t in ember.no_grad()(gen)(x))
     assert ember.is_grad_enabled() and not ember.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("lib", [ember, torch])
+def test_grad_modes_as_bare_decorators(lib):
+    # @no_grad / @enable_grad / @inference_mode without parentheses, as PyTorch allows
+    w = lib.ones(3, requires_grad=True)
+
+    @lib.no_grad
+    def f():
+        return (w * 2).requires_grad
+
+    @lib.inference_mode
+    def g():
+        yield lib.is_inference_mode_enabled(), (w * 2).requires_grad
+
+    with lib.no_grad():
+        @lib.enable_grad
+        def h():
+            return (w * 2).requires_grad
+        assert h()
+    assert f() is False and f.__name__ == "f"
+    assert list(g()) == [(True, False)]
+    assert lib.is_grad_enabled() and not lib.is_inference_mode_enabled()
+    assert isinstance(lib.inference_mode(False), lib.inference_mode)
 
 
 def test_grad_mode_is_thread_local():

@@ -300,3 +300,21 @@ def test_none_among_saved_tensors_comes_back_as_none():
     x = ember.randn(3, requires_grad=True)
     Scale.apply(x, None).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("lib", [ember, torch])
+def test_saving_a_non_tensor_after_a_tensor_raises_type_error(lib):
+    # the check named the argument by list.index, which compared the tensor with the
+    # non-tensor elementwise and raised an ambiguous-truth RuntimeError instead
+    class Bad(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, 3)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(TypeError, match="argument 1 is of type int"):
+        Bad.apply(lib.ones(3, requires_grad=True))

@@ -127,10 +127,63 @@ def test_input_checks():
                                              "precision floating point or complex"):
             lib.autograd.gradcheck(lambda a, b: a * b, (leaf(lib, V4), leaf(lib, V4).float()),
                                    eps=1e-3, atol=1e-2, rtol=1e-2)
-    with pytest.raises(NotImplementedError, match="check_forward_ad"):
-        gradcheck(lambda t: t * 2, (leaf(ember, V4),), check_forward_ad=True)
-    with pytest.raises(NotImplementedError, match="check_batched_grad"):
-        gradgradcheck(lambda t: t * 2, (leaf(ember, V4),), check_batched_grad=True)
+    with pytest.raises(NotImplementedError, match="check_fwd_over_rev"):
+        gradgradcheck(lambda t: t * 2, (leaf(ember, V4),), check_fwd_over_rev=True)
+    with pytest.raises(NotImplementedError, match="check_batched_forward_grad"):
+        gradcheck(lambda t: t * 2, (leaf(ember, V4),), check_batched_forward_grad=True)
+
+
+def custom_with_jvp(lib, forward, backward, jvp):
+    """Like :func:`custom`, with a forward-mode formula jvp(x, tangent)."""
+    class Op(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return forward(x)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+            ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return backward(x, grad)
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            x, = ctx.saved_tensors
+            return jvp(x, tangent)
+    return Op.apply
+
+
+@pytest.mark.parametrize("fast_mode", MODES)
+@pytest.mark.parametrize("backward_too", [True, False])
+def test_check_forward_ad_agrees_with_torch(fast_mode, backward_too):
+    cases = [
+        (lambda lib: lambda x, y: (x * y, (x.exp() / y).sum(1)), [M34, V4], True),
+        (lambda lib: lambda z: (z * z.conj()).real + z.exp().imag, [Z3], True),
+        (lambda lib: lambda z: z.exp() * z, [Z3], True),
+        (lambda lib: custom_with_jvp(lib, *CUBE, lambda x, t: 3 * x * x * t), [V4], True),
+        (lambda lib: custom_with_jvp(lib, *CUBE, lambda x, t: 2 * x * x * t), [V4], False),
+    ]
+    for make_fn, arrays, expected in cases:
+        for lib in (ember, torch):
+            got = lib.autograd.gradcheck(make_fn(lib), tuple(leaf(lib, a) for a in arrays),
+                                         check_forward_ad=True, check_backward_ad=backward_too,
+                                         fast_mode=fast_mode, raise_exception=False)
+            assert got is expected, f"{lib.__name__} gradcheck gave {got}"
+    with pytest.raises(GradcheckError, match="Jacobian computed with forward mode mismatch"):
+        gradcheck(custom_with_jvp(ember, *CUBE, lambda x, t: t), (leaf(ember, V4),),
+                  check_forward_ad=True, check_backward_ad=False)
+
+
+def test_check_batched_grad_agrees_with_torch():
+    for lib in (ember, torch):
+        assert lib.autograd.gradcheck(lambda x, y: (x * y, (x.exp() / y).sum(1)),
+                                      (leaf(lib, M34), leaf(lib, V4)), check_batched_grad=True)
+        assert lib.autograd.gradgradcheck(lambda x: (x * x).sin(), (leaf(lib, M34),),
+                                          check_batched_grad=True)
 
 
 @pytest.mark.parametrize("fast_mode", MODES)

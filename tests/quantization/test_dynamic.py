@@ -21,7 +21,8 @@ def test_linear_weights_equal_pytorch_per_channel_scheme():
     t, e = twin_linear(300, 70)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
                                                 {torch.nn.Linear: torch_per_channel})[0]
-    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), {nn.Linear})[0]
+    eq = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig})[0]
     tw, ew = tq.weight(), eq.weight()
     assert ew.dtype is ember.qint8 and ew.qscheme() is ember.per_channel_affine
     np.testing.assert_array_equal(ew.int_repr().numpy(), tw.int_repr().numpy())
@@ -38,7 +39,9 @@ def test_linear_output_within_quantization_tolerance(shape):
     t, e = twin_linear(300, 70, seed=1)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
                                                 {torch.nn.Linear: torch_per_channel})
-    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), {nn.Linear}, dtype=ember.qint8)
+    eq = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig},
+        dtype=ember.qint8)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     with torch.no_grad():
         expected = t(torch.from_numpy(x)).numpy()
@@ -52,15 +55,35 @@ def test_linear_output_within_quantization_tolerance(shape):
     assert np.abs(ours - torch_q).max() <= 2 * torch_error
 
 
-def test_per_tensor_qconfig_is_honoured():
+@pytest.mark.parametrize("spec", ["set", "qconfig", "none"])
+def test_default_scheme_is_per_tensor_as_pytorch(spec):
     t, e = twin_linear(40, 10, seed=2)
     tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t), {torch.nn.Linear})[0]
-    eq = ember.quantization.quantize_dynamic(
-        nn.Sequential(e), {nn.Linear: ember.quantization.default_dynamic_qconfig})[0]
+    qconfig_spec = {"set": {nn.Linear}, "none": None,
+                    "qconfig": {nn.Linear: ember.quantization.default_dynamic_qconfig}}[spec]
+    eq = ember.quantization.quantize_dynamic(nn.Sequential(e), qconfig_spec)[0]
     assert eq.weight().qscheme() is ember.per_tensor_affine
     np.testing.assert_array_equal(eq.weight().int_repr().numpy(),
                                   tq.weight().int_repr().numpy())
     assert eq.weight().q_scale() == pytest.approx(tq.weight().q_scale(), rel=1e-7)
+    assert repr(eq).replace("ember.", "torch.") == repr(tq)
+    x = np.random.default_rng(0).standard_normal((6, 40)).astype(np.float32)
+    with torch.no_grad():
+        expected = t(torch.from_numpy(x)).numpy()
+        torch_error = np.abs(tq(torch.from_numpy(x)).numpy() - expected).max()
+    assert np.abs(eq(ember.from_numpy(x)).numpy() - expected).max() <= torch_error
+
+
+def test_per_channel_scheme_survives_state_dict_round_trip():
+    _, e = twin_linear(30, 12, seed=4)
+    quantized = ember.quantization.quantize_dynamic(
+        nn.Sequential(e), {nn.Linear: ember.quantization.per_channel_dynamic_qconfig})[0]
+    fresh = nn.quantized.dynamic.Linear(30, 12)
+    assert fresh.weight().qscheme() is ember.per_tensor_affine      # as PyTorch's fresh module
+    fresh.load_state_dict(quantized.state_dict())
+    assert fresh.weight().qscheme() is ember.per_channel_affine
+    np.testing.assert_array_equal(fresh.weight().q_per_channel_scales().numpy(),
+                                  quantized.weight().q_per_channel_scales().numpy())
 
 
 def test_unsupported_modules_are_left_alone_and_model_copied():
@@ -106,8 +129,7 @@ def test_bad_input():
 
 def test_repr_matches_pytorch():
     t, e = twin_linear(4, 3)
-    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t),
-                                                {torch.nn.Linear: torch_per_channel})
+    tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(t))
     eq = ember.quantization.quantize_dynamic(nn.Sequential(e))
     assert repr(eq).replace("ember.", "torch.") == repr(tq)
     lstm = ember.quantization.quantize_dynamic(
@@ -183,3 +205,41 @@ def test_lstm_unbatched_input_and_bad_input():
         eq(ember.randn(4, 2, 3), (ember.zeros(1, 3, 5), ember.zeros(1, 3, 5)))
     with pytest.raises(RuntimeError, match="proj_size"):
         ember.quantization.quantize_dynamic(nn.Sequential(nn.LSTM(3, 5, proj_size=2)))
+
+
+@pytest.mark.parametrize("spec", ["set", "qconfig"])
+def test_float16_weights_match_pytorch(spec, tmp_path):
+    torch.manual_seed(5)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(12, 20), torch.nn.ReLU(),
+                                 torch.nn.LSTM(20, 6, num_layers=2, bidirectional=True))
+    model = nn.Sequential(nn.Linear(12, 20), nn.ReLU(),
+                          nn.LSTM(20, 6, num_layers=2, bidirectional=True))
+    model.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                           for k, v in tmodel.state_dict().items()})
+    tq = torch.ao.quantization.quantize_dynamic(tmodel, {torch.nn.Linear, torch.nn.LSTM},
+                                                dtype=torch.float16)
+    if spec == "set":
+        eq = ember.ao.quantization.quantize_dynamic(model, {nn.Linear, nn.LSTM},
+                                                    dtype=ember.float16)
+    else:
+        qconfig = ember.quantization.float16_dynamic_qconfig
+        eq = ember.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig,
+                                                            nn.LSTM: qconfig})
+    assert repr(eq).replace("ember.", "torch.") == repr(tq)
+    np.testing.assert_array_equal(eq[0].weight().numpy(), tq[0].weight().numpy())
+    assert eq[0].weight().dtype == ember.float32 and eq[0].weight_fp16.dtype == ember.float16
+    x = np.random.default_rng(1).standard_normal((3, 4, 12)).astype(np.float32)
+    (out, (h, c)), (tout, (th, tc)) = eq(ember.from_numpy(x)), tq(torch.from_numpy(x))
+    for ours, theirs in ((out, tout), (h, th), (c, tc)):
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    path = tmp_path / "fp16.safetensors"
+    ember.save(eq.state_dict(), path)
+    fresh = nn.Sequential(nn.quantized.dynamic.Linear(12, 20, dtype=ember.float16), nn.ReLU(),
+                          nn.quantized.dynamic.LSTM(20, 6, num_layers=2, bidirectional=True,
+                                                    dtype=ember.float16))
+    fresh.load_state_dict(ember.load(path))
+    np.testing.assert_array_equal(fresh(ember.from_numpy(x))[0].numpy(), out.numpy())
+    with pytest.raises(ValueError, match="qint8 and ember.float16"):
+        ember.quantization.quantize_dynamic(model, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="expected a weight of shape"):
+        fresh[0].set_weight_bias(ember.ones(3, 3), None)

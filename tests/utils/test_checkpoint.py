@@ -323,3 +323,19 @@ def test_integer_arguments_and_non_differentiable_outputs(use_reentrant):
     expected = np.zeros(5)
     np.add.at(expected, [0, 2, 2], np.exp(x.detach().numpy())[[0, 2, 2]])
     np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("enable", [False, True])
+def test_set_checkpoint_early_stop_gives_the_same_gradients_as_torch(enable):
+    x = np.random.default_rng(5).standard_normal(4)
+
+    def run(lib, module):
+        t = lib.from_numpy(x.copy()).requires_grad_()
+        with module.set_checkpoint_early_stop(enable):
+            y = module.checkpoint(lambda a: (a.sin() * a).exp(), t, use_reentrant=False,
+                                  early_stop=enable)
+        y.sum().backward()
+        return t.grad.numpy()
+
+    import ember.utils.checkpoint as echeckpoint
+    np.testing.assert_allclose(run(ember, echeckpoint), run(torch, tcheckpoint), rtol=1e-12)

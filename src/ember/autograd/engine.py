@@ -135,6 +135,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     allow_unused : bool, optional
         Return None for inputs the outputs do not depend on instead of raising
         (default: ``materialize_grads``).
+    is_grads_batched : bool, default False
+        The first dim of every ``grad_outputs`` tensor is a batch: the result is the
+        vector-Jacobian product of each, stacked along a new first dim (one backward
+        pass per batch element).
     materialize_grads : bool, default False
         Return zeros instead of None for unused inputs.
 
@@ -148,9 +152,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
     >>> ember.autograd.grad((x * x).sum(), x)
     (tensor([2., 4.]),)
+    >>> ember.autograd.grad(x * x, x, ember.eye(2), is_grads_batched=True)    # the Jacobian
+    (tensor([[2., 0.],
+            [0., 4.]]),)
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported by ember")
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when "
                          "materialize_grads=True, but got: allow_unused=False.")
@@ -170,3 +178,38 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         from ember._core._tensor import zeros_like
         result = [zeros_like(x) if r is None else r for r, x in zip(result, inputs_t)]
     return tuple(result)
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad`` with ``is_grads_batched=True``: one backward pass per slice of the
+    gradients' first dim, the results stacked."""
+    from ember._core._index import stack
+    outputs = _as_tuple(outputs, "outputs")
+    batched = (grad_outputs,) if isinstance(grad_outputs, Tensor) else \
+        tuple(grad_outputs or (None,) * len(outputs))
+    if len(batched) != len(outputs):
+        raise RuntimeError(f"Mismatch in number of gradients: got {len(batched)} gradients "
+                           f"for {len(outputs)} outputs")
+    for i, (out, g) in enumerate(zip(outputs, batched)):
+        if not isinstance(g, Tensor):
+            raise ValueError(f"is_grads_batched=True needs a batched Tensor for the gradient "
+                             f"of every output, but grad_outputs[{i}] is {type(g).__name__}")
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(f"If `is_grads_batched=True`, we interpret the first dimension "
+                               f"of each grad_output as the batch dimension. The sizes of the "
+                               f"remaining dimensions are expected to match the shape of "
+                               f"corresponding output, but a mismatch was detected: "
+                               f"grad_output[{i}] has a shape of {g.shape} and output[{i}] has "
+                               f"a shape of {out.shape}.")
+    sizes = [g.shape[0] for g in batched]
+    if len(set(sizes)) != 1 or sizes[0] == 0:
+        raise ValueError(f"is_grads_batched=True: expected all gradients to have the same, "
+                         f"non-zero batch size, got sizes {sizes}")
+    if retain_graph is None:
+        retain_graph = create_graph
+    per_slice = [grad(outputs, inputs, [g[b] for g in batched],
+                      retain_graph=retain_graph or b < sizes[0] - 1, create_graph=create_graph,
+                      allow_unused=allow_unused, materialize_grads=materialize_grads)
+                 for b in range(sizes[0])]
+    return tuple(None if column[0] is None else stack(column) for column in zip(*per_slice))

@@ -330,9 +330,9 @@ def _check_strategy(strategy, create_graph, strict):
                 '`strategy="forward-mode"` are not supported together (yet). Please either '
                 'set `strict=False` or `strategy="reverse-mode"`.')
         raise NotImplementedError(
-            'ember.autograd.functional.jacobian: strategy="forward-mode" is not supported: '
-            'ember has no forward-mode AD. Use strategy="reverse-mode" (the default), which '
-            "gives the same result.")
+            'ember.autograd.functional.jacobian: strategy="forward-mode" is not supported. '
+            'Use strategy="reverse-mode" (the default), which gives the same result, or '
+            "ember.func.jacfwd.")
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,

@@ -56,7 +56,17 @@ class _GradModeManager:
         return wrapper
 
 
-class no_grad(_GradModeManager):
+class _NoParamGradModeManager(_GradModeManager):
+    """A manager without arguments, also usable as a bare decorator (``@no_grad``, no
+    parentheses), as in PyTorch."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamGradModeManager):
     """Turn gradient recording off (in a ``with`` block or a decorated function).
 
     Examples
@@ -76,7 +86,7 @@ class no_grad(_GradModeManager):
         _set_grad_enabled(self._previous)
 
 
-class enable_grad(_GradModeManager):
+class enable_grad(_NoParamGradModeManager):
     """Turn gradient recording on, e.g. inside a :class:`no_grad` block."""
 
     def __enter__(self):
@@ -119,7 +129,13 @@ class inference_mode(_GradModeManager):
     Parameters
     ----------
     mode : bool, default True
+        Also usable as a bare decorator (``@inference_mode``, no parentheses).
     """
+
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)              # @inference_mode on a function
 
     def __init__(self, mode=True):
         self.mode = bool(mode)

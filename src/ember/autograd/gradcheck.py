@@ -214,6 +214,58 @@ def _check_backward_mul_by_grad_output(outputs, wrt_inputs):
             raise GradcheckError("backward not multiplied by grad_output")
 
 
+def _check_forward_ad(func, inputs, wrt, eps, atol, rtol, fast_mode):
+    """Forward-mode derivatives against central differences: the output tangents ``J u``
+    for each input and each unit direction ``u`` (one random ``u`` in fast mode)."""
+    from ember.autograd import forward_ad
+    rng = np.random.default_rng(0)                   # own generator: the user's is untouched
+    for i in wrt:
+        x = inputs[i]
+        if fast_mode:
+            directions = [(..., _unit_random(rng, tuple(x.shape), x.is_complex()))]
+        else:
+            directions = [(index, d) for index in np.ndindex(*x.shape)
+                          for d in ((1.0, 1j) if x.is_complex() else (1.0,))]
+        for index, d in directions:
+            expected = _central_difference(func, inputs, x, index, d, eps)
+            u = np.zeros(tuple(x.shape), np.complex128 if x.is_complex() else np.float64)
+            u[index] = d
+            with forward_ad.dual_level():
+                duals = list(inputs)
+                duals[i] = forward_ad.make_dual(x, tensor(u, dtype=x.dtype))
+                got = [forward_ad.unpack_dual(o).tangent for o in _outputs(func, duals)]
+                got = [np.zeros(e.shape) if t is None else _as_complex(t)
+                       for t, e in zip(got, expected)]
+            for k, (g, e) in enumerate(zip(got, expected)):
+                bad = np.flatnonzero(~(np.abs(g - e) <= atol + rtol * np.abs(e)))
+                if bad.size:
+                    raise GradcheckError(
+                        f"Jacobian computed with forward mode mismatch for output {k} with "
+                        f"respect to input {i},\nnumerical:{e.ravel()[bad[0]]}\n"
+                        f"analytical:{g.ravel()[bad[0]]}\n")
+
+
+def _check_batched_grad(outputs, wrt_inputs, atol, rtol):
+    """``grad(..., is_grads_batched=True)`` for a batch of two random output gradients
+    against the two gradients computed one at a time."""
+    rng = np.random.default_rng(0)
+    diff_outs = [o for o in outputs if o.requires_grad]
+    batched = [_random_grad_output(o, rng, False).detach().unsqueeze(0).repeat(
+        2, *([1] * o.dim())) * tensor([1.0, -0.5], dtype=o.dtype).view(2, *([1] * o.dim()))
+        for o in diff_outs]
+    together = _grad(diff_outs, wrt_inputs, grad_outputs=batched, retain_graph=True,
+                     allow_unused=True, is_grads_batched=True)
+    for b in range(2):
+        alone = _grad(diff_outs, wrt_inputs, grad_outputs=[g[b] for g in batched],
+                      retain_graph=True, allow_unused=True)
+        for n, (g, a) in enumerate(zip(together, alone)):
+            if (g is None) != (a is None) or (a is not None and not np.allclose(
+                    _as_complex(g[b]), _as_complex(a), rtol=rtol, atol=atol)):
+                raise GradcheckError(f"While computing batched gradients, got a result for "
+                                     f"input {n} that differs from the gradient computed "
+                                     f"alone (batch element {b})")
+
+
 def _check_undefined_grad(outputs, wrt_inputs):
     """Backward through one output at a time: the others' gradients are undefined (the
     engine gives their nodes zeros) and must be accepted."""
@@ -227,13 +279,6 @@ def _check_undefined_grad(outputs, wrt_inputs):
         except RuntimeError as exc:
             raise GradcheckError("Expected backward function to handle undefined output grads "
                                  f"(outputs that receive no gradient), but it raised: {exc}")
-
-
-def _refuse_unsupported(**flags):
-    for name, value in flags.items():
-        if value:
-            raise NotImplementedError(f"{name}=True is not supported by ember (it needs forward-"
-                                      "mode AD or vmap, which ember does not have)")
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -269,11 +314,17 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     fast_mode : bool, default False
         Compare ``v^T J u`` for random vectors ``u``, ``v`` (one backward per output
         and one finite difference per input) instead of every Jacobian entry.
-    check_batched_grad, check_batched_forward_grad, check_forward_ad : bool
-        Not supported (ember has no forward-mode AD or vmap): True raises
+    check_batched_grad : bool, default False
+        Also check that ``grad(..., is_grads_batched=True)`` gives, for a batch of
+        output gradients, the gradients computed one at a time.
+    check_batched_forward_grad : bool, default False
+        Not supported (ember's forward mode has no batched tangents): True raises
         NotImplementedError.
+    check_forward_ad : bool, default False
+        Also check forward-mode derivatives (:mod:`ember.autograd.forward_ad`): the
+        output tangents for each input direction against central differences.
     check_backward_ad : bool, default True
-        Must be True (it is the only kind of check ember can make).
+        Check the backward (reverse-mode) gradients.
     masked : bool, optional
         Accepted for compatibility (the inputs are dense tensors).
 
@@ -295,9 +346,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
                              "to be True")
-    _refuse_unsupported(check_batched_grad=check_batched_grad,
-                        check_batched_forward_grad=check_batched_forward_grad,
-                        check_forward_ad=check_forward_ad)
+    if check_batched_forward_grad:
+        raise NotImplementedError("check_batched_forward_grad=True is not supported by ember "
+                                  "(its forward mode has no batched tangents)")
     inputs = _as_tuple(inputs)
     wrt = _check_inputs(inputs)
     wrt_inputs = [inputs[i] for i in wrt]
@@ -306,11 +357,16 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         if not any(o.requires_grad for o in outputs):
             _check_no_differentiable_outputs(func, inputs, wrt, eps, nondet_tol)
             return True
-        check = _fast_check if fast_mode else _slow_check
-        check(func, inputs, wrt, outputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
-        _check_backward_mul_by_grad_output(outputs, wrt_inputs)
-        if check_undefined_grad:
-            _check_undefined_grad(outputs, wrt_inputs)
+        if check_backward_ad:
+            check = _fast_check if fast_mode else _slow_check
+            check(func, inputs, wrt, outputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+            _check_backward_mul_by_grad_output(outputs, wrt_inputs)
+            if check_undefined_grad:
+                _check_undefined_grad(outputs, wrt_inputs)
+            if check_batched_grad:
+                _check_batched_grad(outputs, wrt_inputs, atol, rtol)
+        if check_forward_ad:
+            _check_forward_ad(func, inputs, wrt, eps, atol, rtol, fast_mode)
     except GradcheckError:
         if raise_exception:
             raise
@@ -354,8 +410,11 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         As for :func:`gradcheck`.
     check_undefined_grad, check_grad_dtypes, masked
         As for :func:`gradcheck`.
-    check_batched_grad, check_fwd_over_rev : bool
-        Not supported: True raises NotImplementedError.
+    check_batched_grad : bool, default False
+        As for :func:`gradcheck`, on the first derivative.
+    check_fwd_over_rev : bool, default False
+        Not supported (forward mode through a backward pass loses the tangents of
+        saved outputs): True raises NotImplementedError.
     check_rev_over_rev : bool, default True
         Must be True.
 
@@ -373,8 +432,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or "
                              "check_rev_over_rev to be True")
-    _refuse_unsupported(check_batched_grad=check_batched_grad,
-                        check_fwd_over_rev=check_fwd_over_rev)
+    if check_fwd_over_rev:
+        raise NotImplementedError("check_fwd_over_rev=True is not supported by ember: forward "
+                                  "mode through a backward pass loses the tangents of the "
+                                  "outputs that backward formulas read")
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)               # own generator: the user's is untouched
@@ -395,4 +456,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol,
                      rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
                      check_undefined_grad=check_undefined_grad,
-                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode, masked=masked)
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     fast_mode=fast_mode, masked=masked)

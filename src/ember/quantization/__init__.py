@@ -8,11 +8,11 @@ from ember.quantization._qtensor import (
 )
 from ember.quantization.observer import (
     ObserverBase, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
-    default_observer, default_weight_observer, default_per_channel_weight_observer,
+    PlaceholderObserver, default_observer, default_weight_observer, default_per_channel_weight_observer,
 )
 from ember.quantization.qconfig import (
     QConfig, get_default_qconfig, default_qconfig, default_dynamic_qconfig,
-    per_channel_dynamic_qconfig,
+    per_channel_dynamic_qconfig, float16_dynamic_qconfig,
 )
 from ember.quantization.quantize import (
     quantize_dynamic, fuse_modules, prepare, convert, QuantStub, DeQuantStub,
@@ -23,8 +23,8 @@ __all__ = [
     "quantize_per_channel", "dequantize", "per_tensor_affine", "per_channel_affine",
     "per_tensor_symmetric", "per_channel_symmetric",
     "ObserverBase", "MinMaxObserver", "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
-    "default_observer", "default_weight_observer", "default_per_channel_weight_observer",
+    "PlaceholderObserver", "default_observer", "default_weight_observer", "default_per_channel_weight_observer",
     "QConfig", "get_default_qconfig", "default_qconfig", "default_dynamic_qconfig",
-    "per_channel_dynamic_qconfig",
+    "per_channel_dynamic_qconfig", "float16_dynamic_qconfig",
     "quantize_dynamic", "fuse_modules", "prepare", "convert", "QuantStub", "DeQuantStub",
 ]

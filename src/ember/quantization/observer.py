@@ -13,8 +13,8 @@ from ember.quantization._qtensor import (
 )
 
 __all__ = ["ObserverBase", "MinMaxObserver", "MovingAverageMinMaxObserver",
-           "PerChannelMinMaxObserver", "default_observer", "default_weight_observer",
-           "default_per_channel_weight_observer"]
+           "PerChannelMinMaxObserver", "PlaceholderObserver", "default_observer",
+           "default_weight_observer", "default_per_channel_weight_observer"]
 
 _EPS = float(np.finfo(np.float32).eps)
 
@@ -203,6 +203,39 @@ class PerChannelMinMaxObserver(ObserverBase):
             raise RuntimeError("PerChannelMinMaxObserver has observed no values: run data "
                                "through it before calculate_qparams()")
         return self._calculate_qparams(self.min_val, self.max_val)
+
+
+class PlaceholderObserver(nn.Module):
+    """An observer that records nothing and only carries a dtype, as
+    ``torch.ao.quantization.PlaceholderObserver``: with ``ember.float16`` it asks for
+    float16 weights (``float16_dynamic_qconfig``).
+
+    Parameters
+    ----------
+    dtype : dtype or QuantizedDtype, default ember.float32
+    is_dynamic : bool, default False
+        Whether it stands for an activation quantized per call.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.quantization import PlaceholderObserver
+    >>> PlaceholderObserver.with_args(dtype=ember.float16)().dtype
+    ember.float16
+    """
+
+    def __init__(self, dtype=ember.float32, custom_op_name="", compute_dtype=None,
+                 quant_min=None, quant_max=None, qscheme=None, eps=None, is_dynamic=False):
+        super().__init__()
+        self.dtype, self.qscheme, self.is_dynamic = dtype, qscheme, is_dynamic
+
+    with_args = classmethod(lambda cls, **kwargs: _PartialConstructor(cls, **kwargs))
+
+    def forward(self, x):
+        return x
+
+    def calculate_qparams(self):
+        raise Exception("calculate_qparams should not be called for PlaceholderObserver")
 
 
 default_observer = MinMaxObserver.with_args(dtype=quint8)

@@ -1,13 +1,15 @@
 """``QConfig``: which observers watch a module's activations and weights."""
 from collections import namedtuple
 
+import ember
 from ember.quantization.observer import (
-    MinMaxObserver, default_per_channel_weight_observer, default_weight_observer,
+    MinMaxObserver, PlaceholderObserver, default_per_channel_weight_observer,
+    default_weight_observer,
 )
 from ember.quantization._qtensor import quint8
 
 __all__ = ["QConfig", "get_default_qconfig", "default_qconfig", "default_dynamic_qconfig",
-           "per_channel_dynamic_qconfig"]
+           "per_channel_dynamic_qconfig", "float16_dynamic_qconfig"]
 
 
 class QConfig(namedtuple("QConfig", ["activation", "weight"])):
@@ -39,6 +41,10 @@ default_qconfig = QConfig(activation=MinMaxObserver.with_args(dtype=quint8),
 default_dynamic_qconfig = QConfig(activation=None, weight=default_weight_observer)
 per_channel_dynamic_qconfig = QConfig(activation=None,
                                       weight=default_per_channel_weight_observer)
+# float16 weights, float32 arithmetic
+float16_dynamic_qconfig = QConfig(
+    activation=PlaceholderObserver.with_args(dtype=ember.float16, is_dynamic=True),
+    weight=PlaceholderObserver.with_args(dtype=ember.float16))
 
 
 def get_default_qconfig(backend="x86"):

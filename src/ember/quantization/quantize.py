@@ -3,11 +3,12 @@
 modules), as ``torch.ao.quantization``."""
 import copy
 
+import ember
 from ember import nn
 from ember.nn import intrinsic
 from ember.nn import quantized as nnq
 from ember.quantization._qtensor import qint8
-from ember.quantization.qconfig import per_channel_dynamic_qconfig
+from ember.quantization.qconfig import default_dynamic_qconfig, float16_dynamic_qconfig
 
 __all__ = ["quantize_dynamic", "fuse_modules", "prepare", "convert", "QuantStub",
            "DeQuantStub"]
@@ -81,7 +82,7 @@ def _replace_children(module, swap):
 
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
     """Replace the ``nn.Linear`` and ``nn.LSTM`` modules of ``model`` by dynamically
-    quantized ones (int8 weights, per output channel and symmetric; activations
+    quantized ones (int8 weights, one scale per tensor and symmetric; activations
     quantized per call), as ``torch.ao.quantization.quantize_dynamic``.
 
     Parameters
@@ -92,8 +93,9 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     qconfig_spec : set of types, or dict, optional
         The module types to quantize (default: ``{nn.Linear, nn.LSTM}``), or a dict
         mapping types or submodule names to QConfigs (their ``weight`` observer is used).
-    dtype : QuantizedDtype
-        ``ember.qint8``.
+    dtype : QuantizedDtype or dtype
+        ``ember.qint8``, or ``ember.float16`` (weights rounded to float16, float32
+        products) when ``qconfig_spec`` is a set.
     mapping : dict, optional
         Float type -> quantized type (default: the ``nn.quantized.dynamic`` modules).
     inplace : bool
@@ -111,22 +113,23 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     >>> model = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
     >>> qmodel = ember.quantization.quantize_dynamic(model, {nn.Linear}, dtype=ember.qint8)
     >>> qmodel[0]
-    DynamicQuantizedLinear(in_features=8, out_features=4, dtype=ember.qint8, qscheme=ember.per_channel_affine)
+    DynamicQuantizedLinear(in_features=8, out_features=4, dtype=ember.qint8, qscheme=ember.per_tensor_affine)
     >>> float((qmodel(ember.ones(1, 8)) - model(ember.ones(1, 8))).abs().max()) < 0.05
     True
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"quantize_dynamic() takes an nn.Module, got {type(model).__name__}")
-    if dtype is not qint8:
+    if dtype is not qint8 and dtype is not ember.float16:
         raise ValueError(f"Don't know how to quantize with default settings for {dtype!r}: "
-                         "dynamic quantization supports ember.qint8")
+                         "dynamic quantization supports ember.qint8 and ember.float16")
     mapping = dict(_DYNAMIC if mapping is None else mapping)
     if qconfig_spec is None:
         qconfig_spec = {nn.Linear, nn.LSTM}
     if isinstance(qconfig_spec, dict):
         spec = dict(qconfig_spec)
     else:
-        spec = {key: per_channel_dynamic_qconfig for key in qconfig_spec}
+        qconfig = default_dynamic_qconfig if dtype is qint8 else float16_dynamic_qconfig
+        spec = {key: qconfig for key in qconfig_spec}
     if not inplace:
         model = copy.deepcopy(model)
     names = {id(m): name for name, m in model.named_modules()}

@@ -31,7 +31,8 @@ from ember.autograd.function import Function
 from ember.autograd.grad_mode import enable_grad, no_grad
 from ember.random import fork_rng
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn",
+           "set_checkpoint_early_stop"]
 
 
 _PROBE = _ones(1, requires_grad=True)
@@ -44,6 +45,33 @@ class CheckpointError(RuntimeError):
 def noop_context_fn():
     """The default ``context_fn`` of :func:`checkpoint`: two null context managers."""
     return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable):
+    """Context manager choosing whether a ``use_reentrant=False`` recomputation may stop
+    once it has recomputed every saved tensor, as PyTorch's.
+
+    Accepted for PyTorch compatibility: ember's recomputation always runs the whole
+    function (as with ``enable=False``), so the results are the same either way.
+
+    Parameters
+    ----------
+    enable : bool
+        Whether to stop early.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.utils.checkpoint import checkpoint, set_checkpoint_early_stop
+    >>> x = ember.ones(3, requires_grad=True)
+    >>> with set_checkpoint_early_stop(False):
+    ...     y = checkpoint(ember.sin, x, use_reentrant=False)
+    >>> y.sum().backward()
+    >>> x.grad.shape
+    ember.Size([3])
+    """
+    yield
 
 
 # ---------------------------------------------------------------- shared pieces

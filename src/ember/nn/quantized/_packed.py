@@ -1,5 +1,5 @@
 """The int8 weight shared by the quantized Linear and Conv2d modules: its integers,
-per-channel scales and float bias are buffers (so ``state_dict`` and
+scales (one per output channel, equal for a per-tensor weight) and float bias are buffers (so ``state_dict`` and
 ``ember.save``/``ember.load`` carry them); the panels the int8 GEMM reads are packed
 from them once, and again after ``load_state_dict``."""
 import ember
@@ -11,15 +11,19 @@ from ember.quantization._qtensor import (
 
 
 def weight_observer(mod):
-    """The observer for ``mod``'s weight: its qconfig's, or per-channel symmetric int8."""
-    from ember.quantization.observer import default_per_channel_weight_observer
+    """The observer for ``mod``'s weight: its qconfig's, or PyTorch's default (per-tensor
+    symmetric int8)."""
+    from ember.quantization.observer import default_weight_observer
     qconfig = getattr(mod, "qconfig", None)
-    return (qconfig.weight if qconfig is not None else default_per_channel_weight_observer)()
+    return (qconfig.weight if qconfig is not None else default_weight_observer)()
 
 
 def quantize_weight(weight, observer):
     """``weight`` as a qint8 QuantizedTensor with the observer's parameters, which must be
-    symmetric (zero point 0): the GEMM's weights have no zero point."""
+    symmetric (zero point 0): the GEMM's weights have no zero point.  A float16 observer
+    (``float16_dynamic_qconfig``) asks for the weight rounded to float16 instead."""
+    if getattr(observer, "dtype", None) is ember.float16:
+        return weight.detach().to(ember.float16)
     observer(weight)
     scale, zero_point = observer.calculate_qparams()
     if getattr(observer, "dtype", qint8) is not qint8 or bool((zero_point != 0).any()):
@@ -39,7 +43,7 @@ class PackedWeightModule(nn.Module):
         self.register_buffer("weight_int_repr", ember.zeros(shape, dtype=ember.int8))
         self.register_buffer("weight_scales", ember.ones(shape[0]))
         self.register_buffer("bias_fp32", ember.zeros(shape[0]) if bias else None)
-        self.qscheme = per_channel_affine
+        self.qscheme = per_tensor_affine
         self._pack()
 
     def _pack(self):
@@ -91,4 +95,7 @@ class PackedWeightModule(nn.Module):
                               unexpected_keys, error_msgs):
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
+        # the scheme is not in the state_dict: scales that differ can only be per channel
+        if bool((self.weight_scales != self.weight_scales[:1]).any()):
+            self.qscheme = per_channel_affine
         self._pack()

@@ -1,9 +1,11 @@
 """Dynamically quantized modules (``ember.nn.quantized.dynamic``): int8 weights, float
 inputs and outputs; each call quantizes its input to uint8 with parameters chosen from
-the input's own range and multiplies with ember's int8 GEMM."""
+the input's own range and multiplies with ember's int8 GEMM.  With ``dtype=float16``
+the weights are only rounded to float16, and the products are float32."""
 import ember
 from ember import nn
 from ember._core import _quant
+from ember.nn import functional as F
 from ember.nn.quantized._packed import PackedWeightModule, quantize_weight, weight_observer
 from ember.quantization._qtensor import qint8
 
@@ -11,8 +13,13 @@ __all__ = ["Linear", "LSTM"]
 
 
 def _check_dtype(dtype):
-    if dtype is not qint8:
-        raise ValueError(f"dynamic quantization supports dtype=ember.qint8, got {dtype!r}")
+    if dtype is not qint8 and dtype is not ember.float16:
+        raise ValueError(f"dynamic quantization supports dtype=ember.qint8 and ember.float16, "
+                         f"got {dtype!r}")
+
+
+def _weight_dtype(observer):
+    return ember.float16 if getattr(observer, "dtype", None) is ember.float16 else qint8
 
 
 class Linear(PackedWeightModule):
@@ -25,8 +32,9 @@ class Linear(PackedWeightModule):
         Sizes of each input and output sample.
     bias_ : bool
         Whether there is a (float32) bias.
-    dtype : QuantizedDtype
-        ``ember.qint8``.
+    dtype : QuantizedDtype or dtype
+        ``ember.qint8``, or ``ember.float16`` for weights rounded to float16 and
+        float32 products.
 
     Examples
     --------
@@ -35,7 +43,7 @@ class Linear(PackedWeightModule):
     >>> _ = ember.manual_seed(0)
     >>> q = nn.quantized.dynamic.Linear.from_float(nn.Linear(4, 3))
     >>> q
-    DynamicQuantizedLinear(in_features=4, out_features=3, dtype=ember.qint8, qscheme=ember.per_channel_affine)
+    DynamicQuantizedLinear(in_features=4, out_features=3, dtype=ember.qint8, qscheme=ember.per_tensor_affine)
     >>> q(ember.ones(2, 4)).shape
     ember.Size([2, 3])
     """
@@ -47,14 +55,42 @@ class Linear(PackedWeightModule):
         _check_dtype(dtype)
         self.in_features, self.out_features = in_features, out_features
         self.dtype = dtype
-        self._init_weight((out_features, in_features), bias_)
+        if dtype is ember.float16:
+            self.register_buffer("weight_fp16", ember.zeros(out_features, in_features,
+                                                            dtype=ember.float16))
+            self.register_buffer("bias_fp32", ember.zeros(out_features) if bias_ else None)
+        else:
+            self._init_weight((out_features, in_features), bias_)
 
     def _get_name(self):
         return "DynamicQuantizedLinear"
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"dtype={self.dtype!r}, qscheme={self.qscheme!r}")
+        text = (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"dtype={self.dtype!r}")
+        return text if self.dtype is ember.float16 else f"{text}, qscheme={self.qscheme!r}"
+
+    def weight(self):
+        """The weight: a qint8 QuantizedTensor, or float32 values rounded to float16."""
+        if self.dtype is ember.float16:
+            return self.weight_fp16.to(ember.float32)
+        return super().weight()
+
+    def set_weight_bias(self, w, b):
+        """Take the weight (a qint8 QuantizedTensor, or a float tensor when ``dtype`` is
+        ``ember.float16``) and a float bias (or None)."""
+        if self.dtype is not ember.float16:
+            return super().set_weight_bias(w, b)
+        if tuple(w.shape) != tuple(self.weight_fp16.shape):
+            raise RuntimeError(f"set_weight_bias(): expected a weight of shape "
+                               f"{tuple(self.weight_fp16.shape)}, but got {tuple(w.shape)}")
+        self.weight_fp16 = w.detach().to(ember.float16).contiguous()
+        self.bias_fp32 = None if b is None else b.detach().to(ember.float32).contiguous()
+
+    def _load_from_state_dict(self, *args):
+        if self.dtype is ember.float16:     # nothing to pack
+            return nn.Module._load_from_state_dict(self, *args)
+        return super()._load_from_state_dict(*args)
 
     def forward(self, x):
         if not isinstance(x, ember.Tensor):
@@ -66,6 +102,8 @@ class Linear(PackedWeightModule):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (input of shape "
                                f"{tuple(x.shape)}, weight of shape ({self.out_features}, "
                                f"{self.in_features}))")
+        if self.dtype is ember.float16:
+            return F.linear(x, self.weight_fp16.to(ember.float32), self.bias_fp32)
         if x.dim() == 2:
             return _quant.linear_dynamic(x, self._packed, self.weight_scales, self.bias_fp32)
         rows = x.reshape(-1, self.in_features)
@@ -75,12 +113,15 @@ class Linear(PackedWeightModule):
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """The dynamically quantized version of a float ``nn.Linear`` (its weight observed
-        with ``mod.qconfig.weight``, by default per-channel symmetric int8)."""
+        with ``mod.qconfig.weight``, by default per-tensor symmetric int8; a float16
+        ``PlaceholderObserver`` gives float16 weights)."""
         if not isinstance(mod, cls._FLOAT_MODULE):
             raise TypeError(f"{cls.__name__}.from_float() takes an nn.Linear, got "
                             f"{type(mod).__name__}")
-        qmod = cls(mod.in_features, mod.out_features, mod.bias is not None)
-        qmod.set_weight_bias(quantize_weight(mod.weight, weight_observer(mod)), mod.bias)
+        observer = weight_observer(mod)
+        qmod = cls(mod.in_features, mod.out_features, mod.bias is not None,
+                   _weight_dtype(observer))
+        qmod.set_weight_bias(quantize_weight(mod.weight, observer), mod.bias)
         return qmod
 
 
@@ -93,8 +134,8 @@ class LSTM(nn.Module):
     ----------
     input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional
         As ``nn.LSTM`` (dropout is an inference no-op, as in PyTorch's eval mode).
-    dtype : QuantizedDtype
-        ``ember.qint8``.
+    dtype : QuantizedDtype or dtype
+        ``ember.qint8`` or ``ember.float16`` (see :class:`Linear`).
 
     Examples
     --------
@@ -199,7 +240,7 @@ class LSTM(nn.Module):
         if mod.proj_size:
             raise RuntimeError("DynamicQuantizedLSTM does not support proj_size > 0")
         qmod = cls(mod.input_size, mod.hidden_size, mod.num_layers, mod.bias, mod.batch_first,
-                   mod.dropout, mod.bidirectional)
+                   mod.dropout, mod.bidirectional, _weight_dtype(weight_observer(mod)))
         for layer in range(mod.num_layers):
             for suffix in ("", "_reverse")[:2 if mod.bidirectional else 1]:
                 for kind in ("ih", "hh"):

@@ -129,7 +129,7 @@ class Linear(_QuantizedGemmModule):
     >>> from ember import nn
     >>> q = nn.quantized.Linear(4, 2)
     >>> q
-    QuantizedLinear(in_features=4, out_features=2, scale=1.0, zero_point=0, qscheme=ember.per_channel_affine)
+    QuantizedLinear(in_features=4, out_features=2, scale=1.0, zero_point=0, qscheme=ember.per_tensor_affine)
     """
 
     _FLOAT_MODULE = (nn.Linear, intrinsic.LinearReLU)

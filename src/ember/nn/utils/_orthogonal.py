@@ -1,50 +1,10 @@
-"""The orthogonal parametrization (PyTorch's ``parametrizations.orthogonal``) and the
-matrix functions it is built from, as compositions of differentiable ember ops."""
-import math
+"""The orthogonal parametrization (PyTorch's ``parametrizations.orthogonal``)."""
 from enum import Enum, auto
 
 import numpy as np
 
 import ember
 from ember.nn.modules.module import Module
-
-
-def _tril_mask(n, k, diagonal, dtype):
-    return ember.from_numpy(np.tril(np.ones((n, k)), diagonal)).to(dtype)
-
-
-def matrix_exp(A):
-    """Exponential of the square matrices ``A`` (``(..., n, n)``), differentiable.
-
-    Scaling and squaring: ``exp(A) = exp(A / 2^s) ^ (2^s)`` with ``||A / 2^s||_1 <= 1/2``,
-    the inner exponential by its Taylor series to degree 18 (error below 1e-20).
-    """
-    with ember.no_grad():
-        norm = float(A.abs().sum(-2).amax()) if A.numel() else 0.0
-    squarings = max(0, math.ceil(math.log2(norm)) + 1) if norm > 0 else 0
-    B = A / (2 ** squarings)
-    n = A.shape[-1]
-    identity = ember.eye(n, dtype=A.dtype)
-    result = identity + B
-    term = B
-    for degree in range(2, 19):
-        term = ember.matmul(term, B) / degree
-        result = result + term
-    for _ in range(squarings):
-        result = ember.matmul(result, result)
-    return result
-
-
-def householder_product(A, tau):
-    """The first ``k`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with ``v_i``
-    the ``i``-th column of ``A`` below the diagonal and 1 on it (LAPACK's ``orgqr``)."""
-    n, k = A.shape[-2], A.shape[-1]
-    V = A * _tril_mask(n, k, -1, A.dtype) + ember.eye(n, k, dtype=A.dtype)
-    Q = ember.eye(n, k, dtype=A.dtype).expand(*A.shape).clone()
-    for i in range(k - 1, -1, -1):
-        v = V[..., i:i + 1]                                   # (..., n, 1)
-        Q = Q - tau[..., i:i + 1].unsqueeze(-1) * ember.matmul(v, ember.matmul(v.mT, Q))
-    return Q
 
 
 def _orthonormal_columns(Q):
@@ -64,6 +24,7 @@ def _is_orthogonal(Q):
 
 class _OrthMaps(Enum):
     matrix_exp = auto()
+    cayley = auto()
     householder = auto()
 
 
@@ -83,17 +44,23 @@ class _Orthogonal(Module):
         if transposed:
             X = X.mT
             n, k = k, n
-        if self.orthogonal_map == _OrthMaps.matrix_exp:
-            X = X * _tril_mask(n, k, 0, X.dtype)
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
+            X = X.tril()
             if n != k:
                 X = ember.cat([X, ember.zeros(*X.shape[:-2], n, n - k, dtype=X.dtype)], dim=-1)
-            Q = matrix_exp(X - X.mT.conj())
+            A = X - X.mT.conj()                               # skew-symmetric (or -Hermitian)
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = ember.linalg.matrix_exp(A)
+            else:
+                # the Cayley retraction (I - A/2)^-1 (I + A/2)
+                identity = ember.eye(n, dtype=A.dtype)
+                Q = ember.linalg.solve(identity - 0.5 * A, identity + 0.5 * A)
             if n != k:
                 Q = Q[..., :k]
         else:
-            A = X * _tril_mask(n, k, -1, X.dtype)
+            A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = householder_product(A, tau)
+            Q = ember.linalg.householder_product(A, tau)
             # the signs of X's diagonal choose each column's sign (not differentiated)
             Q = Q * X.diagonal(dim1=-2, dim2=-1).detach().to(ember.int32).unsqueeze(-2)
         if getattr(self, "base", None) is not None:
@@ -112,10 +79,12 @@ class _Orthogonal(Module):
                 Q = Q.mT
                 n, k = k, n
             if "base" not in self._buffers:
-                if self.orthogonal_map == _OrthMaps.matrix_exp:
+                # the inverse of the exponential and Cayley maps restricted to this
+                # embedding is not known: the original keeps its value at registration
+                if self.orthogonal_map != _OrthMaps.householder:
                     raise NotImplementedError("It is not possible to assign to the matrix "
-                                              "exponential parametrization when "
-                                              "use_trivialization=False.")
+                                              "exponential or the Cayley parametrizations "
+                                              "when use_trivialization=False.")
                 h, tau = np.linalg.qr(Q.detach().numpy(), mode="raw")
                 A = np.swapaxes(h, -1, -2).copy()
                 diag = np.sign(np.diagonal(A, axis1=-2, axis2=-1)).copy()

@@ -174,8 +174,9 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     """Constrain ``module.<name>`` to be orthogonal (orthonormal rows or columns).
 
     The weight is ``Q = f(X)`` for an unconstrained ``X`` (the original): the
-    exponential of the skew-symmetric part of ``X`` (``'matrix_exp'``) or a product
-    of Householder reflections (``'householder'``).  With ``use_trivialization``,
+    exponential of the skew-symmetric part ``A`` of ``X`` (``'matrix_exp'``), its
+    Cayley transform ``(I - A/2)^-1 (I + A/2)`` (``'cayley'``) or a product of
+    Householder reflections (``'householder'``).  With ``use_trivialization``,
     the initial orthogonal matrix is kept as the buffer ``base`` and ``Q = base @
     f(X)``, the original starting at ``-I``.
 
@@ -185,10 +186,9 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
         The module to change.
     name : str, default 'weight'
         A matrix (or batch of matrices) parameter.
-    orthogonal_map : {'matrix_exp', 'householder'}, optional
+    orthogonal_map : {'matrix_exp', 'cayley', 'householder'}, optional
         Default: ``'matrix_exp'`` for square or complex weights, else
-        ``'householder'``.  (PyTorch's ``'cayley'`` needs a linear solver, which
-        ember does not have yet.)
+        ``'householder'``.
     use_trivialization : bool, default True
         Keep a base orthogonal matrix (dynamic trivialization).
 
@@ -216,9 +216,6 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     if orthogonal_map is None:
         square = weight.shape[-2] == weight.shape[-1]
         orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
-    if orthogonal_map == "cayley":
-        raise ValueError("orthogonal_map='cayley' needs a linear solver, which ember does not "
-                         "have yet; use 'matrix_exp' or 'householder'")
     orth_enum = getattr(_OrthMaps, orthogonal_map, None) if isinstance(orthogonal_map, str) \
         else None
     if orth_enum is None:
