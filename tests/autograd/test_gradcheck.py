@@ -127,8 +127,6 @@ def test_input_checks():
                                              "precision floating point or complex"):
             lib.autograd.gradcheck(lambda a, b: a * b, (leaf(lib, V4), leaf(lib, V4).float()),
                                    eps=1e-3, atol=1e-2, rtol=1e-2)
-    with pytest.raises(NotImplementedError, match="check_fwd_over_rev"):
-        gradgradcheck(lambda t: t * 2, (leaf(ember, V4),), check_fwd_over_rev=True)
     with pytest.raises(NotImplementedError, match="check_batched_forward_grad"):
         gradcheck(lambda t: t * 2, (leaf(ember, V4),), check_batched_forward_grad=True)
 
@@ -271,3 +269,32 @@ def test_gradgradcheck_ops(name):
     check_gradients(fn, *arrays)
     xs = [leaf(torch, a) for a in arrays]       # the same check holds in torch
     assert torch.autograd.gradgradcheck(lambda *a: fn(torch, *a), tuple(xs))
+
+
+@pytest.mark.parametrize("fn", [lambda L, t: t.exp().sum() * t, lambda L, t: t.sigmoid() * t,
+                                lambda L, t: L.tanh(t) ** 2, lambda L, t: L.softmax(t, 0)])
+def test_gradgradcheck_forward_over_reverse(fn):
+    # forward mode through the backward pass: formulas that read the op's own result
+    # (exp, sigmoid, tanh, softmax) need the saved output's tangent
+    for lib in (ember, torch):
+        assert lib.autograd.gradgradcheck(lambda t: fn(lib, t), (leaf(lib, V4),),
+                                          check_fwd_over_rev=True)
+        assert lib.autograd.gradgradcheck(lambda t: fn(lib, t), (leaf(lib, V4),),
+                                          check_fwd_over_rev=True, check_rev_over_rev=False,
+                                          check_undefined_grad=False)
+        with pytest.raises(AssertionError, match="check_undefined_grad=True requires"):
+            lib.autograd.gradgradcheck(lambda t: fn(lib, t), (leaf(lib, V4),),
+                                       check_fwd_over_rev=True, check_rev_over_rev=False)
+
+
+def test_forward_tangent_of_a_saved_output_matches_torch():
+    import ember.autograd.forward_ad as efw
+    import torch.autograd.forward_ad as tfw
+    got = {}
+    for lib, fw in ((ember, efw), (torch, tfw)):
+        x = lib.tensor(V4, dtype=lib.float64, requires_grad=True)
+        with fw.dual_level():
+            d = fw.make_dual(x, lib.ones(4, dtype=lib.float64))
+            g, = lib.autograd.grad(d.exp(), d, lib.ones(4, dtype=lib.float64), create_graph=True)
+            got[lib.__name__] = fw.unpack_dual(g).tangent.detach().numpy()
+    np.testing.assert_allclose(got["ember"], got["torch"], rtol=1e-12)

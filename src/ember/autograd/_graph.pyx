@@ -396,6 +396,10 @@ cdef class SavedTensor:
         t._requires_grad |= REQUIRES_GRAD
         if self.output_nr:
             meta_of(t, True).output_nr = self.output_nr
+        if _forward_hook is not None and (self.data._requires_grad & FW_GRAD):
+            # forward-mode AD over a backward formula that reuses its result (exp,
+            # sigmoid...): the rebuilt output carries the output's tangent
+            _forward_hook("alias", None, None, (self.data,), None, t)
         return t
 
 
@@ -458,6 +462,10 @@ cdef SavedTensor save_output(Tensor t, int output_nr):
     s.is_output = True
     s.output_nr = output_nr
     s.pack(alias)
+    if _forward_hook is not None:
+        # the forward hook gives t its tangent once the op is recorded: the alias takes
+        # it then (t itself may be gone by the time a backward formula reads the alias)
+        _fw_saved_outputs.append((t, s))
     return s
 
 
@@ -569,13 +577,25 @@ def _adopt_view_history(Tensor t, Tensor view):
 # is open: it gives the result of each op on a dual tensor its tangent.
 cdef object _trace_hook = None
 cdef object _forward_hook = None
+# outputs saved for backward since the forward hook last ran, with their SavedTensor
+cdef list _fw_saved_outputs = []
+
+
+cdef void _tangents_to_saved_outputs(Py_ssize_t mark) except *:
+    """Give the aliases of the outputs one op saved for backward (the entries from
+    `mark` on: the hook's own ops nest inside and take theirs first) their tangents."""
+    for t, s in _fw_saved_outputs[mark:]:
+        if ((<Tensor>t)._requires_grad & FW_GRAD) and (<SavedTensor>s).unpack_hook is None:
+            _forward_hook("alias", None, None, (t,), None, (<SavedTensor>s).data)
+    del _fw_saved_outputs[mark:]
 
 
 def _set_trace_hook(hook):
     """Install ``hook(kind, name, fn, args, kwargs, result)`` (or None); return the previous
     one.  ``kind`` is ``"ew"`` (``name`` the elementwise op number, ``kwargs`` the
     ``(out, inplace)`` pair), ``"op"`` or ``"view"``, after the op ran; or ``"write"``
-    before an op writes ``args[0]`` in place (``result`` None)."""
+    before an op writes ``args[0]`` in place (``result`` None).  The forward hook also
+    gets ``"alias"`` when the engine rebuilds a saved output ``args[0]`` as ``result``."""
     global _trace_hook
     previous = _trace_hook
     _trace_hook = hook
@@ -588,6 +608,7 @@ def _set_forward_hook(hook):
     global _forward_hook
     previous = _forward_hook
     _forward_hook = hook
+    _fw_saved_outputs.clear()
     return previous
 
 
@@ -605,11 +626,14 @@ cdef object _traced_elementwise(int op, list args, object out, bint inplace):
         _trace_hook("write", op, None, (args[0] if inplace else out,), None, None)
     if _forward_hook is not None and (inplace or out is not None):
         _forward_hook("write", op, None, tuple(args), (out, inplace), None)
+    cdef Py_ssize_t mark = len(_fw_saved_outputs)
     result = record_elementwise(op, args, out, inplace)
     if _trace_hook is not None:
         _trace_hook("ew", op, None, tuple(args), (out, inplace), result)
     if _forward_hook is not None:
         _forward_hook("ew", op, None, tuple(args), (out, inplace), result)
+        if len(_fw_saved_outputs) > mark:
+            _tangents_to_saved_outputs(mark)
     return result
 
 
@@ -623,11 +647,14 @@ cdef object _traced_op(str name, object fn, tuple args, dict kwargs):
                 _trace_hook("write", name, fn, (target,), None, None)
             if _forward_hook is not None:
                 _forward_hook("write", name, fn, args, kwargs, None)
+    cdef Py_ssize_t mark = len(_fw_saved_outputs)
     result = record_op(name, fn, args, kwargs)
     if _trace_hook is not None:
         _trace_hook("op", name, fn, args, kwargs, result)
     if _forward_hook is not None:
         _forward_hook("op", name, fn, args, kwargs, result)
+        if len(_fw_saved_outputs) > mark:
+            _tangents_to_saved_outputs(mark)
     return result
 
 

@@ -295,6 +295,10 @@ def _write_target(kind, args, kwargs):
 
 
 def _propagate(kind, name, fn, args, kwargs, result):
+    if kind == "alias":
+        # a saved output the engine rebuilt for a backward formula: the same values
+        _adopt_tangent(result, args[0])
+        return
     if kind == "write":
         # keep what the tangent of the write needs: the target's old value and tangent
         if any(_tangent_of(t) is not None for t in _flat_tensors(args, kwargs)):

@@ -413,10 +413,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     check_batched_grad : bool, default False
         As for :func:`gradcheck`, on the first derivative.
     check_fwd_over_rev : bool, default False
-        Not supported (forward mode through a backward pass loses the tangents of
-        saved outputs): True raises NotImplementedError.
+        Also check forward-mode derivatives of the gradient (forward mode through
+        the backward pass) against finite differences.
     check_rev_over_rev : bool, default True
-        Must be True.
+        Check the reverse-mode derivatives of the gradient.
 
     Returns
     -------
@@ -432,10 +432,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if not (check_fwd_over_rev or check_rev_over_rev):
         raise AssertionError("Expected at least one of check_fwd_over_rev or "
                              "check_rev_over_rev to be True")
-    if check_fwd_over_rev:
-        raise NotImplementedError("check_fwd_over_rev=True is not supported by ember: forward "
-                                  "mode through a backward pass loses the tangents of the "
-                                  "outputs that backward formulas read")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev "
+                             "to be True")
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)               # own generator: the user's is untouched
@@ -457,4 +456,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                      rtol=rtol, raise_exception=raise_exception, nondet_tol=nondet_tol,
                      check_undefined_grad=check_undefined_grad,
                      check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
                      fast_mode=fast_mode, masked=masked)
