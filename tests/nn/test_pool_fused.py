@@ -236,3 +236,21 @@ def test_errors_match_torch(fn):
     # the numbers in torch's message appear in ember's
     for number in re.findall(r"\d+", t_message):
         assert number in str(info.value), (t_message, str(info.value))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 7), (1, 1, 2, 2), (2, 2, 3, 3),
+                                   (64, 64, 8, 8), (3, 5, 24, 24)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_max_pool_2x2_ties_and_nans_as_torch(shape, dtype, ceil_mode):
+    # the 2x2 / stride 2 path: the first of equal maxima wins, the last NaN wins, and a
+    # ceil-mode partial window falls back to the general walk; many planes split threads
+    rng = np.random.default_rng(sum(shape))
+    a = rng.integers(0, 3, size=shape).astype(dtype)
+    a[rng.random(shape) < 0.05] = np.nan
+    got = ember.nn.functional.max_pool2d(ember.tensor(a), 2, return_indices=True,
+                                         ceil_mode=ceil_mode)
+    want = torch.nn.functional.max_pool2d(torch.tensor(a), 2, return_indices=True,
+                                          ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(got[0].numpy(), want[0].numpy())
+    np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
