@@ -306,3 +306,31 @@ def test_set_flush_denormal_as_torch():
     finally:
         ember.set_flush_denormal(False)
         torch.set_flush_denormal(False)
+
+
+FRESH = ["ones(3)", "zeros(3)", "full((3,), 2.)", "empty(3)", "arange(3)", "tensor([1, 2])",
+         "randn(3)", "rand(3)", "randint(0, 5, (3,))", "ones(3).clone()", "ones_like(L.ones(2))",
+         "full_like(L.ones(2), 3.)", "zeros_like(L.ones(2))", "eye(3)", "linspace(0, 1, 3)",
+         "logspace(0, 1, 3)", "randperm(4)", "normal(0., 1., (3,))", "empty_like(L.ones(2))",
+         "ones(3, requires_grad=True)", "randn_like(L.ones(2))", "bernoulli(L.ones(3) * 0.5)",
+         "multinomial(L.ones(3), 2)", "complex(L.ones(2), L.zeros(3, 1))",
+         "polar(L.ones(2), L.ones(2))", "empty_strided((2, 2), (1, 2))"]
+
+
+@pytest.mark.parametrize("expr", FRESH)
+def test_new_tensors_start_at_version_0(expr):
+    # filling a factory's own new tensor is no in-place change (version 0, as in torch)
+    assert eval("L." + expr, {"L": ember})._version == eval("L." + expr, {"L": torch})._version
+
+
+def test_increment_version_as_torch():
+    for lib in (ember, torch):
+        a, x = lib.ones(3, requires_grad=True), lib.ones(3)
+        y = (a * x).sum()                       # mul saves x for backward
+        lib.autograd.graph.increment_version(x)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.backward()
+        lib.autograd.graph.increment_version([x, a])
+        assert (x._version, a._version) == (2, 1)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        ember.autograd.graph.increment_version([ember.ones(1), 3])

@@ -12,6 +12,13 @@ cdef Tensor _finish(Tensor t, bint requires_grad):
     return t
 
 
+cdef Tensor _finish_new(Tensor t, bint requires_grad):
+    """:func:`_finish` of a factory's own new tensor: the fill that made its values is no
+    in-place change, so its version stays 0, as in PyTorch."""
+    t._storage.version = 0
+    return _finish(t, requires_grad)
+
+
 cpdef object _out_dtype(str fname, object out, object dtype):
     """The dtype a factory makes given ``out=``: ``out``'s, which a given dtype must equal."""
     if out is None:
@@ -47,7 +54,7 @@ cdef Tensor _into_out(Tensor result, object out, bint requires_grad, bint by_cou
     PyTorch does; the ranges (`by_count`) keep ``out``'s shape when the counts agree and
     fill it in row-major order."""
     if out is None:
-        return _finish(result, requires_grad)
+        return _finish_new(result, requires_grad)
     cdef Tensor o = <Tensor>out
     cdef int d
     cdef bint same = o._ndim == result._ndim
@@ -121,7 +128,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
         return _finish(<Tensor>out, requires_grad)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
         t = new_in_format(t._ndim, t._shape, t._dtype, t._storage.device, code)
-    return _finish(t, requires_grad)
+    return _finish_new(t, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -224,7 +231,7 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     set_dims(t, nd, shape, strides)
     t._storage = new_storage(extent * em_itemsize[dt], as_device(default_device_arg(device)))
     t._dtype = dt
-    return _finish(t, requires_grad)
+    return _finish_new(t, requires_grad)
 
 
 cdef Tensor _like(Tensor t, object dtype, object device_arg, object fmt, str fname):
@@ -245,7 +252,7 @@ def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
                memory_format=None):
     """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
     check_layout(layout, "empty_like")
-    return _finish(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
+    return _finish_new(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -256,7 +263,7 @@ def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
     fill(t, 0)
     if _creation_hook is not None:
         _creation_hook("zeros_like", (input,), {"dtype": t.get_dtype()}, t)
-    return _finish(t, requires_grad)
+    return _finish_new(t, requires_grad)
 
 
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -267,7 +274,7 @@ def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, lay
     fill(t, 1)
     if _creation_hook is not None:
         _creation_hook("ones_like", (input,), {"dtype": t.get_dtype()}, t)
-    return _finish(t, requires_grad)
+    return _finish_new(t, requires_grad)
 
 
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -278,7 +285,7 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
     fill(t, fill_value)
     if _creation_hook is not None:
         _creation_hook("full_like", (input, fill_value), {"dtype": t.get_dtype()}, t)
-    return _finish(t, requires_grad)
+    return _finish_new(t, requires_grad)
 
 
 # Ranges are built through NumPy: refuse sizes that no memory could hold before asking it.
@@ -583,7 +590,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([[1., 2.]], dtype=ember.float64)
     """
     dt = None if dtype is None else as_dtype(dtype)
-    return _finish(tensor_from_data(data, dt, device), requires_grad)
+    return _finish_new(tensor_from_data(data, dt, device), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

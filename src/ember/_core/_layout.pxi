@@ -176,6 +176,11 @@ cdef inline void bump_version(Tensor t) noexcept:
     t._storage.version += 1
 
 
+def _increment_version(Tensor t not None):
+    """Bump ``t``'s version counter (ember.autograd.graph.increment_version)."""
+    bump_version(t)
+
+
 cdef inline int check_writable(Tensor t) except -1:
     if t._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")

@@ -407,6 +407,9 @@ cdef int _check_writable_target(Tensor t) except -1:
 
 
 cdef Tensor _finish(Tensor t, em_device dev, bint requires_grad):
+    """A sampler's new tensor on `dev`; drawing its values is no in-place change, so its
+    version stays 0, as in PyTorch."""
+    t._storage.version = 0
     if dev.type_num != DEV_CPU and t._storage.device.type_num == DEV_CPU:
         t = t.to(dev)
     if requires_grad:

@@ -2,12 +2,36 @@
 the graph behind a tensor, and hooks on the tensors the graph saves for backward."""
 import functools
 
-from ember._core._tensor import Tensor
+from ember._core._tensor import Tensor, _increment_version
 from ember.autograd._graph import (AccumulateGrad, Node, _pop_saved_tensors_hooks,
                                    _push_saved_tensors_hooks)
 
 __all__ = ["Node", "to_dot", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks"]
+           "disable_saved_tensors_hooks", "increment_version"]
+
+
+def increment_version(tensor):
+    """Tell autograd that ``tensor`` (or each tensor of an iterable) was changed in place
+    behind its back, as ``torch.autograd.graph.increment_version``.
+
+    ember's ops and a custom Function's ``mark_dirty`` already do this; call it after
+    writing a tensor's memory through a pointer (``data_ptr()``, a NumPy view from
+    ``numpy()``), so that backward refuses to use the stale saved value.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.autograd.graph import increment_version
+    >>> x = ember.ones(2)
+    >>> increment_version(x)
+    >>> x._version
+    1
+    """
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"increment_version(): expected a Tensor or an iterable of "
+                            f"Tensors, got {type(t).__name__}")
+        _increment_version(t)
 
 
 class saved_tensors_hooks:

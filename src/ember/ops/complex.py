@@ -7,6 +7,7 @@ is a composite of them.
 from ember.ops.autocast import autocasts
 from ember._core import _tensor as _core
 from ember._core._dtype import complex64, complex128
+from ember._core._index import stack
 from ember._core._tensor import _recorded, record
 from ember.ops.derivatives import derivative
 from ember.ops.joining import _tname
@@ -85,12 +86,11 @@ def _view_as_complex_backward(ctx, grad, input):
 
 
 def _complex_raw(real, imag):
+    # the pairs interleaved by a stack, then viewed as complex: a new tensor, written
+    # by no in-place op (its version stays 0, as in PyTorch)
     shape = _core.broadcast_shapes(tuple(real.shape), tuple(imag.shape))
-    out = _core.empty(shape, dtype=_COMPLEX_OF[real.dtype.name] if real.dtype.name in
-                      _COMPLEX_OF else complex64, device=real.device)
-    out.real.copy_(real)
-    out.imag.copy_(imag)
-    return out
+    pairs = stack([real.expand(shape), imag.expand(shape)], -1)
+    return _view_as_complex_raw(pairs)
 
 
 def complex(real, imag, *, out=None):
