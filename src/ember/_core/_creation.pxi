@@ -12,11 +12,12 @@ cdef Tensor _finish(Tensor t, bint requires_grad):
     return t
 
 
-cdef Tensor _finish_new(Tensor t, bint requires_grad):
-    """:func:`_finish` of a factory's own new tensor: the fill that made its values is no
+cdef int _fill_new(Tensor t, object value) except -1:
+    """Fill a factory's own new tensor `t` (or a view of it): making its values is no
     in-place change, so its version stays 0, as in PyTorch."""
+    fill(t, value)
     t._storage.version = 0
-    return _finish(t, requires_grad)
+    return 0
 
 
 cpdef object _out_dtype(str fname, object out, object dtype):
@@ -54,7 +55,7 @@ cdef Tensor _into_out(Tensor result, object out, bint requires_grad, bint by_cou
     PyTorch does; the ranges (`by_count`) keep ``out``'s shape when the counts agree and
     fill it in row-major order."""
     if out is None:
-        return _finish_new(result, requires_grad)
+        return _finish(result, requires_grad)
     cdef Tensor o = <Tensor>out
     cdef int d
     cdef bint same = o._ndim == result._ndim
@@ -128,7 +129,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
         return _finish(<Tensor>out, requires_grad)
     if code == FORMAT_CHANNELS_LAST or code == FORMAT_CHANNELS_LAST_3D:
         t = new_in_format(t._ndim, t._shape, t._dtype, t._storage.device, code)
-    return _finish_new(t, requires_grad)
+    return _finish(t, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
@@ -147,7 +148,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
     if t._storage.device.type_num == DEV_CPU:
         memset(t._storage.data, 0, t._numel * em_itemsize[t._dtype])
     else:
-        fill(t, 0)
+        _fill_new(t, 0)
     if _creation_hook is not None:
         _creation_hook("zeros", size, {"dtype": dtype, "device": device}, t)
     return _into_out(t, out, requires_grad)
@@ -166,7 +167,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=N
     check_layout(layout, "ones")
     dtype, device = _out_dtype("ones", out, dtype), _out_device(out, device)
     cdef Tensor t = _new_from_size(size, dtype, device)
-    fill(t, 1)
+    _fill_new(t, 1)
     if _creation_hook is not None:
         _creation_hook("ones", size, {"dtype": dtype, "device": device}, t)
     return _into_out(t, out, requires_grad)
@@ -193,7 +194,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
                 raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__}")
             dtype = dtype_of(sd)
     cdef Tensor t = _new_from_size((size,), dtype, device)
-    fill(t, fill_value)
+    _fill_new(t, fill_value)
     if _creation_hook is not None:
         _creation_hook("full", (size, fill_value), {"dtype": dtype, "device": device}, t)
     return _into_out(t, out, requires_grad)
@@ -231,7 +232,7 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False,
     set_dims(t, nd, shape, strides)
     t._storage = new_storage(extent * em_itemsize[dt], as_device(default_device_arg(device)))
     t._dtype = dt
-    return _finish_new(t, requires_grad)
+    return _finish(t, requires_grad)
 
 
 cdef Tensor _like(Tensor t, object dtype, object device_arg, object fmt, str fname):
@@ -252,7 +253,7 @@ def empty_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
                memory_format=None):
     """An uninitialised tensor shaped like ``input`` (same dtype, device and layout unless given)."""
     check_layout(layout, "empty_like")
-    return _finish_new(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
+    return _finish(_like(input, dtype, device, memory_format, "empty_like"), requires_grad)
 
 
 def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -260,10 +261,10 @@ def zeros_like(Tensor input, *, dtype=None, device=None, requires_grad=False, la
     """Zeros shaped like ``input``."""
     check_layout(layout, "zeros_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "zeros_like")
-    fill(t, 0)
+    _fill_new(t, 0)
     if _creation_hook is not None:
         _creation_hook("zeros_like", (input,), {"dtype": t.get_dtype()}, t)
-    return _finish_new(t, requires_grad)
+    return _finish(t, requires_grad)
 
 
 def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, layout=None,
@@ -271,10 +272,10 @@ def ones_like(Tensor input, *, dtype=None, device=None, requires_grad=False, lay
     """Ones shaped like ``input``."""
     check_layout(layout, "ones_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "ones_like")
-    fill(t, 1)
+    _fill_new(t, 1)
     if _creation_hook is not None:
         _creation_hook("ones_like", (input,), {"dtype": t.get_dtype()}, t)
-    return _finish_new(t, requires_grad)
+    return _finish(t, requires_grad)
 
 
 def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_grad=False,
@@ -282,10 +283,10 @@ def full_like(Tensor input, fill_value, *, dtype=None, device=None, requires_gra
     """``fill_value`` in the shape of ``input``."""
     check_layout(layout, "full_like")
     cdef Tensor t = _like(input, dtype, device, memory_format, "full_like")
-    fill(t, fill_value)
+    _fill_new(t, fill_value)
     if _creation_hook is not None:
         _creation_hook("full_like", (input, fill_value), {"dtype": t.get_dtype()}, t)
-    return _finish_new(t, requires_grad)
+    return _finish(t, requires_grad)
 
 
 # Ranges are built through NumPy: refuse sizes that no memory could hold before asking it.
@@ -427,7 +428,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, la
     if rows < 0 or cols < 0:
         raise RuntimeError(f"n and m must be non-negative, got {rows} and {cols}")
     cdef Tensor t = zeros(rows, cols, dtype=dtype, device=device)
-    fill(diagonal(t, 0, 0, 1), 1)
+    _fill_new(diagonal(t, 0, 0, 1), 1)
     return _into_out(t, out, requires_grad)
 
 
@@ -590,7 +591,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([[1., 2.]], dtype=ember.float64)
     """
     dt = None if dtype is None else as_dtype(dtype)
-    return _finish_new(tensor_from_data(data, dt, device), requires_grad)
+    return _finish(tensor_from_data(data, dt, device), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
