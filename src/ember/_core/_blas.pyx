@@ -35,7 +35,7 @@ from ember._core._dtype cimport (
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128, EM_UINT16, EM_UINT32, EM_UINT64,
 )
 from ember._core._tensor cimport (
-    grad_enabled, record_op, autocast_mode, autocast_op, Tensor, device, new_tensor, copy_into,
+    check_not_inference, grad_enabled, record_op, autocast_mode, autocast_op, Tensor, device, new_tensor, copy_into,
     set_dims, resize_output, DEV_CPU, DEV_CUDA,
 )
 

@@ -211,7 +211,8 @@ cdef object _inplace_fast(int op, Tensor s, object other):
     cdef Py_ssize_t strides[3]
     cdef char scalar_buf[16]
     if (fn == NULL or s._storage.device.type_num != DEV_CPU or not s.is_contig()
-            or s._storage.readonly_mem or out_dtype_of(info, dt) != dt
+            or s._storage.readonly_mem or (s._storage.inference and not em_inference_on)
+            or out_dtype_of(info, dt) != dt
             or (info.promote_float and em_category[dt] < 2)):
         return None
     data[0] = data[1] = s.ptr()
@@ -257,7 +258,8 @@ cdef object _out_fast(int op, Tensor out, tuple args):
     cdef char *data[3]
     cdef Py_ssize_t strides[3]
     if (nop > 3 or out._storage.device.type_num != DEV_CPU or not out.is_contig()
-            or out._storage.readonly_mem or (em_grad_mode and out._requires_grad)):
+            or out._storage.readonly_mem or (out._storage.inference and not em_inference_on)
+            or (em_grad_mode and out._requires_grad)):
         return None
     if not isinstance(args[0], Tensor):
         return None

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ember._core._tensor cimport (
-    grad_enabled, record_op, autocast_mode, autocast_op,
+    check_not_inference, grad_enabled, record_op, autocast_mode, autocast_op,
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
     resize_output,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
@@ -121,6 +121,7 @@ cdef int _check_same_device(Tensor a, Tensor b, str op) except -1:
 cdef int _check_writable(Tensor t) except -1:
     if t._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
+    check_not_inference(t, "inplace")
     return 0
 
 

@@ -184,6 +184,8 @@ def _increment_version(Tensor t not None):
 cdef inline int check_writable(Tensor t) except -1:
     if t._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
+    if t._storage.inference:
+        check_not_inference(t, "inplace")
     return 0
 
 

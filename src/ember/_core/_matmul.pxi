@@ -151,6 +151,7 @@ cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tenso
                            f"two devices, {like._storage.device} and {o._storage.device}!")
     if o._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
+    check_not_inference(o, "inplace")
     resize_output(o, nd, shape)
     for d in range(nd if o._numel else 0):
         if o._shape[d] > 1 and o._strides[d] == 0:

@@ -19,7 +19,7 @@ from libc.stdlib cimport malloc, free
 from ember._core._dtype cimport (
     dtype_of, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
-from ember._core._tensor cimport Tensor, DEV_CPU
+from ember._core._tensor cimport Tensor, DEV_CPU, inference_mode_on
 from ember._core._tensor import backend
 
 
@@ -117,8 +117,9 @@ def fusable(Tensor param, Tensor grad, tuple states=(), tuple counters=(), str k
     if param._storage.device.type_num != DEV_CPU and kind not in DEVICE_KINDS:
         return False
     if (not kernel_dtype(param._dtype) or not like_param(param, param)
-            or param._storage.readonly_mem or grad._requires_grad or not like_param(param, grad)):
-        return False
+            or param._storage.readonly_mem or grad._requires_grad or not like_param(param, grad)
+            or (param._storage.inference and not inference_mode_on())):
+        return False     # (an inference tensor's step raises on the unfused path, as PyTorch)
     for s in states:
         if not like_param(param, s) or (<Tensor>s)._storage.readonly_mem:
             return False

@@ -30,7 +30,7 @@ from ember._core._dtype cimport (
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
 )
 from ember._core._tensor cimport (
-    grad_enabled, record_op,
+    check_not_inference, grad_enabled, record_op,
     Tensor, device as em_device, new_tensor, new_like_layout, copy_into, resize_output, DEV_CPU,
     DEV_META,
     default_device_arg,
@@ -398,6 +398,7 @@ cdef int _check_writable_target(Tensor t) except -1:
     cdef int d
     if t._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
+    check_not_inference(t, "inplace")
     for d in range(t._ndim):
         if t._strides[d] == 0 and t._shape[d] > 1:
             raise RuntimeError("unsupported operation: more than one element of the written-to "

@@ -25,7 +25,7 @@ from ember._core._dtype cimport (
     EM_BOOL, EM_UINT8, EM_INT64, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64, EM_NTYPES,
 )
 from ember._core._tensor cimport (
-    grad_enabled, set_grad_mode, record_op, autocast_mode, autocast_op, Tensor, new_tensor,
+    check_not_inference, grad_enabled, set_grad_mode, record_op, autocast_mode, autocast_op, Tensor, new_tensor,
     new_like_layout, make_view, set_dims, copy_into, wrap_dim, resize_output, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )

@@ -78,6 +78,7 @@ cdef Tensor _write_out(str fname, Tensor result, Tensor out, str rule):
                            f"two devices, {result._storage.device} and {out._storage.device}!")
     if out._storage.readonly_mem:
         raise RuntimeError("cannot write to a tensor that views read-only memory")
+    check_not_inference(out, "inplace")
     resize_output(out, result._ndim, result._shape)
     _check_no_shared_elements(out)
     copy_into(out, result)

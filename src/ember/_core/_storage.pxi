@@ -374,10 +374,48 @@ cdef Tensor _byte_view(Storage s):
     return _rebuild_tensor_view(s, "uint8", (s.size_bytes,), (1,), 0, False)
 
 
+# inference_mode, per thread (PyTorch's is thread-local): storages made while it is on
+# belong to inference tensors
+cdef extern from *:
+    """
+    static _Thread_local int em_inference_on = 0;
+    """
+    int em_inference_on
+
+
+cdef bint inference_mode_on() noexcept:
+    return em_inference_on
+
+
+def _set_inference_mode(bint on):
+    """Mirror ember.inference_mode's state of the calling thread into the core."""
+    global em_inference_on
+    em_inference_on = on
+
+
+cdef int check_not_inference(Tensor t, str what) except -1:
+    """Refuse what PyTorch refuses of an inference tensor outside inference_mode: `what`
+    is "inplace" (a write), "version" or "requires_grad"."""
+    if not t._storage.inference or em_inference_on:
+        return 0
+    if what == "inplace":
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed.You can make a clone to get a normal tensor before doing "
+                           "inplace update.See https://github.com/pytorch/rfcs/pull/17 for "
+                           "more details.")
+    if what == "version":
+        raise RuntimeError("Inference tensors do not track version counter.")
+    raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
+                       "is not allowed.")
+
+
 cdef Storage new_storage(Py_ssize_t nbytes, device dev):
+    cdef Storage s
     if dev.type_num != DEV_CPU:
-        return backend_for(dev).new_storage(nbytes, dev)
-    cdef Storage s = Storage.__new__(Storage)
+        s = backend_for(dev).new_storage(nbytes, dev)
+        s.inference = em_inference_on
+        return s
+    s = Storage.__new__(Storage)
     cdef Py_ssize_t alloc = nbytes if nbytes > 0 else 1
     s.data = <char *>em_alloc(<size_t>alloc)
     if s.data == NULL:
@@ -387,6 +425,7 @@ cdef Storage new_storage(Py_ssize_t nbytes, device dev):
     s.size_bytes = alloc
     s.owns_data = True
     s.device = dev
+    s.inference = em_inference_on
     return s
 
 
@@ -405,6 +444,7 @@ cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint re
     s.owner = owner
     s.readonly_mem = readonly
     s.device = dev
+    s.inference = em_inference_on
     return s
 
 

@@ -65,6 +65,7 @@ cdef class Storage:
     cdef readonly device device
     cdef bint readonly_mem
     cdef Py_ssize_t version
+    cdef bint inference          # allocated under inference_mode: an inference tensor's
 
 
 cdef class Tensor:
@@ -122,6 +123,8 @@ cdef int resize_output(Tensor out, int nd, const Py_ssize_t *shape, bint warn=*)
 cdef int wrap_dim(object dim, int ndim) except -1
 cdef Tensor storage_base(Tensor t)
 cdef Storage borrow_storage(char *data, Py_ssize_t nbytes, object owner, bint readonly, device dev)
+cdef bint inference_mode_on() noexcept
+cdef int check_not_inference(Tensor t, str what) except -1
 
 # autograd plumbing (see _autograd_hooks.pxi)
 cdef bint grad_enabled() noexcept

@@ -235,7 +235,14 @@ cdef class Tensor:
     @property
     def _version(self):
         """The storage's version counter, bumped by every in-place operation."""
+        check_not_inference(self, "version")
         return self._storage.version
+
+    def is_inference(self):
+        """Whether this is an inference tensor: made under :class:`ember.inference_mode`
+        (or a view of one).  Outside that mode it cannot be written in place, saved for
+        backward or made to require grad, as in PyTorch; ``clone()`` gives a normal one."""
+        return self._storage.inference
 
     def is_contiguous(self, memory_format=None):
         """Whether the elements are laid out in row-major order without gaps (in the
@@ -267,6 +274,8 @@ cdef class Tensor:
                                f"gradients, got {dtype_of(self._dtype)}")
         if not requires_grad and self._grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if requires_grad:
+            check_not_inference(self, "requires_grad")
         # a forward-mode tangent stays
         self._requires_grad = (self._requires_grad & FW_GRAD) | (REQUIRES_GRAD if requires_grad
                                                                  else 0)

@@ -494,8 +494,11 @@ def resize_(Tensor self, *sizes, memory_format=None):
 cdef int resize_output(Tensor out, int nd, const Py_ssize_t *shape, bint warn=True) except -1:
     """Give an ``out=`` tensor the result's shape, as PyTorch's resize_output: nothing when
     the shapes agree, else ``resize_`` (storage kept, grown when needed), with PyTorch's
-    warning when ``out`` had elements (`warn`: the factories and samplers resize silently)."""
+    warning when ``out`` had elements (`warn`: the factories and samplers resize silently).
+    An inference tensor is refused outside inference_mode: every out= write comes here."""
     cdef int d
+    if out._storage.inference:
+        check_not_inference(out, "inplace")
     if out._ndim == nd:
         for d in range(nd):
             if out._shape[d] != shape[d]:

@@ -444,7 +444,17 @@ cdef str _type_str(Tensor t):
     return f"{t.dtype} {list(t.shape)}"
 
 
+cdef int _refuse_inference(Tensor t) except -1:
+    raise RuntimeError("Inference tensors cannot be saved for backward. Please do not use "
+                       "Tensors created in inference mode in computation tracked by autograd. "
+                       "To work around this, you can make a clone to get a normal tensor and "
+                       "use it in autograd, or use `ember.no_grad()` instead of "
+                       "`ember.inference_mode()`.")
+
+
 cdef inline SavedTensor save_input(Tensor t):
+    if t._storage.inference:
+        _refuse_inference(t)
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
     s.version = t._storage.version
     if _hooks_in_use:
@@ -455,6 +465,8 @@ cdef inline SavedTensor save_input(Tensor t):
 
 
 cdef SavedTensor save_output(Tensor t, int output_nr):
+    if t._storage.inference:
+        _refuse_inference(t)
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
     alias = make_view(t, t._ndim, t._shape, t._strides, t._offset)
     alias._view_base = None         # an alias, not a view: referring to t would be a cycle

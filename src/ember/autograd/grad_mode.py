@@ -7,7 +7,7 @@ import functools
 import inspect
 import threading
 
-from ember._core._tensor import _set_grad_enabled, is_grad_enabled
+from ember._core._tensor import _set_grad_enabled, _set_inference_mode, is_grad_enabled
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -126,6 +126,10 @@ class set_grad_enabled(_GradModeManager):
 class inference_mode(_GradModeManager):
     """No gradient recording, for inference code (``mode=False`` turns it off again).
 
+    The tensors made inside are inference tensors (``Tensor.is_inference()``), as in
+    PyTorch: outside the mode they cannot be written in place, saved for backward or
+    made to require grad.  Use :class:`no_grad` for tensors that meet autograd later.
+
     Parameters
     ----------
     mode : bool, default True
@@ -151,12 +155,14 @@ class inference_mode(_GradModeManager):
     def __enter__(self):
         self._previous = (is_grad_enabled(), is_inference_mode_enabled())
         _inference.on = self.mode
+        _set_inference_mode(self.mode)
         if self.mode:
             _set_grad_enabled(False)
 
     def __exit__(self, *exc):
         _set_grad_enabled(self._previous[0])
         _inference.on = self._previous[1]
+        _set_inference_mode(self._previous[1])
 
 
 def is_inference_mode_enabled():
