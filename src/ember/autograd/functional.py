@@ -180,6 +180,11 @@ class _StackRows(Function):
     def backward(ctx, grad):
         return grad.unbind(0)
 
+    @staticmethod
+    def jvp(ctx, *tangents):
+        # forward mode (a Hessian's forward over reverse): the rows' tangents, stacked
+        return stack(tangents)
+
 
 # ---------------------------------------------------------------- products
 
@@ -312,7 +317,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
 # ---------------------------------------------------------------- full matrices
 
-def _check_strategy(strategy, create_graph, strict):
+def _check_strategy(strategy, create_graph, strict, vectorize):
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(
             'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
@@ -329,10 +334,10 @@ def _check_strategy(strategy, create_graph, strict):
                 "ember.autograd.functional.jacobian: `strict=True` and "
                 '`strategy="forward-mode"` are not supported together (yet). Please either '
                 'set `strict=False` or `strategy="reverse-mode"`.')
-        raise NotImplementedError(
-            'ember.autograd.functional.jacobian: strategy="forward-mode" is not supported. '
-            'Use strategy="reverse-mode" (the default), which gives the same result, or '
-            "ember.func.jacfwd.")
+        if not vectorize:
+            raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-"
+                                      "reverse Hessian isonly implemented for "
+                                      "`vectorize=True`.")
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
@@ -357,10 +362,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     vectorize : bool, default False
         Accepted for compatibility: ember computes the rows one backward pass at a
         time either way (the results are the same).  As in PyTorch it cannot be
-        combined with ``strict=True``.
+        combined with ``strict=True``, and ``"forward-mode"`` requires it.
     strategy : {"reverse-mode", "forward-mode"}
-        Only ``"reverse-mode"`` is supported; ``"forward-mode"`` raises
-        NotImplementedError.
+        Reverse mode: one backward pass per output element.  Forward mode: one
+        forward pass per input element (cheaper when the outputs outnumber the
+        inputs); it takes neither ``create_graph`` nor ``strict``.
 
     Returns
     -------
@@ -381,7 +387,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     tensor([[1., 0.],
             [0., 2.]])
     """
-    _check_strategy(strategy, create_graph, strict)
+    _check_strategy(strategy, create_graph, strict, vectorize)
+    if strategy == "forward-mode":
+        return _jacobian_forward(func, inputs)
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -397,6 +405,42 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                     for i, out in enumerate(outputs))
         jac = _grad_postprocess(jac, create_graph)
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacobian_forward(func, inputs):
+    """:func:`jacobian` by forward-mode AD: one forward pass per input element, its
+    one-hot tangent giving a column of every output's Jacobian."""
+    from ember.autograd import forward_ad
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    # primals that require grad: a reverse-mode gradient inside func (a Hessian's
+    # forward over reverse) then keeps the tangents its inputs carry
+    inputs = tuple(x.detach().requires_grad_(x.is_floating_point() or x.is_complex())
+                   for x in inputs)
+    columns, outputs = None, None
+    for j, inp in enumerate(inputs):
+        for e in range(inp.nelement()):
+            with forward_ad.dual_level():
+                duals = []
+                for k, x in enumerate(inputs):
+                    tangent = zeros(tuple(x.shape), dtype=x.dtype, device=x.device)
+                    if k == j:
+                        tangent.view(-1)[e] = 1
+                    duals.append(forward_ad.make_dual(x, tangent))
+                is_outputs_tuple, outs = _as_tuple(func(*duals),
+                                                   "outputs of the user-provided function",
+                                                   "jacobian")
+                if columns is None:
+                    outputs = [forward_ad.unpack_dual(o).primal.detach() for o in outs]
+                    columns = [[[] for _ in inputs] for _ in outs]
+                for i, o in enumerate(outs):
+                    t = forward_ad.unpack_dual(o).tangent
+                    columns[i][j].append(zeros_like(outputs[i]) if t is None else t.detach())
+    jac = tuple(tuple(stack(cols, -1).view(tuple(outputs[i].shape) + tuple(inp.shape)) if cols
+                      else zeros(tuple(outputs[i].shape) + tuple(inp.shape), dtype=inp.dtype,
+                                 device=inp.device)
+                      for cols, inp in zip(columns[i], inputs))
+                for i in range(len(outputs))) if columns is not None else ()
+    return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
 def _jacobian_of_output(i, out, inputs, create_graph, strict):
@@ -442,7 +486,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     vectorize : bool, default False
         As for :func:`jacobian` (accepted; the rows are computed one at a time).
     outer_jacobian_strategy : {"reverse-mode", "forward-mode"}
-        Only ``"reverse-mode"`` is supported.
+        How the outer Jacobian (of the gradient) is computed: ``"forward-mode"``
+        (forward over reverse) requires ``vectorize=True``.
 
     Returns
     -------
