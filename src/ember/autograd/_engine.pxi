@@ -89,6 +89,42 @@ cdef class _Run:
         _active_runs.discard(self.id)
 
 
+# the backward runs in progress on each thread, innermost last: (run, needed nodes)
+_runs_of_thread = threading.local()
+
+
+cdef list _thread_runs():
+    runs = getattr(_runs_of_thread, "runs", None)
+    if runs is None:
+        runs = _runs_of_thread.runs = []
+    return runs
+
+
+def _current_graph_task_id():
+    """The id of the backward run in progress on this thread, or -1 (PyTorch's name)."""
+    runs = _thread_runs()      # (the module has wraparound off: no [-1])
+    return (<_Run>runs[len(runs) - 1][0]).id if runs else -1
+
+
+def _will_engine_execute_node(node):
+    """Whether the backward run in progress will run ``node`` (a node of the graph, or a
+    leaf's AccumulateGrad): reached from the roots and, for ``autograd.grad``, on a
+    path to the inputs (PyTorch's name)."""
+    runs = _thread_runs()
+    if not runs:
+        raise RuntimeError("_will_engine_execute_node should only be called during the "
+                           "backward pass")
+    if not isinstance(node, Node):
+        raise TypeError(f"_will_engine_execute_node(): expected a graph node, got "
+                        f"{type(node).__name__}")
+    innermost = runs[len(runs) - 1]
+    cdef _Run run = <_Run>innermost[0]
+    needed = innermost[1]
+    cdef Node n = <Node>node
+    reached = n._run == run.id or (run.foreign is not None and n in run.foreign)
+    return reached and (needed is None or n in needed)
+
+
 cdef inline void _add_to_buffer(list buf, int nr, object g):
     buf[nr] = g if buf[nr] is None else buf[nr] + g
 
@@ -110,6 +146,7 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
     cdef Py_ssize_t k, nr, n_next
     cdef object g, nxt_obj
     cdef bint check_nan = _anomaly_check_nan, all_none
+    cdef list runs_here = None
     cdef _Run run = _Run.__new__(_Run)
     _run_counter += 1
     run.id = _run_counter
@@ -155,6 +192,8 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                 run.add_deps(nxt, 1)
         if inputs:
             needed = _needed_nodes(roots, capture)
+        runs_here = _thread_runs()
+        runs_here.append((run, needed))
         # seed the buffers with the root gradients
         for k in range(len(roots)):
             node = <Node>roots[k][0]
@@ -240,6 +279,8 @@ def run_backward(tuple outputs, tuple grad_outputs, bint keep_graph, bint create
                                        "is the desired behavior.")
         return captured
     finally:
+        if runs_here is not None and runs_here and runs_here[len(runs_here) - 1][0] is run:
+            runs_here.pop()
         set_grad_mode(previous)
         run.finish()
 

@@ -1,13 +1,15 @@
 """Looking at the graph and shaping what it keeps: its node type, Graphviz DOT text of
 the graph behind a tensor, and hooks on the tensors the graph saves for backward."""
 import functools
+import threading
 
 from ember._core._tensor import Tensor, _increment_version
-from ember.autograd._graph import (AccumulateGrad, Node, _pop_saved_tensors_hooks,
-                                   _push_saved_tensors_hooks)
+from ember.autograd._graph import (AccumulateGrad, Node, _current_graph_task_id,
+                                   _pop_saved_tensors_hooks, _push_saved_tensors_hooks,
+                                   _will_engine_execute_node)
 
 __all__ = ["Node", "to_dot", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks", "increment_version"]
+           "disable_saved_tensors_hooks", "increment_version", "register_multi_grad_hook"]
 
 
 def increment_version(tensor):
@@ -212,3 +214,101 @@ def to_dot(tensor, name="output"):
     lines.extend(edges)
     lines.append("}")
     return "\n".join(lines)
+
+
+class _MultiHandle:
+    """Removes every per-tensor hook of :func:`register_multi_grad_hook`."""
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _node_of(t):
+    """The node whose gradient is ``t``'s: its grad_fn, or a leaf's AccumulateGrad."""
+    return t.grad_fn if t.grad_fn is not None else t.view_as(t).grad_fn.next_functions[0][0]
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once the gradients of several tensors are computed, as PyTorch's
+    ``torch.autograd.graph.register_multi_grad_hook``.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        Tensors that require grad.
+    fn : callable
+        ``mode="all"``: ``fn(grads)`` once per backward pass, after the gradients of all
+        the tensors this pass computes, with ``grads`` in the order of ``tensors`` (None
+        for those it does not compute).  ``mode="any"``: ``fn(grad)`` with the first
+        gradient of them that the pass computes.
+    mode : {"all", "any"}, default "all"
+
+    Returns
+    -------
+    handle
+        Its ``remove()`` takes the hooks off.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.autograd.graph import register_multi_grad_hook
+    >>> a, b = ember.ones(2, requires_grad=True), ember.ones(2, requires_grad=True)
+    >>> seen = []
+    >>> handle = register_multi_grad_hook((a, b), lambda grads: seen.append(len(grads)))
+    >>> (a * 2 + b).sum().backward()
+    >>> seen
+    [2]
+    """
+    supported = ("all", "any")
+    if mode not in supported:
+        raise ValueError(f"Expects mode to be one of {supported} but got {mode}")
+    lock = threading.Lock()
+    tensors = tuple(tensors)
+    if mode == "all":
+        count, buffer = {}, {}
+        nodes = [_node_of(t) for t in tensors]
+        expected = {}
+
+        def inner_hook(idx):
+            def hook(grad):
+                run = _current_graph_task_id()
+                with lock:
+                    seen = count.get(run, 0)
+                    count[run] = seen + 1
+                    if seen == 0:
+                        # on the first call of this pass: how many of the tensors it reaches
+                        expected[run] = sum(map(_will_engine_execute_node, nodes))
+                        buffer[run] = [None] * len(tensors)
+                    buffer[run][idx] = grad
+                    done = seen == expected[run] - 1
+                if done:
+                    grads = buffer.pop(run)
+                    del count[run], expected[run]
+                    fn(grads)
+            return hook
+
+        handles = tuple(t.register_hook(inner_hook(i)) for i, t in enumerate(tensors))
+    else:
+        ran = set()
+
+        @functools.wraps(fn)
+        def wrapped(grad):
+            run = _current_graph_task_id()
+            with lock:
+                if run in ran:
+                    return
+                ran.add(run)
+            fn(grad)
+
+        handles = tuple(t.register_hook(wrapped) for t in tensors if t.requires_grad)
+    return _MultiHandle(handles)
