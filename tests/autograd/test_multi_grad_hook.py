@@ -69,3 +69,29 @@ def test_will_engine_execute_node_inside_autograd_grad():
 
     assert (seen(ember, ember.autograd._graph._will_engine_execute_node)
             == seen(torch, torch._C._will_engine_execute_node))
+
+
+def test_allow_mutation_on_saved_tensors_as_torch():
+    def run(lib):
+        G = lib.autograd.graph
+        with G.allow_mutation_on_saved_tensors():
+            a = lib.ones(2, 3, requires_grad=True)
+            b = a.clone()
+            out = (b ** 2).sum()
+            b.sin_()                                   # saved by pow, changed after
+            out.backward()
+            x, w = lib.arange(3.0), lib.ones(3, requires_grad=True)
+            y = (w * x).sum()
+            x.mul_(5)                                  # saved by mul, no grad of its own
+            y.backward()
+            with pytest.raises(RuntimeError, match="cannot be nested"):
+                with G.allow_mutation_on_saved_tensors():
+                    pass
+        x2, w2 = lib.arange(3.0), lib.ones(3, requires_grad=True)
+        y2 = (w2 * x2).sum()
+        x2.mul_(5)                                     # outside: the usual error
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y2.backward()
+        return a.grad.tolist(), w.grad.tolist()
+
+    assert run(ember) == run(torch)

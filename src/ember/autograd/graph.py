@@ -1,5 +1,6 @@
 """Looking at the graph and shaping what it keeps: its node type, Graphviz DOT text of
 the graph behind a tensor, and hooks on the tensors the graph saves for backward."""
+import contextlib
 import functools
 import threading
 
@@ -9,7 +10,8 @@ from ember.autograd._graph import (AccumulateGrad, Node, _current_graph_task_id,
                                    _will_engine_execute_node)
 
 __all__ = ["Node", "to_dot", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks", "increment_version", "register_multi_grad_hook"]
+           "disable_saved_tensors_hooks", "increment_version", "register_multi_grad_hook",
+           "allow_mutation_on_saved_tensors"]
 
 
 def increment_version(tensor):
@@ -312,3 +314,63 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
 
         handles = tuple(t.register_hook(wrapped) for t in tensors if t.requires_grad)
     return _MultiHandle(handles)
+
+
+class _AllowMutationOnSavedContext:
+    """The state of an :func:`allow_mutation_on_saved_tensors` block: the copies made of
+    the tensors saved for backward, dropped when the block ends."""
+
+    def __init__(self):
+        self.cloned = []
+
+    def clear(self):
+        self.cloned.clear()
+
+
+_mutation_allowed = threading.local()
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Allow changing in place the tensors that backward will read, as PyTorch's
+    ``torch.autograd.graph.allow_mutation_on_saved_tensors``.
+
+    Backward then uses each tensor as it was when the operation saved it, instead of
+    raising.  ember copies every tensor saved inside the block when it is saved
+    (PyTorch copies one when it is first changed): the same gradients, more memory.
+    Run the forward and the backward inside the same block.  Blocks cannot nest.
+
+    Yields
+    ------
+    context
+        Holds the copies; cleared when the block ends.
+
+    Examples
+    --------
+    >>> import ember
+    >>> from ember.autograd.graph import allow_mutation_on_saved_tensors
+    >>> with allow_mutation_on_saved_tensors():
+    ...     a = ember.ones(2, requires_grad=True)
+    ...     b = a.clone()
+    ...     out = (b ** 2).sum()
+    ...     b.sin_()
+    ...     out.backward()
+    >>> a.grad
+    tensor([2., 2.])
+    """
+    if getattr(_mutation_allowed, "on", False):
+        raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+    ctx = _AllowMutationOnSavedContext()
+
+    def pack(t):
+        copy = t.clone()
+        ctx.cloned.append(copy)
+        return copy
+
+    _mutation_allowed.on = True
+    try:
+        with saved_tensors_hooks(pack, lambda copy: copy):
+            yield ctx
+    finally:
+        ctx.clear()
+        _mutation_allowed.on = False
