@@ -353,7 +353,7 @@ def allow_mutation_on_saved_tensors():
     ...     a = ember.ones(2, requires_grad=True)
     ...     b = a.clone()
     ...     out = (b ** 2).sum()
-    ...     b.sin_()
+    ...     _ = b.sin_()
     ...     out.backward()
     >>> a.grad
     tensor([2., 2.])
