@@ -37,6 +37,25 @@ def test_interpolate_modes(options, dtype):
     compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 3, 5, 7), dtype=dtype)
 
 
+@pytest.mark.parametrize("options", [
+    dict(size=16000, mode="linear"), dict(size=95999, mode="linear", align_corners=True),
+    dict(scale_factor=0.5, mode="nearest"), dict(size=20000, mode="nearest-exact")])
+def test_interpolate_long_signal(options):
+    # a second of audio: the resampling weights were a dense (out, in) matrix built in a
+    # Python loop (gigabytes and seconds); they are now gathered taps.  Sizes where
+    # PyTorch rounds no source coordinate to float32 (its floorf), so both are exact
+    compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 1, 48000))
+
+
+def test_interpolate_taps_gradcheck():
+    for mode, shape in (("linear", (1, 2, 7)), ("bicubic", (1, 1, 4, 5))):
+        x = ember.tensor(randn(*shape), requires_grad=True)
+        size = 11 if mode == "linear" else (6, 3)
+        assert gradcheck(lambda x: F.interpolate(x, size=size, mode=mode), (x,))
+        assert gradgradcheck(lambda x: F.interpolate(x, size=size, mode=mode,
+                                                     align_corners=True), (x,))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
 @pytest.mark.parametrize("options", [

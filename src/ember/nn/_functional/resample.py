@@ -55,34 +55,42 @@ def _antialias_matrix(in_size, out_size, scale, cubic):
     return weights
 
 
-def _linear_matrix(in_size, out_size, scale, align_corners):
-    """``(out, in)`` matrix of linear-interpolation weights along one dimension."""
-    weights = np.zeros((out_size, in_size))
-    for dst in range(out_size):
-        src = dst * scale if align_corners else max((dst + 0.5) * scale - 0.5, 0.0)
-        low = min(int(math.floor(src)), in_size - 1)
-        high = min(low + 1, in_size - 1)
-        fraction = src - low
-        weights[dst, low] += 1.0 - fraction
-        weights[dst, high] += fraction
-    return weights
+def _linear_taps(in_size, out_size, scale, align_corners):
+    """``(out, 2)`` source indices and weights of linear interpolation along one dimension."""
+    dst = np.arange(out_size, dtype=np.float64)
+    src = dst * scale if align_corners else np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    fraction = src - low
+    return np.stack([low, high], 1), np.stack([1.0 - fraction, fraction], 1)
 
 
-def _cubic_matrix(in_size, out_size, scale, align_corners):
-    """``(out, in)`` matrix of cubic-convolution weights (four clamped taps per row)."""
+def _cubic_taps(in_size, out_size, scale, align_corners):
+    """``(out, 4)`` source indices (clamped) and cubic-convolution weights along one
+    dimension."""
     a = _CUBIC_A
-    weights = np.zeros((out_size, in_size))
-    for dst in range(out_size):
-        src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
-        low = int(math.floor(src))
-        t = src - low
-        taps = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
-                ((a + 2) * t - (a + 3)) * t * t + 1,
-                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
-                ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a]
-        for k, weight in enumerate(taps):
-            weights[dst, min(max(low - 1 + k, 0), in_size - 1)] += weight
-    return weights
+    dst = np.arange(out_size, dtype=np.float64)
+    src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
+    low = np.floor(src)
+    t = src - low
+    weights = np.stack([((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                        ((a + 2) * t - (a + 3)) * t * t + 1,
+                        ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                        ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a], 1)
+    index = np.clip(low.astype(np.int64)[:, None] + np.arange(-1, 3), 0, in_size - 1)
+    return index, weights
+
+
+def _resample_taps(input, dim, index, weights):
+    """Resample ``input`` along ``dim``: output ``i`` is ``sum_k weights[i, k] *
+    input[index[i, k]]``.  One gather of the taps, not an ``(out, in)`` matrix: that
+    matrix is mostly zeros, and of gigabytes for a second of audio."""
+    out_size, taps = index.shape
+    moved = input.movedim(dim, -1)
+    gathered = moved.index_select(-1, ember.tensor(index.reshape(-1), device=input.device))
+    gathered = gathered.reshape(*moved.shape[:-1], out_size, taps)
+    weights = ember.tensor(weights, dtype=input.dtype, device=input.device)
+    return (gathered * weights).sum(-1).movedim(-1, dim)
 
 
 def _traced(*sizes):
@@ -96,7 +104,7 @@ def _size_tensor(size):
 
 
 def _traced_linear_matrix(in_size, out_size, scale_factor, align_corners, dtype, device):
-    """:func:`_linear_matrix` made of ember ops on the (traced) sizes, in float64."""
+    """:func:`_linear_taps` as an ``(out, in)`` matrix made of ember ops on the (traced) sizes, in float64."""
     n_in, n_out = _size_tensor(in_size), _size_tensor(out_size)
     if align_corners:
         scale = ember.where(n_out > 1, (n_in - 1) / (n_out - 1).clamp(min=1), n_out * 0)
@@ -123,7 +131,8 @@ def _traced_nearest_index(in_size, out_size, scale_factor, exact, device):
 
 def _nearest_index(in_size, out_size, scale, exact):
     offset = 0.5 if exact else 0.0
-    return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
+    dst = np.arange(out_size, dtype=np.float64) + offset
+    return np.minimum(np.floor(dst * scale).astype(np.int64), in_size - 1)
 
 
 @autocasts("interpolate")
@@ -214,11 +223,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
             if antialias:
                 matrix = _antialias_matrix(in_size, out_size, scale, mode == "bicubic")
+                weights = ember.tensor(matrix, dtype=input.dtype, device=input.device)
+                result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
             else:
-                matrix = (_cubic_matrix if mode == "bicubic" else _linear_matrix)(
-                    in_size, out_size, scale, bool(align_corners))
-            weights = ember.tensor(matrix, dtype=input.dtype, device=input.device)
-            result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+                taps = _cubic_taps if mode == "bicubic" else _linear_taps
+                result = _resample_taps(result, dim, *taps(in_size, out_size, scale,
+                                                           bool(align_corners)))
         elif traced:
             index = _traced_nearest_index(in_size, out_size, scales[k],
                                           mode == "nearest-exact", input.device)
