@@ -37,14 +37,18 @@ def test_interpolate_modes(options, dtype):
     compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 3, 5, 7), dtype=dtype)
 
 
-@pytest.mark.parametrize("options", [
-    dict(size=16000, mode="linear"), dict(size=95999, mode="linear", align_corners=True),
-    dict(scale_factor=0.5, mode="nearest"), dict(size=20000, mode="nearest-exact")])
-def test_interpolate_long_signal(options):
+@pytest.mark.parametrize("shape,options", [
+    ((2, 1, 48000), dict(size=16000, mode="linear")),
+    ((2, 1, 48000), dict(size=95999, mode="linear", align_corners=True)),
+    ((2, 1, 48000), dict(scale_factor=0.5, mode="nearest")),
+    ((2, 1, 48000), dict(size=20000, mode="nearest-exact")),
+    ((1, 2, 3, 1100), dict(size=(4, 1000), mode="bicubic")),
+    ((1, 1, 2, 3, 1024), dict(size=(3, 2, 2048), mode="trilinear", align_corners=True))])
+def test_interpolate_long_signal(shape, options):
     # a second of audio: the resampling weights were a dense (out, in) matrix built in a
-    # Python loop (gigabytes and seconds); they are now gathered taps.  Sizes where
-    # PyTorch rounds no source coordinate to float32 (its floorf), so both are exact
-    compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 1, 48000))
+    # Python loop (gigabytes and seconds); long dimensions now gather each output's taps.
+    # Sizes where PyTorch rounds no source coordinate to float32 (its floorf): both exact
+    compare(lambda F, lib, x: F.interpolate(x, **options), randn(*shape))
 
 
 def test_interpolate_taps_gradcheck():

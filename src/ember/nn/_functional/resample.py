@@ -81,16 +81,29 @@ def _cubic_taps(in_size, out_size, scale, align_corners):
     return index, weights
 
 
+# up to this many (out, in) weights a dimension is resampled by a matmul (BLAS is fastest
+# on image sizes); beyond, by gathering each output's taps (a second of audio would take
+# a dense matrix of gigabytes)
+_DENSE_WEIGHTS = 1 << 20
+
+
 def _resample_taps(input, dim, index, weights):
     """Resample ``input`` along ``dim``: output ``i`` is ``sum_k weights[i, k] *
-    input[index[i, k]]``.  One gather of the taps, not an ``(out, in)`` matrix: that
-    matrix is mostly zeros, and of gigabytes for a second of audio."""
+    input[index[i, k]]``."""
     out_size, taps = index.shape
-    moved = input.movedim(dim, -1)
-    gathered = moved.index_select(-1, ember.tensor(index.reshape(-1), device=input.device))
-    gathered = gathered.reshape(*moved.shape[:-1], out_size, taps)
-    weights = ember.tensor(weights, dtype=input.dtype, device=input.device)
-    return (gathered * weights).sum(-1).movedim(-1, dim)
+    in_size = input.shape[dim]
+    if out_size * in_size <= _DENSE_WEIGHTS:
+        matrix = np.zeros((out_size, in_size))
+        np.add.at(matrix, (np.arange(out_size)[:, None], index), weights)
+        matrix = ember.tensor(matrix, dtype=input.dtype, device=input.device)
+        return ember.matmul(input.movedim(dim, -1), matrix.t()).movedim(-1, dim)
+    shape = (out_size,) + (1,) * (input.dim() - dim - 1)
+    result = None
+    for k in range(taps):
+        tap = input.index_select(dim, ember.tensor(index[:, k], device=input.device))
+        tap = tap * ember.tensor(weights[:, k], dtype=input.dtype, device=input.device).view(shape)
+        result = tap if result is None else result + tap
+    return result
 
 
 def _traced(*sizes):
