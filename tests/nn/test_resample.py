@@ -51,6 +51,21 @@ def test_interpolate_long_signal(shape, options):
     compare(lambda F, lib, x: F.interpolate(x, **options), randn(*shape))
 
 
+@pytest.mark.parametrize("shape,options", [
+    ((1, 1, 10), dict(size=0)), ((1, 1, 10), dict(size=0, mode="linear")),
+    ((1, 1, 0), dict(size=3, mode="linear")), ((1, 1, 4), dict(scale_factor=0.1)),
+    ((1, 1, 4, 5), dict(size=(0, 3), mode="bilinear")),
+    ((1, 1, 4, 4), dict(size=(0, 2), mode="nearest-exact")),
+    ((1, 1, 2, 4, 5), dict(size=(2, 0, 1), mode="trilinear"))])
+def test_interpolate_empty_sizes_raise_as_torch(shape, options):
+    # it was a ZeroDivisionError (or a NumPy IndexError) from the weights
+    with pytest.raises(RuntimeError) as want:
+        TF.interpolate(torch.zeros(shape), **options)
+    with pytest.raises(RuntimeError) as got:
+        F.interpolate(ember.zeros(shape), **options)
+    assert str(got.value) == str(want.value)
+
+
 def test_interpolate_taps_gradcheck():
     for mode, shape in (("linear", (1, 2, 7)), ("bicubic", (1, 1, 4, 5))):
         x = ember.tensor(randn(*shape), requires_grad=True)

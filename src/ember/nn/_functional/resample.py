@@ -218,6 +218,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise NotImplementedError(f"\"upsample_{mode}\" not implemented for "
                                       f"'{TORCH_NAMES[input.dtype.num]}'")
         input = input.float()
+    if mode != "area" and not _traced(*in_sizes, *out_sizes) and \
+            min(in_sizes + out_sizes) <= 0:
+        names = ("D", "H", "W")[3 - spatial:]
+        given = [", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+                 for sizes in (in_sizes, out_sizes)]
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({given[0]}){' and' if spatial == 1 else ''} output ({given[1]})")
     if mode == "area":
         sizes = _pool.adaptive_sizes(input, spatial, out_sizes, f"adaptive_avg_pool{spatial}d")
         return _pool_ops.adaptive_avg_pool(input, spatial, sizes)
