@@ -66,6 +66,19 @@ def test_interpolate_empty_sizes_raise_as_torch(shape, options):
     assert str(got.value) == str(want.value)
 
 
+def test_grid_functions_warn_on_default_align_corners():
+    # PyTorch warns when align_corners is left out (its default changed in 1.3)
+    for functional, lib in ((TF, torch), (F, ember)):
+        for call in (lambda: functional.grid_sample(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 2)),
+                     lambda: functional.affine_grid(lib.zeros(1, 2, 3), (1, 1, 2, 2))):
+            with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+                call()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            functional.grid_sample(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 2),
+                                   align_corners=False)
+
+
 def test_interpolate_taps_gradcheck():
     for mode, shape in (("linear", (1, 2, 7)), ("bicubic", (1, 1, 4, 5))):
         x = ember.tensor(randn(*shape), requires_grad=True)

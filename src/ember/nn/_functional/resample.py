@@ -435,6 +435,16 @@ def _linspace_from_neg_one(steps, align_corners, dtype, device):
     return line if align_corners else line * ((steps - 1) / steps)
 
 
+def _grid_align_corners(align_corners):
+    """``align_corners`` of the grid functions: None warns, as PyTorch does, and is False."""
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                      "old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=3)
+    return bool(align_corners)
+
+
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid of an affine transform, for :func:`grid_sample`.
 
@@ -461,7 +471,7 @@ def affine_grid(theta, size, align_corners=None):
     tensor([[[[-1.,  0.],
               [ 1.,  0.]]]])
     """
-    align_corners = bool(align_corners)
+    align_corners = _grid_align_corners(align_corners)
     size = tuple(int(s) for s in size)
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -534,7 +544,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    align_corners = bool(align_corners)
+    align_corners = _grid_align_corners(align_corners)
     spatial = input.dim() - 2
     if input.dim() not in (4, 5) or grid.dim() != input.dim():
         raise RuntimeError(f"grid_sampler(): expected {4 if input.dim() == 4 else 5}D input and "
