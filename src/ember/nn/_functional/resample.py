@@ -1,8 +1,10 @@
 """Resampling of :mod:`ember.nn.functional`: interpolation, pixel and channel shuffles,
 grid sampling and affine grids.
 
-Interpolation is separable: one weight matrix per resized dimension (linear or cubic)
-or one index per output position (nearest); ``'area'`` is adaptive average pooling.
+Interpolation is separable: per resized dimension, the source taps and weights of each
+output (linear or cubic: a matmul by the ``(out, in)`` weight matrix on short dimensions,
+gathers of the taps on long ones, as audio) or one index per output position (nearest);
+``'area'`` is adaptive average pooling.
 Grid sampling is the op of ``ember.ops.grid`` (compiled kernels on the CPU),
 differentiable in the input and the grid.  The rest is built on differentiable ember
 ops.
@@ -117,7 +119,8 @@ def _size_tensor(size):
 
 
 def _traced_linear_matrix(in_size, out_size, scale_factor, align_corners, dtype, device):
-    """:func:`_linear_taps` as an ``(out, in)`` matrix made of ember ops on the (traced) sizes, in float64."""
+    """:func:`_linear_taps` as an ``(out, in)`` matrix made of ember ops on the (traced)
+    sizes, in float64."""
     n_in, n_out = _size_tensor(in_size), _size_tensor(out_size)
     if align_corners:
         scale = ember.where(n_out > 1, (n_in - 1) / (n_out - 1).clamp(min=1), n_out * 0)
