@@ -428,6 +428,20 @@ def test_window_defaults_and_errors():
         ember.hann_window(4, dtype=ember.int64)
 
 
+def test_window_extras_by_keyword():
+    # scripts write torch.kaiser_window(n, beta=8.0) and hamming_window(n, alpha=..., beta=...)
+    _same(ember.kaiser_window(9, periodic=True, beta=8.0, dtype=ember.float64),
+          torch.kaiser_window(9, periodic=True, beta=8.0, dtype=torch.float64), rtol=1e-10)
+    _same(ember.kaiser_window(9, periodic=False, beta=3.0, dtype=ember.float64),
+          torch.kaiser_window(9, periodic=False, beta=3.0, dtype=torch.float64), rtol=1e-10)
+    _same(ember.hamming_window(8, True, 0.6, beta=0.4, dtype=ember.float64),
+          torch.hamming_window(8, True, 0.6, beta=0.4, dtype=torch.float64), rtol=1e-10)
+    with pytest.raises(TypeError, match="multiple values"):
+        ember.kaiser_window(5, True, 3.0, beta=4.0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ember.hann_window(5, beta=4.0)
+
+
 # ---- put, fill_diagonal_, square_, conj/neg bits, device and type predicates
 
 def test_put():

@@ -205,6 +205,15 @@ def test_lp_pool_matches_torch(norm_type):
     compare(lambda F, lib, x: F.lp_pool3d(x, norm_type, 2), x[None])
 
 
+@pytest.mark.parametrize("norm_type", [float("inf"), -float("inf")])
+def test_lp_pool_infinite_norm_is_max_magnitude(norm_type):
+    # it raised the powers to inf (every window gave 1, 0 or inf); PyTorch max-pools |x|
+    x = randn(2, 3, 7, 6)
+    compare(lambda F, lib, x: F.lp_pool1d(x[0], norm_type, 3, 2), x)
+    compare(lambda F, lib, x: F.lp_pool2d(x, norm_type, (3, 2), stride=(2, 1), ceil_mode=True), x)
+    compare(lambda F, lib, x: F.lp_pool3d(x, norm_type, 2), x[None])
+
+
 def _torch_error(fn):
     try:
         fn(TF, torch)

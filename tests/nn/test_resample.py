@@ -37,6 +37,57 @@ def test_interpolate_modes(options, dtype):
     compare(lambda F, lib, x: F.interpolate(x, **options), randn(2, 3, 5, 7), dtype=dtype)
 
 
+@pytest.mark.parametrize("shape,options", [
+    ((2, 1, 48000), dict(size=16000, mode="linear")),
+    ((2, 1, 48000), dict(size=95999, mode="linear", align_corners=True)),
+    ((2, 1, 48000), dict(scale_factor=0.5, mode="nearest")),
+    ((2, 1, 48000), dict(size=20000, mode="nearest-exact")),
+    ((1, 2, 3, 1100), dict(size=(4, 1000), mode="bicubic")),
+    ((1, 1, 2, 3, 1024), dict(size=(3, 2, 2048), mode="trilinear", align_corners=True))])
+def test_interpolate_long_signal(shape, options):
+    # a second of audio: the resampling weights were a dense (out, in) matrix built in a
+    # Python loop (gigabytes and seconds); long dimensions now gather each output's taps.
+    # Sizes where PyTorch rounds no source coordinate to float32 (its floorf): both exact
+    compare(lambda F, lib, x: F.interpolate(x, **options), randn(*shape))
+
+
+@pytest.mark.parametrize("shape,options", [
+    ((1, 1, 10), dict(size=0)), ((1, 1, 10), dict(size=0, mode="linear")),
+    ((1, 1, 0), dict(size=3, mode="linear")), ((1, 1, 4), dict(scale_factor=0.1)),
+    ((1, 1, 4, 5), dict(size=(0, 3), mode="bilinear")),
+    ((1, 1, 4, 4), dict(size=(0, 2), mode="nearest-exact")),
+    ((1, 1, 2, 4, 5), dict(size=(2, 0, 1), mode="trilinear"))])
+def test_interpolate_empty_sizes_raise_as_torch(shape, options):
+    # it was a ZeroDivisionError (or a NumPy IndexError) from the weights
+    with pytest.raises(RuntimeError) as want:
+        TF.interpolate(torch.zeros(shape), **options)
+    with pytest.raises(RuntimeError) as got:
+        F.interpolate(ember.zeros(shape), **options)
+    assert str(got.value) == str(want.value)
+
+
+def test_grid_functions_warn_on_default_align_corners():
+    # PyTorch warns when align_corners is left out (its default changed in 1.3)
+    for functional, lib in ((TF, torch), (F, ember)):
+        for call in (lambda: functional.grid_sample(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 2)),
+                     lambda: functional.affine_grid(lib.zeros(1, 2, 3), (1, 1, 2, 2))):
+            with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+                call()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            functional.grid_sample(lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 1, 2),
+                                   align_corners=False)
+
+
+def test_interpolate_taps_gradcheck():
+    for mode, shape in (("linear", (1, 2, 7)), ("bicubic", (1, 1, 4, 5))):
+        x = ember.tensor(randn(*shape), requires_grad=True)
+        size = 11 if mode == "linear" else (6, 3)
+        assert gradcheck(lambda x: F.interpolate(x, size=size, mode=mode), (x,))
+        assert gradgradcheck(lambda x: F.interpolate(x, size=size, mode=mode,
+                                                     align_corners=True), (x,))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
 @pytest.mark.parametrize("options", [

@@ -264,3 +264,21 @@ def test_dtypes_match_torch(name, dtype):
                                               g.dtype == ember.float16 else g),
                                    w.float().numpy() if w.dtype == torch.float16 else w.numpy(),
                                    rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cdist_mm_self_distance_is_zero(dtype):
+    # the matrix-product path gave 1e-15 for a row against itself, so masks like
+    # (d == 0) missed it; PyTorch gives 0 (and a zero gradient there)
+    # small integers: exact products, so both libraries get exactly 0 on the diagonal
+    x = np.random.default_rng(0).integers(-3, 4, (30, 3)).astype(np.float64)
+    out = {}
+    for lib in (torch, ember):
+        a = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        d = lib.cdist(a, a)
+        d.sum().backward()
+        out[lib] = d.detach().numpy(), a.grad.numpy()
+    assert (np.diagonal(out[ember][0]) == 0).all()
+    np.testing.assert_array_equal(out[ember][0] == 0, out[torch][0] == 0)
+    np.testing.assert_allclose(out[ember][0], out[torch][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[ember][1], out[torch][1], rtol=1e-4, atol=1e-4)

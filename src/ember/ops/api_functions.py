@@ -425,12 +425,20 @@ def _torch_window(name, build, extra=()):
     defaults = dict(extra)
 
     def fn(window_length, periodic=True, *args, dtype=None, layout=None, device=None,
-           requires_grad=False, pin_memory=False):
+           requires_grad=False, pin_memory=False, **kwargs):
         _check_layout(layout, name)
         if len(args) > len(defaults):
             raise TypeError(f"{name}() takes at most {2 + len(defaults)} positional "
                             f"arguments ({2 + len(args)} given)")
-        params = {**defaults, **dict(zip(defaults, args))}
+        # the extras (beta, alpha) may also come by keyword, as in torch.kaiser_window(n, beta=8.)
+        given = dict(zip(defaults, args))
+        for key, value in kwargs.items():
+            if key not in defaults:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+            if key in given:
+                raise TypeError(f"{name}() got multiple values for argument '{key}'")
+            given[key] = value
+        params = {**defaults, **given}
         if window_length == 1:      # PyTorch: a single 1, periodic or not
             periodic = False
         return build(window_length, sym=not periodic, dtype=dtype, layout=layout,

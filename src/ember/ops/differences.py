@@ -311,7 +311,10 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         sq1 = (x1 * x1).sum(-1, keepdim=True)
         sq2 = (x2 * x2).sum(-1, keepdim=True)
         inner = x1.matmul(x2.transpose(-2, -1))
-        return (sq1 - 2 * inner + sq2.transpose(-2, -1)).clamp_min(1e-30).sqrt()
+        squared = sq1 - 2 * inner + sq2.transpose(-2, -1)
+        # rounding can make it <= 0 for (near) equal rows: distance 0 as in PyTorch, whose
+        # mask (d == 0) finds a row itself; the clamp keeps sqrt's gradient finite
+        return where(squared > 0, squared.clamp_min(1e-30).sqrt(), 0.0)
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(float(p), -1)
 
 

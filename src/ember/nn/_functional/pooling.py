@@ -7,6 +7,8 @@ Adaptive pooling uses PyTorch's bins ``[floor(i * L / out), ceil((i + 1) * L / o
 Integer inputs, as in PyTorch: window max pooling of any integer dtype and int64 average
 pooling (rounded toward zero), computed in float64 (exact below 2**53).
 """
+import math
+
 from ember.ops.autocast import autocasts
 import ember
 from ember._core import _pool
@@ -576,6 +578,12 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def _lp_pool(input, spatial, norm_type, kernel_size, stride, ceil_mode):
+    if isinstance(norm_type, (int, float)) and math.isinf(norm_type):
+        # the limit of the power mean, as PyTorch: the largest (or, -inf, the smallest)
+        # magnitude of the window; the powers would give 0, 1 or inf
+        sign = 1 if norm_type > 0 else -1
+        return sign * _max_pool(sign * input.abs(), spatial, kernel_size, stride, 0, 1,
+                                ceil_mode, False)
     kernel = _ints(kernel_size, spatial)
     powered = _avg_pool(input.pow(norm_type), spatial, kernel_size, stride, 0, ceil_mode, True,
                         None)

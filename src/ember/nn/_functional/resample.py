@@ -1,8 +1,10 @@
 """Resampling of :mod:`ember.nn.functional`: interpolation, pixel and channel shuffles,
 grid sampling and affine grids.
 
-Interpolation is separable: one weight matrix per resized dimension (linear or cubic)
-or one index per output position (nearest); ``'area'`` is adaptive average pooling.
+Interpolation is separable: per resized dimension, the source taps and weights of each
+output (linear or cubic: a matmul by the ``(out, in)`` weight matrix on short dimensions,
+gathers of the taps on long ones, as audio) or one index per output position (nearest);
+``'area'`` is adaptive average pooling.
 Grid sampling is the op of ``ember.ops.grid`` (compiled kernels on the CPU),
 differentiable in the input and the grid.  The rest is built on differentiable ember
 ops.
@@ -55,34 +57,55 @@ def _antialias_matrix(in_size, out_size, scale, cubic):
     return weights
 
 
-def _linear_matrix(in_size, out_size, scale, align_corners):
-    """``(out, in)`` matrix of linear-interpolation weights along one dimension."""
-    weights = np.zeros((out_size, in_size))
-    for dst in range(out_size):
-        src = dst * scale if align_corners else max((dst + 0.5) * scale - 0.5, 0.0)
-        low = min(int(math.floor(src)), in_size - 1)
-        high = min(low + 1, in_size - 1)
-        fraction = src - low
-        weights[dst, low] += 1.0 - fraction
-        weights[dst, high] += fraction
-    return weights
+def _linear_taps(in_size, out_size, scale, align_corners):
+    """``(out, 2)`` source indices and weights of linear interpolation along one dimension."""
+    dst = np.arange(out_size, dtype=np.float64)
+    src = dst * scale if align_corners else np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    fraction = src - low
+    return np.stack([low, high], 1), np.stack([1.0 - fraction, fraction], 1)
 
 
-def _cubic_matrix(in_size, out_size, scale, align_corners):
-    """``(out, in)`` matrix of cubic-convolution weights (four clamped taps per row)."""
+def _cubic_taps(in_size, out_size, scale, align_corners):
+    """``(out, 4)`` source indices (clamped) and cubic-convolution weights along one
+    dimension."""
     a = _CUBIC_A
-    weights = np.zeros((out_size, in_size))
-    for dst in range(out_size):
-        src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
-        low = int(math.floor(src))
-        t = src - low
-        taps = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
-                ((a + 2) * t - (a + 3)) * t * t + 1,
-                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
-                ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a]
-        for k, weight in enumerate(taps):
-            weights[dst, min(max(low - 1 + k, 0), in_size - 1)] += weight
-    return weights
+    dst = np.arange(out_size, dtype=np.float64)
+    src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
+    low = np.floor(src)
+    t = src - low
+    weights = np.stack([((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                        ((a + 2) * t - (a + 3)) * t * t + 1,
+                        ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                        ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a], 1)
+    index = np.clip(low.astype(np.int64)[:, None] + np.arange(-1, 3), 0, in_size - 1)
+    return index, weights
+
+
+# up to this many (out, in) weights a dimension is resampled by a matmul (BLAS is fastest
+# on image sizes); beyond, by gathering each output's taps (a second of audio would take
+# a dense matrix of gigabytes)
+_DENSE_WEIGHTS = 1 << 20
+
+
+def _resample_taps(input, dim, index, weights):
+    """Resample ``input`` along ``dim``: output ``i`` is ``sum_k weights[i, k] *
+    input[index[i, k]]``."""
+    out_size, taps = index.shape
+    in_size = input.shape[dim]
+    if out_size * in_size <= _DENSE_WEIGHTS:
+        matrix = np.zeros((out_size, in_size))
+        np.add.at(matrix, (np.arange(out_size)[:, None], index), weights)
+        matrix = ember.tensor(matrix, dtype=input.dtype, device=input.device)
+        return ember.matmul(input.movedim(dim, -1), matrix.t()).movedim(-1, dim)
+    shape = (out_size,) + (1,) * (input.dim() - dim - 1)
+    result = None
+    for k in range(taps):
+        tap = input.index_select(dim, ember.tensor(index[:, k], device=input.device))
+        tap = tap * ember.tensor(weights[:, k], dtype=input.dtype, device=input.device).view(shape)
+        result = tap if result is None else result + tap
+    return result
 
 
 def _traced(*sizes):
@@ -96,7 +119,8 @@ def _size_tensor(size):
 
 
 def _traced_linear_matrix(in_size, out_size, scale_factor, align_corners, dtype, device):
-    """:func:`_linear_matrix` made of ember ops on the (traced) sizes, in float64."""
+    """:func:`_linear_taps` as an ``(out, in)`` matrix made of ember ops on the (traced)
+    sizes, in float64."""
     n_in, n_out = _size_tensor(in_size), _size_tensor(out_size)
     if align_corners:
         scale = ember.where(n_out > 1, (n_in - 1) / (n_out - 1).clamp(min=1), n_out * 0)
@@ -123,7 +147,8 @@ def _traced_nearest_index(in_size, out_size, scale_factor, exact, device):
 
 def _nearest_index(in_size, out_size, scale, exact):
     offset = 0.5 if exact else 0.0
-    return [min(int(math.floor((dst + offset) * scale)), in_size - 1) for dst in range(out_size)]
+    dst = np.arange(out_size, dtype=np.float64) + offset
+    return np.minimum(np.floor(dst * scale).astype(np.int64), in_size - 1)
 
 
 @autocasts("interpolate")
@@ -196,6 +221,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise NotImplementedError(f"\"upsample_{mode}\" not implemented for "
                                       f"'{TORCH_NAMES[input.dtype.num]}'")
         input = input.float()
+    if mode != "area" and not _traced(*in_sizes, *out_sizes) and \
+            min(in_sizes + out_sizes) <= 0:
+        names = ("D", "H", "W")[3 - spatial:]
+        given = [", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+                 for sizes in (in_sizes, out_sizes)]
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({given[0]}){' and' if spatial == 1 else ''} output ({given[1]})")
     if mode == "area":
         sizes = _pool.adaptive_sizes(input, spatial, out_sizes, f"adaptive_avg_pool{spatial}d")
         return _pool_ops.adaptive_avg_pool(input, spatial, sizes)
@@ -214,11 +246,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scale = _source_scale(in_size, out_size, scales[k], bool(align_corners))
             if antialias:
                 matrix = _antialias_matrix(in_size, out_size, scale, mode == "bicubic")
+                weights = ember.tensor(matrix, dtype=input.dtype, device=input.device)
+                result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
             else:
-                matrix = (_cubic_matrix if mode == "bicubic" else _linear_matrix)(
-                    in_size, out_size, scale, bool(align_corners))
-            weights = ember.tensor(matrix, dtype=input.dtype, device=input.device)
-            result = ember.matmul(result.movedim(dim, -1), weights.t()).movedim(-1, dim)
+                taps = _cubic_taps if mode == "bicubic" else _linear_taps
+                result = _resample_taps(result, dim, *taps(in_size, out_size, scale,
+                                                           bool(align_corners)))
         elif traced:
             index = _traced_nearest_index(in_size, out_size, scales[k],
                                           mode == "nearest-exact", input.device)
@@ -405,6 +438,16 @@ def _linspace_from_neg_one(steps, align_corners, dtype, device):
     return line if align_corners else line * ((steps - 1) / steps)
 
 
+def _grid_align_corners(align_corners):
+    """``align_corners`` of the grid functions: None warns, as PyTorch does, and is False."""
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                      "old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=3)
+    return bool(align_corners)
+
+
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid of an affine transform, for :func:`grid_sample`.
 
@@ -431,7 +474,7 @@ def affine_grid(theta, size, align_corners=None):
     tensor([[[[-1.,  0.],
               [ 1.,  0.]]]])
     """
-    align_corners = bool(align_corners)
+    align_corners = _grid_align_corners(align_corners)
     size = tuple(int(s) for s in size)
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -504,7 +547,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    align_corners = bool(align_corners)
+    align_corners = _grid_align_corners(align_corners)
     spatial = input.dim() - 2
     if input.dim() not in (4, 5) or grid.dim() != input.dim():
         raise RuntimeError(f"grid_sampler(): expected {4 if input.dim() == 4 else 5}D input and "
