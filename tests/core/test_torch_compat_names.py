@@ -334,3 +334,24 @@ def test_increment_version_as_torch():
         assert (x._version, a._version) == (2, 1)
     with pytest.raises(TypeError, match="expected a Tensor"):
         ember.autograd.graph.increment_version([ember.ones(1), 3])
+
+
+def test_tensor_of_tensors_and_warnings_as_torch():
+    for lib in (ember, torch):
+        # a tensor inside a sequence is a scalar: one element, or an error
+        got = lib.tensor([lib.tensor([1.5]), lib.tensor(2.5), 3.5])
+        assert got.tolist() == [1.5, 2.5, 3.5] and tuple(got.shape) == (3,)
+        with pytest.raises(ValueError, match="only one element tensors can be converted"):
+            lib.tensor([lib.ones(2), lib.ones(2)])
+        with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+            lib.tensor(lib.ones(2))
+        x = lib.ones(2, requires_grad=True)
+        y = x * 2
+        with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+            assert y.grad is None
+        y.retain_grad()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert y.grad is None and x.grad is None and (lib.ones(2) * 2).grad is None
+        with pytest.raises(ValueError, match="byte order different from the native"):
+            lib.from_numpy(np.arange(3, dtype=">f4"))

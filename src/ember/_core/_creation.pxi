@@ -487,8 +487,8 @@ cdef Tensor tensor_from_data(object data, dtype dt, object device_arg):
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     cdef int inferred = -1
+    values = _unwrap_tensors(data, &inferred)
     try:
-        values = _unwrap_tensors(data, &inferred)
         arr = np.array(values)
     except ValueError as e:
         raise ValueError(f"could not build a tensor from ragged nested sequences: {e}") from None
@@ -562,8 +562,11 @@ cdef object _unwrap_tensors(object data, int *inferred):
     if isinstance(data, (list, tuple)):
         return [_unwrap_tensors(x, inferred) for x in data]
     if isinstance(data, Tensor):
+        # a tensor inside a sequence is a scalar, as in PyTorch
+        if (<Tensor>data)._numel != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         leaf = (<Tensor>data)._dtype
-        data = (<Tensor>data).tolist()
+        data = (<Tensor>data).item()
     elif isinstance(data, (np.ndarray, np.generic)):
         leaf = _NP_SUPPORTED.get(data.dtype, -2)
     else:
@@ -591,6 +594,11 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([[1., 2.]], dtype=ember.float64)
     """
     dt = None if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "ember.tensor(sourceTensor).", UserWarning, stacklevel=2)
     return _finish(tensor_from_data(data, dt, device), requires_grad)
 
 

@@ -12,7 +12,8 @@ cdef Tensor from_numpy_any(object arr):
     """A tensor sharing the memory of NumPy array `arr`, any strides (negative too)."""
     npd = arr.dtype
     if not npd.isnative:
-        raise TypeError(f"can't convert np.ndarray of non-native byte order {npd}")
+        raise ValueError("given numpy array has byte order different from the native byte "
+                         "order. Conversion between byte orders is currently not supported.")
     dt = _NP_SUPPORTED.get(npd)
     if dt is None:
         raise TypeError(f"can't convert np.ndarray of type {npd}. The only supported types are: "

@@ -284,6 +284,8 @@ cdef class Tensor:
     @property
     def grad(self):
         """The accumulated gradient (None until a backward pass writes one)."""
+        if self._grad is None and self._grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -832,6 +834,13 @@ cdef class Tensor:
 
 
 device_cls = device
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead.")
 
 
 include "_tensor_hooks.pxi"
