@@ -53,8 +53,11 @@ def _write(path, text):
 
 
 def _tree(root):
+    # bytecode caches are left out: whether importing hubconf.py writes one depends on
+    # the interpreter's settings (PYTHONDONTWRITEBYTECODE), not on the hub
     return sorted(os.path.relpath(os.path.join(d, f), root)
-                  for d, _, files in os.walk(root) for f in files)
+                  for d, _, files in os.walk(root) for f in files
+                  if "__pycache__" not in os.path.relpath(d, root).split(os.sep))
 
 
 # --- module, directories ----------------------------------------------------------------
