@@ -248,12 +248,15 @@ def test_errors_match_torch(fn):
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 7), (1, 1, 2, 2), (2, 2, 3, 3),
-                                   (64, 64, 8, 8), (3, 5, 24, 24)])
+                                   (64, 64, 8, 8), (3, 5, 24, 24), (2, 2, 4, 12), (2, 2, 6, 14),
+                                   (2, 1, 4, 22), (1, 2, 6, 34), (1, 1, 4, 6)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_max_pool_2x2_ties_and_nans_as_torch(shape, dtype, ceil_mode):
     # the 2x2 / stride 2 path: the first of equal maxima wins, the last NaN wins, and a
-    # ceil-mode partial window falls back to the general walk; many planes split threads
+    # ceil-mode partial window falls back to the general walk; many planes split threads.
+    # Rows of 6, 7, 11 and 17 outputs take vector chunks of 8 and 4 whose last chunk
+    # overlaps the one before; rows of 3 or fewer outputs stay scalar
     rng = np.random.default_rng(sum(shape))
     a = rng.integers(0, 3, size=shape).astype(dtype)
     a[rng.random(shape) < 0.05] = np.nan
