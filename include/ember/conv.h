@@ -24,14 +24,14 @@ typedef struct {
     int64_t dilation[3];
 } em_conv_geom;
 
-/* Elements of the scratch plane that im2col and col2im need for g (0 without padding). */
+/* Elements of the scratch plane that col2im needs for g (0 without padding). */
 int64_t em_conv_scratch_size(const em_conv_geom *g);
 
-/* col (channels * prod(kernel), prod(out)) <- windows of im (channels, *in);
+/* col (channels * prod(kernel), prod(out)) <- windows of im (channels, *in). */
+void em_im2col_float32(const em_conv_geom *g, const float *im, float *col);
+void em_im2col_float64(const em_conv_geom *g, const double *im, double *col);
+/* im (channels, *in) <- sum of the col entries read from each element (im is overwritten);
  * scratch holds em_conv_scratch_size(g) elements (NULL when that is 0). */
-void em_im2col_float32(const em_conv_geom *g, const float *im, float *col, float *scratch);
-void em_im2col_float64(const em_conv_geom *g, const double *im, double *col, double *scratch);
-/* im (channels, *in) <- sum of the col entries read from each element (im is overwritten) */
 void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch);
 void em_col2im_float64(const em_conv_geom *g, const double *col, double *im, double *scratch);
 

@@ -89,7 +89,7 @@ def layout(x, how):
 
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 7, 33), (17, 1, 13), (16, 16, 16),
           (31, 29, 37), (32, 12, 64), (33, 385, 13), (64, 128, 97), (130, 70, 257),
-          (257, 300, 45), (300, 17, 300)]
+          (257, 300, 45), (300, 17, 300), (64, 288, 64), (100, 40, 56), (8, 9, 16)]
 
 
 @pytest.mark.parametrize("m,k,n", SHAPES)
@@ -194,6 +194,17 @@ def test_thread_count_gives_identical_bits(m, k, n, kernel):
             assert one.tobytes() == two.tobytes()
     finally:
         ember.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("m,k,n", [(64, 288, 64), (96, 70, 40)])
+def test_tile_width_gives_identical_bits(m, k, n, kernel):
+    # n columns a multiple of 8 but not 12 run 8-wide tiles on AVX-512; the same columns
+    # inside a product whose width 12 divides run 12-wide: each element is the same sum
+    rng = np.random.default_rng(23)
+    a, b = rand(rng, m, k), rand(rng, k, 72)
+    full = ember.mm(ember.from_numpy(a), ember.from_numpy(b)).numpy()
+    part = ember.mm(ember.from_numpy(a), ember.from_numpy(np.ascontiguousarray(b[:, :n]))).numpy()
+    assert part.tobytes() == np.ascontiguousarray(full[:, :n]).tobytes()
 
 
 def test_automatic_choice_matches_openblas_values():

@@ -49,9 +49,8 @@ cdef extern from "ember/conv.h" nogil:
         int64_t stride[3]
         int64_t dilation[3]
     int64_t em_conv_scratch_size(const em_conv_geom *g)
-    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col, float *scratch)
-    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col,
-                           double *scratch)
+    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col)
+    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col)
     void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch)
     void em_col2im_float64(const em_conv_geom *g, const double *col, double *im,
                            double *scratch)
@@ -67,8 +66,8 @@ cdef double CONV_GRAIN = 1 << 18
 
 # ------------------------------------------------------------------ C helpers
 
-# Each thread's work buffer: the column matrix of one product, then the scratch plane
-# that im2col / col2im use under padding (col_elements and work_elements give the sizes).
+# Each thread's work buffer: the column matrix of one product (col_elements), then,
+# for col2im under padding, its scratch plane (work_elements counts both).
 
 cdef inline Py_ssize_t col_elements(const em_conv_geom *g) noexcept nogil:
     return (g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
@@ -79,12 +78,11 @@ cdef inline Py_ssize_t work_elements(const em_conv_geom *g) noexcept nogil:
     return col_elements(g) + em_conv_scratch_size(g)
 
 
-cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col,
-                        real_t *scratch) noexcept nogil:
+cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col) noexcept nogil:
     if real_t is float:
-        em_im2col_float32(g, im, col, scratch)
+        em_im2col_float32(g, im, col)
     else:
-        em_im2col_float64(g, im, col, scratch)
+        em_im2col_float64(g, im, col)
 
 
 cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im,
@@ -175,7 +173,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
     cdef double work = <double>jobs * out_per_group * patch * positions
     cdef int nt = threads_for(jobs, work)
     cdef int split = em_get_num_threads() if work >= CONV_GRAIN else 1
-    cdef Py_ssize_t per_thread = 0 if pointwise else work_elements(g)
+    cdef Py_ssize_t per_thread = 0 if pointwise else col_elements(g)
     cdef size_t buf_bytes = <size_t>per_thread * sizeof(real_t)
     cdef real_t *buffers = NULL
     cdef const real_t *col
@@ -196,7 +194,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
             gi = j % groups
             col = x + j * in_size
             if not pointwise:
-                im2col(g, x + j * in_size, buffers, buffers + patch * positions)
+                im2col(g, x + j * in_size, buffers)
                 col = buffers
             bias_g = bias + gi * out_per_group if bias != NULL else NULL
             for t in prange(split, num_threads=split, schedule='static'):
@@ -211,7 +209,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                 col = x + j * in_size
                 if not pointwise:
                     col = buffers + tid * per_thread
-                    im2col(g, x + j * in_size, <real_t *>col, <real_t *>col + patch * positions)
+                    im2col(g, x + j * in_size, <real_t *>col)
                 forward_columns(out_per_group, patch, positions, 0, positions,
                                 w + gi * out_per_group * patch,
                                 bias + gi * out_per_group if bias != NULL else NULL, col,
@@ -280,7 +278,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
     cdef Py_ssize_t jobs = batch * groups, j, n, gi, i
     cdef bint pointwise = is_pointwise(g)
     cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
-    cdef size_t col_bytes = 0 if pointwise else <size_t>work_elements(g) * sizeof(real_t)
+    cdef size_t col_bytes = 0 if pointwise else <size_t>col_elements(g) * sizeof(real_t)
     cdef size_t part_bytes = <size_t>weight_size * sizeof(real_t) if nt > 1 else 0
     cdef size_t buf_bytes = (col_bytes + part_bytes) * nt
     cdef char *buffers = NULL
@@ -308,7 +306,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
                 col = <real_t *>x + n * groups * in_size + gi * in_size
             else:
                 col = <real_t *>(buffers + tid * (col_bytes + part_bytes))
-                im2col(g, x + n * groups * in_size + gi * in_size, col, col + patch * positions)
+                im2col(g, x + n * groups * in_size + gi * in_size, col)
             gemm(False, True, <int>out_per_group, <int>patch, <int>positions, 1,
                  grad + (n * groups + gi) * out_per_group * positions, <int>positions,
                  col, <int>positions, 1, acc + gi * out_per_group * patch, <int>patch)
@@ -328,7 +326,7 @@ cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
     cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
     cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
     cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t scratch = em_conv_scratch_size(g), n
+    cdef Py_ssize_t scratch = em_conv_scratch_size(g) if fold else 0, n
     cdef int nt = threads_for(batch, <double>batch * patch * positions * 4)
     cdef size_t buf_bytes = <size_t>(scratch * nt) * sizeof(real_t)
     cdef real_t *buffers = NULL
@@ -344,7 +342,7 @@ cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
             if fold:
                 col2im(g, cols + n * patch * positions, <real_t *>x + n * in_size, mine)
             else:
-                im2col(g, x + n * in_size, cols + n * patch * positions, mine)
+                im2col(g, x + n * in_size, cols + n * patch * positions)
     if buffers != NULL:
         em_free(buffers, buf_bytes)
     return 0

@@ -130,10 +130,9 @@ static void ukernel_avx2(KERNEL_ARGS)
 /* The AVX-512 body, inlined into a packed instance (constant strides, aligned
  * loads) and a strided one (operands read in place from memory). */
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void avx512_body(KERNEL_ARGS, const int packed)
+static inline void avx512_body(KERNEL_ARGS, const int packed, const int NR)
 {
-    enum { NR = 12 };
-    __m512 acc0[NR], acc1[NR];
+    __m512 acc0[MAX_NR], acc1[MAX_NR];
     for (int j = 0; j < NR; j++)
         acc0[j] = acc1[j] = _mm512_setzero_ps();
     for (int j = 0; j < NR; j++)
@@ -178,13 +177,28 @@ __attribute__((target("avx512f,fma")))
 static void ukernel_avx512_packed(KERNEL_ARGS)
 {
     (void)as; (void)bj; (void)bp;
-    avx512_body(kc, pa, 32, pb, 1, 12, c, ldc, alpha, beta, 1);
+    avx512_body(kc, pa, 32, pb, 1, 12, c, ldc, alpha, beta, 1, 12);
 }
 
 __attribute__((target("avx512f,fma")))
 static void ukernel_avx512(KERNEL_ARGS)
 {
-    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0);
+    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0, 12);
+}
+
+/* 32 x 8 tiles, for products whose C' has a multiple of 8 columns that 12 does not
+ * divide (a convolution's 64 channels: 12-wide tiles would compute 72). */
+__attribute__((target("avx512f,fma")))
+static void ukernel_avx512_packed_nr8(KERNEL_ARGS)
+{
+    (void)as; (void)bj; (void)bp;
+    avx512_body(kc, pa, 32, pb, 1, 8, c, ldc, alpha, beta, 1, 8);
+}
+
+__attribute__((target("avx512f,fma")))
+static void ukernel_avx512_nr8(KERNEL_ARGS)
+{
+    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0, 8);
 }
 #endif
 
@@ -203,7 +217,22 @@ static const kernel_info kernel_avx2 = {"avx2", 16, 6, 144, 256, 3072,
                                         ukernel_avx2, ukernel_avx2, merge_fma};
 static const kernel_info kernel_avx512 = {"avx512", 32, 12, 192, 384, 4092,
                                           ukernel_avx512_packed, ukernel_avx512, merge_fma};
+static const kernel_info kernel_avx512_nr8 = {"avx512", 32, 8, 192, 384, 4088,
+                                              ukernel_avx512_packed_nr8, ukernel_avx512_nr8,
+                                              merge_fma};
 #endif
+
+/* The kernel for a C' of n columns: K, or its 8-wide sibling where 8-wide tiles pad
+ * n less (same mr and kc, so the same packed A' and the same sums, bit for bit). */
+static const kernel_info *fitted_kernel(const kernel_info *K, intptr_t n)
+{
+#ifdef EM_SGEMM_X86
+    if (K == &kernel_avx512 && (n + 7) / 8 * 8 < (n + 11) / 12 * 12)
+        return &kernel_avx512_nr8;
+#endif
+    (void)n;
+    return K;
+}
 
 static const kernel_info *chosen = NULL;
 
@@ -411,6 +440,7 @@ static void run_unpacked(const kernel_info *K, const problem *pr)
 
 static void run_problem(const kernel_info *K, const problem *pr)
 {
+    K = fitted_kernel(K, pr->n);
     const int mr = K->mr, nr = K->nr;
     const intptr_t m = pr->m, n = pr->n, k = pr->k;
     if (m <= 0 || n <= 0)
@@ -490,6 +520,7 @@ static void run_problem(const kernel_info *K, const problem *pr)
  * local tile when its vector direction is not unit-stride. */
 static double problem_cost(const kernel_info *K, const problem *pr)
 {
+    K = fitted_kernel(K, pr->n);
     double m = (double)pr->m, n = (double)pr->n, k = (double)pr->k;
     double cost = (double)round_up(pr->m, K->mr) * (double)round_up(pr->n, K->nr) * k / K->mr;
     int a_direct = pr->ars == 1 && direct_ok(pr->m, pr->k, pr->acs, DIRECT_A_MAX_FLOATS);
