@@ -27,9 +27,13 @@ typedef struct {
 /* Elements of the scratch plane that col2im needs for g (0 without padding). */
 int64_t em_conv_scratch_size(const em_conv_geom *g);
 
-/* col (channels * prod(kernel), prod(out)) <- windows of im (channels, *in). */
-void em_im2col_float32(const em_conv_geom *g, const float *im, float *col);
-void em_im2col_float64(const em_conv_geom *g, const double *im, double *col);
+/* col (channels * prod(kernel), (row1 - row0) * out[2]) <- windows of im (channels,
+ * *in) at the output rows (od, oh) = divmod(r, out[1]) for r in [row0, row1): the
+ * whole column matrix for [0, out[0] * out[1]). */
+void em_im2col_float32(const em_conv_geom *g, const float *im, float *col, int64_t row0,
+                       int64_t row1);
+void em_im2col_float64(const em_conv_geom *g, const double *im, double *col, int64_t row0,
+                       int64_t row1);
 /* im (channels, *in) <- sum of the col entries read from each element (im is overwritten);
  * scratch holds em_conv_scratch_size(g) elements (NULL when that is 0). */
 void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch);

@@ -49,8 +49,10 @@ cdef extern from "ember/conv.h" nogil:
         int64_t stride[3]
         int64_t dilation[3]
     int64_t em_conv_scratch_size(const em_conv_geom *g)
-    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col)
-    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col)
+    void em_im2col_float32(const em_conv_geom *g, const float *im, float *col, int64_t row0,
+                           int64_t row1)
+    void em_im2col_float64(const em_conv_geom *g, const double *im, double *col, int64_t row0,
+                           int64_t row1)
     void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch)
     void em_col2im_float64(const em_conv_geom *g, const double *col, double *im,
                            double *scratch)
@@ -78,11 +80,17 @@ cdef inline Py_ssize_t work_elements(const em_conv_geom *g) noexcept nogil:
     return col_elements(g) + em_conv_scratch_size(g)
 
 
-cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col) noexcept nogil:
+cdef inline void im2col_rows(const em_conv_geom *g, const real_t *im, real_t *col,
+                             Py_ssize_t row0, Py_ssize_t row1) noexcept nogil:
+    """The columns of output rows ``[row0, row1)`` (rows: (od, oh) pairs, flattened)."""
     if real_t is float:
-        em_im2col_float32(g, im, col)
+        em_im2col_float32(g, im, col, row0, row1)
     else:
-        em_im2col_float64(g, im, col)
+        em_im2col_float64(g, im, col, row0, row1)
+
+
+cdef inline void im2col(const em_conv_geom *g, const real_t *im, real_t *col) noexcept nogil:
+    im2col_rows(g, im, col, 0, g.out[0] * g.out[1])
 
 
 cdef inline void col2im(const em_conv_geom *g, const real_t *col, real_t *im,
@@ -143,19 +151,21 @@ cdef int threads_for(Py_ssize_t jobs, double work) noexcept nogil:
 cdef inline void forward_columns(Py_ssize_t out_per_group, Py_ssize_t patch,
                                  Py_ssize_t positions, Py_ssize_t p0, Py_ssize_t p1,
                                  const real_t *w, const real_t *bias, const real_t *col,
-                                 real_t *out) noexcept nogil:
-    """Columns ``p0:p1`` of one (sample, group) product ``out = w @ col (+ bias)``."""
+                                 Py_ssize_t col_pitch, real_t *out) noexcept nogil:
+    """Columns ``p0:p1`` of one (sample, group) product ``out = w @ col (+ bias)``, ``col``
+    holding those columns at row pitch ``col_pitch``; the bias is added to the block the
+    product just wrote, while it is in cache."""
     cdef Py_ssize_t o, p
-    cdef real_t beta = 0
+    cdef real_t shift
     if p1 <= p0:
         return
-    if bias != NULL:
-        beta = 1
-        for o in range(out_per_group):
-            for p in range(p0, p1):
-                out[o * positions + p] = bias[o]
     gemm(False, False, <int>out_per_group, <int>(p1 - p0), <int>patch, 1, w, <int>patch,
-         col + p0, <int>positions, beta, out + p0, <int>positions)
+         col, <int>col_pitch, 0, out + p0, <int>positions)
+    if bias != NULL:
+        for o in range(out_per_group):
+            shift = bias[o]
+            for p in range(p0, p1):
+                out[o * positions + p] += shift
 
 
 cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
@@ -163,57 +173,67 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                         const real_t *bias, real_t *y) except -1 nogil:
     """y (N, G * Og, P) = w_g (Og, CgK) @ im2col(x_ng) (+ bias), per sample and group.
 
-    With fewer products than threads (a single image), the threads share out the
-    output positions of each product instead."""
+    With fewer products than threads (a single image), the threads share out the output
+    rows of each product instead, each writing the columns of its rows into its own
+    buffer (reading columns another core wrote cost more than writing them again)."""
     cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
     cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef Py_ssize_t rows = g.out[0] * g.out[1], row_len = g.out[2]
     cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t jobs = batch * groups, j, gi, t, chunk
+    cdef Py_ssize_t jobs = batch * groups, j, t, r0, r1
     cdef bint pointwise = is_pointwise(g)
     cdef double work = <double>jobs * out_per_group * patch * positions
     cdef int nt = threads_for(jobs, work)
     cdef int split = em_get_num_threads() if work >= CONV_GRAIN else 1
-    cdef Py_ssize_t per_thread = 0 if pointwise else col_elements(g)
-    cdef size_t buf_bytes = <size_t>per_thread * sizeof(real_t)
+    cdef Py_ssize_t per_thread
+    cdef size_t buf_bytes
     cdef real_t *buffers = NULL
+    cdef real_t *mine
     cdef const real_t *col
-    cdef const real_t *bias_g
     cdef int tid
-    if split <= jobs or positions < 32 * split:
+    if split <= jobs or positions < 32 * split or rows < split:
         split = 1
+        per_thread = 0 if pointwise else col_elements(g)
     else:
-        nt = 1
+        nt = split
+        per_thread = 0 if pointwise else patch * ((rows + split - 1) // split) * row_len
+    buf_bytes = <size_t>per_thread * sizeof(real_t)
     if buf_bytes:
         buffers = <real_t *>em_alloc(buf_bytes * nt)
         if buffers == NULL:
             with gil:
                 raise MemoryError("convolution: out of memory for the column buffer")
     if split > 1:
-        chunk = (positions + split - 1) // split
         for j in range(jobs):
-            gi = j % groups
-            col = x + j * in_size
-            if not pointwise:
-                im2col(g, x + j * in_size, buffers)
-                col = buffers
-            bias_g = bias + gi * out_per_group if bias != NULL else NULL
-            for t in prange(split, num_threads=split, schedule='static'):
-                forward_columns(out_per_group, patch, positions, t * chunk,
-                                min(positions, (t + 1) * chunk), w + gi * out_per_group * patch,
-                                bias_g, col, y + j * out_per_group * positions)
+            with parallel(num_threads=split):
+                tid = threadid()
+                for t in prange(split, schedule='static'):
+                    r0 = rows * t // split
+                    r1 = rows * (t + 1) // split
+                    if pointwise:
+                        col = x + j * in_size + r0 * row_len
+                    else:
+                        mine = buffers + tid * per_thread
+                        im2col_rows(g, x + j * in_size, mine, r0, r1)
+                        col = mine
+                    forward_columns(out_per_group, patch, positions, r0 * row_len,
+                                    r1 * row_len, w + (j % groups) * out_per_group * patch,
+                                    bias + (j % groups) * out_per_group if bias != NULL
+                                    else NULL, col,
+                                    positions if pointwise else (r1 - r0) * row_len,
+                                    y + j * out_per_group * positions)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
             for j in prange(jobs, schedule='static'):
-                gi = j % groups
                 col = x + j * in_size
                 if not pointwise:
                     col = buffers + tid * per_thread
                     im2col(g, x + j * in_size, <real_t *>col)
                 forward_columns(out_per_group, patch, positions, 0, positions,
-                                w + gi * out_per_group * patch,
-                                bias + gi * out_per_group if bias != NULL else NULL, col,
-                                y + j * out_per_group * positions)
+                                w + (j % groups) * out_per_group * patch,
+                                bias + (j % groups) * out_per_group if bias != NULL else NULL,
+                                col, positions, y + j * out_per_group * positions)
     if buffers != NULL:
         em_free(buffers, buf_bytes * nt)
     return 0
@@ -394,10 +414,16 @@ cdef int fill_geom(em_conv_geom *g, Py_ssize_t channels, tuple in_size, tuple ou
     return 0
 
 
-def output_size(tuple in_size, tuple kernel, tuple stride, tuple padding, tuple dilation):
+cdef tuple output_size(tuple in_size, tuple kernel, tuple stride, tuple padding,
+                       tuple dilation):
     """Spatial output size of a convolution (may be non-positive: the caller reports it)."""
-    return tuple((i + 2 * p - d * (k - 1) - 1) // s + 1
-                 for i, k, s, p, d in zip(in_size, kernel, stride, padding, dilation))
+    cdef Py_ssize_t d
+    for d in range(len(kernel)):
+        if <Py_ssize_t>stride[d] <= 0:
+            raise RuntimeError(f"non-positive stride is not supported, got {list(stride)}")
+    return tuple([(<Py_ssize_t>in_size[d] + 2 * <Py_ssize_t>padding[d]
+                   - <Py_ssize_t>dilation[d] * (<Py_ssize_t>kernel[d] - 1) - 1)
+                  // <Py_ssize_t>stride[d] + 1 for d in range(len(kernel))])
 
 
 cdef Tensor prepared(object t, str what, int dt):
@@ -414,6 +440,12 @@ cdef Tensor prepared(object t, str what, int dt):
 cdef bint on_device(Tensor input, list others) except -1:
     """Whether ``input`` lives on a device other than the CPU (its backend computes);
     every tensor of ``others`` (None allowed) must be on the same device."""
+    cdef bint all_cpu = input._storage.device.type_num == DEV_CPU
+    for t in others:
+        if t is not None and (<Tensor>t)._storage.device.type_num != DEV_CPU:
+            all_cpu = False
+    if all_cpu:
+        return False
     dev = input.device
     for t in others:
         if t is not None and t.device != dev:
@@ -439,21 +471,30 @@ cdef Tensor finish(Tensor out, Tensor like):
     return out if out._dtype == like._dtype else out.to(like.dtype)
 
 
+_CPU = ember.device("cpu")
+
+
 cdef Tensor _empty(tuple shape, int dt):
     cdef Py_ssize_t dims[5]
     cdef int d
     for d in range(len(shape)):
         dims[d] = shape[d]
-    return new_tensor(len(shape), dims, dt, ember.device("cpu"))
+    return new_tensor(len(shape), dims, dt, _CPU)
 
 
 cdef inline char *data(Tensor t):
     return t.ptr() if t is not None else NULL
 
 
-def _check_tensor(object t, str what):
+cdef inline tuple _dims(Tensor t):
+    cdef int d
+    return tuple([t._shape[d] for d in range(t._ndim)])
+
+
+cdef inline int _check_tensor(object t, str what) except -1:
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor, but got {type(t).__name__}")
+    return 0
 
 
 def convolution(input, weight, bias, stride, padding, dilation, int groups):
@@ -462,20 +503,21 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
     zero ``padding``.  Not differentiable itself (see ``ember.ops.conv``)."""
     _check_tensor(input, "input")
     _check_tensor(weight, "weight")
-    cdef int spatial = weight.dim() - 2
-    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2:
+    cdef int spatial = (<Tensor>weight)._ndim - 2
+    if spatial < 1 or spatial > 3 or (<Tensor>input)._ndim != spatial + 2:
         raise RuntimeError(f"convolution: expected a {spatial + 2}-D input for a weight of size "
                            f"{list(weight.shape)}, but got input of size {list(input.shape)}")
     stride = _ints(stride, spatial, "stride")
     padding = _ints(padding, spatial, "padding")
     dilation = _ints(dilation, spatial, "dilation")
     cdef int dt = compute_dtype(input, "convolution", [("weight", weight), ("bias", bias)])
-    batch, channels = input.shape[0], input.shape[1]
-    out_channels = weight.shape[0]
-    kernel = tuple(weight.shape[2:])
+    cdef tuple xs = _dims(input), ws = _dims(weight)
+    batch, channels = xs[0], xs[1]
+    out_channels = ws[0]
+    kernel = ws[2:]
     if groups <= 0:
         raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
-    if channels != weight.shape[1] * groups:
+    if channels != ws[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {weight.shape[1] * groups} "
                            f"channels, but got {channels} channels instead")
@@ -484,13 +526,13 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
                            f"at dimension 0, but got weight of size {list(weight.shape)} instead")
     if bias is not None:
         _check_tensor(bias, "bias")
-        if tuple(bias.shape) != (out_channels,):
+        if _dims(bias) != (out_channels,):
             raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                                f"1-dimensional with {out_channels} elements, but got bias of "
                                f"size {list(bias.shape)} instead")
-    in_size = tuple(input.shape[2:])
+    in_size = xs[2:]
     out = output_size(in_size, kernel, stride, padding, dilation)
-    if any(o <= 0 for o in out):
+    if min(out) <= 0:
         padded = tuple(i + 2 * p for i, p in zip(in_size, padding))
         raise RuntimeError(f"Calculated padded input size per channel: "
                            f"({' x '.join(map(str, padded))}). Kernel size: "

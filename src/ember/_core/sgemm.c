@@ -222,12 +222,14 @@ static const kernel_info kernel_avx512_nr8 = {"avx512", 32, 8, 192, 384, 4088,
                                               merge_fma};
 #endif
 
-/* The kernel for a C' of n columns: K, or its 8-wide sibling where 8-wide tiles pad
- * n less (same mr and kc, so the same packed A' and the same sums, bit for bit). */
+/* The kernel for a C' of n columns: K, or its 8-wide sibling where 12-wide tiles
+ * would pad n by over 5% more (same mr and kc, so the same packed A' and the same
+ * sums, bit for bit).  Below that the 12-wide tile's fewer loads per multiply-add win
+ * (tools/bench_gemm.py: 1024 and 128 columns ran 2-4% slower 8-wide). */
 static const kernel_info *fitted_kernel(const kernel_info *K, intptr_t n)
 {
 #ifdef EM_SGEMM_X86
-    if (K == &kernel_avx512 && (n + 7) / 8 * 8 < (n + 11) / 12 * 12)
+    if (K == &kernel_avx512 && 20 * ((n + 11) / 12 * 12) > 21 * ((n + 7) / 8 * 8))
         return &kernel_avx512_nr8;
 #endif
     (void)n;
