@@ -41,6 +41,10 @@
 #ifndef DIRECT_B_MAX_FLOATS
 #define DIRECT_B_MAX_FLOATS (1 << 19)   /* a B' micro-panel is re-read from L1 */
 #endif
+/* An A' micro-panel of at most this many floats stays in L1 (of 48 KiB) while B'
+ * micro-panels pass; a B' block of at most this many stays in L2. */
+#define L1_PANEL_FLOATS (10 * 1024)
+#define L2_BLOCK_FLOATS (64 * 1024)
 #ifndef DIRECT_ALIAS
 #define DIRECT_ALIAS 1024
 #endif
@@ -491,24 +495,32 @@ static void run_problem(const kernel_info *K, const problem *pr)
                 else
                     pack_panels(mc - mfull, kc, mr, ablock + mfull * pr->ars, pr->ars, pr->acs,
                                 abuf);
-                for (intptr_t jr = 0; jr < nc; jr += nr) {
+                /* The tile loops: B' micro-panel in L1 across the A' block (BLIS's
+                 * order), or, when an A' micro-panel fits in L1 and the B' block in L2
+                 * (a small product: a convolution's 64 channels over 288 taps), the A'
+                 * micro-panel in L1 across the B' block, which then streams from L2
+                 * mc / mr times instead of the A' block nc / nr times. */
+                const int a_stays = kc * mr <= L1_PANEL_FLOATS && kc * nc <= L2_BLOCK_FLOATS;
+                const intptr_t outer_end = a_stays ? mc : nc, inner_end = a_stays ? nc : mc;
+                const intptr_t outer_step = a_stays ? mr : nr, inner_step = a_stays ? nr : mr;
+                for (intptr_t outer = 0; outer < outer_end; outer += outer_step)
+                for (intptr_t inner = 0; inner < inner_end; inner += inner_step) {
+                    const intptr_t ir = a_stays ? outer : inner, jr = a_stays ? inner : outer;
                     intptr_t w = nc - jr < nr ? nc - jr : nr;
                     const float *pb = jr < nfull ? bblock + jr * pr->bcs : bbuf + (jr - nfull) * kc;
                     intptr_t bj = jr < nfull ? pr->bcs : 1, bp = jr < nfull ? 1 : nr;
-                    for (intptr_t ir = 0; ir < mc; ir += mr) {
-                        intptr_t h = mc - ir < mr ? mc - ir : mr;
-                        int a_in_place = ir < mfull;
-                        const float *pa = a_in_place ? ablock + ir
-                                        : pr->packed_a ? ablock + ir * kc : abuf + (ir - mfull) * kc;
-                        intptr_t as = a_in_place ? pr->acs : mr;
-                        ukernel_fn kern = a_in_place || jr < nfull ? K->strided : K->packed;
-                        float *c = pr->c + (ic + ir) * pr->ci + (jc + jr) * pr->cj;
-                        if (unit && h == mr && w == nr) {
-                            kern(kc, pa, as, pb, bj, bp, c, pr->cj, pr->alpha, beta);
-                        } else {
-                            kern(kc, pa, as, pb, bj, bp, tile, mr, 1.0f, 0.0f);
-                            K->merge(tile, mr, h, w, pr->alpha, beta, c, pr->ci, pr->cj);
-                        }
+                    intptr_t h = mc - ir < mr ? mc - ir : mr;
+                    int a_in_place = ir < mfull;
+                    const float *pa = a_in_place ? ablock + ir
+                                    : pr->packed_a ? ablock + ir * kc : abuf + (ir - mfull) * kc;
+                    intptr_t as = a_in_place ? pr->acs : mr;
+                    ukernel_fn kern = a_in_place || jr < nfull ? K->strided : K->packed;
+                    float *c = pr->c + (ic + ir) * pr->ci + (jc + jr) * pr->cj;
+                    if (unit && h == mr && w == nr) {
+                        kern(kc, pa, as, pb, bj, bp, c, pr->cj, pr->alpha, beta);
+                    } else {
+                        kern(kc, pa, as, pb, bj, bp, tile, mr, 1.0f, 0.0f);
+                        K->merge(tile, mr, h, w, pr->alpha, beta, c, pr->ci, pr->cj);
                     }
                 }
             }
