@@ -37,6 +37,32 @@ def test_constant_folding_precomputes_weight_transposes():
         np.testing.assert_allclose(traced(x).numpy(), model(x).numpy(), rtol=1e-6)
 
 
+def test_product_constants_are_stored_contiguously():
+    # the folded weight.t() of each Linear is copied once, contiguously; a constant also
+    # read by another op (the weight used elementwise) stays a view
+    model = nn.Sequential(nn.Linear(1024, 8), nn.ReLU(), nn.Linear(8, 3)).eval()
+    traced = ember.jit.trace(model, ember.randn(2, 1024))
+    assert traced.passes["contiguous"] == 2
+    products = [n for n in traced.graph.nodes if n.op == "addmm"]
+    for node in products:
+        weight = traced.graph.constants[node.args[2]]
+        assert weight.is_contiguous()
+    x = ember.randn(5, 1024)
+    with ember.no_grad():
+        np.testing.assert_allclose(traced(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+    w = ember.randn(2, 4)
+
+    def shared(x):
+        wt = w.t()
+        return x @ wt, x.t() * wt
+
+    traced = ember.jit.trace(shared, ember.randn(2, 4))
+    assert traced.passes["contiguous"] == 0
+    for got, want in zip(traced(x[:2, :4]), shared(x[:2, :4])):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_constant_folding_of_created_constants():
     scale = ember.tensor([1.0, 2.0, 3.0])
 

@@ -8,7 +8,8 @@ import ember
 from ember.jit._graph import SymSize, Value, map_template
 from ember.jit._trace import SCRATCH_TYPES, Scratch
 
-__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions"]
+__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions",
+           "contiguous_product_constants"]
 
 # ops whose results are random: two calls differ, so they are neither folded nor merged
 _RANDOM_OPS = {"poisson", "binomial", "_standard_gamma", "_sample_dirichlet"}
@@ -106,6 +107,29 @@ def _bind_results(template, result, graph):
     elif isinstance(template, (tuple, list)):
         for t, r in zip(template, result):
             _bind_results(t, r, graph)
+
+
+# matrix products whose constant operands are made contiguous
+_PRODUCT_OPS = {"addmm", "mm", "matmul", "bmm", "baddbmm", "addmv", "mv"}
+
+
+def contiguous_product_constants(graph):
+    """Store the constant operands of matrix products contiguously: a folded
+    ``weight.t()`` is a transposed view, which the product packs again on every call
+    (with a row pitch of a multiple of 4 KiB it cannot be read in place at all).  The
+    values are the same; a constant some other node also reads stays as it is.
+    Returns the number of constants copied."""
+    readers = {}
+    for node in graph.nodes:
+        for v in node.inputs():
+            readers.setdefault(v.index, set()).add(node.op)
+    copied = 0
+    for value, tensor in list(graph.constants.items()):
+        if (readers.get(value.index, set()) <= _PRODUCT_OPS and value.index in readers
+                and not tensor.is_contiguous()):
+            graph.constants[value] = tensor.contiguous()
+            copied += 1
+    return copied
 
 
 def eliminate_common_subexpressions(graph):
