@@ -28,10 +28,11 @@ typedef struct {
 /* em_pool_scatter_*: writes (accumulate = 0) or adds (accumulate = 1) src[i] at
  * dst[indices[i]] within each plane of `in_size` (dst) and `out_size` (src) elements;
  * dst is zeroed first.  Returns 0, or 1 with *bad set to an index outside [0, in_size). */
-/* The kernels of one dtype NAME with C type T. */
+/* The kernels of one dtype NAME with C type T.  em_max_pool_forward_*: indices may be
+ * NULL (values only); returns -1 when out of memory for that walk's scratch, else 0. */
 #define EM_POOL_DECLARE(NAME, T) \
-void em_max_pool_forward_ ## NAME(const T *in, T *out, int64_t *indices, \
-                                  const em_pool_geom *g); \
+int em_max_pool_forward_ ## NAME(const T *in, T *out, int64_t *indices, \
+                                 const em_pool_geom *g); \
 void em_avg_pool_forward_ ## NAME(const T *in, T *out, const em_pool_geom *g); \
 void em_avg_pool_backward_ ## NAME(const T *grad_out, T *grad_in, \
                                    const em_pool_geom *g); \

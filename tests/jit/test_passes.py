@@ -63,6 +63,29 @@ def test_product_constants_are_stored_contiguously():
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_max_pool_without_readers_of_its_indices_computes_values_only(tmp_path):
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.MaxPool2d(2), nn.Flatten()).eval()
+    x = ember.randn(4, 2, 6, 10)
+    traced = ember.jit.trace(model, x)
+    assert traced.passes["values_only"] == 1
+    (pool,) = [n for n in traced.graph.nodes if n.op == "max_pool"]
+    assert pool.kwargs == {"with_indices": False}
+    with ember.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_array_equal(traced(x).numpy(), want)
+    traced.save(tmp_path / "pool.emb")
+    np.testing.assert_array_equal(ember.jit.load(tmp_path / "pool.emb")(x).numpy(), want)
+
+    def with_indices(x):                # the indices are read: they are computed
+        values, indices = ember.nn.functional.max_pool2d(x, 2, return_indices=True)
+        return values * 2, indices
+
+    traced = ember.jit.trace(with_indices, x)
+    assert traced.passes["values_only"] == 0
+    for got, expected in zip(traced(x), with_indices(x)):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
 def test_constant_folding_of_created_constants():
     scale = ember.tensor([1.0, 2.0, 3.0])
 

@@ -28,9 +28,9 @@ cdef extern from "ember/pool.h":
         int64_t[3] dilation
         int count_include_pad
         int64_t divisor
-    void em_max_pool_forward_float32(const float *inp, float *out, int64_t *indices,
+    int em_max_pool_forward_float32(const float *inp, float *out, int64_t *indices,
                                      const em_pool_geom *g) nogil
-    void em_max_pool_forward_float64(const double *inp, double *out, int64_t *indices,
+    int em_max_pool_forward_float64(const double *inp, double *out, int64_t *indices,
                                      const em_pool_geom *g) nogil
     void em_avg_pool_forward_float32(const float *inp, float *out, const em_pool_geom *g) nogil
     void em_avg_pool_forward_float64(const double *inp, double *out, const em_pool_geom *g) nogil
@@ -258,30 +258,35 @@ cdef inline bint _on_device(Tensor t):
 
 
 def max_pool(Tensor input, int spatial, tuple kernel, tuple stride, tuple padding,
-             tuple dilation, tuple outs):
-    """Values and flat per-plane indices of the window maxima (geometry already checked)."""
+             tuple dilation, tuple outs, bint with_indices=True):
+    """Values and flat per-plane indices of the window maxima (geometry already checked);
+    without ``with_indices``, values and None (a traced graph that never reads them)."""
     if _on_device(input):
-        return _backend(input.device.type).pool("max_pool", input, spatial, kernel, stride,
-                                                 padding, dilation, outs)
+        on_device = _backend(input.device.type).pool("max_pool", input, spatial, kernel,
+                                                     stride, padding, dilation, outs)
+        return on_device if with_indices else (on_device[0], None)
     cdef int compute = _compute_dtype(input)
     cdef Tensor src = _planes_of(input, compute)
     shape = tuple(input.shape)
     out_shape = shape[:len(shape) - spatial] + outs
     cdef Tensor out = _new(out_shape, compute)
-    cdef Tensor indices = _new(out_shape, EM_INT64)
+    cdef Tensor indices = _new(out_shape, EM_INT64) if with_indices else None
     cdef em_pool_geom g
     _fill_geom(&g, shape, outs, spatial)
     _fill_window(&g, spatial, kernel, stride, padding, dilation)
-    cdef char *indices_data = indices.ptr()
+    cdef int64_t *indices_data = <int64_t *>indices.ptr() if with_indices else NULL
     cdef char *out_data = out.ptr()
     cdef char *src_data = src.ptr()
+    cdef int status
     with nogil:
         if compute == EM_FLOAT64:
-            em_max_pool_forward_float64(<double *>src_data, <double *>out_data,
-                                        <int64_t *>indices_data, &g)
+            status = em_max_pool_forward_float64(<double *>src_data, <double *>out_data,
+                                                 indices_data, &g)
         else:
-            em_max_pool_forward_float32(<float *>src_data, <float *>out_data,
-                                        <int64_t *>indices_data, &g)
+            status = em_max_pool_forward_float32(<float *>src_data, <float *>out_data,
+                                                 indices_data, &g)
+    if status != 0:
+        raise MemoryError("max_pool: out of memory for the window positions")
     return _restore(out, input._dtype), indices
 
 

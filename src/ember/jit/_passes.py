@@ -9,7 +9,7 @@ from ember.jit._graph import SymSize, Value, map_template
 from ember.jit._trace import SCRATCH_TYPES, Scratch
 
 __all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions",
-           "contiguous_product_constants"]
+           "contiguous_product_constants", "skip_unread_pool_indices"]
 
 # ops whose results are random: two calls differ, so they are neither folded nor merged
 _RANDOM_OPS = {"poisson", "binomial", "_standard_gamma", "_sample_dirichlet"}
@@ -130,6 +130,20 @@ def contiguous_product_constants(graph):
             graph.constants[value] = tensor.contiguous()
             copied += 1
     return copied
+
+
+def skip_unread_pool_indices(graph):
+    """Max poolings whose indices nothing reads compute their values only (the indices,
+    8 bytes an output, cost more to write than the values; a traced graph runs without
+    autograd, which is what would read them).  Returns the number of such nodes."""
+    read = {v.index for node in graph.nodes for v in node.inputs()}
+    read.update(v.index for v in graph.outputs())
+    skipped = 0
+    for node in graph.nodes:
+        if node.op == "max_pool" and not node.kwargs and node.outputs[1].index not in read:
+            node.kwargs = {"with_indices": False}
+            skipped += 1
+    return skipped
 
 
 def eliminate_common_subexpressions(graph):
