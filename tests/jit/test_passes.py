@@ -63,6 +63,40 @@ def test_product_constants_are_stored_contiguously():
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("batch", [1, 8])
+def test_convolution_applies_the_relu_after_it(batch, tmp_path):
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 4, 1),
+                          nn.ReLU()).eval()
+    x = ember.randn(batch, 3, 10, 10)
+    x[0, 0, 0, 0] = float("nan")
+    traced = ember.jit.trace(model, x)
+    assert traced.passes["conv_relu"] == 2
+    assert _ops(traced) == ["convolution", "convolution"]
+    assert all(n.kwargs == {"activation": "relu"} for n in traced.graph.nodes)
+    with ember.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_array_equal(traced(x).numpy(), want)      # NaN where eager has one
+    traced.save(tmp_path / "conv.emb")
+    np.testing.assert_array_equal(ember.jit.load(tmp_path / "conv.emb")(x).numpy(), want)
+
+
+def test_convolution_keeps_a_result_that_others_read():
+    conv = nn.Conv2d(2, 3, 3).eval()
+
+    def fn(x):
+        y = conv(x)
+        return y.relu() + y
+
+    x = ember.randn(2, 2, 5, 5)
+    traced = ember.jit.trace(fn, x)
+    assert traced.passes["conv_relu"] == 0
+    with ember.no_grad():
+        np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="activation must be None or 'relu'"):
+        ember._core._conv.convolution(x, conv.weight, None, (1, 1), (0, 0), (1, 1), 1,
+                                      "gelu")
+
+
 def test_max_pool_without_readers_of_its_indices_computes_values_only(tmp_path):
     model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.MaxPool2d(2), nn.Flatten()).eval()
     x = ember.randn(4, 2, 6, 10)

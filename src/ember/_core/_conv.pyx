@@ -151,26 +151,35 @@ cdef int threads_for(Py_ssize_t jobs, double work) noexcept nogil:
 cdef inline void forward_columns(Py_ssize_t out_per_group, Py_ssize_t patch,
                                  Py_ssize_t positions, Py_ssize_t p0, Py_ssize_t p1,
                                  const real_t *w, const real_t *bias, const real_t *col,
-                                 Py_ssize_t col_pitch, real_t *out) noexcept nogil:
+                                 Py_ssize_t col_pitch, bint relu, real_t *out) noexcept nogil:
     """Columns ``p0:p1`` of one (sample, group) product ``out = w @ col (+ bias)``, ``col``
-    holding those columns at row pitch ``col_pitch``; the bias is added to the block the
-    product just wrote, while it is in cache."""
+    holding those columns at row pitch ``col_pitch``; the bias (and, with ``relu``, the
+    ReLU of a traced conv-relu pair) is applied to the block the product just wrote,
+    while it is in cache."""
     cdef Py_ssize_t o, p
-    cdef real_t shift
+    cdef real_t shift, v
+    cdef real_t *row
     if p1 <= p0:
         return
     gemm(False, False, <int>out_per_group, <int>(p1 - p0), <int>patch, 1, w, <int>patch,
          col, <int>col_pitch, 0, out + p0, <int>positions)
-    if bias != NULL:
-        for o in range(out_per_group):
-            shift = bias[o]
+    if bias == NULL and not relu:
+        return
+    for o in range(out_per_group):
+        shift = bias[o] if bias != NULL else 0
+        row = out + o * positions
+        if relu:
             for p in range(p0, p1):
-                out[o * positions + p] += shift
+                v = row[p] + shift
+                row[p] = 0 if v < 0 else v
+        else:
+            for p in range(p0, p1):
+                row[p] += shift
 
 
 cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
                         Py_ssize_t out_per_group, const real_t *x, const real_t *w,
-                        const real_t *bias, real_t *y) except -1 nogil:
+                        const real_t *bias, bint relu, real_t *y) except -1 nogil:
     """y (N, G * Og, P) = w_g (Og, CgK) @ im2col(x_ng) (+ bias), per sample and group.
 
     With fewer products than threads (a single image), the threads share out the output
@@ -220,7 +229,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                                     r1 * row_len, w + (j % groups) * out_per_group * patch,
                                     bias + (j % groups) * out_per_group if bias != NULL
                                     else NULL, col,
-                                    positions if pointwise else (r1 - r0) * row_len,
+                                    positions if pointwise else (r1 - r0) * row_len, relu,
                                     y + j * out_per_group * positions)
     else:
         with parallel(num_threads=nt):
@@ -233,7 +242,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                 forward_columns(out_per_group, patch, positions, 0, positions,
                                 w + (j % groups) * out_per_group * patch,
                                 bias + (j % groups) * out_per_group if bias != NULL else NULL,
-                                col, positions, y + j * out_per_group * positions)
+                                col, positions, relu, y + j * out_per_group * positions)
     if buffers != NULL:
         em_free(buffers, buf_bytes * nt)
     return 0
@@ -497,10 +506,15 @@ cdef inline int _check_tensor(object t, str what) except -1:
     return 0
 
 
-def convolution(input, weight, bias, stride, padding, dilation, int groups):
+def convolution(input, weight, bias, stride, padding, dilation, int groups, activation=None):
     """Convolution (cross-correlation) of ``input`` ``(N, C, *spatial)`` with ``weight``
     ``(O, C / groups, *kernel)`` plus ``bias`` ``(O,)``; 1 to 3 spatial dims, symmetric
-    zero ``padding``.  Not differentiable itself (see ``ember.ops.conv``)."""
+    zero ``padding``; ``activation="relu"`` applies a ReLU to the result in the same pass
+    (a traced graph's conv-relu pair).  Not differentiable itself (see
+    ``ember.ops.conv``)."""
+    if activation is not None and activation != "relu":
+        raise ValueError(f"convolution: activation must be None or 'relu', not {activation!r}")
+    cdef bint relu = activation is not None
     _check_tensor(input, "input")
     _check_tensor(weight, "weight")
     cdef int spatial = (<Tensor>weight)._ndim - 2
@@ -541,8 +555,9 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
     cdef em_conv_geom g
     fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
     if on_device(input, [weight, bias]):
-        return _backend(input.device.type).conv("convolution", input, weight, bias, out,
-                                                 stride, padding, dilation, groups)
+        result = _backend(input.device.type).conv("convolution", input, weight, bias, out,
+                                                   stride, padding, dilation, groups)
+        return result.relu_() if relu else result
     cdef Tensor x = prepared(input, "input", dt)
     cdef Tensor w = prepared(weight, "weight", dt)
     cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
@@ -551,8 +566,9 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
     if y._numel == 0:
         return finish(y, input)
     if channels == 0 or any(k == 0 for k in kernel):
-        return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
-                      (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
+        y = ember.zeros(tuple(y.shape), dtype=y.dtype) + (
+            b.reshape((-1,) + (1,) * spatial) if b is not None else 0)
+        return finish(y.relu_() if relu else y, input)
     _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *wp = data(w)
@@ -560,9 +576,11 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups):
     cdef char *yp = data(y)
     with nogil:
         if dt == EM_FLOAT32:
-            forward_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, <float *>yp)
+            forward_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, relu,
+                           <float *>yp)
         else:
-            forward_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp, <double *>yp)
+            forward_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp, relu,
+                           <double *>yp)
     return finish(y, input)
 
 

@@ -16,7 +16,8 @@ import ember
 from ember.jit._graph import Graph
 from ember.jit._ops import bind
 from ember.jit._passes import (contiguous_product_constants, eliminate_common_subexpressions,
-                               eliminate_dead_code, fold_constants, skip_unread_pool_indices)
+                               eliminate_dead_code, fold_constants, fuse_convolution_relu,
+                               skip_unread_pool_indices)
 from ember.jit._fusion import fuse_elementwise
 from ember.jit._runner import compile_graph
 from ember.jit._serialize import load_graph, save_graph
@@ -237,6 +238,7 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
         passes["folded"] = fold_constants(graph)
         passes["merged"] = eliminate_common_subexpressions(graph)
         passes["dead_code"] += eliminate_dead_code(graph)
+        passes["conv_relu"] = fuse_convolution_relu(graph)
         passes["fused"] = fuse_elementwise(graph)
         passes["contiguous"] = contiguous_product_constants(graph)
         passes["values_only"] = skip_unread_pool_indices(graph)

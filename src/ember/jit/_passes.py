@@ -9,7 +9,7 @@ from ember.jit._graph import SymSize, Value, map_template
 from ember.jit._trace import SCRATCH_TYPES, Scratch
 
 __all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions",
-           "contiguous_product_constants", "skip_unread_pool_indices"]
+           "contiguous_product_constants", "skip_unread_pool_indices", "fuse_convolution_relu"]
 
 # ops whose results are random: two calls differ, so they are neither folded nor merged
 _RANDOM_OPS = {"poisson", "binomial", "_standard_gamma", "_sample_dirichlet"}
@@ -130,6 +130,40 @@ def contiguous_product_constants(graph):
             graph.constants[value] = tensor.contiguous()
             copied += 1
     return copied
+
+
+def fuse_convolution_relu(graph):
+    """A ReLU whose input is a convolution's result that nothing else reads is applied by
+    the convolution, to each block of its output while that is in cache (one pass over
+    memory less).  Returns the number of pairs fused."""
+    readers = {}
+    for node in graph.nodes:
+        for v in node.inputs():
+            readers[v.index] = readers.get(v.index, 0) + 1
+    for v in graph.outputs():
+        readers[v.index] = readers.get(v.index, 0) + 2
+    producer = {v.index: node for node in graph.nodes for v in node.outputs}
+    replaced, kept, fused = {}, [], 0
+    for node in graph.nodes:
+        first = node.args[0] if node.args else None
+        conv = producer.get(first.index) if isinstance(first, Value) else None
+        if (node.op == "relu" and node.kind == "ew" and not node.inplace and not node.kwargs
+                and len(node.args) == 1 and conv is not None and conv.op == "convolution"
+                and not conv.kwargs and readers.get(first.index) == 1):
+            conv.kwargs = {"activation": "relu"}
+            replaced[node.outputs[0].index] = first
+            fused += 1
+            continue
+        kept.append(node)
+    if fused:
+        def substitute(x):
+            return replaced.get(x.index, x) if isinstance(x, Value) else x
+        for node in kept:
+            node.args = map_template(node.args, substitute)
+            node.kwargs = map_template(node.kwargs, substitute)
+        graph.output = map_template(graph.output, substitute)
+        graph.nodes = kept
+    return fused
 
 
 def skip_unread_pool_indices(graph):
