@@ -274,3 +274,33 @@ def test_single_image_shares_positions_among_threads(groups):
                 dtype=np.float32)
     finally:
         ember.set_num_threads(saved)
+
+
+def test_convolutions_in_threads_beside_allocations():
+    # the kernels' work buffers come from ember's caching allocator, whose free lists the
+    # GIL guards: convolutions running without the GIL in several threads, beside a
+    # thread allocating and freeing tensors, must neither corrupt it nor their results
+    import threading
+    x = ember.randn(4, 3, 12, 12)
+    w = ember.randn(5, 3, 3, 3)
+    want = torch.nn.functional.conv2d(torch.from_numpy(x.numpy()), torch.from_numpy(w.numpy()),
+                                      padding=1).numpy()
+    errors = []
+
+    def convolve():
+        for _ in range(200):
+            got = ember.nn.functional.conv2d(x, w, padding=1).numpy()
+            if not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+                errors.append("wrong result")
+
+    def allocate():
+        for _ in range(2000):
+            ember.empty(4096 + _ % 7 * 64)
+
+    threads = [threading.Thread(target=convolve) for _ in range(2)]
+    threads.append(threading.Thread(target=allocate))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors

@@ -35,8 +35,20 @@ from ember._core._tensor import backend as _backend
 
 cdef extern from "ember/strided.h":
     int em_get_num_threads() noexcept nogil
-    void *em_alloc(size_t nbytes) noexcept nogil
-    void em_free(void *ptr, size_t nbytes) noexcept nogil
+    void *em_alloc(size_t nbytes) noexcept
+    void em_free(void *ptr, size_t nbytes) noexcept
+
+
+# ember's caching allocator keeps its free lists under the GIL; the kernels below run
+# without it, so they take it back for their work buffers
+cdef void *alloc_buffers(size_t nbytes) noexcept nogil:
+    with gil:
+        return em_alloc(nbytes)
+
+
+cdef void free_buffers(void *ptr, size_t nbytes) noexcept nogil:
+    with gil:
+        em_free(ptr, nbytes)
 
 
 cdef extern from "ember/conv.h" nogil:
@@ -208,7 +220,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
         per_thread = 0 if pointwise else patch * ((rows + split - 1) // split) * row_len
     buf_bytes = <size_t>per_thread * sizeof(real_t)
     if buf_bytes:
-        buffers = <real_t *>em_alloc(buf_bytes * nt)
+        buffers = <real_t *>alloc_buffers(buf_bytes * nt)
         if buffers == NULL:
             with gil:
                 raise MemoryError("convolution: out of memory for the column buffer")
@@ -244,7 +256,7 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                                 bias + (j % groups) * out_per_group if bias != NULL else NULL,
                                 col, positions, relu, y + j * out_per_group * positions)
     if buffers != NULL:
-        em_free(buffers, buf_bytes * nt)
+        free_buffers(buffers, buf_bytes * nt)
     return 0
 
 
@@ -268,7 +280,7 @@ cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t g
     cdef real_t shift
     cdef int tid
     if buf_bytes:
-        buffers = <real_t *>em_alloc(buf_bytes * nt)
+        buffers = <real_t *>alloc_buffers(buf_bytes * nt)
         if buffers == NULL:
             with gil:
                 raise MemoryError("convolution: out of memory for the column buffer")
@@ -291,7 +303,7 @@ cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t g
                     for p in range(plane):
                         target[c * plane + p] += shift
     if buffers != NULL:
-        em_free(buffers, buf_bytes * nt)
+        free_buffers(buffers, buf_bytes * nt)
     return 0
 
 
@@ -316,7 +328,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
     cdef real_t *part
     cdef int tid, t
     if buf_bytes:
-        buffers = <char *>em_alloc(buf_bytes)
+        buffers = <char *>alloc_buffers(buf_bytes)
         if buffers == NULL:
             with gil:
                 raise MemoryError("convolution: out of memory for the weight gradient buffers")
@@ -345,7 +357,7 @@ cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t 
             for i in range(weight_size):
                 gw[i] += part[i]
     if buffers != NULL:
-        em_free(buffers, buf_bytes)
+        free_buffers(buffers, buf_bytes)
     return 0
 
 
@@ -361,7 +373,7 @@ cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
     cdef real_t *buffers = NULL
     cdef real_t *mine
     if buf_bytes:
-        buffers = <real_t *>em_alloc(buf_bytes)
+        buffers = <real_t *>alloc_buffers(buf_bytes)
         if buffers == NULL:
             with gil:
                 raise MemoryError("unfold: out of memory for the padded plane")
@@ -373,7 +385,7 @@ cdef int unfold_kernel(const em_conv_geom *g, Py_ssize_t batch, const real_t *x,
             else:
                 im2col(g, x + n * in_size, cols + n * patch * positions)
     if buffers != NULL:
-        em_free(buffers, buf_bytes)
+        free_buffers(buffers, buf_bytes)
     return 0
 
 
