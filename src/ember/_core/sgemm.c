@@ -177,33 +177,24 @@ static inline void avx512_body(KERNEL_ARGS, const int packed, const int NR)
     }
 }
 
-__attribute__((target("avx512f,fma")))
-static void ukernel_avx512_packed(KERNEL_ARGS)
-{
-    (void)as; (void)bj; (void)bp;
-    avx512_body(kc, pa, 32, pb, 1, 12, c, ldc, alpha, beta, 1, 12);
+/* The packed and strided instances of 32 x NR tiles: NR = 12, and NR = 8 for products
+ * whose C' has a multiple of 8 columns that 12 does not divide (a convolution's 64
+ * channels: 12-wide tiles would compute 72). */
+#define AVX512_KERNELS(SUFFIX, NR)                                          \
+__attribute__((target("avx512f,fma")))                                      \
+static void ukernel_avx512_packed##SUFFIX(KERNEL_ARGS)                      \
+{                                                                           \
+    (void)as; (void)bj; (void)bp;                                           \
+    avx512_body(kc, pa, 32, pb, 1, NR, c, ldc, alpha, beta, 1, NR);          \
+}                                                                           \
+__attribute__((target("avx512f,fma")))                                      \
+static void ukernel_avx512##SUFFIX(KERNEL_ARGS)                             \
+{                                                                           \
+    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0, NR);         \
 }
-
-__attribute__((target("avx512f,fma")))
-static void ukernel_avx512(KERNEL_ARGS)
-{
-    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0, 12);
-}
-
-/* 32 x 8 tiles, for products whose C' has a multiple of 8 columns that 12 does not
- * divide (a convolution's 64 channels: 12-wide tiles would compute 72). */
-__attribute__((target("avx512f,fma")))
-static void ukernel_avx512_packed_nr8(KERNEL_ARGS)
-{
-    (void)as; (void)bj; (void)bp;
-    avx512_body(kc, pa, 32, pb, 1, 8, c, ldc, alpha, beta, 1, 8);
-}
-
-__attribute__((target("avx512f,fma")))
-static void ukernel_avx512_nr8(KERNEL_ARGS)
-{
-    avx512_body(kc, pa, as, pb, bj, bp, c, ldc, alpha, beta, 0, 8);
-}
+AVX512_KERNELS(, 12)
+AVX512_KERNELS(_nr8, 8)
+#undef AVX512_KERNELS
 #endif
 
 /* merging a local tile into C (defined with the loops below) */
