@@ -39,4 +39,17 @@ void em_im2col_float64(const em_conv_geom *g, const double *im, double *col, int
 void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch);
 void em_col2im_float64(const em_conv_geom *g, const double *col, double *im, double *scratch);
 
+/* A 3x3 convolution of unit stride and dilation, one group, over 2-D images. */
+typedef struct {
+    int64_t batch, channels, height, width;     /* the input (N, C, H, W) */
+    int64_t out_channels, out_height, out_width;
+    int64_t pad_h, pad_w;                       /* at most 2 */
+} em_winograd_geom;
+
+/* y (N, O, OH, OW) = the convolution of x (N, C, H, W) with w (O, C, 3, 3) by Winograd's
+ * F(2x2, 3x3), plus bias (NULL for none), then ReLU'd when relu; all contiguous.
+ * Returns -1 when out of memory for its buffers, else 0. */
+int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const float *w,
+                                const float *bias, int relu, float *y);
+
 #endif

@@ -304,3 +304,58 @@ def test_convolutions_in_threads_beside_allocations():
     for t in threads:
         t.join()
     assert not errors
+
+
+WINOGRAD_SHAPES = [  # (N, C, O, H, W, padding): rows of 4 tiles and more (the last group
+    # overlapping), partial tiles at odd sizes, rows of 2 tiles (scalar), paddings 0-2
+    (4, 32, 32, 8, 8, 1), (1, 32, 48, 16, 16, 1), (5, 32, 32, 9, 7, 1),
+    (2, 40, 32, 17, 18, 0), (3, 32, 32, 6, 10, 2), (5, 32, 32, 20, 3, 1),
+    (64, 32, 64, 8, 8, 1)]
+
+
+@pytest.mark.parametrize("shape", WINOGRAD_SHAPES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_winograd_convolution_matches_torch_and_the_gemm_path(shape, threads):
+    # float32 3x3 unit-stride convolutions with 32+ channels run Winograd's F(2x2, 3x3):
+    # as accurate as the direct sum against a float64 reference, and the same values
+    n, c, o, h, w, pad = shape
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    k = rng.standard_normal((o, c, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    exact = TF.conv2d(torch.from_numpy(x).double(), torch.from_numpy(k).double(),
+                      torch.from_numpy(b).double(), padding=pad).numpy()
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        got = F.conv2d(ember.from_numpy(x), ember.from_numpy(k), ember.from_numpy(b),
+                       padding=pad).numpy()
+        was = ember._core._conv._set_winograd(False)
+        direct = F.conv2d(ember.from_numpy(x), ember.from_numpy(k), ember.from_numpy(b),
+                          padding=pad).numpy()
+        ember._core._conv._set_winograd(was)
+    finally:
+        ember.set_num_threads(previous)
+    scale = np.abs(exact).max()
+    assert got.shape == exact.shape
+    assert not np.array_equal(got, direct)          # another algorithm ran: other roundings
+    assert np.abs(got - exact).max() <= 4 * max(np.abs(direct - exact).max(), 1e-7 * scale)
+    np.testing.assert_allclose(got, direct, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_winograd_convolution_with_relu_nan_and_half_precision():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 32, 10, 12)).astype(np.float32)
+    x[0, 3, 4, 5] = np.nan
+    k = rng.standard_normal((32, 32, 3, 3)).astype(np.float32)
+    got = ember._core._conv.convolution(ember.from_numpy(x), ember.from_numpy(k), None,
+                                        (1, 1), (1, 1), (1, 1), 1, "relu").numpy()
+    want = TF.relu(TF.conv2d(torch.from_numpy(x), torch.from_numpy(k), padding=1)).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    half = F.conv2d(ember.from_numpy(x).half(), ember.from_numpy(k).half(), padding=1)
+    want = TF.conv2d(torch.from_numpy(x).half().float(), torch.from_numpy(k).half().float(),
+                     padding=1).half().numpy()
+    assert half.dtype == ember.float16
+    np.testing.assert_allclose(half.float().numpy(), want.astype(np.float32), rtol=2e-2,
+                               atol=2e-2, equal_nan=True)

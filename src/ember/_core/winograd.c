@@ -1,0 +1,285 @@
+/* Winograd F(2x2, 3x3) convolution, float32 (see ember/conv.h).
+ *
+ * A 3x3 unit-stride convolution computes each 2x2 output tile from a 4x4 input tile
+ * with 16 products per (output channel, input channel) pair instead of 36 (Lavin and
+ * Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+ *
+ *   Y = A^T [ (G g G^T) . (B^T d B) ] A
+ *
+ * with g a 3x3 kernel, d a 4x4 input tile and . the elementwise product.  Summed over
+ * the input channels, the 16 elementwise positions xi become 16 matrix products
+ * M_xi (O x K) = U_xi (O x C) V_xi (C x K) over the K tiles of a chunk of samples, run
+ * by ember's float32 GEMM; around them, the transforms are adds (and halves for G).
+ * Each thread takes chunks of whole samples, so that V and M of a chunk stay in cache.
+ *
+ * The transforms run on four tiles of a row of tiles at once (generic vectors; the
+ * last group of a row overlaps the one before, writing the same values again): each
+ * input channel is first copied into a zero-bordered plane, whose rows then give the
+ * four tiles' columns by even/odd shuffles.  The rounding differs from the direct
+ * sum's by a few float32 ulps of the inputs' and weights' magnitudes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ember/conv.h"
+#include "ember/sgemm.h"
+#include "ember/strided.h"
+
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define VECTORS 1
+typedef float vec4 __attribute__((vector_size(16)));
+typedef int32_t vec4i __attribute__((vector_size(16)));
+typedef float vec8 __attribute__((vector_size(32)));
+#else
+#define VECTORS 0
+#endif
+
+/* Tiles a chunk aims at: V (16 C K) and M (16 O K) floats of a chunk of 64 channels
+ * each side fit in a core's L2. */
+#define CHUNK_TILES 128
+
+/* The 16 matrices of U, V and M lie at a pitch of their size + 16 floats: at a multiple
+ * of 4 KiB, the 16 stores of one tile or kernel would share one L1 set and evict each
+ * other. */
+static int64_t pitch_of(int64_t rows, int64_t cols)
+{
+    return rows * cols + 16;
+}
+
+static void transform_weights(const float *w, int64_t O, int64_t C, float *U)
+{
+    const int64_t pitch = pitch_of(O, C);
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t c = 0; c < C; c++) {
+            const float *g = w + (o * C + c) * 9;
+            float t[4][3];          /* G g */
+            for (int j = 0; j < 3; j++) {
+                t[0][j] = g[j];
+                t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+                t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+                t[3][j] = g[6 + j];
+            }
+            for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+                const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]),
+                                    0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+                for (int j = 0; j < 4; j++)
+                    U[(i * 4 + j) * pitch + o * C + c] = u[j];
+            }
+        }
+}
+
+/* Per-thread buffers, grown on demand and kept for the thread's life (as the GEMM's):
+ * the chunk's (one per OpenMP thread) and the transformed weights (the caller's), so
+ * that no call pays page faults on fresh memory. */
+typedef struct {
+    float *data;
+    size_t floats;
+} buffer;
+
+static _Thread_local buffer tl_chunk, tl_weights;
+
+static float *grown(buffer *b, size_t floats)
+{
+    if (floats > b->floats) {
+        free(b->data);
+        b->data = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);
+        b->floats = b->data ? floats : 0;
+    }
+    return b->data;
+}
+
+typedef struct {
+    int64_t TH, TW, tiles;      /* tiles per sample: TH x TW */
+    int64_t PH, PW;             /* the zero-bordered plane */
+} layout;
+
+/* v[xi] (xi = 4 i + j) = (B^T d B)[i][j] for one tile, d[i][j] = p[i * pitch + j]. */
+static inline void input_tile(const float *p, int64_t pitch, float v[16])
+{
+    float e[4][4];
+    for (int j = 0; j < 4; j++) {
+        const float d0 = p[j], d1 = p[pitch + j], d2 = p[2 * pitch + j], d3 = p[3 * pitch + j];
+        e[0][j] = d0 - d2;
+        e[1][j] = d1 + d2;
+        e[2][j] = d2 - d1;
+        e[3][j] = d1 - d3;
+    }
+    for (int i = 0; i < 4; i++) {
+        v[4 * i] = e[i][0] - e[i][2];
+        v[4 * i + 1] = e[i][1] + e[i][2];
+        v[4 * i + 2] = e[i][2] - e[i][1];
+        v[4 * i + 3] = e[i][1] - e[i][3];
+    }
+}
+
+/* V[xi][c][k0 + tw] for the tiles of one row of tiles of one channel, read from rows
+ * 2 th .. 2 th + 3 of the bordered plane. */
+static void input_row(const float *rows, int64_t PW, int64_t TW, float *V, int64_t xi_stride)
+{
+    int64_t tw = 0;
+#if VECTORS
+    for (; TW >= 4 && tw < TW; tw += 4) {
+        const int64_t at = tw + 4 <= TW ? tw : TW - 4;
+        vec4 d[4][4];
+        for (int i = 0; i < 4; i++) {
+            vec8 a, b;
+            memcpy(&a, rows + i * PW + 2 * at, sizeof a);
+            memcpy(&b, rows + i * PW + 2 * at + 2, sizeof b);
+            d[i][0] = __builtin_shufflevector(a, a, 0, 2, 4, 6);
+            d[i][1] = __builtin_shufflevector(a, a, 1, 3, 5, 7);
+            d[i][2] = __builtin_shufflevector(b, b, 0, 2, 4, 6);
+            d[i][3] = __builtin_shufflevector(b, b, 1, 3, 5, 7);
+        }
+        vec4 e[4][4];
+        for (int j = 0; j < 4; j++) {
+            e[0][j] = d[0][j] - d[2][j];
+            e[1][j] = d[1][j] + d[2][j];
+            e[2][j] = d[2][j] - d[1][j];
+            e[3][j] = d[1][j] - d[3][j];
+        }
+        for (int i = 0; i < 4; i++) {
+            const vec4 v[4] = {e[i][0] - e[i][2], e[i][1] + e[i][2], e[i][2] - e[i][1],
+                               e[i][1] - e[i][3]};
+            for (int j = 0; j < 4; j++)
+                memcpy(V + (4 * i + j) * xi_stride + at, &v[j], sizeof v[j]);
+        }
+    }
+#endif
+    for (; tw < TW; tw++) {
+        float v[16];
+        input_tile(rows + 2 * tw, PW, v);
+        for (int xi = 0; xi < 16; xi++)
+            V[xi * xi_stride + tw] = v[xi];
+    }
+}
+
+/* One output tile from m[xi] (xi = 4 i + j): its 2x2 values, bias added, ReLU'd,
+ * the parts inside the output written. */
+static inline void output_tile(const float m[16], float shift, int relu, float *out,
+                               int64_t OW, int rows, int cols)
+{
+    float a[2][4];
+    for (int j = 0; j < 4; j++) {
+        a[0][j] = m[j] + m[4 + j] + m[8 + j];
+        a[1][j] = m[4 + j] - m[8 + j] - m[12 + j];
+    }
+    for (int i = 0; i < rows; i++) {
+        const float r[2] = {a[i][0] + a[i][1] + a[i][2], a[i][1] - a[i][2] - a[i][3]};
+        for (int j = 0; j < cols; j++) {
+            const float v = r[j] + shift;
+            out[i * OW + j] = relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
+/* Output rows 2 th and 2 th + 1 of one channel from M[xi][k0 + tw]. */
+static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW,
+                       int rows, float shift, int relu, float *out)
+{
+    const int64_t full = rows == 2 ? OW / 2 : 0;   /* tiles wholly inside */
+    int64_t tw = 0;
+#if VECTORS
+    for (; full >= 4 && tw < full; tw += 4) {
+        const int64_t at = tw + 4 <= full ? tw : full - 4;
+        vec4 m[16];
+        for (int xi = 0; xi < 16; xi++)
+            memcpy(&m[xi], M + xi * xi_stride + at, sizeof m[xi]);
+        const vec4 zero = {0, 0, 0, 0}, bias = {shift, shift, shift, shift};
+        for (int i = 0; i < 2; i++) {
+            vec4 a[4];
+            for (int j = 0; j < 4; j++)
+                a[j] = i == 0 ? m[j] + m[4 + j] + m[8 + j] : m[4 + j] - m[8 + j] - m[12 + j];
+            vec4 r0 = a[0] + a[1] + a[2] + bias, r1 = a[1] - a[2] - a[3] + bias;
+            if (relu) {             /* v < 0 ? 0 : v, NaN kept */
+                r0 = (vec4)(~(r0 < zero) & (vec4i)r0);
+                r1 = (vec4)(~(r1 < zero) & (vec4i)r1);
+            }
+            const vec8 both = __builtin_shufflevector(r0, r1, 0, 4, 1, 5, 2, 6, 3, 7);
+            memcpy(out + i * OW + 2 * at, &both, sizeof both);
+        }
+    }
+    tw = full >= 4 ? full : 0;
+#endif
+    for (; tw < TW; tw++) {
+        float m[16];
+        for (int xi = 0; xi < 16; xi++)
+            m[xi] = M[xi * xi_stride + tw];
+        const int cols = 2 * tw + 1 < OW ? 2 : 1;
+        output_tile(m, shift, relu, out + 2 * tw, OW, rows, cols);
+    }
+}
+
+/* Samples [s0, s0 + S): their tiles' V, the 16 products, the outputs. */
+static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x,
+                      const float *U, const float *bias, int relu, int64_t s0, int64_t S,
+                      float *plane, float *V, float *M, float *y)
+{
+    const int64_t C = q->channels, O = q->out_channels, H = q->height, W = q->width;
+    const int64_t OH = q->out_height, OW = q->out_width, K = S * L->tiles;
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t c = 0; c < C; c++) {
+            const float *in = x + ((s0 + s) * C + c) * H * W;
+            float *inner = plane + q->pad_h * L->PW + q->pad_w;
+            for (int64_t h = 0; h < H; h++)
+                memcpy(inner + h * L->PW, in + h * W, (size_t)W * sizeof(float));
+            for (int64_t th = 0; th < L->TH; th++)
+                input_row(plane + 2 * th * L->PW, L->PW, L->TW,
+                          V + c * K + s * L->tiles + th * L->TW, pitch_of(C, K));
+        }
+    for (int xi = 0; xi < 16; xi++)
+        em_sgemm(O, K, C, 1.0f, U + xi * pitch_of(O, C), C, 1, V + xi * pitch_of(C, K), K, 1,
+                 0.0f, M + xi * pitch_of(O, K), K, 1);
+    for (int64_t s = 0; s < S; s++)
+        for (int64_t o = 0; o < O; o++) {
+            float *out = y + ((s0 + s) * O + o) * OH * OW;
+            for (int64_t th = 0; th < L->TH; th++)
+                output_row(M + o * K + s * L->tiles + th * L->TW, pitch_of(O, K), L->TW, OW,
+                           2 * th + 1 < OH ? 2 : 1, bias ? bias[o] : 0.0f, relu,
+                           out + 2 * th * OW);
+        }
+}
+
+int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const float *w,
+                                const float *bias, int relu, float *y)
+{
+    const int64_t C = q->channels, O = q->out_channels;
+    layout L;
+    L.TH = (q->out_height + 1) / 2;
+    L.TW = (q->out_width + 1) / 2;
+    L.tiles = L.TH * L.TW;
+    L.PH = 2 * L.TH + 2;
+    L.PW = 2 * L.TW + 2;
+    const int64_t per_chunk = L.tiles >= CHUNK_TILES ? 1 : CHUNK_TILES / L.tiles;
+    const int64_t chunks = (q->batch + per_chunk - 1) / per_chunk;
+    float *U = grown(&tl_weights, (size_t)(16 * pitch_of(O, C)));
+    if (!U)
+        return -1;
+    transform_weights(w, O, C, U);
+    const size_t plane_floats = (size_t)(L.PH * L.PW + 15) / 16 * 16;
+    const size_t v_floats = (size_t)(16 * pitch_of(C, per_chunk * L.tiles));
+    const size_t m_floats = (size_t)(16 * pitch_of(O, per_chunk * L.tiles));
+    int failed = 0;
+    const int threads = chunks > 1 ? em_get_num_threads() : 1;
+#pragma omp parallel num_threads(threads) if(threads > 1) reduction(|:failed)
+    {
+        float *plane = grown(&tl_chunk, plane_floats + v_floats + m_floats);
+        failed |= plane == NULL;
+        if (plane)
+            memset(plane, 0, plane_floats * sizeof(float));    /* the border stays zero */
+        /* every thread meets the loop (a worksharing construct) */
+#pragma omp for schedule(static)
+        for (int64_t chunk = 0; chunk < chunks; chunk++) {
+            if (!plane)
+                continue;
+            const int64_t s0 = chunk * per_chunk;
+            const int64_t S = q->batch - s0 < per_chunk ? q->batch - s0 : per_chunk;
+            run_chunk(q, &L, x, U, bias, relu, s0, S, plane, plane + plane_floats,
+                      plane + plane_floats + v_floats, y);
+        }
+    }
+    return failed ? -1 : 0;
+}
