@@ -86,11 +86,14 @@ cdef double CONV_GRAIN = 1 << 18
 
 # Winograd's F(2x2, 3x3) for float32 3x3 unit-stride convolutions with at least this many
 # input and output channels and output positions over the batch (fewer: its transforms
-# outweigh the products it saves; measured 1.2-1.65x faster from there, 0.9x at 16
+# outweigh the products it saves; measured 1.2-2.2x faster from there, 0.9x at 16
 # channels, 0.4x for one 8x8 image, whose kernels' transform then costs the most).
 cdef enum:
     WINOGRAD_MIN_CHANNELS = 32
     WINOGRAD_MIN_POSITIONS = 256
+    # the tiles of one sample times both channel counts: one thread's transformed
+    # inputs and products (16 floats each) stay under 64 MiB
+    WINOGRAD_MAX_TILE_CHANNELS = 1 << 20
 cdef bint winograd_enabled = True
 
 
@@ -109,6 +112,8 @@ cdef bint use_winograd(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t group
     return (winograd_enabled and groups == 1 and g.channels >= WINOGRAD_MIN_CHANNELS
             and out_channels >= WINOGRAD_MIN_CHANNELS
             and batch * g.out[1] * g.out[2] >= WINOGRAD_MIN_POSITIONS
+            and ((g.out[1] + 1) // 2) * ((g.out[2] + 1) // 2) * (g.channels + out_channels)
+                <= WINOGRAD_MAX_TILE_CHANNELS
             and g.in_[0] == 1 and g.kernel[0] == 1
             and g.kernel[1] == 3 and g.kernel[2] == 3 and g.stride[1] == 1 and g.stride[2] == 1
             and g.dilation[1] == 1 and g.dilation[2] == 1 and g.pad[1] <= 2 and g.pad[2] <= 2)
