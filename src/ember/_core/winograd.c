@@ -50,26 +50,26 @@ static int64_t pitch_of(int64_t rows, int64_t cols)
     return rows * cols + 16;
 }
 
-static void transform_weights(const float *w, int64_t O, int64_t C, float *U)
+/* U[xi][o][c] = (G g G^T)[xi] for every kernel g = w[o][c] of output channel o. */
+static void transform_weights(const float *w, int64_t O, int64_t C, int64_t o, float *U)
 {
     const int64_t pitch = pitch_of(O, C);
-    for (int64_t o = 0; o < O; o++)
-        for (int64_t c = 0; c < C; c++) {
-            const float *g = w + (o * C + c) * 9;
-            float t[4][3];          /* G g */
-            for (int j = 0; j < 3; j++) {
-                t[0][j] = g[j];
-                t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                t[3][j] = g[6 + j];
-            }
-            for (int i = 0; i < 4; i++) {   /* (G g) G^T */
-                const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]),
-                                    0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-                for (int j = 0; j < 4; j++)
-                    U[(i * 4 + j) * pitch + o * C + c] = u[j];
-            }
+    for (int64_t c = 0; c < C; c++) {
+        const float *g = w + (o * C + c) * 9;
+        float t[4][3];          /* G g */
+        for (int j = 0; j < 3; j++) {
+            t[0][j] = g[j];
+            t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+            t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+            t[3][j] = g[6 + j];
         }
+        for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+            const float u[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]),
+                                0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+            for (int j = 0; j < 4; j++)
+                U[(i * 4 + j) * pitch + o * C + c] = u[j];
+        }
+    }
 }
 
 /* Per-thread buffers, grown on demand and kept for the thread's life (as the GEMM's):
@@ -258,19 +258,22 @@ int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const
     float *U = grown(&tl_weights, (size_t)(16 * pitch_of(O, C)));
     if (!U)
         return -1;
-    transform_weights(w, O, C, U);
     const size_t plane_floats = (size_t)(L.PH * L.PW + 15) / 16 * 16;
     const size_t v_floats = (size_t)(16 * pitch_of(C, per_chunk * L.tiles));
     const size_t m_floats = (size_t)(16 * pitch_of(O, per_chunk * L.tiles));
     int failed = 0;
-    const int threads = chunks > 1 ? em_get_num_threads() : 1;
+    const int threads = em_get_num_threads();
 #pragma omp parallel num_threads(threads) if(threads > 1) reduction(|:failed)
     {
         float *plane = grown(&tl_chunk, plane_floats + v_floats + m_floats);
         failed |= plane == NULL;
         if (plane)
             memset(plane, 0, plane_floats * sizeof(float));    /* the border stays zero */
-        /* every thread meets the loop (a worksharing construct) */
+#pragma omp for schedule(static)
+        for (int64_t o = 0; o < O; o++)
+            transform_weights(w, O, C, o, U);
+        /* every thread meets the loops (worksharing constructs; U is whole after the
+         * one above) */
 #pragma omp for schedule(static)
         for (int64_t chunk = 0; chunk < chunks; chunk++) {
             if (!plane)
