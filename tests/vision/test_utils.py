@@ -89,6 +89,23 @@ def test_make_grid_list_input_keeps_input_and_errors():
         make_grid(ember.zeros(1, 1, 1, 1, 1))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"normalize": True}, {"normalize": True, "scale_each": True}])
+def test_make_grid_of_samples_that_require_grad_is_outside_autograd(kwargs):
+    # torchvision's make_grid runs under no_grad: a grid of a generator's samples taken
+    # without .detach() converts to NumPy, and the samples are left as they were
+    weight = ember.randn(3, 1, 4, 4, requires_grad=True)
+    samples = weight * 2.0
+    before = samples.detach().numpy().copy()
+    grid = make_grid(samples, **kwargs)
+    assert not grid.requires_grad and grid.grad_fn is None
+    np.testing.assert_allclose(grid.numpy(), torchvision_make_grid(before, **kwargs),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(samples.detach().numpy(), before)
+    assert samples.requires_grad
+    samples.sum().backward()  # the graph of the samples is intact
+    np.testing.assert_array_equal(weight.grad.numpy(), np.full((3, 1, 4, 4), 2.0, np.float32))
+
+
 def _expected_pixels(batch, **kwargs):
     grid = torchvision_make_grid(batch, **kwargs).astype(np.float32)
     return np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)

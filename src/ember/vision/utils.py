@@ -9,6 +9,9 @@ from ember.vision._png import encode_png
 __all__ = ["make_grid", "save_image"]
 
 
+# Without a graph, as torchvision's: a grid of samples from a model that still require grad
+# can be shown with .numpy() directly.
+@ember.no_grad()
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
               pad_value=0.0):
     """Tile a batch of images into one image.
@@ -35,7 +38,8 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     Returns
     -------
     Tensor
-        ``(C, H', W')``: the grid (a single image comes back without padding).
+        ``(C, H', W')``: the grid (a single image comes back without padding), built
+        without autograd: it never requires grad.
 
     Examples
     --------
