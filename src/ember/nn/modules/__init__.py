@@ -73,3 +73,5 @@ from ember.nn.modules.normalization import (
     LazyInstanceNorm3d,
 )
 from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
+# as torch.nn.modules.utils, reached as an attribute (nn.modules.utils._pair)
+from ember.nn.modules import utils  # noqa: E402,F401
