@@ -89,7 +89,8 @@ def test_make_grid_list_input_keeps_input_and_errors():
         make_grid(ember.zeros(1, 1, 1, 1, 1))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"normalize": True}, {"normalize": True, "scale_each": True}])
+@pytest.mark.parametrize("kwargs", [{}, {"normalize": True},
+                                    {"normalize": True, "scale_each": True}])
 def test_make_grid_of_samples_that_require_grad_is_outside_autograd(kwargs):
     # torchvision's make_grid runs under no_grad: a grid of a generator's samples taken
     # without .detach() converts to NumPy, and the samples are left as they were
