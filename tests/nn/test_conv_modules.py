@@ -9,7 +9,7 @@ import torch
 
 import ember
 from ember import nn
-from nn_helpers import assert_close, copy_weights, ember_repr, to_ember
+from nn_helpers import assert_close, copy_weights, ember_repr, same, to_ember
 
 RNG = np.random.default_rng(5)
 
@@ -168,3 +168,37 @@ def test_conv_module_float64_and_no_grad():
     assert not out.requires_grad and out.dtype == ember.float64
     np.testing.assert_allclose(np.asarray(out), torch_module(torch.tensor(x)).detach().numpy(),
                                rtol=1e-10, atol=1e-12)
+
+
+def _masked_conv_class(lib, base):
+    class MaskedConv(base):
+        """A PixelCNN-style masked convolution, as written for PyTorch."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            mask = lib.ones_like(self.weight.detach())
+            mask[..., mask.shape[-1] // 2 + 1:] = 0
+            self.register_buffer("mask", mask)
+
+        def forward(self, x):
+            return self._conv_forward(x, self.weight * self.mask, self.bias)
+
+    return MaskedConv
+
+
+@pytest.mark.parametrize("spatial, kwargs", [
+    (1, {"padding": 1}), (2, {"padding": 2, "stride": 2, "bias": False}),
+    (2, {"padding": 1, "padding_mode": "reflect", "groups": 2}),
+    (3, {"padding": 1, "padding_mode": "circular"}),
+])
+def test_conv_forward_takes_weight_and_bias_as_torch(spatial, kwargs):
+    """_conv_forward(input, weight, bias) is PyTorch's: subclasses pass a changed weight."""
+    name = f"Conv{spatial}d"
+    torch_module = _masked_conv_class(torch, getattr(torch.nn, name))(4, 6, 5 - 2 * (spatial == 3),
+                                                                     **kwargs)
+    ember_module = _masked_conv_class(ember, getattr(nn, name))(4, 6, 5 - 2 * (spatial == 3),
+                                                                **kwargs)
+    check_module(torch_module, ember_module, [randn(2, 4, *(7,) * spatial)])
+    x = to_ember(randn(1, 4, *(7,) * spatial))
+    plain = getattr(nn, name)(4, 6, 3, **kwargs)
+    assert same(plain._conv_forward(x, plain.weight, plain.bias), plain(x))

@@ -472,3 +472,22 @@ def test_float64_layers(name, args, shape):
     inputs = ([torch.tensor([[0, 5], [2, 2]])] if shape is None
               else [randn(*shape).double()])
     check_module(torch_module, ember_module, inputs, rtol=1e-10, atol=1e-10)
+
+
+def test_layer_classes_subclass_each_other_as_in_torch():
+    """isinstance tests written for PyTorch sort layers alike: a CELU is no ELU, a
+    Hardswish no Hardsigmoid, a Hardshrink no Softshrink, an AvgPool3d no AvgPool2d.
+    (An uninitialised lazy layer is already an instance of its final class in ember; in
+    PyTorch it becomes one when it is initialised.)"""
+    names = [n for n in dir(torch.nn) if not n.startswith(("_", "Lazy", "Uninitialized"))
+             and inspect.isclass(getattr(torch.nn, n)) and inspect.isclass(getattr(nn, n, None))]
+    different = [(a, b) for a in names for b in names if a != b and
+                 issubclass(getattr(nn, a), getattr(nn, b)) !=
+                 issubclass(getattr(torch.nn, a), getattr(torch.nn, b))]
+    assert not different
+    for name, kwargs in [("ELU", {"alpha": 0.5, "inplace": True}), ("CELU", {"inplace": True}),
+                         ("Hardsigmoid", {"inplace": True}), ("Hardswish", {"inplace": True}),
+                         ("Softshrink", {"lambd": 0.3}), ("Hardshrink", {"lambd": 0.3}),
+                         ("AvgPool3d", {"kernel_size": 3, "stride": 1, "padding": 1}),
+                         ("AvgPool2d", {"kernel_size": 2, "divisor_override": 3})]:
+        assert repr(getattr(nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))

@@ -181,6 +181,36 @@ def test_instance_norm(cls, shape, kwargs):
 def test_instance_norm_bad_dims():
     with pytest.raises(ValueError, match="expected 2D or 3D input"):
         nn.InstanceNorm1d(3)(ember.zeros(1, 3, 2, 2))
+    with pytest.raises(ValueError, match="expected 3D or 4D input"):
+        nn.InstanceNorm2d(3)(ember.zeros(3, 2))
+
+
+NORM_CLASSES = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "InstanceNorm1d",
+                "InstanceNorm2d", "InstanceNorm3d", "LazyBatchNorm2d", "LazyInstanceNorm1d",
+                "GroupNorm", "LayerNorm"]
+
+
+@pytest.mark.parametrize("name", NORM_CLASSES)
+def test_norm_class_hierarchy_and_module_paths_match_torch(name):
+    """isinstance tests written for PyTorch (weight-decay groups, weight init) sort the norm
+    layers alike: nn.modules.batchnorm._BatchNorm / _NormBase and
+    nn.modules.instancenorm._InstanceNorm, and no InstanceNorm is another's instance."""
+    args = () if name.startswith("Lazy") else (4,) if name != "GroupNorm" else (2, 4)
+    t_module, e_module = getattr(torch.nn, name)(*args), getattr(nn, name)(*args)
+    t_modules, e_modules = torch.nn.modules, nn.modules
+    bases = [("batchnorm", "_NormBase"), ("batchnorm", "_BatchNorm"),
+             ("instancenorm", "_InstanceNorm")]
+    for path, base in bases:
+        assert isinstance(e_module, getattr(getattr(e_modules, path), base)) == \
+            isinstance(t_module, getattr(getattr(t_modules, path), base)), (path, base)
+    # (an uninitialised lazy layer is already an instance of its final class in ember)
+    for other in NORM_CLASSES if not name.startswith("Lazy") else ():
+        assert isinstance(e_module, getattr(nn, other)) == \
+            isinstance(t_module, getattr(torch.nn, other)), other
+    for path in ("batchnorm", "instancenorm"):
+        t_path, e_path = getattr(t_modules, path), getattr(e_modules, path)
+        assert e_path.__all__ == t_path.__all__
+        assert all(getattr(e_path, n) is getattr(nn, n) for n in e_path.__all__)
 
 
 @pytest.mark.parametrize("shape", [(2, 5, 4), (2, 6, 3, 3), (1, 4, 2, 2, 3)])

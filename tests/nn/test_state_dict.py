@@ -215,3 +215,46 @@ def test_state_dict_hooks_match_torch():
     m.register_state_dict_post_hook(lambda *a: {})
     with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
         m.state_dict()
+
+
+def test_consume_prefix_matches_torch_on_a_wrapped_models_state_dict():
+    from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present as t_consume
+    from ember.nn.modules.utils import consume_prefix_in_state_dict_if_present as e_consume
+
+    def wrapped(lib):
+        class Wrapper(lib.nn.Module):  # as DataParallel: the model under "module"
+            def __init__(self):
+                super().__init__()
+                self.module = _build(lib)
+        return Wrapper()
+
+    t_wrapper, e_wrapper = wrapped(torch), wrapped(ember)
+    e_wrapper.load_state_dict(OrderedDict(
+        (k, to_ember(v)) for k, v in t_wrapper.state_dict().items()))
+    t_state, e_state = t_wrapper.state_dict(), e_wrapper.state_dict()
+    t_state["extra"] = torch.zeros(1)  # a key without the prefix stays; stripped keys move after it
+    e_state["extra"] = ember.zeros(1)
+    assert t_consume(t_state, "module.") is None and e_consume(e_state, "module.") is None
+    assert list(e_state) == list(t_state)
+    assert list(e_state._metadata) == list(t_state._metadata)
+    assert e_state._metadata[""] == {"version": 1}  # the wrapped model is the root now
+    e_state.pop("extra")
+    e = _build(ember)
+    assert repr(e.load_state_dict(e_state)) == "<All keys matched successfully>"
+    for k, v in e.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), t_wrapper.module.state_dict()[k].numpy())
+    plain = {"a.weight": ember.ones(1), "module_b": ember.ones(1)}  # no metadata, no match
+    e_consume(plain, "module.")
+    assert list(plain) == ["a.weight", "module_b"]
+
+
+@pytest.mark.parametrize("name, n", [("_single", 1), ("_pair", 2), ("_triple", 3),
+                                     ("_quadruple", 4)])
+def test_ntuple_helpers_match_torch(name, n):
+    import torch.nn.modules.utils as t_utils
+    e_helper, t_helper = getattr(nn.modules.utils, name), getattr(t_utils, name)
+    for value in (3, 0.5, [1, 2], (4, 5, 6), range(2)):
+        assert e_helper(value) == t_helper(value)
+    assert e_helper(3) == (3,) * n and e_helper.__name__ == name
+    assert nn.modules.utils._reverse_repeat_tuple((1, 2), 2) == \
+        t_utils._reverse_repeat_tuple((1, 2), 2) == (2, 2, 1, 1)

@@ -89,6 +89,24 @@ def test_make_grid_list_input_keeps_input_and_errors():
         make_grid(ember.zeros(1, 1, 1, 1, 1))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"normalize": True},
+                                    {"normalize": True, "scale_each": True}])
+def test_make_grid_of_samples_that_require_grad_is_outside_autograd(kwargs):
+    # torchvision's make_grid runs under no_grad: a grid of a generator's samples taken
+    # without .detach() converts to NumPy, and the samples are left as they were
+    weight = ember.randn(3, 1, 4, 4, requires_grad=True)
+    samples = weight * 2.0
+    before = samples.detach().numpy().copy()
+    grid = make_grid(samples, **kwargs)
+    assert not grid.requires_grad and grid.grad_fn is None
+    np.testing.assert_allclose(grid.numpy(), torchvision_make_grid(before, **kwargs),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(samples.detach().numpy(), before)
+    assert samples.requires_grad
+    samples.sum().backward()  # the graph of the samples is intact
+    np.testing.assert_array_equal(weight.grad.numpy(), np.full((3, 1, 4, 4), 2.0, np.float32))
+
+
 def _expected_pixels(batch, **kwargs):
     grid = torchvision_make_grid(batch, **kwargs).astype(np.float32)
     return np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)
@@ -115,13 +133,46 @@ def test_save_image_to_file_objects_and_rgba():
     np.testing.assert_array_equal(pixels, _expected_pixels(batch))
 
 
-def test_save_image_errors_leave_nothing(tmp_path):
-    with pytest.raises(ValueError, match="PNG files only, got format 'jpg'"):
+@pytest.mark.parametrize("name, format, kwargs", [
+    ("grid.jpg", None, {}), ("grid.JPEG", None, {"normalize": True}), ("grid.bmp", None, {}),
+    ("grid.dat", "jpeg", {"nrow": 2}), (None, "bmp", {}), (None, "TIFF", {"padding": 0}),
+])
+def test_save_image_other_formats_by_pillow_as_torchvision(tmp_path, name, format, kwargs):
+    """torchvision hands the grid to Pillow: the same bytes come out."""
+    Image = pytest.importorskip("PIL.Image")
+    batch = np.random.default_rng(3).random((5, 3, 6, 7)).astype(np.float32)
+    expected = io.BytesIO()
+    pil_format = format or Image.registered_extensions()[os.path.splitext(name)[1].lower()]
+    Image.fromarray(_expected_pixels(batch, **kwargs)).save(expected, pil_format.upper())
+    if name is None:
+        target = io.BytesIO()
+        save_image(ember.from_numpy(batch), target, format=format, **kwargs)
+        data = target.getvalue()
+    else:
+        save_image(ember.from_numpy(batch), tmp_path / name, format=format, **kwargs)
+        assert os.listdir(tmp_path) == [name]
+        data = (tmp_path / name).read_bytes()
+    assert data == expected.getvalue()
+
+
+def test_save_image_formats_without_pillow(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "PIL", None)  # import PIL fails
+    with pytest.raises(ValueError, match="format 'jpg' needs Pillow"):
         save_image(ember.zeros(3, 2, 2), tmp_path / "a.jpg")
-    with pytest.raises(ValueError, match="format 'gif'"):
-        save_image(ember.zeros(3, 2, 2), io.BytesIO(), format="gif")
+    save_image(ember.zeros(3, 2, 2), tmp_path / "a.png")  # PNG needs nothing
+    assert os.listdir(tmp_path) == ["a.png"]
+
+
+def test_save_image_errors_leave_nothing(tmp_path):
     with pytest.raises(ValueError, match=r"C in 1..4, got uint8 of shape \(2, 2, 5\)"):
         save_image(ember.zeros(5, 2, 2), tmp_path / "a.png")
+    pytest.importorskip("PIL.Image")
+    with pytest.raises(ValueError, match="unknown image format 'xyz'"):
+        save_image(ember.zeros(3, 2, 2), tmp_path / "a.xyz")
+    with pytest.raises(ValueError, match="unknown image format 'nope'"):
+        save_image(ember.zeros(3, 2, 2), io.BytesIO(), format="nope")
+    with pytest.raises(OSError, match="RGBA"):
+        save_image(ember.zeros(4, 2, 2), tmp_path / "a.jpg")  # as torchvision (Pillow)
     assert os.listdir(tmp_path) == []
 
 

@@ -1,4 +1,5 @@
-"""Image grids and PNG files, as ``torchvision.utils.make_grid`` / ``save_image``."""
+"""Image grids and image files, as ``torchvision.utils.make_grid`` / ``save_image``."""
+import io
 import math
 import os
 import tempfile
@@ -9,6 +10,9 @@ from ember.vision._png import encode_png
 __all__ = ["make_grid", "save_image"]
 
 
+# Without a graph, as torchvision's: a grid of samples from a model that still require grad
+# can be shown with .numpy() directly.
+@ember.no_grad()
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
               pad_value=0.0):
     """Tile a batch of images into one image.
@@ -35,7 +39,8 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     Returns
     -------
     Tensor
-        ``(C, H', W')``: the grid (a single image comes back without padding).
+        ``(C, H', W')``: the grid (a single image comes back without padding), built
+        without autograd: it never requires grad.
 
     Examples
     --------
@@ -96,11 +101,31 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     return grid
 
 
-def save_image(tensor, fp, format=None, **kwargs):
-    """Write images as a PNG file, tiled by :func:`make_grid`.
+def _encode(pixels, format):
+    """The bytes of a ``(H, W, C)`` ``uint8`` image in ``format``: PNG by ember's encoder,
+    the other formats Pillow writes (JPEG, BMP, ...) by Pillow."""
+    if format.lower() == "png":
+        return encode_png(pixels)
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ValueError(f"save_image writes PNG files; format {format!r} needs Pillow "
+                         "(pip install 'ember[vision]')") from None
+    Image.init()
+    name = Image.registered_extensions().get("." + format.lower(), format.upper())
+    if name not in Image.SAVE:
+        raise ValueError(f"save_image: unknown image format {format!r}")
+    buffer = io.BytesIO()
+    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(buffer, name)
+    return buffer.getvalue()
 
-    Values in [0, 1] map to 0..255 (rounded, clipped).  A path is written atomically (a
-    temporary file in the same folder, then renamed).
+
+def save_image(tensor, fp, format=None, **kwargs):
+    """Write images as an image file, tiled by :func:`make_grid`.
+
+    Values in [0, 1] map to 0..255 (rounded, clipped).  PNG is written by ember itself;
+    other formats (JPEG, BMP, TIFF, ...) by Pillow, as torchvision does.  A path is
+    written atomically (a temporary file in the same folder, then renamed).
 
     Parameters
     ----------
@@ -108,16 +133,17 @@ def save_image(tensor, fp, format=None, **kwargs):
         What :func:`make_grid` takes.
     fp : str, os.PathLike or binary file object
         Where to write.
-    format : {'png', None}
-        Only PNG is written; ``None`` requires a path ending in ``.png`` or a file object.
+    format : str, optional
+        ``'png'``, ``'jpeg'``, ...; by default the extension of a path, and PNG for a file
+        object.
     **kwargs
         Passed to :func:`make_grid` (``nrow``, ``padding``, ``normalize``, ...).
 
     Raises
     ------
     ValueError
-        For a format other than PNG, or a grid whose channel count PNG cannot hold
-        (1 to 4).
+        For an unknown format, a format other than PNG without Pillow installed, or a
+        grid whose channel count PNG cannot hold (1 to 4).
 
     Examples
     --------
@@ -130,18 +156,16 @@ def save_image(tensor, fp, format=None, **kwargs):
     b'\\x89PNG'
     """
     is_path = isinstance(fp, (str, os.PathLike))
-    if format is None and is_path:
-        format = os.path.splitext(os.fspath(fp))[1].lstrip(".")
-    if format is not None and format.lower() != "png":
-        raise ValueError(f"save_image writes PNG files only, got format {format!r}")
+    if format is None:
+        format = os.path.splitext(os.fspath(fp))[1].lstrip(".") if is_path else "png"
     grid = make_grid(tensor, **kwargs)
     pixels = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(ember.uint8)
-    data = encode_png(pixels.contiguous().numpy())
+    data = _encode(pixels.contiguous().numpy(), format)
     if not is_path:
         fp.write(data)
         return
     path = os.fspath(fp)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".png",
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1],
                                          dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(handle, "wb") as f:

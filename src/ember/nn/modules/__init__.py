@@ -73,3 +73,6 @@ from ember.nn.modules.normalization import (
     LazyInstanceNorm3d,
 )
 from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
+# PyTorch's module paths, reached as attributes (nn.modules.utils._pair,
+# nn.modules.batchnorm._BatchNorm)
+from ember.nn.modules import utils, batchnorm, instancenorm  # noqa: E402,F401

@@ -168,7 +168,20 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
+class _AlphaActivation(Module):
+    """An activation with ``alpha`` and ``inplace`` options (ELU, CELU: siblings, as in
+    PyTorch, so ``isinstance(m, nn.ELU)`` does not catch a CELU)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+
+
+class ELU(_AlphaActivation):
     """Exponential linear unit.
 
     Parameters
@@ -179,20 +192,12 @@ class ELU(Module):
         Overwrite the input.
     """
 
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
     def forward(self, input):
         """Apply the activation."""
         return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self):
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
-
-class CELU(ELU):
+class CELU(_AlphaActivation):
     """Continuously differentiable exponential linear unit.
 
     Parameters
@@ -250,7 +255,15 @@ class Mish(_InplaceOnly):
         return F.mish(input, inplace=self.inplace)
 
 
-class Hardsigmoid(Module):
+class _HardActivation(Module):
+    """Hardsigmoid and Hardswish: ``inplace`` is not in their repr, as in PyTorch."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+
+class Hardsigmoid(_HardActivation):
     """Piecewise-linear sigmoid, ``clamp(x / 6 + 1 / 2, 0, 1)``.
 
     Parameters
@@ -259,16 +272,12 @@ class Hardsigmoid(Module):
         Overwrite the input.
     """
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
     def forward(self, input):
         """Apply the activation."""
         return F.hardsigmoid(input, self.inplace)
 
 
-class Hardswish(Hardsigmoid):
+class Hardswish(_HardActivation):
     """``x * hardsigmoid(x)``.
 
     Parameters
@@ -466,7 +475,18 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_suffix(self.inplace)}"
 
 
-class Softshrink(Module):
+class _Shrink(Module):
+    """Softshrink and Hardshrink: a ``lambd`` option."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Softshrink(_Shrink):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, zero between.
 
     Parameters
@@ -475,19 +495,12 @@ class Softshrink(Module):
         Half-width of the zero band (non-negative).
     """
 
-    def __init__(self, lambd=0.5):
-        super().__init__()
-        self.lambd = lambd
-
     def forward(self, input):
         """Apply the shrinkage."""
         return F.softshrink(input, self.lambd)
 
-    def extra_repr(self):
-        return str(self.lambd)
 
-
-class Hardshrink(Softshrink):
+class Hardshrink(_Shrink):
     """``x`` outside ``[-lambd, lambd]``, zero inside.
 
     Parameters

@@ -85,13 +85,14 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def _conv_forward(self, input, conv):
+    def _conv_forward(self, input, weight, bias):
+        # PyTorch's signature: layers written for it subclass Conv2d and call
+        # self._conv_forward(x, self.weight * self.mask, self.bias)
+        conv = (F.conv1d, F.conv2d, F.conv3d)[len(self.kernel_size) - 1]
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation,
-                        self.groups)
-        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                    self.groups)
+            return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -157,7 +158,7 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         """Convolve ``input`` with the weight."""
-        return self._conv_forward(input, F.conv1d)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv2d(_ConvNd):
@@ -199,7 +200,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         """Convolve ``input`` with the weight."""
-        return self._conv_forward(input, F.conv2d)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv3d(_ConvNd):
@@ -249,7 +250,7 @@ class Conv3d(_ConvNd):
 
     def forward(self, input):
         """Convolve ``input`` with the weight."""
-        return self._conv_forward(input, F.conv3d)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class _ConvTransposeNd(_ConvNd):

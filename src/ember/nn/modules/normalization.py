@@ -331,7 +331,31 @@ class BatchNorm2d(_BatchNorm):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
-class InstanceNorm2d(_NormBase):
+class _InstanceNorm(_NormBase):
+    """Instance normalisation over ``spatial_dims`` trailing dims (the base of
+    ``InstanceNorm1d/2d/3d``, as in PyTorch: none of them is an instance of another)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):
+        """Normalise each channel of each sample over its spatial dimensions."""
+        batched = self.spatial_dims + 2
+        if input.dim() not in (batched - 1, batched):
+            raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.dim()}D "
+                             "input)")
+        unbatched = input.dim() == batched - 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                                 self.bias, self.training or not self.track_running_stats,
+                                 self.momentum if self.momentum is not None else 0.0, self.eps)
+        return output.squeeze(0) if unbatched else output
+
+
+class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of ``(N, C, H, W)`` or ``(C, H, W)`` inputs.
 
     Parameters
@@ -352,22 +376,7 @@ class InstanceNorm2d(_NormBase):
         Learn the ``bias`` (with ``affine``).
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None, *, bias=True):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
-                         bias=bias)
-
-    def forward(self, input):
-        """Normalise each channel of each sample over its spatial dimensions."""
-        if input.dim() not in (3, 4):
-            raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
-        unbatched = input.dim() == 3
-        if unbatched:
-            input = input.unsqueeze(0)
-        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
-                                 self.bias, self.training or not self.track_running_stats,
-                                 self.momentum if self.momentum is not None else 0.0, self.eps)
-        return output.squeeze(0) if unbatched else output
+    spatial_dims = 2
 
 
 class BatchNorm3d(_BatchNorm):
@@ -396,27 +405,7 @@ class BatchNorm3d(_BatchNorm):
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
 
 
-class _InstanceNormNd(InstanceNorm2d):
-    """Instance normalisation over ``spatial_dims`` trailing dims."""
-
-    spatial_dims = 2
-
-    def forward(self, input):
-        """Normalise each channel of each sample over its spatial dimensions."""
-        batched = self.spatial_dims + 2
-        if input.dim() not in (batched - 1, batched):
-            raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.dim()}D "
-                             "input)")
-        unbatched = input.dim() == batched - 1
-        if unbatched:
-            input = input.unsqueeze(0)
-        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
-                                 self.bias, self.training or not self.track_running_stats,
-                                 self.momentum if self.momentum is not None else 0.0, self.eps)
-        return output.squeeze(0) if unbatched else output
-
-
-class InstanceNorm1d(_InstanceNormNd):
+class InstanceNorm1d(_InstanceNorm):
     """Instance normalisation of ``(N, C, L)`` or ``(C, L)`` inputs.
 
     Parameters
@@ -440,7 +429,7 @@ class InstanceNorm1d(_InstanceNormNd):
     spatial_dims = 1
 
 
-class InstanceNorm3d(_InstanceNormNd):
+class InstanceNorm3d(_InstanceNorm):
     """Instance normalisation of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` inputs.
 
     Parameters
