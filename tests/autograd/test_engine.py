@@ -698,6 +698,26 @@ def test_grad_assignment_is_checked_like_torch():
     assert x.grad is None
 
 
+def test_underscore_grad_is_grad_like_torch():
+    # A3C shares a worker's gradient with `shared_param._grad = param.grad`
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.zeros(3, dtype=lib.float64))
+        g = lib.ones(3, dtype=lib.float64)
+        p._grad = g
+        assert p.grad is g and p._grad is g and "_grad" not in vars(p)
+        lib.optim.SGD([p], lr=0.5).step()
+        np.testing.assert_array_equal(p.detach().numpy(), [-0.5, -0.5, -0.5])
+        with pytest.raises(RuntimeError, match="size"):
+            p._grad = lib.ones(4, dtype=lib.float64)
+        del p._grad
+        assert p.grad is None
+    x, _ = f64(3)
+    x._grad = ember.ones(3, dtype=ember.float64)
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert (x * 2)._grad is None
+
+
 def test_random_fills_follow_the_in_place_rules():
     x, _ = f64(3)
     for fill in (lambda t: t.uniform_(), lambda t: t.normal_(), lambda t: t.bernoulli_(0.5),

@@ -1,4 +1,5 @@
 """Advanced indexing (getitem and setitem) against NumPy (values) and PyTorch (semantics, errors)."""
+import collections
 import warnings
 
 import ml_dtypes
@@ -230,6 +231,31 @@ def test_index_dtypes_and_sources():
     with pytest.warns(UserWarning, match="uint8"):
         got = x[ember.tensor([1, 0, 1, 0, 0], dtype=ember.uint8)]
     np.testing.assert_array_equal(as_numpy(got), a[[0, 2]])
+
+
+def test_any_sequence_is_an_index_like_torch():
+    # q[range(batch), actions] is the usual way RL code picks the taken action's value
+    a = values((6, 4), np.float32)
+    x, tx = ember.from_numpy(a.copy()), torch.from_numpy(a.copy())
+    actions = [0, 3, 1, 1, 2, 0]
+    for index in [(range(6), actions), (range(6), ember.tensor(actions)), range(0, 6, 2),
+                  collections.deque([4, 1]), (range(2, 4), slice(1, 3)), range(0)]:
+        tindex = tuple(torch.tensor(actions) if isinstance(i, ember.Tensor) else i
+                       for i in index) if isinstance(index, tuple) else index
+        got = x[index]
+        np.testing.assert_array_equal(as_numpy(got), tx[tindex].numpy())
+    x[range(1, 3)] = 0.0
+    tx[range(1, 3)] = 0.0
+    np.testing.assert_array_equal(as_numpy(x), tx.numpy())
+    # gradients flow through a range-indexed gather
+    w = ember.tensor(a, requires_grad=True)
+    tw = torch.tensor(a, requires_grad=True)
+    w[range(6), actions].sum().backward()
+    tw[range(6), actions].sum().backward()
+    np.testing.assert_array_equal(as_numpy(w.grad), tw.grad.numpy())
+    # strings stay invalid, as in torch
+    with pytest.raises(TypeError):
+        x[range(2), "a"]
 
 
 def test_list_read_as_tuple_like_torch():

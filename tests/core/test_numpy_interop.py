@@ -160,6 +160,23 @@ def test_bfloat16_values_match_ml_dtypes():
                                   .astype(ml_dtypes.bfloat16).astype(np.float32))
 
 
+def test_from_numpy_of_subclasses_and_offset_views_shares_the_right_memory():
+    # the data address comes from the array struct: check it for views that start inside
+    # their base, run backwards (which torch refuses), and for ndarray subclasses
+    class Sub(np.ndarray):
+        pass
+    base = np.arange(24.0).reshape(4, 6)
+    for a in (base[1:, 2:5], base[::-1, ::-2], base[3], base.view(Sub)[1:3],
+              np.ma.masked_array(base)[2:], base[2:2]):
+        t = ember.from_numpy(a)
+        np.testing.assert_array_equal(t.numpy(), np.asarray(a))
+        assert t.numpy().__array_interface__["data"][0] == a.__array_interface__["data"][0] or \
+            a.size == 0
+    view = base[1:, 2:5]
+    ember.from_numpy(view).fill_(-1.0)
+    assert (base[1:, 2:5] == -1).all() and base[0, 0] == 0 and base[1, 1] == 7
+
+
 # ---------------------------------------------------------------- read-only, byte order, unsupported
 
 def test_read_only_arrays_give_read_only_tensors():

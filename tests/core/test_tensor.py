@@ -288,6 +288,19 @@ def test_tensor_copies_its_data():
     assert c.untyped_storage() is not e.untyped_storage()
 
 
+def test_integer_lists_at_and_past_the_int64_limits():
+    # int64 lists skip the range check (NumPy only gives int64 when all values fit)
+    for data in ([0], [[3]], [2**63 - 1, -2**63], [[1, 2], [3, -4]], [np.int64(5), 6]):
+        t = ember.tensor(data)
+        assert t.dtype == ember.int64 and t.tolist() == torch.tensor(data).tolist()
+    for data in ([2**63], [-2**63 - 1], [1, 2**64], [[0], [2**63]]):
+        with pytest.raises(RuntimeError, match="without overflow"):
+            ember.tensor(data)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        ember.tensor([300, 1], dtype=ember.int8)
+    assert ember.tensor([2**62], dtype=ember.float32).dtype == ember.float32
+
+
 def test_empty_strided_allocates_the_extent():
     t = ember.empty_strided((2, 3), (1, 2))
     t.copy_(ember.arange(6.0).reshape(2, 3))

@@ -41,3 +41,14 @@ def exit_with(i, code):
 def kill_self(i):
     """Die by SIGKILL."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hogwild_step(i, shared, lock):
+    """One A3C-style update: a local copy's gradient handed to the shared model's optimizer."""
+    local = ember.nn.Linear(2, 1)
+    local.load_state_dict(shared.state_dict())
+    local(ember.ones(1, 2)).sum().backward()   # d/dw = 1, d/db = 1
+    for p, shared_p in zip(local.parameters(), shared.parameters()):
+        shared_p._grad = p.grad
+    with lock:
+        ember.optim.SGD(shared.parameters(), lr=0.25).step()

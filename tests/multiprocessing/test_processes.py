@@ -43,6 +43,19 @@ def test_spawn_shares_tensor_arguments(start_method):
     np.testing.assert_array_equal(t.numpy(), [1, 2])
 
 
+def test_hogwild_updates_a_shared_module():
+    shared = ember.nn.Linear(2, 1)
+    with ember.no_grad():
+        shared.weight.fill_(1.0)
+        shared.bias.fill_(0.0)
+    shared.share_memory()
+    lock = mp.get_context("fork").Lock()
+    mp.spawn(mp_workers.hogwild_step, args=(shared, lock), nprocs=2, start_method="fork")
+    # each of the two workers took one SGD step of 0.25 on the shared parameters
+    np.testing.assert_array_equal(shared.weight.detach().numpy(), [[0.5, 0.5]])
+    np.testing.assert_array_equal(shared.bias.detach().numpy(), [-0.5])
+
+
 def test_spawn_join_false_returns_context():
     t = ember.zeros(2, dtype=ember.int64).share_memory_()
     context = mp.spawn(mp_workers.write_index, args=(t,), nprocs=2, join=False,

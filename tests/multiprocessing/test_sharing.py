@@ -133,6 +133,19 @@ def test_parameter_round_trip():
     np.testing.assert_array_equal(p.detach().numpy(), [2.0, 2.0, 2.0])
 
 
+def test_module_share_memory_moves_parameters_grads_and_buffers():
+    for lib in (ember, torch):
+        m = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+        m(lib.ones(4, 3)).sum().backward()
+        params = list(m.parameters())
+        assert not any(p.is_shared() for p in params)
+        assert m.share_memory() is m
+        assert all(p is q for p, q in zip(params, m.parameters()))  # optimizers keep theirs
+        assert all(p.is_shared() and p.grad.is_shared() for p in params)
+        assert all(b.is_shared() for b in m.buffers())
+        assert all(p.requires_grad and p.is_leaf for p in params)
+
+
 def test_plain_pickle_still_copies():
     t = ember.arange(3.0)
     got = pickle.loads(pickle.dumps(t))

@@ -77,7 +77,10 @@ cdef object _normalize_item(object item):
     if isinstance(item, np.bool_) or isinstance(item, float):
         raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {_qualified_name(item)})")
-    if isinstance(item, (list, tuple)):
+    if isinstance(item, (str, bytes)):
+        raise TypeError(f"invalid index of type {type(item).__name__}")
+    if isinstance(item, (list, tuple)) or isinstance(item, Sequence):
+        # any sequence, as in PyTorch: x[range(n), actions], a deque of indices
         try:
             arr = np.array(item)
         except ValueError as e:
@@ -85,8 +88,6 @@ cdef object _normalize_item(object item):
         if arr.ndim == 0 or arr.dtype == object:
             raise IndexError(_INDEX_DTYPE_ERROR)
         return _index_from_array(arr)
-    if isinstance(item, (str, bytes)):
-        raise TypeError(f"invalid index of type {type(item).__name__}")
     if hasattr(item, "__index__"):
         return operator.index(item)
     raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "

@@ -520,6 +520,10 @@ cdef int _check_list_fits(object arr, int target) except -1:
     """PyTorch refuses Python numbers that overflow an integer dtype in tensor(data)."""
     if arr.size == 0 or arr.dtype.kind == "b":
         return 0
+    if target == EM_INT64 and arr.dtype == np.int64:
+        # NumPy only picks int64 when every value fits it (uint64 or objects past it):
+        # skip the two reductions, most of the cost of a small list like tensor([[a]])
+        return 0
     if arr.dtype.kind == "c":
         raise TypeError("'complex' object cannot be interpreted as an integer")
     lo, hi = INT_LIMITS[target]

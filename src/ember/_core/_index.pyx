@@ -14,6 +14,7 @@ from libc.stdint cimport int64_t, uint8_t, int8_t, int16_t, int32_t, uint16_t, u
 
 import operator
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 

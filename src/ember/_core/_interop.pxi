@@ -1,6 +1,15 @@
 # NumPy and buffer-protocol interop, zero-copy wherever memory allows.
 # Included by _tensor.pyx.
 
+# NumPy's inline accessors read the array struct directly (no C-API table to import):
+# __array_interface__ builds a dict, most of the cost of from_numpy on a small array
+cdef extern from "numpy/ndarraytypes.h":
+    ctypedef struct PyArrayObject:
+        pass
+    char *PyArray_BYTES(PyArrayObject *arr)
+    int PyArray_FLAGS(PyArrayObject *arr)
+    int NPY_ARRAY_WRITEABLE
+
 _NP_SUPPORTED = {dtype_of(i).numpy_dtype: i for i in range(<int>EM_NTYPES)}
 # buffer-protocol formats by dtype number (bfloat16 has none); "=" fixes the sizes of
 # the unsigned ones, whose native letters vary by platform
@@ -9,7 +18,8 @@ _FORMATS = (b"?", b"B", b"b", b"h", b"i", b"q", b"e", b"", b"f", b"d", b"Zf", b"
 
 
 cdef Tensor from_numpy_any(object arr):
-    """A tensor sharing the memory of NumPy array `arr`, any strides (negative too)."""
+    """A tensor sharing the memory of NumPy array `arr` (an ndarray or a subclass), any
+    strides (negative too)."""
     npd = arr.dtype
     if not npd.isnative:
         raise ValueError("given numpy array has byte order different from the native byte "
@@ -24,8 +34,8 @@ cdef Tensor from_numpy_any(object arr):
     cdef Py_ssize_t shape[64]
     cdef Py_ssize_t strides[64]
     cdef Py_ssize_t lo = 0, hi = 0, s
-    cdef size_t addr = arr.__array_interface__["data"][0]
-    cdef bint readonly = not arr.flags.writeable
+    cdef size_t addr = <size_t>PyArray_BYTES(<PyArrayObject *>arr)
+    cdef bint readonly = not (PyArray_FLAGS(<PyArrayObject *>arr) & NPY_ARRAY_WRITEABLE)
     if nd > EM_MAX_DIMS:
         raise RuntimeError(f"ember supports at most {EM_MAX_DIMS} dimensions, got {nd}")
     for d in range(nd):

@@ -276,6 +276,9 @@ _add_method("map2_", _map2_)
 _add_method("dense_dim", _dense_dim)
 _add_method("const_data_ptr", _const_data_ptr)
 _add_method("is_set_to", _is_set_to)
+# PyTorch's ``_grad`` is the ``grad`` attribute under another name; A3C-style code shares
+# a worker's gradient with ``shared_param._grad = param.grad``
+_add_method("_grad", Tensor.grad)
 
 
 for _name, _value in (("new_zeros", 0), ("new_ones", 1), ("new_empty", None)):

@@ -5,6 +5,7 @@ import math
 import warnings
 
 import ember
+from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import _recorded, record
 from ember.nn._functional.activation import logsigmoid
 from ember.ops.derivatives import derivative
@@ -44,6 +45,14 @@ def _warn_size(input, target):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _check_floating(kernel, input, target):
+    """PyTorch's squared-error losses have no integer or bool kernel (``l1_loss`` does)."""
+    dt = ember.result_type(input, target)
+    if not (dt.is_floating_point or dt.is_complex):
+        raise NotImplementedError(f'"{kernel}_{input.device.type}" not implemented for '
+                                  f"'{TORCH_NAMES[dt.num]}'")
 
 
 def _weighted(loss, weight, input, reduction, mean_by_weight):
@@ -86,6 +95,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_floating("mse", input, target)
     diff = input - target
     return _weighted(diff * diff, weight, input, reduction, True)
 
@@ -133,6 +143,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _check_floating("smooth_l1", input, target)
     diff = input - target
     magnitude = ember.abs(diff)
     if beta == 0:
@@ -161,6 +172,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_floating("huber", input, target)
     diff = input - target
     magnitude = ember.abs(diff)
     loss = ember.where(magnitude < delta, diff * diff * 0.5, (magnitude - 0.5 * delta) * delta)

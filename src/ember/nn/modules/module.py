@@ -545,6 +545,18 @@ class Module:
         """Move all parameters and buffers to a CUDA device."""
         return self._apply(lambda t: t.cuda(device))
 
+    def share_memory(self):
+        """Move every parameter, gradient and buffer into shared memory, in place (see
+        :meth:`ember.Tensor.share_memory_`), so that processes started afterwards (e.g.
+        Hogwild or A3C workers) read and update the same values.
+
+        Returns
+        -------
+        Module
+            ``self``.
+        """
+        return self._apply(lambda t: t.share_memory_())
+
     def type(self, dst_type):
         """Cast all parameters and buffers to ``dst_type``."""
         return self._apply(lambda t: t.type(dst_type))
