@@ -401,3 +401,18 @@ def test_out_argument():
     np.testing.assert_allclose(out.numpy(), np.arctan2([0.5, 1.5], [0.5, 1.5]))
     ember.exp2(x, out=out)
     np.testing.assert_allclose(out.numpy(), [2 ** 0.5, 2 ** 1.5])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("length", [1, 7, 16, 1000])
+def test_tanh_saturates_to_one_at_any_length(dtype, length):
+    # the vectorised tanhf of glibc returned 1 - 2**-24 past 9.01, the scalar one 1: the
+    # result depended on the tensor's length (SAC's log(1 - tanh(u)**2 + eps) showed it)
+    values = np.array([9.011, 9.05, 9.5, 12.0, 19.2, 25.0, np.inf, 3.0, -0.0, np.nan],
+                      dtype=dtype)
+    x = np.resize(np.concatenate([values, -values]), length * 20)
+    got = ember.tanh(ember.from_numpy(x)).numpy()
+    want = torch.tanh(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=np.finfo(dtype).eps, atol=0)
+    saturated = np.abs(x) >= (9.011 if dtype == "float32" else 19.1)
+    assert np.all(np.abs(got[saturated]) == 1)

@@ -202,3 +202,30 @@ def test_conv_forward_takes_weight_and_bias_as_torch(spatial, kwargs):
     x = to_ember(randn(1, 4, *(7,) * spatial))
     plain = getattr(nn, name)(4, 6, 3, **kwargs)
     assert same(plain._conv_forward(x, plain.weight, plain.bias), plain(x))
+
+
+@pytest.mark.parametrize("module_channels_last", [False, True])
+@pytest.mark.parametrize("input_channels_last", [False, True])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_convolution_output_layout_follows_channels_last_as_torch(
+        module_channels_last, input_channels_last, transposed):
+    cls = "ConvTranspose2d" if transposed else "Conv2d"
+    ember.manual_seed(0)
+    module = getattr(ember.nn, cls)(2, 3, 3)
+    reference = getattr(torch.nn, cls)(2, 3, 3)
+    reference.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
+                               for k, v in module.state_dict().items()})
+    x = ember.randn(2, 2, 5, 5)
+    tx = torch.from_numpy(x.numpy().copy())
+    if module_channels_last:
+        module = module.to(memory_format=ember.channels_last)
+        reference = reference.to(memory_format=torch.channels_last)
+    if input_channels_last:
+        x = x.to(memory_format=ember.channels_last)
+        tx = tx.to(memory_format=torch.channels_last)
+    got, want = module(x), reference(tx)
+    assert (got.is_contiguous(memory_format=ember.channels_last)
+            == want.is_contiguous(memory_format=torch.channels_last))
+    assert got.is_contiguous() == want.is_contiguous()
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)

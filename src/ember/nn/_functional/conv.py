@@ -141,7 +141,22 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, spatial):
                                "than actual input size")
     result = _by_parts(lambda x, w, b: _ops.convolution(x, w, b, stride, padding, dilation,
                                                         groups), input, weight, bias)
-    return result.squeeze(0) if unbatched else result
+    return _in_layout_of(result.squeeze(0) if unbatched else result, input, weight)
+
+
+def _channels_last(t):
+    """Whether ``t`` is stored channels-last (and not also plainly contiguous), PyTorch's
+    ``suggest_memory_format``."""
+    return t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(
+        memory_format=ember.channels_last)
+
+
+def _in_layout_of(result, input, weight):
+    """``result`` channels-last when a 4-D input or the weight is, as PyTorch's CPU
+    convolutions return it (the kernels compute in NCHW)."""
+    if result.dim() == 4 and (_channels_last(input) or _channels_last(weight)):
+        return result.contiguous(memory_format=ember.channels_last)
+    return result
 
 
 @autocasts("conv1d")
@@ -273,7 +288,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             result = _pad(result, [p for e in reversed(short) for p in (0, e)])
         if bias is not None:
             result = result + bias.reshape((out_channels,) + (1,) * spatial)
-    return result.squeeze(0) if unbatched else result
+    return _in_layout_of(result.squeeze(0) if unbatched else result, input, weight)
 
 
 def conv_tbc(input, weight, bias, pad=0):
