@@ -88,3 +88,36 @@ def test_read_only_out_is_refused():
     ro = ember.from_numpy(a)
     with pytest.raises(RuntimeError, match="read-only"):
         ember.add(ember.ones(3), ember.ones(3), out=ro)
+
+
+@pytest.mark.parametrize("n", [1023, 1024, 1025, 3000, 4096, 4097, 32767])
+def test_fast_paths_sweeping_both_ways_match_numpy(n):
+    # serial contiguous calls alternate their sweep direction (backward in pieces of
+    # 1024 elements): every call, whichever way it ran, must give NumPy's values
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    ea, eb = ember.tensor(a), ember.tensor(b)
+    for _ in range(2):
+        np.testing.assert_array_equal((ea + eb).numpy(), a + b)
+        np.testing.assert_array_equal((ea * 2.5).numpy(), a * np.float32(2.5))
+        np.testing.assert_array_equal((3.0 - ea).numpy(), np.float32(3.0) - a)
+        np.testing.assert_allclose(ember.exp(ea).numpy(), np.exp(a), rtol=1e-6)
+        out = ember.empty(n)
+        ember.mul(ea, eb, out=out)
+        np.testing.assert_array_equal(out.numpy(), a * b)
+    acc, expect = ember.tensor(a), a.copy()
+    for _ in range(3):
+        acc.add_(eb)
+        expect += b
+    np.testing.assert_array_equal(acc.numpy(), expect)
+
+
+@pytest.mark.parametrize("n", [3000, 5000])
+def test_integer_division_by_zero_raises_in_either_sweep_direction(n):
+    a = ember.arange(n)
+    b = ember.ones(n, dtype=ember.int64)
+    b[0] = 0                       # in the first piece, the last one a backward sweep runs
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            a // b

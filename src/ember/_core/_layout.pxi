@@ -65,6 +65,13 @@ cdef int set_dims(Tensor t, int ndim, const Py_ssize_t *shape, const Py_ssize_t 
     return 0
 
 
+cdef char *not_on_cpu(object t) except NULL:
+    cdef Storage s = (<Tensor>t)._storage
+    raise NotImplementedError(
+        f"this operation is not implemented for device {s.device.type} yet: "
+        f"ember's CPU kernels cannot read memory on {s.device}")
+
+
 cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev):
     """A new contiguous tensor with uninitialised memory."""
     cdef Tensor t = Tensor.__new__(Tensor)

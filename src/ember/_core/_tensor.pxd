@@ -68,6 +68,10 @@ cdef class Storage:
     cdef bint inference          # allocated under inference_mode: an inference tensor's
 
 
+# Tensor.ptr's error for memory on another device
+cdef char *not_on_cpu(object t) except NULL
+
+
 cdef class Tensor:
     cdef Storage _storage
     cdef Py_ssize_t _offset       # in elements
@@ -92,9 +96,7 @@ cdef class Tensor:
         # the one gate between tensors and ember's CPU kernels: memory on another
         # device is never handed to them (a CUDA op without a kernel raises here)
         if self._storage.device.type_num != DEV_CPU:
-            raise NotImplementedError(
-                f"this operation is not implemented for device {self._storage.device.type} yet: "
-                f"ember's CPU kernels cannot read memory on {self._storage.device}")
+            return not_on_cpu(self)     # out of line, so that this stays small enough to inline
         return self._storage.data + self._offset * em_itemsize_of(self._dtype)
     cdef inline char *address(self) noexcept:
         # the first element's address on whatever device: for address arithmetic only
