@@ -303,9 +303,9 @@ int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_
  * reads runs of TILE_ROWS elements (whole lines, which the prefetcher follows)
  * from TILE_COLS places, and a tile of every operand stays in L2 while it is
  * walked row by row.  Measured on x.T + y, 2500x4000 float32, one thread, on
- * an AMD EPYC (Zen 4): 512x256 tiles 8.6 ms, 128x256 ones 9.9-10.5 ms, row by
- * row (a new line per element, evicted before the next row comes back to it)
- * ~40 ms; a contiguous add 4.5 ms.  Runs of 512 rows (2 KiB of float32)
+ * an AMD EPYC (Zen 4): 512x256 tiles 8.6 ms, 128x256 ones 9.9-10.5 ms, a
+ * contiguous add 4.5 ms; row by row reads a new line per element and finds it
+ * evicted when the next row comes back to it (4x slower than tiles).  Runs of 512 rows (2 KiB of float32)
  * are what the prefetcher follows well. */
 #define TILE_ROWS 512
 #define TILE_COLS 256
