@@ -1,5 +1,7 @@
 """ember.jit.trace: traced graphs run like the Python model, print, and warn or raise
 where a trace cannot follow the function."""
+import importlib
+import re
 import warnings
 
 import numpy as np
@@ -192,7 +194,19 @@ def test_graph_printing_and_code():
                in line for line in lines), text
     assert lines[-1].strip().startswith("return %")
     assert "def forward(input):" in traced.code
-    assert "ember.ops.addmm(getattr(self, '0').bias, input" in traced.code
+    assert "ember.addmm(getattr(self, '0').bias, input" in traced.code
+
+
+def test_code_names_functions_that_exist():
+    # every op in .code is spelled as a callable one can import, passes' kwargs included
+    traced = ember.jit.trace(build_model().eval(), ember.randn(2, 1, 8, 8))
+    names = re.findall(r"= (ember\.[\w.]+)\(", traced.code)
+    assert "ember._core._conv.convolution" in names and "ember.addmm" in names, traced.code
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        target = importlib.import_module(module) if module != "ember" else ember
+        assert callable(getattr(target, attr)), name
+    assert "activation='relu'" in traced.code
 
 
 def test_wrong_inputs_raise():

@@ -168,4 +168,12 @@ def source_name(node):
         return "ember." + node.op
     if node.kind == "fused":
         return "ember.jit.fused"
-    return "ember.ops." + node.op
+    fn = _resolve_op(node.op) if node.op in OPS else None
+    if fn is None:
+        return "ember." + node.op
+    if getattr(ember, node.op, None) is fn:
+        return "ember." + node.op               # a public function: ember.addmm, ember.cat
+    entry = OPS[node.op]                         # else where the callable lives
+    if isinstance(entry, str):
+        return entry.replace(":", ".")
+    return f"{fn.__module__}.{fn.__qualname__}"
