@@ -43,9 +43,11 @@ void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel);
 /* Run `fn` on one thread over a prepared 2-D space whose operands are each either
  * dense (rows packed end to end) or one broadcast row (outer stride 0, elements
  * packed), with `itemsize[k]` bytes per element of operand k: the broadcast rows are
- * repeated into a stack buffer, so one call covers many short rows.  Returns 0,
- * running nothing, when the space does not have that form. */
-int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize);
+ * repeated into a stack buffer, so one call covers many short rows; `backward` runs
+ * those calls last rows first.  Returns 0, running nothing, when the space does not
+ * have that form. */
+int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize,
+                      int backward);
 
 /* Threads used by ember's OpenMP kernels. */
 void em_set_num_threads(int n);

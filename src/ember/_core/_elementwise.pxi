@@ -416,6 +416,21 @@ cdef inline int _check_ctx(em_ew_ctx *ctx) except -1:
     return 0
 
 
+# Serial elementwise calls sweep their operands forwards and backwards in turn. A
+# sweep leaves its last ~32 KiB in L1; the next one, going the other way, starts on
+# them instead of on lines the previous sweep evicted first. For operands of 16-256
+# KiB (larger than L1, held by L2) that is up to a third less time: a + b on (64, 64)
+# float32, 430 -> 300 ns in the loop. Elementwise loops give the same values in any
+# order.
+cdef bint _sweep_backward = False
+
+
+cdef inline bint next_sweep_backward() noexcept:
+    global _sweep_backward
+    _sweep_backward = not _sweep_backward
+    return _sweep_backward
+
+
 cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
                   const Py_ssize_t *shape, bint allow_flip) except -1:
     """Run a loop over `out` and `inputs` (already of the loop's dtypes) broadcast to `shape`."""
@@ -442,7 +457,7 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
         itemsize[0] = em_itemsize[out._dtype]
         for k in range(1, nop):
             itemsize[k] = em_itemsize[(<Tensor>inputs[k - 1])._dtype]
-        if not em_iter_run_tiled(&it, fn, &ctx, itemsize):
+        if not em_iter_run_tiled(&it, fn, &ctx, itemsize, next_sweep_backward()):
             em_iter_run(&it, fn, &ctx, 0)
     return _check_ctx(&ctx)
 

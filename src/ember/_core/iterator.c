@@ -240,9 +240,10 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
 #define TILE_BYTES 4096
 #define MAX_TILED 2
 
-int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize)
+int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize,
+                      int backward)
 {
-    if (it->ndim != 2 || it->strides[0][0] == 0) {
+    if (it->ndim != 2 || it->strides[0][0] == 0 || it->shape[0] == 0) {
         return 0;
     }
     int nop = it->nop, tiled[MAX_TILED], ntiled = 0;
@@ -286,7 +287,9 @@ int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_
     for (int k = 0; k < nop; k++) {
         strides[k] = itemsize[k];
     }
-    for (intptr_t r = 0; r < rows; r += per) {
+    intptr_t last = (rows - 1) / per * per;
+    for (intptr_t step = 0; step <= last; step += per) {
+        intptr_t r = backward ? last - step : step;
         intptr_t count = rows - r < per ? rows - r : per;
         for (int k = 0; k < nop; k++) {
             if (it->strides[k][0] != 0) {
