@@ -121,3 +121,48 @@ def test_integer_division_by_zero_raises_in_either_sweep_direction(n):
     for _ in range(2):
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             a // b
+
+
+# Outputs of 32 MiB and more are written through an L1 buffer with non-temporal
+# stores, in pieces of 512 bytes after an unaligned head: these cover the head, the
+# pieces and the tail for each element size, in place, strided rows and errors.
+_STREAMED = 32 << 20
+
+
+@pytest.mark.parametrize("dtype,offset", [("float32", 0), ("float32", 3), ("float64", 1),
+                                          ("int8", 5), ("float16", 7), ("complex128", 1)])
+def test_outputs_past_the_cache_match_numpy(dtype, offset):
+    itemsize = np.dtype(dtype).itemsize
+    n = _STREAMED // itemsize + 77            # not a whole number of pieces
+    rng = np.random.default_rng(1)
+    a = rng.integers(-50, 50, n + offset).astype(dtype)
+    b = rng.integers(-50, 50, n).astype(dtype)
+    ea, eb = ember.tensor(a)[offset:], ember.tensor(b)          # `offset` leaves a head
+    np.testing.assert_array_equal((ea + eb).numpy(), a[offset:] + b)
+    out = ember.zeros(n + offset, dtype=ea.dtype)[offset:]
+    ember.mul(ea, eb, out=out)
+    np.testing.assert_array_equal(out.numpy(), a[offset:] * b)
+    ea.sub_(eb)                                                 # in place: read, then written
+    np.testing.assert_array_equal(ea.numpy(), a[offset:] - b)
+    np.testing.assert_array_equal(ember.tensor(a)[:offset].numpy(), a[:offset])
+
+
+def test_streamed_rows_of_a_broadcast_and_a_strided_output():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2100, 4001)).astype(np.float32)    # 33.6 MB, rows not 64-aligned
+    row = rng.standard_normal(4001).astype(np.float32)
+    np.testing.assert_array_equal((ember.tensor(a) + ember.tensor(row)).numpy(), a + row)
+    wide = ember.zeros(2100, 8002)
+    ember.add(ember.tensor(a), ember.tensor(row), out=wide[:, ::2])   # elements 8 bytes apart
+    np.testing.assert_array_equal(wide[:, ::2].numpy(), a + row)
+    np.testing.assert_array_equal(wide[:, 1::2].numpy(), 0)
+
+
+def test_streamed_casts_and_division_by_zero():
+    n = _STREAMED // 8 + 5
+    a = ember.arange(n)
+    np.testing.assert_array_equal(a.double().numpy(), np.arange(n, dtype=np.float64))
+    b = ember.ones(n, dtype=ember.int64)
+    b[n - 2] = 0                                                # in the tail
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        a // b

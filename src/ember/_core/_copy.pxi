@@ -49,7 +49,7 @@ cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) excep
     if parallel:
         with nogil:
             if not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
-                em_iter_run(&it, fn, NULL, parallel)
+                em_iter_run_write_only(&it, fn, NULL, em_itemsize[to_dtype])
     elif not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
         em_iter_run(&it, fn, NULL, parallel)
     return 0

@@ -452,7 +452,7 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
         return 0
     if total >= EM_GRAIN_SIZE:
         with nogil:
-            em_iter_run(&it, fn, &ctx, 1)
+            em_iter_run_write_only(&it, fn, &ctx, em_itemsize[out._dtype])
     else:
         itemsize[0] = em_itemsize[out._dtype]
         for k in range(1, nop):

@@ -62,7 +62,7 @@ cdef void _run_contiguous_parallel(em_loop_fn fn, int nop, char **data, Py_ssize
         it.data[k] = data[k]
         it.strides[k][0] = strides[k]
     with nogil:
-        em_iter_run(&it, fn, ctx, 1)
+        em_iter_run_write_only(&it, fn, ctx, strides[0])
 
 
 cdef inline bint _records(object x) noexcept:
@@ -191,7 +191,7 @@ cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
     cdef Py_ssize_t itemsize[3]
     if out._numel >= EM_GRAIN_SIZE:
         with nogil:
-            em_iter_run(&it, fn, &ctx, 1)
+            em_iter_run_write_only(&it, fn, &ctx, em_itemsize[odt])
     else:
         itemsize[0] = em_itemsize[odt]
         itemsize[1] = em_itemsize[a._dtype]

@@ -8,6 +8,10 @@
 #include <xmmintrin.h>
 #define EM_HAVE_MXCSR 1
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define EM_HAVE_STREAM_STORES 1
+#endif
 
 /* The thread count lives in OpenMP's own state (one libgomp per process), so
  * every extension module that links these kernels sees the same setting. */
@@ -162,8 +166,87 @@ intptr_t em_iter_prepare_ordered(em_iter *it)
     return total;
 }
 
+/* Outputs of at least this many bytes are written with non-temporal stores: far
+ * larger than a core's share of the last-level cache, they would only evict what
+ * the next op reads, and ordinary stores first read every output line into the
+ * cache (a third of a + b's memory traffic) to overwrite it whole.  Measured on an
+ * AMD EPYC (Zen 4), add(a, b, out=) on 1e7 float32: see em_iter_run_write_only. */
+#define STREAM_MIN_BYTES ((intptr_t)32 << 20)
+/* Bytes of results a streamed loop call leaves in an L1 buffer before they are
+ * copied out: small enough that the loads of the next call keep the memory busy
+ * (4 KiB pieces were slower than ordinary stores). */
+#define STREAM_CHUNK 512
+
+#ifdef EM_HAVE_STREAM_STORES
+__attribute__((target("avx"))) static void stream_copy_avx(char *dst, const char *src,
+                                                           intptr_t bytes)
+{
+    for (intptr_t i = 0; i < bytes; i += 32) {
+        _mm256_stream_si256((__m256i *)(dst + i), _mm256_load_si256((const __m256i *)(src + i)));
+    }
+}
+
+static void stream_copy_sse2(char *dst, const char *src, intptr_t bytes)
+{
+    for (intptr_t i = 0; i < bytes; i += 16) {
+        _mm_stream_si128((__m128i *)(dst + i), _mm_load_si128((const __m128i *)(src + i)));
+    }
+}
+
+/* `fn` over `count` elements whose operand 0 is packed `size`-byte elements, 64-byte
+ * aligned from `head` on: results go STREAM_CHUNK bytes at a time to an L1 buffer,
+ * from there to memory past the caches. */
+static void call_streamed(em_loop_fn fn, int nop, char *const *ptr, const intptr_t *strides,
+                          intptr_t count, void *ctx, intptr_t size)
+{
+    _Alignas(64) char buf[STREAM_CHUNK];
+    char *p[EM_MAX_OPERANDS];
+    char *out = ptr[0];
+    intptr_t per = STREAM_CHUNK / size;
+    intptr_t head = (intptr_t)((64 - (uintptr_t)out % 64) % 64) / size, i;
+    int avx = __builtin_cpu_supports("avx");
+    memcpy(p, ptr, sizeof(char *) * (size_t)nop);
+    fn(p, strides, head, ctx);
+    p[0] = buf;
+    for (i = head; count - i >= per; i += per) {
+        for (int k = 1; k < nop; k++) {
+            p[k] = ptr[k] + i * strides[k];
+        }
+        fn(p, strides, per, ctx);
+        if (avx) {
+            stream_copy_avx(out + i * size, buf, STREAM_CHUNK);
+        } else {
+            stream_copy_sse2(out + i * size, buf, STREAM_CHUNK);
+        }
+    }
+    _mm_sfence(); /* the streamed lines reach memory before anyone reads them */
+    for (int k = 0; k < nop; k++) {
+        p[k] = ptr[k] + i * strides[k];
+    }
+    fn(p, strides, count - i, ctx);
+}
+#endif
+
+/* One loop call; `stream` (0 for none) is the element size of an output to stream. */
+static inline void run_call(em_loop_fn fn, int nop, char *const *ptr, const intptr_t *strides,
+                            intptr_t count, void *ctx, intptr_t stream)
+{
+#ifdef EM_HAVE_STREAM_STORES
+    if (stream && strides[0] == stream && count * stream >= 4 * STREAM_CHUNK
+        && (uintptr_t)ptr[0] % (uintptr_t)stream == 0) {
+        call_streamed(fn, nop, ptr, strides, count, ctx, stream);
+        return;
+    }
+#else
+    (void)nop;
+    (void)stream;
+#endif
+    fn((char **)ptr, strides, count, ctx);
+}
+
 /* Run elements [begin, end) of the (prepared) iteration space. */
-static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begin, intptr_t end)
+static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begin, intptr_t end,
+                      intptr_t stream)
 {
     int nop = it->nop, nd = it->ndim;
     intptr_t idx[EM_MAX_DIMS];
@@ -185,7 +268,7 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
             for (int k = 0; k < nop; k++) {
                 ptr[k] = it->data[k] + row * it->strides[k][0] + col * inner_strides[k];
             }
-            fn(ptr, inner_strides, count, ctx);
+            run_call(fn, nop, ptr, inner_strides, count, ctx, stream);
             pos += count;
             row++;
             col = 0;
@@ -213,7 +296,7 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
         if (count > end - pos) {
             count = end - pos;
         }
-        fn(ptr, inner_strides, count, ctx);
+        run_call(fn, nop, ptr, inner_strides, count, ctx, stream);
         pos += count;
         if (pos >= end) {
             break;
@@ -375,7 +458,7 @@ static void run_tiles(const em_iter *it, em_loop_fn fn, void *ctx, int nthreads)
     }
 }
 
-void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
+static void iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel, intptr_t stream)
 {
     intptr_t total = 1;
     for (int d = 0; d < it->ndim; d++) {
@@ -383,6 +466,9 @@ void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
     }
     if (total == 0) {
         return;
+    }
+    if (total * stream < STREAM_MIN_BYTES) {
+        stream = 0;
     }
     if (it->ndim == 0) {
         intptr_t zero[EM_MAX_OPERANDS] = {0};
@@ -412,9 +498,9 @@ void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
                 ptr[k] = it->data[k];
                 strides[k] = it->strides[k][0];
             }
-            fn(ptr, strides, total, ctx);
+            run_call(fn, it->nop, ptr, strides, total, ctx, stream);
         } else {
-            run_range(it, fn, ctx, 0, total);
+            run_range(it, fn, ctx, 0, total, stream);
         }
         return;
     }
@@ -429,10 +515,23 @@ void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
             e = total;
         }
         if (b < e) {
-            run_range(it, fn, ctx, b, e);
+            run_range(it, fn, ctx, b, e, stream);
         }
     }
 #else
-    run_range(it, fn, ctx, 0, total);
+    run_range(it, fn, ctx, 0, total, stream);
 #endif
+}
+
+void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel)
+{
+    iter_run(it, fn, ctx, parallel, 0);
+}
+
+/* add(a, b, out=) on 1e7 float32, one thread, AMD EPYC (Zen 4), medians: 4.3 ms with
+ * ordinary stores, NumPy's loop 3.7 ms; a C loop of non-temporal stores 2.7 ms. */
+void em_iter_run_write_only(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t out_itemsize)
+{
+    int packable = out_itemsize > 0 && 64 % out_itemsize == 0;
+    iter_run(it, fn, ctx, 1, packable ? out_itemsize : 0);
 }
