@@ -127,8 +127,14 @@ def test_input_checks():
                                              "precision floating point or complex"):
             lib.autograd.gradcheck(lambda a, b: a * b, (leaf(lib, V4), leaf(lib, V4).float()),
                                    eps=1e-3, atol=1e-2, rtol=1e-2)
-    with pytest.raises(NotImplementedError, match="check_batched_forward_grad"):
-        gradcheck(lambda t: t * 2, (leaf(ember, V4),), check_batched_forward_grad=True)
+        with pytest.raises(AssertionError, match="check_batched_forward_grad=True requires "
+                                                 "check_forward_ad"):
+            lib.autograd.gradcheck(lambda t: t * 2, (leaf(lib, V4),),
+                                   check_batched_forward_grad=True)
+        with pytest.raises(AssertionError, match="check_batched_grad=True requires "
+                                                 "check_backward_ad"):
+            lib.autograd.gradcheck(lambda t: t * 2, (leaf(lib, V4),), check_batched_grad=True,
+                                   check_backward_ad=False, check_forward_ad=True)
 
 
 def custom_with_jvp(lib, forward, backward, jvp):
@@ -298,3 +304,20 @@ def test_forward_tangent_of_a_saved_output_matches_torch():
             g, = lib.autograd.grad(d.exp(), d, lib.ones(4, dtype=lib.float64), create_graph=True)
             got[lib.__name__] = fw.unpack_dual(g).tangent.detach().numpy()
     np.testing.assert_allclose(got["ember"], got["torch"], rtol=1e-12)
+
+
+def test_check_batched_forward_grad_agrees_with_torch(monkeypatch):
+    cases = [(lambda x, y: (x * y, (x.exp() / y).sum(1)), [M34, V4]),
+             (lambda z: z.exp() * z, [Z3]),    # (not conj or .real: torch's own check
+             (lambda x: x.sin().cumsum(0), [V4])]      # fails on them, an internal assert)
+    for fn, arrays in cases:
+        for lib in (ember, torch):
+            assert lib.autograd.gradcheck(fn, tuple(leaf(lib, a) for a in arrays),
+                                          check_forward_ad=True, check_batched_forward_grad=True)
+    # the check maps the tangents with ember.func.vmap, one batch per floating input
+    calls = []
+    real_vmap = ember.func.vmap
+    monkeypatch.setattr(ember.func, "vmap", lambda f: calls.append(f) or real_vmap(f))
+    gradcheck(cases[0][0], (leaf(ember, M34), leaf(ember, V4)), check_forward_ad=True,
+              check_batched_forward_grad=True)
+    assert len(calls) == 2

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ember._core._index import stack
 from ember._core._tensor import Tensor, tensor, zeros_like
 from ember.autograd.engine import grad as _grad
 
@@ -266,6 +267,42 @@ def _check_batched_grad(outputs, wrt_inputs, atol, rtol):
                                      f"alone (batch element {b})")
 
 
+def _check_batched_forward_grad(func, inputs, wrt, atol, rtol):
+    """``vmap`` over the tangent of a forward-mode derivative: for each floating input,
+    the output tangents of a batch of two random tangents against the two computed one
+    at a time (as PyTorch's check)."""
+    from ember.autograd import forward_ad
+    from ember.func import vmap
+    rng = np.random.default_rng(0)
+    for i in wrt:
+        x = inputs[i]
+        if not (x.is_floating_point() or x.is_complex()):
+            continue
+
+        def jvp(u, i=i, x=x):
+            with forward_ad.dual_level():
+                duals = [t.detach() if isinstance(t, Tensor) else t for t in inputs]
+                duals[i] = forward_ad.make_dual(x.detach(), u)
+                result = []
+                for out in _outputs(func, duals):
+                    primal, tangent = forward_ad.unpack_dual(out)
+                    result.append(zeros_like(primal) if tangent is None else tangent)
+                return tuple(result)
+
+        tangents = [_random_grad_output(x, rng, False).detach() for _ in range(2)]
+        expected = [stack(shards) for shards in zip(*(jvp(u) for u in tangents))]
+        try:
+            got = vmap(jvp)(stack(tangents))
+        except RuntimeError as exc:
+            raise GradcheckError(f"While computing batched forward gradients, got: {exc}") \
+                from exc
+        for k, (g, e) in enumerate(zip(got, expected)):
+            if not np.allclose(_as_complex(g), _as_complex(e), rtol=rtol, atol=atol):
+                raise GradcheckError(f"While computing batched forward gradients, got a result "
+                                     f"for output {k} with respect to input {i} that differs "
+                                     f"from the tangents computed one at a time")
+
+
 def _check_undefined_grad(outputs, wrt_inputs):
     """Backward through one output at a time: the others' gradients are undefined (the
     engine gives their nodes zeros) and must be accepted."""
@@ -318,8 +355,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         Also check that ``grad(..., is_grads_batched=True)`` gives, for a batch of
         output gradients, the gradients computed one at a time.
     check_batched_forward_grad : bool, default False
-        Not supported (ember's forward mode has no batched tangents): True raises
-        NotImplementedError.
+        Also check that :func:`ember.func.vmap` over the tangent of a forward-mode
+        derivative gives, for a batch of two tangents, the output tangents computed one
+        at a time (needs ``check_forward_ad=True``).
     check_forward_ad : bool, default False
         Also check forward-mode derivatives (:mod:`ember.autograd.forward_ad`): the
         output tangents for each input direction against central differences.
@@ -346,9 +384,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
                              "to be True")
-    if check_batched_forward_grad:
-        raise NotImplementedError("check_batched_forward_grad=True is not supported by ember "
-                                  "(its forward mode has no batched tangents)")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to "
+                             "be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError("Setting check_batched_forward_grad=True requires "
+                             "check_forward_ad to be True")
     inputs = _as_tuple(inputs)
     wrt = _check_inputs(inputs)
     wrt_inputs = [inputs[i] for i in wrt]
@@ -367,6 +408,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 _check_batched_grad(outputs, wrt_inputs, atol, rtol)
         if check_forward_ad:
             _check_forward_ad(func, inputs, wrt, eps, atol, rtol, fast_mode)
+        if check_batched_forward_grad:
+            _check_batched_forward_grad(func, inputs, wrt, atol, rtol)
     except GradcheckError:
         if raise_exception:
             raise
