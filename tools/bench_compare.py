@@ -458,6 +458,9 @@ def _set_threads(n):
     threadpoolctl.threadpool_limits(n)
 
 
+WORKERS_IDLE_S = 0.1
+
+
 def _cpu_median_ns(fn, repeats):
     """Median CPU time per call of this thread, over ``repeats`` batches."""
     fn()
@@ -500,6 +503,11 @@ def _measure(case, threads, repeats, clock):
             continue
         fn = getattr(case, library)()
         gc.collect()
+        if clock == "wall":
+            # OpenMP and OpenBLAS workers busy-wait for milliseconds after their last
+            # parallel region: let the previous library's go idle, or they take a core
+            # from this one (the two-thread rows came out up to 2x slow either way)
+            time.sleep(WORKERS_IDLE_S)
         gc.disable()
         try:
             result[library] = timer(fn, repeats)
