@@ -51,6 +51,25 @@ include "_autocast_hooks.pxi"
 
 # ---------------------------------------------------------------- the Tensor
 
+@cython.freelist(64)
+@cython.no_gc
+cdef class VersionCounter:
+    """The version counter of a tensor that shares memory but not the counter with the
+    tensor it came from: :attr:`Tensor.data` (and the views of it), and a tensor whose
+    ``data`` was replaced or ``set_`` to other memory, which keeps counting its own
+    versions, as in PyTorch."""
+
+
+cdef VersionCounter own_counter(Tensor t):
+    """``t``'s counter as an object of its own, holding its current version (made for a
+    tensor that counts with its storage)."""
+    cdef VersionCounter counter = t._version_counter
+    if counter is None:
+        counter = VersionCounter.__new__(VersionCounter)
+        counter.version = t._storage.version
+    return counter
+
+
 cdef extern from "Python.h":
     ctypedef struct PyTypeObjectDict "PyTypeObject":
         PyObject *tp_dict
@@ -234,9 +253,10 @@ cdef class Tensor:
 
     @property
     def _version(self):
-        """The storage's version counter, bumped by every in-place operation."""
+        """The version counter, bumped by every in-place operation: shared with the
+        storage's other tensors, except for :attr:`data`, which counts on its own."""
         check_not_inference(self, "version")
-        return self._storage.version
+        return version_of(self)
 
     def is_inference(self):
         """Whether this is an inference tensor: made under :class:`ember.inference_mode`
@@ -320,14 +340,23 @@ cdef class Tensor:
 
     @property
     def data(self):
-        """The same data outside the autograd graph (what :meth:`detach` returns);
-        assigning a tensor replaces this tensor's data, keeping its autograd identity."""
-        return self.detach()
+        """The same data outside the autograd graph, as :meth:`detach` returns it but
+        with a version counter of its own: in-place changes through ``.data`` are hidden
+        from autograd (they do not bump this tensor's ``_version``), as in PyTorch.
+        Assigning a tensor replaces this tensor's data, keeping its autograd identity and
+        its version counter (a tensor given its first data, as ``Parameter(data)`` is, counts
+        with that data instead)."""
+        cdef Tensor t = <Tensor>self.detach()
+        t._version_counter = VersionCounter.__new__(VersionCounter)
+        return t
 
     @data.setter
     def data(self, value):
         cdef Tensor src = <Tensor?>value
+        cdef VersionCounter counter = (src._version_counter if self._storage is _EMPTY_STORAGE
+                                       else own_counter(self))
         _init_from(self, src)
+        self._version_counter = counter
 
     @property
     def grad_fn(self):
