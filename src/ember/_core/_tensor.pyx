@@ -51,6 +51,18 @@ include "_autocast_hooks.pxi"
 
 # ---------------------------------------------------------------- the Tensor
 
+cdef int _become_alias(Tensor self, Tensor src) except -1:
+    """``ember.Tensor(t)``: ``self`` becomes an alias of ``t``, as ``torch.Tensor(t)`` is
+    ``t.alias()``: a view of the same memory, layout and dtype, sharing ``t``'s version
+    counter, and in ``t``'s graph (AliasBackward0) when ``t`` requires grad."""
+    _init_from(self, src)
+    self._view_base = src if src._view_base is None else src._view_base
+    self._version_counter = src._version_counter
+    if em_grad_mode and src._requires_grad:
+        record_view("alias", src, self, (src,))
+    return 0
+
+
 @cython.freelist(64)
 @cython.no_gc
 cdef class VersionCounter:
@@ -83,7 +95,9 @@ cdef class Tensor:
     Tensors are created by factory functions such as :func:`ember.tensor`,
     :func:`ember.zeros` or :func:`ember.from_numpy`.  ``ember.Tensor(data)``
     builds a tensor of the default float dtype from nested sequences, as
-    ``torch.Tensor`` does; ``ember.Tensor(*sizes)`` an uninitialised one.
+    ``torch.Tensor`` does; ``ember.Tensor(*sizes)`` an uninitialised one; and
+    ``ember.Tensor(t)``, for a tensor ``t``, an alias of ``t`` (the same memory, dtype
+    and layout, in ``t``'s autograd graph), as ``torch.Tensor(t)``.
     """
 
     __array_priority__ = 1000
@@ -106,6 +120,9 @@ cdef class Tensor:
             return
         if kwargs:
             raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            _become_alias(self, <Tensor>args[0])
+            return
         # one sequence is data, as PyTorch, except a Size, which is a shape
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
             src = tensor_from_data(args[0], dtype_of(default_float()), None)
