@@ -1,4 +1,5 @@
 """ember.save / ember.load: safetensors files, round trips, atomic writes, hostile input."""
+import collections
 import io
 import json
 import math
@@ -57,10 +58,108 @@ def test_roundtrip_nested_state(tmp_path):
     assert _roundtrip(ember.tensor(3.5)).item() == 3.5
 
 
-def test_requires_grad_tensor_saves_values():
-    w = ember.ones(2, requires_grad=True) * 3
-    loaded = _roundtrip({"w": w})["w"]
-    assert not loaded.requires_grad and loaded.tolist() == [3.0, 3.0]
+def _torch_roundtrip(obj):
+    torch = pytest.importorskip("torch")
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer)
+
+
+def _kept(obj):
+    """What a round trip keeps beyond values, in terms both libraries share."""
+    if isinstance(obj, dict):
+        metadata = getattr(obj, "_metadata", None)
+        return (type(obj).__name__, {key: _kept(value) for key, value in obj.items()},
+                None if metadata is None else (type(metadata).__name__, dict(metadata)))
+    if isinstance(obj, (list, tuple)):
+        return type(obj).__name__, [_kept(item) for item in obj]
+    if not hasattr(obj, "requires_grad"):
+        return obj
+    return (type(obj).__name__, obj.requires_grad, obj.is_leaf, obj.grad_fn is None,
+            obj.tolist())
+
+
+def test_requires_grad_and_parameters_load_as_torch_loads_them():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        w = lib.ones(2, requires_grad=True)
+        return {"leaf": w, "result": w * 3, "plain": lib.ones(2),
+                "param": lib.nn.Parameter(lib.ones(2)),
+                "frozen": lib.nn.Parameter(lib.ones(2), requires_grad=False),
+                "int_param": lib.nn.Parameter(lib.arange(2), requires_grad=False),
+                "nested": [lib.zeros(1, requires_grad=True), (lib.nn.Parameter(lib.ones(1)),)]}
+    ours, theirs = _roundtrip(build(ember)), _torch_roundtrip(build(torch))
+    assert _kept(ours) == _kept(theirs)
+    assert isinstance(ours["param"], ember.nn.Parameter) and ours["param"].requires_grad
+    assert type(ours["result"]) is ember.Tensor and ours["result"].is_leaf
+
+
+def test_state_dict_loads_as_ordered_dict_with_metadata():
+    torch = pytest.importorskip("torch")
+    modules = [(ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.BatchNorm1d(2)),
+                torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)))]
+    for ours_module, torch_module in modules:
+        ours, theirs = _roundtrip(ours_module.state_dict()), _torch_roundtrip(torch_module.state_dict())
+        assert type(ours) is type(theirs) is collections.OrderedDict
+        assert list(ours) == list(theirs)
+        assert type(ours._metadata) is type(theirs._metadata) is collections.OrderedDict
+        assert ours._metadata == theirs._metadata
+        assert all(type(v) is ember.Tensor and not v.requires_grad for v in ours.values())
+        ours_module.load_state_dict(ours)
+    # any OrderedDict stays one (with or without _metadata); a dict stays a dict
+
+    def build(lib):
+        plain = collections.OrderedDict([("b", 1), ("a", lib.ones(1))])
+        return {"x": plain, "y": [plain, {"a": 1}]}
+    assert _kept(_roundtrip(build(ember))) == _kept(_torch_roundtrip(build(torch)))
+    keyed = collections.OrderedDict([(2, "two"), (1, "one")])
+    assert list(_roundtrip(keyed).items()) == [(2, "two"), (1, "one")]
+
+
+def test_tags_are_plain_json_in_the_header():
+    param = ember.nn.Parameter(ember.ones(1))
+    state = collections.OrderedDict(w=param, g=ember.ones(1, requires_grad=True))
+    state._metadata = collections.OrderedDict({"": {"version": 1}})
+    buffer = io.BytesIO()
+    ember.save(state, buffer)
+    raw = buffer.getvalue()
+    n, = struct.unpack("<Q", raw[:8])
+    structure = json.loads(json.loads(raw[8:8 + n])["__metadata__"]["ember.structure"])
+    assert structure == {"__ordered_dict__": {
+        "items": {"__dict__": {"w": {"__parameter__": {"tensor": "w", "requires_grad": True}},
+                               "g": {"__requires_grad__": "g"}}},
+        "_metadata": {"__ordered_dict__": {"items": {"__dict__": {"": {"__dict__": {
+            "version": 1}}}}}}}}
+
+
+def test_files_without_the_tags_still_load():
+    # what ember wrote before recording requires_grad, parameters and OrderedDicts
+    structure = {"__dict__": {"w": {"__tensor__": "w"}, "n": 3}}
+    raw = _safetensors_file({"w": np.ones(2, dtype=np.float32)},
+                            metadata={"format": "ember",
+                                      "ember.structure": json.dumps(structure)})
+    loaded = ember.load(io.BytesIO(raw))
+    assert type(loaded) is dict and loaded["n"] == 3
+    assert type(loaded["w"]) is ember.Tensor and not loaded["w"].requires_grad
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"__parameter__": "w"}, "parameter node"),
+    ({"__parameter__": {"tensor": "w", "requires_grad": 1}}, "parameter node"),
+    ({"__parameter__": {"tensor": "x", "requires_grad": True}}, "does not hold"),
+    ({"__parameter__": {"tensor": "i", "requires_grad": True}}, "cannot require grad"),
+    ({"__requires_grad__": "i"}, "cannot require grad"),
+    ({"__ordered_dict__": {"items": {"__list__": []}}}, "items must be a dict"),
+    ({"__ordered_dict__": {"_metadata": None}}, "OrderedDict node"),
+    ({"__ordered_dict__": {"items": {"__dict__": {}}, "extra": 1}}, "OrderedDict node"),
+])
+def test_malformed_tags_raise_value_error(node, message):
+    raw = _safetensors_file({"w": np.ones(2, dtype=np.float32), "i": np.arange(2)},
+                            metadata={"format": "ember", "ember.structure": json.dumps(node)})
+    with pytest.raises(ValueError, match=message):
+        ember.load(io.BytesIO(raw))
 
 
 def test_file_is_plain_safetensors():

@@ -6,7 +6,11 @@ name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets relative
 to the end of the header) and holds ``"__metadata__"``, a string-to-string map
 in which ember keeps the structure of the saved object as JSON, and the device of
 each tensor that was not on the CPU (its bytes are always stored from the CPU).
+The structure records, as plain JSON tags, what ``torch.load(torch.save(obj))`` keeps
+beyond the values: a tensor that requires grad, an ``nn.Parameter`` (with its
+``requires_grad``), and an ``OrderedDict`` (a ``state_dict()``, with its ``_metadata``).
 """
+import collections
 import io
 import json
 import math
@@ -56,6 +60,12 @@ _NDARRAY, _NUMPY_SCALAR = "__ndarray__", "__numpy_scalar__"
 # its [key, value] pairs in order
 _ITEMS = "__items__"
 _KEY_TYPES = (str, int, float, bool, type(None), tuple)
+# what PyTorch's pickles keep and plain tensors and dicts would lose: a tensor that requires
+# grad ({_REQUIRES_GRAD: name}), an nn.Parameter ({_PARAMETER: {"tensor": name,
+# "requires_grad": bool}}) and an OrderedDict ({_ORDERED_DICT: {"items": dict node,
+# "_metadata": node}}, "_metadata" only when the dict has that attribute, as a
+# state_dict() does).  Files written before these tags load as they always did.
+_REQUIRES_GRAD, _PARAMETER, _ORDERED_DICT = "__requires_grad__", "__parameter__", "__ordered_dict__"
 
 
 def _tensor_name(path, tensors):
@@ -76,7 +86,9 @@ def _encode(obj, tensors, path=()):
     if isinstance(obj, ember.Tensor):
         name = _tensor_name(path, tensors)
         tensors[name] = obj
-        return {_TENSOR: name}
+        if isinstance(obj, ember.nn.Parameter) and not ember.nn.parameter.is_lazy(obj):
+            return {_PARAMETER: {"tensor": name, "requires_grad": bool(obj.requires_grad)}}
+        return {_REQUIRES_GRAD if obj.requires_grad else _TENSOR: name}
     if isinstance(obj, (np.ndarray, np.generic)) and not isinstance(obj, (str, bytes)):
         array = np.asarray(obj)
         if not array.dtype.isnative:
@@ -93,17 +105,13 @@ def _encode(obj, tensors, path=()):
         return obj
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else {_FLOAT: repr(obj)}
+    if isinstance(obj, collections.OrderedDict):
+        node = {"items": _encode_dict(obj, tensors, path)}
+        if hasattr(obj, "_metadata"):
+            node["_metadata"] = _encode(obj._metadata, tensors, path + ("_metadata",))
+        return {_ORDERED_DICT: node}
     if isinstance(obj, dict):
-        if all(type(key) is str for key in obj):
-            return {_DICT: {key: _encode(value, tensors, path + (key,))
-                            for key, value in obj.items()}}
-        for key in obj:
-            if not isinstance(key, _KEY_TYPES) or (isinstance(key, tuple) and any(
-                    isinstance(part, ember.Tensor) for part in key)):
-                raise TypeError(f"ember.save: dict keys must be str, int, float, bool, None or "
-                                f"tuples of them, got {type(key).__name__} key {key!r}")
-        return {_ITEMS: [[_encode(key, tensors, path), _encode(value, tensors, path + (str(key),))]
-                         for key, value in obj.items()]}
+        return _encode_dict(obj, tensors, path)
     if isinstance(obj, list):
         return {_LIST: [_encode(item, tensors, path + (str(i),)) for i, item in enumerate(obj)]}
     if isinstance(obj, tuple):
@@ -119,16 +127,63 @@ def _encode(obj, tensors, path=()):
                     f"float and str{hint}")
 
 
+def _encode_dict(obj, tensors, path):
+    if all(type(key) is str for key in obj):
+        return {_DICT: {key: _encode(value, tensors, path + (key,)) for key, value in obj.items()}}
+    for key in obj:
+        if not isinstance(key, _KEY_TYPES) or (isinstance(key, tuple) and any(
+                isinstance(part, ember.Tensor) for part in key)):
+            raise TypeError(f"ember.save: dict keys must be str, int, float, bool, None or "
+                            f"tuples of them, got {type(key).__name__} key {key!r}")
+    return {_ITEMS: [[_encode(key, tensors, path), _encode(value, tensors, path + (str(key),))]
+                     for key, value in obj.items()]}
+
+
+def _saved_tensor(value, tensors):
+    if not isinstance(value, str) or value not in tensors:
+        raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
+                         "which the file does not hold")
+    return tensors[value]
+
+
+def _check_can_require_grad(tensor, requires_grad):
+    if requires_grad and not (tensor.is_floating_point() or tensor.is_complex()):
+        raise ValueError(f"ember.load: malformed structure: a tensor of dtype {tensor.dtype} "
+                         "cannot require grad")
+
+
 def _decode(node, tensors):
     if isinstance(node, dict):
         if len(node) != 1:
             raise ValueError(f"ember.load: malformed structure node with keys {sorted(node)}")
         (tag, value), = node.items()
         if tag == _TENSOR:
-            if not isinstance(value, str) or value not in tensors:
-                raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
-                                 "which the file does not hold")
-            return tensors[value]
+            return _saved_tensor(value, tensors)
+        if tag == _REQUIRES_GRAD:
+            tensor = _saved_tensor(value, tensors)
+            _check_can_require_grad(tensor, True)
+            return tensor.requires_grad_(True)
+        if tag == _PARAMETER:
+            if not (isinstance(value, dict) and set(value) == {"tensor", "requires_grad"}
+                    and isinstance(value["requires_grad"], bool)):
+                raise ValueError("ember.load: malformed structure: a parameter node must hold "
+                                 "its tensor's name and a bool requires_grad")
+            tensor = _saved_tensor(value["tensor"], tensors)
+            _check_can_require_grad(tensor, value["requires_grad"])
+            return ember.nn.Parameter(tensor, value["requires_grad"])
+        if tag == _ORDERED_DICT:
+            if not (isinstance(value, dict) and "items" in value
+                    and set(value) <= {"items", "_metadata"}):
+                raise ValueError("ember.load: malformed structure: an OrderedDict node must "
+                                 "hold its items and at most its _metadata")
+            items = _decode(value["items"], tensors)
+            if not isinstance(items, dict):
+                raise ValueError("ember.load: malformed structure: an OrderedDict's items must "
+                                 "be a dict")
+            result = collections.OrderedDict(items)
+            if "_metadata" in value:
+                result._metadata = _decode(value["_metadata"], tensors)
+            return result
         if tag in (_NDARRAY, _NUMPY_SCALAR):
             if not isinstance(value, str) or value not in tensors:
                 raise ValueError(f"ember.load: the structure refers to tensor {value!r}, "
@@ -201,7 +256,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     with its parameter-index keys saves as it is).  NumPy values are stored as
     tensors and load back as NumPy values of the same dtype.  Tensors are written
     contiguous and little-endian (views are saved as their values), and the
-    structure goes in the header's ``__metadata__``.  Nothing is pickled.
+    structure goes in the header's ``__metadata__``.  Nothing is pickled.  As with
+    ``torch.save``, what loads back keeps more than the values: a tensor that
+    requires grad loads as a leaf that requires grad, an :class:`ember.nn.Parameter`
+    as a ``Parameter`` (with its ``requires_grad``), and an ``OrderedDict`` (what
+    :meth:`~ember.nn.Module.state_dict` returns) as an ``OrderedDict`` with its
+    ``_metadata``.
     Writing to a path is atomic: a temporary file in the same directory is
     written, flushed and synced, then renamed over ``f``, so a failure leaves
     any previous file intact.
@@ -230,6 +290,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     >>> state = ember.load(buffer)
     >>> state["w"].shape, state["step"]
     (ember.Size([2, 3]), 7)
+    >>> buffer = io.BytesIO()
+    >>> ember.save(ember.nn.Linear(2, 1).state_dict(), buffer)
+    >>> _ = buffer.seek(0)
+    >>> state = ember.load(buffer)
+    >>> type(state).__name__, dict(state._metadata)
+    ('OrderedDict', {'': {'version': 1}})
     """
     del pickle_module, pickle_protocol, _use_new_zipfile_serialization, _disable_byteorder_record
     chunks = _serialize(obj)
@@ -470,8 +536,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     Returns
     -------
     object
-        The saved object; for a safetensors file without ember's structure
-        metadata, a dict from tensor name to tensor.
+        The saved object (tensors that required grad require it again, parameters are
+        :class:`ember.nn.Parameter`, ordered dicts keep their ``_metadata``); for a
+        safetensors file without ember's structure metadata, a dict from tensor name
+        to tensor.
 
     Raises
     ------

@@ -685,6 +685,91 @@ def test_data_is_outside_the_graph_and_assignable():
     assert x.shape == (2,) and x.requires_grad and x.is_leaf
 
 
+def test_data_has_its_own_version_counter_detach_shares_it():
+    # torch's example: an in-place change through .data is hidden from autograd; the same
+    # change through detach() is caught
+    def through_data(lib, x):
+        a = x.sigmoid()
+        a.data.mul_(2)
+        a.sum().backward()
+
+    def through_detach(lib, x):
+        a = x.sigmoid()
+        a.detach().mul_(2)
+        a.sum().backward()
+
+    def saved_input_through_data(lib, x):
+        h = x * 1
+        y = h.exp() * h
+        h.data.add_(1)
+        y.sum().backward()
+
+    assert _same_outcome_as_torch(through_data, (3,))
+    assert not _same_outcome_as_torch(through_detach, (3,))
+    assert _same_outcome_as_torch(saved_input_through_data, (4,))
+
+
+def _version_trace(lib):
+    """The ``_version`` of tensors along in-place changes through .data, detach(), views of
+    them, data assignment, set_() and Parameter."""
+    out = []
+    x = lib.ones(3, requires_grad=True)
+    a = x * 2
+    d = a.data
+    d.mul_(2)
+    out += [a._version, d._version, a.data._version, d.requires_grad, d.is_leaf]
+    v = d[0:2]
+    v.add_(1)
+    out += [d._version, v._version, a._version, v._base is d, d._base is None]
+    e = a.detach()
+    e.add_(1)
+    out += [a._version, e._version, d._version]
+    with lib.no_grad():
+        a.add_(1)
+    out += [a._version, d._version, e._version]
+    dd = d.detach()
+    dd.add_(1)
+    out += [d._version, dd._version, d.data._version]
+    # data assignment and set_ keep the tensor's own counter
+    y, z = lib.zeros(3), lib.zeros(3)
+    z.add_(1)
+    y.data = z
+    out += [y._version, z._version]
+    z.add_(1)
+    y.add_(1)
+    out += [y._version, z._version]
+    w = lib.ones(3)
+    w.add_(1)
+    w.set_(z)
+    out += [w._version, z._version]
+    # a parameter counts with the tensor it was made from; its .data does not
+    t = lib.ones(2)
+    t.add_(1)
+    p = lib.nn.Parameter(t)
+    t.add_(1)
+    p.data.add_(1)
+    out += [p._version, t._version]
+    # every kind of in-place kernel bumps .data's counter, not the tensor's
+    b = lib.ones(4)
+    f = b.data
+    f[0] = 5
+    f.zero_()
+    f.copy_(lib.ones(4))
+    f.fill_(2)
+    f.index_put_((lib.tensor([0]),), lib.tensor(1.0))
+    f.clamp_(0, 1)
+    lib.add(f, f, out=f)
+    f.uniform_()
+    f.scatter_(0, lib.tensor([0]), 1.0)
+    f.resize_(2, 2)
+    out += [b._version, f._version]
+    return out
+
+
+def test_version_counters_match_torch():
+    assert _version_trace(ember) == _version_trace(torch)
+
+
 def test_grad_assignment_is_checked_like_torch():
     x, _ = f64(3)
     with pytest.raises(RuntimeError, match="different size"):

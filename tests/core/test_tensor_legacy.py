@@ -178,3 +178,49 @@ def test_tensor_constructor_takes_a_size_as_a_shape():
         assert tuple(lib.Tensor(lib.Size([2, 3])).shape) == (2, 3)
         assert lib.Tensor([2, 3]).tolist() == [2.0, 3.0]
         assert tuple(lib.Tensor(2, 3).shape) == (2, 3)
+
+
+def _alias_facts(lib, t):
+    """What ``lib.Tensor(t)`` is: its type, dtype, layout, values, whether it shares
+    ``t``'s memory and version counter, its view base and its autograd state."""
+    a = lib.Tensor(t)
+    facts = [type(a).__name__, str(a.dtype).split(".")[-1], tuple(a.shape), a.stride(),
+             a.storage_offset(), a.data_ptr() == t.data_ptr(), a is t, a.requires_grad,
+             a.is_leaf, None if a.grad_fn is None else a.grad_fn.name(),
+             a._base is (t if t._base is None else t._base), a._version == t._version]
+    with lib.no_grad():
+        a.add_(1) if a.dtype != lib.bool else a.logical_not_()
+    facts += [t._version, a._version, a.tolist() == t.tolist()]
+    return facts
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.arange(6, dtype=lib.float32).reshape(2, 3),
+    lambda lib: lib.arange(6, dtype=lib.float64).reshape(2, 3).t(),
+    lambda lib: lib.arange(6, dtype=lib.int64)[1:4],
+    lambda lib: lib.tensor([True, False]),
+    lambda lib: lib.arange(4, dtype=lib.float16),
+    lambda lib: lib.tensor(3.0),
+    lambda lib: lib.ones(2, 2, requires_grad=True) * 1,
+], ids=["float32", "float64_transposed", "int64_view", "bool", "float16", "0d", "nonleaf"])
+def test_tensor_constructor_of_a_tensor_is_an_alias_as_torch(make):
+    assert _alias_facts(ember, make(ember)) == _alias_facts(torch, make(torch))
+
+
+def test_tensor_constructor_of_a_tensor_stays_in_the_graph():
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = lib.Tensor(x)
+        facts = [a.requires_grad, a.is_leaf, type(a.grad_fn).__name__ if lib is torch
+                 else a.grad_fn.name(), a._base is x]
+        (a * a).sum().backward()
+        facts.append(x.grad.tolist())
+        with lib.no_grad():
+            b = lib.Tensor(x)
+        # (torch's views made under no_grad report requires_grad=True, ember's any view
+        # made there False: a difference of every view, not compared here)
+        facts += [b.grad_fn is None, b._base is x]
+        results.append(facts)
+    assert results[0] == results[1]
+    assert results[0][2] == "AliasBackward0"

@@ -300,11 +300,31 @@ def test_datasets_concat_subset_tensor():
         ds[6]
     sub = edata.Subset(edata.TensorDataset(ember.arange(5) * 2), [4, 0])
     assert len(sub) == 2 and sub[0][0].item() == 8 and sub[1][0].item() == 0
-    with pytest.raises(ValueError, match="Size mismatch"):
-        edata.TensorDataset(ember.zeros(3), ember.zeros(4))
     with pytest.raises(NotImplementedError):
         edata.Dataset()[0]
     assert list(edata.ChainDataset([range(2), range(1)])) == [0, 1, 0]
+
+
+def _raised(make):
+    try:
+        make()
+    except Exception as error:  # noqa: BLE001 -- the class and message are compared
+        return type(error), str(error)
+    return None
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (4,)], [(2, 5), (2,), (3, 5)], [(0,), (1, 2)]])
+def test_tensor_dataset_size_mismatch_asserts_as_torch(shapes):
+    theirs = _raised(lambda: tdata.TensorDataset(*[torch.zeros(s) for s in shapes]))
+    ours = _raised(lambda: edata.TensorDataset(*[ember.zeros(s) for s in shapes]))
+    assert ours == theirs == (AssertionError, "Size mismatch between tensors")
+
+
+def test_tensor_dataset_zero_dim_raises_index_error_as_torch():
+    with pytest.raises(IndexError):
+        tdata.TensorDataset(torch.tensor(1.0), torch.zeros(2))
+    with pytest.raises(IndexError):
+        edata.TensorDataset(ember.tensor(1.0), ember.zeros(2))
 
 
 def test_worker_info_none_in_main_process():

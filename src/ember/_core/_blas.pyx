@@ -36,6 +36,7 @@ from ember._core._dtype cimport (
 )
 from ember._core._tensor cimport (
     check_not_inference, grad_enabled, record_op, autocast_mode, autocast_op, Tensor, device, new_tensor, copy_into,
+    bump_version,
     set_dims, resize_output, DEV_CPU, DEV_CUDA,
 )
 

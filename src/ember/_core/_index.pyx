@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ember._core._tensor cimport (
-    check_not_inference, grad_enabled, record_op, autocast_mode, autocast_op,
+    check_not_inference, grad_enabled, record_op, autocast_mode, autocast_op, bump_version,
     Tensor, device, new_tensor, new_like_layout, make_view, set_dims, copy_into, wrap_dim,
     resize_output,
     em_iter, em_loop_fn, em_iter_prepare, em_iter_prepare_ordered, em_iter_run, EM_MAX_DIMS,
@@ -155,7 +155,7 @@ cdef int _warn_expanded(Tensor t, str op, str example) except -1:
 
 
 cdef inline void _bump_version(Tensor t) noexcept:
-    t._storage.version += 1
+    bump_version(t)
 
 
 cdef inline bint _is_number(object v):

@@ -171,16 +171,13 @@ cdef Tensor make_view(Tensor base, int ndim, const Py_ssize_t *shape, const Py_s
     t._offset = offset
     t._dtype = base._dtype
     t._view_base = base if base._view_base is None else base._view_base
+    t._version_counter = base._version_counter
     return t
 
 
 cdef inline tuple _shape_tuple(Tensor t):
     cdef int d
     return tuple([t._shape[d] for d in range(t._ndim)])
-
-
-cdef inline void bump_version(Tensor t) noexcept:
-    t._storage.version += 1
 
 
 def _increment_version(Tensor t not None):
@@ -273,7 +270,9 @@ cdef _set_source(Tensor self, source, storage_offset, size, stride):
     if stride is None:
         stride = _contiguous_strides(size)
     cdef Tensor view = as_strided(base, size, stride, storage_offset)
+    cdef VersionCounter counter = own_counter(self)    # self keeps counting, as in PyTorch
     _init_from(self, view)
+    self._version_counter = counter
     bump_version(self)
     return self
 

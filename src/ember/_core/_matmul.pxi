@@ -158,7 +158,7 @@ cdef Tensor output(object out, str fname, int nd, const Py_ssize_t *shape, Tenso
             raise RuntimeError("unsupported operation: more than one element of the written-to "
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.")
-    o._storage.version += 1
+    bump_version(o)
     return o
 
 

@@ -19,7 +19,7 @@ from libc.stdlib cimport malloc, free
 from ember._core._dtype cimport (
     dtype_of, EM_FLOAT16, EM_BFLOAT16, EM_FLOAT32, EM_FLOAT64,
 )
-from ember._core._tensor cimport Tensor, DEV_CPU, inference_mode_on
+from ember._core._tensor cimport Tensor, DEV_CPU, inference_mode_on, bump_version
 from ember._core._tensor import backend
 
 
@@ -166,7 +166,7 @@ cdef double advance(object counter, Py_ssize_t index, str kind, double factor,
         value = (<double *>c.ptr())[0]
         value = value * factor if multiply else value + 1
         (<double *>c.ptr())[0] = value
-    c._storage.version += 1
+    bump_version(c)
     return value
 
 
@@ -346,9 +346,9 @@ def step(str kind, dict group, list params, list grads, list states, list steps=
         for i in range(n):
             set_coefficients(k, &tensors[i], group, None if steps is None else steps[i],
                              None if extra is None else extra[i], i, kind)
-            (<Tensor>params[i])._storage.version += 1
+            bump_version(<Tensor>params[i])
             for s in states[i]:
-                s._storage.version += 1
+                bump_version(s)
         if on_device:
             backend(dev.type).optim_step(kind, hyper, params, grads, states,
                                          [tuple(tensors[i].coef) for i in range(n)])

@@ -30,7 +30,7 @@ from ember._core._dtype cimport (
     EM_FLOAT32, EM_FLOAT64, EM_COMPLEX64, EM_COMPLEX128,
 )
 from ember._core._tensor cimport (
-    check_not_inference, grad_enabled, record_op,
+    check_not_inference, grad_enabled, record_op, bump_version,
     Tensor, device as em_device, new_tensor, new_like_layout, copy_into, resize_output, DEV_CPU,
     DEV_META,
     default_device_arg,
@@ -468,7 +468,7 @@ cdef bint _device_fill(str kind, Tensor buf, int64_t n, uint64_t blocks, uint64_
 cdef Tensor _store(Tensor target, Tensor buf):
     if buf is not target:
         copy_into(target, buf)
-    target._storage.version += 1
+    bump_version(target)
     return target
 
 
@@ -591,7 +591,7 @@ cdef Tensor _bernoulli_tensor_into(Tensor target, Tensor p, Generator gen):
                                   f"'{_name(p._dtype)}'")
     if target._storage.device.type_num == DEV_META:
         # no values to draw: the probabilities are not read
-        target._storage.version += 1
+        bump_version(target)
         return target
     probs = np.asarray(p.cpu()).astype(np.float64)
     if not ((probs >= 0) & (probs <= 1)).all():

@@ -26,6 +26,7 @@ from ember._core._dtype cimport (
 )
 from ember._core._tensor cimport (
     check_not_inference, grad_enabled, set_grad_mode, record_op, autocast_mode, autocast_op, Tensor, new_tensor,
+    bump_version,
     new_like_layout, make_view, set_dims, copy_into, wrap_dim, resize_output, DEV_CPU,
     EM_MAX_DIMS, EM_GRAIN_SIZE,
 )

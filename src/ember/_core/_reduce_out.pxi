@@ -82,7 +82,7 @@ cdef Tensor _write_out(str fname, Tensor result, Tensor out, str rule):
     resize_output(out, result._ndim, result._shape)
     _check_no_shared_elements(out)
     copy_into(out, result)
-    out._storage.version += 1
+    bump_version(out)
     return out
 
 

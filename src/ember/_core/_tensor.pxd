@@ -1,3 +1,4 @@
+cimport cython
 from ember._core._dtype cimport dtype
 
 cdef extern from "ember/dtype.h":
@@ -74,6 +75,14 @@ cdef class Storage:
 cdef char *not_on_cpu(object t) except NULL
 
 
+# A version counter of its own, for a tensor that shares its storage's memory but not its
+# counter (what Tensor.data returns, and the views of it); every other tensor counts with
+# its storage's `version`
+@cython.final
+cdef class VersionCounter:
+    cdef Py_ssize_t version
+
+
 cdef class Tensor:
     cdef Storage _storage
     cdef Py_ssize_t _offset       # in elements
@@ -85,6 +94,7 @@ cdef class Tensor:
     cdef Py_ssize_t _inline[12]   # 2 * INLINE_DIMS
     cdef object _dims_owner       # holds shape and strides past INLINE_DIMS
     cdef Tensor _view_base        # for a view: the tensor it views (never itself a view)
+    cdef VersionCounter _version_counter  # None: the storage's version counts (see bump_version)
     # autograd state, owned by ember.autograd
     # bit 0 (REQUIRES_GRAD): requires grad; bit 1 (FW_GRAD): carries a forward-mode tangent.
     # Any bit routes the tensor's ops to autograd's recorders
@@ -115,6 +125,20 @@ cdef class Tensor:
         return True
     cdef dtype get_dtype(self)
     cdef Tensor cpu_tensor(self)
+
+# The version counter in-place ops bump and autograd checks saved tensors against: the
+# storage's, except for a tensor with a counter of its own (a predictable branch, no
+# allocation for ordinary tensors)
+cdef inline void bump_version(Tensor t) noexcept:
+    if t._version_counter is None:
+        t._storage.version += 1
+    else:
+        t._version_counter.version += 1
+
+cdef inline Py_ssize_t version_of(Tensor t) noexcept:
+    if t._version_counter is None:
+        return t._storage.version
+    return t._version_counter.version
 
 cdef Tensor new_tensor(int ndim, const Py_ssize_t *shape, int dtype_num, device dev)
 cdef object default_device_arg(object dev)

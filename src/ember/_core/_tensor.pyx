@@ -51,6 +51,37 @@ include "_autocast_hooks.pxi"
 
 # ---------------------------------------------------------------- the Tensor
 
+cdef int _become_alias(Tensor self, Tensor src) except -1:
+    """``ember.Tensor(t)``: ``self`` becomes an alias of ``t``, as ``torch.Tensor(t)`` is
+    ``t.alias()``: a view of the same memory, layout and dtype, sharing ``t``'s version
+    counter, and in ``t``'s graph (AliasBackward0) when ``t`` requires grad."""
+    _init_from(self, src)
+    self._view_base = src if src._view_base is None else src._view_base
+    self._version_counter = src._version_counter
+    if em_grad_mode and src._requires_grad:
+        record_view("alias", src, self, (src,))
+    return 0
+
+
+@cython.freelist(64)
+@cython.no_gc
+cdef class VersionCounter:
+    """The version counter of a tensor that shares memory but not the counter with the
+    tensor it came from: :attr:`Tensor.data` (and the views of it), and a tensor whose
+    ``data`` was replaced or ``set_`` to other memory, which keeps counting its own
+    versions, as in PyTorch."""
+
+
+cdef VersionCounter own_counter(Tensor t):
+    """``t``'s counter as an object of its own, holding its current version (made for a
+    tensor that counts with its storage)."""
+    cdef VersionCounter counter = t._version_counter
+    if counter is None:
+        counter = VersionCounter.__new__(VersionCounter)
+        counter.version = t._storage.version
+    return counter
+
+
 cdef extern from "Python.h":
     ctypedef struct PyTypeObjectDict "PyTypeObject":
         PyObject *tp_dict
@@ -64,7 +95,9 @@ cdef class Tensor:
     Tensors are created by factory functions such as :func:`ember.tensor`,
     :func:`ember.zeros` or :func:`ember.from_numpy`.  ``ember.Tensor(data)``
     builds a tensor of the default float dtype from nested sequences, as
-    ``torch.Tensor`` does; ``ember.Tensor(*sizes)`` an uninitialised one.
+    ``torch.Tensor`` does; ``ember.Tensor(*sizes)`` an uninitialised one; and
+    ``ember.Tensor(t)``, for a tensor ``t``, an alias of ``t`` (the same memory, dtype
+    and layout, in ``t``'s autograd graph), as ``torch.Tensor(t)``.
     """
 
     __array_priority__ = 1000
@@ -87,6 +120,9 @@ cdef class Tensor:
             return
         if kwargs:
             raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            _become_alias(self, <Tensor>args[0])
+            return
         # one sequence is data, as PyTorch, except a Size, which is a shape
         if len(args) == 1 and not isinstance(args[0], (int, Size)):
             src = tensor_from_data(args[0], dtype_of(default_float()), None)
@@ -234,9 +270,10 @@ cdef class Tensor:
 
     @property
     def _version(self):
-        """The storage's version counter, bumped by every in-place operation."""
+        """The version counter, bumped by every in-place operation: shared with the
+        storage's other tensors, except for :attr:`data`, which counts on its own."""
         check_not_inference(self, "version")
-        return self._storage.version
+        return version_of(self)
 
     def is_inference(self):
         """Whether this is an inference tensor: made under :class:`ember.inference_mode`
@@ -320,14 +357,23 @@ cdef class Tensor:
 
     @property
     def data(self):
-        """The same data outside the autograd graph (what :meth:`detach` returns);
-        assigning a tensor replaces this tensor's data, keeping its autograd identity."""
-        return self.detach()
+        """The same data outside the autograd graph, as :meth:`detach` returns it but
+        with a version counter of its own: in-place changes through ``.data`` are hidden
+        from autograd (they do not bump this tensor's ``_version``), as in PyTorch.
+        Assigning a tensor replaces this tensor's data, keeping its autograd identity and
+        its version counter (a tensor given its first data, as ``Parameter(data)`` is, counts
+        with that data instead)."""
+        cdef Tensor t = <Tensor>self.detach()
+        t._version_counter = VersionCounter.__new__(VersionCounter)
+        return t
 
     @data.setter
     def data(self, value):
         cdef Tensor src = <Tensor?>value
+        cdef VersionCounter counter = (src._version_counter if self._storage is _EMPTY_STORAGE
+                                       else own_counter(self))
         _init_from(self, src)
+        self._version_counter = counter
 
     @property
     def grad_fn(self):

@@ -14,6 +14,7 @@ from cpython.long cimport PyLong_FromSsize_t
 from cpython.ref cimport Py_INCREF
 
 from ember._core._tensor cimport (Tensor, Storage, storage_base, grad_enabled, set_grad_mode,
+                                  version_of,
                                   make_view, ew_forward, REQUIRES_GRAD, FW_GRAD,
                                   GRAD_MODE)
 from ember._core._tensor import _set_recorders, empty_strided
@@ -284,7 +285,7 @@ cdef inline tuple gradient_edge(Tensor t):
         if t._autograd_meta is None:
             return (t._grad_fn, 0)
         m = <AutogradMeta>t._autograd_meta
-        if m.base is not None and m.version != t._storage.version:
+        if m.base is not None and m.version != version_of(t):
             refresh_view(t, m)
         return (t._grad_fn, m.output_nr)
     if t._requires_grad & REQUIRES_GRAD:
@@ -301,7 +302,7 @@ cdef int refresh_view(Tensor view, AutogradMeta m) except -1:
     vb.next_functions = (gradient_edge(m.base),)
     view._grad_fn = vb
     m.output_nr = 0
-    m.version = view._storage.version
+    m.version = version_of(view)
     return 0
 
 
@@ -378,12 +379,12 @@ cdef class SavedTensor:
         node.check_alive()
         if self.unpack_hook is not None:
             return self.unpack_packed(node)
-        if self.data._storage.version != self.version:
+        if version_of(self.data) != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{_type_str(self.data)}], which is "
                 f"{'output' if self.is_output else 'an input'} {self.output_nr} of {node.name()}, "
-                f"is at version {self.data._storage.version}; expected version {self.version} "
+                f"is at version {version_of(self.data)}; expected version {self.version} "
                 "instead. Hint: the backtrace further above can show the operation that failed "
                 "to compute its gradient. Use ember.autograd.set_detect_anomaly(True) to find it.")
         if not self.is_output:
@@ -456,7 +457,7 @@ cdef inline SavedTensor save_input(Tensor t):
     if t._storage.inference:
         _refuse_inference(t)
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
-    s.version = t._storage.version
+    s.version = version_of(t)
     if _hooks_in_use:
         s.pack(t)
     else:
@@ -470,7 +471,7 @@ cdef SavedTensor save_output(Tensor t, int output_nr):
     cdef SavedTensor s = SavedTensor.__new__(SavedTensor)
     alias = make_view(t, t._ndim, t._shape, t._strides, t._offset)
     alias._view_base = None         # an alias, not a view: referring to t would be a cycle
-    s.version = t._storage.version
+    s.version = version_of(t)
     s.is_output = True
     s.output_nr = output_nr
     s.pack(alias)

@@ -88,5 +88,5 @@ cdef int rebase_view(Tensor view, AutogradMeta m, Node node) except -1:
     view._grad_fn = vb
     view._requires_grad |= REQUIRES_GRAD
     m.output_nr = 0
-    m.version = view._storage.version
+    m.version = version_of(view)
     return 0

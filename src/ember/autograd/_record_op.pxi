@@ -436,7 +436,7 @@ cdef int _link_output(Tensor o, OpBackward node, int k, OpSpec spec, Tensor firs
         bm = meta_of(first, False)
         om = meta_of(o, True)
         om.base = bm.base if bm is not None and bm.base is not None else first
-        om.version = o._storage.version
+        om.version = version_of(o)
     elif not spec.inplace:
         # an op that is not a view may still hand out a view of a buffer of its own
         # (median's values squeezed out of a gather): it is no view for autograd, or an

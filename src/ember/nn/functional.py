@@ -55,6 +55,8 @@ from ember.nn._functional.ctc import ctc_loss
 from ember.nn._functional.extra import gumbel_softmax, local_response_norm, pdist
 from ember.nn._functional.attention import multi_head_attention_forward
 from ember.nn._functional.linear_cross_entropy import linear_cross_entropy
+# PyTorch's F._Reduction: the reduction-name helpers of torch.nn._reduction
+from ember.nn import _reduction as _Reduction  # noqa: F401
 
 __all__ = [
     # activations

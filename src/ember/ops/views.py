@@ -122,6 +122,12 @@ def _view_backward_of(ctx, grad, input, replay=None):
 
 # ---------------------------------------------------------------- views that keep every element
 
+@derivative("alias", node="AliasBackward0", save_inputs=False, view=True)
+def _alias_backward(ctx, grad, input):
+    # ember.Tensor(t): the same elements in the same places
+    return grad
+
+
 @derivative("view", node="ViewBackward0", save_inputs=False, view=True)
 def _view_backward(ctx, grad, input, shape):
     return grad.reshape(tuple(input.shape))

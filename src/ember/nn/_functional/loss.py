@@ -8,6 +8,7 @@ import ember
 from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import _recorded, record
 from ember.nn._functional.activation import logsigmoid
+from ember.nn._reduction import legacy_get_string
 from ember.ops.derivatives import derivative
 from ember.ops.nn_fused import fused_cross_entropy
 
@@ -18,9 +19,7 @@ def _legacy_reduction(size_average, reduce, reduction):
     """The reduction named by the deprecated ``size_average`` / ``reduce`` pair, as PyTorch."""
     if size_average is None and reduce is None:
         return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    legacy = "none" if not reduce else ("mean" if size_average else "sum")
+    legacy = legacy_get_string(size_average, reduce, emit_warning=False)
     warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' "
                   "instead.", stacklevel=3)
     return legacy

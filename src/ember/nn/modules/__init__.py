@@ -73,6 +73,10 @@ from ember.nn.modules.normalization import (
     LazyInstanceNorm3d,
 )
 from ember.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
+from ember.nn.modules.linear_cross_entropy_options import LinearCrossEntropyOptions  # noqa: E402
 # PyTorch's module paths, reached as attributes (nn.modules.utils._pair,
-# nn.modules.batchnorm._BatchNorm)
-from ember.nn.modules import utils, batchnorm, instancenorm  # noqa: E402,F401
+# nn.modules.batchnorm._BatchNorm) and imported from (nn.modules.pixelshuffle.PixelShuffle)
+from ember.nn.modules import (  # noqa: E402,F401
+    utils, batchnorm, instancenorm, pixelshuffle, upsampling, channelshuffle,
+    linear_cross_entropy_options,
+)

@@ -12,7 +12,7 @@ __all__ = [
     "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "Softmax",
     "LogSoftmax", "Softmin", "GLU", "Threshold", "LogSigmoid", "Tanhshrink", "Softshrink",
     "Hardshrink",
-    "RReLU", "Softmax2d",
+    "RReLU", "Softmax2d", "MultiheadAttention",
 ]
 
 
@@ -565,3 +565,7 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
                              "instead")
         return F.softmax(input, -3)
+
+
+# PyTorch defines MultiheadAttention in torch.nn.modules.activation; ember in its own file
+from ember.nn.modules.activation_attention import MultiheadAttention  # noqa: E402

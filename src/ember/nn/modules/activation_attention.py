@@ -3,22 +3,10 @@ import ember
 from ember.nn import init
 from ember.nn._functional import attention as _attention_functional
 from ember.nn.parameter import Parameter
-from ember.nn.modules.linear import Linear
+from ember.nn.modules.linear import NonDynamicallyQuantizableLinear
 from ember.nn.modules.module import Module
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A :class:`Linear` layer; the class name is PyTorch's for the output projection of
-    :class:`MultiheadAttention` (so that reprs and checkpoints match).
-
-    Examples
-    --------
-    >>> from ember import nn
-    >>> nn.MultiheadAttention(8, 2).out_proj
-    NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
-    """
 
 
 class MultiheadAttention(Module):

@@ -7,7 +7,7 @@ from ember.nn.parameter import Parameter, UninitializedParameter
 from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
+__all__ = ["Identity", "Linear", "NonDynamicallyQuantizableLinear", "Bilinear", "LazyLinear"]
 
 
 class Identity(Module):
@@ -103,6 +103,18 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A :class:`Linear` layer; the class name is PyTorch's for the output projection of
+    :class:`~ember.nn.MultiheadAttention` (so that reprs and checkpoints match).
+
+    Examples
+    --------
+    >>> from ember import nn
+    >>> nn.MultiheadAttention(8, 2).out_proj
+    NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
+    """
 
 
 class Bilinear(Module):

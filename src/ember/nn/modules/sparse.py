@@ -5,7 +5,7 @@ from ember.nn import init
 from ember.nn.parameter import Parameter
 from ember.nn.modules.module import Module
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -140,3 +140,7 @@ class Embedding(Module):
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
                    padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+# PyTorch defines EmbeddingBag in torch.nn.modules.sparse; ember in its own file
+from ember.nn.modules.embedding_bag import EmbeddingBag  # noqa: E402

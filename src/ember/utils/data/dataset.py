@@ -69,8 +69,11 @@ class TensorDataset(Dataset):
 
     Raises
     ------
-    ValueError
-        If the tensors differ in the size of their first dimension.
+    AssertionError
+        If the tensors differ in the size of their first dimension (``"Size mismatch
+        between tensors"``, as PyTorch asserts).
+    IndexError
+        For a zero-dimensional tensor, which has no first dimension to index.
 
     Examples
     --------
@@ -86,12 +89,10 @@ class TensorDataset(Dataset):
             if not isinstance(tensor, ember.Tensor):
                 raise TypeError(f"TensorDataset: argument {i} is a {type(tensor).__name__}, "
                                 "not a Tensor")
-            if tensor.dim() == 0:
-                raise ValueError(f"TensorDataset: tensor {i} is zero-dimensional; "
-                                 "every tensor needs a first dimension to index")
+        # an explicit raise rather than PyTorch's assert, which python -O would strip
+        # (a 0-d tensor's size(0) raises IndexError, as in PyTorch)
         if tensors and any(t.size(0) != tensors[0].size(0) for t in tensors):
-            sizes = [t.size(0) for t in tensors]
-            raise ValueError(f"Size mismatch between tensors: first dimensions {sizes}")
+            raise AssertionError("Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index):
