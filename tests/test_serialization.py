@@ -9,6 +9,7 @@ import struct
 import ml_dtypes
 import numpy as np
 import pytest
+import torch
 
 import ember
 
@@ -59,7 +60,6 @@ def test_roundtrip_nested_state(tmp_path):
 
 
 def _torch_roundtrip(obj):
-    torch = pytest.importorskip("torch")
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     buffer.seek(0)
@@ -81,7 +81,6 @@ def _kept(obj):
 
 
 def test_requires_grad_and_parameters_load_as_torch_loads_them():
-    torch = pytest.importorskip("torch")
 
     def build(lib):
         w = lib.ones(2, requires_grad=True)
@@ -97,7 +96,6 @@ def test_requires_grad_and_parameters_load_as_torch_loads_them():
 
 
 def test_state_dict_loads_as_ordered_dict_with_metadata():
-    torch = pytest.importorskip("torch")
     modules = [(ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.BatchNorm1d(2)),
                 torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)))]
     for ours_module, torch_module in modules:
@@ -335,7 +333,6 @@ def test_pickle_arguments_of_torch_save_and_load_are_accepted():
         ember.load(io.BytesIO(buffer.getvalue()), map_loction="cpu")
 
 def test_pytorch_checkpoint_gets_a_clear_error():
-    torch = pytest.importorskip("torch")
     for zipped in (True, False):
         buffer = io.BytesIO()
         torch.save({"w": torch.ones(2)}, buffer, _use_new_zipfile_serialization=zipped)
