@@ -205,6 +205,13 @@ def _cases():
     case("exp(a, out=) 1e7", _with_out("exp", (LARGE,)), large=True, bytes_moved=2 * nbytes)
     case("x.T + y (2500x4000)", _binary(lambda a, b: a.T + b, (4000, 2500), (2500, 4000)),
          large=True, bytes_moved=3 * nbytes)
+    transposed_copy = {"ember": lambda a: a.T.contiguous(), "torch": lambda a: a.T.contiguous(),
+                       "numpy": lambda a: np.ascontiguousarray(a.T)}
+    case("x.T.contiguous() (2500x4000)", _unary(transposed_copy, (4000, 2500)), large=True,
+         bytes_moved=2 * nbytes)
+    case("x.clone() (2500x4000)", _unary({"ember": lambda a: a.clone(), "torch": lambda a: a.clone(),
+                                          "numpy": lambda a: a.copy()}, (4000, 2500)),
+         large=True, bytes_moved=2 * nbytes)
     case("x.sum() 1e7", _unary(lambda x: x.sum(), (LARGE,)), large=True, bytes_moved=nbytes,
          needs="sum")
     case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,

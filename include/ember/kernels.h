@@ -32,4 +32,9 @@ extern const em_loop_fn em_cast_loops[EM_NTYPES][EM_NTYPES];
  * should run em_cast_loops[from][to] over the iterator instead. */
 int em_cast_transposed(const em_iter *it, int from, int to, int parallel);
 
+/* dst[r * dst_row + c * size] = src[r * size + c * src_col] for r < rows, c < cols
+ * (byte strides): a tile of `size`-byte elements copied across (transpose.c). */
+void em_transpose_tile(char *dst, intptr_t dst_row, const char *src, intptr_t src_col,
+                       intptr_t rows, intptr_t cols, intptr_t size);
+
 #endif

@@ -47,6 +47,20 @@ def test_transposed_contiguous_matches_numpy(dtype, shape):
     np.testing.assert_array_equal(np_of(out), np_of(x).T)
 
 
+# same-dtype copies move 2 KiB tile edges in vector blocks (8x8 of 4-byte, 4x4 of 8-byte
+# elements): shapes across several tiles and with ragged blocks, for every element size
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32", "float64", "complex128"])
+@pytest.mark.parametrize("shape", [(2051, 3), (3, 2051), (517, 1029), (1030, 263), (8, 8),
+                                   (16, 4), (9, 7)])
+def test_transposed_copy_across_tiles_and_blocks(dtype, shape):
+    x = make(shape, dtype)
+    np.testing.assert_array_equal(np_of(x.t().contiguous()), np_of(x).T)
+    # an odd storage offset (unaligned vector loads and stores) and reversed runs
+    y = make((shape[0] + 1, shape[1] + 1), dtype, seed=2)
+    for view in (y[1:, 1:].t(), y[1:, 1:].flip(0).t(), y[1:, :-1].flip(1).t()):
+        np.testing.assert_array_equal(np_of(view.contiguous()), np.ascontiguousarray(np_of(view)))
+
+
 @pytest.mark.parametrize("dtype", ["bool", "int16", "float32", "bfloat16", "complex128"])
 @pytest.mark.parametrize("perm", list(itertools.permutations(range(3))))
 def test_permuted_3d_contiguous(dtype, perm):
