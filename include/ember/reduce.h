@@ -41,7 +41,7 @@ EM_INLINE float em_half_bits_to_float(em_half h)
 }
 
 /* Most outputs (or lanes) one kernel call handles: bounds the kernels' stack buffers. */
-#define EM_REDUCE_TILE 2048
+#define EM_REDUCE_TILE 4096
 
 typedef struct {
     double scale;       /* sum: result multiplier (1/N for mean) */
