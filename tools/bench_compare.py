@@ -214,6 +214,10 @@ def _cases():
          large=True, bytes_moved=2 * nbytes)
     case("x.sum() 1e7", _unary(lambda x: x.sum(), (LARGE,)), large=True, bytes_moved=nbytes,
          needs="sum")
+    square = (4096, 4096)
+    for axis in (0, 1):
+        case(f"x.sum({axis}) (4096,4096)", _unary(lambda x, axis=axis: x.sum(axis), square),
+             large=True, bytes_moved=4 * square[0] * square[1], needs="sum")
     case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,
          needs="matmul")
     case("x[idx] (2500x4000)", _indexing(lambda x, i, m: x[i], (2500, 4000)), large=True,
