@@ -40,10 +40,13 @@ intptr_t em_iter_prepare_ordered(em_iter *it);
  * transposed against the output); without it, elements run in iteration order. */
 void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel);
 
-/* em_iter_run (order-free) for a loop that writes operand 0, of `out_itemsize`-byte
- * elements, without reading it: an output too large to stay in cache (32 MiB and
- * more) is written with non-temporal stores, where the CPU has them. */
-void em_iter_run_write_only(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t out_itemsize);
+/* em_iter_run (order-free) for a loop that writes operand 0 without reading it,
+ * `itemsize[k]` bytes per element of operand k (0: unknown): an output too large
+ * to stay in cache (32 MiB and more) is written with non-temporal stores, where
+ * the CPU has them, and inputs transposed against the output are read through
+ * transposed copies of cache tiles. */
+void em_iter_run_write_only(const em_iter *it, em_loop_fn fn, void *ctx, const intptr_t *itemsize);
+
 
 /* Run `fn` on one thread over a prepared 2-D space whose operands are each either
  * dense (rows packed end to end) or one broadcast row (outer stride 0, elements

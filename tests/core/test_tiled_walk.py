@@ -1,6 +1,7 @@
 """Elementwise ops whose operands are transposed against each other, above the threading
-grain: the iterator walks such spaces in cache tiles, and the loops gather the transposed
-operand.  Checked against NumPy for every dtype kind, shapes that leave partial tiles,
+grain: the iterator walks such spaces in cache tiles, copying the transposed inputs across
+into rows of a scratch tile first (or gathering them in place when it does not know their
+element sizes).  Checked against NumPy for every dtype kind, shapes that leave partial tiles,
 permuted 3-D views, negative and step strides, broadcasting, in place, out=, and one and
 two threads."""
 import numpy as np
@@ -8,8 +9,9 @@ import pytest
 
 import ember
 
-# above the 32768-element grain; (257, 513) leaves partial tiles on both edges
-SHAPES = [(300, 400), (257, 513), (129, 1030), (2000, 70)]
+# above the 32768-element grain; (257, 513) leaves partial tiles on both edges, (300, 4500)
+# more than one tile across for every element size (copied tiles are 256 rows of 16 KiB)
+SHAPES = [(300, 400), (257, 513), (129, 1030), (2000, 70), (300, 4500)]
 DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "int64", "float16", "bfloat16",
           "float32", "float64", "complex64", "complex128"]
 
@@ -125,3 +127,28 @@ def test_bool_and_complex_outputs(threads):
     m = make((300, 200), "int32", 17) > 30
     n = make((200, 300), "int32", 18) > 30
     np.testing.assert_array_equal((m.T & n).numpy(), m.numpy().T & n.numpy())
+
+
+def test_several_transposed_inputs(threads):
+    a = make((700, 520), "float32", 20)
+    b = make((700, 520), "float64", 21)
+    c = make((520, 700), "float64", 22)
+    cond = a > 30
+    got = ember.where(cond.T, a.T.double(), b.T) + c
+    want = np.where(cond.numpy().T, a.numpy().T, b.numpy().T) + c.numpy()
+    np.testing.assert_array_equal(got.numpy(), want)
+    got = ember.addcmul(c, a.T.double(), b.T, value=0.5)
+    np.testing.assert_array_equal(got.numpy(), c.numpy() + 0.5 * a.numpy().T * b.numpy().T)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int16", "complex64"])
+def test_large_results_streamed_past_the_cache(dtype, threads):
+    # 32 MiB and more of results are written with non-temporal stores, tile row by tile row
+    rows = (1 << 25) // (ember.empty(0, dtype=getattr(ember, dtype)).element_size() * 4100) + 3
+    x = make((4100, rows), dtype, 23)
+    y = make((rows, 4100), dtype, 24)
+    got = x.T + y
+    assert got.nbytes >= 1 << 25
+    np.testing.assert_array_equal(as_numpy(got), as_numpy(x).T + as_numpy(y))
+    got = y - x.T
+    np.testing.assert_array_equal(as_numpy(got), as_numpy(y) - as_numpy(x).T)

@@ -42,6 +42,9 @@ cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) excep
         it.shape[k] = shape[k]
     _fill_strides(&it, 0, dst, nd, shape)
     _fill_strides(&it, 1, src, nd, shape)
+    cdef Py_ssize_t itemsize[2]
+    itemsize[0] = em_itemsize[to_dtype]
+    itemsize[1] = em_itemsize[from_dtype]
     total = em_iter_prepare(&it, True)
     if total == 0:
         return 0
@@ -49,7 +52,7 @@ cdef int run_cast(Tensor dst, Tensor src, int nd, const Py_ssize_t *shape) excep
     if parallel:
         with nogil:
             if not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
-                em_iter_run_write_only(&it, fn, NULL, em_itemsize[to_dtype])
+                em_iter_run_write_only(&it, fn, NULL, itemsize)
     elif not em_cast_transposed(&it, from_dtype, to_dtype, parallel):
         em_iter_run(&it, fn, NULL, parallel)
     return 0

@@ -450,13 +450,13 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
     total = em_iter_prepare(&it, allow_flip)
     if total == 0:
         return 0
+    itemsize[0] = em_itemsize[out._dtype]
+    for k in range(1, nop):
+        itemsize[k] = em_itemsize[(<Tensor>inputs[k - 1])._dtype]
     if total >= EM_GRAIN_SIZE:
         with nogil:
-            em_iter_run_write_only(&it, fn, &ctx, em_itemsize[out._dtype])
+            em_iter_run_write_only(&it, fn, &ctx, itemsize)
     else:
-        itemsize[0] = em_itemsize[out._dtype]
-        for k in range(1, nop):
-            itemsize[k] = em_itemsize[(<Tensor>inputs[k - 1])._dtype]
         if not em_iter_run_tiled(&it, fn, &ctx, itemsize, next_sweep_backward()):
             em_iter_run(&it, fn, &ctx, 0)
     return _check_ctx(&ctx)

@@ -62,7 +62,7 @@ cdef void _run_contiguous_parallel(em_loop_fn fn, int nop, char **data, Py_ssize
         it.data[k] = data[k]
         it.strides[k][0] = strides[k]
     with nogil:
-        em_iter_run_write_only(&it, fn, ctx, strides[0])
+        em_iter_run_write_only(&it, fn, ctx, strides)
 
 
 cdef inline bint _records(object x) noexcept:
@@ -189,13 +189,13 @@ cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
     if em_iter_prepare(&it, True) == 0:
         return out
     cdef Py_ssize_t itemsize[3]
+    itemsize[0] = em_itemsize[odt]
+    itemsize[1] = em_itemsize[a._dtype]
+    itemsize[2] = itemsize[1]
     if out._numel >= EM_GRAIN_SIZE:
         with nogil:
-            em_iter_run_write_only(&it, fn, &ctx, em_itemsize[odt])
+            em_iter_run_write_only(&it, fn, &ctx, itemsize)
     else:
-        itemsize[0] = em_itemsize[odt]
-        itemsize[1] = em_itemsize[a._dtype]
-        itemsize[2] = itemsize[1]
         if not em_iter_run_tiled(&it, fn, &ctx, itemsize, next_sweep_backward()):
             em_iter_run(&it, fn, &ctx, 0)
     if ctx.error:

@@ -20,7 +20,7 @@ cdef extern from "ember/strided.h":
     Py_ssize_t em_iter_prepare_ordered(em_iter *it) noexcept nogil
     void em_iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel) noexcept nogil
     void em_iter_run_write_only(const em_iter *it, em_loop_fn fn, void *ctx,
-                                Py_ssize_t out_itemsize) noexcept nogil
+                                const Py_ssize_t *itemsize) noexcept nogil
     int em_iter_run_tiled(const em_iter *it, em_loop_fn fn, void *ctx,
                           const Py_ssize_t *itemsize, int backward) noexcept nogil
     void em_set_num_threads(int n) noexcept nogil
