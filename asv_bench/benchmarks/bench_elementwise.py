@@ -71,7 +71,7 @@ class LargeElementwise:
 
 
 class LargeTransposed:
-    """``x.T + y`` on 2500 x 4000 float32: a strided, non-contiguous input."""
+    """``x.T + y`` and ``x.T.contiguous()`` on 2500 x 4000 float32: a transposed input."""
 
     params = [[1, 2]]
     param_names = ["threads"]
@@ -87,3 +87,6 @@ class LargeTransposed:
 
     def time_add_transposed(self, threads):
         self.x.T + self.y
+
+    def time_contiguous_of_transposed(self, threads):
+        self.x.T.contiguous()
