@@ -477,6 +477,7 @@ static void plan_tiles(const em_iter *it, const intptr_t *itemsize, tile_plan *t
  * freed when the thread ends; NULL when memory is short. */
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_made = 0;
 
 typedef struct {
     intptr_t bytes;
@@ -485,12 +486,15 @@ typedef struct {
 
 static void make_scratch_key(void)
 {
-    pthread_key_create(&scratch_key, free);
+    scratch_key_made = pthread_key_create(&scratch_key, free) == 0;
 }
 
 static char *thread_scratch(intptr_t bytes)
 {
     pthread_once(&scratch_once, make_scratch_key);
+    if (!scratch_key_made) {
+        return NULL;
+    }
     scratch_block *b = pthread_getspecific(scratch_key);
     if (b == NULL || b->bytes < bytes) {
         free(b);
