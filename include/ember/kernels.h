@@ -37,4 +37,13 @@ int em_cast_transposed(const em_iter *it, int from, int to, int parallel);
 void em_transpose_tile(char *dst, intptr_t dst_row, const char *src, intptr_t src_col,
                        intptr_t rows, intptr_t cols, intptr_t size);
 
+/* The calling thread's scratch for transposed tiles, at least `bytes` (a few MiB
+ * at most), kept until the thread ends; NULL when memory is short. */
+char *em_transpose_scratch(intptr_t bytes);
+
+/* A scratch row pitch for rows of `row_bytes`: an odd number of whole cache
+ * lines, so the rows that one block of a transpose writes fall in different
+ * cache sets (at a power of two lines they would share a few). */
+intptr_t em_transpose_pitch(intptr_t row_bytes);
+
 #endif

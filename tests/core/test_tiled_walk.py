@@ -10,8 +10,10 @@ import pytest
 import ember
 
 # above the 32768-element grain; (257, 513) leaves partial tiles on both edges, (300, 4500)
-# more than one tile across for every element size (copied tiles are 256 rows of 16 KiB)
+# more than one tile across for every element size (copied tiles are 64 rows of 16 KiB)
 SHAPES = [(300, 400), (257, 513), (129, 1030), (2000, 70), (300, 4500)]
+# below the grain: copied tiles from an extent of 128 on (either dim), the row walk below
+SMALL_SHAPES = [(128, 128), (127, 127), (130, 5), (5, 130), (200, 150), (64, 96)]
 DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "int64", "float16", "bfloat16",
           "float32", "float64", "complex64", "complex128"]
 
@@ -52,6 +54,19 @@ def test_binary_with_transposed_input(shape, dtype, threads):
     for result, expected in [(x.T + y, xt + yn), (y - x.T, yn - xt), (x.T * y, xt * yn)]:
         assert result.shape == shape
         np.testing.assert_array_equal(as_numpy(result), expected.astype(as_numpy(result).dtype))
+
+
+@pytest.mark.parametrize("shape", SMALL_SHAPES)
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32", "float64", "complex128"])
+def test_small_binary_with_transposed_input(shape, dtype):
+    x = make(shape[::-1], dtype, 4)
+    y = make(shape, dtype, 5)
+    xt, yn = as_numpy(x).T, as_numpy(y)
+    np.testing.assert_array_equal(as_numpy(x.T + y), xt + yn)
+    np.testing.assert_array_equal(as_numpy(x.T * 3 - y), (xt * 3 - yn).astype(xt.dtype))
+    # through a sliced view: the transposed operand starts mid-row
+    z = make((shape[1] + 3, shape[0] + 2), dtype, 6)
+    np.testing.assert_array_equal(as_numpy(z[3:, 2:].T + y), as_numpy(z)[3:, 2:].T + yn)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

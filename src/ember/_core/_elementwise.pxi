@@ -458,7 +458,7 @@ cdef int run_loop(em_loop_fn fn, int nop, Tensor out, list inputs, int nd,
             em_iter_run_write_only(&it, fn, &ctx, itemsize)
     else:
         if not em_iter_run_tiled(&it, fn, &ctx, itemsize, next_sweep_backward()):
-            em_iter_run(&it, fn, &ctx, 0)
+            em_iter_run_write_only(&it, fn, &ctx, itemsize)
     return _check_ctx(&ctx)
 
 

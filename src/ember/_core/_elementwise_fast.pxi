@@ -197,7 +197,7 @@ cdef Tensor _strided_binary(em_loop_fn fn, int odt, Tensor a, Tensor b):
             em_iter_run_write_only(&it, fn, &ctx, itemsize)
     else:
         if not em_iter_run_tiled(&it, fn, &ctx, itemsize, next_sweep_backward()):
-            em_iter_run(&it, fn, &ctx, 0)
+            em_iter_run_write_only(&it, fn, &ctx, itemsize)
     if ctx.error:
         _check_ctx(&ctx)
     return out

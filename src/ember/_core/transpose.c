@@ -6,6 +6,8 @@
  * two rounds of shuffles), other sizes element by element in 8x8 blocks.  The
  * vectors are GCC/Clang generic vectors, so each multiversioned clone compiles
  * them to its own instruction set. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ember/kernels.h"
 #include "ember/simd.h"
@@ -17,6 +19,46 @@
 #endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Scratch tiles are kept per thread between calls (a fresh block each call
+ * costs its page faults) and freed when the thread ends. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_made = 0;
+
+typedef struct {
+    intptr_t bytes;
+    _Alignas(64) char data[];
+} scratch_block;
+
+static void make_scratch_key(void)
+{
+    scratch_key_made = pthread_key_create(&scratch_key, free) == 0;
+}
+
+char *em_transpose_scratch(intptr_t bytes)
+{
+    pthread_once(&scratch_once, make_scratch_key);
+    if (!scratch_key_made) {
+        return NULL;
+    }
+    scratch_block *b = pthread_getspecific(scratch_key);
+    if (b == NULL || b->bytes < bytes) {
+        free(b);
+        b = aligned_alloc(64, sizeof(scratch_block) + (size_t)bytes);
+        if (b != NULL) {
+            b->bytes = bytes;
+        }
+        pthread_setspecific(scratch_key, b);
+    }
+    return b ? b->data : NULL;
+}
+
+intptr_t em_transpose_pitch(intptr_t row_bytes)
+{
+    return (((row_bytes + 63) / 64) | 1) * 64;
+}
+
 
 /* dst[r * dst_row + c * size] = src[r * size + c * src_col], element by element */
 ALWAYS_INLINE void transpose_scalar(char *dst, intptr_t dst_row, const char *src, intptr_t src_col,
@@ -81,11 +123,43 @@ ALWAYS_INLINE void block_8(char *dst, intptr_t dst_row, const char *src, intptr_
     }
 }
 
-/* Whole blocks of `edge` with `block`, the ragged edges element by element. */
+/* Runs of at most PREFETCH_RUN_MAX bytes (a tile's rows) are too short for the
+ * hardware prefetcher to get going before each one ends, so the transpose
+ * prefetches the runs of the block column PREFETCH_AHEAD bytes on before each
+ * block column.  x.T + y, 2500x4000 float32 in 64-row tiles, one thread, AMD
+ * EPYC (Zen 4): transposing 3.4 -> 1.8-2.1 ms.  Runs of 2 KiB (the 512-row tiles
+ * of x.T.contiguous()) are streamed well by the hardware, and prefetching them
+ * too cost 5%. */
+#define PREFETCH_AHEAD 8192
+#define PREFETCH_RUN_MAX 1024
+
+/* Prefetch runs [cb, ce) (src + c * src_col on, `run` bytes each) into L1. */
+ALWAYS_INLINE void prefetch_runs(const char *src, intptr_t src_col, intptr_t run, intptr_t cb,
+                                 intptr_t ce)
+{
+    for (intptr_t c = cb; c < ce; c++) {
+        const char *start = src + c * src_col, *end = start + run;
+        for (const char *p = (const char *)((uintptr_t)start & ~(uintptr_t)63); p < end; p += 64) {
+            __builtin_prefetch(p, 0, 3);
+        }
+    }
+}
+
+/* Whole blocks of `edge` with `block`, the ragged edges element by element;
+ * short runs are prefetched a block column at a time, PREFETCH_AHEAD bytes on. */
 #define TRANSPOSE_BLOCKS(edge, block, size)                                                   \
     do {                                                                                      \
         intptr_t rb = rows - rows % (edge), cb = cols - cols % (edge);                        \
+        intptr_t run = rows * (size), ahead = cols;                                           \
+        if (run > 0 && run <= PREFETCH_RUN_MAX) {                                             \
+            ahead = PREFETCH_AHEAD / ((edge) * run);                                          \
+            ahead = (ahead < 1 ? 1 : ahead) * (edge);                                         \
+        }                                                                                     \
         for (intptr_t c = 0; c < cb; c += (edge)) {                                           \
+            if (c + ahead < cols) {                                                           \
+                intptr_t pe = c + ahead + (edge) < cols ? c + ahead + (edge) : cols;          \
+                prefetch_runs(src, src_col, run, c + ahead, pe);                              \
+            }                                                                                 \
             for (intptr_t r = 0; r < rb; r += (edge)) {                                       \
                 block(dst + r * dst_row + c * (size), dst_row, src + r * (size) + c * src_col, \
                       src_col);                                                               \
