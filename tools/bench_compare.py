@@ -212,6 +212,9 @@ def _cases():
     case("x.clone() (2500x4000)", _unary({"ember": lambda a: a.clone(), "torch": lambda a: a.clone(),
                                           "numpy": lambda a: a.copy()}, (4000, 2500)),
          large=True, bytes_moved=2 * nbytes)
+    # rows of a power-of-two stride: the tile rows compete for a few cache sets
+    case("x.T + y (1024x1024)", _binary(lambda a, b: a.T + b, (1024, 1024)))
+    case("x.T.contiguous() (1024x1024)", _unary(transposed_copy, (1024, 1024)))
     case("x.sum() 1e7", _unary(lambda x: x.sum(), (LARGE,)), large=True, bytes_moved=nbytes,
          needs="sum")
     square = (4096, 4096)

@@ -90,3 +90,32 @@ class LargeTransposed:
 
     def time_contiguous_of_transposed(self, threads):
         self.x.T.contiguous()
+
+
+class TransposedSquare:
+    """``x.T + y`` and ``x.T.contiguous()`` on n x n float32, one thread: sizes in the
+    cache and rows of a power-of-two stride, where tile rows compete for cache sets."""
+
+    params = [[256, 1000, 1024, 2048]]
+    param_names = ["n"]
+
+    def setup(self, n):
+        self._threads = ember.get_num_threads()
+        ember.set_num_threads(1)
+        self.x = ember.ones(n, n)
+        self.y = ember.ones(n, n)
+
+    def teardown(self, n):
+        ember.set_num_threads(self._threads)
+
+    def time_add_transposed(self, n):
+        self.x.T + self.y
+
+    def time_add_contiguous(self, n):
+        self.x + self.y
+
+    def time_contiguous_of_transposed(self, n):
+        self.x.T.contiguous()
+
+    def time_clone(self, n):
+        self.x.clone()

@@ -78,6 +78,30 @@ def test_permuted_4d_contiguous(perm):
                                   np_of(x).transpose(perm))
 
 
+# destination rows a multiple of 512 bytes apart go through a scratch tile of 64 rows by
+# 2 KiB: row counts that leave a partial stage, widths across several 2 KiB columns,
+# batched planes, a destination that is a view with such a row stride, and two threads
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32", "float64", "complex128"])
+@pytest.mark.parametrize("shape", [(129, 512), (200, 1024), (65, 512), (300, 1536), (3, 2048)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_transposed_copy_into_rows_of_power_of_two_stride(dtype, shape, threads):
+    saved = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        x = make(shape[::-1], dtype)                     # x.t() has `shape`
+        np.testing.assert_array_equal(np_of(x.t().contiguous()), np_of(x).T)
+        batch = make((3,) + shape[::-1], dtype, seed=1)
+        np.testing.assert_array_equal(np_of(batch.transpose(1, 2).contiguous()),
+                                      np_of(batch).transpose(0, 2, 1))
+        wide = ember.zeros(shape[0], shape[1] + 512, dtype=getattr(ember, dtype))
+        dst = wide[:, 33:33 + shape[1]]
+        dst.copy_(x.t())
+        np.testing.assert_array_equal(np_of(dst), np_of(x).T)
+        assert not np_of(wide[:, :33]).any() and not np_of(wide[:, 33 + shape[1]:]).any()
+    finally:
+        ember.set_num_threads(saved)
+
+
 # views written with `.T` and slicing, so the same recipe applies to NumPy arrays
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "complex64"])
 @pytest.mark.parametrize("view", [
