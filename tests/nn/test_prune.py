@@ -54,8 +54,11 @@ def assert_same_training(e_module, t_module, kind, dtype):
     t_params = dict(t_module.named_parameters())
     e_params = dict(e_module.named_parameters())
     assert list(e_params) == list(t_params)
+    # float32 weight gradients sum hundreds of products in an order that depends on
+    # torch's kernel choice for the CPU it runs on: a few ulps of the largest term
+    grad_tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else tol
     for k in t_params:
-        assert_close(e_params[k].grad, t_params[k].grad, **tol)
+        assert_close(e_params[k].grad, t_params[k].grad, **grad_tol)
 
 
 def state_keys(module):
