@@ -244,6 +244,31 @@ def test_row_mode_folds_every_row_count(fold, rows, width):
                                    rtol=1e-6, err_msg=f"{fold} {dtype}")
 
 
+# Reductions along contiguous rows: runs up to 128 elements fold in eight lanes, longer
+# ones below 16 x lanes in 128-element chunks of them, and longer ones in wide blocks
+# with their tails chunked again: lengths around every boundary (float32 sums use 64
+# lanes, float64 32, the other folds 8), with the rows' values exact in every dtype.
+@pytest.mark.parametrize("fold", sorted(ROW_FOLDS))
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 127, 128, 129, 255, 257, 511, 513, 1023, 1024,
+                                    1025, 1100, 2047, 4103])
+def test_inner_folds_every_run_length(fold, length):
+    rng = np.random.default_rng(length)
+    a = rng.integers(-3, 4, (3, length)) * np.where(rng.random((3, length)) < 0.5, 1.0, 0.5)
+    a[rng.random((3, length)) < 0.05] = 0
+    if fold == "prod":
+        a = np.where(rng.random((3, length)) < 0.97, 1.0, a)   # keep products finite
+    ours, theirs = ROW_FOLDS[fold]
+    for dtype in ("int32", "float32", "float64"):
+        if dtype == "int32" and fold.startswith("norm"):
+            continue
+        x = a.astype(np.int32) if dtype == "int32" else a.astype(dtype)
+        # the folds of ROW_FOLDS reduce dim 0: hand them the transpose, contiguous along it
+        got = np.asarray(ours(ember.from_numpy(np.ascontiguousarray(x)).T))
+        ref = theirs(x.T.astype(np.float64) if dtype != "int32" else x.T)
+        np.testing.assert_allclose(got.astype(np.float64), np.asarray(ref, dtype=np.float64),
+                                   rtol=1e-6, err_msg=f"{fold} {dtype}")
+
+
 def test_results_do_not_depend_on_thread_count():
     rng = np.random.default_rng(3)
     a = rng.standard_normal((3, 200000)).astype(np.float32)
