@@ -23,6 +23,15 @@
 #define EM_IVDEP
 #endif
 
+/* Loops the vectoriser must take although its cost model would not (folds whose
+ * combine is a NaN-propagating select ran scalar, with a branch per element):
+ * the loop's iterations are independent. */
+#if defined(_OPENMP) || defined(_OPENMP_SIMD)
+#define EM_SIMD _Pragma("omp simd")
+#else
+#define EM_SIMD EM_IVDEP
+#endif
+
 #if defined(EM_HAVE_LIBMVEC) && defined(_OPENMP)
 #define EM_DECLARE_SIMD(name) \
     _Pragma("omp declare simd notinbranch") float name##f(float); \
