@@ -5,7 +5,8 @@
  * 4- and 8-byte elements move in 8x8 / 4x4 blocks of vector registers (three /
  * two rounds of shuffles), other sizes element by element in 8x8 blocks.  The
  * vectors are GCC/Clang generic vectors, so each multiversioned clone compiles
- * them to its own instruction set. */
+ * them to its own instruction set.  Short runs are prefetched ahead of the
+ * blocks; the per-thread scratch tiles of both callers are kept here. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,6 @@ intptr_t em_transpose_pitch(intptr_t row_bytes)
 {
     return (((row_bytes + 63) / 64) | 1) * 64;
 }
-
 
 /* dst[r * dst_row + c * size] = src[r * size + c * src_col], element by element */
 ALWAYS_INLINE void transpose_scalar(char *dst, intptr_t dst_row, const char *src, intptr_t src_col,
