@@ -221,6 +221,14 @@ def _cases():
     for axis in (0, 1):
         case(f"x.sum({axis}) (4096,4096)", _unary(lambda x, axis=axis: x.sum(axis), square),
              large=True, bytes_moved=4 * square[0] * square[1], needs="sum")
+    # short rows (per-row setup) and a select-combining fold across rows
+    case("x.sum(1) (4096,256)", _unary(lambda x: x.sum(1), (4096, 256)), needs="sum")
+    amax = {"ember": lambda x, d: x.amax(d), "torch": lambda x, d: x.amax(d),
+            "numpy": lambda x, d: x.max(d)}
+    for dim, shape in ((1, (4096, 256)), (0, (1024, 1024))):
+        case(f"x.amax({dim}) ({shape[0]},{shape[1]})",
+             _unary({lib: (lambda f, d=dim: lambda x: f(x, d))(f) for lib, f in amax.items()}, shape),
+             needs="sum")
     case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,
          needs="matmul")
     case("x[idx] (2500x4000)", _indexing(lambda x, i, m: x[i], (2500, 4000)), large=True,

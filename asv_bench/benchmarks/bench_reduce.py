@@ -102,6 +102,31 @@ class MatrixReduce:
         ember.logsumexp(self.x, axis)
 
 
+class ShortRowReduce:
+    """Folds along rows of 256 and 1000 float32 (2**20 elements), one thread: the
+    per-row setup of short runs, and amax across rows (a select-combining fold)."""
+
+    params = [[256, 1000]]
+    param_names = ["width"]
+
+    def setup(self, width):
+        self.x = _random((2**20 // width, width))
+        self.threads = ember.get_num_threads()
+        ember.set_num_threads(1)
+
+    def teardown(self, width):
+        ember.set_num_threads(self.threads)
+
+    def time_sum_rows(self, width):
+        self.x.sum(1)
+
+    def time_amax_rows(self, width):
+        self.x.amax(1)
+
+    def time_amax_columns(self, width):
+        self.x.amax(0)
+
+
 class Softmax:
     """Fused softmax and log_softmax over the last and the first dim of (4096, 1024)."""
 
