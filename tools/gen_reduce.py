@@ -70,9 +70,12 @@ def lane_family(dtypes):
         def add(op, L, ACC, ident, comb, map_, fin, OT, store):
             # compiled per instruction set only where speed matters (build time triples)
             hot = op in ("SUM", "ALL", "ANY") or (kind == "f" and op in ("MAX", "MIN", "SQ_SUM"))
+            # sums of float32/float64 (and of their squares) along contiguous runs also get
+            # a loop in generic vectors (vrun_ in reduce.c.in)
+            vec = comb == ADD and map_ in ("x", "x * x") and d["IT"] == T == L in ("float", "double")
             ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, L=L, ACC=ACC,
                             ident=ident, comb=comb, map=map_, fin=fin, OT=OT, store=store,
-                            lanes=lanes_of(L) if hot else 8, hot=hot))
+                            lanes=lanes_of(L) if hot else 8, hot=hot, vec=vec))
 
         if kind in "bui":
             as_long = dict(OT="int64_t", store="(int64_t)(%s)")

@@ -26,6 +26,14 @@
 /* Loops the vectoriser must take although its cost model would not (folds whose
  * combine is a NaN-propagating select ran scalar, with a branch per element):
  * the loop's iterations are independent. */
+/* Generic vectors with shuffles and conversions (GCC >= 12, Clang): loops
+ * written with them keep their lanes in registers in every clone. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector) && __has_builtin(__builtin_convertvector)
+#define EM_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+
 #if defined(_OPENMP) || defined(_OPENMP_SIMD)
 #define EM_SIMD _Pragma("omp simd")
 #else

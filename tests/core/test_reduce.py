@@ -246,11 +246,13 @@ def test_row_mode_folds_every_row_count(fold, rows, width):
 
 # Reductions along contiguous rows: runs up to 128 elements fold in eight lanes, longer
 # ones below 16 x lanes in 128-element chunks of them, and longer ones in wide blocks
-# with their tails chunked again: lengths around every boundary (float32 sums use 64
-# lanes, float64 32, the other folds 8), with the rows' values exact in every dtype.
+# with their tails chunked again; float32/float64 sums and sums of squares of 256 or
+# more take four vectors (steps of 64 / 32 elements, flushed every 16 steps) first.
+# Lengths around every boundary (float32 sums use 64 lanes, float64 32, the other
+# folds 8), with the rows' values exact in every dtype.
 @pytest.mark.parametrize("fold", sorted(ROW_FOLDS))
-@pytest.mark.parametrize("length", [1, 7, 8, 9, 127, 128, 129, 255, 257, 511, 513, 1023, 1024,
-                                    1025, 1100, 2047, 4103])
+@pytest.mark.parametrize("length", [1, 7, 8, 9, 127, 128, 129, 255, 256, 257, 319, 320, 511,
+                                    513, 1023, 1024, 1025, 1100, 2047, 2111, 4103])
 def test_inner_folds_every_run_length(fold, length):
     rng = np.random.default_rng(length)
     a = rng.integers(-3, 4, (3, length)) * np.where(rng.random((3, length)) < 0.5, 1.0, 0.5)

@@ -13,12 +13,6 @@
 #include "ember/kernels.h"
 #include "ember/simd.h"
 
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_shufflevector)
-#define EM_HAVE_SHUFFLEVECTOR 1
-#endif
-#endif
-
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* Scratch tiles are kept per thread between calls (a fresh block each call
