@@ -33,6 +33,10 @@ ADD, MUL = "a + b", "a * b"
 IMAX, IMIN = "(b > a ? b : a)", "(b < a ? b : a)"
 FMAX = "((b > a || b != b) ? b : a)"   # NaN propagates
 FMIN = "((b < a || b != b) ? b : a)"
+# the same on generic vectors: C has no ?: on them, so selects are masks (em_vsel)
+VECTOR_COMB = {ADD: "(a) + (b)",
+               FMAX: "EM_VSEL(((b) > (a)) | ((b) != (b)), (b), (a))",
+               FMIN: "EM_VSEL(((b) < (a)) | ((b) != (b)), (b), (a))"}
 
 
 # float16 loads through bit arithmetic, which vectorises (see ember/reduce.h)
@@ -59,6 +63,25 @@ def lanes_of(ctype):
     return min(64, 256 // SIZEOF[ctype])
 
 
+def vector_loop(L, ACC, comb):
+    """What vrun_ (reduce.c.in) needs: the vector size, lanes per vector, elements
+    per step of four vectors, the shortest run it takes, the shuffles that split a
+    float vector into the halves it widens to double, and those that fold an
+    accumulator vector into its lane 0 (lane l meets l + w)."""
+    # selects in AVX2's 32-byte registers; sums in 64-byte vectors, which the AVX2
+    # build splits in two: eight accumulators read memory 15% faster than four
+    size = 64 if comb == ADD else 32
+    width, lanes = size // SIZEOF[L], size // SIZEOF[ACC]
+    folds = [lanes >> k for k in range(1, lanes.bit_length()) if lanes >> k]
+    return dict(bytes=size, width=width, step=4 * width,
+                # sums from 256 elements (below, the eight-lane loop keeps up); selecting
+                # folds from one step (the eight-lane loop reloads their lanes each step)
+                min=256 if comb == ADD else 4 * width,
+                low=", ".join(str(l) for l in range(width // 2)),
+                high=", ".join(str(l) for l in range(width // 2, width)),
+                fold=[", ".join(str((l + w) % lanes) for l in range(lanes)) for w in folds])
+
+
 def lane_family(dtypes):
     """Reductions that fold mapped elements with one associative combine."""
     ops = []
@@ -70,12 +93,15 @@ def lane_family(dtypes):
         def add(op, L, ACC, ident, comb, map_, fin, OT, store):
             # compiled per instruction set only where speed matters (build time triples)
             hot = op in ("SUM", "ALL", "ANY") or (kind == "f" and op in ("MAX", "MIN", "SQ_SUM"))
-            # sums of float32/float64 (and of their squares) along contiguous runs also get
-            # a loop in generic vectors (vrun_ in reduce.c.in)
-            vec = comb == ADD and map_ in ("x", "x * x") and d["IT"] == T == L in ("float", "double")
+            # float32/float64 sums, sums of squares, max and min along contiguous runs also
+            # get a loop in generic vectors (vrun_ in reduce.c.in), combined by VECTOR_COMB
+            vec = (d["IT"] == T == L in ("float", "double") and comb in VECTOR_COMB
+                   and map_ in ("x", "x * x"))
             ops.append(dict(op=op, id=f"{op.lower()}_{d['name']}", d=d, L=L, ACC=ACC,
                             ident=ident, comb=comb, map=map_, fin=fin, OT=OT, store=store,
-                            lanes=lanes_of(L) if hot else 8, hot=hot, vec=vec))
+                            lanes=lanes_of(L) if hot else 8, hot=hot, vec=vec,
+                            vcomb=VECTOR_COMB.get(comb), idem=comb in (FMAX, FMIN),
+                            vloop=vector_loop(L, ACC, comb)))
 
         if kind in "bui":
             as_long = dict(OT="int64_t", store="(int64_t)(%s)")

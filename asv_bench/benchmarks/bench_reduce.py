@@ -103,10 +103,10 @@ class MatrixReduce:
 
 
 class ShortRowReduce:
-    """Folds along rows of 256 and 1000 float32 (2**20 elements), one thread: the
+    """Folds along rows of 64, 256 and 1000 float32 (2**20 elements), one thread: the
     per-row setup of short runs, and amax across rows (a select-combining fold)."""
 
-    params = [[256, 1000]]
+    params = [[64, 256, 1000]]
     param_names = ["width"]
 
     def setup(self, width):

@@ -271,6 +271,27 @@ def test_inner_folds_every_run_length(fold, length):
                                    rtol=1e-6, err_msg=f"{fold} {dtype}")
 
 
+# amax/amin of float32/float64 along contiguous runs of one vector step (32 / 16
+# elements) or more fold in AVX2 vectors whose last step moves back to end at the
+# run's end: a NaN or an infinity anywhere, the overlapped tail included, must win.
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("length", [16, 31, 32, 33, 63, 100, 129, 300])
+def test_selecting_folds_see_every_element(dtype, length):
+    rng = np.random.default_rng(length)
+    for pos in sorted({0, 1, length // 2, length - 33, length - 17, length - 2, length - 1}):
+        if pos < 0:
+            continue
+        a = rng.standard_normal((4, length)).astype(dtype)
+        a[0, pos] = np.nan
+        a[1, pos] = np.inf
+        a[2, pos] = -np.inf
+        a[3, pos] = 100.0
+        t = ember.from_numpy(a)
+        for ours, theirs in ((t.amax(1), a.max(1)), (t.amin(1), a.min(1)),
+                             (ember.linalg.vector_norm(t, math.inf, dim=1), np.abs(a).max(1))):
+            np.testing.assert_array_equal(np.asarray(ours), theirs, err_msg=f"at {pos}")
+
+
 def test_results_do_not_depend_on_thread_count():
     rng = np.random.default_rng(3)
     a = rng.standard_normal((3, 200000)).astype(np.float32)
