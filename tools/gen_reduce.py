@@ -33,7 +33,7 @@ ADD, MUL = "a + b", "a * b"
 IMAX, IMIN = "(b > a ? b : a)", "(b < a ? b : a)"
 FMAX = "((b > a || b != b) ? b : a)"   # NaN propagates
 FMIN = "((b < a || b != b) ? b : a)"
-# the same on generic vectors: C has no ?: on them, so selects are masks (em_vsel)
+# the same on generic vectors: C has no ?: on them, so selects are masks (EM_VSEL)
 VECTOR_COMB = {ADD: "(a) + (b)",
                FMAX: "EM_VSEL(((b) > (a)) | ((b) != (b)), (b), (a))",
                FMIN: "EM_VSEL(((b) < (a)) | ((b) != (b)), (b), (a))"}
@@ -101,7 +101,7 @@ def lane_family(dtypes):
                             ident=ident, comb=comb, map=map_, fin=fin, OT=OT, store=store,
                             lanes=lanes_of(L) if hot else 8, hot=hot, vec=vec,
                             vcomb=VECTOR_COMB.get(comb), idem=comb in (FMAX, FMIN),
-                            vloop=vector_loop(L, ACC, comb)))
+                            vloop=vector_loop(L, ACC, comb) if vec else None))
 
         if kind in "bui":
             as_long = dict(OT="int64_t", store="(int64_t)(%s)")

@@ -35,11 +35,8 @@ static inline int em_have_avx2(void)
 #define EM_IVDEP
 #endif
 
-/* Loops the vectoriser must take although its cost model would not (folds whose
- * combine is a NaN-propagating select ran scalar, with a branch per element):
- * the loop's iterations are independent. */
 /* Generic vectors with shuffles and conversions (GCC >= 12, Clang): loops
- * written with them keep their lanes in registers in every clone. */
+ * written with them keep their lanes in registers. */
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector) && __has_builtin(__builtin_convertvector)
 #define EM_HAVE_SHUFFLEVECTOR 1
@@ -51,6 +48,9 @@ static inline int em_have_avx2(void)
 #define EM_VSEL(mask, x, y) \
     ((__typeof__(x))(((mask) & (__typeof__(mask))(x)) | (~(mask) & (__typeof__(mask))(y))))
 
+/* Loops the vectoriser must take although its cost model would not (folds whose
+ * combine is a NaN-propagating select ran scalar, with a branch per element):
+ * the loop's iterations are independent. */
 #if defined(_OPENMP) || defined(_OPENMP_SIMD)
 #define EM_SIMD _Pragma("omp simd")
 #else
