@@ -90,13 +90,13 @@ EM_DEFINE_FFLOORDIV(double, d)
 #define EM_FREMAINDER(a, b) _Generic((a), float: em_fremainderf, double: em_fremainderd)((a), (b))
 
 /* exp(x) for x <= 0 in float arithmetic alone (Cephes' expf: a degree-5 polynomial
- * on [-ln2/2, ln2/2] and 2**k put into the exponent bits, within 2 ulp), 0 below
- * -87.3.  Loops that call it vectorise without a call to libmvec, around which
+ * on [-ln2/2, ln2/2] and 2**k put into the exponent bits, k >= -126), 0 below
+ * -87.3, where exp(x) is below float's smallest normal number.  Loops that call it vectorise without a call to libmvec, around which
  * GCC spilled gelu's registers (gelu ran at a third of torch's speed). */
 static inline float em_expf_nonpositive(float x)
 {
     const float round = 12582912.0f;    /* 1.5 * 2**23: adding it rounds to an integer */
-    float xc = x < -87.0f ? -87.0f : x;
+    float xc = x < -87.3f ? -87.3f : x;
     float k = (xc * 1.44269504088896341f + round) - round;
     float r = xc - k * 0.693359375f;
     r = r + k * 2.12194440e-4f;
