@@ -221,7 +221,6 @@ static void call_streamed(em_loop_fn fn, int nop, char *const *ptr, const intptr
             stream_copy_sse2(out + i * size, buf, STREAM_CHUNK);
         }
     }
-    _mm_sfence(); /* the streamed lines reach memory before anyone reads them */
     for (int k = 0; k < nop; k++) {
         p[k] = ptr[k] + i * strides[k];
     }
@@ -229,7 +228,24 @@ static void call_streamed(em_loop_fn fn, int nop, char *const *ptr, const intptr
 }
 #endif
 
-/* One loop call; `stream` (0 for none) is the element size of an output to stream. */
+/* Orders a thread's streamed stores before whatever it does next (the end of a
+ * parallel region, the return to Python), so the results are seen by every
+ * reader.  Once per thread's share, not per call: a fence waits for the
+ * write-combining buffers to drain, and one per row of x.T + y's tiles
+ * (2500x4000 float32, 64-row tiles) cost a fifth of its time. */
+static inline void stream_fence(intptr_t stream)
+{
+#ifdef EM_HAVE_STREAM_STORES
+    if (stream) {
+        _mm_sfence();
+    }
+#else
+    (void)stream;
+#endif
+}
+
+/* One loop call; `stream` (0 for none) is the element size of an output to stream
+ * (the caller fences once it is done: see stream_fence). */
 static inline void run_call(em_loop_fn fn, int nop, char *const *ptr, const intptr_t *strides,
                             intptr_t count, void *ctx, intptr_t stream)
 {
@@ -275,6 +291,7 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
             row++;
             col = 0;
         }
+        stream_fence(stream);
         return;
     }
 
@@ -319,6 +336,7 @@ static void run_range(const em_iter *it, em_loop_fn fn, void *ctx, intptr_t begi
             idx[d - 1] = 0;
         }
     }
+    stream_fence(stream);
 }
 
 /* Bytes of the stack buffer a broadcast row is repeated into. */
@@ -547,6 +565,7 @@ static void run_tiles(const em_iter *it, em_loop_fn fn, void *ctx, int nthreads,
                 run_call(fn, nop, ptr, inner_strides, count, ctx, mine != NULL ? stream : 0);
             }
         }
+        stream_fence(mine != NULL ? stream : 0);
     }
 }
 
@@ -592,6 +611,7 @@ static void iter_run(const em_iter *it, em_loop_fn fn, void *ctx, int parallel, 
                 strides[k] = it->strides[k][0];
             }
             run_call(fn, it->nop, ptr, strides, total, ctx, stream);
+            stream_fence(stream);
         } else {
             run_range(it, fn, ctx, 0, total, stream);
         }
