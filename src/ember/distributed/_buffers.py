@@ -9,8 +9,8 @@ _datatypes = None
 # MPI has no 16-bit float types: they travel as 16-bit integers and reduce through these
 # user-defined operations, computing in the dtype itself (as NCCL does), created on first use
 _NUMPY_16BIT = {ember.float16: np.float16, ember.bfloat16: ml_dtypes.bfloat16}
-_UFUNCS = {ReduceOp.SUM: np.add, ReduceOp.AVG: np.add, ReduceOp.PRODUCT: np.multiply,
-           ReduceOp.MIN: np.minimum, ReduceOp.MAX: np.maximum}
+UFUNCS = {ReduceOp.SUM: np.add, ReduceOp.AVG: np.add, ReduceOp.PRODUCT: np.multiply,
+          ReduceOp.MIN: np.minimum, ReduceOp.MAX: np.maximum}
 _ops_16bit = {}
 _native_ops = None
 # dtypes whose buffer-protocol format mpi4py maps to the right MPI type: these tensors are
@@ -130,9 +130,9 @@ def divide(buffer, n):
 
 
 def _op_16bit(dtype, op):
-    key = (dtype, _UFUNCS[op])
+    key = (dtype, UFUNCS[op])
     if key not in _ops_16bit:
-        np_dtype, ufunc = _NUMPY_16BIT[dtype], _UFUNCS[op]
+        np_dtype, ufunc = _NUMPY_16BIT[dtype], UFUNCS[op]
 
         def apply(inbuf, inoutbuf, datatype):
             inout = np.frombuffer(inoutbuf, dtype=np_dtype)

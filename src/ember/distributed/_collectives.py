@@ -8,10 +8,10 @@ CUDA tensors on an NCCL group go through NCCL (see ``ember.distributed._nccl``).
 """
 import ember
 from ember.distributed._buffers import (
-    FAST_DTYPES, Staged, check_same, check_tensor, check_tensor_list, check_tensor_or_cuda,
-    divide, mpi_op, spec, spec_blocks,
+    FAST_DTYPES, UFUNCS, Staged, check_same, check_tensor, check_tensor_list,
+    check_tensor_or_cuda, divide, mpi_op, spec, spec_blocks,
 )
-from ember.distributed import _process_group
+from ember.distributed import _process_group, _shm
 from ember.distributed._process_group import (
     GroupMember, ProcessGroup, ReduceOp, Work, _mpi, _resolve,
 )
@@ -82,7 +82,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """
     pg = GroupMember.WORLD if group is None else group
     if (op is _SUM and type(tensor) is _Tensor and type(pg) is ProcessGroup and not async_op
-            and tensor.dtype in FAST_DTYPES and tensor.is_cpu and tensor.is_contiguous()):
+            and tensor.dtype in FAST_DTYPES and tensor.is_cpu and tensor.is_contiguous()
+            and tensor.nbytes < _shm.MIN_BYTES):
         # the common case, kept short: MPI reads the tensor's memory and type through the
         # buffer protocol, as it reads a NumPy array's
         MPI = _process_group._MPI
@@ -97,6 +98,14 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return nccl.all_reduce(tensor, op, async_op)
     staged = Staged(tensor)
     buf = staged.buffer
+    if not async_op and _shm.usable(pg, buf, op):
+        window = _shm.window_of(pg)
+        if window is not None:
+            window.all_reduce(buf.detach().numpy().reshape(-1), UFUNCS[op])
+            if op is ReduceOp.AVG:
+                divide(buf, pg.size())
+            staged.finish()
+            return None
     mop = mpi_op(op, buf.dtype)
     comm = pg.comm
     IN_PLACE = _mpi().IN_PLACE

@@ -127,6 +127,7 @@ class ProcessGroup:
         self.global_ranks = list(global_ranks)
         self._group_rank_of = {g: r for r, g in enumerate(self.global_ranks)}
         self._nccl = None
+        self._shm = None   # its shared-memory window (ember.distributed._shm): None untried
 
     def rank(self):
         """This process's rank in the group."""
@@ -262,6 +263,8 @@ def destroy_process_group(group=None):
         pg = _resolve(group)
         if pg is None:
             return
+    if pg._shm:
+        pg._shm.free()
     pg.comm.Free()
     if pg._nccl is not None:
         pg._nccl.destroy()

@@ -74,6 +74,51 @@ def test_all_reduce(name, op):
     np.testing.assert_array_equal(as_numpy(t), expected_reduction(name, op))
 
 
+SHM_OPS = [dist.ReduceOp.SUM, dist.ReduceOp.AVG, dist.ReduceOp.PRODUCT, dist.ReduceOp.MIN,
+           dist.ReduceOp.MAX]
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("op", SHM_OPS, ids=[o.name for o in SHM_OPS])
+def test_all_reduce_through_shared_memory(name, op):
+    # large enough for the shared window (ember.distributed._shm), an odd count so the
+    # ranks' slices differ in length; the result is bitwise the same on every rank
+    from ember.distributed import _shm
+    n = _shm.MIN_BYTES // 4 + 7
+    t = tensor(data(RANK, name, (n,)))
+    dist.all_reduce(t, op=op)
+    stacked = np.stack([data(r, name, (n,)) for r in range(WORLD)])
+    if op is dist.ReduceOp.AVG:
+        want = stacked.sum(0)
+        want = (np.trunc(want / WORLD).astype(want.dtype) if want.dtype.kind == "i"
+                else want / WORLD)
+    else:
+        want = REDUCE[op](stacked, axis=0)
+    np.testing.assert_array_equal(t.numpy(), want)
+    assert dist.GroupMember.WORLD._shm, "the shared window was not used"
+    everyone = [None] * WORLD
+    dist.all_gather_object(everyone, t.numpy().tobytes())
+    assert all(b == everyone[0] for b in everyone)
+
+
+def test_all_reduce_through_shared_memory_in_several_passes():
+    from ember.distributed import _shm
+    n = 2 * _shm.CHUNK_BYTES // 8 + 12345          # float64: two full passes and a part
+    gen = np.random.default_rng(RANK)
+    a = gen.standard_normal(n)
+    t = ember.from_numpy(a.copy())
+    dist.all_reduce(t)
+    want = sum(np.random.default_rng(r).standard_normal(n) for r in range(WORLD))
+    np.testing.assert_allclose(t.numpy(), want, rtol=1e-15, atol=1e-15)
+    # a non-contiguous tensor goes through a staging copy, written back
+    base = ember.from_numpy(np.stack([a, a]).copy())
+    view = base[:, ::2]
+    dist.all_reduce(view, op=dist.ReduceOp.MAX)
+    np.testing.assert_array_equal(view.numpy(), np.stack([np.max(
+        [np.random.default_rng(r).standard_normal(n)[::2] for r in range(WORLD)], 0)] * 2))
+    np.testing.assert_array_equal(base[:, 1::2].numpy(), np.stack([a[1::2]] * 2))
+
+
 @pytest.mark.parametrize("name", ["float32", "int64", "float16", "bool"])
 def test_reduce_and_async_all_reduce(name):
     t = tensor(data(RANK, name))

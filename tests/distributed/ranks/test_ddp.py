@@ -86,6 +86,22 @@ def test_mlp_matches_single_process():
     assert_same_weights(ddp.module, reference)
 
 
+def wide_mlp():
+    return nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 64), nn.Tanh(),
+                         nn.Linear(64, 5))
+
+
+def test_buckets_through_shared_memory_match_single_process():
+    # buckets of 100+ KiB take the shared window (ember.distributed._shm), reduced at once
+    # in each rank's backward rather than by MPI's non-blocking all-reduce
+    from ember.distributed import _shm
+    ddp, reference = train(wide_mlp, (20,), steps=3, bucket_cap_mb=0.1)
+    assert len(ddp._buckets) > 1
+    assert all(b.buffer.nbytes >= _shm.MIN_BYTES for b in ddp._buckets[:-1])
+    assert ddp.process_group._shm, "the DDP buckets did not use the shared window"
+    assert_same_weights(ddp.module, reference)
+
+
 def test_mlp_no_sync_accumulation_matches():
     ddp, reference = train(mlp, (20,), steps=3, accumulate=3)
     assert_same_weights(ddp.module, reference)

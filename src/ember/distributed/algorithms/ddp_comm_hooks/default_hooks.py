@@ -4,8 +4,8 @@ A hook is called as ``hook(state, bucket)`` with a :class:`GradBucket` and retur
 :class:`ember.distributed.Future` whose value is the bucket's averaged flat gradient.
 """
 import ember
-from ember.distributed import _collectives
-from ember.distributed._process_group import GroupMember
+from ember.distributed import _collectives, _shm
+from ember.distributed._process_group import GroupMember, ReduceOp, Work
 
 __all__ = ["allreduce_hook", "fp16_compress_hook"]
 
@@ -26,7 +26,13 @@ def allreduce_hook(process_group, bucket):
     tensor = bucket.buffer()
     with ember.no_grad():
         tensor.div_(group.size())
-    work = _collectives.all_reduce(tensor, group=group, async_op=True)
+    if _shm.usable(group, tensor, ReduceOp.SUM) and _shm.window_of(group) is not None:
+        # ranks on one node reduce through shared memory, which needs no progress engine
+        # and so gains nothing from waiting: done here, in the bucket order every rank keeps
+        _collectives.all_reduce(tensor, group=group)
+        work = Work(outputs=[tensor])
+    else:
+        work = _collectives.all_reduce(tensor, group=group, async_op=True)
     return work.get_future().then(lambda fut: fut.value()[0])
 
 
