@@ -4,11 +4,14 @@ import io
 import json
 import math
 import os
+import stat
 import struct
 
 import ml_dtypes
 import numpy as np
 import pytest
+import safetensors
+import safetensors.numpy
 import torch
 
 import ember
@@ -40,6 +43,108 @@ def test_roundtrip_every_dtype_and_layout(dtype):
     for ours, original in zip(loaded, views):
         _equal(ours, original)
         assert ours.is_contiguous()
+
+
+def _extreme_values(dtype):
+    """A NumPy array of ``dtype``'s corner values (signed zeros, infinities, NaN, limits)."""
+    if dtype == np.bool_:
+        return np.array([True, False, True])
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.array([info.min, info.max, 0, 1, info.max // 3], dtype=dtype)
+    if dtype.kind == "c":
+        real = _extreme_values(np.dtype(f"f{dtype.itemsize // 2}"))
+        values = np.empty(real.shape, dtype)
+        values.real, values.imag = real, real[::-1]
+        return values
+    info = ml_dtypes.finfo(dtype)
+    return np.array([-0.0, np.inf, -np.inf, np.nan, 1.5, info.smallest_subnormal, info.max,
+                     info.min], dtype=dtype)
+
+
+# every ember dtype, with the NumPy dtype of its values
+EVERY_DTYPE = {ember.bool: np.dtype(np.bool_), ember.uint8: np.dtype(np.uint8),
+               ember.uint16: np.dtype(np.uint16), ember.uint32: np.dtype(np.uint32),
+               ember.uint64: np.dtype(np.uint64), ember.int8: np.dtype(np.int8),
+               ember.int16: np.dtype(np.int16), ember.int32: np.dtype(np.int32),
+               ember.int64: np.dtype(np.int64), ember.float16: np.dtype(np.float16),
+               ember.bfloat16: np.dtype(ml_dtypes.bfloat16), ember.float32: np.dtype(np.float32),
+               ember.float64: np.dtype(np.float64), ember.complex64: np.dtype(np.complex64),
+               ember.complex128: np.dtype(np.complex128)}
+
+
+def test_every_dtype_is_covered():
+    assert set(EVERY_DTYPE) == {value for value in vars(ember).values()
+                                if isinstance(value, ember.dtype)}
+
+
+def test_every_dtype_round_trips_in_a_file_the_safetensors_package_reads(tmp_path):
+    arrays = {str(dtype): _extreme_values(np_dtype) for dtype, np_dtype in EVERY_DTYPE.items()}
+    state = {name: ember.from_numpy(array.reshape(-1, 1)) for name, array in arrays.items()}
+    state["nested"] = {"c128": ember.from_numpy(arrays["ember.complex128"][:2]),
+                       "scalar": ember.tensor(3 - 4j, dtype=ember.complex128),
+                       "empty": ember.zeros(0, 3, dtype=ember.complex128),
+                       "numpy": arrays["ember.complex128"][::-1]}
+    path = tmp_path / "every_dtype.safetensors"
+    ember.save(state, path)
+
+    read = safetensors.numpy.load_file(str(path))
+    with safetensors.safe_open(str(path), framework="pt") as f:
+        as_torch = {name: f.get_tensor(name) for name in f.keys()}
+        assert f.metadata()["format"] == "ember"
+    assert set(read) == set(as_torch) == set(arrays) | {
+        "nested.c128", "nested.scalar", "nested.empty", "nested.numpy"}
+    for name, array in arrays.items():
+        expected = array.reshape(-1, 1)
+        if array.dtype == np.complex128:       # no safetensors dtype: float64 pairs
+            expected = np.stack([expected.real, expected.imag], axis=-1)
+            assert as_torch[name].dtype == torch.float64
+            assert torch.view_as_complex(as_torch[name]).numpy().tobytes() == array.tobytes()
+        assert read[name].dtype == expected.dtype and read[name].shape == expected.shape, name
+        assert read[name].tobytes() == expected.tobytes(), name
+    assert read["nested.scalar"].tolist() == [3.0, -4.0]
+    assert read["nested.empty"].shape == (0, 3, 2)
+
+    loaded = ember.load(path)
+    for name, tensor in state.items():
+        if name == "nested":
+            continue
+        assert loaded[name].dtype == tensor.dtype and loaded[name].shape == tensor.shape, name
+        assert loaded[name].numpy().tobytes() == tensor.numpy().tobytes(), name
+    nested = loaded["nested"]
+    for key in ("c128", "scalar", "empty"):
+        assert nested[key].dtype == ember.complex128, key
+        _equal(nested[key], state["nested"][key])
+    assert type(nested["numpy"]) is np.ndarray and nested["numpy"].dtype == np.complex128
+    assert nested["numpy"].tobytes() == state["nested"]["numpy"].tobytes()
+
+
+def test_complex128_is_stored_as_float64_pairs_with_its_dtype_in_the_metadata():
+    buffer = io.BytesIO()
+    ember.save({"c": ember.tensor([[1 + 2j, 3 - 4j]], dtype=ember.complex128),
+                "z": ember.tensor([1j], dtype=ember.complex64)}, buffer)
+    raw = buffer.getvalue()
+    n, = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    assert header["c"]["dtype"] == "F64" and header["c"]["shape"] == [1, 2, 2]
+    assert header["z"]["dtype"] == "C64" and header["z"]["shape"] == [1]
+    assert json.loads(header["__metadata__"]["ember.dtypes"]) == {"c": "complex128"}
+    assert safetensors.numpy.load(raw)["c"].tolist() == [[[1.0, 2.0], [3.0, -4.0]]]
+    # a file without complex128 tensors records no dtypes
+    buffer = io.BytesIO()
+    ember.save({"z": ember.tensor([1j], dtype=ember.complex64)}, buffer)
+    assert b"ember.dtypes" not in buffer.getvalue()
+
+
+def test_files_with_the_old_c128_tag_still_load():
+    # what ember wrote before storing complex128 as float64 pairs
+    values = np.array([1 + 2j, -3.5j], dtype="<c16")
+    header = {"c": {"dtype": "C128", "shape": [2], "data_offsets": [0, 32]},
+              "__metadata__": {"format": "ember",
+                               "ember.structure": json.dumps({"__tensor__": "c"})}}
+    loaded = ember.load(io.BytesIO(_with_header(header, values.tobytes())))
+    assert loaded.dtype == ember.complex128
+    assert loaded.numpy().tobytes() == values.tobytes()
 
 
 def test_roundtrip_nested_state(tmp_path):
@@ -235,6 +340,39 @@ def test_atomic_write_keeps_previous_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits and umask")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o027], ids=oct)
+def test_new_files_get_the_mode_torch_save_gives(tmp_path, umask):
+    # 0o666 less the umask, as open() (and so torch.save) creates files
+    old = os.umask(umask)
+    try:
+        ember.save({"w": ember.ones(2)}, tmp_path / "ember.safetensors")
+        torch.save({"w": torch.ones(2)}, tmp_path / "torch.pt")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"ember.safetensors": 0o666 & ~umask, "torch.pt": 0o666 & ~umask}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_overwritten_file_keeps_its_permissions_and_is_replaced_atomically(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    ember.save({"step": 0}, path)
+    old = os.umask(0o022)
+    try:
+        for step, mode in enumerate((0o640, 0o604, 0o600, 0o666, 0o444), 1):
+            os.chmod(path, mode)
+            inode = path.stat().st_ino
+            ember.save({"step": step}, path)
+            assert stat.S_IMODE(path.stat().st_mode) == mode
+            # a new file renamed over the old one, not the old one written in place
+            assert path.stat().st_ino != inode
+            assert ember.load(path)["step"] == step
+    finally:
+        os.umask(old)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.safetensors"]
+
+
 def test_non_str_keys_round_trip_in_order():
     obj = {"state": {1: ember.ones(2), 0: {"step": 3}}, (1, "a"): None, 2.5: True,
            None: [1], False: "f"}
@@ -375,6 +513,8 @@ def _entry(dtype="F32", shape=(2,), offsets=(0, 8)):
     (_with_header({"t": _entry(shape=(3,))}, b"\0" * 8), "needs 12 bytes"),
     (_with_header({"t": _entry(shape=(2 ** 40, 2 ** 40))}, b"\0" * 8), "needs"),
     (_with_header({"a": _entry(), "b": _entry(offsets=(4, 12))}, b"\0" * 12), "overlap"),
+    (_with_header({"a": _entry(), "e": _entry(shape=(0,), offsets=(4, 4))}, b"\0" * 8),
+     "overlap"),
     (_with_header({"t": {"dtype": "F32"}}), "exactly the keys"),
     (_with_header({"t": [1, 2]}), "exactly the keys"),
     (_with_header({"__metadata__": {"a": 1}}), "__metadata__ must map str to str"),
@@ -388,6 +528,121 @@ def _entry(dtype="F32", shape=(2,), offsets=(0, 8)):
 def test_hostile_files_raise_value_error(content, message):
     with pytest.raises(ValueError, match=message):
         ember.load(io.BytesIO(content))
+
+
+def _nested(depth, node='"x"'):
+    return '{"__list__": [' * depth + node + "]}" * depth
+
+
+@pytest.mark.parametrize("content, message", [
+    (_with_header(b"[" * 100000 + b"]" * 100000), "the header is not valid: .*nested more"),
+    (_with_header(b'{"a":' * 3000 + b"1" + b"}" * 3000), "header .*nested more than 256"),
+    # deeper than the limit but not deep enough to exhaust Python's recursion
+    (_with_header(b'{"a":' * 257 + b"1" + b"}" * 257), "header .*nested more than 256"),
+    (_with_header({"__metadata__": {"ember.structure": "[" * 100000 + "]" * 100000}}),
+     "the structure metadata is not valid: .*nested more than 256"),
+    (_with_header({"__metadata__": {"ember.structure": _nested(5000)}}),
+     "structure metadata .*nested more than 256"),
+    (_with_header({"__metadata__": {"ember.structure": _nested(129)}}),
+     "structure metadata .*nested more than 256"),
+    (_with_header({"__metadata__": {"ember.devices": "[" * 50000 + "]" * 50000}}),
+     "the device metadata is not valid: .*nested more"),
+    (_with_header({"__metadata__": {"ember.dtypes": "[" * 50000 + "]" * 50000}}),
+     "the dtype metadata is not valid: .*nested more"),
+], ids=["header-lists", "header-objects", "header-257", "structure-lists", "structure-5000",
+        "structure-129-lists", "devices", "dtypes"])
+def test_deeply_nested_json_raises_value_error(content, message):
+    with pytest.raises(ValueError, match=message):
+        ember.load(io.BytesIO(content))
+
+
+def test_nesting_within_the_limit_round_trips_and_deeper_is_refused_on_save():
+    # 127 lists around a tensor: a structure 2 * 127 + 1 = 255 levels deep, the most there is
+    deep = ember.ones(1)
+    for _ in range(127):
+        deep = [deep]
+    loaded = _roundtrip(deep)
+    for _ in range(127):
+        assert type(loaded) is list and len(loaded) == 1
+        loaded = loaded[0]
+    assert loaded.tolist() == [1.0]
+    # what ember.load would refuse, ember.save refuses to write
+    with pytest.raises(ValueError, match="nested too deeply"):
+        ember.save([deep], io.BytesIO())
+    very_deep = {}
+    for _ in range(5000):
+        very_deep = {"a": very_deep}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        ember.save(very_deep, io.BytesIO())
+    itself = []
+    itself.append(itself)
+    with pytest.raises(ValueError, match="may contain itself"):
+        ember.save(itself, io.BytesIO())
+
+
+_F32_AS_C128 = {"__metadata__": {"ember.dtypes": '{"t": "complex128"}'}, "t": _entry()}
+
+
+@pytest.mark.parametrize("content, message", [
+    (_with_header(_F32_AS_C128, b"\0" * 8), "must be stored as F64 with a last dimension"),
+    (_with_header({"__metadata__": {"ember.dtypes": '{"t": "complex128"}'},
+                   "t": _entry(dtype="F64", shape=(3,), offsets=(0, 24))}, b"\0" * 24),
+     "must be stored as F64 with a last dimension of 2"),
+    (_with_header({"__metadata__": {"ember.dtypes": '{"t": "complex128"}'},
+                   "t": _entry(dtype="F64", shape=(), offsets=(0, 8))}, b"\0" * 8),
+     "must be stored as F64"),
+    (_with_header({"__metadata__": {"ember.dtypes": '{"x": "complex128"}'}}),
+     "dtype metadata must map tensor names of the file"),
+    (_with_header({"__metadata__": {"ember.dtypes": '{"t": "complex256"}'},
+                   "t": _entry(dtype="F64", shape=(1, 2), offsets=(0, 16))}, b"\0" * 16),
+     "dtype metadata must map"),
+    (_with_header({"__metadata__": {"ember.dtypes": '["t"]'}}), "dtype metadata must map"),
+    (_with_header({"__metadata__": {"ember.dtypes": "{bad"}}), "dtype metadata is not valid"),
+], ids=["stored-as-F32", "last-dim-3", "scalar", "unknown-name", "unknown-dtype", "not-a-dict",
+        "bad-json"])
+def test_malformed_dtype_metadata_raises_value_error(content, message):
+    with pytest.raises(ValueError, match=message):
+        ember.load(io.BytesIO(content))
+
+
+# files whose data has bytes no tensor covers: the safetensors format forbids them
+@pytest.mark.parametrize("content, message", [
+    (_with_header({"a": _entry(offsets=(4, 12))}, b"\0" * 12),
+     "4 bytes of data before tensor 'a' belong to no tensor"),
+    (_with_header({"a": _entry(), "b": _entry(offsets=(12, 20))}, b"\0" * 20),
+     "4 bytes of data before tensor 'b' belong to no tensor"),
+    (_with_header({"a": _entry()}, b"\0" * 16), "8 bytes after the tensors' data"),
+    (_with_header({"a": _entry(), "e": _entry(shape=(0,), offsets=(9, 9))}, b"\0" * 9),
+     "1 bytes of data before tensor 'e'"),
+    (_with_header({}, b"\0" * 8), "8 bytes after the tensors' data"),
+    (_with_header({"__metadata__": {"format": "pt"}}, b"x"), "1 bytes after"),
+], ids=["gap-first", "gap-between", "trailing", "empty-tensor-after-gap", "no-tensors",
+        "metadata-only"])
+def test_data_not_covered_by_tensors_is_refused_as_safetensors_refuses_it(content, message):
+    with pytest.raises(ValueError, match=message):
+        ember.load(io.BytesIO(content))
+    with pytest.raises(safetensors.SafetensorError):
+        safetensors.numpy.load(content)
+
+
+def test_layouts_the_safetensors_package_accepts_load():
+    arrays = {"b": np.arange(3, dtype=np.int64), "a": np.ones((2, 2), np.float32),
+              "h": np.zeros(5, np.float16), "e": np.zeros((0, 4), np.float32),
+              "z": np.array([True])}
+    raw = safetensors.numpy.save(arrays, metadata={"format": "np"})
+    loaded = ember.load(io.BytesIO(raw))
+    assert set(loaded) == set(arrays)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(loaded[name].numpy(), array)
+    # any order of the entries; empty tensors at the start, between others and at the end
+    entries = {"z": _entry(shape=(0,), offsets=(16, 16)), "b": _entry(offsets=(8, 16)),
+               "e": _entry(shape=(0,), offsets=(8, 8)), "a": _entry(),
+               "s": _entry(shape=(0, 3), offsets=(0, 0))}
+    content = _with_header(entries, np.arange(4, dtype="<f4").tobytes())
+    assert set(safetensors.numpy.load(content)) == set(entries)
+    loaded = ember.load(io.BytesIO(content))
+    assert loaded["a"].tolist() == [0.0, 1.0] and loaded["b"].tolist() == [2.0, 3.0]
+    assert tuple(loaded["s"].shape) == (0, 3) and tuple(loaded["z"].shape) == (0,)
 
 
 def test_truncated_file_raises(tmp_path):

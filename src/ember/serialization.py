@@ -9,14 +9,18 @@ each tensor that was not on the CPU (its bytes are always stored from the CPU).
 The structure records, as plain JSON tags, what ``torch.load(torch.save(obj))`` keeps
 beyond the values: a tensor that requires grad, an ``nn.Parameter`` (with its
 ``requires_grad``), and an ``OrderedDict`` (a ``state_dict()``, with its ``_metadata``).
+A dtype the format has no tag for (complex128) is stored as its real and imaginary parts,
+a trailing dimension of 2 (what ``torch.view_as_real`` gives), with the true dtype in
+``__metadata__``, so that every file ember writes is one the ``safetensors`` package reads.
 """
 import collections
 import io
 import json
 import math
 import os
+import secrets
+import stat
 import struct
-import tempfile
 
 import ml_dtypes
 import numpy as np
@@ -25,7 +29,8 @@ import ember
 
 __all__ = ["save", "load"]
 
-# safetensors dtype name <-> ember dtype <-> little-endian NumPy dtype
+# safetensors dtype name <-> ember dtype <-> little-endian NumPy dtype, for every dtype of
+# ember that the safetensors format has a tag for
 _DTYPES = {
     "BOOL": (ember.bool, np.dtype("?")),
     "U8": (ember.uint8, np.dtype("u1")),
@@ -41,9 +46,17 @@ _DTYPES = {
     "F32": (ember.float32, np.dtype("<f4")),
     "F64": (ember.float64, np.dtype("<f8")),
     "C64": (ember.complex64, np.dtype("<c8")),
-    "C128": (ember.complex128, np.dtype("<c16")),
 }
 _NAME_OF_DTYPE = {dtype: name for name, (dtype, _) in _DTYPES.items()}
+# ember dtypes the format has no tag for (the safetensors package refuses a whole file with
+# an unknown tag): stored as their real and imaginary parts, a trailing dimension of 2 of the
+# tag given (the bytes are the same), their names listed under _STORED_DTYPES_KEY.
+# ember dtype name -> (ember dtype, tag stored, little-endian NumPy dtype)
+_AS_REAL = {"complex128": (ember.complex128, "F64", np.dtype("<c16"))}
+_AS_REAL_NAME_OF_DTYPE = {dtype: name for name, (dtype, _, _) in _AS_REAL.items()}
+# tags that only earlier ember files hold: complex128 was written as "C128"
+_OLD_DTYPES = {"C128": (ember.complex128, np.dtype("<c16"))}
+_READ_DTYPES = {**_DTYPES, **_OLD_DTYPES}
 
 _HEADER_LENGTH_BYTES = 8
 # headers larger than this are refused before being read (safetensors uses the same bound)
@@ -51,6 +64,13 @@ _MAX_HEADER_BYTES = 100 * 1024 * 1024
 _ALIGNMENT = 8
 _STRUCTURE_KEY = "ember.structure"
 _DEVICES_KEY = "ember.devices"      # {tensor name: device} for tensors saved off the CPU
+_STORED_DTYPES_KEY = "ember.dtypes"  # {tensor name: ember dtype name} for _AS_REAL tensors
+# JSON nested deeper than this is refused, by ember.load (a hostile file) and by ember.save
+# (so that it never writes what it would refuse): a safetensors header is 3 levels deep, and
+# the structure takes 2 levels per list, tuple or dict saved (4 per OrderedDict)
+_MAX_JSON_DEPTH = 256
+# new files get the mode open() gives, 0o666 less the umask, as torch.save's files
+_NEW_FILE_MODE = 0o666
 # tags of the structure JSON; any other JSON value is a plain scalar
 _TENSOR, _DICT, _LIST, _TUPLE, _FLOAT = "__tensor__", "__dict__", "__list__", "__tuple__", "__float__"
 # NumPy arrays and scalars (a checkpoint's np.float32 metric, a pretrained embedding
@@ -218,20 +238,48 @@ def _decode(node, tensors):
     raise ValueError(f"ember.load: malformed structure value of type {type(node).__name__}")
 
 
+def _nesting_depth(value):
+    """How many levels of lists and dicts a JSON value nests (0 for a scalar), counted level
+    by level without recursion, and no further than one level past _MAX_JSON_DEPTH."""
+    depth, level = 0, [value]
+    while depth <= _MAX_JSON_DEPTH:
+        containers = [node for node in level if isinstance(node, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        level = [child for node in containers
+                 for child in (node.values() if isinstance(node, dict) else node)]
+    return depth
+
+
 def _serialize(obj):
     """The safetensors file for ``obj``, as the chunks to write one after the other: the
     header's bytes, then each tensor's data as a flat uint8 array (not copied into one
     ``bytes``: a checkpoint's tensors are written straight from their memory)."""
     tensors = {}
-    structure = _encode(obj, tensors)
-    header, chunks, offset = {}, [], 0
+    too_deep = (f"ember.save: the object is nested too deeply: ember.load reads structures "
+                f"at most {_MAX_JSON_DEPTH} levels deep (2 per list, tuple or dict)")
+    try:
+        structure = _encode(obj, tensors)
+    except RecursionError:
+        raise ValueError(too_deep + ", and this one may contain itself") from None
+    if _nesting_depth(structure) > _MAX_JSON_DEPTH:
+        raise ValueError(too_deep)
+    header, chunks, offset, stored_dtypes = {}, [], 0, {}
     for name, tensor in tensors.items():
+        shape = list(tensor.shape)
         dtype_name = _NAME_OF_DTYPE.get(tensor.dtype)
-        if dtype_name is None:
+        if dtype_name is not None:
+            np_dtype = _DTYPES[dtype_name][1]
+        elif tensor.dtype in _AS_REAL_NAME_OF_DTYPE:
+            stored_dtypes[name] = _AS_REAL_NAME_OF_DTYPE[tensor.dtype]
+            _, dtype_name, np_dtype = _AS_REAL[stored_dtypes[name]]
+            shape.append(2)
+        else:
             raise TypeError(f"ember.save: unsupported dtype {tensor.dtype}")
         array = tensor.detach().to("cpu").contiguous().numpy()
-        data = np.ascontiguousarray(array, dtype=_DTYPES[dtype_name][1]).reshape(-1).view(np.uint8)
-        header[name] = {"dtype": dtype_name, "shape": list(tensor.shape),
+        data = np.ascontiguousarray(array, dtype=np_dtype).reshape(-1).view(np.uint8)
+        header[name] = {"dtype": dtype_name, "shape": shape,
                         "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)
@@ -240,6 +288,8 @@ def _serialize(obj):
     devices = {name: str(t.device) for name, t in tensors.items() if t.device.type != "cpu"}
     if devices:
         header["__metadata__"][_DEVICES_KEY] = json.dumps(devices)
+    if stored_dtypes:
+        header["__metadata__"][_STORED_DTYPES_KEY] = json.dumps(stored_dtypes)
     text = json.dumps(header, separators=(",", ":")).encode()
     # pad with spaces so the data starts aligned, as the safetensors writer does
     text += b" " * (-(len(text) + _HEADER_LENGTH_BYTES) % _ALIGNMENT)
@@ -264,7 +314,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     ``_metadata``.
     Writing to a path is atomic: a temporary file in the same directory is
     written, flushed and synced, then renamed over ``f``, so a failure leaves
-    any previous file intact.
+    any previous file intact.  A new file gets the permissions ``open()`` (and
+    ``torch.save``) would give it, ``0o666`` less the umask; a file written over
+    keeps its permission bits.  Every dtype is stored as one the ``safetensors``
+    package reads: complex128, which the format has no tag for, as float64 with a
+    trailing dimension of 2 (its real and imaginary parts, as
+    ``torch.view_as_real``), its dtype recorded for :func:`ember.load`.
 
     Parameters
     ----------
@@ -280,6 +335,10 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     ------
     TypeError
         For objects or dict keys of other types.
+    ValueError
+        For an object nested too deeply for :func:`ember.load` to read back (a
+        structure more than 256 JSON levels deep: about 128 nested lists, tuples or
+        dicts), or one that contains itself.
 
     Examples
     --------
@@ -305,10 +364,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                    suffix=".tmp")
+    mode = _permission_bits(path)
+    tmp, tmp_path = _open_temporary(directory, os.path.basename(path))
     try:
-        with os.fdopen(fd, "wb") as tmp:
+        with tmp:
+            if mode is not None:
+                _chmod(tmp_path, mode)      # an overwritten file keeps its permissions
             for chunk in chunks:
                 tmp.write(chunk)
             tmp.flush()
@@ -319,6 +380,37 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
             os.unlink(tmp_path)
         raise
     _fsync_directory(directory)
+
+
+def _permission_bits(path):
+    """The permission bits of the file at ``path``, or None when there is none."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode) & 0o777
+    except OSError:
+        return None
+
+
+def _open_temporary(directory, name):
+    """``(binary file object, path)`` of a new file in ``directory``, named after ``name``.
+    It is created as ``open(path, "wb")`` creates a file, with mode 0o666 less the umask
+    (``tempfile.mkstemp`` gives 0o600, which the rename would hand on to the checkpoint)."""
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_BINARY", 0))
+    for _ in range(100):
+        tmp_path = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp_path, flags, _NEW_FILE_MODE)
+        except FileExistsError:
+            continue
+        return os.fdopen(fd, "wb"), tmp_path
+    raise FileExistsError(f"ember.save: no free temporary file name in {directory}")
+
+
+def _chmod(path, mode):
+    try:
+        os.chmod(path, mode)
+    except OSError:     # a file system without permission bits: the file keeps its default
+        pass
 
 
 def _fsync_directory(directory):
@@ -341,7 +433,7 @@ def _check_entry(name, entry, data_length):
         raise ValueError(f"ember.load: header entry {name!r} must have exactly the keys "
                          "dtype, shape and data_offsets")
     dtype_name, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if dtype_name not in _DTYPES:
+    if not isinstance(dtype_name, str) or dtype_name not in _READ_DTYPES:
         raise ValueError(f"ember.load: tensor {name!r} has unknown dtype {dtype_name!r}")
     if not isinstance(shape, list) or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
@@ -353,7 +445,7 @@ def _check_entry(name, entry, data_length):
     if not 0 <= begin <= end <= data_length:
         raise ValueError(f"ember.load: tensor {name!r} has data_offsets {offsets} outside the "
                          f"{data_length} bytes of data")
-    np_dtype = _DTYPES[dtype_name][1]
+    np_dtype = _READ_DTYPES[dtype_name][1]
     # math.prod on Python ints cannot overflow; the size is checked before any allocation
     expected = math.prod(shape) * np_dtype.itemsize
     if end - begin != expected:
@@ -412,13 +504,31 @@ def _parse_header(stream):
                          f"{size - _HEADER_LENGTH_BYTES} bytes after it in the file")
     raw = _read_exactly(stream, header_length)
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ValueError(f"ember.load: the header is not valid JSON: {error}") from None
+    header = _loads(text, "the header")
     if not isinstance(header, dict):
         raise ValueError("ember.load: the header must be a JSON object")
     data_start = start + _HEADER_LENGTH_BYTES + header_length
     return header, data_start, size - _HEADER_LENGTH_BYTES - header_length
+
+
+def _loads(text, what):
+    """The JSON value of ``text`` (``what``: the header or a metadata entry, for errors),
+    refused as malformed when nested more than _MAX_JSON_DEPTH levels deep."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"ember.load: {what} is not valid JSON: {error}") from None
+    except RecursionError:
+        # the decoder recurses once per level: nested far deeper than the limit
+        value = None
+    else:
+        if _nesting_depth(value) <= _MAX_JSON_DEPTH:
+            return value
+    raise ValueError(f"ember.load: {what} is not valid: its JSON is nested more than "
+                     f"{_MAX_JSON_DEPTH} levels deep")
 
 
 def _read_tensor(stream, data_start, np_dtype, shape, begin, end):
@@ -459,10 +569,7 @@ def _saved_devices(metadata, names):
     """{tensor name: device string} of the tensors saved off the CPU (checked)."""
     if metadata is None or _DEVICES_KEY not in metadata:
         return {}
-    try:
-        devices = json.loads(metadata[_DEVICES_KEY])
-    except json.JSONDecodeError as error:
-        raise ValueError(f"ember.load: the device metadata is not valid JSON: {error}") from None
+    devices = _loads(metadata[_DEVICES_KEY], "the device metadata")
     if not isinstance(devices, dict) or not all(
             name in names and isinstance(location, str) for name, location in devices.items()):
         raise ValueError("ember.load: the device metadata must map tensor names of the file "
@@ -473,6 +580,51 @@ def _saved_devices(metadata, names):
         except (RuntimeError, ValueError, TypeError):
             raise ValueError(f"ember.load: malformed saved device {location!r}") from None
     return devices
+
+
+def _as_complex(metadata, header, entries):
+    """``entries`` (name: (NumPy dtype, shape, begin, end)) with the tensors stored as
+    their real and imaginary parts (_AS_REAL, listed in the metadata) read back as the
+    dtype they were saved with."""
+    if metadata is None or _STORED_DTYPES_KEY not in metadata:
+        return entries
+    stored = _loads(metadata[_STORED_DTYPES_KEY], "the dtype metadata")
+    if not isinstance(stored, dict) or not all(
+            name in entries and isinstance(dtype_name, str) and dtype_name in _AS_REAL
+            for name, dtype_name in stored.items()):
+        raise ValueError("ember.load: the dtype metadata must map tensor names of the file "
+                         f"to one of the dtypes {sorted(_AS_REAL)}")
+    entries = dict(entries)
+    for name, dtype_name in stored.items():
+        _, tag, np_dtype = _AS_REAL[dtype_name]
+        _, shape, begin, end = entries[name]
+        if header[name]["dtype"] != tag or not shape or shape[-1] != 2:
+            raise ValueError(f"ember.load: tensor {name!r} of dtype {dtype_name} must be stored "
+                             f"as {tag} with a last dimension of 2, not as "
+                             f"{header[name]['dtype']} of shape {shape}")
+        entries[name] = (np_dtype, shape[:-1], begin, end)
+    return entries
+
+
+def _check_layout(entries, data_length):
+    """As the safetensors reader: the tensors' data, in the order of their offsets, must
+    cover the data section exactly, without overlap, gaps or bytes after the last (the
+    format forbids bytes that belong to no tensor, so that no file is also a valid file
+    of another format; its writer, as ember's, never leaves any)."""
+    position, previous = 0, None
+    for begin, end, name in sorted((begin, end, name)
+                                   for name, (_, _, begin, end) in entries.items()):
+        if begin < position:
+            raise ValueError(f"ember.load: the data of tensors {previous!r} and {name!r} overlap")
+        if begin > position:
+            raise ValueError(f"ember.load: {begin - position} bytes of data before tensor "
+                             f"{name!r} belong to no tensor: a safetensors file's tensors "
+                             "must cover its data without gaps")
+        position, previous = end, name
+    if position != data_length:
+        raise ValueError(f"ember.load: {data_length - position} bytes after the tensors' data "
+                         "belong to no tensor: a safetensors file's tensors must cover its "
+                         "data to the end of the file")
 
 
 def _restore(tensor, location):
@@ -511,8 +663,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Load what :func:`ember.save` wrote, or any safetensors file.
 
     Every field of the file is checked before data is read (header length
-    against the file size, JSON syntax, dtype names, shapes, offsets in range,
-    non-overlapping, sizes equal to ``numel * itemsize``); nothing is unpickled.
+    against the file size, JSON syntax and nesting depth, dtype names, shapes,
+    offsets in range, sizes equal to ``numel * itemsize``, and, as the
+    ``safetensors`` package checks, tensors that cover the data exactly: no
+    overlap, gap or trailing bytes); nothing is unpickled.
 
     Parameters
     ----------
@@ -577,10 +731,8 @@ def _load_stream(stream, map_location):
                                      all(isinstance(v, str) for v in metadata.values())):
         raise ValueError("ember.load: __metadata__ must map str to str")
     entries = {name: _check_entry(name, entry, data_length) for name, entry in header.items()}
-    spans = sorted((begin, end, name) for name, (_, _, begin, end) in entries.items())
-    for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
-        if begin < end:
-            raise ValueError(f"ember.load: the data of tensors {name!r} and {other!r} overlap")
+    _check_layout(entries, data_length)
+    entries = _as_complex(metadata, header, entries)
     devices = _saved_devices(metadata, entries)
     tensors = {}
     for name, (np_dtype, shape, begin, end) in entries.items():
@@ -588,10 +740,5 @@ def _load_stream(stream, map_location):
         tensors[name] = _relocate(tensor, map_location, devices.get(name, "cpu"))
     if metadata is None or _STRUCTURE_KEY not in metadata:
         return tensors
-    try:
-        structure = json.loads(metadata[_STRUCTURE_KEY])
-    except json.JSONDecodeError as error:
-        raise ValueError(f"ember.load: the structure metadata is not valid JSON: {error}") \
-            from None
-    return _decode(structure, tensors)
+    return _decode(_loads(metadata[_STRUCTURE_KEY], "the structure metadata"), tensors)
 

@@ -33,6 +33,52 @@ def kaiming_uniform_a5(fan_in):
     return uniform(1 / math.sqrt(fan_in))
 
 
+def xavier_uniform(fan_in, fan_out):
+    """xavier_uniform_: U(-b, b) with b = sqrt(6 / (fan_in + fan_out))."""
+    return uniform(math.sqrt(6 / (fan_in + fan_out)))
+
+
+def xavier_normal(fan_in, fan_out):
+    """xavier_normal_: N(0, 2 / (fan_in + fan_out))."""
+    return normal(math.sqrt(2 / (fan_in + fan_out)))
+
+
+def transformer_laws(d_model, dim_feedforward, num_encoder_layers, num_decoder_layers):
+    """nn.Transformer._reset_parameters: xavier_uniform_ on every parameter of two or more
+    dimensions; the biases and norms keep their layers' defaults (the attention's zero
+    biases, Linear's U(+-1/sqrt(fan_in)), LayerNorm's ones and zeros)."""
+    def attention(prefix):
+        return {prefix + "in_proj_weight": xavier_uniform(d_model, 3 * d_model),
+                prefix + "in_proj_bias": constant(0.0),
+                prefix + "out_proj.weight": xavier_uniform(d_model, d_model),
+                prefix + "out_proj.bias": constant(0.0)}
+
+    def feedforward(prefix):
+        return {prefix + "linear1.weight": xavier_uniform(d_model, dim_feedforward),
+                prefix + "linear1.bias": uniform(1 / math.sqrt(d_model)),
+                prefix + "linear2.weight": xavier_uniform(dim_feedforward, d_model),
+                prefix + "linear2.bias": uniform(1 / math.sqrt(dim_feedforward))}
+
+    def norms(*prefixes):
+        laws = {}
+        for prefix in prefixes:
+            laws.update({prefix + "weight": constant(1.0), prefix + "bias": constant(0.0)})
+        return laws
+
+    laws = {}
+    for i in range(num_encoder_layers):
+        layer = f"encoder.layers.{i}."
+        laws.update(attention(layer + "self_attn."), **feedforward(layer),
+                    **norms(layer + "norm1.", layer + "norm2."))
+    for i in range(num_decoder_layers):
+        layer = f"decoder.layers.{i}."
+        laws.update(attention(layer + "self_attn."), **attention(layer + "multihead_attn."),
+                    **feedforward(layer),
+                    **norms(layer + "norm1.", layer + "norm2.", layer + "norm3."))
+    laws.update(norms("encoder.norm.", "decoder.norm."))
+    return laws
+
+
 # layer name, constructor arguments, {parameter or buffer name: law}
 CASES = [
     ("Linear", (300, 200), {"weight": kaiming_uniform_a5(300),
@@ -98,6 +144,20 @@ for _name, _shape in (("LazyBatchNorm1d", (2, 32)), ("LazyBatchNorm2d", (2, 32, 
                               "running_mean": constant(0.0), "running_var": constant(1.0),
                               "num_batches_tracked": constant(0)}))
 
+# layers initialised by _reset_parameters instead of reset_parameters
+CASES.append(("MultiheadAttention", (64, 4), {
+    "in_proj_weight": xavier_uniform(64, 3 * 64), "in_proj_bias": constant(0.0),
+    "out_proj.weight": kaiming_uniform_a5(64), "out_proj.bias": constant(0.0)}))
+# kdim=32, vdim=16 (separate projections), add_bias_kv=True
+CASES.append(("MultiheadAttention", (64, 4, 0.0, True, True, False, 32, 16), {
+    "q_proj_weight": xavier_uniform(64, 64), "k_proj_weight": xavier_uniform(32, 64),
+    "v_proj_weight": xavier_uniform(16, 64), "in_proj_bias": constant(0.0),
+    # (1, 1, 64): fans of 1 * 64 each (the trailing dimension is the receptive field)
+    "bias_k": xavier_normal(64, 64), "bias_v": xavier_normal(64, 64),
+    "out_proj.weight": kaiming_uniform_a5(64), "out_proj.bias": constant(0.0)}))
+# d_model=32, nhead=4, 2 encoder and 2 decoder layers, dim_feedforward=48
+CASES.append(("Transformer", (32, 4, 2, 2, 48), transformer_laws(32, 48, 2, 2)))
+
 CASES.append(("AdaptiveLogSoftmaxWithLoss", (64, 100, [20, 50]), {
     "head.weight": kaiming_uniform_a5(64), "tail.0.0.weight": kaiming_uniform_a5(64),
     "tail.0.1.weight": kaiming_uniform_a5(16), "tail.1.0.weight": kaiming_uniform_a5(64),
@@ -139,6 +199,8 @@ def check_law(values, law, where):
     assert p_value > 1e-4, f"{where}: KS p-value {p_value}"
 
 
+# torch.nn.Transformer warns that batch_first=False leaves its nested-tensor path off
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 @pytest.mark.parametrize("name,args,laws", CASES, ids=[f"{c[0]}{c[1]}" for c in CASES])
 def test_default_init_matches_torch_law(name, args, laws):
     ember.manual_seed(1234)
@@ -174,11 +236,15 @@ def test_affine_instance_norm_and_no_bias_variants():
 
 
 def test_every_layer_with_parameters_is_covered():
+    # layers initialise in reset_parameters, or in _reset_parameters as MultiheadAttention
+    # and Transformer do (in torch too)
     covered = {case[0] for case in CASES}
     with_parameters = {name for name in dir(nn)
                        if isinstance(getattr(nn, name), type)
                        and issubclass(getattr(nn, name), nn.Module)
-                       and hasattr(getattr(nn, name), "reset_parameters")}
+                       and (hasattr(getattr(nn, name), "reset_parameters")
+                            or hasattr(getattr(nn, name), "_reset_parameters"))}
+    assert {"MultiheadAttention", "Transformer"} <= with_parameters
     assert with_parameters <= covered, f"add a case for {sorted(with_parameters - covered)}"
 
 

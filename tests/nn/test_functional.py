@@ -536,6 +536,22 @@ def test_one_hot():
         F.one_hot(ember.zeros(0, dtype=ember.int64))
 
 
+def test_one_hot_takes_torch_keywords():
+    # torch's docs write one_hot(tensor, ...), but its keyword is input= (tensor= is refused)
+    t = [2, 0, 1]
+    expected = TF.one_hot(input=torch.tensor(t), num_classes=4).numpy()
+    for call in (lambda x: F.one_hot(input=x, num_classes=4), lambda x: F.one_hot(x, 4),
+                 lambda x: F.one_hot(x, num_classes=4)):
+        np.testing.assert_array_equal(np.asarray(call(ember.tensor(t))), expected)
+    np.testing.assert_array_equal(np.asarray(F.one_hot(input=ember.tensor(t))),
+                                  TF.one_hot(input=torch.tensor(t)).numpy())
+    for lib, fn in ((torch, TF.one_hot), (ember, F.one_hot)):
+        with pytest.raises(TypeError):
+            fn(tensor=lib.tensor(t))
+        with pytest.raises(TypeError):
+            fn(lib.tensor(t), input=lib.tensor(t))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_distances_and_normalize(dtype):
     a, b = randn(4, 5), randn(4, 5)

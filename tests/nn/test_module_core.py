@@ -62,6 +62,30 @@ def test_shared_parameters_and_modules_deduplicated():
     assert [n for n, _ in nn.Sequential(shared, shared).named_modules()] == ["", "0"]
 
 
+def test_modules_remove_duplicate_matches_torch():
+    def build(lib):
+        shared = lib.nn.Linear(2, 2)
+        inner = lib.nn.Sequential(shared, lib.nn.ReLU(), shared)
+        outer = lib.nn.Sequential(inner, shared, inner)
+        outer.add_module("again", outer[1])
+        return outer
+
+    e, t = build(ember), build(torch)
+
+    def kinds(modules):
+        return [type(m).__name__ for m in modules]
+
+    for remove_duplicate in (True, False):
+        ours = list(e.modules(remove_duplicate=remove_duplicate))
+        theirs = list(t.modules(remove_duplicate=remove_duplicate))
+        assert kinds(ours) == kinds(theirs)
+        assert ours == [m for _, m in e.named_modules(remove_duplicate=remove_duplicate)]
+    # the root, inner (twice, with its three children each time), shared and "again"
+    assert len(list(e.modules(remove_duplicate=False))) == 11
+    assert len(list(e.modules(False))) == 11 and len(list(e.modules())) == 4
+    assert list(e.modules()) == list(e.modules(remove_duplicate=True))
+
+
 def test_setattr_getattr_delattr():
     m = nn.Module()
     m.w = nn.Parameter(ember.ones(2))

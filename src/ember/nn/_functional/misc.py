@@ -192,20 +192,21 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     return _dropout(input, p, training, inplace, 2, alpha=True)
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(input, num_classes=-1):
     """One-hot encoding of int64 class indices: a new last dimension of size ``num_classes``.
 
     Parameters
     ----------
-    tensor : Tensor
-        Non-negative class indices (int64).
+    input : Tensor
+        Non-negative class indices (int64).  PyTorch's documentation calls it
+        ``tensor``; its keyword, as here, is ``input``.
     num_classes : int, optional
-        -1 means ``tensor.max() + 1``.
+        -1 means ``input.max() + 1``.
 
     Returns
     -------
     Tensor
-        int64, shape ``tensor.shape + (num_classes,)``.
+        int64, shape ``input.shape + (num_classes,)``.
 
     Examples
     --------
@@ -215,19 +216,19 @@ def one_hot(tensor, num_classes=-1):
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """
-    if tensor.dtype != ember.int64:
+    if input.dtype != ember.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if tensor.numel():
-        if (tensor < 0).any():
+    if input.numel():
+        if (input < 0).any():
             raise RuntimeError("Class values must be non-negative.")
         if num_classes == -1:
-            num_classes = tensor.max().item() + 1
-        elif (tensor >= num_classes).any():
+            num_classes = input.max().item() + 1
+        elif (input >= num_classes).any():
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    classes = ember.arange(num_classes, dtype=ember.int64, device=tensor.device)
-    return (tensor.unsqueeze(-1) == classes).to(ember.int64)
+    classes = ember.arange(num_classes, dtype=ember.int64, device=input.device)
+    return (input.unsqueeze(-1) == classes).to(ember.int64)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

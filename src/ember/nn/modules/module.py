@@ -365,9 +365,15 @@ class Module:
                 memo.add(module)
                 yield name, module
 
-    def modules(self):
-        """Iterate over all modules of the tree, this one first."""
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        """Iterate over all modules of the tree, this one first.
+
+        Parameters
+        ----------
+        remove_duplicate : bool, default True
+            Yield a module reachable by several paths once.
+        """
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
