@@ -71,6 +71,15 @@ class _Bucket:
         self.future = None
 
 
+class _Iteration:
+    """How far one iteration's reduction got.  A plain object: each assignment to a
+    Module's attribute runs Module.__setattr__, and these change several times per
+    parameter per step."""
+
+    __slots__ = ("expect_reduction", "backward_started", "ready", "next_launch", "used",
+                 "used_work", "unused")
+
+
 def _assign_buckets(params, cap_bytes):
     """Parameter indices in buckets: reverse order, one dtype and device per bucket, the
     first bucket capped at 1 MiB (or ``cap_bytes`` when smaller), the others at
@@ -172,6 +181,7 @@ class DistributedDataParallel(Module, Joinable):
             self._buckets.append(bucket)
         self._comm_hook, self._comm_state = default_hooks.allreduce_hook, self.process_group
         self._comm_hook_registered = False
+        self._it = _Iteration()
         self._reset()
         self._hook_handles = [p.register_hook(self._make_hook(i)) for i, p in enumerate(params)]
 
@@ -192,8 +202,8 @@ class DistributedDataParallel(Module, Joinable):
     def forward(self, *inputs, **kwargs):
         # as PyTorch: a forward without backward is fine; a backward that left some
         # parameter without gradient is not (its buckets were never reduced)
-        if self._backward_started:
-            missing = [i for i, r in enumerate(self._ready) if not r]
+        if self._it.backward_started:
+            missing = [i for i, r in enumerate(self._it.ready) if not r]
             self._reset()
             raise RuntimeError(
                 "Expected to have finished reduction in the prior iteration before starting a "
@@ -214,17 +224,18 @@ class DistributedDataParallel(Module, Joinable):
         return output
 
     def _reset(self):
-        self._expect_reduction = self._backward_started = False
-        self._ready = [False] * len(self._params)
-        self._next_launch = 0
-        self._used = self._used_work = self._unused = None
+        it = self._it
+        it.expect_reduction = it.backward_started = False
+        it.ready = [False] * len(self._params)
+        it.next_launch = 0
+        it.used = it.used_work = it.unused = None
         for bucket in self._buckets:
             bucket.pending = len(bucket.params)
             bucket.future = None
 
     def _prepare_for_backward(self, output):
         self._reset()
-        self._expect_reduction = True
+        self._it.expect_reduction = True
         if not self.find_unused_parameters:
             return
         reached = set()
@@ -242,15 +253,15 @@ class DistributedDataParallel(Module, Joinable):
         for t in _tensors_in(output):
             if t.grad_fn is None and t.requires_grad:
                 reached.add(id(t))
-        self._used = ember.tensor([id(p) in reached for p in self._params], dtype=ember.int32)
-        self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+        self._it.used = ember.tensor([id(p) in reached for p in self._params], dtype=ember.int32)
+        self._it.unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
 
     # ------------------------------------------------------------ backward
     def _make_hook(self, i):
         def hook(grad):
-            if not self._expect_reduction:
+            if not self._it.expect_reduction:
                 return None
-            if not self._backward_started:
+            if not self._it.backward_started:
                 self._start_backward()
             return self._mark_ready(i, grad)
         return hook
@@ -260,16 +271,17 @@ class DistributedDataParallel(Module, Joinable):
         some rank used (one no rank used keeps its .grad) and count the locally unused ones
         as ready.  Done here rather than in forward so that a forward without backward
         communicates nothing."""
-        self._backward_started = True
-        if self._unused is None:
+        self._it.backward_started = True
+        if self._it.unused is None:
             return
-        self._used_work = dist.all_reduce(self._used, op=dist.ReduceOp.MAX,
-                                          group=self.process_group, async_op=True)
-        for i in self._unused:
+        self._it.used_work = dist.all_reduce(self._it.used, op=dist.ReduceOp.MAX,
+                                             group=self.process_group, async_op=True)
+        for i in self._it.unused:
             self._mark_ready(i, None)
 
     def _mark_ready(self, i, grad):
-        if self._ready[i]:
+        it = self._it
+        if it.ready[i]:
             raise RuntimeError(
                 f"Expected to mark a variable ready only once. Parameter index {i} has been "
                 "marked ready twice (a parameter used by several reentrant backward passes, or "
@@ -286,17 +298,18 @@ class DistributedDataParallel(Module, Joinable):
                 bucket.views[j].copy_(grad)
             else:
                 bucket.views[j].copy_(p.grad + grad)
-        self._ready[i] = True
+        it.ready[i] = True
         bucket.pending -= 1
-        while self._next_launch < len(self._buckets):
-            nxt = self._buckets[self._next_launch]
+        buckets = self._buckets
+        while it.next_launch < len(buckets):
+            nxt = buckets[it.next_launch]
             if nxt.pending:
                 break
             nxt.future = self._comm_hook(self._comm_state, self._grad_bucket(nxt))
-            self._next_launch += 1
-        for b in self._buckets[:self._next_launch]:
+            it.next_launch += 1
+        for b in buckets[:it.next_launch]:
             b.future.done()   # drives MPI's progress on the reductions in flight
-        if self._next_launch == len(self._buckets) and grad is not None:
+        if it.next_launch == len(buckets) and grad is not None:
             return self._finish_reduction(i)
         return None
 
@@ -313,9 +326,9 @@ class DistributedDataParallel(Module, Joinable):
                 with ember.no_grad():
                     bucket.buffer.copy_(result)
         used = None
-        if self._used_work is not None:
-            self._used_work.wait()
-            used = self._used.tolist()
+        if self._it.used_work is not None:
+            self._it.used_work.wait()
+            used = self._it.used.tolist()
         replacement = None
         with ember.no_grad():
             for i, p in enumerate(self._params):
