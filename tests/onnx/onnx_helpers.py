@@ -27,12 +27,23 @@ def export_bytes(model, args, **kwargs):
     return buffer.getvalue()
 
 
+def names_read(graph):
+    """The names the nodes of ``graph`` read, those of subgraphs (a Scan's body) too."""
+    found = set()
+    for node in graph.node:
+        found.update(node.input)
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                found |= names_read(attribute.g)
+    return found
+
+
 def run_everywhere(data, inputs):
     """Outputs of onnxruntime and of the reference evaluator for ``inputs``
     ({name: Tensor})."""
     proto = onnx.load_model_from_string(data)
     onnx.checker.check_model(proto, full_check=True)
-    used = {name for node in proto.graph.node for name in node.input}
+    used = names_read(proto.graph)
     assert [t.name for t in proto.graph.initializer if t.name not in used] == []
     feeds = {name: x.numpy() for name, x in inputs.items()}
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])

@@ -270,16 +270,17 @@ def test_embedding_and_conv1d():
 
 
 def test_unmapped_op_raises_naming_it():
-    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'cumprod'"):
-        export_bytes(lambda x: ember.cumprod(x, 0) + 1, ember.randn(3, 2) + 2)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'cummax'"):
+        export_bytes(lambda x: ember.cummax(x, 0)[0] + 1, ember.randn(3, 2) + 2)
     with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'diagonal'"):
         export_bytes(lambda x: ember.diagonal(x) + 1, ember.randn(3, 3))
     assert issubclass(ember.onnx.UnsupportedOperatorError, RuntimeError)
 
 
-def test_max_pool_indices_are_refused():
-    pool = nn.MaxPool2d(2, return_indices=True)
-    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="max_pool.*indices"):
+def test_adaptive_max_pool_indices_are_refused():
+    pool = nn.AdaptiveMaxPool2d(2, return_indices=True)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError,
+                       match="adaptive_max_pool.*indices"):
         export_bytes(lambda x: pool(x)[1].float() + x[:, :, :1, :1], ember.randn(1, 1, 4, 4))
 
 
@@ -515,3 +516,314 @@ def test_grid_sample_exports_as_grid_sample(mode):
             export_bytes(Model(), (volume, points))
         assert_matches(Model(), (volume, points), (volume, points), ["x", "grid"], {},
                        opset_version=20)
+
+
+def _ops_of(data):
+    return {n.op_type for n in onnx.load_model_from_string(data).graph.node}
+
+
+ADAPTIVE_POOLS = {
+    # (module, input shape): bins of unequal widths, overlapping ones, and an output
+    # larger than the input along a dim
+    "avg1d_10_to_3": (lambda: nn.AdaptiveAvgPool1d(3), (4, 10)),
+    "max1d_10_to_4": (lambda: nn.AdaptiveMaxPool1d(4), (4, 10)),
+    "avg2d_8x7_to_3x5": (lambda: nn.AdaptiveAvgPool2d((3, 5)), (3, 8, 7)),
+    "max2d_8x7_to_5x3": (lambda: nn.AdaptiveMaxPool2d((5, 3)), (3, 8, 7)),
+    "avg2d_one_dim_kept": (lambda: nn.AdaptiveAvgPool2d((None, 3)), (3, 6, 7)),
+    "avg3d_4x4x4_to_3x2x5": (lambda: nn.AdaptiveAvgPool3d((3, 2, 5)), (2, 4, 4, 4)),
+    "max3d_5x4x6_to_2x3x4": (lambda: nn.AdaptiveMaxPool3d((2, 3, 4)), (2, 5, 4, 6)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTIVE_POOLS))
+def test_adaptive_pooling_to_sizes_that_do_not_divide(name):
+    """Bins no kernel and stride give: per-bin reductions of slices, concatenated."""
+    make, shape = ADAPTIVE_POOLS[name]
+    data = assert_matches(make(), ember.randn(2, *shape), (ember.randn(5, *shape),), ["x"],
+                          {"x": BATCH})
+    assert {"Slice", "Concat"} <= _ops_of(data)
+    assert ("ReduceMean" if "avg" in name else "ReduceMax") in _ops_of(data)
+
+
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_local_response_norm(size):
+    """Even and odd window sizes (ONNX's LRN centres even windows otherwise, so the
+    traced composition, a sliding window of ``unfold``, is exported)."""
+    model = nn.LocalResponseNorm(size, alpha=0.2, beta=0.6, k=1.5)
+    assert_matches(model, ember.randn(2, 6, 4, 5), (ember.randn(5, 6, 4, 5),), ["x"],
+                   {"x": BATCH})
+    assert_matches(model, ember.randn(2, 4, 7), (ember.randn(3, 4, 7),), ["x"], {"x": BATCH})
+
+
+def test_tensor_unfold_follows_the_running_length():
+    class Model(nn.Module):
+        def forward(self, x):
+            return x.unfold(1, 3, 2).sum(-1), x.unfold(-1, 2, 1) * 2
+
+    assert_matches(Model(), ember.randn(2, 7, 4), (ember.randn(3, 11, 4),), ["x"],
+                   {"x": {0: "batch", 1: "time"}})
+
+
+def test_embedding_bag_max():
+    """mode='max' writes the bags' rows with index_put (ScatterND); as for the other
+    modes, the bag layout is frozen at the traced batch."""
+    bags = ember.randint(0, 10, (3, 4))
+    data = assert_matches(nn.EmbeddingBag(10, 3, mode="max"), bags,
+                          (ember.randint(0, 10, (3, 4)),), ["bags"], {})
+    assert "ScatterND" in _ops_of(data)
+
+    class Bags(nn.Module):
+        """Offsets of the model's own (ember reads them on the host), an empty bag (zeros)
+        among them."""
+
+        def __init__(self):
+            super().__init__()
+            self.bag = nn.EmbeddingBag(10, 3, mode="max")
+
+        def forward(self, indices):
+            return self.bag(indices, ember.tensor([0, 2, 2, 5]))
+
+    assert_matches(Bags(), ember.randint(0, 10, (6,)), (ember.randint(0, 10, (6,)),),
+                   ["indices"], {})
+
+
+def _index_puts(x, rows, cols):
+    y = ember.index_put(x, (rows,), x[:1] * 10)                      # rows, negative too
+    y = ember.index_put(y, (rows.unsqueeze(1), cols), ember.tensor(-1.0))  # broadcast
+    return ember.index_put(y, (cols,), ember.ones(y.shape[1]), True)  # repeats accumulate
+
+
+def test_index_put_follows_batch():
+    def inputs(batch):
+        return (ember.randn(batch, 4), ember.tensor([0, -1]), ember.tensor([1, 3, 1]))
+    data = assert_matches(_index_puts, inputs(4), inputs(6), ["x", "rows", "cols"],
+                          {"x": BATCH})
+    assert "ScatterND" in _ops_of(data)
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'index_put'.*boolean"):
+        export_bytes(lambda x: ember.index_put(x, (x > 0,), ember.tensor(0.0)),
+                     ember.randn(3))
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_with_projection(batch_first, bidirectional):
+    """proj_size: a Scan over time per layer and direction (ONNX's LSTM has no
+    projection), following the running batch and sequence length, with and without
+    initial states."""
+    lstm = nn.LSTM(4, 6, num_layers=2, proj_size=3, batch_first=batch_first,
+                   bidirectional=bidirectional)
+    directions = 2 if bidirectional else 1
+
+    def x(batch, steps):
+        return ember.randn(*((batch, steps, 4) if batch_first else (steps, batch, 4)))
+
+    axes = {0: "batch", 1: "time"} if batch_first else {0: "time", 1: "batch"}
+    data = assert_matches(lstm, x(2, 5), (x(3, 7),), ["x"], {"x": axes})
+    scans = [n for n in onnx.load_model_from_string(data).graph.node if n.op_type == "Scan"]
+    assert len(scans) == 2 * directions
+    assert "LSTM" not in _ops_of(data)
+
+    def with_states(batch):
+        return (x(batch, 5), (ember.randn(2 * directions, batch, 3),
+                              ember.randn(2 * directions, batch, 6)))
+    assert_matches(lstm, with_states(2), with_states(4), ["x", "h0", "c0"],
+                   {"x": {0 if batch_first else 1: "batch"}, "h0": {1: "batch"},
+                    "c0": {1: "batch"}})
+
+
+class _Classifier(nn.Module):
+    """A head with its loss inside forward (as exported training-step graphs have)."""
+
+    def __init__(self, loss, log_probs=False):
+        super().__init__()
+        self.head = nn.Conv2d(3, 4, 1)
+        self.loss = loss
+        self.log_probs = log_probs
+
+    def forward(self, x, target):
+        logits = self.head(x)
+        if logits.shape[-1] == 1:
+            logits = logits.flatten(1)         # (N, C) for class-per-sample losses
+        if self.log_probs:
+            logits = logits.log_softmax(1)
+        return self.loss(logits, target), logits
+
+
+CLASS_LOSSES = {
+    "cross_entropy": (lambda: nn.CrossEntropyLoss(), False),
+    "cross_entropy_smoothing": (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), False),
+    "cross_entropy_weight_ignore_smoothing": (
+        lambda: nn.CrossEntropyLoss(weight=ember.tensor([0.5, 1.0, 2.0, 0.25]),
+                                    ignore_index=2, label_smoothing=0.2), False),
+    "cross_entropy_none": (
+        lambda: nn.CrossEntropyLoss(weight=ember.tensor([0.5, 1.0, 2.0, 0.25]),
+                                    reduction="none", label_smoothing=0.3), False),
+    "cross_entropy_sum": (lambda: nn.CrossEntropyLoss(reduction="sum", ignore_index=1),
+                          False),
+    "nll": (lambda: nn.NLLLoss(), True),
+    "nll_weight_ignore_sum": (
+        lambda: nn.NLLLoss(weight=ember.tensor([0.5, 1.0, 2.0, 0.25]), ignore_index=3,
+                           reduction="sum"), True),
+    "nll_weight_mean": (lambda: nn.NLLLoss(weight=ember.tensor([0.5, 1.0, 2.0, 0.25])),
+                        True),
+}
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+@pytest.mark.parametrize("name", sorted(CLASS_LOSSES))
+def test_classification_losses(name, spatial):
+    """CrossEntropyLoss / NLLLoss inside an exported model: per sample (N, C) and per
+    pixel (N, C, H, W), targets hitting ignore_index, dynamic batch."""
+    make, log_probs = CLASS_LOSSES[name]
+    model = _Classifier(make(), log_probs)
+    size = 3 if spatial else 1
+
+    def inputs(batch):
+        target = ember.randint(0, 4, (batch, size, size) if spatial else (batch,))
+        target.view(-1)[:2] = ember.tensor([1, 2])     # the ignored classes are present
+        target.view(-1)[-1] = 3
+        return ember.randn(batch, 3, size, size), target
+
+    data = assert_matches(model, inputs(2), inputs(5), ["x", "target"],
+                          {"x": BATCH, "target": BATCH, "output_0": BATCH, "output_1": BATCH}
+                          if "none" in name else {"x": BATCH, "target": BATCH}, atol=1e-5)
+    assert "GatherElements" in _ops_of(data)
+
+
+def test_cross_entropy_of_unbatched_logits():
+    loss = nn.CrossEntropyLoss(weight=ember.tensor([1.0, 2.0, 0.5]), label_smoothing=0.25)
+    assert_matches(loss, (ember.randn(3), ember.tensor(1)), (ember.randn(3), ember.tensor(2)),
+                   ["logits", "target"], {})
+
+
+BINARY_LOSSES = {
+    "bce": lambda: nn.BCELoss(),
+    "bce_weight_sum": lambda: nn.BCELoss(weight=ember.tensor([0.5, 2.0, 1.0, 1.5]),
+                                         reduction="sum"),
+    "bce_none": lambda: nn.BCELoss(reduction="none"),
+    "bce_with_logits": lambda: nn.BCEWithLogitsLoss(),
+    "bce_with_logits_pos_weight": lambda: nn.BCEWithLogitsLoss(
+        pos_weight=ember.tensor([0.5, 2.0, 1.0, 3.0]), weight=ember.tensor(0.7)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")   # log(0): clamped
+@pytest.mark.parametrize("name", sorted(BINARY_LOSSES))
+def test_binary_losses(name):
+    """BCELoss on sigmoid outputs (its clamped logs: probabilities of exactly 0 and 1
+    give 100, as in eager) and BCEWithLogitsLoss on logits."""
+    head = nn.Linear(5, 4)
+    loss = BINARY_LOSSES[name]()
+    logits_in = "with_logits" in name
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head, self.loss = head, loss
+
+        def forward(self, x, target):
+            z = self.head(x)
+            return self.loss(z if logits_in else z.sigmoid(), target)
+
+    def inputs(batch):
+        target = ember.rand(batch, 4)
+        target[0] = ember.tensor([0.0, 1.0, 0.0, 1.0])
+        return ember.randn(batch, 5), target
+
+    axes = {"x": BATCH, "target": BATCH}
+    if name == "bce_none":
+        axes["output"] = BATCH
+    assert_matches(Model(), inputs(2), inputs(5), ["x", "target"], axes)
+    if not logits_in:           # saturated probabilities: the clamped logs
+        probs = ember.tensor([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 1e-30, 0.5]])
+        target = ember.tensor([[1.0, 0.0, 0.5, 1.0], [0.0, 0.0, 1.0, 0.25]])
+        assert_matches(loss, (probs, target), (probs, target), ["p", "t"], {})
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_max_unpool_of_max_pool_indices(spatial):
+    """MaxPool's indices (ONNX numbers the whole tensor's positions: taken modulo the
+    plane) feed MaxUnpool (a ScatterElements into each flattened plane)."""
+    pool = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}[spatial]
+    unpool = {1: nn.MaxUnpool1d, 2: nn.MaxUnpool2d, 3: nn.MaxUnpool3d}[spatial]
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pool = pool(3, 2, padding=1, return_indices=True)
+            self.unpool = unpool(3, 2, padding=1)
+
+        def forward(self, x):
+            values, indices = self.pool(x)
+            return self.unpool(values, indices, output_size=x.shape[2:]), indices
+
+    shape = (3,) + (6, 5, 4)[:spatial] if spatial < 3 else (2, 4, 5, 4)
+    data = assert_matches(Model(), ember.randn(2, *shape), (ember.randn(4, *shape),), ["x"],
+                          {"x": BATCH})
+    assert {"MaxPool", "Mod", "ScatterElements"} <= _ops_of(data)
+
+
+def test_max_pool_indices_follow_batch_and_channels():
+    class Model(nn.Module):
+        def forward(self, x):
+            return nn.functional.max_pool2d(x, 2, return_indices=True, ceil_mode=True)
+
+    assert_matches(Model(), ember.randn(2, 3, 5, 5), (ember.randn(4, 3, 7, 5),), ["x"],
+                   {"x": {0: "batch", 2: "height"}})
+
+
+def _cumprods(x, k):
+    return x.cumprod(1), x.cumprod(-1), ember.cumprod(k, 0), x.cumprod(0, dtype=ember.float64)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")     # inf * 0, as eager
+def test_cumprod_exact_for_zeros_signs_and_infinities():
+    """Products of the actual factors: zeros stay zero after them, signs alternate,
+    inf * 0 is NaN as in eager; the scanned dim may be dynamic."""
+    def inputs(batch, length):
+        x = ember.randn(batch, length, 3)
+        x[0, 1] = 0.0
+        x[1, :, 0] = ember.tensor([-2.0, float("inf"), 0.0, -0.5, 3.0, 1.0, 2.0])[:length]
+        return x, ember.randint(-3, 4, (length, 2))
+    data = assert_matches(_cumprods, inputs(2, 4), inputs(3, 7), ["x", "k"],
+                          {"x": {0: "batch", 1: "length"}, "k": {0: "length"}})
+    assert "ReduceProd" in _ops_of(data) and "Log" not in _ops_of(data)
+
+
+def test_ctc_loss_is_refused_naming_it():
+    """ctc_loss reads its targets and lengths on the host: the trace cannot take them as
+    graph inputs (and ONNX has no CTC operator), so the export names the op."""
+    log_probs = ember.randn(6, 2, 5).log_softmax(2)
+    args = (log_probs, ember.randint(1, 5, (2, 3)), ember.tensor([6, 6]), ember.tensor([3, 2]))
+    with pytest.raises(ember.onnx.UnsupportedOperatorError, match="'ctc_loss'.*host"):
+        export_bytes(nn.CTCLoss(), args)
+
+
+class _CompositeMappings(nn.Module):
+    """The composed mappings in one model: reductions over slices, windows, a Scan,
+    indices and scatters, the losses."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveMaxPool2d((3, 5))
+        self.norm = nn.LocalResponseNorm(2)
+        self.lstm = nn.LSTM(5, 4, proj_size=2, batch_first=True, bidirectional=True)
+        self.down = nn.MaxPool2d(2, return_indices=True)
+        self.up = nn.MaxUnpool2d(2)
+
+    def forward(self, x, target):
+        seq, _ = self.lstm(self.norm(self.pool(x)).flatten(1, 2))
+        restored = self.up(*self.down(x), output_size=x.shape[2:])
+        scores = seq.flatten(1)[:, :6]
+        return (seq.cumprod(1), restored,
+                nn.functional.cross_entropy(scores, target, label_smoothing=0.1),
+                nn.functional.binary_cross_entropy(scores.sigmoid(), scores.sigmoid().detach()))
+
+
+@pytest.mark.parametrize("opset", [17, 18, 21])
+def test_composite_mappings_at_each_opset(opset):
+    """Opset 18 moved the reductions' axes to an input: each form runs."""
+    def inputs(batch):
+        return ember.randn(batch, 3, 8, 7), ember.randint(0, 6, (batch,))
+    assert_matches(_CompositeMappings(), inputs(2), inputs(4), ["x", "target"],
+                   {"x": BATCH, "target": BATCH}, atol=1e-4, opset_version=opset)

@@ -81,3 +81,33 @@ def test_load_refuses_unsupported_forms():
     loaded = ember.onnx.load(io.BytesIO(proto.SerializeToString()))
     with pytest.raises(ValueError, match="linear_before_reset"):
         loaded(ember.randn(4, 1, 2))
+
+
+def test_load_checks_the_operators_of_subgraphs():
+    """A Scan's body is looked up in the table too (at load, as the main graph)."""
+    state = helper.make_tensor_value_info("s", TensorProto.FLOAT, [None])
+    step = helper.make_tensor_value_info("x_t", TensorProto.FLOAT, [None])
+    out = helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [None])
+    seen = helper.make_tensor_value_info("y_t", TensorProto.FLOAT, [None])
+
+    def model(op_type):
+        body = helper.make_graph([helper.make_node("Add", ["s", "x_t"], ["total"]),
+                                  helper.make_node(op_type, ["total"], ["s_out"]),
+                                  helper.make_node("Identity", ["s_out"], ["y_t"])],
+                                 "step", [state, step], [out, seen])
+        scan = helper.make_node("Scan", ["s0", "xs"], ["s_n", "ys"], body=body,
+                                num_scan_inputs=1)
+        graph = helper.make_graph(
+            [scan], "g", [helper.make_tensor_value_info("s0", TensorProto.FLOAT, [2]),
+                          helper.make_tensor_value_info("xs", TensorProto.FLOAT, [3, 2])],
+            [helper.make_tensor_value_info("s_n", TensorProto.FLOAT, [2]),
+             helper.make_tensor_value_info("ys", TensorProto.FLOAT, [3, 2])])
+        return io.BytesIO(helper.make_model(graph).SerializeToString())
+
+    with pytest.raises(ValueError, match="Upsample.*not supported"):
+        ember.onnx.load(model("Upsample"))
+    s_n, ys = ember.onnx.load(model("Relu"))(ember.tensor([0.5, -1.0]),
+                                             ember.tensor([[1.0, 0.5], [-2.0, 0.25],
+                                                           [0.5, 1.0]]))
+    np.testing.assert_allclose(ys.numpy(), [[1.5, 0.0], [0.0, 0.25], [0.5, 1.25]])
+    np.testing.assert_allclose(s_n.numpy(), [0.5, 1.25])

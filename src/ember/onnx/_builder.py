@@ -6,6 +6,8 @@ read from traced tensors) and adds ONNX nodes.  Sizes (:class:`ember.jit._graph.
 become ``Shape``/``Gather``/arithmetic nodes, so a graph exported at one batch size runs
 at others.
 """
+import contextlib
+
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
@@ -36,10 +38,10 @@ class UnsupportedOperatorError(RuntimeError):
     --------
     >>> import ember, ember.onnx, io
     >>> try:
-    ...     ember.onnx.export(lambda x: ember.cumprod(x, 0), ember.rand(3) + 1, io.BytesIO())
+    ...     ember.onnx.export(lambda x: ember.cummax(x, 0)[0], ember.rand(3) + 1, io.BytesIO())
     ... except ember.onnx.UnsupportedOperatorError as error:
     ...     print(error)
-    ONNX export: ember op 'cumprod' has no ONNX mapping (traced value %1)
+    ONNX export: ember op 'cummax' has no ONNX mapping (traced value %1)
     """
 
 
@@ -99,6 +101,25 @@ class Builder:
         self.nodes.append(helper.make_node(op_type, list(inputs), outputs,
                                            name=f"{op_type}_{len(self.nodes)}", **attrs))
         return outputs[0] if n_outputs == 1 else outputs
+
+    @contextlib.contextmanager
+    def subgraph(self):
+        """Collect the nodes added inside the ``with`` block (a ``Scan`` body) in a list of
+        their own.  Names stay unique model-wide and constants stay initializers of the main
+        graph (a body reads outer names); the ``Shape``/size nodes made inside are
+        forgotten afterwards, as the main graph cannot read a body's values."""
+        saved = self.nodes, self._syms, self._shapes
+        self.nodes, self._syms, self._shapes = [], dict(self._syms), dict(self._shapes)
+        try:
+            yield self.nodes
+        finally:
+            self.nodes, self._syms, self._shapes = saved
+
+    @staticmethod
+    def declare(name, dtype, rank):
+        """The declaration of a subgraph's input or output ``name``: its element type and
+        rank (the sizes left to the runtime)."""
+        return helper.make_tensor_value_info(name, onnx_type(dtype), [None] * rank)
 
     # ---------------------------------------------------------------- constants
     def const(self, array, hint="const"):

@@ -1,5 +1,6 @@
 """``ember.onnx.export``: an ember.jit trace written as an ONNX model."""
 import os
+import re
 import tempfile
 
 import onnx
@@ -10,7 +11,7 @@ from ember.jit._graph import Value
 from ember.jit._passes import (eliminate_common_subexpressions, eliminate_dead_code,
                                fold_constants)
 from ember.onnx import _symbolic_nn  # noqa: F401 -- registers the nn emitters
-from ember.onnx._builder import Builder, onnx_type
+from ember.onnx._builder import Builder, UnsupportedOperatorError, onnx_type
 from ember.onnx._symbolic import emit_node
 
 __all__ = ["export", "DEFAULT_OPSET", "MAX_OPSET"]
@@ -18,6 +19,16 @@ __all__ = ["export", "DEFAULT_OPSET", "MAX_OPSET"]
 DEFAULT_OPSET = 17
 # the newest opset whose operators the exporter's output is checked against
 MAX_OPSET = 21
+
+
+# the tracer's refusal of an argument (``ember.jit._trace``): an op that the export cannot
+# record, reported as the other ops without a mapping are
+_UNTRACEABLE = re.compile(r"ember\.jit\.trace: op '(?P<op>\w+)' got an argument of type "
+                          r"(?P<type>\w+)")
+_UNTRACEABLE_WHY = {
+    "ctc_loss": " (ctc_loss reads its targets and lengths on the host, and ONNX has no CTC "
+                "operator)",
+}
 
 
 def _traced_graph(model, traced_fn, args, do_constant_folding):
@@ -29,6 +40,14 @@ def _traced_graph(model, traced_fn, args, do_constant_folding):
         m.training = False
     try:
         traced = ember.jit.trace(traced_fn, args, check_trace=False, optimize=False)
+    except TypeError as error:
+        untraceable = _UNTRACEABLE.match(str(error))
+        if untraceable is None:
+            raise
+        raise UnsupportedOperatorError(
+            f"ONNX export: ember op '{untraceable['op']}' has no ONNX mapping: it is called "
+            f"with an argument of type {untraceable['type']}, which the trace cannot hold"
+            f"{_UNTRACEABLE_WHY.get(untraceable['op'], '')}") from error
     finally:
         for m, mode in zip(modules, modes):     # each module's own mode back
             m.training = mode
@@ -246,7 +265,8 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
     Notes
     -----
     Recurrent layers become ONNX ``LSTM``/``GRU``/``RNN`` nodes (one per layer and
-    direction; zero initial states are left out), attention is ``MatMul``/``Softmax``,
+    direction; zero initial states are left out; an LSTM with ``proj_size`` a ``Scan``
+    over time), attention is ``MatMul``/``Softmax``,
     and normalisation layers ``BatchNormalization``/``LayerNormalization``/
     ``InstanceNormalization``.  Python control flow is fixed to the path ``args`` took.
 

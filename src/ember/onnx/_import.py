@@ -240,6 +240,17 @@ def _scatter_elements(x, index, updates, axis=0, reduction="none"):
     return fn(x, axis, index, updates)
 
 
+@_op("ScatterND")
+def _scatter_nd(x, indices, updates, reduction="none"):
+    """``x`` with ``updates`` put at the index tuples of ``indices``' last axis."""
+    reduction = reduction.decode() if isinstance(reduction, bytes) else reduction
+    if reduction not in ("none", "add"):
+        raise ValueError(f"ember.onnx: ScatterND with reduction={reduction!r} is not supported")
+    columns = tuple(indices.select(-1, k) for k in range(indices.shape[-1]))
+    columns = tuple(ember.where(c < 0, c + x.shape[d], c) for d, c in enumerate(columns))
+    return ember.index_put(x, columns, updates, reduction == "add")
+
+
 @_op("ConstantOfShape")
 def _constant_of_shape(shape, value=None):
     fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
@@ -401,14 +412,23 @@ def _conv_transpose(x, w, b=None, kernel_shape=None, strides=None, pads=None, di
 
 @_op("MaxPool")
 def _max_pool(x, kernel_shape, strides=None, pads=None, dilations=None, ceil_mode=0,
-              auto_pad="NOTSET", storage_order=0):
+              auto_pad="NOTSET", storage_order=0, *, n_outputs=1):
     spatial = len(kernel_shape)
     _check_auto_pad(auto_pad, "MaxPool")
     pads = pads or [0] * (2 * spatial)
-    if pads[:spatial] != pads[spatial:]:
-        raise ValueError("ember.onnx: MaxPool with asymmetric pads is not supported")
-    return _MAX_POOL[spatial](x, kernel_shape, strides or 1, pads[:spatial], dilations or 1,
-                              bool(ceil_mode))
+    if pads[:spatial] != pads[spatial:] or storage_order:
+        raise ValueError("ember.onnx: MaxPool with asymmetric pads or storage_order=1 is not "
+                         "supported")
+    pooled = _MAX_POOL[spatial](x, kernel_shape, strides or 1, pads[:spatial], dilations or 1,
+                                bool(ceil_mode), return_indices=n_outputs > 1)
+    if n_outputs == 1:
+        return pooled
+    values, indices = pooled
+    # ONNX numbers the positions of the whole tensor, ember those of each plane
+    planes = ember.arange(x.shape[0] * x.shape[1], dtype=ember.int64)
+    offsets = planes.reshape((x.shape[0], x.shape[1]) + (1,) * spatial) * \
+        math.prod(x.shape[2:])
+    return values, indices + offsets
 
 
 @_op("AveragePool")
@@ -517,6 +537,79 @@ def _recurrent(x, w, r, b=None, sequence_lens=None, initial_h=None, initial_c=No
     return results
 
 
+@_op("Scan")
+def _scan(*inputs, body, num_scan_inputs, scan_input_axes=None, scan_input_directions=None,
+          scan_output_axes=None, scan_output_directions=None, env):
+    """The body run once per slice of the scanned inputs (their first axis), carrying the
+    state values; the scan outputs stacked on a new first axis."""
+    if any(any(v) for v in (scan_input_axes, scan_input_directions, scan_output_axes,
+                            scan_output_directions) if v):
+        raise ValueError("ember.onnx: Scan with other axes or directions than the first axis "
+                         "forward is not supported")
+    carried = list(inputs[:len(inputs) - num_scan_inputs])
+    scanned = inputs[len(carried):]
+    steps = scanned[0].shape[0]
+    if steps == 0:
+        raise ValueError("ember.onnx: Scan over no steps is not supported")
+    stacked = [[] for _ in range(len(body.outputs) - len(carried))]
+    for t in range(steps):
+        results = body.run(env, carried + [x[t] for x in scanned])
+        carried = results[:len(carried)]
+        for found, value in zip(stacked, results[len(carried):]):
+            found.append(value)
+    return carried + [ember.stack(found, 0) for found in stacked]
+
+
+# ------------------------------------------------------------------ graphs
+class _Graph:
+    """A graph's nodes with their attributes read (subgraphs made ``_Graph`` too), its
+    input and output names; :meth:`run` evaluates it."""
+
+    def __init__(self, graph):
+        self.inputs = [i.name for i in graph.input]
+        self.outputs = [o.name for o in graph.output]
+        self.nodes = []
+        for n in graph.node:
+            attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            attrs = {k: _Graph(v) if isinstance(v, onnx.GraphProto) else v
+                     for k, v in attrs.items()}
+            self.nodes.append((n.op_type, list(n.input), list(n.output), attrs))
+
+    def op_types(self):
+        """Every operator of the graph and its subgraphs."""
+        found = set()
+        for op_type, _, _, attrs in self.nodes:
+            found.add(op_type)
+            for value in attrs.values():
+                if isinstance(value, _Graph):
+                    found |= value.op_types()
+        return found
+
+    def run(self, outer, inputs):
+        """The outputs for ``inputs`` (in order), names of the enclosing graph visible in
+        ``outer`` ({name: tensor}); returns a list."""
+        env = dict(outer)
+        env.update(zip(self.inputs, inputs))
+        env[""] = None
+        for op_type, names_in, names_out, attrs in self.nodes:
+            fn = _OPS[op_type]
+            args = [env[name] for name in names_in]
+            while args and args[-1] is None:
+                args.pop()
+            wanted = fn.__code__.co_varnames[:fn.__code__.co_argcount +
+                                             fn.__code__.co_kwonlyargcount]
+            extra = {k: v for k, v in (("op_type", op_type), ("n_outputs", len(names_out)),
+                                       ("env", env)) if k in wanted}
+            if op_type in _REDUCE and len(args) > 1:
+                args, attrs = [args[0]], dict(attrs, axes_input=args[1])
+            result = fn(*args, **attrs, **extra)
+            if len(names_out) == 1 and not isinstance(result, (list, tuple)):
+                result = [result]
+            for name, value in zip(names_out, result):
+                env[name] = value
+        return [env[name] for name in self.outputs]
+
+
 # ------------------------------------------------------------------ the module
 def _safe_attribute_name(name, taken):
     base = "".join(c if c.isalnum() else "_" for c in name)
@@ -564,8 +657,9 @@ class OnnxModule(nn.Module):
             if opset.domain not in ("", "ai.onnx"):
                 raise ValueError(f"ember.onnx.load: operator domain {opset.domain!r} is not "
                                  "supported")
-        unknown = sorted({n.op_type for n in graph.node if n.op_type not in _OPS or n.domain
-                          not in ("", "ai.onnx")})
+        self._graph = _Graph(graph)
+        unknown = sorted({n.op_type for n in graph.node if n.domain not in ("", "ai.onnx")} |
+                         (self._graph.op_types() - set(_OPS)))
         if unknown:
             raise ValueError(f"ember.onnx.load: ONNX operators {unknown} are not supported")
         self.onnx_names = {}
@@ -583,9 +677,6 @@ class OnnxModule(nn.Module):
         initializers = set(self._slots)
         self.input_names = [i.name for i in graph.input if i.name not in initializers]
         self.output_names = [o.name for o in graph.output]
-        self._nodes = [(n.op_type, list(n.input), list(n.output),
-                        {a.name: helper.get_attribute_value(a) for a in n.attribute})
-                       for n in graph.node]
 
     def forward(self, *inputs):
         """Run the graph on ``inputs`` (in the order of ``input_names``); one tensor, or a
@@ -595,21 +686,7 @@ class OnnxModule(nn.Module):
                             f"({', '.join(self.input_names)}), {len(inputs)} given")
         env = {name: getattr(self, attribute) for name, attribute in self._slots.items()}
         env.update(zip(self.input_names, inputs))
-        env[""] = None
-        for op_type, names_in, names_out, attrs in self._nodes:
-            fn = _OPS[op_type]
-            args = [env[name] for name in names_in]
-            while args and args[-1] is None:
-                args.pop()
-            extra = {"op_type": op_type} if "op_type" in fn.__code__.co_varnames else {}
-            if op_type in _REDUCE and len(args) > 1:
-                args, attrs = [args[0]], dict(attrs, axes_input=args[1])
-            result = fn(*args, **attrs, **extra)
-            if len(names_out) == 1 and not isinstance(result, (list, tuple)):
-                result = [result]
-            for name, value in zip(names_out, result):
-                env[name] = value
-        outputs = tuple(env[name] for name in self.output_names)
+        outputs = tuple(self._graph.run(env, [env[name] for name in self._graph.inputs]))
         return outputs[0] if len(outputs) == 1 else outputs
 
 

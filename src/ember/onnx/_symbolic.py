@@ -300,6 +300,27 @@ def _expand(b, node):
     _out(b, node, b.add("Expand", [b.value(x), b.shape_vector(sizes)]))
 
 
+@_emitter("view", "unfold")
+def _unfold(b, node):
+    """``x.unfold(dim, size, step)``: a ``Gather`` along ``dim`` with indices ``(n, size)``
+    (window ``i`` reads ``i * step + k``), the window axis then moved last; ``n`` is
+    computed from the running size of ``dim``."""
+    x, dim, size, step = node.args[:4]
+    ndim = len(x.shape)
+    if ndim == 0:
+        _unsupported(node, "of a 0-d tensor has no ONNX mapping")
+    axis = _axis(dim, ndim)
+    count = SymSize("add", SymSize("floordiv", SymSize("sub", SymSize("size", x, axis), size),
+                                   step), 1)
+    starts = b.add("Range", [b.scalar(0, ember.int64), b.sym(count),
+                             b.scalar(1, ember.int64)])
+    starts = b.unsqueeze(b.add("Mul", [starts, b.scalar(step, ember.int64)]), [1])
+    index = b.add("Add", [starts, b.ints(range(size))])
+    windows = b.add("Gather", [b.value(x), index], axis=axis)
+    perm = list(range(axis + 1)) + list(range(axis + 2, ndim + 1)) + [axis + 1]
+    _out(b, node, b.add("Transpose", [windows], perm=perm))
+
+
 @_emitter("view", "narrow")
 def _narrow(b, node):
     x, dim, start, length = node.args[:4]
@@ -541,6 +562,39 @@ def _scatter(b, node):
                         axis=_axis(p["dim"], len(x.shape)), reduction=reduction))
 
 
+@_emitter("op", "index_put", "index_put_")
+def _index_put(b, node):
+    """``index_put(x, (i0, i1, ...), v, accumulate)`` with integer index tensors for the
+    leading dims: ``ScatterND`` with the indices (broadcast together, negative ones
+    counted from the end) stacked on a last axis, and ``v`` broadcast to the region."""
+    p = _params(node, ("input", "indices", "values", "accumulate"), {"accumulate": False})
+    x, indices = p["input"], list(p["indices"])
+    if not indices or any(not isinstance(i, Value) or i.dtype in (ember.bool, ember.uint8)
+                          for i in indices) or len(indices) > len(x.shape):
+        _unsupported(node, "has an ONNX mapping for integer index tensors of the leading "
+                     "dims only (no None, slices or boolean masks)")
+    names = []
+    for d, index in enumerate(indices):
+        name = b.operand(index, ember.int64)
+        size = b.sym(SymSize("size", x, d))
+        negative = b.add("Less", [name, b.scalar(0, ember.int64)])
+        names.append(b.add("Where", [negative, b.add("Add", [name, size]), name]))
+    if len({tuple(i.shape) for i in indices}) > 1:
+        # broadcast to the shape of their sum (the running shapes, not the traced ones;
+        # ONNX's Sum takes no integers)
+        total = names[0]
+        for name in names[1:]:
+            total = b.add("Add", [total, name])
+        common = b.add("Shape", [total])
+        names = [b.add("Expand", [n, common]) for n in names]
+    stacked = b.add("Concat", [b.unsqueeze(n, [-1]) for n in names], axis=-1)
+    region = b.add("Concat", [b.add("Shape", [names[0]]),
+                              b.add("Shape", [b.value(x)], start=len(indices))], axis=0)
+    values = b.add("Expand", [b.operand(p["values"], x.dtype), region])
+    _out(b, node, b.add("ScatterND", [b.value(x), stacked, values],
+                        reduction="add" if p["accumulate"] else None))
+
+
 @_emitter("op", "masked_fill", "masked_fill_")
 def _masked_fill(b, node):
     # the in-place form too: the trace gives its result a new value, as ONNX needs
@@ -719,6 +773,32 @@ def _softmax(b, node):
     name = b.operand(x, node.outputs[0].dtype)
     op_type = "Softmax" if node.op == "softmax" else "LogSoftmax"
     _out(b, node, b.add(op_type, [name], axis=_axis(p["dim"], len(x.shape)) if x.shape else 0))
+
+
+@_emitter("op", "cumprod")
+def _cumprod(b, node):
+    """Products of the prefixes: each output position multiplies (``ReduceProd``) its
+    row of a triangle holding the input where ``j <= i`` and 1 elsewhere.  The factors
+    are the input's own, so zeros, signs, infinities and NaNs come out as in eager (no
+    logarithms); the triangle takes ``n`` times the input's memory along ``dim``."""
+    p = _params(node, ("input", "dim", "dtype"))
+    x = p["input"]
+    dtype = node.outputs[0].dtype
+    name = b.operand(x, dtype)
+    ndim = len(x.shape)
+    if ndim == 0:
+        _out(b, node, b.add("Identity", [name]))
+        return
+    axis = _axis(p["dim"], ndim)
+    positions = b.add("Range", [b.scalar(0, ember.int64), b.sym(SymSize("size", x, axis)),
+                                b.scalar(1, ember.int64)])
+    # keep[i, j] = j <= i, with the dims after ``dim`` as ones to broadcast
+    keep = b.add("LessOrEqual", [b.unsqueeze(positions, [0]), b.unsqueeze(positions, [1])])
+    trailing = ndim - axis - 1
+    if trailing:
+        keep = b.unsqueeze(keep, list(range(2, 2 + trailing)))
+    factors = b.add("Where", [keep, b.unsqueeze(name, [axis]), b.scalar(1, dtype)])
+    _out(b, node, b.reduce("ReduceProd", factors, [axis + 1], False))
 
 
 @_emitter("op", "cumsum")

@@ -1,11 +1,12 @@
 """ONNX emitters of the ember ops behind ember.nn: convolutions, pooling, normalisation,
 embedding and recurrent layers (see ``_symbolic`` for the table)."""
 import numpy as np
+from onnx import helper
 
 import ember
 from ember.jit._graph import SymSize, Value
 from ember.onnx._builder import static_size
-from ember.onnx._symbolic import _emitter, _out, _params, _unsupported
+from ember.onnx._symbolic import _emitter, _fill_value, _out, _params, _unsupported
 
 __all__ = []
 
@@ -103,12 +104,47 @@ def _max_pool(b, node):
     x, spatial, kernel, stride, padding, dilation, outs = node.args[:7]
     if len(x.shape) != spatial + 2:
         _unsupported(node, "on an unbatched input has no ONNX mapping")
-    if node.outputs[1].index in b.read_values:
-        _unsupported(node, "with its indices used (return_indices) has no ONNX mapping")
     ceil = _ceil_mode(x, kernel, stride, padding, dilation, outs)
-    _out(b, node, b.add("MaxPool", [b.value(x)], kernel_shape=list(kernel),
-                        strides=list(stride), pads=_pairs(padding), dilations=list(dilation),
-                        ceil_mode=ceil))
+    with_indices = node.outputs[1].index in b.read_values
+    pooled = b.add("MaxPool", [b.value(x)], n_outputs=2 if with_indices else 1,
+                   kernel_shape=list(kernel), strides=list(stride), pads=_pairs(padding),
+                   dilations=list(dilation), ceil_mode=ceil)
+    if not with_indices:
+        _out(b, node, pooled)
+        return
+    # ONNX numbers the positions of the whole tensor, ember (as PyTorch) those of each
+    # plane: the remainder by the plane's size (the running one)
+    plane = _product([SymSize("size", x, d) for d in range(2, 2 + spatial)])
+    _out(b, node, pooled[0])
+    _out(b, node, b.add("Mod", [pooled[1], b.sym(plane)]), 1)
+
+
+def _product(sizes):
+    """The product of sizes (ints or SymSizes) as one size."""
+    result = sizes[0]
+    for size in sizes[1:]:
+        if isinstance(result, SymSize) or isinstance(size, SymSize):
+            result = SymSize("mul", result, size)
+        else:
+            result = result * size
+    return result
+
+
+@_emitter("op", "max_unpool")
+def _max_unpool(b, node):
+    """Each plane's values written at their per-plane positions: ``ScatterElements`` into
+    the zero output with the spatial dims flattened (the indices are ember's per-plane
+    ones, which ONNX's ``MaxUnpool``, numbering the whole tensor, does not take)."""
+    x, indices, out_shape, spatial = node.args[:4]
+    lead = list(out_shape[:len(out_shape) - spatial])
+    plane = _product(list(out_shape[len(lead):]))
+    flat = b.ints([0] * len(lead) + [-1])
+    values = b.add("Reshape", [b.value(x), flat])
+    positions = b.add("Reshape", [b.operand(indices, ember.int64), flat])
+    zeros = b.add("ConstantOfShape", [b.shape_vector(lead + [plane])],
+                  value=_fill_value(0, node.outputs[0].dtype))
+    written = b.add("ScatterElements", [zeros, positions, values], axis=len(lead))
+    _out(b, node, b.add("Reshape", [written, b.shape_vector(out_shape)]))
 
 
 @_emitter("op", "avg_pool")
@@ -128,7 +164,7 @@ def _avg_pool(b, node):
 def _adaptive_pool(b, node):
     x, spatial, outs = node.args[:3]
     outs = [int(static_size(o)) for o in outs]
-    sizes = x.shape[2:]
+    sizes = [int(static_size(s)) for s in x.shape[2:]]
     average = node.op == "adaptive_avg_pool"
     if node.op == "adaptive_max_pool" and node.outputs[1].index in b.read_values:
         _unsupported(node, "with its indices used (return_indices) has no ONNX mapping")
@@ -141,9 +177,32 @@ def _adaptive_pool(b, node):
         name = b.add("AveragePool" if average else "MaxPool", [b.value(x)],
                      kernel_shape=kernel, strides=kernel)
     else:
-        _unsupported(node, f"from {tuple(sizes)} to {tuple(outs)} (sizes not multiples) has "
-                     "no ONNX mapping")
+        name = _adaptive_bins_pool(b, b.value(x), sizes, outs, average)
     _out(b, node, name)
+
+
+def _adaptive_bins(size, out):
+    """PyTorch's adaptive bins along one dim: ``[floor(i * size / out), ceil((i + 1) *
+    size / out))`` for each output position ``i`` (of unequal widths, overlapping when
+    ``out`` does not divide ``size``)."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def _adaptive_bins_pool(b, name, sizes, outs, average):
+    """Adaptive pooling over bins that no one kernel and stride give: one dim at a time
+    (a box's mean or max is that of the per-row means or maxima), each output position
+    a ``ReduceMean``/``ReduceMax`` of a ``Slice``, concatenated.  The bins are computed
+    from the traced spatial sizes, as the pooling kernels of the other paths are."""
+    op_type = "ReduceMean" if average else "ReduceMax"
+    for d, (size, out) in enumerate(zip(sizes, outs)):
+        if size == out:
+            continue                    # bins of one element
+        axis = 2 + d
+        cells = [b.reduce(op_type, b.add("Slice", [name, b.ints([start]), b.ints([stop]),
+                                                   b.ints([axis])]), [axis], True)
+                 for start, stop in _adaptive_bins(size, out)]
+        name = b.add("Concat", cells, axis=axis)
+    return name
 
 
 @_emitter("op", "grid_sample")
@@ -253,6 +312,88 @@ def _embedding(b, node):
     _out(b, node, b.add("Gather", [b.value(weight), b.value(indices)], axis=0))
 
 
+# ------------------------------------------------------------------ losses
+@_emitter("op", "binary_cross_entropy")
+def _binary_cross_entropy(b, node):
+    """``(t - 1) * max(log(1 - x), -100) - t * max(log(x), -100)`` (times the weight):
+    PyTorch's clamped logs, so a probability of exactly 0 or 1 gives 100, not inf."""
+    x, target, weight = node.args[:3]
+    dtype = node.outputs[0].dtype
+    name, t = b.value(x), b.operand(target, dtype)
+    floor = b.scalar(-100.0, dtype)
+    log_x = b.add("Max", [b.add("Log", [name]), floor])
+    log_rest = b.add("Max", [b.add("Log", [b.add("Sub", [b.scalar(1.0, dtype), name])]), floor])
+    loss = b.add("Sub", [b.add("Mul", [b.add("Sub", [t, b.scalar(1.0, dtype)]), log_rest]),
+                         b.add("Mul", [t, log_x])])
+    if weight is not None:
+        loss = b.add("Mul", [loss, _broadcast_operand(b, weight, dtype)])
+    _out(b, node, loss)
+
+
+def _broadcast_operand(b, value, dtype):
+    """An operand used only in broadcasting arithmetic, as a tensor.  A constant that is
+    an expanded view (the loss functions expand their weights to the traced target's
+    shape, which the trace then holds as a constant) keeps one element along its
+    broadcast dims, so that ONNX's broadcasting follows the running shape instead."""
+    if isinstance(value, Value) and value.kind == "constant":
+        tensor = b.constant_tensors[value.index]
+        if 0 in tensor.stride():
+            compact = tensor[tuple(slice(0, 1) if stride == 0 else slice(None)
+                                   for stride in tensor.stride())]
+            name = b.const(compact.detach().contiguous().numpy(), value.name)
+            return name if value.dtype == dtype else b.cast(name, dtype)
+    return b.operand(value, dtype)
+
+
+@_emitter("op", "fused_cross_entropy")
+def _cross_entropy(b, node):
+    """Cross-entropy against class indices (``nll_loss`` with ``log_input``), written out:
+    ``LogSoftmax``, the target's log-probability by ``GatherElements``, class weights by
+    ``Gather``, ignored targets weighted 0; label smoothing adds the (weighted) mean of
+    the row's log-probabilities as PyTorch does, and ``'mean'`` divides by the summed
+    weights of the targets that count."""
+    p = _params(node, ("input", "target", "weight", "ignore_index", "reduction",
+                       "label_smoothing", "log_input"))
+    x, weight, smoothing = p["input"], p["weight"], float(p["label_smoothing"])
+    dtype = node.outputs[0].dtype
+    class_axis = 0 if len(x.shape) == 1 else 1
+    classes = int(static_size(x.shape[class_axis]))
+    log_probs = b.value(x)
+    if not p["log_input"]:
+        log_probs = b.add("LogSoftmax", [log_probs], axis=class_axis)
+    target = b.operand(p["target"], ember.int64)
+    ignored = b.add("Equal", [target, b.scalar(int(p["ignore_index"]), ember.int64)])
+    safe = b.add("Where", [ignored, b.scalar(0, ember.int64), target])
+    picked = b.squeeze(b.add("GatherElements", [log_probs, b.unsqueeze(safe, [class_axis])],
+                             axis=class_axis), [class_axis])
+    zero = b.scalar(0.0, dtype)
+    if weight is None:
+        target_weight = b.add("Where", [ignored, zero, b.scalar(1.0, dtype)])
+    else:
+        target_weight = b.add("Where", [ignored, zero,
+                                        b.add("Gather", [b.value(weight), safe], axis=0)])
+    loss = b.add("Neg", [b.add("Mul", [picked, target_weight])])
+    if smoothing > 0:
+        weighted = log_probs
+        if weight is not None:
+            per_class = [classes] + [1] * (len(x.shape) - 1 - class_axis)
+            weighted = b.add("Mul", [log_probs, b.add("Reshape", [b.value(weight),
+                                                                  b.ints(per_class)])])
+        smooth = b.add("Neg", [b.reduce("ReduceSum", weighted, [class_axis], False)])
+        smooth = b.add("Where", [ignored, zero, smooth])
+        loss = b.add("Add", [b.add("Mul", [loss, b.scalar(1.0 - smoothing, dtype)]),
+                             b.add("Mul", [smooth, b.scalar(smoothing / classes, dtype)])])
+    reduction = p["reduction"]
+    if reduction == "sum":
+        loss = b.reduce("ReduceSum", loss, None, False)
+    elif reduction == "mean":
+        loss = b.add("Div", [b.reduce("ReduceSum", loss, None, False),
+                             b.reduce("ReduceSum", target_weight, None, False)])
+    elif reduction != "none":
+        _unsupported(node, f"with reduction={reduction!r} has no ONNX mapping")
+    _out(b, node, loss)
+
+
 # ------------------------------------------------------------------ recurrent layers
 _VIEWS_OF_FIRST = {"getitem", "select", "narrow", "view", "reshape", "reshape_copy"}
 
@@ -287,10 +428,11 @@ def _rnn_layer(b, node):
     (input projection and its bias, already computed) enter through an identity-like
     ``W`` that also reorders the gate blocks; ``R`` is ``w_hh`` with its blocks reordered."""
     mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse = node.args[:9]
-    if w_hr is not None:
-        _unsupported(node, "with a projection (proj_size) has no ONNX mapping")
     if not _equal_lengths(b, batch_sizes):
         _unsupported(node, "on packed sequences of different lengths has no ONNX mapping")
+    if w_hr is not None:
+        _projected_lstm(b, node)
+        return
     order = _GATE_ORDER[mode]
     hidden = w_hh.shape[1]
     gates = len(order) * hidden
@@ -332,3 +474,49 @@ def _rnn_layer(b, node):
 def _out_value(b, value, name):
     if isinstance(value, Value):
         b.bind(value, name)
+
+
+def _projected_lstm(b, node):
+    """An LSTM direction with a projection (``proj_size``), which ONNX's LSTM lacks: a
+    ``Scan`` over the time steps of the traced input gates, whose body computes one step
+    as ember does (gates ``i f g o``, ``h = (o * tanh(c)) @ w_hr.T``).  The scan follows
+    the running sequence length; ``reverse`` scans the steps from the end."""
+    mode, gx, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse = node.args[:9]
+    if c0 is None:
+        _unsupported(node, "with a projection and no initial cell state has no ONNX mapping")
+    dtype = node.outputs[0].dtype
+    hidden, projected = w_hh.shape[0] // 4, w_hr.shape[0]
+    steps = SymSize("size", batch_sizes, 0)
+    x = b.add("Reshape", [b.value(gx), b.shape_vector([steps, -1, 4 * hidden])])
+    h_in, c_in, gates_in = (b.fresh(hint) for hint in ("lstm_h", "lstm_c", "lstm_gates"))
+    with b.subgraph() as body:
+        recurrent = [h_in, b.value(w_hh)] + ([b.value(b_hh)] if b_hh is not None else [])
+        gates = b.add("Add", [b.add("Gemm", recurrent, transB=1), gates_in])
+        i, f, g, o = (b.add("Sigmoid", [part]) if k != 2 else b.add("Tanh", [part])
+                      for k, part in enumerate(b.add("Split", [gates, b.ints([hidden] * 4)],
+                                                     n_outputs=4, axis=1)))
+        c_out = b.add("Add", [b.add("Mul", [f, c_in]), b.add("Mul", [i, g])])
+        full = b.add("Mul", [o, b.add("Tanh", [c_out])])
+        h_out = b.add("Gemm", [full, b.value(w_hr)], transB=1)
+        step_out = b.add("Identity", [h_out])   # a graph output of its own name
+    step = helper.make_graph(
+        body, b.fresh("lstm_projection_step"),
+        [b.declare(h_in, dtype, 2), b.declare(c_in, dtype, 2), b.declare(gates_in, dtype, 2)],
+        [b.declare(h_out, dtype, 2), b.declare(c_out, dtype, 2),
+         b.declare(step_out, dtype, 2)])
+    if reverse:     # scanned forward over the reversed steps (Scan's directions are
+        x = _reverse_steps(b, x)        # not in onnx's reference evaluator)
+    h_n, c_n, ys = b.add("Scan", [b.value(h0), b.value(c0), x], n_outputs=3, body=step,
+                         num_scan_inputs=1)
+    if reverse:
+        ys = _reverse_steps(b, ys)
+    result = node.result
+    _out_value(b, result[0], b.add("Reshape", [ys, b.ints([-1, projected])]))
+    _out_value(b, result[1], h_n)
+    _out_value(b, result[2], c_n)
+
+
+def _reverse_steps(b, name):
+    """``name`` with its first (time) axis reversed: a ``Slice`` of step -1."""
+    return b.add("Slice", [name, b.ints([-1]), b.ints([-2 ** 63 + 1]), b.ints([0]),
+                           b.ints([-1])])
