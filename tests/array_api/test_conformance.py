@@ -131,7 +131,8 @@ UNARY_FLOAT = ["abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil",
                "log10", "negative", "positive", "reciprocal", "round", "sign", "signbit", "sin",
                "sinh", "square", "sqrt", "tan", "tanh", "trunc", "conj", "real", "imag"]
 UNARY_COMPLEX = ["abs", "exp", "log", "negative", "positive", "sign", "sqrt", "square",
-                 "isfinite", "isinf", "isnan", "conj", "real", "imag", "sin", "cos", "tanh"]
+                 "isfinite", "isinf", "isnan", "conj", "real", "imag", "sin", "cos", "tanh",
+                 "round"]
 UNARY_INT = ["abs", "bitwise_invert", "negative", "positive", "sign", "square", "ceil",
              "floor", "trunc", "round", "isfinite", "isnan", "isinf"]
 UNARY_BOOL = ["logical_not", "bitwise_invert"]
@@ -168,6 +169,18 @@ def test_unary_complex(name, data):
         tiny = ember.finfo(magnitude.dtype).tiny
         assume(bool(((magnitude == 0) | (magnitude >= tiny)).all()))
     run(name, (x,), rtol=100)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_round_of_complex_rounds_both_parts_halves_to_even(dtype):
+    values = [0.5 + 1.5j, 2.5 - 0.5j, -1.5 + 2.5j, -0.5 - 3.5j, 1e20 + 0.49999997j,
+              complex(math.nan, 1.5), complex(math.inf, -math.inf)]
+    x = xp.asarray(values, dtype=getattr(xp, dtype))
+    ref = strict.round(strict.asarray(values, dtype=getattr(strict, dtype)))
+    assert_same(xp.round(x), ref, 1.0)
+    # ember.round itself refuses complex input, as torch.round does
+    with pytest.raises(NotImplementedError):
+        ember.round(x)
 
 
 @pytest.mark.parametrize("name", UNARY_INT)

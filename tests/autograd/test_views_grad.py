@@ -425,6 +425,53 @@ def test_inplace_on_view_gradcheck(fn):
     check_gradients(fn, X2, _normal(4, seed=3), gradgrad=False)
 
 
+def _complex_part_cases():
+    """In-place writes through real views of a complex tensor (and a complex view of a
+    real one): the base's gradient is moved in reals, as PyTorch's CopySlices does."""
+    def assign_real(lib, x, y):
+        c = lib.complex(x, x * 0.5) * (1 - 0.5j)
+        c.real = y * 2                                  # broadcast over the rows
+        return c
+
+    def assign_imag_of_row(lib, x, y):
+        c = lib.complex(x, x * 0.5) * (1 - 0.5j)
+        c[1].imag = y.exp()
+        return c.abs()
+
+    def mul_real_of_column(lib, x, y):
+        c = lib.complex(x, x.flip(0))
+        c[:, 1].real.mul_(y[:3])
+        return c
+
+    def copy_into_view_as_real(lib, x, y):
+        c = lib.complex(x, x * 0.5)
+        lib.view_as_real(c)[..., 1].copy_(y)
+        return c * c
+
+    def inplace_on_view_as_complex(lib, x, y):
+        r = x.contiguous() * 1
+        lib.view_as_complex(r.view(3, 2, 2))[1].mul_(2 - 1j)
+        return r * r
+
+    def real_view_read_after_its_base_changed(lib, x, y):
+        c = lib.complex(x, y.expand(3, 4))
+        part = c.real
+        c.mul_(1 + 1j)
+        return part * 2
+
+    return [assign_real, assign_imag_of_row, mul_real_of_column, copy_into_view_as_real,
+            inplace_on_view_as_complex, real_view_read_after_its_base_changed]
+
+
+COMPLEX_PARTS = _complex_part_cases()
+
+
+@pytest.mark.parametrize("fn", COMPLEX_PARTS, ids=[f.__name__ for f in COMPLEX_PARTS])
+def test_inplace_on_complex_parts(fn):
+    assert_grads_match_torch(fn, X2, _normal(4, seed=3))
+    assert_grads_match_torch(fn, X2, _normal(4, seed=3), layout=LAYOUTS["transposed"])
+
+
 def test_inplace_on_view_grad_fn_names():
     for lib in (ember, torch):
         a = lib.tensor(X2, requires_grad=True) * 1

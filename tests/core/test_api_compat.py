@@ -55,6 +55,23 @@ def test_new_factories_dtype_and_requires_grad():
         e.new_zeros(2.5)
 
 
+def test_new_factories_take_size_by_keyword():
+    e, t = ember.ones(2, dtype=ember.int32), torch.ones(2, dtype=torch.int32)
+    for name in ("new_zeros", "new_ones", "new_empty"):
+        for kw in ({"size": (2, 3)}, {"size": [4]}, {"size": (2, 0), "dtype": "float64"}):
+            ekw = {k: getattr(ember, v) if k == "dtype" else v for k, v in kw.items()}
+            tkw = {k: getattr(torch, v) if k == "dtype" else v for k, v in kw.items()}
+            got, want = getattr(e, name)(**ekw), getattr(t, name)(**tkw)
+            assert got.shape == tuple(want.shape) and str(got.dtype)[6:] == str(want.dtype)[6:]
+            if name != "new_empty":
+                _same(got, want)
+        for x in (e, t):
+            with pytest.raises(TypeError):      # the size is required, and given once
+                getattr(x, name)()
+            with pytest.raises(TypeError):
+                getattr(x, name)(2, size=(2,))
+
+
 def test_new_tensor_copies():
     src = ember.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match="clone"):

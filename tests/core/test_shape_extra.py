@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 
 NAN, INF = float("nan"), float("inf")
 
@@ -95,6 +96,18 @@ def test_flip_method_varargs_and_meshgrid_warning():
         warnings.simplefilter("always")
         ember.meshgrid(ember.arange(2), ember.arange(3))
     assert not caught
+
+
+def test_flip_method_takes_dims_by_keyword():
+    e, t = _pair("int64", shape=(2, 3, 2))
+    _same(e.flip(dims=(0, 2)), t.flip(dims=(0, 2)))
+    _same(e.flip(dims=[1]), t.flip(dims=[1]))
+    _same(e.flip(()), t.flip(()))
+    for lib, x in ((ember, e), (torch, t)):
+        with pytest.raises(TypeError):      # the dims are required
+            x.flip()
+        with pytest.raises(TypeError):
+            x.flip(0, dims=(1,))
 
 
 def test_flip_roll_copies_and_edges():
@@ -225,6 +238,42 @@ def test_nan_to_num(dtype):
     _same(ember.nan_to_num(ember.tensor([1, 2])), torch.nan_to_num(torch.tensor([1, 2])))
     c = np.array([complex(NAN, INF), complex(1, -INF)], dtype=np.complex128)
     _same(ember.nan_to_num(ember.tensor(c)), torch.nan_to_num(torch.tensor(c)))
+
+
+_OUT_A = np.random.default_rng(3).standard_normal((3, 4)) * 3
+_OUT_B = np.random.default_rng(4).standard_normal((3, 4))
+_OUT_CASES = {
+    "tril": (lambda L, a, **kw: L.tril(a, -1, **kw), _OUT_A),
+    "triu": (lambda L, a, **kw: L.triu(a, 1, **kw), _OUT_A),
+    "triu_int": (lambda L, a, **kw: L.triu(a, **kw), _OUT_A.astype(np.int64)),
+    "diag_vector": (lambda L, a, **kw: L.diag(a[0], 1, **kw), _OUT_A),
+    "diag_matrix": (lambda L, a, **kw: L.diag(a, -1, **kw), _OUT_A),
+    "square": (lambda L, a, **kw: L.square(a, **kw), _OUT_A),
+    "square_int": (lambda L, a, **kw: L.square(a, **kw), _OUT_A.astype(np.int32)),
+    "square_bool": (lambda L, a, **kw: L.square(a, **kw), _OUT_A > 0),
+    "lerp": (lambda L, a, b, **kw: L.lerp(a, b, 0.3, **kw), _OUT_A, _OUT_B),
+    "lerp_tensor_weight": (lambda L, a, b, **kw: L.lerp(a, b, b.abs(), **kw), _OUT_A, _OUT_B),
+    "nan_to_num": (lambda L, a, **kw: L.nan_to_num(a / (a > 0), 0.5, 9.0, **kw), _OUT_A),
+    "nan_to_num_int": (lambda L, a, **kw: L.nan_to_num(a, **kw), _OUT_A.astype(np.int64)),
+}
+
+
+@pytest.mark.parametrize("name", _OUT_CASES)
+def test_out(name):
+    call, *arrays = _OUT_CASES[name]
+    check_out_like_torch(call, *arrays)
+
+
+def test_out_dtype_errors_name_the_dtypes():
+    x, out = ember.ones(2, dtype=ember.float64), ember.empty(0)
+    with pytest.raises(RuntimeError, match="nan_to_num: dtype of out: Float should be same as "
+                                           "input: Double"):
+        ember.nan_to_num(x, out=out)
+    with pytest.raises(RuntimeError, match="Found dtype Float but expected Double"):
+        ember.lerp(x, x, x, out=out)
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype double, but got "
+                                           "float instead"):
+        ember.tril(x.reshape(1, 2), out=out)
 
 
 def test_clamp_min_max():

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
           "float32", "float64"]
@@ -190,6 +191,21 @@ def test_take_along_dim():
     tx = t.clone().requires_grad_()
     torch.take_along_dim(tx, i[:, :2], 1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+_TIES = np.random.default_rng(7).integers(-3, 4, (3, 5)).astype(np.float64)
+
+
+@pytest.mark.parametrize("name,call", [
+    ("argsort_stable", lambda L, a, **kw: L.argsort(a, stable=True, **kw)),
+    ("argsort_stable_descending",
+     lambda L, a, **kw: L.argsort(a, stable=True, dim=0, descending=True, **kw)),
+    ("take_along_dim", lambda L, a, **kw: L.take_along_dim(a, L.argsort(a, dim=1), 1, **kw)),
+    ("take_along_dim_flat", lambda L, a, **kw: L.take_along_dim(
+        a, L.tensor([[4, 0, 14]]), **kw)),
+])
+def test_out(name, call):
+    check_out_like_torch(call, _TIES)
 
 
 def test_take_along_dim_negative_indices():

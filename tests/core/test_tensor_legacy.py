@@ -70,6 +70,8 @@ CALLS = {
     "sum_to_size-empty-0d-bool": lambda lib, x: lib.tensor(True).sum_to_size(()),
     "sum_to_size-empty-0d-int8": lambda lib, x: lib.tensor(3, dtype=lib.int8).sum_to_size(()),
     "sum_to_size-empty": lambda lib, x: x.sum_to_size(()),
+    "sum_to_size-keyword": lambda lib, x: x.sum_to_size(size=(1, 3)),
+    "sum_to_size-keyword-and-positional": lambda lib, x: x.sum_to_size(1, size=(1, 3)),
     "adjoint": lambda lib, x: x.adjoint(),
     "adjoint-complex": lambda lib, x: lib.tensor([[1 + 1j, 2], [3j, 4]]).adjoint()
                                       .resolve_conj(),

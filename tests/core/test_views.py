@@ -85,7 +85,15 @@ x[:, 1].detach()|x.view_as(x[0].expand(2, 3, 4))|x.reshape_as(x[0, 0].unsqueeze(
 x.transpose(0, 2).ravel()|x[..., None]|x[None, ..., 1]|x[1, ..., None, 1:]|x[0, 0, 0, 0]|x[2]
 x[-3]|x[-2]|x[1:100]|x[:, -100:2]|x[:, 5:1]|x[None]|x[()]|x[0][()]|x[0, 0, 0][()]
 x[0, 0, 0][None]|x[0, 0, 0][...]|x[0, 0, 0][0]|x[1.5]|x[None, None, 0, None, :, None]
-x[..., 0, 1]|x[1, 2, 3]|x[-1, -1, -1]|x[:, None, :, None]|x[:, :, 4]|x[:, -4]|x[5:, 0]""".replace(
+x[..., 0, 1]|x[1, 2, 3]|x[-1, -1, -1]|x[:, None, :, None]|x[:, :, 4]|x[:, -4]|x[5:, 0]
+x.view(size=(6, 4))|x.view(size=[-1])|x.view(6, size=(6, 4))|x.reshape(shape=(4, 6))
+x.reshape(shape=[-1, 2])|x.reshape(4, shape=(4, 6))|x.permute(dims=(2, 0, 1))
+x.permute(dims=[1, 0, 2])
+x.permute(2, 0, 1, dims=(2, 0, 1))|x[0, :1].expand(size=(3, 4))|x[0, :1].expand(3, 4, implicit=True)
+x[0, :1].expand(size=[2, 3, 4], implicit=False)|x[0, :1].expand(3, size=(3, 4))
+x[0, 0].broadcast_to(2, 4)|x[0, 0].broadcast_to(size=(3, 4))|x[0, 0].broadcast_to([2, 4])
+x[:1, :, :1].squeeze(0, 2)|x[:1, :, :1].squeeze((0, 2))|x[:1, :, :1].squeeze(dim=(0, 2))
+x[:1, :, :1].squeeze(dim=0)|x[:1, :, :1].squeeze(())|x[:1, :, :1].squeeze(0, dim=2)""".replace(
     "\n", "|").split("|")
 
 
@@ -342,6 +350,11 @@ def test_view_dtype_reinterprets_bytes_like_torch():
         e[::2].view(ember.int64)
     with pytest.raises(RuntimeError):
         e[:3].view(ember.int64)
+    # by keyword, as PyTorch's binding names it (not with a shape as well)
+    assert e.view(dtype=ember.int16).tolist() == t.view(dtype=torch.int16).tolist()
+    for lib, x in ((ember, e), (torch, t)):
+        with pytest.raises(TypeError):
+            x.view(8, dtype=lib.int32)
 
 
 # ---------------------------------------------------------------- property tests

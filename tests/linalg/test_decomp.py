@@ -182,6 +182,76 @@ def test_cond(p):
                                torch.linalg.cond(torch.from_numpy(a), p).numpy(), rtol=1e-10)
 
 
+def _singular():
+    """Matrices LU finds singular (an exactly zero pivot), batched with an invertible one;
+    and ones whose inverse overflows or is NaN."""
+    yield np.stack([np.ones((3, 3)), np.eye(3), np.array([[1., 2, 3], [2, 4, 6], [0, 1, 1]])])
+    yield np.zeros((2, 2))
+    yield np.array([[1.0, 2.0], [2.0, 4.0]])
+    yield np.array([[np.nan, 1.0], [0.0, 1.0]])
+    yield np.array([[np.inf, 1.0], [0.0, 1.0]])
+    yield np.diag([1e-200, 1e-200])
+    yield np.zeros((2, 2), dtype=np.complex128)
+    yield np.ones((3, 3), dtype=np.complex128) * (1 + 1j)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf])
+def test_cond_of_singular_matrices_matches_torch(p):
+    """PyTorch's cond is inf where LU finds A singular (for 'fro', 1, -1, inf, -inf; a 0 * inf
+    NaN becomes inf too), and sum(S) * sum(1/S) for 'nuc'."""
+    for a in _singular():
+        if p in (None, 2, -2, "nuc") and a.dtype.kind == "c" and a.any():
+            continue    # whether LAPACK's smallest singular value is exactly 0 varies
+        try:
+            want = torch.linalg.cond(torch.from_numpy(a), p)
+        except torch.linalg.LinAlgError:     # NaN in the SVD
+            with pytest.raises(ember.linalg.LinAlgError):
+                ember.linalg.cond(ember.from_numpy(a), p)
+            continue
+        got = ember.linalg.cond(ember.from_numpy(a), p)
+        np.testing.assert_allclose(_np(got), want.numpy(), rtol=1e-10)
+    if p not in (None, 2, -2, "nuc"):
+        assert ember.linalg.cond(ember.ones(3, 3, dtype=ember.float64), p).item() == np.inf
+
+
+def test_cond_of_singular_matrices_keeps_gradients_of_the_others():
+    # PyTorch's own cond backward fails here (its inverse is masked in place): the oracle is
+    # the definition norm(A) * norm(inv(A)), differentiated by torch
+    a = np.stack([np.ones((2, 2)), np.array([[2.0, 1.0], [0.5, 3.0]])])
+    x = ember.tensor(a, requires_grad=True)
+    for p in ("fro", 1, -np.inf):
+        x.grad = None
+        cond = ember.linalg.cond(x, p)
+        assert cond[0].item() == np.inf
+        cond[1].backward()
+        want = torch.tensor(a, requires_grad=True)
+        A = want[1]
+        (torch.linalg.matrix_norm(A, p) * torch.linalg.matrix_norm(torch.linalg.inv(A), p)
+         ).backward()
+        np.testing.assert_allclose(_np(x.grad), want.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_pinv_rcond_is_a_relative_tolerance(hermitian):
+    """PyTorch's older rcond (positional or by keyword): atol=0, rtol=rcond."""
+    a = _hermitian((2, 4, 4), np.float64, seed=3)
+    ta, ea = torch.from_numpy(a), ember.from_numpy(a)
+    spectrum = np.abs(np.linalg.eigvalsh(a))
+    rcond = float(np.sort(spectrum[0])[1] / spectrum[0].max()) * 1.01   # drops two values
+    for call in (lambda L, x: L.linalg.pinv(x, rcond, hermitian),
+                 lambda L, x: L.linalg.pinv(x, rcond=rcond, hermitian=hermitian),
+                 lambda L, x: L.linalg.pinv(x, rcond=L.tensor([rcond, 0.5], dtype=L.float64),
+                                            hermitian=hermitian)):
+        np.testing.assert_allclose(_np(call(ember, ea)), call(torch, ta).numpy(), atol=1e-10)
+    # the rank drops as in matrix_rank with the same rtol
+    assert ember.linalg.matrix_rank(ea[0], rtol=rcond, hermitian=hermitian).item() == 2
+    for lib, x in ((ember, ea), (torch, ta)):
+        with pytest.raises(TypeError):           # one form of the tolerance, not both
+            lib.linalg.pinv(x, rcond=0.1, rtol=0.1)
+        with pytest.raises(RuntimeError, match="rcond tensor of complex type"):
+            lib.linalg.pinv(x, rcond=lib.tensor(0.1j))
+
+
 @pytest.mark.parametrize("npdt", [np.float64, np.complex64])
 def test_householder_product(npdt):
     a, tau = _rand((2, 5, 3), npdt, seed=8), _rand((2, 2), npdt, seed=9)

@@ -175,6 +175,28 @@ def test_cholesky_solve_gradients(layout, upper):
     check_gradients(lambda lib, B, F: lib.cholesky_solve(B, tri(F), upper), rand(3, 2), F[0])
 
 
+def test_pytorchs_keyword_names():
+    """The names PyTorch's binding gives (input, input2, input3), not those of its docs."""
+    a = RNG.standard_normal((3, 3))
+    spd, b = a @ a.T + 3 * np.eye(3), RNG.standard_normal((3, 2))
+    calls = [
+        lambda L, A, B: L.cholesky_solve(input=B, input2=L.linalg.cholesky(A)),
+        lambda L, A, B: L.cholesky_inverse(input=L.linalg.cholesky(A)),
+        lambda L, A, B: L.lu_solve(input=B, LU_data=L.linalg.lu_factor(A).LU,
+                                   LU_pivots=L.linalg.lu_factor(A).pivots),
+        lambda L, A, B: L.orgqr(A, input2=L.geqrf(A).tau),
+        lambda L, A, B: L.ormqr(L.geqrf(A).a, input2=L.geqrf(A).tau, input3=B),
+    ]
+    for call in calls:
+        got = call(ember, ember.tensor(spd), ember.tensor(b))
+        want = call(torch, torch.tensor(spd), torch.tensor(b))
+        np.testing.assert_allclose(np.asarray(got), want.numpy(), rtol=1e-9, atol=1e-12)
+    # the documented names still work
+    L = ember.linalg.cholesky(ember.tensor(spd))
+    np.testing.assert_allclose(np.asarray(ember.cholesky_solve(B=ember.tensor(b), L=L)),
+                               np.linalg.solve(spd, b), rtol=1e-9)
+
+
 def test_cholesky_solve_errors():
     L = ember.tensor(np.linalg.cholesky(spd(3, 3)))
     with pytest.raises(RuntimeError, match="Incompatible matrix sizes for cholesky_solve"):

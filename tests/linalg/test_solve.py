@@ -115,6 +115,64 @@ def test_errors(call, exc, text):
     assert issubclass(ember.linalg.LinAlgError, RuntimeError)
 
 
+# the keyword names PyTorch's Python binding gives, where its docs (and ember's signatures)
+# say otherwise: torch.linalg.eigh(input=A) works, eigh(A=A) does not
+BINDING_KEYWORDS = {
+    "linalg.cholesky": lambda L, A, B: L.linalg.cholesky(input=A, upper=True),
+    "linalg.cholesky_ex": lambda L, A, B: L.linalg.cholesky_ex(input=A),
+    "linalg.eigh": lambda L, A, B: L.linalg.eigh(input=A, UPLO="U").eigenvalues,
+    "linalg.eigvalsh": lambda L, A, B: L.linalg.eigvalsh(input=A),
+    "linalg.eig": lambda L, A, B: L.linalg.eig(input=A).eigenvalues.abs(),
+    "linalg.eigvals": lambda L, A, B: L.linalg.eigvals(input=A).abs(),
+    "linalg.lstsq": lambda L, A, B: L.linalg.lstsq(input=A, b=B).solution,
+    "linalg.lstsq_b": lambda L, A, B: L.linalg.lstsq(A, b=B, driver="gelsd").solution,
+    "linalg.tensorsolve": lambda L, A, B: L.linalg.tensorsolve(input=A, other=B[:, 0]),
+    "linalg.tensorinv": lambda L, A, B: L.linalg.tensorinv(input=A.reshape(3, 1, 3), ind=1),
+    "linalg.solve_triangular": lambda L, A, B: L.linalg.solve_triangular(
+        input=A.triu(), B=B, upper=True),
+    "linalg.cond": lambda L, A, B: L.linalg.cond(input=A, p="fro"),
+    "linalg.pinv": lambda L, A, B: L.linalg.pinv(input=A, hermitian=True),
+    "linalg.matrix_rank": lambda L, A, B: L.linalg.matrix_rank(input=A),
+    "linalg.matrix_norm": lambda L, A, B: L.linalg.matrix_norm(input=A, ord="nuc"),
+    "linalg.norm": lambda L, A, B: L.linalg.norm(input=A, ord=2),
+    "linalg.vector_norm": lambda L, A, B: L.linalg.vector_norm(input=A, ord=3),
+    "linalg.matrix_power": lambda L, A, B: L.linalg.matrix_power(input=A, n=-2),
+    "linalg.matrix_exp": lambda L, A, B: L.linalg.matrix_exp(input=A / 10),
+    "linalg.ldl_factor": lambda L, A, B: L.linalg.ldl_factor(input=A).LD,
+    "linalg.ldl_factor_ex": lambda L, A, B: L.linalg.ldl_factor_ex(input=A).LD,
+    "det": lambda L, A, B: L.det(input=A),
+    "logdet": lambda L, A, B: L.logdet(input=A),
+    "slogdet": lambda L, A, B: L.slogdet(input=A).logabsdet,
+    "inverse": lambda L, A, B: L.inverse(input=A),
+    "matrix_exp": lambda L, A, B: L.matrix_exp(input=A / 10),
+    "matrix_power": lambda L, A, B: L.matrix_power(input=A, n=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINDING_KEYWORDS))
+def test_pytorchs_keyword_names(name):
+    a = well_conditioned(3, 3)
+    a = a @ a.T                          # positive definite, for cholesky and ldl
+    b = rand(3, 2)
+    call = BINDING_KEYWORDS[name]
+    got, want = call(ember, ember.tensor(a), ember.tensor(b)), call(torch, torch.tensor(a),
+                                                                    torch.tensor(b))
+    for g, w in zip(got if isinstance(got, tuple) else (got,),
+                    want if isinstance(want, tuple) else (want,)):
+        assert tuple(g.shape) == tuple(w.shape)
+        np.testing.assert_allclose(np.asarray(g), w.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_documented_names_still_work_and_keywords_are_given_once():
+    a = ember.eye(3, dtype=ember.float64) * 2
+    assert ember.linalg.eigh(A=a).eigenvalues.tolist() == [2.0, 2.0, 2.0]
+    assert ember.linalg.lstsq(A=a, B=a).solution.tolist() == ember.eye(3).tolist()
+    with pytest.raises(TypeError, match="multiple values for argument 'A'"):
+        ember.linalg.eigh(input=a, A=a)
+    with pytest.raises(TypeError):
+        ember.linalg.cholesky(a, input=a)
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_solve_grads(layout):
     a, b = well_conditioned(2, 3, 3), rand(2, 3, 2)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 from grad_oracle import LAYOUTS as GRAD_LAYOUTS, assert_grads_match_torch, check_gradients
 from shape_oracle import LAYOUTS, check, raises_like_torch, same
 
@@ -93,6 +94,29 @@ def test_index_reduce(reduce, include_self):
           A34, S32, IDX)
     check(lambda L, a, s, i: a.index_reduce(0, i, s, reduce, include_self=include_self),
           I34, I34 + 1, IDX_DUP)
+
+
+OUT_CASES = {
+    "index_add": (lambda L, a, s, i, **kw: L.index_add(a, 0, i, s, alpha=2, **kw),
+                  (A34, S24, IDX)),
+    "index_add_int": (lambda L, a, s, i, **kw: L.index_add(a, 1, i, s, **kw),
+                      (I34, I34[:, :3], IDX_DUP)),
+    "index_copy": (lambda L, a, s, i, **kw: L.index_copy(a, 1, i, s, **kw), (A34, S32, IDX)),
+    "scatter_reduce": (lambda L, a, s, i, **kw: L.scatter_reduce(a, 1, i, s, "amax", **kw),
+                       (A34, S24, SCAT)),
+    "scatter_reduce_mean": (lambda L, a, s, i, **kw: L.scatter_reduce(
+        a, 1, i, s, "mean", include_self=False, **kw), (A34, S24, SCAT)),
+    "narrow_copy": (lambda L, a, **kw: L.narrow_copy(a, 1, 1, 2, **kw), (A34,)),
+    "narrow_copy_int": (lambda L, a, **kw: L.narrow_copy(a, 0, 1, 1, **kw), (I34,)),
+    "slice_scatter": (lambda L, a, s, **kw: L.slice_scatter(a, s, 1, 0, None, 2, **kw),
+                      (A34, S32)),
+}
+
+
+@pytest.mark.parametrize("name", OUT_CASES)
+def test_out(name):
+    call, arrays = OUT_CASES[name]
+    check_out_like_torch(call, *arrays)
 
 
 def test_in_place_forms():

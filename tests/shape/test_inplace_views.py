@@ -69,6 +69,9 @@ def test_resize_keeps_the_prefix_grows_the_storage_and_is_seen_by_views():
         assert tuple(x.shape) == (4,)
         x.resize_(0)
         assert x.numel() == 0
+        assert x.resize_(size=(2, 1)) is x and tuple(x.shape) == (2, 1)    # PyTorch's name
+        with pytest.raises(TypeError):
+            x.resize_(2, size=(2,))
 
 
 def test_resize_errors_match_torch():

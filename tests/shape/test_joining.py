@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 from grad_oracle import LAYOUTS as GRAD_LAYOUTS, assert_grads_match_torch, check_gradients
 from shape_oracle import LAYOUTS, check, expandable, raises_like_torch, same
 
@@ -34,6 +35,17 @@ def _cases():
         "tensor_split_idx_down": (lambda L, a: L.tensor_split(a, [3, 1, -3, -4, 9, 2], dim=1),
                                   (I34,)),
         "vsplit_idx_down": (lambda L, a: L.vsplit(a, [2, 0]), (I34,)),
+        # the keyword names of PyTorch's overloads
+        "tensor_split_sections_kw": (lambda L, a: L.tensor_split(a, sections=3, dim=1), (I34,)),
+        "tensor_split_indices_kw": (lambda L, a: L.tensor_split(input=a, indices=[1, -1], dim=1),
+                                    (I34,)),
+        "tensor_split_tensor_kw": (lambda L, a: a.tensor_split(
+            tensor_indices_or_sections=L.tensor([1, 3]), dim=1), (I34,)),
+        "tensor_split_method_sections_kw": (lambda L, a: a.tensor_split(sections=2), (I34,)),
+        "hsplit_sections_kw": (lambda L, a: L.hsplit(a, sections=2), (I34,)),
+        "hsplit_indices_kw": (lambda L, a: a.hsplit(indices=[3]), (I34,)),
+        "vsplit_indices_kw": (lambda L, a: L.vsplit(a, indices=(1, 2)), (I34,)),
+        "dsplit_sections_kw": (lambda L, a: L.dsplit(a.reshape(3, 2, 2), sections=2), (I34,)),
         "hsplit": (lambda L, a: L.hsplit(a, 2), (I34,)),
         "vsplit": (lambda L, a: L.vsplit(a, [1]), (I34,)),
         "dsplit": (lambda L, a: L.dsplit(a.reshape(3, 2, 2), 2), (I34,)),
@@ -44,6 +56,11 @@ def _cases():
         "repeat": (lambda L, a: a.repeat(2, 1, 3), (A23,)),
         "tile": (lambda L, a: L.tile(a, (2,)), (A23,)),
         "tile_more": (lambda L, a: a.tile((2, 1, 2)), (A23,)),
+        "tile_varargs": (lambda L, a: a.tile(2, 1, 2), (A23,)),
+        "tile_one_int": (lambda L, a: a.tile(2), (A23,)),
+        "tile_kw": (lambda L, a: a.tile(dims=[3, 1]), (A23,)),
+        "repeat_kw": (lambda L, a: a.repeat(repeats=(2, 1, 3)), (A23,)),
+        "repeat_kw_list": (lambda L, a: a.repeat(repeats=[1, 2]), (A23,)),
         "repeat_interleave": (lambda L, a: L.repeat_interleave(a, 2), (A23,)),
         "repeat_interleave_dim": (lambda L, a: a.repeat_interleave(3, dim=1), (A23,)),
         "repeat_interleave_t": (lambda L, a: a.repeat_interleave(
@@ -124,6 +141,58 @@ def test_complex_views_share_memory():
     f32 = ember.tensor(np.arange(6, dtype=np.float32).reshape(3, 2))
     same(ember.view_as_complex(f32), torch.view_as_complex(torch.arange(6.).reshape(3, 2)))
     same(ember.view_as_real(ember.tensor(1 + 2j)), torch.view_as_real(torch.tensor(1 + 2j)))
+
+
+def test_assigning_real_and_imag_copies_into_the_parts():
+    z = np.array([[1 + 2j, 3 - 4j], [5j, -1 + 0j]])
+    for value in (lambda L: L.tensor([7.0, -8.0], dtype=L.float64),   # broadcast
+                  lambda L: 2.5,
+                  lambda L: L.tensor(3),                                 # cast to the part
+                  lambda L: L.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=L.float32)):
+        for part in ("real", "imag"):
+            ours, theirs = ember.tensor(z), torch.tensor(z)
+            view = getattr(ours, part)
+            setattr(ours, part, value(ember))
+            setattr(theirs, part, value(torch))
+            same(ours, theirs)
+            same(view, getattr(theirs, part))                  # the view sees the write
+    # a real tensor: real is itself, and it has no imaginary part to assign
+    for lib in (ember, torch):
+        x = lib.zeros(2)
+        x.real = lib.tensor([1.0, 2.0])
+        assert x.tolist() == [1.0, 2.0]
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            x.imag = lib.ones(2)
+        with pytest.raises(TypeError):
+            lib.tensor([1j]).real = "a"
+
+
+def test_assigning_real_and_imag_is_differentiable():
+    z = np.array([1 + 2j, 3 - 4j])
+
+    def run(lib):
+        leaf = lib.tensor(z, requires_grad=True)
+        value = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        c = leaf * (1 - 1j)
+        c.real = value * 2
+        c.imag = value.exp()
+        c.abs().sum().backward()
+        return leaf.grad, value.grad
+
+    for got, want in zip(run(ember), run(torch)):
+        same(got, want)
+    for lib in (ember, torch):        # a leaf's view is not written in place
+        with pytest.raises(RuntimeError, match="leaf"):
+            lib.tensor(z, requires_grad=True).real = lib.zeros(2, dtype=lib.float64)
+
+
+@pytest.mark.parametrize("name,call,arrays", [
+    ("kron", lambda L, a, b, **kw: L.kron(a, b, **kw), (A23, V3)),
+    ("kron_mixed_dtypes", lambda L, a, b, **kw: L.kron(a, b, **kw), (A23, I34)),
+    ("kron_int", lambda L, a, **kw: L.kron(a, a[:2], **kw), (I34,)),
+])
+def test_out(name, call, arrays):
+    check_out_like_torch(call, *arrays)
 
 
 def test_complex_and_polar():

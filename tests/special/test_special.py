@@ -1,11 +1,14 @@
 """ember.special against scipy.special (values) and torch.special 2.13 (values, dtypes,
 errors, gradients)."""
+import inspect
+
 import numpy as np
 import pytest
 import scipy.special as sc
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 from ember.special._table import TABLE
 from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
 
@@ -193,6 +196,31 @@ def test_bad_input():
     assert out.shape == (3,)
     with pytest.raises(TypeError, match="'out' must be Tensor"):
         ember.special.ndtr(ember.ones(3), out=[0.0])
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_inputs_by_keyword_take_torchs_names(name):
+    """Each input can be given by the keyword PyTorch's binding names it: ``x`` (and ``n``)
+    for airy_ai, the scaled K0/K1, spherical_bessel_j0 and the polynomials, ``input`` (and
+    ``other``) for the rest."""
+    names = [p for p in inspect.signature(getattr(ember.special, name)).parameters
+             if p != "out"]
+    arrays = [_sample(name, (3,), seed=k, which=k) for k in range(len(names))]
+    if names[-1] == "n":
+        arrays[-1] = np.array([0.0, 2.0, 5.0])
+    got = getattr(ember.special, name)(**{k: ember.tensor(a) for k, a in zip(names, arrays)})
+    want = getattr(torch.special, name)(**{k: torch.tensor(a) for k, a in zip(names, arrays)})
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-12)
+    if name in ("airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+                "spherical_bessel_j0") or "_polynomial_" in name:
+        assert names[0] == "x"
+
+
+def test_logsumexp_out():
+    check_out_like_torch(lambda L, a, **kw: L.special.logsumexp(a, 1, **kw),
+                         _sample("logsumexp", (3, 4)))
+    check_out_like_torch(lambda L, a, **kw: L.special.logsumexp(a, (0, 1), True, **kw),
+                         _sample("logsumexp", (3, 4)))
 
 
 def test_out_inplace_and_methods():

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
 
 NAN = float("nan")
@@ -177,6 +178,55 @@ def test_edges():
     y = x.clone()
     y.renorm_(2, 0, 1.0)
     np.testing.assert_allclose(np.asarray(y), [[0.6, 0.8], [0.3, 0.4]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("fname", ["median", "nanmedian"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "uint8",
+                                   "bool", "complex64"])
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 4)])
+def test_median_of_no_elements_is_nan(fname, dtype, shape):
+    """Without ``dim``, PyTorch's median of an empty tensor is NaN (in the input's dtype:
+    NaN converted for integers), whatever the dtype; a ``dim`` of size zero is refused,
+    before the dtype is."""
+    x, tx = ember.zeros(shape, dtype=getattr(ember, dtype)), \
+        torch.zeros(shape, dtype=getattr(torch, dtype))
+    for got in (getattr(ember, fname)(x), getattr(x, fname)()):
+        want = getattr(torch, fname)(tx)
+        assert got.dtype == x.dtype and got.shape == ()
+        np.testing.assert_array_equal(np.asarray(got), want.numpy())
+    d = shape.index(0)
+    for lib, t in ((ember, x), (torch, tx)):
+        with pytest.raises(IndexError, match=f"Expected reduction dim {d} to have non-zero"):
+            getattr(lib, fname)(t, d)
+
+
+@pytest.mark.parametrize("fname", ["median", "nanmedian"])
+def test_median_of_no_elements_records_its_gradient(fname):
+    x, tx = ember.zeros(0, 3, requires_grad=True), torch.zeros(0, 3, requires_grad=True)
+    y, ty = getattr(ember, fname)(x), getattr(torch, fname)(tx)
+    assert y.requires_grad and y.grad_fn.name() == ty.grad_fn.name()
+    y.backward()
+    ty.backward()
+    assert x.grad.shape == tx.grad.shape == (0, 3)
+
+
+def test_count_nonzero_method_takes_dims_as_arguments():
+    e, t = _pair(np.round(RNG.standard_normal((3, 4, 2))))
+    for call in (lambda x: x.count_nonzero(0, 2), lambda x: x.count_nonzero((0, 1)),
+                 lambda x: x.count_nonzero(dim=(1, 2)), lambda x: x.count_nonzero(1),
+                 lambda x: x.count_nonzero()):
+        _close(call(e), call(t))
+
+
+@pytest.mark.parametrize("name,call,array", [
+    ("diff", lambda L, a, **kw: L.diff(a, **kw), DATA),
+    ("diff_prepend_append", lambda L, a, **kw: L.diff(a, 2, 0, a[:1], a[-2:], **kw), DATA),
+    ("diff_int", lambda L, a, **kw: L.diff(a, dim=0, **kw), ODD.astype(np.int64)),
+    ("renorm", lambda L, a, **kw: L.renorm(a, 2, 0, 1.5, **kw), DATA),
+    ("renorm_p1", lambda L, a, **kw: L.renorm(a, 1, 1, 2.0, **kw), DATA),
+])
+def test_out(name, call, array):
+    check_out_like_torch(call, array)
 
 
 def test_errors():

@@ -348,6 +348,15 @@ cdef tuple _shape_arg(tuple args):
         raise TypeError(f"expected a sequence of integers for a shape, got {args!r}") from None
 
 
+cdef tuple _int_list_keyword(str fname, str name, tuple args, object value):
+    """``(value,)``, the arguments :func:`_shape_arg` reads, for a method whose ints PyTorch
+    takes as arguments, as one sequence or by the keyword ``name`` (``x.permute(1, 0)``,
+    ``x.permute((1, 0))``, ``x.permute(dims=(1, 0))``); refused when ``args`` came too."""
+    if args:
+        raise TypeError(f"{fname}() got multiple values for argument '{name}'")
+    return (value,)
+
+
 cdef object read_scalar(char *p, int dt):
     if dt == EM_BOOL:
         return (<uint8_t *>p)[0] != 0

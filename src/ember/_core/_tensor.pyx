@@ -549,13 +549,24 @@ cdef class Tensor:
     # ------------------------------------------------------------ views
     @property
     def real(self):
-        """The real part (a view; the tensor itself when it is real)."""
+        """The real part (a view; the tensor itself when it is real).  Assigning to it
+        copies the value (a tensor or a number, broadcast) into that view, as in
+        PyTorch."""
         return real(self)
+
+    @real.setter
+    def real(self, value):
+        _set_part(real(self), value)
 
     @property
     def imag(self):
-        """The imaginary part of a complex tensor (a view)."""
+        """The imaginary part of a complex tensor (a view).  Assigning to it copies the
+        value (a tensor or a number, broadcast) into that view, as in PyTorch."""
         return imag(self)
+
+    @imag.setter
+    def imag(self, value):
+        _set_part(imag(self), value)
 
     @property
     def T(self):
@@ -588,12 +599,21 @@ cdef class Tensor:
     # Cython function makes per call (a third of a small reshape's time); the text
     # signature keeps inspect.signature and the docs working.
     @cython.binding(False)
-    def view(self, *shape):
-        """view($self, *shape)
+    def view(self, *shape, size=None, dtype=None):
+        """view($self, *shape, size=None, dtype=None)
 --
 
-        A view with a new shape (or a reinterpretation as another dtype of the same size)."""
-        if len(shape) == 1 and type(shape[0]) is not int \
+        A view with a new shape (or a reinterpretation as another dtype of the same size).
+
+        The shape comes as ints, one sequence or ``size=``; a dtype as the one argument
+        or ``dtype=``, as PyTorch's ``view`` takes them."""
+        if dtype is not None:
+            if shape or size is not None:
+                raise TypeError("view() takes a shape or a dtype, not both")
+            return view_dtype(self, as_dtype(dtype))
+        if size is not None:
+            shape = _int_list_keyword("view", "size", shape, size)
+        elif len(shape) == 1 and type(shape[0]) is not int \
                 and not isinstance(shape[0], (tuple, list, Size)) \
                 and not hasattr(shape[0], "__index__"):
             return view_dtype(self, as_dtype(shape[0]))
@@ -604,12 +624,15 @@ cdef class Tensor:
         return view(self, _shape_tuple(<Tensor?>other))
 
     @cython.binding(False)
-    def reshape(self, *shape):
+    def reshape(self, *sizes, shape=None):
         """reshape($self, *shape)
 --
 
-        The tensor with a new shape: a view when the strides allow, else a copy."""
-        return reshape(self, _shape_arg(shape))
+        The tensor with a new shape: a view when the strides allow, else a copy.  The
+        shape comes as ints, one sequence or ``shape=``."""
+        if shape is not None:
+            sizes = _int_list_keyword("reshape", "shape", sizes, shape)
+        return reshape(self, _shape_arg(sizes))
 
     def reshape_as(self, other):
         """The tensor with the shape of ``other`` (see :meth:`reshape`)."""
@@ -619,9 +642,18 @@ cdef class Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one."""
         return flatten(self, start_dim, end_dim)
 
-    def squeeze(self, dim=None):
-        """Remove size-1 dimensions (all, or those in ``dim``)."""
-        return squeeze(self, dim)
+    @cython.binding(False)
+    def squeeze(self, *dims, dim=None):
+        """squeeze($self, *dim)
+--
+
+        Remove size-1 dimensions (all, or those in ``dim``: an int, ints or one
+        sequence, or ``dim=``)."""
+        if dim is not None:
+            dims = _int_list_keyword("squeeze", "dim", dims, dim)
+        if not dims:
+            return squeeze(self, None)
+        return squeeze(self, dims[0] if len(dims) == 1 else dims)
 
     def unsqueeze(self, dim):
         """Insert a size-1 dimension at ``dim``."""
@@ -648,28 +680,41 @@ cdef class Tensor:
         return reverse_dims(self)
 
     @cython.binding(False)
-    def permute(self, *dims):
+    def permute(self, *order, dims=None):
         """permute($self, *dims)
 --
 
-        Reorder the dimensions."""
-        return permute(self, _shape_arg(dims))
+        Reorder the dimensions (given as ints, one sequence or ``dims=``)."""
+        if dims is not None:
+            order = _int_list_keyword("permute", "dims", order, dims)
+        return permute(self, _shape_arg(order))
 
     @cython.binding(False)
-    def expand(self, *sizes):
-        """expand($self, *sizes)
+    def expand(self, *sizes, size=None, implicit=False):
+        """expand($self, *sizes, size=None, implicit=False)
 --
 
-        Broadcast to a larger shape without copying (-1 keeps a size)."""
+        Broadcast to a larger shape without copying (-1 keeps a size).  The sizes come
+        as ints, one sequence or ``size=``; ``implicit`` is accepted and ignored, as in
+        PyTorch (a flag of its tracer)."""
+        if size is not None:
+            sizes = _int_list_keyword("expand", "size", sizes, size)
         return expand(self, _shape_arg(sizes))
 
     def expand_as(self, other):
         """A view expanded to the shape of ``other`` (see :meth:`expand`)."""
         return expand(self, _shape_tuple(<Tensor?>other))
 
-    def broadcast_to(self, shape):
-        """A view broadcast to ``shape`` (see :meth:`expand`)."""
-        return expand(self, _shape_arg((shape,)))
+    @cython.binding(False)
+    def broadcast_to(self, *sizes, size=None):
+        """broadcast_to($self, *size)
+--
+
+        A view broadcast to ``size`` (ints, one sequence or ``size=``; see
+        :meth:`expand`)."""
+        if size is not None:
+            sizes = _int_list_keyword("broadcast_to", "size", sizes, size)
+        return expand(self, _shape_arg(sizes))
 
     def narrow(self, dim, start, length):
         """The slice ``start:start + length`` of dimension ``dim``, as a view."""

@@ -125,6 +125,15 @@ cpdef Tensor real(Tensor input):
     return _complex_part(input, 0)
 
 
+cdef int _set_part(Tensor part, object value) except -1:
+    """``t.real = value`` and ``t.imag = value``: ``value`` copied into the part's view
+    (recorded, so the gradient reaches ``value``), a number taken in the part's dtype."""
+    if not isinstance(value, Tensor) and scalar_dtype(value) < 0:
+        raise TypeError(f"can't assign a {type(value).__name__} to a {part.type()}")
+    part.copy_(value)
+    return 0
+
+
 cpdef Tensor imag(Tensor input):
     """The imaginary part of a complex tensor, as a view."""
     if em_category[input._dtype] != 3:
@@ -460,13 +469,15 @@ def _take_layout(Tensor t, Tensor view):
     return t
 
 
-def resize_(Tensor self, *sizes, memory_format=None):
+def resize_(Tensor self, *sizes, size=None, memory_format=None):
     """Resize ``self`` in place to ``sizes``, contiguous, keeping its offset and the
     elements that fit; the storage grows when it must (new elements are uninitialised).
 
     Parameters
     ----------
     *sizes : int or tuple of ints
+    size : tuple of ints, optional
+        The sizes by keyword, as PyTorch names them (instead of ``*sizes``).
 
     Returns
     -------
@@ -475,6 +486,8 @@ def resize_(Tensor self, *sizes, memory_format=None):
     """
     cdef Py_ssize_t shape[64]
     cdef int nd, d
+    if size is not None:
+        sizes = _int_list_keyword("resize_", "size", sizes, size)
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     if em_grad_mode and self._requires_grad:

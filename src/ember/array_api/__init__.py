@@ -20,7 +20,7 @@ from ember.array_api._creation import (
     ones, ones_like, tril, triu, zeros, zeros_like,
 )
 from ember.array_api._elementwise import functions as _elementwise_functions
-from ember.array_api._elementwise import clip, conj, imag, real, remainder, sign
+from ember.array_api._elementwise import clip, conj, imag, real, remainder, round, sign
 from ember.array_api._manipulation import (
     broadcast_arrays, broadcast_to, concat, expand_dims, flip, moveaxis, permute_dims, repeat,
     reshape, roll, squeeze, stack, tile, unstack, take, take_along_axis, matmul,
@@ -50,7 +50,7 @@ __all__ = sorted([
     "float64", "complex64", "complex128", "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
     "arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full", "full_like",
     "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros", "zeros_like",
-    "clip", "conj", "imag", "real", "remainder", "sign", *_elementwise_functions,
+    "clip", "conj", "imag", "real", "remainder", "round", "sign", *_elementwise_functions,
     "broadcast_arrays", "broadcast_to", "concat", "expand_dims", "flip",
     "moveaxis", "permute_dims", "repeat", "reshape", "roll", "squeeze", "stack", "tile",
     "unstack", "take", "take_along_axis", "matmul", "matrix_transpose", "tensordot", "vecdot",

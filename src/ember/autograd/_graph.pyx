@@ -296,9 +296,7 @@ cdef inline tuple gradient_edge(Tensor t):
 cdef int refresh_view(Tensor view, AutogradMeta m) except -1:
     """The base (or another view of it) changed in place since this view's history was
     recorded: the view now reads the base's current history, as in PyTorch."""
-    cdef AsStridedViewBackward vb = AsStridedViewBackward.__new__(AsStridedViewBackward)
-    vb.base_geometry = geometry(m.base)
-    vb.view_geometry = geometry(view)
+    cdef AsStridedViewBackward vb = view_of_base(m.base, view)
     vb.next_functions = (gradient_edge(m.base),)
     view._grad_fn = vb
     m.output_nr = 0

@@ -2,6 +2,10 @@
 
 Solvers, factorizations and decompositions (LAPACK through SciPy, batched without the
 GIL), norms and matrix functions, every one differentiable with PyTorch's formulas.
+
+The signatures use the argument names of PyTorch's documentation (``A``, ``B``); where its
+Python binding names an argument otherwise, that keyword is accepted too
+(``eigh(input=A)``, ``lstsq(input=A, b=B)``, ``tensorsolve(input=A, other=B)``).
 """
 from ember.linalg._common import LinAlgError
 from ember.linalg._solve import solve, solve_ex, inv, inv_ex, det, slogdet

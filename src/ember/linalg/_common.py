@@ -30,6 +30,33 @@ def torch_dtype_name(dtype):
     return TORCH_NAMES[num] if num is not None else str(dtype).rsplit(".", 1)[-1]
 
 
+def binding_names(**aliases):
+    """Decorate a function so that it also takes, by keyword, the names PyTorch's Python
+    binding gives its arguments where they differ from the documented names ember's
+    signature uses: ``torch.linalg.eigh(input=A)`` works (and ``A=`` does not, though its
+    docs say ``A``), so ``eigh`` is decorated with ``binding_names(input="A")`` and takes
+    either.
+
+    Parameters
+    ----------
+    **aliases : str
+        The binding's name -> the name in the signature.
+    """
+    def decorate(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            if kwargs:
+                for alias, name in aliases.items():
+                    if alias in kwargs:
+                        if name in kwargs:
+                            raise TypeError(f"{fn.__name__}() got multiple values for "
+                                            f"argument '{name}'")
+                        kwargs[name] = kwargs.pop(alias)
+            return fn(*args, **kwargs)
+        return call
+    return decorate
+
+
 def check_tensor(t, fname, name="A", position=1):
     if not isinstance(t, Tensor):
         raise TypeError(f"{fname}(): argument '{name}' (position {position}) must be Tensor, "

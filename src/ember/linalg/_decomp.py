@@ -17,7 +17,7 @@ import ember
 from ember._core import _lapack_decomp as _lapack
 from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import Tensor, _recorded, record
-from ember.linalg._common import LinAlgError, on_gpu, on_host, out_into
+from ember.linalg._common import binding_names, LinAlgError, on_gpu, on_host, out_into
 from ember.ops.derivatives import derivative
 
 __all__ = ["qr", "svd", "svdvals", "eig", "eigvals", "eigh", "eigvalsh",
@@ -421,6 +421,7 @@ def _eigh_raw(A, UPLO, vectors):
     return (w, work.mT) if vectors else w
 
 
+@binding_names(input="A")
 @autocasts("linalg_eigh")
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending, real) and orthonormal eigenvectors of a Hermitian
@@ -453,6 +454,7 @@ def eigh(A, UPLO="L", *, out=None):
     return _maybe_out(eigh_result(*result), out, "_linalg_eigh")
 
 
+@binding_names(input="A")
 @autocasts("linalg_eigvalsh")
 def eigvalsh(A, UPLO="L", *, out=None):
     """Eigenvalues of a Hermitian (or real symmetric) matrix, ascending (real).
@@ -525,6 +527,7 @@ def _eig_raw(A, vectors):
     return (w, v.mT) if vectors else w
 
 
+@binding_names(input="A")
 @autocasts("linalg_eig")
 def eig(A, *, out=None):
     """Eigenvalues and right eigenvectors of a square matrix (complex results).
@@ -550,6 +553,7 @@ def eig(A, *, out=None):
     return _maybe_out(eig_result(*result), out, "linalg_eig")
 
 
+@binding_names(input="A")
 @autocasts("linalg_eigvals")
 def eigvals(A, *, out=None):
     """Eigenvalues of a square matrix (complex).
@@ -590,6 +594,7 @@ def _householder_raw(A, tau):
     return work.mT
 
 
+@binding_names(input="A")
 @autocasts("linalg_householder_product")
 def householder_product(A, tau, *, out=None):
     """The first ``n`` columns of the product of Householder reflectors

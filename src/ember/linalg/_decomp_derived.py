@@ -8,14 +8,16 @@ import functools
 import math
 
 import ember
+from ember._core._dtype import TORCH_NAMES
 from ember._core._tensor import Tensor, _add_method, record
 from ember.ops.derivatives import derivative
 from ember.linalg._decomp import (
-    _REAL_OF, _check_matrix, _maybe_out, _result_type, _solve_via_qr, eigh, eigvalsh,
+    _REAL_OF, _check_matrix, _maybe_out, _result_type, eigh, eigvalsh,
     householder_product, qr, svd, svdvals,
 )
-from ember.linalg._common import requires_grad
+from ember.linalg._common import binding_names, requires_grad
 from ember.linalg._lstsq import _pinv_backward
+from ember.linalg._solve import inv_ex
 
 __all__ = ["pinv", "matrix_rank", "cond", "svd_compat", "qr_compat", "pinverse", "orgqr"]
 
@@ -60,11 +62,26 @@ def _spectrum(A, hermitian, need_vectors):
     return svd(A, full_matrices=False) if need_vectors else svdvals(A)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+@binding_names(input="A")
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """Moore-Penrose pseudo-inverse, from the SVD (or, with ``hermitian``, ``eigh``).
 
     Singular values at or below ``max(atol, rtol * largest)`` are treated as zero;
     ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not given or is zero.
+
+    Parameters
+    ----------
+    A : Tensor
+        ``(*, m, n)`` matrices.
+    rcond : float or Tensor, optional
+        PyTorch's older form of the tolerance, as NumPy's ``rcond``: the same as
+        ``atol=0, rtol=rcond``.  It may not be given with ``atol`` or ``rtol``.
+    hermitian : bool, optional
+        ``A`` is Hermitian (real symmetric): its eigendecomposition is used, reading
+        only the lower triangle.
+    atol, rtol : float or Tensor, optional
+        Absolute and relative tolerances (a tensor broadcasts against the batch).
+    out : Tensor, optional
 
     Examples
     --------
@@ -72,8 +89,19 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     >>> ember.linalg.pinv(ember.tensor([[2.0, 0.0], [0.0, 0.0]]))
     tensor([[0.5000, 0.0000],
             [0.0000, 0.0000]])
+    >>> ember.linalg.pinv(ember.tensor([[2.0, 0.0], [0.0, 1e-3]]), rcond=1e-2)
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
     """
     _check_matrix(A, "linalg.pinv", kernel="linalg_pinv")
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg_pinv() takes either rcond or atol and rtol, not both")
+        atol, rtol = 0.0, rcond
+    for name, tol in (("rcond" if rcond is not None else "rtol", rtol), ("atol", atol)):
+        if isinstance(tol, Tensor) and tol.is_complex():
+            raise RuntimeError(f"torch.linalg.pinv: {name} tensor of complex type is not "
+                               f"supported. Got {TORCH_NAMES[tol.dtype.num]}")
     args = (A, atol, rtol, hermitian)
     return _maybe_out(record("linalg_pinv", _pinv, args) if requires_grad(A) else _pinv(*args),
                       out, "linalg_pinv", "linalg.pinv", exact=False)
@@ -105,6 +133,7 @@ def _pinv_derivative(ctx, grad, A, atol, rtol, hermitian):
     return _pinv_backward(grad, ctx.result, A)
 
 
+@binding_names(input="A")
 @autocasts("linalg_matrix_rank")
 def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
     """Numerical rank: the number of singular values (eigenvalue magnitudes with
@@ -132,21 +161,23 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
 
 
 def _matrix_norm(A, p):
-    """The matrix norms ``cond`` needs: 'fro', 'nuc', 1, -1, inf, -inf."""
+    """The matrix norms ``cond`` takes from an inverse: 'fro', 1, -1, inf, -inf."""
     if p == "fro":
         return (A.abs() ** 2).sum((-2, -1)).sqrt()
-    if p == "nuc":
-        return svdvals(A).sum(-1)
     sums = A.abs().sum(-2 if abs(p) == 1 else -1)
     return sums.amax(-1) if p > 0 else sums.amin(-1)
 
 
+@binding_names(input="A")
 @autocasts("linalg_cond")
 def cond(A, p=None, *, out=None):
     """Condition number of ``A`` in the matrix norm ``p``.
 
-    ``p`` None, 2 or -2 use the singular values (any shape); 'fro', 'nuc', inf,
-    -inf, 1 and -1 use ``norm(A, p) * norm(inv(A), p)`` (square, invertible ``A``).
+    ``p`` None, 2 or -2 use the singular values (any shape); 'nuc' the singular values
+    too, as ``sum(S) * sum(1 / S)``; 'fro', inf, -inf, 1 and -1 use
+    ``norm(A, p) * norm(inv(A), p)`` (square ``A``).  As in PyTorch, a matrix that LU
+    finds singular (an exactly zero pivot) has condition number inf in those four and
+    in 'fro', and so has one whose product of norms is NaN (0 times inf).
 
     Examples
     --------
@@ -170,9 +201,18 @@ def cond(A, p=None, *, out=None):
     if A.numel() == 0:
         return _maybe_out(ember.zeros(tuple(A.shape[:-2]), dtype=_REAL_OF[A.dtype],
                                       device=A.device), out, None)
-    eye = ember.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(tuple(A.shape))
-    inverse = _solve_via_qr(A, eye)
-    return _maybe_out(_matrix_norm(A, p) * _matrix_norm(inverse, p), out, None)
+    if p == "nuc":
+        # PyTorch's definition, which also holds where A has no inverse
+        S = svdvals(A)
+        return _maybe_out(S.sum(-1) * S.reciprocal().sum(-1), out, None)
+    inverse, info = inv_ex(A)
+    singular = info > 0
+    if bool(singular.any()):
+        # the norms of PyTorch's inf-filled inverse, inf whatever p is
+        inverse = inverse.masked_fill(singular[..., None, None], 0)
+    result = _matrix_norm(A, p) * _matrix_norm(inverse, p)
+    result = ember.where(singular | result.isnan(), math.inf, result)
+    return _maybe_out(result, out, None)
 
 
 # ---------------------------------------------------------------- PyTorch's older names
@@ -216,6 +256,7 @@ def pinverse(input, rcond=1e-15, hermitian=False):
     return pinv(input, rtol=rcond, hermitian=hermitian)
 
 
+@binding_names(input2="tau")
 @autocasts("orgqr")
 def orgqr(input, tau):
     """``torch.orgqr``: alias of :func:`householder_product`."""

@@ -18,10 +18,11 @@ from ember._core import _lapack_solve as lapack
 from ember._core._index import cat
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (batch_numel, check_float, check_matrix, check_same_dtype,
-                                  check_square, check_tensor, column_major, int_buffer,
-                                  is_column_major, on_gpu, on_host, out_into, outs_into,
-                                  raise_for_info, requires_grad, result_type, row_major)
+from ember.linalg._common import (batch_numel, binding_names, check_float, check_matrix,
+                                  check_same_dtype, check_square, check_tensor, column_major,
+                                  int_buffer, is_column_major, on_gpu, on_host, out_into,
+                                  outs_into, raise_for_info, requires_grad, result_type,
+                                  row_major)
 
 __all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "solve_triangular", "lu_factor",
            "lu_factor_ex", "lu", "lu_solve"]
@@ -74,6 +75,7 @@ def _cholesky_backward(ctx, grad, A, upper, check_errors):
     return gA, None, None
 
 
+@binding_names(input="A")
 @autocasts("linalg_cholesky_ex")
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """:func:`cholesky` that returns LAPACK's ``info`` per matrix (0, or the order of the
@@ -95,6 +97,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     return cholesky_ex_result(L, info)
 
 
+@binding_names(input="A")
 @autocasts("linalg_cholesky")
 def cholesky(A, *, upper=False, out=None):
     """Cholesky factor of each Hermitian positive-definite matrix of ``A``:
@@ -130,6 +133,7 @@ def cholesky(A, *, upper=False, out=None):
                     out, fname="linalg_cholesky_ex")
 
 
+@binding_names(input="L")
 @autocasts("cholesky_inverse")
 def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of ``A = L L^H`` (``U^H U`` with ``upper=True``) from its Cholesky factor.
@@ -212,6 +216,7 @@ def _triangular_backward(ctx, grad, A, B, upper, left, unitriangular):
     return gA, (gB if need_b else None), None, None, None
 
 
+@binding_names(input="A")
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """Solve ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``.
 

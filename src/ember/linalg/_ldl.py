@@ -12,9 +12,9 @@ from scipy.linalg import get_lapack_funcs
 from ember._core._dtype import int32
 from ember._core._tensor import broadcast_shapes, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (batch_numel, check_float, check_square, check_tensor, on_host,
-                                  out_into, outs_into, raise_for_info, requires_grad, result_type,
-                                  torch_dtype_name)
+from ember.linalg._common import (batch_numel, binding_names, check_float, check_square,
+                                  check_tensor, on_host, out_into, outs_into, raise_for_info,
+                                  requires_grad, result_type, torch_dtype_name)
 
 __all__ = ["ldl_factor_ex", "ldl_factor", "ldl_solve"]
 
@@ -66,6 +66,7 @@ def _singular(info):
             f"D[{info - 1},{info - 1}] is exactly zero.")
 
 
+@binding_names(input="A")
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     """:func:`ldl_factor` that also returns LAPACK's ``info`` per matrix (``i > 0``:
     ``D[i-1, i-1]`` is exactly zero, the matrix is singular) instead of raising.
@@ -90,6 +91,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     return ldl_factor_ex_result(LD, pivots, info)
 
 
+@binding_names(input="A")
 def ldl_factor(A, *, hermitian=False, out=None):
     """LDL factorization ``A = P L D L^T P^T`` (``L D L^H`` with ``hermitian=True``) of
     symmetric (Hermitian) matrices, with Bunch-Kaufman pivoting, packed as LAPACK's

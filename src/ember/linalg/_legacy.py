@@ -12,8 +12,9 @@ from ember._core import _lapack_decomp
 from ember._core._dtype import int32
 from ember._core._tensor import _add_method, broadcast_shapes, empty, eye, record, zeros
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (_LAPACK_DTYPES, check_tensor, on_host, out_into, outs_into,
-                                  requires_grad, result_type, torch_dtype_name)
+from ember.linalg._common import (_LAPACK_DTYPES, binding_names, check_tensor, on_host,
+                                  out_into, outs_into, requires_grad, result_type,
+                                  torch_dtype_name)
 from ember.linalg._factor import (
     _inverse_permutation, _permutation, _take_rows, lu_factor_ex, lu_solve as linalg_lu_solve,
     solve_triangular,
@@ -93,6 +94,7 @@ def lu(A, pivot=True, get_infos=False, out=None):
     return LU, pivots
 
 
+@binding_names(input="b")
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
     """``torch.lu_solve``: solve ``A X = b`` from :func:`lu`'s factors of ``A``
     (:func:`ember.linalg.lu_solve` with the right-hand side first).
@@ -192,6 +194,7 @@ def _cholesky_solve_backward(ctx, grad, B, L, upper):
     return gB.sum_to_size(B.shape), gL, None
 
 
+@binding_names(input="B", input2="L")
 def cholesky_solve(B, L, upper=False, *, out=None):
     """Solve ``A X = B`` for ``A = L L^H`` (``U^H U`` with ``upper=True``) from its
     Cholesky factor.  Batches broadcast.
@@ -376,6 +379,7 @@ def _check_ormqr(input, tau, other, left):
     _check_lapack_dtype(input, "ormqr_cpu")
 
 
+@binding_names(input2="tau", input3="other")
 def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     """Multiply ``other`` by the ``Q`` of :func:`geqrf`'s ``(input, tau)`` without
     forming it: ``Q C`` (``C Q`` with ``left=False``; ``Q^H`` for ``Q`` with

@@ -13,8 +13,8 @@ from ember._core._dtype import int64
 from ember._core._tensor import broadcast_shapes, empty, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    batch_numel, check_float, check_matrix, check_same_dtype, check_tensor, column_major,
-    int_buffer, on_host, requires_grad, result_type,
+    batch_numel, binding_names, check_float, check_matrix, check_same_dtype, check_tensor,
+    column_major, int_buffer, on_host, requires_grad, result_type,
 )
 
 __all__ = ["lstsq"]
@@ -94,6 +94,7 @@ def _pinv_backward(grad, pinv_a, A):
             - pinv_ah_K @ pinv_a @ A)
 
 
+@binding_names(input="A", b="B")
 @autocasts("linalg_lstsq")
 def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solution of ``A X = B``: ``X`` minimising ``||A X - B||`` (the

@@ -15,7 +15,8 @@ from ember._core._index import cat
 from ember._core._tensor import broadcast_shapes, contiguous_format, eye, record, zeros
 from ember.ops.derivatives import derivative
 from ember.linalg._common import (
-    check_float, check_same_dtype, check_square, check_tensor, out_into, requires_grad,
+    binding_names, check_float, check_same_dtype, check_square, check_tensor, out_into,
+    requires_grad,
 )
 from ember.linalg._solve import inv, solve
 from ember.ops.linalg import matmul as _matmul
@@ -24,6 +25,7 @@ __all__ = ["matrix_power", "matrix_exp", "multi_dot", "cross", "vecdot", "tensor
            "tensorsolve", "diagonal", "matmul"]
 
 
+@binding_names(input="A")
 def matrix_power(A, n, *, out=None):
     """``A`` multiplied by itself ``n`` times (``n < 0``: the inverse's power, ``n == 0``:
     the identity), by repeated squaring.
@@ -123,6 +125,7 @@ def _matrix_exp_backward(ctx, grad, A):
 
 # a kernel of its own in PyTorch, which autocast does not reach: its matrix products
 # stay in the input's dtype
+@binding_names(input="A")
 @autocasts("linalg_matrix_exp")
 def matrix_exp(A):
     """Matrix exponential ``sum_k A^k / k!`` of each square matrix of ``A``.
@@ -270,6 +273,7 @@ def matmul(input, other, *, out=None):
     return _matmul(input, other, out=out)
 
 
+@binding_names(input="A")
 @autocasts("linalg_tensorinv")
 def tensorinv(A, ind=2, *, out=None):
     """Inverse of ``A`` for :func:`ember.tensordot` over its first ``ind`` dims.
@@ -293,6 +297,7 @@ def tensorinv(A, ind=2, *, out=None):
     return out_into(result, out, fname=None)
 
 
+@binding_names(input="A", other="B")
 @autocasts("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None, *, out=None):
     """``X`` with ``tensordot(A, X, X.ndim) == B``; ``dims`` of ``A`` are moved last first.

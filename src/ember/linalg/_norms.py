@@ -15,7 +15,8 @@ from ember._core._dtype import bfloat16, float16, promote_types
 from ember._core._tensor import record
 from ember.ops.derivatives import derivative
 from ember.ops.reduce import expand_reduced
-from ember.linalg._common import check_tensor, out_into, requires_grad, torch_dtype_name
+from ember.linalg._common import (binding_names, check_tensor, out_into, requires_grad,
+                                  torch_dtype_name)
 
 __all__ = ["vector_norm", "matrix_norm", "norm"]
 
@@ -117,6 +118,7 @@ def _p_norm_backward(ctx, grad, x, ord, dim, keepdim):
     return _sgn(x) * (a.pow(ord - 1) * scale.masked_fill(norm == 0, 0))
 
 
+@binding_names(input="x")
 @autocasts("linalg_vector_norm")
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector ``ord``-norm of ``x`` over ``dim`` (all elements when None).
@@ -187,6 +189,7 @@ def _svdvals(A, dims):
     return linalg.svdvals(A.movedim(dims, (-2, -1)))
 
 
+@binding_names(input="A")
 @autocasts("linalg_matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norm of the matrices of ``A`` over the two dims ``dim``.
@@ -237,6 +240,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return _composite_out(result, out, "linalg.matrix_norm")
 
 
+@binding_names(input="A")
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector or matrix norm, chosen as ``torch.linalg.norm`` chooses it.
 

@@ -16,9 +16,10 @@ import ember
 from ember._core import _lapack_solve as lapack
 from ember._core._tensor import broadcast_shapes, eye, from_numpy, record
 from ember.ops.derivatives import derivative
-from ember.linalg._common import (batch_numel, check_float, check_matrix, check_same_dtype,
-                                  check_square, check_tensor, column_major, int_buffer,
-                                  is_column_major, LinAlgError, on_gpu, on_host, out_into,
+from ember.linalg._common import (batch_numel, binding_names, check_float, check_matrix,
+                                  check_same_dtype, check_square, check_tensor, column_major,
+                                  int_buffer, is_column_major, LinAlgError, on_gpu, on_host,
+                                  out_into,
                                   outs_into, raise_for_info, requires_grad, result_type,
                                   row_major)
 
@@ -199,6 +200,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     return inv_ex_result(X, info)
 
 
+@binding_names(input="A")
 @autocasts("linalg_inv")
 def inv(A, *, out=None):
     """Inverse of each square matrix of ``A``.
@@ -284,6 +286,7 @@ def _prod_backward_safe_zeros(grad, values):
     return grad * (before * after).conj()
 
 
+@binding_names(input="A")
 def det(A, *, out=None):
     """Determinant of each square matrix of ``A``.
 
@@ -339,6 +342,7 @@ def _slogdet_backward(ctx, grad, A):
     return g.unsqueeze(-1).unsqueeze(-1) * inv(A).mH
 
 
+@binding_names(input="A")
 def slogdet(A, *, out=None):
     """Sign (a unit complex number for complex ``A``) and log of the absolute value of the
     determinant of each square matrix of ``A``; a singular matrix gives ``(0, -inf)``.
@@ -366,6 +370,7 @@ def slogdet(A, *, out=None):
     return slogdet_result(sign, logabsdet)
 
 
+@binding_names(input="A")
 def logdet(A):
     """Log of the determinant: ``nan`` for a negative real determinant, ``-inf`` for zero.
 

@@ -6,6 +6,7 @@ come from those of the ops.
 """
 import ember
 from ember._core._dtype import float32, float64
+from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _add_method, _recorded
 from ember.ops.autocast import autocasts
 from ember.ops.elementwise import where
@@ -17,7 +18,7 @@ __all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "re
 
 # ---------------------------------------------------------------- diff, trapezoid
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     """The ``n``-th forward difference along ``dim`` (``!=`` for bool).
 
     Parameters
@@ -28,6 +29,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     dim : int, optional
     prepend, append : Tensor, optional
         Joined to ``input`` along ``dim`` before differencing.
+    out : Tensor, optional
+        Where to write the result (returned): of a dtype the result casts to, resized
+        to its shape.
 
     Returns
     -------
@@ -40,6 +44,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     tensor([2, 3, 4])
     """
     _check_tensor(input, "diff")
+    if out is not None:
+        return _with_out("diff", out, "cast", diff, (input, n, dim, prepend, append), None,
+                         tuple(t for t in (input, prepend, append) if isinstance(t, Tensor)))
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -223,8 +230,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 # ---------------------------------------------------------------- renorm, dist, cdist
 
 @autocasts("renorm")
-def renorm(input, p, dim, maxnorm):
+def renorm(input, p, dim, maxnorm, *, out=None):
     """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``.
+    ``out``, of ``input``'s dtype, receives the result (resized to its shape).
 
     Examples
     --------
@@ -234,6 +242,9 @@ def renorm(input, p, dim, maxnorm):
             [0.3000, 0.4000]])
     """
     _check_tensor(input, "renorm")
+    if out is not None:
+        return _with_out("renorm", out, "same", renorm, (input, p, dim, maxnorm), None,
+                         (input,))
     if input.dim() <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.dim()} "
                            "dimensions")

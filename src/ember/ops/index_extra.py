@@ -17,7 +17,7 @@ from ember._core._dtype import TORCH_NAMES, int64
 from ember._core._index import _scatter_reduce_into, cat
 from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _add_method, _recorded, record
-from ember.autograd.grad_mode import no_grad
+from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.ops.derivatives import derivative
 from ember.ops.elementwise import where
 from ember.ops.index import index_put, nonzero
@@ -117,7 +117,7 @@ def _index_op(self, dim, index, source, fname, accumulate, inplace, alpha=1):
                      accumulate).reshape(tuple(self.shape))
 
 
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(input, dim, index, source, *, alpha=1, out=None):
     """``input`` with ``alpha * source`` added at positions ``index`` along ``dim``
     (repeated indices add up).
 
@@ -130,6 +130,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     source : Tensor
         Same dtype as ``input``.
     alpha : number, optional
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its
+        shape.
 
     Examples
     --------
@@ -137,6 +140,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     >>> ember.zeros(3).index_add(0, ember.tensor([0, 0, 2]), ember.tensor([1., 2., 3.]))
     tensor([3., 0., 3.])
     """
+    if out is not None:
+        return _with_out("index_add", out, "same", index_add, (input, dim, index, source),
+                         {"alpha": alpha}, (input, source))
     return _index_op(input, dim, index, source, "index_add", True, False, alpha)
 
 
@@ -146,8 +152,9 @@ def _index_add_(self, dim, index, source, *, alpha=1):
 
 
 @autocasts("index_copy")
-def index_copy(input, dim, index, source):
+def index_copy(input, dim, index, source, *, out=None):
     """``input`` with the slices of ``source`` copied to positions ``index`` along ``dim``.
+    ``out``, of ``input``'s dtype, receives the result (resized to its shape).
 
     Examples
     --------
@@ -155,6 +162,9 @@ def index_copy(input, dim, index, source):
     >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1., 2.]))
     tensor([2., 0., 1.])
     """
+    if out is not None:
+        return _with_out("index_copy", out, "same", index_copy, (input, dim, index, source),
+                         None, (input, source))
     return _index_op(input, dim, index, source, "index_copy", False, False)
 
 
@@ -310,7 +320,7 @@ def _check_scatter_reduce(input, dim, index, src, reduce, fname):
     return _wrap_dim(dim, input.dim())
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """``input`` with the values of ``src`` reduced into it at positions ``index`` along
     ``dim``: ``out[index[i][j]][j] = reduce(out[...], src[i][j])`` for ``dim=0``.
 
@@ -327,6 +337,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     include_self : bool, optional
         Whether ``input``'s values at the written positions take part (else they start
         from the reduction's identity).  Positions never written keep ``input``'s values.
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its
+        shape.
 
     Returns
     -------
@@ -342,6 +355,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     ...                               include_self=False)
     tensor([2., 3.])
     """
+    if out is not None:
+        return _with_out("scatter_reduce", out, "same", scatter_reduce,
+                         (input, dim, index, src, reduce), {"include_self": include_self},
+                         (input, src))
     d = _check_scatter_reduce(input, dim, index, src, reduce, "scatter_reduce")
     if _recorded(input) or _recorded(src):
         return record("scatter_reduce", _scatter_reduce_raw,
@@ -497,8 +514,9 @@ def nonzero_static(input, *, size, fill_value=-1):
     return cat([found, pad])
 
 
-def narrow_copy(input, dim, start, length):
-    """A contiguous copy of ``input.narrow(dim, start, length)``.
+def narrow_copy(input, dim, start, length, *, out=None):
+    """A contiguous copy of ``input.narrow(dim, start, length)``.  ``out``, of
+    ``input``'s dtype, receives it, resized silently (as PyTorch's ``narrow_copy`` does).
 
     Examples
     --------
@@ -507,6 +525,16 @@ def narrow_copy(input, dim, start, length):
     tensor([1, 2])
     """
     _check_tensor(input, "narrow_copy")
+    if out is not None:
+        _check_tensor(out, "narrow_copy", 5, "out")
+        if out.dtype != input.dtype:
+            raise RuntimeError("Expected self.dtype() == output.dtype() to be true, but got "
+                               "false.")
+        if is_grad_enabled() and (input.requires_grad or out.requires_grad):
+            raise RuntimeError("narrow_copy(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        return _core._factory_out(input.narrow(dim, start, length), out)
     return input.narrow(dim, start, length).clone()
 
 
@@ -557,9 +585,9 @@ def select_scatter(input, src, dim, index):
                          (operator.index(dim), operator.index(index)))
 
 
-def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1, *, out=None):
     """A copy of ``input`` with the slice ``start:end:step`` along ``dim`` replaced by
-    ``src``.
+    ``src``.  ``out``, of ``input``'s dtype, receives it (resized to its shape).
 
     Examples
     --------
@@ -567,6 +595,9 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     >>> ember.slice_scatter(ember.zeros(4), ember.ones(2), start=0, step=2)
     tensor([1., 0., 1., 0.])
     """
+    if out is not None:
+        return _with_out("slice_scatter", out, "same", slice_scatter,
+                         (input, src, dim, start, end, step), None, (input, src))
     return _view_scatter("slice_scatter", input, src, _slice_view,
                          (operator.index(dim), start, end, operator.index(step)))
 

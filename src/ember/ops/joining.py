@@ -14,10 +14,11 @@ import operator
 
 from ember._core import _tensor as _core
 from ember._core._dtype import TORCH_NAMES, bool_, int64, promote_types
+from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _add_method
 from ember.ops.index import cat, index_select, stack
 from ember.ops.index_extra import diagonal_scatter
-from ember.ops.shape_extra import _check_tensor, _wrap_dim, diag, meshgrid
+from ember.ops.shape_extra import _check_tensor, _int_list, _wrap_dim, diag, meshgrid
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "tile",
@@ -166,7 +167,32 @@ def column_stack(tensors, *, out=None):
 
 # ---------------------------------------------------------------- splitting
 
-def tensor_split(input, indices_or_sections, dim=0):
+def _split_spec(fname, indices_or_sections, keywords):
+    """``indices_or_sections``, or the one keyword PyTorch's binding takes for it instead:
+    ``sections=`` (an int), ``indices=`` (a sequence of ints) or, for ``tensor_split``,
+    ``tensor_indices_or_sections=`` (a tensor)."""
+    given = [(k, v) for k, v in keywords.items() if v is not None]
+    if indices_or_sections is not None:
+        given.insert(0, ("indices_or_sections", indices_or_sections))
+    if len(given) != 1:
+        names = ", ".join(["indices_or_sections"] + list(keywords))
+        raise TypeError(f"{fname}() takes exactly one of {names}, got "
+                        f"{len(given)}")
+    name, value = given[0]
+    if name == "sections" and isinstance(value, (list, tuple)):
+        raise TypeError(f"{fname}(): argument 'sections' must be int, not "
+                        f"{type(value).__name__}")
+    if name == "indices" and not isinstance(value, (list, tuple)):
+        raise TypeError(f"{fname}(): argument 'indices' must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    if name == "tensor_indices_or_sections" and not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument 'tensor_indices_or_sections' must be Tensor, "
+                        f"not {type(value).__name__}")
+    return value
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
     """Split ``input`` into views along ``dim``: into ``n`` nearly equal parts (an int; the
     first ``size % n`` parts one longer) or at the given indices (a sequence).
 
@@ -176,6 +202,9 @@ def tensor_split(input, indices_or_sections, dim=0):
     indices_or_sections : int, sequence of int, or Tensor
         A 0-d integer tensor counts as sections, a 1-d one as indices.
     dim : int, optional
+    sections, indices, tensor_indices_or_sections : optional
+        ``indices_or_sections`` by keyword, under the names PyTorch's overloads give
+        it: an int, a sequence of ints, a tensor (give exactly one of the four).
 
     Returns
     -------
@@ -195,7 +224,9 @@ def tensor_split(input, indices_or_sections, dim=0):
                            "tensor with 0 dims")
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d]
-    spec = indices_or_sections
+    spec = _split_spec("tensor_split", indices_or_sections,
+                       {"sections": sections, "indices": indices,
+                        "tensor_indices_or_sections": tensor_indices_or_sections})
     if isinstance(spec, Tensor):
         if spec.is_floating_point() or spec.is_complex() or spec.dtype.name == "bool":
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have an "
@@ -241,9 +272,10 @@ def _split_along(input, spec, dim, fname, need):
     return tensor_split(input, spec, dim)
 
 
-def hsplit(input, indices_or_sections):
+def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """Split column-wise: :func:`tensor_split` along dim 1 (dim 0 for 1-d inputs); an int
-    must divide the dimension.
+    must divide the dimension.  ``sections=`` (an int) or ``indices=`` (a sequence) may
+    stand for ``indices_or_sections``, as PyTorch's overloads name it.
 
     Examples
     --------
@@ -252,17 +284,22 @@ def hsplit(input, indices_or_sections):
     [ember.Size([2, 2]), ember.Size([2, 2])]
     """
     _check_tensor(input, "hsplit")
-    return _split_along(input, indices_or_sections, 1 if input.dim() > 1 else 0, "hsplit", 1)
+    spec = _split_spec("hsplit", indices_or_sections, {"sections": sections, "indices": indices})
+    return _split_along(input, spec, 1 if input.dim() > 1 else 0, "hsplit", 1)
 
 
-def vsplit(input, indices_or_sections):
-    """Split row-wise: :func:`tensor_split` along dim 0 of an at least 2-d tensor."""
-    return _split_along(input, indices_or_sections, 0, "vsplit", 2)
+def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    """Split row-wise: :func:`tensor_split` along dim 0 of an at least 2-d tensor
+    (``sections=`` or ``indices=`` as in :func:`hsplit`)."""
+    spec = _split_spec("vsplit", indices_or_sections, {"sections": sections, "indices": indices})
+    return _split_along(input, spec, 0, "vsplit", 2)
 
 
-def dsplit(input, indices_or_sections):
-    """Split depth-wise: :func:`tensor_split` along dim 2 of an at least 3-d tensor."""
-    return _split_along(input, indices_or_sections, 2, "dsplit", 3)
+def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    """Split depth-wise: :func:`tensor_split` along dim 2 of an at least 3-d tensor
+    (``sections=`` or ``indices=`` as in :func:`hsplit`)."""
+    spec = _split_spec("dsplit", indices_or_sections, {"sections": sections, "indices": indices})
+    return _split_along(input, spec, 2, "dsplit", 3)
 
 
 # ---------------------------------------------------------------- rotation, repetition
@@ -298,9 +335,9 @@ def rot90(input, k=1, dims=(0, 1)):
     return input.clone()
 
 
-def _repeat(self, *sizes):
+def _repeat(self, *sizes, repeats=None):
     """``self`` repeated ``sizes[i]`` times along each dimension (a copy); extra leading
-    sizes add dimensions.
+    sizes add dimensions.  The counts come as ints, one sequence or ``repeats=``.
 
     Examples
     --------
@@ -309,9 +346,7 @@ def _repeat(self, *sizes):
     tensor([[1, 2, 1, 2],
             [1, 2, 1, 2]])
     """
-    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple, _core.Size)):
-        sizes = tuple(sizes[0])
-    sizes = tuple(operator.index(s) for s in sizes)
+    sizes = _int_list(sizes, repeats, "repeat", "repeats")
     if len(sizes) < self.dim():
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -337,6 +372,20 @@ def tile(input, dims):
     _check_tensor(input, "tile")
     dims = tuple(dims)
     return _repeat(input, (1,) * (input.dim() - len(dims)) + dims)
+
+
+def _tile_method(self, *args, dims=None):
+    """``self`` tiled (see :func:`ember.tile`); the counts as ints, one sequence or
+    ``dims=``.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.tensor([1, 2]).tile(2, 1)
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    return tile(self, _int_list(args, dims, "tile", "dims"))
 
 
 def _positions_of_repeats(repeats, total):
@@ -450,8 +499,9 @@ def unflatten(input, dim, sizes):
 
 # ---------------------------------------------------------------- products, diagonals
 
-def kron(input, other):
+def kron(input, other, *, out=None):
     """The Kronecker product of two tensors (the fewer dims padded with leading ones).
+    ``out`` receives it in any dtype it casts to, resized to its shape.
 
     Examples
     --------
@@ -462,6 +512,8 @@ def kron(input, other):
     """
     _check_tensor(input, "kron")
     _check_tensor(other, "kron", 2, "other")
+    if out is not None:
+        return _with_out("kron", out, "cast", kron, (input, other), None, (input, other))
     nd = max(input.dim(), other.dim())
     a_shape = (1,) * (nd - input.dim()) + tuple(input.shape)
     b_shape = (1,) * (nd - other.dim()) + tuple(other.shape)
@@ -652,7 +704,7 @@ def combinations(input, r=2, with_replacement=False):
 
 for _name, _fn in {
     "repeat": _repeat,
-    "tile": tile,
+    "tile": _tile_method,
     "repeat_interleave": repeat_interleave,
     "unflatten": unflatten,
     "tensor_split": tensor_split,

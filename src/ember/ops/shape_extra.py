@@ -39,6 +39,21 @@ def _check_tensor(x, fname, position=1, name="input"):
                         f"{type(x).__name__}")
 
 
+def _int_list(args, value, fname, name):
+    """The ints that a PyTorch method takes as arguments, as one sequence or by the
+    keyword ``name`` (``t.tile(2, 2)``, ``t.tile((2, 2))``, ``t.tile(dims=(2, 2))``);
+    ``value`` is the keyword's (None when absent)."""
+    if value is not None:
+        if args:
+            raise TypeError(f"{fname}() got multiple values for argument '{name}'")
+        args = (value,)
+    elif not args:
+        raise TypeError(f'{fname}() missing 1 required positional arguments: "{name}"')
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = tuple(args[0])
+    return tuple(operator.index(a) for a in args)
+
+
 def _c_name(t):
     return _C_NAMES.get(t.dtype.name, t.dtype.name)
 
@@ -67,7 +82,7 @@ def _outside_triangle(input, diagonal, lower, fname):
     return offset > diagonal if lower else offset < diagonal
 
 
-def tril(input, diagonal=0):
+def tril(input, diagonal=0, *, out=None):
     """The lower triangle of the last two dims of ``input``; the rest set to zero.
 
     Parameters
@@ -76,6 +91,9 @@ def tril(input, diagonal=0):
         A tensor of at least 2 dimensions (a batch of matrices).
     diagonal : int, optional
         Keep the elements with ``column - row <= diagonal``.
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its
+        shape.
 
     Examples
     --------
@@ -85,13 +103,16 @@ def tril(input, diagonal=0):
             [1, 1, 0],
             [1, 1, 1]])
     """
+    if out is not None:
+        return _with_out("tril", out, "same", tril, (input, diagonal), None, (input,))
     return input.masked_fill(_outside_triangle(input, diagonal, True, "tril"), 0)
 
 
-def triu(input, diagonal=0):
+def triu(input, diagonal=0, *, out=None):
     """The upper triangle of the last two dims of ``input``; the rest set to zero.
 
-    Keeps the elements with ``column - row >= diagonal`` (see :func:`tril`).
+    Keeps the elements with ``column - row >= diagonal`` (see :func:`tril`, also for
+    ``out``).
 
     Examples
     --------
@@ -100,6 +121,8 @@ def triu(input, diagonal=0):
     tensor([[0., 1., 1.],
             [0., 0., 1.]])
     """
+    if out is not None:
+        return _with_out("triu", out, "same", triu, (input, diagonal), None, (input,))
     return input.masked_fill(_outside_triangle(input, diagonal, False, "triu"), 0)
 
 
@@ -148,11 +171,10 @@ def flip(input, dims):
     return input[index].clone()
 
 
-def _flip_method(self, *dims):
-    """A flipped copy (see :func:`ember.flip`); dims as a sequence or as arguments."""
-    if len(dims) == 1 and not isinstance(dims[0], int):
-        dims = dims[0]
-    return flip(self, dims)
+def _flip_method(self, *args, dims=None):
+    """A flipped copy (see :func:`ember.flip`); the dims as ints, one sequence or
+    ``dims=``."""
+    return flip(self, _int_list(args, dims, "flip", "dims"))
 
 
 def fliplr(input):
@@ -243,7 +265,7 @@ def _diag_backward(ctx, grad, input, diagonal):
     return grad.diagonal(diagonal)
 
 
-def diag(input, diagonal=0):
+def diag(input, diagonal=0, *, out=None):
     """A square matrix with vector ``input`` on a diagonal, or the diagonal of a matrix.
 
     Parameters
@@ -252,6 +274,9 @@ def diag(input, diagonal=0):
         A 1-d tensor (to place) or a 2-d tensor (to read).
     diagonal : int, optional
         0 the main diagonal, positive above it, negative below.
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its
+        shape.
 
     Returns
     -------
@@ -268,6 +293,8 @@ def diag(input, diagonal=0):
     tensor([2])
     """
     _check_tensor(input, "diag")
+    if out is not None:
+        return _with_out("diag", out, "same", diag, (input, diagonal), None, (input,))
     diagonal = operator.index(diagonal)
     if input.dim() == 2:
         return input.diagonal(diagonal).clone()
@@ -363,8 +390,9 @@ def meshgrid(*tensors, indexing=None):
 
 # ---------------------------------------------------------------- arithmetic
 
-def square(input):
-    """``input * input``; bool tensors give int64, as in PyTorch.
+def square(input, *, out=None):
+    """``input * input``; bool tensors give int64, as in PyTorch.  ``out`` receives the
+    result in any dtype it casts to (resized to its shape).
 
     Examples
     --------
@@ -373,12 +401,14 @@ def square(input):
     tensor([4, 9])
     """
     _check_tensor(input, "square")
+    if out is not None:
+        return _with_out("square", out, "cast", square, (input,), None, (input,))
     if input.dtype == bool_:
         input = input.to(int64)
     return input * input
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
     """Linear interpolation ``input + weight * (end - input)``.
 
     Parameters
@@ -387,6 +417,10 @@ def lerp(input, end, weight):
         Floating tensors of one dtype, broadcast against each other.
     weight : float or Tensor
         The weight (a tensor of the same dtype is broadcast too).
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of a dtype the
+        result casts to, or with a tensor ``weight`` of the result's dtype (as in
+        PyTorch).
 
     Examples
     --------
@@ -396,6 +430,14 @@ def lerp(input, end, weight):
     """
     _check_tensor(input, "lerp")
     _check_tensor(end, "lerp", 2, "end")
+    if out is not None:
+        tensor_weight = isinstance(weight, Tensor)
+        if tensor_weight and isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError(f"Found dtype {TORCH_NAMES[out.dtype.num]} but expected "
+                               f"{TORCH_NAMES[input.dtype.num]}")
+        return _with_out("lerp", out, "same" if tensor_weight else "cast", lerp,
+                         (input, end, weight), None,
+                         (input, end, weight) if tensor_weight else (input, end))
     if end.dtype != input.dtype:
         raise RuntimeError(f"expected dtype {_c_name(input)} for `end` but got dtype "
                            f"{_c_name(end)}")
@@ -415,7 +457,7 @@ def lerp(input, end, weight):
     return end - (end - input) * (1 - weight)
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """Replace NaN, +inf and -inf in ``input`` by finite values.
 
     Parameters
@@ -425,6 +467,9 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     posinf, neginf : float, optional
         The values for +inf and -inf (default: the largest and lowest finite value
         of the dtype).
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its
+        shape.
 
     Examples
     --------
@@ -433,6 +478,12 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     tensor([ 0.,  9., -1.])
     """
     _check_tensor(input, "nan_to_num")
+    if out is not None:
+        if isinstance(out, Tensor) and out.dtype != input.dtype:
+            raise RuntimeError(f"nan_to_num: dtype of out: {TORCH_NAMES[out.dtype.num]} "
+                               f"should be same as input: {TORCH_NAMES[input.dtype.num]}")
+        return _with_out("nan_to_num", out, "same", nan_to_num, (input, nan, posinf, neginf),
+                         None, (input,))
     if input.is_complex():
         # each part on its own, as PyTorch does (the parts are finite afterwards)
         return (nan_to_num(input.real, nan, posinf, neginf)

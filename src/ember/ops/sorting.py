@@ -124,8 +124,9 @@ def _sort_backward(ctx, grad, input, dim, descending):
     return _scatter_back(grad[0], tuple(input.shape), dim, ctx.result[1])
 
 
-def argsort(input, dim=-1, descending=False, *, stable=False):
-    """Positions that sort ``input`` along a dimension (see :func:`sort`).
+def argsort(input, dim=-1, descending=False, *, stable=False, out=None):
+    """Positions that sort ``input`` along a dimension (see :func:`sort`).  ``out``, an
+    int64 tensor, receives them (resized to their shape).
 
     Examples
     --------
@@ -134,6 +135,9 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     tensor([[0, 2, 1]])
     """
     _check_tensor(input, "argsort")
+    if out is not None:
+        return _with_out("argsort", out, "same", argsort, (input, dim, descending),
+                         {"stable": stable}, (input,))
     if _recorded(input):        # the indices of a recorded sort (ember.jit traces it)
         return sort(input, dim, descending).indices
     return _sorted_along(input, _wrap_dim(dim, input.dim()), bool(descending))[1]
@@ -276,13 +280,14 @@ def _kthvalue_backward(ctx, grad, input, k, dim, keepdim):
     return _scatter_back(values, shape, dim, indices)
 
 
-def take_along_dim(input, indices, dim=None):
+def take_along_dim(input, indices, dim=None, *, out=None):
     """The elements of ``input`` at ``indices`` along ``dim`` (the partner of
     :func:`argsort` and :func:`topk`'s indices).
 
     ``input`` and ``indices`` are broadcast against each other in every dim but
     ``dim``; without ``dim`` both are taken as flattened.  With ``dim``, a
-    negative index counts from the end of that dim, as in PyTorch.
+    negative index counts from the end of that dim, as in PyTorch.  ``out``, of
+    ``input``'s dtype, receives the result (resized to its shape).
 
     Examples
     --------
@@ -294,6 +299,9 @@ def take_along_dim(input, indices, dim=None):
     """
     from ember import broadcast_shapes
     _check_tensor(input, "take_along_dim")
+    if out is not None:
+        return _with_out("take_along_dim", out, "same", take_along_dim, (input, indices, dim),
+                         None, (input,))
     if not isinstance(indices, Tensor):
         raise TypeError(f"take_along_dim(): argument 'indices' (position 2) must be Tensor, not "
                         f"{type(indices).__name__}")

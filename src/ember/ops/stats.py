@@ -319,6 +319,16 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(dim)
 
 
+def _count_nonzero_method(self, *dims, dim=None):
+    """Number of non-zero elements (see :func:`count_nonzero`); the dims as one int, ints,
+    one sequence or ``dim=``."""
+    if dims:
+        if dim is not None:
+            raise TypeError("count_nonzero() got multiple values for argument 'dim'")
+        dim = dims[0] if len(dims) == 1 else dims
+    return count_nonzero(self, dim)
+
+
 # ---------------------------------------------------------------- median, nanmedian
 
 def _pick(sorted_values, sorted_indices, k, d, keepdim):
@@ -347,26 +357,41 @@ def _median_impl(input, dim, keepdim, ignore_nan):
     return _pick(values, indices, k, dim, keepdim)
 
 
+# what PyTorch's median of no elements holds, NaN written into an integer dtype (C's
+# conversion of NaN on x86: the lowest int32 or int64, 0 in the narrower types)
+_NAN_AS = {"int64": -2 ** 63, "int32": -2 ** 31, "bool": True}
+
+
 def _median_all(input, ignore_nan):
+    if input.numel() == 0:
+        # PyTorch's median of nothing is NaN (the value of an empty reduction)
+        ember = _ember()
+        value = math.nan if input.is_floating_point() or input.is_complex() else \
+            _NAN_AS.get(input.dtype.name, 0)
+        return ember.full((), value, dtype=input.dtype, device=input.device)
     flat = input.reshape(-1)
     return _median_impl(flat, 0, False, ignore_nan)[0]
 
 
 def _median_entry(input, dim, keepdim, ignore_nan, name, result_type):
     _check_tensor(input, name)
+    # the empty cases come before the dtype check, as in PyTorch: without a dim every
+    # dtype gives its NaN, and a dim of size zero is refused
+    if dim is None and input.numel() == 0:
+        if _recorded(input):
+            return record(name, _median_all, (input, ignore_nan))
+        return _median_all(input, ignore_nan)
+    if dim is not None:
+        d = _wrap_dim(dim, input.dim())
+        if input.dim() > 0 and input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if input.dtype == _ember().bool or input.is_complex():
         kind = "Bool" if input.dtype == _ember().bool else "Complex"
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{kind}\'')
     if dim is None:
-        if input.numel() == 0:
-            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0.")
         if _recorded(input):
             return record(name, _median_all, (input, ignore_nan))
         return _median_all(input, ignore_nan)
-    d = _wrap_dim(dim, input.dim())
-    if input.dim() > 0 and input.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     impl = (lambda x, d_, k_, nan_: result_type(*_median_impl(x, d_, k_, nan_)))
     if _recorded(input):
         return record(name + "_dim", impl, (input, d, bool(keepdim), ignore_nan))
@@ -376,8 +401,8 @@ def _median_entry(input, dim, keepdim, ignore_nan, name, result_type):
 def median(input, dim=None, keepdim=False, *, out=None):
     """Median of ``input``: the lower of the two middle values for an even count.
 
-    Without ``dim``, the median of all elements (NaN if any is NaN); with ``dim``,
-    the medians along it and their positions.
+    Without ``dim``, the median of all elements (NaN if any is NaN, and for an empty
+    tensor, as in PyTorch); with ``dim``, the medians along it and their positions.
 
     Parameters
     ----------
@@ -412,7 +437,8 @@ def _median_out(fn, input, dim, keepdim, out, name):
 
 
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
-    """Median of the elements that are not NaN (see :func:`median`); NaN where all are.
+    """Median of the elements that are not NaN (see :func:`median`); NaN where all are,
+    and for an empty tensor without ``dim``.
 
     Parameters
     ----------
@@ -770,9 +796,10 @@ def corrcoef(input):
 
 # ---------------------------------------------------------------- Tensor methods
 
-for _name in ("nansum", "nanmean", "aminmax", "count_nonzero", "median", "nanmedian",
+for _name in ("nansum", "nanmean", "aminmax", "median", "nanmedian",
               "quantile", "nanquantile", "mode", "cov", "corrcoef"):
     _add_method(_name, globals()[_name])
+_add_method("count_nonzero", _count_nonzero_method)
 _add_method("cumprod_", _cumprod_)
 _add_method("cumsum_", _cumsum_)
 del _name

@@ -50,20 +50,32 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
                 requires_grad=requires_grad, layout=layout)
 
 
+def _sizes_or_keyword(sizes, size, name):
+    """A method's ``*sizes``, or its ``size=`` (PyTorch's binding takes either)."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        return (size,)
+    if not sizes:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return sizes
+
+
 def _new_filler(name, value):
-    def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
-               pin_memory=False):
+    def method(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
+               layout=None, pin_memory=False):
         _check_layout(layout, name)
         dtype, device = _like(self, dtype, device)
+        shape = _size_args(_sizes_or_keyword(sizes, size, name), name)
         if value is None:
-            return empty(_size_args(size, name), dtype=dtype, device=device,
-                         requires_grad=requires_grad, layout=layout)
-        return full(_size_args(size, name), value, dtype=dtype, device=device,
-                    requires_grad=requires_grad, layout=layout)
+            return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad,
+                         layout=layout)
+        return full(shape, value, dtype=dtype, device=device, requires_grad=requires_grad,
+                    layout=layout)
     method.__name__ = method.__qualname__ = name
     what = "uninitialised" if value is None else f"filled with {value}"
-    method.__doc__ = (f"A tensor of ``size`` (ints or one sequence), {what}; dtype and "
-                      "device default to this tensor's.")
+    method.__doc__ = (f"A tensor of ``size`` (ints, one sequence or ``size=``), {what}; "
+                      "dtype and device default to this tensor's.")
     return method
 
 
@@ -114,12 +126,10 @@ def _device_type(device):
     return device.type if hasattr(device, "type") else str(device).split(":")[0]
 
 
-def _sum_to_size(self, *size):
-    """Sum to ``size``, which must broadcast to this tensor's shape: the gradient of an
-    expand back to the expanded tensor's size."""
-    if not size:
-        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
-    size = _size_args(size, "sum_to_size")
+def _sum_to_size(self, *sizes, size=None):
+    """Sum to ``size`` (ints, one sequence or ``size=``), which must broadcast to this
+    tensor's shape: the gradient of an expand back to the expanded tensor's size."""
+    size = _size_args(_sizes_or_keyword(sizes, size, "sum_to_size"), "sum_to_size")
     if not size:
         # PyTorch sums fully to (), a 0-d input too (so integers become int64)
         return self.sum()

@@ -58,12 +58,16 @@ Examples
 
 
 def _make_function(name):
-    if TABLE[name].arity == 1:
+    names = arg_names(name)
+    if names == ("input",):
         def function(input, *, out=None):
             return evaluate(name, (input,), out)
-    elif "_polynomial_" in name:
-        def function(input, n, *, out=None):
-            return evaluate(name, (input, n), out)
+    elif names == ("x",):
+        def function(x, *, out=None):
+            return evaluate(name, (x,), out)
+    elif names == ("x", "n"):
+        def function(x, n, *, out=None):
+            return evaluate(name, (x, n), out)
     else:
         def function(input, other, *, out=None):
             return evaluate(name, (input, other), out)
@@ -174,10 +178,11 @@ def log_softmax(input, dim, *, dtype=None):
     return _log_softmax(input, dim, dtype=dtype)
 
 
-def logsumexp(input, dim, keepdim=False):
-    """``log(sum(exp(input), dim))``, computed stably (alias of :func:`ember.logsumexp`)."""
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """``log(sum(exp(input), dim))``, computed stably (alias of :func:`ember.logsumexp`,
+    whose ``out`` this takes too)."""
     from ember import logsumexp as _logsumexp
-    return _logsumexp(input, dim, keepdim)
+    return _logsumexp(input, dim, keepdim, out=out)
 
 
 # ---------------------------------------------------------------- top-level ops and methods

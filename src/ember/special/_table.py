@@ -212,10 +212,18 @@ _TORCH_TYPE_NAMES = {float16: "Half", bfloat16: "BFloat16", "complex64": "Comple
                      "complex128": "ComplexDouble"}
 
 
+# the functions whose first input PyTorch's binding calls ``x`` (its docs say ``input``):
+# ``torch.special.airy_ai(x=t)`` works and ``airy_ai(input=t)`` does not
+_X_NAMED = frozenset({"airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+                      "spherical_bessel_j0"})
+
+
 def arg_names(name):
-    """The names of the inputs of ``TABLE[name]``, as PyTorch's signature has them."""
+    """The names of the inputs of ``TABLE[name]``, as PyTorch's binding has them."""
     if "_polynomial_" in name:
-        return ("input", "n")
+        return ("x", "n")
+    if name in _X_NAMED:
+        return ("x",)
     return ("input", "other")[:TABLE[name].arity]
 
 
