@@ -458,6 +458,19 @@ def conj(input):
     Parameters
     ----------
     input : Tensor
+
+    Notes
+    -----
+    A complex tensor's conjugate is a new tensor, as :func:`conj_physical` gives it.
+    PyTorch returns a view with its conjugate bit set instead (``is_conj()`` True), which
+    sees later writes to ``input``; ember has no conjugate bit, so ``is_conj()`` is
+    always False.
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.conj(ember.tensor([1 + 2j]))
+    tensor([1.-2.j])
     """
     if isinstance(input, Tensor) and input.is_complex():
         return ew(_CONJ, input)
