@@ -11,7 +11,7 @@ from ember.distributed._buffers import (
     FAST_DTYPES, UFUNCS, Staged, check_same, check_tensor, check_tensor_list,
     check_tensor_or_cuda, divide, mpi_op, spec, spec_blocks,
 )
-from ember.distributed import _process_group, _shm
+from ember.distributed import _shm
 from ember.distributed._process_group import (
     GroupMember, ProcessGroup, ReduceOp, Work, _mpi, _resolve,
 )
@@ -27,6 +27,8 @@ __all__ = [
 # module globals: all_reduce's fast path then costs no enum or package attribute lookup
 _SUM = ReduceOp.SUM
 _Tensor = ember.Tensor
+_SHM_MIN_BYTES = _shm.MIN_BYTES
+_IN_PLACE = None   # MPI.IN_PLACE, once all_reduce's general path imported MPI
 
 
 def _issue(async_op, blocking, nonblocking, finish, outputs):
@@ -81,14 +83,21 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     tensor([3., 3.])
     """
     pg = GroupMember.WORLD if group is None else group
-    if (op is _SUM and type(tensor) is _Tensor and type(pg) is ProcessGroup and not async_op
-            and tensor.dtype in FAST_DTYPES and tensor.is_cpu and tensor.is_contiguous()
-            and tensor.nbytes < _shm.MIN_BYTES):
-        # the common case, kept short: MPI reads the tensor's memory and type through the
-        # buffer protocol, as it reads a NumPy array's
-        MPI = _process_group._MPI
-        pg.comm.Allreduce(MPI.IN_PLACE, tensor, MPI.SUM)
+    if (op is _SUM and not async_op and type(tensor) is _Tensor and type(pg) is ProcessGroup
+            and tensor.is_contiguous() and tensor.is_cpu and tensor.dtype in FAST_DTYPES
+            and tensor.nbytes < _SHM_MIN_BYTES and _IN_PLACE is not None):
+        # the common case, kept short (each attribute lookup is ~1% of a 1e3-element
+        # reduction): MPI reads the tensor's memory and type through the buffer
+        # protocol, as it reads a NumPy array's, and sums by default
+        pg.comm.Allreduce(_IN_PLACE, tensor)
         return None
+    return _all_reduce(tensor, op, group, async_op)
+
+
+def _all_reduce(tensor, op, group, async_op):
+    """all_reduce's general path: a function of its own, as its closures would make the
+    fast path's frame set up cells on every call (~100 ns)."""
+    global _IN_PLACE
     pg = _resolve(group)
     check_tensor_or_cuda(tensor)
     if pg is None:
@@ -108,7 +117,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
             return None
     mop = mpi_op(op, buf.dtype)
     comm = pg.comm
-    IN_PLACE = _mpi().IN_PLACE
+    IN_PLACE = _IN_PLACE = _mpi().IN_PLACE
     steps = [staged.finish]
     if op is ReduceOp.AVG:
         steps.insert(0, lambda: divide(buf, pg.size()))
