@@ -9,8 +9,10 @@
 2. One training step of the MLP 784-256-256-10 (SGD, cross-entropy; the MLP of
    tools/bench_training.py) on half of a batch of 64 per rank: DDP against the plain
    model, both running on every rank at once so that they compete for the cores alike
-   (target: at most 1.2x).  A DDP step whose communication hook skips the reduction
-   separates DDP's own bookkeeping (hooks, bucket copies) from communication.
+   (target: at most 1.2x).  Ranks on one node average all gradients at once through a
+   shared-memory window; the same step with the default hook registered explicitly
+   reduces buckets instead, and a bucketed step whose hook skips the reduction
+   separates the buckets' bookkeeping (hooks, bucket copies) from communication.
 
 Medians of wall-clock times on rank 0, each timed iteration started together on both
 ranks (a barrier before each block).  Run as a script, it removes OPENBLAS_CORETYPE and
@@ -35,6 +37,7 @@ from mpi4py import MPI  # noqa: E402
 import ember  # noqa: E402
 import ember.distributed as dist  # noqa: E402
 from ember import nn  # noqa: E402
+from ember.distributed.algorithms.ddp_comm_hooks import default_hooks  # noqa: E402
 from ember.nn.parallel import DistributedDataParallel  # noqa: E402
 
 BLOCK = 5   # timed calls per turn, after one untimed call
@@ -98,16 +101,19 @@ def _no_communication(state, bucket):
 
 
 def bench_ddp(comm, per_rank, repeats):
-    """Median step times of the MLP on ``per_rank`` samples: plain, DDP, DDP without
-    communication, and plain on the whole batch of both ranks."""
+    """Median step times of the MLP on ``per_rank`` samples: plain, DDP, DDP in buckets,
+    DDP in buckets without communication, and plain on the whole batch of both ranks."""
     gen = np.random.default_rng(comm.Get_rank())
     x = ember.from_numpy(gen.standard_normal((per_rank, 784), dtype=np.float32))
     y = ember.from_numpy(gen.integers(0, 10, per_rank))
+    buckets = DistributedDataParallel(_mlp())
+    buckets.register_comm_hook(None, default_hooks.allreduce_hook)
     bookkeeping = DistributedDataParallel(_mlp())
     bookkeeping.register_comm_hook(None, _no_communication)
     return side_by_side({
         "plain": _step(_mlp(), x, y),
         "ddp": _step(DistributedDataParallel(_mlp()), x, y),
+        "ddp_buckets": _step(buckets, x, y),
         "ddp_no_comm": _step(bookkeeping, x, y),
         "plain_whole": _step(_mlp(), ember.cat([x, x]), ember.cat([y, y])),
     }, repeats, comm)
@@ -144,10 +150,12 @@ def main(argv=None):
         for per_rank, t in ddp.items():
             print(f"\nwhere a DDP step's time goes (MLP, {per_rank} samples per rank):")
             print(f"  plain step (forward, backward, SGD)       {_ms(t['plain'])}")
+            print(f"  DDP step                                  {_ms(t['ddp'])}")
+            print(f"  DDP step in buckets (default hook given)  {_ms(t['ddp_buckets'])}")
             bookkeeping = t["ddp_no_comm"] - t["plain"]
-            print(f"  + DDP bookkeeping (hooks, bucket copies)  {_ms(bookkeeping)}")
-            print(f"  + gradient all-reduce (0.9 MB, 2 buckets) {_ms(t['ddp'] - t['ddp_no_comm'])}")
-            print(f"  = DDP step                                {_ms(t['ddp'])}")
+            print(f"    of which bookkeeping (hooks, copies)    {_ms(bookkeeping)}")
+            print(f"    and all-reduce (0.9 MB, 2 buckets)      "
+                  f"{_ms(t['ddp_buckets'] - t['ddp_no_comm'])}")
             print(f"  scaling efficiency (plain / DDP on {per_rank} per rank): "
                   f"{t['plain'] / t['ddp']:.0%}; the 2 ranks process {2 * per_rank} samples "
                   f"{t['plain_whole'] / t['ddp']:.2f}x as fast as one process does")

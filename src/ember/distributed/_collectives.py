@@ -110,7 +110,7 @@ def _all_reduce(tensor, op, group, async_op):
     if not async_op and _shm.usable(pg, buf, op):
         window = _shm.window_of(pg)
         if window is not None:
-            window.all_reduce(buf.detach().numpy().reshape(-1), UFUNCS[op])
+            window.all_reduce([buf.detach().numpy().reshape(-1)], UFUNCS[op])
             if op is ReduceOp.AVG:
                 divide(buf, pg.size())
             staged.finish()

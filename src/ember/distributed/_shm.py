@@ -37,30 +37,56 @@ class NodeWindow:
                          for q in range(self.size)]
         self.passes = 0
 
-    def all_reduce(self, array, ufunc):
-        """Reduce 1-d contiguous ``array`` across the ranks with ``ufunc``, in place."""
-        per = CHUNK_BYTES // array.itemsize
-        for start in range(0, array.size, per):
-            self._reduce_pass(array[start:start + per], ufunc)
+    def all_reduce(self, arrays, ufunc, divisor=None, outs=None):
+        """Reduce 1-d contiguous ``arrays`` (one dtype), taken together as one vector,
+        across the ranks with ``ufunc``, into ``outs`` (arrays of the same sizes; by
+        default ``arrays`` themselves); ``divisor``: each rank's values are divided by it
+        on their way in (an average's division before the sum, as PyTorch's DDP divides
+        its buckets)."""
+        dtype = arrays[0].dtype
+        per = CHUNK_BYTES // dtype.itemsize
+        pieces, fill = [], 0       # (array, out, start, length, offset in the pass)
+        for a, out in zip(arrays, arrays if outs is None else outs):
+            start = 0
+            while start < a.size:
+                take = min(a.size - start, per - fill)
+                pieces.append((a, out, start, take, fill))
+                start += take
+                fill += take
+                if fill == per:
+                    self._reduce_pass(pieces, fill, dtype, ufunc, divisor)
+                    pieces, fill = [], 0
+        if fill:
+            self._reduce_pass(pieces, fill, dtype, ufunc, divisor)
 
-    def _reduce_pass(self, part, ufunc):
+    def _reduce_pass(self, pieces, count, dtype, ufunc, divisor):
         half = (self.passes & 1) * CHUNK_BYTES
         self.passes += 1
-        views = [s[half:half + part.nbytes].view(part.dtype) for s in self.segments]
+        views = [s[half:half + count * dtype.itemsize].view(dtype) for s in self.segments]
         mine = views[self.rank]
-        mine[...] = part
+        for a, _, start, n, at in pieces:
+            if divisor is None:
+                mine[at:at + n] = a[start:start + n]
+            else:
+                np.divide(a[start:start + n], divisor, out=mine[at:at + n])
         self._barrier()
-        per = -(-part.size // self.size)
-        lo, hi = min(part.size, self.rank * per), min(part.size, (self.rank + 1) * per)
-        ufunc(views[0][lo:hi], views[1][lo:hi], out=part[lo:hi])
+        # this rank's slice of the pass, summed over the ranks in rank order into its
+        # own segment (the same positions it read there)
+        per = -(-count // self.size)
+        lo, hi = min(count, self.rank * per), min(count, (self.rank + 1) * per)
+        ufunc(views[0][lo:hi], views[1][lo:hi], out=mine[lo:hi])
         for q in range(2, self.size):
-            ufunc(part[lo:hi], views[q][lo:hi], out=part[lo:hi])
-        mine[lo:hi] = part[lo:hi]
+            ufunc(mine[lo:hi], views[q][lo:hi], out=mine[lo:hi])
         self._barrier()
-        for q in range(self.size):
-            if q != self.rank:
-                b, e = min(part.size, q * per), min(part.size, (q + 1) * per)
-                part[b:e] = views[q][b:e]
+        # each piece back from the segments of the slices' owners
+        for _, out, start, n, at in pieces:
+            q, end = at // per, at + n
+            while at < end:
+                stop = min(end, (q + 1) * per)
+                out[start:start + stop - at] = views[q][at:stop]
+                start += stop - at
+                at = stop
+                q += 1
 
     def _barrier(self):
         # MPI_Win_sync orders this rank's stores to the window before the barrier, and

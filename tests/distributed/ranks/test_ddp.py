@@ -81,8 +81,17 @@ def train(build, shape, steps=3, accumulate=1, hook=None, bucket_cap_mb=None):
 
 
 def test_mlp_matches_single_process():
-    ddp, reference = train(mlp, (20,), steps=4, bucket_cap_mb=0.001)   # several buckets
-    assert len(ddp._buckets) > 1
+    # ranks on one node: every gradient averaged through the shared window in one call
+    ddp, reference = train(mlp, (20,), steps=4)
+    assert ddp._reduces_at_once()
+    assert_same_weights(ddp.module, reference)
+
+
+def test_mlp_in_buckets_matches_single_process():
+    # the default hook registered explicitly: buckets, reduced in bucket order
+    ddp, reference = train(mlp, (20,), steps=4, bucket_cap_mb=0.001,
+                           hook=default_hooks.allreduce_hook)
+    assert len(ddp._buckets) > 1 and not ddp._reduces_at_once()
     assert_same_weights(ddp.module, reference)
 
 
@@ -95,7 +104,8 @@ def test_buckets_through_shared_memory_match_single_process():
     # buckets of 100+ KiB take the shared window (ember.distributed._shm), reduced at once
     # in each rank's backward rather than by MPI's non-blocking all-reduce
     from ember.distributed import _shm
-    ddp, reference = train(wide_mlp, (20,), steps=3, bucket_cap_mb=0.1)
+    ddp, reference = train(wide_mlp, (20,), steps=3, bucket_cap_mb=0.1,
+                           hook=default_hooks.allreduce_hook)
     assert len(ddp._buckets) > 1
     assert all(b.buffer.nbytes >= _shm.MIN_BYTES for b in ddp._buckets[:-1])
     assert ddp.process_group._shm, "the DDP buckets did not use the shared window"
@@ -151,9 +161,13 @@ def test_unused_parameter_without_the_option_raises_clearly():
         ddp(x, use_b=False)
 
 
-def test_uneven_inputs_with_join():
+@pytest.mark.parametrize("in_buckets", [False, True], ids=["at_once", "in_buckets"])
+def test_uneven_inputs_with_join(in_buckets):
     model, reference = make(mlp)
     ddp = DDP(model)
+    if in_buckets:
+        ddp.register_comm_hook(None, default_hooks.allreduce_hook)
+    assert ddp._reduces_at_once() is not in_buckets
     opt = ember.optim.SGD(ddp.parameters(), lr=0.1)
     ref_opt = ember.optim.SGD(reference.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()

@@ -13,11 +13,20 @@ How gradients are synchronised (PyTorch's reducer, in Python):
 * the hook of the last parameter to become ready waits for all buckets and writes the
   averaged gradients into ``.grad``: when ``backward()`` returns, the gradients are
   synchronised.
+
+Ranks on one node, with the default reduction, skip the buckets: the hook of the last
+parameter averages every ``.grad`` at once through the group's shared-memory window
+(``ember.distributed._shm``), whose reduction the ranks compute themselves and so could
+not overlap backward anyway.
 """
 import contextlib
 
+import numpy as np
+
 import ember
 from ember import distributed as dist
+from ember.distributed import _shm
+from ember.distributed._buffers import FAST_DTYPES
 from ember.distributed._process_group import ProcessGroup, _resolve
 from ember.distributed.algorithms.ddp_comm_hooks import default_hooks
 from ember.distributed.algorithms.join import Join, Joinable, JoinHook
@@ -76,8 +85,8 @@ class _Iteration:
     Module's attribute runs Module.__setattr__, and these change several times per
     parameter per step."""
 
-    __slots__ = ("expect_reduction", "backward_started", "ready", "next_launch", "used",
-                 "used_work", "unused")
+    __slots__ = ("expect_reduction", "backward_started", "ready", "remaining", "next_launch",
+                 "used", "used_work", "unused")
 
 
 def _assign_buckets(params, cap_bytes):
@@ -97,6 +106,23 @@ def _assign_buckets(params, cap_bytes):
         current[0].append(i)
         current[1] += p.nbytes
     return [b[0] for b in buckets]
+
+
+def _shared_window(pg, params):
+    """The group's shared-memory window (ember.distributed._shm) when every gradient can go
+    through it: CPU parameters of one dtype it reduces.  Collective over the group."""
+    dtypes = {p.dtype for p in params}
+    if (len(dtypes) != 1 or dtypes.pop() not in FAST_DTYPES
+            or any(p.device.type != "cpu" for p in params)):
+        return None
+    return _shm.window_of(pg)
+
+
+def _dense(g):
+    """``g`` as a contiguous dense tensor (a copy when it is sparse or strided)."""
+    if not isinstance(g, ember.Tensor):
+        g = g.to_dense()
+    return g if g.is_contiguous() else g.contiguous()
 
 
 def _tensors_in(obj):
@@ -181,6 +207,7 @@ class DistributedDataParallel(Module, Joinable):
             self._buckets.append(bucket)
         self._comm_hook, self._comm_state = default_hooks.allreduce_hook, self.process_group
         self._comm_hook_registered = False
+        self._window = _shared_window(self.process_group, params)
         self._it = _Iteration()
         self._reset()
         self._hook_handles = [p.register_hook(self._make_hook(i)) for i, p in enumerate(params)]
@@ -227,6 +254,7 @@ class DistributedDataParallel(Module, Joinable):
         it = self._it
         it.expect_reduction = it.backward_started = False
         it.ready = [False] * len(self._params)
+        it.remaining = len(self._params)
         it.next_launch = 0
         it.used = it.used_work = it.unused = None
         for bucket in self._buckets:
@@ -286,6 +314,10 @@ class DistributedDataParallel(Module, Joinable):
                 f"Expected to mark a variable ready only once. Parameter index {i} has been "
                 "marked ready twice (a parameter used by several reentrant backward passes, or "
                 "in a module shared across DDP instances, is not supported)")
+        it.ready[i] = True
+        it.remaining -= 1
+        if self._reduces_at_once():
+            return self._reduce_at_once(i, grad) if it.remaining == 0 else None
         bucket, j = self._location[i]
         p = self._params[i]
         with ember.no_grad():
@@ -298,7 +330,6 @@ class DistributedDataParallel(Module, Joinable):
                 bucket.views[j].copy_(grad)
             else:
                 bucket.views[j].copy_(p.grad + grad)
-        it.ready[i] = True
         bucket.pending -= 1
         buckets = self._buckets
         while it.next_launch < len(buckets):
@@ -312,6 +343,40 @@ class DistributedDataParallel(Module, Joinable):
         if it.next_launch == len(buckets) and grad is not None:
             return self._finish_reduction(i)
         return None
+
+    def _reduces_at_once(self):
+        """Whether gradients are averaged through the shared window in one call: the
+        default reduction of ranks on one node (a blocking reduction, so buckets started
+        early would overlap nothing; one call copies each gradient in and out once, where
+        buckets add a copy each way)."""
+        return (self._window is not None and not self._comm_hook_registered
+                and not self.find_unused_parameters)
+
+    def _reduce_at_once(self, current, grad):
+        """Average every gradient across the ranks in place in ``.grad`` (as the engine
+        accumulated them), in parameter order; the gradient of parameter ``current``,
+        whose accumulation is under way, goes into a new tensor returned for the engine to
+        store (``grad`` may be shared with other consumers)."""
+        with ember.no_grad():
+            p = self._params[current]
+            mine = _dense(grad if p.grad is None else p.grad + grad)
+            result = ember.empty(mine.shape, dtype=mine.dtype)
+            sources, outs = [], []
+            for k, q in enumerate(self._params):
+                if k == current:
+                    sources.append(mine.numpy().reshape(-1))
+                    outs.append(result.numpy().reshape(-1))
+                    continue
+                g = _dense(q.grad)
+                if g is not q.grad:
+                    q.grad = g
+                sources.append(g.numpy().reshape(-1))
+                outs.append(sources[-1])
+            self._window.all_reduce(sources, np.add, divisor=self.process_group.size(),
+                                    outs=outs)
+        p.grad = None
+        self._reset()
+        return result
 
     def _grad_bucket(self, bucket):
         return GradBucket(bucket.index, bucket.buffer, bucket.params, bucket.views,
@@ -417,6 +482,10 @@ class _DDPJoinHook(JoinHook):
         if ddp.find_unused_parameters:
             dist.all_reduce(ember.zeros(len(ddp._params), dtype=ember.int32),
                             op=dist.ReduceOp.MAX, group=ddp.process_group)
+        if ddp._reduces_at_once():
+            zeros = ember.zeros(sum(p.numel() for p in ddp._params), dtype=ddp._params[0].dtype)
+            ddp._window.all_reduce([zeros.numpy()], np.add, divisor=ddp.process_group.size())
+            return
         futures = []
         for bucket in ddp._buckets:
             with ember.no_grad():
