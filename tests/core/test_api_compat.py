@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 
 
 def _t(a, **kw):
@@ -215,6 +216,33 @@ def test_inf_and_real_predicates():
     _same(ember.isreal(c), torch.isreal(tc))
     with pytest.raises(RuntimeError, match="complex"):
         ember.isposinf(c)
+
+
+_OUT_R = np.random.default_rng(11)
+_OUT_A = _OUT_R.standard_normal((3, 4))
+_OUT_A[0, 1], _OUT_A[2, 2] = math.inf, -math.inf
+_OUT_I = _OUT_R.integers(-4, 4, (3, 4))
+# (call, arrays, differentiable): the predicates' bool results take no grad, so PyTorch
+# lets an input that requires grad through
+_OUT_CASES = {
+    "isin": (lambda L, a, b, **kw: L.isin(a, b, **kw), (_OUT_I, np.array([1, -2, 3])), False),
+    "isin_scalar_invert": (lambda L, a, **kw: L.isin(a, 2, invert=True, **kw), (_OUT_I,),
+                           False),
+    "isin_float": (lambda L, a, b, **kw: L.isin(a, b, **kw), (_OUT_A, _OUT_A[0]), False),
+    "isposinf": (lambda L, a, **kw: L.isposinf(a, **kw), (_OUT_A,), False),
+    "isposinf_int": (lambda L, a, **kw: L.isposinf(a, **kw), (_OUT_I,), False),
+    "isneginf": (lambda L, a, **kw: L.isneginf(a, **kw), (_OUT_A,), False),
+    "conj_physical": (lambda L, a, **kw: L.conj_physical(a, **kw),
+                      (_OUT_A[:, :2] * (1 + 2j),), True),
+    "conj_physical_real": (lambda L, a, **kw: L.conj_physical(a, **kw), (_OUT_A,), True),
+    "conj_physical_int": (lambda L, a, **kw: L.conj_physical(a, **kw), (_OUT_I,), True),
+}
+
+
+@pytest.mark.parametrize("name", _OUT_CASES)
+def test_out(name):
+    call, arrays, differentiable = _OUT_CASES[name]
+    check_out_like_torch(call, *arrays, differentiable=differentiable)
 
 
 def test_shape_helpers():

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 
 DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16,
           ml_dtypes.bfloat16, np.float32, np.float64, np.complex64, np.complex128]
@@ -194,6 +195,34 @@ def test_scatter_add_repeated_indices_sum():
     z.scatter_add_(1, ember.tensor([[2, 2], [0, 2]], dtype=ember.int32),
                    ember.tensor([[1j, 2.0], [3.0, 4j]], dtype=ember.complex64))
     assert z.tolist() == [[0, 0, 2 + 1j], [3, 0, 4j]]
+
+
+_OUT_R = np.random.default_rng(13)
+_OUT_A = _OUT_R.standard_normal((3, 4))
+_OUT_S = _OUT_R.standard_normal((2, 4))
+_OUT_I = _OUT_R.integers(-4, 4, (3, 4))
+_OUT_IDX = np.array([[0, 1, 0, 2], [2, 2, 1, 0]])
+_OUT_CASES = {
+    "scatter": (lambda L, a, s, i, **kw: L.scatter(a, 1, i, s, **kw),
+                (_OUT_A, _OUT_S, _OUT_IDX)),
+    "scatter_number": (lambda L, a, i, **kw: L.scatter(a, 1, i, 2.5, **kw), (_OUT_A, _OUT_IDX)),
+    "scatter_value": (lambda L, a, i, **kw: L.scatter(a, 1, i, value=2.5, **kw),
+                      (_OUT_A, _OUT_IDX)),
+    "scatter_reduce_add": (lambda L, a, s, i, **kw: L.scatter(a, 1, i, s, reduce="add", **kw),
+                           (_OUT_A, _OUT_S, _OUT_IDX)),
+    "scatter_int": (lambda L, a, s, i, **kw: L.scatter(a, 0, i, s, **kw),
+                    (_OUT_I, _OUT_I[:2], _OUT_IDX[:, :3] % 3)),
+    "scatter_add": (lambda L, a, s, i, **kw: L.scatter_add(a, 1, i, s, **kw),
+                    (_OUT_A, _OUT_S, _OUT_IDX)),
+    "scatter_add_int": (lambda L, a, s, i, **kw: L.scatter_add(a, 1, i, s, **kw),
+                        (_OUT_I, _OUT_I[:2], _OUT_IDX)),
+}
+
+
+@pytest.mark.parametrize("name", _OUT_CASES)
+def test_scatter_out(name):
+    call, arrays = _OUT_CASES[name]
+    check_out_like_torch(call, *arrays)
 
 
 def test_scatter_errors_match_torch():

@@ -255,6 +255,16 @@ _OUT_CASES = {
     "lerp_tensor_weight": (lambda L, a, b, **kw: L.lerp(a, b, b.abs(), **kw), _OUT_A, _OUT_B),
     "nan_to_num": (lambda L, a, **kw: L.nan_to_num(a / (a > 0), 0.5, 9.0, **kw), _OUT_A),
     "nan_to_num_int": (lambda L, a, **kw: L.nan_to_num(a, **kw), _OUT_A.astype(np.int64)),
+    # a number bound: an out of the result's dtype; a tensor bound: any it casts to
+    "clamp_min": (lambda L, a, **kw: L.clamp_min(a, 0.2, **kw), _OUT_A),
+    "clamp_min_int": (lambda L, a, **kw: L.clamp_min(a, 1, **kw), _OUT_A.astype(np.int64)),
+    "clamp_min_int_float_bound": (lambda L, a, **kw: L.clamp_min(a, 1.5, **kw),
+                                  _OUT_A.astype(np.int64)),
+    "clamp_min_tensor": (lambda L, a, b, **kw: L.clamp_min(a, b, **kw), _OUT_A, _OUT_B),
+    "clamp_min_tensor_int": (lambda L, a, b, **kw: L.clamp_min(a, b, **kw),
+                             _OUT_A.astype(np.int64), _OUT_B.astype(np.float32)),
+    "clamp_max": (lambda L, a, **kw: L.clamp_max(a, 0.2, **kw), _OUT_A),
+    "clamp_max_tensor": (lambda L, a, b, **kw: L.clamp_max(a, b, **kw), _OUT_A, _OUT_B[0]),
 }
 
 

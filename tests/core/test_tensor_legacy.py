@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ember
+from core_oracle import check_out_like_torch
 
 
 def outcome(fn):
@@ -127,6 +128,17 @@ def test_matches_torch(name):
         x = lib.arange(6.0, dtype=lib.float64).reshape(2, 3)
         return outcome(lambda: CALLS[name](lib, x))
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("size, fill_value", [(9, -1), (2, 5), (0, -1)])
+def test_nonzero_static_out(size, fill_value):
+    # an int64 out only; the indices take no grad, so PyTorch lets a grad input through
+    a = np.random.default_rng(17).integers(-2, 2, (3, 4))
+    check_out_like_torch(lambda L, x, **kw: L.nonzero_static(x, size=size,
+                                                             fill_value=fill_value, **kw),
+                         a, differentiable=False)
+    check_out_like_torch(lambda L, x, **kw: L.nonzero_static(x, size=size, **kw),
+                         a.astype(np.float64), differentiable=False)
 
 
 def test_legacy_type_of_a_tensor_of_that_type_is_a_view():

@@ -5,7 +5,7 @@ import torch
 
 import ember
 import ember.nn.functional as F
-from core_oracle import compare_outcomes
+from core_oracle import check_out_like_torch, compare_outcomes
 from grad_oracle import LAYOUTS, assert_grads_match_torch, check_gradients
 
 # (name, keyword parameters): each is F.<name> in both libraries
@@ -127,3 +127,28 @@ def test_inplace_forms_refuse_a_wider_result_dtype():
             call()
     h = ember.tensor([1.0, -2.0], dtype=ember.float16)
     assert ember.selu_(h) is h and h.dtype == ember.float16
+
+
+_OUT_X = np.random.default_rng(19).standard_normal((3, 4))
+
+
+@pytest.mark.parametrize("name", ["hardshrink", "threshold", "threshold_int"])
+def test_top_level_out(name):
+    # torch.hardshrink (torch.nn.functional's too) and torch.threshold take out=:
+    # hardshrink an out of the result's dtype, threshold any dtype the result casts to
+    call, array = {
+        "hardshrink": (lambda L, a, **kw: L.hardshrink(a, 0.4, **kw), _OUT_X),
+        "threshold": (lambda L, a, **kw: L.threshold(a, 0.1, -2.0, **kw), _OUT_X),
+        "threshold_int": (lambda L, a, **kw: L.threshold(a, 1, 7, **kw),
+                          (_OUT_X * 3).astype(np.int64)),
+    }[name]
+    check_out_like_torch(call, array)
+    if name == "hardshrink":
+        check_out_like_torch(lambda L, a, **kw: L.nn.functional.hardshrink(a, 0.4, **kw), array)
+
+
+def test_functional_threshold_takes_no_out():
+    # torch.nn.functional.threshold is a Python function without out= (unlike torch.threshold)
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            lib.nn.functional.threshold(lib.ones(2), 0.5, 0.0, out=lib.empty(2))

@@ -106,6 +106,12 @@ OUT_CASES = {
                        (A34, S24, SCAT)),
     "scatter_reduce_mean": (lambda L, a, s, i, **kw: L.scatter_reduce(
         a, 1, i, s, "mean", include_self=False, **kw), (A34, S24, SCAT)),
+    "index_reduce": (lambda L, a, s, i, **kw: L.index_reduce(a, 0, i, s, "amax", **kw),
+                     (A34, S24, IDX)),
+    "index_reduce_mean": (lambda L, a, s, i, **kw: L.index_reduce(
+        a, 1, i, s, "mean", include_self=False, **kw), (A34, S32, IDX)),
+    "index_reduce_int": (lambda L, a, s, i, **kw: L.index_reduce(a, 1, i, s, "prod", **kw),
+                         (I34, I34[:, :3], IDX_DUP)),
     "narrow_copy": (lambda L, a, **kw: L.narrow_copy(a, 1, 1, 2, **kw), (A34,)),
     "narrow_copy_int": (lambda L, a, **kw: L.narrow_copy(a, 0, 1, 1, **kw), (I34,)),
     "slice_scatter": (lambda L, a, s, **kw: L.slice_scatter(a, s, 1, 0, None, 2, **kw),

@@ -487,7 +487,7 @@ def scatter_(Tensor self not None, dim, Tensor index not None, src=None, *, valu
 
 
 def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, value=None,
-            reduce=None):
+            reduce=None, out=None):
     """A copy of ``input`` with ``src`` scattered into it (out-of-place :func:`scatter_`).
 
     Parameters
@@ -498,6 +498,8 @@ def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, valu
     src : Tensor or number
     value : number, optional
     reduce : {'add', 'multiply'}, optional
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its shape.
 
     Returns
     -------
@@ -510,14 +512,18 @@ def scatter(Tensor input not None, dim, Tensor index not None, src=None, *, valu
     tensor([[0., 0., 5.],
             [5., 0., 0.]])
     """
+    if out is not None:
+        from ember._core._reduce import _with_out
+        return _with_out("scatter", out, "same", scatter, (input, dim, index, src),
+                         {"value": value, "reduce": reduce}, (input, src))
     if _records_any((input, index, src)):
         return record_op("scatter", scatter, (input, dim, index, src), {"value": value, "reduce": reduce})
     src = _scatter_source(src, value)
     cdef str how = _check_reduce(reduce, src)
     cdef int d = wrap_dim(dim, input._ndim)
-    cdef Tensor out = _copy_of(input, input._dtype)
-    _scatter_into(out, d, index, src, how, "scatter")
-    return out
+    cdef Tensor result = _copy_of(input, input._dtype)
+    _scatter_into(result, d, index, src, how, "scatter")
+    return result
 
 
 def scatter_add_(Tensor self not None, dim, Tensor index not None, Tensor src not None):
@@ -543,7 +549,8 @@ def scatter_add_(Tensor self not None, dim, Tensor index not None, Tensor src no
     return self
 
 
-def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src not None):
+def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src not None, *,
+                out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (see :func:`scatter_add_`).
 
     Parameters
@@ -552,6 +559,8 @@ def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src no
     dim : int
     index : Tensor
     src : Tensor
+    out : Tensor, optional
+        Where to write the result (returned): of ``input``'s dtype, resized to its shape.
 
     Returns
     -------
@@ -563,14 +572,18 @@ def scatter_add(Tensor input not None, dim, Tensor index not None, Tensor src no
     >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 0, 2]), ember.ones(3))
     tensor([2., 0., 1.])
     """
+    if out is not None:
+        from ember._core._reduce import _with_out
+        return _with_out("scatter_add", out, "same", scatter_add, (input, dim, index, src),
+                         None, (input, src))
     if autocast_mode():
         return autocast_op("scatter_add", scatter_add, (input, dim, index, src), None)
     if _records_any((input, index, src)):
         return record_op("scatter_add", scatter_add, (input, dim, index, src), None)
     cdef int d = wrap_dim(dim, input._ndim)
-    cdef Tensor out = _copy_of(input, input._dtype)
-    _scatter_into(out, d, index, src, "add", "scatter_add")
-    return out
+    cdef Tensor result = _copy_of(input, input._dtype)
+    _scatter_into(result, d, index, src, "add", "scatter_add")
+    return result
 
 
 # ---------------------------------------------------------------- masked_fill

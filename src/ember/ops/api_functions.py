@@ -29,8 +29,9 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else ember.tensor(x)
 
 
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
+def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None):
     """Whether each of ``elements`` is in ``test_elements`` (either may be a scalar).
+    ``out``, of dtype ``bool``, receives the result (resized to its shape).
 
     Examples
     --------
@@ -40,6 +41,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin(): expected elements or test_elements to be a Tensor")
+    if out is not None:
+        return _with_out("isin", out, "same", isin, (elements, test_elements),
+                         {"assume_unique": assume_unique, "invert": invert},
+                         differentiable=False)
     elements, test = _as_tensor(elements), _as_tensor(test_elements).reshape(-1)
     common = ember.promote_types(elements.dtype, test.dtype)
     values, test = elements.detach().to(common), test.detach().to(common)
@@ -61,17 +66,23 @@ def _check_real(input, name):
         raise RuntimeError(f"{name} does not support complex inputs.")
 
 
-def isposinf(input):
-    """Whether each element is positive infinity."""
+def isposinf(input, *, out=None):
+    """Whether each element is positive infinity.  ``out``, of
+    dtype ``bool``, receives the result (resized to its shape)."""
     _check_real(input, "isposinf")
+    if out is not None:
+        return _with_out("isposinf", out, "same", isposinf, (input,), None, differentiable=False)
     if not input.is_floating_point():
         return ember.zeros(input.shape, dtype=ember.bool, device=input.device)
     return input.detach() == math.inf
 
 
-def isneginf(input):
-    """Whether each element is negative infinity."""
+def isneginf(input, *, out=None):
+    """Whether each element is negative infinity.  ``out``, of
+    dtype ``bool``, receives the result (resized to its shape)."""
     _check_real(input, "isneginf")
+    if out is not None:
+        return _with_out("isneginf", out, "same", isneginf, (input,), None, differentiable=False)
     if not input.is_floating_point():
         return ember.zeros(input.shape, dtype=ember.bool, device=input.device)
     return input.detach() == -math.inf

@@ -18,6 +18,7 @@ import numpy as np
 
 from ember._core import _tensor
 from ember._core._dtype import bool_ as _BOOL
+from ember._core._reduce import _with_out
 from ember._core._tensor import (Tensor, _ew_callables, _keyword_callables, _recorded, ew, ew_,
                                  op_id, record, result_type, zeros_like)
 from ember.ops import derivatives
@@ -477,9 +478,24 @@ def conj(input):
     return input
 
 
+def conj_physical(input, *, out=None):
+    """Complex conjugate, elementwise, as :func:`conj` computes it.  ``out``, of the
+    result's dtype (``input``'s), receives it (resized to its shape).
+
+    Examples
+    --------
+    >>> import ember
+    >>> ember.conj_physical(ember.tensor([1 + 2j]))
+    tensor([1.-2.j])
+    """
+    if out is not None:
+        return _with_out("conj_physical", out, "same", conj_physical, (input,), None, (input,))
+    return conj(input)
+
+
 _CONJ = op_id("conj")
 functions["conj"] = conj
-functions["conj_physical"] = conj
+functions["conj_physical"] = conj_physical
 _tensor._add_method("conj", _method(conj, "conj"))
 _tensor._add_method("conj_physical", _method(conj, "conj_physical"))
 

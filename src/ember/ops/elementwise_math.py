@@ -13,6 +13,7 @@ import numbers
 from ember._core import _tensor
 from ember._core._dtype import (TORCH_NAMES, bool_ as _BOOL, float64 as _FLOAT64,
                                complex128 as _COMPLEX128, int16 as _INT16, can_cast, promote_types)
+from ember._core._reduce import _with_out
 from ember._core._tensor import Tensor, _recorded, ew, ew_, op_id, result_type
 from ember.ops import elementwise as _elementwise
 
@@ -422,13 +423,16 @@ def celu(input, alpha=1.0):
     return _elementwise.celu(input, alpha)
 
 
-def threshold(input, threshold, value):
+def threshold(input, threshold, value, *, out=None):
     """``input`` where ``input > threshold``, else ``value``.
 
     Parameters
     ----------
     input : Tensor
     threshold, value : float
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of any dtype the
+        result casts to, as in PyTorch.
 
     Returns
     -------
@@ -436,6 +440,9 @@ def threshold(input, threshold, value):
         Of ``input``'s dtype: for an integer ``input`` both scalars are converted to it first
         (truncated), as PyTorch does.
     """
+    if out is not None:
+        return _with_out("threshold", out, "cast", globals()["threshold"],
+                         (input, threshold, value), None, (input,))
     if isinstance(input, Tensor) and input.dtype == _BOOL:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     if isinstance(input, Tensor) and not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -445,18 +452,23 @@ def threshold(input, threshold, value):
     return _elementwise.threshold(input, threshold, value)
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input, lambd=0.5, *, out=None):
     """``input`` where ``|input| > lambd``, else 0.
 
     Parameters
     ----------
     input : Tensor
     lambd : float, optional
+    out : Tensor, optional
+        Where to write the result (returned), resized to its shape: of the result's
+        dtype, as in PyTorch.
 
     Returns
     -------
     Tensor
     """
+    if out is not None:
+        return _with_out("hardshrink", out, "same", hardshrink, (input, lambd), None, (input,))
     require_float("hardshrink", input)
     return _elementwise.hardshrink(input, lambd)
 

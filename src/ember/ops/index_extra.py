@@ -220,12 +220,13 @@ def _expanded_index(self, d, index, source):
     return index.reshape(shape).expand(tuple(source.shape) or (1,))
 
 
-def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
     """``input`` with the slices of ``source`` combined into positions ``index`` along
     ``dim`` by ``reduce`` (``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``).
 
     With ``include_self=False`` the positions written start from the reduction's
-    identity instead of ``input``'s values.
+    identity instead of ``input``'s values.  ``out``, of ``input``'s dtype, receives
+    the result (resized to its shape).
 
     Examples
     --------
@@ -234,6 +235,10 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     >>> x.index_reduce(0, ember.tensor([0, 0]), ember.tensor([2., 3.]), 'prod')
     tensor([6., 1., 1.])
     """
+    if out is not None:
+        return _with_out("index_reduce", out, "same", index_reduce,
+                         (input, dim, index, source, reduce), {"include_self": include_self},
+                         (input, source))
     return _index_reduce(input, dim, index, source, reduce, include_self, False)
 
 
@@ -490,9 +495,10 @@ def argwhere(input):
     return nonzero(input)
 
 
-def nonzero_static(input, *, size, fill_value=-1):
+def nonzero_static(input, *, size, fill_value=-1, out=None):
     """The indices of the nonzero elements of ``input`` (as :func:`nonzero`) in a result of
     a fixed number of rows: cut to the first ``size`` rows, or padded with ``fill_value``.
+    ``out``, of dtype ``int64``, receives the result (resized to its shape).
 
     Examples
     --------
@@ -502,6 +508,9 @@ def nonzero_static(input, *, size, fill_value=-1):
             [ 3],
             [-1]])
     """
+    if out is not None:
+        return _with_out("nonzero_static", out, "same", nonzero_static, (input,),
+                         {"size": size, "fill_value": fill_value}, differentiable=False)
     _check_tensor(input, "nonzero_static")
     size = operator.index(size)
     if size < 0:

@@ -498,8 +498,11 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return _where(input == float("-inf"), neginf, out)
 
 
-def clamp_min(input, min):
+def clamp_min(input, min, *, out=None):
     """Elements below ``min`` raised to ``min`` (``clamp(input, min=min)``).
+
+    ``out`` receives the result (resized to its shape): of the result's dtype for a
+    number ``min``, of any dtype it casts to for a tensor ``min``, as in PyTorch.
 
     Examples
     --------
@@ -507,11 +510,17 @@ def clamp_min(input, min):
     >>> ember.clamp_min(ember.tensor([-1.0, 2.0]), 0.0)
     tensor([0., 2.])
     """
+    if out is not None:
+        return _with_out("clamp_min", out, "cast" if isinstance(min, Tensor) else "same", clamp_min,
+                         (input, min), None, (input, min))
     return _clamp(input, min=min)
 
 
-def clamp_max(input, max):
+def clamp_max(input, max, *, out=None):
     """Elements above ``max`` lowered to ``max`` (``clamp(input, max=max)``).
+
+    ``out`` receives the result (resized to its shape): of the result's dtype for a
+    number ``max``, of any dtype it casts to for a tensor ``max``, as in PyTorch.
 
     Examples
     --------
@@ -519,6 +528,9 @@ def clamp_max(input, max):
     >>> ember.clamp_max(ember.tensor([-1.0, 2.0]), 0.0)
     tensor([-1.,  0.])
     """
+    if out is not None:
+        return _with_out("clamp_max", out, "cast" if isinstance(max, Tensor) else "same", clamp_max,
+                         (input, max), None, (input, max))
     return _clamp(input, max=max)
 
 
