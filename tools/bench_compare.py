@@ -68,11 +68,11 @@ class Case:
 LIBRARIES = {"ember": ember, "numpy": np, "torch": torch}
 
 
-def _operands(shape, library):
-    """Two float32 operands of ``shape`` in the library's own (aligned) memory."""
+def _operands(shape, library, dtype=np.float32):
+    """Two operands of ``shape`` (float32 by default) in the library's own (aligned) memory."""
     rng = np.random.default_rng(0)
-    a = rng.standard_normal(shape, dtype=np.float32)
-    b = rng.standard_normal(shape, dtype=np.float32)
+    a = rng.standard_normal(shape, dtype=dtype)
+    b = rng.standard_normal(shape, dtype=dtype)
     if library == "numpy":
         return a, b
     module = LIBRARIES[library]
@@ -84,12 +84,12 @@ def _op(fn, library):
     return fn[library] if isinstance(fn, dict) else fn
 
 
-def _binary(fn, shape, other_shape=None):
+def _binary(fn, shape, other_shape=None, dtype=np.float32):
     """Builders for ``fn(a, b)``; ``b`` of ``other_shape`` if given (broadcasting)."""
     def build(library):
         def make():
-            a, _ = _operands(shape, library)
-            _, b = _operands(other_shape or shape, library)
+            a, _ = _operands(shape, library, dtype)
+            _, b = _operands(other_shape or shape, library, dtype)
             f = _op(fn, library)
             return lambda: f(a, b)
         return make
@@ -229,8 +229,11 @@ def _cases():
         case(f"x.amax({dim}) ({shape[0]},{shape[1]})",
              _unary({lib: (lambda f, d=dim: lambda x: f(x, d))(f) for lib, f in amax.items()}, shape),
              needs="sum")
-    case("a @ b (1024,1024)", _binary(lambda a, b: a @ b, (1024, 1024)), large=True,
-         needs="matmul")
+    for n in (256, 1024, 2048):
+        for dtype in (np.float32, np.float64):
+            suffix = "" if dtype is np.float32 else " float64"
+            case(f"a @ b ({n},{n}){suffix}", _binary(lambda a, b: a @ b, (n, n), dtype=dtype),
+                 large=True, needs="matmul")
     case("x[idx] (2500x4000)", _indexing(lambda x, i, m: x[i], (2500, 4000)), large=True,
          bytes_moved=2 * nbytes)
     case("x[mask] 1e7", _indexing(lambda x, i, m: x[m], (LARGE,)), large=True)
