@@ -22,8 +22,9 @@ from ember.distributed._process_group import _mpi
 # rank writes the next pass while a slower one still reads the last
 CHUNK_BYTES = 4 << 20
 # smaller tensors go to MPI's Allreduce, whose single handshake is quicker than two
-# barriers: 2 ranks, float32, medians (MPI / shared window): 1e3 elements 15 / 26 us,
-# 2.25e5 (a 0.9 MB gradient bucket) 115 / 63 us, 1e6 709 / 526 us
+# barriers: 2 ranks, float32, medians (MPI / shared window), a Python prototype on a
+# loaded machine: 1e3 elements 15 / 26 us, 2.25e5 (a 0.9 MB gradient bucket) 115 / 63 us;
+# tools/bench_distributed.py on a quiet one: 1e6 425 / 285 us
 MIN_BYTES = 64 << 10
 
 

@@ -39,16 +39,23 @@ def _check_tensor(x, fname, position=1, name="input"):
                         f"{type(x).__name__}")
 
 
+def _args_or_keyword(args, value, fname, name):
+    """A method's ``*args``, or ``(value,)`` when its keyword ``name`` came instead (PyTorch's
+    binding takes either); ``value`` is None when the keyword is absent."""
+    if value is not None:
+        if args:
+            raise TypeError(f"{fname}() got multiple values for argument '{name}'")
+        return (value,)
+    if not args:
+        raise TypeError(f'{fname}() missing 1 required positional arguments: "{name}"')
+    return args
+
+
 def _int_list(args, value, fname, name):
     """The ints that a PyTorch method takes as arguments, as one sequence or by the
     keyword ``name`` (``t.tile(2, 2)``, ``t.tile((2, 2))``, ``t.tile(dims=(2, 2))``);
     ``value`` is the keyword's (None when absent)."""
-    if value is not None:
-        if args:
-            raise TypeError(f"{fname}() got multiple values for argument '{name}'")
-        args = (value,)
-    elif not args:
-        raise TypeError(f'{fname}() missing 1 required positional arguments: "{name}"')
+    args = _args_or_keyword(args, value, fname, name)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args = tuple(args[0])
     return tuple(operator.index(a) for a in args)

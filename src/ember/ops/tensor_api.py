@@ -19,6 +19,7 @@ from ember._core._tensor import (
 )
 from ember.autograd.function import Function
 from ember.ops.api_functions import _fresh
+from ember.ops.shape_extra import _args_or_keyword
 
 __all__ = ["broadcast_tensors", "broadcast_to", "finfo", "iinfo", "is_signed", "typename",
            "is_storage", "put", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
@@ -50,23 +51,12 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
                 requires_grad=requires_grad, layout=layout)
 
 
-def _sizes_or_keyword(sizes, size, name):
-    """A method's ``*sizes``, or its ``size=`` (PyTorch's binding takes either)."""
-    if size is not None:
-        if sizes:
-            raise TypeError(f"{name}() got multiple values for argument 'size'")
-        return (size,)
-    if not sizes:
-        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
-    return sizes
-
-
 def _new_filler(name, value):
     def method(self, *sizes, size=None, dtype=None, device=None, requires_grad=False,
                layout=None, pin_memory=False):
         _check_layout(layout, name)
         dtype, device = _like(self, dtype, device)
-        shape = _size_args(_sizes_or_keyword(sizes, size, name), name)
+        shape = _size_args(_args_or_keyword(sizes, size, name, "size"), name)
         if value is None:
             return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad,
                          layout=layout)
@@ -129,7 +119,8 @@ def _device_type(device):
 def _sum_to_size(self, *sizes, size=None):
     """Sum to ``size`` (ints, one sequence or ``size=``), which must broadcast to this
     tensor's shape: the gradient of an expand back to the expanded tensor's size."""
-    size = _size_args(_sizes_or_keyword(sizes, size, "sum_to_size"), "sum_to_size")
+    size = _size_args(_args_or_keyword(sizes, size, "sum_to_size", "size"),
+                      "sum_to_size")
     if not size:
         # PyTorch sums fully to (), a 0-d input too (so integers become int64)
         return self.sum()
