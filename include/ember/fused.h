@@ -1,9 +1,11 @@
 /* The fused-elementwise interpreter: a chain of elementwise ops of the op table run as
  * one strided loop.  A program is a list of instructions over registers of one block of
- * elements each; registers 0..n_inputs-1 are loaded from the loop's input operands
- * (operand 0 is the output) and the next ones filled with the program's numbers, each instruction computes one op of the table into its
- * destination register, and register `out_reg` is stored.  Driven by the iterator in
- * iterator.c (broadcasting, strides, threads), so no compiler is needed at run time.
+ * elements each; registers 0..n_inputs-1 hold the loop's input operands (operand 0 is
+ * the output; a contiguous input is read in place) and the next ones the program's
+ * numbers; each instruction computes one op of the table into one of the other
+ * registers (a register may be written again once its value is dead), and register
+ * `out_reg` is the result.  Driven by the iterator in iterator.c (broadcasting,
+ * strides, threads), so no compiler is needed at run time.
  */
 #ifndef EMBER_FUSED_H
 #define EMBER_FUSED_H
@@ -11,7 +13,9 @@
 #include <stdint.h>
 
 #define EM_FUSED_MAX_REGS 32
-#define EM_FUSED_BLOCK 128
+/* bytes of one register: a block of 1024 float32 or 512 float64 elements (smaller
+ * blocks spend more on each instruction's loop set-up than on its work) */
+#define EM_FUSED_BLOCK_BYTES 4096
 
 typedef struct {
     int32_t op;          /* index into em_fused_op_names */

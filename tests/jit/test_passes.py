@@ -227,6 +227,8 @@ def test_fused_program_checks_its_bytecode():
         _fused.Program([(10_000, 2, 0, 1, 0)], 2, [], 2, f32)
     with pytest.raises(ValueError, match="destination"):
         _fused.Program([(add, 1, 0, 1, 0)], 2, [], 1, f32)
+    with pytest.raises(ValueError, match="destination"):      # a number's register
+        _fused.Program([(add, 2, 0, 1, 0)], 2, [3.0], 2, f32)
     with pytest.raises(ValueError, match="never written"):
         _fused.Program([(add, 2, 0, 1, 0)], 2, [], 3, f32)
     with pytest.raises(TypeError, match="float32 or float64"):
@@ -239,3 +241,33 @@ def test_fused_program_checks_its_bytecode():
         program(a.double(), b)
     with pytest.raises(RuntimeError, match="must match"):
         program(ember.ones(3), b.reshape(1, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 511, 512, 513, 1023, 1024, 1025, 2049, 5000])
+def test_fused_program_over_block_edges_and_layouts(dtype, n):
+    """Registers reused (r5 holds tanh(y), then the result), numbers, a contiguous input read in
+    place, a strided and a broadcast one, each written block by block; the result into
+    a new tensor, into a transposed out=, and over its first input (the last instruction
+    writes there; the earlier ones still read it)."""
+    dt = ember.float32 if dtype == np.float32 else ember.float64
+    ops = {name: FUSED_OPS[name][0] for name in ("mul", "add", "tanh", "sub")}
+    # r0 x, r1 y, r2 z, r3 the number 2; r5 = tanh(y); r4 = x*2; r4 = r4 + r5; r5 = r4 - z
+    # (r5, the result's register, is written before x is read)
+    program = _fused.Program([(ops["tanh"], 5, 1, 0, 0), (ops["mul"], 4, 0, 3, 0),
+                              (ops["add"], 4, 4, 5, 0), (ops["sub"], 5, 4, 2, 0)],
+                             3, [2.0], 5, dt)
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((2, n)).astype(dtype)
+    y = rng.standard_normal((n, 2)).astype(dtype)
+    z = dtype(0.25)
+    expected = x * 2 + np.tanh(y.T) - z
+    tol = dict(rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-6)
+    ex, ey, ez = ember.from_numpy(x), ember.from_numpy(y).t(), ember.tensor(z, dtype=dt)
+    np.testing.assert_allclose(program(ex, ey, ez).numpy(), expected, **tol)
+    out_t = ember.empty(n, 2, dtype=dt).t()
+    assert program(ex, ey, ez, out=out_t) is out_t
+    np.testing.assert_allclose(out_t.numpy(), expected, **tol)
+    target = ember.from_numpy(x.copy())
+    program(target, ey, ez, out=target)
+    np.testing.assert_allclose(target.numpy(), expected, **tol)

@@ -56,8 +56,10 @@ cdef class Program:
     """A checked fused program over tensors of one dtype (float32 or float64).
 
     ``instructions`` are ``(op number, dst, a, b, c)``: registers ``0..n_inputs-1`` hold
-    the inputs, the next ``len(constants)`` these numbers; each instruction writes a register nothing wrote before and reads only
-    written ones (unused operands are ignored); register ``out_reg`` is the result.
+    the inputs, the next ``len(constants)`` these numbers; each instruction reads only
+    registers that hold a value (unused operands are ignored) and writes one of the
+    others (contiguous inputs are read in place, so no instruction may write an input's
+    register); register ``out_reg`` is the result.
     Calling the program with ``n_inputs`` tensors (0-d ones for scalars) broadcasts them
     and returns the result: a new contiguous tensor, or ``out`` (which may be one of the
     inputs: each block is read before it is written)."""
@@ -69,18 +71,21 @@ cdef class Program:
 
     def __init__(self, instructions, int n_inputs, constants, int out_reg, dtype dt):
         cdef int arity
-        cdef set defined = set(range(n_inputs + len(constants)))
+        cdef int first_free = n_inputs + len(constants)
+        cdef set defined = set(range(first_free))
         if dt.num != EM_FLOAT32 and dt.num != EM_FLOAT64:
             raise TypeError(f"a fused program computes in float32 or float64, not {dt}")
         if not 1 <= n_inputs <= EM_MAX_OPERANDS - 1:
             raise ValueError(f"a fused program takes 1 to {EM_MAX_OPERANDS - 1} inputs, "
                              f"got {n_inputs}")
+        if first_free > EM_FUSED_MAX_REGS:
+            raise ValueError(f"a fused program uses at most {EM_FUSED_MAX_REGS} registers")
         flat = []
         for instr in instructions:
             op, dst, a, b, c = [int(x) for x in instr]
             if not 0 <= op < em_fused_n_ops:
                 raise ValueError(f"fused program: no op number {op}")
-            if not 0 <= dst < EM_FUSED_MAX_REGS or dst in defined:
+            if not first_free <= dst < EM_FUSED_MAX_REGS:
                 raise ValueError(f"fused program: bad destination register {dst}")
             arity = em_fused_op_arity[op]
             operands = [a, b, c]
@@ -95,8 +100,6 @@ cdef class Program:
         if out_reg not in defined:
             raise ValueError(f"fused program: output register {out_reg} is never written")
         self.dtype_num = dt.num
-        if len(defined) > EM_FUSED_MAX_REGS:
-            raise ValueError(f"a fused program uses at most {EM_FUSED_MAX_REGS} registers")
         self._code = array("i", flat).tobytes()
         self._consts = array("d", [float(v) for v in constants]).tobytes()
         self.prog.consts = <const double *><const char *>self._consts

@@ -118,15 +118,30 @@ def _fused_node(group, root):
     number_register = {}
     for k, x in enumerate(numbers):
         number_register[_number_key(x)] = len(inputs) + k
-    program = []
+    # an intermediate's register is free again after its last reader: fewer registers,
+    # fewer blocks of memory the interpreter goes through
+    last_read = {}
+    for j, node in enumerate(group.nodes):
+        for a in node.args:
+            if isinstance(a, Value):
+                last_read[a.index] = j
+    program, free = [], []
     next_register = len(inputs) + len(numbers)
-    for node in group.nodes:
+    for j, node in enumerate(group.nodes):
         operands = [register[a.index] if isinstance(a, Value)
                     else number_register[_number_key(a)] for a in node.args]
         operands += [0] * (3 - len(operands))
-        program.append([node.op, next_register] + operands)
-        register[node.outputs[0].index] = next_register
-        next_register += 1
+        if free:
+            dst = free.pop()
+        else:
+            dst, next_register = next_register, next_register + 1
+        program.append([node.op, dst] + operands)
+        register[node.outputs[0].index] = dst
+        for a in node.args:
+            if (isinstance(a, Value) and last_read.get(a.index) == j
+                    and register[a.index] >= len(inputs) + len(numbers)):
+                del last_read[a.index]
+                free.append(register[a.index])
     spec = {"program": program, "numbers": [float(x) for x in numbers],
             "out": register[root.outputs[0].index],
             "dtype": _dtype_name(root.outputs[0].dtype)}
