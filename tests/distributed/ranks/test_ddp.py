@@ -84,6 +84,7 @@ def test_mlp_matches_single_process():
     # ranks on one node: every gradient averaged through the shared window in one call
     ddp, reference = train(mlp, (20,), steps=4)
     assert ddp._reduces_at_once()
+    assert all(b._buffer is None for b in ddp._buckets), "unused bucket buffers were made"
     assert_same_weights(ddp.module, reference)
 
 
@@ -216,6 +217,9 @@ def test_buffers_state_dict_and_attributes():
     model.steps.fill_(float(RANK + 7))
     ddp(ember.randn(2, 3))          # a training forward broadcasts rank 0's buffers
     assert model.steps.item() == 7.0
+    model._buffers["steps"] = ember.tensor(float(RANK + 9))   # as Module.to() replaces it
+    ddp(ember.randn(2, 3))
+    assert model.steps.item() == 9.0
     state = ddp.state_dict()
     assert set(state) == {"module.lin.weight", "module.lin.bias", "module.steps"}
     assert set(ddp.module.state_dict()) == {"lin.weight", "lin.bias", "steps"}

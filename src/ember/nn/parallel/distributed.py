@@ -70,14 +70,27 @@ class _Bucket:
     def __init__(self, index, params):
         self.index = index
         self.params = params
-        self.buffer = ember.zeros(sum(p.numel() for p in params), dtype=params[0].dtype,
-                                  device=params[0].device)
-        self.views, offset = [], 0
-        for p in params:
-            self.views.append(self.buffer[offset:offset + p.numel()].view(p.shape))
-            offset += p.numel()
+        self._buffer = self._views = None
         self.pending = len(params)
         self.future = None
+
+    # made at first use: gradients averaged through the shared window never need them
+    @property
+    def buffer(self):
+        if self._buffer is None:
+            p0 = self.params[0]
+            self._buffer = ember.zeros(sum(p.numel() for p in self.params), dtype=p0.dtype,
+                                       device=p0.device)
+        return self._buffer
+
+    @property
+    def views(self):
+        if self._views is None:
+            self._views, offset = [], 0
+            for p in self.params:
+                self._views.append(self.buffer[offset:offset + p.numel()].view(p.shape))
+                offset += p.numel()
+        return self._views
 
 
 class _Iteration:
@@ -148,7 +161,8 @@ class DistributedDataParallel(Module, Joinable):
         Accepted for PyTorch compatibility (one device per process; inputs are not
         scattered).
     broadcast_buffers : bool, default True
-        Broadcast rank 0's buffers (e.g. batch-norm statistics) at each training forward.
+        Broadcast rank 0's buffers (e.g. batch-norm statistics) at each training forward
+        (the buffers the module had when it was wrapped, as in PyTorch).
     process_group : ProcessGroup, optional
         The ranks to average over (the world by default).
     bucket_cap_mb : float, optional
@@ -196,6 +210,8 @@ class DistributedDataParallel(Module, Joinable):
         self.find_unused_parameters = find_unused_parameters
         self.require_backward_grad_sync = True
         self._params = params
+        self._buffer_slots = [(m, name) for m in module.modules()
+                              for name, b in m._buffers.items() if b is not None]
         self._sync_module_states()
         cap_mb = _DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
         self._buckets = []
@@ -220,10 +236,15 @@ class DistributedDataParallel(Module, Joinable):
                                group=self.process_group)
 
     def _sync_buffers(self):
+        # the buffer slots found at construction, as PyTorch's DDP lists its buffers then
+        # (a walk of the modules at each forward costs several microseconds); read
+        # through the slots, so that a buffer replaced by Module.to() is the one sent
         with ember.no_grad():
-            for b in self.module.buffers():
-                dist.broadcast(b, src=self.process_group.global_ranks[0],
-                               group=self.process_group)
+            for m, name in self._buffer_slots:
+                b = m._buffers.get(name)
+                if b is not None:
+                    dist.broadcast(b, src=self.process_group.global_ranks[0],
+                                   group=self.process_group)
 
     # ------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
@@ -243,7 +264,7 @@ class DistributedDataParallel(Module, Joinable):
         sync = ember.is_grad_enabled() and self.require_backward_grad_sync
         if sync:
             Join.notify_join_context(self)
-            if self.broadcast_buffers:
+            if self.broadcast_buffers and self._buffer_slots:
                 self._sync_buffers()
         output = self.module(*inputs, **kwargs)
         if sync:
