@@ -143,45 +143,70 @@ static void kernel_avx2(KERNEL_ARGS)
         }
 }
 
+/* One k-group of 4 bytes for row r: its word broadcast, times the NB = 4 weight
+ * registers into the row's 4 accumulators.  The accumulators are named variables, not
+ * an array: with an array GCC kept a copy of every accumulator on the stack, one store
+ * per multiply-add (40% of the VNNI peak). */
+#define VNNI_ROW(r, word)                                                       \
+    do {                                                                        \
+        const __m512i av = _mm512_set1_epi32((int)(word));                      \
+        c##r##0 = _mm512_dpbusd_epi32(c##r##0, av, w0);                         \
+        c##r##1 = _mm512_dpbusd_epi32(c##r##1, av, w1);                         \
+        c##r##2 = _mm512_dpbusd_epi32(c##r##2, av, w2);                         \
+        c##r##3 = _mm512_dpbusd_epi32(c##r##3, av, w3);                         \
+    } while (0)
+#define VNNI_GROUP(at, WORD)                                                    \
+    do {                                                                        \
+        const __m512i w0 = _mm512_load_si512((const void *)(w + (at)));         \
+        const __m512i w1 = _mm512_load_si512((const void *)(w + panel_bytes + (at))); \
+        const __m512i w2 = _mm512_load_si512((const void *)(w + 2 * panel_bytes + (at))); \
+        const __m512i w3 = _mm512_load_si512((const void *)(w + 3 * panel_bytes + (at))); \
+        VNNI_ROW(0, WORD(0)); VNNI_ROW(1, WORD(1)); VNNI_ROW(2, WORD(2));       \
+        VNNI_ROW(3, WORD(3)); VNNI_ROW(4, WORD(4)); VNNI_ROW(5, WORD(5));       \
+    } while (0)
+#define VNNI_STORE(r)                                                           \
+    do {                                                                        \
+        _mm512_storeu_si512((void *)(tile + r * TILE_LD), c##r##0);             \
+        _mm512_storeu_si512((void *)(tile + r * TILE_LD + NR), c##r##1);        \
+        _mm512_storeu_si512((void *)(tile + r * TILE_LD + 2 * NR), c##r##2);    \
+        _mm512_storeu_si512((void *)(tile + r * TILE_LD + 3 * NR), c##r##3);    \
+    } while (0)
+
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void kernel_vnni(KERNEL_ARGS)
 {
-    enum { MR = 6, NB = 4 };
-    const uint8_t *rows[MR];
-    for (int r = 0; r < MR; r++)
-        rows[r] = a + (r < h ? r : h - 1) * lda;
-    __m512i acc[MR][NB];
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NB; j++)
-            acc[r][j] = _mm512_setzero_si512();
-    const intptr_t full = k / 4;
-    for (intptr_t g = 0; g < full; g++) {
-        __m512i wv[NB];
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; j++)
-            wv[j] = _mm512_load_si512((const void *)(w + j * panel_bytes + g * GROUP_BYTES));
-#pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
-            __m512i av = _mm512_set1_epi32((int)load_u32(rows[r] + 4 * g));
-#pragma GCC unroll 4
-            for (int j = 0; j < NB; j++)
-                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
-        }
+    /* MR = 6 rows (the last one repeated when h < 6), NB = 4 panels */
+    const uint8_t *r0 = a, *r1 = a + (h > 1 ? 1 : h - 1) * lda;
+    const uint8_t *r2 = a + (h > 2 ? 2 : h - 1) * lda, *r3 = a + (h > 3 ? 3 : h - 1) * lda;
+    const uint8_t *r4 = a + (h > 4 ? 4 : h - 1) * lda, *r5 = a + (h > 5 ? 5 : h - 1) * lda;
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c02 = c00, c03 = c00;
+    __m512i c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    __m512i c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    __m512i c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    __m512i c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+    __m512i c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    /* the last, partial group's words first, so that one loop runs every group (with
+     * a second loop for the tail GCC again spilled the accumulators) */
+    const intptr_t full = k / 4, groups = (k + 3) / 4;
+    const int rest = (int)(k % 4);
+    const uint32_t t0 = rest ? load_tail(r0 + 4 * full, rest) : 0;
+    const uint32_t t1 = rest ? load_tail(r1 + 4 * full, rest) : 0;
+    const uint32_t t2 = rest ? load_tail(r2 + 4 * full, rest) : 0;
+    const uint32_t t3 = rest ? load_tail(r3 + 4 * full, rest) : 0;
+    const uint32_t t4 = rest ? load_tail(r4 + 4 * full, rest) : 0;
+    const uint32_t t5 = rest ? load_tail(r5 + 4 * full, rest) : 0;
+    for (intptr_t g = 0; g < groups; g++) {
+        const int in_full = g < full;
+#define WORD(row) (in_full ? load_u32(r##row + 4 * g) : t##row)
+        VNNI_GROUP(g * GROUP_BYTES, WORD);
+#undef WORD
     }
-    if (k % 4) {
-        __m512i wv[NB];
-        for (int j = 0; j < NB; j++)
-            wv[j] = _mm512_load_si512((const void *)(w + j * panel_bytes + full * GROUP_BYTES));
-        for (int r = 0; r < MR; r++) {
-            __m512i av = _mm512_set1_epi32((int)load_tail(rows[r] + 4 * full, (int)(k % 4)));
-            for (int j = 0; j < NB; j++)
-                acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
-        }
-    }
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NB; j++)
-            _mm512_storeu_si512((void *)(tile + r * TILE_LD + j * NR), acc[r][j]);
+    VNNI_STORE(0); VNNI_STORE(1); VNNI_STORE(2);
+    VNNI_STORE(3); VNNI_STORE(4); VNNI_STORE(5);
 }
+#undef VNNI_ROW
+#undef VNNI_GROUP
+#undef VNNI_STORE
 #endif
 
 /* ---------------------------------------------------------------- packing */
