@@ -729,3 +729,4 @@ cdef Tensor gemm_into(Tensor a, bint a_vec, Tensor b, bint b_vec, Tensor c, Tens
 
 
 include "_matmul.pxi"
+include "_packed.pxi"

@@ -189,6 +189,9 @@ class Graph:
         self.values = []            # every Value, by index
         self.inputs = []
         self.constants = {}         # Value -> Tensor
+        # indexes of constants whose tensors only the graph holds (copies the passes made,
+        # or read from a file): the runner may keep them in another form (packed)
+        self.owned = set()
         self.nodes = []
         self.output = None          # template of Values (and constants / plain values)
 

@@ -117,7 +117,8 @@ def contiguous_product_constants(graph):
     """Store the constant operands of matrix products contiguously: a folded
     ``weight.t()`` is a transposed view, which the product packs again on every call
     (with a row pitch of a multiple of 4 KiB it cannot be read in place at all).  The
-    values are the same; a constant some other node also reads stays as it is.
+    values are the same; a constant some other node also reads stays as it is.  The
+    copies are the graph's own, which the runner packs once for ember's GEMM.
     Returns the number of constants copied."""
     readers = {}
     for node in graph.nodes:
@@ -128,6 +129,7 @@ def contiguous_product_constants(graph):
         if (readers.get(value.index, set()) <= _PRODUCT_OPS and value.index in readers
                 and not tensor.is_contiguous()):
             graph.constants[value] = tensor.contiguous()
+            graph.owned.add(value.index)
             copied += 1
     return copied
 

@@ -245,6 +245,7 @@ def decode_graph(text, constants):
             if t is None or tuple(t.shape) != v.shape or t.dtype != v.dtype:
                 _fail(f"constant {v.name!r:.80} is missing or of another shape or dtype")
             graph.constants[v] = t
+            graph.owned.add(v.index)
             decoder.defined.add(v.index)
     for entry in spec.get("nodes", []):
         graph.nodes.append(_node(entry, decoder, values))
