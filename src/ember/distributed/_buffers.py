@@ -48,19 +48,14 @@ def spec_blocks(t):
 
 
 def check_tensor(t, name="tensor"):
+    """A tensor: on the CPU (MPI), or on a CUDA device (the NCCL backend: the collectives
+    check that the group has it)."""
     if not isinstance(t, ember.Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
                         f"ember.Tensor but got {type(t)} instead.")
-    if t.device.type != "cpu":
-        raise RuntimeError(f"the MPI backend takes CPU tensors, got `{name}` on {t.device}; "
-                           "use backend='nccl' for CUDA tensors")
-
-
-def check_tensor_or_cuda(t, name="tensor"):
-    """As check_tensor, letting CUDA tensors through (for the NCCL backend)."""
-    if isinstance(t, ember.Tensor) and t.device.type == "cuda":
-        return
-    check_tensor(t, name)
+    if t.device.type not in ("cpu", "cuda"):
+        raise RuntimeError(f"collectives take CPU tensors (MPI) or CUDA tensors (NCCL), got "
+                           f"`{name}` on {t.device}")
 
 
 def check_tensor_list(ts, name):

@@ -8,8 +8,8 @@ CUDA tensors on an NCCL group go through NCCL (see ``ember.distributed._nccl``).
 """
 import ember
 from ember.distributed._buffers import (
-    FAST_DTYPES, UFUNCS, Staged, check_same, check_tensor, check_tensor_list,
-    check_tensor_or_cuda, divide, mpi_op, spec, spec_blocks,
+    FAST_DTYPES, UFUNCS, Staged, check_same, check_tensor, check_tensor_list, divide,
+    mpi_op, spec, spec_blocks,
 )
 from ember.distributed import _shm
 from ember.distributed._process_group import (
@@ -51,13 +51,38 @@ def _finisher(*steps):
 
 
 def _nccl_or_none(pg, *tensors):
-    """The group's NCCL communicator when the tensors live on a CUDA device."""
+    """The group's NCCL communicator when the tensors live on a CUDA device (all of them:
+    one collective does not mix devices)."""
     if tensors and tensors[0].device.type == "cuda":
         if pg.backend != "nccl":
             raise RuntimeError(f"CUDA tensors need a process group with backend='nccl', this "
                                f"one has backend='{pg.backend}'")
+        other = next((t.device for t in tensors if t.device.type != "cuda"), None)
+        if other is not None:
+            raise RuntimeError(f"the tensors of one collective must all be on the CUDA device, "
+                               f"got one on {other}")
         return pg.nccl()
+    other = next((t.device for t in tensors if t.device.type == "cuda"), None)
+    if other is not None:
+        raise RuntimeError(f"the tensors of one collective must all be on one device, got "
+                           f"{tensors[0].device} and {other}")
     return None
+
+
+def _landing(tensors):
+    """Contiguous tensors the NCCL backend writes for ``tensors`` (each itself when it is
+    contiguous), and the step copying them back (None when none is needed)."""
+    landing = [t if t.is_contiguous() else ember.empty(t.shape, dtype=t.dtype, device=t.device)
+               for t in tensors]
+    moved = [(t, x) for t, x in zip(tensors, landing) if x is not t]
+    if not moved:
+        return landing, None
+
+    def back():
+        with ember.no_grad():
+            for t, x in moved:
+                t.copy_(x)
+    return landing, back
 
 
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
@@ -99,7 +124,7 @@ def _all_reduce(tensor, op, group, async_op):
     fast path's frame set up cells on every call (~100 ns)."""
     global _IN_PLACE
     pg = _resolve(group)
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     if pg is None:
         return None
     nccl = _nccl_or_none(pg, tensor)
@@ -137,7 +162,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     >>> t                                                   # doctest: +SKIP
     tensor([0, 1, 2])
     """
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     pg = _resolve(group)
     if pg is None:
         return None
@@ -161,7 +186,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     >>> t = ember.ones(2)                                   # doctest: +SKIP
     >>> dist.reduce(t, dst=0)                               # doctest: +SKIP
     """
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     pg = _resolve(group)
     if pg is None:
         return None
@@ -195,8 +220,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     >>> out = ember.empty(2 * dist.get_world_size())        # doctest: +SKIP
     >>> dist.all_gather_into_tensor(out, ember.ones(2))     # doctest: +SKIP
     """
-    check_tensor_or_cuda(output_tensor, "output_tensor")
-    check_tensor_or_cuda(input_tensor, "input_tensor")
+    check_tensor(output_tensor, "output_tensor")
+    check_tensor(input_tensor, "input_tensor")
     pg = _resolve(group)
     if pg is None:
         return None
@@ -253,7 +278,11 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         return None
     _check_count(tensor_list, pg.size(), "tensor_list")
     check_same(tensor_list, tensor, "all_gather")
-    flat = ember.empty(pg.size() * tensor.numel(), dtype=tensor.dtype)
+    flat = ember.empty(pg.size() * tensor.numel(), dtype=tensor.dtype, device=tensor.device)
+    nccl = _nccl_or_none(pg, tensor, *tensor_list)
+    if nccl is not None:
+        return nccl.all_gather(flat, tensor.contiguous(), async_op,
+                               _split_into(flat, tensor_list), list(tensor_list))
     src, comm = Staged(tensor).buffer, pg.comm
     return _issue(async_op, lambda: comm.Allgather(spec(src), spec_blocks(flat)),
                   lambda: [comm.Iallgather(spec(src), spec_blocks(flat))],
@@ -275,8 +304,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     >>> out = ember.empty(2)                                # doctest: +SKIP
     >>> dist.reduce_scatter_tensor(out, ember.ones(2 * dist.get_world_size()))  # doctest: +SKIP
     """
-    check_tensor_or_cuda(output, "output")
-    check_tensor_or_cuda(input, "input")
+    check_tensor(output, "output")
+    check_tensor(input, "input")
     pg = _resolve(group)
     if pg is None:
         return None
@@ -316,8 +345,29 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
         return None
     _check_count(input_list, pg.size(), "input_list")
     check_same(input_list, output, "reduce_scatter")
+    nccl = _nccl_or_none(pg, output, *input_list)
     src = _concat(input_list)
+    if nccl is not None:
+        (out,), back = _landing([output])
+        return nccl.reduce_scatter(out, src, op, async_op, back, [output])
     return _reduce_scatter(pg, output, Staged(src).buffer, op, async_op)
+
+
+def _split_counts(t, splits, name, n):
+    """Elements and displacements of ``t``'s chunks along dimension 0 for ``n`` ranks (equal
+    chunks when ``splits`` is None)."""
+    rows = t.shape[0] if t.dim() else 1
+    row = t.numel() // rows if rows else 0
+    if splits is None:
+        if rows % n:
+            raise RuntimeError(f"all_to_all_single: {name} dimension 0 ({rows}) is not "
+                               f"divisible by world_size ({n})")
+        splits = [rows // n] * n
+    if len(splits) != n or sum(splits) != rows:
+        raise RuntimeError(f"all_to_all_single: {name}_split_sizes {list(splits)} must have "
+                           f"{n} entries summing to {rows}")
+    sizes = [s * row for s in splits]
+    return sizes, [sum(sizes[:i]) for i in range(n)]
 
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None,
@@ -341,25 +391,18 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
     if output.dtype != input.dtype:
         raise RuntimeError(f"all_to_all_single: output and input must have the same dtype, got "
                            f"{output.dtype} and {input.dtype}")
+    scounts, sdispl = _split_counts(input, input_split_sizes, "input", n)
+    rcounts, rdispl = _split_counts(output, output_split_sizes, "output", n)
+    nccl = _nccl_or_none(pg, output, input)
+    if nccl is not None:
+        src = input.contiguous().reshape(-1)
+        (out,), back = _landing([output])
+        flat = out.reshape(-1)
+        return nccl.exchange([(src[d:d + c], q) for q, (c, d) in enumerate(zip(scounts, sdispl))],
+                             [(flat[d:d + c], q) for q, (c, d) in enumerate(zip(rcounts, rdispl))],
+                             async_op, [output], back)
     src = Staged(input).buffer
     out = Staged(output, copy_in=False)
-
-    def counts(t, splits, name):
-        rows = t.shape[0] if t.dim() else 1
-        row = t.numel() // rows if rows else 0
-        if splits is None:
-            if rows % n:
-                raise RuntimeError(f"all_to_all_single: {name} dimension 0 ({rows}) is not "
-                                   f"divisible by world_size ({n})")
-            splits = [rows // n] * n
-        if len(splits) != n or sum(splits) != rows:
-            raise RuntimeError(f"all_to_all_single: {name}_split_sizes {list(splits)} must have "
-                               f"{n} entries summing to {rows}")
-        sizes = [s * row for s in splits]
-        return sizes, [sum(sizes[:i]) for i in range(n)]
-
-    scounts, sdispl = counts(input, input_split_sizes, "input")
-    rcounts, rdispl = counts(output, output_split_sizes, "output")
 
     def vspec(t, c, d):
         s = spec(t)
@@ -394,6 +437,12 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
     _check_count(output_tensor_list, n, "output_tensor_list")
     _check_count(input_tensor_list, n, "input_tensor_list")
     check_same(output_tensor_list + input_tensor_list, input_tensor_list[0], "all_to_all")
+    nccl = _nccl_or_none(pg, *input_tensor_list, *output_tensor_list)
+    if nccl is not None:
+        outs, back = _landing(output_tensor_list)
+        return nccl.exchange([(t.contiguous(), q) for q, t in enumerate(input_tensor_list)],
+                             [(t, q) for q, t in enumerate(outs)], async_op,
+                             list(output_tensor_list), back)
     src = _concat(input_tensor_list)
     flat = ember.empty(src.numel(), dtype=src.dtype)
     comm = pg.comm
@@ -428,6 +477,15 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     elif gather_list:
         raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination "
                          "ranks.")
+    nccl = _nccl_or_none(pg, tensor, *(gather_list or ()))
+    if nccl is not None:
+        if not is_root:
+            return nccl.exchange([(tensor.contiguous(), root)], [], async_op, [])
+        outs, back = _landing(gather_list)
+        with ember.no_grad():
+            outs[root].copy_(tensor.reshape(outs[root].shape))
+        return nccl.exchange([], [(t, q) for q, t in enumerate(outs) if q != root], async_op,
+                             list(gather_list), back)
     src, comm = Staged(tensor).buffer, pg.comm
     flat = ember.empty(pg.size() * tensor.numel(), dtype=tensor.dtype) if is_root else None
     recv = spec_blocks(flat) if is_root else None
@@ -462,6 +520,15 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
         check_same(scatter_list, tensor, "scatter")
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    nccl = _nccl_or_none(pg, tensor, *(scatter_list or ()))
+    if nccl is not None:
+        if is_root:
+            with ember.no_grad():
+                tensor.copy_(scatter_list[root].reshape(tensor.shape))
+            return nccl.exchange([(t.contiguous(), q) for q, t in enumerate(scatter_list)
+                                  if q != root], [], async_op, [tensor])
+        (out,), back = _landing([tensor])
+        return nccl.exchange([], [(out, root)], async_op, [tensor], back)
     flat = _concat(scatter_list) if is_root else None
     send = spec_blocks(flat) if is_root else None
     out, comm = Staged(tensor, copy_in=False), pg.comm
@@ -494,7 +561,7 @@ def isend(tensor, dst, group=None, tag=0):
     >>> work.wait()                                         # doctest: +SKIP
     True
     """
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     pg = _resolve(group)
     if pg is None:
         return None
@@ -517,7 +584,7 @@ def irecv(tensor, src=None, group=None, tag=0):
     >>> dist.irecv(t, src=0).wait()                         # doctest: +SKIP
     True
     """
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     pg = _resolve(group)
     if pg is None:
         return None
@@ -556,7 +623,7 @@ def recv(tensor, src=None, group=None, tag=0):
     >>> dist.recv(t, src=0)                                 # doctest: +SKIP
     0
     """
-    check_tensor_or_cuda(tensor)
+    check_tensor(tensor)
     pg = _resolve(group)
     if pg is None:
         return -1

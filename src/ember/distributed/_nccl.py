@@ -100,6 +100,15 @@ class NcclCommunicator:
     def _stream(self):
         return self._cupy.cuda.get_current_stream().ptr
 
+    def _then(self, first, second):
+        if first is None or second is None:
+            return first or second
+
+        def both():
+            first()
+            second()
+        return both
+
     def all_reduce(self, t, op, async_op):
         self.comm.allReduce(t.data_ptr(), t.data_ptr(), t.numel(), self._type(t),
                             self._op(op, t), self._stream())
@@ -115,15 +124,33 @@ class NcclCommunicator:
                          root, self._stream())
         return self._done([t], async_op, self._average_after(op, t))
 
-    def all_gather(self, out, inp, async_op):
+    def all_gather(self, out, inp, async_op, after=None, outputs=None):
         self.comm.allGather(inp.data_ptr(), out.data_ptr(), inp.numel(), self._type(inp),
                             self._stream())
-        return self._done([out], async_op)
+        return self._done(outputs or [out], async_op, after)
 
-    def reduce_scatter(self, out, inp, op, async_op):
+    def reduce_scatter(self, out, inp, op, async_op, after=None, outputs=None):
         self.comm.reduceScatter(inp.data_ptr(), out.data_ptr(), out.numel(), self._type(inp),
                                 self._op(op, inp), self._stream())
-        return self._done([out], async_op, self._average_after(op, out))
+        return self._done(outputs or [out], async_op,
+                          self._then(self._average_after(op, out), after))
+
+    def exchange(self, sends, recvs, async_op, outputs, after=None):
+        """Point-to-point transfers as one NCCL group (all-to-all, gather, scatter):
+        ``sends`` and ``recvs`` are ``(contiguous tensor, peer)`` pairs; empty ones are
+        skipped (the peer skips its side too)."""
+        nccl, stream = self._nccl, self._stream()
+        nccl.groupStart()
+        try:
+            for t, peer in sends:
+                if t.numel():
+                    self.comm.send(t.data_ptr(), t.numel(), self._type(t), peer, stream)
+            for t, peer in recvs:
+                if t.numel():
+                    self.comm.recv(t.data_ptr(), t.numel(), self._type(t), peer, stream)
+        finally:
+            nccl.groupEnd()
+        return self._done(outputs, async_op, after)
 
     def send(self, t, peer, async_op):
         self.comm.send(t.data_ptr(), t.numel(), self._type(t), peer, self._stream())
