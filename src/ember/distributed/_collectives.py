@@ -7,6 +7,7 @@ global ranks, as in PyTorch.  Ranks outside ``group`` return None without commun
 CUDA tensors on an NCCL group go through NCCL (see ``ember.distributed._nccl``).
 """
 import ember
+from ember._core._dlpack import contiguous_cpu_nbytes as _contiguous_cpu_nbytes
 from ember.distributed._buffers import (
     FAST_DTYPES, UFUNCS, Staged, check_same, check_tensor, check_tensor_list, divide,
     mpi_op, spec, spec_blocks,
@@ -26,7 +27,7 @@ __all__ = [
 
 # module globals: all_reduce's fast path then costs no enum or package attribute lookup
 _SUM = ReduceOp.SUM
-_Tensor = ember.Tensor
+_FAST_MASK = sum(1 << d.num for d in FAST_DTYPES)
 _SHM_MIN_BYTES = _shm.MIN_BYTES
 _IN_PLACE = None   # MPI.IN_PLACE, once all_reduce's general path imported MPI
 
@@ -108,9 +109,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     tensor([3., 3.])
     """
     pg = GroupMember.WORLD if group is None else group
-    if (op is _SUM and not async_op and type(tensor) is _Tensor and type(pg) is ProcessGroup
-            and tensor.is_contiguous() and tensor.is_cpu and tensor.dtype in FAST_DTYPES
-            and tensor.nbytes < _SHM_MIN_BYTES and _IN_PLACE is not None):
+    if (op is _SUM and not async_op and type(pg) is ProcessGroup
+            and 0 <= _contiguous_cpu_nbytes(tensor, _FAST_MASK) < _SHM_MIN_BYTES
+            and _IN_PLACE is not None):
         # the common case, kept short (each attribute lookup is ~1% of a 1e3-element
         # reduction): MPI reads the tensor's memory and type through the buffer
         # protocol, as it reads a NumPy array's, and sums by default

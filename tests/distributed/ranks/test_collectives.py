@@ -143,6 +143,28 @@ def test_all_reduce_non_contiguous_writes_back():
     np.testing.assert_array_equal(base.t()[1::2].numpy(), data(RANK, "float64", (4, 6)).T[1::2])
 
 
+def test_all_reduce_fast_path_takes_only_plain_contiguous_cpu_tensors():
+    from ember._core._dlpack import contiguous_cpu_nbytes
+    from ember.distributed._collectives import _FAST_MASK
+    assert contiguous_cpu_nbytes(ember.ones(10), _FAST_MASK) == 40
+    assert contiguous_cpu_nbytes(ember.ones(0, dtype=ember.int64), _FAST_MASK) == 0
+    for other in (ember.ones(4, 4).t(), ember.ones(3, dtype=ember.bool),
+                  ember.ones(3, dtype=ember.float16), ember.nn.Parameter(ember.ones(3)),
+                  np.ones(3), 3.0):
+        assert contiguous_cpu_nbytes(other, _FAST_MASK) == -1
+    # what it turns away takes the general path: a transposed view and a Parameter
+    base = ember.from_numpy(data(RANK, "float32", (3, 5)))
+    view = base.t()
+    dist.all_reduce(view)
+    np.testing.assert_array_equal(view.numpy(), sum(data(r, "float32", (3, 5)).T
+                                                    for r in range(WORLD)))
+    p = ember.nn.Parameter(ember.from_numpy(data(RANK, "float32", (4,))))
+    with ember.no_grad():
+        dist.all_reduce(p)
+    np.testing.assert_array_equal(p.detach().numpy(), sum(data(r, "float32", (4,))
+                                                          for r in range(WORLD)))
+
+
 @pytest.mark.parametrize("name", list(DTYPES))
 def test_data_movement(name):
     mine = data(RANK, name)
