@@ -17,8 +17,8 @@ def _cupy():
         import cupy
         from cupy.cuda import nccl
     except ImportError as exc:
-        raise RuntimeError("the NCCL backend needs CuPy with NCCL: `pip install cupy-cuda12x "
-                           "nvidia-nccl-cu12`") from exc
+        raise RuntimeError("the NCCL backend needs CuPy with NCCL: `pip install "
+                           "'ember[cuda]' nvidia-nccl-cu13`") from exc
     return cupy, nccl
 
 
@@ -44,7 +44,7 @@ class NcclCommunicator:
     def __init__(self, comm):
         cupy, nccl = _cupy()
         if not nccl.available:
-            raise RuntimeError("CuPy was built without NCCL: install `nvidia-nccl-cu12`")
+            raise RuntimeError("CuPy finds no NCCL library: `pip install nvidia-nccl-cu13`")
         self._cupy, self._nccl = cupy, nccl
         device = _local_rank(comm) % cupy.cuda.runtime.getDeviceCount()
         cupy.cuda.Device(device).use()
