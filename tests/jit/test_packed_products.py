@@ -65,6 +65,32 @@ def test_other_calls_are_the_eager_functions():
         packed.mm(ember.ones(32, 7), w)
 
 
+@pytest.mark.parametrize("m,k,n", [(0, 5, 20), (20, 0, 20), (32, 16, 0), (16, 0, 0)])
+def test_empty_products(m, k, n):
+    w, x, bias = ember.randn(k, n), ember.randn(m, k), ember.randn(n)
+    packed = PackedMatrix(w)            # an empty matrix is not packed: nothing to read
+    _same(packed.addmm(bias, x, w), ember.addmm(bias, x, w))
+    _same(packed.mm(x, w), ember.mm(x, w))
+
+
+def test_special_values_and_bad_addends_as_eager():
+    gen = np.random.default_rng(3)
+    w = ember.from_numpy(gen.standard_normal((40, 30), dtype=np.float32))
+    packed = PackedMatrix(w)
+    x = ember.from_numpy(gen.standard_normal((32, 40), dtype=np.float32))
+    x[3, 5], x[7, 1] = float("nan"), float("inf")
+    bias = ember.from_numpy(gen.standard_normal(30, dtype=np.float32))
+    bias[2] = float("nan")
+    for through_packed, eager in [(packed.addmm(bias, x, w), ember.addmm(bias, x, w)),
+                                  (packed.addmm(ember.tensor(2.0), x, w),
+                                   ember.addmm(ember.tensor(2.0), x, w))]:
+        np.testing.assert_array_equal(through_packed.numpy(), eager.numpy())
+    with pytest.raises(RuntimeError, match="expanded size"):
+        packed.addmm(ember.ones(7), x, w)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        packed.addmm(ember.ones(30, dtype=ember.float64), x, w)
+
+
 def test_autograd_goes_to_the_recorded_product():
     w = ember.randn(20, 30)
     packed = PackedMatrix(w)

@@ -40,6 +40,8 @@ cdef class PackedMatrix:
                             f"{matrix._ndim}-D {dtype_of(matrix._dtype)} tensor on "
                             f"{matrix._storage.device}")
         self.matrix = matrix
+        if matrix._numel == 0:
+            return          # nothing to pack: every product goes to the eager functions
         self.packed = em_sgemm_pack_b(matrix._shape[0], matrix._shape[1],
                                       <const float *>matrix.ptr(), matrix._strides[0],
                                       matrix._strides[1])
@@ -53,7 +55,8 @@ cdef class PackedMatrix:
         """Whether ``a @ mat2`` runs here: ``a`` an ``nd``-d float32 CPU tensor whose rows
         lie evenly (one GEMM), ``mat2`` this matrix, a product ember's GEMM would run."""
         cdef Tensor x
-        if mat2 is not self.matrix or not isinstance(a, Tensor) or autocast_mode():
+        if (self.packed == NULL or mat2 is not self.matrix or not isinstance(a, Tensor)
+                or autocast_mode()):
             return False
         x = <Tensor>a
         if (x._dtype != EM_FLOAT32 or x._ndim != nd or x._storage.device.type_num != DEV_CPU
