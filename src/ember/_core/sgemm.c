@@ -369,6 +369,8 @@ static inline intptr_t round_up(intptr_t x, intptr_t to) { return (x + to - 1) /
  * a function of k alone, so every part of C sums in the same order. */
 static inline intptr_t kc_block(const kernel_info *K, intptr_t k)
 {
+    if (k <= 0)
+        return 1;       /* no steps of k: any block size (and no division by zero blocks) */
     intptr_t blocks = (k + K->kc - 1) / K->kc;
     intptr_t kb = round_up((k + blocks - 1) / blocks, 8);
     return kb < k ? kb : k;
