@@ -14,7 +14,7 @@ from ember.distributed._buffers import (
 )
 from ember.distributed import _shm
 from ember.distributed._process_group import (
-    GroupMember, ProcessGroup, ReduceOp, Work, _mpi, _resolve,
+    GroupMember, ProcessGroup, ReduceOp, Work, _mpi, _resolve, chain,
 )
 
 __all__ = [
@@ -42,13 +42,6 @@ def _issue(async_op, blocking, nonblocking, finish, outputs):
     blocking()
     finish()
     return None
-
-
-def _finisher(*steps):
-    def finish():
-        for step in steps:
-            step()
-    return finish
 
 
 def _nccl_or_none(pg, *tensors):
@@ -149,7 +142,7 @@ def _all_reduce(tensor, op, group, async_op):
         steps.insert(0, lambda: divide(buf, pg.size()))
     return _issue(async_op, lambda: comm.Allreduce(IN_PLACE, spec(buf), mop),
                   lambda: [comm.Iallreduce(IN_PLACE, spec(buf), mop)],
-                  _finisher(*steps), [tensor])
+                  chain(*steps), [tensor])
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -207,7 +200,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
             steps.append(lambda: divide(buf, pg.size()))
         steps.append(staged.finish)
     return _issue(async_op, lambda: comm.Reduce(send, recv, mop, root),
-                  lambda: [comm.Ireduce(send, recv, mop, root)], _finisher(*steps), [tensor])
+                  lambda: [comm.Ireduce(send, recv, mop, root)], chain(*steps), [tensor])
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -326,7 +319,7 @@ def _reduce_scatter(pg, output, src, op, async_op):
     return _issue(async_op,
                   lambda: comm.Reduce_scatter_block(spec_blocks(src), spec(out.buffer), mop),
                   lambda: [comm.Ireduce_scatter_block(spec_blocks(src), spec(out.buffer), mop)],
-                  _finisher(*steps), [output])
+                  chain(*steps), [output])
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):

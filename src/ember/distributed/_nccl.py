@@ -9,7 +9,7 @@ after the operation.
 import os
 
 import ember
-from ember.distributed._process_group import ReduceOp, Work
+from ember.distributed._process_group import ReduceOp, Work, chain
 
 
 def _cupy():
@@ -100,15 +100,6 @@ class NcclCommunicator:
     def _stream(self):
         return self._cupy.cuda.get_current_stream().ptr
 
-    def _then(self, first, second):
-        if first is None or second is None:
-            return first or second
-
-        def both():
-            first()
-            second()
-        return both
-
     def all_reduce(self, t, op, async_op):
         self.comm.allReduce(t.data_ptr(), t.data_ptr(), t.numel(), self._type(t),
                             self._op(op, t), self._stream())
@@ -133,7 +124,7 @@ class NcclCommunicator:
         self.comm.reduceScatter(inp.data_ptr(), out.data_ptr(), out.numel(), self._type(inp),
                                 self._op(op, inp), self._stream())
         return self._done(outputs or [out], async_op,
-                          self._then(self._average_after(op, out), after))
+                          chain(self._average_after(op, out), after))
 
     def exchange(self, sends, recvs, async_op, outputs, after=None):
         """Point-to-point transfers as one NCCL group (all-to-all, gather, scatter):

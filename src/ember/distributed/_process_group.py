@@ -340,6 +340,18 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     return ProcessGroup(comm, backend, ranks)
 
 
+def chain(*steps):
+    """One step running ``steps`` in order (None entries skipped)."""
+    steps = [step for step in steps if step is not None]
+    if len(steps) == 1:
+        return steps[0]
+
+    def run():
+        for step in steps:
+            step()
+    return run
+
+
 class Work:
     """The handle of an asynchronous operation (``async_op=True``).
 
