@@ -37,6 +37,13 @@ void em_sgemm_packed_b(intptr_t m, float alpha, const float *a, intptr_t a_rs, i
                        const em_sgemm_packed *b, float beta,
                        float *c, intptr_t c_rs, intptr_t c_cs);
 
+/* Row-major C (m x n) = A (m x k, rows at pitch lda) @ B + beta * C with a packed B, the
+ * rows shared out over `threads` OpenMP threads (1: this one); the same bits for any
+ * number of threads. */
+void em_sgemm_packed_b_rows(intptr_t m, const float *a, intptr_t lda,
+                            const em_sgemm_packed *b, float beta, float *c, intptr_t ldc,
+                            int threads);
+
 /* Name of the micro-kernel in use ("avx512", "avx2" or "generic"). */
 const char *em_sgemm_kernel_name(void);
 

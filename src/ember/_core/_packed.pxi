@@ -6,9 +6,9 @@ cdef extern from "ember/sgemm.h" nogil:
     em_sgemm_packed *em_sgemm_pack_b(Py_ssize_t k, Py_ssize_t n, const float *b,
                                      Py_ssize_t b_rs, Py_ssize_t b_cs)
     void em_sgemm_packed_free(em_sgemm_packed *packed)
-    void em_sgemm_packed_b(Py_ssize_t m, float alpha, const float *a, Py_ssize_t a_rs,
-                           Py_ssize_t a_cs, const em_sgemm_packed *b, float beta,
-                           float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
+    void em_sgemm_packed_b_rows(Py_ssize_t m, const float *a, Py_ssize_t lda,
+                                const em_sgemm_packed *b, float beta, float *c,
+                                Py_ssize_t ldc, int threads)
 
 
 cdef inline Py_ssize_t rows_of(Tensor x) noexcept:
@@ -71,37 +71,27 @@ cdef class PackedMatrix:
 
     cdef Tensor run(self, Tensor x, object input):
         """``input + x @ matrix`` (``input`` None: no addend) over x's rows."""
-        cdef int nd = x._ndim, nt, parts, p
+        cdef int nd = x._ndim, threads, d
         cdef Py_ssize_t shape[3]
         cdef Py_ssize_t k = self.matrix._shape[0], n = self.matrix._shape[1]
-        cdef Py_ssize_t m = rows_of(x), chunk, r0, r1, lda = x._strides[nd - 2]
+        cdef Py_ssize_t m = rows_of(x), lda = x._strides[nd - 2]
         cdef float beta = 0
         cdef Tensor c
-        cdef const float *a = <const float *>x.ptr()
+        cdef const float *a
         cdef float *cp
-        for p in range(nd - 1):
-            shape[p] = x._shape[p]
+        for d in range(nd - 1):
+            shape[d] = x._shape[d]
         shape[nd - 1] = n
         c = new_tensor(nd, shape, EM_FLOAT32, x._storage.device)
         if input is not None:
             check_expandable(<Tensor>input, nd, shape)
             copy_into(c, <Tensor>input)
             beta = 1
+        a = <const float *>x.ptr()
         cp = <float *>c.ptr()
-        nt = em_get_num_threads()
-        parts = nt if nt > 1 and <double>m * n * k >= BLAS_GRAIN and m >= 2 * SPLIT_ALIGN else 1
-        chunk = (m + parts - 1) // parts
-        chunk = (chunk + SPLIT_ALIGN - 1) // SPLIT_ALIGN * SPLIT_ALIGN
+        threads = em_get_num_threads() if <double>m * n * k >= BLAS_GRAIN else 1
         with nogil:
-            if parts == 1:
-                em_sgemm_packed_b(m, 1, a, lda, 1, self.packed, beta, cp, n, 1)
-            else:
-                for p in prange(parts, num_threads=parts, schedule="static"):
-                    r0 = p * chunk
-                    r1 = min(m, r0 + chunk)
-                    if r1 > r0:
-                        em_sgemm_packed_b(r1 - r0, 1, a + r0 * lda, lda, 1, self.packed, beta,
-                                          cp + r0 * n, n, 1)
+            em_sgemm_packed_b_rows(m, a, lda, self.packed, beta, cp, n, threads)
         return c
 
     def mm(self, input, mat2, *, out=None):

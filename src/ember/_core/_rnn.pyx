@@ -45,9 +45,9 @@ cdef extern from "ember/sgemm.h" nogil:
     em_sgemm_packed *em_sgemm_pack_b(Py_ssize_t k, Py_ssize_t n, const float *b,
                                      Py_ssize_t b_rs, Py_ssize_t b_cs)
     void em_sgemm_packed_free(em_sgemm_packed *packed)
-    void em_sgemm_packed_b(Py_ssize_t m, float alpha, const float *a, Py_ssize_t a_rs,
-                           Py_ssize_t a_cs, const em_sgemm_packed *b, float beta,
-                           float *c, Py_ssize_t c_rs, Py_ssize_t c_cs)
+    void em_sgemm_packed_b_rows(Py_ssize_t m, const float *a, Py_ssize_t lda,
+                                const em_sgemm_packed *b, float beta, float *c,
+                                Py_ssize_t ldc, int threads)
 
 cdef extern from "ember/rnn.h" nogil:
     void em_rnn_cell_fwd_float32(int64_t n, int64_t H, int relu, const float *gx, const float *gh,
@@ -141,23 +141,12 @@ cdef inline void gemm_block(char ta, int m, int n, int k, const real_t *a, int l
 cdef void gemm_packed(int64_t n, const float *a, int64_t lda, const em_sgemm_packed *w,
                       int64_t k, int64_t cols, float beta, float *c, int64_t ldc) noexcept nogil:
     """Row-major ``C (n x cols) = A (n x k) @ W + beta * C`` with W packed once per sequence
-    (ember's float32 GEMM), the ``n`` rows shared out among the threads.  A row's result does
-    not depend on the split."""
-    cdef int nt = em_get_num_threads(), parts, p
-    cdef int64_t chunk, r0, r1
-    if nt > 1 and <double>n * cols * k >= GEMM_GRAIN and n >= 16 and not omp_in_parallel():
-        parts = nt
-    else:
-        parts = 1
-    if parts == 1:
-        em_sgemm_packed_b(n, 1, a, lda, 1, w, beta, c, ldc, 1)
-        return
-    chunk = (n + parts - 1) // parts
-    for p in prange(parts, nogil=True, num_threads=parts, schedule='static'):
-        r0 = p * chunk
-        r1 = min(n, r0 + chunk)
-        if r1 > r0:
-            em_sgemm_packed_b(r1 - r0, 1, a + r0 * lda, lda, 1, w, beta, c + r0 * ldc, ldc, 1)
+    (ember's float32 GEMM), the ``n`` rows shared out among the threads when the product is
+    large enough.  A row's result does not depend on the split."""
+    cdef int nt = em_get_num_threads()
+    if not (nt > 1 and <double>n * cols * k >= GEMM_GRAIN and not omp_in_parallel()):
+        nt = 1
+    em_sgemm_packed_b_rows(n, a, lda, w, beta, c, ldc, nt)
 
 
 # ---------------------------------------------------------------- the loops

@@ -612,3 +612,21 @@ void em_sgemm_packed_b(intptr_t m, float alpha, const float *a, intptr_t a_rs, i
                   .b = a, .brs = a_cs, .bcs = a_rs, .c = c, .ci = c_cs, .cj = c_rs};
     run_problem(b->kernel, &pr);
 }
+
+void em_sgemm_packed_b_rows(intptr_t m, const float *a, intptr_t lda,
+                            const em_sgemm_packed *b, float beta, float *c, intptr_t ldc,
+                            int threads)
+{
+    if (threads <= 1 || m < 16) {
+        em_sgemm_packed_b(m, 1.0f, a, lda, 1, b, beta, c, ldc, 1);
+        return;
+    }
+    /* whole groups of 8 rows per thread; a row's sums do not depend on the split */
+    const intptr_t chunk = ((m + threads - 1) / threads + 7) / 8 * 8;
+    const intptr_t parts = (m + chunk - 1) / chunk;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (intptr_t t = 0; t < parts; t++) {
+        const intptr_t r0 = t * chunk, r1 = r0 + chunk < m ? r0 + chunk : m;
+        em_sgemm_packed_b(r1 - r0, 1.0f, a + r0 * lda, lda, 1, b, beta, c + r0 * ldc, ldc, 1);
+    }
+}
