@@ -12,6 +12,7 @@
 #ifndef EMBER_CONV_H
 #define EMBER_CONV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -46,10 +47,22 @@ typedef struct {
     int64_t pad_h, pad_w;                       /* at most 2 */
 } em_winograd_geom;
 
-/* y (N, O, OH, OW) = the convolution of x (N, C, H, W) with w (O, C, 3, 3) by Winograd's
- * F(2x2, 3x3), plus bias (NULL for none), then ReLU'd when relu; all contiguous.
- * Returns -1 when out of memory for its buffers, else 0. */
+/* Floats of U, the transformed weights of O x C kernels that
+ * em_winograd_conv3x3_float32 reads. */
+size_t em_winograd_weights_floats(int64_t out_channels, int64_t channels);
+/* U from w (O, C, 3, 3), contiguous, on this thread. */
+void em_winograd_weights_float32(const float *w, int64_t out_channels, int64_t channels,
+                                 float *U);
+
+/* y = the convolution of x (N, C, H, W) with w (O, C, 3, 3) by Winograd's F(2x2, 3x3),
+ * plus bias (NULL for none), then ReLU'd when relu; all contiguous.  U holds w already
+ * transformed by em_winograd_weights_float32 (a traced graph's constant weight), or is
+ * NULL: w is transformed at every call.  With pool, y (N, O, OH / 2, OW / 2) is the max
+ * pooling of that result over 2x2 windows at stride 2 (one per whole output tile,
+ * NaN propagating as max_pool's); else y is (N, O, OH, OW).  Returns -1 when out of
+ * memory for its buffers, else 0. */
 int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const float *w,
-                                const float *bias, int relu, float *y);
+                                const float *U, const float *bias, int relu, int pool,
+                                float *y);
 
 #endif

@@ -39,10 +39,11 @@ def test_digits_cnn_matches_eager_at_other_batch_sizes():
     model = build_model().eval()
     traced = ember.jit.trace(model, ember.randn(4, 1, 8, 8))
     ops = [n.op for n in traced.graph.nodes]
-    assert "convolution" in ops and "max_pool" in ops and "flatten" in ops
+    assert ops.count("convolution") == 2 and "flatten" in ops
+    assert "max_pool" not in ops        # the second convolution pools its own result
     flatten = next(n for n in traced.graph.nodes if n.op == "flatten")
     assert flatten.args[1:] == (1, -1)          # the dims the model named, not sizes
-    for batch in (4, 7):
+    for batch in (4, 7, 64):            # 64: Winograd's algorithm, pooling in its tiles
         x = ember.randn(batch, 1, 8, 8)
         with ember.no_grad():
             _assert_same(model(x), traced(x))

@@ -31,6 +31,7 @@ from ember._core._tensor cimport Tensor, new_tensor, DEV_CPU
 
 import ember
 from ember._core._blas import _single_threaded_blas
+from ember._core._pool import max_pool
 from ember._core._tensor import backend as _backend
 
 
@@ -70,8 +71,12 @@ cdef extern from "ember/conv.h" nogil:
         int64_t batch, channels, height, width
         int64_t out_channels, out_height, out_width
         int64_t pad_h, pad_w
+    size_t em_winograd_weights_floats(int64_t out_channels, int64_t channels)
+    void em_winograd_weights_float32(const float *w, int64_t out_channels, int64_t channels,
+                                     float *U)
     int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const float *w,
-                                    const float *bias, int relu, float *y)
+                                    const float *U, const float *bias, int relu, int pool,
+                                    float *y)
     void em_col2im_float32(const em_conv_geom *g, const float *col, float *im, float *scratch)
     void em_col2im_float64(const em_conv_geom *g, const double *col, double *im,
                            double *scratch)
@@ -230,6 +235,24 @@ cdef inline void forward_columns(Py_ssize_t out_per_group, Py_ssize_t patch,
                 row[p] += shift
 
 
+cdef inline void forward_job(const em_conv_geom *g, Py_ssize_t groups,
+                             Py_ssize_t out_per_group, Py_ssize_t j, const real_t *x,
+                             const real_t *w, const real_t *bias, bint relu, real_t *col,
+                             real_t *y) noexcept nogil:
+    """The product of (sample, group) ``j`` (see :func:`forward_kernel`), its columns
+    laid out in ``col`` (NULL for a pointwise kernel: the input is the column matrix)."""
+    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
+    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
+    cdef const real_t *image = x + j * g.channels * g.in_[0] * g.in_[1] * g.in_[2]
+    if col != NULL:
+        im2col(g, image, col)
+    forward_columns(out_per_group, patch, positions, 0, positions,
+                    w + (j % groups) * out_per_group * patch,
+                    bias + (j % groups) * out_per_group if bias != NULL else NULL,
+                    image if col == NULL else col, positions, relu,
+                    y + j * out_per_group * positions)
+
+
 cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
                         Py_ssize_t out_per_group, const real_t *x, const real_t *w,
                         const real_t *bias, bint relu, real_t *y) except -1 nogil:
@@ -284,121 +307,19 @@ cdef int forward_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t grou
                                     else NULL, col,
                                     positions if pointwise else (r1 - r0) * row_len, relu,
                                     y + j * out_per_group * positions)
-    else:
+    elif nt > 1:
         with parallel(num_threads=nt):
             tid = threadid()
             for j in prange(jobs, schedule='static'):
-                col = x + j * in_size
-                if not pointwise:
-                    col = buffers + tid * per_thread
-                    im2col(g, x + j * in_size, <real_t *>col)
-                forward_columns(out_per_group, patch, positions, 0, positions,
-                                w + (j % groups) * out_per_group * patch,
-                                bias + (j % groups) * out_per_group if bias != NULL else NULL,
-                                col, positions, relu, y + j * out_per_group * positions)
+                forward_job(g, groups, out_per_group, j, x, w, bias, relu,
+                            NULL if pointwise else buffers + tid * per_thread, y)
+    else:
+        # no parallel region at all: one of a single thread still costs a futex call
+        for j in range(jobs):
+            forward_job(g, groups, out_per_group, j, x, w, bias, relu,
+                        NULL if pointwise else buffers, y)
     if buffers != NULL:
         free_buffers(buffers, buf_bytes * nt)
-    return 0
-
-
-cdef int input_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
-                           Py_ssize_t out_per_group, const real_t *grad, const real_t *w,
-                           const real_t *bias, real_t *gx) except -1 nogil:
-    """gx (N, G * Cg, *in) = col2im(w_g^T (CgK, Og) @ grad_ng (Og, P)) (+ bias per channel):
-    the gradient of the convolution to its input, i.e. the transposed convolution."""
-    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
-    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
-    cdef Py_ssize_t plane = g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t in_size = g.channels * plane
-    cdef Py_ssize_t jobs = batch * groups, j, n, gi, c, p
-    cdef bint pointwise = is_pointwise(g)
-    cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
-    cdef Py_ssize_t per_thread = 0 if pointwise else work_elements(g)
-    cdef size_t buf_bytes = <size_t>per_thread * sizeof(real_t)
-    cdef real_t *buffers = NULL
-    cdef real_t *col
-    cdef real_t *target
-    cdef real_t shift
-    cdef int tid
-    if buf_bytes:
-        buffers = <real_t *>alloc_buffers(buf_bytes * nt)
-        if buffers == NULL:
-            with gil:
-                raise MemoryError("convolution: out of memory for the column buffer")
-    with parallel(num_threads=nt):
-        tid = threadid()
-        for j in prange(jobs, schedule='static'):
-            n = j // groups
-            gi = j % groups
-            target = gx + n * groups * in_size + gi * in_size
-            col = target if pointwise else buffers + tid * per_thread
-            gemm(True, False, <int>patch, <int>positions, <int>out_per_group, 1,
-                 w + gi * out_per_group * patch, <int>patch,
-                 grad + (n * groups + gi) * out_per_group * positions, <int>positions, 0,
-                 col, <int>positions)
-            if not pointwise:
-                col2im(g, col, target, col + patch * positions)
-            if bias != NULL:
-                for c in range(g.channels):
-                    shift = bias[gi * g.channels + c]
-                    for p in range(plane):
-                        target[c * plane + p] += shift
-    if buffers != NULL:
-        free_buffers(buffers, buf_bytes * nt)
-    return 0
-
-
-cdef int weight_grad_kernel(const em_conv_geom *g, Py_ssize_t batch, Py_ssize_t groups,
-                            Py_ssize_t out_per_group, const real_t *x, const real_t *grad,
-                            real_t *gw) except -1 nogil:
-    """gw (G * Og, CgK) = sum over samples of grad_ng (Og, P) @ im2col(x_ng)^T: one partial
-    sum per thread, added in thread order (deterministic for a given thread count)."""
-    cdef Py_ssize_t patch = g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2]
-    cdef Py_ssize_t positions = g.out[0] * g.out[1] * g.out[2]
-    cdef Py_ssize_t in_size = g.channels * g.in_[0] * g.in_[1] * g.in_[2]
-    cdef Py_ssize_t weight_size = groups * out_per_group * patch
-    cdef Py_ssize_t jobs = batch * groups, j, n, gi, i
-    cdef bint pointwise = is_pointwise(g)
-    cdef int nt = threads_for(jobs, <double>jobs * out_per_group * patch * positions)
-    cdef size_t col_bytes = 0 if pointwise else <size_t>col_elements(g) * sizeof(real_t)
-    cdef size_t part_bytes = <size_t>weight_size * sizeof(real_t) if nt > 1 else 0
-    cdef size_t buf_bytes = (col_bytes + part_bytes) * nt
-    cdef char *buffers = NULL
-    cdef real_t *col
-    cdef real_t *acc
-    cdef real_t *part
-    cdef int tid, t
-    if buf_bytes:
-        buffers = <char *>alloc_buffers(buf_bytes)
-        if buffers == NULL:
-            with gil:
-                raise MemoryError("convolution: out of memory for the weight gradient buffers")
-    memset(gw, 0, <size_t>weight_size * sizeof(real_t))
-    if part_bytes:
-        for t in range(nt):
-            memset(buffers + t * (col_bytes + part_bytes) + col_bytes, 0, part_bytes)
-    with parallel(num_threads=nt):
-        tid = threadid()
-        for j in prange(jobs, schedule='static'):
-            n = j // groups
-            gi = j % groups
-            acc = gw if part_bytes == 0 else (
-                <real_t *>(buffers + tid * (col_bytes + part_bytes) + col_bytes))
-            if pointwise:
-                col = <real_t *>x + n * groups * in_size + gi * in_size
-            else:
-                col = <real_t *>(buffers + tid * (col_bytes + part_bytes))
-                im2col(g, x + n * groups * in_size + gi * in_size, col)
-            gemm(False, True, <int>out_per_group, <int>patch, <int>positions, 1,
-                 grad + (n * groups + gi) * out_per_group * positions, <int>positions,
-                 col, <int>positions, 1, acc + gi * out_per_group * patch, <int>patch)
-    if part_bytes:
-        for t in range(nt):
-            part = <real_t *>(buffers + t * (col_bytes + part_bytes) + col_bytes)
-            for i in range(weight_size):
-                gw[i] += part[i]
-    if buffers != NULL:
-        free_buffers(buffers, buf_bytes)
     return 0
 
 
@@ -559,12 +480,22 @@ cdef inline int _check_tensor(object t, str what) except -1:
     return 0
 
 
-def convolution(input, weight, bias, stride, padding, dilation, int groups, activation=None):
+def convolution(input, weight, bias, stride, padding, dilation, int groups, activation=None,
+                bint pool_2x2=False):
     """Convolution (cross-correlation) of ``input`` ``(N, C, *spatial)`` with ``weight``
     ``(O, C / groups, *kernel)`` plus ``bias`` ``(O,)``; 1 to 3 spatial dims, symmetric
     zero ``padding``; ``activation="relu"`` applies a ReLU to the result in the same pass
-    (a traced graph's conv-relu pair).  Not differentiable itself (see
-    ``ember.ops.conv``)."""
+    (a traced graph's conv-relu pair) and ``pool_2x2`` max-pools that over 2x2 windows at
+    stride 2 (2-D only; a traced graph's conv-pool pair, indices not computed).  Not
+    differentiable itself (see ``ember.ops.conv``)."""
+    return convolve(input, weight, bias, stride, padding, dilation, groups, activation,
+                    pool_2x2, None)
+
+
+cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activation,
+              bint pool_2x2, PreparedConvolution transformed):
+    """:func:`convolution`, reading the Winograd transform of ``weight`` from
+    ``transformed`` (None: none) when that holds it."""
     if activation is not None and activation != "relu":
         raise ValueError(f"convolution: activation must be None or 'relu', not {activation!r}")
     cdef bint relu = activation is not None
@@ -605,37 +536,46 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups, acti
                            f"({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
                            "than actual input size")
+    if pool_2x2 and (spatial != 2 or min(out) < 2):
+        raise RuntimeError(f"convolution: a 2x2 pooling needs a 2-D output of at least 2x2, "
+                           f"got {list(out)}")
     cdef em_conv_geom g
     fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
     if on_device(input, [weight, bias]):
         result = _backend(input.device.type).conv("convolution", input, weight, bias, out,
                                                    stride, padding, dilation, groups)
-        return result.relu_() if relu else result
+        return pooled_2x2(result.relu_() if relu else result) if pool_2x2 else (
+            result.relu_() if relu else result)
     cdef Tensor x = prepared(input, "input", dt)
     cdef Tensor w = prepared(weight, "weight", dt)
     cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
-    cdef Tensor y = _empty((batch, out_channels) + out, dt)
     cdef Py_ssize_t n = batch, G = groups, og = out_channels // groups
-    if y._numel == 0:
-        return finish(y, input)
-    if channels == 0 or any(k == 0 for k in kernel):
-        y = ember.zeros(tuple(y.shape), dtype=y.dtype) + (
-            b.reshape((-1,) + (1,) * spatial) if b is not None else 0)
-        return finish(y.relu_() if relu else y, input)
+    cdef bint winograd = dt == EM_FLOAT32 and use_winograd(&g, n, G, out_channels)
+    cdef Tensor y = _empty((batch, out_channels) + (
+        (out[0] // 2, out[1] // 2) if pool_2x2 and winograd else out), dt)
+    if y._numel == 0 or channels == 0 or any(k == 0 for k in kernel):
+        if y._numel:        # no taps: the bias alone (Winograd never gets here)
+            y = ember.zeros(tuple(y.shape), dtype=y.dtype) + (
+                b.reshape((-1,) + (1,) * spatial) if b is not None else 0)
+        y = y.relu_() if relu else y
+        return finish(pooled_2x2(y) if pool_2x2 else y, input)
     _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *wp = data(w)
     cdef char *bp = data(b)
     cdef char *yp = data(y)
+    cdef const float *U = NULL
     cdef em_winograd_geom q
     cdef int status = 0
-    if dt == EM_FLOAT32 and use_winograd(&g, n, G, out_channels):
+    if winograd:
+        if transformed is not None and transformed.holds(weight):
+            U = transformed.U
         q.batch, q.channels, q.height, q.width = n, g.channels, g.in_[1], g.in_[2]
         q.out_channels, q.out_height, q.out_width = out_channels, g.out[1], g.out[2]
         q.pad_h, q.pad_w = g.pad[1], g.pad[2]
         with nogil:
-            status = em_winograd_conv3x3_float32(&q, <float *>xp, <float *>wp, <float *>bp,
-                                                 relu, <float *>yp)
+            status = em_winograd_conv3x3_float32(&q, <float *>xp, <float *>wp, U,
+                                                 <float *>bp, relu, pool_2x2, <float *>yp)
         if status != 0:
             raise MemoryError("convolution: out of memory for the Winograd transforms")
         return finish(y, input)
@@ -646,126 +586,46 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups, acti
         else:
             forward_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp, relu,
                            <double *>yp)
-    return finish(y, input)
-
-
-def convolution_transpose(input, weight, bias, tuple out_size, stride, padding, dilation,
-                          int groups):
-    """Transposed convolution: the gradient of a convolution with ``weight`` ``(C_in,
-    C_out / groups, *kernel)`` to its input, applied to ``input`` ``(N, C_in, *spatial)``;
-    the result has spatial size ``out_size`` (which that convolution maps to ``spatial``)
-    and ``bias`` ``(C_out,)`` added per channel."""
-    _check_tensor(input, "input")
-    _check_tensor(weight, "weight")
-    cdef int spatial = weight.dim() - 2
-    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2:
-        raise RuntimeError(f"convolution_transpose: expected a {spatial + 2}-D input for a "
-                           f"weight of size {list(weight.shape)}, but got input of size "
-                           f"{list(input.shape)}")
-    stride = _ints(stride, spatial, "stride")
-    padding = _ints(padding, spatial, "padding")
-    dilation = _ints(dilation, spatial, "dilation")
-    out_size = _ints(out_size, spatial, "output size")
-    cdef int dt = compute_dtype(input, "convolution_transpose",
-                                [("weight", weight), ("bias", bias)])
-    batch, channels = input.shape[0], input.shape[1]
-    kernel = tuple(weight.shape[2:])
-    if groups <= 0:
-        raise RuntimeError(f"non-positive groups is not supported, got groups={groups}")
-    if channels != weight.shape[0] or channels % groups:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
-                           f"input{list(input.shape)} to have {weight.shape[0]} channels, but "
-                           f"got {channels} channels instead")
-    out_channels = weight.shape[1] * groups
-    if bias is not None:
-        _check_tensor(bias, "bias")
-        if tuple(bias.shape) != (out_channels,):
-            raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, "
-                               f"expected bias to be 1-dimensional with {out_channels} "
-                               f"elements, but got bias of size {list(bias.shape)} instead")
-    in_size = tuple(input.shape[2:])
-    if any(o < 0 for o in out_size) or output_size(out_size, kernel, stride, padding,
-                                                   dilation) != in_size:
-        raise RuntimeError(f"convolution_transpose: output size {list(out_size)} does not map "
-                           f"to the input size {list(in_size)} (kernel {list(kernel)}, stride "
-                           f"{list(stride)}, padding {list(padding)}, dilation {list(dilation)})")
-    cdef em_conv_geom g
-    fill_geom(&g, out_channels // groups, out_size, in_size, kernel, stride, padding, dilation)
-    if on_device(input, [weight, bias]):
-        return _backend(input.device.type).conv("convolution_transpose", input, weight, bias,
-                                                 out_size, stride, padding, dilation, groups)
-    cdef Tensor x = prepared(input, "input", dt)
-    cdef Tensor w = prepared(weight, "weight", dt)
-    cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
-    cdef Tensor y = _empty((batch, out_channels) + out_size, dt)
-    cdef Py_ssize_t n = batch, G = groups, og = channels // groups
-    if y._numel == 0:
+    if not pool_2x2:
         return finish(y, input)
-    if channels == 0 or input.numel() == 0:
-        return finish(ember.zeros(tuple(y.shape), dtype=y.dtype) +
-                      (b.reshape((-1,) + (1,) * spatial) if b is not None else 0), input)
-    _single_threaded_blas()
-    cdef char *xp = data(x)
-    cdef char *wp = data(w)
-    cdef char *bp = data(b)
-    cdef char *yp = data(y)
+    cdef Tensor pooled = _empty((batch, out_channels, out[0] // 2, out[1] // 2), dt)
+    cdef char *pp = data(pooled)
     with nogil:
         if dt == EM_FLOAT32:
-            input_grad_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, <float *>yp)
+            max_pool_2x2(<float *>yp, n * G * og, g.out[1], g.out[2], <float *>pp)
         else:
-            input_grad_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp,
-                              <double *>yp)
-    return finish(y, input)
+            max_pool_2x2(<double *>yp, n * G * og, g.out[1], g.out[2], <double *>pp)
+    return finish(pooled, input)
 
 
-def convolution_weight_grad(input, grad, tuple kernel, stride, padding, dilation, int groups):
-    """The gradient of a convolution's weight ``(O, C / groups, *kernel)``, given its
-    ``input`` ``(N, C, *spatial)`` and the gradient of its output ``grad`` ``(N, O, *out)``."""
-    _check_tensor(input, "input")
-    _check_tensor(grad, "grad")
-    cdef int spatial = len(kernel)
-    if spatial < 1 or spatial > 3 or input.dim() != spatial + 2 or grad.dim() != spatial + 2:
-        raise RuntimeError(f"convolution_weight_grad: expected {spatial + 2}-D input and grad "
-                           f"for a kernel of size {list(kernel)}, but got {list(input.shape)} "
-                           f"and {list(grad.shape)}")
-    kernel = _ints(kernel, spatial, "kernel size")
-    stride = _ints(stride, spatial, "stride")
-    padding = _ints(padding, spatial, "padding")
-    dilation = _ints(dilation, spatial, "dilation")
-    cdef int dt = compute_dtype(input, "convolution_weight_grad", [("grad", grad)])
-    batch, channels = input.shape[0], input.shape[1]
-    out_channels = grad.shape[1]
-    if groups <= 0 or channels % groups or out_channels % groups:
-        raise RuntimeError(f"convolution_weight_grad: groups={groups} must divide the "
-                           f"{channels} input and {out_channels} output channels")
-    in_size = tuple(input.shape[2:])
-    out = output_size(in_size, kernel, stride, padding, dilation)
-    if grad.shape[0] != batch or tuple(grad.shape[2:]) != out:
-        raise RuntimeError(f"convolution_weight_grad: expected grad of size "
-                           f"{[batch, out_channels, *out]}, but got {list(grad.shape)}")
-    cdef em_conv_geom g
-    fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
-    if on_device(input, [grad]):
-        return _backend(input.device.type).conv("convolution_weight_grad", input, grad, kernel,
-                                                 stride, padding, dilation, groups)
-    cdef Tensor x = prepared(input, "input", dt)
-    cdef Tensor gy = prepared(grad, "grad", dt)
-    cdef Tensor gw = _empty((out_channels, channels // groups) + kernel, dt)
-    cdef Py_ssize_t n = batch, G = groups, og = out_channels // groups
-    if gw._numel == 0:
-        return finish(gw, input)
-    if x._numel == 0 or gy._numel == 0:
-        return finish(ember.zeros(tuple(gw.shape), dtype=gw.dtype), input)
-    _single_threaded_blas()
-    cdef char *xp = data(x)
-    cdef char *gp = data(gy)
-    cdef char *wp = data(gw)
-    with nogil:
-        if dt == EM_FLOAT32:
-            weight_grad_kernel(&g, n, G, og, <float *>xp, <float *>gp, <float *>wp)
-        else:
-            weight_grad_kernel(&g, n, G, og, <double *>xp, <double *>gp, <double *>wp)
-    return finish(gw, input)
+cdef void max_pool_2x2(const real_t *src, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
+                       real_t *dst) noexcept nogil:
+    """dst (planes, H // 2, W // 2): the maxima of src's 2x2 windows at stride 2, in
+    max_pool's order (a later value replaces the running maximum when larger or NaN)."""
+    cdef Py_ssize_t p, i, j, PH = H // 2, PW = W // 2
+    cdef const real_t *top
+    cdef real_t best, v
+    for p in range(planes):
+        for i in range(PH):
+            top = src + (p * H + 2 * i) * W
+            for j in range(PW):
+                best = top[2 * j]
+                v = top[2 * j + 1]
+                if v > best or v != v:
+                    best = v
+                v = top[W + 2 * j]
+                if v > best or v != v:
+                    best = v
+                v = top[W + 2 * j + 1]
+                if v > best or v != v:
+                    best = v
+                dst[(p * PH + i) * PW + j] = best
+
+
+cdef Tensor pooled_2x2(Tensor y):
+    """``y`` (N, O, H, W) max-pooled over 2x2 windows at stride 2 (the values only)."""
+    return max_pool(y, 2, (2, 2), (2, 2), (0, 0), (1, 1), (y._shape[2] // 2, y._shape[3] // 2),
+                    with_indices=False)[0]
 
 
 def im2col_batch(input, tuple kernel, stride, padding, dilation):
@@ -869,3 +729,7 @@ def col2im_batch(input, tuple out_size, tuple kernel, stride, padding, dilation)
             else:
                 unfold_kernel(&g, nb, <double *>ip, <double *>cp, True)
     return finish(image, input)
+
+
+include "_conv_backward.pxi"
+include "_conv_prepared.pxi"

@@ -72,6 +72,18 @@ static void transform_weights(const float *w, int64_t O, int64_t C, int64_t o, f
     }
 }
 
+size_t em_winograd_weights_floats(int64_t out_channels, int64_t channels)
+{
+    return (size_t)(16 * pitch_of(out_channels, channels));
+}
+
+void em_winograd_weights_float32(const float *w, int64_t out_channels, int64_t channels,
+                                 float *U)
+{
+    for (int64_t o = 0; o < out_channels; o++)
+        transform_weights(w, out_channels, channels, o, U);
+}
+
 /* Per-thread buffers, grown on demand and kept for the thread's life (as the GEMM's):
  * the chunk's (one per OpenMP thread) and the transformed weights (the caller's), so
  * that no call pays page faults on fresh memory. */
@@ -157,24 +169,57 @@ static void input_row(const float *rows, int64_t PW, int64_t TW, float *V, int64
     }
 }
 
-/* One output tile from m[xi] (xi = 4 i + j): its 2x2 values, bias added, ReLU'd,
- * the parts inside the output written. */
-static inline void output_tile(const float m[16], float shift, int relu, float *out,
-                               int64_t OW, int rows, int cols)
+/* r[i][j], the 2x2 values of one output tile from m[xi] (xi = 4 i + j), bias added,
+ * ReLU'd (v < 0 ? 0 : v: NaN kept). */
+static inline void tile_values(const float m[16], float shift, int relu, float r[2][2])
 {
     float a[2][4];
     for (int j = 0; j < 4; j++) {
         a[0][j] = m[j] + m[4 + j] + m[8 + j];
         a[1][j] = m[4 + j] - m[8 + j] - m[12 + j];
     }
-    for (int i = 0; i < rows; i++) {
-        const float r[2] = {a[i][0] + a[i][1] + a[i][2], a[i][1] - a[i][2] - a[i][3]};
-        for (int j = 0; j < cols; j++) {
-            const float v = r[j] + shift;
-            out[i * OW + j] = relu && v < 0.0f ? 0.0f : v;
-        }
+    for (int i = 0; i < 2; i++) {
+        r[i][0] = a[i][0] + a[i][1] + a[i][2] + shift;
+        r[i][1] = a[i][1] - a[i][2] - a[i][3] + shift;
+        if (relu)
+            for (int j = 0; j < 2; j++)
+                r[i][j] = r[i][j] < 0.0f ? 0.0f : r[i][j];
     }
 }
+
+/* The maximum of a tile's values in max_pool's order: a later value replaces the
+ * running maximum when larger or NaN. */
+static inline float tile_max(const float r[2][2])
+{
+    float best = r[0][0];
+    const float later[3] = {r[0][1], r[1][0], r[1][1]};
+    for (int t = 0; t < 3; t++)
+        if (later[t] > best || later[t] != later[t])
+            best = later[t];
+    return best;
+}
+
+#if VECTORS
+/* tile_values for four tiles at once (lane = tile), the same sums in the same order. */
+static inline void tile_values4(const float *M, int64_t xi_stride, int64_t at, float shift,
+                                int relu, vec4 r[2][2])
+{
+    vec4 m[16];
+    for (int xi = 0; xi < 16; xi++)
+        memcpy(&m[xi], M + xi * xi_stride + at, sizeof m[xi]);
+    const vec4 zero = {0, 0, 0, 0}, bias = {shift, shift, shift, shift};
+    for (int i = 0; i < 2; i++) {
+        vec4 a[4];
+        for (int j = 0; j < 4; j++)
+            a[j] = i == 0 ? m[j] + m[4 + j] + m[8 + j] : m[4 + j] - m[8 + j] - m[12 + j];
+        r[i][0] = a[0] + a[1] + a[2] + bias;
+        r[i][1] = a[1] - a[2] - a[3] + bias;
+        if (relu)
+            for (int j = 0; j < 2; j++)
+                r[i][j] = (vec4)(~(r[i][j] < zero) & (vec4i)r[i][j]);
+    }
+}
+#endif
 
 /* Output rows 2 th and 2 th + 1 of one channel from M[xi][k0 + tw]. */
 static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW,
@@ -185,37 +230,60 @@ static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW
 #if VECTORS
     for (; full >= 4 && tw < full; tw += 4) {
         const int64_t at = tw + 4 <= full ? tw : full - 4;
-        vec4 m[16];
-        for (int xi = 0; xi < 16; xi++)
-            memcpy(&m[xi], M + xi * xi_stride + at, sizeof m[xi]);
-        const vec4 zero = {0, 0, 0, 0}, bias = {shift, shift, shift, shift};
+        vec4 r[2][2];
+        tile_values4(M, xi_stride, at, shift, relu, r);
         for (int i = 0; i < 2; i++) {
-            vec4 a[4];
-            for (int j = 0; j < 4; j++)
-                a[j] = i == 0 ? m[j] + m[4 + j] + m[8 + j] : m[4 + j] - m[8 + j] - m[12 + j];
-            vec4 r0 = a[0] + a[1] + a[2] + bias, r1 = a[1] - a[2] - a[3] + bias;
-            if (relu) {             /* v < 0 ? 0 : v, NaN kept */
-                r0 = (vec4)(~(r0 < zero) & (vec4i)r0);
-                r1 = (vec4)(~(r1 < zero) & (vec4i)r1);
-            }
-            const vec8 both = __builtin_shufflevector(r0, r1, 0, 4, 1, 5, 2, 6, 3, 7);
+            const vec8 both = __builtin_shufflevector(r[i][0], r[i][1], 0, 4, 1, 5, 2, 6, 3, 7);
             memcpy(out + i * OW + 2 * at, &both, sizeof both);
         }
     }
     tw = full >= 4 ? full : 0;
 #endif
     for (; tw < TW; tw++) {
-        float m[16];
+        float m[16], r[2][2];
         for (int xi = 0; xi < 16; xi++)
             m[xi] = M[xi * xi_stride + tw];
+        tile_values(m, shift, relu, r);
         const int cols = 2 * tw + 1 < OW ? 2 : 1;
-        output_tile(m, shift, relu, out + 2 * tw, OW, rows, cols);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                out[i * OW + 2 * tw + j] = r[i][j];
+    }
+}
+
+/* Row th of one channel's 2x2 max pooling (PW values: the whole tiles of the row). */
+static void pooled_row(const float *M, int64_t xi_stride, int64_t PW, float shift, int relu,
+                       float *out)
+{
+    int64_t tw = 0;
+#if VECTORS
+    for (; PW >= 4 && tw < PW; tw += 4) {
+        const int64_t at = tw + 4 <= PW ? tw : PW - 4;
+        vec4 r[2][2];
+        tile_values4(M, xi_stride, at, shift, relu, r);
+        vec4 best = r[0][0];
+        const vec4 later[3] = {r[0][1], r[1][0], r[1][1]};
+        for (int t = 0; t < 3; t++) {
+            const vec4i take = (later[t] > best) | (later[t] != later[t]);
+            best = (vec4)((take & (vec4i)later[t]) | (~take & (vec4i)best));
+        }
+        memcpy(out + at, &best, sizeof best);
+    }
+    tw = PW >= 4 ? PW : 0;
+#endif
+    for (; tw < PW; tw++) {
+        float m[16], r[2][2];
+        for (int xi = 0; xi < 16; xi++)
+            m[xi] = M[xi * xi_stride + tw];
+        tile_values(m, shift, relu, r);
+        out[tw] = tile_max(r);
     }
 }
 
 /* Samples [s0, s0 + S): their tiles' V, the 16 products, the outputs. */
 static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x,
-                      const float *U, const float *bias, int relu, int64_t s0, int64_t S,
+                      const float *U, const float *bias, int relu, int pool, int64_t s0,
+                      int64_t S,
                       float *plane, float *V, float *M, float *y)
 {
     const int64_t C = q->channels, O = q->out_channels, H = q->height, W = q->width;
@@ -233,18 +301,27 @@ static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x
     for (int xi = 0; xi < 16; xi++)
         em_sgemm(O, K, C, 1.0f, U + xi * pitch_of(O, C), C, 1, V + xi * pitch_of(C, K), K, 1,
                  0.0f, M + xi * pitch_of(O, K), K, 1);
+    const int64_t PH = OH / 2, PW = OW / 2;
     for (int64_t s = 0; s < S; s++)
         for (int64_t o = 0; o < O; o++) {
+            const float *m = M + o * K + s * L->tiles;
+            const float shift = bias ? bias[o] : 0.0f;
+            if (pool) {
+                float *out = y + ((s0 + s) * O + o) * PH * PW;
+                for (int64_t th = 0; th < PH; th++)
+                    pooled_row(m + th * L->TW, pitch_of(O, K), PW, shift, relu, out + th * PW);
+                continue;
+            }
             float *out = y + ((s0 + s) * O + o) * OH * OW;
             for (int64_t th = 0; th < L->TH; th++)
-                output_row(M + o * K + s * L->tiles + th * L->TW, pitch_of(O, K), L->TW, OW,
-                           2 * th + 1 < OH ? 2 : 1, bias ? bias[o] : 0.0f, relu,
-                           out + 2 * th * OW);
+                output_row(m + th * L->TW, pitch_of(O, K), L->TW, OW, 2 * th + 1 < OH ? 2 : 1,
+                           shift, relu, out + 2 * th * OW);
         }
 }
 
 int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const float *w,
-                                const float *bias, int relu, float *y)
+                                const float *U, const float *bias, int relu, int pool,
+                                float *y)
 {
     const int64_t C = q->channels, O = q->out_channels;
     layout L;
@@ -255,9 +332,12 @@ int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const
     L.PW = 2 * L.TW + 2;
     const int64_t per_chunk = L.tiles >= CHUNK_TILES ? 1 : CHUNK_TILES / L.tiles;
     const int64_t chunks = (q->batch + per_chunk - 1) / per_chunk;
-    float *U = grown(&tl_weights, (size_t)(16 * pitch_of(O, C)));
-    if (!U)
-        return -1;
+    float *own = NULL;
+    if (!U) {
+        own = grown(&tl_weights, em_winograd_weights_floats(O, C));
+        if (!own)
+            return -1;
+    }
     const size_t plane_floats = (size_t)(L.PH * L.PW + 15) / 16 * 16;
     const size_t v_floats = (size_t)(16 * pitch_of(C, per_chunk * L.tiles));
     const size_t m_floats = (size_t)(16 * pitch_of(O, per_chunk * L.tiles));
@@ -269,18 +349,21 @@ int em_winograd_conv3x3_float32(const em_winograd_geom *q, const float *x, const
         failed |= plane == NULL;
         if (plane)
             memset(plane, 0, plane_floats * sizeof(float));    /* the border stays zero */
+        if (own) {
 #pragma omp for schedule(static)
-        for (int64_t o = 0; o < O; o++)
-            transform_weights(w, O, C, o, U);
+            for (int64_t o = 0; o < O; o++)
+                transform_weights(w, O, C, o, own);
+        }
         /* every thread meets the loops (worksharing constructs; U is whole after the
          * one above) */
+        const float *weights = own ? own : U;
 #pragma omp for schedule(static)
         for (int64_t chunk = 0; chunk < chunks; chunk++) {
             if (!plane)
                 continue;
             const int64_t s0 = chunk * per_chunk;
             const int64_t S = q->batch - s0 < per_chunk ? q->batch - s0 : per_chunk;
-            run_chunk(q, &L, x, U, bias, relu, s0, S, plane, plane + plane_floats,
+            run_chunk(q, &L, x, weights, bias, relu, pool, s0, S, plane, plane + plane_floats,
                       plane + plane_floats + v_floats, y);
         }
     }

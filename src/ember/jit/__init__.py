@@ -16,8 +16,8 @@ import ember
 from ember.jit._graph import Graph
 from ember.jit._ops import bind
 from ember.jit._passes import (contiguous_product_constants, eliminate_common_subexpressions,
-                               eliminate_dead_code, fold_constants, fuse_convolution_relu,
-                               skip_unread_pool_indices)
+                               eliminate_dead_code, fold_constants, fuse_convolution_pool,
+                               fuse_convolution_relu, skip_unread_pool_indices)
 from ember.jit._fusion import fuse_elementwise
 from ember.jit._runner import compile_graph
 from ember.jit._serialize import load_graph, save_graph
@@ -242,6 +242,7 @@ def trace(fn_or_module, example_inputs, check_trace=True, strict=True, check_inp
         passes["fused"] = fuse_elementwise(graph)
         passes["contiguous"] = contiguous_product_constants(graph)
         passes["values_only"] = skip_unread_pool_indices(graph)
+        passes["conv_pool"] = fuse_convolution_pool(graph)
     traced = TracedModule(graph, passes)
     traced.captured = captured
     if check_trace:

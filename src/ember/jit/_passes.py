@@ -168,6 +168,40 @@ def fuse_convolution_relu(graph):
     return fused
 
 
+def fuse_convolution_pool(graph):
+    """A 2x2 max pooling at stride 2 (values only) of a 2-D convolution's result that
+    nothing else reads is computed by the convolution: Winograd's algorithm makes its
+    output in 2x2 tiles, each one pooling window, so the full-size result is never
+    written (other convolutions pool their result themselves).  Run after
+    :func:`skip_unread_pool_indices`.  Returns the number of pairs fused."""
+    readers = {}
+    for node in graph.nodes:
+        for v in node.inputs():
+            readers[v.index] = readers.get(v.index, 0) + 1
+    for v in graph.outputs():
+        readers[v.index] = readers.get(v.index, 0) + 2
+    producer = {v.index: node for node in graph.nodes for v in node.outputs}
+    kept, fused = [], 0
+    for node in graph.nodes:
+        first = node.args[0] if node.args else None
+        conv = producer.get(first.index) if isinstance(first, Value) else None
+        if (node.op == "max_pool" and node.kwargs == {"with_indices": False}
+                and conv is not None and conv.op == "convolution" and conv.kind == "op"
+                and set(conv.kwargs) <= {"activation"} and readers.get(first.index) == 1
+                and len(first.shape) == 4 and len(node.args) == 7
+                and tuple(node.args[1:6]) == (2, (2, 2), (2, 2), (0, 0), (1, 1))
+                and node.args[6] == (first.shape[2] // 2, first.shape[3] // 2)
+                and min(first.shape[2:]) >= 2):
+            conv.kwargs = {**conv.kwargs, "pool_2x2": True}
+            conv.result = node.result[0]
+            conv.outputs = [conv.result]
+            fused += 1
+            continue
+        kept.append(node)
+    graph.nodes = kept
+    return fused
+
+
 def skip_unread_pool_indices(graph):
     """Max poolings whose indices nothing reads compute their values only (the indices,
     8 bytes an output, cost more to write than the values; a traced graph runs without

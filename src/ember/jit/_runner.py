@@ -12,6 +12,7 @@ import keyword
 
 import ember
 from ember._core._blas import PackedMatrix
+from ember._core._conv import PreparedConvolution
 from ember._core._tensor import _set_grad_enabled
 from ember.jit._graph import SymSize, Value
 from ember.jit._passes import _mutated
@@ -156,6 +157,8 @@ def _callable(node, graph, packed, written):
     (a folded ``weight.t()``), the same product with the matrix packed once for ember's
     GEMM (ember._core._blas.PackedMatrix: the same bits; the traced MLP at batch 64 spent
     about an eighth of its time packing its first layer's weight at every call)."""
+    if node.kind == "op" and node.op == "convolution":
+        return _convolution(node, graph, written)
     at = _PACKABLE.get(node.op)
     if node.kind != "op" or at is None or len(node.args) <= at:
         return node.fn
@@ -170,6 +173,21 @@ def _callable(node, graph, packed, written):
     if matrix.index not in packed:
         packed[matrix.index] = PackedMatrix(tensor)
     return getattr(packed[matrix.index], node.op)
+
+
+def _convolution(node, graph, written):
+    """A convolution by a float32 weight that is a constant of the graph, which no node
+    writes, runs with the weight's Winograd transform made once
+    (ember._core._conv.PreparedConvolution: the same bits, the transform made again if
+    the weight is changed outside the graph)."""
+    weight = node.args[1] if len(node.args) > 1 else None
+    if (not isinstance(weight, Value) or weight.kind != "constant"
+            or weight.index in written):
+        return node.fn
+    tensor = graph.constants[weight]
+    if tensor.dtype != ember.float32 or tensor.dim() != 4 or tensor.device.type != "cpu":
+        return node.fn
+    return PreparedConvolution(tensor).convolution
 
 
 def _output_expr(em, template):
