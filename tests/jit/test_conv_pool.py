@@ -151,3 +151,43 @@ def test_traced_pooling_stays_apart_where_it_must():
         for a, e in zip(got if isinstance(got, tuple) else (got,),
                         want if isinstance(want, tuple) else (want,)):
             np.testing.assert_array_equal(a.numpy(), e.numpy())
+
+
+def test_prepared_convolution_checks_each_call_that_differs_from_the_last():
+    x, k, b = _tensors(2, 3, 4, 9, 9, "float32", nan=False)
+    prepared = PreparedConvolution(k)
+    one, pad = (1, 1), (1, 1)
+
+    def both(*args, **kwargs):
+        got = prepared.convolution(*args, **kwargs)
+        want = convolution(*args, **kwargs)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+    for _ in range(2):                          # the second: the cached geometry
+        both(x, k, b, one, pad, one, 1)
+    both(x[:1], k, b, one, pad, one, 1)                     # another input shape
+    both(ember.randn(2, 3, 7, 11), k, b, one, pad, one, 1)
+    both(x, k, b, (2, 2), pad, one, 1)                      # other argument objects
+    both(x, k, b, one, (0, 0), one, 1)
+    both(x, k, b, one, pad, (2, 2), 1)
+    both(x, k, None, one, pad, one, 1)
+    both(x, k, b, one, pad, one, 1, activation="relu")
+    both(x, k, b, one, pad, one, 1, pool_2x2=True)
+    both(x.transpose(2, 3), k, b, one, pad, one, 1)         # not contiguous
+    both(x.double(), k.double(), b.double(), one, pad, one, 1)   # another weight
+    both(x, k, b, one, pad, one, 1)
+    b.data = ember.randn(4)                                 # the same bias, other memory
+    both(x, k, b, one, pad, one, 1)
+    k.data = ember.randn(4, 3, 3, 3).double()               # the weight, now float64
+    with pytest.raises(RuntimeError, match="should be the same"):
+        prepared.convolution(x, k, b, one, pad, one, 1)
+    both(x.double(), k, b.double(), one, pad, one, 1)
+    k.data = ember.randn(6, 3, 1, 1)                        # another shape
+    with pytest.raises(RuntimeError, match="expected bias to be 1-dimensional with 6"):
+        prepared.convolution(x, k, b, one, pad, one, 1)
+    both(x, k, None, one, pad, one, 1)
+    with pytest.raises(RuntimeError, match="expected input.* to have 3 channels"):
+        prepared.convolution(ember.randn(2, 5, 9, 9), k, None, one, pad, one, 1)
+    with pytest.raises(TypeError, match="input must be a Tensor"):
+        prepared.convolution(x.numpy(), k, None, one, pad, one, 1)

@@ -492,13 +492,42 @@ def convolution(input, weight, bias, stride, padding, dilation, int groups, acti
                     pool_2x2, None)
 
 
+cdef struct conv_call:
+    # a checked call of convolution(): what its kernels need besides the tensors
+    em_conv_geom g
+    int dt, spatial
+    Py_ssize_t batch, groups, out_channels
+    bint relu, pool, winograd
+
+
 cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activation,
               bint pool_2x2, PreparedConvolution transformed):
     """:func:`convolution`, reading the Winograd transform of ``weight`` from
     ``transformed`` (None: none) when that holds it."""
+    cdef conv_call c
+    check_call(&c, input, weight, bias, stride, padding, dilation, groups, activation,
+               pool_2x2)
+    if on_device(input, [weight, bias]):
+        out = tuple([c.g.out[d] for d in range(3 - c.spatial, 3)])
+        result = _backend(input.device.type).conv("convolution", input, weight, bias, out,
+                                                   _ints(stride, c.spatial, "stride"),
+                                                   _ints(padding, c.spatial, "padding"),
+                                                   _ints(dilation, c.spatial, "dilation"),
+                                                   groups)
+        result = result.relu_() if c.relu else result
+        return pooled_2x2(result) if c.pool else result
+    return run_call(&c, prepared(input, "input", c.dt), prepared(weight, "weight", c.dt),
+                    prepared(bias, "bias", c.dt) if bias is not None else None, input,
+                    transformed)
+
+
+cdef int check_call(conv_call *c, input, weight, bias, stride, padding, dilation, int groups,
+                    activation, bint pool_2x2) except -1:
+    """Check the arguments of :func:`convolution` and fill ``c``."""
     if activation is not None and activation != "relu":
         raise ValueError(f"convolution: activation must be None or 'relu', not {activation!r}")
-    cdef bint relu = activation is not None
+    c.relu = activation is not None
+    c.pool = pool_2x2
     _check_tensor(input, "input")
     _check_tensor(weight, "weight")
     cdef int spatial = (<Tensor>weight)._ndim - 2
@@ -508,7 +537,8 @@ cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activa
     stride = _ints(stride, spatial, "stride")
     padding = _ints(padding, spatial, "padding")
     dilation = _ints(dilation, spatial, "dilation")
-    cdef int dt = compute_dtype(input, "convolution", [("weight", weight), ("bias", bias)])
+    c.spatial = spatial
+    c.dt = compute_dtype(input, "convolution", [("weight", weight), ("bias", bias)])
     cdef tuple xs = _dims(input), ws = _dims(weight)
     batch, channels = xs[0], xs[1]
     out_channels = ws[0]
@@ -530,35 +560,41 @@ cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activa
                                f"size {list(bias.shape)} instead")
     in_size = xs[2:]
     out = output_size(in_size, kernel, stride, padding, dilation)
-    if min(out) <= 0:
+    cdef Py_ssize_t smallest = min(out)
+    if smallest <= 0:
         padded = tuple(i + 2 * p for i, p in zip(in_size, padding))
         raise RuntimeError(f"Calculated padded input size per channel: "
                            f"({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, kernel))}). Kernel size can't be greater "
                            "than actual input size")
-    if pool_2x2 and (spatial != 2 or min(out) < 2):
+    if pool_2x2 and (spatial != 2 or smallest < 2):
         raise RuntimeError(f"convolution: a 2x2 pooling needs a 2-D output of at least 2x2, "
                            f"got {list(out)}")
-    cdef em_conv_geom g
-    fill_geom(&g, channels // groups, in_size, out, kernel, stride, padding, dilation)
-    if on_device(input, [weight, bias]):
-        result = _backend(input.device.type).conv("convolution", input, weight, bias, out,
-                                                   stride, padding, dilation, groups)
-        return pooled_2x2(result.relu_() if relu else result) if pool_2x2 else (
-            result.relu_() if relu else result)
-    cdef Tensor x = prepared(input, "input", dt)
-    cdef Tensor w = prepared(weight, "weight", dt)
-    cdef Tensor b = prepared(bias, "bias", dt) if bias is not None else None
-    cdef Py_ssize_t n = batch, G = groups, og = out_channels // groups
-    cdef bint winograd = dt == EM_FLOAT32 and use_winograd(&g, n, G, out_channels)
-    cdef Tensor y = _empty((batch, out_channels) + (
-        (out[0] // 2, out[1] // 2) if pool_2x2 and winograd else out), dt)
-    if y._numel == 0 or channels == 0 or any(k == 0 for k in kernel):
+    fill_geom(&c.g, channels // groups, in_size, out, kernel, stride, padding, dilation)
+    c.batch, c.groups, c.out_channels = batch, groups, out_channels
+    c.winograd = c.dt == EM_FLOAT32 and use_winograd(&c.g, c.batch, c.groups, c.out_channels)
+    return 0
+
+
+cdef Tensor run_call(const conv_call *c, Tensor x, Tensor w, Tensor b, Tensor like,
+                     PreparedConvolution transformed):
+    """The checked call ``c`` on CPU tensors, contiguous in its compute dtype; the result
+    in ``like``'s dtype."""
+    cdef Py_ssize_t dims[5]
+    cdef int d, nd = c.spatial + 2
+    cdef Py_ssize_t n = c.batch, G = c.groups, og = c.out_channels // c.groups
+    cdef em_conv_geom g = c.g
+    cdef bint relu = c.relu
+    dims[0], dims[1] = c.batch, c.out_channels
+    for d in range(c.spatial):
+        dims[2 + d] = g.out[3 - c.spatial + d] // (2 if c.pool and c.winograd else 1)
+    cdef Tensor y = new_tensor(nd, dims, c.dt, _CPU)
+    if y._numel == 0 or g.channels * g.kernel[0] * g.kernel[1] * g.kernel[2] == 0:
         if y._numel:        # no taps: the bias alone (Winograd never gets here)
             y = ember.zeros(tuple(y.shape), dtype=y.dtype) + (
-                b.reshape((-1,) + (1,) * spatial) if b is not None else 0)
+                b.reshape((-1,) + (1,) * c.spatial) if b is not None else 0)
         y = y.relu_() if relu else y
-        return finish(pooled_2x2(y) if pool_2x2 else y, input)
+        return finish(pooled_2x2(y) if c.pool else y, like)
     _single_threaded_blas()
     cdef char *xp = data(x)
     cdef char *wp = data(w)
@@ -567,35 +603,36 @@ cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activa
     cdef const float *U = NULL
     cdef em_winograd_geom q
     cdef int status = 0
-    if winograd:
-        if transformed is not None and transformed.holds(weight):
+    if c.winograd:
+        if transformed is not None and transformed.holds(w):
             U = transformed.U
         q.batch, q.channels, q.height, q.width = n, g.channels, g.in_[1], g.in_[2]
-        q.out_channels, q.out_height, q.out_width = out_channels, g.out[1], g.out[2]
+        q.out_channels, q.out_height, q.out_width = c.out_channels, g.out[1], g.out[2]
         q.pad_h, q.pad_w = g.pad[1], g.pad[2]
         with nogil:
             status = em_winograd_conv3x3_float32(&q, <float *>xp, <float *>wp, U,
-                                                 <float *>bp, relu, pool_2x2, <float *>yp)
+                                                 <float *>bp, relu, c.pool, <float *>yp)
         if status != 0:
             raise MemoryError("convolution: out of memory for the Winograd transforms")
-        return finish(y, input)
+        return finish(y, like)
     with nogil:
-        if dt == EM_FLOAT32:
+        if c.dt == EM_FLOAT32:
             forward_kernel(&g, n, G, og, <float *>xp, <float *>wp, <float *>bp, relu,
                            <float *>yp)
         else:
             forward_kernel(&g, n, G, og, <double *>xp, <double *>wp, <double *>bp, relu,
                            <double *>yp)
-    if not pool_2x2:
-        return finish(y, input)
-    cdef Tensor pooled = _empty((batch, out_channels, out[0] // 2, out[1] // 2), dt)
+    if not c.pool:
+        return finish(y, like)
+    dims[2], dims[3] = g.out[1] // 2, g.out[2] // 2
+    cdef Tensor pooled = new_tensor(4, dims, c.dt, _CPU)
     cdef char *pp = data(pooled)
     with nogil:
-        if dt == EM_FLOAT32:
+        if c.dt == EM_FLOAT32:
             max_pool_2x2(<float *>yp, n * G * og, g.out[1], g.out[2], <float *>pp)
         else:
             max_pool_2x2(<double *>yp, n * G * og, g.out[1], g.out[2], <double *>pp)
-    return finish(pooled, input)
+    return finish(pooled, like)
 
 
 cdef void max_pool_2x2(const real_t *src, Py_ssize_t planes, Py_ssize_t H, Py_ssize_t W,
