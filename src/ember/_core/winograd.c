@@ -27,6 +27,7 @@
 
 #include "ember/conv.h"
 #include "ember/sgemm.h"
+#include "ember/simd.h"
 #include "ember/strided.h"
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
@@ -37,6 +38,10 @@ typedef float vec8 __attribute__((vector_size(32)));
 #else
 #define VECTORS 0
 #endif
+
+/* A vector of type VEC from p (any alignment), as a value (a memcpy into an array element
+ * would go through the stack). */
+#define LOAD(VEC, p) __extension__({ VEC v_; memcpy(&v_, (p), sizeof v_); v_; })
 
 /* Tiles a chunk aims at: V (16 C K) and M (16 O K) floats of a chunk of 64 channels
  * each side fit in a core's L2. */
@@ -137,14 +142,14 @@ static void input_row(const float *rows, int64_t PW, int64_t TW, float *V, int64
     for (; TW >= 4 && tw < TW; tw += 4) {
         const int64_t at = tw + 4 <= TW ? tw : TW - 4;
         vec4 d[4][4];
-        for (int i = 0; i < 4; i++) {
-            vec8 a, b;
-            memcpy(&a, rows + i * PW + 2 * at, sizeof a);
-            memcpy(&b, rows + i * PW + 2 * at + 2, sizeof b);
-            d[i][0] = __builtin_shufflevector(a, a, 0, 2, 4, 6);
-            d[i][1] = __builtin_shufflevector(a, a, 1, 3, 5, 7);
-            d[i][2] = __builtin_shufflevector(b, b, 0, 2, 4, 6);
-            d[i][3] = __builtin_shufflevector(b, b, 1, 3, 5, 7);
+        for (int i = 0; i < 4; i++) {   /* even / odd columns: one shufps of two loads each */
+            const float *row = rows + i * PW + 2 * at;
+            const vec4 a0 = LOAD(vec4, row), a1 = LOAD(vec4, row + 4);
+            const vec4 b0 = LOAD(vec4, row + 2), b1 = LOAD(vec4, row + 6);
+            d[i][0] = __builtin_shufflevector(a0, a1, 0, 2, 4, 6);
+            d[i][1] = __builtin_shufflevector(a0, a1, 1, 3, 5, 7);
+            d[i][2] = __builtin_shufflevector(b0, b1, 0, 2, 4, 6);
+            d[i][3] = __builtin_shufflevector(b0, b1, 1, 3, 5, 7);
         }
         vec4 e[4][4];
         for (int j = 0; j < 4; j++) {
@@ -199,27 +204,28 @@ static inline float tile_max(const float r[2][2])
     return best;
 }
 
-#if VECTORS
-/* tile_values for four tiles at once (lane = tile), the same sums in the same order. */
-static inline void tile_values4(const float *M, int64_t xi_stride, int64_t at, float shift,
-                                int relu, vec4 r[2][2])
-{
-    vec4 m[16];
-    for (int xi = 0; xi < 16; xi++)
-        memcpy(&m[xi], M + xi * xi_stride + at, sizeof m[xi]);
-    const vec4 zero = {0, 0, 0, 0}, bias = {shift, shift, shift, shift};
-    for (int i = 0; i < 2; i++) {
-        vec4 a[4];
-        for (int j = 0; j < 4; j++)
-            a[j] = i == 0 ? m[j] + m[4 + j] + m[8 + j] : m[4 + j] - m[8 + j] - m[12 + j];
-        r[i][0] = a[0] + a[1] + a[2] + bias;
-        r[i][1] = a[1] - a[2] - a[3] + bias;
-        if (relu)
-            for (int j = 0; j < 2; j++)
-                r[i][j] = (vec4)(~(r[i][j] < zero) & (vec4i)r[i][j]);
-    }
-}
-#endif
+/* tile_values of the tiles at..at + W - 1 at once in vectors VEC of W floats (VECI: as
+ * integers), lane = tile, from M[xi][at...] at xi_stride: r[2 i + j] = value (i, j).
+ * The same sums in the same order. */
+#define TILE_VALUES(VEC, VECI, r)                                                          \
+    do {                                                                                   \
+        const VEC zero_ = (VEC){0}, bias_ = zero_ + shift;                                 \
+        VEC a_[2][4];                                                                      \
+        for (int j = 0; j < 4; j++) {   /* column j of M: loaded once, into registers */   \
+            VEC m_[4];                                                                     \
+            for (int i = 0; i < 4; i++)                                                    \
+                m_[i] = LOAD(VEC, M + (4 * i + j) * xi_stride + at);                       \
+            a_[0][j] = m_[0] + m_[1] + m_[2];                                              \
+            a_[1][j] = m_[1] - m_[2] - m_[3];                                              \
+        }                                                                                  \
+        for (int i = 0; i < 2; i++) {                                                      \
+            r[2 * i] = a_[i][0] + a_[i][1] + a_[i][2] + bias_;                             \
+            r[2 * i + 1] = a_[i][1] - a_[i][2] - a_[i][3] + bias_;                         \
+        }                                                                                  \
+        if (relu)                       /* v < 0 ? 0 : v, NaN kept */                      \
+            for (int j = 0; j < 4; j++)                                                    \
+                r[j] = (VEC)(~(r[j] < zero_) & (VECI)r[j]);                                \
+    } while (0)
 
 /* Output rows 2 th and 2 th + 1 of one channel from M[xi][k0 + tw]. */
 static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW,
@@ -230,10 +236,11 @@ static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW
 #if VECTORS
     for (; full >= 4 && tw < full; tw += 4) {
         const int64_t at = tw + 4 <= full ? tw : full - 4;
-        vec4 r[2][2];
-        tile_values4(M, xi_stride, at, shift, relu, r);
+        vec4 r[4];
+        TILE_VALUES(vec4, vec4i, r);
         for (int i = 0; i < 2; i++) {
-            const vec8 both = __builtin_shufflevector(r[i][0], r[i][1], 0, 4, 1, 5, 2, 6, 3, 7);
+            const vec8 both = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 4, 1, 5, 2, 6,
+                                                      3, 7);
             memcpy(out + i * OW + 2 * at, &both, sizeof both);
         }
     }
@@ -251,34 +258,54 @@ static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW
     }
 }
 
-/* Row th of one channel's 2x2 max pooling (PW values: the whole tiles of the row). */
-static void pooled_row(const float *M, int64_t xi_stride, int64_t PW, float shift, int relu,
-                       float *out)
-{
-    int64_t tw = 0;
-#if VECTORS
-    for (; PW >= 4 && tw < PW; tw += 4) {
-        const int64_t at = tw + 4 <= PW ? tw : PW - 4;
-        vec4 r[2][2];
-        tile_values4(M, xi_stride, at, shift, relu, r);
-        vec4 best = r[0][0];
-        const vec4 later[3] = {r[0][1], r[1][0], r[1][1]};
-        for (int t = 0; t < 3; t++) {
-            const vec4i take = (later[t] > best) | (later[t] != later[t]);
-            best = (vec4)((take & (vec4i)later[t]) | (~take & (vec4i)best));
-        }
-        memcpy(out + at, &best, sizeof best);
+/* The 2x2 max pooling of `count` whole tiles, M[xi][t] for t < count, into out[t]: W
+ * tiles at a time in vectors VEC of W floats (VECI: as integers), the last group
+ * overlapping the one before; the sums of tile_values, then tile_max's order. */
+#define POOLED_TILES(VEC, VECI, W)                                                         \
+    for (; count >= W && t < count; t += W) {                                              \
+        const int64_t at = t + W <= count ? t : count - W;                                 \
+        VEC r[4];                                                                          \
+        TILE_VALUES(VEC, VECI, r);                                                         \
+        VEC best = r[0];                                                                   \
+        for (int j = 1; j < 4; j++) {                                                      \
+            const VECI take = (r[j] > best) | (r[j] != r[j]);                              \
+            best = (VEC)((take & (VECI)r[j]) | (~take & (VECI)best));                      \
+        }                                                                                  \
+        memcpy(out + at, &best, sizeof best);                                              \
     }
-    tw = PW >= 4 ? PW : 0;
+
+static void pooled_tiles(const float *M, int64_t xi_stride, int64_t count, float shift,
+                         int relu, float *out)
+{
+    int64_t t = 0;
+#if VECTORS
+    POOLED_TILES(vec4, vec4i, 4)
+    t = count >= 4 ? count : 0;
 #endif
-    for (; tw < PW; tw++) {
+    for (; t < count; t++) {
         float m[16], r[2][2];
         for (int xi = 0; xi < 16; xi++)
-            m[xi] = M[xi * xi_stride + tw];
+            m[xi] = M[xi * xi_stride + t];
         tile_values(m, shift, relu, r);
-        out[tw] = tile_max(r);
+        out[t] = tile_max(r);
     }
 }
+
+#if VECTORS && defined(EM_ISA_DISPATCH)
+typedef int32_t vec8i __attribute__((vector_size(32)));
+
+/* pooled_tiles eight tiles at a time, for CPUs with AVX2 (the same values). */
+EM_TARGET_AVX2 static void pooled_tiles_avx2(const float *M, int64_t xi_stride, int64_t count,
+                                             float shift, int relu, float *out)
+{
+    int64_t t = 0;
+    if (count < 8) {
+        pooled_tiles(M, xi_stride, count, shift, relu, out);
+        return;
+    }
+    POOLED_TILES(vec8, vec8i, 8)
+}
+#endif
 
 /* Samples [s0, s0 + S): their tiles' V, the 16 products, the outputs. */
 static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x,
@@ -302,14 +329,23 @@ static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x
         em_sgemm(O, K, C, 1.0f, U + xi * pitch_of(O, C), C, 1, V + xi * pitch_of(C, K), K, 1,
                  0.0f, M + xi * pitch_of(O, K), K, 1);
     const int64_t PH = OH / 2, PW = OW / 2;
+#if VECTORS && defined(EM_ISA_DISPATCH)
+    void (*pooled)(const float *, int64_t, int64_t, float, int, float *) =
+        em_have_avx2() ? pooled_tiles_avx2 : pooled_tiles;
+#else
+    void (*pooled)(const float *, int64_t, int64_t, float, int, float *) = pooled_tiles;
+#endif
     for (int64_t s = 0; s < S; s++)
         for (int64_t o = 0; o < O; o++) {
             const float *m = M + o * K + s * L->tiles;
             const float shift = bias ? bias[o] : 0.0f;
             if (pool) {
+                /* whole rows of tiles, or (with even sides) the whole plane at once */
                 float *out = y + ((s0 + s) * O + o) * PH * PW;
-                for (int64_t th = 0; th < PH; th++)
-                    pooled_row(m + th * L->TW, pitch_of(O, K), PW, shift, relu, out + th * PW);
+                const int64_t rows = L->TW == PW && L->TH == PH ? 1 : PH;
+                for (int64_t th = 0; th < rows; th++)
+                    pooled(m + th * L->TW, pitch_of(O, K), PH * PW / rows, shift, relu,
+                           out + th * PW);
                 continue;
             }
             float *out = y + ((s0 + s) * O + o) * OH * OW;
