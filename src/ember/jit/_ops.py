@@ -110,9 +110,10 @@ def _resolve_op(name):
     return fn
 
 
-def resolve(kind, name, n_args, inplace):
-    """The callable running op ``name`` of ``kind`` from the registry; ValueError for a
-    name it does not hold."""
+def resolve(kind, name, n_args, inplace, keywords=()):
+    """The callable running op ``name`` of ``kind`` from the registry, called with
+    ``n_args`` arguments and the named ``keywords``; ValueError for a name it does not
+    hold."""
     if kind == "ew":
         if name not in EW_ARITY:
             raise ValueError(f"ember.jit: unknown elementwise op {name!r}")
@@ -120,6 +121,8 @@ def resolve(kind, name, n_args, inplace):
             raise ValueError(f"ember.jit: elementwise op {name!r} takes {EW_ARITY[name]} "
                              f"arguments, the graph gives {n_args}")
         op = _core.op_id(name)
+        if inplace and not keywords:
+            return _core._ew_callables(op, EW_ARITY[name])[2]     # as Tensor.relu_
         if inplace:
             def run_inplace(target, *others, out=None):
                 if out is not None:
@@ -155,7 +158,8 @@ def bind(node):
             from ember.jit._fusion import fused_callable
             node.fn = fused_callable(node)
         else:
-            node.fn = resolve(node.kind, node.op, len(node.args), node.inplace)
+            node.fn = resolve(node.kind, node.op, len(node.args), node.inplace,
+                              tuple(node.kwargs))
     return node
 
 
