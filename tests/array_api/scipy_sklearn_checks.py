@@ -19,6 +19,8 @@ from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import Ridge
+from sklearn.metrics import (accuracy_score, average_precision_score, log_loss,
+                             mean_squared_error, r2_score, roc_auc_score, roc_curve)
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 import ember
@@ -79,6 +81,19 @@ SKLEARN = {
 }
 
 
+# metrics on labels and scores: a ranking's curve, areas, losses
+scores = 1 / (1 + np.exp(-(X[:, 0] + 0.5 * X[:, 1])))
+METRICS = {
+    "roc_curve": lambda y, s: roc_curve(y, s)[1],
+    "roc_auc_score": roc_auc_score,
+    "average_precision_score": average_precision_score,
+    "log_loss": log_loss,
+    "accuracy_score": lambda y, s: accuracy_score(y, (s > 0.5) * 1),
+    "mean_squared_error": mean_squared_error,
+    "r2_score": r2_score,
+}
+
+
 def compare(ours, reference):
     ours, reference = first(ours), first(reference)
     difference = float(np.max(np.abs(np.asarray(ours) - np.asarray(reference))))
@@ -95,6 +110,10 @@ def main():
             with sklearn.config_context(array_api_dispatch=True):
                 ours = fn(ember.asarray(X), ember.asarray(y), ember.asarray(y_reg))
             results[name] = compare(ours, fn(X, y, y_reg))
+        for name, fn in METRICS.items():
+            with sklearn.config_context(array_api_dispatch=True):
+                ours = fn(ember.asarray(y), ember.asarray(scores))
+            results["metrics." + name] = compare(ours, fn(y, scores))
     print(json.dumps(results))
 
 

@@ -45,3 +45,15 @@ def test_sklearn_estimators_fit_and_predict_on_ember_tensors(results):
     assert not wrong_type
     inexact = {k: v["difference"] for k, v in estimators.items() if v["difference"] > 1e-9}
     assert not inexact
+
+
+def test_sklearn_metrics_on_ember_tensors(results):
+    # roc_curve calls xp.diff(x, 2): n by position, as NumPy and PyTorch take it
+    metrics = {k: v for k, v in results.items() if k.startswith("metrics.")}
+    assert len(metrics) == 7
+    assert results["metrics.roc_curve"]["type"] == "Tensor"
+    # accuracy_score averages booleans in the default float dtype: float32, as PyTorch's
+    tolerance = {"metrics.accuracy_score": 1e-6}
+    inexact = {k: v["difference"] for k, v in metrics.items()
+               if v["difference"] > tolerance.get(k, 1e-12)}
+    assert not inexact

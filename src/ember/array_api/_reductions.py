@@ -218,8 +218,12 @@ def count_nonzero(x, /, *, axis=None, keepdims=False):
     return _reduce_flat(ember.count_nonzero, x, axis, keepdims)
 
 
-def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
+def diff(x, /, n=1, axis=-1, *, prepend=None, append=None):
     """``n``-th forward difference along ``axis``.
+
+    ``n`` and ``axis`` may also be given by position, in the order of ``numpy.diff`` and
+    ``torch.diff`` (the standard makes them keywords): scikit-learn's ``roc_curve`` calls
+    ``xp.diff(x, 2)``.
 
     Examples
     --------
@@ -294,15 +298,26 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
                               side=side, sorter=sorter)
 
 
-def where(condition, x1, x2, /):
+def where(condition, x1=None, x2=None, /):
     """``x1`` where ``condition`` holds, else ``x2`` (either may be a Python scalar).
+
+    ``where(condition)`` alone, as in NumPy and PyTorch (not in the standard, but called
+    so by scikit-learn's ``roc_curve``), gives the indices where ``condition`` holds: a
+    tuple of one index array per dimension, as :func:`nonzero`.
 
     Examples
     --------
     >>> import ember.array_api as xp
     >>> xp.where(xp.asarray([True, False]), xp.asarray([1, 2]), 0)
     tensor([1, 0])
+    >>> xp.where(xp.asarray([False, True, True]))
+    (tensor([1, 2]),)
     """
+    if x1 is None and x2 is None:
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise TypeError("where() takes a condition and both x1 and x2, or the condition "
+                        "alone")
     x1, x2 = _operands("where", x1, x2)
     return ember.where(condition, x1, x2)
 
