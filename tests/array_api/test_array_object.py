@@ -170,3 +170,26 @@ def test_negative_step_slices():
     x = xp.arange(10)
     np.testing.assert_array_equal(np.asarray(x[::-3]), np.arange(10)[::-3])
     np.testing.assert_array_equal(np.asarray(x[7:2:-2]), np.arange(10)[7:2:-2])
+
+
+def test_numpy_dtypes_are_taken_where_dtypes_are_expected():
+    # code written for NumPy passes them (scikit-learn's check_array(dtype=np.float64))
+    assert xp.isdtype(np.dtype("int64"), "integral")
+    assert not xp.isdtype(np.float64, "integral")
+    assert xp.isdtype(np.float32, xp.float32) and xp.isdtype(xp.float32, np.dtype("float32"))
+    assert xp.astype(xp.asarray([1.5]), np.int32).dtype == xp.int32
+    with pytest.raises(TypeError, match="expected an ember dtype"):
+        xp.isdtype("float32", "real floating")
+    with pytest.raises(TypeError, match="expected an ember dtype"):
+        xp.astype(xp.asarray([1.5]), float)
+
+
+def test_numpy_style_where_and_diff():
+    condition = xp.asarray([[True, False], [False, True]])
+    rows, cols = xp.where(condition)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+    with pytest.raises(TypeError, match="or the condition alone"):
+        xp.where(condition, xp.asarray(1))
+    x = xp.asarray([1, 4, 9, 16, 25])
+    assert xp.diff(x, 2).tolist() == [2, 2, 2] == xp.diff(x, n=2).tolist()
+    assert xp.diff(xp.reshape(x[:4], (2, 2)), 1, 0).tolist() == [[8, 12]]

@@ -8,8 +8,11 @@ follows the standard's table there instead.
 import builtins
 import sys
 
+import numpy as np
+
 import ember
 from ember import Tensor
+from ember._core._dtype import to_dtype
 
 bool = ember.bool  # noqa: A001 (the standard's name)
 int8, int16, int32, int64 = ember.int8, ember.int16, ember.int32, ember.int64
@@ -38,9 +41,17 @@ _KINDS = {
 
 
 def _check_dtype(dtype):
-    if not isinstance(dtype, ember.dtype):
-        raise TypeError(f"expected an ember dtype, got {dtype!r} of type {type(dtype).__name__}")
-    return dtype
+    """``dtype`` as an ember dtype: an ember dtype, or a NumPy dtype or scalar type (which
+    code written for NumPy passes, as scikit-learn's ``check_array(dtype=np.float64)``:
+    the same conversion ember's own functions make)."""
+    if isinstance(dtype, ember.dtype):
+        return dtype
+    if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+        try:
+            return to_dtype(dtype)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"expected an ember dtype, got {dtype!r} of type {type(dtype).__name__}")
 
 
 def isdtype(dtype, kind):
@@ -65,11 +76,11 @@ def isdtype(dtype, kind):
     >>> xp.isdtype(xp.float32, "real floating"), xp.isdtype(xp.int8, ("bool", "integral"))
     (True, True)
     """
-    _check_dtype(dtype)
+    dtype = _check_dtype(dtype)
     if isinstance(kind, tuple):
         return builtins.any(isdtype(dtype, k) for k in kind)
-    if isinstance(kind, ember.dtype):
-        return dtype == kind
+    if isinstance(kind, ember.dtype) or isinstance(kind, np.dtype):
+        return dtype == _check_dtype(kind)
     if isinstance(kind, str):
         if kind not in _KINDS:
             raise ValueError(f"isdtype: unknown kind {kind!r}; expected one of {list(_KINDS)}")
@@ -257,7 +268,7 @@ def astype(x, dtype, /, *, copy=True, device=None):
     >>> xp.astype(xp.asarray([1.7, -2.5]), xp.int32)
     tensor([ 1, -2], dtype=ember.int32)
     """
-    _check_dtype(dtype)
+    dtype = _check_dtype(dtype)
     target = x.device if device is None else ember.device(device)
     if not copy and x.dtype == dtype and x.device == target:
         return x
