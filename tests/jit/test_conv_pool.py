@@ -191,3 +191,28 @@ def test_prepared_convolution_checks_each_call_that_differs_from_the_last():
         prepared.convolution(ember.randn(2, 5, 9, 9), k, None, one, pad, one, 1)
     with pytest.raises(TypeError, match="input must be a Tensor"):
         prepared.convolution(x.numpy(), k, None, one, pad, one, 1)
+
+
+def test_traced_convolutions_called_from_threads_at_once():
+    # each call runs its kernels on its own copy of the checked geometry and holds the
+    # weight transform it reads, whatever the other threads' calls check meanwhile
+    import threading
+    model = _cnn()
+    traced = ember.jit.trace(model, ember.randn(64, 1, 8, 8))
+    inputs = [ember.randn(batch, 1, 8, 8) for batch in (64, 1, 48, 3)]
+    wants = [traced(x).numpy() for x in inputs]         # one call at a time
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(30):
+                np.testing.assert_array_equal(traced(inputs[k]).numpy(), wants[k])
+        except Exception as error:          # reported below, in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -576,10 +576,14 @@ cdef int check_call(conv_call *c, input, weight, bias, stride, padding, dilation
     return 0
 
 
-cdef Tensor run_call(const conv_call *c, Tensor x, Tensor w, Tensor b, Tensor like,
+cdef Tensor run_call(const conv_call *checked, Tensor x, Tensor w, Tensor b, Tensor like,
                      PreparedConvolution transformed):
-    """The checked call ``c`` on CPU tensors, contiguous in its compute dtype; the result
-    in ``like``'s dtype."""
+    """The checked call on CPU tensors, contiguous in its compute dtype; the result in
+    ``like``'s dtype."""
+    # a copy: the kernels run without the GIL, while another thread may check a call
+    # into the same PreparedConvolution
+    cdef conv_call call = checked[0]
+    cdef conv_call *c = &call
     cdef Py_ssize_t dims[5]
     cdef int d, nd = c.spatial + 2
     cdef Py_ssize_t n = c.batch, G = c.groups, og = c.out_channels // c.groups
@@ -601,11 +605,14 @@ cdef Tensor run_call(const conv_call *c, Tensor x, Tensor w, Tensor b, Tensor li
     cdef char *bp = data(b)
     cdef char *yp = data(y)
     cdef const float *U = NULL
+    cdef Tensor transform = None        # held while the kernel reads it
     cdef em_winograd_geom q
     cdef int status = 0
     if c.winograd:
-        if transformed is not None and transformed.holds(w):
-            U = transformed.U
+        if transformed is not None:
+            transform = transformed.transform_of(w)
+        if transform is not None:
+            U = <const float *>transform.ptr()
         q.batch, q.channels, q.height, q.width = n, g.channels, g.in_[1], g.in_[2]
         q.out_channels, q.out_height, q.out_width = c.out_channels, g.out[1], g.out[2]
         q.pad_h, q.pad_w = g.pad[1], g.pad[2]
