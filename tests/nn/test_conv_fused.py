@@ -310,7 +310,10 @@ WINOGRAD_SHAPES = [  # (N, C, O, H, W, padding): rows of 4 tiles and more (the l
     # overlapping), partial tiles at odd sizes, rows of 2 tiles (scalar), paddings 0-2
     (4, 32, 32, 8, 8, 1), (1, 32, 48, 16, 16, 1), (5, 32, 32, 9, 7, 1),
     (2, 40, 32, 17, 18, 0), (3, 32, 32, 6, 10, 2), (5, 32, 32, 20, 3, 1),
-    (64, 32, 64, 8, 8, 1)]
+    (64, 32, 64, 8, 8, 1),
+    # 8 wide (pairs of tile rows at once) with an odd height; rows of 8+ whole tiles with
+    # a partial last tile, and with a last group of 8 overlapping the one before
+    (5, 32, 32, 7, 8, 1), (2, 32, 32, 9, 17, 1), (3, 32, 32, 5, 24, 1)]
 
 
 @pytest.mark.parametrize("shape", WINOGRAD_SHAPES)

@@ -227,6 +227,21 @@ static inline float tile_max(const float r[2][2])
                 r[j] = (VEC)(~(r[j] < zero_) & (VECI)r[j]);                                \
     } while (0)
 
+/* Tile tw of output rows 2 th and 2 th + 1 (`rows` of them inside the output, its
+ * columns inside too) from M[xi][k0 + tw]. */
+static inline void output_tile(const float *M, int64_t xi_stride, int64_t tw, int64_t OW,
+                               int rows, float shift, int relu, float *out)
+{
+    float m[16], r[2][2];
+    for (int xi = 0; xi < 16; xi++)
+        m[xi] = M[xi * xi_stride + tw];
+    tile_values(m, shift, relu, r);
+    const int cols = 2 * tw + 1 < OW ? 2 : 1;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            out[i * OW + 2 * tw + j] = r[i][j];
+}
+
 /* Output rows 2 th and 2 th + 1 of one channel from M[xi][k0 + tw]. */
 static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW,
                        int rows, float shift, int relu, float *out)
@@ -246,17 +261,58 @@ static void output_row(const float *M, int64_t xi_stride, int64_t TW, int64_t OW
     }
     tw = full >= 4 ? full : 0;
 #endif
-    for (; tw < TW; tw++) {
-        float m[16], r[2][2];
-        for (int xi = 0; xi < 16; xi++)
-            m[xi] = M[xi * xi_stride + tw];
-        tile_values(m, shift, relu, r);
-        const int cols = 2 * tw + 1 < OW ? 2 : 1;
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                out[i * OW + 2 * tw + j] = r[i][j];
+    for (; tw < TW; tw++)
+        output_tile(M, xi_stride, tw, OW, rows, shift, relu, out);
+}
+
+#if VECTORS && defined(EM_ISA_DISPATCH)
+typedef int32_t vec8i __attribute__((vector_size(32)));
+
+/* output_row eight tiles at a time, for CPUs with AVX2 (the same values). */
+EM_TARGET_AVX2 static void output_row_avx2(const float *M, int64_t xi_stride, int64_t TW,
+                                           int64_t OW, int rows, float shift, int relu,
+                                           float *out)
+{
+    const int64_t full = rows == 2 ? OW / 2 : 0;
+    if (full < 8) {
+        output_row(M, xi_stride, TW, OW, rows, shift, relu, out);
+        return;
+    }
+    for (int64_t tw = 0; tw < full; tw += 8) {
+        const int64_t at = tw + 8 <= full ? tw : full - 8;
+        vec8 r[4];
+        TILE_VALUES(vec8, vec8i, r);
+        for (int i = 0; i < 2; i++) {   /* the tiles' columns 0 and 1, interleaved */
+            const vec8 lo = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 2, 10,
+                                                    3, 11);
+            const vec8 hi = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 12, 5, 13, 6, 14,
+                                                    7, 15);
+            memcpy(out + i * OW + 2 * at, &lo, sizeof lo);
+            memcpy(out + i * OW + 2 * at + 8, &hi, sizeof hi);
+        }
+    }
+    for (int64_t tw = full; tw < TW; tw++)
+        output_tile(M, xi_stride, tw, OW, rows, shift, relu, out);
+}
+
+/* Output rows 2 th .. 2 th + 3 of a channel 8 wide (four whole tiles a row): the eight
+ * tiles of tile rows th and th + 1 at once (AVX2; the same values). */
+EM_TARGET_AVX2 static void output_rows8_avx2(const float *M, int64_t xi_stride, float shift,
+                                             int relu, float *out)
+{
+    const int64_t at = 0;
+    vec8 r[4];
+    TILE_VALUES(vec8, vec8i, r);
+    for (int i = 0; i < 2; i++) {
+        const vec8 upper = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 2, 10,
+                                                   3, 11);
+        const vec8 lower = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 4, 12, 5, 13, 6, 14,
+                                                   7, 15);
+        memcpy(out + i * 8, &upper, sizeof upper);
+        memcpy(out + (2 + i) * 8, &lower, sizeof lower);
     }
 }
+#endif
 
 /* The 2x2 max pooling of `count` whole tiles, M[xi][t] for t < count, into out[t]: W
  * tiles at a time in vectors VEC of W floats (VECI: as integers), the last group
@@ -292,8 +348,6 @@ static void pooled_tiles(const float *M, int64_t xi_stride, int64_t count, float
 }
 
 #if VECTORS && defined(EM_ISA_DISPATCH)
-typedef int32_t vec8i __attribute__((vector_size(32)));
-
 /* pooled_tiles eight tiles at a time, for CPUs with AVX2 (the same values). */
 EM_TARGET_AVX2 static void pooled_tiles_avx2(const float *M, int64_t xi_stride, int64_t count,
                                              float shift, int relu, float *out)
@@ -329,11 +383,15 @@ static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x
         em_sgemm(O, K, C, 1.0f, U + xi * pitch_of(O, C), C, 1, V + xi * pitch_of(C, K), K, 1,
                  0.0f, M + xi * pitch_of(O, K), K, 1);
     const int64_t PH = OH / 2, PW = OW / 2;
-#if VECTORS && defined(EM_ISA_DISPATCH)
-    void (*pooled)(const float *, int64_t, int64_t, float, int, float *) =
-        em_have_avx2() ? pooled_tiles_avx2 : pooled_tiles;
-#else
     void (*pooled)(const float *, int64_t, int64_t, float, int, float *) = pooled_tiles;
+    void (*output)(const float *, int64_t, int64_t, int64_t, int, float, int, float *) =
+        output_row;
+#if VECTORS && defined(EM_ISA_DISPATCH)
+    const int avx2 = em_have_avx2();
+    if (avx2) {
+        pooled = pooled_tiles_avx2;
+        output = output_row_avx2;
+    }
 #endif
     for (int64_t s = 0; s < S; s++)
         for (int64_t o = 0; o < O; o++) {
@@ -349,9 +407,15 @@ static void run_chunk(const em_winograd_geom *q, const layout *L, const float *x
                 continue;
             }
             float *out = y + ((s0 + s) * O + o) * OH * OW;
-            for (int64_t th = 0; th < L->TH; th++)
-                output_row(m + th * L->TW, pitch_of(O, K), L->TW, OW, 2 * th + 1 < OH ? 2 : 1,
-                           shift, relu, out + 2 * th * OW);
+            int64_t th = 0;
+#if VECTORS && defined(EM_ISA_DISPATCH)
+            if (avx2 && OW == 8)    /* pairs of whole tile rows */
+                for (; 2 * th + 3 < OH; th += 2)
+                    output_rows8_avx2(m + th * 4, pitch_of(O, K), shift, relu, out + 2 * th * 8);
+#endif
+            for (; th < L->TH; th++)
+                output(m + th * L->TW, pitch_of(O, K), L->TW, OW, 2 * th + 1 < OH ? 2 : 1,
+                       shift, relu, out + 2 * th * OW);
         }
 }
 
