@@ -15,8 +15,14 @@
  * The transforms run on four tiles of a row of tiles at once (generic vectors; the
  * last group of a row overlaps the one before, writing the same values again): each
  * input channel is first copied into a zero-bordered plane, whose rows then give the
- * four tiles' columns by even/odd shuffles.  The rounding differs from the direct
- * sum's by a few float32 ulps of the inputs' and weights' magnitudes.
+ * four tiles' columns by even/odd shuffles.  On CPUs with AVX2 (chosen at run time) the
+ * output transform takes eight tiles at once, and the same values.  The rounding
+ * differs from the direct sum's by a few float32 ulps of the inputs' and weights'
+ * magnitudes.
+ *
+ * Each 2x2 output tile is also one window of a 2x2 max pooling at stride 2: a traced
+ * graph's convolution-pooling pair writes the tiles' maxima alone.  A traced graph's
+ * constant weight is transformed once, by the caller (em_winograd_weights_float32).
  */
 #include <stdint.h>
 #include <stdlib.h>
