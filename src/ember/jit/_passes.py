@@ -134,10 +134,9 @@ def contiguous_product_constants(graph):
     return copied
 
 
-def fuse_convolution_relu(graph):
-    """A ReLU whose input is a convolution's result that nothing else reads is applied by
-    the convolution, to each block of its output while that is in cache (one pass over
-    memory less).  Returns the number of pairs fused."""
+def _readers_and_producers(graph):
+    """How many times each value is read (a graph output counts twice: it must be kept
+    whole) and the node producing each value, by value index."""
     readers = {}
     for node in graph.nodes:
         for v in node.inputs():
@@ -145,6 +144,14 @@ def fuse_convolution_relu(graph):
     for v in graph.outputs():
         readers[v.index] = readers.get(v.index, 0) + 2
     producer = {v.index: node for node in graph.nodes for v in node.outputs}
+    return readers, producer
+
+
+def fuse_convolution_relu(graph):
+    """A ReLU whose input is a convolution's result that nothing else reads is applied by
+    the convolution, to each block of its output while that is in cache (one pass over
+    memory less).  Returns the number of pairs fused."""
+    readers, producer = _readers_and_producers(graph)
     replaced, kept, fused = {}, [], 0
     for node in graph.nodes:
         first = node.args[0] if node.args else None
@@ -174,13 +181,7 @@ def fuse_convolution_pool(graph):
     output in 2x2 tiles, each one pooling window, so the full-size result is never
     written (other convolutions pool their result themselves).  Run after
     :func:`skip_unread_pool_indices`.  Returns the number of pairs fused."""
-    readers = {}
-    for node in graph.nodes:
-        for v in node.inputs():
-            readers[v.index] = readers.get(v.index, 0) + 1
-    for v in graph.outputs():
-        readers[v.index] = readers.get(v.index, 0) + 2
-    producer = {v.index: node for node in graph.nodes for v in node.outputs}
+    readers, producer = _readers_and_producers(graph)
     kept, fused = [], 0
     for node in graph.nodes:
         first = node.args[0] if node.args else None
