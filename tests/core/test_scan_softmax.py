@@ -186,3 +186,18 @@ def test_logsumexp_infinities_and_empty():
     assert big.logsumexp(0).item() == pytest.approx(1000.0 + math.log(2))
     raises_like(lambda: torch.logsumexp(torch.ones(2, 3), (0, -2)),
                 lambda: ember.logsumexp(ember.ones(2, 3), (0, -2)))
+
+
+@pytest.mark.parametrize("length", [10, 64, 100, 250, 1000])
+def test_softmax_rows_with_nan_or_inf_anywhere_like_torch(length):
+    # a NaN or an infinity in the vector lanes, in a long rest past them, in a short tail
+    rng = np.random.default_rng(length)
+    a = rng.standard_normal((6, length)).astype(np.float32)
+    for row, at in enumerate((0, length // 2, length - 1)):
+        a[row, at] = np.nan
+        a[row + 3, at] = np.inf
+    for fn in ("softmax", "log_softmax"):
+        want = getattr(torch, fn)(torch.from_numpy(a), 1).numpy()
+        got = getattr(ember, fn)(ember.from_numpy(a), 1).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-30, equal_nan=True)
+        assert np.isnan(got[:3]).all()
