@@ -143,6 +143,23 @@ class Softmax:
         self.x.log_softmax(dim)
 
 
+class SoftmaxRows:
+    """softmax and log_softmax along rows of attention-like widths (64, 250, 1000): the
+    per-row cost of the lane folds and of the rest past the last block of 64."""
+
+    params = [[64, 250, 1000]]
+    param_names = ["width"]
+
+    def setup(self, width):
+        self.x = _random(((1 << 20) // width, width))
+
+    def time_softmax(self, width):
+        self.x.softmax(-1)
+
+    def time_log_softmax(self, width):
+        self.x.log_softmax(-1)
+
+
 class StridedReduce:
     """Sums over transposed, negative-step and expanded views of a (2048, 2048) matrix."""
 
