@@ -507,6 +507,14 @@ cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activa
     cdef conv_call c
     check_call(&c, input, weight, bias, stride, padding, dilation, groups, activation,
                pool_2x2)
+    return run_checked(&c, input, weight, bias, stride, padding, dilation, groups,
+                       transformed)
+
+
+cdef run_checked(const conv_call *c, input, weight, bias, stride, padding, dilation,
+                 int groups, PreparedConvolution transformed):
+    """The call checked into ``c``: on its device's backend, or on the CPU with the
+    tensors made contiguous in the compute dtype."""
     if on_device(input, [weight, bias]):
         out = tuple([c.g.out[d] for d in range(3 - c.spatial, 3)])
         result = _backend(input.device.type).conv("convolution", input, weight, bias, out,
@@ -516,7 +524,7 @@ cdef convolve(input, weight, bias, stride, padding, dilation, int groups, activa
                                                    groups)
         result = result.relu_() if c.relu else result
         return pooled_2x2(result) if c.pool else result
-    return run_call(&c, prepared(input, "input", c.dt), prepared(weight, "weight", c.dt),
+    return run_call(c, prepared(input, "input", c.dt), prepared(weight, "weight", c.dt),
                     prepared(bias, "bias", c.dt) if bias is not None else None, input,
                     transformed)
 

@@ -123,5 +123,6 @@ cdef class PreparedConvolution:
             self.last = checked
             return run_call(&checked.call, <Tensor>input, <Tensor>weight, <Tensor>bias,
                             input, self)
-        return convolve(input, weight, bias, stride, padding, dilation, groups, activation,
-                        pool_2x2, self)
+        # checked once: another device, dtype or layout runs as convolution() would
+        return run_checked(&checked.call, input, weight, bias, stride, padding, dilation,
+                           groups, self)

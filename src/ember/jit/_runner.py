@@ -176,16 +176,16 @@ def _callable(node, graph, packed, written):
 
 
 def _convolution(node, graph, written):
-    """A convolution by a float32 weight that is a constant of the graph, which no node
-    writes, runs with the weight's Winograd transform made once
-    (ember._core._conv.PreparedConvolution: the same bits, the transform made again if
-    the weight is changed outside the graph)."""
+    """A convolution by a CPU weight that is a constant of the graph, which no node
+    writes, keeps its checks and (float32) the weight's Winograd transform from call to
+    call (ember._core._conv.PreparedConvolution: the same bits, the transform made again
+    if the weight is changed outside the graph)."""
     weight = node.args[1] if len(node.args) > 1 else None
     if (not isinstance(weight, Value) or weight.kind != "constant"
             or weight.index in written):
         return node.fn
     tensor = graph.constants[weight]
-    if tensor.dtype != ember.float32 or tensor.dim() != 4 or tensor.device.type != "cpu":
+    if tensor.device.type != "cpu":
         return node.fn
     return PreparedConvolution(tensor).convolution
 
